@@ -1,0 +1,235 @@
+// Data shapes of the service API: what zone_tool, the JSON-RPC API and dmsd see. No behaviour here.
+
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import type { RRFlags, ZoneRecord } from '../zonefile/types.js';
+
+export type { RRFlags, ZoneRecord };
+
+export type ZoneState = 'PUBLISHED' | 'UPDATE' | 'DISABLED' | 'DELETED';
+
+export interface ZoneFlags {
+  useApexNs: boolean;
+  editLock: boolean;
+  autoDnssec: boolean;
+  nsec3: boolean;
+  incUpdates: boolean;
+}
+
+export interface ZoneInfo {
+  id: number;
+  /** Canonical lower-case absolute name with trailing dot ("example.org."). */
+  name: string;
+  state: ZoneState;
+  flags: ZoneFlags;
+  sg: string;
+  altSg: string | null;
+  reference: string | null;
+  sectags: string[];
+  /** Version of the published ZI (null when nothing is published yet). */
+  publishedVersion: number | null;
+  /** Highest version (the newest ZI, candidate for publication). */
+  latestVersion: number;
+  /** SOA serial of the published ZI. */
+  soaSerial: number | null;
+  lockedBy: string | null;
+  lockExpires: Date | null;
+  deletedStart: Date | null;
+  ctime: Date;
+  mtime: Date;
+}
+
+/** A zone instance: one version of the zone, with its SOA and audit fields. */
+export interface ZiInfo {
+  zoneId: number;
+  zone: string;
+  version: number;
+  soaSerial: number;
+  soaMname: string;
+  soaRname: string;
+  soaRefresh: number;
+  soaRetry: number;
+  soaExpire: number;
+  soaMinimum: number;
+  /** TTL of the SOA record itself; null means zone_ttl. */
+  soaTtl: number | null;
+  zoneTtl: number;
+  changeBy: string;
+  comment: string | null;
+  ctime: Date;
+  mtime: Date;
+  /** When this ZI was (last) published; null if never. */
+  ptime: Date | null;
+  published: boolean;
+}
+
+export interface ZoneContent {
+  zone: ZoneInfo;
+  zi: ZiInfo;
+  /** Records including the synthesized SOA first, then the stored records in canonical order. */
+  records: ZoneRecord[];
+}
+
+/** Which ZI: a version number, the SOA serial, 'published' or 'latest'. */
+export type ZiSelector = number | { version: number } | { serial: number } | 'published' | 'latest';
+
+export interface Actor {
+  /** Recorded as change_by: "user@host/Admin", or a TSIG key name for RFC 2136 updates. */
+  changeBy: string;
+}
+
+export interface CreateZoneOptions extends Actor {
+  sg?: string;
+  reference?: string | null;
+  /** Flags not given come from the configuration defaults. */
+  flags?: Partial<ZoneFlags>;
+  sectags?: string[];
+  /** Initial records (with or without SOA/apex NS); default: just the SOA and apex NS. */
+  records?: ZoneRecord[];
+  /** Zone file text instead of records. */
+  text?: string;
+  /** Create the ZI but do not publish it (original `-i`). */
+  inhibitPublish?: boolean;
+  comment?: string;
+}
+
+export interface SaveOptions extends Actor {
+  comment?: string;
+  /** Publish the new ZI (default true). */
+  publish?: boolean;
+}
+
+export interface SaveResult {
+  zone: string;
+  /** False when the content equals the newest ZI: nothing was stored. */
+  changed: boolean;
+  version: number;
+  serial: number;
+  published: boolean;
+  warnings: import('./errors.js').ValidationProblem[];
+}
+
+export interface EditSession {
+  zone: string;
+  /** Present this when saving; opaque. */
+  token: string;
+  /** The version the edit starts from; a save fails with EditConflict if the zone moved on. */
+  baseVersion: number;
+  /** Null when the zone has no edit_lock flag (optimistic concurrency only). */
+  expiresAt: Date | null;
+  content: ZoneContent;
+  /** The zone as master-file text, ready for an editor. */
+  text: string;
+}
+
+export interface ListZonesOptions {
+  /** Glob with * and ? (case-insensitive); plain names match exactly. */
+  pattern?: string;
+  reference?: string;
+  sg?: string;
+  sectag?: string;
+  /** 'active' (default: everything not deleted), 'deleted', or 'all'. */
+  which?: 'active' | 'deleted' | 'all';
+  /** Keyset paging: names strictly after this one. */
+  after?: string;
+  /** Default 1000. */
+  limit?: number;
+}
+
+export interface RecordDiff {
+  zone: string;
+  from: { version: number; serial: number };
+  to: { version: number; serial: number };
+  /** SOA RRs of both ends (for IXFR framing). */
+  fromSoa: RR;
+  toSoa: RR;
+  /** Records alive at `from` but not at `to` (SOA excluded). */
+  removed: RR[];
+  /** Records alive at `to` but not at `from` (SOA excluded). */
+  added: RR[];
+}
+
+export interface PublishedZone {
+  zoneId: number;
+  origin: Name;
+  version: number;
+  serial: number;
+  /** Served records: SOA first, disabled records left out. */
+  records: RR[];
+}
+
+export interface ZoneChange {
+  seq: number;
+  zoneId: number;
+  zone: string;
+  /** What happened: a new ZI published, zone disabled/enabled/deleted/undeleted/destroyed, or flags/SG changed. */
+  kind: 'publish' | 'disable' | 'enable' | 'delete' | 'undelete' | 'destroy' | 'update';
+  version: number | null;
+  at: Date;
+}
+
+export interface ChangePoll {
+  /** Highest sequence seen; pass it as `since` next time. */
+  seq: number;
+  changes: ZoneChange[];
+  /** True when changes after `since` were vacuumed: reload everything. */
+  resync: boolean;
+}
+
+export interface ServerGroupInfo {
+  id: number;
+  name: string;
+  apexNs: string[];
+  soaMname: string | null;
+  masterAddress: string | null;
+  masterAltAddress: string | null;
+  zoneCount: number;
+}
+
+export interface ConfigEntry {
+  key: string;
+  value: string;
+  /** Per-SG value (soa_mname) — null for the global value. */
+  sg: string | null;
+}
+
+export type EventState = 'NEW' | 'RETRY' | 'SUCCESS' | 'FAILURE';
+
+export interface EventInfo {
+  id: number;
+  type: string;
+  zoneId: number | null;
+  zone: string | null;
+  state: EventState;
+  payload: unknown;
+  attempts: number;
+  lastError: string | null;
+  created: Date;
+  scheduled: Date;
+  processed: Date | null;
+}
+
+export interface VacuumResult {
+  zisDeleted: number;
+  recordsDeleted: number;
+  zonesDestroyed: number;
+  zonesPared: number;
+  eventsDeleted: number;
+  changesDeleted: number;
+}
+
+export interface LoadZoneItem {
+  name: string;
+  text?: string;
+  records?: ZoneRecord[];
+  /** File name for messages. */
+  file?: string;
+}
+
+export interface LoadZoneResult {
+  name: string;
+  action: 'created' | 'updated' | 'unchanged' | 'failed';
+  version?: number;
+  serial?: number;
+  error?: import('./errors.js').DmsError;
+}

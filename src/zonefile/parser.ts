@@ -1,0 +1,549 @@
+// RFC 1035 §5 master-file parser with the BIND extensions operators expect ($TTL, TTL units, $GENERATE) and the DMS
+// comment conventions (;| group, ;# record comment, ;! record flags). Pure: $INCLUDE text comes from a callback.
+// Never throws on bad input: every problem comes back with file, line and column, and parsing goes on with the next
+// entry so that one run reports all errors (up to maxErrors).
+
+import { classFromString, classToString, isMetaType, RRClass, RRType, typeFromString, typeToString } from '../dns/constants.js';
+import { TextError } from '../dns/errors.js';
+import { Name } from '../dns/name.js';
+import { rdataFromText, type Token } from '../dns/rdata.js';
+import { parseRange, rangeCount, Template } from './generate.js';
+import { Entry, Lexer } from './lexer.js';
+import { looksLikeTtl, parseTtl } from './ttl.js';
+import type { ParseOptions, ParseResult, RRFlags, ZoneFileProblem, ZoneRecord } from './types.js';
+
+const MAX_INCLUDE_DEPTH = 16;
+const MAX_NAME_WIRE = 255;
+
+interface State {
+  origin: Name | undefined;
+  /** $TTL (or the defaultTtl option). */
+  dollarTtl: number | undefined;
+  /** Last TTL written on a record: RFC 1035 semantics when there is no $TTL. */
+  lastTtl: number | undefined;
+  zoneClass: number | undefined;
+  prevOwner: Name | undefined;
+  group: string | undefined;
+  groupHasRecords: boolean;
+  pendingComment: string | undefined;
+  pendingFlags: RRFlags | undefined;
+  records: ZoneRecord[];
+  problems: ZoneFileProblem[];
+  errors: number;
+  maxErrors: number;
+  generateLimit: number;
+  stopped: boolean;
+  include: ParseOptions['include'];
+  depth: number;
+}
+
+/** Parse master-file text. Records with errors are left out; all problems are returned. */
+export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResult {
+  const st: State = {
+    origin: opts.origin,
+    dollarTtl: opts.defaultTtl,
+    lastTtl: undefined,
+    zoneClass: undefined,
+    prevOwner: undefined,
+    group: undefined,
+    groupHasRecords: false,
+    pendingComment: undefined,
+    pendingFlags: undefined,
+    records: [],
+    problems: [],
+    errors: 0,
+    maxErrors: opts.maxErrors ?? 50,
+    generateLimit: opts.generateLimit ?? 65536,
+    stopped: false,
+    include: opts.include,
+    depth: 0,
+  };
+  parseInto(text, opts.file ?? '<input>', st);
+  if (!st.stopped && (st.pendingComment !== undefined || st.pendingFlags !== undefined)) {
+    warn(st, opts.file ?? '<input>', 0, 0, 'a ";#" comment or ";!" flags line at the end is not followed by a record');
+  }
+  return { records: st.records, problems: st.problems, origin: st.origin };
+}
+
+/** "file:line:column: severity: message", the usual compiler form. */
+export function formatProblem(p: ZoneFileProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+  return `${where}: ${p.severity}: ${p.message}`;
+}
+
+function error(st: State, file: string, line: number, column: number, message: string): void {
+  if (st.stopped) return;
+  st.problems.push({ file, line, column, message, severity: 'error' });
+  st.errors++;
+  if (st.errors >= st.maxErrors) {
+    st.stopped = true;
+    st.problems.push({
+      file, line, column, severity: 'error',
+      message: `too many errors (limit ${st.maxErrors}); stopped reading here`,
+    });
+  }
+}
+
+function warn(st: State, file: string, line: number, column: number, message: string): void {
+  st.problems.push({ file, line, column, message, severity: 'warning' });
+}
+
+function parseInto(text: string, file: string, st: State): void {
+  const lexer = new Lexer(text);
+  const e = new Entry();
+  while (!st.stopped && lexer.next(e)) {
+    if (e.error) {
+      error(st, file, e.error.line, e.error.column, e.error.message);
+      if (e.tokens.length > 0) consumePending(st);
+      continue;
+    }
+    if (e.tokens.length === 0) {
+      if (e.comment !== undefined) dmsComment(st, file, e);
+      continue;
+    }
+    const t0 = e.tokens[0];
+    if (!e.blankStart && !t0.quoted && t0.text.charCodeAt(0) === 0x24) directive(st, file, e);
+    else record(st, file, e);
+  }
+}
+
+// ---- DMS comments ----
+
+function dmsComment(st: State, file: string, e: Entry): void {
+  const c = e.comment as string;
+  const kind = c.charCodeAt(0);
+  if (kind === 0x7c) {
+    // ;| starts a group; consecutive ;| lines before any record make one multi-line group comment.
+    const text = c.slice(1).trim();
+    if (st.group !== undefined && !st.groupHasRecords) st.group += `\n${text}`;
+    else st.group = text;
+    st.groupHasRecords = false;
+  } else if (kind === 0x23) {
+    const text = c.slice(1).trim();
+    st.pendingComment = st.pendingComment === undefined ? text : `${st.pendingComment}\n${text}`;
+  } else if (kind === 0x21) {
+    parseFlags(st, file, e.commentLine, e.commentCol + 2, c.slice(1));
+  }
+}
+
+function parseFlags(st: State, file: string, line: number, col: number, text: string): void {
+  const flags: RRFlags = st.pendingFlags ?? {};
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && text[i] !== ' ' && text[i] !== '\t') i++;
+    const word = text.slice(start, i);
+    const upper = word.toUpperCase();
+    if (upper === 'LOCKPTR') flags.lockPtr = true;
+    else if (upper === 'FORCEREV') flags.forceRev = true;
+    else if (upper === 'TRACKREV') flags.trackRev = true;
+    else if (upper === 'DISABLE') flags.disable = true;
+    else if (upper.startsWith('REF:') && word.length > 4) flags.ref = word.slice(4);
+    else if (upper === 'RROP:ADD' || upper === 'RROP:DELETE' || upper === 'RROP:UPDATE_RRTYPE')
+      flags.rrop = upper.slice(5) as RRFlags['rrop'];
+    else
+      warn(st, file, line, col + start,
+        `unknown RR flag "${word}" ignored (expected LOCKPTR, FORCEREV, TRACKREV, DISABLE, REF:<reference> or RROP:ADD|DELETE|UPDATE_RRTYPE)`);
+  }
+  st.pendingFlags = flags;
+}
+
+function consumePending(st: State): { comment: string | undefined; flags: RRFlags | undefined } {
+  const r = { comment: st.pendingComment, flags: st.pendingFlags };
+  st.pendingComment = undefined;
+  st.pendingFlags = undefined;
+  return r;
+}
+
+// ---- names ----
+
+/**
+ * Owner/directive name parse. Plain names (no backslash) take a fast path that shares the origin's label arrays;
+ * anything with escapes goes through Name.parse. Throws TextError like Name.parse.
+ */
+export function parseName(text: string, origin: Name | undefined): Name {
+  if (text === '@') {
+    if (!origin) throw new TextError('expected an origin for "@" ($ORIGIN or the origin option)');
+    return origin;
+  }
+  if (text.indexOf('\\') >= 0 || text === '.') return Name.parse(text, origin);
+  const n = text.length;
+  const absolute = text.charCodeAt(n - 1) === 0x2e;
+  if (!absolute && !origin) throw new TextError(`expected an origin for the relative name "${text}" ($ORIGIN or the origin option)`);
+  const labels: Uint8Array[] = [];
+  let wire = 1;
+  let start = 0;
+  const end = absolute ? n - 1 : n;
+  for (let i = 0; i <= end; i++) {
+    if (i < end && text.charCodeAt(i) !== 0x2e) continue;
+    const len = i - start;
+    if (len === 0) throw new TextError(`empty label in name "${text}"`);
+    if (len > 63) throw new TextError(`label longer than 63 octets in name "${text}"`);
+    const label = new Uint8Array(len);
+    for (let k = 0; k < len; k++) {
+      const c = text.charCodeAt(start + k);
+      if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
+      label[k] = c;
+    }
+    labels.push(label);
+    wire += len + 1;
+    start = i + 1;
+  }
+  if (!absolute && origin) {
+    for (const l of origin.labels) {
+      labels.push(l);
+      wire += l.length + 1;
+    }
+  }
+  if (wire > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
+  return new Name(labels);
+}
+
+// ---- directives ----
+
+function directive(st: State, file: string, e: Entry): void {
+  const toks = e.tokens;
+  const word = toks[0].text.toUpperCase();
+  const at = (i: number): [number, number] => (i < toks.length ? [e.lines[i], e.cols[i]] : endOf(e));
+  switch (word) {
+    case '$ORIGIN': {
+      if (toks.length !== 2) {
+        const [l, c] = at(toks.length > 2 ? 2 : 1);
+        error(st, file, l, c, toks.length > 2 ? 'expected only one name after $ORIGIN' : 'expected a domain name after $ORIGIN');
+        return;
+      }
+      try {
+        st.origin = parseName(toks[1].text, st.origin);
+      } catch (err) {
+        error(st, file, e.lines[1], e.cols[1], `bad $ORIGIN: ${msg(err)}`);
+      }
+      return;
+    }
+    case '$TTL': {
+      if (toks.length !== 2) {
+        const [l, c] = at(toks.length > 2 ? 2 : 1);
+        error(st, file, l, c, toks.length > 2 ? 'expected only one TTL after $TTL' : 'expected a TTL after $TTL');
+        return;
+      }
+      const v = parseTtl(toks[1].text);
+      if (typeof v === 'string') error(st, file, e.lines[1], e.cols[1], v);
+      else st.dollarTtl = v;
+      return;
+    }
+    case '$INCLUDE':
+      include(st, file, e);
+      return;
+    case '$GENERATE':
+      generate(st, file, e);
+      return;
+    default:
+      error(st, file, e.lines[0], e.cols[0],
+        `unknown directive "${toks[0].text}" (expected $ORIGIN, $TTL, $INCLUDE or $GENERATE)`);
+  }
+}
+
+function include(st: State, file: string, e: Entry): void {
+  const toks = e.tokens;
+  if (toks.length < 2 || toks.length > 3) {
+    const [l, c] = toks.length < 2 ? endOf(e) : [e.lines[3], e.cols[3]];
+    error(st, file, l, c, toks.length < 2 ? 'expected a file name after $INCLUDE' : 'expected "$INCLUDE file [origin]"');
+    return;
+  }
+  if (!st.include) {
+    error(st, file, e.lines[0], e.cols[0], '$INCLUDE is not allowed here (no include handler was given)');
+    return;
+  }
+  if (st.depth >= MAX_INCLUDE_DEPTH) {
+    error(st, file, e.lines[0], e.cols[0], `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep (include loop?)`);
+    return;
+  }
+  let origin = st.origin;
+  if (toks.length === 3) {
+    try {
+      origin = parseName(toks[2].text, st.origin);
+    } catch (err) {
+      error(st, file, e.lines[2], e.cols[2], `bad $INCLUDE origin: ${msg(err)}`);
+      return;
+    }
+  }
+  const path = toks[1].text;
+  let text: string;
+  try {
+    text = st.include(path, file);
+  } catch (err) {
+    error(st, file, e.lines[1], e.cols[1], `cannot include "${path}": ${msg(err)}`);
+    return;
+  }
+  // RFC 1035 §5.1: an $INCLUDE origin applies to the included file only.
+  const savedOrigin = st.origin;
+  st.origin = origin;
+  st.depth++;
+  parseInto(text, path, st);
+  st.depth--;
+  st.origin = savedOrigin;
+}
+
+// ---- records ----
+
+interface Head {
+  ttl: number | undefined;
+  klass: number | undefined;
+  type: number;
+  /** Index of the type token. */
+  typeAt: number;
+}
+
+/** Read `[ttl] [class] type` (TTL and class in either order) from token i on; undefined after reporting an error. */
+function readHead(st: State, file: string, e: Entry, i: number): Head | undefined {
+  const toks = e.tokens;
+  let ttl: number | undefined;
+  let klass: number | undefined;
+  for (;;) {
+    if (i >= toks.length) {
+      const [l, c] = endOf(e);
+      error(st, file, l, c, 'expected an RR type (with optional TTL and class before it)');
+      return undefined;
+    }
+    const tok = toks[i];
+    const text = tok.text;
+    if (!tok.quoted && looksLikeTtl(text)) {
+      if (ttl !== undefined) {
+        error(st, file, e.lines[i], e.cols[i], `expected an RR type, got a second TTL "${text}"`);
+        return undefined;
+      }
+      const v = parseTtl(text);
+      if (typeof v === 'string') {
+        error(st, file, e.lines[i], e.cols[i], v);
+        return undefined;
+      }
+      ttl = v;
+      i++;
+      continue;
+    }
+    const k = tok.quoted ? undefined : classOf(text);
+    if (k !== undefined) {
+      if (klass !== undefined) {
+        error(st, file, e.lines[i], e.cols[i], `expected an RR type, got a second class "${text}"`);
+        return undefined;
+      }
+      if (k === RRClass.NONE || k === RRClass.ANY) {
+        error(st, file, e.lines[i], e.cols[i], `class ${text} is not allowed in a zone file (expected IN)`);
+        return undefined;
+      }
+      klass = k;
+      i++;
+      continue;
+    }
+    const type = tok.quoted ? undefined : typeOf(text);
+    if (type === undefined) {
+      const what = ttl === undefined && klass === undefined ? 'a TTL, class or RR type' : 'an RR type';
+      error(st, file, e.lines[i], e.cols[i], `expected ${what}, got "${text}"`);
+      return undefined;
+    }
+    if (isMetaType(type) || type === 0) {
+      error(st, file, e.lines[i], e.cols[i], `type ${typeToString(type)} cannot appear in a zone file`);
+      return undefined;
+    }
+    return { ttl, klass, type, typeAt: i };
+  }
+}
+
+const typeCache = new Map<string, number>();
+function typeOf(text: string): number | undefined {
+  const hit = typeCache.get(text);
+  if (hit !== undefined) return hit;
+  const t = typeFromString(text);
+  if (t !== undefined && typeCache.size < 1000) typeCache.set(text, t);
+  return t;
+}
+
+function classOf(text: string): number | undefined {
+  if (text.length === 2 && (text === 'IN' || text === 'in' || text === 'In' || text === 'iN')) return RRClass.IN;
+  const c = text.charCodeAt(0) | 0x20;
+  // Only names starting with c/h/i/n/a can be classes (CH, CHAOS, HS, HESIOD, IN, NONE, ANY, CLASSnnn).
+  if (c !== 0x63 && c !== 0x68 && c !== 0x69 && c !== 0x6e && c !== 0x61) return undefined;
+  return classFromString(text);
+}
+
+function record(st: State, file: string, e: Entry): void {
+  const toks = e.tokens;
+  const pending = consumePending(st);
+  let owner: Name;
+  let i: number;
+  if (e.blankStart) {
+    if (!st.prevOwner) {
+      error(st, file, e.lines[0], e.cols[0], 'expected an owner name: the line starts with a blank but no earlier record gives an owner');
+      return;
+    }
+    owner = st.prevOwner;
+    i = 0;
+  } else {
+    try {
+      owner = parseName(toks[0].text, st.origin);
+    } catch (err) {
+      error(st, file, e.lines[0], e.cols[0], `bad owner name: ${msg(err)}`);
+      return;
+    }
+    st.prevOwner = owner;
+    i = 1;
+  }
+  const head = readHead(st, file, e, i);
+  if (!head) return;
+  const rtoks = toks.slice(head.typeAt + 1);
+  let rdata: Uint8Array;
+  try {
+    rdata = rdataFromText(head.type, rtoks, st.origin ?? Name.root);
+  } catch (err) {
+    const k = err instanceof TextError && err.token !== undefined ? head.typeAt + 1 + err.token : head.typeAt + 1;
+    const [l, c] = k < toks.length ? [e.lines[k], e.cols[k]] : endOf(e);
+    error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
+    return;
+  }
+  let comment = pending.comment;
+  if (e.trailingHash !== undefined) {
+    const t = e.trailingHash.trim();
+    comment = comment === undefined ? t : `${comment}\n${t}`;
+  }
+  const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, rdata);
+  if (!rec) return;
+  attachDms(st, rec, comment, pending.flags);
+  st.records.push(rec);
+}
+
+function attachDms(st: State, rec: ZoneRecord, comment: string | undefined, flags: RRFlags | undefined): void {
+  if (comment !== undefined) rec.comment = comment;
+  if (st.group !== undefined) {
+    rec.group = st.group;
+    st.groupHasRecords = true;
+  }
+  if (flags !== undefined) rec.flags = flags;
+}
+
+/** Resolve TTL and class, then build the record; undefined after reporting an error. */
+function finishRecord(
+  st: State, file: string, recLine: number, typeLine: number, typeCol: number, owner: Name, head: Head, rdata: Uint8Array,
+): ZoneRecord | undefined {
+  let ttl = head.ttl;
+  if (ttl !== undefined) st.lastTtl = ttl;
+  else if (st.dollarTtl !== undefined) ttl = st.dollarTtl;
+  else if (st.lastTtl !== undefined) ttl = st.lastTtl;
+  else if (head.type === RRType.SOA && rdata.length >= 20) {
+    const p = rdata.length - 4;
+    ttl = ((rdata[p] << 24) | (rdata[p + 1] << 16) | (rdata[p + 2] << 8) | rdata[p + 3]) >>> 0;
+    if (ttl > 0x7fffffff) ttl = 0;
+    st.lastTtl = ttl;
+    warn(st, file, typeLine, typeCol, `no TTL given and no $TTL: using the SOA minimum (${ttl})`);
+  } else {
+    error(st, file, typeLine, typeCol, 'expected a TTL: the record has none and no $TTL or earlier TTL applies');
+    return undefined;
+  }
+  let klass = head.klass;
+  if (st.zoneClass === undefined) st.zoneClass = klass ?? RRClass.IN;
+  if (klass === undefined) klass = st.zoneClass;
+  else if (klass !== st.zoneClass) {
+    error(st, file, typeLine, typeCol,
+      `class ${classToString(klass)} does not match the zone's class ${classToString(st.zoneClass)}`);
+    return undefined;
+  }
+  return { name: owner, type: head.type, class: klass, ttl, rdata, file, line: recLine };
+}
+
+// ---- $GENERATE ----
+
+function generate(st: State, file: string, e: Entry): void {
+  const toks = e.tokens;
+  const pending = consumePending(st);
+  if (toks.length < 5) {
+    const [l, c] = endOf(e);
+    error(st, file, l, c, 'expected "$GENERATE range lhs [ttl] [class] type rhs"');
+    return;
+  }
+  const range = parseRange(toks[1].text);
+  if (typeof range === 'string') {
+    error(st, file, e.lines[1], e.cols[1], range);
+    return;
+  }
+  const count = rangeCount(range);
+  if (count > st.generateLimit) {
+    error(st, file, e.lines[1], e.cols[1], `$GENERATE would make ${count} records, more than the limit of ${st.generateLimit}`);
+    return;
+  }
+  const lhs = Template.compile(toks[2].text);
+  if (typeof lhs === 'string') {
+    error(st, file, e.lines[2], e.cols[2], lhs);
+    return;
+  }
+  const head = readHead(st, file, e, 3);
+  if (!head) return;
+  const rhsStart = head.typeAt + 1;
+  if (rhsStart >= toks.length) {
+    const [l, c] = endOf(e);
+    error(st, file, l, c, 'expected the rhs template after the type in $GENERATE');
+    return;
+  }
+  const rhs: { t: Template; quoted: boolean }[] = [];
+  for (let k = rhsStart; k < toks.length; k++) {
+    const t = Template.compile(toks[k].text);
+    if (typeof t === 'string') {
+      error(st, file, e.lines[k], e.cols[k], t);
+      return;
+    }
+    rhs.push({ t, quoted: toks[k].quoted });
+  }
+  const sub = new Entry();
+  for (let v = range.start; v <= range.stop; v += range.step) {
+    const ownerText = lhs.substitute(v);
+    if (ownerText === undefined) {
+      error(st, file, e.lines[2], e.cols[2], `$GENERATE value ${v}: the offset makes it negative`);
+      return;
+    }
+    let owner: Name;
+    try {
+      owner = parseName(ownerText, st.origin);
+    } catch (err) {
+      error(st, file, e.lines[2], e.cols[2], `$GENERATE value ${v}: bad owner name "${ownerText}": ${msg(err)}`);
+      return;
+    }
+    const rtoks: Token[] = [];
+    for (const r of rhs) {
+      const s = r.t.substitute(v);
+      if (s === undefined) {
+        error(st, file, e.lines[rhsStart], e.cols[rhsStart], `$GENERATE value ${v}: the offset makes it negative`);
+        return;
+      }
+      // BIND re-reads a quoted rhs as master-file text, so "10 mail$" gives two RDATA fields.
+      if (r.quoted) {
+        const lx = new Lexer(s);
+        while (lx.next(sub)) for (const t of sub.tokens) rtoks.push(t);
+      } else rtoks.push({ text: s, quoted: false });
+    }
+    let rdata: Uint8Array;
+    try {
+      rdata = rdataFromText(head.type, rtoks, st.origin ?? Name.root);
+    } catch (err) {
+      error(st, file, e.lines[rhsStart], e.cols[rhsStart], `$GENERATE value ${v}: bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
+      return;
+    }
+    const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, rdata);
+    if (!rec) return;
+    attachDms(st, rec, pending.comment, pending.flags ? { ...pending.flags } : undefined);
+    st.records.push(rec);
+  }
+}
+
+// ---- helpers ----
+
+/** Position just after the last token of the entry (where a missing field was expected). */
+function endOf(e: Entry): [number, number] {
+  const n = e.tokens.length;
+  if (n === 0) return [e.line, 1];
+  const t = e.tokens[n - 1];
+  return [e.lines[n - 1], e.cols[n - 1] + t.text.length + (t.quoted ? 2 : 0)];
+}
+
+function msg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,63 @@
+// Data shapes of the master-file layer. Pure types: no behaviour here.
+
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+
+/** DMS per-record flags, written in a zone file as a `;!` line before the record. */
+export interface RRFlags {
+  /** Never let the auto-reverse mechanism alter this PTR. */
+  lockPtr?: boolean;
+  /** Create/overwrite the reverse PTR even for IPv4 or when one exists. */
+  forceRev?: boolean;
+  /** Update the reverse PTR on every save of the forward zone. */
+  trackRev?: boolean;
+  /** Kept in the data but not served. */
+  disable?: boolean;
+  /** Reference (customer/owner tag) that manages this record. */
+  ref?: string;
+  /** Incremental-update operation the record stands for. */
+  rrop?: 'ADD' | 'DELETE' | 'UPDATE_RRTYPE';
+}
+
+export interface ZoneRecord extends RR {
+  /** `;#` record comment (several lines joined with "\n"). */
+  comment?: string;
+  /** `;|` group comment of the group the record belongs to. */
+  group?: string;
+  flags?: RRFlags;
+  /** Where the record came from, for messages. */
+  file?: string;
+  line?: number;
+}
+
+export interface ZoneFileProblem {
+  file: string;
+  /** 1-based; 0 when not tied to a position. */
+  line: number;
+  /** 1-based character column (a tab counts as one); 0 when not tied to a position. */
+  column: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface ParseOptions {
+  /** File name used in messages and passed to `include` (default "<input>"). */
+  file?: string;
+  /** Initial origin; `$ORIGIN` overrides it. */
+  origin?: Name;
+  /** Initial default TTL, as if `$TTL` had been given. */
+  defaultTtl?: number;
+  /** Supplies the text of an `$INCLUDE`d file, or throws; confinement is the callback's job. */
+  include?: (path: string, fromFile: string) => string;
+  /** Stop after this many errors (default 50). */
+  maxErrors?: number;
+  /** Largest number of records one `$GENERATE` may produce (default 65536). */
+  generateLimit?: number;
+}
+
+export interface ParseResult {
+  records: ZoneRecord[];
+  problems: ZoneFileProblem[];
+  /** The origin in force at the end of the top-level file (undefined when none was ever set). */
+  origin?: Name;
+}

@@ -1,5 +1,7 @@
 // The store: one Kysely database (SQLite embedded default, PostgreSQL for production) with its migrations applied.
 // Services take a Store as a parameter; nothing else in DMS issues SQL.
 
-export type { Store, StoreOptions, StoreLocationArgs } from './store.js';
-export { openStore, resolveStoreOptions } from './store.js';
+export type { Database } from './schema.js';
+export type { Db, Store, StoreLocationArgs, StoreOptions, Tx } from './store.js';
+export { isUniqueViolation, openStore, readTx, resolveStoreOptions, SQLITE_FILE, writeTx } from './store.js';
+export { DEFAULT_SG_APEX_NS, DEFAULT_SG_NAME, migrationProvider } from './migrations.js';

@@ -1,4 +1,12 @@
-import type { Kysely } from 'kysely';
+// Opening the store: where it lives (flags > environment > config file > ./data), the dialect, pragmas, migrations.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction, sql } from 'kysely';
+import pg from 'pg';
+import { type Dialect, migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
 
 export interface StoreOptions {
   /** Directory holding the SQLite file (dms.sqlite) when no database URL is given. */
@@ -14,19 +22,121 @@ export interface StoreLocationArgs {
   config?: string;
 }
 
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
 export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  // biome-ignore lint/suspicious/noExplicitAny: replaced by the schema type
-  readonly db: Kysely<any>;
-  /** The SQLite file path or the PostgreSQL URL without password. */
+  readonly kind: Dialect;
+  readonly db: Db;
+  /** The SQLite file path or the PostgreSQL URL without its password. */
   readonly location: string;
   close(): Promise<void>;
 }
 
-export function resolveStoreOptions(_args: StoreLocationArgs, _env: NodeJS.ProcessEnv = process.env): StoreOptions {
-  throw new Error('not yet');
+export const SQLITE_FILE = 'dms.sqlite';
+
+/**
+ * Read `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments), keys
+ * data / data_dir and database_url.
+ */
+function readConfigFile(path: string): { data?: string; databaseUrl?: string } {
+  const text = readFileSync(path, 'utf8');
+  let obj: Record<string, unknown> = {};
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) obj = JSON.parse(trimmed) as Record<string, unknown>;
+  else
+    for (const line of text.split('\n')) {
+      const l = line.replace(/#.*$/, '').trim();
+      const m = /^([A-Za-z_][\w-]*)\s*[=:]\s*(.*)$/.exec(l);
+      if (m) obj[m[1].replace(/-/g, '_')] = m[2].replace(/^["']|["']$/g, '');
+    }
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return { data: str(obj.data) ?? str(obj.data_dir), databaseUrl: str(obj.database_url) ?? str(obj.databaseUrl) };
 }
 
-export async function openStore(_opts: StoreOptions): Promise<Store> {
-  throw new Error('not yet');
+export function resolveStoreOptions(args: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): StoreOptions {
+  const file = args.config ? readConfigFile(args.config) : {};
+  const dataDir = args.data ?? env.DMS_DATA_DIR ?? file.data ?? './data';
+  const databaseUrl = args.databaseUrl ?? env.DMS_DATABASE_URL ?? file.databaseUrl;
+  return { dataDir: resolve(dataDir), ...(databaseUrl ? { databaseUrl } : {}) };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  let db: Db;
+  let kind: Dialect;
+  let location: string;
+  if (opts.databaseUrl) {
+    kind = 'postgres';
+    location = redact(opts.databaseUrl);
+    const int8 = (v: string) => Number(v);
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: 10,
+      // bigint columns hold times in ms and serials (< 2^53): numbers, not strings.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? int8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    kind = 'sqlite';
+    mkdirSync(opts.dataDir, { recursive: true });
+    location = join(opts.dataDir, SQLITE_FILE);
+    const database = new BetterSqlite3(location);
+    database.pragma('journal_mode = WAL');
+    // "What was acknowledged survives kill -9" — and a power cut: every commit is fsynced.
+    database.pragma('synchronous = FULL');
+    database.pragma('busy_timeout = 15000');
+    database.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+    }
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+  return {
+    kind,
+    db,
+    location,
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Run `fn` in one write transaction. On SQLite the first statement takes the write lock at once (another process may
+ * be writing the same file: a deferred transaction that read first could not upgrade and would fail with BUSY).
+ */
+export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  return store.db.transaction().execute(async (trx) => {
+    if (store.kind === 'sqlite') await sql`update store_meta set writes = writes + 1 where id = 1`.execute(trx);
+    return fn(trx);
+  });
+}
+
+/** Read-only snapshot (one transaction, so several queries see the same state). */
+export async function readTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  return store.db.transaction().execute(fn);
+}
+
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string };
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

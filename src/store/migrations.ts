@@ -1,0 +1,189 @@
+// Schema migrations, kept in code (not files on disk) so the compiled dist/ carries them. One set for both
+// dialects; the few type differences (auto ids, blobs) are chosen per dialect here.
+
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Default server group created by the first migration so create_zone works out of the box. */
+export const DEFAULT_SG_NAME = 'default';
+export const DEFAULT_SG_APEX_NS = ['ns1.dms.invalid.'];
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the evolving schema type
+type AnyDb = Kysely<any>;
+
+function initial(dialect: Dialect): Migration {
+  const pg = dialect === 'postgres';
+  const id = (t: CreateTableBuilder<string, never>, name = 'id', monotonic = false): CreateTableBuilder<string, string> =>
+    pg
+      ? t.addColumn(name, 'bigserial', (c) => c.primaryKey())
+      : t.addColumn(name, 'integer', (c) => (monotonic ? c.primaryKey().autoIncrement() : c.primaryKey()));
+  const blob = pg ? 'bytea' : 'blob';
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('store_meta')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('writes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.insertInto('store_meta').values({ id: 1, writes: 0 }).execute();
+
+      await id(db.schema.createTable('server_groups'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('apex_ns', 'text', (c) => c.notNull())
+        .addColumn('soa_mname', 'text')
+        .addColumn('master_address', 'text')
+        .addColumn('master_alt_address', 'text')
+        .addColumn('ctime', 'bigint', (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto('server_groups')
+        .values({ name: DEFAULT_SG_NAME, apex_ns: JSON.stringify(DEFAULT_SG_APEX_NS), ctime: Date.now() })
+        .execute();
+
+      await id(db.schema.createTable('zone_references'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('ctime', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await id(db.schema.createTable('sectags'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .execute();
+
+      await id(db.schema.createTable('zones'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('use_apex_ns', 'integer', (c) => c.notNull())
+        .addColumn('edit_lock', 'integer', (c) => c.notNull())
+        .addColumn('auto_dnssec', 'integer', (c) => c.notNull())
+        .addColumn('nsec3', 'integer', (c) => c.notNull())
+        .addColumn('inc_updates', 'integer', (c) => c.notNull())
+        .addColumn('sg_id', 'bigint', (c) => c.notNull().references('server_groups.id'))
+        .addColumn('alt_sg_id', 'bigint', (c) => c.references('server_groups.id'))
+        .addColumn('reference_id', 'bigint', (c) => c.references('zone_references.id'))
+        .addColumn('published_version', 'integer')
+        .addColumn('latest_version', 'integer', (c) => c.notNull())
+        .addColumn('lock_token', 'text')
+        .addColumn('locked_by', 'text')
+        .addColumn('lock_expires', 'bigint')
+        .addColumn('lock_base_version', 'integer')
+        .addColumn('deleted_start', 'bigint')
+        .addColumn('ctime', 'bigint', (c) => c.notNull())
+        .addColumn('mtime', 'bigint', (c) => c.notNull())
+        .execute();
+      // One live zone per name; deleted zones keep their name (several may share one) until destroyed.
+      await db.schema
+        .createIndex('zones_live_name')
+        .on('zones')
+        .column('name')
+        .unique()
+        .where(sql.ref('state'), '<>', 'DELETED')
+        .execute();
+      await db.schema.createIndex('zones_name').on('zones').column('name').execute();
+      await db.schema.createIndex('zones_reference').on('zones').column('reference_id').execute();
+      await db.schema.createIndex('zones_sg').on('zones').column('sg_id').execute();
+      await db.schema.createIndex('zones_alt_sg').on('zones').column('alt_sg_id').execute();
+
+      await db.schema
+        .createTable('zone_sectags')
+        .addColumn('zone_id', 'bigint', (c) => c.notNull().references('zones.id').onDelete('cascade'))
+        .addColumn('sectag_id', 'bigint', (c) => c.notNull().references('sectags.id'))
+        .addPrimaryKeyConstraint('zone_sectags_pk', ['zone_id', 'sectag_id'])
+        .execute();
+      await db.schema.createIndex('zone_sectags_sectag').on('zone_sectags').column('sectag_id').execute();
+
+      await id(db.schema.createTable('zone_instances'))
+        .addColumn('zone_id', 'bigint', (c) => c.notNull().references('zones.id').onDelete('cascade'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('soa_serial', 'bigint', (c) => c.notNull())
+        .addColumn('soa_mname', 'text', (c) => c.notNull())
+        .addColumn('soa_rname', 'text', (c) => c.notNull())
+        .addColumn('soa_refresh', 'bigint', (c) => c.notNull())
+        .addColumn('soa_retry', 'bigint', (c) => c.notNull())
+        .addColumn('soa_expire', 'bigint', (c) => c.notNull())
+        .addColumn('soa_minimum', 'bigint', (c) => c.notNull())
+        .addColumn('soa_ttl', 'bigint')
+        .addColumn('zone_ttl', 'bigint', (c) => c.notNull())
+        .addColumn('change_by', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('ctime', 'bigint', (c) => c.notNull())
+        .addColumn('mtime', 'bigint', (c) => c.notNull())
+        .addColumn('ptime', 'bigint')
+        .addUniqueConstraint('zone_instances_zone_version', ['zone_id', 'version'])
+        .execute();
+      await db.schema.createIndex('zone_instances_serial').on('zone_instances').columns(['zone_id', 'soa_serial']).execute();
+
+      await id(db.schema.createTable('records'))
+        .addColumn('zone_id', 'bigint', (c) => c.notNull().references('zones.id').onDelete('cascade'))
+        .addColumn('from_version', 'integer', (c) => c.notNull())
+        .addColumn('to_version', 'integer')
+        .addColumn('owner_key', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('type', 'integer', (c) => c.notNull())
+        .addColumn('rclass', 'integer', (c) => c.notNull())
+        .addColumn('ttl', 'bigint', (c) => c.notNull())
+        .addColumn('rdata', blob, (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('group_comment', 'text')
+        .addColumn('flags', 'text')
+        .addColumn('disabled', 'integer', (c) => c.notNull())
+        .addColumn('ord', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('records_zone_alive').on('records').columns(['zone_id', 'to_version', 'from_version']).execute();
+
+      await db.schema
+        .createTable('config')
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('sg_name', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('config_pk', ['key', 'sg_name'])
+        .execute();
+
+      await id(db.schema.createTable('events'))
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('zone_id', 'bigint')
+        .addColumn('zone_name', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('scheduled', 'bigint', (c) => c.notNull())
+        .addColumn('processed', 'bigint')
+        .execute();
+      await db.schema.createIndex('events_due').on('events').columns(['state', 'scheduled']).execute();
+
+      await id(db.schema.createTable('zone_changes'), 'seq', true)
+        .addColumn('zone_id', 'bigint', (c) => c.notNull())
+        .addColumn('zone_name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: AnyDb) {
+      for (const t of [
+        'zone_changes',
+        'events',
+        'config',
+        'records',
+        'zone_instances',
+        'zone_sectags',
+        'zones',
+        'sectags',
+        'zone_references',
+        'server_groups',
+        'store_meta',
+      ])
+        await db.schema.dropTable(t).ifExists().execute();
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      return { '0001_initial': initial(dialect) };
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The store on both backends: migrations, defaults, location resolution, write serialisation.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULT_SG_NAME, resolveStoreOptions, type Store } from '../src/store/index.js';
+import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+
+let pgServer: TestPostgres;
+const sqlite = sqliteBackend();
+before(async () => {
+  pgServer = await startPostgres();
+});
+after(async () => {
+  await pgServer?.stop();
+  sqlite.cleanup();
+});
+
+for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+  describe(`store on ${backend.name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await backend.open();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    test('migrations create the default server group', async () => {
+      assert.equal(store.kind, backend.name);
+      const sgs = await store.db.selectFrom('server_groups').selectAll().execute();
+      assert.equal(sgs.length, 1);
+      assert.equal(sgs[0].name, DEFAULT_SG_NAME);
+      assert.ok(Array.isArray(JSON.parse(sgs[0].apex_ns)));
+      assert.equal(typeof sgs[0].ctime, 'number');
+    });
+
+    test('blobs and bigints round-trip', async () => {
+      const z = await store.db
+        .insertInto('zones')
+        .values({
+          name: 'x.test.', state: 'PUBLISHED', use_apex_ns: 1, edit_lock: 0, auto_dnssec: 0, nsec3: 0, inc_updates: 0,
+          sg_id: 1, latest_version: 1, ctime: Date.now(), mtime: 2 ** 42,
+        })
+        .returning(['id', 'mtime'])
+        .executeTakeFirstOrThrow();
+      assert.equal(z.mtime, 2 ** 42);
+      const rdata = Uint8Array.from([0, 1, 2, 255, 0]);
+      await store.db
+        .insertInto('records')
+        .values({
+          zone_id: z.id, from_version: 1, to_version: null, owner_key: 'x.test.', owner: 'X.test.', type: 1, rclass: 1,
+          ttl: 4294967295, rdata: Buffer.from(rdata), comment: null, group_comment: null, flags: null, disabled: 0, ord: 0,
+        })
+        .execute();
+      const r = await store.db.selectFrom('records').selectAll().where('zone_id', '=', z.id).executeTakeFirstOrThrow();
+      assert.deepEqual(Uint8Array.from(r.rdata), rdata);
+      assert.equal(r.ttl, 4294967295);
+    });
+
+    test('one live zone per name, deleted zones may share it', async () => {
+      const row = (state: string) => ({
+        name: 'dup.test.', state, use_apex_ns: 1, edit_lock: 0, auto_dnssec: 0, nsec3: 0, inc_updates: 0, sg_id: 1,
+        latest_version: 1, ctime: 0, mtime: 0,
+      });
+      await store.db.insertInto('zones').values(row('DELETED')).execute();
+      await store.db.insertInto('zones').values(row('DELETED')).execute();
+      await store.db.insertInto('zones').values(row('PUBLISHED')).execute();
+      await assert.rejects(store.db.insertInto('zones').values(row('PUBLISHED')).execute());
+    });
+
+    test('reopening an existing store does not re-run migrations', async () => {
+      if (backend.name !== 'sqlite') return;
+      const { openStore } = await import('../src/store/index.js');
+      const again = await openStore({ dataDir: resolve(store.location, '..') });
+      const sgs = await again.db.selectFrom('server_groups').selectAll().execute();
+      assert.equal(sgs.length, 1);
+      await again.close();
+    });
+  });
+}
+
+test('store location: flags > environment > config file > ./data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-cfg-'));
+  const cfg = join(dir, 'dms.conf');
+  writeFileSync(cfg, '# test\ndata = /srv/dms\ndatabase_url = postgres://u:p@h/db\n');
+  assert.deepEqual(resolveStoreOptions({}, {}), { dataDir: resolve('./data') });
+  assert.deepEqual(resolveStoreOptions({ config: cfg }, {}), { dataDir: '/srv/dms', databaseUrl: 'postgres://u:p@h/db' });
+  assert.deepEqual(resolveStoreOptions({ config: cfg }, { DMS_DATA_DIR: '/e', DMS_DATABASE_URL: 'postgres://e/e' }), {
+    dataDir: '/e',
+    databaseUrl: 'postgres://e/e',
+  });
+  assert.deepEqual(resolveStoreOptions({ data: '/f', databaseUrl: 'postgres://f/f', config: cfg }, { DMS_DATA_DIR: '/e' }), {
+    dataDir: '/f',
+    databaseUrl: 'postgres://f/f',
+  });
+  const json = join(dir, 'dms.json');
+  writeFileSync(json, '{"data": "/j"}');
+  assert.deepEqual(resolveStoreOptions({ config: json }, {}), { dataDir: '/j' });
+});

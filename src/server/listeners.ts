@@ -1,0 +1,192 @@
+// UDP and TCP listeners: thin shells that move bytes between sockets and QueryHandler.handle(). Nothing here knows
+// DNS beyond the RFC 1035 §4.2.2 two-octet length framing of TCP.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { HandlerResult, QueryHandler } from './query.js';
+
+export interface ListenAddress {
+  address: string;
+  port: number;
+}
+
+export interface ListenerOptions {
+  /** Requested socket receive buffer for UDP (bursts); the kernel caps it at net.core.rmem_max. */
+  udpRecvBuffer?: number;
+  udpSendBuffer?: number;
+  /** Close a TCP connection idle for this long (default 10 s, like Knot's tcp-idle-timeout). */
+  tcpIdleMs?: number;
+  /** Most simultaneous TCP connections per listener (default 1000). */
+  tcpMaxConnections?: number;
+  /** Stop reading from a TCP client while this much output is queued to it (default 1 MiB). */
+  tcpMaxQueuedBytes?: number;
+}
+
+export interface Listening {
+  proto: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function isThenable(x: unknown): x is Promise<HandlerResult> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+// Addresses handed to send() are already numeric: answering dgram's lookup synchronously skips a DNS lookup and a
+// tick per response.
+function numericLookup(family: 4 | 6) {
+  return (address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void =>
+    cb(null, address, family);
+}
+
+/** Bind a UDP socket; resolves once bound (port 0 → the port the kernel chose). */
+export function listenUdp(
+  handler: QueryHandler,
+  at: ListenAddress,
+  log: Logger,
+  opts: ListenerOptions = {},
+): Promise<Listening> {
+  const family = net.isIPv6(at.address) ? 6 : 4;
+  const sock = dgram.createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    ipv6Only: family === 6,
+    recvBufferSize: opts.udpRecvBuffer ?? 8 * 1024 * 1024,
+    sendBufferSize: opts.udpSendBuffer ?? 4 * 1024 * 1024,
+    lookup: numericLookup(family) as unknown as dgram.SocketOptions['lookup'],
+  });
+  const send = (r: HandlerResult, port: number, address: string): void => {
+    if (r === null) return;
+    if (Array.isArray(r)) {
+      for (const m of r) sock.send(m, port, address);
+    } else sock.send(r, port, address);
+  };
+  sock.on('message', (msg, rinfo) => {
+    const r = handler.handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
+    if (isThenable(r)) {
+      r.then(
+        (v) => send(v, rinfo.port, rinfo.address),
+        (err: unknown) => log.error({ err }, 'udp handler failed'),
+      );
+    } else send(r, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ address: at.address, port: at.port, exclusive: false }, () => {
+      sock.off('error', reject);
+      // Send errors (e.g. ICMP unreachable reported on the socket) must not stop the listener.
+      sock.on('error', (err) => log.warn({ err }, 'udp socket error'));
+      const a = sock.address();
+      let recvBuffer: number | undefined;
+      try {
+        recvBuffer = sock.getRecvBufferSize();
+      } catch {
+        recvBuffer = undefined;
+      }
+      resolve({
+        proto: 'udp',
+        address: a.address,
+        port: a.port,
+        close: () => new Promise((res) => sock.close(() => res())),
+      });
+      log.debug({ proto: 'udp', recvBuffer }, 'udp socket buffers');
+    });
+  });
+}
+
+/** Listen on TCP; resolves once listening. */
+export function listenTcp(
+  handler: QueryHandler,
+  at: ListenAddress,
+  log: Logger,
+  opts: ListenerOptions = {},
+): Promise<Listening> {
+  const idleMs = opts.tcpIdleMs ?? 10_000;
+  const maxQueued = opts.tcpMaxQueuedBytes ?? 1024 * 1024;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (sock) => {
+    sockets.add(sock);
+    serveConnection(handler, sock, idleMs, maxQueued, log);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  server.maxConnections = opts.tcpMaxConnections ?? 1000;
+  server.on('error', (err) => log.warn({ err }, 'tcp server error'));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.address, port: at.port, ipv6Only: net.isIPv6(at.address) }, () => {
+      server.off('error', reject);
+      const a = server.address() as net.AddressInfo;
+      resolve({
+        proto: 'tcp',
+        address: a.address,
+        port: a.port,
+        close: () =>
+          new Promise((res) => {
+            server.close(() => res());
+            for (const s of sockets) s.destroy();
+          }),
+      });
+    });
+  });
+}
+
+function frame(m: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(m.length + 2);
+  out[0] = m.length >>> 8;
+  out[1] = m.length & 0xff;
+  out.set(m, 2);
+  return out;
+}
+
+/**
+ * One TCP connection: any number of length-prefixed queries (pipelining, RFC 7766 §6.2.1), answered in order even
+ * when a handler is asynchronous; closed after `idleMs` without a complete query.
+ */
+function serveConnection(handler: QueryHandler, sock: net.Socket, idleMs: number, maxQueued: number, log: Logger): void {
+  let buf: Buffer = Buffer.alloc(0);
+  // Tail of the chain of pending asynchronous responses; later responses wait for it to keep the order.
+  let tail: Promise<void> | null = null;
+  const meta = { transport: 'tcp' as const, address: sock.remoteAddress, port: sock.remotePort };
+  sock.setTimeout(idleMs, () => sock.destroy());
+  sock.on('error', () => sock.destroy());
+
+  const write = (r: HandlerResult): void => {
+    if (r === null || sock.destroyed) return;
+    if (Array.isArray(r)) for (const m of r) sock.write(frame(m));
+    else sock.write(frame(r));
+    if (sock.writableLength > maxQueued && !sock.isPaused()) {
+      sock.pause();
+      sock.once('drain', () => sock.resume());
+    }
+  };
+
+  sock.on('data', (chunk: Buffer) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    sock.cork();
+    try {
+      while (buf.length >= 2) {
+        const n = (buf[0] << 8) | buf[1];
+        if (buf.length < n + 2) break;
+        const msg = buf.subarray(2, n + 2);
+        buf = buf.subarray(n + 2);
+        const r = handler.handle(msg, meta);
+        if (tail !== null || isThenable(r)) {
+          const mine: Promise<void> = (tail ?? Promise.resolve())
+            .then(() => r)
+            .then(write, (err: unknown) => {
+              log.error({ err }, 'tcp handler failed');
+            })
+            .finally(() => {
+              if (tail === mine) tail = null;
+            });
+          tail = mine;
+        } else write(r);
+      }
+    } finally {
+      sock.uncork();
+    }
+    // Keep partial data only (a copy, so the big chunk it came from can be freed).
+    if (buf.length > 0 && buf.byteOffset !== 0) buf = Buffer.from(buf);
+  });
+}

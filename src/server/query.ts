@@ -1,0 +1,371 @@
+// handleQuery: bytes in, response bytes out, no sockets (the listeners in listeners.ts are thin shells around it).
+//
+// Hot path (standard QUERY, one question, at most an OPT in the additional section): only the header, the question
+// and the OPT record are scanned, the response comes from a per-zone memo of pre-encoded answers, and it is patched
+// with the query's id, RD/CD bits and its question name bytes (same length, so compression pointers into the
+// question stay valid and the query name's case is preserved). Everything else (other opcodes, TSIG, records in the
+// answer/authority sections, AXFR/IXFR) takes the slow path: a full decode and, for opcodes and transfer types that
+// other modules serve, a handler from the registry.
+
+import { Opcode, Rcode, RRType } from '../dns/constants.js';
+import { DecodeError } from '../dns/errors.js';
+import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import { WireReader } from '../dns/wire.js';
+import { latin1 } from '../zone/key.js';
+import { answer } from '../zone/lookup.js';
+import { buildSections } from '../zone/sections.js';
+import type { ZoneTable } from '../zone/table.js';
+import type { Zone } from '../zone/zone.js';
+
+export interface QueryMeta {
+  transport: 'udp' | 'tcp';
+  /** Remote address and port (absent for in-process tests). */
+  address?: string;
+  port?: number;
+}
+
+/** One response, several (AXFR streams many messages over TCP), or none (the query is dropped). */
+export type HandlerResult = Uint8Array | Uint8Array[] | null;
+
+/** What a registered handler gets: the raw query, its full decode and where it came from. */
+export interface HandlerRequest {
+  bytes: Uint8Array;
+  message: Message;
+  meta: QueryMeta;
+  table: ZoneTable;
+}
+
+/** Handlers for opcodes (NOTIFY, UPDATE), query types (AXFR, IXFR) and signed messages may be asynchronous. */
+export type Handler = (req: HandlerRequest) => HandlerResult | Promise<HandlerResult>;
+
+export interface QueryHandlerOptions {
+  /** Our EDNS UDP payload size: advertised in OPT and the cap on UDP responses (default 1232, RFC 9715 advice). */
+  udpPayload?: number;
+  /** Upper bound on memoized responses per zone; the memo is cleared when it is reached (default 100000). */
+  memoLimit?: number;
+}
+
+const FLAG_QR = 0x80; // in byte 2
+const FLAG_AA = 0x04; // in byte 2
+const FLAG_RD = 0x01; // in byte 2
+const FLAG_CD = 0x10; // in byte 3
+const OPT_LEN = 11;
+
+export class QueryHandler {
+  /** Handlers by opcode (NOTIFY = 4, UPDATE = 5); QUERY is served here. Unregistered opcodes get NOTIMP. */
+  readonly opcodeHandlers = new Map<number, Handler>();
+  /** Handlers by QTYPE of standard queries (AXFR = 252, IXFR = 251). Unregistered transfer types get REFUSED. */
+  readonly qtypeHandlers = new Map<number, Handler>();
+  /**
+   * Handler for messages carrying a TSIG record (RFC 8945). Until one is registered such queries get NOTAUTH: a
+   * server that cannot check a signature must not act on it.
+   */
+  signedHandler: Handler | undefined;
+
+  private readonly udpPayload: number;
+  private readonly memoLimit: number;
+
+  // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
+  private qEnd = 0;
+  private qKey = '';
+  private qType = 0;
+  private qClass = 0;
+  private hasEdns = false;
+  private ednsUdp = 0;
+  private ednsDo = false;
+  private ednsVersion = 0;
+  private lowerBuf = Buffer.alloc(256);
+
+  constructor(
+    readonly table: ZoneTable,
+    opts: QueryHandlerOptions = {},
+  ) {
+    this.udpPayload = opts.udpPayload ?? 1232;
+    this.memoLimit = opts.memoLimit ?? 100000;
+  }
+
+  /**
+   * Answer one DNS message. Returns null for input that must not be answered (shorter than a header, or itself a
+   * response). Synchronous for standard queries; handlers registered for other opcodes/types may return a Promise.
+   * Never throws for any input.
+   */
+  handle(bytes: Uint8Array, meta: QueryMeta): HandlerResult | Promise<HandlerResult> {
+    try {
+      return this.dispatch(bytes, meta);
+    } catch {
+      // A bug must not take the server down or leave the client waiting: answer SERVFAIL.
+      if (bytes.length < 12) return null;
+      this.hasEdns = false;
+      return errorResponse(bytes, Rcode.SERVFAIL, 12, this);
+    }
+  }
+
+  private dispatch(b: Uint8Array, meta: QueryMeta): HandlerResult | Promise<HandlerResult> {
+    const len = b.length;
+    if (len < 12) return null;
+    if (b[2] & FLAG_QR) return null;
+    const opcode = (b[2] >>> 3) & 0xf;
+    const qd = (b[4] << 8) | b[5];
+    const an = (b[6] << 8) | b[7];
+    const ns = (b[8] << 8) | b[9];
+    const ar = (b[10] << 8) | b[11];
+    this.hasEdns = false;
+
+    if (opcode !== Opcode.QUERY) {
+      const h = this.opcodeHandlers.get(opcode);
+      const qEnd = qd === 1 && this.scanQuestion(b) ? this.qEnd + 4 : 12;
+      if (!h) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
+      return this.slow(b, meta, h, qEnd);
+    }
+    if (qd !== 1 || !this.scanQuestion(b)) return errorResponse(b, Rcode.FORMERR, 12, this);
+    const qEnd = this.qEnd + 4;
+    if (an !== 0 || ns !== 0 || (ar !== 0 && !this.scanOpt(b, qEnd, ar))) {
+      // Not the plain shape: decode fully (a TSIG, several additional records, or a malformed OPT).
+      let msg: Message;
+      try {
+        msg = decodeMessage(b);
+      } catch (e) {
+        if (e instanceof DecodeError) return errorResponse(b, Rcode.FORMERR, qEnd, this);
+        throw e;
+      }
+      if (msg.edns) {
+        this.hasEdns = true;
+        this.ednsUdp = msg.edns.udpSize;
+        this.ednsDo = msg.edns.do;
+        this.ednsVersion = msg.edns.version;
+      }
+      if (msg.tsigOffset !== undefined) {
+        if (this.signedHandler) return this.signedHandler({ bytes: b, message: msg, meta, table: this.table });
+        return errorResponse(b, Rcode.NOTAUTH, qEnd, this);
+      }
+    } else if (ar === 0 && qEnd !== len) {
+      return errorResponse(b, Rcode.FORMERR, qEnd, this);
+    }
+    if (this.hasEdns && this.ednsVersion !== 0) return errorResponse(b, Rcode.BADVERS, qEnd, this);
+    return this.query(b, meta, qEnd);
+  }
+
+  /** A handled opcode: full decode, then the handler. */
+  private slow(b: Uint8Array, meta: QueryMeta, h: Handler, qEnd: number): HandlerResult | Promise<HandlerResult> {
+    let msg: Message;
+    try {
+      msg = decodeMessage(b);
+    } catch (e) {
+      if (e instanceof DecodeError) return errorResponse(b, Rcode.FORMERR, qEnd, this);
+      throw e;
+    }
+    if (msg.tsigOffset !== undefined && this.signedHandler)
+      return this.signedHandler({ bytes: b, message: msg, meta, table: this.table });
+    return h({ bytes: b, message: msg, meta, table: this.table });
+  }
+
+  /**
+   * Scan the question at offset 12: uncompressed labels (a pointer in the first name of a message cannot point
+   * anywhere useful), total length ≤ 255. Sets qEnd (end of the name), qKey, qType, qClass. False when malformed.
+   */
+  private scanQuestion(b: Uint8Array): boolean {
+    const len = b.length;
+    let p = 12;
+    let upper = false;
+    for (;;) {
+      if (p >= len) return false;
+      const l = b[p];
+      if (l === 0) break;
+      if (l > 63) return false;
+      const end = p + 1 + l;
+      if (end > len) return false;
+      for (let i = p + 1; i < end; i++) {
+        const c = b[i];
+        if (c >= 0x41 && c <= 0x5a) upper = true;
+      }
+      p = end;
+      if (p - 12 > 254) return false;
+    }
+    const nameEnd = p + 1;
+    if (nameEnd + 4 > len) return false;
+    this.qEnd = nameEnd;
+    if (upper) {
+      const lb = this.lowerBuf;
+      for (let i = 12; i < nameEnd; i++) {
+        const c = b[i];
+        lb[i - 12] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      this.qKey = latin1(lb, 0, nameEnd - 12);
+    } else {
+      this.qKey = latin1(b, 12, nameEnd);
+    }
+    this.qType = (b[nameEnd] << 8) | b[nameEnd + 1];
+    this.qClass = (b[nameEnd + 2] << 8) | b[nameEnd + 3];
+    return true;
+  }
+
+  /**
+   * Fast scan of an additional section holding exactly one OPT record at `p` and nothing after it. Sets the EDNS
+   * fields and returns true; returns false when the section is anything else (the caller then decodes fully,
+   * which also reports malformations).
+   */
+  private scanOpt(b: Uint8Array, p: number, ar: number): boolean {
+    if (ar !== 1 || p + OPT_LEN > b.length) return false;
+    if (b[p] !== 0 || b[p + 1] !== 0 || b[p + 2] !== RRType.OPT) return false;
+    const rdlen = (b[p + 9] << 8) | b[p + 10];
+    const end = p + OPT_LEN + rdlen;
+    if (end !== b.length) return false;
+    // Options must tile the RDATA exactly; their contents are ignored (RFC 6891 §6.1.2: unknown options ignored).
+    let o = p + OPT_LEN;
+    while (o < end) {
+      if (o + 4 > end) return false;
+      o += 4 + ((b[o + 2] << 8) | b[o + 3]);
+    }
+    if (o !== end) return false;
+    this.hasEdns = true;
+    this.ednsUdp = (b[p + 3] << 8) | b[p + 4];
+    this.ednsVersion = b[p + 6];
+    this.ednsDo = (b[p + 7] & 0x80) !== 0;
+    return true;
+  }
+
+  /** A standard query whose question and EDNS are known. */
+  private query(b: Uint8Array, meta: QueryMeta, qEnd: number): HandlerResult | Promise<HandlerResult> {
+    const qtype = this.qType;
+    if (this.qClass !== 1) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    if (qtype === RRType.AXFR || qtype === RRType.IXFR) {
+      const h = this.qtypeHandlers.get(qtype);
+      if (!h) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+      return this.slow(b, meta, h, qEnd);
+    }
+    if (qtype === RRType.OPT || qtype === RRType.TSIG || qtype === RRType.TKEY) {
+      const h = this.qtypeHandlers.get(qtype);
+      if (h) return this.slow(b, meta, h, qEnd);
+      return errorResponse(b, Rcode.FORMERR, qEnd, this);
+    }
+    if (qtype >= 128 && qtype <= 254) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
+    const key = this.qKey;
+    const zone = this.table.findForQuery(key, qtype);
+    if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    const udp = meta.transport === 'udp';
+    const limit = udp ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
+    if (qtype !== RRType.ANY) {
+      const memo = zone.responseMemo.get(key)?.get(qtype);
+      if (memo !== undefined && memo.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(memo, b);
+    }
+    return this.build(zone, b, qEnd, udp, limit);
+  }
+
+  /** Full lookup and encoding; memoizes the unlimited response and fits it to `limit`. */
+  private build(zone: Zone, b: Uint8Array, qEnd: number, udp: boolean, limit: number): Uint8Array {
+    const qname = new WireReader(b, 12, qEnd).name();
+    const qtype = this.qType;
+    const outcome = answer(zone, qname, qtype);
+    const s = buildSections(outcome, { minimalAny: udp });
+    const msg = responseMessage(qname, qtype, s.rcode, s.aa);
+    msg.answer = s.answer;
+    msg.authority = s.authority;
+    msg.additional = s.additional;
+    const full = encodeMessage(msg);
+    // ANY depends on the transport, and DNAME-synthesized targets carry the query's case: neither is memoized.
+    if (qtype !== RRType.ANY && !outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
+      const memo = zone.responseMemo;
+      if (memo.size >= this.memoLimit) memo.clear();
+      let byType = memo.get(this.qKey);
+      if (!byType) {
+        byType = new Map();
+        memo.set(this.qKey, byType);
+      }
+      byType.set(qtype, full);
+    }
+    if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, b);
+    // Too big for the transport: drop optional additional records, else truncate (TC) — RFC 2181 §9, RFC 9471.
+    msg.id = (b[0] << 8) | b[1];
+    msg.rd = (b[2] & FLAG_RD) !== 0;
+    msg.cd = (b[3] & FLAG_CD) !== 0;
+    if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
+    const req = s.requiredAdditional;
+    const fitted = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
+    // The question name must be the query's own bytes (case), as on the memo path.
+    fitted.set(b.subarray(12, this.qEnd), 12);
+    return fitted;
+  }
+
+  /** Copy a pre-encoded response, patching id, RD/CD and the question name, appending our OPT when asked. */
+  private patch(pre: Uint8Array, b: Uint8Array): Uint8Array {
+    const n = pre.length;
+    const out = Buffer.allocUnsafe(this.hasEdns ? n + OPT_LEN : n);
+    out.set(pre, 0);
+    out[0] = b[0];
+    out[1] = b[1];
+    out[2] = (pre[2] & ~FLAG_RD) | (b[2] & FLAG_RD);
+    out[3] = (pre[3] & ~FLAG_CD) | (b[3] & FLAG_CD);
+    out.set(b.subarray(12, this.qEnd), 12);
+    if (this.hasEdns) {
+      writeOpt(out, n, this.udpPayload, 0, this.ednsDo);
+      const arc = ((pre[10] << 8) | pre[11]) + 1;
+      out[10] = arc >>> 8;
+      out[11] = arc & 0xff;
+    }
+    return out;
+  }
+
+  /** EDNS state of the query just handled, for errorResponse. */
+  get ednsForError(): { present: boolean; do: boolean; payload: number } {
+    return { present: this.hasEdns, do: this.ednsDo, payload: this.udpPayload };
+  }
+}
+
+function responseMessage(qname: Name, qtype: number, rcode: number, aa: boolean): Message {
+  return {
+    id: 0, qr: true, opcode: 0, aa, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode,
+    question: [{ name: qname, type: qtype, class: 1 }], answer: [], authority: [], additional: [],
+  };
+}
+
+function ourEdns(payload: number, dnssecOk: boolean): NonNullable<Message['edns']> {
+  return { udpSize: payload, extRcode: 0, version: 0, do: dnssecOk, flags: 0, options: [] };
+}
+
+function writeOpt(out: Uint8Array, at: number, payload: number, extRcode: number, dnssecOk: boolean): void {
+  out[at] = 0; // root owner
+  out[at + 1] = 0;
+  out[at + 2] = RRType.OPT;
+  out[at + 3] = payload >>> 8;
+  out[at + 4] = payload & 0xff;
+  out[at + 5] = extRcode;
+  out[at + 6] = 0; // version
+  out[at + 7] = dnssecOk ? 0x80 : 0;
+  out[at + 8] = 0;
+  out[at + 9] = 0; // RDLENGTH
+  out[at + 10] = 0;
+}
+
+/**
+ * A response carrying only an RCODE: the query's id, opcode, RD and CD; its question when `qEnd` > 12 (bytes
+ * [12, qEnd) of the query, copied verbatim); our OPT when the query had a valid one (the extended RCODE goes there,
+ * e.g. BADVERS = 16, RFC 6891 §6.1.3).
+ */
+export function errorResponse(
+  b: Uint8Array,
+  rcode: number,
+  qEnd: number,
+  h: { ednsForError: { present: boolean; do: boolean; payload: number } },
+): Uint8Array {
+  const e = h.ednsForError;
+  const withOpt = e.present;
+  const n = qEnd + (withOpt ? OPT_LEN : 0);
+  const out = Buffer.alloc(n);
+  out[0] = b[0];
+  out[1] = b[1];
+  out[2] = FLAG_QR | (b[2] & 0x78) | (b[2] & FLAG_RD);
+  out[3] = (b[3] & FLAG_CD) | (rcode & 0xf);
+  out[5] = qEnd > 12 ? 1 : 0;
+  if (qEnd > 12) out.set(b.subarray(12, qEnd), 12);
+  if (withOpt) {
+    out[11] = 1;
+    writeOpt(out, qEnd, e.payload, rcode >>> 4, e.do);
+  }
+  return out;
+}
+
+/** Is the response authoritative? (Convenience for tests and logs.) */
+export function isAuthoritative(resp: Uint8Array): boolean {
+  return (resp[2] & FLAG_AA) !== 0;
+}

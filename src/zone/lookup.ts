@@ -1,0 +1,163 @@
+// Authoritative lookup in one zone snapshot (RFC 1034 §4.3.2 step 3, RFC 4592 wildcards, RFC 6672 DNAME) as a pure
+// function returning a discriminated-union outcome; sections.ts turns the outcome into response sections.
+
+import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { Name } from '../dns/name.js';
+import { WireReader } from '../dns/wire.js';
+import { keyIsBelowOrAt, wireKey } from './key.js';
+import type { RRset, Zone, ZoneNode } from './zone.js';
+
+/** How one name resolved inside the zone, before any CNAME/DNAME is followed. */
+export type Step =
+  /** The name has the type (or ANY: every RRset of the node). Owners are the query name for wildcard matches. */
+  | { kind: 'hit'; rrsets: RRset[]; wildcard: boolean }
+  /** The name exists (possibly as an empty non-terminal or through a wildcard) without the type. */
+  | { kind: 'nodata'; wildcard: boolean }
+  | { kind: 'nxdomain' }
+  /** The name is at or below a zone cut: refer to the child's servers. */
+  | { kind: 'delegation'; cut: ZoneNode }
+  /** The name owns a CNAME (or matched a wildcard CNAME): `rr` has the query name as owner. */
+  | { kind: 'cname'; rr: RR; target: Name; wildcard: boolean }
+  /** A DNAME above the name: the DNAME record, the synthesized CNAME and its target (RFC 6672 §3.1). */
+  | { kind: 'dname'; dname: RR; cname: RR; target: Name }
+  /** DNAME substitution produced a name longer than 255 octets (RFC 6672 §2.2). */
+  | { kind: 'yxdomain'; dname: RR };
+
+/** The final state after following CNAME/DNAME records inside the zone. */
+export type Final =
+  | { kind: 'hit'; rrsets: RRset[]; wildcard: boolean }
+  | { kind: 'nodata'; wildcard: boolean }
+  | { kind: 'nxdomain' }
+  | { kind: 'delegation'; cut: ZoneNode }
+  | { kind: 'yxdomain' }
+  /** The chain left the zone, looped or grew too long: the answer is the chain so far (RFC 1034 §4.3.2 step 3a). */
+  | { kind: 'chain-end'; reason: 'outside' | 'loop' | 'limit' };
+
+export interface Outcome {
+  readonly zone: Zone;
+  readonly qname: Name;
+  readonly qtype: number;
+  /** CNAME and DNAME records met along the way, in answer-section order. */
+  readonly chain: RR[];
+  readonly final: Final;
+}
+
+export interface LookupOptions {
+  /** Longest CNAME/DNAME chain followed inside the zone (default 12). */
+  maxChain?: number;
+}
+
+/** Resolve one name in the zone without following CNAME/DNAME (`key` is `wireKey(qname)`, inside the zone). */
+export function lookupName(zone: Zone, qname: Name, key: string, qtype: number): Step {
+  const nodes = zone.nodes;
+  const originKey = zone.originKey;
+  // Label offsets of the labels below the origin, leftmost first.
+  const stop = key.length - originKey.length;
+  const offsets: number[] = [];
+  for (let p = 0; p < stop; p += key.charCodeAt(p) + 1) offsets.push(p);
+
+  let encloser: ZoneNode = zone.apex;
+  if (offsets.length > 0) {
+    const apexDname = zone.apex.rrsets.get(RRType.DNAME);
+    if (apexDname) return synthesizeDname(zone.apex, apexDname, qname);
+  }
+  let exact: ZoneNode | undefined = offsets.length === 0 ? zone.apex : undefined;
+  // Walk down from the apex: a cut or a DNAME on the way ends the walk (RFC 1034 §4.3.2 step 3b, RFC 6672 §3.2).
+  for (let i = offsets.length - 1; i >= 0; i--) {
+    const node = nodes.get(i === 0 ? key : key.substring(offsets[i]));
+    if (!node) break;
+    // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): at the cut itself it is answered from this zone.
+    if (node.delegation && !(i === 0 && qtype === RRType.DS)) return { kind: 'delegation', cut: node };
+    if (i > 0) {
+      const dname = node.rrsets.get(RRType.DNAME);
+      if (dname) return synthesizeDname(node, dname, qname);
+    }
+    encloser = node;
+    if (i === 0) exact = node;
+  }
+  if (exact) return fromNode(exact, qname, qtype, false);
+  // RFC 4592 §3.3.1: only the wildcard child of the closest encloser may match.
+  const wild = encloser.wildcard;
+  if (wild) return fromNode(wild, qname, qtype, true);
+  return { kind: 'nxdomain' };
+}
+
+function withOwner(rrs: readonly RR[], owner: Name): RR[] {
+  return rrs.map((r) => ({ name: owner, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
+}
+
+function fromNode(node: ZoneNode, qname: Name, qtype: number, wildcard: boolean): Step {
+  const rrsets = node.rrsets;
+  if (rrsets.size === 0) return { kind: 'nodata', wildcard };
+  if (qtype === RRType.ANY) {
+    const all = [...rrsets.values()].sort((a, b) => a.type - b.type);
+    return { kind: 'hit', rrsets: wildcard ? all.map((s) => synthesized(s, qname)) : all, wildcard };
+  }
+  const set = rrsets.get(qtype);
+  if (set) return { kind: 'hit', rrsets: [wildcard ? synthesized(set, qname) : set], wildcard };
+  const cname = rrsets.get(RRType.CNAME);
+  if (cname) {
+    const rr = cname.rrs[0];
+    const owned = wildcard ? { ...rr, name: qname } : rr;
+    return { kind: 'cname', rr: owned, target: new WireReader(rr.rdata).name(), wildcard };
+  }
+  return { kind: 'nodata', wildcard };
+}
+
+function synthesized(set: RRset, owner: Name): RRset {
+  return { name: owner, type: set.type, rrs: withOwner(set.rrs, owner) };
+}
+
+function synthesizeDname(node: ZoneNode, set: RRset, qname: Name): Step {
+  const dname = set.rrs[0];
+  const target = new WireReader(dname.rdata).name();
+  const keep = qname.labels.slice(0, qname.labels.length - node.name.labels.length);
+  const newName = new Name([...keep, ...target.labels]);
+  if (newName.wireLength > 255) return { kind: 'yxdomain', dname };
+  const cname: RR = { name: qname, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdata: newName.toWire() };
+  return { kind: 'dname', dname, cname, target: newName };
+}
+
+/**
+ * Answer `qtype` for `qname` (which must be at or below the zone's origin) from the zone, following CNAME and DNAME
+ * records while their targets stay inside the zone.
+ */
+export function answer(zone: Zone, qname: Name, qtype: number, opts: LookupOptions = {}): Outcome {
+  const maxChain = opts.maxChain ?? 12;
+  const chain: RR[] = [];
+  let name = qname;
+  let key = wireKey(qname);
+  const seen = new Set<string>([key]);
+  for (;;) {
+    const step = lookupName(zone, name, key, qtype);
+    let target: Name;
+    switch (step.kind) {
+      case 'hit':
+      case 'nodata':
+      case 'nxdomain':
+      case 'delegation':
+        return { zone, qname, qtype, chain, final: step };
+      case 'yxdomain':
+        chain.push(step.dname);
+        return { zone, qname, qtype, chain, final: { kind: 'yxdomain' } };
+      case 'cname':
+        chain.push(step.rr);
+        target = step.target;
+        break;
+      case 'dname':
+        chain.push(step.dname, step.cname);
+        target = step.target;
+        break;
+    }
+    key = wireKey(target);
+    const end = (reason: 'outside' | 'loop' | 'limit'): Outcome => ({
+      zone, qname, qtype, chain, final: { kind: 'chain-end', reason },
+    });
+    if (!keyIsBelowOrAt(key, zone.originKey)) return end('outside');
+    if (seen.has(key)) return end('loop');
+    if (seen.size > maxChain) return end('limit');
+    seen.add(key);
+    name = target;
+  }
+}

@@ -1,0 +1,211 @@
+// An immutable, compiled snapshot of one zone: nodes keyed on their wire key (see key.ts), each holding its RRsets
+// and the flags the lookup needs, computed once by a precompute pass (delegation points, names below a cut or a
+// DNAME, empty non-terminals, wildcard children). Pure: no I/O.
+
+import { RRType, isMetaType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import { WireReader } from '../dns/wire.js';
+import { keyIsBelowOrAt, keyParent, wildcardKey, wireKey } from './key.js';
+
+export interface RRset {
+  /** Owner name as written in the zone (original case). */
+  readonly name: Name;
+  readonly type: number;
+  /** The records, deduplicated, in the order given. */
+  readonly rrs: readonly RR[];
+}
+
+export interface ZoneNode {
+  readonly name: Name;
+  readonly key: string;
+  /** RRsets by type; empty for an empty non-terminal. */
+  readonly rrsets: ReadonlyMap<number, RRset>;
+  /** NS here and not the apex: a zone cut (RFC 1034 §4.2.1). */
+  readonly delegation: boolean;
+  /** A strict ancestor inside the zone is a zone cut: this node's data is glue/occluded, never answered with AA. */
+  readonly belowCut: boolean;
+  /** A strict ancestor inside the zone has a DNAME: the node is occluded (RFC 6672 §2.4). */
+  readonly belowDname: boolean;
+  /** No RRsets: exists only because names below it exist (RFC 4592 §2.2.2). */
+  readonly emptyNonTerminal: boolean;
+  /** The "*.<this>" node, when the zone has one (source of synthesis, RFC 4592). */
+  readonly wildcard: ZoneNode | undefined;
+}
+
+export interface Zone {
+  readonly origin: Name;
+  readonly originKey: string;
+  readonly apex: ZoneNode;
+  readonly soa: RR;
+  readonly serial: number;
+  /** TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §5). */
+  readonly negativeTtl: number;
+  /** The SOA record as placed in the authority section of negative answers (TTL = negativeTtl). */
+  readonly negativeSoa: RR;
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** Non-fatal problems found while compiling (records ignored, CNAME beside other data...). */
+  readonly warnings: readonly string[];
+  /**
+   * Memo owned by the server: pre-encoded responses per query name key and type, dropped together with this
+   * snapshot when the zone is replaced. The zone module never reads it.
+   */
+  readonly responseMemo: Map<string, Map<number, Uint8Array>>;
+}
+
+/** The zone cannot be served (no SOA at the apex, ...). */
+export class ZoneError extends Error {
+  constructor(
+    readonly origin: string,
+    message: string,
+  ) {
+    super(`zone ${origin}: ${message}`);
+    this.name = 'ZoneError';
+  }
+}
+
+interface MutableNode {
+  name: Name;
+  key: string;
+  rrsets: Map<number, RRset>;
+  delegation: boolean;
+  belowCut: boolean;
+  belowDname: boolean;
+  emptyNonTerminal: boolean;
+  wildcard: ZoneNode | undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Build the snapshot of the zone `origin` from its records. Records outside the zone, of meta types or of a class
+ * other than the SOA's are ignored with a warning; duplicate records are merged. Throws ZoneError when the zone has
+ * no SOA at its apex (nothing can be answered without one).
+ */
+export function compileZone(origin: Name, records: readonly RR[]): Zone {
+  const originKey = wireKey(origin);
+  const warnings: string[] = [];
+  const nodes = new Map<string, MutableNode>();
+  const groups = new Map<string, Map<number, RR[]>>();
+  const names = new Map<string, Name>();
+
+  for (const rr of records) {
+    const key = wireKey(rr.name);
+    if (!keyIsBelowOrAt(key, originKey)) {
+      warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
+      continue;
+    }
+    if (isMetaType(rr.type) || rr.type === 0) {
+      warnings.push(`${rr.name}: type ${rr.type} cannot be stored in a zone; record ignored`);
+      continue;
+    }
+    let byType = groups.get(key);
+    if (!byType) {
+      byType = new Map();
+      groups.set(key, byType);
+      names.set(key, rr.name);
+    }
+    let list = byType.get(rr.type);
+    if (!list) {
+      list = [];
+      byType.set(rr.type, list);
+    }
+    if (!list.some((x) => sameBytes(x.rdata, rr.rdata))) list.push(rr);
+  }
+
+  const apexTypes = groups.get(originKey);
+  const soaList = apexTypes?.get(RRType.SOA);
+  if (!soaList || soaList.length === 0) throw new ZoneError(origin.toString(), 'no SOA record at the apex');
+  if (soaList.length > 1) {
+    warnings.push(`more than one SOA at the apex; the first is used`);
+    soaList.length = 1;
+  }
+  const soa = soaList[0];
+
+  for (const [key, byType] of groups) {
+    const name = names.get(key)!;
+    const rrsets = new Map<number, RRset>();
+    for (const [type, rrs] of byType) {
+      if (rrs.some((r) => r.class !== soa.class)) {
+        warnings.push(`${name} ${type}: records of a class other than the SOA's are ignored`);
+      }
+      const sameClass = rrs.filter((r) => r.class === soa.class);
+      if (sameClass.length > 0) rrsets.set(type, { name, type, rrs: sameClass });
+    }
+    if (rrsets.has(RRType.CNAME) && rrsets.size > 1) {
+      const others = [...rrsets.keys()].filter((t) => t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC);
+      if (others.length > 0) warnings.push(`${name}: CNAME beside other data (RFC 1034 §3.6.2)`);
+    }
+    if (rrsets.size === 0) continue;
+    nodes.set(key, {
+      name, key, rrsets, delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: false,
+      wildcard: undefined,
+    });
+  }
+
+  // Empty non-terminals: every ancestor of an existing name, up to the apex, exists (RFC 4592 §2.2.2).
+  for (const node of [...nodes.values()]) {
+    let key = node.key;
+    let name = node.name;
+    while (key !== originKey) {
+      key = keyParent(key);
+      name = name.parent();
+      if (nodes.has(key)) continue;
+      nodes.set(key, {
+        name, key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: true,
+        wildcard: undefined,
+      });
+    }
+  }
+
+  // Flags. Processing nodes by increasing depth lets each node inherit from its parent, already final.
+  const depthOrder = [...nodes.values()].sort((a, b) => a.name.labelCount - b.name.labelCount);
+  for (const node of depthOrder) {
+    if (node.key !== originKey) {
+      const parent = nodes.get(keyParent(node.key))!;
+      node.belowCut = parent.belowCut || parent.delegation;
+      node.belowDname = parent.belowDname || parent.rrsets.has(RRType.DNAME);
+      node.delegation = node.rrsets.has(RRType.NS);
+    }
+  }
+  for (const node of nodes.values()) node.wildcard = nodes.get(wildcardKey(node.key));
+
+  const soaTtl = soa.ttl;
+  const minimum = soaMinimum(soa.rdata);
+  const negativeTtl = Math.min(soaTtl, minimum);
+  return {
+    origin,
+    originKey,
+    apex: nodes.get(originKey)!,
+    soa,
+    serial: soaSerial(soa.rdata),
+    negativeTtl,
+    negativeSoa: { ...soa, ttl: negativeTtl },
+    nodes,
+    warnings,
+    responseMemo: new Map(),
+  };
+}
+
+function soaFields(rdata: Uint8Array): WireReader {
+  const r = new WireReader(rdata);
+  r.name();
+  r.name();
+  return r;
+}
+
+/** SERIAL of SOA RDATA (internal form). */
+export function soaSerial(rdata: Uint8Array): number {
+  return soaFields(rdata).u32();
+}
+
+/** MINIMUM of SOA RDATA (internal form). */
+export function soaMinimum(rdata: Uint8Array): number {
+  const r = soaFields(rdata);
+  r.bytes(16);
+  return r.u32();
+}

@@ -1,0 +1,299 @@
+// Differential testing support: a deterministic query mix built from the fixture zones, a section-by-section
+// comparison of two servers' answers (RRsets order-insensitive) and the list of differences the RFCs allow.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPRESSIBLE_TYPES, RRType, classToString, typeToString } from '../../src/dns/constants.js';
+import type { Message, RR } from '../../src/dns/message.js';
+import { Name } from '../../src/dns/name.js';
+import { rdataToText } from '../../src/dns/rdata.js';
+import { WireReader } from '../../src/dns/wire.js';
+import { type Answer, type QuerySpec, buildQuery, parseAnswer, tcpExchange, udpExchange } from './dns-client.js';
+
+/** Small deterministic PRNG (mulberry32) so every run sends the same queries. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface FixtureZone {
+  name: string;
+  file: string;
+  /** Owner names as written in the file (absolute). */
+  owners: Name[];
+}
+
+/**
+ * The fixture zones: one file per zone, file name = zone name. Owner names are read with a deliberately simple
+ * scanner (first column of lines that do not start with blank, ';' or '$') because the fixtures are written that way;
+ * the real parser under test must not be used to build its own test input.
+ */
+export function loadFixtureZones(dir: string): FixtureZone[] {
+  const zones: FixtureZone[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const origin = Name.from(f);
+    const text = readFileSync(join(dir, f), 'utf8');
+    const owners = new Map<string, Name>();
+    for (const line of text.split('\n')) {
+      if (line.length === 0 || /^[\s;$]/.test(line)) continue;
+      const tok = line.split(/\s+/)[0];
+      const n = Name.parse(tok, origin);
+      owners.set(n.key, n);
+    }
+    zones.push({ name: f, file: join(dir, f), owners: [...owners.values()] });
+  }
+  return zones;
+}
+
+/** Every type the issue lists, plus unknown types (RFC 3597) and ANY. */
+export const ALL_TYPES: number[] = [
+  RRType.A, RRType.AAAA, RRType.NS, RRType.CNAME, RRType.DNAME, RRType.SOA, RRType.PTR, RRType.MX, RRType.TXT,
+  RRType.SPF, RRType.HINFO, RRType.RP, RRType.AFSDB, RRType.SRV, RRType.NAPTR, RRType.KX, RRType.CERT, RRType.DS,
+  RRType.CDS, RRType.SSHFP, RRType.IPSECKEY, RRType.RRSIG, RRType.NSEC, RRType.DNSKEY, RRType.CDNSKEY, RRType.NSEC3,
+  RRType.NSEC3PARAM, RRType.TLSA, RRType.SMIMEA, RRType.OPENPGPKEY, RRType.CSYNC, RRType.ZONEMD, RRType.SVCB,
+  RRType.HTTPS, RRType.URI, RRType.CAA, RRType.LOC, 65280, 65281, 1234,
+];
+const CORE_TYPES: number[] = [RRType.A, RRType.AAAA, RRType.NS, RRType.SOA, RRType.MX, RRType.TXT, RRType.CNAME, RRType.DS, RRType.SRV, RRType.PTR];
+
+export interface DiffQuery extends QuerySpec {
+  tcp: boolean;
+}
+
+export function describeQuery(q: DiffQuery): string {
+  const parts = [q.name.toString(), typeToString(q.type)];
+  if (q.class !== undefined && q.class !== 1) parts.push(classToString(q.class));
+  parts.push(q.tcp ? 'TCP' : 'UDP');
+  parts.push(q.ednsSize === undefined ? 'no-EDNS' : `EDNS=${q.ednsSize}`);
+  if (q.dnssecOk) parts.push('DO');
+  if (q.rd) parts.push('RD');
+  return parts.join(' ');
+}
+
+/** Randomise the case of ASCII letters (as 0x20-encoding resolvers do). */
+export function randomCase(n: Name, rnd: () => number): Name {
+  return new Name(
+    n.labels.map((l) => Uint8Array.from(l, (b) => ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ? (rnd() < 0.5 ? b & ~0x20 : b | 0x20) : b))),
+  );
+}
+
+const label = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
+
+/**
+ * The query mix: systematic (every owner × core types; every types.test owner × every type), names that do not exist
+ * beside and below every owner, out-of-zone names, then transport/EDNS/case variants, and a full variant sweep for the
+ * large RRsets that force truncation.
+ */
+export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuery[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const base: { name: Name; type: number }[] = [];
+  for (const z of zones) {
+    const origin = Name.from(z.name);
+    const allTypes = z.name.startsWith('types.');
+    for (const o of z.owners) {
+      for (const t of allTypes ? ALL_TYPES : CORE_TYPES) base.push({ name: o, type: t });
+      if (!allTypes) for (let i = 0; i < 3; i++) base.push({ name: o, type: pick(ALL_TYPES) });
+      // below every owner: NXDOMAIN, wildcard, referral, DNAME rewrite or occlusion depending on the owner
+      base.push({ name: o.prepend(label('below')), type: pick([RRType.A, RRType.TXT, RRType.AAAA]) });
+      base.push({ name: o.prepend(label('x'), label('y')), type: RRType.A });
+      base.push({ name: o, type: RRType.ANY });
+    }
+    for (let i = 0; i < 15; i++) base.push({ name: origin.prepend(label(`nx${i}`)), type: pick(ALL_TYPES) });
+  }
+  const outside = ['www.outside.invalid.', 'test.', '.', 'example.', 'xexample.test.', 'sub.example.testing.', 'in-addr.arpa.'];
+  for (const o of outside) for (const t of [RRType.A, RRType.SOA, RRType.NS]) base.push({ name: Name.from(o), type: t });
+  // DNAME rewrites that make the name too long (RFC 6672 §2.2 YXDOMAIN) and that stay legal
+  const l63 = 'q'.repeat(63);
+  base.push({ name: Name.from(`${l63}.${l63}.dnlong.example.test`), type: RRType.A });
+  base.push({ name: Name.from(`short.dnlong.example.test`), type: RRType.A });
+  base.push({ name: Name.from(`${l63}.${'r'.repeat(40)}.dn.example.test`), type: RRType.A });
+  base.push({ name: Name.from(`a.b.c.d.e.f.dnloop.example.test`), type: RRType.A });
+
+  const out: DiffQuery[] = [];
+  for (const b of base) {
+    const r = rnd();
+    const q: DiffQuery = {
+      name: rnd() < 0.4 ? randomCase(b.name, rnd) : b.name,
+      type: b.type,
+      tcp: rnd() < 0.15,
+      ednsSize: r < 0.3 ? undefined : r < 0.55 ? 1232 : r < 0.75 ? 4096 : r < 0.9 ? 512 : 1400,
+    };
+    if (q.ednsSize !== undefined && rnd() < 0.25) q.dnssecOk = true;
+    if (rnd() < 0.1) q.rd = true;
+    out.push(q);
+  }
+  // Truncation sweep: the large RRsets and referrals with every transport/buffer combination.
+  const bigNames = ['big.example.test.', 'bigA.example.test.', 'bigAAAA.example.test.', 'bigmx.example.test.', 'x.manyns.example.test.', 'manyns.example.test.', 'example.test.', 'txt-long.types.test.', 'dnskey.types.test.'];
+  const bigTypes = [RRType.TXT, RRType.A, RRType.AAAA, RRType.MX, RRType.ANY, RRType.NS, RRType.DNSKEY];
+  for (const n of bigNames)
+    for (const t of bigTypes)
+      for (const e of [undefined, 512, 1232, 1400, 4096, 65535])
+        for (const tcp of [false, true]) {
+          if (tcp && e !== undefined && e !== 1232) continue;
+          out.push({ name: Name.from(n), type: t, tcp, ednsSize: e });
+        }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Comparison
+
+export type Section = 'answer' | 'authority' | 'additional';
+
+export interface Difference {
+  /** What differs: 'header.<field>', 'question', 'edns.<field>', '<section>.rrset-missing' etc. */
+  kind: string;
+  section?: Section;
+  /** The RRset key (owner|type) when the difference is about one RRset. */
+  rrset?: string;
+  detail: string;
+}
+
+export function rrToText(rr: RR): string {
+  let rd: string;
+  try {
+    rd = rdataToText(rr.type, rr.rdata);
+  } catch {
+    rd = `\\# ${rr.rdata.length} ${Buffer.from(rr.rdata).toString('hex')}`;
+  }
+  return `${rr.name.toString()} ${rr.ttl} ${classToString(rr.class)} ${typeToString(rr.type)} ${rd}`;
+}
+
+export function answerToText(a: Answer | Error): string {
+  if (a instanceof Error) return `  (no answer: ${a.message})`;
+  if (!a.msg) return `  (undecodable: ${a.decodeError}) ${Buffer.from(a.bytes).toString('hex')}`;
+  const m = a.msg;
+  const flags = (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((f) => m[f]).join(' ');
+  const lines = [`  rcode=${m.rcode} opcode=${m.opcode} flags=[${flags}] size=${a.bytes.length}`];
+  if (m.edns) lines.push(`  OPT udp=${m.edns.udpSize} version=${m.edns.version} do=${m.edns.do} options=${m.edns.options.map((o) => o.code).join(',')}`);
+  for (const q of m.question) lines.push(`  Q ${q.name.toString()} ${classToString(q.class)} ${typeToString(q.type)}`);
+  for (const s of ['answer', 'authority', 'additional'] as const) for (const rr of m[s]) lines.push(`  ${s.slice(0, 3).toUpperCase()} ${rrToText(rr)}`);
+  return lines.join('\n');
+}
+
+/**
+ * RDATA with the embedded names of the RFC 1035 types lower-cased. Servers may compress those names against the
+ * question, whose case is the client's (Knot does), so their case legitimately follows the query: names compare
+ * case-insensitively (RFC 1034 §3.1, RFC 4343 §3). Other types are never compressed, so their bytes compare exactly.
+ */
+function caseFoldedRdata(rr: RR): Uint8Array {
+  if (!COMPRESSIBLE_TYPES.has(rr.type)) return rr.rdata;
+  try {
+    const r = new WireReader(rr.rdata);
+    const parts: Uint8Array[] = [];
+    const name = () => parts.push(r.name().toCanonicalWire());
+    if (rr.type === RRType.MX) parts.push(r.bytes(2));
+    name();
+    if (rr.type === RRType.SOA || rr.type === RRType.MINFO) name();
+    parts.push(r.bytes(r.remaining));
+    return Buffer.concat(parts);
+  } catch {
+    return rr.rdata;
+  }
+}
+
+interface RRsetView {
+  ttls: number[];
+  rdatas: string[];
+}
+
+function rrsets(rrs: RR[]): Map<string, RRsetView> {
+  const m = new Map<string, RRsetView>();
+  for (const rr of rrs) {
+    // RRSIGs are grouped by the type they cover as well (RFC 4034 §3: each covered type is its own "set").
+    const covered = rr.type === RRType.RRSIG && rr.rdata.length >= 2 ? `/${typeToString((rr.rdata[0] << 8) | rr.rdata[1])}` : '';
+    const k = `${rr.name.key}|${typeToString(rr.type)}${covered}|${classToString(rr.class)}`;
+    let v = m.get(k);
+    if (!v) m.set(k, (v = { ttls: [], rdatas: [] }));
+    v.ttls.push(rr.ttl);
+    v.rdatas.push(Buffer.from(caseFoldedRdata(rr)).toString('hex'));
+  }
+  for (const v of m.values()) v.rdatas.sort();
+  return m;
+}
+
+/** Compare two decoded answers section by section; RRsets are compared as sets, order-insensitive. */
+export function compareMessages(a: Message, b: Message): Difference[] {
+  const d: Difference[] = [];
+  for (const f of ['qr', 'opcode', 'aa', 'tc', 'rd', 'ra', 'z', 'ad', 'cd', 'rcode'] as const)
+    if (a[f] !== b[f]) d.push({ kind: `header.${f}`, detail: `${f}: ${a[f]} vs ${b[f]}` });
+  const qa = a.question.map((q) => `${q.name.toString()} ${q.class} ${q.type}`).join(';');
+  const qb = b.question.map((q) => `${q.name.toString()} ${q.class} ${q.type}`).join(';');
+  if (qa !== qb) d.push({ kind: 'question', detail: `question: ${qa} vs ${qb}` });
+  if (!!a.edns !== !!b.edns) d.push({ kind: 'edns.presence', detail: `OPT present: ${!!a.edns} vs ${!!b.edns}` });
+  else if (a.edns && b.edns) {
+    if (a.edns.udpSize !== b.edns.udpSize) d.push({ kind: 'edns.udpSize', detail: `OPT UDP size: ${a.edns.udpSize} vs ${b.edns.udpSize}` });
+    if (a.edns.version !== b.edns.version) d.push({ kind: 'edns.version', detail: `EDNS version: ${a.edns.version} vs ${b.edns.version}` });
+    if (a.edns.do !== b.edns.do) d.push({ kind: 'edns.do', detail: `DO: ${a.edns.do} vs ${b.edns.do}` });
+    const oa = a.edns.options.map((o) => o.code).sort().join(',');
+    const ob = b.edns.options.map((o) => o.code).sort().join(',');
+    if (oa !== ob) d.push({ kind: 'edns.options', detail: `EDNS options: [${oa}] vs [${ob}]` });
+  }
+  for (const s of ['answer', 'authority', 'additional'] as const) {
+    const sa = rrsets(a[s]);
+    const sb = rrsets(b[s]);
+    for (const [k, va] of sa) {
+      const vb = sb.get(k);
+      if (!vb) {
+        d.push({ kind: `${s}.rrset-only-in-first`, section: s, rrset: k, detail: `${s}: ${k} only in the first answer` });
+        continue;
+      }
+      if (va.rdatas.join() !== vb.rdatas.join())
+        d.push({ kind: `${s}.rdata`, section: s, rrset: k, detail: `${s}: ${k} RDATA differs (${va.rdatas.length} vs ${vb.rdatas.length} records)` });
+      const ta = [...new Set(va.ttls)].join('/');
+      const tb = [...new Set(vb.ttls)].join('/');
+      if (ta !== tb) d.push({ kind: `${s}.ttl`, section: s, rrset: k, detail: `${s}: ${k} TTL ${ta} vs ${tb}` });
+    }
+    for (const k of sb.keys())
+      if (!sa.has(k)) d.push({ kind: `${s}.rrset-only-in-second`, section: s, rrset: k, detail: `${s}: ${k} only in the second answer` });
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running
+
+export interface Endpoint {
+  label: string;
+  port: number;
+  tcpPort: number;
+}
+
+export interface Exchange {
+  query: DiffQuery;
+  a: Answer | Error;
+  b: Answer | Error;
+}
+
+async function ask(ep: Endpoint, q: DiffQuery, payload: Uint8Array): Promise<Answer | Error> {
+  try {
+    const bytes = q.tcp ? await tcpExchange(ep.tcpPort, payload, 4000) : await udpExchange(ep.port, payload, 3000);
+    return parseAnswer(bytes);
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** Send every query (same id, same bytes) to both endpoints, `parallel` at a time. */
+export async function runExchanges(qs: DiffQuery[], first: Endpoint, second: Endpoint, parallel = 16): Promise<Exchange[]> {
+  const out: Exchange[] = new Array(qs.length);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= qs.length) return;
+      const q = { ...qs[i], id: (i * 7919 + 1) & 0xffff };
+      const payload = buildQuery(q);
+      const [a, b] = await Promise.all([ask(first, q, payload), ask(second, q, payload)]);
+      out[i] = { query: q, a, b };
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}

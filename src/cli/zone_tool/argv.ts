@@ -1,0 +1,119 @@
+// Argument handling shared by one-shot argv and shell lines: a shell line is split with POSIX-like quoting into the
+// same argv a shell would have produced, then both go through one GNU-getopt style option parser.
+
+import { EX, ZoneToolError } from './errors.js';
+
+/**
+ * Split an interactive line into words: whitespace separates, '...' is literal, "..." allows \" \\ \$ escapes,
+ * a backslash outside quotes escapes the next character. Unterminated quotes are a usage error.
+ */
+export function splitShellLine(line: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      if (inWord) {
+        words.push(cur);
+        cur = '';
+        inWord = false;
+      }
+      i++;
+      continue;
+    }
+    inWord = true;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new ZoneToolError('unterminated single quote', EX.USAGE, 'UsageError');
+      cur += line.slice(i + 1, end);
+      i = end + 1;
+    } else if (c === '"') {
+      i++;
+      let closed = false;
+      while (i < line.length) {
+        const d = line[i];
+        if (d === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        if (d === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) {
+          cur += line[i + 1];
+          i += 2;
+          continue;
+        }
+        cur += d;
+        i++;
+      }
+      if (!closed) throw new ZoneToolError('unterminated double quote', EX.USAGE, 'UsageError');
+    } else if (c === '\\') {
+      if (i + 1 < line.length) cur += line[i + 1];
+      i += 2;
+    } else {
+      cur += c;
+      i++;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+export interface ParsedArgs {
+  /** Option letter → value (for options taking one) or true. */
+  opts: Record<string, string | true>;
+  positional: string[];
+}
+
+/**
+ * GNU getopt: `spec` is like "r:g:ivf" (a colon marks an option taking a value). Options may appear anywhere
+ * before `--`; clustered flags (-fi) and attached values (-rREF) work. Words that look like negative ZI
+ * adjustments ("^-", "12-3") are positional because they do not start with '-'.
+ */
+export function getopt(args: readonly string[], spec: string, command: string): ParsedArgs {
+  const takesValue = new Map<string, boolean>();
+  for (let i = 0; i < spec.length; i++) {
+    const ch = spec[i];
+    if (ch === ':') continue;
+    takesValue.set(ch, spec[i + 1] === ':');
+  }
+  const opts: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    // A lone '-' means stdin for file arguments; '-5' style words are not options of any command here.
+    if (a.length < 2 || a[0] !== '-' || /^-\d/.test(a)) {
+      positional.push(a);
+      continue;
+    }
+    if (a.startsWith('--')) {
+      throw new ZoneToolError(`${command}: unknown option '${a}'`, EX.USAGE, 'UsageError');
+    }
+    for (let j = 1; j < a.length; j++) {
+      const ch = a[j];
+      const tv = takesValue.get(ch);
+      if (tv === undefined) {
+        throw new ZoneToolError(`${command}: unknown option '-${ch}'`, EX.USAGE, 'UsageError');
+      }
+      if (!tv) {
+        opts[ch] = true;
+        continue;
+      }
+      const rest = a.slice(j + 1);
+      if (rest.length > 0) {
+        opts[ch] = rest;
+      } else if (i + 1 < args.length) {
+        opts[ch] = args[++i];
+      } else {
+        throw new ZoneToolError(`${command}: option '-${ch}' needs a value`, EX.USAGE, 'UsageError');
+      }
+      break;
+    }
+  }
+  return { opts, positional };
+}

@@ -1,0 +1,134 @@
+// Argument helpers shared by the handlers: zone names (with IP/CIDR → reverse zone), ZI selectors, zone options,
+// numbers. They call only the service API.
+
+import type { ZiSelector as ServiceZiSelector, ZoneFlags } from '../../services/index.js';
+import type { Context } from './context.js';
+import { EX, ZoneToolError } from './errors.js';
+import { parseZiSelector, resolveZiSelector } from './zi_selector.js';
+
+const FLAG_KEYS: Record<string, keyof ZoneFlags> = {
+  use_apex_ns: 'useApexNs',
+  edit_lock: 'editLock',
+  auto_dnssec: 'autoDnssec',
+  nsec3: 'nsec3',
+  inc_updates: 'incUpdates',
+};
+
+/** Parse zone-option words (flag, no_flag, def_flag) into flag values; def_ reads the configured default. */
+export async function parseZoneOptions(ctx: Context, words: readonly string[]): Promise<Partial<ZoneFlags>> {
+  const flags: Partial<ZoneFlags> = {};
+  for (const w of words) {
+    const lw = w.toLowerCase();
+    const m = /^(no_|def_)?(.*)$/.exec(lw)!;
+    const key = FLAG_KEYS[m[2]];
+    if (!key) {
+      throw new ZoneToolError(
+        `Can only take one of: use_apex_ns, edit_lock, auto_dnssec, nsec3, inc_updates (or no_/def_ forms), not '${w}'.`,
+        EX.USAGE,
+        'UsageError',
+      );
+    }
+    if (m[1] === 'no_') flags[key] = false;
+    else if (m[1] === 'def_') {
+      const s = await ctx.services();
+      const v = await s.api.getConfigValue(s.store, m[2]);
+      flags[key] = /^(true|yes|on|1)$/i.test(v);
+    } else flags[key] = true;
+  }
+  return flags;
+}
+
+/** Reverse-lookup name of an IP address (full length), or null when `text` is not an address. */
+export function reverseNameOfAddress(text: string): string | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.some((p) => p > 255)) return null;
+    return `${parts.reverse().join('.')}.in-addr.arpa.`;
+  }
+  if (!text.includes(':') || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
+  const nib = expandIpv6(text);
+  if (!nib) return null;
+  return `${nib.split('').reverse().join('.')}.ip6.arpa.`;
+}
+
+/** 32 lower-case hex nibbles of an IPv6 address, or null. Handles '::' and an embedded dotted IPv4 tail. */
+function expandIpv6(text: string): string | null {
+  let t = text.toLowerCase();
+  const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
+  if (v4tail) {
+    const p = v4tail[1].split('.').map(Number);
+    if (p.some((x) => x > 255)) return null;
+    t = `${t.slice(0, -v4tail[1].length)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
+  }
+  const halves = t.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => g.padStart(4, '0')).join('');
+}
+
+/**
+ * A <domain-name> argument: a name, a network (CIDR → its reverse zone, via the services), or an IP address (→ the
+ * most specific existing reverse zone containing it).
+ */
+export async function zoneArg(ctx: Context, text: string): Promise<string> {
+  const s = await ctx.services();
+  const rev = reverseNameOfAddress(text);
+  if (rev) {
+    let labels = rev.split('.').filter((l) => l.length > 0);
+    while (labels.length > 2) {
+      const candidate = `${labels.join('.')}.`;
+      const found = await s.api.listZones(s.store, { pattern: candidate, limit: 1 });
+      if (found.length > 0 && found[0].name === candidate) return candidate;
+      labels = labels.slice(1);
+    }
+    throw new ZoneToolError(`No reverse zone for address '${text}' present.`, EX.NOHOST, 'ZoneNotFound');
+  }
+  return s.api.normalizeZoneName(text);
+}
+
+/**
+ * Resolve a <zi-id> argument for `zone` to a service selector: undefined means "the default" (published).
+ * Plain ids go straight through; the other forms are resolved against the zone's ZI list.
+ */
+export async function ziArg(ctx: Context, zone: string, text: string | undefined): Promise<ServiceZiSelector | undefined> {
+  if (text === undefined) return undefined;
+  const sel = parseZiSelector(text, ctx.now());
+  if (sel.kind === 'default') return undefined;
+  if (sel.kind === 'id') return { version: sel.id };
+  const s = await ctx.services();
+  const [zis, info] = await Promise.all([s.api.listZis(s.store, zone), s.api.getZone(s.store, zone)]);
+  const id = resolveZiSelector(
+    sel,
+    zis.map((z) => ({ id: z.version, ctime: new Date(z.ctime) })),
+    info.publishedVersion ?? info.latestVersion,
+  );
+  if (id === null) {
+    throw new ZoneToolError(`Zone '${zone}' has no zone instance matching '${text}'.`, EX.NOHOST, 'ZiNotFound');
+  }
+  return { version: id };
+}
+
+export function intArg(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new ZoneToolError(`<${what}> can only contain digits.`, EX.USAGE, 'UsageError');
+  return Number(text);
+}
+
+export function numberArg(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new ZoneToolError(`<${what}> must be a non-negative number.`, EX.USAGE, 'UsageError');
+  }
+  return n;
+}
+
+/** Glob (* and ?) → anchored case-insensitive RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 'i');
+}

@@ -1,7 +1,7 @@
 // The differences between knotd (the reference) and dmsd that the RFCs allow. Each allowance names the RFC section
 // that permits it and matches as narrowly as it can; every other difference fails the differential test.
 
-import { RRType } from '../../src/dns/constants.js';
+import { RRType, classToString, typeToString } from '../../src/dns/constants.js';
 import type { Message } from '../../src/dns/message.js';
 import type { Name } from '../../src/dns/name.js';
 import { rdataTargetName } from '../../src/dns/rdata.js';
@@ -54,6 +54,16 @@ function tcFromOwnLimit(q: DiffQuery, a: Answer, b: Answer): boolean {
   return own !== undefined && own < q.ednsSize && full.bytes.length > own && full.bytes.length <= q.ednsSize;
 }
 
+/** The distinct RDATA of one RRset of a section (duplicates removed). */
+function distinctRdata(m: Message | undefined, key: string | undefined): string | undefined {
+  if (!m || !key) return undefined;
+  const out = new Set<string>();
+  for (const s of [m.answer, m.authority, m.additional])
+    for (const rr of s)
+      if (`${rr.name.key}|${typeToString(rr.type)}|${classToString(rr.class)}` === key) out.add(Buffer.from(rr.rdata).toString('hex').toLowerCase());
+  return [...out].sort().join(',');
+}
+
 export const ALLOWANCES: Allowance[] = [
   {
     id: 'opt-udp-size',
@@ -71,6 +81,23 @@ export const ALLOWANCES: Allowance[] = [
       a.msg.rcode === b.msg.rcode &&
       (a.msg.answer.length > 0) === (b.msg.answer.length > 0) &&
       /^(answer|authority|additional)\.rrset-only-in-/.test(d.kind),
+  },
+  {
+    id: 'extended-dns-error',
+    rfc: 'RFC 8914 §3',
+    why: 'an Extended DNS Error option (code 15) is optional extra information ("MAY"), knotd adds one to REFUSED answers',
+    applies: (_q, a, b, d) => {
+      if (d.kind !== 'edns.options') return false;
+      const codes = (m?: Message) => (m?.edns?.options ?? []).map((o) => o.code).filter((c) => c !== 15).sort().join(',');
+      return codes(a.msg) === codes(b.msg);
+    },
+  },
+  {
+    id: 'no-duplicate-rrs',
+    rfc: 'RFC 2181 §5',
+    why: 'on a DNAME loop knotd repeats the same synthesized CNAME several times; an RRset never holds duplicate records, so the deduplicated set is the same answer',
+    applies: (_q, a, b, d) =>
+      d.kind.endsWith('.rdata') && distinctRdata(a.msg, d.rrset) === distinctRdata(b.msg, d.rrset),
   },
   {
     id: 'truncated-content',

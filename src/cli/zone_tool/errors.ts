@@ -91,6 +91,16 @@ const EXIT_BY_CODE: Record<string, number> = {
   ZoneSmFailure: EX.PROTOCOL,
   StateError: EX.PROTOCOL,
   PermissionDenied: EX.NOPERM,
+  // The service catalogue (src/services/errors.ts), after UPPER_SNAKE → CamelCase.
+  ZoneValidationFailed: EX.DATAERR,
+  EditLockConflict: EX.UNAVAILABLE,
+  EditConflict: EX.TEMPFAIL,
+  BadZoneName: EX.DATAERR,
+  ZoneDeleted: EX.UNAVAILABLE,
+  ZoneDisabled: EX.UNAVAILABLE,
+  ConfigKeyUnknown: EX.DATAERR,
+  ConfigValueInvalid: EX.DATAERR,
+  SerialInvalid: EX.DATAERR,
   PrivilegeNeeded: EX.NOPERM,
 };
 

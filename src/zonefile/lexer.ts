@@ -45,6 +45,10 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const HASH = 0x23;
 
+function setError(e: Entry, message: string, line: number, column: number): void {
+  if (!e.error) e.error = { message, line, column };
+}
+
 export class Lexer {
   private pos = 0;
   private lineNo = 1;
@@ -74,13 +78,10 @@ export class Lexer {
     let parenLine = 0;
     let parenCol = 0;
     let pos = this.pos;
-    const fail = (message: string, line: number, column: number) => {
-      if (!e.error) e.error = { message, line, column };
-    };
     for (;;) {
       if (pos >= len) {
         e.noFinalNewline = true;
-        if (depth > 0) fail(`expected ")" to close the "(" opened here before the end of the file`, parenLine, parenCol);
+        if (depth > 0) setError(e, `expected ")" to close the "(" opened here before the end of the file`, parenLine, parenCol);
         break;
       }
       const c = text.charCodeAt(pos);
@@ -120,7 +121,7 @@ export class Lexer {
         continue;
       }
       if (c === RPAREN) {
-        if (depth === 0) fail('unexpected ")" without a matching "("', this.lineNo, pos - this.lineStart + 1);
+        if (depth === 0) setError(e, 'unexpected ")" without a matching "("', this.lineNo, pos - this.lineStart + 1);
         else depth--;
         pos++;
         continue;
@@ -148,7 +149,7 @@ export class Lexer {
         e.tokens.push({ text: text.slice(start, p), quoted: true });
         e.lines.push(this.lineNo);
         e.cols.push(col);
-        if (!closed) fail('expected a closing \'"\' before the end of the line', this.lineNo, col);
+        if (!closed) setError(e, 'expected a closing \'"\' before the end of the line', this.lineNo, col);
         pos = closed ? p + 1 : p;
         continue;
       }
@@ -161,7 +162,7 @@ export class Lexer {
             p += 2;
             continue;
           }
-          fail('expected a character after "\\"', this.lineNo, p - this.lineStart + 1);
+          setError(e, 'expected a character after "\\"', this.lineNo, p - this.lineStart + 1);
           p++;
           continue;
         }

@@ -392,13 +392,21 @@ function record(st: State, file: string, e: Entry): void {
   }
   const head = readHead(st, file, e, i);
   if (!head) return;
-  const rtoks = toks.slice(head.typeAt + 1);
+  // Drop owner/TTL/class/type in place (no second array): positions stay mapped through `skip`.
+  const skip = head.typeAt + 1;
+  const lines = e.lines;
+  const cols = e.cols;
+  const typeLine = lines[head.typeAt];
+  const typeCol = cols[head.typeAt];
   let rdata: Uint8Array;
   try {
-    rdata = rdataFromText(head.type, rtoks, st.origin ?? Name.root);
+    const origin = st.origin ?? Name.root;
+    toks.copyWithin(0, skip);
+    toks.length -= skip;
+    rdata = rdataFromText(head.type, toks, origin);
   } catch (err) {
-    const k = err instanceof TextError && err.token !== undefined ? head.typeAt + 1 + err.token : head.typeAt + 1;
-    const [l, c] = k < toks.length ? [e.lines[k], e.cols[k]] : endOf(e);
+    const k = err instanceof TextError && err.token !== undefined ? skip + err.token : skip;
+    const [l, c] = k < lines.length ? [lines[k], cols[k]] : endOfRaw(e, toks, skip);
     error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
     return;
   }
@@ -407,7 +415,7 @@ function record(st: State, file: string, e: Entry): void {
     const t = e.trailingHash.trim();
     comment = comment === undefined ? t : `${comment}\n${t}`;
   }
-  const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, rdata);
+  const rec = finishRecord(st, file, e.line, typeLine, typeCol, owner, head, rdata);
   if (!rec) return;
   attachDms(st, rec, comment, pending.flags);
   st.records.push(rec);
@@ -542,6 +550,16 @@ function endOf(e: Entry): [number, number] {
   if (n === 0) return [e.line, 1];
   const t = e.tokens[n - 1];
   return [e.lines[n - 1], e.cols[n - 1] + t.text.length + (t.quoted ? 2 : 0)];
+}
+
+/** endOf() after the first `skip` tokens were removed from `toks`. */
+function endOfRaw(e: Entry, toks: Token[], skip: number): [number, number] {
+  const n = e.lines.length;
+  if (n === 0) return [e.line, 1];
+  const last = toks.length > 0 ? toks[toks.length - 1] : undefined;
+  const len = last ? last.text.length + (last.quoted ? 2 : 0) : 0;
+  if (!last || toks.length + skip !== n) return [e.lines[n - 1], e.cols[n - 1] + 1];
+  return [e.lines[n - 1], e.cols[n - 1] + len];
 }
 
 function msg(err: unknown): string {

@@ -1,0 +1,167 @@
+// The primary's protocol side in one place: TSIG verification of every signed message, then AXFR/IXFR, UPDATE and
+// NOTIFY, and signing of ordinary answers to signed queries. `attachPrimary` plugs it into a QueryHandler (the
+// server's registry of opcode/qtype/signed handlers); `Primary.handle` can also serve any other byte transport.
+
+import { Opcode, Rcode, RRType } from '../dns/constants.js';
+import { DecodeError } from '../dns/errors.js';
+import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import {
+  readTsigAt,
+  signMessage,
+  type TsigKey,
+  tsigErrorName,
+  tsigErrorResponse,
+  tsigFailureRcode,
+  type VerifyOptions,
+  verifyRequest,
+} from '../dns/tsig.js';
+import { decodeUpdateMessage } from '../zone/update.js';
+import { handleIncomingNotify } from './notify.js';
+import { handleUpdate, type UpdateOptions, type UpdateSink } from './update.js';
+import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface KeyStore {
+  /** The TSIG key with this name (any case), or undefined. */
+  get(name: Name): MaybePromise<TsigKey | undefined>;
+}
+
+export interface PrimaryMeta {
+  transport: 'udp' | 'tcp';
+  address?: string;
+  port?: number;
+}
+
+export type PrimaryResult = Uint8Array | Uint8Array[] | null;
+
+/** Answers a plain (unsigned) message: the server's own query path. */
+export type PlainHandler = (bytes: Uint8Array, meta: PrimaryMeta) => PrimaryResult | Promise<PrimaryResult>;
+
+export interface PrimaryDeps {
+  transfers: XfrSource;
+  /** Absent: UPDATE is answered NOTIMP. */
+  updates?: UpdateSink;
+  keys: KeyStore;
+  /** Seconds since the epoch (tests inject skew). */
+  clock?: () => number;
+  tsig?: VerifyOptions;
+  xfr?: XfrOptions;
+  update?: UpdateOptions;
+  /** Failed TSIG checks, for the log. */
+  onTsigFailure?: (e: { key?: string; error: string; client: string }) => void;
+}
+
+function formerr(bytes: Uint8Array): Uint8Array | null {
+  if (bytes.length < 12) return null;
+  const h = decodeHeader(bytes);
+  const m = emptyMessage(h.id);
+  m.qr = true;
+  m.opcode = h.opcode;
+  m.rcode = Rcode.FORMERR;
+  return encodeMessage(m);
+}
+
+/** The request as it was before its TSIG was added (ARCOUNT one less), for the plain query path. */
+function stripTsig(bytes: Uint8Array, tsigOffset: number): Uint8Array {
+  const out = bytes.slice(0, tsigOffset);
+  const ar = ((out[10] << 8) | out[11]) - 1;
+  out[10] = ar >>> 8;
+  out[11] = ar & 0xff;
+  return out;
+}
+
+export class Primary {
+  constructor(readonly deps: PrimaryDeps) {}
+
+  private now(): number {
+    return this.deps.clock ? this.deps.clock() : Date.now() / 1000;
+  }
+
+  /**
+   * Handle a message that is signed, or is AXFR/IXFR, UPDATE or NOTIFY. Anything else (after TSIG verification and
+   * stripping) goes to `plain`, and its answer is signed. Never throws for bad input.
+   */
+  async handle(bytes: Uint8Array, meta: PrimaryMeta, plain: PlainHandler): Promise<PrimaryResult> {
+    if (bytes.length < 12 || bytes[2] & 0x80) return null;
+    const opcode = (bytes[2] >>> 3) & 0xf;
+    let msg: Message;
+    try {
+      msg = opcode === Opcode.UPDATE ? decodeUpdateMessage(bytes) : decodeMessage(bytes);
+    } catch (e) {
+      if (e instanceof DecodeError) return formerr(bytes);
+      throw e;
+    }
+    const now = this.now();
+    const address = meta.address ?? '';
+    let tsig: TsigContext | undefined;
+    if (msg.tsigOffset !== undefined) {
+      let key: TsigKey | undefined;
+      try {
+        key = await this.deps.keys.get(readTsigAt(bytes, msg.tsigOffset).keyName);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+      const v = verifyRequest(bytes, msg.tsigOffset, () => key, now, this.deps.tsig);
+      if (!v.ok) {
+        this.deps.onTsigFailure?.({ key: v.tsig?.keyName.toString(), error: tsigErrorName(v.error), client: address });
+        const m = emptyMessage(msg.id);
+        m.qr = true;
+        m.opcode = msg.opcode;
+        m.rcode = tsigFailureRcode(v);
+        m.question = msg.question.slice(0, 1);
+        return tsigErrorResponse(encodeMessage(m), v, now);
+      }
+      tsig = { key: v.key, requestMac: v.requestMac };
+    }
+
+    if (opcode === Opcode.UPDATE) {
+      if (!this.deps.updates) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
+      return handleUpdate({ message: msg, address, tsig, now }, this.deps.updates, this.deps.update);
+    }
+    if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
+    if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
+      const out = await handleTransfer(
+        { message: msg, transport: meta.transport, address, tsig, now, udpSize: msg.edns?.udpSize },
+        this.deps.transfers,
+        this.deps.xfr,
+      );
+      return out.length === 1 ? out[0] : out;
+    }
+    if (!tsig || msg.tsigOffset === undefined) return plain(bytes, meta);
+    if (opcode !== Opcode.QUERY) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
+    const answer = await plain(stripTsig(bytes, msg.tsigOffset), meta);
+    if (answer === null) return null;
+    const sign = (b: Uint8Array) => signMessage(b, tsig.key, now, tsig.requestMac, { macSize: tsig.requestMac.length }).bytes;
+    // A single answer; if the plain path ever streams several, chain them like a transfer would need — not expected.
+    return Array.isArray(answer) ? answer.map(sign) : sign(answer);
+  }
+}
+
+/** The part of the server's QueryHandler this module needs (structural, so either side can evolve). */
+export interface HandlerRegistry {
+  opcodeHandlers: Map<number, (req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>>;
+  qtypeHandlers: Map<number, (req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>>;
+  signedHandler: ((req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>) | undefined;
+  handle(bytes: Uint8Array, meta: PrimaryMeta): PrimaryResult | Promise<PrimaryResult>;
+}
+
+/**
+ * Register the primary's handlers on a QueryHandler: AXFR/IXFR, NOTIFY, UPDATE and every signed message. UPDATE
+ * messages are routed before the handler's generic decode because their class ANY/NONE records carry empty RDATA
+ * that the query decoder rejects.
+ */
+export function attachPrimary(server: HandlerRegistry, deps: PrimaryDeps): Primary {
+  const primary = new Primary(deps);
+  const original = server.handle.bind(server);
+  const route = (req: { bytes: Uint8Array; meta: PrimaryMeta }) => primary.handle(req.bytes, req.meta, original);
+  server.qtypeHandlers.set(RRType.AXFR, route);
+  server.qtypeHandlers.set(RRType.IXFR, route);
+  server.opcodeHandlers.set(Opcode.NOTIFY, route);
+  server.opcodeHandlers.set(Opcode.UPDATE, route);
+  server.signedHandler = route;
+  server.handle = (bytes: Uint8Array, meta: PrimaryMeta) =>
+    bytes.length >= 12 && !(bytes[2] & 0x80) && ((bytes[2] >>> 3) & 0xf) === Opcode.UPDATE ? primary.handle(bytes, meta, original) : original(bytes, meta);
+  return primary;
+}

@@ -8,13 +8,14 @@ import { DecodeError, TextError } from './errors.js';
 import { Name } from './name.js';
 import { type CopyContext, decodeTypeBitmap, encodeTypeBitmap, readName } from './rdata/fields.js';
 import { CANONICAL_LOWER_TYPES, DECOMPRESS_TYPES, DESCRIPTORS, type Descriptor } from './rdata/table.js';
-import { Cursor, fromHex, parseUint, type Token, toHex } from './rdata/text.js';
+import { Cursor, fromHex, parseUint, type Token, tokenizeRdata, toHex } from './rdata/text.js';
 import { WireReader, WireWriter } from './wire.js';
 
 export type { Token } from './rdata/text.js';
 export type { Descriptor } from './rdata/table.js';
 export { DESCRIPTORS, CANONICAL_LOWER_TYPES, DECOMPRESS_TYPES } from './rdata/table.js';
 export { encodeTypeBitmap } from './rdata/fields.js';
+export { tokenizeRdata } from './rdata/text.js';
 
 /** The table entry for a type, or undefined for types handled as opaque RFC 3597 data. */
 export function descriptorFor(type: number): Descriptor | undefined {
@@ -155,6 +156,11 @@ export function rdataFromText(type: number, tokens: Token[], origin: Name): Uint
     throw e;
   }
   return rdata;
+}
+
+/** rdataFromText on a one-record RDATA string (API, CLI): tokenized with tokenizeRdata. */
+export function rdataFromString(type: number, text: string, origin: Name = Name.root): Uint8Array {
+  return rdataFromText(type, tokenizeRdata(text), origin);
 }
 
 /** RFC 3597 generic presentation. */

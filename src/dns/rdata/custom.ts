@@ -35,8 +35,11 @@ function precisionOk(b: number): boolean {
   return m <= 9 && e <= 9 && (m !== 0 || e === 0);
 }
 
-function precisionToCm(b: number): number {
-  return (b >> 4) * 10 ** (b & 0xf);
+/** BIND's rendering of a precision byte: whole metres from 1 m up, else "0.xx" metres. */
+function precisionToText(b: number): string {
+  const m = b >> 4;
+  const e = b & 0xf;
+  return e >= 2 ? `${m}${'0'.repeat(e - 2)}m` : `0.${String(m * 10 ** e).padStart(2, '0')}m`;
 }
 
 /** Centimetres to the RFC 1876 mantissa/exponent byte (rounding down to one significant digit). */
@@ -47,10 +50,6 @@ function cmToPrecision(cm: number): number {
     e++;
   }
   return (Math.min(cm, 9) << 4) | e;
-}
-
-function cmToText(cm: number): string {
-  return cm % 100 === 0 ? `${cm / 100}m` : `${Math.floor(cm / 100)}.${String(cm % 100).padStart(2, '0')}m`;
 }
 
 /** "12", "12.5", "-3.25" optionally followed by "m", as centimetres. */
@@ -143,9 +142,9 @@ export const locField: Field = {
       printAngle(dv.getUint32(4), 'N', 'S'),
       printAngle(dv.getUint32(8), 'E', 'W'),
       altText,
-      cmToText(precisionToCm(b[1])),
-      cmToText(precisionToCm(b[2])),
-      cmToText(precisionToCm(b[3])),
+      precisionToText(b[1]),
+      precisionToText(b[2]),
+      precisionToText(b[3]),
     ].join(' ');
   },
 };
@@ -677,7 +676,8 @@ export const ilnp64: Field = {
   },
   print(src) {
     const g: string[] = [];
-    for (let i = 0; i < 4; i++) g.push(src.u16().toString(16).padStart(4, '0'));
+    // BIND drops leading zeros in each group (RFC 6742's examples keep them; both parse).
+    for (let i = 0; i < 4; i++) g.push(src.u16().toString(16));
     return g.join(':');
   },
 };

@@ -288,3 +288,46 @@ export function ipv6ToString(b: Uint8Array, at = 0): string {
   }
   return s;
 }
+
+/**
+ * Split one record's RDATA text into tokens the way a master-file lexer would (for the API, CLI and tests; the
+ * zone-file parser has its own lexer): whitespace separates, `"..."` is one quoted token, a backslash protects the
+ * next character, `;` starts a comment, parentheses are ignored. `key="a b"` (SVCB) stays one token, quotes included.
+ */
+export function tokenizeRdata(text: string): Token[] {
+  const out: Token[] = [];
+  const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  let i = 0;
+  const readQuoted = (): string => {
+    // i is at the opening quote; returns the raw content and leaves i after the closing quote
+    let j = i + 1;
+    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    if (j >= text.length) throw new TextError('unterminated quoted string', out.length);
+    const s = text.slice(i + 1, j);
+    i = j + 1;
+    return s;
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (isSpace(c) || c === '(' || c === ')') {
+      i++;
+    } else if (c === ';') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '"') {
+      out.push({ text: readQuoted(), quoted: true });
+    } else {
+      let s = '';
+      while (i < text.length && !isSpace(text[i]) && !'();"'.includes(text[i])) {
+        if (text[i] === '\\' && i + 1 < text.length) {
+          s += text.slice(i, i + 2);
+          i += 2;
+        } else if (text[i] === '=' && text[i + 1] === '"') {
+          i++;
+          s += `="${readQuoted()}"`;
+        } else s += text[i++];
+      }
+      out.push({ text: s, quoted: false });
+    }
+  }
+  return out;
+}

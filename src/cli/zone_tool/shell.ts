@@ -193,7 +193,17 @@ export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc
   const ctx: Context = makeContext(opts, holder, {
     interactive: true,
     stdinIsTTY: terminal,
-    ask: (prompt) => (terminal ? reader.read(prompt) : Promise.resolve(null)),
+    ask: async (prompt) => {
+      if (!terminal) return null;
+      const answer = await reader.read(prompt);
+      // Answers to questions (u/d/e/a, y/n) are not commands: keep them out of the history.
+      const h = (rl as unknown as { history?: string[] }).history;
+      if (answer !== null && h && h[0] === answer) {
+        h.shift();
+        saveHistory(histFile, h);
+      }
+      return answer;
+    },
     withTerminal: async (fn) => {
       rl.pause();
       const raw = process.stdin.isTTY ? process.stdin.isRaw : false;

@@ -154,11 +154,12 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
           throw new ZoneToolError(`${z.message} (your edit is kept in ${file})`, z.exitCode, z.code, z.details);
         }
         const lines = problemLines(problems, file);
-        ctx.err(`${lines.join('\n')}\n${errorText(`Zone '${name}' has ${lines.length} error(s) - not saved.`)}\n`);
+        const msg = `Zone '${name}' has ${lines.length} error(s) - not saved.`;
         if (!interactive) {
           await cancel();
-          throw new ZoneToolError(`Edit of zone '${name}' not saved.`, EX.DATAERR, 'ZONE_VALIDATION_FAILED');
+          throw new ZoneToolError(msg, EX.DATAERR, 'ZONE_VALIDATION_FAILED', lines);
         }
+        ctx.err(`${lines.join('\n')}\n${errorText(msg)}\n`);
         const c = await choose(ctx, `${errorText('(E)dit again / (A)bort?')}\n--[E]/a> `, 'ea', 'e');
         if (c === 'a') {
           await cancel();

@@ -186,3 +186,25 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('load_zones progress bar', () => {
+  test('drawn on a terminal, absent when stdout is not one', () => {
+    const data = join(work, 'bar-data');
+    const files = ['bar1.org', 'bar2.org', 'bar3.org'].map((n) => {
+      const f = join(work, n);
+      writeFileSync(f, `$TTL 300\n@ IN SOA ns1.${n}. h.${n}. 1 3600 600 86400 300\n@ IN NS ns1.${n}.\nns1 IN A 192.0.2.1\n`);
+      return f;
+    });
+    const cmd = [process.execPath, BIN, '--data', data, 'load_zones', ...files].map(shq).join(' ');
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /\[#+ *\] 3\/3 bar3\.org/);
+    const piped = spawnSync(process.execPath, [BIN, '--data', data, 'ls', 'bar*'], { encoding: 'utf8' });
+    assert.equal(piped.stdout, 'bar1.org.\nbar2.org.\nbar3.org.\n');
+    const again = spawnSync(process.execPath, [BIN, '--data', join(work, 'bar-data2'), 'load_zones', ...files], {
+      encoding: 'utf8',
+    });
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr + again.stdout, /\[#/);
+  });
+});

@@ -432,6 +432,7 @@ const loadZones: Handler = async (ctx, a) => {
         failure = new ZoneToolError(`Zone file '${file}': ${failure.message}`, failure.exitCode, failure.code, failure.details);
       }
     }
+    bar.update(i, basename(file));
     if (failure) {
       bar.clear();
       results.push({ name, action: 'failed', file, error: undefined });

@@ -398,6 +398,7 @@ function record(st: State, file: string, e: Entry): void {
   const cols = e.cols;
   const typeLine = lines[head.typeAt];
   const typeCol = cols[head.typeAt];
+  const lastTok = toks[toks.length - 1];
   let rdata: Uint8Array;
   try {
     const origin = st.origin ?? Name.root;
@@ -406,7 +407,8 @@ function record(st: State, file: string, e: Entry): void {
     rdata = rdataFromText(head.type, toks, origin);
   } catch (err) {
     const k = err instanceof TextError && err.token !== undefined ? skip + err.token : skip;
-    const [l, c] = k < lines.length ? [lines[k], cols[k]] : endOfRaw(e, toks, skip);
+    const n = lines.length;
+    const [l, c] = k < n ? [lines[k], cols[k]] : [lines[n - 1], cols[n - 1] + lastTok.text.length + (lastTok.quoted ? 2 : 0)];
     error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
     return;
   }
@@ -442,8 +444,9 @@ function finishRecord(
     const p = rdata.length - 4;
     ttl = ((rdata[p] << 24) | (rdata[p + 1] << 16) | (rdata[p + 2] << 8) | rdata[p + 3]) >>> 0;
     if (ttl > 0x7fffffff) ttl = 0;
-    st.lastTtl = ttl;
-    warn(st, file, typeLine, typeCol, `no TTL given and no $TTL: using the SOA minimum (${ttl})`);
+    // As BIND does: the SOA minimum then acts as $TTL for the rest of the file.
+    st.dollarTtl = ttl;
+    warn(st, file, typeLine, typeCol, `no TTL given and no $TTL: using the SOA minimum (${ttl}) as the default TTL`);
   } else {
     error(st, file, typeLine, typeCol, 'expected a TTL: the record has none and no $TTL or earlier TTL applies');
     return undefined;
@@ -550,16 +553,6 @@ function endOf(e: Entry): [number, number] {
   if (n === 0) return [e.line, 1];
   const t = e.tokens[n - 1];
   return [e.lines[n - 1], e.cols[n - 1] + t.text.length + (t.quoted ? 2 : 0)];
-}
-
-/** endOf() after the first `skip` tokens were removed from `toks`. */
-function endOfRaw(e: Entry, toks: Token[], skip: number): [number, number] {
-  const n = e.lines.length;
-  if (n === 0) return [e.line, 1];
-  const last = toks.length > 0 ? toks[toks.length - 1] : undefined;
-  const len = last ? last.text.length + (last.quoted ? 2 : 0) : 0;
-  if (!last || toks.length + skip !== n) return [e.lines[n - 1], e.cols[n - 1] + 1];
-  return [e.lines[n - 1], e.cols[n - 1] + len];
 }
 
 function msg(err: unknown): string {

@@ -1,0 +1,258 @@
+// Shared pieces of the benchmark: free ports, starting dmsd / knotd / nsd (optionally pinned with taskset), a tiny
+// readiness probe, RSS from /proc, dnsperf runs and their parsing. Plain ESM JavaScript: `npm run bench` runs it
+// with node after `npm run build`, so dmsd comes from dist/.
+
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function have(prog) {
+  const r = spawnSync('sh', ['-c', `command -v ${prog}`], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
+export async function freePort() {
+  for (let i = 0; i < 50; i++) {
+    const port = await new Promise((res) => {
+      const s = net.createServer();
+      s.once('error', () => res(0));
+      s.listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => res(p));
+      });
+    });
+    if (!port) continue;
+    const ok = await new Promise((res) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => {
+        u.close();
+        res(false);
+      });
+      u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+function encodeName(name) {
+  const parts = name.replace(/\.$/, '').split('.').filter(Boolean);
+  const out = [];
+  for (const p of parts) out.push(p.length, ...Buffer.from(p, 'latin1'));
+  out.push(0);
+  return out;
+}
+
+/** One UDP query; resolves with the response bytes or undefined on timeout. */
+export function udpQuery(port, name, type, timeoutMs = 500) {
+  return new Promise((res) => {
+    const id = Math.floor(Math.random() * 65536);
+    const pkt = Buffer.from([id >> 8, id & 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...encodeName(name), type >> 8, type & 0xff, 0, 1]);
+    const s = dgram.createSocket('udp4');
+    const t = setTimeout(() => {
+      s.close();
+      res(undefined);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      if (m.readUInt16BE(0) !== id) return;
+      clearTimeout(t);
+      s.close();
+      res(m);
+    });
+    s.on('error', () => {});
+    s.send(pkt, port, '127.0.0.1');
+  });
+}
+
+/** Wait until `port` answers SOA for `zone` authoritatively (AA set, NOERROR, one answer or more). */
+export async function waitSoa(port, zone, proc, timeoutMs = 120000) {
+  const start = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode}) before answering`);
+    const r = await udpQuery(port, zone, 6, 300);
+    if (r && (r[2] & 0x04) !== 0 && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) > 0) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`no SOA answer for ${zone} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Resident set size of a process and its children (node:cluster workers), in bytes. */
+export function rssBytes(pid) {
+  const one = (p) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  let total = one(pid);
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const k of kids) total += rssBytes(Number(k));
+  } catch {
+    // no children file
+  }
+  return total;
+}
+
+function collect(proc) {
+  let out = '';
+  const add = (d) => {
+    out += d.toString();
+    if (out.length > 400000) out = out.slice(-200000);
+  };
+  proc.stdout?.on('data', add);
+  proc.stderr?.on('data', add);
+  return () => out;
+}
+
+async function stopProc(proc, dir) {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const done = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await done;
+    clearTimeout(t);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+const pinned = (cpu, cmd, args) => (cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]]);
+
+/** dmsd from dist/; resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
+export async function startDmsd({ zonesDir, cpu, workers, zone }) {
+  const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
+  if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
+  const args = [entry, '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
+  const t0 = Date.now();
+  const [cmd, argv] = pinned(cpu, process.execPath, args);
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const output = collect(proc);
+  const port = await new Promise((res, rej) => {
+    let buf = '';
+    const onData = (d) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line);
+          if (j.msg === 'listening' && j.proto === 'udp') res(j.port);
+        } catch {
+          // not JSON
+        }
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.once('exit', (c) => rej(new Error(`dmsd exited (${c}):\n${output()}`)));
+  });
+  const loadMs = Date.now() - t0;
+  await waitSoa(port, zone, proc);
+  return { label: 'dmsd', port, pid: proc.pid, proc, loadMs, output, stop: () => stopProc(proc) };
+}
+
+export async function startKnotd({ zones, cpu, udpWorkers = 1, readyZone, serial }) {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-knotd-'));
+  const port = await freePort();
+  const conf = [
+    'server:',
+    `    rundir: "${dir}"`,
+    `    listen: 127.0.0.1@${port}`,
+    `    udp-workers: ${udpWorkers}`,
+    '    tcp-workers: 1',
+    '    background-workers: 1',
+    'database:',
+    `    storage: "${dir}"`,
+    'log:',
+    '  - target: stderr',
+    '    any: notice',
+    'template:',
+    '  - id: default',
+    `    storage: "${dir}"`,
+    '    semantic-checks: off',
+    '    zonefile-sync: -1',
+    '    zonefile-load: whole',
+    '    journal-content: none',
+    'zone:',
+    ...zones.flatMap((z) => [`  - domain: "${z.name}"`, `    file: "${z.file}"`]),
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'knot.conf'), conf);
+  const t0 = Date.now();
+  const [cmd, argv] = pinned(cpu, 'knotd', ['-c', join(dir, 'knot.conf')]);
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collect(proc);
+  await waitSoa(port, readyZone ?? zones[0].name, proc);
+  void serial;
+  const loadMs = Date.now() - t0;
+  return { label: 'knotd', port, pid: proc.pid, proc, loadMs, output, stop: () => stopProc(proc, dir) };
+}
+
+export async function startNsd({ zones, cpu }) {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-nsd-'));
+  const port = await freePort();
+  const conf = [
+    'server:',
+    '    server-count: 1',
+    `    ip-address: 127.0.0.1@${port}`,
+    `    zonesdir: "${dir}"`,
+    `    pidfile: "${dir}/nsd.pid"`,
+    '    database: ""',
+    `    xfrdfile: "${dir}/xfrd.state"`,
+    `    zonelistfile: "${dir}/zone.list"`,
+    '    username: ""',
+    '    chroot: ""',
+    '    verbosity: 0',
+    '    logfile: ""',
+    // NSD's default response rate limiting would throttle a benchmark client on 127.0.0.1.
+    '    rrl-ratelimit: 0',
+    '    rrl-whitelist-ratelimit: 0',
+    'remote-control:',
+    '    control-enable: no',
+    ...zones.flatMap((z) => ['zone:', `    name: "${z.name}"`, `    zonefile: "${z.file}"`]),
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'nsd.conf'), conf);
+  const t0 = Date.now();
+  const [cmd, argv] = pinned(cpu, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collect(proc);
+  await waitSoa(port, zones[0].name, proc);
+  return { label: 'nsd', port, pid: proc.pid, proc, loadMs: Date.now() - t0, output, stop: () => stopProc(proc, dir) };
+}
+
+/** Run dnsperf against a port; returns { qps, sent, completed, lost, raw }. */
+export function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outstanding = 200, threads = 1 }) {
+  return new Promise((res, rej) => {
+    const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', String(clients), '-q', String(outstanding), '-T', String(threads), '-t', '2'];
+    const [cmd, argv] = pinned(cpu, 'dnsperf', args);
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = collect(p);
+    p.once('exit', (code) => {
+      const raw = out();
+      const num = (re) => {
+        const m = re.exec(raw);
+        return m ? Number(m[1]) : Number.NaN;
+      };
+      const r = {
+        qps: num(/Queries per second:\s+([\d.]+)/),
+        sent: num(/Queries sent:\s+(\d+)/),
+        completed: num(/Queries completed:\s+(\d+)/),
+        lost: num(/Queries lost:\s+(\d+)/),
+        noerror: num(/NOERROR (\d+)/),
+        nxdomain: num(/NXDOMAIN (\d+)/),
+        raw,
+      };
+      if (code !== 0 || Number.isNaN(r.qps)) rej(new Error(`dnsperf failed (${code}):\n${raw}`));
+      else res(r);
+    });
+  });
+}

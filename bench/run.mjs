@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// `npm run bench` (after `npm run build`): the DMS serving benchmark, in one run on this machine.
+//  1. Queries per second with dnsperf against dmsd, knotd and nsd on the same generated zone (12,000 names) and the
+//     same query mix (80 % existing A, 10 % NXDOMAIN, 10 % other types), each server pinned to CPU 0 with taskset and
+//     dnsperf pinned to CPU 1; dmsd's ratio to knotd (target ≥ 0.6).
+//  2. Unpinned: dmsd with one node:cluster worker per core against knotd with one UDP worker per core; the ratio.
+//  3. Zone loading: a 1,000,000-record zone: time from start to serving and resident memory (bytes per record) for
+//     dmsd (target < 10 s, < 300 B/record) and knotd.
+//  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
+// Options: --quick (short runs, for checking the harness), --seconds N, --skip-load, --skip-fuzz.
+// Results are printed and written to bench/out/results.json.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, dnsperf, have, rssBytes, sleep, startDmsd, startKnotd, startNsd } from './lib.mjs';
+import { writeLargeZone, writeQueryFile, writeServingZone } from './zones.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const secondsArg = argv.indexOf('--seconds');
+const SECONDS = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : quick ? 3 : 10;
+const WARMUP = quick ? 1 : 3;
+const LOAD_RECORDS = quick ? 100_000 : 1_000_000;
+const FUZZ_PACKETS = quick ? 50_000 : 1_000_000;
+const ZONE = 'bench.test';
+const NAMES = 12000;
+
+for (const p of ['dnsperf', 'knotd', 'nsd', 'taskset']) {
+  if (!have(p)) {
+    console.error(`bench: ${p} is required (apt-get install dnsperf knot nsd util-linux)`);
+    process.exit(1);
+  }
+}
+const ncpu = cpus().length;
+const cpuModel = (/model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
+const results = { date: new Date().toISOString(), machine: { nproc: ncpu, cpu: cpuModel, node: process.version }, seconds: SECONDS };
+const log = (...a) => console.log(...a);
+const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+
+const work = mkdtempSync(join(tmpdir(), 'dms-bench-'));
+const zonesDir = join(work, 'zones');
+mkdirSync(zonesDir);
+const zoneFile = writeServingZone(zonesDir, ZONE, NAMES);
+const queryFile = join(work, 'queries.txt');
+writeQueryFile(queryFile, ZONE, NAMES);
+log(`bench: ${ncpu} CPUs (${cpuModel}), node ${process.version}; zone ${ZONE} with ${NAMES} names; ${SECONDS} s per dnsperf run`);
+
+async function measure(label, start, perf) {
+  const srv = await start();
+  try {
+    await dnsperf({ port: srv.port, queryFile, seconds: WARMUP, ...perf });
+    const r = await dnsperf({ port: srv.port, queryFile, seconds: SECONDS, ...perf });
+    const lostPct = r.sent > 0 ? (100 * r.lost) / r.sent : 0;
+    log(`  ${label.padEnd(28)} ${fmt(r.qps).padStart(9)} qps   (completed ${fmt(r.completed)}, lost ${lostPct.toFixed(2)} %, NOERROR ${fmt(r.noerror)}, NXDOMAIN ${fmt(r.nxdomain)})`);
+    return { qps: r.qps, completed: r.completed, lost: r.lost, noerror: r.noerror, nxdomain: r.nxdomain };
+  } finally {
+    await srv.stop();
+  }
+}
+
+const zones = [{ name: ZONE, file: zoneFile }];
+let failed = false;
+try {
+  // 1. pinned: server on CPU 0, dnsperf on CPU 1
+  log('\n[1] one core each: server pinned to CPU 0, dnsperf pinned to CPU 1');
+  const pinnedPerf = { cpu: 1, clients: 8, outstanding: 200, threads: 1 };
+  const pinned = {};
+  pinned.dmsd = await measure('dmsd (1 process)', () => startDmsd({ zonesDir, cpu: 0, zone: ZONE }), pinnedPerf);
+  pinned.knotd = await measure('knotd (1 UDP worker)', () => startKnotd({ zones, cpu: 0, udpWorkers: 1 }), pinnedPerf);
+  pinned.nsd = await measure('nsd (server-count 1, no RRL)', () => startNsd({ zones, cpu: 0 }), pinnedPerf);
+  pinned.ratioToKnotd = pinned.dmsd.qps / pinned.knotd.qps;
+  pinned.ratioToNsd = pinned.dmsd.qps / pinned.nsd.qps;
+  log(`  dmsd / knotd = ${pinned.ratioToKnotd.toFixed(2)} (target >= 0.60: ${pinned.ratioToKnotd >= 0.6 ? 'met' : 'NOT met'}); dmsd / nsd = ${pinned.ratioToNsd.toFixed(2)}`);
+  results.pinned = pinned;
+
+  // 2. unpinned, every core: dmsd with node:cluster workers, knotd with one UDP worker per core
+  log(`\n[2] unpinned, every core (${ncpu}): dmsd --workers auto, knotd udp-workers ${ncpu}; dnsperf unpinned`);
+  const freePerf = { clients: 8, outstanding: 200, threads: 2 };
+  const unpinned = {};
+  unpinned.dmsd = await measure(`dmsd (--workers auto)`, () => startDmsd({ zonesDir, workers: 'auto', zone: ZONE }), freePerf);
+  unpinned.knotd = await measure(`knotd (${ncpu} UDP workers)`, () => startKnotd({ zones, udpWorkers: ncpu }), freePerf);
+  unpinned.ratioToKnotd = unpinned.dmsd.qps / unpinned.knotd.qps;
+  log(`  dmsd / knotd = ${unpinned.ratioToKnotd.toFixed(2)}`);
+  results.unpinned = unpinned;
+
+  // 3. zone loading
+  if (!argv.includes('--skip-load')) {
+    log(`\n[3] zone loading: ${fmt(LOAD_RECORDS)}-record zone`);
+    const loadDir = join(work, 'load');
+    mkdirSync(loadDir);
+    const loadZone = 'load.test';
+    const n = await writeLargeZone(join(loadDir, loadZone), loadZone, LOAD_RECORDS);
+    const load = { records: n };
+    for (const which of ['dmsd', 'knotd']) {
+      const srv =
+        which === 'dmsd'
+          ? await startDmsd({ zonesDir: loadDir, zone: loadZone })
+          : await startKnotd({ zones: [{ name: loadZone, file: join(loadDir, loadZone) }], udpWorkers: 1 });
+      try {
+        // dmsd: spawn → "listening" log (zones are loaded before it listens); knotd: spawn → first SOA answer.
+        const atReady = rssBytes(srv.pid);
+        await sleep(1500);
+        const settled = rssBytes(srv.pid);
+        const rss = Math.max(atReady, settled);
+        load[which] = { seconds: srv.loadMs / 1000, rssBytes: rss, bytesPerRecord: rss / n };
+        log(`  ${which.padEnd(6)} loaded in ${(srv.loadMs / 1000).toFixed(2)} s, RSS ${(rss / 1048576).toFixed(0)} MiB = ${(rss / n).toFixed(0)} bytes/record`);
+      } finally {
+        await srv.stop();
+      }
+    }
+    if (n >= 1_000_000) {
+      load.dmsdTargetsMet = load.dmsd.seconds < 10 && load.dmsd.bytesPerRecord < 300;
+      log(`  dmsd targets (< 10 s, < 300 bytes/record): ${load.dmsdTargetsMet ? 'met' : 'NOT met'}`);
+    }
+    results.load = load;
+  }
+
+  // 4. fuzzing
+  if (!argv.includes('--skip-fuzz')) {
+    log(`\n[4] fuzzing: ${fmt(FUZZ_PACKETS)} packets through decodeMessage and QueryHandler.handle`);
+    const fz = await new Promise((res) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'fuzz.ts'), String(FUZZ_PACKETS)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.once('exit', (code) => res({ code, out }));
+    });
+    if (fz.code !== 0) {
+      failed = true;
+      log(`  FAILED:\n${fz.out}`);
+      results.fuzz = { failed: true, output: fz.out.slice(0, 4000) };
+    } else {
+      const j = JSON.parse(fz.out.trim().split('\n').pop());
+      log(`  ${fmt(j.packets)} packets in ${j.seconds} s: ${fmt(j.decoded)} decoded, ${fmt(j.responses)} responses, slowest ${j.slowestMs} ms, no exception, no hang`);
+      results.fuzz = j;
+    }
+  }
+} catch (e) {
+  failed = true;
+  console.error(`bench failed: ${e.stack ?? e}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+writeFileSync(join(ROOT, 'bench', 'out', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+log('\nresults written to bench/out/results.json');
+process.exit(failed ? 1 : 0);

@@ -108,3 +108,25 @@ export async function freePort(): Promise<number> {
   await r.close();
   return p;
 }
+
+// ---- records and a primary over an in-memory zone -----------------------------------------------------------------
+
+import { typeFromString } from '../src/dns/constants.js';
+import type { RR } from '../src/dns/message.js';
+import { Name } from '../src/dns/name.js';
+import { rdataFromText } from '../src/dns/rdata.js';
+
+/** "name ttl [class] type rdata..." relative to `origin` (class ANY/NONE with no RDATA allowed). */
+export function rrText(text: string, origin: Name): RR {
+  const w = text.trim().split(/\s+/);
+  const name = Name.parse(w[0], origin);
+  const ttl = Number(w[1]);
+  let i = 2;
+  let klass = 1;
+  if (['IN', 'ANY', 'NONE'].includes(w[i])) klass = ({ IN: 1, ANY: 255, NONE: 254 } as Record<string, number>)[w[i++]];
+  const type = typeFromString(w[i++]);
+  if (type === undefined) throw new Error(`bad type in "${text}"`);
+  const rest = w.slice(i);
+  const rdata = rest.length === 0 ? new Uint8Array(0) : rdataFromText(type, rest.map((t) => ({ text: t, quoted: false })), origin);
+  return { name, type, class: klass, ttl, rdata };
+}

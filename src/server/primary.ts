@@ -4,7 +4,7 @@
 
 import { Opcode, Rcode, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
-import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message } from '../dns/message.js';
+import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import {
   readTsigAt,
@@ -17,6 +17,8 @@ import {
   verifyRequest,
 } from '../dns/tsig.js';
 import { decodeUpdateMessage } from '../zone/update.js';
+import type { Zone } from '../zone/zone.js';
+import type { QueryHandler } from './query.js';
 import { handleIncomingNotify } from './notify.js';
 import { handleUpdate, type UpdateOptions, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
@@ -139,20 +141,12 @@ export class Primary {
   }
 }
 
-/** The part of the server's QueryHandler this module needs (structural, so either side can evolve). */
-export interface HandlerRegistry {
-  opcodeHandlers: Map<number, (req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>>;
-  qtypeHandlers: Map<number, (req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>>;
-  signedHandler: ((req: { bytes: Uint8Array; meta: PrimaryMeta }) => PrimaryResult | Promise<PrimaryResult>) | undefined;
-  handle(bytes: Uint8Array, meta: PrimaryMeta): PrimaryResult | Promise<PrimaryResult>;
-}
-
 /**
  * Register the primary's handlers on a QueryHandler: AXFR/IXFR, NOTIFY, UPDATE and every signed message. UPDATE
  * messages are routed before the handler's generic decode because their class ANY/NONE records carry empty RDATA
  * that the query decoder rejects.
  */
-export function attachPrimary(server: HandlerRegistry, deps: PrimaryDeps): Primary {
+export function attachPrimary(server: QueryHandler, deps: PrimaryDeps): Primary {
   const primary = new Primary(deps);
   const original = server.handle.bind(server);
   const route = (req: { bytes: Uint8Array; meta: PrimaryMeta }) => primary.handle(req.bytes, req.meta, original);
@@ -164,4 +158,30 @@ export function attachPrimary(server: HandlerRegistry, deps: PrimaryDeps): Prima
   server.handle = (bytes: Uint8Array, meta: PrimaryMeta) =>
     bytes.length >= 12 && !(bytes[2] & 0x80) && ((bytes[2] >>> 3) & 0xf) === Opcode.UPDATE ? primary.handle(bytes, meta, original) : original(bytes, meta);
   return primary;
+}
+
+/** Every record of a compiled zone snapshot (the SOA first), as served now. */
+export function recordsOfZone(zone: Zone): RR[] {
+  const out: RR[] = [zone.soa];
+  for (const node of zone.nodes.values())
+    for (const set of node.rrsets.values()) for (const rr of set.rrs) if (rr.type !== RRType.SOA) out.push(rr);
+  return out;
+}
+
+/**
+ * An XfrSource over the server's own zone table (exactly what queries see), with the version history and the
+ * access rules supplied by the caller (the services).
+ */
+export function zoneTableSource(
+  table: { get(origin: Name): Zone | undefined },
+  history: Pick<XfrSource, 'getDiffs' | 'transferRules'>,
+): XfrSource {
+  return {
+    getZone(origin) {
+      const z = table.get(origin);
+      return z ? { origin: z.origin, soa: z.soa, records: recordsOfZone(z) } : undefined;
+    },
+    getDiffs: (origin, from, to) => history.getDiffs(origin, from, to),
+    transferRules: (origin) => history.transferRules(origin),
+  };
 }

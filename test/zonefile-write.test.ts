@@ -82,7 +82,7 @@ test('round trip: every flag, RROP values, multi-line comments, odd owner names,
     { lockPtr: true, forceRev: true, trackRev: true, disable: true, ref: 'x', rrop: 'ADD' },
   ];
   const records: ZoneRecord[] = [soa, rec('@', RRType.NS, 'ns1')];
-  flagsList.forEach((flags, i) => records.push(rec(`f${i}`, RRType.A, `192.0.2.${i}`, { flags })));
+  for (const [i, flags] of flagsList.entries()) records.push(rec(`f${i}`, RRType.A, `192.0.2.${i}`, { flags }));
   records.push(rec('c', RRType.A, '192.0.2.100', { comment: 'line one\nline two\n\nafter blank' }));
   records.push(rec('e', RRType.A, '192.0.2.101', { comment: '' }));
   for (const owner of ['a\\.b', '\\@', '\\$dollar', '1', '\\(x\\)', 'semi\\;colon', 'sp\\032ace', 'q\\"', 'other.test.', '*', '*.wild'])

@@ -25,8 +25,9 @@ function initial(dialect: Dialect): Migration {
         .createTable('store_meta')
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('writes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('changes_vacuumed_to', 'bigint', (c) => c.notNull().defaultTo(0))
         .execute();
-      await db.insertInto('store_meta').values({ id: 1, writes: 0 }).execute();
+      await db.insertInto('store_meta').values({ id: 1, writes: 0, changes_vacuumed_to: 0 }).execute();
 
       await id(db.schema.createTable('server_groups'))
         .addColumn('name', 'text', (c) => c.notNull().unique())

@@ -138,6 +138,8 @@ export interface ZoneChangeTable {
 export interface StoreMetaTable {
   id: number;
   writes: number;
+  /** Highest zone_changes.seq removed by vacuum: followers behind it must reload everything. */
+  changes_vacuumed_to: number;
 }
 
 export interface Database {

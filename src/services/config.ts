@@ -1,0 +1,158 @@
+// The DMS configuration (show_config / set_config): keys, defaults, validation. Stored values override defaults;
+// soa_mname may also be set per server group (kept on the server group row, one source of truth).
+
+import { Name } from '../dns/name.js';
+import type { Database } from '../store/schema.js';
+import type { Kysely } from 'kysely';
+import { parseTtl } from '../zonefile/ttl.js';
+import { ConfigKeyUnknown, ConfigValueInvalid, ServerGroupNotFound } from './errors.js';
+import type { ConfigEntry } from './types.js';
+
+type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'string';
+
+/** Key → [kind, default]. Defaults follow the original DMS installation. */
+export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
+  auto_dnssec: ['bool', 'false'],
+  default_ref: ['string', ''],
+  default_sg: ['string', 'default'],
+  edit_lock: ['bool', 'true'],
+  edit_lock_timeout: ['ttl', '30m'],
+  event_max_age: ['days', '120.0'],
+  inc_updates: ['bool', 'false'],
+  nsec3: ['bool', 'false'],
+  soa_expire: ['ttl', '7d'],
+  soa_minimum: ['ttl', '10m'],
+  soa_mname: ['name?', ''],
+  soa_refresh: ['ttl', '600'],
+  soa_retry: ['ttl', '600'],
+  soa_rname: ['name', 'hostmaster.dms.invalid.'],
+  soa_ttl: ['ttl?', ''],
+  syslog_max_age: ['days', '120.0'],
+  use_apex_ns: ['bool', 'true'],
+  zi_max_age: ['days', '90.0'],
+  zi_max_num: ['count', '25'],
+  zone_del_age: ['days', '0.0'],
+  zone_del_pare_age: ['days', '90.0'],
+  zone_ttl: ['ttl', '24h'],
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: works on a Kysely or a Transaction
+type Q = Kysely<Database> | Kysely<any>;
+
+function normalizeValue(key: string, value: string): string {
+  const spec = CONFIG_KEYS[key];
+  if (!spec) throw new ConfigKeyUnknown(key);
+  const v = value.trim();
+  switch (spec[0]) {
+    case 'bool': {
+      const l = v.toLowerCase();
+      if (['true', 'yes', 'on', '1'].includes(l)) return 'true';
+      if (['false', 'no', 'off', '0'].includes(l)) return 'false';
+      throw new ConfigValueInvalid(key, value, 'expected true or false');
+    }
+    case 'ttl?':
+    case 'ttl': {
+      if (spec[0] === 'ttl?' && (v === '' || v.toLowerCase() === 'none')) return '';
+      const t = parseTtl(v);
+      if (typeof t === 'string') throw new ConfigValueInvalid(key, value, t);
+      return v;
+    }
+    case 'days': {
+      const n = Number(v);
+      if (v === '' || !Number.isFinite(n) || n < 0) throw new ConfigValueInvalid(key, value, 'expected a number of days >= 0');
+      return v;
+    }
+    case 'count': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new ConfigValueInvalid(key, value, 'expected a whole number >= 1');
+      return v;
+    }
+    case 'name?':
+    case 'name':
+      if (spec[0] === 'name?' && (v === '' || v.toLowerCase() === 'none')) return '';
+      try {
+        return Name.from(v).toString();
+      } catch (e) {
+        throw new ConfigValueInvalid(key, value, (e as Error).message);
+      }
+    default:
+      return v;
+  }
+}
+
+/** Resolved configuration with typed accessors. */
+export class Settings {
+  constructor(private readonly values: ReadonlyMap<string, string>) {}
+  raw(key: string): string {
+    const spec = CONFIG_KEYS[key];
+    if (!spec) throw new ConfigKeyUnknown(key);
+    return this.values.get(key) ?? spec[1];
+  }
+  bool(key: string): boolean {
+    return this.raw(key) === 'true';
+  }
+  /** Seconds. */
+  ttl(key: string): number {
+    return parseTtl(this.raw(key)) as number;
+  }
+  ttlOrNull(key: string): number | null {
+    const r = this.raw(key);
+    return r === '' ? null : (parseTtl(r) as number);
+  }
+  days(key: string): number {
+    return Number(this.raw(key));
+  }
+  count(key: string): number {
+    return Number(this.raw(key));
+  }
+}
+
+export async function loadSettings(db: Q): Promise<Settings> {
+  const rows = await (db as Kysely<Database>).selectFrom('config').select(['key', 'value']).where('sg_name', '=', '').execute();
+  return new Settings(new Map(rows.map((r) => [r.key, r.value])));
+}
+
+export async function showConfig(db: Q): Promise<ConfigEntry[]> {
+  const settings = await loadSettings(db);
+  const out: ConfigEntry[] = [];
+  const sgs = await (db as Kysely<Database>)
+    .selectFrom('server_groups')
+    .select(['name', 'soa_mname'])
+    .where('soa_mname', 'is not', null)
+    .orderBy('name')
+    .execute();
+  for (const key of Object.keys(CONFIG_KEYS).sort()) {
+    out.push({ key, value: settings.raw(key), sg: null });
+    if (key === 'soa_mname') for (const sg of sgs) out.push({ key, value: sg.soa_mname ?? '', sg: sg.name });
+  }
+  return out;
+}
+
+export async function getConfigValue(db: Q, key: string, sg?: string): Promise<string> {
+  if (sg !== undefined && key === 'soa_mname') {
+    const row = await (db as Kysely<Database>).selectFrom('server_groups').select('soa_mname').where('name', '=', sg).executeTakeFirst();
+    if (!row) throw new ServerGroupNotFound(sg);
+    if (row.soa_mname) return row.soa_mname;
+  }
+  return (await loadSettings(db)).raw(key);
+}
+
+export async function setConfig(db: Q, key: string, value: string, sg?: string): Promise<void> {
+  const v = normalizeValue(key, value);
+  const k = db as Kysely<Database>;
+  if (sg !== undefined) {
+    if (key !== 'soa_mname') throw new ConfigValueInvalid(key, value, 'only soa_mname can be set per server group');
+    const r = await k.updateTable('server_groups').set({ soa_mname: v === '' ? null : v }).where('name', '=', sg).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(sg);
+    return;
+  }
+  if (key === 'default_sg') {
+    const row = await k.selectFrom('server_groups').select('id').where('name', '=', v).executeTakeFirst();
+    if (!row) throw new ServerGroupNotFound(v);
+  }
+  await k
+    .insertInto('config')
+    .values({ key, sg_name: '', value: v })
+    .onConflict((oc) => oc.columns(['key', 'sg_name']).doUpdateSet({ value: v }))
+    .execute();
+}

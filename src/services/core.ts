@@ -1,0 +1,565 @@
+// The heart of the service layer: reading a zone at a version and writing a new version. Every kind of change
+// (create, edit, load, RFC 2136 update, copy/republish, apex refresh, serial poke) ends in commitVersion, so the
+// rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
+
+import { randomBytes } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import { RRClass, RRType, typeToString } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { Name } from '../dns/name.js';
+import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
+import { WireReader } from '../dns/wire.js';
+import type { Store, Tx } from '../store/index.js';
+import type { ServerGroupTable, ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import { checkZone } from '../zonefile/check.js';
+import type { Settings } from './config.js';
+import {
+  SerialInvalid,
+  ServerGroupNotFound,
+  ZiNotFound,
+  ZoneNotFound,
+  ZoneValidationFailed,
+  type ValidationProblem,
+} from './errors.js';
+import { chooseSerial, serialGt } from './serial.js';
+import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
+
+export type ZoneRow = Selectable<ZoneTable>;
+export type ZiRow = Selectable<ZoneInstanceTable>;
+export type SgRow = Selectable<ServerGroupTable>;
+
+export interface SoaFields {
+  mname: string;
+  rname: string;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+  ttl: number | null;
+}
+
+// ---- small conversions ----------------------------------------------------------------------------------------
+
+export const ms = (d: number | null): Date | null => (d === null ? null : new Date(Number(d)));
+
+export function newToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function u32(out: number[], n: number): void {
+  out.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+export function soaRdata(f: SoaFields, serial: number): Uint8Array {
+  const out: number[] = [...Name.from(f.mname).toWire(), ...Name.from(f.rname).toWire()];
+  for (const n of [serial, f.refresh, f.retry, f.expire, f.minimum]) u32(out, n);
+  return Uint8Array.from(out);
+}
+
+export function parseSoa(rdata: Uint8Array, ttl: number): SoaFields & { serial: number } {
+  const r = new WireReader(rdata);
+  const mname = r.name().toString();
+  const rname = r.name().toString();
+  const serial = r.u32();
+  return { mname, rname, serial, refresh: r.u32(), retry: r.u32(), expire: r.u32(), minimum: r.u32(), ttl };
+}
+
+export function ziSoaFields(zi: ZiRow): SoaFields {
+  return {
+    mname: zi.soa_mname,
+    rname: zi.soa_rname,
+    refresh: Number(zi.soa_refresh),
+    retry: Number(zi.soa_retry),
+    expire: Number(zi.soa_expire),
+    minimum: Number(zi.soa_minimum),
+    ttl: zi.soa_ttl === null ? null : Number(zi.soa_ttl),
+  };
+}
+
+export function soaRecord(origin: Name, zi: ZiRow): ZoneRecord {
+  return {
+    name: origin,
+    type: RRType.SOA,
+    class: RRClass.IN,
+    ttl: Number(zi.soa_ttl ?? zi.zone_ttl),
+    rdata: soaRdata(ziSoaFields(zi), Number(zi.soa_serial)),
+  };
+}
+
+export function ziInfo(zone: ZoneRow, zi: ZiRow): ZiInfo {
+  return {
+    zoneId: Number(zone.id),
+    zone: zone.name,
+    version: zi.version,
+    soaSerial: Number(zi.soa_serial),
+    soaMname: zi.soa_mname,
+    soaRname: zi.soa_rname,
+    soaRefresh: Number(zi.soa_refresh),
+    soaRetry: Number(zi.soa_retry),
+    soaExpire: Number(zi.soa_expire),
+    soaMinimum: Number(zi.soa_minimum),
+    soaTtl: zi.soa_ttl === null ? null : Number(zi.soa_ttl),
+    zoneTtl: Number(zi.zone_ttl),
+    changeBy: zi.change_by,
+    comment: zi.comment,
+    ctime: new Date(Number(zi.ctime)),
+    mtime: new Date(Number(zi.mtime)),
+    ptime: ms(zi.ptime),
+    published: zone.published_version === zi.version,
+  };
+}
+
+function normFlags(f: RRFlags | undefined): string | null {
+  if (!f) return null;
+  const o: Record<string, unknown> = {};
+  if (f.lockPtr) o.lockPtr = true;
+  if (f.forceRev) o.forceRev = true;
+  if (f.trackRev) o.trackRev = true;
+  if (f.disable) o.disable = true;
+  if (f.ref !== undefined && f.ref !== '') o.ref = f.ref;
+  if (f.rrop) o.rrop = f.rrop;
+  return Object.keys(o).length ? JSON.stringify(o) : null;
+}
+
+interface RecordRowData {
+  owner_key: string;
+  owner: string;
+  type: number;
+  rclass: number;
+  ttl: number;
+  rdata: Uint8Array;
+  comment: string | null;
+  group_comment: string | null;
+  flags: string | null;
+  disabled: number;
+}
+
+function toRowData(r: ZoneRecord): RecordRowData {
+  const flags = normFlags(r.flags);
+  return {
+    owner_key: r.name.key,
+    owner: r.name.toString(),
+    type: r.type,
+    rclass: r.class,
+    ttl: r.ttl,
+    rdata: r.rdata,
+    comment: r.comment ?? null,
+    group_comment: r.group ?? null,
+    flags,
+    disabled: r.flags?.disable ? 1 : 0,
+  };
+}
+
+/** Identity of a stored record: any difference (even a comment or the owner's case) makes a new row. */
+function rowKey(r: RecordRowData): string {
+  return `${r.owner}\u0000${r.type}\u0000${r.rclass}\u0000${r.ttl}\u0000${Buffer.from(r.rdata).toString('hex')}\u0000${r.comment ?? '\u0001'}\u0000${r.group_comment ?? '\u0001'}\u0000${r.flags ?? ''}`;
+}
+
+/** Identity on the wire (what IXFR sees): owner, type, class, TTL, canonical RDATA. */
+export function dnsKey(r: RR): string {
+  return `${r.name.key}\u0000${r.type}\u0000${r.class}\u0000${r.ttl}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
+}
+
+export interface StoredRow extends RecordRowData {
+  id: number;
+  from_version: number;
+  to_version: number | null;
+  ord: number;
+}
+
+export function rowToRecord(row: StoredRow): ZoneRecord {
+  const rec: ZoneRecord = {
+    name: Name.parse(row.owner),
+    type: row.type,
+    class: row.rclass,
+    ttl: Number(row.ttl),
+    rdata: Uint8Array.from(row.rdata),
+  };
+  if (row.comment !== null) rec.comment = row.comment;
+  if (row.group_comment !== null) rec.group = row.group_comment;
+  if (row.flags !== null) rec.flags = JSON.parse(row.flags) as RRFlags;
+  return rec;
+}
+
+// ---- reading ----------------------------------------------------------------------------------------------------
+
+export async function findLiveZone(trx: Tx, store: Store, name: string, forUpdate: boolean): Promise<ZoneRow> {
+  let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', 'DELETED');
+  if (forUpdate && store.kind === 'postgres') q = q.forUpdate();
+  const z = await q.executeTakeFirst();
+  if (!z) throw new ZoneNotFound(name);
+  return z;
+}
+
+export async function lockZoneById(trx: Tx, store: Store, id: number): Promise<ZoneRow | undefined> {
+  let q = trx.selectFrom('zones').selectAll().where('id', '=', id);
+  if (store.kind === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function resolveZi(trx: Tx, zone: ZoneRow, sel: ZiSelector | undefined): Promise<ZiRow> {
+  let q = trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id);
+  let label: string;
+  if (sel === undefined || sel === 'published') {
+    const v = zone.published_version ?? (sel === undefined ? zone.latest_version : null);
+    if (v === null) throw new ZiNotFound(zone.name, 'published');
+    q = q.where('version', '=', v);
+    label = sel === undefined ? `version ${v}` : 'published';
+  } else if (sel === 'latest') {
+    q = q.where('version', '=', zone.latest_version);
+    label = 'latest';
+  } else if (typeof sel === 'number' || 'version' in sel) {
+    const v = typeof sel === 'number' ? sel : sel.version;
+    q = q.where('version', '=', v);
+    label = `version ${v}`;
+  } else {
+    q = q.where('soa_serial', '=', sel.serial).orderBy('version', 'desc').limit(1);
+    label = `with serial ${sel.serial}`;
+  }
+  const zi = await q.executeTakeFirst();
+  if (!zi) throw new ZiNotFound(zone.name, label);
+  return zi;
+}
+
+const rowColumns = [
+  'id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment',
+  'group_comment', 'flags', 'disabled', 'ord',
+] as const;
+
+export async function rowsAt(trx: Tx, zoneId: number, version: number, servedOnly = false): Promise<StoredRow[]> {
+  let q = trx
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('from_version', '<=', version)
+    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]));
+  if (servedOnly) q = q.where('disabled', '=', 0);
+  return (await q.orderBy('ord').orderBy('id').execute()) as StoredRow[];
+}
+
+async function currentRows(trx: Tx, zoneId: number): Promise<StoredRow[]> {
+  return (await trx
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('to_version', 'is', null)
+    .orderBy('ord')
+    .execute()) as StoredRow[];
+}
+
+/** Records of a ZI, SOA first. */
+export async function recordsAt(trx: Tx, zone: ZoneRow, zi: ZiRow, servedOnly = false): Promise<ZoneRecord[]> {
+  const origin = Name.parse(zone.name);
+  const rows = await rowsAt(trx, Number(zone.id), zi.version, servedOnly);
+  return [soaRecord(origin, zi), ...rows.map(rowToRecord)];
+}
+
+export async function loadSg(trx: Tx, id: number): Promise<SgRow> {
+  const sg = await trx.selectFrom('server_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!sg) throw new ServerGroupNotFound(`#${id}`);
+  return sg;
+}
+
+export function sgApexNs(sg: SgRow): string[] {
+  return JSON.parse(sg.apex_ns) as string[];
+}
+
+/** SOA MNAME for zones of a server group: the SG's own, else the configured soa_mname, else its first apex NS. */
+export function sgMname(sg: SgRow, settings: Settings): string {
+  return sg.soa_mname || settings.raw('soa_mname') || sgApexNs(sg)[0] || 'localhost.';
+}
+
+export function defaultSoa(settings: Settings, sg: SgRow): SoaFields {
+  return {
+    mname: sgMname(sg, settings),
+    rname: settings.raw('soa_rname'),
+    refresh: settings.ttl('soa_refresh'),
+    retry: settings.ttl('soa_retry'),
+    expire: settings.ttl('soa_expire'),
+    minimum: settings.ttl('soa_minimum'),
+    ttl: settings.ttlOrNull('soa_ttl'),
+  };
+}
+
+// ---- validation ---------------------------------------------------------------------------------------------------
+
+/** The zone-file checks of the core plus the original DMS's own (in-zone NS/MX/SRV targets must exist; IN only). */
+export function validateZone(origin: Name, records: ZoneRecord[]): { problems: ValidationProblem[]; records: ZoneRecord[] } {
+  const res = checkZone(origin, records);
+  const problems: ValidationProblem[] = res.problems.map((p) => ({
+    message: p.message,
+    severity: p.severity,
+    ...(p.line ? { line: p.line, column: p.column, file: p.file } : {}),
+  }));
+  const served = res.records.filter((r) => !r.flags?.disable);
+  const names = new Map<string, Set<number>>();
+  for (const r of served) {
+    let s = names.get(r.name.key);
+    if (!s) names.set(r.name.key, (s = new Set()));
+    s.add(r.type);
+  }
+  for (const r of res.records) {
+    const at = r.line ? { line: r.line, file: r.file } : {};
+    if (r.class !== RRClass.IN)
+      problems.push({ severity: 'error', message: 'only class IN is supported', owner: r.name.toString(), type: typeToString(r.type), ...at });
+    if (r.flags?.disable) continue;
+    if (r.type !== RRType.NS && r.type !== RRType.MX && r.type !== RRType.SRV) continue;
+    let target: Name | undefined;
+    try {
+      target = rdataTargetName(r.type, r.rdata);
+    } catch {
+      continue;
+    }
+    if (!target || target.isRoot() || !target.isSubdomainOf(origin)) continue;
+    const types = names.get(target.key);
+    if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA)))
+      problems.push({
+        severity: 'error',
+        message: `target ${target.toString()} is inside the zone but has no A or AAAA record`,
+        owner: r.name.toString(),
+        type: typeToString(r.type),
+        ...at,
+      });
+  }
+  return { problems, records: res.records };
+}
+
+// ---- writing ------------------------------------------------------------------------------------------------------
+
+export interface VersionInput {
+  /** Desired content. An SOA among them supplies the SOA fields (and a proposed serial). */
+  records: ZoneRecord[];
+  changeBy: string;
+  comment?: string | null;
+  publish: boolean;
+  /** Exact serial to use (poke): must be RFC 1982 greater than the last one. */
+  serial?: number;
+  /** Make a new version even when nothing changed (poke, republish). */
+  forceNew?: boolean;
+  /** SOA fields to use when `records` has no SOA (copy of an old ZI); default: the newest ZI's, or config. */
+  soa?: SoaFields;
+  zoneTtl?: number;
+  now?: Date;
+}
+
+async function recordChange(trx: Tx, store: Store, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
+  // On PostgreSQL sequence values are handed out before commit, so concurrent writers could commit out of order and
+  // a follower could skip a change. One advisory lock held to commit makes commit order = sequence order.
+  if (store.kind === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
+  await trx
+    .insertInto('zone_changes')
+    .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: Date.now() })
+    .execute();
+}
+export { recordChange };
+
+const INSERT_CHUNK = 400;
+
+export async function commitVersion(
+  trx: Tx,
+  store: Store,
+  zone: ZoneRow,
+  settings: Settings,
+  input: VersionInput,
+): Promise<SaveResult & { zoneRow: ZoneRow }> {
+  const now = input.now ?? new Date();
+  const t = now.getTime();
+  const origin = Name.parse(zone.name);
+  const zoneId = Number(zone.id);
+  const prevZi =
+    zone.latest_version > 0
+      ? await trx
+          .selectFrom('zone_instances')
+          .selectAll()
+          .where('zone_id', '=', zoneId)
+          .where('version', '=', zone.latest_version)
+          .executeTakeFirst()
+      : undefined;
+  const sg = await loadSg(trx, Number(zone.sg_id));
+
+  // SOA fields: from the content, else given, else the newest ZI, else the configuration.
+  const soas = input.records.filter((r) => r.type === RRType.SOA);
+  let soa: SoaFields;
+  let proposedSerial: number | undefined;
+  const problems: ValidationProblem[] = [];
+  if (soas.length > 0) {
+    const s = soas[0];
+    try {
+      const p = parseSoa(s.rdata, s.ttl);
+      proposedSerial = p.serial;
+      soa = { mname: p.mname, rname: p.rname, refresh: p.refresh, retry: p.retry, expire: p.expire, minimum: p.minimum, ttl: s.ttl };
+    } catch {
+      throw new ZoneValidationFailed(zone.name, [{ severity: 'error', message: 'malformed SOA RDATA', type: 'SOA' }]);
+    }
+  } else soa = input.soa ?? (prevZi ? ziSoaFields(prevZi) : defaultSoa(settings, sg));
+  const zoneTtl = input.zoneTtl ?? (prevZi ? Number(prevZi.zone_ttl) : settings.ttl('zone_ttl'));
+  if (soa.ttl === zoneTtl) soa.ttl = null;
+
+  let body = input.records.filter((r) => r.type !== RRType.SOA);
+  if (zone.use_apex_ns) {
+    // The apex comes from the server group (as in the original): operator apex NS records are replaced.
+    soa.mname = sgMname(sg, settings);
+    body = body.filter((r) => !(r.type === RRType.NS && r.name.equals(origin)));
+    const apex: ZoneRecord[] = sgApexNs(sg).map((ns) => ({
+      name: origin,
+      type: RRType.NS,
+      class: RRClass.IN,
+      ttl: zoneTtl,
+      rdata: Name.from(ns).toWire(),
+    }));
+    body = [...apex, ...body];
+  }
+
+  // Validate the zone exactly as it will be served (with its SOA; placeholder serial).
+  const soaForCheck: ZoneRecord = {
+    name: origin,
+    type: RRType.SOA,
+    class: RRClass.IN,
+    ttl: soa.ttl ?? zoneTtl,
+    rdata: soaRdata(soa, 0),
+    ...(soas[0]?.line ? { line: soas[0].line, file: soas[0].file } : {}),
+  };
+  for (const extra of soas.slice(1)) body.push(extra); // let the checker report the extra SOAs
+  const checked = validateZone(origin, [soaForCheck, ...body]);
+  problems.push(...checked.problems);
+  if (problems.some((p) => p.severity === 'error')) throw new ZoneValidationFailed(zone.name, problems);
+  const finalBody = checked.records.filter((r) => r !== soaForCheck);
+
+  // Compare with the newest version: rows to keep, rows that die, rows to be born.
+  const current = zone.latest_version > 0 ? await currentRows(trx, zoneId) : [];
+  const pool = new Map<string, StoredRow[]>();
+  for (const row of current) {
+    const k = rowKey(row);
+    const l = pool.get(k);
+    if (l) l.push(row);
+    else pool.set(k, [row]);
+  }
+  const born: (RecordRowData & { ord: number })[] = [];
+  finalBody.forEach((r, i) => {
+    const data = toRowData(r);
+    const l = pool.get(rowKey(data));
+    if (l && l.length > 0) l.pop();
+    else born.push({ ...data, ord: i });
+  });
+  const dying: number[] = [];
+  for (const l of pool.values()) for (const row of l) dying.push(Number(row.id));
+
+  const soaSame =
+    prevZi !== undefined &&
+    JSON.stringify(ziSoaFields(prevZi)) === JSON.stringify(soa) &&
+    Number(prevZi.zone_ttl) === zoneTtl;
+  const lastSerial = prevZi ? Number(prevZi.soa_serial) : null;
+
+  if (!input.forceNew && prevZi && soaSame && born.length === 0 && dying.length === 0) {
+    let published = zone.published_version === zone.latest_version;
+    let zoneRow = zone;
+    if (input.publish && !published) {
+      zoneRow = await publishExisting(trx, store, zone, prevZi, t);
+      published = true;
+    }
+    return {
+      zone: zone.name,
+      changed: false,
+      version: zone.latest_version,
+      serial: Number(prevZi.soa_serial),
+      published,
+      warnings: problems,
+      zoneRow,
+    };
+  }
+
+  let serial: number;
+  if (input.serial !== undefined) {
+    if (lastSerial !== null && !serialGt(input.serial, lastSerial))
+      throw new SerialInvalid(
+        `serial ${input.serial} is not greater than ${lastSerial} in RFC 1982 arithmetic (use poke_zone_wrap_serial to go round)`,
+      );
+    serial = input.serial;
+  } else serial = chooseSerial(lastSerial, proposedSerial, now);
+
+  const version = zone.latest_version + 1;
+  await trx
+    .insertInto('zone_instances')
+    .values({
+      zone_id: zoneId,
+      version,
+      soa_serial: serial,
+      soa_mname: soa.mname,
+      soa_rname: soa.rname,
+      soa_refresh: soa.refresh,
+      soa_retry: soa.retry,
+      soa_expire: soa.expire,
+      soa_minimum: soa.minimum,
+      soa_ttl: soa.ttl,
+      zone_ttl: zoneTtl,
+      change_by: input.changeBy,
+      comment: input.comment ?? null,
+      ctime: t,
+      mtime: t,
+      ptime: input.publish ? t : null,
+    })
+    .execute();
+  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
+    await trx
+      .updateTable('records')
+      .set({ to_version: version })
+      .where('id', 'in', dying.slice(i, i + INSERT_CHUNK))
+      .execute();
+  for (let i = 0; i < born.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('records')
+      .values(
+        born.slice(i, i + INSERT_CHUNK).map((r) => ({
+          ...r,
+          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+          zone_id: zoneId,
+          from_version: version,
+          to_version: null,
+        })),
+      )
+      .execute();
+  const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
+  if (input.publish) {
+    update.published_version = version;
+    if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
+  }
+  await trx.updateTable('zones').set(update).where('id', '=', zoneId).execute();
+  if (input.publish) await recordChange(trx, store, zone, 'publish', version);
+  return {
+    zone: zone.name,
+    changed: true,
+    version,
+    serial,
+    published: input.publish,
+    warnings: problems,
+    zoneRow: { ...zone, ...update },
+  };
+}
+
+export async function publishExisting(trx: Tx, store: Store, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
+  await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
+  await trx.updateTable('zones').set({ published_version: zi.version, mtime: t }).where('id', '=', zone.id).execute();
+  await recordChange(trx, store, zone, 'publish', zi.version);
+  return { ...zone, published_version: zi.version, mtime: t };
+}
+
+/** Delete record rows alive in no remaining ZI of the zone (after ZIs were deleted). */
+export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number> {
+  const r = await trx
+    .deleteFrom('records')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('zone_instances as zi')
+            .select('zi.id')
+            .where('zi.zone_id', '=', zoneId)
+            .where('zi.version', '>=', ref('records.from_version'))
+            .where((eb) => eb.or([eb('records.to_version', 'is', null), eb('zi.version', '<', ref('records.to_version'))])),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

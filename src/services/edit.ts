@@ -1,0 +1,160 @@
+// edit_zone and its lock. Zones with the edit_lock flag get an exclusive lock (random token, timeout, tickle); every
+// zone gets optimistic concurrency: a save based on an old version is refused (EditConflict), never merged silently.
+
+import { parseTtl } from '../zonefile/ttl.js';
+import { type Store, writeTx } from '../store/index.js';
+import { loadSettings } from './config.js';
+import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type ZoneRow, ziInfo } from './core.js';
+import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
+import { normalizeZoneName } from './names.js';
+import type { EditSession, SaveOptions, SaveResult, ZoneRecord } from './types.js';
+import { contentToText, parseText, zoneInfoById } from './zones.js';
+
+/** Tokens of zones without edit_lock only carry the base version (nothing is stored). */
+const UNLOCKED_PREFIX = 'v:';
+
+function lockHeld(zone: ZoneRow, now: number): boolean {
+  return zone.lock_token !== null && zone.lock_expires !== null && Number(zone.lock_expires) > now;
+}
+
+export async function editZone(s: Store, name: string, a: { changeBy: string; timeoutSec?: number }): Promise<EditSession> {
+  const key = normalizeZoneName(name);
+  if (a.timeoutSec !== undefined && !(a.timeoutSec > 0)) throw new InvalidArgument('edit lock timeout must be positive');
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const now = Date.now();
+    const settings = await loadSettings(trx);
+    let token: string;
+    let expiresAt: Date | null = null;
+    if (zone.edit_lock) {
+      // The holder may take its own lock again (a crashed editor); its old token then stops working.
+      if (lockHeld(zone, now) && zone.locked_by !== a.changeBy)
+        throw new EditLockConflict(key, zone.locked_by, ms(zone.lock_expires));
+      token = newToken();
+      const timeout = (a.timeoutSec ?? settings.ttl('edit_lock_timeout')) * 1000;
+      expiresAt = new Date(now + timeout);
+      await trx
+        .updateTable('zones')
+        .set({ lock_token: token, locked_by: a.changeBy, lock_expires: now + timeout, lock_base_version: zone.latest_version })
+        .where('id', '=', zone.id)
+        .execute();
+    } else token = `${UNLOCKED_PREFIX}${zone.latest_version}:${newToken()}`;
+    const zi = await resolveZi(trx, zone, 'latest');
+    const records = await recordsAt(trx, zone, zi);
+    const content = { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    return { zone: key, token, baseVersion: zone.latest_version, expiresAt, content, text: contentToText(content) };
+  });
+}
+
+/** Check the token against the locked zone row; returns the base version of the edit. */
+function checkToken(zone: ZoneRow, token: string, now: number): number {
+  if (token.startsWith(UNLOCKED_PREFIX)) {
+    if (lockHeld(zone, now)) throw new EditLockConflict(zone.name, zone.locked_by, ms(zone.lock_expires));
+    const base = Number(token.slice(UNLOCKED_PREFIX.length).split(':')[0]);
+    if (!Number.isInteger(base)) throw new StaleEditToken(zone.name, 'malformed token');
+    return base;
+  }
+  if (zone.lock_token === null) throw new StaleEditToken(zone.name, 'the zone is not locked for editing (lock expired, cleared or cancelled)');
+  if (zone.lock_token !== token)
+    throw new StaleEditToken(zone.name, `the edit lock is now held by ${zone.locked_by ?? 'someone else'} with another token`);
+  if (Number(zone.lock_expires) <= now)
+    throw new StaleEditToken(zone.name, `the edit lock expired at ${new Date(Number(zone.lock_expires)).toISOString()}`);
+  return zone.lock_base_version ?? zone.latest_version;
+}
+
+export async function tickleEditLock(s: Store, name: string, token: string): Promise<Date | null> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const now = Date.now();
+    checkToken(zone, token, now);
+    if (token.startsWith(UNLOCKED_PREFIX)) return null;
+    const timeout = (await loadSettings(trx)).ttl('edit_lock_timeout') * 1000;
+    await trx.updateTable('zones').set({ lock_expires: now + timeout }).where('id', '=', zone.id).execute();
+    return new Date(now + timeout);
+  });
+}
+
+export async function saveZoneEdit(
+  s: Store,
+  name: string,
+  token: string,
+  content: { records: ZoneRecord[] } | { text: string },
+  o: SaveOptions,
+): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  const records = 'text' in content ? parseText(key, content.text, `${key} (edited)`) : content.records;
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const base = checkToken(zone, token, Date.now());
+    if (base !== zone.latest_version) throw new EditConflict(key, base, zone.latest_version);
+    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+      records,
+      changeBy: o.changeBy,
+      comment: o.comment ?? null,
+      publish: o.publish ?? true,
+    });
+    if (!token.startsWith(UNLOCKED_PREFIX))
+      await trx
+        .updateTable('zones')
+        .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
+        .where('id', '=', zone.id)
+        .execute();
+    return res;
+  });
+}
+
+export async function cancelEditZone(s: Store, name: string, token: string): Promise<void> {
+  const key = normalizeZoneName(name);
+  await writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    if (token.startsWith(UNLOCKED_PREFIX)) return;
+    if (zone.lock_token !== token) throw new StaleEditToken(key, 'this token does not hold the edit lock');
+    await trx
+      .updateTable('zones')
+      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
+      .where('id', '=', zone.id)
+      .execute();
+  });
+}
+
+export async function clearEditLock(s: Store, name: string): Promise<void> {
+  const key = normalizeZoneName(name);
+  await writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    await trx
+      .updateTable('zones')
+      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
+      .where('id', '=', zone.id)
+      .execute();
+  });
+}
+
+// ---- serial pokes -----------------------------------------------------------------------------------------------------
+
+export async function pokeSerial(
+  s: Store,
+  name: string,
+  pick: (last: number) => number | undefined,
+  a: { changeBy: string },
+  comment: string,
+): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    if (lockHeld(zone, Date.now())) throw new EditLockConflict(key, zone.locked_by, ms(zone.lock_expires));
+    const zi = await resolveZi(trx, zone, 'latest');
+    const records = (await recordsAt(trx, zone, zi)).slice(1);
+    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+      records,
+      changeBy: a.changeBy,
+      comment,
+      publish: true,
+      forceNew: true,
+      serial: pick(Number(zi.soa_serial)),
+    });
+    return res;
+  });
+}
+
+export { parseTtl };

@@ -1,0 +1,124 @@
+// The persistent event queue (NEW / RETRY / SUCCESS / FAILURE). Unlike the original (RETRY every ~3 s forever),
+// a failed attempt backs off exponentially and gives up after a number of attempts.
+
+import type { Selectable } from 'kysely';
+import type { Store } from '../store/index.js';
+import type { EventTable } from '../store/schema.js';
+import { EventNotFound } from './errors.js';
+import { normalizeZoneName } from './names.js';
+import type { EventInfo, EventState } from './types.js';
+
+export const RETRY_BASE_MS = 5_000;
+export const RETRY_MAX_MS = 30 * 60_000;
+
+/** Delay before attempt n+1 after n failed attempts: 5 s, 10 s, 20 s … capped at 30 min. */
+export function backoffMs(attempts: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
+}
+
+function toInfo(r: Selectable<EventTable>): EventInfo {
+  return {
+    id: Number(r.id),
+    type: r.event_type,
+    zoneId: r.zone_id === null ? null : Number(r.zone_id),
+    zone: r.zone_name,
+    state: r.state as EventState,
+    payload: r.payload === null ? null : JSON.parse(r.payload),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    created: new Date(Number(r.created)),
+    scheduled: new Date(Number(r.scheduled)),
+    processed: r.processed === null ? null : new Date(Number(r.processed)),
+  };
+}
+
+export async function enqueueEvent(
+  s: Store,
+  type: string,
+  o: { zone?: string; payload?: unknown; delaySec?: number } = {},
+): Promise<number> {
+  const now = Date.now();
+  let zoneId: number | null = null;
+  let zoneName: string | null = null;
+  if (o.zone !== undefined) {
+    zoneName = normalizeZoneName(o.zone);
+    const z = await s.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', 'DELETED').executeTakeFirst();
+    zoneId = z ? Number(z.id) : null;
+  }
+  const r = await s.db
+    .insertInto('events')
+    .values({
+      event_type: type,
+      zone_id: zoneId,
+      zone_name: zoneName,
+      state: 'NEW',
+      payload: o.payload === undefined ? null : JSON.stringify(o.payload),
+      attempts: 0,
+      last_error: null,
+      created: now,
+      scheduled: now + (o.delaySec ?? 0) * 1000,
+      processed: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(r.id);
+}
+
+export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promise<EventInfo[]> {
+  const rows = await s.db
+    .selectFrom('events')
+    .selectAll()
+    .where('state', 'in', ['NEW', 'RETRY'])
+    .where('scheduled', '<=', now)
+    .orderBy('scheduled')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toInfo);
+}
+
+export async function getEvent(s: Store, id: number): Promise<EventInfo> {
+  const r = await s.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) throw new EventNotFound(id);
+  return toInfo(r);
+}
+
+export async function completeEvent(s: Store, id: number): Promise<void> {
+  const r = await s.db.updateTable('events').set({ state: 'SUCCESS', processed: Date.now() }).where('id', '=', id).executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
+}
+
+export async function retryEvent(s: Store, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
+  const ev = await getEvent(s, id);
+  const now = o.now ?? Date.now();
+  const attempts = ev.attempts + 1;
+  const give = attempts >= (o.maxAttempts ?? 10);
+  await s.db
+    .updateTable('events')
+    .set({
+      attempts,
+      last_error: error,
+      state: give ? 'FAILURE' : 'RETRY',
+      scheduled: give ? ev.scheduled.getTime() : now + backoffMs(attempts),
+      processed: give ? now : null,
+    })
+    .where('id', '=', id)
+    .execute();
+  return getEvent(s, id);
+}
+
+export async function failEvent(s: Store, id: number, error?: string): Promise<void> {
+  const r = await s.db
+    .updateTable('events')
+    .set({ state: 'FAILURE', processed: Date.now(), ...(error !== undefined ? { last_error: error } : {}) })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
+}
+
+export async function listEvents(s: Store, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {
+  let q = s.db.selectFrom('events').selectAll();
+  if (o.state !== undefined) q = q.where('state', 'in', Array.isArray(o.state) ? o.state : [o.state]);
+  const rows = await q.orderBy('id', 'desc').limit(o.limit ?? 1000).execute();
+  return rows.map(toInfo);
+}

@@ -1,0 +1,372 @@
+// References, security tags and server groups, and moving zones between server groups.
+
+import { sql } from 'kysely';
+import { Name } from '../dns/name.js';
+import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { loadSettings } from './config.js';
+import { findLiveZone, recordChange } from './core.js';
+import {
+  InvalidArgument,
+  ReferenceExists,
+  ReferenceInUse,
+  ReferenceNotFound,
+  SectagExists,
+  SectagInUse,
+  SectagNotFound,
+  ServerGroupExists,
+  ServerGroupInUse,
+  ServerGroupNotFound,
+  DmsError,
+} from './errors.js';
+import { globToLike, isGlob, normalizeZoneName } from './names.js';
+import type { SaveResult, ServerGroupInfo, ZoneInfo } from './types.js';
+import { mutateZone, refreshApexIn } from './zones.js';
+
+function checkLabel(kind: string, name: string): string {
+  const n = name.trim();
+  if (n === '' || /\s/.test(n) || n.length > 255) throw new InvalidArgument(`bad ${kind} name "${name}"`);
+  return n;
+}
+
+// ---- references -------------------------------------------------------------------------------------------------
+
+export async function createReference(s: Store, name: string): Promise<void> {
+  const n = checkLabel('reference', name);
+  try {
+    await s.db.insertInto('zone_references').values({ name: n, ctime: Date.now() }).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ReferenceExists(n);
+    throw e;
+  }
+}
+
+async function refId(trx: Tx, name: string): Promise<number> {
+  const r = await trx.selectFrom('zone_references').select('id').where('name', '=', name).executeTakeFirst();
+  if (!r) throw new ReferenceNotFound(name);
+  return Number(r.id);
+}
+
+export async function deleteReference(s: Store, name: string): Promise<void> {
+  await writeTx(s, async (trx) => {
+    const id = await refId(trx, name);
+    // Deleted zones still point at their reference (undelete restores it), so they count as users too.
+    const c = await trx.selectFrom('zones').select((eb) => eb.fn.countAll<number>().as('n')).where('reference_id', '=', id).executeTakeFirstOrThrow();
+    if (Number(c.n) > 0) throw new ReferenceInUse(name, Number(c.n));
+    await trx.deleteFrom('zone_references').where('id', '=', id).execute();
+  });
+}
+
+export async function renameReference(s: Store, from: string, to: string): Promise<void> {
+  const n = checkLabel('reference', to);
+  await writeTx(s, async (trx) => {
+    const id = await refId(trx, from);
+    try {
+      await trx.updateTable('zone_references').set({ name: n }).where('id', '=', id).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ReferenceExists(n);
+      throw e;
+    }
+  });
+}
+
+export async function listReferences(s: Store, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
+  let q = s.db
+    .selectFrom('zone_references as r')
+    .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', 'DELETED'))
+    .select(['r.name', (eb) => eb.fn.count<number>('z.id').as('n')])
+    .groupBy(['r.id', 'r.name'])
+    .orderBy('r.name');
+  if (pattern) q = isGlob(pattern) ? q.where(sql<boolean>`r.name like ${globToLike(pattern)} escape '\\'`) : q.where('r.name', '=', pattern);
+  return (await q.execute()).map((r) => ({ name: r.name, zoneCount: Number(r.n) }));
+}
+
+export async function setZoneReference(s: Store, zone: string, reference: string | null): Promise<void> {
+  await mutateZone(s, zone, async (trx, z) => {
+    const id = reference === null ? null : await refId(trx, reference);
+    await trx.updateTable('zones').set({ reference_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
+  });
+}
+
+// ---- sectags ------------------------------------------------------------------------------------------------------
+
+export async function createSectag(s: Store, name: string): Promise<void> {
+  const n = checkLabel('sectag', name);
+  try {
+    await s.db.insertInto('sectags').values({ name: n }).execute();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new SectagExists(n);
+    throw e;
+  }
+}
+
+async function sectagId(trx: Tx, name: string): Promise<number> {
+  const r = await trx.selectFrom('sectags').select('id').where('name', '=', name).executeTakeFirst();
+  if (!r) throw new SectagNotFound(name);
+  return Number(r.id);
+}
+
+export async function deleteSectag(s: Store, name: string): Promise<void> {
+  await writeTx(s, async (trx) => {
+    const id = await sectagId(trx, name);
+    const c = await trx.selectFrom('zone_sectags').select((eb) => eb.fn.countAll<number>().as('n')).where('sectag_id', '=', id).executeTakeFirstOrThrow();
+    if (Number(c.n) > 0) throw new SectagInUse(name, Number(c.n));
+    await trx.deleteFrom('sectags').where('id', '=', id).execute();
+  });
+}
+
+export async function listSectags(s: Store): Promise<string[]> {
+  return (await s.db.selectFrom('sectags').select('name').orderBy('name').execute()).map((r) => r.name);
+}
+
+export async function listZoneSectags(s: Store, zone: string): Promise<string[]> {
+  const key = normalizeZoneName(zone);
+  return readTx(s, async (trx) => {
+    const z = await findLiveZone(trx, s, key, false);
+    const rows = await trx
+      .selectFrom('zone_sectags as zs')
+      .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
+      .select('st.name')
+      .where('zs.zone_id', '=', z.id)
+      .orderBy('st.name')
+      .execute();
+    return rows.map((r) => r.name);
+  });
+}
+
+export async function addZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
+  await mutateZone(s, zone, async (trx, z) => {
+    const id = await sectagId(trx, sectag);
+    const have = await trx.selectFrom('zone_sectags').select('zone_id').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
+    if (!have) await trx.insertInto('zone_sectags').values({ zone_id: z.id, sectag_id: id }).execute();
+  });
+}
+
+export async function deleteZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
+  await mutateZone(s, zone, async (trx, z) => {
+    const id = await sectagId(trx, sectag);
+    const r = await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
+  });
+}
+
+export async function replaceZoneSectags(s: Store, zone: string, sectags: string[]): Promise<void> {
+  await mutateZone(s, zone, async (trx, z) => {
+    const ids = [...new Set(await Promise.all(sectags.map((t) => sectagId(trx, t))))];
+    await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).execute();
+    if (ids.length) await trx.insertInto('zone_sectags').values(ids.map((id) => ({ zone_id: z.id, sectag_id: id }))).execute();
+  });
+}
+
+// ---- server groups ------------------------------------------------------------------------------------------------
+
+function normNames(list: string[]): string[] {
+  const out: string[] = [];
+  for (const n of list) {
+    try {
+      const s = Name.from(n.trim()).toString();
+      if (!out.includes(s)) out.push(s);
+    } catch (e) {
+      throw new InvalidArgument(`bad name server name "${n}": ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+function normMname(n: string | null | undefined): string | null {
+  if (n === undefined || n === null || n.trim() === '') return null;
+  return normNames([n])[0];
+}
+
+async function sgInfo(trx: Tx, where: { name?: string }): Promise<ServerGroupInfo[]> {
+  let q = trx
+    .selectFrom('server_groups as sg')
+    .selectAll('sg')
+    .select((eb) =>
+      eb
+        .selectFrom('zones as z')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('z.sg_id', '=', 'sg.id')
+        .where('z.state', '<>', 'DELETED')
+        .as('zone_count'),
+    )
+    .orderBy('sg.name');
+  if (where.name !== undefined) q = q.where('sg.name', '=', where.name);
+  return (await q.execute()).map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    apexNs: JSON.parse(r.apex_ns) as string[],
+    soaMname: r.soa_mname,
+    masterAddress: r.master_address,
+    masterAltAddress: r.master_alt_address,
+    zoneCount: Number(r.zone_count ?? 0),
+  }));
+}
+
+export async function createServerGroup(
+  s: Store,
+  name: string,
+  o: { apexNs?: string[]; soaMname?: string; masterAddress?: string; masterAltAddress?: string } = {},
+): Promise<ServerGroupInfo> {
+  const n = checkLabel('server group', name);
+  return writeTx(s, async (trx) => {
+    try {
+      await trx
+        .insertInto('server_groups')
+        .values({
+          name: n,
+          apex_ns: JSON.stringify(normNames(o.apexNs ?? [])),
+          soa_mname: normMname(o.soaMname),
+          master_address: o.masterAddress ?? null,
+          master_alt_address: o.masterAltAddress ?? null,
+          ctime: Date.now(),
+        })
+        .execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ServerGroupExists(n);
+      throw e;
+    }
+    return (await sgInfo(trx, { name: n }))[0];
+  });
+}
+
+export async function getServerGroup(s: Store, name: string): Promise<ServerGroupInfo> {
+  return readTx(s, async (trx) => {
+    const r = await sgInfo(trx, { name });
+    if (!r[0]) throw new ServerGroupNotFound(name);
+    return r[0];
+  });
+}
+
+export async function listServerGroups(s: Store): Promise<ServerGroupInfo[]> {
+  return readTx(s, (trx) => sgInfo(trx, {}));
+}
+
+export async function deleteServerGroup(s: Store, name: string): Promise<void> {
+  await writeTx(s, async (trx) => {
+    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
+    if (!sg) throw new ServerGroupNotFound(name);
+    const c = await trx
+      .selectFrom('zones')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((eb) => eb.or([eb('sg_id', '=', sg.id), eb('alt_sg_id', '=', sg.id)]))
+      .executeTakeFirstOrThrow();
+    const settings = await loadSettings(trx);
+    if (Number(c.n) > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, Number(c.n));
+    await trx.deleteFrom('server_groups').where('id', '=', sg.id).execute();
+  });
+}
+
+export async function renameServerGroup(s: Store, from: string, to: string): Promise<void> {
+  const n = checkLabel('server group', to);
+  await writeTx(s, async (trx) => {
+    const r = await trx.updateTable('server_groups').set({ name: n }).where('name', '=', from).executeTakeFirst().catch((e) => {
+      if (isUniqueViolation(e)) throw new ServerGroupExists(n);
+      throw e;
+    });
+    if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(from);
+    const settings = await loadSettings(trx);
+    if (settings.raw('default_sg') === from)
+      await trx.updateTable('config').set({ value: n }).where('key', '=', 'default_sg').where('sg_name', '=', '').execute();
+  });
+}
+
+export async function updateServerGroup(
+  s: Store,
+  name: string,
+  o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
+  a: { changeBy: string } = { changeBy: 'dms/server-group' },
+): Promise<ServerGroupInfo> {
+  const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
+  const sgIdValue = await writeTx(s, async (trx) => {
+    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
+    if (!sg) throw new ServerGroupNotFound(name);
+    const set: Record<string, unknown> = {};
+    if (o.apexNs !== undefined) {
+      const list = normNames(o.apexNs);
+      if (list.length === 0) throw new InvalidArgument('a server group needs at least one apex name server');
+      set.apex_ns = JSON.stringify(list);
+    }
+    if (o.soaMname !== undefined) set.soa_mname = normMname(o.soaMname);
+    if (o.masterAddress !== undefined) set.master_address = o.masterAddress;
+    if (o.masterAltAddress !== undefined) set.master_alt_address = o.masterAltAddress;
+    if (Object.keys(set).length) await trx.updateTable('server_groups').set(set).where('id', '=', sg.id).execute();
+    return Number(sg.id);
+  });
+  // The apex of every use_apex_ns zone of the group follows (one transaction per zone, like any other change).
+  if (apexChanges) await refreshSgZones(s, sgIdValue, a.changeBy);
+  return getServerGroup(s, name);
+}
+
+/** Refresh the apex of every use_apex_ns zone in a server group; returns how many got a new ZI. */
+export async function refreshSgZones(s: Store, sgId: number, changeBy: string): Promise<number> {
+  let after = '';
+  let changed = 0;
+  for (;;) {
+    const zones = await s.db
+      .selectFrom('zones')
+      .select('name')
+      .where('sg_id', '=', sgId)
+      .where('state', '<>', 'DELETED')
+      .where('use_apex_ns', '=', 1)
+      .where('name', '>', after)
+      .orderBy('name')
+      .limit(500)
+      .execute();
+    if (zones.length === 0) return changed;
+    for (const z of zones) {
+      try {
+        if ((await refreshZoneApex(s, z.name, { changeBy })).changed) changed++;
+      } catch (e) {
+        // A zone that no longer validates with the new apex keeps its old version; the others go on.
+        if (!(e instanceof DmsError)) throw e;
+      }
+    }
+    after = zones[zones.length - 1].name;
+  }
+}
+
+export async function refreshZoneApex(s: Store, zone: string, a: { changeBy: string }): Promise<SaveResult> {
+  const key = normalizeZoneName(zone);
+  return writeTx(s, async (trx) => {
+    const z = await findLiveZone(trx, s, key, true);
+    if (!z.use_apex_ns) {
+      await recordChange(trx, s, z, 'update', z.published_version);
+      return { zone: key, changed: false, version: z.latest_version, serial: 0, published: z.published_version === z.latest_version, warnings: [] };
+    }
+    return refreshApexIn(trx, s, z, await loadSettings(trx), a.changeBy);
+  });
+}
+
+async function sgByName(trx: Tx, name: string): Promise<number> {
+  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
+  if (!sg) throw new ServerGroupNotFound(name);
+  return Number(sg.id);
+}
+
+export async function setZoneServerGroup(s: Store, zone: string, sg: string, a: { changeBy: string }): Promise<ZoneInfo> {
+  return mutateZone(s, zone, async (trx, z, settings) => {
+    const id = await sgByName(trx, sg);
+    if (id === Number(z.sg_id)) return;
+    const altId = z.alt_sg_id !== null && Number(z.alt_sg_id) === id ? null : z.alt_sg_id;
+    await trx.updateTable('zones').set({ sg_id: id, alt_sg_id: altId, mtime: Date.now() }).where('id', '=', z.id).execute();
+    await refreshApexIn(trx, s, { ...z, sg_id: id, alt_sg_id: altId }, settings, a.changeBy);
+  });
+}
+
+export async function setZoneAltServerGroup(s: Store, zone: string, sg: string | null): Promise<ZoneInfo> {
+  return mutateZone(s, zone, async (trx, z) => {
+    const id = sg === null ? null : await sgByName(trx, sg);
+    if (id !== null && id === Number(z.sg_id)) throw new InvalidArgument(`server group ${sg} is already the primary server group of ${z.name}`);
+    await trx.updateTable('zones').set({ alt_sg_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
+    await recordChange(trx, s, z, 'update', z.published_version);
+  });
+}
+
+export async function swapZoneServerGroup(s: Store, zone: string, a: { changeBy: string }): Promise<ZoneInfo> {
+  return mutateZone(s, zone, async (trx, z, settings) => {
+    if (z.alt_sg_id === null) throw new InvalidArgument(`zone ${z.name} has no alternate server group to swap with`);
+    const next = { ...z, sg_id: z.alt_sg_id, alt_sg_id: z.sg_id };
+    await trx.updateTable('zones').set({ sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: Date.now() }).where('id', '=', z.id).execute();
+    await refreshApexIn(trx, s, next, settings, a.changeBy);
+  });
+}

@@ -1,0 +1,54 @@
+// Batch loading (load_zones, dmsd --zones import): one transaction per zone, lookups cached across the batch.
+
+import { type Store, writeTx } from '../store/index.js';
+import { loadSettings } from './config.js';
+import { commitVersion, findLiveZone, ms } from './core.js';
+import { DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
+import { normalizeZoneName } from './names.js';
+import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
+import { CreateContext, createZoneIn, parseText } from './zones.js';
+
+export async function loadZones(
+  s: Store,
+  items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
+  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void },
+): Promise<LoadZoneResult[]> {
+  const ctx = new CreateContext(await loadSettings(s.db));
+  const results: LoadZoneResult[] = [];
+  for await (const item of items) {
+    let result: LoadZoneResult;
+    let key = item.name;
+    try {
+      key = normalizeZoneName(item.name);
+      const records = item.text !== undefined ? parseText(key, item.text, item.file) : (item.records ?? []);
+      result = await writeTx(s, async (trx) => {
+        let existing = null;
+        try {
+          existing = await findLiveZone(trx, s, key, true);
+        } catch (e) {
+          if (!(e instanceof ZoneNotFound)) throw e;
+        }
+        if (!existing) {
+          const { result: r } = await createZoneIn(trx, s, ctx, key, { ...o, records }, records);
+          return { name: key, action: 'created' as const, version: r.version, serial: r.serial };
+        }
+        if (!o.replace) throw new ZoneExists(key);
+        if (existing.lock_token !== null && existing.lock_expires !== null && Number(existing.lock_expires) > Date.now())
+          throw new EditLockConflict(key, existing.locked_by, ms(existing.lock_expires));
+        const r = await commitVersion(trx, s, existing, ctx.settings, {
+          records,
+          changeBy: o.changeBy,
+          comment: o.comment ?? (item.file ? `loaded from ${item.file}` : null),
+          publish: !o.inhibitPublish,
+        });
+        return { name: key, action: r.changed ? ('updated' as const) : ('unchanged' as const), version: r.version, serial: r.serial };
+      });
+    } catch (e) {
+      if (!(e instanceof DmsError)) throw e;
+      result = { name: key, action: 'failed', error: e };
+    }
+    results.push(result);
+    o.onResult?.(result);
+  }
+  return results;
+}

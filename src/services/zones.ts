@@ -1,0 +1,687 @@
+// Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
+
+import { sql } from 'kysely';
+import { Name } from '../dns/name.js';
+import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { parseZoneText, writeZoneText } from '../zonefile/index.js';
+import { loadSettings, type Settings } from './config.js';
+import {
+  commitVersion,
+  deleteOrphanRows,
+  dnsKey,
+  findLiveZone,
+  lockZoneById,
+  ms,
+  publishExisting,
+  recordChange,
+  recordsAt,
+  resolveZi,
+  rowToRecord,
+  soaRecord,
+  type StoredRow,
+  type ZoneRow,
+  ziInfo,
+  ziSoaFields,
+} from './core.js';
+import {
+  InvalidArgument,
+  ReferenceNotFound,
+  SectagNotFound,
+  ServerGroupNotFound,
+  ZiNotFound,
+  ZoneExists,
+  ZoneNotDeleted,
+  ZoneNotFound,
+  ZoneValidationFailed,
+  EditConflict,
+  EditLockConflict,
+} from './errors.js';
+import { globToLike, isGlob, normalizeZoneName } from './names.js';
+import type {
+  CreateZoneOptions,
+  ListZonesOptions,
+  RecordDiff,
+  SaveOptions,
+  SaveResult,
+  ZiInfo,
+  ZiSelector,
+  ZoneContent,
+  ZoneFlags,
+  ZoneInfo,
+  ZoneRecord,
+  ZoneState,
+} from './types.js';
+
+// ---- zone info --------------------------------------------------------------------------------------------------
+
+function zoneQuery(trx: Tx) {
+  return trx
+    .selectFrom('zones as z')
+    .innerJoin('server_groups as sg', 'sg.id', 'z.sg_id')
+    .leftJoin('server_groups as alt', 'alt.id', 'z.alt_sg_id')
+    .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
+    .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
+    .selectAll('z')
+    .select(['sg.name as sg_name', 'alt.name as alt_sg_name', 'ref.name as ref_name', 'zi.soa_serial as pub_serial']);
+}
+type ZoneQueryRow = ZoneRow & { sg_name: string; alt_sg_name: string | null; ref_name: string | null; pub_serial: number | null };
+
+async function sectagsOf(trx: Tx, ids: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (ids.length === 0) return out;
+  const rows = await trx
+    .selectFrom('zone_sectags as zs')
+    .innerJoin('sectags as s', 's.id', 'zs.sectag_id')
+    .select(['zs.zone_id', 's.name'])
+    .where('zs.zone_id', 'in', ids)
+    .orderBy('s.name')
+    .execute();
+  for (const r of rows) {
+    const id = Number(r.zone_id);
+    const l = out.get(id);
+    if (l) l.push(r.name);
+    else out.set(id, [r.name]);
+  }
+  return out;
+}
+
+function toZoneInfo(r: ZoneQueryRow, sectags: string[], now = Date.now()): ZoneInfo {
+  const locked = r.lock_token !== null && r.lock_expires !== null && Number(r.lock_expires) > now;
+  return {
+    id: Number(r.id),
+    name: r.name,
+    state: r.state as ZoneState,
+    flags: {
+      useApexNs: !!r.use_apex_ns,
+      editLock: !!r.edit_lock,
+      autoDnssec: !!r.auto_dnssec,
+      nsec3: !!r.nsec3,
+      incUpdates: !!r.inc_updates,
+    },
+    sg: r.sg_name,
+    altSg: r.alt_sg_name,
+    reference: r.ref_name,
+    sectags,
+    publishedVersion: r.published_version,
+    latestVersion: r.latest_version,
+    soaSerial: r.pub_serial === null ? null : Number(r.pub_serial),
+    lockedBy: locked ? r.locked_by : null,
+    lockExpires: locked ? ms(r.lock_expires) : null,
+    deletedStart: ms(r.deleted_start),
+    ctime: new Date(Number(r.ctime)),
+    mtime: new Date(Number(r.mtime)),
+  };
+}
+
+export async function zoneInfoById(trx: Tx, id: number): Promise<ZoneInfo> {
+  const r = (await zoneQuery(trx).where('z.id', '=', id).executeTakeFirst()) as ZoneQueryRow | undefined;
+  if (!r) throw new ZoneNotFound(`#${id}`);
+  return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? []);
+}
+
+export async function getZone(s: Store, name: string): Promise<ZoneInfo> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', 'DELETED').executeTakeFirst()) as
+      | ZoneQueryRow
+      | undefined;
+    if (!r) throw new ZoneNotFound(key);
+    return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? []);
+  });
+}
+
+export async function getZoneById(s: Store, id: number): Promise<ZoneInfo> {
+  return readTx(s, (trx) => zoneInfoById(trx, id));
+}
+
+export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
+  return readTx(s, async (trx) => {
+    let q = zoneQuery(trx);
+    const which = o.which ?? 'active';
+    if (which === 'active') q = q.where('z.state', '<>', 'DELETED');
+    else if (which === 'deleted') q = q.where('z.state', '=', 'DELETED');
+    if (o.pattern !== undefined && o.pattern !== '') {
+      if (isGlob(o.pattern)) {
+        let p = o.pattern.toLowerCase();
+        if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
+        q = q.where(sql<boolean>`z.name like ${globToLike(p)} escape '\\'`);
+      } else q = q.where('z.name', '=', normalizeZoneName(o.pattern));
+    }
+    if (o.reference !== undefined) q = q.where('ref.name', '=', o.reference);
+    if (o.sg !== undefined) q = q.where((eb) => eb.or([eb('sg.name', '=', o.sg as string), eb('alt.name', '=', o.sg as string)]));
+    if (o.sectag !== undefined) {
+      const tag = o.sectag;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('zone_sectags as zs')
+            .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
+            .select('zs.zone_id')
+            .whereRef('zs.zone_id', '=', 'z.id')
+            .where('st.name', '=', tag),
+        ),
+      );
+    }
+    if (o.after !== undefined) q = q.where('z.name', '>', o.after);
+    const rows = (await q
+      .orderBy('z.name')
+      .orderBy('z.id')
+      .limit(o.limit ?? 1000)
+      .execute()) as ZoneQueryRow[];
+    const tags = await sectagsOf(
+      trx,
+      rows.map((r) => Number(r.id)),
+    );
+    const now = Date.now();
+    return rows.map((r) => toZoneInfo(r, tags.get(Number(r.id)) ?? [], now));
+  });
+}
+
+// ---- create -----------------------------------------------------------------------------------------------------
+
+interface ResolvedCreate {
+  sgId: number;
+  refId: number | null;
+  flags: ZoneFlags;
+  sectagIds: number[];
+}
+
+/** Look up SG, reference and sectags for a creation (cached across a batch). */
+export class CreateContext {
+  private sgs = new Map<string, number>();
+  private refs = new Map<string, number>();
+  private tags = new Map<string, number>();
+  constructor(readonly settings: Settings) {}
+
+  async resolve(trx: Tx, o: Omit<CreateZoneOptions, 'changeBy'>): Promise<ResolvedCreate> {
+    const sgName = o.sg ?? this.settings.raw('default_sg');
+    let sgId = this.sgs.get(sgName);
+    if (sgId === undefined) {
+      const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', sgName).executeTakeFirst();
+      if (!sg) throw new ServerGroupNotFound(sgName);
+      sgId = Number(sg.id);
+      this.sgs.set(sgName, sgId);
+    }
+    const refName = o.reference === undefined ? this.settings.raw('default_ref') || null : o.reference;
+    let refId: number | null = null;
+    if (refName) {
+      const cached = this.refs.get(refName);
+      if (cached !== undefined) refId = cached;
+      else {
+        const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', refName).executeTakeFirst();
+        if (ref) refId = Number(ref.id);
+        else if (o.reference === undefined) {
+          // The configured default reference is created on first use, as the original's installer did.
+          const ins = await trx
+            .insertInto('zone_references')
+            .values({ name: refName, ctime: Date.now() })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          refId = Number(ins.id);
+        } else throw new ReferenceNotFound(refName);
+        this.refs.set(refName, refId);
+      }
+    }
+    const sectagIds: number[] = [];
+    for (const t of o.sectags ?? []) {
+      let id = this.tags.get(t);
+      if (id === undefined) {
+        const row = await trx.selectFrom('sectags').select('id').where('name', '=', t).executeTakeFirst();
+        if (!row) throw new SectagNotFound(t);
+        id = Number(row.id);
+        this.tags.set(t, id);
+      }
+      sectagIds.push(id);
+    }
+    const st = this.settings;
+    const f = o.flags ?? {};
+    return {
+      sgId,
+      refId,
+      sectagIds,
+      flags: {
+        useApexNs: f.useApexNs ?? st.bool('use_apex_ns'),
+        editLock: f.editLock ?? st.bool('edit_lock'),
+        autoDnssec: f.autoDnssec ?? st.bool('auto_dnssec'),
+        nsec3: f.nsec3 ?? st.bool('nsec3'),
+        incUpdates: f.incUpdates ?? st.bool('inc_updates'),
+      },
+    };
+  }
+}
+
+export function parseText(zone: string, text: string, file?: string): ZoneRecord[] {
+  const res = parseZoneText(text, { origin: Name.parse(zone), file: file ?? zone });
+  const errors = res.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0)
+    throw new ZoneValidationFailed(
+      zone,
+      res.problems.map((p) => ({ message: p.message, severity: p.severity, file: p.file, line: p.line, column: p.column })),
+    );
+  return res.records;
+}
+
+/** Insert the zone row and its first ZI inside `trx`. */
+export async function createZoneIn(
+  trx: Tx,
+  s: Store,
+  ctx: CreateContext,
+  key: string,
+  o: CreateZoneOptions,
+  records: ZoneRecord[],
+): Promise<{ zone: ZoneRow; result: SaveResult }> {
+  const r = await ctx.resolve(trx, o);
+  const t = Date.now();
+  let zone: ZoneRow;
+  try {
+    zone = await trx
+      .insertInto('zones')
+      .values({
+        name: key,
+        state: 'PUBLISHED',
+        use_apex_ns: r.flags.useApexNs ? 1 : 0,
+        edit_lock: r.flags.editLock ? 1 : 0,
+        auto_dnssec: r.flags.autoDnssec ? 1 : 0,
+        nsec3: r.flags.nsec3 ? 1 : 0,
+        inc_updates: r.flags.incUpdates ? 1 : 0,
+        sg_id: r.sgId,
+        alt_sg_id: null,
+        reference_id: r.refId,
+        published_version: null,
+        latest_version: 0,
+        lock_token: null,
+        locked_by: null,
+        lock_expires: null,
+        lock_base_version: null,
+        deleted_start: null,
+        ctime: t,
+        mtime: t,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ZoneExists(key);
+    throw e;
+  }
+  if (r.sectagIds.length > 0)
+    await trx
+      .insertInto('zone_sectags')
+      .values(r.sectagIds.map((id) => ({ zone_id: zone.id, sectag_id: id })))
+      .execute();
+  const result = await commitVersion(trx, s, zone, ctx.settings, {
+    records,
+    changeBy: o.changeBy,
+    comment: o.comment ?? null,
+    publish: !o.inhibitPublish,
+    forceNew: true,
+  });
+  return { zone: result.zoneRow, result };
+}
+
+export async function createZone(s: Store, name: string, o: CreateZoneOptions): Promise<ZoneInfo> {
+  const key = normalizeZoneName(name);
+  const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
+  return writeTx(s, async (trx) => {
+    const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+    if (exists) throw new ZoneExists(key);
+    const ctx = new CreateContext(await loadSettings(trx));
+    const { zone } = await createZoneIn(trx, s, ctx, key, o, records);
+    return zoneInfoById(trx, Number(zone.id));
+  });
+}
+
+export async function copyZone(
+  s: Store,
+  src: string,
+  dst: string,
+  o: CreateZoneOptions & { zi?: ZiSelector },
+): Promise<ZoneInfo> {
+  const srcKey = normalizeZoneName(src);
+  const content = await getZoneContent(s, srcKey, o.zi);
+  const srcOrigin = Name.parse(srcKey);
+  const dstOrigin = Name.parse(normalizeZoneName(dst));
+  // Owners are re-rooted under the new name; RDATA is copied as is (targets elsewhere stay where they point).
+  const records = content.records.map((r) => {
+    const rel = r.name.labels.slice(0, r.name.labels.length - srcOrigin.labels.length);
+    return { ...r, name: new Name([...rel, ...dstOrigin.labels]) };
+  });
+  return createZone(s, dst, { ...o, records });
+}
+
+// ---- flags and state ------------------------------------------------------------------------------------------------
+
+async function mutateZone(
+  s: Store,
+  name: string,
+  fn: (trx: Tx, zone: ZoneRow, settings: Settings) => Promise<void>,
+): Promise<ZoneInfo> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    await fn(trx, zone, await loadSettings(trx));
+    return zoneInfoById(trx, Number(zone.id));
+  });
+}
+export { mutateZone };
+
+export async function setZoneFlags(s: Store, name: string, f: Partial<ZoneFlags>, a: { changeBy: string }): Promise<ZoneInfo> {
+  return mutateZone(s, name, async (trx, zone, settings) => {
+    const set: Partial<ZoneRow> = { mtime: Date.now() };
+    if (f.useApexNs !== undefined) set.use_apex_ns = f.useApexNs ? 1 : 0;
+    if (f.editLock !== undefined) set.edit_lock = f.editLock ? 1 : 0;
+    if (f.autoDnssec !== undefined) set.auto_dnssec = f.autoDnssec ? 1 : 0;
+    if (f.nsec3 !== undefined) set.nsec3 = f.nsec3 ? 1 : 0;
+    if (f.incUpdates !== undefined) set.inc_updates = f.incUpdates ? 1 : 0;
+    await trx.updateTable('zones').set(set).where('id', '=', zone.id).execute();
+    const updated = { ...zone, ...set };
+    if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, s, updated, settings, a.changeBy);
+    else await recordChange(trx, s, zone, 'update', zone.published_version);
+  });
+}
+
+/** Re-derive the apex from the server group: a new ZI only when it differs. */
+export async function refreshApexIn(trx: Tx, s: Store, zone: ZoneRow, settings: Settings, changeBy: string): Promise<SaveResult> {
+  const zi = await resolveZi(trx, zone, 'latest');
+  const rows = await recordsAt(trx, zone, zi);
+  const { zoneRow: _z, ...r } = await commitVersion(trx, s, zone, settings, {
+    records: rows.slice(1),
+    soa: ziSoaFields(zi),
+    changeBy,
+    comment: 'apex refreshed from server group',
+    publish: zone.published_version === zone.latest_version,
+  });
+  if (!r.changed) await recordChange(trx, s, zone, 'update', zone.published_version);
+  return r;
+}
+
+export async function disableZone(s: Store, name: string): Promise<ZoneInfo> {
+  return mutateZone(s, name, async (trx, zone) => {
+    if (zone.state === 'DISABLED') return;
+    await trx.updateTable('zones').set({ state: 'DISABLED', mtime: Date.now() }).where('id', '=', zone.id).execute();
+    await recordChange(trx, s, zone, 'disable', zone.published_version);
+  });
+}
+
+export async function enableZone(s: Store, name: string): Promise<ZoneInfo> {
+  return mutateZone(s, name, async (trx, zone) => {
+    if (zone.state !== 'DISABLED') return;
+    await trx.updateTable('zones').set({ state: 'PUBLISHED', mtime: Date.now() }).where('id', '=', zone.id).execute();
+    await recordChange(trx, s, zone, 'enable', zone.published_version);
+  });
+}
+
+export async function deleteZone(s: Store, name: string): Promise<ZoneInfo> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const t = Date.now();
+    await trx
+      .updateTable('zones')
+      .set({ state: 'DELETED', deleted_start: t, mtime: t, lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
+      .where('id', '=', zone.id)
+      .execute();
+    await recordChange(trx, s, zone, 'delete', zone.published_version);
+    return zoneInfoById(trx, Number(zone.id));
+  });
+}
+
+export async function undeleteZone(s: Store, nameOrId: string | number): Promise<ZoneInfo> {
+  return writeTx(s, async (trx) => {
+    let zone: ZoneRow | undefined;
+    if (typeof nameOrId === 'number') {
+      zone = await lockZoneById(trx, s, nameOrId);
+      if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
+    } else {
+      const key = normalizeZoneName(nameOrId);
+      const row = await trx
+        .selectFrom('zones')
+        .select('id')
+        .where('name', '=', key)
+        .where('state', '=', 'DELETED')
+        .orderBy('deleted_start', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      if (!row) throw new ZoneNotFound(`${key} (deleted)`);
+      zone = await lockZoneById(trx, s, Number(row.id));
+      if (!zone) throw new ZoneNotFound(key);
+    }
+    if (zone.state !== 'DELETED') throw new ZoneExists(zone.name);
+    const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', 'DELETED').executeTakeFirst();
+    if (live) throw new ZoneExists(zone.name);
+    try {
+      await trx.updateTable('zones').set({ state: 'PUBLISHED', deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ZoneExists(zone.name);
+      throw e;
+    }
+    await recordChange(trx, s, zone, 'undelete', zone.published_version);
+    return zoneInfoById(trx, Number(zone.id));
+  });
+}
+
+export async function destroyZoneIn(trx: Tx, s: Store, zone: ZoneRow): Promise<void> {
+  await trx.deleteFrom('records').where('zone_id', '=', zone.id).execute();
+  await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).execute();
+  await trx.deleteFrom('zone_sectags').where('zone_id', '=', zone.id).execute();
+  await trx.deleteFrom('zones').where('id', '=', zone.id).execute();
+  await recordChange(trx, s, zone, 'destroy', null);
+}
+
+export async function destroyZone(s: Store, id: number): Promise<void> {
+  await writeTx(s, async (trx) => {
+    const zone = await lockZoneById(trx, s, id);
+    if (!zone) throw new ZoneNotFound(`#${id}`);
+    if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
+    await destroyZoneIn(trx, s, zone);
+  });
+}
+
+// ---- content and ZIs ----------------------------------------------------------------------------------------------
+
+export async function getZoneContent(s: Store, name: string, sel?: ZiSelector): Promise<ZoneContent> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const zi = await resolveZi(trx, zone, sel);
+    const records = await recordsAt(trx, zone, zi);
+    const info = await zoneInfoById(trx, Number(zone.id));
+    return { zone: info, zi: ziInfo(zone, zi), records };
+  });
+}
+
+export function contentToText(c: ZoneContent): string {
+  return writeZoneText(Name.parse(c.zone.name), c.records, { ttl: c.zi.zoneTtl });
+}
+
+export async function getZoneText(s: Store, name: string, sel?: ZiSelector): Promise<string> {
+  return contentToText(await getZoneContent(s, name, sel));
+}
+
+export async function listZis(s: Store, name: string): Promise<ZiInfo[]> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const rows = await trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
+    return rows.map((zi) => ziInfo(zone, zi));
+  });
+}
+
+function assertNotLockedByOther(zone: ZoneRow, now: number): void {
+  if (zone.lock_token !== null && zone.lock_expires !== null && Number(zone.lock_expires) > now)
+    throw new EditLockConflict(zone.name, zone.locked_by, ms(zone.lock_expires));
+}
+
+/** Shared by saveZone/changeZone: lock the zone, refuse while someone holds the edit lock, check the base version. */
+async function saveIn(
+  s: Store,
+  key: string,
+  o: SaveOptions & { baseVersion?: number },
+  produce: (trx: Tx, zone: ZoneRow) => Promise<ZoneRecord[]>,
+): Promise<SaveResult> {
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    assertNotLockedByOther(zone, Date.now());
+    if (o.baseVersion !== undefined && o.baseVersion !== zone.latest_version) {
+      throw new EditConflict(zone.name, o.baseVersion, zone.latest_version);
+    }
+    const records = await produce(trx, zone);
+    const settings = await loadSettings(trx);
+    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, settings, {
+      records,
+      changeBy: o.changeBy,
+      comment: o.comment ?? null,
+      publish: o.publish ?? true,
+    });
+    return res;
+  });
+}
+
+export async function saveZone(
+  s: Store,
+  name: string,
+  records: ZoneRecord[],
+  o: SaveOptions & { baseVersion?: number },
+): Promise<SaveResult> {
+  return saveIn(s, normalizeZoneName(name), o, async () => records);
+}
+
+export async function saveZoneText(
+  s: Store,
+  name: string,
+  text: string,
+  o: SaveOptions & { baseVersion?: number },
+): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  return saveZone(s, key, parseText(key, text), o);
+}
+
+export async function changeZone(
+  s: Store,
+  name: string,
+  mutate: (records: ZoneRecord[], zone: ZoneInfo) => ZoneRecord[] | Promise<ZoneRecord[]>,
+  o: SaveOptions,
+): Promise<SaveResult> {
+  return saveIn(s, normalizeZoneName(name), o, async (trx, zone) => {
+    const zi = await resolveZi(trx, zone, 'latest');
+    const records = (await recordsAt(trx, zone, zi)).slice(1);
+    return mutate(records, await zoneInfoById(trx, Number(zone.id)));
+  });
+}
+
+export async function copyZi(s: Store, name: string, sel: ZiSelector, o: SaveOptions): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    assertNotLockedByOther(zone, Date.now());
+    const zi = await resolveZi(trx, zone, sel);
+    const records = (await recordsAt(trx, zone, zi)).slice(1);
+    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+      records,
+      soa: ziSoaFields(zi),
+      zoneTtl: Number(zi.zone_ttl),
+      changeBy: o.changeBy,
+      comment: o.comment ?? `copy of version ${zi.version} (serial ${zi.soa_serial})`,
+      publish: o.publish ?? true,
+      forceNew: true,
+    });
+    return res;
+  });
+}
+
+export async function publishZi(s: Store, name: string, sel: ZiSelector, a: { changeBy: string }): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  const target = await readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const zi = await resolveZi(trx, zone, sel);
+    return { latest: zi.version === zone.latest_version };
+  });
+  // An older ZI is republished as a copy so the serial keeps increasing (secondaries never see it go back).
+  if (!target.latest) return copyZi(s, key, sel, { changeBy: a.changeBy });
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const zi = await resolveZi(trx, zone, 'latest');
+    if (zone.published_version !== zi.version) await publishExisting(trx, s, zone, zi, Date.now());
+    return { zone: key, changed: false, version: zi.version, serial: Number(zi.soa_serial), published: true, warnings: [] };
+  });
+}
+
+export async function deleteZi(s: Store, name: string, sel: ZiSelector): Promise<void> {
+  const key = normalizeZoneName(name);
+  await writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    const zi = await resolveZi(trx, zone, sel);
+    if (zi.version === zone.published_version) throw new InvalidArgument(`version ${zi.version} of ${key} is published; it cannot be deleted`);
+    if (zi.version === zone.latest_version) throw new InvalidArgument(`version ${zi.version} of ${key} is the newest; it cannot be deleted`);
+    await trx.deleteFrom('zone_instances').where('id', '=', zi.id).execute();
+    await deleteOrphanRows(trx, Number(zone.id));
+  });
+}
+
+// ---- diffs --------------------------------------------------------------------------------------------------------
+
+export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, toSel: ZiSelector = 'published'): Promise<RecordDiff> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const fromZi = await resolveZi(trx, zone, fromSel);
+    const toZi = await resolveZi(trx, zone, toSel);
+    const origin = Name.parse(zone.name);
+    const base = { zone: key, from: { version: fromZi.version, serial: Number(fromZi.soa_serial) }, to: { version: toZi.version, serial: Number(toZi.soa_serial) }, fromSoa: soaRecord(origin, fromZi), toSoa: soaRecord(origin, toZi) };
+    if (fromZi.version === toZi.version) return { ...base, removed: [], added: [] };
+    const lo = Math.min(fromZi.version, toZi.version);
+    const hi = Math.max(fromZi.version, toZi.version);
+    const cols = ['id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment', 'group_comment', 'flags', 'disabled', 'ord'] as const;
+    // Died in (lo, hi] having been alive at lo; born in (lo, hi] and still alive at hi. Disabled rows are not served.
+    const died = (await trx
+      .selectFrom('records')
+      .select(cols)
+      .where('zone_id', '=', zone.id)
+      .where('disabled', '=', 0)
+      .where('from_version', '<=', lo)
+      .where('to_version', '>', lo)
+      .where('to_version', '<=', hi)
+      .orderBy('ord')
+      .execute()) as StoredRow[];
+    const born = (await trx
+      .selectFrom('records')
+      .select(cols)
+      .where('zone_id', '=', zone.id)
+      .where('disabled', '=', 0)
+      .where('from_version', '>', lo)
+      .where('from_version', '<=', hi)
+      .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
+      .orderBy('ord')
+      .execute()) as StoredRow[];
+    // A row replaced only for its comment/flags/case is the same RR on the wire: cancel such pairs.
+    const oldRecs = died.map(rowToRecord);
+    const newRecs = born.map(rowToRecord);
+    const pending = new Map<string, number>();
+    for (const r of oldRecs) pending.set(dnsKey(r), (pending.get(dnsKey(r)) ?? 0) + 1);
+    const addedLoHi = newRecs.filter((r) => {
+      const k = dnsKey(r);
+      const n = pending.get(k) ?? 0;
+      if (n > 0) {
+        pending.set(k, n - 1);
+        return false;
+      }
+      return true;
+    });
+    const removedLoHi = oldRecs.filter((r) => {
+      const k = dnsKey(r);
+      const n = pending.get(k) ?? 0;
+      if (n > 0) {
+        pending.set(k, n - 1);
+        return true;
+      }
+      return false;
+    });
+    const strip = (r: ZoneRecord) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata });
+    const forward = fromZi.version < toZi.version;
+    return {
+      ...base,
+      removed: (forward ? removedLoHi : addedLoHi).map(strip),
+      added: (forward ? addedLoHi : removedLoHi).map(strip),
+    };
+  });
+}
+
+export { ZiNotFound };

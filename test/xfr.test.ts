@@ -1,42 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Rcode, RRType } from '../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage, type RR } from '../src/dns/message.js';
 import { Name } from '../src/dns/name.js';
-import { signMessage, type TsigKey, TsigStreamVerifier } from '../src/dns/tsig.js';
+import { signMessage, TsigStreamVerifier } from '../src/dns/tsig.js';
 import { addressInPrefix, parseTransferKeyName, transferAllowed } from '../src/server/acl.js';
-import { attachPrimary, zoneTableSource } from '../src/server/primary.js';
-import { QueryHandler } from '../src/server/query.js';
 import { handleTransfer, type XfrSource } from '../src/server/xfr.js';
-import { axfrRecords, condenseDiffs, packRecords, planIxfr, soaSerialOf, type ZoneDiff } from '../src/zone/ixfr.js';
-import { ZoneTable } from '../src/zone/table.js';
-import { compileZone } from '../src/zone/zone.js';
-import { run, rrText, startResponder } from './xfr.support.js';
+import { axfrRecords, condenseDiffs, packRecords, planIxfr, soaSerialOf } from '../src/zone/ixfr.js';
+import { ALLOWED_KEY, CONV_KEY, diff, digRecords, keySpec, OTHER_KEY, run, rrText, soa, startPrimary, type TestPrimary, versions } from './xfr.support.js';
 
 const origin = Name.from('example.org');
 const r = (t: string) => rrText(t, origin);
-const soa = (serial: number) => r(`@ 3600 SOA ns1 hostmaster ${serial} 3600 900 604800 300`);
-
-/** Three versions; v1 has enough TXT data that an AXFR needs several 64 KiB messages. */
-function versions(bigTxt: number): RR[][] {
-  const base = ['@ 3600 NS ns1', '@ 3600 NS ns2', 'ns1 3600 A 192.0.2.1', 'ns2 3600 A 192.0.2.2', 'www 300 A 192.0.2.10'].map(r);
-  const filler = Array.from({ length: bigTxt }, (_, i) => r(`t${i} 300 TXT ${'x'.repeat(200)}${i}`));
-  const v1 = [soa(1), ...base, r('old 300 A 192.0.2.50'), ...filler];
-  const v2 = [soa(2), ...base.filter((x) => x.name.key !== 'www.example.org.'), r('www 300 A 192.0.2.20'), r('new 300 A 192.0.2.60'), ...filler];
-  const v3 = [soa(3), ...v2.slice(1).filter((x) => x.name.key !== 'new.example.org.'), r('third 300 AAAA 2001:db8::3'.replace('2001:db8::3', '2001:db8::3'))].filter(Boolean);
-  return [v1, v2, v3];
-}
-
-function diff(a: RR[], b: RR[], from: number, to: number): ZoneDiff {
-  const key = (x: RR) => `${x.name.key}/${x.type}/${x.ttl}/${Buffer.from(x.rdata).toString('hex')}`;
-  const ka = new Set(a.map(key));
-  const kb = new Set(b.map(key));
-  return { fromSerial: from, toSerial: to, removed: a.filter((x) => !kb.has(key(x))), added: b.filter((x) => !ka.has(key(x))) };
-}
-
-/** Record lines of dig output, without comments and TSIG pseudo-records. */
-const digRecords = (out: string) => out.split('\n').filter((l) => l && !l.startsWith(';') && l.split(/\s+/)[3] !== 'TSIG');
 
 const show = (rrs: RR[]) => rrs.map((x) => (x.type === RRType.SOA ? `SOA ${soaSerialOf(x)}` : `${x.name.toRelativeString(origin)} ${x.type}`));
 
@@ -113,49 +87,6 @@ describe('transfer access rules', () => {
     assert.ok(!transferAllowed(origin, [], Name.from('10.0.42.2.10.0.42.3._transfer.sub.example.org'), '203.0.113.1'));
   });
 });
-
-// ---- a primary over an in-memory zone, through the server's QueryHandler ------------------------------------------
-
-interface TestPrimary {
-  port: number;
-  key: TsigKey;
-  setVersion(n: 1 | 2 | 3): void;
-  close(): Promise<void>;
-}
-
-const ALLOWED_KEY: TsigKey = { name: Name.from('xfr-key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
-const OTHER_KEY: TsigKey = { name: Name.from('other-key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
-const CONV_KEY: TsigKey = { name: Name.from('127.0.0.1.127.0.0.1._transfer.example.org'), algorithm: 'hmac-sha512', secret: new Uint8Array(randomBytes(32)) };
-const b64 = (k: TsigKey) => Buffer.from(k.secret).toString('base64');
-const keySpec = (k: TsigKey) => `${k.algorithm}:${k.name}:${b64(k)}`;
-
-async function startPrimary(bigTxt: number, rules = [{ key: ALLOWED_KEY.name }]): Promise<TestPrimary> {
-  const vs = versions(bigTxt);
-  const diffs = [diff(vs[0], vs[1], 1, 2), diff(vs[1], vs[2], 2, 3)];
-  const table = new ZoneTable();
-  table.set(compileZone(origin, vs[0]));
-  const qh = new QueryHandler(table);
-  attachPrimary(qh, {
-    transfers: zoneTableSource(table, {
-      getDiffs: (_o, from, to) => {
-        const steps = diffs.filter((d) => d.fromSerial >= from && d.toSerial <= to);
-        return steps.length > 0 && steps[0].fromSerial === from ? steps : undefined;
-      },
-      transferRules: () => rules,
-    }),
-    keys: { get: (n) => [ALLOWED_KEY, OTHER_KEY, CONV_KEY].find((k) => k.name.equals(n)) },
-  });
-  const resp = await startResponder(async (bytes, t) => {
-    const out = await qh.handle(bytes, { transport: t.tcp ? 'tcp' : 'udp', address: t.remoteAddress });
-    return out === null ? [] : Array.isArray(out) ? out : [out];
-  });
-  return {
-    port: resp.port,
-    key: ALLOWED_KEY,
-    setVersion: (n) => table.set(compileZone(origin, vs[n - 1])),
-    close: () => resp.close(),
-  };
-}
 
 describe('AXFR/IXFR against dig and kdig', () => {
   let p: TestPrimary;

@@ -30,8 +30,6 @@ export class Entry {
   /** Text after ';#' of the first record comment that follows a token, when there is one. */
   trailingHash: string | undefined;
   error: LexError | undefined;
-  /** The file did not end with a newline (set on the last entry). */
-  noFinalNewline = false;
 }
 
 const SP = 0x20;
@@ -70,7 +68,6 @@ export class Lexer {
     e.comment = undefined;
     e.trailingHash = undefined;
     e.error = undefined;
-    e.noFinalNewline = false;
     e.line = this.lineNo;
     const c0 = text.charCodeAt(this.pos);
     e.blankStart = c0 === SP || c0 === TAB;
@@ -80,7 +77,6 @@ export class Lexer {
     let pos = this.pos;
     for (;;) {
       if (pos >= len) {
-        e.noFinalNewline = true;
         if (depth > 0) setError(e, `expected ")" to close the "(" opened here before the end of the file`, parenLine, parenCol);
         break;
       }

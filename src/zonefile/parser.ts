@@ -297,6 +297,9 @@ interface Head {
 }
 
 /** Read `[ttl] [class] type` (TTL and class in either order) from token i on; undefined after reporting an error. */
+/** readHead() fills this one object (no allocation per record); callers copy what they keep. */
+const headScratch: Head = { ttl: undefined, klass: undefined, type: 0, typeAt: 0 };
+
 function readHead(st: State, file: string, e: Entry, i: number): Head | undefined {
   const toks = e.tokens;
   let ttl: number | undefined;
@@ -347,7 +350,11 @@ function readHead(st: State, file: string, e: Entry, i: number): Head | undefine
       error(st, file, e.lines[i], e.cols[i], `type ${typeToString(type)} cannot appear in a zone file`);
       return undefined;
     }
-    return { ttl, klass, type, typeAt: i };
+    headScratch.ttl = ttl;
+    headScratch.klass = klass;
+    headScratch.type = type;
+    headScratch.typeAt = i;
+    return headScratch;
   }
 }
 
@@ -370,7 +377,12 @@ function classOf(text: string): number | undefined {
 
 function record(st: State, file: string, e: Entry): void {
   const toks = e.tokens;
-  const pending = consumePending(st);
+  let comment = st.pendingComment;
+  const flags = st.pendingFlags;
+  if (comment !== undefined || flags !== undefined) {
+    st.pendingComment = undefined;
+    st.pendingFlags = undefined;
+  }
   let owner: Name;
   let i: number;
   if (e.blankStart) {
@@ -412,14 +424,13 @@ function record(st: State, file: string, e: Entry): void {
     error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
     return;
   }
-  let comment = pending.comment;
   if (e.trailingHash !== undefined) {
     const t = e.trailingHash.trim();
     comment = comment === undefined ? t : `${comment}\n${t}`;
   }
   const rec = finishRecord(st, file, e.line, typeLine, typeCol, owner, head, rdata);
   if (!rec) return;
-  attachDms(st, rec, comment, pending.flags);
+  if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
   st.records.push(rec);
 }
 
@@ -487,8 +498,9 @@ function generate(st: State, file: string, e: Entry): void {
     error(st, file, e.lines[2], e.cols[2], lhs);
     return;
   }
-  const head = readHead(st, file, e, 3);
-  if (!head) return;
+  const scratch = readHead(st, file, e, 3);
+  if (!scratch) return;
+  const head: Head = { ...scratch };
   const rhsStart = head.typeAt + 1;
   if (rhsStart >= toks.length) {
     const [l, c] = endOf(e);

@@ -1,6 +1,7 @@
 // Load-speed guard for the master-file parser. The team target is 1,000,000 records parsed and compiled in under
 // 10 s; this test runs a smaller zone (ZONEFILE_PERF_RECORDS overrides, e.g. 1000000 for the real figure) and fails
 // when throughput falls far below that target (the bound leaves room for a busy 2-core CI machine).
+// A quadratic slip (the classic one: per-record scans of everything seen so far) blows through the bound at once.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -37,6 +38,8 @@ test(`parse + check ${N} records (A/AAAA/MX/TXT) fast enough`, () => {
   assert.equal(r.records.filter((x) => x.type === RRType.AAAA).length, N >> 2);
   const perMillion = ((t2 - t0) / N) * 1e6;
   console.log(`# ${N} records: parse ${Math.round(t1 - t0)} ms, check ${Math.round(t2 - t1)} ms (${(perMillion / 1000).toFixed(1)} s per million)`);
-  // 10 s per million is the target for parse + compile together; fail only when far off it.
-  assert.ok(perMillion < 40_000, `parse+check would take ${(perMillion / 1000).toFixed(1)} s per million records`);
+  // 10 s per million is the target for parse + compile together. Shared CI machines run several test files at once,
+  // so this only catches gross (e.g. quadratic) regressions; run with ZONEFILE_PERF_RECORDS=1000000 on a quiet
+  // machine for the real figure.
+  assert.ok(perMillion < 80_000, `parse+check would take ${(perMillion / 1000).toFixed(1)} s per million records`);
 });

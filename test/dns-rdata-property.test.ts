@@ -152,14 +152,20 @@ function fieldArb(f: Field): fc.Arbitrary<Uint8Array> {
   }
 }
 
-/** Random valid RDATA of a type: its fields in order, optional trailing fields sometimes left out. */
+/**
+ * Random valid RDATA of a type: its fields in order, optional trailing fields sometimes left out, kept when the
+ * type's cross-field rule (digest lengths, non-empty NSEC bitmap) holds.
+ */
 function rdataArb(type: number): fc.Arbitrary<Uint8Array> {
-  const fields = DESCRIPTORS[type].fields;
-  return fc.tuple(fc.tuple(...fields.map(fieldArb)), fc.boolean()).map(([parts, dropOptional]) => {
-    let n = parts.length;
-    if (dropOptional) while (n > 0 && fields[n - 1].optional) n--;
-    return concat(...parts.slice(0, n));
-  });
+  const { fields, check } = DESCRIPTORS[type];
+  return fc
+    .tuple(fc.tuple(...fields.map(fieldArb)), fc.boolean())
+    .map(([parts, dropOptional]) => {
+      let n = parts.length;
+      if (dropOptional) while (n > 0 && fields[n - 1].optional) n--;
+      return concat(...parts.slice(0, n));
+    })
+    .filter((rd) => check?.(rd) === undefined);
 }
 
 /**

@@ -71,7 +71,7 @@ const VECTORS: [string, string, string, string?][] = [
   ['RRSIG', 'A 5 3 86400 20030322173103 20030220173103 2642 Example.COM. AQID',
     '0001050300015180 3e7c9dd7 3e5510d7 0a52 074578616d706c6503434f4d00 010203',
     'A 5 3 86400 20030322173103 20030220173103 2642 Example.COM. AQID'],
-  ['RRSIG', 'TYPE65000 RSASHA256 0 1d 1048354263 0 0 . AQID', 'fde8080000015180 3e7c9dd7 00000000 0000 00 010203',
+  ['RRSIG', 'TYPE65000 RSASHA256 0 86400 1048354263 0 0 . AQID', 'fde8080000015180 3e7c9dd7 00000000 0000 00 010203',
     'TYPE65000 8 0 86400 20030322173103 19700101000000 0 . AQID'],
   ['DNSKEY', '256 3 8 AQID BA==', '01000308 01020304', '256 3 8 AQIDBA=='],
   // RFC 8659 §4.4
@@ -104,7 +104,10 @@ const VECTORS: [string, string, string, string?][] = [
   ['LOC', '42 21 54 N 71 06 18 W -24m 30m', '0033161389172dd070be15f000988d20',
     '42 21 54.000 N 71 6 18.000 W -24.00m 30m 10000m 10m'],
   ['LOC', '0 N 0 E 0 0 0.01 0.5m', '00001051 80000000 80000000 00989680', '0 0 0.000 N 0 0 0.000 E 0.00m 0.00m 0.01m 0.50m'],
-  ['ZONEMD', '2018031900 1 1 FEBE3D4CE2EC2FFA4BA99D46', '7848b91c0101febe3d4ce2ec2ffa4ba99d46'],
+  ['ZONEMD', '2018031900 1 240 FEBE3D4CE2EC2FFA4BA99D46', '7848b91c01f0febe3d4ce2ec2ffa4ba99d46'],
+  ['DS', '1 13 SHA-256 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6',
+    '00010d020c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6',
+    '1 13 2 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6'],
   ['TSIG', 'hmac-sha256. 1700000000 300 4 AQIDBA== 1234 16 0',
     '0b686d61632d73686132353600 00006553f100 012c 0004 01020304 04d2 0010 0000'],
   ['HIP', '2 200100107B1A74DF365639CC39F1D578 AQID rvs.example.com.',
@@ -209,6 +212,13 @@ test('text errors carry the offending token index', () => {
     ['AAAA', '\\# 4 01020304', 2, /not valid AAAA/],
     ['NSEC', '\\# 3 000001', 2, /not valid NSEC/],
     ['EUI48', '00-00-5e-00-53', 0, /EUI-48/],
+    ['DS', '1 1 1 0C72', 3, /20-octet digest/],
+    ['CDS', '1 1 SHA-384 0C72', 3, /48-octet digest/],
+    ['SSHFP', '1 2 0C72', 2, /32-octet digest/],
+    ['ZONEMD', '1 1 240 AABB', 3, /shorter than 12/],
+    ['ZONEMD', '1 1 1 AABBCCDDEEFF00112233445566', 3, /48-octet/],
+    ['NSEC', 'next.', 0, /empty/],
+    ['RRSIG', 'A 5 3 1h 20030322173103 20030220173103 2642 example.com. AQID', 3, /original TTL/],
     ['TSIG', 'hmac-sha256. 1 300 5 AQIDBA== 1 0 0', 4, /5 octets/],
   ];
   for (const [tn, text, index, re] of cases) {
@@ -296,6 +306,10 @@ test('names running past RDLENGTH and trailing octets are rejected', () => {
   // TXT with no strings; CAA with an empty tag
   assert.throws(() => readRdata(RRType.TXT, new WireReader(new Uint8Array(0)), 0), DecodeError);
   assert.throws(() => dec(RRType.CAA, '0000'), /tag/);
+  // digest lengths of known digest types, also on the wire
+  assert.throws(() => dec(RRType.DS, '0001 08 02 0c72'), /32-octet/);
+  assert.throws(() => dec(RRType.NSEC, '00'), /empty/);
+  assert.equal(hex(dec(RRType.NSEC3, '01000000 00 01 ff')), '0100000000' + '01ff');
 });
 
 test('writeRdata compresses only the RFC 1035 well-known types', () => {

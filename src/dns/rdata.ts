@@ -45,6 +45,11 @@ function transcode(d: Descriptor, src: WireReader, out: WireWriter, ctx: CopyCon
   }
 }
 
+function runCheck(d: Descriptor, rdata: Uint8Array): void {
+  const err = d.check?.(rdata);
+  if (err) throw new DecodeError('rdata', `bad ${d.name} RDATA: ${err}`, 0);
+}
+
 /** Check that `rdata` is valid internal RDATA of `type` (uncompressed, every field well-formed); DecodeError if not. */
 export function validateRdata(type: number, rdata: Uint8Array): void {
   const d = DESCRIPTORS[type];
@@ -53,6 +58,7 @@ export function validateRdata(type: number, rdata: Uint8Array): void {
     return;
   }
   transcode(d, new WireReader(rdata), new WireWriter(rdata.length + 16, false), PLAIN);
+  runCheck(d, rdata);
 }
 
 /** Read RDATA of `len` octets at r.pos (r spans the whole message so pointers resolve); returns uncompressed bytes. */
@@ -64,8 +70,10 @@ export function readRdata(type: number, r: WireReader, len: number): Uint8Array 
   const src = new WireReader(r.buf, r.pos, end);
   const out = new WireWriter(len + 16, false);
   transcode(d, src, out, { allowPointers: DECOMPRESS_TYPES.has(type), compress: false, lower: false });
+  const rdata = out.finish();
+  runCheck(d, rdata);
   r.pos = end;
-  return out.finish();
+  return rdata;
 }
 
 /** Write RDATA (internal form) to the wire, compressing names only for the RFC 1035 well-known types. */
@@ -152,7 +160,7 @@ export function rdataFromText(type: number, tokens: Token[], origin: Name): Uint
     // Cross-field rules (e.g. SVCB mandatory keys) and lengths are checked once more by the strict wire walk.
     validateRdata(type, rdata);
   } catch (e) {
-    if (e instanceof DecodeError) throw new TextError(e.message, 0);
+    if (e instanceof DecodeError) throw new TextError(e.message.replace(/ at offset \d+$/, ''), Math.max(0, tokens.length - 1));
     throw e;
   }
   return rdata;

@@ -39,21 +39,40 @@ export interface Descriptor {
   /** Presentation mnemonic. */
   readonly name: string;
   readonly fields: readonly Field[];
+  /** Rule across fields, checked on decoded (uncompressed) RDATA: an error message, or undefined when fine. */
+  readonly check?: (rdata: Uint8Array) => string | undefined;
 }
 
 const u8 = (label: string, optional = false) => uint(1, label, {}, optional);
 const u16 = (label: string) => uint(2, label);
 const u32 = (label: string) => uint(4, label);
-/** SOA timers and RRSIG original TTL: BIND accepts TTL units (1h, 2w) here. */
+/** SOA timers: BIND and Knot accept TTL units (1h, 2w) here (but not in the RRSIG original TTL, RFC 4034 §3.2). */
 const duration = (label: string) => uint(4, label, { duration: true });
 const secAlg = uint(1, 'algorithm', { names: SEC_ALGORITHMS });
 
-const single = (n: string, f: Field[]): Descriptor => ({ name: n, fields: f });
+const single = (n: string, f: Field[], check?: Descriptor['check']): Descriptor => ({ name: n, fields: f, check });
 
-const dsFields = [u16('key tag'), secAlg, u8('digest type'), hexRest('digest')];
+/**
+ * Digest length fixed by a type octet at `at` (DS digest type, SSHFP fingerprint type, ZONEMD hash algorithm): BIND
+ * rejects other lengths for the algorithms it knows, in text and on the wire, and so do we.
+ */
+function digestLength(at: number, lengths: Record<number, number>, what: string): Descriptor['check'] {
+  return (rd) => {
+    const want = lengths[rd[at]];
+    const got = rd.length - at - 1;
+    return want === undefined || want === got ? undefined : `${what} ${rd[at]} needs a ${want}-octet digest, not ${got}`;
+  };
+}
+
+/** IANA "Delegation Signer (DS) Resource Record (RR) Type Digest Algorithms". */
+const DS_DIGESTS: Readonly<Record<string, number>> = {
+  'SHA-1': 1, SHA1: 1, 'SHA-256': 2, SHA256: 2, GOST: 3, 'SHA-384': 4, SHA384: 4,
+};
+const dsFields = [u16('key tag'), secAlg, uint(1, 'digest type', { names: DS_DIGESTS }), hexRest('digest')];
+const dsCheck = digestLength(3, { 1: 20, 2: 32, 4: 48 }, 'digest type');
 const dnskeyFields = [u16('flags'), u8('protocol'), secAlg, base64Rest('public key')];
 const rrsigFields = [
-  rrtype('type covered'), secAlg, u8('labels'), duration('original TTL'), time('signature expiration'),
+  rrtype('type covered'), secAlg, u8('labels'), u32('original TTL'), time('signature expiration'),
   time('signature inception'), u16('key tag'), name("signer's name"), base64Rest('signature'),
 ];
 const tlsaFields = [u8('usage'), u8('selector'), u8('matching type'), hexRest('certificate association data')];
@@ -100,11 +119,19 @@ export const DESCRIPTORS: Readonly<Record<number, Descriptor>> = {
   ]),
   [RRType.DNAME]: single('DNAME', [name('target')]),
   [RRType.APL]: single('APL', [aplField]),
-  [RRType.DS]: single('DS', dsFields),
-  [RRType.SSHFP]: single('SSHFP', [u8('algorithm'), u8('fingerprint type'), hexRest('fingerprint')]),
+  [RRType.DS]: single('DS', dsFields, dsCheck),
+  [RRType.SSHFP]: single(
+    'SSHFP', [u8('algorithm'), u8('fingerprint type'), hexRest('fingerprint')],
+    digestLength(1, { 1: 20, 2: 32 }, 'fingerprint type'),
+  ),
   [RRType.IPSECKEY]: single('IPSECKEY', [u8('precedence'), ipseckeyGateway, base64Rest('public key', 0)]),
   [RRType.RRSIG]: single('RRSIG', rrsigFields),
-  [RRType.NSEC]: single('NSEC', [name('next domain name'), typeBitmap]),
+  // An NSEC always lists at least NSEC and RRSIG (RFC 4034 §4.1.2); BIND rejects an empty one. NSEC3 may be empty.
+  [RRType.NSEC]: single('NSEC', [name('next domain name'), typeBitmap], (rd) => {
+    let p = 0;
+    while (rd[p] !== 0) p += rd[p] + 1;
+    return p + 1 < rd.length ? undefined : 'NSEC type bitmap is empty';
+  }),
   [RRType.DNSKEY]: single('DNSKEY', dnskeyFields),
   [RRType.DHCID]: single('DHCID', [base64Rest('digest')]),
   [RRType.NSEC3]: single('NSEC3', [
@@ -118,11 +145,14 @@ export const DESCRIPTORS: Readonly<Record<number, Descriptor>> = {
   [RRType.NINFO]: single('NINFO', [charStrings('text')]),
   [RRType.RKEY]: single('RKEY', dnskeyFields),
   [RRType.TALINK]: single('TALINK', [name('previous name'), name('next name')]),
-  [RRType.CDS]: single('CDS', dsFields),
+  [RRType.CDS]: single('CDS', dsFields, dsCheck),
   [RRType.CDNSKEY]: single('CDNSKEY', dnskeyFields),
   [RRType.OPENPGPKEY]: single('OPENPGPKEY', [base64Rest('public key')]),
   [RRType.CSYNC]: single('CSYNC', [u32('SOA serial'), u16('flags'), typeBitmap]),
-  [RRType.ZONEMD]: single('ZONEMD', [u32('serial'), u8('scheme'), u8('hash algorithm'), hexRest('digest', 12)]),
+  [RRType.ZONEMD]: single(
+    'ZONEMD', [u32('serial'), u8('scheme'), u8('hash algorithm'), hexRest('digest', 12)],
+    digestLength(5, { 1: 48, 2: 64 }, 'hash algorithm'),
+  ),
   [RRType.SVCB]: single('SVCB', svcbFields),
   [RRType.HTTPS]: single('HTTPS', svcbFields),
   [RRType.SPF]: single('SPF', [charStrings('text')]),
@@ -144,8 +174,8 @@ export const DESCRIPTORS: Readonly<Record<number, Descriptor>> = {
   [RRType.CAA]: single('CAA', [u8('flags'), caaTag, stringRest('value')]),
   [RRType.AVC]: single('AVC', [charStrings('text')]),
   [RRType.AMTRELAY]: single('AMTRELAY', [u8('precedence'), amtRelay]),
-  [RRType.TA]: single('TA', dsFields),
-  [RRType.DLV]: single('DLV', dsFields),
+  [RRType.TA]: single('TA', dsFields, dsCheck),
+  [RRType.DLV]: single('DLV', dsFields, dsCheck),
 };
 
 /**

@@ -123,7 +123,9 @@ let zoneFile = '';
 
 function zoneText(): string {
   const lines = ['$ORIGIN example.org.', '$TTL 300', '@ IN SOA ns1 hostmaster 2024010101 3600 900 604800 300', '@ NS ns1', 'ns1 A 192.0.2.53'];
-  RECORDS.forEach(([t, text], i) => lines.push(`${ownerLabel(i)} IN ${t} ${text}`));
+  RECORDS.forEach(([t, text], i) => {
+    lines.push(`${ownerLabel(i)} IN ${t} ${text}`);
+  });
   return `${lines.join('\n')}\n`;
 }
 

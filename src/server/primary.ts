@@ -16,11 +16,15 @@ import {
   type VerifyOptions,
   verifyRequest,
 } from '../dns/tsig.js';
-import { decodeUpdateMessage } from '../zone/update.js';
+import * as services from '../services/index.js';
+import type { Store } from '../store/index.js';
+import type { ZoneDiff } from '../zone/ixfr.js';
+import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
 import { handleIncomingNotify } from './notify.js';
-import { handleUpdate, type UpdateOptions, type UpdateSink } from './update.js';
+import type { TransferRule } from './acl.js';
+import { handleUpdate, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -183,5 +187,76 @@ export function zoneTableSource(
     },
     getDiffs: (origin, from, to) => history.getDiffs(origin, from, to),
     transferRules: (origin) => history.transferRules(origin),
+  };
+}
+
+// ---- adapters to the service layer ---------------------------------------------------------------------------------
+
+/**
+ * Version history for IXFR from the database: one condensed difference from the client's serial to the published
+ * version (services.diffVersions), or undefined when that serial is not among the versions kept.
+ */
+export function servicesXfrHistory(
+  store: Store,
+  rulesFor: (origin: Name) => MaybePromise<readonly TransferRule[]>,
+): Pick<XfrSource, 'getDiffs' | 'transferRules'> {
+  return {
+    async getDiffs(origin, fromSerial, toSerial): Promise<ZoneDiff[] | undefined> {
+      let d: services.RecordDiff;
+      try {
+        d = await services.diffVersions(store, origin.toString(), { serial: fromSerial }, 'published');
+      } catch (e) {
+        if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound) return undefined;
+        throw e;
+      }
+      // The table may serve a different version than the database publishes for a moment: then send it all.
+      if (d.from.serial !== fromSerial || d.to.serial !== toSerial) return undefined;
+      return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed], added: [d.toSoa, ...d.added] }];
+    },
+    transferRules: rulesFor,
+  };
+}
+
+/**
+ * UPDATE commits through services.saveZone: the whole new record list (SOA included, so a larger serial set by the
+ * update is proposed to the serial policy) with the version read as base (EditConflict → retry), change_by = key.
+ * A result that fails zone validation is REFUSED.
+ */
+export function servicesUpdateSink(
+  store: Store,
+  grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
+): UpdateSink {
+  return {
+    async getZone(origin) {
+      let c: services.ZoneContent;
+      try {
+        c = await services.getZoneContent(store, origin.toString(), 'latest');
+      } catch (e) {
+        if (e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound) return undefined;
+        throw e;
+      }
+      return {
+        origin,
+        records: c.records,
+        serial: c.zi.soaSerial,
+        version: c.zi.version,
+        incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
+        grants: await grantsFor(c.zone),
+      };
+    },
+    async commit(change) {
+      try {
+        const r = await services.saveZone(store, change.origin.toString(), change.records, {
+          changeBy: change.changeBy,
+          baseVersion: change.baseVersion,
+          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
+        });
+        return { serial: r.serial };
+      } catch (e) {
+        if (e instanceof services.EditConflict) throw new UpdateConflict();
+        if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
+        throw e;
+      }
+    },
   };
 }

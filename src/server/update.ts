@@ -14,8 +14,10 @@ export interface UpdatableZone {
   origin: Name;
   /** The zone's records in the version updates apply to (SOA included). */
   records: readonly RR[];
-  /** Serial of that version: handed back to commit() so a concurrent change can be detected. */
+  /** Serial of that version. */
   serial: number;
+  /** Store version (ZI number) of that version: handed back to commit() so a concurrent change is detected. */
+  version?: number;
   /** Zone flag inc_updates: only such zones accept UPDATE. */
   incUpdates: boolean;
   /** update-policy rules of the zone (the `._update.` key convention applies in addition). */
@@ -25,6 +27,8 @@ export interface UpdatableZone {
 export interface UpdateCommit {
   origin: Name;
   baseSerial: number;
+  /** UpdatableZone.version as read (when the sink gave one). */
+  baseVersion?: number;
   removed: RR[];
   added: RR[];
   /** The complete new record list (some stores prefer it to the difference). */
@@ -39,6 +43,17 @@ export class UpdateConflict extends Error {
   constructor(message = 'zone changed while the update was applied') {
     super(message);
     this.name = 'UpdateConflict';
+  }
+}
+
+/** The sink refuses the change (e.g. the result fails zone validation): answered with `rcode`, nothing stored. */
+export class UpdateRejected extends Error {
+  constructor(
+    readonly rcode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpdateRejected';
   }
 }
 
@@ -129,6 +144,7 @@ export async function handleUpdate(req: UpdateRequest, sink: UpdateSink, opts: U
         const { serial } = await sink.commit({
           origin: zone.origin,
           baseSerial: zone.serial,
+          baseVersion: zone.version,
           removed: result.removed,
           added: result.added,
           records: result.newRecords,
@@ -138,6 +154,7 @@ export async function handleUpdate(req: UpdateRequest, sink: UpdateSink, opts: U
         return done(Rcode.NOERROR, 'committed', { serial, added: result.added.length, removed: result.removed.length });
       } catch (e) {
         if (e instanceof UpdateConflict) continue;
+        if (e instanceof UpdateRejected) return done(e.rcode, e.message);
         return done(Rcode.SERVFAIL, `commit failed: ${(e as Error).message}`);
       }
     }

@@ -20,8 +20,9 @@ import { writeLargeZone, writeQueryFile, writeServingZone } from './zones.mjs';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const secondsArg = argv.indexOf('--seconds');
-const SECONDS = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : quick ? 3 : 10;
+const SECONDS = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : quick ? 3 : 8;
 const WARMUP = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 3;
 const LOAD_RECORDS = quick ? 100_000 : 1_000_000;
 const FUZZ_PACKETS = quick ? 50_000 : 1_000_000;
 const ZONE = 'bench.test';
@@ -37,6 +38,8 @@ const ncpu = cpus().length;
 const cpuModel = (/model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
 const results = { date: new Date().toISOString(), machine: { nproc: ncpu, cpu: cpuModel, node: process.version }, seconds: SECONDS };
 const log = (...a) => console.log(...a);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-'));
@@ -45,19 +48,37 @@ mkdirSync(zonesDir);
 const zoneFile = writeServingZone(zonesDir, ZONE, NAMES);
 const queryFile = join(work, 'queries.txt');
 writeQueryFile(queryFile, ZONE, NAMES);
-log(`bench: ${ncpu} CPUs (${cpuModel}), node ${process.version}; zone ${ZONE} with ${NAMES} names; ${SECONDS} s per dnsperf run`);
+log(`bench: ${ncpu} CPUs (${cpuModel}), node ${process.version}; zone ${ZONE} with ${NAMES} names; ${ROUNDS} rounds of ${SECONDS} s per server; load average at start ${loadavg()}`);
+results.loadAverageAtStart = loadavg();
 
-async function measure(label, start, perf) {
-  const srv = await start();
+
+/**
+ * Start every server first (an idle server costs nothing), warm each up, then measure them in alternation for ROUNDS
+ * rounds and report the median: on a shared machine this spreads any background load evenly over all servers.
+ */
+async function measureAll(entries, perf) {
+  const running = [];
   try {
-    await dnsperf({ port: srv.port, queryFile, seconds: WARMUP, ...perf });
-    const r = await dnsperf({ port: srv.port, queryFile, seconds: SECONDS, ...perf });
-    const lostPct = r.sent > 0 ? (100 * r.lost) / r.sent : 0;
-    log(`  ${label.padEnd(28)} ${fmt(r.qps).padStart(9)} qps   (completed ${fmt(r.completed)}, lost ${lostPct.toFixed(2)} %, NOERROR ${fmt(r.noerror)}, NXDOMAIN ${fmt(r.nxdomain)})`);
-    return { qps: r.qps, completed: r.completed, lost: r.lost, noerror: r.noerror, nxdomain: r.nxdomain };
+    for (const e of entries) running.push({ ...e, srv: await e.start(), runs: [] });
+    for (const r of running) await dnsperf({ port: r.srv.port, queryFile, seconds: WARMUP, ...perf });
+    for (let round = 0; round < ROUNDS; round++)
+      for (const r of running) {
+        const res = await dnsperf({ port: r.srv.port, queryFile, seconds: SECONDS, ...perf });
+        r.runs.push(res);
+      }
   } finally {
-    await srv.stop();
+    for (const r of running) await r.srv?.stop();
   }
+  const out = {};
+  for (const r of running) {
+    const qps = median(r.runs.map((x) => x.qps));
+    const sent = r.runs.reduce((a, x) => a + x.sent, 0);
+    const lost = r.runs.reduce((a, x) => a + x.lost, 0);
+    const last = r.runs[r.runs.length - 1];
+    log(`  ${r.label.padEnd(30)} ${fmt(qps).padStart(9)} qps median of ${r.runs.map((x) => fmt(x.qps)).join(' / ')}   (lost ${((100 * lost) / sent).toFixed(2)} %, last run NOERROR ${fmt(last.noerror)} NXDOMAIN ${fmt(last.nxdomain)})`);
+    out[r.key] = { qps, runs: r.runs.map((x) => Math.round(x.qps)), lostPercent: (100 * lost) / sent };
+  }
+  return out;
 }
 
 const zones = [{ name: ZONE, file: zoneFile }];
@@ -66,10 +87,14 @@ try {
   // 1. pinned: server on CPU 0, dnsperf on CPU 1
   log('\n[1] one core each: server pinned to CPU 0, dnsperf pinned to CPU 1');
   const pinnedPerf = { cpu: 1, clients: 8, outstanding: 200, threads: 1 };
-  const pinned = {};
-  pinned.dmsd = await measure('dmsd (1 process)', () => startDmsd({ zonesDir, cpu: 0, zone: ZONE }), pinnedPerf);
-  pinned.knotd = await measure('knotd (1 UDP worker)', () => startKnotd({ zones, cpu: 0, udpWorkers: 1 }), pinnedPerf);
-  pinned.nsd = await measure('nsd (server-count 1, no RRL)', () => startNsd({ zones, cpu: 0 }), pinnedPerf);
+  const pinned = await measureAll(
+    [
+      { key: 'dmsd', label: 'dmsd (1 process)', start: () => startDmsd({ zonesDir, cpu: 0, zone: ZONE }) },
+      { key: 'knotd', label: 'knotd (1 UDP worker)', start: () => startKnotd({ zones, cpu: 0, udpWorkers: 1 }) },
+      { key: 'nsd', label: 'nsd (server-count 1, no RRL)', start: () => startNsd({ zones, cpu: 0 }) },
+    ],
+    pinnedPerf,
+  );
   pinned.ratioToKnotd = pinned.dmsd.qps / pinned.knotd.qps;
   pinned.ratioToNsd = pinned.dmsd.qps / pinned.nsd.qps;
   log(`  dmsd / knotd = ${pinned.ratioToKnotd.toFixed(2)} (target >= 0.60: ${pinned.ratioToKnotd >= 0.6 ? 'met' : 'NOT met'}); dmsd / nsd = ${pinned.ratioToNsd.toFixed(2)}`);
@@ -78,9 +103,13 @@ try {
   // 2. unpinned, every core: dmsd with node:cluster workers, knotd with one UDP worker per core
   log(`\n[2] unpinned, every core (${ncpu}): dmsd --workers auto, knotd udp-workers ${ncpu}; dnsperf unpinned`);
   const freePerf = { clients: 8, outstanding: 200, threads: 2 };
-  const unpinned = {};
-  unpinned.dmsd = await measure(`dmsd (--workers auto)`, () => startDmsd({ zonesDir, workers: 'auto', zone: ZONE }), freePerf);
-  unpinned.knotd = await measure(`knotd (${ncpu} UDP workers)`, () => startKnotd({ zones, udpWorkers: ncpu }), freePerf);
+  const unpinned = await measureAll(
+    [
+      { key: 'dmsd', label: 'dmsd (--workers auto)', start: () => startDmsd({ zonesDir, workers: 'auto', zone: ZONE }) },
+      { key: 'knotd', label: `knotd (${ncpu} UDP workers)`, start: () => startKnotd({ zones, udpWorkers: ncpu }) },
+    ],
+    freePerf,
+  );
   unpinned.ratioToKnotd = unpinned.dmsd.qps / unpinned.knotd.qps;
   log(`  dmsd / knotd = ${unpinned.ratioToKnotd.toFixed(2)}`);
   results.unpinned = unpinned;
@@ -144,6 +173,8 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+results.loadAverageAtEnd = loadavg();
+log(`load average at end ${results.loadAverageAtEnd}`);
 mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'out', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 log('\nresults written to bench/out/results.json');

@@ -5,7 +5,7 @@ import { Opcode, Rcode, RRType } from '../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../src/dns/message.js';
 import { Name } from '../src/dns/name.js';
 import { signMessage, type TsigKey, tsigErrorResponse, tsigFailureRcode, verifyRequest } from '../src/dns/tsig.js';
-import { buildNotify, type NotifyAttempt, NotifyQueue, notifyOnce } from '../src/server/notify.js';
+import { buildNotify, type NotifyAttempt, NotifyQueue, notifyOnce, notifyTargets, notifyTargetsFromKeys } from '../src/server/notify.js';
 import { ALLOWED_KEY, type Responder, run, soa, startPrimary, startResponder, type TestPrimary } from './xfr.support.js';
 
 const origin = Name.from('example.org');
@@ -129,6 +129,15 @@ describe('NOTIFY out', () => {
     await q.idle(5);
     assert.equal(sent.length, 2, 'sent again for the newer serial after the in-flight one returned');
     q.close();
+  });
+
+  test('targets: explicit ones signed with the transfer key, plus the _transfer convention peers, no duplicates', () => {
+    const conv = { ...KEY, name: Name.from('192.0.2.1.192.0.2.53._transfer.example.org') };
+    const otherZone = { ...KEY, name: Name.from('192.0.2.1.192.0.2.54._transfer.example.com') };
+    const vague = { ...KEY, name: Name.from('secondary._transfer.example.org') };
+    assert.deepEqual(notifyTargetsFromKeys(origin, [conv, otherZone, vague, KEY]), [{ address: '192.0.2.53', port: 53, key: conv }]);
+    const t = notifyTargets(origin, [{ address: '198.51.100.7' }, { address: '192.0.2.53' }], KEY, [conv]);
+    assert.deepEqual(t.map((x) => [x.address, x.key?.name.toString()]), [['198.51.100.7', 'notify-key.'], ['192.0.2.53', 'notify-key.']]);
   });
 
   test('NOTIFY message shape', () => {

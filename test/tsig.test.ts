@@ -6,6 +6,7 @@ import { decodeMessage, emptyMessage, encodeMessage, type Message } from '../src
 import { Name } from '../src/dns/name.js';
 import {
   algorithmFromString,
+  generateTsigKey,
   keyToBindConfig,
   keyToKnotConfig,
   macLength,
@@ -149,6 +150,15 @@ describe('TSIG unit', () => {
     const reordered = new TsigStreamVerifier(key, reqMac);
     assert.equal(reordered.verify(msgs[0], decodeMessage(msgs[0]).tsigOffset, now), 0);
     assert.equal(reordered.verify(msgs[2], decodeMessage(msgs[2]).tsigOffset, now), Rcode.BADSIG);
+  });
+
+  test('generated keys have a secret as long as the MAC', () => {
+    for (const alg of TSIG_ALGORITHMS) {
+      const k = generateTsigKey(Name.from('gen.example'), alg);
+      assert.equal(k.secret.length, macLength(alg));
+      assert.equal(k.algorithm, alg);
+    }
+    assert.notDeepEqual(generateTsigKey(Name.from('a')).secret, generateTsigKey(Name.from('a')).secret);
   });
 
   test('key configuration text for BIND and Knot', () => {

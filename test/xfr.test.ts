@@ -156,6 +156,17 @@ describe('AXFR/IXFR against dig and kdig', () => {
     }
   });
 
+  test('signed ordinary queries are answered through the query path and signed', async () => {
+    const out = await dig(['-y', keySpec(OTHER_KEY), 'www.example.org', 'A']);
+    assert.match(out.stdout, /status: NOERROR/);
+    assert.match(out.stdout, /www\.example\.org\.\s+300\s+IN\s+A\s+192\.0\.2\.10/);
+    assert.match(out.stdout, /other-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ 300 32 \S+ \d+ NOERROR 0/);
+    assert.doesNotMatch(out.stdout + out.stderr, /Couldn't verify|could not be validated/);
+    const bad = await dig(['-y', `hmac-sha256:other-key:${Buffer.alloc(32).toString('base64')}`, 'www.example.org', 'A']);
+    assert.match(bad.stdout, /status: NOTAUTH/);
+    assert.match(bad.stdout, /BADSIG/);
+  });
+
   test('stream verification of our own signed transfer (TsigStreamVerifier)', async () => {
     const req = emptyMessage(77);
     req.question.push({ name: origin, type: RRType.AXFR, class: 1 });
@@ -173,5 +184,33 @@ describe('AXFR/IXFR against dig and kdig', () => {
     assert.ok(msgs.length > 5);
     const v = new TsigStreamVerifier(ALLOWED_KEY, signed.mac);
     for (const m of msgs) assert.equal(v.verify(m, decodeMessage(m).tsigOffset, Date.now() / 1000), 0);
+  });
+});
+
+describe('Primary.handle details', () => {
+  test('a signed UDP answer that no longer fits with its TSIG is sent truncated (TC), signed', async () => {
+    const { Primary } = await import('../src/server/primary.js');
+    const primary = new Primary({
+      transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
+      keys: { get: (n) => (n.equals(ALLOWED_KEY.name) ? ALLOWED_KEY : undefined) },
+    });
+    const q = emptyMessage(31);
+    q.question.push({ name: origin, type: RRType.TXT, class: 1 });
+    const signed = signMessage(encodeMessage(q), ALLOWED_KEY, Date.now() / 1000);
+    const plain = (b: Uint8Array) => {
+      const m = decodeMessage(b);
+      m.qr = true;
+      m.answer.push(r(`@ 300 TXT ${'y'.repeat(200)} ${'z'.repeat(200)}`)); // 12 + 17 + ~425 octets: fits 512 alone
+      return encodeMessage(m);
+    };
+    const out = (await primary.handle(signed.bytes, { transport: 'udp', address: '127.0.0.1' }, plain)) as Uint8Array;
+    const d = decodeMessage(out);
+    assert.ok(d.tc);
+    assert.equal(d.answer.length, 0);
+    assert.ok(out.length <= 512);
+    const { verifyResponse } = await import('../src/dns/tsig.js');
+    assert.equal(verifyResponse(out, d.tsigOffset as number, ALLOWED_KEY, signed.mac, Date.now() / 1000), 0);
+    const tcp = (await primary.handle(signed.bytes, { transport: 'tcp', address: '127.0.0.1' }, plain)) as Uint8Array;
+    assert.equal(decodeMessage(tcp).answer.length, 1);
   });
 });

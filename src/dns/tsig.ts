@@ -4,7 +4,7 @@
 // all). The caller encodes a message without TSIG, then `signMessage`/`TsigSigner` append the TSIG RR; on the way
 // in, `decodeMessage` records where the TSIG starts (`tsigOffset`) and `verifyRequest` checks the bytes before it.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Rcode, RRClass, RRType } from './constants.js';
 import { DecodeError } from './errors.js';
 import { Name } from './name.js';
@@ -457,6 +457,11 @@ export function tsigErrorName(code: number): string {
 }
 
 // ---- key text forms ----------------------------------------------------------------------------------------------
+
+/** A new key with a random secret as long as the algorithm's output (RFC 8945 §6 recommends at least that). */
+export function generateTsigKey(name: Name, algorithm: TsigAlgorithm = 'hmac-sha256'): TsigKey {
+  return { name, algorithm, secret: new Uint8Array(randomBytes(macLength(algorithm))) };
+}
 
 /** A key from the `-y`-style text "[alg:]name:base64secret". */
 export function keyFromText(text: string): TsigKey {

@@ -9,6 +9,7 @@ import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, tsigErrorName, verifyResponse } from '../dns/tsig.js';
+import { parseTransferKeyName } from './acl.js';
 import { rcodeResponse, type TsigContext } from './xfr.js';
 
 export interface NotifyTarget {
@@ -235,4 +236,40 @@ function soaSerial(soa: RR): number {
 /** Incoming NOTIFY: we are the primary for what we serve and a secondary for nothing, so the answer is REFUSED. */
 export function handleIncomingNotify(message: Message, tsig: TsigContext | undefined, now = Date.now() / 1000): Uint8Array {
   return rcodeResponse(message, Rcode.REFUSED, tsig, now);
+}
+
+/**
+ * NOTIFY targets implied by `<primary-ip>.<secondary-ip>._transfer.<zone>` keys (the ocaml-dns convention): each
+ * such key of this zone names a secondary, notified signed with that key. Other keys are ignored.
+ */
+export function notifyTargetsFromKeys(zone: Name, keys: readonly TsigKey[], port = 53): NotifyTarget[] {
+  const out: NotifyTarget[] = [];
+  for (const key of keys) {
+    const t = parseTransferKeyName(key.name);
+    if (t?.secondary && t.zone.equals(zone)) out.push({ address: t.secondary, port, key });
+  }
+  return out;
+}
+
+/**
+ * All targets of a zone, without duplicates: explicit ones (server-group members, also-notify) first — signed with
+ * `transferKey` when given — then the `._transfer.` key peers. A later duplicate address#port is dropped.
+ */
+export function notifyTargets(
+  zone: Name,
+  explicit: readonly { address: string; port?: number }[],
+  transferKey: TsigKey | undefined,
+  conventionKeys: readonly TsigKey[] = [],
+): NotifyTarget[] {
+  const seen = new Set<string>();
+  const out: NotifyTarget[] = [];
+  const add = (t: NotifyTarget) => {
+    const k = `${t.address}#${t.port ?? 53}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(t);
+  };
+  for (const e of explicit) add({ address: e.address, port: e.port, key: transferKey });
+  for (const t of notifyTargetsFromKeys(zone, conventionKeys)) add(t);
+  return out;
 }

@@ -139,9 +139,25 @@ export class Primary {
     if (opcode !== Opcode.QUERY) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
     const answer = await plain(stripTsig(bytes, msg.tsigOffset), meta);
     if (answer === null) return null;
-    const sign = (b: Uint8Array) => signMessage(b, tsig.key, now, tsig.requestMac, { macSize: tsig.requestMac.length }).bytes;
-    // A single answer; if the plain path ever streams several, chain them like a transfer would need — not expected.
+    const udpLimit = meta.transport === 'udp' ? Math.max(512, msg.edns?.udpSize ?? 512) : 65535;
+    const sign = (b: Uint8Array) => {
+      const signed = signMessage(b, tsig.key, now, tsig.requestMac, { macSize: tsig.requestMac.length }).bytes;
+      return signed.length <= udpLimit ? signed : this.truncatedSigned(b, tsig, now);
+    };
     return Array.isArray(answer) ? answer.map(sign) : sign(answer);
+  }
+
+  /**
+   * The TSIG made a UDP answer too big for the client: send it truncated (TC, question and OPT only), signed, so the
+   * client retries over TCP (RFC 8945 §5.3).
+   */
+  private truncatedSigned(answer: Uint8Array, tsig: TsigContext, now: number): Uint8Array {
+    const m = decodeMessage(answer);
+    m.tc = true;
+    m.answer = [];
+    m.authority = [];
+    m.additional = [];
+    return signMessage(encodeMessage(m), tsig.key, now, tsig.requestMac, { macSize: tsig.requestMac.length }).bytes;
   }
 }
 

@@ -676,8 +676,8 @@ export const ilnp64: Field = {
   },
   print(src) {
     const g: string[] = [];
-    // BIND drops leading zeros in each group (RFC 6742's examples keep them; both parse).
-    for (let i = 0; i < 4; i++) g.push(src.u16().toString(16));
+    // Four digits per group as in RFC 6742 (Knot insists on them; BIND prints without leading zeros, parses both).
+    for (let i = 0; i < 4; i++) g.push(src.u16().toString(16).padStart(4, '0'));
     return g.join(':');
   },
 };

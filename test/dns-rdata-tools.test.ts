@@ -1,8 +1,8 @@
-// Cross-check against BIND 9 (installed on the test machine): the same zone text must give the same wire RDATA in
-// BIND (named-compilezone -F raw) and here, our printer must match named-checkzone -D, and RDATA in a real AXFR
-// from named (with BIND's name compression) must decode to the same bytes.
+// Cross-check against the real servers installed on the test machine: the same zone text must give the same wire
+// RDATA in BIND (named-compilezone -F raw) and here, our printer must match named-checkzone -D, RDATA in a real AXFR
+// from named (with BIND's name compression) must decode to the same bytes, and Knot and NSD must load what we print.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -191,12 +191,49 @@ test('our presentation matches named-checkzone -D (whitespace inside base64/hex 
     const mine = ours(i);
     const type = typeFromString(m[2])!;
     assert.equal(type, mine.type);
-    const text = rdataToText(type, mine.rdata);
+    let text = rdataToText(type, mine.rdata);
+    // Known difference: BIND drops leading zeros in NID/L64 groups; we keep RFC 6742's four digits (Knot needs them).
+    if (type === 104 || type === 106) text = text.replace(/\b0+([0-9a-f])/g, '$1');
     assert.equal(text.replace(/\s+/g, ''), m[3].replace(/\s+/g, ''), `r${i} ${typeToString(type)}`);
     assert.equal(hex(rdataFromString(type, m[3], origin)), hex(mine.rdata), `BIND's text for r${i} parses to our bytes`);
     checked++;
   }
   assert.equal(checked, RECORDS.length);
+});
+
+/** Our printed form of the records whose types `skip` does not list, as a zone. */
+function printedZone(skip: ReadonlySet<string>): string {
+  const lines = ['$ORIGIN example.org.', '$TTL 300', '@ IN SOA ns1 hostmaster 2024010101 3600 900 604800 300', '@ NS ns1', 'ns1 A 192.0.2.53'];
+  RECORDS.forEach(([t], i) => {
+    if (skip.has(t)) return;
+    const { type, rdata } = ours(i);
+    lines.push(`${ownerLabel(i)} IN ${typeToString(type)} ${rdataToText(type, rdata)}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+// Types these servers have no presentation format for (they would want RFC 3597 syntax).
+const KNOT_UNKNOWN = new Set(['AMTRELAY', 'AVC', 'DLV', 'GPOS', 'HIP', 'ISDN', 'MB', 'MG', 'MR', 'NINFO', 'NULL', 'PX', 'RKEY', 'SIG', 'TA', 'TALINK', 'X25']);
+const NSD_UNKNOWN = new Set(['AMTRELAY', 'GPOS', 'HIP', 'NINFO', 'RKEY', 'TA', 'TALINK']);
+
+test('Knot loads our printed RDATA without errors (knotc zone-check)', () => {
+  const file = join(dir, 'printed-knot.zone');
+  writeFileSync(file, printedZone(KNOT_UNKNOWN));
+  const conf = join(dir, 'knot.conf');
+  writeFileSync(conf, `server:\n  rundir: ${dir}\ndatabase:\n  storage: ${dir}\nzone:\n  - domain: example.org\n    file: ${file}\n    semantic-checks: off\n`);
+  const r = spawnSync('knotc', ['-c', conf, 'zone-check', 'example.org'], { encoding: 'utf8' });
+  assert.equal(r.error, undefined, 'knotc runs');
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.doesNotMatch(`${r.stdout}${r.stderr}`, /error/);
+});
+
+test('NSD loads our printed RDATA without errors (nsd-checkzone)', () => {
+  const file = join(dir, 'printed-nsd.zone');
+  writeFileSync(file, printedZone(NSD_UNKNOWN));
+  const r = spawnSync('nsd-checkzone', ['example.org', file], { encoding: 'utf8' });
+  assert.equal(r.error, undefined, 'nsd-checkzone runs');
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.doesNotMatch(`${r.stdout}${r.stderr}`, /error/);
 });
 
 // --- AXFR from a real named -----------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RRType } from '../src/dns/constants.js';
-import type { Message } from '../src/dns/message.js';
-import { ALLOWANCES, findAllowance } from './helpers/allowances.js';
+import { type Message, decodeHeader } from '../src/dns/message.js';
+import { ALLOWANCES, droppedVsFormerr, findAllowance } from './helpers/allowances.js';
 import {
   type DiffQuery,
   type Exchange,
@@ -69,7 +69,12 @@ test('the reference answers cover every outcome the zones are built for', () => 
   // Guards against a vacuous comparison (e.g. both servers REFUSING everything).
   const msgs: Message[] = [];
   for (const e of exchanges) if (!(e.a instanceof Error) && e.a.msg) msgs.push(e.a.msg);
-  assert.equal(msgs.length, exchanges.length, 'knotd failed to answer some queries');
+  const plain = exchanges.filter((e) => !e.query.raw);
+  assert.ok(
+    plain.every((e) => !(e.a instanceof Error) && e.a.msg),
+    'knotd failed to answer some well-formed queries',
+  );
+  assert.ok(msgs.length >= plain.length);
   const count = (f: (m: Message) => boolean) => msgs.filter(f).length;
   const c = {
     noerrorData: count((m) => m.rcode === 0 && m.aa && m.answer.length > 0),
@@ -89,11 +94,33 @@ test(`${target} answers like knotd (section by section, allowed differences docu
   const unexplained: string[] = [];
   const allowedCount = new Map<string, number>();
   let full = '';
+  let bothDropped = 0;
   for (const e of exchanges) {
     const q: DiffQuery = e.query;
     const head = `QUERY ${describeQuery(q)} (id ${q.id})`;
+    if (e.a instanceof Error && e.b instanceof Error) {
+      // Both dropped the packet (no answer within the timeout): the same behaviour.
+      bothDropped++;
+      continue;
+    }
+    if (!(e.a instanceof Error) && !(e.b instanceof Error) && (!e.a.msg || !e.b.msg)) {
+      // At least one answer does not decode as a whole message (e.g. an echoed malformed question): compare headers.
+      const ha = decodeHeader(e.a.bytes);
+      const hb = decodeHeader(e.b.bytes);
+      const keyOf = (h: typeof ha) => `qr=${h.qr} op=${h.opcode} aa=${h.aa} tc=${h.tc} rcode=${h.rcode}`;
+      if (keyOf(ha) === keyOf(hb)) continue;
+      const text = `${head}\n  headers differ: ${keyOf(ha)} vs ${keyOf(hb)}\n--- knotd\n${answerToText(e.a)}\n--- ${target}\n${answerToText(e.b)}\n`;
+      unexplained.push(text);
+      full += text;
+      continue;
+    }
+    const dropAllowed = droppedVsFormerr(q, e.a, e.b);
+    if (dropAllowed) {
+      allowedCount.set(dropAllowed.id, (allowedCount.get(dropAllowed.id) ?? 0) + 1);
+      continue;
+    }
     if (e.a instanceof Error || e.b instanceof Error || !e.a.msg || !e.b.msg) {
-      const text = `${head}\n  transport or decode failure\n--- knotd\n${answerToText(e.a)}\n--- ${target}\n${answerToText(e.b)}\n`;
+      const text = `${head}\n  one server answered, the other did not\n--- knotd\n${answerToText(e.a)}\n--- ${target}\n${answerToText(e.b)}\n`;
       unexplained.push(text);
       full += text;
       continue;
@@ -114,7 +141,7 @@ test(`${target} answers like knotd (section by section, allowed differences docu
   const reportFile = join(tmpdir(), `dms-differential-${target}.txt`);
   writeFileSync(reportFile, full);
   const summary = ALLOWANCES.map((a) => `${a.id} (${a.rfc}): ${allowedCount.get(a.id) ?? 0}`).join('; ');
-  console.log(`differential: ${exchanges.length} queries, ${unexplained.length} with unexplained differences; allowed: ${summary}`);
+  console.log(`differential: ${exchanges.length} queries (${bothDropped} dropped by both), ${unexplained.length} with unexplained differences; allowed: ${summary}`);
   assert.equal(
     unexplained.length,
     0,

@@ -2,7 +2,7 @@
 // that permits it and matches as narrowly as it can; every other difference fails the differential test.
 
 import { RRType, classToString, typeToString } from '../../src/dns/constants.js';
-import type { Message } from '../../src/dns/message.js';
+import { type Message, decodeMessage } from '../../src/dns/message.js';
 import type { Name } from '../../src/dns/name.js';
 import { rdataTargetName } from '../../src/dns/rdata.js';
 import type { Answer } from './dns-client.js';
@@ -64,6 +64,28 @@ function distinctRdata(m: Message | undefined, key: string | undefined): string 
   return [...out].sort().join(',');
 }
 
+function queryFlagCd(q: DiffQuery): boolean {
+  return q.raw ? (q.raw[3] & 0x10) !== 0 : false;
+}
+
+/** Does our own decoder reject the query packet, or does it not hold exactly one question? */
+function isMalformedQuery(q: DiffQuery): boolean {
+  if (!q.raw) return false;
+  try {
+    const m = decodeMessage(q.raw);
+    return m.question.length !== 1;
+  } catch {
+    return true;
+  }
+}
+
+/** A packet one server answered and the other dropped: allowed when the query is malformed and the answer is FORMERR. */
+export function droppedVsFormerr(q: DiffQuery, a: Answer | Error, b: Answer | Error): Allowance | undefined {
+  if (!(a instanceof Error) || b instanceof Error || !isMalformedQuery(q)) return undefined;
+  const rcode = b.bytes.length >= 4 ? b.bytes[3] & 0x0f : -1;
+  return rcode === 1 ? ALLOWANCES.find((x) => x.id === 'formerr-for-malformed-query') : undefined;
+}
+
 export const ALLOWANCES: Allowance[] = [
   {
     id: 'opt-udp-size',
@@ -83,14 +105,48 @@ export const ALLOWANCES: Allowance[] = [
       /^(answer|authority|additional)\.rrset-only-in-/.test(d.kind),
   },
   {
-    id: 'extended-dns-error',
-    rfc: 'RFC 8914 §3',
-    why: 'an Extended DNS Error option (code 15) is optional extra information ("MAY"), knotd adds one to REFUSED answers',
+    id: 'optional-edns-options',
+    rfc: 'RFC 8914 §3, RFC 5001 §2.1',
+    why: 'Extended DNS Errors (option 15, knotd adds one to REFUSED answers) and the NSID answer (option 3) are optional ("MAY")',
     applies: (_q, a, b, d) => {
       if (d.kind !== 'edns.options') return false;
-      const codes = (m?: Message) => (m?.edns?.options ?? []).map((o) => o.code).filter((c) => c !== 15).sort().join(',');
+      const codes = (m?: Message) => (m?.edns?.options ?? []).map((o) => o.code).filter((c) => c !== 15 && c !== 3).sort().join(',');
       return codes(a.msg) === codes(b.msg);
     },
+  },
+  {
+    id: 'chaos-identity',
+    rfc: 'RFC 4892 §2-§3',
+    why: 'version.bind / id.server / hostname.bind in class CH are a convention a server MAY answer; refusing them is allowed (and hides the version)',
+    applies: (q, _a, b, d) =>
+      q.class === 3 && !!b.msg && (b.msg.rcode === 5 || b.msg.rcode === 4) && b.msg.answer.length === 0 && d.kind !== 'question',
+  },
+  {
+    id: 'qclass-any',
+    rfc: 'RFC 6895 §3.2, RFC 1035 §4.1.1',
+    why: 'an answer to QCLASS ANY can never be authoritative for all classes; a server may refuse such queries (named answers FORMERR, dmsd REFUSED) instead of answering from class IN as knotd does',
+    applies: (q, _a, b, d) =>
+      q.class === 255 && !!b.msg && [1, 4, 5].includes(b.msg.rcode) && b.msg.answer.length === 0 && d.kind !== 'question',
+  },
+  {
+    id: 'reserved-or-meta-qtype',
+    rfc: 'RFC 6895 §3.1, RFC 1035 §4.1.1',
+    why: 'a question for TYPE0, a meta-TYPE (OPT, TSIG, TKEY) or the obsolete MAILA/MAILB asks for data no zone can hold; NODATA, NOTIMP and FORMERR are all used (knotd: NODATA or NOTIMP; named: FORMERR/NOTIMP/NODATA)',
+    applies: (q, a, b, d) =>
+      [0, RRType.OPT, RRType.TSIG, RRType.TKEY, RRType.MAILA, RRType.MAILB].includes(q.type) &&
+      !!a.msg && !!b.msg && a.msg.answer.length === 0 && b.msg.answer.length === 0 && d.kind !== 'question',
+  },
+  {
+    id: 'cd-bit-copied',
+    rfc: 'RFC 4035 §3.1.6',
+    why: 'the CD bit MUST be copied from the query to the response; knotd 3.2 clears it on unsigned zones, dmsd copies it',
+    applies: (q, _a, b, d) => d.kind === 'header.cd' && queryFlagCd(q) && !!b.msg?.cd,
+  },
+  {
+    id: 'formerr-for-malformed-query',
+    rfc: 'RFC 1035 §4.1.1, RFC 6891 §6.1.2',
+    why: 'a query that does not parse (bad counts, a question cut short, trailing bytes, an OPT owner other than the root) may be answered FORMERR ("unable to interpret the query"); knotd often drops it or ignores the fault',
+    applies: (q, _a, b) => isMalformedQuery(q) && !!b.msg && b.msg.rcode === 1,
   },
   {
     id: 'no-duplicate-rrs',

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPRESSIBLE_TYPES, RRType, classToString, typeToString } from '../../src/dns/constants.js';
-import type { Message, RR } from '../../src/dns/message.js';
+import { type Message, type RR, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataToText } from '../../src/dns/rdata.js';
 import { WireReader } from '../../src/dns/wire.js';
@@ -63,9 +63,14 @@ const CORE_TYPES: number[] = [RRType.A, RRType.AAAA, RRType.NS, RRType.SOA, RRTy
 
 export interface DiffQuery extends QuerySpec {
   tcp: boolean;
+  /** A hand-made packet sent instead of the query built from the fields (protocol edge cases); id is patched in. */
+  raw?: Uint8Array;
+  /** What the raw packet is, for reports. */
+  note?: string;
 }
 
 export function describeQuery(q: DiffQuery): string {
+  if (q.raw) return `${q.note ?? 'raw packet'} ${q.tcp ? 'TCP' : 'UDP'} ${Buffer.from(q.raw).toString('hex')}`;
   const parts = [q.name.toString(), typeToString(q.type)];
   if (q.class !== undefined && q.class !== 1) parts.push(classToString(q.class));
   parts.push(q.tcp ? 'TCP' : 'UDP');
@@ -138,6 +143,66 @@ export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuer
           if (tcp && e !== undefined && e !== 1232) continue;
           out.push({ name: Name.from(n), type: t, tcp, ednsSize: e });
         }
+  out.push(...protocolEdgeCases());
+  return out;
+}
+
+/** Classes, opcodes and malformed or unusual queries: how a server refuses matters as much as how it answers. */
+export function protocolEdgeCases(): DiffQuery[] {
+  const www = Name.from('www.example.test');
+  const apex = Name.from('example.test');
+  const out: DiffQuery[] = [];
+  for (const tcp of [false, true]) {
+    // other classes
+    for (const [n, t, c] of [
+      ['version.bind', RRType.TXT, 3], ['id.server', RRType.TXT, 3], ['hostname.bind', RRType.TXT, 3],
+      ['www.example.test', RRType.A, 3], ['www.example.test', RRType.A, 4], ['www.example.test', RRType.A, 255],
+      ['www.example.test', RRType.A, 254], ['www.example.test', RRType.A, 1234],
+    ] as const)
+      out.push({ name: Name.from(n), type: t, class: c, tcp, ednsSize: 1232 });
+    // meta and obsolete query types
+    for (const t of [RRType.OPT, RRType.TSIG, RRType.TKEY, RRType.MAILA, RRType.MAILB, RRType.MD, RRType.MF, 0, 65535])
+      out.push({ name: www, type: t, tcp, ednsSize: 1232 });
+    const q = encodeMessage({ ...emptyMessage(0), question: [{ name: www, type: RRType.A, class: 1 }] });
+    const patch = (f: (b: Uint8Array) => void, note: string) => {
+      const b = Uint8Array.from(q);
+      f(b);
+      out.push({ name: www, type: RRType.A, tcp, raw: b, note });
+    };
+    for (const op of [1, 2, 3, 6, 15]) patch((b) => (b[2] = (b[2] & 0x87) | (op << 3)), `opcode ${op}`);
+    patch((b) => (b[3] |= 0x40), 'Z bit set');
+    patch((b) => (b[3] |= 0x20), 'AD bit set');
+    patch((b) => (b[3] |= 0x10), 'CD bit set');
+    patch((b) => (b[2] |= 0x02), 'TC bit set in the query');
+    patch((b) => (b[3] |= 0x05), 'RCODE set in the query');
+    patch((b) => (b[5] = 0), 'QDCOUNT 0 with a question present');
+    out.push({ name: www, type: RRType.A, tcp, raw: q.subarray(0, 12).map((x, i) => (i === 5 ? 0 : x)), note: 'header only, QDCOUNT 0' });
+    patch((b) => (b[5] = 2), 'QDCOUNT 2, one question');
+    out.push({ name: www, type: RRType.A, tcp, raw: q.subarray(0, q.length - 2), note: 'question cut short' });
+    out.push({ name: www, type: RRType.A, tcp, raw: Uint8Array.from([...q, 0xde, 0xad]), note: 'trailing garbage' });
+    const two = encodeMessage({ ...emptyMessage(0), question: [{ name: www, type: RRType.A, class: 1 }, { name: apex, type: RRType.MX, class: 1 }] });
+    out.push({ name: www, type: RRType.A, tcp, raw: two, note: 'two questions' });
+    const edns = (e: Partial<NonNullable<Message['edns']>>, note: string) =>
+      out.push({
+        name: www, type: RRType.A, tcp, note,
+        raw: encodeMessage({ ...emptyMessage(0), question: [{ name: www, type: RRType.A, class: 1 }], edns: { udpSize: 1232, extRcode: 0, version: 0, do: false, flags: 0, options: [], ...e } }),
+      });
+    edns({ version: 1 }, 'EDNS version 1 (BADVERS)');
+    edns({ version: 1, do: true }, 'EDNS version 1 with DO');
+    edns({ udpSize: 0 }, 'EDNS UDP size 0');
+    edns({ udpSize: 100 }, 'EDNS UDP size 100');
+    edns({ flags: 0x4000 }, 'unknown EDNS flag');
+    edns({ options: [{ code: 65001, data: Uint8Array.from([1, 2, 3]) }] }, 'unknown EDNS option');
+    edns({ options: [{ code: 10, data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]) }] }, 'EDNS client cookie');
+    edns({ options: [{ code: 3, data: new Uint8Array(0) }] }, 'NSID request');
+    edns({ options: [{ code: 12, data: new Uint8Array(20) }] }, 'EDNS padding');
+    // two OPT records: FORMERR (RFC 6891 §6.1.1)
+    const opt2 = Uint8Array.from([...q.subarray(0, 10), 0, 2, ...q.subarray(12), 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0, 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+    out.push({ name: www, type: RRType.A, tcp, raw: opt2, note: 'two OPT records' });
+    // OPT with a non-root owner: FORMERR
+    const optName = Uint8Array.from([...q.subarray(0, 10), 0, 1, ...q.subarray(12), 1, 0x61, 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+    out.push({ name: www, type: RRType.A, tcp, raw: optName, note: 'OPT owner not root' });
+  }
   return out;
 }
 
@@ -289,7 +354,14 @@ export async function runExchanges(qs: DiffQuery[], first: Endpoint, second: End
       const i = next++;
       if (i >= qs.length) return;
       const q = { ...qs[i], id: (i * 7919 + 1) & 0xffff };
-      const payload = buildQuery(q);
+      let payload: Uint8Array;
+      if (q.raw) {
+        payload = Uint8Array.from(q.raw);
+        if (payload.length >= 2) {
+          payload[0] = q.id! >> 8;
+          payload[1] = q.id! & 0xff;
+        }
+      } else payload = buildQuery(q);
       const [a, b] = await Promise.all([ask(first, q, payload), ask(second, q, payload)]);
       out[i] = { query: q, a, b };
     }

@@ -335,3 +335,10 @@ test('never throws on garbage input', () => {
     assert.doesNotThrow(() => parseZoneText(s));
   }
 });
+
+test('an inherited owner right after $ORIGIN is kept but warned about (as BIND does)', () => {
+  const r = parse('$TTL 1\na A 192.0.2.1\n$ORIGIN sub.example.org.\n  A 192.0.2.2\n  A 192.0.2.3\n');
+  assert.deepEqual(r.records.map((x) => x.name.toString()), ['a.example.org.', 'a.example.org.', 'a.example.org.']);
+  assert.deepEqual(r.problems.map((p) => [p.severity, p.line]), [['warning', 4]]);
+  assert.match(r.problems[0].message, /inherited \(a.example.org.\) right after a \$ORIGIN change/);
+});

@@ -23,6 +23,8 @@ interface State {
   lastTtl: number | undefined;
   zoneClass: number | undefined;
   prevOwner: Name | undefined;
+  /** $ORIGIN changed since the last record (an inherited owner right after it is probably a mistake). */
+  originChanged: boolean;
   group: string | undefined;
   groupHasRecords: boolean;
   pendingComment: string | undefined;
@@ -45,6 +47,7 @@ export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResul
     lastTtl: undefined,
     zoneClass: undefined,
     prevOwner: undefined,
+    originChanged: false,
     group: undefined,
     groupHasRecords: false,
     pendingComment: undefined,
@@ -247,6 +250,7 @@ function directive(st: State, file: string, e: Entry): void {
       }
       try {
         st.origin = parseName(toks[1].text, st.origin);
+        st.originChanged = true;
       } catch (err) {
         error(st, file, e.lines[1], e.cols[1], `bad $ORIGIN: ${msg(err)}`);
       }
@@ -422,6 +426,8 @@ function record(st: State, file: string, e: Entry): void {
     }
     owner = st.prevOwner;
     i = 0;
+    if (st.originChanged)
+      warn(st, file, e.lines[0], 1, `the owner is inherited (${owner}) right after a $ORIGIN change; did you mean "@"?`);
   } else {
     try {
       owner = parseName(toks[0].text, st.origin);
@@ -432,6 +438,7 @@ function record(st: State, file: string, e: Entry): void {
     st.prevOwner = owner;
     i = 1;
   }
+  st.originChanged = false;
   const head = readHead(st, file, e, i);
   if (!head) return;
   // Drop owner/TTL/class/type in place (no second array): positions stay mapped through `skip`.

@@ -57,6 +57,8 @@ export interface PrimaryDeps {
   update?: UpdateOptions;
   /** Failed TSIG checks, for the log. */
   onTsigFailure?: (e: { key?: string; error: string; client: string }) => void;
+  /** Unexpected errors (answered SERVFAIL), for the log. */
+  onError?: (e: unknown) => void;
 }
 
 function formerr(bytes: Uint8Array): Uint8Array | null {
@@ -91,6 +93,20 @@ export class Primary {
    */
   async handle(bytes: Uint8Array, meta: PrimaryMeta, plain: PlainHandler): Promise<PrimaryResult> {
     if (bytes.length < 12 || bytes[2] & 0x80) return null;
+    try {
+      return await this.dispatch(bytes, meta, plain);
+    } catch (e) {
+      // A bug or a failing store must not leave the client waiting or take the server down: SERVFAIL.
+      this.deps.onError?.(e);
+      const m = emptyMessage((bytes[0] << 8) | bytes[1]);
+      m.qr = true;
+      m.opcode = (bytes[2] >>> 3) & 0xf;
+      m.rcode = Rcode.SERVFAIL;
+      return encodeMessage(m);
+    }
+  }
+
+  private async dispatch(bytes: Uint8Array, meta: PrimaryMeta, plain: PlainHandler): Promise<PrimaryResult> {
     const opcode = (bytes[2] >>> 3) & 0xf;
     let msg: Message;
     try {

@@ -22,15 +22,23 @@ const rdataFor: Record<string, string[]> = {
 };
 const types = Object.keys(rdataFor);
 
-const op = fc.record({
-  kind: fc.constantFrom('add', 'delrr', 'delset', 'delname'),
+const op: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constantFrom<Op['kind'][]>('add', 'delrr', 'delset', 'delname'),
   name: fc.constantFrom(...names),
   type: fc.constantFrom(...types),
   pick: fc.nat(2),
   ttl: fc.constantFrom(60, 300),
 });
 
-function toRR(o: fc.TypeOf<typeof op> extends infer T ? T : never): RR {
+interface Op {
+  kind: 'add' | 'delrr' | 'delset' | 'delname';
+  name: string;
+  type: string;
+  pick: number;
+  ttl: number;
+}
+
+function toRR(o: Op): RR {
   const values = rdataFor[o.type];
   const v = values[o.pick % values.length];
   switch (o.kind) {

@@ -64,6 +64,7 @@ const svcParams: fc.Arbitrary<Uint8Array> = fc
     const m = new Map<number, Uint8Array>();
     const known: [keyof typeof r, number][] = [['alpn', 1], ['ndalpn', 2], ['port', 3], ['ipv4', 4], ['ech', 5], ['ipv6', 6], ['dohpath', 7], ['ohttp', 8]];
     for (const [k, code] of known) if (r[k] !== undefined) m.set(code, r[k] as Uint8Array);
+    if (!m.has(1)) m.delete(2); // no-default-alpn only with alpn (RFC 9460 §7.1.1)
     for (const [k, v] of Object.entries(r.unknown)) m.set(Number(k), v);
     if (r.mandatory && m.size > 0) m.set(0, concat(...[...m.keys()].sort((a, b) => a - b).map(u16)));
     return concat(...[...m.keys()].sort((a, b) => a - b).flatMap((k) => [u16(k), u16(m.get(k)!.length), m.get(k)!]));

@@ -50,6 +50,7 @@ const VECTORS: [string, string, string, string?][] = [
   ['SOA', 'ns1.x. h.x. 2024010101 1h 15m 1w 300', '036e73310178000168017800 78a3f175 00000e10 00000384 00093a80 0000012c',
     'ns1.x. h.x. 2024010101 3600 900 604800 300'],
   ['TXT', '"a" ""', '016100', '"a" ""'],
+  ['TXT', 'héllo', '0668c3a96c6c6f', '"h\\195\\169llo"'],
   ['TXT', 'unquoted words', '08756e71756f74656405776f726473', '"unquoted" "words"'],
   ['TXT', '"\\065\\"\\\\" \\;x', '03 41225c 02 3b78', '"A\\"\\\\" ";x"'],
   ['HINFO', 'INTEL-386 Unix', '09494e54454c2d33383604556e6978', '"INTEL-386" "Unix"'],
@@ -119,6 +120,7 @@ const VECTORS: [string, string, string, string?][] = [
   // RFC 9460 Appendix D
   ['HTTPS', '0 foo.example.com.', '0000 03666f6f076578616d706c6503636f6d00'],
   ['SVCB', '1 .', '000100'],
+  ['SVCB', '1 . ech=""', '000100 00050000', '1 . ech'],
   ['SVCB', '16 foo.example.com. port=53', '0010 03666f6f076578616d706c6503636f6d00 000300020035'],
   ['SVCB', '1 foo.example.com. key667=hello', '0001 03666f6f076578616d706c6503636f6d00 029b000568656c6c6f',
     '1 foo.example.com. key667="hello"'],
@@ -199,6 +201,7 @@ test('text errors carry the offending token index', () => {
     ['SVCB', '1 . mandatory=mandatory', 2, /itself/],
     ['SVCB', '1 . no-default-alpn=abc', 2, /no value/],
     ['SVCB', '1 . port', 2, /port/],
+    ['SVCB', '1 . no-default-alpn port=53', 3, /needs alpn/],
     ['SVCB', '1 . key65535=x', 2, /unknown SvcParam key/],
     ['SVCB', '1 . ipv4hint=1.2.3', 2, /IPv4/],
     ['APL', '3:1.2.3.4/8', 0, /APL/],
@@ -301,6 +304,7 @@ test('names running past RDLENGTH and trailing octets are rejected', () => {
   // SVCB keys out of order, mandatory key absent
   assert.throws(() => dec(RRType.SVCB, '000100 000300020035 00010003026832'), /increasing/);
   assert.throws(() => dec(RRType.SVCB, '000100 000000020003'), /missing/);
+  assert.throws(() => dec(RRType.SVCB, '000100 00020000'), /needs alpn/);
   // LOC with version 1
   assert.throws(() => dec(RRType.LOC, '01331613 89170dd0 70bd8c30 00989620'), /version/);
   // TXT with no strings; CAA with an empty tag

@@ -201,7 +201,7 @@ function svcValueError(key: number, v: Uint8Array): string | undefined {
     case 4:
       return v.length > 0 && v.length % 4 === 0 ? undefined : 'ipv4hint needs one or more IPv4 addresses';
     case 5:
-      return v.length > 0 ? undefined : 'ech needs a value';
+      return undefined; // BIND accepts and serves an empty ech; so do we
     case 6:
       return v.length > 0 && v.length % 16 === 0 ? undefined : 'ipv6hint needs one or more IPv6 addresses';
     case 7:
@@ -260,7 +260,7 @@ function svcValueFromText(key: number, raw: Uint8Array, text: string): Uint8Arra
       }
       break;
     case 5: {
-      const b = fromBase64(s);
+      const b = s === '' ? new Uint8Array(0) : fromBase64(s);
       if (!b) throw new TextError('bad base64 in ech');
       w.bytes(b);
       break;
@@ -345,6 +345,8 @@ function walkSvcParams(src: WireReader, each: (key: number, value: Uint8Array) =
       const k = (mandatory[i] << 8) | mandatory[i + 1];
       if (!seen.has(k)) bad(src, `mandatory key ${svcKeyToString(k)} is missing`, mandatoryAt);
     }
+  // RFC 9460 §7.1.1: no-default-alpn without alpn is not self-consistent; BIND refuses it as well.
+  if (seen.has(2) && !seen.has(1)) bad(src, 'no-default-alpn needs alpn as well');
 }
 
 export const svcParamsField: Field = {
@@ -379,6 +381,8 @@ export const svcParamsField: Field = {
       params.set(key, value);
     }
     const keys = [...params.keys()].sort((a, b) => a - b);
+    // RFC 9460 §7.1.1: a zone's RR with no-default-alpn must also have alpn (BIND refuses it too).
+    if (params.has(2) && !params.has(1)) throw new TextError('no-default-alpn needs alpn as well', cur.i - 1);
     const mandatory = params.get(0);
     if (mandatory)
       for (let i = 0; i < mandatory.length; i += 2) {

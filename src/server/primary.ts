@@ -5,7 +5,7 @@
 import { Opcode, Rcode, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
 import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
-import type { Name } from '../dns/name.js';
+import { Name } from '../dns/name.js';
 import {
   readTsigAt,
   signMessage,
@@ -22,7 +22,7 @@ import type { ZoneDiff } from '../zone/ixfr.js';
 import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
-import { handleIncomingNotify } from './notify.js';
+import { handleIncomingNotify, type NotifyAttempt, type NotifyTarget, notifyOnce } from './notify.js';
 import type { TransferRule } from './acl.js';
 import { handleUpdate, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
@@ -291,4 +291,78 @@ export function servicesUpdateSink(
       }
     },
   };
+}
+
+// ---- NOTIFY through the persistent event queue ---------------------------------------------------------------------
+
+/** Event type of queued NOTIFYs (zone_tool lists them with the other pending events). */
+export const NOTIFY_EVENT = 'notify';
+
+export interface NotifyEventPayload {
+  address: string;
+  port?: number;
+  /** Name of the TSIG key to sign with (looked up when sending, so a key change applies to pending ones). */
+  key?: string;
+  serial?: number;
+}
+
+/** On publish: one `notify` event per target (server-group members, also-notify, `._transfer.` peers). */
+export async function enqueueNotifies(store: Store, zone: Name, targets: readonly NotifyTarget[], serial?: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (const t of targets) {
+    const payload: NotifyEventPayload = { address: t.address, port: t.port, key: t.key?.name.toString(), serial };
+    ids.push(await services.enqueueEvent(store, NOTIFY_EVENT, { zone: zone.toString(), payload }));
+  }
+  return ids;
+}
+
+export interface NotifyRunOptions {
+  keys: KeyStore;
+  /** The SOA to send as a hint (the published one), if known. */
+  soaOf?: (zone: Name) => MaybePromise<RR | undefined>;
+  /** Tries before an event is marked FAILURE (default 8: about 10 minutes of backoff). */
+  maxAttempts?: number;
+  timeoutMs?: number;
+  send?: (target: NotifyTarget, zone: Name, soa: RR | undefined, timeoutMs: number) => Promise<NotifyAttempt>;
+  now?: number;
+}
+
+/**
+ * One pass over the due `notify` events: send each, mark SUCCESS when acknowledged, else RETRY with the queue's
+ * exponential backoff (FAILURE after maxAttempts). An event superseded by a newer one for the same zone and target
+ * is completed without sending. Returns how many were acknowledged.
+ */
+export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promise<number> {
+  const due = (await services.dueEvents(store, 1000, o.now)).filter((e) => e.type === NOTIFY_EVENT && e.zone);
+  const newest = new Map<string, number>();
+  const targetKey = (e: services.EventInfo) => {
+    const p = e.payload as NotifyEventPayload;
+    return `${e.zone} ${p.address}#${p.port ?? 53}`;
+  };
+  for (const e of due) newest.set(targetKey(e), Math.max(newest.get(targetKey(e)) ?? 0, e.id));
+  let acked = 0;
+  for (const e of due) {
+    if (newest.get(targetKey(e)) !== e.id) {
+      await services.completeEvent(store, e.id);
+      continue;
+    }
+    const p = e.payload as NotifyEventPayload;
+    const zone = Name.from(e.zone as string);
+    let key: TsigKey | undefined;
+    if (p.key) {
+      key = await o.keys.get(Name.from(p.key));
+      if (!key) {
+        await services.failEvent(store, e.id, `TSIG key ${p.key} not found`);
+        continue;
+      }
+    }
+    const soa = await o.soaOf?.(zone);
+    const send = o.send ?? notifyOnce;
+    const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
+    if (r.acked) {
+      acked++;
+      await services.completeEvent(store, e.id);
+    } else await services.retryEvent(store, e.id, r.error ?? `rcode ${r.rcode}`, { maxAttempts: o.maxAttempts ?? 8, now: o.now });
+  }
+  return acked;
 }

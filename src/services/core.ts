@@ -3,6 +3,7 @@
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
 import { randomBytes } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
@@ -185,7 +186,7 @@ export function rowToRecord(row: StoredRow): ZoneRecord {
 // ---- reading ----------------------------------------------------------------------------------------------------
 
 export async function findLiveZone(trx: Tx, store: Store, name: string, forUpdate: boolean): Promise<ZoneRow> {
-  let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', 'DELETED');
+  let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
   if (forUpdate && store.kind === 'postgres') q = q.forUpdate();
   const z = await q.executeTakeFirst();
   if (!z) throw new ZoneNotFound(name);
@@ -356,6 +357,25 @@ export { recordChange };
 
 const INSERT_CHUNK = 400;
 
+interface FastStatements {
+  insert: BetterSqlite3.Statement;
+  kill: BetterSqlite3.Statement;
+}
+const statementCache = new WeakMap<BetterSqlite3.Database, FastStatements>();
+function sqliteStatements(db: BetterSqlite3.Database): FastStatements {
+  let st = statementCache.get(db);
+  if (!st) {
+    st = {
+      insert: db.prepare(
+        'insert into records (zone_id, from_version, to_version, owner_key, owner, type, rclass, ttl, rdata, comment, group_comment, flags, disabled, ord) values (?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      kill: db.prepare('update records set to_version = ? where id = ?'),
+    };
+    statementCache.set(db, st);
+  }
+  return st;
+}
+
 export async function commitVersion(
   trx: Tx,
   store: Store,
@@ -500,6 +520,18 @@ export async function commitVersion(
       ptime: input.publish ? t : null,
     })
     .execute();
+  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
+  if (fast) {
+    // Same connection and transaction as `trx` (Kysely's SQLite driver has one connection, held by us right now);
+    // prepared once, these avoid compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
+    for (const id of dying) fast.kill.run(version, id);
+    for (const r of born)
+      fast.insert.run(
+        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
+        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
+      );
+  } else {
   for (let i = 0; i < dying.length; i += INSERT_CHUNK)
     await trx
       .updateTable('records')
@@ -519,6 +551,7 @@ export async function commitVersion(
         })),
       )
       .execute();
+  }
   const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
   if (input.publish) {
     update.published_version = version;

@@ -1,7 +1,7 @@
 // The persistent event queue (NEW / RETRY / SUCCESS / FAILURE). Unlike the original (RETRY every ~3 s forever),
 // a failed attempt backs off exponentially and gives up after a number of attempts.
 
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Store } from '../store/index.js';
 import type { EventTable } from '../store/schema.js';
 import { EventNotFound } from './errors.js';
@@ -42,7 +42,7 @@ export async function enqueueEvent(
   let zoneName: string | null = null;
   if (o.zone !== undefined) {
     zoneName = normalizeZoneName(o.zone);
-    const z = await s.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', 'DELETED').executeTakeFirst();
+    const z = await s.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     zoneId = z ? Number(z.id) : null;
   }
   const r = await s.db

@@ -72,7 +72,7 @@ export async function renameReference(s: Store, from: string, to: string): Promi
 export async function listReferences(s: Store, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
   let q = s.db
     .selectFrom('zone_references as r')
-    .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', 'DELETED'))
+    .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', sql.lit('DELETED')))
     .select(['r.name', (eb) => eb.fn.count<number>('z.id').as('n')])
     .groupBy(['r.id', 'r.name'])
     .orderBy('r.name');
@@ -186,7 +186,7 @@ async function sgInfo(trx: Tx, where: { name?: string }): Promise<ServerGroupInf
         .selectFrom('zones as z')
         .select(eb.fn.countAll<number>().as('n'))
         .whereRef('z.sg_id', '=', 'sg.id')
-        .where('z.state', '<>', 'DELETED')
+        .where('z.state', '<>', sql.lit('DELETED'))
         .as('zone_count'),
     )
     .orderBy('sg.name');
@@ -306,7 +306,7 @@ export async function refreshSgZones(s: Store, sgId: number, changeBy: string): 
       .selectFrom('zones')
       .select('name')
       .where('sg_id', '=', sgId)
-      .where('state', '<>', 'DELETED')
+      .where('state', '<>', sql.lit('DELETED'))
       .where('use_apex_ns', '=', 1)
       .where('name', '>', after)
       .orderBy('name')

@@ -15,6 +15,28 @@ export async function loadZones(
 ): Promise<LoadZoneResult[]> {
   const ctx = new CreateContext(await loadSettings(s.db));
   const results: LoadZoneResult[] = [];
+  // A batch is acknowledged when loadZones returns. Per-zone commits need not each wait for the disk: in WAL mode
+  // synchronous=NORMAL commits still survive a kill -9 of the process (only an OS crash could lose the tail), and the
+  // checkpoint at the end syncs everything before we return.
+  s.sqlite?.pragma('synchronous = NORMAL');
+  try {
+    await loadEach(s, items, o, ctx, results);
+  } finally {
+    if (s.sqlite) {
+      s.sqlite.pragma('synchronous = FULL');
+      s.sqlite.pragma('wal_checkpoint(PASSIVE)');
+    }
+  }
+  return results;
+}
+
+async function loadEach(
+  s: Store,
+  items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
+  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void },
+  ctx: CreateContext,
+  results: LoadZoneResult[],
+): Promise<void> {
   for await (const item of items) {
     let result: LoadZoneResult;
     let key = item.name;
@@ -50,5 +72,4 @@ export async function loadZones(
     results.push(result);
     o.onResult?.(result);
   }
-  return results;
 }

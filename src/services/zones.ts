@@ -57,7 +57,8 @@ import type {
 function zoneQuery(trx: Tx) {
   return trx
     .selectFrom('zones as z')
-    .innerJoin('server_groups as sg', 'sg.id', 'z.sg_id')
+    // LEFT (sg_id is NOT NULL anyway): keeps zones the outer loop so a page walks the name index, no sort.
+    .leftJoin('server_groups as sg', 'sg.id', 'z.sg_id')
     .leftJoin('server_groups as alt', 'alt.id', 'z.alt_sg_id')
     .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
     .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
@@ -122,7 +123,7 @@ export async function zoneInfoById(trx: Tx, id: number): Promise<ZoneInfo> {
 export async function getZone(s: Store, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   return readTx(s, async (trx) => {
-    const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', 'DELETED').executeTakeFirst()) as
+    const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')).executeTakeFirst()) as
       | ZoneQueryRow
       | undefined;
     if (!r) throw new ZoneNotFound(key);
@@ -138,7 +139,7 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
   return readTx(s, async (trx) => {
     let q = zoneQuery(trx);
     const which = o.which ?? 'active';
-    if (which === 'active') q = q.where('z.state', '<>', 'DELETED');
+    if (which === 'active') q = q.where('z.state', '<>', sql.lit('DELETED'));
     else if (which === 'deleted') q = q.where('z.state', '=', 'DELETED');
     if (o.pattern !== undefined && o.pattern !== '') {
       if (isGlob(o.pattern)) {
@@ -147,8 +148,16 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
         q = q.where(sql<boolean>`z.name like ${globToLike(p)} escape '\\'`);
       } else q = q.where('z.name', '=', normalizeZoneName(o.pattern));
     }
-    if (o.reference !== undefined) q = q.where('ref.name', '=', o.reference);
-    if (o.sg !== undefined) q = q.where((eb) => eb.or([eb('sg.name', '=', o.sg as string), eb('alt.name', '=', o.sg as string)]));
+    if (o.reference !== undefined) {
+      const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', o.reference).executeTakeFirst();
+      if (!ref) return [];
+      q = q.where('z.reference_id', '=', ref.id);
+    }
+    if (o.sg !== undefined) {
+      const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', o.sg).executeTakeFirst();
+      if (!sg) return [];
+      q = q.where((eb) => eb.or([eb('z.sg_id', '=', sg.id), eb('z.alt_sg_id', '=', sg.id)]));
+    }
     if (o.sectag !== undefined) {
       const tag = o.sectag;
       q = q.where(({ exists, selectFrom }) =>
@@ -161,12 +170,16 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
         ),
       );
     }
-    if (o.after !== undefined) q = q.where('z.name', '>', o.after);
-    const rows = (await q
-      .orderBy('z.name')
-      .orderBy('z.id')
-      .limit(o.limit ?? 1000)
-      .execute()) as ZoneQueryRow[];
+    // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
+    q = q.where('z.name', '>', o.after ?? '');
+    // Live names are unique, so name alone orders them (and lets the planner walk the name index instead of
+    // sorting 100k rows); deleted zones may share a name, the id breaks the tie.
+    q = q.orderBy('z.name');
+    if (which !== 'active') q = q.orderBy('z.id');
+    const limit = o.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
+    // A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and sorts the whole table.
+    const rows = (await q.limit(sql.lit(limit)).execute()) as ZoneQueryRow[];
     const tags = await sectagsOf(
       trx,
       rows.map((r) => Number(r.id)),
@@ -321,7 +334,7 @@ export async function createZone(s: Store, name: string, o: CreateZoneOptions): 
   const key = normalizeZoneName(name);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
   return writeTx(s, async (trx) => {
-    const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+    const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (exists) throw new ZoneExists(key);
     const ctx = new CreateContext(await loadSettings(trx));
     const { zone } = await createZoneIn(trx, s, ctx, key, o, records);
@@ -445,7 +458,7 @@ export async function undeleteZone(s: Store, nameOrId: string | number): Promise
       if (!zone) throw new ZoneNotFound(key);
     }
     if (zone.state !== 'DELETED') throw new ZoneExists(zone.name);
-    const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', 'DELETED').executeTakeFirst();
+    const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (live) throw new ZoneExists(zone.name);
     try {
       await trx.updateTable('zones').set({ state: 'PUBLISHED', deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();

@@ -30,6 +30,8 @@ export interface Store {
   readonly db: Db;
   /** The SQLite file path or the PostgreSQL URL without its password. */
   readonly location: string;
+  /** The SQLite connection Kysely uses, for the few hot paths that need prepared statements (bulk inserts). */
+  readonly sqlite?: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let db: Db;
   let kind: Dialect;
   let location: string;
+  let sqliteDb: BetterSqlite3.Database | undefined;
   if (opts.databaseUrl) {
     kind = 'postgres';
     location = redact(opts.databaseUrl);
@@ -88,6 +91,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
           oid === 20 ? int8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle pooled connection that dies (server restart, failover) is discarded by the pool; without a listener
+    // the 'error' event would crash the process. The next query gets a fresh connection or a real error.
+    pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     kind = 'sqlite';
@@ -100,6 +106,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     database.pragma('busy_timeout = 15000');
     database.pragma('foreign_keys = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    sqliteDb = database;
   }
   try {
     const migrator = new Migrator({ db, provider: migrationProvider(kind) });
@@ -116,6 +123,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     kind,
     db,
     location,
+    ...(sqliteDb ? { sqlite: sqliteDb } : {}),
     close: () => db.destroy(),
   };
 }

@@ -101,6 +101,7 @@ export function listenUdp(
     } else sendOne(r, port, address);
   };
   sock.on('message', (msg, rinfo) => {
+    if (rinfo.port === 0) return; // cannot be answered
     const r = handler.handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (isThenable(r)) {
       r.then(
@@ -188,11 +189,19 @@ function serveConnection(handler: QueryHandler, sock: net.Socket, idleMs: number
   // Tail of the chain of pending asynchronous responses; later responses wait for it to keep the order.
   let tail: Promise<void> | null = null;
   const meta = { transport: 'tcp' as const, address: sock.remoteAddress, port: sock.remotePort };
-  sock.setTimeout(idleMs, () => sock.destroy());
+  // Idle = no complete query and no response for idleMs; bytes dribbled without completing a message do not count
+  // (a client holding connections open that way would otherwise exhaust the connection limit).
+  // An answer still being produced or sent (a long zone transfer to a slow client) is not idleness.
+  const idle = setTimeout(() => {
+    if (tail !== null || sock.writableLength > 0) idle.refresh();
+    else sock.destroy();
+  }, idleMs);
+  sock.on('close', () => clearTimeout(idle));
   sock.on('error', () => sock.destroy());
 
   const write = (r: HandlerResult): void => {
     if (r === null || sock.destroyed) return;
+    idle.refresh();
     if (Array.isArray(r)) for (const m of r) sock.write(frame(m));
     else sock.write(frame(r));
     if (sock.writableLength > maxQueued && !sock.isPaused()) {
@@ -210,6 +219,7 @@ function serveConnection(handler: QueryHandler, sock: net.Socket, idleMs: number
         if (buf.length < n + 2) break;
         const msg = buf.subarray(2, n + 2);
         buf = buf.subarray(n + 2);
+        idle.refresh();
         const r = handler.handle(msg, meta);
         if (tail !== null || isThenable(r)) {
           const mine: Promise<void> = (tail ?? Promise.resolve())

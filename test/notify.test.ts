@@ -44,7 +44,7 @@ describe('NOTIFY out', () => {
   test('notifyOnce: acknowledged, signed and verified; wrong key is not an acknowledgement', async () => {
     const sec = await fakeSecondary(0);
     try {
-      assert.deepEqual(await notifyOnce({ address: '127.0.0.1', port: sec.port }, origin, soa(5)), { acked: true, rcode: 0 });
+      assert.deepEqual(await notifyOnce({ address: '127.0.0.1', port: sec.port, source: '127.0.0.1' }, origin, soa(5)), { acked: true, rcode: 0 });
       assert.deepEqual(await notifyOnce({ address: '127.0.0.1', port: sec.port, key: KEY }, origin, soa(6)), { acked: true, rcode: 0 });
       const wrong = await notifyOnce({ address: '127.0.0.1', port: sec.port, key: { ...KEY, secret: new Uint8Array(32) } }, origin, soa(7));
       assert.equal(wrong.acked, false);

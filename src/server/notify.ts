@@ -3,6 +3,7 @@
 // backoff until acknowledged or the tries run out; the queue can be listed (zone_tool shows what is pending).
 // In: we are the primary, so a NOTIFY for our zones is REFUSED (as BIND does for zones it is master for).
 
+import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
@@ -17,6 +18,8 @@ export interface NotifyTarget {
   port?: number;
   /** Sign the NOTIFY with this key (the zone's transfer key for that secondary). */
   key?: TsigKey;
+  /** Local address to send from (secondaries accept NOTIFY only from the primary address they know). */
+  source?: string;
 }
 
 export interface NotifyAttempt {
@@ -37,7 +40,8 @@ export function buildNotify(id: number, zone: Name, soa?: RR): Uint8Array {
 }
 
 function randomId(): number {
-  return Math.floor(Math.random() * 0x10000);
+  // Unpredictable, so an off-path attacker cannot forge the acknowledgement.
+  return randomInt(0x10000);
 }
 
 /**
@@ -81,9 +85,12 @@ export function notifyOnce(target: NotifyTarget, zone: Name, soa: RR | undefined
       }
       finish(m.rcode === Rcode.NOERROR ? { acked: true, rcode: 0 } : { acked: false, rcode: m.rcode, error: `rcode ${m.rcode}` });
     });
-    sock.send(bytes, target.port ?? 53, target.address, (e) => {
-      if (e) finish({ acked: false, error: e.message });
-    });
+    const send = () =>
+      sock.send(bytes, target.port ?? 53, target.address, (e) => {
+        if (e) finish({ acked: false, error: e.message });
+      });
+    if (target.source) sock.bind(0, target.source, send);
+    else send();
   });
 }
 

@@ -129,7 +129,8 @@ export async function handleUpdate(req: UpdateRequest, sink: UpdateSink, opts: U
   if (msg.question.length !== 1 || z.type !== RRType.SOA) return done(Rcode.FORMERR, 'zone section must hold one SOA question');
   if (z.class !== RRClass.IN) return done(Rcode.NOTAUTH, 'class is not IN');
   return serialized(z.name.key, async () => {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // Other dmsd processes may commit to the same zone: the sink's base-version check makes us read and apply again.
+    for (let attempt = 0; attempt < 5; attempt++) {
       const zone = await sink.getZone(z.name);
       if (!zone) return done(Rcode.NOTAUTH, 'not a zone we serve');
       if (!zone.incUpdates) return done(Rcode.REFUSED, 'zone does not accept updates (inc_updates off)');

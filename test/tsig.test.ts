@@ -220,8 +220,8 @@ describe('TSIG against dig and kdig', () => {
     });
   }
 
-  test('kdig verifies our answers (sha1, sha256, sha512, md5)', async () => {
-    for (const key of keys.filter((k) => ['hmac-sha1', 'hmac-sha256', 'hmac-sha512', 'hmac-md5'].includes(k.algorithm))) {
+  test('kdig verifies our answers, every algorithm', async () => {
+    for (const key of keys) {
       const r = await kdig(`${key.algorithm}:${key.name}:${b64(key)}`);
       assert.match(r.stdout, /status: NOERROR/, r.stdout + r.stderr);
       assert.match(r.stdout, /192\.0\.2\.1/);

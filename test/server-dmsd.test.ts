@@ -289,3 +289,21 @@ test('SIGTERM: clean exit with status 0 (run last)', async () => {
   assert.equal(code, 0);
   assert.ok(d.lines.some((l) => l.msg === 'stopped'));
 });
+
+test('--workers 2: cluster workers share the ports, answer UDP and TCP, stop on SIGTERM', async () => {
+  const c = await startDmsd(['--zones', dir, '--listen', '127.0.0.1:0', '--workers', '2']);
+  try {
+    const port = c.bound[0].port;
+    assert.ok(c.bound.every((b) => b.port === port));
+    const loads = () => c.lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'example.test.').length;
+    assert.equal(loads(), 2, 'each worker loaded the zones before "listening"');
+    for (const proto of ['+notcp', '+tcp']) {
+      const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=3', '+short', proto, 'www.example.test']);
+      assert.equal(stdout.trim(), '192.0.2.10');
+    }
+    c.proc.kill('SIGTERM');
+    assert.equal(await c.exit, 0);
+  } finally {
+    if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+  }
+});

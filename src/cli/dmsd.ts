@@ -118,7 +118,12 @@ async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: strin
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
-  const bound = server.listening.map((l) => ({ proto: l.proto, address: l.address, port: l.port }));
+  const bound = server.listening.map((l) => ({
+    proto: l.proto,
+    address: l.address,
+    port: l.port,
+    ...(l.recvBuffer !== undefined ? { recvBuffer: l.recvBuffer } : {}),
+  }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
   let stopping = false;
@@ -177,14 +182,14 @@ async function runPrimary(opts: DmsdOptions, log: Logger): Promise<void> {
   // Workers accept TCP connections themselves (no round-robin hop through the primary).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ silent: false });
-  let announced = false;
+  // "listening" is logged once every worker has bound, so a client starting on that line finds them all serving.
+  let ready = 0;
   let stopping = false;
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
   const fork = (): void => {
     const w = cluster.fork(env);
     w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[] }) => {
-      if (m?.type === 'listening' && !announced && m.bound) {
-        announced = true;
+      if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
       }
     });

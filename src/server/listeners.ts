@@ -27,6 +27,8 @@ export interface Listening {
   proto: 'udp' | 'tcp';
   address: string;
   port: number;
+  /** UDP: the receive buffer the kernel granted (Linux reports twice the usable size; capped by rmem_max). */
+  recvBuffer?: number;
   close(): Promise<void>;
 }
 
@@ -129,9 +131,9 @@ export function listenUdp(
         proto: 'udp',
         address: a.address,
         port: a.port,
+        recvBuffer,
         close: () => new Promise((res) => sock.close(() => res())),
       });
-      log.debug({ proto: 'udp', recvBuffer }, 'udp socket buffers');
     });
   });
 }

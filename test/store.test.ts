@@ -100,3 +100,55 @@ test('store location: flags > environment > config file > ./data', () => {
   writeFileSync(json, '{"data": "/j"}');
   assert.deepEqual(resolveStoreOptions({ config: json }, {}), { dataDir: '/j' });
 });
+
+test('what was acknowledged survives kill -9 (SQLite)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { openStore } = await import('../src/store/index.js');
+  const svc = await import('../src/services/index.js');
+  const root = resolve(import.meta.dirname, '..');
+  const dir = mkdtempSync(join(tmpdir(), 'dms-kill-'));
+  const script = join(dir, 'writer.mts');
+  writeFileSync(
+    script,
+    `import { openStore } from ${JSON.stringify(join(root, 'src/store/index.ts'))};
+import * as svc from ${JSON.stringify(join(root, 'src/services/index.ts'))};
+const s = await openStore({ dataDir: ${JSON.stringify(dir)} });
+const text = (i) => '$ORIGIN kill.test.\\n$TTL 60\\n@ SOA ns. h. 1 1 1 1 1\\n@ NS ns.example.\\nh' + i + ' A 192.0.2.1\\n';
+await svc.createZone(s, 'kill.test', { changeBy: 't', flags: { useApexNs: false }, text: text(0) });
+for (let i = 1; ; i++) {
+  const r = await svc.saveZoneText(s, 'kill.test', text(i), { changeBy: 't' });
+  process.stdout.write('ack ' + r.version + ' ' + i + '\\n');
+}
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const acked = await new Promise<{ version: number; i: number }>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no acks from the writer: ${err}`)), 30000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const acks = out.split('\n').filter((l) => l.startsWith('ack '));
+      if (acks.length >= 20) {
+        // Kill in the middle of the stream of writes; everything printed so far was acknowledged.
+        child.kill('SIGKILL');
+        clearTimeout(timer);
+        const [, v, i] = acks[acks.length - 1].split(' ');
+        res({ version: Number(v), i: Number(i) });
+      }
+    });
+  });
+  await new Promise((r) => child.once('exit', r));
+  const s = await openStore({ dataDir: dir });
+  try {
+    const zone = await svc.getZone(s, 'kill.test');
+    assert.ok(zone.latestVersion >= acked.version, `version ${acked.version} was acknowledged, store has ${zone.latestVersion}`);
+    const c = await svc.getZoneContent(s, 'kill.test', acked.version);
+    assert.ok(c.records.some((r) => r.name.key === `h${acked.i}.kill.test.`));
+  } finally {
+    await s.close();
+  }
+});

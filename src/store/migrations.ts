@@ -181,10 +181,25 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * PostgreSQL only: zone name globs (LIKE 'abc%') can use a btree index only with text_pattern_ops unless the
+ * database collation is C. SQLite's LIKE is served by the plain name index range.
+ */
+function patternIndex(dialect: Dialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (dialect === 'postgres') await sql`create index zones_name_pattern on zones (name text_pattern_ops)`.execute(db);
+    },
+    async down(db: AnyDb) {
+      if (dialect === 'postgres') await sql`drop index if exists zones_name_pattern`.execute(db);
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(dialect) };
+      return { '0001_initial': initial(dialect), '0002_pg_name_pattern_index': patternIndex(dialect) };
     },
   };
 }

@@ -6,7 +6,7 @@ import { Name } from '../src/dns/name.js';
 import { signMessage, TsigStreamVerifier } from '../src/dns/tsig.js';
 import { addressInPrefix, parseTransferKeyName, transferAllowed } from '../src/server/acl.js';
 import { handleTransfer, type XfrSource } from '../src/server/xfr.js';
-import { axfrRecords, condenseDiffs, packRecords, planIxfr, soaSerialOf } from '../src/zone/ixfr.js';
+import { axfrRecords, condenseDiffs, packRecords, planIxfr, soaSerialOf, type ZoneDiff } from '../src/zone/ixfr.js';
 import { ALLOWED_KEY, CONV_KEY, diff, digRecords, keySpec, OTHER_KEY, run, rrText, soa, startPrimary, type TestPrimary, versions } from './xfr.support.js';
 
 const origin = Name.from('example.org');
@@ -15,7 +15,7 @@ const r = (t: string) => rrText(t, origin);
 const show = (rrs: RR[]) => rrs.map((x) => (x.type === RRType.SOA ? `SOA ${soaSerialOf(x)}` : `${x.name.toRelativeString(origin)} ${x.type}`));
 
 describe('IXFR/AXFR planning', () => {
-  const [v1, v2] = versions(0);
+  const [v1, v2] = versions(10); // big enough that the uncondensed difference is smaller than the zone
   const v3 = [soa(3), ...v2.slice(1).filter((x) => x.name.key !== 'new.example.org.'), r('third 300 A 192.0.2.3')];
   const d12 = diff(v1, v2, 1, 2);
   const d23 = diff(v2, v3, 2, 3);
@@ -38,6 +38,10 @@ describe('IXFR/AXFR planning', () => {
     assert.deepEqual(show(planIxfr(soa(3), v3, 1, [d12, d23], { condense: false }).records), [
       'SOA 3', 'SOA 1', 'www 1', 'old 1', 'SOA 2', 'www 1', 'new 1', 'SOA 2', 'new 1', 'SOA 3', 'third 1', 'SOA 3',
     ]);
+    // A difference bigger than the zone is sent as the zone.
+    const tiny = [soa(8), r('@ 3600 NS ns1')];
+    const churn: ZoneDiff = { fromSerial: 7, toSerial: 8, removed: v1.slice(1), added: [r('@ 3600 NS ns1')] };
+    assert.equal(planIxfr(soa(8), tiny, 7, [churn]).kind, 'full');
     const c = condenseDiffs([d12, diff(v2, v1, 2, 3)]);
     assert.deepEqual([c.removed.length, c.added.length], [0, 0], 'a change and its undo cancel out');
   });

@@ -127,6 +127,9 @@ export function planIxfr(
     step(stepSoa(diffs[0].removed, soa, clientSerial), soa, condenseDiffs(diffs));
   }
   out.push(soa);
+  // RFC 1995 §4: a difference larger than the zone itself may as well be sent as the zone.
+  const full = records.filter((rr) => rr.type !== RRType.SOA).length + 2;
+  if (out.length > full) return { kind: 'full', records: axfrRecords(soa, records) };
   return { kind: 'incremental', records: out };
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { COMPRESSIBLE_TYPES, RRType, typeToString } from '../src/dns/constants.js';
-import { DecodeError } from '../src/dns/errors.js';
+import { DecodeError, TextError } from '../src/dns/errors.js';
 import { Name } from '../src/dns/name.js';
 import {
   canonicalRdata,
@@ -14,6 +14,7 @@ import {
   encodeTypeBitmap,
   knownRdataTypes,
   rdataFromString,
+  rdataFromText,
   rdataToText,
   readRdata,
   validateRdata,
@@ -250,6 +251,35 @@ for (const type of types) {
     );
   });
 }
+
+/** Token-ish junk: numbers, names, escapes, base64/hex-looking words, SVCB-like pairs, the RFC 3597 marker. */
+const junkToken = fc.oneof(
+  fc.stringMatching(/^[0-9]{1,12}$/),
+  fc.stringMatching(/^[a-zA-Z0-9.\-]{1,12}\.?$/),
+  fc.constantFrom('\\#', '.', '@', '-', 'N', 'S', 'E', 'W', 'A', 'TYPE65534', 'alpn=h2', 'mandatory=alpn', 'port=53', 'key7=x', '1:1.2.3.4/8', '!2:::/0', '0.5m', '\\', '\\2', '\\999', 'AQID', 'AQ==', '00-00-5e-00-53-2a'),
+  fc.string({ maxLength: 8 }),
+);
+const tokensArb = fc.array(fc.record({ text: junkToken, quoted: fc.boolean() }), { maxLength: 9 });
+
+test('text parser: junk tokens only ever raise TextError, and what it accepts round-trips', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...types, 65534), tokensArb, (type, tokens) => {
+      let rd: Uint8Array;
+      try {
+        rd = rdataFromText(type, tokens, origin);
+      } catch (e) {
+        if (e instanceof TextError) {
+          assert.ok(e.token !== undefined && e.token >= 0 && e.token <= Math.max(0, tokens.length - 1) + 1, `token index ${e.token}`);
+          return;
+        }
+        throw e;
+      }
+      validateRdata(type, rd);
+      assert.equal(hex(rdataFromString(type, rdataToText(type, rd), Name.root)), hex(rd));
+    }),
+    { numRuns: RUNS * 20 },
+  );
+});
 
 test('unknown types: any bytes round-trip through wire and RFC 3597 text', () => {
   fc.assert(

@@ -250,8 +250,10 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       // Unpublished ZI, then publish it.
       const staged = await svc.saveZoneText(s, 'copy.test', zoneText('copy.test.', 'v4 IN A 192.0.2.4'), { ...admin, publish: false });
       assert.equal(staged.published, false);
+      assert.equal((await svc.getZone(s, 'copy.test')).state, 'UPDATE');
       assert.equal((await svc.loadPublishedZone(s, 'copy.test'))?.version, 3);
       await svc.publishZi(s, 'copy.test', 'latest', admin);
+      assert.equal((await svc.getZone(s, 'copy.test')).state, 'PUBLISHED');
       assert.equal((await svc.loadPublishedZone(s, 'copy.test'))?.version, 4);
       // publishing an old ZI copies it (serial must not go back)
       const again = await svc.publishZi(s, 'copy.test', 2, admin);

@@ -152,3 +152,14 @@ for (let i = 1; ; i++) {
     await s.close();
   }
 });
+
+test('several connections opening a fresh SQLite file at once all get a migrated store', async () => {
+  const { openStore } = await import('../src/store/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'dms-race-'));
+  const stores = await Promise.all(Array.from({ length: 4 }, () => openStore({ dataDir: dir })));
+  try {
+    for (const s of stores) assert.equal((await s.db.selectFrom('server_groups').selectAll().execute()).length, 1);
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+  }
+});

@@ -412,7 +412,7 @@ export async function commitVersion(
     } catch {
       throw new ZoneValidationFailed(zone.name, [{ severity: 'error', message: 'malformed SOA RDATA', type: 'SOA' }]);
     }
-  } else soa = input.soa ?? (prevZi ? ziSoaFields(prevZi) : defaultSoa(settings, sg));
+  } else soa = { ...(input.soa ?? (prevZi ? ziSoaFields(prevZi) : defaultSoa(settings, sg))) };
   const zoneTtl = input.zoneTtl ?? (prevZi ? Number(prevZi.zone_ttl) : settings.ttl('zone_ttl'));
   if (soa.ttl === zoneTtl) soa.ttl = null;
 
@@ -553,10 +553,11 @@ export async function commitVersion(
       .execute();
   }
   const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
+  // UPDATE: the newest ZI waits for publication (saved with publish off); publishing returns to PUBLISHED.
   if (input.publish) {
     update.published_version = version;
     if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
-  }
+  } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
   await trx.updateTable('zones').set(update).where('id', '=', zoneId).execute();
   if (input.publish) await recordChange(trx, store, zone, 'publish', version);
   return {
@@ -572,9 +573,10 @@ export async function commitVersion(
 
 export async function publishExisting(trx: Tx, store: Store, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
   await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
-  await trx.updateTable('zones').set({ published_version: zi.version, mtime: t }).where('id', '=', zone.id).execute();
+  const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
+  await trx.updateTable('zones').set({ published_version: zi.version, mtime: t, state }).where('id', '=', zone.id).execute();
   await recordChange(trx, store, zone, 'publish', zi.version);
-  return { ...zone, published_version: zi.version, mtime: t };
+  return { ...zone, published_version: zi.version, mtime: t, state };
 }
 
 /** Delete record rows alive in no remaining ZI of the zone (after ZIs were deleted). */

@@ -406,6 +406,11 @@ export async function refreshApexIn(trx: Tx, s: Store, zone: ZoneRow, settings: 
   return r;
 }
 
+/** The state of an enabled zone: UPDATE while its newest ZI is not the published one. */
+function settledState(zone: ZoneRow): ZoneState {
+  return zone.published_version === zone.latest_version ? 'PUBLISHED' : 'UPDATE';
+}
+
 export async function disableZone(s: Store, name: string): Promise<ZoneInfo> {
   return mutateZone(s, name, async (trx, zone) => {
     if (zone.state === 'DISABLED') return;
@@ -417,7 +422,7 @@ export async function disableZone(s: Store, name: string): Promise<ZoneInfo> {
 export async function enableZone(s: Store, name: string): Promise<ZoneInfo> {
   return mutateZone(s, name, async (trx, zone) => {
     if (zone.state !== 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: 'PUBLISHED', mtime: Date.now() }).where('id', '=', zone.id).execute();
+    await trx.updateTable('zones').set({ state: settledState(zone), mtime: Date.now() }).where('id', '=', zone.id).execute();
     await recordChange(trx, s, zone, 'enable', zone.published_version);
   });
 }
@@ -461,7 +466,7 @@ export async function undeleteZone(s: Store, nameOrId: string | number): Promise
     const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (live) throw new ZoneExists(zone.name);
     try {
-      await trx.updateTable('zones').set({ state: 'PUBLISHED', deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();
+      await trx.updateTable('zones').set({ state: settledState(zone), deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();
     } catch (e) {
       if (isUniqueViolation(e)) throw new ZoneExists(zone.name);
       throw e;

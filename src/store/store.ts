@@ -110,8 +110,15 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
   try {
     const migrator = new Migrator({ db, provider: migrationProvider(kind) });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) {
+    // Two processes opening a fresh SQLite file at once (dmsd and zone_tool) race for the migration: the loser gets
+    // BUSY or finds the work done; it tries again. (On PostgreSQL Kysely serialises with an advisory lock.)
+    for (let attempt = 1; ; attempt++) {
+      const { error, results } = await migrator.migrateToLatest();
+      if (!error) break;
+      if (kind === 'sqlite' && attempt < 10) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
       const failed = results?.find((r) => r.status === 'Error');
       throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
     }

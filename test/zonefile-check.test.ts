@@ -115,3 +115,17 @@ test('problems without a known position still name something', () => {
   const c = checkZone(origin, []);
   assert.deepEqual(c.problems.map((p) => [p.file, p.line, p.column, p.severity]), [['<zone>', 0, 0, 'error'], ['<zone>', 0, 0, 'error']]);
 });
+
+test('duplicate folding at a large owner (hashed path) and a huge RRset stays fast', () => {
+  let body = '';
+  for (let i = 0; i < 40; i++) body += `big A 10.0.0.${i}\n`;
+  body += 'BIG A 10.0.0.7\nbig A 10.0.0.39\n';
+  const c = check(body);
+  assert.deepEqual(only(c.problems, 'warning').map((p) => p.line), [45, 46]);
+  assert.equal(c.records.length, 3 + 40);
+  // 20,000 records at one owner: pairwise comparison would be 200 million steps.
+  const t0 = performance.now();
+  const r = parseZoneText(`${head}$GENERATE 1-20000 wide TXT "r$"\n`, { origin });
+  assert.equal(checkZone(origin, r.records).problems.length, 0);
+  assert.ok(performance.now() - t0 < 10_000);
+});

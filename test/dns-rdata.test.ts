@@ -203,6 +203,8 @@ test('text errors carry the offending token index', () => {
     ['SVCB', '1 . port', 2, /port/],
     ['SVCB', '1 . no-default-alpn port=53', 3, /needs alpn/],
     ['SVCB', '1 . key65535=x', 2, /unknown SvcParam key/],
+    ['SVCB', '1 . constructor=x', 2, /unknown SvcParam key/],
+    ['DS', '1 __proto__ 1 00', 1, /algorithm/],
     ['SVCB', '1 . ipv4hint=1.2.3', 2, /IPv4/],
     ['APL', '3:1.2.3.4/8', 0, /APL/],
     ['APL', '1:1.2.3.4/33', 0, /prefix/],

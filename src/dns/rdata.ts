@@ -201,7 +201,10 @@ export function rdataToText(type: number, rdata: Uint8Array, origin?: Name): str
 
 // --- typed views --------------------------------------------------------------------------------------------------
 
-/** The names embedded in RDATA that additional-section processing or chasing needs (NS/MX/SRV targets, CNAME...). */
+/**
+ * The name additional-section processing or chasing needs: NS/CNAME/PTR/DNAME/MB/MD/MF target, MX/KX/RT/AFSDB
+ * host, SRV target, SVCB/HTTPS TargetName ("." there means the owner name, RFC 9460 §2.5). Undefined for other types.
+ */
 export function rdataTargetName(type: number, rdata: Uint8Array): Name | undefined {
   const r = new WireReader(rdata);
   switch (type) {
@@ -222,7 +225,10 @@ export function rdataTargetName(type: number, rdata: Uint8Array): Name | undefin
   }
 }
 
-/** Every domain name inside valid RDATA, in field order (for semantic checks, glue, out-of-zone references). */
+/**
+ * The plain domain-name fields of valid RDATA, in field order (for semantic checks, glue, out-of-zone references).
+ * Names inside structured fields (IPSECKEY/AMTRELAY gateway, HIP rendezvous servers) are not included.
+ */
 export function rdataNames(type: number, rdata: Uint8Array): Name[] {
   const d = DESCRIPTORS[type];
   if (!d) return [];

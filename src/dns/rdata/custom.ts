@@ -161,8 +161,8 @@ export function svcKeyToString(k: number): string {
 }
 
 function svcKeyFromString(s: string): number | undefined {
-  const known = SVC_KEYS[s.toLowerCase()];
-  if (known !== undefined) return known;
+  const lower = s.toLowerCase();
+  if (Object.hasOwn(SVC_KEYS, lower)) return SVC_KEYS[lower];
   const m = /^key([0-9]{1,5})$/i.exec(s);
   if (!m) return undefined;
   const v = Number(m[1]);

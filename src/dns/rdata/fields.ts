@@ -115,7 +115,7 @@ export function uint(size: 1 | 2 | 4 | 6, label: string, opts: UintOptions = {},
     parse(cur: Cursor, out: WireWriter) {
       const t = cur.next(label);
       let v = opts.duration ? parseDuration(t.text) : parseUint(t.text, max);
-      if (v === undefined && opts.names) v = opts.names[t.text.toUpperCase()];
+      if (v === undefined && opts.names && Object.hasOwn(opts.names, t.text.toUpperCase())) v = opts.names[t.text.toUpperCase()];
       if (v === undefined || v > max) cur.fail(`bad ${label} "${t.text}" (expected ${opts.names ? 'a mnemonic or ' : ''}an integer 0..${max})`);
       writeUint(out, size, v);
     },

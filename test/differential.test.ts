@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { RRType } from '../src/dns/constants.js';
 import { type Message, decodeHeader } from '../src/dns/message.js';
 import { ALLOWANCES, droppedVsFormerr, findAllowance } from './helpers/allowances.js';
+import { buildQuery, parseAnswer, tcpPipeline } from './helpers/dns-client.js';
 import {
   type DiffQuery,
   type Exchange,
@@ -147,4 +148,25 @@ test(`${target} answers like knotd (section by section, allowed differences docu
     0,
     `${unexplained.length} of ${exchanges.length} answers differ from knotd (full list in ${reportFile}); first ones:\n${unexplained.slice(0, 15).join('\n')}`,
   );
+});
+
+test('TCP pipelining: many queries on one connection, answered like knotd (any order, RFC 7766 §6.2.1.1)', async () => {
+  assert.ok(knot && other);
+  const sample = queries.filter((q) => !q.raw).filter((_, i) => i % 97 === 0).slice(0, 40);
+  const payloads = sample.map((q, i) => buildQuery({ ...q, id: 40000 + i }));
+  const [ka, oa] = await Promise.all([tcpPipeline(knot.tcpPort, payloads), tcpPipeline(other.tcpPort, payloads)]);
+  assert.equal(oa.size, payloads.length, `${target} answered ${oa.size} of ${payloads.length} pipelined queries`);
+  const bad: string[] = [];
+  sample.forEach((q, i) => {
+    const a = parseAnswer(ka.get(40000 + i)!);
+    const b = parseAnswer(oa.get(40000 + i)!);
+    if (!a.msg || !b.msg) {
+      bad.push(`${describeQuery(q)}: undecodable answer`);
+      return;
+    }
+    const tq = { ...q, tcp: true, id: 40000 + i };
+    const d = compareMessages(a.msg, b.msg).filter((x) => !findAllowance(tq, a, b, x));
+    if (d.length) bad.push(`${describeQuery(q)}: ${d.map((x) => x.detail).join('; ')}\n--- knotd\n${answerToText(a)}\n--- ${target}\n${answerToText(b)}`);
+  });
+  assert.deepEqual(bad, []);
 });

@@ -143,6 +143,19 @@ export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuer
           if (tcp && e !== undefined && e !== 1232) continue;
           out.push({ name: Name.from(n), type: t, tcp, ednsSize: e });
         }
+  // DO sweep: DNSSEC-related answers (DS at and below cuts, DNSSEC types stored as data, negative answers).
+  const doNames: [string, number][] = [
+    ['x.secure.example.test.', RRType.A], ['secure.example.test.', RRType.DS], ['x.deleg.example.test.', RRType.A],
+    ['deleg.example.test.', RRType.DS], ['sub.example.test.', RRType.DS], ['sub.example.test.', RRType.DNSKEY],
+    ['nx.example.test.', RRType.A], ['www.example.test.', RRType.NSEC], ['x.wild.example.test.', RRType.A],
+    ['www.example.test.', RRType.A], ['dnskey.types.test.', RRType.DNSKEY], ['rrsig.types.test.', RRType.RRSIG],
+    ['rrsig.types.test.', RRType.A], ['nsec.types.test.', RRType.NSEC], ['nsec3param.types.test.', RRType.NSEC3PARAM],
+    ['x.y.secure.types.test.', RRType.A], ['secure.types.test.', RRType.DS], ['www.dn.example.test.', RRType.A],
+    ['cds.types.test.', RRType.CDS], ['c1.example.test.', RRType.A], ['example.test.', RRType.DNSKEY],
+  ];
+  for (const [n, t] of doNames)
+    for (const e of [1232, 4096])
+      for (const tcp of [false, true]) out.push({ name: Name.from(n), type: t, tcp, ednsSize: e, dnssecOk: true });
   out.push(...protocolEdgeCases());
   return out;
 }

@@ -108,3 +108,46 @@ export async function query(port: number, q: QuerySpec, timeoutMs?: number): Pro
   const bytes = q.tcp ? await tcpExchange(port, payload, timeoutMs) : await udpExchange(port, payload, timeoutMs);
   return parseAnswer(bytes);
 }
+
+/**
+ * Send several length-prefixed queries on one TCP connection in a single write (pipelining, RFC 7766 §6.2.1) and
+ * collect one answer per query; answers may come back in any order (RFC 7766 §7), so they are returned by id.
+ */
+export function tcpPipeline(port: number, payloads: Uint8Array[], timeoutMs = 5000, host = '127.0.0.1'): Promise<Map<number, Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host });
+    const answers = new Map<number, Uint8Array>();
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`TCP pipeline: ${answers.size} of ${payloads.length} answers after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('connect', () => {
+      const parts: Buffer[] = [];
+      for (const p of payloads) {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(p.length);
+        parts.push(len, Buffer.from(p));
+      }
+      sock.write(Buffer.concat(parts));
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const n = buf.readUInt16BE(0);
+        const msg = new Uint8Array(buf.subarray(2, 2 + n));
+        buf = buf.subarray(2 + n);
+        if (msg.length >= 2) answers.set((msg[0] << 8) | msg[1], msg);
+      }
+      if (answers.size >= payloads.length) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(answers);
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}

@@ -40,7 +40,8 @@ describe('primary over the service layer (SQLite)', () => {
     await services.createZone(store, 'example.org', {
       changeBy: 'test',
       flags: { incUpdates: true },
-      text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\n',
+      // Enough records that a two-record difference is smaller than the zone (else IXFR answers with the zone).
+      text: `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\n${Array.from({ length: 10 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}`,
     });
     await services.createZone(store, 'static.example', {
       changeBy: 'test',

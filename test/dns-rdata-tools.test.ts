@@ -3,6 +3,7 @@
 // from named (with BIND's name compression) must decode to the same bytes, and Knot and NSD must load what we print.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -332,5 +333,39 @@ test('RDATA in an AXFR from named (BIND compression) decodes to the same bytes',
     assert.equal(seen.size, RECORDS.length, 'every record came back in the AXFR');
   } finally {
     named?.kill();
+  }
+});
+
+// --- TSIG RDATA as real clients send it --------------------------------------------------------------------------
+
+/** Run a client against a UDP socket of ours and return the first datagram it sends. */
+async function captureQuery(cmd: string, args: (port: number) => string[]): Promise<Uint8Array> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const p = sock.address().port;
+  const got = new Promise<Uint8Array>((resolve) => sock.once('message', (m) => resolve(Uint8Array.from(m))));
+  const child = spawn(cmd, args(p), { stdio: 'ignore' });
+  try {
+    return await got;
+  } finally {
+    child.kill();
+    sock.close();
+  }
+}
+
+test('TSIG-signed queries from dig and kdig decode, and their TSIG RDATA prints and re-parses', async () => {
+  const secret = Buffer.alloc(32, 7).toString('base64');
+  const clients: [string, (p: number) => string[]][] = [
+    ['dig', (p) => ['-p', String(p), '@127.0.0.1', '-y', `hmac-sha256:tsig-key.:${secret}`, 'example.org', 'SOA', '+tries=1', '+time=2']],
+    ['kdig', (p) => ['-p', String(p), '@127.0.0.1', '-y', `hmac-sha256:tsig-key.:${secret}`, 'example.org', 'SOA', '+retry=0', '+time=2']],
+  ];
+  for (const [cmd, args] of clients) {
+    const wire = await captureQuery(cmd, args);
+    const msg = decodeMessage(wire);
+    const tsig = msg.additional.find((rr) => rr.type === 250);
+    assert.ok(tsig, `${cmd} sent a TSIG`);
+    const text = rdataToText(250, tsig.rdata);
+    assert.match(text, /^hmac-sha256\. \d+ 300 32 \S+ \d+ 0 0$/, `${cmd}: ${text}`);
+    assert.equal(hex(rdataFromString(250, text)), hex(tsig.rdata));
   }
 });

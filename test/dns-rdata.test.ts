@@ -13,6 +13,7 @@ import {
   nsecFields,
   nsec3Fields,
   rdataFromString,
+  rdataFieldTexts,
   rdataFromText,
   rdataNames,
   rdataTargetName,
@@ -397,6 +398,15 @@ test('target names, all names, NSEC/NSEC3 views', () => {
   const n3 = nsec3Fields(rdataFromString(RRType.NSEC3, '1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR'));
   assert.equal(n3.nextHashed.length, 20);
   assert.deepEqual(n3.types, []);
+});
+
+test('per-field presentation for display', () => {
+  assert.deepEqual(rdataFieldTexts(RRType.MX, rdataFromString(RRType.MX, '10 mx.x.')), [
+    { label: 'preference', text: '10' },
+    { label: 'exchange', text: 'mx.x.' },
+  ]);
+  assert.deepEqual(rdataFieldTexts(65534, unhex('ab')), [{ label: 'data', text: '\\# 1 AB' }]);
+  assert.throws(() => rdataFieldTexts(RRType.A, unhex('ab')), DecodeError);
 });
 
 test('unknown and invalid RDATA print as RFC 3597 and never throw', () => {

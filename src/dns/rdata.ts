@@ -199,6 +199,23 @@ export function rdataToText(type: number, rdata: Uint8Array, origin?: Name): str
   return parts.join(' ');
 }
 
+/**
+ * Each field of valid RDATA with its presentation (for API/CLI display). Unknown types give one "data" field in
+ * RFC 3597 form. Throws DecodeError when the RDATA is not valid for its type.
+ */
+export function rdataFieldTexts(type: number, rdata: Uint8Array, origin?: Name): { label: string; text: string }[] {
+  const d = DESCRIPTORS[type];
+  if (!d) return [{ label: 'data', text: genericToText(rdata) }];
+  validateRdata(type, rdata);
+  const src = new WireReader(rdata);
+  const out: { label: string; text: string }[] = [];
+  for (const f of d.fields) {
+    if (f.optional && src.pos === src.end) break;
+    out.push({ label: f.label, text: f.print(src, origin) });
+  }
+  return out;
+}
+
 // --- typed views --------------------------------------------------------------------------------------------------
 
 /**

@@ -64,6 +64,15 @@ function distinctRdata(m: Message | undefined, key: string | undefined): string 
   return [...out].sort().join(',');
 }
 
+/** The TTLs of one RRset (by comparison key) in all sections of a message. */
+function rrsetTtls(m: Message | undefined, key: string | undefined): number[] {
+  if (!m || !key) return [];
+  const out: number[] = [];
+  for (const s of [m.answer, m.authority, m.additional])
+    for (const rr of s) if (`${rr.name.key}|${typeToString(rr.type)}|${classToString(rr.class)}` === key) out.push(rr.ttl);
+  return out;
+}
+
 function queryFlagCd(q: DiffQuery): boolean {
   return q.raw ? (q.raw[3] & 0x10) !== 0 : false;
 }
@@ -154,6 +163,17 @@ export const ALLOWANCES: Allowance[] = [
     why: 'on a DNAME loop knotd repeats the same synthesized CNAME several times; an RRset never holds duplicate records, so the deduplicated set is the same answer',
     applies: (_q, a, b, d) =>
       d.kind.endsWith('.rdata') && distinctRdata(a.msg, d.rrset) === distinctRdata(b.msg, d.rrset),
+  },
+  {
+    id: 'rrset-ttl-normalised',
+    rfc: 'RFC 2181 §5.2',
+    why: 'records of one RRset written with different TTLs: knotd serves them as written (a malformed RRset); using the lowest TTL for the whole RRset is what the RFC prescribes',
+    applies: (_q, a, b, d) => {
+      if (!d.kind.endsWith('.ttl')) return false;
+      const ta = rrsetTtls(a.msg, d.rrset);
+      const tb = new Set(rrsetTtls(b.msg, d.rrset));
+      return new Set(ta).size > 1 && tb.size === 1 && tb.has(Math.min(...ta));
+    },
   },
   {
     id: 'truncated-content',

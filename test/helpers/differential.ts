@@ -108,6 +108,15 @@ export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuer
       base.push({ name: o.prepend(label('below')), type: pick([RRType.A, RRType.TXT, RRType.AAAA]) });
       base.push({ name: o.prepend(label('x'), label('y')), type: RRType.A });
       base.push({ name: o, type: RRType.ANY });
+      // every ancestor up to the apex (empty non-terminals) and wildcard owners with the '*' replaced
+      for (let up = 1; up < o.labelCount - origin.labelCount; up++) base.push({ name: o.parent(up), type: pick(CORE_TYPES) });
+      const star = o.labels.findIndex((l) => l.length === 1 && l[0] === 0x2a);
+      if (star >= 0) {
+        const sub = (repl: Uint8Array[]) => new Name([...o.labels.slice(0, star), ...repl, ...o.labels.slice(star + 1)]);
+        base.push({ name: sub([label('wc')]), type: pick(CORE_TYPES) });
+        base.push({ name: sub([label('a'), label('b')]), type: RRType.A });
+        base.push({ name: sub([label('real')]), type: RRType.TXT });
+      }
     }
     for (let i = 0; i < 15; i++) base.push({ name: origin.prepend(label(`nx${i}`)), type: pick(ALL_TYPES) });
   }

@@ -234,6 +234,14 @@ test('$INCLUDE without a callback is refused; include loops stop', () => {
   assert.match(e[0].message, /no include handler/);
   const loop = parse('$TTL 1\n$INCLUDE self\n', { include: () => '$INCLUDE self\n' });
   assert.ok(loop.problems.some((p) => /nested more than 16/.test(p.message)));
+  let reads = 0;
+  const include = () => {
+    reads++;
+    return '$INCLUDE b\n$INCLUDE b\n';
+  };
+  const bomb = parse('$TTL 1\n$INCLUDE b\n', { include, maxErrors: 1e6 });
+  assert.ok(reads <= 1000, `${reads} reads`);
+  assert.ok(bomb.problems.some((p) => /more than 1000 \$INCLUDEs/.test(p.message)));
 });
 
 test('$GENERATE: ranges, steps, modifiers, bases, escapes, ttl/class, quoted rhs re-read', () => {

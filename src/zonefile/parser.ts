@@ -13,6 +13,8 @@ import { looksLikeTtl, parseTtl } from './ttl.js';
 import type { ParseOptions, ParseResult, RRFlags, ZoneFileProblem, ZoneRecord } from './types.js';
 
 const MAX_INCLUDE_DEPTH = 16;
+/** Includes per parse: with the depth limit alone, a file including itself twice per level would be read 2^16 times. */
+const MAX_INCLUDES = 1000;
 const MAX_NAME_WIRE = 255;
 
 interface State {
@@ -37,6 +39,7 @@ interface State {
   stopped: boolean;
   include: ParseOptions['include'];
   depth: number;
+  includes: number;
 }
 
 /** Parse master-file text. Records with errors are left out; all problems are returned. */
@@ -60,6 +63,7 @@ export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResul
     stopped: false,
     include: opts.include,
     depth: 0,
+    includes: 0,
   };
   parseInto(text, opts.file ?? '<input>', st);
   if (!st.stopped && (st.pendingComment !== undefined || st.pendingFlags !== undefined)) {
@@ -294,6 +298,11 @@ function include(st: State, file: string, e: Entry): void {
     error(st, file, e.lines[0], e.cols[0], `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep (include loop?)`);
     return;
   }
+  if (st.includes >= MAX_INCLUDES) {
+    error(st, file, e.lines[0], e.cols[0], `more than ${MAX_INCLUDES} $INCLUDEs in one zone`);
+    return;
+  }
+  st.includes++;
   let origin = st.origin;
   if (toks.length === 3) {
     try {

@@ -149,6 +149,20 @@ export const ALLOWANCES: Allowance[] = [
       !!a.msg && !!b.msg && a.msg.answer.length === 0 && b.msg.answer.length === 0 && d.kind !== 'question',
   },
   {
+    id: 'unauthorised-transfer-notify-update',
+    rfc: 'RFC 1035 §4.1.1',
+    why: 'a zone transfer, NOTIFY or UPDATE with no TSIG from an address with no grant is refused; knotd answers NOTAUTH, dmsd REFUSED (transfers, "refuses ... for policy reasons") or NOTIMP (opcodes it does not serve yet, "does not support the requested kind of query"); none of them carries data',
+    applies: (q, a, b, d) => {
+      const op = q.raw ? (q.raw[2] >> 3) & 0xf : 0;
+      const isTransferish = op === 4 || op === 5 || (!q.raw && (q.type === RRType.AXFR || q.type === RRType.IXFR));
+      const refusals = [4, 5, 9];
+      return (
+        isTransferish && !!a.msg && !!b.msg && refusals.includes(a.msg.rcode) && refusals.includes(b.msg.rcode) &&
+        a.msg.answer.length === 0 && b.msg.answer.length === 0 && d.kind !== 'question'
+      );
+    },
+  },
+  {
     id: 'cd-bit-copied',
     rfc: 'RFC 4035 §3.1.6',
     why: 'the CD bit MUST be copied from the query to the response; knotd 3.2 clears it on unsigned zones, dmsd copies it',

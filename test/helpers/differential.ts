@@ -192,6 +192,13 @@ export function protocolEdgeCases(): DiffQuery[] {
       out.push({ name: www, type: RRType.A, tcp, raw: b, note });
     };
     for (const op of [1, 2, 3, 6, 15]) patch((b) => (b[2] = (b[2] & 0x87) | (op << 3)), `opcode ${op}`);
+    // NOTIFY and an empty UPDATE (no prerequisites, no updates, no TSIG: must not be accepted as authorised)
+    const soaQ = encodeMessage({ ...emptyMessage(0), opcode: 4, aa: true, question: [{ name: apex, type: RRType.SOA, class: 1 }] });
+    out.push({ name: apex, type: RRType.SOA, tcp, raw: soaQ, note: 'NOTIFY without TSIG' });
+    const upd = encodeMessage({ ...emptyMessage(0), opcode: 5, question: [{ name: apex, type: RRType.SOA, class: 1 }] });
+    out.push({ name: apex, type: RRType.SOA, tcp, raw: upd, note: 'empty UPDATE without TSIG' });
+    // zone transfers without any ACL
+    for (const t of [RRType.AXFR, RRType.IXFR]) out.push({ name: apex, type: t, tcp, ednsSize: tcp ? undefined : 1232 });
     patch((b) => (b[3] |= 0x40), 'Z bit set');
     patch((b) => (b[3] |= 0x20), 'AD bit set');
     patch((b) => (b[3] |= 0x10), 'CD bit set');

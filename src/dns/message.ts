@@ -100,7 +100,8 @@ function readRR(r: WireReader): RR {
   const ttl = r.u32();
   const len = r.u16();
   r.need(len);
-  const rdata = readRdata(type, r, len);
+  // RFC 2136 §2.4/§2.5: UPDATE prerequisites and deletes of class ANY/NONE carry empty RDATA for any type.
+  const rdata = len === 0 && (klass === 255 || klass === 254) ? new Uint8Array(0) : readRdata(type, r, len);
   return { name, type, class: klass, ttl, rdata };
 }
 
@@ -189,7 +190,7 @@ export function writeRR(w: WireWriter, rr: RR): void {
   const lenAt = w.pos;
   w.u16(0);
   const start = w.pos;
-  writeRdata(rr.type, rr.rdata, w);
+  if (rr.rdata.length > 0) writeRdata(rr.type, rr.rdata, w);
   w.setU16(lenAt, w.pos - start);
 }
 

@@ -126,6 +126,17 @@ test(`${target} answers like knotd (section by section, allowed differences docu
       full += text;
       continue;
     }
+    // A UDP answer never exceeds 512 octets without EDNS, nor the requestor's advertised size with it
+    // (RFC 1035 §4.2.1, RFC 6891 §6.2.3-§6.2.5): checked for both servers, never excusable.
+    if (!q.tcp && !q.raw) {
+      const limit = q.ednsSize === undefined ? 512 : Math.max(512, q.ednsSize);
+      for (const [who, ans] of [['knotd', e.a], [target, e.b]] as const)
+        if (ans.bytes.length > limit) {
+          const text = `${head}\n  ${who} sent ${ans.bytes.length} octets over UDP, limit ${limit}\n--- ${who}\n${answerToText(ans)}\n`;
+          unexplained.push(text);
+          full += text;
+        }
+    }
     const diffs = compareMessages(e.a.msg, e.b.msg);
     const bad = [];
     for (const d of diffs) {

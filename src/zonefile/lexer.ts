@@ -16,7 +16,8 @@ export interface LexError {
 /** One logical entry. The lexer reuses the object; `tokens` is a fresh array each time (consumers may keep it). */
 export class Entry {
   tokens: Token[] = [];
-  /** 1-based line and column of each token. */
+  /** 1-based line and column of each token (only the first tokens.length entries are meaningful: the arrays are
+   * reused from entry to entry, never shrunk, to save two allocations per line). */
   lines: number[] = [];
   cols: number[] = [];
   /** The first physical line started with a blank: the owner is inherited. */
@@ -63,8 +64,6 @@ export class Lexer {
     const len = this.len;
     if (this.pos >= len) return false;
     e.tokens = [];
-    e.lines.length = 0;
-    e.cols.length = 0;
     e.comment = undefined;
     e.trailingHash = undefined;
     e.error = undefined;
@@ -142,9 +141,9 @@ export class Lexer {
           p++;
         }
         if (p > len) p = len;
-        e.tokens.push({ text: text.slice(start, p), quoted: true });
-        e.lines.push(this.lineNo);
-        e.cols.push(col);
+        const k = e.tokens.push({ text: text.slice(start, p), quoted: true }) - 1;
+        e.lines[k] = this.lineNo;
+        e.cols[k] = col;
         if (!closed) setError(e, 'expected a closing \'"\' before the end of the line', this.lineNo, col);
         pos = closed ? p + 1 : p;
         continue;
@@ -167,9 +166,9 @@ export class Lexer {
         p++;
       }
       if (p > len) p = len;
-      e.tokens.push({ text: text.slice(start, p), quoted: false });
-      e.lines.push(this.lineNo);
-      e.cols.push(col);
+      const k = e.tokens.push({ text: text.slice(start, p), quoted: false }) - 1;
+      e.lines[k] = this.lineNo;
+      e.cols[k] = col;
       pos = p;
     }
     this.pos = pos;

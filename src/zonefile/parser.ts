@@ -411,11 +411,15 @@ function typeOf(text: string): number | undefined {
 }
 
 function classOf(text: string): number | undefined {
-  if (text.length === 2 && (text === 'IN' || text === 'in' || text === 'In' || text === 'iN')) return RRClass.IN;
+  const len = text.length;
+  if (len === 2 && (text === 'IN' || text === 'in' || text === 'In' || text === 'iN')) return RRClass.IN;
+  // Cheap filter on first letter and length (IN CH HS ANY NONE CHAOS HESIOD CLASSnnn), so that type mnemonics such
+  // as A or AAAA never reach the general (regex) parser.
   const c = text.charCodeAt(0) | 0x20;
-  // Only names starting with c/h/i/n/a can be classes (CH, CHAOS, HS, HESIOD, IN, NONE, ANY, CLASSnnn).
-  if (c !== 0x63 && c !== 0x68 && c !== 0x69 && c !== 0x6e && c !== 0x61) return undefined;
-  return classFromString(text);
+  const maybe =
+    (c === 0x69 && len === 2) || (c === 0x63 && len >= 2) || (c === 0x68 && (len === 2 || len === 6)) ||
+    (c === 0x6e && len === 4) || (c === 0x61 && len === 3);
+  return maybe ? classFromString(text) : undefined;
 }
 
 function record(st: State, file: string, e: Entry): void {
@@ -456,7 +460,8 @@ function record(st: State, file: string, e: Entry): void {
   const cols = e.cols;
   const typeLine = lines[head.typeAt];
   const typeCol = cols[head.typeAt];
-  const lastTok = toks[toks.length - 1];
+  const ntok = toks.length;
+  const lastTok = toks[ntok - 1];
   let rdata: Uint8Array;
   try {
     const origin = st.origin ?? Name.root;
@@ -465,8 +470,7 @@ function record(st: State, file: string, e: Entry): void {
     rdata = slabCopy(rdataFromText(head.type, toks, origin));
   } catch (err) {
     const k = err instanceof TextError && err.token !== undefined ? skip + err.token : skip;
-    const n = lines.length;
-    const [l, c] = k < n ? [lines[k], cols[k]] : [lines[n - 1], cols[n - 1] + lastTok.text.length + (lastTok.quoted ? 2 : 0)];
+    const [l, c] = k < ntok ? [lines[k], cols[k]] : [lines[ntok - 1], cols[ntok - 1] + lastTok.text.length + (lastTok.quoted ? 2 : 0)];
     error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
     return;
   }

@@ -134,6 +134,8 @@ test('REFUSED outside the served zones; the most specific zone answers', () => {
   assert.equal(r.aa, false);
   assert.equal(r.question.length, 1);
   assert.ok(r.edns, 'OPT echoed on errors too');
+  assert.deepEqual(r.edns.options.map((o) => [o.code, ...o.data]), [[15, 0, 20]], 'EDE 20: not authoritative (RFC 8914)');
+  assert.equal(ask(query('www.example.net', RRType.A)).rcode, Rcode.REFUSED);
   const child = ask(query('child.example.org', RRType.SOA));
   assert.equal(child.answer.length, 1);
   assert.ok(child.aa);
@@ -181,8 +183,19 @@ test('NOTIMP for unserved opcodes, REFUSED for AXFR/IXFR until a handler is regi
   }
   assert.equal(ask(query('example.org', RRType.AXFR), 'tcp').rcode, Rcode.REFUSED);
   assert.equal(ask(query('example.org', RRType.IXFR)).rcode, Rcode.REFUSED);
-  assert.equal(ask(query('example.org', RRType.MAILB)).rcode, Rcode.NOTIMP);
+  // As Knot: meta types other than transfers get an ordinary NODATA, type 0 NOTIMP.
+  const mailb = ask(query('example.org', RRType.MAILB));
+  assert.equal(mailb.rcode, Rcode.NOERROR);
+  assert.equal(mailb.authority[0].type, RRType.SOA);
+  assert.equal(ask(query('example.org', 0)).rcode, Rcode.NOTIMP);
   assert.equal(ask(query('example.org', RRType.A, { qclass: 3 })).rcode, Rcode.REFUSED);
+  // QCLASS ANY is answered from the IN data, the question keeping class ANY (memo path too).
+  for (let i = 0; i < 2; i++) {
+    const any = ask(query('www.example.org', RRType.A, { qclass: 255 }));
+    assert.equal(any.answer.length, 1);
+    assert.equal(any.question[0].class, 255);
+    assert.equal(any.answer[0].class, 1);
+  }
   const resp = query('www.example.org', RRType.A);
   resp[2] |= 0x80;
   assert.equal(handler.handle(resp, { transport: 'udp' }), null);
@@ -213,9 +226,12 @@ test('registered handlers: opcode and AXFR hooks get the decoded message and may
   assert.equal(signed.rcode, Rcode.NOTAUTH);
 });
 
-test('ANY: one RRset over UDP (RFC 8482), all over TCP', () => {
-  assert.equal(ask(query('www.example.org', RRType.ANY)).answer.length, 1);
-  assert.equal(ask(query('www.example.org', RRType.ANY), 'tcp').answer.length, 2);
+test('ANY: one RRset, the lowest type, over UDP and TCP (RFC 8482, as Knot)', () => {
+  for (const t of ['udp', 'tcp'] as const) {
+    const m = ask(query('www.example.org', RRType.ANY), t);
+    assert.deepEqual(m.answer.map((r) => r.type), [RRType.A]);
+    assert.equal(ask(query('example.org', RRType.ANY), t).answer[0].type, RRType.NS);
+  }
 });
 
 test('zone replaced in the table: the next query sees the new version (memo not reused)', () => {

@@ -51,6 +51,8 @@ const FLAG_AA = 0x04; // in byte 2
 const FLAG_RD = 0x01; // in byte 2
 const FLAG_CD = 0x10; // in byte 3
 const OPT_LEN = 11;
+/** RFC 8914 INFO-CODE 20: the server is not authoritative for the name (sent with REFUSED, as Knot does). */
+const EDE_NOT_AUTHORITATIVE = 20;
 
 export class QueryHandler {
   /** Handlers by opcode (NOTIFY = 4, UPDATE = 5); QUERY is served here. Unregistered opcodes get NOTIMP. */
@@ -228,43 +230,38 @@ export class QueryHandler {
   /** A standard query whose question and EDNS are known. */
   private query(b: Uint8Array, meta: QueryMeta, qEnd: number): HandlerResult | Promise<HandlerResult> {
     const qtype = this.qType;
-    if (this.qClass !== 1) return errorResponse(b, Rcode.REFUSED, qEnd, this);
-    if (qtype === RRType.AXFR || qtype === RRType.IXFR) {
+    // IN, or ANY (RFC 1035 §3.2.5 QCLASS *) answered from the IN data as Knot does; other classes are not served.
+    if (this.qClass !== 1 && this.qClass !== 255) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    if (this.qtypeHandlers.size !== 0) {
       const h = this.qtypeHandlers.get(qtype);
-      if (!h) return errorResponse(b, Rcode.REFUSED, qEnd, this);
-      return this.slow(b, meta, h, qEnd);
+      if (h !== undefined) return this.slow(b, meta, h, qEnd);
     }
-    if (qtype === RRType.OPT || qtype === RRType.TSIG || qtype === RRType.TKEY) {
-      const h = this.qtypeHandlers.get(qtype);
-      if (h) return this.slow(b, meta, h, qEnd);
-      return errorResponse(b, Rcode.FORMERR, qEnd, this);
-    }
-    if (qtype >= 128 && qtype <= 254) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
+    if (qtype === RRType.AXFR || qtype === RRType.IXFR) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    // Type 0 is reserved; other meta types (MAILA, TKEY...) get an ordinary NODATA from the zone, as from Knot.
+    if (qtype === 0) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
-    if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this);
-    const udp = meta.transport === 'udp';
-    const limit = udp ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
-    if (qtype !== RRType.ANY) {
-      const memo = zone.responseMemo.get(key)?.get(qtype);
-      if (memo !== undefined && memo.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(memo, b);
-    }
-    return this.build(zone, b, qEnd, udp, limit);
+    if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this, EDE_NOT_AUTHORITATIVE);
+    const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
+    const memo = zone.responseMemo.get(key)?.get(qtype);
+    if (memo !== undefined && memo.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(memo, b);
+    return this.build(zone, b, qEnd, limit);
   }
 
   /** Full lookup and encoding; memoizes the unlimited response and fits it to `limit`. */
-  private build(zone: Zone, b: Uint8Array, qEnd: number, udp: boolean, limit: number): Uint8Array {
+  private build(zone: Zone, b: Uint8Array, qEnd: number, limit: number): Uint8Array {
     const qname = new WireReader(b, 12, qEnd).name();
     const qtype = this.qType;
     const outcome = answer(zone, qname, qtype);
-    const s = buildSections(outcome, { minimalAny: udp });
-    const msg = responseMessage(qname, qtype, s.rcode, s.aa);
+    // RFC 8482 minimal ANY on every transport, as Knot does (dig asks ANY over TCP).
+    const s = buildSections(outcome, { minimalAny: true });
+    const msg = responseMessage(qname, qtype, this.qClass, s.rcode, s.aa);
     msg.answer = s.answer;
     msg.authority = s.authority;
     msg.additional = s.additional;
     const full = encodeMessage(msg);
-    // ANY depends on the transport, and DNAME-synthesized targets carry the query's case: neither is memoized.
-    if (qtype !== RRType.ANY && !outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
+    // DNAME-synthesized targets carry the query's case in their RDATA: not memoized.
+    if (!outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
       const memo = zone.responseMemo;
       if (memo.size >= this.memoLimit) memo.clear();
       let byType = memo.get(this.qKey);
@@ -282,8 +279,8 @@ export class QueryHandler {
     if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
     const req = s.requiredAdditional;
     const fitted = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
-    // The question name must be the query's own bytes (case), as on the memo path.
-    fitted.set(b.subarray(12, this.qEnd), 12);
+    // The question must be the query's own bytes (name case, class), as on the memo path.
+    fitted.set(b.subarray(12, this.qEnd + 4), 12);
     return fitted;
   }
 
@@ -296,7 +293,7 @@ export class QueryHandler {
     out[1] = b[1];
     out[2] = (pre[2] & ~FLAG_RD) | (b[2] & FLAG_RD);
     out[3] = (pre[3] & ~FLAG_CD) | (b[3] & FLAG_CD);
-    out.set(b.subarray(12, this.qEnd), 12);
+    out.set(b.subarray(12, this.qEnd + 4), 12); // name (its case), type, class
     if (this.hasEdns) {
       writeOpt(out, n, this.udpPayload, 0, this.ednsDo);
       const arc = ((pre[10] << 8) | pre[11]) + 1;
@@ -312,10 +309,10 @@ export class QueryHandler {
   }
 }
 
-function responseMessage(qname: Name, qtype: number, rcode: number, aa: boolean): Message {
+function responseMessage(qname: Name, qtype: number, qclass: number, rcode: number, aa: boolean): Message {
   return {
     id: 0, qr: true, opcode: 0, aa, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode,
-    question: [{ name: qname, type: qtype, class: 1 }], answer: [], authority: [], additional: [],
+    question: [{ name: qname, type: qtype, class: qclass }], answer: [], authority: [], additional: [],
   };
 }
 
@@ -347,10 +344,12 @@ export function errorResponse(
   rcode: number,
   qEnd: number,
   h: { ednsForError: { present: boolean; do: boolean; payload: number } },
+  ede?: number,
 ): Uint8Array {
   const e = h.ednsForError;
   const withOpt = e.present;
-  const n = qEnd + (withOpt ? OPT_LEN : 0);
+  const edeLen = withOpt && ede !== undefined ? 6 : 0;
+  const n = qEnd + (withOpt ? OPT_LEN + edeLen : 0);
   const out = Buffer.alloc(n);
   out[0] = b[0];
   out[1] = b[1];
@@ -361,6 +360,15 @@ export function errorResponse(
   if (withOpt) {
     out[11] = 1;
     writeOpt(out, qEnd, e.payload, rcode >>> 4, e.do);
+    if (edeLen > 0) {
+      // One Extended DNS Error option (RFC 8914): code 15, length 2, INFO-CODE, no EXTRA-TEXT.
+      const at = qEnd + OPT_LEN;
+      out[qEnd + 10] = edeLen;
+      out[at + 1] = 15;
+      out[at + 3] = 2;
+      out[at + 4] = ede! >>> 8;
+      out[at + 5] = ede! & 0xff;
+    }
   }
   return out;
 }

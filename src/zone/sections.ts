@@ -21,8 +21,7 @@ export interface Sections {
 
 export interface SectionOptions {
   /**
-   * RFC 8482: answer ANY with one RRset instead of all of them (the server uses this over UDP, where a full ANY
-   * answer is an amplification vector).
+   * RFC 8482: answer ANY with one RRset (the one with the lowest type, as Knot picks) instead of all of them.
    */
   minimalAny?: boolean;
 }

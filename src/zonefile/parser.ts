@@ -155,7 +155,8 @@ function parseFlags(st: State, file: string, line: number, col: number, text: st
       warn(st, file, line, col + start,
         `unknown RR flag "${word}" ignored (expected LOCKPTR, FORCEREV, TRACKREV, DISABLE, REF:<reference> or RROP:ADD|DELETE|UPDATE_RRTYPE)`);
   }
-  st.pendingFlags = flags;
+  // A line with only unknown words gives no flags at all (not an empty set), so output and input compare equal.
+  if (Object.keys(flags).length > 0) st.pendingFlags = flags;
 }
 
 function consumePending(st: State): { comment: string | undefined; flags: RRFlags | undefined } {

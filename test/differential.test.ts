@@ -7,12 +7,13 @@
 // DMS_DIFF_TARGET=named compares knotd with named instead of dmsd (a dry run of the harness itself).
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RRType } from '../src/dns/constants.js';
 import { type Message, decodeHeader } from '../src/dns/message.js';
+import { Name } from '../src/dns/name.js';
 import { ALLOWANCES, droppedVsFormerr, findAllowance } from './helpers/allowances.js';
 import { buildQuery, parseAnswer, tcpPipeline } from './helpers/dns-client.js';
 import {
@@ -198,4 +199,34 @@ test('TCP pipelining: many queries on one connection, answered like knotd (any o
     if (d.length) bad.push(`${describeQuery(q)}: ${d.map((x) => x.detail).join('; ')}\n--- knotd\n${answerToText(a)}\n--- ${target}\n${answerToText(b)}`);
   });
   assert.deepEqual(bad, []);
+});
+
+test('the comparison catches a changed record (knotd against knotd with one edited zone)', async () => {
+  // Guards the harness itself: an address and a TTL changed in a copy of example.test must show up as differences
+  // that no allowance excuses, and nothing else may differ.
+  const dir = mkdtempSync(join(tmpdir(), 'dms-diff-mutant-'));
+  try {
+    const text = readFileSync(join(FIXTURES, 'example.test'), 'utf8')
+      .replace(/^www( +)A( +)192\.0\.2\.80$/m, 'www$1A$2192.0.2.99')
+      .replace(/^mail( +)A /m, 'mail 60 A ');
+    writeFileSync(join(dir, 'example.test'), text);
+    const mutant = await startKnotd(zones.map((z) => (z.name === 'example.test' ? { name: z.name, file: join(dir, 'example.test') } : z)));
+    try {
+      const qs = queries.filter((q) => !q.raw && q.name.isSubdomainOf(Name.from('example.test')) && q.name.labelCount <= 3).slice(0, 300);
+      const ex = await runExchanges(qs, knot!, mutant);
+      const seen = new Set<string>();
+      for (const e of ex) {
+        if (e.a instanceof Error || e.b instanceof Error || !e.a.msg || !e.b.msg) continue;
+        for (const d of compareMessages(e.a.msg, e.b.msg)) if (!findAllowance(e.query, e.a, e.b, d)) seen.add(`${d.kind} ${d.rrset ?? ''}`);
+      }
+      assert.ok([...seen].some((k) => k.startsWith('answer.rdata www.example.test.|A')), `changed A not caught: ${[...seen].join('; ')}`);
+      assert.ok([...seen].some((k) => k.includes('.ttl mail.example.test.|A')), `changed TTL not caught: ${[...seen].join('; ')}`);
+      const unrelated = [...seen].filter((k) => !k.includes('www.example.test.|A') && !k.includes('mail.example.test.|A'));
+      assert.deepEqual(unrelated, []);
+    } finally {
+      await mutant.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

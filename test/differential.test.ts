@@ -4,7 +4,8 @@
 // compared section by section with RRsets order-insensitive. A difference fails the test unless an allowance in
 // test/helpers/allowances.ts (each with the RFC section that permits it) explains it.
 //
-// DMS_DIFF_TARGET=named compares knotd with named instead of dmsd (a dry run of the harness itself).
+// DMS_DIFF_TARGET=named compares knotd with named instead of dmsd (a dry run of the harness itself);
+// DMS_DIFF_WORKERS=2 (or auto) runs dmsd with node:cluster workers.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,8 @@ before(async () => {
       dmsdEntry(),
       'dmsd is required for the differential test: src/cli/dmsd.ts (or dist/cli/dmsd.js after npm run build) does not exist',
     );
-    other = await startDmsd(FIXTURES, zones.map((z) => z.name));
+    const workers = process.env.DMS_DIFF_WORKERS;
+    other = await startDmsd(FIXTURES, zones.map((z) => z.name), workers ? { workers: workers === 'auto' ? 'auto' : Number(workers) } : {});
   }
   knot = await startKnotd(zones);
   exchanges = await runExchanges(queries, knot, other);

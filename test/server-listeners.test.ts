@@ -53,11 +53,18 @@ test('idle TCP connections are closed; dribbling bytes does not count as activit
     const b = await connect(l.port);
     const bClosed = closed(b);
     b.resume();
-    // One byte every 100 ms, never a complete message.
+    // A 200-octet frame announced, then one octet every 100 ms: never a complete message in time.
+    b.write(Buffer.from([0, 200]));
     const dribble = setInterval(() => b.writable && b.write(Buffer.from([0])), 100);
     const msB = await bClosed;
     clearInterval(dribble);
     assert.ok(msB < 3000, `dribbling connection closed after ${msB} ms`);
+    // A frame shorter than a header ends the connection at once.
+    const c = await connect(l.port);
+    const cClosed = closed(c);
+    c.resume();
+    c.write(Buffer.from([0, 0]));
+    assert.ok((await cClosed) < 250);
   } finally {
     await l.close();
   }

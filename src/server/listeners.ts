@@ -218,6 +218,11 @@ function serveConnection(handler: QueryHandler, sock: net.Socket, idleMs: number
     try {
       while (buf.length >= 2) {
         const n = (buf[0] << 8) | buf[1];
+        if (n < 12) {
+          // Shorter than a DNS header: the stream is garbage (and must not count as activity); close it.
+          sock.destroy();
+          return;
+        }
         if (buf.length < n + 2) break;
         const msg = buf.subarray(2, n + 2);
         buf = buf.subarray(n + 2);

@@ -194,6 +194,14 @@ export const ALLOWANCES: Allowance[] = [
     },
   },
   {
+    id: 'wildcard-ns',
+    rfc: 'RFC 4592 §4.2',
+    why: 'an NS RRset owned by a wildcard has no well-defined meaning ("the semantics ... are undefined", discouraged); knotd sends a referral to the literal *.name, dmsd treats the NS as ordinary wildcard data (authoritative NODATA for other types)',
+    applies: (_q, a, _b, d) =>
+      !!a.msg?.authority.some((rr) => rr.type === RRType.NS && rr.name.isWildcard()) &&
+      (d.kind === 'header.aa' || /^(authority|additional)\./.test(d.kind)),
+  },
+  {
     id: 'truncated-content',
     rfc: 'RFC 2181 §9, RFC 1035 §4.2.1',
     why: 'when both answers are truncated (TC=1) their content is incomplete and a client must retry over TCP; what each server packed before truncating may differ',

@@ -6,6 +6,7 @@ import { RRType, typeFromString } from '../src/dns/constants.js';
 import { DecodeError, TextError } from '../src/dns/errors.js';
 import { Name } from '../src/dns/name.js';
 import {
+  canonicalRRsetRdata,
   canonicalRdata,
   compareRdata,
   makeSoa,
@@ -368,6 +369,14 @@ test('compareRdata: octet order, prefix first', () => {
   assert.ok(compareRdata(b, c) < 0);
   assert.equal(compareRdata(a, Uint8Array.from([1, 2])), 0);
   assert.ok(compareRdata(c, a) > 0);
+});
+
+test('canonical RRset order: lower-cased, sorted, duplicates removed (RFC 4034 §6.3)', () => {
+  const rds = ['20 B.x.', '10 b.x.', '10 a.x.', '10 B.X.'].map((t) => rdataFromString(RRType.MX, t));
+  assert.deepEqual(canonicalRRsetRdata(RRType.MX, rds).map((rd) => rdataToText(RRType.MX, rd)), ['10 a.x.', '10 b.x.', '20 b.x.']);
+  // whole RDATA compared as octets, so the length octet of a character-string sorts first
+  const txt = ['"ab"', '"a"'].map((t) => rdataFromString(RRType.TXT, t));
+  assert.deepEqual(canonicalRRsetRdata(RRType.TXT, txt).map((rd) => rdataToText(RRType.TXT, rd)), ['"a"', '"ab"']);
 });
 
 test('SOA view, makeSoa, setSoaSerial', () => {

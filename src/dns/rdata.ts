@@ -110,6 +110,15 @@ export function compareRdataCanonical(type: number, a: Uint8Array, b: Uint8Array
   return compareRdata(canonicalRdata(type, a), canonicalRdata(type, b));
 }
 
+/**
+ * The RDATAs of one RRset in RFC 4034 §6.2 canonical form and §6.3 canonical order, duplicates removed — the input
+ * to RRSIG signing and verification.
+ */
+export function canonicalRRsetRdata(type: number, rdatas: readonly Uint8Array[]): Uint8Array[] {
+  const sorted = rdatas.map((rd) => canonicalRdata(type, rd)).sort(compareRdata);
+  return sorted.filter((rd, i) => i === 0 || compareRdata(sorted[i - 1], rd) !== 0);
+}
+
 /** Are two RDATAs of `type` the same data (names compared case-insensitively where canonical form lowers them)? */
 export function rdataEquals(type: number, a: Uint8Array, b: Uint8Array): boolean {
   return compareRdataCanonical(type, a, b) === 0;

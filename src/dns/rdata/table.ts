@@ -1,6 +1,11 @@
 // THE RR type table: each type's RDATA as a sequence of field codecs. The wire decoder, the wire encoder, the
 // text parser, the text printer and the canonical form all walk this one table (see rdata.ts). A type missing here
 // is handled as opaque RFC 3597 data everywhere.
+//
+// Adding a type: list its fields with the codecs of fields.ts (or write a codec in custom.ts when a field's form
+// depends on another field), add a `check` for rules across fields, put it in CANONICAL_LOWER_TYPES /
+// DECOMPRESS_TYPES only if RFC 4034/6840 or RFC 3597 name it, and give a new codec kind a generator in
+// test/dns-rdata-property.test.ts. Compression on output is decided by constants.ts COMPRESSIBLE_TYPES.
 
 import { RRType } from '../constants.js';
 import {

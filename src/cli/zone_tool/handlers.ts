@@ -298,11 +298,32 @@ async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string
   return { sg: opt(a, 'g'), reference: opt(a, 'r'), flags, changeBy: ctx.changeBy };
 }
 
+/**
+ * `-r reference` sets *or creates* the reference (original behaviour). The reference is created only when the
+ * service says it is missing, and removed again if the creation it was made for fails, so a failed command
+ * leaves nothing behind.
+ */
+async function withReference<T>(ctx: Context, reference: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!reference || (e as { code?: unknown }).code !== 'REFERENCE_NOT_FOUND') throw e;
+  }
+  const s = await ctx.services();
+  await s.api.createReference(s.store, reference!);
+  try {
+    return await fn();
+  } catch (e) {
+    await s.api.deleteReference(s.store, reference!).catch(() => undefined);
+    throw e;
+  }
+}
+
 const createZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = s.api.normalizeZoneName(a.positional[0]);
   const o = await createOptions(ctx, a, a.positional.slice(1));
-  const zone = await s.api.createZone(s.store, name, o);
+  const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.store, name, o));
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -313,7 +334,7 @@ const copyZone: Handler = async (ctx, a) => {
   const dst = s.api.normalizeZoneName(a.positional[1]);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   const zi = await ziArg(ctx, src, opt(a, 'z'));
-  const zone = await s.api.copyZone(s.store, src, dst, { ...o, zi });
+  const zone = await withReference(ctx, o.reference, () => s.api.copyZone(s.store, src, dst, { ...o, zi }));
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -341,7 +362,7 @@ function withFile(e: unknown, file: string): unknown {
   const details = problems
     .filter((p) => p.severity !== 'warning')
     .map((p) => {
-      const f = !p.file || p.file === '<input>' ? file : p.file;
+      const f = file;
       const where = [f, p.line || undefined, p.column || undefined].filter((x) => x !== undefined).join(':');
       return `${where}: ${p.message}`;
     });
@@ -360,7 +381,7 @@ const loadZone: Handler = async (ctx, a) => {
   const text = await readZoneFile(file);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   try {
-    const zone = await s.api.createZone(s.store, name, { ...o, text });
+    const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.store, name, { ...o, text }));
     emit(ctx, zone, () => '');
   } catch (e) {
     throw withFile(e, file);
@@ -421,8 +442,11 @@ const loadZones: Handler = async (ctx, a) => {
     try {
       name = s.api.normalizeZoneName(basename(file));
       const text = await readZoneFile(file);
-      const [r] = await s.api.loadZones(s.store, [{ name, text, file }], { ...o, replace: false });
-      if (r?.error) throw r.error;
+      const [r] = await withReference(ctx, o.reference, async () => {
+        const rs = await s.api.loadZones(s.store, [{ name, text, file }], { ...o, replace: false });
+        if (rs[0]?.error) throw rs[0].error;
+        return rs;
+      });
       results.push({ ...r, file });
     } catch (e) {
       failure = toZoneToolError(withFile(e, file));

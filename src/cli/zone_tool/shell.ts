@@ -105,6 +105,11 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
   }
 }
 
+/** A single match is a finished word: add the space, as shells do, so the next argument can follow. */
+function finish(matches: string[]): string[] {
+  return matches.length === 1 ? [`${matches[0]} `] : matches;
+}
+
 /** readline completer: commands first, then arguments by kind. Errors just mean no completions. */
 export function makeCompleter(svc: () => Promise<Svc>) {
   return (line: string, callback: (err: null, result: [string[], string]) => void): void => {
@@ -118,8 +123,7 @@ export function makeCompleter(svc: () => Promise<Svc>) {
     const endsWithSpace = line.length === 0 || /\s$/.test(line);
     const current = endsWithSpace ? '' : (words.pop() ?? '');
     if (words.length === 0) {
-      const names = allCommandNames().filter((n) => n.startsWith(current));
-      callback(null, [names, current]);
+      callback(null, [finish(allCommandNames().filter((n) => n.startsWith(current))), current]);
       return;
     }
     const kind = completionKind(words);
@@ -130,7 +134,7 @@ export function makeCompleter(svc: () => Promise<Svc>) {
     candidates(kind, current, svc)
       .then((list) => {
         const lc = current.toLowerCase();
-        callback(null, [list.filter((c) => c.toLowerCase().startsWith(lc)).sort(), current]);
+        callback(null, [finish(list.filter((c) => c.toLowerCase().startsWith(lc)).sort()), current]);
       })
       .catch(() => callback(null, [[], current]));
   };

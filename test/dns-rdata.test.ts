@@ -391,6 +391,14 @@ test('SOA view, makeSoa, setSoaSerial', () => {
   assert.equal(soaSerial(rd), 2024010101, 'original untouched');
   assert.equal(rdataToText(RRType.SOA, patched), 'ns1.example.org. hostmaster.example.org. 4294967295 3600 900 604800 300');
   assert.throws(() => setSoaSerial(Uint8Array.from([0, 0, 1]), 1), DecodeError);
+  // SOA RDATA that is a view into a larger buffer (zone parser slabs)
+  const slab = new Uint8Array(rd.length + 10).fill(0xee);
+  slab.set(rd, 5);
+  const view = slab.subarray(5, 5 + rd.length);
+  assert.equal(soaSerial(view), 2024010101);
+  assert.equal(soaSerial(setSoaSerial(view, 7)), 7);
+  assert.equal(slab[4], 0xee);
+  assert.equal(soaSerial(view), 2024010101, 'slab untouched');
 });
 
 test('target names, all names, NSEC/NSEC3 views', () => {

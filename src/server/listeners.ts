@@ -62,15 +62,17 @@ function rawSender(sock: dgram.Socket, log: Logger): ((m: Uint8Array, port: numb
     if (!SendWrap || !sym) return undefined;
     const handle = (sock as unknown as Record<symbol, { handle?: RawUdpHandle }>)[sym]?.handle;
     if (!handle || typeof handle.send !== 'function') return undefined;
+    // The request object only matters when the kernel cannot take the datagram at once (send() returns 0 and
+    // libuv queues it): one object serves all synchronous sends and is replaced after an asynchronous one.
+    let req = new SendWrap() as { list?: Uint8Array[] };
     return (m, port, address) => {
-      const req = new SendWrap() as { list?: Uint8Array[] };
       const list = [m];
       req.list = list; // keeps the bytes alive while an asynchronous send is in flight
-      const err = handle.send(req, list, 1, port, address, false);
-      if (err < 0) {
-        // EAGAIN and friends: fall back to dgram, which queues.
-        sock.send(m, port, address);
-      }
+      const r = handle.send(req, list, 1, port, address, false);
+      if (r > 0) return; // sent synchronously (octets + 1)
+      req = new SendWrap() as { list?: Uint8Array[] };
+      // r === 0: queued by libuv with the old request. r < 0: an error; dgram's send() reports it on the socket.
+      if (r < 0) sock.send(m, port, address);
     };
   } catch (err) {
     log.debug({ err }, 'raw UDP send unavailable; using dgram send()');

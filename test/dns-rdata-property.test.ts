@@ -245,6 +245,15 @@ for (const type of types) {
         tryDecode(rd, rd.length + 1); // RDLENGTH beyond the message
         for (const b of [junk, concat(rd, junk.subarray(0, 3))]) {
           const got = tryDecode(b, b.length);
+          // the validating walk (no Name values built) agrees with the decoder on internal-form bytes
+          let valid = true;
+          try {
+            validateRdata(type, b);
+          } catch (e) {
+            if (!(e instanceof DecodeError)) throw e;
+            valid = false;
+          }
+          assert.equal(valid, got !== undefined && hex(got) === hex(b), `validateRdata on ${hex(b)}`);
           if (got) {
             const text = rdataToText(type, got);
             assert.equal(hex(rdataFromString(type, text, Name.root)), hex(got), `accepted ${hex(b)} prints as "${text}"`);

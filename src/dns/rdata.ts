@@ -28,6 +28,7 @@ export function knownRdataTypes(): number[] {
 }
 
 const PLAIN: CopyContext = { allowPointers: false, compress: false, lower: false };
+const VALIDATE: CopyContext = { allowPointers: false, compress: false, lower: false, discard: true };
 
 /** Walk a descriptor from src to out. Any malformation becomes DecodeError('rdata'). */
 function transcode(d: Descriptor, src: WireReader, out: WireWriter, ctx: CopyContext): void {
@@ -57,7 +58,7 @@ export function validateRdata(type: number, rdata: Uint8Array): void {
     if (rdata.length > 0xffff) throw new DecodeError('rdata', 'RDATA longer than 65535 octets');
     return;
   }
-  transcode(d, new WireReader(rdata), new WireWriter(rdata.length + 16, false), PLAIN);
+  transcode(d, new WireReader(rdata), new WireWriter(rdata.length + 16, false), VALIDATE);
   runCheck(d, rdata);
 }
 

@@ -34,6 +34,8 @@ export interface CopyContext {
   compress: boolean;
   /** Names are lower-cased (canonical form of the RFC 4034 §6.2 / RFC 6840 §5.1 types). */
   lower: boolean;
+  /** Only validating: the output is thrown away, so plain names are checked without building Name values. */
+  discard?: boolean;
 }
 
 export interface Field {
@@ -246,6 +248,24 @@ export function readName(src: WireReader, allowPointers: boolean): Name {
   return src.name();
 }
 
+/** Check an uncompressed name in place (labels in bounds, no pointers, ≤ 255 octets) and step over it. */
+export function skipName(src: WireReader): void {
+  const buf = src.buf;
+  let p = src.pos;
+  let total = 1;
+  for (;;) {
+    if (p >= src.end) bad(src, 'name runs past the end of the RDATA', p);
+    const l = buf[p];
+    if (l === 0) break;
+    if ((l & 0xc0) === 0xc0) bad(src, 'compression pointer in RDATA of a type that must not be compressed', p);
+    if (l > 63) bad(src, `unsupported label type 0x${(l & 0xc0).toString(16)}`, p);
+    total += l + 1;
+    if (total > 255) bad(src, 'name longer than 255 octets', p);
+    p += l + 1;
+  }
+  src.pos = p + 1;
+}
+
 export function writeName(out: WireWriter, n: Name, ctx: CopyContext): void {
   if (ctx.lower) out.bytes(n.toCanonicalWire());
   else out.name(n, ctx.compress);
@@ -266,7 +286,8 @@ export function name(label: string, optional = false): Field {
     label,
     optional,
     copy(src, out, ctx) {
-      writeName(out, readName(src, ctx.allowPointers), ctx);
+      if (ctx.discard && !ctx.allowPointers) skipName(src);
+      else writeName(out, readName(src, ctx.allowPointers), ctx);
     },
     parse(cur: Cursor, out: WireWriter, origin: Name) {
       out.bytes(parseName(cur, origin, label).toWire());

@@ -189,16 +189,28 @@ export function fromBase32Hex(s: string): Uint8Array | undefined {
 // --- addresses ----------------------------------------------------------------------------------------------------
 
 export function parseIpv4(s: string): Uint8Array | undefined {
-  const p = s.split('.');
-  if (p.length !== 4) return undefined;
+  // A hand-written scan: this runs once per A record of a zone file. No leading zeros ("010" is octal to some
+  // parsers and BIND's inet_pton rejects it).
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    // No leading zeros: "010" is octal to some parsers and rejected by BIND's inet_pton.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p[i])) return undefined;
-    const v = Number(p[i]);
-    if (v > 255) return undefined;
-    out[i] = v;
+  let part = 0;
+  let digits = 0;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && v === 0) return undefined;
+      v = v * 10 + (c - 0x30);
+      if (v > 255) return undefined;
+      digits++;
+    } else return undefined;
   }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = v;
   return out;
 }
 

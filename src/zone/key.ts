@@ -7,9 +7,23 @@ import type { Name } from '../dns/name.js';
 
 /** The wire key of a name (see the module comment). */
 export function wireKey(name: Name): string {
-  const w = name.toCanonicalWire();
+  // The Name caches its wire form; only names with upper-case letters need a lowered copy (in a scratch buffer).
+  const w = name.toWire();
+  for (let i = 0; i < w.length; i++) {
+    const c = w[i];
+    if (c >= 0x41 && c <= 0x5a) {
+      const lower = scratch;
+      for (let j = 0; j < w.length; j++) {
+        const d = w[j];
+        lower[j] = d >= 0x41 && d <= 0x5a ? d | 0x20 : d;
+      }
+      return lower.latin1Slice(0, w.length);
+    }
+  }
   return latin1(w, 0, w.length);
 }
+
+const scratch = Buffer.alloc(256) as unknown as Buffer & Latin1Sliceable;
 
 /** The key of the root name. */
 export const ROOT_KEY = '\x00';
@@ -20,11 +34,9 @@ interface Latin1Sliceable {
 
 /** Latin1 string of bytes [start, end) of `buf`. */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
-  // Buffer.latin1Slice avoids a per-byte loop for the common case of a Buffer; fall back for plain Uint8Arrays.
-  if (Buffer.isBuffer(buf)) return (buf as unknown as Latin1Sliceable).latin1Slice(start, end);
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-  return s;
+  // latin1Slice (what toString('latin1') calls, minus argument checks) is one native call on the hot path.
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return (b as unknown as Latin1Sliceable).latin1Slice(start, end);
 }
 
 /** Number of labels of a key (the root has none). */

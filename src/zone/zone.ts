@@ -6,7 +6,7 @@ import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
-import { keyIsBelowOrAt, keyParent, wildcardKey, wireKey } from './key.js';
+import { keyIsBelowOrAt, keyParent, wireKey } from './key.js';
 
 export interface RRset {
   /** Owner name as written in the zone (original case). */
@@ -90,89 +90,108 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
   const originKey = wireKey(origin);
   const warnings: string[] = [];
   const nodes = new Map<string, MutableNode>();
-  const groups = new Map<string, Map<number, RR[]>>();
-  const names = new Map<string, Name>();
 
+  // The SOA first: its class is the zone's class.
+  let soa: RR | undefined;
+  let soaCount = 0;
   for (const rr of records) {
+    if (rr.type === RRType.SOA && wireKey(rr.name) === originKey) {
+      soaCount++;
+      soa ??= rr;
+    }
+  }
+  if (!soa) throw new ZoneError(origin.toString(), 'no SOA record at the apex');
+  if (soaCount > 1) warnings.push('more than one SOA at the apex; the first is used');
+  const zoneClass = soa.class;
+
+  // Group records into nodes and RRsets (the RRset objects are made once all records are in).
+  const lists = new Map<MutableNode, Map<number, RR[]>>();
+  let otherClass = 0;
+  for (const rr of records) {
+    if (rr.type === RRType.SOA && rr !== soa) continue;
     const key = wireKey(rr.name);
-    if (!keyIsBelowOrAt(key, originKey)) {
-      warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
-      continue;
+    let node = nodes.get(key);
+    if (!node) {
+      if (!keyIsBelowOrAt(key, originKey)) {
+        warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
+        continue;
+      }
+      node = {
+        name: rr.name, key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false,
+        emptyNonTerminal: false, wildcard: undefined,
+      };
+      nodes.set(key, node);
+      lists.set(node, new Map());
     }
     if (isMetaType(rr.type) || rr.type === 0) {
       warnings.push(`${rr.name}: type ${rr.type} cannot be stored in a zone; record ignored`);
       continue;
     }
-    let byType = groups.get(key);
-    if (!byType) {
-      byType = new Map();
-      groups.set(key, byType);
-      names.set(key, rr.name);
+    if (rr.class !== zoneClass) {
+      otherClass++;
+      continue;
     }
-    let list = byType.get(rr.type);
-    if (!list) {
-      list = [];
-      byType.set(rr.type, list);
+    const byType = lists.get(node)!;
+    const list = byType.get(rr.type);
+    if (!list) byType.set(rr.type, [rr]);
+    else if (!list.some((x) => sameBytes(x.rdata, rr.rdata))) list.push(rr);
+  }
+  if (otherClass > 0) warnings.push(`${otherClass} records of a class other than the SOA's ignored`);
+  for (const [node, byType] of lists) {
+    if (byType.size === 0) {
+      nodes.delete(node.key); // only ignored records: the name does not exist
+      continue;
     }
-    if (!list.some((x) => sameBytes(x.rdata, rr.rdata))) list.push(rr);
-  }
-
-  const apexTypes = groups.get(originKey);
-  const soaList = apexTypes?.get(RRType.SOA);
-  if (!soaList || soaList.length === 0) throw new ZoneError(origin.toString(), 'no SOA record at the apex');
-  if (soaList.length > 1) {
-    warnings.push(`more than one SOA at the apex; the first is used`);
-    soaList.length = 1;
-  }
-  const soa = soaList[0];
-
-  for (const [key, byType] of groups) {
-    const name = names.get(key)!;
-    const rrsets = new Map<number, RRset>();
-    for (const [type, rrs] of byType) {
-      if (rrs.some((r) => r.class !== soa.class)) {
-        warnings.push(`${name} ${type}: records of a class other than the SOA's are ignored`);
+    for (const [type, rrs] of byType) node.rrsets.set(type, { name: node.name, type, rrs });
+    if (byType.has(RRType.CNAME)) {
+      for (const t of byType.keys()) {
+        if (t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC) {
+          warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
+          break;
+        }
       }
-      const sameClass = rrs.filter((r) => r.class === soa.class);
-      if (sameClass.length > 0) rrsets.set(type, { name, type, rrs: sameClass });
     }
-    if (rrsets.has(RRType.CNAME) && rrsets.size > 1) {
-      const others = [...rrsets.keys()].filter((t) => t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC);
-      if (others.length > 0) warnings.push(`${name}: CNAME beside other data (RFC 1034 §3.6.2)`);
-    }
-    if (rrsets.size === 0) continue;
-    nodes.set(key, {
-      name, key, rrsets, delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: false,
-      wildcard: undefined,
-    });
   }
 
   // Empty non-terminals: every ancestor of an existing name, up to the apex, exists (RFC 4592 §2.2.2).
+  const originLabels = origin.labelCount;
   for (const node of [...nodes.values()]) {
     let key = node.key;
-    let name = node.name;
+    let up = 0;
     while (key !== originKey) {
       key = keyParent(key);
-      name = name.parent();
-      if (nodes.has(key)) continue;
+      up++;
+      // An existing parent is either an original node (walked on its own turn) or an ENT made by an earlier walk
+      // that went all the way up: either way its ancestors are covered.
+      if (nodes.has(key)) break;
       nodes.set(key, {
-        name, key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: true,
-        wildcard: undefined,
+        name: node.name.parent(up), key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false,
+        emptyNonTerminal: true, wildcard: undefined,
       });
     }
   }
 
   // Flags. Processing nodes by increasing depth lets each node inherit from its parent, already final.
-  const depthOrder = [...nodes.values()].sort((a, b) => a.name.labelCount - b.name.labelCount);
-  for (const node of depthOrder) {
-    if (node.key !== originKey) {
+  const byDepth: MutableNode[][] = [];
+  for (const node of nodes.values()) {
+    const d = node.name.labelCount - originLabels;
+    (byDepth[d] ??= []).push(node);
+  }
+  for (let d = 1; d < byDepth.length; d++) {
+    for (const node of byDepth[d] ?? []) {
       const parent = nodes.get(keyParent(node.key))!;
       node.belowCut = parent.belowCut || parent.delegation;
       node.belowDname = parent.belowDname || parent.rrsets.has(RRType.DNAME);
       node.delegation = node.rrsets.has(RRType.NS);
     }
   }
-  for (const node of nodes.values()) node.wildcard = nodes.get(wildcardKey(node.key));
+  for (const node of nodes.values()) {
+    // Only a name whose first label is "*"'s parent can have a wildcard child; checking the key is cheaper.
+    if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) {
+      const parent = nodes.get(keyParent(node.key));
+      if (parent) parent.wildcard = node;
+    }
+  }
 
   const soaTtl = soa.ttl;
   const minimum = soaMinimum(soa.rdata);

@@ -512,6 +512,20 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual(lines((pub?.records ?? []).filter((r) => r.type === RRType.NS)), ['flags.test. 2 ns1.dms.invalid.']);
     });
 
+    test('$TTL of loaded or edited text is the zone TTL (apex NS follow it)', async () => {
+      await svc.createZone(s, 'ttl.test', { ...admin, flags: { useApexNs: true }, text: zoneText('ttl.test.', 'www IN A 192.0.2.1') });
+      let c = await svc.getZoneContent(s, 'ttl.test');
+      assert.equal(c.zi.zoneTtl, 3600);
+      assert.equal(c.zi.soaTtl, null);
+      assert.ok(c.records.filter((r) => r.type === RRType.NS).every((r) => r.ttl === 3600));
+      const ed = await svc.editZone(s, 'ttl.test', admin);
+      assert.match(ed.text, /^\$TTL 3600$/m);
+      await svc.saveZoneEdit(s, 'ttl.test', ed.token, { text: ed.text.replace('$TTL 3600', '$TTL 7200') }, admin);
+      c = await svc.getZoneContent(s, 'ttl.test');
+      assert.equal(c.zi.zoneTtl, 7200);
+      assert.ok(c.records.filter((r) => r.type === RRType.NS).every((r) => r.ttl === 7200));
+    });
+
     test('disabled records are stored but not served, and their toggling shows in the diff', async () => {
       await svc.createZone(s, 'dis.test', { ...admin, text: zoneText('dis.test.', ';!DISABLE\noff IN A 192.0.2.5') });
       let pub = await svc.loadPublishedZone(s, 'dis.test');

@@ -8,7 +8,7 @@ import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type Z
 import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { EditSession, SaveOptions, SaveResult, ZoneRecord } from './types.js';
-import { contentToText, parseText, zoneInfoById } from './zones.js';
+import { contentToText, parseText, textZoneTtl, zoneInfoById } from './zones.js';
 
 /** Tokens of zones without edit_lock only carry the base version (nothing is stored). */
 const UNLOCKED_PREFIX = 'v:';
@@ -84,6 +84,7 @@ export async function saveZoneEdit(
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
   const records = 'text' in content ? parseText(key, content.text, `${key} (edited)`) : content.records;
+  const zoneTtl = o.zoneTtl ?? ('text' in content ? textZoneTtl(content.text) : undefined);
   return writeTx(s, async (trx) => {
     const zone = await findLiveZone(trx, s, key, true);
     const base = checkToken(zone, token, Date.now());
@@ -93,6 +94,7 @@ export async function saveZoneEdit(
       changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
+      ...(zoneTtl !== undefined ? { zoneTtl } : {}),
     });
     if (!token.startsWith(UNLOCKED_PREFIX))
       await trx

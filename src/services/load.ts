@@ -6,7 +6,7 @@ import { commitVersion, findLiveZone, ms } from './core.js';
 import { DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
-import { CreateContext, createZoneIn, parseText } from './zones.js';
+import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
 
 export async function loadZones(
   s: Store,
@@ -43,6 +43,8 @@ async function loadEach(
     try {
       key = normalizeZoneName(item.name);
       const records = item.text !== undefined ? parseText(key, item.text, item.file) : (item.records ?? []);
+      const zoneTtl = o.zoneTtl ?? (item.text !== undefined ? textZoneTtl(item.text) : undefined);
+      const ttlOpt = zoneTtl !== undefined ? { zoneTtl } : {};
       result = await writeTx(s, async (trx) => {
         let existing = null;
         try {
@@ -51,7 +53,7 @@ async function loadEach(
           if (!(e instanceof ZoneNotFound)) throw e;
         }
         if (!existing) {
-          const { result: r } = await createZoneIn(trx, s, ctx, key, { ...o, records }, records);
+          const { result: r } = await createZoneIn(trx, s, ctx, key, { ...o, ...ttlOpt, records }, records);
           return { name: key, action: 'created' as const, version: r.version, serial: r.serial };
         }
         if (!o.replace) throw new ZoneExists(key);
@@ -62,6 +64,7 @@ async function loadEach(
           changeBy: o.changeBy,
           comment: o.comment ?? (item.file ? `loaded from ${item.file}` : null),
           publish: !o.inhibitPublish,
+          ...ttlOpt,
         });
         return { name: key, action: r.changed ? ('updated' as const) : ('unchanged' as const), version: r.version, serial: r.serial };
       });

@@ -91,12 +91,16 @@ export interface CreateZoneOptions extends Actor {
   /** Create the ZI but do not publish it (original `-i`). */
   inhibitPublish?: boolean;
   comment?: string;
+  /** The zone's default TTL ($TTL; apex NS records get it). Default: `$TTL` of `text`, else config zone_ttl. */
+  zoneTtl?: number;
 }
 
 export interface SaveOptions extends Actor {
   comment?: string;
   /** Publish the new ZI (default true). */
   publish?: boolean;
+  /** New zone default TTL ($TTL). Default: the `$TTL` of saved text, else unchanged. */
+  zoneTtl?: number;
 }
 
 export interface SaveResult {

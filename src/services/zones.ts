@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
-import { parseZoneText, writeZoneText } from '../zonefile/index.js';
+import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
   commitVersion,
@@ -262,6 +262,14 @@ export class CreateContext {
   }
 }
 
+/** The first `$TTL` of master-file text (the zone's default TTL), if any. */
+export function textZoneTtl(text: string): number | undefined {
+  const m = /^\$TTL[ \t]+([^\s;]+)/im.exec(text);
+  if (!m) return undefined;
+  const t = parseTtl(m[1]);
+  return typeof t === 'number' ? t : undefined;
+}
+
 export function parseText(zone: string, text: string, file?: string): ZoneRecord[] {
   const res = parseZoneText(text, { origin: Name.parse(zone), file: file ?? zone });
   const errors = res.problems.filter((p) => p.severity === 'error');
@@ -326,6 +334,7 @@ export async function createZoneIn(
     comment: o.comment ?? null,
     publish: !o.inhibitPublish,
     forceNew: true,
+    ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
   });
   return { zone: result.zoneRow, result };
 }
@@ -333,6 +342,8 @@ export async function createZoneIn(
 export async function createZone(s: Store, name: string, o: CreateZoneOptions): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
+  const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
+  if (zoneTtl !== undefined) o = { ...o, zoneTtl };
   return writeTx(s, async (trx) => {
     const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (exists) throw new ZoneExists(key);
@@ -548,6 +559,7 @@ async function saveIn(
       changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
+      ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
     });
     return res;
   });
@@ -569,7 +581,8 @@ export async function saveZoneText(
   o: SaveOptions & { baseVersion?: number },
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return saveZone(s, key, parseText(key, text), o);
+  const zoneTtl = o.zoneTtl ?? textZoneTtl(text);
+  return saveZone(s, key, parseText(key, text), zoneTtl !== undefined ? { ...o, zoneTtl } : o);
 }
 
 export async function changeZone(

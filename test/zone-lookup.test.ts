@@ -280,3 +280,27 @@ test('ZoneTable: most specific zone, DS from the parent, replace and delete', ()
   assert.equal(table.delete(Name.from('child.example')), false);
   assert.equal(table.size, 1);
 });
+
+test('as Knot: RRSIG/NSEC at a CNAME are not redirected, NSEC3 owners are not names, mixed TTLs take the last', () => {
+  const z = zoneFrom(`@ SOA ns host 1 2 3 4 300
+@ NS ns
+ns A 192.0.2.1
+c CNAME ns
+h4sh NSEC3 1 1 12 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3T A RRSIG
+ttl 100 A 192.0.2.10
+ttl 200 A 192.0.2.11
+`);
+  for (const t of [RRType.RRSIG, RRType.NSEC]) {
+    const o = answer(z, Name.from('c.example'), t);
+    assert.deepEqual(o.final, { kind: 'nodata', wildcard: false });
+    assert.deepEqual(o.chain, []);
+  }
+  assert.equal(answer(z, Name.from('c.example'), RRType.A).chain.length, 1);
+  assert.equal(answer(z, Name.from('h4sh.example'), RRType.NSEC3).final.kind, 'nxdomain');
+  assert.equal(answer(z, Name.from('h4sh.example'), RRType.A).final.kind, 'nxdomain');
+  assert.equal(z.nsec3.get(wireKey(Name.from('h4sh.example')))?.length, 1);
+  const ttl = answer(z, Name.from('ttl.example'), RRType.A);
+  assert.equal(ttl.final.kind, 'hit');
+  if (ttl.final.kind === 'hit') assert.deepEqual(ttl.final.rrsets[0].rrs.map((r) => r.ttl), [200, 200]);
+  assert.ok(z.warnings.some((w) => /different TTLs/.test(w)));
+});

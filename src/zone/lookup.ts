@@ -96,7 +96,8 @@ function fromNode(node: ZoneNode, qname: Name, qtype: number, wildcard: boolean)
   }
   const set = rrsets.get(qtype);
   if (set) return { kind: 'hit', rrsets: [wildcard ? synthesized(set, qname) : set], wildcard };
-  const cname = rrsets.get(RRType.CNAME);
+  // RRSIG and NSEC may sit beside a CNAME (RFC 4035 §2.5): asked for, they are not redirected (as in Knot).
+  const cname = qtype === RRType.RRSIG || qtype === RRType.NSEC ? undefined : rrsets.get(RRType.CNAME);
   if (cname) {
     const rr = cname.rrs[0];
     const owned = wildcard ? { ...rr, name: qname } : rr;

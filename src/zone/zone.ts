@@ -44,6 +44,8 @@ export interface Zone {
   /** The SOA record as placed in the authority section of negative answers (TTL = negativeTtl). */
   readonly negativeSoa: RR;
   readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** NSEC3 records and the RRSIGs covering them, by owner key: kept apart from the names of the zone. */
+  readonly nsec3: ReadonlyMap<string, readonly RR[]>;
   /** Non-fatal problems found while compiling (records ignored, CNAME beside other data...). */
   readonly warnings: readonly string[];
   /**
@@ -106,10 +108,20 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
 
   // Group records into nodes and RRsets (the RRset objects are made once all records are in).
   const lists = new Map<MutableNode, Map<number, RR[]>>();
+  const nsec3 = new Map<string, RR[]>();
   let otherClass = 0;
   for (const rr of records) {
     if (rr.type === RRType.SOA && rr !== soa) continue;
     const key = wireKey(rr.name);
+    if (isNsec3Data(rr)) {
+      // NSEC3 records (and their signatures) live in a tree of their own (RFC 5155 §7.2.9): their owners are not
+      // names of the zone, as in Knot.
+      if (rr.class !== zoneClass || !keyIsBelowOrAt(key, originKey)) continue;
+      let list = nsec3.get(key);
+      if (!list) nsec3.set(key, (list = []));
+      if (!list.some((x) => x.type === rr.type && sameBytes(x.rdata, rr.rdata))) list.push(rr);
+      continue;
+    }
     let node = nodes.get(key);
     if (!node) {
       if (!keyIsBelowOrAt(key, originKey)) {
@@ -142,7 +154,7 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
       nodes.delete(node.key); // only ignored records: the name does not exist
       continue;
     }
-    for (const [type, rrs] of byType) node.rrsets.set(type, { name: node.name, type, rrs });
+    for (const [type, rrs] of byType) node.rrsets.set(type, { name: node.name, type, rrs: sameTtl(rrs, warnings) });
     if (byType.has(RRType.CNAME)) {
       for (const t of byType.keys()) {
         if (t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC) {
@@ -205,9 +217,27 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
     negativeTtl,
     negativeSoa: { ...soa, ttl: negativeTtl },
     nodes,
+    nsec3,
     warnings,
     responseMemo: new Map(),
   };
+}
+
+function isNsec3Data(rr: RR): boolean {
+  if (rr.type === RRType.NSEC3) return true;
+  // RRSIG RDATA starts with the type covered.
+  return rr.type === RRType.RRSIG && rr.rdata.length >= 2 && ((rr.rdata[0] << 8) | rr.rdata[1]) === RRType.NSEC3;
+}
+
+/**
+ * One TTL per RRset (RFC 2181 §5.2). When the records disagree, the last one's TTL is used for all, as Knot's zone
+ * loader does.
+ */
+function sameTtl(rrs: RR[], warnings: string[]): RR[] {
+  const ttl = rrs[rrs.length - 1].ttl;
+  if (rrs.every((r) => r.ttl === ttl)) return rrs;
+  warnings.push(`${rrs[0].name} type ${rrs[0].type}: records with different TTLs; TTL set to ${ttl} (RFC 2181 §5.2)`);
+  return rrs.map((r) => (r.ttl === ttl ? r : { ...r, ttl }));
 }
 
 function soaFields(rdata: Uint8Array): WireReader {

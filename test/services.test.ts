@@ -190,6 +190,27 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.ok(!names.includes('b.race.test.'));
     });
 
+    test('operators racing for the edit lock: exactly one gets it; racing saves: exactly one lands', async () => {
+      await svc.createZone(s, 'grab.test', { ...admin, flags: { editLock: true }, text: zoneText('grab.test.', '') });
+      const tries = await Promise.allSettled(['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => svc.editZone(s, 'grab.test', { changeBy: u })));
+      const won = tries.filter((t) => t.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      for (const t of tries) if (t.status === 'rejected') assert.ok(t.reason instanceof svc.EditLockConflict, String(t.reason));
+      const w = (won[0] as PromiseFulfilledResult<svc.EditSession>).value;
+      const saves = await Promise.allSettled([1, 2, 3].map((i) => svc.saveZoneEdit(s, 'grab.test', w.token, { text: `${w.text}\nx${i} IN A 192.0.2.${i}\n` }, admin)));
+      assert.equal(saves.filter((t) => t.status === 'fulfilled').length, 1);
+      for (const t of saves) if (t.status === 'rejected') assert.ok(t.reason instanceof svc.StaleEditToken, String(t.reason));
+      assert.equal((await svc.listZis(s, 'grab.test')).length, 2);
+
+      await svc.setZoneFlags(s, 'grab.test', { editLock: false }, admin);
+      const sessions = await Promise.all(['a', 'b', 'c'].map((u) => svc.editZone(s, 'grab.test', { changeBy: u })));
+      const racing = await Promise.allSettled(
+        sessions.map((e, i) => svc.saveZoneEdit(s, 'grab.test', e.token, { text: `${e.text}\ny${i} IN A 192.0.2.${i}\n` }, admin)),
+      );
+      assert.equal(racing.filter((t) => t.status === 'fulfilled').length, 1);
+      for (const t of racing) if (t.status === 'rejected') assert.ok(t.reason instanceof svc.EditConflict, String(t.reason));
+    });
+
     test('concurrent read-modify-write changes all land, serials strictly increase', async () => {
       await svc.createZone(s, 'busy.test', { ...admin, text: zoneText('busy.test.', '') });
       const n = 8;
@@ -450,10 +471,28 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       const rowsBefore = (await s.db.selectFrom('records').select('id').where('zone_id', '=', zoneId).execute()).length;
       await svc.createZone(s, 'gone.test', { ...admin, text: zoneText('gone.test.', '') });
       const gone = await svc.deleteZone(s, 'gone.test');
+      await s.db.updateTable('zones').set({ deleted_start: Date.now() - 250 * 86_400_000 }).where('id', '=', gone.id).execute();
       const evId = await svc.enqueueEvent(s, 'Old');
       await svc.completeEvent(s, evId);
       const future = new Date(Date.now() + 200 * 86_400_000);
-      const r = await svc.vacuumAll(s, { now: future, ziMaxNum: 5, zoneDelAgeDays: 100 });
+      // A deleted zone young enough to keep but old enough to pare down to its published ZI.
+      await svc.createZone(s, 'pare.test', { ...admin, text: zoneText('pare.test.', 'a IN A 192.0.2.1') });
+      await svc.saveZoneText(s, 'pare.test', zoneText('pare.test.', 'b IN A 192.0.2.2'), admin);
+      await svc.saveZoneText(s, 'pare.test', zoneText('pare.test.', 'c IN A 192.0.2.3'), { ...admin, publish: false });
+      const pare = await svc.deleteZone(s, 'pare.test');
+      const r = await svc.vacuumAll(s, { now: future, ziMaxNum: 5, zoneDelAgeDays: 300, zoneDelPareAgeDays: 100 });
+      assert.ok(r.zonesPared >= 1);
+      const pared = await svc.undeleteZone(s, pare.id);
+      assert.deepEqual((await svc.listZis(s, 'pare.test')).map((z) => z.version), [2]);
+      assert.equal(pared.publishedVersion, 2);
+      assert.ok((await svc.loadPublishedZone(s, 'pare.test'))?.records.some((x) => x.name.key === 'b.pare.test.'));
+      assert.equal(pared.state, 'PUBLISHED');
+      // The pared zone is whole again: its newest version is the kept one, and it takes changes.
+      const next = await svc.saveZoneText(s, 'pare.test', zoneText('pare.test.', 'b IN A 192.0.2.2\nd IN A 192.0.2.4'), admin);
+      assert.equal(next.version, 3);
+      const dd = await svc.diffVersions(s, 'pare.test', 2, 3);
+      assert.deepEqual(lines(dd.added), ['d.pare.test. 1 192.0.2.4']);
+      assert.deepEqual(dd.removed, []);
       assert.ok(r.zisDeleted >= 8);
       assert.ok(r.recordsDeleted > 0);
       assert.ok(r.zonesDestroyed >= 1);

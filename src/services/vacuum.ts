@@ -65,6 +65,9 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
         const d = await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).where('version', '<>', keep).executeTakeFirst();
         res.zisDeleted += Number(d.numDeletedRows);
         res.recordsDeleted += await deleteOrphanRows(trx, Number(zone.id));
+        // The kept ZI becomes the newest: rows that died after it are alive again (their killers are gone).
+        await trx.updateTable('records').set({ to_version: null }).where('zone_id', '=', zone.id).where('to_version', '>', keep).execute();
+        await trx.updateTable('zones').set({ latest_version: keep }).where('id', '=', zone.id).execute();
         res.zonesPared++;
       });
   }

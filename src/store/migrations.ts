@@ -196,10 +196,24 @@ function patternIndex(dialect: Dialect): Migration {
   };
 }
 
+/** Records born in a version range (IXFR, diffs) without scanning the zone's whole history. */
+const bornIndex: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.createIndex('records_zone_born').on('records').columns(['zone_id', 'from_version']).execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('records_zone_born').ifExists().execute();
+  },
+};
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(dialect), '0002_pg_name_pattern_index': patternIndex(dialect) };
+      return {
+        '0001_initial': initial(dialect),
+        '0002_pg_name_pattern_index': patternIndex(dialect),
+        '0003_records_born_index': bornIndex,
+      };
     },
   };
 }

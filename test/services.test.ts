@@ -76,6 +76,11 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual(lines(pub.records.filter((r) => r.type === RRType.NS)), ['example.com. 2 ns1.dms.invalid.']);
       await assert.rejects(svc.createZone(s, 'example.com.', admin), svc.ZoneExists);
       await assert.rejects(svc.createZone(s, 'bad..name', admin), svc.BadZoneName);
+      await assert.rejects(svc.createZone(s, '*.wild.test', admin), svc.BadZoneName);
+      // Without use_apex_ns and without records, a new zone still starts with its server group's apex.
+      const bare = await svc.createZone(s, 'bare.test', admin);
+      assert.equal(bare.flags.useApexNs, false);
+      assert.deepEqual(lines(((await svc.loadPublishedZone(s, 'bare.test'))?.records ?? []).filter((r) => r.type === RRType.NS)), ['bare.test. 2 ns1.dms.invalid.']);
       const rev = await svc.createZone(s, '192.0.2.0/24', { ...admin, flags: { useApexNs: true } });
       assert.equal(rev.name, '2.0.192.in-addr.arpa.');
       assert.equal(svc.cidrToReverseZone('2001:db8:1::/48'), '1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.');

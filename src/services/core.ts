@@ -417,18 +417,15 @@ export async function commitVersion(
   if (soa.ttl === zoneTtl) soa.ttl = null;
 
   let body = input.records.filter((r) => r.type !== RRType.SOA);
+  const sgApex = (): ZoneRecord[] =>
+    sgApexNs(sg).map((ns) => ({ name: origin, type: RRType.NS, class: RRClass.IN, ttl: zoneTtl, rdata: Name.from(ns).toWire() }));
   if (zone.use_apex_ns) {
     // The apex comes from the server group (as in the original): operator apex NS records are replaced.
     soa.mname = sgMname(sg, settings);
-    body = body.filter((r) => !(r.type === RRType.NS && r.name.equals(origin)));
-    const apex: ZoneRecord[] = sgApexNs(sg).map((ns) => ({
-      name: origin,
-      type: RRType.NS,
-      class: RRClass.IN,
-      ttl: zoneTtl,
-      rdata: Name.from(ns).toWire(),
-    }));
-    body = [...apex, ...body];
+    body = [...sgApex(), ...body.filter((r) => !(r.type === RRType.NS && r.name.equals(origin)))];
+  } else if (!prevZi && !body.some((r) => r.type === RRType.NS && r.name.equals(origin))) {
+    // A new zone given no apex NS starts with its server group's, whatever use_apex_ns says later.
+    body = [...sgApex(), ...body];
   }
 
   // Validate the zone exactly as it will be served (with its SOA; placeholder serial).

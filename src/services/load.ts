@@ -3,7 +3,7 @@
 import { type Store, writeTx } from '../store/index.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms } from './core.js';
-import { DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
+import { BadZoneName, DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
 import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
@@ -42,6 +42,7 @@ async function loadEach(
     let key = item.name;
     try {
       key = normalizeZoneName(item.name);
+      if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
       const records = item.text !== undefined ? parseText(key, item.text, item.file) : (item.records ?? []);
       const zoneTtl = o.zoneTtl ?? (item.text !== undefined ? textZoneTtl(item.text) : undefined);
       const ttlOpt = zoneTtl !== undefined ? { zoneTtl } : {};

@@ -24,6 +24,7 @@ import {
   ziSoaFields,
 } from './core.js';
 import {
+  BadZoneName,
   InvalidArgument,
   ReferenceNotFound,
   SectagNotFound,
@@ -339,8 +340,13 @@ export async function createZoneIn(
   return { zone: result.zoneRow, result };
 }
 
+function assertCreatableName(key: string): void {
+  if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
+}
+
 export async function createZone(s: Store, name: string, o: CreateZoneOptions): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
+  assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
   const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
   if (zoneTtl !== undefined) o = { ...o, zoneTtl };

@@ -1,0 +1,280 @@
+// Test support for the Let's Encrypt DNS-01 proofs: the ACME test CA `pebble` and the ACME client `lego` (both real
+// programs from Debian), a TLS certificate for pebble's HTTPS API made with openssl, and a small caching-free
+// "recursive resolver" that follows CNAMEs across the zones of one authoritative server (what Let's Encrypt's
+// resolver does; authoritative servers like ours and Knot answer a CNAME into another zone with the CNAME alone).
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
+import { Opcode, Rcode, RRType } from '../../src/dns/constants.js';
+import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../../src/dns/message.js';
+import type { Name } from '../../src/dns/name.js';
+import { WireReader } from '../../src/dns/wire.js';
+import { type Responder, type RunResult, startResponder } from '../xfr.support.js';
+import { tcpExchange, udpExchange } from './dns-client.js';
+import { freePort } from './servers.js';
+
+export interface TlsFiles {
+  /** The CA certificate lego must trust (LEGO_CA_CERTIFICATES). */
+  caCert: string;
+  /** pebble's server certificate (for 127.0.0.1 and localhost) and its key. */
+  cert: string;
+  key: string;
+}
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed:\n${r.stderr}`);
+}
+
+/** A throw-away CA and a server certificate it signed, for pebble's HTTPS listener (the Debian package ships none). */
+export function makeTlsFiles(dir: string): TlsFiles {
+  const caKey = join(dir, 'ca.key');
+  const caCert = join(dir, 'ca.pem');
+  const key = join(dir, 'server.key');
+  const csr = join(dir, 'server.csr');
+  const cert = join(dir, 'server.pem');
+  const ext = join(dir, 'server.ext');
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', caCert,
+    '-days', '2', '-subj', '/CN=DMS test CA for pebble', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=localhost']);
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+  openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+  return { caCert, cert, key };
+}
+
+/** Everything a child process printed so far, and a way to kill it and wait for the exit. */
+export interface Child {
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function watchChild(proc: ChildProcess): Child {
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<void>((res) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) res();
+    else proc.once('exit', () => res());
+  });
+  return {
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Resolve once `pattern` appears in the child's output; reject when it exits first or after `ms`. */
+export function waitForOutput(child: Child, pattern: RegExp, ms: number, what: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const check = () => {
+      if (pattern.test(child.output())) {
+        done();
+        res();
+      }
+    };
+    const onExit = () => {
+      done();
+      rej(new Error(`${what} exited before it was ready:\n${child.output()}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      rej(new Error(`${what} not ready after ${ms} ms:\n${child.output()}`));
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      child.proc.stdout?.off('data', check);
+      child.proc.stderr?.off('data', check);
+      child.proc.off('exit', onExit);
+    };
+    child.proc.stdout?.on('data', check);
+    child.proc.stderr?.on('data', check);
+    child.proc.once('exit', onExit);
+    check();
+  });
+}
+
+export interface Pebble extends Child {
+  /** The ACME directory URL for lego's --server. */
+  directory: string;
+  /** pebble's management API (https; /roots/0 is the root of the certificates it issues). */
+  management: string;
+}
+
+/**
+ * Start pebble with its DNS-01 validation resolving through `dnsPort` on 127.0.0.1. Validation is real
+ * (PEBBLE_VA_ALWAYS_VALID is removed from the environment), without pebble's random sleeps and nonce rejections.
+ */
+export async function startPebble(dir: string, tls: TlsFiles, dnsPort: number): Promise<Pebble> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const mgmt = await freePort();
+    const config = join(dir, `pebble-${attempt}.json`);
+    writeFileSync(config, JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${port}`,
+        managementListenAddress: `127.0.0.1:${mgmt}`,
+        certificate: tls.cert,
+        privateKey: tls.key,
+        // HTTP-01/TLS-ALPN-01 are not used; ports nobody listens on keep them from reaching anything.
+        httpPort: 9,
+        tlsPort: 9,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+    }));
+    const env: NodeJS.ProcessEnv = { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' };
+    delete env.PEBBLE_VA_ALWAYS_VALID;
+    const child = watchChild(spawn('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      await waitForOutput(child, new RegExp(`Listening on: 127\\.0\\.0\\.1:${port}`), 15000, 'pebble');
+      return { ...child, directory: `https://127.0.0.1:${port}/dir`, management: `https://127.0.0.1:${mgmt}` };
+    } catch (e) {
+      await child.stop();
+      if (!/address already in use/i.test(child.output())) throw e;
+    }
+  }
+  throw new Error('pebble: no free port');
+}
+
+export interface LegoRun {
+  /** lego's working directory (--path): certificates/<domain>.crt after a success. */
+  path: string;
+  server: string;
+  caCert: string;
+  domains: string[];
+  /** The DNS server for the rfc2136 updates and for lego's own lookups. */
+  dnsPort: number;
+  tsig: { name: string; algorithm: string; secretBase64: string };
+  timeoutMs?: number;
+}
+
+/** `lego run` with the rfc2136 provider; never throws for a non-zero exit. */
+export function runLego(o: LegoRun): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LEGO_CA_CERTIFICATES: o.caCert,
+    RFC2136_NAMESERVER: `127.0.0.1:${o.dnsPort}`,
+    RFC2136_TSIG_KEY: o.tsig.name,
+    RFC2136_TSIG_ALGORITHM: `${o.tsig.algorithm}.`,
+    RFC2136_TSIG_SECRET: o.tsig.secretBase64,
+    RFC2136_TTL: '60',
+    RFC2136_POLLING_INTERVAL: '1',
+    RFC2136_PROPAGATION_TIMEOUT: '20',
+    RFC2136_DNS_TIMEOUT: '5',
+    // lego follows a CNAME on _acme-challenge.<domain> (the OCF layout) unless this is true.
+    LEGO_DISABLE_CNAME_SUPPORT: 'false',
+  };
+  const args = [
+    '--accept-tos', '--email', 'hostmaster@example.org', '--server', o.server, '--path', o.path, '--key-type', 'ec256',
+    '--dns', 'rfc2136', '--dns.resolvers', `127.0.0.1:${o.dnsPort}`,
+    // The complete-propagation check asks every authoritative NS on port 53; pebble's validation is the real check.
+    '--dns.disable-cp',
+    ...o.domains.flatMap((d) => ['--domains', d]),
+    'run',
+  ];
+  return new Promise((res, rej) => {
+    const p = spawn('lego', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 45000);
+    p.on('error', rej);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** GET from pebble's management API (e.g. "/roots/0": the root certificate, regenerated at every start). */
+export function pebbleGet(pebble: Pebble, tls: TlsFiles, path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const req = httpsGet(`${pebble.management}${path}`, { ca: readFileSync(tls.caCert) }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => { body += d; });
+      r.on('end', () => (r.statusCode === 200 ? res(body) : rej(new Error(`GET ${path}: HTTP ${r.statusCode}: ${body}`))));
+    });
+    req.on('error', rej);
+    req.setTimeout(5000, () => req.destroy(new Error(`GET ${path} timed out`)));
+  });
+}
+
+// ---- a CNAME-following resolver in front of one authoritative server ------------------------------------------
+
+async function exchange(port: number, wire: Uint8Array): Promise<Message> {
+  let m = decodeMessage(await udpExchange(port, wire, 3000));
+  if (m.tc) m = decodeMessage(await tcpExchange(port, wire, 3000));
+  return m;
+}
+
+function query(name: Name, type: number, klass: number, id: number): Uint8Array {
+  const q = emptyMessage(id);
+  q.rd = false;
+  q.question.push({ name, type, class: klass });
+  return encodeMessage(q);
+}
+
+export interface Resolver extends Responder {
+  /** Questions asked of the resolver, "name/TYPE" (for asserting that validation went through it). */
+  asked: string[];
+  /** Questions the resolver asked the authoritative server, "name/TYPE" (shows the CNAME being followed). */
+  upstream: string[];
+}
+
+/**
+ * Answers with RA set, and when the authoritative answer is a CNAME (chain) without the wanted type, asks again for
+ * the target and returns the whole chain, as a recursive resolver would. Only one upstream server, no caching.
+ */
+export async function startCnameResolver(upstreamPort: number): Promise<Resolver> {
+  const asked: string[] = [];
+  const upstream: string[] = [];
+  const resolver = await startResponder(async (bytes) => {
+    let req: Message;
+    try {
+      req = decodeMessage(bytes);
+    } catch {
+      return [];
+    }
+    const q = req.question[0];
+    if (req.opcode !== Opcode.QUERY || !q) return [];
+    asked.push(`${q.name}/${q.type}`);
+    const answer: RR[] = [];
+    let name = q.name;
+    let last: Message | undefined;
+    for (let hop = 0; hop < 8; hop++) {
+      upstream.push(`${name}/${q.type}`);
+      last = await exchange(upstreamPort, query(name, q.type, q.class, req.id));
+      answer.push(...last.answer);
+      if (last.rcode !== Rcode.NOERROR || q.type === RRType.CNAME) break;
+      const owned = last.answer.filter((rr) => rr.name.equals(name));
+      if (owned.some((rr) => rr.type === q.type) || owned.length === 0) break;
+      // follow the chain to its end within this answer, then ask for the end if it holds no `q.type` yet
+      let end = name;
+      for (;;) {
+        const c = last.answer.find((rr) => rr.type === RRType.CNAME && rr.name.equals(end));
+        if (!c) break;
+        end = new WireReader(c.rdata).name();
+      }
+      if (end.equals(name) || last.answer.some((rr) => rr.type === q.type && rr.name.equals(end))) break;
+      name = end;
+    }
+    const out = emptyMessage(req.id);
+    out.qr = true;
+    out.rd = req.rd;
+    out.ra = true;
+    out.rcode = last?.rcode ?? Rcode.SERVFAIL;
+    out.question = [q];
+    out.answer = answer;
+    out.authority = last?.authority ?? [];
+    return [encodeMessage(out)];
+  });
+  return { ...resolver, asked, upstream };
+}

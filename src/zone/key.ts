@@ -7,20 +7,19 @@ import type { Name } from '../dns/name.js';
 
 /** The wire key of a name (see the module comment). */
 export function wireKey(name: Name): string {
-  // The Name caches its wire form; only names with upper-case letters need a lowered copy (in a scratch buffer).
-  const w = name.toWire();
-  for (let i = 0; i < w.length; i++) {
-    const c = w[i];
-    if (c >= 0x41 && c <= 0x5a) {
-      const lower = scratch;
-      for (let j = 0; j < w.length; j++) {
-        const d = w[j];
-        lower[j] = d >= 0x41 && d <= 0x5a ? d | 0x20 : d;
-      }
-      return lower.latin1Slice(0, w.length);
+  // Written label by label into a scratch buffer: no object but the string is made (Name.toWire() would cache a
+  // typed array on every Name, which for a large zone costs more memory than the records themselves).
+  const lower = scratch;
+  let p = 0;
+  for (const label of name.labels) {
+    lower[p++] = label.length;
+    for (let j = 0; j < label.length; j++) {
+      const d = label[j];
+      lower[p++] = d >= 0x41 && d <= 0x5a ? d | 0x20 : d;
     }
   }
-  return latin1(w, 0, w.length);
+  lower[p++] = 0;
+  return lower.latin1Slice(0, p);
 }
 
 const scratch = Buffer.alloc(256) as unknown as Buffer & Latin1Sliceable;

@@ -16,11 +16,38 @@ export interface RRset {
   readonly rrs: readonly RR[];
 }
 
+/**
+ * The RRsets of one node by type: the read side of a Map, backed by a small array (a node rarely has more than a
+ * few types, and a Map per node costs several times the memory of the records of a typical name).
+ */
+export class RRsets {
+  constructor(private readonly sets: readonly RRset[]) {}
+  get size(): number {
+    return this.sets.length;
+  }
+  get(type: number): RRset | undefined {
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) if (sets[i].type === type) return sets[i];
+    return undefined;
+  }
+  has(type: number): boolean {
+    return this.get(type) !== undefined;
+  }
+  values(): IterableIterator<RRset> {
+    return this.sets.values();
+  }
+  keys(): number[] {
+    return this.sets.map((s) => s.type);
+  }
+}
+
+const NO_RRSETS = new RRsets([]);
+
 export interface ZoneNode {
   readonly name: Name;
   readonly key: string;
   /** RRsets by type; empty for an empty non-terminal. */
-  readonly rrsets: ReadonlyMap<number, RRset>;
+  readonly rrsets: RRsets;
   /** NS here and not the apex: a zone cut (RFC 1034 §4.2.1). */
   readonly delegation: boolean;
   /** A strict ancestor inside the zone is a zone cut: this node's data is glue/occluded, never answered with AA. */
@@ -66,10 +93,18 @@ export class ZoneError extends Error {
   }
 }
 
+interface BuildingRRset {
+  name: Name;
+  type: number;
+  rrs: RR[];
+}
+
 interface MutableNode {
   name: Name;
   key: string;
-  rrsets: Map<number, RRset>;
+  rrsets: RRsets;
+  /** The RRsets while records are being added. */
+  building: BuildingRRset[] | undefined;
   delegation: boolean;
   belowCut: boolean;
   belowDname: boolean;
@@ -106,13 +141,17 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
   if (soaCount > 1) warnings.push('more than one SOA at the apex; the first is used');
   const zoneClass = soa.class;
 
-  // Group records into nodes and RRsets (the RRset objects are made once all records are in).
-  const lists = new Map<MutableNode, Map<number, RR[]>>();
+  // Group records into nodes and RRsets.
   const nsec3 = new Map<string, RR[]>();
   let otherClass = 0;
+  let lastName: Name | undefined;
+  let lastKey = '';
   for (const rr of records) {
     if (rr.type === RRType.SOA && rr !== soa) continue;
-    const key = wireKey(rr.name);
+    // Zone files repeat owners: the parser hands the same Name object for consecutive records of one owner.
+    const key = rr.name === lastName ? lastKey : wireKey(rr.name);
+    lastName = rr.name;
+    lastKey = key;
     if (isNsec3Data(rr)) {
       // NSEC3 records (and their signatures) live in a tree of their own (RFC 5155 §7.2.9): their owners are not
       // names of the zone, as in Knot.
@@ -122,19 +161,6 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
       if (!list.some((x) => x.type === rr.type && sameBytes(x.rdata, rr.rdata))) list.push(rr);
       continue;
     }
-    let node = nodes.get(key);
-    if (!node) {
-      if (!keyIsBelowOrAt(key, originKey)) {
-        warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
-        continue;
-      }
-      node = {
-        name: rr.name, key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false,
-        emptyNonTerminal: false, wildcard: undefined,
-      };
-      nodes.set(key, node);
-      lists.set(node, new Map());
-    }
     if (isMetaType(rr.type) || rr.type === 0) {
       warnings.push(`${rr.name}: type ${rr.type} cannot be stored in a zone; record ignored`);
       continue;
@@ -143,21 +169,36 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
       otherClass++;
       continue;
     }
-    const byType = lists.get(node)!;
-    const list = byType.get(rr.type);
-    if (!list) byType.set(rr.type, [rr]);
-    else if (!list.some((x) => sameBytes(x.rdata, rr.rdata))) list.push(rr);
-  }
-  if (otherClass > 0) warnings.push(`${otherClass} records of a class other than the SOA's ignored`);
-  for (const [node, byType] of lists) {
-    if (byType.size === 0) {
-      nodes.delete(node.key); // only ignored records: the name does not exist
+    let node = nodes.get(key);
+    if (!node) {
+      if (!keyIsBelowOrAt(key, originKey)) {
+        warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
+        continue;
+      }
+      // Array literals are allocated at their exact size (push on an empty array reserves 16 slots).
+      node = {
+        name: rr.name, key, rrsets: NO_RRSETS, building: [{ name: rr.name, type: rr.type, rrs: [compact(rr, rr.name)] }],
+        delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: false, wildcard: undefined,
+      };
+      nodes.set(key, node);
       continue;
     }
-    for (const [type, rrs] of byType) node.rrsets.set(type, { name: node.name, type, rrs: sameTtl(rrs, warnings) });
-    if (byType.has(RRType.CNAME)) {
-      for (const t of byType.keys()) {
-        if (t !== RRType.CNAME && t !== RRType.RRSIG && t !== RRType.NSEC) {
+    const building = node.building!;
+    let set: BuildingRRset | undefined;
+    for (let i = 0; i < building.length; i++) if (building[i].type === rr.type) set = building[i];
+    if (!set) building.push({ name: node.name, type: rr.type, rrs: [compact(rr, node.name)] });
+    else if (!set.rrs.some((x) => sameBytes(x.rdata, rr.rdata))) set.rrs.push(compact(rr, node.name));
+  }
+  if (otherClass > 0) warnings.push(`${otherClass} records of a class other than the SOA's ignored`);
+  for (const node of nodes.values()) {
+    const building = node.building!;
+    node.building = undefined;
+    // Trim arrays that grew by push to their length: a large zone keeps millions of them.
+    for (const set of building) set.rrs = sameTtl(set.rrs.length > 1 ? set.rrs.slice() : set.rrs, warnings);
+    node.rrsets = new RRsets(building.length > 1 ? building.slice() : building);
+    if (building.length > 1 && node.rrsets.has(RRType.CNAME)) {
+      for (const set of building) {
+        if (set.type !== RRType.CNAME && set.type !== RRType.RRSIG && set.type !== RRType.NSEC) {
           warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
           break;
         }
@@ -177,8 +218,8 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
       // that went all the way up: either way its ancestors are covered.
       if (nodes.has(key)) break;
       nodes.set(key, {
-        name: node.name.parent(up), key, rrsets: new Map(), delegation: false, belowCut: false, belowDname: false,
-        emptyNonTerminal: true, wildcard: undefined,
+        name: node.name.parent(up), key, rrsets: NO_RRSETS, building: undefined, delegation: false, belowCut: false,
+        belowDname: false, emptyNonTerminal: true, wildcard: undefined,
       });
     }
   }
@@ -205,6 +246,7 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
     }
   }
 
+  soa = nodes.get(originKey)!.rrsets.get(RRType.SOA)!.rrs[0];
   const soaTtl = soa.ttl;
   const minimum = soaMinimum(soa.rdata);
   const negativeTtl = Math.min(soaTtl, minimum);
@@ -221,6 +263,14 @@ export function compileZone(origin: Name, records: readonly RR[]): Zone {
     warnings,
     responseMemo: new Map(),
   };
+}
+
+/**
+ * The record as the zone keeps it: the five RR fields only (no parser annotations) and the node's Name shared by all
+ * its records, so the caller's record objects and their per-record Names can be freed.
+ */
+function compact(rr: RR, name: Name): RR {
+  return { name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata };
 }
 
 function isNsec3Data(rr: RR): boolean {

@@ -386,6 +386,26 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.ok(pub?.records.some((r) => r.name.key === 'new.feed.test.'));
     });
 
+    test('a follower polling during concurrent publishes misses none', async () => {
+      const since = await svc.currentChangeSeq(s);
+      const seen: number[] = [];
+      const stop = svc.followChanges(s, since, (p) => {
+        seen.push(...p.changes.map((c) => c.seq));
+      }, { intervalMs: 1 });
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          await svc.createZone(s, `f${i}.follow.test`, { ...admin, text: zoneText(`f${i}.follow.test.`, '') });
+          await svc.saveZoneText(s, `f${i}.follow.test`, zoneText(`f${i}.follow.test.`, 'x IN A 192.0.2.1'), admin);
+        }),
+      );
+      const all = (await svc.pollChanges(s, since)).changes.map((c) => c.seq);
+      const deadline = Date.now() + 5000;
+      while (seen.length < all.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await stop();
+      assert.equal(all.length, 24);
+      assert.deepEqual(seen, all);
+    });
+
     test('references and sectags', async () => {
       await svc.createReference(s, 'customer-1');
       await assert.rejects(svc.createReference(s, 'customer-1'), svc.ReferenceExists);

@@ -553,6 +553,11 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
         { ...admin, replace: true },
       );
       assert.deepEqual(r3.map((r) => r.action), ['unchanged', 'updated']);
+      // Only the serial raised in the file: that is a change too (the operator wants it out).
+      const bumped = zoneText('l1.test.', 'a IN A 192.0.2.2').replace(' 1 600 600', ' 4000000000 600 600');
+      const r4 = await svc.loadZones(s, [{ name: 'l1.test', text: bumped }], { ...admin, replace: true });
+      assert.equal(r4[0].action, 'updated');
+      assert.equal(r4[0].serial, 4000000000);
     });
 
     test('listing: glob, keyset paging, filters', async () => {

@@ -468,7 +468,10 @@ export async function commitVersion(
     Number(prevZi.zone_ttl) === zoneTtl;
   const lastSerial = prevZi ? Number(prevZi.soa_serial) : null;
 
-  if (!input.forceNew && prevZi && soaSame && born.length === 0 && dying.length === 0) {
+  // A serial moved forward by hand (file or editor) is a change of its own: the operator wants a new version out.
+  const serialBumped =
+    proposedSerial !== undefined && lastSerial !== null && proposedSerial > lastSerial && serialGt(proposedSerial, lastSerial);
+  if (!input.forceNew && prevZi && soaSame && !serialBumped && born.length === 0 && dying.length === 0) {
     let published = zone.published_version === zone.latest_version;
     let zoneRow = zone;
     if (input.publish && !published) {

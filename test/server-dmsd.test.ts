@@ -283,6 +283,34 @@ test('dmsd --help lists every flag; bad flags are refused', async () => {
   await assert.rejects(run(process.execPath, ['--import', 'tsx', DMSD, '--workers', 'zero']));
 });
 
+async function waitForLine(pred: (l: Record<string, unknown>) => boolean, from: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (d.lines.slice(from).some(pred)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('expected log line not seen');
+}
+
+test('SIGHUP reloads the zone directory: changed zones replaced, removed files unserved, broken files keep the old version', async () => {
+  let from = d.lines.length;
+  writeFileSync(join(dir, 'plain.test'), '$TTL 60\n@ SOA ns host 6 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.77\n');
+  d.proc.kill('SIGHUP');
+  await waitForLine((l) => l.msg === 'zone loaded' && l.zone === 'plain.test.' && l.serial === 6, from);
+  assert.match(await dig('www.plain.test', 'A', '+short'), /^192\.0\.2\.77$/m);
+  // A syntax error in the new version: the old one stays.
+  from = d.lines.length;
+  writeFileSync(join(dir, 'plain.test'), '$TTL 60\n@ SOA ns host 7 2 3 4 5\nwww A not-an-address\n');
+  d.proc.kill('SIGHUP');
+  await waitForLine((l) => l.zone === 'plain.test.' && /previous version stays served/.test(String(l.msg)), from);
+  assert.match(await dig('www.plain.test', 'A', '+short'), /^192\.0\.2\.77$/m);
+  from = d.lines.length;
+  rmSync(join(dir, 'plain.test'));
+  d.proc.kill('SIGHUP');
+  await waitForLine((l) => l.msg === 'zone removed: its file is gone' && l.zone === 'plain.test.', from);
+  assert.match(await dig('www.plain.test', 'A'), /status: REFUSED/);
+  assert.match(await dig('www.example.test', 'A', '+short'), /^192\.0\.2\.10$/m);
+});
+
 test('SIGTERM: clean exit with status 0 (run last)', async () => {
   d.proc.kill('SIGTERM');
   const code = await d.exit;

@@ -1,5 +1,6 @@
 // dmsd: the DMS authoritative DNS server. This file parses flags, sets up logging, loads zones and starts the
-// listeners (in this process, or in node:cluster workers sharing the sockets with --workers).
+// listeners (in this process, or in node:cluster workers sharing the sockets with --workers). SIGHUP reloads the
+// zone directory; SIGTERM/SIGINT stop cleanly.
 
 import cluster from 'node:cluster';
 import dgram from 'node:dgram';
@@ -11,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import type { ListenAddress } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
+import { Name } from '../dns/name.js';
 import { ZoneTable } from '../zone/table.js';
 
 export interface DmsdOptions {
@@ -83,10 +85,14 @@ function makeLogger(level: string): Logger {
   return pino({ level, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-/** Load the zone directory into a fresh table, logging each zone and each problem. */
-function loadZones(dir: string, log: Logger): ZoneTable {
-  const table = new ZoneTable();
+/**
+ * Load the zone directory into `table`, logging each zone and each problem. On a reload, a zone whose file now has
+ * errors keeps being served in its previous version; a zone whose file is gone stops being served.
+ */
+function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<string>): void {
+  const seen = new Set<string>();
   for (const r of loadZoneDirectory(dir)) {
+    seen.add(r.origin);
     for (const p of r.problems) {
       const entry = { file: p.file, line: p.line, column: p.column, zone: r.origin };
       if (p.severity === 'error') log.error(entry, p.message);
@@ -94,19 +100,28 @@ function loadZones(dir: string, log: Logger): ZoneTable {
     }
     if (r.zone) {
       table.set(r.zone);
+      fromDir.add(r.origin);
       log.info({ zone: r.origin, serial: r.zone.serial, names: r.zone.nodes.size, file: r.file }, 'zone loaded');
+    } else if (fromDir.has(r.origin)) {
+      log.error({ zone: r.origin, file: r.file }, 'zone file has errors: the previous version stays served');
     } else log.error({ zone: r.origin, file: r.file }, 'zone not served: it has errors');
   }
+  for (const origin of [...fromDir]) {
+    if (seen.has(origin)) continue;
+    table.delete(Name.parse(origin));
+    fromDir.delete(origin);
+    log.info({ zone: origin }, 'zone removed: its file is gone');
+  }
   if (table.size === 0) log.warn({ dir }, 'no zone is served');
-  return table;
 }
 
 /** Serve in this process until SIGTERM/SIGINT. `report` is told the bound addresses (cluster workers use it). */
 async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: string; address: string; port: number }[]) => void): Promise<void> {
   const dir = opts.zones ?? EXAMPLES_DIR;
-  let table: ZoneTable;
+  const table = new ZoneTable();
+  const fromDir = new Set<string>();
   try {
-    table = loadZones(dir, log);
+    loadZones(dir, log, table, fromDir);
   } catch (err) {
     log.fatal({ dir, err: (err as Error).message }, 'cannot read the zone directory');
     process.exit(1);
@@ -140,6 +155,15 @@ async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: strin
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: read the zone directory again (each zone replaced atomically through the table).
+  process.on('SIGHUP', () => {
+    log.info({ dir }, 'reloading zones (SIGHUP)');
+    try {
+      loadZones(dir, log, table, fromDir);
+    } catch (err) {
+      log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
+    }
+  });
 }
 
 /** In the primary with --workers N: pick concrete ports (so all workers share them), fork, supervise. */
@@ -215,6 +239,9 @@ async function runPrimary(opts: DmsdOptions, log: Logger): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -59,6 +59,7 @@ export function buildCommand(): Command {
     .option('--config <file>', 'configuration file; reserved: used by a later feature')
     .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
     .helpOption('-h, --help', 'show this help')
+    .addHelpText('after', '\nSignals: SIGHUP reloads the zone directory; SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 

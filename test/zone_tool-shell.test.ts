@@ -186,6 +186,37 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
         p.kill();
       }
     });
+
+    test('(E)dit again after an error, then Update saves the corrected zone', async () => {
+      const state = join(work, `${backendName}-reedit.state`);
+      const reEditor = join(work, `${backendName}-re-editor.sh`);
+      writeFileSync(
+        reEditor,
+        `#!/bin/sh\nif [ -f '${state}' ]; then sed -i 's/^fixme IN AAAA 1.2.3.4$/fixme IN AAAA 2001:db8::4/' "$1"; ` +
+          `else touch '${state}'; printf "fixme IN AAAA 1.2.3.4\\n" >> "$1"; fi\n`,
+      );
+      chmodSync(reEditor, 0o755);
+      const p = Pane.start(`${backendName}-3`, args, { ZONE_TOOL_HISTORY: hist, EDITOR: reEditor, VISUAL: '' });
+      try {
+        await p.waitFor(/zone_tool > $/m, 'prompt');
+        p.line('edit_zone shell.org');
+        await p.waitFor(/--\[U\]\/d\/e\/a> $/m, 'update question');
+        p.line('u');
+        await p.waitFor(/--\[E\]\/a> $/m, 'edit again question');
+        p.clear();
+        p.line('e');
+        const s = await p.waitFor(/--\[U\]\/d\/e\/a> $/m, 'update question after re-edit');
+        assert.match(s, /^\+fixme IN AAAA 2001:db8::4$/m);
+        p.line('u');
+        await p.waitFor(/zone_tool > $/m, 'prompt after update');
+        const shown = await p.run('show_zone shell.org');
+        assert.match(shown.slice(shown.lastIndexOf('zone_tool > show_zone')), /fixme\s.*AAAA\s+2001:db8::4/);
+        p.line('quit');
+        await p.waitFor(/SHELL-EXIT=0/, 'quit');
+      } finally {
+        p.kill();
+      }
+    });
   });
 }
 

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -353,6 +353,16 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       ok(zt(target, ['ls_events']), 'ls_events');
       fails(zt(target, ['show_event', '999999']), 68, /999999/, 'missing event');
       assert.match(ok(zt(target, ['show_dms_status']), 'status').stdout, /ls_sg:/);
+    });
+
+    test('show_zone output loads back as the same zone (the info header is comments)', () => {
+      const f = join(dir, 'roundtrip.zone');
+      writeFileSync(f, ok(zt(target, ['show_zone', 'loaded.org']), 'show').stdout);
+      const before = ok(zt(target, ['ls_zi', 'loaded.org']), 'ls_zi').stdout;
+      const r = ok(zt(target, ['load_zone_zi', f, 'loaded.org']), 'load_zone_zi');
+      assert.match(r.stderr.replace(/\s+/g, ' '), /unchanged/);
+      assert.equal(ok(zt(target, ['ls_zi', 'loaded.org']), 'ls_zi').stdout, before);
+      assert.match(readFileSync(f, 'utf8'), /^; {3}Zone: {8}loaded\.org\.$/m);
     });
 
     test('copy_zone and diff_zones', () => {

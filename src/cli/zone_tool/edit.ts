@@ -142,7 +142,8 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
       try {
         const r = await s.api.saveZoneEdit(s.store, name, session.token, { text: edited }, { changeBy: ctx.changeBy });
         released = true;
-        emit(ctx, r, () => (r.changed ? '' : errorText(`Zone '${name}' unchanged - no new ZI created.`)));
+        emit(ctx, r, () => '');
+        if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
         return 0;
       } catch (e) {
         const problems = problemsOf(e);

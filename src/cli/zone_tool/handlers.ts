@@ -232,9 +232,34 @@ const showZone: Handler = async (ctx, a) => {
     emit(ctx, { zone: content.zone.name, zi: content.zi, text }, () => '');
     return 0;
   }
-  ctx.out(ensureNl(await s.api.getZoneText(s.store, name, zi)));
+  const content = await s.api.getZoneContent(s.store, name, zi);
+  const text = await s.api.getZoneText(s.store, name, { version: content.zi.version });
+  ctx.out(withInfoHeader(ensureNl(text), content.zone, content.zi));
   return 0;
 };
+
+/**
+ * The original show_zone's comment block (zone, reference, change_by, zi_id and times), placed after the leading
+ * $ORIGIN/$TTL directives. Comments only: the text still loads as the same zone.
+ */
+export function withInfoHeader(text: string, zone: ZoneInfo, zi: ZiInfo): string {
+  const lines = text.split('\n');
+  let at = 0;
+  while (at < lines.length && /^\$(ORIGIN|TTL)\b/i.test(lines[at])) at++;
+  const header = [
+    '',
+    ';',
+    `;   Zone:        ${zone.name}`,
+    `;   Reference:   ${zone.reference ?? 'None'}`,
+    `;   change_by:   ${zi.changeBy}`,
+    `;   zi_id:       ${zi.version}`,
+    `;   zi_ctime:    ${fmtTime(zi.ctime)}`,
+    `;   zi_mtime:    ${fmtTime(zi.mtime)}`,
+    `;   zi_ptime:    ${fmtTime(zi.ptime)}`,
+    ';',
+  ];
+  return [...lines.slice(0, at), ...header, ...lines.slice(at)].join('\n');
+}
 
 function ensureNl(t: string): string {
   return t.endsWith('\n') ? t : `${t}\n`;
@@ -397,7 +422,8 @@ const loadZoneZi: Handler = async (ctx, a) => {
   await s.api.getZone(s.store, name);
   try {
     const r = await s.api.saveZoneText(s.store, name, text, { changeBy: ctx.changeBy });
-    emit(ctx, r, () => (r.changed ? '' : `${errorText(`Zone '${name}' unchanged - no new ZI created.`)}`));
+    emit(ctx, r, () => '');
+    if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
   } catch (e) {
     throw withFile(e, file);
   }

@@ -365,6 +365,16 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       assert.match(readFileSync(f, 'utf8'), /^; {3}Zone: {8}loaded\.org\.$/m);
     });
 
+    test('commands piped into the shell run in order; the exit status is the last one', () => {
+      const r = zt(target, [], { input: 'create_zone piped.org\nls piped.*\nbogus\n' });
+      assert.equal(r.status, 64, r.stderr);
+      assert.equal(r.stdout, 'piped.org.\n');
+      assert.match(r.stderr, /Unknown command 'bogus'/);
+      const r2 = zt(target, [], { input: 'help exit\nshow_zone piped.org\n' });
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.match(r2.stdout, /Exit program\.[\s\S]*SOA/);
+    });
+
     test('copy_zone and diff_zones', () => {
       ok(zt(target, ['copy_zone', 'loaded.org', 'copied.org']), 'copy_zone');
       const d = ok(zt(target, ['diff_zones', 'loaded.org', 'copied.org']), 'diff_zones').stdout;

@@ -145,7 +145,11 @@ class LineReader {
   private queue: string[] = [];
   private waiter: ((l: string | null) => void) | null = null;
   closed = false;
-  constructor(private readonly rl: Interface) {
+  constructor(
+    private readonly rl: Interface,
+    /** Prompts only on a terminal: commands piped in give clean output. */
+    private readonly showPrompt: boolean,
+  ) {
     rl.on('line', (l) => {
       if (this.waiter) {
         const w = this.waiter;
@@ -164,8 +168,10 @@ class LineReader {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closed) return Promise.resolve(null);
-    this.rl.setPrompt(prompt);
-    this.rl.prompt();
+    if (this.showPrompt) {
+      this.rl.setPrompt(prompt);
+      this.rl.prompt();
+    }
     return new Promise((res) => {
       this.waiter = res;
     });
@@ -187,7 +193,7 @@ export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc
     tabSize: 4,
   });
   rl.on('history', (h: string[]) => saveHistory(histFile, h));
-  const reader = new LineReader(rl);
+  const reader = new LineReader(rl, terminal);
   // Ctrl-C abandons the line being typed, as in the original cmd-based shell.
   rl.on('SIGINT', () => {
     process.stdout.write('^C\n');

@@ -22,11 +22,27 @@ import type { TsigKey } from '../src/dns/tsig.js';
 import { attachPrimary, zoneTableSource } from '../src/server/primary.js';
 import { QueryHandler } from '../src/server/query.js';
 import { type UpdatableZone, type UpdateCommit, UpdateConflict, type UpdateSink } from '../src/server/update.js';
+import * as services from '../src/services/index.js';
+import { openStore } from '../src/store/index.js';
 import { soaSerialOf, withSerial } from '../src/zone/ixfr.js';
 import { ZoneTable } from '../src/zone/table.js';
 import { parseGrant, type UpdateGrant } from '../src/zone/update.js';
 import { compileZone } from '../src/zone/zone.js';
-import { makeTlsFiles, type Pebble, pebbleGet, type Resolver, runLego, startCnameResolver, startPebble, type TlsFiles } from './helpers/acme.js';
+import {
+  DURABLE_PRIMARY,
+  makeTlsFiles,
+  type Pebble,
+  pebbleGet,
+  type Resolver,
+  runLego,
+  type Server,
+  spawnServer,
+  startCnameResolver,
+  startPebble,
+  type TlsFiles,
+  zoneTool,
+} from './helpers/acme.js';
+import { REPO_ROOT } from './helpers/servers.js';
 import { type Responder, run, rrText, startResponder } from './xfr.support.js';
 
 const mkKey = (name: string): TsigKey => ({ name: Name.from(name), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) });
@@ -269,3 +285,106 @@ describe('ACME DNS-01 with pebble and lego (rfc2136, TSIG, grants)', () => {
     }
   });
 });
+
+// ---- the same with a server process over the database ----------------------------------------------------------
+
+/** How the database-backed server is provisioned and started (the stand-in now; dmsd once it serves the database). */
+interface DbBackend {
+  label: string;
+  /** Store the ACME key and its grant (TXT anywhere in the challenge zone, nothing else). */
+  provision(dataDir: string, key: TsigKey): void;
+  start(dataDir: string, key: TsigKey): Promise<Server>;
+}
+
+const GRANT = 'grant letsencrypt-key. zonesub TXT';
+
+const standInBackend: DbBackend = {
+  label: 'stand-in primary over the service layer (SQLite)',
+  provision: () => undefined,
+  start: (dataDir, key) =>
+    spawnServer(
+      ['--import', 'tsx', DURABLE_PRIMARY, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${b64(key)}`, '--grant', `letsencrypt.example.com|${GRANT}`],
+      'durable-primary',
+    ),
+};
+
+for (const backend of [standInBackend]) {
+  describe(`ACME DNS-01, OCF layout, zones in the database: ${backend.label}`, () => {
+    let dir: string;
+    let tls: TlsFiles;
+    let server: Server;
+    let resolver: Resolver;
+    let pebble: Pebble;
+    const fixture = (f: string) => join(REPO_ROOT, 'test', 'fixtures', 'acme', f);
+    const history = async (zone: string) => {
+      const store = await openStore({ dataDir: join(dir, 'data') });
+      try {
+        return (await services.listZis(store, zone)).sort((a, b) => a.version - b.version);
+      } finally {
+        await store.close();
+      }
+    };
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'dms-acme-db-'));
+      const data = join(dir, 'data');
+      mkdirSync(data);
+      zoneTool(data, ['load_zone', '-i', fixture('example.com.zone'), 'example.com', 'no_use_apex_ns']);
+      zoneTool(data, ['load_zone', '-i', fixture('letsencrypt.example.com.zone'), 'letsencrypt.example.com', 'no_use_apex_ns']);
+      backend.provision(data, LE_KEY);
+      tls = makeTlsFiles(dir);
+      server = await backend.start(data, LE_KEY);
+      resolver = await startCnameResolver(server.port);
+      pebble = await startPebble(dir, tls, resolver.port);
+    });
+
+    after(async () => {
+      await pebble?.stop();
+      await resolver?.close();
+      await server?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('a certificate for www.example.com; each challenge change is a version of the challenge zone by the key', async () => {
+      mkdirSync(join(dir, 'lego'));
+      const res = await runLego({
+        path: join(dir, 'lego'),
+        server: pebble.directory,
+        caCert: tls.caCert,
+        domains: ['www.example.com'],
+        dnsPort: server.port,
+        tsig: { name: LE_KEY.name.toString(), algorithm: LE_KEY.algorithm, secretBase64: b64(LE_KEY) },
+      });
+      assert.equal(res.code, 0, `lego failed:\n${res.stdout}${res.stderr}\npebble:\n${pebble.output()}\nserver:\n${server.output()}`);
+      const crt = join(dir, 'lego', 'certificates', 'www.example.com.crt');
+      const r = spawnSync('openssl', ['x509', '-in', crt, '-noout', '-subject', '-ext', 'subjectAltName'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /subject=CN ?= ?www\.example\.com/);
+      assert.match(r.stdout, /DNS:www\.example\.com/);
+      assert.ok(resolver.upstream.includes(`www.letsencrypt.example.com./${RRType.TXT}`), resolver.upstream.join(' '));
+      // the challenge zone: loaded (v1), TXT added (v2), TXT removed (v3), by the key; example.com untouched
+      const le = await history('letsencrypt.example.com');
+      assert.deepEqual(le.map((z) => z.version), [1, 2, 3]);
+      assert.deepEqual(le.slice(1).map((z) => z.changeBy), ['letsencrypt-key', 'letsencrypt-key']);
+      assert.ok(le[2].published);
+      assert.equal((await history('example.com')).length, 1);
+    });
+
+    test('the key cannot change anything else: REFUSED, no new version', async () => {
+      const before = [(await history('letsencrypt.example.com')).length, (await history('example.com')).length];
+      const attempts: [string, string][] = [
+        ['letsencrypt.example.com', 'update add www.letsencrypt.example.com. 60 A 192.0.2.66'],
+        ['letsencrypt.example.com', 'update delete letsencrypt.example.com. NS'],
+        ['example.com', 'update add _acme-challenge.www.example.com. 60 TXT "x"'],
+        ['example.com', 'update delete _acme-challenge.www.example.com. CNAME'],
+        ['example.com', 'update add www.example.com. 60 A 192.0.2.66'],
+      ];
+      for (const [zone, line] of attempts) {
+        const res = await run('nsupdate', ['-y', `${LE_KEY.algorithm}:${LE_KEY.name}:${b64(LE_KEY)}`],
+          ['check-names no', `server 127.0.0.1 ${server.port}`, `zone ${zone}`, line, 'send', ''].join('\n'));
+        assert.match(res.stdout + res.stderr, /REFUSED/, `${line}: ${res.stdout}${res.stderr}`);
+      }
+      assert.deepEqual([(await history('letsencrypt.example.com')).length, (await history('example.com')).length], before);
+    });
+  });
+}

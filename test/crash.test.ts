@@ -12,7 +12,6 @@
 // zone_tool) — the latter is a todo until dmsd serves from the database with UPDATE enabled.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,72 +23,20 @@ import { rdataToText } from '../src/dns/rdata.js';
 import { generateTsigKey, keyFromText, type TsigKey, signMessage, verifyResponse } from '../src/dns/tsig.js';
 import * as services from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
-import { type Child, watchChild } from './helpers/acme.js';
+import { DURABLE_PRIMARY, type Server, spawnServer, ZONE_TOOL, zoneTool } from './helpers/acme.js';
 import { query, tcpExchange } from './helpers/dns-client.js';
-import { dmsdEntry, REPO_ROOT } from './helpers/servers.js';
+import { dmsdEntry } from './helpers/servers.js';
 import { rrText } from './xfr.support.js';
 
 const ZONE = Name.from('crash.example');
 /** The ocaml-dns key convention: a key named `<x>._update.<zone>` may change the whole zone, no grant needed. */
 const KEY_NAME = 'crash._update.crash.example';
 const ROUNDS = 4;
-const ZONE_TOOL = join(REPO_ROOT, 'bin', 'zone_tool');
-const STAND_IN = join(REPO_ROOT, 'test', 'fixtures', 'acme', 'durable-primary.ts');
-
-interface Server extends Child {
-  port: number;
-  tcpPort: number;
-}
 
 interface Target {
   /** Create the zone (inc_updates on) and the key in a fresh data directory. */
   setup(dataDir: string): TsigKey;
   start(dataDir: string, key: TsigKey): Promise<Server>;
-}
-
-function zoneTool(dataDir: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [ZONE_TOOL, '--data', dataDir, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DMS_CHANGE_BY: 'crash-test@test/Admin' },
-    timeout: 30_000,
-  });
-  assert.equal(r.status, 0, `zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** Spawn a server and wait for its JSON "listening" lines (udp and tcp). */
-async function spawnServer(args: string[], what: string): Promise<Server> {
-  const child = watchChild(spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const ports = await new Promise<{ udp: number; tcp: number }>((res, rej) => {
-    const timer = setTimeout(() => fail(new Error(`${what} did not report its ports:\n${child.output()}`)), 30_000);
-    const onExit = () => fail(new Error(`${what} exited before listening:\n${child.output()}`));
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      child.proc.stdout?.off('data', scan);
-      child.proc.off('exit', onExit);
-      rej(e);
-    };
-    const scan = () => {
-      const found: Record<string, number> = {};
-      for (const line of child.output().split('\n')) {
-        try {
-          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
-          if (j.msg === 'listening' && typeof j.port === 'number' && j.proto) found[j.proto] = j.port;
-        } catch {
-          // not a JSON line
-        }
-      }
-      if (found.udp !== undefined && found.tcp !== undefined) {
-        clearTimeout(timer);
-        child.proc.stdout?.off('data', scan);
-        child.proc.off('exit', onExit);
-        res({ udp: found.udp, tcp: found.tcp });
-      }
-    };
-    child.proc.stdout?.on('data', scan);
-    child.proc.once('exit', onExit);
-  });
-  return { ...child, port: ports.udp, tcpPort: ports.tcp };
 }
 
 const standIn = (extra: string[] = []): Target => ({
@@ -99,7 +46,7 @@ const standIn = (extra: string[] = []): Target => ({
   },
   start: (dataDir, key) =>
     spawnServer(
-      ['--import', 'tsx', STAND_IN, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${Buffer.from(key.secret).toString('base64')}`, ...extra],
+      ['--import', 'tsx', DURABLE_PRIMARY, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${Buffer.from(key.secret).toString('base64')}`, ...extra],
       'durable-primary',
     ),
 });

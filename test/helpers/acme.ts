@@ -13,7 +13,7 @@ import type { Name } from '../../src/dns/name.js';
 import { WireReader } from '../../src/dns/wire.js';
 import { type Responder, type RunResult, startResponder } from '../xfr.support.js';
 import { tcpExchange, udpExchange } from './dns-client.js';
-import { freePort } from './servers.js';
+import { freePort, REPO_ROOT } from './servers.js';
 
 export interface TlsFiles {
   /** The CA certificate lego must trust (LEGO_CA_CERTIFICATES). */
@@ -97,6 +97,62 @@ export function waitForOutput(child: Child, pattern: RegExp, ms: number, what: s
     child.proc.once('exit', onExit);
     check();
   });
+}
+
+export const ZONE_TOOL = join(REPO_ROOT, 'bin', 'zone_tool');
+/** Stand-in for dmsd serving from the database (see the file). */
+export const DURABLE_PRIMARY = join(REPO_ROOT, 'test', 'fixtures', 'acme', 'durable-primary.ts');
+
+/** Run bin/zone_tool on the data directory; returns stdout, throws with the output on a non-zero exit. */
+export function zoneTool(dataDir: string, args: string[]): string {
+  const r = spawnSync(process.execPath, [ZONE_TOOL, '--data', dataDir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DMS_CHANGE_BY: 'tester@test/Admin' },
+    timeout: 30_000,
+  });
+  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** A DNS server process (dmsd or the stand-in): UDP and TCP ports from its JSON "listening" log lines. */
+export interface Server extends Child {
+  port: number;
+  tcpPort: number;
+}
+
+/** Spawn a server and wait for its JSON "listening" lines (udp and tcp). */
+export async function spawnServer(args: string[], what: string): Promise<Server> {
+  const child = watchChild(spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const ports = await new Promise<{ udp: number; tcp: number }>((res, rej) => {
+    const timer = setTimeout(() => fail(new Error(`${what} did not report its ports:\n${child.output()}`)), 30_000);
+    const onExit = () => fail(new Error(`${what} exited before listening:\n${child.output()}`));
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.proc.stdout?.off('data', scan);
+      child.proc.off('exit', onExit);
+      rej(e);
+    };
+    const scan = () => {
+      const found: Record<string, number> = {};
+      for (const line of child.output().split('\n')) {
+        try {
+          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
+          if (j.msg === 'listening' && typeof j.port === 'number' && j.proto) found[j.proto] = j.port;
+        } catch {
+          // not a JSON line
+        }
+      }
+      if (found.udp !== undefined && found.tcp !== undefined) {
+        clearTimeout(timer);
+        child.proc.stdout?.off('data', scan);
+        child.proc.off('exit', onExit);
+        res({ udp: found.udp, tcp: found.tcp });
+      }
+    };
+    child.proc.stdout?.on('data', scan);
+    child.proc.once('exit', onExit);
+  });
+  return { ...child, port: ports.udp, tcpPort: ports.tcp };
 }
 
 export interface Pebble extends Child {

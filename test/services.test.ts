@@ -608,5 +608,20 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual(lines(d.added), ['off.dis.test. 1 192.0.2.5']);
       assert.deepEqual(d.removed, []);
     });
+
+    test('bulk start-up load equals zone-by-zone load', async () => {
+      const bulk = new Map<string, string[]>();
+      const n = await svc.loadPublishedZones(s, (z) => {
+        bulk.set(z.origin.key, [String(z.serial), ...lines(z.records)]);
+      }, { pageSize: 3 });
+      const names = await svc.listServedZones(s);
+      assert.equal(n, names.length);
+      assert.ok(n > 5);
+      for (const name of names) {
+        const z = await svc.loadPublishedZone(s, name);
+        assert.ok(z);
+        assert.deepEqual(bulk.get(name), [String(z.serial), ...lines(z.records)], name);
+      }
+    });
   });
 }

@@ -1,7 +1,7 @@
 // The store on both backends: migrations, defaults, location resolution, write serialisation.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,12 +10,19 @@ import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestP
 
 let pgServer: TestPostgres;
 const sqlite = sqliteBackend();
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
 before(async () => {
   pgServer = await startPostgres();
 });
 after(async () => {
   await pgServer?.stop();
   sqlite.cleanup();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
 for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
@@ -83,7 +90,7 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
 }
 
 test('store location: flags > environment > config file > ./data', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-cfg-'));
+  const dir = tempDir('dms-cfg-');
   const cfg = join(dir, 'dms.conf');
   writeFileSync(cfg, '# test\ndata = /srv/dms\ndatabase_url = postgres://u:p@h/db\n');
   assert.deepEqual(resolveStoreOptions({}, {}), { dataDir: resolve('./data') });
@@ -106,7 +113,7 @@ test('what was acknowledged survives kill -9 (SQLite)', async () => {
   const { openStore } = await import('../src/store/index.js');
   const svc = await import('../src/services/index.js');
   const root = resolve(import.meta.dirname, '..');
-  const dir = mkdtempSync(join(tmpdir(), 'dms-kill-'));
+  const dir = tempDir('dms-kill-');
   const script = join(dir, 'writer.mts');
   writeFileSync(
     script,
@@ -155,7 +162,7 @@ for (let i = 1; ; i++) {
 
 test('several connections opening a fresh SQLite file at once all get a migrated store', async () => {
   const { openStore } = await import('../src/store/index.js');
-  const dir = mkdtempSync(join(tmpdir(), 'dms-race-'));
+  const dir = tempDir('dms-race-');
   const stores = await Promise.all(Array.from({ length: 4 }, () => openStore({ dataDir: dir })));
   try {
     for (const s of stores) assert.equal((await s.db.selectFrom('server_groups').selectAll().execute()).length, 1);

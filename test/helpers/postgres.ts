@@ -109,9 +109,18 @@ export async function startPostgres(): Promise<TestPostgres> {
     lastOut = r.out;
   }
   if (!started) throw new Error(`pg_ctl start failed: ${lastOut}`);
-  const stop = async () => {
+  let stopped = false;
+  const stopNow = () => {
+    if (stopped) return;
+    stopped = true;
     asPostgresUser(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
     rmSync(dir, { recursive: true, force: true });
+  };
+  // A test file that dies before its after() hook must not leave a cluster running.
+  process.once('exit', stopNow);
+  const stop = async () => {
+    stopNow();
+    process.removeListener('exit', stopNow);
   };
   return serverHandle(`postgres://postgres@127.0.0.1:${port}/postgres`, stop);
 }

@@ -125,6 +125,7 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
         'deleg IN NS ns.deleg', // in-zone NS target without glue
         'outside.example. IN A 192.0.2.1', // out of zone
         '@ IN SOA a. b. 2 1 1 1 1', // second SOA
+        'sub IN SOA a. b. 2 1 1 1 1', // SOA below the apex
         'www IN A 999.1.1.1', // syntax
       ];
       for (const body of bad) {

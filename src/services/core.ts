@@ -399,7 +399,8 @@ export async function commitVersion(
   const sg = await loadSg(trx, Number(zone.sg_id));
 
   // SOA fields: from the content, else given, else the newest ZI, else the configuration.
-  const soas = input.records.filter((r) => r.type === RRType.SOA);
+  // Only an SOA at the apex supplies the zone's SOA; one anywhere else stays in the data for the checker to refuse.
+  const soas = input.records.filter((r) => r.type === RRType.SOA && r.name.equals(origin));
   let soa: SoaFields;
   let proposedSerial: number | undefined;
   const problems: ValidationProblem[] = [];
@@ -416,7 +417,7 @@ export async function commitVersion(
   const zoneTtl = input.zoneTtl ?? (prevZi ? Number(prevZi.zone_ttl) : settings.ttl('zone_ttl'));
   if (soa.ttl === zoneTtl) soa.ttl = null;
 
-  let body = input.records.filter((r) => r.type !== RRType.SOA);
+  let body = input.records.filter((r) => !(r.type === RRType.SOA && r.name.equals(origin)));
   const sgApex = (): ZoneRecord[] =>
     sgApexNs(sg).map((ns) => ({ name: origin, type: RRType.NS, class: RRClass.IN, ttl: zoneTtl, rdata: Name.from(ns).toWire() }));
   if (zone.use_apex_ns) {

@@ -154,6 +154,30 @@ test('NXDOMAIN and NODATA via the handler, and wildcard answers stay correct fro
   }
 });
 
+test('negative answers are assembled from the zone SOA (owner points into the question), never memoized', () => {
+  const z = table.get(Name.from('example.org'))!;
+  const before = z.responseMemo.size;
+  for (let i = 0; i < 50; i++) {
+    const name = `nx${i}.deep.EXAMPLE.org`;
+    const m = ask(query(name, RRType.A, { edns: i % 2 === 0 ? {} : false, rd: i % 3 === 0 }));
+    assert.equal(m.rcode, Rcode.NXDOMAIN);
+    assert.ok(m.aa);
+    assert.equal(m.rd, i % 3 === 0);
+    assert.equal(m.question[0].name.toString(), `${name}.`);
+    assert.equal(m.authority.length, 1);
+    assert.equal(m.authority[0].name.toString(), 'EXAMPLE.org.', 'the SOA owner is the zone name as the query wrote it');
+    assert.equal(m.authority[0].ttl, 300);
+    assert.equal(m.edns !== undefined, i % 2 === 0);
+  }
+  const nodata = ask(query('www.example.org', RRType.MX));
+  assert.equal(nodata.rcode, Rcode.NOERROR);
+  assert.equal(nodata.answer.length, 0);
+  assert.equal(nodata.authority[0].type, RRType.SOA);
+  const wildNodata = ask(query('q.wild.example.org', RRType.MX));
+  assert.equal(wildNodata.authority[0].type, RRType.SOA);
+  assert.equal(z.responseMemo.size, before);
+});
+
 test('FORMERR: QDCOUNT 0 or 2, truncated question, trailing garbage, bad OPT', () => {
   const q = query('www.example.org', RRType.A);
   const zeroQd = q.slice(0, 12);

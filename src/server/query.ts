@@ -13,7 +13,7 @@ import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
 import { latin1 } from '../zone/key.js';
-import { answer } from '../zone/lookup.js';
+import { answer, lookupName } from '../zone/lookup.js';
 import { buildSections } from '../zone/sections.js';
 import type { ZoneTable } from '../zone/table.js';
 import type { Zone } from '../zone/zone.js';
@@ -245,6 +245,13 @@ export class QueryHandler {
     const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
     const memo = zone.responseMemo.get(key)?.get(qtype);
     if (memo !== undefined && memo.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(memo, b);
+    // Negative answers are not memoized (a flood of random names would only fill the memo): they are assembled
+    // from the zone's pre-encoded SOA record, found with a lookup on the key alone.
+    const step = lookupName(zone, undefined, key, qtype);
+    if (step.kind === 'nxdomain' || step.kind === 'nodata') {
+      const neg = this.negative(zone, b, step.kind === 'nxdomain', limit);
+      if (neg !== undefined) return neg;
+    }
     return this.build(zone, b, qEnd, limit);
   }
 
@@ -284,6 +291,43 @@ export class QueryHandler {
     return fitted;
   }
 
+  /**
+   * NXDOMAIN or NODATA: header, the query's question, the SOA at the negative TTL in authority (its owner a pointer
+   * to the zone's name inside the question name), our OPT when asked. Undefined when it would not fit `limit`.
+   */
+  private negative(zone: Zone, b: Uint8Array, nxdomain: boolean, limit: number): Uint8Array | undefined {
+    let tail = negativeTails.get(zone);
+    if (tail === undefined) {
+      tail = negativeTail(zone);
+      negativeTails.set(zone, tail);
+    }
+    const nameEnd = this.qEnd;
+    const tailAt = nameEnd + 4;
+    const n = tailAt + tail.length + (this.hasEdns ? OPT_LEN : 0);
+    if (n > limit) return undefined;
+    const out = Buffer.allocUnsafe(n);
+    out[0] = b[0];
+    out[1] = b[1];
+    out[2] = FLAG_QR | FLAG_AA | (b[2] & FLAG_RD);
+    out[3] = (b[3] & FLAG_CD) | (nxdomain ? Rcode.NXDOMAIN : Rcode.NOERROR);
+    out[4] = 0;
+    out[5] = 1;
+    out[6] = 0;
+    out[7] = 0;
+    out[8] = 0;
+    out[9] = 1;
+    out[10] = 0;
+    out[11] = this.hasEdns ? 1 : 0;
+    out.set(b.subarray(12, tailAt), 12);
+    out.set(tail, tailAt);
+    // The zone's name is the last originKey.length octets of the question name (same length in any case).
+    const apexAt = nameEnd - zone.originKey.length;
+    out[tailAt] = 0xc0 | (apexAt >>> 8);
+    out[tailAt + 1] = apexAt & 0xff;
+    if (this.hasEdns) writeOpt(out, tailAt + tail.length, this.udpPayload, 0, this.ednsDo);
+    return out;
+  }
+
   /** Copy a pre-encoded response, patching id, RD/CD and the question name, appending our OPT when asked. */
   private patch(pre: Uint8Array, b: Uint8Array): Uint8Array {
     const n = pre.length;
@@ -307,6 +351,22 @@ export class QueryHandler {
   get ednsForError(): { present: boolean; do: boolean; payload: number } {
     return { present: this.hasEdns, do: this.ednsDo, payload: this.udpPayload };
   }
+}
+
+/** Per zone snapshot: the authority record of negative answers, encoded with a placeholder owner pointer. */
+const negativeTails = new WeakMap<Zone, Uint8Array>();
+
+function negativeTail(zone: Zone): Uint8Array {
+  const soa = zone.negativeSoa;
+  const out = Buffer.alloc(2 + 10 + soa.rdata.length);
+  // out[0..1]: the owner, a compression pointer set per response.
+  out.writeUInt16BE(RRType.SOA, 2);
+  out.writeUInt16BE(soa.class, 4);
+  out.writeUInt32BE(soa.ttl >>> 0, 6);
+  out.writeUInt16BE(soa.rdata.length, 10);
+  // MNAME and RNAME uncompressed: the RDATA does not depend on where the record lands.
+  out.set(soa.rdata, 12);
+  return out;
 }
 
 function responseMessage(qname: Name, qtype: number, qclass: number, rcode: number, aa: boolean): Message {

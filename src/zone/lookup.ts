@@ -48,8 +48,13 @@ export interface LookupOptions {
   maxChain?: number;
 }
 
-/** Resolve one name in the zone without following CNAME/DNAME (`key` is `wireKey(qname)`, inside the zone). */
-export function lookupName(zone: Zone, qname: Name, key: string, qtype: number): Step {
+/**
+ * Resolve one name in the zone without following CNAME/DNAME (`key` is `wireKey(qname)`, inside the zone). `qname`
+ * is only needed to synthesize records (wildcard owners, DNAME targets): without it the name is rebuilt from the key
+ * in lower case, which is enough for callers that only want to know whether the answer is negative.
+ */
+export function lookupName(zone: Zone, given: Name | undefined, key: string, qtype: number): Step {
+  const qname = (): Name => given ?? (given = nameFromKey(key));
   const nodes = zone.nodes;
   const originKey = zone.originKey;
   // Label offsets of the labels below the origin, leftmost first.
@@ -60,7 +65,7 @@ export function lookupName(zone: Zone, qname: Name, key: string, qtype: number):
   let encloser: ZoneNode = zone.apex;
   if (offsets.length > 0) {
     const apexDname = zone.apex.rrsets.get(RRType.DNAME);
-    if (apexDname) return synthesizeDname(zone.apex, apexDname, qname);
+    if (apexDname) return synthesizeDname(zone.apex, apexDname, qname());
   }
   let exact: ZoneNode | undefined = offsets.length === 0 ? zone.apex : undefined;
   // Walk down from the apex: a cut or a DNAME on the way ends the walk (RFC 1034 §4.3.2 step 3b, RFC 6672 §3.2).
@@ -71,7 +76,7 @@ export function lookupName(zone: Zone, qname: Name, key: string, qtype: number):
     if (node.delegation && !(i === 0 && qtype === RRType.DS)) return { kind: 'delegation', cut: node };
     if (i > 0) {
       const dname = node.rrsets.get(RRType.DNAME);
-      if (dname) return synthesizeDname(node, dname, qname);
+      if (dname) return synthesizeDname(node, dname, qname());
     }
     encloser = node;
     if (i === 0) exact = node;
@@ -83,24 +88,35 @@ export function lookupName(zone: Zone, qname: Name, key: string, qtype: number):
   return { kind: 'nxdomain' };
 }
 
+/** The Name of a wire key (lower case). */
+export function nameFromKey(key: string): Name {
+  const labels: Uint8Array[] = [];
+  for (let p = 0; key.charCodeAt(p) !== 0; ) {
+    const len = key.charCodeAt(p);
+    labels.push(Uint8Array.from(key.substring(p + 1, p + 1 + len), (c) => c.charCodeAt(0)));
+    p += len + 1;
+  }
+  return new Name(labels);
+}
+
 function withOwner(rrs: readonly RR[], owner: Name): RR[] {
   return rrs.map((r) => ({ name: owner, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
 }
 
-function fromNode(node: ZoneNode, qname: Name, qtype: number, wildcard: boolean): Step {
+function fromNode(node: ZoneNode, qname: () => Name, qtype: number, wildcard: boolean): Step {
   const rrsets = node.rrsets;
   if (rrsets.size === 0) return { kind: 'nodata', wildcard };
   if (qtype === RRType.ANY) {
     const all = [...rrsets.values()].sort((a, b) => a.type - b.type);
-    return { kind: 'hit', rrsets: wildcard ? all.map((s) => synthesized(s, qname)) : all, wildcard };
+    return { kind: 'hit', rrsets: wildcard ? all.map((s) => synthesized(s, qname())) : all, wildcard };
   }
   const set = rrsets.get(qtype);
-  if (set) return { kind: 'hit', rrsets: [wildcard ? synthesized(set, qname) : set], wildcard };
+  if (set) return { kind: 'hit', rrsets: [wildcard ? synthesized(set, qname()) : set], wildcard };
   // RRSIG and NSEC may sit beside a CNAME (RFC 4035 §2.5): asked for, they are not redirected (as in Knot).
   const cname = qtype === RRType.RRSIG || qtype === RRType.NSEC ? undefined : rrsets.get(RRType.CNAME);
   if (cname) {
     const rr = cname.rrs[0];
-    const owned = wildcard ? { ...rr, name: qname } : rr;
+    const owned = wildcard ? { ...rr, name: qname() } : rr;
     return { kind: 'cname', rr: owned, target: new WireReader(rr.rdata).name(), wildcard };
   }
   return { kind: 'nodata', wildcard };

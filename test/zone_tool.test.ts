@@ -382,5 +382,21 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       const same = ok(zt(target, ['diff_zones', 'loaded.org', 'loaded.org']), 'diff same').stdout;
       assert.equal(same, '');
     });
+
+    test('edit_apex_ns: the SG apex NS set is edited and zones using it get the new set', () => {
+      const editor = join(dir, 'apex-editor.sh');
+      writeFileSync(editor, '#!/bin/sh\nprintf "ns1.example.net.\\n; comment\\nns2.example.net\\n" > "$1"\n');
+      chmodSync(editor, 0o755);
+      ok(zt(target, ['edit_apex_ns'], { env: { EDITOR: editor, VISUAL: '' } }), 'edit_apex_ns');
+      assert.equal(
+        ok(zt(target, ['show_apex_ns']), 'show_apex_ns').stdout,
+        '        ns1.example.net.\n        ns2.example.net.\n',
+      );
+      assert.match(ok(zt(target, ['show_zone', 'example.org']), 'show').stdout, /NS\s+ns2\.example\.net\./);
+      // An editor that fails changes nothing.
+      const r = zt(target, ['edit_apex_ns'], { env: { EDITOR: 'false', VISUAL: '' } });
+      assert.equal(r.status, 70, r.stderr);
+      assert.match(ok(zt(target, ['show_apex_ns']), 'show_apex_ns').stdout, /ns2\.example\.net/);
+    });
   });
 }

@@ -228,25 +228,31 @@ const rowColumns = [
   'group_comment', 'flags', 'disabled', 'ord',
 ] as const;
 
+const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
+
+/**
+ * Rows alive at `version`: still alive (to_version null) or died later, each born at or before it. Two index ranges
+ * on (zone_id, to_version, from_version) rather than one OR that would scan the zone's whole history.
+ */
 export async function rowsAt(trx: Tx, zoneId: number, version: number, servedOnly = false): Promise<StoredRow[]> {
-  let q = trx
-    .selectFrom('records')
-    .select(rowColumns)
-    .where('zone_id', '=', zoneId)
-    .where('from_version', '<=', version)
-    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]));
-  if (servedOnly) q = q.where('disabled', '=', 0);
-  return (await q.orderBy('ord').orderBy('id').execute()) as StoredRow[];
+  const part = (alive: boolean) => {
+    let q = trx.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
+    q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version);
+    q = q.where('from_version', '<=', version);
+    return servedOnly ? q.where('disabled', '=', 0) : q;
+  };
+  const rows = (await part(true).unionAll(part(false)).execute()) as StoredRow[];
+  return rows.sort(byOrd);
 }
 
-async function currentRows(trx: Tx, zoneId: number): Promise<StoredRow[]> {
-  return (await trx
+export async function currentRows(trx: Tx, zoneId: number): Promise<StoredRow[]> {
+  const rows = (await trx
     .selectFrom('records')
     .select(rowColumns)
     .where('zone_id', '=', zoneId)
     .where('to_version', 'is', null)
-    .orderBy('ord')
     .execute()) as StoredRow[];
+  return rows.sort(byOrd);
 }
 
 /** Records of a ZI, SOA first. */
@@ -338,6 +344,8 @@ export interface VersionInput {
   serial?: number;
   /** Make a new version even when nothing changed (poke, republish). */
   forceNew?: boolean;
+  /** The newest version's rows when the caller already read them (read-modify-write in the same transaction). */
+  currentRows?: StoredRow[];
   /** SOA fields to use when `records` has no SOA (copy of an old ZI); default: the newest ZI's, or config. */
   soa?: SoaFields;
   zoneTtl?: number;
@@ -445,7 +453,7 @@ export async function commitVersion(
   const finalBody = checked.records.filter((r) => r !== soaForCheck);
 
   // Compare with the newest version: rows to keep, rows that die, rows to be born.
-  const current = zone.latest_version > 0 ? await currentRows(trx, zoneId) : [];
+  const current = zone.latest_version > 0 ? (input.currentRows ?? (await currentRows(trx, zoneId))) : [];
   const pool = new Map<string, StoredRow[]>();
   for (const row of current) {
     const k = rowKey(row);

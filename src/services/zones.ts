@@ -7,6 +7,7 @@ import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
   commitVersion,
+  currentRows,
   deleteOrphanRows,
   dnsKey,
   findLiveZone,
@@ -550,7 +551,7 @@ async function saveIn(
   s: Store,
   key: string,
   o: SaveOptions & { baseVersion?: number },
-  produce: (trx: Tx, zone: ZoneRow) => Promise<ZoneRecord[]>,
+  produce: (trx: Tx, zone: ZoneRow) => Promise<ZoneRecord[] | { records: ZoneRecord[]; currentRows: StoredRow[] }>,
 ): Promise<SaveResult> {
   return writeTx(s, async (trx) => {
     const zone = await findLiveZone(trx, s, key, true);
@@ -558,10 +559,12 @@ async function saveIn(
     if (o.baseVersion !== undefined && o.baseVersion !== zone.latest_version) {
       throw new EditConflict(zone.name, o.baseVersion, zone.latest_version);
     }
-    const records = await produce(trx, zone);
+    const produced = await produce(trx, zone);
+    const { records, currentRows: rows } = Array.isArray(produced) ? { records: produced, currentRows: undefined } : produced;
     const settings = await loadSettings(trx);
     const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, settings, {
       records,
+      ...(rows ? { currentRows: rows } : {}),
       changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
@@ -598,9 +601,9 @@ export async function changeZone(
   o: SaveOptions,
 ): Promise<SaveResult> {
   return saveIn(s, normalizeZoneName(name), o, async (trx, zone) => {
-    const zi = await resolveZi(trx, zone, 'latest');
-    const records = (await recordsAt(trx, zone, zi)).slice(1);
-    return mutate(records, await zoneInfoById(trx, Number(zone.id)));
+    const rows = await currentRows(trx, Number(zone.id));
+    const records = await mutate(rows.map(rowToRecord), await zoneInfoById(trx, Number(zone.id)));
+    return { records, currentRows: rows };
   });
 }
 

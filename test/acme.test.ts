@@ -42,7 +42,7 @@ import {
   type TlsFiles,
   zoneTool,
 } from './helpers/acme.js';
-import { REPO_ROOT } from './helpers/servers.js';
+import { dmsdEntry, REPO_ROOT } from './helpers/servers.js';
 import { type Responder, run, rrText, startResponder } from './xfr.support.js';
 
 const mkKey = (name: string): TsigKey => ({ name: Name.from(name), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) });
@@ -291,6 +291,8 @@ describe('ACME DNS-01 with pebble and lego (rfc2136, TSIG, grants)', () => {
 /** How the database-backed server is provisioned and started (the stand-in now; dmsd once it serves the database). */
 interface DbBackend {
   label: string;
+  /** Set while the backend is not expected to work yet (node:test todo: runs, failures reported, not fatal). */
+  todo?: string;
   /** Store the ACME key and its grant (TXT anywhere in the challenge zone, nothing else). */
   provision(dataDir: string, key: TsigKey): void;
   start(dataDir: string, key: TsigKey): Promise<Server>;
@@ -308,7 +310,23 @@ const standInBackend: DbBackend = {
     ),
 };
 
-for (const backend of [standInBackend]) {
+const dmsdBackend: DbBackend = {
+  label: 'dmsd --data DIR',
+  todo: 'needs dmsd database wiring',
+  provision(dataDir, key) {
+    // Expected zone_tool commands: store a key with a known secret, and the challenge zone's update grant.
+    zoneTool(dataDir, ['create_tsig_key', key.name.toString(), key.algorithm, b64(key)]);
+    zoneTool(dataDir, ['add_update_grant', 'letsencrypt.example.com', GRANT]);
+  },
+  start(dataDir) {
+    const entry = dmsdEntry();
+    if (!entry) throw new Error('dmsd not found');
+    return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', dataDir, '--listen', '127.0.0.1:0'], 'dmsd');
+  },
+};
+
+for (const backend of [standInBackend, dmsdBackend]) {
+  // Set up by the first test that needs it (not in before(): a failing hook would fail even a todo backend's run).
   describe(`ACME DNS-01, OCF layout, zones in the database: ${backend.label}`, () => {
     let dir: string;
     let tls: TlsFiles;
@@ -325,7 +343,12 @@ for (const backend of [standInBackend]) {
       }
     };
 
-    before(async () => {
+    let setup: Promise<void> | undefined;
+    const ready = () => {
+      setup ??= start();
+      return setup;
+    };
+    const start = async () => {
       dir = mkdtempSync(join(tmpdir(), 'dms-acme-db-'));
       const data = join(dir, 'data');
       mkdirSync(data);
@@ -336,7 +359,7 @@ for (const backend of [standInBackend]) {
       server = await backend.start(data, LE_KEY);
       resolver = await startCnameResolver(server.port);
       pebble = await startPebble(dir, tls, resolver.port);
-    });
+    };
 
     after(async () => {
       await pebble?.stop();
@@ -345,7 +368,8 @@ for (const backend of [standInBackend]) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test('a certificate for www.example.com; each challenge change is a version of the challenge zone by the key', async () => {
+    test('a certificate for www.example.com; each challenge change is a version of the challenge zone by the key', { todo: backend.todo }, async () => {
+      await ready();
       mkdirSync(join(dir, 'lego'));
       const res = await runLego({
         path: join(dir, 'lego'),
@@ -370,7 +394,8 @@ for (const backend of [standInBackend]) {
       assert.equal((await history('example.com')).length, 1);
     });
 
-    test('the key cannot change anything else: REFUSED, no new version', async () => {
+    test('the key cannot change anything else: REFUSED, no new version', { todo: backend.todo }, async () => {
+      await ready();
       const before = [(await history('letsencrypt.example.com')).length, (await history('example.com')).length];
       const attempts: [string, string][] = [
         ['letsencrypt.example.com', 'update add www.letsencrypt.example.com. 60 A 192.0.2.66'],

@@ -129,14 +129,21 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       }
     });
 
-    test('help, unknown command and bad flags', () => {
+    test('help, unknown command and bad flags', async () => {
       const h = ok(zt(target, ['help']), 'help');
       assert.match(h.stdout, /Documented commands/);
       assert.match(h.stdout, /create_zone/);
       assert.match(ok(zt(target, ['help', 'lsref']), 'help lsref').stdout, /List references/);
-      fails(zt(target, ['frobnicate']), 64, /Unknown command 'frobnicate'/, 'unknown command');
-      fails(zt(target, ['ls', '-q']), 64, /ls: unknown option '-q'/, 'bad flag');
-      fails(zt(target, ['show_zone']), 64, /too few arguments/, 'missing argument');
+      ok(zt(target, ['create_zone', 'first.org']), 'create_zone');
+      await unchanged(target, () => {
+        fails(zt(target, ['frobnicate']), 64, /Unknown command 'frobnicate'/, 'unknown command');
+        fails(zt(target, ['ls', '-q']), 64, /ls: unknown option '-q'/, 'bad flag');
+        fails(zt(target, ['create_zone', '-x', 'x.org']), 64, /create_zone: unknown option '-x'/, 'bad flag');
+        fails(zt(target, ['create_zone', 'x.org', 'bogus_flag']), 64, /bogus_flag/, 'bad zone option');
+        fails(zt(target, ['show_zone']), 64, /too few arguments/, 'missing argument');
+        fails(zt(target, ['delete_zone', 'a.org', 'b.org']), 64, /too many arguments/, 'extra argument');
+        fails(zt(target, ['create_zone', 'bad..name']), 65, /bad\.\.name/, 'bad zone name');
+      });
       const j = zt(target, ['--json', 'frobnicate']);
       assert.equal(j.status, 64);
       assert.equal(JSON.parse(j.stdout).error.code, 'UnknownCommand');

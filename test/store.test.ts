@@ -103,9 +103,19 @@ test('store location: flags > environment > config file > ./data', () => {
     dataDir: '/f',
     databaseUrl: 'postgres://f/f',
   });
+  assert.throws(() => resolveStoreOptions({ config: join(dir, 'missing.conf') }, {}), /cannot read configuration file/);
   const json = join(dir, 'dms.json');
   writeFileSync(json, '{"data": "/j"}');
   assert.deepEqual(resolveStoreOptions({ config: json }, {}), { dataDir: '/j' });
+});
+
+test('a database URL that is not PostgreSQL is refused clearly', async () => {
+  const { openStore } = await import('../src/store/index.js');
+  await assert.rejects(openStore({ dataDir: tempDir('dms-url-'), databaseUrl: 'mysql://u:secret@h/db' }), (e: Error) => {
+    assert.match(e.message, /unsupported database URL/);
+    assert.doesNotMatch(e.message, /secret/);
+    return true;
+  });
 });
 
 test('what was acknowledged survives kill -9 (SQLite)', async () => {

@@ -42,10 +42,21 @@ export const SQLITE_FILE = 'dms.sqlite';
  * data / data_dir and database_url.
  */
 function readConfigFile(path: string): { data?: string; databaseUrl?: string } {
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read configuration file ${path}: ${(e as Error).message}`);
+  }
   let obj: Record<string, unknown> = {};
   const trimmed = text.trim();
-  if (trimmed.startsWith('{')) obj = JSON.parse(trimmed) as Record<string, unknown>;
+  if (trimmed.startsWith('{')) {
+    try {
+      obj = JSON.parse(trimmed) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`configuration file ${path} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
   else
     for (const line of text.split('\n')) {
       const l = line.replace(/#.*$/, '').trim();
@@ -79,6 +90,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let location: string;
   let sqliteDb: BetterSqlite3.Database | undefined;
   if (opts.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
+      throw new Error(`unsupported database URL "${redact(opts.databaseUrl)}": expected postgres://… (without one, SQLite in the data directory is used)`);
     kind = 'postgres';
     location = redact(opts.databaseUrl);
     const int8 = (v: string) => Number(v);

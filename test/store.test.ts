@@ -118,6 +118,14 @@ test('a database URL that is not PostgreSQL is refused clearly', async () => {
   });
 });
 
+test('an unreachable PostgreSQL is reported as such', async () => {
+  const { openStore } = await import('../src/store/index.js');
+  await assert.rejects(openStore({ dataDir: tempDir('dms-url-'), databaseUrl: 'postgres://u:secret@127.0.0.1:1/db' }), (e: Error) => {
+    assert.match(e.message, /cannot connect to PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
+    return true;
+  });
+});
+
 test('what was acknowledged survives kill -9 (SQLite)', async () => {
   const { spawn } = await import('node:child_process');
   const { openStore } = await import('../src/store/index.js');

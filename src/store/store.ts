@@ -122,6 +122,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     sqliteDb = database;
   }
   try {
+    if (kind === 'postgres') {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (e) {
+        throw new Error(`cannot connect to PostgreSQL at ${location}: ${(e as Error).message}`);
+      }
+    }
     const migrator = new Migrator({ db, provider: migrationProvider(kind) });
     // Two processes opening a fresh SQLite file at once (dmsd and zone_tool) race for the migration: the loser gets
     // BUSY or finds the work done; it tries again. (On PostgreSQL Kysely serialises with an advisory lock.)

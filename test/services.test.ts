@@ -484,6 +484,16 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.equal((await svc.getEvent(s, id2)).state, 'SUCCESS');
       assert.ok((await svc.listEvents(s, { state: 'FAILURE' })).some((e) => e.id === id));
       await assert.rejects(svc.getEvent(s, 9_999_999), svc.EventNotFound);
+      // Claiming: concurrent claimers never get the same event; a lease that runs out makes it due again.
+      const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => svc.enqueueEvent(s, 'Claim', { payload: i })));
+      const claims = await Promise.all([1, 2, 3].map(() => svc.claimDueEvents(s, { limit: 4, leaseSec: 60 })));
+      const claimed = claims.flat().map((e) => e.id).filter((id) => ids.includes(id));
+      assert.equal(claimed.length, 6);
+      assert.equal(new Set(claimed).size, 6);
+      assert.deepEqual((await svc.claimDueEvents(s)).filter((e) => ids.includes(e.id)), []);
+      const later = await svc.claimDueEvents(s, { now: Date.now() + 61_000, limit: 1000 });
+      assert.equal(later.filter((e) => ids.includes(e.id)).length, 6);
+      for (const id of ids) await svc.completeEvent(s, id);
     });
 
     test('vacuum: old ZIs beyond zi_max_num, their dead records, deleted zones, old events', async () => {

@@ -2,7 +2,7 @@
 // a failed attempt backs off exponentially and gives up after a number of attempts.
 
 import { type Selectable, sql } from 'kysely';
-import type { Store } from '../store/index.js';
+import { type Store, writeTx } from '../store/index.js';
 import type { EventTable } from '../store/schema.js';
 import { EventNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
@@ -75,6 +75,32 @@ export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promis
     .limit(limit)
     .execute();
   return rows.map(toInfo);
+}
+
+/**
+ * Take due events for processing: each is leased (its `scheduled` moved `leaseSec` ahead) in the same transaction,
+ * so several dmsd instances on one database never run the same event twice; one that dies with a lease lets the
+ * event come due again when the lease ends. Finish with completeEvent / retryEvent / failEvent.
+ */
+export async function claimDueEvents(s: Store, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
+  const now = o.now ?? Date.now();
+  const lease = (o.leaseSec ?? 300) * 1000;
+  return writeTx(s, async (trx) => {
+    let q = trx
+      .selectFrom('events')
+      .select('id')
+      .where('state', 'in', ['NEW', 'RETRY'])
+      .where('scheduled', '<=', now)
+      .orderBy('scheduled')
+      .orderBy('id')
+      .limit(o.limit ?? 100);
+    if (s.kind === 'postgres') q = q.forUpdate().skipLocked();
+    const ids = (await q.execute()).map((r) => Number(r.id));
+    if (ids.length === 0) return [];
+    await trx.updateTable('events').set({ scheduled: now + lease }).where('id', 'in', ids).execute();
+    const rows = await trx.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('id').execute();
+    return rows.map(toInfo);
+  });
 }
 
 export async function getEvent(s: Store, id: number): Promise<EventInfo> {

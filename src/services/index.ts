@@ -75,7 +75,7 @@ export {
 } from './groups.js';
 
 // events
-export { backoffMs, completeEvent, dueEvents, enqueueEvent, failEvent, getEvent, listEvents, retryEvent } from './events.js';
+export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, failEvent, getEvent, listEvents, retryEvent } from './events.js';
 
 // vacuum
 export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';

@@ -41,6 +41,7 @@ import {
   startPebble,
   type TlsFiles,
   zoneTool,
+  zoneToolKey,
 } from './helpers/acme.js';
 import { dmsdEntry, REPO_ROOT } from './helpers/servers.js';
 import { type Responder, run, rrText, startResponder } from './xfr.support.js';
@@ -293,8 +294,8 @@ interface DbBackend {
   label: string;
   /** Set while the backend is not expected to work yet (node:test todo: runs, failures reported, not fatal). */
   todo?: string;
-  /** Store the ACME key and its grant (TXT anywhere in the challenge zone, nothing else). */
-  provision(dataDir: string, key: TsigKey): void;
+  /** Store the ACME key and its grant (TXT anywhere in the challenge zone, nothing else); returns the key. */
+  provision(dataDir: string): TsigKey;
   start(dataDir: string, key: TsigKey): Promise<Server>;
 }
 
@@ -302,7 +303,7 @@ const GRANT = 'grant letsencrypt-key. zonesub TXT';
 
 const standInBackend: DbBackend = {
   label: 'stand-in primary over the service layer (SQLite)',
-  provision: () => undefined,
+  provision: () => LE_KEY,
   start: (dataDir, key) =>
     spawnServer(
       ['--import', 'tsx', DURABLE_PRIMARY, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${b64(key)}`, '--grant', `letsencrypt.example.com|${GRANT}`],
@@ -313,10 +314,11 @@ const standInBackend: DbBackend = {
 const dmsdBackend: DbBackend = {
   label: 'dmsd --data DIR',
   todo: 'needs dmsd database wiring',
-  provision(dataDir, key) {
-    // Expected zone_tool commands: store a key with a known secret, and the challenge zone's update grant.
-    zoneTool(dataDir, ['create_tsig_key', key.name.toString(), key.algorithm, b64(key)]);
+  provision(dataDir) {
+    // Expected zone_tool commands: a generated key stored in the database, and the challenge zone's update grant.
+    const key = zoneToolKey(dataDir, 'letsencrypt-key');
     zoneTool(dataDir, ['add_update_grant', 'letsencrypt.example.com', GRANT]);
+    return key;
   },
   start(dataDir) {
     const entry = dmsdEntry();
@@ -333,6 +335,7 @@ for (const backend of [standInBackend, dmsdBackend]) {
     let server: Server;
     let resolver: Resolver;
     let pebble: Pebble;
+    let key: TsigKey;
     const fixture = (f: string) => join(REPO_ROOT, 'test', 'fixtures', 'acme', f);
     const history = async (zone: string) => {
       const store = await openStore({ dataDir: join(dir, 'data') });
@@ -354,9 +357,9 @@ for (const backend of [standInBackend, dmsdBackend]) {
       mkdirSync(data);
       zoneTool(data, ['load_zone', '-i', fixture('example.com.zone'), 'example.com', 'no_use_apex_ns']);
       zoneTool(data, ['load_zone', '-i', fixture('letsencrypt.example.com.zone'), 'letsencrypt.example.com', 'no_use_apex_ns']);
-      backend.provision(data, LE_KEY);
+      key = backend.provision(data);
       tls = makeTlsFiles(dir);
-      server = await backend.start(data, LE_KEY);
+      server = await backend.start(data, key);
       resolver = await startCnameResolver(server.port);
       pebble = await startPebble(dir, tls, resolver.port);
     };
@@ -377,7 +380,7 @@ for (const backend of [standInBackend, dmsdBackend]) {
         caCert: tls.caCert,
         domains: ['www.example.com'],
         dnsPort: server.port,
-        tsig: { name: LE_KEY.name.toString(), algorithm: LE_KEY.algorithm, secretBase64: b64(LE_KEY) },
+        tsig: { name: key.name.toString(), algorithm: key.algorithm, secretBase64: b64(key) },
       });
       assert.equal(res.code, 0, `lego failed:\n${res.stdout}${res.stderr}\npebble:\n${pebble.output()}\nserver:\n${server.output()}`);
       const crt = join(dir, 'lego', 'certificates', 'www.example.com.crt');
@@ -405,7 +408,7 @@ for (const backend of [standInBackend, dmsdBackend]) {
         ['example.com', 'update add www.example.com. 60 A 192.0.2.66'],
       ];
       for (const [zone, line] of attempts) {
-        const res = await run('nsupdate', ['-y', `${LE_KEY.algorithm}:${LE_KEY.name}:${b64(LE_KEY)}`],
+        const res = await run('nsupdate', ['-y', `${key.algorithm}:${key.name}:${b64(key)}`],
           ['check-names no', `server 127.0.0.1 ${server.port}`, `zone ${zone}`, line, 'send', ''].join('\n'));
         assert.match(res.stdout + res.stderr, /REFUSED/, `${line}: ${res.stdout}${res.stderr}`);
       }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Opcode, Rcode, RRType } from '../../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../../src/dns/message.js';
 import type { Name } from '../../src/dns/name.js';
+import { keyFromText, type TsigAlgorithm, type TsigKey } from '../../src/dns/tsig.js';
 import { WireReader } from '../../src/dns/wire.js';
 import { type Responder, type RunResult, startResponder } from '../xfr.support.js';
 import { tcpExchange, udpExchange } from './dns-client.js';
@@ -112,6 +113,17 @@ export function zoneTool(dataDir: string, args: string[]): string {
   });
   if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * Create a TSIG key in the database with zone_tool and return it (the secret is read from the command's output:
+ * a BIND key block `secret "…";` or `-y` text `alg:name:secret`).
+ */
+export function zoneToolKey(dataDir: string, name: string, algorithm: TsigAlgorithm = 'hmac-sha256'): TsigKey {
+  const out = zoneTool(dataDir, ['generate_tsig_key', name, algorithm]);
+  const secret = /secret\s+"?([A-Za-z0-9+/=]{16,})"?/.exec(out)?.[1] ?? /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
+  if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
+  return keyFromText(`${algorithm}:${name}:${secret}`);
 }
 
 /** A DNS server process (dmsd or the stand-in): UDP and TCP ports from its JSON "listening" log lines. */

@@ -438,6 +438,35 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual(await svc.listSectags(s), ['HelpDesk']);
     });
 
+    test('TSIG keys and update grants are stored, listed, and announced on the change feed', async () => {
+      const since = await svc.currentChangeSeq(s);
+      const k = await svc.createTsigKey(s, 'LetsEncrypt-Key');
+      assert.equal(k.name, 'letsencrypt-key.');
+      assert.equal(k.algorithm, 'hmac-sha256');
+      assert.equal(Buffer.from(k.secret, 'base64').length, 32);
+      await assert.rejects(svc.createTsigKey(s, 'letsencrypt-key.'), svc.TsigKeyExists);
+      await assert.rejects(svc.createTsigKey(s, 'x', { algorithm: 'rot13' }), svc.InvalidArgument);
+      await svc.createTsigKey(s, 'given', { algorithm: 'hmac-sha512', secret: 'c2VjcmV0' });
+      const got = await svc.getTsigKey(s, 'given.');
+      assert.equal(got.algorithm, 'hmac-sha512');
+      assert.equal(Buffer.from(got.secret).toString(), 'secret');
+      assert.deepEqual((await svc.loadTsigKeys(s)).map((x) => x.name.key), ['given.', 'letsencrypt-key.']);
+      await svc.deleteTsigKey(s, 'given');
+      await assert.rejects(svc.getTsigKey(s, 'given'), svc.TsigKeyNotFound);
+
+      await svc.createZone(s, 'grants.test', { ...admin, text: zoneText('grants.test.', '') });
+      await svc.addUpdateGrant(s, 'grants.test', 'grant letsencrypt-key.  zonesub TXT');
+      await svc.addUpdateGrant(s, 'grants.test', 'grant letsencrypt-key. zonesub TXT');
+      await svc.addUpdateGrant(s, 'grants.test', 'grant other. name a.grants.test. A');
+      assert.deepEqual(await svc.listUpdateGrants(s, 'grants.test'), ['grant letsencrypt-key. zonesub TXT', 'grant other. name a.grants.test. A']);
+      await svc.deleteUpdateGrant(s, 'grants.test', 'grant other. name a.grants.test. A');
+      await assert.rejects(svc.deleteUpdateGrant(s, 'grants.test', 'grant nobody. zonesub TXT'), svc.InvalidArgument);
+      assert.deepEqual(await svc.listUpdateGrants(s, 'grants.test'), ['grant letsencrypt-key. zonesub TXT']);
+      const kinds = (await svc.pollChanges(s, since)).changes.map((c) => `${c.zone} ${c.kind}`);
+      assert.deepEqual(kinds.filter((k) => k.endsWith(' keys')), ['. keys', '. keys', '. keys']);
+      assert.ok(kinds.filter((k) => k === 'grants.test. update').length >= 3);
+    });
+
     test('configuration: defaults, validation, per-SG soa_mname', async () => {
       const cfg = await svc.showConfig(s);
       const get = (k: string) => cfg.find((c) => c.key === k && c.sg === null)?.value;

@@ -26,6 +26,8 @@ export type DmsErrorCode =
   | 'CONFIG_VALUE_INVALID'
   | 'SERIAL_INVALID'
   | 'EVENT_NOT_FOUND'
+  | 'TSIG_KEY_NOT_FOUND'
+  | 'TSIG_KEY_EXISTS'
   | 'INVALID_ARGUMENT'
   | 'STORE_ERROR';
 
@@ -243,5 +245,16 @@ export class EventNotFound extends DmsError {
 export class InvalidArgument extends DmsError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
+  }
+}
+
+export class TsigKeyNotFound extends DmsError {
+  constructor(readonly key: string) {
+    super('TSIG_KEY_NOT_FOUND', `TSIG key ${key} not found`);
+  }
+}
+export class TsigKeyExists extends DmsError {
+  constructor(readonly key: string) {
+    super('TSIG_KEY_EXISTS', `TSIG key ${key} already exists`);
   }
 }

@@ -74,6 +74,20 @@ export {
   updateServerGroup,
 } from './groups.js';
 
+// TSIG keys and RFC 2136 update grants
+export {
+  addUpdateGrant,
+  createTsigKey,
+  deleteTsigKey,
+  deleteUpdateGrant,
+  getTsigKey,
+  listTsigKeys,
+  listUpdateGrants,
+  loadTsigKeys,
+  setUpdateGrants,
+  type TsigKeyInfo,
+} from './keys.js';
+
 // events
 export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, failEvent, getEvent, listEvents, retryEvent } from './events.js';
 

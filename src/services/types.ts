@@ -166,8 +166,11 @@ export interface ZoneChange {
   seq: number;
   zoneId: number;
   zone: string;
-  /** What happened: a new ZI published, zone disabled/enabled/deleted/undeleted/destroyed, or flags/SG changed. */
-  kind: 'publish' | 'disable' | 'enable' | 'delete' | 'undelete' | 'destroy' | 'update';
+  /**
+   * What happened: a new ZI published, zone disabled/enabled/deleted/undeleted/destroyed, flags/SG/grants changed
+   * ('update'), or the TSIG key set changed ('keys': zoneId 0, zone ".").
+   */
+  kind: 'publish' | 'disable' | 'enable' | 'delete' | 'undelete' | 'destroy' | 'update' | 'keys';
   version: number | null;
   at: Date;
 }

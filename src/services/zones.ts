@@ -498,6 +498,7 @@ export async function destroyZoneIn(trx: Tx, s: Store, zone: ZoneRow): Promise<v
   await trx.deleteFrom('records').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zone_sectags').where('zone_id', '=', zone.id).execute();
+  await trx.deleteFrom('zone_update_grants').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zones').where('id', '=', zone.id).execute();
   await recordChange(trx, s, zone, 'destroy', null);
 }

@@ -206,6 +206,34 @@ const bornIndex: Migration = {
   },
 };
 
+/** TSIG keys (RFC 8945) and per-zone RFC 2136 update grants (update-policy lines, kept as text). */
+function keysAndGrants(dialect: Dialect): Migration {
+  const pg = dialect === 'postgres';
+  return {
+    async up(db: AnyDb) {
+      await (pg
+        ? db.schema.createTable('tsig_keys').addColumn('id', 'bigserial', (c) => c.primaryKey())
+        : db.schema.createTable('tsig_keys').addColumn('id', 'integer', (c) => c.primaryKey()))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('algorithm', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('ctime', 'bigint', (c) => c.notNull())
+        .execute();
+      await (pg
+        ? db.schema.createTable('zone_update_grants').addColumn('id', 'bigserial', (c) => c.primaryKey())
+        : db.schema.createTable('zone_update_grants').addColumn('id', 'integer', (c) => c.primaryKey()))
+        .addColumn('zone_id', 'bigint', (c) => c.notNull().references('zones.id').onDelete('cascade'))
+        .addColumn('grant_text', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('zone_update_grants_zone').on('zone_update_grants').column('zone_id').execute();
+    },
+    async down(db: AnyDb) {
+      await db.schema.dropTable('zone_update_grants').ifExists().execute();
+      await db.schema.dropTable('tsig_keys').ifExists().execute();
+    },
+  };
+}
+
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -213,6 +241,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0001_initial': initial(dialect),
         '0002_pg_name_pattern_index': patternIndex(dialect),
         '0003_records_born_index': bornIndex,
+        '0004_tsig_keys_update_grants': keysAndGrants(dialect),
       };
     },
   };

@@ -142,6 +142,23 @@ export interface StoreMetaTable {
   changes_vacuumed_to: number;
 }
 
+export interface TsigKeyTable {
+  id: Generated<number>;
+  /** Lower-case absolute key name. */
+  name: string;
+  algorithm: string;
+  /** Base64. */
+  secret: string;
+  ctime: number;
+}
+
+export interface ZoneUpdateGrantTable {
+  id: Generated<number>;
+  zone_id: number;
+  /** One update-policy line ("grant key. zonesub TXT"); parsed by the server. */
+  grant_text: string;
+}
+
 export interface Database {
   server_groups: ServerGroupTable;
   zone_references: ReferenceTable;
@@ -154,4 +171,6 @@ export interface Database {
   events: EventTable;
   zone_changes: ZoneChangeTable;
   store_meta: StoreMetaTable;
+  tsig_keys: TsigKeyTable;
+  zone_update_grants: ZoneUpdateGrantTable;
 }

@@ -64,8 +64,7 @@ export function lookupName(zone: Zone, given: Name | undefined, key: string, qty
 
   let encloser: ZoneNode = zone.apex;
   if (offsets.length > 0) {
-    const apexDname = zone.apex.rrsets.get(RRType.DNAME);
-    if (apexDname) return synthesizeDname(zone.apex, apexDname, qname());
+    if (zone.apex.hasDname) return synthesizeDname(zone.apex, zone.apex.rrset(RRType.DNAME)!, qname());
   }
   let exact: ZoneNode | undefined = offsets.length === 0 ? zone.apex : undefined;
   // Walk down from the apex: a cut or a DNAME on the way ends the walk (RFC 1034 §4.3.2 step 3b, RFC 6672 §3.2).
@@ -74,10 +73,7 @@ export function lookupName(zone: Zone, given: Name | undefined, key: string, qty
     if (!node) break;
     // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): at the cut itself it is answered from this zone.
     if (node.delegation && !(i === 0 && qtype === RRType.DS)) return { kind: 'delegation', cut: node };
-    if (i > 0) {
-      const dname = node.rrsets.get(RRType.DNAME);
-      if (dname) return synthesizeDname(node, dname, qname());
-    }
+    if (i > 0 && node.hasDname) return synthesizeDname(node, node.rrset(RRType.DNAME)!, qname());
     encloser = node;
     if (i === 0) exact = node;
   }
@@ -104,16 +100,15 @@ function withOwner(rrs: readonly RR[], owner: Name): RR[] {
 }
 
 function fromNode(node: ZoneNode, qname: () => Name, qtype: number, wildcard: boolean): Step {
-  const rrsets = node.rrsets;
-  if (rrsets.size === 0) return { kind: 'nodata', wildcard };
+  if (node.isEmpty) return { kind: 'nodata', wildcard };
   if (qtype === RRType.ANY) {
-    const all = [...rrsets.values()].sort((a, b) => a.type - b.type);
+    const all = [...node.rrsets.values()].sort((a, b) => a.type - b.type);
     return { kind: 'hit', rrsets: wildcard ? all.map((s) => synthesized(s, qname())) : all, wildcard };
   }
-  const set = rrsets.get(qtype);
+  const set = node.rrset(qtype);
   if (set) return { kind: 'hit', rrsets: [wildcard ? synthesized(set, qname()) : set], wildcard };
   // RRSIG and NSEC may sit beside a CNAME (RFC 4035 §2.5): asked for, they are not redirected (as in Knot).
-  const cname = qtype === RRType.RRSIG || qtype === RRType.NSEC ? undefined : rrsets.get(RRType.CNAME);
+  const cname = qtype === RRType.RRSIG || qtype === RRType.NSEC || !node.hasCname ? undefined : node.rrset(RRType.CNAME);
   if (cname) {
     const rr = cname.rrs[0];
     const owned = wildcard ? { ...rr, name: qname() } : rr;

@@ -44,9 +44,9 @@ function addressesFor(zone: Zone, rrs: readonly RR[], seen: Set<string>, out: RR
     seen.add(key);
     const node = zone.nodes.get(key);
     if (!node) continue;
-    const a = node.rrsets.get(RRType.A);
+    const a = node.rrset(RRType.A);
     if (a) out.push(...a.rrs);
-    const aaaa = node.rrsets.get(RRType.AAAA);
+    const aaaa = node.rrset(RRType.AAAA);
     if (aaaa) out.push(...aaaa.rrs);
   }
 }
@@ -82,7 +82,7 @@ export function buildSections(outcome: Outcome, opts: SectionOptions = {}): Sect
       authority.push(zone.negativeSoa);
       break;
     case 'delegation': {
-      const ns = final.cut.rrsets.get(RRType.NS)!.rrs;
+      const ns = final.cut.rrset(RRType.NS)!.rrs;
       // A referral is not authoritative; behind an in-zone CNAME the answer section still is (as Knot does).
       aa = outcome.chain.length > 0;
       authority.push(...ns);

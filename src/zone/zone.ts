@@ -1,12 +1,18 @@
 // An immutable, compiled snapshot of one zone: nodes keyed on their wire key (see key.ts), each holding its RRsets
 // and the flags the lookup needs, computed once by a precompute pass (delegation points, names below a cut or a
 // DNAME, empty non-terminals, wildcard children). Pure: no I/O.
+//
+// Memory layout. A large zone has millions of records, and one JS object per record, per label or per RDATA view
+// costs several times the bytes of the data itself. So a node keeps its RRsets encoded in a shared byte slab
+// (see ZoneNode), its name only as its wire key (plus the original-case wire form when it differs), and builds
+// Name, RR and RRset objects on demand. The query path needs none of them: it looks nodes up by key and reads
+// flags; answers are encoded once and memoized by the server.
 
 import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
-import type { Name } from '../dns/name.js';
+import { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
-import { keyIsBelowOrAt, keyParent, wireKey } from './key.js';
+import { keyIsBelowOrAt, keyLabelCount, keyParent, latin1 } from './key.js';
 
 export interface RRset {
   /** Owner name as written in the zone (original case). */
@@ -16,10 +22,7 @@ export interface RRset {
   readonly rrs: readonly RR[];
 }
 
-/**
- * The RRsets of one node by type: the read side of a Map, backed by a small array (a node rarely has more than a
- * few types, and a Map per node costs several times the memory of the records of a typical name).
- */
+/** The RRsets of one node by type: the read side of a Map, backed by a small array. */
 export class RRsets {
   constructor(private readonly sets: readonly RRset[]) {}
   get size(): number {
@@ -43,21 +46,122 @@ export class RRsets {
 
 const NO_RRSETS = new RRsets([]);
 
-export interface ZoneNode {
-  readonly name: Name;
-  readonly key: string;
-  /** RRsets by type; empty for an empty non-terminal. */
-  readonly rrsets: RRsets;
-  /** NS here and not the apex: a zone cut (RFC 1034 §4.2.1). */
-  readonly delegation: boolean;
-  /** A strict ancestor inside the zone is a zone cut: this node's data is glue/occluded, never answered with AA. */
-  readonly belowCut: boolean;
-  /** A strict ancestor inside the zone has a DNAME: the node is occluded (RFC 6672 §2.4). */
-  readonly belowDname: boolean;
-  /** No RRsets: exists only because names below it exist (RFC 4592 §2.2.2). */
-  readonly emptyNonTerminal: boolean;
+const DELEGATION = 1;
+const BELOW_CUT = 2;
+const BELOW_DNAME = 4;
+const EMPTY_NON_TERMINAL = 8;
+const HAS_DNAME = 16;
+const HAS_CNAME = 32;
+const HAS_NS = 64;
+
+/** Bytes before the records of an encoded RRset: TYPE, CLASS, TTL (u16, u16, u32) and the records' length (u32). */
+const SET_HEADER = 12;
+
+/**
+ * One name of the zone. Its RRsets are bytes [start, end) of `data`, a chunk shared with other nodes: per RRset a
+ * 12-octet header (TYPE, CLASS, TTL, length of what follows) then each record as RDLENGTH + RDATA. The `name`,
+ * `rrsets` and `rrset()` accessors build fresh objects on every call: callers on a hot path keep what they need.
+ */
+export class ZoneNode {
   /** The "*.<this>" node, when the zone has one (source of synthesis, RFC 4592). */
-  readonly wildcard: ZoneNode | undefined;
+  wildcard: ZoneNode | undefined = undefined;
+
+  /** @internal */
+  constructor(
+    readonly key: string,
+    /** The owner's wire form in its original case, when it differs from the key. */
+    private readonly owner: string | undefined,
+    /** @internal */ public data: Uint8Array | undefined,
+    /** @internal While the zone is being built: the node's index in the builder's staging arrays. */
+    public start: number,
+    /** @internal */ public end: number,
+    /** @internal */ public bits: number,
+  ) {}
+
+  /** Owner name (original case as first written in the zone; lower case for empty non-terminals). */
+  get name(): Name {
+    return nameFromWire(this.owner ?? this.key);
+  }
+  /** RRsets by type; empty for an empty non-terminal. */
+  get rrsets(): RRsets {
+    if (this.start === this.end) return NO_RRSETS;
+    const name = this.name;
+    const sets: RRset[] = [];
+    for (let p = this.start; p < this.end; p = this.setEnd(p)) sets.push(this.decodeSet(p, name));
+    return new RRsets(sets);
+  }
+  /** The RRset of `type`, if the node has one. */
+  rrset(type: number): RRset | undefined {
+    const p = this.find(type);
+    return p < 0 ? undefined : this.decodeSet(p, this.name);
+  }
+  hasType(type: number): boolean {
+    return this.find(type) >= 0;
+  }
+  /** No RRsets at all. */
+  get isEmpty(): boolean {
+    return this.start === this.end;
+  }
+  /** NS here and not the apex: a zone cut (RFC 1034 §4.2.1). */
+  get delegation(): boolean {
+    return (this.bits & DELEGATION) !== 0;
+  }
+  /** A strict ancestor inside the zone is a zone cut: this node's data is glue/occluded, never answered with AA. */
+  get belowCut(): boolean {
+    return (this.bits & BELOW_CUT) !== 0;
+  }
+  /** A strict ancestor inside the zone has a DNAME: the node is occluded (RFC 6672 §2.4). */
+  get belowDname(): boolean {
+    return (this.bits & BELOW_DNAME) !== 0;
+  }
+  /** No RRsets: exists only because names below it exist (RFC 4592 §2.2.2). */
+  get emptyNonTerminal(): boolean {
+    return (this.bits & EMPTY_NON_TERMINAL) !== 0;
+  }
+  get hasDname(): boolean {
+    return (this.bits & HAS_DNAME) !== 0;
+  }
+  get hasCname(): boolean {
+    return (this.bits & HAS_CNAME) !== 0;
+  }
+
+  private find(type: number): number {
+    const d = this.data;
+    if (d === undefined) return -1;
+    for (let p = this.start; p < this.end; p = this.setEnd(p)) if (((d[p] << 8) | d[p + 1]) === type) return p;
+    return -1;
+  }
+  private setEnd(p: number): number {
+    const d = this.data!;
+    return p + SET_HEADER + ((d[p + 8] << 24) | (d[p + 9] << 16) | (d[p + 10] << 8) | d[p + 11]);
+  }
+  private decodeSet(p: number, name: Name): RRset {
+    const d = this.data!;
+    const type = (d[p] << 8) | d[p + 1];
+    const klass = (d[p + 2] << 8) | d[p + 3];
+    const ttl = ((d[p + 4] << 24) | (d[p + 5] << 16) | (d[p + 6] << 8) | d[p + 7]) >>> 0;
+    const end = this.setEnd(p);
+    const rrs: RR[] = [];
+    for (let q = p + SET_HEADER; q < end; ) {
+      const len = (d[q] << 8) | d[q + 1];
+      rrs.push({ name, type, class: klass, ttl, rdata: d.subarray(q + 2, q + 2 + len) });
+      q += 2 + len;
+    }
+    return { name, type, rrs };
+  }
+}
+
+/** A Name from an uncompressed wire form held as a latin1 string (a key or an owner). */
+export function nameFromWire(wire: string): Name {
+  const bytes = new Uint8Array(wire.length);
+  for (let i = 0; i < wire.length; i++) bytes[i] = wire.charCodeAt(i);
+  const labels: Uint8Array[] = [];
+  for (let p = 0; bytes[p] !== 0; ) {
+    const len = bytes[p];
+    labels.push(bytes.subarray(p + 1, p + 1 + len));
+    p += len + 1;
+  }
+  return labels.length === 0 ? Name.root : new Name(labels);
 }
 
 export interface Zone {
@@ -73,6 +177,8 @@ export interface Zone {
   readonly nodes: ReadonlyMap<string, ZoneNode>;
   /** NSEC3 records and the RRSIGs covering them, by owner key: kept apart from the names of the zone. */
   readonly nsec3: ReadonlyMap<string, readonly RR[]>;
+  /** Records served (after merging duplicates). */
+  readonly recordCount: number;
   /** Non-fatal problems found while compiling (records ignored, CNAME beside other data...). */
   readonly warnings: readonly string[];
   /**
@@ -93,25 +199,6 @@ export class ZoneError extends Error {
   }
 }
 
-interface BuildingRRset {
-  name: Name;
-  type: number;
-  rrs: RR[];
-}
-
-interface MutableNode {
-  name: Name;
-  key: string;
-  rrsets: RRsets;
-  /** The RRsets while records are being added. */
-  building: BuildingRRset[] | undefined;
-  delegation: boolean;
-  belowCut: boolean;
-  belowDname: boolean;
-  emptyNonTerminal: boolean;
-  wildcard: ZoneNode | undefined;
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -121,173 +208,444 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Build the snapshot of the zone `origin` from its records. Records outside the zone, of meta types or of a class
  * other than the SOA's are ignored with a warning; duplicate records are merged. Throws ZoneError when the zone has
- * no SOA at its apex (nothing can be answered without one).
+ * no SOA at its apex (nothing can be answered without one). `records` may be any iterable (a generator streaming
+ * from a parser or a database cursor): nothing keeps a reference to the records, only copies of their bytes.
  */
-export function compileZone(origin: Name, records: readonly RR[]): Zone {
-  const originKey = wireKey(origin);
-  const warnings: string[] = [];
-  const nodes = new Map<string, MutableNode>();
+export function compileZone(origin: Name, records: Iterable<RR>): Zone {
+  const b = new ZoneBuilder(origin);
+  for (const rr of records) b.add(rr);
+  return b.finish();
+}
 
-  // The SOA first: its class is the zone's class.
-  let soa: RR | undefined;
-  let soaCount = 0;
-  for (const rr of records) {
-    if (rr.type === RRType.SOA && wireKey(rr.name) === originKey) {
-      soaCount++;
-      soa ??= rr;
-    }
+/** Size of a fresh chunk of node data (one node larger than this gets a chunk of its own). */
+const CHUNK = 1 << 20;
+
+const ownerScratch = Buffer.alloc(256);
+const keyScratch = Buffer.alloc(256);
+
+/**
+ * compileZone one record at a time, for callers that stream records (the zone-file parser's `onRecord`, a database
+ * cursor): only compact copies of the records are kept until finish().
+ */
+export class ZoneBuilder {
+  private readonly originKey: string;
+  private readonly nodes = new Map<string, ZoneNode>();
+  private readonly warnings: string[] = [];
+  private soa: RR | undefined;
+  private soaCount = 0;
+  private readonly nsec3: RR[] = [];
+  /** Records outside the zone seen before the SOA (their class decides between a warning and the class count). */
+  private readonly outsideEarly: RR[] = [];
+  private otherClass = 0;
+
+  // Staged records: parallel arrays indexed by record number, chained per node in arrival order.
+  private count = 0;
+  private rType = new Uint16Array(1024);
+  private rClass = new Uint16Array(1024);
+  private rTtl = new Uint32Array(1024);
+  private rOff = new Float64Array(1024);
+  private rLen = new Uint16Array(1024);
+  private rNext = new Int32Array(1024);
+  private bytes = new Uint8Array(1 << 16);
+  private bytesUsed = 0;
+  // Per node (by staging index): first and last record.
+  private nodeCount = 0;
+  private nHead = new Int32Array(1024);
+  private nTail = new Int32Array(1024);
+
+  private lastName: Name | undefined;
+  private lastKey = '';
+  private lastOwner: string | undefined;
+  private finished = false;
+
+  constructor(readonly origin: Name) {
+    ownerWire(origin);
+    this.originKey = lastLowerKey;
   }
-  if (!soa) throw new ZoneError(origin.toString(), 'no SOA record at the apex');
-  if (soaCount > 1) warnings.push('more than one SOA at the apex; the first is used');
-  const zoneClass = soa.class;
 
-  // Group records into nodes and RRsets.
-  const nsec3 = new Map<string, RR[]>();
-  let otherClass = 0;
-  let lastName: Name | undefined;
-  let lastKey = '';
-  for (const rr of records) {
-    if (rr.type === RRType.SOA && rr !== soa) continue;
+  add(rr: RR): void {
+    if (this.finished) throw new Error('ZoneBuilder: add() after finish()');
     // Zone files repeat owners: the parser hands the same Name object for consecutive records of one owner.
-    const key = rr.name === lastName ? lastKey : wireKey(rr.name);
-    lastName = rr.name;
-    lastKey = key;
+    let key: string;
+    let owner: string | undefined;
+    if (rr.name === this.lastName) {
+      key = this.lastKey;
+      owner = this.lastOwner;
+    } else {
+      owner = ownerWire(rr.name);
+      key = lastLowerKey;
+      this.lastName = rr.name;
+      this.lastKey = key;
+      this.lastOwner = owner;
+    }
+    const type = rr.type;
+    if (type === RRType.SOA) {
+      // Only the first SOA at the apex is kept; an SOA elsewhere is not zone data.
+      if (key !== this.originKey) return;
+      this.soaCount++;
+      if (this.soa) return;
+      this.soa = rr;
+    }
     if (isNsec3Data(rr)) {
       // NSEC3 records (and their signatures) live in a tree of their own (RFC 5155 §7.2.9): their owners are not
       // names of the zone, as in Knot.
-      if (rr.class !== zoneClass || !keyIsBelowOrAt(key, originKey)) continue;
+      if (keyIsBelowOrAt(key, this.originKey)) this.nsec3.push({ name: rr.name, type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata.slice() });
+      return;
+    }
+    if (isMetaType(type) || type === 0) {
+      this.warnings.push(`${rr.name}: type ${type} cannot be stored in a zone; record ignored`);
+      return;
+    }
+    if (this.soa !== undefined && rr.class !== this.soa.class) {
+      this.otherClass++;
+      return;
+    }
+    let node = this.nodes.get(key);
+    if (node === undefined) {
+      if (!keyIsBelowOrAt(key, this.originKey)) {
+        if (this.soa === undefined) this.outsideEarly.push({ ...rr, rdata: EMPTY });
+        else this.warnings.push(`${rr.name} is outside the zone ${this.origin}; record ignored`);
+        return;
+      }
+      node = new ZoneNode(key, owner, undefined, this.newNode(), 0, 0);
+      this.nodes.set(key, node);
+    }
+    this.stage(node.start, type, rr.class, rr.ttl, rr.rdata);
+  }
+
+  private newNode(): number {
+    const i = this.nodeCount++;
+    if (i === this.nHead.length) {
+      this.nHead = grow(this.nHead);
+      this.nTail = grow(this.nTail);
+    }
+    this.nHead[i] = -1;
+    return i;
+  }
+
+  private stage(node: number, type: number, klass: number, ttl: number, rdata: Uint8Array): void {
+    const i = this.count++;
+    if (i === this.rType.length) {
+      this.rType = grow(this.rType);
+      this.rClass = grow(this.rClass);
+      this.rTtl = grow(this.rTtl);
+      this.rOff = grow(this.rOff);
+      this.rLen = grow(this.rLen);
+      this.rNext = grow(this.rNext);
+    }
+    const len = rdata.length;
+    if (this.bytesUsed + len > this.bytes.length) {
+      let size = this.bytes.length * 2;
+      while (size < this.bytesUsed + len) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.bytes.subarray(0, this.bytesUsed));
+      this.bytes = next;
+    }
+    this.bytes.set(rdata, this.bytesUsed);
+    this.rType[i] = type;
+    this.rClass[i] = klass;
+    this.rTtl[i] = ttl;
+    this.rOff[i] = this.bytesUsed;
+    this.rLen[i] = len;
+    this.rNext[i] = -1;
+    this.bytesUsed += len;
+    if (this.nHead[node] < 0) this.nHead[node] = i;
+    else this.rNext[this.nTail[node]] = i;
+    this.nTail[node] = i;
+  }
+
+  /** The compiled zone. The builder cannot be used afterwards. */
+  finish(): Zone {
+    if (this.finished) throw new Error('ZoneBuilder: finish() called twice');
+    this.finished = true;
+    const { origin, originKey, nodes, warnings } = this;
+    const soaRecord = this.soa;
+    if (!soaRecord) throw new ZoneError(origin.toString(), 'no SOA record at the apex');
+    if (this.soaCount > 1) warnings.push('more than one SOA at the apex; the first is used');
+    const zoneClass = soaRecord.class;
+    for (const rr of this.outsideEarly) {
+      if (rr.class === zoneClass) warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
+      else this.otherClass++;
+    }
+
+    // Encode every node's RRsets into the chunks; nodes left without records (other class only) are dropped.
+    const enc = new Encoder(this, zoneClass, warnings);
+    const dropped: string[] = [];
+    for (const node of nodes.values()) if (!enc.encode(node)) dropped.push(node.key);
+    for (const key of dropped) nodes.delete(key);
+    this.otherClass += enc.otherClass;
+    if (this.otherClass > 0) warnings.push(`${this.otherClass} records of a class other than the SOA's ignored`);
+    this.release();
+
+    // Empty non-terminals: every ancestor of an existing name, up to the apex, exists (RFC 4592 §2.2.2). Nodes
+    // added during the iteration are visited too; their parent exists by then, so their walk stops at once.
+    for (const node of nodes.values()) {
+      let key = node.key;
+      while (key !== originKey) {
+        key = keyParent(key);
+        // An existing parent is either an original node (walked on its own turn) or an ENT made by an earlier walk
+        // that went all the way up: either way its ancestors are covered.
+        if (nodes.has(key)) break;
+        nodes.set(key, new ZoneNode(key, undefined, undefined, 0, 0, EMPTY_NON_TERMINAL));
+      }
+    }
+
+    // Flags. Processing nodes by increasing depth lets each node inherit from its parent, already final.
+    const originLabels = origin.labelCount;
+    const byDepth: ZoneNode[][] = [];
+    for (const node of nodes.values()) {
+      const d = keyLabelCount(node.key) - originLabels;
+      if (d > 0) (byDepth[d] ??= []).push(node);
+    }
+    for (let d = 1; d < byDepth.length; d++) {
+      for (const node of byDepth[d] ?? []) {
+        const parent = nodes.get(keyParent(node.key))!;
+        const pb = parent.bits;
+        let bits = node.bits;
+        if (pb & (BELOW_CUT | DELEGATION)) bits |= BELOW_CUT;
+        if (pb & (BELOW_DNAME | HAS_DNAME)) bits |= BELOW_DNAME;
+        if (bits & HAS_NS) bits |= DELEGATION;
+        node.bits = bits;
+      }
+    }
+    for (const node of nodes.values()) {
+      // Only a name whose first label is "*"'s parent can have a wildcard child; checking the key is cheaper.
+      if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) {
+        const parent = nodes.get(keyParent(node.key));
+        if (parent) parent.wildcard = node;
+      }
+    }
+
+    const nsec3 = new Map<string, RR[]>();
+    for (const rr of this.nsec3) {
+      if (rr.class !== zoneClass) continue;
+      ownerWire(rr.name);
+      const key = lastLowerKey;
       let list = nsec3.get(key);
       if (!list) nsec3.set(key, (list = []));
       if (!list.some((x) => x.type === rr.type && sameBytes(x.rdata, rr.rdata))) list.push(rr);
-      continue;
     }
-    if (isMetaType(rr.type) || rr.type === 0) {
-      warnings.push(`${rr.name}: type ${rr.type} cannot be stored in a zone; record ignored`);
-      continue;
-    }
-    if (rr.class !== zoneClass) {
-      otherClass++;
-      continue;
-    }
-    let node = nodes.get(key);
-    if (!node) {
-      if (!keyIsBelowOrAt(key, originKey)) {
-        warnings.push(`${rr.name} is outside the zone ${origin}; record ignored`);
+
+    const apex = nodes.get(originKey)!;
+    const soa = apex.rrset(RRType.SOA)!.rrs[0];
+    const negativeTtl = Math.min(soa.ttl, soaMinimum(soa.rdata));
+    return {
+      origin,
+      originKey,
+      apex,
+      soa,
+      serial: soaSerial(soa.rdata),
+      negativeTtl,
+      negativeSoa: { ...soa, ttl: negativeTtl },
+      nodes,
+      nsec3,
+      recordCount: enc.records,
+      warnings,
+      responseMemo: new Map(),
+    };
+  }
+
+  /** Staged record fields, for the encoder. */
+  staged(): {
+    type: Uint16Array; klass: Uint16Array; ttl: Uint32Array; off: Float64Array; len: Uint16Array; next: Int32Array;
+    bytes: Uint8Array; head: Int32Array;
+  } {
+    return {
+      type: this.rType, klass: this.rClass, ttl: this.rTtl, off: this.rOff, len: this.rLen, next: this.rNext,
+      bytes: this.bytes, head: this.nHead,
+    };
+  }
+
+  private release(): void {
+    const none8 = new Uint8Array(0);
+    this.rType = new Uint16Array(0);
+    this.rClass = new Uint16Array(0);
+    this.rTtl = new Uint32Array(0);
+    this.rOff = new Float64Array(0);
+    this.rLen = new Uint16Array(0);
+    this.rNext = new Int32Array(0);
+    this.nHead = new Int32Array(0);
+    this.nTail = new Int32Array(0);
+    this.bytes = none8;
+    this.lastName = undefined;
+    this.soa = undefined;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Turns one node's staged records into its encoded RRsets (merging duplicates, one TTL per RRset). */
+class Encoder {
+  private chunk = new Uint8Array(CHUNK);
+  private used = 0;
+  otherClass = 0;
+  records = 0;
+  private readonly s: ReturnType<ZoneBuilder['staged']>;
+  // Scratch per node: the distinct types in first-seen order and, per type, its unique records.
+  private readonly types: number[] = [];
+  private readonly lists: number[][] = [];
+
+  constructor(
+    builder: ZoneBuilder,
+    private readonly zoneClass: number,
+    private readonly warnings: string[],
+  ) {
+    this.s = builder.staged();
+  }
+
+  /** False when the node ends up with no records. */
+  encode(node: ZoneNode): boolean {
+    const s = this.s;
+    const types = this.types;
+    const lists = this.lists;
+    types.length = 0;
+    let size = 0;
+    for (let r = s.head[node.start]; r >= 0; r = s.next[r]) {
+      if (s.klass[r] !== this.zoneClass) {
+        this.otherClass++;
         continue;
       }
-      // Array literals are allocated at their exact size (push on an empty array reserves 16 slots).
-      node = {
-        name: rr.name, key, rrsets: NO_RRSETS, building: [{ name: rr.name, type: rr.type, rrs: [compact(rr, rr.name)] }],
-        delegation: false, belowCut: false, belowDname: false, emptyNonTerminal: false, wildcard: undefined,
-      };
-      nodes.set(key, node);
-      continue;
+      const type = s.type[r];
+      let t = types.indexOf(type);
+      if (t < 0) {
+        t = types.length;
+        types.push(type);
+        if (lists.length === t) lists.push([]);
+        lists[t].length = 0;
+        size += SET_HEADER;
+      }
+      const list = lists[t];
+      if (this.isDuplicate(list, r)) continue;
+      list.push(r);
+      size += 2 + s.len[r];
     }
-    const building = node.building!;
-    let set: BuildingRRset | undefined;
-    for (let i = 0; i < building.length; i++) if (building[i].type === rr.type) set = building[i];
-    if (!set) building.push({ name: node.name, type: rr.type, rrs: [compact(rr, node.name)] });
-    else if (!set.rrs.some((x) => sameBytes(x.rdata, rr.rdata))) set.rrs.push(compact(rr, node.name));
-  }
-  if (otherClass > 0) warnings.push(`${otherClass} records of a class other than the SOA's ignored`);
-  for (const node of nodes.values()) {
-    const building = node.building!;
-    node.building = undefined;
-    // Trim arrays that grew by push to their length: a large zone keeps millions of them.
-    for (const set of building) set.rrs = sameTtl(set.rrs.length > 1 ? set.rrs.slice() : set.rrs, warnings);
-    node.rrsets = new RRsets(building.length > 1 ? building.slice() : building);
-    if (building.length > 1 && node.rrsets.has(RRType.CNAME)) {
-      for (const set of building) {
-        if (set.type !== RRType.CNAME && set.type !== RRType.RRSIG && set.type !== RRType.NSEC) {
-          warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
+    if (types.length === 0) return false;
+
+    if (this.used + size > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(CHUNK, size));
+      this.used = 0;
+    }
+    const d = this.chunk;
+    let p = this.used;
+    const start = p;
+    let bits = 0;
+    for (let t = 0; t < types.length; t++) {
+      const type = types[t];
+      const list = lists[t];
+      const ttl = s.ttl[list[list.length - 1]];
+      // One TTL per RRset (RFC 2181 §5.2). When the records disagree, the last one's TTL is used for all, as Knot's
+      // zone loader does.
+      for (const r of list) {
+        if (s.ttl[r] !== ttl) {
+          this.warnings.push(`${node.name} type ${type}: records with different TTLs; TTL set to ${ttl} (RFC 2181 §5.2)`);
+          break;
+        }
+      }
+      const headerAt = p;
+      d[p] = type >>> 8;
+      d[p + 1] = type & 0xff;
+      d[p + 2] = this.zoneClass >>> 8;
+      d[p + 3] = this.zoneClass & 0xff;
+      writeU32(d, p + 4, ttl);
+      p += SET_HEADER;
+      for (const r of list) {
+        const len = s.len[r];
+        const off = s.off[r];
+        d[p] = len >>> 8;
+        d[p + 1] = len & 0xff;
+        d.set(s.bytes.subarray(off, off + len), p + 2);
+        p += 2 + len;
+      }
+      writeU32(d, headerAt + 8, p - headerAt - SET_HEADER);
+      this.records += list.length;
+      if (type === RRType.NS) bits |= HAS_NS;
+      else if (type === RRType.DNAME) bits |= HAS_DNAME;
+      else if (type === RRType.CNAME) bits |= HAS_CNAME;
+    }
+    this.used = p;
+    node.data = d;
+    node.start = start;
+    node.end = p;
+    node.bits = bits;
+    if (types.length > 1 && bits & HAS_CNAME) {
+      for (const type of types) {
+        if (type !== RRType.CNAME && type !== RRType.RRSIG && type !== RRType.NSEC) {
+          this.warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
           break;
         }
       }
     }
+    return true;
   }
 
-  // Empty non-terminals: every ancestor of an existing name, up to the apex, exists (RFC 4592 §2.2.2).
-  const originLabels = origin.labelCount;
-  for (const node of [...nodes.values()]) {
-    let key = node.key;
-    let up = 0;
-    while (key !== originKey) {
-      key = keyParent(key);
-      up++;
-      // An existing parent is either an original node (walked on its own turn) or an ENT made by an earlier walk
-      // that went all the way up: either way its ancestors are covered.
-      if (nodes.has(key)) break;
-      nodes.set(key, {
-        name: node.name.parent(up), key, rrsets: NO_RRSETS, building: undefined, delegation: false, belowCut: false,
-        belowDname: false, emptyNonTerminal: true, wildcard: undefined,
-      });
+  private isDuplicate(list: number[], r: number): boolean {
+    const s = this.s;
+    const len = s.len[r];
+    const off = s.off[r];
+    const bytes = s.bytes;
+    // Large RRsets are rare in zones; a linear scan keeps the common case (a handful of records) allocation-free.
+    for (const x of list) {
+      if (s.len[x] !== len) continue;
+      const xo = s.off[x];
+      let i = 0;
+      while (i < len && bytes[xo + i] === bytes[off + i]) i++;
+      if (i === len) return true;
     }
+    return false;
   }
-
-  // Flags. Processing nodes by increasing depth lets each node inherit from its parent, already final.
-  const byDepth: MutableNode[][] = [];
-  for (const node of nodes.values()) {
-    const d = node.name.labelCount - originLabels;
-    (byDepth[d] ??= []).push(node);
-  }
-  for (let d = 1; d < byDepth.length; d++) {
-    for (const node of byDepth[d] ?? []) {
-      const parent = nodes.get(keyParent(node.key))!;
-      node.belowCut = parent.belowCut || parent.delegation;
-      node.belowDname = parent.belowDname || parent.rrsets.has(RRType.DNAME);
-      node.delegation = node.rrsets.has(RRType.NS);
-    }
-  }
-  for (const node of nodes.values()) {
-    // Only a name whose first label is "*"'s parent can have a wildcard child; checking the key is cheaper.
-    if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) {
-      const parent = nodes.get(keyParent(node.key));
-      if (parent) parent.wildcard = node;
-    }
-  }
-
-  soa = nodes.get(originKey)!.rrsets.get(RRType.SOA)!.rrs[0];
-  const soaTtl = soa.ttl;
-  const minimum = soaMinimum(soa.rdata);
-  const negativeTtl = Math.min(soaTtl, minimum);
-  return {
-    origin,
-    originKey,
-    apex: nodes.get(originKey)!,
-    soa,
-    serial: soaSerial(soa.rdata),
-    negativeTtl,
-    negativeSoa: { ...soa, ttl: negativeTtl },
-    nodes,
-    nsec3,
-    warnings,
-    responseMemo: new Map(),
-  };
 }
 
+function writeU32(d: Uint8Array, p: number, v: number): void {
+  d[p] = v >>> 24;
+  d[p + 1] = (v >>> 16) & 0xff;
+  d[p + 2] = (v >>> 8) & 0xff;
+  d[p + 3] = v & 0xff;
+}
+
+function grow<T extends Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T): T {
+  const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+  next.set(a as never);
+  return next;
+}
+
+/** Set by ownerWire: the lower-case wire key of the name it was given. */
+let lastLowerKey = '';
+
 /**
- * The record as the zone keeps it: the five RR fields only (no parser annotations) and the node's Name shared by all
- * its records, so the caller's record objects and their per-record Names can be freed.
+ * The wire key of `name` (left in lastLowerKey, to avoid an allocation per call) and, when the name has upper-case
+ * letters, its original-case wire form (else undefined).
  */
-function compact(rr: RR, name: Name): RR {
-  return { name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata };
+function ownerWire(name: Name): string | undefined {
+  const lower = keyScratch;
+  const orig = ownerScratch;
+  let p = 0;
+  let upper = false;
+  for (const label of name.labels) {
+    lower[p] = label.length;
+    orig[p++] = label.length;
+    for (let j = 0; j < label.length; j++) {
+      const c = label[j];
+      orig[p] = c;
+      if (c >= 0x41 && c <= 0x5a) {
+        upper = true;
+        lower[p++] = c | 0x20;
+      } else lower[p++] = c;
+    }
+  }
+  lower[p] = 0;
+  orig[p++] = 0;
+  lastLowerKey = latin1String(lower, p);
+  return upper ? latin1String(orig, p) : undefined;
+}
+
+function latin1String(b: Uint8Array, n: number): string {
+  return latin1(b, 0, n);
 }
 
 function isNsec3Data(rr: RR): boolean {
   if (rr.type === RRType.NSEC3) return true;
   // RRSIG RDATA starts with the type covered.
   return rr.type === RRType.RRSIG && rr.rdata.length >= 2 && ((rr.rdata[0] << 8) | rr.rdata[1]) === RRType.NSEC3;
-}
-
-/**
- * One TTL per RRset (RFC 2181 §5.2). When the records disagree, the last one's TTL is used for all, as Knot's zone
- * loader does.
- */
-function sameTtl(rrs: RR[], warnings: string[]): RR[] {
-  const ttl = rrs[rrs.length - 1].ttl;
-  if (rrs.every((r) => r.ttl === ttl)) return rrs;
-  warnings.push(`${rrs[0].name} type ${rrs[0].type}: records with different TTLs; TTL set to ${ttl} (RFC 2181 §5.2)`);
-  return rrs.map((r) => (r.ttl === ttl ? r : { ...r, ttl }));
 }
 
 function soaFields(rdata: Uint8Array): WireReader {

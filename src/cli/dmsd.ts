@@ -1,6 +1,7 @@
-// dmsd: the DMS authoritative DNS server. This file parses flags, sets up logging, loads zones and starts the
-// listeners (in this process, or in node:cluster workers sharing the sockets with --workers). SIGHUP reloads the
-// zone directory; SIGTERM/SIGINT stop cleanly.
+// dmsd: the DMS authoritative DNS server. This file parses flags, sets up logging, opens the database, serves what it
+// publishes (dmsd-db.ts: bulk load, then the change feed) and starts the listeners (in this process, or in
+// node:cluster workers sharing the sockets with --workers). `--zones DIR` imports a directory into the database at
+// start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
 
 import cluster from 'node:cluster';
 import dgram from 'node:dgram';
@@ -14,11 +15,21 @@ import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
 import { ZoneTable } from '../zone/table.js';
+import type { Store } from '../store/index.js';
+import * as services from '../services/index.js';
+import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './dmsd-db.js';
 
 export interface DmsdOptions {
   zones?: string;
   listen: ListenAddress[];
-  data: string;
+  /** undefined: DMS_DATA_DIR, the config file, else ./data. */
+  data?: string;
+  /**
+   * false with --no-database, and with --zones when no database location is named at all (no --data, --database-url,
+   * --config, DMS_DATA_DIR, DMS_DATABASE_URL): serve the zone directory from the files, as dmsd did before the
+   * database (the test harnesses serve fixture zones that way). Any database location makes --zones an import.
+   */
+  database: boolean;
   workers: number;
   logLevel: string;
   databaseUrl?: string;
@@ -50,16 +61,17 @@ export function buildCommand(): Command {
   return new Command()
     .name('dmsd')
     .description('DMS authoritative DNS server')
-    .option('--zones <dir>', 'serve the zone files of this directory (one file per zone, file name = zone name, optional ".zone" suffix); default: the shipped examples/')
+    .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/. Given without any database location (--data, --database-url, --config, DMS_DATA_DIR, DMS_DATABASE_URL) the files are served directly, no database')
     .option('--listen <addr:port>', 'DNS address to serve on UDP and TCP, repeatable; IPv6 as [::1]:53; port 0 picks a free port (logged) (default: 127.0.0.1:5353)', collectListen)
-    .option('--data <dir>', 'state directory', './data')
+    .option('--data <dir>', 'data directory holding the SQLite database dms.sqlite (also DMS_DATA_DIR; default ./data)')
+    .option('--no-database', 'serve the --zones directory (default examples/) straight from the files, without a database')
     .option('--workers <n>', 'serving processes (node:cluster workers sharing the sockets); "auto" = one per core', parseWorkers, 1)
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
-    .option('--database-url <url>', 'database URL (also DMS_DATABASE_URL); reserved: used by the zone database feature')
-    .option('--config <file>', 'configuration file; reserved: used by a later feature')
+    .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
+    .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
     .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nSignals: SIGHUP reloads the zone directory; SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 
@@ -74,9 +86,10 @@ export function parseArgs(argv: string[]): DmsdOptions {
     zones: o.zones,
     listen: o.listen ?? [{ address: '127.0.0.1', port: 5353 }],
     data: o.data,
+    database: o.database !== false && !(o.zones && !o.data && !o.databaseUrl && !o.config && !process.env.DMS_DATA_DIR && !process.env.DMS_DATABASE_URL),
     workers: o.workers,
     logLevel: o.logLevel,
-    databaseUrl: o.databaseUrl ?? process.env.DMS_DATABASE_URL,
+    databaseUrl: o.databaseUrl,
     config: o.config,
     http: o.http,
   };
@@ -116,15 +129,53 @@ function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<stri
   if (table.size === 0) log.warn({ dir }, 'no zone is served');
 }
 
-/** Serve in this process until SIGTERM/SIGINT. `report` is told the bound addresses (cluster workers use it). */
-async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: string; address: string; port: number }[]) => void): Promise<void> {
-  const dir = opts.zones ?? EXAMPLES_DIR;
+type Report = (l: { proto: string; address: string; port: number }[]) => void;
+
+function storeLocation(opts: DmsdOptions) {
+  return { data: opts.data, databaseUrl: opts.databaseUrl, config: opts.config };
+}
+
+/** Load the served zones into `table`: from the files (--no-database) or from the database plus its change feed. */
+async function fillTable(
+  opts: DmsdOptions,
+  log: Logger,
+  table: ZoneTable,
+  store: Store | undefined,
+): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: (zone: string) => Promise<void> }> {
+  if (!store) {
+    const dir = opts.zones ?? EXAMPLES_DIR;
+    const fromDir = new Set<string>();
+    try {
+      loadZones(dir, log, table, fromDir);
+    } catch (err) {
+      log.fatal({ dir, err: (err as Error).message }, 'cannot read the zone directory');
+      process.exit(1);
+    }
+    const reload = () => {
+      log.info({ dir }, 'reloading zones (SIGHUP)');
+      try {
+        loadZones(dir, log, table, fromDir);
+      } catch (err) {
+        log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
+      }
+    };
+    return { stop: async () => {}, reload };
+  }
+  const feed = await startZoneFeed(store, table, log);
+  return { stop: feed.stop, refresh: feed.refresh };
+}
+
+/**
+ * Serve in this process until SIGTERM/SIGINT. `report` is told the bound addresses (cluster workers use it). With a
+ * store, `supervisor` also runs the once-per-installation tasks (SIGHUP import, NOTIFY queue, vacuum).
+ */
+async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
   const table = new ZoneTable();
-  const fromDir = new Set<string>();
+  let filled: Awaited<ReturnType<typeof fillTable>>;
   try {
-    loadZones(dir, log, table, fromDir);
+    filled = await fillTable(opts, log, table, store);
   } catch (err) {
-    log.fatal({ dir, err: (err as Error).message }, 'cannot read the zone directory');
+    log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
   let server: Awaited<ReturnType<typeof startDnsServer>>;
@@ -134,6 +185,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: strin
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
+  const tasks = store && supervisor ? startSupervisorTasks(opts, log, store) : undefined;
   const bound = server.listening.map((l) => ({
     proto: l.proto,
     address: l.address,
@@ -147,24 +199,67 @@ async function serve(opts: DmsdOptions, log: Logger, report?: (l: { proto: strin
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    server.close().then(() => {
-      log.info('stopped');
-      process.exit(0);
-    });
+    (async () => {
+      await server.close();
+      await tasks?.stop();
+      await filled.stop();
+      await store?.close();
+    })()
+      .catch((err) => log.error({ err: (err as Error).message }, 'error while stopping'))
+      .finally(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
     // Do not hang on a stuck connection.
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // SIGHUP: read the zone directory again (each zone replaced atomically through the table).
+  // SIGHUP: without a database, read the zone directory again (each zone replaced atomically through the table);
+  // with one, import --zones again (the feed then serves what changed).
   process.on('SIGHUP', () => {
-    log.info({ dir }, 'reloading zones (SIGHUP)');
-    try {
-      loadZones(dir, log, table, fromDir);
-    } catch (err) {
-      log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
-    }
+    if (filled.reload) filled.reload();
+    else if (tasks) tasks.reimport();
   });
+}
+
+/** Before serving (once, in the supervising process): import --zones, or publish the example on an empty database. */
+async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Promise<void> {
+  if (opts.zones) {
+    try {
+      await importZoneDirectory(store, opts.zones, log);
+    } catch (err) {
+      log.fatal({ dir: opts.zones, err: (err as Error).message }, 'cannot read the zone directory');
+      process.exit(1);
+    }
+  } else await publishExamplesIfEmpty(store, EXAMPLES_DIR, log);
+}
+
+/** The supervising process's own duties with a database: SIGHUP import and the daily vacuum. */
+function startSupervisorTasks(opts: DmsdOptions, log: Logger, store: Store): { reimport: () => void; stop: () => Promise<void> } {
+  const stopVacuum = services.scheduleVacuum(store, {
+    onResult: (r) => log.info({ result: r }, 'vacuum done'),
+    onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
+  });
+  let importing: Promise<unknown> = Promise.resolve();
+  const reimport = () => {
+    if (!opts.zones) {
+      log.info('SIGHUP: no --zones directory to import; zones follow the database');
+      return;
+    }
+    const dir = opts.zones;
+    log.info({ dir }, 'importing the zone directory (SIGHUP)');
+    importing = importing
+      .then(() => importZoneDirectory(store, dir, log))
+      .catch((err) => log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged'));
+  };
+  return {
+    reimport,
+    stop: async () => {
+      stopVacuum();
+      await importing;
+    },
+  };
 }
 
 /** In the primary with --workers N: pick concrete ports (so all workers share them), fork, supervise. */
@@ -202,7 +297,7 @@ function freeUdpTcpPort(address: string): Promise<number> {
   });
 }
 
-async function runPrimary(opts: DmsdOptions, log: Logger): Promise<void> {
+async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promise<void> {
   const listen = await resolvePorts(opts.listen);
   // Workers accept TCP connections themselves (no round-robin hop through the primary).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -220,6 +315,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger): Promise<void> {
     });
   };
   for (let i = 0; i < opts.workers; i++) fork();
+  const tasks = store ? startSupervisorTasks(opts, log, store) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -241,8 +337,21 @@ async function runPrimary(opts: DmsdOptions, log: Logger): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    // With a database the supervisor imports and the workers' feeds pick it up; without, each worker rereads the files.
+    if (tasks) tasks.reimport();
+    else for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
+}
+
+async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
+  try {
+    const store = await openDmsdStore(storeLocation(opts));
+    log.info({ database: store.location, kind: store.kind }, 'database opened');
+    return store;
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot open the database');
+    process.exit(1);
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -251,19 +360,24 @@ export async function main(argv: string[]): Promise<void> {
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   if (cluster.isWorker) {
     const listen = JSON.parse(process.env.DMSD_WORKER_LISTEN ?? '[]') as ListenAddress[];
-    await serve({ ...opts, listen }, log.child({ worker: cluster.worker?.id }), (bound) =>
-      process.send?.({ type: 'listening', bound }),
-    );
+    const wlog = log.child({ worker: cluster.worker?.id });
+    const store = opts.database ? await openStoreOrExit(opts, wlog) : undefined;
+    await serve({ ...opts, listen }, wlog, (bound) => process.send?.({ type: 'listening', bound }), store, false);
     return;
   }
   log.info(
-    { zones: opts.zones ?? EXAMPLES_DIR, data: opts.data, workers: opts.workers, node: process.version },
+    { zones: opts.zones ?? (opts.database ? undefined : EXAMPLES_DIR), data: opts.data, workers: opts.workers, node: process.version },
     'dmsd starting',
   );
-  for (const [flag, v] of [['--database-url', opts.databaseUrl], ['--config', opts.config], ['--http', opts.http]] as const)
-    if (v !== undefined) log.warn({ flag }, 'flag accepted but not used yet');
-  if (opts.workers > 1) await runPrimary(opts, log);
-  else await serve(opts, log);
+  if (!opts.database) log.info({ dir: opts.zones ?? EXAMPLES_DIR }, 'serving the zone files directly, without a database (name --data DIR to import them)');
+  if (opts.http !== undefined) log.warn({ flag: '--http' }, 'flag accepted but not used yet');
+  let store: Store | undefined;
+  if (opts.database) {
+    store = await openStoreOrExit(opts, log);
+    await prepareDatabase(opts, log, store);
+  }
+  if (opts.workers > 1) await runPrimary(opts, log, store);
+  else await serve(opts, log, undefined, store, true);
 }
 
 // Run when executed directly (node --import tsx src/cli/dmsd.ts); bin/dmsd imports main() from the build instead.

@@ -1,0 +1,160 @@
+// dmsd serving from the database, as a user runs it: the real dmsd process on a data directory (SQLite) or a
+// PostgreSQL URL, zones changed with the real zone_tool, answers checked with dig. A published change must be served
+// within one second; --zones imports new/changed zones only and leaves a broken one out; a restart keeps serving.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import {
+  dig,
+  postgresArgs,
+  type Server,
+  type StoreArgs,
+  servedSerial,
+  sqliteArgs,
+  startDmsdDb,
+  waitFor,
+  zoneToolOk,
+} from './dmsd-db.support.js';
+
+const GOOD = `$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.10
+`;
+// CNAME and other data at one name: the services' validation refuses it.
+const BAD = `$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 192.0.2.1
+www CNAME ns1
+www A 192.0.2.11
+`;
+
+function zisOf(store: StoreArgs, zone: string): string[] {
+  return zoneToolOk(store, ['ls_zi', zone])
+    .split('\n')
+    .filter((l) => /^\s*\d+\s/.test(l));
+}
+
+/** A change made with zone_tool is served (new serial seen by dig) within one second. */
+async function changeIsServedFast(store: StoreArgs, srv: Server, dir: string): Promise<void> {
+  const file = join(dir, 'new.example.zone');
+  writeFileSync(file, GOOD.replace('192.0.2.10', '192.0.2.99'));
+  zoneToolOk(store, ['load_zone', file, 'new.example']);
+  const tookCreate = await waitFor(() => /192\.0\.2\.99/.test(dig(srv.port, ['www.new.example', 'A', '+short'])), 1000, 'new zone served');
+  const before = servedSerial(srv.port, 'new.example');
+  assert.ok(before !== undefined);
+  const target = before + 1000;
+  zoneToolOk(store, ['poke_zone_set_serial', 'new.example', String(target)]);
+  const tookPoke = await waitFor(() => servedSerial(srv.port, 'new.example') === target, 1000, 'new serial served');
+  // Disabled zones leave the table.
+  zoneToolOk(store, ['disable_zone', 'new.example']);
+  await waitFor(() => servedSerial(srv.port, 'new.example') === undefined, 1000, 'disabled zone no longer served');
+  zoneToolOk(store, ['enable_zone', 'new.example']);
+  await waitFor(() => servedSerial(srv.port, 'new.example') === target, 1000, 'enabled zone served again');
+  zoneToolOk(store, ['delete_zone', 'new.example']);
+  await waitFor(() => servedSerial(srv.port, 'new.example') === undefined, 1000, 'deleted zone no longer served');
+  assert.ok(tookCreate < 1000 && tookPoke < 1000);
+}
+
+describe('dmsd on SQLite (--data DIR)', () => {
+  let data: string;
+  let zones: string;
+  let srv: Server | undefined;
+  const store = () => sqliteArgs(data);
+  before(() => {
+    data = mkdtempSync(join(tmpdir(), 'dms-dmsd-db-'));
+    zones = mkdtempSync(join(tmpdir(), 'dms-dmsd-zones-'));
+    writeFileSync(join(zones, 'good.example.zone'), GOOD);
+    writeFileSync(join(zones, 'bad.example.zone'), BAD);
+  });
+  after(async () => {
+    await srv?.stop();
+    rmSync(data, { recursive: true, force: true });
+    rmSync(zones, { recursive: true, force: true });
+  });
+
+  test('--zones imports the valid zones, reports and skips the broken one', async () => {
+    srv = await startDmsdDb(store(), ['--zones', zones]);
+    await waitFor(() => servedSerial(srv!.port, 'good.example') !== undefined, 3000, 'good.example served');
+    assert.equal(dig(srv.port, ['www.good.example', 'A', '+short']).trim(), '192.0.2.10');
+    assert.equal(servedSerial(srv.port, 'bad.example'), undefined);
+    assert.match(srv.output(), /"zone":"bad\.example\.".*zone not imported/);
+    // --zones given: the example zone is not published.
+    assert.equal(servedSerial(srv.port, 'example.org'), undefined);
+    const ls = zoneToolOk(store(), ['ls']);
+    assert.match(ls, /good\.example/);
+    assert.doesNotMatch(ls, /bad\.example/);
+  });
+
+  test('a zone_tool change is served within one second; disable/enable/delete follow', async () => {
+    assert.ok(srv);
+    await changeIsServedFast(store(), srv, data);
+  });
+
+  test('restart keeps serving; unchanged --zones files make no new ZI, a changed file does', async () => {
+    assert.ok(srv);
+    zoneToolOk(store(), ['poke_zone_set_serial', 'good.example', '7000']);
+    const zis = zisOf(store(), 'good.example');
+    await srv.stop();
+    srv = await startDmsdDb(store(), ['--zones', zones]);
+    await waitFor(() => servedSerial(srv!.port, 'good.example') === 7000, 3000, 'good.example served after restart');
+    assert.deepEqual(zisOf(store(), 'good.example'), zis);
+    assert.match(srv.output(), /"zone":"good\.example\.".*"action":"unchanged"/);
+    // The file changes: the next start (or SIGHUP) imports a new version, the serial goes on from the database's.
+    writeFileSync(join(zones, 'good.example.zone'), `${GOOD}extra TXT "x"\n`);
+    srv.proc.kill('SIGHUP');
+    await waitFor(() => /"x"/.test(dig(srv!.port, ['extra.good.example', 'TXT', '+short'])), 3000, 'changed file imported on SIGHUP');
+    assert.ok((servedSerial(srv.port, 'good.example') ?? 0) > 7000);
+    assert.equal(zisOf(store(), 'good.example').length, zis.length + 1);
+  });
+});
+
+describe('dmsd on an empty database without --zones', () => {
+  test('publishes the shipped example zone once; www.example.org answers', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'dms-dmsd-ex-'));
+    let srv: Server | undefined;
+    try {
+      srv = await startDmsdDb(sqliteArgs(data));
+      await waitFor(() => dig(srv!.port, ['www.example.org', 'A', '+short']).trim() !== '', 3000, 'example served');
+      assert.match(dig(srv.port, ['www.example.org', 'A', '+short']), /^\d+\.\d+\.\d+\.\d+/);
+      // Deleting it is respected: the next start does not publish it again.
+      zoneToolOk(sqliteArgs(data), ['delete_zone', 'example.org']);
+      await srv.stop();
+      srv = await startDmsdDb(sqliteArgs(data));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(servedSerial(srv.port, 'example.org'), undefined);
+    } finally {
+      await srv?.stop();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dmsd on PostgreSQL (--database-url)', () => {
+  let pg: TestPostgres;
+  let srv: Server | undefined;
+  let url: string;
+  let dir: string;
+  before(async () => {
+    pg = await startPostgres();
+    url = await pg.createDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'dms-dmsd-pg-'));
+  });
+  after(async () => {
+    await srv?.stop();
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('serves the example, then a zone_tool change within one second', async () => {
+    srv = await startDmsdDb(postgresArgs(url));
+    await waitFor(() => servedSerial(srv!.port, 'example.org') !== undefined, 3000, 'example served');
+    await changeIsServedFast(postgresArgs(url), srv, dir);
+  });
+});

@@ -130,3 +130,19 @@ export async function getConfigValue(s: Store, key: string, sg?: string): Promis
 export async function setConfig(s: Store, key: string, value: string, sg?: string): Promise<void> {
   return config.setConfig(s.db, key, value, sg);
 }
+
+// transfer rules and also-notify targets (zone or server group): the primary's access and NOTIFY configuration
+export {
+  type AccessTarget,
+  type AlsoNotifyInfo,
+  type NotifyTargetInfo,
+  type TransferRuleInfo,
+  addAlsoNotify,
+  addTransferRule,
+  deleteAlsoNotify,
+  deleteTransferRule,
+  listAlsoNotify,
+  listTransferRules,
+  zoneNotifyTargets,
+  zoneTransferRules,
+} from './access.js';

@@ -2,6 +2,7 @@
 // dialects; the few type differences (auto ids, blobs) are chosen per dialect here.
 
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { transferAndNotify } from './migrations-primary.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -242,6 +243,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0002_pg_name_pattern_index': patternIndex(dialect),
         '0003_records_born_index': bornIndex,
         '0004_tsig_keys_update_grants': keysAndGrants(dialect),
+        '0005_transfer_rules_also_notify': transferAndNotify(dialect),
       };
     },
   };

@@ -7,7 +7,7 @@
 //  3. Zone loading: a 1,000,000-record zone: time from start to serving and resident memory (bytes per record) for
 //     dmsd (target < 10 s, < 300 B/record) and knotd.
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
-// Options: --quick (short runs, for checking the harness), --seconds N, --skip-load, --skip-fuzz.
+// Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz.
 // Results are printed and written to bench/out/results.json.
 
 import { spawn } from 'node:child_process';
@@ -85,6 +85,7 @@ const zones = [{ name: ZONE, file: zoneFile }];
 let failed = false;
 try {
   // 1. pinned: server on CPU 0, dnsperf on CPU 1
+  if (!argv.includes('--skip-qps')) {
   log('\n[1] one core each: server pinned to CPU 0, dnsperf pinned to CPU 1');
   const pinnedPerf = { cpu: 1, clients: 8, outstanding: 200, threads: 1 };
   const pinned = await measureAll(
@@ -113,6 +114,7 @@ try {
   unpinned.ratioToKnotd = unpinned.dmsd.qps / unpinned.knotd.qps;
   log(`  dmsd / knotd = ${unpinned.ratioToKnotd.toFixed(2)}`);
   results.unpinned = unpinned;
+  }
 
   // 3. zone loading
   if (!argv.includes('--skip-load')) {

@@ -32,6 +32,8 @@ interface State {
   pendingComment: string | undefined;
   pendingFlags: RRFlags | undefined;
   records: ZoneRecord[];
+  /** Receives each record instead of `records` (ParseOptions.onRecord). */
+  onRecord: ((rec: ZoneRecord) => void) | undefined;
   problems: ZoneFileProblem[];
   errors: number;
   maxErrors: number;
@@ -56,6 +58,7 @@ export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResul
     pendingComment: undefined,
     pendingFlags: undefined,
     records: [],
+    onRecord: opts.onRecord,
     problems: [],
     errors: 0,
     maxErrors: opts.maxErrors ?? 50,
@@ -482,7 +485,12 @@ function record(st: State, file: string, e: Entry): void {
   const rec = finishRecord(st, file, e.line, typeLine, typeCol, owner, head, rdata);
   if (!rec) return;
   if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
-  st.records.push(rec);
+  emit(st, rec);
+}
+
+function emit(st: State, rec: ZoneRecord): void {
+  if (st.onRecord !== undefined) st.onRecord(rec);
+  else st.records.push(rec);
 }
 
 function attachDms(st: State, rec: ZoneRecord, comment: string | undefined, flags: RRFlags | undefined): void {
@@ -604,7 +612,7 @@ function generate(st: State, file: string, e: Entry): void {
     const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, rdata);
     if (!rec) return;
     attachDms(st, rec, pending.comment, pending.flags ? { ...pending.flags } : undefined);
-    st.records.push(rec);
+    emit(st, rec);
   }
 }
 

@@ -53,6 +53,11 @@ export interface ParseOptions {
   maxErrors?: number;
   /** Largest number of records one `$GENERATE` may produce (default 65536). */
   generateLimit?: number;
+  /**
+   * Receives every record as soon as it is parsed, instead of the `records` array of the result (which stays
+   * empty): a large zone can then be compiled while it is read (ZoneBuilder) without holding a million records.
+   */
+  onRecord?: (record: ZoneRecord) => void;
 }
 
 export interface ParseResult {

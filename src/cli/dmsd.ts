@@ -14,10 +14,13 @@ import type { ListenAddress } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
+import type { RR } from '../dns/message.js';
 import { ZoneTable } from '../zone/table.js';
 import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './dmsd-db.js';
+import { attachDbPrimary, DbKeyStore, startNotifier } from './dmsd-primary.js';
+import { QueryHandler } from '../server/query.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -141,7 +144,7 @@ async function fillTable(
   log: Logger,
   table: ZoneTable,
   store: Store | undefined,
-): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: (zone: string) => Promise<void> }> {
+): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: (zone: string) => Promise<void>; keys?: DbKeyStore }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
@@ -161,8 +164,10 @@ async function fillTable(
     };
     return { stop: async () => {}, reload };
   }
-  const feed = await startZoneFeed(store, table, log);
-  return { stop: feed.stop, refresh: feed.refresh };
+  const keys = new DbKeyStore(store, log);
+  await keys.reload();
+  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload() });
+  return { stop: feed.stop, refresh: feed.refresh, keys };
 }
 
 /**
@@ -178,14 +183,17 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
+  const handler = new QueryHandler(table);
+  if (store && filled.keys && filled.refresh) attachDbPrimary(handler, table, store, filled.keys, log, filled.refresh);
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
-    server = await startDnsServer(table, log, { listen: opts.listen });
+    server = await startDnsServer(table, log, { listen: opts.listen, handler });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
-  const tasks = store && supervisor ? startSupervisorTasks(opts, log, store) : undefined;
+  const tasks =
+    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
   const bound = server.listening.map((l) => ({
     proto: l.proto,
     address: l.address,
@@ -236,7 +244,15 @@ async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Pr
 }
 
 /** The supervising process's own duties with a database: SIGHUP import and the daily vacuum. */
-function startSupervisorTasks(opts: DmsdOptions, log: Logger, store: Store): { reimport: () => void; stop: () => Promise<void> } {
+async function startSupervisorTasks(
+  opts: DmsdOptions,
+  log: Logger,
+  store: Store,
+  soaOf?: (zone: Name) => RR | undefined,
+): Promise<{ reimport: () => void; stop: () => Promise<void> }> {
+  const keys = new DbKeyStore(store, log);
+  await keys.reload();
+  const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
   const stopVacuum = services.scheduleVacuum(store, {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
@@ -257,6 +273,7 @@ function startSupervisorTasks(opts: DmsdOptions, log: Logger, store: Store): { r
     reimport,
     stop: async () => {
       stopVacuum();
+      await notifier.stop();
       await importing;
     },
   };
@@ -315,7 +332,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     });
   };
   for (let i = 0; i < opts.workers; i++) fork();
-  const tasks = store ? startSupervisorTasks(opts, log, store) : undefined;
+  const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {

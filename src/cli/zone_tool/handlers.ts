@@ -12,6 +12,7 @@ import type {
   ZoneInfo,
 } from '../../services/index.js';
 import type { ParsedArgs } from './argv.js';
+import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { type Context, confirm, emit } from './context.js';
 import { unifiedDiff } from './diff.js';
 import type { Handler } from './dispatch.js';
@@ -1065,4 +1066,5 @@ export const HANDLERS: Record<string, Handler> = {
   show_event: showEvent,
   fail_event: failEvent,
   show_dms_status: showDmsStatus,
+  ...PRIMARY_HANDLERS,
 };

@@ -2,6 +2,8 @@
 // wording and synopses). It drives one-shot argv parsing, the shell, help and tab completion. Implementations live
 // in handlers.ts so that help and completion load nothing heavy.
 
+import { PRIMARY_COMMANDS } from './primary-commands.js';
+
 /** What a positional argument is, for tab completion. */
 export type ArgKind =
   | 'zone'
@@ -649,6 +651,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         Shows the server groups, the configuration and the pending events.`,
   ),
+  // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
+  ...PRIMARY_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -1,0 +1,167 @@
+// dmsd as a primary over the database: TSIG keys from the store (kept in memory, reloaded when the feed says the key
+// set changed), transfers of what the ZoneTable serves with IXFR from the stored version history and the zone's
+// transfer rules, RFC 2136 updates through the services (only inc_updates zones; the zone's update grants; change_by =
+// key name; committed before the answer), and NOTIFY on every publish through the persistent event queue.
+//
+// NOTIFYs: the supervising process (the only process without --workers) follows the change feed, queues one `notify`
+// event per target of each published zone (services.zoneNotifyTargets: also-notify of the zone and its server
+// group, signed with the entry's key or the zone's transfer key) and sends due events every second
+// (runNotifyEvents; retries back off, see services/events.ts). Cluster workers never send NOTIFYs.
+
+import type { Logger } from 'pino';
+import { typeFromString } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { Name } from '../dns/name.js';
+import type { TsigKey } from '../dns/tsig.js';
+import type { TransferRule } from '../server/acl.js';
+import {
+  attachPrimary,
+  type KeyStore,
+  NOTIFY_EVENT,
+  type NotifyEventPayload,
+  type Primary,
+  runNotifyEvents,
+  servicesUpdateSink,
+  servicesXfrHistory,
+  zoneTableSource,
+} from '../server/primary.js';
+import type { QueryHandler } from '../server/query.js';
+import * as services from '../services/index.js';
+import type { Store } from '../store/index.js';
+import type { ZoneTable } from '../zone/table.js';
+import { parseGrant, type UpdateGrant } from '../zone/update.js';
+
+/** The TSIG keys of the database, in memory: the primary looks a key up on every signed message. */
+export class DbKeyStore implements KeyStore {
+  private keys = new Map<string, TsigKey>();
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  async reload(): Promise<void> {
+    const list = await services.loadTsigKeys(this.store);
+    this.keys = new Map(list.map((k) => [k.name.key, k]));
+    this.log.debug({ keys: list.length }, 'TSIG keys loaded');
+  }
+
+  get(name: Name): TsigKey | undefined {
+    return this.keys.get(name.key);
+  }
+}
+
+/** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
+async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Promise<UpdateGrant[]> {
+  const origin = Name.parse(zone.name);
+  const out: UpdateGrant[] = [];
+  for (const text of await services.listUpdateGrants(store, zone.name)) {
+    try {
+      out.push(parseGrant(text, (s) => Name.parse(s, origin), typeFromString));
+    } catch (e) {
+      log.error({ zone: zone.name, grant: text, err: (e as Error).message }, 'update grant ignored: it does not parse');
+    }
+  }
+  return out;
+}
+
+async function rulesOf(store: Store, origin: Name): Promise<TransferRule[]> {
+  return (await services.zoneTransferRules(store, origin.toString())).map((r) => {
+    const rule: TransferRule = {};
+    if (r.key !== undefined) rule.key = Name.from(r.key);
+    if (r.address !== undefined) rule.address = r.address;
+    return rule;
+  });
+}
+
+/**
+ * Make dmsd's QueryHandler a primary. `refresh` reloads one zone into this process's table right after an UPDATE
+ * committed, so the answer to the client and the next query agree without waiting for the feed.
+ */
+export function attachDbPrimary(
+  qh: QueryHandler,
+  table: ZoneTable,
+  store: Store,
+  keys: KeyStore,
+  log: Logger,
+  refresh: (zone: string) => Promise<void>,
+): Primary {
+  const sink = servicesUpdateSink(store, (zone) => grantsOf(store, zone, log));
+  return attachPrimary(qh, {
+    transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
+    updates: {
+      getZone: sink.getZone,
+      commit: async (c) => {
+        const r = await sink.commit(c);
+        await refresh(c.origin.toString()).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
+        return r;
+      },
+    },
+    keys,
+    xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },
+    update: { log: (e) => log.info(e, e.rcode === 0 ? 'update' : 'update refused') },
+    onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
+    onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
+  });
+}
+
+const NOTIFY_KINDS = new Set(['publish', 'enable', 'undelete']);
+
+/**
+ * The supervisor's NOTIFY duty: queue NOTIFYs for each zone published from now on, send due ones every second.
+ * `keys` must be kept current by the caller (reload on the feed's `keys` rows) — it is reloaded here too.
+ */
+export async function startNotifier(
+  store: Store,
+  keys: DbKeyStore,
+  log: Logger,
+  o: { intervalMs?: number; soaOf?: (zone: Name) => RR | undefined } = {},
+): Promise<{ stop: () => Promise<void> }> {
+  const since = await services.currentChangeSeq(store);
+  const stopFeed = services.followChanges(
+    store,
+    since,
+    async (poll) => {
+      const last = new Map<string, services.ZoneChange>();
+      for (const c of poll.changes) {
+        if (c.kind === 'keys') await keys.reload();
+        else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
+      }
+      for (const [zone] of last) {
+        try {
+          const targets = await services.zoneNotifyTargets(store, zone);
+          if (targets.length === 0) continue;
+          const serial = (await services.getZone(store, zone)).soaSerial;
+          for (const t of targets) {
+            const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
+            await services.enqueueEvent(store, NOTIFY_EVENT, { zone, payload });
+          }
+          if (targets.length) log.info({ zone, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
+        } catch (e) {
+          log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+        }
+      }
+    },
+    { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
+  );
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
+      const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : {}) });
+      if (acked) log.info({ acked }, 'NOTIFY acknowledged');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'NOTIFY run failed');
+    } finally {
+      running = false;
+    }
+  }, o.intervalMs ?? 1000);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await stopFeed();
+    },
+  };
+}

@@ -405,5 +405,46 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       assert.equal(r.status, 70, r.stderr);
       assert.match(ok(zt(target, ['show_apex_ns']), 'show_apex_ns').stdout, /ns2\.example\.net/);
     });
+
+    test('delete_zi refuses the published ZI and deletes an old one', async () => {
+      const zis = JSON.parse(ok(zt(target, ['--json', 'ls_zi', 'edit.org']), 'ls_zi').stdout) as { version: number }[];
+      assert.ok(zis.length >= 3, `edit.org has ${zis.length} ZIs`);
+      const oldest = zis[zis.length - 1].version;
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_zi', 'edit.org', '^']), 65, /published/, 'delete published ZI');
+        fails(zt(target, ['delete_zi', 'edit.org', '9999']), 68, /9999/, 'delete missing ZI');
+      });
+      ok(zt(target, ['delete_zi', 'edit.org', String(oldest)]), 'delete_zi');
+      const after = JSON.parse(ok(zt(target, ['--json', 'ls_zi', 'edit.org']), 'ls_zi').stdout) as { version: number }[];
+      assert.deepEqual(
+        after.map((z) => z.version),
+        zis.map((z) => z.version).filter((v) => v !== oldest),
+      );
+    });
+
+    test('events: pending, show, fail, failed', async () => {
+      const { openStore } = await import('../src/store/index.js');
+      const { enqueueEvent } = await import('../src/services/index.js');
+      const store = await openStore(target.storeOptions);
+      let id: number;
+      try {
+        id = await enqueueEvent(store, 'ZoneTestEvent', { zone: 'example.org', payload: { zi_id: 7 }, delaySec: 3600 });
+      } finally {
+        await store.close();
+      }
+      assert.match(
+        ok(zt(target, ['ls_pending_events']), 'ls_pending_events').stdout,
+        /^ZoneTestEvent {13}example\.org\. 7 {15}/m,
+      );
+      const v = ok(zt(target, ['ls_pending_events', '-v']), 'ls_pending_events -v').stdout;
+      assert.match(v, new RegExp(`^ZoneTestEvent {8}${id} +NEW$`, 'm'));
+      const shown = ok(zt(target, ['show_event', String(id)]), 'show_event').stdout;
+      assert.match(shown, new RegExp(`^ {8}event_id: +${id}$`, 'm'));
+      assert.match(shown, /^ {8}state: +NEW$/m);
+      ok(zt(target, ['fail_event', String(id)]), 'fail_event');
+      assert.match(ok(zt(target, ['ls_failed_events']), 'ls_failed_events').stdout, new RegExp(`ZoneTestEvent +${id} +FAILURE`));
+      assert.doesNotMatch(ok(zt(target, ['ls_pending_events']), 'pending').stdout, /ZoneTestEvent/);
+      assert.match(ok(zt(target, ['ls_events', '3']), 'ls_events').stdout, /ZoneTestEvent/);
+    });
   });
 }

@@ -45,6 +45,31 @@ function numericLookup(family: 4 | 6) {
 
 interface RawUdpHandle {
   send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
+  onmessage?: (nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
+}
+
+function rawHandle(sock: dgram.Socket): RawUdpHandle | undefined {
+  const sym = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
+  if (!sym) return undefined;
+  const handle = (sock as unknown as Record<symbol, { handle?: RawUdpHandle }>)[sym]?.handle;
+  return handle && typeof handle.send === 'function' ? handle : undefined;
+}
+
+/**
+ * Take datagrams straight from the socket handle, as dgram's own onmessage does minus the event emitter (one
+ * emit() per datagram). Errors (nread < 0) still go through dgram's handler. False when this Node does not
+ * expose what that needs; the caller then listens for 'message'.
+ */
+function rawReceiver(sock: dgram.Socket, onDatagram: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): boolean {
+  if (process.env.DMSD_PLAIN_UDP_SEND === '1') return false;
+  const handle = rawHandle(sock);
+  const original = handle?.onmessage;
+  if (!handle || typeof original !== 'function') return false;
+  handle.onmessage = (nread, h, buf, rinfo) => {
+    if (nread < 0) original(nread, h, buf, rinfo);
+    else onDatagram(buf, rinfo);
+  };
+  return true;
 }
 
 /**
@@ -58,19 +83,20 @@ function rawSender(sock: dgram.Socket, log: Logger): ((m: Uint8Array, port: numb
     if (process.env.DMSD_PLAIN_UDP_SEND === '1') return undefined;
     const binding = (process as unknown as { binding(name: string): { SendWrap?: new () => object } }).binding('udp_wrap');
     const SendWrap = binding.SendWrap;
-    const sym = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
-    if (!SendWrap || !sym) return undefined;
-    const handle = (sock as unknown as Record<symbol, { handle?: RawUdpHandle }>)[sym]?.handle;
-    if (!handle || typeof handle.send !== 'function') return undefined;
-    // The request object only matters when the kernel cannot take the datagram at once (send() returns 0 and
-    // libuv queues it): one object serves all synchronous sends and is replaced after an asynchronous one.
+    const handle = rawHandle(sock);
+    if (!SendWrap || !handle) return undefined;
+    // The request object and the one-element list only matter when the kernel cannot take the datagram at once
+    // (send() returns 0 and libuv queues it): one pair serves all synchronous sends and is replaced after an
+    // asynchronous one.
     let req = new SendWrap() as { list?: Uint8Array[] };
+    let list: Uint8Array[] = [];
     return (m, port, address) => {
-      const list = [m];
+      list[0] = m;
       req.list = list; // keeps the bytes alive while an asynchronous send is in flight
       const r = handle.send(req, list, 1, port, address, false);
       if (r > 0) return; // sent synchronously (octets + 1)
       req = new SendWrap() as { list?: Uint8Array[] };
+      list = [];
       // r === 0: queued by libuv with the old request. r < 0: an error; dgram's send() reports it on the socket.
       if (r < 0) sock.send(m, port, address);
     };
@@ -104,7 +130,7 @@ export function listenUdp(
       for (const m of r) sendOne(m, port, address);
     } else sendOne(r, port, address);
   };
-  sock.on('message', (msg, rinfo) => {
+  const onDatagram = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (rinfo.port === 0) return; // cannot be answered
     const r = handler.handle(msg, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     if (isThenable(r)) {
@@ -113,13 +139,14 @@ export function listenUdp(
         (err: unknown) => log.error({ err }, 'udp handler failed'),
       );
     } else send(r, rinfo.port, rinfo.address);
-  });
+  };
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
     sock.bind({ address: at.address, port: at.port, exclusive: false }, () => {
       sock.off('error', reject);
       const raw = rawSender(sock, log);
       if (raw) sendOne = raw;
+      if (!rawReceiver(sock, onDatagram)) sock.on('message', onDatagram);
       // Send errors (e.g. ICMP unreachable reported on the socket) must not stop the listener.
       sock.on('error', (err) => log.warn({ err }, 'udp socket error'));
       const a = sock.address();

@@ -5,8 +5,9 @@
 // `_acme-challenge.www.example.com` is a CNAME into a separate challenge zone `letsencrypt.example.com`, the only
 // zone that key may update (background: /work/shared/reference/ocf-dynamic-dns-letsencrypt-dns01.md).
 //
-// The server here is QueryHandler + attachPrimary over in-memory zones (one commit per accepted update, republished
-// at once), the same wiring dmsd uses with the database behind it.
+// First against QueryHandler + attachPrimary over in-memory zones (one commit per accepted update, republished at
+// once: the protocol alone, and a server that can be told not to publish, to show pebble really looks); then the OCF
+// layout against dmsd itself serving the database, with zones, key and grant made by zone_tool.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,6 @@ import { ZoneTable } from '../src/zone/table.js';
 import { parseGrant, type UpdateGrant } from '../src/zone/update.js';
 import { compileZone } from '../src/zone/zone.js';
 import {
-  DURABLE_PRIMARY,
   makeTlsFiles,
   type Pebble,
   pebbleGet,
@@ -53,6 +53,9 @@ const ACME_KEY = mkKey('acme-key');
 const LE_KEY = mkKey('letsencrypt-key');
 const KEYS = [ACME_KEY, LE_KEY];
 const b64 = (k: TsigKey) => Buffer.from(k.secret).toString('base64');
+
+const digAt = async (port: number, name: string, type: string) =>
+  (await run('dig', ['-p', String(port), '@127.0.0.1', name, type, '+short', '+tries=1', '+time=2'])).stdout.trim();
 
 interface MemZone {
   origin: Name;
@@ -173,8 +176,7 @@ describe('ACME DNS-01 with pebble and lego (rfc2136, TSIG, grants)', () => {
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
-  const dig = async (name: string, type: string) =>
-    (await run('dig', ['-p', String(server.port), '@127.0.0.1', name, type, '+short', '+tries=1', '+time=2'])).stdout.trim();
+  const dig = (name: string, type: string) => digAt(server.port, name, type);
   const nsupdate = (zone: string, lines: string[], key: TsigKey) =>
     run('nsupdate', ['-y', `${key.algorithm}:${key.name}:${b64(key)}`], ['check-names no', `server 127.0.0.1 ${server.port}`, `zone ${zone}`, ...lines, 'send', ''].join('\n'));
   const changed = (c: UpdateCommit) =>
@@ -287,132 +289,97 @@ describe('ACME DNS-01 with pebble and lego (rfc2136, TSIG, grants)', () => {
   });
 });
 
-// ---- the same with a server process over the database ----------------------------------------------------------
+// ---- the OCF layout with dmsd serving the database ----------------------------------------------------------------
 
-/** How the database-backed server is provisioned and started (the stand-in now; dmsd once it serves the database). */
-interface DbBackend {
-  label: string;
-  /** Set while the backend is not expected to work yet (node:test todo: runs, failures reported, not fatal). */
-  todo?: string;
-  /** Store the ACME key and its grant (TXT anywhere in the challenge zone, nothing else); returns the key. */
-  provision(dataDir: string): TsigKey;
-  start(dataDir: string, key: TsigKey): Promise<Server>;
-}
+describe('ACME DNS-01, OCF layout, with dmsd: zones, key and grant made with zone_tool', () => {
+  let dir: string;
+  let tls: TlsFiles;
+  let server: Server;
+  let resolver: Resolver;
+  let pebble: Pebble;
+  let key: TsigKey;
+  const fixture = (f: string) => join(REPO_ROOT, 'test', 'fixtures', 'acme', f);
+  const history = async (zone: string) => {
+    const store = await openStore({ dataDir: join(dir, 'data') });
+    try {
+      return (await services.listZis(store, zone)).sort((a, b) => a.version - b.version);
+    } finally {
+      await store.close();
+    }
+  };
 
-const GRANT = 'grant letsencrypt-key. zonesub TXT';
-
-const standInBackend: DbBackend = {
-  label: 'stand-in primary over the service layer (SQLite)',
-  provision: () => LE_KEY,
-  start: (dataDir, key) =>
-    spawnServer(
-      ['--import', 'tsx', DURABLE_PRIMARY, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${b64(key)}`, '--grant', `letsencrypt.example.com|${GRANT}`],
-      'durable-primary',
-    ),
-};
-
-const dmsdBackend: DbBackend = {
-  label: 'dmsd --data DIR',
-  todo: 'needs dmsd database wiring',
-  provision(dataDir) {
-    // Expected zone_tool commands: a generated key stored in the database, and the challenge zone's update grant.
-    const key = zoneToolKey(dataDir, 'letsencrypt-key');
-    zoneTool(dataDir, ['add_update_grant', 'letsencrypt.example.com', GRANT]);
-    return key;
-  },
-  start(dataDir) {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dms-acme-dmsd-'));
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    zoneTool(data, ['load_zone', '-i', fixture('example.com.zone'), 'example.com', 'no_use_apex_ns']);
+    zoneTool(data, ['load_zone', '-i', fixture('letsencrypt.example.com.zone'), 'letsencrypt.example.com', 'no_use_apex_ns']);
+    // the key lives in the database; its only grant: TXT records in the challenge zone
+    key = zoneToolKey(data, 'letsencrypt-key');
+    zoneTool(data, ['add_update_grant', 'letsencrypt.example.com', 'grant letsencrypt-key. zonesub TXT']);
+    tls = makeTlsFiles(dir);
     const entry = dmsdEntry();
-    if (!entry) throw new Error('dmsd not found');
-    return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', dataDir, '--listen', '127.0.0.1:0'], 'dmsd');
-  },
-};
-
-for (const backend of [standInBackend, dmsdBackend]) {
-  // Set up by the first test that needs it (not in before(): a failing hook would fail even a todo backend's run).
-  describe(`ACME DNS-01, OCF layout, zones in the database: ${backend.label}`, () => {
-    let dir: string;
-    let tls: TlsFiles;
-    let server: Server;
-    let resolver: Resolver;
-    let pebble: Pebble;
-    let key: TsigKey;
-    const fixture = (f: string) => join(REPO_ROOT, 'test', 'fixtures', 'acme', f);
-    const history = async (zone: string) => {
-      const store = await openStore({ dataDir: join(dir, 'data') });
-      try {
-        return (await services.listZis(store, zone)).sort((a, b) => a.version - b.version);
-      } finally {
-        await store.close();
-      }
-    };
-
-    let setup: Promise<void> | undefined;
-    const ready = () => {
-      setup ??= start();
-      return setup;
-    };
-    const start = async () => {
-      dir = mkdtempSync(join(tmpdir(), 'dms-acme-db-'));
-      const data = join(dir, 'data');
-      mkdirSync(data);
-      zoneTool(data, ['load_zone', '-i', fixture('example.com.zone'), 'example.com', 'no_use_apex_ns']);
-      zoneTool(data, ['load_zone', '-i', fixture('letsencrypt.example.com.zone'), 'letsencrypt.example.com', 'no_use_apex_ns']);
-      key = backend.provision(data);
-      tls = makeTlsFiles(dir);
-      server = await backend.start(data, key);
-      resolver = await startCnameResolver(server.port);
-      pebble = await startPebble(dir, tls, resolver.port);
-    };
-
-    after(async () => {
-      await pebble?.stop();
-      await resolver?.close();
-      await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-
-    test('a certificate for www.example.com; each challenge change is a version of the challenge zone by the key', { todo: backend.todo }, async () => {
-      await ready();
-      mkdirSync(join(dir, 'lego'));
-      const res = await runLego({
-        path: join(dir, 'lego'),
-        server: pebble.directory,
-        caCert: tls.caCert,
-        domains: ['www.example.com'],
-        dnsPort: server.port,
-        tsig: { name: key.name.toString(), algorithm: key.algorithm, secretBase64: b64(key) },
-      });
-      assert.equal(res.code, 0, `lego failed:\n${res.stdout}${res.stderr}\npebble:\n${pebble.output()}\nserver:\n${server.output()}`);
-      const crt = join(dir, 'lego', 'certificates', 'www.example.com.crt');
-      const r = spawnSync('openssl', ['x509', '-in', crt, '-noout', '-subject', '-ext', 'subjectAltName'], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /subject=CN ?= ?www\.example\.com/);
-      assert.match(r.stdout, /DNS:www\.example\.com/);
-      assert.ok(resolver.upstream.includes(`www.letsencrypt.example.com./${RRType.TXT}`), resolver.upstream.join(' '));
-      // the challenge zone: loaded (v1), TXT added (v2), TXT removed (v3), by the key; example.com untouched
-      const le = await history('letsencrypt.example.com');
-      assert.deepEqual(le.map((z) => z.version), [1, 2, 3]);
-      assert.deepEqual(le.slice(1).map((z) => z.changeBy), ['letsencrypt-key', 'letsencrypt-key']);
-      assert.ok(le[2].published);
-      assert.equal((await history('example.com')).length, 1);
-    });
-
-    test('the key cannot change anything else: REFUSED, no new version', { todo: backend.todo }, async () => {
-      await ready();
-      const before = [(await history('letsencrypt.example.com')).length, (await history('example.com')).length];
-      const attempts: [string, string][] = [
-        ['letsencrypt.example.com', 'update add www.letsencrypt.example.com. 60 A 192.0.2.66'],
-        ['letsencrypt.example.com', 'update delete letsencrypt.example.com. NS'],
-        ['example.com', 'update add _acme-challenge.www.example.com. 60 TXT "x"'],
-        ['example.com', 'update delete _acme-challenge.www.example.com. CNAME'],
-        ['example.com', 'update add www.example.com. 60 A 192.0.2.66'],
-      ];
-      for (const [zone, line] of attempts) {
-        const res = await run('nsupdate', ['-y', `${key.algorithm}:${key.name}:${b64(key)}`],
-          ['check-names no', `server 127.0.0.1 ${server.port}`, `zone ${zone}`, line, 'send', ''].join('\n'));
-        assert.match(res.stdout + res.stderr, /REFUSED/, `${line}: ${res.stdout}${res.stderr}`);
-      }
-      assert.deepEqual([(await history('letsencrypt.example.com')).length, (await history('example.com')).length], before);
-    });
+    assert.ok(entry, 'dmsd not found');
+    server = await spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', data, '--listen', '127.0.0.1:0'], 'dmsd');
+    resolver = await startCnameResolver(server.port);
+    pebble = await startPebble(dir, tls, resolver.port);
   });
-}
+
+  after(async () => {
+    await pebble?.stop();
+    await resolver?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a certificate for www.example.com; each challenge change is a version of the challenge zone by the key', async () => {
+    mkdirSync(join(dir, 'lego'));
+    const res = await runLego({
+      path: join(dir, 'lego'),
+      server: pebble.directory,
+      caCert: tls.caCert,
+      domains: ['www.example.com'],
+      dnsPort: server.port,
+      tsig: { name: key.name.toString(), algorithm: key.algorithm, secretBase64: b64(key) },
+    });
+    assert.equal(res.code, 0, `lego failed:\n${res.stdout}${res.stderr}\npebble:\n${pebble.output()}\nserver:\n${server.output()}`);
+    const crt = join(dir, 'lego', 'certificates', 'www.example.com.crt');
+    const r = spawnSync('openssl', ['x509', '-in', crt, '-noout', '-subject', '-ext', 'subjectAltName'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /subject=CN ?= ?www\.example\.com/);
+    assert.match(r.stdout, /DNS:www\.example\.com/);
+    assert.ok(resolver.upstream.includes(`www.letsencrypt.example.com./${RRType.TXT}`), resolver.upstream.join(' '));
+    // the challenge zone: loaded (v1), TXT added (v2), TXT removed (v3), by the key; example.com untouched
+    const le = await history('letsencrypt.example.com');
+    assert.deepEqual(le.map((z) => z.version), [1, 2, 3]);
+    assert.deepEqual(le.slice(1).map((z) => z.changeBy), ['letsencrypt-key', 'letsencrypt-key']);
+    assert.ok(le[2].published);
+    assert.equal((await history('example.com')).length, 1);
+    const store = await openStore({ dataDir: join(dir, 'data') });
+    try {
+      const d = await services.diffVersions(store, 'letsencrypt.example.com', { version: 1 }, { version: 2 });
+      assert.deepEqual(d.removed.map((x) => `${x.name}/${x.type}`), []);
+      assert.deepEqual(d.added.map((x) => `${x.name}/${x.type}`), [`www.letsencrypt.example.com./${RRType.TXT}`]);
+    } finally {
+      await store.close();
+    }
+    assert.equal(await digAt(server.port, 'www.letsencrypt.example.com', 'TXT'), '', 'the challenge is cleaned up');
+  });
+
+  test('the key cannot change anything else: REFUSED, no new version', async () => {
+    const before = [(await history('letsencrypt.example.com')).length, (await history('example.com')).length];
+    const attempts: [string, string][] = [
+      ['letsencrypt.example.com', 'update add www.letsencrypt.example.com. 60 A 192.0.2.66'],
+      ['letsencrypt.example.com', 'update delete letsencrypt.example.com. NS'],
+      ['example.com', 'update add _acme-challenge.www.example.com. 60 TXT "x"'],
+      ['example.com', 'update delete _acme-challenge.www.example.com. CNAME'],
+      ['example.com', 'update add www.example.com. 60 A 192.0.2.66'],
+    ];
+    for (const [zone, line] of attempts) {
+      const res = await run('nsupdate', ['-y', `${key.algorithm}:${key.name}:${b64(key)}`],
+        ['check-names no', `server 127.0.0.1 ${server.port}`, `zone ${zone}`, line, 'send', ''].join('\n'));
+      assert.match(res.stdout + res.stderr, /REFUSED/, `${line}: ${res.stdout}${res.stderr}`);
+    }
+    assert.deepEqual([(await history('letsencrypt.example.com')).length, (await history('example.com')).length], before);
+  });
+});

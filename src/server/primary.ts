@@ -93,6 +93,10 @@ export class Primary {
    */
   async handle(bytes: Uint8Array, meta: PrimaryMeta, plain: PlainHandler): Promise<PrimaryResult> {
     if (bytes.length < 12 || bytes[2] & 0x80) return null;
+    // The listeners hand us Node Buffers, whose slice() is a view, not a copy: the TSIG code copies the request with
+    // slice() and rewrites its ID/ARCOUNT, which would then rewrite the request itself. A plain Uint8Array view
+    // over the same memory gives slice() its copying meaning.
+    if (Buffer.isBuffer(bytes)) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     try {
       return await this.dispatch(bytes, meta, plain);
     } catch (e) {

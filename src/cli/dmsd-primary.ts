@@ -52,11 +52,11 @@ export class DbKeyStore implements KeyStore {
 
 /** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
 async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Promise<UpdateGrant[]> {
-  const origin = Name.parse(zone.name);
   const out: UpdateGrant[] = [];
   for (const text of await services.listUpdateGrants(store, zone.name)) {
     try {
-      out.push(parseGrant(text, (s) => Name.parse(s, origin), typeFromString));
+      // As in named.conf update-policy, every name (key identity, target) is absolute, with or without the dot.
+      out.push(parseGrant(text, (s) => Name.from(s), typeFromString));
     } catch (e) {
       log.error({ zone: zone.name, grant: text, err: (e as Error).message }, 'update grant ignored: it does not parse');
     }

@@ -53,6 +53,7 @@ export const PRIMARY_COMMANDS: readonly CommandSpec[] = [
                 "grant dyn.key zonesub ANY"
                 "grant acme.key name _acme-challenge.www.example.org. TXT"
                 "deny dyn.key name ns1.example.org. ANY"
+        Names are absolute (as in named.conf), with or without the final dot.
         The zone must have inc_updates set to accept updates. Rules apply in
         order; the first match decides.`,
     { min: 2, max: Number.POSITIVE_INFINITY, args: ['zone', 'other'] },
@@ -177,15 +178,14 @@ const addUpdateGrant: Handler = async (ctx, a) => {
   const [zone, ...words] = a.positional;
   const grant = words.join(' ');
   const s = await ctx.services();
-  // Validate with the parser the server enforces with, relative names against the zone.
+  // Validate with the parser the server enforces with; names are absolute, as in named.conf update-policy.
   const [{ parseGrant }, { Name }, { typeFromString }] = await Promise.all([
     import('../../zone/update.js'),
     import('../../dns/name.js'),
     import('../../dns/constants.js'),
   ]);
-  const origin = Name.parse(s.api.normalizeZoneName(zone));
   try {
-    parseGrant(grant, (t) => Name.parse(t, origin), typeFromString);
+    parseGrant(grant, (t) => Name.from(t), typeFromString);
   } catch (e) {
     throw new ZoneToolError(`bad update grant "${grant}": ${(e as Error).message}`, EX.DATAERR, 'InvalidArgument');
   }

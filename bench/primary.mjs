@@ -1,0 +1,480 @@
+#!/usr/bin/env node
+// Primary benchmark (issue 4), run after `npm run build`: dmsd serving from a fresh SQLite database as a primary
+// (TSIG, NOTIFY, IXFR, UPDATE), configured only with zone_tool as an operator would.
+//  1. Publish-to-secondary latency: knotd and named are TSIG secondaries of a small zone (also-notify + transfer
+//     rule); each round `zone_tool load_zone_zi` adds one name, and we poll dmsd, knotd and named (UDP, every 10 ms)
+//     until each answers it. Reported from the start of the zone_tool process (what the operator waits for) and from
+//     its exit (the change committed). Target: under 1 s median for both secondaries.
+//  2. UPDATE throughput: TSIG-signed (hmac-sha256) RFC 2136 updates over UDP, each adding one A record to an
+//     inc_updates zone, from our own client (dist/dns/tsig.js signMessage; responses verified): sequentially, then
+//     16 concurrent clients. Updates per second and latency percentiles; every answer must be NOERROR and verify.
+//  3. IXFR versus AXFR bytes: a 100,000-record zone, one record added by a signed UPDATE, then `dig AXFR` and
+//     `dig IXFR=<old serial>` (TSIG-signed, TCP): bytes, messages and records from dig's "XFR size" line.
+// Options: --quick (fewer rounds, 10,000-record zone), --rounds N (publish rounds), --updates N (sequential count;
+//          the concurrent run sends 2N), --records N (size of the transfer zone), --keep. Results: bench/out/primary.json.
+
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, freePort, have, sleep, udpQuery } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const keep = argv.includes('--keep');
+const argOf = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const ROUNDS = argOf('--rounds', quick ? 5 : 20);
+const UPDATES = argOf('--updates', quick ? 100 : 500);
+const CONCURRENCY = 16;
+const BIG_RECORDS = argOf('--records', quick ? 10_000 : 100_000);
+const PUB = 'pub.bench';
+const UPD = 'upd.bench';
+const BIG = 'big.bench';
+
+for (const p of ['knotd', 'named', 'dig']) {
+  if (!have(p)) {
+    console.error(`bench/primary: ${p} is required (apt-get install knot bind9 bind9-dnsutils)`);
+    process.exit(1);
+  }
+}
+const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
+if (!existsSync(join(ROOT, 'dist', 'cli', 'dmsd.js'))) {
+  console.error('bench/primary: dist/ missing: run npm run build');
+  process.exit(1);
+}
+const { signMessage, verifyResponse, readTsigAt, keyFromText } = await import(dist('dns/tsig.js'));
+const { emptyMessage, encodeMessage, decodeMessage } = await import(dist('dns/message.js'));
+const { Name } = await import(dist('dns/name.js'));
+const { Opcode, RRClass, RRType } = await import(dist('dns/constants.js'));
+
+const log = (...a) => console.log(...a);
+const fmt = (n, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : String(n);
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = (xs) => ({ medianMs: median(xs), p90Ms: quantile(xs, 0.9), maxMs: Math.max(...xs), minMs: Math.min(...xs), n: xs.length });
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+// ---- processes ------------------------------------------------------------------------------------------------------
+
+const children = [];
+const peerDirs = [];
+function spawnLogged(cmd, args, opts = {}) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  const add = (d) => {
+    out += d.toString();
+    if (out.length > 1 << 21) out = out.slice(-(1 << 20));
+  };
+  proc.stdout.on('data', add);
+  proc.stderr.on('data', add);
+  const child = {
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const done = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await done;
+        clearTimeout(t);
+      }
+    },
+  };
+  children.push(child);
+  return child;
+}
+
+const ZONE_TOOL = join(ROOT, 'bin', 'zone_tool');
+const toolEnv = { ...process.env, DMS_CHANGE_BY: 'bench@primary/Admin' };
+delete toolEnv.DMS_DATA_DIR;
+delete toolEnv.DMS_DATABASE_URL;
+
+/** zone_tool, synchronously (set-up steps); throws with its output on failure. */
+function zoneToolOk(args) {
+  const r = spawnSync(process.execPath, [ZONE_TOOL, '--data', dataDir, ...args], { encoding: 'utf8', env: toolEnv, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** zone_tool, asynchronously (the measured change): the event loop keeps polling the servers meanwhile. */
+function zoneToolAsync(args) {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [ZONE_TOOL, '--data', dataDir, ...args], { env: toolEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.once('error', rej);
+    p.once('exit', (code) => (code === 0 ? res(out) : rej(new Error(`zone_tool ${args.join(' ')} failed (${code}):\n${out}`))));
+  });
+}
+
+function keyFromToolOutput(out, name) {
+  const secret = /secret\s+"?([A-Za-z0-9+/=]{16,})"?/.exec(out)?.[1] ?? /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
+  if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
+  return keyFromText(`hmac-sha256:${name}:${secret}`);
+}
+const keyId = (k) => k.name.toString().replace(/\.$/, '');
+const keySpec = (k) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
+
+async function startDmsd() {
+  const child = spawnLogged(process.execPath, [join(ROOT, 'dist', 'cli', 'dmsd.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT });
+  const ports = {};
+  const t0 = Date.now();
+  while (ports.udp === undefined || ports.tcp === undefined) {
+    if (child.proc.exitCode !== null) throw new Error(`dmsd exited (${child.proc.exitCode}):\n${child.output()}`);
+    if (Date.now() - t0 > 60_000) throw new Error(`dmsd did not report its ports:\n${child.output()}`);
+    for (const line of child.output().split('\n')) {
+      try {
+        const j = JSON.parse(line);
+        if (j.msg === 'listening' && j.proto && typeof j.port === 'number') ports[j.proto] = j.port;
+      } catch {
+        // not JSON
+      }
+    }
+    await sleep(50);
+  }
+  return { ...child, port: ports.udp, tcpPort: ports.tcp };
+}
+
+function startNamed(primaryPort, port, key) {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-named-'));
+  peerDirs.push(dir);
+  const conf = [
+    `key "${keyId(key)}" { algorithm ${key.algorithm}; secret "${Buffer.from(key.secret).toString('base64')}"; };`,
+    'options {',
+    `  directory "${dir}";`,
+    `  pid-file "${dir}/named.pid";`,
+    `  session-keyfile "${dir}/session.key";`,
+    `  listen-on port ${port} { 127.0.0.1; };`,
+    '  listen-on-v6 { none; };',
+    '  recursion no;',
+    '  notify no;',
+    '  dnssec-validation no;',
+    '};',
+    'controls { };',
+    `zone "${PUB}" { type secondary; primaries port ${primaryPort} { 127.0.0.1 key "${keyId(key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; }; };`,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'named.conf'), conf);
+  const c = spawnLogged('named', ['-g', '-c', join(dir, 'named.conf'), '-n', '1']);
+  return { ...c, port, dir, label: 'named' };
+}
+
+function startKnotd(primaryPort, port, key) {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-knot-'));
+  peerDirs.push(dir);
+  const conf = [
+    'server:',
+    `    rundir: "${dir}"`,
+    `    listen: 127.0.0.1@${port}`,
+    '    udp-workers: 1',
+    '    tcp-workers: 1',
+    '    background-workers: 1',
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'key:',
+    `  - id: ${keyId(key)}`,
+    `    algorithm: ${key.algorithm}`,
+    `    secret: ${Buffer.from(key.secret).toString('base64')}`,
+    'remote:',
+    '  - id: primary',
+    `    address: 127.0.0.1@${primaryPort}`,
+    `    key: ${keyId(key)}`,
+    'acl:',
+    '  - id: notify-from-primary',
+    '    address: 127.0.0.1',
+    `    key: ${keyId(key)}`,
+    '    action: notify',
+    'database:',
+    `    storage: "${dir}"`,
+    'zone:',
+    `  - domain: ${PUB}.`,
+    `    storage: "${dir}"`,
+    '    file: zone.txt',
+    '    master: primary',
+    '    acl: notify-from-primary',
+    '    zonefile-sync: -1',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'knot.conf'), conf);
+  const c = spawnLogged('knotd', ['-c', join(dir, 'knot.conf')]);
+  return { ...c, port, dir, label: 'knotd' };
+}
+
+/** Does `port` answer `name` A with an answer (AA, NOERROR)? */
+async function answers(port, name) {
+  const r = await udpQuery(port, name, 1, 200);
+  return r !== undefined && (r[2] & 0x04) !== 0 && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) > 0;
+}
+
+async function soaSerial(port, zone) {
+  const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', '+short', '+norec', zone, 'SOA'], { encoding: 'utf8' });
+  const f = (r.stdout ?? '').trim().split(/\s+/);
+  return f.length >= 7 ? Number(f[2]) : undefined;
+}
+
+async function until(what, pred, ms = 60_000, log = () => '') {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log().slice(-4000)}`);
+    await sleep(20);
+  }
+}
+
+// ---- zone files -----------------------------------------------------------------------------------------------------
+
+const pubText = (rounds) =>
+  [
+    '$TTL 300',
+    '@ SOA ns1 hostmaster 1 3600 900 604800 300',
+    '@ NS ns1',
+    'ns1 A 192.0.2.1',
+    'www A 192.0.2.10',
+    ...Array.from({ length: 20 }, (_, i) => `h${i} TXT "filler ${i}"`),
+    ...Array.from({ length: rounds }, (_, i) => `v${i + 1} A 192.0.2.${(i % 250) + 1}`),
+    '',
+  ].join('\n');
+
+function bigText(records) {
+  const lines = ['$TTL 3600', '@ SOA ns1 hostmaster 1 3600 900 604800 300', '@ NS ns1', 'ns1 A 192.0.2.1'];
+  let n = 3;
+  for (let i = 0; n < records; i++, n++) {
+    if (i % 2 === 0) lines.push(`n${i} A 198.18.${(i >> 8) & 0xff}.${i & 0xff}`);
+    else lines.push(`n${i} TXT "record ${i}"`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- signed UPDATE client ------------------------------------------------------------------------------------------
+
+/** One signed UPDATE adding `owner` A `ip` over UDP; resolves with its latency in ms; throws on any failure. */
+function sendUpdate(sock, pending, port, key, zone, owner, ip) {
+  const id = Math.floor(Math.random() * 65536);
+  const m = emptyMessage(id);
+  m.opcode = Opcode.UPDATE;
+  m.question = [{ name: Name.from(zone), type: RRType.SOA, class: RRClass.IN }];
+  m.authority = [{ name: Name.from(owner), type: RRType.A, class: RRClass.IN, ttl: 60, rdata: Uint8Array.from(ip) }];
+  const { bytes, mac } = signMessage(encodeMessage(m), key, Date.now() / 1000);
+  const t0 = nowMs();
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      rej(new Error(`UPDATE ${owner}: no answer within 10 s`));
+    }, 10_000);
+    pending.set(id, (raw) => {
+      clearTimeout(timer);
+      pending.delete(id);
+      const ms = nowMs() - t0;
+      const a = decodeMessage(raw);
+      if (a.rcode !== 0) return rej(new Error(`UPDATE ${owner}: rcode ${a.rcode}`));
+      if (a.tsigOffset === undefined) return rej(new Error(`UPDATE ${owner}: unsigned answer`));
+      const v = verifyResponse(raw, a.tsigOffset, key, mac, Date.now() / 1000);
+      if (v !== 0) return rej(new Error(`UPDATE ${owner}: answer TSIG error ${v} (${readTsigAt(raw, a.tsigOffset).error})`));
+      res(ms);
+    });
+    sock.send(bytes, port, '127.0.0.1');
+  });
+}
+
+function updateClient() {
+  const sock = dgram.createSocket('udp4');
+  const pending = new Map();
+  sock.on('message', (msg) => {
+    const id = msg.readUInt16BE(0);
+    pending.get(id)?.(new Uint8Array(msg));
+  });
+  return { sock, pending, close: () => sock.close() };
+}
+
+async function updateRun(port, key, clients, perClient, tag) {
+  const lat = [];
+  const t0 = nowMs();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const cl = updateClient();
+      try {
+        for (let i = 0; i < perClient; i++) {
+          const n = c * perClient + i;
+          lat.push(await sendUpdate(cl.sock, cl.pending, port, key, UPD, `${tag}-c${c}-${i}.${UPD}`, [10, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]));
+        }
+      } finally {
+        cl.close();
+      }
+    }),
+  );
+  const seconds = (nowMs() - t0) / 1000;
+  return { updates: lat.length, clients, seconds, perSecond: lat.length / seconds, latency: summary(lat) };
+}
+
+// ---- the run --------------------------------------------------------------------------------------------------------
+
+const work = mkdtempSync(join(tmpdir(), 'dms-bench-primary-'));
+const dataDir = join(work, 'data');
+mkdirSync(dataDir);
+const cpuModel = (/model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
+const results = {
+  date: new Date().toISOString(),
+  machine: { nproc: cpus().length, cpu: cpuModel, node: process.version },
+  loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  backend: 'sqlite',
+  targets: { publishMedianMs: 1000 },
+};
+log(`bench/primary: ${cpus().length} CPUs (${cpuModel}), node ${process.version}; work dir ${work}`);
+
+try {
+  // Set-up, all with zone_tool.
+  const t0 = Date.now();
+  const pubFile = join(work, 'pub.txt');
+  writeFileSync(pubFile, pubText(0));
+  zoneToolOk(['load_zone', '-i', pubFile, PUB]);
+  writeFileSync(join(work, 'upd.txt'), pubText(0));
+  zoneToolOk(['load_zone', '-i', join(work, 'upd.txt'), UPD]);
+  const bigFile = join(work, 'big.txt');
+  writeFileSync(bigFile, bigText(BIG_RECORDS));
+  const tBig = Date.now();
+  zoneToolOk(['load_zone', '-i', bigFile, BIG]);
+  const bigLoadMs = Date.now() - tBig;
+  const xfrKey = keyFromToolOutput(zoneToolOk(['generate_tsig_key', 'xfr.key']), 'xfr.key');
+  const dynKey = keyFromToolOutput(zoneToolOk(['generate_tsig_key', 'dyn.key']), 'dyn.key');
+  for (const z of [PUB, BIG]) zoneToolOk(['add_transfer_rule', z, 'key=xfr.key']);
+  for (const z of [UPD, BIG]) zoneToolOk(['add_update_grant', z, 'grant dyn.key zonesub ANY']);
+  const namedPort = await freePort();
+  const knotPort = await freePort();
+  zoneToolOk(['add_also_notify', PUB, `127.0.0.1#${namedPort}`, 'key=xfr.key']);
+  zoneToolOk(['add_also_notify', PUB, `127.0.0.1#${knotPort}`, 'key=xfr.key']);
+  log(`set-up with zone_tool: ${fmt((Date.now() - t0) / 1000, 1)} s (the ${fmt(BIG_RECORDS)}-record zone loaded in ${fmt(bigLoadMs / 1000, 1)} s)`);
+
+  const tStart = Date.now();
+  const dmsd = await startDmsd();
+  await until('dmsd serving', async () => (await soaSerial(dmsd.port, BIG)) !== undefined && (await soaSerial(dmsd.port, PUB)) !== undefined, 120_000, dmsd.output);
+  log(`dmsd: udp ${dmsd.port}, tcp ${dmsd.tcpPort}; serving all three zones ${fmt((Date.now() - tStart) / 1000, 1)} s after start`);
+  const named = startNamed(dmsd.tcpPort, namedPort, xfrKey);
+  const knot = startKnotd(dmsd.tcpPort, knotPort, xfrKey);
+  const pubSerial = await soaSerial(dmsd.port, PUB);
+  for (const s of [named, knot])
+    await until(`${s.label} initial transfer`, async () => (await soaSerial(s.port, PUB)) === pubSerial, 60_000, s.output);
+  log('named and knotd have the zone (initial AXFR)');
+
+  // 1. Publish-to-secondary latency.
+  log(`\n1. publish → secondaries: ${ROUNDS} rounds of zone_tool load_zone_zi adding one name to ${PUB}`);
+  const rows = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    writeFileSync(pubFile, pubText(r));
+    const name = `v${r}.${PUB}`;
+    const seen = {};
+    const start = nowMs();
+    let toolEnd;
+    const tool = zoneToolAsync(['load_zone_zi', pubFile, PUB]).then(() => {
+      toolEnd = nowMs();
+    });
+    const targets = [
+      ['dmsd', dmsd.port],
+      ['knotd', knot.port],
+      ['named', named.port],
+    ];
+    await Promise.all(
+      targets.map(async ([label, port]) => {
+        const end = start + 30_000;
+        while (!(await answers(port, name))) {
+          if (nowMs() > end) throw new Error(`${label} did not answer ${name} within 30 s\n${label === 'dmsd' ? dmsd.output().slice(-3000) : ''}`);
+          await sleep(10);
+        }
+        seen[label] = nowMs() - start;
+      }),
+    );
+    await tool;
+    const row = { round: r, zoneToolMs: toolEnd - start, ...Object.fromEntries(Object.entries(seen).map(([k, v]) => [`${k}Ms`, v])) };
+    rows.push(row);
+    log(
+      `  round ${String(r).padStart(2)}: zone_tool ${fmt(row.zoneToolMs)} ms; answering after ${fmt(row.dmsdMs)} ms (dmsd), ` +
+        `${fmt(row.knotdMs)} ms (knotd), ${fmt(row.namedMs)} ms (named) from the command's start`,
+    );
+    await sleep(200 + Math.floor(Math.random() * 300));
+  }
+  const col = (k) => rows.map((x) => x[k]);
+  const afterTool = (k) => rows.map((x) => x[k] - x.zoneToolMs);
+  results.publish = {
+    rounds: ROUNDS,
+    method: 'zone_tool load_zone_zi (one name added), then UDP polls every 10 ms until each server answers it',
+    fromCommandStart: { zoneTool: summary(col('zoneToolMs')), dmsd: summary(col('dmsdMs')), knotd: summary(col('knotdMs')), named: summary(col('namedMs')) },
+    fromCommandExit: { dmsd: summary(afterTool('dmsdMs')), knotd: summary(afterTool('knotdMs')), named: summary(afterTool('namedMs')) },
+    rows,
+  };
+  const p = results.publish;
+  log('  median (p90) from the start of zone_tool:');
+  for (const k of ['zoneTool', 'dmsd', 'knotd', 'named'])
+    log(`    ${k.padEnd(9)} ${fmt(p.fromCommandStart[k].medianMs).padStart(6)} ms (${fmt(p.fromCommandStart[k].p90Ms)} ms)`);
+  log('  median (p90) from zone_tool exit (change committed):');
+  for (const k of ['dmsd', 'knotd', 'named']) log(`    ${k.padEnd(9)} ${fmt(p.fromCommandExit[k].medianMs).padStart(6)} ms (${fmt(p.fromCommandExit[k].p90Ms)} ms)`);
+  const worst = Math.max(p.fromCommandStart.knotd.medianMs, p.fromCommandStart.named.medianMs);
+  log(`  target < 1 s median (from command start, slower secondary ${fmt(worst)} ms): ${worst < 1000 ? 'met' : 'NOT met'}`);
+
+  // 2. UPDATE throughput.
+  log(`\n2. signed UPDATE throughput (hmac-sha256, UDP, one A record added per update, zone ${UPD})`);
+  await updateRun(dmsd.port, dynKey, 1, 10, 'warm');
+  const seq = await updateRun(dmsd.port, dynKey, 1, UPDATES, 'seq');
+  log(`  sequential: ${fmt(seq.updates)} updates in ${fmt(seq.seconds, 2)} s = ${fmt(seq.perSecond, 1)}/s; latency median ${fmt(seq.latency.medianMs, 1)} ms, p90 ${fmt(seq.latency.p90Ms, 1)} ms, max ${fmt(seq.latency.maxMs, 1)} ms`);
+  const perClient = Math.ceil((2 * UPDATES) / CONCURRENCY);
+  const conc = await updateRun(dmsd.port, dynKey, CONCURRENCY, perClient, 'conc');
+  log(`  ${CONCURRENCY} concurrent clients: ${fmt(conc.updates)} updates in ${fmt(conc.seconds, 2)} s = ${fmt(conc.perSecond, 1)}/s; latency median ${fmt(conc.latency.medianMs, 1)} ms, p90 ${fmt(conc.latency.p90Ms, 1)} ms, max ${fmt(conc.latency.maxMs, 1)} ms`);
+  // Every update is in the zone: count the names we added.
+  const probe = [`seq-c0-${UPDATES - 1}.${UPD}`, `conc-c${CONCURRENCY - 1}-${perClient - 1}.${UPD}`];
+  for (const n of probe) if (!(await answers(dmsd.port, n))) throw new Error(`dmsd does not answer ${n} after its UPDATE was acknowledged`);
+  results.update = { sequential: seq, concurrent: conc, verified: probe };
+
+  // 3. IXFR versus AXFR after a one-record change.
+  log(`\n3. IXFR vs AXFR: ${fmt(BIG_RECORDS)}-record zone ${BIG}, one A record added by a signed UPDATE`);
+  const oldSerial = await soaSerial(dmsd.port, BIG);
+  const cl = updateClient();
+  try {
+    await sendUpdate(cl.sock, cl.pending, dmsd.port, dynKey, BIG, `one-change.${BIG}`, [192, 0, 2, 77]);
+  } finally {
+    cl.close();
+  }
+  await until('dmsd serves the change', async () => (await soaSerial(dmsd.port, BIG)) !== oldSerial, 30_000, dmsd.output);
+  const newSerial = await soaSerial(dmsd.port, BIG);
+  const xfr = (type) => {
+    const t = nowMs();
+    const r = spawnSync('dig', ['@127.0.0.1', '-p', String(dmsd.tcpPort), '+tcp', '+tries=1', '+time=30', '-y', keySpec(xfrKey), BIG, type], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+    const ms = nowMs() - t;
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    const m = /XFR size:\s+(\d+) records \(messages (\d+), bytes (\d+)\)/.exec(out);
+    if (!m) throw new Error(`dig ${type} failed:\n${out.slice(-3000)}`);
+    if (/Transfer failed|tsig verify failure|TSIG.*fail/i.test(out)) throw new Error(`dig ${type}: ${out.slice(-2000)}`);
+    return { records: Number(m[1]), messages: Number(m[2]), bytes: Number(m[3]), wallMs: ms, hasChange: out.includes('one-change.big.bench.') };
+  };
+  const axfr = xfr('AXFR');
+  const ixfr = xfr(`IXFR=${oldSerial}`);
+  if (!ixfr.hasChange || !axfr.hasChange) throw new Error('the transferred data lacks the changed record');
+  log(`  serial ${oldSerial} → ${newSerial}`);
+  log(`  AXFR: ${fmt(axfr.bytes)} bytes, ${fmt(axfr.messages)} messages, ${fmt(axfr.records)} records, ${fmt(axfr.wallMs)} ms (dig process)`);
+  log(`  IXFR: ${fmt(ixfr.bytes)} bytes, ${fmt(ixfr.messages)} messages, ${fmt(ixfr.records)} records, ${fmt(ixfr.wallMs)} ms (dig process)`);
+  log(`  IXFR is ${fmt(axfr.bytes / ixfr.bytes)} times smaller`);
+  results.transfer = { zoneRecords: BIG_RECORDS, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
+
+  mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'out', 'primary.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log('\nwritten to bench/out/primary.json');
+} finally {
+  for (const c of children.reverse()) await c.stop();
+  for (const d of peerDirs) rmSync(d, { recursive: true, force: true });
+  if (keep) log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}

@@ -158,14 +158,20 @@ export function rdataFromText(type: number, tokens: Token[], origin: Name): Uint
   const d = DESCRIPTORS[type];
   if (!d) throw new TextError(`type ${typeToString(type)} has no presentation format here: use RFC 3597 "\\# length hex"`, 0);
   const cur = new Cursor(tokens);
-  const out = new WireWriter(64, false);
+  // One writer serves every call (a zone file makes a million of them); finish() returns a copy.
+  const out = textWriter;
+  out.pos = 0;
   for (const f of d.fields) {
     if (f.optional && cur.done) break;
     f.parse(cur, out, origin);
   }
   if (!cur.done) throw new TextError(`unexpected "${tokens[cur.i].text}" after ${d.name} RDATA`, cur.i);
   const rdata = out.finish();
+  if (out.buf.length > 1 << 16) textWriter = new WireWriter(256, false);
   if (rdata.length > 0xffff) throw new TextError(`${d.name} RDATA longer than 65535 octets`, 0);
+  // The A and AAAA parsers write exactly one address of fixed size: the strict wire walk below would only find it
+  // well-formed again (it is the costliest step of loading a large zone of addresses).
+  if ((type === RRType.A && rdata.length === 4) || (type === RRType.AAAA && rdata.length === 16)) return rdata;
   try {
     // Cross-field rules (e.g. SVCB mandatory keys) and lengths are checked once more by the strict wire walk.
     validateRdata(type, rdata);
@@ -175,6 +181,8 @@ export function rdataFromText(type: number, tokens: Token[], origin: Name): Uint
   }
   return rdata;
 }
+
+let textWriter = new WireWriter(256, false);
 
 /** rdataFromText on a one-record RDATA string (API, CLI): tokenized with tokenizeRdata. */
 export function rdataFromString(type: number, text: string, origin: Name = Name.root): Uint8Array {

@@ -256,6 +256,8 @@ export class ZoneBuilder {
   private lastName: Name | undefined;
   private lastKey = '';
   private lastOwner: string | undefined;
+  /** The node of lastName once a record of it was staged (saves a Map lookup per record of a repeated owner). */
+  private lastNode: ZoneNode | undefined;
   private finished = false;
 
   constructor(readonly origin: Name) {
@@ -277,6 +279,7 @@ export class ZoneBuilder {
       this.lastName = rr.name;
       this.lastKey = key;
       this.lastOwner = owner;
+      this.lastNode = undefined;
     }
     const type = rr.type;
     if (type === RRType.SOA) {
@@ -300,7 +303,7 @@ export class ZoneBuilder {
       this.otherClass++;
       return;
     }
-    let node = this.nodes.get(key);
+    let node = this.lastNode ?? this.nodes.get(key);
     if (node === undefined) {
       if (!keyIsBelowOrAt(key, this.originKey)) {
         if (this.soa === undefined) this.outsideEarly.push({ ...rr, rdata: EMPTY });
@@ -310,6 +313,7 @@ export class ZoneBuilder {
       node = new ZoneNode(key, owner, undefined, this.newNode(), 0, 0);
       this.nodes.set(key, node);
     }
+    this.lastNode = node;
     this.stage(node.start, type, rr.class, rr.ttl, rr.rdata);
   }
 
@@ -468,6 +472,7 @@ export class ZoneBuilder {
     this.nTail = new Int32Array(0);
     this.bytes = none8;
     this.lastName = undefined;
+    this.lastNode = undefined;
     this.soa = undefined;
   }
 }

@@ -41,7 +41,8 @@ function zt(target: Target, args: string[], opts: { env?: Record<string, string>
   const r = spawnSync(process.execPath, [BIN, ...target.args, ...args], {
     encoding: 'utf8',
     input: opts.input ?? '',
-    env: { ...process.env, TZ: 'UTC', DMS_CHANGE_BY: 'tester@test/Admin', ...opts.env },
+    // TMPDIR inside the test's work dir: edit files kept after a refused save are cleaned up with it.
+    env: { ...process.env, TZ: 'UTC', DMS_CHANGE_BY: 'tester@test/Admin', TMPDIR: work, ...opts.env },
     timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -14,7 +14,9 @@
 // Targets: N1 = 10,000 zones loaded in under 60 s; `ls` of one page under 100 ms at 100,000 zones.
 // Options: --quick (1,000 then 10,000), --zones N1[,N2] (e.g. --zones 10000 for one step), --batch K,
 //          --pg (also run step 1 on a throwaway PostgreSQL cluster, fsync off, from test/helpers/postgres.ts),
-//          --keep (leave the temp dir). Results: bench/out/scale.json.
+//          --no-service-compare (skip the in-process comparison of step 1: the same files through ONE
+//          services.loadZones call into a second fresh database), --keep (leave the temp dir).
+// Results: bench/out/scale.json.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const keep = argv.includes('--keep');
 const withPg = argv.includes('--pg');
+const apiCompare = !argv.includes('--no-service-compare');
 const argOf = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
@@ -181,6 +184,35 @@ async function loadStep(location, zonesDir, from, to) {
   return { zones: to - from, records, generateMs: genMs, loadMs, processes };
 }
 
+/**
+ * The same zone files loaded by one services.loadZones call in this process into a separate fresh SQLite database:
+ * what load_zones would cost without a loadZones call (and its checkpoint) per file and without process start-up.
+ */
+async function serviceBatchLoad(zonesDir, count) {
+  const dataDir = join(work, 'data-service-batch');
+  mkdirSync(dataDir, { recursive: true });
+  const storeMod = await import(pathToFileURL(join(ROOT, 'dist', 'store', 'index.js')).href);
+  const api = await import(pathToFileURL(join(ROOT, 'dist', 'services', 'index.js')).href);
+  const store = await storeMod.openStore({ dataDir });
+  try {
+    function* items() {
+      for (let i = 0; i < count; i++) {
+        const file = join(zonesDir, zoneName(i));
+        yield { name: zoneName(i), text: readFileSync(file, 'utf8'), file };
+      }
+    }
+    const t0 = process.hrtime.bigint();
+    const rs = await api.loadZones(store, items(), { changeBy: 'bench@scale/Admin', replace: false });
+    const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const failed = rs.filter((r) => r.action !== 'created');
+    if (failed.length > 0) throw new Error(`services.loadZones: ${failed.length} zones not created, first ${failed[0].name}: ${failed[0].error?.message}`);
+    return { zones: count, loadMs, zonesPerSecond: count / (loadMs / 1000) };
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The latency figures at the current size. */
 async function measureAt(location, storeOpts, total) {
   const rnd = rng(total);
@@ -271,6 +303,7 @@ async function runBackend(label, location, storeOpts, steps, sizeOf) {
   for (const target of steps) {
     log(`\n[${label}] load_zones ${fmt(have)} → ${fmt(target)} zones (batches of ${fmt(BATCH)} files per zone_tool process)`);
     const load = await loadStep(location, zonesDir, have, target);
+    const compare = label === 'sqlite' && have === 0 && apiCompare ? await serviceBatchLoad(zonesDir, target) : undefined;
     have = target;
     rmSync(zonesDir, { recursive: true, force: true });
     mkdirSync(zonesDir, { recursive: true });
@@ -281,8 +314,15 @@ async function runBackend(label, location, storeOpts, steps, sizeOf) {
         `with ${load.processes} zone_tool process(es): ${fmt(zps, 1)} zones/s, ${fmt(load.records / (load.loadMs / 1000))} records/s`,
     );
     log(`  database now ${fmt(size.total / 2 ** 20, 1)} MiB for ${fmt(target)} zones${size.wal !== undefined ? ` (main ${fmt(size.main / 2 ** 20, 1)} MiB, -wal ${fmt(size.wal / 2 ** 20, 1)} MiB, -shm ${fmt(size.shm / 2 ** 10)} KiB)` : ''}; ${fmt(size.total / target)} bytes/zone`);
+    if (compare)
+      log(
+        `  for comparison, the same files in ONE in-process services.loadZones call (as dmsd --zones imports) into another ` +
+          `fresh database: ${fmt(compare.loadMs / 1000, 1)} s, ${fmt(compare.zonesPerSecond, 1)} zones/s`,
+      );
     const lat = await measureAt(location, storeOpts, target);
-    res.steps.push({ totalZones: target, load: { ...load, zonesPerSecond: zps }, databaseBytes: size, latency: lat });
+    const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    log(`  load average now ${loadAverage} (${cpus().length} CPUs)`);
+    res.steps.push({ totalZones: target, loadAverage, load: { ...load, zonesPerSecond: zps }, ...(compare ? { serviceBatchLoad: compare } : {}), databaseBytes: size, latency: lat });
   }
   return res;
 }

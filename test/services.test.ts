@@ -575,6 +575,19 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.equal((await svc.pollChanges(s, await svc.currentChangeSeq(s))).resync, false);
     });
 
+    test('vacuum_zis of one zone leaves the other zones alone', async () => {
+      for (const z of ['vz1.test', 'vz2.test']) {
+        await svc.createZone(s, z, { ...admin, text: zoneText(`${z}.`, 'r0 IN A 192.0.2.0') });
+        for (let i = 1; i <= 4; i++) await svc.saveZoneText(s, z, zoneText(`${z}.`, `r${i} IN A 192.0.2.${i}`), admin);
+      }
+      const future = new Date(Date.now() + 200 * 86_400_000);
+      const r = await svc.vacuumAll(s, { now: future, ziMaxNum: 2, zone: 'vz1.test', zoneDelAgeDays: 0, zoneDelPareAgeDays: 0 });
+      assert.equal(r.zisDeleted, 3);
+      assert.equal((await svc.listZis(s, 'vz1.test')).length, 2);
+      assert.equal((await svc.listZis(s, 'vz2.test')).length, 5);
+      await assert.rejects(svc.vacuumAll(s, { now: future, zone: 'missing.test' }), svc.ZoneNotFound);
+    });
+
     test('load_zones: created, unchanged, updated, failed', async () => {
       const items = [
         { name: 'l1.test', text: zoneText('l1.test.', 'a IN A 192.0.2.1') },

@@ -6,7 +6,7 @@ import { type Store, writeTx } from '../store/index.js';
 import { loadSettings } from './config.js';
 import { deleteOrphanRows, lockZoneById } from './core.js';
 import type { VacuumResult } from './types.js';
-import { destroyZoneIn } from './zones.js';
+import { destroyZoneIn, getZone } from './zones.js';
 
 const DAY = 86_400_000;
 /** Change-feed rows are only needed by followers that are behind; a day is plenty (the rest reload). */
@@ -19,6 +19,8 @@ export interface VacuumOptions {
   zoneDelAgeDays?: number;
   zoneDelPareAgeDays?: number;
   eventMaxAgeDays?: number;
+  /** Restrict the ZI vacuum to this zone (zone_tool `vacuum_zis <domain>`); other parts still follow their ages. */
+  zone?: string;
 }
 
 export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<VacuumResult> {
@@ -75,9 +77,11 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
   // Live zones: ZIs older than zi_max_age beyond the newest zi_max_num (never the published or newest one).
   if (ziMaxAge > 0) {
     const cutoff = now - ziMaxAge * DAY;
+    const onlyZoneId = o.zone !== undefined ? (await getZone(s, o.zone)).id : undefined;
     const candidates = await s.db
       .selectFrom('zone_instances')
       .select('zone_id')
+      .$if(onlyZoneId !== undefined, (q) => q.where('zone_id', '=', onlyZoneId!))
       .groupBy('zone_id')
       .having((eb) => eb.fn.countAll(), '>', ziMaxNum)
       .execute();

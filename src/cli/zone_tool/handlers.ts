@@ -871,13 +871,7 @@ function vacuumText(r: Record<string, number>): string {
 
 const vacuumZis: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  if (a.positional[0] !== undefined) {
-    throw new ZoneToolError(
-      'vacuum_zis: vacuuming one zone is not supported by the services yet; run it without a domain-name.',
-      EX.UNAVAILABLE,
-      'NotImplemented',
-    );
-  }
+  const zone = a.positional[0] !== undefined ? await zoneArg(ctx, a.positional[0]) : undefined;
   const age = opt(a, 'a');
   const num = opt(a, 'n');
   const r = await s.api.vacuumAll(s.store, {
@@ -887,6 +881,7 @@ const vacuumZis: Handler = async (ctx, a) => {
     zoneDelAgeDays: 0,
     zoneDelPareAgeDays: 0,
     eventMaxAgeDays: NEVER_DAYS,
+    zone,
   });
   emit(ctx, r, () => vacuumText({ zisDeleted: r.zisDeleted, recordsDeleted: r.recordsDeleted }));
   return 0;

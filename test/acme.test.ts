@@ -36,14 +36,14 @@ import {
   type Resolver,
   runLego,
   type Server,
-  spawnServer,
+  startDmsdOn,
   startCnameResolver,
   startPebble,
   type TlsFiles,
   zoneTool,
   zoneToolKey,
 } from './helpers/acme.js';
-import { dmsdEntry, REPO_ROOT } from './helpers/servers.js';
+import { REPO_ROOT } from './helpers/servers.js';
 import { type Responder, run, startResponder } from './xfr.support.js';
 
 const b64 = (k: TsigKey) => Buffer.from(k.secret).toString('base64');
@@ -119,9 +119,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
     leKey = zoneToolKey(data, 'letsencrypt-key');
     zoneTool(data, ['add_update_grant', 'letsencrypt.example.com', 'grant letsencrypt-key. zonesub TXT']);
     tls = makeTlsFiles(dir);
-    const entry = dmsdEntry();
-    assert.ok(entry, 'dmsd not found');
-    server = await spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', data, '--listen', '127.0.0.1:0'], 'dmsd');
+    server = await startDmsdOn(data);
     resolver = await startCnameResolver(server.port);
     pebble = await startPebble(dir, tls, resolver.port);
   });

@@ -23,9 +23,8 @@ import { rdataToText } from '../src/dns/rdata.js';
 import { generateTsigKey, type TsigKey, signMessage, verifyResponse } from '../src/dns/tsig.js';
 import * as services from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
-import { DURABLE_PRIMARY, type Server, spawnServer, ZONE_TOOL, zoneTool, zoneToolKey } from './helpers/acme.js';
+import { DURABLE_PRIMARY, type Server, spawnServer, startDmsdOn, ZONE_TOOL, zoneTool, zoneToolKey } from './helpers/acme.js';
 import { query, tcpExchange } from './helpers/dns-client.js';
-import { dmsdEntry } from './helpers/servers.js';
 import { rrText } from './xfr.support.js';
 
 const ZONE = Name.from('crash.example');
@@ -57,11 +56,7 @@ const dmsd: Target = {
     zoneTool(dataDir, ['create_zone', '-i', ZONE.toString()]);
     return zoneToolKey(dataDir, KEY_NAME);
   },
-  start(dataDir) {
-    const entry = dmsdEntry();
-    assert.ok(entry, 'dmsd not found');
-    return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', dataDir, '--listen', '127.0.0.1:0'], 'dmsd');
-  },
+  start: (dataDir) => startDmsdOn(dataDir),
 };
 
 // ---- the update stream ------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // programs from Debian), a TLS certificate for pebble's HTTPS API made with openssl, and a small caching-free
 // "recursive resolver" that follows CNAMEs across the zones of one authoritative server (what Let's Encrypt's
 // resolver does; authoritative servers like ours and Knot answer a CNAME into another zone with the CNAME alone).
+// Also shared with the crash test: dmsd (or another server process) on a data directory, and zone_tool runs.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -11,13 +11,14 @@
 //  3. IXFR versus AXFR bytes: a 100,000-record zone, one record added by a signed UPDATE, then `dig AXFR` and
 //     `dig IXFR=<old serial>` (TSIG-signed, TCP): bytes, messages and records from dig's "XFR size" line.
 // Options: --quick (fewer rounds, 10,000-record zone), --rounds N (publish rounds), --updates N (sequential count;
-//          the concurrent run sends 2N), --records N (size of the transfer zone), --keep. Results: bench/out/primary.json.
+//          the concurrent run sends 2N), --records N (size of the transfer zone), --keep, --out FILE (default
+//          bench/out/primary.json).
 
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, freePort, have, sleep, udpQuery } from './lib.mjs';
 
@@ -31,6 +32,8 @@ const argOf = (name, dflt) => {
 const ROUNDS = argOf('--rounds', quick ? 5 : 20);
 const UPDATES = argOf('--updates', quick ? 100 : 500);
 const CONCURRENCY = 16;
+const outIdx = argv.indexOf('--out');
+const outFile = resolve(outIdx >= 0 ? argv[outIdx + 1] : join(ROOT, 'bench', 'out', 'primary.json'));
 const BIG_RECORDS = argOf('--records', quick ? 10_000 : 100_000);
 const PUB = 'pub.bench';
 const UPD = 'upd.bench';
@@ -469,9 +472,9 @@ try {
   log(`  IXFR is ${fmt(axfr.bytes / ixfr.bytes)} times smaller`);
   results.transfer = { zoneRecords: BIG_RECORDS, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
 
-  mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'out', 'primary.json'), `${JSON.stringify(results, null, 2)}\n`);
-  log('\nwritten to bench/out/primary.json');
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nwritten to ${outFile}`);
 } finally {
   for (const c of children.reverse()) await c.stop();
   for (const d of peerDirs) rmSync(d, { recursive: true, force: true });

@@ -443,11 +443,13 @@ try {
   log(`\n3. IXFR vs AXFR: ${fmt(BIG_RECORDS)}-record zone ${BIG}, one A record added by a signed UPDATE`);
   const oldSerial = await soaSerial(dmsd.port, BIG);
   const cl = updateClient();
+  let bigUpdateMs;
   try {
-    await sendUpdate(cl.sock, cl.pending, dmsd.port, dynKey, BIG, `one-change.${BIG}`, [192, 0, 2, 77]);
+    bigUpdateMs = await sendUpdate(cl.sock, cl.pending, dmsd.port, dynKey, BIG, `one-change.${BIG}`, [192, 0, 2, 77]);
   } finally {
     cl.close();
   }
+  log(`  the UPDATE (one A record) on the ${fmt(BIG_RECORDS)}-record zone was answered after ${fmt(bigUpdateMs)} ms`);
   await until('dmsd serves the change', async () => (await soaSerial(dmsd.port, BIG)) !== oldSerial, 30_000, dmsd.output);
   const newSerial = await soaSerial(dmsd.port, BIG);
   const xfr = (type) => {
@@ -470,7 +472,7 @@ try {
   log(`  AXFR: ${fmt(axfr.bytes)} bytes, ${fmt(axfr.messages)} messages, ${fmt(axfr.records)} records, ${fmt(axfr.wallMs)} ms (dig process)`);
   log(`  IXFR: ${fmt(ixfr.bytes)} bytes, ${fmt(ixfr.messages)} messages, ${fmt(ixfr.records)} records, ${fmt(ixfr.wallMs)} ms (dig process)`);
   log(`  IXFR is ${fmt(axfr.bytes / ixfr.bytes)} times smaller`);
-  results.transfer = { zoneRecords: BIG_RECORDS, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
+  results.transfer = { zoneRecords: BIG_RECORDS, updateMs: bigUpdateMs, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
 
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -194,7 +194,7 @@ export async function startPebble(dir: string, tls: TlsFiles, dnsPort: number): 
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const mgmt = await freePort();
-    const config = join(dir, `pebble-${attempt}.json`);
+    const config = join(dir, `pebble-${port}.json`);
     writeFileSync(config, JSON.stringify({
       pebble: {
         listenAddress: `127.0.0.1:${port}`,

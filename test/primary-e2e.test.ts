@@ -15,7 +15,8 @@ import { Name } from '../src/dns/name.js';
 import { keyFromText, keyToBindConfig, keyToKnotConfig, readTsigAt, signMessage, type TsigKey } from '../src/dns/tsig.js';
 import { udpExchange } from './helpers/dns-client.js';
 import { freePort } from './helpers/servers.js';
-import { dig, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneTool, zoneToolOk } from './dmsd-db.support.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { dig, postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneTool, zoneToolOk } from './dmsd-db.support.js';
 
 const ZONE = 'example.net';
 const zoneText = (www: string, extra = '') => `$TTL 300
@@ -130,14 +131,17 @@ function runTool(cmd: string, args: string[], input: string): { code: number | n
   return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-describe('dmsd as primary: secondaries, NOTIFY + IXFR, dynamic updates (all set up with zone_tool)', () => {
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic updates (all set up with zone_tool)`, () => {
   let data: string;
+  let pg: TestPostgres | undefined;
+  let url = '';
   let dmsd: Server;
   let named: Peer;
   let knot: Peer;
   let xfrKey: TsigKey;
   let dynKey: TsigKey;
-  const store = () => sqliteArgs(data);
+  const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
   const state = () => `${zoneToolOk(store(), ['ls_zi', ZONE])}\n${zoneToolOk(store(), ['show_zone', ZONE])}`;
   const nsupdate = (key: string, lines: string[]) =>
     runTool('nsupdate', ['-y', key], [`server 127.0.0.1 ${dmsd.port}`, `zone ${ZONE}`, ...lines, 'send', ''].join('\n'));
@@ -146,6 +150,10 @@ describe('dmsd as primary: secondaries, NOTIFY + IXFR, dynamic updates (all set 
 
   before(async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-e2e-'));
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      url = await pg.createDatabase();
+    }
     const file = join(data, 'zone.txt');
     writeFileSync(file, zoneText('192.0.2.10'));
     zoneToolOk(store(), ['load_zone', '-i', file, ZONE]);
@@ -167,6 +175,7 @@ describe('dmsd as primary: secondaries, NOTIFY + IXFR, dynamic updates (all set 
     await named?.stop();
     await knot?.stop();
     await dmsd?.stop();
+    await pg?.stop();
     if (data) rmSync(data, { recursive: true, force: true });
   });
 

@@ -3,6 +3,7 @@
 // within one second; --zones imports new/changed zones only and leaves a broken one out; a restart keeps serving.
 
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,38 @@ describe('dmsd on an empty database without --zones', () => {
       assert.equal(servedSerial(srv.port, 'example.org'), undefined);
     } finally {
       await srv?.stop();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dmsd --workers 2 on SQLite', () => {
+  test('every worker follows the feed; the supervisor sends the NOTIFY', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'dms-dmsd-workers-'));
+    const sock = dgram.createSocket('udp4');
+    const notifies: Buffer[] = [];
+    sock.on('message', (m) => notifies.push(m));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    let srv: Server | undefined;
+    try {
+      const file = join(data, 'w.zone');
+      writeFileSync(file, GOOD);
+      zoneToolOk(sqliteArgs(data), ['load_zone', file, 'w.example']);
+      zoneToolOk(sqliteArgs(data), ['add_also_notify', 'w.example', `127.0.0.1#${sock.address().port}`]);
+      srv = await startDmsdDb(sqliteArgs(data), ['--workers', '2']);
+      await waitFor(() => servedSerial(srv!.port, 'w.example') !== undefined, 5000, 'w.example served');
+      const target = (servedSerial(srv.port, 'w.example') as number) + 10;
+      zoneToolOk(sqliteArgs(data), ['poke_zone_set_serial', 'w.example', String(target)]);
+      await new Promise((r) => setTimeout(r, 1000));
+      // Queries from fresh sockets spread over both workers: every answer has the new serial.
+      for (let i = 0; i < 12; i++) assert.equal(servedSerial(srv.port, 'w.example'), target);
+      await waitFor(() => notifies.length > 0, 5000, 'NOTIFY from the supervisor');
+      const n = notifies[0];
+      assert.equal((n[2] >>> 3) & 0xf, 4, 'opcode NOTIFY');
+      assert.match(n.toString('latin1'), /\x01w\x07example/);
+    } finally {
+      await srv?.stop();
+      sock.close();
       rmSync(data, { recursive: true, force: true });
     }
   });

@@ -6,6 +6,7 @@
 //     the key, every sampled ZI holding exactly the first k updates;
 //   - the zone is served at the published serial, and the restarted server accepts updates again.
 // Update i adds `u<i> TXT "i"` and replaces the RRset `counter TXT` with "i": the zone after k commits is known exactly.
+// Updates go one at a time, alternately over UDP and TCP, signed with a key stored by zone_tool.
 //
 // The process is dmsd itself (`dmsd --data DIR --listen 127.0.0.1:0`, SQLite; zone and key made with zone_tool).
 // A self-check runs the same rounds against a deliberately unsafe server (test/fixtures/acme/durable-primary.ts with
@@ -24,7 +25,7 @@ import { generateTsigKey, type TsigKey, signMessage, verifyResponse } from '../s
 import * as services from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
 import { DURABLE_PRIMARY, type Server, spawnServer, startDmsdOn, ZONE_TOOL, zoneTool, zoneToolKey } from './helpers/acme.js';
-import { query, tcpExchange } from './helpers/dns-client.js';
+import { query, tcpExchange, udpExchange } from './helpers/dns-client.js';
 import { rrText } from './xfr.support.js';
 
 const ZONE = Name.from('crash.example');
@@ -74,12 +75,16 @@ function updateMessage(i: number, key: TsigKey): { bytes: Uint8Array; mac: Uint8
 
 type Outcome = 'acked' | 'refused' | 'unknown';
 
-/** Send update i over TCP; 'acked' only for a signed NOERROR answer. */
-async function sendUpdate(port: number, key: TsigKey, i: number): Promise<Outcome> {
+/**
+ * Send update i (odd ones over UDP like nsupdate and lego, even ones over TCP); 'acked' only for a signed NOERROR
+ * answer, 'unknown' when no answer came (or the server was killed, `killed` resolving, while we waited).
+ */
+async function sendUpdate(server: Server, key: TsigKey, i: number, killed: Promise<void> = new Promise(() => {})): Promise<Outcome> {
   const req = updateMessage(i, key);
   let bytes: Uint8Array;
   try {
-    bytes = await tcpExchange(port, req.bytes, 5000);
+    const exchange = i % 2 === 1 ? udpExchange(server.port, req.bytes, 5000) : tcpExchange(server.tcpPort, req.bytes, 5000);
+    bytes = await Promise.race([exchange, killed.then(() => Promise.reject(new Error('killed')))]);
   } catch {
     return 'unknown';
   }
@@ -103,15 +108,20 @@ interface StreamResult {
 async function streamUntilKilled(server: Server, key: TsigKey, first: number, killAfterMs: number): Promise<StreamResult> {
   const acked: number[] = [];
   let killed = false;
+  let onKill = () => {};
+  const killedP = new Promise<void>((res) => {
+    onKill = res;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     for (let i = first; ; i++) {
-      const o = await sendUpdate(server.tcpPort, key, i);
+      const o = await sendUpdate(server, key, i, killedP);
       if (o === 'acked') {
         acked.push(i);
         timer ??= setTimeout(() => {
           killed = true;
           server.proc.kill('SIGKILL');
+          onKill();
         }, killAfterMs);
       }
       else if (o === 'unknown') {
@@ -222,7 +232,7 @@ async function crashRounds(target: Target, rounds = ROUNDS): Promise<RoundsRepor
         next = n + 1;
         if (round > rounds) {
           // after the last restart: the server takes updates again
-          assert.equal(await sendUpdate(server.tcpPort, key, next), 'acked');
+          assert.equal(await sendUpdate(server, key, next), 'acked');
           // (dmsd may publish a committed version a moment after answering: allow it a short while)
           const deadline = Date.now() + 3000;
           let seen = (await checkServed(server.port)).n;

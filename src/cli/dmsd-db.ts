@@ -104,19 +104,32 @@ export async function startZoneFeed(
 ): Promise<ZoneFeed> {
   const started = Date.now();
   let seq = await services.currentChangeSeq(store);
+  // Version served per zone: a feed row for the version already in the table (the publish of an UPDATE this process
+  // loaded right after committing it, a grant change) costs no reload.
+  const servedVersion = new Map<string, number>();
   const loaded = new Set<string>();
   await services.loadPublishedZones(store, (z) => {
     const zone = compile(z, log);
     if (!zone) return;
     table.set(zone);
+    servedVersion.set(zoneKey(z.origin.toString()), z.version);
     loaded.add(z.origin.key);
   });
   log.info({ zones: loaded.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
   if (table.size === 0) log.warn('no zone is served');
 
   const refresh = async (name: string, change?: services.ZoneChange): Promise<void> => {
+    const key = zoneKey(name);
+    if (
+      change &&
+      (change.kind === 'publish' || change.kind === 'update') &&
+      change.version !== null &&
+      servedVersion.get(key) === change.version
+    )
+      return;
     const z = await services.loadPublishedZone(store, name);
     if (!z) {
+      servedVersion.delete(key);
       const origin = nameOf(name);
       if (origin && table.delete(origin)) log.info({ zone: name, kind: change?.kind }, 'zone no longer served');
       return;
@@ -124,6 +137,7 @@ export async function startZoneFeed(
     const zone = compile(z, log);
     if (!zone) return;
     table.set(zone);
+    servedVersion.set(key, z.version);
     log.info({ zone: z.origin.toString(), serial: z.serial, version: z.version, kind: change?.kind }, 'zone published');
     if (change) await o.onPublished?.(zone, change);
   };
@@ -132,7 +146,10 @@ export async function startZoneFeed(
     const served = new Set((await services.listServedZones(store)).map((n) => n.toLowerCase()));
     for (const z of [...table.zones()]) {
       const key = z.origin.toString().toLowerCase();
-      if (!served.has(key)) table.delete(z.origin);
+      if (!served.has(key)) {
+        table.delete(z.origin);
+        servedVersion.delete(zoneKey(key));
+      }
     }
     for (const n of served) await refresh(n);
   };
@@ -179,6 +196,14 @@ function nameOf(text: string): Name | undefined {
     return Name.parse(services.normalizeZoneName(text));
   } catch {
     return undefined;
+  }
+}
+
+function zoneKey(name: string): string {
+  try {
+    return services.normalizeZoneName(name);
+  } catch {
+    return name.toLowerCase();
   }
 }
 

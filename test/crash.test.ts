@@ -8,7 +8,8 @@
 // Update i adds `u<i> TXT "i"` and replaces the RRset `counter TXT` with "i": the zone after k commits is known exactly.
 // Updates go one at a time, alternately over UDP and TCP, signed with a key stored by zone_tool.
 //
-// The process is dmsd itself (`dmsd --data DIR --listen 127.0.0.1:0`, SQLite; zone and key made with zone_tool).
+// The process is dmsd itself (`dmsd --data DIR --listen 127.0.0.1:0` on SQLite, and with --database-url on a
+// PostgreSQL that keeps running: only dmsd is killed); zone and key are made with zone_tool.
 // A self-check runs the same rounds against a deliberately unsafe server (test/fixtures/acme/durable-primary.ts with
 // --write-behind-ms: answers from memory, writes later) and expects the harness to catch the lost updates.
 
@@ -26,6 +27,7 @@ import * as services from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
 import { DURABLE_PRIMARY, type Server, spawnServer, startDmsdOn, ZONE_TOOL, zoneTool, zoneToolKey } from './helpers/acme.js';
 import { query, tcpExchange, udpExchange } from './helpers/dns-client.js';
+import { startPostgres } from './helpers/postgres.js';
 import { rrText } from './xfr.support.js';
 
 const ZONE = Name.from('crash.example');
@@ -34,30 +36,32 @@ const KEY_NAME = 'crash._update.crash.example';
 const ROUNDS = 4;
 
 interface Target {
-  /** Create the zone (inc_updates on) and the key in a fresh data directory. */
-  setup(dataDir: string): TsigKey;
-  start(dataDir: string, key: TsigKey): Promise<Server>;
+  /** Create the zone (inc_updates on) and the key in a fresh database. */
+  setup(where: Where): TsigKey;
+  start(where: Where, key: TsigKey): Promise<Server>;
 }
+
+type Where = { dataDir: string; databaseUrl?: string };
 
 /** The deliberately unsafe server of the self-check: it answers at once and writes to the database `delayMs` later. */
 const writeBehind = (delayMs: number): Target => ({
-  setup(dataDir) {
-    zoneTool(dataDir, ['create_zone', '-i', ZONE.toString()]);
+  setup(where) {
+    zoneTool(where, ['create_zone', '-i', ZONE.toString()]);
     return generateTsigKey(Name.from(KEY_NAME));
   },
-  start: (dataDir, key) =>
+  start: (where, key) =>
     spawnServer(
-      ['--import', 'tsx', DURABLE_PRIMARY, '--data', dataDir, '--key', `${key.algorithm}:${key.name}:${Buffer.from(key.secret).toString('base64')}`, '--write-behind-ms', String(delayMs)],
+      ['--import', 'tsx', DURABLE_PRIMARY, '--data', where.dataDir, '--key', `${key.algorithm}:${key.name}:${Buffer.from(key.secret).toString('base64')}`, '--write-behind-ms', String(delayMs)],
       'durable-primary',
     ),
 });
 
 const dmsd: Target = {
-  setup(dataDir) {
-    zoneTool(dataDir, ['create_zone', '-i', ZONE.toString()]);
-    return zoneToolKey(dataDir, KEY_NAME);
+  setup(where) {
+    zoneTool(where, ['create_zone', '-i', ZONE.toString()]);
+    return zoneToolKey(where, KEY_NAME);
   },
-  start: (dataDir) => startDmsdOn(dataDir),
+  start: (where) => startDmsdOn(where),
 };
 
 // ---- the update stream ------------------------------------------------------------------------------------------
@@ -175,8 +179,8 @@ async function checkServed(port: number): Promise<{ n: number; serial: number }>
 }
 
 /** The stored history: ZI 1 (created) then one ZI per update 1..n, each exactly the first k updates. */
-async function checkHistory(dataDir: string, n: number, servedSerial: number): Promise<void> {
-  const store = await openStore({ dataDir });
+async function checkHistory(where: Where, n: number, servedSerial: number): Promise<void> {
+  const store = await openStore(where);
   try {
     const zis = (await services.listZis(store, ZONE.toString())).sort((a, b) => a.version - b.version);
     assert.deepEqual(zis.map((z) => z.version), Array.from({ length: n + 1 }, (_, k) => k + 1), 'versions 1..n+1, no gaps');
@@ -210,16 +214,17 @@ interface RoundsReport {
   inFlight: string[];
 }
 
-async function crashRounds(target: Target, rounds = ROUNDS): Promise<RoundsReport> {
+async function crashRounds(target: Target, rounds = ROUNDS, databaseUrl?: string): Promise<RoundsReport> {
   const report: RoundsReport = { acked: [], inFlight: [] };
   let pendingInFlight: number | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'dms-crash-'));
+  const where: Where = databaseUrl ? { dataDir, databaseUrl } : { dataDir };
   try {
-    const key = target.setup(dataDir);
+    const key = target.setup(where);
     let next = 1;
     const allAcked: number[] = [];
     for (let round = 1; round <= rounds + 1; round++) {
-      const server = await target.start(dataDir, key);
+      const server = await target.start(where, key);
       let stopped = false;
       try {
         await waitServed(server);
@@ -228,7 +233,7 @@ async function crashRounds(target: Target, rounds = ROUNDS): Promise<RoundsRepor
         const lastAcked = allAcked.length > 0 ? allAcked[allAcked.length - 1] : 0;
         assert.ok(n === lastAcked || n === next - 1, `round ${round}: ${n} updates committed; acknowledged up to ${lastAcked}, sent up to ${next - 1}`);
         if (round > 1) report.inFlight.push(pendingInFlight === undefined ? '-' : n === pendingInFlight ? 'committed' : 'lost');
-        await checkHistory(dataDir, n, serial);
+        await checkHistory(where, n, serial);
         next = n + 1;
         if (round > rounds) {
           // after the last restart: the server takes updates again
@@ -242,9 +247,9 @@ async function crashRounds(target: Target, rounds = ROUNDS): Promise<RoundsRepor
           }
           assert.equal(seen, next, 'the update after the restart is served');
           // and the operator's view agrees: zone_tool reads every version and the newest content
-          const zis = zoneTool(dataDir, ['ls_zi', ZONE.toString()]).split('\n').filter((l) => /^\s*\*?\d+\s+\d+\s/.test(l));
+          const zis = zoneTool(where, ['ls_zi', ZONE.toString()]).split('\n').filter((l) => /^\s*\*?\d+\s+\d+\s/.test(l));
           assert.equal(zis.length, next + 1, 'zone_tool ls_zi lists every version');
-          assert.match(zoneTool(dataDir, ['show_zone', ZONE.toString()]), new RegExp(`^counter\\s.*TXT\\s+"v${next}"$`, 'm'));
+          assert.match(zoneTool(where, ['show_zone', ZONE.toString()]), new RegExp(`^counter\\s.*TXT\\s+"v${next}"$`, 'm'));
           break;
         }
         const killAfter = 150 + Math.floor(Math.random() * 600);
@@ -269,6 +274,16 @@ describe('crash safety: kill -9 in the middle of a stream of updates', () => {
     assert.ok(existsSync(ZONE_TOOL), 'bin/zone_tool');
     const r = await crashRounds(dmsd);
     t.diagnostic(`acknowledged per round before the kill: ${r.acked.join(', ')}; update in flight: ${r.inFlight.join(', ')}`);
+  });
+
+  test('dmsd on PostgreSQL: 3 rounds of updates, kill -9, restart', { timeout: 120_000 }, async (t) => {
+    const pgServer = await startPostgres();
+    try {
+      const r = await crashRounds(dmsd, 3, await pgServer.createDatabase());
+      t.diagnostic(`acknowledged per round before the kill: ${r.acked.join(', ')}; update in flight: ${r.inFlight.join(', ')}`);
+    } finally {
+      await pgServer.stop();
+    }
   });
 
   test('self-check: a server that answers before the update is on disk is caught', { timeout: 60_000 }, async () => {

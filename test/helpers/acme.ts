@@ -105,9 +105,18 @@ export const ZONE_TOOL = join(REPO_ROOT, 'bin', 'zone_tool');
 /** Stand-in for dmsd serving from the database (see the file). */
 export const DURABLE_PRIMARY = join(REPO_ROOT, 'test', 'fixtures', 'acme', 'durable-primary.ts');
 
-/** Run bin/zone_tool on the data directory; returns stdout, throws with the output on a non-zero exit. */
-export function zoneTool(dataDir: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [ZONE_TOOL, '--data', dataDir, ...args], {
+/** Where the database is: a data directory (SQLite), or a PostgreSQL URL. */
+export type StoreLocation = string | { dataDir: string; databaseUrl?: string };
+
+/** The global options of zone_tool and dmsd selecting that database. */
+export function storeArgs(where: StoreLocation): string[] {
+  if (typeof where === 'string') return ['--data', where];
+  return ['--data', where.dataDir, ...(where.databaseUrl ? ['--database-url', where.databaseUrl] : [])];
+}
+
+/** Run bin/zone_tool on the database; returns stdout, throws with the output on a non-zero exit. */
+export function zoneTool(where: StoreLocation, args: string[]): string {
+  const r = spawnSync(process.execPath, [ZONE_TOOL, ...storeArgs(where), ...args], {
     encoding: 'utf8',
     env: { ...process.env, DMS_CHANGE_BY: 'tester@test/Admin' },
     timeout: 30_000,
@@ -120,22 +129,22 @@ export function zoneTool(dataDir: string, args: string[]): string {
  * Create a TSIG key in the database with zone_tool and return it (the secret is read from the command's output:
  * a BIND key block `secret "…";` or `-y` text `alg:name:secret`).
  */
-export function zoneToolKey(dataDir: string, name: string, algorithm: TsigAlgorithm = 'hmac-sha256'): TsigKey {
-  const out = zoneTool(dataDir, ['generate_tsig_key', name, algorithm]);
+export function zoneToolKey(where: StoreLocation, name: string, algorithm: TsigAlgorithm = 'hmac-sha256'): TsigKey {
+  const out = zoneTool(where, ['generate_tsig_key', name, algorithm]);
   const secret = /secret\s+"?([A-Za-z0-9+/=]{16,})"?/.exec(out)?.[1] ?? /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
   if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
   return keyFromText(`${algorithm}:${name}:${secret}`);
 }
 
 /**
- * Start dmsd on the data directory, listening on a free port of 127.0.0.1. The build (dist/, made by `npm test`) is
+ * Start dmsd on the database, listening on a free port of 127.0.0.1. The build (dist/, made by `npm test`) is
  * preferred, as for bin/zone_tool: it starts in a third of the time of the source through tsx, which matters when
  * a test restarts dmsd again and again; without a build the source is run.
  */
-export function startDmsdOn(dataDir: string, extra: string[] = []): Promise<Server> {
+export function startDmsdOn(where: StoreLocation, extra: string[] = []): Promise<Server> {
   const entry = dmsdEntry(true) ?? dmsdEntry();
   if (!entry) throw new Error('dmsd not found: neither dist/cli/dmsd.js nor src/cli/dmsd.ts exists');
-  return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, '--data', dataDir, '--listen', '127.0.0.1:0', ...extra], 'dmsd');
+  return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...storeArgs(where), '--listen', '127.0.0.1:0', ...extra], 'dmsd');
 }
 
 /** A DNS server process (dmsd or the stand-in): UDP and TCP ports from its JSON "listening" log lines. */

@@ -50,7 +50,8 @@ export function makeTlsFiles(dir: string): TlsFiles {
 export interface Child {
   proc: ChildProcess;
   output(): string;
-  stop(): Promise<void>;
+  /** Kill (SIGKILL unless told otherwise; SIGTERM lets dmsd stop its cluster workers) and wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function watchChild(proc: ChildProcess): Child {
@@ -64,8 +65,14 @@ export function watchChild(proc: ChildProcess): Child {
   return {
     proc,
     output: () => out,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    stop: async (signal: NodeJS.Signals = 'SIGKILL') => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        // a graceful stop that hangs still ends
+        const force = signal === 'SIGKILL' ? undefined : setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(force);
+      }
       await exited;
     },
   };

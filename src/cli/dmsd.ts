@@ -74,7 +74,7 @@ export function buildCommand(): Command {
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
     .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone's transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 
@@ -243,7 +243,7 @@ async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Pr
   } else await publishExamplesIfEmpty(store, EXAMPLES_DIR, log);
 }
 
-/** The supervising process's own duties with a database: SIGHUP import and the daily vacuum. */
+/** The supervising process's own duties with a database: SIGHUP import, NOTIFY queue and the daily vacuum. */
 async function startSupervisorTasks(
   opts: DmsdOptions,
   log: Logger,

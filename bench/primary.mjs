@@ -326,7 +326,17 @@ async function updateRun(port, key, zoneOf, clients, perClient, tag) {
     }),
   );
   const seconds = (nowMs() - t0) / 1000;
-  return { updates: lat.length, clients, seconds, perSecond: lat.length / seconds, latency: summary(lat) };
+  // Each update rewrites the whole zone version, so its cost grows with the zone: the first and last tenth apart.
+  const tenth = Math.max(1, Math.floor(lat.length / 10));
+  return {
+    updates: lat.length,
+    clients,
+    seconds,
+    perSecond: lat.length / seconds,
+    latency: summary(lat),
+    firstTenthMedianMs: median(lat.slice(0, tenth)),
+    lastTenthMedianMs: median(lat.slice(-tenth)),
+  };
 }
 
 // ---- the run --------------------------------------------------------------------------------------------------------
@@ -445,7 +455,8 @@ try {
   const show = (label, r) =>
     log(
       `  ${label.padEnd(40)} ${fmt(r.updates)} updates in ${fmt(r.seconds, 2)} s = ${fmt(r.perSecond, 1)}/s; ` +
-        `latency median ${fmt(r.latency.medianMs, 1)} ms, p90 ${fmt(r.latency.p90Ms, 1)} ms, max ${fmt(r.latency.maxMs, 1)} ms`,
+        `latency median ${fmt(r.latency.medianMs, 1)} ms, p90 ${fmt(r.latency.p90Ms, 1)} ms, max ${fmt(r.latency.maxMs, 1)} ms ` +
+        `(first tenth ${fmt(r.firstTenthMedianMs, 1)} ms, last tenth ${fmt(r.lastTenthMedianMs, 1)} ms)`,
     );
   const seq = await updateRun(dmsd.port, dynKey, () => UPD_SEQ, 1, UPDATES, 'seq');
   show('sequential, one zone:', seq);
@@ -474,7 +485,7 @@ try {
   log(`  the UPDATE (one A record) on the ${fmt(BIG_RECORDS)}-record zone was answered after ${fmt(bigUpdateMs)} ms`);
   await until('dmsd serves the change', async () => (await soaSerial(dmsd.port, BIG)) !== oldSerial, 30_000, dmsd.output);
   const newSerial = await soaSerial(dmsd.port, BIG);
-  const xfr = (type) => {
+  const xfr = (type, plain = false) => {
     const t = nowMs();
     const r = spawnSync('dig', ['@127.0.0.1', '-p', String(dmsd.tcpPort), '+tcp', '+tries=1', '+time=30', '-y', keySpec(xfrKey), BIG, type], {
       encoding: 'utf8',
@@ -482,19 +493,32 @@ try {
     });
     const ms = nowMs() - t;
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (plain) {
+      if (!/status: NOERROR/.test(out)) throw new Error(`dig ${type} failed:\n${out.slice(-3000)}`);
+      return { wallMs: ms };
+    }
     const m = /XFR size:\s+(\d+) records \(messages (\d+), bytes (\d+)\)/.exec(out);
     if (!m) throw new Error(`dig ${type} failed:\n${out.slice(-3000)}`);
     if (/Transfer failed|tsig verify failure|TSIG.*fail/i.test(out)) throw new Error(`dig ${type}: ${out.slice(-2000)}`);
-    return { records: Number(m[1]), messages: Number(m[2]), bytes: Number(m[3]), wallMs: ms, hasChange: out.includes('one-change.big.bench.') };
+    const q = /Query time:\s+(\d+) msec/.exec(out);
+    return {
+      records: Number(m[1]),
+      messages: Number(m[2]),
+      bytes: Number(m[3]),
+      wallMs: ms,
+      ...(q ? { digQueryTimeMs: Number(q[1]) } : {}),
+      hasChange: out.includes('one-change.big.bench.'),
+    };
   };
+  const soaOverTcp = xfr('SOA', true);
   const axfr = xfr('AXFR');
   const ixfr = xfr(`IXFR=${oldSerial}`);
   if (!ixfr.hasChange || !axfr.hasChange) throw new Error('the transferred data lacks the changed record');
   log(`  serial ${oldSerial} → ${newSerial}`);
   log(`  AXFR: ${fmt(axfr.bytes)} bytes, ${fmt(axfr.messages)} messages, ${fmt(axfr.records)} records, ${fmt(axfr.wallMs)} ms (dig process)`);
   log(`  IXFR: ${fmt(ixfr.bytes)} bytes, ${fmt(ixfr.messages)} messages, ${fmt(ixfr.records)} records, ${fmt(ixfr.wallMs)} ms (dig process)`);
-  log(`  IXFR is ${fmt(axfr.bytes / ixfr.bytes)} times smaller`);
-  results.transfer = { zoneRecords: BIG_RECORDS, updateMs: bigUpdateMs, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
+  log(`  IXFR is ${fmt(axfr.bytes / ixfr.bytes)} times smaller; for scale, a signed SOA query with dig over TCP took ${fmt(soaOverTcp.wallMs)} ms`);
+  results.transfer = { zoneRecords: BIG_RECORDS, updateMs: bigUpdateMs, digSoaOverTcpMs: soaOverTcp.wallMs, oldSerial, newSerial, axfr, ixfr, ratio: axfr.bytes / ixfr.bytes };
 
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -138,11 +138,17 @@ describe('dmsd on an empty database without --zones', () => {
 });
 
 describe('dmsd --workers 2 on SQLite', () => {
-  test('every worker follows the feed; the supervisor sends the NOTIFY', async () => {
+  test('every worker follows the feed; the supervisor sends the NOTIFYs (at start and on publish)', async () => {
     const data = mkdtempSync(join(tmpdir(), 'dms-dmsd-workers-'));
     const sock = dgram.createSocket('udp4');
     const notifies: Buffer[] = [];
-    sock.on('message', (m) => notifies.push(m));
+    // Acknowledge like a secondary (same message as a response), so nothing is retried.
+    sock.on('message', (m, rinfo) => {
+      notifies.push(m);
+      const ack = Buffer.from(m);
+      ack[2] |= 0x80;
+      sock.send(ack, rinfo.port, rinfo.address);
+    });
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     let srv: Server | undefined;
     try {
@@ -152,12 +158,16 @@ describe('dmsd --workers 2 on SQLite', () => {
       zoneToolOk(sqliteArgs(data), ['add_also_notify', 'w.example', `127.0.0.1#${sock.address().port}`]);
       srv = await startDmsdDb(sqliteArgs(data), ['--workers', '2']);
       await waitFor(() => servedSerial(srv!.port, 'w.example') !== undefined, 5000, 'w.example served');
+      // At start the supervisor NOTIFYs every zone with targets (a change made while dmsd was down).
+      await waitFor(() => notifies.length > 0, 5000, 'start-up NOTIFY');
+      await new Promise((r) => setTimeout(r, 300));
+      notifies.length = 0;
       const target = (servedSerial(srv.port, 'w.example') as number) + 10;
       zoneToolOk(sqliteArgs(data), ['poke_zone_set_serial', 'w.example', String(target)]);
       await new Promise((r) => setTimeout(r, 1000));
       // Queries from fresh sockets spread over both workers: every answer has the new serial.
       for (let i = 0; i < 12; i++) assert.equal(servedSerial(srv.port, 'w.example'), target);
-      await waitFor(() => notifies.length > 0, 5000, 'NOTIFY from the supervisor');
+      await waitFor(() => notifies.length > 0, 5000, 'NOTIFY from the supervisor after the change');
       const n = notifies[0];
       assert.equal((n[2] >>> 3) & 0xf, 4, 'opcode NOTIFY');
       assert.match(n.toString('latin1'), /\x01w\x07example/);

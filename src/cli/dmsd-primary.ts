@@ -4,7 +4,7 @@
 // key name; committed before the answer), and NOTIFY on every publish through the persistent event queue.
 //
 // NOTIFYs: the supervising process (the only process without --workers) follows the change feed, queues one `notify`
-// event per target of each published zone (services.zoneNotifyTargets: also-notify of the zone and its server
+// event per target of each published zone (and of every zone with targets once at start) (services.zoneNotifyTargets: also-notify of the zone and its server
 // group, signed with the entry's key or the zone's transfer key) and sends due events every second
 // (runNotifyEvents; retries back off, see services/events.ts). Cluster workers never send NOTIFYs.
 
@@ -117,6 +117,20 @@ export async function startNotifier(
   o: { intervalMs?: number; soaOf?: (zone: Name) => RR | undefined } = {},
 ): Promise<{ stop: () => Promise<void> }> {
   const since = await services.currentChangeSeq(store);
+  const queue = async (zone: string, why: string): Promise<void> => {
+    try {
+      const targets = await services.zoneNotifyTargets(store, zone);
+      if (targets.length === 0) return;
+      const serial = (await services.getZone(store, zone)).soaSerial;
+      for (const t of targets) {
+        const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
+        await services.enqueueEvent(store, NOTIFY_EVENT, { zone, payload });
+      }
+      log.info({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
+    } catch (e) {
+      log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+    }
+  };
   const stopFeed = services.followChanges(
     store,
     since,
@@ -126,23 +140,15 @@ export async function startNotifier(
         if (c.kind === 'keys') await keys.reload();
         else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
       }
-      for (const [zone] of last) {
-        try {
-          const targets = await services.zoneNotifyTargets(store, zone);
-          if (targets.length === 0) continue;
-          const serial = (await services.getZone(store, zone)).soaSerial;
-          for (const t of targets) {
-            const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
-            await services.enqueueEvent(store, NOTIFY_EVENT, { zone, payload });
-          }
-          if (targets.length) log.info({ zone, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
-        } catch (e) {
-          log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
-        }
-      }
+      for (const [zone, c] of last) await queue(zone, c.kind);
     },
     { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
   );
+  // As named does: NOTIFY every zone with targets once at start, so a change made while dmsd was down (zone_tool
+  // writes the database directly) reaches the secondaries now rather than at their next SOA refresh.
+  const startup = (async () => {
+    for (const zone of await services.zonesWithNotifyTargets(store)) await queue(zone, 'start');
+  })().catch((e) => log.error({ err: (e as Error).message }, 'cannot queue the start-up NOTIFYs'));
   let running = false;
   const timer = setInterval(async () => {
     if (running) return;
@@ -161,6 +167,7 @@ export async function startNotifier(
   return {
     stop: async () => {
       clearInterval(timer);
+      await startup;
       await stopFeed();
     },
   };

@@ -200,3 +200,25 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
   }
   return out;
 }
+
+/** Served zones that have NOTIFY targets (their own or their server group's): dmsd NOTIFYs them when it starts. */
+export async function zonesWithNotifyTargets(s: Store): Promise<string[]> {
+  const d = pdb(s.db);
+  const own = await d
+    .selectFrom('zones as z')
+    .innerJoin('also_notify as n', 'n.zone_id', 'z.id')
+    .select('z.name')
+    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
+    .where('z.published_version', 'is not', null)
+    .distinct()
+    .execute();
+  const bySg = await d
+    .selectFrom('zones as z')
+    .innerJoin('also_notify as n', 'n.sg_id', 'z.sg_id')
+    .select('z.name')
+    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
+    .where('z.published_version', 'is not', null)
+    .distinct()
+    .execute();
+  return [...new Set([...own, ...bySg].map((r) => r.name))].sort();
+}

@@ -144,5 +144,6 @@ export {
   listAlsoNotify,
   listTransferRules,
   zoneNotifyTargets,
+  zonesWithNotifyTargets,
   zoneTransferRules,
 } from './access.js';

@@ -55,8 +55,9 @@ function one(r: HandlerResult | Promise<HandlerResult>): Uint8Array {
   return r;
 }
 
-function ask(bytes: Uint8Array, transport: 'udp' | 'tcp' = 'udp'): Message {
-  return decodeMessage(one(handler.handle(bytes, { transport })));
+function ask(bytes: Uint8Array, via: 'udp' | 'tcp' | QueryHandler = 'udp'): Message {
+  const h = via instanceof QueryHandler ? via : handler;
+  return decodeMessage(one(h.handle(bytes, { transport: via === 'tcp' ? 'tcp' : 'udp' })));
 }
 
 test('a positive answer: id, flags, question case preserved, answer owner compressed to the question', () => {
@@ -304,4 +305,23 @@ test('no input throws, stalls or is answered with something undecodable', () => 
     ),
     { numRuns: 3000 },
   );
+});
+
+test('memo: bounded by memoLimit, keyed case-insensitively on name and type, answers unchanged from it', () => {
+  const small = new QueryHandler(table, { memoLimit: 3 });
+  const names = ['www', 'ns1', 'a.wild', 'b.wild', 'c.wild', 'd.wild'];
+  const first = names.map((n) => ask(query(`${n}.example.org`, RRType.A), small));
+  assert.ok(small.memoSize <= 3);
+  // Asked again (from the memo or rebuilt after a clear), in another case: the same answers, the query's case.
+  names.forEach((n, i) => {
+    const again = ask(query(`${n.toUpperCase()}.example.org`, RRType.A), small);
+    assert.equal(again.question[0].name.toString(), `${n.toUpperCase()}.example.org.`);
+    assert.deepEqual(again.answer.map((r) => r.rdata), first[i].answer.map((r) => r.rdata));
+    assert.ok(again.answer.length > 0);
+  });
+  // Same name, another type: a separate entry, not the A answer.
+  const before = small.memoSize;
+  const aaaa = ask(query('www.example.org', RRType.AAAA), small);
+  assert.equal(aaaa.answer[0].type, RRType.AAAA);
+  assert.ok(small.memoSize === before + 1 || small.memoSize === 1);
 });

@@ -70,8 +70,8 @@ export class QueryHandler {
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
   private qEnd = 0;
-  /** Lower-case wire bytes of the question name and its QTYPE as a latin1 string: the memo key. */
-  private qsKey = '';
+  /** FNV-1a hash of the memo key: the lower-case question name and QTYPE, left in lowerBuf by scanQuestion. */
+  private qHash = 0;
   private qType = 0;
   private qClass = 0;
   private hasEdns = false;
@@ -80,10 +80,11 @@ export class QueryHandler {
   private ednsVersion = 0;
   private lowerBuf = Buffer.alloc(258);
   /**
-   * Pre-encoded responses by question (see qsKey), for every zone: one Map lookup answers a repeated query. It is
-   * cleared whenever the zone table changes (a zone added, replaced or removed), so it never serves an old snapshot.
+   * Pre-encoded responses by question, for every zone: a repeated query costs one probe of a flat table, its key and
+   * response side by side in memory. Cleared whenever the zone table changes (a zone added, replaced or removed),
+   * so it never serves an old snapshot.
    */
-  private readonly memo = new Map<string, Uint8Array>();
+  private readonly memo: ResponseMemo;
   private memoGeneration = -1;
 
   constructor(
@@ -92,16 +93,17 @@ export class QueryHandler {
   ) {
     this.udpPayload = opts.udpPayload ?? 1232;
     this.memoLimit = opts.memoLimit ?? 100000;
+    this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
   }
 
   /** Number of memoized responses (for tests and statistics). */
   get memoSize(): number {
-    return this.memo.size;
+    return this.memo.count;
   }
 
-  /** The question name's wire key (lower case), without the QTYPE. */
+  /** The question name's wire key (lower case). */
   private get qKey(): string {
-    return this.qsKey.substring(0, this.qsKey.length - 2);
+    return latin1(this.lowerBuf, 0, this.qEnd - 12);
   }
 
   /**
@@ -181,22 +183,28 @@ export class QueryHandler {
 
   /**
    * Scan the question at offset 12: uncompressed labels (a pointer in the first name of a message cannot point
-   * anywhere useful), total length ≤ 255. Sets qEnd (end of the name), qsKey, qType, qClass. False when malformed.
+   * anywhere useful), total length ≤ 255. Sets qEnd (end of the name), qType, qClass, and the memo key: the
+   * lower-case name and QTYPE in lowerBuf[0, qEnd - 10) and its hash qHash. False when malformed.
    */
   private scanQuestion(b: Uint8Array): boolean {
     const len = b.length;
+    const lb = this.lowerBuf;
     let p = 12;
-    let upper = false;
+    let h = FNV_OFFSET;
     for (;;) {
       if (p >= len) return false;
       const l = b[p];
+      lb[p - 12] = l;
+      h = Math.imul(h ^ l, FNV_PRIME);
       if (l === 0) break;
       if (l > 63) return false;
       const end = p + 1 + l;
       if (end > len) return false;
       for (let i = p + 1; i < end; i++) {
-        const c = b[i];
-        if (c >= 0x41 && c <= 0x5a) upper = true;
+        let c = b[i];
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        lb[i - 12] = c;
+        h = Math.imul(h ^ c, FNV_PRIME);
       }
       p = end;
       if (p - 12 > 254) return false;
@@ -204,18 +212,10 @@ export class QueryHandler {
     const nameEnd = p + 1;
     if (nameEnd + 4 > len) return false;
     this.qEnd = nameEnd;
-    if (upper) {
-      const lb = this.lowerBuf;
-      for (let i = 12; i < nameEnd; i++) {
-        const c = b[i];
-        lb[i - 12] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-      }
-      lb[nameEnd - 12] = b[nameEnd];
-      lb[nameEnd - 11] = b[nameEnd + 1];
-      this.qsKey = latin1(lb, 0, nameEnd - 10);
-    } else {
-      this.qsKey = latin1(b, 12, nameEnd + 2);
-    }
+    lb[nameEnd - 12] = b[nameEnd];
+    lb[nameEnd - 11] = b[nameEnd + 1];
+    h = Math.imul(h ^ b[nameEnd], FNV_PRIME);
+    this.qHash = Math.imul(h ^ b[nameEnd + 1], FNV_PRIME);
     this.qType = (b[nameEnd] << 8) | b[nameEnd + 1];
     this.qClass = (b[nameEnd + 2] << 8) | b[nameEnd + 3];
     return true;
@@ -263,8 +263,13 @@ export class QueryHandler {
       this.memo.clear();
       this.memoGeneration = this.table.generation;
     }
-    const memo = this.memo.get(this.qsKey);
-    if (memo !== undefined && memo.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(memo, b);
+    const memo = this.memo;
+    const at = memo.find(this.qHash, this.lowerBuf, qEnd - 10);
+    if (at >= 0) {
+      const slab = memo.slab;
+      const n = (slab[at] << 8) | slab[at + 1];
+      if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+    }
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
     if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this, EDE_NOT_AUTHORITATIVE);
@@ -291,12 +296,8 @@ export class QueryHandler {
     msg.additional = s.additional;
     const full = encodeMessage(msg);
     // DNAME-synthesized targets carry the query's case in their RDATA: not memoized.
-    if (!outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
-      const memo = this.memo;
-      if (memo.size >= this.memoLimit) memo.clear();
-      memo.set(this.qsKey, full);
-    }
-    if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, b);
+    if (!outcome.chain.some((rr) => rr.type === RRType.DNAME)) this.memo.insert(this.qHash, this.lowerBuf, qEnd - 10, full);
+    if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
     // Too big for the transport: drop optional additional records, else truncate (TC) — RFC 2181 §9, RFC 9471.
     msg.id = (b[0] << 8) | b[1];
     msg.rd = (b[2] & FLAG_RD) !== 0;
@@ -346,10 +347,13 @@ export class QueryHandler {
     return out;
   }
 
-  /** Copy a pre-encoded response, patching id, RD/CD and the question name, appending our OPT when asked. */
-  private patch(pre: Uint8Array, b: Uint8Array): Uint8Array {
-    const n = pre.length;
+  /**
+   * Copy a pre-encoded response (`n` octets of `src` at `from`), patching id, RD/CD and the question name, appending
+   * our OPT when asked.
+   */
+  private patch(src: Uint8Array, from: number, n: number, b: Uint8Array): Uint8Array {
     const out = Buffer.allocUnsafe(this.hasEdns ? n + OPT_LEN : n);
+    const pre = from === 0 && n === src.length ? src : src.subarray(from, from + n);
     out.set(pre, 0);
     out[0] = b[0];
     out[1] = b[1];
@@ -369,6 +373,96 @@ export class QueryHandler {
   /** EDNS state of the query just handled, for errorResponse. */
   get ednsForError(): { present: boolean; do: boolean; payload: number } {
     return { present: this.hasEdns, do: this.ednsDo, payload: this.udpPayload };
+  }
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+/** The memo is emptied when its responses would take more than this (a few large answers must not pin memory). */
+const MEMO_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Open-addressing hash table (linear probing) of pre-encoded responses. Entries live in one byte slab, each as
+ * key length (1 octet), key, response length (2 octets), response: a hit touches the slot arrays and one spot of
+ * the slab, and makes no string. Entries are never removed one by one: the table is cleared when it is full.
+ */
+class ResponseMemo {
+  count = 0;
+  slab = new Uint8Array(64 * 1024);
+  private used = 0;
+  /** Slab offset + 1 of each slot's entry (0 = empty), and the entry's hash. */
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  clear(): void {
+    if (this.count === 0) return;
+    this.slots.fill(0);
+    this.used = 0;
+    this.count = 0;
+  }
+
+  /** Slab offset of the response length of the entry for key k[0, klen) (hash h), or -1. */
+  find(h: number, k: Uint8Array, klen: number): number {
+    const slots = this.slots;
+    const hashes = this.hashes;
+    const slab = this.slab;
+    const mask = slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = slots[i];
+      if (e === 0) return -1;
+      if (hashes[i] !== h) continue;
+      const at = e - 1;
+      if (slab[at] !== klen) continue;
+      let j = 0;
+      while (j < klen && slab[at + 1 + j] === k[j]) j++;
+      if (j === klen) return at + 1 + klen;
+    }
+  }
+
+  insert(h: number, k: Uint8Array, klen: number, resp: Uint8Array): void {
+    const need = 1 + klen + 2 + resp.length;
+    if (need > this.maxBytes || resp.length > 0xffff) return;
+    if (this.count >= this.maxEntries || this.used + need > this.maxBytes) this.clear();
+    else if (this.find(h, k, klen) >= 0) return;
+    if (this.used + need > this.slab.length) {
+      let size = this.slab.length * 2;
+      while (size < this.used + need) size *= 2;
+      const next = new Uint8Array(Math.min(size, this.maxBytes));
+      next.set(this.slab.subarray(0, this.used));
+      this.slab = next;
+    }
+    if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    const at = this.used;
+    const slab = this.slab;
+    slab[at] = klen;
+    for (let j = 0; j < klen; j++) slab[at + 1 + j] = k[j];
+    slab[at + 1 + klen] = resp.length >>> 8;
+    slab[at + 2 + klen] = resp.length & 0xff;
+    slab.set(resp, at + 3 + klen);
+    this.used = at + need;
+    this.place(this.slots, this.hashes, h, at + 1);
+    this.count++;
+  }
+
+  private place(slots: Int32Array, hashes: Int32Array, h: number, entry: number): void {
+    const mask = slots.length - 1;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = entry;
+    hashes[i] = h;
+  }
+
+  private rehash(size: number): void {
+    const slots = new Int32Array(size);
+    const hashes = new Int32Array(size);
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) this.place(slots, hashes, this.hashes[i], this.slots[i]);
+    this.slots = slots;
+    this.hashes = hashes;
   }
 }
 

@@ -39,14 +39,26 @@ export class DbKeyStore implements KeyStore {
     private readonly log: Logger,
   ) {}
 
+  private loadedAt = 0;
+
   async reload(): Promise<void> {
+    this.loadedAt = Date.now();
     const list = await services.loadTsigKeys(this.store);
     this.keys = new Map(list.map((k) => [k.name.key, k]));
     this.log.debug({ keys: list.length }, 'TSIG keys loaded');
   }
 
-  get(name: Name): TsigKey | undefined {
-    return this.keys.get(name.key);
+  /**
+   * A key made a moment ago may not have reached us through the feed yet (up to one poll): on a miss, read the keys
+   * again — at most once a second, so a stream of unknown keys costs the database nothing more.
+   */
+  get(name: Name): TsigKey | undefined | Promise<TsigKey | undefined> {
+    const k = this.keys.get(name.key);
+    if (k || Date.now() - this.loadedAt < 1000) return k;
+    return this.reload().then(
+      () => this.keys.get(name.key),
+      () => undefined,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
 // within one second; --zones imports new/changed zones only and leaves a broken one out; a restart keeps serving.
 
 import assert from 'node:assert/strict';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,7 +139,7 @@ describe('dmsd on an empty database without --zones', () => {
 });
 
 describe('dmsd --workers 2 on SQLite', () => {
-  test('every worker follows the feed; the supervisor sends the NOTIFYs (at start and on publish)', async () => {
+  test('every worker follows the feed; an answered UPDATE is served by all workers; the supervisor NOTIFYs', async () => {
     const data = mkdtempSync(join(tmpdir(), 'dms-dmsd-workers-'));
     const sock = dgram.createSocket('udp4');
     const notifies: Buffer[] = [];
@@ -154,7 +155,9 @@ describe('dmsd --workers 2 on SQLite', () => {
     try {
       const file = join(data, 'w.zone');
       writeFileSync(file, GOOD);
-      zoneToolOk(sqliteArgs(data), ['load_zone', file, 'w.example']);
+      zoneToolOk(sqliteArgs(data), ['load_zone', '-i', file, 'w.example']);
+      const keyLine = zoneToolOk(sqliteArgs(data), ['generate_tsig_key', 'w.key']).trim().split('\n').pop() as string;
+      zoneToolOk(sqliteArgs(data), ['add_update_grant', 'w.example', 'grant w.key zonesub TXT']);
       zoneToolOk(sqliteArgs(data), ['add_also_notify', 'w.example', `127.0.0.1#${sock.address().port}`]);
       srv = await startDmsdDb(sqliteArgs(data), ['--workers', '2']);
       await waitFor(() => servedSerial(srv!.port, 'w.example') !== undefined, 5000, 'w.example served');
@@ -168,6 +171,17 @@ describe('dmsd --workers 2 on SQLite', () => {
       // Queries from fresh sockets spread over both workers: every answer has the new serial.
       for (let i = 0; i < 12; i++) assert.equal(servedSerial(srv.port, 'w.example'), target);
       await waitFor(() => notifies.length > 0, 5000, 'NOTIFY from the supervisor after the change');
+      // An answered UPDATE is served by every worker at once: the committing worker has the others reload first.
+      const misses: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r: SpawnSyncReturns<string> = spawnSync('nsupdate', ['-y', keyLine], {
+          input: `server 127.0.0.1 ${srv.port}\nzone w.example\nupdate add t.w.example. 60 TXT "v${i}"\nsend\n`,
+          encoding: 'utf8',
+        });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        for (let j = 0; j < 4; j++) if (!dig(srv.port, ['t.w.example', 'TXT', '+short']).includes(`"v${i}"`)) misses.push(`v${i}#${j}`);
+      }
+      assert.deepEqual(misses, [], 'reads right after NOERROR that missed the update');
       const n = notifies[0];
       assert.equal((n[2] >>> 3) & 0xf, 4, 'opcode NOTIFY');
       assert.match(n.toString('latin1'), /\x01w\x07example/);

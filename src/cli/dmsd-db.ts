@@ -3,8 +3,9 @@
 //
 // Cluster mode (--workers N): the supervising process opens the store first (migrations, --zones import, example
 // zone), then every worker opens its own connection and follows the change feed itself. No zone data crosses
-// process boundaries; each worker is at most one poll (250 ms) behind the database. NOTIFY sending and the daily
-// vacuum run in the supervising process only.
+// process boundaries; each worker is at most one poll (250 ms) behind the database, except that an UPDATE committed
+// by one worker is loaded by all workers (asked through the supervisor, dmsd.ts) before the client gets its answer.
+// NOTIFY sending and the daily vacuum run in the supervising process only.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 // node:cluster workers sharing the sockets with --workers). `--zones DIR` imports a directory into the database at
 // start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
 
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -184,7 +184,10 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     process.exit(1);
   }
   const handler = new QueryHandler(table);
-  if (store && filled.keys && filled.refresh) attachDbPrimary(handler, table, store, filled.keys, log, filled.refresh);
+  if (store && filled.keys && filled.refresh) {
+    const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+  }
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     server = await startDnsServer(table, log, { listen: opts.listen, handler });
@@ -279,6 +282,41 @@ async function startSupervisorTasks(
   };
 }
 
+/**
+ * In a cluster worker: reload a zone here, then have the supervisor make every other worker reload it, and wait for
+ * that (at most 2 s). Also answers the supervisor's requests to reload a zone another worker changed.
+ */
+function workerRefresh(local: (zone: string) => Promise<void>, log: Logger): (zone: string) => Promise<void> {
+  const waiting = new Map<number, () => void>();
+  let seq = 0;
+  process.on('message', (m: { type?: string; zone?: string; id?: string | number }) => {
+    if (m?.type === 'zone-refresh' && m.zone !== undefined) {
+      local(m.zone)
+        .catch((err) => log.error({ zone: m.zone, err: (err as Error).message }, 'reload for another worker failed'))
+        .finally(() => process.send?.({ type: 'zone-refreshed', id: m.id }));
+    } else if (m?.type === 'zone-refresh-done' && typeof m.id === 'number') {
+      waiting.get(m.id)?.();
+    }
+  });
+  return async (zone) => {
+    await local(zone);
+    if (!process.send) return;
+    const id = ++seq;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        resolve();
+      }, 2500);
+      waiting.set(id, () => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        resolve();
+      });
+      process.send?.({ type: 'zone-refresh', zone, id });
+    });
+  };
+}
+
 /** In the primary with --workers N: pick concrete ports (so all workers share them), fork, supervise. */
 async function resolvePorts(listen: ListenAddress[]): Promise<ListenAddress[]> {
   const out: ListenAddress[] = [];
@@ -325,11 +363,34 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
   const fork = (): void => {
     const w = cluster.fork(env);
-    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[] }) => {
+    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number }) => {
       if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
-      }
+      } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
+      else if (m?.type === 'zone-refreshed' && typeof m.id === 'string') refreshed(m.id);
     });
+  };
+  // A worker that committed an UPDATE asks, through us, every other worker to load the zone now, and answers the
+  // client once they all have (or after 2 s): a client reading right after NOERROR sees its change on any worker.
+  const relays = new Map<string, { left: number; origin: Worker; id: string | number; timer: NodeJS.Timeout }>();
+  let relaySeq = 0;
+  const finishRelay = (key: string) => {
+    const r = relays.get(key);
+    if (!r) return;
+    relays.delete(key);
+    clearTimeout(r.timer);
+    if (r.origin.isConnected()) r.origin.send({ type: 'zone-refresh-done', id: r.id });
+  };
+  const relayRefresh = (origin: Worker, zone: string, id: string | number) => {
+    const others = Object.values(cluster.workers ?? {}).filter((x): x is Worker => !!x && x !== origin && x.isConnected());
+    const key = `r${++relaySeq}`;
+    relays.set(key, { left: others.length, origin, id, timer: setTimeout(() => finishRelay(key), 2000) });
+    if (others.length === 0) finishRelay(key);
+    for (const o of others) o.send({ type: 'zone-refresh', zone, id: key });
+  };
+  const refreshed = (key: string) => {
+    const r = relays.get(key);
+    if (r && --r.left <= 0) finishRelay(key);
   };
   for (let i = 0; i < opts.workers; i++) fork();
   const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;

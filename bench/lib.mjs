@@ -130,7 +130,7 @@ const pinned = (cpu, cmd, args) => (cpu === undefined ? [cmd, args] : ['taskset'
 export async function startDmsd({ zonesDir, cpu, workers, zone }) {
   const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
   if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
-  const args = [entry, '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
+  const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
   const t0 = Date.now();
   const [cmd, argv] = pinned(cpu, process.execPath, args);
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });

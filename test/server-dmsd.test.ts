@@ -91,7 +91,7 @@ before(async () => {
   writeFileSync(join(dir, 'broken.test.zone'), '$TTL 60\n@ SOA ns host 1 2 3 4 5\nwww A 999.1.2.3\n');
   // $ORIGIN omitted: the file name gives it.
   writeFileSync(join(dir, 'plain.test'), '$TTL 60\n@ SOA ns host 5 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n');
-  d = await startDmsd(['--zones', dir, '--listen', '127.0.0.1:0', '--listen', '[::1]:0', '--log-level', 'info']);
+  d = await startDmsd(['--no-database', '--zones', dir, '--listen', '127.0.0.1:0', '--listen', '[::1]:0', '--log-level', 'info']);
   port4 = d.bound.find((b) => b.address === '127.0.0.1')!.port;
   port6 = d.bound.find((b) => b.address === '::1')!.port;
 });
@@ -319,7 +319,7 @@ test('SIGTERM: clean exit with status 0 (run last)', async () => {
 });
 
 test('--workers 2: cluster workers share the ports, answer UDP and TCP, stop on SIGTERM', async () => {
-  const c = await startDmsd(['--zones', dir, '--listen', '127.0.0.1:0', '--workers', '2']);
+  const c = await startDmsd(['--no-database', '--zones', dir, '--listen', '127.0.0.1:0', '--workers', '2']);
   try {
     const port = c.bound[0].port;
     assert.ok(c.bound.every((b) => b.port === port));

@@ -27,11 +27,7 @@ export interface DmsdOptions {
   listen: ListenAddress[];
   /** undefined: DMS_DATA_DIR, the config file, else ./data. */
   data?: string;
-  /**
-   * false with --no-database, and with --zones when no database location is named at all (no --data, --database-url,
-   * --config, DMS_DATA_DIR, DMS_DATABASE_URL): serve the zone directory from the files, as dmsd did before the
-   * database (the test harnesses serve fixture zones that way). Any database location makes --zones an import.
-   */
+  /** false with --no-database: serve the --zones directory (default examples/) straight from the files. */
   database: boolean;
   workers: number;
   logLevel: string;
@@ -64,7 +60,7 @@ export function buildCommand(): Command {
   return new Command()
     .name('dmsd')
     .description('DMS authoritative DNS server')
-    .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/. Given without any database location (--data, --database-url, --config, DMS_DATA_DIR, DMS_DATABASE_URL) the files are served directly, no database')
+    .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/; with --no-database the files are served directly')
     .option('--listen <addr:port>', 'DNS address to serve on UDP and TCP, repeatable; IPv6 as [::1]:53; port 0 picks a free port (logged) (default: 127.0.0.1:5353)', collectListen)
     .option('--data <dir>', 'data directory holding the SQLite database dms.sqlite (also DMS_DATA_DIR; default ./data)')
     .option('--no-database', 'serve the --zones directory (default examples/) straight from the files, without a database')
@@ -89,7 +85,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     zones: o.zones,
     listen: o.listen ?? [{ address: '127.0.0.1', port: 5353 }],
     data: o.data,
-    database: o.database !== false && !(o.zones && !o.data && !o.databaseUrl && !o.config && !process.env.DMS_DATA_DIR && !process.env.DMS_DATABASE_URL),
+    database: o.database !== false,
     workers: o.workers,
     logLevel: o.logLevel,
     databaseUrl: o.databaseUrl,

@@ -240,6 +240,7 @@ export async function startDmsd(zonesDir: string, zoneNames: string[], opts: Dms
   const args = [
     ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
     entry,
+    '--no-database', // fixture zones are served as files: the harness compares the serving core, not the import
     '--zones', zonesDir,
     '--listen', '127.0.0.1:0',
     ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),

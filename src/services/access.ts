@@ -12,8 +12,10 @@ import type { Database } from '../store/schema.js';
 import { findLiveZone } from './core.js';
 import { InvalidArgument, ServerGroupNotFound, TsigKeyNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
+import { enabledGroupServers } from './servers.js';
+import type { ServerTables } from '../store/migrations-servers.js';
 
-type PDb = Kysely<Database & PrimaryTables>;
+type PDb = Kysely<Database & PrimaryTables & ServerTables>;
 const pdb = (d: Store['db'] | Tx): PDb => d as unknown as PDb;
 
 /** A zone (by name) or a server group (by name): exactly one. */
@@ -173,9 +175,12 @@ export async function deleteAlsoNotify(s: Store, id: number): Promise<void> {
 }
 
 /**
- * Where to NOTIFY a zone on publish: its also-notify entries and its server group's, one per address#port (the
- * zone's own first). An entry without a key is signed with the first key of the zone's transfer rules (the key the
- * secondary transfers with), if any.
+ * Where to NOTIFY a zone on publish: its also-notify entries, its server group's, then the enabled member servers of
+ * its server group (servers.ts; by name), one per address#port (the first listed wins, so an also-notify entry with
+ * its own key overrides a member at the same address). An entry without a key, and every member server, is signed
+ * with the first key of the zone's transfer rules (the key the secondary transfers with), if any. Only the zone's
+ * primary server group counts: the alternate SG is where the zone may be moved (swap_zone_sg), and its servers are
+ * NOTIFYed once the zone is there.
  */
 export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
@@ -198,10 +203,19 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
     const useKey = r.key_name ?? transferKey;
     out.push({ address: r.address, port: r.port, ...(useKey ? { key: useKey } : {}) });
   }
+  for (const m of await enabledGroupServers(s.db, Number(z.sg_id))) {
+    const k = `${m.address}#${m.port}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ address: m.address, port: m.port, ...(transferKey ? { key: transferKey } : {}) });
+  }
   return out;
 }
 
-/** Served zones that have NOTIFY targets (their own or their server group's): dmsd NOTIFYs them when it starts. */
+/**
+ * Served zones that have NOTIFY targets (their own, their server group's, or an enabled member server of their
+ * server group): dmsd NOTIFYs them when it starts.
+ */
 export async function zonesWithNotifyTargets(s: Store): Promise<string[]> {
   const d = pdb(s.db);
   const own = await d
@@ -220,5 +234,14 @@ export async function zonesWithNotifyTargets(s: Store): Promise<string[]> {
     .where('z.published_version', 'is not', null)
     .distinct()
     .execute();
-  return [...new Set([...own, ...bySg].map((r) => r.name))].sort();
+  const byServer = await d
+    .selectFrom('zones as z')
+    .innerJoin('servers as v', 'v.sg_id', 'z.sg_id')
+    .select('z.name')
+    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
+    .where('z.published_version', 'is not', null)
+    .where('v.enabled', '=', 1)
+    .distinct()
+    .execute();
+  return [...new Set([...own, ...bySg, ...byServer].map((r) => r.name))].sort();
 }

@@ -3,6 +3,7 @@
 
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { transferAndNotify } from './migrations-primary.js';
+import { serversTable } from './migrations-servers.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -244,6 +245,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0003_records_born_index': bornIndex,
         '0004_tsig_keys_update_grants': keysAndGrants(dialect),
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
+        '0006_servers': serversTable(dialect),
       };
     },
   };

@@ -84,7 +84,7 @@ function checkType(type: string): ServerType {
  */
 export function parseServerAddress(text: string, port?: number): { address: string; port: number } {
   const t = text.trim();
-  const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#\[\]]+?)(?:#(\d+))?$/.exec(t);
+  const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
   const address = m?.[1] ?? '';
   if (!m || !isIP(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
   const inText = m[2] !== undefined ? Number(m[2]) : undefined;

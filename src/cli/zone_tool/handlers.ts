@@ -13,6 +13,7 @@ import type {
 } from '../../services/index.js';
 import type { ParsedArgs } from './argv.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
+import { SERVER_HANDLERS } from './server-commands.js';
 import { type Context, confirm, emit } from './context.js';
 import { unifiedDiff } from './diff.js';
 import type { Handler } from './dispatch.js';
@@ -1062,4 +1063,5 @@ export const HANDLERS: Record<string, Handler> = {
   fail_event: failEvent,
   show_dms_status: showDmsStatus,
   ...PRIMARY_HANDLERS,
+  ...SERVER_HANDLERS,
 };

@@ -3,6 +3,7 @@
 // in handlers.ts so that help and completion load nothing heavy.
 
 import { PRIMARY_COMMANDS } from './primary-commands.js';
+import { SERVER_COMMANDS } from './server-commands.js';
 
 /** What a positional argument is, for tab completion. */
 export type ArgKind =
@@ -653,6 +654,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ),
   // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
   ...PRIMARY_COMMANDS,
+  // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
+  ...SERVER_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -1,0 +1,208 @@
+// zone_tool commands for the secondary servers of server groups (issue 4), with the original DMS names and argument
+// forms: ls_server, show_server, show_server_byaddr, create_server, delete_server, set_server_address,
+// set_server_type, rename_server, move_server_sg, enable_server, disable_server. The table entries are spread into
+// table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS. The handlers call src/services/servers.ts.
+
+import type { ParsedArgs } from './argv.js';
+import type { Context } from './context.js';
+import { emit } from './context.js';
+import type { Handler } from './dispatch.js';
+import { col, fmtTime, kvBlock, OUTPUT_INDENT as I } from './format.js';
+import type { ArgKind, CommandSpec } from './table.js';
+
+function spec(
+  name: string,
+  summary: string,
+  help: string,
+  o: { options?: string; min?: number; max?: number; args?: readonly ArgKind[]; aliases?: readonly string[] } = {},
+): CommandSpec {
+  return { name, aliases: o.aliases ?? [], summary, help: `\n        ${help.trim()}\n`, options: o.options ?? '', min: o.min ?? 0, max: o.max ?? 0, args: o.args ?? [] };
+}
+
+const ADDRESS_HELP = `address     IPv4 or IPv6 address, with #port for a port other
+                            than 53 (192.0.2.1#5353, [2001:db8::1]#5353)`;
+
+const ACCESS_HELP = `A server is NOTIFYed on every publish of the zones of its server group
+        while it is enabled, signed with the first key of the zone's transfer
+        rules if there is one. Membership does not allow transfers: allow them
+        with add_transfer_rule (-g <sg-name> key=<key-name> and/or
+        address=<prefix>), as allow-transfer is written apart from also-notify.`;
+
+export const SERVER_COMMANDS: readonly CommandSpec[] = [
+  spec(
+    'ls_server',
+    'List servers',
+    `List servers: ls_server [-g sg-name] [-v]
+
+        -g  only the servers of this server group
+        -v  also the server group, type and zone count`,
+    { options: 'g:v', aliases: ['ls_servers', 'ls_slave'] },
+  ),
+  spec('show_server', 'Show a server', 'Show a server: show_server <server-name>', { min: 1, max: 1, args: ['other'] }),
+  spec(
+    'show_server_byaddr',
+    'Show the server(s) at an address',
+    'Show a server by address: show_server_byaddr <address>[#port]\n\n        Without #port, every server at that address.',
+    { min: 1, max: 1, args: ['other'] },
+  ),
+  spec(
+    'create_server',
+    'Create a secondary server in a server group',
+    `Create a server: create_server [-g sg-name] <server-name> <address> [bind9|nsd|knot]
+
+        where:
+                -g          server group (default: the default_sg setting)
+                server-name letters, digits, '.', '_', '-'
+                ${ADDRESS_HELP}
+                type        bind9 (default), nsd or knot; informational
+
+        The server is created ENABLED (the original DMS created it DISABLED
+        for its rndc/rsync set-up, which this DMS does not need): a server not
+        ready yet only fails its NOTIFYs, which are retried.
+
+        ${ACCESS_HELP}`,
+    { options: 'g:', min: 2, max: 3, args: ['other', 'other', 'other'] },
+  ),
+  spec('delete_server', 'Delete a server', 'Delete a server: delete_server <server-name>', { min: 1, max: 1, args: ['other'] }),
+  spec(
+    'set_server_address',
+    'Set the address of a server',
+    `Set a server's address: set_server_address <server-name> <address>
+
+        where:
+                ${ADDRESS_HELP}`,
+    { min: 2, max: 2, args: ['other', 'other'] },
+  ),
+  spec('set_server_type', 'Set the type of a server', 'Set a server\'s type: set_server_type <server-name> bind9|nsd|knot', {
+    min: 2,
+    max: 2,
+    args: ['other', 'other'],
+  }),
+  spec('rename_server', 'Rename a server', 'Rename a server: rename_server <server-name> <new-server-name>', { min: 2, max: 2, args: ['other', 'other'] }),
+  spec(
+    'move_server_sg',
+    'Move a server to another server group',
+    `Move a server to another SG: move_server_sg <server-name> <sg-name>
+
+        From the next publish on, the server is NOTIFYed for the zones of its
+        new group (and no longer for those of the old one). Transfer rules
+        are not moved: they belong to zones and groups, not to servers.`,
+    { min: 2, max: 2, args: ['other', 'sg'] },
+  ),
+  spec(
+    'enable_server',
+    'Enable a server',
+    'Enable a server: enable_server <server-name>\n\n        The server is NOTIFYed again from the next publish on.',
+    { min: 1, max: 1, args: ['other'] },
+  ),
+  spec(
+    'disable_server',
+    'Disable a server',
+    'Disable a server: disable_server <server-name>\n\n        The server is no longer NOTIFYed; its transfer rules still apply.',
+    { min: 1, max: 1, args: ['other'] },
+  ),
+];
+
+// ---- handlers ------------------------------------------------------------------------------------------------------
+
+type ServersApi = typeof import('../../services/servers.js');
+type ServerInfo = import('../../services/servers.js').ServerInfo;
+
+async function api(ctx: Context): Promise<{ store: Awaited<ReturnType<Context['services']>>['store']; sv: ServersApi }> {
+  const [s, sv] = await Promise.all([ctx.services(), import('../../services/servers.js')]);
+  return { store: s.store, sv };
+}
+
+const addr = (v: ServerInfo) => (v.port === 53 ? v.address : v.address.includes(':') ? `[${v.address}]#${v.port}` : `${v.address}#${v.port}`);
+
+function showText(v: ServerInfo): string {
+  return `${kvBlock(
+    {
+      server_name: v.name,
+      address: addr(v),
+      ctime: fmtTime(v.ctime),
+      mtime: fmtTime(v.mtime),
+      server_id: v.id,
+      server_type: v.type,
+      sg_name: v.sg,
+      state: v.state,
+      enabled: v.enabled,
+      zone_count: v.zoneCount,
+    },
+    { firstKey: 'server_name', width: 18 },
+  )}\n`;
+}
+
+const json = (v: ServerInfo) => ({ ...v, ctime: v.ctime.toISOString(), mtime: v.mtime.toISOString() });
+
+function opt(a: ParsedArgs, letter: string): string | undefined {
+  const v = a.opts[letter];
+  return typeof v === 'string' ? v : undefined;
+}
+
+const lsServer: Handler = async (ctx, a) => {
+  const { store, sv } = await api(ctx);
+  const g = opt(a, 'g');
+  const list = await sv.listServers(store, g !== undefined ? { sg: g } : {});
+  const verbose = a.opts.v === true;
+  // The original's layout: name and state on one line, the address indented below.
+  emit(ctx, list.map(json), () =>
+    list
+      .map((v) => `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}`)
+      .join('\n'),
+  );
+  return 0;
+};
+
+const showServer: Handler = async (ctx, a) => {
+  const { store, sv } = await api(ctx);
+  const v = await sv.getServer(store, a.positional[0]);
+  emit(ctx, json(v), () => showText(v));
+  return 0;
+};
+
+const showServerByaddr: Handler = async (ctx, a) => {
+  const { store, sv } = await api(ctx);
+  const list = await sv.getServersByAddress(store, a.positional[0]);
+  emit(ctx, list.map(json), () => list.map(showText).join('\n'));
+  return 0;
+};
+
+const createServer: Handler = async (ctx, a) => {
+  const { store, sv } = await api(ctx);
+  const [name, address, type] = a.positional;
+  const g = opt(a, 'g');
+  const v = await sv.createServer(store, name, address, { ...(g !== undefined ? { sg: g } : {}), ...(type !== undefined ? { type } : {}) });
+  emit(ctx, json(v), () => `${I}server ${v.name} (${addr(v)}, ${v.type}) created in server group ${v.sg}, enabled`);
+  return 0;
+};
+
+const deleteServer: Handler = async (ctx, a) => {
+  const { store, sv } = await api(ctx);
+  await sv.deleteServer(store, a.positional[0]);
+  return 0;
+};
+
+/** The commands that change one server print nothing (as the original), or the server with --json. */
+function change(fn: (sv: ServersApi, store: Awaited<ReturnType<typeof api>>['store'], p: string[]) => Promise<ServerInfo>): Handler {
+  return async (ctx, a) => {
+    const { store, sv } = await api(ctx);
+    const v = await fn(sv, store, a.positional);
+    emit(ctx, json(v), () => '');
+    return 0;
+  };
+}
+
+export const SERVER_HANDLERS: Record<string, Handler> = {
+  ls_server: lsServer,
+  show_server: showServer,
+  show_server_byaddr: showServerByaddr,
+  create_server: createServer,
+  delete_server: deleteServer,
+  set_server_address: change((sv, st, p) => sv.setServerAddress(st, p[0], p[1])),
+  set_server_type: change((sv, st, p) => sv.setServerType(st, p[0], p[1])),
+  rename_server: change((sv, st, p) => sv.renameServer(st, p[0], p[1])),
+  move_server_sg: change((sv, st, p) => sv.moveServerSg(st, p[0], p[1])),
+  enable_server: change((sv, st, p) => sv.enableServer(st, p[0])),
+  disable_server: change((sv, st, p) => sv.disableServer(st, p[0])),
+};

@@ -11,7 +11,7 @@ import { wireKey } from '../src/zone/key.js';
 import { answer } from '../src/zone/lookup.js';
 import { buildSections } from '../src/zone/sections.js';
 import { ZoneTable } from '../src/zone/table.js';
-import { compileZone, ZoneError } from '../src/zone/zone.js';
+import { compileZone, ZoneBuilder, ZoneError } from '../src/zone/zone.js';
 import { parseZoneText } from '../src/zonefile/index.js';
 
 const LONG = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.net.`;
@@ -303,4 +303,42 @@ ttl 200 A 192.0.2.11
   assert.equal(ttl.final.kind, 'hit');
   if (ttl.final.kind === 'hit') assert.deepEqual(ttl.final.rrsets[0].rrs.map((r) => r.ttl), [200, 200]);
   assert.ok(z.warnings.some((w) => /different TTLs/.test(w)));
+});
+
+test('compact nodes: large RRsets merged in linear time, records of a name apart, streaming equals compileZone', () => {
+  const lines = ['@ SOA ns1 host 1 7200 3600 1209600 300', '@ NS ns1', 'ns1 A 192.0.2.1', 'MiXeD TXT "first"'];
+  // 3,000 addresses on one name, then every one of them again and other names in between: duplicates far apart.
+  for (let i = 0; i < 3000; i++) lines.push(`big A 10.0.${i >> 8}.${i & 0xff}`);
+  lines.push('other A 192.0.2.9');
+  for (let i = 2999; i >= 0; i--) lines.push(`big A 10.0.${i >> 8}.${i & 0xff}`);
+  lines.push('mixed A 192.0.2.10', 'big AAAA 2001:db8::1', 'ns1 AAAA 2001:db8::53');
+  const o = Name.from('example');
+  const parsed = parseZoneText(`${lines.join('\n')}\n`, { origin: o, defaultTtl: 3600 });
+  assert.deepEqual(parsed.problems, []);
+  const t0 = performance.now();
+  const z = compileZone(o, parsed.records);
+  assert.ok(performance.now() - t0 < 2000, 'merging 6,000 records of one name is not quadratic');
+  assert.equal(z.recordCount, 1 + 1 + 2 + 3000 + 1 + 2 + 1);
+  const big = z.nodes.get(wireKey(Name.from('big.example')))!;
+  assert.deepEqual(big.rrsets.keys(), [RRType.A, RRType.AAAA]);
+  const a = big.rrset(RRType.A)!;
+  assert.equal(a.rrs.length, 3000);
+  assert.equal(rdataToText(RRType.A, a.rrs[0].rdata), '10.0.0.0', 'first-seen order kept');
+  assert.equal(rdataToText(RRType.A, a.rrs[2999].rdata), '10.0.11.183');
+  // The owner keeps the case it was first written in; both spellings are one node.
+  const mixed = z.nodes.get(wireKey(Name.from('mixed.example')))!;
+  assert.equal(mixed.name.toString(), 'MiXeD.example.');
+  assert.deepEqual(mixed.rrsets.keys(), [RRType.TXT, RRType.A]);
+  assert.ok(!mixed.isEmpty && !mixed.delegation && !mixed.emptyNonTerminal);
+  assert.deepEqual(z.nodes.get(wireKey(Name.from('ns1.example')))!.rrsets.keys(), [RRType.A, RRType.AAAA]);
+  // The same records one at a time through a ZoneBuilder give the same zone.
+  const b = new ZoneBuilder(o);
+  for (const rr of parsed.records) b.add(rr);
+  const streamed = b.finish();
+  assert.deepEqual([...streamed.nodes.keys()], [...z.nodes.keys()]);
+  for (const [key, node] of z.nodes) {
+    const other = streamed.nodes.get(key)!;
+    assert.deepEqual(show([...other.rrsets.values()].flatMap((s) => s.rrs)), show([...node.rrsets.values()].flatMap((s) => s.rrs)));
+  }
+  assert.throws(() => b.add(parsed.records[0]), /after finish/);
 });

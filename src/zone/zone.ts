@@ -217,6 +217,9 @@ export function compileZone(origin: Name, records: Iterable<RR>): Zone {
   return b.finish();
 }
 
+/** RRsets longer than this are merged through a Set of their RDATA rather than by comparing with each record. */
+const LINEAR_MERGE_LIMIT = 32;
+
 /** Size of a fresh chunk of node data (one node larger than this gets a chunk of its own). */
 const CHUNK = 1 << 20;
 
@@ -489,6 +492,8 @@ class Encoder {
   // Scratch per node: the distinct types in first-seen order and, per type, its unique records.
   private readonly types: number[] = [];
   private readonly lists: number[][] = [];
+  /** Per type, once its list is long: the RDATA of its records as strings, so that merging stays linear. */
+  private readonly seen: (Set<string> | undefined)[] = [];
 
   constructor(
     builder: ZoneBuilder,
@@ -517,10 +522,11 @@ class Encoder {
         types.push(type);
         if (lists.length === t) lists.push([]);
         lists[t].length = 0;
+        this.seen[t] = undefined;
         size += SET_HEADER;
       }
       const list = lists[t];
-      if (this.isDuplicate(list, r)) continue;
+      if (this.isDuplicate(t, list, r)) continue;
       list.push(r);
       size += 2 + s.len[r];
     }
@@ -583,12 +589,25 @@ class Encoder {
     return true;
   }
 
-  private isDuplicate(list: number[], r: number): boolean {
+  private isDuplicate(t: number, list: number[], r: number): boolean {
     const s = this.s;
     const len = s.len[r];
     const off = s.off[r];
     const bytes = s.bytes;
-    // Large RRsets are rare in zones; a linear scan keeps the common case (a handful of records) allocation-free.
+    if (list.length >= LINEAR_MERGE_LIMIT) {
+      // A large RRset (thousands of addresses on one name): a set of RDATA strings, or merging would be quadratic.
+      let seen = this.seen[t];
+      if (seen === undefined) {
+        seen = new Set();
+        for (const x of list) seen.add(latin1(bytes, s.off[x], s.off[x] + s.len[x]));
+        this.seen[t] = seen;
+      }
+      const key = latin1(bytes, off, off + len);
+      if (seen.has(key)) return true;
+      seen.add(key);
+      return false;
+    }
+    // A linear scan keeps the common case (a handful of records) allocation-free.
     for (const x of list) {
       if (s.len[x] !== len) continue;
       const xo = s.off[x];

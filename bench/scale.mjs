@@ -104,7 +104,7 @@ function writeZoneFile(dir, i) {
   return n;
 }
 
-/** Run bin/zone_tool; resolves with wall time, exit status and output (stdout only kept up to 1 MB of tail). */
+/** Run bin/zone_tool; resolves with wall time, exit status, output (the last 1 MB of stdout) and stdout's line count. */
 function zoneTool(location, args) {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
@@ -115,9 +115,11 @@ function zoneTool(location, args) {
     });
     let out = '';
     let outBytes = 0;
+    let outLines = 0;
     let err = '';
     p.stdout.on('data', (d) => {
       outBytes += d.length;
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) outLines++;
       out += d.toString();
       if (out.length > 1 << 20) out = out.slice(-(1 << 19));
     });
@@ -128,7 +130,7 @@ function zoneTool(location, args) {
     p.once('error', rej);
     p.once('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      res({ ms, code, out, outBytes, err });
+      res({ ms, code, out, outBytes, outLines, err });
     });
   });
 }
@@ -233,9 +235,10 @@ async function measureAt(location, storeOpts, total) {
     const r = await zoneTool(location, ['ls']);
     if (r.code !== 0) throw new Error(`ls failed: ${r.err}`);
     lsAll.push(r.ms);
-    lsLines = r.out.length > 0 ? r.outBytes / (zoneName(0).length + 2) : 0;
+    lsLines = r.outLines;
   }
-  out.cliLsAll = { ...stats(lsAll), zonesListed: Math.round(lsLines) };
+  if (lsLines !== total) throw new Error(`zone_tool ls listed ${lsLines} zones, expected ${total}`);
+  out.cliLsAll = { ...stats(lsAll), zonesListed: lsLines };
   showStats(`zone_tool ls (all ${fmt(total)} zones)`, out.cliLsAll);
 
   const pagePattern = total >= 2000 ? 'z001*' : 'z0000*';

@@ -4,7 +4,9 @@
 //
 //   node bench/cpu-per-query.mjs [--rate 20000] [--rounds 3] [--seconds 5] [--compare /other/tree/dist/cli/dmsd.js]
 //
-// --compare adds a second dmsd build (e.g. a git worktree of an older commit) to the same alternating rounds.
+// --compare adds a second dmsd build (e.g. a git worktree of an older commit) to the same alternating rounds; add
+// --compare-no-database when that build already has the flag (builds from before the database integration serve
+// --zones straight from the files without it).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const rate = Number(opt('--rate', 20000));
 const rounds = Number(opt('--rounds', 3));
 const seconds = Number(opt('--seconds', 5));
 const compare = opt('--compare', undefined);
+const compareArgs = argv.includes('--compare-no-database') ? ['--no-database'] : [];
 
 const dir = mkdtempSync(join(tmpdir(), 'dms-cpuq-'));
 const zonesDir = join(dir, 'zones');
@@ -30,8 +33,8 @@ const zoneFile = writeServingZone(zonesDir, 'bench.test');
 const queryFile = join(dir, 'queries.txt');
 writeQueryFile(queryFile, 'bench.test');
 
-async function dmsd(entry) {
-  const proc = spawn('taskset', ['-c', '0', process.execPath, entry, '--zones', zonesDir, '--listen', '127.0.0.1:0'], {
+async function dmsd(entry, extra) {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, entry, ...extra, '--zones', zonesDir, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: ROOT,
   });
@@ -77,8 +80,8 @@ function perf(port, secs) {
   return Number(/Queries completed:\s+(\d+)/.exec(out)[1]);
 }
 
-const servers = { dmsd: await dmsd(join(ROOT, 'dist', 'cli', 'dmsd.js')) };
-if (compare) servers.compare = await dmsd(compare);
+const servers = { dmsd: await dmsd(join(ROOT, 'dist', 'cli', 'dmsd.js'), ['--no-database']) };
+if (compare) servers.compare = await dmsd(compare, compareArgs);
 servers.knotd = await startKnotd({ zones: [{ name: 'bench.test', file: zoneFile }], cpu: 0, udpWorkers: 1 });
 const res = {};
 try {

@@ -461,49 +461,73 @@ const loadZones: Handler = async (ctx, a) => {
   const bar = new ProgressBar(ctx, files.length, ctx.stdoutIsTTY && !ctx.json && files.length > 1);
   const results: (LoadZoneResult & { file: string })[] = [];
   let status = 0;
-  let i = 0;
-  for (const file of files) {
-    bar.update(i, basename(file));
-    i++;
-    let failure: ZoneToolError | undefined;
-    let name = basename(file);
+  let stop = false;
+  let done = 0;
+  // -r creates a missing reference as the original did; it goes again when no zone ended up using it.
+  let createdReference = false;
+  if (o.reference) {
     try {
-      name = s.api.normalizeZoneName(basename(file));
-      const text = await readZoneFile(file);
-      const [r] = await withReference(ctx, o.reference, async () => {
-        const rs = await s.api.loadZones(s.store, [{ name, text, file }], { ...o, replace: false });
-        if (rs[0]?.error) throw rs[0].error;
-        return rs;
-      });
-      results.push({ ...r, file });
+      await s.api.createReference(s.store, o.reference);
+      createdReference = true;
     } catch (e) {
-      failure = toZoneToolError(withFile(e, file));
-      if (failure.code === 'ZONE_EXISTS') {
-        failure = new ZoneToolError(`Zone file '${file}': zone '${name}' already exists.`, failure.exitCode, failure.code);
-      } else if (!failure.message.startsWith(`Zone file '${file}'`)) {
-        failure = new ZoneToolError(`Zone file '${file}': ${failure.message}`, failure.exitCode, failure.code, failure.details);
-      }
+      if ((e as { code?: unknown }).code !== 'REFERENCE_EXISTS') throw e;
     }
-    bar.update(i, basename(file));
-    if (failure) {
-      bar.clear();
-      results.push({ name, action: 'failed', file, error: undefined });
-      if (!ctx.json) {
-        let t = '';
-        for (const d of failure.details) t += `${d}\n`;
-        ctx.err(`${t}${errorText(failure.message)}\n`);
-      } else {
-        const last = results[results.length - 1] as unknown as Record<string, unknown>;
-        last.error = { code: failure.code, message: failure.message, details: failure.details };
-      }
-      status = status || failure.exitCode;
-      if (!force) {
-        if (!ctx.json) ctx.err(`${errorText('Stopped at the first bad file; use -f to load the rest anyway.')}\n`);
-        break;
+  }
+  const fail = (file: string, name: string, e: unknown): void => {
+    let failure = toZoneToolError(withFile(e, file));
+    if (failure.code === 'ZONE_EXISTS') {
+      failure = new ZoneToolError(`Zone file '${file}': zone '${name}' already exists.`, failure.exitCode, failure.code);
+    } else if (!failure.message.startsWith(`Zone file '${file}'`)) {
+      failure = new ZoneToolError(`Zone file '${file}': ${failure.message}`, failure.exitCode, failure.code, failure.details);
+    }
+    bar.clear();
+    const result: LoadZoneResult & { file: string } = { name, action: 'failed', file, error: undefined };
+    results.push(result);
+    if (!ctx.json) {
+      let t = '';
+      for (const d of failure.details) t += `${d}\n`;
+      ctx.err(`${t}${errorText(failure.message)}\n`);
+    } else {
+      (result as unknown as Record<string, unknown>).error = { code: failure.code, message: failure.message, details: failure.details };
+    }
+    status = status || failure.exitCode;
+    if (!force) {
+      if (!ctx.json) ctx.err(`${errorText('Stopped at the first bad file; use -f to load the rest anyway.')}\n`);
+      stop = true;
+    }
+  };
+  // One services.loadZones call for the whole batch (one transaction per zone, one disk sync at the end): calling it
+  // per file paid a WAL checkpoint per zone. Files are read lazily, and a failure without -f stops the generator.
+  let current = { file: '', name: '' };
+  async function* items() {
+    for (const file of files) {
+      if (stop) return;
+      bar.update(done, basename(file));
+      let name = basename(file);
+      try {
+        name = s.api.normalizeZoneName(basename(file));
+        const text = await readZoneFile(file);
+        current = { file, name };
+        yield { name, text, file };
+      } catch (e) {
+        done++;
+        fail(file, name, e);
       }
     }
   }
+  await s.api.loadZones(s.store, items(), {
+    ...o,
+    replace: false,
+    onResult: (r) => {
+      done++;
+      bar.update(done, basename(current.file));
+      if (r.error) fail(current.file, current.name, r.error);
+      else results.push({ ...r, file: current.file });
+    },
+  });
   bar.clear();
+  if (createdReference && !results.some((r) => r.action !== 'failed'))
+    await s.api.deleteReference(s.store, o.reference!).catch(() => undefined);
   if (ctx.json) emit(ctx, results, () => '');
   return status;
 };

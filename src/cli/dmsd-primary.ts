@@ -143,6 +143,27 @@ export async function startNotifier(
       log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
     }
   };
+  let running = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true; // a publish arrived during a run: go once more right after it
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
+        const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : {}) });
+        if (acked) log.info({ acked }, 'NOTIFY acknowledged');
+      } while (again);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'NOTIFY run failed');
+    } finally {
+      running = false;
+    }
+  };
   const stopFeed = services.followChanges(
     store,
     since,
@@ -153,6 +174,8 @@ export async function startNotifier(
         else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
       }
       for (const [zone, c] of last) await queue(zone, c.kind);
+      // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
+      if (last.size > 0) void run();
     },
     { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
   );
@@ -161,20 +184,8 @@ export async function startNotifier(
   const startup = (async () => {
     for (const zone of await services.zonesWithNotifyTargets(store)) await queue(zone, 'start');
   })().catch((e) => log.error({ err: (e as Error).message }, 'cannot queue the start-up NOTIFYs'));
-  let running = false;
-  const timer = setInterval(async () => {
-    if (running) return;
-    running = true;
-    try {
-      // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
-      const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : {}) });
-      if (acked) log.info({ acked }, 'NOTIFY acknowledged');
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'NOTIFY run failed');
-    } finally {
-      running = false;
-    }
-  }, o.intervalMs ?? 1000);
+  // The timer handles retries with backoff; fresh publishes are sent at once (see the feed callback above).
+  const timer = setInterval(run, o.intervalMs ?? 1000);
   timer.unref();
   return {
     stop: async () => {

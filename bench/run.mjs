@@ -7,10 +7,11 @@
 //  3. Zone loading: a 1,000,000-record zone: time from start to serving and resident memory (bytes per record) for
 //     dmsd (target < 10 s, < 300 B/record) and knotd.
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
-// Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz.
+// Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
+// --skip-scale, --skip-primary, --scale-zones N1,N2 (default 10000,100000; the 100,000 step takes ~25 min here).
 // Results are printed and written to bench/out/results.json.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +169,22 @@ try {
       results.fuzz = j;
     }
   }
+
+  // 5. zone database at scale (issue 3) and 6. the primary (issue 4): separate scripts, run here in sequence.
+  const sub = (name, extra) => {
+    log(`\n[${name === 'scale' ? 5 : 6}] bench/${name}.mjs ${extra.join(' ')}`);
+    const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`), ...extra], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) failed = true;
+    try {
+      results[name] = JSON.parse(readFileSync(join(ROOT, 'bench', 'out', `${name}.json`), 'utf8'));
+    } catch {
+      results[name] = { failed: true };
+    }
+  };
+  const scaleZonesAt = argv.indexOf('--scale-zones');
+  if (!argv.includes('--skip-scale'))
+    sub('scale', quick ? ['--quick'] : scaleZonesAt >= 0 ? ['--zones', argv[scaleZonesAt + 1]] : []);
+  if (!argv.includes('--skip-primary')) sub('primary', quick ? ['--quick'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

@@ -6,6 +6,7 @@ import { Opcode, Rcode, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
 import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
+import { WireReader } from '../dns/wire.js';
 import {
   readTsigAt,
   signMessage,
@@ -254,21 +255,42 @@ export function servicesXfrHistory(
 }
 
 /**
- * UPDATE commits through services.saveZone: the whole new record list (SOA included, so a larger serial set by the
- * update is proposed to the serial policy) with the version read as base (EditConflict → retry), change_by = key.
- * A result that fails zone validation is REFUSED.
+ * UPDATE commits through services.applyRecordDelta: only the removed and added records are written and checked
+ * (the cost follows the change, not the zone), against the version read as base (EditConflict → retry), change_by =
+ * key. A result that breaks the zone is REFUSED.
+ *
+ * Reading: applyUpdate needs the zone's records. With `table` (the server's compiled zones), they are taken from it
+ * when it serves exactly the newest version and the zone has no disabled records (which the table does not hold);
+ * otherwise, and after a conflict, from the database.
  */
 export function servicesUpdateSink(
   store: Store,
   grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
+  opts: { table?: { get(origin: Name): Zone | undefined } } = {},
 ): UpdateSink {
+  const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
+  // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
+  const distrust = new Set<string>();
+  const fromTable = async (origin: Name) => {
+    const cached = opts.table?.get(origin);
+    if (!cached || distrust.has(origin.key)) return undefined;
+    const head = await services.getZoneHead(store, origin.toString());
+    if (!head.zi.published || head.disabledRecords) return undefined;
+    const serial = new WireReader(cached.soa.rdata);
+    serial.name();
+    serial.name();
+    if (serial.u32() !== head.zi.soaSerial) return undefined;
+    return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
+  };
   return {
     async getZone(origin) {
-      let c: services.ZoneContent;
+      let c: { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] } | undefined;
       try {
-        c = await services.getZoneContent(store, origin.toString(), 'latest');
+        c = await fromTable(origin);
+        distrust.delete(origin.key);
+        c ??= await services.getZoneContent(store, origin.toString(), 'latest');
       } catch (e) {
-        if (e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound) return undefined;
+        if (notFound(e)) return undefined;
         throw e;
       }
       return {
@@ -281,15 +303,25 @@ export function servicesUpdateSink(
       };
     },
     async commit(change) {
+      const comment = `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`;
       try {
-        const r = await services.saveZone(store, change.origin.toString(), change.records, {
-          changeBy: change.changeBy,
-          baseVersion: change.baseVersion,
-          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
-        });
+        const r =
+          change.baseVersion === undefined
+            ? await services.saveZone(store, change.origin.toString(), change.records, { changeBy: change.changeBy, comment })
+            : await services.applyRecordDelta(store, change.origin.toString(), {
+                baseVersion: change.baseVersion,
+                removed: change.removed,
+                added: change.added,
+                ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
+                changeBy: change.changeBy,
+                comment,
+              });
         return { serial: r.serial };
       } catch (e) {
-        if (e instanceof services.EditConflict) throw new UpdateConflict();
+        if (e instanceof services.EditConflict) {
+          distrust.add(change.origin.key);
+          throw new UpdateConflict();
+        }
         if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
         throw e;
       }

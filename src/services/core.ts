@@ -607,3 +607,260 @@ export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number>
     .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+// ---- incremental commit (RFC 2136 updates) -------------------------------------------------------------------------
+
+/** Where records appended by a delta sort (after everything a full save numbered): `ord` only orders output. */
+const APPENDED_ORD = 1_000_000_000;
+
+/** Types that may share an owner with a CNAME (DNSSEC), as in the zone checker. */
+const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.SIG, RRType.NXT, RRType.KEY]);
+
+export interface DeltaInput {
+  /** Records to take out of the newest version (matched on owner, type, class, RDATA; TTL preferred). */
+  removed: readonly ZoneRecord[];
+  added: readonly ZoneRecord[];
+  /** A serial the change itself asks for (RFC 2136 SOA update); the serial policy decides whether it is taken. */
+  explicitSerial?: number;
+  changeBy: string;
+  comment?: string | null;
+  publish: boolean;
+  now?: Date;
+}
+
+const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === RRType.NS && r.name.equals(origin);
+const wireKey = (r: { type: number; class: number; rdata: Uint8Array }) =>
+  `${r.type}\u0000${r.class}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
+
+/** Rows alive in the newest version at these owners (disabled ones included). */
+async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: string[]): Promise<StoredRow[]> {
+  const out: StoredRow[] = [];
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK)
+    out.push(
+      ...((await trx
+        .selectFrom('records')
+        .select(rowColumns)
+        .where('zone_id', '=', zoneId)
+        .where('to_version', 'is', null)
+        .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
+        .execute()) as StoredRow[]),
+    );
+  return out;
+}
+
+/**
+ * Commit a change given as a difference against the newest version: only the rows of the difference are written
+ * (removed rows die at the new version, added rows are born at it), so the cost follows the change, not the zone.
+ * Validation covers what such a change can break, read from the touched owners only: records inside the zone and
+ * class IN, SOA only at the apex and never removed, the apex keeps NS records, CNAME exclusivity (RFC 2181 §10.1,
+ * DNSSEC companions allowed), and in-zone NS/MX/SRV targets keep an address record. The caller holds the zone row
+ * lock, has checked the edit lock and base version. A removed record that is not in the newest version means the
+ * zone moved under the caller: EditConflict-style, reported as `stale` so the caller can read again.
+ */
+export async function commitDelta(
+  trx: Tx,
+  store: Store,
+  zone: ZoneRow,
+  settings: Settings,
+  input: DeltaInput,
+): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean }> {
+  const now = input.now ?? new Date();
+  const t = now.getTime();
+  const origin = Name.parse(zone.name);
+  const zoneId = Number(zone.id);
+  const prevZi = await trx
+    .selectFrom('zone_instances')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('version', '=', zone.latest_version)
+    .executeTakeFirst();
+  if (!prevZi) throw new ZiNotFound(zone.name, 'latest');
+  const problems: ValidationProblem[] = [];
+  const problem = (r: { name: Name; type: number }, message: string) =>
+    problems.push({ severity: 'error', message, owner: r.name.toString(), type: typeToString(r.type) });
+
+  // The SOA lives in the ZI row, not among the records: an apex SOA in the change only carries new SOA fields.
+  let soa = ziSoaFields(prevZi);
+  const zoneTtl = Number(prevZi.zone_ttl);
+  let proposedSerial = input.explicitSerial;
+  const apexSoa = (r: ZoneRecord) => r.type === RRType.SOA && r.name.equals(origin);
+  const addedSoas = input.added.filter(apexSoa);
+  if (input.removed.some(apexSoa) && addedSoas.length === 0) problem({ name: origin, type: RRType.SOA }, `no SOA record at the zone apex ${origin}`);
+  if (addedSoas.length > 1) problem(addedSoas[1], 'more than one SOA record at the apex');
+  if (addedSoas.length > 0) {
+    try {
+      const p = parseSoa(addedSoas[0].rdata, addedSoas[0].ttl);
+      soa = { mname: p.mname, rname: p.rname, refresh: p.refresh, retry: p.retry, expire: p.expire, minimum: p.minimum, ttl: addedSoas[0].ttl };
+      proposedSerial ??= p.serial;
+      if (zone.use_apex_ns) soa.mname = sgMname(await loadSg(trx, Number(zone.sg_id)), settings);
+    } catch (e) {
+      if (e instanceof ServerGroupNotFound) throw e;
+      throw new ZoneValidationFailed(zone.name, [{ severity: 'error', message: 'malformed SOA RDATA', type: 'SOA' }]);
+    }
+  }
+  if (soa.ttl === zoneTtl) soa.ttl = null;
+  // With use_apex_ns the apex NS set belongs to the server group: a change to it would be undone by any save.
+  const keep = (r: ZoneRecord) => !apexSoa(r) && !(zone.use_apex_ns && isApexNs(r, origin));
+  const removed = input.removed.filter(keep);
+  const added = input.added.filter(keep);
+
+  for (const r of added) {
+    if (!r.name.isSubdomainOf(origin)) problem(r, `${r.name} ${typeToString(r.type)} is out of zone (not at or below ${origin})`);
+    if (r.class !== RRClass.IN) problem(r, 'only class IN is supported');
+    if (r.type === RRType.SOA) problem(r, `SOA record at ${r.name}, which is not the zone apex ${origin}`);
+  }
+  if (problems.length > 0) throw new ZoneValidationFailed(zone.name, problems);
+
+  // The touched owners as they are now; removed records are matched to their rows there.
+  const touched = new Set<string>();
+  for (const r of [...removed, ...added]) touched.add(r.name.key);
+  const targetOf = (r: { type: number; rdata: Uint8Array }): Name | undefined => {
+    if (r.type !== RRType.NS && r.type !== RRType.MX && r.type !== RRType.SRV) return undefined;
+    try {
+      const n = rdataTargetName(r.type, r.rdata);
+      return n && !n.isRoot() && n.isSubdomainOf(origin) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const r of added) {
+    const n = targetOf(r);
+    if (n) touched.add(n.key);
+  }
+  const rows = await aliveRowsAt(trx, zoneId, [...touched]);
+  const byWire = new Map<string, StoredRow[]>();
+  for (const row of rows) {
+    const k = `${row.owner_key}\u0000${wireKey({ type: row.type, class: row.rclass, rdata: row.rdata })}`;
+    const l = byWire.get(k);
+    if (l) l.push(row);
+    else byWire.set(k, [row]);
+  }
+  const dying = new Set<number>();
+  for (const r of removed) {
+    const l = byWire.get(`${r.name.key}\u0000${wireKey(r)}`)?.filter((row) => !dying.has(Number(row.id)));
+    const row = l?.find((x) => Number(x.ttl) === r.ttl) ?? l?.[0];
+    if (!row) return { zone: zone.name, changed: false, version: zone.latest_version, serial: Number(prevZi.soa_serial), published: false, warnings: [], zoneRow: zone, stale: true };
+    dying.add(Number(row.id));
+  }
+  // An added record identical on the wire to one that stays alive is already there (RFC 2136 §3.4.2.2).
+  const staying = new Set(rows.filter((row) => !dying.has(Number(row.id))).map((row) => `${row.owner_key}\u0000${row.ttl}\u0000${wireKey({ type: row.type, class: row.rclass, rdata: row.rdata })}`));
+  const born: ZoneRecord[] = [];
+  for (const r of added) {
+    const k = `${r.name.key}\u0000${r.ttl}\u0000${wireKey(r)}`;
+    if (staying.has(k)) continue;
+    staying.add(k);
+    born.push(r);
+  }
+
+  // The touched owners after the change, served records only.
+  const after = new Map<string, { name: Name; types: Map<number, number> }>();
+  const note = (name: Name, type: number) => {
+    let o = after.get(name.key);
+    if (!o) after.set(name.key, (o = { name, types: new Map() }));
+    o.types.set(type, (o.types.get(type) ?? 0) + 1);
+  };
+  for (const row of rows) if (!dying.has(Number(row.id)) && !row.disabled) note(Name.parse(row.owner), row.type);
+  for (const r of born) note(r.name, r.type);
+  const hasAddress = (key: string) => {
+    const o = after.get(key);
+    return o !== undefined && ((o.types.get(RRType.A) ?? 0) > 0 || (o.types.get(RRType.AAAA) ?? 0) > 0);
+  };
+  for (const key of touched) {
+    const o = after.get(key);
+    if (!o) continue;
+    const cnames = o.types.get(RRType.CNAME) ?? 0;
+    if (cnames > 1) problem({ name: o.name, type: RRType.CNAME }, `more than one CNAME record at ${o.name}`);
+    if (cnames > 0)
+      for (const type of o.types.keys())
+        if (type !== RRType.CNAME && !CNAME_COMPANIONS.has(type))
+          problem({ name: o.name, type }, `CNAME and other data: ${o.name} has a CNAME and ${typeToString(type)} records`);
+  }
+  if (touched.has(origin.key) && !(after.get(origin.key)?.types.has(RRType.NS) ?? false))
+    problem({ name: origin, type: RRType.NS }, `no NS records at the zone apex ${origin}`);
+  for (const r of born) {
+    const n = targetOf(r);
+    if (n && !r.flags?.disable && !hasAddress(n.key))
+      problem(r, `target ${n} is inside the zone but has no A or AAAA record`);
+  }
+  // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: rare enough
+  // (and only then) to look at the zone's NS/MX/SRV records, which are few next to its address records.
+  const lostAddress = [...touched].filter((k) => {
+    if (hasAddress(k)) return false;
+    return rows.some((row) => row.owner_key === k && !row.disabled && (row.type === RRType.A || row.type === RRType.AAAA));
+  });
+  if (lostAddress.length > 0) {
+    const lost = new Set(lostAddress);
+    const referrers = (await trx
+      .selectFrom('records')
+      .select(rowColumns)
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('disabled', '=', 0)
+      .where('type', 'in', [RRType.NS, RRType.MX, RRType.SRV])
+      .execute()) as StoredRow[];
+    for (const row of referrers) {
+      if (dying.has(Number(row.id))) continue;
+      const n = targetOf({ type: row.type, rdata: row.rdata });
+      if (n && lost.has(n.key)) problem({ name: Name.parse(row.owner), type: row.type }, `target ${n} is inside the zone but has no A or AAAA record`);
+    }
+  }
+  if (problems.length > 0) throw new ZoneValidationFailed(zone.name, problems);
+
+  const soaSame = JSON.stringify(ziSoaFields(prevZi)) === JSON.stringify(soa);
+  const lastSerial = Number(prevZi.soa_serial);
+  const serialBumped = proposedSerial !== undefined && proposedSerial > lastSerial && serialGt(proposedSerial, lastSerial);
+  if (soaSame && !serialBumped && born.length === 0 && dying.size === 0)
+    return { zone: zone.name, changed: false, version: zone.latest_version, serial: lastSerial, published: zone.published_version === zone.latest_version, warnings: [], zoneRow: zone };
+
+  const serial = chooseSerial(lastSerial, proposedSerial ?? lastSerial, now);
+  const version = zone.latest_version + 1;
+  await trx
+    .insertInto('zone_instances')
+    .values({
+      zone_id: zoneId,
+      version,
+      soa_serial: serial,
+      soa_mname: soa.mname,
+      soa_rname: soa.rname,
+      soa_refresh: soa.refresh,
+      soa_retry: soa.retry,
+      soa_expire: soa.expire,
+      soa_minimum: soa.minimum,
+      soa_ttl: soa.ttl,
+      zone_ttl: zoneTtl,
+      change_by: input.changeBy,
+      comment: input.comment ?? null,
+      ctime: t,
+      mtime: t,
+      ptime: input.publish ? t : null,
+    })
+    .execute();
+  // A record joining an owner sorts with its siblings; a new owner goes after the rest.
+  const ownerOrd = new Map<string, number>();
+  for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));
+  const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
+  const ids = [...dying];
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK)
+    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+  for (let i = 0; i < bornRows.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('records')
+      .values(
+        bornRows.slice(i, i + INSERT_CHUNK).map((r) => ({
+          ...r,
+          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+          zone_id: zoneId,
+          from_version: version,
+          to_version: null,
+        })),
+      )
+      .execute();
+  const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
+  if (input.publish) {
+    update.published_version = version;
+    if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
+  } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
+  await trx.updateTable('zones').set(update).where('id', '=', zoneId).execute();
+  if (input.publish) await recordChange(trx, store, zone, 'publish', version);
+  return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
+}

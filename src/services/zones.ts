@@ -6,6 +6,7 @@ import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../stor
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
+  commitDelta,
   commitVersion,
   currentRows,
   deleteOrphanRows,
@@ -726,3 +727,61 @@ export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, 
 }
 
 export { ZiNotFound };
+
+// ---- incremental change (RFC 2136) ----------------------------------------------------------------------------------
+
+export interface RecordDelta {
+  /** The newest version the change was computed against: another version meanwhile → EditConflict. */
+  baseVersion: number;
+  removed: readonly ZoneRecord[];
+  added: readonly ZoneRecord[];
+  /** A serial the change asks for (an UPDATE of the SOA); the serial policy decides. */
+  explicitSerial?: number;
+  changeBy: string;
+  comment?: string | null;
+  /** Default true. */
+  publish?: boolean;
+}
+
+/**
+ * Store a change given as records removed and added since `baseVersion`, in one transaction, touching only those rows
+ * (see commitDelta for the checks). Refused while someone else holds the edit lock, as saving is. EditConflict when
+ * the zone moved past baseVersion or a removed record is no longer there; ZoneValidationFailed when the result breaks
+ * the zone.
+ */
+export async function applyRecordDelta(s: Store, name: string, d: RecordDelta): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  return writeTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, true);
+    assertNotLockedByOther(zone, Date.now());
+    if (d.baseVersion !== zone.latest_version) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
+    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, s, zone, await loadSettings(trx), {
+      removed: d.removed,
+      added: d.added,
+      ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
+      changeBy: d.changeBy,
+      comment: d.comment ?? null,
+      publish: d.publish ?? true,
+    });
+    if (stale) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
+    return res;
+  });
+}
+
+/** The newest version's header (no records): what a caller needs to decide whether its cached copy is current. */
+export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const zi = await resolveZi(trx, zone, 'latest');
+    const disabled = await trx
+      .selectFrom('records')
+      .select('id')
+      .where('zone_id', '=', zone.id)
+      .where('to_version', 'is', null)
+      .where('disabled', '=', 1)
+      .limit(1)
+      .executeTakeFirst();
+    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
+  });
+}

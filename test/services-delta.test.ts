@@ -1,0 +1,241 @@
+// services.applyRecordDelta: an RFC 2136 change stored as its difference only. History stays exact (diffVersions,
+// old versions), the checks a difference can break are enforced from the touched owners, and the UPDATE sink reads
+// the records from the server's compiled zone when that is the newest version.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { RRClass, RRType } from '../src/dns/constants.js';
+import type { RR } from '../src/dns/message.js';
+import { Name } from '../src/dns/name.js';
+import { rdataFromText, rdataToText } from '../src/dns/rdata.js';
+import { servicesUpdateSink } from '../src/server/primary.js';
+import * as svc from '../src/services/index.js';
+import type { Store } from '../src/store/index.js';
+import { ZoneTable } from '../src/zone/table.js';
+import { compileZone } from '../src/zone/zone.js';
+import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+
+let pgServer: TestPostgres;
+const sqlite = sqliteBackend();
+before(async () => {
+  pgServer = await startPostgres();
+});
+after(async () => {
+  await pgServer?.stop();
+  sqlite.cleanup();
+});
+
+const by = { changeBy: 'dyn.key' };
+
+function rr(zone: string, owner: string, type: number, text: string, ttl = 300, klass: number = RRClass.IN): RR {
+  const origin = Name.from(zone);
+  return { name: Name.parse(owner, origin), type, class: klass, ttl, rdata: rdataFromText(type, text.split(' ').map((t) => (t.startsWith('"') ? { text: t.slice(1, -1), quoted: true } : { text: t, quoted: false })), origin) };
+}
+const line = (r: { name: Name; type: number; ttl: number; rdata: Uint8Array }) => `${r.name.key} ${r.ttl} ${r.type} ${rdataToText(r.type, r.rdata)}`;
+const lines = (rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) => rs.map(line).sort();
+
+const BODY = `$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.10
+www A 192.0.2.11
+alias CNAME www
+mail A 192.0.2.25
+@ MX 10 mail
+off A 192.0.2.99
+`;
+
+for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+  describe(`applyRecordDelta on ${backend.name}`, () => {
+    let s: Store;
+    let n = 0;
+    before(async () => {
+      s = await backend.open();
+      await svc.setConfig(s, 'use_apex_ns', 'false');
+      await svc.setConfig(s, 'edit_lock', 'false');
+    });
+    after(async () => s.close());
+    const fresh = async (editLock = false) => {
+      const zone = `z${n++}.example`;
+      await svc.createZone(s, zone, { ...by, flags: { incUpdates: true, editLock }, text: BODY });
+      return zone;
+    };
+    const latest = async (zone: string) => (await svc.getZoneContent(s, zone, 'latest')).zi.version;
+
+    test('writes only the difference; diffVersions and old versions stay exact', async () => {
+      const zone = await fresh();
+      const before = await svc.getZoneContent(s, zone, 'latest');
+      const v = before.zi.version;
+      const res = await svc.applyRecordDelta(s, zone, {
+        baseVersion: v,
+        removed: [rr(zone, 'www', RRType.A, '192.0.2.10')],
+        added: [rr(zone, 'new', RRType.A, '192.0.2.77'), rr(zone, 'www', RRType.A, '192.0.2.12'), rr(zone, 'new', RRType.TXT, '"hi"', 60)],
+        ...by,
+        comment: 'delta',
+      });
+      assert.equal(res.changed, true);
+      assert.equal(res.version, v + 1);
+      assert.equal(res.published, true);
+      assert.ok(res.serial > before.zi.soaSerial);
+      const d = await svc.diffVersions(s, zone, v, v + 1);
+      assert.deepEqual(lines(d.removed), [`www.${zone}. 300 1 192.0.2.10`]);
+      assert.deepEqual(lines(d.added), [`new.${zone}. 300 1 192.0.2.77`, `new.${zone}. 60 16 "hi"`, `www.${zone}. 300 1 192.0.2.12`].sort());
+      // The old version reads as before; the new one is the old plus the change.
+      assert.deepEqual(lines((await svc.getZoneContent(s, zone, v)).records.slice(1)), lines(before.records.slice(1)));
+      const now = await svc.getZoneContent(s, zone, 'latest');
+      const expect = [...lines(before.records.slice(1)).filter((l) => l !== `www.${zone}. 300 1 192.0.2.10`), ...lines(d.added)].sort();
+      assert.deepEqual(lines(now.records.slice(1)), expect);
+      assert.equal(now.zi.changeBy, 'dyn.key');
+      assert.equal(now.zi.comment, 'delta');
+      assert.equal(now.zi.soaSerial, res.serial);
+      const zis = await svc.listZis(s, zone);
+      assert.equal(zis.length, 2);
+      assert.equal(zis.find((z) => z.version === v + 1)?.published, true);
+      // Published: what the servers load is the new version.
+      const published = await svc.loadPublishedZone(s, zone);
+      assert.equal(published?.version, v + 1);
+      assert.equal(published?.serial, res.serial);
+      const { changes } = await svc.pollChanges(s, 0);
+      assert.ok(changes.some((c) => c.zone.replace(/\.$/, '') === zone && c.kind === 'publish' && c.version === v + 1));
+    });
+
+    test('a removed record that is gone, or a moved base version, is an EditConflict; nothing stored', async () => {
+      const zone = await fresh();
+      const v = await latest(zone);
+      await assert.rejects(
+        svc.applyRecordDelta(s, zone, { baseVersion: v, removed: [rr(zone, 'www', RRType.A, '192.0.2.200')], added: [], ...by }),
+        svc.EditConflict,
+      );
+      await assert.rejects(
+        svc.applyRecordDelta(s, zone, { baseVersion: v - 1, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')], ...by }),
+        svc.EditConflict,
+      );
+      assert.equal(await latest(zone), v);
+    });
+
+    test('checks what a difference can break, at the touched owners', async () => {
+      const zone = await fresh();
+      const v = await latest(zone);
+      const refused = async (removed: RR[], added: RR[], pattern: RegExp) => {
+        await assert.rejects(svc.applyRecordDelta(s, zone, { baseVersion: v, removed, added, ...by }), (e: unknown) => {
+          assert.ok(e instanceof svc.ZoneValidationFailed, String(e));
+          assert.match(e.message + JSON.stringify(e.problems), pattern);
+          return true;
+        });
+      };
+      await refused([], [rr(zone, 'www', RRType.CNAME, 'mail')], /CNAME and other data/);
+      await refused([], [rr(zone, 'alias', RRType.A, '192.0.2.5')], /CNAME and other data/);
+      await refused([], [rr(zone, 'alias', RRType.CNAME, 'mail')], /more than one CNAME/);
+      await refused([rr(zone, '@', RRType.NS, 'ns1')], [], /no NS records at the zone apex/);
+      await refused([], [{ ...rr(zone, 'x', RRType.A, '192.0.2.1'), name: Name.from('x.elsewhere.test') }], /out of zone/);
+      await refused([], [rr(zone, 'x', RRType.A, '192.0.2.1', 300, RRClass.CH)], /class IN/);
+      await refused([], [rr(zone, 'sub', RRType.SOA, 'ns1 hostmaster 5 3600 900 604800 300')], /not the zone apex/);
+      await refused([], [rr(zone, '@', RRType.MX, '20 nohost')], /no A or AAAA/);
+      await refused([rr(zone, 'mail', RRType.A, '192.0.2.25')], [], /target mail\..* no A or AAAA/);
+      assert.equal(await latest(zone), v);
+      // Allowed: DNSSEC companions next to a CNAME, an MX whose target gets its address in the same change, a
+      // target's address replaced, apex NS replaced.
+      const ok = await svc.applyRecordDelta(s, zone, {
+        baseVersion: v,
+        removed: [rr(zone, 'mail', RRType.A, '192.0.2.25'), rr(zone, '@', RRType.NS, 'ns1')],
+        added: [
+          rr(zone, 'alias', RRType.NSEC, 'www A RRSIG NSEC'),
+          rr(zone, '@', RRType.MX, '20 mx2'),
+          rr(zone, 'mx2', RRType.AAAA, '2001:db8::25'),
+          rr(zone, 'mail', RRType.A, '192.0.2.26'),
+          rr(zone, '@', RRType.NS, 'ns1.example.net.'),
+        ],
+        ...by,
+      });
+      assert.equal(ok.version, v + 1);
+    });
+
+    test('edit lock held by someone else: refused, as saving is', async () => {
+      const zone = await fresh(true);
+      const v = await latest(zone);
+      await svc.editZone(s, zone, { changeBy: 'operator' });
+      await assert.rejects(
+        svc.applyRecordDelta(s, zone, { baseVersion: v, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')], ...by }),
+        svc.EditLockConflict,
+      );
+      assert.equal(await latest(zone), v);
+    });
+
+    test('serial: an explicit larger serial is taken; otherwise the policy; no-op stores nothing', async () => {
+      const zone = await fresh();
+      const c = await svc.getZoneContent(s, zone, 'latest');
+      const want = c.zi.soaSerial + 1000;
+      const r = await svc.applyRecordDelta(s, zone, { baseVersion: c.zi.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], explicitSerial: want, ...by });
+      assert.equal(r.serial, want);
+      // SOA fields changed through the apex SOA.
+      const soa = rr(zone, '@', RRType.SOA, `ns1 hostmaster ${want} 7200 900 604800 300`);
+      const r2 = await svc.applyRecordDelta(s, zone, { baseVersion: r.version, removed: [c.records[0]], added: [soa], ...by });
+      assert.equal(r2.changed, true);
+      assert.ok(r2.serial > want);
+      assert.equal((await svc.getZoneContent(s, zone, 'latest')).zi.soaRefresh, 7200);
+      // An add of what is already there changes nothing.
+      const r3 = await svc.applyRecordDelta(s, zone, { baseVersion: r2.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], ...by });
+      assert.equal(r3.changed, false);
+      assert.equal(await latest(zone), r2.version);
+    });
+  });
+}
+
+describe('UPDATE sink reads from the compiled zone when it is current', () => {
+  let s: Store;
+  before(async () => {
+    s = await sqlite.open();
+    await svc.setConfig(s, 'use_apex_ns', 'false');
+    await svc.setConfig(s, 'edit_lock', 'false');
+  });
+  after(async () => s.close());
+
+  test('table current → its records; stale table or disabled records → the database', async () => {
+    const zone = 'sink.example';
+    await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: BODY });
+    const table = new ZoneTable();
+    const publish = async () => {
+      const p = await svc.loadPublishedZone(s, zone);
+      assert.ok(p);
+      table.set(compileZone(p.origin, p.records));
+    };
+    await publish();
+    const sink = servicesUpdateSink(s, () => [], { table });
+    const origin = Name.from(zone);
+    const z1 = await sink.getZone(origin);
+    assert.ok(z1);
+    // Prove the table is what was read: a record only the table has.
+    const marker = rr(zone, 'only-in-table', RRType.A, '192.0.2.250');
+    const p = await svc.loadPublishedZone(s, zone);
+    assert.ok(p);
+    table.set(compileZone(p.origin, [...p.records, marker]));
+    const z2 = await sink.getZone(origin);
+    assert.ok(z2);
+    assert.ok(z2.records.some((r) => r.name.key === marker.name.key));
+    // A commit moves the database ahead of the table: the next read is from the database.
+    const r = await sink.commit({ origin, baseSerial: z2.serial, baseVersion: z2.version, removed: [], added: [rr(zone, 'n1', RRType.A, '192.0.2.51')], records: [], changeBy: 'dyn.key' });
+    const z3 = await sink.getZone(origin);
+    assert.equal(z3?.serial, r.serial);
+    assert.ok(!z3.records.some((r) => r.name.key === marker.name.key));
+    assert.ok(z3.records.some((x) => x.name.key === `n1.${zone}.`));
+    // Removing a record the table claims but the database lacks: conflict, and the retry reads the database.
+    table.set(compileZone(p.origin, [...(await svc.loadPublishedZone(s, zone))!.records, marker]));
+    const z4 = await sink.getZone(origin);
+    assert.ok(z4);
+    assert.ok(z4.records.some((r) => r.name.key === marker.name.key));
+    await assert.rejects(sink.commit({ origin, baseSerial: z4.serial, baseVersion: z4.version, removed: [marker], added: [], records: [], changeBy: 'dyn.key' }), { name: 'UpdateConflict' });
+    const z5 = await sink.getZone(origin);
+    assert.ok(!z5?.records.some((r) => r.name.key === marker.name.key));
+    // A disabled record is not in the table but is in the zone: such zones are read from the database.
+    const c = await svc.getZoneContent(s, zone, 'latest');
+    await svc.saveZone(s, zone, c.records.map((r) => (r.name.key === `off.${zone}.` ? { ...r, flags: { disable: true } } : r)), by);
+    const pub = await svc.loadPublishedZone(s, zone);
+    assert.ok(pub && !pub.records.some((r) => r.name.key === `off.${zone}.`));
+    table.set(compileZone(pub.origin, [...pub.records, marker]));
+    const z6 = await sink.getZone(origin);
+    assert.ok(z6);
+    assert.ok(z6.records.some((r) => r.name.key === `off.${zone}.`));
+    assert.ok(!z6.records.some((r) => r.name.key === marker.name.key));
+  });
+});

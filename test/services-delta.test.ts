@@ -3,17 +3,23 @@
 // the records from the server's compiled zone when that is the newest version.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RRClass, RRType } from '../src/dns/constants.js';
 import type { RR } from '../src/dns/message.js';
 import { Name } from '../src/dns/name.js';
 import { rdataFromText, rdataToText } from '../src/dns/rdata.js';
-import { servicesUpdateSink } from '../src/server/primary.js';
+import { typeFromString } from '../src/dns/constants.js';
+import type { TsigKey } from '../src/dns/tsig.js';
+import { attachPrimary, servicesUpdateSink } from '../src/server/primary.js';
+import { QueryHandler } from '../src/server/query.js';
 import * as svc from '../src/services/index.js';
 import type { Store } from '../src/store/index.js';
 import { ZoneTable } from '../src/zone/table.js';
+import { parseGrant } from '../src/zone/update.js';
 import { compileZone } from '../src/zone/zone.js';
 import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { type Responder, run, startResponder } from './xfr.support.js';
 
 let pgServer: TestPostgres;
 const sqlite = sqliteBackend();
@@ -237,5 +243,98 @@ describe('UPDATE sink reads from the compiled zone when it is current', () => {
     assert.ok(z6);
     assert.ok(z6.records.some((r) => r.name.key === `off.${zone}.`));
     assert.ok(!z6.records.some((r) => r.name.key === marker.name.key));
+  });
+});
+
+describe('UPDATE through Primary with a name-scoped read equals the whole-zone read', () => {
+  let s: Store;
+  let server: Responder;
+  const KEY: TsigKey = { name: Name.from('dyn.key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
+  const spec = `hmac-sha256:dyn.key:${Buffer.from(KEY.secret).toString('base64')}`;
+  const wholeReads: string[] = [];
+  const scopedReads: string[][] = [];
+  before(async () => {
+    s = await sqlite.open();
+    await svc.setConfig(s, 'use_apex_ns', 'false');
+    await svc.setConfig(s, 'edit_lock', 'false');
+    for (const zone of ['scoped.example', 'whole.example'])
+      await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: `${BODY}${Array.from({ length: 50 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}` });
+    const table = new ZoneTable();
+    const qh = new QueryHandler(table);
+    const inner = servicesUpdateSink(s, () => [parseGrant('grant dyn.key. zonesub ANY', (t) => Name.from(t), typeFromString)]);
+    // One zone through the scoped read, the other through the whole-zone read only.
+    attachPrimary(qh, {
+      transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
+      updates: {
+        getZone: (o) => {
+          wholeReads.push(o.key);
+          return inner.getZone(o);
+        },
+        getZoneAt: (o, keys) => {
+          if (o.key === 'whole.example.') {
+            wholeReads.push(o.key);
+            return inner.getZone(o);
+          }
+          scopedReads.push([...keys].sort());
+          return inner.getZoneAt(o, keys);
+        },
+        commit: (c) => inner.commit(c),
+      },
+      keys: { get: (n) => (n.equals(KEY.name) ? KEY : undefined) },
+    });
+    server = await startResponder(async (bytes, t) => {
+      const out = await qh.handle(bytes, { transport: t.tcp ? 'tcp' : 'udp', address: t.remoteAddress });
+      return out === null ? [] : Array.isArray(out) ? out : [out];
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await s?.close();
+  });
+  const nsupdate = (zone: string, lines: string[]) =>
+    run('nsupdate', ['-y', spec], [`server 127.0.0.1 ${server.port}`, `zone ${zone}`, ...lines.map((l) => l.replaceAll('ZONE', zone)), 'send', ''].join('\n'));
+
+  test('same answers, same resulting versions, only the named owners read', async () => {
+    const script: string[][] = [
+      ['update add new.ZONE. 60 A 192.0.2.77', 'update delete www.ZONE. A 192.0.2.10'],
+      ['prereq nxdomain new.ZONE.', 'update add never.ZONE. 60 A 192.0.2.1'],
+      ['prereq yxrrset www.ZONE. A', 'update add www.ZONE. 120 A 192.0.2.13'],
+      ['update add alias.ZONE. 60 A 192.0.2.5'],
+      ['update delete h7.ZONE.', 'update add h8.ZONE. 300 TXT "x"'],
+      ['update delete ZONE. NS'],
+      ['update add mx2.ZONE. 60 CNAME www.ZONE.', 'update add mx2.ZONE. 60 A 192.0.2.6'],
+      ['update add ZONE. 300 MX 20 nohost.ZONE.'],
+      ['update delete mail.ZONE. A'],
+      ['update add ZONE. 300 SOA ns1.ZONE. hostmaster.ZONE. 2999999999 7200 900 604800 300'],
+    ];
+    for (const step of script) {
+      const a = await nsupdate('scoped.example', step);
+      const b = await nsupdate('whole.example', step);
+      const status = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).match(/status: (\w+)|(REFUSED|NXDOMAIN|YXDOMAIN|NXRRSET|YXRRSET|SERVFAIL)/)?.[0] ?? 'NOERROR';
+      assert.equal(status(a), status(b), `${step.join('; ')}: ${a.stdout}${a.stderr} vs ${b.stdout}${b.stderr}`);
+    }
+    const norm = (zone: string, rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) => lines(rs).map((l) => l.replaceAll(zone, 'Z'));
+    const za = await svc.listZis(s, 'scoped.example');
+    const zb = await svc.listZis(s, 'whole.example');
+    assert.equal(za.length, zb.length);
+    assert.ok(za.length >= 6, `versions: ${za.length}`);
+    for (const zi of za) {
+      const ca = await svc.getZoneContent(s, 'scoped.example', zi.version);
+      const cb = await svc.getZoneContent(s, 'whole.example', zi.version);
+      assert.deepEqual(norm('scoped.example.', ca.records.slice(1)), norm('whole.example.', cb.records.slice(1)), `version ${zi.version}`);
+      assert.equal(ca.zi.soaSerial, cb.zi.soaSerial);
+      if (zi.version > 1) {
+        const da = await svc.diffVersions(s, 'scoped.example', zi.version - 1, zi.version);
+        const db = await svc.diffVersions(s, 'whole.example', zi.version - 1, zi.version);
+        assert.deepEqual(norm('scoped.example.', da.added), norm('whole.example.', db.added));
+        assert.deepEqual(norm('scoped.example.', da.removed), norm('whole.example.', db.removed));
+      }
+    }
+    // The explicit serial was taken; the refused steps stored nothing.
+    assert.equal(za.reduce((a, b) => (b.version > a.version ? b : a)).soaSerial, 2999999999);
+    // The scoped reads named only the message's owners, never the whole zone.
+    assert.ok(scopedReads.length >= script.length);
+    for (const keys of scopedReads) assert.ok(keys.length <= 3 && keys.includes('scoped.example.'), keys.join(' '));
+    assert.ok(!wholeReads.includes('scoped.example.'));
   });
 });

@@ -633,7 +633,7 @@ const wireKey = (r: { type: number; class: number; rdata: Uint8Array }) =>
   `${r.type}\u0000${r.class}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
 
 /** Rows alive in the newest version at these owners (disabled ones included). */
-async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: string[]): Promise<StoredRow[]> {
+export async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
   const out: StoredRow[] = [];
   for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK)
     out.push(

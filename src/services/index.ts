@@ -34,6 +34,7 @@ export {
   listZones,
   publishZi,
   applyRecordDelta,
+  getZoneAtOwners,
   getZoneHead,
   saveZone,
   type RecordDelta,

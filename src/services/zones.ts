@@ -6,6 +6,7 @@ import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../stor
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
+  aliveRowsAt,
   commitDelta,
   commitVersion,
   currentRows,
@@ -783,5 +784,21 @@ export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneI
       .limit(1)
       .executeTakeFirst();
     return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
+  });
+}
+
+/**
+ * The newest version restricted to the records at `ownerKeys` (Name keys), SOA first: what an RFC 2136 update needs,
+ * since it looks at no other name, read without loading the zone.
+ */
+export async function getZoneAtOwners(s: Store, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await findLiveZone(trx, s, key, false);
+    const zi = await resolveZi(trx, zone, 'latest');
+    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
+    rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+    const records = [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)];
+    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), records };
   });
 }

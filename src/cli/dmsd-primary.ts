@@ -155,7 +155,7 @@ export async function startNotifier(
       do {
         again = false;
         // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
-        const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : {}) });
+        const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) });
         if (acked) log.info({ acked }, 'NOTIFY acknowledged');
       } while (again);
     } catch (e) {
@@ -185,7 +185,8 @@ export async function startNotifier(
     for (const zone of await services.zonesWithNotifyTargets(store)) await queue(zone, 'start');
   })().catch((e) => log.error({ err: (e as Error).message }, 'cannot queue the start-up NOTIFYs'));
   // The timer handles retries with backoff; fresh publishes are sent at once (see the feed callback above).
-  const timer = setInterval(run, o.intervalMs ?? 1000);
+  // Short interval: an event held until its version is served (runNotifyEvents) goes out soon after the reload.
+  const timer = setInterval(run, o.intervalMs ?? 250);
   timer.unref();
   return {
     stop: async () => {

@@ -19,13 +19,13 @@ import {
 } from '../dns/tsig.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
-import type { ZoneDiff } from '../zone/ixfr.js';
+import { serialGreater, soaSerialOf, type ZoneDiff } from '../zone/ixfr.js';
 import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
 import { handleIncomingNotify, type NotifyAttempt, type NotifyTarget, notifyOnce } from './notify.js';
 import type { TransferRule } from './acl.js';
-import { handleUpdate, type UpdatableZone, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
+import { handleUpdate, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -33,24 +33,6 @@ type MaybePromise<T> = T | Promise<T>;
 export interface KeyStore {
   /** The TSIG key with this name (any case), or undefined. */
   get(name: Name): MaybePromise<TsigKey | undefined>;
-}
-
-/**
- * An UpdateSink that can also read just the records an UPDATE can look at. RFC 2136 processing (applyUpdate)
- * consults only the names in the prerequisite and update sections (and the apex SOA), so a large zone need not be
- * read or scanned whole per update. The result's `records` is then partial: such a sink must commit by difference.
- */
-export interface ScopedUpdateSink extends UpdateSink {
-  getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
-}
-
-/** Owner keys an UPDATE message names (prerequisites, updates) plus the zone's own (its SOA and NS). */
-export function updateOwners(msg: Message): Set<string> {
-  const keys = new Set<string>();
-  for (const q of msg.question) keys.add(q.name.key);
-  for (const rr of msg.answer) keys.add(rr.name.key);
-  for (const rr of msg.authority) keys.add(rr.name.key);
-  return keys;
 }
 
 export interface PrimaryMeta {
@@ -67,7 +49,7 @@ export type PlainHandler = (bytes: Uint8Array, meta: PrimaryMeta) => PrimaryResu
 export interface PrimaryDeps {
   transfers: XfrSource;
   /** Absent: UPDATE is answered NOTIMP. */
-  updates?: ScopedUpdateSink;
+  updates?: UpdateSink;
   keys: KeyStore;
   /** Seconds since the epoch (tests inject skew). */
   clock?: () => number;
@@ -162,13 +144,8 @@ export class Primary {
     }
 
     if (opcode === Opcode.UPDATE) {
-      const sink = this.deps.updates;
-      if (!sink) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
-      const getZoneAt = sink.getZoneAt?.bind(sink);
-      const scoped: UpdateSink = getZoneAt
-        ? { getZone: (origin) => getZoneAt(origin, updateOwners(msg)), commit: (c) => sink.commit(c) }
-        : sink;
-      return handleUpdate({ message: msg, address, tsig, now }, scoped, this.deps.update);
+      if (!this.deps.updates) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
+      return handleUpdate({ message: msg, address, tsig, now }, this.deps.updates, this.deps.update);
     }
     if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
@@ -282,16 +259,15 @@ export function servicesXfrHistory(
  * (the cost follows the change, not the zone), against the version read as base (EditConflict → retry), change_by =
  * key. A result that breaks the zone is REFUSED.
  *
- * Reading: `getZoneAt` (used by Primary for each UPDATE) reads only the records at the names the message mentions.
- * `getZone` reads the whole newest version: from `table` (the server's compiled zones) when it serves exactly that
- * version and the zone has no disabled records (which the table does not hold), otherwise, and after a conflict,
- * from the database.
+ * Reading: applyUpdate needs the zone's records. With `table` (the server's compiled zones), they are taken from it
+ * when it serves exactly the newest version and the zone has no disabled records (which the table does not hold);
+ * otherwise, and after a conflict, from the database.
  */
 export function servicesUpdateSink(
   store: Store,
   grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
   opts: { table?: { get(origin: Name): Zone | undefined } } = {},
-): ScopedUpdateSink & Required<Pick<ScopedUpdateSink, 'getZoneAt'>> {
+): UpdateSink {
   const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
   // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
   const distrust = new Set<string>();
@@ -306,44 +282,40 @@ export function servicesUpdateSink(
     if (serial.u32() !== head.zi.soaSerial) return undefined;
     return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
   };
-  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] };
-  const updatable = async (origin: Name, read: () => Promise<Read>): Promise<UpdatableZone | undefined> => {
-    let c: Read;
-    try {
-      c = await read();
-    } catch (e) {
-      if (notFound(e)) return undefined;
-      throw e;
-    }
-    return {
-      origin,
-      records: c.records,
-      serial: c.zi.soaSerial,
-      version: c.zi.version,
-      incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
-      grants: await grantsFor(c.zone),
-    };
-  };
   return {
-    getZone: (origin) =>
-      updatable(origin, async () => {
-        const cached = await fromTable(origin);
-        distrust.delete(origin.key);
-        return cached ?? services.getZoneContent(store, origin.toString(), 'latest');
-      }),
-    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(store, origin.toString(), ownerKeys)),
-    async commit(change) {
-      // Every read above gives the version; without it the difference has no base to apply to.
-      if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
+    async getZone(origin) {
+      let c: { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] } | undefined;
       try {
-        const r = await services.applyRecordDelta(store, change.origin.toString(), {
-          baseVersion: change.baseVersion,
-          removed: change.removed,
-          added: change.added,
-          ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
-          changeBy: change.changeBy,
-          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
-        });
+        c = await fromTable(origin);
+        distrust.delete(origin.key);
+        c ??= await services.getZoneContent(store, origin.toString(), 'latest');
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+      return {
+        origin,
+        records: c.records,
+        serial: c.zi.soaSerial,
+        version: c.zi.version,
+        incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
+        grants: await grantsFor(c.zone),
+      };
+    },
+    async commit(change) {
+      const comment = `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`;
+      try {
+        const r =
+          change.baseVersion === undefined
+            ? await services.saveZone(store, change.origin.toString(), change.records, { changeBy: change.changeBy, comment })
+            : await services.applyRecordDelta(store, change.origin.toString(), {
+                baseVersion: change.baseVersion,
+                removed: change.removed,
+                added: change.added,
+                ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
+                changeBy: change.changeBy,
+                comment,
+              });
         return { serial: r.serial };
       } catch (e) {
         if (e instanceof services.EditConflict) {
@@ -380,6 +352,9 @@ export async function enqueueNotifies(store: Store, zone: Name, targets: readonl
   return ids;
 }
 
+/** How long a NOTIFY may wait for its zone version to be served before it is sent anyway. */
+const NOTIFY_HOLD_MS = 10_000;
+
 export interface NotifyRunOptions {
   keys: KeyStore;
   /** The SOA to send as a hint (the published one), if known. */
@@ -387,6 +362,11 @@ export interface NotifyRunOptions {
   /** Tries before an event is marked FAILURE (default 8: about 10 minutes of backoff). */
   maxAttempts?: number;
   timeoutMs?: number;
+  /**
+   * Without soaOf (a process that does not serve, e.g. the cluster supervisor): hold events younger than this, so the
+   * serving processes have reloaded the announced version (dmsd: change-feed interval plus a reload).
+   */
+  minAgeMs?: number;
   send?: (target: NotifyTarget, zone: Name, soa: RR | undefined, timeoutMs: number) => Promise<NotifyAttempt>;
   now?: number;
 }
@@ -421,6 +401,14 @@ export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promis
       }
     }
     const soa = await o.soaOf?.(zone);
+    // A NOTIFY that overtakes the reload of the version it announces makes the secondary ask, see the old serial and
+    // stop there (RFC 1996 §3.11). Hold it until this process serves the announced serial; a process that does not
+    // serve (cluster supervisor) waits minAgeMs. Never hold longer than NOTIFY_HOLD_MS.
+    const age = (o.now ?? Date.now()) - e.created.getTime();
+    if (p.serial !== undefined && age < NOTIFY_HOLD_MS) {
+      const notServedYet = o.soaOf ? !soa || serialGreater(p.serial, soaSerialOf(soa)) : age < (o.minAgeMs ?? 0);
+      if (notServedYet) continue;
+    }
     const send = o.send ?? notifyOnce;
     const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
     if (r.acked) {

@@ -25,7 +25,7 @@ import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
 import { handleIncomingNotify, type NotifyAttempt, type NotifyTarget, notifyOnce } from './notify.js';
 import type { TransferRule } from './acl.js';
-import { handleUpdate, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
+import { handleUpdate, type UpdatableZone, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -33,6 +33,24 @@ type MaybePromise<T> = T | Promise<T>;
 export interface KeyStore {
   /** The TSIG key with this name (any case), or undefined. */
   get(name: Name): MaybePromise<TsigKey | undefined>;
+}
+
+/**
+ * An UpdateSink that can also read just the records an UPDATE can look at. RFC 2136 processing (applyUpdate)
+ * consults only the names in the prerequisite and update sections (and the apex SOA), so a large zone need not be
+ * read or scanned whole per update. The result's `records` is then partial: such a sink must commit by difference.
+ */
+export interface ScopedUpdateSink extends UpdateSink {
+  getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
+}
+
+/** Owner keys an UPDATE message names (prerequisites, updates) plus the zone's own (its SOA and NS). */
+export function updateOwners(msg: Message): Set<string> {
+  const keys = new Set<string>();
+  for (const q of msg.question) keys.add(q.name.key);
+  for (const rr of msg.answer) keys.add(rr.name.key);
+  for (const rr of msg.authority) keys.add(rr.name.key);
+  return keys;
 }
 
 export interface PrimaryMeta {
@@ -49,7 +67,7 @@ export type PlainHandler = (bytes: Uint8Array, meta: PrimaryMeta) => PrimaryResu
 export interface PrimaryDeps {
   transfers: XfrSource;
   /** Absent: UPDATE is answered NOTIMP. */
-  updates?: UpdateSink;
+  updates?: ScopedUpdateSink;
   keys: KeyStore;
   /** Seconds since the epoch (tests inject skew). */
   clock?: () => number;
@@ -144,8 +162,13 @@ export class Primary {
     }
 
     if (opcode === Opcode.UPDATE) {
-      if (!this.deps.updates) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
-      return handleUpdate({ message: msg, address, tsig, now }, this.deps.updates, this.deps.update);
+      const sink = this.deps.updates;
+      if (!sink) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
+      const getZoneAt = sink.getZoneAt?.bind(sink);
+      const scoped: UpdateSink = getZoneAt
+        ? { getZone: (origin) => getZoneAt(origin, updateOwners(msg)), commit: (c) => sink.commit(c) }
+        : sink;
+      return handleUpdate({ message: msg, address, tsig, now }, scoped, this.deps.update);
     }
     if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
@@ -259,15 +282,16 @@ export function servicesXfrHistory(
  * (the cost follows the change, not the zone), against the version read as base (EditConflict → retry), change_by =
  * key. A result that breaks the zone is REFUSED.
  *
- * Reading: applyUpdate needs the zone's records. With `table` (the server's compiled zones), they are taken from it
- * when it serves exactly the newest version and the zone has no disabled records (which the table does not hold);
- * otherwise, and after a conflict, from the database.
+ * Reading: `getZoneAt` (used by Primary for each UPDATE) reads only the records at the names the message mentions.
+ * `getZone` reads the whole newest version: from `table` (the server's compiled zones) when it serves exactly that
+ * version and the zone has no disabled records (which the table does not hold), otherwise, and after a conflict,
+ * from the database.
  */
 export function servicesUpdateSink(
   store: Store,
   grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
   opts: { table?: { get(origin: Name): Zone | undefined } } = {},
-): UpdateSink {
+): ScopedUpdateSink & Required<Pick<ScopedUpdateSink, 'getZoneAt'>> {
   const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
   // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
   const distrust = new Set<string>();
@@ -282,40 +306,44 @@ export function servicesUpdateSink(
     if (serial.u32() !== head.zi.soaSerial) return undefined;
     return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
   };
+  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] };
+  const updatable = async (origin: Name, read: () => Promise<Read>): Promise<UpdatableZone | undefined> => {
+    let c: Read;
+    try {
+      c = await read();
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+    return {
+      origin,
+      records: c.records,
+      serial: c.zi.soaSerial,
+      version: c.zi.version,
+      incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
+      grants: await grantsFor(c.zone),
+    };
+  };
   return {
-    async getZone(origin) {
-      let c: { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] } | undefined;
-      try {
-        c = await fromTable(origin);
+    getZone: (origin) =>
+      updatable(origin, async () => {
+        const cached = await fromTable(origin);
         distrust.delete(origin.key);
-        c ??= await services.getZoneContent(store, origin.toString(), 'latest');
-      } catch (e) {
-        if (notFound(e)) return undefined;
-        throw e;
-      }
-      return {
-        origin,
-        records: c.records,
-        serial: c.zi.soaSerial,
-        version: c.zi.version,
-        incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
-        grants: await grantsFor(c.zone),
-      };
-    },
+        return cached ?? services.getZoneContent(store, origin.toString(), 'latest');
+      }),
+    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(store, origin.toString(), ownerKeys)),
     async commit(change) {
-      const comment = `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`;
+      // Every read above gives the version; without it the difference has no base to apply to.
+      if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
       try {
-        const r =
-          change.baseVersion === undefined
-            ? await services.saveZone(store, change.origin.toString(), change.records, { changeBy: change.changeBy, comment })
-            : await services.applyRecordDelta(store, change.origin.toString(), {
-                baseVersion: change.baseVersion,
-                removed: change.removed,
-                added: change.added,
-                ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
-                changeBy: change.changeBy,
-                comment,
-              });
+        const r = await services.applyRecordDelta(store, change.origin.toString(), {
+          baseVersion: change.baseVersion,
+          removed: change.removed,
+          added: change.added,
+          ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
+          changeBy: change.changeBy,
+          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
+        });
         return { serial: r.serial };
       } catch (e) {
         if (e instanceof services.EditConflict) {

@@ -101,7 +101,8 @@ export function attachDbPrimary(
   return attachPrimary(qh, {
     transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
     updates: {
-      getZone: sink.getZone,
+      // Spread keeps getZoneAt: an UPDATE then reads only the owners it names, not the whole zone.
+      ...sink,
       commit: async (c) => {
         const r = await sink.commit(c);
         await refresh(c.origin.toString()).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));

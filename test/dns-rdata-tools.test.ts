@@ -281,7 +281,20 @@ zone "example.org" { type primary; file "${zoneFile}"; };
   throw new Error('named: no free port');
 }
 
-function axfr(): Promise<Uint8Array[]> {
+/** AXFR from the named started above; a refused connection is retried (named logs "running" before every TCP
+ * listener of a loaded machine accepts). */
+async function axfr(): Promise<Uint8Array[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await axfrOnce();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function axfrOnce(): Promise<Uint8Array[]> {
   const q = emptyMessage(0x4242);
   q.question.push({ name: origin, type: 252, class: 1 });
   const wire = encodeMessage(q);

@@ -5,9 +5,9 @@
 //     directly;
 //   - OCF: `_acme-challenge.www.example.com` is a CNAME into a separate challenge zone `letsencrypt.example.com`, the
 //     only zone key letsencrypt-key may update (background: /work/shared/reference/ocf-dynamic-dns-letsencrypt-dns01.md);
-//     pebble asks through a CNAME-following resolver in front of dmsd, as Let's Encrypt asks its recursive resolver
-//     (an authoritative server answers a CNAME into another zone with the CNAME alone; Go's resolver in pebble does
-//     not chase it).
+//     pebble asks the recursive resolver unbound with dmsd as the authoritative server of the three zones, as Let's
+//     Encrypt asks its own recursive resolver (an authoritative server answers a CNAME into another zone with the
+//     CNAME alone; pebble does not chase it).
 // A last suite runs pebble against an in-memory primary that can be told not to publish accepted updates: then no
 // certificate, which shows that pebble's validation is real (PEBBLE_VA_ALWAYS_VALID is not in effect).
 
@@ -36,13 +36,13 @@ import {
   makeTlsFiles,
   type Pebble,
   pebbleGet,
-  type Resolver,
   runLego,
   type Server,
   startDmsdOn,
-  startCnameResolver,
   startPebble,
+  startUnbound,
   type TlsFiles,
+  type Unbound,
   zoneTool,
   zoneToolKey,
 } from './helpers/acme.js';
@@ -81,7 +81,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
   let data: string;
   let tls: TlsFiles;
   let server: Server;
-  let resolver: Resolver;
+  let resolver: Unbound;
   /** Validating through the resolver (OCF layout). */
   let pebble: Pebble;
   /** Validating against dmsd directly (plain layout). */
@@ -126,7 +126,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
     zoneTool(data, ['add_update_grant', 'letsencrypt.example.com', 'grant letsencrypt-key. zonesub TXT']);
     tls = makeTlsFiles(dir);
     server = await startDmsdOn(data);
-    resolver = await startCnameResolver(server.port);
+    resolver = await startUnbound(dir, ZONES, server.port);
     pebble = await startPebble(dir, tls, resolver.port);
     pebbleDirect = await startPebble(dir, tls, server.port);
   });
@@ -134,7 +134,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
   after(async () => {
     await pebble?.stop();
     await pebbleDirect?.stop();
-    await resolver?.close();
+    await resolver?.stop('SIGTERM');
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -158,15 +158,20 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
   });
 
   test('OCF layout: _acme-challenge.www.example.com is a CNAME into letsencrypt.example.com; only that zone changes', async () => {
-    resolver.upstream.length = 0;
+    // the resolver follows the CNAME into the challenge zone: the negative answer there carries that zone's SOA
+    const chain = (await run('dig', ['-p', String(resolver.port), '@127.0.0.1', '_acme-challenge.www.example.com', 'TXT',
+      '+noall', '+answer', '+authority', '+tries=1', '+time=3'])).stdout;
+    assert.match(chain, /^_acme-challenge\.www\.example\.com\.\s+\d+\s+IN\s+CNAME\s+www\.letsencrypt\.example\.com\.$/m, chain);
+    assert.match(chain, /^letsencrypt\.example\.com\.\s+\d+\s+IN\s+SOA\s/m, chain);
+    const askedBefore = resolver.asked().length;
     const res = await issue(pebble, 'www.example.com', leKey);
     assert.equal(res.code, 0, `lego failed:\n${res.stdout}${res.stderr}\npebble:\n${pebble.output()}\ndmsd:\n${server.output()}`);
     const text = certText(crtOf('www.example.com'));
     assert.match(text, /subject=CN ?= ?www\.example\.com/);
     assert.match(text, /DNS:www\.example\.com/);
-    // pebble's lookup went through the CNAME to the TXT record in the challenge zone
-    assert.ok(resolver.upstream.includes(`_acme-challenge.www.example.com./${RRType.TXT}`), resolver.upstream.join(' '));
-    assert.ok(resolver.upstream.includes(`www.letsencrypt.example.com./${RRType.TXT}`), resolver.upstream.join(' '));
+    // pebble validated through the resolver
+    const asked = resolver.asked().slice(askedBefore);
+    assert.ok(asked.includes('_acme-challenge.www.example.com. TXT'), `asked unbound: ${asked.join(', ')}`);
     const le = await history('letsencrypt.example.com');
     assert.deepEqual(le.map((z) => z.version), [1, 2, 3]);
     assert.deepEqual(le.slice(1).map((z) => z.changeBy), ['letsencrypt-key', 'letsencrypt-key']);
@@ -299,7 +304,8 @@ describe('ACME DNS-01: pebble really validates', () => {
   let tls: TlsFiles;
   let sink: MemorySink;
   let server: Responder;
-  let resolver: Resolver;
+  /** pebble asks through it, so its query log holds pebble's questions and not lego's (lego asks the primary). */
+  let resolver: Unbound;
   let pebble: Pebble;
 
   before(async () => {
@@ -317,13 +323,13 @@ describe('ACME DNS-01: pebble really validates', () => {
       const out = await qh.handle(bytes, { transport: t.tcp ? 'tcp' : 'udp', address: t.remoteAddress });
       return out === null ? [] : Array.isArray(out) ? out : [out];
     });
-    resolver = await startCnameResolver(server.port);
+    resolver = await startUnbound(dir, ['example.org'], server.port);
     pebble = await startPebble(dir, tls, resolver.port);
   });
 
   after(async () => {
     await pebble?.stop();
-    await resolver?.close();
+    await resolver?.stop('SIGTERM');
     await server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -333,7 +339,7 @@ describe('ACME DNS-01: pebble really validates', () => {
     const res = await issueWith(pebble, tls, server.port, 'www.example.org', key, join(dir, 'lego'));
     assert.notEqual(res.code, 0, 'lego must fail');
     assert.ok(sink.commits.some((c) => c.added.some((r) => r.type === RRType.TXT)), 'lego did set the challenge');
-    assert.ok(resolver.asked.includes(`_acme-challenge.www.example.org./${RRType.TXT}`), 'pebble looked');
+    assert.ok(resolver.asked().includes('_acme-challenge.www.example.org. TXT'), `pebble looked; asked unbound: ${resolver.asked().join(', ')}`);
     // pebble's verdict (RFC 8555 §8.4)
     assert.match(res.stdout + res.stderr, /urn:ietf:params:acme:error:unauthorized.*TXT/);
     assert.ok(!existsSync(join(dir, 'lego', 'certificates', 'www.example.org.crt')));

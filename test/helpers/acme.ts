@@ -1,21 +1,16 @@
 // Test support for the Let's Encrypt DNS-01 proofs: the ACME test CA `pebble` and the ACME client `lego` (both real
-// programs from Debian), a TLS certificate for pebble's HTTPS API made with openssl, and a small caching-free
-// "recursive resolver" that follows CNAMEs across the zones of one authoritative server (what Let's Encrypt's
-// resolver does; authoritative servers like ours and Knot answer a CNAME into another zone with the CNAME alone).
+// programs from Debian), a TLS certificate for pebble's HTTPS API made with openssl, and the recursive resolver
+// `unbound` in front of one authoritative server (what Let's Encrypt asks: it follows a CNAME into another zone, which
+// authoritative servers like ours and Knot answer with the CNAME alone).
 // Also shared with the crash test: dmsd (or another server process) on a data directory, and zone_tool runs.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
-import { Opcode, Rcode, RRType } from '../../src/dns/constants.js';
-import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../../src/dns/message.js';
-import type { Name } from '../../src/dns/name.js';
 import { keyFromText, type TsigAlgorithm, type TsigKey } from '../../src/dns/tsig.js';
-import { WireReader } from '../../src/dns/wire.js';
-import { type Responder, type RunResult, startResponder } from '../xfr.support.js';
-import { tcpExchange, udpExchange } from './dns-client.js';
-import { dmsdEntry, freePort, REPO_ROOT } from './servers.js';
+import type { RunResult } from '../xfr.support.js';
+import { dmsdEntry, freePort, haveProgram, REPO_ROOT } from './servers.js';
 
 export interface TlsFiles {
   /** The CA certificate lego must trust (LEGO_CA_CERTIFICATES). */
@@ -303,74 +298,84 @@ export function pebbleGet(pebble: Pebble, tls: TlsFiles, path: string): Promise<
   });
 }
 
-// ---- a CNAME-following resolver in front of one authoritative server ------------------------------------------
+// ---- unbound: the recursive resolver a CA asks ---------------------------------------------------------------
 
-async function exchange(port: number, wire: Uint8Array): Promise<Message> {
-  let m = decodeMessage(await udpExchange(port, wire, 3000));
-  if (m.tc) m = decodeMessage(await tcpExchange(port, wire, 3000));
-  return m;
+/** unbound is in /usr/sbin, which a non-root PATH may lack. */
+function unboundProgram(): string | undefined {
+  if (haveProgram('unbound')) return 'unbound';
+  return existsSync('/usr/sbin/unbound') ? '/usr/sbin/unbound' : undefined;
 }
 
-function query(name: Name, type: number, klass: number, id: number): Uint8Array {
-  const q = emptyMessage(id);
-  q.rd = false;
-  q.question.push({ name, type, class: klass });
-  return encodeMessage(q);
+export interface Unbound extends Child {
+  port: number;
+  /** Questions clients asked unbound so far (its log-queries lines), as "name. TYPE". */
+  asked(): string[];
 }
 
-export interface Resolver extends Responder {
-  /** Questions asked of the resolver, "name/TYPE" (for asserting that validation went through it). */
-  asked: string[];
-  /** Questions the resolver asked the authoritative server, "name/TYPE" (shows the CNAME being followed). */
-  upstream: string[];
+/** unbound.conf asking only `authPort` on 127.0.0.1: every served zone as a stub, and the root too, so nothing leaves. */
+function unboundConf(dir: string, port: number, zones: string[], authPort: number): string {
+  const stub = (zone: string) => [
+    'stub-zone:',
+    `  name: "${zone}"`,
+    `  stub-addr: 127.0.0.1@${authPort}`,
+    // no NS priming (the zones' NS names resolve to TEST-NET addresses) and no fallback to the root
+    '  stub-prime: no',
+    '  stub-first: no',
+  ];
+  return [
+    'server:',
+    `  interface: 127.0.0.1@${port}`,
+    // a port taken by another process must fail the bind, not be shared with it
+    '  so-reuseport: no',
+    '  do-ip6: no',
+    '  do-not-query-localhost: no',
+    '  do-daemonize: no',
+    '  use-syslog: no',
+    '  logfile: ""',
+    '  chroot: ""',
+    // unbound refuses to run as root unless told not to switch users
+    '  username: ""',
+    `  directory: "${dir}"`,
+    `  pidfile: "${join(dir, 'unbound.pid')}"`,
+    '  num-threads: 1',
+    '  verbosity: 1',
+    '  log-queries: yes',
+    // iterator only: the test zones are unsigned and no trust anchor is configured
+    '  module-config: "iterator"',
+    '  access-control: 127.0.0.0/8 allow',
+    '  qname-minimisation: no',
+    // the challenge TXT comes and goes between runs: nothing may be answered from the cache
+    '  cache-max-ttl: 0',
+    '  cache-max-negative-ttl: 0',
+    'remote-control:',
+    '  control-enable: no',
+    ...['.', ...zones].flatMap(stub),
+    '',
+  ].join('\n');
 }
 
 /**
- * Answers with RA set, and when the authoritative answer is a CNAME (chain) without the wanted type, asks again for
- * the target and returns the whole chain, as a recursive resolver would. Only one upstream server, no caching.
+ * Start unbound as a recursive resolver on a free port of 127.0.0.1 for the given zones of the authoritative server
+ * on `authPort` (and for the root, also there, so no question reaches the network). It follows a CNAME into another
+ * zone as Let's Encrypt's resolver does. Throws when unbound is not installed.
  */
-export async function startCnameResolver(upstreamPort: number): Promise<Resolver> {
-  const asked: string[] = [];
-  const upstream: string[] = [];
-  const resolver = await startResponder(async (bytes) => {
-    let req: Message;
+export async function startUnbound(dir: string, zones: string[], authPort: number): Promise<Unbound> {
+  const program = unboundProgram();
+  if (!program) throw new Error('unbound is not installed: apt-get install -y unbound (the recursive resolver pebble asks in the CNAME layout)');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const home = mkdtempSync(join(dir, 'unbound-'));
+    const conf = join(home, 'unbound.conf');
+    writeFileSync(conf, unboundConf(home, port, zones, authPort));
+    const child = watchChild(spawn(program, ['-d', '-c', conf], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
-      req = decodeMessage(bytes);
-    } catch {
-      return [];
+      await waitForOutput(child, /start of service/, 15000, 'unbound');
+      const asked = () => [...child.output().matchAll(/ info: 127\.0\.0\.1 (\S+) (\S+) \S+$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      return { ...child, port, asked };
+    } catch (e) {
+      await child.stop();
+      if (!/already in use|could not open ports/i.test(child.output())) throw e;
     }
-    const q = req.question[0];
-    if (req.opcode !== Opcode.QUERY || !q) return [];
-    asked.push(`${q.name}/${q.type}`);
-    const answer: RR[] = [];
-    let name = q.name;
-    let last: Message | undefined;
-    for (let hop = 0; hop < 8; hop++) {
-      upstream.push(`${name}/${q.type}`);
-      last = await exchange(upstreamPort, query(name, q.type, q.class, req.id));
-      answer.push(...last.answer);
-      if (last.rcode !== Rcode.NOERROR || q.type === RRType.CNAME) break;
-      const owned = last.answer.filter((rr) => rr.name.equals(name));
-      if (owned.some((rr) => rr.type === q.type) || owned.length === 0) break;
-      // follow the chain to its end within this answer, then ask for the end if it holds no `q.type` yet
-      let end = name;
-      for (;;) {
-        const c = last.answer.find((rr) => rr.type === RRType.CNAME && rr.name.equals(end));
-        if (!c) break;
-        end = new WireReader(c.rdata).name();
-      }
-      if (end.equals(name) || last.answer.some((rr) => rr.type === q.type && rr.name.equals(end))) break;
-      name = end;
-    }
-    const out = emptyMessage(req.id);
-    out.qr = true;
-    out.rd = req.rd;
-    out.ra = true;
-    out.rcode = last?.rcode ?? Rcode.SERVFAIL;
-    out.question = [q];
-    out.answer = answer;
-    out.authority = last?.authority ?? [];
-    return [encodeMessage(out)];
-  });
-  return { ...resolver, asked, upstream };
+  }
+  throw new Error('unbound: no free port');
 }

@@ -384,6 +384,40 @@ function sqliteStatements(db: BetterSqlite3.Database): FastStatements {
   return st;
 }
 
+/** The ZI row of a new version: its SOA fields, author, comment and times (shared by full and delta commits). */
+async function insertZi(
+  trx: Tx,
+  zoneId: number,
+  version: number,
+  serial: number,
+  soa: SoaFields,
+  zoneTtl: number,
+  input: { changeBy: string; comment?: string | null; publish?: boolean },
+  t: number,
+): Promise<void> {
+  await trx
+    .insertInto('zone_instances')
+    .values({
+      zone_id: zoneId,
+      version,
+      soa_serial: serial,
+      soa_mname: soa.mname,
+      soa_rname: soa.rname,
+      soa_refresh: soa.refresh,
+      soa_retry: soa.retry,
+      soa_expire: soa.expire,
+      soa_minimum: soa.minimum,
+      soa_ttl: soa.ttl,
+      zone_ttl: zoneTtl,
+      change_by: input.changeBy,
+      comment: input.comment ?? null,
+      ctime: t,
+      mtime: t,
+      ptime: input.publish ? t : null,
+    })
+    .execute();
+}
+
 export async function commitVersion(
   trx: Tx,
   store: Store,
@@ -508,27 +542,7 @@ export async function commitVersion(
   } else serial = chooseSerial(lastSerial, proposedSerial, now);
 
   const version = zone.latest_version + 1;
-  await trx
-    .insertInto('zone_instances')
-    .values({
-      zone_id: zoneId,
-      version,
-      soa_serial: serial,
-      soa_mname: soa.mname,
-      soa_rname: soa.rname,
-      soa_refresh: soa.refresh,
-      soa_retry: soa.retry,
-      soa_expire: soa.expire,
-      soa_minimum: soa.minimum,
-      soa_ttl: soa.ttl,
-      zone_ttl: zoneTtl,
-      change_by: input.changeBy,
-      comment: input.comment ?? null,
-      ctime: t,
-      mtime: t,
-      ptime: input.publish ? t : null,
-    })
-    .execute();
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
   const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
   if (fast) {
     // Same connection and transaction as `trx` (Kysely's SQLite driver has one connection, held by us right now);
@@ -814,27 +828,7 @@ export async function commitDelta(
 
   const serial = chooseSerial(lastSerial, proposedSerial ?? lastSerial, now);
   const version = zone.latest_version + 1;
-  await trx
-    .insertInto('zone_instances')
-    .values({
-      zone_id: zoneId,
-      version,
-      soa_serial: serial,
-      soa_mname: soa.mname,
-      soa_rname: soa.rname,
-      soa_refresh: soa.refresh,
-      soa_retry: soa.retry,
-      soa_expire: soa.expire,
-      soa_minimum: soa.minimum,
-      soa_ttl: soa.ttl,
-      zone_ttl: zoneTtl,
-      change_by: input.changeBy,
-      comment: input.comment ?? null,
-      ctime: t,
-      mtime: t,
-      ptime: input.publish ? t : null,
-    })
-    .execute();
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
   // A record joining an owner sorts with its siblings; a new owner goes after the rest.
   const ownerOrd = new Map<string, number>();
   for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));

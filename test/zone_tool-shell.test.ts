@@ -15,8 +15,10 @@ const BIN = resolve('bin/zone_tool');
 const work = mkdtempSync(join(tmpdir(), 'zone_tool-shell-'));
 const socket = `zt-${process.pid}`;
 
-function tmux(args: string[]): string {
-  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+// One tmux server per pane: killing the last session of a shared server makes it exit, and a session started at that
+// moment fails with "server exited unexpectedly".
+function tmux(args: string[], sock: string): string {
+  const r = spawnSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -27,29 +29,32 @@ function shq(s: string): string {
 
 class Pane {
   constructor(readonly name: string) {}
+  get sock(): string {
+    return `${socket}-${this.name}`;
+  }
   static start(name: string, args: string[], env: Record<string, string>): Pane {
     const envs = Object.entries({ TZ: 'UTC', DMS_CHANGE_BY: 'shell@test/Admin', ...env })
       .map(([k, v]) => `${k}=${shq(v)}`)
       .join(' ');
     const cmd = `env ${envs} ${shq(process.execPath)} ${shq(BIN)} ${args.map(shq).join(' ')}; echo "SHELL-EXIT=$?"; sleep 600`;
-    tmux(['new-session', '-d', '-s', name, '-x', '200', '-y', '60', cmd]);
+    tmux(['new-session', '-d', '-s', name, '-x', '200', '-y', '60', cmd], `${socket}-${name}`);
     return new Pane(name);
   }
   screen(): string {
-    return tmux(['capture-pane', '-p', '-J', '-S', '-2000', '-t', this.name]);
+    return tmux(['capture-pane', '-p', '-J', '-S', '-2000', '-t', this.name], this.sock);
   }
   type(text: string): void {
-    tmux(['send-keys', '-t', this.name, '-l', text]);
+    tmux(['send-keys', '-t', this.name, '-l', text], this.sock);
   }
   key(...keys: string[]): void {
-    tmux(['send-keys', '-t', this.name, ...keys]);
+    tmux(['send-keys', '-t', this.name, ...keys], this.sock);
   }
   line(text: string): void {
     this.type(text);
     this.key('Enter');
   }
   clear(): void {
-    tmux(['clear-history', '-t', this.name]);
+    tmux(['clear-history', '-t', this.name], this.sock);
     this.key('C-l');
   }
   /** Wait until the screen matches; returns it. Fails with the screen shown. */
@@ -78,7 +83,7 @@ class Pane {
     throw new Error(`timed out running ${what}; screen:\n${this.screen()}`);
   }
   kill(): void {
-    spawnSync('tmux', ['-L', socket, 'kill-session', '-t', this.name]);
+    spawnSync('tmux', ['-L', this.sock, 'kill-server']);
   }
 }
 

@@ -418,6 +418,60 @@ async function insertZi(
     .execute();
 }
 
+/**
+ * The record rows of a new version: rows that die get to_version, new rows are born at it. On SQLite, prepared
+ * statements on the transaction's own connection (Kysely's SQLite driver has one, held by us right now) avoid
+ * compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
+ */
+async function writeRecordRows(
+  trx: Tx,
+  store: Store,
+  zoneId: number,
+  version: number,
+  dying: readonly number[],
+  born: readonly (RecordRowData & { ord: number })[],
+): Promise<void> {
+  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
+  if (fast) {
+    for (const id of dying) fast.kill.run(version, id);
+    for (const r of born)
+      fast.insert.run(
+        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
+        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
+      );
+    return;
+  }
+  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
+    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', dying.slice(i, i + INSERT_CHUNK)).execute();
+  for (let i = 0; i < born.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('records')
+      .values(
+        born.slice(i, i + INSERT_CHUNK).map((r) => ({
+          ...r,
+          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+          zone_id: zoneId,
+          from_version: version,
+          to_version: null,
+        })),
+      )
+      .execute();
+}
+
+/** Move the zone to its new version; publishing also records a change-feed row. Returns the zone row's update. */
+async function finishVersion(trx: Tx, store: Store, zone: ZoneRow, version: number, t: number, publish: boolean): Promise<Partial<ZoneRow>> {
+  const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
+  // UPDATE: the newest ZI waits for publication (saved with publish off); publishing returns to PUBLISHED.
+  if (publish) {
+    update.published_version = version;
+    if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
+  } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
+  await trx.updateTable('zones').set(update).where('id', '=', Number(zone.id)).execute();
+  if (publish) await recordChange(trx, store, zone, 'publish', version);
+  return update;
+}
+
 export async function commitVersion(
   trx: Tx,
   store: Store,
@@ -543,46 +597,8 @@ export async function commitVersion(
 
   const version = zone.latest_version + 1;
   await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
-  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
-  if (fast) {
-    // Same connection and transaction as `trx` (Kysely's SQLite driver has one connection, held by us right now);
-    // prepared once, these avoid compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
-    for (const id of dying) fast.kill.run(version, id);
-    for (const r of born)
-      fast.insert.run(
-        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
-        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
-      );
-  } else {
-  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
-    await trx
-      .updateTable('records')
-      .set({ to_version: version })
-      .where('id', 'in', dying.slice(i, i + INSERT_CHUNK))
-      .execute();
-  for (let i = 0; i < born.length; i += INSERT_CHUNK)
-    await trx
-      .insertInto('records')
-      .values(
-        born.slice(i, i + INSERT_CHUNK).map((r) => ({
-          ...r,
-          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-          zone_id: zoneId,
-          from_version: version,
-          to_version: null,
-        })),
-      )
-      .execute();
-  }
-  const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
-  // UPDATE: the newest ZI waits for publication (saved with publish off); publishing returns to PUBLISHED.
-  if (input.publish) {
-    update.published_version = version;
-    if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
-  } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
-  await trx.updateTable('zones').set(update).where('id', '=', zoneId).execute();
-  if (input.publish) await recordChange(trx, store, zone, 'publish', version);
+  await writeRecordRows(trx, store, zoneId, version, dying, born);
+  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -833,28 +849,7 @@ export async function commitDelta(
   const ownerOrd = new Map<string, number>();
   for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
-  const ids = [...dying];
-  for (let i = 0; i < ids.length; i += INSERT_CHUNK)
-    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
-  for (let i = 0; i < bornRows.length; i += INSERT_CHUNK)
-    await trx
-      .insertInto('records')
-      .values(
-        bornRows.slice(i, i + INSERT_CHUNK).map((r) => ({
-          ...r,
-          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-          zone_id: zoneId,
-          from_version: version,
-          to_version: null,
-        })),
-      )
-      .execute();
-  const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
-  if (input.publish) {
-    update.published_version = version;
-    if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
-  } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
-  await trx.updateTable('zones').set(update).where('id', '=', zoneId).execute();
-  if (input.publish) await recordChange(trx, store, zone, 'publish', version);
+  await writeRecordRows(trx, store, zoneId, version, [...dying], bornRows);
+  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
   return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
 }

@@ -387,10 +387,16 @@ function joinRest(cur: Cursor): { text: string; at: number } {
   return { text: cur.rest().map((t) => t.text).join(''), at };
 }
 
-/** Base64 to the end of the RDATA; text may be split over several tokens. */
-export function base64Rest(label: string, min = 1): BlobField {
+/** Binary to the end of the RDATA, in a text encoding that may be split over several tokens. */
+function blobRest(
+  kind: 'base64' | 'hex',
+  label: string,
+  min: number,
+  decode: (text: string) => Uint8Array | undefined | null,
+  encode: (b: Uint8Array) => string,
+): BlobField {
   return {
-    kind: 'base64',
+    kind,
     label,
     min,
     copy(src, out) {
@@ -400,39 +406,25 @@ export function base64Rest(label: string, min = 1): BlobField {
     },
     parse(cur: Cursor, out: WireWriter) {
       const { text, at } = joinRest(cur);
-      const b = fromBase64(text);
-      if (!b) throw new TextError(`bad base64 in ${label}`, at);
+      const b = decode(text);
+      if (!b) throw new TextError(`bad ${kind} in ${label}`, at);
       if (b.length < min) throw new TextError(min === 1 ? `missing ${label}` : `${label} shorter than ${min} octets`, at);
       out.bytes(b);
     },
     print(src) {
-      return toBase64(src.bytes(src.end - src.pos));
+      return encode(src.bytes(src.end - src.pos));
     },
   };
 }
 
+/** Base64 to the end of the RDATA; text may be split over several tokens. */
+export function base64Rest(label: string, min = 1): BlobField {
+  return blobRest('base64', label, min, fromBase64, toBase64);
+}
+
 /** Hex to the end of the RDATA; text may be split over several tokens. */
 export function hexRest(label: string, min = 1): BlobField {
-  return {
-    kind: 'hex',
-    label,
-    min,
-    copy(src, out) {
-      const n = src.end - src.pos;
-      if (n < min) bad(src, `${label} shorter than ${min} octets`);
-      out.bytes(src.bytes(n));
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const { text, at } = joinRest(cur);
-      const b = fromHex(text);
-      if (!b) throw new TextError(`bad hex in ${label}`, at);
-      if (b.length < min) throw new TextError(min === 1 ? `missing ${label}` : `${label} shorter than ${min} octets`, at);
-      out.bytes(b);
-    },
-    print(src) {
-      return toHex(src.bytes(src.end - src.pos));
-    },
-  };
+  return blobRest('hex', label, min, fromHex, toHex);
 }
 
 /** Hex with a length octet, "-" when empty (NSEC3 / NSEC3PARAM salt). */

@@ -271,7 +271,9 @@ zone "example.org" { type primary; file "${zoneFile}"; };
         resolve(false);
       });
     });
-    if (ready && log.includes('zone example.org/IN: loaded')) {
+    // A random port can be free for UDP but held by some TCP connection: named then runs without a TCP listener
+    // (it logs the failed bind and goes on), so treat that like a busy port and try another.
+    if (ready && log.includes('zone example.org/IN: loaded') && !/address in use|could not listen/i.test(log)) {
       named = p;
       return;
     }

@@ -43,7 +43,7 @@ if (STEPS.some((n) => !Number.isInteger(n) || n <= 0) || STEPS.some((n, i) => i 
 }
 const BATCH = Number(argOf('--batch') ?? 5000);
 const outFile = resolve(argOf('--out') ?? join(ROOT, 'bench', 'out', 'scale.json'));
-const CLI_RUNS = quick ? 3 : 5;
+const CLI_RUNS = quick ? 5 : 11;
 const API_RUNS = quick ? 10 : 30;
 const ZONE_TOOL = join(ROOT, 'bin', 'zone_tool');
 if (!existsSync(join(ROOT, 'dist', 'cli', 'zone_tool', 'main.js'))) {

@@ -461,6 +461,9 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual(await svc.listUpdateGrants(s, 'grants.test'), ['grant letsencrypt-key. zonesub TXT', 'grant other. name a.grants.test. A']);
       await svc.deleteUpdateGrant(s, 'grants.test', 'grant other. name a.grants.test. A');
       await assert.rejects(svc.deleteUpdateGrant(s, 'grants.test', 'grant nobody. zonesub TXT'), svc.InvalidArgument);
+      // A grant the UPDATE path could not enforce is refused by the service itself, whoever calls it.
+      await assert.rejects(svc.addUpdateGrant(s, 'grants.test', 'grant k. nonsense TXT'), /bad update grant/);
+      await assert.rejects(svc.setUpdateGrants(s, 'grants.test', ['grant k. zonesub TXT', 'allow everything']), svc.InvalidArgument);
       assert.deepEqual(await svc.listUpdateGrants(s, 'grants.test'), ['grant letsencrypt-key. zonesub TXT']);
       const kinds = (await svc.pollChanges(s, since)).changes.map((c) => `${c.zone} ${c.kind}`);
       assert.deepEqual(kinds.filter((k) => k.endsWith(' keys')), ['. keys', '. keys', '. keys']);
@@ -623,6 +626,39 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.deepEqual((await svc.listZones(s, { pattern: 'p1.page.test' })).map((z) => z.name), ['p1.page.test.']);
       assert.equal((await svc.listZones(s, { pattern: 'p%.page.test' })).length, 0, 'LIKE wildcards are literal');
       assert.ok((await svc.listZones(s, { sg: 'default' })).length >= 4);
+    });
+
+    test('listZoneNames: the same pages as listZones; a glob prefix is a range but never loses or adds a name', async () => {
+      // Names around the edges of the prefix range: 'pr' is the prefix of 'pr*', 'ps' its successor, '-' and '.'
+      // sort before letters, 'pr0' is between.
+      const names = ['pr.pfx.test', 'pr-a.pfx.test', 'pr0.pfx.test', 'pra.pfx.test', 'prz.pfx.test', 'ps.pfx.test', 'p.pfx.test', 'q.pfx.test'];
+      for (const n of names) await svc.createZone(s, n, { ...admin, text: zoneText(`${n}.`, '') });
+      await svc.disableZone(s, 'prz.pfx.test');
+      await svc.deleteZone(s, 'pra.pfx.test');
+      const options: Parameters<typeof svc.listZones>[1][] = [
+        { pattern: 'pr*' },
+        { pattern: 'pr*.pfx.test' },
+        { pattern: 'pr?.pfx.test' },
+        { pattern: 'p*', limit: 2 },
+        { pattern: 'p*', after: 'pr-a.pfx.test.' },
+        { pattern: 'pr*', after: 'a' },
+        { pattern: 'pr*', after: 'zzz' },
+        { pattern: '*.pfx.test' },
+        { pattern: 'pr*', which: 'deleted' },
+        { pattern: 'pr*', which: 'all' },
+        { pattern: 'pr*', sg: 'default' },
+        { pattern: 'pr*', sg: 'no-such-sg' },
+        { pattern: 'pr0.pfx.test' },
+      ];
+      for (const o of options) {
+        const full = await svc.listZones(s, o);
+        const brief = await svc.listZoneNames(s, o);
+        assert.deepEqual(brief, full.map((z) => ({ id: z.id, name: z.name, state: z.state })), JSON.stringify(o));
+      }
+      const pr = (await svc.listZoneNames(s, { pattern: 'pr*' })).map((z) => z.name);
+      assert.deepEqual(pr, ['pr-a.pfx.test.', 'pr.pfx.test.', 'pr0.pfx.test.', 'prz.pfx.test.'].sort());
+      assert.equal((await svc.listZoneNames(s, { pattern: 'pr*', which: 'deleted' }))[0]?.state, 'DELETED');
+      assert.deepEqual((await svc.listZoneNames(s, { pattern: 'prz*' }))[0]?.state, 'DISABLED');
     });
 
     test('set_zone flags; turning use_apex_ns on refreshes the apex', async () => {

@@ -4,11 +4,15 @@
 // all). The caller encodes a message without TSIG, then `signMessage`/`TsigSigner` append the TSIG RR; on the way
 // in, `decodeMessage` records where the TSIG starts (`tsigOffset`) and `verifyRequest` checks the bytes before it.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Rcode, RRClass, RRType } from './constants.js';
 import { DecodeError } from './errors.js';
 import { Name } from './name.js';
 import { WireReader, WireWriter } from './wire.js';
+
+// node:crypto is loaded on first use, not at import: zone_tool reaches this module through the services (for the
+// algorithm table) on every command, and most commands never compute a MAC.
+let nodeCrypto: typeof import('node:crypto') | undefined;
+const crypto = (): typeof import('node:crypto') => (nodeCrypto ??= process.getBuiltinModule('node:crypto'));
 
 export type TsigAlgorithm = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha224' | 'hmac-sha256' | 'hmac-sha384' | 'hmac-sha512';
 
@@ -166,7 +170,7 @@ function tsigVariables(t: TsigRecord, timersOnly: boolean): Uint8Array {
 }
 
 function computeMac(key: TsigKey, parts: Uint8Array[]): Uint8Array {
-  const h = createHmac(ALGORITHMS[key.algorithm].digest, key.secret);
+  const h = crypto().createHmac(ALGORITHMS[key.algorithm].digest, key.secret);
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
 }
@@ -194,7 +198,7 @@ function appendTsig(msg: Uint8Array, t: TsigRecord): Uint8Array {
 
 function macMatches(expected: Uint8Array, received: Uint8Array): boolean {
   if (received.length === 0 || received.length > expected.length) return false;
-  return timingSafeEqual(expected.subarray(0, received.length), received);
+  return crypto().timingSafeEqual(expected.subarray(0, received.length), received);
 }
 
 // ---- signing -----------------------------------------------------------------------------------------------------
@@ -460,7 +464,7 @@ export function tsigErrorName(code: number): string {
 
 /** A new key with a random secret as long as the algorithm's output (RFC 8945 §6 recommends at least that). */
 export function generateTsigKey(name: Name, algorithm: TsigAlgorithm = 'hmac-sha256'): TsigKey {
-  return { name, algorithm, secret: new Uint8Array(randomBytes(macLength(algorithm))) };
+  return { name, algorithm, secret: new Uint8Array(crypto().randomBytes(macLength(algorithm))) };
 }
 
 /** A key from the `-y`-style text "[alg:]name:base64secret". */

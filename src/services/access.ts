@@ -2,10 +2,9 @@
 // also-notify addresses hang on a zone or on a server group (then they apply to every zone of the group). dmsd reads
 // the rules on each transfer request and the targets on each publish, so a change applies at once.
 
-import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import { Name } from '../dns/name.js';
-import { parsePrefix } from '../server/acl.js';
+import { isIP, parsePrefix } from '../server/acl.js';
 import { readTx, type Store, type Tx } from '../store/index.js';
 import type { PrimaryTables } from '../store/migrations-primary.js';
 import type { Database } from '../store/schema.js';

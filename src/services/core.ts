@@ -2,7 +2,6 @@
 // (create, edit, load, RFC 2136 update, copy/republish, apex refresh, serial poke) ends in commitVersion, so the
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
-import { randomBytes } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
@@ -45,7 +44,8 @@ export interface SoaFields {
 export const ms = (d: number | null): Date | null => (d === null ? null : new Date(Number(d)));
 
 export function newToken(): string {
-  return randomBytes(16).toString('hex');
+  // Loaded here, not at import: node:crypto costs every one-shot zone_tool command a few ms of start-up.
+  return process.getBuiltinModule('node:crypto').randomBytes(16).toString('hex');
 }
 
 function u32(out: number[], n: number): void {

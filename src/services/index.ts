@@ -32,6 +32,7 @@ export {
   getZoneText,
   listZis,
   listZones,
+  listZoneNames,
   publishZi,
   applyRecordDelta,
   getZoneAtOwners,

@@ -1,13 +1,14 @@
 // TSIG keys (RFC 8945) and the per-zone RFC 2136 update grants, stored so dmsd and zone_tool share them. Grants are
 // update-policy lines kept as text: the server parses and enforces them (the CLI validates with the same parser).
 
-import { randomBytes } from 'node:crypto';
+import { typeFromString } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { algorithmFromString, macLength, type TsigAlgorithm, type TsigKey } from '../dns/tsig.js';
 import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import { findLiveZone, recordChange, type ZoneRow } from './core.js';
 import { InvalidArgument, TsigKeyExists, TsigKeyNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
+import { parseGrant } from '../zone/update.js';
 
 export interface TsigKeyInfo {
   name: string;
@@ -38,7 +39,7 @@ export async function createTsigKey(
   const algorithm = algorithmFromString(o.algorithm ?? 'hmac-sha256');
   if (!algorithm) throw new InvalidArgument(`unknown TSIG algorithm "${o.algorithm}"`);
   let secret: Buffer;
-  if (o.secret === undefined) secret = randomBytes(macLength(algorithm));
+  if (o.secret === undefined) secret = process.getBuiltinModule('node:crypto').randomBytes(macLength(algorithm));
   else if (typeof o.secret === 'string') {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(o.secret)) throw new InvalidArgument('TSIG secret must be base64');
     secret = Buffer.from(o.secret, 'base64');
@@ -94,9 +95,22 @@ export async function listUpdateGrants(s: Store, zone: string): Promise<string[]
 }
 
 /** Replace the zone's grants (order kept: the server applies the first match). A change of the zone for dmsd. */
+/**
+ * A grant is stored only if the server can enforce it: checked with the parser the UPDATE path uses. Names are
+ * absolute, as in named.conf update-policy.
+ */
+function checkGrant(grant: string): void {
+  try {
+    parseGrant(grant, (t) => Name.from(t), typeFromString);
+  } catch (e) {
+    throw new InvalidArgument(`bad update grant "${grant}": ${(e as Error).message}`);
+  }
+}
+
 export async function setUpdateGrants(s: Store, zone: string, grants: string[]): Promise<void> {
   const key = normalizeZoneName(zone);
   const clean = grants.map((g) => g.trim().replace(/\s+/g, ' ')).filter((g) => g !== '');
+  for (const g of clean) checkGrant(g);
   await writeTx(s, async (trx) => {
     const z = await findLiveZone(trx, s, key, true);
     await trx.deleteFrom('zone_update_grants').where('zone_id', '=', z.id).execute();
@@ -109,6 +123,7 @@ export async function addUpdateGrant(s: Store, zone: string, grant: string): Pro
   const current = await listUpdateGrants(s, zone);
   const g = grant.trim().replace(/\s+/g, ' ');
   if (g === '') throw new InvalidArgument('empty update grant');
+  checkGrant(g);
   if (!current.includes(g)) await setUpdateGrants(s, zone, [...current, g]);
 }
 

@@ -9,13 +9,13 @@
 // and ends FAILED, visible with ls_pending_notifies / ls_failed_events), so one command is enough to register a
 // secondary. disable_server stops the NOTIFYs without forgetting the server.
 
-import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import type { ServerTables } from '../store/migrations-servers.js';
 import type { Database } from '../store/schema.js';
 import { loadSettings } from './config.js';
 import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
+import { isIP } from '../server/acl.js';
 
 type SDb = Kysely<Database & ServerTables>;
 const sdb = (d: Store['db'] | Tx): SDb => d as unknown as SDb;

@@ -16,6 +16,13 @@ export interface ZoneFlags {
   incUpdates: boolean;
 }
 
+/** What a plain zone listing needs (listZoneNames). */
+export interface ZoneBrief {
+  id: number;
+  name: string;
+  state: ZoneState;
+}
+
 export interface ZoneInfo {
   id: number;
   /** Canonical lower-case absolute name with trailing dot ("example.org."). */

@@ -1,8 +1,8 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
-import { sql } from 'kysely';
+import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
 import { Name } from '../dns/name.js';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { type Database, isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
@@ -48,6 +48,7 @@ import type {
   SaveOptions,
   SaveResult,
   ZiInfo,
+  ZoneBrief,
   ZiSelector,
   ZoneContent,
   ZoneFlags,
@@ -57,6 +58,11 @@ import type {
 } from './types.js';
 
 // ---- zone info --------------------------------------------------------------------------------------------------
+
+/** The least string greater than every string that starts with `prefix` (byte order). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
 
 function zoneQuery(trx: Tx) {
   return trx
@@ -139,57 +145,97 @@ export async function getZoneById(s: Store, id: number): Promise<ZoneInfo> {
   return readTx(s, (trx) => zoneInfoById(trx, id));
 }
 
+/** The WHERE of a zone listing and its page size; null when a named reference or SG does not exist (no rows). */
+interface ZonePageFilter {
+  where: Expression<SqlBool>;
+  /** Deleted zones may share a name: the id breaks the tie. */
+  byId: boolean;
+  limit: number;
+}
+
+async function zonePageFilter(s: Store, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
+  const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
+  const conds: Expression<SqlBool>[] = [];
+  const which = o.which ?? 'active';
+  if (which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
+  else if (which === 'deleted') conds.push(eb('z.state', '=', 'DELETED'));
+  // The glob's literal prefix ('z099' of 'z099*') as a range on the name index, so a page of a pattern near the end
+  // of 100k names does not walk the index from the start. SQLite only: its BINARY order is byte order, where
+  // [prefix, next(prefix)) holds exactly the names with that prefix; PostgreSQL's LIKE 'prefix%' already uses
+  // the pattern index, and a linguistic collation would not keep the range exact.
+  let prefix = '';
+  if (o.pattern !== undefined && o.pattern !== '') {
+    if (isGlob(o.pattern)) {
+      let p = o.pattern.toLowerCase();
+      if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
+      conds.push(sql<SqlBool>`z.name like ${globToLike(p)} escape '\\'`);
+      if (s.kind === 'sqlite') prefix = p.slice(0, p.search(/[*?]/));
+    } else conds.push(eb('z.name', '=', normalizeZoneName(o.pattern)));
+  }
+  if (o.reference !== undefined) {
+    const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', o.reference).executeTakeFirst();
+    if (!ref) return null;
+    conds.push(eb('z.reference_id', '=', ref.id));
+  }
+  if (o.sg !== undefined) {
+    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', o.sg).executeTakeFirst();
+    if (!sg) return null;
+    conds.push(eb.or([eb('z.sg_id', '=', sg.id), eb('z.alt_sg_id', '=', sg.id)]));
+  }
+  if (o.sectag !== undefined) {
+    conds.push(
+      eb.exists(
+        eb
+          .selectFrom('zone_sectags as zs')
+          .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
+          .select('zs.zone_id')
+          .whereRef('zs.zone_id', '=', 'z.id')
+          .where('st.name', '=', o.sectag),
+      ),
+    );
+  }
+  // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
+  // One lower bound (the later of the page start and the prefix), so the planner cannot pick the weaker one.
+  const after = o.after ?? '';
+  if (prefix !== '' && prefix > after) conds.push(eb('z.name', '>=', prefix));
+  else conds.push(eb('z.name', '>', after));
+  if (prefix !== '') conds.push(eb('z.name', '<', prefixEnd(prefix)));
+  const limit = o.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
+  return { where: eb.and(conds), byId: which !== 'active', limit };
+}
+
 export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
   return readTx(s, async (trx) => {
-    let q = zoneQuery(trx);
-    const which = o.which ?? 'active';
-    if (which === 'active') q = q.where('z.state', '<>', sql.lit('DELETED'));
-    else if (which === 'deleted') q = q.where('z.state', '=', 'DELETED');
-    if (o.pattern !== undefined && o.pattern !== '') {
-      if (isGlob(o.pattern)) {
-        let p = o.pattern.toLowerCase();
-        if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
-        q = q.where(sql<boolean>`z.name like ${globToLike(p)} escape '\\'`);
-      } else q = q.where('z.name', '=', normalizeZoneName(o.pattern));
-    }
-    if (o.reference !== undefined) {
-      const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', o.reference).executeTakeFirst();
-      if (!ref) return [];
-      q = q.where('z.reference_id', '=', ref.id);
-    }
-    if (o.sg !== undefined) {
-      const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', o.sg).executeTakeFirst();
-      if (!sg) return [];
-      q = q.where((eb) => eb.or([eb('z.sg_id', '=', sg.id), eb('z.alt_sg_id', '=', sg.id)]));
-    }
-    if (o.sectag !== undefined) {
-      const tag = o.sectag;
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('zone_sectags as zs')
-            .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
-            .select('zs.zone_id')
-            .whereRef('zs.zone_id', '=', 'z.id')
-            .where('st.name', '=', tag),
-        ),
-      );
-    }
-    // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
-    q = q.where('z.name', '>', o.after ?? '');
+    const f = await zonePageFilter(s, trx, o);
+    if (!f) return [];
     // Live names are unique, so name alone orders them (and lets the planner walk the name index instead of
-    // sorting 100k rows); deleted zones may share a name, the id breaks the tie.
-    q = q.orderBy('z.name');
-    if (which !== 'active') q = q.orderBy('z.id');
-    const limit = o.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
-    // A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and sorts the whole table.
-    const rows = (await q.limit(sql.lit(limit)).execute()) as ZoneQueryRow[];
+    // sorting 100k rows). A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and
+    // sorts the whole table.
+    let q = zoneQuery(trx).where(f.where).orderBy('z.name');
+    if (f.byId) q = q.orderBy('z.id');
+    const rows = (await q.limit(sql.lit(f.limit)).execute()) as ZoneQueryRow[];
     const tags = await sectagsOf(
       trx,
       rows.map((r) => Number(r.id)),
     );
     const now = Date.now();
     return rows.map((r) => toZoneInfo(r, tags.get(Number(r.id)) ?? [], now));
+  });
+}
+
+/**
+ * The same page as listZones, names and states only: what a plain `ls` prints. It reads the zones table alone —
+ * no server group, reference, published ZI or sectag lookups — so a page of 1,000 names costs a fraction.
+ */
+export async function listZoneNames(s: Store, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
+  return readTx(s, async (trx) => {
+    const f = await zonePageFilter(s, trx, o);
+    if (!f) return [];
+    let q = trx.selectFrom('zones as z').select(['z.id', 'z.name', 'z.state']).where(f.where).orderBy('z.name');
+    if (f.byId) q = q.orderBy('z.id');
+    const rows = await q.limit(sql.lit(f.limit)).execute();
+    return rows.map((r) => ({ id: Number(r.id), name: r.name, state: r.state as ZoneState }));
   });
 }
 

@@ -1,7 +1,7 @@
 // Command implementations: each takes parsed arguments, calls the services, prints the original layout (or JSON).
 // Errors propagate to dispatch.ts, which prints them once with the right exit status.
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
   EventInfo,
@@ -9,6 +9,7 @@ import type {
   ServerGroupInfo,
   ZiInfo,
   ZoneFlags,
+  ZoneBrief,
   ZoneInfo,
 } from '../../services/index.js';
 import type { ParsedArgs } from './argv.js';
@@ -144,17 +145,22 @@ function fmtEvents(events: EventInfo[], verbose: boolean): string {
 
 // ---- zone listing ---------------------------------------------------------------------------------------------------
 
-async function listAll(
+type ZoneLister = 'listZones' | 'listZoneNames';
+type Listed<L extends ZoneLister> = L extends 'listZones' ? ZoneInfo : ZoneBrief;
+
+async function listAll<L extends ZoneLister = 'listZones'>(
   ctx: Context,
   base: { reference?: string; sg?: string; which?: 'active' | 'deleted' | 'all' },
   pattern?: string,
-): Promise<ZoneInfo[]> {
+  lister?: L,
+): Promise<Listed<L>[]> {
   const s = await ctx.services();
-  const out: ZoneInfo[] = [];
+  const out: Listed<L>[] = [];
   let after: string | undefined;
   const limit = 1000;
   for (;;) {
-    const page = await s.api.listZones(s.store, { ...base, pattern, after, limit });
+    const o = { ...base, pattern, after, limit };
+    const page = (lister === 'listZoneNames' ? await s.api.listZoneNames(s.store, o) : await s.api.listZones(s.store, o)) as Listed<L>[];
     out.push(...page);
     if (page.length < limit) break;
     after = page[page.length - 1].name;
@@ -172,17 +178,18 @@ async function lsPatterns(ctx: Context, names: readonly string[]): Promise<strin
   return out;
 }
 
-async function listMatching(
+async function listMatching<L extends ZoneLister = 'listZones'>(
   ctx: Context,
   a: ParsedArgs,
   which: 'active' | 'deleted' | 'all',
-): Promise<ZoneInfo[]> {
+  lister?: L,
+): Promise<Listed<L>[]> {
   const base = { reference: opt(a, 'r'), sg: opt(a, 'g'), which };
-  if (a.positional.length === 0) return listAll(ctx, base);
-  const seen = new Map<number, ZoneInfo>();
+  if (a.positional.length === 0) return listAll(ctx, base, undefined, lister);
+  const seen = new Map<number, Listed<L>>();
   const missing: string[] = [];
   for (const [i, p] of (await lsPatterns(ctx, a.positional)).entries()) {
-    const zones = await listAll(ctx, base, p);
+    const zones = await listAll(ctx, base, p, lister);
     if (zones.length === 0) missing.push(a.positional[i]);
     for (const z of zones) seen.set(z.id, z);
   }
@@ -194,15 +201,18 @@ async function listMatching(
 }
 
 const ls: Handler = async (ctx, a) => {
+  if (!flag(a, 'v') && !ctx.json) {
+    // Names only: the light listing (a page of 100k zones stays a few ms).
+    let names = await listMatching(ctx, a, 'active', 'listZoneNames');
+    if (flag(a, 't')) names = names.filter((z) => z.state !== 'DISABLED');
+    emit(ctx, names, () => names.map((z) => z.name).join('\n'));
+    return 0;
+  }
   let zones = await listMatching(ctx, a, 'active');
   if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
   emit(ctx, zones, () =>
     zones
-      .map((z) =>
-        flag(a, 'v')
-          ? `${col(z.name, 32)} ${col(z.soaSerial, 12)} ${col(z.state, 14)}${z.reference ? ` ${z.reference}` : ''}`
-          : z.name,
-      )
+      .map((z) => `${col(z.name, 32)} ${col(z.soaSerial, 12)} ${col(z.state, 14)}${z.reference ? ` ${z.reference}` : ''}`)
       .join('\n'),
   );
   return 0;
@@ -370,7 +380,7 @@ const copyZone: Handler = async (ctx, a) => {
 async function readZoneFile(file: string): Promise<string> {
   let buf: Buffer;
   try {
-    buf = await readFile(file);
+    buf = readFileSync(file); // sync: node:fs/promises would cost every command its start-up
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'No such file' : err.code === 'EISDIR' ? 'Is a directory' : err.message;

@@ -2,6 +2,7 @@
 // Kept light: the store, services and readline are imported only when a command needs them, so one-shot commands
 // start fast.
 
+import { writeSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
 import type { StoreLocationArgs } from '../../store/index.js';
 import type { Asker, Context } from './context.js';
@@ -108,9 +109,41 @@ class ServiceHolder {
   }
 }
 
+// A one-shot command is mostly start-up, so it avoids what it does not need: node:tty (and with it node:net and
+// node:stream, ~8 ms) is loaded only when a command asks whether it talks to a terminal, and output is written
+// straight to the file descriptor instead of through process.stdout, whose first use builds a tty or pipe stream.
+const isatty = (fd: number): boolean => process.getBuiltinModule('node:tty').isatty(fd);
+
+let streamOutput = false;
+
+/**
+ * Write all of `text` to fd 1 or 2, synchronously and in order (as Node's own stdout/stderr are on Linux for files,
+ * pipes and terminals). A closed pipe (zone_tool ls | head) ends the process quietly; a non-blocking descriptor
+ * that fills up hands the rest, and all later output, to Node's streams, which wait for it.
+ */
+export function writeOut(fd: 1 | 2, text: string): void {
+  if (streamOutput) {
+    (fd === 1 ? process.stdout : process.stderr).write(text);
+    return;
+  }
+  let buf = Buffer.from(text);
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code !== 'EAGAIN') throw e;
+      streamOutput = true;
+      (fd === 1 ? process.stdout : process.stderr).write(buf);
+      return;
+    }
+  }
+}
+
 async function askOnTerminal(prompt: string): Promise<string | null> {
-  if (!process.stdin.isTTY) return null;
-  const { createInterface } = await import('node:readline');
+  if (!isatty(0)) return null;
+  const { createInterface } = process.getBuiltinModule('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
   try {
     return await new Promise<string | null>((resolve) => {
@@ -131,17 +164,17 @@ export function makeContext(
   return {
     json: opts.json,
     interactive: false,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    get stdinIsTTY() {
+      return isatty(0);
+    },
+    get stdoutIsTTY() {
+      return isatty(1);
+    },
     env: process.env,
     changeBy: process.env.DMS_CHANGE_BY ?? defaultChangeBy(process.env),
     location: opts.location,
-    out: (t) => {
-      process.stdout.write(t);
-    },
-    err: (t) => {
-      process.stderr.write(t);
-    },
+    out: (t) => writeOut(1, t),
+    err: (t) => writeOut(2, t),
     ask,
     withTerminal: (fn) => fn(),
     services: () => holder.get(),
@@ -155,11 +188,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     opts = parseGlobalOptions(argv);
   } catch (e) {
-    process.stderr.write(`${errorText((e as Error).message)}\n${USAGE}`);
+    writeOut(2, `${errorText((e as Error).message)}\n${USAGE}`);
     return EX.USAGE;
   }
   if (opts.help) {
-    process.stdout.write(USAGE);
+    writeOut(1, USAGE);
     return 0;
   }
   const holder = new ServiceHolder(opts.location, process.env);
@@ -169,6 +202,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       const r = await runCommand(ctx, opts.rest);
       return r.status;
     }
+    // The shell writes through process.stdout (readline does): all output takes that one path.
+    streamOutput = true;
+    // A closed pipe (zone_tool < cmds | head) is not an error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
     const { runShell } = await import('./shell.js');
     return await runShell(opts, holder);
   } finally {
@@ -178,11 +218,5 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 // Run when executed directly (bin/zone_tool imports this module and calls main itself).
 export async function runMain(): Promise<void> {
-  // A closed pipe (zone_tool ls | head) is not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-  const status = await main(process.argv.slice(2));
-  process.exitCode = status;
+  process.exitCode = await main(process.argv.slice(2));
 }

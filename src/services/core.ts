@@ -360,7 +360,12 @@ async function recordChange(trx: Tx, store: Store, zone: ZoneRow, kind: ZoneChan
     .insertInto('zone_changes')
     .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: Date.now() })
     .execute();
+  // Followers LISTENing on PostgreSQL (followChanges) poll at once when this commits instead of at their next tick.
+  if (store.kind === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
 }
+
+/** The PostgreSQL NOTIFY channel of the change feed. */
+export const CHANGE_CHANNEL = 'dms_zone_changes';
 export { recordChange };
 
 const INSERT_CHUNK = 400;

@@ -3,7 +3,7 @@
 import { Name } from '../dns/name.js';
 import { readTx, type Store } from '../store/index.js';
 import { sql } from 'kysely';
-import { recordsAt, soaRecord, type ZiRow } from './core.js';
+import { CHANGE_CHANNEL, recordsAt, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import type { ChangePoll, PublishedZone, ZoneChange } from './types.js';
 
@@ -149,8 +149,20 @@ export function followChanges(
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   let cursor = since;
+  // On PostgreSQL a commit wakes the loop at once (NOTIFY); the interval stays as the safety net.
+  let pending = false;
+  const nudge = () => {
+    pending = true;
+    if (timer) clearTimeout(timer);
+    wake?.();
+  };
+  const unlisten = s.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
+    o.onError?.(e);
+    return undefined;
+  });
   const loop = (async () => {
     while (!stopped) {
+      pending = false;
       try {
         const poll = await pollChanges(s, cursor);
         if (poll.changes.length > 0 || poll.resync) {
@@ -163,10 +175,12 @@ export function followChanges(
         o.onError?.(e);
       }
       if (stopped) break;
+      if (pending) continue; // a commit was announced while we polled
       await new Promise<void>((res) => {
         wake = res;
         timer = setTimeout(res, interval);
       });
+      wake = undefined;
     }
   })();
   return async () => {
@@ -174,5 +188,6 @@ export function followChanges(
     if (timer) clearTimeout(timer);
     wake?.();
     await loop;
+    await (await unlisten)?.();
   };
 }

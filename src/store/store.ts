@@ -32,6 +32,13 @@ export interface Store {
   readonly location: string;
   /** The SQLite connection Kysely uses, for the few hot paths that need prepared statements (bulk inserts). */
   readonly sqlite?: BetterSqlite3.Database;
+  /**
+   * PostgreSQL only: call `onNotify` whenever a transaction that ran `pg_notify(channel, …)` commits (LISTEN on a
+   * connection of its own, reconnected after failures; `onNotify` is also called after each reconnect, as
+   * notifications sent meanwhile are lost). Resolves once the first attempt to listen is over (a failed one is
+   * retried in the background); the returned function stops it.
+   */
+  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let kind: Dialect;
   let location: string;
   let sqliteDb: BetterSqlite3.Database | undefined;
+  let listen: Store['listen'];
   if (opts.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
       throw new Error(`unsupported database URL "${redact(opts.databaseUrl)}": expected postgres://… (without one, SQLite in the data directory is used)`);
@@ -111,6 +119,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     // the 'error' event would crash the process. The next query gets a fresh connection or a real error.
     pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const url = opts.databaseUrl;
+    listen = (channel, onNotify) => listenOnPostgres(pg, url, channel, onNotify);
   } else {
     kind = 'sqlite';
     mkdirSync(opts.dataDir, { recursive: true });
@@ -148,7 +158,60 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     db,
     location,
     ...(sqliteDb ? { sqlite: sqliteDb } : {}),
+    ...(listen ? { listen } : {}),
     close: () => db.destroy(),
+  };
+}
+
+/** LISTEN on a dedicated client (a pooled connection cannot hold a LISTEN); see Store.listen. */
+async function listenOnPostgres(
+  pg: typeof import('pg'),
+  url: string,
+  channel: string,
+  onNotify: () => void,
+): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad LISTEN channel name "${channel}"`);
+  let stopped = false;
+  let client: import('pg').Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    const lost = () => {
+      if (client !== c) return;
+      client = undefined;
+      c.end().catch(() => {});
+      if (!stopped) retry = setTimeout(() => void reconnect(), 1000);
+    };
+    c.on('error', lost);
+    c.on('end', lost);
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify();
+    });
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    client = c;
+  };
+  const reconnect = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await connect();
+      onNotify();
+    } catch {
+      if (!stopped) retry = setTimeout(() => void reconnect(), 1000);
+    }
+  };
+  try {
+    await connect();
+  } catch {
+    // Not listening yet: keep trying in the background; the caller's polling covers the gap.
+    retry = setTimeout(() => void reconnect(), 1000);
+  }
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => {});
   };
 }
 

@@ -3,7 +3,8 @@
 //
 // Cluster mode (--workers N): the supervising process opens the store first (migrations, --zones import, example
 // zone), then every worker opens its own connection and follows the change feed itself. No zone data crosses
-// process boundaries; each worker is at most one poll (250 ms) behind the database, except that an UPDATE committed
+// process boundaries; each worker is at most one poll (250 ms) behind the database (on PostgreSQL a commit's NOTIFY
+// wakes it at once), except that an UPDATE committed
 // by one worker is loaded by all workers (asked through the supervisor, dmsd.ts) before the client gets its answer.
 // NOTIFY sending and the daily vacuum run in the supervising process only.
 

@@ -8,7 +8,7 @@
 //     dmsd (target < 10 s, < 300 B/record) and knotd.
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
-// --skip-scale, --skip-primary, --scale-zones N1,N2 (default 10000,100000; the 100,000 step takes ~25 min here).
+// --skip-scale, --skip-primary, --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';

@@ -1,44 +1,36 @@
 // Shared pieces of the benchmark: free ports, starting dmsd / knotd / nsd (optionally pinned with taskset), a tiny
 // readiness probe, RSS from /proc, dnsperf runs and their parsing. Plain ESM JavaScript: `npm run bench` runs it
-// with node after `npm run build`, so dmsd comes from dist/.
+// with node after `npm run build`, so dmsd comes from dist/. Child processes and knotd's configuration come from the
+// test helpers (TypeScript, loaded through tsx: testHelper).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const helpers = new Map();
+/**
+ * test/helpers/NAME.ts, loaded through tsx's scoped ESM hook (only this import and what it imports go through tsx;
+ * dist/ is imported as it is). Loaded once per name.
+ */
+export function testHelper(name) {
+  if (!helpers.has(name))
+    helpers.set(name, import('tsx/esm/api').then(({ tsImport }) => tsImport(`../test/helpers/${name}.ts`, import.meta.url)));
+  return helpers.get(name);
+}
+
 export function have(prog) {
   const r = spawnSync('sh', ['-c', `command -v ${prog}`], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.trim() !== '';
 }
 
+/** A port free on 127.0.0.1 for both UDP and TCP (test/helpers/servers.ts). */
 export async function freePort() {
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise((res) => {
-      const s = net.createServer();
-      s.once('error', () => res(0));
-      s.listen(0, '127.0.0.1', () => {
-        const p = s.address().port;
-        s.close(() => res(p));
-      });
-    });
-    if (!port) continue;
-    const ok = await new Promise((res) => {
-      const u = dgram.createSocket('udp4');
-      u.once('error', () => {
-        u.close();
-        res(false);
-      });
-      u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port');
+  return (await testHelper('servers')).freePort();
 }
 
 function encodeName(name) {
@@ -102,27 +94,8 @@ export function rssBytes(pid) {
   return total;
 }
 
-function collect(proc) {
-  let out = '';
-  const add = (d) => {
-    out += d.toString();
-    if (out.length > 400000) out = out.slice(-200000);
-  };
-  proc.stdout?.on('data', add);
-  proc.stderr?.on('data', add);
-  return () => out;
-}
-
-async function stopProc(proc, dir) {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const done = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}
+/** How the servers and dnsperf are run and stopped (test/helpers/servers.ts spawnLogged). */
+const LOGGED = { killAfterMs: 5000, maxOutput: 400000 };
 
 const pinned = (cpu, cmd, args) => (cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]]);
 
@@ -131,10 +104,10 @@ export async function startDmsd({ zonesDir, cpu, workers, zone }) {
   const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
   if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
   const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
+  const { spawnLogged } = await testHelper('servers');
   const t0 = Date.now();
   const [cmd, argv] = pinned(cpu, process.execPath, args);
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
-  const output = collect(proc);
+  const { proc, output, stop } = spawnLogged(cmd, argv, { cwd: ROOT, ...LOGGED });
   const port = await new Promise((res, rej) => {
     let buf = '';
     const onData = (d) => {
@@ -156,44 +129,22 @@ export async function startDmsd({ zonesDir, cpu, workers, zone }) {
   });
   const loadMs = Date.now() - t0;
   await waitSoa(port, zone, proc);
-  return { label: 'dmsd', port, pid: proc.pid, proc, loadMs, output, stop: () => stopProc(proc) };
+  return { label: 'dmsd', port, pid: proc.pid, proc, loadMs, output, stop };
 }
 
 export async function startKnotd({ zones, cpu, udpWorkers = 1, readyZone, serial }) {
   const dir = mkdtempSync(join(tmpdir(), 'dms-bench-knotd-'));
   const port = await freePort();
-  const conf = [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    listen: 127.0.0.1@${port}`,
-    `    udp-workers: ${udpWorkers}`,
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'database:',
-    `    storage: "${dir}"`,
-    'log:',
-    '  - target: stderr',
-    '    any: notice',
-    'template:',
-    '  - id: default',
-    `    storage: "${dir}"`,
-    '    semantic-checks: off',
-    '    zonefile-sync: -1',
-    '    zonefile-load: whole',
-    '    journal-content: none',
-    'zone:',
-    ...zones.flatMap((z) => [`  - domain: "${z.name}"`, `    file: "${z.file}"`]),
-    '',
-  ].join('\n');
+  const { knotConf, spawnLogged } = await testHelper('servers');
+  const conf = knotConf(dir, port, zones, { udpWorkers, logLevel: 'notice' });
   writeFileSync(join(dir, 'knot.conf'), conf);
   const t0 = Date.now();
   const [cmd, argv] = pinned(cpu, 'knotd', ['-c', join(dir, 'knot.conf')]);
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = collect(proc);
+  const { proc, output, stop } = spawnLogged(cmd, argv, { dir, ...LOGGED });
   await waitSoa(port, readyZone ?? zones[0].name, proc);
   void serial;
   const loadMs = Date.now() - t0;
-  return { label: 'knotd', port, pid: proc.pid, proc, loadMs, output, stop: () => stopProc(proc, dir) };
+  return { label: 'knotd', port, pid: proc.pid, proc, loadMs, output, stop };
 }
 
 export async function startNsd({ zones, cpu }) {
@@ -221,21 +172,21 @@ export async function startNsd({ zones, cpu }) {
     '',
   ].join('\n');
   writeFileSync(join(dir, 'nsd.conf'), conf);
+  const { spawnLogged } = await testHelper('servers');
   const t0 = Date.now();
   const [cmd, argv] = pinned(cpu, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = collect(proc);
+  const { proc, output, stop } = spawnLogged(cmd, argv, { dir, ...LOGGED });
   await waitSoa(port, zones[0].name, proc);
-  return { label: 'nsd', port, pid: proc.pid, proc, loadMs: Date.now() - t0, output, stop: () => stopProc(proc, dir) };
+  return { label: 'nsd', port, pid: proc.pid, proc, loadMs: Date.now() - t0, output, stop };
 }
 
 /** Run dnsperf against a port; returns { qps, sent, completed, lost, raw }. */
-export function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outstanding = 200, threads = 1 }) {
+export async function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outstanding = 200, threads = 1 }) {
+  const { spawnLogged } = await testHelper('servers');
   return new Promise((res, rej) => {
     const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', String(clients), '-q', String(outstanding), '-T', String(threads), '-t', '2'];
     const [cmd, argv] = pinned(cpu, 'dnsperf', args);
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = collect(p);
+    const { proc: p, output: out } = spawnLogged(cmd, argv, LOGGED);
     p.once('exit', (code) => {
       const raw = out();
       const num = (re) => {

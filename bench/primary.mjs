@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, freePort, have, sleep, udpQuery } from './lib.mjs';
+import { ROOT, freePort, have, sleep, testHelper, udpQuery } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -58,6 +58,9 @@ const { signMessage, verifyResponse, readTsigAt, keyFromText } = await import(di
 const { emptyMessage, encodeMessage, decodeMessage } = await import(dist('dns/message.js'));
 const { Name } = await import(dist('dns/name.js'));
 const { Opcode, RRClass, RRType } = await import(dist('dns/constants.js'));
+// The secondaries' set-up and the child processes are the tests' (TypeScript, through tsx).
+const { spawnLogged } = await testHelper('servers');
+const { startKnotSecondary, startNamedSecondary, until } = await testHelper('secondaries');
 
 const log = (...a) => console.log(...a);
 const fmt = (n, d = 0) =>
@@ -77,32 +80,11 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 // ---- processes ------------------------------------------------------------------------------------------------------
 
 const children = [];
-const peerDirs = [];
-function spawnLogged(cmd, args, opts = {}) {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  let out = '';
-  const add = (d) => {
-    out += d.toString();
-    if (out.length > 1 << 21) out = out.slice(-(1 << 20));
-  };
-  proc.stdout.on('data', add);
-  proc.stderr.on('data', add);
-  const child = {
-    proc,
-    output: () => out,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const done = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await done;
-        clearTimeout(t);
-      }
-    },
-  };
+/** Stopped (and their directories removed) at the end of the run. */
+const track = (child) => {
   children.push(child);
   return child;
-}
+};
 
 const ZONE_TOOL = join(ROOT, 'bin', 'zone_tool');
 const toolEnv = { ...process.env, DMS_CHANGE_BY: 'bench@primary/Admin' };
@@ -137,7 +119,7 @@ const keyId = (k) => k.name.toString().replace(/\.$/, '');
 const keySpec = (k) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
 
 async function startDmsd() {
-  const child = spawnLogged(process.execPath, [join(ROOT, 'dist', 'cli', 'dmsd.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT });
+  const child = track(spawnLogged(process.execPath, [join(ROOT, 'dist', 'cli', 'dmsd.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 5000, maxOutput: 1 << 21 }));
   const ports = {};
   const t0 = Date.now();
   while (ports.udp === undefined || ports.tcp === undefined) {
@@ -156,72 +138,6 @@ async function startDmsd() {
   return { ...child, port: ports.udp, tcpPort: ports.tcp };
 }
 
-function startNamed(primaryPort, port, key) {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-named-'));
-  peerDirs.push(dir);
-  const conf = [
-    `key "${keyId(key)}" { algorithm ${key.algorithm}; secret "${Buffer.from(key.secret).toString('base64')}"; };`,
-    'options {',
-    `  directory "${dir}";`,
-    `  pid-file "${dir}/named.pid";`,
-    `  session-keyfile "${dir}/session.key";`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    '  listen-on-v6 { none; };',
-    '  recursion no;',
-    '  notify no;',
-    '  dnssec-validation no;',
-    '};',
-    'controls { };',
-    `zone "${PUB}" { type secondary; primaries port ${primaryPort} { 127.0.0.1 key "${keyId(key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; }; };`,
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'named.conf'), conf);
-  const c = spawnLogged('named', ['-g', '-c', join(dir, 'named.conf'), '-n', '1']);
-  return { ...c, port, dir, label: 'named' };
-}
-
-function startKnotd(primaryPort, port, key) {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-bench-knot-'));
-  peerDirs.push(dir);
-  const conf = [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    listen: 127.0.0.1@${port}`,
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'key:',
-    `  - id: ${keyId(key)}`,
-    `    algorithm: ${key.algorithm}`,
-    `    secret: ${Buffer.from(key.secret).toString('base64')}`,
-    'remote:',
-    '  - id: primary',
-    `    address: 127.0.0.1@${primaryPort}`,
-    `    key: ${keyId(key)}`,
-    'acl:',
-    '  - id: notify-from-primary',
-    '    address: 127.0.0.1',
-    `    key: ${keyId(key)}`,
-    '    action: notify',
-    'database:',
-    `    storage: "${dir}"`,
-    'zone:',
-    `  - domain: ${PUB}.`,
-    `    storage: "${dir}"`,
-    '    file: zone.txt',
-    '    master: primary',
-    '    acl: notify-from-primary',
-    '    zonefile-sync: -1',
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'knot.conf'), conf);
-  const c = spawnLogged('knotd', ['-c', join(dir, 'knot.conf')]);
-  return { ...c, port, dir, label: 'knotd' };
-}
-
 /** Does `port` answer `name` A with an answer (AA, NOERROR)? */
 async function answers(port, name) {
   const r = await udpQuery(port, name, 1, 200);
@@ -232,14 +148,6 @@ async function soaSerial(port, zone) {
   const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', '+short', '+norec', zone, 'SOA'], { encoding: 'utf8' });
   const f = (r.stdout ?? '').trim().split(/\s+/);
   return f.length >= 7 ? Number(f[2]) : undefined;
-}
-
-async function until(what, pred, ms = 60_000, log = () => '') {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log().slice(-4000)}`);
-    await sleep(20);
-  }
 }
 
 // ---- zone files -----------------------------------------------------------------------------------------------------
@@ -386,13 +294,13 @@ try {
 
   const tStart = Date.now();
   const dmsd = await startDmsd();
-  await until('dmsd serving', async () => (await soaSerial(dmsd.port, BIG)) !== undefined && (await soaSerial(dmsd.port, PUB)) !== undefined, 120_000, dmsd.output);
+  await until('dmsd serving', async () => (await soaSerial(dmsd.port, BIG)) !== undefined && (await soaSerial(dmsd.port, PUB)) !== undefined, dmsd.output, 120_000, 20);
   log(`dmsd: udp ${dmsd.port}, tcp ${dmsd.tcpPort}; serving all three zones ${fmt((Date.now() - tStart) / 1000, 1)} s after start`);
-  const named = startNamed(dmsd.tcpPort, namedPort, xfrKey);
-  const knot = startKnotd(dmsd.tcpPort, knotPort, xfrKey);
+  const named = track(startNamedSecondary({ zone: PUB, primaryPort: dmsd.tcpPort, port: namedPort, key: xfrKey }));
+  const knot = track(startKnotSecondary({ zone: PUB, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey }));
   const pubSerial = await soaSerial(dmsd.port, PUB);
   for (const s of [named, knot])
-    await until(`${s.label} initial transfer`, async () => (await soaSerial(s.port, PUB)) === pubSerial, 60_000, s.output);
+    await until(`${s.label} initial transfer`, async () => (await soaSerial(s.port, PUB)) === pubSerial, s.output, 60_000, 20);
   log('named and knotd have the zone (initial AXFR)');
 
   // 1. Publish-to-secondary latency.
@@ -467,7 +375,7 @@ try {
   show(`${CONCURRENCY} concurrent clients, a zone each:`, spread);
   // Acknowledged means applied: the last name of each run is served.
   const probe = [`seq-c0-${UPDATES - 1}.${UPD_SEQ}`, `conc-c${CONCURRENCY - 1}-${perClient - 1}.${UPD_CONC}`, `spread-c${CONCURRENCY - 1}-${perClient - 1}.${updZone(CONCURRENCY - 1)}`];
-  for (const n of probe) await until(`dmsd answering ${n} (its UPDATE was acknowledged)`, () => answers(dmsd.port, n), 5000, dmsd.output);
+  for (const n of probe) await until(`dmsd answering ${n} (its UPDATE was acknowledged)`, () => answers(dmsd.port, n), dmsd.output, 5000, 20);
   results.update = { sequential: seq, concurrentOneZone: conc, concurrentZoneEach: spread, verified: probe };
 
   // 3. IXFR versus AXFR after a one-record change.
@@ -483,7 +391,7 @@ try {
     cl.close();
   }
   log(`  the UPDATE (one A record) on the ${fmt(BIG_RECORDS)}-record zone was answered after ${fmt(bigUpdateMs)} ms`);
-  await until('dmsd serves the change', async () => (await soaSerial(dmsd.port, BIG)) !== oldSerial, 30_000, dmsd.output);
+  await until('dmsd serves the change', async () => (await soaSerial(dmsd.port, BIG)) !== oldSerial, dmsd.output, 30_000, 20);
   const newSerial = await soaSerial(dmsd.port, BIG);
   const xfr = (type, plain = false) => {
     const t = nowMs();
@@ -525,7 +433,6 @@ try {
   log(`\nwritten to ${outFile}`);
 } finally {
   for (const c of children.reverse()) await c.stop();
-  for (const d of peerDirs) rmSync(d, { recursive: true, force: true });
   if (keep) log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

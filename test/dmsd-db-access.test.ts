@@ -5,31 +5,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as services from '../src/services/index.js';
-import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { testBackends } from './helpers/postgres.js';
 import { sqliteArgs, zoneTool, zoneToolOk } from './dmsd-db.support.js';
 
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
 
-let pg: TestPostgres | undefined;
-const sqlite = sqliteBackend();
-const backends: Backend[] = [
-  sqlite,
-  postgresBackend(() => {
-    if (!pg) throw new Error('PostgreSQL not started');
-    return pg;
-  }),
-];
-after(async () => {
-  sqlite.cleanup();
-  await pg?.stop();
-});
+// PostgreSQL is started when a test first needs it.
+const { backends, postgres } = testBackends({ lazy: true });
 
 for (const backend of backends)
   describe(`transfer rules and also-notify on ${backend.name}`, () => {
     test('rules per zone and per server group; targets with the transfer key; validation; cascade', async () => {
-      if (backend.name === 'postgres' && !pg) pg = await startPostgres();
+      if (backend.name === 'postgres') await postgres();
       const s = await backend.open();
       try {
         await services.createZone(s, 'a.example', { changeBy: 't', text: TEXT });

@@ -4,7 +4,7 @@
 // nothing (zone_tool ls_zi / show_zone compared before and after).
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { Opcode, Rcode, RRClass, RRType } from '../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../src/dns/message.js';
 import { Name } from '../src/dns/name.js';
-import { keyFromText, keyToBindConfig, keyToKnotConfig, readTsigAt, signMessage, type TsigKey } from '../src/dns/tsig.js';
+import { keyFromText, readTsigAt, signMessage, type TsigKey } from '../src/dns/tsig.js';
 import { udpExchange } from './helpers/dns-client.js';
+import { type Secondary, startKnotSecondary, startNamedSecondary, until } from './helpers/secondaries.js';
 import { freePort } from './helpers/servers.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { dig, postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneTool, zoneToolOk } from './dmsd-db.support.js';
@@ -26,102 +27,8 @@ ns1 A 192.0.2.1
 www A ${www}
 ${Array.from({ length: 20 }, (_, i) => `h${i} TXT "filler ${i}"\n`).join('')}${extra}`;
 
-interface Peer {
-  port: number;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-function spawnPeer(cmd: string, args: string[], dir: string, port: number): Peer {
-  const proc: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (d) => { out += d; });
-  proc.stderr?.on('data', (d) => { out += d; });
-  return {
-    port,
-    log: () => out,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const done = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await done;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 const keyId = (k: TsigKey) => k.name.toString().replace(/\.$/, '');
 const spec = (k: TsigKey) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
-
-function startNamedSecondary(primaryPort: number, port: number, key: TsigKey): Peer {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-e2e-named-'));
-  const conf = [
-    keyToBindConfig(key),
-    'options {',
-    `  directory "${dir}";`,
-    `  pid-file "${dir}/named.pid";`,
-    `  session-keyfile "${dir}/session.key";`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    '  listen-on-v6 { none; };',
-    '  recursion no;',
-    '  notify no;',
-    '  dnssec-validation no;',
-    '};',
-    'controls { };',
-    `zone "${ZONE}" { type secondary; primaries port ${primaryPort} { 127.0.0.1 key "${keyId(key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; }; };`,
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'named.conf'), conf);
-  return spawnPeer('named', ['-g', '-c', join(dir, 'named.conf'), '-n', '1'], dir, port);
-}
-
-function startKnotSecondary(primaryPort: number, port: number, key: TsigKey): Peer {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-e2e-knot-'));
-  const conf = [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    listen: 127.0.0.1@${port}`,
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    keyToKnotConfig(key).trimEnd(),
-    'remote:',
-    '  - id: primary',
-    `    address: 127.0.0.1@${primaryPort}`,
-    `    key: ${keyId(key)}`,
-    'acl:',
-    '  - id: notify-from-primary',
-    '    address: 127.0.0.1',
-    `    key: ${keyId(key)}`,
-    '    action: notify',
-    'database:',
-    `    storage: "${dir}"`,
-    'zone:',
-    `  - domain: ${ZONE}.`,
-    `    storage: "${dir}"`,
-    '    file: zone.txt',
-    '    master: primary',
-    '    acl: notify-from-primary',
-    '    zonefile-sync: -1',
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'knot.conf'), conf);
-  return spawnPeer('knotd', ['-c', join(dir, 'knot.conf')], dir, port);
-}
-
-async function until(what: string, pred: () => boolean, log: () => string, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const count = (s: string, re: RegExp) => (s.match(new RegExp(re.source, 'g')) ?? []).length;
 const short = (port: number, name: string, type: string) => dig(port, [name, type, '+short', '+norec']).trim();
@@ -137,8 +44,8 @@ describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic upd
   let pg: TestPostgres | undefined;
   let url = '';
   let dmsd: Server;
-  let named: Peer;
-  let knot: Peer;
+  let named: Secondary;
+  let knot: Secondary;
   let xfrKey: TsigKey;
   let dynKey: TsigKey;
   const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
@@ -168,8 +75,8 @@ describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic upd
     zoneToolOk(store(), ['add_also_notify', '-g', 'default', `127.0.0.1#${knotPort}`, 'key=xfr.key']);
     dmsd = await startDmsdDb(store());
     await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 5000, 'zone served');
-    named = startNamedSecondary(dmsd.tcpPort, namedPort, xfrKey);
-    knot = startKnotSecondary(dmsd.tcpPort, knotPort, xfrKey);
+    named = startNamedSecondary({ zone: ZONE, primaryPort: dmsd.tcpPort, port: namedPort, key: xfrKey });
+    knot = startKnotSecondary({ zone: ZONE, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey });
   });
   after(async () => {
     await named?.stop();
@@ -180,8 +87,8 @@ describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic upd
   });
 
   test('initial AXFR to named and knotd, TSIG-signed', async () => {
-    await until('named AXFR', () => /Transfer status: success/.test(named.log()), named.log);
-    await until('knotd AXFR', () => /AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.log()), knot.log);
+    await until('named AXFR', () => /Transfer status: success/.test(named.output()), named.output);
+    await until('knotd AXFR', () => /AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.output()), knot.output);
     assert.equal(short(named.port, `www.${ZONE}`, 'A'), '192.0.2.10');
     assert.equal(short(knot.port, `www.${ZONE}`, 'A'), '192.0.2.10');
     assert.match(dmsd.output(), /"kind":"axfr".*"key":"xfr\.key\."/);
@@ -197,10 +104,10 @@ describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic upd
     zoneToolOk(store(), ['load_zone_zi', file, ZONE]);
     await waitFor(() => (servedSerial(dmsd.port, ZONE) ?? 0) > before, 2000, 'dmsd serves the change');
     const serial = servedSerial(dmsd.port, ZONE) as number;
-    await until('knotd IXFR', () => /IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.log()), () => knot.log() + dmsd.output());
-    await until('named second transfer', () => count(named.log(), /Transfer status: success/) >= 2, () => named.log() + dmsd.output());
-    assert.match(named.log(), new RegExp(`notify from 127\\.0\\.0\\.1#\\d+: serial ${serial}`));
-    assert.doesNotMatch(knot.log(), /fallback to AXFR|IXFR.*failed/i);
+    await until('knotd IXFR', () => /IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.output()), () => knot.output() + dmsd.output());
+    await until('named second transfer', () => count(named.output(), /Transfer status: success/) >= 2, () => named.output() + dmsd.output());
+    assert.match(named.output(), new RegExp(`notify from 127\\.0\\.0\\.1#\\d+: serial ${serial}`));
+    assert.doesNotMatch(knot.output(), /fallback to AXFR|IXFR.*failed/i);
     // dmsd's own transfer log: an IXFR from the old serial to the new one for each secondary.
     // (Its log line may reach us a moment after the secondary's.)
     const ixfrs = () => dmsd.output().split('\n').filter((l) => l.includes('"kind":"ixfr"') && l.includes(`"clientSerial":${before}`));
@@ -234,8 +141,8 @@ describe(`dmsd as primary on ${backend}: secondaries, NOTIFY + IXFR, dynamic upd
     assert.equal(r.code, 0, r.out);
     assert.equal(servedSerial(dmsd.port, ZONE), explicit);
     // The secondaries follow (NOTIFY + IXFR) the update too.
-    await until('knotd follows the update', () => short(knot.port, `dyn2.${ZONE}`, 'TXT') === '"from knsupdate"', knot.log);
-    await until('named follows the update', () => short(named.port, `dyn2.${ZONE}`, 'TXT') === '"from knsupdate"', named.log);
+    await until('knotd follows the update', () => short(knot.port, `dyn2.${ZONE}`, 'TXT') === '"from knsupdate"', knot.output);
+    await until('named follows the update', () => short(named.port, `dyn2.${ZONE}`, 'TXT') === '"from knsupdate"', named.output);
   });
 
   test('refused updates, failed prerequisites, unknown keys, bad signatures and stale times change nothing', async () => {

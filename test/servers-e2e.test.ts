@@ -4,7 +4,6 @@
 // for secondaries) get no NOTIFY for the zone. Membership alone allows no transfer.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,79 +11,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Opcode } from '../src/dns/constants.js';
 import { decodeMessage } from '../src/dns/message.js';
-import { keyFromText, keyToKnotConfig, type TsigKey } from '../src/dns/tsig.js';
+import { keyFromText, type TsigKey } from '../src/dns/tsig.js';
 import { dig, postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from './dmsd-db.support.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { type Secondary, startKnotSecondary, until } from './helpers/secondaries.js';
 import { freePort } from './helpers/servers.js';
 
 const ZONE = 'members.example';
 // The filler makes a one-record change smaller as an IXFR than as a whole zone (dmsd sends the zone when it is not).
 const zoneText = (www: string, extra = '') =>
   `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A ${www}\n${extra}${Array.from({ length: 20 }, (_, i) => `h${i} TXT "filler ${i}"\n`).join('')}`;
-
-interface Knot {
-  port: number;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-function startKnot(primaryPort: number, port: number, key: TsigKey): Knot {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-servers-knot-'));
-  const keyId = key.name.toString().replace(/\.$/, '');
-  // The NOTIFY acl demands the key: an unsigned NOTIFY from dmsd would be refused ("ACL, denied").
-  const conf = `server:
-    rundir: "${dir}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: info
-${keyToKnotConfig(key).trimEnd()}
-remote:
-  - id: primary
-    address: 127.0.0.1@${primaryPort}
-    key: ${keyId}
-acl:
-  - id: notify-from-primary
-    address: 127.0.0.1
-    key: ${keyId}
-    action: notify
-database:
-    storage: "${dir}"
-zone:
-  - domain: ${ZONE}.
-    storage: "${dir}"
-    file: zone.txt
-    master: primary
-    acl: notify-from-primary
-    zonefile-sync: -1
-`;
-  writeFileSync(join(dir, 'knot.conf'), conf);
-  const proc: ChildProcess = spawn('knotd', ['-c', join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (d) => {
-    out += d;
-  });
-  proc.stderr?.on('data', (d) => {
-    out += d;
-  });
-  return {
-    port,
-    log: () => out,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const done = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await done;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A UDP socket that records the zone names of the NOTIFYs it receives (and never answers). */
 async function notifySink(): Promise<{ port: number; zones: string[]; close: () => void }> {
@@ -102,14 +38,6 @@ async function notifySink(): Promise<{ port: number; zones: string[]; close: () 
   return { port: sock.address().port, zones, close: () => sock.close() };
 }
 
-async function until(what: string, pred: () => boolean, log: () => string, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; log:\n${log().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const short = (port: number, name: string, type: string) => dig(port, [name, type, '+short', '+norec']).trim();
 
 for (const backend of ['sqlite', 'postgres'] as const)
@@ -118,7 +46,7 @@ for (const backend of ['sqlite', 'postgres'] as const)
     let pg: TestPostgres | undefined;
     let url = '';
     let dmsd: Server;
-    let knot: Knot;
+    let knot: Secondary;
     let xfrKey: TsigKey;
     let disabledSink: Awaited<ReturnType<typeof notifySink>>;
     let otherSgSink: Awaited<ReturnType<typeof notifySink>>;
@@ -146,7 +74,7 @@ for (const backend of ['sqlite', 'postgres'] as const)
       zoneToolOk(store(), ['create_server', '-g', 'elsewhere', 'other1', `127.0.0.1#${otherSgSink.port}`]);
       dmsd = await startDmsdDb(store());
       await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 5000, 'zone served');
-      knot = startKnot(dmsd.tcpPort, knotPort, xfrKey);
+      knot = startKnotSecondary({ zone: ZONE, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey });
     });
     after(async () => {
       await knot?.stop();
@@ -159,18 +87,18 @@ for (const backend of ['sqlite', 'postgres'] as const)
 
     test('membership allows no transfer; a transfer rule on the group does', async () => {
       // knotd asks at once: refused while the group has no rule (the member is not let in by its address).
-      await until('knotd AXFR refused', () => /AXFR, incoming.*(REFUSED|NOTAUTH|failed)/i.test(knot.log()), knot.log);
-      assert.doesNotMatch(knot.log(), /AXFR, incoming.*finished/);
+      await until('knotd AXFR refused', () => /AXFR, incoming.*(REFUSED|NOTAUTH|failed)/i.test(knot.output()), knot.output);
+      assert.doesNotMatch(knot.output(), /AXFR, incoming.*finished/);
       zoneToolOk(store(), ['add_transfer_rule', '-g', 'default', 'key=xfr.key']);
       // Publishing (here: a serial poke) NOTIFYs knot1 (signed with the group's transfer key): it transfers.
       const initial = servedSerial(dmsd.port, ZONE) ?? 0;
       zoneToolOk(store(), ['poke_zone_set_serial', ZONE]);
       await waitFor(() => (servedSerial(dmsd.port, ZONE) ?? 0) !== initial, 3000, 'dmsd serves the poked serial');
       const poked = servedSerial(dmsd.port, ZONE);
-      await until('knotd AXFR', () => /AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.log()), () => knot.log() + dmsd.output());
+      await until('knotd AXFR', () => /AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.output()), () => knot.output() + dmsd.output());
       assert.equal(short(knot.port, `www.${ZONE}`, 'A'), '192.0.2.10');
       // It was the NOTIFY (not knotd's own retry) that brought the new serial.
-      assert.match(knot.log(), new RegExp(`notify, incoming, remote 127\\.0\\.0\\.1@\\d+, serial ${poked}`, 'i'));
+      assert.match(knot.output(), new RegExp(`notify, incoming, remote 127\\.0\\.0\\.1@\\d+, serial ${poked}`, 'i'));
     });
 
     test('a zone_tool change reaches knotd by signed NOTIFY + IXFR; disabled and other-group servers get nothing', async () => {
@@ -180,9 +108,9 @@ for (const backend of ['sqlite', 'postgres'] as const)
       zoneToolOk(store(), ['load_zone_zi', file, ZONE]);
       await waitFor(() => (servedSerial(dmsd.port, ZONE) ?? 0) > before, 3000, 'dmsd serves the change');
       const serial = servedSerial(dmsd.port, ZONE) as number;
-      await until('knotd IXFR', () => /IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.log()), () => knot.log() + dmsd.output());
-      assert.match(knot.log(), new RegExp(`notify, incoming, remote 127\\.0\\.0\\.1@\\d+.*serial ${serial}`, 'i'));
-      assert.doesNotMatch(knot.log(), /ACL, denied|fallback to AXFR|IXFR.*failed/i);
+      await until('knotd IXFR', () => /IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/.test(knot.output()), () => knot.output() + dmsd.output());
+      assert.match(knot.output(), new RegExp(`notify, incoming, remote 127\\.0\\.0\\.1@\\d+.*serial ${serial}`, 'i'));
+      assert.doesNotMatch(knot.output(), /ACL, denied|fallback to AXFR|IXFR.*failed/i);
       assert.equal(short(knot.port, `www.${ZONE}`, 'A'), '192.0.2.20');
       assert.equal(short(knot.port, `new.${ZONE}`, 'A'), '192.0.2.60');
       assert.match(short(knot.port, ZONE, 'SOA'), new RegExp(` ${serial} `));

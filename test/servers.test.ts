@@ -6,31 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as services from '../src/services/index.js';
 import * as servers from '../src/services/servers.js';
 import { postgresArgs, sqliteArgs, zoneTool, zoneToolOk } from './dmsd-db.support.js';
-import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { testBackends } from './helpers/postgres.js';
 
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
 
-let pg: TestPostgres | undefined;
-const needPg = async (): Promise<TestPostgres> => {
-  pg ??= await startPostgres();
-  return pg;
-};
-const sqlite = sqliteBackend();
-const backends: Backend[] = [
-  sqlite,
-  postgresBackend(() => {
-    if (!pg) throw new Error('PostgreSQL not started');
-    return pg;
-  }),
-];
-after(async () => {
-  sqlite.cleanup();
-  await pg?.stop();
-});
+// PostgreSQL is started when a test first needs it.
+const { backends, postgres: needPg } = testBackends({ lazy: true });
 
 for (const backend of backends)
   describe(`servers on ${backend.name}`, () => {

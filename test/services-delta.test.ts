@@ -18,18 +18,11 @@ import type { Store } from '../src/store/index.js';
 import { ZoneTable } from '../src/zone/table.js';
 import { parseGrant } from '../src/zone/update.js';
 import { compileZone } from '../src/zone/zone.js';
-import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
-import { type Responder, run, startResponder } from './xfr.support.js';
+import { testBackends } from './helpers/postgres.js';
+import { serveQueries } from './helpers/query-server.js';
+import { type Responder, run } from './xfr.support.js';
 
-let pgServer: TestPostgres;
-const sqlite = sqliteBackend();
-before(async () => {
-  pgServer = await startPostgres();
-});
-after(async () => {
-  await pgServer?.stop();
-  sqlite.cleanup();
-});
+const { sqlite, backends } = testBackends();
 
 const by = { changeBy: 'dyn.key' };
 
@@ -52,7 +45,7 @@ mail A 192.0.2.25
 off A 192.0.2.99
 `;
 
-for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+for (const backend of backends) {
   describe(`applyRecordDelta on ${backend.name}`, () => {
     let s: Store;
     let n = 0;
@@ -282,10 +275,7 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
       },
       keys: { get: (n) => (n.equals(KEY.name) ? KEY : undefined) },
     });
-    server = await startResponder(async (bytes, t) => {
-      const out = await qh.handle(bytes, { transport: t.tcp ? 'tcp' : 'udp', address: t.remoteAddress });
-      return out === null ? [] : Array.isArray(out) ? out : [out];
-    });
+    server = await serveQueries(qh);
   });
   after(async () => {
     await server?.close();

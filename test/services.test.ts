@@ -7,17 +7,9 @@ import { Name } from '../src/dns/name.js';
 import { rdataToText } from '../src/dns/rdata.js';
 import * as svc from '../src/services/index.js';
 import type { Store } from '../src/store/index.js';
-import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { testBackends } from './helpers/postgres.js';
 
-let pgServer: TestPostgres;
-const sqlite = sqliteBackend();
-before(async () => {
-  pgServer = await startPostgres();
-});
-after(async () => {
-  await pgServer?.stop();
-  sqlite.cleanup();
-});
+const { backends } = testBackends();
 
 const admin = { changeBy: 'admin@test/Admin' };
 
@@ -49,7 +41,7 @@ function zoneText(origin: string, body: string): string {
   return `$ORIGIN ${origin}\n$TTL 3600\n@ IN SOA ns1.${origin} hostmaster.${origin} 1 600 600 604800 600\n@ IN NS ns1.${origin}\nns1 IN A 192.0.2.1\n${body}\n`;
 }
 
-for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+for (const backend of backends) {
   describe(`services on ${backend.name}`, () => {
     let s: Store;
     before(async () => {

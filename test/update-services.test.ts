@@ -17,7 +17,8 @@ import { openStore, type Store } from '../src/store/index.js';
 import { ZoneTable } from '../src/zone/table.js';
 import { parseGrant } from '../src/zone/update.js';
 import { compileZone } from '../src/zone/zone.js';
-import { digRecords, type Responder, run, startResponder } from './xfr.support.js';
+import { serveQueries } from './helpers/query-server.js';
+import { digRecords, type Responder, run } from './xfr.support.js';
 
 const origin = Name.from('example.org');
 const KEY: TsigKey = { name: Name.from('dyn.key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
@@ -58,10 +59,7 @@ describe('primary over the service layer (SQLite)', () => {
       updates: { getZone: sink.getZone, commit: async (c) => { const r = await sink.commit(c); await publish(); return r; } },
       keys: { get: (n) => (n.equals(KEY.name) ? KEY : undefined) },
     });
-    server = await startResponder(async (bytes, t) => {
-      const out = await qh.handle(bytes, { transport: t.tcp ? 'tcp' : 'udp', address: t.remoteAddress });
-      return out === null ? [] : Array.isArray(out) ? out : [out];
-    });
+    server = await serveQueries(qh);
   });
   after(async () => {
     await server?.close();

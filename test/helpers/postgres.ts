@@ -8,6 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 
 export interface TestPostgres {
@@ -150,13 +151,42 @@ export function sqliteBackend(): Backend & { cleanup(): void } {
   };
 }
 
-export function postgresBackend(server: () => TestPostgres): Backend {
+export function postgresBackend(server: () => TestPostgres | Promise<TestPostgres>): Backend {
   return {
     name: 'postgres',
     async open() {
       const { openStore } = await import('../../src/store/index.js');
-      const url = await server().createDatabase();
+      const url = await (await server()).createDatabase();
       return openStore({ dataDir: tmpdir(), databaseUrl: url });
     },
   };
+}
+
+/**
+ * Both backends for one test file, with its hooks: PostgreSQL is started by a before() hook, or with `lazy` by the
+ * first open() or postgres() that needs it; an after() hook stops it and removes the SQLite files.
+ */
+export function testBackends(opts: { lazy?: boolean } = {}): {
+  sqlite: Backend;
+  backends: Backend[];
+  /** The running PostgreSQL (started now if it is not yet). */
+  postgres(): Promise<TestPostgres>;
+} {
+  let server: Promise<TestPostgres> | undefined;
+  let started: TestPostgres | undefined;
+  const postgres = () =>
+    (server ??= startPostgres().then((p) => {
+      started = p;
+      return p;
+    }));
+  const sqlite = sqliteBackend();
+  if (!opts.lazy)
+    before(async () => {
+      await postgres();
+    });
+  after(async () => {
+    sqlite.cleanup();
+    await started?.stop();
+  });
+  return { sqlite, backends: [sqlite, postgresBackend(postgres)], postgres };
 }

@@ -72,28 +72,53 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found on 127.0.0.1');
 }
 
-function collect(proc: ChildProcess): () => string {
+/** Everything `proc` printed so far; beyond `max` characters only the last half of that is kept. */
+export function collect(proc: ChildProcess, max = 200_000): () => string {
   let out = '';
   const add = (d: Buffer) => {
     out += d.toString();
-    if (out.length > 200_000) out = out.slice(-100_000);
+    if (out.length > max) out = out.slice(-max / 2);
   };
   proc.stdout?.on('data', add);
   proc.stderr?.on('data', add);
   return () => out;
 }
 
-function stopper(proc: ChildProcess, dir?: string): () => Promise<void> {
+/** SIGTERM (SIGKILL after `killAfterMs`), wait for the exit, then remove `dir`. */
+export function stopper(proc: ChildProcess, dir?: string, killAfterMs = 3000): () => Promise<void> {
   return async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise<void>((r) => proc.once('exit', () => r()));
       proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
       await exited;
       clearTimeout(t);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
+}
+
+/** A child process, what it printed so far, and its stop (see `stopper`). */
+export interface LoggedProcess {
+  proc: ChildProcess;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface SpawnLoggedOptions {
+  cwd?: string;
+  /** The process's own temporary directory, removed by stop(). */
+  dir?: string;
+  killAfterMs?: number;
+  /** See `collect`. */
+  maxOutput?: number;
+}
+
+/** Spawn `cmd` with its output collected (stdin closed). */
+export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOptions = {}): LoggedProcess {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+  return { proc, pid: proc.pid!, output: collect(proc, opts.maxOutput), stop: stopper(proc, opts.dir, opts.killAfterMs) };
 }
 
 /** Wait until the server answers a SOA query for every zone authoritatively over UDP. */
@@ -123,14 +148,17 @@ export interface KnotOptions {
   cpu?: string;
   udpWorkers?: number;
   tcpWorkers?: number;
+  /** knotd's log level on stderr (default info). */
+  logLevel?: string;
   port?: number;
   /** Skip the readiness wait (the caller measures loading itself). */
   noWait?: boolean;
   readyTimeoutMs?: number;
 }
 
-export function knotConf(dir: string, port: number, zones: ZoneSpec[], opts: KnotOptions = {}): string {
-  const lines = [
+/** The `server:`, `log:` (stderr) and `database:` sections of a knotd on 127.0.0.1@`port` keeping everything in `dir`. */
+export function knotServerConf(dir: string, port: number, opts: Pick<KnotOptions, 'serverExtra' | 'udpWorkers' | 'tcpWorkers' | 'logLevel'> = {}): string[] {
+  return [
     'server:',
     `    rundir: "${dir}"`,
     `    listen: 127.0.0.1@${port}`,
@@ -138,11 +166,17 @@ export function knotConf(dir: string, port: number, zones: ZoneSpec[], opts: Kno
     `    tcp-workers: ${opts.tcpWorkers ?? 1}`,
     '    background-workers: 1',
     ...(opts.serverExtra ?? []).map((l) => `    ${l}`),
-    'database:',
-    `    storage: "${dir}"`,
     'log:',
     '  - target: stderr',
-    '    any: info',
+    `    any: ${opts.logLevel ?? 'info'}`,
+    'database:',
+    `    storage: "${dir}"`,
+  ];
+}
+
+export function knotConf(dir: string, port: number, zones: ZoneSpec[], opts: KnotOptions = {}): string {
+  const lines = [
+    ...knotServerConf(dir, port, opts),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,
@@ -162,10 +196,9 @@ export async function startKnotd(zones: ZoneSpec[], opts: KnotOptions = {}): Pro
   const port = opts.port ?? (await freePort());
   const conf = join(dir, 'knot.conf');
   writeFileSync(conf, knotConf(dir, port, zones, opts));
-  const cmd = opts.cpu ? ['taskset', ['-c', opts.cpu, 'knotd', '-c', conf]] : ['knotd', ['-c', conf]];
-  const proc = spawn(cmd[0] as string, cmd[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = collect(proc);
-  const srv: RunningServer = { label: 'knotd', port, tcpPort: port, pid: proc.pid!, proc, output, stop: stopper(proc, dir) };
+  const [cmd, args] = opts.cpu ? ['taskset', ['-c', opts.cpu, 'knotd', '-c', conf]] : ['knotd', ['-c', conf]];
+  const { proc, pid, output, stop } = spawnLogged(cmd, args, { dir });
+  const srv: RunningServer = { label: 'knotd', port, tcpPort: port, pid, proc, output, stop };
   if (!opts.noWait) {
     try {
       await waitReady(port, zones.map((z) => z.name), proc, output, 'knotd', opts.readyTimeoutMs);
@@ -177,12 +210,12 @@ export async function startKnotd(zones: ZoneSpec[], opts: KnotOptions = {}): Pro
   return srv;
 }
 
-export async function startNamed(zones: ZoneSpec[]): Promise<RunningServer> {
-  if (!haveProgram('named')) throw new Error('named is not installed: apt-get install bind9');
-  const dir = mkdtempSync(join(tmpdir(), 'dms-named-'));
-  const port = await freePort();
-  const conf = join(dir, 'named.conf');
-  const text = [
+/**
+ * The `options` and `controls` of a named on 127.0.0.1 port `port` keeping everything in `dir`: authoritative only,
+ * sending no NOTIFY of its own, no control channel. `extra` options are added as they are.
+ */
+export function namedOptions(dir: string, port: number, extra: string[] = []): string[] {
+  return [
     'options {',
     `  directory "${dir}";`,
     `  pid-file "${dir}/named.pid";`,
@@ -190,24 +223,35 @@ export async function startNamed(zones: ZoneSpec[]): Promise<RunningServer> {
     `  listen-on port ${port} { 127.0.0.1; };`,
     '  listen-on-v6 { none; };',
     '  recursion no;',
-    '  check-names primary ignore;',
-    '  check-integrity no;',
-    '  check-mx ignore;',
-    '  check-wildcard no;',
-    '  check-sibling no;',
     '  notify no;',
     '  dnssec-validation no;',
-    '  minimal-responses no-auth;',
-    '  minimal-any yes;',
+    ...extra.map((l) => `  ${l}`),
     '};',
     'controls { };',
+  ];
+}
+
+export async function startNamed(zones: ZoneSpec[]): Promise<RunningServer> {
+  if (!haveProgram('named')) throw new Error('named is not installed: apt-get install bind9');
+  const dir = mkdtempSync(join(tmpdir(), 'dms-named-'));
+  const port = await freePort();
+  const conf = join(dir, 'named.conf');
+  const text = [
+    ...namedOptions(dir, port, [
+      'check-names primary ignore;',
+      'check-integrity no;',
+      'check-mx ignore;',
+      'check-wildcard no;',
+      'check-sibling no;',
+      'minimal-responses no-auth;',
+      'minimal-any yes;',
+    ]),
     ...zones.map((z) => `zone "${z.name}" { type primary; file "${resolve(z.file)}"; };`),
     '',
   ].join('\n');
   writeFileSync(conf, text);
-  const proc = spawn('named', ['-g', '-c', conf, '-n', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = collect(proc);
-  const srv: RunningServer = { label: 'named', port, tcpPort: port, pid: proc.pid!, proc, output, stop: stopper(proc, dir) };
+  const { proc, pid, output, stop } = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir });
+  const srv: RunningServer = { label: 'named', port, tcpPort: port, pid, proc, output, stop };
   try {
     await waitReady(port, zones.map((z) => z.name), proc, output, 'named');
   } catch (e) {
@@ -246,8 +290,7 @@ export async function startDmsd(zonesDir: string, zoneNames: string[], opts: Dms
     ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
-  const output = collect(proc);
+  const { proc, pid, output, stop } = spawnLogged(process.execPath, args, { cwd: REPO_ROOT });
   const ports = await new Promise<{ udp: number; tcp: number }>((res, rej) => {
     const found: { udp?: number; tcp?: number } = {};
     let buf = '';
@@ -281,7 +324,7 @@ export async function startDmsd(zonesDir: string, zoneNames: string[], opts: Dms
       rej(new Error(`dmsd exited (${c ?? s}) before listening:\n${output()}`));
     });
   });
-  const srv: RunningServer = { label: 'dmsd', port: ports.udp, tcpPort: ports.tcp, pid: proc.pid!, proc, output, stop: stopper(proc) };
+  const srv: RunningServer = { label: 'dmsd', port: ports.udp, tcpPort: ports.tcp, pid, proc, output, stop };
   try {
     await waitReady(ports.udp, zoneNames, proc, output, 'dmsd');
   } catch (e) {

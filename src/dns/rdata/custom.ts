@@ -5,7 +5,7 @@
 import { TextError } from '../errors.js';
 import type { Name } from '../name.js';
 import { type WireReader, WireWriter } from '../wire.js';
-import { bad, type Field, parseName, printName, readName, writeName } from './fields.js';
+import { bad, type Field, fixedSize, parseName, printName, readName, writeName } from './fields.js';
 import {
   atToken,
   type Cursor,
@@ -649,24 +649,21 @@ export const hipField: Field = {
 
 export function euiField(size: 6 | 8): Field {
   const re = new RegExp(`^[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){${size - 1}}$`);
-  return {
-    kind: `eui${size * 8}`,
-    label: 'address',
-    copy(src, out) {
-      out.bytes(src.bytes(size));
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const t = cur.next('address');
-      if (!re.test(t.text)) cur.fail(`bad EUI-${size * 8} "${t.text}" (xx-xx-...)`);
-      out.bytes(fromHex(t.text.replaceAll('-', ''))!);
-    },
-    print(src) {
-      return [...src.bytes(size)].map((b) => b.toString(16).padStart(2, '0')).join('-');
-    },
-  };
+  return fixedSize(
+    `eui${size * 8}`,
+    'address',
+    size,
+    'address',
+    (text) => (re.test(text) ? fromHex(text.replaceAll('-', '')) : undefined),
+    (b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('-'),
+    (text) => `bad EUI-${size * 8} "${text}" (xx-xx-...)`,
+  );
 }
 
-/** NID / L64 64-bit value as four colon-separated groups of 4 hex digits (RFC 6742). */
+/**
+ * NID / L64 64-bit value as four colon-separated groups of 4 hex digits (RFC 6742). Not a `fixedSize` field: its text
+ * is written group by group straight to the output, where `fixedSize` would need the octets in a new array first.
+ */
 export const ilnp64: Field = {
   kind: 'ilnp64',
   label: 'locator',

@@ -102,10 +102,20 @@ function writeUint(out: WireWriter, size: 1 | 2 | 4 | 6, v: number): void {
   }
 }
 
-export function uint(size: 1 | 2 | 4 | 6, label: string, opts: UintOptions = {}, optional = false): UintField {
-  const max = size === 6 ? 2 ** 48 - 1 : 2 ** (8 * size) - 1;
-  const byValue = new Map<number, string>();
-  if (opts.names) for (const [k, v] of Object.entries(opts.names)) if (!byValue.has(v)) byValue.set(v, k);
+/**
+ * The one integer codec: `size` octets on the wire, one token in text. Plain numbers, mnemonics, RRtypes and times
+ * differ only in how a token maps to a number and back, so the wire walk and the token handling are written once.
+ * The mappings are made once per field when the table is built; a call allocates nothing beyond what they do.
+ * `badText` words the error for a token `fromText` refuses (undefined).
+ */
+function integer(
+  size: 1 | 2 | 4 | 6,
+  label: string,
+  optional: boolean,
+  fromText: (text: string) => number | undefined,
+  toText: (v: number) => string,
+  badText: (text: string) => string,
+): UintField {
   return {
     kind: `u${size * 8}`,
     label,
@@ -116,16 +126,33 @@ export function uint(size: 1 | 2 | 4 | 6, label: string, opts: UintOptions = {},
     },
     parse(cur: Cursor, out: WireWriter) {
       const t = cur.next(label);
-      let v = opts.duration ? parseDuration(t.text) : parseUint(t.text, max);
-      if (v === undefined && opts.names && Object.hasOwn(opts.names, t.text.toUpperCase())) v = opts.names[t.text.toUpperCase()];
-      if (v === undefined || v > max) cur.fail(`bad ${label} "${t.text}" (expected ${opts.names ? 'a mnemonic or ' : ''}an integer 0..${max})`);
+      const v = fromText(t.text);
+      if (v === undefined) cur.fail(badText(t.text));
       writeUint(out, size, v);
     },
     print(src) {
-      const v = readUint(src, size);
-      return (opts.printNames && byValue.get(v)) || String(v);
+      return toText(readUint(src, size));
     },
   };
+}
+
+export function uint(size: 1 | 2 | 4 | 6, label: string, opts: UintOptions = {}, optional = false): UintField {
+  const max = size === 6 ? 2 ** 48 - 1 : 2 ** (8 * size) - 1;
+  const names = opts.names;
+  const byValue = new Map<number, string>();
+  if (names) for (const [k, v] of Object.entries(names)) if (!byValue.has(v)) byValue.set(v, k);
+  return integer(
+    size,
+    label,
+    optional,
+    (text) => {
+      let v = opts.duration ? parseDuration(text) : parseUint(text, max);
+      if (v === undefined && names && Object.hasOwn(names, text.toUpperCase())) v = names[text.toUpperCase()];
+      return v === undefined || v > max ? undefined : v;
+    },
+    (v) => (opts.printNames && byValue.get(v)) || String(v),
+    (text) => `bad ${label} "${text}" (expected ${names ? 'a mnemonic or ' : ''}an integer 0..${max})`,
+  );
 }
 
 /** DNSSEC algorithm numbers (IANA "DNS Security Algorithm Numbers"); text accepts the mnemonics. */
@@ -141,43 +168,13 @@ export const CERT_TYPES: Readonly<Record<string, number>> = {
 };
 
 /** RRtype (RRSIG type covered): mnemonic or TYPEnnn in text. */
-export function rrtype(label: string): Field {
-  return {
-    kind: 'u16',
-    label,
-    copy(src, out) {
-      out.u16(src.u16());
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const t = cur.next(label);
-      const v = typeFromString(t.text);
-      if (v === undefined) cur.fail(`unknown type "${t.text}"`);
-      out.u16(v);
-    },
-    print(src) {
-      return typeToString(src.u16());
-    },
-  };
+export function rrtype(label: string): UintField {
+  return integer(2, label, false, typeFromString, typeToString, (text) => `unknown type "${text}"`);
 }
 
 /** RRSIG/SIG/TKEY time: 32-bit seconds, YYYYMMDDHHmmSS in text (plain seconds accepted too, as BIND does). */
-export function time(label: string): Field {
-  return {
-    kind: 'u32',
-    label,
-    copy(src, out) {
-      out.u32(src.u32());
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const t = cur.next(label);
-      const v = parseTime(t.text);
-      if (v === undefined) cur.fail(`bad ${label} "${t.text}" (expected YYYYMMDDHHmmSS or seconds)`);
-      out.u32(v);
-    },
-    print(src) {
-      return formatTime(src.u32());
-    },
-  };
+export function time(label: string): UintField {
+  return integer(4, label, false, parseTime, formatTime, (text) => `bad ${label} "${text}" (expected YYYYMMDDHHmmSS or seconds)`);
 }
 
 export function parseTime(s: string): number | undefined {
@@ -199,39 +196,41 @@ export function formatTime(v: number): string {
 
 // --- addresses ----------------------------------------------------------------------------------------------------
 
-export const ipv4: Field = {
-  kind: 'ipv4',
-  label: 'address',
-  copy(src, out) {
-    out.bytes(src.bytes(4));
-  },
-  parse(cur: Cursor, out: WireWriter) {
-    const t = cur.next('IPv4 address');
-    const a = parseIpv4(t.text);
-    if (!a) cur.fail(`bad IPv4 address "${t.text}"`);
-    out.bytes(a);
-  },
-  print(src) {
-    return ipv4ToString(src.bytes(4));
-  },
-};
+/**
+ * A field of `size` octets with a one-token text form (IPv4 and IPv6 addresses, EUI-48/64): on the wire a plain copy
+ * of the octets, in text a token that `fromText` turns into the octets (undefined when malformed) — these parsers
+ * build their result anyway, so sharing the codec adds no allocation. `token` names the token when it is missing.
+ */
+export function fixedSize(
+  kind: string,
+  label: string,
+  size: number,
+  token: string,
+  fromText: (text: string) => Uint8Array | undefined,
+  toText: (b: Uint8Array) => string,
+  badText: (text: string) => string,
+): Field {
+  return {
+    kind,
+    label,
+    copy(src, out) {
+      out.bytes(src.bytes(size));
+    },
+    parse(cur: Cursor, out: WireWriter) {
+      const t = cur.next(token);
+      const b = fromText(t.text);
+      if (!b) cur.fail(badText(t.text));
+      out.bytes(b);
+    },
+    print(src) {
+      return toText(src.bytes(size));
+    },
+  };
+}
 
-export const ipv6: Field = {
-  kind: 'ipv6',
-  label: 'address',
-  copy(src, out) {
-    out.bytes(src.bytes(16));
-  },
-  parse(cur: Cursor, out: WireWriter) {
-    const t = cur.next('IPv6 address');
-    const a = parseIpv6(t.text);
-    if (!a) cur.fail(`bad IPv6 address "${t.text}"`);
-    out.bytes(a);
-  },
-  print(src) {
-    return ipv6ToString(src.bytes(16));
-  },
-};
+export const ipv4 = fixedSize('ipv4', 'address', 4, 'IPv4 address', parseIpv4, ipv4ToString, (text) => `bad IPv4 address "${text}"`);
+
+export const ipv6 = fixedSize('ipv6', 'address', 16, 'IPv6 address', parseIpv6, ipv6ToString, (text) => `bad IPv6 address "${text}"`);
 
 // --- names --------------------------------------------------------------------------------------------------------
 
@@ -307,26 +306,47 @@ export function parseCharString(cur: Cursor, what: string): Uint8Array {
   return b;
 }
 
-/** One <character-string>: length octet + data; always printed quoted. */
-export function charString(label: string, optional = false): Field {
+const NO_OCTETS = new Uint8Array(0);
+
+/**
+ * A length octet and that many octets, with a text form of its own (character-string, NSEC3 salt, NSEC3 next hashed
+ * owner name): the wire form and its walk are the same for all, so one codec serves them. `min` is the fewest octets
+ * allowed (0 or 1); `fromText` takes its token(s) and returns the octets, already checked to fit in 255.
+ */
+function counted(
+  kind: string,
+  label: string,
+  min: 0 | 1,
+  optional: boolean,
+  fromText: (cur: Cursor, label: string) => Uint8Array,
+  toText: (b: Uint8Array) => string,
+): Field {
   return {
-    kind: 'string',
+    kind,
     label,
     optional,
     copy(src, out) {
       const n = src.u8();
+      if (n < min) bad(src, `empty ${label}`, src.pos - 1);
       out.u8(n);
       out.bytes(src.bytes(n));
     },
     parse(cur: Cursor, out: WireWriter) {
-      const b = parseCharString(cur, label);
+      const b = fromText(cur, label);
       out.u8(b.length);
       out.bytes(b);
     },
     print(src) {
-      return quoted(src.bytes(src.u8()));
+      const n = src.u8();
+      // An empty value (an NSEC3 salt of "-", a "" character-string) is printed without a new view of no octets.
+      return toText(n === 0 ? NO_OCTETS : src.bytes(n));
     },
   };
+}
+
+/** One <character-string>: length octet + data; always printed quoted. */
+export function charString(label: string, optional = false): Field {
+  return counted('string', label, 0, optional, parseCharString, quoted);
 }
 
 /** One or more <character-string>s to the end of the RDATA (TXT, SPF). */
@@ -429,51 +449,31 @@ export function hexRest(label: string, min = 1): BlobField {
 
 /** Hex with a length octet, "-" when empty (NSEC3 / NSEC3PARAM salt). */
 export function saltField(label: string): Field {
-  return {
-    kind: 'salt',
-    label,
-    copy(src, out) {
-      const n = src.u8();
-      out.u8(n);
-      out.bytes(src.bytes(n));
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const t = cur.next(label);
-      const b = t.text === '-' ? new Uint8Array(0) : fromHex(t.text);
-      if (!b || (b.length === 0 && t.text !== '-')) cur.fail(`bad ${label} "${t.text}" (hex or "-")`);
-      if (b.length > 255) cur.fail(`${label} longer than 255 octets`);
-      out.u8(b.length);
-      out.bytes(b);
-    },
-    print(src) {
-      const n = src.u8();
-      return n === 0 ? '-' : toHex(src.bytes(n));
-    },
-  };
+  return counted('salt', label, 0, false, parseSalt, printSalt);
+}
+
+function printSalt(b: Uint8Array): string {
+  return b.length === 0 ? '-' : toHex(b);
+}
+
+function parseSalt(cur: Cursor, label: string): Uint8Array {
+  const t = cur.next(label);
+  const b = t.text === '-' ? new Uint8Array(0) : fromHex(t.text);
+  if (!b || (b.length === 0 && t.text !== '-')) cur.fail(`bad ${label} "${t.text}" (hex or "-")`);
+  if (b.length > 255) cur.fail(`${label} longer than 255 octets`);
+  return b;
 }
 
 /** Base32hex with a length octet, at least one octet (NSEC3 next hashed owner name). */
 export function hashField(label: string): Field {
-  return {
-    kind: 'hash32',
-    label,
-    copy(src, out) {
-      const n = src.u8();
-      if (n === 0) bad(src, `empty ${label}`, src.pos - 1);
-      out.u8(n);
-      out.bytes(src.bytes(n));
-    },
-    parse(cur: Cursor, out: WireWriter) {
-      const t = cur.next(label);
-      const b = fromBase32Hex(t.text);
-      if (!b || b.length === 0 || b.length > 255) cur.fail(`bad ${label} "${t.text}" (base32hex)`);
-      out.u8(b.length);
-      out.bytes(b);
-    },
-    print(src) {
-      return toBase32Hex(src.bytes(src.u8()));
-    },
-  };
+  return counted('hash32', label, 1, false, parseHash32, toBase32Hex);
+}
+
+function parseHash32(cur: Cursor, label: string): Uint8Array {
+  const t = cur.next(label);
+  const b = fromBase32Hex(t.text);
+  if (!b || b.length === 0 || b.length > 255) cur.fail(`bad ${label} "${t.text}" (base32hex)`);
+  return b;
 }
 
 /** Data with a 16-bit length, printed as "length base64" (TSIG/TKEY MAC, key and other data). */

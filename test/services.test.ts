@@ -379,6 +379,33 @@ for (const backend of backends) {
       assert.ok(pub?.records.some((r) => r.name.key === 'new.feed.test.'));
     });
 
+    test('on PostgreSQL a commit wakes a follower at once (LISTEN/NOTIFY), long before its next poll', async () => {
+      if (s.kind !== 'postgres') {
+        assert.equal(s.listen, undefined, 'SQLite has no cross-process notification: followers poll');
+        return;
+      }
+      await svc.createZone(s, 'notify.test', { ...admin, text: zoneText('notify.test.', '') });
+      const since = await svc.currentChangeSeq(s);
+      let resolveSeen: () => void = () => {};
+      const seen = new Promise<void>((r) => {
+        resolveSeen = r;
+      });
+      // A 60 s poll interval: only the notification can deliver the change within the test's 2 s.
+      const stop = svc.followChanges(s, since, (p) => {
+        if (p.changes.some((c) => c.zone === 'notify.test.' && c.kind === 'publish')) resolveSeen();
+      }, { intervalMs: 60_000 });
+      try {
+        // The first poll runs at once; give the LISTEN connection a moment to be up before committing.
+        await new Promise((r) => setTimeout(r, 300));
+        const t0 = Date.now();
+        await svc.saveZoneText(s, 'notify.test', zoneText('notify.test.', 'n IN A 192.0.2.9'), admin);
+        await Promise.race([seen, new Promise((_, rej) => setTimeout(() => rej(new Error('not woken within 2 s')), 2000))]);
+        assert.ok(Date.now() - t0 < 2000);
+      } finally {
+        await stop();
+      }
+    });
+
     test('a follower polling during concurrent publishes misses none', async () => {
       const since = await svc.currentChangeSeq(s);
       const seen: number[] = [];

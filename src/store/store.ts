@@ -97,6 +97,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let location: string;
   let sqliteDb: BetterSqlite3.Database | undefined;
   let listen: Store['listen'];
+  // Closing the store ends the LISTEN connections a caller forgot to stop (they would keep the process alive).
+  const listeners = new Set<() => Promise<void>>();
   if (opts.databaseUrl) {
     if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl))
       throw new Error(`unsupported database URL "${redact(opts.databaseUrl)}": expected postgres://… (without one, SQLite in the data directory is used)`);
@@ -120,7 +122,14 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = opts.databaseUrl;
-    listen = (channel, onNotify) => listenOnPostgres(pg, url, channel, onNotify);
+    listen = async (channel, onNotify) => {
+      const stop = await listenOnPostgres(pg, url, channel, onNotify);
+      listeners.add(stop);
+      return async () => {
+        listeners.delete(stop);
+        await stop();
+      };
+    };
   } else {
     kind = 'sqlite';
     mkdirSync(opts.dataDir, { recursive: true });
@@ -159,7 +168,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     location,
     ...(sqliteDb ? { sqlite: sqliteDb } : {}),
     ...(listen ? { listen } : {}),
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.all([...listeners].map((stop) => stop()));
+      listeners.clear();
+      await db.destroy();
+    },
   };
 }
 

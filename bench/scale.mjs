@@ -310,10 +310,10 @@ async function measureAt(location, storeOpts, total) {
     showStats(`listZones pattern '${pagePattern}' limit 1000`, out.apiListPattern);
     out.apiListNamesPattern = stats(
       await timedRuns(API_RUNS, async () => {
-        await api.listZoneNames(store, { limit: 1000, pattern: `${pagePattern}` });
+        await api.listZoneBriefs(store, { limit: 1000, pattern: `${pagePattern}` });
       }),
     );
-    showStats(`listZoneNames pattern '${pagePattern}' limit 1000`, out.apiListNamesPattern);
+    showStats(`listZoneBriefs pattern '${pagePattern}' limit 1000`, out.apiListNamesPattern);
     out.apiShowZone = stats(
       await timedRuns(API_RUNS, async () => {
         const name = pick();

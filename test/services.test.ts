@@ -647,11 +647,13 @@ for (const backend of backends) {
       assert.ok((await svc.listZones(s, { sg: 'default' })).length >= 4);
     });
 
-    test('listZoneNames: the same pages as listZones; a glob prefix is a range but never loses or adds a name', async () => {
+    test('listZoneBriefs: the same pages as listZones; a glob prefix is a range but never loses or adds a name', async () => {
       // Names around the edges of the prefix range: 'pr' is the prefix of 'pr*', 'ps' its successor, '-' and '.'
       // sort before letters, 'pr0' is between.
       const names = ['pr.pfx.test', 'pr-a.pfx.test', 'pr0.pfx.test', 'pra.pfx.test', 'prz.pfx.test', 'ps.pfx.test', 'p.pfx.test', 'q.pfx.test'];
-      for (const n of names) await svc.createZone(s, n, { ...admin, text: zoneText(`${n}.`, '') });
+      await svc.createReference(s, 'pfx-customer');
+      for (const n of names)
+        await svc.createZone(s, n, { ...admin, text: zoneText(`${n}.`, ''), ...(n.startsWith('pr0') ? { reference: 'pfx-customer' } : {}) });
       await svc.disableZone(s, 'prz.pfx.test');
       await svc.deleteZone(s, 'pra.pfx.test');
       const options: Parameters<typeof svc.listZones>[1][] = [
@@ -668,16 +670,24 @@ for (const backend of backends) {
         { pattern: 'pr*', sg: 'default' },
         { pattern: 'pr*', sg: 'no-such-sg' },
         { pattern: 'pr0.pfx.test' },
+        { pattern: 'pr*', reference: 'pfx-customer' },
       ];
       for (const o of options) {
         const full = await svc.listZones(s, o);
-        const brief = await svc.listZoneNames(s, o);
-        assert.deepEqual(brief, full.map((z) => ({ id: z.id, name: z.name, state: z.state })), JSON.stringify(o));
+        const brief = await svc.listZoneBriefs(s, o);
+        assert.deepEqual(
+          brief,
+          full.map((z) => ({ id: z.id, name: z.name, state: z.state, reference: z.reference, soaSerial: z.soaSerial })),
+          JSON.stringify(o),
+        );
       }
-      const pr = (await svc.listZoneNames(s, { pattern: 'pr*' })).map((z) => z.name);
+      const pr = (await svc.listZoneBriefs(s, { pattern: 'pr*' })).map((z) => z.name);
       assert.deepEqual(pr, ['pr-a.pfx.test.', 'pr.pfx.test.', 'pr0.pfx.test.', 'prz.pfx.test.'].sort());
-      assert.equal((await svc.listZoneNames(s, { pattern: 'pr*', which: 'deleted' }))[0]?.state, 'DELETED');
-      assert.deepEqual((await svc.listZoneNames(s, { pattern: 'prz*' }))[0]?.state, 'DISABLED');
+      assert.equal((await svc.listZoneBriefs(s, { pattern: 'pr*', which: 'deleted' }))[0]?.state, 'DELETED');
+      assert.deepEqual((await svc.listZoneBriefs(s, { pattern: 'prz*' }))[0]?.state, 'DISABLED');
+      const pr0 = (await svc.listZoneBriefs(s, { pattern: 'pr0*' }))[0];
+      assert.equal(pr0?.reference, 'pfx-customer');
+      assert.ok(pr0 && pr0.soaSerial !== null && pr0.soaSerial > 0);
     });
 
     test('set_zone flags; turning use_apex_ns on refreshes the apex', async () => {

@@ -32,7 +32,7 @@ export {
   getZoneText,
   listZis,
   listZones,
-  listZoneNames,
+  listZoneBriefs,
   publishZi,
   applyRecordDelta,
   getZoneAtOwners,

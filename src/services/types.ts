@@ -16,11 +16,13 @@ export interface ZoneFlags {
   incUpdates: boolean;
 }
 
-/** What a plain zone listing needs (listZoneNames). */
+/** What a zone listing line needs (listZoneBriefs); the fields mean what they mean in ZoneInfo. */
 export interface ZoneBrief {
   id: number;
   name: string;
   state: ZoneState;
+  reference: string | null;
+  soaSerial: number | null;
 }
 
 export interface ZoneInfo {

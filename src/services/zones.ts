@@ -225,17 +225,29 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
 }
 
 /**
- * The same page as listZones, names and states only: what a plain `ls` prints. It reads the zones table alone —
- * no server group, reference, published ZI or sectag lookups — so a page of 1,000 names costs a fraction.
+ * The same page as listZones with only what a zone_tool `ls` / `ls -v` line shows (name, state, published serial,
+ * reference): no server group names, flags, lock fields or sectags, so a page of 1,000 zones costs a fraction.
  */
-export async function listZoneNames(s: Store, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
+export async function listZoneBriefs(s: Store, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
   return readTx(s, async (trx) => {
     const f = await zonePageFilter(s, trx, o);
     if (!f) return [];
-    let q = trx.selectFrom('zones as z').select(['z.id', 'z.name', 'z.state']).where(f.where).orderBy('z.name');
+    let q = trx
+      .selectFrom('zones as z')
+      .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
+      .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
+      .select(['z.id', 'z.name', 'z.state', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
+      .where(f.where)
+      .orderBy('z.name');
     if (f.byId) q = q.orderBy('z.id');
     const rows = await q.limit(sql.lit(f.limit)).execute();
-    return rows.map((r) => ({ id: Number(r.id), name: r.name, state: r.state as ZoneState }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      name: r.name,
+      state: r.state as ZoneState,
+      reference: r.ref_name,
+      soaSerial: r.pub_serial === null ? null : Number(r.pub_serial),
+    }));
   });
 }
 

@@ -145,7 +145,7 @@ function fmtEvents(events: EventInfo[], verbose: boolean): string {
 
 // ---- zone listing ---------------------------------------------------------------------------------------------------
 
-type ZoneLister = 'listZones' | 'listZoneNames';
+type ZoneLister = 'listZones' | 'listZoneBriefs';
 type Listed<L extends ZoneLister> = L extends 'listZones' ? ZoneInfo : ZoneBrief;
 
 async function listAll<L extends ZoneLister = 'listZones'>(
@@ -160,7 +160,7 @@ async function listAll<L extends ZoneLister = 'listZones'>(
   const limit = 1000;
   for (;;) {
     const o = { ...base, pattern, after, limit };
-    const page = (lister === 'listZoneNames' ? await s.api.listZoneNames(s.store, o) : await s.api.listZones(s.store, o)) as Listed<L>[];
+    const page = (lister === 'listZoneBriefs' ? await s.api.listZoneBriefs(s.store, o) : await s.api.listZones(s.store, o)) as Listed<L>[];
     out.push(...page);
     if (page.length < limit) break;
     after = page[page.length - 1].name;
@@ -201,18 +201,22 @@ async function listMatching<L extends ZoneLister = 'listZones'>(
 }
 
 const ls: Handler = async (ctx, a) => {
-  if (!flag(a, 'v') && !ctx.json) {
-    // Names only: the light listing (a page of 100k zones stays a few ms).
-    let names = await listMatching(ctx, a, 'active', 'listZoneNames');
-    if (flag(a, 't')) names = names.filter((z) => z.state !== 'DISABLED');
-    emit(ctx, names, () => names.map((z) => z.name).join('\n'));
+  if (ctx.json) {
+    let zones = await listMatching(ctx, a, 'active');
+    if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
+    emit(ctx, zones, () => '');
     return 0;
   }
-  let zones = await listMatching(ctx, a, 'active');
+  // The light listing: what the lines show, not whole ZoneInfos (a page of 100k zones stays a few ms).
+  let zones = await listMatching(ctx, a, 'active', 'listZoneBriefs');
   if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
   emit(ctx, zones, () =>
     zones
-      .map((z) => `${col(z.name, 32)} ${col(z.soaSerial, 12)} ${col(z.state, 14)}${z.reference ? ` ${z.reference}` : ''}`)
+      .map((z) =>
+        flag(a, 'v')
+          ? `${col(z.name, 32)} ${col(z.soaSerial, 12)} ${col(z.state, 14)}${z.reference ? ` ${z.reference}` : ''}`
+          : z.name,
+      )
       .join('\n'),
   );
   return 0;

@@ -193,7 +193,9 @@ async function listMatching<L extends ZoneLister = 'listZones'>(
     if (zones.length === 0) missing.push(a.positional[i]);
     for (const z of zones) seen.set(z.id, z);
   }
-  const zones = [...seen.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id - y.id));
+  // One pattern comes back in order already; several are merged and sorted.
+  const zones = [...seen.values()];
+  if (a.positional.length > 1) zones.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id - y.id));
   if (zones.length === 0) {
     throw new ZoneToolError(`Zones: ${missing.join(' ')} - not present.`, EX.NOHOST, 'NoZonesFound');
   }

@@ -16,7 +16,8 @@
 //          --pg (also run step 1 on a throwaway PostgreSQL cluster, fsync off, from test/helpers/postgres.ts),
 //          --pg-only (every step on PostgreSQL, no SQLite), --out FILE (default bench/out/scale.json),
 //          --no-service-compare (skip the in-process comparison of step 1: the same files through ONE
-//          services.loadZones call into a second fresh database), --keep (leave the temp dir).
+//          services.loadZones call into a second fresh database), --keep (leave the temp dir),
+//          --measure-only DIR (only the latency figures, on the data directory a --keep run left).
 // Results: bench/out/scale.json.
 
 import { spawn } from 'node:child_process';
@@ -43,7 +44,7 @@ if (STEPS.some((n) => !Number.isInteger(n) || n <= 0) || STEPS.some((n, i) => i 
 }
 const BATCH = Number(argOf('--batch') ?? 5000);
 const outFile = resolve(argOf('--out') ?? join(ROOT, 'bench', 'out', 'scale.json'));
-const CLI_RUNS = quick ? 5 : 11;
+const CLI_RUNS = quick ? 5 : 21;
 const API_RUNS = quick ? 10 : 30;
 const ZONE_TOOL = join(ROOT, 'bin', 'zone_tool');
 if (!existsSync(join(ROOT, 'dist', 'cli', 'zone_tool', 'main.js'))) {
@@ -229,59 +230,43 @@ async function measureAt(location, storeOpts, total) {
   const pick = () => zoneName(Math.floor(rnd() * total));
   const out = {};
   // Whole processes, as a user types them. Node.js itself (an empty script) is the floor every one-shot command
-  // stands on; `help` adds zone_tool's own start-up without the database.
-  const nodeOnly = [];
-  for (let i = 0; i < CLI_RUNS; i++) nodeOnly.push((await runTimed(process.execPath, ['-e', '0'])).ms);
-  out.nodeStartup = stats(nodeOnly);
-  showStats('node -e 0 (Node.js start-up alone)', out.nodeStartup);
-  const help = [];
-  for (let i = 0; i < CLI_RUNS; i++) help.push((await zoneTool(location, ['help'])).ms);
-  out.cliHelpStartup = stats(help);
-  showStats('zone_tool help (start-up, no database)', out.cliHelpStartup);
-
-  const lsAll = [];
-  let lsLines = 0;
-  for (let i = 0; i < CLI_RUNS; i++) {
-    const r = await zoneTool(location, ['ls']);
-    if (r.code !== 0) throw new Error(`ls failed: ${r.err}`);
-    lsAll.push(r.ms);
-    lsLines = r.outLines;
-  }
-  if (lsLines !== total) throw new Error(`zone_tool ls listed ${lsLines} zones, expected ${total}`);
-  out.cliLsAll = { ...stats(lsAll), zonesListed: lsLines };
-  showStats(`zone_tool ls (all ${fmt(total)} zones)`, out.cliLsAll);
-
-  // One page of 1,000 names near the start and one at the end of the name order (block b = z<b>000 … z<b>999).
+  // stands on; `help` adds zone_tool's own start-up without the database. The commands run in interleaved rounds
+  // (each once per round), so a slow spell of the machine hits all of them alike rather than one command's runs.
+  // Pages: 1,000 names near the start and at the end of the name order (block b = z<b>000 … z<b>999).
   const pagePatterns = total >= 2000 ? ['z001*', `z${String(Math.floor(total / 1000) - 1).padStart(3, '0')}*`] : ['z0000*'];
   const pagePattern = pagePatterns[0];
-  out.cliLsPages = [];
-  for (const [k, pattern] of pagePatterns.entries()) {
-    for (const verbose of [false, true]) {
-      const args = verbose ? ['ls', '-v', pattern] : ['ls', pattern];
-      const times = [];
-      let count = 0;
-      for (let i = 0; i < CLI_RUNS; i++) {
-        const r = await zoneTool(location, args);
-        if (r.code !== 0) throw new Error(`${args.join(' ')} failed: ${r.err}`);
-        times.push(r.ms);
-        count = r.out.split('\n').filter(Boolean).length;
-      }
-      if (count !== 1000 && total >= 2000) throw new Error(`${args.join(' ')} listed ${count} zones, expected 1000`);
-      const st = { ...stats(times), args: args.join(' '), zonesListed: count };
-      out.cliLsPages.push(st);
-      if (k === 0 && !verbose) out.cliLsPage = st;
-      showStats(`zone_tool ${args.join(' ')} (${count} zones)`, st);
+  const probes = [
+    { key: 'nodeStartup', label: 'node -e 0 (Node.js start-up alone)', run: () => runTimed(process.execPath, ['-e', '0']) },
+    { key: 'cliHelpStartup', label: 'zone_tool help (start-up, no database)', run: () => zoneTool(location, ['help']) },
+    { key: 'cliLsAll', label: `zone_tool ls (all ${fmt(total)} zones)`, lines: total, run: () => zoneTool(location, ['ls']) },
+    ...pagePatterns.flatMap((pattern) =>
+      [['ls', pattern], ['ls', '-v', pattern]].map((args) => ({
+        key: 'page',
+        args: args.join(' '),
+        label: `zone_tool ${args.join(' ')}`,
+        lines: total >= 2000 ? 1000 : undefined,
+        run: () => zoneTool(location, args),
+      })),
+    ),
+    { key: 'cliShowZone', label: 'zone_tool show_zone <random zone>', run: () => zoneTool(location, ['show_zone', pick()]) },
+  ];
+  const times = probes.map(() => []);
+  for (let i = 0; i < CLI_RUNS; i++) {
+    for (const [k, p] of probes.entries()) {
+      const r = await p.run();
+      if (r.code !== 0) throw new Error(`${p.label} failed: ${r.err}`);
+      if (p.lines !== undefined && r.outLines !== p.lines) throw new Error(`${p.label} listed ${r.outLines} lines, expected ${p.lines}`);
+      times[k].push(r.ms);
     }
   }
-
-  const show = [];
-  for (let i = 0; i < CLI_RUNS; i++) {
-    const r = await zoneTool(location, ['show_zone', pick()]);
-    if (r.code !== 0) throw new Error(`show_zone failed: ${r.err}`);
-    show.push(r.ms);
+  out.cliLsPages = [];
+  for (const [k, p] of probes.entries()) {
+    const st = { ...stats(times[k]), ...(p.args ? { args: p.args } : {}), ...(p.lines !== undefined ? { zonesListed: p.lines } : {}) };
+    if (p.key === 'page') out.cliLsPages.push(st);
+    else out[p.key] = st;
+    showStats(p.label, st);
   }
-  out.cliShowZone = stats(show);
-  showStats('zone_tool show_zone <random zone>', out.cliShowZone);
+  out.cliLsPage = out.cliLsPages[0];
 
   // The service calls alone (the command's own cost without node start-up), in this process.
   const storeMod = await import(pathToFileURL(join(ROOT, 'dist', 'store', 'index.js')).href);
@@ -358,6 +343,19 @@ async function runBackend(label, location, storeOpts, steps, sizeOf) {
     res.steps.push({ totalZones: target, loadAverage, load: { ...load, zonesPerSecond: zps }, ...(compare ? { serviceBatchLoad: compare } : {}), databaseBytes: size, latency: lat });
   }
   return res;
+}
+
+// --measure-only DIR: the latency figures again on a data directory kept by an earlier run (--keep), no loading.
+const measureOnly = argOf('--measure-only');
+if (measureOnly) {
+  const dataDir = resolve(measureOnly);
+  const storeMod = await import(pathToFileURL(join(ROOT, 'dist', 'store', 'index.js')).href);
+  const store = await storeMod.openStore({ dataDir });
+  const { n } = await store.db.selectFrom('zones').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  await store.close();
+  log(`bench/scale --measure-only: ${fmt(Number(n))} zones in ${dataDir}, node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  await measureAt(['--data', dataDir], { dataDir }, Number(n));
+  process.exit(0);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-scale-'));

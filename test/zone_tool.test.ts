@@ -447,5 +447,22 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       assert.doesNotMatch(ok(zt(target, ['ls_pending_events']), 'pending').stdout, /ZoneTestEvent/);
       assert.match(ok(zt(target, ['ls_events', '3']), 'ls_events').stdout, /ZoneTestEvent/);
     });
+
+    test('load_zone takes the reference from a ;!REF: flag on the SOA when -r is not given', () => {
+      const text = `$TTL 3600
+;!REF:SOAREF-NZ
+@ IN SOA ns1 hostmaster ( 5 7200 3600 1209600 600 )
+  IN NS ns1
+ns1 IN A 192.0.2.1
+`;
+      const file = join(dir, 'soaref.org');
+      writeFileSync(file, text);
+      ok(zt(target, ['load_zone', file, 'soaref.org']), 'load_zone with ;!REF:');
+      assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
+      // -r wins over the flag.
+      ok(zt(target, ['load_zone', '-r', 'OTHER-NZ', file, 'soaref2.org']), 'load_zone -r');
+      assert.equal(ok(zt(target, ['ls', '-r', 'OTHER-NZ']), 'ls -r').stdout, 'soaref2.org.\n');
+      assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
+    });
   });
 }

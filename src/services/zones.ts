@@ -1,6 +1,7 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
 import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
+import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { type Database, isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
@@ -267,7 +268,8 @@ export class CreateContext {
   private tags = new Map<string, number>();
   constructor(readonly settings: Settings) {}
 
-  async resolve(trx: Tx, o: Omit<CreateZoneOptions, 'changeBy'>): Promise<ResolvedCreate> {
+  /** `fileRef`: a `;!REF:` flag on the loaded file's SOA, used (and created if missing) when no reference is given. */
+  async resolve(trx: Tx, o: Omit<CreateZoneOptions, 'changeBy'>, fileRef?: string): Promise<ResolvedCreate> {
     const sgName = o.sg ?? this.settings.raw('default_sg');
     let sgId = this.sgs.get(sgName);
     if (sgId === undefined) {
@@ -276,7 +278,7 @@ export class CreateContext {
       sgId = Number(sg.id);
       this.sgs.set(sgName, sgId);
     }
-    const refName = o.reference === undefined ? this.settings.raw('default_ref') || null : o.reference;
+    const refName = o.reference === undefined ? fileRef || this.settings.raw('default_ref') || null : o.reference;
     let refId: number | null = null;
     if (refName) {
       const cached = this.refs.get(refName);
@@ -285,7 +287,8 @@ export class CreateContext {
         const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', refName).executeTakeFirst();
         if (ref) refId = Number(ref.id);
         else if (o.reference === undefined) {
-          // The configured default reference is created on first use, as the original's installer did.
+          // The configured default reference is created on first use, as the original's installer did; so is one
+          // named by the file's SOA flag, like -r.
           const ins = await trx
             .insertInto('zone_references')
             .values({ name: refName, ctime: Date.now() })
@@ -352,7 +355,9 @@ export async function createZoneIn(
   o: CreateZoneOptions,
   records: ZoneRecord[],
 ): Promise<{ zone: ZoneRow; result: SaveResult }> {
-  const r = await ctx.resolve(trx, o);
+  // The original's load_zone took the zone's reference from a ;!REF: flag on the SOA when -r was not given.
+  const fileRef = o.reference === undefined ? records.find((rr) => rr.type === RRType.SOA && rr.flags?.ref)?.flags?.ref : undefined;
+  const r = await ctx.resolve(trx, o, fileRef);
   const t = Date.now();
   let zone: ZoneRow;
   try {

@@ -256,6 +256,17 @@ for (const backend of backends) {
       assert.equal(svc.nextSerial(2026010199, new Date('2026-01-01T12:00:00Z')), 2026010200);
     });
 
+    test('copy_zone keeps the source zone TTL and re-roots the owners', async () => {
+      await svc.createZone(s, 'ttlsrc.test', { ...admin, text: zoneText('ttlsrc.test.', 'www IN A 192.0.2.7') });
+      const copy = await svc.copyZone(s, 'ttlsrc.test', 'ttlcopy.test', { ...admin });
+      assert.equal(copy.name, 'ttlcopy.test.');
+      const src = await svc.getZoneContent(s, 'ttlsrc.test');
+      const dst = await svc.getZoneContent(s, 'ttlcopy.test');
+      assert.equal(src.zi.zoneTtl, 3600);
+      assert.equal(dst.zi.zoneTtl, 3600, 'the $TTL of the source, not the configured default');
+      assert.ok(dst.records.some((r) => r.name.key === 'www.ttlcopy.test.'));
+    });
+
     test('copy_zi / republish: old content, new serial', async () => {
       await svc.createZone(s, 'copy.test', { ...admin, text: zoneText('copy.test.', 'v1 IN A 192.0.2.1') });
       await svc.saveZoneText(s, 'copy.test', zoneText('copy.test.', 'v2 IN A 192.0.2.2'), admin);

@@ -464,5 +464,15 @@ ns1 IN A 192.0.2.1
       assert.equal(ok(zt(target, ['ls', '-r', 'OTHER-NZ']), 'ls -r').stdout, 'soaref2.org.\n');
       assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
     });
+
+    test('ls -g / -r naming a server group or reference that does not exist is an error, not an empty list', async () => {
+      await unchanged(target, () => {
+        fails(zt(target, ['ls', '-g', 'no-such-sg']), 68, /no-such-sg/, 'ls -g unknown');
+        fails(zt(target, ['ls', '-r', 'NO-SUCH-REF']), 68, /NO-SUCH-REF/, 'ls -r unknown');
+        fails(zt(target, ['ls', '-r', 'NO-SUCH-REF', '*.org']), 68, /NO-SUCH-REF/, 'ls -r unknown with a pattern');
+      });
+      ok(zt(target, ['create_reference', 'EMPTY-REF']), 'create_reference');
+      assert.equal(ok(zt(target, ['ls', '-r', 'EMPTY-REF']), 'ls -r of a reference without zones').stdout, '');
+    });
   });
 }

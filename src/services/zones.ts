@@ -440,7 +440,8 @@ export async function copyZone(
     const rel = r.name.labels.slice(0, r.name.labels.length - srcOrigin.labels.length);
     return { ...r, name: new Name([...rel, ...dstOrigin.labels]) };
   });
-  return createZone(s, dst, { ...o, records });
+  // The copy keeps the source version's zone TTL ($TTL): it is part of the zone, like its records.
+  return createZone(s, dst, { zoneTtl: content.zi.zoneTtl, ...o, records });
 }
 
 // ---- flags and state ------------------------------------------------------------------------------------------------

@@ -178,6 +178,14 @@ async function lsPatterns(ctx: Context, names: readonly string[]): Promise<strin
   return out;
 }
 
+/** An empty listing because `-r`/`-g` names nothing is a typo to report, not "no zones". */
+async function checkFilterNames(ctx: Context, base: { reference?: string; sg?: string }): Promise<void> {
+  const s = await ctx.services();
+  if (base.sg !== undefined) await s.api.getServerGroup(s.store, base.sg);
+  if (base.reference !== undefined && (await s.api.listReferences(s.store, base.reference)).length === 0)
+    throw new s.api.ReferenceNotFound(base.reference);
+}
+
 async function listMatching<L extends ZoneLister = 'listZones'>(
   ctx: Context,
   a: ParsedArgs,
@@ -185,7 +193,11 @@ async function listMatching<L extends ZoneLister = 'listZones'>(
   lister?: L,
 ): Promise<Listed<L>[]> {
   const base = { reference: opt(a, 'r'), sg: opt(a, 'g'), which };
-  if (a.positional.length === 0) return listAll(ctx, base, undefined, lister);
+  if (a.positional.length === 0) {
+    const all = await listAll(ctx, base, undefined, lister);
+    if (all.length === 0) await checkFilterNames(ctx, base);
+    return all;
+  }
   const seen = new Map<number, Listed<L>>();
   const missing: string[] = [];
   for (const [i, p] of (await lsPatterns(ctx, a.positional)).entries()) {
@@ -197,6 +209,7 @@ async function listMatching<L extends ZoneLister = 'listZones'>(
   const zones = [...seen.values()];
   if (a.positional.length > 1) zones.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id - y.id));
   if (zones.length === 0) {
+    await checkFilterNames(ctx, base);
     throw new ZoneToolError(`Zones: ${missing.join(' ')} - not present.`, EX.NOHOST, 'NoZonesFound');
   }
   return zones;

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { Name } from '../dns/name.js';
 import { isIP, parsePrefix } from '../server/acl.js';
-import { readTx, type Store, type Tx } from '../store/index.js';
+import { readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import type { PrimaryTables } from '../store/migrations-primary.js';
 import type { Database } from '../store/schema.js';
 import { findLiveZone } from './core.js';
@@ -94,7 +94,7 @@ async function namesFor(trx: Tx, rows: { zone_id: number | null; sg_id: number |
 export async function addTransferRule(s: Store, target: AccessTarget, rule: { key?: string; address?: string }): Promise<TransferRuleInfo> {
   if (rule.key === undefined && rule.address === undefined) throw new InvalidArgument('a transfer rule needs key=NAME and/or address=PREFIX');
   if (rule.address !== undefined && !parsePrefix(rule.address)) throw new InvalidArgument(`bad address or prefix "${rule.address}"`);
-  return s.db.transaction().execute(async (trx) => {
+  return writeTx(s, async (trx) => {
     const at = await resolveTarget(trx, s, target);
     const key = rule.key !== undefined ? await existingKey(trx, rule.key) : null;
     const row = await pdb(trx)
@@ -146,7 +146,7 @@ export async function addAlsoNotify(s: Store, target: AccessTarget, o: { address
   if (!isIP(address)) throw new InvalidArgument(`bad address "${o.address}"`);
   const port = o.port ?? 53;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgument(`bad port ${o.port}`);
-  return s.db.transaction().execute(async (trx) => {
+  return writeTx(s, async (trx) => {
     const at = await resolveTarget(trx, s, target);
     const key = o.key !== undefined ? await existingKey(trx, o.key) : null;
     const row = await pdb(trx)

@@ -326,6 +326,25 @@ d A 192.0.2.5
   assert.match(r.problems[0].message, /unknown RR flag "BOGUS"/);
 });
 
+test(';! flags after a record on its own line flag that record, merged with flags on the line before', () => {
+  const r = parse(`$TTL 1
+mail A 192.0.2.30 ;!FORCEREV
+;!LOCKPTR
+ns A 192.0.2.31 ;!TRACKREV
+www A 192.0.2.32 ; plain comment ;!FORCEREV is part of it
+x A 192.0.2.33 ;!NOPE
+y A 192.0.2.34
+`);
+  const recs = r.records;
+  assert.deepEqual(recs[0].flags, { forceRev: true });
+  assert.deepEqual(recs[1].flags, { lockPtr: true, trackRev: true });
+  assert.equal(recs[2].flags, undefined, 'only a comment that starts with ! is flags');
+  assert.equal(recs[3].flags, undefined);
+  assert.equal(recs[4].flags, undefined, 'flags do not leak onto the next record');
+  assert.deepEqual(r.problems.map((p) => [p.severity, p.line, p.column]), [['warning', 6, 18]]);
+  assert.match(r.problems[0].message, /unknown RR flag "NOPE"/);
+});
+
 test('DMS comments before an erroneous record do not leak onto the next record', () => {
   const r = parse('$TTL 1\n;# for bad\n;!LOCKPTR\nbad A nope\ngood A 192.0.2.1\n;# dangling\n');
   assert.equal(r.records.length, 1);

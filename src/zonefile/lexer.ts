@@ -30,6 +30,10 @@ export class Entry {
   commentCol = 0;
   /** Text after ';#' of the first record comment that follows a token, when there is one. */
   trailingHash: string | undefined;
+  /** Text after ';!' of the first flags comment that follows a token (flags written on the record's own line). */
+  trailingBang: string | undefined;
+  trailingBangLine = 0;
+  trailingBangCol = 0;
   error: LexError | undefined;
 }
 
@@ -43,6 +47,7 @@ const RPAREN = 0x29;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const HASH = 0x23;
+const BANG = 0x21;
 
 function setError(e: Entry, message: string, line: number, column: number): void {
   if (!e.error) e.error = { message, line, column };
@@ -66,6 +71,7 @@ export class Lexer {
     e.tokens = [];
     e.comment = undefined;
     e.trailingHash = undefined;
+    e.trailingBang = undefined;
     e.error = undefined;
     e.line = this.lineNo;
     const c0 = text.charCodeAt(this.pos);
@@ -101,8 +107,15 @@ export class Lexer {
           e.commentLine = this.lineNo;
           e.commentCol = pos - this.lineStart + 1;
         }
-        if (e.tokens.length > 0 && e.trailingHash === undefined && text.charCodeAt(pos + 1) === HASH)
-          e.trailingHash = text.slice(pos + 2, stop);
+        if (e.tokens.length > 0) {
+          const kind = text.charCodeAt(pos + 1);
+          if (kind === HASH && e.trailingHash === undefined) e.trailingHash = text.slice(pos + 2, stop);
+          else if (kind === BANG && e.trailingBang === undefined) {
+            e.trailingBang = text.slice(pos + 2, stop);
+            e.trailingBangLine = this.lineNo;
+            e.trailingBangCol = pos - this.lineStart + 3;
+          }
+        }
         pos = end;
         continue;
       }

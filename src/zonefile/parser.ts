@@ -429,6 +429,8 @@ function classOf(text: string): number | undefined {
 function record(st: State, file: string, e: Entry): void {
   const toks = e.tokens;
   let comment = st.pendingComment;
+  // Flags written after the record on its own line (`mail A 192.0.2.1 ;!FORCEREV`) count as if on the line before.
+  if (e.trailingBang !== undefined) parseFlags(st, file, e.trailingBangLine, e.trailingBangCol, e.trailingBang);
   const flags = st.pendingFlags;
   if (comment !== undefined || flags !== undefined) {
     st.pendingComment = undefined;

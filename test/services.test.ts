@@ -353,7 +353,10 @@ for (const backend of backends) {
       await svc.deleteZone(s, 'life.test');
       const deleted = await svc.listZones(s, { which: 'deleted', pattern: 'life.test' });
       assert.equal(deleted.length, 2);
+      // Two deleted copies: by name is ambiguous and refused; a live zone's id is "not deleted", not "exists".
+      await assert.rejects(svc.undeleteZone(s, 'life.test'), /2 deleted zones named life\.test\..*ls_deleted/);
       const back = await svc.undeleteZone(s, z.id);
+      await assert.rejects(svc.undeleteZone(s, z.id), svc.ZoneNotDeleted);
       assert.equal(back.id, z.id);
       assert.equal(back.state, 'PUBLISHED');
       assert.ok(await svc.loadPublishedZone(s, 'life.test'));

@@ -534,19 +534,24 @@ export async function undeleteZone(s: Store, nameOrId: string | number): Promise
       if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
     } else {
       const key = normalizeZoneName(nameOrId);
-      const row = await trx
+      const rows = await trx
         .selectFrom('zones')
         .select('id')
         .where('name', '=', key)
         .where('state', '=', 'DELETED')
-        .orderBy('deleted_start', 'desc')
-        .orderBy('id', 'desc')
-        .executeTakeFirst();
+        .orderBy('id')
+        .execute();
+      const row = rows[0];
       if (!row) throw new ZoneNotFound(`${key} (deleted)`);
+      // Several deleted copies: which one comes back is the operator's choice, not ours.
+      if (rows.length > 1)
+        throw new InvalidArgument(
+          `there are ${rows.length} deleted zones named ${key} (ids ${rows.map((r) => r.id).join(', ')}): give the id of the one to restore (ls_deleted)`,
+        );
       zone = await lockZoneById(trx, s, Number(row.id));
       if (!zone) throw new ZoneNotFound(key);
     }
-    if (zone.state !== 'DELETED') throw new ZoneExists(zone.name);
+    if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
     const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (live) throw new ZoneExists(zone.name);
     try {

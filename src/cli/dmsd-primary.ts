@@ -127,7 +127,12 @@ export async function startNotifier(
   store: Store,
   keys: DbKeyStore,
   log: Logger,
-  o: { intervalMs?: number; soaOf?: (zone: Name) => RR | undefined } = {},
+  o: {
+    intervalMs?: number;
+    soaOf?: (zone: Name) => RR | undefined;
+    /** Zones per second NOTIFYed at start (BIND's startup-notify-rate, also 20 by default). */
+    startupNotifyRate?: number;
+  } = {},
 ): Promise<{ stop: () => Promise<void> }> {
   const since = await services.currentChangeSeq(store);
   const queue = async (zone: string, why: string): Promise<void> => {
@@ -182,8 +187,30 @@ export async function startNotifier(
   );
   // As named does: NOTIFY every zone with targets once at start, so a change made while dmsd was down (zone_tool
   // writes the database directly) reaches the secondaries now rather than at their next SOA refresh.
+  // Paced (startupNotifyRate zones a second), as named paces them: with 100,000 zones an unpaced start would write
+  // every event at once and flood the secondaries, which then all ask for the SOA together.
+  let stopping = false;
+  let wakeStartup: (() => void) | undefined;
+  const rate = Math.max(1, o.startupNotifyRate ?? 20);
   const startup = (async () => {
-    for (const zone of await services.zonesWithNotifyTargets(store)) await queue(zone, 'start');
+    let windowStart = Date.now();
+    let inWindow = 0;
+    for (const zone of await services.zonesWithNotifyTargets(store)) {
+      if (stopping) return;
+      if (inWindow >= rate) {
+        const wait = windowStart + 1000 - Date.now();
+        if (wait > 0)
+          await new Promise<void>((res) => {
+            wakeStartup = res;
+            setTimeout(res, wait).unref();
+          });
+        if (stopping) return;
+        windowStart = Date.now();
+        inWindow = 0;
+      }
+      await queue(zone, 'start');
+      inWindow++;
+    }
   })().catch((e) => log.error({ err: (e as Error).message }, 'cannot queue the start-up NOTIFYs'));
   // The timer handles retries with backoff; fresh publishes are sent at once (see the feed callback above).
   // Short interval: an event held until its version is served (runNotifyEvents) goes out soon after the reload.
@@ -192,6 +219,8 @@ export async function startNotifier(
   return {
     stop: async () => {
       clearInterval(timer);
+      stopping = true;
+      wakeStartup?.();
       await startup;
       await stopFeed();
     },

@@ -120,6 +120,23 @@ describe('zone_tool launcher and code cache', () => {
     assert.match(header(install), new RegExp(` ${process.version.replace(/\./g, '\\.')} `));
   });
 
+  test('a bundle older than what tsc last wrote is stale: the launcher runs the ES modules in dist/', () => {
+    const good = run(install, ['ls']).stdout;
+    const bundle = join(install, 'dist', 'zone_tool.cjs');
+    const saved = statSync(bundle).mtime;
+    const old = new Date(statSync(join(ROOT, 'dist', 'cli', 'zone_tool', 'main.js')).mtimeMs - 3_600_000);
+    utimesSync(bundle, old, old);
+    rmSync(cacheOf(install), { force: true });
+    try {
+      const r = run(install, ['ls']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, good);
+      assert.equal(existsSync(cacheOf(install)), false, 'the stale bundle was not run (no cache made for it)');
+    } finally {
+      utimesSync(bundle, saved, saved);
+    }
+  });
+
   test('without the bundle the launcher runs the ES modules in dist/', () => {
     const plain = join(work, 'plain');
     makeInstall(plain, false);

@@ -256,6 +256,26 @@ for (const backend of backends) {
       assert.equal(svc.nextSerial(2026010199, new Date('2026-01-01T12:00:00Z')), 2026010200);
     });
 
+    test('the zone reference shows as ;!REF: on the SOA; an edit may keep it but not change it', async () => {
+      await svc.createReference(s, 'ref-shown');
+      await svc.createZone(s, 'refshow.test', { ...admin, reference: 'ref-shown', text: zoneText('refshow.test.', 'a IN A 192.0.2.5') });
+      const text = await svc.getZoneText(s, 'refshow.test');
+      assert.match(text, /^;!REF:ref-shown\n@\s+\d+\s+IN\s+SOA/m);
+      const session = await svc.editZone(s, 'refshow.test', admin);
+      assert.match(session.text, /^;!REF:ref-shown$/m);
+      const before = await svc.listZis(s, 'refshow.test');
+      await assert.rejects(
+        svc.saveZoneEdit(s, 'refshow.test', session.token, { text: session.text.replace(';!REF:ref-shown', ';!REF:someone-else') }, admin),
+        /set_zone_reference/,
+      );
+      assert.deepEqual(await svc.listZis(s, 'refshow.test'), before, 'nothing stored');
+      const saved = await svc.saveZoneEdit(s, 'refshow.test', session.token, { text: session.text.replace('192.0.2.5', '192.0.2.6') }, admin);
+      assert.equal(saved.changed, true);
+      assert.equal((await svc.getZone(s, 'refshow.test')).reference, 'ref-shown');
+      await svc.setZoneReference(s, 'refshow.test', null);
+      assert.doesNotMatch(await svc.getZoneText(s, 'refshow.test'), /;!REF:/);
+    });
+
     test('copy_zone keeps the source zone TTL and re-roots the owners', async () => {
       await svc.createZone(s, 'ttlsrc.test', { ...admin, text: zoneText('ttlsrc.test.', 'www IN A 192.0.2.7') });
       const copy = await svc.copyZone(s, 'ttlsrc.test', 'ttlcopy.test', { ...admin });

@@ -1,6 +1,7 @@
 // edit_zone and its lock. Zones with the edit_lock flag get an exclusive lock (random token, timeout, tickle); every
 // zone gets optimistic concurrency: a save based on an old version is refused (EditConflict), never merged silently.
 
+import { RRType } from '../dns/constants.js';
 import { parseTtl } from '../zonefile/ttl.js';
 import { type Store, writeTx } from '../store/index.js';
 import { loadSettings } from './config.js';
@@ -89,6 +90,17 @@ export async function saveZoneEdit(
     const zone = await findLiveZone(trx, s, key, true);
     const base = checkToken(zone, token, Date.now());
     if (base !== zone.latest_version) throw new EditConflict(key, base, zone.latest_version);
+    // The ;!REF: shown on the SOA is the zone's reference; an edit that changes it would otherwise be lost silently.
+    const soaRef = records.find((r) => r.type === RRType.SOA && r.name.key === key)?.flags?.ref;
+    if (soaRef !== undefined) {
+      const current = zone.reference_id === null
+        ? null
+        : ((await trx.selectFrom('zone_references').select('name').where('id', '=', zone.reference_id).executeTakeFirst())?.name ?? null);
+      if (soaRef !== current)
+        throw new InvalidArgument(
+          `the ;!REF: flag on the SOA is the zone's reference (${current ?? 'none'}); change it with set_zone_reference, not in the zone text`,
+        );
+    }
     const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
       records,
       changeBy: o.changeBy,

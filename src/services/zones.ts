@@ -596,8 +596,17 @@ export async function getZoneContent(s: Store, name: string, sel?: ZiSelector): 
   });
 }
 
+/**
+ * The zone as master-file text. The zone's reference is shown as a `;!REF:` flag on the SOA, as the original's
+ * show_zone did; it is the zone's attribute (set_zone_reference), not stored with the SOA.
+ */
 export function contentToText(c: ZoneContent): string {
-  return writeZoneText(Name.parse(c.zone.name), c.records, { ttl: c.zi.zoneTtl });
+  const origin = Name.parse(c.zone.name);
+  const ref = c.zone.reference;
+  const records = ref
+    ? c.records.map((r) => (r.type === RRType.SOA && r.name.equals(origin) ? { ...r, flags: { ...r.flags, ref } } : r))
+    : c.records;
+  return writeZoneText(origin, records, { ttl: c.zi.zoneTtl });
 }
 
 export async function getZoneText(s: Store, name: string, sel?: ZiSelector): Promise<string> {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
   EventInfo,
+  ListZonesOptions,
   LoadZoneResult,
   ServerGroupInfo,
   ZiInfo,
@@ -13,6 +14,7 @@ import type {
   ZoneInfo,
 } from '../../services/index.js';
 import type { ParsedArgs } from './argv.js';
+import type { Svc } from './services.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
 import { type Context, confirm, emit } from './context.js';
@@ -145,25 +147,26 @@ function fmtEvents(events: EventInfo[], verbose: boolean): string {
 
 // ---- zone listing ---------------------------------------------------------------------------------------------------
 
-type ZoneLister = 'listZones' | 'listZoneBriefs';
-type Listed<L extends ZoneLister> = L extends 'listZones' ? ZoneInfo : ZoneBrief;
+/** One page of a zone listing: whole zones (listZones) or what a listing line shows (listZoneBriefs). */
+type ZonePage<T extends ZoneBrief> = (s: Svc, o: ListZonesOptions) => Promise<T[]>;
+const wholeZones: ZonePage<ZoneInfo> = (s, o) => s.api.listZones(s.store, o);
+const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.api.listZoneBriefs(s.store, o);
 
-async function listAll<L extends ZoneLister = 'listZones'>(
+async function listAll<T extends ZoneBrief>(
   ctx: Context,
   base: { reference?: string; sg?: string; which?: 'active' | 'deleted' | 'all' },
-  pattern?: string,
-  lister?: L,
-): Promise<Listed<L>[]> {
+  pattern: string | undefined,
+  page: ZonePage<T>,
+): Promise<T[]> {
   const s = await ctx.services();
-  const out: Listed<L>[] = [];
+  const out: T[] = [];
   let after: string | undefined;
   const limit = 1000;
   for (;;) {
-    const o = { ...base, pattern, after, limit };
-    const page = (lister === 'listZoneBriefs' ? await s.api.listZoneBriefs(s.store, o) : await s.api.listZones(s.store, o)) as Listed<L>[];
-    out.push(...page);
-    if (page.length < limit) break;
-    after = page[page.length - 1].name;
+    const rows = await page(s, { ...base, pattern, after, limit });
+    out.push(...rows);
+    if (rows.length < limit) break;
+    after = rows[rows.length - 1].name;
   }
   return out;
 }
@@ -186,22 +189,22 @@ async function checkFilterNames(ctx: Context, base: { reference?: string; sg?: s
     throw new s.api.ReferenceNotFound(base.reference);
 }
 
-async function listMatching<L extends ZoneLister = 'listZones'>(
+async function listMatching<T extends ZoneBrief>(
   ctx: Context,
   a: ParsedArgs,
   which: 'active' | 'deleted' | 'all',
-  lister?: L,
-): Promise<Listed<L>[]> {
+  page: ZonePage<T>,
+): Promise<T[]> {
   const base = { reference: opt(a, 'r'), sg: opt(a, 'g'), which };
   if (a.positional.length === 0) {
-    const all = await listAll(ctx, base, undefined, lister);
+    const all = await listAll(ctx, base, undefined, page);
     if (all.length === 0) await checkFilterNames(ctx, base);
     return all;
   }
-  const seen = new Map<number, Listed<L>>();
+  const seen = new Map<number, T>();
   const missing: string[] = [];
   for (const [i, p] of (await lsPatterns(ctx, a.positional)).entries()) {
-    const zones = await listAll(ctx, base, p, lister);
+    const zones = await listAll(ctx, base, p, page);
     if (zones.length === 0) missing.push(a.positional[i]);
     for (const z of zones) seen.set(z.id, z);
   }
@@ -217,13 +220,13 @@ async function listMatching<L extends ZoneLister = 'listZones'>(
 
 const ls: Handler = async (ctx, a) => {
   if (ctx.json) {
-    let zones = await listMatching(ctx, a, 'active');
+    let zones = await listMatching(ctx, a, 'active', wholeZones);
     if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
     emit(ctx, zones, () => '');
     return 0;
   }
   // The light listing: what the lines show, not whole ZoneInfos (a page of 100k zones stays a few ms).
-  let zones = await listMatching(ctx, a, 'active', 'listZoneBriefs');
+  let zones = await listMatching(ctx, a, 'active', zoneBriefs);
   if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
   emit(ctx, zones, () =>
     zones
@@ -238,7 +241,7 @@ const ls: Handler = async (ctx, a) => {
 };
 
 const lsDeleted: Handler = async (ctx, a) => {
-  const zones = await listMatching(ctx, a, 'deleted');
+  const zones = await listMatching(ctx, a, 'deleted', wholeZones);
   emit(ctx, zones, () =>
     zones
       .map((z) =>
@@ -625,7 +628,7 @@ const destroyZone: Handler = async (ctx, a) => {
 
 const nukeZones: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const zones = await listMatching(ctx, a, 'all');
+  const zones = await listMatching(ctx, a, 'all', zoneBriefs);
   await confirm(ctx, flag(a, 'f'), `Destroying ${zones.length} zone(s) and all their history.`);
   for (const z of zones) {
     if (z.state !== 'DELETED') await s.api.deleteZone(s.store, z.name);

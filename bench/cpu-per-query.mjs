@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startKnotd, waitSoa } from './lib.mjs';
+import { dmsdUdpPort, ROOT, startKnotd, waitSoa } from './lib.mjs';
 import { writeQueryFile, writeServingZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -38,23 +38,7 @@ async function dmsd(entry, extra) {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: ROOT,
   });
-  const port = await new Promise((res, rej) => {
-    let buf = '';
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'listening' && j.proto === 'udp') res(j.port);
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    proc.once('exit', (c) => rej(new Error(`dmsd exited (${c})`)));
-  });
+  const port = await dmsdUdpPort(proc);
   await waitSoa(port, 'bench.test', proc);
   return {
     port,

@@ -99,16 +99,9 @@ const LOGGED = { killAfterMs: 5000, maxOutput: 400000 };
 
 const pinned = (cpu, cmd, args) => (cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]]);
 
-/** dmsd from dist/; resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
-export async function startDmsd({ zonesDir, cpu, workers, zone }) {
-  const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
-  if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
-  const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
-  const { spawnLogged } = await testHelper('servers');
-  const t0 = Date.now();
-  const [cmd, argv] = pinned(cpu, process.execPath, args);
-  const { proc, output, stop } = spawnLogged(cmd, argv, { cwd: ROOT, ...LOGGED });
-  const port = await new Promise((res, rej) => {
+/** The UDP port a starting dmsd logs (pino line "listening", proto udp); rejects if dmsd exits first. */
+export function dmsdUdpPort(proc, output = () => '') {
+  return new Promise((res, rej) => {
     let buf = '';
     const onData = (d) => {
       buf += d.toString();
@@ -124,9 +117,21 @@ export async function startDmsd({ zonesDir, cpu, workers, zone }) {
       }
     };
     proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
+    proc.stderr?.on('data', onData);
     proc.once('exit', (c) => rej(new Error(`dmsd exited (${c}):\n${output()}`)));
   });
+}
+
+/** dmsd from dist/; resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
+export async function startDmsd({ zonesDir, cpu, workers, zone }) {
+  const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
+  if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
+  const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
+  const { spawnLogged } = await testHelper('servers');
+  const t0 = Date.now();
+  const [cmd, argv] = pinned(cpu, process.execPath, args);
+  const { proc, output, stop } = spawnLogged(cmd, argv, { cwd: ROOT, ...LOGGED });
+  const port = await dmsdUdpPort(proc, output);
   const loadMs = Date.now() - t0;
   await waitSoa(port, zone, proc);
   return { label: 'dmsd', port, pid: proc.pid, proc, loadMs, output, stop };

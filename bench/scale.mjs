@@ -26,6 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './lib.mjs';
+import { rng } from './zones.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -63,16 +64,6 @@ const stats = (xs) => ({ medianMs: median(xs), minMs: Math.min(...xs), maxMs: Ma
 const showStats = (label, st) =>
   log(`  ${label.padEnd(46)} ${fmt(st.medianMs, 1).padStart(9)} ms median  (min ${fmt(st.minMs, 1)}, max ${fmt(st.maxMs, 1)}, ${st.runs} runs)`);
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const zoneName = (i) => `z${String(i).padStart(6, '0')}.scale.test`;
 

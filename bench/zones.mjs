@@ -4,7 +4,8 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function rng(seed) {
+/** Seeded pseudo-random numbers in [0, 1) (mulberry32): the generated data is the same on every run. */
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,7 +12,8 @@ import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
-import { keyIsBelowOrAt, keyLabelCount, keyParent, latin1 } from './key.js';
+import { keyIsBelowOrAt, keyParent, latin1 } from './key.js';
+import { VersionedMap } from './versioned-map.js';
 
 export interface RRset {
   /** Owner name as written in the zone (original case). */
@@ -46,13 +47,29 @@ export class RRsets {
 
 const NO_RRSETS = new RRsets([]);
 
-const DELEGATION = 1;
-const BELOW_CUT = 2;
-const BELOW_DNAME = 4;
-const EMPTY_NON_TERMINAL = 8;
-const HAS_DNAME = 16;
-const HAS_CNAME = 32;
-const HAS_NS = 64;
+/** @internal Node flags (ZoneNode.bits), shared with delta.ts. */
+export const DELEGATION = 1;
+/** @internal */ export const BELOW_CUT = 2;
+/** @internal */ export const BELOW_DNAME = 4;
+/** @internal */ export const EMPTY_NON_TERMINAL = 8;
+/** @internal */ export const HAS_DNAME = 16;
+/** @internal */ export const HAS_CNAME = 32;
+/** @internal */ export const HAS_NS = 64;
+
+/** Transient mark while compiling: the node's flags are final. */
+const SETTLED = 128;
+
+/**
+ * @internal The flags of a node (not the apex) from its own (HAS_* and EMPTY_NON_TERMINAL kept) and its parent's,
+ * which must be final: a zone cut at an NS RRset, names below a cut or a DNAME occluded.
+ */
+export function inheritBits(own: number, parent: number): number {
+  let bits = own & (HAS_NS | HAS_DNAME | HAS_CNAME | EMPTY_NON_TERMINAL);
+  if (bits & HAS_NS) bits |= DELEGATION;
+  if (parent & (BELOW_CUT | DELEGATION)) bits |= BELOW_CUT;
+  if (parent & (BELOW_DNAME | HAS_DNAME)) bits |= BELOW_DNAME;
+  return bits;
+}
 
 /** Bytes before the records of an encoded RRset: TYPE, CLASS, TTL (u16, u16, u32) and the records' length (u32). */
 const SET_HEADER = 12;
@@ -65,12 +82,17 @@ const SET_HEADER = 12;
 export class ZoneNode {
   /** The "*.<this>" node, when the zone has one (source of synthesis, RFC 4592). */
   wildcard: ZoneNode | undefined = undefined;
+  /**
+   * @internal Number of child nodes (names one label longer): when a change removes a name's last record, it stays
+   * as an empty non-terminal exactly while this is above zero (delta.ts).
+   */
+  kids = 0;
 
   /** @internal */
   constructor(
     readonly key: string,
-    /** The owner's wire form in its original case, when it differs from the key. */
-    private readonly owner: string | undefined,
+    /** @internal The owner's wire form in its original case, when it differs from the key. */
+    public owner: string | undefined,
     /** @internal */ public data: Uint8Array | undefined,
     /** @internal While the zone is being built: the node's index in the builder's staging arrays. */
     public start: number,
@@ -397,31 +419,18 @@ export class ZoneBuilder {
       }
     }
 
-    // Flags. Processing nodes by increasing depth lets each node inherit from its parent, already final.
-    const originLabels = origin.labelCount;
-    const byDepth: ZoneNode[][] = [];
-    for (const node of nodes.values()) {
-      const d = keyLabelCount(node.key) - originLabels;
-      if (d > 0) (byDepth[d] ??= []).push(node);
-    }
-    for (let d = 1; d < byDepth.length; d++) {
-      for (const node of byDepth[d] ?? []) {
-        const parent = nodes.get(keyParent(node.key))!;
-        const pb = parent.bits;
-        let bits = node.bits;
-        if (pb & (BELOW_CUT | DELEGATION)) bits |= BELOW_CUT;
-        if (pb & (BELOW_DNAME | HAS_DNAME)) bits |= BELOW_DNAME;
-        if (bits & HAS_NS) bits |= DELEGATION;
-        node.bits = bits;
-      }
-    }
-    for (const node of nodes.values()) {
-      // Only a name whose first label is "*"'s parent can have a wildcard child; checking the key is cheaper.
-      if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) {
-        const parent = nodes.get(keyParent(node.key));
-        if (parent) parent.wildcard = node;
-      }
-    }
+    // Child counts, wildcards and flags, each node settled once after its parent (so it can inherit from it): one
+    // parent lookup per node, in any iteration order.
+    const settle = (node: ZoneNode): void => {
+      const parent = nodes.get(keyParent(node.key))!;
+      if (!(parent.bits & SETTLED) && parent.key !== originKey) settle(parent);
+      parent.kids++;
+      // Only a name whose first label is "*" is its parent's wildcard; checking the key is cheaper.
+      if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) parent.wildcard = node;
+      node.bits = inheritBits(node.bits, parent.bits) | SETTLED;
+    };
+    for (const node of nodes.values()) if (!(node.bits & SETTLED) && node.key !== originKey) settle(node);
+    for (const node of nodes.values()) node.bits &= ~SETTLED;
 
     const nsec3 = new Map<string, RR[]>();
     for (const rr of this.nsec3) {
@@ -444,8 +453,8 @@ export class ZoneBuilder {
       serial: soaSerial(soa.rdata),
       negativeTtl,
       negativeSoa: { ...soa, ttl: negativeTtl },
-      nodes,
-      nsec3,
+      nodes: new VersionedMap(nodes),
+      nsec3: new VersionedMap<readonly RR[]>(nsec3),
       recordCount: enc.records,
       warnings,
       responseMemo: new Map(),
@@ -481,6 +490,62 @@ export class ZoneBuilder {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** @internal One RRset of a node as delta.ts handles it: the records' RDATA in order, one TTL. */
+export interface RawSet {
+  type: number;
+  klass: number;
+  ttl: number;
+  rdatas: Uint8Array[];
+}
+
+/** @internal Records in the node's RRsets. */
+export function nodeRecordCount(node: ZoneNode): number {
+  const d = node.data;
+  if (d === undefined) return 0;
+  let n = 0;
+  for (let p = node.start; p < node.end; ) {
+    const end = p + SET_HEADER + ((d[p + 8] << 24) | (d[p + 9] << 16) | (d[p + 10] << 8) | d[p + 11]);
+    for (let q = p + SET_HEADER; q < end; q += 2 + ((d[q] << 8) | d[q + 1])) n++;
+    p = end;
+  }
+  return n;
+}
+
+/**
+ * @internal The node layout (see ZoneNode) of `sets`, in one fresh array, with the HAS_* flags they give. The sets
+ * must be non-empty and deduplicated.
+ */
+export function encodeSets(sets: readonly RawSet[]): { data: Uint8Array; bits: number } {
+  let size = 0;
+  for (const s of sets) {
+    size += SET_HEADER;
+    for (const r of s.rdatas) size += 2 + r.length;
+  }
+  const d = new Uint8Array(size);
+  let p = 0;
+  let bits = 0;
+  for (const s of sets) {
+    const at = p;
+    d[p] = s.type >>> 8;
+    d[p + 1] = s.type & 0xff;
+    d[p + 2] = s.klass >>> 8;
+    d[p + 3] = s.klass & 0xff;
+    writeU32(d, p + 4, s.ttl);
+    p += SET_HEADER;
+    for (const r of s.rdatas) {
+      d[p] = r.length >>> 8;
+      d[p + 1] = r.length & 0xff;
+      d.set(r, p + 2);
+      p += 2 + r.length;
+    }
+    writeU32(d, at + 8, p - at - SET_HEADER);
+    if (s.type === RRType.NS) bits |= HAS_NS;
+    else if (s.type === RRType.DNAME) bits |= HAS_DNAME;
+    else if (s.type === RRType.CNAME) bits |= HAS_CNAME;
+  }
+  return { data: d, bits };
+}
 
 /** Turns one node's staged records into its encoded RRsets (merging duplicates, one TTL per RRset). */
 class Encoder {
@@ -666,7 +731,14 @@ function latin1String(b: Uint8Array, n: number): string {
   return latin1(b, 0, n);
 }
 
-function isNsec3Data(rr: RR): boolean {
+/** @internal The wire key of `name` and, when it has upper-case letters, its original-case wire form. */
+export function nameForms(name: Name): { key: string; owner: string | undefined } {
+  const owner = ownerWire(name);
+  return { key: lastLowerKey, owner };
+}
+
+/** @internal An NSEC3 record or an RRSIG over one: kept apart from the names of the zone. */
+export function isNsec3Data(rr: RR): boolean {
   if (rr.type === RRType.NSEC3) return true;
   // RRSIG RDATA starts with the type covered.
   return rr.type === RRType.RRSIG && rr.rdata.length >= 2 && ((rr.rdata[0] << 8) | rr.rdata[1]) === RRType.NSEC3;

@@ -54,6 +54,8 @@ async function changeIsServedFast(store: StoreArgs, srv: Server, dir: string): P
   const target = before + 1000;
   zoneToolOk(store, ['poke_zone_set_serial', 'new.example', String(target)]);
   const tookPoke = await waitFor(() => servedSerial(srv.port, 'new.example') === target, 1000, 'new serial served');
+  // The zone was served: the new version came as a patch of it (only the SOA changed), not a reload.
+  await waitFor(() => /"zone":"new\.example\."[^\n]*"delta":0[^\n]*"msg":"zone published"/.test(srv.output()), 3000, 'the patch logged');
   // Disabled zones leave the table.
   zoneToolOk(store, ['disable_zone', 'new.example']);
   await waitFor(() => servedSerial(srv.port, 'new.example') === undefined, 1000, 'disabled zone no longer served');
@@ -182,6 +184,10 @@ describe('dmsd --workers 2 on SQLite', () => {
         for (let j = 0; j < 4; j++) if (!dig(srv.port, ['t.w.example', 'TXT', '+short']).includes(`"v${i}"`)) misses.push(`v${i}#${j}`);
       }
       assert.deepEqual(misses, [], 'reads right after NOERROR that missed the update');
+      // Each worker patched its zone with the UPDATE's one new record; none reloaded the zone whole.
+      for (const w of [1, 2])
+        await waitFor(() => new RegExp(`"worker":${w},[^\\n]*"delta":1,[^\\n]*"msg":"zone published"`).test(srv!.output()), 3000, `worker ${w} patched`);
+      assert.doesNotMatch(srv.output(), /reloading the whole zone/);
       const n = notifies[0];
       assert.equal((n[2] >>> 3) & 0xf, 4, 'opcode NOTIFY');
       assert.match(n.toString('latin1'), /\x01w\x07example/);

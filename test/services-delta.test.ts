@@ -17,7 +17,9 @@ import * as svc from '../src/services/index.js';
 import type { Store } from '../src/store/index.js';
 import { ZoneTable } from '../src/zone/table.js';
 import { parseGrant } from '../src/zone/update.js';
+import { patchZone } from '../src/zone/delta.js';
 import { compileZone } from '../src/zone/zone.js';
+import { assertSameZone } from './helpers/zone-compare.js';
 import { testBackends } from './helpers/postgres.js';
 import { serveQueries } from './helpers/query-server.js';
 import { type Responder, run } from './xfr.support.js';
@@ -177,6 +179,103 @@ for (const backend of backends) {
       const r3 = await svc.applyRecordDelta(s, zone, { baseVersion: r2.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], ...by });
       assert.equal(r3.changed, false);
       assert.equal(await latest(zone), r2.version);
+    });
+  });
+}
+
+const PATCH_BODY = `$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.10
+www A 192.0.2.11
+Mixed TXT "one"
+mixed AAAA 2001:db8::1
+*.wild A 192.0.2.5
+a.b.c A 192.0.2.6
+h.deleg A 192.0.2.8
+mail A 192.0.2.25
+@ MX 10 mail
+`;
+
+for (const backend of backends) {
+  describe(`loadPublishedChange on ${backend.name}: the served zone patched with it is the zone a reload gives`, () => {
+    let s: Store;
+    before(async () => {
+      s = await backend.open();
+      await svc.setConfig(s, 'use_apex_ns', 'false');
+      await svc.setConfig(s, 'edit_lock', 'false');
+    });
+    after(async () => s.close());
+
+    test('deltas, whole saves (order, TTLs, spelling, disabled records), subtrees, delegations, pokes, rollbacks', async () => {
+      const zone = 'patch.example';
+      await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: PATCH_BODY });
+      // The served snapshot (patched from the one before), and the zone compiled at its version.
+      const reload = async () => {
+        const p = await svc.loadPublishedZone(s, zone);
+        assert.ok(p);
+        return { zone: compileZone(p.origin, p.records), compiled: compileZone(p.origin, p.records), version: p.version };
+      };
+      let served = await reload();
+      const step = async (what: string, change: () => Promise<unknown>, rows?: number) => {
+        await change();
+        const c = await svc.loadPublishedChange(s, zone, served.version);
+        assert.equal(c.kind, 'change', what);
+        if (c.kind !== 'change') return;
+        if (rows !== undefined) assert.equal(c.changes, rows, `${what}: rows born or died`);
+        const patched = patchZone(served.zone, { owners: c.owners, soa: c.soa });
+        const want = await reload();
+        assert.equal(c.version, want.version);
+        assertSameZone(patched, want.compiled, what);
+        assertSameZone(served.zone, served.compiled, `${what}: the snapshot patched from is unchanged`);
+        served = { zone: patched, compiled: want.compiled, version: c.version };
+      };
+      const edit = async (fn: (records: svc.ZoneRecord[]) => svc.ZoneRecord[]) => {
+        const c = await svc.getZoneContent(s, zone, 'latest');
+        await svc.saveZone(s, zone, fn(c.records), by);
+      };
+      const at = (owner: string) => (r: { name: Name }) => r.name.key === `${owner}.${zone}.`;
+
+      await step('an UPDATE-style delta: an ENT gets records, new ENTs appear', async () => {
+        const v = (await svc.getZoneContent(s, zone, 'latest')).zi.version;
+        await svc.applyRecordDelta(s, zone, {
+          baseVersion: v,
+          removed: [rr(zone, 'www', RRType.A, '192.0.2.10')],
+          added: [rr(zone, 'b.c', RRType.TXT, '"b"'), rr(zone, 'x.y.z', RRType.A, '192.0.2.30'), rr(zone, 'www', RRType.A, '192.0.2.12')],
+          ...by,
+        });
+      }, 4);
+      await step('a whole save: a record inserted before the others, one TTL of an RRset changed, an owner respelled, a record disabled', () =>
+        edit((rs) => {
+          const out: svc.ZoneRecord[] = [];
+          for (const r of rs) {
+            if (at('www')(r) && rdataToText(r.type, r.rdata) === '192.0.2.11') out.push(rr(zone, 'www', RRType.A, '192.0.2.9'), { ...r, ttl: 600 });
+            else if (at('mixed')(r) && r.type === RRType.TXT) out.push({ ...r, name: Name.parse(`MIXED.${zone}.`) });
+            else if (at('mail')(r)) out.push({ ...r, flags: { disable: true } }, rr(zone, 'mail', RRType.AAAA, '2001:db8::25'));
+            else out.push(r);
+          }
+          return out;
+        }),
+      );
+      await step('a subtree deleted: its empty non-terminals go', () => edit((rs) => rs.filter((r) => !r.name.isSubdomainOf(Name.from(`c.${zone}`)))));
+      await step('a delegation over an existing name, glue kept', () => edit((rs) => [...rs, rr(zone, 'deleg', RRType.NS, 'h.deleg')]));
+      await step('a wildcard removed, one added deeper', () => edit((rs) => [...rs.filter((r) => !at('*.wild')(r)), rr(zone, '*.x.y.z', RRType.TXT, '"w"')]));
+      await step('the serial poked: only the SOA changes', () => svc.pokeZoneSetSerial(s, zone, undefined, by), 0);
+      const first = (await svc.listZis(s, zone))[0].version;
+      await step('an older version published again', () => svc.publishZi(s, zone, first, by));
+
+      // Too many rows changed for the caller's limit; the served version vacuumed; the zone disabled.
+      await edit((rs) => [...rs, ...Array.from({ length: 20 }, (_, i) => rr(zone, `bulk${i}`, RRType.A, `198.51.100.${i}`))]);
+      const big = await svc.loadPublishedChange(s, zone, served.version, { maxChanges: 10 });
+      assert.equal(big.kind, 'too-big');
+      const stale = served.version;
+      served = await reload();
+      await svc.deleteZi(s, zone, stale);
+      assert.equal((await svc.loadPublishedChange(s, zone, stale)).kind, 'unavailable');
+      assert.equal((await svc.loadPublishedChange(s, zone, served.version)).kind, 'change');
+      await svc.disableZone(s, zone);
+      assert.equal((await svc.loadPublishedChange(s, zone, served.version)).kind, 'gone');
     });
   });
 }

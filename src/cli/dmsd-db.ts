@@ -6,7 +6,8 @@
 // process boundaries; each worker is at most one poll (250 ms) behind the database (on PostgreSQL a commit's NOTIFY
 // wakes it at once), except that an UPDATE committed
 // by one worker is loaded by all workers (asked through the supervisor, dmsd.ts) before the client gets its answer.
-// NOTIFY sending and the daily vacuum run in the supervising process only.
+// NOTIFY sending and the daily vacuum run in the supervising process only. A publish of a zone already served is
+// applied as a patch of the served snapshot (dmsd-zone-delta.ts), so it costs the size of the change.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import * as services from '../services/index.js';
 import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
 import { compileZone, type Zone } from '../zone/zone.js';
+import { applyPublishedChange, perZone } from './dmsd-zone-delta.js';
 
 /** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
 export async function openDmsdStore(location: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
@@ -120,7 +122,8 @@ export async function startZoneFeed(
   log.info({ zones: loaded.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
   if (table.size === 0) log.warn('no zone is served');
 
-  const refresh = async (name: string, change?: services.ZoneChange): Promise<void> => {
+  // One zone's refreshes one at a time: each patches what the previous one left in the table.
+  const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange): Promise<void> => {
     const key = zoneKey(name);
     if (
       change &&
@@ -128,6 +131,10 @@ export async function startZoneFeed(
       change.version !== null &&
       servedVersion.get(key) === change.version
     )
+      return;
+    // A served zone follows its published version by patching (dmsd-zone-delta.ts); else, or failing that, a reload.
+    const published = change ? (zone: Zone) => o.onPublished?.(zone, change) : undefined;
+    if ((!change || change.kind === 'publish' || change.kind === 'update') && (await applyPublishedChange({ store, table, served: servedVersion, log }, key, published)))
       return;
     const z = await services.loadPublishedZone(store, name);
     if (!z) {
@@ -142,7 +149,7 @@ export async function startZoneFeed(
     servedVersion.set(key, z.version);
     log.info({ zone: z.origin.toString(), serial: z.serial, version: z.version, kind: change?.kind }, 'zone published');
     if (change) await o.onPublished?.(zone, change);
-  };
+  });
 
   const resync = async (): Promise<void> => {
     const served = new Set((await services.listServedZones(store)).map((n) => n.toLowerCase()));

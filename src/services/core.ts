@@ -669,18 +669,68 @@ const wireKey = (r: { type: number; class: number; rdata: Uint8Array }) =>
 
 /** Rows alive in the newest version at these owners (disabled ones included). */
 export async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
+  return ownerRowsAt(trx, zoneId, ownerKeys);
+}
+
+/**
+ * Rows at these owners (Name keys) alive at `version` (default: alive now), in the zone's order when `version` is
+ * given. Seeks the (zone_id, to_version, owner_key) index per owner: the cost follows the owners, not the zone.
+ */
+export async function ownerRowsAt(
+  trx: Tx,
+  zoneId: number,
+  ownerKeys: readonly string[],
+  version?: number,
+  servedOnly = false,
+): Promise<StoredRow[]> {
   const out: StoredRow[] = [];
-  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK)
-    out.push(
-      ...((await trx
-        .selectFrom('records')
-        .select(rowColumns)
-        .where('zone_id', '=', zoneId)
-        .where('to_version', 'is', null)
-        .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
-        .execute()) as StoredRow[]),
-    );
-  return out;
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
+    const keys = ownerKeys.slice(i, i + INSERT_CHUNK);
+    const part = (alive: boolean) => {
+      let q = trx.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
+      q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version!);
+      if (version !== undefined) q = q.where('from_version', '<=', version);
+      q = q.where('owner_key', 'in', keys);
+      return servedOnly ? q.where('disabled', '=', 0) : q;
+    };
+    // Alive now, or (at an older version) died after it: two index ranges rather than one OR.
+    const q = version === undefined ? part(true) : part(true).unionAll(part(false));
+    out.push(...((await q.execute()) as StoredRow[]));
+  }
+  return version === undefined ? out : out.sort(byOrd);
+}
+
+/**
+ * The rows that make version `from` into version `to` (either order): `died` alive at the lower version and not at
+ * the higher, `born` the reverse, served rows only. Index ranges on to_version and from_version: the cost follows
+ * the difference, not the zone.
+ */
+export async function diffRows(trx: Tx, zoneId: number, from: number, to: number): Promise<{ died: StoredRow[]; born: StoredRow[] }> {
+  const lo = Math.min(from, to);
+  const hi = Math.max(from, to);
+  if (lo === hi) return { died: [], born: [] };
+  // Died in (lo, hi] having been alive at lo; born in (lo, hi] and still alive at hi. Disabled rows are not served.
+  const died = (await trx
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('disabled', '=', 0)
+    .where('from_version', '<=', lo)
+    .where('to_version', '>', lo)
+    .where('to_version', '<=', hi)
+    .orderBy('ord')
+    .execute()) as StoredRow[];
+  const born = (await trx
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('disabled', '=', 0)
+    .where('from_version', '>', lo)
+    .where('from_version', '<=', hi)
+    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
+    .orderBy('ord')
+    .execute()) as StoredRow[];
+  return from < to ? { died, born } : { died: born, born: died };
 }
 
 /**
@@ -817,21 +867,22 @@ export async function commitDelta(
     if (n && !r.flags?.disable && !hasAddress(n.key))
       problem(r, `target ${n} is inside the zone but has no A or AAAA record`);
   }
-  // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: rare enough
-  // (and only then) to look at the zone's NS/MX/SRV records, which are few next to its address records.
+  // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: only then
+  // are the zone's NS/MX/SRV records read (a partial index holds just those), which are few next to its addresses.
   const lostAddress = [...touched].filter((k) => {
     if (hasAddress(k)) return false;
     return rows.some((row) => row.owner_key === k && !row.disabled && (row.type === RRType.A || row.type === RRType.AAAA));
   });
   if (lostAddress.length > 0) {
     const lost = new Set(lostAddress);
+    // Literal types (not parameters): the planner then proves the partial index records_alive_targets applies.
     const referrers = (await trx
       .selectFrom('records')
       .select(rowColumns)
       .where('zone_id', '=', zoneId)
       .where('to_version', 'is', null)
+      .where(sql<boolean>`type in (${sql.lit(RRType.NS)}, ${sql.lit(RRType.MX)}, ${sql.lit(RRType.SRV)})`)
       .where('disabled', '=', 0)
-      .where('type', 'in', [RRType.NS, RRType.MX, RRType.SRV])
       .execute()) as StoredRow[];
     for (const row of referrers) {
       if (dying.has(Number(row.id))) continue;

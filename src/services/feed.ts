@@ -1,11 +1,12 @@
 // What dmsd needs: the published zone as served, and the change feed telling it which zones moved.
 
+import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { readTx, type Store } from '../store/index.js';
 import { sql } from 'kysely';
-import { CHANGE_CHANNEL, recordsAt, soaRecord, type ZiRow } from './core.js';
+import { CHANGE_CHANNEL, diffRows, ownerRowsAt, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
-import type { ChangePoll, PublishedZone, ZoneChange } from './types.js';
+import type { ChangePoll, PublishedChange, PublishedZone, ZoneChange } from './types.js';
 
 export async function loadPublishedZone(s: Store, name: string): Promise<PublishedZone | null> {
   const key = normalizeZoneName(name);
@@ -26,6 +27,58 @@ export async function loadPublishedZone(s: Store, name: string): Promise<Publish
     if (!zi) return null;
     const records = (await recordsAt(trx, zone, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
     return { zoneId: Number(zone.id), origin: Name.parse(zone.name), version: zi.version, serial: Number(zi.soa_serial), records };
+  });
+}
+
+/**
+ * What turns the served version `fromVersion` of a zone into its published version, read in one transaction from
+ * the rows born or died between the two (as IXFR and diffVersions read them) and the complete records, at the
+ * published version, of every owner those rows belong to — so that applying it gives exactly the zone
+ * loadPublishedZone would give (record order, TTLs and spelling included). The cost follows the change, not the
+ * zone. `maxChanges`: above this many changed rows the owners are not read ('too-big': reloading is cheaper).
+ */
+export async function loadPublishedChange(
+  s: Store,
+  name: string,
+  fromVersion: number,
+  o: { maxChanges?: number } = {},
+): Promise<PublishedChange> {
+  const key = normalizeZoneName(name);
+  return readTx(s, async (trx) => {
+    const zone = await trx
+      .selectFrom('zones')
+      .selectAll()
+      .where('name', '=', key)
+      .where('state', 'in', ['PUBLISHED', 'UPDATE'])
+      .executeTakeFirst();
+    if (!zone || zone.published_version === null) return { kind: 'gone' };
+    const zis = await trx
+      .selectFrom('zone_instances')
+      .selectAll()
+      .where('zone_id', '=', zone.id)
+      .where('version', 'in', [fromVersion, zone.published_version])
+      .execute();
+    const toZi = zis.find((z) => z.version === zone.published_version);
+    if (!toZi) return { kind: 'gone' };
+    if (!zis.some((z) => z.version === fromVersion)) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
+    const origin = Name.parse(zone.name);
+    const soa = soaRecord(origin, toZi);
+    const head = { version: toZi.version, serial: Number(toZi.soa_serial), soa: { name: origin, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata } };
+    const { died, born } = await diffRows(trx, Number(zone.id), fromVersion, toZi.version);
+    const changes = died.length + born.length;
+    if (o.maxChanges !== undefined && changes > o.maxChanges) return { kind: 'too-big', changes, ...head };
+    // Every owner with a row born or died, even one only respelled: its whole list at the new version replaces it.
+    const touched = new Map<string, string>();
+    for (const r of died) touched.set(r.owner_key, r.owner);
+    for (const r of born) touched.set(r.owner_key, r.owner);
+    const rows = await ownerRowsAt(trx, Number(zone.id), [...touched.keys()], toZi.version, true);
+    const byOwner = new Map<string, { name: Name; records: RR[] }>();
+    for (const k of touched.keys()) byOwner.set(k, { name: Name.parse(touched.get(k)!), records: [] });
+    for (const r of rows) {
+      const rec = rowToRecord(r);
+      byOwner.get(r.owner_key)!.records.push({ name: rec.name, type: rec.type, class: rec.class, ttl: rec.ttl, rdata: rec.rdata });
+    }
+    return { kind: 'change', changes, owners: [...byOwner.values()], ...head };
   });
 }
 

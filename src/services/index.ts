@@ -51,7 +51,15 @@ export { cancelEditZone, clearEditLock, editZone, saveZoneEdit, tickleEditLock }
 export { loadZones } from './load.js';
 
 // dmsd: served zones and the change feed
-export { currentChangeSeq, followChanges, listServedZones, loadPublishedZone, loadPublishedZones, pollChanges } from './feed.js';
+export {
+  currentChangeSeq,
+  followChanges,
+  listServedZones,
+  loadPublishedChange,
+  loadPublishedZone,
+  loadPublishedZones,
+  pollChanges,
+} from './feed.js';
 
 // references, sectags, server groups
 export {

@@ -171,6 +171,26 @@ export interface PublishedZone {
   records: RR[];
 }
 
+/** From the served version of a zone to its published one (loadPublishedChange). */
+export type PublishedChange =
+  /** The zone is no longer served (disabled, deleted, nothing published). */
+  | { kind: 'gone' }
+  /** The served version is no longer stored (vacuumed): only a reload can bring the zone up to date. */
+  | { kind: 'unavailable'; reason: string }
+  /** More rows changed than the caller wanted to patch. */
+  | { kind: 'too-big'; changes: number; version: number; serial: number; soa: RR }
+  | {
+      kind: 'change';
+      version: number;
+      serial: number;
+      /** The SOA of the published version. */
+      soa: RR;
+      /** Rows born or died between the two versions. */
+      changes: number;
+      /** Every owner with such a row, with all its served records at the published version (none: it is gone). */
+      owners: { name: Name; records: RR[] }[];
+    };
+
 export interface ZoneChange {
   seq: number;
   zoneId: number;

@@ -8,6 +8,7 @@ import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
   aliveRowsAt,
+  diffRows,
   commitDelta,
   commitVersion,
   currentRows,
@@ -748,36 +749,13 @@ export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, 
     const origin = Name.parse(zone.name);
     const base = { zone: key, from: { version: fromZi.version, serial: Number(fromZi.soa_serial) }, to: { version: toZi.version, serial: Number(toZi.soa_serial) }, fromSoa: soaRecord(origin, fromZi), toSoa: soaRecord(origin, toZi) };
     if (fromZi.version === toZi.version) return { ...base, removed: [], added: [] };
-    const lo = Math.min(fromZi.version, toZi.version);
-    const hi = Math.max(fromZi.version, toZi.version);
-    const cols = ['id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment', 'group_comment', 'flags', 'disabled', 'ord'] as const;
-    // Died in (lo, hi] having been alive at lo; born in (lo, hi] and still alive at hi. Disabled rows are not served.
-    const died = (await trx
-      .selectFrom('records')
-      .select(cols)
-      .where('zone_id', '=', zone.id)
-      .where('disabled', '=', 0)
-      .where('from_version', '<=', lo)
-      .where('to_version', '>', lo)
-      .where('to_version', '<=', hi)
-      .orderBy('ord')
-      .execute()) as StoredRow[];
-    const born = (await trx
-      .selectFrom('records')
-      .select(cols)
-      .where('zone_id', '=', zone.id)
-      .where('disabled', '=', 0)
-      .where('from_version', '>', lo)
-      .where('from_version', '<=', hi)
-      .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
-      .orderBy('ord')
-      .execute()) as StoredRow[];
+    const { died, born } = await diffRows(trx, Number(zone.id), fromZi.version, toZi.version);
     // A row replaced only for its comment/flags/case is the same RR on the wire: cancel such pairs.
     const oldRecs = died.map(rowToRecord);
     const newRecs = born.map(rowToRecord);
     const pending = new Map<string, number>();
     for (const r of oldRecs) pending.set(dnsKey(r), (pending.get(dnsKey(r)) ?? 0) + 1);
-    const addedLoHi = newRecs.filter((r) => {
+    const addedNet = newRecs.filter((r) => {
       const k = dnsKey(r);
       const n = pending.get(k) ?? 0;
       if (n > 0) {
@@ -786,7 +764,7 @@ export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, 
       }
       return true;
     });
-    const removedLoHi = oldRecs.filter((r) => {
+    const removedNet = oldRecs.filter((r) => {
       const k = dnsKey(r);
       const n = pending.get(k) ?? 0;
       if (n > 0) {
@@ -796,12 +774,7 @@ export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, 
       return false;
     });
     const strip = (r: ZoneRecord) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata });
-    const forward = fromZi.version < toZi.version;
-    return {
-      ...base,
-      removed: (forward ? removedLoHi : addedLoHi).map(strip),
-      added: (forward ? addedLoHi : removedLoHi).map(strip),
-    };
+    return { ...base, removed: removedNet.map(strip), added: addedNet.map(strip) };
   });
 }
 

@@ -208,6 +208,24 @@ const bornIndex: Migration = {
   },
 };
 
+/**
+ * Reads that follow the size of a change, not of the zone (issue 17): the rows of a few owners (an UPDATE's
+ * prerequisites and checks, dmsd patching its served zone) through the alive index extended with the owner, and the
+ * NS/MX/SRV rows alive (is an address still someone's target?) through a partial index holding only those.
+ */
+const ownerIndexes: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.createIndex('records_zone_alive_owner').on('records').columns(['zone_id', 'to_version', 'owner_key', 'from_version']).execute();
+    await db.schema.dropIndex('records_zone_alive').ifExists().execute();
+    await sql`create index records_alive_targets on records (zone_id, type, to_version) where to_version is null and type in (2, 15, 33)`.execute(db);
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('records_alive_targets').ifExists().execute();
+    await db.schema.createIndex('records_zone_alive').on('records').columns(['zone_id', 'to_version', 'from_version']).execute();
+    await db.schema.dropIndex('records_zone_alive_owner').ifExists().execute();
+  },
+};
+
 /** TSIG keys (RFC 8945) and per-zone RFC 2136 update grants (update-policy lines, kept as text). */
 function keysAndGrants(dialect: Dialect): Migration {
   const pg = dialect === 'postgres';
@@ -246,6 +264,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0004_tsig_keys_update_grants': keysAndGrants(dialect),
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
         '0006_servers': serversTable(dialect),
+        '0007_records_owner_indexes': ownerIndexes,
       };
     },
   };

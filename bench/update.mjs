@@ -1,0 +1,172 @@
+// Sequential RFC 2136 UPDATE throughput on a large zone, dmsd beside named, same data, same run, same client:
+// `nsupdate` (TSIG hmac-sha256, UDP) sends N updates one after the other, each adding one A record, into a zone of
+// --records A records (plus SOA, NS and the NS's address). dmsd runs as operators run it (SQLite in --data, zone
+// loaded and configured with zone_tool); named is a primary of the same zone file with update-policy for the same
+// key. Each server's figure is N / (wall time of the nsupdate run); the last name added is checked on each.
+//
+// Options: --records N (default 100000), --updates N (default 500), --only dmsd|named, --prof DIR (dmsd runs with
+// --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep (leave the work directory).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { dmsdUdpPort, freePort, have, ROOT, testHelper, udpQuery, waitSoa } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const argOf = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const RECORDS = Number(argOf('--records', 100_000));
+const UPDATES = Number(argOf('--updates', 500));
+const ONLY = argOf('--only', undefined);
+const PROF = argOf('--prof', undefined);
+const keep = argv.includes('--keep');
+const outFile = resolve(argOf('--out', join(ROOT, 'bench', 'out', 'update.json')));
+const ZONE = 'upd.bench.test';
+const KEY = 'upd.key';
+const SECRET = randomBytes(32).toString('base64');
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : String(n));
+const log = (...a) => console.log(...a);
+
+if (!have('nsupdate') || (ONLY !== 'dmsd' && !have('named'))) {
+  console.error('bench/update needs nsupdate and named (apt-get install bind9 bind9-dnsutils)');
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'dms-bench-update-'));
+const stops = [];
+
+async function writeZone(file) {
+  const w = createWriteStream(file);
+  const write = (s) => (w.write(s) ? Promise.resolve() : new Promise((r) => w.once('drain', r)));
+  await write(`$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`);
+  let chunk = '';
+  for (let i = 0; i < RECORDS; i++) {
+    chunk += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+    if (chunk.length > 1 << 20) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  await write(chunk);
+  await new Promise((r) => w.end(r));
+}
+
+function zoneTool(dataDir, args) {
+  const env = { ...process.env, DMS_CHANGE_BY: 'bench@update/Admin' };
+  delete env.DMS_DATA_DIR;
+  delete env.DMS_DATABASE_URL;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function startDmsd(zoneFile) {
+  const dataDir = join(work, 'dmsd');
+  mkdirSync(dataDir);
+  const t0 = Date.now();
+  zoneTool(dataDir, ['load_zone', '-i', zoneFile, ZONE]);
+  const loadMs = Date.now() - t0;
+  // The key is made with zone_tool, as an operator would; nsupdate gets the secret the tool printed.
+  const out = zoneTool(dataDir, ['generate_tsig_key', KEY]);
+  const secret = /secret\s+"?([A-Za-z0-9+/=]{16,})"?/.exec(out)?.[1] ?? /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
+  if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
+  zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
+  const { spawnLogged } = await testHelper('servers');
+  const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROF)] : [];
+  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, join(ROOT, 'dist', 'cli', 'dmsd.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+    cwd: ROOT,
+    killAfterMs: 10_000,
+    maxOutput: 1 << 20,
+  });
+  // SIGINT: a clean exit, so --cpu-prof writes its profile.
+  stops.push(async () => {
+    proc.kill('SIGINT');
+    await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    await stop();
+  });
+  const port = await dmsdUdpPort(proc, output);
+  await waitSoa(port, ZONE, proc);
+  return { label: 'dmsd', port, secret, loadMs, output };
+}
+
+async function startNamed(zoneFile) {
+  const { namedOptions, spawnLogged } = await testHelper('servers');
+  const dir = join(work, 'named');
+  mkdirSync(dir);
+  const file = join(dir, 'zone.db');
+  copyFileSync(zoneFile, file);
+  const port = await freePort();
+  const conf = join(dir, 'named.conf');
+  writeFileSync(
+    conf,
+    [
+      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;']),
+      `key "${KEY}" { algorithm hmac-sha256; secret "${SECRET}"; };`,
+      `zone "${ZONE}" { type primary; file "${file}"; update-policy { grant ${KEY} zonesub ANY; }; };`,
+      '',
+    ].join('\n'),
+  );
+  const { proc, output, stop } = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir, killAfterMs: 5000 });
+  stops.push(stop);
+  await waitSoa(port, ZONE, proc);
+  return { label: 'named', port, secret: SECRET, output };
+}
+
+/** `n` updates through one nsupdate session, starting at name index `from`; resolves with the wall time in ms. */
+function nsupdate(srv, from, n) {
+  let script = `server 127.0.0.1 ${srv.port}\nzone ${ZONE}\n`;
+  for (let i = from; i < from + n; i++) script += `update add u${i}.${ZONE}. 300 A 10.200.${(i >> 8) & 255}.${i & 255}\nsend\n`;
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn('nsupdate', ['-y', `hmac-sha256:${KEY}:${srv.secret}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    p.stdout.on('data', (d) => (err += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) rej(new Error(`nsupdate against ${srv.label} failed (${code}):\n${err.slice(-2000)}`));
+      else res(ms);
+    });
+    p.stdin.end(script);
+  });
+}
+
+async function measure(srv) {
+  await nsupdate(srv, 1_000_000, 10); // warm-up, not measured
+  const ms = await nsupdate(srv, 0, UPDATES);
+  const last = await udpQuery(srv.port, `u${UPDATES - 1}.${ZONE}`, 1, 1000);
+  if (!last || (last[3] & 0x0f) !== 0 || last.readUInt16BE(6) === 0) throw new Error(`${srv.label} does not answer the last name added`);
+  const perSecond = UPDATES / (ms / 1000);
+  log(`  ${srv.label.padEnd(6)} ${fmt(UPDATES)} updates in ${fmt(ms / 1000, 2)} s = ${fmt(perSecond, 1)} UPDATE/s`);
+  return { updates: UPDATES, seconds: ms / 1000, perSecond };
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { nproc: cpus().length, node: process.version },
+  loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  records: RECORDS,
+  updates: UPDATES,
+};
+try {
+  const zoneFile = join(work, 'zone.txt');
+  await writeZone(zoneFile);
+  log(`bench/update: ${fmt(UPDATES)} sequential nsupdate UPDATEs (one A record each, TSIG) into a zone of ${fmt(RECORDS)} A records`);
+  if (ONLY !== 'named') {
+    const d = await startDmsd(zoneFile);
+    log(`  dmsd: zone loaded with zone_tool in ${fmt(d.loadMs / 1000, 1)} s`);
+    results.dmsd = await measure(d);
+  }
+  if (ONLY !== 'dmsd') results.named = await measure(await startNamed(zoneFile));
+  if (results.dmsd && results.named) log(`  dmsd / named: ${fmt(results.dmsd.perSecond / results.named.perSecond, 2)}`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  for (const s of stops.reverse()) await s().catch(() => {});
+  if (!keep) rmSync(work, { recursive: true, force: true });
+  else log(`work directory kept: ${work}`);
+}

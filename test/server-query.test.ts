@@ -176,12 +176,19 @@ test('negative answers are assembled from the zone SOA (owner points into the qu
   const wildNodata = ask(query('q.wild.example.org', RRType.MX));
   assert.equal(wildNodata.authority[0].type, RRType.SOA);
   assert.equal(handler.memoSize, before);
-  // A positive answer is memoized (so the count above could have moved), and a changed table empties the memo.
+  // A positive answer is memoized (so the count above could have moved).
   ask(query('www.example.org', RRType.AAAA));
   assert.equal(handler.memoSize, before + 1);
+  // Another zone replaced (a change patched into it): the memoized answers of this zone stay; its own entries are
+  // stale and rebuilt one by one (covered in 'zone replaced in the table').
   table.set(table.get(Name.from('child.example.org'))!);
+  ask(query('www.example.org', RRType.AAAA));
+  assert.equal(handler.memoSize, before + 1);
+  // A zone added or removed may change which zone answers a name: the memo is emptied.
+  table.set(zone('@ SOA ns1 host 9 2 3 4 300\n@ NS ns1\nns1 A 192.0.2.9\n', 'other.example.org'));
   ask(query('www.example.org', RRType.A));
   assert.equal(handler.memoSize, 1);
+  table.delete(Name.from('other.example.org'));
 });
 
 test('FORMERR: QDCOUNT 0 or 2, truncated question, trailing garbage, bad OPT', () => {
@@ -270,9 +277,18 @@ test('zone replaced in the table: the next query sees the new version (memo not 
   t.set(zone('@ SOA ns host 1 2 3 4 5\nwww A 192.0.2.1\n', 'swap.test'));
   const a1 = decodeMessage(one(h.handle(query('www.swap.test', RRType.A), { transport: 'udp' })));
   assert.deepEqual([...a1.answer[0].rdata], [192, 0, 2, 1]);
+  t.set(zone('@ SOA ns host 1 2 3 4 5\nwww A 192.0.2.7\n', 'other.test'));
   t.set(zone('@ SOA ns host 2 2 3 4 5\nwww A 192.0.2.2\n', 'swap.test'));
   const a2 = decodeMessage(one(h.handle(query('www.swap.test', RRType.A), { transport: 'udp' })));
   assert.deepEqual([...a2.answer[0].rdata], [192, 0, 2, 2]);
+  // Memoized, then the zone replaced again: the stale entry gives way to the new answer, the other zone's stays.
+  decodeMessage(one(h.handle(query('www.other.test', RRType.A), { transport: 'udp' })));
+  const size = h.memoSize;
+  t.set(zone('@ SOA ns host 3 2 3 4 5\nwww A 192.0.2.3\n', 'swap.test'));
+  const a3 = decodeMessage(one(h.handle(query('www.swap.test', RRType.A), { transport: 'udp' })));
+  assert.deepEqual([...a3.answer[0].rdata], [192, 0, 2, 3]);
+  assert.equal(h.memoSize, size, 'one entry replaced, none added, none lost');
+  assert.deepEqual([...decodeMessage(one(h.handle(query('www.other.test', RRType.A), { transport: 'udp' }))).answer[0].rdata], [192, 0, 2, 7]);
   t.delete(Name.from('swap.test'));
   assert.equal(decodeMessage(one(h.handle(query('www.swap.test', RRType.A), { transport: 'udp' }))).rcode, Rcode.REFUSED);
 });
@@ -324,4 +340,13 @@ test('memo: bounded by memoLimit, keyed case-insensitively on name and type, ans
   const aaaa = ask(query('www.example.org', RRType.AAAA), small);
   assert.equal(aaaa.answer[0].type, RRType.AAAA);
   assert.ok(small.memoSize === before + 1 || small.memoSize === 1);
+});
+
+test('memo key: a name asked after a longer one finds its entry (nothing of the earlier question in the key)', () => {
+  const h = new QueryHandler(table);
+  ask(query('www.example.org', RRType.A), h);
+  ask(query('a-much-longer-name.wild.example.org', RRType.A), h);
+  assert.equal(h.memoSize, 2);
+  ask(query('www.example.org', RRType.A), h);
+  assert.equal(h.memoSize, 2, 'answered from its entry, not memoized a second time');
 });

@@ -81,11 +81,13 @@ export class QueryHandler {
   private lowerBuf = Buffer.alloc(258);
   /**
    * Pre-encoded responses by question, for every zone: a repeated query costs one probe of a flat table, its key and
-   * response side by side in memory. Cleared whenever the zone table changes (a zone added, replaced or removed),
-   * so it never serves an old snapshot.
+   * response side by side in memory. Each entry carries the epoch of the zone it came from: when that zone is
+   * replaced (a change patched in), its entries no longer match and are rebuilt on their next query, while the other
+   * zones' stay. Cleared when a zone is added or removed (which zone answers a name may change). So it never serves
+   * an old snapshot, and answers whose additional section depends on other names of the zone are rebuilt with it.
    */
   private readonly memo: ResponseMemo;
-  private memoGeneration = -1;
+  private memoStructure = -1;
 
   constructor(
     readonly table: ZoneTable,
@@ -259,16 +261,23 @@ export class QueryHandler {
     // Type 0 is reserved; other meta types (MAILA, TKEY...) get an ordinary NODATA from the zone, as from Knot.
     if (qtype === 0) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
-    if (this.memoGeneration !== this.table.generation) {
+    const table = this.table;
+    if (this.memoStructure !== table.structure) {
       this.memo.clear();
-      this.memoGeneration = this.table.generation;
+      this.memoStructure = table.structure;
     }
     const memo = this.memo;
-    const at = memo.find(this.qHash, this.lowerBuf, qEnd - 10);
+    // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
+    const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
     if (at >= 0) {
       const slab = memo.slab;
-      const n = (slab[at] << 8) | slab[at + 1];
-      if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+      // The zone the answer came from: still the version served?
+      const slot = (slab[at - 8] << 24) | (slab[at - 7] << 16) | (slab[at - 6] << 8) | slab[at - 5];
+      const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
+      if (table.epochs[slot] === epoch) {
+        const n = (slab[at] << 8) | slab[at + 1];
+        if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+      } else memo.dropFound();
     }
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
@@ -296,7 +305,10 @@ export class QueryHandler {
     msg.additional = s.additional;
     const full = encodeMessage(msg);
     // DNAME-synthesized targets carry the query's case in their RDATA: not memoized.
-    if (!outcome.chain.some((rr) => rr.type === RRType.DNAME)) this.memo.insert(this.qHash, this.lowerBuf, qEnd - 10, full);
+    if (!outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
+      const slot = this.table.slotOf(zone);
+      if (slot >= 0) this.memo.insert(this.qHash, this.lowerBuf, this.qEnd - 10, full, slot, this.table.epochs[slot]);
+    }
     if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
     // Too big for the transport: drop optional additional records, else truncate (TC) — RFC 2181 §9, RFC 9471.
     msg.id = (b[0] << 8) | b[1];
@@ -383,16 +395,22 @@ const MEMO_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Open-addressing hash table (linear probing) of pre-encoded responses. Entries live in one byte slab, each as
- * key length (1 octet), key, response length (2 octets), response: a hit touches the slot arrays and one spot of
- * the slab, and makes no string. Entries are never removed one by one: the table is cleared when it is full.
+ * key length (1 octet), key, zone slot and epoch (4 + 4 octets), response length (2 octets), response: a hit touches
+ * the slot arrays and one spot of the slab, and makes no string. An entry found stale is unlinked (its slot becomes
+ * a tombstone, its bytes stay until the next clear); the table is cleared when it is full.
  */
 class ResponseMemo {
+  /** Live entries. */
   count = 0;
   slab = new Uint8Array(64 * 1024);
   private used = 0;
-  /** Slab offset + 1 of each slot's entry (0 = empty), and the entry's hash. */
+  /** Live entries plus tombstones: what fills the slot arrays. */
+  private filled = 0;
+  /** Slab offset + 1 of each slot's entry (0 = empty, -1 = tombstone), and the entry's hash. */
   private slots = new Int32Array(1024);
   private hashes = new Int32Array(1024);
+  /** Slot index of the entry the last find() returned. */
+  private foundAt = -1;
 
   constructor(
     private readonly maxEntries: number,
@@ -400,10 +418,11 @@ class ResponseMemo {
   ) {}
 
   clear(): void {
-    if (this.count === 0) return;
+    if (this.filled === 0) return;
     this.slots.fill(0);
     this.used = 0;
     this.count = 0;
+    this.filled = 0;
   }
 
   /** Slab offset of the response length of the entry for key k[0, klen) (hash h), or -1. */
@@ -415,17 +434,26 @@ class ResponseMemo {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = slots[i];
       if (e === 0) return -1;
-      if (hashes[i] !== h) continue;
+      if (e < 0 || hashes[i] !== h) continue;
       const at = e - 1;
       if (slab[at] !== klen) continue;
       let j = 0;
       while (j < klen && slab[at + 1 + j] === k[j]) j++;
-      if (j === klen) return at + 1 + klen;
+      if (j === klen) {
+        this.foundAt = i;
+        return at + 9 + klen;
+      }
     }
   }
 
-  insert(h: number, k: Uint8Array, klen: number, resp: Uint8Array): void {
-    const need = 1 + klen + 2 + resp.length;
+  /** Unlink the entry the last find() returned (it is stale). */
+  dropFound(): void {
+    this.slots[this.foundAt] = -1;
+    this.count--;
+  }
+
+  insert(h: number, k: Uint8Array, klen: number, resp: Uint8Array, slot: number, epoch: number): void {
+    const need = 1 + klen + 8 + 2 + resp.length;
     if (need > this.maxBytes || resp.length > 0xffff) return;
     if (this.count >= this.maxEntries || this.used + need > this.maxBytes) this.clear();
     else if (this.find(h, k, klen) >= 0) return;
@@ -436,17 +464,21 @@ class ResponseMemo {
       next.set(this.slab.subarray(0, this.used));
       this.slab = next;
     }
-    if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    if ((this.filled + 1) * 2 > this.slots.length) this.rehash(this.count * 2 + 2 > this.slots.length ? this.slots.length * 2 : this.slots.length);
     const at = this.used;
     const slab = this.slab;
     slab[at] = klen;
     for (let j = 0; j < klen; j++) slab[at + 1 + j] = k[j];
-    slab[at + 1 + klen] = resp.length >>> 8;
-    slab[at + 2 + klen] = resp.length & 0xff;
-    slab.set(resp, at + 3 + klen);
+    const p = at + 1 + klen + 8;
+    writeU32(slab, p - 8, slot);
+    writeU32(slab, p - 4, epoch);
+    slab[p] = resp.length >>> 8;
+    slab[p + 1] = resp.length & 0xff;
+    slab.set(resp, p + 2);
     this.used = at + need;
     this.place(this.slots, this.hashes, h, at + 1);
     this.count++;
+    this.filled++;
   }
 
   private place(slots: Int32Array, hashes: Int32Array, h: number, entry: number): void {
@@ -457,13 +489,22 @@ class ResponseMemo {
     hashes[i] = h;
   }
 
+  /** Re-place the live entries into `size` slots (tombstones dropped). */
   private rehash(size: number): void {
     const slots = new Int32Array(size);
     const hashes = new Int32Array(size);
-    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) this.place(slots, hashes, this.hashes[i], this.slots[i]);
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] > 0) this.place(slots, hashes, this.hashes[i], this.slots[i]);
     this.slots = slots;
     this.hashes = hashes;
+    this.filled = this.count;
   }
+}
+
+function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = (v >>> 16) & 0xff;
+  b[p + 2] = (v >>> 8) & 0xff;
+  b[p + 3] = v & 0xff;
 }
 
 /** Per zone snapshot: the authority record of negative answers, encoded with a placeholder owner pointer. */

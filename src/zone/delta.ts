@@ -5,9 +5,9 @@
 // versioned-map.ts), so a query sees the old or the new zone, never a mix. Pure: no I/O.
 //
 // What is not precomputed here needs no invalidation: answers (with their additional section, which depends on
-// other names: the addresses of NS/MX/SRV targets) are assembled from the snapshot when first asked and memoized by
-// the server per snapshot generation (server/query.ts), so a changed address at ns1 is in the next answer of every
-// name whose NS points at it.
+// other names: the addresses of NS/MX/SRV targets) are assembled from the snapshot when first asked, and the
+// server's memo of them is per zone version (server/query.ts: an entry is stale once its zone is replaced), so a
+// changed address at ns1 is in the next answer of every name whose NS points at it.
 //
 // The result equals compileZone over the new records: patchZone is exact by construction (each touched owner comes
 // with its complete new record list); patchZoneRecords (records removed and added) is exact when every RRset keeps

@@ -9,18 +9,58 @@ export class ZoneTable {
   private readonly byKey = new Map<string, Zone>();
   /** Incremented on every change (lets callers notice that the table moved). */
   generation = 0;
+  /**
+   * Incremented when a zone is added or removed: which zone answers a name may then change. Replacing a zone by a
+   * new version of itself does not count here but bumps that zone's epoch.
+   */
+  structure = 0;
+  /**
+   * Per served origin a slot number and, in `epochs`, a counter bumped whenever the zone at that slot is replaced
+   * or removed: an answer memoized from a zone stays valid while the epoch of its slot is unchanged (server/query.ts),
+   * so a change to one zone does not throw away what was memoized for the others.
+   */
+  epochs = new Uint32Array(64);
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
 
   /** Serve `zone`, replacing any zone with the same origin. */
   set(zone: Zone): void {
+    const slot = this.slots.get(zone.originKey);
+    if (slot === undefined) {
+      let s = this.freeSlots.pop();
+      if (s === undefined) {
+        s = this.slots.size;
+        if (s === this.epochs.length) {
+          const next = new Uint32Array(this.epochs.length * 2);
+          next.set(this.epochs);
+          this.epochs = next;
+        }
+      }
+      this.slots.set(zone.originKey, s);
+      this.structure++;
+    } else this.epochs[slot]++;
     this.byKey.set(zone.originKey, zone);
     this.generation++;
   }
 
   /** Stop serving the zone `origin`; false when it was not served. */
   delete(origin: Name): boolean {
-    const had = this.byKey.delete(wireKey(origin));
-    if (had) this.generation++;
+    const key = wireKey(origin);
+    const had = this.byKey.delete(key);
+    if (had) {
+      const slot = this.slots.get(key)!;
+      this.slots.delete(key);
+      this.epochs[slot]++;
+      this.freeSlots.push(slot);
+      this.structure++;
+      this.generation++;
+    }
     return had;
+  }
+
+  /** The epoch slot of the served zone `zone` (see `epochs`). */
+  slotOf(zone: Zone): number {
+    return this.slots.get(zone.originKey) ?? -1;
   }
 
   get(origin: Name): Zone | undefined {

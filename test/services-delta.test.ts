@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { RRClass, RRType } from '../src/dns/constants.js';
 import type { RR } from '../src/dns/message.js';
 import { Name } from '../src/dns/name.js';
@@ -279,6 +280,71 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('loadPublishedChange, property: random whole saves and deltas, the patched zone is the reloaded one', () => {
+  let s: Store;
+  before(async () => {
+    s = await sqlite.open();
+    await svc.setConfig(s, 'use_apex_ns', 'false');
+    await svc.setConfig(s, 'edit_lock', 'false');
+  });
+  after(async () => s.close());
+  const OWNERS = ['www', 'WWW', 'a.b', 'b', '*.w', 'x.*.w', 'sub', 'ns.sub', 'deep.e.f', '@'];
+  const recordArb = fc.record({
+    owner: fc.constantFrom(...OWNERS),
+    kind: fc.constantFrom('A', 'AAAA', 'TXT', 'MX', 'NS'),
+    value: fc.nat(3),
+    ttl: fc.constantFrom(60, 300),
+    disabled: fc.boolean(),
+  });
+  type Spec = { owner: string; kind: string; value: number; ttl: number; disabled: boolean };
+  const toRecord = (zone: string, r: Spec): svc.ZoneRecord => {
+    const text = { A: `192.0.2.${r.value}`, AAAA: `2001:db8::${r.value}`, TXT: `"t${r.value}"`, MX: `${r.value} mx.elsewhere.net.`, NS: `ns${r.value}.elsewhere.net.` }[r.kind]!;
+    const rec: svc.ZoneRecord = rr(zone, r.owner, typeFromString(r.kind)!, text, r.ttl);
+    if (r.disabled && r.owner !== '@') rec.flags = { disable: true };
+    return rec;
+  };
+  let n = 0;
+  test('random sequences of changes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.record({ save: fc.array(recordArb, { maxLength: 14 }) }), fc.record({ add: fc.array(recordArb, { maxLength: 3 }), drop: fc.nat(20) })), { minLength: 1, maxLength: 4 }),
+        async (steps) => {
+          const zone = `prop${n++}.example`;
+          await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1.elsewhere.net.\n' });
+          const load = async () => {
+            const p = (await svc.loadPublishedZone(s, zone))!;
+            return { zone: compileZone(p.origin, p.records), version: p.version };
+          };
+          let served = await load();
+          for (const step of steps) {
+            const head = await svc.getZoneContent(s, zone, 'latest');
+            const apexNs = head.records.filter((r) => r.type === RRType.NS && r.name.key === `${zone}.`);
+            try {
+              if ('save' in step) await svc.saveZone(s, zone, [head.records[0], ...apexNs, ...step.save.map((r) => toRecord(zone, r))], by);
+              else {
+                const body = head.records.slice(1).filter((r) => !r.flags?.disable && !(r.type === RRType.NS && r.name.key === `${zone}.`));
+                const removed = body.length > 0 ? [body[step.drop % body.length]] : [];
+                await svc.applyRecordDelta(s, zone, { baseVersion: head.zi.version, removed, added: step.add.map((r) => ({ ...toRecord(zone, r), flags: undefined })), ...by });
+              }
+            } catch (e) {
+              if (e instanceof svc.ZoneValidationFailed) continue;
+              throw e;
+            }
+            const c = await svc.loadPublishedChange(s, zone, served.version);
+            assert.equal(c.kind, 'change');
+            if (c.kind !== 'change') return;
+            const want = await load();
+            const patched = patchZone(served.zone, { owners: c.owners, soa: c.soa });
+            assertSameZone(patched, want.zone, `after ${JSON.stringify(step)}`);
+            served = { zone: patched, version: c.version };
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
 
 describe('UPDATE sink reads from the compiled zone when it is current', () => {
   let s: Store;

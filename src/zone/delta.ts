@@ -9,6 +9,8 @@
 // server's memo of them is per zone version (server/query.ts: an entry is stale once its zone is replaced), so a
 // changed address at ns1 is in the next answer of every name whose NS points at it.
 //
+// The new snapshot's `warnings` are those of the patch itself (the touched owners), not the zone's accumulated ones.
+//
 // The result equals compileZone over the new records: patchZone is exact by construction (each touched owner comes
 // with its complete new record list); patchZoneRecords (records removed and added) is exact when every RRset keeps
 // one TTL and every owner one spelling, since a compiled node keeps neither per-record TTLs nor per-record case.

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { keyFromText, type TsigAlgorithm, type TsigKey } from '../../src/dns/tsig.js';
-import type { RunResult } from '../xfr.support.js';
+import type { RunResult } from './xfr.support.js';
 import { dmsdEntry, freePort, haveProgram, REPO_ROOT } from './servers.js';
 
 export interface TlsFiles {

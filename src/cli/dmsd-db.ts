@@ -47,9 +47,8 @@ export function zoneDirectoryItems(dir: string): services.LoadZoneItem[] {
  */
 export async function importZoneDirectory(store: Store, dir: string, log: Logger): Promise<services.LoadZoneResult[]> {
   const items = zoneDirectoryItems(dir);
-  const results = await services.loadZones(store, items, {
+  const results = await services.loadZones(services.serviceContext(store, { actor: 'dmsd --zones' }), items, {
     replace: true,
-    changeBy: 'dmsd --zones',
     flags: { useApexNs: false },
   });
   for (const r of results) {
@@ -64,7 +63,7 @@ export async function importZoneDirectory(store: Store, dir: string, log: Logger
 
 /** First start on an empty database without --zones: publish the shipped example zone(s) so dig has an answer. */
 export async function publishExamplesIfEmpty(store: Store, examplesDir: string, log: Logger): Promise<boolean> {
-  const any = await services.listZones(store, { which: 'all', limit: 1 });
+  const any = await services.listZones(services.serviceContext(store), { which: 'all', limit: 1 });
   if (any.length > 0) return false;
   log.info({ dir: examplesDir }, 'empty database: publishing the shipped example zones');
   await importZoneDirectory(store, examplesDir, log);
@@ -105,12 +104,12 @@ export async function startZoneFeed(
   } = {},
 ): Promise<ZoneFeed> {
   const started = Date.now();
-  let seq = await services.currentChangeSeq(store);
+  let seq = await services.currentChangeSeq(services.serviceContext(store));
   // Version served per zone: a feed row for the version already in the table (the publish of an UPDATE this process
   // loaded right after committing it, a grant change) costs no reload.
   const servedVersion = new Map<string, number>();
   const loaded = new Set<string>();
-  await services.loadPublishedZones(store, (z) => {
+  await services.loadPublishedZones(services.serviceContext(store), (z) => {
     const zone = compile(z, log);
     if (!zone) return;
     table.set(zone);
@@ -129,7 +128,7 @@ export async function startZoneFeed(
       servedVersion.get(key) === change.version
     )
       return;
-    const z = await services.loadPublishedZone(store, name);
+    const z = await services.loadPublishedZone(services.serviceContext(store), name);
     if (!z) {
       servedVersion.delete(key);
       const origin = nameOf(name);
@@ -145,7 +144,7 @@ export async function startZoneFeed(
   };
 
   const resync = async (): Promise<void> => {
-    const served = new Set((await services.listServedZones(store)).map((n) => n.toLowerCase()));
+    const served = new Set((await services.listServedZones(services.serviceContext(store))).map((n) => n.toLowerCase()));
     for (const z of [...table.zones()]) {
       const key = z.origin.toString().toLowerCase();
       if (!served.has(key)) {
@@ -157,7 +156,7 @@ export async function startZoneFeed(
   };
 
   const stop = services.followChanges(
-    store,
+    services.serviceContext(store),
     seq,
     async (poll) => {
       if (poll.resync) {

@@ -43,7 +43,7 @@ export class DbKeyStore implements KeyStore {
 
   async reload(): Promise<void> {
     this.loadedAt = Date.now();
-    const list = await services.loadTsigKeys(this.store);
+    const list = await services.loadTsigKeys(services.serviceContext(this.store));
     this.keys = new Map(list.map((k) => [k.name.key, k]));
     this.log.debug({ keys: list.length }, 'TSIG keys loaded');
   }
@@ -65,7 +65,7 @@ export class DbKeyStore implements KeyStore {
 /** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
 async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Promise<UpdateGrant[]> {
   const out: UpdateGrant[] = [];
-  for (const text of await services.listUpdateGrants(store, zone.name)) {
+  for (const text of await services.listUpdateGrants(services.serviceContext(store), zone.name)) {
     try {
       // As in named.conf update-policy, every name (key identity, target) is absolute, with or without the dot.
       out.push(parseGrant(text, (s) => Name.from(s), typeFromString));
@@ -77,7 +77,7 @@ async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Pro
 }
 
 async function rulesOf(store: Store, origin: Name): Promise<TransferRule[]> {
-  return (await services.zoneTransferRules(store, origin.toString())).map((r) => {
+  return (await services.zoneTransferRules(services.serviceContext(store), origin.toString())).map((r) => {
     const rule: TransferRule = {};
     if (r.key !== undefined) rule.key = Name.from(r.key);
     if (r.address !== undefined) rule.address = r.address;
@@ -134,15 +134,15 @@ export async function startNotifier(
     startupNotifyRate?: number;
   } = {},
 ): Promise<{ stop: () => Promise<void> }> {
-  const since = await services.currentChangeSeq(store);
+  const since = await services.currentChangeSeq(services.serviceContext(store));
   const queue = async (zone: string, why: string): Promise<void> => {
     try {
-      const targets = await services.zoneNotifyTargets(store, zone);
+      const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
       if (targets.length === 0) return;
-      const serial = (await services.getZone(store, zone)).soaSerial;
+      const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
       for (const t of targets) {
         const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
-        await services.enqueueEvent(store, NOTIFY_EVENT, { zone, payload });
+        await services.enqueueEvent(services.serviceContext(store), NOTIFY_EVENT, { zone, payload });
       }
       log.info({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
     } catch (e) {
@@ -171,7 +171,7 @@ export async function startNotifier(
     }
   };
   const stopFeed = services.followChanges(
-    store,
+    services.serviceContext(store),
     since,
     async (poll) => {
       const last = new Map<string, services.ZoneChange>();
@@ -195,7 +195,7 @@ export async function startNotifier(
   const startup = (async () => {
     let windowStart = Date.now();
     let inWindow = 0;
-    for (const zone of await services.zonesWithNotifyTargets(store)) {
+    for (const zone of await services.zonesWithNotifyTargets(services.serviceContext(store))) {
       if (stopping) return;
       if (inWindow >= rate) {
         const wait = windowStart + 1000 - Date.now();

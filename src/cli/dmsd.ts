@@ -252,7 +252,7 @@ async function startSupervisorTasks(
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
-  const stopVacuum = services.scheduleVacuum(store, {
+  const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
   });

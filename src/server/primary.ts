@@ -264,7 +264,7 @@ export function servicesXfrHistory(
     async getDiffs(origin, fromSerial, toSerial): Promise<ZoneDiff[] | undefined> {
       let d: services.RecordDiff;
       try {
-        d = await services.diffVersions(store, origin.toString(), { serial: fromSerial }, 'published');
+        d = await services.diffVersions(services.serviceContext(store), origin.toString(), { serial: fromSerial }, 'published');
       } catch (e) {
         if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound) return undefined;
         throw e;
@@ -298,7 +298,7 @@ export function servicesUpdateSink(
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
-    const head = await services.getZoneHead(store, origin.toString());
+    const head = await services.getZoneHead(services.serviceContext(store), origin.toString());
     if (!head.zi.published || head.disabledRecords) return undefined;
     const serial = new WireReader(cached.soa.rdata);
     serial.name();
@@ -329,19 +329,18 @@ export function servicesUpdateSink(
       updatable(origin, async () => {
         const cached = await fromTable(origin);
         distrust.delete(origin.key);
-        return cached ?? services.getZoneContent(store, origin.toString(), 'latest');
+        return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
       }),
-    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(store, origin.toString(), ownerKeys)),
+    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(services.serviceContext(store), origin.toString(), ownerKeys)),
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
       try {
-        const r = await services.applyRecordDelta(store, change.origin.toString(), {
+        const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy }), change.origin.toString(), {
           baseVersion: change.baseVersion,
           removed: change.removed,
           added: change.added,
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
-          changeBy: change.changeBy,
           comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
         });
         return { serial: r.serial };
@@ -375,7 +374,7 @@ export async function enqueueNotifies(store: Store, zone: Name, targets: readonl
   const ids: number[] = [];
   for (const t of targets) {
     const payload: NotifyEventPayload = { address: t.address, port: t.port, key: t.key?.name.toString(), serial };
-    ids.push(await services.enqueueEvent(store, NOTIFY_EVENT, { zone: zone.toString(), payload }));
+    ids.push(await services.enqueueEvent(services.serviceContext(store), NOTIFY_EVENT, { zone: zone.toString(), payload }));
   }
   return ids;
 }
@@ -405,7 +404,7 @@ export interface NotifyRunOptions {
  * is completed without sending. Returns how many were acknowledged.
  */
 export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promise<number> {
-  const due = (await services.dueEvents(store, 1000, o.now)).filter((e) => e.type === NOTIFY_EVENT && e.zone);
+  const due = (await services.dueEvents(services.serviceContext(store), 1000, o.now)).filter((e) => e.type === NOTIFY_EVENT && e.zone);
   const newest = new Map<string, number>();
   const targetKey = (e: services.EventInfo) => {
     const p = e.payload as NotifyEventPayload;
@@ -415,7 +414,7 @@ export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promis
   let acked = 0;
   for (const e of due) {
     if (newest.get(targetKey(e)) !== e.id) {
-      await services.completeEvent(store, e.id);
+      await services.completeEvent(services.serviceContext(store), e.id);
       continue;
     }
     const p = e.payload as NotifyEventPayload;
@@ -424,7 +423,7 @@ export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promis
     if (p.key) {
       key = await o.keys.get(Name.from(p.key));
       if (!key) {
-        await services.failEvent(store, e.id, `TSIG key ${p.key} not found`);
+        await services.failEvent(services.serviceContext(store), e.id, `TSIG key ${p.key} not found`);
         continue;
       }
     }
@@ -441,8 +440,8 @@ export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promis
     const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
     if (r.acked) {
       acked++;
-      await services.completeEvent(store, e.id);
-    } else await services.retryEvent(store, e.id, r.error ?? `rcode ${r.rcode}`, { maxAttempts: o.maxAttempts ?? 8, now: o.now });
+      await services.completeEvent(services.serviceContext(store), e.id);
+    } else await services.retryEvent(services.serviceContext(store), e.id, r.error ?? `rcode ${r.rcode}`, { maxAttempts: o.maxAttempts ?? 8, now: o.now });
   }
   return acked;
 }

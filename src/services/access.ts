@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { Name } from '../dns/name.js';
 import { isIP, parsePrefix } from '../server/acl.js';
 import { readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import type { PrimaryTables } from '../store/migrations-primary.js';
 import type { Database } from '../store/schema.js';
 import { findLiveZone } from './core.js';
@@ -49,10 +50,10 @@ export interface NotifyTargetInfo {
   key?: string;
 }
 
-async function resolveTarget(trx: Tx, s: Store, t: AccessTarget): Promise<{ zoneId: number | null; sgId: number | null }> {
+async function resolveTarget(trx: Tx, ctx: ServiceContext, t: AccessTarget): Promise<{ zoneId: number | null; sgId: number | null }> {
   if ((t.zone === undefined) === (t.sg === undefined)) throw new InvalidArgument('give either a zone or a server group');
   if (t.zone !== undefined) {
-    const z = await findLiveZone(trx, s, normalizeZoneName(t.zone), false);
+    const z = await findLiveZone(trx, ctx, normalizeZoneName(t.zone), false);
     return { zoneId: Number(z.id), sgId: null };
   }
   const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', t.sg as string).executeTakeFirst();
@@ -91,15 +92,15 @@ async function namesFor(trx: Tx, rows: { zone_id: number | null; sg_id: number |
 // ---- transfer rules ------------------------------------------------------------------------------------------------
 
 /** add_transfer_rule: `key` (must exist) and/or `address` (address or CIDR prefix); both given = both must match. */
-export async function addTransferRule(s: Store, target: AccessTarget, rule: { key?: string; address?: string }): Promise<TransferRuleInfo> {
+export async function addTransferRule(ctx: ServiceContext, target: AccessTarget, rule: { key?: string; address?: string }): Promise<TransferRuleInfo> {
   if (rule.key === undefined && rule.address === undefined) throw new InvalidArgument('a transfer rule needs key=NAME and/or address=PREFIX');
   if (rule.address !== undefined && !parsePrefix(rule.address)) throw new InvalidArgument(`bad address or prefix "${rule.address}"`);
-  return writeTx(s, async (trx) => {
-    const at = await resolveTarget(trx, s, target);
+  return writeTx(ctx.store, async (trx) => {
+    const at = await resolveTarget(trx, ctx, target);
     const key = rule.key !== undefined ? await existingKey(trx, rule.key) : null;
     const row = await pdb(trx)
       .insertInto('transfer_rules')
-      .values({ zone_id: at.zoneId, sg_id: at.sgId, key_name: key, address: rule.address ?? null, ctime: Date.now() })
+      .values({ zone_id: at.zoneId, sg_id: at.sgId, key_name: key, address: rule.address ?? null, ctime: nowMs(ctx) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: Number(row.id), zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, key, address: rule.address ?? null };
@@ -107,27 +108,27 @@ export async function addTransferRule(s: Store, target: AccessTarget, rule: { ke
 }
 
 /** ls_transfer_rules: the rules of a zone or SG; without a target, every rule. */
-export async function listTransferRules(s: Store, target?: AccessTarget): Promise<TransferRuleInfo[]> {
-  return readTx(s, async (trx) => {
+export async function listTransferRules(ctx: ServiceContext, target?: AccessTarget): Promise<TransferRuleInfo[]> {
+  return readTx(ctx.store, async (trx) => {
     let q = pdb(trx).selectFrom('transfer_rules').selectAll().orderBy('id');
-    if (target) q = whereTarget(q, await resolveTarget(trx, s, target));
+    if (target) q = whereTarget(q, await resolveTarget(trx, ctx, target));
     const rows = await q.execute();
     const names = await namesFor(trx, rows);
     return rows.map((r) => ({ id: Number(r.id), ...names(r), key: r.key_name, address: r.address }));
   });
 }
 
-export async function deleteTransferRule(s: Store, id: number): Promise<void> {
-  const r = await pdb(s.db).deleteFrom('transfer_rules').where('id', '=', id).executeTakeFirst();
+export async function deleteTransferRule(ctx: ServiceContext, id: number): Promise<void> {
+  const r = await pdb(ctx.store.db).deleteFrom('transfer_rules').where('id', '=', id).executeTakeFirst();
   if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`no transfer rule ${id}`);
 }
 
 /** The rules that apply to a zone: its own, then its server group's. Empty when the zone is not live. */
-export async function zoneTransferRules(s: Store, zone: string): Promise<{ key?: string; address?: string }[]> {
+export async function zoneTransferRules(ctx: ServiceContext, zone: string): Promise<{ key?: string; address?: string }[]> {
   const key = normalizeZoneName(zone);
-  const z = await s.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
   if (!z) return [];
-  const rows = await pdb(s.db)
+  const rows = await pdb(ctx.store.db)
     .selectFrom('transfer_rules')
     .selectAll()
     .where((eb) => eb.or([eb('zone_id', '=', z.id), eb('sg_id', '=', z.sg_id)]))
@@ -141,35 +142,35 @@ export async function zoneTransferRules(s: Store, zone: string): Promise<{ key?:
 // ---- also-notify ---------------------------------------------------------------------------------------------------
 
 /** add_also_notify: an address (optionally [addr]:port / addr#port) to NOTIFY on every publish, signed with `key`. */
-export async function addAlsoNotify(s: Store, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
+export async function addAlsoNotify(ctx: ServiceContext, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
   const address = o.address.replace(/^\[|\]$/g, '');
   if (!isIP(address)) throw new InvalidArgument(`bad address "${o.address}"`);
   const port = o.port ?? 53;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgument(`bad port ${o.port}`);
-  return writeTx(s, async (trx) => {
-    const at = await resolveTarget(trx, s, target);
+  return writeTx(ctx.store, async (trx) => {
+    const at = await resolveTarget(trx, ctx, target);
     const key = o.key !== undefined ? await existingKey(trx, o.key) : null;
     const row = await pdb(trx)
       .insertInto('also_notify')
-      .values({ zone_id: at.zoneId, sg_id: at.sgId, address, port, key_name: key, ctime: Date.now() })
+      .values({ zone_id: at.zoneId, sg_id: at.sgId, address, port, key_name: key, ctime: nowMs(ctx) })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: Number(row.id), zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, address, port, key };
   });
 }
 
-export async function listAlsoNotify(s: Store, target?: AccessTarget): Promise<AlsoNotifyInfo[]> {
-  return readTx(s, async (trx) => {
+export async function listAlsoNotify(ctx: ServiceContext, target?: AccessTarget): Promise<AlsoNotifyInfo[]> {
+  return readTx(ctx.store, async (trx) => {
     let q = pdb(trx).selectFrom('also_notify').selectAll().orderBy('id');
-    if (target) q = whereTarget(q, await resolveTarget(trx, s, target));
+    if (target) q = whereTarget(q, await resolveTarget(trx, ctx, target));
     const rows = await q.execute();
     const names = await namesFor(trx, rows);
     return rows.map((r) => ({ id: Number(r.id), ...names(r), address: r.address, port: r.port, key: r.key_name }));
   });
 }
 
-export async function deleteAlsoNotify(s: Store, id: number): Promise<void> {
-  const r = await pdb(s.db).deleteFrom('also_notify').where('id', '=', id).executeTakeFirst();
+export async function deleteAlsoNotify(ctx: ServiceContext, id: number): Promise<void> {
+  const r = await pdb(ctx.store.db).deleteFrom('also_notify').where('id', '=', id).executeTakeFirst();
   if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`no also-notify entry ${id}`);
 }
 
@@ -181,18 +182,18 @@ export async function deleteAlsoNotify(s: Store, id: number): Promise<void> {
  * primary server group counts: the alternate SG is where the zone may be moved (swap_zone_sg), and its servers are
  * NOTIFYed once the zone is there.
  */
-export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyTargetInfo[]> {
+export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
-  const z = await s.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
   if (!z) return [];
-  const rows = await pdb(s.db)
+  const rows = await pdb(ctx.store.db)
     .selectFrom('also_notify')
     .selectAll()
     .where((eb) => eb.or([eb('zone_id', '=', z.id), eb('sg_id', '=', z.sg_id)]))
     .orderBy('id')
     .execute();
   rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
-  const transferKey = (await zoneTransferRules(s, key)).find((r) => r.key !== undefined)?.key;
+  const transferKey = (await zoneTransferRules(ctx, key)).find((r) => r.key !== undefined)?.key;
   const seen = new Set<string>();
   const out: NotifyTargetInfo[] = [];
   for (const r of rows) {
@@ -202,7 +203,7 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
     const useKey = r.key_name ?? transferKey;
     out.push({ address: r.address, port: r.port, ...(useKey ? { key: useKey } : {}) });
   }
-  for (const m of await enabledGroupServers(s.db, Number(z.sg_id))) {
+  for (const m of await enabledGroupServers(ctx.store.db, Number(z.sg_id))) {
     const k = `${m.address}#${m.port}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -215,8 +216,8 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
  * Served zones that have NOTIFY targets (their own, their server group's, or an enabled member server of their
  * server group): dmsd NOTIFYs them when it starts.
  */
-export async function zonesWithNotifyTargets(s: Store): Promise<string[]> {
-  const d = pdb(s.db);
+export async function zonesWithNotifyTargets(ctx: ServiceContext): Promise<string[]> {
+  const d = pdb(ctx.store.db);
   const own = await d
     .selectFrom('zones as z')
     .innerJoin('also_notify as n', 'n.zone_id', 'z.id')

@@ -10,7 +10,8 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
-import type { Store, Tx } from '../store/index.js';
+import type { Tx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import type { ServerGroupTable, ZoneInstanceTable, ZoneTable } from '../store/schema.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
@@ -185,17 +186,17 @@ export function rowToRecord(row: StoredRow): ZoneRecord {
 
 // ---- reading ----------------------------------------------------------------------------------------------------
 
-export async function findLiveZone(trx: Tx, store: Store, name: string, forUpdate: boolean): Promise<ZoneRow> {
+export async function findLiveZone(trx: Tx, ctx: ServiceContext, name: string, forUpdate: boolean): Promise<ZoneRow> {
   let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
-  if (forUpdate && store.kind === 'postgres') q = q.forUpdate();
+  if (forUpdate && ctx.store.kind === 'postgres') q = q.forUpdate();
   const z = await q.executeTakeFirst();
   if (!z) throw new ZoneNotFound(name);
   return z;
 }
 
-export async function lockZoneById(trx: Tx, store: Store, id: number): Promise<ZoneRow | undefined> {
+export async function lockZoneById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneRow | undefined> {
   let q = trx.selectFrom('zones').selectAll().where('id', '=', id);
-  if (store.kind === 'postgres') q = q.forUpdate();
+  if (ctx.store.kind === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
 }
 
@@ -337,7 +338,6 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
 export interface VersionInput {
   /** Desired content. An SOA among them supplies the SOA fields (and a proposed serial). */
   records: ZoneRecord[];
-  changeBy: string;
   comment?: string | null;
   publish: boolean;
   /** Exact serial to use (poke): must be RFC 1982 greater than the last one. */
@@ -352,16 +352,16 @@ export interface VersionInput {
   now?: Date;
 }
 
-async function recordChange(trx: Tx, store: Store, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
+async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
   // On PostgreSQL sequence values are handed out before commit, so concurrent writers could commit out of order and
   // a follower could skip a change. One advisory lock held to commit makes commit order = sequence order.
-  if (store.kind === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
+  if (ctx.store.kind === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
   await trx
     .insertInto('zone_changes')
-    .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: Date.now() })
+    .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: nowMs(ctx) })
     .execute();
   // Followers LISTENing on PostgreSQL (followChanges) poll at once when this commits instead of at their next tick.
-  if (store.kind === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
+  if (ctx.store.kind === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
 }
 
 /** The PostgreSQL NOTIFY channel of the change feed. */
@@ -397,7 +397,8 @@ async function insertZi(
   serial: number,
   soa: SoaFields,
   zoneTtl: number,
-  input: { changeBy: string; comment?: string | null; publish?: boolean },
+  input: { comment?: string | null; publish?: boolean },
+  actor: string,
   t: number,
 ): Promise<void> {
   await trx
@@ -414,7 +415,7 @@ async function insertZi(
       soa_minimum: soa.minimum,
       soa_ttl: soa.ttl,
       zone_ttl: zoneTtl,
-      change_by: input.changeBy,
+      change_by: actor,
       comment: input.comment ?? null,
       ctime: t,
       mtime: t,
@@ -430,13 +431,13 @@ async function insertZi(
  */
 async function writeRecordRows(
   trx: Tx,
-  store: Store,
+  ctx: ServiceContext,
   zoneId: number,
   version: number,
   dying: readonly number[],
   born: readonly (RecordRowData & { ord: number })[],
 ): Promise<void> {
-  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
+  const fast = ctx.store.sqlite ? sqliteStatements(ctx.store.sqlite) : undefined;
   if (fast) {
     for (const id of dying) fast.kill.run(version, id);
     for (const r of born)
@@ -465,7 +466,7 @@ async function writeRecordRows(
 }
 
 /** Move the zone to its new version; publishing also records a change-feed row. Returns the zone row's update. */
-async function finishVersion(trx: Tx, store: Store, zone: ZoneRow, version: number, t: number, publish: boolean): Promise<Partial<ZoneRow>> {
+async function finishVersion(trx: Tx, ctx: ServiceContext, zone: ZoneRow, version: number, t: number, publish: boolean): Promise<Partial<ZoneRow>> {
   const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
   // UPDATE: the newest ZI waits for publication (saved with publish off); publishing returns to PUBLISHED.
   if (publish) {
@@ -473,18 +474,18 @@ async function finishVersion(trx: Tx, store: Store, zone: ZoneRow, version: numb
     if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
   } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
   await trx.updateTable('zones').set(update).where('id', '=', Number(zone.id)).execute();
-  if (publish) await recordChange(trx, store, zone, 'publish', version);
+  if (publish) await recordChange(trx, ctx, zone, 'publish', version);
   return update;
 }
 
 export async function commitVersion(
   trx: Tx,
-  store: Store,
+  ctx: ServiceContext,
   zone: ZoneRow,
   settings: Settings,
   input: VersionInput,
 ): Promise<SaveResult & { zoneRow: ZoneRow }> {
-  const now = input.now ?? new Date();
+  const now = input.now ?? ctx.clock.now();
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
@@ -577,7 +578,7 @@ export async function commitVersion(
     let published = zone.published_version === zone.latest_version;
     let zoneRow = zone;
     if (input.publish && !published) {
-      zoneRow = await publishExisting(trx, store, zone, prevZi, t);
+      zoneRow = await publishExisting(trx, ctx, zone, prevZi, t);
       published = true;
     }
     return {
@@ -601,9 +602,9 @@ export async function commitVersion(
   } else serial = chooseSerial(lastSerial, proposedSerial, now);
 
   const version = zone.latest_version + 1;
-  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
-  await writeRecordRows(trx, store, zoneId, version, dying, born);
-  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
+  await writeRecordRows(trx, ctx, zoneId, version, dying, born);
+  const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -615,11 +616,11 @@ export async function commitVersion(
   };
 }
 
-export async function publishExisting(trx: Tx, store: Store, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
+export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
   await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
   const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
   await trx.updateTable('zones').set({ published_version: zi.version, mtime: t, state }).where('id', '=', zone.id).execute();
-  await recordChange(trx, store, zone, 'publish', zi.version);
+  await recordChange(trx, ctx, zone, 'publish', zi.version);
   return { ...zone, published_version: zi.version, mtime: t, state };
 }
 
@@ -657,7 +658,6 @@ export interface DeltaInput {
   added: readonly ZoneRecord[];
   /** A serial the change itself asks for (RFC 2136 SOA update); the serial policy decides whether it is taken. */
   explicitSerial?: number;
-  changeBy: string;
   comment?: string | null;
   publish: boolean;
   now?: Date;
@@ -694,12 +694,12 @@ export async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: readonly s
  */
 export async function commitDelta(
   trx: Tx,
-  store: Store,
+  ctx: ServiceContext,
   zone: ZoneRow,
   settings: Settings,
   input: DeltaInput,
 ): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean }> {
-  const now = input.now ?? new Date();
+  const now = input.now ?? ctx.clock.now();
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
@@ -849,12 +849,12 @@ export async function commitDelta(
 
   const serial = chooseSerial(lastSerial, proposedSerial ?? lastSerial, now);
   const version = zone.latest_version + 1;
-  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
   // A record joining an owner sorts with its siblings; a new owner goes after the rest.
   const ownerOrd = new Map<string, number>();
   for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
-  await writeRecordRows(trx, store, zoneId, version, [...dying], bornRows);
-  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
+  await writeRecordRows(trx, ctx, zoneId, version, [...dying], bornRows);
+  const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
 }

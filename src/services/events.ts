@@ -2,7 +2,8 @@
 // a failed attempt backs off exponentially and gives up after a number of attempts.
 
 import { type Selectable, sql } from 'kysely';
-import { type Store, writeTx } from '../store/index.js';
+import { writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import type { EventTable } from '../store/schema.js';
 import { EventNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
@@ -33,19 +34,19 @@ function toInfo(r: Selectable<EventTable>): EventInfo {
 }
 
 export async function enqueueEvent(
-  s: Store,
+  ctx: ServiceContext,
   type: string,
   o: { zone?: string; payload?: unknown; delaySec?: number } = {},
 ): Promise<number> {
-  const now = Date.now();
+  const now = nowMs(ctx);
   let zoneId: number | null = null;
   let zoneName: string | null = null;
   if (o.zone !== undefined) {
     zoneName = normalizeZoneName(o.zone);
-    const z = await s.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
+    const z = await ctx.store.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     zoneId = z ? Number(z.id) : null;
   }
-  const r = await s.db
+  const r = await ctx.store.db
     .insertInto('events')
     .values({
       event_type: type,
@@ -64,8 +65,8 @@ export async function enqueueEvent(
   return Number(r.id);
 }
 
-export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promise<EventInfo[]> {
-  const rows = await s.db
+export async function dueEvents(ctx: ServiceContext, limit = 100, now = nowMs(ctx)): Promise<EventInfo[]> {
+  const rows = await ctx.store.db
     .selectFrom('events')
     .selectAll()
     .where('state', 'in', ['NEW', 'RETRY'])
@@ -82,10 +83,10 @@ export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promis
  * so several dmsd instances on one database never run the same event twice; one that dies with a lease lets the
  * event come due again when the lease ends. Finish with completeEvent / retryEvent / failEvent.
  */
-export async function claimDueEvents(s: Store, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
-  const now = o.now ?? Date.now();
+export async function claimDueEvents(ctx: ServiceContext, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
+  const now = o.now ?? nowMs(ctx);
   const lease = (o.leaseSec ?? 300) * 1000;
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     let q = trx
       .selectFrom('events')
       .select('id')
@@ -94,7 +95,7 @@ export async function claimDueEvents(s: Store, o: { limit?: number; leaseSec?: n
       .orderBy('scheduled')
       .orderBy('id')
       .limit(o.limit ?? 100);
-    if (s.kind === 'postgres') q = q.forUpdate().skipLocked();
+    if (ctx.store.kind === 'postgres') q = q.forUpdate().skipLocked();
     const ids = (await q.execute()).map((r) => Number(r.id));
     if (ids.length === 0) return [];
     await trx.updateTable('events').set({ scheduled: now + lease }).where('id', 'in', ids).execute();
@@ -103,23 +104,23 @@ export async function claimDueEvents(s: Store, o: { limit?: number; leaseSec?: n
   });
 }
 
-export async function getEvent(s: Store, id: number): Promise<EventInfo> {
-  const r = await s.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getEvent(ctx: ServiceContext, id: number): Promise<EventInfo> {
+  const r = await ctx.store.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw new EventNotFound(id);
   return toInfo(r);
 }
 
-export async function completeEvent(s: Store, id: number): Promise<void> {
-  const r = await s.db.updateTable('events').set({ state: 'SUCCESS', processed: Date.now() }).where('id', '=', id).executeTakeFirst();
+export async function completeEvent(ctx: ServiceContext, id: number): Promise<void> {
+  const r = await ctx.store.db.updateTable('events').set({ state: 'SUCCESS', processed: nowMs(ctx) }).where('id', '=', id).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
 }
 
-export async function retryEvent(s: Store, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
-  const ev = await getEvent(s, id);
-  const now = o.now ?? Date.now();
+export async function retryEvent(ctx: ServiceContext, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
+  const ev = await getEvent(ctx, id);
+  const now = o.now ?? nowMs(ctx);
   const attempts = ev.attempts + 1;
   const give = attempts >= (o.maxAttempts ?? 10);
-  await s.db
+  await ctx.store.db
     .updateTable('events')
     .set({
       attempts,
@@ -130,20 +131,20 @@ export async function retryEvent(s: Store, id: number, error: string, o: { maxAt
     })
     .where('id', '=', id)
     .execute();
-  return getEvent(s, id);
+  return getEvent(ctx, id);
 }
 
-export async function failEvent(s: Store, id: number, error?: string): Promise<void> {
-  const r = await s.db
+export async function failEvent(ctx: ServiceContext, id: number, error?: string): Promise<void> {
+  const r = await ctx.store.db
     .updateTable('events')
-    .set({ state: 'FAILURE', processed: Date.now(), ...(error !== undefined ? { last_error: error } : {}) })
+    .set({ state: 'FAILURE', processed: nowMs(ctx), ...(error !== undefined ? { last_error: error } : {}) })
     .where('id', '=', id)
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
 }
 
-export async function listEvents(s: Store, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {
-  let q = s.db.selectFrom('events').selectAll();
+export async function listEvents(ctx: ServiceContext, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {
+  let q = ctx.store.db.selectFrom('events').selectAll();
   if (o.state !== undefined) q = q.where('state', 'in', Array.isArray(o.state) ? o.state : [o.state]);
   const rows = await q.orderBy('id', 'desc').limit(o.limit ?? 1000).execute();
   return rows.map(toInfo);

@@ -1,15 +1,16 @@
 // What dmsd needs: the published zone as served, and the change feed telling it which zones moved.
 
 import { Name } from '../dns/name.js';
-import { readTx, type Store } from '../store/index.js';
+import { readTx, } from '../store/index.js';
+import type { ServiceContext } from './context.js';
 import { sql } from 'kysely';
 import { CHANGE_CHANNEL, recordsAt, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import type { ChangePoll, PublishedZone, ZoneChange } from './types.js';
 
-export async function loadPublishedZone(s: Store, name: string): Promise<PublishedZone | null> {
+export async function loadPublishedZone(ctx: ServiceContext, name: string): Promise<PublishedZone | null> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
+  return readTx(ctx.store, async (trx) => {
     const zone = await trx
       .selectFrom('zones')
       .selectAll()
@@ -34,7 +35,7 @@ export async function loadPublishedZone(s: Store, name: string): Promise<Publish
  * BEFORE calling this and follow changes from there: nothing published meanwhile is missed.
  */
 export async function loadPublishedZones(
-  s: Store,
+  ctx: ServiceContext,
   onZone: (zone: PublishedZone) => void | Promise<void>,
   o: { pageSize?: number } = {},
 ): Promise<number> {
@@ -42,7 +43,7 @@ export async function loadPublishedZones(
   let after = '';
   let count = 0;
   for (;;) {
-    const page = await s.db
+    const page = await ctx.store.db
       .selectFrom('zones as z')
       .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
       .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
@@ -52,7 +53,7 @@ export async function loadPublishedZones(
       .limit(sql.lit(pageSize))
       .execute();
     if (page.length === 0) return count;
-    const rows = await s.db
+    const rows = await ctx.store.db
       .selectFrom('records as r')
       .innerJoin('zones as z', 'z.id', 'r.zone_id')
       .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
@@ -80,7 +81,7 @@ export async function loadPublishedZones(
       let zone: PublishedZone | null;
       if (list.some((r) => r.pv !== z.version)) {
         // Published again between our two queries: read that one zone on its own.
-        zone = await loadPublishedZone(s, z.name);
+        zone = await loadPublishedZone(ctx, z.name);
       } else {
         const origin = Name.parse(z.name);
         const soa = soaRecord(origin, z as unknown as ZiRow);
@@ -105,8 +106,8 @@ export async function loadPublishedZones(
   }
 }
 
-export async function listServedZones(s: Store): Promise<string[]> {
-  const rows = await s.db
+export async function listServedZones(ctx: ServiceContext): Promise<string[]> {
+  const rows = await ctx.store.db
     .selectFrom('zones')
     .select('name')
     .where('state', 'in', ['PUBLISHED', 'UPDATE'])
@@ -116,16 +117,16 @@ export async function listServedZones(s: Store): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-export async function currentChangeSeq(s: Store): Promise<number> {
-  const r = await s.db.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-  const meta = await s.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
+export async function currentChangeSeq(ctx: ServiceContext): Promise<number> {
+  const r = await ctx.store.db.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+  const meta = await ctx.store.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
   return Math.max(Number(r?.m ?? 0), Number(meta?.changes_vacuumed_to ?? 0));
 }
 
-export async function pollChanges(s: Store, since: number, limit = 10000): Promise<ChangePoll> {
-  const meta = await s.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
+export async function pollChanges(ctx: ServiceContext, since: number, limit = 10000): Promise<ChangePoll> {
+  const meta = await ctx.store.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
   const vacuumedTo = Number(meta?.changes_vacuumed_to ?? 0);
-  const rows = await s.db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+  const rows = await ctx.store.db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
   const changes: ZoneChange[] = rows.map((r) => ({
     seq: Number(r.seq),
     zoneId: Number(r.zone_id),
@@ -139,7 +140,7 @@ export async function pollChanges(s: Store, since: number, limit = 10000): Promi
 }
 
 export function followChanges(
-  s: Store,
+  ctx: ServiceContext,
   since: number,
   onChange: (poll: ChangePoll) => void | Promise<void>,
   o: { intervalMs?: number; onError?: (e: unknown) => void } = {},
@@ -156,7 +157,7 @@ export function followChanges(
     if (timer) clearTimeout(timer);
     wake?.();
   };
-  const unlisten = s.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
+  const unlisten = ctx.store.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
     o.onError?.(e);
     return undefined;
   });
@@ -164,11 +165,11 @@ export function followChanges(
     while (!stopped) {
       pending = false;
       try {
-        const poll = await pollChanges(s, cursor);
+        const poll = await pollChanges(ctx, cursor);
         if (poll.changes.length > 0 || poll.resync) {
           await onChange(poll);
           cursor = Math.max(poll.seq, cursor);
-          if (poll.resync) cursor = Math.max(cursor, await currentChangeSeq(s));
+          if (poll.resync) cursor = Math.max(cursor, await currentChangeSeq(ctx));
           if (poll.changes.length > 0) continue; // there may be more right away
         }
       } catch (e) {

@@ -2,7 +2,8 @@
 
 import { sql } from 'kysely';
 import { Name } from '../dns/name.js';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import { findLiveZone, recordChange } from './core.js';
 import {
@@ -30,10 +31,10 @@ function checkLabel(kind: string, name: string): string {
 
 // ---- references -------------------------------------------------------------------------------------------------
 
-export async function createReference(s: Store, name: string): Promise<void> {
+export async function createReference(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('reference', name);
   try {
-    await s.db.insertInto('zone_references').values({ name: n, ctime: Date.now() }).execute();
+    await ctx.store.db.insertInto('zone_references').values({ name: n, ctime: nowMs(ctx) }).execute();
   } catch (e) {
     if (isUniqueViolation(e)) throw new ReferenceExists(n);
     throw e;
@@ -46,8 +47,8 @@ async function refId(trx: Tx, name: string): Promise<number> {
   return Number(r.id);
 }
 
-export async function deleteReference(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
+export async function deleteReference(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, name);
     // Deleted zones still point at their reference (undelete restores it), so they count as users too.
     const c = await trx.selectFrom('zones').select((eb) => eb.fn.countAll<number>().as('n')).where('reference_id', '=', id).executeTakeFirstOrThrow();
@@ -56,9 +57,9 @@ export async function deleteReference(s: Store, name: string): Promise<void> {
   });
 }
 
-export async function renameReference(s: Store, from: string, to: string): Promise<void> {
+export async function renameReference(ctx: ServiceContext, from: string, to: string): Promise<void> {
   const n = checkLabel('reference', to);
-  await writeTx(s, async (trx) => {
+  await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, from);
     try {
       await trx.updateTable('zone_references').set({ name: n }).where('id', '=', id).execute();
@@ -69,8 +70,8 @@ export async function renameReference(s: Store, from: string, to: string): Promi
   });
 }
 
-export async function listReferences(s: Store, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
-  let q = s.db
+export async function listReferences(ctx: ServiceContext, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
+  let q = ctx.store.db
     .selectFrom('zone_references as r')
     .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', sql.lit('DELETED')))
     .select(['r.name', (eb) => eb.fn.count<number>('z.id').as('n')])
@@ -80,19 +81,19 @@ export async function listReferences(s: Store, pattern?: string): Promise<{ name
   return (await q.execute()).map((r) => ({ name: r.name, zoneCount: Number(r.n) }));
 }
 
-export async function setZoneReference(s: Store, zone: string, reference: string | null): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function setZoneReference(ctx: ServiceContext, zone: string, reference: string | null): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = reference === null ? null : await refId(trx, reference);
-    await trx.updateTable('zones').set({ reference_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
+    await trx.updateTable('zones').set({ reference_id: id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
   });
 }
 
 // ---- sectags ------------------------------------------------------------------------------------------------------
 
-export async function createSectag(s: Store, name: string): Promise<void> {
+export async function createSectag(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('sectag', name);
   try {
-    await s.db.insertInto('sectags').values({ name: n }).execute();
+    await ctx.store.db.insertInto('sectags').values({ name: n }).execute();
   } catch (e) {
     if (isUniqueViolation(e)) throw new SectagExists(n);
     throw e;
@@ -105,8 +106,8 @@ async function sectagId(trx: Tx, name: string): Promise<number> {
   return Number(r.id);
 }
 
-export async function deleteSectag(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
+export async function deleteSectag(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
     const id = await sectagId(trx, name);
     const c = await trx.selectFrom('zone_sectags').select((eb) => eb.fn.countAll<number>().as('n')).where('sectag_id', '=', id).executeTakeFirstOrThrow();
     if (Number(c.n) > 0) throw new SectagInUse(name, Number(c.n));
@@ -114,14 +115,14 @@ export async function deleteSectag(s: Store, name: string): Promise<void> {
   });
 }
 
-export async function listSectags(s: Store): Promise<string[]> {
-  return (await s.db.selectFrom('sectags').select('name').orderBy('name').execute()).map((r) => r.name);
+export async function listSectags(ctx: ServiceContext): Promise<string[]> {
+  return (await ctx.store.db.selectFrom('sectags').select('name').orderBy('name').execute()).map((r) => r.name);
 }
 
-export async function listZoneSectags(s: Store, zone: string): Promise<string[]> {
+export async function listZoneSectags(ctx: ServiceContext, zone: string): Promise<string[]> {
   const key = normalizeZoneName(zone);
-  return readTx(s, async (trx) => {
-    const z = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
     const rows = await trx
       .selectFrom('zone_sectags as zs')
       .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
@@ -133,24 +134,24 @@ export async function listZoneSectags(s: Store, zone: string): Promise<string[]>
   });
 }
 
-export async function addZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function addZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
     const have = await trx.selectFrom('zone_sectags').select('zone_id').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
     if (!have) await trx.insertInto('zone_sectags').values({ zone_id: z.id, sectag_id: id }).execute();
   });
 }
 
-export async function deleteZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function deleteZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
     const r = await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
   });
 }
 
-export async function replaceZoneSectags(s: Store, zone: string, sectags: string[]): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function replaceZoneSectags(ctx: ServiceContext, zone: string, sectags: string[]): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const ids = [...new Set(await Promise.all(sectags.map((t) => sectagId(trx, t))))];
     await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).execute();
     if (ids.length) await trx.insertInto('zone_sectags').values(ids.map((id) => ({ zone_id: z.id, sectag_id: id }))).execute();
@@ -203,12 +204,12 @@ async function sgInfo(trx: Tx, where: { name?: string }): Promise<ServerGroupInf
 }
 
 export async function createServerGroup(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   o: { apexNs?: string[]; soaMname?: string; masterAddress?: string; masterAltAddress?: string } = {},
 ): Promise<ServerGroupInfo> {
   const n = checkLabel('server group', name);
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     try {
       await trx
         .insertInto('server_groups')
@@ -218,7 +219,7 @@ export async function createServerGroup(
           soa_mname: normMname(o.soaMname),
           master_address: o.masterAddress ?? null,
           master_alt_address: o.masterAltAddress ?? null,
-          ctime: Date.now(),
+          ctime: nowMs(ctx),
         })
         .execute();
     } catch (e) {
@@ -229,20 +230,20 @@ export async function createServerGroup(
   });
 }
 
-export async function getServerGroup(s: Store, name: string): Promise<ServerGroupInfo> {
-  return readTx(s, async (trx) => {
+export async function getServerGroup(ctx: ServiceContext, name: string): Promise<ServerGroupInfo> {
+  return readTx(ctx.store, async (trx) => {
     const r = await sgInfo(trx, { name });
     if (!r[0]) throw new ServerGroupNotFound(name);
     return r[0];
   });
 }
 
-export async function listServerGroups(s: Store): Promise<ServerGroupInfo[]> {
-  return readTx(s, (trx) => sgInfo(trx, {}));
+export async function listServerGroups(ctx: ServiceContext): Promise<ServerGroupInfo[]> {
+  return readTx(ctx.store, (trx) => sgInfo(trx, {}));
 }
 
-export async function deleteServerGroup(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
+export async function deleteServerGroup(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
     const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
     if (!sg) throw new ServerGroupNotFound(name);
     const c = await trx
@@ -256,9 +257,9 @@ export async function deleteServerGroup(s: Store, name: string): Promise<void> {
   });
 }
 
-export async function renameServerGroup(s: Store, from: string, to: string): Promise<void> {
+export async function renameServerGroup(ctx: ServiceContext, from: string, to: string): Promise<void> {
   const n = checkLabel('server group', to);
-  await writeTx(s, async (trx) => {
+  await writeTx(ctx.store, async (trx) => {
     const r = await trx.updateTable('server_groups').set({ name: n }).where('name', '=', from).executeTakeFirst().catch((e) => {
       if (isUniqueViolation(e)) throw new ServerGroupExists(n);
       throw e;
@@ -271,13 +272,12 @@ export async function renameServerGroup(s: Store, from: string, to: string): Pro
 }
 
 export async function updateServerGroup(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
-  a: { changeBy: string } = { changeBy: 'dms/server-group' },
 ): Promise<ServerGroupInfo> {
   const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
-  const sgIdValue = await writeTx(s, async (trx) => {
+  const sgIdValue = await writeTx(ctx.store, async (trx) => {
     const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
     if (!sg) throw new ServerGroupNotFound(name);
     const set: Record<string, unknown> = {};
@@ -293,16 +293,16 @@ export async function updateServerGroup(
     return Number(sg.id);
   });
   // The apex of every use_apex_ns zone of the group follows (one transaction per zone, like any other change).
-  if (apexChanges) await refreshSgZones(s, sgIdValue, a.changeBy);
-  return getServerGroup(s, name);
+  if (apexChanges) await refreshSgZones(ctx, sgIdValue);
+  return getServerGroup(ctx, name);
 }
 
 /** Refresh the apex of every use_apex_ns zone in a server group; returns how many got a new ZI. */
-export async function refreshSgZones(s: Store, sgId: number, changeBy: string): Promise<number> {
+export async function refreshSgZones(ctx: ServiceContext, sgId: number): Promise<number> {
   let after = '';
   let changed = 0;
   for (;;) {
-    const zones = await s.db
+    const zones = await ctx.store.db
       .selectFrom('zones')
       .select('name')
       .where('sg_id', '=', sgId)
@@ -315,7 +315,7 @@ export async function refreshSgZones(s: Store, sgId: number, changeBy: string): 
     if (zones.length === 0) return changed;
     for (const z of zones) {
       try {
-        if ((await refreshZoneApex(s, z.name, { changeBy })).changed) changed++;
+        if ((await refreshZoneApex(ctx, z.name)).changed) changed++;
       } catch (e) {
         // A zone that no longer validates with the new apex keeps its old version; the others go on.
         if (!(e instanceof DmsError)) throw e;
@@ -325,15 +325,15 @@ export async function refreshSgZones(s: Store, sgId: number, changeBy: string): 
   }
 }
 
-export async function refreshZoneApex(s: Store, zone: string, a: { changeBy: string }): Promise<SaveResult> {
+export async function refreshZoneApex(ctx: ServiceContext, zone: string): Promise<SaveResult> {
   const key = normalizeZoneName(zone);
-  return writeTx(s, async (trx) => {
-    const z = await findLiveZone(trx, s, key, true);
+  return writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
     if (!z.use_apex_ns) {
-      await recordChange(trx, s, z, 'update', z.published_version);
+      await recordChange(trx, ctx, z, 'update', z.published_version);
       return { zone: key, changed: false, version: z.latest_version, serial: 0, published: z.published_version === z.latest_version, warnings: [] };
     }
-    return refreshApexIn(trx, s, z, await loadSettings(trx), a.changeBy);
+    return refreshApexIn(trx, ctx, z, await loadSettings(trx));
   });
 }
 
@@ -343,30 +343,30 @@ async function sgByName(trx: Tx, name: string): Promise<number> {
   return Number(sg.id);
 }
 
-export async function setZoneServerGroup(s: Store, zone: string, sg: string, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z, settings) => {
+export async function setZoneServerGroup(ctx: ServiceContext, zone: string, sg: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z, settings) => {
     const id = await sgByName(trx, sg);
     if (id === Number(z.sg_id)) return;
     const altId = z.alt_sg_id !== null && Number(z.alt_sg_id) === id ? null : z.alt_sg_id;
-    await trx.updateTable('zones').set({ sg_id: id, alt_sg_id: altId, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await refreshApexIn(trx, s, { ...z, sg_id: id, alt_sg_id: altId }, settings, a.changeBy);
+    await trx.updateTable('zones').set({ sg_id: id, alt_sg_id: altId, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await refreshApexIn(trx, ctx, { ...z, sg_id: id, alt_sg_id: altId }, settings);
   });
 }
 
-export async function setZoneAltServerGroup(s: Store, zone: string, sg: string | null): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z) => {
+export async function setZoneAltServerGroup(ctx: ServiceContext, zone: string, sg: string | null): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z) => {
     const id = sg === null ? null : await sgByName(trx, sg);
     if (id !== null && id === Number(z.sg_id)) throw new InvalidArgument(`server group ${sg} is already the primary server group of ${z.name}`);
-    await trx.updateTable('zones').set({ alt_sg_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await recordChange(trx, s, z, 'update', z.published_version);
+    await trx.updateTable('zones').set({ alt_sg_id: id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await recordChange(trx, ctx, z, 'update', z.published_version);
   });
 }
 
-export async function swapZoneServerGroup(s: Store, zone: string, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z, settings) => {
+export async function swapZoneServerGroup(ctx: ServiceContext, zone: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z, settings) => {
     if (z.alt_sg_id === null) throw new InvalidArgument(`zone ${z.name} has no alternate server group to swap with`);
     const next = { ...z, sg_id: z.alt_sg_id, alt_sg_id: z.sg_id };
-    await trx.updateTable('zones').set({ sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await refreshApexIn(trx, s, next, settings, a.changeBy);
+    await trx.updateTable('zones').set({ sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await refreshApexIn(trx, ctx, next, settings);
   });
 }

@@ -11,6 +11,7 @@
 
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import type { ServerTables } from '../store/migrations-servers.js';
 import type { Database } from '../store/schema.js';
 import { loadSettings } from './config.js';
@@ -158,7 +159,7 @@ async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { a
  * every publish of the group's zones from now on. Type bind9 by default.
  */
 export async function createServer(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   address: string,
   o: { sg?: string; type?: string; port?: number } = {},
@@ -166,12 +167,12 @@ export async function createServer(
   const n = checkName(name);
   const a = parseServerAddress(address, o.port);
   const type = checkType(o.type ?? 'bind9');
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     const sgName = o.sg ?? (await loadSettings(trx)).raw('default_sg');
     const sg = await sgId(trx, sgName);
     if (await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst()) throw new ServerExists(n);
     await checkAddressFree(trx, a);
-    const t = Date.now();
+    const t = nowMs(ctx);
     try {
       await sdb(trx)
         .insertInto('servers')
@@ -187,15 +188,15 @@ export async function createServer(
 }
 
 /** ls_server [-g sg]: every server (of a group), by name. */
-export async function listServers(s: Store, o: { sg?: string } = {}): Promise<ServerInfo[]> {
-  return readTx(s, async (trx) => {
+export async function listServers(ctx: ServiceContext, o: { sg?: string } = {}): Promise<ServerInfo[]> {
+  return readTx(ctx.store, async (trx) => {
     if (o.sg !== undefined) await sgId(trx, o.sg);
     return infos(trx, o.sg !== undefined ? { sg: o.sg } : {});
   });
 }
 
-export async function getServer(s: Store, name: string): Promise<ServerInfo> {
-  return readTx(s, async (trx) => {
+export async function getServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return readTx(ctx.store, async (trx) => {
     const r = await infos(trx, { name: name.trim() });
     if (!r[0]) throw new ServerNotFound(name.trim());
     return r[0];
@@ -203,28 +204,28 @@ export async function getServer(s: Store, name: string): Promise<ServerInfo> {
 }
 
 /** show_server_byaddr: the servers at an address (any port unless the text names one). */
-export async function getServersByAddress(s: Store, address: string): Promise<ServerInfo[]> {
+export async function getServersByAddress(ctx: ServiceContext, address: string): Promise<ServerInfo[]> {
   const a = parseServerAddress(address);
   const withPort = /#\d+$|\]:\d+$/.test(address.trim());
-  return readTx(s, async (trx) => {
+  return readTx(ctx.store, async (trx) => {
     const r = await infos(trx, { address: withPort ? a : { address: a.address } });
     if (r.length === 0) throw new ServerNotFound(address.trim());
     return r;
   });
 }
 
-export async function deleteServer(s: Store, name: string): Promise<void> {
-  const r = await sdb(s.db).deleteFrom('servers').where('name', '=', name.trim()).executeTakeFirst();
+export async function deleteServer(ctx: ServiceContext, name: string): Promise<void> {
+  const r = await sdb(ctx.store.db).deleteFrom('servers').where('name', '=', name.trim()).executeTakeFirst();
   if (Number(r.numDeletedRows) === 0) throw new ServerNotFound(name.trim());
 }
 
-async function update(s: Store, name: string, fn: (trx: Tx, row: { id: number; enabled: number }) => Promise<Record<string, unknown>>): Promise<ServerInfo> {
-  return writeTx(s, async (trx) => {
+async function update(ctx: ServiceContext, name: string, fn: (trx: Tx, row: { id: number; enabled: number }) => Promise<Record<string, unknown>>): Promise<ServerInfo> {
+  return writeTx(ctx.store, async (trx) => {
     const row = await serverRow(trx, name);
     const set = await fn(trx, { id: Number(row.id), enabled: Number(row.enabled) });
     await sdb(trx)
       .updateTable('servers')
-      .set({ ...set, mtime: Date.now() })
+      .set({ ...set, mtime: nowMs(ctx) })
       .where('id', '=', row.id)
       .execute();
     const newName = typeof set.name === 'string' ? set.name : row.name;
@@ -233,23 +234,23 @@ async function update(s: Store, name: string, fn: (trx: Tx, row: { id: number; e
 }
 
 /** set_server_address name address[#port] */
-export async function setServerAddress(s: Store, name: string, address: string, port?: number): Promise<ServerInfo> {
+export async function setServerAddress(ctx: ServiceContext, name: string, address: string, port?: number): Promise<ServerInfo> {
   const a = parseServerAddress(address, port);
-  return update(s, name, async (trx, row) => {
+  return update(ctx, name, async (trx, row) => {
     await checkAddressFree(trx, a, row.id);
     return { address: a.address, port: a.port };
   });
 }
 
 /** set_server_type name bind9|nsd|knot */
-export async function setServerType(s: Store, name: string, type: string): Promise<ServerInfo> {
+export async function setServerType(ctx: ServiceContext, name: string, type: string): Promise<ServerInfo> {
   const t = checkType(type);
-  return update(s, name, async () => ({ server_type: t }));
+  return update(ctx, name, async () => ({ server_type: t }));
 }
 
-export async function renameServer(s: Store, from: string, to: string): Promise<ServerInfo> {
+export async function renameServer(ctx: ServiceContext, from: string, to: string): Promise<ServerInfo> {
   const n = checkName(to);
-  return update(s, from, async (trx, row) => {
+  return update(ctx, from, async (trx, row) => {
     const other = await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst();
     if (other && Number(other.id) !== row.id) throw new ServerExists(n);
     return { name: n };
@@ -257,19 +258,19 @@ export async function renameServer(s: Store, from: string, to: string): Promise<
 }
 
 /** move_server_sg name sg: the server is NOTIFYed for the zones of its new group from the next publish on. */
-export async function moveServerSg(s: Store, name: string, sg: string): Promise<ServerInfo> {
-  return update(s, name, async (trx) => ({ sg_id: await sgId(trx, sg) }));
+export async function moveServerSg(ctx: ServiceContext, name: string, sg: string): Promise<ServerInfo> {
+  return update(ctx, name, async (trx) => ({ sg_id: await sgId(trx, sg) }));
 }
 
-export async function enableServer(s: Store, name: string): Promise<ServerInfo> {
-  return update(s, name, async (_trx, row) => {
+export async function enableServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return update(ctx, name, async (_trx, row) => {
     if (row.enabled === 1) throw new ServerStateError(`server ${name.trim()} is already enabled`);
     return { enabled: 1 };
   });
 }
 
-export async function disableServer(s: Store, name: string): Promise<ServerInfo> {
-  return update(s, name, async (_trx, row) => {
+export async function disableServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return update(ctx, name, async (_trx, row) => {
     if (row.enabled === 0) throw new ServerStateError(`server ${name.trim()} is already disabled`);
     return { enabled: 0 };
   });

@@ -2,7 +2,8 @@
 // history (zone_del_pare_age), finished events (event_max_age) and the change feed. Ages in days; 0 turns an age off.
 
 import { sql } from 'kysely';
-import { type Store, writeTx } from '../store/index.js';
+import { writeTx } from '../store/index.js';
+import type { ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import { deleteOrphanRows, lockZoneById } from './core.js';
 import type { VacuumResult } from './types.js';
@@ -23,9 +24,9 @@ export interface VacuumOptions {
   zone?: string;
 }
 
-export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<VacuumResult> {
-  const settings = await loadSettings(s.db);
-  const now = (o.now ?? new Date()).getTime();
+export async function vacuumAll(ctx: ServiceContext, o: VacuumOptions = {}): Promise<VacuumResult> {
+  const settings = await loadSettings(ctx.store.db);
+  const now = (o.now ?? ctx.clock.now()).getTime();
   const ziMaxAge = o.ziMaxAgeDays ?? settings.days('zi_max_age');
   const ziMaxNum = o.ziMaxNum ?? settings.count('zi_max_num');
   const zoneDelAge = o.zoneDelAgeDays ?? settings.days('zone_del_age');
@@ -35,24 +36,24 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
 
   // Deleted zones past zone_del_age go for good.
   if (zoneDelAge > 0) {
-    const old = await s.db
+    const old = await ctx.store.db
       .selectFrom('zones')
       .select('id')
       .where('state', '=', 'DELETED')
       .where('deleted_start', '<', now - zoneDelAge * DAY)
       .execute();
     for (const z of old)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(z.id));
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, Number(z.id));
         if (zone?.state !== 'DELETED') return;
-        await destroyZoneIn(trx, s, zone);
+        await destroyZoneIn(trx, ctx, zone);
         res.zonesDestroyed++;
       });
   }
 
   // Deleted zones past zone_del_pare_age keep only their last published ZI.
   if (pareAge > 0) {
-    const old = await s.db
+    const old = await ctx.store.db
       .selectFrom('zones as z')
       .select('z.id')
       .where('z.state', '=', 'DELETED')
@@ -60,8 +61,8 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
       .where(({ selectFrom }) => selectFrom('zone_instances as zi').select((eb) => eb.fn.countAll().as('n')).whereRef('zi.zone_id', '=', 'z.id'), '>', 1)
       .execute();
     for (const z of old)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(z.id));
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, Number(z.id));
         if (zone?.state !== 'DELETED') return;
         const keep = zone.published_version ?? zone.latest_version;
         const d = await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).where('version', '<>', keep).executeTakeFirst();
@@ -77,8 +78,8 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
   // Live zones: ZIs older than zi_max_age beyond the newest zi_max_num (never the published or newest one).
   if (ziMaxAge > 0) {
     const cutoff = now - ziMaxAge * DAY;
-    const onlyZoneId = o.zone !== undefined ? (await getZone(s, o.zone)).id : undefined;
-    const candidates = await s.db
+    const onlyZoneId = o.zone !== undefined ? (await getZone(ctx, o.zone)).id : undefined;
+    const candidates = await ctx.store.db
       .selectFrom('zone_instances')
       .select('zone_id')
       .$if(onlyZoneId !== undefined, (q) => q.where('zone_id', '=', onlyZoneId!))
@@ -86,8 +87,8 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
       .having((eb) => eb.fn.countAll(), '>', ziMaxNum)
       .execute();
     for (const c of candidates)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(c.zone_id));
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, Number(c.zone_id));
         if (!zone || zone.state === 'DELETED') return;
         const zis = await trx.selectFrom('zone_instances').select(['id', 'version', 'ctime']).where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
         const doomed = zis
@@ -103,7 +104,7 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
   }
 
   if (eventAge > 0) {
-    const d = await s.db
+    const d = await ctx.store.db
       .deleteFrom('events')
       .where('state', 'in', ['SUCCESS', 'FAILURE'])
       .where('processed', '<', now - eventAge * DAY)
@@ -112,7 +113,7 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
   }
 
   // The change feed: old rows, always keeping the newest (so the sequence never restarts).
-  await writeTx(s, async (trx) => {
+  await writeTx(ctx.store, async (trx) => {
     const max = await trx.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
     const maxSeq = Number(max?.m ?? 0);
     const doomed = await trx
@@ -137,7 +138,7 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
 
 /** Run vacuumAll every `intervalMs` (default daily) — dmsd calls this at start. Returns a stop function. */
 export function scheduleVacuum(
-  s: Store,
+  ctx: ServiceContext,
   o: { intervalMs?: number; onResult?: (r: VacuumResult) => void; onError?: (e: unknown) => void } = {},
 ): () => void {
   let running = false;
@@ -145,7 +146,7 @@ export function scheduleVacuum(
     if (running) return;
     running = true;
     try {
-      o.onResult?.(await vacuumAll(s));
+      o.onResult?.(await vacuumAll(ctx));
     } catch (e) {
       o.onError?.(e);
     } finally {

@@ -3,7 +3,8 @@
 import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
-import { type Database, isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { type Database, isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
@@ -97,7 +98,7 @@ async function sectagsOf(trx: Tx, ids: number[]): Promise<Map<number, string[]>>
   return out;
 }
 
-function toZoneInfo(r: ZoneQueryRow, sectags: string[], now = Date.now()): ZoneInfo {
+function toZoneInfo(r: ZoneQueryRow, sectags: string[], now: number): ZoneInfo {
   const locked = r.lock_token !== null && r.lock_expires !== null && Number(r.lock_expires) > now;
   return {
     id: Number(r.id),
@@ -125,25 +126,25 @@ function toZoneInfo(r: ZoneQueryRow, sectags: string[], now = Date.now()): ZoneI
   };
 }
 
-export async function zoneInfoById(trx: Tx, id: number): Promise<ZoneInfo> {
+export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneInfo> {
   const r = (await zoneQuery(trx).where('z.id', '=', id).executeTakeFirst()) as ZoneQueryRow | undefined;
   if (!r) throw new ZoneNotFound(`#${id}`);
-  return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? []);
+  return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? [], nowMs(ctx));
 }
 
-export async function getZone(s: Store, name: string): Promise<ZoneInfo> {
+export async function getZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
+  return readTx(ctx.store, async (trx) => {
     const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')).executeTakeFirst()) as
       | ZoneQueryRow
       | undefined;
     if (!r) throw new ZoneNotFound(key);
-    return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? []);
+    return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? [], nowMs(ctx));
   });
 }
 
-export async function getZoneById(s: Store, id: number): Promise<ZoneInfo> {
-  return readTx(s, (trx) => zoneInfoById(trx, id));
+export async function getZoneById(ctx: ServiceContext, id: number): Promise<ZoneInfo> {
+  return readTx(ctx.store, (trx) => zoneInfoById(trx, ctx, id));
 }
 
 /** The WHERE of a zone listing and its page size; null when a named reference or SG does not exist (no rows). */
@@ -154,7 +155,7 @@ interface ZonePageFilter {
   limit: number;
 }
 
-async function zonePageFilter(s: Store, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
+async function zonePageFilter(ctx: ServiceContext, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
   const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
   const conds: Expression<SqlBool>[] = [];
   const which = o.which ?? 'active';
@@ -170,7 +171,7 @@ async function zonePageFilter(s: Store, trx: Tx, o: ListZonesOptions): Promise<Z
       let p = o.pattern.toLowerCase();
       if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
       conds.push(sql<SqlBool>`z.name like ${globToLike(p)} escape '\\'`);
-      if (s.kind === 'sqlite') prefix = p.slice(0, p.search(/[*?]/));
+      if (ctx.store.kind === 'sqlite') prefix = p.slice(0, p.search(/[*?]/));
     } else conds.push(eb('z.name', '=', normalizeZoneName(o.pattern)));
   }
   if (o.reference !== undefined) {
@@ -206,9 +207,9 @@ async function zonePageFilter(s: Store, trx: Tx, o: ListZonesOptions): Promise<Z
   return { where: eb.and(conds), byId: which !== 'active', limit };
 }
 
-export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
-  return readTx(s, async (trx) => {
-    const f = await zonePageFilter(s, trx, o);
+export async function listZones(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
+  return readTx(ctx.store, async (trx) => {
+    const f = await zonePageFilter(ctx, trx, o);
     if (!f) return [];
     // Live names are unique, so name alone orders them (and lets the planner walk the name index instead of
     // sorting 100k rows). A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and
@@ -220,7 +221,7 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
       trx,
       rows.map((r) => Number(r.id)),
     );
-    const now = Date.now();
+    const now = nowMs(ctx);
     return rows.map((r) => toZoneInfo(r, tags.get(Number(r.id)) ?? [], now));
   });
 }
@@ -229,9 +230,9 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
  * The same page as listZones with only what a zone_tool `ls` / `ls -v` line shows (name, state, published serial,
  * reference): no server group names, flags, lock fields or sectags, so a page of 1,000 zones costs a fraction.
  */
-export async function listZoneBriefs(s: Store, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
-  return readTx(s, async (trx) => {
-    const f = await zonePageFilter(s, trx, o);
+export async function listZoneBriefs(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
+  return readTx(ctx.store, async (trx) => {
+    const f = await zonePageFilter(ctx, trx, o);
     if (!f) return [];
     let q = trx
       .selectFrom('zones as z')
@@ -269,7 +270,7 @@ export class CreateContext {
   constructor(readonly settings: Settings) {}
 
   /** `fileRef`: a `;!REF:` flag on the loaded file's SOA, used (and created if missing) when no reference is given. */
-  async resolve(trx: Tx, o: Omit<CreateZoneOptions, 'changeBy'>, fileRef?: string): Promise<ResolvedCreate> {
+  async resolve(trx: Tx, ctx: ServiceContext, o: CreateZoneOptions, fileRef?: string): Promise<ResolvedCreate> {
     const sgName = o.sg ?? this.settings.raw('default_sg');
     let sgId = this.sgs.get(sgName);
     if (sgId === undefined) {
@@ -291,7 +292,7 @@ export class CreateContext {
           // named by the file's SOA flag, like -r.
           const ins = await trx
             .insertInto('zone_references')
-            .values({ name: refName, ctime: Date.now() })
+            .values({ name: refName, ctime: nowMs(ctx) })
             .returning('id')
             .executeTakeFirstOrThrow();
           refId = Number(ins.id);
@@ -349,16 +350,16 @@ export function parseText(zone: string, text: string, file?: string): ZoneRecord
 /** Insert the zone row and its first ZI inside `trx`. */
 export async function createZoneIn(
   trx: Tx,
-  s: Store,
-  ctx: CreateContext,
+  ctx: ServiceContext,
+  cc: CreateContext,
   key: string,
   o: CreateZoneOptions,
   records: ZoneRecord[],
 ): Promise<{ zone: ZoneRow; result: SaveResult }> {
   // The original's load_zone took the zone's reference from a ;!REF: flag on the SOA when -r was not given.
   const fileRef = o.reference === undefined ? records.find((rr) => rr.type === RRType.SOA && rr.flags?.ref)?.flags?.ref : undefined;
-  const r = await ctx.resolve(trx, o, fileRef);
-  const t = Date.now();
+  const r = await cc.resolve(trx, ctx, o, fileRef);
+  const t = nowMs(ctx);
   let zone: ZoneRow;
   try {
     zone = await trx
@@ -395,9 +396,8 @@ export async function createZoneIn(
       .insertInto('zone_sectags')
       .values(r.sectagIds.map((id) => ({ zone_id: zone.id, sectag_id: id })))
       .execute();
-  const result = await commitVersion(trx, s, zone, ctx.settings, {
+  const result = await commitVersion(trx, ctx, zone, cc.settings, {
     records,
-    changeBy: o.changeBy,
     comment: o.comment ?? null,
     publish: !o.inhibitPublish,
     forceNew: true,
@@ -410,29 +410,29 @@ function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
-export async function createZone(s: Store, name: string, o: CreateZoneOptions): Promise<ZoneInfo> {
+export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
   const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
   if (zoneTtl !== undefined) o = { ...o, zoneTtl };
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (exists) throw new ZoneExists(key);
-    const ctx = new CreateContext(await loadSettings(trx));
-    const { zone } = await createZoneIn(trx, s, ctx, key, o, records);
-    return zoneInfoById(trx, Number(zone.id));
+    const cc = new CreateContext(await loadSettings(trx));
+    const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
 export async function copyZone(
-  s: Store,
+  ctx: ServiceContext,
   src: string,
   dst: string,
-  o: CreateZoneOptions & { zi?: ZiSelector },
+  o: CreateZoneOptions & { zi?: ZiSelector } = {},
 ): Promise<ZoneInfo> {
   const srcKey = normalizeZoneName(src);
-  const content = await getZoneContent(s, srcKey, o.zi);
+  const content = await getZoneContent(ctx, srcKey, o.zi);
   const srcOrigin = Name.parse(srcKey);
   const dstOrigin = Name.parse(normalizeZoneName(dst));
   // Owners are re-rooted under the new name; RDATA is copied as is (targets elsewhere stay where they point).
@@ -441,28 +441,28 @@ export async function copyZone(
     return { ...r, name: new Name([...rel, ...dstOrigin.labels]) };
   });
   // The copy keeps the source version's zone TTL ($TTL): it is part of the zone, like its records.
-  return createZone(s, dst, { zoneTtl: content.zi.zoneTtl, ...o, records });
+  return createZone(ctx, dst, { zoneTtl: content.zi.zoneTtl, ...o, records });
 }
 
 // ---- flags and state ------------------------------------------------------------------------------------------------
 
 async function mutateZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   fn: (trx: Tx, zone: ZoneRow, settings: Settings) => Promise<void>,
 ): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     await fn(trx, zone, await loadSettings(trx));
-    return zoneInfoById(trx, Number(zone.id));
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 export { mutateZone };
 
-export async function setZoneFlags(s: Store, name: string, f: Partial<ZoneFlags>, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone, settings) => {
-    const set: Partial<ZoneRow> = { mtime: Date.now() };
+export async function setZoneFlags(ctx: ServiceContext, name: string, f: Partial<ZoneFlags>): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone, settings) => {
+    const set: Partial<ZoneRow> = { mtime: nowMs(ctx) };
     if (f.useApexNs !== undefined) set.use_apex_ns = f.useApexNs ? 1 : 0;
     if (f.editLock !== undefined) set.edit_lock = f.editLock ? 1 : 0;
     if (f.autoDnssec !== undefined) set.auto_dnssec = f.autoDnssec ? 1 : 0;
@@ -470,23 +470,22 @@ export async function setZoneFlags(s: Store, name: string, f: Partial<ZoneFlags>
     if (f.incUpdates !== undefined) set.inc_updates = f.incUpdates ? 1 : 0;
     await trx.updateTable('zones').set(set).where('id', '=', zone.id).execute();
     const updated = { ...zone, ...set };
-    if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, s, updated, settings, a.changeBy);
-    else await recordChange(trx, s, zone, 'update', zone.published_version);
+    if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, ctx, updated, settings);
+    else await recordChange(trx, ctx, zone, 'update', zone.published_version);
   });
 }
 
 /** Re-derive the apex from the server group: a new ZI only when it differs. */
-export async function refreshApexIn(trx: Tx, s: Store, zone: ZoneRow, settings: Settings, changeBy: string): Promise<SaveResult> {
+export async function refreshApexIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, settings: Settings): Promise<SaveResult> {
   const zi = await resolveZi(trx, zone, 'latest');
   const rows = await recordsAt(trx, zone, zi);
-  const { zoneRow: _z, ...r } = await commitVersion(trx, s, zone, settings, {
+  const { zoneRow: _z, ...r } = await commitVersion(trx, ctx, zone, settings, {
     records: rows.slice(1),
     soa: ziSoaFields(zi),
-    changeBy,
     comment: 'apex refreshed from server group',
     publish: zone.published_version === zone.latest_version,
   });
-  if (!r.changed) await recordChange(trx, s, zone, 'update', zone.published_version);
+  if (!r.changed) await recordChange(trx, ctx, zone, 'update', zone.published_version);
   return r;
 }
 
@@ -495,42 +494,42 @@ function settledState(zone: ZoneRow): ZoneState {
   return zone.published_version === zone.latest_version ? 'PUBLISHED' : 'UPDATE';
 }
 
-export async function disableZone(s: Store, name: string): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone) => {
+export async function disableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state === 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: 'DISABLED', mtime: Date.now() }).where('id', '=', zone.id).execute();
-    await recordChange(trx, s, zone, 'disable', zone.published_version);
+    await trx.updateTable('zones').set({ state: 'DISABLED', mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
+    await recordChange(trx, ctx, zone, 'disable', zone.published_version);
   });
 }
 
-export async function enableZone(s: Store, name: string): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone) => {
+export async function enableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state !== 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: settledState(zone), mtime: Date.now() }).where('id', '=', zone.id).execute();
-    await recordChange(trx, s, zone, 'enable', zone.published_version);
+    await trx.updateTable('zones').set({ state: settledState(zone), mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
+    await recordChange(trx, ctx, zone, 'enable', zone.published_version);
   });
 }
 
-export async function deleteZone(s: Store, name: string): Promise<ZoneInfo> {
+export async function deleteZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    const t = Date.now();
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    const t = nowMs(ctx);
     await trx
       .updateTable('zones')
       .set({ state: 'DELETED', deleted_start: t, mtime: t, lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
       .where('id', '=', zone.id)
       .execute();
-    await recordChange(trx, s, zone, 'delete', zone.published_version);
-    return zoneInfoById(trx, Number(zone.id));
+    await recordChange(trx, ctx, zone, 'delete', zone.published_version);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
-export async function undeleteZone(s: Store, nameOrId: string | number): Promise<ZoneInfo> {
-  return writeTx(s, async (trx) => {
+export async function undeleteZone(ctx: ServiceContext, nameOrId: string | number): Promise<ZoneInfo> {
+  return writeTx(ctx.store, async (trx) => {
     let zone: ZoneRow | undefined;
     if (typeof nameOrId === 'number') {
-      zone = await lockZoneById(trx, s, nameOrId);
+      zone = await lockZoneById(trx, ctx, nameOrId);
       if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
     } else {
       const key = normalizeZoneName(nameOrId);
@@ -548,50 +547,50 @@ export async function undeleteZone(s: Store, nameOrId: string | number): Promise
         throw new InvalidArgument(
           `there are ${rows.length} deleted zones named ${key} (ids ${rows.map((r) => r.id).join(', ')}): give the id of the one to restore (ls_deleted)`,
         );
-      zone = await lockZoneById(trx, s, Number(row.id));
+      zone = await lockZoneById(trx, ctx, Number(row.id));
       if (!zone) throw new ZoneNotFound(key);
     }
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
     const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
     if (live) throw new ZoneExists(zone.name);
     try {
-      await trx.updateTable('zones').set({ state: settledState(zone), deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();
+      await trx.updateTable('zones').set({ state: settledState(zone), deleted_start: null, mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
     } catch (e) {
       if (isUniqueViolation(e)) throw new ZoneExists(zone.name);
       throw e;
     }
-    await recordChange(trx, s, zone, 'undelete', zone.published_version);
-    return zoneInfoById(trx, Number(zone.id));
+    await recordChange(trx, ctx, zone, 'undelete', zone.published_version);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
-export async function destroyZoneIn(trx: Tx, s: Store, zone: ZoneRow): Promise<void> {
+export async function destroyZoneIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow): Promise<void> {
   await trx.deleteFrom('records').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zone_sectags').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zone_update_grants').where('zone_id', '=', zone.id).execute();
   await trx.deleteFrom('zones').where('id', '=', zone.id).execute();
-  await recordChange(trx, s, zone, 'destroy', null);
+  await recordChange(trx, ctx, zone, 'destroy', null);
 }
 
-export async function destroyZone(s: Store, id: number): Promise<void> {
-  await writeTx(s, async (trx) => {
-    const zone = await lockZoneById(trx, s, id);
+export async function destroyZone(ctx: ServiceContext, id: number): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await lockZoneById(trx, ctx, id);
     if (!zone) throw new ZoneNotFound(`#${id}`);
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
-    await destroyZoneIn(trx, s, zone);
+    await destroyZoneIn(trx, ctx, zone);
   });
 }
 
 // ---- content and ZIs ----------------------------------------------------------------------------------------------
 
-export async function getZoneContent(s: Store, name: string, sel?: ZiSelector): Promise<ZoneContent> {
+export async function getZoneContent(ctx: ServiceContext, name: string, sel?: ZiSelector): Promise<ZoneContent> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, sel);
     const records = await recordsAt(trx, zone, zi);
-    const info = await zoneInfoById(trx, Number(zone.id));
+    const info = await zoneInfoById(trx, ctx, Number(zone.id));
     return { zone: info, zi: ziInfo(zone, zi), records };
   });
 }
@@ -609,14 +608,14 @@ export function contentToText(c: ZoneContent): string {
   return writeZoneText(origin, records, { ttl: c.zi.zoneTtl });
 }
 
-export async function getZoneText(s: Store, name: string, sel?: ZiSelector): Promise<string> {
-  return contentToText(await getZoneContent(s, name, sel));
+export async function getZoneText(ctx: ServiceContext, name: string, sel?: ZiSelector): Promise<string> {
+  return contentToText(await getZoneContent(ctx, name, sel));
 }
 
-export async function listZis(s: Store, name: string): Promise<ZiInfo[]> {
+export async function listZis(ctx: ServiceContext, name: string): Promise<ZiInfo[]> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const rows = await trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
     return rows.map((zi) => ziInfo(zone, zi));
   });
@@ -629,24 +628,23 @@ function assertNotLockedByOther(zone: ZoneRow, now: number): void {
 
 /** Shared by saveZone/changeZone: lock the zone, refuse while someone holds the edit lock, check the base version. */
 async function saveIn(
-  s: Store,
+  ctx: ServiceContext,
   key: string,
   o: SaveOptions & { baseVersion?: number },
   produce: (trx: Tx, zone: ZoneRow) => Promise<ZoneRecord[] | { records: ZoneRecord[]; currentRows: StoredRow[] }>,
 ): Promise<SaveResult> {
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     if (o.baseVersion !== undefined && o.baseVersion !== zone.latest_version) {
       throw new EditConflict(zone.name, o.baseVersion, zone.latest_version);
     }
     const produced = await produce(trx, zone);
     const { records, currentRows: rows } = Array.isArray(produced) ? { records: produced, currentRows: undefined } : produced;
     const settings = await loadSettings(trx);
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, settings, {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, settings, {
       records,
       ...(rows ? { currentRows: rows } : {}),
-      changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
       ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
@@ -656,50 +654,49 @@ async function saveIn(
 }
 
 export async function saveZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   records: ZoneRecord[],
-  o: SaveOptions & { baseVersion?: number },
+  o: SaveOptions & { baseVersion?: number } = {},
 ): Promise<SaveResult> {
-  return saveIn(s, normalizeZoneName(name), o, async () => records);
+  return saveIn(ctx, normalizeZoneName(name), o, async () => records);
 }
 
 export async function saveZoneText(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   text: string,
-  o: SaveOptions & { baseVersion?: number },
+  o: SaveOptions & { baseVersion?: number } = {},
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
   const zoneTtl = o.zoneTtl ?? textZoneTtl(text);
-  return saveZone(s, key, parseText(key, text), zoneTtl !== undefined ? { ...o, zoneTtl } : o);
+  return saveZone(ctx, key, parseText(key, text), zoneTtl !== undefined ? { ...o, zoneTtl } : o);
 }
 
 export async function changeZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   mutate: (records: ZoneRecord[], zone: ZoneInfo) => ZoneRecord[] | Promise<ZoneRecord[]>,
-  o: SaveOptions,
+  o: SaveOptions = {},
 ): Promise<SaveResult> {
-  return saveIn(s, normalizeZoneName(name), o, async (trx, zone) => {
+  return saveIn(ctx, normalizeZoneName(name), o, async (trx, zone) => {
     const rows = await currentRows(trx, Number(zone.id));
-    const records = await mutate(rows.map(rowToRecord), await zoneInfoById(trx, Number(zone.id)));
+    const records = await mutate(rows.map(rowToRecord), await zoneInfoById(trx, ctx, Number(zone.id)));
     return { records, currentRows: rows };
   });
 }
 
-export async function copyZi(s: Store, name: string, sel: ZiSelector, o: SaveOptions): Promise<SaveResult> {
+export async function copyZi(ctx: ServiceContext, name: string, sel: ZiSelector, o: SaveOptions = {}): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     const zi = await resolveZi(trx, zone, sel);
     const records = (await recordsAt(trx, zone, zi)).slice(1);
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, await loadSettings(trx), {
       records,
       soa: ziSoaFields(zi),
       zoneTtl: Number(zi.zone_ttl),
-      changeBy: o.changeBy,
       comment: o.comment ?? `copy of version ${zi.version} (serial ${zi.soa_serial})`,
       publish: o.publish ?? true,
       forceNew: true,
@@ -708,27 +705,27 @@ export async function copyZi(s: Store, name: string, sel: ZiSelector, o: SaveOpt
   });
 }
 
-export async function publishZi(s: Store, name: string, sel: ZiSelector, a: { changeBy: string }): Promise<SaveResult> {
+export async function publishZi(ctx: ServiceContext, name: string, sel: ZiSelector): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  const target = await readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  const target = await readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, sel);
     return { latest: zi.version === zone.latest_version };
   });
   // An older ZI is republished as a copy so the serial keeps increasing (secondaries never see it go back).
-  if (!target.latest) return copyZi(s, key, sel, { changeBy: a.changeBy });
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  if (!target.latest) return copyZi(ctx, key, sel, {});
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     const zi = await resolveZi(trx, zone, 'latest');
-    if (zone.published_version !== zi.version) await publishExisting(trx, s, zone, zi, Date.now());
+    if (zone.published_version !== zi.version) await publishExisting(trx, ctx, zone, zi, nowMs(ctx));
     return { zone: key, changed: false, version: zi.version, serial: Number(zi.soa_serial), published: true, warnings: [] };
   });
 }
 
-export async function deleteZi(s: Store, name: string, sel: ZiSelector): Promise<void> {
+export async function deleteZi(ctx: ServiceContext, name: string, sel: ZiSelector): Promise<void> {
   const key = normalizeZoneName(name);
-  await writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     const zi = await resolveZi(trx, zone, sel);
     if (zi.version === zone.published_version) throw new InvalidArgument(`version ${zi.version} of ${key} is published; it cannot be deleted`);
     if (zi.version === zone.latest_version) throw new InvalidArgument(`version ${zi.version} of ${key} is the newest; it cannot be deleted`);
@@ -739,10 +736,10 @@ export async function deleteZi(s: Store, name: string, sel: ZiSelector): Promise
 
 // ---- diffs --------------------------------------------------------------------------------------------------------
 
-export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, toSel: ZiSelector = 'published'): Promise<RecordDiff> {
+export async function diffVersions(ctx: ServiceContext, name: string, fromSel: ZiSelector, toSel: ZiSelector = 'published'): Promise<RecordDiff> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const fromZi = await resolveZi(trx, zone, fromSel);
     const toZi = await resolveZi(trx, zone, toSel);
     const origin = Name.parse(zone.name);
@@ -816,7 +813,6 @@ export interface RecordDelta {
   added: readonly ZoneRecord[];
   /** A serial the change asks for (an UPDATE of the SOA); the serial policy decides. */
   explicitSerial?: number;
-  changeBy: string;
   comment?: string | null;
   /** Default true. */
   publish?: boolean;
@@ -828,17 +824,16 @@ export interface RecordDelta {
  * the zone moved past baseVersion or a removed record is no longer there; ZoneValidationFailed when the result breaks
  * the zone.
  */
-export async function applyRecordDelta(s: Store, name: string, d: RecordDelta): Promise<SaveResult> {
+export async function applyRecordDelta(ctx: ServiceContext, name: string, d: RecordDelta): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     if (d.baseVersion !== zone.latest_version) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
-    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, await loadSettings(trx), {
       removed: d.removed,
       added: d.added,
       ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
-      changeBy: d.changeBy,
       comment: d.comment ?? null,
       publish: d.publish ?? true,
     });
@@ -848,10 +843,10 @@ export async function applyRecordDelta(s: Store, name: string, d: RecordDelta): 
 }
 
 /** The newest version's header (no records): what a caller needs to decide whether its cached copy is current. */
-export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
+export async function getZoneHead(ctx: ServiceContext, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, 'latest');
     const disabled = await trx
       .selectFrom('records')
@@ -861,7 +856,7 @@ export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneI
       .where('disabled', '=', 1)
       .limit(1)
       .executeTakeFirst();
-    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
   });
 }
 
@@ -869,14 +864,14 @@ export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneI
  * The newest version restricted to the records at `ownerKeys` (Name keys), SOA first: what an RFC 2136 update needs,
  * since it looks at no other name, read without loading the zone.
  */
-export async function getZoneAtOwners(s: Store, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
+export async function getZoneAtOwners(ctx: ServiceContext, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, 'latest');
     const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
     rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
     const records = [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)];
-    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
   });
 }

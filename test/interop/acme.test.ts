@@ -48,6 +48,7 @@ import {
 } from '../helpers/acme.js';
 import { REPO_ROOT } from '../helpers/servers.js';
 import { type Responder, run, startResponder } from '../helpers/xfr.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const b64 = (k: TsigKey) => Buffer.from(k.secret).toString('base64');
 const fixture = (f: string) => join(REPO_ROOT, 'test', 'fixtures', 'acme', f);
@@ -95,7 +96,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
   const history = async (zone: string) => {
     const store = await openStore({ dataDir: data });
     try {
-      return (await services.listZis(store, zone)).sort((a, b) => a.version - b.version);
+      return (await services.listZis(ctxOf(store), zone)).sort((a, b) => a.version - b.version);
     } finally {
       await store.close();
     }
@@ -105,7 +106,7 @@ describe('ACME DNS-01 with pebble, lego and dmsd (zones, keys and grants from zo
   const changes = async (zone: string, from: number, to: number) => {
     const store = await openStore({ dataDir: data });
     try {
-      const d = await services.diffVersions(store, zone, { version: from }, { version: to });
+      const d = await services.diffVersions(ctxOf(store), zone, { version: from }, { version: to });
       return [...d.added.map((x) => `+${x.name}/${x.type}`), ...d.removed.map((x) => `-${x.name}/${x.type}`)];
     } finally {
       await store.close();

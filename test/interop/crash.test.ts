@@ -29,6 +29,7 @@ import { DURABLE_PRIMARY, type Server, spawnServer, startDmsdOn, ZONE_TOOL, zone
 import { query, tcpExchange, udpExchange } from '../helpers/dns-client.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { rrText } from '../helpers/xfr.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const ZONE = Name.from('crash.example');
 /** The ocaml-dns key convention: a key named `<x>._update.<zone>` may change the whole zone, no grant needed. */
@@ -182,7 +183,7 @@ async function checkServed(port: number): Promise<{ n: number; serial: number }>
 async function checkHistory(where: Where, n: number, servedSerial: number): Promise<void> {
   const store = await openStore(where);
   try {
-    const zis = (await services.listZis(store, ZONE.toString())).sort((a, b) => a.version - b.version);
+    const zis = (await services.listZis(ctxOf(store), ZONE.toString())).sort((a, b) => a.version - b.version);
     assert.deepEqual(zis.map((z) => z.version), Array.from({ length: n + 1 }, (_, k) => k + 1), 'versions 1..n+1, no gaps');
     for (let k = 1; k < zis.length; k++) {
       assert.ok(zis[k].soaSerial > zis[k - 1].soaSerial, `serials increase (v${zis[k].version})`);
@@ -195,7 +196,7 @@ async function checkHistory(where: Where, n: number, servedSerial: number): Prom
     const sample = new Set<number>([1, n + 1]);
     for (let k = 1; k <= n + 1; k += Math.max(1, Math.floor(n / 12))) sample.add(k);
     for (const v of sample) {
-      const c = await services.getZoneContent(store, ZONE.toString(), { version: v });
+      const c = await services.getZoneContent(ctxOf(store), ZONE.toString(), { version: v });
       const k = v - 1;
       const us = c.records.filter((x) => /^u\d+$/.test(x.name.toRelativeString(ZONE)));
       assert.equal(us.length, k, `v${v} holds ${k} u-records`);

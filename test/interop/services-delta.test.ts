@@ -21,10 +21,11 @@ import { compileZone } from '../../src/zone/zone.js';
 import { testBackends } from '../helpers/postgres.js';
 import { serveQueries } from '../helpers/query-server.js';
 import { type Responder, run } from '../helpers/xfr.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const { sqlite, backends } = testBackends();
 
-const by = { changeBy: 'dyn.key' };
+const by = 'dyn.key';
 
 function rr(zone: string, owner: string, type: number, text: string, ttl = 300, klass: number = RRClass.IN): RR {
   const origin = Name.from(zone);
@@ -51,51 +52,45 @@ for (const backend of backends) {
     let n = 0;
     before(async () => {
       s = await backend.open();
-      await svc.setConfig(s, 'use_apex_ns', 'false');
-      await svc.setConfig(s, 'edit_lock', 'false');
+      await svc.setConfig(ctxOf(s), 'use_apex_ns', 'false');
+      await svc.setConfig(ctxOf(s), 'edit_lock', 'false');
     });
     after(async () => s.close());
     const fresh = async (editLock = false) => {
       const zone = `z${n++}.example`;
-      await svc.createZone(s, zone, { ...by, flags: { incUpdates: true, editLock }, text: BODY });
+      await svc.createZone(ctxOf(s, by), zone, { flags: { incUpdates: true, editLock }, text: BODY });
       return zone;
     };
-    const latest = async (zone: string) => (await svc.getZoneContent(s, zone, 'latest')).zi.version;
+    const latest = async (zone: string) => (await svc.getZoneContent(ctxOf(s), zone, 'latest')).zi.version;
 
     test('writes only the difference; diffVersions and old versions stay exact', async () => {
       const zone = await fresh();
-      const before = await svc.getZoneContent(s, zone, 'latest');
+      const before = await svc.getZoneContent(ctxOf(s), zone, 'latest');
       const v = before.zi.version;
-      const res = await svc.applyRecordDelta(s, zone, {
-        baseVersion: v,
-        removed: [rr(zone, 'www', RRType.A, '192.0.2.10')],
-        added: [rr(zone, 'new', RRType.A, '192.0.2.77'), rr(zone, 'www', RRType.A, '192.0.2.12'), rr(zone, 'new', RRType.TXT, '"hi"', 60)],
-        ...by,
-        comment: 'delta',
-      });
+      const res = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v, removed: [rr(zone, 'www', RRType.A, '192.0.2.10')], added: [rr(zone, 'new', RRType.A, '192.0.2.77'), rr(zone, 'www', RRType.A, '192.0.2.12'), rr(zone, 'new', RRType.TXT, '"hi"', 60)], comment: 'delta' });
       assert.equal(res.changed, true);
       assert.equal(res.version, v + 1);
       assert.equal(res.published, true);
       assert.ok(res.serial > before.zi.soaSerial);
-      const d = await svc.diffVersions(s, zone, v, v + 1);
+      const d = await svc.diffVersions(ctxOf(s), zone, v, v + 1);
       assert.deepEqual(lines(d.removed), [`www.${zone}. 300 1 192.0.2.10`]);
       assert.deepEqual(lines(d.added), [`new.${zone}. 300 1 192.0.2.77`, `new.${zone}. 60 16 "hi"`, `www.${zone}. 300 1 192.0.2.12`].sort());
       // The old version reads as before; the new one is the old plus the change.
-      assert.deepEqual(lines((await svc.getZoneContent(s, zone, v)).records.slice(1)), lines(before.records.slice(1)));
-      const now = await svc.getZoneContent(s, zone, 'latest');
+      assert.deepEqual(lines((await svc.getZoneContent(ctxOf(s), zone, v)).records.slice(1)), lines(before.records.slice(1)));
+      const now = await svc.getZoneContent(ctxOf(s), zone, 'latest');
       const expect = [...lines(before.records.slice(1)).filter((l) => l !== `www.${zone}. 300 1 192.0.2.10`), ...lines(d.added)].sort();
       assert.deepEqual(lines(now.records.slice(1)), expect);
       assert.equal(now.zi.changeBy, 'dyn.key');
       assert.equal(now.zi.comment, 'delta');
       assert.equal(now.zi.soaSerial, res.serial);
-      const zis = await svc.listZis(s, zone);
+      const zis = await svc.listZis(ctxOf(s), zone);
       assert.equal(zis.length, 2);
       assert.equal(zis.find((z) => z.version === v + 1)?.published, true);
       // Published: what the servers load is the new version.
-      const published = await svc.loadPublishedZone(s, zone);
+      const published = await svc.loadPublishedZone(ctxOf(s), zone);
       assert.equal(published?.version, v + 1);
       assert.equal(published?.serial, res.serial);
-      const { changes } = await svc.pollChanges(s, 0);
+      const { changes } = await svc.pollChanges(ctxOf(s), 0);
       assert.ok(changes.some((c) => c.zone.replace(/\.$/, '') === zone && c.kind === 'publish' && c.version === v + 1));
     });
 
@@ -103,11 +98,11 @@ for (const backend of backends) {
       const zone = await fresh();
       const v = await latest(zone);
       await assert.rejects(
-        svc.applyRecordDelta(s, zone, { baseVersion: v, removed: [rr(zone, 'www', RRType.A, '192.0.2.200')], added: [], ...by }),
+        svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v, removed: [rr(zone, 'www', RRType.A, '192.0.2.200')], added: [] }),
         svc.EditConflict,
       );
       await assert.rejects(
-        svc.applyRecordDelta(s, zone, { baseVersion: v - 1, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')], ...by }),
+        svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v - 1, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')] }),
         svc.EditConflict,
       );
       assert.equal(await latest(zone), v);
@@ -117,7 +112,7 @@ for (const backend of backends) {
       const zone = await fresh();
       const v = await latest(zone);
       const refused = async (removed: RR[], added: RR[], pattern: RegExp) => {
-        await assert.rejects(svc.applyRecordDelta(s, zone, { baseVersion: v, removed, added, ...by }), (e: unknown) => {
+        await assert.rejects(svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v, removed, added }), (e: unknown) => {
           assert.ok(e instanceof svc.ZoneValidationFailed, String(e));
           assert.match(e.message + JSON.stringify(e.problems), pattern);
           return true;
@@ -135,27 +130,22 @@ for (const backend of backends) {
       assert.equal(await latest(zone), v);
       // Allowed: DNSSEC companions next to a CNAME, an MX whose target gets its address in the same change, a
       // target's address replaced, apex NS replaced.
-      const ok = await svc.applyRecordDelta(s, zone, {
-        baseVersion: v,
-        removed: [rr(zone, 'mail', RRType.A, '192.0.2.25'), rr(zone, '@', RRType.NS, 'ns1')],
-        added: [
+      const ok = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v, removed: [rr(zone, 'mail', RRType.A, '192.0.2.25'), rr(zone, '@', RRType.NS, 'ns1')], added: [
           rr(zone, 'alias', RRType.NSEC, 'www A RRSIG NSEC'),
           rr(zone, '@', RRType.MX, '20 mx2'),
           rr(zone, 'mx2', RRType.AAAA, '2001:db8::25'),
           rr(zone, 'mail', RRType.A, '192.0.2.26'),
           rr(zone, '@', RRType.NS, 'ns1.example.net.'),
-        ],
-        ...by,
-      });
+        ] });
       assert.equal(ok.version, v + 1);
     });
 
     test('edit lock held by someone else: refused, as saving is', async () => {
       const zone = await fresh(true);
       const v = await latest(zone);
-      await svc.editZone(s, zone, { changeBy: 'operator' });
+      await svc.editZone(ctxOf(s, 'operator'), zone);
       await assert.rejects(
-        svc.applyRecordDelta(s, zone, { baseVersion: v, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')], ...by }),
+        svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: v, removed: [], added: [rr(zone, 'x', RRType.A, '192.0.2.1')] }),
         svc.EditLockConflict,
       );
       assert.equal(await latest(zone), v);
@@ -163,18 +153,18 @@ for (const backend of backends) {
 
     test('serial: an explicit larger serial is taken; otherwise the policy; no-op stores nothing', async () => {
       const zone = await fresh();
-      const c = await svc.getZoneContent(s, zone, 'latest');
+      const c = await svc.getZoneContent(ctxOf(s), zone, 'latest');
       const want = c.zi.soaSerial + 1000;
-      const r = await svc.applyRecordDelta(s, zone, { baseVersion: c.zi.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], explicitSerial: want, ...by });
+      const r = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: c.zi.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], explicitSerial: want });
       assert.equal(r.serial, want);
       // SOA fields changed through the apex SOA.
       const soa = rr(zone, '@', RRType.SOA, `ns1 hostmaster ${want} 7200 900 604800 300`);
-      const r2 = await svc.applyRecordDelta(s, zone, { baseVersion: r.version, removed: [c.records[0]], added: [soa], ...by });
+      const r2 = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: r.version, removed: [c.records[0]], added: [soa] });
       assert.equal(r2.changed, true);
       assert.ok(r2.serial > want);
-      assert.equal((await svc.getZoneContent(s, zone, 'latest')).zi.soaRefresh, 7200);
+      assert.equal((await svc.getZoneContent(ctxOf(s), zone, 'latest')).zi.soaRefresh, 7200);
       // An add of what is already there changes nothing.
-      const r3 = await svc.applyRecordDelta(s, zone, { baseVersion: r2.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')], ...by });
+      const r3 = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: r2.version, removed: [], added: [rr(zone, 'a', RRType.A, '192.0.2.3')] });
       assert.equal(r3.changed, false);
       assert.equal(await latest(zone), r2.version);
     });
@@ -185,17 +175,17 @@ describe('UPDATE sink reads from the compiled zone when it is current', () => {
   let s: Store;
   before(async () => {
     s = await sqlite.open();
-    await svc.setConfig(s, 'use_apex_ns', 'false');
-    await svc.setConfig(s, 'edit_lock', 'false');
+    await svc.setConfig(ctxOf(s), 'use_apex_ns', 'false');
+    await svc.setConfig(ctxOf(s), 'edit_lock', 'false');
   });
   after(async () => s.close());
 
   test('table current → its records; stale table or disabled records → the database', async () => {
     const zone = 'sink.example';
-    await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: BODY });
+    await svc.createZone(ctxOf(s, by), zone, { flags: { incUpdates: true }, text: BODY });
     const table = new ZoneTable();
     const publish = async () => {
-      const p = await svc.loadPublishedZone(s, zone);
+      const p = await svc.loadPublishedZone(ctxOf(s), zone);
       assert.ok(p);
       table.set(compileZone(p.origin, p.records));
     };
@@ -206,7 +196,7 @@ describe('UPDATE sink reads from the compiled zone when it is current', () => {
     assert.ok(z1);
     // Prove the table is what was read: a record only the table has.
     const marker = rr(zone, 'only-in-table', RRType.A, '192.0.2.250');
-    const p = await svc.loadPublishedZone(s, zone);
+    const p = await svc.loadPublishedZone(ctxOf(s), zone);
     assert.ok(p);
     table.set(compileZone(p.origin, [...p.records, marker]));
     const z2 = await sink.getZone(origin);
@@ -219,7 +209,7 @@ describe('UPDATE sink reads from the compiled zone when it is current', () => {
     assert.ok(!z3.records.some((r) => r.name.key === marker.name.key));
     assert.ok(z3.records.some((x) => x.name.key === `n1.${zone}.`));
     // Removing a record the table claims but the database lacks: conflict, and the retry reads the database.
-    table.set(compileZone(p.origin, [...(await svc.loadPublishedZone(s, zone))!.records, marker]));
+    table.set(compileZone(p.origin, [...(await svc.loadPublishedZone(ctxOf(s), zone))!.records, marker]));
     const z4 = await sink.getZone(origin);
     assert.ok(z4);
     assert.ok(z4.records.some((r) => r.name.key === marker.name.key));
@@ -227,9 +217,9 @@ describe('UPDATE sink reads from the compiled zone when it is current', () => {
     const z5 = await sink.getZone(origin);
     assert.ok(!z5?.records.some((r) => r.name.key === marker.name.key));
     // A disabled record is not in the table but is in the zone: such zones are read from the database.
-    const c = await svc.getZoneContent(s, zone, 'latest');
-    await svc.saveZone(s, zone, c.records.map((r) => (r.name.key === `off.${zone}.` ? { ...r, flags: { disable: true } } : r)), by);
-    const pub = await svc.loadPublishedZone(s, zone);
+    const c = await svc.getZoneContent(ctxOf(s), zone, 'latest');
+    await svc.saveZone(ctxOf(s, by), zone, c.records.map((r) => (r.name.key === `off.${zone}.` ? { ...r, flags: { disable: true } } : r)));
+    const pub = await svc.loadPublishedZone(ctxOf(s), zone);
     assert.ok(pub && !pub.records.some((r) => r.name.key === `off.${zone}.`));
     table.set(compileZone(pub.origin, [...pub.records, marker]));
     const z6 = await sink.getZone(origin);
@@ -248,10 +238,10 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
   const scopedReads: string[][] = [];
   before(async () => {
     s = await sqlite.open();
-    await svc.setConfig(s, 'use_apex_ns', 'false');
-    await svc.setConfig(s, 'edit_lock', 'false');
+    await svc.setConfig(ctxOf(s), 'use_apex_ns', 'false');
+    await svc.setConfig(ctxOf(s), 'edit_lock', 'false');
     for (const zone of ['scoped.example', 'whole.example'])
-      await svc.createZone(s, zone, { ...by, flags: { incUpdates: true }, text: `${BODY}${Array.from({ length: 50 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}` });
+      await svc.createZone(ctxOf(s, by), zone, { flags: { incUpdates: true }, text: `${BODY}${Array.from({ length: 50 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}` });
     const table = new ZoneTable();
     const qh = new QueryHandler(table);
     const inner = servicesUpdateSink(s, () => [parseGrant('grant dyn.key. zonesub ANY', (t) => Name.from(t), typeFromString)]);
@@ -304,18 +294,18 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
       assert.equal(status(a), status(b), `${step.join('; ')}: ${a.stdout}${a.stderr} vs ${b.stdout}${b.stderr}`);
     }
     const norm = (zone: string, rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) => lines(rs).map((l) => l.replaceAll(zone, 'Z'));
-    const za = await svc.listZis(s, 'scoped.example');
-    const zb = await svc.listZis(s, 'whole.example');
+    const za = await svc.listZis(ctxOf(s), 'scoped.example');
+    const zb = await svc.listZis(ctxOf(s), 'whole.example');
     assert.equal(za.length, zb.length);
     assert.ok(za.length >= 6, `versions: ${za.length}`);
     for (const zi of za) {
-      const ca = await svc.getZoneContent(s, 'scoped.example', zi.version);
-      const cb = await svc.getZoneContent(s, 'whole.example', zi.version);
+      const ca = await svc.getZoneContent(ctxOf(s), 'scoped.example', zi.version);
+      const cb = await svc.getZoneContent(ctxOf(s), 'whole.example', zi.version);
       assert.deepEqual(norm('scoped.example.', ca.records.slice(1)), norm('whole.example.', cb.records.slice(1)), `version ${zi.version}`);
       assert.equal(ca.zi.soaSerial, cb.zi.soaSerial);
       if (zi.version > 1) {
-        const da = await svc.diffVersions(s, 'scoped.example', zi.version - 1, zi.version);
-        const db = await svc.diffVersions(s, 'whole.example', zi.version - 1, zi.version);
+        const da = await svc.diffVersions(ctxOf(s), 'scoped.example', zi.version - 1, zi.version);
+        const db = await svc.diffVersions(ctxOf(s), 'whole.example', zi.version - 1, zi.version);
         assert.deepEqual(norm('scoped.example.', da.added), norm('whole.example.', db.added));
         assert.deepEqual(norm('scoped.example.', da.removed), norm('whole.example.', db.removed));
       }

@@ -19,6 +19,7 @@ import { parseGrant } from '../../src/zone/update.js';
 import { compileZone } from '../../src/zone/zone.js';
 import { serveQueries } from '../helpers/query-server.js';
 import { digRecords, type Responder, run } from '../helpers/xfr.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const origin = Name.from('example.org');
 const KEY: TsigKey = { name: Name.from('dyn.key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
@@ -30,7 +31,7 @@ describe('primary over the service layer (SQLite)', () => {
   let table: ZoneTable;
   let server: Responder;
   const publish = async () => {
-    const p = await services.loadPublishedZone(store, 'example.org');
+    const p = await services.loadPublishedZone(ctxOf(store), 'example.org');
     assert.ok(p);
     table.set(compileZone(p.origin, p.records));
   };
@@ -38,17 +39,9 @@ describe('primary over the service layer (SQLite)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dms-primary-svc-'));
     store = await openStore({ dataDir: dir });
-    await services.createZone(store, 'example.org', {
-      changeBy: 'test',
-      flags: { incUpdates: true },
-      // Enough records that a two-record difference is smaller than the zone (else IXFR answers with the zone).
-      text: `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\n${Array.from({ length: 10 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}`,
-    });
-    await services.createZone(store, 'static.example', {
-      changeBy: 'test',
-      flags: { incUpdates: false },
-      text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n',
-    });
+    await services.createZone(ctxOf(store, 'test'), 'example.org', { flags: { incUpdates: true }, // Enough records that a two-record difference is smaller than the zone (else IXFR answers with the zone).
+      text: `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\n${Array.from({ length: 10 }, (_, i) => `h${i} A 198.51.100.${i}\n`).join('')}` });
+    await services.createZone(ctxOf(store, 'test'), 'static.example', { flags: { incUpdates: false }, text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n' });
     table = new ZoneTable();
     await publish();
     const qh = new QueryHandler(table);
@@ -72,10 +65,10 @@ describe('primary over the service layer (SQLite)', () => {
   const dig = (args: string[]) => run('dig', ['-p', String(server.port), '@127.0.0.1', ...args, '+tries=1', '+time=3']);
 
   test('each accepted UPDATE is one new ZI with change_by = key; the serial follows the policy', async () => {
-    const before = await services.getZoneContent(store, 'example.org', 'latest');
+    const before = await services.getZoneContent(ctxOf(store), 'example.org', 'latest');
     const res = await nsupdate('example.org', ['update add new.example.org. 60 A 192.0.2.77', 'update delete www.example.org. A']);
     assert.equal(res.code, 0, res.stdout + res.stderr);
-    const after = await services.getZoneContent(store, 'example.org', 'latest');
+    const after = await services.getZoneContent(ctxOf(store), 'example.org', 'latest');
     assert.equal(after.zi.version, before.zi.version + 1);
     assert.equal(after.zi.changeBy, 'dyn.key');
     assert.ok(after.zi.soaSerial !== before.zi.soaSerial);
@@ -85,20 +78,20 @@ describe('primary over the service layer (SQLite)', () => {
     // A no-op update stores nothing.
     const noop = await nsupdate('example.org', ['update add new.example.org. 60 A 192.0.2.77']);
     assert.equal(noop.code, 0);
-    assert.equal((await services.getZoneContent(store, 'example.org', 'latest')).zi.version, after.zi.version);
+    assert.equal((await services.getZoneContent(ctxOf(store), 'example.org', 'latest')).zi.version, after.zi.version);
   });
 
   test('refused updates change nothing; zones without inc_updates refuse', async () => {
-    const v = (await services.getZoneContent(store, 'example.org', 'latest')).zi.version;
+    const v = (await services.getZoneContent(ctxOf(store), 'example.org', 'latest')).zi.version;
     const res = await nsupdate('example.org', ['update add mx.example.org. 60 MX 10 ns1.example.org.']);
     assert.match(res.stdout + res.stderr, /REFUSED/);
-    assert.equal((await services.getZoneContent(store, 'example.org', 'latest')).zi.version, v);
+    assert.equal((await services.getZoneContent(ctxOf(store), 'example.org', 'latest')).zi.version, v);
     const st = await nsupdate('static.example', ['update add a.static.example. 60 A 192.0.2.1']);
     assert.match(st.stdout + st.stderr, /REFUSED|NOTAUTH/);
   });
 
   test('IXFR from the first serial is answered from the stored history', async () => {
-    const zis = await services.listZis(store, 'example.org');
+    const zis = await services.listZis(ctxOf(store), 'example.org');
     const first = Math.min(...zis.map((z) => z.soaSerial));
     const res = await dig(['-y', spec, '+tcp', 'example.org', `IXFR=${first}`]);
     assert.doesNotMatch(res.stdout + res.stderr, /failed|Couldn't verify/i);

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import * as services from '../../src/services/index.js';
 import { testBackends } from '../helpers/postgres.js';
 import { sqliteArgs, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
 
@@ -21,69 +22,69 @@ for (const backend of backends)
       if (backend.name === 'postgres') await postgres();
       const s = await backend.open();
       try {
-        await services.createZone(s, 'a.example', { changeBy: 't', text: TEXT });
-        await services.createZone(s, 'b.example', { changeBy: 't', text: TEXT });
-        await services.createTsigKey(s, 'xfr.key');
-        await services.createTsigKey(s, 'other.key');
+        await services.createZone(ctxOf(s, 't'), 'a.example', { text: TEXT });
+        await services.createZone(ctxOf(s, 't'), 'b.example', { text: TEXT });
+        await services.createTsigKey(ctxOf(s), 'xfr.key');
+        await services.createTsigKey(ctxOf(s), 'other.key');
 
-        const r1 = await services.addTransferRule(s, { zone: 'a.example' }, { key: 'XFR.key' });
-        await services.addTransferRule(s, { sg: 'default' }, { address: '192.0.2.0/24' });
-        await services.addTransferRule(s, { zone: 'a.example' }, { key: 'other.key', address: '2001:db8::/32' });
+        const r1 = await services.addTransferRule(ctxOf(s), { zone: 'a.example' }, { key: 'XFR.key' });
+        await services.addTransferRule(ctxOf(s), { sg: 'default' }, { address: '192.0.2.0/24' });
+        await services.addTransferRule(ctxOf(s), { zone: 'a.example' }, { key: 'other.key', address: '2001:db8::/32' });
         assert.equal(r1.key, 'xfr.key.');
         // The zone's own rules first, then its server group's.
-        assert.deepEqual(await services.zoneTransferRules(s, 'a.example'), [
+        assert.deepEqual(await services.zoneTransferRules(ctxOf(s), 'a.example'), [
           { key: 'xfr.key.' },
           { key: 'other.key.', address: '2001:db8::/32' },
           { address: '192.0.2.0/24' },
         ]);
-        assert.deepEqual(await services.zoneTransferRules(s, 'b.example'), [{ address: '192.0.2.0/24' }]);
-        assert.equal((await services.listTransferRules(s)).length, 3);
-        assert.equal((await services.listTransferRules(s, { sg: 'default' })).length, 1);
+        assert.deepEqual(await services.zoneTransferRules(ctxOf(s), 'b.example'), [{ address: '192.0.2.0/24' }]);
+        assert.equal((await services.listTransferRules(ctxOf(s))).length, 3);
+        assert.equal((await services.listTransferRules(ctxOf(s), { sg: 'default' })).length, 1);
 
         // Validation: nothing stored on any of these.
-        await assert.rejects(services.addTransferRule(s, { zone: 'a.example' }, {}), /key=NAME and\/or address/);
-        await assert.rejects(services.addTransferRule(s, { zone: 'a.example' }, { address: '192.0.2.0/33' }), /bad address/);
-        await assert.rejects(services.addTransferRule(s, { zone: 'a.example' }, { key: 'nobody.key' }), services.TsigKeyNotFound);
-        await assert.rejects(services.addTransferRule(s, { zone: 'nowhere.example' }, { key: 'xfr.key' }), services.ZoneNotFound);
-        await assert.rejects(services.addTransferRule(s, { sg: 'nosuch' }, { key: 'xfr.key' }), services.ServerGroupNotFound);
-        await assert.rejects(services.addTransferRule(s, { zone: 'a.example', sg: 'default' }, { key: 'xfr.key' }), /either a zone or a server group/);
-        await assert.rejects(services.addAlsoNotify(s, { zone: 'a.example' }, { address: 'not-an-ip' }), /bad address/);
-        await assert.rejects(services.addAlsoNotify(s, { zone: 'a.example' }, { address: '192.0.2.1', port: 70000 }), /bad port/);
-        assert.equal((await services.listTransferRules(s)).length, 3);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { zone: 'a.example' }, {}), /key=NAME and\/or address/);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { zone: 'a.example' }, { address: '192.0.2.0/33' }), /bad address/);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { zone: 'a.example' }, { key: 'nobody.key' }), services.TsigKeyNotFound);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { zone: 'nowhere.example' }, { key: 'xfr.key' }), services.ZoneNotFound);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { sg: 'nosuch' }, { key: 'xfr.key' }), services.ServerGroupNotFound);
+        await assert.rejects(services.addTransferRule(ctxOf(s), { zone: 'a.example', sg: 'default' }, { key: 'xfr.key' }), /either a zone or a server group/);
+        await assert.rejects(services.addAlsoNotify(ctxOf(s), { zone: 'a.example' }, { address: 'not-an-ip' }), /bad address/);
+        await assert.rejects(services.addAlsoNotify(ctxOf(s), { zone: 'a.example' }, { address: '192.0.2.1', port: 70000 }), /bad port/);
+        assert.equal((await services.listTransferRules(ctxOf(s))).length, 3);
 
         // Targets: the zone's own, then the SG's; one per address#port; unsigned entries take the zone's transfer key.
-        await services.addAlsoNotify(s, { zone: 'a.example' }, { address: '192.0.2.53' });
-        await services.addAlsoNotify(s, { sg: 'default' }, { address: '192.0.2.53' });
-        await services.addAlsoNotify(s, { sg: 'default' }, { address: '::1', port: 5300, key: 'other.key' });
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'a.example'), [
+        await services.addAlsoNotify(ctxOf(s), { zone: 'a.example' }, { address: '192.0.2.53' });
+        await services.addAlsoNotify(ctxOf(s), { sg: 'default' }, { address: '192.0.2.53' });
+        await services.addAlsoNotify(ctxOf(s), { sg: 'default' }, { address: '::1', port: 5300, key: 'other.key' });
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'a.example'), [
           { address: '192.0.2.53', port: 53, key: 'xfr.key.' },
           { address: '::1', port: 5300, key: 'other.key.' },
         ]);
         // b.example has no key rule: its SG entry without a key goes unsigned.
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'b.example'), [
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'b.example'), [
           { address: '192.0.2.53', port: 53 },
           { address: '::1', port: 5300, key: 'other.key.' },
         ]);
-        assert.deepEqual(await services.zonesWithNotifyTargets(s), ['a.example.', 'b.example.']);
+        assert.deepEqual(await services.zonesWithNotifyTargets(ctxOf(s)), ['a.example.', 'b.example.']);
 
         // Deleting by id; unknown ids are errors.
-        await services.deleteTransferRule(s, r1.id);
-        await assert.rejects(services.deleteTransferRule(s, r1.id), /no transfer rule/);
-        const an = await services.listAlsoNotify(s, { zone: 'a.example' });
+        await services.deleteTransferRule(ctxOf(s), r1.id);
+        await assert.rejects(services.deleteTransferRule(ctxOf(s), r1.id), /no transfer rule/);
+        const an = await services.listAlsoNotify(ctxOf(s), { zone: 'a.example' });
         assert.equal(an.length, 1);
-        await services.deleteAlsoNotify(s, an[0].id);
-        await assert.rejects(services.deleteAlsoNotify(s, an[0].id), /no also-notify/);
+        await services.deleteAlsoNotify(ctxOf(s), an[0].id);
+        await assert.rejects(services.deleteAlsoNotify(ctxOf(s), an[0].id), /no also-notify/);
 
         // A destroyed zone takes its rules and targets with it (the SG's stay).
-        await services.deleteZone(s, 'a.example');
-        const gone = (await services.listZones(s, { which: 'deleted' })).find((z) => z.name === 'a.example.');
+        await services.deleteZone(ctxOf(s), 'a.example');
+        const gone = (await services.listZones(ctxOf(s), { which: 'deleted' })).find((z) => z.name === 'a.example.');
         assert.ok(gone);
-        await services.destroyZone(s, gone.id);
+        await services.destroyZone(ctxOf(s), gone.id);
         assert.deepEqual(
-          (await services.listTransferRules(s)).map((r) => r.sg),
+          (await services.listTransferRules(ctxOf(s))).map((r) => r.sg),
           ['default'],
         );
-        assert.deepEqual(await services.zoneTransferRules(s, 'a.example'), []);
+        assert.deepEqual(await services.zoneTransferRules(ctxOf(s), 'a.example'), []);
       } finally {
         await s.close();
       }

@@ -15,6 +15,7 @@ import { enqueueNotifies, NOTIFY_EVENT, runNotifyEvents } from '../../src/server
 import * as services from '../../src/services/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { type Responder, soa, startResponder } from '../helpers/xfr.support.js';
+import { ctxOf } from '../helpers/context.js';
 
 const origin = Name.from('example.org');
 const KEY: TsigKey = { name: Name.from('sec-key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
@@ -28,7 +29,7 @@ const received: { signed: boolean; verified: boolean }[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dms-notify-ev-'));
   store = await openStore({ dataDir: dir });
-  await services.createZone(store, 'example.org', { changeBy: 'test', text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n' });
+  await services.createZone(ctxOf(store, 'test'), 'example.org', { text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n' });
   secondary = await startResponder((bytes) => {
     const q = decodeMessage(bytes);
     const v = q.tsigOffset === undefined ? undefined : verifyRequest(bytes, q.tsigOffset, (n) => (n.equals(KEY.name) ? KEY : undefined), Date.now() / 1000);
@@ -51,7 +52,7 @@ after(async () => {
 });
 
 const keys = { get: (n: Name) => (n.equals(KEY.name) ? KEY : undefined) };
-const pending = async () => (await services.listEvents(store, { state: ['NEW', 'RETRY'] })).filter((e) => e.type === NOTIFY_EVENT);
+const pending = async () => (await services.listEvents(ctxOf(store), { state: ['NEW', 'RETRY'] })).filter((e) => e.type === NOTIFY_EVENT);
 
 test('a notify event is retried with backoff until acknowledged, signed with the key', async () => {
   dropNext = 1;
@@ -70,7 +71,7 @@ test('a notify event is retried with backoff until acknowledged, signed with the
   // Once the backoff has passed it goes out again and is acknowledged.
   assert.equal(await runNotifyEvents(store, { keys, timeoutMs: 1000, now: ev.scheduled.getTime() + 1 }), 1);
   assert.equal((await pending()).length, 0);
-  assert.equal((await services.getEvent(store, ev.id)).state, 'SUCCESS');
+  assert.equal((await services.getEvent(ctxOf(store), ev.id)).state, 'SUCCESS');
   assert.deepEqual(received, [{ signed: true, verified: true }, { signed: true, verified: true }]);
 });
 
@@ -81,9 +82,9 @@ test('an older pending notify for the same target is superseded; an unknown key 
   const [c] = await enqueueNotifies(store, origin, [{ address: '127.0.0.1', port: secondary.port + 1, key: { ...KEY, name: Name.from('gone-key') } }], 3);
   assert.equal(await runNotifyEvents(store, { keys, timeoutMs: 1000 }), 1);
   assert.equal(received.length, 1, 'one NOTIFY for the newest version');
-  assert.equal((await services.getEvent(store, a)).state, 'SUCCESS');
-  assert.equal((await services.getEvent(store, b)).state, 'SUCCESS');
-  const failed = await services.getEvent(store, c);
+  assert.equal((await services.getEvent(ctxOf(store), a)).state, 'SUCCESS');
+  assert.equal((await services.getEvent(ctxOf(store), b)).state, 'SUCCESS');
+  const failed = await services.getEvent(ctxOf(store), c);
   assert.equal(failed.state, 'FAILURE');
   assert.match(failed.lastError ?? '', /gone-key/);
 });

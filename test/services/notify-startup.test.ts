@@ -13,23 +13,24 @@ import { DbKeyStore, startNotifier } from '../../src/cli/dmsd-primary.js';
 import * as services from '../../src/services/index.js';
 import * as servers from '../../src/services/servers.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { ctxOf } from '../helpers/context.js';
 
 const ZONES = 30;
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
-const admin = { changeBy: 'tester@test/Admin' };
+const admin = 'tester@test/Admin';
 let dir: string;
 let store: Store;
 // A secondary that takes the NOTIFYs and never answers: events stay queued, which is all this test counts.
 const sink = createSocket('udp4');
 
-const notifyEvents = async () => (await services.listEvents(store, { limit: 10_000 })).filter((e) => e.type === 'notify');
+const notifyEvents = async () => (await services.listEvents(ctxOf(store), { limit: 10_000 })).filter((e) => e.type === 'notify');
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dms-notify-startup-'));
   store = await openStore({ dataDir: dir });
   await new Promise<void>((res) => sink.bind(0, '127.0.0.1', () => res()));
-  await servers.createServer(store, 'sec1', `127.0.0.1#${sink.address().port}`);
-  for (let i = 0; i < ZONES; i++) await services.createZone(store, `z${i}.start.test`, { ...admin, text: TEXT });
+  await servers.createServer(ctxOf(store), 'sec1', `127.0.0.1#${sink.address().port}`);
+  for (let i = 0; i < ZONES; i++) await services.createZone(ctxOf(store, admin), `z${i}.start.test`, { text: TEXT });
 });
 
 after(async () => {

@@ -11,6 +11,7 @@ import * as services from '../../src/services/index.js';
 import * as servers from '../../src/services/servers.js';
 import { postgresArgs, sqliteArgs, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { testBackends } from '../helpers/postgres.js';
+import { ctxOf } from '../helpers/context.js';
 
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
 
@@ -23,45 +24,45 @@ for (const backend of backends)
       if (backend.name === 'postgres') await needPg();
       const s = await backend.open();
       try {
-        await services.createServerGroup(s, 'sg2', { apexNs: ['ns1.example.org.'] });
-        const a = await servers.createServer(s, 'dns-slave0', '192.0.2.53');
+        await services.createServerGroup(ctxOf(s), 'sg2', { apexNs: ['ns1.example.org.'] });
+        const a = await servers.createServer(ctxOf(s), 'dns-slave0', '192.0.2.53');
         assert.deepEqual(
           { name: a.name, address: a.address, port: a.port, type: a.type, sg: a.sg, enabled: a.enabled, state: a.state },
           { name: 'dns-slave0', address: '192.0.2.53', port: 53, type: 'bind9', sg: 'default', enabled: true, state: 'OK' },
         );
-        const b = await servers.createServer(s, 'knot1', '[2001:DB8::1]#5353', { sg: 'sg2', type: 'knot' });
+        const b = await servers.createServer(ctxOf(s), 'knot1', '[2001:DB8::1]#5353', { sg: 'sg2', type: 'knot' });
         assert.deepEqual([b.address, b.port, b.type, b.sg], ['2001:db8::1', 5353, 'knot', 'sg2']);
         // The same host on another port is another server; the same address#port is not.
-        await servers.createServer(s, 'knot2', '2001:db8::1', { sg: 'sg2', type: 'nsd3' });
-        await assert.rejects(servers.createServer(s, 'dup', '2001:db8::1#5353'), servers.ServerAddressExists);
-        await assert.rejects(servers.createServer(s, 'dns-slave0', '192.0.2.99'), servers.ServerExists);
-        await assert.rejects(servers.createServer(s, 'x', '192.0.2.98', { sg: 'nosuch' }), services.ServerGroupNotFound);
-        await assert.rejects(servers.createServer(s, 'x', 'ns1.example.org'), /bad server address/);
-        await assert.rejects(servers.createServer(s, 'x', '192.0.2.98#70000'), /bad port/);
-        await assert.rejects(servers.createServer(s, 'x', '192.0.2.98', { type: 'powerdns' }), /bad server type/);
-        await assert.rejects(servers.createServer(s, 'bad name', '192.0.2.98'), /bad server name/);
-        await assert.rejects(servers.createServer(s, '-x', '192.0.2.98'), /bad server name/);
+        await servers.createServer(ctxOf(s), 'knot2', '2001:db8::1', { sg: 'sg2', type: 'nsd3' });
+        await assert.rejects(servers.createServer(ctxOf(s), 'dup', '2001:db8::1#5353'), servers.ServerAddressExists);
+        await assert.rejects(servers.createServer(ctxOf(s), 'dns-slave0', '192.0.2.99'), servers.ServerExists);
+        await assert.rejects(servers.createServer(ctxOf(s), 'x', '192.0.2.98', { sg: 'nosuch' }), services.ServerGroupNotFound);
+        await assert.rejects(servers.createServer(ctxOf(s), 'x', 'ns1.example.org'), /bad server address/);
+        await assert.rejects(servers.createServer(ctxOf(s), 'x', '192.0.2.98#70000'), /bad port/);
+        await assert.rejects(servers.createServer(ctxOf(s), 'x', '192.0.2.98', { type: 'powerdns' }), /bad server type/);
+        await assert.rejects(servers.createServer(ctxOf(s), 'bad name', '192.0.2.98'), /bad server name/);
+        await assert.rejects(servers.createServer(ctxOf(s), '-x', '192.0.2.98'), /bad server name/);
         assert.deepEqual(
-          (await servers.listServers(s)).map((v) => v.name),
+          (await servers.listServers(ctxOf(s))).map((v) => v.name),
           ['dns-slave0', 'knot1', 'knot2'],
         );
         assert.deepEqual(
-          (await servers.listServers(s, { sg: 'sg2' })).map((v) => `${v.name} ${v.type}`),
+          (await servers.listServers(ctxOf(s), { sg: 'sg2' })).map((v) => `${v.name} ${v.type}`),
           ['knot1 knot', 'knot2 nsd'],
         );
-        await assert.rejects(servers.listServers(s, { sg: 'nosuch' }), services.ServerGroupNotFound);
+        await assert.rejects(servers.listServers(ctxOf(s), { sg: 'nosuch' }), services.ServerGroupNotFound);
         assert.deepEqual(
-          (await servers.getServersByAddress(s, '2001:db8::1')).map((v) => v.name),
+          (await servers.getServersByAddress(ctxOf(s), '2001:db8::1')).map((v) => v.name),
           ['knot1', 'knot2'],
         );
         assert.deepEqual(
-          (await servers.getServersByAddress(s, '[2001:db8::1]#5353')).map((v) => v.name),
+          (await servers.getServersByAddress(ctxOf(s), '[2001:db8::1]#5353')).map((v) => v.name),
           ['knot1'],
         );
-        await assert.rejects(servers.getServersByAddress(s, '192.0.2.200'), servers.ServerNotFound);
+        await assert.rejects(servers.getServersByAddress(ctxOf(s), '192.0.2.200'), servers.ServerNotFound);
         // The default_sg setting decides where a server without -g goes.
-        await services.setConfig(s, 'default_sg', 'sg2');
-        assert.equal((await servers.createServer(s, 'nsd1', '192.0.2.54', { type: 'nsd' })).sg, 'sg2');
+        await services.setConfig(ctxOf(s), 'default_sg', 'sg2');
+        assert.equal((await servers.createServer(ctxOf(s), 'nsd1', '192.0.2.54', { type: 'nsd' })).sg, 'sg2');
       } finally {
         await s.close();
       }
@@ -71,79 +72,79 @@ for (const backend of backends)
       if (backend.name === 'postgres') await needPg();
       const s = await backend.open();
       try {
-        await services.createServerGroup(s, 'sg2', { apexNs: ['ns1.example.org.'] });
-        await services.createZone(s, 'a.example', { changeBy: 't', text: TEXT });
-        await services.createZone(s, 'b.example', { changeBy: 't', text: TEXT, sg: 'sg2' });
-        await services.createZone(s, 'c.example', { changeBy: 't', text: TEXT });
-        await services.setZoneAltServerGroup(s, 'c.example', 'sg2');
-        await services.createTsigKey(s, 'xfr.key');
-        await services.createTsigKey(s, 'own.key');
-        assert.deepEqual(await services.zonesWithNotifyTargets(s), []);
+        await services.createServerGroup(ctxOf(s), 'sg2', { apexNs: ['ns1.example.org.'] });
+        await services.createZone(ctxOf(s, 't'), 'a.example', { text: TEXT });
+        await services.createZone(ctxOf(s, 't'), 'b.example', { text: TEXT, sg: 'sg2' });
+        await services.createZone(ctxOf(s, 't'), 'c.example', { text: TEXT });
+        await services.setZoneAltServerGroup(ctxOf(s), 'c.example', 'sg2');
+        await services.createTsigKey(ctxOf(s), 'xfr.key');
+        await services.createTsigKey(ctxOf(s), 'own.key');
+        assert.deepEqual(await services.zonesWithNotifyTargets(ctxOf(s)), []);
 
-        await servers.createServer(s, 's1', '192.0.2.1');
-        await servers.createServer(s, 's0', '192.0.2.2#5300');
-        await servers.createServer(s, 'other', '192.0.2.9', { sg: 'sg2' });
-        assert.equal((await servers.getServer(s, 's1')).zoneCount, 2);
+        await servers.createServer(ctxOf(s), 's1', '192.0.2.1');
+        await servers.createServer(ctxOf(s), 's0', '192.0.2.2#5300');
+        await servers.createServer(ctxOf(s), 'other', '192.0.2.9', { sg: 'sg2' });
+        assert.equal((await servers.getServer(ctxOf(s), 's1')).zoneCount, 2);
         // Members of the primary SG only (c.example's alternate SG sg2 does not count); by name; no key without rules.
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'a.example'), [
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'a.example'), [
           { address: '192.0.2.2', port: 5300 },
           { address: '192.0.2.1', port: 53 },
         ]);
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'c.example'), await services.zoneNotifyTargets(s, 'a.example'));
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'b.example'), [{ address: '192.0.2.9', port: 53 }]);
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'c.example'), await services.zoneNotifyTargets(ctxOf(s), 'a.example'));
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'b.example'), [{ address: '192.0.2.9', port: 53 }]);
 
         // Signed with the zone's transfer key; an also-notify entry at a member's address wins with its own key.
-        await services.addTransferRule(s, { sg: 'default' }, { key: 'xfr.key' });
-        await services.addAlsoNotify(s, { zone: 'a.example' }, { address: '192.0.2.1', key: 'own.key' });
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'a.example'), [
+        await services.addTransferRule(ctxOf(s), { sg: 'default' }, { key: 'xfr.key' });
+        await services.addAlsoNotify(ctxOf(s), { zone: 'a.example' }, { address: '192.0.2.1', key: 'own.key' });
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'a.example'), [
           { address: '192.0.2.1', port: 53, key: 'own.key.' },
           { address: '192.0.2.2', port: 5300, key: 'xfr.key.' },
         ]);
         // Membership grants no transfer: the rules are only the explicit ones.
-        assert.deepEqual(await services.zoneTransferRules(s, 'b.example'), []);
+        assert.deepEqual(await services.zoneTransferRules(ctxOf(s), 'b.example'), []);
 
-        await servers.disableServer(s, 's0');
-        await assert.rejects(servers.disableServer(s, 's0'), /already disabled/);
-        assert.equal((await servers.getServer(s, 's0')).state, 'DISABLED');
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'c.example'), [{ address: '192.0.2.1', port: 53, key: 'xfr.key.' }]);
-        await servers.enableServer(s, 's0');
-        await assert.rejects(servers.enableServer(s, 's0'), /already enabled/);
-        assert.equal((await services.zoneNotifyTargets(s, 'c.example')).length, 2);
+        await servers.disableServer(ctxOf(s), 's0');
+        await assert.rejects(servers.disableServer(ctxOf(s), 's0'), /already disabled/);
+        assert.equal((await servers.getServer(ctxOf(s), 's0')).state, 'DISABLED');
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'c.example'), [{ address: '192.0.2.1', port: 53, key: 'xfr.key.' }]);
+        await servers.enableServer(ctxOf(s), 's0');
+        await assert.rejects(servers.enableServer(ctxOf(s), 's0'), /already enabled/);
+        assert.equal((await services.zoneNotifyTargets(ctxOf(s), 'c.example')).length, 2);
 
-        await servers.moveServerSg(s, 's0', 'sg2');
-        await assert.rejects(servers.moveServerSg(s, 's0', 'nosuch'), services.ServerGroupNotFound);
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'b.example'), [
+        await servers.moveServerSg(ctxOf(s), 's0', 'sg2');
+        await assert.rejects(servers.moveServerSg(ctxOf(s), 's0', 'nosuch'), services.ServerGroupNotFound);
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'b.example'), [
           { address: '192.0.2.9', port: 53 },
           { address: '192.0.2.2', port: 5300 },
         ]);
-        assert.deepEqual(await services.zoneNotifyTargets(s, 'c.example'), [{ address: '192.0.2.1', port: 53, key: 'xfr.key.' }]);
+        assert.deepEqual(await services.zoneNotifyTargets(ctxOf(s), 'c.example'), [{ address: '192.0.2.1', port: 53, key: 'xfr.key.' }]);
 
-        await servers.setServerAddress(s, 's0', '192.0.2.3');
-        await assert.rejects(servers.setServerAddress(s, 's0', '192.0.2.9'), servers.ServerAddressExists);
-        await servers.setServerAddress(s, 's0', '192.0.2.3'); // its own address again is fine
-        assert.deepEqual((await services.zoneNotifyTargets(s, 'b.example')).map((t) => `${t.address}#${t.port}`), ['192.0.2.9#53', '192.0.2.3#53']);
-        await servers.setServerType(s, 's0', 'knot');
-        await assert.rejects(servers.setServerType(s, 's0', 'djbdns'), /bad server type/);
+        await servers.setServerAddress(ctxOf(s), 's0', '192.0.2.3');
+        await assert.rejects(servers.setServerAddress(ctxOf(s), 's0', '192.0.2.9'), servers.ServerAddressExists);
+        await servers.setServerAddress(ctxOf(s), 's0', '192.0.2.3'); // its own address again is fine
+        assert.deepEqual((await services.zoneNotifyTargets(ctxOf(s), 'b.example')).map((t) => `${t.address}#${t.port}`), ['192.0.2.9#53', '192.0.2.3#53']);
+        await servers.setServerType(ctxOf(s), 's0', 'knot');
+        await assert.rejects(servers.setServerType(ctxOf(s), 's0', 'djbdns'), /bad server type/);
 
-        await servers.renameServer(s, 's0', 's0-new');
-        await assert.rejects(servers.renameServer(s, 's1', 'other'), servers.ServerExists);
-        await assert.rejects(servers.renameServer(s, 'gone', 'x'), servers.ServerNotFound);
-        const renamed = await servers.getServer(s, 's0-new');
+        await servers.renameServer(ctxOf(s), 's0', 's0-new');
+        await assert.rejects(servers.renameServer(ctxOf(s), 's1', 'other'), servers.ServerExists);
+        await assert.rejects(servers.renameServer(ctxOf(s), 'gone', 'x'), servers.ServerNotFound);
+        const renamed = await servers.getServer(ctxOf(s), 's0-new');
         assert.deepEqual([renamed.address, renamed.type, renamed.sg], ['192.0.2.3', 'knot', 'sg2']);
-        await assert.rejects(servers.getServer(s, 's0'), servers.ServerNotFound);
+        await assert.rejects(servers.getServer(ctxOf(s), 's0'), servers.ServerNotFound);
 
-        await servers.deleteServer(s, 'other');
-        await assert.rejects(servers.deleteServer(s, 'other'), servers.ServerNotFound);
-        assert.deepEqual((await services.zoneNotifyTargets(s, 'b.example')).map((t) => t.address), ['192.0.2.3']);
-        assert.deepEqual(await services.zonesWithNotifyTargets(s), ['a.example.', 'b.example.', 'c.example.']);
+        await servers.deleteServer(ctxOf(s), 'other');
+        await assert.rejects(servers.deleteServer(ctxOf(s), 'other'), servers.ServerNotFound);
+        assert.deepEqual((await services.zoneNotifyTargets(ctxOf(s), 'b.example')).map((t) => t.address), ['192.0.2.3']);
+        assert.deepEqual(await services.zonesWithNotifyTargets(ctxOf(s)), ['a.example.', 'b.example.', 'c.example.']);
 
         // A server group with no zones goes with its servers (as its rules and also-notify entries do).
-        await services.createServerGroup(s, 'empty', { apexNs: ['ns1.example.org.'] });
-        await servers.createServer(s, 'lonely', '192.0.2.77', { sg: 'empty' });
-        await services.deleteServerGroup(s, 'empty');
-        await assert.rejects(servers.getServer(s, 'lonely'), servers.ServerNotFound);
+        await services.createServerGroup(ctxOf(s), 'empty', { apexNs: ['ns1.example.org.'] });
+        await servers.createServer(ctxOf(s), 'lonely', '192.0.2.77', { sg: 'empty' });
+        await services.deleteServerGroup(ctxOf(s), 'empty');
+        await assert.rejects(servers.getServer(ctxOf(s), 'lonely'), servers.ServerNotFound);
         assert.deepEqual(
-          (await servers.listServers(s)).map((v) => v.name),
+          (await servers.listServers(ctxOf(s))).map((v) => v.name),
           ['s0-new', 's1'],
         );
       } finally {

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_SG_NAME, resolveStoreOptions, type Store } from '../../src/store/index.js';
 import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { ctxOf } from '../helpers/context.js';
 
 let pgServer: TestPostgres;
 const sqlite = sqliteBackend();
@@ -139,9 +140,10 @@ test('what was acknowledged survives kill -9 (SQLite)', async () => {
 import * as svc from ${JSON.stringify(join(root, 'src/services/index.ts'))};
 const s = await openStore({ dataDir: ${JSON.stringify(dir)} });
 const text = (i) => '$ORIGIN kill.test.\\n$TTL 60\\n@ SOA ns. h. 1 1 1 1 1\\n@ NS ns.example.\\nh' + i + ' A 192.0.2.1\\n';
-await svc.createZone(s, 'kill.test', { changeBy: 't', flags: { useApexNs: false }, text: text(0) });
+const ctx = svc.serviceContext(s, { actor: 't' });
+await svc.createZone(ctx, 'kill.test', { flags: { useApexNs: false }, text: text(0) });
 for (let i = 1; ; i++) {
-  const r = await svc.saveZoneText(s, 'kill.test', text(i), { changeBy: 't' });
+  const r = await svc.saveZoneText(ctx, 'kill.test', text(i));
   process.stdout.write('ack ' + r.version + ' ' + i + '\\n');
 }
 `,
@@ -169,9 +171,9 @@ for (let i = 1; ; i++) {
   await new Promise((r) => child.once('exit', r));
   const s = await openStore({ dataDir: dir });
   try {
-    const zone = await svc.getZone(s, 'kill.test');
+    const zone = await svc.getZone(ctxOf(s), 'kill.test');
     assert.ok(zone.latestVersion >= acked.version, `version ${acked.version} was acknowledged, store has ${zone.latestVersion}`);
-    const c = await svc.getZoneContent(s, 'kill.test', acked.version);
+    const c = await svc.getZoneContent(ctxOf(s), 'kill.test', acked.version);
     assert.ok(c.records.some((r) => r.name.key === `h${acked.i}.kill.test.`));
   } finally {
     await s.close();

@@ -425,11 +425,11 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
 
     test('events: pending, show, fail, failed', async () => {
       const { openStore } = await import('../../src/store/index.js');
-      const { enqueueEvent } = await import('../../src/services/index.js');
+      const { enqueueEvent, serviceContext } = await import('../../src/services/index.js');
       const store = await openStore(target.storeOptions);
       let id: number;
       try {
-        id = await enqueueEvent(store, 'ZoneTestEvent', { zone: 'example.org', payload: { zi_id: 7 }, delaySec: 3600 });
+        id = await enqueueEvent(serviceContext(store), 'ZoneTestEvent', { zone: 'example.org', payload: { zi_id: 7 }, delaySec: 3600 });
       } finally {
         await store.close();
       }

@@ -149,8 +149,8 @@ function fmtEvents(events: EventInfo[], verbose: boolean): string {
 
 /** One page of a zone listing: whole zones (listZones) or what a listing line shows (listZoneBriefs). */
 type ZonePage<T extends ZoneBrief> = (s: Svc, o: ListZonesOptions) => Promise<T[]>;
-const wholeZones: ZonePage<ZoneInfo> = (s, o) => s.api.listZones(s.store, o);
-const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.api.listZoneBriefs(s.store, o);
+const wholeZones: ZonePage<ZoneInfo> = (s, o) => s.api.listZones(s.ctx, o);
+const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.api.listZoneBriefs(s.ctx, o);
 
 async function listAll<T extends ZoneBrief>(
   ctx: Context,
@@ -184,8 +184,8 @@ async function lsPatterns(ctx: Context, names: readonly string[]): Promise<strin
 /** An empty listing because `-r`/`-g` names nothing is a typo to report, not "no zones". */
 async function checkFilterNames(ctx: Context, base: { reference?: string; sg?: string }): Promise<void> {
   const s = await ctx.services();
-  if (base.sg !== undefined) await s.api.getServerGroup(s.store, base.sg);
-  if (base.reference !== undefined && (await s.api.listReferences(s.store, base.reference)).length === 0)
+  if (base.sg !== undefined) await s.api.getServerGroup(s.ctx, base.sg);
+  if (base.reference !== undefined && (await s.api.listReferences(s.ctx, base.reference)).length === 0)
     throw new s.api.ReferenceNotFound(base.reference);
 }
 
@@ -261,13 +261,13 @@ const showZone: Handler = async (ctx, a) => {
   const name = await zoneArg(ctx, a.positional[0]);
   const zi = await ziArg(ctx, name, a.positional[1]);
   if (ctx.json) {
-    const content = await s.api.getZoneContent(s.store, name, zi);
-    const text = await s.api.getZoneText(s.store, name, zi ?? { version: content.zi.version });
+    const content = await s.api.getZoneContent(s.ctx, name, zi);
+    const text = await s.api.getZoneText(s.ctx, name, zi ?? { version: content.zi.version });
     emit(ctx, { zone: content.zone.name, zi: content.zi, text }, () => '');
     return 0;
   }
-  const content = await s.api.getZoneContent(s.store, name, zi);
-  const text = await s.api.getZoneText(s.store, name, { version: content.zi.version });
+  const content = await s.api.getZoneContent(s.ctx, name, zi);
+  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
   ctx.out(withInfoHeader(ensureNl(text), content.zone, content.zi));
   return 0;
 };
@@ -301,14 +301,14 @@ function ensureNl(t: string): string {
 
 async function currentZi(ctx: Context, zone: ZoneInfo): Promise<ZiInfo | null> {
   const s = await ctx.services();
-  const zis = await s.api.listZis(s.store, zone.name);
+  const zis = await s.api.listZis(s.ctx, zone.name);
   const want = zone.publishedVersion ?? zone.latestVersion;
   return zis.find((z) => z.version === want) ?? null;
 }
 
 const showZonesm: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const zone = await s.api.getZone(s.store, await zoneArg(ctx, a.positional[0]));
+  const zone = await s.api.getZone(s.ctx, await zoneArg(ctx, a.positional[0]));
   const zi = await currentZi(ctx, zone);
   emit(ctx, { zone, zi }, () => {
     let t = kvBlock(zoneSmFields(zone), { firstKey: 'name' });
@@ -322,7 +322,7 @@ const showZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const sel = await ziArg(ctx, name, a.positional[1]);
-  const content = await s.api.getZoneContent(s.store, name, sel);
+  const content = await s.api.getZoneContent(s.ctx, name, sel);
   emit(ctx, content.zi, () => kvBlock(ziFields(content.zi), { firstKey: 'zi_id' }));
   return 0;
 };
@@ -330,8 +330,8 @@ const showZi: Handler = async (ctx, a) => {
 const lsZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const zone = await s.api.getZone(s.store, name);
-  let zis = await s.api.listZis(s.store, name);
+  const zone = await s.api.getZone(s.ctx, name);
+  let zis = await s.api.listZis(s.ctx, name);
   if (a.positional[1] !== undefined) {
     const sel = await ziArg(ctx, name, a.positional[1]);
     if (sel && typeof sel === 'object' && 'version' in sel) zis = zis.filter((z) => z.version === sel.version);
@@ -354,7 +354,7 @@ const lsZi: Handler = async (ctx, a) => {
 async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string[]) {
   const flags: Partial<ZoneFlags> = await parseZoneOptions(ctx, words);
   if (flag(a, 'i')) flags.incUpdates = true;
-  return { sg: opt(a, 'g'), reference: opt(a, 'r'), flags, changeBy: ctx.changeBy };
+  return { sg: opt(a, 'g'), reference: opt(a, 'r'), flags };
 }
 
 /**
@@ -369,11 +369,11 @@ async function withReference<T>(ctx: Context, reference: string | undefined, fn:
     if (!reference || (e as { code?: unknown }).code !== 'REFERENCE_NOT_FOUND') throw e;
   }
   const s = await ctx.services();
-  await s.api.createReference(s.store, reference!);
+  await s.api.createReference(s.ctx, reference!);
   try {
     return await fn();
   } catch (e) {
-    await s.api.deleteReference(s.store, reference!).catch(() => undefined);
+    await s.api.deleteReference(s.ctx, reference!).catch(() => undefined);
     throw e;
   }
 }
@@ -382,7 +382,7 @@ const createZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = s.api.normalizeZoneName(a.positional[0]);
   const o = await createOptions(ctx, a, a.positional.slice(1));
-  const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.store, name, o));
+  const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, o));
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -393,7 +393,7 @@ const copyZone: Handler = async (ctx, a) => {
   const dst = s.api.normalizeZoneName(a.positional[1]);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   const zi = await ziArg(ctx, src, opt(a, 'z'));
-  const zone = await withReference(ctx, o.reference, () => s.api.copyZone(s.store, src, dst, { ...o, zi }));
+  const zone = await withReference(ctx, o.reference, () => s.api.copyZone(s.ctx, src, dst, { ...o, zi }));
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -440,7 +440,7 @@ const loadZone: Handler = async (ctx, a) => {
   const text = await readZoneFile(file);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   try {
-    const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.store, name, { ...o, text }));
+    const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, { ...o, text }));
     emit(ctx, zone, () => '');
   } catch (e) {
     throw withFile(e, file);
@@ -453,9 +453,9 @@ const loadZoneZi: Handler = async (ctx, a) => {
   const [file, zoneText] = a.positional;
   const name = await zoneArg(ctx, zoneText);
   const text = await readZoneFile(file);
-  await s.api.getZone(s.store, name);
+  await s.api.getZone(s.ctx, name);
   try {
-    const r = await s.api.saveZoneText(s.store, name, text, { changeBy: ctx.changeBy });
+    const r = await s.api.saveZoneText(s.ctx, name, text);
     emit(ctx, r, () => '');
     if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
   } catch (e) {
@@ -499,7 +499,7 @@ const loadZones: Handler = async (ctx, a) => {
   let createdReference = false;
   if (o.reference) {
     try {
-      await s.api.createReference(s.store, o.reference);
+      await s.api.createReference(s.ctx, o.reference);
       createdReference = true;
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'REFERENCE_EXISTS') throw e;
@@ -547,7 +547,7 @@ const loadZones: Handler = async (ctx, a) => {
       }
     }
   }
-  await s.api.loadZones(s.store, items(), {
+  await s.api.loadZones(s.ctx, items(), {
     ...o,
     replace: false,
     onResult: (r) => {
@@ -559,7 +559,7 @@ const loadZones: Handler = async (ctx, a) => {
   });
   bar.clear();
   if (createdReference && !results.some((r) => r.action !== 'failed'))
-    await s.api.deleteReference(s.store, o.reference!).catch(() => undefined);
+    await s.api.deleteReference(s.ctx, o.reference!).catch(() => undefined);
   if (ctx.json) emit(ctx, results, () => '');
   return status;
 };
@@ -579,8 +579,8 @@ const editApexNs: Handler = async (ctx, a) => {
 const clearEditLock: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  if (a.positional[1] !== undefined) await s.api.cancelEditZone(s.store, name, a.positional[1]);
-  else await s.api.clearEditLock(s.store, name);
+  if (a.positional[1] !== undefined) await s.api.cancelEditZone(s.ctx, name, a.positional[1]);
+  else await s.api.clearEditLock(s.ctx, name);
   emit(ctx, { zone: name, cleared: true }, () => '');
   return 0;
 };
@@ -598,22 +598,22 @@ function simpleZoneOp(fn: (ctx: Context, name: string) => Promise<unknown>): Han
 
 const enableZone = simpleZoneOp(async (ctx, n) => {
   const s = await ctx.services();
-  return s.api.enableZone(s.store, n);
+  return s.api.enableZone(s.ctx, n);
 });
 const disableZone = simpleZoneOp(async (ctx, n) => {
   const s = await ctx.services();
-  return s.api.disableZone(s.store, n);
+  return s.api.disableZone(s.ctx, n);
 });
 const deleteZone = simpleZoneOp(async (ctx, n) => {
   const s = await ctx.services();
-  return s.api.deleteZone(s.store, n);
+  return s.api.deleteZone(s.ctx, n);
 });
 
 const undeleteZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const arg = a.positional[0];
   const key = /^\d+$/.test(arg) ? Number(arg) : s.api.normalizeZoneName(arg);
-  const z = await s.api.undeleteZone(s.store, key);
+  const z = await s.api.undeleteZone(s.ctx, key);
   emit(ctx, z, () => '');
   return 0;
 };
@@ -621,7 +621,7 @@ const undeleteZone: Handler = async (ctx, a) => {
 const destroyZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const id = intArg(a.positional[0], 'zone-id');
-  await s.api.destroyZone(s.store, id);
+  await s.api.destroyZone(s.ctx, id);
   emit(ctx, { zoneId: id, destroyed: true }, () => '');
   return 0;
 };
@@ -631,8 +631,8 @@ const nukeZones: Handler = async (ctx, a) => {
   const zones = await listMatching(ctx, a, 'all', zoneBriefs);
   await confirm(ctx, flag(a, 'f'), `Destroying ${zones.length} zone(s) and all their history.`);
   for (const z of zones) {
-    if (z.state !== 'DELETED') await s.api.deleteZone(s.store, z.name);
-    await s.api.destroyZone(s.store, z.id);
+    if (z.state !== 'DELETED') await s.api.deleteZone(s.ctx, z.name);
+    await s.api.destroyZone(s.ctx, z.id);
   }
   emit(ctx, zones.map((z) => z.name), () => '');
   return 0;
@@ -642,7 +642,7 @@ const setZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const flags = await parseZoneOptions(ctx, a.positional.slice(1));
-  const z = await s.api.setZoneFlags(s.store, name, flags, { changeBy: ctx.changeBy });
+  const z = await s.api.setZoneFlags(s.ctx, name, flags);
   emit(ctx, z, () => '');
   return 0;
 };
@@ -654,15 +654,15 @@ const deleteZi: Handler = async (ctx, a) => {
   const name = await zoneArg(ctx, a.positional[0]);
   const sel = await ziArg(ctx, name, a.positional[1]);
   if (sel === undefined) throw new ZoneToolError('delete_zi: give the zi-id to delete.', EX.USAGE, 'UsageError');
-  await s.api.deleteZi(s.store, name, sel);
+  await s.api.deleteZi(s.ctx, name, sel);
   emit(ctx, { zone: name, zi: sel }, () => '');
   return 0;
 };
 
 async function zoneTextFor(ctx: Context, name: string, sel: Awaited<ReturnType<typeof ziArg>>) {
   const s = await ctx.services();
-  const content = await s.api.getZoneContent(s.store, name, sel);
-  const text = await s.api.getZoneText(s.store, name, { version: content.zi.version });
+  const content = await s.api.getZoneContent(s.ctx, name, sel);
+  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
   return { text, version: content.zi.version };
 }
 
@@ -703,11 +703,11 @@ const pokeSetSerial: Handler = async (ctx, a) => {
   } else if (flag(a, 'u')) {
     const now = ctx.now();
     const today = now.getFullYear() * 1_000_000 + (now.getMonth() + 1) * 10_000 + now.getDate() * 100;
-    const zone = await s.api.getZone(s.store, name);
+    const zone = await s.api.getZone(s.ctx, name);
     // Keep incrementing within today's yyyymmddnn block once the serial is in it.
     if (zone.soaSerial === null || zone.soaSerial < today) serial = today;
   }
-  const r = await s.api.pokeZoneSetSerial(s.store, name, serial, { changeBy: ctx.changeBy });
+  const r = await s.api.pokeZoneSetSerial(s.ctx, name, serial);
   emit(ctx, r, () => '');
   return 0;
 };
@@ -715,7 +715,7 @@ const pokeSetSerial: Handler = async (ctx, a) => {
 const pokeWrapSerial: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const r = await s.api.pokeZoneWrapSerial(s.store, name, { changeBy: ctx.changeBy });
+  const r = await s.api.pokeZoneWrapSerial(s.ctx, name);
   emit(ctx, r, () => '');
   return 0;
 };
@@ -728,7 +728,7 @@ const lsReference: Handler = async (ctx, a) => {
   const seen = new Map<string, { name: string; zoneCount: number }>();
   const missing: string[] = [];
   for (const p of patterns) {
-    const refs = await s.api.listReferences(s.store, p);
+    const refs = await s.api.listReferences(s.ctx, p);
     const re = p ? globToRegExp(p) : null;
     const matching = re ? refs.filter((r) => re.test(r.name)) : refs;
     if (p && matching.length === 0) missing.push(p);
@@ -746,21 +746,21 @@ const lsReference: Handler = async (ctx, a) => {
 
 const createReference: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.createReference(s.store, a.positional[0]);
+  await s.api.createReference(s.ctx, a.positional[0]);
   emit(ctx, { reference: a.positional[0] }, () => '');
   return 0;
 };
 
 const deleteReference: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteReference(s.store, a.positional[0]);
+  await s.api.deleteReference(s.ctx, a.positional[0]);
   emit(ctx, { reference: a.positional[0], deleted: true }, () => '');
   return 0;
 };
 
 const renameReference: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.renameReference(s.store, a.positional[0], a.positional[1]);
+  await s.api.renameReference(s.ctx, a.positional[0], a.positional[1]);
   emit(ctx, { from: a.positional[0], to: a.positional[1] }, () => '');
   return 0;
 };
@@ -768,7 +768,7 @@ const renameReference: Handler = async (ctx, a) => {
 const setZoneReference: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  await s.api.setZoneReference(s.store, name, a.positional[1]);
+  await s.api.setZoneReference(s.ctx, name, a.positional[1]);
   emit(ctx, { zone: name, reference: a.positional[1] }, () => '');
   return 0;
 };
@@ -789,21 +789,21 @@ function sectagArg(t: string): string {
 
 const showSectags: Handler = async (ctx) => {
   const s = await ctx.services();
-  const tags = (await s.api.listSectags(s.store)).slice().sort();
+  const tags = (await s.api.listSectags(s.ctx)).slice().sort();
   emit(ctx, tags, () => tags.map((t) => `${I}${t}`).join('\n'));
   return 0;
 };
 
 const createSectag: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.createSectag(s.store, sectagArg(a.positional[0]));
+  await s.api.createSectag(s.ctx, sectagArg(a.positional[0]));
   emit(ctx, { sectag: a.positional[0] }, () => '');
   return 0;
 };
 
 const deleteSectag: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteSectag(s.store, sectagArg(a.positional[0]));
+  await s.api.deleteSectag(s.ctx, sectagArg(a.positional[0]));
   emit(ctx, { sectag: a.positional[0], deleted: true }, () => '');
   return 0;
 };
@@ -811,7 +811,7 @@ const deleteSectag: Handler = async (ctx, a) => {
 const showZoneSectags: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const tags = (await s.api.listZoneSectags(s.store, name)).slice().sort();
+  const tags = (await s.api.listZoneSectags(s.ctx, name)).slice().sort();
   emit(ctx, tags, () => tags.map((t) => `${I}${t}`).join('\n'));
   return 0;
 };
@@ -819,7 +819,7 @@ const showZoneSectags: Handler = async (ctx, a) => {
 const addZoneSectag: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  await s.api.addZoneSectag(s.store, name, sectagArg(a.positional[1]));
+  await s.api.addZoneSectag(s.ctx, name, sectagArg(a.positional[1]));
   emit(ctx, { zone: name, sectag: a.positional[1] }, () => '');
   return 0;
 };
@@ -827,7 +827,7 @@ const addZoneSectag: Handler = async (ctx, a) => {
 const deleteZoneSectag: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  await s.api.deleteZoneSectag(s.store, name, sectagArg(a.positional[1]));
+  await s.api.deleteZoneSectag(s.ctx, name, sectagArg(a.positional[1]));
   emit(ctx, { zone: name, sectag: a.positional[1], deleted: true }, () => '');
   return 0;
 };
@@ -836,7 +836,7 @@ const replaceZoneSectags: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const tags = a.positional.slice(1).map(sectagArg);
-  await s.api.replaceZoneSectags(s.store, name, tags);
+  await s.api.replaceZoneSectags(s.ctx, name, tags);
   emit(ctx, { zone: name, sectags: tags }, () => '');
   return 0;
 };
@@ -845,7 +845,7 @@ const replaceZoneSectags: Handler = async (ctx, a) => {
 
 const showConfig: Handler = async (ctx) => {
   const s = await ctx.services();
-  const entries = await s.api.showConfig(s.store);
+  const entries = await s.api.showConfig(s.ctx);
   emit(ctx, entries, () =>
     entries
       .map((e) => `${I}${`${e.key}:`.padEnd(18)} ${e.value}${e.sg ? ` (${e.sg})` : ''}`)
@@ -860,7 +860,7 @@ const setConfig: Handler = async (ctx, a) => {
   const p = a.positional;
   const sg = opt(a, 'g') ?? (p.length === 3 ? p[0] : undefined);
   const [key, value] = p.length === 3 ? [p[1], p[2]] : [p[0], p[1]];
-  await s.api.setConfig(s.store, key, value, sg);
+  await s.api.setConfig(s.ctx, key, value, sg);
   emit(ctx, { key, value, sg: sg ?? null }, () => '');
   return 0;
 };
@@ -875,7 +875,7 @@ const createSg: Handler = async (ctx, a) => {
     throw new ZoneToolError(`<config_dir> '${configDir}' must start with '/'.`, EX.USAGE, 'UsageError');
   }
   const none = (v: string | undefined) => (v === undefined || /^(none|default)$/i.test(v) ? undefined : v);
-  const sg = await s.api.createServerGroup(s.store, name, {
+  const sg = await s.api.createServerGroup(s.ctx, name, {
     masterAddress: none(address),
     masterAltAddress: none(altAddress),
   });
@@ -885,7 +885,7 @@ const createSg: Handler = async (ctx, a) => {
 
 const lsSg: Handler = async (ctx) => {
   const s = await ctx.services();
-  const sgs = await s.api.listServerGroups(s.store);
+  const sgs = await s.api.listServerGroups(s.ctx);
   emit(ctx, sgs, () => sgs.map((g) => `${I}${col(g.name, 32)} ${col(g.id, 4)} ${g.zoneCount}`).join('\n'));
   return 0;
 };
@@ -896,7 +896,7 @@ function fmtSg(sg: ServerGroupInfo, verbose: boolean): string {
 
 const showSg: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const sg = await s.api.getServerGroup(s.store, a.positional[0]);
+  const sg = await s.api.getServerGroup(s.ctx, a.positional[0]);
   emit(ctx, sg, () => fmtSg(sg, flag(a, 'v')));
   return 0;
 };
@@ -904,12 +904,12 @@ const showSg: Handler = async (ctx, a) => {
 export async function sgOrDefault(ctx: Context, sg: string | undefined): Promise<string> {
   if (sg) return sg;
   const s = await ctx.services();
-  return s.api.getConfigValue(s.store, 'default_sg');
+  return s.api.getConfigValue(s.ctx, 'default_sg');
 }
 
 const showApexNs: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const sg = await s.api.getServerGroup(s.store, await sgOrDefault(ctx, opt(a, 'g') ?? a.positional[0]));
+  const sg = await s.api.getServerGroup(s.ctx, await sgOrDefault(ctx, opt(a, 'g') ?? a.positional[0]));
   emit(ctx, sg.apexNs, () => sg.apexNs.map((n) => `${I}${n}`).join('\n'));
   return 0;
 };
@@ -931,7 +931,7 @@ const vacuumZis: Handler = async (ctx, a) => {
   const zone = a.positional[0] !== undefined ? await zoneArg(ctx, a.positional[0]) : undefined;
   const age = opt(a, 'a');
   const num = opt(a, 'n');
-  const r = await s.api.vacuumAll(s.store, {
+  const r = await s.api.vacuumAll(s.ctx, {
     now: ctx.now(),
     ziMaxAgeDays: age !== undefined ? numberArg(age, 'age-days') : undefined,
     ziMaxNum: num !== undefined ? intArg(num, 'zi-max-num') : undefined,
@@ -947,7 +947,7 @@ const vacuumZis: Handler = async (ctx, a) => {
 const vacuumZones: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const age = opt(a, 'a');
-  const r = await s.api.vacuumAll(s.store, {
+  const r = await s.api.vacuumAll(s.ctx, {
     now: ctx.now(),
     zoneDelAgeDays: age !== undefined ? numberArg(age, 'age-days') : undefined,
     ziMaxAgeDays: NEVER_DAYS,
@@ -961,7 +961,7 @@ const vacuumZones: Handler = async (ctx, a) => {
 const vacuumEventQueue: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const age = opt(a, 'a');
-  const r = await s.api.vacuumAll(s.store, {
+  const r = await s.api.vacuumAll(s.ctx, {
     now: ctx.now(),
     eventMaxAgeDays: age !== undefined ? numberArg(age, 'age-days') : undefined,
     ziMaxAgeDays: NEVER_DAYS,
@@ -974,7 +974,7 @@ const vacuumEventQueue: Handler = async (ctx, a) => {
 
 const vacuumAll: Handler = async (ctx) => {
   const s = await ctx.services();
-  const r = await s.api.vacuumAll(s.store, { now: ctx.now() });
+  const r = await s.api.vacuumAll(s.ctx, { now: ctx.now() });
   emit(ctx, r, () => vacuumText({ ...r }));
   return 0;
 };
@@ -983,7 +983,7 @@ const vacuumAll: Handler = async (ctx) => {
 
 const lsPendingEvents: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const ev = await s.api.listEvents(s.store, { state: ['NEW', 'RETRY'] });
+  const ev = await s.api.listEvents(s.ctx, { state: ['NEW', 'RETRY'] });
   emit(ctx, ev, () => fmtPendingEvents(ev, flag(a, 'v')));
   return 0;
 };
@@ -991,7 +991,7 @@ const lsPendingEvents: Handler = async (ctx, a) => {
 const lsFailedEvents: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const limit = a.positional[0] !== undefined ? intArg(a.positional[0], 'last-limit') : 25;
-  const ev = await s.api.listEvents(s.store, { state: 'FAILURE', limit });
+  const ev = await s.api.listEvents(s.ctx, { state: 'FAILURE', limit });
   emit(ctx, ev, () => fmtEvents(ev, flag(a, 'v')));
   return 0;
 };
@@ -999,14 +999,14 @@ const lsFailedEvents: Handler = async (ctx, a) => {
 const lsEvents: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const limit = a.positional[0] !== undefined ? intArg(a.positional[0], 'last-limit') : 25;
-  const ev = await s.api.listEvents(s.store, { limit });
+  const ev = await s.api.listEvents(s.ctx, { limit });
   emit(ctx, ev, () => fmtEvents(ev, flag(a, 'v')));
   return 0;
 };
 
 const showEvent: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const e = await s.api.getEvent(s.store, intArg(a.positional[0], 'event-id'));
+  const e = await s.api.getEvent(s.ctx, intArg(a.positional[0], 'event-id'));
   emit(ctx, e, () =>
     kvBlock(
       {
@@ -1031,7 +1031,7 @@ const showEvent: Handler = async (ctx, a) => {
 const failEvent: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const id = intArg(a.positional[0], 'event-id');
-  await s.api.failEvent(s.store, id, `failed by ${ctx.changeBy} with zone_tool fail_event`);
+  await s.api.failEvent(s.ctx, id, `failed by ${ctx.changeBy} with zone_tool fail_event`);
   emit(ctx, { eventId: id, state: 'FAILURE' }, () => '');
   return 0;
 };
@@ -1039,9 +1039,9 @@ const failEvent: Handler = async (ctx, a) => {
 const showDmsStatus: Handler = async (ctx) => {
   const s = await ctx.services();
   const [sgs, pending, failed] = await Promise.all([
-    s.api.listServerGroups(s.store),
-    s.api.listEvents(s.store, { state: ['NEW', 'RETRY'] }),
-    s.api.listEvents(s.store, { state: 'FAILURE', limit: 5 }),
+    s.api.listServerGroups(s.ctx),
+    s.api.listEvents(s.ctx, { state: ['NEW', 'RETRY'] }),
+    s.api.listEvents(s.ctx, { state: 'FAILURE', limit: 5 }),
   ]);
   emit(ctx, { store: { kind: s.store.kind, location: s.store.location }, serverGroups: sgs, pending, failed }, () =>
     [

@@ -79,7 +79,7 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'zone':
     case 'deleted_zone': {
       const s = await svc();
-      const zones = await s.api.listZones(s.store, {
+      const zones = await s.api.listZones(s.ctx, {
         pattern: `${prefix.replace(/[*?]/g, '')}*`,
         which: kind === 'deleted_zone' ? 'deleted' : 'active',
         limit: 200,
@@ -89,16 +89,16 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'sg':
     case 'option-value-sg': {
       const s = await svc();
-      return (await s.api.listServerGroups(s.store)).map((g) => g.name);
+      return (await s.api.listServerGroups(s.ctx)).map((g) => g.name);
     }
     case 'reference':
     case 'option-value-reference': {
       const s = await svc();
-      return (await s.api.listReferences(s.store)).map((r) => r.name);
+      return (await s.api.listReferences(s.ctx)).map((r) => r.name);
     }
     case 'sectag': {
       const s = await svc();
-      return s.api.listSectags(s.store);
+      return s.api.listSectags(s.ctx);
     }
     default:
       return [];

@@ -31,7 +31,7 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
     if (m[1] === 'no_') flags[key] = false;
     else if (m[1] === 'def_') {
       const s = await ctx.services();
-      const v = await s.api.getConfigValue(s.store, m[2]);
+      const v = await s.api.getConfigValue(s.ctx, m[2]);
       flags[key] = /^(true|yes|on|1)$/i.test(v);
     } else flags[key] = true;
   }
@@ -83,7 +83,7 @@ export async function zoneArg(ctx: Context, text: string): Promise<string> {
     let labels = rev.split('.').filter((l) => l.length > 0);
     while (labels.length > 2) {
       const candidate = `${labels.join('.')}.`;
-      const found = await s.api.listZones(s.store, { pattern: candidate, limit: 1 });
+      const found = await s.api.listZones(s.ctx, { pattern: candidate, limit: 1 });
       if (found.length > 0 && found[0].name === candidate) return candidate;
       labels = labels.slice(1);
     }
@@ -102,7 +102,7 @@ export async function ziArg(ctx: Context, zone: string, text: string | undefined
   if (sel.kind === 'default') return undefined;
   if (sel.kind === 'id') return { version: sel.id };
   const s = await ctx.services();
-  const [zis, info] = await Promise.all([s.api.listZis(s.store, zone), s.api.getZone(s.store, zone)]);
+  const [zis, info] = await Promise.all([s.api.listZis(s.ctx, zone), s.api.getZone(s.ctx, zone)]);
   const id = resolveZiSelector(
     sel,
     zis.map((z) => ({ id: z.version, ctime: new Date(z.ctime) })),

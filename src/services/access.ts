@@ -9,7 +9,7 @@ import { readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import type { PrimaryTables } from '../store/migrations-primary.js';
 import type { Database } from '../store/schema.js';
-import { findLiveZone } from './core.js';
+import { findLiveZone, scopeZones } from './core.js';
 import { InvalidArgument, ServerGroupNotFound, TsigKeyNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import { enabledGroupServers } from './servers.js';
@@ -126,7 +126,7 @@ export async function deleteTransferRule(ctx: ServiceContext, id: number): Promi
 /** The rules that apply to a zone: its own, then its server group's. Empty when the zone is not live. */
 export async function zoneTransferRules(ctx: ServiceContext, zone: string): Promise<{ key?: string; address?: string }[]> {
   const key = normalizeZoneName(zone);
-  const z = await ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await scopeZones(ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED'), ctx, 'zones.id').executeTakeFirst();
   if (!z) return [];
   const rows = await pdb(ctx.store.db)
     .selectFrom('transfer_rules')
@@ -184,7 +184,7 @@ export async function deleteAlsoNotify(ctx: ServiceContext, id: number): Promise
  */
 export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
-  const z = await ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await scopeZones(ctx.store.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED'), ctx, 'zones.id').executeTakeFirst();
   if (!z) return [];
   const rows = await pdb(ctx.store.db)
     .selectFrom('also_notify')

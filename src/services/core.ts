@@ -3,7 +3,7 @@
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
+import type { Expression, Selectable, SqlBool } from 'kysely';
 import { sql } from 'kysely';
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
@@ -186,8 +186,27 @@ export function rowToRecord(row: StoredRow): ZoneRecord {
 
 // ---- reading ----------------------------------------------------------------------------------------------------
 
+/**
+ * The tenancy rule, written once: a customer sees only the zones that carry its security tag; helpdesk and admin see
+ * every zone. A zone out of sight behaves as absent (ZoneNotFound), never as "forbidden", so a customer learns nothing
+ * about other customers' zones. The condition on the zones row whose id column is `zoneId`, or undefined when the
+ * tenant sees every zone (no condition at all, so admin queries keep their plans).
+ */
+export function zoneVisible(ctx: ServiceContext, zoneId: 'id' | 'z.id' | 'zones.id'): Expression<SqlBool> | undefined {
+  const t = ctx.tenant;
+  if (t.tier !== 'customer') return undefined;
+  return sql<SqlBool>`exists (select 1 from zone_sectags vis_zs inner join sectags vis_st on vis_st.id = vis_zs.sectag_id where vis_zs.zone_id = ${sql.ref(zoneId)} and vis_st.name = ${t.sectag})`;
+}
+
+/** `q` restricted to the zones the caller may see (zoneVisible); unchanged for helpdesk and admin. */
+export function scopeZones<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, ctx: ServiceContext, zoneId: 'id' | 'z.id' | 'zones.id'): Q {
+  const visible = zoneVisible(ctx, zoneId);
+  return visible ? q.where(visible) : q;
+}
+
+/** The live zone of that name the caller may see (ZoneNotFound otherwise); locked for update on PostgreSQL. */
 export async function findLiveZone(trx: Tx, ctx: ServiceContext, name: string, forUpdate: boolean): Promise<ZoneRow> {
-  let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
+  let q = scopeZones(trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), ctx, 'zones.id');
   if (forUpdate && ctx.store.kind === 'postgres') q = q.forUpdate();
   const z = await q.executeTakeFirst();
   if (!z) throw new ZoneNotFound(name);
@@ -195,7 +214,7 @@ export async function findLiveZone(trx: Tx, ctx: ServiceContext, name: string, f
 }
 
 export async function lockZoneById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneRow | undefined> {
-  let q = trx.selectFrom('zones').selectAll().where('id', '=', id);
+  let q = scopeZones(trx.selectFrom('zones').selectAll().where('id', '=', id), ctx, 'zones.id');
   if (ctx.store.kind === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
 }

@@ -5,6 +5,7 @@ import { type Selectable, sql } from 'kysely';
 import { writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import type { EventTable } from '../store/schema.js';
+import { scopeZones } from './core.js';
 import { EventNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { EventInfo, EventState } from './types.js';
@@ -43,7 +44,7 @@ export async function enqueueEvent(
   let zoneName: string | null = null;
   if (o.zone !== undefined) {
     zoneName = normalizeZoneName(o.zone);
-    const z = await ctx.store.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
+    const z = await scopeZones(ctx.store.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')), ctx, 'zones.id').executeTakeFirst();
     zoneId = z ? Number(z.id) : null;
   }
   const r = await ctx.store.db

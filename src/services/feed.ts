@@ -4,7 +4,7 @@ import { Name } from '../dns/name.js';
 import { readTx, } from '../store/index.js';
 import type { ServiceContext } from './context.js';
 import { sql } from 'kysely';
-import { CHANGE_CHANNEL, recordsAt, soaRecord, type ZiRow } from './core.js';
+import { CHANGE_CHANNEL, recordsAt, scopeZones, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import type { ChangePoll, PublishedZone, ZoneChange } from './types.js';
 
@@ -16,6 +16,7 @@ export async function loadPublishedZone(ctx: ServiceContext, name: string): Prom
       .selectAll()
       .where('name', '=', key)
       .where('state', 'in', ['PUBLISHED', 'UPDATE'])
+      .$call((q) => scopeZones(q, ctx, 'zones.id'))
       .executeTakeFirst();
     if (!zone || zone.published_version === null) return null;
     const zi = await trx
@@ -48,6 +49,7 @@ export async function loadPublishedZones(
       .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
       .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
       .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
+      .$call((q) => scopeZones(q, ctx, 'z.id'))
       .where('z.name', '>', after)
       .orderBy('z.name')
       .limit(sql.lit(pageSize))
@@ -112,6 +114,7 @@ export async function listServedZones(ctx: ServiceContext): Promise<string[]> {
     .select('name')
     .where('state', 'in', ['PUBLISHED', 'UPDATE'])
     .where('published_version', 'is not', null)
+    .$call((q) => scopeZones(q, ctx, 'zones.id'))
     .orderBy('name')
     .execute();
   return rows.map((r) => r.name);

@@ -16,6 +16,8 @@ import {
   dnsKey,
   findLiveZone,
   lockZoneById,
+  scopeZones,
+  zoneVisible,
   ms,
   publishExisting,
   recordChange,
@@ -127,7 +129,7 @@ function toZoneInfo(r: ZoneQueryRow, sectags: string[], now: number): ZoneInfo {
 }
 
 export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneInfo> {
-  const r = (await zoneQuery(trx).where('z.id', '=', id).executeTakeFirst()) as ZoneQueryRow | undefined;
+  const r = (await scopeZones(zoneQuery(trx).where('z.id', '=', id), ctx, 'z.id').executeTakeFirst()) as ZoneQueryRow | undefined;
   if (!r) throw new ZoneNotFound(`#${id}`);
   return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? [], nowMs(ctx));
 }
@@ -135,9 +137,8 @@ export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Pr
 export async function getZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
-    const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')).executeTakeFirst()) as
-      | ZoneQueryRow
-      | undefined;
+    const q = scopeZones(zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')), ctx, 'z.id');
+    const r = (await q.executeTakeFirst()) as ZoneQueryRow | undefined;
     if (!r) throw new ZoneNotFound(key);
     return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? [], nowMs(ctx));
   });
@@ -158,6 +159,8 @@ interface ZonePageFilter {
 async function zonePageFilter(ctx: ServiceContext, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
   const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
   const conds: Expression<SqlBool>[] = [];
+  const visible = zoneVisible(ctx, 'z.id');
+  if (visible) conds.push(visible);
   const which = o.which ?? 'active';
   if (which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
   else if (which === 'deleted') conds.push(eb('z.state', '=', 'DELETED'));
@@ -301,7 +304,10 @@ export class CreateContext {
       }
     }
     const sectagIds: number[] = [];
-    for (const t of o.sectags ?? []) {
+    // A zone a customer creates carries the customer's security tag, or the customer could not see it afterwards.
+    const tags = [...(o.sectags ?? [])];
+    if (ctx.tenant.tier === 'customer' && ctx.tenant.sectag && !tags.includes(ctx.tenant.sectag)) tags.push(ctx.tenant.sectag);
+    for (const t of tags) {
       let id = this.tags.get(t);
       if (id === undefined) {
         const row = await trx.selectFrom('sectags').select('id').where('name', '=', t).executeTakeFirst();
@@ -533,13 +539,8 @@ export async function undeleteZone(ctx: ServiceContext, nameOrId: string | numbe
       if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
     } else {
       const key = normalizeZoneName(nameOrId);
-      const rows = await trx
-        .selectFrom('zones')
-        .select('id')
-        .where('name', '=', key)
-        .where('state', '=', 'DELETED')
-        .orderBy('id')
-        .execute();
+      const q = scopeZones(trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '=', 'DELETED'), ctx, 'zones.id');
+      const rows = await q.orderBy('id').execute();
       const row = rows[0];
       if (!row) throw new ZoneNotFound(`${key} (deleted)`);
       // Several deleted copies: which one comes back is the operator's choice, not ours.

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
+import { updateStoredConfigValue } from '../store/queries/config.js';
 import { loadSettings } from './config.js';
 import { findLiveZone, recordChange } from './core.js';
 import {
@@ -267,7 +268,7 @@ export async function renameServerGroup(ctx: ServiceContext, from: string, to: s
     if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(from);
     const settings = await loadSettings(trx);
     if (settings.raw('default_sg') === from)
-      await trx.updateTable('config').set({ value: n }).where('key', '=', 'default_sg').where('sg_name', '=', '').execute();
+      await updateStoredConfigValue(trx, 'default_sg', n);
   });
 }
 

@@ -53,6 +53,11 @@ export function withActor(ctx: ServiceContext, actor: string): ServiceContext {
   return Object.freeze({ ...ctx, actor });
 }
 
+/** The zones the caller sees (store/queries/zones.ts ZoneScope): a customer only those with its tag, others all. */
+export function zoneScope(ctx: ServiceContext): string | null {
+  return ctx.tenant.tier === 'customer' ? ctx.tenant.sectag : null;
+}
+
 /** The time of the operation in ms since the epoch (what the store's time columns hold). */
 export function nowMs(ctx: ServiceContext): number {
   return ctx.clock.now().getTime();

@@ -5,6 +5,7 @@ import { typeFromString } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { algorithmFromString, macLength, type TsigAlgorithm, type TsigKey } from '../dns/tsig.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { deleteTsigKeyRow, grantTexts, insertTsigKey, replaceGrants, tsigKeyRow, tsigKeyRows } from '../store/queries/keys.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { findLiveZone, recordChange, type ZoneRow } from './core.js';
 import { InvalidArgument, TsigKeyExists, TsigKeyNotFound } from './errors.js';
@@ -49,7 +50,7 @@ export async function createTsigKey(
   const t = nowMs(ctx);
   await writeTx(ctx.store, async (trx) => {
     try {
-      await trx.insertInto('tsig_keys').values({ name: key, algorithm, secret: secret.toString('base64'), ctime: t }).execute();
+      await insertTsigKey(trx, { name: key, algorithm, secret: secret.toString('base64'), ctime: t });
     } catch (e) {
       if (isUniqueViolation(e)) throw new TsigKeyExists(key);
       throw e;
@@ -62,14 +63,13 @@ export async function createTsigKey(
 export async function deleteTsigKey(ctx: ServiceContext, name: string): Promise<void> {
   const key = keyName(name);
   await writeTx(ctx.store, async (trx) => {
-    const r = await trx.deleteFrom('tsig_keys').where('name', '=', key).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new TsigKeyNotFound(key);
+    if (!(await deleteTsigKeyRow(trx, key))) throw new TsigKeyNotFound(key);
     await recordChange(trx, ctx, KEYS_ROW, 'keys', null);
   });
 }
 
 export async function listTsigKeys(ctx: ServiceContext): Promise<TsigKeyInfo[]> {
-  const rows = await ctx.store.db.selectFrom('tsig_keys').selectAll().orderBy('name').execute();
+  const rows = await tsigKeyRows(ctx.store.db);
   return rows.map((r) => ({ name: r.name, algorithm: r.algorithm as TsigAlgorithm, secret: r.secret, ctime: new Date(Number(r.ctime)) }));
 }
 
@@ -80,14 +80,13 @@ export async function loadTsigKeys(ctx: ServiceContext): Promise<TsigKey[]> {
 
 export async function getTsigKey(ctx: ServiceContext, name: string): Promise<TsigKey> {
   const key = keyName(name);
-  const r = await ctx.store.db.selectFrom('tsig_keys').selectAll().where('name', '=', key).executeTakeFirst();
+  const r = await tsigKeyRow(ctx.store.db, key);
   if (!r) throw new TsigKeyNotFound(key);
   return { name: Name.parse(r.name), algorithm: r.algorithm as TsigAlgorithm, secret: new Uint8Array(Buffer.from(r.secret, 'base64')) };
 }
 
 async function grantsIn(trx: Tx, zone: ZoneRow): Promise<string[]> {
-  const rows = await trx.selectFrom('zone_update_grants').select('grant_text').where('zone_id', '=', zone.id).orderBy('id').execute();
-  return rows.map((r) => r.grant_text);
+  return grantTexts(trx, Number(zone.id));
 }
 
 export async function listUpdateGrants(ctx: ServiceContext, zone: string): Promise<string[]> {
@@ -114,8 +113,7 @@ export async function setUpdateGrants(ctx: ServiceContext, zone: string, grants:
   for (const g of clean) checkGrant(g);
   await writeTx(ctx.store, async (trx) => {
     const z = await findLiveZone(trx, ctx, key, true);
-    await trx.deleteFrom('zone_update_grants').where('zone_id', '=', z.id).execute();
-    if (clean.length) await trx.insertInto('zone_update_grants').values(clean.map((g) => ({ zone_id: z.id, grant_text: g }))).execute();
+    await replaceGrants(trx, Number(z.id), clean);
     await recordChange(trx, ctx, z, 'update', z.published_version);
   });
 }

@@ -24,3 +24,10 @@ export async function groupIdByName(db: Db, name: string): Promise<number | unde
   const sg = await db.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
   return sg ? Number(sg.id) : undefined;
 }
+
+/** Server group names by id. */
+export async function groupNamesById(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length) for (const g of await db.selectFrom('server_groups').select(['id', 'name']).where('id', 'in', ids).execute()) out.set(Number(g.id), g.name);
+  return out;
+}

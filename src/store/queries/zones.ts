@@ -32,3 +32,17 @@ export async function liveZoneId(db: Db, scope: ZoneScope, name: string): Promis
   const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
   return z ? Number(z.id) : undefined;
 }
+
+/** The id and server group of the live zone of that name the scope sees, or undefined. */
+export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
+  const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', 'DELETED');
+  const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
+  return z ? { id: Number(z.id), sgId: Number(z.sg_id) } : undefined;
+}
+
+/** Zone names by id (any state). */
+export async function zoneNamesById(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length) for (const z of await db.selectFrom('zones').select(['id', 'name']).where('id', 'in', ids).execute()) out.set(Number(z.id), z.name);
+  return out;
+}

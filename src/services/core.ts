@@ -12,7 +12,8 @@ import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
-import type { ServerGroupTable, ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import type { ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
 import {
@@ -28,7 +29,7 @@ import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } 
 
 export type ZoneRow = Selectable<ZoneTable>;
 export type ZiRow = Selectable<ZoneInstanceTable>;
-export type SgRow = Selectable<ServerGroupTable>;
+export type SgRow = GroupRow;
 
 export interface SoaFields {
   mname: string;
@@ -283,7 +284,7 @@ export async function recordsAt(trx: Tx, zone: ZoneRow, zi: ZiRow, servedOnly = 
 }
 
 export async function loadSg(trx: Tx, id: number): Promise<SgRow> {
-  const sg = await trx.selectFrom('server_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  const sg = await groupRowById(trx, id);
   if (!sg) throw new ServerGroupNotFound(`#${id}`);
   return sg;
 }

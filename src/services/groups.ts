@@ -5,6 +5,15 @@ import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { updateStoredConfigValue } from '../store/queries/config.js';
+import {
+  deleteGroupRow,
+  groupIdByName,
+  groupRowsWithZoneCount,
+  insertGroup,
+  renameGroupRow,
+  updateGroupRow,
+  zonesUsingGroup,
+} from '../store/queries/groups.js';
 import { loadSettings } from './config.js';
 import { findLiveZone, recordChange } from './core.js';
 import {
@@ -180,27 +189,14 @@ function normMname(n: string | null | undefined): string | null {
 }
 
 async function sgInfo(trx: Tx, where: { name?: string }): Promise<ServerGroupInfo[]> {
-  let q = trx
-    .selectFrom('server_groups as sg')
-    .selectAll('sg')
-    .select((eb) =>
-      eb
-        .selectFrom('zones as z')
-        .select(eb.fn.countAll<number>().as('n'))
-        .whereRef('z.sg_id', '=', 'sg.id')
-        .where('z.state', '<>', sql.lit('DELETED'))
-        .as('zone_count'),
-    )
-    .orderBy('sg.name');
-  if (where.name !== undefined) q = q.where('sg.name', '=', where.name);
-  return (await q.execute()).map((r) => ({
+  return (await groupRowsWithZoneCount(trx, where.name)).map((r) => ({
     id: Number(r.id),
     name: r.name,
     apexNs: JSON.parse(r.apex_ns) as string[],
     soaMname: r.soa_mname,
     masterAddress: r.master_address,
     masterAltAddress: r.master_alt_address,
-    zoneCount: Number(r.zone_count ?? 0),
+    zoneCount: r.zone_count,
   }));
 }
 
@@ -212,17 +208,14 @@ export async function createServerGroup(
   const n = checkLabel('server group', name);
   return writeTx(ctx.store, async (trx) => {
     try {
-      await trx
-        .insertInto('server_groups')
-        .values({
-          name: n,
-          apex_ns: JSON.stringify(normNames(o.apexNs ?? [])),
-          soa_mname: normMname(o.soaMname),
-          master_address: o.masterAddress ?? null,
-          master_alt_address: o.masterAltAddress ?? null,
-          ctime: nowMs(ctx),
-        })
-        .execute();
+      await insertGroup(trx, {
+        name: n,
+        apex_ns: JSON.stringify(normNames(o.apexNs ?? [])),
+        soa_mname: normMname(o.soaMname),
+        master_address: o.masterAddress ?? null,
+        master_alt_address: o.masterAltAddress ?? null,
+        ctime: nowMs(ctx),
+      });
     } catch (e) {
       if (isUniqueViolation(e)) throw new ServerGroupExists(n);
       throw e;
@@ -245,27 +238,23 @@ export async function listServerGroups(ctx: ServiceContext): Promise<ServerGroup
 
 export async function deleteServerGroup(ctx: ServiceContext, name: string): Promise<void> {
   await writeTx(ctx.store, async (trx) => {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-    if (!sg) throw new ServerGroupNotFound(name);
-    const c = await trx
-      .selectFrom('zones')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where((eb) => eb.or([eb('sg_id', '=', sg.id), eb('alt_sg_id', '=', sg.id)]))
-      .executeTakeFirstOrThrow();
+    const sgId = await groupIdByName(trx, name);
+    if (sgId === undefined) throw new ServerGroupNotFound(name);
+    const n = await zonesUsingGroup(trx, sgId);
     const settings = await loadSettings(trx);
-    if (Number(c.n) > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, Number(c.n));
-    await trx.deleteFrom('server_groups').where('id', '=', sg.id).execute();
+    if (n > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, n);
+    await deleteGroupRow(trx, sgId);
   });
 }
 
 export async function renameServerGroup(ctx: ServiceContext, from: string, to: string): Promise<void> {
   const n = checkLabel('server group', to);
   await writeTx(ctx.store, async (trx) => {
-    const r = await trx.updateTable('server_groups').set({ name: n }).where('name', '=', from).executeTakeFirst().catch((e) => {
+    const renamed = await renameGroupRow(trx, from, n).catch((e) => {
       if (isUniqueViolation(e)) throw new ServerGroupExists(n);
       throw e;
     });
-    if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(from);
+    if (!renamed) throw new ServerGroupNotFound(from);
     const settings = await loadSettings(trx);
     if (settings.raw('default_sg') === from)
       await updateStoredConfigValue(trx, 'default_sg', n);
@@ -279,9 +268,9 @@ export async function updateServerGroup(
 ): Promise<ServerGroupInfo> {
   const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
   const sgIdValue = await writeTx(ctx.store, async (trx) => {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-    if (!sg) throw new ServerGroupNotFound(name);
-    const set: Record<string, unknown> = {};
+    const sgId = await groupIdByName(trx, name);
+    if (sgId === undefined) throw new ServerGroupNotFound(name);
+    const set: Parameters<typeof updateGroupRow>[2] = {};
     if (o.apexNs !== undefined) {
       const list = normNames(o.apexNs);
       if (list.length === 0) throw new InvalidArgument('a server group needs at least one apex name server');
@@ -290,8 +279,8 @@ export async function updateServerGroup(
     if (o.soaMname !== undefined) set.soa_mname = normMname(o.soaMname);
     if (o.masterAddress !== undefined) set.master_address = o.masterAddress;
     if (o.masterAltAddress !== undefined) set.master_alt_address = o.masterAltAddress;
-    if (Object.keys(set).length) await trx.updateTable('server_groups').set(set).where('id', '=', sg.id).execute();
-    return Number(sg.id);
+    if (Object.keys(set).length) await updateGroupRow(trx, sgId, set);
+    return sgId;
   });
   // The apex of every use_apex_ns zone of the group follows (one transaction per zone, like any other change).
   if (apexChanges) await refreshSgZones(ctx, sgIdValue);
@@ -339,9 +328,9 @@ export async function refreshZoneApex(ctx: ServiceContext, zone: string): Promis
 }
 
 async function sgByName(trx: Tx, name: string): Promise<number> {
-  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-  if (!sg) throw new ServerGroupNotFound(name);
-  return Number(sg.id);
+  const sgId = await groupIdByName(trx, name);
+  if (sgId === undefined) throw new ServerGroupNotFound(name);
+  return sgId;
 }
 
 export async function setZoneServerGroup(ctx: ServiceContext, zone: string, sg: string): Promise<ZoneInfo> {

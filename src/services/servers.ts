@@ -9,17 +9,22 @@
 // and ends FAILED, visible with ls_pending_notifies / ls_failed_events), so one command is enough to register a
 // secondary. disable_server stops the NOTIFYs without forgetting the server.
 
-import type { Kysely } from 'kysely';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Db, type Tx, writeTx } from '../store/index.js';
+import {
+  deleteServerRow,
+  enabledServersOfGroup,
+  groupIdByName,
+  insertServer,
+  liveZoneCountsByGroup,
+  serverAt,
+  serverRowByName,
+  serverRowsWithGroup,
+  updateServerRow,
+} from '../store/queries/groups.js';
 import { nowMs, type ServiceContext } from './context.js';
-import type { ServerTables } from '../store/migrations-servers.js';
-import type { Database } from '../store/schema.js';
 import { loadSettings } from './config.js';
 import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
 import { isIP } from '../server/acl.js';
-
-type SDb = Kysely<Database & ServerTables>;
-const sdb = (d: Store['db'] | Tx): SDb => d as unknown as SDb;
 
 export const SERVER_TYPES = ['bind9', 'nsd', 'knot'] as const;
 export type ServerType = (typeof SERVER_TYPES)[number];
@@ -96,49 +101,25 @@ export function parseServerAddress(text: string, port?: number): { address: stri
 }
 
 async function sgId(trx: Tx, name: string): Promise<number> {
-  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-  if (!sg) throw new ServerGroupNotFound(name);
-  return Number(sg.id);
+  const id = await groupIdByName(trx, name);
+  if (id === undefined) throw new ServerGroupNotFound(name);
+  return id;
 }
 
 async function serverRow(trx: Tx, name: string) {
-  const r = await sdb(trx).selectFrom('servers').selectAll().where('name', '=', name.trim()).executeTakeFirst();
+  const r = await serverRowByName(trx, name.trim());
   if (!r) throw new ServerNotFound(name.trim());
   return r;
 }
 
 async function checkAddressFree(trx: Tx, a: { address: string; port: number }, exceptId?: number): Promise<void> {
-  let q = sdb(trx).selectFrom('servers').select('name').where('address', '=', a.address).where('port', '=', a.port);
-  if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
-  const other = await q.executeTakeFirst();
-  if (other) throw new ServerAddressExists(a.port === 53 ? a.address : `${a.address}#${a.port}`, other.name);
+  const other = await serverAt(trx, a.address, a.port, exceptId);
+  if (other !== undefined) throw new ServerAddressExists(a.port === 53 ? a.address : `${a.address}#${a.port}`, other);
 }
 
 async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { address: string; port?: number } }): Promise<ServerInfo[]> {
-  let q = sdb(trx)
-    .selectFrom('servers as s')
-    .innerJoin('server_groups as g', 'g.id', 's.sg_id')
-    .select(['s.id', 's.name', 's.address', 's.port', 's.server_type', 's.enabled', 's.ctime', 's.mtime', 's.sg_id', 'g.name as sg_name'])
-    .orderBy('s.name');
-  if (where.name !== undefined) q = q.where('s.name', '=', where.name);
-  if (where.sg !== undefined) q = q.where('g.name', '=', where.sg);
-  if (where.address !== undefined) {
-    q = q.where('s.address', '=', where.address.address);
-    if (where.address.port !== undefined) q = q.where('s.port', '=', where.address.port);
-  }
-  const rows = await q.execute();
-  const sgIds = [...new Set(rows.map((r) => Number(r.sg_id)))];
-  const counts = new Map<number, number>();
-  if (sgIds.length) {
-    const c = await trx
-      .selectFrom('zones')
-      .select(['sg_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('sg_id', 'in', sgIds)
-      .where('state', '<>', 'DELETED')
-      .groupBy('sg_id')
-      .execute();
-    for (const r of c) counts.set(Number(r.sg_id), Number(r.n));
-  }
+  const rows = await serverRowsWithGroup(trx, where);
+  const counts = await liveZoneCountsByGroup(trx, [...new Set(rows.map((r) => Number(r.sg_id)))]);
   return rows.map((r) => ({
     id: Number(r.id),
     name: r.name,
@@ -170,14 +151,11 @@ export async function createServer(
   return writeTx(ctx.store, async (trx) => {
     const sgName = o.sg ?? (await loadSettings(trx)).raw('default_sg');
     const sg = await sgId(trx, sgName);
-    if (await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst()) throw new ServerExists(n);
+    if (await serverRowByName(trx, n)) throw new ServerExists(n);
     await checkAddressFree(trx, a);
     const t = nowMs(ctx);
     try {
-      await sdb(trx)
-        .insertInto('servers')
-        .values({ name: n, address: a.address, port: a.port, server_type: type, sg_id: sg, enabled: 1, ctime: t, mtime: t })
-        .execute();
+      await insertServer(trx, { name: n, address: a.address, port: a.port, server_type: type, sg_id: sg, enabled: 1, ctime: t, mtime: t });
     } catch (e) {
       // Only a concurrent create gets here (both checks above passed).
       if (isUniqueViolation(e)) throw new ServerExists(n);
@@ -215,19 +193,14 @@ export async function getServersByAddress(ctx: ServiceContext, address: string):
 }
 
 export async function deleteServer(ctx: ServiceContext, name: string): Promise<void> {
-  const r = await sdb(ctx.store.db).deleteFrom('servers').where('name', '=', name.trim()).executeTakeFirst();
-  if (Number(r.numDeletedRows) === 0) throw new ServerNotFound(name.trim());
+  if (!(await deleteServerRow(ctx.store.db, name.trim()))) throw new ServerNotFound(name.trim());
 }
 
 async function update(ctx: ServiceContext, name: string, fn: (trx: Tx, row: { id: number; enabled: number }) => Promise<Record<string, unknown>>): Promise<ServerInfo> {
   return writeTx(ctx.store, async (trx) => {
     const row = await serverRow(trx, name);
     const set = await fn(trx, { id: Number(row.id), enabled: Number(row.enabled) });
-    await sdb(trx)
-      .updateTable('servers')
-      .set({ ...set, mtime: nowMs(ctx) })
-      .where('id', '=', row.id)
-      .execute();
+    await updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) });
     const newName = typeof set.name === 'string' ? set.name : row.name;
     return (await infos(trx, { name: newName }))[0];
   });
@@ -251,7 +224,7 @@ export async function setServerType(ctx: ServiceContext, name: string, type: str
 export async function renameServer(ctx: ServiceContext, from: string, to: string): Promise<ServerInfo> {
   const n = checkName(to);
   return update(ctx, from, async (trx, row) => {
-    const other = await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst();
+    const other = await serverRowByName(trx, n);
     if (other && Number(other.id) !== row.id) throw new ServerExists(n);
     return { name: n };
   });
@@ -277,13 +250,6 @@ export async function disableServer(ctx: ServiceContext, name: string): Promise<
 }
 
 /** The enabled servers of a server group, by name: NOTIFY targets of each of the group's zones (access.ts). */
-export async function enabledGroupServers(db: Store['db'] | Tx, sgIdValue: number): Promise<{ name: string; address: string; port: number }[]> {
-  const rows = await sdb(db)
-    .selectFrom('servers')
-    .select(['name', 'address', 'port'])
-    .where('sg_id', '=', sgIdValue)
-    .where('enabled', '=', 1)
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => ({ name: r.name, address: r.address, port: Number(r.port) }));
+export async function enabledGroupServers(db: Db, sgIdValue: number): Promise<{ name: string; address: string; port: number }[]> {
+  return enabledServersOfGroup(db, sgIdValue);
 }

@@ -4,6 +4,7 @@ import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { type Database, isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { groupIdByName } from '../store/queries/groups.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
@@ -183,9 +184,9 @@ async function zonePageFilter(ctx: ServiceContext, trx: Tx, o: ListZonesOptions)
     conds.push(eb('z.reference_id', '=', ref.id));
   }
   if (o.sg !== undefined) {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', o.sg).executeTakeFirst();
-    if (!sg) return null;
-    conds.push(eb.or([eb('z.sg_id', '=', sg.id), eb('z.alt_sg_id', '=', sg.id)]));
+    const sgId = await groupIdByName(trx, o.sg);
+    if (sgId === undefined) return null;
+    conds.push(eb.or([eb('z.sg_id', '=', sgId), eb('z.alt_sg_id', '=', sgId)]));
   }
   if (o.sectag !== undefined) {
     conds.push(
@@ -277,9 +278,8 @@ export class CreateContext {
     const sgName = o.sg ?? this.settings.raw('default_sg');
     let sgId = this.sgs.get(sgName);
     if (sgId === undefined) {
-      const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', sgName).executeTakeFirst();
-      if (!sg) throw new ServerGroupNotFound(sgName);
-      sgId = Number(sg.id);
+      sgId = await groupIdByName(trx, sgName);
+      if (sgId === undefined) throw new ServerGroupNotFound(sgName);
       this.sgs.set(sgName, sgId);
     }
     const refName = o.reference === undefined ? fileRef || this.settings.raw('default_ref') || null : o.reference;

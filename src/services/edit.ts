@@ -5,6 +5,7 @@ import { RRType } from '../dns/constants.js';
 import { parseTtl } from '../zonefile/ttl.js';
 import { writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
+import { referenceName } from '../store/queries/references.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type ZoneRow, ziInfo } from './core.js';
 import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
@@ -96,7 +97,7 @@ export async function saveZoneEdit(
     if (soaRef !== undefined) {
       const current = zone.reference_id === null
         ? null
-        : ((await trx.selectFrom('zone_references').select('name').where('id', '=', zone.reference_id).executeTakeFirst())?.name ?? null);
+        : ((await referenceName(trx, Number(zone.reference_id))) ?? null);
       if (soaRef !== current)
         throw new InvalidArgument(
           `the ;!REF: flag on the SOA is the zone's reference (${current ?? 'none'}); change it with set_zone_reference, not in the zone text`,

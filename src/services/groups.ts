@@ -6,6 +6,23 @@ import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { updateStoredConfigValue } from '../store/queries/config.js';
 import {
+  addSectagToZone,
+  deleteReferenceRow,
+  deleteSectagRow,
+  insertReference,
+  insertSectag,
+  referenceId,
+  referencesWithZoneCount,
+  removeSectagFromZone,
+  renameReferenceRow,
+  sectagId as sectagIdOf,
+  sectagNames,
+  sectagsOfZones,
+  setZoneSectags,
+  zonesUsingReference,
+  zonesWithSectag,
+} from '../store/queries/references.js';
+import {
   deleteGroupRow,
   groupIdByName,
   groupRowsWithZoneCount,
@@ -44,7 +61,7 @@ function checkLabel(kind: string, name: string): string {
 export async function createReference(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('reference', name);
   try {
-    await ctx.store.db.insertInto('zone_references').values({ name: n, ctime: nowMs(ctx) }).execute();
+    await insertReference(ctx.store.db, n, nowMs(ctx));
   } catch (e) {
     if (isUniqueViolation(e)) throw new ReferenceExists(n);
     throw e;
@@ -52,18 +69,18 @@ export async function createReference(ctx: ServiceContext, name: string): Promis
 }
 
 async function refId(trx: Tx, name: string): Promise<number> {
-  const r = await trx.selectFrom('zone_references').select('id').where('name', '=', name).executeTakeFirst();
-  if (!r) throw new ReferenceNotFound(name);
-  return Number(r.id);
+  const id = await referenceId(trx, name);
+  if (id === undefined) throw new ReferenceNotFound(name);
+  return id;
 }
 
 export async function deleteReference(ctx: ServiceContext, name: string): Promise<void> {
   await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, name);
     // Deleted zones still point at their reference (undelete restores it), so they count as users too.
-    const c = await trx.selectFrom('zones').select((eb) => eb.fn.countAll<number>().as('n')).where('reference_id', '=', id).executeTakeFirstOrThrow();
-    if (Number(c.n) > 0) throw new ReferenceInUse(name, Number(c.n));
-    await trx.deleteFrom('zone_references').where('id', '=', id).execute();
+    const n = await zonesUsingReference(trx, id);
+    if (n > 0) throw new ReferenceInUse(name, n);
+    await deleteReferenceRow(trx, id);
   });
 }
 
@@ -72,7 +89,7 @@ export async function renameReference(ctx: ServiceContext, from: string, to: str
   await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, from);
     try {
-      await trx.updateTable('zone_references').set({ name: n }).where('id', '=', id).execute();
+      await renameReferenceRow(trx, id, n);
     } catch (e) {
       if (isUniqueViolation(e)) throw new ReferenceExists(n);
       throw e;
@@ -81,14 +98,8 @@ export async function renameReference(ctx: ServiceContext, from: string, to: str
 }
 
 export async function listReferences(ctx: ServiceContext, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
-  let q = ctx.store.db
-    .selectFrom('zone_references as r')
-    .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', sql.lit('DELETED')))
-    .select(['r.name', (eb) => eb.fn.count<number>('z.id').as('n')])
-    .groupBy(['r.id', 'r.name'])
-    .orderBy('r.name');
-  if (pattern) q = isGlob(pattern) ? q.where(sql<boolean>`r.name like ${globToLike(pattern)} escape '\\'`) : q.where('r.name', '=', pattern);
-  return (await q.execute()).map((r) => ({ name: r.name, zoneCount: Number(r.n) }));
+  const match = pattern ? (isGlob(pattern) ? { like: globToLike(pattern) } : { name: pattern }) : undefined;
+  return referencesWithZoneCount(ctx.store.db, match);
 }
 
 export async function setZoneReference(ctx: ServiceContext, zone: string, reference: string | null): Promise<void> {
@@ -103,7 +114,7 @@ export async function setZoneReference(ctx: ServiceContext, zone: string, refere
 export async function createSectag(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('sectag', name);
   try {
-    await ctx.store.db.insertInto('sectags').values({ name: n }).execute();
+    await insertSectag(ctx.store.db, n);
   } catch (e) {
     if (isUniqueViolation(e)) throw new SectagExists(n);
     throw e;
@@ -111,60 +122,50 @@ export async function createSectag(ctx: ServiceContext, name: string): Promise<v
 }
 
 async function sectagId(trx: Tx, name: string): Promise<number> {
-  const r = await trx.selectFrom('sectags').select('id').where('name', '=', name).executeTakeFirst();
-  if (!r) throw new SectagNotFound(name);
-  return Number(r.id);
+  const id = await sectagIdOf(trx, name);
+  if (id === undefined) throw new SectagNotFound(name);
+  return id;
 }
 
 export async function deleteSectag(ctx: ServiceContext, name: string): Promise<void> {
   await writeTx(ctx.store, async (trx) => {
     const id = await sectagId(trx, name);
-    const c = await trx.selectFrom('zone_sectags').select((eb) => eb.fn.countAll<number>().as('n')).where('sectag_id', '=', id).executeTakeFirstOrThrow();
-    if (Number(c.n) > 0) throw new SectagInUse(name, Number(c.n));
-    await trx.deleteFrom('sectags').where('id', '=', id).execute();
+    const n = await zonesWithSectag(trx, id);
+    if (n > 0) throw new SectagInUse(name, n);
+    await deleteSectagRow(trx, id);
   });
 }
 
 export async function listSectags(ctx: ServiceContext): Promise<string[]> {
-  return (await ctx.store.db.selectFrom('sectags').select('name').orderBy('name').execute()).map((r) => r.name);
+  return sectagNames(ctx.store.db);
 }
 
 export async function listZoneSectags(ctx: ServiceContext, zone: string): Promise<string[]> {
   const key = normalizeZoneName(zone);
   return readTx(ctx.store, async (trx) => {
     const z = await findLiveZone(trx, ctx, key, false);
-    const rows = await trx
-      .selectFrom('zone_sectags as zs')
-      .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
-      .select('st.name')
-      .where('zs.zone_id', '=', z.id)
-      .orderBy('st.name')
-      .execute();
-    return rows.map((r) => r.name);
+    return (await sectagsOfZones(trx, [Number(z.id)])).get(Number(z.id)) ?? [];
   });
 }
 
 export async function addZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
   await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
-    const have = await trx.selectFrom('zone_sectags').select('zone_id').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
-    if (!have) await trx.insertInto('zone_sectags').values({ zone_id: z.id, sectag_id: id }).execute();
+    await addSectagToZone(trx, Number(z.id), id);
   });
 }
 
 export async function deleteZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
   await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
-    const r = await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
+    if (!(await removeSectagFromZone(trx, Number(z.id), id))) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
   });
 }
 
 export async function replaceZoneSectags(ctx: ServiceContext, zone: string, sectags: string[]): Promise<void> {
   await mutateZone(ctx, zone, async (trx, z) => {
     const ids = [...new Set(await Promise.all(sectags.map((t) => sectagId(trx, t))))];
-    await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).execute();
-    if (ids.length) await trx.insertInto('zone_sectags').values(ids.map((id) => ({ zone_id: z.id, sectag_id: id }))).execute();
+    await setZoneSectags(trx, Number(z.id), ids);
   });
 }
 

@@ -5,6 +5,7 @@ import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { type Database, isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
+import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
@@ -83,22 +84,7 @@ function zoneQuery(trx: Tx) {
 type ZoneQueryRow = ZoneRow & { sg_name: string; alt_sg_name: string | null; ref_name: string | null; pub_serial: number | null };
 
 async function sectagsOf(trx: Tx, ids: number[]): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (ids.length === 0) return out;
-  const rows = await trx
-    .selectFrom('zone_sectags as zs')
-    .innerJoin('sectags as s', 's.id', 'zs.sectag_id')
-    .select(['zs.zone_id', 's.name'])
-    .where('zs.zone_id', 'in', ids)
-    .orderBy('s.name')
-    .execute();
-  for (const r of rows) {
-    const id = Number(r.zone_id);
-    const l = out.get(id);
-    if (l) l.push(r.name);
-    else out.set(id, [r.name]);
-  }
-  return out;
+  return sectagsOfZones(trx, ids);
 }
 
 function toZoneInfo(r: ZoneQueryRow, sectags: string[], now: number): ZoneInfo {
@@ -179,9 +165,9 @@ async function zonePageFilter(ctx: ServiceContext, trx: Tx, o: ListZonesOptions)
     } else conds.push(eb('z.name', '=', normalizeZoneName(o.pattern)));
   }
   if (o.reference !== undefined) {
-    const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', o.reference).executeTakeFirst();
-    if (!ref) return null;
-    conds.push(eb('z.reference_id', '=', ref.id));
+    const ref = await referenceId(trx, o.reference);
+    if (ref === undefined) return null;
+    conds.push(eb('z.reference_id', '=', ref));
   }
   if (o.sg !== undefined) {
     const sgId = await groupIdByName(trx, o.sg);
@@ -288,17 +274,12 @@ export class CreateContext {
       const cached = this.refs.get(refName);
       if (cached !== undefined) refId = cached;
       else {
-        const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', refName).executeTakeFirst();
-        if (ref) refId = Number(ref.id);
+        const ref = await referenceId(trx, refName);
+        if (ref !== undefined) refId = ref;
         else if (o.reference === undefined) {
           // The configured default reference is created on first use, as the original's installer did; so is one
           // named by the file's SOA flag, like -r.
-          const ins = await trx
-            .insertInto('zone_references')
-            .values({ name: refName, ctime: nowMs(ctx) })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          refId = Number(ins.id);
+          refId = await insertReference(trx, refName, nowMs(ctx));
         } else throw new ReferenceNotFound(refName);
         this.refs.set(refName, refId);
       }
@@ -310,9 +291,8 @@ export class CreateContext {
     for (const t of tags) {
       let id = this.tags.get(t);
       if (id === undefined) {
-        const row = await trx.selectFrom('sectags').select('id').where('name', '=', t).executeTakeFirst();
-        if (!row) throw new SectagNotFound(t);
-        id = Number(row.id);
+        id = await sectagId(trx, t);
+        if (id === undefined) throw new SectagNotFound(t);
         this.tags.set(t, id);
       }
       sectagIds.push(id);
@@ -397,11 +377,7 @@ export async function createZoneIn(
     if (isUniqueViolation(e)) throw new ZoneExists(key);
     throw e;
   }
-  if (r.sectagIds.length > 0)
-    await trx
-      .insertInto('zone_sectags')
-      .values(r.sectagIds.map((id) => ({ zone_id: zone.id, sectag_id: id })))
-      .execute();
+  if (r.sectagIds.length > 0) await setZoneSectags(trx, Number(zone.id), r.sectagIds);
   const result = await commitVersion(trx, ctx, zone, cc.settings, {
     records,
     comment: o.comment ?? null,

@@ -13,6 +13,7 @@ import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import type { ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import { appendChange } from '../store/queries/feed.js';
 import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
@@ -372,21 +373,10 @@ export interface VersionInput {
   now?: Date;
 }
 
-async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
-  // On PostgreSQL sequence values are handed out before commit, so concurrent writers could commit out of order and
-  // a follower could skip a change. One advisory lock held to commit makes commit order = sequence order.
-  if (ctx.store.kind === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
-  await trx
-    .insertInto('zone_changes')
-    .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: nowMs(ctx) })
-    .execute();
-  // Followers LISTENing on PostgreSQL (followChanges) poll at once when this commits instead of at their next tick.
-  if (ctx.store.kind === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
+/** A change-feed row for the zone, committed with the caller's transaction (followChanges wakes on it). */
+export async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
+  await appendChange(trx, ctx.store.kind, { zone_id: Number(zone.id), zone_name: zone.name, kind, version, at: nowMs(ctx) });
 }
-
-/** The PostgreSQL NOTIFY channel of the change feed. */
-export const CHANGE_CHANNEL = 'dms_zone_changes';
-export { recordChange };
 
 const INSERT_CHUNK = 400;
 

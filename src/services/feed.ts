@@ -1,30 +1,29 @@
 // What dmsd needs: the published zone as served, and the change feed telling it which zones moved.
 
 import { Name } from '../dns/name.js';
-import { readTx, } from '../store/index.js';
-import type { ServiceContext } from './context.js';
-import { sql } from 'kysely';
-import { CHANGE_CHANNEL, recordsAt, scopeZones, soaRecord, type ZiRow } from './core.js';
+import { readTx } from '../store/index.js';
+import {
+  CHANGE_CHANNEL,
+  changesAfter,
+  changesVacuumedTo,
+  lastChangeSeq,
+  publishedRecordsOf,
+  servedZoneNames,
+  servedZonePage,
+  servedZoneRow,
+} from '../store/queries/feed.js';
+import { ziRow } from '../store/queries/versions.js';
+import { type ServiceContext, zoneScope } from './context.js';
+import { recordsAt, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import type { ChangePoll, PublishedZone, ZoneChange } from './types.js';
 
 export async function loadPublishedZone(ctx: ServiceContext, name: string): Promise<PublishedZone | null> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
-    const zone = await trx
-      .selectFrom('zones')
-      .selectAll()
-      .where('name', '=', key)
-      .where('state', 'in', ['PUBLISHED', 'UPDATE'])
-      .$call((q) => scopeZones(q, ctx, 'zones.id'))
-      .executeTakeFirst();
+    const zone = await servedZoneRow(trx, zoneScope(ctx), key);
     if (!zone || zone.published_version === null) return null;
-    const zi = await trx
-      .selectFrom('zone_instances')
-      .selectAll()
-      .where('zone_id', '=', zone.id)
-      .where('version', '=', zone.published_version)
-      .executeTakeFirst();
+    const zi = await ziRow(trx, Number(zone.id), zone.published_version);
     if (!zi) return null;
     const records = (await recordsAt(trx, zone, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
     return { zoneId: Number(zone.id), origin: Name.parse(zone.name), version: zi.version, serial: Number(zi.soa_serial), records };
@@ -44,33 +43,12 @@ export async function loadPublishedZones(
   let after = '';
   let count = 0;
   for (;;) {
-    const page = await ctx.store.db
-      .selectFrom('zones as z')
-      .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-      .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
-      .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
-      .$call((q) => scopeZones(q, ctx, 'z.id'))
-      .where('z.name', '>', after)
-      .orderBy('z.name')
-      .limit(sql.lit(pageSize))
-      .execute();
+    const page = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
     if (page.length === 0) return count;
-    const rows = await ctx.store.db
-      .selectFrom('records as r')
-      .innerJoin('zones as z', 'z.id', 'r.zone_id')
-      .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
-      .where(
-        'r.zone_id',
-        'in',
-        page.map((z) => z.id),
-      )
-      .where('r.disabled', '=', 0)
-      .whereRef('r.from_version', '<=', 'z.published_version')
-      .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
-      .orderBy('r.zone_id')
-      .orderBy('r.ord')
-      .orderBy('r.id')
-      .execute();
+    const rows = await publishedRecordsOf(
+      ctx.store.db,
+      page.map((z) => Number(z.id)),
+    );
     const byZone = new Map<number, typeof rows>();
     for (const r of rows) {
       const id = Number(r.zone_id);
@@ -109,34 +87,23 @@ export async function loadPublishedZones(
 }
 
 export async function listServedZones(ctx: ServiceContext): Promise<string[]> {
-  const rows = await ctx.store.db
-    .selectFrom('zones')
-    .select('name')
-    .where('state', 'in', ['PUBLISHED', 'UPDATE'])
-    .where('published_version', 'is not', null)
-    .$call((q) => scopeZones(q, ctx, 'zones.id'))
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => r.name);
+  return servedZoneNames(ctx.store.db, zoneScope(ctx));
 }
 
 export async function currentChangeSeq(ctx: ServiceContext): Promise<number> {
-  const r = await ctx.store.db.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-  const meta = await ctx.store.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
-  return Math.max(Number(r?.m ?? 0), Number(meta?.changes_vacuumed_to ?? 0));
+  return Math.max(await lastChangeSeq(ctx.store.db), await changesVacuumedTo(ctx.store.db));
 }
 
 export async function pollChanges(ctx: ServiceContext, since: number, limit = 10000): Promise<ChangePoll> {
-  const meta = await ctx.store.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
-  const vacuumedTo = Number(meta?.changes_vacuumed_to ?? 0);
-  const rows = await ctx.store.db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+  const vacuumedTo = await changesVacuumedTo(ctx.store.db);
+  const rows = await changesAfter(ctx.store.db, since, limit);
   const changes: ZoneChange[] = rows.map((r) => ({
-    seq: Number(r.seq),
-    zoneId: Number(r.zone_id),
+    seq: r.seq,
+    zoneId: r.zone_id,
     zone: r.zone_name,
     kind: r.kind as ZoneChange['kind'],
     version: r.version,
-    at: new Date(Number(r.at)),
+    at: new Date(r.at),
   }));
   const seq = changes.length ? changes[changes.length - 1].seq : Math.max(since, 0);
   return { seq, changes, resync: since < vacuumedTo };

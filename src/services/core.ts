@@ -14,6 +14,7 @@ import type { Tx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import type { ZoneInstanceTable, ZoneTable } from '../store/schema.js';
 import { appendChange } from '../store/queries/feed.js';
+export { deleteOrphanRows } from '../store/queries/versions.js';
 import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
@@ -634,25 +635,6 @@ export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRo
   return { ...zone, published_version: zi.version, mtime: t, state };
 }
 
-/** Delete record rows alive in no remaining ZI of the zone (after ZIs were deleted). */
-export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number> {
-  const r = await trx
-    .deleteFrom('records')
-    .where('zone_id', '=', zoneId)
-    .where(({ not, exists, selectFrom, ref }) =>
-      not(
-        exists(
-          selectFrom('zone_instances as zi')
-            .select('zi.id')
-            .where('zi.zone_id', '=', zoneId)
-            .where('zi.version', '>=', ref('records.from_version'))
-            .where((eb) => eb.or([eb('records.to_version', 'is', null), eb('zi.version', '<', ref('records.to_version'))])),
-        ),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
 
 // ---- incremental commit (RFC 2136 updates) -------------------------------------------------------------------------
 

@@ -3,17 +3,17 @@
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Expression, Selectable, SqlBool } from 'kysely';
-import { sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
-import { nowMs, type ServiceContext } from './context.js';
-import type { ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
+import type { ZoneInstanceTable } from '../store/schema.js';
 import { appendChange } from '../store/queries/feed.js';
+import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 export { deleteOrphanRows } from '../store/queries/versions.js';
 import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
@@ -29,7 +29,7 @@ import {
 import { chooseSerial, serialGt } from './serial.js';
 import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
-export type ZoneRow = Selectable<ZoneTable>;
+export type { ZoneRow };
 export type ZiRow = Selectable<ZoneInstanceTable>;
 export type SgRow = GroupRow;
 
@@ -189,37 +189,16 @@ export function rowToRecord(row: StoredRow): ZoneRecord {
 
 // ---- reading ----------------------------------------------------------------------------------------------------
 
-/**
- * The tenancy rule, written once: a customer sees only the zones that carry its security tag; helpdesk and admin see
- * every zone. A zone out of sight behaves as absent (ZoneNotFound), never as "forbidden", so a customer learns nothing
- * about other customers' zones. The condition on the zones row whose id column is `zoneId`, or undefined when the
- * tenant sees every zone (no condition at all, so admin queries keep their plans).
- */
-export function zoneVisible(ctx: ServiceContext, zoneId: 'id' | 'z.id' | 'zones.id'): Expression<SqlBool> | undefined {
-  const t = ctx.tenant;
-  if (t.tier !== 'customer') return undefined;
-  return sql<SqlBool>`exists (select 1 from zone_sectags vis_zs inner join sectags vis_st on vis_st.id = vis_zs.sectag_id where vis_zs.zone_id = ${sql.ref(zoneId)} and vis_st.name = ${t.sectag})`;
-}
-
-/** `q` restricted to the zones the caller may see (zoneVisible); unchanged for helpdesk and admin. */
-export function scopeZones<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, ctx: ServiceContext, zoneId: 'id' | 'z.id' | 'zones.id'): Q {
-  const visible = zoneVisible(ctx, zoneId);
-  return visible ? q.where(visible) : q;
-}
-
 /** The live zone of that name the caller may see (ZoneNotFound otherwise); locked for update on PostgreSQL. */
 export async function findLiveZone(trx: Tx, ctx: ServiceContext, name: string, forUpdate: boolean): Promise<ZoneRow> {
-  let q = scopeZones(trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), ctx, 'zones.id');
-  if (forUpdate && ctx.store.kind === 'postgres') q = q.forUpdate();
-  const z = await q.executeTakeFirst();
+  const z = await liveZoneRow(trx, ctx.store.kind, zoneScope(ctx), name, forUpdate);
   if (!z) throw new ZoneNotFound(name);
   return z;
 }
 
+/** The zone (any state) of that id the caller may see, locked for update on PostgreSQL. */
 export async function lockZoneById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneRow | undefined> {
-  let q = scopeZones(trx.selectFrom('zones').selectAll().where('id', '=', id), ctx, 'zones.id');
-  if (ctx.store.kind === 'postgres') q = q.forUpdate();
-  return q.executeTakeFirst();
+  return lockedZoneRowById(trx, ctx.store.kind, zoneScope(ctx), id);
 }
 
 export async function resolveZi(trx: Tx, zone: ZoneRow, sel: ZiSelector | undefined): Promise<ZiRow> {
@@ -484,7 +463,7 @@ async function finishVersion(trx: Tx, ctx: ServiceContext, zone: ZoneRow, versio
     update.published_version = version;
     if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
   } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
-  await trx.updateTable('zones').set(update).where('id', '=', Number(zone.id)).execute();
+  await updateZoneRow(trx, Number(zone.id), update);
   if (publish) await recordChange(trx, ctx, zone, 'publish', version);
   return update;
 }
@@ -630,7 +609,7 @@ export async function commitVersion(
 export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
   await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
   const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
-  await trx.updateTable('zones').set({ published_version: zi.version, mtime: t, state }).where('id', '=', zone.id).execute();
+  await updateZoneRow(trx, Number(zone.id), { published_version: zi.version, mtime: t, state });
   await recordChange(trx, ctx, zone, 'publish', zi.version);
   return { ...zone, published_version: zi.version, mtime: t, state };
 }

@@ -6,6 +6,7 @@ import { parseTtl } from '../zonefile/ttl.js';
 import { writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { referenceName } from '../store/queries/references.js';
+import { updateZoneRow } from '../store/queries/zones.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type ZoneRow, ziInfo } from './core.js';
 import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
@@ -36,11 +37,7 @@ export async function editZone(ctx: ServiceContext, name: string, a: { timeoutSe
       token = newToken();
       const timeout = (a.timeoutSec ?? settings.ttl('edit_lock_timeout')) * 1000;
       expiresAt = new Date(now + timeout);
-      await trx
-        .updateTable('zones')
-        .set({ lock_token: token, locked_by: ctx.actor, lock_expires: now + timeout, lock_base_version: zone.latest_version })
-        .where('id', '=', zone.id)
-        .execute();
+      await updateZoneRow(trx, Number(zone.id), { lock_token: token, locked_by: ctx.actor, lock_expires: now + timeout, lock_base_version: zone.latest_version });
     } else token = `${UNLOCKED_PREFIX}${zone.latest_version}:${newToken()}`;
     const zi = await resolveZi(trx, zone, 'latest');
     const records = await recordsAt(trx, zone, zi);
@@ -73,7 +70,7 @@ export async function tickleEditLock(ctx: ServiceContext, name: string, token: s
     checkToken(zone, token, now);
     if (token.startsWith(UNLOCKED_PREFIX)) return null;
     const timeout = (await loadSettings(trx)).ttl('edit_lock_timeout') * 1000;
-    await trx.updateTable('zones').set({ lock_expires: now + timeout }).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), { lock_expires: now + timeout });
     return new Date(now + timeout);
   });
 }
@@ -110,11 +107,7 @@ export async function saveZoneEdit(
       ...(zoneTtl !== undefined ? { zoneTtl } : {}),
     });
     if (!token.startsWith(UNLOCKED_PREFIX))
-      await trx
-        .updateTable('zones')
-        .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-        .where('id', '=', zone.id)
-        .execute();
+      await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
     return res;
   });
 }
@@ -125,11 +118,7 @@ export async function cancelEditZone(ctx: ServiceContext, name: string, token: s
     const zone = await findLiveZone(trx, ctx, key, true);
     if (token.startsWith(UNLOCKED_PREFIX)) return;
     if (zone.lock_token !== token) throw new StaleEditToken(key, 'this token does not hold the edit lock');
-    await trx
-      .updateTable('zones')
-      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
   });
 }
 
@@ -137,11 +126,7 @@ export async function clearEditLock(ctx: ServiceContext, name: string): Promise<
   const key = normalizeZoneName(name);
   await writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);
-    await trx
-      .updateTable('zones')
-      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
   });
 }
 

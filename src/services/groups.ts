@@ -1,10 +1,10 @@
 // References, security tags and server groups, and moving zones between server groups.
 
-import { sql } from 'kysely';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { updateStoredConfigValue } from '../store/queries/config.js';
+import { apexZonesOfGroup, updateZoneRow } from '../store/queries/zones.js';
 import {
   addSectagToZone,
   deleteReferenceRow,
@@ -105,7 +105,7 @@ export async function listReferences(ctx: ServiceContext, pattern?: string): Pro
 export async function setZoneReference(ctx: ServiceContext, zone: string, reference: string | null): Promise<void> {
   await mutateZone(ctx, zone, async (trx, z) => {
     const id = reference === null ? null : await refId(trx, reference);
-    await trx.updateTable('zones').set({ reference_id: id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await updateZoneRow(trx, Number(z.id), { reference_id: id, mtime: nowMs(ctx) });
   });
 }
 
@@ -293,26 +293,17 @@ export async function refreshSgZones(ctx: ServiceContext, sgId: number): Promise
   let after = '';
   let changed = 0;
   for (;;) {
-    const zones = await ctx.store.db
-      .selectFrom('zones')
-      .select('name')
-      .where('sg_id', '=', sgId)
-      .where('state', '<>', sql.lit('DELETED'))
-      .where('use_apex_ns', '=', 1)
-      .where('name', '>', after)
-      .orderBy('name')
-      .limit(500)
-      .execute();
+    const zones = await apexZonesOfGroup(ctx.store.db, sgId, after, 500);
     if (zones.length === 0) return changed;
     for (const z of zones) {
       try {
-        if ((await refreshZoneApex(ctx, z.name)).changed) changed++;
+        if ((await refreshZoneApex(ctx, z)).changed) changed++;
       } catch (e) {
         // A zone that no longer validates with the new apex keeps its old version; the others go on.
         if (!(e instanceof DmsError)) throw e;
       }
     }
-    after = zones[zones.length - 1].name;
+    after = zones[zones.length - 1];
   }
 }
 
@@ -339,7 +330,7 @@ export async function setZoneServerGroup(ctx: ServiceContext, zone: string, sg: 
     const id = await sgByName(trx, sg);
     if (id === Number(z.sg_id)) return;
     const altId = z.alt_sg_id !== null && Number(z.alt_sg_id) === id ? null : z.alt_sg_id;
-    await trx.updateTable('zones').set({ sg_id: id, alt_sg_id: altId, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await updateZoneRow(trx, Number(z.id), { sg_id: id, alt_sg_id: altId, mtime: nowMs(ctx) });
     await refreshApexIn(trx, ctx, { ...z, sg_id: id, alt_sg_id: altId }, settings);
   });
 }
@@ -348,7 +339,7 @@ export async function setZoneAltServerGroup(ctx: ServiceContext, zone: string, s
   return mutateZone(ctx, zone, async (trx, z) => {
     const id = sg === null ? null : await sgByName(trx, sg);
     if (id !== null && id === Number(z.sg_id)) throw new InvalidArgument(`server group ${sg} is already the primary server group of ${z.name}`);
-    await trx.updateTable('zones').set({ alt_sg_id: id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await updateZoneRow(trx, Number(z.id), { alt_sg_id: id, mtime: nowMs(ctx) });
     await recordChange(trx, ctx, z, 'update', z.published_version);
   });
 }
@@ -357,7 +348,7 @@ export async function swapZoneServerGroup(ctx: ServiceContext, zone: string): Pr
   return mutateZone(ctx, zone, async (trx, z, settings) => {
     if (z.alt_sg_id === null) throw new InvalidArgument(`zone ${z.name} has no alternate server group to swap with`);
     const next = { ...z, sg_id: z.alt_sg_id, alt_sg_id: z.sg_id };
-    await trx.updateTable('zones').set({ sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: nowMs(ctx) }).where('id', '=', z.id).execute();
+    await updateZoneRow(trx, Number(z.id), { sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: nowMs(ctx) });
     await refreshApexIn(trx, ctx, next, settings);
   });
 }

@@ -1,12 +1,23 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
-import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
-import { type Database, isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
-import { nowMs, type ServiceContext } from './context.js';
+import {
+  deletedZoneIds,
+  deleteZoneRows,
+  insertZone,
+  liveZoneId,
+  updateZoneRow,
+  type ZoneInfoRow,
+  zoneBriefPage,
+  zoneInfoPage,
+  zoneInfoRow,
+  type ZonePageSpec,
+} from '../store/queries/zones.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
@@ -18,8 +29,6 @@ import {
   dnsKey,
   findLiveZone,
   lockZoneById,
-  scopeZones,
-  zoneVisible,
   ms,
   publishExisting,
   recordChange,
@@ -65,29 +74,11 @@ import type {
 
 // ---- zone info --------------------------------------------------------------------------------------------------
 
-/** The least string greater than every string that starts with `prefix` (byte order). */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
-function zoneQuery(trx: Tx) {
-  return trx
-    .selectFrom('zones as z')
-    // LEFT (sg_id is NOT NULL anyway): keeps zones the outer loop so a page walks the name index, no sort.
-    .leftJoin('server_groups as sg', 'sg.id', 'z.sg_id')
-    .leftJoin('server_groups as alt', 'alt.id', 'z.alt_sg_id')
-    .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
-    .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-    .selectAll('z')
-    .select(['sg.name as sg_name', 'alt.name as alt_sg_name', 'ref.name as ref_name', 'zi.soa_serial as pub_serial']);
-}
-type ZoneQueryRow = ZoneRow & { sg_name: string; alt_sg_name: string | null; ref_name: string | null; pub_serial: number | null };
-
 async function sectagsOf(trx: Tx, ids: number[]): Promise<Map<number, string[]>> {
   return sectagsOfZones(trx, ids);
 }
 
-function toZoneInfo(r: ZoneQueryRow, sectags: string[], now: number): ZoneInfo {
+function toZoneInfo(r: ZoneInfoRow, sectags: string[], now: number): ZoneInfo {
   const locked = r.lock_token !== null && r.lock_expires !== null && Number(r.lock_expires) > now;
   return {
     id: Number(r.id),
@@ -116,7 +107,7 @@ function toZoneInfo(r: ZoneQueryRow, sectags: string[], now: number): ZoneInfo {
 }
 
 export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneInfo> {
-  const r = (await scopeZones(zoneQuery(trx).where('z.id', '=', id), ctx, 'z.id').executeTakeFirst()) as ZoneQueryRow | undefined;
+  const r = await zoneInfoRow(trx, zoneScope(ctx), { id });
   if (!r) throw new ZoneNotFound(`#${id}`);
   return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? [], nowMs(ctx));
 }
@@ -124,8 +115,7 @@ export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Pr
 export async function getZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
-    const q = scopeZones(zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')), ctx, 'z.id');
-    const r = (await q.executeTakeFirst()) as ZoneQueryRow | undefined;
+    const r = await zoneInfoRow(trx, zoneScope(ctx), { liveName: key });
     if (!r) throw new ZoneNotFound(key);
     return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? [], nowMs(ctx));
   });
@@ -135,78 +125,35 @@ export async function getZoneById(ctx: ServiceContext, id: number): Promise<Zone
   return readTx(ctx.store, (trx) => zoneInfoById(trx, ctx, id));
 }
 
-/** The WHERE of a zone listing and its page size; null when a named reference or SG does not exist (no rows). */
-interface ZonePageFilter {
-  where: Expression<SqlBool>;
-  /** Deleted zones may share a name: the id breaks the tie. */
-  byId: boolean;
-  limit: number;
-}
-
-async function zonePageFilter(ctx: ServiceContext, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
-  const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
-  const conds: Expression<SqlBool>[] = [];
-  const visible = zoneVisible(ctx, 'z.id');
-  if (visible) conds.push(visible);
-  const which = o.which ?? 'active';
-  if (which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
-  else if (which === 'deleted') conds.push(eb('z.state', '=', 'DELETED'));
-  // The glob's literal prefix ('z099' of 'z099*') as a range on the name index, so a page of a pattern near the end
-  // of 100k names does not walk the index from the start. SQLite only: its BINARY order is byte order, where
-  // [prefix, next(prefix)) holds exactly the names with that prefix; PostgreSQL's LIKE 'prefix%' already uses
-  // the pattern index, and a linguistic collation would not keep the range exact.
-  let prefix = '';
+/** A listing's page as the store takes it: names resolved to ids (null when a named reference or SG does not exist). */
+async function zonePageSpec(trx: Tx, o: ListZonesOptions): Promise<ZonePageSpec | null> {
+  const limit = o.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
+  const spec: ZonePageSpec = { which: o.which ?? 'active', after: o.after ?? '', limit };
   if (o.pattern !== undefined && o.pattern !== '') {
     if (isGlob(o.pattern)) {
       let p = o.pattern.toLowerCase();
       if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
-      conds.push(sql<SqlBool>`z.name like ${globToLike(p)} escape '\\'`);
-      if (ctx.store.kind === 'sqlite') prefix = p.slice(0, p.search(/[*?]/));
-    } else conds.push(eb('z.name', '=', normalizeZoneName(o.pattern)));
+      spec.match = { like: globToLike(p), prefix: p.slice(0, p.search(/[*?]/)) };
+    } else spec.match = { name: normalizeZoneName(o.pattern) };
   }
   if (o.reference !== undefined) {
-    const ref = await referenceId(trx, o.reference);
-    if (ref === undefined) return null;
-    conds.push(eb('z.reference_id', '=', ref));
+    spec.referenceId = await referenceId(trx, o.reference);
+    if (spec.referenceId === undefined) return null;
   }
   if (o.sg !== undefined) {
-    const sgId = await groupIdByName(trx, o.sg);
-    if (sgId === undefined) return null;
-    conds.push(eb.or([eb('z.sg_id', '=', sgId), eb('z.alt_sg_id', '=', sgId)]));
+    spec.sgId = await groupIdByName(trx, o.sg);
+    if (spec.sgId === undefined) return null;
   }
-  if (o.sectag !== undefined) {
-    conds.push(
-      eb.exists(
-        eb
-          .selectFrom('zone_sectags as zs')
-          .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
-          .select('zs.zone_id')
-          .whereRef('zs.zone_id', '=', 'z.id')
-          .where('st.name', '=', o.sectag),
-      ),
-    );
-  }
-  // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
-  // One lower bound (the later of the page start and the prefix), so the planner cannot pick the weaker one.
-  const after = o.after ?? '';
-  if (prefix !== '' && prefix > after) conds.push(eb('z.name', '>=', prefix));
-  else conds.push(eb('z.name', '>', after));
-  if (prefix !== '') conds.push(eb('z.name', '<', prefixEnd(prefix)));
-  const limit = o.limit ?? 1000;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
-  return { where: eb.and(conds), byId: which !== 'active', limit };
+  if (o.sectag !== undefined) spec.sectag = o.sectag;
+  return spec;
 }
 
 export async function listZones(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
   return readTx(ctx.store, async (trx) => {
-    const f = await zonePageFilter(ctx, trx, o);
-    if (!f) return [];
-    // Live names are unique, so name alone orders them (and lets the planner walk the name index instead of
-    // sorting 100k rows). A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and
-    // sorts the whole table.
-    let q = zoneQuery(trx).where(f.where).orderBy('z.name');
-    if (f.byId) q = q.orderBy('z.id');
-    const rows = (await q.limit(sql.lit(f.limit)).execute()) as ZoneQueryRow[];
+    const spec = await zonePageSpec(trx, o);
+    if (!spec) return [];
+    const rows = await zoneInfoPage(trx, ctx.store.kind, zoneScope(ctx), spec);
     const tags = await sectagsOf(
       trx,
       rows.map((r) => Number(r.id)),
@@ -222,17 +169,9 @@ export async function listZones(ctx: ServiceContext, o: ListZonesOptions = {}): 
  */
 export async function listZoneBriefs(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
   return readTx(ctx.store, async (trx) => {
-    const f = await zonePageFilter(ctx, trx, o);
-    if (!f) return [];
-    let q = trx
-      .selectFrom('zones as z')
-      .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
-      .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-      .select(['z.id', 'z.name', 'z.state', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
-      .where(f.where)
-      .orderBy('z.name');
-    if (f.byId) q = q.orderBy('z.id');
-    const rows = await q.limit(sql.lit(f.limit)).execute();
+    const spec = await zonePageSpec(trx, o);
+    if (!spec) return [];
+    const rows = await zoneBriefPage(trx, ctx.store.kind, zoneScope(ctx), spec);
     return rows.map((r) => ({
       id: Number(r.id),
       name: r.name,
@@ -348,31 +287,27 @@ export async function createZoneIn(
   const t = nowMs(ctx);
   let zone: ZoneRow;
   try {
-    zone = await trx
-      .insertInto('zones')
-      .values({
-        name: key,
-        state: 'PUBLISHED',
-        use_apex_ns: r.flags.useApexNs ? 1 : 0,
-        edit_lock: r.flags.editLock ? 1 : 0,
-        auto_dnssec: r.flags.autoDnssec ? 1 : 0,
-        nsec3: r.flags.nsec3 ? 1 : 0,
-        inc_updates: r.flags.incUpdates ? 1 : 0,
-        sg_id: r.sgId,
-        alt_sg_id: null,
-        reference_id: r.refId,
-        published_version: null,
-        latest_version: 0,
-        lock_token: null,
-        locked_by: null,
-        lock_expires: null,
-        lock_base_version: null,
-        deleted_start: null,
-        ctime: t,
-        mtime: t,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    zone = await insertZone(trx, {
+      name: key,
+      state: 'PUBLISHED',
+      use_apex_ns: r.flags.useApexNs ? 1 : 0,
+      edit_lock: r.flags.editLock ? 1 : 0,
+      auto_dnssec: r.flags.autoDnssec ? 1 : 0,
+      nsec3: r.flags.nsec3 ? 1 : 0,
+      inc_updates: r.flags.incUpdates ? 1 : 0,
+      sg_id: r.sgId,
+      alt_sg_id: null,
+      reference_id: r.refId,
+      published_version: null,
+      latest_version: 0,
+      lock_token: null,
+      locked_by: null,
+      lock_expires: null,
+      lock_base_version: null,
+      deleted_start: null,
+      ctime: t,
+      mtime: t,
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ZoneExists(key);
     throw e;
@@ -399,8 +334,8 @@ export async function createZone(ctx: ServiceContext, name: string, o: CreateZon
   const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
   if (zoneTtl !== undefined) o = { ...o, zoneTtl };
   return writeTx(ctx.store, async (trx) => {
-    const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
-    if (exists) throw new ZoneExists(key);
+    // Names are global: a live zone of that name out of the caller's sight still takes it.
+    if ((await liveZoneId(trx, null, key)) !== undefined) throw new ZoneExists(key);
     const cc = new CreateContext(await loadSettings(trx));
     const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
     return zoneInfoById(trx, ctx, Number(zone.id));
@@ -450,7 +385,7 @@ export async function setZoneFlags(ctx: ServiceContext, name: string, f: Partial
     if (f.autoDnssec !== undefined) set.auto_dnssec = f.autoDnssec ? 1 : 0;
     if (f.nsec3 !== undefined) set.nsec3 = f.nsec3 ? 1 : 0;
     if (f.incUpdates !== undefined) set.inc_updates = f.incUpdates ? 1 : 0;
-    await trx.updateTable('zones').set(set).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), set);
     const updated = { ...zone, ...set };
     if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, ctx, updated, settings);
     else await recordChange(trx, ctx, zone, 'update', zone.published_version);
@@ -479,7 +414,7 @@ function settledState(zone: ZoneRow): ZoneState {
 export async function disableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state === 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: 'DISABLED', mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), { state: 'DISABLED', mtime: nowMs(ctx) });
     await recordChange(trx, ctx, zone, 'disable', zone.published_version);
   });
 }
@@ -487,7 +422,7 @@ export async function disableZone(ctx: ServiceContext, name: string): Promise<Zo
 export async function enableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state !== 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: settledState(zone), mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), { state: settledState(zone), mtime: nowMs(ctx) });
     await recordChange(trx, ctx, zone, 'enable', zone.published_version);
   });
 }
@@ -497,11 +432,15 @@ export async function deleteZone(ctx: ServiceContext, name: string): Promise<Zon
   return writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);
     const t = nowMs(ctx);
-    await trx
-      .updateTable('zones')
-      .set({ state: 'DELETED', deleted_start: t, mtime: t, lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
+    await updateZoneRow(trx, Number(zone.id), {
+      state: 'DELETED',
+      deleted_start: t,
+      mtime: t,
+      lock_token: null,
+      locked_by: null,
+      lock_expires: null,
+      lock_base_version: null,
+    });
     await recordChange(trx, ctx, zone, 'delete', zone.published_version);
     return zoneInfoById(trx, ctx, Number(zone.id));
   });
@@ -515,23 +454,20 @@ export async function undeleteZone(ctx: ServiceContext, nameOrId: string | numbe
       if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
     } else {
       const key = normalizeZoneName(nameOrId);
-      const q = scopeZones(trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '=', 'DELETED'), ctx, 'zones.id');
-      const rows = await q.orderBy('id').execute();
-      const row = rows[0];
-      if (!row) throw new ZoneNotFound(`${key} (deleted)`);
+      const ids = await deletedZoneIds(trx, zoneScope(ctx), key);
+      if (ids.length === 0) throw new ZoneNotFound(`${key} (deleted)`);
       // Several deleted copies: which one comes back is the operator's choice, not ours.
-      if (rows.length > 1)
+      if (ids.length > 1)
         throw new InvalidArgument(
-          `there are ${rows.length} deleted zones named ${key} (ids ${rows.map((r) => r.id).join(', ')}): give the id of the one to restore (ls_deleted)`,
+          `there are ${ids.length} deleted zones named ${key} (ids ${ids.join(', ')}): give the id of the one to restore (ls_deleted)`,
         );
-      zone = await lockZoneById(trx, ctx, Number(row.id));
+      zone = await lockZoneById(trx, ctx, ids[0]);
       if (!zone) throw new ZoneNotFound(key);
     }
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
-    const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
-    if (live) throw new ZoneExists(zone.name);
+    if ((await liveZoneId(trx, null, zone.name)) !== undefined) throw new ZoneExists(zone.name);
     try {
-      await trx.updateTable('zones').set({ state: settledState(zone), deleted_start: null, mtime: nowMs(ctx) }).where('id', '=', zone.id).execute();
+      await updateZoneRow(trx, Number(zone.id), { state: settledState(zone), deleted_start: null, mtime: nowMs(ctx) });
     } catch (e) {
       if (isUniqueViolation(e)) throw new ZoneExists(zone.name);
       throw e;
@@ -542,11 +478,7 @@ export async function undeleteZone(ctx: ServiceContext, nameOrId: string | numbe
 }
 
 export async function destroyZoneIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow): Promise<void> {
-  await trx.deleteFrom('records').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_sectags').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_update_grants').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zones').where('id', '=', zone.id).execute();
+  await deleteZoneRows(trx, Number(zone.id));
   await recordChange(trx, ctx, zone, 'destroy', null);
 }
 

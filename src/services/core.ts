@@ -2,8 +2,6 @@
 // (create, edit, load, RFC 2136 update, copy/republish, apex refresh, serial poke) ends in commitVersion, so the
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
@@ -11,10 +9,23 @@ import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
-import type { ZoneInstanceTable } from '../store/schema.js';
 import { appendChange } from '../store/queries/feed.js';
 import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
-export { deleteOrphanRows } from '../store/queries/versions.js';
+import {
+  aliveRowsAt,
+  aliveRowsOfTypes,
+  currentRows,
+  insertZi as insertZiRow,
+  markZiPublished,
+  type RecordRowData,
+  rowsAt,
+  type StoredRow,
+  writeRecordRows,
+  type ZiRow,
+  ziRow,
+  ziRowBySerial,
+} from '../store/queries/versions.js';
+export { aliveRowsAt, currentRows, deleteOrphanRows, rowsAt, type StoredRow, type ZiRow } from '../store/queries/versions.js';
 import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
@@ -30,7 +41,6 @@ import { chooseSerial, serialGt } from './serial.js';
 import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
 export type { ZoneRow };
-export type ZiRow = Selectable<ZoneInstanceTable>;
 export type SgRow = GroupRow;
 
 export interface SoaFields {
@@ -127,18 +137,6 @@ function normFlags(f: RRFlags | undefined): string | null {
   return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
-interface RecordRowData {
-  owner_key: string;
-  owner: string;
-  type: number;
-  rclass: number;
-  ttl: number;
-  rdata: Uint8Array;
-  comment: string | null;
-  group_comment: string | null;
-  flags: string | null;
-  disabled: number;
-}
 
 function toRowData(r: ZoneRecord): RecordRowData {
   const flags = normFlags(r.flags);
@@ -166,12 +164,6 @@ export function dnsKey(r: RR): string {
   return `${r.name.key}\u0000${r.type}\u0000${r.class}\u0000${r.ttl}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
 }
 
-export interface StoredRow extends RecordRowData {
-  id: number;
-  from_version: number;
-  to_version: number | null;
-  ord: number;
-}
 
 export function rowToRecord(row: StoredRow): ZoneRecord {
   const rec: ZoneRecord = {
@@ -202,59 +194,27 @@ export async function lockZoneById(trx: Tx, ctx: ServiceContext, id: number): Pr
 }
 
 export async function resolveZi(trx: Tx, zone: ZoneRow, sel: ZiSelector | undefined): Promise<ZiRow> {
-  let q = trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id);
+  const zoneId = Number(zone.id);
+  let zi: ZiRow | undefined;
   let label: string;
   if (sel === undefined || sel === 'published') {
     const v = zone.published_version ?? (sel === undefined ? zone.latest_version : null);
     if (v === null) throw new ZiNotFound(zone.name, 'published');
-    q = q.where('version', '=', v);
+    zi = await ziRow(trx, zoneId, v);
     label = sel === undefined ? `version ${v}` : 'published';
   } else if (sel === 'latest') {
-    q = q.where('version', '=', zone.latest_version);
+    zi = await ziRow(trx, zoneId, zone.latest_version);
     label = 'latest';
   } else if (typeof sel === 'number' || 'version' in sel) {
     const v = typeof sel === 'number' ? sel : sel.version;
-    q = q.where('version', '=', v);
+    zi = await ziRow(trx, zoneId, v);
     label = `version ${v}`;
   } else {
-    q = q.where('soa_serial', '=', sel.serial).orderBy('version', 'desc').limit(1);
+    zi = await ziRowBySerial(trx, zoneId, sel.serial);
     label = `with serial ${sel.serial}`;
   }
-  const zi = await q.executeTakeFirst();
   if (!zi) throw new ZiNotFound(zone.name, label);
   return zi;
-}
-
-const rowColumns = [
-  'id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment',
-  'group_comment', 'flags', 'disabled', 'ord',
-] as const;
-
-const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
-
-/**
- * Rows alive at `version`: still alive (to_version null) or died later, each born at or before it. Two index ranges
- * on (zone_id, to_version, from_version) rather than one OR that would scan the zone's whole history.
- */
-export async function rowsAt(trx: Tx, zoneId: number, version: number, servedOnly = false): Promise<StoredRow[]> {
-  const part = (alive: boolean) => {
-    let q = trx.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
-    q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version);
-    q = q.where('from_version', '<=', version);
-    return servedOnly ? q.where('disabled', '=', 0) : q;
-  };
-  const rows = (await part(true).unionAll(part(false)).execute()) as StoredRow[];
-  return rows.sort(byOrd);
-}
-
-export async function currentRows(trx: Tx, zoneId: number): Promise<StoredRow[]> {
-  const rows = (await trx
-    .selectFrom('records')
-    .select(rowColumns)
-    .where('zone_id', '=', zoneId)
-    .where('to_version', 'is', null)
-    .execute()) as StoredRow[];
-  return rows.sort(byOrd);
 }
 
 /** Records of a ZI, SOA first. */
@@ -358,27 +318,6 @@ export async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, 
   await appendChange(trx, ctx.store.kind, { zone_id: Number(zone.id), zone_name: zone.name, kind, version, at: nowMs(ctx) });
 }
 
-const INSERT_CHUNK = 400;
-
-interface FastStatements {
-  insert: BetterSqlite3.Statement;
-  kill: BetterSqlite3.Statement;
-}
-const statementCache = new WeakMap<BetterSqlite3.Database, FastStatements>();
-function sqliteStatements(db: BetterSqlite3.Database): FastStatements {
-  let st = statementCache.get(db);
-  if (!st) {
-    st = {
-      insert: db.prepare(
-        'insert into records (zone_id, from_version, to_version, owner_key, owner, type, rclass, ttl, rdata, comment, group_comment, flags, disabled, ord) values (?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      kill: db.prepare('update records set to_version = ? where id = ?'),
-    };
-    statementCache.set(db, st);
-  }
-  return st;
-}
-
 /** The ZI row of a new version: its SOA fields, author, comment and times (shared by full and delta commits). */
 async function insertZi(
   trx: Tx,
@@ -391,9 +330,7 @@ async function insertZi(
   actor: string,
   t: number,
 ): Promise<void> {
-  await trx
-    .insertInto('zone_instances')
-    .values({
+  await insertZiRow(trx, {
       zone_id: zoneId,
       version,
       soa_serial: serial,
@@ -410,49 +347,7 @@ async function insertZi(
       ctime: t,
       mtime: t,
       ptime: input.publish ? t : null,
-    })
-    .execute();
-}
-
-/**
- * The record rows of a new version: rows that die get to_version, new rows are born at it. On SQLite, prepared
- * statements on the transaction's own connection (Kysely's SQLite driver has one, held by us right now) avoid
- * compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
- */
-async function writeRecordRows(
-  trx: Tx,
-  ctx: ServiceContext,
-  zoneId: number,
-  version: number,
-  dying: readonly number[],
-  born: readonly (RecordRowData & { ord: number })[],
-): Promise<void> {
-  const fast = ctx.store.sqlite ? sqliteStatements(ctx.store.sqlite) : undefined;
-  if (fast) {
-    for (const id of dying) fast.kill.run(version, id);
-    for (const r of born)
-      fast.insert.run(
-        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
-        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
-      );
-    return;
-  }
-  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
-    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', dying.slice(i, i + INSERT_CHUNK)).execute();
-  for (let i = 0; i < born.length; i += INSERT_CHUNK)
-    await trx
-      .insertInto('records')
-      .values(
-        born.slice(i, i + INSERT_CHUNK).map((r) => ({
-          ...r,
-          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-          zone_id: zoneId,
-          from_version: version,
-          to_version: null,
-        })),
-      )
-      .execute();
+  });
 }
 
 /** Move the zone to its new version; publishing also records a change-feed row. Returns the zone row's update. */
@@ -479,15 +374,7 @@ export async function commitVersion(
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
-  const prevZi =
-    zone.latest_version > 0
-      ? await trx
-          .selectFrom('zone_instances')
-          .selectAll()
-          .where('zone_id', '=', zoneId)
-          .where('version', '=', zone.latest_version)
-          .executeTakeFirst()
-      : undefined;
+  const prevZi = zone.latest_version > 0 ? await ziRow(trx, zoneId, zone.latest_version) : undefined;
   const sg = await loadSg(trx, Number(zone.sg_id));
 
   // SOA fields: from the content, else given, else the newest ZI, else the configuration.
@@ -593,7 +480,7 @@ export async function commitVersion(
 
   const version = zone.latest_version + 1;
   await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
-  await writeRecordRows(trx, ctx, zoneId, version, dying, born);
+  await writeRecordRows(trx, ctx.store, zoneId, version, dying, born);
   const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return {
     zone: zone.name,
@@ -607,7 +494,7 @@ export async function commitVersion(
 }
 
 export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
-  await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
+  await markZiPublished(trx, Number(zi.id), t);
   const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
   await updateZoneRow(trx, Number(zone.id), { published_version: zi.version, mtime: t, state });
   await recordChange(trx, ctx, zone, 'publish', zi.version);
@@ -638,22 +525,6 @@ const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === R
 const wireKey = (r: { type: number; class: number; rdata: Uint8Array }) =>
   `${r.type}\u0000${r.class}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
 
-/** Rows alive in the newest version at these owners (disabled ones included). */
-export async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
-  const out: StoredRow[] = [];
-  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK)
-    out.push(
-      ...((await trx
-        .selectFrom('records')
-        .select(rowColumns)
-        .where('zone_id', '=', zoneId)
-        .where('to_version', 'is', null)
-        .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
-        .execute()) as StoredRow[]),
-    );
-  return out;
-}
-
 /**
  * Commit a change given as a difference against the newest version: only the rows of the difference are written
  * (removed rows die at the new version, added rows are born at it), so the cost follows the change, not the zone.
@@ -674,12 +545,7 @@ export async function commitDelta(
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
-  const prevZi = await trx
-    .selectFrom('zone_instances')
-    .selectAll()
-    .where('zone_id', '=', zoneId)
-    .where('version', '=', zone.latest_version)
-    .executeTakeFirst();
+  const prevZi = await ziRow(trx, zoneId, zone.latest_version);
   if (!prevZi) throw new ZiNotFound(zone.name, 'latest');
   const problems: ValidationProblem[] = [];
   const problem = (r: { name: Name; type: number }, message: string) =>
@@ -796,14 +662,7 @@ export async function commitDelta(
   });
   if (lostAddress.length > 0) {
     const lost = new Set(lostAddress);
-    const referrers = (await trx
-      .selectFrom('records')
-      .select(rowColumns)
-      .where('zone_id', '=', zoneId)
-      .where('to_version', 'is', null)
-      .where('disabled', '=', 0)
-      .where('type', 'in', [RRType.NS, RRType.MX, RRType.SRV])
-      .execute()) as StoredRow[];
+    const referrers = await aliveRowsOfTypes(trx, zoneId, [RRType.NS, RRType.MX, RRType.SRV]);
     for (const row of referrers) {
       if (dying.has(Number(row.id))) continue;
       const n = targetOf({ type: row.type, rdata: row.rdata });
@@ -825,7 +684,7 @@ export async function commitDelta(
   const ownerOrd = new Map<string, number>();
   for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
-  await writeRecordRows(trx, ctx, zoneId, version, [...dying], bornRows);
+  await writeRecordRows(trx, ctx.store, zoneId, version, [...dying], bornRows);
   const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
 }

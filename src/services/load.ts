@@ -1,6 +1,6 @@
 // Batch loading (load_zones, dmsd --zones import): one transaction per zone, lookups cached across the batch.
 
-import { writeTx } from '../store/index.js';
+import { batchWrites, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms } from './core.js';
@@ -16,18 +16,8 @@ export async function loadZones(
 ): Promise<LoadZoneResult[]> {
   const cc = new CreateContext(await loadSettings(ctx.store.db));
   const results: LoadZoneResult[] = [];
-  // A batch is acknowledged when loadZones returns. Per-zone commits need not each wait for the disk: in WAL mode
-  // synchronous=NORMAL commits still survive a kill -9 of the process (only an OS crash could lose the tail), and the
-  // checkpoint at the end syncs everything before we return.
-  ctx.store.sqlite?.pragma('synchronous = NORMAL');
-  try {
-    await loadEach(ctx, items, o, cc, results);
-  } finally {
-    if (ctx.store.sqlite) {
-      ctx.store.sqlite.pragma('synchronous = FULL');
-      ctx.store.sqlite.pragma('wal_checkpoint(PASSIVE)');
-    }
-  }
+  // A batch is acknowledged when loadZones returns, not each zone's commit (batchWrites).
+  await batchWrites(ctx.store, () => loadEach(ctx, items, o, cc, results));
   return results;
 }
 

@@ -4,6 +4,7 @@ import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
+import { deleteZiRow, hasDisabledRows, servedRowsChangedBetween, ziRowsNewestFirst } from '../store/queries/versions.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
 import {
   deletedZoneIds,
@@ -525,7 +526,7 @@ export async function listZis(ctx: ServiceContext, name: string): Promise<ZiInfo
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
-    const rows = await trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
+    const rows = await ziRowsNewestFirst(trx, Number(zone.id));
     return rows.map((zi) => ziInfo(zone, zi));
   });
 }
@@ -638,7 +639,7 @@ export async function deleteZi(ctx: ServiceContext, name: string, sel: ZiSelecto
     const zi = await resolveZi(trx, zone, sel);
     if (zi.version === zone.published_version) throw new InvalidArgument(`version ${zi.version} of ${key} is published; it cannot be deleted`);
     if (zi.version === zone.latest_version) throw new InvalidArgument(`version ${zi.version} of ${key} is the newest; it cannot be deleted`);
-    await trx.deleteFrom('zone_instances').where('id', '=', zi.id).execute();
+    await deleteZiRow(trx, Number(zi.id));
     await deleteOrphanRows(trx, Number(zone.id));
   });
 }
@@ -656,28 +657,8 @@ export async function diffVersions(ctx: ServiceContext, name: string, fromSel: Z
     if (fromZi.version === toZi.version) return { ...base, removed: [], added: [] };
     const lo = Math.min(fromZi.version, toZi.version);
     const hi = Math.max(fromZi.version, toZi.version);
-    const cols = ['id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment', 'group_comment', 'flags', 'disabled', 'ord'] as const;
     // Died in (lo, hi] having been alive at lo; born in (lo, hi] and still alive at hi. Disabled rows are not served.
-    const died = (await trx
-      .selectFrom('records')
-      .select(cols)
-      .where('zone_id', '=', zone.id)
-      .where('disabled', '=', 0)
-      .where('from_version', '<=', lo)
-      .where('to_version', '>', lo)
-      .where('to_version', '<=', hi)
-      .orderBy('ord')
-      .execute()) as StoredRow[];
-    const born = (await trx
-      .selectFrom('records')
-      .select(cols)
-      .where('zone_id', '=', zone.id)
-      .where('disabled', '=', 0)
-      .where('from_version', '>', lo)
-      .where('from_version', '<=', hi)
-      .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
-      .orderBy('ord')
-      .execute()) as StoredRow[];
+    const { died, born } = await servedRowsChangedBetween(trx, Number(zone.id), lo, hi);
     // A row replaced only for its comment/flags/case is the same RR on the wire: cancel such pairs.
     const oldRecs = died.map(rowToRecord);
     const newRecs = born.map(rowToRecord);
@@ -757,15 +738,8 @@ export async function getZoneHead(ctx: ServiceContext, name: string): Promise<{ 
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, 'latest');
-    const disabled = await trx
-      .selectFrom('records')
-      .select('id')
-      .where('zone_id', '=', zone.id)
-      .where('to_version', 'is', null)
-      .where('disabled', '=', 1)
-      .limit(1)
-      .executeTakeFirst();
-    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
+    const disabledRecords = await hasDisabledRows(trx, Number(zone.id));
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords };
   });
 }
 

@@ -3,5 +3,5 @@
 
 export type { Database } from './schema.js';
 export type { Db, Store, StoreLocationArgs, StoreOptions, Tx } from './store.js';
-export { isUniqueViolation, openStore, readTx, resolveStoreOptions, SQLITE_FILE, writeTx } from './store.js';
+export { batchWrites, isUniqueViolation, openStore, readTx, resolveStoreOptions, SQLITE_FILE, writeTx } from './store.js';
 export { DEFAULT_SG_APEX_NS, DEFAULT_SG_NAME, migrationProvider } from './migrations.js';

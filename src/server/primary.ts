@@ -19,7 +19,8 @@ import {
 } from '../dns/tsig.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
-import { serialGreater, soaSerialOf, type ZoneDiff } from '../zone/ixfr.js';
+import { serialGreater, soaSerialOf } from '../dns/serial.js';
+import type { ZoneDiff } from '../zone/ixfr.js';
 import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';

@@ -4,7 +4,7 @@
 
 import type { Kysely } from 'kysely';
 import { Name } from '../dns/name.js';
-import { isIP, parsePrefix } from '../server/acl.js';
+import { ipVersion, parsePrefix } from '../dns/address.js';
 import { readTx, type Store, type Tx, writeTx } from '../store/index.js';
 import type { PrimaryTables } from '../store/migrations-primary.js';
 import type { Database } from '../store/schema.js';
@@ -143,7 +143,7 @@ export async function zoneTransferRules(s: Store, zone: string): Promise<{ key?:
 /** add_also_notify: an address (optionally [addr]:port / addr#port) to NOTIFY on every publish, signed with `key`. */
 export async function addAlsoNotify(s: Store, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
   const address = o.address.replace(/^\[|\]$/g, '');
-  if (!isIP(address)) throw new InvalidArgument(`bad address "${o.address}"`);
+  if (!ipVersion(address)) throw new InvalidArgument(`bad address "${o.address}"`);
   const port = o.port ?? 53;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgument(`bad port ${o.port}`);
   return writeTx(s, async (trx) => {

@@ -15,7 +15,7 @@ import type { ServerTables } from '../store/migrations-servers.js';
 import type { Database } from '../store/schema.js';
 import { loadSettings } from './config.js';
 import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
-import { isIP } from '../server/acl.js';
+import { ipVersion } from '../dns/address.js';
 
 type SDb = Kysely<Database & ServerTables>;
 const sdb = (d: Store['db'] | Tx): SDb => d as unknown as SDb;
@@ -86,7 +86,7 @@ export function parseServerAddress(text: string, port?: number): { address: stri
   const t = text.trim();
   const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
   const address = m?.[1] ?? '';
-  if (!m || !isIP(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
+  if (!m || !ipVersion(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
   const inText = m[2] !== undefined ? Number(m[2]) : undefined;
   if (inText !== undefined && port !== undefined && inText !== port) throw new InvalidArgument(`two ports given for "${text}"`);
   const p = inText ?? port ?? 53;

@@ -8,6 +8,7 @@ import type { Message, RR } from '../dns/message.js';
 import { decodeHeader } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { canonicalRdata, readRdata } from '../dns/rdata.js';
+import { serialGreater, soaSerial } from '../dns/serial.js';
 import { WireReader } from '../dns/wire.js';
 
 // ---- decoding ----------------------------------------------------------------------------------------------------
@@ -183,18 +184,6 @@ function sameRdata(type: number, a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(x, y) === 0;
 }
 
-function readSerial(rdata: Uint8Array): number {
-  const r = new WireReader(rdata);
-  r.name();
-  r.name();
-  return r.u32();
-}
-
-/** RFC 1982 serial comparison: is a greater than b? */
-function serialGreater(a: number, b: number): boolean {
-  return a !== b && ((a > b && a - b < 0x80000000) || (a < b && b - a > 0x80000000));
-}
-
 /** The zone as RRsets, updatable in place, keeping first-seen order of names for a stable output. */
 class RRsetStore {
   readonly sets = new Map<string, RR[]>();
@@ -343,8 +332,8 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
       if (rr.type === RRType.SOA) {
         // Only the apex has an SOA, and it only moves forward.
         if (!atApex || !set) continue;
-        const cur = readSerial(set[0].rdata);
-        const next = readSerial(rr.rdata);
+        const cur = soaSerial(set[0].rdata);
+        const next = soaSerial(rr.rdata);
         if (!serialGreater(next, cur)) continue;
         store.replaceSet(rr.name, rr.type, [{ ...rr, class: RRClass.IN }]);
         explicitSerial = next;

@@ -21,7 +21,7 @@ import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import { serialGreater, soaSerialOf } from '../dns/serial.js';
 import type { ZoneDiff } from '../zone/ixfr.js';
-import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
+import type { UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
 import { handleIncomingNotify, type NotifyAttempt, type NotifyTarget, notifyOnce } from './notify.js';
@@ -134,7 +134,7 @@ export class Primary {
     const opcode = (bytes[2] >>> 3) & 0xf;
     let msg: Message;
     try {
-      msg = opcode === Opcode.UPDATE ? decodeUpdateMessage(bytes) : decodeMessage(bytes);
+      msg = decodeMessage(bytes);
     } catch (e) {
       if (e instanceof DecodeError) return formerr(bytes);
       throw e;

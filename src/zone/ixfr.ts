@@ -7,7 +7,7 @@ import type { Question, RR } from '../dns/message.js';
 import { writeHeader, writeRR } from '../dns/message.js';
 import { canonicalRdata } from '../dns/rdata.js';
 import { serialGreater, soaSerialOf, withSerial } from '../dns/serial.js';
-import { WireReader, WireWriter } from '../dns/wire.js';
+import { WireWriter } from '../dns/wire.js';
 
 /** The changes from one zone version to the next, as kept in the version history. */
 export interface ZoneDiff {

@@ -14,7 +14,7 @@ import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../stor
 import type { ServerTables } from '../store/migrations-servers.js';
 import type { Database } from '../store/schema.js';
 import { loadSettings } from './config.js';
-import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
+import { InvalidArgument, ServerAddressExists, ServerExists, ServerGroupNotFound, ServerNotFound } from './errors.js';
 import { ipVersion } from '../dns/address.js';
 
 type SDb = Kysely<Database & ServerTables>;
@@ -39,25 +39,7 @@ export interface ServerInfo {
   mtime: Date;
 }
 
-// Codes outside the catalogue of errors.ts; zone_tool maps *_NOT_FOUND to 68 and *_EXISTS to 73 by their names.
-export class ServerNotFound extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_NOT_FOUND' as DmsErrorCode, `server ${server} not found`);
-  }
-}
-export class ServerExists extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_EXISTS' as DmsErrorCode, `server ${server} already exists`);
-  }
-}
-export class ServerAddressExists extends DmsError {
-  constructor(
-    readonly address: string,
-    readonly other: string,
-  ) {
-    super('SERVER_ADDRESS_EXISTS' as DmsErrorCode, `address ${address} is already used by server ${other}`);
-  }
-}
+export { ServerAddressExists, ServerExists, ServerNotFound };
 /** enable_server on an enabled server, disable_server on a disabled one (the original refused both too). */
 export class ServerStateError extends InvalidArgument {}
 

@@ -1,10 +1,10 @@
-// The one place zone_tool reaches below the services: opening the store named by --data / --database-url /
-// --config (or the DMS_* environment). Handlers then call the service functions with that store.
+// The one place zone_tool opens the store named by --data / --database-url / --config (or the DMS_* environment),
+// through the services (zone_tool never imports src/store). Handlers then call the service functions with it.
 
-import type { StoreLocationArgs } from '../../store/index.js';
+import type { Store, StoreLocationArgs } from '../../services/index.js';
 
 export interface Svc {
-  store: import('../../store/index.js').Store;
+  store: Store;
   api: typeof import('../../services/index.js');
 }
 
@@ -12,7 +12,7 @@ export async function openServices(
   location: StoreLocationArgs,
   env: NodeJS.ProcessEnv,
 ): Promise<{ svc: Svc; close: () => Promise<void> }> {
-  const [storeMod, api] = await Promise.all([import('../../store/index.js'), import('../../services/index.js')]);
-  const store = await storeMod.openStore(storeMod.resolveStoreOptions(location, env));
+  const api = await import('../../services/index.js');
+  const store = await api.openStore(api.resolveStoreOptions(location, env));
   return { svc: { store, api }, close: () => store.close() };
 }

@@ -67,9 +67,11 @@ function rrsetId(owner: Name, type: number): string {
  * same type (RFC 9460 §4.1: "A, AAAA, and SVCB records ... for any TargetNames that are in the zone"; an AliasMode
  * chain is not followed past that one step, as in knotd). A TargetName of "." is the record's owner in ServiceMode
  * (RFC 9460 §2.5.2) and means "no service" in AliasMode (§2.5.1). Records synthesized from a wildcard take the
- * target as owner. `present` holds the RRsets already in the response; each one is added once.
+ * target as owner. `sections` are the response's sections so far: an RRset already in them is not repeated.
  */
-function additionalFor(zone: Zone, rrs: readonly RR[], present: Set<string>, out: RR[]): void {
+function additionalFor(zone: Zone, rrs: readonly RR[], sections: readonly (readonly RR[])[], out: RR[]): void {
+  // Built at the first target found: most answers (A, TXT...) name none and pay nothing.
+  let present: Set<string> | undefined;
   for (const rr of rrs) {
     if (!wantsAdditional(rr.type)) continue;
     let target = rdataTargetName(rr.type, rr.rdata);
@@ -82,6 +84,7 @@ function additionalFor(zone: Zone, rrs: readonly RR[], present: Set<string>, out
     }
     const found = dataNode(zone, wireKey(target));
     if (!found) continue;
+    present ??= presentIn(sections);
     addRRset(found, target, RRType.A, present, out);
     addRRset(found, target, RRType.AAAA, present, out);
     if (svcb) addRRset(found, target, rr.type, present, out);
@@ -104,8 +107,8 @@ function addRRset(
   for (const rr of set.rrs) out.push(found.synthesized ? { name: owner, type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata } : rr);
 }
 
-/** The RRsets of the given sections, for additionalFor. */
-function presentIn(...sections: readonly RR[][]): Set<string> {
+/** The RRsets of the given sections. */
+function presentIn(sections: readonly (readonly RR[])[]): Set<string> {
   const ids = new Set<string>();
   for (const s of sections) for (const rr of s) ids.add(rrsetId(rr.name, rr.type));
   return ids;
@@ -131,7 +134,7 @@ export function buildSections(outcome: Outcome, opts: SectionOptions = {}): Sect
       if (opts.minimalAny && outcome.qtype === RRType.ANY && sets.length > 1) sets = [sets[0]];
       const rrs = flatten(sets);
       answer.push(...rrs);
-      additionalFor(zone, rrs, presentIn(answer), additional);
+      additionalFor(zone, rrs, [answer], additional);
       break;
     }
     case 'nxdomain':
@@ -146,7 +149,7 @@ export function buildSections(outcome: Outcome, opts: SectionOptions = {}): Sect
       // A referral is not authoritative; behind an in-zone CNAME the answer section still is (as Knot does).
       aa = outcome.chain.length > 0;
       authority.push(...ns);
-      additionalFor(zone, ns, presentIn(answer, authority), additional);
+      additionalFor(zone, ns, [answer, authority], additional);
       const cut = final.cut.key;
       const req = new Set<RR>();
       for (const rr of additional) if (keyIsBelowOrAt(wireKey(rr.name), cut)) req.add(rr);

@@ -10,7 +10,8 @@ import { decodeMessage, emptyMessage, encodeMessage, type RR } from '../../src/d
 import { Name } from '../../src/dns/name.js';
 import { rdataToText } from '../../src/dns/rdata.js';
 import { QueryHandler } from '../../src/server/query.js';
-import { answer } from '../../src/zone/lookup.js';
+import { wireKey } from '../../src/zone/key.js';
+import { answer, lookupName } from '../../src/zone/lookup.js';
 import { buildSections } from '../../src/zone/sections.js';
 import { ZoneTable } from '../../src/zone/table.js';
 import { compileZone, type Zone } from '../../src/zone/zone.js';
@@ -100,18 +101,24 @@ const show = (rrs: readonly RR[]) => rrs.map((r) => `${r.name.key} ${typeToStrin
 function ask(name: string, type: number): View {
   const qname = Name.from(name);
   const zone = name.endsWith('apex.test') ? APEX : EXAMPLE;
-  const s = buildSections(answer(zone, qname, type), { minimalAny: true });
+  const outcome = answer(zone, qname, type);
+  const s = buildSections(outcome, { minimalAny: true });
   const pure: View = { rcode: s.rcode, aa: s.aa, answer: show(s.answer), authority: show(s.authority), additional: show(s.additional).sort() };
   const handler = new QueryHandler(table);
-  const m = emptyMessage(0x4242);
-  m.question.push({ name: qname, type, class: 1 });
-  m.edns = { udpSize: 4096, extRcode: 0, version: 0, do: false, flags: 0, options: [] };
-  const q = encodeMessage(m);
   for (let round = 0; round < 2; round++) {
-    const r = decodeMessage(handler.handle(q, { transport: 'udp' }) as Uint8Array);
+    // The second time in upper case: the memo is keyed case-insensitively and must serve the same sections.
+    const m = emptyMessage(0x4242 + round);
+    m.question.push({ name: round === 0 ? qname : Name.from(name.toUpperCase()), type, class: 1 });
+    m.edns = { udpSize: 4096, extRcode: 0, version: 0, do: false, flags: 0, options: [] };
+    const r = decodeMessage(handler.handle(encodeMessage(m), { transport: 'udp' }) as Uint8Array);
     const served: View = { rcode: r.rcode, aa: r.aa, answer: show(r.answer), authority: show(r.authority), additional: show(r.additional).sort() };
     assert.deepEqual(served, pure, `${name} ${typeToString(type)}: handler answer ${round === 0 ? 'built' : 'from the memo'} differs`);
   }
+  // Pre-encoded once, except negative answers at the name itself (assembled per query from the SOA) and answers where
+  // a DNAME rewrote the name (the synthesized CNAME carries the query's case).
+  const first = lookupName(zone, qname, wireKey(qname), type).kind;
+  const memoized = first !== 'nxdomain' && first !== 'nodata' && !outcome.chain.some((r) => r.type === RRType.DNAME);
+  assert.equal(handler.memoSize, memoized ? 1 : 0, `${name} ${typeToString(type)}: memo entries`);
   return pure;
 }
 

@@ -102,7 +102,7 @@ test('NSEC: signed and chained exactly where RFC 4035 §2.2/§2.3 say', () => {
   // DNSKEY/CDS/CDNSKEY by the KSK only, everything else by the ZSK only.
   for (const s of all.filter((r) => r.type === RRType.RRSIG)) {
     const f = rrsigFields(s.rdata);
-    const apexKeyType = s.name.equals(origin) && [RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY].includes(f.typeCovered);
+    const apexKeyType = s.name.equals(origin) && ([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY] as number[]).includes(f.typeCovered);
     assert.equal(f.keyTag, apexKeyType ? ksk.keyTag : zsk.keyTag);
     assert.equal(f.inception, NOW - 3600);
     assert.equal(f.expiration, NOW + 14 * 86400);

@@ -7,8 +7,8 @@
 import type { KeyObject } from 'node:crypto';
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
-import { Name } from '../dns/name.js';
-import { canonicalRRsetRdata, makeRrsig, type RrsigFields, rrsigFields } from '../dns/rdata.js';
+import type { Name } from '../dns/name.js';
+import { canonicalRRsetRdata, type RrsigFields, rrsigFields } from '../dns/rdata.js';
 import { WireWriter } from '../dns/wire.js';
 import { crypto, DnssecError, requireAlgorithm } from './algorithms.js';
 import type { DnssecKey } from './keys.js';

@@ -286,7 +286,7 @@ test('incremental signing of random deltas = a full sign of the final data (NSEC
   const denial = fc.constantFrom<Denial[]>({ kind: 'nsec' }, { kind: 'nsec3' }, { kind: 'nsec3', optOut: true }, { kind: 'nsec3', iterations: 2, salt: Uint8Array.of(0xab) });
   fc.assert(
     fc.property(denial, subset, fc.array(step, { minLength: 1, maxLength: 4 }), (den, init, steps) => {
-      let live = POOL.filter((r, i) => init[i] || i === 0 || i === 1);
+      let live = POOL.filter((_r, i) => init[i] || i === 0 || i === 1);
       const z: SignedZone = signZone(origin, live, CSK, { denial: den }, NOW);
       const generated = counts(z.generated(), exact);
       for (const s of steps) {

@@ -200,8 +200,10 @@ for (const alg of [13, 15, 8]) {
       });
       assert.equal(`${r.key.isSep}`, `${isKsk}`);
       assert.ok(r.timing.created && r.timing.activate && r.timing.publish, 'timing fields read');
-      const ds = execFileSync('dnssec-dsfromkey', ['-2', join(kdir, `${base}.key`)], { encoding: 'utf8' }).trim();
-      assert.equal(ds.replace(/\s+/g, ' '), `example.org. IN DS ${rdataToText(RRType.DS, r.key.ds(origin))}`);
+      for (const [digest, num] of [['SHA-256', 2], ['SHA-384', 4]] as const) {
+        const ds = execFileSync('dnssec-dsfromkey', ['-a', digest, join(kdir, `${base}.key`)], { encoding: 'utf8' }).trim();
+        assert.equal(ds.replace(/\s+/g, ' '), `example.org. IN DS ${rdataToText(RRType.DS, r.key.ds(origin, num))}`);
+      }
       return r.key;
     });
     const keys: ZoneKey[] = [{ key: imported[0], ksk: true, zsk: false }, { key: imported[1], ksk: false, zsk: true }];

@@ -72,7 +72,7 @@ function byKey(records: RR[]): Map<string, RR[]> {
 }
 
 /** Every RRSIG verifies against the zone's DNSKEYs and covers an RRset that exists; returns the covered set keys. */
-function verifyAll(records: RR[]): Set<string> {
+function verifyAll(records: RR[], now = NOW): Set<string> {
   const keys = records.filter((r) => r.type === RRType.DNSKEY).map((r) => keyFromDnskey(r.rdata));
   const sets = byKey(records.filter((r) => r.type !== RRType.RRSIG));
   const covered = new Set<string>();
@@ -83,7 +83,7 @@ function verifyAll(records: RR[]): Set<string> {
     assert.ok(set, `RRSIG over a missing RRset ${k}`);
     const key = keys.find((x) => x.keyTag === f.keyTag && x.algorithm === f.algorithm);
     assert.ok(key, `no DNSKEY ${f.keyTag} for ${k}`);
-    assert.deepEqual(verifyRrsig(rrsetFromRRs(set), s.rdata, key, { now: NOW }), { ok: true }, k);
+    assert.deepEqual(verifyRrsig(rrsetFromRRs(set), s.rdata, key, { now }), { ok: true }, k);
     assert.equal(s.ttl, rrsetFromRRs(set).ttl);
     covered.add(k);
   }
@@ -222,6 +222,26 @@ test('one new name in a 3000-name zone changes its own records and its predecess
     assert.equal(back.add.length, 2); // predecessor's NSEC(3) and its RRSIG
     assert.equal(back.remove.length, 5);
   }
+});
+
+test('refresh re-signs exactly the RRsets whose signatures expire before the given time', () => {
+  const policy = { denial: { kind: 'nsec' } as Denial, jitter: 86400 };
+  const z = signZone(origin, BASE, CSK, policy, NOW);
+  const before = z.generated().filter((r) => r.type === RRType.RRSIG);
+  const exps = before.map((r) => rrsigFields(r.rdata).expiration).sort((a, b) => a - b);
+  const later = NOW + 10 * 86400;
+  assert.deepEqual(z.refresh(CSK, later, exps[0] - 1), { remove: [], add: [] });
+  const cut = exps[Math.floor(exps.length / 2)];
+  const due = before.filter((r) => rrsigFields(r.rdata).expiration < cut);
+  const d = z.refresh(CSK, later, cut);
+  assert.equal(d.remove.length, due.length);
+  assert.ok(d.remove.every((r) => due.includes(r)));
+  assert.equal(d.add.length, due.length);
+  assert.ok(d.add.every((r) => rrsigFields(r.rdata).inception === later - 3600));
+  verifyAll(z.records(), later);
+  // Everything refreshed: all signatures now carry the new inception.
+  z.refresh(CSK, later, later + 30 * 86400);
+  assert.ok(z.generated().filter((r) => r.type === RRType.RRSIG).every((r) => rrsigFields(r.rdata).inception === later - 3600));
 });
 
 // --- the property ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // the rules on each transfer request and the targets on each publish, so a change applies at once.
 
 import { Name } from '../dns/name.js';
-import { isIP, parsePrefix } from '../server/acl.js';
+import { ipVersion, parsePrefix } from '../dns/address.js';
 import { readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName, groupNamesById } from '../store/queries/groups.js';
 import {
@@ -129,7 +129,7 @@ export async function zoneTransferRules(ctx: ServiceContext, zone: string): Prom
 /** add_also_notify: an address (optionally [addr]:port / addr#port) to NOTIFY on every publish, signed with `key`. */
 export async function addAlsoNotify(ctx: ServiceContext, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
   const address = o.address.replace(/^\[|\]$/g, '');
-  if (!isIP(address)) throw new InvalidArgument(`bad address "${o.address}"`);
+  if (!ipVersion(address)) throw new InvalidArgument(`bad address "${o.address}"`);
   const port = o.port ?? 53;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgument(`bad port ${o.port}`);
   return writeTx(ctx.store, async (trx) => {

@@ -23,6 +23,10 @@ export {
 } from './context.js';
 export type * from './types.js';
 
+// zone_tool, the API and dmsd open the store through the services: nothing above this layer imports src/store.
+export { openStore, resolveStoreOptions } from '../store/index.js';
+export type { Store, StoreLocationArgs } from '../store/index.js';
+
 // zones: create_zone, show_zonesm, ls, set_zone, enable/disable/delete/undelete/destroy, copy_zone
 // content & ZIs: show_zone, show_zi, ls_zi, load_zone_zi/update_zone, update_rrs/RFC 2136, copy_zi, publish, delete_zi
 export {

@@ -23,8 +23,8 @@ import {
 } from '../store/queries/groups.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
-import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
-import { isIP } from '../server/acl.js';
+import { InvalidArgument, ServerAddressExists, ServerExists, ServerGroupNotFound, ServerNotFound } from './errors.js';
+import { ipVersion } from '../dns/address.js';
 
 export const SERVER_TYPES = ['bind9', 'nsd', 'knot'] as const;
 export type ServerType = (typeof SERVER_TYPES)[number];
@@ -45,25 +45,7 @@ export interface ServerInfo {
   mtime: Date;
 }
 
-// Codes outside the catalogue of errors.ts; zone_tool maps *_NOT_FOUND to 68 and *_EXISTS to 73 by their names.
-export class ServerNotFound extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_NOT_FOUND' as DmsErrorCode, `server ${server} not found`);
-  }
-}
-export class ServerExists extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_EXISTS' as DmsErrorCode, `server ${server} already exists`);
-  }
-}
-export class ServerAddressExists extends DmsError {
-  constructor(
-    readonly address: string,
-    readonly other: string,
-  ) {
-    super('SERVER_ADDRESS_EXISTS' as DmsErrorCode, `address ${address} is already used by server ${other}`);
-  }
-}
+export { ServerAddressExists, ServerExists, ServerNotFound };
 /** enable_server on an enabled server, disable_server on a disabled one (the original refused both too). */
 export class ServerStateError extends InvalidArgument {}
 
@@ -92,7 +74,7 @@ export function parseServerAddress(text: string, port?: number): { address: stri
   const t = text.trim();
   const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
   const address = m?.[1] ?? '';
-  if (!m || !isIP(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
+  if (!m || !ipVersion(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
   const inText = m[2] !== undefined ? Number(m[2]) : undefined;
   if (inText !== undefined && port !== undefined && inText !== port) throw new InvalidArgument(`two ports given for "${text}"`);
   const p = inText ?? port ?? 53;

@@ -3,4 +3,4 @@ export { keyIsBelowOrAt, keyParent, wireKey } from './key.js';
 export { answer, lookupName, type Final, type LookupOptions, type Outcome, type Step } from './lookup.js';
 export { buildSections, type SectionOptions, type Sections } from './sections.js';
 export { ZoneTable } from './table.js';
-export { compileZone, nameFromWire, RRsets, ZoneBuilder, ZoneNode, soaMinimum, soaSerial, ZoneError, type RRset, type Zone } from './zone.js';
+export { compileZone, nameFromWire, RRsets, ZoneBuilder, ZoneNode, soaMinimum, ZoneError, type RRset, type Zone } from './zone.js';

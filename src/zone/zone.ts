@@ -11,6 +11,7 @@
 import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
+import { soaSerial } from '../dns/serial.js';
 import { WireReader } from '../dns/wire.js';
 import { keyIsBelowOrAt, keyLabelCount, keyParent, latin1 } from './key.js';
 
@@ -677,11 +678,6 @@ function soaFields(rdata: Uint8Array): WireReader {
   r.name();
   r.name();
   return r;
-}
-
-/** SERIAL of SOA RDATA (internal form). */
-export function soaSerial(rdata: Uint8Array): number {
-  return soaFields(rdata).u32();
 }
 
 /** MINIMUM of SOA RDATA (internal form). */

@@ -27,7 +27,7 @@ import { QueryHandler } from '../../src/server/query.js';
 import { type UpdatableZone, type UpdateCommit, UpdateConflict, type UpdateSink } from '../../src/server/update.js';
 import * as services from '../../src/services/index.js';
 import { openStore } from '../../src/store/index.js';
-import { soaSerialOf, withSerial } from '../../src/zone/ixfr.js';
+import { soaSerialOf, withSerial } from '../../src/dns/serial.js';
 import { ZoneTable } from '../../src/zone/table.js';
 import { parseGrant, type UpdateGrant } from '../../src/zone/update.js';
 import { compileZone } from '../../src/zone/zone.js';

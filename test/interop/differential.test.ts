@@ -45,7 +45,7 @@ before(async () => {
   } else {
     assert.ok(
       dmsdEntry(),
-      'dmsd is required for the differential test: src/cli/dmsd.ts (or dist/cli/dmsd.js after npm run build) does not exist',
+      'dmsd is required for the differential test: src/daemon/main.ts (or dist/daemon/main.js after npm run build) does not exist',
     );
     const workers = process.env.DMS_DIFF_WORKERS;
     other = await startDmsd(FIXTURES, zones.map((z) => z.name), workers ? { workers: workers === 'auto' ? 'auto' : Number(workers) } : {});

@@ -15,7 +15,7 @@ import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/messag
 import { Name } from '../../src/dns/name.js';
 
 const run = promisify(execFile);
-const DMSD = join(import.meta.dirname, '..', '..', 'src', 'cli', 'dmsd.ts');
+const DMSD = join(import.meta.dirname, '..', '..', 'src', 'daemon', 'main.ts');
 
 let big = '';
 for (let i = 0; i < 40; i++) big += `big TXT "${'y'.repeat(40)} ${i}"\n`;

@@ -11,7 +11,7 @@ import type { TsigKey } from '../../src/dns/tsig.js';
 import { attachPrimary, zoneTableSource } from '../../src/server/primary.js';
 import { QueryHandler } from '../../src/server/query.js';
 import { type UpdateCommit, UpdateConflict, type UpdateSink } from '../../src/server/update.js';
-import { soaSerialOf, withSerial } from '../../src/zone/ixfr.js';
+import { soaSerialOf, withSerial } from '../../src/dns/serial.js';
 import { ZoneTable } from '../../src/zone/table.js';
 import { parseGrant } from '../../src/zone/update.js';
 import { compileZone } from '../../src/zone/zone.js';

@@ -4,9 +4,11 @@ import { Rcode, RRType } from '../../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage, type RR } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { signMessage, TsigStreamVerifier } from '../../src/dns/tsig.js';
-import { addressInPrefix, parseTransferKeyName, transferAllowed } from '../../src/server/acl.js';
+import { addressInPrefix } from '../../src/dns/address.js';
+import { parseTransferKeyName, transferAllowed } from '../../src/server/acl.js';
 import { handleTransfer, type XfrSource } from '../../src/server/xfr.js';
-import { axfrRecords, condenseDiffs, packRecords, planIxfr, soaSerialOf, type ZoneDiff } from '../../src/zone/ixfr.js';
+import { soaSerialOf } from '../../src/dns/serial.js';
+import { axfrRecords, condenseDiffs, packRecords, planIxfr, type ZoneDiff } from '../../src/zone/ixfr.js';
 import { ALLOWED_KEY, CONV_KEY, diff, digRecords, keySpec, OTHER_KEY, run, rrText, soa, startPrimary, type TestPrimary, versions } from '../helpers/xfr.support.js';
 
 const origin = Name.from('example.org');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Name } from '../../src/dns/name.js';
 import { canonicalRdata } from '../../src/dns/rdata.js';
-import { loadZoneFile } from '../../src/zonefile/files.js';
+import { loadZoneFile } from '../../src/server/zonefile-files.js';
 import { checkZone, formatProblem, parseZoneText, type ZoneRecord } from '../../src/zonefile/index.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'zonefile');

@@ -11,7 +11,7 @@ import { Opcode } from '../../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { signMessage, type TsigKey, verifyRequest } from '../../src/dns/tsig.js';
-import { enqueueNotifies, NOTIFY_EVENT, runNotifyEvents } from '../../src/server/primary.js';
+import { enqueueNotifies, NOTIFY_EVENT, runNotifyEvents } from '../../src/daemon/events/notify.js';
 import * as services from '../../src/services/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { type Responder, soa, startResponder } from '../helpers/xfr.support.js';

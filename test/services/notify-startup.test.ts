@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
-import { DbKeyStore, startNotifier } from '../../src/cli/dmsd-primary.js';
+import { DbKeyStore, type PacingClock, startNotifier } from '../../src/daemon/primary.js';
 import * as services from '../../src/services/index.js';
 import * as servers from '../../src/services/servers.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -39,37 +39,65 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('start-up NOTIFYs are paced: never more zones in the first second than the rate, then all of them', async () => {
+/**
+ * A clock that only moves when the notifier waits: the pacing is checked exactly, with no sleeping and no timing
+ * assumptions. `onSleep` sees each wait before time moves on.
+ */
+function fakeClock(onSleep: (ms: number) => Promise<void> | void, block = false): PacingClock {
+  let t = 1_000_000;
+  return {
+    now: () => t,
+    async sleep(ms, signal) {
+      await onSleep(ms);
+      if (block) {
+        // Never ends by itself: only stop() (the abort) can end this wait.
+        if (!signal.aborted) await new Promise<void>((res) => signal.addEventListener('abort', () => res()));
+        return;
+      }
+      t += ms;
+    },
+  };
+}
+
+test('start-up NOTIFYs are paced: exactly the rate per second, then all of them', async () => {
   const before = (await notifyEvents()).length;
   const keys = new DbKeyStore(store, pino({ level: 'silent' }));
   await keys.reload();
-  const t0 = Date.now();
-  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { startupNotifyRate: 10, intervalMs: 60_000 });
+  const waits: { ms: number; queued: number }[] = [];
+  const clock = fakeClock(async (ms) => {
+    waits.push({ ms, queued: (await notifyEvents()).length - before });
+  });
+  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { startupNotifyRate: 10, intervalMs: 60_000, clock });
   try {
-    await new Promise((r) => setTimeout(r, 700));
-    const early = (await notifyEvents()).length - before;
-    // The ceiling is exact (10 zones, one target each, in the first second); that some went out is only liveness.
-    if (Date.now() - t0 < 1000) assert.ok(early <= 10, `${early} NOTIFY events queued in the first 700 ms at 10 zones/s`);
-    assert.ok(early > 0, 'the first zones are queued at once');
     const deadline = Date.now() + 15_000;
-    let all = early;
+    let all = 0;
     while (all < ZONES && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 50));
       all = (await notifyEvents()).length - before;
     }
     assert.equal(all, ZONES, 'every zone with a target gets its start-up NOTIFY');
-    assert.ok(Date.now() - t0 >= 2000, '30 zones at 10 a second take at least two seconds');
+    // 30 zones at 10 a second: a full window of 10, wait out the second, 10 more, wait, the last 10.
+    assert.deepEqual(waits, [
+      { ms: 1000, queued: 10 },
+      { ms: 1000, queued: 20 },
+    ]);
   } finally {
     await n.stop();
   }
 });
 
-test('stopping during the start-up round returns at once', async () => {
+test('stopping during the start-up round returns at once and queues nothing more', async () => {
+  const before = (await notifyEvents()).length;
   const keys = new DbKeyStore(store, pino({ level: 'silent' }));
   await keys.reload();
-  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { startupNotifyRate: 1, intervalMs: 60_000 });
-  await new Promise((r) => setTimeout(r, 300));
-  const t0 = Date.now();
-  await n.stop();
-  assert.ok(Date.now() - t0 < 1500, `stop took ${Date.now() - t0} ms with 29 zones still to NOTIFY at 1 a second`);
+  let waiting!: () => void;
+  const inWait = new Promise<void>((res) => {
+    waiting = res;
+  });
+  const clock = fakeClock(() => waiting(), true);
+  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { startupNotifyRate: 1, intervalMs: 60_000, clock });
+  await inWait; // one zone queued, the notifier now waits for the next second, which never comes by itself
+  const stopped = await Promise.race([n.stop().then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
+  assert.equal(stopped, true, 'stop() ended the wait instead of sitting out the start-up round');
+  assert.equal((await notifyEvents()).length - before, 1, 'only the zone before the first wait was queued');
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Opcode, Rcode, RRClass, RRType, typeFromString } from '../../src/dns/constants.js';
-import { emptyMessage, type Message, type RR, writeHeader } from '../../src/dns/message.js';
+import { decodeMessage, emptyMessage, type Message, type RR, writeHeader } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataFromText } from '../../src/dns/rdata.js';
 import { WireWriter } from '../../src/dns/wire.js';
-import { applyUpdate, checkGrant, decodeUpdateMessage, parseGrant, type UpdateGrant } from '../../src/zone/update.js';
+import { applyUpdate, checkGrant, parseGrant, type UpdateGrant } from '../../src/zone/update.js';
 
 const origin = Name.from('example.org');
 
@@ -209,7 +209,7 @@ describe('update grants', () => {
   });
 });
 
-test('decodeUpdateMessage accepts empty RDATA of class ANY/NONE records', () => {
+test('decodeMessage accepts the empty RDATA of UPDATE class ANY/NONE records (RFC 2136 §2.4, §2.5)', () => {
   const w = new WireWriter(512, true);
   writeHeader(w, { ...emptyMessage(77), opcode: Opcode.UPDATE }, [1, 1, 2, 0]);
   w.name(origin);
@@ -226,7 +226,7 @@ test('decodeUpdateMessage accepts empty RDATA of class ANY/NONE records', () => 
   rec(Name.from('www.example.org'), RRType.A, RRClass.ANY, 0, []);
   rec(Name.from('www.example.org'), RRType.A, RRClass.ANY, 0, []);
   rec(Name.from('www.example.org'), RRType.A, RRClass.IN, 60, [10, 0, 0, 1]);
-  const m = decodeUpdateMessage(w.finish());
+  const m = decodeMessage(w.finish());
   assert.equal(m.answer.length, 1);
   assert.equal(m.authority[0].rdata.length, 0);
   const r = applyUpdate(zone, origin, m);

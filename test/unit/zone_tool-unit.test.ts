@@ -11,6 +11,7 @@ import { completionKind } from '../../src/cli/zone_tool/shell.js';
 import { allCommandNames, COMMANDS, findCommand, usageLine } from '../../src/cli/zone_tool/table.js';
 import { reverseNameOfAddress } from '../../src/cli/zone_tool/util.js';
 import { parseZiSelector, resolveZiSelector } from '../../src/cli/zone_tool/zi_selector.js';
+import { type DmsErrorCode, ERROR_KIND, ZoneNotFound } from '../../src/services/errors.js';
 
 describe('splitShellLine', () => {
   it('splits on whitespace and honours quotes and escapes', () => {
@@ -178,17 +179,24 @@ describe('formatting and errors', () => {
       '        name:            a.\n        edit_lock:       True\n        x:               None\n        zone_id:         3',
     );
   });
-  it('maps service error codes to sysexits', () => {
+  it('maps service error codes to sysexits through the catalogue kinds', () => {
     assert.equal(exitCodeFor('ZONE_NOT_FOUND'), EX.NOHOST);
     assert.equal(exitCodeFor('ZONE_EXISTS'), EX.CANTCREAT);
     assert.equal(exitCodeFor('REFERENCE_IN_USE'), EX.UNAVAILABLE);
     assert.equal(exitCodeFor('STALE_EDIT_TOKEN'), EX.TEMPFAIL);
     assert.equal(exitCodeFor('ZONE_VALIDATION_FAILED'), EX.DATAERR);
-    assert.equal(exitCodeFor('SOMETHING_ELSE'), EX.SOFTWARE);
-    const e = Object.assign(new Error('zone x. not found'), { code: 'ZONE_NOT_FOUND' });
-    assert.equal(toZoneToolError(e).exitCode, EX.NOHOST);
-    const fsErr = Object.assign(new Error('nope'), { code: 'ENOENT' });
+    for (const code of Object.keys(ERROR_KIND) as DmsErrorCode[]) {
+      assert.ok(exitCodeFor(code) >= 64 && exitCodeFor(code) <= 78, `${code} → a sysexits status`);
+    }
+    assert.equal(toZoneToolError(new ZoneNotFound('x.')).exitCode, EX.NOHOST);
+    assert.equal(toZoneToolError(new ZoneNotFound('x.')).code, 'ZONE_NOT_FOUND');
+    // Only the catalogue's own errors are mapped: an Error that merely carries a code is a bug (70), never guessed.
+    const lookalike = Object.assign(new Error('zone x. not found'), { code: 'ZONE_NOT_FOUND' });
+    assert.equal(toZoneToolError(lookalike).exitCode, EX.SOFTWARE);
+    const fsErr = Object.assign(new Error('nope'), { code: 'ENOENT', errno: -2, syscall: 'open' });
     assert.equal(toZoneToolError(fsErr).exitCode, EX.NOINPUT);
+    const permErr = Object.assign(new Error('nope'), { code: 'EACCES', errno: -13, syscall: 'open' });
+    assert.equal(toZoneToolError(permErr).exitCode, EX.OSERR);
   });
   it('finds reverse names of addresses', () => {
     assert.equal(reverseNameOfAddress('192.0.2.5'), '5.2.0.192.in-addr.arpa.');

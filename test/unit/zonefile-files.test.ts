@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Name } from '../../src/dns/name.js';
-import { loadZoneFile } from '../../src/zonefile/files.js';
+import { loadZoneFile } from '../../src/server/zonefile-files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'zonefile-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { emit } from './context.js';
 import { unifiedDiff } from './diff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
-import { sgOrDefault } from './handlers.js';
+import { sgOrDefault } from './util.js';
 import { ziArg } from './util.js';
 
 /** Editors known to take '+line' to place the cursor. */

@@ -22,7 +22,7 @@ import { unifiedDiff } from './diff.js';
 import type { Handler } from './dispatch.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { OUTPUT_INDENT, col, errorText, fmtTime, kvBlock } from './format.js';
-import { globToRegExp, intArg, numberArg, parseZoneOptions, zoneArg, ziArg } from './util.js';
+import { globToRegExp, intArg, numberArg, parseZoneOptions, sgOrDefault, zoneArg, ziArg } from './util.js';
 
 const I = OUTPUT_INDENT;
 
@@ -900,12 +900,6 @@ const showSg: Handler = async (ctx, a) => {
   emit(ctx, sg, () => fmtSg(sg, flag(a, 'v')));
   return 0;
 };
-
-export async function sgOrDefault(ctx: Context, sg: string | undefined): Promise<string> {
-  if (sg) return sg;
-  const s = await ctx.services();
-  return s.api.getConfigValue(s.ctx, 'default_sg');
-}
 
 const showApexNs: Handler = async (ctx, a) => {
   const s = await ctx.services();

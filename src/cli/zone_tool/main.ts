@@ -4,7 +4,7 @@
 
 import { writeSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
-import type { StoreLocationArgs } from '../../store/index.js';
+import type { StoreLocationArgs } from '../../services/index.js';
 import type { Asker, Context } from './context.js';
 import { runCommand } from './dispatch.js';
 import { EX } from './errors.js';
@@ -215,7 +215,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw e;
     });
     const { runShell } = await import('./shell.js');
-    return await runShell(opts, holder);
+    return await runShell(opts, holder, makeContext);
   } finally {
     await holder.close();
   }

@@ -9,7 +9,6 @@ import { splitShellLine } from './argv.js';
 import { type Context, reportError } from './context.js';
 import { runCommand } from './dispatch.js';
 import type { GlobalOptions } from './main.js';
-import { makeContext } from './main.js';
 import type { Svc } from './services.js';
 import { type ArgKind, allCommandNames, CONFIG_KEYS, findCommand, ZONE_OPTIONS } from './table.js';
 
@@ -178,7 +177,10 @@ class LineReader {
   }
 }
 
-export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc> }): Promise<number> {
+/** Builds the shell's Context (main.ts's makeContext, passed in so that the shell does not import its caller). */
+export type ContextFactory = (opts: GlobalOptions, holder: { get(): Promise<Svc> }, overrides: Partial<Context>) => Context;
+
+export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc> }, makeContext: ContextFactory): Promise<number> {
   const env = process.env;
   const histFile = historyFile(opts, env);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -2,7 +2,10 @@
 // numbers. They call only the service API.
 
 import type { ZiSelector as ServiceZiSelector, ZoneFlags } from '../../services/index.js';
+import { reverseNameOfAddress } from '../../dns/address.js';
 import type { Context } from './context.js';
+
+export { reverseNameOfAddress };
 import { EX, ZoneToolError } from './errors.js';
 import { parseZiSelector, resolveZiSelector } from './zi_selector.js';
 
@@ -36,40 +39,6 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
     } else flags[key] = true;
   }
   return flags;
-}
-
-/** Reverse-lookup name of an IP address (full length), or null when `text` is not an address. */
-export function reverseNameOfAddress(text: string): string | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const parts = v4.slice(1).map(Number);
-    if (parts.some((p) => p > 255)) return null;
-    return `${parts.reverse().join('.')}.in-addr.arpa.`;
-  }
-  if (!text.includes(':') || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
-  const nib = expandIpv6(text);
-  if (!nib) return null;
-  return `${nib.split('').reverse().join('.')}.ip6.arpa.`;
-}
-
-/** 32 lower-case hex nibbles of an IPv6 address, or null. Handles '::' and an embedded dotted IPv4 tail. */
-function expandIpv6(text: string): string | null {
-  let t = text.toLowerCase();
-  const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4tail) {
-    const p = v4tail[1].split('.').map(Number);
-    if (p.some((x) => x > 255)) return null;
-    t = `${t.slice(0, -v4tail[1].length)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const halves = t.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => g.padStart(4, '0')).join('');
 }
 
 /**
@@ -131,4 +100,11 @@ export function numberArg(text: string, what: string): number {
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i');
+}
+
+/** The server group named, or the configured default_sg. */
+export async function sgOrDefault(ctx: Context, sg: string | undefined): Promise<string> {
+  if (sg) return sg;
+  const s = await ctx.services();
+  return s.api.getConfigValue(s.ctx, 'default_sg');
 }

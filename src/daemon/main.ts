@@ -1,5 +1,5 @@
 // dmsd: the DMS authoritative DNS server. This file parses flags, sets up logging, opens the database, serves what it
-// publishes (dmsd-db.ts: bulk load, then the change feed) and starts the listeners (in this process, or in
+// publishes (zones.ts: bulk load, then the change feed) and starts the listeners (in this process, or in
 // node:cluster workers sharing the sockets with --workers). `--zones DIR` imports a directory into the database at
 // start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
 
@@ -18,8 +18,8 @@ import type { RR } from '../dns/message.js';
 import { ZoneTable } from '../zone/table.js';
 import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
-import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './dmsd-db.js';
-import { attachDbPrimary, DbKeyStore, startNotifier } from './dmsd-primary.js';
+import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './zones.js';
+import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { QueryHandler } from '../server/query.js';
 
 export interface DmsdOptions {
@@ -454,7 +454,7 @@ export async function main(argv: string[]): Promise<void> {
   else await serve(opts, log, undefined, store, true);
 }
 
-// Run when executed directly (node --import tsx src/cli/dmsd.ts); bin/dmsd imports main() from the build instead.
+// Run when executed directly (node --import tsx src/daemon/main.ts); bin/dmsd imports main() from the build instead.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(err);

@@ -6,7 +6,7 @@
 // NOTIFYs: the supervising process (the only process without --workers) follows the change feed, queues one `notify`
 // event per target of each published zone (and of every zone with targets once at start) (services.zoneNotifyTargets: also-notify of the zone and its server
 // group, signed with the entry's key or the zone's transfer key) and sends due events every second
-// (runNotifyEvents; retries back off, see services/events.ts). Cluster workers never send NOTIFYs.
+// (events/notify.ts through the event runner events/runner.ts; retries back off, see services/events.ts). Cluster workers never send NOTIFYs.
 
 import type { Logger } from 'pino';
 import { typeFromString } from '../dns/constants.js';
@@ -14,21 +14,14 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import type { TsigKey } from '../dns/tsig.js';
 import type { TransferRule } from '../server/acl.js';
-import {
-  attachPrimary,
-  type KeyStore,
-  NOTIFY_EVENT,
-  type NotifyEventPayload,
-  type Primary,
-  runNotifyEvents,
-  servicesUpdateSink,
-  servicesXfrHistory,
-  zoneTableSource,
-} from '../server/primary.js';
+import { attachPrimary, type KeyStore, type Primary, zoneTableSource } from '../server/primary.js';
 import type { QueryHandler } from '../server/query.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
+import { NOTIFY_EVENT, type NotifyEventPayload, notifyHandler } from './events/notify.js';
+import { runDueEvents } from './events/runner.js';
+import { servicesUpdateSink, servicesXfrHistory } from './primary-ports.js';
 import { parseGrant, type UpdateGrant } from '../zone/update.js';
 
 /** The TSIG keys of the database, in memory: the primary looks a key up on every signed message. */
@@ -119,6 +112,26 @@ export function attachDbPrimary(
 
 const NOTIFY_KINDS = new Set(['publish', 'enable', 'undelete']);
 
+/** Milliseconds now, and a wait that ends early when `signal` aborts. */
+export interface PacingClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const realClock: PacingClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((res) => {
+      if (signal.aborted) return res();
+      const timer = setTimeout(res, ms);
+      timer.unref();
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        res();
+      });
+    }),
+};
+
 /**
  * The supervisor's NOTIFY duty: queue NOTIFYs for each zone published from now on, send due ones every second.
  * `keys` must be kept current by the caller (reload on the feed's `keys` rows) — it is reloaded here too.
@@ -132,8 +145,13 @@ export async function startNotifier(
     soaOf?: (zone: Name) => RR | undefined;
     /** Zones per second NOTIFYed at start (BIND's startup-notify-rate, also 20 by default). */
     startupNotifyRate?: number;
+    /** Time and waiting; tests pass their own to check the pacing without sleeping. */
+    clock?: PacingClock;
   } = {},
 ): Promise<{ stop: () => Promise<void> }> {
+  const clock = o.clock ?? realClock;
+  // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
+  const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) })];
   const since = await services.currentChangeSeq(services.serviceContext(store));
   const queue = async (zone: string, why: string): Promise<void> => {
     try {
@@ -160,8 +178,8 @@ export async function startNotifier(
     try {
       do {
         again = false;
-        // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
-        const acked = await runNotifyEvents(store, { keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) });
+        const round = await runDueEvents(store, handlers, { now: clock.now() });
+        const acked = round.counts.get('done:acknowledged') ?? 0;
         if (acked) log.info({ acked }, 'NOTIFY acknowledged');
       } while (again);
     } catch (e) {
@@ -190,22 +208,18 @@ export async function startNotifier(
   // Paced (startupNotifyRate zones a second), as named paces them: with 100,000 zones an unpaced start would write
   // every event at once and flood the secondaries, which then all ask for the SOA together.
   let stopping = false;
-  let wakeStartup: (() => void) | undefined;
+  const stopSignal = new AbortController();
   const rate = Math.max(1, o.startupNotifyRate ?? 20);
   const startup = (async () => {
-    let windowStart = Date.now();
+    let windowStart = clock.now();
     let inWindow = 0;
     for (const zone of await services.zonesWithNotifyTargets(services.serviceContext(store))) {
       if (stopping) return;
       if (inWindow >= rate) {
-        const wait = windowStart + 1000 - Date.now();
-        if (wait > 0)
-          await new Promise<void>((res) => {
-            wakeStartup = res;
-            setTimeout(res, wait).unref();
-          });
+        const wait = windowStart + 1000 - clock.now();
+        if (wait > 0) await clock.sleep(wait, stopSignal.signal);
         if (stopping) return;
-        windowStart = Date.now();
+        windowStart = clock.now();
         inWindow = 0;
       }
       await queue(zone, 'start');
@@ -220,7 +234,7 @@ export async function startNotifier(
     stop: async () => {
       clearInterval(timer);
       stopping = true;
-      wakeStartup?.();
+      stopSignal.abort();
       await startup;
       await stopFeed();
     },

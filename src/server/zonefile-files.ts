@@ -4,8 +4,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Name } from '../dns/name.js';
-import { parseZoneText } from './parser.js';
-import type { ParseOptions, ParseResult } from './types.js';
+import { parseZoneText } from '../zonefile/parser.js';
+import type { ParseOptions, ParseResult } from '../zonefile/types.js';
 
 export type LoadOptions = Omit<ParseOptions, 'include' | 'file'>;
 

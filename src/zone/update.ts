@@ -5,7 +5,7 @@
 import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../dns/constants.js';
 import type { Message, RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { canonicalRdata, } from '../dns/rdata.js';
+import { canonicalRdata } from '../dns/rdata.js';
 import { serialGreater, soaSerial } from '../dns/serial.js';
 
 // ---- access rules ------------------------------------------------------------------------------------------------

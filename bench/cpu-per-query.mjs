@@ -2,7 +2,7 @@
 // than a qps figure (other processes take turns on the core, but do not change what one query costs dmsd).
 // The servers are pinned to CPU 0, dnsperf (-Q rate) to CPU 1; CPU time is utime + stime from /proc/PID/stat.
 //
-//   node bench/cpu-per-query.mjs [--rate 20000] [--rounds 3] [--seconds 5] [--compare /other/tree/dist/cli/dmsd.js]
+//   node bench/cpu-per-query.mjs [--rate 20000] [--rounds 3] [--seconds 5] [--compare /other/tree/dist/daemon/main.js]
 //
 // --compare adds a second dmsd build (e.g. a git worktree of an older commit) to the same alternating rounds; add
 // --compare-no-database when that build already has the flag (builds from before the database integration serve
@@ -64,7 +64,7 @@ function perf(port, secs) {
   return Number(/Queries completed:\s+(\d+)/.exec(out)[1]);
 }
 
-const servers = { dmsd: await dmsd(join(ROOT, 'dist', 'cli', 'dmsd.js'), ['--no-database']) };
+const servers = { dmsd: await dmsd(join(ROOT, 'dist', 'daemon', 'main.js'), ['--no-database']) };
 if (compare) servers.compare = await dmsd(compare, compareArgs);
 servers.knotd = await startKnotd({ zones: [{ name: 'bench.test', file: zoneFile }], cpu: 0, udpWorkers: 1 });
 const res = {};

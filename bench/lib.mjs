@@ -124,8 +124,8 @@ export function dmsdUdpPort(proc, output = () => '') {
 
 /** dmsd from dist/; resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
 export async function startDmsd({ zonesDir, cpu, workers, zone }) {
-  const entry = join(ROOT, 'dist', 'cli', 'dmsd.js');
-  if (!existsSync(entry)) throw new Error('dist/cli/dmsd.js missing: run npm run build');
+  const entry = join(ROOT, 'dist', 'daemon', 'main.js');
+  if (!existsSync(entry)) throw new Error('dist/daemon/main.js missing: run npm run build');
   const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
   const { spawnLogged } = await testHelper('servers');
   const t0 = Date.now();

@@ -50,7 +50,7 @@ for (const p of ['knotd', 'named', 'dig']) {
   }
 }
 const dist = (p) => pathToFileURL(join(ROOT, 'dist', p)).href;
-if (!existsSync(join(ROOT, 'dist', 'cli', 'dmsd.js'))) {
+if (!existsSync(join(ROOT, 'dist', 'daemon', 'main.js'))) {
   console.error('bench/primary: dist/ missing: run npm run build');
   process.exit(1);
 }
@@ -119,7 +119,7 @@ const keyId = (k) => k.name.toString().replace(/\.$/, '');
 const keySpec = (k) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
 
 async function startDmsd() {
-  const child = track(spawnLogged(process.execPath, [join(ROOT, 'dist', 'cli', 'dmsd.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 5000, maxOutput: 1 << 21 }));
+  const child = track(spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 5000, maxOutput: 1 << 21 }));
   const ports = {};
   const t0 = Date.now();
   while (ports.udp === undefined || ports.tcp === undefined) {

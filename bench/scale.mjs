@@ -204,7 +204,7 @@ async function serviceBatchLoad(zonesDir, count) {
       }
     }
     const t0 = process.hrtime.bigint();
-    const rs = await api.loadZones(store, items(), { changeBy: 'bench@scale/Admin', replace: false });
+    const rs = await api.loadZones(api.serviceContext(store, { actor: 'bench@scale/Admin' }), items(), { replace: false });
     const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const failed = rs.filter((r) => r.action !== 'created');
     if (failed.length > 0) throw new Error(`services.loadZones: ${failed.length} zones not created, first ${failed[0].name}: ${failed[0].error?.message}`);
@@ -263,38 +263,39 @@ async function measureAt(location, storeOpts, total) {
   const storeMod = await import(pathToFileURL(join(ROOT, 'dist', 'store', 'index.js')).href);
   const api = await import(pathToFileURL(join(ROOT, 'dist', 'services', 'index.js')).href);
   const store = await storeMod.openStore(storeOpts);
+  const ctx = api.serviceContext(store);
   try {
-    await api.listZones(store, { limit: 1000 }); // warm the statement cache and the page cache
+    await api.listZones(ctx, { limit: 1000 }); // warm the statement cache and the page cache
     out.apiListFirstPage = stats(
       await timedRuns(API_RUNS, async () => {
-        const page = await api.listZones(store, { limit: 1000 });
+        const page = await api.listZones(ctx, { limit: 1000 });
         if (page.length !== Math.min(1000, total)) throw new Error(`listZones gave ${page.length} zones`);
       }),
     );
     showStats('listZones limit 1000 (first page)', out.apiListFirstPage);
     out.apiListPageAfter = stats(
       await timedRuns(API_RUNS, async () => {
-        await api.listZones(store, { limit: 1000, after: `${pick()}.` });
+        await api.listZones(ctx, { limit: 1000, after: `${pick()}.` });
       }),
     );
     showStats('listZones limit 1000 after <random zone>', out.apiListPageAfter);
     out.apiListPattern = stats(
       await timedRuns(API_RUNS, async () => {
-        await api.listZones(store, { limit: 1000, pattern: `${pagePattern}` });
+        await api.listZones(ctx, { limit: 1000, pattern: `${pagePattern}` });
       }),
     );
     showStats(`listZones pattern '${pagePattern}' limit 1000`, out.apiListPattern);
     out.apiListNamesPattern = stats(
       await timedRuns(API_RUNS, async () => {
-        await api.listZoneBriefs(store, { limit: 1000, pattern: `${pagePattern}` });
+        await api.listZoneBriefs(ctx, { limit: 1000, pattern: `${pagePattern}` });
       }),
     );
     showStats(`listZoneBriefs pattern '${pagePattern}' limit 1000`, out.apiListNamesPattern);
     out.apiShowZone = stats(
       await timedRuns(API_RUNS, async () => {
         const name = pick();
-        const content = await api.getZoneContent(store, name);
-        await api.getZoneText(store, name, { version: content.zi.version });
+        const content = await api.getZoneContent(ctx, name);
+        await api.getZoneText(ctx, name, { version: content.zi.version });
       }),
     );
     showStats('getZoneContent + getZoneText <random zone>', out.apiShowZone);

@@ -5,11 +5,12 @@
 
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { ipVersion } from '../dns/address.js';
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, tsigErrorName, verifyResponse } from '../dns/tsig.js';
+import { soaSerialOf } from '../dns/serial.js';
 import { parseTransferKeyName } from './acl.js';
 import { rcodeResponse, type TsigContext } from './xfr.js';
 
@@ -59,7 +60,7 @@ export function notifyOnce(target: NotifyTarget, zone: Name, soa: RR | undefined
     requestMac = s.mac;
   }
   return new Promise((resolve) => {
-    const sock = createSocket(isIPv6(target.address) ? 'udp6' : 'udp4');
+    const sock = createSocket(ipVersion(target.address) === 6 ? 'udp6' : 'udp4');
     let settled = false;
     const finish = (r: NotifyAttempt) => {
       if (settled) return;
@@ -155,7 +156,7 @@ export class NotifyQueue {
       const target = `${t.address}#${t.port ?? 53}`;
       const k = `${zone.key} ${target}`;
       const old = this.entries.get(k);
-      const serial = soa ? soaSerial(soa) : undefined;
+      const serial = soa ? soaSerialOf(soa) : undefined;
       if (old) {
         old.soa = soa;
         old.serial = serial;
@@ -229,16 +230,6 @@ export class NotifyQueue {
   }
 }
 
-function soaSerial(soa: RR): number {
-  const d = soa.rdata;
-  // serial follows the two names: walk them (uncompressed wire form).
-  let p = 0;
-  for (let n = 0; n < 2; n++) {
-    while (d[p] !== 0) p += d[p] + 1;
-    p++;
-  }
-  return ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
-}
 
 /** Incoming NOTIFY: we are the primary for what we serve and a secondary for nothing, so the answer is REFUSED. */
 export function handleIncomingNotify(message: Message, tsig: TsigContext | undefined, now = Date.now() / 1000): Uint8Array {

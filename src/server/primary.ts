@@ -5,8 +5,7 @@
 import { Opcode, Rcode, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
 import { decodeHeader, decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
-import { Name } from '../dns/name.js';
-import { WireReader } from '../dns/wire.js';
+import type { Name } from '../dns/name.js';
 import {
   readTsigAt,
   signMessage,
@@ -17,15 +16,10 @@ import {
   type VerifyOptions,
   verifyRequest,
 } from '../dns/tsig.js';
-import * as services from '../services/index.js';
-import type { Store } from '../store/index.js';
-import { serialGreater, soaSerialOf, type ZoneDiff } from '../zone/ixfr.js';
-import { decodeUpdateMessage, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
-import { handleIncomingNotify, type NotifyAttempt, type NotifyTarget, notifyOnce } from './notify.js';
-import type { TransferRule } from './acl.js';
-import { handleUpdate, type UpdatableZone, UpdateConflict, type UpdateOptions, UpdateRejected, type UpdateSink } from './update.js';
+import { handleIncomingNotify } from './notify.js';
+import { handleUpdate, type UpdatableZone, type UpdateOptions, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -133,7 +127,7 @@ export class Primary {
     const opcode = (bytes[2] >>> 3) & 0xf;
     let msg: Message;
     try {
-      msg = opcode === Opcode.UPDATE ? decodeUpdateMessage(bytes) : decodeMessage(bytes);
+      msg = decodeMessage(bytes);
     } catch (e) {
       if (e instanceof DecodeError) return formerr(bytes);
       throw e;
@@ -248,201 +242,4 @@ export function zoneTableSource(
     getDiffs: (origin, from, to) => history.getDiffs(origin, from, to),
     transferRules: (origin) => history.transferRules(origin),
   };
-}
-
-// ---- adapters to the service layer ---------------------------------------------------------------------------------
-
-/**
- * Version history for IXFR from the database: one condensed difference from the client's serial to the published
- * version (services.diffVersions), or undefined when that serial is not among the versions kept.
- */
-export function servicesXfrHistory(
-  store: Store,
-  rulesFor: (origin: Name) => MaybePromise<readonly TransferRule[]>,
-): Pick<XfrSource, 'getDiffs' | 'transferRules'> {
-  return {
-    async getDiffs(origin, fromSerial, toSerial): Promise<ZoneDiff[] | undefined> {
-      let d: services.RecordDiff;
-      try {
-        d = await services.diffVersions(store, origin.toString(), { serial: fromSerial }, 'published');
-      } catch (e) {
-        if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound) return undefined;
-        throw e;
-      }
-      // The table may serve a different version than the database publishes for a moment: then send it all.
-      if (d.from.serial !== fromSerial || d.to.serial !== toSerial) return undefined;
-      return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed], added: [d.toSoa, ...d.added] }];
-    },
-    transferRules: rulesFor,
-  };
-}
-
-/**
- * UPDATE commits through services.applyRecordDelta: only the removed and added records are written and checked
- * (the cost follows the change, not the zone), against the version read as base (EditConflict → retry), change_by =
- * key. A result that breaks the zone is REFUSED.
- *
- * Reading: `getZoneAt` (used by Primary for each UPDATE) reads only the records at the names the message mentions.
- * `getZone` reads the whole newest version: from `table` (the server's compiled zones) when it serves exactly that
- * version and the zone has no disabled records (which the table does not hold), otherwise, and after a conflict,
- * from the database.
- */
-export function servicesUpdateSink(
-  store: Store,
-  grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
-  opts: { table?: { get(origin: Name): Zone | undefined } } = {},
-): ScopedUpdateSink & Required<Pick<ScopedUpdateSink, 'getZoneAt'>> {
-  const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
-  // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
-  const distrust = new Set<string>();
-  const fromTable = async (origin: Name) => {
-    const cached = opts.table?.get(origin);
-    if (!cached || distrust.has(origin.key)) return undefined;
-    const head = await services.getZoneHead(store, origin.toString());
-    if (!head.zi.published || head.disabledRecords) return undefined;
-    const serial = new WireReader(cached.soa.rdata);
-    serial.name();
-    serial.name();
-    if (serial.u32() !== head.zi.soaSerial) return undefined;
-    return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
-  };
-  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] };
-  const updatable = async (origin: Name, read: () => Promise<Read>): Promise<UpdatableZone | undefined> => {
-    let c: Read;
-    try {
-      c = await read();
-    } catch (e) {
-      if (notFound(e)) return undefined;
-      throw e;
-    }
-    return {
-      origin,
-      records: c.records,
-      serial: c.zi.soaSerial,
-      version: c.zi.version,
-      incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
-      grants: await grantsFor(c.zone),
-    };
-  };
-  return {
-    getZone: (origin) =>
-      updatable(origin, async () => {
-        const cached = await fromTable(origin);
-        distrust.delete(origin.key);
-        return cached ?? services.getZoneContent(store, origin.toString(), 'latest');
-      }),
-    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(store, origin.toString(), ownerKeys)),
-    async commit(change) {
-      // Every read above gives the version; without it the difference has no base to apply to.
-      if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
-      try {
-        const r = await services.applyRecordDelta(store, change.origin.toString(), {
-          baseVersion: change.baseVersion,
-          removed: change.removed,
-          added: change.added,
-          ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
-          changeBy: change.changeBy,
-          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
-        });
-        return { serial: r.serial };
-      } catch (e) {
-        if (e instanceof services.EditConflict) {
-          distrust.add(change.origin.key);
-          throw new UpdateConflict();
-        }
-        if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
-        throw e;
-      }
-    },
-  };
-}
-
-// ---- NOTIFY through the persistent event queue ---------------------------------------------------------------------
-
-/** Event type of queued NOTIFYs (zone_tool lists them with the other pending events). */
-export const NOTIFY_EVENT = 'notify';
-
-export interface NotifyEventPayload {
-  address: string;
-  port?: number;
-  /** Name of the TSIG key to sign with (looked up when sending, so a key change applies to pending ones). */
-  key?: string;
-  serial?: number;
-}
-
-/** On publish: one `notify` event per target (server-group members, also-notify, `._transfer.` peers). */
-export async function enqueueNotifies(store: Store, zone: Name, targets: readonly NotifyTarget[], serial?: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (const t of targets) {
-    const payload: NotifyEventPayload = { address: t.address, port: t.port, key: t.key?.name.toString(), serial };
-    ids.push(await services.enqueueEvent(store, NOTIFY_EVENT, { zone: zone.toString(), payload }));
-  }
-  return ids;
-}
-
-/** How long a NOTIFY may wait for its zone version to be served before it is sent anyway. */
-const NOTIFY_HOLD_MS = 10_000;
-
-export interface NotifyRunOptions {
-  keys: KeyStore;
-  /** The SOA to send as a hint (the published one), if known. */
-  soaOf?: (zone: Name) => MaybePromise<RR | undefined>;
-  /** Tries before an event is marked FAILURE (default 8: about 10 minutes of backoff). */
-  maxAttempts?: number;
-  timeoutMs?: number;
-  /**
-   * Without soaOf (a process that does not serve, e.g. the cluster supervisor): hold events younger than this, so the
-   * serving processes have reloaded the announced version (dmsd: change-feed interval plus a reload).
-   */
-  minAgeMs?: number;
-  send?: (target: NotifyTarget, zone: Name, soa: RR | undefined, timeoutMs: number) => Promise<NotifyAttempt>;
-  now?: number;
-}
-
-/**
- * One pass over the due `notify` events: send each, mark SUCCESS when acknowledged, else RETRY with the queue's
- * exponential backoff (FAILURE after maxAttempts). An event superseded by a newer one for the same zone and target
- * is completed without sending. Returns how many were acknowledged.
- */
-export async function runNotifyEvents(store: Store, o: NotifyRunOptions): Promise<number> {
-  const due = (await services.dueEvents(store, 1000, o.now)).filter((e) => e.type === NOTIFY_EVENT && e.zone);
-  const newest = new Map<string, number>();
-  const targetKey = (e: services.EventInfo) => {
-    const p = e.payload as NotifyEventPayload;
-    return `${e.zone} ${p.address}#${p.port ?? 53}`;
-  };
-  for (const e of due) newest.set(targetKey(e), Math.max(newest.get(targetKey(e)) ?? 0, e.id));
-  let acked = 0;
-  for (const e of due) {
-    if (newest.get(targetKey(e)) !== e.id) {
-      await services.completeEvent(store, e.id);
-      continue;
-    }
-    const p = e.payload as NotifyEventPayload;
-    const zone = Name.from(e.zone as string);
-    let key: TsigKey | undefined;
-    if (p.key) {
-      key = await o.keys.get(Name.from(p.key));
-      if (!key) {
-        await services.failEvent(store, e.id, `TSIG key ${p.key} not found`);
-        continue;
-      }
-    }
-    const soa = await o.soaOf?.(zone);
-    // A NOTIFY that overtakes the reload of the version it announces makes the secondary ask, see the old serial and
-    // stop there (RFC 1996 §3.11). Hold it until this process serves the announced serial; a process that does not
-    // serve (cluster supervisor) waits minAgeMs. Never hold longer than NOTIFY_HOLD_MS.
-    const age = (o.now ?? Date.now()) - e.created.getTime();
-    if (p.serial !== undefined && age < NOTIFY_HOLD_MS) {
-      const notServedYet = o.soaOf ? !soa || serialGreater(p.serial, soaSerialOf(soa)) : age < (o.minAgeMs ?? 0);
-      if (notServedYet) continue;
-    }
-    const send = o.send ?? notifyOnce;
-    const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
-    if (r.acked) {
-      acked++;
-      await services.completeEvent(store, e.id);
-    } else await services.retryEvent(store, e.id, r.error ?? `rcode ${r.rcode}`, { maxAttempts: o.maxAttempts ?? 8, now: o.now });
-  }
-  return acked;
 }

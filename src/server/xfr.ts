@@ -6,7 +6,8 @@ import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigRecordSize } from '../dns/tsig.js';
-import { axfrRecords, packRecords, planIxfr, soaSerialOf, type TransferPlan, type ZoneDiff } from '../zone/ixfr.js';
+import { soaSerialOf } from '../dns/serial.js';
+import { axfrRecords, packRecords, planIxfr, type TransferPlan, type ZoneDiff } from '../zone/ixfr.js';
 import { type TransferRule, transferAllowed } from './acl.js';
 
 type MaybePromise<T> = T | Promise<T>;

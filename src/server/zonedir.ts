@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Name } from '../dns/name.js';
 import { type Zone, ZoneBuilder } from '../zone/zone.js';
-import { loadZoneFile } from '../zonefile/files.js';
+import { loadZoneFile } from './zonefile-files.js';
 import type { ZoneFileProblem } from '../zonefile/types.js';
 
 export interface ZoneLoadResult {

@@ -2,20 +2,29 @@
 // also-notify addresses hang on a zone or on a server group (then they apply to every zone of the group). dmsd reads
 // the rules on each transfer request and the targets on each publish, so a change applies at once.
 
-import type { Kysely } from 'kysely';
 import { Name } from '../dns/name.js';
-import { isIP, parsePrefix } from '../server/acl.js';
-import { readTx, type Store, type Tx, writeTx } from '../store/index.js';
-import type { PrimaryTables } from '../store/migrations-primary.js';
-import type { Database } from '../store/schema.js';
+import { ipVersion, parsePrefix } from '../dns/address.js';
+import { readTx, type Tx, writeTx } from '../store/index.js';
+import { groupIdByName, groupNamesById } from '../store/queries/groups.js';
+import {
+  type AccessOwner,
+  alsoNotifyRows,
+  deleteAlsoNotifyRow,
+  deleteTransferRuleRow,
+  insertAlsoNotify,
+  insertTransferRule,
+  servedZonesWithNotifyTargets,
+  transferRuleRows,
+  tsigKeyRow,
+  zoneAndGroupAlsoNotify,
+  zoneAndGroupTransferRules,
+} from '../store/queries/keys.js';
+import { liveZoneGroup, zoneNamesById } from '../store/queries/zones.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { findLiveZone } from './core.js';
 import { InvalidArgument, ServerGroupNotFound, TsigKeyNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import { enabledGroupServers } from './servers.js';
-import type { ServerTables } from '../store/migrations-servers.js';
-
-type PDb = Kysely<Database & PrimaryTables & ServerTables>;
-const pdb = (d: Store['db'] | Tx): PDb => d as unknown as PDb;
 
 /** A zone (by name) or a server group (by name): exactly one. */
 export interface AccessTarget {
@@ -49,15 +58,15 @@ export interface NotifyTargetInfo {
   key?: string;
 }
 
-async function resolveTarget(trx: Tx, s: Store, t: AccessTarget): Promise<{ zoneId: number | null; sgId: number | null }> {
+async function resolveTarget(trx: Tx, ctx: ServiceContext, t: AccessTarget): Promise<AccessOwner> {
   if ((t.zone === undefined) === (t.sg === undefined)) throw new InvalidArgument('give either a zone or a server group');
   if (t.zone !== undefined) {
-    const z = await findLiveZone(trx, s, normalizeZoneName(t.zone), false);
+    const z = await findLiveZone(trx, ctx, normalizeZoneName(t.zone), false);
     return { zoneId: Number(z.id), sgId: null };
   }
-  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', t.sg as string).executeTakeFirst();
-  if (!sg) throw new ServerGroupNotFound(t.sg as string);
-  return { zoneId: null, sgId: Number(sg.id) };
+  const sgId = await groupIdByName(trx, t.sg as string);
+  if (sgId === undefined) throw new ServerGroupNotFound(t.sg as string);
+  return { zoneId: null, sgId };
 }
 
 async function existingKey(trx: Tx, name: string): Promise<string> {
@@ -67,110 +76,80 @@ async function existingKey(trx: Tx, name: string): Promise<string> {
   } catch (e) {
     throw new InvalidArgument(`bad TSIG key name "${name}": ${(e as Error).message}`);
   }
-  const r = await trx.selectFrom('tsig_keys').select('name').where('name', '=', key).executeTakeFirst();
-  if (!r) throw new TsigKeyNotFound(key);
+  if (!(await tsigKeyRow(trx, key))) throw new TsigKeyNotFound(key);
   return key;
-}
-
-function whereTarget<T extends { where: (...a: never[]) => unknown }>(q: T, at: { zoneId: number | null; sgId: number | null }): T {
-  // biome-ignore lint/suspicious/noExplicitAny: one helper for the two tables' query builders
-  const b = q as any;
-  return (at.zoneId !== null ? b.where('zone_id', '=', at.zoneId) : b.where('sg_id', '=', at.sgId)) as T;
 }
 
 async function namesFor(trx: Tx, rows: { zone_id: number | null; sg_id: number | null }[]): Promise<(r: { zone_id: number | null; sg_id: number | null }) => { zone: string | null; sg: string | null }> {
   const zoneIds = [...new Set(rows.map((r) => r.zone_id).filter((x): x is number => x !== null))];
   const sgIds = [...new Set(rows.map((r) => r.sg_id).filter((x): x is number => x !== null))];
-  const zones = new Map<number, string>();
-  const sgs = new Map<number, string>();
-  if (zoneIds.length) for (const z of await trx.selectFrom('zones').select(['id', 'name']).where('id', 'in', zoneIds).execute()) zones.set(Number(z.id), z.name);
-  if (sgIds.length) for (const g of await trx.selectFrom('server_groups').select(['id', 'name']).where('id', 'in', sgIds).execute()) sgs.set(Number(g.id), g.name);
+  const zones = await zoneNamesById(trx, zoneIds);
+  const sgs = await groupNamesById(trx, sgIds);
   return (r) => ({ zone: r.zone_id === null ? null : (zones.get(Number(r.zone_id)) ?? null), sg: r.sg_id === null ? null : (sgs.get(Number(r.sg_id)) ?? null) });
 }
 
 // ---- transfer rules ------------------------------------------------------------------------------------------------
 
 /** add_transfer_rule: `key` (must exist) and/or `address` (address or CIDR prefix); both given = both must match. */
-export async function addTransferRule(s: Store, target: AccessTarget, rule: { key?: string; address?: string }): Promise<TransferRuleInfo> {
+export async function addTransferRule(ctx: ServiceContext, target: AccessTarget, rule: { key?: string; address?: string }): Promise<TransferRuleInfo> {
   if (rule.key === undefined && rule.address === undefined) throw new InvalidArgument('a transfer rule needs key=NAME and/or address=PREFIX');
   if (rule.address !== undefined && !parsePrefix(rule.address)) throw new InvalidArgument(`bad address or prefix "${rule.address}"`);
-  return writeTx(s, async (trx) => {
-    const at = await resolveTarget(trx, s, target);
+  return writeTx(ctx.store, async (trx) => {
+    const at = await resolveTarget(trx, ctx, target);
     const key = rule.key !== undefined ? await existingKey(trx, rule.key) : null;
-    const row = await pdb(trx)
-      .insertInto('transfer_rules')
-      .values({ zone_id: at.zoneId, sg_id: at.sgId, key_name: key, address: rule.address ?? null, ctime: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: Number(row.id), zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, key, address: rule.address ?? null };
+    const id = await insertTransferRule(trx, at, { key_name: key, address: rule.address ?? null, ctime: nowMs(ctx) });
+    return { id, zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, key, address: rule.address ?? null };
   });
 }
 
 /** ls_transfer_rules: the rules of a zone or SG; without a target, every rule. */
-export async function listTransferRules(s: Store, target?: AccessTarget): Promise<TransferRuleInfo[]> {
-  return readTx(s, async (trx) => {
-    let q = pdb(trx).selectFrom('transfer_rules').selectAll().orderBy('id');
-    if (target) q = whereTarget(q, await resolveTarget(trx, s, target));
-    const rows = await q.execute();
+export async function listTransferRules(ctx: ServiceContext, target?: AccessTarget): Promise<TransferRuleInfo[]> {
+  return readTx(ctx.store, async (trx) => {
+    const rows = await transferRuleRows(trx, target ? await resolveTarget(trx, ctx, target) : undefined);
     const names = await namesFor(trx, rows);
     return rows.map((r) => ({ id: Number(r.id), ...names(r), key: r.key_name, address: r.address }));
   });
 }
 
-export async function deleteTransferRule(s: Store, id: number): Promise<void> {
-  const r = await pdb(s.db).deleteFrom('transfer_rules').where('id', '=', id).executeTakeFirst();
-  if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`no transfer rule ${id}`);
+export async function deleteTransferRule(ctx: ServiceContext, id: number): Promise<void> {
+  if (!(await deleteTransferRuleRow(ctx.store.db, id))) throw new InvalidArgument(`no transfer rule ${id}`);
 }
 
 /** The rules that apply to a zone: its own, then its server group's. Empty when the zone is not live. */
-export async function zoneTransferRules(s: Store, zone: string): Promise<{ key?: string; address?: string }[]> {
+export async function zoneTransferRules(ctx: ServiceContext, zone: string): Promise<{ key?: string; address?: string }[]> {
   const key = normalizeZoneName(zone);
-  const z = await s.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await liveZoneGroup(ctx.store.db, zoneScope(ctx), key);
   if (!z) return [];
-  const rows = await pdb(s.db)
-    .selectFrom('transfer_rules')
-    .selectAll()
-    .where((eb) => eb.or([eb('zone_id', '=', z.id), eb('sg_id', '=', z.sg_id)]))
-    .orderBy('zone_id')
-    .orderBy('id')
-    .execute();
-  rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
+  const rows = await zoneAndGroupTransferRules(ctx.store.db, z.id, z.sgId);
   return rows.map((r) => ({ ...(r.key_name !== null ? { key: r.key_name } : {}), ...(r.address !== null ? { address: r.address } : {}) }));
 }
 
 // ---- also-notify ---------------------------------------------------------------------------------------------------
 
 /** add_also_notify: an address (optionally [addr]:port / addr#port) to NOTIFY on every publish, signed with `key`. */
-export async function addAlsoNotify(s: Store, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
+export async function addAlsoNotify(ctx: ServiceContext, target: AccessTarget, o: { address: string; port?: number; key?: string }): Promise<AlsoNotifyInfo> {
   const address = o.address.replace(/^\[|\]$/g, '');
-  if (!isIP(address)) throw new InvalidArgument(`bad address "${o.address}"`);
+  if (!ipVersion(address)) throw new InvalidArgument(`bad address "${o.address}"`);
   const port = o.port ?? 53;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgument(`bad port ${o.port}`);
-  return writeTx(s, async (trx) => {
-    const at = await resolveTarget(trx, s, target);
+  return writeTx(ctx.store, async (trx) => {
+    const at = await resolveTarget(trx, ctx, target);
     const key = o.key !== undefined ? await existingKey(trx, o.key) : null;
-    const row = await pdb(trx)
-      .insertInto('also_notify')
-      .values({ zone_id: at.zoneId, sg_id: at.sgId, address, port, key_name: key, ctime: Date.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: Number(row.id), zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, address, port, key };
+    const id = await insertAlsoNotify(trx, at, { address, port, key_name: key, ctime: nowMs(ctx) });
+    return { id, zone: target.zone !== undefined ? normalizeZoneName(target.zone) : null, sg: target.sg ?? null, address, port, key };
   });
 }
 
-export async function listAlsoNotify(s: Store, target?: AccessTarget): Promise<AlsoNotifyInfo[]> {
-  return readTx(s, async (trx) => {
-    let q = pdb(trx).selectFrom('also_notify').selectAll().orderBy('id');
-    if (target) q = whereTarget(q, await resolveTarget(trx, s, target));
-    const rows = await q.execute();
+export async function listAlsoNotify(ctx: ServiceContext, target?: AccessTarget): Promise<AlsoNotifyInfo[]> {
+  return readTx(ctx.store, async (trx) => {
+    const rows = await alsoNotifyRows(trx, target ? await resolveTarget(trx, ctx, target) : undefined);
     const names = await namesFor(trx, rows);
     return rows.map((r) => ({ id: Number(r.id), ...names(r), address: r.address, port: r.port, key: r.key_name }));
   });
 }
 
-export async function deleteAlsoNotify(s: Store, id: number): Promise<void> {
-  const r = await pdb(s.db).deleteFrom('also_notify').where('id', '=', id).executeTakeFirst();
-  if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`no also-notify entry ${id}`);
+export async function deleteAlsoNotify(ctx: ServiceContext, id: number): Promise<void> {
+  if (!(await deleteAlsoNotifyRow(ctx.store.db, id))) throw new InvalidArgument(`no also-notify entry ${id}`);
 }
 
 /**
@@ -181,18 +160,12 @@ export async function deleteAlsoNotify(s: Store, id: number): Promise<void> {
  * primary server group counts: the alternate SG is where the zone may be moved (swap_zone_sg), and its servers are
  * NOTIFYed once the zone is there.
  */
-export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyTargetInfo[]> {
+export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
-  const z = await s.db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', key).where('state', '<>', 'DELETED').executeTakeFirst();
+  const z = await liveZoneGroup(ctx.store.db, zoneScope(ctx), key);
   if (!z) return [];
-  const rows = await pdb(s.db)
-    .selectFrom('also_notify')
-    .selectAll()
-    .where((eb) => eb.or([eb('zone_id', '=', z.id), eb('sg_id', '=', z.sg_id)]))
-    .orderBy('id')
-    .execute();
-  rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
-  const transferKey = (await zoneTransferRules(s, key)).find((r) => r.key !== undefined)?.key;
+  const rows = await zoneAndGroupAlsoNotify(ctx.store.db, z.id, z.sgId);
+  const transferKey = (await zoneTransferRules(ctx, key)).find((r) => r.key !== undefined)?.key;
   const seen = new Set<string>();
   const out: NotifyTargetInfo[] = [];
   for (const r of rows) {
@@ -202,7 +175,7 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
     const useKey = r.key_name ?? transferKey;
     out.push({ address: r.address, port: r.port, ...(useKey ? { key: useKey } : {}) });
   }
-  for (const m of await enabledGroupServers(s.db, Number(z.sg_id))) {
+  for (const m of await enabledGroupServers(ctx.store.db, z.sgId)) {
     const k = `${m.address}#${m.port}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -215,32 +188,6 @@ export async function zoneNotifyTargets(s: Store, zone: string): Promise<NotifyT
  * Served zones that have NOTIFY targets (their own, their server group's, or an enabled member server of their
  * server group): dmsd NOTIFYs them when it starts.
  */
-export async function zonesWithNotifyTargets(s: Store): Promise<string[]> {
-  const d = pdb(s.db);
-  const own = await d
-    .selectFrom('zones as z')
-    .innerJoin('also_notify as n', 'n.zone_id', 'z.id')
-    .select('z.name')
-    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
-    .where('z.published_version', 'is not', null)
-    .distinct()
-    .execute();
-  const bySg = await d
-    .selectFrom('zones as z')
-    .innerJoin('also_notify as n', 'n.sg_id', 'z.sg_id')
-    .select('z.name')
-    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
-    .where('z.published_version', 'is not', null)
-    .distinct()
-    .execute();
-  const byServer = await d
-    .selectFrom('zones as z')
-    .innerJoin('servers as v', 'v.sg_id', 'z.sg_id')
-    .select('z.name')
-    .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
-    .where('z.published_version', 'is not', null)
-    .where('v.enabled', '=', 1)
-    .distinct()
-    .execute();
-  return [...new Set([...own, ...bySg, ...byServer].map((r) => r.name))].sort();
+export async function zonesWithNotifyTargets(ctx: ServiceContext): Promise<string[]> {
+  return servedZonesWithNotifyTargets(ctx.store.db);
 }

@@ -2,8 +2,9 @@
 // soa_mname may also be set per server group (kept on the server group row, one source of truth).
 
 import { Name } from '../dns/name.js';
-import type { Database } from '../store/schema.js';
-import type { Kysely } from 'kysely';
+import type { Db } from '../store/index.js';
+import { configValues, putConfigValue } from '../store/queries/config.js';
+import { groupIdByName, groupMname, groupMnames, setGroupMname } from '../store/queries/groups.js';
 import { parseTtl } from '../zonefile/ttl.js';
 import { ConfigKeyUnknown, ConfigValueInvalid, ServerGroupNotFound } from './errors.js';
 import type { ConfigEntry } from './types.js';
@@ -35,9 +36,6 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   zone_del_pare_age: ['days', '90.0'],
   zone_ttl: ['ttl', '24h'],
 };
-
-// biome-ignore lint/suspicious/noExplicitAny: works on a Kysely or a Transaction
-type Q = Kysely<Database> | Kysely<any>;
 
 function normalizeValue(key: string, value: string): string {
   const spec = CONFIG_KEYS[key];
@@ -107,20 +105,15 @@ export class Settings {
   }
 }
 
-export async function loadSettings(db: Q): Promise<Settings> {
-  const rows = await (db as Kysely<Database>).selectFrom('config').select(['key', 'value']).where('sg_name', '=', '').execute();
+export async function loadSettings(db: Db): Promise<Settings> {
+  const rows = await configValues(db);
   return new Settings(new Map(rows.map((r) => [r.key, r.value])));
 }
 
-export async function showConfig(db: Q): Promise<ConfigEntry[]> {
+export async function showConfig(db: Db): Promise<ConfigEntry[]> {
   const settings = await loadSettings(db);
   const out: ConfigEntry[] = [];
-  const sgs = await (db as Kysely<Database>)
-    .selectFrom('server_groups')
-    .select(['name', 'soa_mname'])
-    .where('soa_mname', 'is not', null)
-    .orderBy('name')
-    .execute();
+  const sgs = await groupMnames(db);
   for (const key of Object.keys(CONFIG_KEYS).sort()) {
     out.push({ key, value: settings.raw(key), sg: null });
     if (key === 'soa_mname') for (const sg of sgs) out.push({ key, value: sg.soa_mname ?? '', sg: sg.name });
@@ -128,31 +121,22 @@ export async function showConfig(db: Q): Promise<ConfigEntry[]> {
   return out;
 }
 
-export async function getConfigValue(db: Q, key: string, sg?: string): Promise<string> {
+export async function getConfigValue(db: Db, key: string, sg?: string): Promise<string> {
   if (sg !== undefined && key === 'soa_mname') {
-    const row = await (db as Kysely<Database>).selectFrom('server_groups').select('soa_mname').where('name', '=', sg).executeTakeFirst();
-    if (!row) throw new ServerGroupNotFound(sg);
-    if (row.soa_mname) return row.soa_mname;
+    const mname = await groupMname(db, sg);
+    if (mname === undefined) throw new ServerGroupNotFound(sg);
+    if (mname) return mname;
   }
   return (await loadSettings(db)).raw(key);
 }
 
-export async function setConfig(db: Q, key: string, value: string, sg?: string): Promise<void> {
+export async function setConfig(db: Db, key: string, value: string, sg?: string): Promise<void> {
   const v = normalizeValue(key, value);
-  const k = db as Kysely<Database>;
   if (sg !== undefined) {
     if (key !== 'soa_mname') throw new ConfigValueInvalid(key, value, 'only soa_mname can be set per server group');
-    const r = await k.updateTable('server_groups').set({ soa_mname: v === '' ? null : v }).where('name', '=', sg).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(sg);
+    if (!(await setGroupMname(db, sg, v === '' ? null : v))) throw new ServerGroupNotFound(sg);
     return;
   }
-  if (key === 'default_sg') {
-    const row = await k.selectFrom('server_groups').select('id').where('name', '=', v).executeTakeFirst();
-    if (!row) throw new ServerGroupNotFound(v);
-  }
-  await k
-    .insertInto('config')
-    .values({ key, sg_name: '', value: v })
-    .onConflict((oc) => oc.columns(['key', 'sg_name']).doUpdateSet({ value: v }))
-    .execute();
+  if (key === 'default_sg' && (await groupIdByName(db, v)) === undefined) throw new ServerGroupNotFound(v);
+  await putConfigValue(db, key, v);
 }

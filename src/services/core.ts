@@ -2,16 +2,32 @@
 // (create, edit, load, RFC 2136 update, copy/republish, apex refresh, serial poke) ends in commitVersion, so the
 // rules — SOA and apex from the server group, validation, serial policy, one transaction — hold for all of them.
 
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Selectable } from 'kysely';
-import { sql } from 'kysely';
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
-import type { Store, Tx } from '../store/index.js';
-import type { ServerGroupTable, ZoneInstanceTable, ZoneTable } from '../store/schema.js';
+import type { Tx } from '../store/index.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
+import { appendChange } from '../store/queries/feed.js';
+import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
+import {
+  aliveRowsAt,
+  aliveRowsOfTypes,
+  currentRows,
+  insertZi as insertZiRow,
+  markZiPublished,
+  type RecordRowData,
+  rowsAt,
+  servedRowsChangedBetween,
+  type StoredRow,
+  writeRecordRows,
+  type ZiRow,
+  ziRow,
+  ziRowBySerial,
+} from '../store/queries/versions.js';
+export { aliveRowsAt, currentRows, deleteOrphanRows, ownerRowsAt, rowsAt, type StoredRow, type ZiRow } from '../store/queries/versions.js';
+import { type GroupRow, groupRowById } from '../store/queries/groups.js';
 import { checkZone } from '../zonefile/check.js';
 import type { Settings } from './config.js';
 import {
@@ -25,9 +41,8 @@ import {
 import { chooseSerial, serialGt } from './serial.js';
 import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
-export type ZoneRow = Selectable<ZoneTable>;
-export type ZiRow = Selectable<ZoneInstanceTable>;
-export type SgRow = Selectable<ServerGroupTable>;
+export type { ZoneRow };
+export type SgRow = GroupRow;
 
 export interface SoaFields {
   mname: string;
@@ -123,18 +138,6 @@ function normFlags(f: RRFlags | undefined): string | null {
   return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
-interface RecordRowData {
-  owner_key: string;
-  owner: string;
-  type: number;
-  rclass: number;
-  ttl: number;
-  rdata: Uint8Array;
-  comment: string | null;
-  group_comment: string | null;
-  flags: string | null;
-  disabled: number;
-}
 
 function toRowData(r: ZoneRecord): RecordRowData {
   const flags = normFlags(r.flags);
@@ -162,12 +165,6 @@ export function dnsKey(r: RR): string {
   return `${r.name.key}\u0000${r.type}\u0000${r.class}\u0000${r.ttl}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
 }
 
-export interface StoredRow extends RecordRowData {
-  id: number;
-  from_version: number;
-  to_version: number | null;
-  ord: number;
-}
 
 export function rowToRecord(row: StoredRow): ZoneRecord {
   const rec: ZoneRecord = {
@@ -185,74 +182,40 @@ export function rowToRecord(row: StoredRow): ZoneRecord {
 
 // ---- reading ----------------------------------------------------------------------------------------------------
 
-export async function findLiveZone(trx: Tx, store: Store, name: string, forUpdate: boolean): Promise<ZoneRow> {
-  let q = trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
-  if (forUpdate && store.kind === 'postgres') q = q.forUpdate();
-  const z = await q.executeTakeFirst();
+/** The live zone of that name the caller may see (ZoneNotFound otherwise); locked for update on PostgreSQL. */
+export async function findLiveZone(trx: Tx, ctx: ServiceContext, name: string, forUpdate: boolean): Promise<ZoneRow> {
+  const z = await liveZoneRow(trx, ctx.store.kind, zoneScope(ctx), name, forUpdate);
   if (!z) throw new ZoneNotFound(name);
   return z;
 }
 
-export async function lockZoneById(trx: Tx, store: Store, id: number): Promise<ZoneRow | undefined> {
-  let q = trx.selectFrom('zones').selectAll().where('id', '=', id);
-  if (store.kind === 'postgres') q = q.forUpdate();
-  return q.executeTakeFirst();
+/** The zone (any state) of that id the caller may see, locked for update on PostgreSQL. */
+export async function lockZoneById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneRow | undefined> {
+  return lockedZoneRowById(trx, ctx.store.kind, zoneScope(ctx), id);
 }
 
 export async function resolveZi(trx: Tx, zone: ZoneRow, sel: ZiSelector | undefined): Promise<ZiRow> {
-  let q = trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id);
+  const zoneId = Number(zone.id);
+  let zi: ZiRow | undefined;
   let label: string;
   if (sel === undefined || sel === 'published') {
     const v = zone.published_version ?? (sel === undefined ? zone.latest_version : null);
     if (v === null) throw new ZiNotFound(zone.name, 'published');
-    q = q.where('version', '=', v);
+    zi = await ziRow(trx, zoneId, v);
     label = sel === undefined ? `version ${v}` : 'published';
   } else if (sel === 'latest') {
-    q = q.where('version', '=', zone.latest_version);
+    zi = await ziRow(trx, zoneId, zone.latest_version);
     label = 'latest';
   } else if (typeof sel === 'number' || 'version' in sel) {
     const v = typeof sel === 'number' ? sel : sel.version;
-    q = q.where('version', '=', v);
+    zi = await ziRow(trx, zoneId, v);
     label = `version ${v}`;
   } else {
-    q = q.where('soa_serial', '=', sel.serial).orderBy('version', 'desc').limit(1);
+    zi = await ziRowBySerial(trx, zoneId, sel.serial);
     label = `with serial ${sel.serial}`;
   }
-  const zi = await q.executeTakeFirst();
   if (!zi) throw new ZiNotFound(zone.name, label);
   return zi;
-}
-
-const rowColumns = [
-  'id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment',
-  'group_comment', 'flags', 'disabled', 'ord',
-] as const;
-
-const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
-
-/**
- * Rows alive at `version`: still alive (to_version null) or died later, each born at or before it. Two index ranges
- * on (zone_id, to_version, from_version) rather than one OR that would scan the zone's whole history.
- */
-export async function rowsAt(trx: Tx, zoneId: number, version: number, servedOnly = false): Promise<StoredRow[]> {
-  const part = (alive: boolean) => {
-    let q = trx.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
-    q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version);
-    q = q.where('from_version', '<=', version);
-    return servedOnly ? q.where('disabled', '=', 0) : q;
-  };
-  const rows = (await part(true).unionAll(part(false)).execute()) as StoredRow[];
-  return rows.sort(byOrd);
-}
-
-export async function currentRows(trx: Tx, zoneId: number): Promise<StoredRow[]> {
-  const rows = (await trx
-    .selectFrom('records')
-    .select(rowColumns)
-    .where('zone_id', '=', zoneId)
-    .where('to_version', 'is', null)
-    .execute()) as StoredRow[];
-  return rows.sort(byOrd);
 }
 
 /** Records of a ZI, SOA first. */
@@ -263,7 +226,7 @@ export async function recordsAt(trx: Tx, zone: ZoneRow, zi: ZiRow, servedOnly = 
 }
 
 export async function loadSg(trx: Tx, id: number): Promise<SgRow> {
-  const sg = await trx.selectFrom('server_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  const sg = await groupRowById(trx, id);
   if (!sg) throw new ServerGroupNotFound(`#${id}`);
   return sg;
 }
@@ -337,7 +300,6 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
 export interface VersionInput {
   /** Desired content. An SOA among them supplies the SOA fields (and a proposed serial). */
   records: ZoneRecord[];
-  changeBy: string;
   comment?: string | null;
   publish: boolean;
   /** Exact serial to use (poke): must be RFC 1982 greater than the last one. */
@@ -352,41 +314,9 @@ export interface VersionInput {
   now?: Date;
 }
 
-async function recordChange(trx: Tx, store: Store, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
-  // On PostgreSQL sequence values are handed out before commit, so concurrent writers could commit out of order and
-  // a follower could skip a change. One advisory lock held to commit makes commit order = sequence order.
-  if (store.kind === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
-  await trx
-    .insertInto('zone_changes')
-    .values({ zone_id: zone.id, zone_name: zone.name, kind, version, at: Date.now() })
-    .execute();
-  // Followers LISTENing on PostgreSQL (followChanges) poll at once when this commits instead of at their next tick.
-  if (store.kind === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
-}
-
-/** The PostgreSQL NOTIFY channel of the change feed. */
-export const CHANGE_CHANNEL = 'dms_zone_changes';
-export { recordChange };
-
-const INSERT_CHUNK = 400;
-
-interface FastStatements {
-  insert: BetterSqlite3.Statement;
-  kill: BetterSqlite3.Statement;
-}
-const statementCache = new WeakMap<BetterSqlite3.Database, FastStatements>();
-function sqliteStatements(db: BetterSqlite3.Database): FastStatements {
-  let st = statementCache.get(db);
-  if (!st) {
-    st = {
-      insert: db.prepare(
-        'insert into records (zone_id, from_version, to_version, owner_key, owner, type, rclass, ttl, rdata, comment, group_comment, flags, disabled, ord) values (?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      kill: db.prepare('update records set to_version = ? where id = ?'),
-    };
-    statementCache.set(db, st);
-  }
-  return st;
+/** A change-feed row for the zone, committed with the caller's transaction (followChanges wakes on it). */
+export async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
+  await appendChange(trx, ctx.store.kind, { zone_id: Number(zone.id), zone_name: zone.name, kind, version, at: nowMs(ctx) });
 }
 
 /** The ZI row of a new version: its SOA fields, author, comment and times (shared by full and delta commits). */
@@ -397,12 +327,11 @@ async function insertZi(
   serial: number,
   soa: SoaFields,
   zoneTtl: number,
-  input: { changeBy: string; comment?: string | null; publish?: boolean },
+  input: { comment?: string | null; publish?: boolean },
+  actor: string,
   t: number,
 ): Promise<void> {
-  await trx
-    .insertInto('zone_instances')
-    .values({
+  await insertZiRow(trx, {
       zone_id: zoneId,
       version,
       soa_serial: serial,
@@ -414,89 +343,39 @@ async function insertZi(
       soa_minimum: soa.minimum,
       soa_ttl: soa.ttl,
       zone_ttl: zoneTtl,
-      change_by: input.changeBy,
+      change_by: actor,
       comment: input.comment ?? null,
       ctime: t,
       mtime: t,
       ptime: input.publish ? t : null,
-    })
-    .execute();
-}
-
-/**
- * The record rows of a new version: rows that die get to_version, new rows are born at it. On SQLite, prepared
- * statements on the transaction's own connection (Kysely's SQLite driver has one, held by us right now) avoid
- * compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
- */
-async function writeRecordRows(
-  trx: Tx,
-  store: Store,
-  zoneId: number,
-  version: number,
-  dying: readonly number[],
-  born: readonly (RecordRowData & { ord: number })[],
-): Promise<void> {
-  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
-  if (fast) {
-    for (const id of dying) fast.kill.run(version, id);
-    for (const r of born)
-      fast.insert.run(
-        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
-        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
-      );
-    return;
-  }
-  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
-    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', dying.slice(i, i + INSERT_CHUNK)).execute();
-  for (let i = 0; i < born.length; i += INSERT_CHUNK)
-    await trx
-      .insertInto('records')
-      .values(
-        born.slice(i, i + INSERT_CHUNK).map((r) => ({
-          ...r,
-          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
-          zone_id: zoneId,
-          from_version: version,
-          to_version: null,
-        })),
-      )
-      .execute();
+  });
 }
 
 /** Move the zone to its new version; publishing also records a change-feed row. Returns the zone row's update. */
-async function finishVersion(trx: Tx, store: Store, zone: ZoneRow, version: number, t: number, publish: boolean): Promise<Partial<ZoneRow>> {
+async function finishVersion(trx: Tx, ctx: ServiceContext, zone: ZoneRow, version: number, t: number, publish: boolean): Promise<Partial<ZoneRow>> {
   const update: Partial<ZoneRow> = { latest_version: version, mtime: t };
   // UPDATE: the newest ZI waits for publication (saved with publish off); publishing returns to PUBLISHED.
   if (publish) {
     update.published_version = version;
     if (zone.state === 'UPDATE') update.state = 'PUBLISHED';
   } else if (zone.state === 'PUBLISHED') update.state = 'UPDATE';
-  await trx.updateTable('zones').set(update).where('id', '=', Number(zone.id)).execute();
-  if (publish) await recordChange(trx, store, zone, 'publish', version);
+  await updateZoneRow(trx, Number(zone.id), update);
+  if (publish) await recordChange(trx, ctx, zone, 'publish', version);
   return update;
 }
 
 export async function commitVersion(
   trx: Tx,
-  store: Store,
+  ctx: ServiceContext,
   zone: ZoneRow,
   settings: Settings,
   input: VersionInput,
 ): Promise<SaveResult & { zoneRow: ZoneRow }> {
-  const now = input.now ?? new Date();
+  const now = input.now ?? ctx.clock.now();
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
-  const prevZi =
-    zone.latest_version > 0
-      ? await trx
-          .selectFrom('zone_instances')
-          .selectAll()
-          .where('zone_id', '=', zoneId)
-          .where('version', '=', zone.latest_version)
-          .executeTakeFirst()
-      : undefined;
+  const prevZi = zone.latest_version > 0 ? await ziRow(trx, zoneId, zone.latest_version) : undefined;
   const sg = await loadSg(trx, Number(zone.sg_id));
 
   // SOA fields: from the content, else given, else the newest ZI, else the configuration.
@@ -577,7 +456,7 @@ export async function commitVersion(
     let published = zone.published_version === zone.latest_version;
     let zoneRow = zone;
     if (input.publish && !published) {
-      zoneRow = await publishExisting(trx, store, zone, prevZi, t);
+      zoneRow = await publishExisting(trx, ctx, zone, prevZi, t);
       published = true;
     }
     return {
@@ -601,9 +480,9 @@ export async function commitVersion(
   } else serial = chooseSerial(lastSerial, proposedSerial, now);
 
   const version = zone.latest_version + 1;
-  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
-  await writeRecordRows(trx, store, zoneId, version, dying, born);
-  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
+  await writeRecordRows(trx, ctx.store, zoneId, version, dying, born);
+  const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -615,33 +494,14 @@ export async function commitVersion(
   };
 }
 
-export async function publishExisting(trx: Tx, store: Store, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
-  await trx.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', zi.id).execute();
+export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRow, zi: ZiRow, t: number): Promise<ZoneRow> {
+  await markZiPublished(trx, Number(zi.id), t);
   const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
-  await trx.updateTable('zones').set({ published_version: zi.version, mtime: t, state }).where('id', '=', zone.id).execute();
-  await recordChange(trx, store, zone, 'publish', zi.version);
+  await updateZoneRow(trx, Number(zone.id), { published_version: zi.version, mtime: t, state });
+  await recordChange(trx, ctx, zone, 'publish', zi.version);
   return { ...zone, published_version: zi.version, mtime: t, state };
 }
 
-/** Delete record rows alive in no remaining ZI of the zone (after ZIs were deleted). */
-export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number> {
-  const r = await trx
-    .deleteFrom('records')
-    .where('zone_id', '=', zoneId)
-    .where(({ not, exists, selectFrom, ref }) =>
-      not(
-        exists(
-          selectFrom('zone_instances as zi')
-            .select('zi.id')
-            .where('zi.zone_id', '=', zoneId)
-            .where('zi.version', '>=', ref('records.from_version'))
-            .where((eb) => eb.or([eb('records.to_version', 'is', null), eb('zi.version', '<', ref('records.to_version'))])),
-        ),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(r.numDeletedRows);
-}
 
 // ---- incremental commit (RFC 2136 updates) -------------------------------------------------------------------------
 
@@ -657,7 +517,6 @@ export interface DeltaInput {
   added: readonly ZoneRecord[];
   /** A serial the change itself asks for (RFC 2136 SOA update); the serial policy decides whether it is taken. */
   explicitSerial?: number;
-  changeBy: string;
   comment?: string | null;
   publish: boolean;
   now?: Date;
@@ -667,69 +526,15 @@ const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === R
 const wireKey = (r: { type: number; class: number; rdata: Uint8Array }) =>
   `${r.type}\u0000${r.class}\u0000${Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex')}`;
 
-/** Rows alive in the newest version at these owners (disabled ones included). */
-export async function aliveRowsAt(trx: Tx, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
-  return ownerRowsAt(trx, zoneId, ownerKeys);
-}
-
 /**
- * Rows at these owners (Name keys) alive at `version` (default: alive now), in the zone's order when `version` is
- * given. Seeks the (zone_id, to_version, owner_key) index per owner: the cost follows the owners, not the zone.
- */
-export async function ownerRowsAt(
-  trx: Tx,
-  zoneId: number,
-  ownerKeys: readonly string[],
-  version?: number,
-  servedOnly = false,
-): Promise<StoredRow[]> {
-  const out: StoredRow[] = [];
-  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
-    const keys = ownerKeys.slice(i, i + INSERT_CHUNK);
-    const part = (alive: boolean) => {
-      let q = trx.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
-      q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version!);
-      if (version !== undefined) q = q.where('from_version', '<=', version);
-      q = q.where('owner_key', 'in', keys);
-      return servedOnly ? q.where('disabled', '=', 0) : q;
-    };
-    // Alive now, or (at an older version) died after it: two index ranges rather than one OR.
-    const q = version === undefined ? part(true) : part(true).unionAll(part(false));
-    out.push(...((await q.execute()) as StoredRow[]));
-  }
-  return version === undefined ? out : out.sort(byOrd);
-}
-
-/**
- * The rows that make version `from` into version `to` (either order): `died` alive at the lower version and not at
- * the higher, `born` the reverse, served rows only. Index ranges on to_version and from_version: the cost follows
- * the difference, not the zone.
+ * The served rows that make version `from` into version `to` (either order): `died` alive at `from` and not at `to`,
+ * `born` the reverse. The store reads the rows changed between the lower and the higher version (index ranges: the
+ * cost follows the difference, not the zone); going back in time swaps them. Shared by diffVersions and dmsd's
+ * patching (loadPublishedChange), so both see the same difference.
  */
 export async function diffRows(trx: Tx, zoneId: number, from: number, to: number): Promise<{ died: StoredRow[]; born: StoredRow[] }> {
-  const lo = Math.min(from, to);
-  const hi = Math.max(from, to);
-  if (lo === hi) return { died: [], born: [] };
-  // Died in (lo, hi] having been alive at lo; born in (lo, hi] and still alive at hi. Disabled rows are not served.
-  const died = (await trx
-    .selectFrom('records')
-    .select(rowColumns)
-    .where('zone_id', '=', zoneId)
-    .where('disabled', '=', 0)
-    .where('from_version', '<=', lo)
-    .where('to_version', '>', lo)
-    .where('to_version', '<=', hi)
-    .orderBy('ord')
-    .execute()) as StoredRow[];
-  const born = (await trx
-    .selectFrom('records')
-    .select(rowColumns)
-    .where('zone_id', '=', zoneId)
-    .where('disabled', '=', 0)
-    .where('from_version', '>', lo)
-    .where('from_version', '<=', hi)
-    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
-    .orderBy('ord')
-    .execute()) as StoredRow[];
+  if (from === to) return { died: [], born: [] };
+  const { died, born } = await servedRowsChangedBetween(trx, zoneId, Math.min(from, to), Math.max(from, to));
   return from < to ? { died, born } : { died: born, born: died };
 }
 
@@ -744,21 +549,16 @@ export async function diffRows(trx: Tx, zoneId: number, from: number, to: number
  */
 export async function commitDelta(
   trx: Tx,
-  store: Store,
+  ctx: ServiceContext,
   zone: ZoneRow,
   settings: Settings,
   input: DeltaInput,
 ): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean }> {
-  const now = input.now ?? new Date();
+  const now = input.now ?? ctx.clock.now();
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
-  const prevZi = await trx
-    .selectFrom('zone_instances')
-    .selectAll()
-    .where('zone_id', '=', zoneId)
-    .where('version', '=', zone.latest_version)
-    .executeTakeFirst();
+  const prevZi = await ziRow(trx, zoneId, zone.latest_version);
   if (!prevZi) throw new ZiNotFound(zone.name, 'latest');
   const problems: ValidationProblem[] = [];
   const problem = (r: { name: Name; type: number }, message: string) =>
@@ -867,23 +667,15 @@ export async function commitDelta(
     if (n && !r.flags?.disable && !hasAddress(n.key))
       problem(r, `target ${n} is inside the zone but has no A or AAAA record`);
   }
-  // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: only then
-  // are the zone's NS/MX/SRV records read (a partial index holds just those), which are few next to its addresses.
+  // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: rare enough
+  // (and only then) to look at the zone's NS/MX/SRV records, which are few next to its address records.
   const lostAddress = [...touched].filter((k) => {
     if (hasAddress(k)) return false;
     return rows.some((row) => row.owner_key === k && !row.disabled && (row.type === RRType.A || row.type === RRType.AAAA));
   });
   if (lostAddress.length > 0) {
     const lost = new Set(lostAddress);
-    // Literal types (not parameters): the planner then proves the partial index records_alive_targets applies.
-    const referrers = (await trx
-      .selectFrom('records')
-      .select(rowColumns)
-      .where('zone_id', '=', zoneId)
-      .where('to_version', 'is', null)
-      .where(sql<boolean>`type in (${sql.lit(RRType.NS)}, ${sql.lit(RRType.MX)}, ${sql.lit(RRType.SRV)})`)
-      .where('disabled', '=', 0)
-      .execute()) as StoredRow[];
+    const referrers = await aliveRowsOfTypes(trx, zoneId, [RRType.NS, RRType.MX, RRType.SRV]);
     for (const row of referrers) {
       if (dying.has(Number(row.id))) continue;
       const n = targetOf({ type: row.type, rdata: row.rdata });
@@ -900,12 +692,12 @@ export async function commitDelta(
 
   const serial = chooseSerial(lastSerial, proposedSerial ?? lastSerial, now);
   const version = zone.latest_version + 1;
-  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, t);
+  await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
   // A record joining an owner sorts with its siblings; a new owner goes after the rest.
   const ownerOrd = new Map<string, number>();
   for (const row of rows) ownerOrd.set(row.owner_key, Math.max(ownerOrd.get(row.owner_key) ?? 0, Number(row.ord)));
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
-  await writeRecordRows(trx, store, zoneId, version, [...dying], bornRows);
-  const update = await finishVersion(trx, store, zone, version, t, input.publish === true);
+  await writeRecordRows(trx, ctx.store, zoneId, version, [...dying], bornRows);
+  const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
   return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
 }

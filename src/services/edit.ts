@@ -3,7 +3,10 @@
 
 import { RRType } from '../dns/constants.js';
 import { parseTtl } from '../zonefile/ttl.js';
-import { type Store, writeTx } from '../store/index.js';
+import { writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
+import { referenceName } from '../store/queries/references.js';
+import { updateZoneRow } from '../store/queries/zones.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type ZoneRow, ziInfo } from './core.js';
 import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
@@ -18,31 +21,27 @@ function lockHeld(zone: ZoneRow, now: number): boolean {
   return zone.lock_token !== null && zone.lock_expires !== null && Number(zone.lock_expires) > now;
 }
 
-export async function editZone(s: Store, name: string, a: { changeBy: string; timeoutSec?: number }): Promise<EditSession> {
+export async function editZone(ctx: ServiceContext, name: string, a: { timeoutSec?: number } = {}): Promise<EditSession> {
   const key = normalizeZoneName(name);
   if (a.timeoutSec !== undefined && !(a.timeoutSec > 0)) throw new InvalidArgument('edit lock timeout must be positive');
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    const now = Date.now();
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    const now = nowMs(ctx);
     const settings = await loadSettings(trx);
     let token: string;
     let expiresAt: Date | null = null;
     if (zone.edit_lock) {
       // The holder may take its own lock again (a crashed editor); its old token then stops working.
-      if (lockHeld(zone, now) && zone.locked_by !== a.changeBy)
+      if (lockHeld(zone, now) && zone.locked_by !== ctx.actor)
         throw new EditLockConflict(key, zone.locked_by, ms(zone.lock_expires));
       token = newToken();
       const timeout = (a.timeoutSec ?? settings.ttl('edit_lock_timeout')) * 1000;
       expiresAt = new Date(now + timeout);
-      await trx
-        .updateTable('zones')
-        .set({ lock_token: token, locked_by: a.changeBy, lock_expires: now + timeout, lock_base_version: zone.latest_version })
-        .where('id', '=', zone.id)
-        .execute();
+      await updateZoneRow(trx, Number(zone.id), { lock_token: token, locked_by: ctx.actor, lock_expires: now + timeout, lock_base_version: zone.latest_version });
     } else token = `${UNLOCKED_PREFIX}${zone.latest_version}:${newToken()}`;
     const zi = await resolveZi(trx, zone, 'latest');
     const records = await recordsAt(trx, zone, zi);
-    const content = { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    const content = { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
     return { zone: key, token, baseVersion: zone.latest_version, expiresAt, content, text: contentToText(content) };
   });
 }
@@ -63,105 +62,90 @@ function checkToken(zone: ZoneRow, token: string, now: number): number {
   return zone.lock_base_version ?? zone.latest_version;
 }
 
-export async function tickleEditLock(s: Store, name: string, token: string): Promise<Date | null> {
+export async function tickleEditLock(ctx: ServiceContext, name: string, token: string): Promise<Date | null> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    const now = Date.now();
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    const now = nowMs(ctx);
     checkToken(zone, token, now);
     if (token.startsWith(UNLOCKED_PREFIX)) return null;
     const timeout = (await loadSettings(trx)).ttl('edit_lock_timeout') * 1000;
-    await trx.updateTable('zones').set({ lock_expires: now + timeout }).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), { lock_expires: now + timeout });
     return new Date(now + timeout);
   });
 }
 
 export async function saveZoneEdit(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   token: string,
   content: { records: ZoneRecord[] } | { text: string },
-  o: SaveOptions,
+  o: SaveOptions = {},
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
   const records = 'text' in content ? parseText(key, content.text, `${key} (edited)`) : content.records;
   const zoneTtl = o.zoneTtl ?? ('text' in content ? textZoneTtl(content.text) : undefined);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    const base = checkToken(zone, token, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    const base = checkToken(zone, token, nowMs(ctx));
     if (base !== zone.latest_version) throw new EditConflict(key, base, zone.latest_version);
     // The ;!REF: shown on the SOA is the zone's reference; an edit that changes it would otherwise be lost silently.
     const soaRef = records.find((r) => r.type === RRType.SOA && r.name.key === key)?.flags?.ref;
     if (soaRef !== undefined) {
       const current = zone.reference_id === null
         ? null
-        : ((await trx.selectFrom('zone_references').select('name').where('id', '=', zone.reference_id).executeTakeFirst())?.name ?? null);
+        : ((await referenceName(trx, Number(zone.reference_id))) ?? null);
       if (soaRef !== current)
         throw new InvalidArgument(
           `the ;!REF: flag on the SOA is the zone's reference (${current ?? 'none'}); change it with set_zone_reference, not in the zone text`,
         );
     }
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, await loadSettings(trx), {
       records,
-      changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
       ...(zoneTtl !== undefined ? { zoneTtl } : {}),
     });
     if (!token.startsWith(UNLOCKED_PREFIX))
-      await trx
-        .updateTable('zones')
-        .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-        .where('id', '=', zone.id)
-        .execute();
+      await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
     return res;
   });
 }
 
-export async function cancelEditZone(s: Store, name: string, token: string): Promise<void> {
+export async function cancelEditZone(ctx: ServiceContext, name: string, token: string): Promise<void> {
   const key = normalizeZoneName(name);
-  await writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     if (token.startsWith(UNLOCKED_PREFIX)) return;
     if (zone.lock_token !== token) throw new StaleEditToken(key, 'this token does not hold the edit lock');
-    await trx
-      .updateTable('zones')
-      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
   });
 }
 
-export async function clearEditLock(s: Store, name: string): Promise<void> {
+export async function clearEditLock(ctx: ServiceContext, name: string): Promise<void> {
   const key = normalizeZoneName(name);
-  await writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    await trx
-      .updateTable('zones')
-      .set({ lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
   });
 }
 
 // ---- serial pokes -----------------------------------------------------------------------------------------------------
 
 export async function pokeSerial(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   pick: (last: number) => number | undefined,
-  a: { changeBy: string },
   comment: string,
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    if (lockHeld(zone, Date.now())) throw new EditLockConflict(key, zone.locked_by, ms(zone.lock_expires));
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    if (lockHeld(zone, nowMs(ctx))) throw new EditLockConflict(key, zone.locked_by, ms(zone.lock_expires));
     const zi = await resolveZi(trx, zone, 'latest');
     const records = (await recordsAt(trx, zone, zi)).slice(1);
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, await loadSettings(trx), {
       records,
-      changeBy: a.changeBy,
       comment,
       publish: true,
       forceNew: true,

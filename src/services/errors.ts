@@ -28,8 +28,52 @@ export type DmsErrorCode =
   | 'EVENT_NOT_FOUND'
   | 'TSIG_KEY_NOT_FOUND'
   | 'TSIG_KEY_EXISTS'
+  | 'SERVER_NOT_FOUND'
+  | 'SERVER_EXISTS'
+  | 'SERVER_ADDRESS_EXISTS'
   | 'INVALID_ARGUMENT'
   | 'STORE_ERROR';
+
+/**
+ * What kind of failure each catalogue error is. zone_tool's exit status and the JSON-RPC error code derive from the
+ * kind, so a new code without a kind is a compile error, and no caller guesses from names.
+ */
+export type ErrorKind = 'not_found' | 'exists' | 'in_use' | 'unavailable' | 'invalid' | 'conflict' | 'denied' | 'internal';
+
+export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
+  ZONE_NOT_FOUND: 'not_found',
+  ZONE_EXISTS: 'exists',
+  // undelete/destroy of a zone that is live: the zone is there (as with "exists"), not in the state asked for.
+  ZONE_NOT_DELETED: 'exists',
+  ZONE_DELETED: 'unavailable',
+  ZONE_DISABLED: 'unavailable',
+  BAD_ZONE_NAME: 'invalid',
+  ZI_NOT_FOUND: 'not_found',
+  EDIT_LOCK_CONFLICT: 'in_use',
+  STALE_EDIT_TOKEN: 'conflict',
+  EDIT_CONFLICT: 'conflict',
+  ZONE_VALIDATION_FAILED: 'invalid',
+  REFERENCE_NOT_FOUND: 'not_found',
+  REFERENCE_EXISTS: 'exists',
+  REFERENCE_IN_USE: 'in_use',
+  SECTAG_NOT_FOUND: 'not_found',
+  SECTAG_EXISTS: 'exists',
+  SECTAG_IN_USE: 'in_use',
+  SG_NOT_FOUND: 'not_found',
+  SG_EXISTS: 'exists',
+  SG_IN_USE: 'in_use',
+  CONFIG_KEY_UNKNOWN: 'invalid',
+  CONFIG_VALUE_INVALID: 'invalid',
+  SERIAL_INVALID: 'invalid',
+  EVENT_NOT_FOUND: 'not_found',
+  TSIG_KEY_NOT_FOUND: 'not_found',
+  TSIG_KEY_EXISTS: 'exists',
+  SERVER_NOT_FOUND: 'not_found',
+  SERVER_EXISTS: 'exists',
+  SERVER_ADDRESS_EXISTS: 'exists',
+  INVALID_ARGUMENT: 'invalid',
+  STORE_ERROR: 'internal',
+};
 
 export class DmsError extends Error {
   readonly code: DmsErrorCode;
@@ -267,5 +311,13 @@ export class InvalidArgument extends DmsError {
   }
 }
 
+export const ServerNotFound = notFound('ServerNotFound', 'SERVER_NOT_FOUND', 'server', 'server');
+export const ServerExists = alreadyExists('ServerExists', 'SERVER_EXISTS', 'server', 'server');
+export const ServerAddressExists = catalogueError<[address: string, other: string], { readonly address: string; readonly other: string }>(
+  'ServerAddressExists',
+  'SERVER_ADDRESS_EXISTS',
+  ['address', 'other'],
+  (address, other) => `address ${address} is already used by server ${other}`,
+);
 export const TsigKeyNotFound = notFound('TsigKeyNotFound', 'TSIG_KEY_NOT_FOUND', 'key', 'TSIG key');
 export const TsigKeyExists = alreadyExists('TsigKeyExists', 'TSIG_KEY_EXISTS', 'key', 'TSIG key');

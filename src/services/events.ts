@@ -1,9 +1,18 @@
 // The persistent event queue (NEW / RETRY / SUCCESS / FAILURE). Unlike the original (RETRY every ~3 s forever),
 // a failed attempt backs off exponentially and gives up after a number of attempts.
 
-import { type Selectable, sql } from 'kysely';
-import { type Store, writeTx } from '../store/index.js';
-import type { EventTable } from '../store/schema.js';
+import { writeTx } from '../store/index.js';
+import {
+  dueEventRows,
+  type EventRow,
+  eventRow,
+  eventRows,
+  insertEvent,
+  leaseDueEvents,
+  updateEvent,
+} from '../store/queries/events.js';
+import { liveZoneId } from '../store/queries/zones.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { EventNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { EventInfo, EventState } from './types.js';
@@ -16,7 +25,7 @@ export function backoffMs(attempts: number): number {
   return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
 }
 
-function toInfo(r: Selectable<EventTable>): EventInfo {
+function toInfo(r: EventRow): EventInfo {
   return {
     id: Number(r.id),
     type: r.event_type,
@@ -33,48 +42,33 @@ function toInfo(r: Selectable<EventTable>): EventInfo {
 }
 
 export async function enqueueEvent(
-  s: Store,
+  ctx: ServiceContext,
   type: string,
   o: { zone?: string; payload?: unknown; delaySec?: number } = {},
 ): Promise<number> {
-  const now = Date.now();
+  const now = nowMs(ctx);
   let zoneId: number | null = null;
   let zoneName: string | null = null;
   if (o.zone !== undefined) {
     zoneName = normalizeZoneName(o.zone);
-    const z = await s.db.selectFrom('zones').select('id').where('name', '=', zoneName).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
-    zoneId = z ? Number(z.id) : null;
+    zoneId = (await liveZoneId(ctx.store.db, zoneScope(ctx), zoneName)) ?? null;
   }
-  const r = await s.db
-    .insertInto('events')
-    .values({
-      event_type: type,
-      zone_id: zoneId,
-      zone_name: zoneName,
-      state: 'NEW',
-      payload: o.payload === undefined ? null : JSON.stringify(o.payload),
-      attempts: 0,
-      last_error: null,
-      created: now,
-      scheduled: now + (o.delaySec ?? 0) * 1000,
-      processed: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return Number(r.id);
+  return insertEvent(ctx.store.db, {
+    event_type: type,
+    zone_id: zoneId,
+    zone_name: zoneName,
+    state: 'NEW',
+    payload: o.payload === undefined ? null : JSON.stringify(o.payload),
+    attempts: 0,
+    last_error: null,
+    created: now,
+    scheduled: now + (o.delaySec ?? 0) * 1000,
+    processed: null,
+  });
 }
 
-export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promise<EventInfo[]> {
-  const rows = await s.db
-    .selectFrom('events')
-    .selectAll()
-    .where('state', 'in', ['NEW', 'RETRY'])
-    .where('scheduled', '<=', now)
-    .orderBy('scheduled')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-  return rows.map(toInfo);
+export async function dueEvents(ctx: ServiceContext, limit = 100, now = nowMs(ctx)): Promise<EventInfo[]> {
+  return (await dueEventRows(ctx.store.db, now, limit)).map(toInfo);
 }
 
 /**
@@ -82,69 +76,43 @@ export async function dueEvents(s: Store, limit = 100, now = Date.now()): Promis
  * so several dmsd instances on one database never run the same event twice; one that dies with a lease lets the
  * event come due again when the lease ends. Finish with completeEvent / retryEvent / failEvent.
  */
-export async function claimDueEvents(s: Store, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
-  const now = o.now ?? Date.now();
+export async function claimDueEvents(ctx: ServiceContext, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
+  const now = o.now ?? nowMs(ctx);
   const lease = (o.leaseSec ?? 300) * 1000;
-  return writeTx(s, async (trx) => {
-    let q = trx
-      .selectFrom('events')
-      .select('id')
-      .where('state', 'in', ['NEW', 'RETRY'])
-      .where('scheduled', '<=', now)
-      .orderBy('scheduled')
-      .orderBy('id')
-      .limit(o.limit ?? 100);
-    if (s.kind === 'postgres') q = q.forUpdate().skipLocked();
-    const ids = (await q.execute()).map((r) => Number(r.id));
-    if (ids.length === 0) return [];
-    await trx.updateTable('events').set({ scheduled: now + lease }).where('id', 'in', ids).execute();
-    const rows = await trx.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('id').execute();
-    return rows.map(toInfo);
-  });
+  return writeTx(ctx.store, async (trx) => (await leaseDueEvents(trx, ctx.store.kind, now, now + lease, o.limit ?? 100)).map(toInfo));
 }
 
-export async function getEvent(s: Store, id: number): Promise<EventInfo> {
-  const r = await s.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getEvent(ctx: ServiceContext, id: number): Promise<EventInfo> {
+  const r = await eventRow(ctx.store.db, id);
   if (!r) throw new EventNotFound(id);
   return toInfo(r);
 }
 
-export async function completeEvent(s: Store, id: number): Promise<void> {
-  const r = await s.db.updateTable('events').set({ state: 'SUCCESS', processed: Date.now() }).where('id', '=', id).executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
+export async function completeEvent(ctx: ServiceContext, id: number): Promise<void> {
+  if (!(await updateEvent(ctx.store.db, id, { state: 'SUCCESS', processed: nowMs(ctx) }))) throw new EventNotFound(id);
 }
 
-export async function retryEvent(s: Store, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
-  const ev = await getEvent(s, id);
-  const now = o.now ?? Date.now();
+export async function retryEvent(ctx: ServiceContext, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
+  const ev = await getEvent(ctx, id);
+  const now = o.now ?? nowMs(ctx);
   const attempts = ev.attempts + 1;
   const give = attempts >= (o.maxAttempts ?? 10);
-  await s.db
-    .updateTable('events')
-    .set({
-      attempts,
-      last_error: error,
-      state: give ? 'FAILURE' : 'RETRY',
-      scheduled: give ? ev.scheduled.getTime() : now + backoffMs(attempts),
-      processed: give ? now : null,
-    })
-    .where('id', '=', id)
-    .execute();
-  return getEvent(s, id);
+  await updateEvent(ctx.store.db, id, {
+    attempts,
+    last_error: error,
+    state: give ? 'FAILURE' : 'RETRY',
+    scheduled: give ? ev.scheduled.getTime() : now + backoffMs(attempts),
+    processed: give ? now : null,
+  });
+  return getEvent(ctx, id);
 }
 
-export async function failEvent(s: Store, id: number, error?: string): Promise<void> {
-  const r = await s.db
-    .updateTable('events')
-    .set({ state: 'FAILURE', processed: Date.now(), ...(error !== undefined ? { last_error: error } : {}) })
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) === 0) throw new EventNotFound(id);
+export async function failEvent(ctx: ServiceContext, id: number, error?: string): Promise<void> {
+  const set = { state: 'FAILURE', processed: nowMs(ctx), ...(error !== undefined ? { last_error: error } : {}) };
+  if (!(await updateEvent(ctx.store.db, id, set))) throw new EventNotFound(id);
 }
 
-export async function listEvents(s: Store, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {
-  let q = s.db.selectFrom('events').selectAll();
-  if (o.state !== undefined) q = q.where('state', 'in', Array.isArray(o.state) ? o.state : [o.state]);
-  const rows = await q.orderBy('id', 'desc').limit(o.limit ?? 1000).execute();
-  return rows.map(toInfo);
+export async function listEvents(ctx: ServiceContext, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {
+  const states = o.state === undefined ? undefined : Array.isArray(o.state) ? o.state : [o.state];
+  return (await eventRows(ctx.store.db, states, o.limit ?? 1000)).map(toInfo);
 }

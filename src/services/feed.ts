@@ -2,28 +2,29 @@
 
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
-import { readTx, type Store } from '../store/index.js';
-import { sql } from 'kysely';
-import { CHANGE_CHANNEL, diffRows, ownerRowsAt, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
+import { readTx } from '../store/index.js';
+import {
+  CHANGE_CHANNEL,
+  changesAfter,
+  changesVacuumedTo,
+  lastChangeSeq,
+  publishedRecordsOf,
+  servedZoneNames,
+  servedZonePage,
+  servedZoneRow,
+} from '../store/queries/feed.js';
+import { ownerRowsAt, ziRow, ziRowsOfVersions } from '../store/queries/versions.js';
+import { type ServiceContext, zoneScope } from './context.js';
+import { diffRows, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import type { ChangePoll, PublishedChange, PublishedZone, ZoneChange } from './types.js';
 
-export async function loadPublishedZone(s: Store, name: string): Promise<PublishedZone | null> {
+export async function loadPublishedZone(ctx: ServiceContext, name: string): Promise<PublishedZone | null> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await trx
-      .selectFrom('zones')
-      .selectAll()
-      .where('name', '=', key)
-      .where('state', 'in', ['PUBLISHED', 'UPDATE'])
-      .executeTakeFirst();
+  return readTx(ctx.store, async (trx) => {
+    const zone = await servedZoneRow(trx, zoneScope(ctx), key);
     if (!zone || zone.published_version === null) return null;
-    const zi = await trx
-      .selectFrom('zone_instances')
-      .selectAll()
-      .where('zone_id', '=', zone.id)
-      .where('version', '=', zone.published_version)
-      .executeTakeFirst();
+    const zi = await ziRow(trx, Number(zone.id), zone.published_version);
     if (!zi) return null;
     const records = (await recordsAt(trx, zone, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
     return { zoneId: Number(zone.id), origin: Name.parse(zone.name), version: zi.version, serial: Number(zi.soa_serial), records };
@@ -38,26 +39,16 @@ export async function loadPublishedZone(s: Store, name: string): Promise<Publish
  * zone. `maxChanges`: above this many changed rows the owners are not read ('too-big': reloading is cheaper).
  */
 export async function loadPublishedChange(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   fromVersion: number,
   o: { maxChanges?: number } = {},
 ): Promise<PublishedChange> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await trx
-      .selectFrom('zones')
-      .selectAll()
-      .where('name', '=', key)
-      .where('state', 'in', ['PUBLISHED', 'UPDATE'])
-      .executeTakeFirst();
+  return readTx(ctx.store, async (trx) => {
+    const zone = await servedZoneRow(trx, zoneScope(ctx), key);
     if (!zone || zone.published_version === null) return { kind: 'gone' };
-    const zis = await trx
-      .selectFrom('zone_instances')
-      .selectAll()
-      .where('zone_id', '=', zone.id)
-      .where('version', 'in', [fromVersion, zone.published_version])
-      .execute();
+    const zis = await ziRowsOfVersions(trx, Number(zone.id), [fromVersion, zone.published_version]);
     const toZi = zis.find((z) => z.version === zone.published_version);
     if (!toZi) return { kind: 'gone' };
     if (!zis.some((z) => z.version === fromVersion)) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
@@ -87,7 +78,7 @@ export async function loadPublishedChange(
  * BEFORE calling this and follow changes from there: nothing published meanwhile is missed.
  */
 export async function loadPublishedZones(
-  s: Store,
+  ctx: ServiceContext,
   onZone: (zone: PublishedZone) => void | Promise<void>,
   o: { pageSize?: number } = {},
 ): Promise<number> {
@@ -95,32 +86,12 @@ export async function loadPublishedZones(
   let after = '';
   let count = 0;
   for (;;) {
-    const page = await s.db
-      .selectFrom('zones as z')
-      .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-      .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
-      .where('z.state', 'in', ['PUBLISHED', 'UPDATE'])
-      .where('z.name', '>', after)
-      .orderBy('z.name')
-      .limit(sql.lit(pageSize))
-      .execute();
+    const page = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
     if (page.length === 0) return count;
-    const rows = await s.db
-      .selectFrom('records as r')
-      .innerJoin('zones as z', 'z.id', 'r.zone_id')
-      .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
-      .where(
-        'r.zone_id',
-        'in',
-        page.map((z) => z.id),
-      )
-      .where('r.disabled', '=', 0)
-      .whereRef('r.from_version', '<=', 'z.published_version')
-      .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
-      .orderBy('r.zone_id')
-      .orderBy('r.ord')
-      .orderBy('r.id')
-      .execute();
+    const rows = await publishedRecordsOf(
+      ctx.store.db,
+      page.map((z) => Number(z.id)),
+    );
     const byZone = new Map<number, typeof rows>();
     for (const r of rows) {
       const id = Number(r.zone_id);
@@ -133,7 +104,7 @@ export async function loadPublishedZones(
       let zone: PublishedZone | null;
       if (list.some((r) => r.pv !== z.version)) {
         // Published again between our two queries: read that one zone on its own.
-        zone = await loadPublishedZone(s, z.name);
+        zone = await loadPublishedZone(ctx, z.name);
       } else {
         const origin = Name.parse(z.name);
         const soa = soaRecord(origin, z as unknown as ZiRow);
@@ -158,41 +129,31 @@ export async function loadPublishedZones(
   }
 }
 
-export async function listServedZones(s: Store): Promise<string[]> {
-  const rows = await s.db
-    .selectFrom('zones')
-    .select('name')
-    .where('state', 'in', ['PUBLISHED', 'UPDATE'])
-    .where('published_version', 'is not', null)
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => r.name);
+export async function listServedZones(ctx: ServiceContext): Promise<string[]> {
+  return servedZoneNames(ctx.store.db, zoneScope(ctx));
 }
 
-export async function currentChangeSeq(s: Store): Promise<number> {
-  const r = await s.db.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-  const meta = await s.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
-  return Math.max(Number(r?.m ?? 0), Number(meta?.changes_vacuumed_to ?? 0));
+export async function currentChangeSeq(ctx: ServiceContext): Promise<number> {
+  return Math.max(await lastChangeSeq(ctx.store.db), await changesVacuumedTo(ctx.store.db));
 }
 
-export async function pollChanges(s: Store, since: number, limit = 10000): Promise<ChangePoll> {
-  const meta = await s.db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
-  const vacuumedTo = Number(meta?.changes_vacuumed_to ?? 0);
-  const rows = await s.db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+export async function pollChanges(ctx: ServiceContext, since: number, limit = 10000): Promise<ChangePoll> {
+  const vacuumedTo = await changesVacuumedTo(ctx.store.db);
+  const rows = await changesAfter(ctx.store.db, since, limit);
   const changes: ZoneChange[] = rows.map((r) => ({
-    seq: Number(r.seq),
-    zoneId: Number(r.zone_id),
+    seq: r.seq,
+    zoneId: r.zone_id,
     zone: r.zone_name,
     kind: r.kind as ZoneChange['kind'],
     version: r.version,
-    at: new Date(Number(r.at)),
+    at: new Date(r.at),
   }));
   const seq = changes.length ? changes[changes.length - 1].seq : Math.max(since, 0);
   return { seq, changes, resync: since < vacuumedTo };
 }
 
 export function followChanges(
-  s: Store,
+  ctx: ServiceContext,
   since: number,
   onChange: (poll: ChangePoll) => void | Promise<void>,
   o: { intervalMs?: number; onError?: (e: unknown) => void } = {},
@@ -209,7 +170,7 @@ export function followChanges(
     if (timer) clearTimeout(timer);
     wake?.();
   };
-  const unlisten = s.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
+  const unlisten = ctx.store.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
     o.onError?.(e);
     return undefined;
   });
@@ -217,11 +178,11 @@ export function followChanges(
     while (!stopped) {
       pending = false;
       try {
-        const poll = await pollChanges(s, cursor);
+        const poll = await pollChanges(ctx, cursor);
         if (poll.changes.length > 0 || poll.resync) {
           await onChange(poll);
           cursor = Math.max(poll.seq, cursor);
-          if (poll.resync) cursor = Math.max(cursor, await currentChangeSeq(s));
+          if (poll.resync) cursor = Math.max(cursor, await currentChangeSeq(ctx));
           if (poll.changes.length > 0) continue; // there may be more right away
         }
       } catch (e) {

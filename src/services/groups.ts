@@ -1,8 +1,36 @@
 // References, security tags and server groups, and moving zones between server groups.
 
-import { sql } from 'kysely';
 import { Name } from '../dns/name.js';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
+import { updateStoredConfigValue } from '../store/queries/config.js';
+import { apexZonesOfGroup, updateZoneRow } from '../store/queries/zones.js';
+import {
+  addSectagToZone,
+  deleteReferenceRow,
+  deleteSectagRow,
+  insertReference,
+  insertSectag,
+  referenceId,
+  referencesWithZoneCount,
+  removeSectagFromZone,
+  renameReferenceRow,
+  sectagId as sectagIdOf,
+  sectagNames,
+  sectagsOfZones,
+  setZoneSectags,
+  zonesUsingReference,
+  zonesWithSectag,
+} from '../store/queries/references.js';
+import {
+  deleteGroupRow,
+  groupIdByName,
+  groupRowsWithZoneCount,
+  insertGroup,
+  renameGroupRow,
+  updateGroupRow,
+  zonesUsingGroup,
+} from '../store/queries/groups.js';
 import { loadSettings } from './config.js';
 import { findLiveZone, recordChange } from './core.js';
 import {
@@ -30,10 +58,10 @@ function checkLabel(kind: string, name: string): string {
 
 // ---- references -------------------------------------------------------------------------------------------------
 
-export async function createReference(s: Store, name: string): Promise<void> {
+export async function createReference(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('reference', name);
   try {
-    await s.db.insertInto('zone_references').values({ name: n, ctime: Date.now() }).execute();
+    await insertReference(ctx.store.db, n, nowMs(ctx));
   } catch (e) {
     if (isUniqueViolation(e)) throw new ReferenceExists(n);
     throw e;
@@ -41,27 +69,27 @@ export async function createReference(s: Store, name: string): Promise<void> {
 }
 
 async function refId(trx: Tx, name: string): Promise<number> {
-  const r = await trx.selectFrom('zone_references').select('id').where('name', '=', name).executeTakeFirst();
-  if (!r) throw new ReferenceNotFound(name);
-  return Number(r.id);
+  const id = await referenceId(trx, name);
+  if (id === undefined) throw new ReferenceNotFound(name);
+  return id;
 }
 
-export async function deleteReference(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
+export async function deleteReference(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, name);
     // Deleted zones still point at their reference (undelete restores it), so they count as users too.
-    const c = await trx.selectFrom('zones').select((eb) => eb.fn.countAll<number>().as('n')).where('reference_id', '=', id).executeTakeFirstOrThrow();
-    if (Number(c.n) > 0) throw new ReferenceInUse(name, Number(c.n));
-    await trx.deleteFrom('zone_references').where('id', '=', id).execute();
+    const n = await zonesUsingReference(trx, id);
+    if (n > 0) throw new ReferenceInUse(name, n);
+    await deleteReferenceRow(trx, id);
   });
 }
 
-export async function renameReference(s: Store, from: string, to: string): Promise<void> {
+export async function renameReference(ctx: ServiceContext, from: string, to: string): Promise<void> {
   const n = checkLabel('reference', to);
-  await writeTx(s, async (trx) => {
+  await writeTx(ctx.store, async (trx) => {
     const id = await refId(trx, from);
     try {
-      await trx.updateTable('zone_references').set({ name: n }).where('id', '=', id).execute();
+      await renameReferenceRow(trx, id, n);
     } catch (e) {
       if (isUniqueViolation(e)) throw new ReferenceExists(n);
       throw e;
@@ -69,30 +97,24 @@ export async function renameReference(s: Store, from: string, to: string): Promi
   });
 }
 
-export async function listReferences(s: Store, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
-  let q = s.db
-    .selectFrom('zone_references as r')
-    .leftJoin('zones as z', (j) => j.onRef('z.reference_id', '=', 'r.id').on('z.state', '<>', sql.lit('DELETED')))
-    .select(['r.name', (eb) => eb.fn.count<number>('z.id').as('n')])
-    .groupBy(['r.id', 'r.name'])
-    .orderBy('r.name');
-  if (pattern) q = isGlob(pattern) ? q.where(sql<boolean>`r.name like ${globToLike(pattern)} escape '\\'`) : q.where('r.name', '=', pattern);
-  return (await q.execute()).map((r) => ({ name: r.name, zoneCount: Number(r.n) }));
+export async function listReferences(ctx: ServiceContext, pattern?: string): Promise<{ name: string; zoneCount: number }[]> {
+  const match = pattern ? (isGlob(pattern) ? { like: globToLike(pattern) } : { name: pattern }) : undefined;
+  return referencesWithZoneCount(ctx.store.db, match);
 }
 
-export async function setZoneReference(s: Store, zone: string, reference: string | null): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function setZoneReference(ctx: ServiceContext, zone: string, reference: string | null): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = reference === null ? null : await refId(trx, reference);
-    await trx.updateTable('zones').set({ reference_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
+    await updateZoneRow(trx, Number(z.id), { reference_id: id, mtime: nowMs(ctx) });
   });
 }
 
 // ---- sectags ------------------------------------------------------------------------------------------------------
 
-export async function createSectag(s: Store, name: string): Promise<void> {
+export async function createSectag(ctx: ServiceContext, name: string): Promise<void> {
   const n = checkLabel('sectag', name);
   try {
-    await s.db.insertInto('sectags').values({ name: n }).execute();
+    await insertSectag(ctx.store.db, n);
   } catch (e) {
     if (isUniqueViolation(e)) throw new SectagExists(n);
     throw e;
@@ -100,60 +122,50 @@ export async function createSectag(s: Store, name: string): Promise<void> {
 }
 
 async function sectagId(trx: Tx, name: string): Promise<number> {
-  const r = await trx.selectFrom('sectags').select('id').where('name', '=', name).executeTakeFirst();
-  if (!r) throw new SectagNotFound(name);
-  return Number(r.id);
+  const id = await sectagIdOf(trx, name);
+  if (id === undefined) throw new SectagNotFound(name);
+  return id;
 }
 
-export async function deleteSectag(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
+export async function deleteSectag(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
     const id = await sectagId(trx, name);
-    const c = await trx.selectFrom('zone_sectags').select((eb) => eb.fn.countAll<number>().as('n')).where('sectag_id', '=', id).executeTakeFirstOrThrow();
-    if (Number(c.n) > 0) throw new SectagInUse(name, Number(c.n));
-    await trx.deleteFrom('sectags').where('id', '=', id).execute();
+    const n = await zonesWithSectag(trx, id);
+    if (n > 0) throw new SectagInUse(name, n);
+    await deleteSectagRow(trx, id);
   });
 }
 
-export async function listSectags(s: Store): Promise<string[]> {
-  return (await s.db.selectFrom('sectags').select('name').orderBy('name').execute()).map((r) => r.name);
+export async function listSectags(ctx: ServiceContext): Promise<string[]> {
+  return sectagNames(ctx.store.db);
 }
 
-export async function listZoneSectags(s: Store, zone: string): Promise<string[]> {
+export async function listZoneSectags(ctx: ServiceContext, zone: string): Promise<string[]> {
   const key = normalizeZoneName(zone);
-  return readTx(s, async (trx) => {
-    const z = await findLiveZone(trx, s, key, false);
-    const rows = await trx
-      .selectFrom('zone_sectags as zs')
-      .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
-      .select('st.name')
-      .where('zs.zone_id', '=', z.id)
-      .orderBy('st.name')
-      .execute();
-    return rows.map((r) => r.name);
+  return readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    return (await sectagsOfZones(trx, [Number(z.id)])).get(Number(z.id)) ?? [];
   });
 }
 
-export async function addZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function addZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
-    const have = await trx.selectFrom('zone_sectags').select('zone_id').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
-    if (!have) await trx.insertInto('zone_sectags').values({ zone_id: z.id, sectag_id: id }).execute();
+    await addSectagToZone(trx, Number(z.id), id);
   });
 }
 
-export async function deleteZoneSectag(s: Store, zone: string, sectag: string): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function deleteZoneSectag(ctx: ServiceContext, zone: string, sectag: string): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const id = await sectagId(trx, sectag);
-    const r = await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).where('sectag_id', '=', id).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
+    if (!(await removeSectagFromZone(trx, Number(z.id), id))) throw new InvalidArgument(`zone ${z.name} does not have security tag ${sectag}`);
   });
 }
 
-export async function replaceZoneSectags(s: Store, zone: string, sectags: string[]): Promise<void> {
-  await mutateZone(s, zone, async (trx, z) => {
+export async function replaceZoneSectags(ctx: ServiceContext, zone: string, sectags: string[]): Promise<void> {
+  await mutateZone(ctx, zone, async (trx, z) => {
     const ids = [...new Set(await Promise.all(sectags.map((t) => sectagId(trx, t))))];
-    await trx.deleteFrom('zone_sectags').where('zone_id', '=', z.id).execute();
-    if (ids.length) await trx.insertInto('zone_sectags').values(ids.map((id) => ({ zone_id: z.id, sectag_id: id }))).execute();
+    await setZoneSectags(trx, Number(z.id), ids);
   });
 }
 
@@ -178,49 +190,33 @@ function normMname(n: string | null | undefined): string | null {
 }
 
 async function sgInfo(trx: Tx, where: { name?: string }): Promise<ServerGroupInfo[]> {
-  let q = trx
-    .selectFrom('server_groups as sg')
-    .selectAll('sg')
-    .select((eb) =>
-      eb
-        .selectFrom('zones as z')
-        .select(eb.fn.countAll<number>().as('n'))
-        .whereRef('z.sg_id', '=', 'sg.id')
-        .where('z.state', '<>', sql.lit('DELETED'))
-        .as('zone_count'),
-    )
-    .orderBy('sg.name');
-  if (where.name !== undefined) q = q.where('sg.name', '=', where.name);
-  return (await q.execute()).map((r) => ({
+  return (await groupRowsWithZoneCount(trx, where.name)).map((r) => ({
     id: Number(r.id),
     name: r.name,
     apexNs: JSON.parse(r.apex_ns) as string[],
     soaMname: r.soa_mname,
     masterAddress: r.master_address,
     masterAltAddress: r.master_alt_address,
-    zoneCount: Number(r.zone_count ?? 0),
+    zoneCount: r.zone_count,
   }));
 }
 
 export async function createServerGroup(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   o: { apexNs?: string[]; soaMname?: string; masterAddress?: string; masterAltAddress?: string } = {},
 ): Promise<ServerGroupInfo> {
   const n = checkLabel('server group', name);
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     try {
-      await trx
-        .insertInto('server_groups')
-        .values({
-          name: n,
-          apex_ns: JSON.stringify(normNames(o.apexNs ?? [])),
-          soa_mname: normMname(o.soaMname),
-          master_address: o.masterAddress ?? null,
-          master_alt_address: o.masterAltAddress ?? null,
-          ctime: Date.now(),
-        })
-        .execute();
+      await insertGroup(trx, {
+        name: n,
+        apex_ns: JSON.stringify(normNames(o.apexNs ?? [])),
+        soa_mname: normMname(o.soaMname),
+        master_address: o.masterAddress ?? null,
+        master_alt_address: o.masterAltAddress ?? null,
+        ctime: nowMs(ctx),
+      });
     } catch (e) {
       if (isUniqueViolation(e)) throw new ServerGroupExists(n);
       throw e;
@@ -229,58 +225,53 @@ export async function createServerGroup(
   });
 }
 
-export async function getServerGroup(s: Store, name: string): Promise<ServerGroupInfo> {
-  return readTx(s, async (trx) => {
+export async function getServerGroup(ctx: ServiceContext, name: string): Promise<ServerGroupInfo> {
+  return readTx(ctx.store, async (trx) => {
     const r = await sgInfo(trx, { name });
     if (!r[0]) throw new ServerGroupNotFound(name);
     return r[0];
   });
 }
 
-export async function listServerGroups(s: Store): Promise<ServerGroupInfo[]> {
-  return readTx(s, (trx) => sgInfo(trx, {}));
+export async function listServerGroups(ctx: ServiceContext): Promise<ServerGroupInfo[]> {
+  return readTx(ctx.store, (trx) => sgInfo(trx, {}));
 }
 
-export async function deleteServerGroup(s: Store, name: string): Promise<void> {
-  await writeTx(s, async (trx) => {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-    if (!sg) throw new ServerGroupNotFound(name);
-    const c = await trx
-      .selectFrom('zones')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where((eb) => eb.or([eb('sg_id', '=', sg.id), eb('alt_sg_id', '=', sg.id)]))
-      .executeTakeFirstOrThrow();
+export async function deleteServerGroup(ctx: ServiceContext, name: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const sgId = await groupIdByName(trx, name);
+    if (sgId === undefined) throw new ServerGroupNotFound(name);
+    const n = await zonesUsingGroup(trx, sgId);
     const settings = await loadSettings(trx);
-    if (Number(c.n) > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, Number(c.n));
-    await trx.deleteFrom('server_groups').where('id', '=', sg.id).execute();
+    if (n > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, n);
+    await deleteGroupRow(trx, sgId);
   });
 }
 
-export async function renameServerGroup(s: Store, from: string, to: string): Promise<void> {
+export async function renameServerGroup(ctx: ServiceContext, from: string, to: string): Promise<void> {
   const n = checkLabel('server group', to);
-  await writeTx(s, async (trx) => {
-    const r = await trx.updateTable('server_groups').set({ name: n }).where('name', '=', from).executeTakeFirst().catch((e) => {
+  await writeTx(ctx.store, async (trx) => {
+    const renamed = await renameGroupRow(trx, from, n).catch((e) => {
       if (isUniqueViolation(e)) throw new ServerGroupExists(n);
       throw e;
     });
-    if (Number(r.numUpdatedRows) === 0) throw new ServerGroupNotFound(from);
+    if (!renamed) throw new ServerGroupNotFound(from);
     const settings = await loadSettings(trx);
     if (settings.raw('default_sg') === from)
-      await trx.updateTable('config').set({ value: n }).where('key', '=', 'default_sg').where('sg_name', '=', '').execute();
+      await updateStoredConfigValue(trx, 'default_sg', n);
   });
 }
 
 export async function updateServerGroup(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
-  a: { changeBy: string } = { changeBy: 'dms/server-group' },
 ): Promise<ServerGroupInfo> {
   const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
-  const sgIdValue = await writeTx(s, async (trx) => {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-    if (!sg) throw new ServerGroupNotFound(name);
-    const set: Record<string, unknown> = {};
+  const sgIdValue = await writeTx(ctx.store, async (trx) => {
+    const sgId = await groupIdByName(trx, name);
+    if (sgId === undefined) throw new ServerGroupNotFound(name);
+    const set: Parameters<typeof updateGroupRow>[2] = {};
     if (o.apexNs !== undefined) {
       const list = normNames(o.apexNs);
       if (list.length === 0) throw new InvalidArgument('a server group needs at least one apex name server');
@@ -289,84 +280,75 @@ export async function updateServerGroup(
     if (o.soaMname !== undefined) set.soa_mname = normMname(o.soaMname);
     if (o.masterAddress !== undefined) set.master_address = o.masterAddress;
     if (o.masterAltAddress !== undefined) set.master_alt_address = o.masterAltAddress;
-    if (Object.keys(set).length) await trx.updateTable('server_groups').set(set).where('id', '=', sg.id).execute();
-    return Number(sg.id);
+    if (Object.keys(set).length) await updateGroupRow(trx, sgId, set);
+    return sgId;
   });
   // The apex of every use_apex_ns zone of the group follows (one transaction per zone, like any other change).
-  if (apexChanges) await refreshSgZones(s, sgIdValue, a.changeBy);
-  return getServerGroup(s, name);
+  if (apexChanges) await refreshSgZones(ctx, sgIdValue);
+  return getServerGroup(ctx, name);
 }
 
 /** Refresh the apex of every use_apex_ns zone in a server group; returns how many got a new ZI. */
-export async function refreshSgZones(s: Store, sgId: number, changeBy: string): Promise<number> {
+export async function refreshSgZones(ctx: ServiceContext, sgId: number): Promise<number> {
   let after = '';
   let changed = 0;
   for (;;) {
-    const zones = await s.db
-      .selectFrom('zones')
-      .select('name')
-      .where('sg_id', '=', sgId)
-      .where('state', '<>', sql.lit('DELETED'))
-      .where('use_apex_ns', '=', 1)
-      .where('name', '>', after)
-      .orderBy('name')
-      .limit(500)
-      .execute();
+    const zones = await apexZonesOfGroup(ctx.store.db, sgId, after, 500);
     if (zones.length === 0) return changed;
     for (const z of zones) {
       try {
-        if ((await refreshZoneApex(s, z.name, { changeBy })).changed) changed++;
+        if ((await refreshZoneApex(ctx, z)).changed) changed++;
       } catch (e) {
         // A zone that no longer validates with the new apex keeps its old version; the others go on.
         if (!(e instanceof DmsError)) throw e;
       }
     }
-    after = zones[zones.length - 1].name;
+    after = zones[zones.length - 1];
   }
 }
 
-export async function refreshZoneApex(s: Store, zone: string, a: { changeBy: string }): Promise<SaveResult> {
+export async function refreshZoneApex(ctx: ServiceContext, zone: string): Promise<SaveResult> {
   const key = normalizeZoneName(zone);
-  return writeTx(s, async (trx) => {
-    const z = await findLiveZone(trx, s, key, true);
+  return writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
     if (!z.use_apex_ns) {
-      await recordChange(trx, s, z, 'update', z.published_version);
+      await recordChange(trx, ctx, z, 'update', z.published_version);
       return { zone: key, changed: false, version: z.latest_version, serial: 0, published: z.published_version === z.latest_version, warnings: [] };
     }
-    return refreshApexIn(trx, s, z, await loadSettings(trx), a.changeBy);
+    return refreshApexIn(trx, ctx, z, await loadSettings(trx));
   });
 }
 
 async function sgByName(trx: Tx, name: string): Promise<number> {
-  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-  if (!sg) throw new ServerGroupNotFound(name);
-  return Number(sg.id);
+  const sgId = await groupIdByName(trx, name);
+  if (sgId === undefined) throw new ServerGroupNotFound(name);
+  return sgId;
 }
 
-export async function setZoneServerGroup(s: Store, zone: string, sg: string, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z, settings) => {
+export async function setZoneServerGroup(ctx: ServiceContext, zone: string, sg: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z, settings) => {
     const id = await sgByName(trx, sg);
     if (id === Number(z.sg_id)) return;
     const altId = z.alt_sg_id !== null && Number(z.alt_sg_id) === id ? null : z.alt_sg_id;
-    await trx.updateTable('zones').set({ sg_id: id, alt_sg_id: altId, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await refreshApexIn(trx, s, { ...z, sg_id: id, alt_sg_id: altId }, settings, a.changeBy);
+    await updateZoneRow(trx, Number(z.id), { sg_id: id, alt_sg_id: altId, mtime: nowMs(ctx) });
+    await refreshApexIn(trx, ctx, { ...z, sg_id: id, alt_sg_id: altId }, settings);
   });
 }
 
-export async function setZoneAltServerGroup(s: Store, zone: string, sg: string | null): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z) => {
+export async function setZoneAltServerGroup(ctx: ServiceContext, zone: string, sg: string | null): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z) => {
     const id = sg === null ? null : await sgByName(trx, sg);
     if (id !== null && id === Number(z.sg_id)) throw new InvalidArgument(`server group ${sg} is already the primary server group of ${z.name}`);
-    await trx.updateTable('zones').set({ alt_sg_id: id, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await recordChange(trx, s, z, 'update', z.published_version);
+    await updateZoneRow(trx, Number(z.id), { alt_sg_id: id, mtime: nowMs(ctx) });
+    await recordChange(trx, ctx, z, 'update', z.published_version);
   });
 }
 
-export async function swapZoneServerGroup(s: Store, zone: string, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, zone, async (trx, z, settings) => {
+export async function swapZoneServerGroup(ctx: ServiceContext, zone: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, zone, async (trx, z, settings) => {
     if (z.alt_sg_id === null) throw new InvalidArgument(`zone ${z.name} has no alternate server group to swap with`);
     const next = { ...z, sg_id: z.alt_sg_id, alt_sg_id: z.sg_id };
-    await trx.updateTable('zones').set({ sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: Date.now() }).where('id', '=', z.id).execute();
-    await refreshApexIn(trx, s, next, settings, a.changeBy);
+    await updateZoneRow(trx, Number(z.id), { sg_id: next.sg_id, alt_sg_id: next.alt_sg_id, mtime: nowMs(ctx) });
+    await refreshApexIn(trx, ctx, next, settings);
   });
 }

@@ -1,8 +1,9 @@
 // The service layer: every management rule of DMS (zone lifecycle, edit lock, serials, validation, versions,
 // references, sectags, server groups, configuration, events, vacuum, change feed). zone_tool, the JSON-RPC API and
-// dmsd call these functions; none of them touches SQL. Every function takes the Store as its first parameter.
+// dmsd call these functions; none of them touches SQL. Every function takes a ServiceContext (context.ts: store,
+// actor recorded as change_by, tenant, clock) as its first parameter.
 
-import type { Store } from '../store/index.js';
+import type { ServiceContext } from './context.js';
 import * as config from './config.js';
 import { pokeSerial } from './edit.js';
 import { isValidSerial, wrapSerial } from './serial.js';
@@ -10,7 +11,21 @@ import { SerialInvalid } from './errors.js';
 import type { ConfigEntry, SaveResult } from './types.js';
 
 export * from './errors.js';
+export {
+  ADMIN,
+  type Clock,
+  type ServiceContext,
+  serviceContext,
+  systemClock,
+  type Tenant,
+  type Tier,
+  withActor,
+} from './context.js';
 export type * from './types.js';
+
+// zone_tool, the API and dmsd open the store through the services: nothing above this layer imports src/store.
+export { openStore, resolveStoreOptions } from '../store/index.js';
+export type { Store, StoreLocationArgs } from '../store/index.js';
 
 // zones: create_zone, show_zonesm, ls, set_zone, enable/disable/delete/undelete/destroy, copy_zone
 // content & ZIs: show_zone, show_zi, ls_zi, load_zone_zi/update_zone, update_rrs/RFC 2136, copy_zi, publish, delete_zi
@@ -116,32 +131,31 @@ export { CONFIG_KEYS } from './config.js';
 
 /** poke_zone_set_serial: a new ZI with the given serial (must be RFC 1982 greater) or just the next one. */
 export async function pokeZoneSetSerial(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   serial: number | undefined,
-  a: { changeBy: string },
 ): Promise<SaveResult> {
   if (serial !== undefined && !isValidSerial(serial)) throw new SerialInvalid(`serial ${serial} is not in 0..4294967295`);
-  return pokeSerial(s, name, () => serial, a, serial === undefined ? 'serial incremented' : `serial set to ${serial}`);
+  return pokeSerial(ctx, name, () => serial, serial === undefined ? 'serial incremented' : `serial set to ${serial}`);
 }
 
 /** poke_zone_wrap_serial: add 2^31-1 (RFC 1982 §7.1 step) so a later change can reach a lower number. */
-export async function pokeZoneWrapSerial(s: Store, name: string, a: { changeBy: string }): Promise<SaveResult> {
-  return pokeSerial(s, name, (last) => wrapSerial(last), a, 'serial wrapped (RFC 1982)');
+export async function pokeZoneWrapSerial(ctx: ServiceContext, name: string): Promise<SaveResult> {
+  return pokeSerial(ctx, name, (last) => wrapSerial(last), 'serial wrapped (RFC 1982)');
 }
 
 // ---- configuration --------------------------------------------------------------------------------------------
 
 /** show_config: every key with its value (defaults filled in), per-SG soa_mname values too. */
-export async function showConfig(s: Store): Promise<ConfigEntry[]> {
-  return config.showConfig(s.db);
+export async function showConfig(ctx: ServiceContext): Promise<ConfigEntry[]> {
+  return config.showConfig(ctx.store.db);
 }
-export async function getConfigValue(s: Store, key: string, sg?: string): Promise<string> {
-  return config.getConfigValue(s.db, key, sg);
+export async function getConfigValue(ctx: ServiceContext, key: string, sg?: string): Promise<string> {
+  return config.getConfigValue(ctx.store.db, key, sg);
 }
 /** set_config [-g sg] key value — validated (ConfigKeyUnknown / ConfigValueInvalid). */
-export async function setConfig(s: Store, key: string, value: string, sg?: string): Promise<void> {
-  return config.setConfig(s.db, key, value, sg);
+export async function setConfig(ctx: ServiceContext, key: string, value: string, sg?: string): Promise<void> {
+  return config.setConfig(ctx.store.db, key, value, sg);
 }
 
 // transfer rules and also-notify targets (zone or server group): the primary's access and NOTIFY configuration

@@ -4,7 +4,9 @@
 import { typeFromString } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { algorithmFromString, macLength, type TsigAlgorithm, type TsigKey } from '../dns/tsig.js';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { deleteTsigKeyRow, grantTexts, insertTsigKey, replaceGrants, tsigKeyRow, tsigKeyRows } from '../store/queries/keys.js';
+import { nowMs, type ServiceContext } from './context.js';
 import { findLiveZone, recordChange, type ZoneRow } from './core.js';
 import { InvalidArgument, TsigKeyExists, TsigKeyNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
@@ -31,7 +33,7 @@ const KEYS_ROW = { id: 0, name: '.' } as ZoneRow;
 
 /** generate_tsig_key / import: a random secret of the algorithm's MAC size unless one is given. */
 export async function createTsigKey(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   o: { algorithm?: string; secret?: Uint8Array | string } = {},
 ): Promise<TsigKeyInfo> {
@@ -45,53 +47,51 @@ export async function createTsigKey(
     secret = Buffer.from(o.secret, 'base64');
   } else secret = Buffer.from(o.secret);
   if (secret.length === 0) throw new InvalidArgument('empty TSIG secret');
-  const t = Date.now();
-  await writeTx(s, async (trx) => {
+  const t = nowMs(ctx);
+  await writeTx(ctx.store, async (trx) => {
     try {
-      await trx.insertInto('tsig_keys').values({ name: key, algorithm, secret: secret.toString('base64'), ctime: t }).execute();
+      await insertTsigKey(trx, { name: key, algorithm, secret: secret.toString('base64'), ctime: t });
     } catch (e) {
       if (isUniqueViolation(e)) throw new TsigKeyExists(key);
       throw e;
     }
-    await recordChange(trx, s, KEYS_ROW, 'keys', null);
+    await recordChange(trx, ctx, KEYS_ROW, 'keys', null);
   });
   return { name: key, algorithm, secret: secret.toString('base64'), ctime: new Date(t) };
 }
 
-export async function deleteTsigKey(s: Store, name: string): Promise<void> {
+export async function deleteTsigKey(ctx: ServiceContext, name: string): Promise<void> {
   const key = keyName(name);
-  await writeTx(s, async (trx) => {
-    const r = await trx.deleteFrom('tsig_keys').where('name', '=', key).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new TsigKeyNotFound(key);
-    await recordChange(trx, s, KEYS_ROW, 'keys', null);
+  await writeTx(ctx.store, async (trx) => {
+    if (!(await deleteTsigKeyRow(trx, key))) throw new TsigKeyNotFound(key);
+    await recordChange(trx, ctx, KEYS_ROW, 'keys', null);
   });
 }
 
-export async function listTsigKeys(s: Store): Promise<TsigKeyInfo[]> {
-  const rows = await s.db.selectFrom('tsig_keys').selectAll().orderBy('name').execute();
+export async function listTsigKeys(ctx: ServiceContext): Promise<TsigKeyInfo[]> {
+  const rows = await tsigKeyRows(ctx.store.db);
   return rows.map((r) => ({ name: r.name, algorithm: r.algorithm as TsigAlgorithm, secret: r.secret, ctime: new Date(Number(r.ctime)) }));
 }
 
 /** Every key in the form the TSIG code uses (dmsd keeps them in memory; reload on a 'keys' change). */
-export async function loadTsigKeys(s: Store): Promise<TsigKey[]> {
-  return (await listTsigKeys(s)).map((k) => ({ name: Name.parse(k.name), algorithm: k.algorithm, secret: new Uint8Array(Buffer.from(k.secret, 'base64')) }));
+export async function loadTsigKeys(ctx: ServiceContext): Promise<TsigKey[]> {
+  return (await listTsigKeys(ctx)).map((k) => ({ name: Name.parse(k.name), algorithm: k.algorithm, secret: new Uint8Array(Buffer.from(k.secret, 'base64')) }));
 }
 
-export async function getTsigKey(s: Store, name: string): Promise<TsigKey> {
+export async function getTsigKey(ctx: ServiceContext, name: string): Promise<TsigKey> {
   const key = keyName(name);
-  const r = await s.db.selectFrom('tsig_keys').selectAll().where('name', '=', key).executeTakeFirst();
+  const r = await tsigKeyRow(ctx.store.db, key);
   if (!r) throw new TsigKeyNotFound(key);
   return { name: Name.parse(r.name), algorithm: r.algorithm as TsigAlgorithm, secret: new Uint8Array(Buffer.from(r.secret, 'base64')) };
 }
 
 async function grantsIn(trx: Tx, zone: ZoneRow): Promise<string[]> {
-  const rows = await trx.selectFrom('zone_update_grants').select('grant_text').where('zone_id', '=', zone.id).orderBy('id').execute();
-  return rows.map((r) => r.grant_text);
+  return grantTexts(trx, Number(zone.id));
 }
 
-export async function listUpdateGrants(s: Store, zone: string): Promise<string[]> {
+export async function listUpdateGrants(ctx: ServiceContext, zone: string): Promise<string[]> {
   const key = normalizeZoneName(zone);
-  return readTx(s, async (trx) => grantsIn(trx, await findLiveZone(trx, s, key, false)));
+  return readTx(ctx.store, async (trx) => grantsIn(trx, await findLiveZone(trx, ctx, key, false)));
 }
 
 /** Replace the zone's grants (order kept: the server applies the first match). A change of the zone for dmsd. */
@@ -107,29 +107,28 @@ function checkGrant(grant: string): void {
   }
 }
 
-export async function setUpdateGrants(s: Store, zone: string, grants: string[]): Promise<void> {
+export async function setUpdateGrants(ctx: ServiceContext, zone: string, grants: string[]): Promise<void> {
   const key = normalizeZoneName(zone);
   const clean = grants.map((g) => g.trim().replace(/\s+/g, ' ')).filter((g) => g !== '');
   for (const g of clean) checkGrant(g);
-  await writeTx(s, async (trx) => {
-    const z = await findLiveZone(trx, s, key, true);
-    await trx.deleteFrom('zone_update_grants').where('zone_id', '=', z.id).execute();
-    if (clean.length) await trx.insertInto('zone_update_grants').values(clean.map((g) => ({ zone_id: z.id, grant_text: g }))).execute();
-    await recordChange(trx, s, z, 'update', z.published_version);
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
+    await replaceGrants(trx, Number(z.id), clean);
+    await recordChange(trx, ctx, z, 'update', z.published_version);
   });
 }
 
-export async function addUpdateGrant(s: Store, zone: string, grant: string): Promise<void> {
-  const current = await listUpdateGrants(s, zone);
+export async function addUpdateGrant(ctx: ServiceContext, zone: string, grant: string): Promise<void> {
+  const current = await listUpdateGrants(ctx, zone);
   const g = grant.trim().replace(/\s+/g, ' ');
   if (g === '') throw new InvalidArgument('empty update grant');
   checkGrant(g);
-  if (!current.includes(g)) await setUpdateGrants(s, zone, [...current, g]);
+  if (!current.includes(g)) await setUpdateGrants(ctx, zone, [...current, g]);
 }
 
-export async function deleteUpdateGrant(s: Store, zone: string, grant: string): Promise<void> {
-  const current = await listUpdateGrants(s, zone);
+export async function deleteUpdateGrant(ctx: ServiceContext, zone: string, grant: string): Promise<void> {
+  const current = await listUpdateGrants(ctx, zone);
   const g = grant.trim().replace(/\s+/g, ' ');
   if (!current.includes(g)) throw new InvalidArgument(`zone ${normalizeZoneName(zone)} has no update grant "${g}"`);
-  await setUpdateGrants(s, zone, current.filter((x) => x !== g));
+  await setUpdateGrants(ctx, zone, current.filter((x) => x !== g));
 }

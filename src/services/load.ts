@@ -1,6 +1,7 @@
 // Batch loading (load_zones, dmsd --zones import): one transaction per zone, lookups cached across the batch.
 
-import { type Store, writeTx } from '../store/index.js';
+import { batchWrites, writeTx } from '../store/index.js';
+import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms } from './core.js';
 import { BadZoneName, DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
@@ -9,32 +10,22 @@ import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js
 import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
 
 export async function loadZones(
-  s: Store,
+  ctx: ServiceContext,
   items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
-  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void },
+  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void } = {},
 ): Promise<LoadZoneResult[]> {
-  const ctx = new CreateContext(await loadSettings(s.db));
+  const cc = new CreateContext(await loadSettings(ctx.store.db));
   const results: LoadZoneResult[] = [];
-  // A batch is acknowledged when loadZones returns. Per-zone commits need not each wait for the disk: in WAL mode
-  // synchronous=NORMAL commits still survive a kill -9 of the process (only an OS crash could lose the tail), and the
-  // checkpoint at the end syncs everything before we return.
-  s.sqlite?.pragma('synchronous = NORMAL');
-  try {
-    await loadEach(s, items, o, ctx, results);
-  } finally {
-    if (s.sqlite) {
-      s.sqlite.pragma('synchronous = FULL');
-      s.sqlite.pragma('wal_checkpoint(PASSIVE)');
-    }
-  }
+  // A batch is acknowledged when loadZones returns, not each zone's commit (batchWrites).
+  await batchWrites(ctx.store, () => loadEach(ctx, items, o, cc, results));
   return results;
 }
 
 async function loadEach(
-  s: Store,
+  ctx: ServiceContext,
   items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
   o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void },
-  ctx: CreateContext,
+  cc: CreateContext,
   results: LoadZoneResult[],
 ): Promise<void> {
   for await (const item of items) {
@@ -46,23 +37,22 @@ async function loadEach(
       const records = item.text !== undefined ? parseText(key, item.text, item.file) : (item.records ?? []);
       const zoneTtl = o.zoneTtl ?? (item.text !== undefined ? textZoneTtl(item.text) : undefined);
       const ttlOpt = zoneTtl !== undefined ? { zoneTtl } : {};
-      result = await writeTx(s, async (trx) => {
+      result = await writeTx(ctx.store, async (trx) => {
         let existing = null;
         try {
-          existing = await findLiveZone(trx, s, key, true);
+          existing = await findLiveZone(trx, ctx, key, true);
         } catch (e) {
           if (!(e instanceof ZoneNotFound)) throw e;
         }
         if (!existing) {
-          const { result: r } = await createZoneIn(trx, s, ctx, key, { ...o, ...ttlOpt, records }, records);
+          const { result: r } = await createZoneIn(trx, ctx, cc, key, { ...o, ...ttlOpt, records }, records);
           return { name: key, action: 'created' as const, version: r.version, serial: r.serial };
         }
         if (!o.replace) throw new ZoneExists(key);
-        if (existing.lock_token !== null && existing.lock_expires !== null && Number(existing.lock_expires) > Date.now())
+        if (existing.lock_token !== null && existing.lock_expires !== null && Number(existing.lock_expires) > nowMs(ctx))
           throw new EditLockConflict(key, existing.locked_by, ms(existing.lock_expires));
-        const r = await commitVersion(trx, s, existing, ctx.settings, {
+        const r = await commitVersion(trx, ctx, existing, cc.settings, {
           records,
-          changeBy: o.changeBy,
           comment: o.comment ?? (item.file ? `loaded from ${item.file}` : null),
           publish: !o.inhibitPublish,
           ...ttlOpt,

@@ -1,18 +1,11 @@
 // SOA serial policy: YYYYMMDDnn by default, RFC 1982 sequence-space arithmetic, strictly increasing across every
 // kind of change (edits, updates, republishing old versions, apex refreshes, pokes).
 
+import { isValidSerial, serialAdd, serialGreater as serialGt } from '../dns/serial.js';
+
+export { isValidSerial, serialAdd, serialGt };
+
 const HALF = 2 ** 31;
-const MOD = 2 ** 32;
-
-/** RFC 1982 §3.2: is `a` greater than `b`? (Undefined pairs exactly 2^31 apart count as not greater.) */
-export function serialGt(a: number, b: number): boolean {
-  return (a < b && b - a > HALF) || (a > b && a - b < HALF);
-}
-
-/** RFC 1982 §3.1 addition: n must be in [0, 2^31 - 1]. */
-export function serialAdd(s: number, n: number): number {
-  return (s + n) % MOD;
-}
 
 /** YYYYMMDD00 of `now` in UTC. */
 export function dateSerial(now: Date): number {
@@ -39,8 +32,4 @@ export function chooseSerial(last: number | null, proposed: number | undefined, 
 /** RFC 1982 wrap step: the largest forward move (2^31 - 1). Two of these bring any serial round to any value. */
 export function wrapSerial(last: number): number {
   return serialAdd(last, HALF - 1);
-}
-
-export function isValidSerial(n: number): boolean {
-  return Number.isInteger(n) && n >= 0 && n < MOD;
 }

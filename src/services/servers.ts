@@ -9,16 +9,22 @@
 // and ends FAILED, visible with ls_pending_notifies / ls_failed_events), so one command is enough to register a
 // secondary. disable_server stops the NOTIFYs without forgetting the server.
 
-import type { Kysely } from 'kysely';
-import { isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
-import type { ServerTables } from '../store/migrations-servers.js';
-import type { Database } from '../store/schema.js';
+import { isUniqueViolation, readTx, type Db, type Tx, writeTx } from '../store/index.js';
+import {
+  deleteServerRow,
+  enabledServersOfGroup,
+  groupIdByName,
+  insertServer,
+  liveZoneCountsByGroup,
+  serverAt,
+  serverRowByName,
+  serverRowsWithGroup,
+  updateServerRow,
+} from '../store/queries/groups.js';
+import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
-import { DmsError, type DmsErrorCode, InvalidArgument, ServerGroupNotFound } from './errors.js';
-import { isIP } from '../server/acl.js';
-
-type SDb = Kysely<Database & ServerTables>;
-const sdb = (d: Store['db'] | Tx): SDb => d as unknown as SDb;
+import { InvalidArgument, ServerAddressExists, ServerExists, ServerGroupNotFound, ServerNotFound } from './errors.js';
+import { ipVersion } from '../dns/address.js';
 
 export const SERVER_TYPES = ['bind9', 'nsd', 'knot'] as const;
 export type ServerType = (typeof SERVER_TYPES)[number];
@@ -39,25 +45,7 @@ export interface ServerInfo {
   mtime: Date;
 }
 
-// Codes outside the catalogue of errors.ts; zone_tool maps *_NOT_FOUND to 68 and *_EXISTS to 73 by their names.
-export class ServerNotFound extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_NOT_FOUND' as DmsErrorCode, `server ${server} not found`);
-  }
-}
-export class ServerExists extends DmsError {
-  constructor(readonly server: string) {
-    super('SERVER_EXISTS' as DmsErrorCode, `server ${server} already exists`);
-  }
-}
-export class ServerAddressExists extends DmsError {
-  constructor(
-    readonly address: string,
-    readonly other: string,
-  ) {
-    super('SERVER_ADDRESS_EXISTS' as DmsErrorCode, `address ${address} is already used by server ${other}`);
-  }
-}
+export { ServerAddressExists, ServerExists, ServerNotFound };
 /** enable_server on an enabled server, disable_server on a disabled one (the original refused both too). */
 export class ServerStateError extends InvalidArgument {}
 
@@ -86,7 +74,7 @@ export function parseServerAddress(text: string, port?: number): { address: stri
   const t = text.trim();
   const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
   const address = m?.[1] ?? '';
-  if (!m || !isIP(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
+  if (!m || !ipVersion(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
   const inText = m[2] !== undefined ? Number(m[2]) : undefined;
   if (inText !== undefined && port !== undefined && inText !== port) throw new InvalidArgument(`two ports given for "${text}"`);
   const p = inText ?? port ?? 53;
@@ -95,49 +83,25 @@ export function parseServerAddress(text: string, port?: number): { address: stri
 }
 
 async function sgId(trx: Tx, name: string): Promise<number> {
-  const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', name).executeTakeFirst();
-  if (!sg) throw new ServerGroupNotFound(name);
-  return Number(sg.id);
+  const id = await groupIdByName(trx, name);
+  if (id === undefined) throw new ServerGroupNotFound(name);
+  return id;
 }
 
 async function serverRow(trx: Tx, name: string) {
-  const r = await sdb(trx).selectFrom('servers').selectAll().where('name', '=', name.trim()).executeTakeFirst();
+  const r = await serverRowByName(trx, name.trim());
   if (!r) throw new ServerNotFound(name.trim());
   return r;
 }
 
 async function checkAddressFree(trx: Tx, a: { address: string; port: number }, exceptId?: number): Promise<void> {
-  let q = sdb(trx).selectFrom('servers').select('name').where('address', '=', a.address).where('port', '=', a.port);
-  if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
-  const other = await q.executeTakeFirst();
-  if (other) throw new ServerAddressExists(a.port === 53 ? a.address : `${a.address}#${a.port}`, other.name);
+  const other = await serverAt(trx, a.address, a.port, exceptId);
+  if (other !== undefined) throw new ServerAddressExists(a.port === 53 ? a.address : `${a.address}#${a.port}`, other);
 }
 
 async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { address: string; port?: number } }): Promise<ServerInfo[]> {
-  let q = sdb(trx)
-    .selectFrom('servers as s')
-    .innerJoin('server_groups as g', 'g.id', 's.sg_id')
-    .select(['s.id', 's.name', 's.address', 's.port', 's.server_type', 's.enabled', 's.ctime', 's.mtime', 's.sg_id', 'g.name as sg_name'])
-    .orderBy('s.name');
-  if (where.name !== undefined) q = q.where('s.name', '=', where.name);
-  if (where.sg !== undefined) q = q.where('g.name', '=', where.sg);
-  if (where.address !== undefined) {
-    q = q.where('s.address', '=', where.address.address);
-    if (where.address.port !== undefined) q = q.where('s.port', '=', where.address.port);
-  }
-  const rows = await q.execute();
-  const sgIds = [...new Set(rows.map((r) => Number(r.sg_id)))];
-  const counts = new Map<number, number>();
-  if (sgIds.length) {
-    const c = await trx
-      .selectFrom('zones')
-      .select(['sg_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('sg_id', 'in', sgIds)
-      .where('state', '<>', 'DELETED')
-      .groupBy('sg_id')
-      .execute();
-    for (const r of c) counts.set(Number(r.sg_id), Number(r.n));
-  }
+  const rows = await serverRowsWithGroup(trx, where);
+  const counts = await liveZoneCountsByGroup(trx, [...new Set(rows.map((r) => Number(r.sg_id)))]);
   return rows.map((r) => ({
     id: Number(r.id),
     name: r.name,
@@ -158,7 +122,7 @@ async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { a
  * every publish of the group's zones from now on. Type bind9 by default.
  */
 export async function createServer(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   address: string,
   o: { sg?: string; type?: string; port?: number } = {},
@@ -166,17 +130,14 @@ export async function createServer(
   const n = checkName(name);
   const a = parseServerAddress(address, o.port);
   const type = checkType(o.type ?? 'bind9');
-  return writeTx(s, async (trx) => {
+  return writeTx(ctx.store, async (trx) => {
     const sgName = o.sg ?? (await loadSettings(trx)).raw('default_sg');
     const sg = await sgId(trx, sgName);
-    if (await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst()) throw new ServerExists(n);
+    if (await serverRowByName(trx, n)) throw new ServerExists(n);
     await checkAddressFree(trx, a);
-    const t = Date.now();
+    const t = nowMs(ctx);
     try {
-      await sdb(trx)
-        .insertInto('servers')
-        .values({ name: n, address: a.address, port: a.port, server_type: type, sg_id: sg, enabled: 1, ctime: t, mtime: t })
-        .execute();
+      await insertServer(trx, { name: n, address: a.address, port: a.port, server_type: type, sg_id: sg, enabled: 1, ctime: t, mtime: t });
     } catch (e) {
       // Only a concurrent create gets here (both checks above passed).
       if (isUniqueViolation(e)) throw new ServerExists(n);
@@ -187,15 +148,15 @@ export async function createServer(
 }
 
 /** ls_server [-g sg]: every server (of a group), by name. */
-export async function listServers(s: Store, o: { sg?: string } = {}): Promise<ServerInfo[]> {
-  return readTx(s, async (trx) => {
+export async function listServers(ctx: ServiceContext, o: { sg?: string } = {}): Promise<ServerInfo[]> {
+  return readTx(ctx.store, async (trx) => {
     if (o.sg !== undefined) await sgId(trx, o.sg);
     return infos(trx, o.sg !== undefined ? { sg: o.sg } : {});
   });
 }
 
-export async function getServer(s: Store, name: string): Promise<ServerInfo> {
-  return readTx(s, async (trx) => {
+export async function getServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return readTx(ctx.store, async (trx) => {
     const r = await infos(trx, { name: name.trim() });
     if (!r[0]) throw new ServerNotFound(name.trim());
     return r[0];
@@ -203,86 +164,74 @@ export async function getServer(s: Store, name: string): Promise<ServerInfo> {
 }
 
 /** show_server_byaddr: the servers at an address (any port unless the text names one). */
-export async function getServersByAddress(s: Store, address: string): Promise<ServerInfo[]> {
+export async function getServersByAddress(ctx: ServiceContext, address: string): Promise<ServerInfo[]> {
   const a = parseServerAddress(address);
   const withPort = /#\d+$|\]:\d+$/.test(address.trim());
-  return readTx(s, async (trx) => {
+  return readTx(ctx.store, async (trx) => {
     const r = await infos(trx, { address: withPort ? a : { address: a.address } });
     if (r.length === 0) throw new ServerNotFound(address.trim());
     return r;
   });
 }
 
-export async function deleteServer(s: Store, name: string): Promise<void> {
-  const r = await sdb(s.db).deleteFrom('servers').where('name', '=', name.trim()).executeTakeFirst();
-  if (Number(r.numDeletedRows) === 0) throw new ServerNotFound(name.trim());
+export async function deleteServer(ctx: ServiceContext, name: string): Promise<void> {
+  if (!(await deleteServerRow(ctx.store.db, name.trim()))) throw new ServerNotFound(name.trim());
 }
 
-async function update(s: Store, name: string, fn: (trx: Tx, row: { id: number; enabled: number }) => Promise<Record<string, unknown>>): Promise<ServerInfo> {
-  return writeTx(s, async (trx) => {
+async function update(ctx: ServiceContext, name: string, fn: (trx: Tx, row: { id: number; enabled: number }) => Promise<Record<string, unknown>>): Promise<ServerInfo> {
+  return writeTx(ctx.store, async (trx) => {
     const row = await serverRow(trx, name);
     const set = await fn(trx, { id: Number(row.id), enabled: Number(row.enabled) });
-    await sdb(trx)
-      .updateTable('servers')
-      .set({ ...set, mtime: Date.now() })
-      .where('id', '=', row.id)
-      .execute();
+    await updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) });
     const newName = typeof set.name === 'string' ? set.name : row.name;
     return (await infos(trx, { name: newName }))[0];
   });
 }
 
 /** set_server_address name address[#port] */
-export async function setServerAddress(s: Store, name: string, address: string, port?: number): Promise<ServerInfo> {
+export async function setServerAddress(ctx: ServiceContext, name: string, address: string, port?: number): Promise<ServerInfo> {
   const a = parseServerAddress(address, port);
-  return update(s, name, async (trx, row) => {
+  return update(ctx, name, async (trx, row) => {
     await checkAddressFree(trx, a, row.id);
     return { address: a.address, port: a.port };
   });
 }
 
 /** set_server_type name bind9|nsd|knot */
-export async function setServerType(s: Store, name: string, type: string): Promise<ServerInfo> {
+export async function setServerType(ctx: ServiceContext, name: string, type: string): Promise<ServerInfo> {
   const t = checkType(type);
-  return update(s, name, async () => ({ server_type: t }));
+  return update(ctx, name, async () => ({ server_type: t }));
 }
 
-export async function renameServer(s: Store, from: string, to: string): Promise<ServerInfo> {
+export async function renameServer(ctx: ServiceContext, from: string, to: string): Promise<ServerInfo> {
   const n = checkName(to);
-  return update(s, from, async (trx, row) => {
-    const other = await sdb(trx).selectFrom('servers').select('id').where('name', '=', n).executeTakeFirst();
+  return update(ctx, from, async (trx, row) => {
+    const other = await serverRowByName(trx, n);
     if (other && Number(other.id) !== row.id) throw new ServerExists(n);
     return { name: n };
   });
 }
 
 /** move_server_sg name sg: the server is NOTIFYed for the zones of its new group from the next publish on. */
-export async function moveServerSg(s: Store, name: string, sg: string): Promise<ServerInfo> {
-  return update(s, name, async (trx) => ({ sg_id: await sgId(trx, sg) }));
+export async function moveServerSg(ctx: ServiceContext, name: string, sg: string): Promise<ServerInfo> {
+  return update(ctx, name, async (trx) => ({ sg_id: await sgId(trx, sg) }));
 }
 
-export async function enableServer(s: Store, name: string): Promise<ServerInfo> {
-  return update(s, name, async (_trx, row) => {
+export async function enableServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return update(ctx, name, async (_trx, row) => {
     if (row.enabled === 1) throw new ServerStateError(`server ${name.trim()} is already enabled`);
     return { enabled: 1 };
   });
 }
 
-export async function disableServer(s: Store, name: string): Promise<ServerInfo> {
-  return update(s, name, async (_trx, row) => {
+export async function disableServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {
+  return update(ctx, name, async (_trx, row) => {
     if (row.enabled === 0) throw new ServerStateError(`server ${name.trim()} is already disabled`);
     return { enabled: 0 };
   });
 }
 
 /** The enabled servers of a server group, by name: NOTIFY targets of each of the group's zones (access.ts). */
-export async function enabledGroupServers(db: Store['db'] | Tx, sgIdValue: number): Promise<{ name: string; address: string; port: number }[]> {
-  const rows = await sdb(db)
-    .selectFrom('servers')
-    .select(['name', 'address', 'port'])
-    .where('sg_id', '=', sgIdValue)
-    .where('enabled', '=', 1)
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => ({ name: r.name, address: r.address, port: Number(r.port) }));
+export async function enabledGroupServers(db: Db, sgIdValue: number): Promise<{ name: string; address: string; port: number }[]> {
+  return enabledServersOfGroup(db, sgIdValue);
 }

@@ -82,12 +82,7 @@ export interface ZoneContent {
 /** Which ZI: a version number, the SOA serial, 'published' or 'latest'. */
 export type ZiSelector = number | { version: number } | { serial: number } | 'published' | 'latest';
 
-export interface Actor {
-  /** Recorded as change_by: "user@host/Admin", or a TSIG key name for RFC 2136 updates. */
-  changeBy: string;
-}
-
-export interface CreateZoneOptions extends Actor {
+export interface CreateZoneOptions {
   sg?: string;
   reference?: string | null;
   /** Flags not given come from the configuration defaults. */
@@ -104,7 +99,7 @@ export interface CreateZoneOptions extends Actor {
   zoneTtl?: number;
 }
 
-export interface SaveOptions extends Actor {
+export interface SaveOptions {
   comment?: string;
   /** Publish the new ZI (default true). */
   publish?: boolean;

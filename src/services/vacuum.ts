@@ -1,10 +1,13 @@
 // Vacuum: old ZIs (zi_max_age, keeping at least zi_max_num), deleted zones (zone_del_age), paring of deleted zones'
 // history (zone_del_pare_age), finished events (event_max_age) and the change feed. Ages in days; 0 turns an age off.
 
-import { sql } from 'kysely';
-import { type Store, writeTx } from '../store/index.js';
+import { writeTx } from '../store/index.js';
+import type { ServiceContext } from './context.js';
+import { deleteFinishedEvents } from '../store/queries/events.js';
+import { vacuumChanges } from '../store/queries/feed.js';
+import { deletedZonesBefore, deletedZonesWithHistory, deleteZis, pareZoneTo, ziAges, zonesWithMoreZis } from '../store/queries/vacuum.js';
 import { loadSettings } from './config.js';
-import { deleteOrphanRows, lockZoneById } from './core.js';
+import { lockZoneById } from './core.js';
 import type { VacuumResult } from './types.js';
 import { destroyZoneIn, getZone } from './zones.js';
 
@@ -23,9 +26,9 @@ export interface VacuumOptions {
   zone?: string;
 }
 
-export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<VacuumResult> {
-  const settings = await loadSettings(s.db);
-  const now = (o.now ?? new Date()).getTime();
+export async function vacuumAll(ctx: ServiceContext, o: VacuumOptions = {}): Promise<VacuumResult> {
+  const settings = await loadSettings(ctx.store.db);
+  const now = (o.now ?? ctx.clock.now()).getTime();
   const ziMaxAge = o.ziMaxAgeDays ?? settings.days('zi_max_age');
   const ziMaxNum = o.ziMaxNum ?? settings.count('zi_max_num');
   const zoneDelAge = o.zoneDelAgeDays ?? settings.days('zone_del_age');
@@ -34,110 +37,56 @@ export async function vacuumAll(s: Store, o: VacuumOptions = {}): Promise<Vacuum
   const res: VacuumResult = { zisDeleted: 0, recordsDeleted: 0, zonesDestroyed: 0, zonesPared: 0, eventsDeleted: 0, changesDeleted: 0 };
 
   // Deleted zones past zone_del_age go for good.
-  if (zoneDelAge > 0) {
-    const old = await s.db
-      .selectFrom('zones')
-      .select('id')
-      .where('state', '=', 'DELETED')
-      .where('deleted_start', '<', now - zoneDelAge * DAY)
-      .execute();
-    for (const z of old)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(z.id));
+  if (zoneDelAge > 0)
+    for (const id of await deletedZonesBefore(ctx.store.db, now - zoneDelAge * DAY))
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, id);
         if (zone?.state !== 'DELETED') return;
-        await destroyZoneIn(trx, s, zone);
+        await destroyZoneIn(trx, ctx, zone);
         res.zonesDestroyed++;
       });
-  }
 
   // Deleted zones past zone_del_pare_age keep only their last published ZI.
-  if (pareAge > 0) {
-    const old = await s.db
-      .selectFrom('zones as z')
-      .select('z.id')
-      .where('z.state', '=', 'DELETED')
-      .where('z.deleted_start', '<', now - pareAge * DAY)
-      .where(({ selectFrom }) => selectFrom('zone_instances as zi').select((eb) => eb.fn.countAll().as('n')).whereRef('zi.zone_id', '=', 'z.id'), '>', 1)
-      .execute();
-    for (const z of old)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(z.id));
+  if (pareAge > 0)
+    for (const id of await deletedZonesWithHistory(ctx.store.db, now - pareAge * DAY))
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, id);
         if (zone?.state !== 'DELETED') return;
-        const keep = zone.published_version ?? zone.latest_version;
-        const d = await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).where('version', '<>', keep).executeTakeFirst();
-        res.zisDeleted += Number(d.numDeletedRows);
-        res.recordsDeleted += await deleteOrphanRows(trx, Number(zone.id));
-        // The kept ZI becomes the newest: rows that died after it are alive again (their killers are gone).
-        await trx.updateTable('records').set({ to_version: null }).where('zone_id', '=', zone.id).where('to_version', '>', keep).execute();
-        await trx.updateTable('zones').set({ latest_version: keep }).where('id', '=', zone.id).execute();
+        const d = await pareZoneTo(trx, id, zone.published_version ?? zone.latest_version);
+        res.zisDeleted += d.zis;
+        res.recordsDeleted += d.records;
         res.zonesPared++;
       });
-  }
 
   // Live zones: ZIs older than zi_max_age beyond the newest zi_max_num (never the published or newest one).
   if (ziMaxAge > 0) {
     const cutoff = now - ziMaxAge * DAY;
-    const onlyZoneId = o.zone !== undefined ? (await getZone(s, o.zone)).id : undefined;
-    const candidates = await s.db
-      .selectFrom('zone_instances')
-      .select('zone_id')
-      .$if(onlyZoneId !== undefined, (q) => q.where('zone_id', '=', onlyZoneId!))
-      .groupBy('zone_id')
-      .having((eb) => eb.fn.countAll(), '>', ziMaxNum)
-      .execute();
-    for (const c of candidates)
-      await writeTx(s, async (trx) => {
-        const zone = await lockZoneById(trx, s, Number(c.zone_id));
+    const onlyZoneId = o.zone !== undefined ? (await getZone(ctx, o.zone)).id : undefined;
+    for (const zoneId of await zonesWithMoreZis(ctx.store.db, ziMaxNum, onlyZoneId))
+      await writeTx(ctx.store, async (trx) => {
+        const zone = await lockZoneById(trx, ctx, zoneId);
         if (!zone || zone.state === 'DELETED') return;
-        const zis = await trx.selectFrom('zone_instances').select(['id', 'version', 'ctime']).where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
-        const doomed = zis
+        const doomed = (await ziAges(trx, zoneId))
           .slice(ziMaxNum)
-          .filter((zi) => Number(zi.ctime) < cutoff && zi.version !== zone.published_version && zi.version !== zone.latest_version)
+          .filter((zi) => zi.ctime < cutoff && zi.version !== zone.published_version && zi.version !== zone.latest_version)
           .map((zi) => zi.id);
         if (doomed.length === 0) return;
-        for (let i = 0; i < doomed.length; i += 500)
-          await trx.deleteFrom('zone_instances').where('id', 'in', doomed.slice(i, i + 500)).execute();
-        res.zisDeleted += doomed.length;
-        res.recordsDeleted += await deleteOrphanRows(trx, Number(zone.id));
+        const d = await deleteZis(trx, zoneId, doomed);
+        res.zisDeleted += d.zis;
+        res.recordsDeleted += d.records;
       });
   }
 
-  if (eventAge > 0) {
-    const d = await s.db
-      .deleteFrom('events')
-      .where('state', 'in', ['SUCCESS', 'FAILURE'])
-      .where('processed', '<', now - eventAge * DAY)
-      .executeTakeFirst();
-    res.eventsDeleted = Number(d.numDeletedRows);
-  }
+  if (eventAge > 0) res.eventsDeleted = await deleteFinishedEvents(ctx.store.db, now - eventAge * DAY);
 
   // The change feed: old rows, always keeping the newest (so the sequence never restarts).
-  await writeTx(s, async (trx) => {
-    const max = await trx.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-    const maxSeq = Number(max?.m ?? 0);
-    const doomed = await trx
-      .selectFrom('zone_changes')
-      .select((eb) => [eb.fn.max('seq').as('m'), eb.fn.countAll().as('n')])
-      .where('at', '<', now - CHANGE_KEEP_MS)
-      .where('seq', '<', maxSeq)
-      .executeTakeFirst();
-    const upTo = Number(doomed?.m ?? 0);
-    if (upTo > 0) {
-      const d = await trx.deleteFrom('zone_changes').where('seq', '<=', upTo).executeTakeFirst();
-      res.changesDeleted = Number(d.numDeletedRows);
-      await trx
-        .updateTable('store_meta')
-        .set({ changes_vacuumed_to: sql<number>`case when changes_vacuumed_to > ${upTo} then changes_vacuumed_to else ${upTo} end` })
-        .where('id', '=', 1)
-        .execute();
-    }
-  });
+  res.changesDeleted = await writeTx(ctx.store, (trx) => vacuumChanges(trx, now - CHANGE_KEEP_MS));
   return res;
 }
 
 /** Run vacuumAll every `intervalMs` (default daily) — dmsd calls this at start. Returns a stop function. */
 export function scheduleVacuum(
-  s: Store,
+  ctx: ServiceContext,
   o: { intervalMs?: number; onResult?: (r: VacuumResult) => void; onError?: (e: unknown) => void } = {},
 ): () => void {
   let running = false;
@@ -145,7 +94,7 @@ export function scheduleVacuum(
     if (running) return;
     running = true;
     try {
-      o.onResult?.(await vacuumAll(s));
+      o.onResult?.(await vacuumAll(ctx));
     } catch (e) {
       o.onError?.(e);
     } finally {

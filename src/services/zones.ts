@@ -1,9 +1,24 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
-import { type Expression, expressionBuilder, type SqlBool, sql } from 'kysely';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
-import { type Database, isUniqueViolation, readTx, type Store, type Tx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { groupIdByName } from '../store/queries/groups.js';
+import { deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
+import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
+import {
+  deletedZoneIds,
+  deleteZoneRows,
+  insertZone,
+  liveZoneId,
+  updateZoneRow,
+  type ZoneInfoRow,
+  zoneBriefPage,
+  zoneInfoPage,
+  zoneInfoRow,
+  type ZonePageSpec,
+} from '../store/queries/zones.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import {
@@ -61,44 +76,11 @@ import type {
 
 // ---- zone info --------------------------------------------------------------------------------------------------
 
-/** The least string greater than every string that starts with `prefix` (byte order). */
-function prefixEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
-function zoneQuery(trx: Tx) {
-  return trx
-    .selectFrom('zones as z')
-    // LEFT (sg_id is NOT NULL anyway): keeps zones the outer loop so a page walks the name index, no sort.
-    .leftJoin('server_groups as sg', 'sg.id', 'z.sg_id')
-    .leftJoin('server_groups as alt', 'alt.id', 'z.alt_sg_id')
-    .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
-    .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-    .selectAll('z')
-    .select(['sg.name as sg_name', 'alt.name as alt_sg_name', 'ref.name as ref_name', 'zi.soa_serial as pub_serial']);
-}
-type ZoneQueryRow = ZoneRow & { sg_name: string; alt_sg_name: string | null; ref_name: string | null; pub_serial: number | null };
-
 async function sectagsOf(trx: Tx, ids: number[]): Promise<Map<number, string[]>> {
-  const out = new Map<number, string[]>();
-  if (ids.length === 0) return out;
-  const rows = await trx
-    .selectFrom('zone_sectags as zs')
-    .innerJoin('sectags as s', 's.id', 'zs.sectag_id')
-    .select(['zs.zone_id', 's.name'])
-    .where('zs.zone_id', 'in', ids)
-    .orderBy('s.name')
-    .execute();
-  for (const r of rows) {
-    const id = Number(r.zone_id);
-    const l = out.get(id);
-    if (l) l.push(r.name);
-    else out.set(id, [r.name]);
-  }
-  return out;
+  return sectagsOfZones(trx, ids);
 }
 
-function toZoneInfo(r: ZoneQueryRow, sectags: string[], now = Date.now()): ZoneInfo {
+function toZoneInfo(r: ZoneInfoRow, sectags: string[], now: number): ZoneInfo {
   const locked = r.lock_token !== null && r.lock_expires !== null && Number(r.lock_expires) > now;
   return {
     id: Number(r.id),
@@ -126,102 +108,59 @@ function toZoneInfo(r: ZoneQueryRow, sectags: string[], now = Date.now()): ZoneI
   };
 }
 
-export async function zoneInfoById(trx: Tx, id: number): Promise<ZoneInfo> {
-  const r = (await zoneQuery(trx).where('z.id', '=', id).executeTakeFirst()) as ZoneQueryRow | undefined;
+export async function zoneInfoById(trx: Tx, ctx: ServiceContext, id: number): Promise<ZoneInfo> {
+  const r = await zoneInfoRow(trx, zoneScope(ctx), { id });
   if (!r) throw new ZoneNotFound(`#${id}`);
-  return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? []);
+  return toZoneInfo(r, (await sectagsOf(trx, [id])).get(id) ?? [], nowMs(ctx));
 }
 
-export async function getZone(s: Store, name: string): Promise<ZoneInfo> {
+export async function getZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const r = (await zoneQuery(trx).where('z.name', '=', key).where('z.state', '<>', sql.lit('DELETED')).executeTakeFirst()) as
-      | ZoneQueryRow
-      | undefined;
+  return readTx(ctx.store, async (trx) => {
+    const r = await zoneInfoRow(trx, zoneScope(ctx), { liveName: key });
     if (!r) throw new ZoneNotFound(key);
-    return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? []);
+    return toZoneInfo(r, (await sectagsOf(trx, [Number(r.id)])).get(Number(r.id)) ?? [], nowMs(ctx));
   });
 }
 
-export async function getZoneById(s: Store, id: number): Promise<ZoneInfo> {
-  return readTx(s, (trx) => zoneInfoById(trx, id));
+export async function getZoneById(ctx: ServiceContext, id: number): Promise<ZoneInfo> {
+  return readTx(ctx.store, (trx) => zoneInfoById(trx, ctx, id));
 }
 
-/** The WHERE of a zone listing and its page size; null when a named reference or SG does not exist (no rows). */
-interface ZonePageFilter {
-  where: Expression<SqlBool>;
-  /** Deleted zones may share a name: the id breaks the tie. */
-  byId: boolean;
-  limit: number;
-}
-
-async function zonePageFilter(s: Store, trx: Tx, o: ListZonesOptions): Promise<ZonePageFilter | null> {
-  const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
-  const conds: Expression<SqlBool>[] = [];
-  const which = o.which ?? 'active';
-  if (which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
-  else if (which === 'deleted') conds.push(eb('z.state', '=', 'DELETED'));
-  // The glob's literal prefix ('z099' of 'z099*') as a range on the name index, so a page of a pattern near the end
-  // of 100k names does not walk the index from the start. SQLite only: its BINARY order is byte order, where
-  // [prefix, next(prefix)) holds exactly the names with that prefix; PostgreSQL's LIKE 'prefix%' already uses
-  // the pattern index, and a linguistic collation would not keep the range exact.
-  let prefix = '';
+/** A listing's page as the store takes it: names resolved to ids (null when a named reference or SG does not exist). */
+async function zonePageSpec(trx: Tx, o: ListZonesOptions): Promise<ZonePageSpec | null> {
+  const limit = o.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
+  const spec: ZonePageSpec = { which: o.which ?? 'active', after: o.after ?? '', limit };
   if (o.pattern !== undefined && o.pattern !== '') {
     if (isGlob(o.pattern)) {
       let p = o.pattern.toLowerCase();
       if (!p.endsWith('.') && !p.endsWith('*')) p += '.';
-      conds.push(sql<SqlBool>`z.name like ${globToLike(p)} escape '\\'`);
-      if (s.kind === 'sqlite') prefix = p.slice(0, p.search(/[*?]/));
-    } else conds.push(eb('z.name', '=', normalizeZoneName(o.pattern)));
+      spec.match = { like: globToLike(p), prefix: p.slice(0, p.search(/[*?]/)) };
+    } else spec.match = { name: normalizeZoneName(o.pattern) };
   }
   if (o.reference !== undefined) {
-    const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', o.reference).executeTakeFirst();
-    if (!ref) return null;
-    conds.push(eb('z.reference_id', '=', ref.id));
+    spec.referenceId = await referenceId(trx, o.reference);
+    if (spec.referenceId === undefined) return null;
   }
   if (o.sg !== undefined) {
-    const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', o.sg).executeTakeFirst();
-    if (!sg) return null;
-    conds.push(eb.or([eb('z.sg_id', '=', sg.id), eb('z.alt_sg_id', '=', sg.id)]));
+    spec.sgId = await groupIdByName(trx, o.sg);
+    if (spec.sgId === undefined) return null;
   }
-  if (o.sectag !== undefined) {
-    conds.push(
-      eb.exists(
-        eb
-          .selectFrom('zone_sectags as zs')
-          .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
-          .select('zs.zone_id')
-          .whereRef('zs.zone_id', '=', 'z.id')
-          .where('st.name', '=', o.sectag),
-      ),
-    );
-  }
-  // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
-  // One lower bound (the later of the page start and the prefix), so the planner cannot pick the weaker one.
-  const after = o.after ?? '';
-  if (prefix !== '' && prefix > after) conds.push(eb('z.name', '>=', prefix));
-  else conds.push(eb('z.name', '>', after));
-  if (prefix !== '') conds.push(eb('z.name', '<', prefixEnd(prefix)));
-  const limit = o.limit ?? 1000;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
-  return { where: eb.and(conds), byId: which !== 'active', limit };
+  if (o.sectag !== undefined) spec.sectag = o.sectag;
+  return spec;
 }
 
-export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
-  return readTx(s, async (trx) => {
-    const f = await zonePageFilter(s, trx, o);
-    if (!f) return [];
-    // Live names are unique, so name alone orders them (and lets the planner walk the name index instead of
-    // sorting 100k rows). A literal LIMIT: with a bound one SQLite's planner cannot see that a page is small and
-    // sorts the whole table.
-    let q = zoneQuery(trx).where(f.where).orderBy('z.name');
-    if (f.byId) q = q.orderBy('z.id');
-    const rows = (await q.limit(sql.lit(f.limit)).execute()) as ZoneQueryRow[];
+export async function listZones(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneInfo[]> {
+  return readTx(ctx.store, async (trx) => {
+    const spec = await zonePageSpec(trx, o);
+    if (!spec) return [];
+    const rows = await zoneInfoPage(trx, ctx.store.kind, zoneScope(ctx), spec);
     const tags = await sectagsOf(
       trx,
       rows.map((r) => Number(r.id)),
     );
-    const now = Date.now();
+    const now = nowMs(ctx);
     return rows.map((r) => toZoneInfo(r, tags.get(Number(r.id)) ?? [], now));
   });
 }
@@ -230,19 +169,11 @@ export async function listZones(s: Store, o: ListZonesOptions = {}): Promise<Zon
  * The same page as listZones with only what a zone_tool `ls` / `ls -v` line shows (name, state, published serial,
  * reference): no server group names, flags, lock fields or sectags, so a page of 1,000 zones costs a fraction.
  */
-export async function listZoneBriefs(s: Store, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
-  return readTx(s, async (trx) => {
-    const f = await zonePageFilter(s, trx, o);
-    if (!f) return [];
-    let q = trx
-      .selectFrom('zones as z')
-      .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
-      .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
-      .select(['z.id', 'z.name', 'z.state', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
-      .where(f.where)
-      .orderBy('z.name');
-    if (f.byId) q = q.orderBy('z.id');
-    const rows = await q.limit(sql.lit(f.limit)).execute();
+export async function listZoneBriefs(ctx: ServiceContext, o: ListZonesOptions = {}): Promise<ZoneBrief[]> {
+  return readTx(ctx.store, async (trx) => {
+    const spec = await zonePageSpec(trx, o);
+    if (!spec) return [];
+    const rows = await zoneBriefPage(trx, ctx.store.kind, zoneScope(ctx), spec);
     return rows.map((r) => ({
       id: Number(r.id),
       name: r.name,
@@ -270,13 +201,12 @@ export class CreateContext {
   constructor(readonly settings: Settings) {}
 
   /** `fileRef`: a `;!REF:` flag on the loaded file's SOA, used (and created if missing) when no reference is given. */
-  async resolve(trx: Tx, o: Omit<CreateZoneOptions, 'changeBy'>, fileRef?: string): Promise<ResolvedCreate> {
+  async resolve(trx: Tx, ctx: ServiceContext, o: CreateZoneOptions, fileRef?: string): Promise<ResolvedCreate> {
     const sgName = o.sg ?? this.settings.raw('default_sg');
     let sgId = this.sgs.get(sgName);
     if (sgId === undefined) {
-      const sg = await trx.selectFrom('server_groups').select('id').where('name', '=', sgName).executeTakeFirst();
-      if (!sg) throw new ServerGroupNotFound(sgName);
-      sgId = Number(sg.id);
+      sgId = await groupIdByName(trx, sgName);
+      if (sgId === undefined) throw new ServerGroupNotFound(sgName);
       this.sgs.set(sgName, sgId);
     }
     const refName = o.reference === undefined ? fileRef || this.settings.raw('default_ref') || null : o.reference;
@@ -285,28 +215,25 @@ export class CreateContext {
       const cached = this.refs.get(refName);
       if (cached !== undefined) refId = cached;
       else {
-        const ref = await trx.selectFrom('zone_references').select('id').where('name', '=', refName).executeTakeFirst();
-        if (ref) refId = Number(ref.id);
+        const ref = await referenceId(trx, refName);
+        if (ref !== undefined) refId = ref;
         else if (o.reference === undefined) {
           // The configured default reference is created on first use, as the original's installer did; so is one
           // named by the file's SOA flag, like -r.
-          const ins = await trx
-            .insertInto('zone_references')
-            .values({ name: refName, ctime: Date.now() })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          refId = Number(ins.id);
+          refId = await insertReference(trx, refName, nowMs(ctx));
         } else throw new ReferenceNotFound(refName);
         this.refs.set(refName, refId);
       }
     }
     const sectagIds: number[] = [];
-    for (const t of o.sectags ?? []) {
+    // A zone a customer creates carries the customer's security tag, or the customer could not see it afterwards.
+    const tags = [...(o.sectags ?? [])];
+    if (ctx.tenant.tier === 'customer' && ctx.tenant.sectag && !tags.includes(ctx.tenant.sectag)) tags.push(ctx.tenant.sectag);
+    for (const t of tags) {
       let id = this.tags.get(t);
       if (id === undefined) {
-        const row = await trx.selectFrom('sectags').select('id').where('name', '=', t).executeTakeFirst();
-        if (!row) throw new SectagNotFound(t);
-        id = Number(row.id);
+        id = await sectagId(trx, t);
+        if (id === undefined) throw new SectagNotFound(t);
         this.tags.set(t, id);
       }
       sectagIds.push(id);
@@ -350,55 +277,46 @@ export function parseText(zone: string, text: string, file?: string): ZoneRecord
 /** Insert the zone row and its first ZI inside `trx`. */
 export async function createZoneIn(
   trx: Tx,
-  s: Store,
-  ctx: CreateContext,
+  ctx: ServiceContext,
+  cc: CreateContext,
   key: string,
   o: CreateZoneOptions,
   records: ZoneRecord[],
 ): Promise<{ zone: ZoneRow; result: SaveResult }> {
   // The original's load_zone took the zone's reference from a ;!REF: flag on the SOA when -r was not given.
   const fileRef = o.reference === undefined ? records.find((rr) => rr.type === RRType.SOA && rr.flags?.ref)?.flags?.ref : undefined;
-  const r = await ctx.resolve(trx, o, fileRef);
-  const t = Date.now();
+  const r = await cc.resolve(trx, ctx, o, fileRef);
+  const t = nowMs(ctx);
   let zone: ZoneRow;
   try {
-    zone = await trx
-      .insertInto('zones')
-      .values({
-        name: key,
-        state: 'PUBLISHED',
-        use_apex_ns: r.flags.useApexNs ? 1 : 0,
-        edit_lock: r.flags.editLock ? 1 : 0,
-        auto_dnssec: r.flags.autoDnssec ? 1 : 0,
-        nsec3: r.flags.nsec3 ? 1 : 0,
-        inc_updates: r.flags.incUpdates ? 1 : 0,
-        sg_id: r.sgId,
-        alt_sg_id: null,
-        reference_id: r.refId,
-        published_version: null,
-        latest_version: 0,
-        lock_token: null,
-        locked_by: null,
-        lock_expires: null,
-        lock_base_version: null,
-        deleted_start: null,
-        ctime: t,
-        mtime: t,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    zone = await insertZone(trx, {
+      name: key,
+      state: 'PUBLISHED',
+      use_apex_ns: r.flags.useApexNs ? 1 : 0,
+      edit_lock: r.flags.editLock ? 1 : 0,
+      auto_dnssec: r.flags.autoDnssec ? 1 : 0,
+      nsec3: r.flags.nsec3 ? 1 : 0,
+      inc_updates: r.flags.incUpdates ? 1 : 0,
+      sg_id: r.sgId,
+      alt_sg_id: null,
+      reference_id: r.refId,
+      published_version: null,
+      latest_version: 0,
+      lock_token: null,
+      locked_by: null,
+      lock_expires: null,
+      lock_base_version: null,
+      deleted_start: null,
+      ctime: t,
+      mtime: t,
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ZoneExists(key);
     throw e;
   }
-  if (r.sectagIds.length > 0)
-    await trx
-      .insertInto('zone_sectags')
-      .values(r.sectagIds.map((id) => ({ zone_id: zone.id, sectag_id: id })))
-      .execute();
-  const result = await commitVersion(trx, s, zone, ctx.settings, {
+  if (r.sectagIds.length > 0) await setZoneSectags(trx, Number(zone.id), r.sectagIds);
+  const result = await commitVersion(trx, ctx, zone, cc.settings, {
     records,
-    changeBy: o.changeBy,
     comment: o.comment ?? null,
     publish: !o.inhibitPublish,
     forceNew: true,
@@ -411,29 +329,29 @@ function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
-export async function createZone(s: Store, name: string, o: CreateZoneOptions): Promise<ZoneInfo> {
+export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
   const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
   if (zoneTtl !== undefined) o = { ...o, zoneTtl };
-  return writeTx(s, async (trx) => {
-    const exists = await trx.selectFrom('zones').select('id').where('name', '=', key).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
-    if (exists) throw new ZoneExists(key);
-    const ctx = new CreateContext(await loadSettings(trx));
-    const { zone } = await createZoneIn(trx, s, ctx, key, o, records);
-    return zoneInfoById(trx, Number(zone.id));
+  return writeTx(ctx.store, async (trx) => {
+    // Names are global: a live zone of that name out of the caller's sight still takes it.
+    if ((await liveZoneId(trx, null, key)) !== undefined) throw new ZoneExists(key);
+    const cc = new CreateContext(await loadSettings(trx));
+    const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
 export async function copyZone(
-  s: Store,
+  ctx: ServiceContext,
   src: string,
   dst: string,
-  o: CreateZoneOptions & { zi?: ZiSelector },
+  o: CreateZoneOptions & { zi?: ZiSelector } = {},
 ): Promise<ZoneInfo> {
   const srcKey = normalizeZoneName(src);
-  const content = await getZoneContent(s, srcKey, o.zi);
+  const content = await getZoneContent(ctx, srcKey, o.zi);
   const srcOrigin = Name.parse(srcKey);
   const dstOrigin = Name.parse(normalizeZoneName(dst));
   // Owners are re-rooted under the new name; RDATA is copied as is (targets elsewhere stay where they point).
@@ -442,52 +360,51 @@ export async function copyZone(
     return { ...r, name: new Name([...rel, ...dstOrigin.labels]) };
   });
   // The copy keeps the source version's zone TTL ($TTL): it is part of the zone, like its records.
-  return createZone(s, dst, { zoneTtl: content.zi.zoneTtl, ...o, records });
+  return createZone(ctx, dst, { zoneTtl: content.zi.zoneTtl, ...o, records });
 }
 
 // ---- flags and state ------------------------------------------------------------------------------------------------
 
 async function mutateZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   fn: (trx: Tx, zone: ZoneRow, settings: Settings) => Promise<void>,
 ): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     await fn(trx, zone, await loadSettings(trx));
-    return zoneInfoById(trx, Number(zone.id));
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 export { mutateZone };
 
-export async function setZoneFlags(s: Store, name: string, f: Partial<ZoneFlags>, a: { changeBy: string }): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone, settings) => {
-    const set: Partial<ZoneRow> = { mtime: Date.now() };
+export async function setZoneFlags(ctx: ServiceContext, name: string, f: Partial<ZoneFlags>): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone, settings) => {
+    const set: Partial<ZoneRow> = { mtime: nowMs(ctx) };
     if (f.useApexNs !== undefined) set.use_apex_ns = f.useApexNs ? 1 : 0;
     if (f.editLock !== undefined) set.edit_lock = f.editLock ? 1 : 0;
     if (f.autoDnssec !== undefined) set.auto_dnssec = f.autoDnssec ? 1 : 0;
     if (f.nsec3 !== undefined) set.nsec3 = f.nsec3 ? 1 : 0;
     if (f.incUpdates !== undefined) set.inc_updates = f.incUpdates ? 1 : 0;
-    await trx.updateTable('zones').set(set).where('id', '=', zone.id).execute();
+    await updateZoneRow(trx, Number(zone.id), set);
     const updated = { ...zone, ...set };
-    if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, s, updated, settings, a.changeBy);
-    else await recordChange(trx, s, zone, 'update', zone.published_version);
+    if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, ctx, updated, settings);
+    else await recordChange(trx, ctx, zone, 'update', zone.published_version);
   });
 }
 
 /** Re-derive the apex from the server group: a new ZI only when it differs. */
-export async function refreshApexIn(trx: Tx, s: Store, zone: ZoneRow, settings: Settings, changeBy: string): Promise<SaveResult> {
+export async function refreshApexIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, settings: Settings): Promise<SaveResult> {
   const zi = await resolveZi(trx, zone, 'latest');
   const rows = await recordsAt(trx, zone, zi);
-  const { zoneRow: _z, ...r } = await commitVersion(trx, s, zone, settings, {
+  const { zoneRow: _z, ...r } = await commitVersion(trx, ctx, zone, settings, {
     records: rows.slice(1),
     soa: ziSoaFields(zi),
-    changeBy,
     comment: 'apex refreshed from server group',
     publish: zone.published_version === zone.latest_version,
   });
-  if (!r.changed) await recordChange(trx, s, zone, 'update', zone.published_version);
+  if (!r.changed) await recordChange(trx, ctx, zone, 'update', zone.published_version);
   return r;
 }
 
@@ -496,103 +413,95 @@ function settledState(zone: ZoneRow): ZoneState {
   return zone.published_version === zone.latest_version ? 'PUBLISHED' : 'UPDATE';
 }
 
-export async function disableZone(s: Store, name: string): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone) => {
+export async function disableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state === 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: 'DISABLED', mtime: Date.now() }).where('id', '=', zone.id).execute();
-    await recordChange(trx, s, zone, 'disable', zone.published_version);
+    await updateZoneRow(trx, Number(zone.id), { state: 'DISABLED', mtime: nowMs(ctx) });
+    await recordChange(trx, ctx, zone, 'disable', zone.published_version);
   });
 }
 
-export async function enableZone(s: Store, name: string): Promise<ZoneInfo> {
-  return mutateZone(s, name, async (trx, zone) => {
+export async function enableZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
+  return mutateZone(ctx, name, async (trx, zone) => {
     if (zone.state !== 'DISABLED') return;
-    await trx.updateTable('zones').set({ state: settledState(zone), mtime: Date.now() }).where('id', '=', zone.id).execute();
-    await recordChange(trx, s, zone, 'enable', zone.published_version);
+    await updateZoneRow(trx, Number(zone.id), { state: settledState(zone), mtime: nowMs(ctx) });
+    await recordChange(trx, ctx, zone, 'enable', zone.published_version);
   });
 }
 
-export async function deleteZone(s: Store, name: string): Promise<ZoneInfo> {
+export async function deleteZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    const t = Date.now();
-    await trx
-      .updateTable('zones')
-      .set({ state: 'DELETED', deleted_start: t, mtime: t, lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null })
-      .where('id', '=', zone.id)
-      .execute();
-    await recordChange(trx, s, zone, 'delete', zone.published_version);
-    return zoneInfoById(trx, Number(zone.id));
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    const t = nowMs(ctx);
+    await updateZoneRow(trx, Number(zone.id), {
+      state: 'DELETED',
+      deleted_start: t,
+      mtime: t,
+      lock_token: null,
+      locked_by: null,
+      lock_expires: null,
+      lock_base_version: null,
+    });
+    await recordChange(trx, ctx, zone, 'delete', zone.published_version);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
-export async function undeleteZone(s: Store, nameOrId: string | number): Promise<ZoneInfo> {
-  return writeTx(s, async (trx) => {
+export async function undeleteZone(ctx: ServiceContext, nameOrId: string | number): Promise<ZoneInfo> {
+  return writeTx(ctx.store, async (trx) => {
     let zone: ZoneRow | undefined;
     if (typeof nameOrId === 'number') {
-      zone = await lockZoneById(trx, s, nameOrId);
+      zone = await lockZoneById(trx, ctx, nameOrId);
       if (!zone) throw new ZoneNotFound(`#${nameOrId}`);
     } else {
       const key = normalizeZoneName(nameOrId);
-      const rows = await trx
-        .selectFrom('zones')
-        .select('id')
-        .where('name', '=', key)
-        .where('state', '=', 'DELETED')
-        .orderBy('id')
-        .execute();
-      const row = rows[0];
-      if (!row) throw new ZoneNotFound(`${key} (deleted)`);
+      const ids = await deletedZoneIds(trx, zoneScope(ctx), key);
+      if (ids.length === 0) throw new ZoneNotFound(`${key} (deleted)`);
       // Several deleted copies: which one comes back is the operator's choice, not ours.
-      if (rows.length > 1)
+      if (ids.length > 1)
         throw new InvalidArgument(
-          `there are ${rows.length} deleted zones named ${key} (ids ${rows.map((r) => r.id).join(', ')}): give the id of the one to restore (ls_deleted)`,
+          `there are ${ids.length} deleted zones named ${key} (ids ${ids.join(', ')}): give the id of the one to restore (ls_deleted)`,
         );
-      zone = await lockZoneById(trx, s, Number(row.id));
+      zone = await lockZoneById(trx, ctx, ids[0]);
       if (!zone) throw new ZoneNotFound(key);
     }
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
-    const live = await trx.selectFrom('zones').select('id').where('name', '=', zone.name).where('state', '<>', sql.lit('DELETED')).executeTakeFirst();
-    if (live) throw new ZoneExists(zone.name);
+    if ((await liveZoneId(trx, null, zone.name)) !== undefined) throw new ZoneExists(zone.name);
     try {
-      await trx.updateTable('zones').set({ state: settledState(zone), deleted_start: null, mtime: Date.now() }).where('id', '=', zone.id).execute();
+      await updateZoneRow(trx, Number(zone.id), { state: settledState(zone), deleted_start: null, mtime: nowMs(ctx) });
     } catch (e) {
       if (isUniqueViolation(e)) throw new ZoneExists(zone.name);
       throw e;
     }
-    await recordChange(trx, s, zone, 'undelete', zone.published_version);
-    return zoneInfoById(trx, Number(zone.id));
+    await recordChange(trx, ctx, zone, 'undelete', zone.published_version);
+    return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
 
-export async function destroyZoneIn(trx: Tx, s: Store, zone: ZoneRow): Promise<void> {
-  await trx.deleteFrom('records').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_instances').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_sectags').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zone_update_grants').where('zone_id', '=', zone.id).execute();
-  await trx.deleteFrom('zones').where('id', '=', zone.id).execute();
-  await recordChange(trx, s, zone, 'destroy', null);
+export async function destroyZoneIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow): Promise<void> {
+  await deleteZoneRows(trx, Number(zone.id));
+  await recordChange(trx, ctx, zone, 'destroy', null);
 }
 
-export async function destroyZone(s: Store, id: number): Promise<void> {
-  await writeTx(s, async (trx) => {
-    const zone = await lockZoneById(trx, s, id);
+export async function destroyZone(ctx: ServiceContext, id: number): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await lockZoneById(trx, ctx, id);
     if (!zone) throw new ZoneNotFound(`#${id}`);
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
-    await destroyZoneIn(trx, s, zone);
+    await destroyZoneIn(trx, ctx, zone);
   });
 }
 
 // ---- content and ZIs ----------------------------------------------------------------------------------------------
 
-export async function getZoneContent(s: Store, name: string, sel?: ZiSelector): Promise<ZoneContent> {
+export async function getZoneContent(ctx: ServiceContext, name: string, sel?: ZiSelector): Promise<ZoneContent> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, sel);
     const records = await recordsAt(trx, zone, zi);
-    const info = await zoneInfoById(trx, Number(zone.id));
+    const info = await zoneInfoById(trx, ctx, Number(zone.id));
     return { zone: info, zi: ziInfo(zone, zi), records };
   });
 }
@@ -610,15 +519,15 @@ export function contentToText(c: ZoneContent): string {
   return writeZoneText(origin, records, { ttl: c.zi.zoneTtl });
 }
 
-export async function getZoneText(s: Store, name: string, sel?: ZiSelector): Promise<string> {
-  return contentToText(await getZoneContent(s, name, sel));
+export async function getZoneText(ctx: ServiceContext, name: string, sel?: ZiSelector): Promise<string> {
+  return contentToText(await getZoneContent(ctx, name, sel));
 }
 
-export async function listZis(s: Store, name: string): Promise<ZiInfo[]> {
+export async function listZis(ctx: ServiceContext, name: string): Promise<ZiInfo[]> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
-    const rows = await trx.selectFrom('zone_instances').selectAll().where('zone_id', '=', zone.id).orderBy('version', 'desc').execute();
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
+    const rows = await ziRowsNewestFirst(trx, Number(zone.id));
     return rows.map((zi) => ziInfo(zone, zi));
   });
 }
@@ -630,24 +539,23 @@ function assertNotLockedByOther(zone: ZoneRow, now: number): void {
 
 /** Shared by saveZone/changeZone: lock the zone, refuse while someone holds the edit lock, check the base version. */
 async function saveIn(
-  s: Store,
+  ctx: ServiceContext,
   key: string,
   o: SaveOptions & { baseVersion?: number },
   produce: (trx: Tx, zone: ZoneRow) => Promise<ZoneRecord[] | { records: ZoneRecord[]; currentRows: StoredRow[] }>,
 ): Promise<SaveResult> {
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     if (o.baseVersion !== undefined && o.baseVersion !== zone.latest_version) {
       throw new EditConflict(zone.name, o.baseVersion, zone.latest_version);
     }
     const produced = await produce(trx, zone);
     const { records, currentRows: rows } = Array.isArray(produced) ? { records: produced, currentRows: undefined } : produced;
     const settings = await loadSettings(trx);
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, settings, {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, settings, {
       records,
       ...(rows ? { currentRows: rows } : {}),
-      changeBy: o.changeBy,
       comment: o.comment ?? null,
       publish: o.publish ?? true,
       ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
@@ -657,50 +565,49 @@ async function saveIn(
 }
 
 export async function saveZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   records: ZoneRecord[],
-  o: SaveOptions & { baseVersion?: number },
+  o: SaveOptions & { baseVersion?: number } = {},
 ): Promise<SaveResult> {
-  return saveIn(s, normalizeZoneName(name), o, async () => records);
+  return saveIn(ctx, normalizeZoneName(name), o, async () => records);
 }
 
 export async function saveZoneText(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   text: string,
-  o: SaveOptions & { baseVersion?: number },
+  o: SaveOptions & { baseVersion?: number } = {},
 ): Promise<SaveResult> {
   const key = normalizeZoneName(name);
   const zoneTtl = o.zoneTtl ?? textZoneTtl(text);
-  return saveZone(s, key, parseText(key, text), zoneTtl !== undefined ? { ...o, zoneTtl } : o);
+  return saveZone(ctx, key, parseText(key, text), zoneTtl !== undefined ? { ...o, zoneTtl } : o);
 }
 
 export async function changeZone(
-  s: Store,
+  ctx: ServiceContext,
   name: string,
   mutate: (records: ZoneRecord[], zone: ZoneInfo) => ZoneRecord[] | Promise<ZoneRecord[]>,
-  o: SaveOptions,
+  o: SaveOptions = {},
 ): Promise<SaveResult> {
-  return saveIn(s, normalizeZoneName(name), o, async (trx, zone) => {
+  return saveIn(ctx, normalizeZoneName(name), o, async (trx, zone) => {
     const rows = await currentRows(trx, Number(zone.id));
-    const records = await mutate(rows.map(rowToRecord), await zoneInfoById(trx, Number(zone.id)));
+    const records = await mutate(rows.map(rowToRecord), await zoneInfoById(trx, ctx, Number(zone.id)));
     return { records, currentRows: rows };
   });
 }
 
-export async function copyZi(s: Store, name: string, sel: ZiSelector, o: SaveOptions): Promise<SaveResult> {
+export async function copyZi(ctx: ServiceContext, name: string, sel: ZiSelector, o: SaveOptions = {}): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     const zi = await resolveZi(trx, zone, sel);
     const records = (await recordsAt(trx, zone, zi)).slice(1);
-    const { zoneRow: _z, ...res } = await commitVersion(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, ...res } = await commitVersion(trx, ctx, zone, await loadSettings(trx), {
       records,
       soa: ziSoaFields(zi),
       zoneTtl: Number(zi.zone_ttl),
-      changeBy: o.changeBy,
       comment: o.comment ?? `copy of version ${zi.version} (serial ${zi.soa_serial})`,
       publish: o.publish ?? true,
       forceNew: true,
@@ -709,41 +616,41 @@ export async function copyZi(s: Store, name: string, sel: ZiSelector, o: SaveOpt
   });
 }
 
-export async function publishZi(s: Store, name: string, sel: ZiSelector, a: { changeBy: string }): Promise<SaveResult> {
+export async function publishZi(ctx: ServiceContext, name: string, sel: ZiSelector): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  const target = await readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  const target = await readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, sel);
     return { latest: zi.version === zone.latest_version };
   });
   // An older ZI is republished as a copy so the serial keeps increasing (secondaries never see it go back).
-  if (!target.latest) return copyZi(s, key, sel, { changeBy: a.changeBy });
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  if (!target.latest) return copyZi(ctx, key, sel, {});
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     const zi = await resolveZi(trx, zone, 'latest');
-    if (zone.published_version !== zi.version) await publishExisting(trx, s, zone, zi, Date.now());
+    if (zone.published_version !== zi.version) await publishExisting(trx, ctx, zone, zi, nowMs(ctx));
     return { zone: key, changed: false, version: zi.version, serial: Number(zi.soa_serial), published: true, warnings: [] };
   });
 }
 
-export async function deleteZi(s: Store, name: string, sel: ZiSelector): Promise<void> {
+export async function deleteZi(ctx: ServiceContext, name: string, sel: ZiSelector): Promise<void> {
   const key = normalizeZoneName(name);
-  await writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
+  await writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
     const zi = await resolveZi(trx, zone, sel);
     if (zi.version === zone.published_version) throw new InvalidArgument(`version ${zi.version} of ${key} is published; it cannot be deleted`);
     if (zi.version === zone.latest_version) throw new InvalidArgument(`version ${zi.version} of ${key} is the newest; it cannot be deleted`);
-    await trx.deleteFrom('zone_instances').where('id', '=', zi.id).execute();
+    await deleteZiRow(trx, Number(zi.id));
     await deleteOrphanRows(trx, Number(zone.id));
   });
 }
 
 // ---- diffs --------------------------------------------------------------------------------------------------------
 
-export async function diffVersions(s: Store, name: string, fromSel: ZiSelector, toSel: ZiSelector = 'published'): Promise<RecordDiff> {
+export async function diffVersions(ctx: ServiceContext, name: string, fromSel: ZiSelector, toSel: ZiSelector = 'published'): Promise<RecordDiff> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const fromZi = await resolveZi(trx, zone, fromSel);
     const toZi = await resolveZi(trx, zone, toSel);
     const origin = Name.parse(zone.name);
@@ -789,7 +696,6 @@ export interface RecordDelta {
   added: readonly ZoneRecord[];
   /** A serial the change asks for (an UPDATE of the SOA); the serial policy decides. */
   explicitSerial?: number;
-  changeBy: string;
   comment?: string | null;
   /** Default true. */
   publish?: boolean;
@@ -801,17 +707,16 @@ export interface RecordDelta {
  * the zone moved past baseVersion or a removed record is no longer there; ZoneValidationFailed when the result breaks
  * the zone.
  */
-export async function applyRecordDelta(s: Store, name: string, d: RecordDelta): Promise<SaveResult> {
+export async function applyRecordDelta(ctx: ServiceContext, name: string, d: RecordDelta): Promise<SaveResult> {
   const key = normalizeZoneName(name);
-  return writeTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, true);
-    assertNotLockedByOther(zone, Date.now());
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    assertNotLockedByOther(zone, nowMs(ctx));
     if (d.baseVersion !== zone.latest_version) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
-    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, s, zone, await loadSettings(trx), {
+    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, await loadSettings(trx), {
       removed: d.removed,
       added: d.added,
       ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
-      changeBy: d.changeBy,
       comment: d.comment ?? null,
       publish: d.publish ?? true,
     });
@@ -821,20 +726,13 @@ export async function applyRecordDelta(s: Store, name: string, d: RecordDelta): 
 }
 
 /** The newest version's header (no records): what a caller needs to decide whether its cached copy is current. */
-export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
+export async function getZoneHead(ctx: ServiceContext, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, 'latest');
-    const disabled = await trx
-      .selectFrom('records')
-      .select('id')
-      .where('zone_id', '=', zone.id)
-      .where('to_version', 'is', null)
-      .where('disabled', '=', 1)
-      .limit(1)
-      .executeTakeFirst();
-    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords: disabled !== undefined };
+    const disabledRecords = await hasDisabledRows(trx, Number(zone.id));
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), disabledRecords };
   });
 }
 
@@ -842,14 +740,14 @@ export async function getZoneHead(s: Store, name: string): Promise<{ zone: ZoneI
  * The newest version restricted to the records at `ownerKeys` (Name keys), SOA first: what an RFC 2136 update needs,
  * since it looks at no other name, read without loading the zone.
  */
-export async function getZoneAtOwners(s: Store, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
+export async function getZoneAtOwners(ctx: ServiceContext, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
   const key = normalizeZoneName(name);
-  return readTx(s, async (trx) => {
-    const zone = await findLiveZone(trx, s, key, false);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
     const zi = await resolveZi(trx, zone, 'latest');
     const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
     rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
     const records = [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)];
-    return { zone: await zoneInfoById(trx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
   });
 }

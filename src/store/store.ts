@@ -305,6 +305,24 @@ export async function readTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Prom
   return store.db.transaction().execute(fn);
 }
 
+/**
+ * Run a batch of write transactions that is acknowledged as a whole when `fn` returns (a zone directory import). On
+ * SQLite the commits inside need not each wait for the disk: in WAL mode synchronous=NORMAL commits still survive a
+ * kill -9 of the process (only an OS crash could lose the tail), and the checkpoint at the end syncs everything before
+ * we return. PostgreSQL commits as always.
+ */
+export async function batchWrites<T>(store: Store, fn: () => Promise<T>): Promise<T> {
+  store.sqlite?.pragma('synchronous = NORMAL');
+  try {
+    return await fn();
+  } finally {
+    if (store.sqlite) {
+      store.sqlite.pragma('synchronous = FULL');
+      store.sqlite.pragma('wal_checkpoint(PASSIVE)');
+    }
+  }
+}
+
 export function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string };
   return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -18,6 +18,7 @@
 import { isMetaType, RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
+import { soaSerial } from '../dns/serial.js';
 import { keyIsBelowOrAt, keyLabelCount, keyParent, latin1, wildcardKey } from './key.js';
 import { VersionedMap } from './versioned-map.js';
 import {
@@ -31,7 +32,6 @@ import {
   nodeRecordCount,
   type RawSet,
   soaMinimum,
-  soaSerial,
   type Zone,
   ZoneError,
   ZoneNode,

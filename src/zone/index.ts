@@ -4,4 +4,4 @@ export { answer, lookupName, type Final, type LookupOptions, type Outcome, type 
 export { buildSections, type SectionOptions, type Sections } from './sections.js';
 export { ZoneTable } from './table.js';
 export { patchZone, patchZoneRecords, type OwnerRecords, type RecordDelta, type ZonePatch } from './delta.js';
-export { compileZone, nameFromWire, RRsets, ZoneBuilder, ZoneNode, soaMinimum, soaSerial, ZoneError, type RRset, type Zone } from './zone.js';
+export { compileZone, nameFromWire, RRsets, ZoneBuilder, ZoneNode, soaMinimum, ZoneError, type RRset, type Zone } from './zone.js';

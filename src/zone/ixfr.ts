@@ -6,7 +6,8 @@ import { Opcode, RRType } from '../dns/constants.js';
 import type { Question, RR } from '../dns/message.js';
 import { writeHeader, writeRR } from '../dns/message.js';
 import { canonicalRdata } from '../dns/rdata.js';
-import { WireReader, WireWriter } from '../dns/wire.js';
+import { serialGreater, soaSerialOf, withSerial } from '../dns/serial.js';
+import { WireWriter } from '../dns/wire.js';
 
 /** The changes from one zone version to the next, as kept in the version history. */
 export interface ZoneDiff {
@@ -25,32 +26,6 @@ export type TransferPlan =
   | { kind: 'incremental'; records: RR[] }
   /** Full zone in AXFR form: SOA, every other record, SOA. */
   | { kind: 'full'; records: RR[] };
-
-export function soaSerialOf(soa: RR): number {
-  const r = new WireReader(soa.rdata);
-  r.name();
-  r.name();
-  return r.u32();
-}
-
-/** The SOA with another serial (for history steps whose SOA record was not kept). */
-export function withSerial(soa: RR, serial: number): RR {
-  const rdata = soa.rdata.slice();
-  const r = new WireReader(rdata);
-  r.name();
-  r.name();
-  const at = r.pos;
-  rdata[at] = (serial >>> 24) & 0xff;
-  rdata[at + 1] = (serial >>> 16) & 0xff;
-  rdata[at + 2] = (serial >>> 8) & 0xff;
-  rdata[at + 3] = serial & 0xff;
-  return { ...soa, rdata };
-}
-
-/** RFC 1982: is `a` greater than `b`? */
-export function serialGreater(a: number, b: number): boolean {
-  return a !== b && ((a > b && a - b < 0x80000000) || (a < b && b - a > 0x80000000));
-}
 
 /** AXFR sequence (RFC 5936 §2.2): the SOA first and last, every other record once in between. */
 export function axfrRecords(soa: RR, records: readonly RR[]): RR[] {

@@ -31,8 +31,11 @@ export type Final =
   | { kind: 'nxdomain' }
   | { kind: 'delegation'; cut: ZoneNode }
   | { kind: 'yxdomain' }
-  /** The chain left the zone, looped or grew too long: the answer is the chain so far (RFC 1034 §4.3.2 step 3a). */
-  | { kind: 'chain-end'; reason: 'outside' | 'loop' | 'limit' };
+  /**
+   * The answer is the chain so far: it left the zone, looped or grew too long (RFC 1034 §4.3.2 step 3a), or its last
+   * record, a CNAME synthesized from a DNAME, is itself what the question asks for ('answered').
+   */
+  | { kind: 'chain-end'; reason: 'outside' | 'loop' | 'limit' | 'answered' };
 
 export interface Outcome {
   readonly zone: Zone;
@@ -159,6 +162,12 @@ export function answer(zone: Zone, qname: Name, qtype: number, opts: LookupOptio
         break;
       case 'dname':
         chain.push(step.dname, step.cname);
+        // The synthesized CNAME stands at the name asked for (RFC 6672 §3.2), so RFC 1034 §4.3.2 step 3a applies to
+        // it as to a stored one: a QTYPE that matches CNAME (CNAME itself, or ANY, which matches every type, RFC 1034
+        // §3.7.1) is answered by it and the target is not followed. A stored CNAME is never followed for these
+        // QTYPEs either (lookupName returns it as a hit), so only a DNAME can get here with them.
+        if (qtype === RRType.CNAME || qtype === RRType.ANY)
+          return { zone, qname, qtype, chain, final: { kind: 'chain-end', reason: 'answered' } };
         target = step.target;
         break;
     }

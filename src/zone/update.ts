@@ -3,53 +3,10 @@
 // the caller (src/server/update.ts) commits the result as one new zone version before answering.
 
 import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../dns/constants.js';
-import { DecodeError } from '../dns/errors.js';
 import type { Message, RR } from '../dns/message.js';
-import { decodeHeader } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { canonicalRdata, readRdata } from '../dns/rdata.js';
-import { WireReader } from '../dns/wire.js';
-
-// ---- decoding ----------------------------------------------------------------------------------------------------
-
-/**
- * Decode an UPDATE message. Unlike a query, its prerequisite and update sections carry class ANY/NONE records with
- * RDLENGTH 0 (RFC 2136 §2.4, §2.5), which no RDATA codec accepts, so empty RDATA is taken as is. The TSIG offset is
- * recorded as by decodeMessage. Throws DecodeError.
- */
-export function decodeUpdateMessage(buf: Uint8Array): Message {
-  const h = decodeHeader(buf);
-  const r = new WireReader(buf, 12);
-  const msg: Message = {
-    id: h.id, qr: h.qr, opcode: h.opcode, aa: h.aa, tc: h.tc, rd: h.rd, ra: h.ra, z: h.z, ad: h.ad, cd: h.cd,
-    rcode: h.rcode, question: [], answer: [], authority: [], additional: [],
-  };
-  for (let i = 0; i < h.qdcount; i++) msg.question.push({ name: r.name(), type: r.u16(), class: r.u16() });
-  const readRR = (): RR => {
-    const name = r.name();
-    const type = r.u16();
-    const klass = r.u16();
-    const ttl = r.u32();
-    const len = r.u16();
-    r.need(len);
-    const rdata = len === 0 ? new Uint8Array(0) : readRdata(type, r, len);
-    return { name, type, class: klass, ttl, rdata };
-  };
-  for (let i = 0; i < h.ancount; i++) msg.answer.push(readRR());
-  for (let i = 0; i < h.nscount; i++) msg.authority.push(readRR());
-  for (let i = 0; i < h.arcount; i++) {
-    const start = r.pos;
-    const rr = readRR();
-    if (rr.type === RRType.OPT) continue; // EDNS has no meaning for UPDATE processing here
-    if (rr.type === RRType.TSIG) {
-      if (i !== h.arcount - 1) throw new DecodeError('format', 'TSIG is not the last record', start);
-      msg.tsigOffset = start;
-    }
-    msg.additional.push(rr);
-  }
-  if (r.pos !== buf.length) throw new DecodeError('trailing', `${buf.length - r.pos} octets after the last record`, r.pos);
-  return msg;
-}
+import { canonicalRdata } from '../dns/rdata.js';
+import { serialGreater, soaSerial } from '../dns/serial.js';
 
 // ---- access rules ------------------------------------------------------------------------------------------------
 
@@ -183,18 +140,6 @@ function sameRdata(type: number, a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(x, y) === 0;
 }
 
-function readSerial(rdata: Uint8Array): number {
-  const r = new WireReader(rdata);
-  r.name();
-  r.name();
-  return r.u32();
-}
-
-/** RFC 1982 serial comparison: is a greater than b? */
-function serialGreater(a: number, b: number): boolean {
-  return a !== b && ((a > b && a - b < 0x80000000) || (a < b && b - a > 0x80000000));
-}
-
 /** The zone as RRsets, updatable in place, keeping first-seen order of names for a stable output. */
 class RRsetStore {
   readonly sets = new Map<string, RR[]>();
@@ -258,7 +203,7 @@ function rrText(rr: RR): string {
 }
 
 /**
- * Apply an UPDATE message (already decoded, e.g. with decodeUpdateMessage) to the zone `origin` whose records are
+ * Apply an UPDATE message (already decoded by decodeMessage) to the zone `origin` whose records are
  * `zoneRecords` (class IN). Follows RFC 2136 §3: zone section, prerequisites (§3.2), permissions (§3.3, through
  * `opts.allowed`), prescan (§3.4.1) and the update proper (§3.4.2) with its special cases: the SOA is never deleted
  * and only replaced by a larger serial, the last apex NS stays, CNAME and other data exclude each other, duplicate
@@ -343,8 +288,8 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
       if (rr.type === RRType.SOA) {
         // Only the apex has an SOA, and it only moves forward.
         if (!atApex || !set) continue;
-        const cur = readSerial(set[0].rdata);
-        const next = readSerial(rr.rdata);
+        const cur = soaSerial(set[0].rdata);
+        const next = soaSerial(rr.rdata);
         if (!serialGreater(next, cur)) continue;
         store.replaceSet(rr.name, rr.type, [{ ...rr, class: RRClass.IN }]);
         explicitSerial = next;

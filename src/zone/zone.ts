@@ -11,6 +11,7 @@
 import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
+import { soaSerial } from '../dns/serial.js';
 import { WireReader } from '../dns/wire.js';
 import { keyIsBelowOrAt, keyParent, latin1 } from './key.js';
 import { VersionedMap } from './versioned-map.js';
@@ -749,11 +750,6 @@ function soaFields(rdata: Uint8Array): WireReader {
   r.name();
   r.name();
   return r;
-}
-
-/** SERIAL of SOA RDATA (internal form). */
-export function soaSerial(rdata: Uint8Array): number {
-  return soaFields(rdata).u32();
 }
 
 /** MINIMUM of SOA RDATA (internal form). */

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { keyFromText, type TsigAlgorithm, type TsigKey } from '../../src/dns/tsig.js';
-import type { RunResult } from '../xfr.support.js';
+import type { RunResult } from './xfr.support.js';
 import { dmsdEntry, freePort, haveProgram, REPO_ROOT } from './servers.js';
 
 export interface TlsFiles {
@@ -145,7 +145,7 @@ export function zoneToolKey(where: StoreLocation, name: string, algorithm: TsigA
  */
 export function startDmsdOn(where: StoreLocation, extra: string[] = []): Promise<Server> {
   const entry = dmsdEntry(true) ?? dmsdEntry();
-  if (!entry) throw new Error('dmsd not found: neither dist/cli/dmsd.js nor src/cli/dmsd.ts exists');
+  if (!entry) throw new Error('dmsd not found: neither dist/daemon/main.js nor src/daemon/main.ts exists');
   return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...storeArgs(where), '--listen', '127.0.0.1:0', ...extra], 'dmsd');
 }
 

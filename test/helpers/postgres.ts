@@ -133,6 +133,8 @@ export async function startPostgres(): Promise<TestPostgres> {
 export interface Backend {
   name: 'sqlite' | 'postgres';
   open(): Promise<import('../../src/store/index.js').Store>;
+  /** Open the store last made by open() once more (a second process's view of the same database). */
+  reopen(): Promise<import('../../src/store/index.js').Store>;
 }
 
 export function sqliteBackend(): Backend & { cleanup(): void } {
@@ -145,6 +147,11 @@ export function sqliteBackend(): Backend & { cleanup(): void } {
       dirs.push(dir);
       return openStore({ dataDir: dir });
     },
+    async reopen() {
+      const { openStore } = await import('../../src/store/index.js');
+      if (dirs.length === 0) throw new Error('reopen() before open()');
+      return openStore({ dataDir: dirs[dirs.length - 1] });
+    },
     cleanup() {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
@@ -152,12 +159,19 @@ export function sqliteBackend(): Backend & { cleanup(): void } {
 }
 
 export function postgresBackend(server: () => TestPostgres | Promise<TestPostgres>): Backend {
+  let last: string | undefined;
   return {
     name: 'postgres',
     async open() {
       const { openStore } = await import('../../src/store/index.js');
       const url = await (await server()).createDatabase();
+      last = url;
       return openStore({ dataDir: tmpdir(), databaseUrl: url });
+    },
+    async reopen() {
+      const { openStore } = await import('../../src/store/index.js');
+      if (!last) throw new Error('reopen() before open()');
+      return openStore({ dataDir: tmpdir(), databaseUrl: last });
     },
   };
 }

@@ -2,7 +2,7 @@
 // responder of xfr.support.ts, as dmsd's listeners serve it: each request goes with its transport and client address.
 
 import type { QueryHandler } from '../../src/server/query.js';
-import { type Responder, startResponder } from '../xfr.support.js';
+import { type Responder, startResponder } from './xfr.support.js';
 
 export function serveQueries(qh: QueryHandler): Promise<Responder> {
   return startResponder(async (bytes, t) => {

@@ -264,15 +264,15 @@ export async function startNamed(zones: ZoneSpec[]): Promise<RunningServer> {
 export interface DmsdOptions {
   workers?: number | 'auto';
   extraArgs?: string[];
-  /** Run the compiled dist/cli/dmsd.js instead of the TypeScript source through tsx. */
+  /** Run the compiled dist/daemon/main.js instead of the TypeScript source through tsx. */
   compiled?: boolean;
   readyTimeoutMs?: number;
 }
 
 /** Where dmsd can be run from, or undefined when it does not exist yet. */
 export function dmsdEntry(compiled = false): string | undefined {
-  const src = join(REPO_ROOT, 'src', 'cli', 'dmsd.ts');
-  const dist = join(REPO_ROOT, 'dist', 'cli', 'dmsd.js');
+  const src = join(REPO_ROOT, 'src', 'daemon', 'main.ts');
+  const dist = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
   if (compiled) return existsSync(dist) ? dist : undefined;
   return existsSync(src) ? src : existsSync(dist) ? dist : undefined;
 }
@@ -280,7 +280,7 @@ export function dmsdEntry(compiled = false): string | undefined {
 /** Start dmsd serving every file in `zonesDir` (file name = zone name); ports come from its JSON "listening" logs. */
 export async function startDmsd(zonesDir: string, zoneNames: string[], opts: DmsdOptions = {}): Promise<RunningServer> {
   const entry = dmsdEntry(opts.compiled);
-  if (!entry) throw new Error('dmsd not found: neither src/cli/dmsd.ts nor dist/cli/dmsd.js exists');
+  if (!entry) throw new Error('dmsd not found: neither src/daemon/main.ts nor dist/daemon/main.js exists');
   const args = [
     ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
     entry,

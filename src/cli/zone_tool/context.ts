@@ -1,7 +1,7 @@
 // What a command sees while it runs: where to write, whether it may ask questions, the JSON switch, and the
 // (lazily opened) service layer. One-shot runs and the shell build the same Context.
 
-import type { StoreLocationArgs } from '../../store/index.js';
+import type { StoreLocationArgs } from '../../services/index.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText, toJson } from './format.js';
 

@@ -11,7 +11,7 @@ import { emit } from './context.js';
 import { unifiedDiff } from './diff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
-import { sgOrDefault } from './handlers.js';
+import { sgOrDefault } from './util.js';
 import { ziArg } from './util.js';
 
 /** Editors known to take '+line' to place the cursor. */
@@ -68,13 +68,13 @@ async function choose(ctx: Context, prompt: string, allowed: string, dflt: strin
 export async function editZoneCommand(ctx: Context, name: string, ziText?: string): Promise<number> {
   const s = await ctx.services();
   const interactive = ctx.stdinIsTTY;
-  const session = await s.api.editZone(s.store, name, { changeBy: ctx.changeBy });
+  const session = await s.api.editZone(s.ctx, name);
   let released = false;
   const cancel = async () => {
     if (released) return;
     released = true;
     try {
-      await s.api.cancelEditZone(s.store, name, session.token);
+      await s.api.cancelEditZone(s.ctx, name, session.token);
     } catch {
       // The lock may already be gone (expired or cleared); nothing more to undo.
     }
@@ -84,7 +84,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
   // Tickle the lock while the operator edits, so a long edit does not lose it.
   const tickle = session.expiresAt
     ? setInterval(() => {
-        s.api.tickleEditLock(s.store, name, session.token).catch(() => undefined);
+        s.api.tickleEditLock(s.ctx, name, session.token).catch(() => undefined);
       }, 60_000)
     : undefined;
   tickle?.unref();
@@ -92,7 +92,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
     let original = session.text;
     if (ziText !== undefined) {
       const sel = await ziArg(ctx, name, ziText);
-      if (sel !== undefined) original = await s.api.getZoneText(s.store, name, sel);
+      if (sel !== undefined) original = await s.api.getZoneText(s.ctx, name, sel);
     }
     dir = await mkdtemp(join(tmpdir(), 'zone_tool-'));
     const file = join(dir, `${name}zone`);
@@ -140,7 +140,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
         }
       }
       try {
-        const r = await s.api.saveZoneEdit(s.store, name, session.token, { text: edited }, { changeBy: ctx.changeBy });
+        const r = await s.api.saveZoneEdit(s.ctx, name, session.token, { text: edited });
         released = true;
         emit(ctx, r, () => '');
         if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
@@ -178,7 +178,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
 export async function editApexNsCommand(ctx: Context, sgArg: string | undefined): Promise<number> {
   const s = await ctx.services();
   const sgName = await sgOrDefault(ctx, sgArg);
-  const sg = await s.api.getServerGroup(s.store, sgName);
+  const sg = await s.api.getServerGroup(s.ctx, sgName);
   const dir = await mkdtemp(join(tmpdir(), 'zone_tool-'));
   try {
     const file = join(dir, `${sgName}.apex_ns_servers`);
@@ -196,15 +196,15 @@ export async function editApexNsCommand(ctx: Context, sgArg: string | undefined)
       .map((l) => l.replace(/[;#].*$/, '').trim())
       .filter((l) => l.length > 0)
       .map((l) => (l.endsWith('.') ? l : `${l}.`));
-    const updated = await s.api.updateServerGroup(s.store, sgName, { apexNs });
+    const updated = await s.api.updateServerGroup(s.ctx, sgName, { apexNs });
     // Zones using the SG's apex NS get the new set as a new ZI.
     const refreshed: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await s.api.listZones(s.store, { sg: sgName, after, limit: 1000 });
+      const page = await s.api.listZones(s.ctx, { sg: sgName, after, limit: 1000 });
       for (const z of page) {
         if (!z.flags.useApexNs) continue;
-        const r = await s.api.refreshZoneApex(s.store, z.name, { changeBy: ctx.changeBy });
+        const r = await s.api.refreshZoneApex(s.ctx, z.name);
         if (r.changed) refreshed.push(z.name);
       }
       if (page.length < 1000) break;

@@ -1,6 +1,8 @@
 // zone_tool's exit statuses follow sysexits(3) as the original did, so scripts can tell "zone missing" (68) from
 // "bad input" (65) from "usage" (64).
 
+import { DmsError, type DmsErrorCode, ERROR_KIND, type ErrorKind } from '../../services/errors.js';
+
 export const EX = {
   OK: 0,
   USAGE: 64,
@@ -33,125 +35,50 @@ export class ZoneToolError extends Error {
   }
 }
 
-/**
- * Exit status for an error coming from the service layer, keyed on its code/name. Unknown errors are software
- * errors (70) so a bug never looks like success.
- */
-const EXIT_BY_CODE: Record<string, number> = {
-  ZoneNotFound: EX.NOHOST,
-  ZiNotFound: EX.NOHOST,
-  ZoneNotFoundByZoneId: EX.NOHOST,
-  NoZonesFound: EX.NOHOST,
-  ReferenceNotFound: EX.NOHOST,
-  NoReferenceFound: EX.NOHOST,
-  SgNotFound: EX.NOHOST,
-  NoSgFound: EX.NOHOST,
-  SectagNotFound: EX.NOHOST,
-  SecTagNotFound: EX.NOHOST,
-  ZoneSecTagDoesNotExist: EX.NOHOST,
-  EventNotFound: EX.NOHOST,
-  NotFound: EX.NOHOST,
-  ZoneExists: EX.CANTCREAT,
-  ActiveZoneExists: EX.CANTCREAT,
-  ReferenceExists: EX.CANTCREAT,
-  SgExists: EX.CANTCREAT,
-  SectagExists: EX.CANTCREAT,
-  SecTagExists: EX.CANTCREAT,
-  AlreadyExists: EX.CANTCREAT,
-  Exists: EX.CANTCREAT,
-  Conflict: EX.CANTCREAT,
-  ZoneNotDeleted: EX.CANTCREAT,
-  ZiInUse: EX.CANTCREAT,
-  ReferenceInUse: EX.UNAVAILABLE,
-  ReferenceStillUsed: EX.UNAVAILABLE,
-  SectagInUse: EX.UNAVAILABLE,
-  SecTagInUse: EX.UNAVAILABLE,
-  SgInUse: EX.UNAVAILABLE,
-  InUse: EX.UNAVAILABLE,
-  EditLockFailure: EX.UNAVAILABLE,
-  EditLocked: EX.UNAVAILABLE,
-  ZoneLocked: EX.UNAVAILABLE,
-  StaleEditToken: EX.TEMPFAIL,
-  EditTokenInvalid: EX.TEMPFAIL,
-  BadEditToken: EX.TEMPFAIL,
-  InvalidToken: EX.TEMPFAIL,
-  ZoneParseError: EX.DATAERR,
-  ParseError: EX.DATAERR,
-  ZoneDataError: EX.DATAERR,
-  ValidationError: EX.DATAERR,
-  InvalidArgument: EX.DATAERR,
-  InvalidDomainName: EX.DATAERR,
-  InvalidName: EX.DATAERR,
-  BadInput: EX.DATAERR,
-  ConfigError: EX.DATAERR,
-  InvalidConfig: EX.DATAERR,
-  ZiIdSyntaxError: EX.USAGE,
-  UsageError: EX.USAGE,
-  InvalidState: EX.PROTOCOL,
-  ZoneSmFailure: EX.PROTOCOL,
-  StateError: EX.PROTOCOL,
-  PermissionDenied: EX.NOPERM,
-  // The service catalogue (src/services/errors.ts), after UPPER_SNAKE → CamelCase.
-  ZoneValidationFailed: EX.DATAERR,
-  EditLockConflict: EX.UNAVAILABLE,
-  EditConflict: EX.TEMPFAIL,
-  BadZoneName: EX.DATAERR,
-  ZoneDeleted: EX.UNAVAILABLE,
-  ZoneDisabled: EX.UNAVAILABLE,
-  ConfigKeyUnknown: EX.DATAERR,
-  ConfigValueInvalid: EX.DATAERR,
-  SerialInvalid: EX.DATAERR,
-  PrivilegeNeeded: EX.NOPERM,
+/** Exit status of each kind of catalogue error (src/services/errors.ts ERROR_KIND). */
+const EXIT_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  not_found: EX.NOHOST,
+  exists: EX.CANTCREAT,
+  in_use: EX.UNAVAILABLE,
+  unavailable: EX.UNAVAILABLE,
+  invalid: EX.DATAERR,
+  conflict: EX.TEMPFAIL,
+  denied: EX.NOPERM,
+  internal: EX.SOFTWARE,
 };
 
-export function exitCodeFor(code: string | undefined): number {
-  if (!code) return EX.SOFTWARE;
-  const direct = EXIT_BY_CODE[code];
-  if (direct !== undefined) return direct;
-  // Tolerate code spellings like 'zone_not_found' / 'ZONE_NOT_FOUND'.
-  const camel = code
-    .toLowerCase()
-    .split(/[_\-\s]+/)
-    .map((w) => (w ? w[0].toUpperCase() + w.slice(1) : ''))
-    .join('');
-  return EXIT_BY_CODE[camel] ?? (/NotFound$/.test(camel) ? EX.NOHOST : /Exists$/.test(camel) ? EX.CANTCREAT : EX.SOFTWARE);
+export function exitCodeFor(code: DmsErrorCode): number {
+  // A code outside the catalogue cannot be typed here, but a cast could smuggle one in: never report it as success.
+  return EXIT_BY_KIND[ERROR_KIND[code]] ?? EX.SOFTWARE;
 }
 
-interface ServiceErrorLike {
-  message: string;
-  code?: unknown;
-  name?: unknown;
-  type?: unknown;
-  details?: unknown;
-  errors?: unknown;
+/** A Node.js system error (ENOENT, EACCES…) from a file the operator named. */
+function isSystemError(e: Error): e is NodeJS.ErrnoException & { code: string } {
+  const se = e as NodeJS.ErrnoException;
+  return typeof se.errno === 'number' && typeof se.code === 'string' && typeof se.syscall === 'string';
 }
 
-/** Turn anything thrown by the services into a ZoneToolError with the right exit status. */
+/**
+ * Turn anything thrown by the services into a ZoneToolError with the right exit status: catalogue errors by their
+ * kind, system errors as missing input (66) or OS errors (71), anything else as an internal error (70), so that a
+ * bug never looks like success.
+ */
 export function toZoneToolError(e: unknown): ZoneToolError {
   if (e instanceof ZoneToolError) return e;
-  if (e instanceof Error) {
-    const se = e as ServiceErrorLike;
-    const code =
-      typeof se.code === 'string' && !/^E[A-Z]+$/.test(se.code)
-        ? se.code
-        : typeof se.type === 'string'
-          ? se.type
-          : typeof se.name === 'string' && se.name !== 'Error'
-            ? se.name
-            : undefined;
-    // Node system errors (ENOENT, EACCES...) are OS errors on files the operator named.
-    if (typeof se.code === 'string' && /^E[A-Z]+$/.test(se.code)) {
-      return new ZoneToolError(e.message, se.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, se.code);
-    }
-    const details = detailLines(se);
+  if (e instanceof DmsError) {
+    const details = detailLines(e);
     // With the problems listed as details, the message is just its first line ("zone x not saved: 2 error(s)").
     const message = details.length > 0 ? e.message.split('\n')[0] : e.message;
-    return new ZoneToolError(message, exitCodeFor(code), code ?? 'InternalError', details);
+    return new ZoneToolError(message, exitCodeFor(e.code), e.code, details);
+  }
+  if (e instanceof Error) {
+    if (isSystemError(e)) return new ZoneToolError(e.message, e.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, e.code);
+    return new ZoneToolError(e.message, EX.SOFTWARE, e.name && e.name !== 'Error' ? e.name : 'InternalError');
   }
   return new ZoneToolError(String(e), EX.SOFTWARE, 'InternalError');
 }
 
-function detailLines(se: ServiceErrorLike): string[] {
+function detailLines(se: Error): string[] {
   const problems = (se as { problems?: unknown }).problems;
   if (Array.isArray(problems)) {
     // Validation problems from the services: one line each, errors only (warnings do not stop a save).
@@ -163,7 +90,8 @@ function detailLines(se: ServiceErrorLike): string[] {
         return `${where}${o.owner ? `${o.owner} ` : ''}${o.type ? `${o.type} ` : ''}${o.message ?? ''}`;
       });
   }
-  const list = Array.isArray(se.errors) ? se.errors : Array.isArray(se.details) ? se.details : [];
+  const o = se as { errors?: unknown; details?: unknown };
+  const list = Array.isArray(o.errors) ? o.errors : Array.isArray(o.details) ? o.details : [];
   const out: string[] = [];
   for (const d of list) {
     if (typeof d === 'string') out.push(d);

@@ -4,7 +4,7 @@
 
 import { writeSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
-import type { StoreLocationArgs } from '../../store/index.js';
+import type { StoreLocationArgs } from '../../services/index.js';
 import type { Asker, Context } from './context.js';
 import { runCommand } from './dispatch.js';
 import { EX } from './errors.js';
@@ -69,6 +69,11 @@ export function parseGlobalOptions(argv: readonly string[]): GlobalOptions {
   return { location, json, help, rest };
 }
 
+/** Who zone_tool acts as (change_by): DMS_CHANGE_BY, else user@host/Admin. */
+export function changeByOf(env: NodeJS.ProcessEnv): string {
+  return env.DMS_CHANGE_BY ?? defaultChangeBy(env);
+}
+
 function defaultChangeBy(env: NodeJS.ProcessEnv): string {
   let user = env.USER ?? env.LOGNAME;
   if (!user) {
@@ -90,7 +95,7 @@ class ServiceHolder {
   ) {}
   async get(): Promise<Svc> {
     if (!this.opening) {
-      this.opening = import('./services.js').then((m) => m.openServices(this.location, this.env));
+      this.opening = import('./services.js').then((m) => m.openServices(this.location, this.env, changeByOf(this.env)));
       // A failed open is reported once per command; let the next command try again.
       this.opening.catch(() => {
         this.opening = undefined;
@@ -171,7 +176,7 @@ export function makeContext(
       return isatty(1);
     },
     env: process.env,
-    changeBy: process.env.DMS_CHANGE_BY ?? defaultChangeBy(process.env),
+    changeBy: changeByOf(process.env),
     location: opts.location,
     out: (t) => writeOut(1, t),
     err: (t) => writeOut(2, t),
@@ -210,7 +215,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw e;
     });
     const { runShell } = await import('./shell.js');
-    return await runShell(opts, holder);
+    return await runShell(opts, holder, makeContext);
   } finally {
     await holder.close();
   }

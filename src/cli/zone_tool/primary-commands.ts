@@ -119,7 +119,7 @@ function usage(msg: string): never {
 
 async function keyText(ctx: Context, name: string): Promise<{ text: string; data: unknown }> {
   const s = await ctx.services();
-  const key = await s.api.getTsigKey(s.store, name);
+  const key = await s.api.getTsigKey(s.ctx, name);
   const { keyToBindConfig, keyToKnotConfig } = await import('../../dns/tsig.js');
   const secret = Buffer.from(key.secret).toString('base64');
   const plain = key.name.toString().replace(/\.$/, '');
@@ -147,7 +147,7 @@ function intId(text: string, what: string): number {
 
 const generateTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.createTsigKey(s.store, a.positional[0], a.positional[1] ? { algorithm: a.positional[1] } : {});
+  await s.api.createTsigKey(s.ctx, a.positional[0], a.positional[1] ? { algorithm: a.positional[1] } : {});
   const k = await keyText(ctx, a.positional[0]);
   emit(ctx, k.data, () => k.text);
   return 0;
@@ -155,7 +155,7 @@ const generateTsigKey: Handler = async (ctx, a) => {
 
 const lsTsigKey: Handler = async (ctx) => {
   const s = await ctx.services();
-  const keys = await s.api.listTsigKeys(s.store);
+  const keys = await s.api.listTsigKeys(s.ctx);
   emit(ctx, keys.map((k) => ({ name: k.name, algorithm: k.algorithm, ctime: k.ctime })), () =>
     keys.map((k) => `${I}${col(k.name, 40)} ${col(k.algorithm, 12)} ${fmtTime(k.ctime)}`).join('\n'),
   );
@@ -170,20 +170,20 @@ const showTsigKey: Handler = async (ctx, a) => {
 
 const deleteTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteTsigKey(s.store, a.positional[0]);
+  await s.api.deleteTsigKey(s.ctx, a.positional[0]);
   return 0;
 };
 
 const addUpdateGrant: Handler = async (ctx, a) => {
   const [zone, ...words] = a.positional;
   const s = await ctx.services();
-  await s.api.addUpdateGrant(s.store, zone, words.join(' '));
+  await s.api.addUpdateGrant(s.ctx, zone, words.join(' '));
   return 0;
 };
 
 const lsUpdateGrants: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const grants = await s.api.listUpdateGrants(s.store, a.positional[0]);
+  const grants = await s.api.listUpdateGrants(s.ctx, a.positional[0]);
   emit(ctx, grants.map((g, i) => ({ n: i + 1, grant: g })), () => grants.map((g, i) => `${I}${col(i + 1, 4)} ${g}`).join('\n'));
   return 0;
 };
@@ -192,9 +192,9 @@ const deleteUpdateGrant: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [zone, nText] = a.positional;
   const n = intId(nText, 'grant number');
-  const grants = await s.api.listUpdateGrants(s.store, zone);
+  const grants = await s.api.listUpdateGrants(s.ctx, zone);
   if (n < 1 || n > grants.length) throw new ZoneToolError(`zone ${zone} has no update grant ${n} (it has ${grants.length})`, EX.DATAERR, 'InvalidArgument');
-  await s.api.deleteUpdateGrant(s.store, zone, grants[n - 1]);
+  await s.api.deleteUpdateGrant(s.ctx, zone, grants[n - 1]);
   return 0;
 };
 
@@ -213,7 +213,7 @@ const addTransferRule: Handler = async (ctx, a) => {
   const kv = keyValues(rest, ['key', 'address']);
   if (!kv.key && !kv.address) usage('add_transfer_rule needs key=<key-name> and/or address=<prefix>');
   const s = await ctx.services();
-  const r = await s.api.addTransferRule(s.store, t ?? {}, kv);
+  const r = await s.api.addTransferRule(s.ctx, t ?? {}, kv);
   emit(ctx, r, () => `${I}transfer rule ${r.id} added`);
   return 0;
 };
@@ -221,7 +221,7 @@ const addTransferRule: Handler = async (ctx, a) => {
 const lsTransferRules: Handler = async (ctx, a) => {
   const { t } = target(a, false);
   const s = await ctx.services();
-  const rules = await s.api.listTransferRules(s.store, t);
+  const rules = await s.api.listTransferRules(s.ctx, t);
   emit(ctx, rules, () =>
     rules
       .map((r) => `${I}${col(r.id, 6)} ${col(r.zone ?? `sg:${r.sg}`, 32)} ${r.key ? `key=${r.key}` : ''}${r.key && r.address ? ' ' : ''}${r.address ? `address=${r.address}` : ''}`)
@@ -232,7 +232,7 @@ const lsTransferRules: Handler = async (ctx, a) => {
 
 const deleteTransferRule: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteTransferRule(s.store, intId(a.positional[0], 'rule id'));
+  await s.api.deleteTransferRule(s.ctx, intId(a.positional[0], 'rule id'));
   return 0;
 };
 
@@ -244,7 +244,7 @@ const addAlsoNotify: Handler = async (ctx, a) => {
   const m = /^\[?([^\]#]+)\]?(?:#(\d+))?$/.exec(addr);
   if (!m) usage(`bad address "${addr}" (address or address#port)`);
   const s = await ctx.services();
-  const r = await s.api.addAlsoNotify(s.store, t ?? {}, { address: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), ...(kv.key ? { key: kv.key } : {}) });
+  const r = await s.api.addAlsoNotify(s.ctx, t ?? {}, { address: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), ...(kv.key ? { key: kv.key } : {}) });
   emit(ctx, r, () => `${I}also-notify ${r.id} added`);
   return 0;
 };
@@ -252,7 +252,7 @@ const addAlsoNotify: Handler = async (ctx, a) => {
 const lsAlsoNotify: Handler = async (ctx, a) => {
   const { t } = target(a, false);
   const s = await ctx.services();
-  const list = await s.api.listAlsoNotify(s.store, t);
+  const list = await s.api.listAlsoNotify(s.ctx, t);
   emit(ctx, list, () =>
     list.map((r) => `${I}${col(r.id, 6)} ${col(r.zone ?? `sg:${r.sg}`, 32)} ${r.address}#${r.port}${r.key ? ` key=${r.key}` : ''}`).join('\n'),
   );
@@ -261,13 +261,13 @@ const lsAlsoNotify: Handler = async (ctx, a) => {
 
 const deleteAlsoNotify: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteAlsoNotify(s.store, intId(a.positional[0], 'also-notify id'));
+  await s.api.deleteAlsoNotify(s.ctx, intId(a.positional[0], 'also-notify id'));
   return 0;
 };
 
 const lsPendingNotifies: Handler = async (ctx) => {
   const s = await ctx.services();
-  const events = (await s.api.listEvents(s.store, { state: ['NEW', 'RETRY'] })).filter(
+  const events = (await s.api.listEvents(s.ctx, { state: ['NEW', 'RETRY'] })).filter(
     (e) => e.type === 'notify' && (e.state === 'NEW' || e.state === 'RETRY'),
   );
   emit(ctx, events, () =>

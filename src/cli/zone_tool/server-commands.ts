@@ -108,9 +108,9 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
 type ServersApi = typeof import('../../services/servers.js');
 type ServerInfo = import('../../services/servers.js').ServerInfo;
 
-async function api(ctx: Context): Promise<{ store: Awaited<ReturnType<Context['services']>>['store']; sv: ServersApi }> {
+async function api(ctx: Context): Promise<{ sc: Awaited<ReturnType<Context['services']>>['ctx']; sv: ServersApi }> {
   const [s, sv] = await Promise.all([ctx.services(), import('../../services/servers.js')]);
-  return { store: s.store, sv };
+  return { sc: s.ctx, sv };
 }
 
 const addr = (v: ServerInfo) => (v.port === 53 ? v.address : v.address.includes(':') ? `[${v.address}]#${v.port}` : `${v.address}#${v.port}`);
@@ -141,9 +141,9 @@ function opt(a: ParsedArgs, letter: string): string | undefined {
 }
 
 const lsServer: Handler = async (ctx, a) => {
-  const { store, sv } = await api(ctx);
+  const { sc, sv } = await api(ctx);
   const g = opt(a, 'g');
-  const list = await sv.listServers(store, g !== undefined ? { sg: g } : {});
+  const list = await sv.listServers(sc, g !== undefined ? { sg: g } : {});
   const verbose = a.opts.v === true;
   // The original's layout: name and state on one line, the address indented below.
   emit(ctx, list.map(json), () =>
@@ -155,39 +155,39 @@ const lsServer: Handler = async (ctx, a) => {
 };
 
 const showServer: Handler = async (ctx, a) => {
-  const { store, sv } = await api(ctx);
-  const v = await sv.getServer(store, a.positional[0]);
+  const { sc, sv } = await api(ctx);
+  const v = await sv.getServer(sc, a.positional[0]);
   emit(ctx, json(v), () => showText(v));
   return 0;
 };
 
 const showServerByaddr: Handler = async (ctx, a) => {
-  const { store, sv } = await api(ctx);
-  const list = await sv.getServersByAddress(store, a.positional[0]);
+  const { sc, sv } = await api(ctx);
+  const list = await sv.getServersByAddress(sc, a.positional[0]);
   emit(ctx, list.map(json), () => list.map(showText).join('\n'));
   return 0;
 };
 
 const createServer: Handler = async (ctx, a) => {
-  const { store, sv } = await api(ctx);
+  const { sc, sv } = await api(ctx);
   const [name, address, type] = a.positional;
   const g = opt(a, 'g');
-  const v = await sv.createServer(store, name, address, { ...(g !== undefined ? { sg: g } : {}), ...(type !== undefined ? { type } : {}) });
+  const v = await sv.createServer(sc, name, address, { ...(g !== undefined ? { sg: g } : {}), ...(type !== undefined ? { type } : {}) });
   emit(ctx, json(v), () => `${I}server ${v.name} (${addr(v)}, ${v.type}) created in server group ${v.sg}, enabled`);
   return 0;
 };
 
 const deleteServer: Handler = async (ctx, a) => {
-  const { store, sv } = await api(ctx);
-  await sv.deleteServer(store, a.positional[0]);
+  const { sc, sv } = await api(ctx);
+  await sv.deleteServer(sc, a.positional[0]);
   return 0;
 };
 
 /** The commands that change one server print nothing (as the original), or the server with --json. */
-function change(fn: (sv: ServersApi, store: Awaited<ReturnType<typeof api>>['store'], p: string[]) => Promise<ServerInfo>): Handler {
+function change(fn: (sv: ServersApi, sc: Awaited<ReturnType<typeof api>>['sc'], p: string[]) => Promise<ServerInfo>): Handler {
   return async (ctx, a) => {
-    const { store, sv } = await api(ctx);
-    const v = await fn(sv, store, a.positional);
+    const { sc, sv } = await api(ctx);
+    const v = await fn(sv, sc, a.positional);
     emit(ctx, json(v), () => '');
     return 0;
   };

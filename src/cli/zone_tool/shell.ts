@@ -9,7 +9,6 @@ import { splitShellLine } from './argv.js';
 import { type Context, reportError } from './context.js';
 import { runCommand } from './dispatch.js';
 import type { GlobalOptions } from './main.js';
-import { makeContext } from './main.js';
 import type { Svc } from './services.js';
 import { type ArgKind, allCommandNames, CONFIG_KEYS, findCommand, ZONE_OPTIONS } from './table.js';
 
@@ -79,7 +78,7 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'zone':
     case 'deleted_zone': {
       const s = await svc();
-      const zones = await s.api.listZones(s.store, {
+      const zones = await s.api.listZones(s.ctx, {
         pattern: `${prefix.replace(/[*?]/g, '')}*`,
         which: kind === 'deleted_zone' ? 'deleted' : 'active',
         limit: 200,
@@ -89,16 +88,16 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'sg':
     case 'option-value-sg': {
       const s = await svc();
-      return (await s.api.listServerGroups(s.store)).map((g) => g.name);
+      return (await s.api.listServerGroups(s.ctx)).map((g) => g.name);
     }
     case 'reference':
     case 'option-value-reference': {
       const s = await svc();
-      return (await s.api.listReferences(s.store)).map((r) => r.name);
+      return (await s.api.listReferences(s.ctx)).map((r) => r.name);
     }
     case 'sectag': {
       const s = await svc();
-      return s.api.listSectags(s.store);
+      return s.api.listSectags(s.ctx);
     }
     default:
       return [];
@@ -178,7 +177,10 @@ class LineReader {
   }
 }
 
-export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc> }): Promise<number> {
+/** Builds the shell's Context (main.ts's makeContext, passed in so that the shell does not import its caller). */
+export type ContextFactory = (opts: GlobalOptions, holder: { get(): Promise<Svc> }, overrides: Partial<Context>) => Context;
+
+export async function runShell(opts: GlobalOptions, holder: { get(): Promise<Svc> }, makeContext: ContextFactory): Promise<number> {
   const env = process.env;
   const histFile = historyFile(opts, env);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -2,7 +2,10 @@
 // numbers. They call only the service API.
 
 import type { ZiSelector as ServiceZiSelector, ZoneFlags } from '../../services/index.js';
+import { reverseNameOfAddress } from '../../dns/address.js';
 import type { Context } from './context.js';
+
+export { reverseNameOfAddress };
 import { EX, ZoneToolError } from './errors.js';
 import { parseZiSelector, resolveZiSelector } from './zi_selector.js';
 
@@ -31,45 +34,11 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
     if (m[1] === 'no_') flags[key] = false;
     else if (m[1] === 'def_') {
       const s = await ctx.services();
-      const v = await s.api.getConfigValue(s.store, m[2]);
+      const v = await s.api.getConfigValue(s.ctx, m[2]);
       flags[key] = /^(true|yes|on|1)$/i.test(v);
     } else flags[key] = true;
   }
   return flags;
-}
-
-/** Reverse-lookup name of an IP address (full length), or null when `text` is not an address. */
-export function reverseNameOfAddress(text: string): string | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const parts = v4.slice(1).map(Number);
-    if (parts.some((p) => p > 255)) return null;
-    return `${parts.reverse().join('.')}.in-addr.arpa.`;
-  }
-  if (!text.includes(':') || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
-  const nib = expandIpv6(text);
-  if (!nib) return null;
-  return `${nib.split('').reverse().join('.')}.ip6.arpa.`;
-}
-
-/** 32 lower-case hex nibbles of an IPv6 address, or null. Handles '::' and an embedded dotted IPv4 tail. */
-function expandIpv6(text: string): string | null {
-  let t = text.toLowerCase();
-  const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
-  if (v4tail) {
-    const p = v4tail[1].split('.').map(Number);
-    if (p.some((x) => x > 255)) return null;
-    t = `${t.slice(0, -v4tail[1].length)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const halves = t.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => g.padStart(4, '0')).join('');
 }
 
 /**
@@ -83,7 +52,7 @@ export async function zoneArg(ctx: Context, text: string): Promise<string> {
     let labels = rev.split('.').filter((l) => l.length > 0);
     while (labels.length > 2) {
       const candidate = `${labels.join('.')}.`;
-      const found = await s.api.listZones(s.store, { pattern: candidate, limit: 1 });
+      const found = await s.api.listZones(s.ctx, { pattern: candidate, limit: 1 });
       if (found.length > 0 && found[0].name === candidate) return candidate;
       labels = labels.slice(1);
     }
@@ -102,7 +71,7 @@ export async function ziArg(ctx: Context, zone: string, text: string | undefined
   if (sel.kind === 'default') return undefined;
   if (sel.kind === 'id') return { version: sel.id };
   const s = await ctx.services();
-  const [zis, info] = await Promise.all([s.api.listZis(s.store, zone), s.api.getZone(s.store, zone)]);
+  const [zis, info] = await Promise.all([s.api.listZis(s.ctx, zone), s.api.getZone(s.ctx, zone)]);
   const id = resolveZiSelector(
     sel,
     zis.map((z) => ({ id: z.version, ctime: new Date(z.ctime) })),
@@ -131,4 +100,11 @@ export function numberArg(text: string, what: string): number {
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i');
+}
+
+/** The server group named, or the configured default_sg. */
+export async function sgOrDefault(ctx: Context, sg: string | undefined): Promise<string> {
+  if (sg) return sg;
+  const s = await ctx.services();
+  return s.api.getConfigValue(s.ctx, 'default_sg');
 }

@@ -6,16 +6,13 @@ import { TextError } from '../errors.js';
 import type { Name } from '../name.js';
 import { type WireReader, WireWriter } from '../wire.js';
 import { bad, type Field, fixedSize, parseName, printName, readName, writeName } from './fields.js';
+import { ipv4ToString, ipv6ToString, parseIpv4, parseIpv6 } from '../address.js';
 import {
   atToken,
   type Cursor,
   escapeString,
   fromBase64,
   fromHex,
-  ipv4ToString,
-  ipv6ToString,
-  parseIpv4,
-  parseIpv6,
   parseUint,
   toBase64,
   toHex,

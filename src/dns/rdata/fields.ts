@@ -7,17 +7,14 @@ import { typeFromString, typeToString } from '../constants.js';
 import { DecodeError, TextError } from '../errors.js';
 import { Name } from '../name.js';
 import type { WireReader, WireWriter } from '../wire.js';
+import { ipv4ToString, ipv6ToString, parseIpv4, parseIpv6 } from '../address.js';
 import {
   atToken,
   type Cursor,
   fromBase32Hex,
   fromBase64,
   fromHex,
-  ipv4ToString,
-  ipv6ToString,
   parseDuration,
-  parseIpv4,
-  parseIpv6,
   parseUint,
   quoted,
   toBase32Hex,

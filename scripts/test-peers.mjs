@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The real peers the tests talk to, and the Debian packages that bring them: the one list .ci/run and
+// scripts/run-tests.mjs read. A suite whose peers are missing is never half-run: they are installed when we can
+// (root, or passwordless sudo, on a Debian-like machine) and otherwise the run stops before any test, printing the
+// one command to run.
+//
+//   node scripts/test-peers.mjs [--install] [unit|services|interop|all]   (default: all; exit 1 when something is missing)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** Each peer: the Debian package, a program that proves it is installed, and the suites that need it. */
+export const PEERS = [
+  { pkg: 'postgresql', program: 'initdb', suites: ['services', 'interop'] },
+  { pkg: 'bind9', program: 'named', suites: ['interop'] },
+  { pkg: 'bind9-dnsutils', program: 'dig', suites: ['interop'] },
+  { pkg: 'knot', program: 'knotd', suites: ['interop'] },
+  { pkg: 'knot-dnsutils', program: 'kdig', suites: ['interop'] },
+  { pkg: 'ldnsutils', program: 'ldns-verify-zone', suites: ['interop'] },
+  { pkg: 'nsd', program: 'nsd', suites: ['interop'] },
+  { pkg: 'dnsperf', program: 'dnsperf', suites: ['interop'] },
+  { pkg: 'tmux', program: 'tmux', suites: ['interop'] },
+  { pkg: 'pebble', program: 'pebble', suites: ['interop'] },
+  { pkg: 'lego', program: 'lego', suites: ['interop'] },
+  { pkg: 'unbound', program: 'unbound', suites: ['interop'] },
+];
+
+/** System services the packages start and that would compete with the tests' own for ports. */
+const SERVICES = ['named', 'bind9', 'knot', 'nsd', 'postgresql', 'unbound'];
+
+const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+function onPath(program) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...SBIN];
+  if (dirs.some((d) => d && existsSync(join(d, program)))) return true;
+  // PostgreSQL keeps initdb in its versioned bin directory, off PATH.
+  if (program === 'initdb' && existsSync('/usr/lib/postgresql')) {
+    return readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')));
+  }
+  return false;
+}
+
+export function missingPeers(suites) {
+  const want = suites.includes('all') ? ['unit', 'services', 'interop'] : suites;
+  return PEERS.filter((p) => p.suites.some((s) => want.includes(s)) && !onPath(p.program));
+}
+
+function sudoPrefix() {
+  if (process.getuid?.() === 0) return [];
+  const r = spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' });
+  return r.status === 0 ? ['sudo', '-n'] : null;
+}
+
+function run(cmd, env = process.env) {
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env });
+  return r.status === 0;
+}
+
+/** Stop the system services the packages start: our tests start their own daemons on their own ports. */
+export function stopSystemServices(prefix = sudoPrefix() ?? []) {
+  for (const svc of SERVICES) {
+    spawnSync(prefix[0] ?? 'systemctl', [...prefix.slice(1), ...(prefix.length ? ['systemctl'] : []), 'stop', svc], { stdio: 'ignore' });
+    spawnSync(prefix[0] ?? 'service', [...prefix.slice(1), ...(prefix.length ? ['service'] : []), svc, 'stop'], { stdio: 'ignore' });
+  }
+}
+
+/**
+ * Make sure the suites' peers are there: returns true when they are (installing them when we may), false after
+ * printing what to run.
+ */
+export function ensurePeers(suites, { install = true } = {}) {
+  const missing = missingPeers(suites);
+  if (missing.length === 0) return true;
+  const pkgs = missing.map((p) => p.pkg);
+  const command = `sudo apt-get install -y ${pkgs.join(' ')}`;
+  const prefix = install && existsSync('/usr/bin/apt-get') ? sudoPrefix() : null;
+  if (prefix) {
+    console.error(`tests: installing the missing peers: ${pkgs.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (run([...prefix, 'apt-get', 'update', '-qq'], env) && run([...prefix, 'apt-get', 'install', '-y', '-qq', ...pkgs], env)) {
+      stopSystemServices(prefix);
+      if (missingPeers(suites).length === 0) return true;
+    }
+  }
+  console.error(
+    `tests: not run — these tests need real DNS software and PostgreSQL that this machine lacks: ${missing
+      .map((p) => `${p.program} (${p.pkg})`)
+      .join(', ')}.\nInstall them with:\n\n  ${command}\n\nor run only the pure core: npm run test:unit`,
+  );
+  return false;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const install = args.includes('--install');
+  const suites = args.filter((a) => !a.startsWith('--'));
+  const ok = ensurePeers(suites.length ? suites : ['all'], { install });
+  if (ok && install) stopSystemServices();
+  process.exit(ok ? 0 : 1);
+}

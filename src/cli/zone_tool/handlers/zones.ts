@@ -1,0 +1,625 @@
+// zone_tool handlers for zones and their versions: listing, show, create/load/copy, edit, state, ZIs, serials.
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type {
+  ListZonesOptions,
+  LoadZoneResult,
+  ZiInfo,
+  ZoneFlags,
+  ZoneBrief,
+  ZoneInfo,
+} from '../../../services/index.js';
+import type { ParsedArgs } from '../argv.js';
+import type { Svc } from '../services.js';
+import { type Context, confirm, emit } from '../context.js';
+import { unifiedDiff } from '../diff.js';
+import type { Handler } from '../dispatch.js';
+import { EX, ZoneToolError, toZoneToolError } from '../errors.js';
+import { col, errorText, fmtTime, kvBlock } from '../format.js';
+import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
+import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
+
+// ---- zone listing ---------------------------------------------------------------------------------------------------
+
+/** One page of a zone listing: whole zones (listZones) or what a listing line shows (listZoneBriefs). */
+type ZonePage<T extends ZoneBrief> = (s: Svc, o: ListZonesOptions) => Promise<T[]>;
+const wholeZones: ZonePage<ZoneInfo> = (s, o) => s.api.listZones(s.ctx, o);
+const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.api.listZoneBriefs(s.ctx, o);
+
+async function listAll<T extends ZoneBrief>(
+  ctx: Context,
+  base: { reference?: string; sg?: string; which?: 'active' | 'deleted' | 'all' },
+  pattern: string | undefined,
+  page: ZonePage<T>,
+): Promise<T[]> {
+  const s = await ctx.services();
+  const out: T[] = [];
+  let after: string | undefined;
+  const limit = 1000;
+  for (;;) {
+    const rows = await page(s, { ...base, pattern, after, limit });
+    out.push(...rows);
+    if (rows.length < limit) break;
+    after = rows[rows.length - 1].name;
+  }
+  return out;
+}
+
+/** Expand the ls-style name arguments (globs, names, IPs, networks) into patterns for listZones. */
+async function lsPatterns(ctx: Context, names: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of names) {
+    if (/[*?]/.test(n)) out.push(n.endsWith('.') || n.endsWith('*') ? n : `${n}.`);
+    else out.push(await zoneArg(ctx, n));
+  }
+  return out;
+}
+
+/** An empty listing because `-r`/`-g` names nothing is a typo to report, not "no zones". */
+async function checkFilterNames(ctx: Context, base: { reference?: string; sg?: string }): Promise<void> {
+  const s = await ctx.services();
+  if (base.sg !== undefined) await s.api.getServerGroup(s.ctx, base.sg);
+  if (base.reference !== undefined && (await s.api.listReferences(s.ctx, base.reference)).length === 0)
+    throw new s.api.ReferenceNotFound(base.reference);
+}
+
+async function listMatching<T extends ZoneBrief>(
+  ctx: Context,
+  a: ParsedArgs,
+  which: 'active' | 'deleted' | 'all',
+  page: ZonePage<T>,
+): Promise<T[]> {
+  const base = { reference: opt(a, 'r'), sg: opt(a, 'g'), which };
+  if (a.positional.length === 0) {
+    const all = await listAll(ctx, base, undefined, page);
+    if (all.length === 0) await checkFilterNames(ctx, base);
+    return all;
+  }
+  const seen = new Map<number, T>();
+  const missing: string[] = [];
+  for (const [i, p] of (await lsPatterns(ctx, a.positional)).entries()) {
+    const zones = await listAll(ctx, base, p, page);
+    if (zones.length === 0) missing.push(a.positional[i]);
+    for (const z of zones) seen.set(z.id, z);
+  }
+  // One pattern comes back in order already; several are merged and sorted.
+  const zones = [...seen.values()];
+  if (a.positional.length > 1) zones.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id - y.id));
+  if (zones.length === 0) {
+    await checkFilterNames(ctx, base);
+    throw new ZoneToolError(`Zones: ${missing.join(' ')} - not present.`, EX.NOHOST, 'NoZonesFound');
+  }
+  return zones;
+}
+
+const ls: Handler = async (ctx, a) => {
+  if (ctx.json) {
+    let zones = await listMatching(ctx, a, 'active', wholeZones);
+    if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
+    emit(ctx, zones, () => '');
+    return 0;
+  }
+  // The light listing: what the lines show, not whole ZoneInfos (a page of 100k zones stays a few ms).
+  let zones = await listMatching(ctx, a, 'active', zoneBriefs);
+  if (flag(a, 't')) zones = zones.filter((z) => z.state !== 'DISABLED');
+  emit(ctx, zones, () =>
+    zones
+      .map((z) =>
+        flag(a, 'v')
+          ? `${col(z.name, 32)} ${col(z.soaSerial, 12)} ${col(z.state, 14)}${z.reference ? ` ${z.reference}` : ''}`
+          : z.name,
+      )
+      .join('\n'),
+  );
+  return 0;
+};
+
+const lsDeleted: Handler = async (ctx, a) => {
+  const zones = await listMatching(ctx, a, 'deleted', wholeZones);
+  emit(ctx, zones, () =>
+    zones
+      .map((z) =>
+        flag(a, 'v')
+          ? `${col(z.name, 32)} ${col(z.id, 12)} ${col(fmtTime(z.deletedStart), 14)}${z.reference ? ` ${z.reference}` : ''}`
+          : `${col(z.name, 32)} ${col(z.id, 12)}${z.reference ? ` ${z.reference}` : ''}`,
+      )
+      .join('\n'),
+  );
+  return 0;
+};
+
+// ---- show ----------------------------------------------------------------------------------------------------------
+
+const showZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const zi = await ziArg(ctx, name, a.positional[1]);
+  if (ctx.json) {
+    const content = await s.api.getZoneContent(s.ctx, name, zi);
+    const text = await s.api.getZoneText(s.ctx, name, zi ?? { version: content.zi.version });
+    emit(ctx, { zone: content.zone.name, zi: content.zi, text }, () => '');
+    return 0;
+  }
+  const content = await s.api.getZoneContent(s.ctx, name, zi);
+  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
+  ctx.out(withInfoHeader(ensureNl(text), content.zone, content.zi));
+  return 0;
+};
+
+/**
+ * The original show_zone's comment block (zone, reference, change_by, zi_id and times), placed after the leading
+ * $ORIGIN/$TTL directives. Comments only: the text still loads as the same zone.
+ */
+export function withInfoHeader(text: string, zone: ZoneInfo, zi: ZiInfo): string {
+  const lines = text.split('\n');
+  let at = 0;
+  while (at < lines.length && /^\$(ORIGIN|TTL)\b/i.test(lines[at])) at++;
+  const header = [
+    '',
+    ';',
+    `;   Zone:        ${zone.name}`,
+    `;   Reference:   ${zone.reference ?? 'None'}`,
+    `;   change_by:   ${zi.changeBy}`,
+    `;   zi_id:       ${zi.version}`,
+    `;   zi_ctime:    ${fmtTime(zi.ctime)}`,
+    `;   zi_mtime:    ${fmtTime(zi.mtime)}`,
+    `;   zi_ptime:    ${fmtTime(zi.ptime)}`,
+    ';',
+  ];
+  return [...lines.slice(0, at), ...header, ...lines.slice(at)].join('\n');
+}
+
+function ensureNl(t: string): string {
+  return t.endsWith('\n') ? t : `${t}\n`;
+}
+
+async function currentZi(ctx: Context, zone: ZoneInfo): Promise<ZiInfo | null> {
+  const s = await ctx.services();
+  const zis = await s.api.listZis(s.ctx, zone.name);
+  const want = zone.publishedVersion ?? zone.latestVersion;
+  return zis.find((z) => z.version === want) ?? null;
+}
+
+const showZonesm: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const zone = await s.api.getZone(s.ctx, await zoneArg(ctx, a.positional[0]));
+  const zi = await currentZi(ctx, zone);
+  emit(ctx, { zone, zi }, () => {
+    let t = kvBlock(zoneSmFields(zone), { firstKey: 'name' });
+    if (zi) t += `\n\n${kvBlock(ziFields(zi), { firstKey: 'zi_id' })}`;
+    return t;
+  });
+  return 0;
+};
+
+const showZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const sel = await ziArg(ctx, name, a.positional[1]);
+  const content = await s.api.getZoneContent(s.ctx, name, sel);
+  emit(ctx, content.zi, () => kvBlock(ziFields(content.zi), { firstKey: 'zi_id' }));
+  return 0;
+};
+
+const lsZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const zone = await s.api.getZone(s.ctx, name);
+  let zis = await s.api.listZis(s.ctx, name);
+  if (a.positional[1] !== undefined) {
+    const sel = await ziArg(ctx, name, a.positional[1]);
+    if (sel && typeof sel === 'object' && 'version' in sel) zis = zis.filter((z) => z.version === sel.version);
+  }
+  const published = zone.publishedVersion;
+  emit(ctx, zis, () =>
+    zis
+      .map((zi) => {
+        const base = `${col(zi.version, 19)}  ${col(zi.soaSerial, 12)}  ${fmtTime(zi.ctime)}`;
+        const line = flag(a, 'v') ? `${base}  ${fmtTime(zi.mtime)}` : base;
+        return `${I}${zi.version === published ? '*' : ' '}${line}`;
+      })
+      .join('\n'),
+  );
+  return 0;
+};
+
+// ---- create / load / copy ----------------------------------------------------------------------------------------
+
+async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string[]) {
+  const flags: Partial<ZoneFlags> = await parseZoneOptions(ctx, words);
+  if (flag(a, 'i')) flags.incUpdates = true;
+  return { sg: opt(a, 'g'), reference: opt(a, 'r'), flags };
+}
+
+/**
+ * `-r reference` sets *or creates* the reference (original behaviour). The reference is created only when the
+ * service says it is missing, and removed again if the creation it was made for fails, so a failed command
+ * leaves nothing behind.
+ */
+async function withReference<T>(ctx: Context, reference: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!reference || (e as { code?: unknown }).code !== 'REFERENCE_NOT_FOUND') throw e;
+  }
+  const s = await ctx.services();
+  await s.api.createReference(s.ctx, reference!);
+  try {
+    return await fn();
+  } catch (e) {
+    await s.api.deleteReference(s.ctx, reference!).catch(() => undefined);
+    throw e;
+  }
+}
+
+const createZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = s.api.normalizeZoneName(a.positional[0]);
+  const o = await createOptions(ctx, a, a.positional.slice(1));
+  const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, o));
+  emit(ctx, zone, () => '');
+  return 0;
+};
+
+const copyZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const src = await zoneArg(ctx, a.positional[0]);
+  const dst = s.api.normalizeZoneName(a.positional[1]);
+  const o = await createOptions(ctx, a, a.positional.slice(2));
+  const zi = await ziArg(ctx, src, opt(a, 'z'));
+  const zone = await withReference(ctx, o.reference, () => s.api.copyZone(s.ctx, src, dst, { ...o, zi }));
+  emit(ctx, zone, () => '');
+  return 0;
+};
+
+/** Read a zone file as text, refusing binary files with a clear message. */
+async function readZoneFile(file: string): Promise<string> {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file); // sync: node:fs/promises would cost every command its start-up
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'No such file' : err.code === 'EISDIR' ? 'Is a directory' : err.message;
+    throw new ZoneToolError(`Zone file '${file}': ${why}.`, err.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, err.code ?? 'IOError');
+  }
+  if (buf.includes(0)) throw new ZoneToolError(`Zone file '${file}': binary file, not a zone file.`, EX.IOERR, 'BinaryFile');
+  return buf.toString('utf8');
+}
+
+/** Give validation problems the file name they came from, so messages read file:line:col. */
+function withFile(e: unknown, file: string): unknown {
+  const problems = (e as { problems?: { file?: string; line?: number; column?: number; message: string; severity?: string }[] })
+    .problems;
+  if (!Array.isArray(problems)) return e;
+  const z = toZoneToolError(e);
+  const details = problems
+    .filter((p) => p.severity !== 'warning')
+    .map((p) => {
+      const f = file;
+      const where = [f, p.line || undefined, p.column || undefined].filter((x) => x !== undefined).join(':');
+      return `${where}: ${p.message}`;
+    });
+  return new ZoneToolError(
+    `Zone file '${file}': parse error - ${details.length} error(s), nothing saved.`,
+    EX.DATAERR,
+    z.code,
+    details,
+  );
+}
+
+const loadZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [file, zoneText] = a.positional;
+  const name = s.api.normalizeZoneName(zoneText);
+  const text = await readZoneFile(file);
+  const o = await createOptions(ctx, a, a.positional.slice(2));
+  try {
+    const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, { ...o, text }));
+    emit(ctx, zone, () => '');
+  } catch (e) {
+    throw withFile(e, file);
+  }
+  return 0;
+};
+
+const loadZoneZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [file, zoneText] = a.positional;
+  const name = await zoneArg(ctx, zoneText);
+  const text = await readZoneFile(file);
+  await s.api.getZone(s.ctx, name);
+  try {
+    const r = await s.api.saveZoneText(s.ctx, name, text);
+    emit(ctx, r, () => '');
+    if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+  } catch (e) {
+    throw withFile(e, file);
+  }
+  return 0;
+};
+
+class ProgressBar {
+  private shown = false;
+  constructor(
+    private readonly ctx: Context,
+    private readonly total: number,
+    private readonly enabled: boolean,
+  ) {}
+  update(done: number, label: string): void {
+    if (!this.enabled) return;
+    const width = 30;
+    const filled = Math.round((done / this.total) * width);
+    const text = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${this.total} ${label}`.slice(0, 79);
+    this.ctx.err(`\r\x1b[K${text}`);
+    this.shown = true;
+  }
+  clear(): void {
+    if (this.shown) this.ctx.err('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+const loadZones: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const force = flag(a, 'f');
+  const o = await createOptions(ctx, a, []);
+  const files = a.positional;
+  const bar = new ProgressBar(ctx, files.length, ctx.stdoutIsTTY && !ctx.json && files.length > 1);
+  const results: (LoadZoneResult & { file: string })[] = [];
+  let status = 0;
+  let stop = false;
+  let done = 0;
+  // -r creates a missing reference as the original did; it goes again when no zone ended up using it.
+  let createdReference = false;
+  if (o.reference) {
+    try {
+      await s.api.createReference(s.ctx, o.reference);
+      createdReference = true;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'REFERENCE_EXISTS') throw e;
+    }
+  }
+  const fail = (file: string, name: string, e: unknown): void => {
+    let failure = toZoneToolError(withFile(e, file));
+    if (failure.code === 'ZONE_EXISTS') {
+      failure = new ZoneToolError(`Zone file '${file}': zone '${name}' already exists.`, failure.exitCode, failure.code);
+    } else if (!failure.message.startsWith(`Zone file '${file}'`)) {
+      failure = new ZoneToolError(`Zone file '${file}': ${failure.message}`, failure.exitCode, failure.code, failure.details);
+    }
+    bar.clear();
+    const result: LoadZoneResult & { file: string } = { name, action: 'failed', file, error: undefined };
+    results.push(result);
+    if (!ctx.json) {
+      let t = '';
+      for (const d of failure.details) t += `${d}\n`;
+      ctx.err(`${t}${errorText(failure.message)}\n`);
+    } else {
+      (result as unknown as Record<string, unknown>).error = { code: failure.code, message: failure.message, details: failure.details };
+    }
+    status = status || failure.exitCode;
+    if (!force) {
+      if (!ctx.json) ctx.err(`${errorText('Stopped at the first bad file; use -f to load the rest anyway.')}\n`);
+      stop = true;
+    }
+  };
+  // One services.loadZones call for the whole batch (one transaction per zone, one disk sync at the end): calling it
+  // per file paid a WAL checkpoint per zone. Files are read lazily, and a failure without -f stops the generator.
+  let current = { file: '', name: '' };
+  async function* items() {
+    for (const file of files) {
+      if (stop) return;
+      bar.update(done, basename(file));
+      let name = basename(file);
+      try {
+        name = s.api.normalizeZoneName(basename(file));
+        const text = await readZoneFile(file);
+        current = { file, name };
+        yield { name, text, file };
+      } catch (e) {
+        done++;
+        fail(file, name, e);
+      }
+    }
+  }
+  await s.api.loadZones(s.ctx, items(), {
+    ...o,
+    replace: false,
+    onResult: (r) => {
+      done++;
+      bar.update(done, basename(current.file));
+      if (r.error) fail(current.file, current.name, r.error);
+      else results.push({ ...r, file: current.file });
+    },
+  });
+  bar.clear();
+  if (createdReference && !results.some((r) => r.action !== 'failed'))
+    await s.api.deleteReference(s.ctx, o.reference!).catch(() => undefined);
+  if (ctx.json) emit(ctx, results, () => '');
+  return status;
+};
+
+// ---- edit ----------------------------------------------------------------------------------------------------------
+
+const editZone: Handler = async (ctx, a) => {
+  const { editZoneCommand } = await import('../edit.js');
+  return editZoneCommand(ctx, await zoneArg(ctx, a.positional[0]), a.positional[1]);
+};
+
+const editApexNs: Handler = async (ctx, a) => {
+  const { editApexNsCommand } = await import('../edit.js');
+  return editApexNsCommand(ctx, opt(a, 'g') ?? a.positional[0]);
+};
+
+const clearEditLock: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  if (a.positional[1] !== undefined) await s.api.cancelEditZone(s.ctx, name, a.positional[1]);
+  else await s.api.clearEditLock(s.ctx, name);
+  emit(ctx, { zone: name, cleared: true }, () => '');
+  return 0;
+};
+
+// ---- zone state ---------------------------------------------------------------------------------------------------
+
+function simpleZoneOp(fn: (ctx: Context, name: string) => Promise<unknown>): Handler {
+  return async (ctx, a) => {
+    const name = await zoneArg(ctx, a.positional[0]);
+    const r = await fn(ctx, name);
+    emit(ctx, r ?? { zone: name }, () => '');
+    return 0;
+  };
+}
+
+const enableZone = simpleZoneOp(async (ctx, n) => {
+  const s = await ctx.services();
+  return s.api.enableZone(s.ctx, n);
+});
+const disableZone = simpleZoneOp(async (ctx, n) => {
+  const s = await ctx.services();
+  return s.api.disableZone(s.ctx, n);
+});
+const deleteZone = simpleZoneOp(async (ctx, n) => {
+  const s = await ctx.services();
+  return s.api.deleteZone(s.ctx, n);
+});
+
+const undeleteZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const arg = a.positional[0];
+  const key = /^\d+$/.test(arg) ? Number(arg) : s.api.normalizeZoneName(arg);
+  const z = await s.api.undeleteZone(s.ctx, key);
+  emit(ctx, z, () => '');
+  return 0;
+};
+
+const destroyZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const id = intArg(a.positional[0], 'zone-id');
+  await s.api.destroyZone(s.ctx, id);
+  emit(ctx, { zoneId: id, destroyed: true }, () => '');
+  return 0;
+};
+
+const nukeZones: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const zones = await listMatching(ctx, a, 'all', zoneBriefs);
+  await confirm(ctx, flag(a, 'f'), `Destroying ${zones.length} zone(s) and all their history.`);
+  for (const z of zones) {
+    if (z.state !== 'DELETED') await s.api.deleteZone(s.ctx, z.name);
+    await s.api.destroyZone(s.ctx, z.id);
+  }
+  emit(ctx, zones.map((z) => z.name), () => '');
+  return 0;
+};
+
+const setZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const flags = await parseZoneOptions(ctx, a.positional.slice(1));
+  const z = await s.api.setZoneFlags(s.ctx, name, flags);
+  emit(ctx, z, () => '');
+  return 0;
+};
+
+// ---- ZIs -----------------------------------------------------------------------------------------------------------
+
+const deleteZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const sel = await ziArg(ctx, name, a.positional[1]);
+  if (sel === undefined) throw new ZoneToolError('delete_zi: give the zi-id to delete.', EX.USAGE, 'UsageError');
+  await s.api.deleteZi(s.ctx, name, sel);
+  emit(ctx, { zone: name, zi: sel }, () => '');
+  return 0;
+};
+
+async function zoneTextFor(ctx: Context, name: string, sel: Awaited<ReturnType<typeof ziArg>>) {
+  const s = await ctx.services();
+  const content = await s.api.getZoneContent(s.ctx, name, sel);
+  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
+  return { text, version: content.zi.version };
+}
+
+function emitDiff(ctx: Context, a: { name: string; version: number; text: string }, b: typeof a): number {
+  const d = unifiedDiff(a.text, b.text, `${a.name} (zi ${a.version})`, `${b.name} (zi ${b.version})`);
+  emit(
+    ctx,
+    { from: { zone: a.name, zi: a.version }, to: { zone: b.name, zi: b.version }, diff: d },
+    () => d,
+  );
+  return 0;
+}
+
+const diffZones: Handler = async (ctx, a) => {
+  const n1 = await zoneArg(ctx, a.positional[0]);
+  const n2 = await zoneArg(ctx, a.positional[1]);
+  const z1 = await zoneTextFor(ctx, n1, await ziArg(ctx, n1, a.positional[2]));
+  const z2 = await zoneTextFor(ctx, n2, await ziArg(ctx, n2, a.positional[3]));
+  return emitDiff(ctx, { name: n1, ...z1 }, { name: n2, ...z2 });
+};
+
+const diffZoneZi: Handler = async (ctx, a) => {
+  const n = await zoneArg(ctx, a.positional[0]);
+  const z1 = await zoneTextFor(ctx, n, await ziArg(ctx, n, a.positional[1]));
+  const z2 = await zoneTextFor(ctx, n, await ziArg(ctx, n, a.positional[2]));
+  return emitDiff(ctx, { name: n, ...z1 }, { name: n, ...z2 });
+};
+
+// ---- serials -------------------------------------------------------------------------------------------------------
+
+const pokeSetSerial: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  let serial: number | undefined;
+  if (a.positional[1] !== undefined) {
+    serial = intArg(a.positional[1], 'soa-serial');
+    if (serial > 0xffffffff) throw new ZoneToolError('<soa-serial> must be below 2^32.', EX.USAGE, 'UsageError');
+  } else if (flag(a, 'u')) {
+    const now = ctx.now();
+    const today = now.getFullYear() * 1_000_000 + (now.getMonth() + 1) * 10_000 + now.getDate() * 100;
+    const zone = await s.api.getZone(s.ctx, name);
+    // Keep incrementing within today's yyyymmddnn block once the serial is in it.
+    if (zone.soaSerial === null || zone.soaSerial < today) serial = today;
+  }
+  const r = await s.api.pokeZoneSetSerial(s.ctx, name, serial);
+  emit(ctx, r, () => '');
+  return 0;
+};
+
+const pokeWrapSerial: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const r = await s.api.pokeZoneWrapSerial(s.ctx, name);
+  emit(ctx, r, () => '');
+  return 0;
+};
+
+export const ZONE_HANDLERS = {
+  ls,
+  ls_deleted: lsDeleted,
+  show_zone: showZone,
+  show_zonesm: showZonesm,
+  create_zone: createZone,
+  copy_zone: copyZone,
+  edit_zone: editZone,
+  clear_edit_lock: clearEditLock,
+  load_zone: loadZone,
+  load_zones: loadZones,
+  load_zone_zi: loadZoneZi,
+  delete_zone: deleteZone,
+  undelete_zone: undeleteZone,
+  destroy_zone: destroyZone,
+  nuke_zones: nukeZones,
+  enable_zone: enableZone,
+  disable_zone: disableZone,
+  set_zone: setZone,
+  diff_zones: diffZones,
+  diff_zone_zi: diffZoneZi,
+  poke_zone_set_serial: pokeSetSerial,
+  poke_zone_wrap_serial: pokeWrapSerial,
+  ls_zi: lsZi,
+  show_zi: showZi,
+  delete_zi: deleteZi,
+  edit_apex_ns: editApexNs,
+};

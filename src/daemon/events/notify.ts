@@ -1,0 +1,100 @@
+// NOTIFY events (RFC 1996): queued on every publish, one per target (server-group members, also-notify,
+// `._transfer.` peers), sent by the event runner. The handler decides each due event: superseded by a newer one for
+// the same zone and target → done unsent; key gone → fail; version not served yet → wait; else send, and
+// acknowledged → done, otherwise retry (the runner's backoff).
+
+import { Name } from '../../dns/name.js';
+import type { RR } from '../../dns/message.js';
+import { serialGreater, soaSerialOf } from '../../dns/serial.js';
+import type { TsigKey } from '../../dns/tsig.js';
+import { type NotifyAttempt, type NotifyTarget, notifyOnce } from '../../server/notify.js';
+import type { KeyStore } from '../../server/primary.js';
+import * as services from '../../services/index.js';
+import type { Store } from '../../store/index.js';
+import { type EventHandler, type EventOutcome, runDueEvents } from './runner.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Event type of queued NOTIFYs (zone_tool lists them with the other pending events). */
+export const NOTIFY_EVENT = 'notify';
+
+export interface NotifyEventPayload {
+  address: string;
+  port?: number;
+  /** Name of the TSIG key to sign with (looked up when sending, so a key change applies to pending ones). */
+  key?: string;
+  serial?: number;
+}
+
+/** On publish: one `notify` event per target. */
+export async function enqueueNotifies(store: Store, zone: Name, targets: readonly NotifyTarget[], serial?: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (const t of targets) {
+    const payload: NotifyEventPayload = { address: t.address, port: t.port, key: t.key?.name.toString(), serial };
+    ids.push(await services.enqueueEvent(services.serviceContext(store), NOTIFY_EVENT, { zone: zone.toString(), payload }));
+  }
+  return ids;
+}
+
+/** How long a NOTIFY may wait for its zone version to be served before it is sent anyway. */
+const NOTIFY_HOLD_MS = 10_000;
+
+export interface NotifyHandlerOptions {
+  keys: KeyStore;
+  /** The SOA to send as a hint (the published one), if this process serves the zone. */
+  soaOf?: (zone: Name) => MaybePromise<RR | undefined>;
+  /** Tries before an event is marked FAILURE (default 8: about 10 minutes of backoff). */
+  maxAttempts?: number;
+  timeoutMs?: number;
+  /**
+   * Without soaOf (a process that does not serve, e.g. the cluster supervisor): hold events younger than this, so the
+   * serving processes have reloaded the announced version (dmsd: change-feed interval plus a reload).
+   */
+  minAgeMs?: number;
+  send?: (target: NotifyTarget, zone: Name, soa: RR | undefined, timeoutMs: number) => Promise<NotifyAttempt>;
+}
+
+export function notifyHandler(o: NotifyHandlerOptions): EventHandler {
+  const targetKey = (e: services.EventInfo) => {
+    const p = e.payload as NotifyEventPayload;
+    return `${e.zone} ${p.address}#${p.port ?? 53}`;
+  };
+  async function decideOne(e: services.EventInfo, newest: Map<string, number>, now: number): Promise<EventOutcome> {
+    if (!e.zone) return { kind: 'fail', error: 'NOTIFY event without a zone' };
+    if (newest.get(targetKey(e)) !== e.id) return { kind: 'done', detail: 'superseded' };
+    const p = e.payload as NotifyEventPayload;
+    const zone = Name.from(e.zone);
+    let key: TsigKey | undefined;
+    if (p.key) {
+      key = await o.keys.get(Name.from(p.key));
+      if (!key) return { kind: 'fail', error: `TSIG key ${p.key} not found` };
+    }
+    const soa = await o.soaOf?.(zone);
+    // A NOTIFY that overtakes the reload of the version it announces makes the secondary ask, see the old serial and
+    // stop there (RFC 1996 §3.11). Hold it until this process serves the announced serial; a process that does not
+    // serve (cluster supervisor) waits minAgeMs. Never hold longer than NOTIFY_HOLD_MS.
+    const age = now - e.created.getTime();
+    if (p.serial !== undefined && age < NOTIFY_HOLD_MS) {
+      const notServedYet = o.soaOf ? !soa || serialGreater(p.serial, soaSerialOf(soa)) : age < (o.minAgeMs ?? 0);
+      if (notServedYet) return { kind: 'wait' };
+    }
+    const send = o.send ?? notifyOnce;
+    const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
+    return r.acked ? { kind: 'done', detail: 'acknowledged' } : { kind: 'retry', error: r.error ?? `rcode ${r.rcode}` };
+  }
+  return {
+    type: NOTIFY_EVENT,
+    maxAttempts: o.maxAttempts ?? 8,
+    async *decide(due, now) {
+      const newest = new Map<string, number>();
+      for (const e of due) if (e.zone) newest.set(targetKey(e), Math.max(newest.get(targetKey(e)) ?? 0, e.id));
+      for (const e of due) yield [e, await decideOne(e, newest, now)];
+    },
+  };
+}
+
+/** One round of NOTIFY events alone; returns how many were acknowledged. */
+export async function runNotifyEvents(store: Store, o: NotifyHandlerOptions & { now?: number }): Promise<number> {
+  const r = await runDueEvents(store, [notifyHandler(o)], { now: o.now });
+  return r.counts.get('done:acknowledged') ?? 0;
+}

@@ -1,0 +1,463 @@
+// dmsd: the DMS authoritative DNS server. This file parses flags, sets up logging, opens the database, serves what it
+// publishes (zones.ts: bulk load, then the change feed) and starts the listeners (in this process, or in
+// node:cluster workers sharing the sockets with --workers). `--zones DIR` imports a directory into the database at
+// start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
+
+import cluster, { type Worker } from 'node:cluster';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import os from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import pino, { type Logger } from 'pino';
+import type { ListenAddress } from '../server/listeners.js';
+import { parseListenAddress, startDnsServer } from '../server/server.js';
+import { loadZoneDirectory } from '../server/zonedir.js';
+import { Name } from '../dns/name.js';
+import type { RR } from '../dns/message.js';
+import { ZoneTable } from '../zone/table.js';
+import type { Store } from '../store/index.js';
+import * as services from '../services/index.js';
+import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './zones.js';
+import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { QueryHandler } from '../server/query.js';
+
+export interface DmsdOptions {
+  zones?: string;
+  listen: ListenAddress[];
+  /** undefined: DMS_DATA_DIR, the config file, else ./data. */
+  data?: string;
+  /** false with --no-database: serve the --zones directory (default examples/) straight from the files. */
+  database: boolean;
+  workers: number;
+  logLevel: string;
+  databaseUrl?: string;
+  config?: string;
+  http?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The shipped example zones, served when no --zones is given. */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+function collectListen(value: string, prev: ListenAddress[] | undefined): ListenAddress[] {
+  try {
+    return [...(prev ?? []), parseListenAddress(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function parseWorkers(value: string): number {
+  if (value === 'auto') return os.availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a positive integer or "auto"');
+  return n;
+}
+
+export function buildCommand(): Command {
+  return new Command()
+    .name('dmsd')
+    .description('DMS authoritative DNS server')
+    .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/; with --no-database the files are served directly')
+    .option('--listen <addr:port>', 'DNS address to serve on UDP and TCP, repeatable; IPv6 as [::1]:53; port 0 picks a free port (logged) (default: 127.0.0.1:5353)', collectListen)
+    .option('--data <dir>', 'data directory holding the SQLite database dms.sqlite (also DMS_DATA_DIR; default ./data)')
+    .option('--no-database', 'serve the --zones directory (default examples/) straight from the files, without a database')
+    .option('--workers <n>', 'serving processes (node:cluster workers sharing the sockets); "auto" = one per core', parseWorkers, 1)
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
+    .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
+    .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .allowExcessArguments(false);
+}
+
+export function parseArgs(argv: string[]): DmsdOptions {
+  const cmd = buildCommand();
+  cmd.parse(argv, { from: 'user' });
+  const o = cmd.opts();
+  if (!LOG_LEVELS.includes(o.logLevel)) {
+    cmd.error(`error: option '--log-level <level>' must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    zones: o.zones,
+    listen: o.listen ?? [{ address: '127.0.0.1', port: 5353 }],
+    data: o.data,
+    database: o.database !== false,
+    workers: o.workers,
+    logLevel: o.logLevel,
+    databaseUrl: o.databaseUrl,
+    config: o.config,
+    http: o.http,
+  };
+}
+
+function makeLogger(level: string): Logger {
+  return pino({ level, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/**
+ * Load the zone directory into `table`, logging each zone and each problem. On a reload, a zone whose file now has
+ * errors keeps being served in its previous version; a zone whose file is gone stops being served.
+ */
+function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<string>): void {
+  const seen = new Set<string>();
+  for (const r of loadZoneDirectory(dir)) {
+    seen.add(r.origin);
+    for (const p of r.problems) {
+      const entry = { file: p.file, line: p.line, column: p.column, zone: r.origin };
+      if (p.severity === 'error') log.error(entry, p.message);
+      else log.warn(entry, p.message);
+    }
+    if (r.zone) {
+      table.set(r.zone);
+      fromDir.add(r.origin);
+      log.info({ zone: r.origin, serial: r.zone.serial, names: r.zone.nodes.size, file: r.file }, 'zone loaded');
+    } else if (fromDir.has(r.origin)) {
+      log.error({ zone: r.origin, file: r.file }, 'zone file has errors: the previous version stays served');
+    } else log.error({ zone: r.origin, file: r.file }, 'zone not served: it has errors');
+  }
+  for (const origin of [...fromDir]) {
+    if (seen.has(origin)) continue;
+    table.delete(Name.parse(origin));
+    fromDir.delete(origin);
+    log.info({ zone: origin }, 'zone removed: its file is gone');
+  }
+  if (table.size === 0) log.warn({ dir }, 'no zone is served');
+}
+
+type Report = (l: { proto: string; address: string; port: number }[]) => void;
+
+function storeLocation(opts: DmsdOptions) {
+  return { data: opts.data, databaseUrl: opts.databaseUrl, config: opts.config };
+}
+
+/** Load the served zones into `table`: from the files (--no-database) or from the database plus its change feed. */
+async function fillTable(
+  opts: DmsdOptions,
+  log: Logger,
+  table: ZoneTable,
+  store: Store | undefined,
+): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: (zone: string) => Promise<void>; keys?: DbKeyStore }> {
+  if (!store) {
+    const dir = opts.zones ?? EXAMPLES_DIR;
+    const fromDir = new Set<string>();
+    try {
+      loadZones(dir, log, table, fromDir);
+    } catch (err) {
+      log.fatal({ dir, err: (err as Error).message }, 'cannot read the zone directory');
+      process.exit(1);
+    }
+    const reload = () => {
+      log.info({ dir }, 'reloading zones (SIGHUP)');
+      try {
+        loadZones(dir, log, table, fromDir);
+      } catch (err) {
+        log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
+      }
+    };
+    return { stop: async () => {}, reload };
+  }
+  const keys = new DbKeyStore(store, log);
+  await keys.reload();
+  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload() });
+  return { stop: feed.stop, refresh: feed.refresh, keys };
+}
+
+/**
+ * Serve in this process until SIGTERM/SIGINT. `report` is told the bound addresses (cluster workers use it). With a
+ * store, `supervisor` also runs the once-per-installation tasks (SIGHUP import, NOTIFY queue, vacuum).
+ */
+async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
+  const table = new ZoneTable();
+  let filled: Awaited<ReturnType<typeof fillTable>>;
+  try {
+    filled = await fillTable(opts, log, table, store);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
+    process.exit(1);
+  }
+  const handler = new QueryHandler(table);
+  if (store && filled.keys && filled.refresh) {
+    const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+  }
+  let server: Awaited<ReturnType<typeof startDnsServer>>;
+  try {
+    server = await startDnsServer(table, log, { listen: opts.listen, handler });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot listen');
+    process.exit(1);
+  }
+  const tasks =
+    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
+  const bound = server.listening.map((l) => ({
+    proto: l.proto,
+    address: l.address,
+    port: l.port,
+    ...(l.recvBuffer !== undefined ? { recvBuffer: l.recvBuffer } : {}),
+  }));
+  if (report) report(bound);
+  else for (const b of bound) log.info(b, 'listening');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    (async () => {
+      await server.close();
+      await tasks?.stop();
+      await filled.stop();
+      await store?.close();
+    })()
+      .catch((err) => log.error({ err: (err as Error).message }, 'error while stopping'))
+      .finally(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
+    // Do not hang on a stuck connection.
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: without a database, read the zone directory again (each zone replaced atomically through the table);
+  // with one, import --zones again (the feed then serves what changed).
+  process.on('SIGHUP', () => {
+    if (filled.reload) filled.reload();
+    else if (tasks) tasks.reimport();
+  });
+}
+
+/** Before serving (once, in the supervising process): import --zones, or publish the example on an empty database. */
+async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Promise<void> {
+  if (opts.zones) {
+    try {
+      await importZoneDirectory(store, opts.zones, log);
+    } catch (err) {
+      log.fatal({ dir: opts.zones, err: (err as Error).message }, 'cannot read the zone directory');
+      process.exit(1);
+    }
+  } else await publishExamplesIfEmpty(store, EXAMPLES_DIR, log);
+}
+
+/** The supervising process's own duties with a database: SIGHUP import, NOTIFY queue and the daily vacuum. */
+async function startSupervisorTasks(
+  opts: DmsdOptions,
+  log: Logger,
+  store: Store,
+  soaOf?: (zone: Name) => RR | undefined,
+): Promise<{ reimport: () => void; stop: () => Promise<void> }> {
+  const keys = new DbKeyStore(store, log);
+  await keys.reload();
+  const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
+    onResult: (r) => log.info({ result: r }, 'vacuum done'),
+    onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
+  });
+  let importing: Promise<unknown> = Promise.resolve();
+  const reimport = () => {
+    if (!opts.zones) {
+      log.info('SIGHUP: no --zones directory to import; zones follow the database');
+      return;
+    }
+    const dir = opts.zones;
+    log.info({ dir }, 'importing the zone directory (SIGHUP)');
+    importing = importing
+      .then(() => importZoneDirectory(store, dir, log))
+      .catch((err) => log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged'));
+  };
+  return {
+    reimport,
+    stop: async () => {
+      stopVacuum();
+      await notifier.stop();
+      await importing;
+    },
+  };
+}
+
+/**
+ * In a cluster worker: reload a zone here, then have the supervisor make every other worker reload it, and wait for
+ * that (at most 2 s). Also answers the supervisor's requests to reload a zone another worker changed.
+ */
+function workerRefresh(local: (zone: string) => Promise<void>, log: Logger): (zone: string) => Promise<void> {
+  const waiting = new Map<number, () => void>();
+  let seq = 0;
+  process.on('message', (m: { type?: string; zone?: string; id?: string | number }) => {
+    if (m?.type === 'zone-refresh' && m.zone !== undefined) {
+      local(m.zone)
+        .catch((err) => log.error({ zone: m.zone, err: (err as Error).message }, 'reload for another worker failed'))
+        .finally(() => process.send?.({ type: 'zone-refreshed', id: m.id }));
+    } else if (m?.type === 'zone-refresh-done' && typeof m.id === 'number') {
+      waiting.get(m.id)?.();
+    }
+  });
+  return async (zone) => {
+    await local(zone);
+    if (!process.send) return;
+    const id = ++seq;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        resolve();
+      }, 2500);
+      waiting.set(id, () => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        resolve();
+      });
+      process.send?.({ type: 'zone-refresh', zone, id });
+    });
+  };
+}
+
+/** In the primary with --workers N: pick concrete ports (so all workers share them), fork, supervise. */
+async function resolvePorts(listen: ListenAddress[]): Promise<ListenAddress[]> {
+  const out: ListenAddress[] = [];
+  for (const at of listen) {
+    if (at.port !== 0) {
+      out.push(at);
+      continue;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const port = await freeUdpTcpPort(at.address).catch(() => undefined);
+      if (port !== undefined) {
+        out.push({ address: at.address, port });
+        break;
+      }
+      if (attempt > 20) throw new Error(`no free port on ${at.address}`);
+    }
+  }
+  return out;
+}
+
+function freeUdpTcpPort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+    udp.once('error', reject);
+    udp.bind({ address, port: 0, exclusive: true }, () => {
+      const port = udp.address().port;
+      const tcp = net.createServer();
+      tcp.once('error', (err) => udp.close(() => reject(err)));
+      tcp.listen({ host: address, port, exclusive: true }, () => {
+        tcp.close(() => udp.close(() => resolve(port)));
+      });
+    });
+  });
+}
+
+async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promise<void> {
+  const listen = await resolvePorts(opts.listen);
+  // Workers accept TCP connections themselves (no round-robin hop through the primary).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ silent: false });
+  // "listening" is logged once every worker has bound, so a client starting on that line finds them all serving.
+  let ready = 0;
+  let stopping = false;
+  const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
+  const fork = (): void => {
+    const w = cluster.fork(env);
+    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number }) => {
+      if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
+        for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
+      } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
+      else if (m?.type === 'zone-refreshed' && typeof m.id === 'string') refreshed(m.id);
+    });
+  };
+  // A worker that committed an UPDATE asks, through us, every other worker to load the zone now, and answers the
+  // client once they all have (or after 2 s): a client reading right after NOERROR sees its change on any worker.
+  const relays = new Map<string, { left: number; origin: Worker; id: string | number; timer: NodeJS.Timeout }>();
+  let relaySeq = 0;
+  const finishRelay = (key: string) => {
+    const r = relays.get(key);
+    if (!r) return;
+    relays.delete(key);
+    clearTimeout(r.timer);
+    if (r.origin.isConnected()) r.origin.send({ type: 'zone-refresh-done', id: r.id });
+  };
+  const relayRefresh = (origin: Worker, zone: string, id: string | number) => {
+    const others = Object.values(cluster.workers ?? {}).filter((x): x is Worker => !!x && x !== origin && x.isConnected());
+    const key = `r${++relaySeq}`;
+    relays.set(key, { left: others.length, origin, id, timer: setTimeout(() => finishRelay(key), 2000) });
+    if (others.length === 0) finishRelay(key);
+    for (const o of others) o.send({ type: 'zone-refresh', zone, id: key });
+  };
+  const refreshed = (key: string) => {
+    const r = relays.get(key);
+    if (r && --r.left <= 0) finishRelay(key);
+  };
+  for (let i = 0; i < opts.workers; i++) fork();
+  const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        log.info('stopped');
+        process.exit(0);
+      }
+      return;
+    }
+    log.error({ worker: w.id, code, signal }, 'worker exited; starting another');
+    setTimeout(fork, 500);
+  });
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    // With a database the supervisor imports and the workers' feeds pick it up; without, each worker rereads the files.
+    if (tasks) tasks.reimport();
+    else for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+}
+
+async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
+  try {
+    const store = await openDmsdStore(storeLocation(opts));
+    log.info({ database: store.location, kind: store.kind }, 'database opened');
+    return store;
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot open the database');
+    process.exit(1);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const opts = parseArgs(argv);
+  const log = makeLogger(opts.logLevel);
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
+  if (cluster.isWorker) {
+    const listen = JSON.parse(process.env.DMSD_WORKER_LISTEN ?? '[]') as ListenAddress[];
+    const wlog = log.child({ worker: cluster.worker?.id });
+    const store = opts.database ? await openStoreOrExit(opts, wlog) : undefined;
+    await serve({ ...opts, listen }, wlog, (bound) => process.send?.({ type: 'listening', bound }), store, false);
+    return;
+  }
+  log.info(
+    { zones: opts.zones ?? (opts.database ? undefined : EXAMPLES_DIR), data: opts.data, workers: opts.workers, node: process.version },
+    'dmsd starting',
+  );
+  if (!opts.database) log.info({ dir: opts.zones ?? EXAMPLES_DIR }, 'serving the zone files directly, without a database (name --data DIR to import them)');
+  if (opts.http !== undefined) log.warn({ flag: '--http' }, 'flag accepted but not used yet');
+  let store: Store | undefined;
+  if (opts.database) {
+    store = await openStoreOrExit(opts, log);
+    await prepareDatabase(opts, log, store);
+  }
+  if (opts.workers > 1) await runPrimary(opts, log, store);
+  else await serve(opts, log, undefined, store, true);
+}
+
+// Run when executed directly (node --import tsx src/daemon/main.ts); bin/dmsd imports main() from the build instead.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,121 @@
+// The serving layer's ports implemented by the services: IXFR history from the stored versions, and RFC 2136
+// UPDATE committed as a delta. src/server knows only the port interfaces (XfrSource, ScopedUpdateSink); this
+// composition root plugs the database behind them.
+
+import { Rcode } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import { soaSerialOf } from '../dns/serial.js';
+import type { TransferRule } from '../server/acl.js';
+import { recordsOfZone, type ScopedUpdateSink } from '../server/primary.js';
+import { type UpdatableZone, UpdateConflict, UpdateRejected } from '../server/update.js';
+import type { XfrSource } from '../server/xfr.js';
+import * as services from '../services/index.js';
+import type { Store } from '../store/index.js';
+import type { ZoneDiff } from '../zone/ixfr.js';
+import type { UpdateGrant } from '../zone/update.js';
+import type { Zone } from '../zone/zone.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Version history for IXFR from the database: one condensed difference from the client's serial to the published
+ * version (services.diffVersions), or undefined when that serial is not among the versions kept.
+ */
+export function servicesXfrHistory(
+  store: Store,
+  rulesFor: (origin: Name) => MaybePromise<readonly TransferRule[]>,
+): Pick<XfrSource, 'getDiffs' | 'transferRules'> {
+  return {
+    async getDiffs(origin, fromSerial, toSerial): Promise<ZoneDiff[] | undefined> {
+      let d: services.RecordDiff;
+      try {
+        d = await services.diffVersions(services.serviceContext(store), origin.toString(), { serial: fromSerial }, 'published');
+      } catch (e) {
+        if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound) return undefined;
+        throw e;
+      }
+      // The table may serve a different version than the database publishes for a moment: then send it all.
+      if (d.from.serial !== fromSerial || d.to.serial !== toSerial) return undefined;
+      return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed], added: [d.toSoa, ...d.added] }];
+    },
+    transferRules: rulesFor,
+  };
+}
+
+/**
+ * UPDATE commits through services.applyRecordDelta: only the removed and added records are written and checked
+ * (the cost follows the change, not the zone), against the version read as base (EditConflict → retry), change_by =
+ * key. A result that breaks the zone is REFUSED.
+ *
+ * Reading: `getZoneAt` (used by Primary for each UPDATE) reads only the records at the names the message mentions.
+ * `getZone` reads the whole newest version: from `table` (the server's compiled zones) when it serves exactly that
+ * version and the zone has no disabled records (which the table does not hold), otherwise, and after a conflict,
+ * from the database.
+ */
+export function servicesUpdateSink(
+  store: Store,
+  grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
+  opts: { table?: { get(origin: Name): Zone | undefined } } = {},
+): ScopedUpdateSink & Required<Pick<ScopedUpdateSink, 'getZoneAt'>> {
+  const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
+  // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
+  const distrust = new Set<string>();
+  const fromTable = async (origin: Name) => {
+    const cached = opts.table?.get(origin);
+    if (!cached || distrust.has(origin.key)) return undefined;
+    const head = await services.getZoneHead(services.serviceContext(store), origin.toString());
+    if (!head.zi.published || head.disabledRecords) return undefined;
+    if (soaSerialOf(cached.soa) !== head.zi.soaSerial) return undefined;
+    return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
+  };
+  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] };
+  const updatable = async (origin: Name, read: () => Promise<Read>): Promise<UpdatableZone | undefined> => {
+    let c: Read;
+    try {
+      c = await read();
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+    return {
+      origin,
+      records: c.records,
+      serial: c.zi.soaSerial,
+      version: c.zi.version,
+      incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
+      grants: await grantsFor(c.zone),
+    };
+  };
+  return {
+    getZone: (origin) =>
+      updatable(origin, async () => {
+        const cached = await fromTable(origin);
+        distrust.delete(origin.key);
+        return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
+      }),
+    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(services.serviceContext(store), origin.toString(), ownerKeys)),
+    async commit(change) {
+      // Every read above gives the version; without it the difference has no base to apply to.
+      if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
+      try {
+        const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy }), change.origin.toString(), {
+          baseVersion: change.baseVersion,
+          removed: change.removed,
+          added: change.added,
+          ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
+          comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
+        });
+        return { serial: r.serial };
+      } catch (e) {
+        if (e instanceof services.EditConflict) {
+          distrust.add(change.origin.key);
+          throw new UpdateConflict();
+        }
+        if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
+        throw e;
+      }
+    },
+  };
+}
+

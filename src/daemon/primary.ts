@@ -1,0 +1,242 @@
+// dmsd as a primary over the database: TSIG keys from the store (kept in memory, reloaded when the feed says the key
+// set changed), transfers of what the ZoneTable serves with IXFR from the stored version history and the zone's
+// transfer rules, RFC 2136 updates through the services (only inc_updates zones; the zone's update grants; change_by =
+// key name; committed before the answer), and NOTIFY on every publish through the persistent event queue.
+//
+// NOTIFYs: the supervising process (the only process without --workers) follows the change feed, queues one `notify`
+// event per target of each published zone (and of every zone with targets once at start) (services.zoneNotifyTargets: also-notify of the zone and its server
+// group, signed with the entry's key or the zone's transfer key) and sends due events every second
+// (events/notify.ts through the event runner events/runner.ts; retries back off, see services/events.ts). Cluster workers never send NOTIFYs.
+
+import type { Logger } from 'pino';
+import { typeFromString } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { Name } from '../dns/name.js';
+import type { TsigKey } from '../dns/tsig.js';
+import type { TransferRule } from '../server/acl.js';
+import { attachPrimary, type KeyStore, type Primary, zoneTableSource } from '../server/primary.js';
+import type { QueryHandler } from '../server/query.js';
+import * as services from '../services/index.js';
+import type { Store } from '../store/index.js';
+import type { ZoneTable } from '../zone/table.js';
+import { NOTIFY_EVENT, type NotifyEventPayload, notifyHandler } from './events/notify.js';
+import { runDueEvents } from './events/runner.js';
+import { servicesUpdateSink, servicesXfrHistory } from './primary-ports.js';
+import { parseGrant, type UpdateGrant } from '../zone/update.js';
+
+/** The TSIG keys of the database, in memory: the primary looks a key up on every signed message. */
+export class DbKeyStore implements KeyStore {
+  private keys = new Map<string, TsigKey>();
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  private loadedAt = 0;
+
+  async reload(): Promise<void> {
+    this.loadedAt = Date.now();
+    const list = await services.loadTsigKeys(services.serviceContext(this.store));
+    this.keys = new Map(list.map((k) => [k.name.key, k]));
+    this.log.debug({ keys: list.length }, 'TSIG keys loaded');
+  }
+
+  /**
+   * A key made a moment ago may not have reached us through the feed yet (up to one poll): on a miss, read the keys
+   * again — at most once a second, so a stream of unknown keys costs the database nothing more.
+   */
+  get(name: Name): TsigKey | undefined | Promise<TsigKey | undefined> {
+    const k = this.keys.get(name.key);
+    if (k || Date.now() - this.loadedAt < 1000) return k;
+    return this.reload().then(
+      () => this.keys.get(name.key),
+      () => undefined,
+    );
+  }
+}
+
+/** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
+async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Promise<UpdateGrant[]> {
+  const out: UpdateGrant[] = [];
+  for (const text of await services.listUpdateGrants(services.serviceContext(store), zone.name)) {
+    try {
+      // As in named.conf update-policy, every name (key identity, target) is absolute, with or without the dot.
+      out.push(parseGrant(text, (s) => Name.from(s), typeFromString));
+    } catch (e) {
+      log.error({ zone: zone.name, grant: text, err: (e as Error).message }, 'update grant ignored: it does not parse');
+    }
+  }
+  return out;
+}
+
+async function rulesOf(store: Store, origin: Name): Promise<TransferRule[]> {
+  return (await services.zoneTransferRules(services.serviceContext(store), origin.toString())).map((r) => {
+    const rule: TransferRule = {};
+    if (r.key !== undefined) rule.key = Name.from(r.key);
+    if (r.address !== undefined) rule.address = r.address;
+    return rule;
+  });
+}
+
+/**
+ * Make dmsd's QueryHandler a primary. `refresh` reloads one zone into this process's table right after an UPDATE
+ * committed, so the answer to the client and the next query agree without waiting for the feed.
+ */
+export function attachDbPrimary(
+  qh: QueryHandler,
+  table: ZoneTable,
+  store: Store,
+  keys: KeyStore,
+  log: Logger,
+  refresh: (zone: string) => Promise<void>,
+): Primary {
+  const sink = servicesUpdateSink(store, (zone) => grantsOf(store, zone, log));
+  return attachPrimary(qh, {
+    transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
+    updates: {
+      // Spread keeps getZoneAt: an UPDATE then reads only the owners it names, not the whole zone.
+      ...sink,
+      commit: async (c) => {
+        const r = await sink.commit(c);
+        await refresh(c.origin.toString()).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
+        return r;
+      },
+    },
+    keys,
+    xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },
+    update: { log: (e) => log.info(e, e.rcode === 0 ? 'update' : 'update refused') },
+    onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
+    onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
+  });
+}
+
+const NOTIFY_KINDS = new Set(['publish', 'enable', 'undelete']);
+
+/** Milliseconds now, and a wait that ends early when `signal` aborts. */
+export interface PacingClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const realClock: PacingClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((res) => {
+      if (signal.aborted) return res();
+      const timer = setTimeout(res, ms);
+      timer.unref();
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        res();
+      });
+    }),
+};
+
+/**
+ * The supervisor's NOTIFY duty: queue NOTIFYs for each zone published from now on, send due ones every second.
+ * `keys` must be kept current by the caller (reload on the feed's `keys` rows) — it is reloaded here too.
+ */
+export async function startNotifier(
+  store: Store,
+  keys: DbKeyStore,
+  log: Logger,
+  o: {
+    intervalMs?: number;
+    soaOf?: (zone: Name) => RR | undefined;
+    /** Zones per second NOTIFYed at start (BIND's startup-notify-rate, also 20 by default). */
+    startupNotifyRate?: number;
+    /** Time and waiting; tests pass their own to check the pacing without sleeping. */
+    clock?: PacingClock;
+  } = {},
+): Promise<{ stop: () => Promise<void> }> {
+  const clock = o.clock ?? realClock;
+  // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
+  const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) })];
+  const since = await services.currentChangeSeq(services.serviceContext(store));
+  const queue = async (zone: string, why: string): Promise<void> => {
+    try {
+      const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
+      if (targets.length === 0) return;
+      const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
+      for (const t of targets) {
+        const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
+        await services.enqueueEvent(services.serviceContext(store), NOTIFY_EVENT, { zone, payload });
+      }
+      log.info({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
+    } catch (e) {
+      log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+    }
+  };
+  let running = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true; // a publish arrived during a run: go once more right after it
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        const round = await runDueEvents(store, handlers, { now: clock.now() });
+        const acked = round.counts.get('done:acknowledged') ?? 0;
+        if (acked) log.info({ acked }, 'NOTIFY acknowledged');
+      } while (again);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'NOTIFY run failed');
+    } finally {
+      running = false;
+    }
+  };
+  const stopFeed = services.followChanges(
+    services.serviceContext(store),
+    since,
+    async (poll) => {
+      const last = new Map<string, services.ZoneChange>();
+      for (const c of poll.changes) {
+        if (c.kind === 'keys') await keys.reload();
+        else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
+      }
+      for (const [zone, c] of last) await queue(zone, c.kind);
+      // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
+      if (last.size > 0) void run();
+    },
+    { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
+  );
+  // As named does: NOTIFY every zone with targets once at start, so a change made while dmsd was down (zone_tool
+  // writes the database directly) reaches the secondaries now rather than at their next SOA refresh.
+  // Paced (startupNotifyRate zones a second), as named paces them: with 100,000 zones an unpaced start would write
+  // every event at once and flood the secondaries, which then all ask for the SOA together.
+  let stopping = false;
+  const stopSignal = new AbortController();
+  const rate = Math.max(1, o.startupNotifyRate ?? 20);
+  const startup = (async () => {
+    let windowStart = clock.now();
+    let inWindow = 0;
+    for (const zone of await services.zonesWithNotifyTargets(services.serviceContext(store))) {
+      if (stopping) return;
+      if (inWindow >= rate) {
+        const wait = windowStart + 1000 - clock.now();
+        if (wait > 0) await clock.sleep(wait, stopSignal.signal);
+        if (stopping) return;
+        windowStart = clock.now();
+        inWindow = 0;
+      }
+      await queue(zone, 'start');
+      inWindow++;
+    }
+  })().catch((e) => log.error({ err: (e as Error).message }, 'cannot queue the start-up NOTIFYs'));
+  // The timer handles retries with backoff; fresh publishes are sent at once (see the feed callback above).
+  // Short interval: an event held until its version is served (runNotifyEvents) goes out soon after the reload.
+  const timer = setInterval(run, o.intervalMs ?? 250);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      stopping = true;
+      stopSignal.abort();
+      await startup;
+      await stopFeed();
+    },
+  };
+}

@@ -1,0 +1,227 @@
+// dmsd's link to the database: open the store, import a zone directory, publish the shipped example on first start,
+// and keep a ZoneTable equal to what the database publishes (bulk load at start, then the change feed).
+//
+// Cluster mode (--workers N): the supervising process opens the store first (migrations, --zones import, example
+// zone), then every worker opens its own connection and follows the change feed itself. No zone data crosses
+// process boundaries; each worker is at most one poll (250 ms) behind the database (on PostgreSQL a commit's NOTIFY
+// wakes it at once), except that an UPDATE committed
+// by one worker is loaded by all workers (asked through the supervisor, dmsd.ts) before the client gets its answer.
+// NOTIFY sending and the daily vacuum run in the supervising process only. A publish of a zone already served is
+// applied as a patch of the served snapshot (zone-delta.ts), so it costs the size of the change.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Name } from '../dns/name.js';
+import { zoneNameOfFile } from '../server/zonedir.js';
+import * as services from '../services/index.js';
+import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
+import type { ZoneTable } from '../zone/table.js';
+import { compileZone, type Zone } from '../zone/zone.js';
+import { applyPublishedChange, perZone } from './zone-delta.js';
+
+/** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
+export async function openDmsdStore(location: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+  return openStore(resolveStoreOptions(location, env));
+}
+
+/** The zone files of a directory as load items (file name = zone name, as `dmsd --zones` always had it). */
+export function zoneDirectoryItems(dir: string): services.LoadZoneItem[] {
+  const items: services.LoadZoneItem[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    const name = zoneNameOfFile(file);
+    if (name === undefined) continue;
+    const path = join(dir, file);
+    try {
+      if (!statSync(path).isFile()) continue;
+    } catch {
+      continue;
+    }
+    items.push({ name, text: readFileSync(path, 'utf8'), file: path });
+  }
+  return items;
+}
+
+/**
+ * Import a zone directory into the database: new zones are created, changed ones get a new published ZI, unchanged
+ * ones nothing (the services compare content). A zone that fails to parse or validate is reported and left as it
+ * was; the others are imported. Throws only when the directory cannot be read.
+ */
+export async function importZoneDirectory(store: Store, dir: string, log: Logger): Promise<services.LoadZoneResult[]> {
+  const items = zoneDirectoryItems(dir);
+  const results = await services.loadZones(services.serviceContext(store, { actor: 'dmsd --zones' }), items, {
+    replace: true,
+    flags: { useApexNs: false },
+  });
+  for (const r of results) {
+    const file = items.find((i) => sameZone(i.name, r.name))?.file;
+    if (r.action === 'failed') {
+      const details = (r.error as { details?: unknown } | undefined)?.details;
+      log.error({ zone: r.name, file, code: r.error?.code, details }, `zone not imported: ${r.error?.message ?? 'error'}`);
+    } else log.info({ zone: r.name, file, action: r.action, version: r.version, serial: r.serial }, 'zone imported');
+  }
+  return results;
+}
+
+/** First start on an empty database without --zones: publish the shipped example zone(s) so dig has an answer. */
+export async function publishExamplesIfEmpty(store: Store, examplesDir: string, log: Logger): Promise<boolean> {
+  const any = await services.listZones(services.serviceContext(store), { which: 'all', limit: 1 });
+  if (any.length > 0) return false;
+  log.info({ dir: examplesDir }, 'empty database: publishing the shipped example zones');
+  await importZoneDirectory(store, examplesDir, log);
+  return true;
+}
+
+function compile(z: services.PublishedZone, log: Logger): Zone | undefined {
+  try {
+    return compileZone(z.origin, z.records);
+  } catch (e) {
+    log.error({ zone: z.origin.toString(), version: z.version, err: (e as Error).message }, 'published zone does not compile; previous version kept');
+    return undefined;
+  }
+}
+
+export interface ZoneFeed {
+  /** Change-feed position the table reflects. */
+  readonly seq: number;
+  /** Reload one zone from the database now (after an UPDATE committed here, so the answer and the table agree). */
+  refresh(zone: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Fill `table` with every published zone, then follow the change feed: a publish swaps the new version in (one
+ * table.set, so queries see the old or the new zone, never a mix); a zone no longer published (disabled, deleted,
+ * destroyed) leaves the table. `onPublished` is told each swap (the supervisor queues NOTIFYs from it).
+ */
+export async function startZoneFeed(
+  store: Store,
+  table: ZoneTable,
+  log: Logger,
+  o: {
+    intervalMs?: number;
+    onPublished?: (zone: Zone, change: services.ZoneChange | undefined) => void | Promise<void>;
+    /** The TSIG key set changed. */
+    onKeys?: () => void | Promise<void>;
+  } = {},
+): Promise<ZoneFeed> {
+  const started = Date.now();
+  let seq = await services.currentChangeSeq(services.serviceContext(store));
+  // Version served per zone: a feed row for the version already in the table (the publish of an UPDATE this process
+  // loaded right after committing it, a grant change) costs no reload.
+  const servedVersion = new Map<string, number>();
+  const loaded = new Set<string>();
+  await services.loadPublishedZones(services.serviceContext(store), (z) => {
+    const zone = compile(z, log);
+    if (!zone) return;
+    table.set(zone);
+    servedVersion.set(zoneKey(z.origin.toString()), z.version);
+    loaded.add(z.origin.key);
+  });
+  log.info({ zones: loaded.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
+  if (table.size === 0) log.warn('no zone is served');
+
+  // One zone's refreshes one at a time: each patches what the previous one left in the table.
+  const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange): Promise<void> => {
+    const key = zoneKey(name);
+    if (
+      change &&
+      (change.kind === 'publish' || change.kind === 'update') &&
+      change.version !== null &&
+      servedVersion.get(key) === change.version
+    )
+      return;
+    // A served zone follows its published version by patching (zone-delta.ts); else, or failing that, a reload.
+    const published = change ? (zone: Zone) => o.onPublished?.(zone, change) : undefined;
+    if (
+      (!change || change.kind === 'publish' || change.kind === 'update') &&
+      (await applyPublishedChange({ services: services.serviceContext(store), table, served: servedVersion, log }, key, published))
+    )
+      return;
+    const z = await services.loadPublishedZone(services.serviceContext(store), name);
+    if (!z) {
+      servedVersion.delete(key);
+      const origin = nameOf(name);
+      if (origin && table.delete(origin)) log.info({ zone: name, kind: change?.kind }, 'zone no longer served');
+      return;
+    }
+    const zone = compile(z, log);
+    if (!zone) return;
+    table.set(zone);
+    servedVersion.set(key, z.version);
+    log.info({ zone: z.origin.toString(), serial: z.serial, version: z.version, kind: change?.kind }, 'zone published');
+    if (change) await o.onPublished?.(zone, change);
+  });
+
+  const resync = async (): Promise<void> => {
+    const served = new Set((await services.listServedZones(services.serviceContext(store))).map((n) => n.toLowerCase()));
+    for (const z of [...table.zones()]) {
+      const key = z.origin.toString().toLowerCase();
+      if (!served.has(key)) {
+        table.delete(z.origin);
+        servedVersion.delete(zoneKey(key));
+      }
+    }
+    for (const n of served) await refresh(n);
+  };
+
+  const stop = services.followChanges(
+    services.serviceContext(store),
+    seq,
+    async (poll) => {
+      if (poll.resync) {
+        log.warn({ seq: poll.seq }, 'change feed vacuumed past us: reloading every zone');
+        await resync();
+      }
+      // Several rows for one zone in a poll: only the last matters. Key-set changes (kind 'keys', zone ".") are not
+      // zones: they go to onKeys.
+      const last = new Map<string, services.ZoneChange>();
+      let keys = false;
+      for (const c of poll.changes) {
+        if (c.kind === 'keys' || c.zoneId === 0) keys = true;
+        else last.set(c.zone, c);
+      }
+      if (keys) await o.onKeys?.();
+      for (const [name, c] of last) {
+        try {
+          await refresh(name, c);
+        } catch (e) {
+          log.error({ zone: name, err: (e as Error).message }, 'cannot load the published zone; previous version kept');
+        }
+      }
+      seq = Math.max(seq, poll.seq);
+    },
+    { intervalMs: o.intervalMs ?? 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed') },
+  );
+  return {
+    get seq() {
+      return seq;
+    },
+    refresh: (zone) => refresh(zone),
+    stop,
+  };
+}
+
+function nameOf(text: string): Name | undefined {
+  try {
+    return Name.parse(services.normalizeZoneName(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function zoneKey(name: string): string {
+  try {
+    return services.normalizeZoneName(name);
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+function sameZone(a: string, b: string): boolean {
+  try {
+    return services.normalizeZoneName(a) === services.normalizeZoneName(b);
+  } catch {
+    return a === b;
+  }
+}

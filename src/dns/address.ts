@@ -1,0 +1,196 @@
+// IP addresses and networks in text: the one home of address parsing for the whole program (RDATA, transfer and
+// notify ACLs, server addresses, reverse zones). Pure: no node:net (the services and zone_tool import this, and
+// node:net costs start-up).
+
+export function parseIpv4(s: string): Uint8Array | undefined {
+  // A hand-written scan: this runs once per A record of a zone file. No leading zeros ("010" is octal to some
+  // parsers and BIND's inet_pton rejects it).
+  const out = new Uint8Array(4);
+  let part = 0;
+  let digits = 0;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && v === 0) return undefined;
+      v = v * 10 + (c - 0x30);
+      if (v > 255) return undefined;
+      digits++;
+    } else return undefined;
+  }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = v;
+  return out;
+}
+
+export function ipv4ToString(b: Uint8Array, at = 0): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
+export function parseIpv6(s: string): Uint8Array | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
+  let head = s;
+  let v4: Uint8Array | undefined;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    v4 = parseIpv4(s.slice(lastColon + 1));
+    if (!v4) return undefined;
+    head = s.slice(0, lastColon + 1);
+    if (!head.endsWith('::')) head = head.slice(0, -1);
+  }
+  const groupsWanted = v4 ? 6 : 8;
+  const dbl = head.indexOf('::');
+  if (dbl !== head.lastIndexOf('::')) return undefined;
+  const parseGroups = (t: string): number[] | undefined => {
+    if (t === '') return [];
+    const out: number[] = [];
+    for (const g of t.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  let groups: number[];
+  if (dbl >= 0) {
+    const a = parseGroups(head.slice(0, dbl));
+    const b = parseGroups(head.slice(dbl + 2));
+    if (!a || !b || a.length + b.length >= groupsWanted) return undefined;
+    groups = [...a, ...new Array(groupsWanted - a.length - b.length).fill(0), ...b];
+  } else {
+    const a = parseGroups(head);
+    if (!a || a.length !== groupsWanted) return undefined;
+    groups = a;
+  }
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  if (v4) out.set(v4, 12);
+  return out;
+}
+
+/**
+ * RFC 5952 text: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::" (leftmost on a tie).
+ * IPv4-mapped and IPv4-compatible addresses end in dotted quad, as BIND's and glibc's inet_ntop print them.
+ */
+export function ipv6ToString(b: Uint8Array, at = 0): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[at + 2 * i] << 8) | b[at + 2 * i + 1]);
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestBase = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const dotted = bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff));
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestBase) {
+      s += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (s !== '' && !s.endsWith(':')) s += ':';
+    if (dotted && i === 6) {
+      s += ipv4ToString(b, at + 12);
+      break;
+    }
+    s += w[i].toString(16);
+  }
+  return s;
+}
+
+/** 4 or 6 when `text` is an IPv4 or IPv6 address (no brackets, no prefix, no zone id), else 0. */
+export function ipVersion(text: string): 0 | 4 | 6 {
+  if (parseIpv4(text)) return 4;
+  if (text.includes(':') && parseIpv6(text)) return 6;
+  return 0;
+}
+
+/**
+ * 4 or 16 octets of an address as peers and operators write it: "[2001:db8::1]" brackets and "%eth0" zone ids are
+ * dropped, and IPv4-mapped IPv6 (::ffff:a.b.c.d, as Node reports dual-stack peers) becomes IPv4.
+ */
+export function addressBytes(text: string): Uint8Array | undefined {
+  const t = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const v4 = parseIpv4(t);
+  if (v4) return v4;
+  const v6 = t.includes(':') ? parseIpv6(t) : undefined;
+  if (!v6) return undefined;
+  const mapped = v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
+  return mapped ? v6.slice(12) : v6;
+}
+
+/** "a.b.c.d", "a.b.c.d/len", IPv6 likewise → octets + prefix length; undefined when malformed. */
+export function parsePrefix(text: string): { bytes: Uint8Array; bits: number } | undefined {
+  const [addr, len, extra] = text.split('/');
+  if (extra !== undefined) return undefined;
+  const bytes = addressBytes(addr);
+  if (!bytes) return undefined;
+  const max = bytes.length * 8;
+  if (len !== undefined && !/^\d{1,3}$/.test(len)) return undefined;
+  const bits = len === undefined ? max : Number(len);
+  if (bits > max) return undefined;
+  return { bytes, bits };
+}
+
+/** Does `address` fall inside `prefix` (same family)? */
+export function addressInPrefix(address: string, prefix: string): boolean {
+  const a = addressBytes(address);
+  const p = parsePrefix(prefix);
+  if (!a || !p || a.length !== p.bytes.length) return false;
+  let bits = p.bits;
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((a[i] & mask) !== (p.bytes[i] & mask)) return false;
+  }
+  return true;
+}
+
+/** The reverse-lookup name of an address (full length: in-addr.arpa. or ip6.arpa.), or null when it is not one. */
+export function reverseNameOfAddress(text: string): string | null {
+  const b = text.includes('/') ? undefined : (parseIpv4(text) ?? (text.includes(':') ? parseIpv6(text) : undefined));
+  if (!b) return null;
+  return reverseNameOfBytes(b, b.length * 8);
+}
+
+/**
+ * The reverse zone of a network: octet (IPv4) or nibble (IPv6) boundary, the prefix rounded up as the original DMS
+ * did ("192.0.2.0/24" → "2.0.192.in-addr.arpa.", "2001:db8::/32" → "8.b.d.0.1.0.0.2.ip6.arpa."); undefined when
+ * `cidr` is not a network.
+ */
+export function cidrToReverseZone(cidr: string): string | undefined {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr.trim());
+  if (!m) return undefined;
+  const b = parseIpv4(m[1]) ?? (m[1].includes(':') ? parseIpv6(m[1]) : undefined);
+  const len = Number(m[2]);
+  if (!b || len > b.length * 8) return undefined;
+  return reverseNameOfBytes(b, len);
+}
+
+function reverseNameOfBytes(b: Uint8Array, bits: number): string {
+  if (b.length === 4) {
+    const n = Math.ceil(bits / 8);
+    const parts = [...b.subarray(0, n)].reverse();
+    return `${parts.join('.')}${n ? '.' : ''}in-addr.arpa.`;
+  }
+  const nibbles: string[] = [];
+  for (const x of b) nibbles.push((x >> 4).toString(16), (x & 15).toString(16));
+  const n = Math.ceil(bits / 4);
+  return `${nibbles.slice(0, n).reverse().join('.')}${n ? '.' : ''}ip6.arpa.`;
+}

@@ -1,0 +1,110 @@
+// The part NSEC and NSEC3 chains share: a sorted set of chain positions, the type list of each, the record now in
+// the zone for each, and the positions whose record may have to change. A change marks the position itself and the
+// one before it (whose "next" field may now be wrong); flush() rebuilds only those records, each in O(log n), and
+// returns what to remove and add. See nsec.ts and nsec3.ts for the two record formats.
+
+import type { RR } from '../dns/message.js';
+import { compareRdata } from '../dns/rdata.js';
+import { SortedSet } from './sorted.js';
+
+export interface RecordDelta {
+  remove: RR[];
+  add: RR[];
+}
+
+export abstract class LinkedChain<T> {
+  protected readonly order: SortedSet<T>;
+  /** Position key → the position and the types its record lists. */
+  private readonly entries = new Map<string, { at: T; types: readonly number[] }>();
+  /** Position key → the chain record now in the zone. */
+  private readonly current = new Map<string, RR>();
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    cmp: (a: T, b: T) => number,
+    protected ttl: number,
+  ) {
+    this.order = new SortedSet(cmp);
+  }
+
+  protected abstract keyOf(at: T): string;
+  /** The chain record at `at` pointing to `next`, listing `types`. */
+  protected abstract build(at: T, next: T, types: readonly number[]): RR;
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  private mark(at: T): void {
+    this.dirty.add(this.keyOf(at));
+  }
+
+  /** Put `at` in the chain with these types, or take it out (undefined). */
+  protected setAt(at: T, types: readonly number[] | undefined): void {
+    const k = this.keyOf(at);
+    const old = this.entries.get(k);
+    if (types === undefined) {
+      if (!old) return;
+      this.entries.delete(k);
+      this.order.delete(old.at);
+      this.mark(old.at);
+      const prev = this.order.lowerCyclic(old.at);
+      if (prev !== undefined) this.mark(prev);
+      return;
+    }
+    if (old) {
+      if (sameTypes(old.types, types)) return;
+      this.entries.set(k, { at: old.at, types });
+      this.mark(old.at);
+      return;
+    }
+    this.entries.set(k, { at, types });
+    this.order.add(at);
+    this.mark(at);
+    const prev = this.order.lowerCyclic(at);
+    if (prev !== undefined) this.mark(prev);
+  }
+
+  /** A new TTL for every record (the SOA's negative TTL changed): every record is rebuilt. */
+  setTtl(ttl: number): void {
+    if (ttl === this.ttl) return;
+    this.ttl = ttl;
+    for (const e of this.entries.values()) this.mark(e.at);
+  }
+
+  /** Rebuild the records of the marked positions; the records that changed. */
+  flush(): RecordDelta {
+    const remove: RR[] = [];
+    const add: RR[] = [];
+    for (const k of this.dirty) {
+      const e = this.entries.get(k);
+      const old = this.current.get(k);
+      if (!e) {
+        if (old) {
+          remove.push(old);
+          this.current.delete(k);
+        }
+        continue;
+      }
+      const next = this.order.higherCyclic(e.at) as T;
+      const rr = this.build(e.at, next, e.types);
+      if (old && old.ttl === rr.ttl && compareRdata(old.rdata, rr.rdata) === 0) continue;
+      if (old) remove.push(old);
+      add.push(rr);
+      this.current.set(k, rr);
+    }
+    this.dirty.clear();
+    return { remove, add };
+  }
+
+  /** The chain records now in the zone (after the last flush). */
+  records(): RR[] {
+    return [...this.current.values()];
+  }
+}
+
+function sameTypes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

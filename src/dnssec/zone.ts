@@ -1,0 +1,523 @@
+// Zone signing, full and incremental. A SignedZone holds the operator's records, the records the signer adds (apex
+// DNSKEY/CDS/CDNSKEY/NSEC3PARAM, the NSEC or NSEC3 chain, RRSIGs) and the indexes that let a change be signed
+// without walking the zone: a sorted set of owner names (a delegation or DNAME that appears or goes re-classifies
+// only the names below it, found in canonical order right after it), the set of delegation points and DNAMEs, and the
+// denial chain's own sorted set (a name that appears or goes touches only itself and its predecessor).
+//
+// `signZone` is `apply` on an empty zone, so a full sign and an incremental one run the same code; the property test
+// checks that a sequence of deltas ends where a fresh full sign of the final data does.
+//
+// What is signed (RFC 4035 §2.2, §2.3): every RRset at an authoritative name; at a delegation point only DS (NS stays
+// unsigned, other data there is glue); nothing below a delegation or below a DNAME (occluded, RFC 6672 §2.3).
+// DNSKEY, CDS and CDNSKEY at the apex are signed by the keys with the KSK role, everything else by those with the ZSK
+// role (a CSK has both). Pure: `now` is a parameter, nothing is read from the clock.
+
+import { RRClass, RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import { compareRdataCanonical, soaFields } from '../dns/rdata.js';
+import { DnssecError } from './algorithms.js';
+import type { RecordDelta } from './chain.js';
+import { DigestType, type DnssecKey } from './keys.js';
+import { NsecChain } from './nsec.js';
+import { DEFAULT_NSEC3, Nsec3Chain, type Nsec3Params, nsec3ParamRdata } from './nsec3.js';
+import { rrsetFromRRs, rrsigLabels, signRRsetBytes } from './sign.js';
+import { SortedSet } from './sorted.js';
+
+export type { RecordDelta } from './chain.js';
+
+/** A key as the signer uses it now (the rollover logic decides these flags; the signer only follows them). */
+export interface ZoneKey {
+  key: DnssecKey;
+  /** Signs the apex DNSKEY, CDS and CDNSKEY RRsets. */
+  ksk: boolean;
+  /** Signs every other RRset. A CSK has both roles. */
+  zsk: boolean;
+  /** In the DNSKEY RRset (default true). */
+  publish?: boolean;
+  /** Makes signatures for its roles (default true; needs the private key). */
+  active?: boolean;
+  /** Its CDS (and CDNSKEY) are published at the apex (default false). */
+  publishCds?: boolean;
+}
+
+export type Denial = { kind: 'nsec' } | ({ kind: 'nsec3' } & Partial<Nsec3Params>);
+
+export interface SignPolicy {
+  denial: Denial;
+  /** Signature validity in seconds (default 14 days, BIND's default policy). */
+  validity?: number;
+  /** Inception this many seconds before `now`, for clock skew (default 3600). */
+  inceptionOffset?: number;
+  /**
+   * Expirations are spread up to this many seconds earlier than now + validity, by a hash of owner and type, so that
+   * refreshes do not all fall due at once; deterministic, so the same inputs give the same times (default 0).
+   */
+  jitter?: number;
+  /** TTL of DNSKEY, CDS and CDNSKEY (default: the SOA's TTL). */
+  dnskeyTtl?: number;
+  /** Digest types of the CDS records (default SHA-256 only). */
+  cdsDigests?: readonly number[];
+  /** Publish CDNSKEY beside CDS (default true). */
+  cdnskey?: boolean;
+}
+
+const DEFAULT_VALIDITY = 14 * 86400;
+/** Types the signer makes; operator data holding them is refused (NSEC3PARAM comes from the policy). */
+const SIGNER_ONLY: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+const APEX_GENERATED = [RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY, RRType.NSEC3PARAM] as const;
+const KSK_TYPES: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
+
+type Status = 'auth' | 'cut' | 'occluded';
+
+/** Collects a delta; an RR added and removed within one delta cancels out instead of appearing in both lists. */
+class DeltaBuilder {
+  private readonly added = new Set<RR>();
+  private readonly removed: RR[] = [];
+  add(rr: RR): void {
+    this.added.add(rr);
+  }
+  remove(rr: RR): void {
+    if (!this.added.delete(rr)) this.removed.push(rr);
+  }
+  finish(): RecordDelta {
+    return { remove: this.removed, add: [...this.added] };
+  }
+}
+
+function fnv1a(s: string, t: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ t, 0x01000193);
+  return h >>> 0;
+}
+
+function sameRecords(a: readonly RR[] | undefined, b: readonly RR[]): boolean {
+  if ((a?.length ?? 0) !== b.length) return false;
+  if (!a) return true;
+  const key = (r: RR) => `${r.ttl} ${Buffer.from(r.rdata).toString('hex')}`;
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.every((v, i) => v === y[i]);
+}
+
+export class SignedZone {
+  /** Operator data: owner key → type → records. */
+  private readonly data = new Map<string, Map<number, RR[]>>();
+  /** Generated apex RRsets (DNSKEY, CDS, CDNSKEY, NSEC3PARAM). */
+  private readonly extra = new Map<number, RR[]>();
+  /** Owner key → name, for every owner with data. */
+  private readonly nameOf = new Map<string, Name>();
+  private readonly names = new SortedSet<Name>((a, b) => a.compareCanonical(b));
+  /** RRSIGs: owner key → covered type → records (NSEC3 signatures under the hashed owner). */
+  private readonly sigs = new Map<string, Map<number, RR[]>>();
+  /** Chain records by owner key (the original owner for NSEC, the hashed owner for NSEC3). */
+  private readonly chainRecs = new Map<string, RR>();
+  private readonly cuts = new Set<string>();
+  private readonly dnames = new Set<string>();
+  private readonly chain: NsecChain | Nsec3Chain;
+  /** NSEC3: names with an NSEC3 of their own (own types), and per ancestor the number of such names below it. */
+  private readonly present = new Map<string, readonly number[]>();
+  private readonly entRefs = new Map<string, number>();
+  private keys: readonly ZoneKey[] = [];
+  private keySignature = '';
+  private now = 0;
+  private soaTtl = 0;
+
+  constructor(
+    readonly origin: Name,
+    readonly policy: SignPolicy,
+    readonly klass: number = RRClass.IN,
+  ) {
+    const d = policy.denial;
+    this.chain =
+      d.kind === 'nsec'
+        ? new NsecChain(0, klass)
+        : new Nsec3Chain(origin, 0, klass, {
+            iterations: d.iterations ?? DEFAULT_NSEC3.iterations,
+            salt: d.salt ?? DEFAULT_NSEC3.salt,
+            optOut: d.optOut ?? DEFAULT_NSEC3.optOut,
+          });
+  }
+
+  get nsec3(): Nsec3Params | undefined {
+    return this.chain instanceof Nsec3Chain ? this.chain.params : undefined;
+  }
+
+  // --- reading --------------------------------------------------------------------------------------------------
+
+  /** Everything the zone serves: operator records and signer records. */
+  records(): RR[] {
+    const out: RR[] = [];
+    for (const sets of this.data.values()) for (const rrs of sets.values()) out.push(...rrs);
+    out.push(...this.generated());
+    return out;
+  }
+
+  /** Only what the signer added: apex DNSKEY/CDS/CDNSKEY/NSEC3PARAM, NSEC/NSEC3, RRSIG. */
+  generated(): RR[] {
+    const out: RR[] = [];
+    for (const rrs of this.extra.values()) out.push(...rrs);
+    out.push(...this.chainRecs.values());
+    for (const m of this.sigs.values()) for (const rrs of m.values()) out.push(...rrs);
+    return out;
+  }
+
+  /** The RRSIGs at an owner (optionally only those covering `type`). */
+  signaturesAt(owner: Name, type?: number): RR[] {
+    const m = this.sigs.get(owner.key);
+    if (!m) return [];
+    if (type !== undefined) return [...(m.get(type) ?? [])];
+    return [...m.values()].flat();
+  }
+
+  // --- changing -------------------------------------------------------------------------------------------------
+
+  /**
+   * Apply a change of operator data (and the key set now in force) and return the change of signer records: the
+   * RRSIGs, chain records and apex key records to remove and to add. Only the RRsets the change touches, the names
+   * whose delegation/DNAME status it changes and the chain links next to them are re-done — except when the
+   * signing keys change, which re-signs every RRset whose signatures no longer match the keys.
+   */
+  apply(delta: RecordDelta, keys: readonly ZoneKey[], now: number): RecordDelta {
+    this.now = now;
+    const out = new DeltaBuilder();
+    const touched = new Map<string, Set<number>>();
+    const touch = (key: string, type: number) => {
+      let s = touched.get(key);
+      if (!s) touched.set(key, (s = new Set()));
+      s.add(type);
+    };
+    for (const rr of delta.remove) if (this.removeData(rr)) touch(rr.name.key, rr.type);
+    for (const rr of delta.add) if (this.addData(rr)) touch(rr.name.key, rr.type);
+
+    const soa = this.data.get(this.origin.key)?.get(RRType.SOA)?.[0];
+    if (!soa) throw new DnssecError(`zone ${this.origin.toString()} has no SOA record at its apex`);
+    this.soaTtl = soa.ttl;
+    // RFC 9077: NSEC/NSEC3 TTL is the smaller of the SOA TTL and the SOA MINIMUM.
+    const negTtl = Math.min(soa.ttl, soaFields(soa.rdata).minimum);
+    this.chain.setTtl(negTtl);
+
+    const keysChanged = this.setKeys(keys);
+    for (const type of APEX_GENERATED) {
+      const want = this.desiredApex(type, negTtl);
+      const have = this.extra.get(type);
+      if (sameRecords(have, want)) continue;
+      for (const rr of have ?? []) out.remove(rr);
+      for (const rr of want) out.add(rr);
+      if (want.length > 0) this.extra.set(type, want);
+      else this.extra.delete(type);
+      touch(this.origin.key, type);
+    }
+
+    // Names to re-evaluate: the touched owners, and everything below a name that became or stopped being a
+    // delegation point or a DNAME owner.
+    const evaluate = new Set<string>(touched.keys());
+    for (const [key, types] of touched) {
+      if (!types.has(RRType.NS) && !types.has(RRType.DNAME)) continue;
+      const sets = this.data.get(key);
+      const cut = key !== this.origin.key && (sets?.has(RRType.NS) ?? false);
+      const dname = sets?.has(RRType.DNAME) ?? false;
+      if (cut === this.cuts.has(key) && dname === this.dnames.has(key)) continue;
+      if (cut) this.cuts.add(key);
+      else this.cuts.delete(key);
+      if (dname) this.dnames.add(key);
+      else this.dnames.delete(key);
+      const name = this.nameOf.get(key) as Name;
+      for (const n of this.names.from(name)) {
+        if (!n.isSubdomainOf(name)) break;
+        evaluate.add(n.key);
+      }
+    }
+    for (const key of evaluate) this.evaluate(key, touched.get(key), out);
+
+    if (keysChanged) this.resignForKeys(out);
+
+    const cd = this.chain.flush();
+    for (const rr of cd.remove) {
+      out.remove(rr);
+      this.chainRecs.delete(rr.name.key);
+      this.dropSigs(rr.name.key, rr.type, out);
+    }
+    for (const rr of cd.add) {
+      out.add(rr);
+      this.chainRecs.set(rr.name.key, rr);
+      this.sign(rr.name, rr.type, [rr], out);
+    }
+    return out.finish();
+  }
+
+  /**
+   * Re-sign the RRsets with a signature expiring before `until` (the refresh of BIND's signatures-refresh or
+   * Knot's rrsig-refresh): the returned delta replaces those signatures only.
+   */
+  refresh(keys: readonly ZoneKey[], now: number, until: number): RecordDelta {
+    this.now = now;
+    const out = new DeltaBuilder();
+    if (this.setKeys(keys)) this.resignForKeys(out);
+    const due: [string, number][] = [];
+    for (const [key, m] of this.sigs)
+      for (const [type, rrs] of m) if (rrs.some((r) => expiration(r.rdata) - until < 0)) due.push([key, type]);
+    for (const [key, type] of due) this.resignExisting(key, type, out);
+    return out.finish();
+  }
+
+  private addData(rr: RR): boolean {
+    this.checkRecord(rr);
+    const key = rr.name.key;
+    let sets = this.data.get(key);
+    if (!sets) {
+      sets = new Map();
+      this.data.set(key, sets);
+    }
+    if (!this.nameOf.has(key)) {
+      this.nameOf.set(key, rr.name);
+      this.names.add(rr.name);
+    }
+    let list = sets.get(rr.type);
+    if (!list) sets.set(rr.type, (list = []));
+    const i = list.findIndex((x) => compareRdataCanonical(rr.type, x.rdata, rr.rdata) === 0);
+    if (i >= 0) {
+      if (list[i].ttl === rr.ttl) return false;
+      list[i] = rr;
+      return true;
+    }
+    list.push(rr);
+    return true;
+  }
+
+  private removeData(rr: RR): boolean {
+    const key = rr.name.key;
+    const sets = this.data.get(key);
+    const list = sets?.get(rr.type);
+    if (!sets || !list) return false;
+    const i = list.findIndex((x) => compareRdataCanonical(rr.type, x.rdata, rr.rdata) === 0);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) sets.delete(rr.type);
+    if (sets.size === 0) this.data.delete(key);
+    return true;
+  }
+
+  private checkRecord(rr: RR): void {
+    if (!rr.name.isSubdomainOf(this.origin)) throw new DnssecError(`${rr.name.toString()} is not in zone ${this.origin.toString()}`);
+    if (rr.class !== this.klass) throw new DnssecError(`${rr.name.toString()}: class ${rr.class}, the zone's is ${this.klass}`);
+    if (SIGNER_ONLY.has(rr.type))
+      throw new DnssecError(`${rr.name.toString()}: ${rr.type === RRType.NSEC3PARAM ? 'NSEC3PARAM comes from the signing policy' : 'RRSIG, NSEC and NSEC3 records are made by the signer'}, not taken from zone data`);
+    if (rr.type === RRType.SOA && !rr.name.equals(this.origin)) throw new DnssecError(`SOA record at ${rr.name.toString()}, not at the apex`);
+  }
+
+  /** Record the key set; true when the signing keys (which key signs which RRsets) changed. */
+  private setKeys(keys: readonly ZoneKey[]): boolean {
+    const active = keys.filter((k) => k.active !== false);
+    for (const k of active)
+      if (!k.key.privateKey) throw new DnssecError(`key ${k.key.keyTag} is active but its private key is not loaded`);
+    if (!active.some((k) => k.zsk)) throw new DnssecError('no active key with the ZSK role (a ZSK or CSK must sign the zone)');
+    if (!active.some((k) => k.ksk)) throw new DnssecError('no active key with the KSK role (a KSK or CSK must sign the DNSKEY RRset)');
+    this.keys = keys;
+    const sig = active
+      .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}/${Buffer.from(k.key.publicKey).toString('base64')}`)
+      .sort()
+      .join(' ');
+    const changed = sig !== this.keySignature;
+    this.keySignature = sig;
+    return changed && this.sigs.size > 0;
+  }
+
+  private desiredApex(type: number, negTtl: number): RR[] {
+    const o = this.origin;
+    const ttl = this.policy.dnskeyTtl ?? this.soaTtl;
+    const rr = (t: number, rdata: Uint8Array, rttl = ttl): RR => ({ name: o, type: t, class: this.klass, ttl: rttl, rdata });
+    switch (type) {
+      case RRType.DNSKEY:
+        return this.keys.filter((k) => k.publish !== false).map((k) => rr(RRType.DNSKEY, k.key.rdata));
+      case RRType.CDS:
+        return this.keys
+          .filter((k) => k.publishCds)
+          .flatMap((k) => (this.policy.cdsDigests ?? [DigestType.SHA256]).map((d) => rr(RRType.CDS, k.key.ds(o, d))));
+      case RRType.CDNSKEY:
+        if (this.policy.cdnskey === false) return [];
+        return this.keys.filter((k) => k.publishCds).map((k) => rr(RRType.CDNSKEY, k.key.rdata));
+      case RRType.NSEC3PARAM: {
+        const p = this.nsec3;
+        return p ? [rr(RRType.NSEC3PARAM, nsec3ParamRdata(p), negTtl)] : [];
+      }
+    }
+    return [];
+  }
+
+  /** Types with records at an owner (operator data plus the generated apex RRsets), ascending. */
+  private typesAt(key: string): number[] {
+    const types = new Set(this.data.get(key)?.keys() ?? []);
+    if (key === this.origin.key) for (const t of this.extra.keys()) types.add(t);
+    return [...types].sort((a, b) => a - b);
+  }
+
+  /** The records of one RRset (operator and generated records of the type merged at the apex). */
+  private rrset(key: string, type: number): RR[] {
+    const own = this.data.get(key)?.get(type) ?? [];
+    if (key !== this.origin.key) return own;
+    const gen = this.extra.get(type);
+    if (!gen) return own;
+    const merged = [...gen];
+    for (const r of own) if (!gen.some((g) => compareRdataCanonical(type, g.rdata, r.rdata) === 0)) merged.push(r);
+    return merged;
+  }
+
+  private status(name: Name): Status {
+    const depth = name.labelCount - this.origin.labelCount;
+    // The apex is never below a cut or a DNAME (a DNAME at the apex occludes only the names under it).
+    if (depth === 0 || (this.cuts.size === 0 && this.dnames.size === 0)) return 'auth';
+    for (let i = 1; i <= depth; i++) {
+      const ak = name.parent(i).key;
+      if (i < depth && this.cuts.has(ak)) return 'occluded';
+      if (this.dnames.has(ak)) return 'occluded';
+    }
+    return this.cuts.has(name.key) ? 'cut' : 'auth';
+  }
+
+  private evaluate(key: string, touchedTypes: Set<number> | undefined, out: DeltaBuilder): void {
+    const name = this.nameOf.get(key);
+    if (!name) return; // never had data (a removal of a record that was not there)
+    const types = this.typesAt(key);
+    let status: Status = 'occluded';
+    if (types.length === 0) {
+      this.nameOf.delete(key);
+      this.names.delete(name);
+    } else status = this.status(name);
+    const signed = status === 'auth' ? types : status === 'cut' ? types.filter((t) => t === RRType.DS) : [];
+
+    const have = this.sigs.get(key);
+    if (have)
+      for (const t of [...have.keys()])
+        if (t !== RRType.NSEC && t !== RRType.NSEC3 && !signed.includes(t)) this.dropSigs(key, t, out);
+    for (const t of signed)
+      if (touchedTypes?.has(t) || !this.sigs.get(key)?.has(t)) this.sign(name, t, this.rrset(key, t), out);
+
+    if (this.chain instanceof NsecChain) {
+      const listed = status === 'auth' ? types : status === 'cut' ? types.filter((t) => t === RRType.NS || t === RRType.DS) : undefined;
+      this.chain.set(name, listed);
+      return;
+    }
+    let own: number[] | undefined;
+    if (status === 'auth') own = [...types, RRType.RRSIG];
+    else if (status === 'cut') {
+      const secure = types.includes(RRType.DS);
+      if (secure || !this.chain.params.optOut) own = secure ? [RRType.NS, RRType.DS, RRType.RRSIG] : [RRType.NS];
+    }
+    this.setNsec3(name, own?.sort((a, b) => a - b));
+  }
+
+  /** NSEC3 presence of one name, and the empty non-terminals above it that exist only because of it. */
+  private setNsec3(name: Name, own: number[] | undefined): void {
+    const chain = this.chain as Nsec3Chain;
+    const key = name.key;
+    const was = this.present.has(key);
+    if (own) this.present.set(key, own);
+    else this.present.delete(key);
+    if (was !== (own !== undefined)) {
+      const step = own ? 1 : -1;
+      for (let a = name.parent(); a.labelCount > this.origin.labelCount; a = a.parent()) {
+        const ak = a.key;
+        const n = (this.entRefs.get(ak) ?? 0) + step;
+        if (n === 0) this.entRefs.delete(ak);
+        else this.entRefs.set(ak, n);
+        if (!this.present.has(ak)) chain.set(a, n > 0 ? [] : undefined);
+      }
+    }
+    chain.set(name, own ?? ((this.entRefs.get(key) ?? 0) > 0 ? [] : undefined));
+  }
+
+  private signersFor(owner: Name, type: number): ZoneKey[] {
+    const kskSet = KSK_TYPES.has(type) && owner.equals(this.origin);
+    return this.keys.filter((k) => k.active !== false && (kskSet ? k.ksk : k.zsk));
+  }
+
+  private dropSigs(key: string, type: number, out: DeltaBuilder): void {
+    const m = this.sigs.get(key);
+    const old = m?.get(type);
+    if (!m || !old) return;
+    for (const rr of old) out.remove(rr);
+    m.delete(type);
+    if (m.size === 0) this.sigs.delete(key);
+  }
+
+  /** Replace the signatures over one RRset. */
+  private sign(owner: Name, type: number, rrs: readonly RR[], out: DeltaBuilder): void {
+    const key = owner.key;
+    this.dropSigs(key, type, out);
+    if (rrs.length === 0) return;
+    const set = rrsetFromRRs(rrs);
+    const inception = this.now - (this.policy.inceptionOffset ?? 3600);
+    const jitter = this.policy.jitter ?? 0;
+    const expiration = this.now + (this.policy.validity ?? DEFAULT_VALIDITY) - (jitter > 0 ? fnv1a(key, type) % jitter : 0);
+    const ownerWire = owner.toWire();
+    const signer = this.origin.toWire();
+    const labels = rrsigLabels(owner);
+    const made: RR[] = [];
+    for (const k of this.signersFor(owner, type)) {
+      const rdata = signRRsetBytes(
+        {
+          owner: ownerWire, type, class: set.class, ttl: set.ttl, rdatas: set.rdatas, labels, algorithm: k.key.algorithm,
+          keyTag: k.key.keyTag, signer, inception: inception >>> 0, expiration: expiration >>> 0,
+        },
+        k.key.privateKey as NonNullable<DnssecKey['privateKey']>,
+      );
+      const rr: RR = { name: owner, type: RRType.RRSIG, class: set.class, ttl: set.ttl, rdata };
+      made.push(rr);
+      out.add(rr);
+    }
+    let m = this.sigs.get(key);
+    if (!m) this.sigs.set(key, (m = new Map()));
+    m.set(type, made);
+  }
+
+  /** Re-sign an RRset that has signatures now, from its current records. */
+  private resignExisting(key: string, type: number, out: DeltaBuilder): void {
+    if (type === RRType.NSEC || type === RRType.NSEC3) {
+      const rr = this.chainRecs.get(key);
+      if (rr) this.sign(rr.name, type, [rr], out);
+      return;
+    }
+    const name = this.nameOf.get(key);
+    if (name) this.sign(name, type, this.rrset(key, type), out);
+  }
+
+  /** After a change of signing keys: re-sign every RRset whose signatures are not exactly those of the keys now. */
+  private resignForKeys(out: DeltaBuilder): void {
+    const stale: [string, number][] = [];
+    for (const [key, m] of this.sigs) {
+      for (const [type, rrs] of m) {
+        const owner = rrs[0]?.name;
+        if (!owner) continue;
+        const want = this.signersFor(owner, type)
+          .map((k) => `${k.key.algorithm}/${k.key.keyTag}`)
+          .sort()
+          .join(' ');
+        const have = rrs
+          .map((r) => `${r.rdata[2]}/${(r.rdata[16] << 8) | r.rdata[17]}`)
+          .sort()
+          .join(' ');
+        if (want !== have) stale.push([key, type]);
+      }
+    }
+    for (const [key, type] of stale) this.resignExisting(key, type, out);
+  }
+}
+
+function expiration(rrsig: Uint8Array): number {
+  return ((rrsig[8] << 24) | (rrsig[9] << 16) | (rrsig[10] << 8) | rrsig[11]) >>> 0;
+}
+
+/** Sign a whole zone: the operator's records, the keys in force and the policy, at time `now` (seconds). */
+export function signZone(origin: Name, records: readonly RR[], keys: readonly ZoneKey[], policy: SignPolicy, now: number): SignedZone {
+  const klass = records.find((r) => r.type === RRType.SOA)?.class ?? RRClass.IN;
+  const z = new SignedZone(origin, policy, klass);
+  z.apply({ remove: [], add: [...records] }, keys, now);
+  return z;
+}
+
+/** Apply a change of operator data to a signed zone (in place) and return the change of signer records. */
+export function resignDelta(zone: SignedZone, delta: RecordDelta, keys: readonly ZoneKey[], now: number): RecordDelta {
+  return zone.apply(delta, keys, now);
+}

@@ -1,0 +1,120 @@
+// The change feed (zone_changes: one row per committed change, in commit order) and what dmsd reads to serve zones.
+
+import { sql } from 'kysely';
+import type { Dialect } from '../migrations.js';
+import type { Db, Tx } from '../store.js';
+import { type ZoneScope, scopeZones } from './zones.js';
+
+/** The PostgreSQL NOTIFY channel of the change feed. */
+export const CHANGE_CHANNEL = 'dms_zone_changes';
+
+export interface ChangeRow {
+  seq: number;
+  zone_id: number;
+  zone_name: string;
+  kind: string;
+  version: number | null;
+  at: number;
+}
+
+/**
+ * Append a change inside the writer's transaction. On PostgreSQL sequence values are handed out before commit, so
+ * concurrent writers could commit out of order and a follower could skip a change: one advisory lock held to commit
+ * makes commit order = sequence order, and a NOTIFY wakes LISTENing followers when it commits. SQLite's single writer
+ * needs neither.
+ */
+export async function appendChange(
+  trx: Tx,
+  dialect: Dialect,
+  change: { zone_id: number; zone_name: string; kind: string; version: number | null; at: number },
+): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
+  await trx.insertInto('zone_changes').values(change).execute();
+  if (dialect === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
+}
+
+/** The sequence number up to which the feed was vacuumed (followers behind it must reload everything). */
+export async function changesVacuumedTo(db: Db): Promise<number> {
+  const meta = await db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
+  return Number(meta?.changes_vacuumed_to ?? 0);
+}
+
+/** The newest sequence number (0 on an empty feed). */
+export async function lastChangeSeq(db: Db): Promise<number> {
+  const r = await db.selectFrom('zone_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+  return Number(r?.m ?? 0);
+}
+
+/** Changes after `since`, in order. */
+export async function changesAfter(db: Db, since: number, limit: number): Promise<ChangeRow[]> {
+  const rows = await db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq), zone_id: Number(r.zone_id), at: Number(r.at) }));
+}
+
+/**
+ * Drop change rows older than `before`, always keeping the newest (so the sequence never restarts), and remember how
+ * far the feed was vacuumed. Returns how many rows went.
+ */
+export async function vacuumChanges(trx: Tx, before: number): Promise<number> {
+  const maxSeq = await lastChangeSeq(trx);
+  const doomed = await trx
+    .selectFrom('zone_changes')
+    .select((eb) => [eb.fn.max('seq').as('m'), eb.fn.countAll().as('n')])
+    .where('at', '<', before)
+    .where('seq', '<', maxSeq)
+    .executeTakeFirst();
+  const upTo = Number(doomed?.m ?? 0);
+  if (upTo <= 0) return 0;
+  const d = await trx.deleteFrom('zone_changes').where('seq', '<=', upTo).executeTakeFirst();
+  await trx
+    .updateTable('store_meta')
+    .set({ changes_vacuumed_to: sql<number>`case when changes_vacuumed_to > ${upTo} then changes_vacuumed_to else ${upTo} end` })
+    .where('id', '=', 1)
+    .execute();
+  return Number(d.numDeletedRows);
+}
+
+// ---- served zones ------------------------------------------------------------------------------------------------------
+
+const SERVED = ['PUBLISHED', 'UPDATE'];
+
+/** The zone row of a served zone (published or with an unpublished newer version) the scope sees. */
+export async function servedZoneRow(db: Db, scope: ZoneScope, name: string) {
+  const q = db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED);
+  return scopeZones(q, scope, 'zones.id').executeTakeFirst();
+}
+
+/** A page of served zones (by name, after `after`) with the SOA fields of their published version. */
+export async function servedZonePage(db: Db, scope: ZoneScope, after: string, pageSize: number) {
+  const q = db
+    .selectFrom('zones as z')
+    .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
+    .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
+    .where('z.state', 'in', SERVED);
+  return scopeZones(q, scope, 'z.id').where('z.name', '>', after).orderBy('z.name').limit(sql.lit(pageSize)).execute();
+}
+
+/**
+ * The served (not disabled) records of these zones' published versions, per zone in order, each with the published
+ * version it was read for (`pv`: a zone published again since its page was read shows a different one).
+ */
+export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
+  return db
+    .selectFrom('records as r')
+    .innerJoin('zones as z', 'z.id', 'r.zone_id')
+    .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
+    .where('r.zone_id', 'in', zoneIds)
+    .where('r.disabled', '=', 0)
+    .whereRef('r.from_version', '<=', 'z.published_version')
+    .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
+    .orderBy('r.zone_id')
+    .orderBy('r.ord')
+    .orderBy('r.id')
+    .execute();
+}
+
+/** Names of the served zones with a published version, by name. */
+export async function servedZoneNames(db: Db, scope: ZoneScope): Promise<string[]> {
+  const q = db.selectFrom('zones').select('name').where('state', 'in', SERVED).where('published_version', 'is not', null);
+  return (await scopeZones(q, scope, 'zones.id').orderBy('name').execute()).map((r) => r.name);
+}

@@ -1,0 +1,264 @@
+// Zone versions (zone_instances: one ZI per version) and their record rows (records: alive in
+// [from_version, to_version)).
+
+import type BetterSqlite3 from 'better-sqlite3';
+import { type Insertable, type Selectable, sql } from 'kysely';
+import type { ZoneInstanceTable } from '../schema.js';
+import type { Db, Store, Tx } from '../store.js';
+
+export type ZiRow = Selectable<ZoneInstanceTable>;
+
+/** The ZI of a zone's version, or undefined. */
+export async function ziRow(db: Db, zoneId: number, version: number): Promise<ZiRow | undefined> {
+  return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', '=', version).executeTakeFirst();
+}
+
+/** The ZIs of a zone among these versions (those still stored), in no particular order. */
+export async function ziRowsOfVersions(db: Db, zoneId: number, versions: readonly number[]): Promise<ZiRow[]> {
+  return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', 'in', versions).execute();
+}
+
+/** Delete record rows alive in no remaining ZI of the zone (after ZIs were deleted). */
+export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number> {
+  const r = await trx
+    .deleteFrom('records')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('zone_instances as zi')
+            .select('zi.id')
+            .where('zi.zone_id', '=', zoneId)
+            .where('zi.version', '>=', ref('records.from_version'))
+            .where((eb) => eb.or([eb('records.to_version', 'is', null), eb('zi.version', '<', ref('records.to_version'))])),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** A record row's content (what makes it a different row). */
+export interface RecordRowData {
+  owner_key: string;
+  owner: string;
+  type: number;
+  rclass: number;
+  ttl: number;
+  rdata: Uint8Array;
+  comment: string | null;
+  group_comment: string | null;
+  flags: string | null;
+  disabled: number;
+}
+
+/** A stored record row: its content, the versions it is alive in, its place in the zone's order. */
+export interface StoredRow extends RecordRowData {
+  id: number;
+  from_version: number;
+  to_version: number | null;
+  ord: number;
+}
+
+const rowColumns = [
+  'id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment',
+  'group_comment', 'flags', 'disabled', 'ord',
+] as const;
+
+const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
+
+/**
+ * Rows alive at `version`: still alive (to_version null) or died later, each born at or before it. Two index ranges
+ * on (zone_id, to_version, from_version) rather than one OR that would scan the zone's whole history.
+ */
+export async function rowsAt(db: Db, zoneId: number, version: number, servedOnly = false): Promise<StoredRow[]> {
+  const part = (alive: boolean) => {
+    let q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
+    q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version);
+    q = q.where('from_version', '<=', version);
+    return servedOnly ? q.where('disabled', '=', 0) : q;
+  };
+  const rows = (await part(true).unionAll(part(false)).execute()) as StoredRow[];
+  return rows.sort(byOrd);
+}
+
+export async function currentRows(db: Db, zoneId: number): Promise<StoredRow[]> {
+  const rows = (await db
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('to_version', 'is', null)
+    .execute()) as StoredRow[];
+  return rows.sort(byOrd);
+}
+
+/** Rows per statement: keeps the bound parameters under SQLite's and PostgreSQL's limits. */
+const INSERT_CHUNK = 400;
+
+
+/** Rows alive in the newest version at these owners (disabled ones included). */
+export async function aliveRowsAt(db: Db, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
+  return ownerRowsAt(db, zoneId, ownerKeys);
+}
+
+/**
+ * Rows at these owners (Name keys) alive at `version` (default: alive now), in the zone's order when `version` is
+ * given. Seeks the (zone_id, to_version, owner_key) index per owner: the cost follows the owners, not the zone.
+ */
+export async function ownerRowsAt(
+  db: Db,
+  zoneId: number,
+  ownerKeys: readonly string[],
+  version?: number,
+  servedOnly = false,
+): Promise<StoredRow[]> {
+  const out: StoredRow[] = [];
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
+    const keys = ownerKeys.slice(i, i + INSERT_CHUNK);
+    const part = (alive: boolean) => {
+      let q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
+      q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version as number);
+      if (version !== undefined) q = q.where('from_version', '<=', version);
+      q = q.where('owner_key', 'in', keys);
+      return servedOnly ? q.where('disabled', '=', 0) : q;
+    };
+    // Alive now, or (at an older version) died after it: two index ranges rather than one OR.
+    const q = version === undefined ? part(true) : part(true).unionAll(part(false));
+    out.push(...((await q.execute()) as StoredRow[]));
+  }
+  return version === undefined ? out : out.sort(byOrd);
+}
+
+interface FastStatements {
+  insert: BetterSqlite3.Statement;
+  kill: BetterSqlite3.Statement;
+}
+const statementCache = new WeakMap<BetterSqlite3.Database, FastStatements>();
+function sqliteStatements(db: BetterSqlite3.Database): FastStatements {
+  let st = statementCache.get(db);
+  if (!st) {
+    st = {
+      insert: db.prepare(
+        'insert into records (zone_id, from_version, to_version, owner_key, owner, type, rclass, ttl, rdata, comment, group_comment, flags, disabled, ord) values (?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      kill: db.prepare('update records set to_version = ? where id = ?'),
+    };
+    statementCache.set(db, st);
+  }
+  return st;
+}
+
+/**
+ * The record rows of a new version: rows that die get to_version, new rows are born at it. On SQLite, prepared
+ * statements on the transaction's own connection (Kysely's SQLite driver has one, held by us right now) avoid
+ * compiling a fresh multi-row INSERT per zone — the cost of bulk loads.
+ */
+export async function writeRecordRows(
+  trx: Tx,
+  store: Store,
+  zoneId: number,
+  version: number,
+  dying: readonly number[],
+  born: readonly (RecordRowData & { ord: number })[],
+): Promise<void> {
+  const fast = store.sqlite ? sqliteStatements(store.sqlite) : undefined;
+  if (fast) {
+    for (const id of dying) fast.kill.run(version, id);
+    for (const r of born)
+      fast.insert.run(
+        zoneId, version, r.owner_key, r.owner, r.type, r.rclass, r.ttl,
+        Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+        r.comment, r.group_comment, r.flags, r.disabled, r.ord,
+      );
+    return;
+  }
+  for (let i = 0; i < dying.length; i += INSERT_CHUNK)
+    await trx.updateTable('records').set({ to_version: version }).where('id', 'in', dying.slice(i, i + INSERT_CHUNK)).execute();
+  for (let i = 0; i < born.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('records')
+      .values(
+        born.slice(i, i + INSERT_CHUNK).map((r) => ({
+          ...r,
+          rdata: Buffer.from(r.rdata.buffer, r.rdata.byteOffset, r.rdata.byteLength),
+          zone_id: zoneId,
+          from_version: version,
+          to_version: null,
+        })),
+      )
+      .execute();
+}
+
+
+/** The newest ZI of a zone with that SOA serial, or undefined. */
+export async function ziRowBySerial(db: Db, zoneId: number, serial: number): Promise<ZiRow | undefined> {
+  return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('soa_serial', '=', serial).orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
+/** A zone's ZIs, newest first. */
+export async function ziRowsNewestFirst(db: Db, zoneId: number): Promise<ZiRow[]> {
+  return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).orderBy('version', 'desc').execute();
+}
+
+export async function insertZi(db: Db, row: Insertable<ZoneInstanceTable>): Promise<void> {
+  await db.insertInto('zone_instances').values(row).execute();
+}
+
+export async function markZiPublished(db: Db, ziId: number, t: number): Promise<void> {
+  await db.updateTable('zone_instances').set({ ptime: t, mtime: t }).where('id', '=', ziId).execute();
+}
+
+export async function deleteZiRow(db: Db, ziId: number): Promise<void> {
+  await db.deleteFrom('zone_instances').where('id', '=', ziId).execute();
+}
+
+/**
+ * Served rows of the newest version of these types (NS, MX, SRV: the ones that name a target). The types go in as
+ * literals, not parameters: the planner then proves that the partial index records_alive_targets (migration
+ * 0007: to_version null and type in (2, 15, 33)) applies, so the read costs those rows, not the zone's addresses.
+ */
+export async function aliveRowsOfTypes(db: Db, zoneId: number, types: readonly number[]): Promise<StoredRow[]> {
+  const list = sql.join(types.map((t) => sql.lit(Math.trunc(t))));
+  return (await db
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('to_version', 'is', null)
+    .where(sql<boolean>`type in (${list})`)
+    .where('disabled', '=', 0)
+    .execute()) as StoredRow[];
+}
+
+/** Whether the newest version has disabled records (which are kept but not served). */
+export async function hasDisabledRows(db: Db, zoneId: number): Promise<boolean> {
+  const r = await db.selectFrom('records').select('id').where('zone_id', '=', zoneId).where('to_version', 'is', null).where('disabled', '=', 1).limit(1).executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Between versions lo < hi, the served rows that died (alive at lo, dead by hi) and were born (born after lo, alive at
+ * hi), each in zone order.
+ */
+export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: number, hi: number): Promise<{ died: StoredRow[]; born: StoredRow[] }> {
+  const died = (await db
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('disabled', '=', 0)
+    .where('from_version', '<=', lo)
+    .where('to_version', '>', lo)
+    .where('to_version', '<=', hi)
+    .orderBy('ord')
+    .execute()) as StoredRow[];
+  const born = (await db
+    .selectFrom('records')
+    .select(rowColumns)
+    .where('zone_id', '=', zoneId)
+    .where('disabled', '=', 0)
+    .where('from_version', '>', lo)
+    .where('from_version', '<=', hi)
+    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
+    .orderBy('ord')
+    .execute()) as StoredRow[];
+  return { died, born };
+}

@@ -1,0 +1,211 @@
+// Zone rows: lookups by name and id, the tenancy filter, listings, state changes.
+
+import { type Expression, expressionBuilder, type Insertable, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
+import type { Dialect } from '../migrations.js';
+import type { Database, ZoneTable } from '../schema.js';
+import type { Db, Tx } from '../store.js';
+
+export type ZoneRow = Selectable<ZoneTable>;
+/** A zone row with the names it points at and the serial of its published version (what zone info shows). */
+export type ZoneInfoRow = ZoneRow & { sg_name: string; alt_sg_name: string | null; ref_name: string | null; pub_serial: number | null };
+
+/**
+ * Which zones a caller sees: every zone (null: admin, helpdesk, dmsd) or only those carrying this security tag (a
+ * customer). The services derive it from their context's tenant.
+ */
+export type ZoneScope = string | null;
+
+/**
+ * The tenancy rule, written once: a scoped caller sees only the zones that carry its security tag. A zone out of
+ * sight behaves as absent (the services say ZoneNotFound, never "forbidden"). The condition on the zones row whose id
+ * column is `zoneId`, or undefined when the caller sees every zone (no condition at all, so unscoped queries keep
+ * their plans).
+ */
+export function zoneVisible(scope: ZoneScope, zoneId: 'id' | 'z.id' | 'zones.id'): Expression<SqlBool> | undefined {
+  if (scope === null) return undefined;
+  return sql<SqlBool>`exists (select 1 from zone_sectags vis_zs inner join sectags vis_st on vis_st.id = vis_zs.sectag_id where vis_zs.zone_id = ${sql.ref(zoneId)} and vis_st.name = ${scope})`;
+}
+
+/** `q` restricted to the zones the scope sees (zoneVisible); unchanged when it sees every zone. */
+export function scopeZones<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, scope: ZoneScope, zoneId: 'id' | 'z.id' | 'zones.id'): Q {
+  const visible = zoneVisible(scope, zoneId);
+  return visible ? q.where(visible) : q;
+}
+
+/** The id of the live (not deleted) zone of that name the scope sees, or undefined. */
+export async function liveZoneId(db: Db, scope: ZoneScope, name: string): Promise<number | undefined> {
+  const q = db.selectFrom('zones').select('id').where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
+  const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
+  return z ? Number(z.id) : undefined;
+}
+
+/** The id and server group of the live zone of that name the scope sees, or undefined. */
+export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
+  const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', 'DELETED');
+  const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
+  return z ? { id: Number(z.id), sgId: Number(z.sg_id) } : undefined;
+}
+
+/** Zone names by id (any state). */
+export async function zoneNamesById(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length) for (const z of await db.selectFrom('zones').select(['id', 'name']).where('id', 'in', ids).execute()) out.set(Number(z.id), z.name);
+  return out;
+}
+
+// ---- one zone ---------------------------------------------------------------------------------------------------------
+
+/** The live zone of that name the scope sees; locked until commit on PostgreSQL when `forUpdate`. */
+export async function liveZoneRow(trx: Tx, dialect: Dialect, scope: ZoneScope, name: string, forUpdate: boolean): Promise<ZoneRow | undefined> {
+  let q = scopeZones(trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope, 'zones.id');
+  if (forUpdate && dialect === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** The zone (any state) of that id the scope sees, locked until commit on PostgreSQL. */
+export async function lockedZoneRowById(trx: Tx, dialect: Dialect, scope: ZoneScope, id: number): Promise<ZoneRow | undefined> {
+  let q = scopeZones(trx.selectFrom('zones').selectAll().where('id', '=', id), scope, 'zones.id');
+  if (dialect === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+function zoneInfoQuery(db: Db) {
+  return (
+    db
+      .selectFrom('zones as z')
+      // LEFT (sg_id is NOT NULL anyway): keeps zones the outer loop so a page walks the name index, no sort.
+      .leftJoin('server_groups as sg', 'sg.id', 'z.sg_id')
+      .leftJoin('server_groups as alt', 'alt.id', 'z.alt_sg_id')
+      .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
+      .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
+      .selectAll('z')
+      .select(['sg.name as sg_name', 'alt.name as alt_sg_name', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
+  );
+}
+
+/** Zone info of the zone with that id (any state), or of the live zone of that name; undefined when out of sight. */
+export async function zoneInfoRow(db: Db, scope: ZoneScope, which: { id: number } | { liveName: string }): Promise<ZoneInfoRow | undefined> {
+  const q = 'id' in which ? zoneInfoQuery(db).where('z.id', '=', which.id) : zoneInfoQuery(db).where('z.name', '=', which.liveName).where('z.state', '<>', sql.lit('DELETED'));
+  return (await scopeZones(q, scope, 'z.id').executeTakeFirst()) as ZoneInfoRow | undefined;
+}
+
+/** Deleted zones of that name the scope sees, oldest first. */
+export async function deletedZoneIds(db: Db, scope: ZoneScope, name: string): Promise<number[]> {
+  const q = scopeZones(db.selectFrom('zones').select('id').where('name', '=', name).where('state', '=', 'DELETED'), scope, 'zones.id');
+  return (await q.orderBy('id').execute()).map((r) => Number(r.id));
+}
+
+/** Insert a zone row (a live zone of the same name fails with the store's unique violation). */
+export async function insertZone(trx: Tx, row: Insertable<ZoneTable>): Promise<ZoneRow> {
+  return trx.insertInto('zones').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateZoneRow(db: Db, id: number, set: Updateable<ZoneTable>): Promise<void> {
+  await db.updateTable('zones').set(set).where('id', '=', id).execute();
+}
+
+/** Remove a zone and everything that is only its own (records, ZIs, tags, grants). */
+export async function deleteZoneRows(trx: Tx, id: number): Promise<void> {
+  await trx.deleteFrom('records').where('zone_id', '=', id).execute();
+  await trx.deleteFrom('zone_instances').where('zone_id', '=', id).execute();
+  await trx.deleteFrom('zone_sectags').where('zone_id', '=', id).execute();
+  await trx.deleteFrom('zone_update_grants').where('zone_id', '=', id).execute();
+  await trx.deleteFrom('zones').where('id', '=', id).execute();
+}
+
+/** A page (by name, after `after`) of the live use_apex_ns zones of a server group (primary). */
+export async function apexZonesOfGroup(db: Db, sgId: number, after: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('zones')
+    .select('name')
+    .where('sg_id', '=', sgId)
+    .where('state', '<>', sql.lit('DELETED'))
+    .where('use_apex_ns', '=', 1)
+    .where('name', '>', after)
+    .orderBy('name')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+// ---- listings ----------------------------------------------------------------------------------------------------------
+
+/** One page of a zone listing, resolved by the services (names to ids, glob to LIKE). */
+export interface ZonePageSpec {
+  which: 'active' | 'deleted' | 'all';
+  /** A LIKE pattern (backslash escapes) with its literal prefix ('z099' of 'z099%'), or one exact name. */
+  match?: { like: string; prefix: string } | { name: string };
+  referenceId?: number;
+  /** Zones whose primary or alternate server group this is. */
+  sgId?: number;
+  sectag?: string;
+  /** Names after this one (exclusive). */
+  after: string;
+  limit: number;
+}
+
+/** The least string greater than every string that starts with `prefix` (byte order). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Expression<SqlBool> {
+  const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
+  const conds: Expression<SqlBool>[] = [];
+  const visible = zoneVisible(scope, 'z.id');
+  if (visible) conds.push(visible);
+  if (spec.which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
+  else if (spec.which === 'deleted') conds.push(eb('z.state', '=', 'DELETED'));
+  // The pattern's literal prefix as a range on the name index, so a page of a pattern near the end of 100k names
+  // does not walk the index from the start. SQLite only: its BINARY order is byte order, where [prefix,
+  // next(prefix)) holds exactly the names with that prefix; PostgreSQL's LIKE 'prefix%' already uses the pattern
+  // index, and a linguistic collation would not keep the range exact.
+  let prefix = '';
+  if (spec.match && 'like' in spec.match) {
+    conds.push(sql<SqlBool>`z.name like ${spec.match.like} escape '\\'`);
+    if (dialect === 'sqlite') prefix = spec.match.prefix;
+  } else if (spec.match) conds.push(eb('z.name', '=', spec.match.name));
+  if (spec.referenceId !== undefined) conds.push(eb('z.reference_id', '=', spec.referenceId));
+  if (spec.sgId !== undefined) conds.push(eb.or([eb('z.sg_id', '=', spec.sgId), eb('z.alt_sg_id', '=', spec.sgId)]));
+  if (spec.sectag !== undefined)
+    conds.push(
+      eb.exists(
+        eb
+          .selectFrom('zone_sectags as zs')
+          .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
+          .select('zs.zone_id')
+          .whereRef('zs.zone_id', '=', 'z.id')
+          .where('st.name', '=', spec.sectag),
+      ),
+    );
+  // Always a range on name (even from ''): SQLite then walks the name index for the page instead of sorting.
+  // One lower bound (the later of the page start and the prefix), so the planner cannot pick the weaker one.
+  if (prefix !== '' && prefix > spec.after) conds.push(eb('z.name', '>=', prefix));
+  else conds.push(eb('z.name', '>', spec.after));
+  if (prefix !== '') conds.push(eb('z.name', '<', prefixEnd(prefix)));
+  return eb.and(conds);
+}
+
+// Live names are unique, so name alone orders them (and lets the planner walk the name index instead of sorting 100k
+// rows); deleted zones may share a name, the id breaks the tie. A literal LIMIT: with a bound one SQLite's planner
+// cannot see that a page is small and sorts the whole table.
+
+/** A page of zone info rows. */
+export async function zoneInfoPage(db: Db, dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Promise<ZoneInfoRow[]> {
+  let q = zoneInfoQuery(db).where(pageWhere(dialect, scope, spec)).orderBy('z.name');
+  if (spec.which !== 'active') q = q.orderBy('z.id');
+  return (await q.limit(sql.lit(spec.limit)).execute()) as ZoneInfoRow[];
+}
+
+/** The same page with only what a listing line shows (name, state, reference, published serial). */
+export async function zoneBriefPage(db: Db, dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec) {
+  let q = db
+    .selectFrom('zones as z')
+    .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
+    .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
+    .select(['z.id', 'z.name', 'z.state', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
+    .where(pageWhere(dialect, scope, spec))
+    .orderBy('z.name');
+  if (spec.which !== 'active') q = q.orderBy('z.id');
+  return q.limit(sql.lit(spec.limit)).execute();
+}

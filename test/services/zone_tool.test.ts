@@ -1,0 +1,478 @@
+// zone_tool driven as an operator drives it: one spawned process per command, on SQLite and on PostgreSQL.
+// Every bad input must give one clear message, a non-zero exit and leave the database exactly as it was.
+// Needs the build (npm test builds first; for a single run: npm run build && node scripts/run-tests.mjs zone_tool).
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+const BIN = resolve('bin/zone_tool');
+const TABLES = [
+  'server_groups',
+  'zone_references',
+  'sectags',
+  'zones',
+  'zone_sectags',
+  'zone_instances',
+  'records',
+  'config',
+  'events',
+  'zone_changes',
+];
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Target {
+  name: 'sqlite' | 'postgres';
+  /** Global options selecting this target's database. */
+  args: string[];
+  storeOptions: { dataDir: string; databaseUrl?: string };
+}
+
+function zt(target: Target, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...target.args, ...args], {
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    // TMPDIR inside the test's work dir: edit files kept after a refused save are cleaned up with it.
+    env: { ...process.env, TZ: 'UTC', DMS_CHANGE_BY: 'tester@test/Admin', TMPDIR: work, ...opts.env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(r: Run, what: string): Run {
+  assert.equal(r.status, 0, `${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** A failed command: the given exit status, one message (on stderr, '***' prefixed), nothing on stdout. */
+function fails(r: Run, status: number, pattern: RegExp, what: string): void {
+  assert.equal(r.status, status, `${what}: expected exit ${status}, got ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  // Messages are wrapped at 70 columns like the original's; match on the unwrapped text.
+  assert.match(r.stderr.replace(/\s+/g, ' '), pattern, `${what}: message`);
+  assert.equal((r.stderr.match(/^\*\*\*/gm) ?? []).length, 1, `${what}: exactly one error message:\n${r.stderr}`);
+  assert.equal(r.stdout, '', `${what}: nothing on stdout`);
+}
+
+/** Every row of every table, in a stable order: compared before/after a failing command. */
+async function dump(target: Target): Promise<string> {
+  const { openStore } = await import('../../src/store/index.js');
+  const store = await openStore(target.storeOptions);
+  try {
+    const out: Record<string, string[]> = {};
+    for (const t of TABLES) {
+      // biome-ignore lint/suspicious/noExplicitAny: dumping arbitrary tables
+      const rows = await (store.db as any).selectFrom(t).selectAll().execute();
+      out[t] = rows
+        .map((r: Record<string, unknown>) =>
+          JSON.stringify(r, (_k, v) =>
+            typeof v === 'bigint' ? v.toString() : v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v,
+          ),
+        )
+        .sort();
+    }
+    return JSON.stringify(out, null, 1);
+  } finally {
+    await store.close();
+  }
+}
+
+async function unchanged(target: Target, fn: () => void): Promise<void> {
+  const before = await dump(target);
+  fn();
+  const afterDump = await dump(target);
+  assert.equal(afterDump, before, 'database changed by a failing command');
+}
+
+const work = mkdtempSync(join(tmpdir(), 'zone_tool-test-'));
+let pg: TestPostgres;
+
+before(async () => {
+  pg = await startPostgres();
+});
+after(async () => {
+  await pg?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function zoneFile(origin: string, extra = ''): string {
+  return `$TTL 3600
+$ORIGIN ${origin}
+@ IN SOA ns1.${origin} hostmaster.${origin} ( 2024010101 7200 3600 1209600 600 )
+@ IN NS ns1.${origin}
+ns1 IN A 192.0.2.1
+www IN A 192.0.2.80
+${extra}`;
+}
+
+for (const backendName of ['sqlite', 'postgres'] as const) {
+  describe(`zone_tool one-shot on ${backendName}`, () => {
+    let target: Target;
+    let dir: string;
+
+    before(async () => {
+      dir = join(work, backendName);
+      mkdirSync(dir, { recursive: true });
+      if (backendName === 'sqlite') {
+        const data = join(dir, 'data');
+        target = { name: 'sqlite', args: ['--data', data], storeOptions: { dataDir: data } };
+      } else {
+        const url = await pg.createDatabase();
+        target = { name: 'postgres', args: ['--database-url', url], storeOptions: { dataDir: dir, databaseUrl: url } };
+      }
+    });
+
+    test('help, unknown command and bad flags', async () => {
+      const h = ok(zt(target, ['help']), 'help');
+      assert.match(h.stdout, /Documented commands/);
+      assert.match(h.stdout, /create_zone/);
+      assert.match(ok(zt(target, ['help', 'lsref']), 'help lsref').stdout, /List references/);
+      ok(zt(target, ['create_zone', 'first.org']), 'create_zone');
+      await unchanged(target, () => {
+        fails(zt(target, ['frobnicate']), 64, /Unknown command 'frobnicate'/, 'unknown command');
+        fails(zt(target, ['ls', '-q']), 64, /ls: unknown option '-q'/, 'bad flag');
+        fails(zt(target, ['create_zone', '-x', 'x.org']), 64, /create_zone: unknown option '-x'/, 'bad flag');
+        fails(zt(target, ['create_zone', 'x.org', 'bogus_flag']), 64, /bogus_flag/, 'bad zone option');
+        fails(zt(target, ['show_zone']), 64, /too few arguments/, 'missing argument');
+        fails(zt(target, ['delete_zone', 'a.org', 'b.org']), 64, /too many arguments/, 'extra argument');
+        fails(zt(target, ['create_zone', 'bad..name']), 65, /bad\.\.name/, 'bad zone name');
+      });
+      const j = zt(target, ['--json', 'frobnicate']);
+      assert.equal(j.status, 64);
+      assert.equal(JSON.parse(j.stdout).error.code, 'UnknownCommand');
+    });
+
+    test('create_zone, show_zone, show_zonesm, ls and the duplicate', async () => {
+      ok(zt(target, ['create_zone', 'example.org']), 'create_zone');
+      const show = ok(zt(target, ['show_zone', 'example.org']), 'show_zone').stdout;
+      assert.match(show, /SOA/);
+      assert.match(show, /NS/);
+      const sm = ok(zt(target, ['show_zonesm', 'example.org']), 'show_zonesm').stdout;
+      assert.match(sm, /^ {8}name: {12}example\.org\.$/m);
+      assert.match(sm, /^ {8}state: {11}PUBLISHED$/m);
+      assert.match(sm, /^ {8}zi_id: /m);
+      assert.match(ok(zt(target, ['ls']), 'ls').stdout, /^example\.org\.$/m);
+      const js = JSON.parse(ok(zt(target, ['--json', 'ls', 'example.*']), 'ls --json').stdout);
+      assert.equal(js[0].name, 'example.org.');
+      await unchanged(target, () => {
+        fails(zt(target, ['create_zone', 'example.org']), 73, /already exists/, 'duplicate zone');
+        fails(zt(target, ['show_zone', 'missing.org']), 68, /missing\.org/, 'missing zone');
+        fails(zt(target, ['ls', 'nothing-here.*']), 68, /not present/, 'ls of nothing');
+      });
+    });
+
+    test('create_zone with flags, -r, -g, and a CIDR makes the reverse zone', () => {
+      ok(zt(target, ['create_zone', '-r', 'CUST-1', 'flags.org', 'inc_updates', 'nsec3', 'no_auto_dnssec']), 'create with flags');
+      const sm = ok(zt(target, ['show_zonesm', 'flags.org']), 'show_zonesm').stdout;
+      assert.match(sm, /inc_updates: +True/);
+      assert.match(sm, /nsec3: +True/);
+      assert.match(sm, /auto_dnssec: +False/);
+      assert.match(sm, /reference: +CUST-1/);
+      assert.equal(ok(zt(target, ['ls', '-r', 'CUST-1']), 'ls -r').stdout, 'flags.org.\n');
+      ok(zt(target, ['create_zone', '2001:db8:1::/48']), 'create reverse');
+      assert.match(ok(zt(target, ['ls', '*.ip6.arpa.']), 'ls reverse').stdout, /^1\.0\.0\.0\.8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.$/m);
+      // An address finds the reverse zone that holds it.
+      assert.match(
+        ok(zt(target, ['show_zonesm', '2001:db8:1::42']), 'show_zonesm by address').stdout,
+        /name: +1\.0\.0\.0\.8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\./,
+      );
+      const sgs = ok(zt(target, ['--json', 'ls_sg']), 'ls_sg').stdout;
+      const sg = JSON.parse(sgs)[0].name as string;
+      ok(zt(target, ['create_zone', '-g', sg, 'in-sg.org']), 'create -g');
+      assert.match(ok(zt(target, ['ls', '-g', sg]), 'ls -g').stdout, /^in-sg\.org\.$/m);
+    });
+
+    test('load_zone: a good file loads, a malformed one is refused with its line and changes nothing', async () => {
+      const good = join(dir, 'loaded.org');
+      writeFileSync(good, zoneFile('loaded.org.', 'mail IN MX 10 www\n'));
+      ok(zt(target, ['load_zone', good, 'loaded.org']), 'load_zone');
+      assert.match(ok(zt(target, ['show_zone', 'loaded.org']), 'show loaded').stdout, /MX\s+10 www/);
+      const bad = join(dir, 'bad.org');
+      writeFileSync(bad, zoneFile('bad.org.', 'broken IN A 999.1.2.3\n'));
+      await unchanged(target, () => {
+        const r = zt(target, ['load_zone', bad, 'bad.org']);
+        assert.equal(r.status, 65, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`${bad.replace(/[.]/g, '\\.')}:7(:\\d+)?: `));
+        assert.equal((r.stderr.match(/^\*\*\*/gm) ?? []).length, 1, r.stderr);
+        fails(zt(target, ['load_zone', join(dir, 'no-such-file'), 'x.org']), 66, /No such file/, 'missing file');
+      });
+    });
+
+    test('load_zones: per-file errors with line numbers, -f continues past bad files', async () => {
+      const bdir = join(dir, 'batch');
+      mkdirSync(bdir, { recursive: true });
+      const files = ['a1.net', 'a2.net', 'a3.net'].map((n) => join(bdir, n));
+      writeFileSync(files[0], zoneFile('a1.net.'));
+      writeFileSync(files[1], zoneFile('a2.net.', 'oops IN BOGUSTYPE x\n'));
+      writeFileSync(files[2], zoneFile('a3.net.'));
+      // Without -f: stops at the bad file.
+      const r1 = zt(target, ['load_zones', ...files]);
+      assert.equal(r1.status, 65, r1.stderr);
+      assert.match(r1.stderr, /a2\.net:7/);
+      assert.match(r1.stderr, /use -f/);
+      assert.equal(ok(zt(target, ['ls', 'a?.net']), 'ls').stdout, 'a1.net.\n');
+      // With -f: the rest is loaded, a1 reported as existing, exit still non-zero.
+      const r2 = zt(target, ['load_zones', '-f', ...files]);
+      assert.notEqual(r2.status, 0);
+      assert.match(r2.stderr, /a1\.net.*already exists/);
+      assert.match(r2.stderr, /a2\.net:7/);
+      assert.equal(ok(zt(target, ['ls', 'a?.net']), 'ls').stdout, 'a1.net.\na3.net.\n');
+    });
+
+    test('edit_zone with $EDITOR, the ZI history, diff_zone_zi and ZI selectors', async () => {
+      ok(zt(target, ['create_zone', 'edit.org']), 'create');
+      const editor = join(dir, 'editor.sh');
+      writeFileSync(editor, '#!/bin/sh\nprintf "added IN TXT \\"hello\\"\\n" >> "$1"\n');
+      chmodSync(editor, 0o755);
+      ok(zt(target, ['edit_zone', 'edit.org'], { env: { EDITOR: editor, VISUAL: '' } }), 'edit_zone');
+      assert.match(ok(zt(target, ['show_zone', 'edit.org']), 'show').stdout, /added\s.*TXT\s+"hello"/);
+      const zis = ok(zt(target, ['ls_zi', 'edit.org']), 'ls_zi').stdout.trimEnd().split('\n');
+      assert.equal(zis.length, 2, zis.join('\n'));
+      assert.match(zis[0], /^ {8}\*/, 'newest, published ZI first and starred');
+      const diff = ok(zt(target, ['diff_zone_zi', 'edit.org', '^-']), 'diff_zone_zi').stdout;
+      assert.match(diff, /^\+added.*TXT/m);
+      assert.doesNotMatch(ok(zt(target, ['show_zone', 'edit.org', '^-']), 'show old').stdout, /hello/);
+      const showZi = ok(zt(target, ['show_zi', 'edit.org', '^']), 'show_zi').stdout;
+      assert.match(showZi, /^ {8}zi_id: /);
+      assert.match(showZi, /change_by: +tester@test\/Admin/);
+
+      // An invalid edit without a terminal: errors shown, nothing saved, lock released.
+      const badEditor = join(dir, 'bad-editor.sh');
+      writeFileSync(badEditor, '#!/bin/sh\nprintf "bad IN A not-an-address\\n" >> "$1"\n');
+      chmodSync(badEditor, 0o755);
+      await unchanged(target, () => {
+        const r = zt(target, ['edit_zone', 'edit.org'], { env: { EDITOR: badEditor, VISUAL: '' } });
+        assert.equal(r.status, 65, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /zone:\d+(:\d+)?: /);
+        fails(zt(target, ['show_zi', 'edit.org', '@3w']), 68, /no zone instance/, 'ZI selector before the zone existed');
+        fails(zt(target, ['show_zi', 'edit.org', '^x']), 64, /ZI selector/, 'bad ZI selector');
+      });
+      // The lock was released: a new edit works.
+      ok(zt(target, ['edit_zone', 'edit.org'], { env: { EDITOR: editor, VISUAL: '' } }), 'second edit');
+    });
+
+    test('a stale edit token is refused and changes nothing', async () => {
+      ok(zt(target, ['set_zone', 'edit.org', 'edit_lock']), 'set edit_lock');
+      // While the operator edits, an admin clears the lock: the save must be refused, loudly.
+      const editor = join(dir, 'clearing-editor.sh');
+      const zoneTool = [process.execPath, BIN, ...target.args].map((a) => `'${a}'`).join(' ');
+      writeFileSync(
+        editor,
+        `#!/bin/sh\n${zoneTool} clear_edit_lock edit.org || exit 1\nprintf "late IN A 192.0.2.9\\n" >> "$1"\n`,
+      );
+      chmodSync(editor, 0o755);
+      await unchanged(target, () => {
+        const r = zt(target, ['edit_zone', 'edit.org'], { env: { EDITOR: editor, VISUAL: '' } });
+        assert.equal(r.status, 75, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /token/i);
+        assert.match(r.stderr, /NOT saved/);
+        assert.equal((r.stderr.match(/^\*\*\*/gm) ?? []).length, 1, r.stderr);
+      });
+      assert.doesNotMatch(ok(zt(target, ['show_zone', 'edit.org']), 'show').stdout, /late/);
+    });
+
+    test('references: lsref, in-use refusal, rename, set_zone_reference', async () => {
+      ok(zt(target, ['create_reference', 'REF-A']), 'create_reference');
+      ok(zt(target, ['create_zone', '-r', 'REF-A', 'refd.org']), 'create with ref');
+      assert.match(ok(zt(target, ['lsref', 'REF-*']), 'lsref').stdout, /^REF-A$/m);
+      assert.match(ok(zt(target, ['ls_reference', '-v']), 'ls_reference -v').stdout, /^REF-A +1$/m);
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_reference', 'REF-A']), 69, /still used/, 'reference in use');
+        fails(zt(target, ['create_reference', 'REF-A']), 73, /already exists/, 'duplicate reference');
+      });
+      ok(zt(target, ['rename_reference', 'REF-A', 'REF-B']), 'rename');
+      assert.match(ok(zt(target, ['show_zonesm', 'refd.org']), 'show').stdout, /reference: +REF-B/);
+      ok(zt(target, ['create_reference', 'REF-C']), 'create REF-C');
+      ok(zt(target, ['set_zone_reference', 'refd.org', 'REF-C']), 'set_zone_reference');
+      ok(zt(target, ['delete_reference', 'REF-B']), 'delete unused');
+      assert.doesNotMatch(ok(zt(target, ['lsref']), 'lsref').stdout, /REF-B/);
+    });
+
+    test('sectags', async () => {
+      ok(zt(target, ['create_sectag', 'HOSTED']), 'create_sectag');
+      assert.match(ok(zt(target, ['show_sectags']), 'show_sectags').stdout, /^ {8}HOSTED$/m);
+      ok(zt(target, ['add_zone_sectag', 'example.org', 'HOSTED']), 'add');
+      assert.match(ok(zt(target, ['show_zone_sectags', 'example.org']), 'show_zone_sectags').stdout, /HOSTED/);
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_sectag', 'HOSTED']), 69, /HOSTED/, 'sectag in use');
+        fails(zt(target, ['add_zone_sectag', 'example.org', 'NOPE']), 68, /NOPE/, 'missing sectag');
+      });
+      ok(zt(target, ['replace_zone_sectags', 'example.org']), 'replace with none');
+      ok(zt(target, ['delete_sectag', 'HOSTED']), 'delete');
+    });
+
+    test('set_zone, enable/disable, delete/undelete/destroy, nuke_zones', async () => {
+      ok(zt(target, ['create_zone', 'life.org']), 'create');
+      ok(zt(target, ['set_zone', 'life.org', 'nsec3', 'edit_lock']), 'set_zone');
+      const sm = ok(zt(target, ['show_zonesm', 'life.org']), 'show').stdout;
+      assert.match(sm, /nsec3: +True/);
+      assert.match(sm, /edit_lock: +True/);
+      ok(zt(target, ['disable_zone', 'life.org']), 'disable');
+      assert.match(ok(zt(target, ['ls', '-v', 'life.org']), 'ls -v').stdout, /DISABLED/);
+      assert.equal(ok(zt(target, ['ls', '-t', 'life.*']), 'ls -t').stdout, '');
+      ok(zt(target, ['enable_zone', 'life.org']), 'enable');
+      ok(zt(target, ['delete_zone', 'life.org']), 'delete');
+      const del = JSON.parse(ok(zt(target, ['--json', 'ls_deleted', 'life.org']), 'ls_deleted').stdout);
+      assert.equal(del.length, 1);
+      ok(zt(target, ['undelete_zone', String(del[0].id)]), 'undelete');
+      ok(zt(target, ['delete_zone', 'life.org']), 'delete again');
+      ok(zt(target, ['destroy_zone', String(del[0].id)]), 'destroy');
+      fails(zt(target, ['ls_deleted', 'life.*']), 68, /not present/, 'ls_deleted after destroy');
+      ok(zt(target, ['create_zone', 'nuke1.org']), 'c1');
+      ok(zt(target, ['create_zone', 'nuke2.org']), 'c2');
+      await unchanged(target, () => {
+        fails(zt(target, ['nuke_zones', 'nuke*']), 75, /use -f/, 'nuke without -f and without a terminal');
+      });
+      ok(zt(target, ['nuke_zones', '-f', 'nuke*']), 'nuke -f');
+      fails(zt(target, ['ls', 'nuke*']), 68, /not present/, 'ls after nuke');
+    });
+
+    test('serials, config, server groups, vacuum, events, status', async () => {
+      const before = JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'example.org']), 'sm').stdout);
+      ok(zt(target, ['poke_zone_set_serial', 'example.org']), 'poke set');
+      const afterPoke = JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'example.org']), 'sm').stdout);
+      assert.equal(afterPoke.zone.soaSerial, (before.zone.soaSerial + 1) % 2 ** 32);
+      await unchanged(target, () => {
+        fails(zt(target, ['poke_zone_set_serial', 'example.org', '1']), 65, /serial/i, 'older serial');
+      });
+      ok(zt(target, ['poke_zone_wrap_serial', 'example.org']), 'wrap');
+      ok(zt(target, ['set_config', 'zi_max_num', '30']), 'set_config');
+      assert.match(ok(zt(target, ['show_config']), 'show_config').stdout, /^ {8}zi_max_num: +30$/m);
+      await unchanged(target, () => {
+        fails(zt(target, ['set_config', 'no_such_key', '1']), 65, /no_such_key/, 'bad config key');
+        fails(zt(target, ['show_sg', 'no-such-sg']), 68, /no-such-sg/, 'missing sg');
+      });
+      ok(zt(target, ['create_sg', 'sg-two', 'none', '192.0.2.53']), 'create_sg');
+      assert.match(ok(zt(target, ['ls_sg']), 'ls_sg').stdout, /sg-two/);
+      assert.match(ok(zt(target, ['show_sg', 'sg-two']), 'show_sg').stdout, /^ {8}sg_name: +sg-two$/m);
+      ok(zt(target, ['show_apex_ns']), 'show_apex_ns');
+      ok(zt(target, ['vacuum_all']), 'vacuum_all');
+      ok(zt(target, ['vacuum_zis']), 'vacuum_zis');
+      ok(zt(target, ['ls_pending_events']), 'ls_pending_events');
+      ok(zt(target, ['ls_failed_events', '5']), 'ls_failed_events');
+      ok(zt(target, ['ls_events']), 'ls_events');
+      fails(zt(target, ['show_event', '999999']), 68, /999999/, 'missing event');
+      assert.match(ok(zt(target, ['show_dms_status']), 'status').stdout, /ls_sg:/);
+    });
+
+    test('show_zone output loads back as the same zone (the info header is comments)', () => {
+      const f = join(dir, 'roundtrip.zone');
+      writeFileSync(f, ok(zt(target, ['show_zone', 'loaded.org']), 'show').stdout);
+      const before = ok(zt(target, ['ls_zi', 'loaded.org']), 'ls_zi').stdout;
+      const r = ok(zt(target, ['load_zone_zi', f, 'loaded.org']), 'load_zone_zi');
+      assert.match(r.stderr.replace(/\s+/g, ' '), /unchanged/);
+      assert.equal(ok(zt(target, ['ls_zi', 'loaded.org']), 'ls_zi').stdout, before);
+      assert.match(readFileSync(f, 'utf8'), /^; {3}Zone: {8}loaded\.org\.$/m);
+    });
+
+    test('commands piped into the shell run in order; the exit status is the last one', () => {
+      const r = zt(target, [], { input: 'create_zone piped.org\nls piped.*\nbogus\n' });
+      assert.equal(r.status, 64, r.stderr);
+      assert.equal(r.stdout, 'piped.org.\n');
+      assert.match(r.stderr, /Unknown command 'bogus'/);
+      const r2 = zt(target, [], { input: 'help exit\nshow_zone piped.org\n' });
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.match(r2.stdout, /Exit program\.[\s\S]*SOA/);
+    });
+
+    test('copy_zone and diff_zones', () => {
+      ok(zt(target, ['copy_zone', 'loaded.org', 'copied.org']), 'copy_zone');
+      const d = ok(zt(target, ['diff_zones', 'loaded.org', 'copied.org']), 'diff_zones').stdout;
+      assert.match(d, /^--- loaded\.org\./m);
+      const same = ok(zt(target, ['diff_zones', 'loaded.org', 'loaded.org']), 'diff same').stdout;
+      assert.equal(same, '');
+    });
+
+    test('edit_apex_ns: the SG apex NS set is edited and zones using it get the new set', () => {
+      const editor = join(dir, 'apex-editor.sh');
+      writeFileSync(editor, '#!/bin/sh\nprintf "ns1.example.net.\\n; comment\\nns2.example.net\\n" > "$1"\n');
+      chmodSync(editor, 0o755);
+      ok(zt(target, ['edit_apex_ns'], { env: { EDITOR: editor, VISUAL: '' } }), 'edit_apex_ns');
+      assert.equal(
+        ok(zt(target, ['show_apex_ns']), 'show_apex_ns').stdout,
+        '        ns1.example.net.\n        ns2.example.net.\n',
+      );
+      assert.match(ok(zt(target, ['show_zone', 'example.org']), 'show').stdout, /NS\s+ns2\.example\.net\./);
+      // An editor that fails changes nothing.
+      const r = zt(target, ['edit_apex_ns'], { env: { EDITOR: 'false', VISUAL: '' } });
+      assert.equal(r.status, 70, r.stderr);
+      assert.match(ok(zt(target, ['show_apex_ns']), 'show_apex_ns').stdout, /ns2\.example\.net/);
+    });
+
+    test('delete_zi refuses the published ZI and deletes an old one', async () => {
+      const zis = JSON.parse(ok(zt(target, ['--json', 'ls_zi', 'edit.org']), 'ls_zi').stdout) as { version: number }[];
+      assert.ok(zis.length >= 3, `edit.org has ${zis.length} ZIs`);
+      const oldest = zis[zis.length - 1].version;
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_zi', 'edit.org', '^']), 65, /published/, 'delete published ZI');
+        fails(zt(target, ['delete_zi', 'edit.org', '9999']), 68, /9999/, 'delete missing ZI');
+      });
+      ok(zt(target, ['delete_zi', 'edit.org', String(oldest)]), 'delete_zi');
+      const after = JSON.parse(ok(zt(target, ['--json', 'ls_zi', 'edit.org']), 'ls_zi').stdout) as { version: number }[];
+      assert.deepEqual(
+        after.map((z) => z.version),
+        zis.map((z) => z.version).filter((v) => v !== oldest),
+      );
+    });
+
+    test('events: pending, show, fail, failed', async () => {
+      const { openStore } = await import('../../src/store/index.js');
+      const { enqueueEvent, serviceContext } = await import('../../src/services/index.js');
+      const store = await openStore(target.storeOptions);
+      let id: number;
+      try {
+        id = await enqueueEvent(serviceContext(store), 'ZoneTestEvent', { zone: 'example.org', payload: { zi_id: 7 }, delaySec: 3600 });
+      } finally {
+        await store.close();
+      }
+      assert.match(
+        ok(zt(target, ['ls_pending_events']), 'ls_pending_events').stdout,
+        /^ZoneTestEvent {13}example\.org\. 7 {15}/m,
+      );
+      const v = ok(zt(target, ['ls_pending_events', '-v']), 'ls_pending_events -v').stdout;
+      assert.match(v, new RegExp(`^ZoneTestEvent {8}${id} +NEW$`, 'm'));
+      const shown = ok(zt(target, ['show_event', String(id)]), 'show_event').stdout;
+      assert.match(shown, new RegExp(`^ {8}event_id: +${id}$`, 'm'));
+      assert.match(shown, /^ {8}state: +NEW$/m);
+      ok(zt(target, ['fail_event', String(id)]), 'fail_event');
+      assert.match(ok(zt(target, ['ls_failed_events']), 'ls_failed_events').stdout, new RegExp(`ZoneTestEvent +${id} +FAILURE`));
+      assert.doesNotMatch(ok(zt(target, ['ls_pending_events']), 'pending').stdout, /ZoneTestEvent/);
+      assert.match(ok(zt(target, ['ls_events', '3']), 'ls_events').stdout, /ZoneTestEvent/);
+    });
+
+    test('load_zone takes the reference from a ;!REF: flag on the SOA when -r is not given', () => {
+      const text = `$TTL 3600
+;!REF:SOAREF-NZ
+@ IN SOA ns1 hostmaster ( 5 7200 3600 1209600 600 )
+  IN NS ns1
+ns1 IN A 192.0.2.1
+`;
+      const file = join(dir, 'soaref.org');
+      writeFileSync(file, text);
+      ok(zt(target, ['load_zone', file, 'soaref.org']), 'load_zone with ;!REF:');
+      assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
+      // -r wins over the flag.
+      ok(zt(target, ['load_zone', '-r', 'OTHER-NZ', file, 'soaref2.org']), 'load_zone -r');
+      assert.equal(ok(zt(target, ['ls', '-r', 'OTHER-NZ']), 'ls -r').stdout, 'soaref2.org.\n');
+      assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
+    });
+
+    test('ls -g / -r naming a server group or reference that does not exist is an error, not an empty list', async () => {
+      await unchanged(target, () => {
+        fails(zt(target, ['ls', '-g', 'no-such-sg']), 68, /no-such-sg/, 'ls -g unknown');
+        fails(zt(target, ['ls', '-r', 'NO-SUCH-REF']), 68, /NO-SUCH-REF/, 'ls -r unknown');
+        fails(zt(target, ['ls', '-r', 'NO-SUCH-REF', '*.org']), 68, /NO-SUCH-REF/, 'ls -r unknown with a pattern');
+      });
+      ok(zt(target, ['create_reference', 'EMPTY-REF']), 'create_reference');
+      assert.equal(ok(zt(target, ['ls', '-r', 'EMPTY-REF']), 'ls -r of a reference without zones').stdout, '');
+    });
+  });
+}

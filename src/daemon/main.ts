@@ -18,7 +18,7 @@ import type { RR } from '../dns/message.js';
 import { ZoneTable } from '../zone/table.js';
 import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
-import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed } from './zones.js';
+import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { QueryHandler } from '../server/query.js';
 
@@ -140,7 +140,7 @@ async function fillTable(
   log: Logger,
   table: ZoneTable,
   store: Store | undefined,
-): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: (zone: string) => Promise<void>; keys?: DbKeyStore }> {
+): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
@@ -282,7 +282,7 @@ async function startSupervisorTasks(
  * In a cluster worker: reload a zone here, then have the supervisor make every other worker reload it, and wait for
  * that (at most 2 s). Also answers the supervisor's requests to reload a zone another worker changed.
  */
-function workerRefresh(local: (zone: string) => Promise<void>, log: Logger): (zone: string) => Promise<void> {
+function workerRefresh(local: ZoneFeed['refresh'], log: Logger): ZoneFeed['refresh'] {
   const waiting = new Map<number, () => void>();
   let seq = 0;
   process.on('message', (m: { type?: string; zone?: string; id?: string | number }) => {
@@ -294,8 +294,9 @@ function workerRefresh(local: (zone: string) => Promise<void>, log: Logger): (zo
       waiting.get(m.id)?.();
     }
   });
-  return async (zone) => {
-    await local(zone);
+  // The committing worker patches with what its commit changed; the others read the change from the database.
+  return async (zone, committed) => {
+    await local(zone, committed);
     if (!process.send) return;
     const id = ++seq;
     await new Promise<void>((resolve) => {

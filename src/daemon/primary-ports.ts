@@ -57,7 +57,11 @@ export function servicesUpdateSink(
   store: Store,
   grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
   opts: { table?: { get(origin: Name): Zone | undefined } } = {},
-): ScopedUpdateSink & Required<Pick<ScopedUpdateSink, 'getZoneAt'>> {
+): Omit<ScopedUpdateSink, 'commit'> &
+  Required<Pick<ScopedUpdateSink, 'getZoneAt'>> & {
+    /** `committed`: what the commit changed in the served zone, when it was published (services.CommittedChange). */
+    commit(change: Parameters<ScopedUpdateSink['commit']>[0]): Promise<{ serial: number; committed?: services.CommittedChange }>;
+  } {
   const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
   // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
   const distrust = new Set<string>();
@@ -106,7 +110,7 @@ export function servicesUpdateSink(
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
           comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
         });
-        return { serial: r.serial };
+        return r.committed ? { serial: r.serial, committed: r.committed } : { serial: r.serial };
       } catch (e) {
         if (e instanceof services.EditConflict) {
           distrust.add(change.origin.key);

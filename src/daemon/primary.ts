@@ -88,7 +88,7 @@ export function attachDbPrimary(
   store: Store,
   keys: KeyStore,
   log: Logger,
-  refresh: (zone: string) => Promise<void>,
+  refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
 ): Primary {
   const sink = servicesUpdateSink(store, (zone) => grantsOf(store, zone, log));
   return attachPrimary(qh, {
@@ -98,7 +98,7 @@ export function attachDbPrimary(
       ...sink,
       commit: async (c) => {
         const r = await sink.commit(c);
-        await refresh(c.origin.toString()).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
+        await refresh(c.origin.toString(), r.committed).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
         return r;
       },
     },

@@ -83,6 +83,37 @@ export async function applyPublishedChange(
 }
 
 /**
+ * After an UPDATE committed here: patch the served zone with what the commit itself says changed (no read), when the
+ * table serves the version the change starts from. True when the table now serves the change's version; false when
+ * it serves another version (the feed or another writer moved it), so the caller reads the change instead.
+ */
+export function applyCommittedChange(
+  ctx: { table: ZoneTable; served: Map<string, number>; log: Logger },
+  key: string,
+  c: services.CommittedChange,
+): boolean {
+  const version = ctx.served.get(key);
+  if (version === c.version) return true;
+  const zone = version === c.fromVersion ? ctx.table.get(Name.from(key)) : undefined;
+  if (zone === undefined) return false;
+  const started = performance.now();
+  let next: Zone;
+  try {
+    next = patchZone(zone, { owners: c.owners, soa: c.soa });
+  } catch (e) {
+    ctx.log.warn({ zone: key, from: version, to: c.version, reason: (e as Error).message }, 'committed change not applied as a delta');
+    return false;
+  }
+  ctx.table.set(next);
+  ctx.served.set(key, c.version);
+  ctx.log.info(
+    { zone: zone.origin.toString(), serial: next.serial, version: c.version, delta: c.changes, from: 'commit', ms: Math.round((performance.now() - started) * 10) / 10 },
+    'zone published',
+  );
+  return true;
+}
+
+/**
  * Run calls for one zone (named by the first argument) one after the other (a feed row and an UPDATE's own refresh must not patch the same
  * snapshot twice); calls for different zones run independently.
  */

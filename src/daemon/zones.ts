@@ -18,7 +18,7 @@ import * as services from '../services/index.js';
 import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
 import { compileZone, type Zone } from '../zone/zone.js';
-import { applyPublishedChange, perZone } from './zone-delta.js';
+import { applyCommittedChange, applyPublishedChange, perZone } from './zone-delta.js';
 
 /** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
 export async function openDmsdStore(location: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
@@ -85,7 +85,7 @@ export interface ZoneFeed {
   /** Change-feed position the table reflects. */
   readonly seq: number;
   /** Reload one zone from the database now (after an UPDATE committed here, so the answer and the table agree). */
-  refresh(zone: string): Promise<void>;
+  refresh(zone: string, committed?: services.CommittedChange): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,8 +122,10 @@ export async function startZoneFeed(
   if (table.size === 0) log.warn('no zone is served');
 
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
-  const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange): Promise<void> => {
+  const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange, committed?: services.CommittedChange): Promise<void> => {
     const key = zoneKey(name);
+    // An UPDATE committed here says what changed: patch with that, without reading it back.
+    if (committed && applyCommittedChange({ table, served: servedVersion, log }, key, committed)) return;
     if (
       change &&
       (change.kind === 'publish' || change.kind === 'update') &&
@@ -197,7 +199,7 @@ export async function startZoneFeed(
     get seq() {
       return seq;
     },
-    refresh: (zone) => refresh(zone),
+    refresh: (zone, committed) => refresh(zone, undefined, committed),
     stop,
   };
 }

@@ -39,7 +39,7 @@ import {
   type ValidationProblem,
 } from './errors.js';
 import { chooseSerial, serialGt } from './serial.js';
-import type { RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
+import type { CommittedChange, RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
 export type { ZoneRow };
 export type SgRow = GroupRow;
@@ -553,7 +553,7 @@ export async function commitDelta(
   zone: ZoneRow,
   settings: Settings,
   input: DeltaInput,
-): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean }> {
+): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean; committed?: CommittedChange }> {
   const now = input.now ?? ctx.clock.now();
   const t = now.getTime();
   const origin = Name.parse(zone.name);
@@ -699,5 +699,33 @@ export async function commitDelta(
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
   await writeRecordRows(trx, ctx.store, zoneId, version, [...dying], bornRows);
   const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
-  return { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
+  const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
+  if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
+  // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
+  const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };
+  return { ...result, committed: committedChange(rows, dying, bornRows, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
 }
+
+/**
+ * The owners with a row dying or born and their served records at `version`, ordered as rowsAt orders them (ord,
+ * then id): the rows staying in their order, then the born rows — born at the owner's largest ord (or after
+ * everything) with ids above every existing row, in the order written.
+ */
+function committedChange(
+  rows: readonly StoredRow[],
+  dying: ReadonlySet<number>,
+  born: readonly (RecordRowData & { ord: number })[],
+  version: number,
+  head: { fromVersion: number; serial: number; soa: RR },
+): CommittedChange {
+  const owners = new Map<string, { name: Name; records: RR[] }>();
+  const strip = (r: ZoneRecord): RR => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata });
+  for (const row of rows) if (dying.has(Number(row.id))) owners.set(row.owner_key, { name: Name.parse(row.owner), records: [] });
+  for (const r of born) if (!owners.has(r.owner_key)) owners.set(r.owner_key, { name: Name.parse(r.owner), records: [] });
+  const staying = rows.filter((row) => owners.has(row.owner_key) && !dying.has(Number(row.id)) && !row.disabled).sort(byOrd);
+  for (const row of staying) owners.get(row.owner_key)!.records.push(strip(rowToRecord(row)));
+  for (const r of born) if (!r.disabled) owners.get(r.owner_key)!.records.push(strip(rowToRecord({ ...r, id: 0, from_version: version, to_version: null })));
+  return { ...head, version, changes: dying.size + born.length, owners: [...owners.values()] };
+}
+
+const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);

@@ -186,6 +186,22 @@ export type PublishedChange =
       owners: { name: Name; records: RR[] }[];
     };
 
+/**
+ * What a published RFC 2136 commit changed in the served zone (applyRecordDelta): every owner with a row that died or
+ * was born, with all its served records at the new version in the zone's order — what loadPublishedChange would read
+ * back — so a server serving `fromVersion` can patch to `version` without another read.
+ */
+export interface CommittedChange {
+  fromVersion: number;
+  version: number;
+  serial: number;
+  /** The SOA of the new version. */
+  soa: RR;
+  /** Rows born or died. */
+  changes: number;
+  owners: { name: Name; records: RR[] }[];
+}
+
 export interface ZoneChange {
   seq: number;
   zoneId: number;

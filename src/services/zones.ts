@@ -64,6 +64,7 @@ import type {
   RecordDiff,
   SaveOptions,
   SaveResult,
+  CommittedChange,
   ZiInfo,
   ZoneBrief,
   ZiSelector,
@@ -707,7 +708,7 @@ export interface RecordDelta {
  * the zone moved past baseVersion or a removed record is no longer there; ZoneValidationFailed when the result breaks
  * the zone.
  */
-export async function applyRecordDelta(ctx: ServiceContext, name: string, d: RecordDelta): Promise<SaveResult> {
+export async function applyRecordDelta(ctx: ServiceContext, name: string, d: RecordDelta): Promise<SaveResult & { committed?: CommittedChange }> {
   const key = normalizeZoneName(name);
   return writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);

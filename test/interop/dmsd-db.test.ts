@@ -188,6 +188,9 @@ describe('dmsd --workers 2 on SQLite', () => {
       for (const w of [1, 2])
         await waitFor(() => new RegExp(`"worker":${w},[^\\n]*"delta":1,[^\\n]*"msg":"zone published"`).test(srv!.output()), 3000, `worker ${w} patched`);
       assert.doesNotMatch(srv.output(), /reloading the whole zone/);
+      // The worker that committed patched with what its commit changed (no read back); the other read the change.
+      assert.match(srv.output(), /"delta":1,"from":"commit",[^\n]*"msg":"zone published"/);
+      assert.match(srv.output(), /"delta":1,"ms":[^\n]*"msg":"zone published"/);
       const n = notifies[0];
       assert.equal((n[2] >>> 3) & 0xf, 4, 'opcode NOTIFY');
       assert.match(n.toString('latin1'), /\x01w\x07example/);

@@ -63,7 +63,7 @@ for (const backend of backends) {
       };
       let served = await reload();
       const step = async (what: string, change: () => Promise<unknown>, rows?: number) => {
-        await change();
+        const done = (await change()) as { committed?: svc.CommittedChange } | undefined;
         const c = await svc.loadPublishedChange(ctxOf(s), zone, served.version);
         assert.equal(c.kind, 'change', what);
         if (c.kind !== 'change') return;
@@ -73,6 +73,11 @@ for (const backend of backends) {
         assert.equal(c.version, want.version);
         assertSameZone(patched, want.compiled, what);
         assertSameZone(served.zone, served.compiled, `${what}: the snapshot patched from is unchanged`);
+        if (done?.committed) {
+          // An RFC 2136 commit's own account of the change (what dmsd patches with after its UPDATE) is the same.
+          assert.deepEqual([done.committed.fromVersion, done.committed.version], [served.version, c.version], what);
+          assertSameZone(patchZone(served.zone, { owners: done.committed.owners, soa: done.committed.soa }), want.compiled, `${what} (committed)`);
+        }
         served = { zone: patched, compiled: want.compiled, version: c.version };
       };
       const edit = async (fn: (records: svc.ZoneRecord[]) => svc.ZoneRecord[]) => {
@@ -83,7 +88,7 @@ for (const backend of backends) {
 
       await step('an UPDATE-style delta: an ENT gets records, new ENTs appear', async () => {
         const v = (await svc.getZoneContent(ctxOf(s), zone, 'latest')).zi.version;
-        await svc.applyRecordDelta(ctxOf(s, by), zone, {
+        return svc.applyRecordDelta(ctxOf(s, by), zone, {
           baseVersion: v,
           removed: [rr(zone, 'www', RRType.A, '192.0.2.10')],
           added: [rr(zone, 'b.c', RRType.TXT, '"b"'), rr(zone, 'x.y.z', RRType.A, '192.0.2.30'), rr(zone, 'www', RRType.A, '192.0.2.12')],
@@ -101,6 +106,16 @@ for (const backend of backends) {
           return out;
         }),
       );
+      await step('an UPDATE at owners with a disabled record and a respelled one, the SOA changed', async () => {
+        const v = (await svc.getZoneContent(ctxOf(s), zone, 'latest')).zi.version;
+        const r = await svc.applyRecordDelta(ctxOf(s, by), zone, {
+          baseVersion: v,
+          removed: [rr(zone, 'mixed', RRType.AAAA, '2001:db8::1')],
+          added: [rr(zone, 'mail', RRType.TXT, '"m"'), rr(zone, 'Mixed', RRType.AAAA, '2001:db8::2'), rr(zone, '@', RRType.SOA, 'ns1 hostmaster 900 7200 900 604800 60', 600)],
+        });
+        assert.ok(r.committed, 'a published delta says what it changed');
+        return r;
+      });
       await step('a subtree deleted: its empty non-terminals go', () => edit((rs) => rs.filter((r) => !r.name.isSubdomainOf(Name.from(`c.${zone}`)))));
       await step('a delegation over an existing name, glue kept', () => edit((rs) => [...rs, rr(zone, 'deleg', RRType.NS, 'h.deleg')]));
       await step('a wildcard removed, one added deeper', () => edit((rs) => [...rs.filter((r) => !at('*.wild')(r)), rr(zone, '*.x.y.z', RRType.TXT, '"w"')]));
@@ -123,7 +138,7 @@ for (const backend of backends) {
   });
 }
 
-describe('loadPublishedChange, property: random whole saves and deltas, the patched zone is the reloaded one', () => {
+describe('loadPublishedChange and applyRecordDelta.committed, property: random whole saves and deltas, the patched zone is the reloaded one', () => {
   let s: Store;
   before(async () => {
     s = await sqlite.open();
@@ -162,12 +177,16 @@ describe('loadPublishedChange, property: random whole saves and deltas, the patc
           for (const step of steps) {
             const head = await svc.getZoneContent(ctxOf(s), zone, 'latest');
             const apexNs = head.records.filter((r) => r.type === RRType.NS && r.name.key === `${zone}.`);
+            let committed: svc.CommittedChange | undefined;
             try {
               if ('save' in step) await svc.saveZone(ctxOf(s, by), zone, [head.records[0], ...apexNs, ...step.save.map((r) => toRecord(zone, r))]);
               else {
                 const body = head.records.slice(1).filter((r) => !r.flags?.disable && !(r.type === RRType.NS && r.name.key === `${zone}.`));
                 const removed = body.length > 0 ? [body[step.drop % body.length]] : [];
-                await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: head.zi.version, removed, added: step.add.map((r) => ({ ...toRecord(zone, r), flags: undefined })) });
+                const res = await svc.applyRecordDelta(ctxOf(s, by), zone, { baseVersion: head.zi.version, removed, added: step.add.map((r) => ({ ...toRecord(zone, r), flags: undefined })) });
+                // A published delta says itself what changed; nothing changed, nothing to say.
+                assert.equal(res.committed !== undefined, res.changed);
+                committed = res.committed;
               }
             } catch (e) {
               if (e instanceof svc.ZoneValidationFailed) continue;
@@ -179,6 +198,12 @@ describe('loadPublishedChange, property: random whole saves and deltas, the patc
             const want = await load();
             const patched = patchZone(served.zone, { owners: c.owners, soa: c.soa });
             assertSameZone(patched, want.zone, `after ${JSON.stringify(step)}`);
+            if (committed) {
+              // The commit's own account of the change patches to the same zone, without reading it back.
+              assert.equal(committed.fromVersion, served.version);
+              assert.equal(committed.version, c.version);
+              assertSameZone(patchZone(served.zone, { owners: committed.owners, soa: committed.soa }), want.zone, `committed ${JSON.stringify(step)}`);
+            }
             served = { zone: patched, version: c.version };
           }
         },

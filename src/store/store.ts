@@ -290,13 +290,32 @@ async function migrate(db: Db, kind: Dialect, provider: MigrationProvider): Prom
 }
 
 /**
- * Run `fn` in one write transaction. On SQLite the first statement takes the write lock at once (another process may
- * be writing the same file: a deferred transaction that read first could not upgrade and would fail with BUSY).
+ * Run `fn` in one write transaction. On SQLite it begins IMMEDIATE, taking the write lock at once (another process may
+ * be writing the same file: a deferred transaction that read first could not upgrade and would fail with BUSY) without
+ * writing anything for it — every page a commit writes is written again to the WAL and synced before the commit
+ * returns. Kysely begins its transactions deferred, so the transaction is run by hand on the driver's one connection
+ * (held for the whole of it, as Kysely's own transactions hold it).
  */
 export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  return store.db.transaction().execute(async (trx) => {
-    if (store.kind === 'sqlite') await sql`update store_meta set writes = writes + 1 where id = 1`.execute(trx);
-    return fn(trx);
+  if (store.kind !== 'sqlite') return store.db.transaction().execute(fn);
+  return store.db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    let result: T;
+    try {
+      // The services use only the query builders of the transaction, which the connection has alike.
+      result = await fn(conn as unknown as Tx);
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw e;
+    }
+    try {
+      await sql`commit`.execute(conn);
+    } catch (e) {
+      // A commit that failed (I/O error) leaves the transaction open on the shared connection: end it.
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw e;
+    }
+    return result;
   });
 }
 

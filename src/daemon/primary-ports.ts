@@ -55,7 +55,8 @@ export function servicesXfrHistory(
  */
 export function servicesUpdateSink(
   store: Store,
-  grantsFor: (zone: services.ZoneInfo) => MaybePromise<readonly UpdateGrant[]>,
+  /** `texts`: the zone's grant lines when they were read with the zone (else the callee reads them). */
+  grantsFor: (zone: services.ZoneInfo, texts?: readonly string[]) => MaybePromise<readonly UpdateGrant[]>,
   opts: { table?: { get(origin: Name): Zone | undefined } } = {},
 ): Omit<ScopedUpdateSink, 'commit'> &
   Required<Pick<ScopedUpdateSink, 'getZoneAt'>> & {
@@ -73,7 +74,7 @@ export function servicesUpdateSink(
     if (soaSerialOf(cached.soa) !== head.zi.soaSerial) return undefined;
     return { zone: head.zone, zi: head.zi, records: recordsOfZone(cached) };
   };
-  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[] };
+  type Read = { zone: services.ZoneInfo; zi: services.ZiInfo; records: readonly RR[]; updateGrants?: readonly string[] };
   const updatable = async (origin: Name, read: () => Promise<Read>): Promise<UpdatableZone | undefined> => {
     let c: Read;
     try {
@@ -88,7 +89,7 @@ export function servicesUpdateSink(
       serial: c.zi.soaSerial,
       version: c.zi.version,
       incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
-      grants: await grantsFor(c.zone),
+      grants: await grantsFor(c.zone, c.updateGrants),
     };
   };
   return {
@@ -98,7 +99,9 @@ export function servicesUpdateSink(
         distrust.delete(origin.key);
         return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
       }),
-    getZoneAt: (origin, ownerKeys) => updatable(origin, () => services.getZoneAtOwners(services.serviceContext(store), origin.toString(), ownerKeys)),
+    // The grants come in the same read: one transaction per UPDATE before its commit.
+    getZoneAt: (origin, ownerKeys) =>
+      updatable(origin, () => services.getZoneAtOwners(services.serviceContext(store), origin.toString(), ownerKeys, { grants: true })),
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');

@@ -56,9 +56,9 @@ export class DbKeyStore implements KeyStore {
 }
 
 /** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
-async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger): Promise<UpdateGrant[]> {
+async function grantsOf(store: Store, zone: services.ZoneInfo, log: Logger, texts?: readonly string[]): Promise<UpdateGrant[]> {
   const out: UpdateGrant[] = [];
-  for (const text of await services.listUpdateGrants(services.serviceContext(store), zone.name)) {
+  for (const text of texts ?? (await services.listUpdateGrants(services.serviceContext(store), zone.name))) {
     try {
       // As in named.conf update-policy, every name (key identity, target) is absolute, with or without the dot.
       out.push(parseGrant(text, (s) => Name.from(s), typeFromString));
@@ -90,7 +90,7 @@ export function attachDbPrimary(
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
 ): Primary {
-  const sink = servicesUpdateSink(store, (zone) => grantsOf(store, zone, log));
+  const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
   return attachPrimary(qh, {
     transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
     updates: {

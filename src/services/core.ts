@@ -551,7 +551,8 @@ export async function commitDelta(
   trx: Tx,
   ctx: ServiceContext,
   zone: ZoneRow,
-  settings: Settings,
+  /** Read only when needed (an SOA change under use_apex_ns): most changes never need the settings. */
+  settings: () => Promise<Settings>,
   input: DeltaInput,
 ): Promise<SaveResult & { zoneRow: ZoneRow; stale?: boolean; committed?: CommittedChange }> {
   const now = input.now ?? ctx.clock.now();
@@ -577,7 +578,7 @@ export async function commitDelta(
       const p = parseSoa(addedSoas[0].rdata, addedSoas[0].ttl);
       soa = { mname: p.mname, rname: p.rname, refresh: p.refresh, retry: p.retry, expire: p.expire, minimum: p.minimum, ttl: addedSoas[0].ttl };
       proposedSerial ??= p.serial;
-      if (zone.use_apex_ns) soa.mname = sgMname(await loadSg(trx, Number(zone.sg_id)), settings);
+      if (zone.use_apex_ns) soa.mname = sgMname(await loadSg(trx, Number(zone.sg_id)), await settings());
     } catch (e) {
       if (e instanceof ServerGroupNotFound) throw e;
       throw new ZoneValidationFailed(zone.name, [{ severity: 'error', message: 'malformed SOA RDATA', type: 'SOA' }]);

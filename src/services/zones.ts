@@ -4,6 +4,7 @@ import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
+import { grantTexts } from '../store/queries/keys.js';
 import { deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
 import {
@@ -714,7 +715,7 @@ export async function applyRecordDelta(ctx: ServiceContext, name: string, d: Rec
     const zone = await findLiveZone(trx, ctx, key, true);
     assertNotLockedByOther(zone, nowMs(ctx));
     if (d.baseVersion !== zone.latest_version) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
-    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, await loadSettings(trx), {
+    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, () => loadSettings(trx), {
       removed: d.removed,
       added: d.added,
       ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
@@ -739,9 +740,15 @@ export async function getZoneHead(ctx: ServiceContext, name: string): Promise<{ 
 
 /**
  * The newest version restricted to the records at `ownerKeys` (Name keys), SOA first: what an RFC 2136 update needs,
- * since it looks at no other name, read without loading the zone.
+ * since it looks at no other name, read without loading the zone. With `grants`, the zone's update grants (as
+ * listUpdateGrants gives them) are read in the same transaction.
  */
-export async function getZoneAtOwners(ctx: ServiceContext, name: string, ownerKeys: Iterable<string>): Promise<ZoneContent> {
+export async function getZoneAtOwners(
+  ctx: ServiceContext,
+  name: string,
+  ownerKeys: Iterable<string>,
+  o: { grants?: boolean } = {},
+): Promise<ZoneContent & { updateGrants?: string[] }> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
@@ -749,6 +756,7 @@ export async function getZoneAtOwners(ctx: ServiceContext, name: string, ownerKe
     const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
     rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
     const records = [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)];
-    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    const content = { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
+    return o.grants ? { ...content, updateGrants: await grantTexts(trx, Number(zone.id)) } : content;
   });
 }

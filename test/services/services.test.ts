@@ -507,6 +507,10 @@ for (const backend of backends) {
       await svc.addUpdateGrant(ctxOf(s), 'grants.test', 'grant letsencrypt-key. zonesub TXT');
       await svc.addUpdateGrant(ctxOf(s), 'grants.test', 'grant other. name a.grants.test. A');
       assert.deepEqual(await svc.listUpdateGrants(ctxOf(s), 'grants.test'), ['grant letsencrypt-key. zonesub TXT', 'grant other. name a.grants.test. A']);
+      // The UPDATE path reads them with the owners it needs, in the same transaction: the same list.
+      const atOwners = await svc.getZoneAtOwners(ctxOf(s), 'grants.test', ['a.grants.test.'], { grants: true });
+      assert.deepEqual(atOwners.updateGrants, ['grant letsencrypt-key. zonesub TXT', 'grant other. name a.grants.test. A']);
+      assert.equal((await svc.getZoneAtOwners(ctxOf(s), 'grants.test', ['a.grants.test.'])).updateGrants, undefined);
       await svc.deleteUpdateGrant(ctxOf(s), 'grants.test', 'grant other. name a.grants.test. A');
       await assert.rejects(svc.deleteUpdateGrant(ctxOf(s), 'grants.test', 'grant nobody. zonesub TXT'), svc.InvalidArgument);
       // A grant the UPDATE path could not enforce is refused by the service itself, whoever calls it.

@@ -1,0 +1,5 @@
+// Operations: servers.
+
+import type { Operation } from './define.js';
+
+export const SERVER_OPERATIONS = {} satisfies Record<string, Operation>;

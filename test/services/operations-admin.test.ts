@@ -268,7 +268,7 @@ for (const backend of backends)
         ['fail_event', { eventId: '1' }, 'eventId'],
         ['generate_tsig_key', { name: '' }, 'name'],
         ['delete_update_grant', { zone: 'a.test' }, 'grant'],
-        ['delete_update_grant', { zone: 'a.test', n: 0 }, 'n'],
+        ['delete_update_grant', { zone: 'a.test', n: 1.5 }, 'n'],
         ['add_transfer_rule', { zone: 'a.test', sg: 'sg2', key: 'k1.test' }, 'zone'],
         ['add_transfer_rule', { zone: 'a.test' }, 'key'],
         ['add_also_notify', { zone: 'a.test', address: '192.0.2.1', port: 70000 }, 'port'],
@@ -326,6 +326,8 @@ for (const backend of backends)
       const before = await dump(s);
       await refused(svc.invoke(helpdesk, 'add_transfer_rule', { zone: 'b.test', key: 'missing.key' }), svc.TsigKeyNotFound, 'unknown key');
       await refused(svc.invoke(admin, 'create_sg', { sg: 'sg9', masterAddress: 'not-an-address' }), svc.InvalidArgument, 'bad master address');
+      for (const n of [0, 2])
+        await refused(svc.invoke(helpdesk, 'delete_update_grant', { zone: 'b.test', n }), svc.InvalidArgument, `no grant ${n}`);
       assert.equal(await dump(s), before);
     });
   });

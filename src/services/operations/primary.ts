@@ -110,7 +110,7 @@ export const PRIMARY_OPERATIONS = {
     name: 'delete_update_grant',
     summary: 'Delete an update grant of a zone, by its text or its number (1 = the first, as listed)',
     params: z
-      .object({ zone: zoneParam, grant: grantParam.optional(), n: z.number().int().positive().optional() })
+      .object({ zone: zoneParam, grant: grantParam.optional(), n: z.number().int().optional().describe('1 = the first grant as listed') })
       .strict()
       .refine((p) => (p.grant === undefined) !== (p.n === undefined), { message: 'give either grant or n', path: ['grant'] }),
     tiers: STAFF,
@@ -120,7 +120,7 @@ export const PRIMARY_OPERATIONS = {
       let grant = p.grant;
       if (p.n !== undefined) {
         const grants = await listUpdateGrants(ctx, zone);
-        if (p.n > grants.length) throw new InvalidArgument(`zone ${zone} has no update grant ${p.n} (it has ${grants.length})`);
+        if (p.n < 1 || p.n > grants.length) throw new InvalidArgument(`zone ${zone} has no update grant ${p.n} (it has ${grants.length})`);
         grant = grants[p.n - 1];
       }
       await deleteUpdateGrant(ctx, zone, grant as string);

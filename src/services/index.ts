@@ -85,6 +85,7 @@ export { currentChangeSeq, followChanges, listServedZones, loadPublishedZone, lo
 // references, sectags, server groups
 export {
   addZoneSectag,
+  changeServerGroup,
   createReference,
   createSectag,
   createServerGroup,

@@ -31,6 +31,10 @@ export type DmsErrorCode =
   | 'SERVER_NOT_FOUND'
   | 'SERVER_EXISTS'
   | 'SERVER_ADDRESS_EXISTS'
+  | 'REVERSE_ZONE_NOT_FOUND'
+  | 'UNKNOWN_OPERATION'
+  | 'INVALID_PARAMS'
+  | 'PERMISSION_DENIED'
   | 'INVALID_ARGUMENT'
   | 'STORE_ERROR';
 
@@ -71,6 +75,10 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   SERVER_NOT_FOUND: 'not_found',
   SERVER_EXISTS: 'exists',
   SERVER_ADDRESS_EXISTS: 'exists',
+  REVERSE_ZONE_NOT_FOUND: 'not_found',
+  UNKNOWN_OPERATION: 'invalid',
+  INVALID_PARAMS: 'invalid',
+  PERMISSION_DENIED: 'denied',
   INVALID_ARGUMENT: 'invalid',
   STORE_ERROR: 'internal',
 };
@@ -151,6 +159,13 @@ function inUseError<F extends string>(
 }
 
 export const ZoneNotFound = notFound('ZoneNotFound', 'ZONE_NOT_FOUND', 'zone', 'zone');
+/** An address (not a zone name) with no reverse zone in DMS that holds it. */
+export const ReverseZoneNotFound = subjectError(
+  'ReverseZoneNotFound',
+  'REVERSE_ZONE_NOT_FOUND',
+  'address',
+  (address) => `No reverse zone for address '${address}' present.`,
+);
 export const ZoneExists = alreadyExists('ZoneExists', 'ZONE_EXISTS', 'zone', 'zone');
 export const ZoneNotDeleted = subjectError(
   'ZoneNotDeleted',
@@ -321,3 +336,35 @@ export const ServerAddressExists = catalogueError<[address: string, other: strin
 );
 export const TsigKeyNotFound = notFound('TsigKeyNotFound', 'TSIG_KEY_NOT_FOUND', 'key', 'TSIG key');
 export const TsigKeyExists = alreadyExists('TsigKeyExists', 'TSIG_KEY_EXISTS', 'key', 'TSIG key');
+
+/** One problem with an operation's parameters: where (`path`, e.g. "flags.incUpdates" or "records[3].ttl") and what. */
+export interface ParamProblem {
+  path: string;
+  message: string;
+}
+
+export class UnknownOperation extends DmsError {
+  constructor(readonly operation: string) {
+    super('UNKNOWN_OPERATION', `unknown operation ${operation}`);
+  }
+}
+
+/** Parameters that do not fit the operation's schema; nothing was read or changed. */
+export class InvalidParams extends DmsError {
+  constructor(
+    readonly operation: string,
+    readonly problems: readonly ParamProblem[],
+  ) {
+    super(
+      'INVALID_PARAMS',
+      `${operation}: invalid parameters: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`,
+    );
+  }
+}
+
+/** The caller's tier may not use this operation (customers never learn more than that). */
+export class PermissionDenied extends DmsError {
+  constructor(readonly operation: string) {
+    super('PERMISSION_DENIED', `${operation}: not permitted`);
+  }
+}

@@ -1,5 +1,6 @@
 // References, security tags and server groups, and moving zones between server groups.
 
+import { ipVersion } from '../dns/address.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
@@ -111,8 +112,20 @@ export async function setZoneReference(ctx: ServiceContext, zone: string, refere
 
 // ---- sectags ------------------------------------------------------------------------------------------------------
 
+/**
+ * A security tag label, as the original DMS allowed them: it ends up in API account definitions, in change_by
+ * ("login/sectag") and in the original's endpoint configuration, so it stays a plain token.
+ */
+export const SECTAG_RE = /^[0-9a-zA-Z][-_a-zA-Z0-9.]{0,59}$/;
+export const SECTAG_RULE = "must start with 'a-zA-Z0-9', contain only '-_a-zA-Z0-9.' and be at most 60 long";
+
+function checkSectag(name: string): string {
+  if (!SECTAG_RE.test(name)) throw new InvalidArgument(`security tag '${name}' ${SECTAG_RULE}`);
+  return name;
+}
+
 export async function createSectag(ctx: ServiceContext, name: string): Promise<void> {
-  const n = checkLabel('sectag', name);
+  const n = checkSectag(name);
   try {
     await insertSectag(ctx.store.db, n);
   } catch (e) {
@@ -207,6 +220,8 @@ export async function createServerGroup(
   o: { apexNs?: string[]; soaMname?: string; masterAddress?: string; masterAltAddress?: string } = {},
 ): Promise<ServerGroupInfo> {
   const n = checkLabel('server group', name);
+  for (const a of [o.masterAddress, o.masterAltAddress])
+    if (a !== undefined && !ipVersion(a)) throw new InvalidArgument(`bad master address "${a}" (an IPv4 or IPv6 address)`);
   return writeTx(ctx.store, async (trx) => {
     try {
       await insertGroup(trx, {
@@ -267,7 +282,21 @@ export async function updateServerGroup(
   name: string,
   o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
 ): Promise<ServerGroupInfo> {
+  return (await changeServerGroup(ctx, name, o)).sg;
+}
+
+/**
+ * Change a server group; when its apex NS set or SOA mname changes, every use_apex_ns zone of the group gets a new
+ * ZI with them (one transaction per zone, like any other change). Returns the group and the zones that changed.
+ */
+export async function changeServerGroup(
+  ctx: ServiceContext,
+  name: string,
+  o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
+): Promise<{ sg: ServerGroupInfo; refreshed: string[] }> {
   const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
+  for (const a of [o.masterAddress, o.masterAltAddress])
+    if (typeof a === 'string' && !ipVersion(a)) throw new InvalidArgument(`bad master address "${a}" (an IPv4 or IPv6 address)`);
   const sgIdValue = await writeTx(ctx.store, async (trx) => {
     const sgId = await groupIdByName(trx, name);
     if (sgId === undefined) throw new ServerGroupNotFound(name);
@@ -283,21 +312,20 @@ export async function updateServerGroup(
     if (Object.keys(set).length) await updateGroupRow(trx, sgId, set);
     return sgId;
   });
-  // The apex of every use_apex_ns zone of the group follows (one transaction per zone, like any other change).
-  if (apexChanges) await refreshSgZones(ctx, sgIdValue);
-  return getServerGroup(ctx, name);
+  const refreshed = apexChanges ? await refreshSgZones(ctx, sgIdValue) : [];
+  return { sg: await getServerGroup(ctx, name), refreshed };
 }
 
-/** Refresh the apex of every use_apex_ns zone in a server group; returns how many got a new ZI. */
-export async function refreshSgZones(ctx: ServiceContext, sgId: number): Promise<number> {
+/** Refresh the apex of every use_apex_ns zone in a server group; returns the zones that got a new ZI. */
+export async function refreshSgZones(ctx: ServiceContext, sgId: number): Promise<string[]> {
   let after = '';
-  let changed = 0;
+  const changed: string[] = [];
   for (;;) {
     const zones = await apexZonesOfGroup(ctx.store.db, sgId, after, 500);
     if (zones.length === 0) return changed;
     for (const z of zones) {
       try {
-        if ((await refreshZoneApex(ctx, z)).changed) changed++;
+        if ((await refreshZoneApex(ctx, z)).changed) changed.push(z);
       } catch (e) {
         // A zone that no longer validates with the new apex keeps its old version; the others go on.
         if (!(e instanceof DmsError)) throw e;

@@ -27,6 +27,19 @@ export type * from './types.js';
 export { openStore, resolveStoreOptions } from '../store/index.js';
 export type { Store, StoreLocationArgs } from '../store/index.js';
 
+// the operations table: what zone_tool, the JSON-RPC API and the web UI call
+export {
+  call,
+  findOperation,
+  invoke,
+  listOperations,
+  type Operation,
+  type OperationName,
+  type OperationParams,
+  type OperationResult,
+  OPERATIONS,
+} from './operations/index.js';
+
 // zones: create_zone, show_zonesm, ls, set_zone, enable/disable/delete/undelete/destroy, copy_zone
 // content & ZIs: show_zone, show_zi, ls_zi, load_zone_zi/update_zone, update_rrs/RFC 2136, copy_zi, publish, delete_zi
 export {
@@ -49,6 +62,7 @@ export {
   listZones,
   listZoneBriefs,
   publishZi,
+  resolveZoneName,
   applyRecordDelta,
   getZoneAtOwners,
   getZoneHead,
@@ -79,6 +93,7 @@ export {
 // references, sectags, server groups
 export {
   addZoneSectag,
+  changeServerGroup,
   createReference,
   createSectag,
   createServerGroup,

@@ -85,6 +85,8 @@ export type ZiSelector = number | { version: number } | { serial: number } | 'pu
 export interface CreateZoneOptions {
   sg?: string;
   reference?: string | null;
+  /** Create `reference` when it does not exist (zone_tool's -r), in the zone's own transaction. */
+  createReference?: boolean;
   /** Flags not given come from the configuration defaults. */
   flags?: Partial<ZoneFlags>;
   sectags?: string[];

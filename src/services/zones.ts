@@ -1,5 +1,6 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
+import { reverseNameOfAddress } from '../dns/address.js';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
@@ -12,6 +13,7 @@ import {
   deleteZoneRows,
   insertZone,
   liveZoneId,
+  mostSpecificLiveZone,
   updateZoneRow,
   type ZoneInfoRow,
   zoneBriefPage,
@@ -48,6 +50,7 @@ import {
   BadZoneName,
   InvalidArgument,
   ReferenceNotFound,
+  ReverseZoneNotFound,
   SectagNotFound,
   ServerGroupNotFound,
   ZiNotFound,
@@ -218,13 +221,16 @@ export class CreateContext {
       if (cached !== undefined) refId = cached;
       else {
         const ref = await referenceId(trx, refName);
-        if (ref !== undefined) refId = ref;
-        else if (o.reference === undefined) {
+        if (ref !== undefined) {
+          refId = ref;
+          this.refs.set(refName, refId);
+        } else if (o.reference === undefined || o.createReference) {
           // The configured default reference is created on first use, as the original's installer did; so is one
-          // named by the file's SOA flag, like -r.
+          // named by the file's SOA flag, and one named with createReference (zone_tool -r). In this zone's
+          // transaction: a creation that fails leaves no reference behind. Not cached: that transaction may still
+          // roll back, and the next zone of a batch then makes it again.
           refId = await insertReference(trx, refName, nowMs(ctx));
         } else throw new ReferenceNotFound(refName);
-        this.refs.set(refName, refId);
       }
     }
     const sectagIds: number[] = [];
@@ -759,4 +765,21 @@ export async function getZoneAtOwners(
     const content = { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
     return o.grants ? { ...content, updateGrants: await grantTexts(trx, Number(zone.id)) } : content;
   });
+}
+
+/**
+ * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24") or an IP address (→ the
+ * most specific reverse zone holding it, found in one query over every candidate name). The zone need not exist
+ * for a name or a network; an address without a reverse zone is ReverseZoneNotFound.
+ */
+export async function resolveZoneName(ctx: ServiceContext, text: string): Promise<string> {
+  const rev = reverseNameOfAddress(text.trim());
+  if (!rev) return normalizeZoneName(text);
+  const labels = rev.split('.').filter((l) => l.length > 0);
+  const candidates: string[] = [];
+  // Down to the second level (x.in-addr.arpa., x.ip6.arpa.); the .arpa. zones themselves are not ours.
+  for (let i = 0; labels.length - i > 2; i++) candidates.push(`${labels.slice(i).join('.')}.`);
+  const found = await mostSpecificLiveZone(ctx.store.db, zoneScope(ctx), candidates);
+  if (!found) throw new ReverseZoneNotFound(text.trim());
+  return found;
 }

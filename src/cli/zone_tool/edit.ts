@@ -11,7 +11,6 @@ import { emit } from './context.js';
 import { unifiedDiff } from './diff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
-import { sgOrDefault } from './util.js';
 import { ziArg } from './util.js';
 
 /** Editors known to take '+line' to place the cursor. */
@@ -177,12 +176,11 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
 
 export async function editApexNsCommand(ctx: Context, sgArg: string | undefined): Promise<number> {
   const s = await ctx.services();
-  const sgName = await sgOrDefault(ctx, sgArg);
-  const sg = await s.api.getServerGroup(s.ctx, sgName);
+  const { sg: sgName, apexNs } = await s.call('show_apex_ns', sgArg !== undefined ? { sg: sgArg } : {});
   const dir = await mkdtemp(join(tmpdir(), 'zone_tool-'));
   try {
     const file = join(dir, `${sgName}.apex_ns_servers`);
-    const original = sg.apexNs.map((n) => `${n}\n`).join('');
+    const original = apexNs.map((n) => `${n}\n`).join('');
     await writeFile(file, original);
     const status = await runEditor(ctx, file);
     if (status !== 0) throw new ZoneToolError(`Editor exited with '${status}'.`, EX.SOFTWARE, 'EditorFailed');
@@ -191,25 +189,13 @@ export async function editApexNsCommand(ctx: Context, sgArg: string | undefined)
       ctx.err(`${errorText(`File '${file}' unchanged after editing - exiting.`)}\n`);
       return 0;
     }
-    const apexNs = edited
+    // The file's form: one name per line, ';' or '#' starts a comment. The service makes the names absolute and
+    // gives every use_apex_ns zone of the group the new set as a new ZI.
+    const names = edited
       .split('\n')
       .map((l) => l.replace(/[;#].*$/, '').trim())
-      .filter((l) => l.length > 0)
-      .map((l) => (l.endsWith('.') ? l : `${l}.`));
-    const updated = await s.api.updateServerGroup(s.ctx, sgName, { apexNs });
-    // Zones using the SG's apex NS get the new set as a new ZI.
-    const refreshed: string[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await s.api.listZones(s.ctx, { sg: sgName, after, limit: 1000 });
-      for (const z of page) {
-        if (!z.flags.useApexNs) continue;
-        const r = await s.api.refreshZoneApex(s.ctx, z.name);
-        if (r.changed) refreshed.push(z.name);
-      }
-      if (page.length < 1000) break;
-      after = page[page.length - 1].name;
-    }
+      .filter((l) => l.length > 0);
+    const { sg: updated, refreshed } = await s.call('set_sg_apex_ns', { sg: sgName, apexNs: names });
     emit(ctx, { sg: updated, refreshed }, () => '');
     return 0;
   } finally {

@@ -3,7 +3,7 @@
 // spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
 
 import type { ArgKind, CommandSpec } from './table.js';
-import type { Context } from './context.js';
+import type { TsigAlgorithm } from '../../dns/tsig.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
 import { EX, ZoneToolError } from './errors.js';
@@ -117,15 +117,14 @@ function usage(msg: string): never {
   throw new ZoneToolError(msg, EX.USAGE, 'UsageError');
 }
 
-async function keyText(ctx: Context, name: string): Promise<{ text: string; data: unknown }> {
-  const s = await ctx.services();
-  const key = await s.api.getTsigKey(s.ctx, name);
-  const { keyToBindConfig, keyToKnotConfig } = await import('../../dns/tsig.js');
-  const secret = Buffer.from(key.secret).toString('base64');
+/** A key as the secondaries' configuration wants it: a BIND key {} block, a Knot key: entry and the -y form. */
+async function keyText(k: { name: string; algorithm: string; secret: string }): Promise<{ text: string; data: unknown }> {
+  const [{ keyToBindConfig, keyToKnotConfig }, { Name }] = await Promise.all([import('../../dns/tsig.js'), import('../../dns/name.js')]);
+  const key = { name: Name.parse(k.name), algorithm: k.algorithm as TsigAlgorithm, secret: new Uint8Array(Buffer.from(k.secret, 'base64')) };
   const plain = key.name.toString().replace(/\.$/, '');
   return {
-    data: { name: key.name.toString(), algorithm: key.algorithm, secret },
-    text: `# BIND (named.conf, nsupdate -k):\n${keyToBindConfig(key)}\n# Knot (knot.conf):\n${keyToKnotConfig(key)}\n# nsupdate -y / knsupdate -y:\n${key.algorithm}:${plain}:${secret}\n`,
+    data: { name: key.name.toString(), algorithm: key.algorithm, secret: k.secret },
+    text: `# BIND (named.conf, nsupdate -k):\n${keyToBindConfig(key)}\n# Knot (knot.conf):\n${keyToKnotConfig(key)}\n# nsupdate -y / knsupdate -y:\n${key.algorithm}:${plain}:${k.secret}\n`,
   };
 }
 
@@ -147,43 +146,42 @@ function intId(text: string, what: string): number {
 
 const generateTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.createTsigKey(s.ctx, a.positional[0], a.positional[1] ? { algorithm: a.positional[1] } : {});
-  const k = await keyText(ctx, a.positional[0]);
+  const created = await s.call('generate_tsig_key', { name: a.positional[0], ...(a.positional[1] ? { algorithm: a.positional[1] } : {}) });
+  const k = await keyText(created);
   emit(ctx, k.data, () => k.text);
   return 0;
 };
 
 const lsTsigKey: Handler = async (ctx) => {
   const s = await ctx.services();
-  const keys = await s.api.listTsigKeys(s.ctx);
-  emit(ctx, keys.map((k) => ({ name: k.name, algorithm: k.algorithm, ctime: k.ctime })), () =>
-    keys.map((k) => `${I}${col(k.name, 40)} ${col(k.algorithm, 12)} ${fmtTime(k.ctime)}`).join('\n'),
-  );
+  const keys = await s.call('list_tsig_key', {});
+  emit(ctx, keys, () => keys.map((k) => `${I}${col(k.name, 40)} ${col(k.algorithm, 12)} ${fmtTime(k.ctime)}`).join('\n'));
   return 0;
 };
 
 const showTsigKey: Handler = async (ctx, a) => {
-  const k = await keyText(ctx, a.positional[0]);
+  const s = await ctx.services();
+  const k = await keyText(await s.call('show_tsig_key', { name: a.positional[0] }));
   emit(ctx, k.data, () => k.text);
   return 0;
 };
 
 const deleteTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteTsigKey(s.ctx, a.positional[0]);
+  await s.call('delete_tsig_key', { name: a.positional[0] });
   return 0;
 };
 
 const addUpdateGrant: Handler = async (ctx, a) => {
   const [zone, ...words] = a.positional;
   const s = await ctx.services();
-  await s.api.addUpdateGrant(s.ctx, zone, words.join(' '));
+  await s.call('add_update_grant', { zone, grant: words.join(' ') });
   return 0;
 };
 
 const lsUpdateGrants: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const grants = await s.api.listUpdateGrants(s.ctx, a.positional[0]);
+  const grants = await s.call('list_update_grants', { zone: a.positional[0] });
   emit(ctx, grants.map((g, i) => ({ n: i + 1, grant: g })), () => grants.map((g, i) => `${I}${col(i + 1, 4)} ${g}`).join('\n'));
   return 0;
 };
@@ -191,10 +189,7 @@ const lsUpdateGrants: Handler = async (ctx, a) => {
 const deleteUpdateGrant: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [zone, nText] = a.positional;
-  const n = intId(nText, 'grant number');
-  const grants = await s.api.listUpdateGrants(s.ctx, zone);
-  if (n < 1 || n > grants.length) throw new ZoneToolError(`zone ${zone} has no update grant ${n} (it has ${grants.length})`, EX.DATAERR, 'InvalidArgument');
-  await s.api.deleteUpdateGrant(s.ctx, zone, grants[n - 1]);
+  await s.call('delete_update_grant', { zone, n: intId(nText, 'grant number') });
   return 0;
 };
 
@@ -213,7 +208,7 @@ const addTransferRule: Handler = async (ctx, a) => {
   const kv = keyValues(rest, ['key', 'address']);
   if (!kv.key && !kv.address) usage('add_transfer_rule needs key=<key-name> and/or address=<prefix>');
   const s = await ctx.services();
-  const r = await s.api.addTransferRule(s.ctx, t ?? {}, kv);
+  const r = await s.call('add_transfer_rule', { ...t, ...kv });
   emit(ctx, r, () => `${I}transfer rule ${r.id} added`);
   return 0;
 };
@@ -221,7 +216,7 @@ const addTransferRule: Handler = async (ctx, a) => {
 const lsTransferRules: Handler = async (ctx, a) => {
   const { t } = target(a, false);
   const s = await ctx.services();
-  const rules = await s.api.listTransferRules(s.ctx, t);
+  const rules = await s.call('list_transfer_rules', t ?? {});
   emit(ctx, rules, () =>
     rules
       .map((r) => `${I}${col(r.id, 6)} ${col(r.zone ?? `sg:${r.sg}`, 32)} ${r.key ? `key=${r.key}` : ''}${r.key && r.address ? ' ' : ''}${r.address ? `address=${r.address}` : ''}`)
@@ -232,7 +227,7 @@ const lsTransferRules: Handler = async (ctx, a) => {
 
 const deleteTransferRule: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteTransferRule(s.ctx, intId(a.positional[0], 'rule id'));
+  await s.call('delete_transfer_rule', { id: intId(a.positional[0], 'rule id') });
   return 0;
 };
 
@@ -244,7 +239,7 @@ const addAlsoNotify: Handler = async (ctx, a) => {
   const m = /^\[?([^\]#]+)\]?(?:#(\d+))?$/.exec(addr);
   if (!m) usage(`bad address "${addr}" (address or address#port)`);
   const s = await ctx.services();
-  const r = await s.api.addAlsoNotify(s.ctx, t ?? {}, { address: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), ...(kv.key ? { key: kv.key } : {}) });
+  const r = await s.call('add_also_notify', { ...t, address: m[1], ...(m[2] ? { port: Number(m[2]) } : {}), ...(kv.key ? { key: kv.key } : {}) });
   emit(ctx, r, () => `${I}also-notify ${r.id} added`);
   return 0;
 };
@@ -252,7 +247,7 @@ const addAlsoNotify: Handler = async (ctx, a) => {
 const lsAlsoNotify: Handler = async (ctx, a) => {
   const { t } = target(a, false);
   const s = await ctx.services();
-  const list = await s.api.listAlsoNotify(s.ctx, t);
+  const list = await s.call('list_also_notify', t ?? {});
   emit(ctx, list, () =>
     list.map((r) => `${I}${col(r.id, 6)} ${col(r.zone ?? `sg:${r.sg}`, 32)} ${r.address}#${r.port}${r.key ? ` key=${r.key}` : ''}`).join('\n'),
   );
@@ -261,15 +256,13 @@ const lsAlsoNotify: Handler = async (ctx, a) => {
 
 const deleteAlsoNotify: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  await s.api.deleteAlsoNotify(s.ctx, intId(a.positional[0], 'also-notify id'));
+  await s.call('delete_also_notify', { id: intId(a.positional[0], 'also-notify id') });
   return 0;
 };
 
 const lsPendingNotifies: Handler = async (ctx) => {
   const s = await ctx.services();
-  const events = (await s.api.listEvents(s.ctx, { state: ['NEW', 'RETRY'] })).filter(
-    (e) => e.type === 'notify' && (e.state === 'NEW' || e.state === 'RETRY'),
-  );
+  const events = await s.call('list_pending_notifies', {});
   emit(ctx, events, () =>
     events
       .map((e) => {

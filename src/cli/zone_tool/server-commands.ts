@@ -1,13 +1,13 @@
 // zone_tool commands for the secondary servers of server groups (issue 4), with the original DMS names and argument
 // forms: ls_server, show_server, show_server_byaddr, create_server, delete_server, set_server_address,
 // set_server_type, rename_server, move_server_sg, enable_server, disable_server. The table entries are spread into
-// table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS. The handlers call src/services/servers.ts.
+// table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS. The handlers call the operations of src/services/operations/servers.ts.
 
 import type { ParsedArgs } from './argv.js';
-import type { Context } from './context.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
 import { col, fmtTime, kvBlock, OUTPUT_INDENT as I } from './format.js';
+import type { Svc } from './services.js';
 import type { ArgKind, CommandSpec } from './table.js';
 
 function spec(
@@ -105,13 +105,7 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
 
 // ---- handlers ------------------------------------------------------------------------------------------------------
 
-type ServersApi = typeof import('../../services/servers.js');
 type ServerInfo = import('../../services/servers.js').ServerInfo;
-
-async function api(ctx: Context): Promise<{ sc: Awaited<ReturnType<Context['services']>>['ctx']; sv: ServersApi }> {
-  const [s, sv] = await Promise.all([ctx.services(), import('../../services/servers.js')]);
-  return { sc: s.ctx, sv };
-}
 
 const addr = (v: ServerInfo) => (v.port === 53 ? v.address : v.address.includes(':') ? `[${v.address}]#${v.port}` : `${v.address}#${v.port}`);
 
@@ -141,9 +135,9 @@ function opt(a: ParsedArgs, letter: string): string | undefined {
 }
 
 const lsServer: Handler = async (ctx, a) => {
-  const { sc, sv } = await api(ctx);
+  const s = await ctx.services();
   const g = opt(a, 'g');
-  const list = await sv.listServers(sc, g !== undefined ? { sg: g } : {});
+  const list = await s.call('list_server', g !== undefined ? { sg: g } : {});
   const verbose = a.opts.v === true;
   // The original's layout: name and state on one line, the address indented below.
   emit(ctx, list.map(json), () =>
@@ -155,39 +149,38 @@ const lsServer: Handler = async (ctx, a) => {
 };
 
 const showServer: Handler = async (ctx, a) => {
-  const { sc, sv } = await api(ctx);
-  const v = await sv.getServer(sc, a.positional[0]);
+  const s = await ctx.services();
+  const v = await s.call('show_server', { server: a.positional[0] });
   emit(ctx, json(v), () => showText(v));
   return 0;
 };
 
 const showServerByaddr: Handler = async (ctx, a) => {
-  const { sc, sv } = await api(ctx);
-  const list = await sv.getServersByAddress(sc, a.positional[0]);
+  const s = await ctx.services();
+  const list = await s.call('show_server_byaddr', { address: a.positional[0] });
   emit(ctx, list.map(json), () => list.map(showText).join('\n'));
   return 0;
 };
 
 const createServer: Handler = async (ctx, a) => {
-  const { sc, sv } = await api(ctx);
-  const [name, address, type] = a.positional;
+  const s = await ctx.services();
+  const [server, address, type] = a.positional;
   const g = opt(a, 'g');
-  const v = await sv.createServer(sc, name, address, { ...(g !== undefined ? { sg: g } : {}), ...(type !== undefined ? { type } : {}) });
+  const v = await s.call('create_server', { server, address, ...(g !== undefined ? { sg: g } : {}), ...(type !== undefined ? { type } : {}) });
   emit(ctx, json(v), () => `${I}server ${v.name} (${addr(v)}, ${v.type}) created in server group ${v.sg}, enabled`);
   return 0;
 };
 
 const deleteServer: Handler = async (ctx, a) => {
-  const { sc, sv } = await api(ctx);
-  await sv.deleteServer(sc, a.positional[0]);
+  const s = await ctx.services();
+  await s.call('delete_server', { server: a.positional[0] });
   return 0;
 };
 
 /** The commands that change one server print nothing (as the original), or the server with --json. */
-function change(fn: (sv: ServersApi, sc: Awaited<ReturnType<typeof api>>['sc'], p: string[]) => Promise<ServerInfo>): Handler {
+function change(run: (s: Svc, p: string[]) => Promise<ServerInfo>): Handler {
   return async (ctx, a) => {
-    const { sc, sv } = await api(ctx);
-    const v = await fn(sv, sc, a.positional);
+    const v = await run(await ctx.services(), a.positional);
     emit(ctx, json(v), () => '');
     return 0;
   };
@@ -199,10 +192,10 @@ export const SERVER_HANDLERS: Record<string, Handler> = {
   show_server_byaddr: showServerByaddr,
   create_server: createServer,
   delete_server: deleteServer,
-  set_server_address: change((sv, st, p) => sv.setServerAddress(st, p[0], p[1])),
-  set_server_type: change((sv, st, p) => sv.setServerType(st, p[0], p[1])),
-  rename_server: change((sv, st, p) => sv.renameServer(st, p[0], p[1])),
-  move_server_sg: change((sv, st, p) => sv.moveServerSg(st, p[0], p[1])),
-  enable_server: change((sv, st, p) => sv.enableServer(st, p[0])),
-  disable_server: change((sv, st, p) => sv.disableServer(st, p[0])),
+  set_server_address: change((s, p) => s.call('set_server_address', { server: p[0], address: p[1] })),
+  set_server_type: change((s, p) => s.call('set_server_type', { server: p[0], type: p[1] })),
+  rename_server: change((s, p) => s.call('rename_server', { server: p[0], to: p[1] })),
+  move_server_sg: change((s, p) => s.call('move_server_sg', { server: p[0], sg: p[1] })),
+  enable_server: change((s, p) => s.call('enable_server', { server: p[0] })),
+  disable_server: change((s, p) => s.call('disable_server', { server: p[0] })),
 };

@@ -2,13 +2,15 @@
 // through the services (zone_tool never imports src/store). Handlers then call the service functions with the one
 // service context built on that store (actor: DMS_CHANGE_BY or user@host/Admin).
 
-import type { Store, StoreLocationArgs } from '../../services/index.js';
+import type { OperationName, OperationParams, OperationResult, Store, StoreLocationArgs } from '../../services/index.js';
 
 export interface Svc {
   store: Store;
   api: typeof import('../../services/index.js');
   /** What every service call of this process passes: the store and the actor recorded as change_by. */
   ctx: import('../../services/index.js').ServiceContext;
+  /** Run an operation of the operations table as this process's context (what every handler goes through). */
+  call<K extends OperationName>(name: K, params: OperationParams<K>): Promise<OperationResult<K>>;
 }
 
 export async function openServices(
@@ -18,5 +20,6 @@ export async function openServices(
 ): Promise<{ svc: Svc; close: () => Promise<void> }> {
   const api = await import('../../services/index.js');
   const store = await api.openStore(api.resolveStoreOptions(location, env));
-  return { svc: { store, api, ctx: api.serviceContext(store, { actor, source: 'cli' }) }, close: () => store.close() };
+  const ctx = api.serviceContext(store, { actor, source: 'cli' });
+  return { svc: { store, api, ctx, call: (name, params) => api.call(ctx, name, params) }, close: () => store.close() };
 }

@@ -1,7 +1,7 @@
 // Argument helpers shared by the handlers: zone names (with IP/CIDR → reverse zone), ZI selectors, zone options,
 // numbers. They call only the service API.
 
-import type { ZiSelector as ServiceZiSelector, ZoneFlags } from '../../services/index.js';
+import type { ZoneFlags } from '../../services/index.js';
 import { reverseNameOfAddress } from '../../dns/address.js';
 import type { Context } from './context.js';
 
@@ -47,29 +47,18 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
  */
 export async function zoneArg(ctx: Context, text: string): Promise<string> {
   const s = await ctx.services();
-  const rev = reverseNameOfAddress(text);
-  if (rev) {
-    let labels = rev.split('.').filter((l) => l.length > 0);
-    while (labels.length > 2) {
-      const candidate = `${labels.join('.')}.`;
-      const found = await s.api.listZones(s.ctx, { pattern: candidate, limit: 1 });
-      if (found.length > 0 && found[0].name === candidate) return candidate;
-      labels = labels.slice(1);
-    }
-    throw new ZoneToolError(`No reverse zone for address '${text}' present.`, EX.NOHOST, 'ZoneNotFound');
-  }
-  return s.api.normalizeZoneName(text);
+  return (await s.call('find_zone', { zone: text })).zone;
 }
 
 /**
  * Resolve a <zi-id> argument for `zone` to a service selector: undefined means "the default" (published).
  * Plain ids go straight through; the other forms are resolved against the zone's ZI list.
  */
-export async function ziArg(ctx: Context, zone: string, text: string | undefined): Promise<ServiceZiSelector | undefined> {
+export async function ziArg(ctx: Context, zone: string, text: string | undefined): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const sel = parseZiSelector(text, ctx.now());
   if (sel.kind === 'default') return undefined;
-  if (sel.kind === 'id') return { version: sel.id };
+  if (sel.kind === 'id') return sel.id;
   const s = await ctx.services();
   const [zis, info] = await Promise.all([s.api.listZis(s.ctx, zone), s.api.getZone(s.ctx, zone)]);
   const id = resolveZiSelector(
@@ -80,7 +69,7 @@ export async function ziArg(ctx: Context, zone: string, text: string | undefined
   if (id === null) {
     throw new ZoneToolError(`Zone '${zone}' has no zone instance matching '${text}'.`, EX.NOHOST, 'ZiNotFound');
   }
-  return { version: id };
+  return id;
 }
 
 export function intArg(text: string, what: string): number {

@@ -3,7 +3,7 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import { type Insertable, type Selectable, sql } from 'kysely';
-import type { ZoneInstanceTable } from '../schema.js';
+import type { RecordTable, ZoneInstanceTable } from '../schema.js';
 import type { Db, Store, Tx } from '../store.js';
 
 export type ZiRow = Selectable<ZoneInstanceTable>;
@@ -38,19 +38,11 @@ export async function deleteOrphanRows(trx: Tx, zoneId: number): Promise<number>
   return Number(r.numDeletedRows);
 }
 
-/** A record row's content (what makes it a different row). */
-export interface RecordRowData {
-  owner_key: string;
-  owner: string;
-  type: number;
-  rclass: number;
-  ttl: number;
-  rdata: Uint8Array;
-  comment: string | null;
-  group_comment: string | null;
-  flags: string | null;
-  disabled: number;
-}
+/** A record row's content (what makes it a different row): the records table without ids and versions. */
+export type RecordRowData = Pick<
+  RecordTable,
+  'owner_key' | 'owner' | 'type' | 'rclass' | 'ttl' | 'rdata' | 'comment' | 'group_comment' | 'flags' | 'disabled'
+>;
 
 /** A stored record row: its content, the versions it is alive in, its place in the zone's order. */
 export interface StoredRow extends RecordRowData {

@@ -39,6 +39,22 @@ export async function liveZoneId(db: Db, scope: ZoneScope, name: string): Promis
   return z ? Number(z.id) : undefined;
 }
 
+/**
+ * The most specific live zone among `names` that the scope sees (the longest name), in one query: how an address
+ * finds its reverse zone (every candidate name from the full reverse name up).
+ */
+export async function mostSpecificLiveZone(db: Db, scope: ZoneScope, names: readonly string[]): Promise<string | undefined> {
+  if (names.length === 0) return undefined;
+  const q = db
+    .selectFrom('zones')
+    .select('name')
+    .where('name', 'in', names)
+    .where('state', '<>', sql.lit('DELETED'))
+    .orderBy(sql`length(name)`, 'desc')
+    .limit(1);
+  return (await scopeZones(q, scope, 'zones.id').executeTakeFirst())?.name;
+}
+
 /** The id and server group of the live zone of that name the scope sees, or undefined. */
 export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
   const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', 'DELETED');

@@ -24,8 +24,8 @@ import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
 
 /** One page of a zone listing: whole zones (listZones) or what a listing line shows (listZoneBriefs). */
 type ZonePage<T extends ZoneBrief> = (s: Svc, o: ListZonesOptions) => Promise<T[]>;
-const wholeZones: ZonePage<ZoneInfo> = (s, o) => s.api.listZones(s.ctx, o);
-const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.api.listZoneBriefs(s.ctx, o);
+const wholeZones: ZonePage<ZoneInfo> = async (s, o) => (await s.call('list_zone', { ...o, detail: true })) as ZoneInfo[];
+const zoneBriefs: ZonePage<ZoneBrief> = (s, o) => s.call('list_zone', o);
 
 async function listAll<T extends ZoneBrief>(
   ctx: Context,
@@ -135,15 +135,9 @@ const showZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const zi = await ziArg(ctx, name, a.positional[1]);
-  if (ctx.json) {
-    const content = await s.api.getZoneContent(s.ctx, name, zi);
-    const text = await s.api.getZoneText(s.ctx, name, zi ?? { version: content.zi.version });
-    emit(ctx, { zone: content.zone.name, zi: content.zi, text }, () => '');
-    return 0;
-  }
-  const content = await s.api.getZoneContent(s.ctx, name, zi);
-  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
-  ctx.out(withInfoHeader(ensureNl(text), content.zone, content.zi));
+  const r = await s.call('show_zone', { zone: name, zi });
+  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
+  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
   return 0;
 };
 
@@ -174,17 +168,9 @@ function ensureNl(t: string): string {
   return t.endsWith('\n') ? t : `${t}\n`;
 }
 
-async function currentZi(ctx: Context, zone: ZoneInfo): Promise<ZiInfo | null> {
-  const s = await ctx.services();
-  const zis = await s.api.listZis(s.ctx, zone.name);
-  const want = zone.publishedVersion ?? zone.latestVersion;
-  return zis.find((z) => z.version === want) ?? null;
-}
-
 const showZonesm: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const zone = await s.api.getZone(s.ctx, await zoneArg(ctx, a.positional[0]));
-  const zi = await currentZi(ctx, zone);
+  const { zone, zi } = await s.call('show_zonesm', { zone: a.positional[0] });
   emit(ctx, { zone, zi }, () => {
     let t = kvBlock(zoneSmFields(zone), { firstKey: 'name' });
     if (zi) t += `\n\n${kvBlock(ziFields(zi), { firstKey: 'zi_id' })}`;
@@ -209,7 +195,7 @@ const lsZi: Handler = async (ctx, a) => {
   let zis = await s.api.listZis(s.ctx, name);
   if (a.positional[1] !== undefined) {
     const sel = await ziArg(ctx, name, a.positional[1]);
-    if (sel && typeof sel === 'object' && 'version' in sel) zis = zis.filter((z) => z.version === sel.version);
+    if (sel !== undefined) zis = zis.filter((z) => z.version === sel);
   }
   const published = zone.publishedVersion;
   emit(ctx, zis, () =>
@@ -229,35 +215,16 @@ const lsZi: Handler = async (ctx, a) => {
 async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string[]) {
   const flags: Partial<ZoneFlags> = await parseZoneOptions(ctx, words);
   if (flag(a, 'i')) flags.incUpdates = true;
-  return { sg: opt(a, 'g'), reference: opt(a, 'r'), flags };
-}
-
-/**
- * `-r reference` sets *or creates* the reference (original behaviour). The reference is created only when the
- * service says it is missing, and removed again if the creation it was made for fails, so a failed command
- * leaves nothing behind.
- */
-async function withReference<T>(ctx: Context, reference: string | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!reference || (e as { code?: unknown }).code !== 'REFERENCE_NOT_FOUND') throw e;
-  }
-  const s = await ctx.services();
-  await s.api.createReference(s.ctx, reference!);
-  try {
-    return await fn();
-  } catch (e) {
-    await s.api.deleteReference(s.ctx, reference!).catch(() => undefined);
-    throw e;
-  }
+  const reference = opt(a, 'r');
+  // `-r reference` sets *or creates* the reference (original behaviour): the service creates it in the zone's own
+  // transaction, so a failed command leaves nothing behind.
+  return { sg: opt(a, 'g'), reference, createReference: reference !== undefined, flags };
 }
 
 const createZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const name = s.api.normalizeZoneName(a.positional[0]);
   const o = await createOptions(ctx, a, a.positional.slice(1));
-  const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, o));
+  const zone = await s.call('create_zone', { zone: a.positional[0], ...o });
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -268,7 +235,7 @@ const copyZone: Handler = async (ctx, a) => {
   const dst = s.api.normalizeZoneName(a.positional[1]);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   const zi = await ziArg(ctx, src, opt(a, 'z'));
-  const zone = await withReference(ctx, o.reference, () => s.api.copyZone(s.ctx, src, dst, { ...o, zi }));
+  const zone = await s.api.copyZone(s.ctx, src, dst, { ...o, zi });
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -315,7 +282,7 @@ const loadZone: Handler = async (ctx, a) => {
   const text = await readZoneFile(file);
   const o = await createOptions(ctx, a, a.positional.slice(2));
   try {
-    const zone = await withReference(ctx, o.reference, () => s.api.createZone(s.ctx, name, { ...o, text }));
+    const zone = await s.api.createZone(s.ctx, name, { ...o, text });
     emit(ctx, zone, () => '');
   } catch (e) {
     throw withFile(e, file);
@@ -471,33 +438,22 @@ function simpleZoneOp(fn: (ctx: Context, name: string) => Promise<unknown>): Han
   };
 }
 
-const enableZone = simpleZoneOp(async (ctx, n) => {
-  const s = await ctx.services();
-  return s.api.enableZone(s.ctx, n);
-});
-const disableZone = simpleZoneOp(async (ctx, n) => {
-  const s = await ctx.services();
-  return s.api.disableZone(s.ctx, n);
-});
-const deleteZone = simpleZoneOp(async (ctx, n) => {
-  const s = await ctx.services();
-  return s.api.deleteZone(s.ctx, n);
-});
+const enableZone = simpleZoneOp(async (ctx, n) => (await ctx.services()).call('enable_zone', { zone: n }));
+const disableZone = simpleZoneOp(async (ctx, n) => (await ctx.services()).call('disable_zone', { zone: n }));
+const deleteZone = simpleZoneOp(async (ctx, n) => (await ctx.services()).call('delete_zone', { zone: n }));
 
 const undeleteZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const arg = a.positional[0];
-  const key = /^\d+$/.test(arg) ? Number(arg) : s.api.normalizeZoneName(arg);
-  const z = await s.api.undeleteZone(s.ctx, key);
+  const z = await s.call('undelete_zone', /^\d+$/.test(arg) ? { zoneId: Number(arg) } : { zone: arg });
   emit(ctx, z, () => '');
   return 0;
 };
 
 const destroyZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const id = intArg(a.positional[0], 'zone-id');
-  await s.api.destroyZone(s.ctx, id);
-  emit(ctx, { zoneId: id, destroyed: true }, () => '');
+  const r = await s.call('destroy_zone', { zoneId: intArg(a.positional[0], 'zone-id') });
+  emit(ctx, r, () => '');
   return 0;
 };
 
@@ -517,7 +473,7 @@ const setZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const flags = await parseZoneOptions(ctx, a.positional.slice(1));
-  const z = await s.api.setZoneFlags(s.ctx, name, flags);
+  const z = await s.call('set_zone', { zone: name, flags });
   emit(ctx, z, () => '');
   return 0;
 };

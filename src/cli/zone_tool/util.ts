@@ -1,7 +1,7 @@
 // Argument helpers shared by the handlers: zone names (with IP/CIDR → reverse zone), ZI selectors, zone options,
 // numbers. They call only the service API.
 
-import type { ZoneFlags } from '../../services/index.js';
+import type { OperationResult, ZoneFlags } from '../../services/index.js';
 import { reverseNameOfAddress } from '../../dns/address.js';
 import type { Context } from './context.js';
 
@@ -52,15 +52,20 @@ export async function zoneArg(ctx: Context, text: string): Promise<string> {
 
 /**
  * Resolve a <zi-id> argument for `zone` to a service selector: undefined means "the default" (published).
- * Plain ids go straight through; the other forms are resolved against the zone's ZI list.
+ * Plain ids go straight through; the other forms are resolved against the zone's ZI list (list_zi, or the one the
+ * caller already has).
  */
-export async function ziArg(ctx: Context, zone: string, text: string | undefined): Promise<number | undefined> {
+export async function ziArg(
+  ctx: Context,
+  zone: string,
+  text: string | undefined,
+  listed?: OperationResult<'list_zi'>,
+): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const sel = parseZiSelector(text, ctx.now());
   if (sel.kind === 'default') return undefined;
   if (sel.kind === 'id') return sel.id;
-  const s = await ctx.services();
-  const [zis, info] = await Promise.all([s.api.listZis(s.ctx, zone), s.api.getZone(s.ctx, zone)]);
+  const { zis, zone: info } = listed ?? (await (await ctx.services()).call('list_zi', { zone }));
   const id = resolveZiSelector(
     sel,
     zis.map((z) => ({ id: z.version, ctime: new Date(z.ctime) })),

@@ -1,5 +1,6 @@
-// Unified diff of two texts (diff -u style), pure. Common prefix/suffix are trimmed first so the usual small edit
-// of a large zone costs little; the middle is an LCS table, bounded to keep memory sane.
+// Unified diff of two texts (diff -u style), pure: what diff_zones / diff_zi return and what zone_tool prints. Common
+// prefix/suffix are trimmed first so the usual small edit of a large zone costs little; the middle is an LCS table,
+// bounded to keep memory sane.
 
 type Op = { kind: ' ' | '-' | '+'; line: string };
 

@@ -67,6 +67,7 @@ const DENIED: Record<string, svc.Tier[]> = {
   poke_zone_set_serial: ['customer', 'helpdesk'],
   poke_zone_wrap_serial: ['customer', 'helpdesk'],
   update_rrs: [],
+  refresh_zone: ['customer'],
   nuke_zone: ['customer', 'helpdesk'],
   destroy_zone: ['customer', 'helpdesk'],
 };
@@ -108,6 +109,7 @@ for (const backend of backends)
         load_zones: { zones: [{ zone: 'denied.acme.test', text: TEXT }] },
         delete_zi: { zone: 'a.acme.test', zi: 1 },
         clear_edit_lock: { zone: 'a.acme.test' },
+        refresh_zone: { zone: 'a.acme.test' },
         poke_zone_set_serial: { zone: 'a.acme.test' },
         poke_zone_wrap_serial: { zone: 'a.acme.test' },
         nuke_zone: { zoneId },
@@ -177,6 +179,7 @@ for (const backend of backends)
         ['poke_zone_set_serial', { zone: z, serial: 5, today: true }, 'today'],
         ['poke_zone_wrap_serial', { zone: '' }, 'zone'],
         ['nuke_zone', { zoneId: 'x' }, 'zoneId'],
+        ['refresh_zone', { zone: ['a.acme.test'] }, 'zone'],
         ['update_rrs', { zone: z, records: [] }, 'records'],
         ['update_rrs', { zone: z, records: [good, { ...good, rdata: '192.0.2.1\nevil A 192.0.2.2' }] }, 'records[1].rdata'],
         ['update_rrs', { zone: z, records: [good, { ...good, action: 'upsert' }] }, 'records[1].action'],
@@ -451,5 +454,16 @@ for (const backend of backends)
       const id = (await svc.call(admin, 'show_zonesm', { zone: 'b3.test' })).zone.id;
       assert.deepEqual(await svc.call(admin, 'nuke_zone', { zoneId: id }), { zoneId: id, zone: 'b3.test.', destroyed: true });
       assert.deepEqual(await svc.call(admin, 'list_zone', { pattern: 'b3.test', which: 'all' }), []);
+    });
+
+    test('refresh_zone: the apex from the server group, the servers told again', async () => {
+      await svc.updateServerGroup(admin, 'default', { apexNs: ['ns-c.example.net.'] });
+      await svc.call(admin, 'set_zone', { zone: 'b1.test', flags: { useApexNs: true } });
+      assert.match((await svc.call(admin, 'show_zone', { zone: 'b1.test' })).text, /NS\s+ns-c\.example\.net\./);
+      // Already following its group: no new ZI, but the change feed tells dmsd (and so the servers) again.
+      const seq = await svc.currentChangeSeq(admin);
+      const r = await svc.call(help, 'refresh_zone', { zone: 'b1.test' });
+      assert.equal(r.changed, false);
+      assert.ok((await svc.currentChangeSeq(admin)) > seq);
     });
   });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ServiceContext } from '../context.js';
 import { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from '../edit.js';
 import { type DmsError, ReferenceNotFound, type ValidationProblem } from '../errors.js';
-import { getServerGroup, listReferences } from '../groups.js';
+import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { updateRrs } from '../rrs.js';
 import { dateSerial } from '../serial.js';
@@ -509,6 +509,14 @@ export const ZONE_OPERATIONS = {
     tiers: ADMIN_ONLY,
     mutates: true,
     run: async (ctx, p) => pokeZoneWrapSerial(ctx, await zoneOf(ctx, p.zone)),
+  }),
+  refresh_zone: op({
+    name: 'refresh_zone',
+    summary: 'Refresh a zone: its apex NS/SOA again from its server group (a new ZI when they differ), and the servers told',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => refreshZoneApex(ctx, await zoneOf(ctx, p.zone)),
   }),
   update_rrs: op({
     name: 'update_rrs',

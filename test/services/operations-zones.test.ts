@@ -447,6 +447,18 @@ for (const backend of backends)
       assert.equal(same.changed, false);
     });
 
+    test('flags: null sets the configured default (zone_tool def_flag), for set_zone and new zones', async () => {
+      await svc.setConfig(admin, 'inc_updates', 'true');
+      await svc.call(admin, 'set_zone', { zone: 'b2.test', flags: { incUpdates: false, nsec3: true } });
+      const z = await svc.call(admin, 'set_zone', { zone: 'b2.test', flags: { incUpdates: null, nsec3: null } });
+      assert.deepEqual([z.flags.incUpdates, z.flags.nsec3], [true, false]);
+      const created = await svc.call(admin, 'load_zone', { zone: 'flags.test', text: TEXT, flags: { incUpdates: null, nsec3: true } });
+      assert.deepEqual([created.flags.incUpdates, created.flags.nsec3], [true, true]);
+      await svc.setConfig(admin, 'inc_updates', 'false');
+      const bad = await rejection(() => svc.invoke(admin, 'set_zone', { zone: 'b2.test', flags: { nsec3: 'default' } }), 'bad flag');
+      assert.ok(bad instanceof svc.InvalidParams && bad.problems.some((p) => p.path === 'flags.nsec3'), bad.message);
+    });
+
     test('list_zone reports an unknown reference or server group filter; nuke_zone removes a zone for good', async () => {
       assert.ok((await rejection(() => svc.call(admin, 'list_zone', { reference: 'no-such-ref' }), 'ref')) instanceof svc.ReferenceNotFound);
       assert.equal((await rejection(() => svc.call(admin, 'list_zone', { sg: 'no-such-sg' }), 'sg')).code, 'SG_NOT_FOUND');

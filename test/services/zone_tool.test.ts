@@ -348,6 +348,12 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       const sm = ok(zt(target, ['show_zonesm', 'life.org']), 'show').stdout;
       assert.match(sm, /nsec3: +True/);
       assert.match(sm, /edit_lock: +True/);
+      // def_flag: the configured default (nsec3 defaults to false; inc_updates set to true here).
+      ok(zt(target, ['set_config', 'inc_updates', 'true']), 'set_config');
+      ok(zt(target, ['set_zone', 'life.org', 'def_nsec3', 'DEF_INC_UPDATES', 'no_edit_lock']), 'set_zone def_');
+      const flags = JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'life.org']), 'show').stdout).zone.flags;
+      assert.deepEqual([flags.nsec3, flags.incUpdates, flags.editLock], [false, true, false]);
+      ok(zt(target, ['set_config', 'inc_updates', 'false']), 'set_config back');
       ok(zt(target, ['disable_zone', 'life.org']), 'disable');
       assert.match(ok(zt(target, ['ls', '-v', 'life.org']), 'ls -v').stdout, /DISABLED/);
       assert.equal(ok(zt(target, ['ls', '-t', 'life.*']), 'ls -t').stdout, '');

@@ -17,9 +17,12 @@ const FLAG_KEYS: Record<string, keyof ZoneFlags> = {
   inc_updates: 'incUpdates',
 };
 
-/** Parse zone-option words (flag, no_flag, def_flag) into flag values; def_ reads the configured default. */
-export async function parseZoneOptions(ctx: Context, words: readonly string[]): Promise<Partial<ZoneFlags>> {
-  const flags: Partial<ZoneFlags> = {};
+/** What zone-option words set: a flag on (true), off (false) or to the configured default (null, `def_flag`). */
+export type FlagWords = { [K in keyof ZoneFlags]?: boolean | null };
+
+/** Parse zone-option words (flag, no_flag, def_flag); the operations read the configured default for def_. */
+export function parseZoneOptions(words: readonly string[]): FlagWords {
+  const flags: FlagWords = {};
   for (const w of words) {
     const lw = w.toLowerCase();
     const m = /^(no_|def_)?(.*)$/.exec(lw)!;
@@ -31,12 +34,7 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
         'UsageError',
       );
     }
-    if (m[1] === 'no_') flags[key] = false;
-    else if (m[1] === 'def_') {
-      const s = await ctx.services();
-      const v = await s.api.getConfigValue(s.ctx, m[2]);
-      flags[key] = /^(true|yes|on|1)$/i.test(v);
-    } else flags[key] = true;
+    flags[key] = m[1] === 'no_' ? false : m[1] === 'def_' ? null : true;
   }
   return flags;
 }

@@ -10,7 +10,8 @@ import { loadZones } from '../load.js';
 import { updateRrs } from '../rrs.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
-import type { LoadZoneResult, ZiSelector } from '../types.js';
+import { loadSettings } from '../config.js';
+import type { LoadZoneResult, ZiSelector, ZoneFlags } from '../types.js';
 import {
   copyZi,
   copyZone,
@@ -50,15 +51,40 @@ export const ziParam = z
 
 export const flagsParam = z
   .object({
-    useApexNs: z.boolean(),
-    editLock: z.boolean(),
-    autoDnssec: z.boolean(),
-    nsec3: z.boolean(),
-    incUpdates: z.boolean(),
+    useApexNs: z.boolean().nullable(),
+    editLock: z.boolean().nullable(),
+    autoDnssec: z.boolean().nullable(),
+    nsec3: z.boolean().nullable(),
+    incUpdates: z.boolean().nullable(),
   })
   .partial()
   .strict()
-  .describe('zone flags to set; the ones not given keep their value (or the configured default for a new zone)');
+  .describe(
+    'zone flags to set; null sets the configured default (zone_tool def_flag); the ones not given keep their value ' +
+      '(or the configured default for a new zone)',
+  );
+
+/** The configuration key of each flag: its default for new zones, and what `null` (def_flag) sets. */
+const FLAG_CONFIG: Readonly<Record<keyof ZoneFlags, string>> = {
+  useApexNs: 'use_apex_ns',
+  editLock: 'edit_lock',
+  autoDnssec: 'auto_dnssec',
+  nsec3: 'nsec3',
+  incUpdates: 'inc_updates',
+};
+
+/** Flags with `null` ("the configured default") replaced by the configured value. */
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam>): Promise<Partial<ZoneFlags>>;
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam> | undefined): Promise<Partial<ZoneFlags> | undefined>;
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam> | undefined): Promise<Partial<ZoneFlags> | undefined> {
+  if (f === undefined) return undefined;
+  const entries = Object.entries(f) as [keyof ZoneFlags, boolean | null | undefined][];
+  if (!entries.some(([, v]) => v === null)) return f as Partial<ZoneFlags>;
+  const settings = await loadSettings(ctx.store.db);
+  const out: Partial<ZoneFlags> = {};
+  for (const [k, v] of entries) if (v !== undefined) out[k] = v ?? settings.bool(FLAG_CONFIG[k]);
+  return out;
+}
 
 const nameParam = z.string().min(1).max(255);
 
@@ -207,7 +233,7 @@ export const ZONE_OPERATIONS = {
       .strict(),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, ...o }) => createZone(ctx, await zoneOf(ctx, zone), o),
+    run: async (ctx, { zone, flags, ...o }) => createZone(ctx, await zoneOf(ctx, zone), { ...o, flags: await flagsOf(ctx, flags) }),
   }),
   set_zone: op({
     name: 'set_zone',
@@ -215,7 +241,7 @@ export const ZONE_OPERATIONS = {
     params: z.object({ zone: zoneParam, flags: flagsParam }).strict(),
     tiers: STAFF,
     mutates: true,
-    run: async (ctx, p) => setZoneFlags(ctx, await zoneOf(ctx, p.zone), p.flags),
+    run: async (ctx, p) => setZoneFlags(ctx, await zoneOf(ctx, p.zone), await flagsOf(ctx, p.flags)),
   }),
   enable_zone: op({
     name: 'enable_zone',
@@ -302,7 +328,7 @@ export const ZONE_OPERATIONS = {
     params: z.object({ zone: zoneParam, text: textParam, ...createFields }).strict(),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, ...o }) => createZone(ctx, await zoneOf(ctx, zone), o),
+    run: async (ctx, { zone, flags, ...o }) => createZone(ctx, await zoneOf(ctx, zone), { ...o, flags: await flagsOf(ctx, flags) }),
   }),
   load_zones: op({
     name: 'load_zones',
@@ -327,12 +353,12 @@ export const ZONE_OPERATIONS = {
       .strict(),
     tiers: STAFF,
     mutates: true,
-    run: async (ctx, { zones, ...o }) => {
+    run: async (ctx, { zones, flags, ...o }) => {
       // One services.loadZones call for the batch: one settings read, one disk sync at the end.
       const results = await loadZones(
         ctx,
         zones.map((z) => ({ name: z.zone, text: z.text, ...(z.file !== undefined ? { file: z.file } : {}) })),
-        { ...o, replace: false },
+        { ...o, flags: await flagsOf(ctx, flags), replace: false },
       );
       return results.map(({ error, ...r }): Omit<LoadZoneResult, 'error'> & { error?: ItemError } =>
         error ? { ...r, error: itemError(error) } : r,
@@ -345,7 +371,8 @@ export const ZONE_OPERATIONS = {
     params: z.object({ zone: zoneParam, to: zoneParam, zi: ziParam.optional(), ...createFields }).strict(),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, to, zi, ...o }) => copyZone(ctx, await zoneOf(ctx, zone), await zoneOf(ctx, to), { ...o, zi: sel(zi) }),
+    run: async (ctx, { zone, to, zi, flags, ...o }) =>
+      copyZone(ctx, await zoneOf(ctx, zone), await zoneOf(ctx, to), { ...o, flags: await flagsOf(ctx, flags), zi: sel(zi) }),
   }),
   copy_zi: op({
     name: 'copy_zi',

@@ -7,7 +7,6 @@ import {
   type ListZonesOptions,
   type OperationResult,
   type ZiInfo,
-  type ZoneFlags,
   type ZoneBrief,
   type ZoneInfo,
 } from '../../../services/index.js';
@@ -200,8 +199,8 @@ const lsZi: Handler = async (ctx, a) => {
 
 // ---- create / load / copy ----------------------------------------------------------------------------------------
 
-async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string[]) {
-  const flags: Partial<ZoneFlags> = await parseZoneOptions(ctx, words);
+function createOptions(a: ParsedArgs, words: readonly string[]) {
+  const flags = parseZoneOptions(words);
   if (flag(a, 'i')) flags.incUpdates = true;
   const reference = opt(a, 'r');
   // `-r reference` sets *or creates* the reference (original behaviour): the service creates it in the zone's own
@@ -211,7 +210,7 @@ async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string
 
 const createZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const o = await createOptions(ctx, a, a.positional.slice(1));
+  const o = createOptions(a, a.positional.slice(1));
   const zone = await s.call('create_zone', { zone: a.positional[0], ...o });
   emit(ctx, zone, () => '');
   return 0;
@@ -221,7 +220,7 @@ const copyZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const src = await zoneArg(ctx, a.positional[0]);
   const dst = await zoneArg(ctx, a.positional[1]);
-  const o = await createOptions(ctx, a, a.positional.slice(2));
+  const o = createOptions(a, a.positional.slice(2));
   const zi = await ziArg(ctx, src, opt(a, 'z'));
   const zone = await s.call('copy_zone', { zone: src, to: dst, ...o, zi });
   emit(ctx, zone, () => '');
@@ -268,7 +267,7 @@ const loadZone: Handler = async (ctx, a) => {
   const [file, zoneText] = a.positional;
   const name = await zoneArg(ctx, zoneText);
   const text = await readZoneFile(file);
-  const o = await createOptions(ctx, a, a.positional.slice(2));
+  const o = createOptions(a, a.positional.slice(2));
   try {
     const zone = await s.call('load_zone', { zone: name, ...o, text });
     emit(ctx, zone, () => '');
@@ -330,7 +329,7 @@ const loadZones: Handler = async (ctx, a) => {
   const force = flag(a, 'f');
   // -r creates a missing reference as the original did: load_zones makes it in each zone's own transaction, so it
   // is there exactly when some zone uses it.
-  const o = await createOptions(ctx, a, []);
+  const o = createOptions(a, []);
   const files = a.positional;
   const bar = new ProgressBar(ctx, files.length, ctx.stdoutIsTTY && !ctx.json && files.length > 1);
   const results: (LoadResult & { file: string })[] = [];
@@ -462,7 +461,7 @@ const nukeZones: Handler = async (ctx, a) => {
 const setZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const flags = await parseZoneOptions(ctx, a.positional.slice(1));
+  const flags = parseZoneOptions(a.positional.slice(1));
   const z = await s.call('set_zone', { zone: name, flags });
   emit(ctx, z, () => '');
   return 0;

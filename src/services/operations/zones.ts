@@ -13,6 +13,7 @@ import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
 import type { LoadZoneResult, ZiSelector, ZoneFlags } from '../types.js';
 import {
+  contentToText,
   copyZi,
   copyZone,
   createZone,
@@ -25,7 +26,6 @@ import {
   getZone,
   getZoneById,
   getZoneContent,
-  getZoneText,
   listZis,
   listZoneBriefs,
   listZones,
@@ -130,8 +130,7 @@ function itemError(e: DmsError): ItemError {
 async function ziText(ctx: ServiceContext, zone: string, zi: z.infer<typeof ziParam> | undefined) {
   const name = await zoneOf(ctx, zone);
   const content = await getZoneContent(ctx, name, sel(zi));
-  const text = await getZoneText(ctx, name, { version: content.zi.version });
-  return { zone: name, zi: content.zi.version, text };
+  return { zone: name, zi: content.zi.version, text: contentToText(content) };
 }
 
 type ZiText = Awaited<ReturnType<typeof ziText>>;
@@ -212,8 +211,8 @@ export const ZONE_OPERATIONS = {
     run: async (ctx, p) => {
       const name = await zoneOf(ctx, p.zone);
       const content = await getZoneContent(ctx, name, sel(p.zi));
-      const text = await getZoneText(ctx, name, { version: content.zi.version });
-      return { zone: content.zone, zi: content.zi, text };
+      // The text of the content just read: one read of the records, not two.
+      return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
   }),
   create_zone: op({

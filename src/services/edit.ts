@@ -9,7 +9,8 @@ import { referenceName } from '../store/queries/references.js';
 import { updateZoneRow } from '../store/queries/zones.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms, newToken, recordsAt, resolveZi, type ZoneRow, ziInfo } from './core.js';
-import { EditConflict, EditLockConflict, InvalidArgument, StaleEditToken } from './errors.js';
+import { EditConflict, EditLockConflict, InvalidArgument, SerialInvalid, StaleEditToken } from './errors.js';
+import { isValidSerial, wrapSerial } from './serial.js';
 import { normalizeZoneName } from './names.js';
 import type { EditSession, SaveOptions, SaveResult, ZoneRecord } from './types.js';
 import { contentToText, parseText, textZoneTtl, zoneInfoById } from './zones.js';
@@ -153,6 +154,23 @@ export async function pokeSerial(
     });
     return res;
   });
+}
+
+// ---- poke_zone_set_serial / poke_zone_wrap_serial -------------------------------------------------------------------
+
+/** poke_zone_set_serial: a new ZI with the given serial (must be RFC 1982 greater) or just the next one. */
+export async function pokeZoneSetSerial(
+  ctx: ServiceContext,
+  name: string,
+  serial: number | undefined,
+): Promise<SaveResult> {
+  if (serial !== undefined && !isValidSerial(serial)) throw new SerialInvalid(`serial ${serial} is not in 0..4294967295`);
+  return pokeSerial(ctx, name, () => serial, serial === undefined ? 'serial incremented' : `serial set to ${serial}`);
+}
+
+/** poke_zone_wrap_serial: add 2^31-1 (RFC 1982 §7.1 step) so a later change can reach a lower number. */
+export async function pokeZoneWrapSerial(ctx: ServiceContext, name: string): Promise<SaveResult> {
+  return pokeSerial(ctx, name, (last) => wrapSerial(last), 'serial wrapped (RFC 1982)');
 }
 
 export { parseTtl };

@@ -240,6 +240,21 @@ export class EditConflict extends DmsError {
   }
 }
 
+/** A change made against an expected SOA serial that is no longer the zone's newest (update_rrs): nothing saved. */
+export class SerialConflict extends DmsError {
+  constructor(
+    readonly zone: string,
+    readonly expectedSerial: number,
+    readonly currentSerial: number,
+  ) {
+    super(
+      'EDIT_CONFLICT',
+      `zone ${zone} is at serial ${currentSerial}, not the expected ${expectedSerial}: it changed meanwhile; ` +
+        'your changes were NOT saved — read it again and retry',
+    );
+  }
+}
+
 export interface ValidationProblem {
   message: string;
   severity: 'error' | 'warning';

@@ -5,10 +5,7 @@
 
 import type { ServiceContext } from './context.js';
 import * as config from './config.js';
-import { pokeSerial } from './edit.js';
-import { isValidSerial, wrapSerial } from './serial.js';
-import { SerialInvalid } from './errors.js';
-import type { ConfigEntry, SaveResult } from './types.js';
+import type { ConfigEntry } from './types.js';
 
 export * from './errors.js';
 export {
@@ -58,6 +55,7 @@ export {
   getZoneById,
   getZoneContent,
   getZoneText,
+  getZi,
   listZis,
   listZones,
   listZoneBriefs,
@@ -74,10 +72,16 @@ export {
 } from './zones.js';
 
 // edit lock: edit_zone, tickle, save with token, cancel_edit_zone, clear_edit_lock
-export { cancelEditZone, clearEditLock, editZone, saveZoneEdit, tickleEditLock } from './edit.js';
+export { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
 
 // load_zones and dmsd --zones import
-export { loadZones } from './load.js';
+export { loadZones, type LoadZonesOptions } from './load.js';
+
+// update_rrs: records and RRsets added, deleted, replaced
+export { type RrChange, type UpdateRrsOptions, updateRrs } from './rrs.js';
+
+// the unified diff diff_zones / diff_zi return
+export { unifiedDiff } from './textdiff.js';
 
 // dmsd: served zones and the change feed
 export {
@@ -141,23 +145,6 @@ export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';
 export { cidrToReverseZone, normalizeZoneName } from './names.js';
 export { chooseSerial, dateSerial, nextSerial, serialAdd, serialGt, wrapSerial } from './serial.js';
 export { CONFIG_KEYS } from './config.js';
-
-// ---- serials --------------------------------------------------------------------------------------------------
-
-/** poke_zone_set_serial: a new ZI with the given serial (must be RFC 1982 greater) or just the next one. */
-export async function pokeZoneSetSerial(
-  ctx: ServiceContext,
-  name: string,
-  serial: number | undefined,
-): Promise<SaveResult> {
-  if (serial !== undefined && !isValidSerial(serial)) throw new SerialInvalid(`serial ${serial} is not in 0..4294967295`);
-  return pokeSerial(ctx, name, () => serial, serial === undefined ? 'serial incremented' : `serial set to ${serial}`);
-}
-
-/** poke_zone_wrap_serial: add 2^31-1 (RFC 1982 §7.1 step) so a later change can reach a lower number. */
-export async function pokeZoneWrapSerial(ctx: ServiceContext, name: string): Promise<SaveResult> {
-  return pokeSerial(ctx, name, (last) => wrapSerial(last), 'serial wrapped (RFC 1982)');
-}
 
 // ---- configuration --------------------------------------------------------------------------------------------
 

@@ -9,10 +9,18 @@ import { normalizeZoneName } from './names.js';
 import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
 import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
 
+export type LoadZonesOptions = Omit<CreateZoneOptions, 'records' | 'text'> & {
+  /** Replace the content of zones that exist (dmsd --zones import) instead of failing them with ZoneExists. */
+  replace?: boolean;
+  /** Stop after the first zone that fails (zone_tool load_zones without -f): the rest are not looked at. */
+  stopOnError?: boolean;
+  onResult?: (r: LoadZoneResult) => void;
+};
+
 export async function loadZones(
   ctx: ServiceContext,
   items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
-  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void } = {},
+  o: LoadZonesOptions = {},
 ): Promise<LoadZoneResult[]> {
   const cc = new CreateContext(await loadSettings(ctx.store.db));
   const results: LoadZoneResult[] = [];
@@ -24,7 +32,7 @@ export async function loadZones(
 async function loadEach(
   ctx: ServiceContext,
   items: Iterable<LoadZoneItem> | AsyncIterable<LoadZoneItem>,
-  o: Omit<CreateZoneOptions, 'records' | 'text'> & { replace?: boolean; onResult?: (r: LoadZoneResult) => void },
+  o: LoadZonesOptions,
   cc: CreateContext,
   results: LoadZoneResult[],
 ): Promise<void> {
@@ -65,5 +73,6 @@ async function loadEach(
     }
     results.push(result);
     o.onResult?.(result);
+    if (o.stopOnError && result.action === 'failed') return;
   }
 }

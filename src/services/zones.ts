@@ -531,6 +531,16 @@ export async function getZoneText(ctx: ServiceContext, name: string, sel?: ZiSel
   return contentToText(await getZoneContent(ctx, name, sel));
 }
 
+/** One ZI's header (SOA fields, times, change_by) without its records, with the zone it belongs to. */
+export async function getZi(ctx: ServiceContext, name: string, sel?: ZiSelector): Promise<{ zone: ZoneInfo; zi: ZiInfo }> {
+  const key = normalizeZoneName(name);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
+    const zi = await resolveZi(trx, zone, sel);
+    return { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi) };
+  });
+}
+
 export async function listZis(ctx: ServiceContext, name: string): Promise<ZiInfo[]> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {

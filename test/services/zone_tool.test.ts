@@ -227,6 +227,39 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       assert.equal(ok(zt(target, ['ls', 'a?.net']), 'ls').stdout, 'a1.net.\na3.net.\n');
     });
 
+    test('load_zones over more files than one load_zones call takes: order, -f, unreadable files, -r', async () => {
+      const bdir = join(dir, 'many');
+      mkdirSync(bdir, { recursive: true });
+      const names = Array.from({ length: 230 }, (_, i) => `m${String(i).padStart(3, '0')}.org`);
+      const files = names.map((n) => join(bdir, n));
+      names.forEach((n, i) => {
+        if (i === 150) mkdirSync(files[i]);
+        else writeFileSync(files[i], zoneFile(`${n}.`, i === 120 ? 'oops IN BOGUSTYPE x\n' : ''));
+      });
+      const count = () => ok(zt(target, ['ls', 'm???.org']), 'ls').stdout.split('\n').filter(Boolean).length;
+      // Every zone fails: the reference -r names is not left behind (made in each zone's transaction).
+      await unchanged(target, () => {
+        const r = zt(target, ['load_zones', '-r', 'ghostref', files[120]]);
+        assert.equal(r.status, 65, r.stderr);
+      });
+      // Without -f: everything before the bad file is loaded, nothing after it.
+      const r1 = zt(target, ['load_zones', '-r', 'manyref', ...files]);
+      assert.equal(r1.status, 65, r1.stderr);
+      assert.match(r1.stderr, /m120\.org:7/);
+      assert.doesNotMatch(r1.stderr, /m150/);
+      assert.equal(count(), 120);
+      assert.equal(JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'm119.org']), 'sm').stdout).zone.reference, 'manyref');
+      // With -f: the rest is loaded; the messages come in file order, the exit status is the first failure's.
+      const r2 = zt(target, ['load_zones', '-f', ...files]);
+      assert.equal(r2.status, 73, r2.stderr);
+      // Messages are wrapped at 70 columns: look at the unwrapped text.
+      const at = (re: RegExp) => r2.stderr.replace(/\s+/g, ' ').search(re);
+      assert.ok(at(/m119\.org': zone 'm119\.org\.' already exists/) >= 0, r2.stderr);
+      assert.ok(at(/m119\.org': zone 'm119\.org\.' already exists/) < at(/m120\.org:7/), r2.stderr);
+      assert.ok(at(/m120\.org:7/) >= 0 && at(/m120\.org:7/) < at(/m150\.org': Is a directory/), r2.stderr);
+      assert.equal(count(), 228);
+    });
+
     test('edit_zone with $EDITOR, the ZI history, diff_zone_zi and ZI selectors', async () => {
       ok(zt(target, ['create_zone', 'edit.org']), 'create');
       const editor = join(dir, 'editor.sh');
@@ -315,6 +348,12 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       const sm = ok(zt(target, ['show_zonesm', 'life.org']), 'show').stdout;
       assert.match(sm, /nsec3: +True/);
       assert.match(sm, /edit_lock: +True/);
+      // def_flag: the configured default (nsec3 defaults to false; inc_updates set to true here).
+      ok(zt(target, ['set_config', 'inc_updates', 'true']), 'set_config');
+      ok(zt(target, ['set_zone', 'life.org', 'def_nsec3', 'DEF_INC_UPDATES', 'no_edit_lock']), 'set_zone def_');
+      const flags = JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'life.org']), 'show').stdout).zone.flags;
+      assert.deepEqual([flags.nsec3, flags.incUpdates, flags.editLock], [false, true, false]);
+      ok(zt(target, ['set_config', 'inc_updates', 'false']), 'set_config back');
       ok(zt(target, ['disable_zone', 'life.org']), 'disable');
       assert.match(ok(zt(target, ['ls', '-v', 'life.org']), 'ls -v').stdout, /DISABLED/);
       assert.equal(ok(zt(target, ['ls', '-t', 'life.*']), 'ls -t').stdout, '');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getopt, splitShellLine } from '../../src/cli/zone_tool/argv.js';
-import { unifiedDiff } from '../../src/cli/zone_tool/diff.js';
+import { unifiedDiff } from '../../src/services/textdiff.js';
 import { EX, exitCodeFor, toZoneToolError, ZoneToolError } from '../../src/cli/zone_tool/errors.js';
 import { fmtTime, kvBlock, wrap } from '../../src/cli/zone_tool/format.js';
 import { parseGlobalOptions } from '../../src/cli/zone_tool/main.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Context } from './context.js';
 import { emit } from './context.js';
-import { unifiedDiff } from './diff.js';
+import { unifiedDiff } from '../../services/index.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
 import { ziArg } from './util.js';
@@ -67,13 +67,13 @@ async function choose(ctx: Context, prompt: string, allowed: string, dflt: strin
 export async function editZoneCommand(ctx: Context, name: string, ziText?: string): Promise<number> {
   const s = await ctx.services();
   const interactive = ctx.stdinIsTTY;
-  const session = await s.api.editZone(s.ctx, name);
+  const session = await s.call('edit_zone', { zone: name });
   let released = false;
   const cancel = async () => {
     if (released) return;
     released = true;
     try {
-      await s.api.cancelEditZone(s.ctx, name, session.token);
+      await s.call('cancel_edit_zone', { zone: name, token: session.token });
     } catch {
       // The lock may already be gone (expired or cleared); nothing more to undo.
     }
@@ -81,9 +81,9 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
   let dir: string | undefined;
   let keepFile = false;
   // Tickle the lock while the operator edits, so a long edit does not lose it.
-  const tickle = session.expiresAt
+  const tickle = session.lock
     ? setInterval(() => {
-        s.api.tickleEditLock(s.ctx, name, session.token).catch(() => undefined);
+        s.call('tickle_editlock', { zone: name, token: session.token }).catch(() => undefined);
       }, 60_000)
     : undefined;
   tickle?.unref();
@@ -91,7 +91,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
     let original = session.text;
     if (ziText !== undefined) {
       const sel = await ziArg(ctx, name, ziText);
-      if (sel !== undefined) original = await s.api.getZoneText(s.ctx, name, sel);
+      if (sel !== undefined) original = (await s.call('show_zone', { zone: name, zi: sel })).text;
     }
     dir = await mkdtemp(join(tmpdir(), 'zone_tool-'));
     const file = join(dir, `${name}zone`);
@@ -139,7 +139,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
         }
       }
       try {
-        const r = await s.api.saveZoneEdit(s.ctx, name, session.token, { text: edited });
+        const r = await s.call('update_zone_text', { zone: name, text: edited, token: session.token });
         released = true;
         emit(ctx, r, () => '');
         if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);

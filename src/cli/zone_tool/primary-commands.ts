@@ -2,7 +2,7 @@
 // targets (per zone, or per server group with -g), and the NOTIFYs waiting in the event queue. The table entries are
 // spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
 
-import type { ArgKind, CommandSpec } from './table.js';
+import { type CommandSpec, command } from './command-spec.js';
 import type { TsigAlgorithm } from '../../dns/tsig.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
@@ -10,14 +10,7 @@ import { EX, ZoneToolError } from './errors.js';
 import { col, fmtTime, OUTPUT_INDENT as I } from './format.js';
 import type { ParsedArgs } from './argv.js';
 
-function spec(
-  name: string,
-  summary: string,
-  help: string,
-  o: { options?: string; min?: number; max?: number; args?: readonly ArgKind[]; aliases?: readonly string[] } = {},
-): CommandSpec {
-  return { name, aliases: o.aliases ?? [], summary, help: `\n        ${help.trim()}\n`, options: o.options ?? '', min: o.min ?? 0, max: o.max ?? 0, args: o.args ?? [] };
-}
+const spec = command;
 
 const TARGET_HELP = `with -g <sg-name> the entry belongs to the server group (it applies to every
                     zone of the group); otherwise to the zone named first`;

@@ -8,16 +8,9 @@ import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
 import { col, fmtTime, kvBlock, OUTPUT_INDENT as I } from './format.js';
 import type { Svc } from './services.js';
-import type { ArgKind, CommandSpec } from './table.js';
+import { type CommandSpec, command } from './command-spec.js';
 
-function spec(
-  name: string,
-  summary: string,
-  help: string,
-  o: { options?: string; min?: number; max?: number; args?: readonly ArgKind[]; aliases?: readonly string[] } = {},
-): CommandSpec {
-  return { name, aliases: o.aliases ?? [], summary, help: `\n        ${help.trim()}\n`, options: o.options ?? '', min: o.min ?? 0, max: o.max ?? 0, args: o.args ?? [] };
-}
+const spec = command;
 
 const ADDRESS_HELP = `address     IPv4 or IPv6 address, with #port for a port other
                             than 53 (192.0.2.1#5353, [2001:db8::1]#5353)`;

@@ -2,36 +2,11 @@
 // wording and synopses). It drives one-shot argv parsing, the shell, help and tab completion. Implementations live
 // in handlers.ts so that help and completion load nothing heavy.
 
+import { type ArgKind, type CommandSpec, command } from './command-spec.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 
-/** What a positional argument is, for tab completion. */
-export type ArgKind =
-  | 'zone'
-  | 'deleted_zone'
-  | 'file'
-  | 'sg'
-  | 'reference'
-  | 'sectag'
-  | 'zone_option'
-  | 'config_key'
-  | 'command'
-  | 'other';
-
-export interface CommandSpec {
-  name: string;
-  aliases: readonly string[];
-  /** One line for the command list. */
-  summary: string;
-  /** Full help, as printed by `help <command>` (already indented like the original docstrings). */
-  help: string;
-  /** getopt letters; a colon marks an option with a value. */
-  options: string;
-  min: number;
-  max: number;
-  /** Completion kind of each positional; the last one repeats for variadic commands. */
-  args: readonly ArgKind[];
-}
+export type { ArgKind, CommandSpec };
 
 export const ZONE_OPTIONS = [
   'use_apex_ns',
@@ -91,23 +66,7 @@ const ZI_SELECTOR_HELP = `zi-id forms:    123       a ZI id
                         DD/MM/YYYY[,hh:mm]  YYYY-MM-DD[,hh:mm]
                         DD/MM     hh:mm[am|pm]`;
 
-function c(
-  name: string,
-  summary: string,
-  help: string,
-  spec: { options?: string; min?: number; max?: number; args?: readonly ArgKind[]; aliases?: readonly string[] } = {},
-): CommandSpec {
-  return {
-    name,
-    aliases: spec.aliases ?? [],
-    summary,
-    help: `\n        ${help.trim()}\n`,
-    options: spec.options ?? '',
-    min: spec.min ?? 0,
-    max: spec.max ?? 0,
-    args: spec.args ?? [],
-  };
-}
+const c = command;
 
 export const COMMANDS: readonly CommandSpec[] = [
   // --- zones ---------------------------------------------------------------------------------------------------

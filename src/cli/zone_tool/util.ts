@@ -1,7 +1,7 @@
 // Argument helpers shared by the handlers: zone names (with IP/CIDR → reverse zone), ZI selectors, zone options,
 // numbers. They call only the service API.
 
-import type { ZoneFlags } from '../../services/index.js';
+import type { OperationResult, ZoneFlags } from '../../services/index.js';
 import { reverseNameOfAddress } from '../../dns/address.js';
 import type { Context } from './context.js';
 
@@ -17,9 +17,12 @@ const FLAG_KEYS: Record<string, keyof ZoneFlags> = {
   inc_updates: 'incUpdates',
 };
 
-/** Parse zone-option words (flag, no_flag, def_flag) into flag values; def_ reads the configured default. */
-export async function parseZoneOptions(ctx: Context, words: readonly string[]): Promise<Partial<ZoneFlags>> {
-  const flags: Partial<ZoneFlags> = {};
+/** What zone-option words set: a flag on (true), off (false) or to the configured default (null, `def_flag`). */
+export type FlagWords = { [K in keyof ZoneFlags]?: boolean | null };
+
+/** Parse zone-option words (flag, no_flag, def_flag); the operations read the configured default for def_. */
+export function parseZoneOptions(words: readonly string[]): FlagWords {
+  const flags: FlagWords = {};
   for (const w of words) {
     const lw = w.toLowerCase();
     const m = /^(no_|def_)?(.*)$/.exec(lw)!;
@@ -31,12 +34,7 @@ export async function parseZoneOptions(ctx: Context, words: readonly string[]): 
         'UsageError',
       );
     }
-    if (m[1] === 'no_') flags[key] = false;
-    else if (m[1] === 'def_') {
-      const s = await ctx.services();
-      const v = await s.api.getConfigValue(s.ctx, m[2]);
-      flags[key] = /^(true|yes|on|1)$/i.test(v);
-    } else flags[key] = true;
+    flags[key] = m[1] === 'no_' ? false : m[1] === 'def_' ? null : true;
   }
   return flags;
 }
@@ -52,15 +50,20 @@ export async function zoneArg(ctx: Context, text: string): Promise<string> {
 
 /**
  * Resolve a <zi-id> argument for `zone` to a service selector: undefined means "the default" (published).
- * Plain ids go straight through; the other forms are resolved against the zone's ZI list.
+ * Plain ids go straight through; the other forms are resolved against the zone's ZI list (list_zi, or the one the
+ * caller already has).
  */
-export async function ziArg(ctx: Context, zone: string, text: string | undefined): Promise<number | undefined> {
+export async function ziArg(
+  ctx: Context,
+  zone: string,
+  text: string | undefined,
+  listed?: OperationResult<'list_zi'>,
+): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const sel = parseZiSelector(text, ctx.now());
   if (sel.kind === 'default') return undefined;
   if (sel.kind === 'id') return sel.id;
-  const s = await ctx.services();
-  const [zis, info] = await Promise.all([s.api.listZis(s.ctx, zone), s.api.getZone(s.ctx, zone)]);
+  const { zis, zone: info } = listed ?? (await (await ctx.services()).call('list_zi', { zone }));
   const id = resolveZiSelector(
     sel,
     zis.map((z) => ({ id: z.version, ctime: new Date(z.ctime) })),

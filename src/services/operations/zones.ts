@@ -3,23 +3,39 @@
 
 import { z } from 'zod';
 import type { ServiceContext } from '../context.js';
+import { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from '../edit.js';
+import { type DmsError, ReferenceNotFound, type ValidationProblem } from '../errors.js';
+import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
+import { loadZones } from '../load.js';
+import { updateRrs } from '../rrs.js';
+import { dateSerial } from '../serial.js';
+import { unifiedDiff } from '../textdiff.js';
+import { loadSettings } from '../config.js';
+import type { LoadZoneResult, ZiSelector, ZoneFlags } from '../types.js';
 import {
+  contentToText,
+  copyZi,
+  copyZone,
   createZone,
+  deleteZi,
   deleteZone,
   destroyZone,
   disableZone,
   enableZone,
+  getZi,
   getZone,
+  getZoneById,
   getZoneContent,
-  getZoneText,
   listZis,
   listZoneBriefs,
   listZones,
+  publishZi,
   resolveZoneName,
+  saveZoneText,
   setZoneFlags,
   undeleteZone,
 } from '../zones.js';
-import { ALL_TIERS, type Operation, op, STAFF } from './define.js';
+import { ADMIN_ONLY, ALL_TIERS, type Operation, op, STAFF } from './define.js';
 
 /** How every operation names a zone: a domain name, a network (its reverse zone) or an address (the reverse zone holding it). */
 export const zoneParam = z
@@ -35,15 +51,40 @@ export const ziParam = z
 
 export const flagsParam = z
   .object({
-    useApexNs: z.boolean(),
-    editLock: z.boolean(),
-    autoDnssec: z.boolean(),
-    nsec3: z.boolean(),
-    incUpdates: z.boolean(),
+    useApexNs: z.boolean().nullable(),
+    editLock: z.boolean().nullable(),
+    autoDnssec: z.boolean().nullable(),
+    nsec3: z.boolean().nullable(),
+    incUpdates: z.boolean().nullable(),
   })
   .partial()
   .strict()
-  .describe('zone flags to set; the ones not given keep their value (or the configured default for a new zone)');
+  .describe(
+    'zone flags to set; null sets the configured default (zone_tool def_flag); the ones not given keep their value ' +
+      '(or the configured default for a new zone)',
+  );
+
+/** The configuration key of each flag: its default for new zones, and what `null` (def_flag) sets. */
+const FLAG_CONFIG: Readonly<Record<keyof ZoneFlags, string>> = {
+  useApexNs: 'use_apex_ns',
+  editLock: 'edit_lock',
+  autoDnssec: 'auto_dnssec',
+  nsec3: 'nsec3',
+  incUpdates: 'inc_updates',
+};
+
+/** Flags with `null` ("the configured default") replaced by the configured value. */
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam>): Promise<Partial<ZoneFlags>>;
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam> | undefined): Promise<Partial<ZoneFlags> | undefined>;
+async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam> | undefined): Promise<Partial<ZoneFlags> | undefined> {
+  if (f === undefined) return undefined;
+  const entries = Object.entries(f) as [keyof ZoneFlags, boolean | null | undefined][];
+  if (!entries.some(([, v]) => v === null)) return f as Partial<ZoneFlags>;
+  const settings = await loadSettings(ctx.store.db);
+  const out: Partial<ZoneFlags> = {};
+  for (const [k, v] of entries) if (v !== undefined) out[k] = v ?? settings.bool(FLAG_CONFIG[k]);
+  return out;
+}
 
 const nameParam = z.string().min(1).max(255);
 
@@ -52,9 +93,64 @@ export function zoneOf(ctx: ServiceContext, text: string): Promise<string> {
   return resolveZoneName(ctx, text);
 }
 
-function sel(zi: z.infer<typeof ziParam> | undefined) {
+/** A ZI parameter as the services' selector (default: the published one). */
+function sel(zi: z.infer<typeof ziParam> | undefined): ZiSelector | undefined {
   return typeof zi === 'number' ? { version: zi } : zi;
 }
+
+/** Zone-file text: up to 64 MiB. */
+const textParam = z.string().max(64 * 1024 * 1024);
+
+/** An edit token from edit_zone. */
+const tokenParam = z.string().min(1).max(200).describe('the token edit_zone returned');
+
+/** The options of a zone creation shared by create_zone, load_zone, copy_zone and load_zones. */
+const createFields = {
+  sg: nameParam.optional(),
+  reference: nameParam.optional(),
+  createReference: z.boolean().optional().describe('create the reference when it does not exist (in the zone\'s transaction)'),
+  flags: flagsParam.optional(),
+  inhibitPublish: z.boolean().optional(),
+  comment: z.string().max(4096).optional(),
+};
+
+/** What a failed item of a batch reports: the catalogue code, the message and the zone-file problems (JSON-safe). */
+export interface ItemError {
+  code: DmsError['code'];
+  message: string;
+  problems?: ValidationProblem[];
+}
+
+function itemError(e: DmsError): ItemError {
+  const problems = (e as { problems?: ValidationProblem[] }).problems;
+  return { code: e.code, message: e.message, ...(Array.isArray(problems) ? { problems } : {}) };
+}
+
+/** A ZI as text, for the diffs. */
+async function ziText(ctx: ServiceContext, zone: string, zi: z.infer<typeof ziParam> | undefined) {
+  const name = await zoneOf(ctx, zone);
+  const content = await getZoneContent(ctx, name, sel(zi));
+  return { zone: name, zi: content.zi.version, text: contentToText(content) };
+}
+
+type ZiText = Awaited<ReturnType<typeof ziText>>;
+
+/** Both texts and their unified diff, labelled "zone (zi N)" as zone_tool always showed them. */
+function diffOf(from: ZiText, to: ZiText) {
+  return { from, to, diff: unifiedDiff(from.text, to.text, `${from.zone} (zi ${from.zi})`, `${to.zone} (zi ${to.zi})`) };
+}
+
+/** update_rrs: one change of a record or RRset, in master-file fields (no newlines: each becomes one line). */
+const oneLine = (max: number) => z.string().min(1).max(max).regex(/^[^\n\r]*$/, 'must be one line');
+const rrChangeParam = z
+  .object({
+    action: z.enum(['add', 'delete', 'replace']),
+    name: oneLine(1100).regex(/^\S+$/, 'must not contain blanks').describe('owner: relative to the zone, "@" or absolute'),
+    type: z.string().min(1).max(20).regex(/^[A-Za-z0-9-]+$/, 'a record type mnemonic or TYPEnnn'),
+    ttl: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    rdata: oneLine(65_535).optional().describe('the RDATA in master-file form; leave out to delete the whole RRset'),
+  })
+  .strict();
 
 export const ZONE_OPERATIONS = {
   find_zone: op({
@@ -82,7 +178,16 @@ export const ZONE_OPERATIONS = {
       .strict(),
     tiers: ALL_TIERS,
     mutates: false,
-    run: (ctx, { detail, ...o }) => (detail ? listZones(ctx, o) : listZoneBriefs(ctx, o)),
+    run: async (ctx, { detail, ...o }) => {
+      const page = detail ? await listZones(ctx, o) : await listZoneBriefs(ctx, o);
+      // An empty page because the reference or server group filtered on does not exist is a typo to report, not
+      // "no zones" (checked only then: a page with zones proves the name).
+      if (page.length === 0) {
+        if (o.sg !== undefined) await getServerGroup(ctx, o.sg);
+        if (o.reference !== undefined && (await listReferences(ctx, o.reference)).length === 0) throw new ReferenceNotFound(o.reference);
+      }
+      return page;
+    },
   }),
   show_zonesm: op({
     name: 'show_zonesm',
@@ -106,8 +211,8 @@ export const ZONE_OPERATIONS = {
     run: async (ctx, p) => {
       const name = await zoneOf(ctx, p.zone);
       const content = await getZoneContent(ctx, name, sel(p.zi));
-      const text = await getZoneText(ctx, name, { version: content.zi.version });
-      return { zone: content.zone, zi: content.zi, text };
+      // The text of the content just read: one read of the records, not two.
+      return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
   }),
   create_zone: op({
@@ -127,7 +232,7 @@ export const ZONE_OPERATIONS = {
       .strict(),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, ...o }) => createZone(ctx, await zoneOf(ctx, zone), o),
+    run: async (ctx, { zone, flags, ...o }) => createZone(ctx, await zoneOf(ctx, zone), { ...o, flags: await flagsOf(ctx, flags) }),
   }),
   set_zone: op({
     name: 'set_zone',
@@ -135,7 +240,7 @@ export const ZONE_OPERATIONS = {
     params: z.object({ zone: zoneParam, flags: flagsParam }).strict(),
     tiers: STAFF,
     mutates: true,
-    run: async (ctx, p) => setZoneFlags(ctx, await zoneOf(ctx, p.zone), p.flags),
+    run: async (ctx, p) => setZoneFlags(ctx, await zoneOf(ctx, p.zone), await flagsOf(ctx, p.flags)),
   }),
   enable_zone: op({
     name: 'enable_zone',
@@ -175,11 +280,284 @@ export const ZONE_OPERATIONS = {
     name: 'destroy_zone',
     summary: 'Remove a deleted zone and all its history for good (by zone id)',
     params: z.object({ zoneId: z.number().int().positive() }).strict(),
-    tiers: STAFF,
+    // Helpdesk could not destroy zones in the original DMS: destroying loses the history for good.
+    tiers: ADMIN_ONLY,
     mutates: true,
     run: async (ctx, p) => {
       await destroyZone(ctx, p.zoneId);
       return { zoneId: p.zoneId, destroyed: true as const };
     },
+  }),
+  nuke_zone: op({
+    name: 'nuke_zone',
+    summary: 'Delete (if live) and destroy a zone by id, with all its history (zone_tool nuke_zones)',
+    params: z.object({ zoneId: z.number().int().positive() }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await getZoneById(ctx, p.zoneId);
+      if (zone.state !== 'DELETED') await deleteZone(ctx, zone.name);
+      await destroyZone(ctx, p.zoneId);
+      return { zoneId: p.zoneId, zone: zone.name, destroyed: true as const };
+    },
+  }),
+  list_zi: op({
+    name: 'list_zi',
+    summary: 'The ZIs (versions) of a zone, newest first, with the zone (its published and newest versions)',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => {
+      const name = await zoneOf(ctx, p.zone);
+      const [zone, zis] = await Promise.all([getZone(ctx, name), listZis(ctx, name)]);
+      return { zone, zis };
+    },
+  }),
+  show_zi: op({
+    name: 'show_zi',
+    summary: 'One ZI of a zone (default: the published one): SOA fields, times, change_by, comment',
+    params: z.object({ zone: zoneParam, zi: ziParam.optional() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => getZi(ctx, await zoneOf(ctx, p.zone), sel(p.zi)),
+  }),
+  load_zone: op({
+    name: 'load_zone',
+    summary: 'Create a zone from zone-file text (SOA and apex NS optional)',
+    params: z.object({ zone: zoneParam, text: textParam, ...createFields }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, flags, ...o }) => createZone(ctx, await zoneOf(ctx, zone), { ...o, flags: await flagsOf(ctx, flags) }),
+  }),
+  load_zones: op({
+    name: 'load_zones',
+    summary: 'Create many zones from zone-file texts, each in its own transaction; a failed zone is reported, not fatal',
+    params: z
+      .object({
+        zones: z
+          .array(
+            z
+              .object({
+                zone: z.string().min(1).max(1100).describe('zone name (a file name such as "example.org" is fine)'),
+                text: textParam,
+                file: z.string().max(4096).optional().describe('where the text came from, for messages'),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(10_000),
+        ...createFields,
+        stopOnError: z.boolean().default(false).describe('stop at the first zone that fails; the rest are not loaded'),
+      })
+      .strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, { zones, flags, ...o }) => {
+      // One services.loadZones call for the batch: one settings read, one disk sync at the end.
+      const results = await loadZones(
+        ctx,
+        zones.map((z) => ({ name: z.zone, text: z.text, ...(z.file !== undefined ? { file: z.file } : {}) })),
+        { ...o, flags: await flagsOf(ctx, flags), replace: false },
+      );
+      return results.map(({ error, ...r }): Omit<LoadZoneResult, 'error'> & { error?: ItemError } =>
+        error ? { ...r, error: itemError(error) } : r,
+      );
+    },
+  }),
+  copy_zone: op({
+    name: 'copy_zone',
+    summary: 'Create a zone as a copy of a ZI of another (owners re-rooted under the new name)',
+    params: z.object({ zone: zoneParam, to: zoneParam, zi: ziParam.optional(), ...createFields }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, to, zi, flags, ...o }) =>
+      copyZone(ctx, await zoneOf(ctx, zone), await zoneOf(ctx, to), { ...o, flags: await flagsOf(ctx, flags), zi: sel(zi) }),
+  }),
+  copy_zi: op({
+    name: 'copy_zi',
+    summary: 'Save an older ZI again as the newest (published unless asked not to), with a new serial',
+    params: z
+      .object({ zone: zoneParam, zi: ziParam, publish: z.boolean().optional(), comment: z.string().max(4096).optional() })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, zi, ...o }) => copyZi(ctx, await zoneOf(ctx, zone), sel(zi)!, o),
+  }),
+  publish_zi: op({
+    name: 'publish_zi',
+    summary: 'Publish a ZI: the newest as it is, an older one as a copy with a new serial',
+    params: z.object({ zone: zoneParam, zi: ziParam }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, p) => publishZi(ctx, await zoneOf(ctx, p.zone), sel(p.zi)!),
+  }),
+  delete_zi: op({
+    name: 'delete_zi',
+    summary: 'Delete an old ZI (never the published or the newest one)',
+    params: z.object({ zone: zoneParam, zi: z.number().int().positive() }).strict(),
+    // The versions are the zone's audit history: staff may prune them, customers may not.
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await zoneOf(ctx, p.zone);
+      await deleteZi(ctx, zone, { version: p.zi });
+      return { zone, zi: p.zi, deleted: true as const };
+    },
+  }),
+  update_zone_text: op({
+    name: 'update_zone_text',
+    summary: 'Save zone-file text as the zone\'s new ZI; with the edit_zone token, or against a base version',
+    params: z
+      .object({
+        zone: zoneParam,
+        text: textParam,
+        token: tokenParam.optional(),
+        baseVersion: z.number().int().min(0).optional().describe('the newest version the text was based on: refused if the zone moved on'),
+        comment: z.string().max(4096).optional(),
+        publish: z.boolean().optional(),
+      })
+      .strict()
+      .refine((p) => p.token === undefined || p.baseVersion === undefined, {
+        message: 'give token or baseVersion, not both (the token carries its base version)',
+        path: ['baseVersion'],
+      }),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, text, token, baseVersion, ...o }) => {
+      const name = await zoneOf(ctx, zone);
+      // A zone that is not there is that, whatever the text says: looked up before the text is parsed.
+      await getZone(ctx, name);
+      if (token !== undefined) return saveZoneEdit(ctx, name, token, { text }, o);
+      return saveZoneText(ctx, name, text, baseVersion !== undefined ? { ...o, baseVersion } : o);
+    },
+  }),
+  edit_zone: op({
+    name: 'edit_zone',
+    summary: 'Start an edit: the newest ZI as text, the token to save it with, its base version and the lock taken',
+    params: z.object({ zone: zoneParam, timeoutSec: z.number().positive().max(7 * 86400).optional() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, ...o }) => {
+      const s = await editZone(ctx, await zoneOf(ctx, zone), o);
+      return {
+        zone: s.zone,
+        token: s.token,
+        baseVersion: s.baseVersion,
+        zi: s.content.zi,
+        text: s.text,
+        lock: s.expiresAt ? { lockedBy: ctx.actor, expiresAt: s.expiresAt } : null,
+      };
+    },
+  }),
+  tickle_editlock: op({
+    name: 'tickle_editlock',
+    summary: 'Keep an edit lock: its timeout starts again',
+    params: z.object({ zone: zoneParam, token: tokenParam }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await zoneOf(ctx, p.zone);
+      return { zone, expiresAt: await tickleEditLock(ctx, zone, p.token) };
+    },
+  }),
+  cancel_edit_zone: op({
+    name: 'cancel_edit_zone',
+    summary: 'End an edit without saving: the lock the token holds is released',
+    params: z.object({ zone: zoneParam, token: tokenParam }).strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await zoneOf(ctx, p.zone);
+      await cancelEditZone(ctx, zone, p.token);
+      return { zone, cancelled: true as const };
+    },
+  }),
+  clear_edit_lock: op({
+    name: 'clear_edit_lock',
+    summary: 'Break a zone\'s edit lock, whoever holds it (the holder\'s save is then refused)',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await zoneOf(ctx, p.zone);
+      await clearEditLock(ctx, zone);
+      return { zone, cleared: true as const };
+    },
+  }),
+  diff_zones: op({
+    name: 'diff_zones',
+    summary: 'Two zones (a ZI of each, default the published ones) as text and their unified diff',
+    params: z
+      .object({ zone: zoneParam, zi: ziParam.optional(), zone2: zoneParam, zi2: ziParam.optional() })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => diffOf(await ziText(ctx, p.zone, p.zi), await ziText(ctx, p.zone2, p.zi2)),
+  }),
+  diff_zi: op({
+    name: 'diff_zi',
+    summary: 'Two ZIs of a zone (default: the published one for each) as text and their unified diff',
+    params: z.object({ zone: zoneParam, zi: ziParam.optional(), zi2: ziParam.optional() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => diffOf(await ziText(ctx, p.zone, p.zi), await ziText(ctx, p.zone, p.zi2)),
+  }),
+  poke_zone_set_serial: op({
+    name: 'poke_zone_set_serial',
+    summary: 'A new ZI with a new SOA serial: the one given, today\'s YYYYMMDD00 (today), or the next one',
+    params: z
+      .object({
+        zone: zoneParam,
+        serial: z.number().int().min(0).max(0xffffffff).optional(),
+        today: z.boolean().optional().describe('move to today\'s YYYYMMDDnn block (UTC) unless the serial is already in it'),
+      })
+      .strict()
+      .refine((p) => !(p.serial !== undefined && p.today), { message: 'give serial or today, not both', path: ['today'] }),
+    // Serials are set by the policy; by hand only by an administrator (as in the original DMS).
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => {
+      const zone = await zoneOf(ctx, p.zone);
+      let serial = p.serial;
+      if (p.today) {
+        const today = dateSerial(ctx.clock.now());
+        const current = (await getZone(ctx, zone)).soaSerial;
+        // Keep incrementing within today's block once the serial is in it.
+        if (current === null || current < today) serial = today;
+      }
+      return pokeZoneSetSerial(ctx, zone, serial);
+    },
+  }),
+  poke_zone_wrap_serial: op({
+    name: 'poke_zone_wrap_serial',
+    summary: 'A new ZI with the serial moved forward by 2^31-1 (RFC 1982), so that a lower number can follow',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => pokeZoneWrapSerial(ctx, await zoneOf(ctx, p.zone)),
+  }),
+  refresh_zone: op({
+    name: 'refresh_zone',
+    summary: 'Refresh a zone: its apex NS/SOA again from its server group (a new ZI when they differ), and the servers told',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => refreshZoneApex(ctx, await zoneOf(ctx, p.zone)),
+  }),
+  update_rrs: op({
+    name: 'update_rrs',
+    summary: 'Add, delete or replace records and RRsets in one new ZI, optionally against the serial last seen',
+    params: z
+      .object({
+        zone: zoneParam,
+        records: z.array(rrChangeParam).min(1).max(10_000),
+        serial: z.number().int().min(0).max(0xffffffff).optional().describe('expected SOA serial of the newest ZI'),
+        comment: z.string().max(4096).optional(),
+        publish: z.boolean().optional(),
+      })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, records, ...o }) => updateRrs(ctx, await zoneOf(ctx, zone), records, o),
   }),
 } satisfies Record<string, Operation>;

@@ -2,18 +2,17 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type {
-  ListZonesOptions,
-  LoadZoneResult,
-  ZiInfo,
-  ZoneFlags,
-  ZoneBrief,
-  ZoneInfo,
+import {
+  DmsError,
+  type ListZonesOptions,
+  type OperationResult,
+  type ZiInfo,
+  type ZoneBrief,
+  type ZoneInfo,
 } from '../../../services/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
-import { unifiedDiff } from '../diff.js';
 import type { Handler } from '../dispatch.js';
 import { EX, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
@@ -56,14 +55,6 @@ async function lsPatterns(ctx: Context, names: readonly string[]): Promise<strin
   return out;
 }
 
-/** An empty listing because `-r`/`-g` names nothing is a typo to report, not "no zones". */
-async function checkFilterNames(ctx: Context, base: { reference?: string; sg?: string }): Promise<void> {
-  const s = await ctx.services();
-  if (base.sg !== undefined) await s.api.getServerGroup(s.ctx, base.sg);
-  if (base.reference !== undefined && (await s.api.listReferences(s.ctx, base.reference)).length === 0)
-    throw new s.api.ReferenceNotFound(base.reference);
-}
-
 async function listMatching<T extends ZoneBrief>(
   ctx: Context,
   a: ParsedArgs,
@@ -71,11 +62,8 @@ async function listMatching<T extends ZoneBrief>(
   page: ZonePage<T>,
 ): Promise<T[]> {
   const base = { reference: opt(a, 'r'), sg: opt(a, 'g'), which };
-  if (a.positional.length === 0) {
-    const all = await listAll(ctx, base, undefined, page);
-    if (all.length === 0) await checkFilterNames(ctx, base);
-    return all;
-  }
+  // An unknown -r/-g name fails in list_zone (ReferenceNotFound / ServerGroupNotFound), not as an empty listing.
+  if (a.positional.length === 0) return listAll(ctx, base, undefined, page);
   const seen = new Map<number, T>();
   const missing: string[] = [];
   for (const [i, p] of (await lsPatterns(ctx, a.positional)).entries()) {
@@ -87,7 +75,6 @@ async function listMatching<T extends ZoneBrief>(
   const zones = [...seen.values()];
   if (a.positional.length > 1) zones.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.id - y.id));
   if (zones.length === 0) {
-    await checkFilterNames(ctx, base);
     throw new ZoneToolError(`Zones: ${missing.join(' ')} - not present.`, EX.NOHOST, 'NoZonesFound');
   }
   return zones;
@@ -182,19 +169,19 @@ const showZonesm: Handler = async (ctx, a) => {
 const showZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const sel = await ziArg(ctx, name, a.positional[1]);
-  const content = await s.api.getZoneContent(s.ctx, name, sel);
-  emit(ctx, content.zi, () => kvBlock(ziFields(content.zi), { firstKey: 'zi_id' }));
+  const { zi } = await s.call('show_zi', { zone: name, zi: await ziArg(ctx, name, a.positional[1]) });
+  emit(ctx, zi, () => kvBlock(ziFields(zi), { firstKey: 'zi_id' }));
   return 0;
 };
 
 const lsZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const zone = await s.api.getZone(s.ctx, name);
-  let zis = await s.api.listZis(s.ctx, name);
+  const listed = await s.call('list_zi', { zone: name });
+  const zone = listed.zone;
+  let zis = listed.zis;
   if (a.positional[1] !== undefined) {
-    const sel = await ziArg(ctx, name, a.positional[1]);
+    const sel = await ziArg(ctx, name, a.positional[1], listed);
     if (sel !== undefined) zis = zis.filter((z) => z.version === sel);
   }
   const published = zone.publishedVersion;
@@ -212,8 +199,8 @@ const lsZi: Handler = async (ctx, a) => {
 
 // ---- create / load / copy ----------------------------------------------------------------------------------------
 
-async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string[]) {
-  const flags: Partial<ZoneFlags> = await parseZoneOptions(ctx, words);
+function createOptions(a: ParsedArgs, words: readonly string[]) {
+  const flags = parseZoneOptions(words);
   if (flag(a, 'i')) flags.incUpdates = true;
   const reference = opt(a, 'r');
   // `-r reference` sets *or creates* the reference (original behaviour): the service creates it in the zone's own
@@ -223,7 +210,7 @@ async function createOptions(ctx: Context, a: ParsedArgs, words: readonly string
 
 const createZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const o = await createOptions(ctx, a, a.positional.slice(1));
+  const o = createOptions(a, a.positional.slice(1));
   const zone = await s.call('create_zone', { zone: a.positional[0], ...o });
   emit(ctx, zone, () => '');
   return 0;
@@ -232,10 +219,10 @@ const createZone: Handler = async (ctx, a) => {
 const copyZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const src = await zoneArg(ctx, a.positional[0]);
-  const dst = s.api.normalizeZoneName(a.positional[1]);
-  const o = await createOptions(ctx, a, a.positional.slice(2));
+  const dst = await zoneArg(ctx, a.positional[1]);
+  const o = createOptions(a, a.positional.slice(2));
   const zi = await ziArg(ctx, src, opt(a, 'z'));
-  const zone = await s.api.copyZone(s.ctx, src, dst, { ...o, zi });
+  const zone = await s.call('copy_zone', { zone: src, to: dst, ...o, zi });
   emit(ctx, zone, () => '');
   return 0;
 };
@@ -278,11 +265,11 @@ function withFile(e: unknown, file: string): unknown {
 const loadZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [file, zoneText] = a.positional;
-  const name = s.api.normalizeZoneName(zoneText);
+  const name = await zoneArg(ctx, zoneText);
   const text = await readZoneFile(file);
-  const o = await createOptions(ctx, a, a.positional.slice(2));
+  const o = createOptions(a, a.positional.slice(2));
   try {
-    const zone = await s.api.createZone(s.ctx, name, { ...o, text });
+    const zone = await s.call('load_zone', { zone: name, ...o, text });
     emit(ctx, zone, () => '');
   } catch (e) {
     throw withFile(e, file);
@@ -295,9 +282,8 @@ const loadZoneZi: Handler = async (ctx, a) => {
   const [file, zoneText] = a.positional;
   const name = await zoneArg(ctx, zoneText);
   const text = await readZoneFile(file);
-  await s.api.getZone(s.ctx, name);
   try {
-    const r = await s.api.saveZoneText(s.ctx, name, text);
+    const r = await s.call('update_zone_text', { zone: name, text });
     emit(ctx, r, () => '');
     if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
   } catch (e) {
@@ -327,26 +313,29 @@ class ProgressBar {
   }
 }
 
+/** A load_zones call carries at most this many files or bytes of text: memory stays bounded, the bar moves. */
+const LOAD_BATCH_FILES = 100;
+const LOAD_BATCH_BYTES = 16 * 1024 * 1024;
+
+type LoadResult = OperationResult<'load_zones'>[number];
+
+/** A failed item of load_zones as the catalogue error it was, so that it is reported like any other. */
+function itemFailure(e: NonNullable<LoadResult['error']>): DmsError {
+  return Object.assign(new DmsError(e.code, e.message), e.problems ? { problems: e.problems } : {});
+}
+
 const loadZones: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const force = flag(a, 'f');
-  const o = await createOptions(ctx, a, []);
+  // -r creates a missing reference as the original did: load_zones makes it in each zone's own transaction, so it
+  // is there exactly when some zone uses it.
+  const o = createOptions(a, []);
   const files = a.positional;
   const bar = new ProgressBar(ctx, files.length, ctx.stdoutIsTTY && !ctx.json && files.length > 1);
-  const results: (LoadZoneResult & { file: string })[] = [];
+  const results: (LoadResult & { file: string })[] = [];
   let status = 0;
   let stop = false;
   let done = 0;
-  // -r creates a missing reference as the original did; it goes again when no zone ended up using it.
-  let createdReference = false;
-  if (o.reference) {
-    try {
-      await s.api.createReference(s.ctx, o.reference);
-      createdReference = true;
-    } catch (e) {
-      if ((e as { code?: unknown }).code !== 'REFERENCE_EXISTS') throw e;
-    }
-  }
   const fail = (file: string, name: string, e: unknown): void => {
     let failure = toZoneToolError(withFile(e, file));
     if (failure.code === 'ZONE_EXISTS') {
@@ -355,7 +344,7 @@ const loadZones: Handler = async (ctx, a) => {
       failure = new ZoneToolError(`Zone file '${file}': ${failure.message}`, failure.exitCode, failure.code, failure.details);
     }
     bar.clear();
-    const result: LoadZoneResult & { file: string } = { name, action: 'failed', file, error: undefined };
+    const result: LoadResult & { file: string } = { name, action: 'failed', file };
     results.push(result);
     if (!ctx.json) {
       let t = '';
@@ -370,38 +359,41 @@ const loadZones: Handler = async (ctx, a) => {
       stop = true;
     }
   };
-  // One services.loadZones call for the whole batch (one transaction per zone, one disk sync at the end): calling it
-  // per file paid a WAL checkpoint per zone. Files are read lazily, and a failure without -f stops the generator.
-  let current = { file: '', name: '' };
-  async function* items() {
-    for (const file of files) {
-      if (stop) return;
-      bar.update(done, basename(file));
-      let name = basename(file);
+  // Files go to load_zones in batches (one services.loadZones call each: one transaction per zone, one disk sync per
+  // batch; calling it per file paid a WAL checkpoint per zone). A file that cannot be read ends its batch; without -f
+  // the service stops at the first zone that fails and nothing after it is read.
+  let next = 0;
+  while (!stop && next < files.length) {
+    const batch: { file: string; zone: string; text: string }[] = [];
+    let bytes = 0;
+    let unreadable: { file: string; error: unknown } | undefined;
+    while (next < files.length && batch.length < LOAD_BATCH_FILES && bytes < LOAD_BATCH_BYTES) {
+      const file = files[next++];
+      if (batch.length === 0) bar.update(done, basename(file));
       try {
-        name = s.api.normalizeZoneName(basename(file));
         const text = await readZoneFile(file);
-        current = { file, name };
-        yield { name, text, file };
+        batch.push({ file, zone: basename(file), text });
+        bytes += text.length;
       } catch (e) {
-        done++;
-        fail(file, name, e);
+        unreadable = { file, error: e };
+        break;
       }
     }
-  }
-  await s.api.loadZones(s.ctx, items(), {
-    ...o,
-    replace: false,
-    onResult: (r) => {
+    if (batch.length > 0) {
+      const loaded = await s.call('load_zones', { zones: batch, ...o, stopOnError: !force });
+      loaded.forEach((r, i) => {
+        done++;
+        if (r.error) fail(batch[i].file, r.name, itemFailure(r.error));
+        else results.push({ ...r, file: batch[i].file });
+      });
+      bar.update(done, basename(batch[loaded.length - 1]?.file ?? batch[0].file));
+    }
+    if (unreadable && !stop) {
       done++;
-      bar.update(done, basename(current.file));
-      if (r.error) fail(current.file, current.name, r.error);
-      else results.push({ ...r, file: current.file });
-    },
-  });
+      fail(unreadable.file, basename(unreadable.file), unreadable.error);
+    }
+  }
   bar.clear();
-  if (createdReference && !results.some((r) => r.action !== 'failed'))
-    await s.api.deleteReference(s.ctx, o.reference!).catch(() => undefined);
   if (ctx.json) emit(ctx, results, () => '');
   return status;
 };
@@ -421,8 +413,8 @@ const editApexNs: Handler = async (ctx, a) => {
 const clearEditLock: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  if (a.positional[1] !== undefined) await s.api.cancelEditZone(s.ctx, name, a.positional[1]);
-  else await s.api.clearEditLock(s.ctx, name);
+  if (a.positional[1] !== undefined) await s.call('cancel_edit_zone', { zone: name, token: a.positional[1] });
+  else await s.call('clear_edit_lock', { zone: name });
   emit(ctx, { zone: name, cleared: true }, () => '');
   return 0;
 };
@@ -461,10 +453,7 @@ const nukeZones: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const zones = await listMatching(ctx, a, 'all', zoneBriefs);
   await confirm(ctx, flag(a, 'f'), `Destroying ${zones.length} zone(s) and all their history.`);
-  for (const z of zones) {
-    if (z.state !== 'DELETED') await s.api.deleteZone(s.ctx, z.name);
-    await s.api.destroyZone(s.ctx, z.id);
-  }
+  for (const z of zones) await s.call('nuke_zone', { zoneId: z.id });
   emit(ctx, zones.map((z) => z.name), () => '');
   return 0;
 };
@@ -472,7 +461,7 @@ const nukeZones: Handler = async (ctx, a) => {
 const setZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const flags = await parseZoneOptions(ctx, a.positional.slice(1));
+  const flags = parseZoneOptions(a.positional.slice(1));
   const z = await s.call('set_zone', { zone: name, flags });
   emit(ctx, z, () => '');
   return 0;
@@ -485,41 +474,33 @@ const deleteZi: Handler = async (ctx, a) => {
   const name = await zoneArg(ctx, a.positional[0]);
   const sel = await ziArg(ctx, name, a.positional[1]);
   if (sel === undefined) throw new ZoneToolError('delete_zi: give the zi-id to delete.', EX.USAGE, 'UsageError');
-  await s.api.deleteZi(s.ctx, name, sel);
+  await s.call('delete_zi', { zone: name, zi: sel });
   emit(ctx, { zone: name, zi: sel }, () => '');
   return 0;
 };
 
-async function zoneTextFor(ctx: Context, name: string, sel: Awaited<ReturnType<typeof ziArg>>) {
-  const s = await ctx.services();
-  const content = await s.api.getZoneContent(s.ctx, name, sel);
-  const text = await s.api.getZoneText(s.ctx, name, { version: content.zi.version });
-  return { text, version: content.zi.version };
-}
+type Diff = OperationResult<'diff_zi'>;
 
-function emitDiff(ctx: Context, a: { name: string; version: number; text: string }, b: typeof a): number {
-  const d = unifiedDiff(a.text, b.text, `${a.name} (zi ${a.version})`, `${b.name} (zi ${b.version})`);
-  emit(
-    ctx,
-    { from: { zone: a.name, zi: a.version }, to: { zone: b.name, zi: b.version }, diff: d },
-    () => d,
-  );
+function emitDiff(ctx: Context, d: Diff): number {
+  emit(ctx, { from: { zone: d.from.zone, zi: d.from.zi }, to: { zone: d.to.zone, zi: d.to.zi }, diff: d.diff }, () => d.diff);
   return 0;
 }
 
 const diffZones: Handler = async (ctx, a) => {
+  const s = await ctx.services();
   const n1 = await zoneArg(ctx, a.positional[0]);
   const n2 = await zoneArg(ctx, a.positional[1]);
-  const z1 = await zoneTextFor(ctx, n1, await ziArg(ctx, n1, a.positional[2]));
-  const z2 = await zoneTextFor(ctx, n2, await ziArg(ctx, n2, a.positional[3]));
-  return emitDiff(ctx, { name: n1, ...z1 }, { name: n2, ...z2 });
+  const zi = await ziArg(ctx, n1, a.positional[2]);
+  const zi2 = await ziArg(ctx, n2, a.positional[3]);
+  return emitDiff(ctx, await s.call('diff_zones', { zone: n1, zi, zone2: n2, zi2 }));
 };
 
 const diffZoneZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
   const n = await zoneArg(ctx, a.positional[0]);
-  const z1 = await zoneTextFor(ctx, n, await ziArg(ctx, n, a.positional[1]));
-  const z2 = await zoneTextFor(ctx, n, await ziArg(ctx, n, a.positional[2]));
-  return emitDiff(ctx, { name: n, ...z1 }, { name: n, ...z2 });
+  const zi = await ziArg(ctx, n, a.positional[1]);
+  const zi2 = await ziArg(ctx, n, a.positional[2]);
+  return emitDiff(ctx, await s.call('diff_zi', { zone: n, zi, zi2 }));
 };
 
 // ---- serials -------------------------------------------------------------------------------------------------------
@@ -531,14 +512,10 @@ const pokeSetSerial: Handler = async (ctx, a) => {
   if (a.positional[1] !== undefined) {
     serial = intArg(a.positional[1], 'soa-serial');
     if (serial > 0xffffffff) throw new ZoneToolError('<soa-serial> must be below 2^32.', EX.USAGE, 'UsageError');
-  } else if (flag(a, 'u')) {
-    const now = ctx.now();
-    const today = now.getFullYear() * 1_000_000 + (now.getMonth() + 1) * 10_000 + now.getDate() * 100;
-    const zone = await s.api.getZone(s.ctx, name);
-    // Keep incrementing within today's yyyymmddnn block once the serial is in it.
-    if (zone.soaSerial === null || zone.soaSerial < today) serial = today;
   }
-  const r = await s.api.pokeZoneSetSerial(s.ctx, name, serial);
+  // -u: today's YYYYMMDDnn block, decided by the operation (the serial policy's own date, UTC).
+  const today = serial === undefined && flag(a, 'u') ? true : undefined;
+  const r = await s.call('poke_zone_set_serial', { zone: name, serial, today });
   emit(ctx, r, () => '');
   return 0;
 };
@@ -546,7 +523,7 @@ const pokeSetSerial: Handler = async (ctx, a) => {
 const pokeWrapSerial: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
-  const r = await s.api.pokeZoneWrapSerial(s.ctx, name);
+  const r = await s.call('poke_zone_wrap_serial', { zone: name });
   emit(ctx, r, () => '');
   return 0;
 };

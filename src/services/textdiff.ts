@@ -1,14 +1,15 @@
-// Unified diff of two texts (diff -u style), pure. Common prefix/suffix are trimmed first so the usual small edit
-// of a large zone costs little; the middle is an LCS table, bounded to keep memory sane.
+// Unified diff of two texts (diff -u style), pure: what diff_zones / diff_zi return and what zone_tool prints. Common
+// prefix/suffix are trimmed first so the usual small edit of a large zone costs little; the middle is an LCS table,
+// bounded to keep memory sane.
 
-type Op = { kind: ' ' | '-' | '+'; line: string };
+type Op = { mark: ' ' | '-' | '+'; line: string };
 
 function lcsOps(a: readonly string[], b: readonly string[]): Op[] {
   const n = a.length;
   const m = b.length;
   // Beyond this size fall back to "all removed, all added": correct, just not minimal.
   if (n * m > 25_000_000) {
-    return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
+    return [...a.map((line) => ({ mark: '-' as const, line })), ...b.map((line) => ({ mark: '+' as const, line }))];
   }
   const w = m + 1;
   const t = new Uint32Array((n + 1) * w);
@@ -22,17 +23,17 @@ function lcsOps(a: readonly string[], b: readonly string[]): Op[] {
   let j = 0;
   while (i < n && j < m) {
     if (a[i] === b[j]) {
-      ops.push({ kind: ' ', line: a[i] });
+      ops.push({ mark: ' ', line: a[i] });
       i++;
       j++;
     } else if (t[(i + 1) * w + j] >= t[i * w + j + 1]) {
-      ops.push({ kind: '-', line: a[i++] });
+      ops.push({ mark: '-', line: a[i++] });
     } else {
-      ops.push({ kind: '+', line: b[j++] });
+      ops.push({ mark: '+', line: b[j++] });
     }
   }
-  while (i < n) ops.push({ kind: '-', line: a[i++] });
-  while (j < m) ops.push({ kind: '+', line: b[j++] });
+  while (i < n) ops.push({ mark: '-', line: a[i++] });
+  while (j < m) ops.push({ mark: '+', line: b[j++] });
   return ops;
 }
 
@@ -52,9 +53,9 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
   if (pre === a.length && pre === b.length) return '';
   const ops: Op[] = [
-    ...a.slice(0, pre).map((line) => ({ kind: ' ' as const, line })),
+    ...a.slice(0, pre).map((line) => ({ mark: ' ' as const, line })),
     ...lcsOps(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf)),
-    ...a.slice(a.length - suf).map((line) => ({ kind: ' ' as const, line })),
+    ...a.slice(a.length - suf).map((line) => ({ mark: ' ' as const, line })),
   ];
   // Group changes into hunks with context.
   const out: string[] = [`--- ${oldName}`, `+++ ${newName}`];
@@ -66,28 +67,28 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   for (const op of ops) {
     posA.push(aLine);
     posB.push(bLine);
-    if (op.kind !== '+') aLine++;
-    if (op.kind !== '-') bLine++;
+    if (op.mark !== '+') aLine++;
+    if (op.mark !== '-') bLine++;
   }
   while (idx < ops.length) {
-    while (idx < ops.length && ops[idx].kind === ' ') idx++;
+    while (idx < ops.length && ops[idx].mark === ' ') idx++;
     if (idx >= ops.length) break;
     const start = Math.max(0, idx - context);
     let end = idx;
     let lastChange = idx;
     while (end < ops.length) {
-      if (ops[end].kind !== ' ') lastChange = end;
+      if (ops[end].mark !== ' ') lastChange = end;
       else if (end - lastChange > 2 * context) break;
       end++;
     }
     end = Math.min(ops.length, lastChange + context + 1);
     const hunk = ops.slice(start, end);
-    const aCount = hunk.filter((o) => o.kind !== '+').length;
-    const bCount = hunk.filter((o) => o.kind !== '-').length;
+    const aCount = hunk.filter((o) => o.mark !== '+').length;
+    const bCount = hunk.filter((o) => o.mark !== '-').length;
     const aStart = aCount === 0 ? posA[start] - 1 : posA[start];
     const bStart = bCount === 0 ? posB[start] - 1 : posB[start];
     out.push(`@@ -${aStart},${aCount} +${bStart},${bCount} @@`);
-    for (const o of hunk) out.push(`${o.kind}${o.line}`);
+    for (const o of hunk) out.push(`${o.mark}${o.line}`);
     idx = end;
   }
   return `${out.join('\n')}\n`;

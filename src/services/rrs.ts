@@ -1,0 +1,177 @@
+// update_rrs: add, delete and replace single records and whole RRsets of a zone without sending the zone, in one new
+// ZI. Records are given as master-file fields (name, type, ttl, rdata text) and parsed by the zone-file parser, so
+// they pass the same checks as a loaded zone; the result goes through applyRecordDelta (only the touched rows are
+// written; the zone-level checks of commitDelta apply), optionally against the SOA serial the caller last saw.
+
+import { RRClass, RRType, typeFromString, typeToString } from '../dns/constants.js';
+import { canonicalRdata } from '../dns/rdata.js';
+import { parseName, parseZoneText } from '../zonefile/index.js';
+import { Name } from '../dns/name.js';
+import type { ServiceContext } from './context.js';
+import { type ParamProblem, InvalidParams, SerialConflict } from './errors.js';
+import { normalizeZoneName } from './names.js';
+import type { SaveResult, ZoneRecord } from './types.js';
+import { applyRecordDelta, getZoneAtOwners } from './zones.js';
+
+/** One change: `add` a record, `delete` a record (with rdata) or an RRset (without), `replace` an RRset by the records given. */
+export interface RrChange {
+  action: 'add' | 'delete' | 'replace';
+  /** Owner: relative to the zone, "@", or absolute with a trailing dot. */
+  name: string;
+  /** Type mnemonic or TYPEnnn. */
+  type: string;
+  /** Default: the RRset's TTL when it exists, else the zone's default TTL. An RRset has one TTL (RFC 2181 §5.2). */
+  ttl?: number;
+  /** RDATA in master-file form ("10 mail", "\"v=spf1 -all\""); required except for deleting a whole RRset. */
+  rdata?: string;
+}
+
+export interface UpdateRrsOptions {
+  /** The serial of the newest ZI the caller saw: another one now → SerialConflict, nothing saved. */
+  serial?: number;
+  comment?: string;
+  /** Publish the new ZI (default true). */
+  publish?: boolean;
+  /** The operation name and the parameter holding the changes, for InvalidParams ("update_rrs", "records"). */
+  where?: { operation: string; field: string };
+}
+
+interface Parsed {
+  change: RrChange;
+  index: number;
+  name: Name;
+  type: number;
+  record?: ZoneRecord;
+}
+
+const rdataKey = (r: { type: number; rdata: Uint8Array }) => Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex');
+const setKey = (name: Name, type: number) => `${name.key}\u0000${type}`;
+
+/** Parse every change, collecting all problems with their parameter paths; nothing is read. */
+function parseChanges(origin: Name, changes: readonly RrChange[], field: string): { parsed: Parsed[]; problems: ParamProblem[] } {
+  const problems: ParamProblem[] = [];
+  const parsed: Parsed[] = [];
+  changes.forEach((change, index) => {
+    const at = (f: string) => `${field}[${index}].${f}`;
+    let name: Name | undefined;
+    try {
+      name = parseName(change.name, origin);
+      if (!name.isSubdomainOf(origin)) {
+        problems.push({ path: at('name'), message: `${name} is not in zone ${origin}` });
+        name = undefined;
+      }
+    } catch (e) {
+      problems.push({ path: at('name'), message: (e as Error).message });
+    }
+    const type = typeFromString(change.type);
+    if (type === undefined) problems.push({ path: at('type'), message: `unknown record type ${change.type}` });
+    else if (type === RRType.SOA)
+      problems.push({ path: at('type'), message: 'the SOA is not changed record by record: use edit_zone or poke_zone_set_serial' });
+    if (change.rdata === undefined && change.action !== 'delete')
+      problems.push({ path: at('rdata'), message: `${change.action} needs the record's rdata` });
+    if (change.rdata !== undefined && change.action === 'delete' && change.ttl !== undefined)
+      problems.push({ path: at('ttl'), message: 'a record to delete is found by its data; leave out ttl' });
+    if (name === undefined || type === undefined || type === RRType.SOA) return;
+    const p: Parsed = { change, index, name, type };
+    if (change.rdata !== undefined) {
+      // One master-file line, absolute owner and explicit class; the zod schema keeps newlines out of every field.
+      const line = `${name.toString()} ${change.ttl ?? 0} IN ${typeToString(type)} ${change.rdata}\n`;
+      const res = parseZoneText(line, { origin, file: at('rdata') });
+      const errors = res.problems.filter((x) => x.severity === 'error');
+      if (errors.length > 0) {
+        for (const e of errors) problems.push({ path: at('rdata'), message: e.message });
+        return;
+      }
+      if (res.records.length !== 1 || res.records[0].type !== type) {
+        problems.push({ path: at('rdata'), message: 'not the data of one record of that type' });
+        return;
+      }
+      const r = res.records[0];
+      p.record = { name: r.name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: r.rdata };
+    }
+    parsed.push(p);
+  });
+  // An RRset has one TTL: the ttls given for records of one set by this call must agree.
+  const ttlOf = new Map<string, { ttl: number; index: number }>();
+  for (const p of parsed) {
+    if (p.change.ttl === undefined || p.change.action === 'delete') continue;
+    const k = setKey(p.name, p.type);
+    const seen = ttlOf.get(k);
+    if (seen && seen.ttl !== p.change.ttl)
+      problems.push({ path: `${field}[${p.index}].ttl`, message: `differs from ${field}[${seen.index}].ttl of the same RRset (${seen.ttl})` });
+    else if (!seen) ttlOf.set(k, { ttl: p.change.ttl, index: p.index });
+  }
+  return { parsed, problems };
+}
+
+/**
+ * Apply `changes` in order to the zone's newest version and save the result as a new ZI (published unless asked
+ * not to). Deleting what is not there changes nothing (RFC 2136 §3.4.2.4); adding what is there already neither.
+ */
+export async function updateRrs(
+  ctx: ServiceContext,
+  zoneName: string,
+  changes: readonly RrChange[],
+  o: UpdateRrsOptions = {},
+): Promise<SaveResult> {
+  const key = normalizeZoneName(zoneName);
+  const origin = Name.parse(key);
+  const where = o.where ?? { operation: 'update_rrs', field: 'records' };
+  const { parsed, problems } = parseChanges(origin, changes, where.field);
+  if (problems.length > 0) throw new InvalidParams(where.operation, problems);
+
+  const current = await getZoneAtOwners(ctx, key, parsed.map((p) => p.name.key));
+  if (o.serial !== undefined && o.serial !== current.zi.soaSerial) throw new SerialConflict(key, o.serial, current.zi.soaSerial);
+  const zoneTtl = current.zi.zoneTtl;
+
+  // The touched RRsets as they are, then as the changes leave them.
+  const sets = new Map<string, ZoneRecord[]>();
+  for (const r of current.records.slice(1)) {
+    const k = setKey(r.name, r.type);
+    const l = sets.get(k);
+    if (l) l.push(r);
+    else sets.set(k, [r]);
+  }
+  const before = new Map([...sets].map(([k, l]) => [k, [...l]]));
+  const replaced = new Set<string>();
+  for (const p of parsed) {
+    const k = setKey(p.name, p.type);
+    let set = sets.get(k) ?? [];
+    if (p.change.action === 'delete') {
+      if (!p.record) set = [];
+      else {
+        const rk = rdataKey(p.record);
+        set = set.filter((r) => rdataKey(r) !== rk);
+      }
+    } else {
+      const rec = p.record!;
+      if (p.change.action === 'replace' && !replaced.has(k)) {
+        replaced.add(k);
+        set = [];
+      }
+      const ttl = p.change.ttl ?? before.get(k)?.[0]?.ttl ?? set[0]?.ttl ?? zoneTtl;
+      const rk = rdataKey(rec);
+      set = [...set.filter((r) => rdataKey(r) !== rk), { ...rec, ttl }].map((r) => (r.ttl === ttl ? r : { ...r, ttl }));
+    }
+    sets.set(k, set);
+  }
+
+  // The difference, record by record (TTL included: a TTL change replaces the record).
+  const recKey = (r: ZoneRecord) => `${r.name.key}\u0000${r.type}\u0000${r.ttl}\u0000${rdataKey(r)}`;
+  const removed: ZoneRecord[] = [];
+  const added: ZoneRecord[] = [];
+  for (const [k, after] of sets) {
+    const was = before.get(k) ?? [];
+    const keep = new Set(after.map(recKey));
+    const had = new Set(was.map(recKey));
+    removed.push(...was.filter((r) => !keep.has(recKey(r))));
+    added.push(...after.filter((r) => !had.has(recKey(r))));
+  }
+  return applyRecordDelta(ctx, key, {
+    baseVersion: current.zi.version,
+    removed,
+    added,
+    comment: o.comment ?? null,
+    publish: o.publish ?? true,
+  });
+}

@@ -20,6 +20,8 @@ export interface StoreLocationArgs {
   data?: string;
   databaseUrl?: string;
   config?: string;
+  /** The DNSSEC key-encryption key file (services/kek.ts); not part of the store, resolved beside it. */
+  dnssecKek?: string;
 }
 
 export type Db = Kysely<Database>;

@@ -2,6 +2,7 @@
 // wording and synopses). It drives one-shot argv parsing, the shell, help and tab completion. Implementations live
 // in handlers.ts so that help and completion load nothing heavy.
 
+import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 
@@ -656,6 +657,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...PRIMARY_COMMANDS,
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
+  ...DNSSEC_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -285,6 +285,16 @@ for (const backend of backends)
         assert.equal((await services.getZone(ctx, 'g.example.')).flags.autoDnssec, false);
         await assert.rejects(dnssec.setZoneDnssecPolicy(ctx, 'g.example', 'nosuch'), services.DnssecPolicyNotFound);
         assert.equal((await dnssec.listDnssecPolicies(ctx)).find((p) => p.name === 'mine')?.zones, 0);
+
+        // The configured defaults (set_config auto_dnssec / nsec3) sign a new zone as the flags do.
+        await services.setConfig(ctx, 'auto_dnssec', 'true');
+        await services.setConfig(ctx, 'nsec3', 'true');
+        await services.createZone(ctx, 'h.example.', { text: ZONE_TEXT });
+        st = await dnssec.showDnssec(ctx, 'h.example');
+        assert.deepEqual([st.policy, st.keys.length], ['default-nsec3', 1]);
+        await services.createZone(ctx, 'i.example.', { text: ZONE_TEXT, flags: { autoDnssec: false } });
+        assert.deepEqual((await dnssec.showDnssec(ctx, 'i.example')).policy, null);
+        assert.equal((await dnssec.listDnssecPolicies(ctx)).find((p) => p.name === 'default-nsec3')?.zones, 1);
       } finally {
         await s.close();
       }

@@ -30,12 +30,14 @@ import {
   type DnssecKeyRow,
   type DnssecPolicyRow,
   dnssecKekIds,
+  dnssecKeyCount,
   dnssecKeyRows,
   dnssecPolicyRow,
   dnssecPolicyRowById,
   dnssecPolicyRows,
   insertDnssecKey,
   insertDnssecPolicy,
+  newestKeyPerKek,
   policyZoneCounts,
   updateDnssecKey,
   upsertZoneDnssec,
@@ -509,6 +511,18 @@ export async function openKey(ctx: ServiceContext, zone: string, row: DnssecKeyR
   if (Buffer.compare(Buffer.from(key.rdata), Buffer.from(dnskey)) !== 0)
     throw new DnssecKekUnavailable(`DNSSEC key ${row.key_tag} of ${zone}: the private key does not match the stored DNSKEY`);
   return key;
+}
+
+/**
+ * What a process that signs checks at start: when keys are stored, the context's KEK must be there and open them
+ * (one key per KEK fingerprint is decrypted). DnssecKekUnavailable otherwise — a clear error at start, never zones
+ * served unsigned or signed with new keys. No key stored: nothing to check (the KEK is made with the first key).
+ */
+export async function checkDnssecKek(ctx: ServiceContext): Promise<{ keys: number; kekId: string | null }> {
+  const { count, newest } = await readTx(ctx.store, async (trx) => ({ count: await dnssecKeyCount(trx), newest: await newestKeyPerKek(trx) }));
+  if (count === 0) return { keys: 0, kekId: null };
+  for (const row of newest) await openKey(ctx, row.zone_name, row);
+  return { keys: count, kekId: newest[0].kek_id };
 }
 
 // ---- zone → policy, and the keys it needs ------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ export { cancelEditZone, clearEditLock, editZone, saveZoneEdit, tickleEditLock }
 
 // DNSSEC policies and keys (the signer's half is in src/dnssec); the key-encryption key the callers pass in the context
 export {
+  checkDnssecKek,
   type DnssecKeyInfo,
   type DnssecPolicy,
   type DnssecPolicyInput,

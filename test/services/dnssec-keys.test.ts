@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -17,7 +17,8 @@ import * as dnssec from '../../src/services/dnssec.js';
 import * as services from '../../src/services/index.js';
 import { kekFile, memoryKek } from '../../src/services/kek.js';
 import type { Store } from '../../src/store/index.js';
-import { cleanEnv, postgresArgs, sqliteArgs, ZONE_TOOL } from '../helpers/dmsd-db.support.js';
+import { cleanEnv, postgresArgs, sqliteArgs, startDmsdDb, ZONE_TOOL } from '../helpers/dmsd-db.support.js';
+import { dmsdEntry } from '../helpers/servers.js';
 import { manualClock } from '../helpers/context.js';
 import { testBackends } from '../helpers/postgres.js';
 
@@ -200,8 +201,14 @@ for (const backend of backends)
 
         const path = kekPath();
         const ctx = ctxWith(s, kekFile(path));
+        assert.deepEqual(await dnssec.checkDnssecKek(ctx), { keys: 0, kekId: null });
+        assert.equal(existsSync(path), false, 'the start check makes no KEK');
         await services.setZoneFlags(ctx, 'a.example.', { autoDnssec: true });
         const tag = (await dnssec.showDnssec(ctx, 'a.example')).keys[0].tag;
+        const kekId = (await ctx.kek!.load({ create: false })).id;
+        assert.deepEqual(await dnssec.checkDnssecKek(ctxWith(s, kekFile(path))), { keys: 1, kekId });
+        await assert.rejects(dnssec.checkDnssecKek(ctxWith(s, memoryKek(new Uint8Array(32)))), /is sealed with key-encryption key/);
+        await assert.rejects(dnssec.checkDnssecKek(bare), /no DNSSEC key-encryption key is configured/);
         unlinkSync(path);
         // A new process (a new KekSource) finds the file gone while keys exist.
         const lost = ctxWith(s, kekFile(path));
@@ -209,6 +216,7 @@ for (const backend of backends)
         await assert.rejects(services.createZone(lost, 'c.example.', { text: ZONE_TEXT, flags: { autoDnssec: true } }), /does not exist/);
         await assert.rejects(services.getZone(lost, 'c.example.'), services.ZoneNotFound);
         assert.equal(existsSync(path), false, 'no fresh KEK was made');
+        await assert.rejects(dnssec.checkDnssecKek(lost), /does not exist/);
         // The public side needs no KEK: the status and the DS are still there.
         assert.equal((await dnssec.showDnssec(lost, 'a.example')).ds.length, 1);
 
@@ -376,6 +384,9 @@ for (const target of ['sqlite', 'postgres'] as const)
       fails(['import_dnssec_key', 'other.example', join(out, `${base}.private`)], 65, /DNSSEC key refused: the key file is for zone example\.org\., not other\.example\./);
       fails(['import_dnssec_key', 'kz.example', join(out, `${base}.private`)], 65, /DNSSEC key refused/);
 
+      const backup = join(dir, 'kek.bak');
+      copyFileSync(kek, backup);
+      chmodSync(backup, 0o600);
       // The KEK file gone: the public status still shows, every use of a private key is refused, nothing is created.
       unlinkSync(kek);
       assert.match(ok(['show_dnssec', 'example.org']), /IN DS/);
@@ -389,5 +400,19 @@ for (const target of ['sqlite', 'postgres'] as const)
         encoding: 'utf8', env: { ...cleanEnv(), DMS_DNSSEC_KEK: kek }, timeout: 60_000,
       });
       assert.equal(r.status, 69, r.stderr);
+      // dmsd refuses to start on a database with keys and no KEK, with the reason; with the KEK it starts.
+      const entry = dmsdEntry();
+      assert.ok(entry);
+      const node = [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry];
+      const d = spawnSync(process.execPath, [...node, ...store, '--dnssec-kek', kek, '--listen', '127.0.0.1:0'], { encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
+      assert.equal(d.status, 1, `dmsd without its KEK: ${d.status}\n${d.stdout}\n${d.stderr}`);
+      assert.match(d.stdout, /"msg":"cannot use the DNSSEC keys"/);
+      assert.match(d.stdout, /dnssec-kek does not exist/);
+      const srv = await startDmsdDb(store, ['--dnssec-kek', backup]);
+      try {
+        assert.match(srv.output(), /"msg":"DNSSEC key-encryption key loaded"/);
+      } finally {
+        await srv.stop('SIGTERM');
+      }
     });
   });

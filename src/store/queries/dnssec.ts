@@ -87,3 +87,21 @@ export async function dnssecKekIds(db: Db): Promise<string[]> {
   const rows = await ddb(db).selectFrom('dnssec_keys').select('kek_id').distinct().execute();
   return rows.map((r) => r.kek_id);
 }
+
+/** The newest stored key sealed under each KEK, with its zone's name (to prove a KEK opens what it sealed). */
+export async function newestKeyPerKek(db: Db): Promise<(DnssecKeyRow & { zone_name: string })[]> {
+  const d = ddb(db);
+  const newest = d.selectFrom('dnssec_keys').select([d.fn.max('id').as('id')]).groupBy('kek_id');
+  return d
+    .selectFrom('dnssec_keys as k')
+    .innerJoin('zones as z', 'z.id', 'k.zone_id')
+    .selectAll('k')
+    .select('z.name as zone_name')
+    .where('k.id', 'in', newest)
+    .execute();
+}
+
+export async function dnssecKeyCount(db: Db): Promise<number> {
+  const r = await ddb(db).selectFrom('dnssec_keys').select(ddb(db).fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -308,7 +308,7 @@ export function policyProblems(p: Omit<DnssecPolicy, 'zones' | 'name' | 'builtin
   return out;
 }
 
-/** RSA keys have a size to choose (a Set, not `.kind ===`: the no-SQL test reads that as a dialect branch). */
+/** RSA keys have a size to choose. A set lookup: the no-SQL unit test takes a kind comparison for a dialect branch. */
 const RSA_KINDS: ReadonlySet<string> = new Set(['rsa']);
 const isRsa = (a: { kind: string } | undefined): boolean => a !== undefined && RSA_KINDS.has(a.kind);
 

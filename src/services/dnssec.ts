@@ -236,7 +236,13 @@ export function rolloverIntervals(p: Pick<DnssecPolicy, 'dnskeyTtl' | 'zonePropa
   };
 }
 
-/** How long one rollover of a key of `role` takes: its lifetime must be at least this (one rollover at a time). */
+/**
+ * How long one rollover of a key of `role` takes: its lifetime must be at least this. The successor of a key is
+ * published one publication interval before the key's lifetime ends, and its predecessor is gone one retire interval
+ * after it became active; lifetime ≥ publication + retirement keeps the two apart (one rollover at a time per zone).
+ * BIND's named-checkconf asks only lifetime > retirement, so it accepts policies whose rollovers overlap; DMS refuses
+ * every lifetime BIND refuses and those (test/interop/dnssec-policy-bind).
+ */
 export function rolloverDuration(p: Parameters<typeof rolloverIntervals>[0], role: KeyRole): number {
   const i = rolloverIntervals(p);
   const retire = role === 'zsk' ? i.zskRetire : role === 'ksk' ? i.kskRetire : Math.max(i.zskRetire, i.kskRetire);
@@ -267,8 +273,9 @@ export function policyProblems(p: Omit<DnssecPolicy, 'zones' | 'name' | 'builtin
   for (const [what, val] of [['signature validity', v], ['DNSKEY signature validity', p.signatureValidityDnskey]] as const) {
     if (p.signatureRefresh >= val)
       out.push(`signature refresh (${fmt(p.signatureRefresh)}) ≥ ${what} (${fmt(val)}): signatures would expire before they are refreshed`);
-    else if (p.signatureRefresh > val * 0.9)
-      out.push(`signature refresh (${fmt(p.signatureRefresh)}) is more than 90% of the ${what} (${fmt(val)}): too little time to re-sign and propagate`);
+    // BIND's line (named-checkconf, test/interop/dnssec-policy-bind): at 90% or more, refused.
+    else if (p.signatureRefresh >= val * 0.9)
+      out.push(`signature refresh (${fmt(p.signatureRefresh)}) is 90% or more of the ${what} (${fmt(val)}): too little time to re-sign and propagate`);
     else if (p.signatureJitter >= val - p.signatureRefresh)
       out.push(`signature jitter (${fmt(p.signatureJitter)}) ≥ ${what} − refresh (${fmt(val - p.signatureRefresh)}): a jittered signature could expire before it is refreshed`);
   }

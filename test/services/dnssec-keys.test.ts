@@ -90,7 +90,7 @@ for (const backend of backends)
         await refused('short', { keys: 'ksk-zsk', zskLifetime: '1d', kskLifetime: 0 }, /ZSK lifetime 1d is shorter than a rollover needs: publication 2h5m \+ retirement 10d1h5m/);
         await refused('csk-short', { cskLifetime: '3d' }, /CSK lifetime 3d is shorter than a rollover needs/);
         await refused('refresh', { signatureValidity: '5d', signatureRefresh: '5d' }, /signature refresh \(5d\) ≥ signature validity \(5d\)/);
-        await refused('refresh90', { signatureValidity: '10d', signatureRefresh: '9d12h' }, /more than 90% of the signature validity/);
+        await refused('refresh90', { signatureValidity: '10d', signatureRefresh: '9d12h' }, /is 90% or more of the signature validity/);
         await refused('jitter', { signatureValidity: '10d', signatureRefresh: '5d', signatureJitter: '6d' }, /jitter \(6d\) ≥ signature validity − refresh/);
         await refused('iter', { denial: 'nsec3', nsec3Iterations: 10 }, /RFC 9276/);
         await refused('explicit', { checkDs: 'explicit' }, /needs parental agents/);

@@ -1,9 +1,9 @@
 // The key-encryption key (KEK) that seals DNSSEC private keys in the database (AES-256-GCM), so a dump or a replica
 // of the database holds no usable private key: an attacker needs the database AND the KEK file.
 //
-// Where it comes from (the design): the process's composition root (zone_tool's services.ts, later dmsd's main.ts)
-// decides where the KEK lives — `--dnssec-kek FILE`, else DMS_DNSSEC_KEK, else `<data directory>/dnssec-kek` — and
-// passes a KekSource in the ServiceContext (`ctx.kek`). The services only ever call `ctx.kek.load()`, and only when
+// Where it comes from (the design): each process's composition root (zone_tool's services.ts, dmsd's main.ts)
+// decides where the KEK lives — `--dnssec-kek FILE`, else DMS_DNSSEC_KEK, else `dnssec_kek` in the --config file,
+// else `<data directory>/dnssec-kek` (kekLocation) — and passes a KekSource in the ServiceContext (`ctx.kek`). The services only ever call `ctx.kek.load()`, and only when
 // they seal or open a key: a process that never touches DNSSEC never reads the file, and tests pass a KEK held in
 // memory. The one piece of file I/O in the services is `kekFile` below. It lives here rather than in each caller
 // because every caller needs the same rules, and getting them subtly different would be a security bug: created on
@@ -148,7 +148,11 @@ export function kekFile(path: string): KekSource {
   };
 }
 
-/** Where the KEK file is: `--dnssec-kek`, else DMS_DNSSEC_KEK, else `dnssec-kek` in the data directory. */
+/**
+ * Where the KEK file is: `--dnssec-kek`, else DMS_DNSSEC_KEK, else `dnssec_kek` in the --config file, else
+ * `dnssec-kek` in the data directory (the same precedence as the store's location).
+ */
 export function kekLocation(args: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): string {
-  return args.dnssecKek ?? env.DMS_DNSSEC_KEK ?? join(resolveStoreOptions(args, env).dataDir, KEK_FILE_NAME);
+  const o = resolveStoreOptions(args, env);
+  return o.dnssecKek ?? join(o.dataDir, KEK_FILE_NAME);
 }

@@ -15,7 +15,7 @@ import { type DnssecKey, importBindKey, keyFromPkcs8, privateKeyPem, privateKeyP
 import { Name } from '../../src/dns/name.js';
 import * as dnssec from '../../src/services/dnssec.js';
 import * as services from '../../src/services/index.js';
-import { kekFile, memoryKek } from '../../src/services/kek.js';
+import { kekFile, kekLocation, memoryKek } from '../../src/services/kek.js';
 import type { Store } from '../../src/store/index.js';
 import { cleanEnv, postgresArgs, sqliteArgs, startDmsdDb, ZONE_TOOL } from '../helpers/dmsd-db.support.js';
 import { dmsdEntry } from '../helpers/servers.js';
@@ -47,6 +47,16 @@ async function privateOf(ctx: services.ServiceContext, zone: string, tag: number
 }
 
 const ZONE_TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
+
+test('where the KEK file is: --dnssec-kek, DMS_DNSSEC_KEK, dnssec_kek in --config, <data dir>/dnssec-kek', () => {
+  const cfg = join(work, 'dms.conf');
+  writeFileSync(cfg, 'data = /srv/dms\ndnssec_kek = /etc/dms/kek\n');
+  assert.equal(kekLocation({ data: '/d' }, {}), '/d/dnssec-kek');
+  assert.equal(kekLocation({ config: cfg }, {}), '/etc/dms/kek');
+  assert.equal(kekLocation({ config: cfg }, { DMS_DNSSEC_KEK: '/e/kek' }), '/e/kek');
+  assert.equal(kekLocation({ config: cfg, dnssecKek: '/f/kek' }, { DMS_DNSSEC_KEK: '/e/kek' }), '/f/kek');
+  assert.equal(kekLocation({}, { DMS_DATA_DIR: '/g' }), '/g/dnssec-kek');
+});
 
 for (const backend of backends)
   describe(`DNSSEC keys on ${backend.name}`, () => {

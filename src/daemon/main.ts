@@ -34,6 +34,8 @@ export interface DmsdOptions {
   databaseUrl?: string;
   config?: string;
   http?: string;
+  /** The DNSSEC key-encryption key file (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek). */
+  dnssecKek?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -68,6 +70,7 @@ export function buildCommand(): Command {
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
+    .option('--dnssec-kek <file>', 'DNSSEC key-encryption key file sealing the private keys in the database (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek, mode 0600, made with the first key)')
     .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
@@ -91,6 +94,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     databaseUrl: o.databaseUrl,
     config: o.config,
     http: o.http,
+    dnssecKek: o.dnssecKek,
   };
 }
 
@@ -131,7 +135,12 @@ function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<stri
 type Report = (l: { proto: string; address: string; port: number }[]) => void;
 
 function storeLocation(opts: DmsdOptions) {
-  return { data: opts.data, databaseUrl: opts.databaseUrl, config: opts.config };
+  return { data: opts.data, databaseUrl: opts.databaseUrl, config: opts.config, dnssecKek: opts.dnssecKek };
+}
+
+/** The DNSSEC key-encryption key of this process (read only when a key is sealed or opened). */
+function kekOf(opts: DmsdOptions): services.KekSource {
+  return services.kekFile(services.kekLocation(storeLocation(opts)));
 }
 
 /** Load the served zones into `table`: from the files (--no-database) or from the database plus its change feed. */
@@ -234,7 +243,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
 async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Promise<void> {
   if (opts.zones) {
     try {
-      await importZoneDirectory(store, opts.zones, log);
+      await importZoneDirectory(store, opts.zones, log, kekOf(opts));
     } catch (err) {
       log.fatal({ dir: opts.zones, err: (err as Error).message }, 'cannot read the zone directory');
       process.exit(1);
@@ -265,7 +274,7 @@ async function startSupervisorTasks(
     const dir = opts.zones;
     log.info({ dir }, 'importing the zone directory (SIGHUP)');
     importing = importing
-      .then(() => importZoneDirectory(store, dir, log))
+      .then(() => importZoneDirectory(store, dir, log, kekOf(opts)))
       .catch((err) => log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged'));
   };
   return {
@@ -429,6 +438,20 @@ async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
   }
 }
 
+/**
+ * DNSSEC keys in the database need the key-encryption key that sealed them: without it (or with another one) dmsd
+ * stops at start with the reason, rather than serve the zones unsigned or sign them with new keys (issue 9).
+ */
+async function checkKekOrExit(opts: DmsdOptions, log: Logger, store: Store): Promise<void> {
+  try {
+    const r = await services.checkDnssecKek(services.serviceContext(store, { kek: kekOf(opts) }));
+    if (r.keys > 0) log.info({ keys: r.keys, kek: r.kekId }, 'DNSSEC key-encryption key loaded');
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot use the DNSSEC keys');
+    process.exit(1);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
   const log = makeLogger(opts.logLevel);
@@ -449,6 +472,7 @@ export async function main(argv: string[]): Promise<void> {
   let store: Store | undefined;
   if (opts.database) {
     store = await openStoreOrExit(opts, log);
+    await checkKekOrExit(opts, log, store);
     await prepareDatabase(opts, log, store);
   }
   if (opts.workers > 1) await runPrimary(opts, log, store);

@@ -47,9 +47,15 @@ export function zoneDirectoryItems(dir: string): services.LoadZoneItem[] {
  * ones nothing (the services compare content). A zone that fails to parse or validate is reported and left as it
  * was; the others are imported. Throws only when the directory cannot be read.
  */
-export async function importZoneDirectory(store: Store, dir: string, log: Logger): Promise<services.LoadZoneResult[]> {
+export async function importZoneDirectory(
+  store: Store,
+  dir: string,
+  log: Logger,
+  kek?: services.KekSource,
+): Promise<services.LoadZoneResult[]> {
   const items = zoneDirectoryItems(dir);
-  const results = await services.loadZones(services.serviceContext(store, { actor: 'dmsd --zones' }), items, {
+  // The KEK: a zone imported with auto_dnssec (the configured default) gets its DNSSEC keys now.
+  const results = await services.loadZones(services.serviceContext(store, { actor: 'dmsd --zones', ...(kek ? { kek } : {}) }), items, {
     replace: true,
     flags: { useApexNs: false },
   });

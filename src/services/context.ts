@@ -3,6 +3,7 @@
 // clock is the time of the operation (injected so tests and replays need not wait for real time).
 
 import type { Store } from '../store/index.js';
+import type { KekSource } from './kek.js';
 
 export type Tier = 'admin' | 'helpdesk' | 'customer';
 
@@ -24,6 +25,9 @@ export interface ServiceContext {
   readonly clock: Clock;
   /** Where the request came from (IP address, "cli", …), for the audit log. */
   readonly source?: string;
+  /** The DNSSEC key-encryption key (kek.ts), loaded only when a private key is sealed or opened; none: DNSSEC key
+   *  operations fail with DnssecKekUnavailable. */
+  readonly kek?: KekSource;
 }
 
 export const ADMIN: Tenant = Object.freeze({ tier: 'admin', sectag: null });
@@ -35,7 +39,7 @@ export const SYSTEM_ACTOR = 'dms';
 
 export function serviceContext(
   store: Store,
-  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string } = {},
+  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string; kek?: KekSource } = {},
 ): ServiceContext {
   const tenant = o.tenant ?? ADMIN;
   if (tenant.tier === 'customer' && !tenant.sectag) throw new Error('a customer tenant needs a security tag');
@@ -45,6 +49,7 @@ export function serviceContext(
     tenant,
     clock: o.clock ?? systemClock,
     ...(o.source !== undefined ? { source: o.source } : {}),
+    ...(o.kek !== undefined ? { kek: o.kek } : {}),
   });
 }
 

@@ -32,6 +32,13 @@ export type DmsErrorCode =
   | 'SERVER_EXISTS'
   | 'SERVER_ADDRESS_EXISTS'
   | 'REVERSE_ZONE_NOT_FOUND'
+  | 'DNSSEC_POLICY_NOT_FOUND'
+  | 'DNSSEC_POLICY_EXISTS'
+  | 'DNSSEC_POLICY_INVALID'
+  | 'DNSSEC_KEY_NOT_FOUND'
+  | 'DNSSEC_KEY_REFUSED'
+  | 'DNSSEC_KEK_UNAVAILABLE'
+  | 'DNSSEC_ROLLOVER_PENDING'
   | 'UNKNOWN_OPERATION'
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
@@ -76,6 +83,14 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   SERVER_EXISTS: 'exists',
   SERVER_ADDRESS_EXISTS: 'exists',
   REVERSE_ZONE_NOT_FOUND: 'not_found',
+  DNSSEC_POLICY_NOT_FOUND: 'not_found',
+  DNSSEC_POLICY_EXISTS: 'exists',
+  DNSSEC_POLICY_INVALID: 'invalid',
+  DNSSEC_KEY_NOT_FOUND: 'not_found',
+  DNSSEC_KEY_REFUSED: 'invalid',
+  // No key-encryption key, or not the one that sealed the stored keys: nothing can be signed until it is restored.
+  DNSSEC_KEK_UNAVAILABLE: 'unavailable',
+  DNSSEC_ROLLOVER_PENDING: 'in_use',
   UNKNOWN_OPERATION: 'invalid',
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
@@ -351,6 +366,40 @@ export const ServerAddressExists = catalogueError<[address: string, other: strin
 );
 export const TsigKeyNotFound = notFound('TsigKeyNotFound', 'TSIG_KEY_NOT_FOUND', 'key', 'TSIG key');
 export const TsigKeyExists = alreadyExists('TsigKeyExists', 'TSIG_KEY_EXISTS', 'key', 'TSIG key');
+export const DnssecPolicyNotFound = notFound('DnssecPolicyNotFound', 'DNSSEC_POLICY_NOT_FOUND', 'policy', 'DNSSEC policy');
+export const DnssecPolicyExists = alreadyExists('DnssecPolicyExists', 'DNSSEC_POLICY_EXISTS', 'policy', 'DNSSEC policy');
+/** A policy that cannot work (timings a rollover cannot fit in, refresh ≥ validity…): every reason, one per entry. */
+export class DnssecPolicyInvalid extends DmsError {
+  constructor(
+    readonly policy: string,
+    readonly reasons: readonly string[],
+  ) {
+    super('DNSSEC_POLICY_INVALID', `DNSSEC policy ${policy} refused: ${reasons.join('; ')}`);
+  }
+}
+export const DnssecKeyNotFound = catalogueError<[zone: string, keyTag: number], { readonly zone: string; readonly keyTag: number }>(
+  'DnssecKeyNotFound',
+  'DNSSEC_KEY_NOT_FOUND',
+  ['zone', 'keyTag'],
+  (zone, tag) => `zone ${zone} has no DNSSEC key with tag ${tag}`,
+);
+/** A key file refused on import (wrong zone, algorithm, mismatched halves…), with the reason. */
+export class DnssecKeyRefused extends DmsError {
+  constructor(readonly reason: string) {
+    super('DNSSEC_KEY_REFUSED', `DNSSEC key refused: ${reason}`);
+  }
+}
+export class DnssecKekUnavailable extends DmsError {
+  constructor(message: string) {
+    super('DNSSEC_KEK_UNAVAILABLE', message);
+  }
+}
+export const DnssecRolloverPending = catalogueError<[zone: string, role: string], { readonly zone: string; readonly role: string }>(
+  'DnssecRolloverPending',
+  'DNSSEC_ROLLOVER_PENDING',
+  ['zone', 'role'],
+  (zone, role) => `zone ${zone} already has a ${role.toUpperCase()} rollover pending (one rollover at a time per zone)`,
+);
 
 /** One problem with an operation's parameters: where (`path`, e.g. "flags.incUpdates" or "records[3].ttl") and what. */
 export interface ParamProblem {

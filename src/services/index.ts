@@ -74,6 +74,18 @@ export {
 // edit lock: edit_zone, tickle, save with token, cancel_edit_zone, clear_edit_lock
 export { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
 
+// DNSSEC policies and keys (the signer's half is in src/dnssec); the key-encryption key the callers pass in the context
+export {
+  checkDnssecKek,
+  type DnssecKeyInfo,
+  type DnssecPolicy,
+  type DnssecPolicyInput,
+  formatDuration,
+  policyLines,
+  type ZoneDnssecStatus,
+} from './dnssec.js';
+export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek.js';
+
 // load_zones and dmsd --zones import
 export { loadZones, type LoadZonesOptions } from './load.js';
 

@@ -24,6 +24,7 @@ import {
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
+import { applyDnssecFlagsIn } from './dnssec.js';
 import {
   aliveRowsAt,
   diffRows,
@@ -323,6 +324,7 @@ export async function createZoneIn(
     throw e;
   }
   if (r.sectagIds.length > 0) await setZoneSectags(trx, Number(zone.id), r.sectagIds);
+  if (r.flags.autoDnssec) await applyDnssecFlagsIn(trx, ctx, zone, r.flags);
   const result = await commitVersion(trx, ctx, zone, cc.settings, {
     records,
     comment: o.comment ?? null,
@@ -397,6 +399,8 @@ export async function setZoneFlags(ctx: ServiceContext, name: string, f: Partial
     if (f.incUpdates !== undefined) set.inc_updates = f.incUpdates ? 1 : 0;
     await updateZoneRow(trx, Number(zone.id), set);
     const updated = { ...zone, ...set };
+    if (f.autoDnssec !== undefined || f.nsec3 !== undefined)
+      await applyDnssecFlagsIn(trx, ctx, updated, { autoDnssec: !!updated.auto_dnssec, nsec3: !!updated.nsec3 });
     if (f.useApexNs && !zone.use_apex_ns) await refreshApexIn(trx, ctx, updated, settings);
     else await recordChange(trx, ctx, zone, 'update', zone.published_version);
   });

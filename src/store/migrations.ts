@@ -2,6 +2,7 @@
 // dialects; the few type differences (auto ids, blobs) are chosen per dialect here.
 
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { dnssecTables } from './migrations-dnssec.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 
@@ -264,7 +265,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0004_tsig_keys_update_grants': keysAndGrants(dialect),
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
         '0006_servers': serversTable(dialect),
-        '0007_records_owner_indexes': ownerIndexes,
+        '0007_dnssec_keys': dnssecTables(dialect),
+        '0008_records_owner_indexes': ownerIndexes,
       };
     },
   };

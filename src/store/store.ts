@@ -13,6 +13,8 @@ export interface StoreOptions {
   dataDir: string;
   /** postgres://… — selects PostgreSQL. */
   databaseUrl?: string;
+  /** The DNSSEC key-encryption key file when named (flag, DMS_DNSSEC_KEK, config dnssec_kek); see services/kek.ts. */
+  dnssecKek?: string;
 }
 
 /** What `dmsd` and `zone_tool` accept on their command lines. */
@@ -20,6 +22,8 @@ export interface StoreLocationArgs {
   data?: string;
   databaseUrl?: string;
   config?: string;
+  /** The DNSSEC key-encryption key file (services/kek.ts); not part of the store, resolved beside it. */
+  dnssecKek?: string;
 }
 
 /** Prepared statements kept per SQL text (a bounded number, least recently used dropped). */
@@ -78,7 +82,7 @@ export const SQLITE_FILE = 'dms.sqlite';
  * Read `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments), keys
  * data / data_dir and database_url.
  */
-function readConfigFile(path: string): { data?: string; databaseUrl?: string } {
+function readConfigFile(path: string): { data?: string; databaseUrl?: string; dnssecKek?: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -101,14 +105,19 @@ function readConfigFile(path: string): { data?: string; databaseUrl?: string } {
       if (m) obj[m[1].replace(/-/g, '_')] = m[2].replace(/^["']|["']$/g, '');
     }
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { data: str(obj.data) ?? str(obj.data_dir), databaseUrl: str(obj.database_url) ?? str(obj.databaseUrl) };
+  return {
+    data: str(obj.data) ?? str(obj.data_dir),
+    databaseUrl: str(obj.database_url) ?? str(obj.databaseUrl),
+    dnssecKek: str(obj.dnssec_kek) ?? str(obj.dnssecKek),
+  };
 }
 
 export function resolveStoreOptions(args: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): StoreOptions {
   const file = args.config ? readConfigFile(args.config) : {};
   const dataDir = args.data ?? env.DMS_DATA_DIR ?? file.data ?? './data';
   const databaseUrl = args.databaseUrl ?? env.DMS_DATABASE_URL ?? file.databaseUrl;
-  return { dataDir: resolve(dataDir), ...(databaseUrl ? { databaseUrl } : {}) };
+  const dnssecKek = args.dnssecKek ?? env.DMS_DNSSEC_KEK ?? file.dnssecKek;
+  return { dataDir: resolve(dataDir), ...(databaseUrl ? { databaseUrl } : {}), ...(dnssecKek ? { dnssecKek: resolve(dnssecKek) } : {}) };
 }
 
 function redact(url: string): string {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Context } from './context.js';
 import { emit } from './context.js';
-import { unifiedDiff } from '../../services/index.js';
+import { unifiedDiff } from '../../services/textdiff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
 import { ziArg } from './util.js';

@@ -3,6 +3,7 @@
 // the command table, so a command without a handler (or a handler for no command) is a compile error.
 
 import type { Handler } from './dispatch.js';
+import { DNSSEC_HANDLERS } from './dnssec-commands.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { ZONE_HANDLERS } from './handlers/zones.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
@@ -13,4 +14,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...ADMIN_HANDLERS,
   ...PRIMARY_HANDLERS,
   ...SERVER_HANDLERS,
+  ...DNSSEC_HANDLERS,
 };

@@ -17,6 +17,7 @@ Without a command, starts the interactive shell (prompt 'zone_tool > ').
   --data DIR          SQLite data directory (env DMS_DATA_DIR, default ./data)
   --database-url URL  PostgreSQL URL (env DMS_DATABASE_URL)
   --config FILE       configuration file
+  --dnssec-kek FILE   DNSSEC key-encryption key (env DMS_DNSSEC_KEK, default DIR/dnssec-kek)
   --json              machine-readable output
 Type 'zone_tool help' for the list of commands, 'zone_tool help <command>' for one.
 `;
@@ -33,6 +34,7 @@ const VALUE_OPTIONS: Record<string, keyof StoreLocationArgs> = {
   '--data': 'data',
   '--database-url': 'databaseUrl',
   '--config': 'config',
+  '--dnssec-kek': 'dnssecKek',
 };
 
 /**

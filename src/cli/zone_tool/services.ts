@@ -1,14 +1,13 @@
 // The one place zone_tool opens the store named by --data / --database-url / --config (or the DMS_* environment),
-// through the services (zone_tool never imports src/store). Handlers then call the service functions with the one
-// service context built on that store (actor: DMS_CHANGE_BY or user@host/Admin).
+// through the services (zone_tool never imports src/store). Handlers reach the services only through `call`: the
+// operations table, with the one service context of this process (actor: DMS_CHANGE_BY or user@host/Admin).
 
-import type { OperationName, OperationParams, OperationResult, Store, StoreLocationArgs } from '../../services/index.js';
+import type { OperationName, OperationParams, OperationResult, ServiceContext, Store, StoreLocationArgs } from '../../services/index.js';
 
 export interface Svc {
   store: Store;
-  api: typeof import('../../services/index.js');
   /** What every service call of this process passes: the store and the actor recorded as change_by. */
-  ctx: import('../../services/index.js').ServiceContext;
+  ctx: ServiceContext;
   /** Run an operation of the operations table as this process's context (what every handler goes through). */
   call<K extends OperationName>(name: K, params: OperationParams<K>): Promise<OperationResult<K>>;
 }
@@ -20,6 +19,7 @@ export async function openServices(
 ): Promise<{ svc: Svc; close: () => Promise<void> }> {
   const api = await import('../../services/index.js');
   const store = await api.openStore(api.resolveStoreOptions(location, env));
-  const ctx = api.serviceContext(store, { actor, source: 'cli' });
-  return { svc: { store, api, ctx, call: (name, params) => api.call(ctx, name, params) }, close: () => store.close() };
+  // The DNSSEC key-encryption key: --dnssec-kek, DMS_DNSSEC_KEK or <data dir>/dnssec-kek, read only when a key is.
+  const ctx = api.serviceContext(store, { actor, source: 'cli', kek: api.kekFile(api.kekLocation(location, env)) });
+  return { svc: { store, ctx, call: (name, params) => api.call(ctx, name, params) }, close: () => store.close() };
 }

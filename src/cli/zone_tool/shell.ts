@@ -78,7 +78,7 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'zone':
     case 'deleted_zone': {
       const s = await svc();
-      const zones = await s.api.listZones(s.ctx, {
+      const zones = await s.call('list_zone', {
         pattern: `${prefix.replace(/[*?]/g, '')}*`,
         which: kind === 'deleted_zone' ? 'deleted' : 'active',
         limit: 200,
@@ -88,16 +88,16 @@ async function candidates(kind: string, prefix: string, svc: () => Promise<Svc>)
     case 'sg':
     case 'option-value-sg': {
       const s = await svc();
-      return (await s.api.listServerGroups(s.ctx)).map((g) => g.name);
+      return (await s.call('list_sg', {})).map((g) => g.name);
     }
     case 'reference':
     case 'option-value-reference': {
       const s = await svc();
-      return (await s.api.listReferences(s.ctx)).map((r) => r.name);
+      return (await s.call('list_reference', {})).map((r) => r.name);
     }
     case 'sectag': {
       const s = await svc();
-      return s.api.listSectags(s.ctx);
+      return s.call('list_sectag', {});
     }
     default:
       return [];

@@ -3,6 +3,7 @@
 // in handlers.ts so that help and completion load nothing heavy.
 
 import { type ArgKind, type CommandSpec, command } from './command-spec.js';
+import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 
@@ -615,6 +616,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...PRIMARY_COMMANDS,
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
+  ...DNSSEC_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -93,10 +93,3 @@ export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i');
 }
-
-/** The server group named, or the configured default_sg. */
-export async function sgOrDefault(ctx: Context, sg: string | undefined): Promise<string> {
-  if (sg) return sg;
-  const s = await ctx.services();
-  return s.api.getConfigValue(s.ctx, 'default_sg');
-}

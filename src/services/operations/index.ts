@@ -7,6 +7,7 @@ import type { ServiceContext } from '../context.js';
 import { InvalidParams, PermissionDenied, UnknownOperation } from '../errors.js';
 import type { Operation } from './define.js';
 import { ADMIN_OPERATIONS } from './admin.js';
+import { DNSSEC_OPERATIONS } from './dnssec.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
 import { SERVER_OPERATIONS } from './servers.js';
 import { ZONE_OPERATIONS } from './zones.js';
@@ -18,6 +19,7 @@ export const OPERATIONS = {
   ...ADMIN_OPERATIONS,
   ...PRIMARY_OPERATIONS,
   ...SERVER_OPERATIONS,
+  ...DNSSEC_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

@@ -2,14 +2,8 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  DmsError,
-  type ListZonesOptions,
-  type OperationResult,
-  type ZiInfo,
-  type ZoneBrief,
-  type ZoneInfo,
-} from '../../../services/index.js';
+import { DmsError } from '../../../services/errors.js';
+import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } from '../../../services/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';

@@ -1,0 +1,908 @@
+// DNSSEC key management (issue 9, the management half): named policies, the keys of each zone (generated here with
+// node:crypto or imported from BIND key files, private part sealed under the key-encryption key, kek.ts), which
+// policy a zone follows (also set by the DMS zone flags auto_dnssec / nsec3, as in the original), the operator's
+// requests (rollover, full re-sign, "the parent has the DS") and the status an operator acts on (show_dnssec).
+//
+// Signing the served zone and moving keys through their states on time is the signer's job (a later step, in dmsd):
+// this file records what it must do. Every change here is a change of the zone in the change feed, so a running
+// dmsd learns of it the way it learns of any other change.
+
+import { formatDuration, policyLines } from './dnssec-text.js';
+import { RRType } from '../dns/constants.js';
+import { Name } from '../dns/name.js';
+import { rdataToText } from '../dns/rdata.js';
+import {
+  algorithmFromString,
+  algorithmInfo,
+  DnssecError,
+  type DnssecKey,
+  DigestType,
+  dsRdata,
+  exportBindKey,
+  generateKey,
+  importBindKey,
+  KSK_FLAGS,
+  keyFromPkcs8,
+  privateKeyPkcs8,
+  ZSK_FLAGS,
+} from '../dnssec/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import {
+  type DnssecKeyRow,
+  type DnssecPolicyRow,
+  dnssecKekIds,
+  dnssecKeyCount,
+  dnssecKeyRows,
+  dnssecPolicyRow,
+  dnssecPolicyRowById,
+  dnssecPolicyRows,
+  insertDnssecKey,
+  insertDnssecPolicy,
+  newestKeyPerKek,
+  policyZoneCounts,
+  updateDnssecKey,
+  upsertZoneDnssec,
+  zoneDnssecRow,
+} from '../store/queries/dnssec.js';
+import { updateZoneRow } from '../store/queries/zones.js';
+import { nowMs, type ServiceContext } from './context.js';
+import { findLiveZone, recordChange, type ZoneRow } from './core.js';
+import {
+  DnssecKekUnavailable,
+  DnssecKeyNotFound,
+  DnssecKeyRefused,
+  DnssecPolicyExists,
+  DnssecPolicyInvalid,
+  DnssecPolicyNotFound,
+  DnssecRolloverPending,
+  InvalidArgument,
+} from './errors.js';
+import type { Kek } from './kek.js';
+import { normalizeZoneName } from './names.js';
+
+// ---- policies -----------------------------------------------------------------------------------------------------
+
+export type KeyScheme = 'csk' | 'ksk-zsk';
+export type KeyRole = 'csk' | 'ksk' | 'zsk';
+export type Denial = 'nsec' | 'nsec3';
+export type CheckDs = 'auto' | 'explicit' | 'no';
+
+/** The built-in policies (migrations-dnssec.ts): BIND 9.20's default, and the same with NSEC3 for the nsec3 flag. */
+export const DEFAULT_POLICY = 'default';
+export const DEFAULT_NSEC3_POLICY = 'default-nsec3';
+/** set_zone_dnssec_policy's name for "unsigned". */
+export const NO_POLICY = 'none';
+
+/** A policy as the operator sees it. Durations are seconds; a lifetime of 0 is unlimited. */
+export interface DnssecPolicy {
+  name: string;
+  builtin: boolean;
+  keys: KeyScheme;
+  algorithm: string;
+  algorithmNumber: number;
+  /** RSA modulus size; null for EC and EdDSA. */
+  keyBits: number | null;
+  lifetimes: Partial<Record<KeyRole, number>>;
+  signatureValidity: number;
+  signatureValidityDnskey: number;
+  signatureRefresh: number;
+  signatureJitter: number;
+  dnskeyTtl: number;
+  maxZoneTtl: number;
+  zonePropagationDelay: number;
+  parentDsTtl: number;
+  parentPropagationDelay: number;
+  publishSafety: number;
+  retireSafety: number;
+  purgeKeys: number;
+  denial: Denial;
+  nsec3: { iterations: number; saltLength: number; optOut: boolean };
+  cds: boolean;
+  cdnskey: boolean;
+  cdsDigestTypes: number[];
+  checkDs: CheckDs;
+  parentalAgents: string[];
+  /** How many zones follow it. */
+  zones: number;
+}
+
+/** A duration: seconds, or text ("14d", "1d12h", "90m", "P14D", "PT12H", "unlimited" = 0). */
+export type DurationInput = number | string;
+
+/** What create_dnssec_policy accepts: anything not given takes the default policy's value. */
+export interface DnssecPolicyInput {
+  keys?: KeyScheme;
+  algorithm?: string | number;
+  keyBits?: number;
+  cskLifetime?: DurationInput;
+  kskLifetime?: DurationInput;
+  zskLifetime?: DurationInput;
+  signatureValidity?: DurationInput;
+  signatureValidityDnskey?: DurationInput;
+  signatureRefresh?: DurationInput;
+  signatureJitter?: DurationInput;
+  dnskeyTtl?: DurationInput;
+  maxZoneTtl?: DurationInput;
+  zonePropagationDelay?: DurationInput;
+  parentDsTtl?: DurationInput;
+  parentPropagationDelay?: DurationInput;
+  publishSafety?: DurationInput;
+  retireSafety?: DurationInput;
+  purgeKeys?: DurationInput;
+  denial?: Denial;
+  nsec3Iterations?: number;
+  nsec3SaltLength?: number;
+  nsec3OptOut?: boolean;
+  cds?: boolean;
+  cdnskey?: boolean;
+  cdsDigestTypes?: number[];
+  checkDs?: CheckDs;
+  parentalAgents?: string[];
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** Seconds of a duration; undefined when the text is not one. */
+export function parseDuration(v: DurationInput): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const t = v.trim().toLowerCase();
+  if (t === 'unlimited' || t === 'infinite') return 0;
+  if (/^[0-9]+$/.test(t)) return Number(t);
+  // ISO 8601 as BIND writes durations: PnW, PnDTnHnMnS (years and months have no fixed length: refused).
+  const iso = /^p(?:([0-9]+)w)?(?:([0-9]+)d)?(?:t(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?)?$/.exec(t);
+  if (iso && t !== 'p' && !t.endsWith('t')) {
+    const [w, d, h, m, s] = iso.slice(1).map((x) => Number(x ?? 0));
+    return w * UNITS.w + d * UNITS.d + h * UNITS.h + m * UNITS.m + s;
+  }
+  if (!/^([0-9]+[smhdw])+$/.test(t)) return undefined;
+  let total = 0;
+  for (const m of t.matchAll(/([0-9]+)([smhdw])/g)) total += Number(m[1]) * UNITS[m[2]];
+  return total;
+}
+
+
+function policyOf(r: DnssecPolicyRow, zones = 0): DnssecPolicy {
+  const lifetimes: Partial<Record<KeyRole, number>> = {};
+  if (r.csk_lifetime !== null) lifetimes.csk = Number(r.csk_lifetime);
+  if (r.ksk_lifetime !== null) lifetimes.ksk = Number(r.ksk_lifetime);
+  if (r.zsk_lifetime !== null) lifetimes.zsk = Number(r.zsk_lifetime);
+  return {
+    name: r.name,
+    builtin: r.builtin === 1,
+    keys: r.key_scheme as KeyScheme,
+    algorithm: algorithmInfo(r.algorithm)?.name ?? String(r.algorithm),
+    algorithmNumber: r.algorithm,
+    keyBits: r.key_bits,
+    lifetimes,
+    signatureValidity: Number(r.sig_validity),
+    signatureValidityDnskey: Number(r.sig_validity_dnskey),
+    signatureRefresh: Number(r.sig_refresh),
+    signatureJitter: Number(r.sig_jitter),
+    dnskeyTtl: Number(r.dnskey_ttl),
+    maxZoneTtl: Number(r.max_zone_ttl),
+    zonePropagationDelay: Number(r.zone_propagation_delay),
+    parentDsTtl: Number(r.parent_ds_ttl),
+    parentPropagationDelay: Number(r.parent_propagation_delay),
+    publishSafety: Number(r.publish_safety),
+    retireSafety: Number(r.retire_safety),
+    purgeKeys: Number(r.purge_keys),
+    denial: r.denial as Denial,
+    nsec3: { iterations: r.nsec3_iterations, saltLength: r.nsec3_salt_length, optOut: r.nsec3_opt_out === 1 },
+    cds: r.cds === 1,
+    cdnskey: r.cdnskey === 1,
+    cdsDigestTypes: JSON.parse(r.cds_digest_types) as number[],
+    checkDs: r.checkds as CheckDs,
+    parentalAgents: JSON.parse(r.parental_agents) as string[],
+    zones,
+  };
+}
+
+/** The roles of a scheme's keys. */
+export function rolesOf(scheme: KeyScheme): KeyRole[] {
+  return scheme === 'csk' ? ['csk'] : ['ksk', 'zsk'];
+}
+
+/**
+ * The intervals a rollover needs (RFC 7583 §3.3 / §3.4, as BIND's kasp computes them), in seconds:
+ * publication — a new DNSKEY reaches every cache (DNSKEY TTL + zone propagation delay + publish safety);
+ * ZSK retirement — the old key's signatures leave every cache (the time to re-sign everything, validity − refresh,
+ * + max zone TTL + zone propagation delay + retire safety); KSK retirement — the old DS leaves the parent's caches
+ * (parent DS TTL + parent propagation delay + retire safety).
+ */
+export function rolloverIntervals(p: Pick<DnssecPolicy, 'dnskeyTtl' | 'zonePropagationDelay' | 'publishSafety' | 'signatureValidity' | 'signatureRefresh' | 'maxZoneTtl' | 'retireSafety' | 'parentDsTtl' | 'parentPropagationDelay'>): {
+  publication: number;
+  zskRetire: number;
+  kskRetire: number;
+} {
+  return {
+    publication: p.dnskeyTtl + p.zonePropagationDelay + p.publishSafety,
+    zskRetire: p.signatureValidity - p.signatureRefresh + p.maxZoneTtl + p.zonePropagationDelay + p.retireSafety,
+    kskRetire: p.parentDsTtl + p.parentPropagationDelay + p.retireSafety,
+  };
+}
+
+/**
+ * How long one rollover of a key of `role` takes: its lifetime must be at least this. The successor of a key is
+ * published one publication interval before the key's lifetime ends, and its predecessor is gone one retire interval
+ * after it became active; lifetime ≥ publication + retirement keeps the two apart (one rollover at a time per zone).
+ * BIND's named-checkconf asks only lifetime > retirement, so it accepts policies whose rollovers overlap; DMS refuses
+ * every lifetime BIND refuses and those (test/interop/dnssec-policy-bind).
+ */
+export function rolloverDuration(p: Parameters<typeof rolloverIntervals>[0], role: KeyRole): number {
+  const i = rolloverIntervals(p);
+  const retire = role === 'zsk' ? i.zskRetire : role === 'ksk' ? i.kskRetire : Math.max(i.zskRetire, i.kskRetire);
+  return i.publication + retire;
+}
+
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const ADDRESS = /^(?:\[?([0-9a-fA-F:.]+)\]?)(?:#([0-9]{1,5}))?$/;
+
+/** Every reason the policy cannot work (empty: it can). */
+export function policyProblems(p: Omit<DnssecPolicy, 'zones' | 'name' | 'builtin' | 'algorithm'>): string[] {
+  const out: string[] = [];
+  const alg = algorithmInfo(p.algorithmNumber);
+  if (!alg) out.push(`algorithm ${p.algorithmNumber} is not supported`);
+  else if (isRsa(alg)) {
+    if (p.keyBits === null || p.keyBits < 2048 || p.keyBits > 4096) out.push(`RSA key size ${p.keyBits} is not in 2048..4096`);
+  } else if (p.keyBits !== null) out.push(`${alg.name} keys have a fixed size: keyBits applies to RSA only`);
+  const roles = rolesOf(p.keys);
+  for (const r of ['csk', 'ksk', 'zsk'] as const) {
+    if (roles.includes(r) && p.lifetimes[r] === undefined) out.push(`no ${r.toUpperCase()} lifetime`);
+    if (!roles.includes(r) && p.lifetimes[r] !== undefined)
+      out.push(`a ${p.keys === 'csk' ? 'CSK' : 'KSK+ZSK'} policy has no ${r.toUpperCase()}: ${r}Lifetime does not apply`);
+  }
+  const v = p.signatureValidity;
+  const fmt = formatDuration;
+  if (v <= 0) out.push('signature validity must be more than 0');
+  if (p.signatureRefresh <= 0) out.push('signature refresh must be more than 0');
+  for (const [what, val] of [['signature validity', v], ['DNSKEY signature validity', p.signatureValidityDnskey]] as const) {
+    if (p.signatureRefresh >= val)
+      out.push(`signature refresh (${fmt(p.signatureRefresh)}) ≥ ${what} (${fmt(val)}): signatures would expire before they are refreshed`);
+    // BIND's line (named-checkconf, test/interop/dnssec-policy-bind): at 90% or more, refused.
+    else if (p.signatureRefresh >= val * 0.9)
+      out.push(`signature refresh (${fmt(p.signatureRefresh)}) is 90% or more of the ${what} (${fmt(val)}): too little time to re-sign and propagate`);
+    else if (p.signatureJitter >= val - p.signatureRefresh)
+      out.push(`signature jitter (${fmt(p.signatureJitter)}) ≥ ${what} − refresh (${fmt(val - p.signatureRefresh)}): a jittered signature could expire before it is refreshed`);
+  }
+  if (p.dnskeyTtl <= 0) out.push('DNSKEY TTL must be more than 0');
+  if (p.maxZoneTtl <= 0) out.push('max zone TTL must be more than 0');
+  if (p.dnskeyTtl > p.maxZoneTtl) out.push(`DNSKEY TTL (${p.dnskeyTtl}) is more than the max zone TTL (${p.maxZoneTtl})`);
+  if (v > 0 && p.signatureRefresh > 0)
+    for (const r of roles) {
+      const life = p.lifetimes[r];
+      if (life === undefined || life === 0) continue;
+      const need = rolloverDuration(p, r);
+      if (life < need) {
+        const i = rolloverIntervals(p);
+        const retire = r === 'zsk' ? i.zskRetire : r === 'ksk' ? i.kskRetire : Math.max(i.zskRetire, i.kskRetire);
+        out.push(
+          `${r.toUpperCase()} lifetime ${fmt(life)} is shorter than a rollover needs: publication ${fmt(i.publication)} + retirement ${fmt(retire)} = ${fmt(need)}`,
+        );
+      }
+    }
+  if (p.denial === 'nsec3') {
+    // RFC 9276 §3.1: extra iterations buy nothing and validators treat high counts as insecure; BIND's policies
+    // allow only 0 (FIELD-NOTES §1).
+    if (p.nsec3.iterations !== 0) out.push(`NSEC3 iterations ${p.nsec3.iterations}: RFC 9276 §3.1 requires 0`);
+    if (p.nsec3.saltLength < 0 || p.nsec3.saltLength > 255) out.push(`NSEC3 salt length ${p.nsec3.saltLength} not in 0..255`);
+  } else if (p.nsec3.optOut || p.nsec3.saltLength !== 0 || p.nsec3.iterations !== 0)
+    out.push('NSEC3 parameters (iterations, salt, opt-out) given for an NSEC policy');
+  if (p.cdsDigestTypes.length === 0 && p.cds) out.push('CDS publication needs at least one digest type');
+  for (const d of p.cdsDigestTypes)
+    if (d !== DigestType.SHA256 && d !== DigestType.SHA384)
+      out.push(`CDS digest type ${d}: only 2 (SHA-256) and 4 (SHA-384) (RFC 8624 §3.3: SHA-1 MUST NOT be used for DS)`);
+  if (p.checkDs === 'explicit' && p.parentalAgents.length === 0) out.push('parent DS check "explicit" needs parental agents');
+  for (const a of p.parentalAgents) {
+    const m = ADDRESS.exec(a);
+    if (!m || !isIp(m[1]) || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)))
+      out.push(`parental agent "${a}" is not an address or address#port`);
+  }
+  return out;
+}
+
+/** RSA keys have a size to choose. A set lookup: the no-SQL unit test takes a kind comparison for a dialect branch. */
+const RSA_KINDS: ReadonlySet<string> = new Set(['rsa']);
+const isRsa = (a: { kind: string } | undefined): boolean => a !== undefined && RSA_KINDS.has(a.kind);
+
+function isIp(s: string): boolean {
+  return process.getBuiltinModule('node:net').isIP(s) !== 0;
+}
+
+/** The policy `input` describes, every duration parsed (unparsable ones reported), defaults from BIND's default. */
+function resolvePolicyInput(input: DnssecPolicyInput, base: DnssecPolicy): { policy: DnssecPolicy; problems: string[] } {
+  const problems: string[] = [];
+  const dur = (v: DurationInput | undefined, dflt: number, what: string): number => {
+    if (v === undefined) return dflt;
+    const s = parseDuration(v);
+    if (s === undefined) {
+      problems.push(`${what}: "${v}" is not a duration (seconds, 14d, 1d12h, PT12H, unlimited)`);
+      return dflt;
+    }
+    return s;
+  };
+  let algorithmNumber = base.algorithmNumber;
+  if (input.algorithm !== undefined) {
+    const a = algorithmFromString(String(input.algorithm));
+    if (a === undefined) problems.push(`algorithm "${input.algorithm}" is not supported (RSASHA256, ECDSAP256SHA256, ECDSAP384SHA384, ED25519, ED448…)`);
+    else algorithmNumber = a;
+  }
+  const keys = input.keys ?? base.keys;
+  const lifetimes: Partial<Record<KeyRole, number>> = {};
+  const given = { csk: input.cskLifetime, ksk: input.kskLifetime, zsk: input.zskLifetime };
+  for (const r of ['csk', 'ksk', 'zsk'] as const) {
+    // A role of the scheme without a lifetime given: unlimited, as BIND's `lifetime unlimited` default.
+    if (given[r] !== undefined || rolesOf(keys).includes(r)) lifetimes[r] = dur(given[r], 0, `${r}Lifetime`);
+  }
+  const info = algorithmInfo(algorithmNumber);
+  const denial = input.denial ?? base.denial;
+  const policy: DnssecPolicy = {
+    ...base,
+    builtin: false,
+    keys,
+    algorithmNumber,
+    algorithm: info?.name ?? String(algorithmNumber),
+    keyBits: input.keyBits ?? (isRsa(info) ? 2048 : null),
+    lifetimes,
+    signatureValidity: dur(input.signatureValidity, base.signatureValidity, 'signatureValidity'),
+    signatureValidityDnskey: dur(input.signatureValidityDnskey ?? input.signatureValidity, base.signatureValidityDnskey, 'signatureValidityDnskey'),
+    signatureRefresh: dur(input.signatureRefresh, base.signatureRefresh, 'signatureRefresh'),
+    signatureJitter: dur(input.signatureJitter, base.signatureJitter, 'signatureJitter'),
+    dnskeyTtl: dur(input.dnskeyTtl, base.dnskeyTtl, 'dnskeyTtl'),
+    maxZoneTtl: dur(input.maxZoneTtl, base.maxZoneTtl, 'maxZoneTtl'),
+    zonePropagationDelay: dur(input.zonePropagationDelay, base.zonePropagationDelay, 'zonePropagationDelay'),
+    parentDsTtl: dur(input.parentDsTtl, base.parentDsTtl, 'parentDsTtl'),
+    parentPropagationDelay: dur(input.parentPropagationDelay, base.parentPropagationDelay, 'parentPropagationDelay'),
+    publishSafety: dur(input.publishSafety, base.publishSafety, 'publishSafety'),
+    retireSafety: dur(input.retireSafety, base.retireSafety, 'retireSafety'),
+    purgeKeys: dur(input.purgeKeys, base.purgeKeys, 'purgeKeys'),
+    denial,
+    nsec3: {
+      iterations: input.nsec3Iterations ?? 0,
+      saltLength: input.nsec3SaltLength ?? 0,
+      optOut: input.nsec3OptOut ?? false,
+    },
+    cds: input.cds ?? base.cds,
+    cdnskey: input.cdnskey ?? base.cdnskey,
+    cdsDigestTypes: input.cdsDigestTypes ?? base.cdsDigestTypes,
+    checkDs: input.checkDs ?? (input.parentalAgents?.length ? 'explicit' : base.checkDs),
+    parentalAgents: input.parentalAgents ?? [],
+    zones: 0,
+  };
+  return { policy, problems };
+}
+
+async function policyByName(trx: Tx, name: string): Promise<DnssecPolicyRow> {
+  const r = await dnssecPolicyRow(trx, name);
+  if (!r) throw new DnssecPolicyNotFound(name);
+  return r;
+}
+
+/** create_dnssec_policy: refused with every reason when it cannot work. */
+export async function createDnssecPolicy(ctx: ServiceContext, name: string, input: DnssecPolicyInput = {}): Promise<DnssecPolicy> {
+  if (!POLICY_NAME.test(name) || name.toLowerCase() === NO_POLICY)
+    throw new InvalidArgument(`bad DNSSEC policy name "${name}" (letters, digits, . _ -; not "${NO_POLICY}")`);
+  return writeTx(ctx.store, async (trx) => {
+    const base = policyOf(await policyByName(trx, DEFAULT_POLICY));
+    const { policy, problems } = resolvePolicyInput(input, base);
+    problems.push(...policyProblems(policy));
+    if (problems.length > 0) throw new DnssecPolicyInvalid(name, problems);
+    const t = nowMs(ctx);
+    try {
+      await insertDnssecPolicy(trx, {
+        name,
+        builtin: 0,
+        key_scheme: policy.keys,
+        algorithm: policy.algorithmNumber,
+        key_bits: policy.keyBits,
+        csk_lifetime: policy.lifetimes.csk ?? null,
+        ksk_lifetime: policy.lifetimes.ksk ?? null,
+        zsk_lifetime: policy.lifetimes.zsk ?? null,
+        sig_validity: policy.signatureValidity,
+        sig_validity_dnskey: policy.signatureValidityDnskey,
+        sig_refresh: policy.signatureRefresh,
+        sig_jitter: policy.signatureJitter,
+        dnskey_ttl: policy.dnskeyTtl,
+        max_zone_ttl: policy.maxZoneTtl,
+        zone_propagation_delay: policy.zonePropagationDelay,
+        parent_ds_ttl: policy.parentDsTtl,
+        parent_propagation_delay: policy.parentPropagationDelay,
+        publish_safety: policy.publishSafety,
+        retire_safety: policy.retireSafety,
+        purge_keys: policy.purgeKeys,
+        denial: policy.denial,
+        nsec3_iterations: policy.nsec3.iterations,
+        nsec3_salt_length: policy.nsec3.saltLength,
+        nsec3_opt_out: policy.nsec3.optOut ? 1 : 0,
+        cds: policy.cds ? 1 : 0,
+        cdnskey: policy.cdnskey ? 1 : 0,
+        cds_digest_types: JSON.stringify(policy.cdsDigestTypes),
+        checkds: policy.checkDs,
+        parental_agents: JSON.stringify(policy.parentalAgents),
+        ctime: t,
+        mtime: t,
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new DnssecPolicyExists(name);
+      throw e;
+    }
+    return { ...policy, name };
+  });
+}
+
+export async function listDnssecPolicies(ctx: ServiceContext): Promise<DnssecPolicy[]> {
+  return readTx(ctx.store, async (trx) => {
+    const counts = await policyZoneCounts(trx);
+    return (await dnssecPolicyRows(trx)).map((r) => policyOf(r, counts.get(Number(r.id)) ?? 0));
+  });
+}
+
+export async function getDnssecPolicy(ctx: ServiceContext, name: string): Promise<DnssecPolicy> {
+  return readTx(ctx.store, async (trx) => {
+    const r = await policyByName(trx, name);
+    return policyOf(r, (await policyZoneCounts(trx)).get(Number(r.id)) ?? 0);
+  });
+}
+
+
+export { formatDuration, policyLines };
+
+// ---- sealing keys ---------------------------------------------------------------------------------------------------
+
+/** What the GCM tag binds a sealed key to: the zone, the algorithm and the public key (a row moved elsewhere fails). */
+function sealAad(zone: string, algorithm: number, publicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(Buffer.concat([Buffer.from(`dms-dnssec-key v1 ${zone} ${algorithm} `), Buffer.from(publicKey)]));
+}
+
+/**
+ * The KEK to seal new keys with: created on first use only when no key is stored yet; refused when the stored keys
+ * were sealed under another KEK (a lost or replaced file must not quietly split the keys between two KEKs).
+ */
+async function kekForSealing(trx: Tx, ctx: ServiceContext): Promise<Kek> {
+  if (!ctx.kek) throw new DnssecKekUnavailable('no DNSSEC key-encryption key is configured for this process');
+  const ids = await dnssecKekIds(trx);
+  const kek = await ctx.kek.load({ create: ids.length === 0 });
+  if (ids.length > 0 && !ids.includes(kek.id))
+    throw new DnssecKekUnavailable(
+      `the DNSSEC key-encryption key ${kek.id} (${kek.where}) is not the one the stored keys are sealed with (${ids.join(', ')}): restore the right file`,
+    );
+  return kek;
+}
+
+async function kekForOpening(ctx: ServiceContext, row: DnssecKeyRow): Promise<Kek> {
+  if (!ctx.kek) throw new DnssecKekUnavailable('no DNSSEC key-encryption key is configured for this process');
+  const kek = await ctx.kek.load({ create: false });
+  if (kek.id !== row.kek_id)
+    throw new DnssecKekUnavailable(
+      `DNSSEC key ${row.key_tag} is sealed with key-encryption key ${row.kek_id}, but ${kek.where} holds key-encryption key ${kek.id}`,
+    );
+  return kek;
+}
+
+/** The key with its private part, opened with the context's KEK (for export; later for the signer). */
+export async function openKey(ctx: ServiceContext, zone: string, row: DnssecKeyRow): Promise<DnssecKey> {
+  const kek = await kekForOpening(ctx, row);
+  const dnskey = row.dnskey;
+  const pkcs8 = kek.open(row.private_enc, sealAad(zone, row.algorithm, dnskey.subarray(4)));
+  const key = keyFromPkcs8(row.algorithm, row.flags, pkcs8);
+  if (Buffer.compare(Buffer.from(key.rdata), Buffer.from(dnskey)) !== 0)
+    throw new DnssecKekUnavailable(`DNSSEC key ${row.key_tag} of ${zone}: the private key does not match the stored DNSKEY`);
+  return key;
+}
+
+/**
+ * What a process that signs checks at start: when keys are stored, the context's KEK must be there and open them
+ * (one key per KEK fingerprint is decrypted). DnssecKekUnavailable otherwise — a clear error at start, never zones
+ * served unsigned or signed with new keys. No key stored: nothing to check (the KEK is made with the first key).
+ */
+export async function checkDnssecKek(ctx: ServiceContext): Promise<{ keys: number; kekId: string | null }> {
+  const { count, newest } = await readTx(ctx.store, async (trx) => ({ count: await dnssecKeyCount(trx), newest: await newestKeyPerKek(trx) }));
+  if (count === 0) return { keys: 0, kekId: null };
+  for (const row of newest) await openKey(ctx, row.zone_name, row);
+  return { keys: count, kekId: newest[0].kek_id };
+}
+
+// ---- zone → policy, and the keys it needs ------------------------------------------------------------------------------
+
+const LIVE_STATES = new Set(['hidden', 'published', 'active']);
+const isLive = (k: DnssecKeyRow): boolean => LIVE_STATES.has(k.state);
+
+async function storeKey(
+  trx: Tx,
+  ctx: ServiceContext,
+  kek: Kek,
+  zone: ZoneRow,
+  key: DnssecKey,
+  role: KeyRole,
+  o: { origin: 'generated' | 'imported'; state: string; published: number | null; active: number | null; retired?: number | null; created?: number },
+): Promise<void> {
+  const t = nowMs(ctx);
+  await insertDnssecKey(trx, {
+    zone_id: Number(zone.id),
+    algorithm: key.algorithm,
+    role,
+    flags: key.flags,
+    key_tag: key.keyTag,
+    dnskey: key.rdata,
+    private_enc: kek.seal(privateKeyPkcs8(key), sealAad(zone.name, key.algorithm, key.publicKey)),
+    kek_id: kek.id,
+    origin: o.origin,
+    state: o.state,
+    ds_state: role === 'zsk' ? null : 'submit',
+    created: o.created ?? t,
+    published: o.published,
+    active: o.active,
+    retired: o.retired ?? null,
+    removed: null,
+    ds_seen: null,
+    mtime: t,
+  });
+}
+
+/** New keys for every role of the policy; a key tag already used in the zone is drawn again (RFC 4034 App. B). */
+function newKeys(p: DnssecPolicy, usedTags: Set<number>): { role: KeyRole; key: DnssecKey }[] {
+  return rolesOf(p.keys).map((role) => {
+    for (;;) {
+      const key = generateKey(p.algorithmNumber, { flags: role === 'zsk' ? ZSK_FLAGS : KSK_FLAGS, ...(p.keyBits ? { rsaBits: p.keyBits } : {}) });
+      if (!usedTags.has(key.keyTag)) {
+        usedTags.add(key.keyTag);
+        return { role, key };
+      }
+    }
+  });
+}
+
+/**
+ * Make the zone follow `policy` (null: unsigned) inside `trx`, keeping the zone flags auto_dnssec / nsec3 in step.
+ * A zone without live keys gets the policy's keys now, active from now on (a zone that is not yet signed has nothing
+ * to roll from). Live keys that already fit the policy (its algorithm and roles) are kept; when they do not, the new
+ * keys are made hidden and an algorithm/scheme rollover is requested for the signer to carry out (one at a time).
+ * Going unsigned keeps the keys: the signer withdraws them once the parent's DS is gone (secure→insecure).
+ */
+async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policyRow: DnssecPolicyRow | null): Promise<void> {
+  const t = nowMs(ctx);
+  const zid = Number(zone.id);
+  const zd = await zoneDnssecRow(trx, zid);
+  const flags = policyRow ? { auto_dnssec: 1, nsec3: policyRow.denial === 'nsec3' ? 1 : 0 } : { auto_dnssec: 0, nsec3: 0 };
+  if (zone.auto_dnssec !== flags.auto_dnssec || zone.nsec3 !== flags.nsec3) await updateZoneRow(trx, zid, { ...flags, mtime: t });
+  if (!policyRow) {
+    if (zd && zd.policy_id !== null) await upsertZoneDnssec(trx, zid, { policy_id: null, mtime: t });
+    return;
+  }
+  const p = policyOf(policyRow);
+  const keys = await dnssecKeyRows(trx, zid);
+  const live = keys.filter(isLive);
+  const roles = rolesOf(p.keys);
+  const fits = roles.every((r) => live.some((k) => k.role === r && k.algorithm === p.algorithmNumber));
+  let rollover: { rollover_role: string; rollover_requested: number } | undefined;
+  if (!fits) {
+    const kek = await kekForSealing(trx, ctx);
+    const used = new Set(keys.map((k) => k.key_tag));
+    if (live.length === 0) {
+      for (const { role, key } of newKeys(p, used)) await storeKey(trx, ctx, kek, zone, key, role, { origin: 'generated', state: 'active', published: t, active: t });
+    } else {
+      if (zd?.rollover_role) throw new DnssecRolloverPending(zone.name, zd.rollover_role);
+      for (const { role, key } of newKeys(p, used)) await storeKey(trx, ctx, kek, zone, key, role, { origin: 'generated', state: 'hidden', published: null, active: null });
+      rollover = { rollover_role: 'algorithm', rollover_requested: t };
+    }
+  }
+  await upsertZoneDnssec(trx, zid, { policy_id: Number(policyRow.id), mtime: t, ...rollover });
+}
+
+/** set_zone_dnssec_policy <zone> <policy|none>. */
+export async function setZoneDnssecPolicy(ctx: ServiceContext, zone: string, policy: string): Promise<ZoneDnssecStatus> {
+  const key = normalizeZoneName(zone);
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
+    await applyPolicyIn(trx, ctx, z, policy === NO_POLICY ? null : await policyByName(trx, policy));
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return showDnssec(ctx, key);
+}
+
+/**
+ * The DMS zone flags (create_zone, set_zone, the configured defaults), as in the original: auto_dnssec signs the
+ * zone with the default policy, NSEC or (with nsec3) NSEC3; clearing auto_dnssec makes it unsigned. A zone that
+ * follows a policy of the operator's own keeps it while auto_dnssec stays set; asking its nsec3 flag for the other
+ * kind of denial is refused (the policy says which), not silently ignored. Called inside the flags' transaction.
+ */
+export async function applyDnssecFlagsIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, f: { autoDnssec: boolean; nsec3: boolean }): Promise<void> {
+  const zd = await zoneDnssecRow(trx, Number(zone.id));
+  const current = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+  if (!f.autoDnssec) {
+    if (current) await applyPolicyIn(trx, ctx, zone, null);
+    return;
+  }
+  if (current && current.builtin !== 1) {
+    if ((current.denial === 'nsec3') !== f.nsec3)
+      throw new InvalidArgument(
+        `zone ${zone.name} follows DNSSEC policy ${current.name} (${current.denial.toUpperCase()}): choose a policy with set_zone_dnssec_policy instead of the nsec3 flag`,
+      );
+    return;
+  }
+  await applyPolicyIn(trx, ctx, zone, await policyByName(trx, f.nsec3 ? DEFAULT_NSEC3_POLICY : DEFAULT_POLICY));
+}
+
+// ---- import / export ------------------------------------------------------------------------------------------------
+
+export interface ImportDnssecKeyInput {
+  /** Text of K….key. */
+  keyText: string;
+  /** Text of K….private. */
+  privateText: string;
+  /** The file name (checked against the contents: zone, algorithm, tag). */
+  fileName?: string;
+}
+
+function roleForImport(flags: number, policy: DnssecPolicy | undefined): KeyRole {
+  const sep = (flags & 1) !== 0;
+  const scheme = policy?.keys ?? 'csk';
+  if (scheme === 'csk') {
+    if (!sep) throw new DnssecKeyRefused(`a ZSK (DNSKEY flags ${flags}) does not fit ${policy ? `policy ${policy.name}` : 'a zone without a policy (the default policy uses one CSK)'}, which uses a CSK`);
+    return 'csk';
+  }
+  return sep ? 'ksk' : 'zsk';
+}
+
+/** import_dnssec_key: a BIND key pair for migration, refused with the reason when it does not fit the zone. */
+export async function importDnssecKey(ctx: ServiceContext, zone: string, input: ImportDnssecKeyInput): Promise<DnssecKeyInfo> {
+  const key = normalizeZoneName(zone);
+  const tag = await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    const policy = prow ? policyOf(prow) : undefined;
+    let imported: ReturnType<typeof importBindKey>;
+    try {
+      imported = importBindKey({
+        zone: Name.parse(z.name),
+        keyText: input.keyText,
+        privateText: input.privateText,
+        ...(input.fileName !== undefined ? { fileName: input.fileName } : {}),
+        ...(policy ? { algorithm: policy.algorithmNumber } : {}),
+      });
+    } catch (e) {
+      if (e instanceof DnssecError) throw new DnssecKeyRefused(e.message);
+      throw e;
+    }
+    const k = imported.key;
+    const role = roleForImport(k.flags, policy);
+    const existing = await dnssecKeyRows(trx, Number(z.id));
+    if (existing.some((r) => Buffer.compare(Buffer.from(r.dnskey.subarray(4)), Buffer.from(k.publicKey)) === 0))
+      throw new DnssecKeyRefused(`key ${k.keyTag} is already a key of ${z.name}`);
+    if (existing.some((r) => r.key_tag === k.keyTag && isLive(r)))
+      throw new DnssecKeyRefused(`zone ${z.name} already has a key with tag ${k.keyTag} (RFC 4034 App. B: tags must tell the zone's keys apart)`);
+    // BIND's timing (seconds) gives the key's place: a key BIND already signs with stays active.
+    const t = nowMs(ctx);
+    const at = (s: number | undefined): number | null => (s === undefined ? null : s * 1000);
+    const tm = imported.timing;
+    if (tm.delete !== undefined && tm.delete * 1000 <= t) throw new DnssecKeyRefused(`key ${k.keyTag} was deleted (Delete: in the past)`);
+    if (tm.revoke !== undefined && tm.revoke * 1000 <= t) throw new DnssecKeyRefused(`key ${k.keyTag} is revoked (Revoke: in the past)`);
+    const published = at(tm.publish) ?? at(tm.activate);
+    const active = at(tm.activate);
+    const retired = at(tm.inactive);
+    const state =
+      retired !== null && retired <= t ? 'retired' : active !== null && active <= t ? 'active' : published !== null && published <= t ? 'published' : 'hidden';
+    const kek = await kekForSealing(trx, ctx);
+    await storeKey(trx, ctx, kek, z, k, role, { origin: 'imported', state, published, active, retired, ...(tm.created ? { created: tm.created * 1000 } : {}) });
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+    return k.keyTag;
+  });
+  const status = await showDnssec(ctx, key);
+  return status.keys.find((k) => k.tag === tag) as DnssecKeyInfo;
+}
+
+async function zoneKeyRow(trx: Tx, z: ZoneRow, tag: number): Promise<DnssecKeyRow> {
+  const rows = (await dnssecKeyRows(trx, Number(z.id))).filter((r) => r.key_tag === tag && r.state !== 'removed');
+  if (rows.length === 0) throw new DnssecKeyNotFound(z.name, tag);
+  return rows[rows.length - 1];
+}
+
+/** export_dnssec_key: the BIND key files (.key, .private v1.3 with timing) of one key. Holds the private key. */
+export async function exportDnssecKey(ctx: ServiceContext, zone: string, tag: number): Promise<{ baseName: string; keyText: string; privateText: string }> {
+  const key = normalizeZoneName(zone);
+  const { z, row } = await readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    return { z, row: await zoneKeyRow(trx, z, tag) };
+  });
+  const k = await openKey(ctx, z.name, row);
+  const sec = (v: number | null): number | undefined => (v === null ? undefined : Math.floor(Number(v) / 1000));
+  const timing = {
+    created: sec(row.created),
+    ...(row.published !== null ? { publish: sec(row.published) } : {}),
+    ...(row.active !== null ? { activate: sec(row.active) } : {}),
+    ...(row.retired !== null ? { inactive: sec(row.retired) } : {}),
+    ...(row.removed !== null ? { delete: sec(row.removed) } : {}),
+  };
+  const prow = await readTx(ctx.store, async (trx) => {
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    return zd?.policy_id != null ? dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+  });
+  return exportBindKey(Name.parse(z.name), k, timing, prow ? Number(prow.dnskey_ttl) : undefined);
+}
+
+// ---- status and requests ----------------------------------------------------------------------------------------------
+
+export interface DnssecKeyInfo {
+  tag: number;
+  role: KeyRole;
+  algorithm: string;
+  algorithmNumber: number;
+  flags: number;
+  origin: 'generated' | 'imported';
+  state: string;
+  /** KSK/CSK: where its DS stands at the parent (submit, seen, …); null for a ZSK. */
+  dsState: string | null;
+  created: Date;
+  published: Date | null;
+  active: Date | null;
+  retired: Date | null;
+  removed: Date | null;
+  dsSeen: Date | null;
+  /** The next step for this key, when it is due (null: waits on something else, see waitingFor) and what it waits for. */
+  next: { transition: string; at: Date | null; waitingFor: string } | null;
+  /** DNSKEY RDATA in presentation format (public). */
+  dnskey: string;
+}
+
+export interface ZoneDnssecStatus {
+  zone: string;
+  /** The policy the zone follows; null: unsigned. */
+  policy: string | null;
+  denial: Denial | null;
+  keys: DnssecKeyInfo[];
+  /** The DS records to give the registrar (SHA-256, presentation format, as dnssec-dsfromkey prints them). */
+  ds: string[];
+  /** What the zone's keys are waiting for, one sentence each. */
+  waiting: string[];
+  rollover: { role: string; requested: Date } | null;
+  resignRequested: Date | null;
+}
+
+const ms = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
+
+function nextStep(row: DnssecKeyRow, p: DnssecPolicy | undefined, zone: string, now: number): DnssecKeyInfo['next'] {
+  if (!p) return null;
+  const i = rolloverIntervals(p);
+  const role = row.role as KeyRole;
+  const life = p.lifetimes[role] ?? 0;
+  switch (row.state) {
+    case 'hidden':
+      return row.published !== null
+        ? { transition: 'publish', at: new Date(Number(row.published)), waitingFor: 'its publication time' }
+        : { transition: 'publish', at: null, waitingFor: 'the signer to start the rollover that introduces it' };
+    case 'published':
+      return { transition: 'activate', at: ms(row.active) ?? new Date(Number(row.published) + i.publication * 1000), waitingFor: 'the DNSKEY to reach every cache' };
+    case 'active': {
+      if (role !== 'zsk' && row.ds_state === 'submit') {
+        const ready = Number(row.published ?? row.created) + i.publication * 1000;
+        if (now < ready) return { transition: 'submit DS', at: new Date(ready), waitingFor: 'the DNSKEY to reach every cache (DNSKEY TTL + propagation delay + publish safety)' };
+        return {
+          transition: 'DS seen at the parent',
+          at: null,
+          waitingFor: `DS ${row.key_tag} at the parent of ${zone}: give the registrar the DS record, then run ds_seen ${zone} ${row.key_tag}${p.checkDs !== 'no' ? ' (or let the parent DS check find it)' : ''}`,
+        };
+      }
+      if (role !== 'zsk' && row.ds_state === 'seen' && row.ds_seen !== null) {
+        const settled = Number(row.ds_seen) + (p.parentDsTtl + p.parentPropagationDelay) * 1000;
+        if (now < settled) return { transition: 'DS omnipresent', at: new Date(settled), waitingFor: 'the parent DS TTL and propagation delay' };
+      }
+      if (life === 0) return null;
+      const start = Number(row.active ?? row.created) + (life - i.publication) * 1000;
+      return { transition: `${role.toUpperCase()} rollover`, at: new Date(Math.max(start, now)), waitingFor: 'the end of its lifetime (successor published ahead of it)' };
+    }
+    case 'retired': {
+      const retire = role === 'zsk' ? i.zskRetire : role === 'ksk' ? i.kskRetire : Math.max(i.zskRetire, i.kskRetire);
+      return { transition: 'remove', at: new Date(Number(row.retired ?? now) + retire * 1000), waitingFor: 'its signatures and DS to leave every cache' };
+    }
+    default:
+      return null;
+  }
+}
+
+function keyInfo(row: DnssecKeyRow, p: DnssecPolicy | undefined, zone: string, now: number): DnssecKeyInfo {
+  return {
+    tag: row.key_tag,
+    role: row.role as KeyRole,
+    algorithm: algorithmInfo(row.algorithm)?.name ?? String(row.algorithm),
+    algorithmNumber: row.algorithm,
+    flags: row.flags,
+    origin: row.origin as 'generated' | 'imported',
+    state: row.state,
+    dsState: row.ds_state,
+    created: new Date(Number(row.created)),
+    published: ms(row.published),
+    active: ms(row.active),
+    retired: ms(row.retired),
+    removed: ms(row.removed),
+    dsSeen: ms(row.ds_seen),
+    next: nextStep(row, p, zone, now),
+    dnskey: rdataToText(RRType.DNSKEY, row.dnskey),
+  };
+}
+
+/** show_dnssec: each key with its state and next step, the DS for the registrar, what the zone is waiting for. */
+export async function showDnssec(ctx: ServiceContext, zone: string): Promise<ZoneDnssecStatus> {
+  const key = normalizeZoneName(zone);
+  const now = nowMs(ctx);
+  return readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    const p = prow ? policyOf(prow) : undefined;
+    const rows = (await dnssecKeyRows(trx, Number(z.id))).filter((r) => r.state !== 'removed');
+    const keys = rows.map((r) => keyInfo(r, p, z.name, now));
+    const owner = Name.parse(z.name);
+    const ds = rows
+      .filter((r) => r.role !== 'zsk' && (r.state === 'published' || r.state === 'active') && r.ds_state !== 'withdrawn')
+      .map((r) => `${owner.toString()} IN DS ${rdataToText(RRType.DS, dsRdata(owner, r.dnskey))}`);
+    const waiting: string[] = [];
+    if (zd?.rollover_role)
+      waiting.push(`${zd.rollover_role === 'algorithm' ? 'algorithm/key scheme' : zd.rollover_role.toUpperCase()} rollover requested at ${new Date(Number(zd.rollover_requested)).toISOString()}: waiting for the signer to start it`);
+    for (const k of keys) if (k.next && k.next.at === null) waiting.push(`key ${k.tag} (${k.role.toUpperCase()}): waiting for ${k.next.waitingFor}`);
+    if (!p && rows.some((r) => isLive(r)))
+      waiting.push('zone is to be unsigned: the keys are withdrawn once the DS is gone from the parent');
+    return {
+      zone: z.name,
+      policy: p?.name ?? null,
+      denial: p?.denial ?? null,
+      keys,
+      ds,
+      waiting,
+      rollover: zd?.rollover_role ? { role: zd.rollover_role, requested: new Date(Number(zd.rollover_requested)) } : null,
+      resignRequested: ms(zd?.resign_requested ?? null),
+    };
+  });
+}
+
+async function zoneWithPolicy(trx: Tx, ctx: ServiceContext, key: string): Promise<{ z: ZoneRow; p: DnssecPolicy; zd: NonNullable<Awaited<ReturnType<typeof zoneDnssecRow>>> }> {
+  const z = await findLiveZone(trx, ctx, key, true);
+  const zd = await zoneDnssecRow(trx, Number(z.id));
+  const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+  if (!zd || !prow) throw new InvalidArgument(`zone ${z.name} is not signed (no DNSSEC policy): set_zone_dnssec_policy or set_zone auto_dnssec first`);
+  return { z, p: policyOf(prow), zd };
+}
+
+/** rollover_zone_key <zone> ksk|zsk|csk: recorded for the signer, which carries it out with the policy's timing. */
+export async function rolloverZoneKey(ctx: ServiceContext, zone: string, role: KeyRole): Promise<ZoneDnssecStatus> {
+  const key = normalizeZoneName(zone);
+  await writeTx(ctx.store, async (trx) => {
+    const { z, p, zd } = await zoneWithPolicy(trx, ctx, key);
+    if (!rolesOf(p.keys).includes(role))
+      throw new InvalidArgument(`zone ${z.name}'s policy ${p.name} has ${rolesOf(p.keys).map((r) => r.toUpperCase()).join(' and ')} keys, no ${role.toUpperCase()}`);
+    if (zd.rollover_role) throw new DnssecRolloverPending(z.name, zd.rollover_role);
+    const keys = await dnssecKeyRows(trx, Number(z.id));
+    if (!keys.some((k) => k.role === role && k.state === 'active')) throw new InvalidArgument(`zone ${z.name} has no active ${role.toUpperCase()} to roll`);
+    await upsertZoneDnssec(trx, Number(z.id), { rollover_role: role, rollover_requested: nowMs(ctx), mtime: nowMs(ctx) });
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return showDnssec(ctx, key);
+}
+
+/** ds_seen <zone> <keytag>: the operator confirms the parent serves the DS of this KSK/CSK. */
+export async function dsSeen(ctx: ServiceContext, zone: string, tag: number): Promise<DnssecKeyInfo> {
+  const key = normalizeZoneName(zone);
+  await writeTx(ctx.store, async (trx) => {
+    const { z } = await zoneWithPolicy(trx, ctx, key);
+    const row = await zoneKeyRow(trx, z, tag);
+    if (row.role === 'zsk') throw new InvalidArgument(`key ${tag} of ${z.name} is a ZSK: the parent holds no DS for it`);
+    if (!isLive(row)) throw new InvalidArgument(`key ${tag} of ${z.name} is ${row.state}: its DS is not wanted at the parent`);
+    const t = nowMs(ctx);
+    await updateDnssecKey(trx, Number(row.id), { ds_state: 'seen', ds_seen: t, mtime: t });
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return (await showDnssec(ctx, key)).keys.find((k) => k.tag === tag) as DnssecKeyInfo;
+}
+
+/** sign_zone <zone>: a full re-sign (all signatures made anew), recorded for the signer. */
+export async function signZoneRequest(ctx: ServiceContext, zone: string): Promise<{ zone: string; resignRequested: Date }> {
+  const key = normalizeZoneName(zone);
+  const t = nowMs(ctx);
+  const name = await writeTx(ctx.store, async (trx) => {
+    const { z } = await zoneWithPolicy(trx, ctx, key);
+    await upsertZoneDnssec(trx, Number(z.id), { resign_requested: t, mtime: t });
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+    return z.name;
+  });
+  return { zone: name, resignRequested: new Date(t) };
+}
+

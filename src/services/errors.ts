@@ -32,6 +32,9 @@ export type DmsErrorCode =
   | 'SERVER_EXISTS'
   | 'SERVER_ADDRESS_EXISTS'
   | 'REVERSE_ZONE_NOT_FOUND'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_EXISTS'
+  | 'TOKEN_NOT_FOUND'
   | 'UNKNOWN_OPERATION'
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
@@ -76,6 +79,9 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   SERVER_EXISTS: 'exists',
   SERVER_ADDRESS_EXISTS: 'exists',
   REVERSE_ZONE_NOT_FOUND: 'not_found',
+  ACCOUNT_NOT_FOUND: 'not_found',
+  ACCOUNT_EXISTS: 'exists',
+  TOKEN_NOT_FOUND: 'not_found',
   UNKNOWN_OPERATION: 'invalid',
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
@@ -336,6 +342,10 @@ export const ServerAddressExists = catalogueError<[address: string, other: strin
 );
 export const TsigKeyNotFound = notFound('TsigKeyNotFound', 'TSIG_KEY_NOT_FOUND', 'key', 'TSIG key');
 export const TsigKeyExists = alreadyExists('TsigKeyExists', 'TSIG_KEY_EXISTS', 'key', 'TSIG key');
+
+export const AccountNotFound = notFound('AccountNotFound', 'ACCOUNT_NOT_FOUND', 'login', 'API account');
+export const AccountExists = alreadyExists('AccountExists', 'ACCOUNT_EXISTS', 'login', 'API account');
+export const TokenNotFound = notFound<'tokenId', number>('TokenNotFound', 'TOKEN_NOT_FOUND', 'tokenId', 'API token');
 
 /** One problem with an operation's parameters: where (`path`, e.g. "flags.incUpdates" or "records[3].ttl") and what. */
 export interface ParamProblem {

@@ -4,6 +4,7 @@
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
+import { apiAccounts, auditLog } from './migrations-api.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -246,6 +247,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0004_tsig_keys_update_grants': keysAndGrants(dialect),
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
         '0006_servers': serversTable(dialect),
+        '0007_api_accounts': apiAccounts(dialect),
+        '0008_audit_log': auditLog(dialect),
       };
     },
   };

@@ -2,6 +2,7 @@
 // operations table (src/services/operations) for everything they read or change. The map's type is derived from
 // the command table, so a command without a handler (or a handler for no command) is a compile error.
 
+import { API_HANDLERS } from './api-commands.js';
 import type { Handler } from './dispatch.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { ZONE_HANDLERS } from './handlers/zones.js';
@@ -13,4 +14,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...ADMIN_HANDLERS,
   ...PRIMARY_HANDLERS,
   ...SERVER_HANDLERS,
+  ...API_HANDLERS,
 };

@@ -2,6 +2,7 @@
 // wording and synopses). It drives one-shot argv parsing, the shell, help and tab completion. Implementations live
 // in handlers.ts so that help and completion load nothing heavy.
 
+import { API_COMMANDS } from './api-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 
@@ -27,6 +28,8 @@ export interface CommandSpec {
   help: string;
   /** getopt letters; a colon marks an option with a value. */
   options: string;
+  /** Long option names (without "--") for some of the letters: --read-only for -r. */
+  long?: Readonly<Record<string, string>>;
   min: number;
   max: number;
   /** Completion kind of each positional; the last one repeats for variadic commands. */
@@ -656,6 +659,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...PRIMARY_COMMANDS,
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
+  ...API_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -16,6 +16,7 @@ export interface HttpFlags {
   httpCert?: string;
   httpKey?: string;
   httpInsecure?: boolean;
+  httpBodyLimit?: number;
   /** The address came from the default, not the command line: a busy port is a warning, not a failure. */
   httpDefault?: boolean;
 }
@@ -98,6 +99,7 @@ export async function startDmsdHttp(
       listen: { address: m[1], port: Number(m[2]) },
       ...(tls ? { tls } : {}),
       insecure: flags.httpInsecure === true,
+      ...(flags.httpBodyLimit !== undefined ? { bodyLimit: flags.httpBodyLimit } : {}),
       ...(o.feed ? { feed: o.feed } : {}),
       ...(o.dns ? { dns: o.dns } : {}),
       version: o.version ?? '0',

@@ -42,6 +42,7 @@ export interface DmsdOptions {
   httpCert?: string;
   httpKey?: string;
   httpInsecure?: boolean;
+  httpBodyLimit?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -58,6 +59,12 @@ function collectListen(value: string, prev: ListenAddress[] | undefined): Listen
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+function parseBytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024 || n > 1024 ** 3) throw new InvalidArgumentError('expected a number of bytes from 1024 to 1073741824');
+  return n;
 }
 
 function parseWorkers(value: string): number {
@@ -84,6 +91,7 @@ export function buildCommand(): Command {
     .option('--http-cert <file>', 'PEM certificate (chain) for HTTPS on --http')
     .option('--http-key <file>', 'PEM private key for HTTPS on --http')
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
+    .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
@@ -109,6 +117,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
+    ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
   };
 }
 

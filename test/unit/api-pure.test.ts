@@ -100,7 +100,7 @@ test('catalogue errors → JSON-RPC errors by kind, with exception_type, message
   assert.equal(errorOf(new svc.UnknownOperation('x'))?.code, METHOD_NOT_FOUND);
   const v = errorOf(new svc.ZoneValidationFailed('x.test.', [{ severity: 'error', message: 'bad', line: 3, owner: 'www.x.test.', type: 'A' }]));
   assert.equal(v?.code, KIND_CODE.invalid);
-  assert.equal((v?.data?.details as { problems: { line: number }[] }).problems[0].line, 3);
+  assert.equal((v?.data?.details as { problems: { line: number }[] } | undefined)?.problems[0].line, 3);
   assert.equal(errorOf(new Error('boom')), undefined, 'not a catalogue error: internal, message not shown');
   for (const code of Object.keys(svc.ERROR_KIND) as svc.DmsErrorCode[]) assert.ok(KIND_CODE[svc.ERROR_KIND[code]] !== undefined, code);
 });

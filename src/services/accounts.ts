@@ -232,16 +232,33 @@ export async function revokeToken(ctx: ServiceContext, id: number): Promise<void
   if (!(await deleteTokenRow(ctx.store.db, id))) throw new TokenNotFound(id);
 }
 
+/**
+ * Credentials that passed scrypt in this process, by a SHA-256 of login and password, with the stored hash they
+ * matched. HTTP Basic sends the password with every request; scrypt on each would cap the API at a few dozen calls
+ * a second. A hit still reads the account: a changed password (another hash) or a deleted account is checked anew.
+ */
+const verified = new Map<string, string>();
+const VERIFIED_MAX = 10_000;
+
 /** HTTP Basic: the account when the login and password match, else null (never says which was wrong). */
 export async function verifyPassword(ctx: ServiceContext, login: string, password: string): Promise<Principal | null> {
   let row: AccountRow | undefined;
+  let key: string | undefined;
   try {
-    row = await accountByLogin(ctx.store.db, loginKey(login));
+    key = loginKey(login);
+    row = await accountByLogin(ctx.store.db, key);
   } catch {
     row = undefined;
   }
+  const memo = key !== undefined ? crypto().createHash('sha256').update(`${key}\u0000${password}`).digest('hex') : undefined;
+  if (row && row.password_hash !== null && memo !== undefined && verified.get(memo) === row.password_hash) return { account: accountInfo(row) };
   const ok = await checkPassword(password, row?.password_hash ?? null);
-  return ok && row ? { account: accountInfo(row) } : null;
+  if (!ok || !row) return null;
+  if (memo !== undefined && row.password_hash !== null) {
+    if (verified.size >= VERIFIED_MAX) verified.clear();
+    verified.set(memo, row.password_hash);
+  }
+  return { account: accountInfo(row) };
 }
 
 /** A bearer token: its account and scopes when it exists and has not expired, else null. */
@@ -251,7 +268,9 @@ export async function verifyToken(ctx: ServiceContext, secret: string): Promise<
   if (!found) return null;
   const now = nowMs(ctx);
   if (found.token.expires !== null && Number(found.token.expires) <= now) return null;
-  // last_used is informational: a failed write (read-only replica) does not refuse the request.
-  await touchToken(ctx.store.db, Number(found.token.id), now).catch(() => {});
+  // last_used is informational, to the minute: not a write per call; a failed write (read-only replica) does not
+  // refuse the request.
+  const last = found.token.last_used === null ? null : Number(found.token.last_used);
+  if (last === null || now - last >= 60_000) await touchToken(ctx.store.db, Number(found.token.id), now).catch(() => {});
   return { account: accountInfo(found.account), token: tokenInfo(found.token, found.account.login) };
 }

@@ -62,6 +62,11 @@ for (const backend of backends)
       const who = await svc.verifyToken(admin, t.token);
       assert.equal(who?.token?.zone, 'free.test.');
       assert.equal(who?.token?.readOnly, true);
+      // A remembered login does not outlive a password change.
+      assert.ok(await svc.verifyPassword(admin, 'Ops', 'correct horse'));
+      await svc.call(admin, 'set_api_account_password', { login: 'Ops', password: 'battery staple' });
+      assert.equal(await svc.verifyPassword(admin, 'Ops', 'correct horse'), null);
+      assert.ok(await svc.verifyPassword(admin, 'Ops', 'battery staple'));
       await svc.call(admin, 'set_api_account_password', { login: 'Ops', password: null });
       assert.equal(await svc.verifyPassword(admin, 'Ops', 'correct horse'), null, 'no password: tokens only');
       await svc.call(admin, 'revoke_api_token', { tokenId: t.info.id });

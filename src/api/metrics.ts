@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface DnsCounters {
-  /** key "transport|rcode|qtype" → count. */
+  /** key "transport|rcode|qtype|opcode" → count. */
   queries(): ReadonlyMap<string, number>;
 }
 
@@ -65,14 +65,14 @@ export class ApiMetrics {
     if (dns)
       new Counter({
         name: 'dms_dns_queries_total',
-        help: 'DNS messages answered by transport, response code and query type',
-        labelNames: ['transport', 'rcode', 'qtype'],
+        help: 'DNS messages answered by transport, response code, query type and opcode (QUERY, NOTIFY, UPDATE)',
+        labelNames: ['transport', 'rcode', 'qtype', 'opcode'],
         registers,
         collect() {
           this.reset();
           for (const [key, n] of dns.queries()) {
-            const [transport, rcode, qtype] = key.split('|');
-            this.inc({ transport, rcode, qtype }, n);
+            const [transport, rcode, qtype, opcode] = key.split('|');
+            this.inc({ transport, rcode, qtype, opcode }, n);
           }
         },
       });

@@ -51,10 +51,12 @@ function qtypeOf(b: Uint8Array): number | undefined {
   return undefined;
 }
 
+const OPCODES: Record<number, string> = { 0: 'QUERY', 4: 'NOTIFY', 5: 'UPDATE' };
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
 /**
- * Count every message the handler answers by transport, rcode and query type (a Map increment per query). Unknown
+ * Count every message the handler answers by transport, rcode, query type and opcode (queries, transfers by their
+ * AXFR/IXFR type, NOTIFY, UPDATE) (a Map increment per query). Unknown
  * query types are counted as "other" so that clients cannot grow the label set.
  */
 export function countQueries(handler: QueryHandler): DnsCounters {
@@ -64,18 +66,19 @@ export function countQueries(handler: QueryHandler): DnsCounters {
     const rcode = first && first.length >= 4 ? (RCODES[first[3] & 0x0f] ?? String(first[3] & 0x0f)) : 'none';
     const t = qtypeOf(bytes);
     const name = t === undefined ? 'none' : typeToString(t);
-    const key = `${transport}|${rcode}|${name.startsWith('TYPE') ? 'other' : name}`;
+    const opcode = bytes.length >= 3 ? (OPCODES[(bytes[2] >> 3) & 0x0f] ?? 'other') : 'none';
+    const key = `${transport}|${rcode}|${name.startsWith('TYPE') ? 'other' : name}|${opcode}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
   const handle = handler.handle.bind(handler);
   handler.handle = (bytes, meta) => {
     const r = handle(bytes, meta);
-    if (r instanceof Promise)
-      return r.then((x) => {
+    if (r !== null && typeof (r as { then?: unknown }).then === 'function')
+      return (r as Promise<HandlerResult>).then((x) => {
         note(bytes, meta.transport, x);
         return x;
       });
-    note(bytes, meta.transport, r);
+    note(bytes, meta.transport, r as HandlerResult);
     return r;
   };
   return { queries: () => counts };

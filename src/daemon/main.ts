@@ -207,12 +207,13 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     process.exit(1);
   }
   const handler = new QueryHandler(table);
-  // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database).
-  const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
     attachDbPrimary(handler, table, store, filled.keys, log, refresh);
   }
+  // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
+  // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
+  const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     server = await startDnsServer(table, log, { listen: opts.listen, handler });

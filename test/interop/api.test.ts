@@ -406,7 +406,8 @@ describe('audit, schema, metrics, health', () => {
     assert.ok(has('dms_zones', { state: 'PUBLISHED' }));
     assert.ok(has('dms_change_feed_lag'));
     assert.ok(has('dms_event_queue_depth'));
-    assert.ok(has('dms_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'SOA' }), 'DNS counters');
+    assert.ok(has('dms_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'SOA', opcode: 'QUERY' }), 'DNS counters');
+    assert.ok(has('dms_dns_queries_total', { opcode: 'UPDATE', rcode: 'NOERROR' }), `the nsupdate of the audit test: ${JSON.stringify(samples.filter((s) => s.name === 'dms_dns_queries_total'))}`);
     assert.ok(has('dms_http_requests_total', { route: '/jsonrpc', status: '200' }));
     const published = samples.find((s) => s.name === 'dms_zones' && s.labels.state === 'PUBLISHED');
     assert.ok((published?.value ?? 0) >= 3);

@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { listOperations } from '../../src/services/index.js';
 import { makeTlsFiles, watchChild } from '../helpers/acme.js';
-import { dig, type Server, sqliteArgs, startDmsdDb, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { dig, postgresArgs, type Server, sqliteArgs, startDmsdDb, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { startPostgres } from '../helpers/postgres.js';
 import { dmsdEntry, REPO_ROOT } from '../helpers/servers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
@@ -528,5 +529,58 @@ describe('TLS and the loopback rule', () => {
     assert.notEqual(code, 0);
     assert.match(child.output(), /refusing plain HTTP on 0\.0\.0\.0/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('on PostgreSQL', () => {
+  test('a dmsd on PostgreSQL: tiers, another tenant\'s zone, a refused batch, audit of API and nsupdate changes, /health', async () => {
+    const pg = await startPostgres();
+    let p: Server | undefined;
+    try {
+      const st = postgresArgs(await pg.createDatabase());
+      zoneToolOk(st, ['create_sectag', 'PA']);
+      zoneToolOk(st, ['create_sectag', 'PB']);
+      zoneToolOk(st, ['create_api_account', '-P', 'padmin', 'admin'], 'padmin-pass\n');
+      zoneToolOk(st, ['create_api_account', '-P', '-s', 'PA', 'pa', 'customer'], 'pa-pass-123\n');
+      zoneToolOk(st, ['create_api_account', '-P', '-s', 'PB', 'pb', 'customer'], 'pb-pass-123\n');
+      p = await startDmsdDb(st, ['--http', '127.0.0.1:0']);
+      const url = `http://127.0.0.1:${await httpPort(p)}`;
+      const call = async (auth: string, method: string, params: unknown, path = '/jsonrpc'): Promise<J> =>
+        (await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: auth }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json();
+      const pa = basic('pa', 'pa-pass-123');
+      const pb = basic('pb', 'pb-pass-123');
+      const padmin = basic('padmin', 'padmin-pass');
+      assert.ok((await call(pa, 'create_zone', { zone: 'pa.test', text: ZONE_TEXT }, '/hosted_dms')).result);
+      assert.ok((await call(padmin, 'create_zone', { zone: 'pg-admin.test', text: ZONE_TEXT, flags: { incUpdates: true } })).result);
+      const zonesBefore = JSON.stringify((await call(padmin, 'list_zone', { which: 'all' })).result);
+      const auditBefore = (await call(padmin, 'list_audit', {})).result.length;
+      for (const m of ['show_zone', 'delete_zone', 'disable_zone', 'set_zone', 'show_zonesm'])
+        assert.match(JSON.stringify((await call(pb, m, m === 'set_zone' ? { zone: 'pa.test', flags: { editLock: false } } : { zone: 'pa.test' })).error.data.exception_type), /ZONE_NOT_FOUND|PERMISSION_DENIED/, m);
+      assert.deepEqual((await call(pb, 'list_zone', {})).result, []);
+      const batch = await fetch(`${url}/jsonrpc`, {
+        method: 'POST',
+        headers: { authorization: padmin },
+        body: JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'delete_zone', params: { zone: 'pa.test' } }))),
+      });
+      assert.equal(((await batch.json()) as J).error.code, -32600);
+      assert.equal(JSON.stringify((await call(padmin, 'list_zone', { which: 'all' })).result), zonesBefore, 'nothing changed');
+      assert.equal((await call(padmin, 'list_audit', {})).result.length, auditBefore);
+      // An nsupdate and its audit entry.
+      const keyLine = zoneToolOk(st, ['generate_tsig_key', 'pg.key']).trim().split('\n').pop() as string;
+      zoneToolOk(st, ['add_update_grant', 'pg-admin.test', 'grant pg.key zonesub TXT']);
+      await new Promise((r) => setTimeout(r, 600));
+      const u = spawnSync('nsupdate', ['-y', keyLine], { input: `server 127.0.0.1 ${p.port}\nzone pg-admin.test\nupdate add t.pg-admin.test. 60 TXT "pg"\nsend\n`, encoding: 'utf8' });
+      assert.equal(u.status, 0, u.stdout + u.stderr);
+      const audit = (await call(padmin, 'list_audit', { zone: 'pg-admin.test' })).result;
+      assert.ok(audit.some((e: J) => e.operation === 'rfc2136_update' && e.source === '127.0.0.1'), JSON.stringify(audit));
+      assert.ok(audit.some((e: J) => e.operation === 'create_zone' && e.actor === 'padmin/Admin'));
+      const mine = (await call(pa, 'list_audit', {})).result;
+      assert.ok(mine.length > 0 && mine.every((e: J) => e.zone === 'pa.test.'));
+      const h = await fetch(`${url}/health`);
+      assert.equal(h.status, 200);
+    } finally {
+      await p?.stop('SIGTERM');
+      await pg.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { type CreateTableBuilder, type Kysely, type Migration, type MigrationPro
 import { dnssecTables } from './migrations-dnssec.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
+import { apiAccounts, auditLog } from './migrations-api.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -248,6 +249,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
         '0006_servers': serversTable(dialect),
         '0007_dnssec_keys': dnssecTables(dialect),
+        '0008_api_accounts': apiAccounts(dialect),
+        '0009_audit_log': auditLog(dialect),
       };
     },
   };

@@ -21,6 +21,8 @@ import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { QueryHandler } from '../server/query.js';
+import { countQueries, feedHealth, startDmsdHttp } from './http.js';
+import type { DnsCounters } from '../api/metrics.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -33,10 +35,20 @@ export interface DmsdOptions {
   logLevel: string;
   databaseUrl?: string;
   config?: string;
+  /** undefined with --no-http (or --no-database). */
   http?: string;
   /** The DNSSEC key-encryption key file (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek). */
   dnssecKek?: string;
+  /** --http not given: the default address (a busy port is then a warning). */
+  httpDefault?: boolean;
+  httpCert?: string;
+  httpKey?: string;
+  httpInsecure?: boolean;
+  httpBodyLimit?: number;
 }
+
+/** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
+export const DEFAULT_HTTP = '127.0.0.1:8080';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -49,6 +61,12 @@ function collectListen(value: string, prev: ListenAddress[] | undefined): Listen
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+function parseBytes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024 || n > 1024 ** 3) throw new InvalidArgumentError('expected a number of bytes from 1024 to 1073741824');
+  return n;
 }
 
 function parseWorkers(value: string): number {
@@ -71,7 +89,12 @@ export function buildCommand(): Command {
     .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
     .option('--dnssec-kek <file>', 'DNSSEC key-encryption key file sealing the private keys in the database (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek, mode 0600, made with the first key)')
-    .option('--http <addr:port>', 'JSON-RPC/HTTP API address; reserved: used by the API feature')
+    .option('--http <addr:port>', `JSON-RPC API, /openrpc.json, /metrics and /health on this address (needs the database); port 0 picks a free port (logged) (default: ${DEFAULT_HTTP})`)
+    .option('--no-http', 'no HTTP API')
+    .option('--http-cert <file>', 'PEM certificate (chain) for HTTPS on --http')
+    .option('--http-key <file>', 'PEM private key for HTTPS on --http')
+    .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
+    .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
@@ -93,8 +116,12 @@ export function parseArgs(argv: string[]): DmsdOptions {
     logLevel: o.logLevel,
     databaseUrl: o.databaseUrl,
     config: o.config,
-    http: o.http,
     dnssecKek: o.dnssecKek,
+    ...(o.http === false ? {} : { http: o.http ?? DEFAULT_HTTP, httpDefault: o.http === undefined }),
+    ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
+    ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
+    ...(o.httpInsecure ? { httpInsecure: true } : {}),
+    ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
   };
 }
 
@@ -149,7 +176,7 @@ async function fillTable(
   log: Logger,
   table: ZoneTable,
   store: Store | undefined,
-): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore }> {
+): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
@@ -172,7 +199,7 @@ async function fillTable(
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload() });
-  return { stop: feed.stop, refresh: feed.refresh, keys };
+  return { stop: feed.stop, refresh: feed.refresh, keys, seq: () => feed.seq };
 }
 
 /**
@@ -193,6 +220,9 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
     attachDbPrimary(handler, table, store, filled.keys, log, refresh);
   }
+  // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
+  // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
+  const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     server = await startDnsServer(table, log, { listen: opts.listen, handler });
@@ -210,12 +240,14 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
+  const http = store && supervisor ? await startHttpOrExit(opts, store, log, { ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}), ...(dns ? { dns } : {}) }) : undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     (async () => {
+      await http?.close();
       await server.close();
       await tasks?.stop();
       await filled.stop();
@@ -400,6 +432,8 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   };
   for (let i = 0; i < opts.workers; i++) fork();
   const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
+  // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
+  const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -416,6 +450,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     stopping = true;
     log.info({ signal }, 'shutting down');
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    http?.close().catch(() => {});
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -426,6 +461,23 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     else for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
 }
+
+/** Start the HTTP API when --http says so; a failure to listen on an address the operator named is fatal. */
+async function startHttpOrExit(
+  opts: DmsdOptions,
+  store: Store,
+  log: Logger,
+  o: Parameters<typeof startDmsdHttp>[3],
+): Promise<Awaited<ReturnType<typeof startDmsdHttp>>> {
+  try {
+    return await startDmsdHttp(opts, store, log, { ...o, version: DMS_VERSION });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message, http: opts.http }, 'cannot start the HTTP API');
+    process.exit(1);
+  }
+}
+
+const DMS_VERSION = '0.1.0';
 
 async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
   try {
@@ -468,7 +520,7 @@ export async function main(argv: string[]): Promise<void> {
     'dmsd starting',
   );
   if (!opts.database) log.info({ dir: opts.zones ?? EXAMPLES_DIR }, 'serving the zone files directly, without a database (name --data DIR to import them)');
-  if (opts.http !== undefined) log.warn({ flag: '--http' }, 'flag accepted but not used yet');
+  if (!opts.database && opts.http !== undefined && !opts.httpDefault) log.warn({ flag: '--http' }, 'the HTTP API needs the database: not started with --no-database');
   let store: Store | undefined;
   if (opts.database) {
     store = await openStoreOrExit(opts, log);

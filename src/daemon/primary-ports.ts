@@ -106,7 +106,7 @@ export function servicesUpdateSink(
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
       try {
-        const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy }), change.origin.toString(), {
+        const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) }), change.origin.toString(), {
           baseVersion: change.baseVersion,
           removed: change.removed,
           added: change.added,

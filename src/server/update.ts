@@ -37,6 +37,8 @@ export interface UpdateCommit {
   explicitSerial?: number;
   /** Who made the change: the TSIG key name (without the trailing dot). */
   changeBy: string;
+  /** The client's address (the audit log's source). */
+  client?: string;
 }
 
 export class UpdateConflict extends Error {
@@ -151,6 +153,7 @@ export async function handleUpdate(req: UpdateRequest, sink: UpdateSink, opts: U
           records: result.newRecords,
           explicitSerial: result.explicitSerial,
           changeBy: keyText ?? '',
+          client: req.address,
         });
         return done(Rcode.NOERROR, 'committed', { serial, added: result.added.length, removed: result.removed.length });
       } catch (e) {

@@ -28,6 +28,13 @@ export interface ServiceContext {
   /** The DNSSEC key-encryption key (kek.ts), loaded only when a private key is sealed or opened; none: DNSSEC key
    *  operations fail with DnssecKekUnavailable. */
   readonly kek?: KekSource;
+  /** The operation being run (operations table name, "rfc2136_update"…), for the audit log. */
+  readonly operation?: string;
+  /**
+   * How many audit entries this call wrote: invoke() gives each call a fresh counter and, when a mutating operation
+   * changed nothing that the zone commit path audits (server groups, configuration, accounts), writes the entry itself.
+   */
+  readonly audit?: { written: number };
 }
 
 export const ADMIN: Tenant = Object.freeze({ tier: 'admin', sectag: null });
@@ -39,7 +46,7 @@ export const SYSTEM_ACTOR = 'dms';
 
 export function serviceContext(
   store: Store,
-  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string; kek?: KekSource } = {},
+  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string; kek?: KekSource; operation?: string } = {},
 ): ServiceContext {
   const tenant = o.tenant ?? ADMIN;
   if (tenant.tier === 'customer' && !tenant.sectag) throw new Error('a customer tenant needs a security tag');
@@ -50,12 +57,18 @@ export function serviceContext(
     clock: o.clock ?? systemClock,
     ...(o.source !== undefined ? { source: o.source } : {}),
     ...(o.kek !== undefined ? { kek: o.kek } : {}),
+    ...(o.operation !== undefined ? { operation: o.operation } : {}),
   });
 }
 
 /** The same caller acting under another name, e.g. an UPDATE signed by a TSIG key. */
 export function withActor(ctx: ServiceContext, actor: string): ServiceContext {
   return Object.freeze({ ...ctx, actor });
+}
+
+/** The same caller running one operation: named in the audit log, with a fresh count of the entries written. */
+export function withOperation(ctx: ServiceContext, operation: string): ServiceContext {
+  return Object.freeze({ ...ctx, operation, audit: { written: 0 } });
 }
 
 /** The zones the caller sees (store/queries/zones.ts ZoneScope): a customer only those with its tag, others all. */

@@ -10,6 +10,7 @@ import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { appendChange } from '../store/queries/feed.js';
+import { insertAudit } from '../store/queries/audit.js';
 import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import {
   aliveRowsAt,
@@ -314,9 +315,61 @@ export interface VersionInput {
   now?: Date;
 }
 
-/** A change-feed row for the zone, committed with the caller's transaction (followChanges wakes on it). */
+/**
+ * A change-feed row for the zone, committed with the caller's transaction (followChanges wakes on it). Every change
+ * of a zone's state or settings passes here, so it also writes the audit entry; a publish is audited where the
+ * version is made (commitVersion, commitDelta, publishExisting), which knows what changed.
+ */
 export async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
   await appendChange(trx, ctx.store.kind, { zone_id: Number(zone.id), zone_name: zone.name, kind, version, at: nowMs(ctx) });
+  if (kind === 'publish') return;
+  const isKeys = kind === 'keys';
+  await auditChange(trx, ctx, {
+    zone: isKeys ? null : zone,
+    kind,
+    before: isKeys ? null : zone.published_version,
+    after: version,
+    summary: CHANGE_SUMMARY[kind] ?? kind,
+  });
+}
+
+const CHANGE_SUMMARY: Partial<Record<ZoneChange['kind'], string>> = {
+  disable: 'zone disabled',
+  enable: 'zone enabled',
+  delete: 'zone deleted',
+  undelete: 'zone undeleted',
+  destroy: 'zone destroyed with its history',
+  update: 'zone settings changed',
+  keys: 'TSIG key set changed',
+};
+
+/**
+ * The audit entry of a change, written in the change's own transaction (it exists exactly when the change does):
+ * who (actor), from where (source), which operation, which zone, the versions before and after, and a summary.
+ */
+export async function auditChange(
+  trx: Tx,
+  ctx: ServiceContext,
+  e: { zone: Pick<ZoneRow, 'id' | 'name'> | null; kind: string; before: number | null; after: number | null; summary: string },
+): Promise<void> {
+  await insertAudit(trx, {
+    at: nowMs(ctx),
+    actor: ctx.actor,
+    source: ctx.source ?? null,
+    operation: ctx.operation ?? null,
+    zone_id: e.zone ? Number(e.zone.id) : null,
+    zone_name: e.zone?.name ?? null,
+    zi_before: e.before,
+    zi_after: e.after,
+    kind: e.kind,
+    summary: e.summary,
+  });
+  if (ctx.audit) ctx.audit.written++;
+}
+
+/** The summary of a new version: its serial, how many records came and went, whether it went out, the comment. */
+function versionSummary(version: number, serial: number, born: number, died: number, publish: boolean, comment?: string | null): string {
+  return `version ${version} (serial ${serial}): ${born} record(s) added, ${died} removed${publish ? ', published' : ', not published'}${comment ? ` (${comment})` : ''}`;
 }
 
 /** The ZI row of a new version: its SOA fields, author, comment and times (shared by full and delta commits). */
@@ -483,6 +536,13 @@ export async function commitVersion(
   await insertZi(trx, zoneId, version, serial, soa, zoneTtl, input, ctx.actor, t);
   await writeRecordRows(trx, ctx.store, zoneId, version, dying, born);
   const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
+  await auditChange(trx, ctx, {
+    zone,
+    kind: prevZi ? 'version' : 'create',
+    before: prevZi ? zone.latest_version : null,
+    after: version,
+    summary: versionSummary(version, serial, born.length, dying.length, input.publish === true, input.comment),
+  });
   return {
     zone: zone.name,
     changed: true,
@@ -499,6 +559,7 @@ export async function publishExisting(trx: Tx, ctx: ServiceContext, zone: ZoneRo
   const state = zone.state === 'UPDATE' && zi.version === zone.latest_version ? 'PUBLISHED' : zone.state;
   await updateZoneRow(trx, Number(zone.id), { published_version: zi.version, mtime: t, state });
   await recordChange(trx, ctx, zone, 'publish', zi.version);
+  await auditChange(trx, ctx, { zone, kind: 'publish', before: zone.published_version, after: zi.version, summary: `version ${zi.version} (serial ${Number(zi.soa_serial)}) published` });
   return { ...zone, published_version: zi.version, mtime: t, state };
 }
 
@@ -700,6 +761,13 @@ export async function commitDelta(
   const bornRows = born.map((r) => ({ ...toRowData(r), ord: ownerOrd.get(r.name.key) ?? APPENDED_ORD }));
   await writeRecordRows(trx, ctx.store, zoneId, version, [...dying], bornRows);
   const update = await finishVersion(trx, ctx, zone, version, t, input.publish === true);
+  await auditChange(trx, ctx, {
+    zone,
+    kind: 'version',
+    before: zone.latest_version,
+    after: version,
+    summary: versionSummary(version, serial, born.length, dying.size, input.publish === true, input.comment),
+  });
   const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
   if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).

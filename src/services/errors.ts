@@ -39,6 +39,9 @@ export type DmsErrorCode =
   | 'DNSSEC_KEY_REFUSED'
   | 'DNSSEC_KEK_UNAVAILABLE'
   | 'DNSSEC_ROLLOVER_PENDING'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_EXISTS'
+  | 'TOKEN_NOT_FOUND'
   | 'UNKNOWN_OPERATION'
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
@@ -91,6 +94,9 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   // No key-encryption key, or not the one that sealed the stored keys: nothing can be signed until it is restored.
   DNSSEC_KEK_UNAVAILABLE: 'unavailable',
   DNSSEC_ROLLOVER_PENDING: 'in_use',
+  ACCOUNT_NOT_FOUND: 'not_found',
+  ACCOUNT_EXISTS: 'exists',
+  TOKEN_NOT_FOUND: 'not_found',
   UNKNOWN_OPERATION: 'invalid',
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
@@ -400,6 +406,10 @@ export const DnssecRolloverPending = catalogueError<[zone: string, role: string]
   ['zone', 'role'],
   (zone, role) => `zone ${zone} already has a ${role.toUpperCase()} rollover pending (one rollover at a time per zone)`,
 );
+
+export const AccountNotFound = notFound('AccountNotFound', 'ACCOUNT_NOT_FOUND', 'login', 'API account');
+export const AccountExists = alreadyExists('AccountExists', 'ACCOUNT_EXISTS', 'login', 'API account');
+export const TokenNotFound = notFound<'tokenId', number>('TokenNotFound', 'TOKEN_NOT_FOUND', 'tokenId', 'API token');
 
 /** One problem with an operation's parameters: where (`path`, e.g. "flags.incUpdates" or "records[3].ttl") and what. */
 export interface ParamProblem {

@@ -17,6 +17,7 @@ export {
   type Tenant,
   type Tier,
   withActor,
+  withOperation,
 } from './context.js';
 export type * from './types.js';
 
@@ -36,6 +37,27 @@ export {
   type OperationResult,
   OPERATIONS,
 } from './operations/index.js';
+
+// API accounts, tokens and the audit log (issue 16)
+export {
+  type AccountInfo,
+  accountActor,
+  accountTenant,
+  createAccount,
+  createToken,
+  deleteAccount,
+  getAccount,
+  listAccounts,
+  listTokens,
+  type Principal,
+  revokeToken,
+  setAccountPassword,
+  type TokenInfo,
+  verifyPassword,
+  verifyToken,
+} from './accounts.js';
+export { type AuditEntry, listAudit, parseSince } from './audit.js';
+export { eventQueueDepth, pingStore, zoneStateCounts } from './stats.js';
 
 // zones: create_zone, show_zonesm, ls, set_zone, enable/disable/delete/undelete/destroy, copy_zone
 // content & ZIs: show_zone, show_zi, ls_zi, load_zone_zi/update_zone, update_rrs/RFC 2136, copy_zi, publish, delete_zi

@@ -5,6 +5,7 @@ import { type CreateTableBuilder, type Kysely, type Migration, type MigrationPro
 import { dnssecTables } from './migrations-dnssec.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
+import { apiAccounts, auditLog } from './migrations-api.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -266,7 +267,9 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0005_transfer_rules_also_notify': transferAndNotify(dialect),
         '0006_servers': serversTable(dialect),
         '0007_dnssec_keys': dnssecTables(dialect),
-        '0008_records_owner_indexes': ownerIndexes,
+        '0008_api_accounts': apiAccounts(dialect),
+        '0009_audit_log': auditLog(dialect),
+        '0010_records_owner_indexes': ownerIndexes,
       };
     },
   };

@@ -71,7 +71,7 @@ export interface ParsedArgs {
  * before `--`; clustered flags (-fi) and attached values (-rREF) work. Words that look like negative ZI
  * adjustments ("^-", "12-3") are positional because they do not start with '-'.
  */
-export function getopt(args: readonly string[], spec: string, command: string): ParsedArgs {
+export function getopt(args: readonly string[], spec: string, command: string, long: Readonly<Record<string, string>> = {}): ParsedArgs {
   const takesValue = new Map<string, boolean>();
   for (let i = 0; i < spec.length; i++) {
     const ch = spec[i];
@@ -92,7 +92,18 @@ export function getopt(args: readonly string[], spec: string, command: string): 
       continue;
     }
     if (a.startsWith('--')) {
-      throw new ZoneToolError(`${command}: unknown option '${a}'`, EX.USAGE, 'UsageError');
+      // --name / --name=value / --name value: a long spelling of one of the command's letters (`long`).
+      const eq = a.indexOf('=');
+      const letter = long[eq < 0 ? a.slice(2) : a.slice(2, eq)];
+      const tv = letter === undefined ? undefined : takesValue.get(letter);
+      if (letter === undefined || tv === undefined) throw new ZoneToolError(`${command}: unknown option '${eq < 0 ? a : a.slice(0, eq)}'`, EX.USAGE, 'UsageError');
+      if (!tv) {
+        if (eq >= 0) throw new ZoneToolError(`${command}: option '${a.slice(0, eq)}' takes no value`, EX.USAGE, 'UsageError');
+        opts[letter] = true;
+      } else if (eq >= 0) opts[letter] = a.slice(eq + 1);
+      else if (i + 1 < args.length) opts[letter] = args[++i];
+      else throw new ZoneToolError(`${command}: option '${a}' needs a value`, EX.USAGE, 'UsageError');
+      continue;
     }
     for (let j = 1; j < a.length; j++) {
       const ch = a[j];

@@ -22,6 +22,8 @@ export interface CommandSpec {
   help: string;
   /** getopt letters; a colon marks an option with a value. */
   options: string;
+  /** Long option names (without "--") for some of the letters: --read-only for -r. */
+  long?: Readonly<Record<string, string>>;
   min: number;
   max: number;
   /** Completion kind of each positional; the last one repeats for variadic commands. */
@@ -33,7 +35,14 @@ export function command(
   name: string,
   summary: string,
   help: string,
-  o: { options?: string; min?: number; max?: number; args?: readonly ArgKind[]; aliases?: readonly string[] } = {},
+  o: {
+    options?: string;
+    long?: Readonly<Record<string, string>>;
+    min?: number;
+    max?: number;
+    args?: readonly ArgKind[];
+    aliases?: readonly string[];
+  } = {},
 ): CommandSpec {
   return {
     name,
@@ -41,6 +50,7 @@ export function command(
     summary,
     help: `\n        ${help.trim()}\n`,
     options: o.options ?? '',
+    ...(o.long ? { long: o.long } : {}),
     min: o.min ?? 0,
     max: o.max ?? 0,
     args: o.args ?? [],

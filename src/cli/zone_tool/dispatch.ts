@@ -33,7 +33,7 @@ export async function runCommand(ctx: Context, argv: readonly string[]): Promise
         'UnknownCommand',
       );
     }
-    const args = getopt(rest, cmd.options, cmd.name);
+    const args = getopt(rest, cmd.options, cmd.name, cmd.long);
     const n = args.positional.length;
     if (n < cmd.min || n > cmd.max) {
       const what = n < cmd.min ? 'too few arguments' : 'too many arguments';

@@ -2,6 +2,7 @@
 // operations table (src/services/operations) for everything they read or change. The map's type is derived from
 // the command table, so a command without a handler (or a handler for no command) is a compile error.
 
+import { API_HANDLERS } from './api-commands.js';
 import type { Handler } from './dispatch.js';
 import { DNSSEC_HANDLERS } from './dnssec-commands.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
@@ -15,4 +16,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...PRIMARY_HANDLERS,
   ...SERVER_HANDLERS,
   ...DNSSEC_HANDLERS,
+  ...API_HANDLERS,
 };

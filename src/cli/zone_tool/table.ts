@@ -3,6 +3,7 @@
 // in handlers.ts so that help and completion load nothing heavy.
 
 import { type ArgKind, type CommandSpec, command } from './command-spec.js';
+import { API_COMMANDS } from './api-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
@@ -617,6 +618,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
   ...DNSSEC_COMMANDS,
+  ...API_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

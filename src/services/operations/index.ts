@@ -6,8 +6,11 @@ import type { z } from 'zod';
 import type { ServiceContext } from '../context.js';
 import { InvalidParams, PermissionDenied, UnknownOperation } from '../errors.js';
 import type { Operation } from './define.js';
+import { ACCOUNT_OPERATIONS } from './accounts.js';
 import { ADMIN_OPERATIONS } from './admin.js';
 import { DNSSEC_OPERATIONS } from './dnssec.js';
+import { auditOperation } from '../audit.js';
+import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
 import { SERVER_OPERATIONS } from './servers.js';
 import { ZONE_OPERATIONS } from './zones.js';
@@ -20,6 +23,7 @@ export const OPERATIONS = {
   ...PRIMARY_OPERATIONS,
   ...SERVER_OPERATIONS,
   ...DNSSEC_OPERATIONS,
+  ...ACCOUNT_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;
@@ -57,7 +61,11 @@ export async function invoke(ctx: ServiceContext, name: string, params: unknown)
   if (!o.tiers.includes(ctx.tenant.tier)) throw new PermissionDenied(name);
   const parsed = o.params.safeParse(params ?? {});
   if (!parsed.success) throw new InvalidParams(name, problemsOf(parsed.error));
-  return o.run(ctx, parsed.data);
+  const run = withOperation(ctx, name);
+  const result = await o.run(run, parsed.data);
+  // A change the zone commit path did not audit (server groups, configuration, accounts) is audited here.
+  if (o.mutates && run.audit?.written === 0) await auditOperation(run, name, parsed.data);
+  return result;
 }
 
 /** The typed form of `invoke`, for zone_tool and tests. */

@@ -207,7 +207,7 @@ export async function deleteZiRow(db: Db, ziId: number): Promise<void> {
 /**
  * Served rows of the newest version of these types (NS, MX, SRV: the ones that name a target). The types go in as
  * literals, not parameters: the planner then proves that the partial index records_alive_targets (migration
- * 0008: to_version null and type in (2, 15, 33)) applies, so the read costs those rows, not the zone's addresses.
+ * 0010: to_version null and type in (2, 15, 33)) applies, so the read costs those rows, not the zone's addresses.
  */
 export async function aliveRowsOfTypes(db: Db, zoneId: number, types: readonly number[]): Promise<StoredRow[]> {
   const list = sql.join(types.map((t) => sql.lit(Math.trunc(t))));

@@ -1,0 +1,43 @@
+// The URLs of the API. `/jsonrpc` serves every operation to any account at the account's own tier. The original
+// DMS's URLs work as they did there, where each was a WSGI script with its own method list, tier and security tag:
+// a control panel written for them works unchanged. Here the URL fixes the tier and the methods; the account (HTTP
+// Basic as in the original, or a bearer token) must be of that tier or above, and a customer URL takes the security
+// tag from the customer's account (in the original it was written into the script).
+
+import type { Tier } from '../services/index.js';
+
+export interface Endpoint {
+  readonly path: string;
+  /** The tier calls run at; null: the account's own tier. */
+  readonly tier: Tier | null;
+  /** The accounts that may use it. */
+  readonly accounts: readonly Tier[];
+  /** The methods it offers; null: every operation the tier may call. */
+  readonly methods: ReadonlySet<string> | null;
+}
+
+/** What the original's customer scripts offered (value_reseller_dms and hosted_dms had nearly the same list). */
+const CUSTOMER_METHODS = [
+  'list_zone',
+  'list_zi',
+  'show_zone',
+  'create_zone',
+  'delete_zone',
+  'edit_zone',
+  'tickle_editlock',
+  'cancel_edit_zone',
+  'update_zone',
+  'update_rrs',
+];
+
+/** The admin/helpdesk panels' listing URL: listings and shows only (it ran in a process of its own in the original). */
+const LIST_METHODS = ['list_zone', 'list_zi', 'show_zone', 'show_zone_byid', 'show_zi', 'show_zi_byid'];
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  { path: '/jsonrpc', tier: null, accounts: ['admin', 'helpdesk', 'customer'], methods: null },
+  { path: '/admin_dms', tier: 'admin', accounts: ['admin'], methods: null },
+  { path: '/helpdesk_dms', tier: 'helpdesk', accounts: ['admin', 'helpdesk'], methods: null },
+  { path: '/list_zone', tier: 'helpdesk', accounts: ['admin', 'helpdesk'], methods: new Set(LIST_METHODS) },
+  { path: '/value_reseller_dms', tier: 'customer', accounts: ['customer'], methods: new Set(CUSTOMER_METHODS) },
+  { path: '/hosted_dms', tier: 'customer', accounts: ['customer'], methods: new Set(CUSTOMER_METHODS) },
+];

@@ -1,0 +1,87 @@
+// Prometheus metrics (GET /metrics, prom-client's text format): API calls by method, outcome and latency; HTTP
+// requests by route and status; zones by state, change-feed lag and event-queue depth read when scraped; and the
+// DNS server's query counters, which dmsd's composition root passes in as plain numbers (src/server has no metrics
+// library).
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface DnsCounters {
+  /** key "transport|rcode|qtype|opcode" → count. */
+  queries(): ReadonlyMap<string, number>;
+}
+
+export interface MetricSources {
+  zoneStates(): Promise<Record<string, number>>;
+  /** Change-feed rows the served zone table is behind the database, undefined without a database. */
+  feedLag?(): Promise<number | undefined>;
+  eventQueueDepth(): Promise<number>;
+  dns?: DnsCounters;
+}
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly calls: Counter<'method' | 'outcome'>;
+  readonly callSeconds: Histogram<'method'>;
+  readonly http: Counter<'route' | 'status'>;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    this.calls = new Counter({ name: 'dms_api_calls_total', help: 'JSON-RPC calls by method and outcome (ok or the error code)', labelNames: ['method', 'outcome'], registers });
+    this.callSeconds = new Histogram({
+      name: 'dms_api_call_duration_seconds',
+      help: 'JSON-RPC call latency by method',
+      labelNames: ['method'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
+    this.http = new Counter({ name: 'dms_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers });
+    new Gauge({
+      name: 'dms_zones',
+      help: 'Zones by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        for (const [state, n] of Object.entries(await sources.zoneStates())) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'dms_change_feed_lag',
+      help: 'Change-feed rows committed in the database and not yet served by this dmsd',
+      registers,
+      async collect() {
+        const lag = await sources.feedLag?.();
+        if (lag !== undefined) this.set(lag);
+      },
+    });
+    new Gauge({
+      name: 'dms_event_queue_depth',
+      help: 'Events (NOTIFYs...) waiting to be processed or retried',
+      registers,
+      async collect() {
+        this.set(await sources.eventQueueDepth());
+      },
+    });
+    const dns = sources.dns;
+    if (dns)
+      new Counter({
+        name: 'dms_dns_queries_total',
+        help: 'DNS messages answered by transport, response code, query type and opcode (QUERY, NOTIFY, UPDATE)',
+        labelNames: ['transport', 'rcode', 'qtype', 'opcode'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [key, n] of dns.queries()) {
+            const [transport, rcode, qtype, opcode] = key.split('|');
+            this.inc({ transport, rcode, qtype, opcode }, n);
+          }
+        },
+      });
+  }
+
+  call(method: string, outcome: 'ok' | number, ms: number, known: boolean): void {
+    // Unknown method names are not labels (a client could make the label set grow without bound).
+    const m = known ? method : '(unknown)';
+    this.calls.inc({ method: m, outcome: String(outcome) });
+    this.callSeconds.observe({ method: m }, ms / 1000);
+  }
+}

@@ -1,0 +1,191 @@
+// The HTTP side of the API (fastify): the JSON-RPC URLs (endpoints.ts), GET /openrpc.json, /metrics and /health.
+// Every JSON-RPC request is authenticated (HTTP Basic or a bearer token), gets a ServiceContext of its own (actor
+// login/sectag, the account's tenant or the URL's tier, source = the client's address) and goes through the
+// operations table like zone_tool's commands. Plain HTTP is allowed only on loopback addresses unless asked for.
+
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import {
+  accountActor,
+  findOperation,
+  type Principal,
+  serviceContext,
+  type Store,
+  type Tenant,
+} from '../services/index.js';
+import * as services from '../services/index.js';
+import { authenticate, LoginGuard, parseAuthorization, tokenScopeCheck } from './auth.js';
+import { type Endpoint, ENDPOINTS } from './endpoints.js';
+import { AUTH_REQUIRED, handleRpc, INVALID_REQUEST, KIND_CODE, PARSE_ERROR, RATE_LIMITED, rpcError, toJson } from './jsonrpc.js';
+import { ApiMetrics, type DnsCounters } from './metrics.js';
+import { openRpcDocument } from './openrpc.js';
+
+export interface HttpListen {
+  address: string;
+  port: number;
+}
+
+export interface HttpApiOptions {
+  store: Store;
+  log: Logger;
+  listen: HttpListen;
+  /** PEM certificate chain and key: HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy). */
+  insecure?: boolean;
+  /** Largest request body in bytes (default 64 MiB + 1 MiB: the largest zone text create_zone takes, with room). */
+  bodyLimit?: number;
+  /** Most calls in one batch (default 100). */
+  batchLimit?: number;
+  version?: string;
+  /** Whether the served zone table follows the database (health), and by how many change-feed rows it is behind. */
+  feed?: () => Promise<{ current: boolean; lag: number; seq: number }>;
+  dns?: DnsCounters;
+  guard?: LoginGuard;
+}
+
+export interface HttpApi {
+  readonly address: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: where plain HTTP cannot be sniffed. */
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase();
+  return a === 'localhost' || a === '::1' || a === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\./.test(a);
+}
+
+const DEFAULT_BODY_LIMIT = 65 * 1024 * 1024;
+
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(toJson(body));
+}
+
+export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: boolean }): FastifyInstance {
+  const log = o.log;
+  const guard = o.guard ?? new LoginGuard();
+  const batchLimit = o.batchLimit ?? 100;
+  const base = serviceContext(o.store);
+  const metrics = new ApiMetrics({
+    zoneStates: () => services.zoneStateCounts(base),
+    eventQueueDepth: () => services.eventQueueDepth(base),
+    ...(o.feed ? { feedLag: async () => (await o.feed?.())?.lag } : {}),
+    ...(o.dns ? { dns: o.dns } : {}),
+  });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  // The body is parsed here, not by fastify, so that bad JSON is a JSON-RPC parse error (-32700), whatever the
+  // content type said.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, _req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return send(reply, 413, rpcError(null, INVALID_REQUEST, `request body too large: at most ${o.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`, { exception_type: 'BODY_TOO_LARGE' }));
+    if (err.statusCode && err.statusCode < 500) return send(reply, err.statusCode, rpcError(null, INVALID_REQUEST, `invalid request: ${err.message}`));
+    log.error({ err: err.message }, 'HTTP API error');
+    return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.http.inc({ route: req.routeOptions.url ?? '(none)', status: String(reply.statusCode) });
+  });
+
+  const refuse = (reply: FastifyReply, status: number, code: number, message: string) => {
+    if (status === 401) reply.header('www-authenticate', 'Basic realm="DMS", Bearer realm="DMS"');
+    return send(reply, status, rpcError(null, code, message, { exception_type: status === 429 ? 'RATE_LIMITED' : status === 403 ? 'PERMISSION_DENIED' : 'AUTHENTICATION_REQUIRED' }));
+  };
+
+  const rpc = (ep: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const source = req.ip;
+    const wait = guard.retryAfter(source);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      return refuse(reply, 429, RATE_LIMITED, `too many failed logins from ${source}: try again in ${wait} s`);
+    }
+    const creds = parseAuthorization(req.headers.authorization);
+    if (!creds) return refuse(reply, 401, AUTH_REQUIRED, 'authentication required: HTTP Basic (API account) or Bearer token');
+    let who: Principal | null;
+    try {
+      who = await authenticate(base, creds);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'API authentication failed with an error');
+      return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+    }
+    if (!who) {
+      guard.failed(source);
+      // The login tried is logged (it is how an operator spots guessing); the password or token never is.
+      log.warn({ source, scheme: creds.kind, login: creds.kind === 'basic' ? creds.login : undefined, url: ep.path }, 'API login failed');
+      return refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
+    }
+    guard.succeeded(source);
+    const account = who.account;
+    if (!ep.accounts.includes(account.tier)) return refuse(reply, 403, KIND_CODE.denied, `${ep.path} is not for ${account.tier} accounts`);
+    const tenant: Tenant = ep.tier === null || ep.tier === account.tier ? services.accountTenant(account) : { tier: ep.tier, sectag: null };
+    const ctx = serviceContext(o.store, { actor: accountActor(account), tenant, source });
+    let body: unknown;
+    try {
+      body = JSON.parse(typeof req.body === 'string' ? req.body : '');
+    } catch (err) {
+      return send(reply, 200, rpcError(null, PARSE_ERROR, `parse error: ${(err as Error).message}`, { exception_type: 'PARSE_ERROR' }));
+    }
+    const check = tokenScopeCheck(ctx, who.token);
+    const out = await handleRpc(ctx, body, {
+      methods: ep.methods,
+      ...(check ? { check } : {}),
+      batchLimit,
+      onCall: (method, outcome, ms) => metrics.call(method, outcome, ms, findOperation(method) !== undefined),
+      onInternal: (err, method) => log.error({ method, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), source }, 'API call failed'),
+    });
+    if (out === undefined) return reply.code(204).send();
+    return send(reply, 200, out);
+  };
+
+  for (const ep of ENDPOINTS) app.post(ep.path, rpc(ep));
+
+  app.get('/openrpc.json', async (_req, reply) => send(reply, 200, openRpcDocument(o.version ?? '0', '/jsonrpc')));
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.code(200).header('content-type', metrics.registry.contentType).send(text);
+  });
+  app.get('/health', async (_req, reply) => {
+    const out: { status: string; database: string; zoneTable?: unknown } = { status: 'ok', database: 'ok' };
+    let ok = true;
+    try {
+      await services.pingStore(base);
+    } catch (err) {
+      ok = false;
+      out.database = `unreachable: ${(err as Error).message}`;
+    }
+    if (ok && o.feed) {
+      try {
+        const f = await o.feed();
+        out.zoneTable = f;
+        if (!f.current) ok = false;
+      } catch (err) {
+        ok = false;
+        out.zoneTable = { current: false, error: (err as Error).message };
+      }
+    }
+    if (!ok) out.status = 'unavailable';
+    return send(reply, ok ? 200 : 503, out);
+  });
+  return app;
+}
+
+/** Listen on `listen` (port 0: any free port); refuses plain HTTP on a non-loopback address unless `insecure`. */
+export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
+  if (!o.tls && !o.insecure && !isLoopback(o.listen.address))
+    throw new Error(
+      `refusing plain HTTP on ${o.listen.address}: passwords and tokens would cross the network in clear; give --http-cert and --http-key, or --http-insecure behind a TLS proxy`,
+    );
+  const app = buildHttpApi(o);
+  await app.listen({ host: o.listen.address, port: o.listen.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.listen.port;
+  return { address: o.listen.address, port, tls: !!o.tls, app, close: () => app.close() };
+}

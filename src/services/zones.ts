@@ -55,6 +55,7 @@ import {
   SectagNotFound,
   ServerGroupNotFound,
   ZiNotFound,
+  PermissionDenied,
   ZoneExists,
   ZoneNotDeleted,
   ZoneNotFound,
@@ -294,6 +295,7 @@ export async function createZoneIn(
 ): Promise<{ zone: ZoneRow; result: SaveResult }> {
   // The original's load_zone took the zone's reference from a ;!REF: flag on the SOA when -r was not given.
   const fileRef = o.reference === undefined ? records.find((rr) => rr.type === RRType.SOA && rr.flags?.ref)?.flags?.ref : undefined;
+  await assertNameFree(trx, ctx, key);
   const r = await cc.resolve(trx, ctx, o, fileRef);
   const t = nowMs(ctx);
   let zone: ZoneRow;
@@ -346,8 +348,7 @@ export async function createZone(ctx: ServiceContext, name: string, o: CreateZon
   const zoneTtl = o.zoneTtl ?? (o.text !== undefined ? textZoneTtl(o.text) : undefined);
   if (zoneTtl !== undefined) o = { ...o, zoneTtl };
   return writeTx(ctx.store, async (trx) => {
-    // Names are global: a live zone of that name out of the caller's sight still takes it.
-    if ((await liveZoneId(trx, null, key)) !== undefined) throw new ZoneExists(key);
+    await assertNameFree(trx, ctx, key);
     const cc = new CreateContext(await loadSettings(trx));
     const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
     return zoneInfoById(trx, ctx, Number(zone.id));
@@ -479,7 +480,7 @@ export async function undeleteZone(ctx: ServiceContext, nameOrId: string | numbe
       if (!zone) throw new ZoneNotFound(key);
     }
     if (zone.state !== 'DELETED') throw new ZoneNotDeleted(zone.name);
-    if ((await liveZoneId(trx, null, zone.name)) !== undefined) throw new ZoneExists(zone.name);
+    await assertNameFree(trx, ctx, zone.name);
     try {
       await updateZoneRow(trx, Number(zone.id), { state: settledState(zone), deleted_start: null, mtime: nowMs(ctx) });
     } catch (e) {
@@ -796,4 +797,15 @@ export async function resolveZoneName(ctx: ServiceContext, text: string): Promis
   const found = await mostSpecificLiveZone(ctx.store.db, zoneScope(ctx), candidates);
   if (!found) throw new ReverseZoneNotFound(text.trim());
   return found;
+}
+
+/**
+ * Names are global (one DNS, one zone of a name), so a live zone out of the caller's sight still takes its name. The
+ * caller learns that the zone exists only when it may see it; a customer is told the name is not permitted, the
+ * answer it gets for any name it may not have, so another tenant's zone does not show through the creation path.
+ */
+async function assertNameFree(trx: Tx, ctx: ServiceContext, key: string): Promise<void> {
+  if ((await liveZoneId(trx, null, key)) === undefined) return;
+  if (zoneScope(ctx) === null || (await liveZoneId(trx, zoneScope(ctx), key)) !== undefined) throw new ZoneExists(key);
+  throw new PermissionDenied(`zone name ${key}`);
 }

@@ -8,7 +8,7 @@
 //     dmsd (target < 10 s, < 300 B/record) and knotd.
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
-// --skip-scale, --skip-primary, --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
+// --skip-scale, --skip-primary, --skip-update, --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -172,7 +172,7 @@ try {
 
   // 5. zone database at scale (issue 3) and 6. the primary (issue 4): separate scripts, run here in sequence.
   const sub = (name, extra) => {
-    log(`\n[${name === 'scale' ? 5 : 6}] bench/${name}.mjs ${extra.join(' ')}`);
+    log(`\n[${{ scale: 5, primary: 6, update: 7 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
     const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`), ...extra], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) failed = true;
     try {
@@ -185,6 +185,8 @@ try {
   if (!argv.includes('--skip-scale'))
     sub('scale', quick ? ['--quick'] : scaleZonesAt >= 0 ? ['--zones', argv[scaleZonesAt + 1]] : []);
   if (!argv.includes('--skip-primary')) sub('primary', quick ? ['--quick'] : []);
+  // Sequential RFC 2136 UPDATEs (nsupdate, TSIG) into a 100,000-record zone: dmsd beside named in the same run.
+  if (!argv.includes('--skip-update')) sub('update', quick ? ['--records', '10000', '--updates', '100'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

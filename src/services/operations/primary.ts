@@ -39,6 +39,43 @@ async function checkEntryTarget(ctx: ServiceContext, opName: string, entry: { sg
   if (entry?.sg != null && ctx.tenant.tier !== 'admin') throw new PermissionDenied(opName);
 }
 
+
+/** Listing the per-zone / per-server-group entries of one kind (transfer rules, also-notify targets). */
+function listEntriesOp<E>(name: string, summary: string, list: (ctx: ServiceContext, target?: { zone?: string; sg?: string }) => Promise<E[]>) {
+  return op({
+    name,
+    summary,
+    params: z
+      .object(targetShape)
+      .strict()
+      .refine((p) => p.zone === undefined || p.sg === undefined, ONE_TARGET),
+    tiers: STAFF,
+    mutates: false,
+    run: async (ctx, p) => list(ctx, p.sg !== undefined ? { sg: p.sg } : p.zone !== undefined ? { zone: await zoneOf(ctx, p.zone) } : undefined),
+  });
+}
+
+/** Deleting one such entry by id; an entry of a server group is the admin's (checkEntryTarget). */
+function deleteEntryOp<E extends { id: number; sg: string | null }>(
+  name: string,
+  summary: string,
+  list: (ctx: ServiceContext) => Promise<E[]>,
+  del: (ctx: ServiceContext, id: number) => Promise<void>,
+) {
+  return op({
+    name,
+    summary,
+    params: z.object({ id: idParam }).strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => {
+      await checkEntryTarget(ctx, name, (await list(ctx)).find((r) => r.id === p.id));
+      await del(ctx, p.id);
+      return { id: p.id, deleted: true as const };
+    },
+  });
+}
+
 export const PRIMARY_OPERATIONS = {
   // ---- TSIG keys ----------------------------------------------------------------------------------------------------
   generate_tsig_key: op({
@@ -141,30 +178,8 @@ export const PRIMARY_OPERATIONS = {
     mutates: true,
     run: async (ctx, { zone, sg, ...rule }) => addTransferRule(ctx, await targetOf(ctx, 'add_transfer_rule', { zone, sg }), rule),
   }),
-  list_transfer_rules: op({
-    name: 'list_transfer_rules',
-    summary: 'The transfer rules of a zone or server group; without either, every rule',
-    params: z
-      .object(targetShape)
-      .strict()
-      .refine((p) => p.zone === undefined || p.sg === undefined, ONE_TARGET),
-    tiers: STAFF,
-    mutates: false,
-    run: async (ctx, p) =>
-      listTransferRules(ctx, p.sg !== undefined ? { sg: p.sg } : p.zone !== undefined ? { zone: await zoneOf(ctx, p.zone) } : undefined),
-  }),
-  delete_transfer_rule: op({
-    name: 'delete_transfer_rule',
-    summary: 'Delete a transfer rule by id',
-    params: z.object({ id: idParam }).strict(),
-    tiers: STAFF,
-    mutates: true,
-    run: async (ctx, p) => {
-      await checkEntryTarget(ctx, 'delete_transfer_rule', (await listTransferRules(ctx)).find((r) => r.id === p.id));
-      await deleteTransferRule(ctx, p.id);
-      return { id: p.id, deleted: true as const };
-    },
-  }),
+  list_transfer_rules: listEntriesOp('list_transfer_rules', 'The transfer rules of a zone or server group; without either, every rule', listTransferRules),
+  delete_transfer_rule: deleteEntryOp('delete_transfer_rule', 'Delete a transfer rule by id', listTransferRules, deleteTransferRule),
 
   // ---- also-notify --------------------------------------------------------------------------------------------------
   add_also_notify: op({
@@ -183,30 +198,8 @@ export const PRIMARY_OPERATIONS = {
     mutates: true,
     run: async (ctx, { zone, sg, ...o }) => addAlsoNotify(ctx, await targetOf(ctx, 'add_also_notify', { zone, sg }), o),
   }),
-  list_also_notify: op({
-    name: 'list_also_notify',
-    summary: 'The also-notify targets of a zone or server group; without either, every one',
-    params: z
-      .object(targetShape)
-      .strict()
-      .refine((p) => p.zone === undefined || p.sg === undefined, ONE_TARGET),
-    tiers: STAFF,
-    mutates: false,
-    run: async (ctx, p) =>
-      listAlsoNotify(ctx, p.sg !== undefined ? { sg: p.sg } : p.zone !== undefined ? { zone: await zoneOf(ctx, p.zone) } : undefined),
-  }),
-  delete_also_notify: op({
-    name: 'delete_also_notify',
-    summary: 'Delete an also-notify target by id',
-    params: z.object({ id: idParam }).strict(),
-    tiers: STAFF,
-    mutates: true,
-    run: async (ctx, p) => {
-      await checkEntryTarget(ctx, 'delete_also_notify', (await listAlsoNotify(ctx)).find((r) => r.id === p.id));
-      await deleteAlsoNotify(ctx, p.id);
-      return { id: p.id, deleted: true as const };
-    },
-  }),
+  list_also_notify: listEntriesOp('list_also_notify', 'The also-notify targets of a zone or server group; without either, every one', listAlsoNotify),
+  delete_also_notify: deleteEntryOp('delete_also_notify', 'Delete an also-notify target by id', listAlsoNotify, deleteAlsoNotify),
 
   // ---- NOTIFY queue -------------------------------------------------------------------------------------------------
   list_pending_notifies: op({

@@ -4,6 +4,7 @@
 // bytes (owner wire name, RDATAs, header fields) and a KeyObject (KeyObjects can be posted to workers) and returns
 // the RRSIG RDATA; nothing in it touches zone state. `signRRset` is the convenience form over Name/RR values.
 
+import { serialGreater } from '../dns/serial.js';
 import type { KeyObject } from 'node:crypto';
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
@@ -160,8 +161,7 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
 /** RFC 1982 serial-number "a is before b" on 32-bit times (RFC 4034 §3.1.5). */
 function timeBefore(a: number, b: number): boolean {
-  const d = ((b >>> 0) - (a >>> 0) + 0x100000000) % 0x100000000;
-  return d !== 0 && d < 0x80000000;
+  return serialGreater(b >>> 0, a >>> 0);
 }
 
 export interface VerifyOptions {

@@ -7,6 +7,7 @@
 // this file records what it must do. Every change here is a change of the zone in the change feed, so a running
 // dmsd learns of it the way it learns of any other change.
 
+import { ipVersion } from '../dns/address.js';
 import { formatDuration, policyLines } from './dnssec-text.js';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
@@ -305,7 +306,7 @@ const RSA_KINDS: ReadonlySet<string> = new Set(['rsa']);
 const isRsa = (a: { kind: string } | undefined): boolean => a !== undefined && RSA_KINDS.has(a.kind);
 
 function isIp(s: string): boolean {
-  return process.getBuiltinModule('node:net').isIP(s) !== 0;
+  return ipVersion(s) !== 0;
 }
 
 /** The policy `input` describes, every duration parsed (unparsable ones reported), defaults from BIND's default. */

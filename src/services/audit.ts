@@ -74,9 +74,11 @@ const HIDDEN = /password|secret|token|text|records/i;
  */
 export async function auditOperation(ctx: ServiceContext, operation: string, params: unknown): Promise<void> {
   const p = (params && typeof params === 'object' ? params : {}) as Record<string, unknown>;
+  // Hidden keys are dropped at every depth: a batch (load_zones) carries zone text inside its items.
+  const hide = (_k: string, v: unknown) => (HIDDEN.test(_k) ? undefined : v);
   const shown = Object.entries(p)
     .filter(([k, v]) => !HIDDEN.test(k) && v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, hide)}`)
     .join(' ')
     .slice(0, 2000);
   let zone: string | null = null;

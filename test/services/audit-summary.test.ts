@@ -22,9 +22,11 @@ for (const backend of backends)
     test('a batch of zone texts is audited without the texts', async () => {
       const admin = ctxOf(s);
       const secretish = 'www A 192.0.2.77 ; SHOULD-NOT-BE-AUDITED';
+      // Every item fails (an A record with no address, a bad address): nothing reaches the zone commit path, so the
+      // operation itself is audited, with its parameters.
       await svc.call(admin, 'load_zones', {
         zones: [
-          { zone: 'audited-a.test', text: `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n${secretish}\n` },
+          { zone: 'audited-a.test', text: `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\n${secretish}\nbad A\n` },
           { zone: 'audited-b.test', text: 'www A 192.0.2.300\n' },
         ],
       });

@@ -66,6 +66,8 @@ export interface Store {
   readonly location: string;
   /** The SQLite connection Kysely uses, for the few hot paths that need prepared statements (bulk inserts). */
   readonly sqlite?: BetterSqlite3.Database;
+  /** PostgreSQL only: the full connection URL (with its password), for pg_dump / pg_restore (store/backup.ts). */
+  readonly connectionUrl?: string;
   /**
    * PostgreSQL only: call `onNotify` whenever a transaction that ran `pg_notify(channel, …)` commits (LISTEN on a
    * connection of its own, reconnected after failures; `onNotify` is also called after each reconnect, as
@@ -207,6 +209,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     location,
     ...(sqliteDb ? { sqlite: sqliteDb } : {}),
     ...(listen ? { listen } : {}),
+    ...(opts.databaseUrl ? { connectionUrl: opts.databaseUrl } : {}),
     close: async () => {
       await Promise.all([...listeners].map((stop) => stop()));
       listeners.clear();

@@ -3,6 +3,7 @@
 // the command table, so a command without a handler (or a handler for no command) is a compile error.
 
 import { API_HANDLERS } from './api-commands.js';
+import { BACKUP_HANDLERS } from './backup-commands.js';
 import type { Handler } from './dispatch.js';
 import { DNSSEC_HANDLERS } from './dnssec-commands.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
@@ -17,4 +18,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...SERVER_HANDLERS,
   ...DNSSEC_HANDLERS,
   ...API_HANDLERS,
+  ...BACKUP_HANDLERS,
 };

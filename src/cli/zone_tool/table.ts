@@ -4,6 +4,7 @@
 
 import { type ArgKind, type CommandSpec, command } from './command-spec.js';
 import { API_COMMANDS } from './api-commands.js';
+import { BACKUP_COMMANDS } from './backup-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
@@ -619,6 +620,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...SERVER_COMMANDS,
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,
+  ...BACKUP_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -8,6 +8,7 @@ import { InvalidParams, PermissionDenied, UnknownOperation } from '../errors.js'
 import type { Operation } from './define.js';
 import { ACCOUNT_OPERATIONS } from './accounts.js';
 import { ADMIN_OPERATIONS } from './admin.js';
+import { BACKUP_OPERATIONS } from './backup.js';
 import { DNSSEC_OPERATIONS } from './dnssec.js';
 import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
@@ -24,6 +25,7 @@ export const OPERATIONS = {
   ...SERVER_OPERATIONS,
   ...DNSSEC_OPERATIONS,
   ...ACCOUNT_OPERATIONS,
+  ...BACKUP_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

@@ -13,6 +13,7 @@ import { SERVER_OPERATIONS } from '../../src/services/operations/servers.js';
 import type { Store } from '../../src/store/index.js';
 import { ctxOf, manualClock } from '../helpers/context.js';
 import { testBackends } from '../helpers/postgres.js';
+import { dumpTables } from '../helpers/dump.js';
 
 const { backends } = testBackends();
 
@@ -35,23 +36,11 @@ const ADMIN_ONLY = [
 ].sort();
 
 /** Every row of every table: "nothing changed" after a refused call. */
-async function dump(store: Store): Promise<string> {
-  const tables = [
+const dump = (store: Store) =>
+  dumpTables(store, [
     'server_groups', 'servers', 'zone_references', 'sectags', 'zones', 'zone_sectags', 'zone_instances', 'records', 'config',
     'events', 'zone_changes', 'tsig_keys', 'zone_update_grants', 'transfer_rules', 'also_notify',
-  ] as const;
-  const out: Record<string, unknown[]> = {};
-  for (const t of tables) {
-    // biome-ignore lint/suspicious/noExplicitAny: generic dump over all tables
-    const rows = await (store.db as any).selectFrom(t).selectAll().execute();
-    out[t] = rows
-      .map((r: Record<string, unknown>) =>
-        JSON.stringify(r, (_k, v) => (v && typeof v === 'object' && v.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v)),
-      )
-      .sort();
-  }
-  return JSON.stringify(out);
-}
+  ]);
 
 async function refused(p: Promise<unknown>, cls: new (...a: never[]) => Error, what: string): Promise<Error> {
   try {

@@ -10,6 +10,7 @@ import * as svc from '../../src/services/index.js';
 import type { Store } from '../../src/store/index.js';
 import { ctxOf, manualClock } from '../helpers/context.js';
 import { testBackends } from '../helpers/postgres.js';
+import { dumpTables } from '../helpers/dump.js';
 
 const { backends } = testBackends();
 
@@ -18,23 +19,11 @@ const ACME: svc.Tenant = { tier: 'customer', sectag: 'acme' };
 const HELPDESK: svc.Tenant = { tier: 'helpdesk', sectag: null };
 
 /** Every row of every table: "nothing changed" after a refused call. */
-async function dump(store: Store): Promise<string> {
-  const tables = [
+const dump = (store: Store) =>
+  dumpTables(store, [
     'server_groups', 'zone_references', 'sectags', 'zones', 'zone_sectags', 'zone_instances', 'records', 'config',
     'events', 'zone_changes', 'tsig_keys', 'zone_update_grants', 'transfer_rules', 'also_notify',
-  ] as const;
-  const out: Record<string, unknown[]> = {};
-  for (const t of tables) {
-    // biome-ignore lint/suspicious/noExplicitAny: generic dump over all tables
-    const rows = await (store.db as any).selectFrom(t).selectAll().execute();
-    out[t] = rows
-      .map((r: Record<string, unknown>) =>
-        JSON.stringify(r, (_k, v) => (v && typeof v === 'object' && v.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v)),
-      )
-      .sort();
-  }
-  return JSON.stringify(out);
-}
+  ]);
 
 /** The error `fn` rejects with (fails the test when it resolves). */
 async function rejection(fn: () => Promise<unknown>, what: string): Promise<svc.DmsError> {

@@ -9,29 +9,18 @@ import * as svc from '../../src/services/index.js';
 import type { Store } from '../../src/store/index.js';
 import { testBackends } from '../helpers/postgres.js';
 import { ctxOf } from '../helpers/context.js';
+import { dumpTables } from '../helpers/dump.js';
 
 const { backends } = testBackends();
 
 const admin = 'admin@test/Admin';
 
 /** Every row of every table, for "a failing save stores nothing". */
-async function dump(store: Store): Promise<string> {
-  const tables = [
+const dump = (store: Store) =>
+  dumpTables(store, [
     'server_groups', 'zone_references', 'sectags', 'zones', 'zone_sectags', 'zone_instances', 'records', 'config',
     'events', 'zone_changes',
-  ] as const;
-  const out: Record<string, unknown[]> = {};
-  for (const t of tables) {
-    // biome-ignore lint/suspicious/noExplicitAny: generic dump over all tables
-    const rows = await (store.db as any).selectFrom(t).selectAll().execute();
-    out[t] = rows
-      .map((r: Record<string, unknown>) =>
-        JSON.stringify(r, (_k, v) => (v && typeof v === 'object' && v.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v)),
-      )
-      .sort();
-  }
-  return JSON.stringify(out);
-}
+  ]);
 
 /** "owner TYPE rdata" lines of the served zone, sorted. */
 function lines(records: { name: Name; type: number; rdata: Uint8Array }[]): string[] {

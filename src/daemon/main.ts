@@ -232,6 +232,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }
   const tasks =
     store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
+  // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick.
+  if (tasks) table.onServed = () => tasks.kickNotifier();
   const bound = server.listening.map((l) => ({
     proto: l.proto,
     address: l.address,
@@ -289,7 +291,7 @@ async function startSupervisorTasks(
   log: Logger,
   store: Store,
   soaOf?: (zone: Name) => RR | undefined,
-): Promise<{ reimport: () => void; stop: () => Promise<void> }> {
+): Promise<{ reimport: () => void; kickNotifier: () => void; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
@@ -311,6 +313,7 @@ async function startSupervisorTasks(
   };
   return {
     reimport,
+    kickNotifier: notifier.kick,
     stop: async () => {
       stopVacuum();
       await notifier.stop();

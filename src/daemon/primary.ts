@@ -148,7 +148,7 @@ export async function startNotifier(
     /** Time and waiting; tests pass their own to check the pacing without sleeping. */
     clock?: PacingClock;
   } = {},
-): Promise<{ stop: () => Promise<void> }> {
+): Promise<{ stop: () => Promise<void>; kick: () => void }> {
   const clock = o.clock ?? realClock;
   // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
   const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) })];
@@ -158,10 +158,11 @@ export async function startNotifier(
       const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
       if (targets.length === 0) return;
       const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
-      for (const t of targets) {
-        const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
-        await services.enqueueEvent(services.serviceContext(store), NOTIFY_EVENT, { zone, payload });
-      }
+      const payloads = targets.map(
+        (t): NotifyEventPayload => ({ address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) }),
+      );
+      // One transaction for all targets: one commit to wait for, not one per secondary.
+      await services.enqueueEvents(services.serviceContext(store), NOTIFY_EVENT, zone, payloads);
       log.info({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
     } catch (e) {
       log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
@@ -231,6 +232,8 @@ export async function startNotifier(
   const timer = setInterval(run, o.intervalMs ?? 250);
   timer.unref();
   return {
+    // This process now serves a new version: NOTIFYs held until it did (RFC 1996 §3.11) can go now.
+    kick: () => void run(),
     stop: async () => {
       clearInterval(timer);
       stopping = true;

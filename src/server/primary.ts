@@ -158,11 +158,7 @@ export class Primary {
     if (opcode === Opcode.UPDATE) {
       const sink = this.deps.updates;
       if (!sink) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
-      const getZoneAt = sink.getZoneAt?.bind(sink);
-      const scoped: UpdateSink = getZoneAt
-        ? { getZone: (origin) => getZoneAt(origin, updateOwners(msg)), commit: (c) => sink.commit(c) }
-        : sink;
-      return handleUpdate({ message: msg, address, tsig, now }, scoped, this.deps.update);
+      return handleUpdate({ message: msg, address, tsig, now, ...(sink.getZoneAt ? { owners: updateOwners(msg) } : {}) }, sink, this.deps.update);
     }
     if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {

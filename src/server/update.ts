@@ -1,11 +1,11 @@
 // Incoming dynamic updates (RFC 2136, secured as in RFC 3007): access by TSIG key through the zone's grants, the
 // semantics of src/zone/update.ts, and one commit per accepted update through an UpdateSink (the service layer),
-// finished before the answer is sent. Updates of one zone are applied one at a time.
+// finished before the answer is sent. Updates of one zone are applied one at a time, committed in groups.
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { applyUpdate, checkGrant, type UpdateGrant } from '../zone/update.js';
+import { applyUpdate, checkGrant, diffRecords, type UpdateGrant } from '../zone/update.js';
 import { finishResponse, type TsigContext } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -67,6 +67,8 @@ export interface UpdateSink {
    * Returns the new serial. Throws UpdateConflict when the zone moved past `baseSerial` meanwhile (we retry).
    */
   commit(change: UpdateCommit): Promise<{ serial: number }>;
+  /** Optional: the zone restricted to the records at `ownerKeys` (an UPDATE looks at no other name). */
+  getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
 }
 
 export interface UpdateEvent {
@@ -89,21 +91,8 @@ export interface UpdateRequest {
   address: string;
   tsig?: TsigContext;
   now?: number;
-}
-
-const zoneLocks = new Map<string, Promise<unknown>>();
-
-/** Run `fn` after every earlier call for the same zone has finished. */
-async function serialized<T>(zoneKey: string, fn: () => Promise<T>): Promise<T> {
-  const prev = zoneLocks.get(zoneKey) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  zoneLocks.set(zoneKey, tail);
-  try {
-    return await run;
-  } finally {
-    if (zoneLocks.get(zoneKey) === tail) zoneLocks.delete(zoneKey);
-  }
+  /** Owner keys the message names (with the apex): a sink with getZoneAt then reads only those. */
+  owners?: ReadonlySet<string>;
 }
 
 function updateResponse(req: Message, rcode: number, tsig: TsigContext | undefined, now: number): Uint8Array {
@@ -116,52 +105,171 @@ function updateResponse(req: Message, rcode: number, tsig: TsigContext | undefin
   return finishResponse(encodeMessage(m), tsig, now);
 }
 
-/** Answer one UPDATE message; the change, if any, is committed before this resolves. */
+/**
+ * Answer one UPDATE message; the change, if any, is committed (durably) before this resolves.
+ *
+ * Group commit: the UPDATEs of one zone are applied one at a time, in the order they arrived. While one commit is in
+ * progress, the UPDATEs that arrive queue up; when it is done they are applied together, each to the result of the
+ * ones before it (each with its own prerequisites, grants and answer), and committed as ONE new version in one
+ * transaction (one fsync), as Knot does with its queued updates. Only UPDATEs signed with the same key from the same
+ * address share a version (one version has one author and source). When that common commit is refused (the sum breaks
+ * the zone), each is applied and committed alone, so the one at fault gets the refusal and the others are unaffected.
+ */
 export async function handleUpdate(req: UpdateRequest, sink: UpdateSink, opts: UpdateOptions = {}): Promise<Uint8Array> {
   const msg = req.message;
-  const now = req.now ?? Date.now() / 1000;
-  const tsig = req.tsig;
   const z = msg.question[0];
-  const zoneText = z ? z.name.toString() : '?';
-  const keyText = tsig?.key.name.toString().replace(/\.$/, '');
-  const done = (rcode: number, reason: string, extra: Partial<UpdateEvent> = {}) => {
-    opts.log?.({ zone: zoneText, key: keyText, client: req.address, rcode, reason, ...extra });
-    return updateResponse(msg, rcode, tsig, now);
-  };
-  if (msg.question.length !== 1 || z.type !== RRType.SOA) return done(Rcode.FORMERR, 'zone section must hold one SOA question');
-  if (z.class !== RRClass.IN) return done(Rcode.NOTAUTH, 'class is not IN');
-  return serialized(z.name.key, async () => {
-    // Other dmsd processes may commit to the same zone: the sink's base-version check makes us read and apply again.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const zone = await sink.getZone(z.name);
-      if (!zone) return done(Rcode.NOTAUTH, 'not a zone we serve');
-      if (!zone.incUpdates) return done(Rcode.REFUSED, 'zone does not accept updates (inc_updates off)');
-      if (!tsig) return done(Rcode.REFUSED, 'unsigned update');
-      const keyName = tsig.key.name;
-      const result = applyUpdate(zone.records, zone.origin, msg, {
-        allowed: (name, type) => checkGrant(zone.grants, keyName, name, type, zone.origin),
-      });
-      if (result.rcode !== Rcode.NOERROR) return done(result.rcode, result.reason);
-      if (!result.changed) return done(Rcode.NOERROR, 'no change', { serial: zone.serial });
-      try {
-        const { serial } = await sink.commit({
-          origin: zone.origin,
-          baseSerial: zone.serial,
-          baseVersion: zone.version,
-          removed: result.removed,
-          added: result.added,
-          records: result.newRecords,
-          explicitSerial: result.explicitSerial,
-          changeBy: keyText ?? '',
-          client: req.address,
-        });
-        return done(Rcode.NOERROR, 'committed', { serial, added: result.added.length, removed: result.removed.length });
-      } catch (e) {
-        if (e instanceof UpdateConflict) continue;
-        if (e instanceof UpdateRejected) return done(e.rcode, e.message);
-        return done(Rcode.SERVFAIL, `commit failed: ${(e as Error).message}`);
+  if (msg.question.length !== 1 || z.type !== RRType.SOA) return answer(req, opts, Rcode.FORMERR, 'zone section must hold one SOA question');
+  if (z.class !== RRClass.IN) return answer(req, opts, Rcode.NOTAUTH, 'class is not IN');
+  let perSink = queues.get(sink);
+  if (!perSink) {
+    perSink = new Map();
+    queues.set(sink, perSink);
+  }
+  const zones = perSink;
+  const key = z.name.key;
+  return new Promise<Uint8Array>((resolve, reject) => {
+    let q = zones.get(key);
+    if (!q) {
+      q = { waiting: [], running: false };
+      zones.set(key, q);
+    }
+    q.waiting.push({ req, resolve, reject });
+    if (!q.running) void drain(zones, key, q, sink, opts);
+  });
+}
+
+interface PendingUpdate {
+  req: UpdateRequest;
+  resolve: (answer: Uint8Array) => void;
+  reject: (e: unknown) => void;
+}
+
+interface ZoneQueue {
+  waiting: PendingUpdate[];
+  running: boolean;
+}
+
+/** Per sink (one primary), per zone: the UPDATEs waiting for the commit in progress. */
+const queues = new WeakMap<UpdateSink, Map<string, ZoneQueue>>();
+
+/** UPDATEs applied together at most (one transaction). */
+const MAX_GROUP = 256;
+
+async function drain(zones: Map<string, ZoneQueue>, key: string, q: ZoneQueue, sink: UpdateSink, opts: UpdateOptions): Promise<void> {
+  q.running = true;
+  try {
+    while (q.waiting.length > 0) {
+      const batch = q.waiting.splice(0, MAX_GROUP);
+      // Runs of UPDATEs by the same key from the same address share one version.
+      let i = 0;
+      while (i < batch.length) {
+        let j = i + 1;
+        while (j < batch.length && sameAuthor(batch[i].req, batch[j].req)) j++;
+        const run = batch.slice(i, j);
+        try {
+          const answers = await applyGroup(run.map((p) => p.req), sink, opts);
+          for (let k = 0; k < run.length; k++) run[k].resolve(answers[k]);
+        } catch (e) {
+          for (const p of run) p.reject(e);
+        }
+        i = j;
       }
     }
-    return done(Rcode.SERVFAIL, 'zone kept changing; update not applied');
-  });
+  } finally {
+    q.running = false;
+    if (q.waiting.length === 0 && zones.get(key) === q) zones.delete(key);
+  }
+}
+
+function sameAuthor(a: UpdateRequest, b: UpdateRequest): boolean {
+  if (a.address !== b.address) return false;
+  if (!a.tsig || !b.tsig) return !a.tsig && !b.tsig;
+  return a.tsig.key.name.key === b.tsig.key.name.key;
+}
+
+function keyTextOf(req: UpdateRequest): string | undefined {
+  return req.tsig?.key.name.toString().replace(/\.$/, '');
+}
+
+function answer(req: UpdateRequest, opts: UpdateOptions, rcode: number, reason: string, extra: Partial<UpdateEvent> = {}): Uint8Array {
+  const z = req.message.question[0];
+  opts.log?.({ zone: z ? z.name.toString() : '?', key: keyTextOf(req), client: req.address, rcode, reason, ...extra });
+  return updateResponse(req.message, rcode, req.tsig, req.now ?? Date.now() / 1000);
+}
+
+/** Owners the UPDATEs of a group name (the sink reads only those), when every request says. */
+function ownersOf(reqs: readonly UpdateRequest[]): Set<string> | undefined {
+  const all = new Set<string>();
+  for (const r of reqs) {
+    if (!r.owners) return undefined;
+    for (const o of r.owners) all.add(o);
+  }
+  return all;
+}
+
+type Outcome = { rcode: number; reason: string; extra?: Partial<UpdateEvent>; committed?: boolean };
+
+/** Apply UPDATEs of one zone, one author, in order, committed as one version; one answer per request. */
+async function applyGroup(reqs: readonly UpdateRequest[], sink: UpdateSink, opts: UpdateOptions): Promise<Uint8Array[]> {
+  const origin = reqs[0].message.question[0].name;
+  const all = (rcode: number, reason: string) => reqs.map((r) => answer(r, opts, rcode, reason));
+  // Other dmsd processes may commit to the same zone: the sink's base-version check makes us read and apply again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const owners = ownersOf(reqs);
+    const zone = owners && sink.getZoneAt ? await sink.getZoneAt(origin, owners) : await sink.getZone(origin);
+    if (!zone) return all(Rcode.NOTAUTH, 'not a zone we serve');
+    if (!zone.incUpdates) return all(Rcode.REFUSED, 'zone does not accept updates (inc_updates off)');
+    let records = zone.records;
+    let explicitSerial: number | undefined;
+    let single: { removed: RR[]; added: RR[] } | undefined;
+    let accepted = 0;
+    const outcomes: Outcome[] = reqs.map((req): Outcome => {
+      const tsig = req.tsig;
+      if (!tsig) return { rcode: Rcode.REFUSED, reason: 'unsigned update' };
+      const keyName = tsig.key.name;
+      const result = applyUpdate(records, zone.origin, req.message, {
+        allowed: (name, type) => checkGrant(zone.grants, keyName, name, type, zone.origin),
+      });
+      if (result.rcode !== Rcode.NOERROR) return { rcode: result.rcode, reason: result.reason };
+      if (!result.changed) return { rcode: Rcode.NOERROR, reason: 'no change', extra: { serial: zone.serial } };
+      records = result.newRecords;
+      if (result.explicitSerial !== undefined) explicitSerial = result.explicitSerial;
+      single = { removed: result.removed, added: result.added };
+      accepted++;
+      return { rcode: Rcode.NOERROR, reason: 'committed', committed: true, extra: { added: result.added.length, removed: result.removed.length } };
+    });
+    const send = (serial?: number) =>
+      reqs.map((r, k) => {
+        const o = outcomes[k];
+        return answer(r, opts, o.rcode, o.reason, { ...o.extra, ...(o.committed && serial !== undefined ? { serial } : {}) });
+      });
+    if (accepted === 0 || !single) return send();
+    // The group's net difference from the version read (one UPDATE: its own difference).
+    const net = accepted === 1 ? single : diffRecords(zone.records, records);
+    try {
+      const { serial } = await sink.commit({
+        origin: zone.origin,
+        baseSerial: zone.serial,
+        baseVersion: zone.version,
+        removed: net.removed,
+        added: net.added,
+        records: [...records],
+        explicitSerial,
+        changeBy: keyTextOf(reqs[0]) ?? '',
+        client: reqs[0].address,
+      });
+      return send(serial);
+    } catch (e) {
+      if (e instanceof UpdateConflict) continue;
+      if (reqs.length > 1) {
+        // The sum was refused (or failed): each alone, so only the one at fault is refused.
+        const out: Uint8Array[] = [];
+        for (const r of reqs) out.push(...(await applyGroup([r], sink, opts)));
+        return out;
+      }
+      if (e instanceof UpdateRejected) return all(e.rcode, e.message);
+      return all(Rcode.SERVFAIL, `commit failed: ${(e as Error).message}`);
+    }
+  }
+  return all(Rcode.SERVFAIL, 'zone kept changing; update not applied');
 }

@@ -41,6 +41,35 @@ function toInfo(r: EventRow): EventInfo {
   };
 }
 
+/**
+ * Several events of one type for one zone in one transaction (one commit, one fsync): the NOTIFYs of a publish to
+ * every target of the zone.
+ */
+export async function enqueueEvents(ctx: ServiceContext, type: string, zone: string, payloads: readonly unknown[]): Promise<number[]> {
+  const now = nowMs(ctx);
+  const zoneName = normalizeZoneName(zone);
+  return writeTx(ctx.store, async (trx) => {
+    const zoneId = (await liveZoneId(trx, zoneScope(ctx), zoneName)) ?? null;
+    const ids: number[] = [];
+    for (const payload of payloads)
+      ids.push(
+        await insertEvent(trx, {
+          event_type: type,
+          zone_id: zoneId,
+          zone_name: zoneName,
+          state: 'NEW',
+          payload: payload === undefined ? null : JSON.stringify(payload),
+          attempts: 0,
+          last_error: null,
+          created: now,
+          scheduled: now,
+          processed: null,
+        }),
+      );
+    return ids;
+  });
+}
+
 export async function enqueueEvent(
   ctx: ServiceContext,
   type: string,

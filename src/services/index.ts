@@ -170,7 +170,7 @@ export {
 } from './keys.js';
 
 // events
-export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, failEvent, getEvent, listEvents, retryEvent } from './events.js';
+export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, enqueueEvents, failEvent, getEvent, listEvents, retryEvent } from './events.js';
 
 // vacuum
 export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';

@@ -1,6 +1,6 @@
 // Opening the store: where it lives (flags > environment > config file > ./data), the dialect, pragmas, migrations.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, type FSWatcher, mkdirSync, openSync, readFileSync, watch, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -75,6 +75,8 @@ export interface Store {
    * retried in the background); the returned function stops it.
    */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /** Called by writeTx after each commit (SQLite: rings the doorbell, see sqliteDoorbell). */
+  readonly afterCommit?: () => void;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let location: string;
   let sqliteDb: BetterSqlite3.Database | undefined;
   let listen: Store['listen'];
+  let afterCommit: Store['afterCommit'];
+  let closeBell: (() => void) | undefined;
   // Closing the store ends the LISTEN connections a caller forgot to stop (they would keep the process alive).
   const listeners = new Set<() => Promise<void>>();
   if (opts.databaseUrl) {
@@ -188,6 +192,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     database.pragma('mmap_size = 17179869184');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(database) }) });
     sqliteDb = database;
+    const bell = sqliteDoorbell(opts.dataDir);
+    listen = bell.listen;
+    afterCommit = bell.ring;
+    closeBell = bell.close;
   }
   try {
     if (kind === 'postgres') {
@@ -208,12 +216,82 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     db,
     location,
     ...(sqliteDb ? { sqlite: sqliteDb } : {}),
-    ...(listen ? { listen } : {}),
+    listen,
+    ...(afterCommit ? { afterCommit } : {}),
     ...(opts.databaseUrl ? { connectionUrl: opts.databaseUrl } : {}),
     close: async () => {
       await Promise.all([...listeners].map((stop) => stop()));
       listeners.clear();
+      closeBell?.();
       await db.destroy();
+    },
+  };
+}
+
+export const SQLITE_DOORBELL = 'dms.sqlite-doorbell';
+
+/**
+ * SQLite's stand-in for LISTEN/NOTIFY: after every write transaction commits, the committing process calls its own
+ * listeners directly and writes one byte into a "doorbell" file beside the database; every other process with a
+ * listener watches the data directory (inotify) and is called when that file is written. The write comes after the
+ * commit, so whoever is woken sees the commit (watching the WAL itself would wake readers before the commit is
+ * visible). Listeners poll the change feed, which stays the truth: a lost ring costs only the poll interval.
+ */
+function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>; ring: () => void; close: () => void } {
+  const local = new Set<() => void>();
+  let watcher: FSWatcher | undefined;
+  let fd: number | undefined;
+  let broken = false;
+  const byte = new Uint8Array([1]);
+  const callAll = () => {
+    for (const f of [...local]) {
+      try {
+        f();
+      } catch {
+        // A listener's failure is its own; the others are still called.
+      }
+    }
+  };
+  return {
+    async listen(_channel, onNotify) {
+      local.add(onNotify);
+      if (!watcher) {
+        try {
+          watcher = watch(dataDir, { persistent: false }, (_event, file) => {
+            if (file === SQLITE_DOORBELL) callAll();
+          });
+          watcher.on('error', () => {
+            watcher?.close();
+            watcher = undefined;
+          });
+        } catch {
+          // No inotify (or the directory went away): the feed's interval poll still finds every change.
+        }
+      }
+      return async () => {
+        local.delete(onNotify);
+        if (local.size === 0) {
+          watcher?.close();
+          watcher = undefined;
+        }
+      };
+    },
+    ring() {
+      callAll();
+      if (broken) return;
+      try {
+        fd ??= openSync(join(dataDir, SQLITE_DOORBELL), 'w', 0o600);
+        writeSync(fd, byte, 0, 1, 0);
+      } catch {
+        broken = true; // a read-only data directory: other processes fall back to their interval
+      }
+    },
+    close() {
+      watcher?.close();
+      watcher = undefined;
+      local.clear();
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
     },
   };
 }
@@ -327,6 +405,7 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Pro
       await sql`rollback`.execute(conn).catch(() => {});
       throw e;
     }
+    store.afterCommit?.();
     return result;
   });
 }

@@ -22,6 +22,11 @@ export class ZoneTable {
   epochs = new Uint32Array(64);
   private readonly slots = new Map<string, number>();
   private readonly freeSlots: number[] = [];
+  /**
+   * Told after a zone version starts being served (the NOTIFY sender waits for exactly that: RFC 1996 §3.11). Called
+   * synchronously, after the swap; keep it cheap.
+   */
+  onServed?: (zone: Zone) => void;
 
   /** Serve `zone`, replacing any zone with the same origin. */
   set(zone: Zone): void {
@@ -41,6 +46,7 @@ export class ZoneTable {
     } else this.epochs[slot]++;
     this.byKey.set(zone.originKey, zone);
     this.generation++;
+    this.onServed?.(zone);
   }
 
   /** Stop serving the zone `origin`; false when it was not served. */

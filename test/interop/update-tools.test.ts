@@ -186,13 +186,33 @@ describe('UPDATE with nsupdate and knsupdate', () => {
     assert.equal(sink.serial, 12);
   });
 
-  test('concurrent updates are applied one at a time, each its own version', async () => {
+  test('concurrent updates are applied in order and committed in groups, each answered after its commit', async () => {
+    const commitsBefore = sink.commits.length;
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => nsupdate([`update add c${i}.hosts.example.org. 60 A 192.0.2.${100 + i}`], HOSTS)),
+      Array.from({ length: 8 }, (_, i) => nsupdate([`update add c${i}.hosts.example.org. 60 A 192.0.2.${100 + i}`], HOSTS)),
     );
     for (const res of results) assert.equal(res.code, 0, res.stderr);
-    assert.equal(sink.commits.length, 5);
-    assert.equal(sink.serial, 15);
-    for (let i = 0; i < 5; i++) assert.equal(await ask(`c${i}.hosts.example.org`, 'A'), `192.0.2.${100 + i}`);
+    const commits = sink.commits.length - commitsBefore;
+    // The first is committed alone; those arriving meanwhile share commits: never more versions than UPDATEs.
+    assert.ok(commits >= 1 && commits <= 8, `commits: ${commits}`);
+    for (let i = 0; i < 8; i++) assert.equal(await ask(`c${i}.hosts.example.org`, 'A'), `192.0.2.${100 + i}`);
+  });
+
+  test('in a group, an UPDATE whose prerequisite fails changes nothing and the others are applied', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        nsupdate(
+          i === 3
+            ? ['prereq yxdomain nothing-here.hosts.example.org.', `update add g${i}.hosts.example.org. 60 A 192.0.2.${150 + i}`]
+            : [`update add g${i}.hosts.example.org. 60 A 192.0.2.${150 + i}`],
+          HOSTS,
+        ),
+      ),
+    );
+    for (let i = 0; i < 6; i++) {
+      if (i === 3) assert.match(results[i].stdout + results[i].stderr, /NXDOMAIN/);
+      else assert.equal(results[i].code, 0, results[i].stderr);
+    }
+    for (let i = 0; i < 6; i++) assert.equal(await ask(`g${i}.hosts.example.org`, 'A'), i === 3 ? '' : `192.0.2.${150 + i}`);
   });
 });

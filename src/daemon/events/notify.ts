@@ -36,6 +36,9 @@ export async function enqueueNotifies(store: Store, zone: Name, targets: readonl
   return ids;
 }
 
+/** NOTIFYs in flight at once in one round. */
+const SEND_WINDOW = 64;
+
 /** How long a NOTIFY may wait for its zone version to be served before it is sent anyway. */
 const NOTIFY_HOLD_MS = 10_000;
 
@@ -88,7 +91,14 @@ export function notifyHandler(o: NotifyHandlerOptions): EventHandler {
     async *decide(due, now) {
       const newest = new Map<string, number>();
       for (const e of due) if (e.zone) newest.set(targetKey(e), Math.max(newest.get(targetKey(e)) ?? 0, e.id));
-      for (const e of due) yield [e, await decideOne(e, newest, now)];
+      // Up to SEND_WINDOW at once: a secondary's NOTIFY must not wait for another's acknowledgement (or its timeout),
+      // and a start-up round of thousands must not open thousands of sockets.
+      const decide = (e: services.EventInfo) => decideOne(e, newest, now).catch((err): EventOutcome => ({ kind: 'retry', error: (err as Error).message }));
+      for (let start = 0; start < due.length; start += SEND_WINDOW) {
+        const chunk = due.slice(start, start + SEND_WINDOW);
+        const outcomes = chunk.map(decide);
+        for (let i = 0; i < chunk.length; i++) yield [chunk[i], await outcomes[i]];
+      }
     },
   };
 }

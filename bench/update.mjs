@@ -1,11 +1,13 @@
-// Sequential RFC 2136 UPDATE throughput on a large zone, dmsd beside named, same data, same run, same client:
-// `nsupdate` (TSIG hmac-sha256, UDP) sends N updates one after the other, each adding one A record, into a zone of
-// --records A records (plus SOA, NS and the NS's address). dmsd runs as operators run it (SQLite in --data, zone
-// loaded and configured with zone_tool); named is a primary of the same zone file with update-policy for the same
-// key. Each server's figure is N / (wall time of the nsupdate run); the last name added is checked on each.
+// RFC 2136 UPDATE throughput on a large zone, dmsd beside named and knotd, same data, same run, same client:
+// `nsupdate` (TSIG hmac-sha256, UDP) sends N updates, each adding one A record, into a zone of --records A records
+// (plus SOA, NS and the NS's address): first one client sending them one after the other, then --clients nsupdate
+// processes at once (N/clients each, different names). dmsd runs as operators run it (SQLite in --data, zone loaded
+// and configured with zone_tool); named and knotd are primaries of the same zone file with an update policy/ACL for
+// the same key, each keeping a journal on disk. Each figure is N / (wall time until every nsupdate finished); every
+// added name is checked on each server afterwards.
 //
-// Options: --records N (default 100000), --updates N (default 500), --only dmsd|named, --prof DIR (dmsd runs with
-// --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep (leave the work directory).
+// Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --only dmsd|named|knotd,
+// --prof DIR (dmsd runs with --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +24,8 @@ const argOf = (name, dflt) => {
 const RECORDS = Number(argOf('--records', 100_000));
 const UPDATES = Number(argOf('--updates', 500));
 const ONLY = argOf('--only', undefined);
+const CLIENTS = Number(argOf('--clients', 8));
+const wanted = (label) => ONLY === undefined || ONLY === label;
 const PROF = argOf('--prof', undefined);
 const keep = argv.includes('--keep');
 const outFile = resolve(argOf('--out', join(ROOT, 'bench', 'out', 'update.json')));
@@ -31,8 +35,8 @@ const SECRET = randomBytes(32).toString('base64');
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : String(n));
 const log = (...a) => console.log(...a);
 
-if (!have('nsupdate') || (ONLY !== 'dmsd' && !have('named'))) {
-  console.error('bench/update needs nsupdate and named (apt-get install bind9 bind9-dnsutils)');
+if (!have('nsupdate') || (wanted('named') && !have('named')) || (wanted('knotd') && !have('knotd'))) {
+  console.error('bench/update needs nsupdate, named and knotd (apt-get install bind9 bind9-dnsutils knot)');
   process.exit(2);
 }
 
@@ -87,6 +91,7 @@ async function startDmsd(zoneFile) {
     proc.kill('SIGINT');
     await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
     await stop();
+    if (keep) writeFileSync(join(work, 'dmsd.log'), output());
   });
   const port = await dmsdUdpPort(proc, output);
   await waitSoa(port, ZONE, proc);
@@ -116,6 +121,47 @@ async function startNamed(zoneFile) {
   return { label: 'named', port, secret: SECRET, output };
 }
 
+async function startKnot(zoneFile) {
+  const { knotServerConf, spawnLogged } = await testHelper('servers');
+  const dir = join(work, 'knotd');
+  mkdirSync(dir);
+  const file = join(dir, 'zone.db');
+  copyFileSync(zoneFile, file);
+  const port = await freePort();
+  const conf = join(dir, 'knot.conf');
+  writeFileSync(
+    conf,
+    [
+      ...knotServerConf(dir, port, { logLevel: 'notice' }),
+      'key:',
+      `  - id: ${KEY}`,
+      '    algorithm: hmac-sha256',
+      `    secret: ${SECRET}`,
+      'acl:',
+      '  - id: upd',
+      `    key: ${KEY}`,
+      '    action: update',
+      'template:',
+      '  - id: default',
+      `    storage: "${dir}"`,
+      '    semantic-checks: off',
+      '    zonefile-sync: -1',
+      '    zonefile-load: whole',
+      // Updates go to the journal (on disk), as named's .jnl and dmsd's database.
+      '    journal-content: changes',
+      'zone:',
+      `  - domain: "${ZONE}"`,
+      `    file: "${file}"`,
+      '    acl: upd',
+      '',
+    ].join('\n'),
+  );
+  const { proc, output, stop } = spawnLogged('knotd', ['-c', conf], { dir, killAfterMs: 5000 });
+  stops.push(stop);
+  await waitSoa(port, ZONE, proc);
+  return { label: 'knotd', port, secret: SECRET, output };
+}
+
 /** `n` updates through one nsupdate session, starting at name index `from`; resolves with the wall time in ms. */
 function nsupdate(srv, from, n) {
   let script = `server 127.0.0.1 ${srv.port}\nzone ${ZONE}\n`;
@@ -135,14 +181,28 @@ function nsupdate(srv, from, n) {
   });
 }
 
+async function answers(port, name) {
+  const r = await udpQuery(port, name, 1, 1000);
+  return !!r && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) > 0;
+}
+
 async function measure(srv) {
   await nsupdate(srv, 1_000_000, 10); // warm-up, not measured
   const ms = await nsupdate(srv, 0, UPDATES);
-  const last = await udpQuery(srv.port, `u${UPDATES - 1}.${ZONE}`, 1, 1000);
-  if (!last || (last[3] & 0x0f) !== 0 || last.readUInt16BE(6) === 0) throw new Error(`${srv.label} does not answer the last name added`);
+  if (!(await answers(srv.port, `u${UPDATES - 1}.${ZONE}`))) throw new Error(`${srv.label} does not answer the last name added`);
   const perSecond = UPDATES / (ms / 1000);
-  log(`  ${srv.label.padEnd(6)} ${fmt(UPDATES)} updates in ${fmt(ms / 1000, 2)} s = ${fmt(perSecond, 1)} UPDATE/s`);
-  return { updates: UPDATES, seconds: ms / 1000, perSecond };
+  log(`  ${srv.label.padEnd(6)} sequential: ${fmt(UPDATES)} updates in ${fmt(ms / 1000, 2)} s = ${fmt(perSecond, 1)} UPDATE/s`);
+  // CLIENTS at once, each its own names, UPDATES in all.
+  const per = Math.ceil(UPDATES / CLIENTS);
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => nsupdate(srv, 100_000 + c * per, per)));
+  const cms = Number(process.hrtime.bigint() - t0) / 1e6;
+  for (let c = 0; c < CLIENTS; c++)
+    for (let i = 0; i < per; i += Math.max(1, Math.floor(per / 10)))
+      if (!(await answers(srv.port, `u${100_000 + c * per + i}.${ZONE}`))) throw new Error(`${srv.label}: name u${100_000 + c * per + i} missing after the concurrent run`);
+  const concurrent = (per * CLIENTS) / (cms / 1000);
+  log(`  ${srv.label.padEnd(6)} ${CLIENTS} clients: ${fmt(per * CLIENTS)} updates in ${fmt(cms / 1000, 2)} s = ${fmt(concurrent, 1)} UPDATE/s`);
+  return { updates: UPDATES, seconds: ms / 1000, perSecond, clients: CLIENTS, concurrentSeconds: cms / 1000, concurrentPerSecond: concurrent };
 }
 
 const results = {
@@ -155,14 +215,20 @@ const results = {
 try {
   const zoneFile = join(work, 'zone.txt');
   await writeZone(zoneFile);
-  log(`bench/update: ${fmt(UPDATES)} sequential nsupdate UPDATEs (one A record each, TSIG) into a zone of ${fmt(RECORDS)} A records`);
-  if (ONLY !== 'named') {
+  log(`bench/update: ${fmt(UPDATES)} nsupdate UPDATEs (one A record each, TSIG) into a zone of ${fmt(RECORDS)} A records, sequential and ${CLIENTS} clients`);
+  if (wanted('dmsd')) {
     const d = await startDmsd(zoneFile);
     log(`  dmsd: zone loaded with zone_tool in ${fmt(d.loadMs / 1000, 1)} s`);
     results.dmsd = await measure(d);
   }
-  if (ONLY !== 'dmsd') results.named = await measure(await startNamed(zoneFile));
-  if (results.dmsd && results.named) log(`  dmsd / named: ${fmt(results.dmsd.perSecond / results.named.perSecond, 2)}`);
+  if (wanted('named')) results.named = await measure(await startNamed(zoneFile));
+  if (wanted('knotd')) results.knotd = await measure(await startKnot(zoneFile));
+  for (const peer of ['named', 'knotd'])
+    if (results.dmsd && results[peer])
+      log(
+        `  dmsd / ${peer}: sequential ${fmt(results.dmsd.perSecond / results[peer].perSecond, 2)}, ` +
+          `${CLIENTS} clients ${fmt(results.dmsd.concurrentPerSecond / results[peer].concurrentPerSecond, 2)}`,
+      );
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
 } finally {

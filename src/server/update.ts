@@ -158,6 +158,10 @@ const MAX_GROUP = 256;
 async function drain(zones: Map<string, ZoneQueue>, key: string, q: ZoneQueue, sink: UpdateSink, opts: UpdateOptions): Promise<void> {
   q.running = true;
   try {
+    // The store may commit synchronously (SQLite): then no datagram is read while an UPDATE is processed, and the
+    // UPDATEs that arrived meanwhile are handed to us one per callback right after it. Let the loop read them all
+    // (setImmediate runs after the poll phase) so that they form the next group instead of one commit each.
+    await new Promise<void>((res) => setImmediate(res));
     while (q.waiting.length > 0) {
       const batch = q.waiting.splice(0, MAX_GROUP);
       // Runs of UPDATEs by the same key from the same address share one version.
@@ -174,6 +178,7 @@ async function drain(zones: Map<string, ZoneQueue>, key: string, q: ZoneQueue, s
         }
         i = j;
       }
+      if (q.waiting.length > 0) await new Promise<void>((res) => setImmediate(res));
     }
   } finally {
     q.running = false;

@@ -118,8 +118,10 @@ function keyFromToolOutput(out, name) {
 const keyId = (k) => k.name.toString().replace(/\.$/, '');
 const keySpec = (k) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
 
+let dmsdOutput;
 async function startDmsd() {
   const child = track(spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 5000, maxOutput: 1 << 21 }));
+  dmsdOutput = child.output;
   const ports = {};
   const t0 = Date.now();
   while (ports.udp === undefined || ports.tcp === undefined) {
@@ -433,6 +435,7 @@ try {
   log(`\nwritten to ${outFile}`);
 } finally {
   for (const c of children.reverse()) await c.stop();
+  if (keep && dmsdOutput) writeFileSync(join(work, 'dmsd.log'), dmsdOutput());
   if (keep) log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

@@ -168,26 +168,32 @@ export async function startNotifier(
       log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
     }
   };
-  let running = false;
+  // Rounds may overlap (a round waiting for an unanswered NOTIFY must not delay a fresh one); `busy` keeps two rounds
+  // from taking the same event. Rounds start one after the other's read: a kick during a read starts one more after it.
+  const busy = new Set<number>();
+  let reading = false;
   let again = false;
-  const run = async (): Promise<void> => {
-    if (running) {
-      again = true; // a publish arrived during a run: go once more right after it
+  const run = (): void => {
+    if (reading) {
+      again = true;
       return;
     }
-    running = true;
-    try {
-      do {
-        again = false;
-        const round = await runDueEvents(store, handlers, { now: clock.now() });
+    reading = true;
+    again = false;
+    let took = false;
+    const taken = () => {
+      if (took) return;
+      took = true;
+      reading = false;
+      if (again) run();
+    };
+    runDueEvents(store, handlers, { now: clock.now(), busy, onTaken: taken })
+      .then((round) => {
         const acked = round.counts.get('done:acknowledged') ?? 0;
         if (acked) log.info({ acked }, 'NOTIFY acknowledged');
-      } while (again);
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'NOTIFY run failed');
-    } finally {
-      running = false;
-    }
+      })
+      .catch((e) => log.error({ err: (e as Error).message }, 'NOTIFY run failed'))
+      .finally(taken);
   };
   const stopFeed = services.followChanges(
     services.serviceContext(store),
@@ -200,7 +206,7 @@ export async function startNotifier(
       }
       for (const [zone, c] of last) await queue(zone, c.kind);
       // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
-      if (last.size > 0) void run();
+      if (last.size > 0) run();
     },
     { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
   );
@@ -233,7 +239,7 @@ export async function startNotifier(
   timer.unref();
   return {
     // This process now serves a new version: NOTIFYs held until it did (RFC 1996 §3.11) can go now.
-    kick: () => void run(),
+    kick: () => run(),
     stop: async () => {
       clearInterval(timer);
       stopping = true;

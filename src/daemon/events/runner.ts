@@ -34,10 +34,31 @@ export interface RoundResult {
 export async function runDueEvents(
   store: Store,
   handlers: readonly EventHandler[],
-  o: { now?: number; limit?: number } = {},
+  o: {
+    now?: number;
+    limit?: number;
+    /**
+     * Events another round is working on: skipped here, and this round's own are added while it decides them. Lets
+     * rounds overlap, so that one slow target (a NOTIFY waiting for its timeout) does not hold up fresh events.
+     */
+    busy?: Set<number>;
+    /** Called once the due events are read and marked busy (a caller may then start the next round). */
+    onTaken?: () => void;
+  } = {},
 ): Promise<RoundResult> {
   const now = o.now ?? Date.now();
-  const due = await services.dueEvents(services.serviceContext(store), o.limit ?? 1000, now);
+  const busy = o.busy;
+  const due = (await services.dueEvents(services.serviceContext(store), o.limit ?? 1000, now)).filter((e) => !busy?.has(e.id));
+  for (const e of due) busy?.add(e.id);
+  o.onTaken?.();
+  try {
+    return await runRound(store, handlers, due, now);
+  } finally {
+    for (const e of due) busy?.delete(e.id);
+  }
+}
+
+async function runRound(store: Store, handlers: readonly EventHandler[], due: readonly services.EventInfo[], now: number): Promise<RoundResult> {
   const counts = new Map<string, number>();
   const count = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
   for (const h of handlers) {

@@ -78,7 +78,7 @@ export async function publishExamplesIfEmpty(store: Store, examplesDir: string, 
   return true;
 }
 
-function compile(z: services.PublishedZone, log: Logger): Zone | undefined {
+function compile(z: services.PublishedZone | services.StreamedZone, log: Logger): Zone | undefined {
   try {
     return compileZone(z.origin, z.records);
   } catch (e) {

@@ -8,7 +8,9 @@ import {
   changesAfter,
   changesVacuumedTo,
   lastChangeSeq,
+  type PublishedRecordRow,
   publishedRecordsOf,
+  streamPublishedRecordsOf,
   servedZoneNames,
   servedZonePage,
   servedZoneRow,
@@ -17,7 +19,7 @@ import { ownerRowsAt, ziRow, ziRowsOfVersions } from '../store/queries/versions.
 import { type ServiceContext, zoneScope } from './context.js';
 import { diffRows, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
-import type { ChangePoll, PublishedChange, PublishedZone, ZoneChange } from './types.js';
+import type { ChangePoll, PublishedChange, PublishedZone, StreamedZone, ZoneChange } from './types.js';
 
 export async function loadPublishedZone(ctx: ServiceContext, name: string): Promise<PublishedZone | null> {
   const key = normalizeZoneName(name);
@@ -79,7 +81,7 @@ export async function loadPublishedChange(
  */
 export async function loadPublishedZones(
   ctx: ServiceContext,
-  onZone: (zone: PublishedZone) => void | Promise<void>,
+  onZone: (zone: StreamedZone) => void | Promise<void>,
   o: { pageSize?: number } = {},
 ): Promise<number> {
   const pageSize = o.pageSize ?? 500;
@@ -88,6 +90,12 @@ export async function loadPublishedZones(
   for (;;) {
     const page = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
     if (page.length === 0) return count;
+    const stream = streamPublishedRecordsOf(ctx.store.db, ctx.store.sqlite, page.map((z) => Number(z.id)));
+    if (stream) {
+      count += await streamPage(ctx, page, stream, onZone);
+      after = page[page.length - 1].name;
+      continue;
+    }
     const rows = await publishedRecordsOf(
       ctx.store.db,
       page.map((z) => Number(z.id)),
@@ -127,6 +135,81 @@ export async function loadPublishedZones(
     }
     after = page[page.length - 1].name;
   }
+}
+
+type ZonePageRow = Awaited<ReturnType<typeof servedZonePage>>[number];
+
+/**
+ * One page of zones from a row stream: each zone's records are handed to `onZone` as an iterable that reads the
+ * stream while it is consumed (the caller compiles them as they come; valid only during the call), so memory holds
+ * the compiled zones, not the rows. A zone published again since its page was read is read alone afterwards.
+ */
+async function streamPage(
+  ctx: ServiceContext,
+  page: readonly ZonePageRow[],
+  stream: IterableIterator<PublishedRecordRow>,
+  onZone: (zone: StreamedZone) => void | Promise<void>,
+): Promise<number> {
+  let count = 0;
+  const again: string[] = [];
+  let next = stream.next();
+  const byId = new Map(page.map((z) => [Number(z.id), z]));
+  const done = new Set<number>();
+  while (!next.done) {
+    const zoneId = Number(next.value.zone_id);
+    const z = byId.get(zoneId);
+    const pv = next.value.pv;
+    // The records of this zone, one row after the other; owner names parsed once per run of equal owners.
+    let lastOwner = '';
+    let lastName: Name | undefined;
+    const rows = function* (): Generator<RR> {
+      while (!next.done && Number(next.value.zone_id) === zoneId) {
+        const r = next.value;
+        if (r.owner !== lastOwner || !lastName) {
+          lastOwner = r.owner;
+          lastName = Name.parse(r.owner);
+        }
+        yield { name: lastName, type: r.type, class: r.rclass, ttl: Number(r.ttl), rdata: r.rdata };
+        next = stream.next();
+      }
+    };
+    if (!z || pv !== z.version) {
+      // Not in the page (cannot happen) or published again since the page was read: skip its rows, read it alone.
+      for (const _ of rows());
+      if (z) again.push(z.name);
+      continue;
+    }
+    done.add(zoneId);
+    const origin = Name.parse(z.name);
+    const soa = soaRecord(origin, z as unknown as ZiRow);
+    const records = rows();
+    // Not awaited unless it is async: the statement stays open meanwhile, and SQLite allows no other query on the
+    // connection while it is.
+    const r = onZone({
+      zoneId,
+      origin,
+      version: z.version,
+      serial: Number(z.soa_serial),
+      records: (function* () {
+        yield { name: soa.name, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata };
+        yield* records;
+      })(),
+    });
+    if (r) await r;
+    // Whatever onZone left unread.
+    for (const _ of records);
+    count++;
+  }
+  // Zones without any record row (only the SOA, kept in the ZI) and the ones published again meanwhile.
+  for (const z of page) {
+    if (done.has(Number(z.id)) && !again.includes(z.name)) continue;
+    const zone = await loadPublishedZone(ctx, z.name);
+    if (zone) {
+      await onZone(zone);
+      count++;
+    }
+  }
+  return count;
 }
 
 export async function listServedZones(ctx: ServiceContext): Promise<string[]> {

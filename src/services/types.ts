@@ -168,6 +168,12 @@ export interface PublishedZone {
   records: RR[];
 }
 
+/**
+ * A published zone as loadPublishedZones hands it over: the records are a one-pass iterable read from the database
+ * while it is consumed (valid only during the callback), so a large zone is never held as rows.
+ */
+export type StreamedZone = Omit<PublishedZone, 'records'> & { records: Iterable<RR> };
+
 /** From the served version of a zone to its published one (loadPublishedChange). */
 export type PublishedChange =
   /** The zone is no longer served (disabled, deleted, nothing published). */

@@ -99,6 +99,34 @@ export async function servedZonePage(db: Db, scope: ZoneScope, after: string, pa
  * version it was read for (`pv`: a zone published again since its page was read shows a different one).
  */
 export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
+  return publishedRecordsQuery(db, zoneIds).execute();
+}
+
+export interface PublishedRecordRow {
+  zone_id: number;
+  pv: number | null;
+  owner: string;
+  type: number;
+  rclass: number;
+  ttl: number;
+  rdata: Uint8Array;
+}
+
+/**
+ * publishedRecordsOf row by row, straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record
+ * zone is never held as an array of rows. Undefined when the store is not SQLite (the caller reads pages instead).
+ */
+export function streamPublishedRecordsOf(
+  db: Db,
+  sqlite: import('better-sqlite3').Database | undefined,
+  zoneIds: readonly number[],
+): IterableIterator<PublishedRecordRow> | undefined {
+  if (!sqlite) return undefined;
+  const q = publishedRecordsQuery(db, zoneIds).compile();
+  return sqlite.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordRow>;
+}
+
+function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {
   return db
     .selectFrom('records as r')
     .innerJoin('zones as z', 'z.id', 'r.zone_id')
@@ -109,8 +137,7 @@ export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
     .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
     .orderBy('r.zone_id')
     .orderBy('r.ord')
-    .orderBy('r.id')
-    .execute();
+    .orderBy('r.id');
 }
 
 /** Names of the served zones with a published version, by name. */

@@ -18,6 +18,8 @@ export interface SecondaryOptions {
   key: TsigKey;
   /** Where the secondary listens on 127.0.0.1 (chosen beforehand: the primary's also-notify may name it). */
   port: number;
+  /** Also serve AXFR/IXFR of the zone to clients signing with the key (for comparing its copy by a transfer). */
+  serveTransfers?: boolean;
 }
 
 export interface Secondary extends LoggedProcess {
@@ -33,7 +35,7 @@ export function namedSecondaryConf(dir: string, o: SecondaryOptions): string {
   return [
     keyToBindConfig(o.key),
     ...namedOptions(dir, o.port),
-    `zone "${o.zone}" { type secondary; primaries port ${o.primaryPort} { 127.0.0.1 key "${keyId(o.key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; }; };`,
+    `zone "${o.zone}" { type secondary; primaries port ${o.primaryPort} { 127.0.0.1 key "${keyId(o.key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; };${o.serveTransfers ? ` allow-transfer { key "${keyId(o.key)}"; };` : ''} };`,
     '',
   ].join('\n');
 }
@@ -52,12 +54,13 @@ export function knotSecondaryConf(dir: string, o: SecondaryOptions): string {
     '    address: 127.0.0.1',
     `    key: ${keyId(o.key)}`,
     '    action: notify',
+    ...(o.serveTransfers ? ['  - id: transfer-out', `    key: ${keyId(o.key)}`, '    action: transfer'] : []),
     'zone:',
     `  - domain: ${o.zone}.`,
     `    storage: "${dir}"`,
     '    file: zone.txt',
     '    master: primary',
-    '    acl: notify-from-primary',
+    `    acl: ${o.serveTransfers ? '[notify-from-primary, transfer-out]' : 'notify-from-primary'}`,
     '    zonefile-sync: -1',
     '',
   ].join('\n');

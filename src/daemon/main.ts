@@ -126,7 +126,19 @@ export function parseArgs(argv: string[]): DmsdOptions {
 }
 
 function makeLogger(level: string): Logger {
-  return pino({ level, timestamp: pino.stdTimeFunctions.isoTime });
+  // Asynchronous writes to stdout: under a stream of UPDATEs (two log lines each) synchronous writes to a pipe cost
+  // more than the update itself. A line is written as soon as the previous write is done (minLength 0: nothing
+  // waits for a buffer to fill), lines logged meanwhile are written together, and whatever is pending is flushed
+  // when the process exits (including process.exit after a fatal error).
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout closed: nothing more can be written
+    }
+  });
+  return pino({ level, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
 
 /**

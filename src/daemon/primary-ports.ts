@@ -56,7 +56,7 @@ export function servicesXfrHistory(
 export function servicesUpdateSink(
   store: Store,
   /** `texts`: the zone's grant lines when they were read with the zone (else the callee reads them). */
-  grantsFor: (zone: services.ZoneInfo, texts?: readonly string[]) => MaybePromise<readonly UpdateGrant[]>,
+  grantsFor: (zone: { name: string }, texts?: readonly string[]) => MaybePromise<readonly UpdateGrant[]>,
   opts: { table?: { get(origin: Name): Zone | undefined } } = {},
 ): Omit<ScopedUpdateSink, 'commit'> &
   Required<Pick<ScopedUpdateSink, 'getZoneAt'>> & {
@@ -99,9 +99,24 @@ export function servicesUpdateSink(
         distrust.delete(origin.key);
         return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
       }),
-    // The grants come in the same read: one transaction per UPDATE before its commit.
-    getZoneAt: (origin, ownerKeys) =>
-      updatable(origin, () => services.getZoneAtOwners(services.serviceContext(store), origin.toString(), ownerKeys, { grants: true })),
+    // The grants come in the same read: one transaction (four statements) per group of UPDATEs before its commit.
+    async getZoneAt(origin, ownerKeys) {
+      let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
+      try {
+        c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), ownerKeys);
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+      return {
+        origin,
+        records: c.records,
+        serial: c.zi.soaSerial,
+        version: c.zi.version,
+        incUpdates: c.incUpdates && c.state !== 'DISABLED',
+        grants: await grantsFor({ name: c.name }, c.updateGrants),
+      };
+    },
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');

@@ -85,6 +85,7 @@ export {
   resolveZoneName,
   applyRecordDelta,
   getZoneAtOwners,
+  getUpdateScope,
   getZoneHead,
   saveZone,
   type RecordDelta,

@@ -783,6 +783,32 @@ export async function getZoneAtOwners(
 }
 
 /**
+ * What an RFC 2136 UPDATE needs, in one read transaction of four statements: the zone's state and inc_updates flag,
+ * its newest version, the records at `ownerKeys` (Name keys; SOA first) and its update grant lines.
+ */
+export async function getUpdateScope(
+  ctx: ServiceContext,
+  name: string,
+  ownerKeys: Iterable<string>,
+): Promise<{ name: string; state: string; incUpdates: boolean; zi: ZiInfo; records: ZoneRecord[]; updateGrants: string[] }> {
+  const key = normalizeZoneName(name);
+  return readTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, false);
+    const zi = await resolveZi(trx, zone, 'latest');
+    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
+    rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+    return {
+      name: zone.name,
+      state: zone.state,
+      incUpdates: !!zone.inc_updates,
+      zi: ziInfo(zone, zi),
+      records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
+      updateGrants: await grantTexts(trx, Number(zone.id)),
+    };
+  });
+}
+
+/**
  * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24") or an IP address (→ the
  * most specific reverse zone holding it, found in one query over every candidate name). The zone need not exist
  * for a name or a network; an address without a reverse zone is ReverseZoneNotFound.

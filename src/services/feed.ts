@@ -90,7 +90,7 @@ export async function loadPublishedZones(
   for (;;) {
     const page = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
     if (page.length === 0) return count;
-    const stream = streamPublishedRecordsOf(ctx.store.db, ctx.store.sqlite, page.map((z) => Number(z.id)));
+    const stream = streamPublishedRecordsOf(ctx.store, page.map((z) => Number(z.id)));
     if (stream) {
       count += await streamPage(ctx, page, stream, onZone);
       after = page[page.length - 1].name;

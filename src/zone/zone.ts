@@ -245,6 +245,11 @@ const LINEAR_MERGE_LIMIT = 32;
 
 /** Size of a fresh chunk of node data (one node larger than this gets a chunk of its own). */
 const CHUNK = 1 << 20;
+/**
+ * Staging arrays start this small and double: a server with 100,000 zones of twenty records builds 100,000 zones,
+ * and zero-filled kilobytes per zone would cost more than the records.
+ */
+const STAGE_START = 32;
 
 const ownerScratch = Buffer.alloc(256);
 const keyScratch = Buffer.alloc(256);
@@ -266,18 +271,18 @@ export class ZoneBuilder {
 
   // Staged records: parallel arrays indexed by record number, chained per node in arrival order.
   private count = 0;
-  private rType = new Uint16Array(1024);
-  private rClass = new Uint16Array(1024);
-  private rTtl = new Uint32Array(1024);
-  private rOff = new Float64Array(1024);
-  private rLen = new Uint16Array(1024);
-  private rNext = new Int32Array(1024);
-  private bytes = new Uint8Array(1 << 16);
+  private rType = new Uint16Array(STAGE_START);
+  private rClass = new Uint16Array(STAGE_START);
+  private rTtl = new Uint32Array(STAGE_START);
+  private rOff = new Float64Array(STAGE_START);
+  private rLen = new Uint16Array(STAGE_START);
+  private rNext = new Int32Array(STAGE_START);
+  private bytes = new Uint8Array(STAGE_START * 16);
   private bytesUsed = 0;
   // Per node (by staging index): first and last record.
   private nodeCount = 0;
-  private nHead = new Int32Array(1024);
-  private nTail = new Int32Array(1024);
+  private nHead = new Int32Array(STAGE_START);
+  private nTail = new Int32Array(STAGE_START);
 
   private lastName: Name | undefined;
   private lastKey = '';
@@ -473,6 +478,11 @@ export class ZoneBuilder {
     };
   }
 
+  /** An upper bound of the encoded size of everything staged (each record its own RRset at worst). */
+  encodedBound(): number {
+    return this.bytesUsed + this.count * (2 + SET_HEADER);
+  }
+
   private release(): void {
     const none8 = new Uint8Array(0);
     this.rType = new Uint16Array(0);
@@ -550,7 +560,7 @@ export function encodeSets(sets: readonly RawSet[]): { data: Uint8Array; bits: n
 
 /** Turns one node's staged records into its encoded RRsets (merging duplicates, one TTL per RRset). */
 class Encoder {
-  private chunk = new Uint8Array(CHUNK);
+  private chunk: Uint8Array;
   private used = 0;
   otherClass = 0;
   records = 0;
@@ -561,12 +571,18 @@ class Encoder {
   /** Per type, once its list is long: the RDATA of its records as strings, so that merging stays linear. */
   private readonly seen: (Set<string> | undefined)[] = [];
 
+  /** Bytes the nodes not yet encoded can need at most: chunks are never larger than that. */
+  private boundLeft: number;
+
   constructor(
     builder: ZoneBuilder,
     private readonly zoneClass: number,
     private readonly warnings: string[],
   ) {
     this.s = builder.staged();
+    this.boundLeft = builder.encodedBound();
+    // A small zone gets one chunk of its own size, not a megabyte that its nodes would keep alive.
+    this.chunk = new Uint8Array(Math.min(CHUNK, this.boundLeft));
   }
 
   /** False when the node ends up with no records. */
@@ -599,9 +615,10 @@ class Encoder {
     if (types.length === 0) return false;
 
     if (this.used + size > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.max(CHUNK, size));
+      this.chunk = new Uint8Array(Math.max(size, Math.min(CHUNK, this.boundLeft)));
       this.used = 0;
     }
+    this.boundLeft -= size;
     const d = this.chunk;
     let p = this.used;
     const start = p;

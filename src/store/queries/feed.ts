@@ -2,7 +2,7 @@
 
 import { sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
-import type { Db, Tx } from '../store.js';
+import type { Db, Store, Tx } from '../store.js';
 import { type ZoneScope, scopeZones } from './zones.js';
 
 /** The PostgreSQL NOTIFY channel of the change feed. */
@@ -116,14 +116,10 @@ export interface PublishedRecordRow {
  * publishedRecordsOf row by row, straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record
  * zone is never held as an array of rows. Undefined when the store is not SQLite (the caller reads pages instead).
  */
-export function streamPublishedRecordsOf(
-  db: Db,
-  sqlite: import('better-sqlite3').Database | undefined,
-  zoneIds: readonly number[],
-): IterableIterator<PublishedRecordRow> | undefined {
-  if (!sqlite) return undefined;
-  const q = publishedRecordsQuery(db, zoneIds).compile();
-  return sqlite.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordRow>;
+export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[]): IterableIterator<PublishedRecordRow> | undefined {
+  if (!store.sqlite) return undefined;
+  const q = publishedRecordsQuery(store.db, zoneIds).compile();
+  return store.sqlite.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordRow>;
 }
 
 function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {

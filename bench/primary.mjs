@@ -119,6 +119,7 @@ const keyId = (k) => k.name.toString().replace(/\.$/, '');
 const keySpec = (k) => `${k.algorithm}:${keyId(k)}:${Buffer.from(k.secret).toString('base64')}`;
 
 let dmsdOutput;
+const secondaryOutputs = [];
 async function startDmsd() {
   const child = track(spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 5000, maxOutput: 1 << 21 }));
   dmsdOutput = child.output;
@@ -300,6 +301,7 @@ try {
   log(`dmsd: udp ${dmsd.port}, tcp ${dmsd.tcpPort}; serving all three zones ${fmt((Date.now() - tStart) / 1000, 1)} s after start`);
   const named = track(startNamedSecondary({ zone: PUB, primaryPort: dmsd.tcpPort, port: namedPort, key: xfrKey }));
   const knot = track(startKnotSecondary({ zone: PUB, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey }));
+  secondaryOutputs.push(['named', named.output], ['knotd', knot.output]);
   const pubSerial = await soaSerial(dmsd.port, PUB);
   for (const s of [named, knot])
     await until(`${s.label} initial transfer`, async () => (await soaSerial(s.port, PUB)) === pubSerial, s.output, 60_000, 20);
@@ -436,6 +438,7 @@ try {
 } finally {
   for (const c of children.reverse()) await c.stop();
   if (keep && dmsdOutput) writeFileSync(join(work, 'dmsd.log'), dmsdOutput());
+  if (keep) for (const [label, out] of secondaryOutputs) writeFileSync(join(work, `${label}.log`), out());
   if (keep) log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

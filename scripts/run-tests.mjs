@@ -48,7 +48,15 @@ if (files.length === 0) {
 }
 const needed = SUITES.filter((s) => chosen.includes(s) && files.some((f) => f.startsWith(join('test', s))));
 if (!ensurePeers(needed)) process.exit(1);
+// The tests run zone_tool as its administrator: a developer outside root/sudo/wheel would otherwise be in zone_tool's
+// restricted mode (src/cli/zone_tool/restricted.ts; its own test sets the list it wants).
+const env = { ...process.env };
+if (env.DMS_ADMIN_GROUP_LIST === undefined) {
+  const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout?.trim();
+  env.DMS_ADMIN_GROUP_LIST = `root sudo wheel${group ? ` ${group}` : ''}`;
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
+  env,
 });
 process.exit(r.status ?? 1);

@@ -15,6 +15,8 @@ export interface Context {
   stdinIsTTY: boolean;
   stdoutIsTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** Restricted mode (restricted.ts): helpdesk tier, the restricted editor. */
+  restricted: boolean;
   /** Recorded as change_by on every change. */
   changeBy: string;
   location: StoreLocationArgs;

@@ -11,18 +11,21 @@ import { emit } from './context.js';
 import { unifiedDiff } from '../../services/textdiff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
+import { restrictedEditor } from './restricted.js';
 import { ziArg } from './util.js';
 
 /** Editors known to take '+line' to place the cursor. */
 const LINE_AWARE = /^(vi|vim|nvim|rvim|view|nano|rnano|emacs|emacsclient|joe|jed|mg|micro|kak|hx)$/;
 
-function editorCommand(env: NodeJS.ProcessEnv): string {
-  return env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi';
+function editorCommand(ctx: Context): string {
+  // Restricted mode: never the user's choice (an editor that can run a shell would undo the restriction).
+  if (ctx.restricted) return restrictedEditor(ctx.env);
+  return ctx.env.VISUAL?.trim() || ctx.env.EDITOR?.trim() || 'vi';
 }
 
 /** Run the editor on `file` with the terminal; resolves its exit status. */
 async function runEditor(ctx: Context, file: string, line?: number): Promise<number> {
-  const editor = editorCommand(ctx.env);
+  const editor = editorCommand(ctx);
   const prog = basename(editor.split(/\s+/)[0]);
   const args = line && LINE_AWARE.test(prog) ? [`+${line}`, file] : [file];
   return ctx.withTerminal(

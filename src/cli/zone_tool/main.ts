@@ -10,6 +10,7 @@ import { runCommand } from './dispatch.js';
 import { EX } from './errors.js';
 import { errorText } from './format.js';
 import type { Svc } from './services.js';
+import { zoneToolMode } from './restricted.js';
 
 export const USAGE = `Usage: zone_tool [--data DIR] [--database-url URL] [--config FILE] [--json] [<command> [args...]]
 
@@ -71,8 +72,12 @@ export function parseGlobalOptions(argv: readonly string[]): GlobalOptions {
   return { location, json, help, rest };
 }
 
-/** Who zone_tool acts as (change_by): DMS_CHANGE_BY, else user@host/Admin. */
-export function changeByOf(env: NodeJS.ProcessEnv): string {
+/**
+ * Who zone_tool acts as (change_by): DMS_CHANGE_BY, else user@host/Admin; in restricted mode always
+ * user@host/Helpdesk (a restricted user does not choose the name recorded for its changes).
+ */
+export function changeByOf(env: NodeJS.ProcessEnv, restricted = false): string {
+  if (restricted) return defaultChangeBy(env).replace(/\/Admin$/, '/Helpdesk');
   return env.DMS_CHANGE_BY ?? defaultChangeBy(env);
 }
 
@@ -94,10 +99,13 @@ class ServiceHolder {
   constructor(
     private readonly location: StoreLocationArgs,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly restricted = false,
   ) {}
   async get(): Promise<Svc> {
     if (!this.opening) {
-      this.opening = import('./services.js').then((m) => m.openServices(this.location, this.env, changeByOf(this.env)));
+      this.opening = import('./services.js').then((m) =>
+        m.openServices(this.location, this.env, changeByOf(this.env, this.restricted), this.restricted ? 'helpdesk' : 'admin'),
+      );
       // A failed open is reported once per command; let the next command try again.
       this.opening.catch(() => {
         this.opening = undefined;
@@ -178,7 +186,8 @@ export function makeContext(
       return isatty(1);
     },
     env: process.env,
-    changeBy: changeByOf(process.env),
+    restricted: overrides.restricted ?? false,
+    changeBy: changeByOf(process.env, overrides.restricted ?? false),
     location: opts.location,
     out: (t) => writeOut(1, t),
     err: (t) => writeOut(2, t),
@@ -202,10 +211,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeOut(1, USAGE);
     return 0;
   }
-  const holder = new ServiceHolder(opts.location, process.env);
+  // Restricted mode (the original's): a user in none of admin_group_list's groups acts as the helpdesk tier.
+  const { restricted } = zoneToolMode(process.env, opts.location.config);
+  const holder = new ServiceHolder(opts.location, process.env, restricted);
+  const contextOf: typeof makeContext = (o, h, overrides = {}) => makeContext(o, h, { restricted, ...overrides });
   try {
     if (opts.rest.length > 0) {
-      const ctx = makeContext(opts, holder);
+      const ctx = contextOf(opts, holder);
       const r = await runCommand(ctx, opts.rest);
       return r.status;
     }
@@ -217,7 +229,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw e;
     });
     const { runShell } = await import('./shell.js');
-    return await runShell(opts, holder, makeContext);
+    return await runShell(opts, holder, contextOf);
   } finally {
     await holder.close();
   }

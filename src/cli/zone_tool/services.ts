@@ -16,10 +16,17 @@ export async function openServices(
   location: StoreLocationArgs,
   env: NodeJS.ProcessEnv,
   actor: string,
+  /** restricted mode (restricted.ts): the helpdesk tier. */
+  tier: 'admin' | 'helpdesk' = 'admin',
 ): Promise<{ svc: Svc; close: () => Promise<void> }> {
   const api = await import('../../services/index.js');
   const store = await api.openStore(api.resolveStoreOptions(location, env));
   // The DNSSEC key-encryption key: --dnssec-kek, DMS_DNSSEC_KEK or <data dir>/dnssec-kek, read only when a key is.
-  const ctx = api.serviceContext(store, { actor, source: 'cli', kek: api.kekFile(api.kekLocation(location, env)) });
+  const ctx = api.serviceContext(store, {
+    actor,
+    source: 'cli',
+    kek: api.kekFile(api.kekLocation(location, env)),
+    tenant: { tier, sectag: null },
+  });
   return { svc: { store, ctx, call: (name, params) => api.call(ctx, name, params) }, close: () => store.close() };
 }

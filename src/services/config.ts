@@ -13,6 +13,7 @@ type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'str
 
 /** Key → [kind, default]. Defaults follow the original DMS installation. */
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
+  audit_max_age: ['days', '730.0'],
   auto_dnssec: ['bool', 'false'],
   default_ref: ['string', ''],
   default_sg: ['string', 'default'],

@@ -271,6 +271,7 @@ export interface VacuumResult {
   zonesPared: number;
   eventsDeleted: number;
   changesDeleted: number;
+  auditDeleted: number;
 }
 
 export interface LoadZoneItem {

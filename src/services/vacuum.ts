@@ -1,8 +1,10 @@
 // Vacuum: old ZIs (zi_max_age, keeping at least zi_max_num), deleted zones (zone_del_age), paring of deleted zones'
-// history (zone_del_pare_age), finished events (event_max_age) and the change feed. Ages in days; 0 turns an age off.
+// history (zone_del_pare_age), finished events (event_max_age), the audit log (audit_max_age, two years by default:
+// who changed what is asked long after) and the change feed. Ages in days; 0 turns an age off.
 
 import { writeTx } from '../store/index.js';
 import type { ServiceContext } from './context.js';
+import { deleteAuditBefore } from '../store/queries/audit.js';
 import { deleteFinishedEvents } from '../store/queries/events.js';
 import { vacuumChanges } from '../store/queries/feed.js';
 import { deletedZonesBefore, deletedZonesWithHistory, deleteZis, pareZoneTo, ziAges, zonesWithMoreZis } from '../store/queries/vacuum.js';
@@ -22,6 +24,7 @@ export interface VacuumOptions {
   zoneDelAgeDays?: number;
   zoneDelPareAgeDays?: number;
   eventMaxAgeDays?: number;
+  auditMaxAgeDays?: number;
   /** Restrict the ZI vacuum to this zone (zone_tool `vacuum_zis <domain>`); other parts still follow their ages. */
   zone?: string;
 }
@@ -34,7 +37,8 @@ export async function vacuumAll(ctx: ServiceContext, o: VacuumOptions = {}): Pro
   const zoneDelAge = o.zoneDelAgeDays ?? settings.days('zone_del_age');
   const pareAge = o.zoneDelPareAgeDays ?? settings.days('zone_del_pare_age');
   const eventAge = o.eventMaxAgeDays ?? settings.days('event_max_age');
-  const res: VacuumResult = { zisDeleted: 0, recordsDeleted: 0, zonesDestroyed: 0, zonesPared: 0, eventsDeleted: 0, changesDeleted: 0 };
+  const auditAge = o.auditMaxAgeDays ?? settings.days('audit_max_age');
+  const res: VacuumResult = { zisDeleted: 0, recordsDeleted: 0, zonesDestroyed: 0, zonesPared: 0, eventsDeleted: 0, changesDeleted: 0, auditDeleted: 0 };
 
   // Deleted zones past zone_del_age go for good.
   if (zoneDelAge > 0)
@@ -78,6 +82,7 @@ export async function vacuumAll(ctx: ServiceContext, o: VacuumOptions = {}): Pro
   }
 
   if (eventAge > 0) res.eventsDeleted = await deleteFinishedEvents(ctx.store.db, now - eventAge * DAY);
+  if (auditAge > 0) res.auditDeleted = await writeTx(ctx.store, (trx) => deleteAuditBefore(trx, now - auditAge * DAY));
 
   // The change feed: old rows, always keeping the newest (so the sequence never restarts).
   res.changesDeleted = await writeTx(ctx.store, (trx) => vacuumChanges(trx, now - CHANGE_KEEP_MS));

@@ -30,7 +30,7 @@ const NAMES = Object.keys(MINE).sort();
 const ADMIN_ONLY = [
   'list_sectag', 'create_sectag', 'delete_sectag', 'list_zone_sectags', 'add_zone_sectag', 'delete_zone_sectag', 'replace_zone_sectags',
   'set_config', 'create_sg', 'delete_sg', 'rename_sg', 'set_sg_apex_ns', 'set_zone_sg', 'set_zone_alt_sg', 'swap_zone_sg',
-  'vacuum_zis', 'vacuum_zones', 'vacuum_event_queue', 'vacuum_all', 'fail_event',
+  'vacuum_zis', 'vacuum_zones', 'vacuum_event_queue', 'vacuum_audit_log', 'vacuum_all', 'fail_event',
   'generate_tsig_key', 'show_tsig_key', 'delete_tsig_key',
   'create_server', 'delete_server', 'set_server_address', 'set_server_type', 'rename_server', 'move_server_sg', 'enable_server', 'disable_server',
 ].sort();
@@ -228,6 +228,17 @@ for (const backend of backends)
       assert.deepEqual([zones.zonesDestroyed, zones.zisDeleted, zones.eventsDeleted], [1, 0, 0]);
       const events = await run<svc.VacuumResult>('vacuum_event_queue', { ageDays: 1 });
       assert.ok(events.eventsDeleted >= 1);
+      // The audit log: the other vacuums left it alone; entries older than ageDays go, newer ones stay.
+      assert.deepEqual([zis.auditDeleted, zones.auditDeleted, events.auditDeleted], [0, 0, 0]);
+      const cutoff = clock.now().getTime() - DAY;
+      const old = (await svc.listAudit(admin, { limit: 100_000 })).filter((e) => e.at.getTime() < cutoff);
+      assert.ok(old.length > 0);
+      await svc.createZone(admin, 'recent.test', { text: TEXT });
+      const audit = await run<svc.VacuumResult>('vacuum_audit_log', { ageDays: 1 });
+      assert.equal(audit.auditDeleted, old.length, 'every entry older than a day is gone');
+      const kept = await svc.listAudit(admin, { limit: 100_000 });
+      assert.ok(kept.every((e) => e.at.getTime() >= cutoff));
+      assert.ok(kept.some((e) => e.zone === 'recent.test.'), 'the newer entries stay');
       await refused(svc.getEvent(admin, id), svc.EventNotFound, 'the failed event is vacuumed');
       const all = await run<svc.VacuumResult>('vacuum_all');
       assert.equal(typeof all.changesDeleted, 'number');

@@ -46,6 +46,7 @@ export const CONFIG_KEYS = [
   'soa_ttl',
   'zone_ttl',
   'event_max_age',
+  'audit_max_age',
   'syslog_max_age',
   'zi_max_num',
   'zi_max_age',
@@ -459,6 +460,7 @@ export const COMMANDS: readonly CommandSpec[] = [
           soa_minimum
           soa_ttl
           zone_ttl
+          audit_max_age   Days the audit log is kept (vacuum_audit_log).
           event_max_age   Defaults used when vacuuming deleted zones,
           syslog_max_age events, syslog messages and old zis.
           zi_max_num
@@ -546,11 +548,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     { options: 'a:' },
   ),
   c(
+    'vacuum_audit_log',
+    'Age the audit log',
+    `Age the audit log: vacuum_audit_log [-a age-days]
+
+        Removes audit log entries older than age-days (default
+        audit_max_age, 730 days).`,
+    { options: 'a:' },
+  ),
+  c(
     'vacuum_all',
     'Do all of the vacuum_* commands, using default ages',
     `Vacuum everything: vacuum_all
 
-        Runs vacuum_event_queue, vacuum_zones and vacuum_zis with the
+        Runs vacuum_event_queue, vacuum_zones, vacuum_zis and
+        vacuum_audit_log with the
         default ages from show_config.`,
   ),
   // --- events --------------------------------------------------------------------------------------------------

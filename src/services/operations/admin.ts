@@ -339,6 +339,7 @@ export const ADMIN_OPERATIONS = {
         zoneDelAgeDays: 0,
         zoneDelPareAgeDays: 0,
         eventMaxAgeDays: NEVER_DAYS,
+        auditMaxAgeDays: NEVER_DAYS,
         zone: p.zone !== undefined ? await zoneOf(ctx, p.zone) : undefined,
       }),
   }),
@@ -348,7 +349,8 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) => vacuumAll(ctx, { zoneDelAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelPareAgeDays: 0, eventMaxAgeDays: NEVER_DAYS }),
+    run: (ctx, p) =>
+      vacuumAll(ctx, { zoneDelAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelPareAgeDays: 0, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS }),
   }),
   vacuum_event_queue: op({
     name: 'vacuum_event_queue',
@@ -356,7 +358,17 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) => vacuumAll(ctx, { eventMaxAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0 }),
+    run: (ctx, p) =>
+      vacuumAll(ctx, { eventMaxAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0, auditMaxAgeDays: NEVER_DAYS }),
+  }),
+  vacuum_audit_log: op({
+    name: 'vacuum_audit_log',
+    summary: 'Delete audit log entries older than ageDays (default audit_max_age)',
+    params: z.object({ ageDays: daysParam.optional() }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: (ctx, p) =>
+      vacuumAll(ctx, { auditMaxAgeDays: p.ageDays, eventMaxAgeDays: NEVER_DAYS, ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0 }),
   }),
   vacuum_all: op({
     name: 'vacuum_all',

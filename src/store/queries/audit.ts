@@ -11,6 +11,12 @@ const adb = (d: Db): ADb => d as unknown as ADb;
 
 export type AuditRow = Selectable<AuditLogTable>;
 
+/** Vacuum: entries older than `before` (ms); returns how many went. */
+export async function deleteAuditBefore(trx: Tx | Db, before: number): Promise<number> {
+  const r = await adb(trx).deleteFrom('audit_log').where('at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows ?? 0);
+}
+
 export async function insertAudit(trx: Tx | Db, row: Insertable<AuditLogTable>): Promise<void> {
   await adb(trx).insertInto('audit_log').values(row).execute();
 }

@@ -246,6 +246,13 @@ const vacuumEventQueue: Handler = async (ctx, a) => {
   return 0;
 };
 
+const vacuumAuditLog: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const r = await s.call('vacuum_audit_log', ageOpt(a));
+  emit(ctx, r, () => vacuumText({ auditDeleted: r.auditDeleted }));
+  return 0;
+};
+
 const vacuumAll: Handler = async (ctx) => {
   const s = await ctx.services();
   const r = await s.call('vacuum_all', {});
@@ -354,6 +361,7 @@ export const ADMIN_HANDLERS = {
   vacuum_zis: vacuumZis,
   vacuum_zones: vacuumZones,
   vacuum_event_queue: vacuumEventQueue,
+  vacuum_audit_log: vacuumAuditLog,
   vacuum_all: vacuumAll,
   ls_pending_events: lsPendingEvents,
   ls_failed_events: lsFailedEvents,

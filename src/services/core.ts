@@ -40,6 +40,7 @@ import {
   type ValidationProblem,
 } from './errors.js';
 import { chooseSerial, serialGt } from './serial.js';
+import { autoReverse, type ForwardAddressChange, isAddressRecord, type ReverseReport } from './reverse.js';
 import type { CommittedChange, RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
 export type { ZoneRow };
@@ -313,6 +314,24 @@ export interface VersionInput {
   soa?: SoaFields;
   zoneTtl?: number;
   now?: Date;
+  /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
+  autoReverse?: boolean;
+}
+
+/**
+ * The automatic reverse PTR step of a forward save (reverse.ts), in the save's transaction, given the address records
+ * that died and were born: nothing to do (no read at all) when the change has no address record.
+ */
+async function reverseStep(
+  trx: Tx,
+  ctx: ServiceContext,
+  zone: ZoneRow,
+  settings: () => Promise<Settings>,
+  change: ForwardAddressChange,
+  publish: boolean,
+): Promise<ReverseReport | undefined> {
+  if (change.died.length === 0 && change.born.length === 0) return undefined;
+  return autoReverse(trx, ctx, zone, change, { commit: commitDelta, settings, publish });
 }
 
 /**
@@ -494,7 +513,12 @@ export async function commitVersion(
     else born.push({ ...data, ord: i });
   });
   const dying: number[] = [];
-  for (const l of pool.values()) for (const row of l) dying.push(Number(row.id));
+  const diedAddresses: ZoneRecord[] = [];
+  for (const l of pool.values())
+    for (const row of l) {
+      dying.push(Number(row.id));
+      if (isAddressRecord(row)) diedAddresses.push(rowToRecord(row));
+    }
 
   const soaSame =
     prevZi !== undefined &&
@@ -543,6 +567,10 @@ export async function commitVersion(
     after: version,
     summary: versionSummary(version, serial, born.length, dying.length, input.publish === true, input.comment),
   });
+  const reverse =
+    input.autoReverse === false
+      ? undefined
+      : await reverseStep(trx, ctx, zone, async () => settings, { died: diedAddresses, born: bornAddresses(born, version) }, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -550,6 +578,7 @@ export async function commitVersion(
     serial,
     published: input.publish,
     warnings: problems,
+    ...(reverse ? { reverse } : {}),
     zoneRow: { ...zone, ...update },
   };
 }
@@ -581,6 +610,15 @@ export interface DeltaInput {
   comment?: string | null;
   publish: boolean;
   now?: Date;
+  /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
+  autoReverse?: boolean;
+}
+
+/** Born rows of the address types as records (what the reverse PTR step reads). */
+function bornAddresses(born: readonly RecordRowData[], version: number): ZoneRecord[] {
+  const out: ZoneRecord[] = [];
+  for (const r of born) if (isAddressRecord(r)) out.push(rowToRecord({ ...r, id: 0, ord: 0, from_version: version, to_version: null }));
+  return out;
 }
 
 const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === RRType.NS && r.name.equals(origin);
@@ -768,7 +806,18 @@ export async function commitDelta(
     after: version,
     summary: versionSummary(version, serial, born.length, dying.size, input.publish === true, input.comment),
   });
-  const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
+  const reverse =
+    input.autoReverse === false
+      ? undefined
+      : await reverseStep(
+          trx,
+          ctx,
+          zone,
+          settings,
+          { died: rows.filter((row) => dying.has(Number(row.id)) && isAddressRecord(row)).map(rowToRecord), born: bornAddresses(bornRows, version) },
+          input.publish === true,
+        );
+  const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], ...(reverse ? { reverse } : {}), zoneRow: { ...zone, ...update } };
   if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
   const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };

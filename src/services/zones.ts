@@ -1,6 +1,6 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
-import { reverseNameOfAddress } from '../dns/address.js';
+import { networkKey, networkKeyPrefixes, parseIpv4, parseIpv6 } from '../dns/address.js';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
@@ -13,7 +13,7 @@ import {
   deleteZoneRows,
   insertZone,
   liveZoneId,
-  mostSpecificLiveZone,
+  reverseZonesByKey,
   updateZoneRow,
   type ZoneInfoRow,
   zoneBriefPage,
@@ -63,7 +63,7 @@ import {
   EditConflict,
   EditLockConflict,
 } from './errors.js';
-import { globToLike, isGlob, normalizeZoneName } from './names.js';
+import { globToLike, isGlob, normalizeZoneName, operatorZoneName } from './names.js';
 import type {
   CreateZoneOptions,
   ListZonesOptions,
@@ -783,20 +783,18 @@ export async function getZoneAtOwners(
 }
 
 /**
- * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24") or an IP address (→ the
- * most specific reverse zone holding it, found in one query over every candidate name). The zone need not exist
- * for a name or a network; an address without a reverse zone is ReverseZoneNotFound.
+ * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24"; "192.0.2.64/26" → the
+ * RFC 2317 classless zone) or an IP address (→ the most specific reverse zone holding it, CIDR-fashion: the longest
+ * network key among the address's, one index read, classless zones included). The zone need not exist for a name or
+ * a network; an address without a reverse zone is ReverseZoneNotFound.
  */
 export async function resolveZoneName(ctx: ServiceContext, text: string): Promise<string> {
-  const rev = reverseNameOfAddress(text.trim());
-  if (!rev) return normalizeZoneName(text);
-  const labels = rev.split('.').filter((l) => l.length > 0);
-  const candidates: string[] = [];
-  // Down to the second level (x.in-addr.arpa., x.ip6.arpa.); the .arpa. zones themselves are not ours.
-  for (let i = 0; labels.length - i > 2; i++) candidates.push(`${labels.slice(i).join('.')}.`);
-  const found = await mostSpecificLiveZone(ctx.store.db, zoneScope(ctx), candidates);
-  if (!found) throw new ReverseZoneNotFound(text.trim());
-  return found;
+  const t = text.trim();
+  const addr = t.includes('/') ? undefined : (parseIpv4(t) ?? (t.includes(':') ? parseIpv6(t) : undefined));
+  if (!addr) return operatorZoneName(t);
+  const found = await reverseZonesByKey(ctx.store.db, zoneScope(ctx), networkKeyPrefixes(networkKey(addr, addr.length * 8)));
+  if (found.length === 0) throw new ReverseZoneNotFound(t);
+  return found.reduce((a, b) => ((b.rev_net ?? '').length > (a.rev_net ?? '').length ? b : a)).name;
 }
 
 /**

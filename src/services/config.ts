@@ -14,6 +14,7 @@ type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'str
 /** Key → [kind, default]. Defaults follow the original DMS installation. */
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   auto_dnssec: ['bool', 'false'],
+  auto_reverse_ipv4: ['bool', 'false'],
   default_ref: ['string', ''],
   default_sg: ['string', 'default'],
   edit_lock: ['bool', 'true'],

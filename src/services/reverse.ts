@@ -28,7 +28,8 @@ import { rdataTargetName } from '../dns/rdata.js';
 import type { Tx } from '../store/index.js';
 import { insertEvent } from '../store/queries/events.js';
 import { referenceName } from '../store/queries/references.js';
-import { aliveRowsAt, aliveRowsOfTypes, type StoredRow } from '../store/queries/versions.js';
+import { groupRowById } from '../store/queries/groups.js';
+import { aliveRowsAt, aliveRowsOfTypes, type StoredRow, ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById, reverseZonesByKey, type ZoneRow } from '../store/queries/zones.js';
 import type { Settings } from './config.js';
 import { nowMs, type ServiceContext, withActor } from './context.js';
@@ -122,13 +123,7 @@ const sameRef = (a: string | null | undefined, b: string | null | undefined) =>
 
 const addrText = (b: Uint8Array) => (b.length === 4 ? ipv4ToString(b) : ipv6ToString(b));
 
-function ptrTarget(row: StoredRow): string | undefined {
-  try {
-    return rdataTargetName(RRType.PTR, Uint8Array.from(row.rdata))?.key;
-  } catch {
-    return undefined;
-  }
-}
+const ptrTarget = (row: StoredRow): string | undefined => ptrTargetOf(row, RRType.PTR);
 
 const rowFlags = (row: StoredRow): RRFlags => (row.flags ? (JSON.parse(row.flags) as RRFlags) : {});
 
@@ -423,4 +418,101 @@ export function reverseReportLines(r: ReverseReport | undefined): string[] {
   for (const s of r.skipped) out.push(`auto PTR: ${s.reason} ${s.address} (${s.forward}): ${s.message}`);
   if (r.skippedMore) out.push(`auto PTR: ${r.skippedMore} more skipped`);
   return out;
+}
+
+// ---- RFC 2317 classless delegation: the parent's side ---------------------------------------------------------------
+
+/**
+ * The parent /24 zone's side of an RFC 2317 classless zone (§4): an NS RRset at the child's name (the child's apex NS,
+ * from its server group) and, for every address of the block, "<n>.<parent> CNAME <n>.<child>", so a resolver asking
+ * the parent for any address of the block follows the CNAME into the child. Written when the child is created (or the
+ * parent is created after its children) and removed with the child, as a delta of the parent, in the same
+ * transaction.
+ */
+export async function maintainClasslessParent(
+  trx: Tx,
+  ctx: ServiceContext,
+  zone: ZoneRow,
+  action: 'create' | 'delete',
+  o: { commit: CommitDeltaFn; settings: () => Promise<Settings> },
+): Promise<void> {
+  const net = reverseZoneNetwork(zone.name);
+  if (!net || net.family !== 4) return;
+  if (net.classless) {
+    const parentKey = networkKey(net.bytes, 24);
+    const parent = (await reverseZonesByKey(trx, null, [parentKey])).find((z) => z.rev_net === parentKey);
+    if (parent && Number(parent.id) !== Number(zone.id)) await writeParentSide(trx, ctx, parent, [{ zone, net }], action, o);
+    return;
+  }
+  // A /24 created after its classless children: it takes their delegations now.
+  if (net.bits !== 24 || action !== 'create') return;
+  const key = networkKey(net.bytes, 24);
+  const children = (await reverseZonesByKey(trx, null, [], key)).filter((z) => z.rev_net !== key);
+  const kids: { zone: ZoneRow; net: ReverseNetwork }[] = [];
+  for (const c of children) {
+    const cn = reverseZoneNetwork(c.name);
+    if (cn?.classless) kids.push({ zone: c, net: cn });
+  }
+  if (kids.length > 0) await writeParentSide(trx, ctx, zone, kids, 'create', o);
+}
+
+async function writeParentSide(
+  trx: Tx,
+  ctx: ServiceContext,
+  parentRow: ZoneRow,
+  children: { zone: ZoneRow; net: ReverseNetwork }[],
+  action: 'create' | 'delete',
+  o: { commit: CommitDeltaFn; settings: () => Promise<Settings> },
+): Promise<void> {
+  const parent = await lockedZoneRowById(trx, ctx.store.kind, null, Number(parentRow.id));
+  if (!parent || parent.state === 'DELETED') return;
+  const zi = await ziRow(trx, Number(parent.id), parent.latest_version);
+  const ttl = zi ? Number(zi.zone_ttl) : (await o.settings()).ttl('zone_ttl');
+  const removed: ZoneRecord[] = [];
+  const added: ZoneRecord[] = [];
+  for (const { zone: child, net } of children) {
+    const cOrigin = Name.parse(child.name);
+    const size = 2 ** (32 - net.bits);
+    const owners: Name[] = [cOrigin];
+    for (let n = net.bytes[3]; n < net.bytes[3] + size; n++) owners.push(Name.parse(`${n}.${parent.name}`));
+    const rows = await aliveRowsAt(trx, Number(parent.id), owners.map((x) => x.key));
+    if (action === 'delete') {
+      // Only what points into this child: the delegation at its name and the CNAMEs into it.
+      for (const r of rows) {
+        if (r.owner_key === cOrigin.key && r.type === RRType.NS) removed.push(rowRecord(r));
+        else if (r.type === RRType.CNAME) {
+          const t = ptrTargetOf(r, RRType.CNAME);
+          if (t && Name.parse(t).isSubdomainOf(cOrigin)) removed.push(rowRecord(r));
+        }
+      }
+      continue;
+    }
+    const have = new Set(rows.map((r) => `${r.owner_key}\u0000${r.type}\u0000${Buffer.from(r.rdata).toString('hex')}`));
+    const add = (rec: ZoneRecord) => {
+      if (!have.has(`${rec.name.key}\u0000${rec.type}\u0000${Buffer.from(rec.rdata).toString('hex')}`)) added.push(rec);
+    };
+    const sg = await groupRowById(trx, Number(child.sg_id));
+    const apexNs = sg ? (JSON.parse(sg.apex_ns) as string[]) : [];
+    for (const ns of apexNs) add({ name: cOrigin, type: RRType.NS, class: RRClass.IN, ttl, rdata: Name.from(ns).toWire() });
+    owners.slice(1).forEach((owner, k) => {
+      add({ name: owner, type: RRType.CNAME, class: RRClass.IN, ttl, rdata: Name.parse(`${net.bytes[3] + k}.${child.name}`).toWire() });
+    });
+  }
+  if (removed.length === 0 && added.length === 0) return;
+  const names = children.map((c) => c.zone.name).join(', ');
+  await o.commit(trx, withActor(ctx, `${ctx.actor} (RFC 2317 for ${names})`), parent, o.settings, {
+    removed,
+    added,
+    comment: `RFC 2317 delegation of ${names} ${action === 'create' ? 'added' : 'removed'}`,
+    publish: parent.published_version === parent.latest_version,
+    autoReverse: false,
+  });
+}
+
+function ptrTargetOf(row: StoredRow, type: number): string | undefined {
+  try {
+    return rdataTargetName(type, Uint8Array.from(row.rdata))?.key;
+  } catch {
+    return undefined;
+  }
 }

@@ -63,6 +63,7 @@ import {
   EditConflict,
   EditLockConflict,
 } from './errors.js';
+import { maintainClasslessParent } from './reverse.js';
 import { globToLike, isGlob, normalizeZoneName, operatorZoneName } from './names.js';
 import type {
   CreateZoneOptions,
@@ -334,6 +335,8 @@ export async function createZoneIn(
     forceNew: true,
     ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
   });
+  // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
+  await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
   return { zone: result.zoneRow, result };
 }
 
@@ -457,6 +460,8 @@ export async function deleteZone(ctx: ServiceContext, name: string): Promise<Zon
       lock_base_version: null,
     });
     await recordChange(trx, ctx, zone, 'delete', zone.published_version);
+    // A classless reverse zone takes its delegation and CNAMEs out of the parent /24 with it (RFC 2317).
+    await maintainClasslessParent(trx, ctx, zone, 'delete', { commit: commitDelta, settings: () => loadSettings(trx) });
     return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }

@@ -41,22 +41,6 @@ export async function liveZoneId(db: Db, scope: ZoneScope, name: string): Promis
 }
 
 /**
- * The most specific live zone among `names` that the scope sees (the longest name), in one query: how an address
- * finds its reverse zone (every candidate name from the full reverse name up).
- */
-export async function mostSpecificLiveZone(db: Db, scope: ZoneScope, names: readonly string[]): Promise<string | undefined> {
-  if (names.length === 0) return undefined;
-  const q = db
-    .selectFrom('zones')
-    .select('name')
-    .where('name', 'in', names)
-    .where('state', '<>', sql.lit('DELETED'))
-    .orderBy(sql`length(name)`, 'desc')
-    .limit(1);
-  return (await scopeZones(q, scope, 'zones.id').executeTakeFirst())?.name;
-}
-
-/**
  * Live reverse zones found by network key (zones.rev_net, src/dns/address.ts networkKey) through its index: those whose
  * key is one of `keys` (the prefixes of an address or block: the zones containing it) and, with `within`, every zone
  * whose key starts with it (the zones inside a block: one key range, '0'/'1' keys sort below '2'). Unscoped: the

@@ -437,7 +437,7 @@ export async function maintainClasslessParent(
   o: { commit: CommitDeltaFn; settings: () => Promise<Settings> },
 ): Promise<void> {
   const net = reverseZoneNetwork(zone.name);
-  if (!net || net.family !== 4) return;
+  if (net?.family !== 4) return;
   if (net.classless) {
     const parentKey = networkKey(net.bytes, 24);
     const parent = (await reverseZonesByKey(trx, null, [parentKey])).find((z) => z.rev_net === parentKey);

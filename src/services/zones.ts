@@ -63,7 +63,7 @@ import {
   EditConflict,
   EditLockConflict,
 } from './errors.js';
-import { maintainClasslessParent } from './reverse.js';
+import { maintainClasslessParent, type ReverseReport } from './reverse.js';
 import { globToLike, isGlob, normalizeZoneName, operatorZoneName } from './names.js';
 import type {
   CreateZoneOptions,
@@ -344,7 +344,7 @@ function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
-export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo> {
+export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo & { reverse?: ReverseReport }> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
@@ -353,8 +353,9 @@ export async function createZone(ctx: ServiceContext, name: string, o: CreateZon
   return writeTx(ctx.store, async (trx) => {
     await assertNameFree(trx, ctx, key);
     const cc = new CreateContext(await loadSettings(trx));
-    const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
-    return zoneInfoById(trx, ctx, Number(zone.id));
+    const { zone, result } = await createZoneIn(trx, ctx, cc, key, o, records);
+    const info = await zoneInfoById(trx, ctx, Number(zone.id));
+    return result.reverse ? { ...info, reverse: result.reverse } : info;
   });
 }
 

@@ -179,7 +179,7 @@ export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';
 export { cidrToReverseZone, normalizeZoneName, operatorZoneName } from './names.js';
 
 // automatic reverse PTRs (issue 14)
-export { type PtrChange, type PtrSkip, type ReverseReport, reverseReportLines } from './reverse.js';
+export type { PtrChange, PtrSkip, ReverseReport } from './reverse.js';
 export { checkReverse, type ReverseCheckItem, refreshZonePtrs } from './reverse-bulk.js';
 export { chooseSerial, dateSerial, nextSerial, serialAdd, serialGt, wrapSerial } from './serial.js';
 export { CONFIG_KEYS } from './config.js';

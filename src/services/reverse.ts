@@ -409,17 +409,6 @@ async function recordRefusals(trx: Tx, ctx: ServiceContext, fwd: ZoneRow, rev: Z
   });
 }
 
-/** One line per change and per skip, for zone_tool. */
-export function reverseReportLines(r: ReverseReport | undefined): string[] {
-  if (!r) return [];
-  const out: string[] = [];
-  for (const c of r.changes)
-    out.push(`auto PTR: ${c.action} ${c.ptr} -> ${c.forward} in ${c.zone}${c.previous?.length ? ` (was ${c.previous.join(', ')})` : ''}`);
-  for (const s of r.skipped) out.push(`auto PTR: ${s.reason} ${s.address} (${s.forward}): ${s.message}`);
-  if (r.skippedMore) out.push(`auto PTR: ${r.skippedMore} more skipped`);
-  return out;
-}
-
 // ---- RFC 2317 classless delegation: the parent's side ---------------------------------------------------------------
 
 /**

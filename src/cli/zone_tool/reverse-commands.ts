@@ -1,7 +1,7 @@
 // zone_tool commands for automatic reverse PTRs (issue 14): refresh_zone_ptrs and check_reverse, and the lines every
 // save prints for what its auto-PTR step did. The handlers call src/services/operations/reverse.ts.
 
-import { type ReverseReport, reverseReportLines } from '../../services/index.js';
+import type { ReverseReport } from '../../services/index.js';
 import { type CommandSpec, command } from './command-spec.js';
 import { type Context, emit } from './context.js';
 import type { Handler } from './dispatch.js';
@@ -35,6 +35,17 @@ export const REVERSE_COMMANDS: readonly CommandSpec[] = [
     { options: 'v', min: 1, max: 1, args: ['zone'] },
   ),
 ];
+
+/** One line per PTR change and per skip of a save's auto-PTR step. */
+function reverseReportLines(r: ReverseReport | undefined): string[] {
+  if (!r) return [];
+  const out: string[] = [];
+  for (const c of r.changes)
+    out.push(`auto PTR: ${c.action} ${c.ptr} -> ${c.forward} in ${c.zone}${c.previous?.length ? ` (was ${c.previous.join(', ')})` : ''}`);
+  for (const k of r.skipped) out.push(`auto PTR: ${k.reason} ${k.address} (${k.forward}): ${k.message}`);
+  if (r.skippedMore) out.push(`auto PTR: ${r.skippedMore} more skipped`);
+  return out;
+}
 
 /** Print what a save's auto-PTR step did (text mode; JSON output carries it in the result). */
 export function printReverseReport(ctx: Context, r: ReverseReport | undefined): void {

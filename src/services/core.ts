@@ -13,7 +13,7 @@ import { appendChange } from '../store/queries/feed.js';
 import { insertAudit } from '../store/queries/audit.js';
 import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import {
-  aliveRowsAt,
+  aliveRowsAtOwners,
   aliveRowsOfTypes,
   currentRows,
   insertZi as insertZiRow,
@@ -506,11 +506,15 @@ export async function commitVersion(
     else pool.set(k, [row]);
   }
   const born: (RecordRowData & { ord: number })[] = [];
+  const bornAddressRecords: ZoneRecord[] = [];
   finalBody.forEach((r, i) => {
     const data = toRowData(r);
     const l = pool.get(rowKey(data));
     if (l && l.length > 0) l.pop();
-    else born.push({ ...data, ord: i });
+    else {
+      born.push({ ...data, ord: i });
+      if (isAddressRecord(r)) bornAddressRecords.push(r);
+    }
   });
   const dying: number[] = [];
   const diedAddresses: ZoneRecord[] = [];
@@ -570,7 +574,7 @@ export async function commitVersion(
   const reverse =
     input.autoReverse === false
       ? undefined
-      : await reverseStep(trx, ctx, zone, async () => settings, { died: diedAddresses, born: bornAddresses(born, version) }, input.publish === true);
+      : await reverseStep(trx, ctx, zone, async () => settings, { died: diedAddresses, born: bornAddressRecords }, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -612,13 +616,6 @@ export interface DeltaInput {
   now?: Date;
   /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
   autoReverse?: boolean;
-}
-
-/** Born rows of the address types as records (what the reverse PTR step reads). */
-function bornAddresses(born: readonly RecordRowData[], version: number): ZoneRecord[] {
-  const out: ZoneRecord[] = [];
-  for (const r of born) if (isAddressRecord(r)) out.push(rowToRecord({ ...r, id: 0, ord: 0, from_version: version, to_version: null }));
-  return out;
 }
 
 const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === RRType.NS && r.name.equals(origin);
@@ -712,7 +709,7 @@ export async function commitDelta(
     const n = targetOf(r);
     if (n) touched.add(n.key);
   }
-  const rows = await aliveRowsAt(trx, zoneId, [...touched]);
+  const rows = await aliveRowsAtOwners(trx, ctx.store.kind, zoneId, [...touched]);
   const byWire = new Map<string, StoredRow[]>();
   for (const row of rows) {
     const k = `${row.owner_key}\u0000${wireKey({ type: row.type, class: row.rclass, rdata: row.rdata })}`;
@@ -814,14 +811,14 @@ export async function commitDelta(
           ctx,
           zone,
           settings,
-          { died: rows.filter((row) => dying.has(Number(row.id)) && isAddressRecord(row)).map(rowToRecord), born: bornAddresses(bornRows, version) },
+          { died: rows.filter((row) => dying.has(Number(row.id)) && isAddressRecord(row)).map(rowToRecord), born: born.filter(isAddressRecord) },
           input.publish === true,
         );
   const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], ...(reverse ? { reverse } : {}), zoneRow: { ...zone, ...update } };
   if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
   const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };
-  return { ...result, committed: committedChange(rows, dying, bornRows, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
+  return { ...result, committed: committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
 }
 
 /**
@@ -833,16 +830,22 @@ function committedChange(
   rows: readonly StoredRow[],
   dying: ReadonlySet<number>,
   born: readonly (RecordRowData & { ord: number })[],
+  /** The records `born` was made from, in the same order: their names are used as they are (no parse per row). */
+  bornRecords: readonly ZoneRecord[],
   version: number,
   head: { fromVersion: number; serial: number; soa: RR },
 ): CommittedChange {
   const owners = new Map<string, { name: Name; records: RR[] }>();
   const strip = (r: ZoneRecord): RR => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata });
   for (const row of rows) if (dying.has(Number(row.id))) owners.set(row.owner_key, { name: Name.parse(row.owner), records: [] });
-  for (const r of born) if (!owners.has(r.owner_key)) owners.set(r.owner_key, { name: Name.parse(r.owner), records: [] });
+  born.forEach((r, i) => {
+    if (!owners.has(r.owner_key)) owners.set(r.owner_key, { name: bornRecords[i].name, records: [] });
+  });
   const staying = rows.filter((row) => owners.has(row.owner_key) && !dying.has(Number(row.id)) && !row.disabled).sort(byOrd);
   for (const row of staying) owners.get(row.owner_key)!.records.push(strip(rowToRecord(row)));
-  for (const r of born) if (!r.disabled) owners.get(r.owner_key)!.records.push(strip(rowToRecord({ ...r, id: 0, from_version: version, to_version: null })));
+  born.forEach((r, i) => {
+    if (!r.disabled) owners.get(r.owner_key)!.records.push(strip(bornRecords[i]));
+  });
   return { ...head, version, changes: dying.size + born.length, owners: [...owners.values()] };
 }
 

@@ -18,7 +18,6 @@ import {
   ipv6ToString,
   networkKey,
   networkKeyPrefixes,
-  ptrOwnerIn,
   type ReverseNetwork,
   reverseZoneNetwork,
 } from '../dns/address.js';
@@ -29,7 +28,7 @@ import type { Tx } from '../store/index.js';
 import { insertEvent } from '../store/queries/events.js';
 import { referenceName } from '../store/queries/references.js';
 import { groupRowById } from '../store/queries/groups.js';
-import { aliveRowsAt, aliveRowsOfTypes, type StoredRow, ziRow } from '../store/queries/versions.js';
+import { aliveRowsAt, aliveRowsAtOwners, aliveRowsOfTypes, type StoredRow, ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById, reverseZonesByKey, type ZoneRow } from '../store/queries/zones.js';
 import type { Settings } from './config.js';
 import { nowMs, type ServiceContext, withActor } from './context.js';
@@ -167,6 +166,21 @@ async function intentsOf(change: ForwardAddressChange, settings: () => Promise<S
 
 type RevZone = ZoneRow & { ref_name: string | null };
 
+// The host part of a PTR owner from shared one-octet labels (labels are read-only): a bulk save builds tens of
+// thousands of 34-label ip6.arpa. names, and parsing each from text would allocate a buffer per label.
+const NIBBLE_LABELS: readonly Uint8Array[] = Array.from({ length: 16 }, (_, v) => Uint8Array.of(v.toString(16).charCodeAt(0)));
+const OCTET_LABELS: readonly Uint8Array[] = Array.from({ length: 256 }, (_, v) => new TextEncoder().encode(String(v)));
+
+/** The PTR owner of `address` in the reverse zone `origin` of network `net` (ptrOwnerIn, as a Name). */
+export function ptrOwnerName(origin: Name, net: ReverseNetwork, address: Uint8Array): Name {
+  const host: Uint8Array[] = [];
+  if (net.family === 6) {
+    for (let n = 31; n >= net.bits / 4; n--) host.push(NIBBLE_LABELS[n & 1 ? address[n >> 1] & 15 : address[n >> 1] >> 4]);
+  } else if (net.classless) host.push(OCTET_LABELS[address[3]]);
+  else for (let o = 3; o >= net.bits / 8; o--) host.push(OCTET_LABELS[address[o]]);
+  return new Name([...host, ...origin.labels]);
+}
+
 /**
  * The most specific live reverse zone of each key (CIDR-fashion): per address family one index read covering every
  * zone that contains the addresses' common prefix and every zone inside it, then a longest-prefix match in memory.
@@ -262,8 +276,8 @@ export async function autoReverse(
     }
     const origin = Name.parse(zoneName);
     const owners = new Map<Intent, Name>();
-    for (const i of g.intents) owners.set(i, Name.parse(ptrOwnerIn(zoneName, g.net, i.address)));
-    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set([...owners.values()].map((n) => n.key))]);
+    for (const i of g.intents) owners.set(i, ptrOwnerName(origin, g.net, i.address));
+    const rows = await aliveRowsAtOwners(trx, ctx.store.kind, Number(zone.id), [...new Set([...owners.values()].map((n) => n.key))]);
     const byOwner = new Map<string, StoredRow[]>();
     for (const row of rows) {
       const l = byOwner.get(row.owner_key);

@@ -68,3 +68,21 @@ test('update grants may carry FORCEREV / TRACKREV for the address records they a
   assert.equal(m, g);
   assert.throws(() => parse('grant dhcp.key. zonesub A BOGUS'));
 });
+
+test('the PTR owner built from shared labels is the name ptrOwnerIn spells', async () => {
+  const { ptrOwnerName } = await import('../../src/services/reverse.js');
+  const cases: [string, string][] = [
+    ['0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.', '2001:db8:1:2:3::1'],
+    ['8.b.d.0.1.0.0.2.ip6.arpa.', '2001:db8:ffff::abcd'],
+    ['2.0.192.in-addr.arpa.', '192.0.2.70'],
+    ['168.192.in-addr.arpa.', '192.168.7.9'],
+    ['64/26.2.0.192.in-addr.arpa.', '192.0.2.127'],
+  ];
+  for (const [zone, addr] of cases) {
+    const net = reverseZoneNetwork(zone)!;
+    const bytes = parseIpv4(addr) ?? parseIpv6(addr)!;
+    const built = ptrOwnerName(Name.parse(zone), net, bytes);
+    assert.equal(built.key, Name.parse(ptrOwnerIn(zone, net, bytes)).key, `${zone} ${addr}`);
+    assert.equal(built.toString(), ptrOwnerIn(zone, net, bytes));
+  }
+});

@@ -201,6 +201,24 @@ for (const backend of backends)
       assert.deepEqual(await ptrs(admin, 'b.b.b.b.8.b.d.0.1.0.0.2.ip6.arpa', '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.b.b.b.8.b.d.0.1.0.0.2.ip6.arpa.'), ['foreign.shop.acme.test.']);
     });
 
+    test('a bulk save (1,500 AAAA) writes every PTR as one new version of the reverse zone; removing them all (TRACKREV) too', async () => {
+      await call(admin, 'create_zone', { zone: '2001:db8:b0::/48', flags: { incUpdates: true }, text: head() });
+      const recs = Array.from({ length: 1500 }, (_, i) => `;!TRACKREV\nh${i} AAAA 2001:db8:b0:${(i % 64).toString(16)}::${(i + 1).toString(16)}\n`).join('');
+      await call(admin, 'create_zone', { zone: 'bulk.test', text: head() });
+      const rev = '0.b.0.0.8.b.d.0.1.0.0.2.ip6.arpa.';
+      const v0 = (await svc.getZi(admin, rev, 'latest')).zi.version;
+      const r = await call(admin, 'update_zone_text', { zone: 'bulk.test', text: head(recs) });
+      assert.equal(r.reverse?.changes.length, 1500);
+      assert.deepEqual(r.reverse?.zones.map((z) => z.version), [v0 + 1]);
+      const content = await svc.getZoneContent(admin, rev, 'latest');
+      assert.equal(content.records.filter((x) => x.type === RRType.PTR).length, 1500);
+      assert.deepEqual(await ptrs(admin, rev, reverseNameOfAddress('2001:db8:b0:1b::5dc')!), ['h1499.bulk.test.']);
+      const gone = await call(admin, 'update_zone_text', { zone: 'bulk.test', text: head() });
+      assert.equal(gone.reverse?.changes.filter((c) => c.action === 'remove').length, 1500);
+      assert.equal((await svc.getZoneContent(admin, rev, 'latest')).records.filter((x) => x.type === RRType.PTR).length, 0);
+      assert.equal((await svc.getZi(admin, rev, 'latest')).zi.version, v0 + 2);
+    });
+
     test('RFC 2317: a classless zone gets the delegation and CNAMEs in the parent /24, auto PTRs go into it, deleting it takes them out', async () => {
       const parent = await call(admin, 'create_zone', { zone: '192.0.2.0/24', flags: { incUpdates: true }, text: head() });
       const child = await call(admin, 'create_zone', { zone: '192.0.2.64/26', flags: { incUpdates: true }, text: head() });

@@ -473,6 +473,8 @@ async function writeParentSide(
   const ttl = zi ? Number(zi.zone_ttl) : (await o.settings()).ttl('zone_ttl');
   const removed: ZoneRecord[] = [];
   const added: ZoneRecord[] = [];
+  // PTRs the parent held for addresses of a new child move into the child (the CNAME takes their name).
+  const moves: { child: ZoneRow; records: ZoneRecord[] }[] = [];
   for (const { zone: child, net } of children) {
     const cOrigin = Name.parse(child.name);
     const size = 2 ** (32 - net.bits);
@@ -497,9 +499,17 @@ async function writeParentSide(
     const sg = await groupRowById(trx, Number(child.sg_id));
     const apexNs = sg ? (JSON.parse(sg.apex_ns) as string[]) : [];
     for (const ns of apexNs) add({ name: cOrigin, type: RRType.NS, class: RRClass.IN, ttl, rdata: Name.from(ns).toWire() });
+    const moved: ZoneRecord[] = [];
     owners.slice(1).forEach((owner, k) => {
-      add({ name: owner, type: RRType.CNAME, class: RRClass.IN, ttl, rdata: Name.parse(`${net.bytes[3] + k}.${child.name}`).toWire() });
+      const target = Name.parse(`${net.bytes[3] + k}.${child.name}`);
+      for (const r of rows)
+        if (r.owner_key === owner.key && r.type === RRType.PTR) {
+          removed.push(rowRecord(r));
+          moved.push({ ...rowRecord(r), name: target });
+        }
+      add({ name: owner, type: RRType.CNAME, class: RRClass.IN, ttl, rdata: target.toWire() });
     });
+    if (moved.length > 0) moves.push({ child, records: moved });
   }
   if (removed.length === 0 && added.length === 0) return;
   const names = children.map((c) => c.zone.name).join(', ');
@@ -510,6 +520,17 @@ async function writeParentSide(
     publish: parent.published_version === parent.latest_version,
     autoReverse: false,
   });
+  for (const m of moves) {
+    const child = await lockedZoneRowById(trx, ctx.store.kind, null, Number(m.child.id));
+    if (!child) continue;
+    await o.commit(trx, withActor(ctx, `${ctx.actor} (RFC 2317 from ${parent.name})`), child, o.settings, {
+      removed: [],
+      added: m.records,
+      comment: `PTRs moved from ${parent.name} (RFC 2317)`,
+      publish: child.published_version === child.latest_version,
+      autoReverse: false,
+    });
+  }
 }
 
 function ptrTargetOf(row: StoredRow, type: number): string | undefined {

@@ -230,7 +230,8 @@ for (const backend of backends)
       // An address finds the classless zone (most specific), by zone_tool argument and by the auto-PTR step.
       assert.equal((await call(admin, 'find_zone', { zone: '192.0.2.70' })).zone, child.name);
       assert.equal((await call(admin, 'find_zone', { zone: '192.0.2.10' })).zone, parent.name);
-      await call(admin, 'create_zone', { zone: 'classless.test', text: head(';!FORCEREV\nweb A 192.0.2.70\n;!FORCEREV\nlow A 192.0.2.10\n') });
+      await call(admin, 'create_zone', { zone: 'classless.test', text: head(';!FORCEREV\nweb A 192.0.2.70\n;!FORCEREV\nlow A 192.0.2.10\n;!FORCEREV\nhigh A 192.0.2.130\n') });
+      assert.deepEqual(await ptrs(admin, parent.name, '130.2.0.192.in-addr.arpa.'), ['high.classless.test.']);
       assert.deepEqual(await ptrs(admin, child.name, '70.64/26.2.0.192.in-addr.arpa.'), ['web.classless.test.']);
       assert.deepEqual(await ptrs(admin, parent.name, '10.2.0.192.in-addr.arpa.'), ['low.classless.test.']);
       // Service paths dmsd uses (NOTIFY, UPDATE): the '/' name is a name.
@@ -242,6 +243,11 @@ for (const backend of backends)
       assert.deepEqual(await typesAt(admin, parent.name, '64/26.2.0.192.in-addr.arpa.'), []);
       assert.deepEqual(await typesAt(admin, parent.name, '70.2.0.192.in-addr.arpa.'), []);
       assert.deepEqual(await ptrs(admin, parent.name, '10.2.0.192.in-addr.arpa.'), ['low.classless.test.']);
+      // PTRs the parent held for the block move into a classless zone created later (the CNAME takes their name).
+      await call(admin, 'create_zone', { zone: '192.0.2.128/26', flags: { incUpdates: true }, text: head() });
+      assert.deepEqual(await ptrs(admin, parent.name, '130.2.0.192.in-addr.arpa.'), []);
+      assert.deepEqual(await typesAt(admin, parent.name, '130.2.0.192.in-addr.arpa.'), ['CNAME 130.128/26.2.0.192.in-addr.arpa.']);
+      assert.deepEqual(await ptrs(admin, '128/26.2.0.192.in-addr.arpa.', '130.128/26.2.0.192.in-addr.arpa.'), ['high.classless.test.']);
       // A /24 created after its classless child takes the child's delegation then.
       await call(admin, 'create_zone', { zone: '198.18.0.128/25', flags: { incUpdates: true }, text: head() });
       await call(admin, 'create_zone', { zone: '198.18.0.0/24', text: head() });

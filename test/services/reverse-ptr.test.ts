@@ -253,4 +253,18 @@ for (const backend of backends)
       await call(admin, 'create_zone', { zone: '198.18.0.0/24', text: head() });
       assert.deepEqual(await typesAt(admin, '0.18.198.in-addr.arpa', '255.0.18.198.in-addr.arpa.'), ['CNAME 255.128/25.0.18.198.in-addr.arpa.']);
     });
+    test('migration 0013 gives existing reverse zones their network key (down, then up: the backfill)', async () => {
+      const { reverseNetworks } = await import('../../src/store/migrations-reverse.js');
+      // biome-ignore lint/suspicious/noExplicitAny: the migration works on the untyped schema
+      const db = s.db as any;
+      await reverseNetworks.down?.(db);
+      await reverseNetworks.up(db);
+      const rows = (await db.selectFrom('zones').select(['name', 'rev_net']).where('state', '<>', 'DELETED').execute()) as { name: string; rev_net: string | null }[];
+      const byName = new Map(rows.map((r) => [r.name, r.rev_net]));
+      assert.equal(byName.get('my-new.zone.org.'), null);
+      assert.equal(byName.get('2.0.192.in-addr.arpa.')?.length, 25);
+      assert.equal(byName.get('128/26.2.0.192.in-addr.arpa.')?.length, 27);
+      assert.equal((await call(admin, 'find_zone', { zone: '192.0.2.130' })).zone, '128/26.2.0.192.in-addr.arpa.');
+      assert.equal((await call(admin, 'find_zone', { zone: '2001:db8:1:2:3::1' })).zone, '0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.');
+    });
   });

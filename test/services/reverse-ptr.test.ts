@@ -126,26 +126,37 @@ for (const backend of backends)
     });
 
     test('LOCKPTR is never touched; a reverse zone without inc_updates and a missing reverse zone are reported, the forward save stands', async () => {
-      await call(admin, 'create_zone', { zone: '203.0.113.0/24', flags: { incUpdates: true }, text: head(';!LOCKPTR\n25 PTR mail.example.\n') });
+      // The /24 also delegates 203.0.113.64/26 to another organisation, RFC 2317 style (NS + CNAME), and a /56 of
+      // the IPv6 /48 below; PTRs there are not this zone's to write.
+      await call(admin, 'create_zone', {
+        zone: '203.0.113.0/24',
+        flags: { incUpdates: true },
+        text: head(';!LOCKPTR\n25 PTR mail.example.\n64/26 NS ns.other.example.\n70 CNAME 70.64/26\n'),
+      });
+      await call(admin, 'create_zone', { zone: '2001:db8:d::/48', flags: { incUpdates: true }, text: head('0.0 NS ns.other.example.\n') });
       await call(admin, 'create_zone', { zone: '2001:db8:e::/48', flags: { incUpdates: false }, text: head() });
       await call(admin, 'create_zone', { zone: 'lock.test', text: head() });
       const revLock = await svc.getZi(admin, '113.0.203.in-addr.arpa', 'latest');
       const revNoInc = await svc.getZi(admin, 'e.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', 'latest');
       const r = await call(admin, 'update_zone_text', {
         zone: 'lock.test',
-        text: head(';!FORCEREV\nmx A 203.0.113.25\nv6 AAAA 2001:db8:e::1\nnowhere AAAA 2001:db8:9999::1\n'),
+        text: head(';!FORCEREV\nmx A 203.0.113.25\nv6 AAAA 2001:db8:e::1\nnowhere AAAA 2001:db8:9999::1\n;!FORCEREV\nclassless A 203.0.113.70\nsub AAAA 2001:db8:d:1::1\n'),
       });
       assert.equal(r.changed, true, 'the forward save stands');
       assert.deepEqual(r.reverse?.changes, []);
-      assert.deepEqual(r.reverse?.skipped.map((k) => k.reason).sort(), ['locked', 'no_inc_updates', 'no_reverse_zone']);
+      assert.deepEqual(r.reverse?.skipped.map((k) => k.reason).sort(), ['delegated', 'delegated', 'locked', 'no_inc_updates', 'no_reverse_zone']);
+      assert.match(r.reverse?.skipped.find((k) => k.forward === 'classless.lock.test.')?.message ?? '', /is a CNAME \(RFC 2317 classless delegation\)/);
+      assert.match(r.reverse?.skipped.find((k) => k.forward === 'sub.lock.test.')?.message ?? '', /delegated away .* \(NS at 0\.0\.d\.0\.0\.0\.8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa\.\)/);
       assert.deepEqual(await ptrs(admin, '113.0.203.in-addr.arpa', '25.113.0.203.in-addr.arpa.'), ['mail.example.']);
       assert.equal((await svc.getZi(admin, '113.0.203.in-addr.arpa', 'latest')).zi.version, revLock.zi.version);
       assert.equal((await svc.getZi(admin, 'e.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', 'latest')).zi.version, revNoInc.zi.version);
       // check_reverse lists them; refresh_zone_ptrs (dry run) would change nothing.
       const chk = await call(admin, 'check_reverse', { zone: 'lock.test' });
       assert.deepEqual(chk.items.map((i) => [i.forward, i.status]).sort(), [
+        ['classless.lock.test.', 'missing'],
         ['mx.lock.test.', 'elsewhere'],
         ['nowhere.lock.test.', 'no_reverse_zone'],
+        ['sub.lock.test.', 'missing'],
         ['v6.lock.test.', 'missing'],
       ]);
     });

@@ -2,9 +2,9 @@
 // UPDATE committed as a delta. src/server knows only the port interfaces (XfrSource, ScopedUpdateSink); this
 // composition root plugs the database behind them.
 
-import { Rcode } from '../dns/constants.js';
+import { Rcode, RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
-import type { Name } from '../dns/name.js';
+import { Name } from '../dns/name.js';
 import { soaSerialOf } from '../dns/serial.js';
 import type { TransferRule } from '../server/acl.js';
 import { recordsOfZone, type ScopedUpdateSink } from '../server/primary.js';
@@ -13,7 +13,7 @@ import type { XfrSource } from '../server/xfr.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { ZoneDiff } from '../zone/ixfr.js';
-import type { UpdateGrant } from '../zone/update.js';
+import { matchingGrant, type UpdateGrant } from '../zone/update.js';
 import type { Zone } from '../zone/zone.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -66,6 +66,9 @@ export function servicesUpdateSink(
   const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
   // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
   const distrust = new Set<string>();
+  // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record
+  // added under a rule carrying FORCEREV/TRACKREV gets those RR flags, so the auto-PTR step gives it a PTR.
+  const lastGrants = new Map<string, readonly UpdateGrant[]>();
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
@@ -83,13 +86,15 @@ export function servicesUpdateSink(
       if (notFound(e)) return undefined;
       throw e;
     }
+    const grants = await grantsFor(c.zone, c.updateGrants);
+    lastGrants.set(origin.key, grants);
     return {
       origin,
       records: c.records,
       serial: c.zi.soaSerial,
       version: c.zi.version,
       incUpdates: c.zone.flags.incUpdates && c.zone.state !== 'DISABLED',
-      grants: await grantsFor(c.zone, c.updateGrants),
+      grants,
     };
   };
   return {
@@ -124,7 +129,7 @@ export function servicesUpdateSink(
         const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) }), change.origin.toString(), {
           baseVersion: change.baseVersion,
           removed: change.removed,
-          added: change.added,
+          added: withGrantFlags(change.added, lastGrants.get(change.origin.key), change.changeBy),
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
           comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
         });
@@ -141,3 +146,19 @@ export function servicesUpdateSink(
   };
 }
 
+
+/** Added A/AAAA records with the RR flags of the grant that allowed them (UpdateGrant.rrFlags), the rest as they are. */
+function withGrantFlags(added: readonly RR[], grants: readonly UpdateGrant[] | undefined, changeBy: string): services.ZoneRecord[] {
+  if (!grants?.some((g) => g.rrFlags) || !changeBy) return [...added];
+  let key: Name;
+  try {
+    key = Name.from(changeBy);
+  } catch {
+    return [...added];
+  }
+  return added.map((r) => {
+    if (r.type !== RRType.A && r.type !== RRType.AAAA) return r;
+    const flags = matchingGrant(grants, key, r.name, r.type)?.rrFlags;
+    return flags ? { ...r, flags: { ...flags } } : r;
+  });
+}

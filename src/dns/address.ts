@@ -175,12 +175,118 @@ export function reverseNameOfAddress(text: string): string | null {
  * `cidr` is not a network.
  */
 export function cidrToReverseZone(cidr: string): string | undefined {
-  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr.trim());
+  const m = NETWORK_TEXT.exec(cidr.trim());
   if (!m) return undefined;
   const b = parseIpv4(m[1]) ?? (m[1].includes(':') ? parseIpv6(m[1]) : undefined);
   const len = Number(m[2]);
   if (!b || len > b.length * 8) return undefined;
+  // RFC 2317: an IPv4 block longer than /24 (and shorter than one address) has no octet boundary of its own; its zone
+  // is named "<first address's last octet>/<length>" under the /24, the form RFC 2317 §4 shows and BIND uses.
+  if (b.length === 4 && len > 24 && len < 32) {
+    const mask = (0xff << (32 - len)) & 0xff;
+    if ((b[3] & ~mask & 0xff) !== 0) return undefined;
+    return `${b[3]}/${len}.${b[2]}.${b[1]}.${b[0]}.in-addr.arpa.`;
+  }
   return reverseNameOfBytes(b, len);
+}
+
+/** "a.b.c.d/len" or "x:y::/len" as an operator writes a network (the one shape an argument is read as a network). */
+export const NETWORK_TEXT = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/;
+
+/**
+ * A network as a key that sorts and prefixes like the network itself: "4" or "6" then the prefix bits as '0'/'1'
+ * characters. A network contains an address (or a longer network) exactly when its key is a prefix of the other's,
+ * so the store finds the most specific reverse zone of an address with an index: the keys that are prefixes of the
+ * address's key, and every network inside a block as one key range.
+ */
+export function networkKey(bytes: Uint8Array, bits: number): string {
+  // Whole octets from a table (this runs once per address of a save: 128 one-character appends cost 40× more).
+  let s = bytes.length === 4 ? '4' : '6';
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) s += OCTET_BITS[bytes[i]];
+  if (bits & 7) s += OCTET_BITS[bytes[whole]].slice(0, bits & 7);
+  return s;
+}
+
+const OCTET_BITS: readonly string[] = Array.from({ length: 256 }, (_, v) => v.toString(2).padStart(8, '0'));
+
+/** Every prefix of a network key, shortest first (the family digit alone excluded): the keys that may contain it. */
+export function networkKeyPrefixes(key: string): string[] {
+  const out: string[] = [];
+  for (let i = 2; i <= key.length; i++) out.push(key.slice(0, i));
+  return out;
+}
+
+export interface ReverseNetwork {
+  family: 4 | 6;
+  /** The network's address (host bits zero), 4 or 16 octets. */
+  bytes: Uint8Array;
+  bits: number;
+  /** RFC 2317 classless zone ("64/26.2.0.192.in-addr.arpa."): its names are "<octet>.<zone>". */
+  classless: boolean;
+}
+
+/**
+ * The network a reverse zone name stands for, or undefined when the name is not one: "2.0.192.in-addr.arpa." →
+ * 192.0.2.0/24, nibble names under ip6.arpa., and RFC 2317 classless names "64/26.2.0.192.in-addr.arpa." (also the
+ * "64-26" spelling RFC 2317 mentions). A '/' in the name is an ordinary character of the label here, as in DNS.
+ */
+export function reverseZoneNetwork(name: string): ReverseNetwork | undefined {
+  const labels = name.toLowerCase().replace(/\.$/, '').split('.');
+  const suffix = labels.slice(-2).join('.');
+  const body = labels.slice(0, -2).reverse();
+  if (suffix === 'in-addr.arpa') {
+    if (body.length === 0 || body.length > 4) return undefined;
+    const bytes = new Uint8Array(4);
+    const octet = (t: string) => (/^(0|[1-9]\d{0,2})$/.test(t) && Number(t) <= 255 ? Number(t) : undefined);
+    const last = body[body.length - 1];
+    const cl = /^(\d{1,3})[/-](\d{1,2})$/.exec(last);
+    if (cl && body.length === 4) {
+      const start = octet(cl[1]);
+      const len = Number(cl[2]);
+      if (start === undefined || len <= 24 || len >= 32) return undefined;
+      const mask = (0xff << (32 - len)) & 0xff;
+      if ((start & ~mask & 0xff) !== 0) return undefined;
+      for (let i = 0; i < 3; i++) {
+        const v = octet(body[i]);
+        if (v === undefined) return undefined;
+        bytes[i] = v;
+      }
+      bytes[3] = start;
+      return { family: 4, bytes, bits: len, classless: true };
+    }
+    for (let i = 0; i < body.length; i++) {
+      const v = octet(body[i]);
+      if (v === undefined) return undefined;
+      bytes[i] = v;
+    }
+    return { family: 4, bytes, bits: body.length * 8, classless: false };
+  }
+  if (suffix === 'ip6.arpa') {
+    if (body.length === 0 || body.length > 32) return undefined;
+    const bytes = new Uint8Array(16);
+    for (let i = 0; i < body.length; i++) {
+      if (!/^[0-9a-f]$/.test(body[i])) return undefined;
+      const v = Number.parseInt(body[i], 16);
+      bytes[i >> 1] |= i & 1 ? v : v << 4;
+    }
+    return { family: 6, bytes, bits: body.length * 4, classless: false };
+  }
+  return undefined;
+}
+
+/**
+ * The owner of an address's PTR record inside the reverse zone `zone` (which holds it): the full reverse name, or for
+ * an RFC 2317 classless zone "<last octet>.<zone>" (RFC 2317 §4: the parent's CNAME points there).
+ */
+export function ptrOwnerIn(zone: string, net: ReverseNetwork, address: Uint8Array): string {
+  if (net.classless) return `${address[3]}.${zone}`;
+  return reverseNameOfBytes(address, address.length * 8);
+}
+
+/** The reverse-lookup name of 4 or 16 address octets. */
+export function reverseNameOf(address: Uint8Array): string {
+  return reverseNameOfBytes(address, address.length * 8);
 }
 
 function reverseNameOfBytes(b: Uint8Array, bits: number): string {

@@ -15,6 +15,7 @@ type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'str
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   audit_max_age: ['days', '730.0'],
   auto_dnssec: ['bool', 'false'],
+  auto_reverse_ipv4: ['bool', 'false'],
   default_ref: ['string', ''],
   default_sg: ['string', 'default'],
   edit_lock: ['bool', 'true'],

@@ -13,7 +13,7 @@ import { appendChange } from '../store/queries/feed.js';
 import { insertAudit } from '../store/queries/audit.js';
 import { liveZoneRow, lockedZoneRowById, updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import {
-  aliveRowsAt,
+  aliveRowsAtOwners,
   aliveRowsOfTypes,
   currentRows,
   insertZi as insertZiRow,
@@ -40,6 +40,7 @@ import {
   type ValidationProblem,
 } from './errors.js';
 import { chooseSerial, serialGt } from './serial.js';
+import { autoReverse, type ForwardAddressChange, isAddressRecord, type ReverseReport } from './reverse.js';
 import type { CommittedChange, RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
 export type { ZoneRow };
@@ -313,6 +314,24 @@ export interface VersionInput {
   soa?: SoaFields;
   zoneTtl?: number;
   now?: Date;
+  /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
+  autoReverse?: boolean;
+}
+
+/**
+ * The automatic reverse PTR step of a forward save (reverse.ts), in the save's transaction, given the address records
+ * that died and were born: nothing to do (no read at all) when the change has no address record.
+ */
+async function reverseStep(
+  trx: Tx,
+  ctx: ServiceContext,
+  zone: ZoneRow,
+  settings: () => Promise<Settings>,
+  change: ForwardAddressChange,
+  publish: boolean,
+): Promise<ReverseReport | undefined> {
+  if (change.died.length === 0 && change.born.length === 0) return undefined;
+  return autoReverse(trx, ctx, zone, change, { commit: commitDelta, settings, publish });
 }
 
 /**
@@ -487,14 +506,23 @@ export async function commitVersion(
     else pool.set(k, [row]);
   }
   const born: (RecordRowData & { ord: number })[] = [];
+  const bornAddressRecords: ZoneRecord[] = [];
   finalBody.forEach((r, i) => {
     const data = toRowData(r);
     const l = pool.get(rowKey(data));
     if (l && l.length > 0) l.pop();
-    else born.push({ ...data, ord: i });
+    else {
+      born.push({ ...data, ord: i });
+      if (isAddressRecord(r)) bornAddressRecords.push(r);
+    }
   });
   const dying: number[] = [];
-  for (const l of pool.values()) for (const row of l) dying.push(Number(row.id));
+  const diedAddresses: ZoneRecord[] = [];
+  for (const l of pool.values())
+    for (const row of l) {
+      dying.push(Number(row.id));
+      if (isAddressRecord(row)) diedAddresses.push(rowToRecord(row));
+    }
 
   const soaSame =
     prevZi !== undefined &&
@@ -543,6 +571,10 @@ export async function commitVersion(
     after: version,
     summary: versionSummary(version, serial, born.length, dying.length, input.publish === true, input.comment),
   });
+  const reverse =
+    input.autoReverse === false
+      ? undefined
+      : await reverseStep(trx, ctx, zone, async () => settings, { died: diedAddresses, born: bornAddressRecords }, input.publish === true);
   return {
     zone: zone.name,
     changed: true,
@@ -550,6 +582,7 @@ export async function commitVersion(
     serial,
     published: input.publish,
     warnings: problems,
+    ...(reverse ? { reverse } : {}),
     zoneRow: { ...zone, ...update },
   };
 }
@@ -581,6 +614,8 @@ export interface DeltaInput {
   comment?: string | null;
   publish: boolean;
   now?: Date;
+  /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
+  autoReverse?: boolean;
 }
 
 const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === RRType.NS && r.name.equals(origin);
@@ -674,7 +709,7 @@ export async function commitDelta(
     const n = targetOf(r);
     if (n) touched.add(n.key);
   }
-  const rows = await aliveRowsAt(trx, zoneId, [...touched]);
+  const rows = await aliveRowsAtOwners(trx, ctx.store.kind, zoneId, [...touched]);
   const byWire = new Map<string, StoredRow[]>();
   for (const row of rows) {
     const k = `${row.owner_key}\u0000${wireKey({ type: row.type, class: row.rclass, rdata: row.rdata })}`;
@@ -768,11 +803,22 @@ export async function commitDelta(
     after: version,
     summary: versionSummary(version, serial, born.length, dying.size, input.publish === true, input.comment),
   });
-  const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], zoneRow: { ...zone, ...update } };
+  const reverse =
+    input.autoReverse === false
+      ? undefined
+      : await reverseStep(
+          trx,
+          ctx,
+          zone,
+          settings,
+          { died: rows.filter((row) => dying.has(Number(row.id)) && isAddressRecord(row)).map(rowToRecord), born: born.filter(isAddressRecord) },
+          input.publish === true,
+        );
+  const result = { zone: zone.name, changed: true, version, serial, published: input.publish, warnings: [], ...(reverse ? { reverse } : {}), zoneRow: { ...zone, ...update } };
   if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
   const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };
-  return { ...result, committed: committedChange(rows, dying, bornRows, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
+  return { ...result, committed: committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
 }
 
 /**
@@ -784,16 +830,22 @@ function committedChange(
   rows: readonly StoredRow[],
   dying: ReadonlySet<number>,
   born: readonly (RecordRowData & { ord: number })[],
+  /** The records `born` was made from, in the same order: their names are used as they are (no parse per row). */
+  bornRecords: readonly ZoneRecord[],
   version: number,
   head: { fromVersion: number; serial: number; soa: RR },
 ): CommittedChange {
   const owners = new Map<string, { name: Name; records: RR[] }>();
   const strip = (r: ZoneRecord): RR => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata });
   for (const row of rows) if (dying.has(Number(row.id))) owners.set(row.owner_key, { name: Name.parse(row.owner), records: [] });
-  for (const r of born) if (!owners.has(r.owner_key)) owners.set(r.owner_key, { name: Name.parse(r.owner), records: [] });
+  born.forEach((r, i) => {
+    if (!owners.has(r.owner_key)) owners.set(r.owner_key, { name: bornRecords[i].name, records: [] });
+  });
   const staying = rows.filter((row) => owners.has(row.owner_key) && !dying.has(Number(row.id)) && !row.disabled).sort(byOrd);
   for (const row of staying) owners.get(row.owner_key)!.records.push(strip(rowToRecord(row)));
-  for (const r of born) if (!r.disabled) owners.get(r.owner_key)!.records.push(strip(rowToRecord({ ...r, id: 0, from_version: version, to_version: null })));
+  born.forEach((r, i) => {
+    if (!r.disabled) owners.get(r.owner_key)!.records.push(strip(bornRecords[i]));
+  });
   return { ...head, version, changes: dying.size + born.length, owners: [...owners.values()] };
 }
 

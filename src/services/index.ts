@@ -177,7 +177,11 @@ export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, enqu
 export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';
 
 // helpers
-export { cidrToReverseZone, normalizeZoneName } from './names.js';
+export { cidrToReverseZone, normalizeZoneName, operatorZoneName } from './names.js';
+
+// automatic reverse PTRs (issue 14)
+export type { PtrChange, PtrSkip, ReverseReport } from './reverse.js';
+export { checkReverse, type ReverseCheckItem, refreshZonePtrs } from './reverse-bulk.js';
 export { chooseSerial, dateSerial, nextSerial, serialAdd, serialGt, wrapSerial } from './serial.js';
 export { CONFIG_KEYS } from './config.js';
 

@@ -1,20 +1,19 @@
 // Zone names as the service layer keys them, and operator input conveniences (CIDR → reverse zone, globs).
 
-import { cidrToReverseZone } from '../dns/address.js';
+import { cidrToReverseZone, NETWORK_TEXT } from '../dns/address.js';
 import { TextError } from '../dns/errors.js';
 
 export { cidrToReverseZone };
 import { Name } from '../dns/name.js';
 import { BadZoneName } from './errors.js';
 
-/** "example.org" / "Example.ORG." / "192.0.2.0/24" → canonical "example.org." (BadZoneName otherwise). */
+/**
+ * "example.org" / "Example.ORG." → canonical "example.org." (BadZoneName otherwise). A '/' is an ordinary character
+ * of a DNS name (RFC 2317's "64/26.2.0.192.in-addr.arpa."): only operator arguments read "a.b.c.d/len" as a network
+ * (operatorZoneName), never a name that came from the wire or the store.
+ */
 export function normalizeZoneName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.includes('/')) {
-    const rev = cidrToReverseZone(trimmed);
-    if (!rev) throw new BadZoneName(name, 'not a valid IPv4/IPv6 network');
-    return rev;
-  }
   if (trimmed === '' || trimmed === '.') throw new BadZoneName(name, 'the root zone is not managed here');
   if (/\s/.test(trimmed)) throw new BadZoneName(name, 'contains white space');
   try {
@@ -23,6 +22,20 @@ export function normalizeZoneName(name: string): string {
     if (e instanceof TextError) throw new BadZoneName(name, e.message);
     throw e;
   }
+}
+
+/**
+ * A zone as an operator names it in an argument (zone_tool, the API): a network "192.0.2.0/24" / "2001:db8::/48" is
+ * its reverse zone (RFC 2317 classless name for an IPv4 block longer than /24), anything else a domain name.
+ */
+export function operatorZoneName(text: string): string {
+  const trimmed = text.trim();
+  if (NETWORK_TEXT.test(trimmed)) {
+    const rev = cidrToReverseZone(trimmed);
+    if (!rev) throw new BadZoneName(text, 'not a valid IPv4/IPv6 network');
+    return rev;
+  }
+  return normalizeZoneName(trimmed);
 }
 
 export function zoneNameToName(key: string): Name {

@@ -117,6 +117,8 @@ export interface SaveResult {
   serial: number;
   published: boolean;
   warnings: import('./errors.js').ValidationProblem[];
+  /** What the automatic reverse PTR step did for this save (reverse.ts); absent when the change had nothing for it. */
+  reverse?: import('./reverse.js').ReverseReport;
 }
 
 export interface EditSession {

@@ -1,6 +1,6 @@
 // Zone lifecycle (create → PUBLISHED; DISABLED; DELETED with undelete and destroy), content, versions, saving.
 
-import { reverseNameOfAddress } from '../dns/address.js';
+import { networkKey, networkKeyPrefixes, parseIpv4, parseIpv6 } from '../dns/address.js';
 import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
@@ -13,7 +13,7 @@ import {
   deleteZoneRows,
   insertZone,
   liveZoneId,
-  mostSpecificLiveZone,
+  reverseZonesByKey,
   updateZoneRow,
   type ZoneInfoRow,
   zoneBriefPage,
@@ -63,7 +63,8 @@ import {
   EditConflict,
   EditLockConflict,
 } from './errors.js';
-import { globToLike, isGlob, normalizeZoneName } from './names.js';
+import { maintainClasslessParent, type ReverseReport } from './reverse.js';
+import { globToLike, isGlob, normalizeZoneName, operatorZoneName } from './names.js';
 import type {
   CreateZoneOptions,
   ListZonesOptions,
@@ -334,6 +335,8 @@ export async function createZoneIn(
     forceNew: true,
     ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
   });
+  // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
+  await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
   return { zone: result.zoneRow, result };
 }
 
@@ -341,7 +344,7 @@ function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
-export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo> {
+export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo & { reverse?: ReverseReport }> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
@@ -350,8 +353,9 @@ export async function createZone(ctx: ServiceContext, name: string, o: CreateZon
   return writeTx(ctx.store, async (trx) => {
     await assertNameFree(trx, ctx, key);
     const cc = new CreateContext(await loadSettings(trx));
-    const { zone } = await createZoneIn(trx, ctx, cc, key, o, records);
-    return zoneInfoById(trx, ctx, Number(zone.id));
+    const { zone, result } = await createZoneIn(trx, ctx, cc, key, o, records);
+    const info = await zoneInfoById(trx, ctx, Number(zone.id));
+    return result.reverse ? { ...info, reverse: result.reverse } : info;
   });
 }
 
@@ -457,6 +461,8 @@ export async function deleteZone(ctx: ServiceContext, name: string): Promise<Zon
       lock_base_version: null,
     });
     await recordChange(trx, ctx, zone, 'delete', zone.published_version);
+    // A classless reverse zone takes its delegation and CNAMEs out of the parent /24 with it (RFC 2317).
+    await maintainClasslessParent(trx, ctx, zone, 'delete', { commit: commitDelta, settings: () => loadSettings(trx) });
     return zoneInfoById(trx, ctx, Number(zone.id));
   });
 }
@@ -809,20 +815,18 @@ export async function getUpdateScope(
 }
 
 /**
- * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24") or an IP address (→ the
- * most specific reverse zone holding it, found in one query over every candidate name). The zone need not exist
- * for a name or a network; an address without a reverse zone is ReverseZoneNotFound.
+ * A zone as operators name it: a domain name, a network (→ its reverse zone, "192.0.2.0/24"; "192.0.2.64/26" → the
+ * RFC 2317 classless zone) or an IP address (→ the most specific reverse zone holding it, CIDR-fashion: the longest
+ * network key among the address's, one index read, classless zones included). The zone need not exist for a name or
+ * a network; an address without a reverse zone is ReverseZoneNotFound.
  */
 export async function resolveZoneName(ctx: ServiceContext, text: string): Promise<string> {
-  const rev = reverseNameOfAddress(text.trim());
-  if (!rev) return normalizeZoneName(text);
-  const labels = rev.split('.').filter((l) => l.length > 0);
-  const candidates: string[] = [];
-  // Down to the second level (x.in-addr.arpa., x.ip6.arpa.); the .arpa. zones themselves are not ours.
-  for (let i = 0; labels.length - i > 2; i++) candidates.push(`${labels.slice(i).join('.')}.`);
-  const found = await mostSpecificLiveZone(ctx.store.db, zoneScope(ctx), candidates);
-  if (!found) throw new ReverseZoneNotFound(text.trim());
-  return found;
+  const t = text.trim();
+  const addr = t.includes('/') ? undefined : (parseIpv4(t) ?? (t.includes(':') ? parseIpv6(t) : undefined));
+  if (!addr) return operatorZoneName(t);
+  const found = await reverseZonesByKey(ctx.store.db, zoneScope(ctx), networkKeyPrefixes(networkKey(addr, addr.length * 8)));
+  if (found.length === 0) throw new ReverseZoneNotFound(t);
+  return found.reduce((a, b) => ((b.rev_net ?? '').length > (a.rev_net ?? '').length ? b : a)).name;
 }
 
 /**

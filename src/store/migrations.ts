@@ -6,6 +6,7 @@ import { dnssecTables } from './migrations-dnssec.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
+import { reverseNetworks } from './migrations-reverse.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -270,6 +271,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0008_api_accounts': apiAccounts(dialect),
         '0009_audit_log': auditLog(dialect),
         '0010_records_owner_indexes': ownerIndexes,
+        '0013_zone_reverse_networks': reverseNetworks,
       };
     },
   };

@@ -49,6 +49,8 @@ export interface ZoneTable {
   deleted_start: number | null;
   ctime: number;
   mtime: number;
+  /** A reverse zone's network as src/dns/address.ts networkKey ("4" / "6" then the prefix bits); null otherwise. */
+  rev_net: Generated<string | null>;
 }
 
 export interface ZoneSectagTable {

@@ -24,6 +24,12 @@ export interface UpdateGrant {
    * containing ANY (255): every type except RRSIG, NSEC, NSEC3.
    */
   types?: number[];
+  /**
+   * DMS extension (issue 14): the RR flags an address record added under this rule carries, so a DHCP server's UPDATE
+   * gets automatic reverse PTRs: `FORCEREV` (a PTR for an A record too, replacing an existing one) and `TRACKREV`
+   * (the PTR also goes when the record is deleted). Written after the types: "grant dhcp. zonesub A AAAA TRACKREV".
+   */
+  rrFlags?: { forceRev?: true; trackRev?: true };
 }
 
 const SIGNER_TYPES: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
@@ -62,6 +68,15 @@ export function updateConventionDomain(keyName: Name): Name | undefined {
  */
 export function checkGrant(grants: readonly UpdateGrant[], keyName: Name | undefined, name: Name, type: number, origin: Name): boolean {
   if (!keyName || !name.isSubdomainOf(origin)) return false;
+  const g = matchingGrant(grants, keyName, name, type);
+  if (g) return g.grant;
+  const domain = updateConventionDomain(keyName);
+  if (domain?.isSubdomainOf(origin) && name.isSubdomainOf(domain)) return !SIGNER_TYPES.has(type);
+  return false;
+}
+
+/** The first rule whose identity, name and types match (the one that decides), or undefined. */
+export function matchingGrant(grants: readonly UpdateGrant[], keyName: Name, name: Name, type: number): UpdateGrant | undefined {
   for (const g of grants) {
     if (!identityMatches(g.identity, keyName)) continue;
     let nameOk: boolean;
@@ -72,11 +87,9 @@ export function checkGrant(grants: readonly UpdateGrant[], keyName: Name | undef
       case 'wildcard': nameOk = g.name !== undefined && wildcardMatches(g.name, name); break;
       case 'self': nameOk = name.equals(keyName); break;
     }
-    if (nameOk && typeCovered(g.types, type)) return g.grant;
+    if (nameOk && typeCovered(g.types, type)) return g;
   }
-  const domain = updateConventionDomain(keyName);
-  if (domain?.isSubdomainOf(origin) && name.isSubdomainOf(domain)) return !SIGNER_TYPES.has(type);
-  return false;
+  return undefined;
 }
 
 /** Parse BIND's textual rule ("grant key.example. subdomain dyn.example.org. A AAAA TXT"). Throws Error. */
@@ -94,12 +107,24 @@ export function parseGrant(text: string, parseName: (s: string) => Name, parseTy
     if (!n) throw new Error(`update rule "${text}" needs a name`);
     name = parseName(n);
   }
+  const rrFlags: NonNullable<UpdateGrant['rrFlags']> = {};
+  while (words.length > 0 && /^(forcerev|trackrev)$/i.test(words[words.length - 1])) {
+    if (words.pop()!.toLowerCase() === 'forcerev') rrFlags.forceRev = true;
+    else rrFlags.trackRev = true;
+  }
   const types = words.map((w) => {
     const t = parseType(w);
     if (t === undefined) throw new Error(`unknown type "${w}" in update rule`);
     return t;
   });
-  return { grant: mode === 'grant', identity: parseName(id), match: match as UpdateGrant['match'], name, types };
+  return {
+    grant: mode === 'grant',
+    identity: parseName(id),
+    match: match as UpdateGrant['match'],
+    name,
+    types,
+    ...(rrFlags.forceRev || rrFlags.trackRev ? { rrFlags } : {}),
+  };
 }
 
 // ---- applying an update ------------------------------------------------------------------------------------------

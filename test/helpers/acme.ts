@@ -313,7 +313,7 @@ export interface Unbound extends Child {
 }
 
 /** unbound.conf asking only `authPort` on 127.0.0.1: every served zone as a stub, and the root too, so nothing leaves. */
-function unboundConf(dir: string, port: number, zones: string[], authPort: number): string {
+function unboundConf(dir: string, port: number, zones: string[], authPort: number, extra: readonly string[] = []): string {
   const stub = (zone: string) => [
     'stub-zone:',
     `  name: "${zone}"`,
@@ -347,6 +347,7 @@ function unboundConf(dir: string, port: number, zones: string[], authPort: numbe
     // the challenge TXT comes and goes between runs: nothing may be answered from the cache
     '  cache-max-ttl: 0',
     '  cache-max-negative-ttl: 0',
+    ...extra.map((l) => `  ${l}`),
     'remote-control:',
     '  control-enable: no',
     ...['.', ...zones].flatMap(stub),
@@ -357,16 +358,17 @@ function unboundConf(dir: string, port: number, zones: string[], authPort: numbe
 /**
  * Start unbound as a recursive resolver on a free port of 127.0.0.1 for the given zones of the authoritative server
  * on `authPort` (and for the root, also there, so no question reaches the network). It follows a CNAME into another
- * zone as Let's Encrypt's resolver does. Throws when unbound is not installed.
+ * zone as Let's Encrypt's resolver does. `extra`: more server: lines (e.g. `local-zone: "2.0.192.in-addr.arpa." nodefault`
+ * for a reverse zone unbound answers locally by default). Throws when unbound is not installed.
  */
-export async function startUnbound(dir: string, zones: string[], authPort: number): Promise<Unbound> {
+export async function startUnbound(dir: string, zones: string[], authPort: number, extra: readonly string[] = []): Promise<Unbound> {
   const program = unboundProgram();
   if (!program) throw new Error('unbound is not installed: apt-get install -y unbound (the recursive resolver pebble asks in the CNAME layout)');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const home = mkdtempSync(join(dir, 'unbound-'));
     const conf = join(home, 'unbound.conf');
-    writeFileSync(conf, unboundConf(home, port, zones, authPort));
+    writeFileSync(conf, unboundConf(home, port, zones, authPort, extra));
     const child = watchChild(spawn(program, ['-d', '-c', conf], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
       await waitForOutput(child, /start of service/, 15000, 'unbound');

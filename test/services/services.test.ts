@@ -64,7 +64,7 @@ for (const backend of backends) {
       const bare = await svc.createZone(ctxOf(s, admin), 'bare.test');
       assert.equal(bare.flags.useApexNs, false);
       assert.deepEqual(lines(((await svc.loadPublishedZone(ctxOf(s), 'bare.test'))?.records ?? []).filter((r) => r.type === RRType.NS)), ['bare.test. 2 ns1.dms.invalid.']);
-      const rev = await svc.createZone(ctxOf(s, admin), '192.0.2.0/24', { flags: { useApexNs: true } });
+      const rev = await svc.createZone(ctxOf(s, admin), svc.operatorZoneName('192.0.2.0/24'), { flags: { useApexNs: true } });
       assert.equal(rev.name, '2.0.192.in-addr.arpa.');
       assert.equal(svc.cidrToReverseZone('2001:db8:1::/48'), '1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.');
     });

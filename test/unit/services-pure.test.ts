@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { BadZoneName, cidrToReverseZone, chooseSerial, dateSerial, nextSerial, normalizeZoneName, serialGt, wrapSerial } from '../../src/services/index.js';
+import { BadZoneName, cidrToReverseZone, chooseSerial, dateSerial, nextSerial, normalizeZoneName, operatorZoneName, serialGt, wrapSerial } from '../../src/services/index.js';
 
 const serial = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const date = fc.date({ min: new Date('1990-01-01'), max: new Date('2099-12-31'), noInvalidDate: true });
@@ -38,15 +38,21 @@ test('serial policy: the next serial is always greater, date-based when possible
   assert.ok(serialGt(2026112400, w));
 });
 
-test('zone names: canonical lower-case absolute; CIDR gives the reverse zone; garbage is BadZoneName', () => {
+test('zone names: canonical lower-case absolute; an operator\'s CIDR gives the reverse zone; garbage is BadZoneName', () => {
   assert.equal(normalizeZoneName('Example.ORG'), 'example.org.');
   assert.equal(normalizeZoneName(' example.org. '), 'example.org.');
-  assert.equal(normalizeZoneName('10.0.0.0/8'), '10.in-addr.arpa.');
-  assert.equal(normalizeZoneName('192.168.1.0/24'), '1.168.192.in-addr.arpa.');
+  assert.equal(operatorZoneName('10.0.0.0/8'), '10.in-addr.arpa.');
+  assert.equal(operatorZoneName('192.168.1.0/24'), '1.168.192.in-addr.arpa.');
+  assert.equal(operatorZoneName('Example.ORG'), 'example.org.');
+  // RFC 2317: a block longer than /24 is a classless zone; the name with '/' is an ordinary name everywhere else.
+  assert.equal(operatorZoneName('192.0.2.64/26'), '64/26.2.0.192.in-addr.arpa.');
+  assert.equal(operatorZoneName('64/26.2.0.192.in-addr.arpa.'), '64/26.2.0.192.in-addr.arpa.');
+  assert.equal(normalizeZoneName('128/26.2.0.192.IN-ADDR.ARPA.'), '128/26.2.0.192.in-addr.arpa.');
+  assert.throws(() => operatorZoneName('192.0.2.65/26'), BadZoneName, 'host bits set in a classless block');
   assert.equal(cidrToReverseZone('192.168.0.0/22'), '0.168.192.in-addr.arpa.', 'rounded up to an octet boundary');
   assert.equal(cidrToReverseZone('2001:db8::/32'), '8.b.d.0.1.0.0.2.ip6.arpa.');
   assert.equal(cidrToReverseZone('2001:db8:1:2:3::/52'), '0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.', '13 nibbles');
   assert.equal(cidrToReverseZone('fe80::1/10'), '8.e.f.ip6.arpa.');
-  for (const bad of ['', '.', 'a..b', 'a b.org', '300.1.1.0/24', '10.0.0.0/33', '2001:db8::/129', 'x/8', `${'a'.repeat(64)}.org`])
-    assert.throws(() => normalizeZoneName(bad), BadZoneName, bad);
+  for (const bad of ['', '.', 'a..b', 'a b.org', `${'a'.repeat(64)}.org`]) assert.throws(() => normalizeZoneName(bad), BadZoneName, bad);
+  for (const bad of ['300.1.1.0/24', '10.0.0.0/33', '2001:db8::/129']) assert.throws(() => operatorZoneName(bad), BadZoneName, bad);
 });

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Context } from './context.js';
+import { printReverseReport } from './reverse-commands.js';
 import { emit } from './context.js';
 import { unifiedDiff } from '../../services/textdiff.js';
 import { EX, ZoneToolError, toZoneToolError } from './errors.js';
@@ -145,6 +146,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
         const r = await s.call('update_zone_text', { zone: name, text: edited, token: session.token });
         released = true;
         emit(ctx, r, () => '');
+        printReverseReport(ctx, r.reverse);
         if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
         return 0;
       } catch (e) {

@@ -4,6 +4,7 @@
 
 import { API_HANDLERS } from './api-commands.js';
 import { BACKUP_HANDLERS } from './backup-commands.js';
+import { REVERSE_HANDLERS } from './reverse-commands.js';
 import type { Handler } from './dispatch.js';
 import { DNSSEC_HANDLERS } from './dnssec-commands.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
@@ -19,4 +20,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...DNSSEC_HANDLERS,
   ...API_HANDLERS,
   ...BACKUP_HANDLERS,
+  ...REVERSE_HANDLERS,
 };

@@ -5,6 +5,7 @@
 import { type ArgKind, type CommandSpec, command } from './command-spec.js';
 import { API_COMMANDS } from './api-commands.js';
 import { BACKUP_COMMANDS } from './backup-commands.js';
+import { REVERSE_COMMANDS } from './reverse-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
@@ -633,6 +634,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...REVERSE_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

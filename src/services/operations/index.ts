@@ -13,6 +13,7 @@ import { DNSSEC_OPERATIONS } from './dnssec.js';
 import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
+import { REVERSE_OPERATIONS } from './reverse.js';
 import { SERVER_OPERATIONS } from './servers.js';
 import { ZONE_OPERATIONS } from './zones.js';
 
@@ -26,6 +27,7 @@ export const OPERATIONS = {
   ...DNSSEC_OPERATIONS,
   ...ACCOUNT_OPERATIONS,
   ...BACKUP_OPERATIONS,
+  ...REVERSE_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

@@ -1,6 +1,7 @@
 // Zone rows: lookups by name and id, the tenancy filter, listings, state changes.
 
 import { type Expression, expressionBuilder, type Insertable, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
+import { networkKey, reverseZoneNetwork } from '../../dns/address.js';
 import type { Dialect } from '../migrations.js';
 import type { Database, ZoneTable } from '../schema.js';
 import type { Db, Tx } from '../store.js';
@@ -40,19 +41,31 @@ export async function liveZoneId(db: Db, scope: ZoneScope, name: string): Promis
 }
 
 /**
- * The most specific live zone among `names` that the scope sees (the longest name), in one query: how an address
- * finds its reverse zone (every candidate name from the full reverse name up).
+ * Live reverse zones found by network key (zones.rev_net, src/dns/address.ts networkKey) through its index: those whose
+ * key is one of `keys` (the prefixes of an address or block: the zones containing it) and, with `within`, every zone
+ * whose key starts with it (the zones inside a block: one key range, '0'/'1' keys sort below '2'). Unscoped: the
+ * auto-PTR rules decide by reference who may write where. With the zone's reference name.
  */
-export async function mostSpecificLiveZone(db: Db, scope: ZoneScope, names: readonly string[]): Promise<string | undefined> {
-  if (names.length === 0) return undefined;
+export async function reverseZonesByKey(
+  db: Db,
+  scope: ZoneScope,
+  keys: readonly string[],
+  within?: string,
+): Promise<(ZoneRow & { ref_name: string | null })[]> {
+  if (keys.length === 0 && within === undefined) return [];
   const q = db
     .selectFrom('zones')
-    .select('name')
-    .where('name', 'in', names)
-    .where('state', '<>', sql.lit('DELETED'))
-    .orderBy(sql`length(name)`, 'desc')
-    .limit(1);
-  return (await scopeZones(q, scope, 'zones.id').executeTakeFirst())?.name;
+    .leftJoin('zone_references as ref', 'ref.id', 'zones.reference_id')
+    .selectAll('zones')
+    .select('ref.name as ref_name')
+    .where('zones.state', '<>', sql.lit('DELETED'))
+    .where((eb) => {
+      const ors = [];
+      if (keys.length > 0) ors.push(eb('zones.rev_net', 'in', [...keys]));
+      if (within !== undefined) ors.push(eb.and([eb('zones.rev_net', '>=', within), eb('zones.rev_net', '<', `${within}2`)]));
+      return eb.or(ors);
+    });
+  return (await scopeZones(q, scope, 'zones.id').execute()) as (ZoneRow & { ref_name: string | null })[];
 }
 
 /** The id and server group of the live zone of that name the scope sees, or undefined. */
@@ -113,7 +126,10 @@ export async function deletedZoneIds(db: Db, scope: ZoneScope, name: string): Pr
 
 /** Insert a zone row (a live zone of the same name fails with the store's unique violation). */
 export async function insertZone(trx: Tx, row: Insertable<ZoneTable>): Promise<ZoneRow> {
-  return trx.insertInto('zones').values(row).returningAll().executeTakeFirstOrThrow();
+  // A reverse zone is found by its network (reverseZonesByKey): the key follows from the name, so it is set here.
+  const net = reverseZoneNetwork(row.name);
+  const rev_net = net ? networkKey(net.bytes, net.bits) : null;
+  return trx.insertInto('zones').values({ ...row, rev_net }).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function updateZoneRow(db: Db, id: number, set: Updateable<ZoneTable>): Promise<void> {

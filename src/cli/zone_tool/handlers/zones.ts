@@ -12,6 +12,7 @@ import { EX, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
 import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
 import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
+import { printReverseReport } from '../reverse-commands.js';
 
 // ---- zone listing ---------------------------------------------------------------------------------------------------
 
@@ -265,6 +266,7 @@ const loadZone: Handler = async (ctx, a) => {
   try {
     const zone = await s.call('load_zone', { zone: name, ...o, text });
     emit(ctx, zone, () => '');
+    printReverseReport(ctx, zone.reverse);
   } catch (e) {
     throw withFile(e, file);
   }
@@ -279,6 +281,7 @@ const loadZoneZi: Handler = async (ctx, a) => {
   try {
     const r = await s.call('update_zone_text', { zone: name, text });
     emit(ctx, r, () => '');
+    printReverseReport(ctx, r.reverse);
     if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
   } catch (e) {
     throw withFile(e, file);

@@ -113,13 +113,15 @@ export function servicesUpdateSink(
         if (notFound(e)) return undefined;
         throw e;
       }
+      const grants = await grantsFor({ name: c.name }, c.updateGrants);
+      lastGrants.set(origin.key, grants);
       return {
         origin,
         records: c.records,
         serial: c.zi.soaSerial,
         version: c.zi.version,
         incUpdates: c.incUpdates && c.state !== 'DISABLED',
-        grants: await grantsFor({ name: c.name }, c.updateGrants),
+        grants,
       };
     },
     async commit(change) {

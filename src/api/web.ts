@@ -26,7 +26,8 @@ const CSP =
 /** Where the built UI is: dist/web beside dist/api, or (when dmsd runs from src/ through tsx) the repository's dist/web. */
 export function defaultWebRoot(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const d of [join(here, '..', 'web'), join(here, '..', '..', 'dist', 'web')]) if (existsSync(join(d, 'index.html'))) return d;
+  // (src/web holds the sources, index.html among them: a built UI has its bundle.)
+  for (const d of [join(here, '..', 'web'), join(here, '..', '..', 'dist', 'web')]) if (existsSync(join(d, 'assets', 'app.js'))) return d;
   return undefined;
 }
 
@@ -54,6 +55,8 @@ export function registerWebUi(app: FastifyInstance, root: string | undefined): b
   });
   app.get('/', async (_req, reply) => reply.code(200).headers(headers(TYPES['.html'], 'no-cache')).send(index));
   app.get('/index.html', async (_req, reply) => reply.code(200).headers(headers(TYPES['.html'], 'no-cache')).send(index));
+  // Browsers ask for it on their own; no icon is not an error worth a 404 in the console.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   for (const [path, body] of files) {
     if (!path.startsWith('/assets/')) continue;
     const type = TYPES[extname(path)] ?? 'application/octet-stream';

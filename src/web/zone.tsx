@@ -66,6 +66,8 @@ export function parseRecords(text: string): Rec[] {
   return out;
 }
 
+const recKey = (r: Rec) => `${r.name}\u0000${r.type}\u0000${r.rdata}`;
+
 export type Tab = 'records' | 'text' | 'history' | 'dnssec';
 
 export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) {
@@ -283,7 +285,8 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
   const [typeFilter, setTypeFilter] = useState('');
   const [add, setAdd] = useState<Draft>({ name: '', ttl: '', type: 'A', rdata: '' });
   const [addErr, setAddErr] = useState<Record<string, string>>({});
-  const [editing, setEditing] = useState<number | null>(null);
+  // The record being edited, by its content (its line moves when the zone is reloaded).
+  const [editing, setEditing] = useState<string | null>(null);
   const [edit, setEdit] = useState<Draft>({ name: '', ttl: '', type: '', rdata: '' });
   const [editErr, setEditErr] = useState<Record<string, string>>({});
   const [conflict, setConflict] = useState<number | null>(null);
@@ -337,7 +340,7 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
     }
   };
   const startEdit = (r: Rec) => {
-    setEditing(r.line);
+    setEditing(recKey(r));
     setEdit({ name: r.name, ttl: String(r.ttl), type: r.type, rdata: r.rdata });
     setEditErr({});
   };
@@ -414,7 +417,7 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
           </thead>
           <tbody>
             {shown.slice(0, LIMIT).map((r) =>
-              editing === r.line ? (
+              editing === recKey(r) ? (
                 <tr class="editing">
                   <td colSpan={4}>
                     <form

@@ -1,0 +1,407 @@
+// The web UI (issue 10) end to end: a real dmsd serving the built UI at / on --http, Debian's headless Chromium
+// driven by playwright-core, dig for what dmsd answers, zone_tool and the JSON-RPC API (HTTP Basic) as the other
+// parties. Each screen is checked by axe-core (no serious or critical violation) and photographed into
+// test-artifacts/web-ui/ (ignored by git; CI keeps it). Needs `npm run build` (the UI is built into dist/web).
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { type Browser, launchChromium, seriousA11yViolations } from '../helpers/browser.js';
+import { dig, type Server, sqliteArgs, startDmsdDb, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { REPO_ROOT } from '../helpers/servers.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
+type J = any;
+
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web-ui');
+const PW = { admin: 'admin-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
+const ZONE = 'ui-made.test';
+const ZONE_B = 'b-tenant.test';
+
+let data: string;
+let store: string[];
+let srv: Server;
+let base: string;
+let dnsPort: number;
+let browser: Browser;
+let page: Page;
+
+function basic(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+}
+
+async function api(method: string, params: unknown = {}, auth = basic('admin1', PW.admin)): Promise<J> {
+  const r = await fetch(`${base}/jsonrpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const j = (await r.json()) as J;
+  if (j.error) throw new Error(`${method}: ${JSON.stringify(j.error)}`);
+  return j.result;
+}
+
+function portOf(s: Server, proto: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const t0 = Date.now();
+    const look = () => {
+      for (const line of s.output().split('\n')) {
+        try {
+          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
+          if (j.msg === 'listening' && j.proto === proto && typeof j.port === 'number') return res(j.port);
+        } catch {
+          // not JSON
+        }
+      }
+      if (Date.now() - t0 > 20_000) return rej(new Error(`no ${proto} listening line:\n${s.output()}`));
+      setTimeout(look, 50);
+    };
+    look();
+  });
+}
+
+/** Screenshot (kept as a CI artifact) and the accessibility check of the screen as it is now. */
+async function screen(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const v = await seriousA11yViolations(page);
+  assert.deepEqual(v, [], `${name}: axe-core serious/critical violations:\n${JSON.stringify(v, null, 2)}`);
+}
+
+async function login(user: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel('Login').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Zones' }).waitFor();
+}
+
+async function logout(): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in to DMS' }).waitFor();
+}
+
+/** What dmsd answers for name/type (the answer section's data), polled until `want` or 10 s. */
+async function waitAnswer(name: string, type: string, want: (rdata: string[]) => boolean): Promise<string[]> {
+  const t0 = Date.now();
+  for (;;) {
+    const out = dig(dnsPort, ['+norec', '+noall', '+answer', name, type]);
+    const rdata = out
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith(';'))
+      .map((l) => l.split(/\s+/).slice(4).join(' '));
+    if (want(rdata)) return rdata;
+    if (Date.now() - t0 > 10_000) throw new Error(`dig ${name} ${type}: ${JSON.stringify(rdata)}\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function versions(zone: string): Promise<{ published: number; latest: number; count: number }> {
+  const r = await api('list_zi', { zone });
+  return { published: r.zone.publishedVersion, latest: r.zone.latestVersion, count: r.zis.length };
+}
+
+async function openZone(zone: string, tab = ''): Promise<void> {
+  await page.goto(`${base}/#/zone/${zone}.${tab ? `/${tab}` : ''}`);
+  await page.getByRole('heading', { name: `Zone ${zone}.` }).waitFor();
+}
+
+async function reviewAndPublish(expectInDiff: RegExp): Promise<void> {
+  const review = page.getByRole('region', { name: 'Review before publishing' });
+  await review.waitFor();
+  await review.locator('figure.diff pre').waitFor();
+  assert.match(await review.locator('figure.diff').innerText(), expectInDiff);
+  await review.getByRole('button', { name: /^Publish version/ }).click();
+  await review.waitFor({ state: 'detached' });
+}
+
+before(async () => {
+  assert.ok(existsSync(join(REPO_ROOT, 'dist', 'web', 'index.html')), 'the UI is built: run npm run build');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), 'dms-webui-'));
+  store = sqliteArgs(data);
+  zoneToolOk(store, ['create_sectag', 'CUST_A']);
+  zoneToolOk(store, ['create_sectag', 'CUST_B']);
+  zoneToolOk(store, ['create_api_account', '-P', 'admin1', 'admin'], `${PW.admin}\n`);
+  zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_A', 'custA', 'customer'], `${PW.custA}\n`);
+  zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_B', 'custB', 'customer'], `${PW.custB}\n`);
+  srv = await startDmsdDb(store, ['--http', '127.0.0.1:0']);
+  base = `http://127.0.0.1:${await portOf(srv, 'http')}`;
+  dnsPort = await portOf(srv, 'udp');
+  await api('create_zone', { zone: ZONE_B, text: 'www 300 IN A 192.0.2.66\n' }, basic('custB', PW.custB));
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop('SIGTERM');
+  rmSync(data, { recursive: true, force: true });
+});
+
+describe('web UI in headless Chromium', { concurrency: false }, () => {
+  test('log in: a wrong password is refused on the form; the session cookie is HttpOnly, SameSite=Strict, expiring', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Log in to DMS' }).waitFor();
+    await screen('login');
+    await page.getByLabel('Login').fill('admin1');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong login or password' }).waitFor();
+    await login('admin1', PW.admin);
+    const c = (await browser.context.cookies(base)).find((x) => x.name === 'dms_session');
+    assert.ok(c, 'session cookie set');
+    assert.equal(c.httpOnly, true);
+    assert.equal(c.sameSite, 'Strict');
+    assert.ok(c.expires > Date.now() / 1000, 'the cookie expires');
+    // document.cookie cannot read it.
+    assert.equal(await page.evaluate(() => document.cookie.includes('dms_session')), false);
+    await screen('zones');
+  });
+
+  test('CSRF: a JSON-RPC POST with the cookie but without the session\'s header is refused', async () => {
+    const r = await page.evaluate(async () => {
+      const a = await fetch('/jsonrpc', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"list_zone"}' });
+      const b = await fetch('/jsonrpc', { method: 'POST', headers: { 'content-type': 'application/json', 'x-dms-csrf': 'forged' }, body: '{"jsonrpc":"2.0","id":1,"method":"list_zone"}' });
+      return [a.status, b.status, a.headers.get('www-authenticate')];
+    });
+    assert.deepEqual(r, [403, 403, null]);
+  });
+
+  test('create a zone with the form; it is served', async () => {
+    await page.getByText('Create a zone').click();
+    await page.getByLabel('Zone name, or a network for a reverse zone').fill(ZONE);
+    await page.getByRole('button', { name: 'Create zone' }).click();
+    await page.getByRole('heading', { name: `Zone ${ZONE}.` }).waitFor();
+    await waitAnswer(ZONE, 'SOA', (r) => r.length === 1);
+    await screen('zone-records');
+  });
+
+  test('add a record, review the diff, publish: dig gets it', async () => {
+    const form = page.getByRole('form', { name: 'Add a record' });
+    await form.getByLabel('Name').fill('www');
+    await form.getByLabel('TTL').fill('300');
+    await form.getByLabel('Type').fill('A');
+    await form.getByLabel('Data').fill('192.0.2.10');
+    await form.getByRole('button', { name: 'Add record' }).click();
+    // Saved as a version, not published: dig does not see it yet.
+    await page.getByRole('region', { name: 'Review before publishing' }).waitFor();
+    assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', () => true), []);
+    const v = await versions(ZONE);
+    assert.notEqual(v.published, v.latest, 'a draft version');
+    await screen('zone-review');
+    await reviewAndPublish(/\+www\s+300\s+IN\s+A\s+192\.0\.2\.10/);
+    assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', (r) => r.length > 0), ['192.0.2.10']);
+    await page.getByRole('cell', { name: '192.0.2.10', exact: true }).waitFor();
+  });
+
+  test('an invalid record: the server\'s message next to the field, the input kept, nothing saved or published', async () => {
+    const before = await versions(ZONE);
+    const form = page.getByRole('form', { name: 'Add a record' });
+    await form.getByLabel('Name').fill('bad');
+    await form.getByLabel('Type').fill('A');
+    await form.getByLabel('Data').fill('192.0.2');
+    await form.getByRole('button', { name: 'Add record' }).click();
+    const err = page.locator('#add-rdata-err');
+    await err.waitFor();
+    assert.match(await err.innerText(), /bad IPv4 address/);
+    assert.equal(await form.getByLabel('Data').getAttribute('aria-invalid'), 'true');
+    assert.equal(await form.getByLabel('Data').inputValue(), '192.0.2', 'the input is kept');
+    assert.deepEqual(await versions(ZONE), before);
+    assert.deepEqual(await waitAnswer(`bad.${ZONE}`, 'A', () => true), []);
+    await screen('zone-record-error');
+  });
+
+  test('inline edit; another client published meanwhile: the conflict shows their change, nothing overwritten', async () => {
+    const row = page.getByRole('row').filter({ hasText: '192.0.2.10' });
+    await row.getByRole('button', { name: /^Edit www A/ }).click();
+    const form = page.getByRole('form', { name: 'Edit www A' });
+    await form.getByLabel('Data').fill('192.0.2.11');
+    // Meanwhile someone else adds a record through the API (and publishes).
+    await api('update_rrs', { zone: ZONE, records: [{ action: 'add', name: 'other', type: 'TXT', rdata: '"from elsewhere"' }] });
+    const before = await versions(ZONE);
+    await form.getByRole('button', { name: 'Save' }).click();
+    const conflict = page.locator('.conflict');
+    await conflict.waitFor();
+    assert.match(await conflict.innerText(), /\+other\s+\d+\s+IN\s+TXT\s+"from elsewhere"/);
+    assert.deepEqual(await versions(ZONE), before, 'nothing saved');
+    assert.equal(await form.getByLabel('Data').inputValue(), '192.0.2.11', 'the typed value is kept');
+    await screen('zone-conflict');
+    await conflict.getByRole('button', { name: /Load their version/ }).click();
+    await page.getByRole('cell', { name: '"from elsewhere"', exact: true }).waitFor();
+    // Now the edit goes through (on top of their change) and is published after the review.
+    await form.getByRole('button', { name: 'Save' }).click();
+    await reviewAndPublish(/-www\s+300\s+IN\s+A\s+192\.0\.2\.10\n\+www\s+300\s+IN\s+A\s+192\.0\.2\.11|\+www\s+300\s+IN\s+A\s+192\.0\.2\.11/);
+    assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', (r) => r[0] === '192.0.2.11'), ['192.0.2.11']);
+    assert.deepEqual(await waitAnswer(`other.${ZONE}`, 'TXT', (r) => r.length > 0), ['"from elsewhere"']);
+  });
+
+  test('text mode: a syntax error is reported on its line, nothing saved; fixed, reviewed, published', async () => {
+    await page.getByRole('link', { name: 'Text' }).click();
+    await page.getByRole('button', { name: 'Edit as text' }).click();
+    const area = page.locator('textarea#zonetext');
+    await area.waitFor();
+    const text = await area.inputValue();
+    const lines = text.replace(/\n$/, '').split('\n');
+    const badLine = lines.length + 1;
+    await area.fill(`${lines.join('\n')}\nbroken\t300\tIN\tA\t10.0.0\n`);
+    const before = await versions(ZONE);
+    await page.getByRole('button', { name: 'Save and review' }).click();
+    const err = page.getByRole('alert').filter({ hasText: `Line ${badLine}` });
+    await err.waitFor();
+    assert.match(await err.innerText(), new RegExp(`Line ${badLine}: bad A RDATA`));
+    assert.equal((await page.locator('.gutter .bad').innerText()).trim(), String(badLine));
+    assert.deepEqual(await versions(ZONE), before, 'nothing saved');
+    await screen('zone-text-error');
+    // Clicking the line puts the cursor there; fix it and save.
+    await err.getByRole('button', { name: `Line ${badLine}` }).click();
+    await area.fill(`${lines.join('\n')}\nfixed\t300\tIN\tA\t10.0.0.1\n`);
+    await page.getByRole('button', { name: 'Save and review' }).click();
+    await reviewAndPublish(/\+fixed\s+300\s+IN\s+A\s+10\.0\.0\.1/);
+    assert.deepEqual(await waitAnswer(`fixed.${ZONE}`, 'A', (r) => r.length > 0), ['10.0.0.1']);
+    await screen('zone-text');
+  });
+
+  test('history: diff two versions; restore an old one after its diff preview', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    const first = 1;
+    await page.getByRole('radio', { name: `Compare from version ${first}` }).check();
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('figure.diff').waitFor();
+    assert.match(await page.locator('figure.diff').innerText(), /\+fixed/);
+    await screen('zone-history');
+    // Restore version 1 (before www was added): preview first, then restore.
+    await page.getByRole('button', { name: `Restore version ${first}` }).click();
+    await page.locator('figure.diff').filter({ hasText: 'what restoring changes' }).waitFor();
+    assert.match(await page.locator('figure.diff').innerText(), /-www\s+300\s+IN\s+A\s+192\.0\.2\.11/);
+    await page.getByRole('button', { name: `Restore version ${first} and publish` }).click();
+    await page.getByRole('status').filter({ hasText: `Version ${first} restored` }).waitFor();
+    assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', (r) => r.length === 0), []);
+    const v = await versions(ZONE);
+    assert.equal(v.published, v.latest, 'the restored copy is the newest version and published');
+  });
+
+  test('DNSSEC page shows the DS that zone_tool show_dnssec prints', async () => {
+    zoneToolOk(store, ['set_zone_dnssec_policy', ZONE, 'default']);
+    const shown = zoneToolOk(store, ['show_dnssec', ZONE]);
+    const ds = [...shown.matchAll(/^\s*(\S+\s+(?:\d+\s+)?(?:IN\s+)?DS\s+.+)$/gm)].map((m) => m[1].trim());
+    assert.ok(ds.length > 0, `zone_tool show_dnssec printed a DS:\n${shown}`);
+    await openZone(ZONE, 'dnssec');
+    await page.locator('code.ds-record').first().waitFor();
+    const inUi = (await page.locator('code.ds-record').allInnerTexts()).map((s) => s.trim());
+    const norm = (s: string) => s.split(/\s+/).join(' ').toLowerCase();
+    assert.deepEqual(inUi.map(norm), ds.map(norm));
+    await screen('zone-dnssec');
+  });
+
+  test('admin pages render (references, sectags, accounts, servers, events, audit)', async () => {
+    for (const [p, heading] of [
+      ['references', 'References'],
+      ['sectags', 'Security tags'],
+      ['accounts', 'API accounts'],
+      ['servers', 'Servers'],
+      ['events', 'Events'],
+      ['audit', 'Audit log'],
+    ]) {
+      await page.goto(`${base}/#/admin/${p}`);
+      await page.getByRole('heading', { name: `Administration: ${heading}` }).waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.locator('.error').count(), 0, `${p}: ${await page.locator('.error').allInnerTexts()}`);
+      await screen(`admin-${p}`);
+    }
+    // The audit log holds the UI's changes, by the account that made them.
+    await page.goto(`${base}/#/admin/audit`);
+    await page.getByLabel('Zone').fill(ZONE);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('cell', { name: ZONE, exact: false }).first().waitFor();
+    assert.match(await page.locator('table').innerText(), /admin1/);
+  });
+
+  test('keyboard only: create a zone', async () => {
+    await page.goto(`${base}/#/zones`);
+    await page.getByRole('heading', { name: 'Zones' }).waitFor();
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() || (document.activeElement as HTMLInputElement)?.name || '');
+    // Tab to the "Create a zone" disclosure.
+    for (let i = 0; i < 20 && (await focused()) !== 'Create a zone'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Create a zone');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'zone');
+    await page.keyboard.type('keyboard.test');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Zone keyboard.test.' }).waitFor();
+    // The heading of the new screen has the focus.
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+    await waitAnswer('keyboard.test', 'SOA', (r) => r.length === 1);
+  });
+
+  test('phone width: the zone list and a zone are usable and accessible', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${base}/#/zones`);
+      await page.getByRole('heading', { name: 'Zones' }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `no sideways scrolling of the page (${overflow} px)`);
+      await screen('phone-zones');
+      await openZone(ZONE);
+      await screen('phone-zone');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  test('a customer sees only its zones, and cannot open another tenant\'s zone by URL (the API refuses too)', async () => {
+    await logout();
+    await login('custA', PW.custA);
+    await page.getByText('Create a zone').click();
+    await page.getByLabel('Zone name, or a network for a reverse zone').fill('cust-a.test');
+    await page.getByRole('button', { name: 'Create zone' }).click();
+    await page.getByRole('heading', { name: 'Zone cust-a.test.' }).waitFor();
+    await page.goto(`${base}/#/zones`);
+    await page.getByRole('heading', { name: 'Zones' }).waitFor();
+    await page.getByRole('link', { name: 'cust-a.test.' }).waitFor();
+    const names = await page.locator('tbody tr td:first-child').allInnerTexts();
+    assert.deepEqual(names, ['cust-a.test.']);
+    assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0);
+    await screen('customer-zones');
+    // By URL: not found, exactly as a zone that does not exist.
+    await page.goto(`${base}/#/zone/${ZONE_B}.`);
+    await page.getByRole('alert').filter({ hasText: /not found|does not exist/i }).waitFor();
+    await page.goto(`${base}/#/zone/no-such-zone.test.`);
+    const missing = await page.getByRole('alert').innerText();
+    await page.goto(`${base}/#/zone/${ZONE_B}.`);
+    const other = await page.getByRole('alert').innerText();
+    assert.equal(other.replace(ZONE_B, 'X').replace('no-such-zone.test', 'X'), missing.replace('no-such-zone.test', 'X').replace(ZONE_B, 'X'));
+    await screen('customer-other-zone');
+    // The API itself refuses (the UI hiding it is not what protects it).
+    const r = await page.evaluate(async (zone) => {
+      const me = await (await fetch('/session')).json();
+      const a = await fetch('/jsonrpc', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dms-csrf': me.csrf },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'update_rrs', params: { zone, records: [{ action: 'add', name: 'x', type: 'A', rdata: '192.0.2.1' }] } }),
+      });
+      return (await a.json()).error?.data?.exception_type;
+    }, ZONE_B);
+    assert.equal(r, 'ZONE_NOT_FOUND');
+    assert.deepEqual(await waitAnswer(`x.${ZONE_B}`, 'A', () => true), []);
+    // Admin pages by URL: the customer gets the zone list, and the API refuses the admin calls.
+    await page.goto(`${base}/#/admin/accounts`);
+    await page.getByRole('heading', { name: 'Zones' }).waitFor();
+  });
+
+  test('log out ends the session on the server', async () => {
+    const cookie = (await browser.context.cookies(base)).find((x) => x.name === 'dms_session')!;
+    const csrf = await page.evaluate(async () => (await (await fetch('/session')).json()).csrf);
+    await logout();
+    const r = await fetch(`${base}/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `dms_session=${cookie.value}`, 'x-dms-csrf': csrf },
+      body: '{"jsonrpc":"2.0","id":1,"method":"list_zone"}',
+    });
+    assert.equal(r.status, 401);
+  });
+});

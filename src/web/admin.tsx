@@ -22,7 +22,6 @@ function useList(method: string, params: Record<string, unknown>, key: string): 
   const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for the parameters
   useEffect(() => {
     setError(null);
     rpc<Row[] | Record<string, unknown>>(method, params)

@@ -106,7 +106,7 @@ export async function currentSession(): Promise<Me | null> {
 
 export async function login(loginName: string, password: string): Promise<Me> {
   const r = await sessionCall('POST', { login: loginName, password });
-  if (r.status !== 200) throw new Error(((r.body.error as { message?: string }) ?? {}).message ?? `login failed (HTTP ${r.status})`);
+  if (r.status !== 200) throw new Error((r.body.error as { message?: string } | undefined)?.message ?? `login failed (HTTP ${r.status})`);
   return r.body as unknown as Me;
 }
 

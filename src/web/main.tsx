@@ -112,9 +112,10 @@ function App() {
   const section = route.path[0] === 'admin' ? 'admin' : 'zones';
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+      {/* A button, not a link: #main would be taken for a route. */}
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header>
         <a class="brand" href={href('/zones')}>
           DMS

@@ -69,7 +69,9 @@ export function DiffView({ diff, label }: { diff: string; label: string }) {
       {!changed ? (
         <p>No differences.</p>
       ) : (
-        <pre tabIndex={0} aria-label={label}>
+        // Focusable: a scrolling box must be reachable by keyboard (WCAG 2.1.1).
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable region
+        <pre tabIndex={0}>
           {lines.map((l) => {
             const cls = l.startsWith('+++') || l.startsWith('---') ? 'hdr' : l.startsWith('@@') ? 'hunk' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : '';
             return <span class={`line ${cls}`}>{`${l}\n`}</span>;
@@ -92,7 +94,8 @@ export function DataTable({ rows, columns, caption }: { rows: Record<string, unk
   const cols = columns ?? [...new Set(rows.slice(0, 20).flatMap((r) => Object.keys(r)))];
   if (rows.length === 0) return <p>{caption}: none.</p>;
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label={caption}>
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be reachable by keyboard (WCAG 2.1.1)
+    <section class="table-wrap" tabIndex={0} aria-label={caption}>
       <table>
         <caption>{caption}</caption>
         <thead>
@@ -112,7 +115,7 @@ export function DataTable({ rows, columns, caption }: { rows: Record<string, unk
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 

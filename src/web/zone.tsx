@@ -90,7 +90,6 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
       return null;
     }
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: load again when the zone changes
   useEffect(() => {
     setData(null);
     setReview(false);
@@ -140,7 +139,10 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
           </button>
         </Notice>
       )}
-      {review && <PublishReview zone={z.name} reviewed={z.latestVersion!} onDone={() => (setReview(false), load())} reload={load} />}
+      {review && <PublishReview zone={z.name} reviewed={z.latestVersion!} onDone={() => {
+            setReview(false);
+            load();
+          }} reload={load} />}
       <nav class="tabs" aria-label="Zone views">
         {tabs.map(([t, label]) => (
           <a href={href(`/zone/${z.name}${t === 'records' ? '' : `/${t}`}`)} aria-current={t === tab ? 'page' : undefined}>
@@ -161,7 +163,7 @@ function PublishReview({ zone, reviewed, onDone, reload }: { zone: string; revie
   const [diff, setDiff] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [moved, setMoved] = useState<string | null>(null);
-  const ref = useRef<HTMLDivElement>(null);
+  const ref = useRef<HTMLElement>(null);
   useEffect(() => {
     rpc<{ diff: string }>('diff_zi', { zone, zi: 'published', zi2: reviewed })
       .then((d) => setDiff(d.diff))
@@ -185,14 +187,17 @@ function PublishReview({ zone, reviewed, onDone, reload }: { zone: string; revie
     }
   };
   return (
-    <div class="review" tabIndex={-1} ref={ref} role="region" aria-label="Review before publishing">
+    <section class="review" tabIndex={-1} ref={ref} aria-label="Review before publishing">
       <h2>Review version {reviewed} before publishing</h2>
       {diff !== null && <DiffView diff={diff} label={`Published version → version ${reviewed}`} />}
       {moved !== null ? (
         <>
           <Notice kind="warn">Someone saved a newer version meanwhile. Their changes since the version you reviewed:</Notice>
           <DiffView diff={moved} label={`Version ${reviewed} → newest`} />
-          <button type="button" onClick={() => (setMoved(null), reload())}>
+          <button type="button" onClick={() => {
+            setMoved(null);
+            reload();
+          }}>
             Reload and review again
           </button>
         </>
@@ -207,7 +212,7 @@ function PublishReview({ zone, reviewed, onDone, reload }: { zone: string; revie
         </div>
       )}
       <ErrorBox error={error} />
-    </div>
+    </section>
   );
 }
 
@@ -374,7 +379,10 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
           <option value={t} />
         ))}
       </datalist>
-      {conflict !== null && <ConflictView zone={data.zone.name} base={conflict} reload={() => (setConflict(null), reload())} />}
+      {conflict !== null && <ConflictView zone={data.zone.name} base={conflict} reload={() => {
+            setConflict(null);
+            reload();
+          }} />}
       {locked ? (
         <Notice kind="warn">The zone is locked for editing by someone else.</Notice>
       ) : (
@@ -390,7 +398,7 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
         </form>
       )}
       {notice && <Notice kind="ok">{notice}</Notice>}
-      <div class="filters" role="search" aria-label="Filter records">
+      <div class="filters">
         <label>
           Filter by name
           <input type="search" value={nameFilter} onInput={(e) => setNameFilter(e.currentTarget.value)} />
@@ -546,13 +554,18 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
             </button>
           </div>
           <ErrorBox error={error} />
-          <pre class="zonetext" tabIndex={0} aria-label={`Zone file of version ${data.latest}`}>
+          {/* Focusable: a scrolling box must be reachable by keyboard (WCAG 2.1.1). */}
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable region */}
+          <pre class="zonetext" tabIndex={0}>
             {data.text}
           </pre>
         </>
       ) : (
         <form onSubmit={save} aria-label="Edit the zone file">
-          {conflict !== null && <ConflictView zone={zone} base={conflict} reload={() => (setConflict(null), reload())} />}
+          {conflict !== null && <ConflictView zone={zone} base={conflict} reload={() => {
+            setConflict(null);
+            reload();
+          }} />}
           {problems.length > 0 && (
             <div class="error" role="alert">
               <p>{(error as RpcError).message.split('\n')[0]}</p>
@@ -701,7 +714,10 @@ function HistoryTab({ data, reload }: { data: Loaded; reload: () => Promise<Load
           <button type="button" class="primary" onClick={doRestore}>
             Restore version {restore} and publish
           </button>
-          <button type="button" onClick={() => (setRestore(null), setDiff(null))}>
+          <button type="button" onClick={() => {
+            setRestore(null);
+            setDiff(null);
+          }}>
             Cancel
           </button>
         </div>

@@ -56,7 +56,6 @@ export function ZonesPage({ me, query }: { me: Me; query: ZonesQuery }) {
       setBusy(false);
     }
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the query (the URL) changes
   useEffect(() => {
     setForm(query);
     load();
@@ -95,7 +94,7 @@ export function ZonesPage({ me, query }: { me: Me; query: ZonesQuery }) {
     <section>
       <Heading>Zones</Heading>
       <CreateZone me={me} />
-      <form class="filters" onSubmit={search} role="search" aria-label="Find zones">
+      <form class="filters" onSubmit={search} aria-label="Find zones">
         <label>
           Name
           <input type="search" name="q" value={form.q ?? ''} onInput={(e) => setForm({ ...form, q: e.currentTarget.value })} placeholder="part of a name, or a pattern (* ?)" />

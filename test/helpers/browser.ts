@@ -57,9 +57,9 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
   // Evaluated through the DevTools protocol, not as an inline <script>: the UI's CSP (script-src 'self') stays on.
   await page.evaluate(axeSource);
   const result = (await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is a global the script above defined
-    const axe = (globalThis as any).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    // biome-ignore lint/suspicious/noExplicitAny: the page's globals (axe: defined by the script above)
+    const g = globalThis as any;
+    const r = await g.axe.run(g.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return r.violations.map((v: AxeViolation) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, html: n.html })) }));
   })) as AxeViolation[];
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');

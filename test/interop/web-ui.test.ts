@@ -15,6 +15,9 @@ import { REPO_ROOT } from '../helpers/servers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
 type J = any;
+// The page's globals inside page.evaluate (the tests are compiled without the DOM library).
+// biome-ignore lint/suspicious/noExplicitAny: browser globals
+declare const document: any;
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web-ui');
 const PW = { admin: 'admin-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
@@ -61,6 +64,11 @@ function portOf(s: Server, proto: string): Promise<number> {
     };
     look();
   });
+}
+
+/** A locator's text ('' when it has none). */
+async function text(l: { textContent(): Promise<string | null> }): Promise<string> {
+  return (await l.textContent()) ?? '';
 }
 
 /** Screenshot (kept as a CI artifact) and the accessibility check of the screen as it is now. */
@@ -112,7 +120,7 @@ async function reviewAndPublish(expectInDiff: RegExp): Promise<void> {
   const review = page.getByRole('region', { name: 'Review before publishing' });
   await review.waitFor();
   await review.locator('figure.diff pre').waitFor();
-  assert.match(await review.locator('figure.diff').innerText(), expectInDiff);
+  assert.match(await text(review.locator('figure.diff')), expectInDiff);
   await review.getByRole('button', { name: /^Publish version/ }).click();
   await review.waitFor({ state: 'detached' });
 }
@@ -207,7 +215,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await form.getByRole('button', { name: 'Add record' }).click();
     const err = page.locator('#add-rdata-err');
     await err.waitFor();
-    assert.match(await err.innerText(), /bad IPv4 address/);
+    assert.match(await text(err), /bad IPv4 address/);
     assert.equal(await form.getByLabel('Data').getAttribute('aria-invalid'), 'true');
     assert.equal(await form.getByLabel('Data').inputValue(), '192.0.2', 'the input is kept');
     assert.deepEqual(await versions(ZONE), before);
@@ -226,7 +234,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await form.getByRole('button', { name: 'Save' }).click();
     const conflict = page.locator('.conflict');
     await conflict.waitFor();
-    assert.match(await conflict.innerText(), /\+other\s+\d+\s+IN\s+TXT\s+"from elsewhere"/);
+    assert.match(await text(conflict), /\+other\s+\d+\s+IN\s+TXT\s+"from elsewhere"/);
     assert.deepEqual(await versions(ZONE), before, 'nothing saved');
     assert.equal(await form.getByLabel('Data').inputValue(), '192.0.2.11', 'the typed value is kept');
     await screen('zone-conflict');
@@ -244,16 +252,16 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Edit as text' }).click();
     const area = page.locator('textarea#zonetext');
     await area.waitFor();
-    const text = await area.inputValue();
-    const lines = text.replace(/\n$/, '').split('\n');
+    const current = await area.inputValue();
+    const lines = current.replace(/\n$/, '').split('\n');
     const badLine = lines.length + 1;
     await area.fill(`${lines.join('\n')}\nbroken\t300\tIN\tA\t10.0.0\n`);
     const before = await versions(ZONE);
     await page.getByRole('button', { name: 'Save and review' }).click();
     const err = page.getByRole('alert').filter({ hasText: `Line ${badLine}` });
     await err.waitFor();
-    assert.match(await err.innerText(), new RegExp(`Line ${badLine}: bad A RDATA`));
-    assert.equal((await page.locator('.gutter .bad').innerText()).trim(), String(badLine));
+    assert.match(await text(err), new RegExp(`Line ${badLine}: bad A RDATA`));
+    assert.equal((await text(page.locator('.gutter .bad'))).trim(), String(badLine));
     assert.deepEqual(await versions(ZONE), before, 'nothing saved');
     await screen('zone-text-error');
     // Clicking the line puts the cursor there; fix it and save.
@@ -271,12 +279,12 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.getByRole('radio', { name: `Compare from version ${first}` }).check();
     await page.getByRole('button', { name: 'Compare' }).click();
     await page.locator('figure.diff').waitFor();
-    assert.match(await page.locator('figure.diff').innerText(), /\+fixed/);
+    assert.match(await text(page.locator('figure.diff')), /\+fixed/);
     await screen('zone-history');
     // Restore version 1 (before www was added): preview first, then restore.
     await page.getByRole('button', { name: `Restore version ${first}` }).click();
     await page.locator('figure.diff').filter({ hasText: 'what restoring changes' }).waitFor();
-    assert.match(await page.locator('figure.diff').innerText(), /-www\s+300\s+IN\s+A\s+192\.0\.2\.11/);
+    assert.match(await text(page.locator('figure.diff')), /-www\s+300\s+IN\s+A\s+192\.0\.2\.11/);
     await page.getByRole('button', { name: `Restore version ${first} and publish` }).click();
     await page.getByRole('status').filter({ hasText: `Version ${first} restored` }).waitFor();
     assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', (r) => r.length === 0), []);
@@ -291,7 +299,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     assert.ok(ds.length > 0, `zone_tool show_dnssec printed a DS:\n${shown}`);
     await openZone(ZONE, 'dnssec');
     await page.locator('code.ds-record').first().waitFor();
-    const inUi = (await page.locator('code.ds-record').allInnerTexts()).map((s) => s.trim());
+    const inUi = (await page.locator('code.ds-record').allTextContents()).map((s) => s.trim());
     const norm = (s: string) => s.split(/\s+/).join(' ').toLowerCase();
     assert.deepEqual(inUi.map(norm), ds.map(norm));
     await screen('zone-dnssec');
@@ -309,7 +317,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
       await page.goto(`${base}/#/admin/${p}`);
       await page.getByRole('heading', { name: `Administration: ${heading}` }).waitFor();
       await page.waitForLoadState('networkidle');
-      assert.equal(await page.locator('.error').count(), 0, `${p}: ${await page.locator('.error').allInnerTexts()}`);
+      assert.equal(await page.locator('.error').count(), 0, `${p}: ${await page.locator('.error').allTextContents()}`);
       await screen(`admin-${p}`);
     }
     // The audit log holds the UI's changes, by the account that made them.
@@ -317,13 +325,13 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.getByLabel('Zone').fill(ZONE);
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('cell', { name: ZONE, exact: false }).first().waitFor();
-    assert.match(await page.locator('table').innerText(), /admin1/);
+    assert.match(await text(page.locator('table')), /admin1/);
   });
 
   test('keyboard only: create a zone', async () => {
     await page.goto(`${base}/#/zones`);
     await page.getByRole('heading', { name: 'Zones' }).waitFor();
-    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() || (document.activeElement as HTMLInputElement)?.name || '');
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.name || '');
     // Tab to the "Create a zone" disclosure.
     for (let i = 0; i < 20 && (await focused()) !== 'Create a zone'; i++) await page.keyboard.press('Tab');
     assert.equal(await focused(), 'Create a zone');
@@ -363,7 +371,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.goto(`${base}/#/zones`);
     await page.getByRole('heading', { name: 'Zones' }).waitFor();
     await page.getByRole('link', { name: 'cust-a.test.' }).waitFor();
-    const names = await page.locator('tbody tr td:first-child').allInnerTexts();
+    const names = await page.locator('tbody tr td:first-child').allTextContents();
     assert.deepEqual(names, ['cust-a.test.']);
     assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0);
     await screen('customer-zones');
@@ -371,20 +379,20 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.goto(`${base}/#/zone/${ZONE_B}.`);
     await page.getByRole('alert').filter({ hasText: /not found|does not exist/i }).waitFor();
     await page.goto(`${base}/#/zone/no-such-zone.test.`);
-    const missing = await page.getByRole('alert').innerText();
+    const missing = await text(page.getByRole('alert'));
     await page.goto(`${base}/#/zone/${ZONE_B}.`);
-    const other = await page.getByRole('alert').innerText();
+    const other = await text(page.getByRole('alert'));
     assert.equal(other.replace(ZONE_B, 'X').replace('no-such-zone.test', 'X'), missing.replace('no-such-zone.test', 'X').replace(ZONE_B, 'X'));
     await screen('customer-other-zone');
     // The API itself refuses (the UI hiding it is not what protects it).
     const r = await page.evaluate(async (zone) => {
-      const me = await (await fetch('/session')).json();
+      const me = (await (await fetch('/session')).json()) as { csrf: string };
       const a = await fetch('/jsonrpc', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-dms-csrf': me.csrf },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'update_rrs', params: { zone, records: [{ action: 'add', name: 'x', type: 'A', rdata: '192.0.2.1' }] } }),
       });
-      return (await a.json()).error?.data?.exception_type;
+      return ((await a.json()) as { error?: { data?: { exception_type?: string } } }).error?.data?.exception_type;
     }, ZONE_B);
     assert.equal(r, 'ZONE_NOT_FOUND');
     assert.deepEqual(await waitAnswer(`x.${ZONE_B}`, 'A', () => true), []);
@@ -395,7 +403,7 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
 
   test('log out ends the session on the server', async () => {
     const cookie = (await browser.context.cookies(base)).find((x) => x.name === 'dms_session')!;
-    const csrf = await page.evaluate(async () => (await (await fetch('/session')).json()).csrf);
+    const csrf = await page.evaluate(async () => ((await (await fetch('/session')).json()) as { csrf: string }).csrf);
     await logout();
     const r = await fetch(`${base}/jsonrpc`, {
       method: 'POST',

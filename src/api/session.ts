@@ -98,15 +98,17 @@ export class SessionStore {
 
 /** The cookies of a Cookie header (the first of a repeated name wins). */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!header) return out;
-  for (const part of header.split(';')) {
+  // A Map, not an object: a cookie named __proto__ or constructor is just a name.
+  const out = new Map<string, string>();
+  if (!header) return {};
+  for (const raw of header.split(';')) {
+    const part = raw.trim();
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const k = part.slice(0, eq).trim();
-    if (!(k in out)) out[k] = part.slice(eq + 1).trim();
+    if (!out.has(k)) out.set(k, part.slice(eq + 1).trim());
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function sameSecret(a: string, b: string): boolean {

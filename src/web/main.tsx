@@ -79,7 +79,7 @@ function LoginForm({ onLogin, again }: { onLogin: (me: Me) => void; again?: bool
 
 function Screen({ me, route }: { me: Me; route: Route }) {
   const [a, b, c] = route.path;
-  if (a === 'zone' && b) return <ZonePage key={b} me={me} name={b} tab={(['text', 'history', 'dnssec'].includes(c) ? c : 'records') as Tab} />;
+  if (a === 'zone' && b) return <ZonePage key={b} me={me} name={b} tab={(['text', 'history', 'dnssec', 'settings'].includes(c) ? c : 'records') as Tab} />;
   if (a === 'admin' && me.tier !== 'customer') return <AdminScreen key={b} me={me} page={(b || 'references') as AdminPage} query={route.query} />;
   return <ZonesPage me={me} query={route.query} />;
 }

@@ -68,7 +68,7 @@ export function parseRecords(text: string): Rec[] {
 
 const recKey = (r: Rec) => `${r.name}\u0000${r.type}\u0000${r.rdata}`;
 
-export type Tab = 'records' | 'text' | 'history' | 'dnssec';
+export type Tab = 'records' | 'text' | 'history' | 'dnssec' | 'settings';
 
 export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) {
   const [data, setData] = useState<Loaded | null>(null);
@@ -93,8 +93,11 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
   useEffect(() => {
     setData(null);
     setReview(false);
-    load();
   }, [name]);
+  // Each view loads the zone afresh: a lock taken or a version saved elsewhere shows up when switching views.
+  useEffect(() => {
+    load();
+  }, [name, tab]);
 
   if (error && !data)
     return (
@@ -115,7 +118,17 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
     ['text', 'Text'],
     ['history', 'History'],
     ['dnssec', 'DNSSEC'],
+    ...(me.tier !== 'customer' ? ([['settings', 'Settings']] as [Tab, string][]) : []),
   ];
+  const breakLock = async () => {
+    if (!confirm(`Break ${z.lockedBy}'s edit lock? Their save will then be refused.`)) return;
+    try {
+      await rpc('clear_edit_lock', { zone: z.name });
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  };
   return (
     <section>
       <Heading>Zone {z.name}</Heading>
@@ -128,7 +141,15 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
         <Notice kind="warn">
           Edit lock held by <strong>{z.lockedBy}</strong>
           {z.lockExpires ? ` until ${fmtTime(z.lockExpires)}` : ''}
-          {lockedByOther ? ': changes are refused until it is released.' : '.'}
+          {lockedByOther ? ': changes are refused until it is released.' : '.'}{' '}
+          {lockedByOther && me.tier !== 'customer' && (
+            <button type="button" onClick={breakLock}>
+              Break the lock
+            </button>
+          )}{' '}
+          <button type="button" onClick={() => load()}>
+            Check again
+          </button>
         </Notice>
       )}
       {draft && !review && (
@@ -154,6 +175,8 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
       {tab === 'text' && <TextTab data={data} reload={load} locked={lockedByOther} onSaved={() => setReview(true)} />}
       {tab === 'history' && <HistoryTab data={data} reload={load} />}
       {tab === 'dnssec' && <DnssecTab zone={z.name} me={me} />}
+      {tab === 'settings' && me.tier !== 'customer' && <SettingsTab zone={z} me={me} reload={load} />}
+      {error && data ? <ErrorBox error={error} /> : null}
     </section>
   );
 }
@@ -799,5 +822,66 @@ function DnssecTab({ zone }: { zone: string; me: Me }) {
       )}
       {d.rollover ? <p>Rollover: {typeof d.rollover === 'string' ? d.rollover : JSON.stringify(d.rollover)}</p> : null}
     </div>
+  );
+}
+
+const FLAGS: [string, string][] = [
+  ['editLock', 'Edit lock (an edit locks the zone for others)'],
+  ['useApexNs', 'Apex NS from the server group'],
+  ['autoDnssec', 'Sign with DNSSEC (default policy)'],
+  ['nsec3', 'NSEC3 instead of NSEC'],
+  ['incUpdates', 'Accept dynamic updates (RFC 2136)'],
+];
+
+/** Staff: the zone's flags, reference and server group. */
+function SettingsTab({ zone, me, reload }: { zone: ZoneInfo; me: Me; reload: () => Promise<Loaded | null> }) {
+  const [flags, setFlags] = useState<Record<string, boolean>>({ ...zone.flags });
+  const [reference, setReference] = useState(zone.reference ?? '');
+  const [sg, setSg] = useState(zone.sg ?? '');
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setDone('');
+    try {
+      const changed = Object.fromEntries(Object.entries(flags).filter(([k, v]) => zone.flags[k] !== v));
+      if (Object.keys(changed).length) await rpc('set_zone', { zone: zone.name, flags: changed });
+      if (reference.trim() && reference.trim() !== (zone.reference ?? '')) await rpc('set_zone_reference', { zone: zone.name, reference: reference.trim() });
+      if (me.tier === 'admin' && sg.trim() && sg.trim() !== (zone.sg ?? '')) await rpc('set_zone_sg', { zone: zone.name, sg: sg.trim() });
+      setDone('Settings saved.');
+      await reload();
+    } catch (x) {
+      setError(x);
+    }
+  };
+  return (
+    <form onSubmit={save} aria-label="Zone settings">
+      <fieldset>
+        <legend>Flags</legend>
+        {FLAGS.map(([k, label]) => (
+          <label class="check">
+            <input type="checkbox" checked={!!flags[k]} onChange={(e) => setFlags({ ...flags, [k]: e.currentTarget.checked })} /> {label}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Reference
+        <input value={reference} onInput={(e) => setReference(e.currentTarget.value)} />
+      </label>
+      {me.tier === 'admin' && (
+        <label>
+          Server group
+          <input value={sg} onInput={(e) => setSg(e.currentTarget.value)} />
+        </label>
+      )}
+      <div class="buttons">
+        <button type="submit" class="primary">
+          Save settings
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      {done && <Notice kind="ok">{done}</Notice>}
+    </form>
   );
 }

@@ -20,7 +20,7 @@ type J = any;
 declare const document: any;
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web-ui');
-const PW = { admin: 'admin-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
+const PW = { admin: 'admin-pass-1', admin2: 'admin2-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
 const ZONE = 'ui-made.test';
 const ZONE_B = 'b-tenant.test';
 
@@ -133,6 +133,7 @@ before(async () => {
   zoneToolOk(store, ['create_sectag', 'CUST_A']);
   zoneToolOk(store, ['create_sectag', 'CUST_B']);
   zoneToolOk(store, ['create_api_account', '-P', 'admin1', 'admin'], `${PW.admin}\n`);
+  zoneToolOk(store, ['create_api_account', '-P', 'admin2', 'admin'], `${PW.admin2}\n`);
   zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_A', 'custA', 'customer'], `${PW.custA}\n`);
   zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_B', 'custB', 'customer'], `${PW.custB}\n`);
   srv = await startDmsdDb(store, ['--http', '127.0.0.1:0']);
@@ -142,6 +143,8 @@ before(async () => {
   browser = await launchChromium();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(15_000);
+  // confirm() before deleting or breaking a lock: the user says yes.
+  page.on('dialog', (d) => d.accept());
 });
 
 after(async () => {
@@ -329,6 +332,35 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     assert.deepEqual(await waitAnswer(`www.${ZONE}`, 'A', (r) => r.length === 0), []);
     const v = await versions(ZONE);
     assert.equal(v.published, v.latest, 'the restored copy is the newest version and published');
+  });
+
+  test('the edit lock is shown and respected; staff can break it (the holder\'s save is then refused)', async () => {
+    const admin2 = basic('admin2', PW.admin2);
+    const edit = await api('edit_zone', { zone: ZONE }, admin2);
+    assert.ok(edit.lock, 'the zone has the edit lock flag: edit_zone locked it');
+    await openZone(ZONE);
+    const notice = page.getByRole('status').filter({ hasText: 'Edit lock held by admin2/' });
+    await notice.waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Add a record' }).count(), 0, 'no add form while locked');
+    assert.equal(await page.getByRole('button', { name: /^Edit www|^Delete / }).count(), 0, 'no edit buttons while locked');
+    await screen('zone-locked');
+    await page.getByRole('link', { name: 'Text' }).click();
+    assert.equal(await page.getByRole('button', { name: 'Edit as text' }).isDisabled(), true);
+    await notice.getByRole('button', { name: 'Break the lock' }).click();
+    await notice.waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('button', { name: 'Edit as text' }).isDisabled(), false);
+    await assert.rejects(api('update_zone_text', { zone: ZONE, text: edit.text, token: edit.token }, admin2), /STALE_EDIT_TOKEN|not locked/);
+  });
+
+  test('settings: a flag set on the Settings tab is the zone\'s', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const box = page.getByRole('checkbox', { name: /Accept dynamic updates/ });
+    assert.equal(await box.isChecked(), false);
+    await box.check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
+    assert.equal((await api('show_zonesm', { zone: ZONE })).zone.flags.incUpdates, true);
+    await screen('zone-settings');
   });
 
   test('DNSSEC page shows the DS that zone_tool show_dnssec prints', async () => {

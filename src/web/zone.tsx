@@ -260,6 +260,10 @@ function ConflictView({ zone, base, reload }: { zone: string; base: number; relo
 
 const TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', 'PTR', 'CAA', 'DS', 'TLSA', 'SSHFP', 'NAPTR', 'HTTPS', 'SVCB', 'DNAME', 'LOC', 'HINFO', 'RP', 'URI'];
 
+/** Above this many rows the table renders only what is in view. */
+const VIRTUAL_AT = 300;
+const OVERSCAN = 15;
+
 type SortKey = 'name' | 'ttl' | 'type' | 'rdata' | 'line';
 interface Draft {
   name: string;
@@ -320,6 +324,20 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
   const [conflict, setConflict] = useState<number | null>(null);
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [rowH, setRowH] = useState(34);
+  const [viewH, setViewH] = useState(600);
+  const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    setViewH(el.clientHeight || 600);
+    // The mean height of the rendered rows (they may be fractional: 45.5 px renders as 45 and 46).
+    const rows = el.querySelectorAll<HTMLElement>('tbody tr.rec');
+    if (rows.length < 2) return;
+    const h = (rows[rows.length - 1].getBoundingClientRect().bottom - rows[0].getBoundingClientRect().top) / rows.length;
+    if (h > 0 && Math.abs(h - rowH) > 1) setRowH(h);
+  });
 
   const shown = useMemo(() => {
     const n = nameFilter.trim().toLowerCase();
@@ -393,7 +411,11 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
       </button>
     </th>
   );
-  const LIMIT = 2000;
+  // Large zones: only the rows in view (and a margin) are in the DOM, between two spacer rows of the height of
+  // the rows left out; rows do not wrap then, so they are all as high as the first one measured.
+  const virtual = shown.length > VIRTUAL_AT;
+  const first = virtual ? Math.max(0, Math.floor(scrollTop / rowH) - OVERSCAN) : 0;
+  const last = virtual ? Math.min(shown.length, first + Math.ceil(viewH / rowH) + 2 * OVERSCAN) : shown.length;
   const editable = (r: Rec) => r.type !== 'SOA' && !locked;
   return (
     <div>
@@ -434,8 +456,8 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
           {shown.length} of {recs.length} records
         </span>
       </div>
-      <div class="table-wrap">
-        <table class="records">
+      <div class={`table-wrap${virtual ? ' virtual' : ''}`} ref={scroller} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+        <table class={`records${virtual ? ' virtual' : ''}`}>
           <caption>Records of version {data.latest}</caption>
           <thead>
             <tr>
@@ -447,7 +469,8 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
             </tr>
           </thead>
           <tbody>
-            {shown.slice(0, LIMIT).map((r) =>
+            {first > 0 && <tr class="spacer" style={{ height: `${first * rowH}px` }} />}
+            {shown.slice(first, last).map((r) =>
               editing === recKey(r) ? (
                 <tr class="editing">
                   <td colSpan={4}>
@@ -472,7 +495,7 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
                   <td />
                 </tr>
               ) : (
-                <tr>
+                <tr class="rec">
                   <td>{r.name}</td>
                   <td>{r.ttl}</td>
                   <td>{r.type}</td>
@@ -492,10 +515,10 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
                 </tr>
               ),
             )}
+            {last < shown.length && <tr class="spacer" style={{ height: `${(shown.length - last) * rowH}px` }} />}
           </tbody>
         </table>
       </div>
-      {shown.length > LIMIT && <p>Showing the first {LIMIT}: filter to narrow down.</p>}
     </div>
   );
 }

@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { type Me, rpc } from './api.js';
-import { DataTable, ErrorBox, Heading, href, Notice } from './ui.js';
+import { DataTable, ErrorBox, fmtTime, Heading, href, Notice } from './ui.js';
 
 export type AdminPage = 'references' | 'sectags' | 'accounts' | 'servers' | 'events' | 'audit';
 
@@ -99,11 +99,224 @@ function References() {
   );
 }
 
+interface Account {
+  login: string;
+  tier: string;
+  sectag: string | null;
+  hasPassword: boolean;
+  tokens: unknown[];
+}
+interface Token {
+  id: number;
+  login: string;
+  zone: string | null;
+  readOnly: boolean;
+  acmeOnly: boolean;
+  expires: string | null;
+  lastUsed: string | null;
+}
+
+/** API accounts and their bearer tokens: create, delete, make a token (its secret shown once), revoke. */
 function Accounts() {
+  const [accounts, setAccounts] = useState<Account[] | null>(null);
+  const [tokens, setTokens] = useState<Token[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [acct, setAcct] = useState({ login: '', tier: 'customer', sectag: '', password: '' });
+  const [tok, setTok] = useState({ login: '', zone: '', readOnly: false, acmeOnly: false, expires: '' });
+  const [secret, setSecret] = useState('');
+  const [done, setDone] = useState('');
+  const load = async () => {
+    try {
+      setAccounts(await rpc<Account[]>('ls_api_account'));
+      setTokens(await rpc<Token[]>('ls_api_token'));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+  const run = async (f: () => Promise<string>) => {
+    setError(null);
+    setDone('');
+    try {
+      setDone(await f());
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const createAccount = (e: Event) => {
+    e.preventDefault();
+    run(async () => {
+      const p: Record<string, unknown> = { login: acct.login.trim(), tier: acct.tier };
+      if (acct.sectag.trim()) p.sectag = acct.sectag.trim();
+      if (acct.password) p.password = acct.password;
+      await rpc('create_api_account', p);
+      setAcct({ login: '', tier: acct.tier, sectag: '', password: '' });
+      return `Account ${p.login} created.`;
+    });
+  };
+  const createToken = (e: Event) => {
+    e.preventDefault();
+    run(async () => {
+      const p: Record<string, unknown> = { login: tok.login.trim() };
+      if (tok.zone.trim()) p.zone = tok.zone.trim();
+      if (tok.readOnly) p.readOnly = true;
+      if (tok.acmeOnly) p.acmeOnly = true;
+      if (tok.expires.trim()) p.expires = tok.expires.trim();
+      const r = await rpc<{ token: string; info: Token }>('create_api_token', p);
+      setSecret(r.token);
+      return `Token ${r.info.id} made for ${r.info.login}.`;
+    });
+  };
   return (
     <>
-      <Simple method="ls_api_account" caption="API accounts" />
-      <Simple method="ls_api_token" caption="API tokens" />
+      <ErrorBox error={error} />
+      {done && <Notice kind="ok">{done}</Notice>}
+      {secret && (
+        <div class="notice warn" role="status">
+          <p>The token's secret, shown only now: copy it to where it is used.</p>
+          <code class="secret">{secret}</code>{' '}
+          <button type="button" onClick={() => navigator.clipboard.writeText(secret).catch(() => {})}>
+            Copy
+          </button>{' '}
+          <button type="button" onClick={() => setSecret('')}>
+            Done
+          </button>
+        </div>
+      )}
+      <form class="row" onSubmit={createAccount} aria-label="Create an API account">
+        <label>
+          Login
+          <input name="login" required value={acct.login} onInput={(e) => setAcct({ ...acct, login: e.currentTarget.value })} />
+        </label>
+        <label>
+          Tier
+          <select name="tier" value={acct.tier} onChange={(e) => setAcct({ ...acct, tier: e.currentTarget.value })}>
+            <option value="customer">customer</option>
+            <option value="helpdesk">helpdesk</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <label>
+          Security tag (customers)
+          <input name="sectag" value={acct.sectag} onInput={(e) => setAcct({ ...acct, sectag: e.currentTarget.value })} />
+        </label>
+        <label>
+          Password (8 or more characters; none: tokens only)
+          <input name="password" type="password" autocomplete="new-password" value={acct.password} onInput={(e) => setAcct({ ...acct, password: e.currentTarget.value })} />
+        </label>
+        <button type="submit">Create account</button>
+      </form>
+      {accounts && (
+        <div class="table-wrap">
+          <table>
+            <caption>API accounts</caption>
+            <thead>
+              <tr>
+                <th scope="col">Login</th>
+                <th scope="col">Tier</th>
+                <th scope="col">Security tag</th>
+                <th scope="col">Password</th>
+                <th scope="col">Tokens</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((a) => (
+                <tr>
+                  <td>{a.login}</td>
+                  <td>{a.tier}</td>
+                  <td>{a.sectag ?? ''}</td>
+                  <td>{a.hasPassword ? 'yes' : 'no'}</td>
+                  <td>{a.tokens.length}</td>
+                  <td>
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Delete account ${a.login}`}
+                      onClick={() => {
+                        if (confirm(`Delete the API account ${a.login} and its tokens?`))
+                          run(async () => {
+                            await rpc('delete_api_account', { login: a.login });
+                            return `Account ${a.login} deleted.`;
+                          });
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form class="row" onSubmit={createToken} aria-label="Make an API token">
+        <label>
+          Account
+          <input name="token-login" required value={tok.login} onInput={(e) => setTok({ ...tok, login: e.currentTarget.value })} />
+        </label>
+        <label>
+          Only this zone (optional)
+          <input name="token-zone" value={tok.zone} onInput={(e) => setTok({ ...tok, zone: e.currentTarget.value })} />
+        </label>
+        <label>
+          Expires (30d, 12h, a date; optional)
+          <input name="token-expires" value={tok.expires} onInput={(e) => setTok({ ...tok, expires: e.currentTarget.value })} />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={tok.readOnly} onChange={(e) => setTok({ ...tok, readOnly: e.currentTarget.checked })} /> Read-only
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={tok.acmeOnly} onChange={(e) => setTok({ ...tok, acmeOnly: e.currentTarget.checked })} /> ACME only
+        </label>
+        <button type="submit">Make token</button>
+      </form>
+      {tokens && (
+        <div class="table-wrap">
+          <table>
+            <caption>API tokens (secrets are never shown again)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Id</th>
+                <th scope="col">Account</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((t) => (
+                <tr>
+                  <td>{t.id}</td>
+                  <td>{t.login}</td>
+                  <td>{[t.zone ? `zone ${t.zone}` : '', t.readOnly ? 'read-only' : '', t.acmeOnly ? 'ACME only' : ''].filter(Boolean).join(', ') || 'full'}</td>
+                  <td>{fmtTime(t.expires)}</td>
+                  <td>{fmtTime(t.lastUsed)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Revoke token ${t.id}`}
+                      onClick={() =>
+                        run(async () => {
+                          await rpc('revoke_api_token', { tokenId: t.id });
+                          return `Token ${t.id} revoked.`;
+                        })
+                      }
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </>
   );
 }

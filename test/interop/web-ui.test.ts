@@ -399,6 +399,38 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     assert.match(await text(page.locator('table')), /admin1/);
   });
 
+  test('API accounts and tokens: an account made, a read-only token shown once and scoped, then revoked', async () => {
+    await page.goto(`${base}/#/admin/accounts`);
+    const acct = page.getByRole('form', { name: 'Create an API account' });
+    await acct.getByLabel('Login').fill('custC');
+    await acct.getByLabel('Tier').selectOption('customer');
+    await acct.getByLabel(/Security tag/).fill('CUST_A');
+    await acct.getByLabel(/Password/).fill('custC-pass-1');
+    await acct.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('cell', { name: 'custC', exact: true }).waitFor();
+    const tok = page.getByRole('form', { name: 'Make an API token' });
+    await tok.getByLabel('Account').fill('custC');
+    await tok.getByLabel('Read-only').check();
+    await tok.getByRole('button', { name: 'Make token' }).click();
+    const secret = (await text(page.locator('code.secret'))).trim();
+    assert.ok(secret.length > 20);
+    await screen('admin-token-made');
+    const call = async (method: string, params: unknown) => {
+      const r = await fetch(`${base}/jsonrpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+      return { status: r.status, body: (await r.json()) as J };
+    };
+    assert.ok(Array.isArray((await call('list_zone', {})).body.result));
+    assert.equal((await call('create_zone', { zone: 'never.test' })).body.error.data.exception_type, 'PERMISSION_DENIED');
+    const id = (await api('ls_api_token', { login: 'custC' }))[0].id;
+    await page.getByRole('button', { name: `Revoke token ${id}` }).click();
+    await page.getByRole('status').filter({ hasText: `Token ${id} revoked` }).waitFor();
+    assert.equal((await call('list_zone', {})).status, 401);
+  });
+
   test('a 5,000-record zone: only the rows in view are rendered; filter and scroll reach any record', async () => {
     const big = 'big-zone.test';
     const lines = Array.from({ length: 5000 }, (_, i) => `host-${i} 300 IN A 10.${i >> 8}.${i & 255}.1`);
@@ -462,6 +494,14 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.getByLabel('Zone name, or a network for a reverse zone').fill('cust-a.test');
     await page.getByRole('button', { name: 'Create zone' }).click();
     await page.getByRole('heading', { name: 'Zone cust-a.test.' }).waitFor();
+    // The customer manages its zone like anyone: a record added, reviewed, published, served.
+    const form = page.getByRole('form', { name: 'Add a record' });
+    await form.getByLabel('Name').fill('shop');
+    await form.getByLabel('Type').fill('AAAA');
+    await form.getByLabel('Data').fill('2001:db8::80');
+    await form.getByRole('button', { name: 'Add record' }).click();
+    await reviewAndPublish(/\+shop\s+\d+\s+IN\s+AAAA\s+2001:db8::80/);
+    assert.deepEqual(await waitAnswer('shop.cust-a.test', 'AAAA', (r) => r.length > 0), ['2001:db8::80']);
     await page.goto(`${base}/#/zones`);
     await page.getByRole('heading', { name: 'Zones' }).waitFor();
     await page.getByRole('link', { name: 'cust-a.test.' }).waitFor();

@@ -454,8 +454,68 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await screen('zone-large');
   });
 
-  test('keyboard only: create a zone', async () => {
+  test('zone list: name search, reference filter, server-side paging forward and back', async () => {
+    for (let i = 0; i < 60; i++) await api('create_zone', { zone: `page-${String(i).padStart(2, '0')}.test` });
+    // A reference made on its page, given to a zone at creation.
+    await page.goto(`${base}/#/admin/references`);
+    await page.getByLabel('New reference').fill('REF-UI');
+    await page.getByRole('button', { name: 'Create reference' }).click();
+    await page.getByRole('status').filter({ hasText: 'Reference REF-UI created' }).waitFor();
     await page.goto(`${base}/#/zones`);
+    await page.getByText('Create a zone').click();
+    await page.getByLabel('Zone name, or a network for a reverse zone').fill('192.0.2.0/24');
+    await page.getByLabel('Reference (optional)').fill('REF-UI');
+    await page.getByRole('button', { name: 'Create zone' }).click();
+    await page.getByRole('heading', { name: 'Zone 2.0.192.in-addr.arpa.' }).waitFor();
+    await page.goto(`${base}/#/zones`);
+    const names = () => page.locator('tbody tr td:first-child').allTextContents();
+    await page.getByRole('textbox', { name: 'Reference' }).fill('REF-UI');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: '2.0.192.in-addr.arpa.' }).waitFor();
+    assert.deepEqual(await names(), ['2.0.192.in-addr.arpa.']);
+    await page.getByRole('textbox', { name: 'Reference' }).fill('');
+    await page.getByRole('searchbox', { name: 'Name' }).fill('page-');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'page-00.test.' }).waitFor();
+    const first = await names();
+    assert.equal(first.length, 50);
+    assert.equal(first[49], 'page-49.test.');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByRole('link', { name: 'page-59.test.' }).waitFor();
+    assert.deepEqual(await names(), Array.from({ length: 10 }, (_, i) => `page-${50 + i}.test.`));
+    assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByRole('link', { name: 'page-00.test.' }).waitFor();
+    assert.deepEqual(await names(), first);
+    await screen('zones-search');
+  });
+
+  test('zone list: disable, enable, delete and undelete', async () => {
+    const row = () => page.getByRole('row').filter({ hasText: 'page-07.test.' });
+    await page.getByRole('searchbox', { name: 'Name' }).fill('page-07');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await row().waitFor();
+    await row().getByRole('button', { name: 'Disable page-07.test.' }).click();
+    await row().getByRole('cell', { name: 'DISABLED' }).waitFor();
+    assert.equal((await api('show_zonesm', { zone: 'page-07.test' })).zone.state, 'DISABLED');
+    await row().getByRole('button', { name: 'Enable page-07.test.' }).click();
+    await row().getByRole('button', { name: 'Disable page-07.test.' }).waitFor();
+    await waitAnswer('page-07.test', 'SOA', (r) => r.length === 1);
+    await row().getByRole('button', { name: 'Delete page-07.test.' }).click();
+    await page.getByText('No zones.').waitFor();
+    await waitAnswer('page-07.test', 'SOA', (r) => r.length === 0);
+    await page.getByLabel('State').selectOption('deleted');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await row().getByRole('button', { name: 'Undelete page-07.test.' }).click();
+    await page.getByText('No zones.').waitFor();
+    assert.notEqual((await api('show_zonesm', { zone: 'page-07.test' })).zone.state, 'DELETED');
+    await page.getByLabel('State').selectOption('active');
+  });
+
+  test('keyboard only: create a zone', async () => {
+    // A fresh page load: the keyboard starts at the top (the screen's heading has the focus).
+    await page.goto(`${base}/#/zones`);
+    await page.reload();
     await page.getByRole('heading', { name: 'Zones' }).waitFor();
     const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.name || '');
     // Tab to the "Create a zone" disclosure.

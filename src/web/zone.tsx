@@ -8,7 +8,7 @@
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Me, type Problem, RpcError, rpc } from './api.js';
-import { DataTable, DiffView, ErrorBox, FieldError, fmtTime, Heading, href, messageOf, Notice } from './ui.js';
+import { DiffView, ErrorBox, FieldError, fmtTime, Heading, href, messageOf, Notice } from './ui.js';
 
 interface ZoneInfo {
   id: number;
@@ -772,23 +772,28 @@ function HistoryTab({ data, reload }: { data: Loaded; reload: () => Promise<Load
   );
 }
 
+interface DnssecKey {
+  tag: number;
+  role: string;
+  algorithm: string;
+  state: string;
+  dsState: string | null;
+  origin: string;
+  next: { transition: string; at: string | null; waitingFor: string } | null;
+}
+
 interface Dnssec {
   zone: string;
-  policy: unknown;
-  denial: unknown;
-  keys: Record<string, unknown>[];
-  ds: unknown[];
-  waiting: unknown[];
-  rollover: unknown;
-  resignRequested: unknown;
+  policy: string | null;
+  denial: string | null;
+  keys: DnssecKey[];
+  ds: string[];
+  waiting: string[];
+  rollover: { role: string; requested: string } | null;
+  resignRequested: string | null;
 }
 
-function dsText(d: unknown): string {
-  if (typeof d === 'string') return d;
-  const o = d as Record<string, unknown>;
-  return String(o.text ?? o.record ?? o.rr ?? JSON.stringify(d));
-}
-
+/** show_dnssec: the keys with their states and next steps, the DS for the registrar (copy button), what it waits for. */
 function DnssecTab({ zone }: { zone: string; me: Me }) {
   const [d, setD] = useState<Dnssec | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -810,26 +815,52 @@ function DnssecTab({ zone }: { zone: string; me: Me }) {
     <div class="dnssec">
       <h2>DNSSEC</h2>
       <p>
-        Policy: {d.policy ? (typeof d.policy === 'object' ? String((d.policy as Record<string, unknown>).name ?? JSON.stringify(d.policy)) : String(d.policy)) : 'none (not signed)'}
-        {d.denial ? ` · denial of existence: ${typeof d.denial === 'object' ? JSON.stringify(d.denial) : String(d.denial)}` : ''}
+        Policy: {d.policy ?? 'none (the zone is not signed)'}
+        {d.denial ? ` · denial of existence: ${String(d.denial).toUpperCase()}` : ''}
+        {d.rollover ? ` · ${d.rollover.role.toUpperCase()} rollover requested ${fmtTime(d.rollover.requested)}` : ''}
       </p>
-      <DataTable rows={d.keys} caption="Keys" />
+      {d.keys.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <caption>Keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">Tag</th>
+                <th scope="col">Role</th>
+                <th scope="col">Algorithm</th>
+                <th scope="col">State</th>
+                <th scope="col">DS</th>
+                <th scope="col">Next step</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.keys.map((k) => (
+                <tr>
+                  <td>{k.tag}</td>
+                  <td>{k.role.toUpperCase()}</td>
+                  <td>{k.algorithm}</td>
+                  <td>{k.state}</td>
+                  <td>{k.dsState ?? ''}</td>
+                  <td>{k.next ? `${k.next.transition}${k.next.at ? ` at ${fmtTime(k.next.at)}` : ''} (waiting for ${k.next.waitingFor})` : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <h3>DS records for the registrar</h3>
       {d.ds.length === 0 ? (
-        <p>No DS records (the zone has no key-signing key yet).</p>
+        <p>No DS records (the zone has no key-signing key).</p>
       ) : (
         <ul class="ds">
-          {d.ds.map((x) => {
-            const t = dsText(x);
-            return (
-              <li>
-                <code class="ds-record">{t}</code>{' '}
-                <button type="button" onClick={() => copy(t)} aria-label={`Copy DS record ${t}`}>
-                  Copy
-                </button>
-              </li>
-            );
-          })}
+          {d.ds.map((t) => (
+            <li>
+              <code class="ds-record">{t}</code>{' '}
+              <button type="button" onClick={() => copy(t)} aria-label={`Copy DS record ${t}`}>
+                Copy
+              </button>
+            </li>
+          ))}
         </ul>
       )}
       {copied && <Notice kind="ok">Copied to the clipboard.</Notice>}
@@ -838,12 +869,11 @@ function DnssecTab({ zone }: { zone: string; me: Me }) {
           <h3>Waiting for</h3>
           <ul>
             {d.waiting.map((w) => (
-              <li>{typeof w === 'string' ? w : JSON.stringify(w)}</li>
+              <li>{w}</li>
             ))}
           </ul>
         </>
       )}
-      {d.rollover ? <p>Rollover: {typeof d.rollover === 'string' ? d.rollover : JSON.stringify(d.rollover)}</p> : null}
     </div>
   );
 }

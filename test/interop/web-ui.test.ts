@@ -18,9 +18,11 @@ type J = any;
 // The page's globals inside page.evaluate (the tests are compiled without the DOM library).
 // biome-ignore lint/suspicious/noExplicitAny: browser globals
 declare const document: any;
+// biome-ignore lint/suspicious/noExplicitAny: browser globals
+declare const navigator: any;
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web-ui');
-const PW = { admin: 'admin-pass-1', admin2: 'admin2-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
+const PW = { admin: 'admin-pass-1', admin2: 'admin2-pass-1', help: 'help-pass-1', custA: 'custA-pass-1', custB: 'custB-pass-1' };
 const ZONE = 'ui-made.test';
 const ZONE_B = 'b-tenant.test';
 
@@ -134,6 +136,7 @@ before(async () => {
   zoneToolOk(store, ['create_sectag', 'CUST_B']);
   zoneToolOk(store, ['create_api_account', '-P', 'admin1', 'admin'], `${PW.admin}\n`);
   zoneToolOk(store, ['create_api_account', '-P', 'admin2', 'admin'], `${PW.admin2}\n`);
+  zoneToolOk(store, ['create_api_account', '-P', 'help1', 'helpdesk'], `${PW.help}\n`);
   zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_A', 'custA', 'customer'], `${PW.custA}\n`);
   zoneToolOk(store, ['create_api_account', '-P', '-s', 'CUST_B', 'custB', 'customer'], `${PW.custB}\n`);
   srv = await startDmsdDb(store, ['--http', '127.0.0.1:0']);
@@ -373,6 +376,13 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     const inUi = (await page.locator('code.ds-record').allTextContents()).map((s) => s.trim());
     const norm = (s: string) => s.split(/\s+/).join(' ').toLowerCase();
     assert.deepEqual(inUi.map(norm), ds.map(norm));
+    // The copy button puts the DS on the clipboard, as shown.
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await page.getByRole('button', { name: `Copy DS record ${inUi[0]}` }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied to the clipboard' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), inUi[0]);
+    // The key's state and next step are there too.
+    assert.match(await text(page.locator('table')), /CSK.*ECDSAP256SHA256.*active.*submit/s);
     await screen('zone-dnssec');
   });
 
@@ -545,6 +555,20 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  test('helpdesk: administration without security tags and accounts; by URL the API refuses them', async () => {
+    await logout();
+    await login('help1', PW.help);
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration: References' }).waitFor();
+    const tabs = await page.getByRole('navigation', { name: 'Administration pages' }).getByRole('link').allTextContents();
+    assert.deepEqual(tabs, ['References', 'Servers', 'Events', 'Audit log']);
+    await page.goto(`${base}/#/admin/accounts`);
+    await page.getByRole('alert').filter({ hasText: /not permitted|permission|denied/i }).first().waitFor();
+    await screen('helpdesk-accounts-refused');
+    // Helpdesk sees every tenant's zones.
+    await openZone(ZONE_B);
   });
 
   test('a customer sees only its zones, and cannot open another tenant\'s zone by URL (the API refuses too)', async () => {

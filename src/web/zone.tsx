@@ -240,7 +240,7 @@ function PublishReview({ zone, reviewed, onDone, reload }: { zone: string; revie
 }
 
 /** A refused save because the zone moved on: what changed since the version the user started from. */
-function ConflictView({ zone, base, reload }: { zone: string; base: number; reload: () => void }) {
+function ConflictView({ zone, base, reload, label }: { zone: string; base: number; reload: () => void; label?: string }) {
   const [diff, setDiff] = useState<string | null>(null);
   useEffect(() => {
     rpc<{ diff: string }>('diff_zi', { zone, zi: base, zi2: 'latest' })
@@ -252,7 +252,7 @@ function ConflictView({ zone, base, reload }: { zone: string; base: number; relo
       <p>Someone else changed the zone after you loaded it: nothing of yours was saved. Their changes:</p>
       {diff !== null && <DiffView diff={diff} label={`Version ${base} → newest`} />}
       <button type="button" onClick={reload}>
-        Load their version (your typed input stays)
+        {label ?? 'Load their version (your typed input stays)'}
       </button>
     </div>
   );
@@ -557,6 +557,19 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
       setError(e);
     }
   };
+  /** A new edit of the newest version, keeping the typed text: the next save is checked against that version. */
+  const restart = async () => {
+    setError(null);
+    try {
+      const r = await rpc<{ token: string; baseVersion: number }>('edit_zone', { zone });
+      setEdit({ token: r.token, base: r.baseVersion });
+      setConflict(null);
+      await reload();
+      area.current?.focus();
+    } catch (e) {
+      setError(e);
+    }
+  };
   const cancel = async () => {
     if (edit) await rpc('cancel_edit_zone', { zone, token: edit.token }).catch(() => {});
     setEdit(null);
@@ -577,7 +590,8 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
       onSaved();
     } catch (err) {
       setError(err);
-      if (err instanceof RpcError && err.type === 'EDIT_CONFLICT') setConflict(edit.base);
+      // The zone moved on, or the lock was broken: show what changed; the typed text stays.
+      if (err instanceof RpcError && (err.type === 'EDIT_CONFLICT' || err.type === 'STALE_EDIT_TOKEN')) setConflict(edit.base);
     } finally {
       setBusy(false);
     }
@@ -608,10 +622,14 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
         </>
       ) : (
         <form onSubmit={save} aria-label="Edit the zone file">
-          {conflict !== null && <ConflictView zone={zone} base={conflict} reload={() => {
-            setConflict(null);
-            reload();
-          }} />}
+          {conflict !== null && (
+            <ConflictView
+              zone={zone}
+              base={conflict}
+              label="Continue on the newest version (your text stays: check it against their changes)"
+              reload={restart}
+            />
+          )}
           {problems.length > 0 && (
             <div class="error" role="alert">
               <p>{(error as RpcError).message.split('\n')[0]}</p>

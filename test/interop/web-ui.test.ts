@@ -318,6 +318,36 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     assert.deepEqual(await waitAnswer(`kept.${ZONE}`, 'A', (r) => r.length > 0), ['10.0.0.2']);
   });
 
+  test('text mode: someone else published (breaking the lock) during the edit: their change shown, nothing lost', async () => {
+    await page.getByRole('button', { name: 'Edit as text' }).click();
+    const area = page.locator('textarea#zonetext');
+    await area.waitFor();
+    const base = (await area.inputValue()).replace(/\n$/, '');
+    await area.fill(`${base}\nmine\t300\tIN\tA\t10.0.0.3\n`);
+    const admin2 = basic('admin2', PW.admin2);
+    await api('clear_edit_lock', { zone: ZONE }, admin2);
+    await api('update_rrs', { zone: ZONE, records: [{ action: 'add', name: 'theirs', type: 'TXT', ttl: 300, rdata: '"theirs"' }] }, admin2);
+    const before = await versions(ZONE);
+    await page.getByRole('button', { name: 'Save and review' }).click();
+    const conflict = page.locator('.conflict');
+    await conflict.locator('figure.diff').waitFor();
+    assert.match(await text(conflict), /\+theirs\s+300\s+IN\s+TXT\s+"theirs"/);
+    assert.deepEqual(await versions(ZONE), before, 'nothing of mine saved');
+    assert.match(await area.inputValue(), /mine\t300\tIN\tA\t10\.0\.0\.3/, 'my text kept');
+    await screen('zone-text-conflict');
+    // Go on from the newest version, merging their record in by hand; the review shows only my change.
+    await conflict.getByRole('button', { name: /Continue on the newest version/ }).click();
+    await conflict.waitFor({ state: 'detached' });
+    await area.fill(`${base}\ntheirs\t300\tIN\tTXT\t"theirs"\nmine\t300\tIN\tA\t10.0.0.3\n`);
+    await page.getByRole('button', { name: 'Save and review' }).click();
+    const review = page.getByRole('region', { name: 'Review before publishing' });
+    await review.locator('figure.diff pre').waitFor();
+    assert.doesNotMatch(await text(review), /-theirs/);
+    await reviewAndPublish(/\+mine\s+300\s+IN\s+A\s+10\.0\.0\.3/);
+    assert.deepEqual(await waitAnswer(`mine.${ZONE}`, 'A', (r) => r.length > 0), ['10.0.0.3']);
+    assert.deepEqual(await waitAnswer(`theirs.${ZONE}`, 'TXT', (r) => r.length > 0), ['"theirs"']);
+  });
+
   test('history: diff two versions; restore an old one after its diff preview', async () => {
     await page.getByRole('link', { name: 'History' }).click();
     const first = 1;

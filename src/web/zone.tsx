@@ -8,6 +8,7 @@
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Me, type Problem, RpcError, rpc } from './api.js';
+import { parseRecords, type Rec } from './records.js';
 import { DiffView, ErrorBox, FieldError, fmtTime, Heading, href, messageOf, Notice } from './ui.js';
 
 interface ZoneInfo {
@@ -41,29 +42,6 @@ interface Loaded {
   text: string;
   latest: number;
   serial: number;
-}
-
-export interface Rec {
-  name: string;
-  ttl: number;
-  type: string;
-  rdata: string;
-  line: number;
-}
-
-/** The records of show_zone's text (one record a line: owner, TTL, class, type, RDATA, tab-separated). */
-export function parseRecords(text: string): Rec[] {
-  const out: Rec[] = [];
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const l = raw.replace(/\s+$/, '');
-    if (!l || l.startsWith(';') || l.startsWith('$')) return;
-    const f = l.includes('\t') ? l.split('\t') : l.split(/\s+/);
-    if (f.length < 5) return;
-    const [name, ttl, , type, ...rest] = f;
-    out.push({ name, ttl: Number(ttl), type: type.toUpperCase(), rdata: rest.join(l.includes('\t') ? '\t' : ' '), line: i + 1 });
-  });
-  return out;
 }
 
 const recKey = (r: Rec) => `${r.name}\u0000${r.type}\u0000${r.rdata}`;
@@ -499,13 +477,23 @@ function RecordsTab({ data, reload, locked, onSaved }: { data: Loaded; reload: (
                   <td>{r.name}</td>
                   <td>{r.ttl}</td>
                   <td>{r.type}</td>
-                  <td class="rdata">{r.rdata}</td>
+                  <td class="rdata">
+                    {r.rdata}
+                    {r.notes && <span class="notes">{r.notes}</span>}
+                  </td>
                   <td class="actions">
                     {editable(r) && (
                       <>
-                        <button type="button" onClick={() => startEdit(r)} aria-label={`Edit ${r.name} ${r.type} ${r.rdata}`}>
-                          Edit
-                        </button>
+                        {r.notes ? (
+                          // A table edit would re-add the record without its DMS comment and flags: text mode keeps them.
+                          <a href={href(`/zone/${data.zone.name}/text`)} aria-label={`Edit ${r.name} ${r.type} ${r.rdata} in text mode (it has DMS comments or flags)`}>
+                            Edit as text
+                          </a>
+                        ) : (
+                          <button type="button" onClick={() => startEdit(r)} aria-label={`Edit ${r.name} ${r.type} ${r.rdata}`}>
+                            Edit
+                          </button>
+                        )}
                         <button type="button" class="danger" onClick={() => del(r)} aria-label={`Delete ${r.name} ${r.type} ${r.rdata}`}>
                           Delete
                         </button>

@@ -661,3 +661,26 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     assert.equal(r.status, 401);
   });
 });
+
+describe('the login endpoint', { concurrency: false }, () => {
+  // Last: the guessing test holds 127.0.0.1 off for a minute.
+  test('refuses a form post (no login CSRF) and rate-limits guessing like HTTP Basic', async () => {
+    const form = await fetch(`${base}/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'login=admin1&password=admin-pass-1',
+    });
+    assert.equal(form.status, 415);
+    assert.equal(form.headers.get('set-cookie'), null);
+    const attempt = () =>
+      fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin1', password: 'guess-guess' }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
+    assert.equal(statuses[11], 429);
+    // Held off: the right password too, for now.
+    const right = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin1', password: PW.admin }) });
+    assert.equal(right.status, 429);
+    assert.match(srv.output(), /"msg":"API login failed"/);
+  });
+});

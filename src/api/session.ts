@@ -11,8 +11,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { type AccountInfo, getAccount, type Principal, type ServiceContext, verifyPassword } from '../services/index.js';
-import type { LoginGuard } from './auth.js';
+import { type AccountInfo, getAccount, type Principal, type ServiceContext } from '../services/index.js';
+import { authenticate, type LoginGuard } from './auth.js';
 
 export const SESSION_COOKIE = 'dms_session';
 export const CSRF_HEADER = 'x-dms-csrf';
@@ -188,7 +188,8 @@ export function registerSessionRoutes(app: FastifyInstance, o: SessionRoutes): v
     }
     if (typeof body?.login !== 'string' || typeof body.password !== 'string' || body.login.length > 200 || body.password.length > 1024)
       return fail(reply, 400, 'login and password must be strings', 'INVALID_REQUEST');
-    const principal = await verifyPassword(o.base, body.login, body.password);
+    // The same check as HTTP Basic (auth.ts): one place decides what a password login is.
+    const principal = await authenticate(o.base, { kind: 'basic', login: body.login, password: body.password });
     if (!principal) {
       guard.failed(source);
       log.warn({ source, login: body.login, url: '/session' }, 'API login failed');

@@ -24,6 +24,8 @@ export const PEERS = [
   { pkg: 'pebble', program: 'pebble', suites: ['interop'] },
   { pkg: 'lego', program: 'lego', suites: ['interop'] },
   { pkg: 'unbound', program: 'unbound', suites: ['interop'] },
+  // The web UI's browser tests (playwright-core drives it; no browser download).
+  { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
 ];
 
 /** System services the packages start and that would compete with the tests' own for ports. */

@@ -19,6 +19,8 @@ import { type Endpoint, ENDPOINTS } from './endpoints.js';
 import { AUTH_REQUIRED, handleRpc, INVALID_REQUEST, KIND_CODE, PARSE_ERROR, RATE_LIMITED, rpcError, toJson } from './jsonrpc.js';
 import { ApiMetrics, type DnsCounters } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
+import { CSRF_HEADER, cookieAuth, registerSessionRoutes, type SessionOptions, SessionStore } from './session.js';
+import { defaultWebRoot, registerWebUi } from './web.js';
 
 export interface HttpListen {
   address: string;
@@ -42,6 +44,10 @@ export interface HttpApiOptions {
   feed?: () => Promise<{ current: boolean; lag: number; seq: number }>;
   dns?: DnsCounters;
   guard?: LoginGuard;
+  /** Browser sessions of the web UI (cookie + CSRF header). */
+  sessions?: SessionOptions;
+  /** The built web UI (default: dist/web); null: none. */
+  webRoot?: string | null;
 }
 
 export interface HttpApi {
@@ -69,6 +75,7 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
   const guard = o.guard ?? new LoginGuard();
   const batchLimit = o.batchLimit ?? 100;
   const base = serviceContext(o.store);
+  const sessions = new SessionStore(o.sessions);
   const metrics = new ApiMetrics({
     zoneStates: () => services.zoneStateCounts(base),
     eventQueueDepth: () => services.eventQueueDepth(base),
@@ -95,8 +102,9 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     metrics.http.inc({ route: req.routeOptions.url ?? '(none)', status: String(reply.statusCode) });
   });
 
-  const refuse = (reply: FastifyReply, status: number, code: number, message: string) => {
-    if (status === 401) reply.header('www-authenticate', 'Basic realm="DMS", Bearer realm="DMS"');
+  const refuse = (reply: FastifyReply, status: number, code: number, message: string, browser = false) => {
+    // Not to the web UI (it sends the CSRF header): a Basic challenge would make the browser pop up its own login box.
+    if (status === 401 && !browser) reply.header('www-authenticate', 'Basic realm="DMS", Bearer realm="DMS"');
     return send(reply, status, rpcError(null, code, message, { exception_type: status === 429 ? 'RATE_LIMITED' : status === 403 ? 'PERMISSION_DENIED' : 'AUTHENTICATION_REQUIRED' }));
   };
 
@@ -108,21 +116,35 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
       return refuse(reply, 429, RATE_LIMITED, `too many failed logins from ${source}: try again in ${wait} s`);
     }
     const creds = parseAuthorization(req.headers.authorization);
-    if (!creds) return refuse(reply, 401, AUTH_REQUIRED, 'authentication required: HTTP Basic (API account) or Bearer token');
     let who: Principal | null;
-    try {
-      who = await authenticate(base, creds);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'API authentication failed with an error');
-      return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+    if (!creds) {
+      // No Authorization header: the web UI's session cookie, with its CSRF header.
+      let c: Awaited<ReturnType<typeof cookieAuth>>;
+      try {
+        c = await cookieAuth(base, sessions, req);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'API session check failed with an error');
+        return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+      }
+      const browser = req.headers[CSRF_HEADER] !== undefined;
+      if (c.kind === 'none') return refuse(reply, 401, AUTH_REQUIRED, browser ? 'not logged in' : 'authentication required: HTTP Basic (API account) or Bearer token', browser);
+      if (c.kind === 'refused') return refuse(reply, c.status, c.status === 401 ? AUTH_REQUIRED : KIND_CODE.denied, c.message, true);
+      who = c.principal;
+    } else {
+      try {
+        who = await authenticate(base, creds);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'API authentication failed with an error');
+        return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+      }
+      if (!who) {
+        guard.failed(source);
+        // The login tried is logged (it is how an operator spots guessing); the password or token never is.
+        log.warn({ source, scheme: creds.kind, login: creds.kind === 'basic' ? creds.login : undefined, url: ep.path }, 'API login failed');
+        return refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
+      }
+      guard.succeeded(source);
     }
-    if (!who) {
-      guard.failed(source);
-      // The login tried is logged (it is how an operator spots guessing); the password or token never is.
-      log.warn({ source, scheme: creds.kind, login: creds.kind === 'basic' ? creds.login : undefined, url: ep.path }, 'API login failed');
-      return refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
-    }
-    guard.succeeded(source);
     const account = who.account;
     if (!ep.accounts.includes(account.tier)) return refuse(reply, 403, KIND_CODE.denied, `${ep.path} is not for ${account.tier} accounts`);
     const tenant: Tenant = ep.tier === null || ep.tier === account.tier ? services.accountTenant(account) : { tier: ep.tier, sectag: null };
@@ -146,6 +168,8 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
   };
 
   for (const ep of ENDPOINTS) app.post(ep.path, rpc(ep));
+  registerSessionRoutes(app, { base, sessions, guard, log, secure: !!o.tls || !!o.tlsEnabled, send });
+  registerWebUi(app, o.webRoot === null ? undefined : (o.webRoot ?? defaultWebRoot()));
 
   app.get('/openrpc.json', async (_req, reply) => send(reply, 200, openRpcDocument(o.version ?? '0', '/jsonrpc')));
   app.get('/metrics', async (_req, reply) => {

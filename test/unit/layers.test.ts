@@ -47,6 +47,16 @@ test('zone_tool importing the store, even for a type, is refused', () => {
   assert.match(check(root).join('\n'), /cli\/main\.ts:3: cli\/ may not import store\//);
 });
 
+test('the web UI (browser code) may import nothing from src/, not even a type', () => {
+  const root = tree({
+    'api/session.ts': 'export interface Me { login: string }\n',
+    'web/main.tsx': "import { render } from 'preact';\nimport type { Me } from '../api/session.js';\nexport const m: Me | undefined = undefined;\nrender;\n",
+  });
+  const p = check(root);
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0], /web\/main\.tsx:2: web\/ may not import api\//);
+});
+
 test('the pure core may not do I/O', () => {
   const root = tree({ 'zone/load.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n" });
   assert.match(check(root).join('\n'), /zone\/load\.ts:1: the pure core may not import node:fs/);

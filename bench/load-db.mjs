@@ -7,7 +7,7 @@
 //   node bench/load-db.mjs [--records N] [--keep]      (after npm run build)
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dmsdUdpPort, ROOT, rssBytes, sleep, startKnotd, testHelper, waitSoa } from './lib.mjs';
@@ -98,6 +98,8 @@ try {
     `  dmsd / knotd: time ${(results.dmsd.seconds / results.knotd.seconds).toFixed(2)} (target ≤ 1.5), ` +
       `memory ${(results.dmsd.bytesPerRecord / results.knotd.bytesPerRecord).toFixed(2)}; dmsd ${results.dmsd.bytesPerRecord.toFixed(0)} bytes/record (target ≤ 200)`,
   );
+  mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'out', 'load-db.json'), `${JSON.stringify(results, null, 2)}\n`);
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
   else log(`kept ${work}`);

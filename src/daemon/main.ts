@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { ZoneSigner } from './signer.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -176,6 +177,7 @@ async function fillTable(
   log: Logger,
   table: ZoneTable,
   store: Store | undefined,
+  signs = false,
 ): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
@@ -198,7 +200,9 @@ async function fillTable(
   }
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload() });
+  // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
+  const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
+  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
   return { stop: feed.stop, refresh: feed.refresh, keys, seq: () => feed.seq };
 }
 
@@ -210,7 +214,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const table = new ZoneTable();
   let filled: Awaited<ReturnType<typeof fillTable>>;
   try {
-    filled = await fillTable(opts, log, table, store);
+    filled = await fillTable(opts, log, table, store, supervisor);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);

@@ -162,7 +162,7 @@ export function parseDuration(v: DurationInput): number | undefined {
 }
 
 
-function policyOf(r: DnssecPolicyRow, zones = 0): DnssecPolicy {
+export function policyOf(r: DnssecPolicyRow, zones = 0): DnssecPolicy {
   const lifetimes: Partial<Record<KeyRole, number>> = {};
   if (r.csk_lifetime !== null) lifetimes.csk = Number(r.csk_lifetime);
   if (r.ksk_lifetime !== null) lifetimes.ksk = Number(r.ksk_lifetime);

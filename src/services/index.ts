@@ -210,3 +210,20 @@ export {
   zonesWithNotifyTargets,
   zoneTransferRules,
 } from './access.js';
+
+// serving signed zones: the signer's records per version (signing.ts)
+export {
+  hasDnssecPolicy,
+  isSigned,
+  lastSignedVersion,
+  publishedVersion,
+  SIGNER_ONLY_TYPES,
+  signedStateAt,
+  signedZoneIds,
+  signerChangeOwners,
+  signerDiff,
+  signerRecordsAt,
+  storeSignerChange,
+  type ZoneSigning,
+  zoneSigning,
+} from './signing.js';

@@ -1,0 +1,143 @@
+// dmsd's signer: keeps, per zone with a DNSSEC policy, the signed state (src/dnssec SignedZone) of the newest version
+// it signed, and brings it to each newly published version by applying only that version's change (the owners whose
+// rows were born or died, services.loadPublishedChange) — so a change re-signs the RRsets and chain links it touches,
+// not the zone. The signer's change is stored with the version's mark (services.storeSignerChange); serving processes
+// read it back (zones.ts). Runs in the supervising process only. Keys come from the database, opened with the KEK.
+//
+// After a restart the state is rebuilt from the newest signed version's stored records (SignedZone.restore takes the
+// stored signatures over, so nothing is signed again), then the versions published meanwhile are applied as one
+// change. When two dmsd on one database sign the same version, the mark's primary key lets one win; the other
+// rebuilds its state from the winner's rows, so both serve the same signatures.
+
+import type { Logger } from 'pino';
+import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { SignedZone, signZone } from '../dnssec/zone.js';
+import type { RecordDelta } from '../dnssec/chain.js';
+import * as services from '../services/index.js';
+
+interface State {
+  version: number;
+  zone: SignedZone;
+  keySet: string;
+}
+
+function rrId(r: RR): string {
+  return `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
+}
+
+/** Two consecutive signer changes as one (a record added then removed vanishes, and the other way round). */
+function mergeDeltas(a: RecordDelta, b: RecordDelta): RecordDelta {
+  const removed = new Map(a.remove.map((r) => [rrId(r), r]));
+  const added = new Map(a.add.map((r) => [rrId(r), r]));
+  for (const r of b.remove) {
+    const k = rrId(r);
+    if (added.has(k)) added.delete(k);
+    else removed.set(k, r);
+  }
+  for (const r of b.add) {
+    const k = rrId(r);
+    if (removed.has(k)) removed.delete(k);
+    else added.set(k, r);
+  }
+  return { remove: [...removed.values()], add: [...added.values()] };
+}
+
+export class ZoneSigner {
+  private readonly states = new Map<string, State>();
+
+  constructor(
+    private readonly ctx: services.ServiceContext,
+    private readonly log: Logger,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  /**
+   * Make sure the zone's published version is signed (stored with its mark). Returns the version now signed, or
+   * undefined when the zone has no DNSSEC policy or is not published. Throws when it cannot sign (no KEK, bad data).
+   */
+  async signPublished(name: string): Promise<number | undefined> {
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s) {
+      this.states.delete(name);
+      return undefined;
+    }
+    const head = await services.publishedVersion(this.ctx, name);
+    if (!head) {
+      this.states.delete(name);
+      return undefined;
+    }
+    const version = head.version;
+    let state = this.states.get(name);
+    if (state && state.version === version) return version;
+    if (await services.isSigned(this.ctx, s.zoneId, version)) {
+      // Signed already (by us before a restart, or by another dmsd): take its records over.
+      await this.restoreAt(name, s, version);
+      return version;
+    }
+    let full = false;
+    let delta: RecordDelta = { remove: [], add: [] };
+    if (!state) {
+      const last = await services.lastSignedVersion(this.ctx, s.zoneId, version);
+      if (last) {
+        state = await this.restoreAt(name, s, last.version, (d) => {
+          delta = d;
+        });
+      }
+    }
+    const now = this.now();
+    if (state && state.version !== version) {
+      const c = await services.loadPublishedChange(this.ctx, name, state.version);
+      if (c.kind !== 'change') state = undefined;
+      else {
+        const owners = c.owners.map((o) => ({ name: o.name, records: [...o.records] }));
+        // The SOA is not a record row (it lives in the version): the apex's list gets the new one.
+        let apex = owners.find((o) => o.name.equals(s.origin));
+        if (!apex) {
+          apex = { name: s.origin, records: state.zone.recordsAt(s.origin).filter((r) => r.type !== RRType.SOA) };
+          owners.push(apex);
+        }
+        apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
+        delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
+      }
+    }
+    if (!state) {
+      const z = await services.loadPublishedZone(this.ctx, name);
+      if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
+      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet };
+      delta = { remove: [], add: state.zone.generated() };
+      full = true;
+    }
+    const started = performance.now();
+    const r = await services.storeSignerChange(this.ctx, s, name, version, delta, { full });
+    if (r === 'lost') {
+      this.log.info({ zone: name, version }, 'version signed by another process: taking its signatures');
+      await this.restoreAt(name, s, version);
+      return version;
+    }
+    this.states.set(name, { version, zone: state.zone, keySet: s.keySet });
+    this.log.info(
+      { zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started) },
+      'zone signed',
+    );
+    return version;
+  }
+
+  /** Rebuild the state of `version` from the database (no signing unless keys changed: `onDelta` gets the rest). */
+  private async restoreAt(name: string, s: services.ZoneSigning, version: number, onDelta?: (d: RecordDelta) => void): Promise<State | undefined> {
+    const st = await services.signedStateAt(this.ctx, s.zoneId, version);
+    if (!st) return undefined;
+    const { zone, delta } = SignedZone.restore(s.origin, s.policy, st.records, st.stored, s.keys, this.now());
+    if (delta.add.length + delta.remove.length > 0) {
+      if (onDelta) onDelta(delta);
+      else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+    }
+    const state = { version, zone, keySet: s.keySet };
+    this.states.set(name, state);
+    return state;
+  }
+
+  forget(name: string): void {
+    this.states.delete(name);
+  }
+}

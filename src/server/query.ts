@@ -12,6 +12,8 @@ import { DecodeError } from '../dns/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
+import { nsec3Hash } from '../dnssec/nsec3.js';
+import { addDnssec, isSignedZone } from '../zone/dnssec-answer.js';
 import { latin1 } from '../zone/key.js';
 import { answer, lookupName } from '../zone/lookup.js';
 import { buildSections } from '../zone/sections.js';
@@ -262,6 +264,12 @@ export class QueryHandler {
     if (qtype === 0) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
     const table = this.table;
+    // DO=1 for a signed zone: RRSIGs and denial proofs (RFC 4035 §3.1), built per query, not memoized (DO=0 answers
+    // and unsigned zones keep the memo path unchanged).
+    if (this.ednsDo) {
+      const zone = table.findForQuery(this.qKey, qtype);
+      if (zone !== undefined && isSignedZone(zone)) return this.buildSigned(zone, b, limit);
+    }
     if (this.memoStructure !== table.structure) {
       this.memo.clear();
       this.memoStructure = table.structure;
@@ -320,6 +328,26 @@ export class QueryHandler {
     // The question must be the query's own bytes (name case, class), as on the memo path.
     fitted.set(b.subarray(12, this.qEnd + 4), 12);
     return fitted;
+  }
+
+  /** A DO=1 answer from a signed zone, fitted to `limit` (TC when the answer or its proofs do not fit). */
+  private buildSigned(zone: Zone, b: Uint8Array, limit: number): Uint8Array {
+    const qname = new WireReader(b, 12, this.qEnd + 4).name();
+    const qtype = this.qType;
+    const outcome = answer(zone, qname, qtype);
+    const s = addDnssec(outcome, buildSections(outcome, { minimalAny: true }), nsec3Hash);
+    const msg = responseMessage(qname, qtype, this.qClass, s.rcode, s.aa);
+    msg.answer = s.answer;
+    msg.authority = s.authority;
+    msg.additional = s.additional;
+    msg.id = (b[0] << 8) | b[1];
+    msg.rd = (b[2] & FLAG_RD) !== 0;
+    msg.cd = (b[3] & FLAG_CD) !== 0;
+    if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
+    const req = s.requiredAdditional;
+    const out = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
+    out.set(b.subarray(12, this.qEnd + 4), 12);
+    return out;
   }
 
   /**

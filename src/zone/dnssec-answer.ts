@@ -339,13 +339,14 @@ export function addDnssec(outcome: Outcome, s: Sections, hash: Nsec3Hasher): Sec
       const node = zone.nodes.get(key);
       if (first.type === RRType.CNAME && isDnameSynth(outcome, first)) {
         // Synthesized from a DNAME (RFC 6672 §5.3.1): unsigned, the DNAME's signature covers it.
-      } else if (node && node.hasType(first.type) && !node.belowCut && !node.belowDname) answer.add(sigsAt(node, first.type));
+      } else if (node?.hasType(first.type) && !node.belowCut && !node.belowDname) answer.add(sigsAt(node, first.type));
       else if (!node && keyIsBelowOrAt(key, zone.originKey)) {
         // Synthesized from a wildcard: the wildcard's signatures with the name as owner, and the proof that the name
         // itself does not exist.
         const { encloser } = locate(zone, key);
-        if (encloser.wildcard && encloser.wildcard.hasType(first.type)) {
-          answer.add(sigsAt(encloser.wildcard, first.type, first.name));
+        const wild = encloser.wildcard;
+        if (wild?.hasType(first.type)) {
+          answer.add(sigsAt(wild, first.type, first.name));
           prover.wildcardExpansion(key);
         }
       }

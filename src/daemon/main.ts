@@ -20,7 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
-import { ZoneSigner } from './signer.js';
+import { startSigningFeed, ZoneSigner } from './signer.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -436,6 +436,11 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   };
   for (let i = 0; i < opts.workers; i++) fork();
   const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
+  // Signing runs here too, once for all workers: they serve the signed versions it stores.
+  if (store) {
+    const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
+    await startSigningFeed(ctx, new ZoneSigner(ctx, log), log);
+  }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
   const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
   cluster.on('exit', (w, code, signal) => {

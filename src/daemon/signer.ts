@@ -141,3 +141,29 @@ export class ZoneSigner {
     this.states.delete(name);
   }
 }
+
+/**
+ * The signer on its own, following the change feed (dmsd --workers: the supervising process serves no zone but signs
+ * them all; the workers serve what it stored). Signs every zone with a policy at start. Returns the stop function.
+ */
+export async function startSigningFeed(ctx: services.ServiceContext, signer: ZoneSigner, log: Logger, intervalMs = 250): Promise<() => Promise<void>> {
+  const seq = await services.currentChangeSeq(ctx);
+  const sign = async (name: string) => {
+    try {
+      await signer.signPublished(name);
+    } catch (e) {
+      log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
+    }
+  };
+  for (const name of await services.signedZoneNames(ctx)) await sign(name);
+  return services.followChanges(
+    ctx,
+    seq,
+    async (poll) => {
+      const names = new Set<string>();
+      for (const c of poll.changes) if (c.kind !== 'keys' && c.zoneId !== 0) names.add(c.zone);
+      for (const n of names) await sign(n);
+    },
+    { intervalMs, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (signer)') },
+  );
+}

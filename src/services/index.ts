@@ -220,6 +220,7 @@ export {
   SIGNER_ONLY_TYPES,
   signedStateAt,
   signedZoneIds,
+  signedZoneNames,
   signerChangeOwners,
   signerDiff,
   signerRecordsAt,

@@ -27,6 +27,7 @@ import {
   signerRowsAtOwners,
   signerRowsChangedBetween,
   zoneIdsWithPolicy,
+  zoneNamesWithPolicy,
 } from '../store/queries/signing.js';
 import { ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById } from '../store/queries/zones.js';
@@ -215,4 +216,9 @@ export async function publishedVersion(ctx: ServiceContext, zone: string): Promi
 /** Ids of the zones that follow a DNSSEC policy (dmsd's start: which zones are served signed). */
 export async function signedZoneIds(ctx: ServiceContext): Promise<Set<number>> {
   return zoneIdsWithPolicy(ctx.store.db);
+}
+
+/** Names of the zones that follow a DNSSEC policy (the signing process's start). */
+export async function signedZoneNames(ctx: ServiceContext): Promise<string[]> {
+  return zoneNamesWithPolicy(ctx.store.db);
 }

@@ -133,3 +133,14 @@ export async function zoneIdsWithPolicy(db: Db): Promise<Set<number>> {
     .execute();
   return new Set(rows.map((r) => Number(r.zone_id)));
 }
+
+/** Names of the zones that follow a DNSSEC policy. */
+export async function zoneNamesWithPolicy(db: Db): Promise<string[]> {
+  const rows = await (db as unknown as Kysely<Database & { zone_dnssec: { zone_id: number; policy_id: number | null } }>)
+    .selectFrom('zone_dnssec')
+    .innerJoin('zones', 'zones.id', 'zone_dnssec.zone_id')
+    .select('zones.name')
+    .where('zone_dnssec.policy_id', 'is not', null)
+    .execute();
+  return rows.map((r) => r.name);
+}

@@ -203,7 +203,14 @@ async function fillTable(
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
   const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
-  return { stop: feed.stop, refresh: feed.refresh, keys, seq: () => feed.seq };
+  // Signatures about to expire are refreshed by a new version (checked every minute).
+  const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), SIGNATURE_CHECK_MS) : undefined;
+  refreshTimer?.unref();
+  const stop = async () => {
+    if (refreshTimer) clearInterval(refreshTimer);
+    await feed.stop();
+  };
+  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq };
 }
 
 /**
@@ -439,7 +446,9 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   // Signing runs here too, once for all workers: they serve the signed versions it stores.
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
-    await startSigningFeed(ctx, new ZoneSigner(ctx, log), log);
+    const signer = new ZoneSigner(ctx, log);
+    await startSigningFeed(ctx, signer, log);
+    setInterval(() => void signer.refreshAll(), SIGNATURE_CHECK_MS).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
   const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
@@ -487,6 +496,8 @@ async function startHttpOrExit(
 }
 
 const DMS_VERSION = '0.1.0';
+/** How often the signer looks for signatures due for refresh. */
+const SIGNATURE_CHECK_MS = 60_000;
 
 async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
   try {

@@ -20,6 +20,8 @@ interface State {
   version: number;
   zone: SignedZone;
   keySet: string;
+  /** The policy's signature refresh (seconds before expiry). */
+  refresh: number;
 }
 
 function rrId(r: RR): string {
@@ -99,12 +101,14 @@ export class ZoneSigner {
         }
         apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
         delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
+        // Every new version also re-signs what is about to expire (the refresh rides on the change).
+        delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));
       }
     }
     if (!state) {
       const z = await services.loadPublishedZone(this.ctx, name);
       if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
-      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet };
+      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh };
       delta = { remove: [], add: state.zone.generated() };
       full = true;
     }
@@ -115,7 +119,7 @@ export class ZoneSigner {
       await this.restoreAt(name, s, version);
       return version;
     }
-    this.states.set(name, { version, zone: state.zone, keySet: s.keySet });
+    this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh });
     this.log.info(
       { zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started) },
       'zone signed',
@@ -132,9 +136,49 @@ export class ZoneSigner {
       if (onDelta) onDelta(delta);
       else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
     }
-    const state = { version, zone, keySet: s.keySet };
+    const state = { version, zone, keySet: s.keySet, refresh: s.refresh };
     this.states.set(name, state);
     return state;
+  }
+
+  /**
+   * Signatures of a zone about to expire (within the policy's refresh): publish a new version of the same data (serial
+   * incremented, change_by "dmsd signer", comment "DNSSEC signature refresh") whose signing re-signs them — secondaries
+   * need a new serial to fetch new signatures. Skipped (false) when the zone has a newer unpublished version (the
+   * operator's draft must not be published by us) or is not signed here.
+   */
+  async refreshDue(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    const oldest = state?.zone.oldestExpiration();
+    if (!state || oldest === undefined || oldest - this.now() > state.refresh) return false;
+    // The newest version must be the one signed (an operator's unpublished draft is not ours to publish).
+    const head = await services.getZoneHead(this.ctx, name);
+    if (head.zi.version !== state.version) {
+      this.log.warn({ zone: name, newest: head.zi.version, signed: state.version }, 'signatures due for refresh, but the zone has a newer unpublished version: retried later');
+      return false;
+    }
+    try {
+      await services.pokeSerial(this.ctx, name, () => undefined, 'DNSSEC signature refresh');
+    } catch (e) {
+      if (e instanceof services.EditLockConflict) {
+        this.log.warn({ zone: name, err: (e as Error).message }, 'signatures due for refresh, but the zone is locked for editing: retried later');
+        return false;
+      }
+      throw e;
+    }
+    this.log.info({ zone: name, oldest }, 'signatures due: new version made for the refresh');
+    return true;
+  }
+
+  /** refreshDue for every zone signed here (a timer calls it). */
+  async refreshAll(): Promise<void> {
+    for (const name of [...this.states.keys()]) {
+      try {
+        await this.refreshDue(name);
+      } catch (e) {
+        this.log.error({ zone: name, err: (e as Error).message }, 'signature refresh failed');
+      }
+    }
   }
 
   forget(name: string): void {

@@ -168,6 +168,14 @@ export class SignedZone {
     return out;
   }
 
+  /** The earliest expiration (seconds, RFC 1982 arithmetic ignored) among the signatures, or undefined. */
+  oldestExpiration(): number | undefined {
+    let oldest: number | undefined;
+    for (const m of this.sigs.values())
+      for (const rrs of m.values()) for (const r of rrs) if (oldest === undefined || expiration(r.rdata) < oldest) oldest = expiration(r.rdata);
+    return oldest;
+  }
+
   /** The RRSIGs at an owner (optionally only those covering `type`). */
   signaturesAt(owner: Name, type?: number): RR[] {
     const m = this.sigs.get(owner.key);

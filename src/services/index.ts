@@ -94,7 +94,7 @@ export {
 } from './zones.js';
 
 // edit lock: edit_zone, tickle, save with token, cancel_edit_zone, clear_edit_lock
-export { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
+export { cancelEditZone, clearEditLock, editZone, pokeSerial, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
 
 // DNSSEC policies and keys (the signer's half is in src/dnssec); the key-encryption key the callers pass in the context
 export {

@@ -44,6 +44,8 @@ export interface ZoneSigning {
   keys: ZoneKey[];
   /** Identifies the signing keys (algorithm/tag/roles): stored with each signed version. */
   keySet: string;
+  /** Signatures expiring within this many seconds are made again (the policy's signature refresh). */
+  refresh: number;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
     .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}`)
     .sort()
     .join(' ');
-  return { zoneId: Number(read.z.id), origin, policy, keys, keySet };
+  return { zoneId: Number(read.z.id), origin, policy, keys, keySet, refresh: p.signatureRefresh };
 }
 
 function rowToRR(r: DnssecRecordRow): RR {

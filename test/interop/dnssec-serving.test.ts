@@ -38,6 +38,7 @@ ns.insecure A 192.0.2.9
 secure NS ns.secure
 secure DS 12345 13 2 ${'ab'.repeat(32)}
 ns.secure A 192.0.2.10
+big TXT "${'x'.repeat(200)}" "${'y'.repeat(170)}"
 `;
 
 const keyId = (k: TsigKey) => k.name.toString().replace(/\.$/, '');
@@ -75,6 +76,8 @@ const CASES: [string, string, string, RegExp | null][] = [
   [`insecure.${ZONE}`, 'DS', 'NOERROR', null],
   [`secure.${ZONE}`, 'DS', 'NOERROR', /12345 13 2/],
   [`mx.${ZONE}`, 'MX', 'NOERROR', /10 www/],
+  // Over 512 octets only with its RRSIG: TC over UDP at that size, then TCP (see the TC test).
+  [`big.${ZONE}`, 'TXT', 'NOERROR', /yyyy/],
 ];
 
 const SETUPS = [
@@ -195,6 +198,15 @@ for (const setup of SETUPS)
       const insecure = dig(dmsd.port, ['+dnssec', '+norec', `host.insecure.${ZONE}`, 'A']);
       assert.match(insecure, setup.denial === 'NSEC' ? /insecure\.signed\.example\.\s+\d+\s+IN\s+NSEC\s[^\n]*\sNS RRSIG NSEC\n/ : /\sNSEC3\s[^\n]*\sNS\n/);
       assert.doesNotMatch(insecure, /\sDS\s/);
+    });
+
+    test('TC when the signed answer does not fit the UDP size; complete over TCP; DO=0 unchanged', () => {
+      const udp = dig(dmsd.port, ['+dnssec', '+norec', '+bufsize=512', '+ignore', `big.${ZONE}`, 'TXT']);
+      assert.match(udp, /;; flags: qr aa tc;/, udp);
+      const plain = dig(dmsd.port, ['+norec', '+bufsize=512', '+ignore', `big.${ZONE}`, 'TXT']);
+      assert.doesNotMatch(plain, /flags:[^;]*\btc\b/, plain);
+      const tcp = dig(dmsd.tcpPort, ['+tcp', '+dnssec', '+norec', `big.${ZONE}`, 'TXT']);
+      assert.match(tcp, /\sRRSIG\s+TXT 13 3 300 /, tcp);
     });
 
     test('dnssec-verify and ldns-verify-zone accept the AXFR', () => {

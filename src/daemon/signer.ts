@@ -151,29 +151,53 @@ export class ZoneSigner {
     const state = this.states.get(name);
     const oldest = state?.zone.oldestExpiration();
     if (!state || oldest === undefined || oldest - this.now() > state.refresh) return false;
-    // The newest version must be the one signed (an operator's unpublished draft is not ours to publish).
-    const head = await services.getZoneHead(this.ctx, name);
-    if (head.zi.version !== state.version) {
-      this.log.warn({ zone: name, newest: head.zi.version, signed: state.version }, 'signatures due for refresh, but the zone has a newer unpublished version: retried later');
-      return false;
-    }
-    try {
-      await services.pokeSerial(this.ctx, name, () => undefined, 'DNSSEC signature refresh');
-    } catch (e) {
-      if (e instanceof services.EditLockConflict) {
-        this.log.warn({ zone: name, err: (e as Error).message }, 'signatures due for refresh, but the zone is locked for editing: retried later');
-        return false;
-      }
-      throw e;
-    }
+    if (!(await this.newVersion(name, state.version, 'DNSSEC signature refresh'))) return false;
     this.log.info({ zone: name, oldest }, 'signatures due: new version made for the refresh');
     return true;
   }
 
-  /** refreshDue for every zone signed here (a timer calls it). */
+  /**
+   * A new version of the zone's published data (serial + 1): how a change of keys or of signatures reaches the
+   * secondaries. Not when the newest version is not the one signed (an operator's unpublished draft is not ours to
+   * publish) or the zone is locked for editing: false, retried later.
+   */
+  private async newVersion(name: string, signed: number, comment: string): Promise<boolean> {
+    const head = await services.getZoneHead(this.ctx, name);
+    if (head.zi.version !== signed) {
+      this.log.warn({ zone: name, newest: head.zi.version, signed, why: comment }, 'the zone has a newer unpublished version: signer change retried later');
+      return false;
+    }
+    try {
+      await services.pokeSerial(this.ctx, name, () => undefined, comment);
+    } catch (e) {
+      if (e instanceof services.EditLockConflict) {
+        this.log.warn({ zone: name, err: (e as Error).message, why: comment }, 'the zone is locked for editing: signer change retried later');
+        return false;
+      }
+      throw e;
+    }
+    return true;
+  }
+
+  /**
+   * The rollover engine's step for one zone signed here (services.advanceDnssecKeys: the policy's key timings); when
+   * keys changed state, a new version carries the new key set. Returns the transitions.
+   */
+  async rolloverStep(name: string): Promise<services.KeyTransition[]> {
+    const state = this.states.get(name);
+    if (!state) return [];
+    const moved = await services.advanceDnssecKeys(this.ctx, name);
+    if (moved.length === 0) return moved;
+    this.log.info({ zone: name, transitions: moved }, 'DNSSEC keys moved along the policy');
+    await this.newVersion(name, state.version, `DNSSEC keys: ${moved.map((m) => `${m.role.toUpperCase()} ${m.tag} ${m.to}`).join(', ')}`);
+    return moved;
+  }
+
+  /** The rollover step and refreshDue for every zone signed here (a timer calls it). */
   async refreshAll(): Promise<void> {
     for (const name of [...this.states.keys()]) {
       try {
+        if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
         await this.refreshDue(name);
       } catch (e) {
         this.log.error({ zone: name, err: (e as Error).message }, 'signature refresh failed');

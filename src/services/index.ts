@@ -98,7 +98,9 @@ export { cancelEditZone, clearEditLock, editZone, pokeSerial, pokeZoneSetSerial,
 
 // DNSSEC policies and keys (the signer's half is in src/dnssec); the key-encryption key the callers pass in the context
 export {
+  advanceDnssecKeys,
   checkDnssecKek,
+  type KeyTransition,
   type DnssecKeyInfo,
   type DnssecPolicy,
   type DnssecPolicyInput,

@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { RRType } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataFromString, rrsigFields } from '../../src/dns/rdata.js';
+import { keyFromDnskey, rrsetFromRRs, verifyRrsig } from '../../src/dnssec/index.js';
 import { ZoneSigner } from '../../src/daemon/signer.js';
 import * as dnssec from '../../src/services/dnssec.js';
 import * as services from '../../src/services/index.js';
@@ -103,6 +104,109 @@ for (const backend of backends)
         assert.equal(await signer.refreshDue(ZONE), false);
         const zis = await services.listZis(ctx, ZONE);
         assert.equal(zis.length, 3);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+/** Verify every RRSIG of a version with the DNSKEYs it publishes; the keys that signed each type. */
+async function checkVersion(store: Store, zone: string): Promise<{ dnskeyTags: number[]; zoneSigners: Set<number>; dnskeySigners: Set<number>; cds: number }> {
+  const rows = (
+    await sql<{ owner: string; type: number; ttl: number; rdata: Uint8Array }>`select owner, type, ttl, rdata from dnssec_records where to_version is null`.execute(store.db)
+  ).rows.map((r) => ({ owner: r.owner, type: Number(r.type), ttl: Number(r.ttl), rdata: new Uint8Array(r.rdata) }));
+  const dnskeys = rows.filter((r) => r.type === RRType.DNSKEY).map((r) => keyFromDnskey(r.rdata));
+  const zoneSigners = new Set<number>();
+  const dnskeySigners = new Set<number>();
+  for (const r of rows.filter((x) => x.type === RRType.RRSIG)) {
+    const f = rrsigFields(r.rdata);
+    assert.ok(dnskeys.some((k) => k.keyTag === f.keyTag), `RRSIG by ${f.keyTag} whose DNSKEY is published (${zone})`);
+    // DNSKEY, CDS and CDNSKEY are the KSK's; everything else the ZSK's.
+    (f.typeCovered === RRType.DNSKEY || f.typeCovered === RRType.CDS || f.typeCovered === RRType.CDNSKEY ? dnskeySigners : zoneSigners).add(f.keyTag);
+  }
+  // The DNSKEY RRset's signatures verify.
+  const dk = rows.filter((r) => r.type === RRType.DNSKEY);
+  const set = rrsetFromRRs(dk.map((r) => ({ name: Name.parse(r.owner), type: r.type, class: 1, ttl: r.ttl, rdata: r.rdata })));
+  for (const r of rows.filter((x) => x.type === RRType.RRSIG && rrsigFields(x.rdata).typeCovered === RRType.DNSKEY)) {
+    const k = dnskeys.find((x) => x.keyTag === rrsigFields(r.rdata).keyTag)!;
+    assert.equal(verifyRrsig(set, r.rdata, k, { now: rrsigFields(r.rdata).inception + 3600 }).ok, true);
+  }
+  return { dnskeyTags: dnskeys.map((k) => k.keyTag).sort(), zoneSigners, dnskeySigners, cds: rows.filter((r) => r.type === RRType.CDS).length };
+}
+
+for (const backend of backends)
+  describe(`the rollover engine on ${backend.name} (accelerated clock)`, () => {
+    test('ZSK by pre-publication, KSK by double-DS waiting for ds_seen', async () => {
+      const store = await backend.open();
+      const kek = memoryKek(randomBytes(32));
+      const clock = manualClock(T0);
+      const ctx = services.serviceContext(store, { actor: 'tester@test/Admin', clock, kek });
+      const signer = new ZoneSigner(ctx, log, () => Math.floor(clock.now().getTime() / 1000));
+      const step = async (seconds: number) => {
+        clock.advance(seconds * 1000);
+        const moved = await signer.rolloverStep(ZONE);
+        await signer.signPublished(ZONE);
+        return moved.map((m) => `${m.role} ${m.to}`);
+      };
+      try {
+        await services.createZone(ctx, ZONE, { text: ZONE_TEXT });
+        await dnssec.createDnssecPolicy(ctx, 'fast', {
+          keys: 'ksk-zsk', kskLifetime: 0, zskLifetime: 4000, signatureValidity: 3600, signatureValidityDnskey: 3600, signatureRefresh: 600,
+          signatureJitter: 0, dnskeyTtl: 60, maxZoneTtl: 300, zonePropagationDelay: 10, publishSafety: 10, retireSafety: 10,
+          parentDsTtl: 60, parentPropagationDelay: 10,
+        });
+        await dnssec.setZoneDnssecPolicy(ctx, ZONE, 'fast');
+        await signer.signPublished(ZONE);
+        const v0 = await checkVersion(store, ZONE);
+        assert.equal(v0.dnskeyTags.length, 2);
+        const [zsk1] = [...v0.zoneSigners];
+        const [ksk1] = [...v0.dnskeySigners];
+        // Publication interval: 60 + 10 + 10 = 80 s; ZSK successor due at lifetime − publication = 3920 s.
+        assert.deepEqual(await step(3000), []);
+        assert.deepEqual(await step(920), ['zsk published']);
+        let v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeyTags.length, 3, 'successor ZSK pre-published');
+        assert.deepEqual([...v.zoneSigners], [zsk1], 'the old ZSK still signs');
+        assert.deepEqual(await step(40), []);
+        assert.deepEqual(await step(40), ['zsk active', 'zsk retired']);
+        v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeyTags.length, 3, 'the old ZSK stays published while its signatures are cached');
+        assert.equal(v.zoneSigners.size, 1);
+        assert.ok(!v.zoneSigners.has(zsk1), 'the new ZSK signs');
+        // ZSK retire interval: 3600 − 600 + 300 + 10 + 10 = 3320 s.
+        assert.deepEqual(await step(3300), []);
+        assert.deepEqual(await step(20), ['zsk removed']);
+        v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeyTags.length, 2);
+
+        // KSK: asked for by the operator; double-DS.
+        await dnssec.rolloverZoneKey(ctx, ZONE, 'ksk');
+        assert.deepEqual(await step(1), ['ksk published']);
+        v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeyTags.length, 3);
+        assert.deepEqual([...v.dnskeySigners], [ksk1]);
+        assert.deepEqual(await step(80), ['ksk active']);
+        v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeySigners.size, 2, 'both KSKs sign the DNSKEY RRset');
+        assert.equal(v.cds, 2, 'CDS of both KSKs while the parent changes over');
+        // Without ds_seen, the KSKs do not move, however long (the ZSK keeps rolling on its lifetime meanwhile).
+        const ksk = (moved: string[]) => moved.filter((m) => m.startsWith('ksk'));
+        assert.deepEqual(ksk(await step(100000)), []);
+        const ksk2 = [...v.dnskeySigners].find((t) => t !== ksk1)!;
+        await dnssec.dsSeen(ctx, ZONE, ksk2);
+        // Parent DS TTL + propagation: 70 s.
+        assert.deepEqual(ksk(await step(60)), []);
+        assert.deepEqual(ksk(await step(10)), ['ksk retired']);
+        v = await checkVersion(store, ZONE);
+        assert.deepEqual([...v.dnskeySigners], [ksk2]);
+        assert.equal(v.cds, 1, 'only the new CDS');
+        // KSK retire interval: 60 + 10 + 10 = 80 s.
+        assert.deepEqual(ksk(await step(80)), ['ksk removed']);
+        v = await checkVersion(store, ZONE);
+        assert.deepEqual([...v.dnskeySigners], [ksk2]);
+        assert.ok(!v.dnskeyTags.includes(ksk1), 'the old KSK is gone from the DNSKEY RRset');
+        // Every step was a version of its own; the operator's records never changed.
+        assert.doesNotMatch(await services.getZoneText(ctx, ZONE), /RRSIG|NSEC|DNSKEY/);
       } finally {
         await store.close();
       }

@@ -47,6 +47,8 @@ function mergeDeltas(a: RecordDelta, b: RecordDelta): RecordDelta {
 
 export class ZoneSigner {
   private readonly states = new Map<string, State>();
+  /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
+  private readonly fullNext = new Map<string, number>();
 
   constructor(
     private readonly ctx: services.ServiceContext,
@@ -79,7 +81,8 @@ export class ZoneSigner {
     }
     let full = false;
     let delta: RecordDelta = { remove: [], add: [] };
-    if (!state) {
+    if (this.fullNext.has(name)) state = undefined;
+    else if (!state) {
       const last = await services.lastSignedVersion(this.ctx, s.zoneId, version);
       if (last) {
         state = await this.restoreAt(name, s, last.version, (d) => {
@@ -120,6 +123,11 @@ export class ZoneSigner {
       return version;
     }
     this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh });
+    const asked = this.fullNext.get(name);
+    if (asked !== undefined && full) {
+      this.fullNext.delete(name);
+      await services.clearResignRequest(this.ctx, s.zoneId, asked);
+    }
     this.log.info(
       { zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started) },
       'zone signed',
@@ -193,10 +201,23 @@ export class ZoneSigner {
     return moved;
   }
 
+  /** sign_zone asked for a full re-sign: the next version is signed in full; made now. */
+  async fullResignIfAsked(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    if (!state || this.fullNext.has(name)) return false;
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s || s.resignRequested === null) return false;
+    this.fullNext.set(name, s.resignRequested);
+    if (await this.newVersion(name, state.version, 'DNSSEC full re-sign (sign_zone)')) return true;
+    this.fullNext.delete(name);
+    return false;
+  }
+
   /** The rollover step and refreshDue for every zone signed here (a timer calls it). */
   async refreshAll(): Promise<void> {
     for (const name of [...this.states.keys()]) {
       try {
+        if (await this.fullResignIfAsked(name)) continue;
         if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
         await this.refreshDue(name);
       } catch (e) {

@@ -215,6 +215,7 @@ export {
 
 // serving signed zones: the signer's records per version (signing.ts)
 export {
+  clearResignRequest,
   hasDnssecPolicy,
   isSigned,
   lastSignedVersion,

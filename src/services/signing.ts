@@ -13,7 +13,7 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import type { SignPolicy, ZoneKey } from '../dnssec/zone.js';
 import { isUniqueViolation, readTx, writeTx } from '../store/index.js';
-import { dnssecKeyRows, dnssecPolicyRowById, zoneDnssecRow } from '../store/queries/dnssec.js';
+import { dnssecKeyRows, dnssecPolicyRowById, upsertZoneDnssec, zoneDnssecRow } from '../store/queries/dnssec.js';
 import { appendChange, servedZoneRow } from '../store/queries/feed.js';
 import {
   type DnssecRecordRow,
@@ -46,6 +46,8 @@ export interface ZoneSigning {
   keySet: string;
   /** Signatures expiring within this many seconds are made again (the policy's signature refresh). */
   refresh: number;
+  /** When the operator asked for a full re-sign (sign_zone) not yet done, ms since the epoch. */
+  resignRequested: number | null;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
     if (!zd || zd.policy_id === null) return null;
     const prow = await dnssecPolicyRowById(trx, Number(zd.policy_id));
     if (!prow) return null;
-    return { z, prow, keys: await dnssecKeyRows(trx, Number(z.id)) };
+    return { z, zd, prow, keys: await dnssecKeyRows(trx, Number(z.id)) };
   });
   if (!read) return null;
   const p = policyOf(read.prow);
@@ -92,7 +94,8 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
     .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}`)
     .sort()
     .join(' ');
-  return { zoneId: Number(read.z.id), origin, policy, keys, keySet, refresh: p.signatureRefresh };
+  const resignRequested = read.zd.resign_requested === null ? null : Number(read.zd.resign_requested);
+  return { zoneId: Number(read.z.id), origin, policy, keys, keySet, refresh: p.signatureRefresh, resignRequested };
 }
 
 function rowToRR(r: DnssecRecordRow): RR {
@@ -223,4 +226,13 @@ export async function signedZoneIds(ctx: ServiceContext): Promise<Set<number>> {
 /** Names of the zones that follow a DNSSEC policy (the signing process's start). */
 export async function signedZoneNames(ctx: ServiceContext): Promise<string[]> {
   return zoneNamesWithPolicy(ctx.store.db);
+}
+
+/** The full re-sign asked for at `requested` is done (a newer request stays). */
+export async function clearResignRequest(ctx: ServiceContext, zoneId: number, requested: number): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const zd = await zoneDnssecRow(trx, zoneId);
+    if (zd && zd.resign_requested !== null && Number(zd.resign_requested) <= requested)
+      await upsertZoneDnssec(trx, zoneId, { resign_requested: null, mtime: ctx.clock.now().getTime() });
+  });
 }

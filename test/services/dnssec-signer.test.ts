@@ -104,6 +104,17 @@ for (const backend of backends)
         assert.equal(await signer.refreshDue(ZONE), false);
         const zis = await services.listZis(ctx, ZONE);
         assert.equal(zis.length, 3);
+
+        // sign_zone: the next version is signed in full (every signer row made anew), and the request is cleared.
+        await dnssec.signZoneRequest(ctx, ZONE);
+        now += 60;
+        assert.equal(await signer.fullResignIfAsked(ZONE), true);
+        assert.equal(await signer.signPublished(ZONE), 4);
+        const full = await signerRows(store);
+        assert.equal(full.n, second.n);
+        assert.equal(full.born.get(4), second.n);
+        assert.equal((await services.zoneSigning(ctx, ZONE))?.resignRequested, null);
+        assert.equal(await signer.fullResignIfAsked(ZONE), false);
       } finally {
         await store.close();
       }

@@ -40,6 +40,8 @@ export interface DmsdOptions {
   http?: string;
   /** The DNSSEC key-encryption key file (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek). */
   dnssecKek?: string;
+  /** Seconds between the signer's checks of key timings and signatures due (default 60). */
+  dnssecInterval?: number;
   /** --http not given: the default address (a busy port is then a warning). */
   httpDefault?: boolean;
   httpCert?: string;
@@ -90,6 +92,11 @@ export function buildCommand(): Command {
     .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
     .option('--dnssec-kek <file>', 'DNSSEC key-encryption key file sealing the private keys in the database (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek, mode 0600, made with the first key)')
+    .option('--dnssec-interval <seconds>', 'how often the signer checks the keys\' timings (rollovers) and signatures due for refresh (default 60)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
+      return n;
+    })
     .option('--http <addr:port>', `JSON-RPC API, /openrpc.json, /metrics and /health on this address (needs the database); port 0 picks a free port (logged) (default: ${DEFAULT_HTTP})`)
     .option('--no-http', 'no HTTP API')
     .option('--http-cert <file>', 'PEM certificate (chain) for HTTPS on --http')
@@ -118,6 +125,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     databaseUrl: o.databaseUrl,
     config: o.config,
     dnssecKek: o.dnssecKek,
+    ...(o.dnssecInterval !== undefined ? { dnssecInterval: o.dnssecInterval } : {}),
     ...(o.http === false ? {} : { http: o.http ?? DEFAULT_HTTP, httpDefault: o.http === undefined }),
     ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
@@ -203,8 +211,8 @@ async function fillTable(
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
   const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
-  // Signatures about to expire are refreshed by a new version (checked every minute).
-  const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), SIGNATURE_CHECK_MS) : undefined;
+  // Key timings (rollovers) and signatures about to expire, checked every --dnssec-interval (60 s).
+  const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000) : undefined;
   refreshTimer?.unref();
   const stop = async () => {
     if (refreshTimer) clearInterval(refreshTimer);
@@ -448,7 +456,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
     const signer = new ZoneSigner(ctx, log);
     await startSigningFeed(ctx, signer, log);
-    setInterval(() => void signer.refreshAll(), SIGNATURE_CHECK_MS).unref();
+    setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
   const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
@@ -496,8 +504,6 @@ async function startHttpOrExit(
 }
 
 const DMS_VERSION = '0.1.0';
-/** How often the signer looks for signatures due for refresh. */
-const SIGNATURE_CHECK_MS = 60_000;
 
 async function openStoreOrExit(opts: DmsdOptions, log: Logger): Promise<Store> {
   try {

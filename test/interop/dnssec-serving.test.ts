@@ -280,3 +280,69 @@ for (const setup of SETUPS)
       assert.match(r.stdout + r.stderr, /cannot use the DNSSEC keys/);
     });
   });
+
+describe('a ZSK rollover and signature refreshes under a fast policy: unbound sees no validation failure', () => {
+  let data: string;
+  let dmsd: Server;
+  let unbound: Unbound;
+  const store = () => sqliteArgs(data);
+  const kek = () => ['--dnssec-kek', join(data, 'kek')];
+
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), 'dms-roll-'));
+    const file = join(data, 'zone.txt');
+    writeFileSync(file, ZONE_TEXT);
+    zoneToolOk(store(), ['load_zone', file, ZONE]);
+    // Seconds instead of days: signatures valid 30 s, refreshed 10 s before expiry; a ZSK leaves the DNSKEY RRset
+    // validity − refresh + max zone TTL = 21 s after it stopped signing.
+    zoneToolOk(store(), [
+      'create_dnssec_policy', 'fast', 'keys=ksk-zsk', 'ksk_lifetime=unlimited', 'zsk_lifetime=unlimited', 'signatures_validity=30',
+      'signatures_validity_dnskey=30', 'signatures_refresh=10', 'signatures_jitter=0', 'dnskey_ttl=1', 'max_zone_ttl=1',
+      'zone_propagation_delay=0', 'publish_safety=0', 'retire_safety=0', 'parent_ds_ttl=1', 'parent_propagation_delay=0',
+    ]);
+    const shown = zoneToolOk(store(), [...kek(), 'set_zone_dnssec_policy', ZONE, 'fast']);
+    const ds = /IN DS (\d+ \d+ \d+ [0-9A-F]+)/.exec(shown)?.[1] ?? '';
+    assert.notEqual(ds, '', shown);
+    dmsd = await startDmsdDb(store(), ['--no-http', ...kek(), '--dnssec-interval', '1']);
+    await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served');
+    unbound = await startUnbound(data, [ZONE], dmsd.port, { trustAnchors: [`${ZONE}. DS ${ds}`] });
+  });
+  after(async () => {
+    await unbound?.stop();
+    await dmsd?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  test('queries answered AD throughout; the ZSK goes published → active → retired → removed', async () => {
+    const failures: string[] = [];
+    let queries = 0;
+    const ask = () => {
+      for (const [name, type, status] of [
+        [`www.${ZONE}`, 'A', 'NOERROR'],
+        [`nx.${ZONE}`, 'A', 'NXDOMAIN'],
+      ] as const) {
+        const r = resolve(unbound.port, name, type);
+        queries++;
+        if (r.status !== status || !r.ad) failures.push(`${new Date().toISOString()} ${name} ${type}: ${r.status} ad=${r.ad}`);
+      }
+    };
+    const keyMoves = () => dmsd.output().split('\n').filter((l) => l.includes('"msg":"DNSSEC keys moved along the policy"'));
+    ask();
+    zoneToolOk(store(), ['rollover_zone_key', ZONE, 'zsk']);
+    const started = Date.now();
+    // The whole rollover (about 23 s) plus a refresh or two.
+    while (Date.now() - started < 40_000 && !keyMoves().some((l) => l.includes('"to":"removed"'))) {
+      ask();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    for (let i = 0; i < 5; i++) ask();
+    const moves = keyMoves().join('\n');
+    for (const to of ['published', 'active', 'retired', 'removed']) assert.match(moves, new RegExp(`"role":"zsk","to":"${to}"`), moves);
+    assert.match(dmsd.output(), /"msg":"signatures due: new version made for the refresh"|DNSSEC signature refresh/);
+    assert.deepEqual(failures, [], `${failures.length} of ${queries} answers not validated`);
+    assert.ok(queries > 50);
+    // Every step was a version: the operator's history shows them, with no DNSSEC records.
+    assert.ok(zoneToolOk(store(), ['ls_zi', ZONE]).trim().split('\n').length >= 5);
+    assert.doesNotMatch(zoneToolOk(store(), ['show_zone', ZONE]), /RRSIG|NSEC|DNSKEY/);
+  });
+});

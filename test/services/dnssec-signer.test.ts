@@ -223,3 +223,52 @@ for (const backend of backends)
       }
     });
   });
+
+for (const backend of backends.slice(0, 1))
+  describe(`the rollover engine on ${backend.name}: CSK (the default scheme) by double-DS`, () => {
+    test('the new CSK signs beside the old until its DS is seen; then the old retires and goes', async () => {
+      const store = await backend.open();
+      const kek = memoryKek(randomBytes(32));
+      const clock = manualClock(T0);
+      const ctx = services.serviceContext(store, { actor: 'tester@test/Admin', clock, kek });
+      const signer = new ZoneSigner(ctx, log, () => Math.floor(clock.now().getTime() / 1000));
+      const step = async (seconds: number) => {
+        clock.advance(seconds * 1000);
+        const moved = await signer.rolloverStep(ZONE);
+        await signer.signPublished(ZONE);
+        return moved.map((m) => `${m.role} ${m.to}`);
+      };
+      try {
+        await services.createZone(ctx, ZONE, { text: ZONE_TEXT });
+        await dnssec.createDnssecPolicy(ctx, 'fastcsk', {
+          keys: 'csk', cskLifetime: 0, signatureValidity: 3600, signatureValidityDnskey: 3600, signatureRefresh: 600, signatureJitter: 0,
+          dnskeyTtl: 60, maxZoneTtl: 300, zonePropagationDelay: 10, publishSafety: 10, retireSafety: 10, parentDsTtl: 60, parentPropagationDelay: 10,
+        });
+        await dnssec.setZoneDnssecPolicy(ctx, ZONE, 'fastcsk');
+        await signer.signPublished(ZONE);
+        const [csk1] = [...(await checkVersion(store, ZONE)).zoneSigners];
+        await dnssec.rolloverZoneKey(ctx, ZONE, 'csk');
+        assert.deepEqual(await step(1), ['csk published']);
+        let v = await checkVersion(store, ZONE);
+        assert.equal(v.dnskeyTags.length, 2);
+        assert.deepEqual([...v.zoneSigners], [csk1]);
+        assert.deepEqual(await step(80), ['csk active']);
+        v = await checkVersion(store, ZONE);
+        assert.equal(v.zoneSigners.size, 2, 'both CSKs sign while the DS changes over');
+        const csk2 = [...v.zoneSigners].find((t) => t !== csk1)!;
+        assert.deepEqual(await step(5000), []);
+        await dnssec.dsSeen(ctx, ZONE, csk2);
+        assert.deepEqual(await step(70), ['csk retired']);
+        v = await checkVersion(store, ZONE);
+        assert.deepEqual([...v.zoneSigners], [csk2]);
+        assert.equal(v.cds, 1);
+        // CSK retire interval: max(ZSK 3320, KSK 80) s.
+        assert.deepEqual(await step(3300), []);
+        assert.deepEqual(await step(20), ['csk removed']);
+        v = await checkVersion(store, ZONE);
+        assert.deepEqual(v.dnskeyTags, [csk2]);
+      } finally {
+        await store.close();
+      }
+    });
+  });

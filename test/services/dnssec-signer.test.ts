@@ -115,6 +115,16 @@ for (const backend of backends)
         assert.equal(full.born.get(4), second.n);
         assert.equal((await services.zoneSigning(ctx, ZONE))?.resignRequested, null);
         assert.equal(await signer.fullResignIfAsked(ZONE), false);
+
+        // Vacuum of old versions takes their dead signer rows and marks too; what is served stays.
+        await services.vacuumAll(ctx, { now: new Date(clock.now().getTime() + 100 * 86400_000), ziMaxAgeDays: 1, ziMaxNum: 1 });
+        const total = (await sql<{ n: number }>`select count(*) as n from dnssec_records`.execute(store.db)).rows[0].n;
+        assert.equal(Number(total), second.n);
+        const marks = (await sql<{ version: number }>`select version from dnssec_signed`.execute(store.db)).rows.map((r) => Number(r.version));
+        assert.deepEqual(marks, [4]);
+        const third = new ZoneSigner(services.serviceContext(await backend.reopen(), { kek, clock }), log, () => now);
+        assert.equal(await third.signPublished(ZONE), 4);
+        assert.equal((await signerRows(store)).n, second.n);
       } finally {
         await store.close();
       }

@@ -144,3 +144,39 @@ export async function zoneNamesWithPolicy(db: Db): Promise<string[]> {
     .execute();
   return rows.map((r) => r.name);
 }
+
+/**
+ * Vacuum: the signer rows alive in none of the zone's remaining versions, and the marks of versions gone (the same
+ * rule as the records' deleteOrphanRows). Returns the rows deleted.
+ */
+export async function deleteOrphanSignerRows(trx: Db, zoneId: number): Promise<number> {
+  const s = sdb(trx);
+  const r = await s
+    .deleteFrom('dnssec_records')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('zone_instances as zi')
+            .select('zi.id')
+            .where('zi.zone_id', '=', zoneId)
+            .where('zi.version', '>=', ref('dnssec_records.from_version'))
+            .where((eb) => eb.or([eb('dnssec_records.to_version', 'is', null), eb('zi.version', '<', ref('dnssec_records.to_version'))])),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  await s
+    .deleteFrom('dnssec_signed')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(exists(selectFrom('zone_instances as zi').select('zi.id').where('zi.zone_id', '=', zoneId).whereRef('zi.version', '=', ref('dnssec_signed.version')))),
+    )
+    .execute();
+  return Number(r.numDeletedRows);
+}
+
+/** Vacuum keeping one version: signer rows that died after it are alive again (as the records'). */
+export async function reviveSignerRowsAfter(trx: Db, zoneId: number, keep: number): Promise<void> {
+  await sdb(trx).updateTable('dnssec_records').set({ to_version: null }).where('zone_id', '=', zoneId).where('to_version', '>', keep).execute();
+}

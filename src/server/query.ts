@@ -89,6 +89,8 @@ export class QueryHandler {
    * an old snapshot, and answers whose additional section depends on other names of the zone are rebuilt with it.
    */
   private readonly memo: ResponseMemo;
+  /** The same for DO=1 answers from signed zones (RRSIGs included). */
+  private readonly memoDo: ResponseMemo;
   private memoStructure = -1;
 
   constructor(
@@ -98,11 +100,12 @@ export class QueryHandler {
     this.udpPayload = opts.udpPayload ?? 1232;
     this.memoLimit = opts.memoLimit ?? 100000;
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
+    this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
   }
 
   /** Number of memoized responses (for tests and statistics). */
   get memoSize(): number {
-    return this.memo.count;
+    return this.memo.count + this.memoDo.count;
   }
 
   /** The question name's wire key (lower case). */
@@ -264,29 +267,21 @@ export class QueryHandler {
     if (qtype === 0) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
     const table = this.table;
-    // DO=1 for a signed zone: RRSIGs and denial proofs (RFC 4035 §3.1), built per query, not memoized (DO=0 answers
-    // and unsigned zones keep the memo path unchanged).
+    if (this.memoStructure !== table.structure) {
+      this.memo.clear();
+      this.memoDo.clear();
+      this.memoStructure = table.structure;
+    }
+    // DO=1 for a signed zone: RRSIGs and denial proofs (RFC 4035 §3.1), positive answers memoized apart from the DO=0
+    // ones (memoDo); an unsigned zone answers DO=1 as DO=0 (the memo path below, unchanged).
     if (this.ednsDo) {
+      const hit = this.fromMemo(this.memoDo, b, limit);
+      if (hit !== undefined) return hit;
       const zone = table.findForQuery(this.qKey, qtype);
       if (zone !== undefined && isSignedZone(zone)) return this.buildSigned(zone, b, limit);
     }
-    if (this.memoStructure !== table.structure) {
-      this.memo.clear();
-      this.memoStructure = table.structure;
-    }
-    const memo = this.memo;
-    // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
-    const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
-    if (at >= 0) {
-      const slab = memo.slab;
-      // The zone the answer came from: still the version served?
-      const slot = (slab[at - 8] << 24) | (slab[at - 7] << 16) | (slab[at - 6] << 8) | slab[at - 5];
-      const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
-      if (table.epochs[slot] === epoch) {
-        const n = (slab[at] << 8) | slab[at + 1];
-        if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
-      } else memo.dropFound();
-    }
+    const hit = this.fromMemo(this.memo, b, limit);
+    if (hit !== undefined) return hit;
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
     if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this, EDE_NOT_AUTHORITATIVE);
@@ -330,7 +325,26 @@ export class QueryHandler {
     return fitted;
   }
 
-  /** A DO=1 answer from a signed zone, fitted to `limit` (TC when the answer or its proofs do not fit). */
+  /** The memoized response to this question (patched for this query) when its zone version is still served. */
+  private fromMemo(memo: ResponseMemo, b: Uint8Array, limit: number): Uint8Array | undefined {
+    // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
+    const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
+    if (at < 0) return undefined;
+    const slab = memo.slab;
+    // The zone the answer came from: still the version served?
+    const slot = (slab[at - 8] << 24) | (slab[at - 7] << 16) | (slab[at - 6] << 8) | slab[at - 5];
+    const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
+    if (this.table.epochs[slot] === epoch) {
+      const n = (slab[at] << 8) | slab[at + 1];
+      if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+    } else memo.dropFound();
+    return undefined;
+  }
+
+  /**
+   * A DO=1 answer from a signed zone, fitted to `limit` (TC when the answer or its proofs do not fit). Positive answers
+   * are memoized (memoDo) as the DO=0 ones are; negative ones, like those, are not.
+   */
   private buildSigned(zone: Zone, b: Uint8Array, limit: number): Uint8Array {
     const qname = new WireReader(b, 12, this.qEnd + 4).name();
     const qtype = this.qType;
@@ -340,6 +354,14 @@ export class QueryHandler {
     msg.answer = s.answer;
     msg.authority = s.authority;
     msg.additional = s.additional;
+    const negative = outcome.final.kind === 'nxdomain' || outcome.final.kind === 'nodata';
+    // DNAME-synthesized targets carry the query's case in their RDATA: not memoized.
+    if (!negative && !outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
+      const full = encodeMessage(msg);
+      const slot = this.table.slotOf(zone);
+      if (slot >= 0) this.memoDo.insert(this.qHash, this.lowerBuf, this.qEnd - 10, full, slot, this.table.epochs[slot]);
+      if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
+    }
     msg.id = (b[0] << 8) | b[1];
     msg.rd = (b[2] & FLAG_RD) !== 0;
     msg.cd = (b[3] & FLAG_CD) !== 0;

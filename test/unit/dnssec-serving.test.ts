@@ -10,7 +10,10 @@ import type { RR } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataFromString, rrsigFields } from '../../src/dns/rdata.js';
 import { generateKey, KSK_FLAGS, nsec3Hash, rrsetFromRRs, SignedZone, signZone, verifyRrsig, type ZoneKey } from '../../src/dnssec/index.js';
+import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
+import { QueryHandler } from '../../src/server/query.js';
 import { addDnssec } from '../../src/zone/dnssec-answer.js';
+import { ZoneTable } from '../../src/zone/table.js';
 import { answer } from '../../src/zone/lookup.js';
 import { buildSections } from '../../src/zone/sections.js';
 import { compileZone } from '../../src/zone/zone.js';
@@ -133,3 +136,39 @@ for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const }]) {
     assert.ok(!a.authority.some((r) => r.type === RRType.RRSIG && rrsigFields(r.rdata).typeCovered === RRType.NS));
   });
 }
+
+test('QueryHandler: DO=1 answers from a signed zone are memoized apart from DO=0 ones and follow zone changes', () => {
+  const signed = signZone(origin, RECORDS, KEYS, { denial: { kind: 'nsec' } }, NOW);
+  const table = new ZoneTable();
+  table.set(compileZone(origin, signed.records()));
+  const h = new QueryHandler(table);
+  const ask = (name: string, type: number, dnssecOk: boolean, id = 7) => {
+    const m = emptyMessage(id);
+    m.question.push({ name: Name.parse(name, origin), type, class: 1 });
+    m.edns = { udpSize: 1232, extRcode: 0, version: 0, do: dnssecOk, flags: 0, options: [] };
+    const r = h.handle(encodeMessage(m), { transport: 'udp' });
+    assert.ok(r instanceof Uint8Array);
+    return decodeMessage(r);
+  };
+  const sigs = (m: ReturnType<typeof ask>) => m.answer.filter((r) => r.type === RRType.RRSIG).length;
+  // DO=0 first, then DO=1, then both again (from their memos): neither leaks into the other.
+  assert.equal(sigs(ask('www', RRType.A, false)), 0);
+  assert.equal(sigs(ask('www', RRType.A, true)), 1);
+  assert.equal(sigs(ask('www', RRType.A, false, 8)), 0);
+  const again = ask('WWW', RRType.A, true, 9);
+  assert.equal(again.id, 9);
+  assert.equal(again.edns?.do, true);
+  assert.equal(sigs(again), 1);
+  assert.equal(again.question[0].name.toString(), 'WWW.example.org.');
+  // A new version of the zone: the memoized DO=1 answer is not served any more.
+  const delta = signed.apply({ remove: [rr('www 300 A 192.0.2.2')], add: [rr('www 300 A 192.0.2.99')] }, KEYS, NOW + 10);
+  assert.ok(delta.add.length > 0);
+  table.set(compileZone(origin, signed.records()));
+  const after = ask('www', RRType.A, true, 10);
+  assert.deepEqual([...after.answer.find((r) => r.type === RRType.A)!.rdata], [192, 0, 2, 99]);
+  assert.equal(sigs(after), 1);
+  // Negative DO=1 answers carry their proofs (built per query).
+  const nx = ask('nx', RRType.A, true, 11);
+  assert.equal(nx.rcode, 3);
+  assert.ok(nx.authority.some((r) => r.type === RRType.NSEC));
+});

@@ -933,7 +933,7 @@ export interface KeyTransition {
  *   new DS (ds_seen, by the operator or a parent check) and the parent's DS TTL plus propagation delay has passed, and
  *   is removed a retire interval later.
  * A rollover starts when a key's lifetime minus the publication interval is reached, or when the operator asked for it
- * (rollover_zone_key).
+ * (rollover_zone_key), and not while another is under way (one at a time per zone: it waits its turn).
  */
 export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Promise<KeyTransition[]> {
   const key = normalizeZoneName(zone);
@@ -949,6 +949,7 @@ export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Prom
     const now = t / 1000;
     const out: KeyTransition[] = [];
     const keys = await dnssecKeyRows(trx, Number(z.id));
+    let started = false;
     const set = async (row: DnssecKeyRow, to: string, why: string, extra: Parameters<typeof updateDnssecKey>[2] = {}) => {
       const stamp = to === 'active' ? { active: t } : to === 'retired' ? { retired: t } : to === 'removed' ? { removed: t } : to === 'published' ? { published: t } : {};
       await updateDnssecKey(trx, Number(row.id), { state: to, mtime: t, ...stamp, ...extra });
@@ -979,6 +980,12 @@ export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Prom
       }
       const current = active[0];
       if (!current) continue;
+      // One rollover at a time per zone: another role's successor still on its way, or two KSKs/CSKs signing.
+      const busy =
+        started ||
+        keys.some((k) => k.role !== role && k.state === 'published') ||
+        rolesOf(p.keys).some((r) => r !== role && r !== 'zsk' && keys.filter((k) => k.role === r && k.state === 'active').length > 1);
+      if (busy) continue;
       const lifetime = p.lifetimes[role] ?? 0;
       const asked = zd.rollover_role === role;
       const due = lifetime > 0 && now >= sec(current.active) + lifetime - iv.publication;
@@ -988,6 +995,7 @@ export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Prom
       const made = newKeyFor(p, role, used);
       await storeKey(trx, ctx, kek, z, made.key, role, { origin: 'generated', state: 'published', published: t, active: null });
       out.push({ tag: made.key.keyTag, role, to: 'published', why: asked ? 'rollover asked for' : 'key lifetime' });
+      started = true;
       if (asked) await upsertZoneDnssec(trx, Number(z.id), { rollover_role: null, rollover_requested: null, mtime: t });
     }
     return out;

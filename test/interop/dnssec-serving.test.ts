@@ -366,3 +366,102 @@ describe('a ZSK rollover and signature refreshes under a fast policy: unbound se
     assert.doesNotMatch(zoneToolOk(store(), ['show_zone', ZONE]), /RRSIG|NSEC|DNSKEY/);
   });
 });
+
+describe('a CSK rollover by double-DS with the DS in a parent zone served by dmsd: unbound validates throughout', () => {
+  const PARENT = 'example';
+  const CHILD = ZONE; // signed.example
+  let data: string;
+  let dmsd: Server;
+  let unbound: Unbound;
+  let dynKey: TsigKey;
+  const store = () => sqliteArgs(data);
+  const kek = () => ['--dnssec-kek', join(data, 'kek')];
+  const dsOf = (shown: string) => [...shown.matchAll(/IN DS (\d+ \d+ \d+ [0-9A-F]+)/g)].map((m) => m[1]);
+  const parentUpdate = (lines: string[]) =>
+    run('nsupdate', ['-y', spec(dynKey)], [`server 127.0.0.1 ${dmsd.port}`, `zone ${PARENT}`, ...lines, 'send', ''].join('\n'));
+
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), 'dms-csk-roll-'));
+    const childFile = join(data, 'child.txt');
+    writeFileSync(childFile, '$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.2\n');
+    zoneToolOk(store(), ['load_zone', childFile, CHILD]);
+    zoneToolOk(store(), [
+      'create_dnssec_policy', 'fastcsk', 'keys=csk', 'csk_lifetime=unlimited', 'signatures_validity=30', 'signatures_validity_dnskey=30',
+      'signatures_refresh=10', 'signatures_jitter=0', 'dnskey_ttl=1', 'max_zone_ttl=1', 'zone_propagation_delay=0', 'publish_safety=0',
+      'retire_safety=0', 'parent_ds_ttl=1', 'parent_propagation_delay=0', 'checkds=no',
+    ]);
+    const childDs = dsOf(zoneToolOk(store(), [...kek(), 'set_zone_dnssec_policy', CHILD, 'fastcsk']));
+    assert.equal(childDs.length, 1);
+    const parentFile = join(data, 'parent.txt');
+    writeFileSync(
+      parentFile,
+      `$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 127.0.0.1\nsigned NS ns1.signed\nns1.signed A 127.0.0.1\nsigned 1 DS ${childDs[0]}\n`,
+    );
+    zoneToolOk(store(), ['load_zone', '-i', parentFile, PARENT]);
+    dynKey = keyFromText(/^(hmac-[a-z0-9]+:[^:\s]+:[A-Za-z0-9+/=]+)$/m.exec(zoneToolOk(store(), ['generate_tsig_key', 'registrar.key']))?.[1] ?? 'x:y:');
+    zoneToolOk(store(), ['add_update_grant', PARENT, 'grant registrar.key zonesub DS']);
+    const parentDs = dsOf(zoneToolOk(store(), [...kek(), 'set_zone_dnssec_policy', PARENT, 'default']));
+    dmsd = await startDmsdDb(store(), ['--no-http', ...kek(), '--dnssec-interval', '1']);
+    await waitFor(() => servedSerial(dmsd.port, CHILD) !== undefined && servedSerial(dmsd.port, PARENT) !== undefined, 10000, 'zones served');
+    // The only trust anchor is the parent's: the child validates through the DS the parent serves.
+    unbound = await startUnbound(data, [PARENT, CHILD], dmsd.port, { trustAnchors: [`${PARENT}. DS ${parentDs[0]}`] });
+  });
+  after(async () => {
+    await unbound?.stop();
+    await dmsd?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  test('new CSK published with its CDS; DS added at the parent; ds_seen; old CSK retired, its DS removed; zero failures', async () => {
+    const failures: string[] = [];
+    let queries = 0;
+    const ask = () => {
+      for (const [name, type, status] of [
+        [`www.${CHILD}`, 'A', 'NOERROR'],
+        [`nx.${CHILD}`, 'A', 'NXDOMAIN'],
+        [CHILD, 'DNSKEY', 'NOERROR'],
+      ] as const) {
+        const r = resolve(unbound.port, name, type);
+        queries++;
+        if (r.status !== status || !r.ad) failures.push(`${new Date().toISOString()} ${name} ${type}: ${r.status} ad=${r.ad}`);
+      }
+    };
+    const moves = () => dmsd.output().split('\n').filter((l) => l.includes('"msg":"DNSSEC keys moved along the policy"')).join('\n');
+    const poll = async (what: string, cond: () => boolean, ms = 30_000) => {
+      const start = Date.now();
+      while (!cond()) {
+        if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms\n${moves()}\n${failures.join('\n')}`);
+        ask();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    };
+    const cds = () =>
+      run('dig', ['@127.0.0.1', '-p', String(dmsd.port), '+norec', '+short', CHILD, 'CDS']).out.trim().split('\n').filter((l) => /^\d+ \d+ \d+ /.test(l));
+    ask();
+    const oldDs = cds();
+    assert.equal(oldDs.length, 1);
+    const oldTag = Number(oldDs[0].split(' ')[0]);
+    zoneToolOk(store(), ['rollover_zone_key', CHILD, 'csk']);
+    // The successor is published, then signs beside the old key: its CDS appears.
+    await poll('CDS of the new CSK', () => cds().length === 2);
+    const fresh = cds().find((l) => Number(l.split(' ')[0]) !== oldTag)!;
+    const newTag = Number(fresh.split(' ')[0]);
+    // The registrar puts the new DS in the parent (dmsd signs the parent's change); the operator confirms.
+    let r = parentUpdate([`update add signed.${PARENT}. 1 DS ${fresh.split(' ').slice(0, 3).join(' ')} ${fresh.split(' ').slice(3).join('')}`]);
+    assert.equal(r.code, 0, r.out);
+    zoneToolOk(store(), ['ds_seen', CHILD, String(newTag)]);
+    await poll('old CSK retired', () => /"to":"retired"/.test(moves()));
+    // The old DS leaves the parent; the old key leaves the DNSKEY RRset a retire interval later.
+    r = parentUpdate([`update delete signed.${PARENT}. DS ${oldDs[0].split(' ').slice(0, 3).join(' ')} ${oldDs[0].split(' ').slice(3).join('')}`]);
+    assert.equal(r.code, 0, r.out);
+    await poll('old CSK removed', () => /"to":"removed"/.test(moves()), 40_000);
+    for (let i = 0; i < 5; i++) ask();
+    assert.deepEqual(failures, [], `${failures.length} of ${queries} answers not validated\n${moves()}`);
+    assert.deepEqual(
+      cds().map((l) => Number(l.split(' ')[0])),
+      [newTag],
+    );
+    const ds = run('dig', ['@127.0.0.1', '-p', String(dmsd.port), '+norec', '+short', `signed.${PARENT}`, 'DS']).out.trim();
+    assert.match(ds, new RegExp(`^${newTag} 13 2 `));
+  });
+});

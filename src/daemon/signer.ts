@@ -22,7 +22,11 @@ interface State {
   keySet: string;
   /** The policy's signature refresh (seconds before expiry). */
   refresh: number;
+  /** The denial of existence signed with (NSEC, or NSEC3 and its parameters): a new one is a full re-sign. */
+  denial: string;
 }
+
+const denialOf = (s: services.ZoneSigning): string => JSON.stringify(s.policy.denial, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 
 function rrId(r: RR): string {
   return `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
@@ -81,7 +85,8 @@ export class ZoneSigner {
     }
     let full = false;
     let delta: RecordDelta = { remove: [], add: [] };
-    if (this.fullNext.has(name)) state = undefined;
+    // sign_zone, or the policy now asks for another chain (NSEC ↔ NSEC3, other NSEC3 parameters): signed in full.
+    if (this.fullNext.has(name) || (state && state.denial !== denialOf(s))) state = undefined;
     else if (!state) {
       const last = await services.lastSignedVersion(this.ctx, s.zoneId, version);
       if (last) {
@@ -111,7 +116,7 @@ export class ZoneSigner {
     if (!state) {
       const z = await services.loadPublishedZone(this.ctx, name);
       if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
-      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh };
+      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
       delta = { remove: [], add: state.zone.generated() };
       full = true;
     }
@@ -122,7 +127,7 @@ export class ZoneSigner {
       await this.restoreAt(name, s, version);
       return version;
     }
-    this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh });
+    this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) });
     const asked = this.fullNext.get(name);
     if (asked !== undefined && full) {
       this.fullNext.delete(name);
@@ -144,7 +149,7 @@ export class ZoneSigner {
       if (onDelta) onDelta(delta);
       else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
     }
-    const state = { version, zone, keySet: s.keySet, refresh: s.refresh };
+    const state = { version, zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
     this.states.set(name, state);
     return state;
   }
@@ -213,11 +218,24 @@ export class ZoneSigner {
     return false;
   }
 
+  /**
+   * The zone's signing set-up changed since its last signed version without a new version (set_zone_dnssec_policy to
+   * another chain, keys imported or changed by hand): a new version carries the change to the secondaries.
+   */
+  async setupChanged(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    if (!state) return false;
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s || (s.keySet === state.keySet && denialOf(s) === state.denial)) return false;
+    return this.newVersion(name, state.version, 'DNSSEC signing set-up changed (keys or denial of existence)');
+  }
+
   /** The rollover step and refreshDue for every zone signed here (a timer calls it). */
   async refreshAll(): Promise<void> {
     for (const name of [...this.states.keys()]) {
       try {
         if (await this.fullResignIfAsked(name)) continue;
+        if (await this.setupChanged(name)) continue;
         if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
         await this.refreshDue(name);
       } catch (e) {

@@ -125,6 +125,15 @@ for (const backend of backends)
         const third = new ZoneSigner(services.serviceContext(await backend.reopen(), { kek, clock }), log, () => now);
         assert.equal(await third.signPublished(ZONE), 4);
         assert.equal((await signerRows(store)).n, second.n);
+
+        // NSEC → NSEC3 by a policy change: a new version, signed in full with the NSEC3 chain, no NSEC left.
+        await dnssec.setZoneDnssecPolicy(ctx, ZONE, 'default-nsec3');
+        assert.equal(await signer.setupChanged(ZONE), true);
+        assert.equal(await signer.signPublished(ZONE), 5);
+        const types = (await sql<{ type: number }>`select type from dnssec_records where to_version is null`.execute(store.db)).rows.map((r) => Number(r.type));
+        assert.ok(types.includes(RRType.NSEC3) && types.includes(RRType.NSEC3PARAM));
+        assert.ok(!types.includes(RRType.NSEC));
+        assert.equal(await signer.setupChanged(ZONE), false);
       } finally {
         await store.close();
       }

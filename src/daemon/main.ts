@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { startSigningFeed, ZoneSigner } from './signer.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -39,6 +40,8 @@ export interface DmsdOptions {
   http?: string;
   /** The DNSSEC key-encryption key file (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek). */
   dnssecKek?: string;
+  /** Seconds between the signer's checks of key timings and signatures due (default 60). */
+  dnssecInterval?: number;
   /** --http not given: the default address (a busy port is then a warning). */
   httpDefault?: boolean;
   httpCert?: string;
@@ -89,6 +92,11 @@ export function buildCommand(): Command {
     .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
     .option('--dnssec-kek <file>', 'DNSSEC key-encryption key file sealing the private keys in the database (also DMS_DNSSEC_KEK; default <data dir>/dnssec-kek, mode 0600, made with the first key)')
+    .option('--dnssec-interval <seconds>', 'how often the signer checks the keys\' timings (rollovers) and signatures due for refresh (default 60)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
+      return n;
+    })
     .option('--http <addr:port>', `JSON-RPC API, /openrpc.json, /metrics and /health on this address (needs the database); port 0 picks a free port (logged) (default: ${DEFAULT_HTTP})`)
     .option('--no-http', 'no HTTP API')
     .option('--http-cert <file>', 'PEM certificate (chain) for HTTPS on --http')
@@ -117,6 +125,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     databaseUrl: o.databaseUrl,
     config: o.config,
     dnssecKek: o.dnssecKek,
+    ...(o.dnssecInterval !== undefined ? { dnssecInterval: o.dnssecInterval } : {}),
     ...(o.http === false ? {} : { http: o.http ?? DEFAULT_HTTP, httpDefault: o.http === undefined }),
     ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
@@ -188,6 +197,7 @@ async function fillTable(
   log: Logger,
   table: ZoneTable,
   store: Store | undefined,
+  signs = false,
 ): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
@@ -210,8 +220,17 @@ async function fillTable(
   }
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload() });
-  return { stop: feed.stop, refresh: feed.refresh, keys, seq: () => feed.seq };
+  // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
+  const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
+  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
+  // Key timings (rollovers) and signatures about to expire, checked every --dnssec-interval (60 s).
+  const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000) : undefined;
+  refreshTimer?.unref();
+  const stop = async () => {
+    if (refreshTimer) clearInterval(refreshTimer);
+    await feed.stop();
+  };
+  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq };
 }
 
 /**
@@ -222,7 +241,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const table = new ZoneTable();
   let filled: Awaited<ReturnType<typeof fillTable>>;
   try {
-    filled = await fillTable(opts, log, table, store);
+    filled = await fillTable(opts, log, table, store, supervisor);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
@@ -447,6 +466,13 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   };
   for (let i = 0; i < opts.workers; i++) fork();
   const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
+  // Signing runs here too, once for all workers: they serve the signed versions it stores.
+  if (store) {
+    const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
+    const signer = new ZoneSigner(ctx, log);
+    await startSigningFeed(ctx, signer, log);
+    setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
+  }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
   const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
   cluster.on('exit', (w, code, signal) => {

@@ -37,6 +37,15 @@ export function servicesXfrHistory(
       }
       // The table may serve a different version than the database publishes for a moment: then send it all.
       if (d.from.serial !== fromSerial || d.to.serial !== toSerial) return undefined;
+      // A signed zone: the signer's records born or died between the same versions (only the changed signatures and
+      // chain records), when the version served is the signed one.
+      const ctx = services.serviceContext(store);
+      if (await services.hasDnssecPolicy(ctx, origin.toString())) {
+        const head = await services.publishedVersion(ctx, origin.toString());
+        if (!head || !(await services.isSigned(ctx, head.zoneId, d.to.version))) return undefined;
+        const s = await services.signerDiff(ctx, head.zoneId, d.from.version, d.to.version);
+        return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed, ...s.removed], added: [d.toSoa, ...d.added, ...s.added] }];
+      }
       return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed], added: [d.toSoa, ...d.added] }];
     },
     transferRules: rulesFor,
@@ -72,6 +81,8 @@ export function servicesUpdateSink(
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
+    // A signed zone's table holds the signer's records too: the operator's records come from the database.
+    if (cached.apex.hasType(RRType.RRSIG)) return undefined;
     const head = await services.getZoneHead(services.serviceContext(store), origin.toString());
     if (!head.zi.published || head.disabledRecords) return undefined;
     if (soaSerialOf(cached.soa) !== head.zi.soaSerial) return undefined;
@@ -127,6 +138,13 @@ export function servicesUpdateSink(
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
+      // RRSIG, NSEC, NSEC3 and NSEC3PARAM of a signed zone are the signer's: not changed by UPDATE (as
+      // BIND refuses them too; NSEC3PARAM conversion is done with the zone's policy).
+      if (
+        [...change.added, ...change.removed].some((r) => services.SIGNER_ONLY_TYPES.has(r.type)) &&
+        (await services.hasDnssecPolicy(services.serviceContext(store), change.origin.toString()))
+      )
+        throw new UpdateRejected(Rcode.REFUSED, 'DNSSEC records of a signed zone are made by the signer, not by UPDATE');
       try {
         const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) }), change.origin.toString(), {
           baseVersion: change.baseVersion,

@@ -18,6 +18,11 @@ import * as services from '../services/index.js';
 import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
 import { compileZone, type Zone } from '../zone/zone.js';
+import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { wireKey } from '../zone/key.js';
+import { patchZone } from '../zone/delta.js';
+import type { ZoneSigner } from './signer.js';
 import { applyCommittedChange, applyPublishedChange, perZone } from './zone-delta.js';
 
 /** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
@@ -109,6 +114,8 @@ export async function startZoneFeed(
     onPublished?: (zone: Zone, change: services.ZoneChange | undefined) => void | Promise<void>;
     /** The TSIG key set changed. */
     onKeys?: () => void | Promise<void>;
+    /** This process signs the zones with a DNSSEC policy (the supervising process); others only serve them. */
+    signer?: ZoneSigner;
   } = {},
 ): Promise<ZoneFeed> {
   const started = Date.now();
@@ -117,19 +124,138 @@ export async function startZoneFeed(
   // loaded right after committing it, a grant change) costs no reload.
   const servedVersion = new Map<string, number>();
   const loaded = new Set<string>();
+  // Zones with a DNSSEC policy are served signed only (never unsigned): loaded after the others, through the signer.
+  const withPolicy = await services.signedZoneIds(services.serviceContext(store));
+  const signedLater: string[] = [];
+  /** Zones served signed: the normalized name → served version. */
+  const signedServed = new Set<string>();
   await services.loadPublishedZones(services.serviceContext(store), (z) => {
+    if (withPolicy.has(z.zoneId)) {
+      signedLater.push(z.origin.toString());
+      return;
+    }
     const zone = compile(z, log);
     if (!zone) return;
     table.set(zone);
     servedVersion.set(zoneKey(z.origin.toString()), z.version);
     loaded.add(z.origin.key);
   });
-  log.info({ zones: loaded.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
+
+  const ctx = services.serviceContext(store);
+  /** Every operator record of a served node, without what the signer made (those come from the signer's rows). */
+  const operatorRecords = (zone: Zone, name: Name): RR[] => {
+    const node = zone.nodes.get(wireKey(name));
+    if (!node) return [];
+    const apex = node === zone.apex;
+    const out: RR[] = [];
+    for (const set of node.rrsets.values()) {
+      const t = set.type;
+      if (t === RRType.RRSIG || t === RRType.NSEC || t === RRType.NSEC3) continue;
+      if (apex && (t === RRType.DNSKEY || t === RRType.CDS || t === RRType.CDNSKEY || t === RRType.NSEC3PARAM)) continue;
+      out.push(...set.rrs);
+    }
+    return out;
+  };
+
+  /**
+   * Serve the newest signed version of a zone with a DNSSEC policy (a version not yet signed is not served: the
+   * previous signed one stays). Patched with the operator's change and the signer's when the table serves an older
+   * signed version and the change is small; else loaded whole (operator records + signer records of the version).
+   */
+  const serveSigned = async (name: string, change?: services.ZoneChange): Promise<void> => {
+    const key = zoneKey(name);
+    const head = await services.publishedVersion(ctx, name);
+    const origin = nameOf(name);
+    if (!head) {
+      servedVersion.delete(key);
+      signedServed.delete(key);
+      if (origin && table.delete(origin)) log.info({ zone: name }, 'zone no longer served');
+      return;
+    }
+    const last = await services.lastSignedVersion(ctx, head.zoneId, head.version);
+    if (!last) {
+      log.warn({ zone: name, version: head.version }, 'zone has a DNSSEC policy but no signed version yet: waiting for the signer');
+      return;
+    }
+    const v = last.version;
+    if (signedServed.has(key) && servedVersion.get(key) === v) return;
+    const started = performance.now();
+    const cur = origin ? table.get(origin) : undefined;
+    const from = servedVersion.get(key);
+    let next: Zone | undefined;
+    let how = 'whole';
+    if (cur && from !== undefined && signedServed.has(key) && head.version === v && from < v) {
+      const c = await services.loadPublishedChange(ctx, name, from, { maxChanges: Math.max(1000, Math.floor(cur.recordCount / 4)) });
+      if (c.kind === 'change' && c.version === v) {
+        const op = new Map(c.owners.map((o) => [o.name.key, o]));
+        const sig = await services.signerChangeOwners(ctx, head.zoneId, from, v, [...op.keys()]);
+        const owners: { name: Name; records: RR[] }[] = [];
+        for (const k of new Set([...op.keys(), ...sig.keys()])) {
+          const o = op.get(k);
+          const sg = sig.get(k);
+          const ownerName = (o ?? sg)!.name;
+          owners.push({ name: ownerName, records: [...(o ? o.records : operatorRecords(cur, ownerName)), ...(sg?.records ?? [])] });
+        }
+        try {
+          next = patchZone(cur, { owners, soa: c.soa });
+          how = 'patch';
+        } catch (e) {
+          log.warn({ zone: name, err: (e as Error).message }, 'signed change not applied as a delta: reloading the whole zone');
+        }
+      }
+    }
+    if (!next) {
+      const st = await services.signedStateAt(ctx, head.zoneId, v);
+      if (!st) return;
+      try {
+        next = compileZone(Name.parse(services.normalizeZoneName(name)), [...st.records, ...st.stored]);
+      } catch (e) {
+        log.error({ zone: name, version: v, err: (e as Error).message }, 'signed zone does not compile; previous version kept');
+        return;
+      }
+    }
+    table.set(next);
+    servedVersion.set(key, v);
+    signedServed.add(key);
+    log.info({ zone: name, serial: next.serial, version: v, signed: true, how, ms: Math.round(performance.now() - started) }, 'zone published');
+    if (change) await o.onPublished?.(next, change);
+  };
+
+  /** The DNSSEC step of a zone's refresh: true when the zone is served signed (or held back until it is). */
+  const signedStep = async (name: string, change?: services.ZoneChange): Promise<boolean> => {
+    let signs = false;
+    if (o.signer) {
+      try {
+        signs = (await o.signer.signPublished(name)) !== undefined;
+      } catch (e) {
+        log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
+        signs = true;
+      }
+    }
+    if (!signs && !(await services.hasDnssecPolicy(ctx, name))) {
+      if (signedServed.delete(zoneKey(name))) servedVersion.delete(zoneKey(name));
+      return false;
+    }
+    await serveSigned(name, change);
+    return true;
+  };
+
+  for (const name of signedLater) {
+    try {
+      await signedStep(name);
+    } catch (e) {
+      log.error({ zone: name, err: (e as Error).message }, 'cannot load the signed zone');
+    }
+  }
+
+  log.info({ zones: table.size, signed: signedServed.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
   if (table.size === 0) log.warn('no zone is served');
 
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
   const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange, committed?: services.CommittedChange): Promise<void> => {
     const key = zoneKey(name);
+    // A zone with a DNSSEC policy: signed (here, when this process signs) and served signed, never unsigned.
+    if (await signedStep(name, change)) return;
     // An UPDATE committed here says what changed: patch with that, without reading it back.
     if (committed && applyCommittedChange({ table, served: servedVersion, log }, key, committed)) return;
     if (

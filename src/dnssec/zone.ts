@@ -121,6 +121,11 @@ export class SignedZone {
   private readonly entRefs = new Map<string, number>();
   private keys: readonly ZoneKey[] = [];
   private keySignature = '';
+  /**
+   * While restoring (SignedZone.restore): stored signatures by owner key and covered type, taken instead of signing
+   * when they were made by exactly the keys that would sign now.
+   */
+  private reuse: Map<string, Map<number, RR[]>> | undefined;
   private now = 0;
   private soaTtl = 0;
 
@@ -161,6 +166,14 @@ export class SignedZone {
     out.push(...this.chainRecs.values());
     for (const m of this.sigs.values()) for (const rrs of m.values()) out.push(...rrs);
     return out;
+  }
+
+  /** The earliest expiration (seconds, RFC 1982 arithmetic ignored) among the signatures, or undefined. */
+  oldestExpiration(): number | undefined {
+    let oldest: number | undefined;
+    for (const m of this.sigs.values())
+      for (const rrs of m.values()) for (const r of rrs) if (oldest === undefined || expiration(r.rdata) < oldest) oldest = expiration(r.rdata);
+    return oldest;
   }
 
   /** The RRSIGs at an owner (optionally only those covering `type`). */
@@ -447,6 +460,7 @@ export class SignedZone {
     const key = owner.key;
     this.dropSigs(key, type, out);
     if (rrs.length === 0) return;
+    if (this.reuse && this.reuseSigs(owner, type, out)) return;
     const set = rrsetFromRRs(rrs);
     const inception = this.now - (this.policy.inceptionOffset ?? 3600);
     const jitter = this.policy.jitter ?? 0;
@@ -470,6 +484,99 @@ export class SignedZone {
     let m = this.sigs.get(key);
     if (!m) this.sigs.set(key, (m = new Map()));
     m.set(type, made);
+  }
+
+  /** Restoring: take the stored signatures of (owner, type) when the keys that would sign now made them. */
+  private reuseSigs(owner: Name, type: number, out: DeltaBuilder): boolean {
+    const stored = this.reuse?.get(owner.key)?.get(type);
+    if (!stored || stored.length === 0) return false;
+    const want = this.signersFor(owner, type)
+      .map((k) => `${k.key.algorithm}/${k.key.keyTag}`)
+      .sort()
+      .join(' ');
+    const have = stored
+      .map((r) => `${r.rdata[2]}/${(r.rdata[16] << 8) | r.rdata[17]}`)
+      .sort()
+      .join(' ');
+    if (want !== have) return false;
+    let m = this.sigs.get(owner.key);
+    if (!m) this.sigs.set(owner.key, (m = new Map()));
+    m.set(type, stored);
+    for (const rr of stored) out.add(rr);
+    return true;
+  }
+
+  /**
+   * The operator's records at an owner now (for callers that know the new complete record list of some owners and
+   * want the delta, see replaceOwners).
+   */
+  recordsAt(owner: Name): RR[] {
+    const sets = this.data.get(owner.key);
+    return sets ? [...sets.values()].flat() : [];
+  }
+
+  /**
+   * Apply a change given as the complete new record list of each touched owner (the shape of the served zone's patch,
+   * zone/delta.ts): the difference against the records held is computed here, so an RRset that did not change is
+   * not re-signed. Records the signer makes (RRSIG, NSEC, NSEC3) in the lists are ignored.
+   */
+  replaceOwners(owners: Iterable<{ name: Name; records: readonly RR[] }>, keys: readonly ZoneKey[], now: number): RecordDelta {
+    const remove: RR[] = [];
+    const add: RR[] = [];
+    const id = (r: RR) => `${r.type}/${Buffer.from(r.rdata).toString('hex')}`;
+    for (const o of owners) {
+      const next = o.records.filter((r) => r.type !== RRType.RRSIG && r.type !== RRType.NSEC && r.type !== RRType.NSEC3);
+      const old = new Map(this.recordsAt(o.name).map((r) => [id(r), r]));
+      const nextIds = new Set<string>();
+      for (const r of next) {
+        const k = id(r);
+        nextIds.add(k);
+        const was = old.get(k);
+        if (!was || was.ttl !== r.ttl) add.push(r);
+      }
+      for (const [k, r] of old) if (!nextIds.has(k)) remove.push(r);
+    }
+    return this.apply({ remove, add }, keys, now);
+  }
+
+  /**
+   * A signed zone rebuilt from stored state: the operator's records and the signer records stored with them. The
+   * chain and apex records are recomputed (they are deterministic); stored signatures are taken over when the keys
+   * that would sign now made them, else made afresh. Returns the zone and what differs from the stored records
+   * (empty when the store was complete and the keys unchanged).
+   */
+  static restore(
+    origin: Name,
+    policy: SignPolicy,
+    records: readonly RR[],
+    stored: readonly RR[],
+    keys: readonly ZoneKey[],
+    now: number,
+  ): { zone: SignedZone; delta: RecordDelta } {
+    const klass = records.find((r) => r.type === RRType.SOA)?.class ?? RRClass.IN;
+    const z = new SignedZone(origin, policy, klass);
+    const reuse = new Map<string, Map<number, RR[]>>();
+    for (const rr of stored) {
+      if (rr.type !== RRType.RRSIG || rr.rdata.length < 18) continue;
+      const covered = (rr.rdata[0] << 8) | rr.rdata[1];
+      let m = reuse.get(rr.name.key);
+      if (!m) reuse.set(rr.name.key, (m = new Map()));
+      const l = m.get(covered);
+      if (l) l.push(rr);
+      else m.set(covered, [rr]);
+    }
+    z.reuse = reuse;
+    try {
+      z.apply({ remove: [], add: [...records] }, keys, now);
+    } finally {
+      z.reuse = undefined;
+    }
+    const id = (r: RR) => `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
+    const want = new Map(z.generated().map((r) => [id(r), r]));
+    const have = new Map(stored.map((r) => [id(r), r]));
+    const remove = [...have].filter(([k]) => !want.has(k)).map(([, r]) => r);
+    const add = [...want].filter(([k]) => !have.has(k)).map(([, r]) => r);
+    return { zone: z, delta: { remove, add } };
   }
 
   /** Re-sign an RRset that has signatures now, from its current records. */

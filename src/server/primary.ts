@@ -219,6 +219,8 @@ export function recordsOfZone(zone: Zone): RR[] {
   const out: RR[] = [zone.soa];
   for (const node of zone.nodes.values())
     for (const set of node.rrsets.values()) for (const rr of set.rrs) if (rr.type !== RRType.SOA) out.push(rr);
+  // NSEC3 records and their signatures are kept apart from the names (zone.ts), but are part of the zone.
+  for (const rrs of zone.nsec3.values()) out.push(...rrs);
   return out;
 }
 

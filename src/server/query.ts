@@ -12,6 +12,8 @@ import { DecodeError } from '../dns/errors.js';
 import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
+import { nsec3Hash } from '../dnssec/nsec3.js';
+import { addDnssec, isSignedZone } from '../zone/dnssec-answer.js';
 import { latin1 } from '../zone/key.js';
 import { answer, lookupName } from '../zone/lookup.js';
 import { buildSections } from '../zone/sections.js';
@@ -87,6 +89,8 @@ export class QueryHandler {
    * an old snapshot, and answers whose additional section depends on other names of the zone are rebuilt with it.
    */
   private readonly memo: ResponseMemo;
+  /** The same for DO=1 answers from signed zones (RRSIGs included). */
+  private readonly memoDo: ResponseMemo;
   private memoStructure = -1;
 
   constructor(
@@ -96,11 +100,12 @@ export class QueryHandler {
     this.udpPayload = opts.udpPayload ?? 1232;
     this.memoLimit = opts.memoLimit ?? 100000;
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
+    this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
   }
 
   /** Number of memoized responses (for tests and statistics). */
   get memoSize(): number {
-    return this.memo.count;
+    return this.memo.count + this.memoDo.count;
   }
 
   /** The question name's wire key (lower case). */
@@ -264,21 +269,19 @@ export class QueryHandler {
     const table = this.table;
     if (this.memoStructure !== table.structure) {
       this.memo.clear();
+      this.memoDo.clear();
       this.memoStructure = table.structure;
     }
-    const memo = this.memo;
-    // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
-    const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
-    if (at >= 0) {
-      const slab = memo.slab;
-      // The zone the answer came from: still the version served?
-      const slot = (slab[at - 8] << 24) | (slab[at - 7] << 16) | (slab[at - 6] << 8) | slab[at - 5];
-      const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
-      if (table.epochs[slot] === epoch) {
-        const n = (slab[at] << 8) | slab[at + 1];
-        if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
-      } else memo.dropFound();
+    // DO=1 for a signed zone: RRSIGs and denial proofs (RFC 4035 §3.1), positive answers memoized apart from the DO=0
+    // ones (memoDo); an unsigned zone answers DO=1 as DO=0 (the memo path below, unchanged).
+    if (this.ednsDo) {
+      const hit = this.fromMemo(this.memoDo, b, limit);
+      if (hit !== undefined) return hit;
+      const zone = table.findForQuery(this.qKey, qtype);
+      if (zone !== undefined && isSignedZone(zone)) return this.buildSigned(zone, b, limit);
     }
+    const hit = this.fromMemo(this.memo, b, limit);
+    if (hit !== undefined) return hit;
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
     if (!zone) return errorResponse(b, Rcode.REFUSED, qEnd, this, EDE_NOT_AUTHORITATIVE);
@@ -320,6 +323,53 @@ export class QueryHandler {
     // The question must be the query's own bytes (name case, class), as on the memo path.
     fitted.set(b.subarray(12, this.qEnd + 4), 12);
     return fitted;
+  }
+
+  /** The memoized response to this question (patched for this query) when its zone version is still served. */
+  private fromMemo(memo: ResponseMemo, b: Uint8Array, limit: number): Uint8Array | undefined {
+    // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
+    const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
+    if (at < 0) return undefined;
+    const slab = memo.slab;
+    // The zone the answer came from: still the version served?
+    const slot = (slab[at - 8] << 24) | (slab[at - 7] << 16) | (slab[at - 6] << 8) | slab[at - 5];
+    const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
+    if (this.table.epochs[slot] === epoch) {
+      const n = (slab[at] << 8) | slab[at + 1];
+      if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+    } else memo.dropFound();
+    return undefined;
+  }
+
+  /**
+   * A DO=1 answer from a signed zone, fitted to `limit` (TC when the answer or its proofs do not fit). Positive answers
+   * are memoized (memoDo) as the DO=0 ones are; negative ones, like those, are not.
+   */
+  private buildSigned(zone: Zone, b: Uint8Array, limit: number): Uint8Array {
+    const qname = new WireReader(b, 12, this.qEnd + 4).name();
+    const qtype = this.qType;
+    const outcome = answer(zone, qname, qtype);
+    const s = addDnssec(outcome, buildSections(outcome, { minimalAny: true }), nsec3Hash);
+    const msg = responseMessage(qname, qtype, this.qClass, s.rcode, s.aa);
+    msg.answer = s.answer;
+    msg.authority = s.authority;
+    msg.additional = s.additional;
+    const negative = outcome.final.kind === 'nxdomain' || outcome.final.kind === 'nodata';
+    // DNAME-synthesized targets carry the query's case in their RDATA: not memoized.
+    if (!negative && !outcome.chain.some((rr) => rr.type === RRType.DNAME)) {
+      const full = encodeMessage(msg);
+      const slot = this.table.slotOf(zone);
+      if (slot >= 0) this.memoDo.insert(this.qHash, this.lowerBuf, this.qEnd - 10, full, slot, this.table.epochs[slot]);
+      if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
+    }
+    msg.id = (b[0] << 8) | b[1];
+    msg.rd = (b[2] & FLAG_RD) !== 0;
+    msg.cd = (b[3] & FLAG_CD) !== 0;
+    if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
+    const req = s.requiredAdditional;
+    const out = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
+    out.set(b.subarray(12, this.qEnd + 4), 12);
+    return out;
   }
 
   /**

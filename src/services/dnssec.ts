@@ -162,7 +162,7 @@ export function parseDuration(v: DurationInput): number | undefined {
 }
 
 
-function policyOf(r: DnssecPolicyRow, zones = 0): DnssecPolicy {
+export function policyOf(r: DnssecPolicyRow, zones = 0): DnssecPolicy {
   const lifetimes: Partial<Record<KeyRole, number>> = {};
   if (r.csk_lifetime !== null) lifetimes.csk = Number(r.csk_lifetime);
   if (r.ksk_lifetime !== null) lifetimes.ksk = Number(r.ksk_lifetime);
@@ -541,15 +541,17 @@ async function storeKey(
 
 /** New keys for every role of the policy; a key tag already used in the zone is drawn again (RFC 4034 App. B). */
 function newKeys(p: DnssecPolicy, usedTags: Set<number>): { role: KeyRole; key: DnssecKey }[] {
-  return rolesOf(p.keys).map((role) => {
-    for (;;) {
-      const key = generateKey(p.algorithmNumber, { flags: role === 'zsk' ? ZSK_FLAGS : KSK_FLAGS, ...(p.keyBits ? { rsaBits: p.keyBits } : {}) });
-      if (!usedTags.has(key.keyTag)) {
-        usedTags.add(key.keyTag);
-        return { role, key };
-      }
+  return rolesOf(p.keys).map((role) => newKeyFor(p, role, usedTags));
+}
+
+function newKeyFor(p: DnssecPolicy, role: KeyRole, usedTags: Set<number>): { role: KeyRole; key: DnssecKey } {
+  for (;;) {
+    const key = generateKey(p.algorithmNumber, { flags: role === 'zsk' ? ZSK_FLAGS : KSK_FLAGS, ...(p.keyBits ? { rsaBits: p.keyBits } : {}) });
+    if (!usedTags.has(key.keyTag)) {
+      usedTags.add(key.keyTag);
+      return { role, key };
     }
-  });
+  }
 }
 
 /**
@@ -907,3 +909,95 @@ export async function signZoneRequest(ctx: ServiceContext, zone: string): Promis
   return { zone: name, resignRequested: new Date(t) };
 }
 
+
+// ---- the rollover engine: the policy's key timings ----------------------------------------------------------------------
+
+/** One key transition made by advanceDnssecKeys (for the log and the events). */
+export interface KeyTransition {
+  tag: number;
+  role: KeyRole;
+  /** 'published' (new successor in the DNSKEY RRset), 'active', 'retired', 'removed'. */
+  to: string;
+  why: string;
+}
+
+/**
+ * Carry the zone's keys one step along the policy's timing (RFC 7583), at ctx.clock's time; returns the transitions
+ * made (none: nothing due). The caller makes a new version when there are any, so that the signer serves the new key
+ * set. One rollover per role at a time:
+ * - ZSK by pre-publication: the successor is published one publication interval (DNSKEY TTL + propagation delay +
+ *   publish safety) before it signs; then it signs and the old ZSK is retired, and removed from the DNSKEY RRset once
+ *   its signatures have left every cache (validity − refresh + max zone TTL + delays).
+ * - KSK and CSK by double-DS: the successor is published with its CDS/CDNSKEY, active after the publication interval
+ *   (both keys sign the DNSKEY RRset; a CSK signs the zone too); the old key retires only when the parent serves the
+ *   new DS (ds_seen, by the operator or a parent check) and the parent's DS TTL plus propagation delay has passed, and
+ *   is removed a retire interval later.
+ * A rollover starts when a key's lifetime minus the publication interval is reached, or when the operator asked for it
+ * (rollover_zone_key), and not while another is under way (one at a time per zone: it waits its turn).
+ */
+export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Promise<KeyTransition[]> {
+  const key = normalizeZoneName(zone);
+  return writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, true);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    if (!zd || !prow) return [];
+    const p = policyOf(prow);
+    const iv = rolloverIntervals(p);
+    const t = nowMs(ctx);
+    const sec = (ms: number | null) => (ms === null ? 0 : ms / 1000);
+    const now = t / 1000;
+    const out: KeyTransition[] = [];
+    const keys = await dnssecKeyRows(trx, Number(z.id));
+    let started = false;
+    const set = async (row: DnssecKeyRow, to: string, why: string, extra: Parameters<typeof updateDnssecKey>[2] = {}) => {
+      const stamp = to === 'active' ? { active: t } : to === 'retired' ? { retired: t } : to === 'removed' ? { removed: t } : to === 'published' ? { published: t } : {};
+      await updateDnssecKey(trx, Number(row.id), { state: to, mtime: t, ...stamp, ...extra });
+      row.state = to;
+      out.push({ tag: row.key_tag, role: row.role as KeyRole, to, why });
+    };
+    for (const role of rolesOf(p.keys)) {
+      const mine = keys.filter((k) => k.role === role && k.algorithm === p.algorithmNumber);
+      const retireAfter = role === 'zsk' ? iv.zskRetire : role === 'ksk' ? iv.kskRetire : Math.max(iv.zskRetire, iv.kskRetire);
+      // Retired keys leave the DNSKEY RRset once their signatures (ZSK) or DS (KSK) are out of every cache.
+      for (const k of mine.filter((x) => x.state === 'retired'))
+        if (now >= sec(k.retired) + retireAfter) await set(k, 'removed', 'retire interval passed', role === 'zsk' ? {} : { ds_state: 'withdrawn' });
+      const active = mine.filter((x) => x.state === 'active');
+      const successor = mine.find((x) => x.state === 'published');
+      if (successor && now >= sec(successor.published) + iv.publication) {
+        // Published long enough: every validator that has the DNSKEY RRset knows the successor.
+        await set(successor, 'active', 'publication interval passed');
+        if (role === 'zsk') for (const old of active) await set(old, 'retired', `replaced by ZSK ${successor.key_tag}`);
+        continue;
+      }
+      if (successor) continue;
+      if (role !== 'zsk' && active.length > 1) {
+        // Double-DS: the newest active key's DS must be at the parent (and old DS out of caches) before the old goes.
+        const newest = active.reduce((a, b) => (sec(b.active) > sec(a.active) ? b : a));
+        if (newest.ds_state === 'seen' && now >= sec(newest.ds_seen) + p.parentDsTtl + p.parentPropagationDelay)
+          for (const old of active) if (old !== newest) await set(old, 'retired', `DS ${newest.key_tag} seen at the parent`, { ds_state: 'withdraw' });
+        continue;
+      }
+      const current = active[0];
+      if (!current) continue;
+      // One rollover at a time per zone: another role's successor still on its way, or two KSKs/CSKs signing.
+      const busy =
+        started ||
+        keys.some((k) => k.role !== role && k.state === 'published') ||
+        rolesOf(p.keys).some((r) => r !== role && r !== 'zsk' && keys.filter((k) => k.role === r && k.state === 'active').length > 1);
+      if (busy) continue;
+      const lifetime = p.lifetimes[role] ?? 0;
+      const asked = zd.rollover_role === role;
+      const due = lifetime > 0 && now >= sec(current.active) + lifetime - iv.publication;
+      if (!asked && !due) continue;
+      const kek = await kekForSealing(trx, ctx);
+      const used = new Set(keys.map((k) => k.key_tag));
+      const made = newKeyFor(p, role, used);
+      await storeKey(trx, ctx, kek, z, made.key, role, { origin: 'generated', state: 'published', published: t, active: null });
+      out.push({ tag: made.key.keyTag, role, to: 'published', why: asked ? 'rollover asked for' : 'key lifetime' });
+      started = true;
+      if (asked) await upsertZoneDnssec(trx, Number(z.id), { rollover_role: null, rollover_requested: null, mtime: t });
+    }
+    return out;
+  });
+}

@@ -95,11 +95,13 @@ export {
 } from './zones.js';
 
 // edit lock: edit_zone, tickle, save with token, cancel_edit_zone, clear_edit_lock
-export { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
+export { cancelEditZone, clearEditLock, editZone, pokeSerial, pokeZoneSetSerial, pokeZoneWrapSerial, saveZoneEdit, tickleEditLock } from './edit.js';
 
 // DNSSEC policies and keys (the signer's half is in src/dnssec); the key-encryption key the callers pass in the context
 export {
+  advanceDnssecKeys,
   checkDnssecKek,
+  type KeyTransition,
   type DnssecKeyInfo,
   type DnssecPolicy,
   type DnssecPolicyInput,
@@ -215,3 +217,22 @@ export {
   zonesWithNotifyTargets,
   zoneTransferRules,
 } from './access.js';
+
+// serving signed zones: the signer's records per version (signing.ts)
+export {
+  clearResignRequest,
+  hasDnssecPolicy,
+  isSigned,
+  lastSignedVersion,
+  publishedVersion,
+  SIGNER_ONLY_TYPES,
+  signedStateAt,
+  signedZoneIds,
+  signedZoneNames,
+  signerChangeOwners,
+  signerDiff,
+  signerRecordsAt,
+  storeSignerChange,
+  type ZoneSigning,
+  zoneSigning,
+} from './signing.js';

@@ -3,6 +3,7 @@
 
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { dnssecTables } from './migrations-dnssec.js';
+import { signingTables } from './migrations-signing.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
@@ -271,6 +272,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0008_api_accounts': apiAccounts(dialect),
         '0009_audit_log': auditLog(dialect),
         '0010_records_owner_indexes': ownerIndexes,
+        '0011_dnssec_signed_records': signingTables(dialect),
         '0013_zone_reverse_networks': reverseNetworks,
       };
     },

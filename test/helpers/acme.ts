@@ -313,7 +313,14 @@ export interface Unbound extends Child {
 }
 
 /** unbound.conf asking only `authPort` on 127.0.0.1: every served zone as a stub, and the root too, so nothing leaves. */
-function unboundConf(dir: string, port: number, zones: string[], authPort: number, extra: readonly string[] = []): string {
+function unboundConf(
+  dir: string,
+  port: number,
+  zones: string[],
+  authPort: number,
+  trustAnchors: readonly string[] = [],
+  extra: readonly string[] = [],
+): string {
   const stub = (zone: string) => [
     'stub-zone:',
     `  name: "${zone}"`,
@@ -340,8 +347,10 @@ function unboundConf(dir: string, port: number, zones: string[], authPort: numbe
     '  num-threads: 1',
     '  verbosity: 1',
     '  log-queries: yes',
-    // iterator only: the test zones are unsigned and no trust anchor is configured
-    '  module-config: "iterator"',
+    // iterator only when no trust anchor is given (unsigned test zones); with anchors, a validating resolver
+    ...(trustAnchors.length === 0
+      ? ['  module-config: "iterator"']
+      : ['  module-config: "validator iterator"', '  val-log-level: 2', ...trustAnchors.map((a) => `  trust-anchor: "${a}"`)]),
     '  access-control: 127.0.0.0/8 allow',
     '  qname-minimisation: no',
     // the challenge TXT comes and goes between runs: nothing may be answered from the cache
@@ -361,14 +370,19 @@ function unboundConf(dir: string, port: number, zones: string[], authPort: numbe
  * zone as Let's Encrypt's resolver does. `extra`: more server: lines (e.g. `local-zone: "2.0.192.in-addr.arpa." nodefault`
  * for a reverse zone unbound answers locally by default). Throws when unbound is not installed.
  */
-export async function startUnbound(dir: string, zones: string[], authPort: number, extra: readonly string[] = []): Promise<Unbound> {
+export async function startUnbound(
+  dir: string,
+  zones: string[],
+  authPort: number,
+  o: { trustAnchors?: readonly string[]; extra?: readonly string[] } = {},
+): Promise<Unbound> {
   const program = unboundProgram();
   if (!program) throw new Error('unbound is not installed: apt-get install -y unbound (the recursive resolver pebble asks in the CNAME layout)');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const home = mkdtempSync(join(dir, 'unbound-'));
     const conf = join(home, 'unbound.conf');
-    writeFileSync(conf, unboundConf(home, port, zones, authPort, extra));
+    writeFileSync(conf, unboundConf(home, port, zones, authPort, o.trustAnchors, o.extra));
     const child = watchChild(spawn(program, ['-d', '-c', conf], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
       await waitForOutput(child, /start of service/, 15000, 'unbound');

@@ -139,7 +139,7 @@ for (const backend of ['sqlite', 'postgres'] as const)
       assert.equal(u.status, 0, u.out);
       await waitFor(() => short(srv!.port, ['info.64/26.2.0.192.in-addr.arpa', 'TXT']) === '"classless"', 3000, 'the UPDATE is served');
       // A resolver asks the parent for 70.2.0.192.in-addr.arpa. and follows the CNAME into the classless zone.
-      unbound = await startUnbound(dir, ['2.0.192.in-addr.arpa.', '64/26.2.0.192.in-addr.arpa.'], srv!.port, ['local-zone: "2.0.192.in-addr.arpa." nodefault']);
+      unbound = await startUnbound(dir, ['2.0.192.in-addr.arpa.', '64/26.2.0.192.in-addr.arpa.'], srv!.port, { extra: ['local-zone: "2.0.192.in-addr.arpa." nodefault'] });
       const viaResolver = dig(unbound.port, ['-x', '192.0.2.70']);
       assert.match(viaResolver, /status: NOERROR/, viaResolver);
       assert.match(viaResolver, /70\.2\.0\.192\.in-addr\.arpa\.\s+\d+\s+IN\s+CNAME\s+70\.64\/26\.2\.0\.192\.in-addr\.arpa\./, viaResolver);

@@ -2,6 +2,7 @@
 // feed are vacuumed by their own modules: events.ts deleteFinishedEvents, feed.ts vacuumChanges.)
 
 import type { Db, Tx } from '../store.js';
+import { deleteOrphanSignerRows, reviveSignerRowsAfter } from './signing.js';
 import { deleteOrphanRows } from './versions.js';
 
 /** Deleted zones whose deletion started before `before`. */
@@ -29,7 +30,9 @@ export async function deletedZonesWithHistory(db: Db, before: number): Promise<n
 export async function pareZoneTo(trx: Tx, zoneId: number, keep: number): Promise<{ zis: number; records: number }> {
   const d = await trx.deleteFrom('zone_instances').where('zone_id', '=', zoneId).where('version', '<>', keep).executeTakeFirst();
   const records = await deleteOrphanRows(trx, zoneId);
+  await deleteOrphanSignerRows(trx, zoneId);
   await trx.updateTable('records').set({ to_version: null }).where('zone_id', '=', zoneId).where('to_version', '>', keep).execute();
+  await reviveSignerRowsAfter(trx, zoneId, keep);
   await trx.updateTable('zones').set({ latest_version: keep }).where('id', '=', zoneId).execute();
   return { zis: Number(d.numDeletedRows), records };
 }
@@ -55,5 +58,8 @@ export async function ziAges(db: Db, zoneId: number): Promise<{ id: number; vers
 /** Delete these ZIs of a zone and the rows left alive in none of its remaining ZIs; returns [ZIs, rows] deleted. */
 export async function deleteZis(trx: Tx, zoneId: number, ids: readonly number[]): Promise<{ zis: number; records: number }> {
   for (let i = 0; i < ids.length; i += 500) await trx.deleteFrom('zone_instances').where('id', 'in', ids.slice(i, i + 500)).execute();
-  return { zis: ids.length, records: await deleteOrphanRows(trx, zoneId) };
+  const records = await deleteOrphanRows(trx, zoneId);
+  // The signer's rows (dnssec_records) follow the same versions.
+  await deleteOrphanSignerRows(trx, zoneId);
+  return { zis: ids.length, records };
 }

@@ -1,0 +1,276 @@
+// dmsd's signer: keeps, per zone with a DNSSEC policy, the signed state (src/dnssec SignedZone) of the newest version
+// it signed, and brings it to each newly published version by applying only that version's change (the owners whose
+// rows were born or died, services.loadPublishedChange) — so a change re-signs the RRsets and chain links it touches,
+// not the zone. The signer's change is stored with the version's mark (services.storeSignerChange); serving processes
+// read it back (zones.ts). Runs in the supervising process only. Keys come from the database, opened with the KEK.
+//
+// After a restart the state is rebuilt from the newest signed version's stored records (SignedZone.restore takes the
+// stored signatures over, so nothing is signed again), then the versions published meanwhile are applied as one
+// change. When two dmsd on one database sign the same version, the mark's primary key lets one win; the other
+// rebuilds its state from the winner's rows, so both serve the same signatures.
+
+import type { Logger } from 'pino';
+import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { SignedZone, signZone } from '../dnssec/zone.js';
+import type { RecordDelta } from '../dnssec/chain.js';
+import * as services from '../services/index.js';
+
+interface State {
+  version: number;
+  zone: SignedZone;
+  keySet: string;
+  /** The policy's signature refresh (seconds before expiry). */
+  refresh: number;
+  /** The denial of existence signed with (NSEC, or NSEC3 and its parameters): a new one is a full re-sign. */
+  denial: string;
+}
+
+const denialOf = (s: services.ZoneSigning): string => JSON.stringify(s.policy.denial, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+
+function rrId(r: RR): string {
+  return `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
+}
+
+/** Two consecutive signer changes as one (a record added then removed vanishes, and the other way round). */
+function mergeDeltas(a: RecordDelta, b: RecordDelta): RecordDelta {
+  const removed = new Map(a.remove.map((r) => [rrId(r), r]));
+  const added = new Map(a.add.map((r) => [rrId(r), r]));
+  for (const r of b.remove) {
+    const k = rrId(r);
+    if (added.has(k)) added.delete(k);
+    else removed.set(k, r);
+  }
+  for (const r of b.add) {
+    const k = rrId(r);
+    if (removed.has(k)) removed.delete(k);
+    else added.set(k, r);
+  }
+  return { remove: [...removed.values()], add: [...added.values()] };
+}
+
+export class ZoneSigner {
+  private readonly states = new Map<string, State>();
+  /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
+  private readonly fullNext = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: services.ServiceContext,
+    private readonly log: Logger,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
+
+  /**
+   * Make sure the zone's published version is signed (stored with its mark). Returns the version now signed, or
+   * undefined when the zone has no DNSSEC policy or is not published. Throws when it cannot sign (no KEK, bad data).
+   */
+  async signPublished(name: string): Promise<number | undefined> {
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s) {
+      this.states.delete(name);
+      return undefined;
+    }
+    const head = await services.publishedVersion(this.ctx, name);
+    if (!head) {
+      this.states.delete(name);
+      return undefined;
+    }
+    const version = head.version;
+    let state = this.states.get(name);
+    if (state && state.version === version) return version;
+    if (await services.isSigned(this.ctx, s.zoneId, version)) {
+      // Signed already (by us before a restart, or by another dmsd): take its records over.
+      await this.restoreAt(name, s, version);
+      return version;
+    }
+    let full = false;
+    let delta: RecordDelta = { remove: [], add: [] };
+    // sign_zone, or the policy now asks for another chain (NSEC ↔ NSEC3, other NSEC3 parameters): signed in full.
+    if (this.fullNext.has(name) || (state && state.denial !== denialOf(s))) state = undefined;
+    else if (!state) {
+      const last = await services.lastSignedVersion(this.ctx, s.zoneId, version);
+      if (last) {
+        state = await this.restoreAt(name, s, last.version, (d) => {
+          delta = d;
+        });
+      }
+    }
+    const now = this.now();
+    if (state && state.version !== version) {
+      const c = await services.loadPublishedChange(this.ctx, name, state.version);
+      if (c.kind !== 'change') state = undefined;
+      else {
+        const owners = c.owners.map((o) => ({ name: o.name, records: [...o.records] }));
+        // The SOA is not a record row (it lives in the version): the apex's list gets the new one.
+        let apex = owners.find((o) => o.name.equals(s.origin));
+        if (!apex) {
+          apex = { name: s.origin, records: state.zone.recordsAt(s.origin).filter((r) => r.type !== RRType.SOA) };
+          owners.push(apex);
+        }
+        apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
+        delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
+        // Every new version also re-signs what is about to expire (the refresh rides on the change).
+        delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));
+      }
+    }
+    if (!state) {
+      const z = await services.loadPublishedZone(this.ctx, name);
+      if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
+      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
+      delta = { remove: [], add: state.zone.generated() };
+      full = true;
+    }
+    const started = performance.now();
+    const r = await services.storeSignerChange(this.ctx, s, name, version, delta, { full });
+    if (r === 'lost') {
+      this.log.info({ zone: name, version }, 'version signed by another process: taking its signatures');
+      await this.restoreAt(name, s, version);
+      return version;
+    }
+    this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) });
+    const asked = this.fullNext.get(name);
+    if (asked !== undefined && full) {
+      this.fullNext.delete(name);
+      await services.clearResignRequest(this.ctx, s.zoneId, asked);
+    }
+    this.log.info(
+      { zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started) },
+      'zone signed',
+    );
+    return version;
+  }
+
+  /** Rebuild the state of `version` from the database (no signing unless keys changed: `onDelta` gets the rest). */
+  private async restoreAt(name: string, s: services.ZoneSigning, version: number, onDelta?: (d: RecordDelta) => void): Promise<State | undefined> {
+    const st = await services.signedStateAt(this.ctx, s.zoneId, version);
+    if (!st) return undefined;
+    const { zone, delta } = SignedZone.restore(s.origin, s.policy, st.records, st.stored, s.keys, this.now());
+    if (delta.add.length + delta.remove.length > 0) {
+      if (onDelta) onDelta(delta);
+      else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+    }
+    const state = { version, zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
+    this.states.set(name, state);
+    return state;
+  }
+
+  /**
+   * Signatures of a zone about to expire (within the policy's refresh): publish a new version of the same data (serial
+   * incremented, change_by "dmsd signer", comment "DNSSEC signature refresh") whose signing re-signs them — secondaries
+   * need a new serial to fetch new signatures. Skipped (false) when the zone has a newer unpublished version (the
+   * operator's draft must not be published by us) or is not signed here.
+   */
+  async refreshDue(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    const oldest = state?.zone.oldestExpiration();
+    if (!state || oldest === undefined || oldest - this.now() > state.refresh) return false;
+    if (!(await this.newVersion(name, state.version, 'DNSSEC signature refresh'))) return false;
+    this.log.info({ zone: name, oldest }, 'signatures due: new version made for the refresh');
+    return true;
+  }
+
+  /**
+   * A new version of the zone's published data (serial + 1): how a change of keys or of signatures reaches the
+   * secondaries. Not when the newest version is not the one signed (an operator's unpublished draft is not ours to
+   * publish) or the zone is locked for editing: false, retried later.
+   */
+  private async newVersion(name: string, signed: number, comment: string): Promise<boolean> {
+    const head = await services.getZoneHead(this.ctx, name);
+    if (head.zi.version !== signed) {
+      this.log.warn({ zone: name, newest: head.zi.version, signed, why: comment }, 'the zone has a newer unpublished version: signer change retried later');
+      return false;
+    }
+    try {
+      await services.pokeSerial(this.ctx, name, () => undefined, comment);
+    } catch (e) {
+      if (e instanceof services.EditLockConflict) {
+        this.log.warn({ zone: name, err: (e as Error).message, why: comment }, 'the zone is locked for editing: signer change retried later');
+        return false;
+      }
+      throw e;
+    }
+    return true;
+  }
+
+  /**
+   * The rollover engine's step for one zone signed here (services.advanceDnssecKeys: the policy's key timings); when
+   * keys changed state, a new version carries the new key set. Returns the transitions.
+   */
+  async rolloverStep(name: string): Promise<services.KeyTransition[]> {
+    const state = this.states.get(name);
+    if (!state) return [];
+    const moved = await services.advanceDnssecKeys(this.ctx, name);
+    if (moved.length === 0) return moved;
+    this.log.info({ zone: name, transitions: moved }, 'DNSSEC keys moved along the policy');
+    await this.newVersion(name, state.version, `DNSSEC keys: ${moved.map((m) => `${m.role.toUpperCase()} ${m.tag} ${m.to}`).join(', ')}`);
+    return moved;
+  }
+
+  /** sign_zone asked for a full re-sign: the next version is signed in full; made now. */
+  async fullResignIfAsked(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    if (!state || this.fullNext.has(name)) return false;
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s || s.resignRequested === null) return false;
+    this.fullNext.set(name, s.resignRequested);
+    if (await this.newVersion(name, state.version, 'DNSSEC full re-sign (sign_zone)')) return true;
+    this.fullNext.delete(name);
+    return false;
+  }
+
+  /**
+   * The zone's signing set-up changed since its last signed version without a new version (set_zone_dnssec_policy to
+   * another chain, keys imported or changed by hand): a new version carries the change to the secondaries.
+   */
+  async setupChanged(name: string): Promise<boolean> {
+    const state = this.states.get(name);
+    if (!state) return false;
+    const s = await services.zoneSigning(this.ctx, name);
+    if (!s || (s.keySet === state.keySet && denialOf(s) === state.denial)) return false;
+    return this.newVersion(name, state.version, 'DNSSEC signing set-up changed (keys or denial of existence)');
+  }
+
+  /** The rollover step and refreshDue for every zone signed here (a timer calls it). */
+  async refreshAll(): Promise<void> {
+    for (const name of [...this.states.keys()]) {
+      try {
+        if (await this.fullResignIfAsked(name)) continue;
+        if (await this.setupChanged(name)) continue;
+        if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
+        await this.refreshDue(name);
+      } catch (e) {
+        this.log.error({ zone: name, err: (e as Error).message }, 'signature refresh failed');
+      }
+    }
+  }
+
+  forget(name: string): void {
+    this.states.delete(name);
+  }
+}
+
+/**
+ * The signer on its own, following the change feed (dmsd --workers: the supervising process serves no zone but signs
+ * them all; the workers serve what it stored). Signs every zone with a policy at start. Returns the stop function.
+ */
+export async function startSigningFeed(ctx: services.ServiceContext, signer: ZoneSigner, log: Logger, intervalMs = 250): Promise<() => Promise<void>> {
+  const seq = await services.currentChangeSeq(ctx);
+  const sign = async (name: string) => {
+    try {
+      await signer.signPublished(name);
+    } catch (e) {
+      log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
+    }
+  };
+  for (const name of await services.signedZoneNames(ctx)) await sign(name);
+  return services.followChanges(
+    ctx,
+    seq,
+    async (poll) => {
+      const names = new Set<string>();
+      for (const c of poll.changes) if (c.kind !== 'keys' && c.zoneId !== 0) names.add(c.zone);
+      for (const n of names) await sign(n);
+    },
+    { intervalMs, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (signer)') },
+  );
+}

@@ -1,0 +1,238 @@
+// Serving signed zones (issue 9): what the process that signs needs from the database, and what every serving
+// process reads. The signer records (RRSIG, NSEC/NSEC3, apex DNSKEY/CDS/CDNSKEY/NSEC3PARAM) live in their own table
+// with the operator's version numbers (migrations-signing.ts), so the operator's history never shows them, a restart
+// reads them back instead of signing again, and every dmsd on the database serves the same signatures.
+//
+// The flow: a version v of a zone with a DNSSEC policy is published → the signing process (dmsd's supervising
+// process) computes the signer's change (src/dnssec SignedZone.apply on the operator's delta) and stores it with the
+// mark "v signed" in one transaction (storeSignerChange) → a feed row wakes every process → each serves v with the
+// signer rows alive at v. A version without its mark is not served by anyone (the previous signed one stays).
+
+import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
+import { Name } from '../dns/name.js';
+import type { SignPolicy, ZoneKey } from '../dnssec/zone.js';
+import { isUniqueViolation, readTx, writeTx } from '../store/index.js';
+import { dnssecKeyRows, dnssecPolicyRowById, upsertZoneDnssec, zoneDnssecRow } from '../store/queries/dnssec.js';
+import { appendChange, servedZoneRow } from '../store/queries/feed.js';
+import {
+  type DnssecRecordRow,
+  insertSignedMark,
+  insertSignerRows,
+  killAllSignerRows,
+  killSignerRows,
+  signedMark,
+  signedMarkAtOrBelow,
+  signerRowsAt,
+  signerRowsAtOwners,
+  signerRowsChangedBetween,
+  zoneIdsWithPolicy,
+  zoneNamesWithPolicy,
+} from '../store/queries/signing.js';
+import { ziRow } from '../store/queries/versions.js';
+import { lockedZoneRowById } from '../store/queries/zones.js';
+import { type ServiceContext, zoneScope } from './context.js';
+import { recordsAt } from './core.js';
+import { openKey, policyOf } from './dnssec.js';
+import { normalizeZoneName } from './names.js';
+
+/** What the signer needs for one zone: its policy in the signer's terms and the keys in force, private parts opened. */
+export interface ZoneSigning {
+  zoneId: number;
+  origin: Name;
+  policy: SignPolicy;
+  keys: ZoneKey[];
+  /** Identifies the signing keys (algorithm/tag/roles): stored with each signed version. */
+  keySet: string;
+  /** Signatures expiring within this many seconds are made again (the policy's signature refresh). */
+  refresh: number;
+  /** When the operator asked for a full re-sign (sign_zone) not yet done, ms since the epoch. */
+  resignRequested: number | null;
+}
+
+/**
+ * The zone's signing set-up, or null when it has no DNSSEC policy. The private keys are opened with ctx.kek: a
+ * missing or wrong KEK is DnssecKekUnavailable (never a silently unsigned zone).
+ */
+export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<ZoneSigning | null> {
+  const key = normalizeZoneName(zone);
+  const read = await readTx(ctx.store, async (trx) => {
+    const z = await servedZoneRow(trx, zoneScope(ctx), key);
+    if (!z) return null;
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    if (!zd || zd.policy_id === null) return null;
+    const prow = await dnssecPolicyRowById(trx, Number(zd.policy_id));
+    if (!prow) return null;
+    return { z, zd, prow, keys: await dnssecKeyRows(trx, Number(z.id)) };
+  });
+  if (!read) return null;
+  const p = policyOf(read.prow);
+  const origin = Name.parse(read.z.name);
+  const keys: ZoneKey[] = [];
+  for (const row of read.keys) {
+    // hidden: made but not yet in the DNSKEY RRset; removed: gone. The rollover engine moves keys along.
+    if (row.state !== 'active' && row.state !== 'published' && row.state !== 'retired') continue;
+    const k = await openKey(ctx, read.z.name, row);
+    const ksk = row.role !== 'zsk';
+    const zsk = row.role !== 'ksk';
+    const active = row.state === 'active';
+    keys.push({ key: k, ksk, zsk, publish: true, active, publishCds: p.cds && ksk && active && row.ds_state !== 'withdraw' && row.ds_state !== 'withdrawn' });
+  }
+  const saltLength = p.nsec3.saltLength;
+  // A salt must stay the same across restarts and processes (RFC 9276 advises none): derived from the zone name.
+  const salt = saltLength > 0 ? new Uint8Array(process.getBuiltinModule('node:crypto').createHash('sha256').update(`DMS NSEC3 salt\0${origin.key}`).digest().subarray(0, saltLength)) : new Uint8Array(0);
+  const policy: SignPolicy = {
+    denial: p.denial === 'nsec3' ? { kind: 'nsec3', iterations: p.nsec3.iterations, salt, optOut: p.nsec3.optOut } : { kind: 'nsec' },
+    validity: p.signatureValidity,
+    jitter: p.signatureJitter,
+    dnskeyTtl: p.dnskeyTtl,
+    cdsDigests: p.cdsDigestTypes,
+    cdnskey: p.cdnskey,
+  };
+  const keySet = keys
+    .filter((k) => k.active !== false)
+    .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}`)
+    .sort()
+    .join(' ');
+  const resignRequested = read.zd.resign_requested === null ? null : Number(read.zd.resign_requested);
+  return { zoneId: Number(read.z.id), origin, policy, keys, keySet, refresh: p.signatureRefresh, resignRequested };
+}
+
+function rowToRR(r: DnssecRecordRow): RR {
+  return { name: Name.parse(r.owner), type: r.type, class: r.rclass, ttl: Number(r.ttl), rdata: new Uint8Array(r.rdata) };
+}
+
+/** The newest signed version at or below `version` (its mark), or undefined when none. */
+export async function lastSignedVersion(ctx: ServiceContext, zoneId: number, version: number): Promise<{ version: number; keySet: string } | undefined> {
+  const m = await signedMarkAtOrBelow(ctx.store.db, zoneId, version);
+  return m ? { version: m.version, keySet: m.key_set } : undefined;
+}
+
+export async function isSigned(ctx: ServiceContext, zoneId: number, version: number): Promise<boolean> {
+  return (await signedMark(ctx.store.db, zoneId, version)) !== undefined;
+}
+
+/** The operator's served records and the stored signer records of one version (a restart, a lost race). */
+export async function signedStateAt(ctx: ServiceContext, zoneId: number, version: number): Promise<{ records: RR[]; stored: RR[] } | undefined> {
+  return readTx(ctx.store, async (trx) => {
+    const z = await lockedZoneRowById(trx, 'sqlite', zoneScope(ctx), zoneId);
+    const zi = z ? await ziRow(trx, zoneId, version) : undefined;
+    if (!z || !zi) return undefined;
+    const records = (await recordsAt(trx, z, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
+    return { records, stored: (await signerRowsAt(trx, zoneId, version)).map(rowToRR) };
+  });
+}
+
+/** The signer records alive at `version` (a whole load of a signed zone). */
+export async function signerRecordsAt(ctx: ServiceContext, zoneId: number, version: number): Promise<RR[]> {
+  return (await signerRowsAt(ctx.store.db, zoneId, version)).map(rowToRR);
+}
+
+/** The signer records alive at `version` at some owners, and the owners whose signer rows changed since `from`. */
+export async function signerChangeOwners(
+  ctx: ServiceContext,
+  zoneId: number,
+  from: number,
+  to: number,
+  alsoOwners: readonly string[],
+): Promise<Map<string, { name: Name; records: RR[] }>> {
+  return readTx(ctx.store, async (trx) => {
+    const { died, born } = from < to ? await signerRowsChangedBetween(trx, zoneId, from, to) : { died: [], born: [] };
+    const owners = new Map<string, string>();
+    for (const r of [...died, ...born]) owners.set(r.owner_key, r.owner);
+    const keys = new Set([...owners.keys(), ...alsoOwners]);
+    const out = new Map<string, { name: Name; records: RR[] }>();
+    for (const [k, o] of owners) out.set(k, { name: Name.parse(o), records: [] });
+    for (const r of await signerRowsAtOwners(trx, zoneId, [...keys], to)) {
+      let e = out.get(r.owner_key);
+      if (!e) out.set(r.owner_key, (e = { name: Name.parse(r.owner), records: [] }));
+      e.records.push(rowToRR(r));
+    }
+    return out;
+  });
+}
+
+/** Signer rows born and died between two versions (IXFR). */
+export async function signerDiff(ctx: ServiceContext, zoneId: number, from: number, to: number): Promise<{ removed: RR[]; added: RR[] }> {
+  if (from === to) return { removed: [], added: [] };
+  const lo = Math.min(from, to);
+  const hi = Math.max(from, to);
+  const { died, born } = await signerRowsChangedBetween(ctx.store.db, zoneId, lo, hi);
+  const d = died.map(rowToRR);
+  const b = born.map(rowToRR);
+  return from < to ? { removed: d, added: b } : { removed: b, added: d };
+}
+
+/**
+ * Store the signer's change for `version` with its mark, in one transaction, and wake the other processes. `full`:
+ * every signer row alive now dies at `version` and `change.add` is the complete set. 'lost': another process signed
+ * this version first (read its rows instead).
+ */
+export async function storeSignerChange(
+  ctx: ServiceContext,
+  s: Pick<ZoneSigning, 'zoneId' | 'keySet'>,
+  zoneName: string,
+  version: number,
+  change: { remove: readonly RR[]; add: readonly RR[] },
+  o: { full: boolean },
+): Promise<'stored' | 'lost'> {
+  try {
+    return await writeTx(ctx.store, async (trx) => {
+      if (await signedMark(trx, s.zoneId, version)) return 'lost';
+      await insertSignedMark(trx, { zone_id: s.zoneId, version, key_set: s.keySet, signed_at: ctx.clock.now().getTime(), changes: change.add.length });
+      if (o.full) await killAllSignerRows(trx, s.zoneId, version);
+      else await killSignerRows(trx, s.zoneId, version, change.remove.map((r) => ({ owner_key: r.name.key, type: r.type, rdata: r.rdata })));
+      await insertSignerRows(
+        trx,
+        s.zoneId,
+        version,
+        change.add.map((r) => ({ owner_key: r.name.key, owner: r.name.toString(), type: r.type, rclass: r.class, ttl: r.ttl, rdata: r.rdata })),
+      );
+      await appendChange(trx, ctx.store.kind, { zone_id: s.zoneId, zone_name: normalizeZoneName(zoneName), kind: 'update', version, at: ctx.clock.now().getTime() });
+      return 'stored' as const;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) return 'lost';
+    throw e;
+  }
+}
+
+/** Types only the signer makes: refused in operator changes of a signed zone (RFC 2136 UPDATE, edits). */
+export const SIGNER_ONLY_TYPES: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+
+/** Whether the zone follows a DNSSEC policy (cheap: no key is opened). */
+export async function hasDnssecPolicy(ctx: ServiceContext, zone: string): Promise<boolean> {
+  const key = normalizeZoneName(zone);
+  return readTx(ctx.store, async (trx) => {
+    const z = await servedZoneRow(trx, zoneScope(ctx), key);
+    if (!z) return false;
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    return zd !== undefined && zd.policy_id !== null;
+  });
+}
+
+/** The zone's id and published version (null: not served). */
+export async function publishedVersion(ctx: ServiceContext, zone: string): Promise<{ zoneId: number; version: number } | null> {
+  const z = await servedZoneRow(ctx.store.db, zoneScope(ctx), normalizeZoneName(zone));
+  if (!z || z.published_version === null) return null;
+  return { zoneId: Number(z.id), version: z.published_version };
+}
+
+/** Ids of the zones that follow a DNSSEC policy (dmsd's start: which zones are served signed). */
+export async function signedZoneIds(ctx: ServiceContext): Promise<Set<number>> {
+  return zoneIdsWithPolicy(ctx.store.db);
+}
+
+/** Names of the zones that follow a DNSSEC policy (the signing process's start). */
+export async function signedZoneNames(ctx: ServiceContext): Promise<string[]> {
+  return zoneNamesWithPolicy(ctx.store.db);
+}
+
+/** The full re-sign asked for at `requested` is done (a newer request stays). */
+export async function clearResignRequest(ctx: ServiceContext, zoneId: number, requested: number): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const zd = await zoneDnssecRow(trx, zoneId);
+    if (zd && zd.resign_requested !== null && Number(zd.resign_requested) <= requested)
+      await upsertZoneDnssec(trx, zoneId, { resign_requested: null, mtime: ctx.clock.now().getTime() });
+  });
+}

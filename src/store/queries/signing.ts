@@ -1,0 +1,182 @@
+// The signer's records of each zone and the marks of the versions signed (migrations-signing.ts).
+
+import type { Kysely, Selectable } from 'kysely';
+import type { DnssecRecordTable, DnssecSignedTable, SigningTables } from '../migrations-signing.js';
+import type { Database } from '../schema.js';
+import type { Db } from '../store.js';
+
+type SDb = Kysely<Database & SigningTables>;
+/** The signing tables come from a later migration, outside the base Database type. */
+const sdb = (d: Db): SDb => d as unknown as SDb;
+
+export type DnssecRecordRow = Selectable<DnssecRecordTable>;
+export type DnssecSignedRow = Selectable<DnssecSignedTable>;
+export type NewSignerRecord = Omit<DnssecRecordTable, 'zone_id' | 'from_version' | 'to_version'>;
+
+const CHUNK = 400;
+
+/** The newest signed version of a zone at or below `version`. */
+export async function signedMarkAtOrBelow(db: Db, zoneId: number, version: number): Promise<DnssecSignedRow | undefined> {
+  return sdb(db)
+    .selectFrom('dnssec_signed')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('version', '<=', version)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function signedMark(db: Db, zoneId: number, version: number): Promise<DnssecSignedRow | undefined> {
+  return sdb(db).selectFrom('dnssec_signed').selectAll().where('zone_id', '=', zoneId).where('version', '=', version).executeTakeFirst();
+}
+
+/** Insert the mark; a second signer of the same version gets a unique violation. */
+export async function insertSignedMark(db: Db, row: DnssecSignedTable): Promise<void> {
+  await sdb(db).insertInto('dnssec_signed').values(row).execute();
+}
+
+/** Signer rows alive at `version`. */
+export async function signerRowsAt(db: Db, zoneId: number, version: number): Promise<DnssecRecordRow[]> {
+  return sdb(db)
+    .selectFrom('dnssec_records')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('from_version', '<=', version)
+    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]))
+    .execute();
+}
+
+/** Signer rows alive at `version` at the given owners. */
+export async function signerRowsAtOwners(db: Db, zoneId: number, ownerKeys: readonly string[], version: number): Promise<DnssecRecordRow[]> {
+  const out: DnssecRecordRow[] = [];
+  for (let i = 0; i < ownerKeys.length; i += CHUNK) {
+    const keys = ownerKeys.slice(i, i + CHUNK);
+    out.push(
+      ...(await sdb(db)
+        .selectFrom('dnssec_records')
+        .selectAll()
+        .where('zone_id', '=', zoneId)
+        .where('owner_key', 'in', keys)
+        .where('from_version', '<=', version)
+        .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]))
+        .execute()),
+    );
+  }
+  return out;
+}
+
+/** Signer rows that died and were born between versions lo < hi (as records' servedRowsChangedBetween). */
+export async function signerRowsChangedBetween(db: Db, zoneId: number, lo: number, hi: number): Promise<{ died: DnssecRecordRow[]; born: DnssecRecordRow[] }> {
+  const died = await sdb(db)
+    .selectFrom('dnssec_records')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('from_version', '<=', lo)
+    .where('to_version', '>', lo)
+    .where('to_version', '<=', hi)
+    .execute();
+  const born = await sdb(db)
+    .selectFrom('dnssec_records')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('from_version', '>', lo)
+    .where('from_version', '<=', hi)
+    .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
+    .execute();
+  return { died, born };
+}
+
+/** Rows alive now (to_version null) matching the given records (owner key, type, RDATA) die at `version`. */
+export async function killSignerRows(
+  db: Db,
+  zoneId: number,
+  version: number,
+  rows: readonly { owner_key: string; type: number; rdata: Uint8Array }[],
+): Promise<number> {
+  let n = 0;
+  for (const r of rows) {
+    const res = await sdb(db)
+      .updateTable('dnssec_records')
+      .set({ to_version: version })
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('owner_key', '=', r.owner_key)
+      .where('type', '=', r.type)
+      .where('rdata', '=', r.rdata)
+      .executeTakeFirst();
+    n += Number(res.numUpdatedRows ?? 0);
+  }
+  return n;
+}
+
+/** Every row alive now dies at `version` (a full sign replaces them all). */
+export async function killAllSignerRows(db: Db, zoneId: number, version: number): Promise<void> {
+  await sdb(db).updateTable('dnssec_records').set({ to_version: version }).where('zone_id', '=', zoneId).where('to_version', 'is', null).execute();
+}
+
+export async function insertSignerRows(db: Db, zoneId: number, version: number, rows: readonly NewSignerRecord[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await sdb(db)
+      .insertInto('dnssec_records')
+      .values(rows.slice(i, i + CHUNK).map((r) => ({ ...r, zone_id: zoneId, from_version: version, to_version: null })))
+      .execute();
+  }
+}
+
+/** Ids of the zones that follow a DNSSEC policy. */
+export async function zoneIdsWithPolicy(db: Db): Promise<Set<number>> {
+  const rows = await (db as unknown as Kysely<Database & { zone_dnssec: { zone_id: number; policy_id: number | null } }>)
+    .selectFrom('zone_dnssec')
+    .select('zone_id')
+    .where('policy_id', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => Number(r.zone_id)));
+}
+
+/** Names of the zones that follow a DNSSEC policy. */
+export async function zoneNamesWithPolicy(db: Db): Promise<string[]> {
+  const rows = await (db as unknown as Kysely<Database & { zone_dnssec: { zone_id: number; policy_id: number | null } }>)
+    .selectFrom('zone_dnssec')
+    .innerJoin('zones', 'zones.id', 'zone_dnssec.zone_id')
+    .select('zones.name')
+    .where('zone_dnssec.policy_id', 'is not', null)
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Vacuum: the signer rows alive in none of the zone's remaining versions, and the marks of versions gone (the same
+ * rule as the records' deleteOrphanRows). Returns the rows deleted.
+ */
+export async function deleteOrphanSignerRows(trx: Db, zoneId: number): Promise<number> {
+  const s = sdb(trx);
+  const r = await s
+    .deleteFrom('dnssec_records')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('zone_instances as zi')
+            .select('zi.id')
+            .where('zi.zone_id', '=', zoneId)
+            .where('zi.version', '>=', ref('dnssec_records.from_version'))
+            .where((eb) => eb.or([eb('dnssec_records.to_version', 'is', null), eb('zi.version', '<', ref('dnssec_records.to_version'))])),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  await s
+    .deleteFrom('dnssec_signed')
+    .where('zone_id', '=', zoneId)
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(exists(selectFrom('zone_instances as zi').select('zi.id').where('zi.zone_id', '=', zoneId).whereRef('zi.version', '=', ref('dnssec_signed.version')))),
+    )
+    .execute();
+  return Number(r.numDeletedRows);
+}
+
+/** Vacuum keeping one version: signer rows that died after it are alive again (as the records'). */
+export async function reviveSignerRowsAfter(trx: Db, zoneId: number, keep: number): Promise<void> {
+  await sdb(trx).updateTable('dnssec_records').set({ to_version: null }).where('zone_id', '=', zoneId).where('to_version', '>', keep).execute();
+}

@@ -5,6 +5,7 @@ import { type CreateTableBuilder, type Kysely, type Migration, type MigrationPro
 import { dnssecTables } from './migrations-dnssec.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
+import { sgConfigTables } from './migrations-sgconfig.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -270,6 +271,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0008_api_accounts': apiAccounts(dialect),
         '0009_audit_log': auditLog(dialect),
         '0010_records_owner_indexes': ownerIndexes,
+        '0012_sg_config': sgConfigTables(dialect),
       };
     },
   };

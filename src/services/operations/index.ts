@@ -14,6 +14,7 @@ import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
 import { SERVER_OPERATIONS } from './servers.js';
+import { SG_CONFIG_OPERATIONS } from './sg-config.js';
 import { ZONE_OPERATIONS } from './zones.js';
 
 export { ADMIN_ONLY, ALL_TIERS, op, type Operation, STAFF, type Tier } from './define.js';
@@ -26,6 +27,7 @@ export const OPERATIONS = {
   ...DNSSEC_OPERATIONS,
   ...ACCOUNT_OPERATIONS,
   ...BACKUP_OPERATIONS,
+  ...SG_CONFIG_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -293,6 +294,8 @@ async function startSupervisorTasks(
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
+  const sgTasks = await startSgTasks(store, log);
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
@@ -313,6 +316,7 @@ async function startSupervisorTasks(
     reimport,
     stop: async () => {
       stopVacuum();
+      await sgTasks.stop();
       await notifier.stop();
       await importing;
     },

@@ -13,6 +13,8 @@ import {
   showServerConfig,
 } from '../server-config/index.js';
 import { ServerConfigRefused } from '../errors.js';
+import { syncCatalogs } from '../server-config/catalog.js';
+import { reconfigServer, reconfigServers } from '../server-config/publish.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { sgParam } from './admin.js';
 
@@ -97,5 +99,32 @@ export const SG_CONFIG_OPERATIONS = {
     tiers: ADMIN_ONLY,
     mutates: true,
     run: (ctx, { server, ...o }) => setServerConfig(ctx, server, o),
+  }),
+  reconfig_server: op({
+    name: 'reconfig_server',
+    summary: "Write a server's configuration (after the real checker accepted it) and run its reload command",
+    params: z.object({ server: serverParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => {
+      await syncCatalogs(ctx);
+      return reconfigServer(ctx, p.server);
+    },
+  }),
+  reconfig_sg: op({
+    name: 'reconfig_sg',
+    summary: "Bring a server group's catalog zone up to date and publish the configuration of each of its servers",
+    params: z.object({ sg: sgParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => ({ catalogs: await syncCatalogs(ctx, { sg: p.sg }), servers: await reconfigServers(ctx, { sg: p.sg }) }),
+  }),
+  reconfig_all: op({
+    name: 'reconfig_all',
+    summary: 'Bring every catalog zone up to date and publish the configuration of every server',
+    params: z.object({}).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx) => ({ catalogs: await syncCatalogs(ctx), servers: await reconfigServers(ctx) }),
   }),
 } satisfies Record<string, Operation>;

@@ -91,7 +91,7 @@ export function zoneFileName(zone: string): string {
   return `${zone.replace(/\.$/, '').replace(/\//g, '_')}.zone`;
 }
 
-function groupId(sg: string): string {
+export function groupId(sg: string): string {
   const id = `dms-${sg.toLowerCase().replace(/[^a-z0-9_.-]/g, '_')}`;
   return id;
 }

@@ -1,0 +1,213 @@
+// zone_tool commands for the configuration DMS generates for its secondaries (issue 11): show_server_config,
+// show_sg_config, set_sg_config, set_sg_master_address, set_sg_alt_master_address, set_server_config. The table
+// entries are spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
+
+import { emit } from './context.js';
+import type { Handler } from './dispatch.js';
+import { EX, ZoneToolError } from './errors.js';
+import { kvBlock } from './format.js';
+import { type CommandSpec, command } from './command-spec.js';
+
+const spec = command;
+const usage = (m: string) => new ZoneToolError(m, EX.USAGE, 'UsageError');
+
+export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
+  spec(
+    'show_server_config',
+    'Show the configuration DMS generates for a server',
+    `Show a server's generated configuration: show_server_config [-c] <server-name> [options]
+
+        Prints the file the server's own main configuration includes (BIND:
+        include "FILE"; Knot: include: FILE; NSD: include: "FILE"). With
+        "options", BIND's fragment for inside options { } (catalog-zones).
+        -c  also run the real checker (named-checkconf, knotc conf-check,
+            nsd-checkconf) on it; a refusal prints the checker's message.
+
+        Refused, with the reason, when the configuration would be broken: a
+        server group without master address, a bad address or key, two
+        zones mapping to one file name.`,
+    { options: 'c', min: 1, max: 2, args: ['other', 'other'] },
+  ),
+  spec('show_sg_config', "Show a server group's secondary settings", 'Show an SG\'s secondary settings: show_sg_config <sg-name>', {
+    min: 1,
+    max: 1,
+    args: ['sg'],
+  }),
+  spec(
+    'set_sg_config',
+    "Set a server group's secondary settings",
+    `Set an SG's secondary settings: set_sg_config <sg-name> <key>=<value> ...
+
+        where key is:
+                xfr_key      TSIG key the secondaries transfer with (or none)
+                private      yes|no: secondaries refuse queries from outside
+                             query_acl and all transfers
+                query_acl    comma-separated addresses/prefixes
+                replica      yes|no: the group holds every zone
+                catalog      yes|no: BIND and Knot servers take the zones from
+                             the group's catalog zone (default yes)
+
+        Refused when a server of the group would get a broken configuration.`,
+    { min: 2, max: 20, args: ['sg', 'other'] },
+  ),
+  spec(
+    'set_sg_master_address',
+    'Set the master address of a server group',
+    'Set an SG\'s master address: set_sg_master_address <sg-name> <address>[#port]',
+    { min: 2, max: 2, args: ['sg', 'other'] },
+  ),
+  spec(
+    'set_sg_alt_master_address',
+    'Set the alternate master address of a server group',
+    "Set an SG's alternate master address: set_sg_alt_master_address <sg-name> <address>[#port]|none",
+    { min: 2, max: 2, args: ['sg', 'other'] },
+  ),
+  spec(
+    'set_server_config',
+    'Set where a server\'s configuration is written and how it is reloaded',
+    `Set a server's publication: set_server_config <server-name> dir=<path>|none [reload=<command ...>|none]
+
+        reconfig_server/reconfig_sg/reconfig_all write the file as
+        <dir>/dms-<server-name>.conf (and dms-<server-name>-options.conf for
+        BIND with a catalog) after the real checker accepted it, then run the
+        reload command (e.g. reload="rndc reconfig", "knotc reload",
+        "nsd-control reconfig").`,
+    { min: 2, max: 2, args: ['other', 'other'] },
+  ),
+  spec(
+    'reconfig_server',
+    "Publish a server's configuration",
+    `Publish a server's configuration: reconfig_server <server-name>
+
+        Writes the file into the server's directory (set_server_config) after
+        the real checker accepted it, then runs its reload command. A refused
+        file leaves the last good one in place (ls_failed_events shows why).`,
+    { min: 1, max: 1, args: ['other'] },
+  ),
+  spec('reconfig_sg', "Publish the configuration of an SG's servers", 'Publish an SG: reconfig_sg <sg-name>', { min: 1, max: 1, args: ['sg'] }),
+  spec('reconfig_all', 'Publish the configuration of every server', 'Publish every server: reconfig_all'),
+];
+
+type ReconfigResult = import('../../services/server-config/publish.js').ReconfigResult;
+const reconfigLine = (r: ReconfigResult) => `        ${r.server}: ${r.outcome}${r.file ? ` ${r.file}` : ''}${r.message ? `\n            ${r.message}` : ''}`;
+/** Exit 0 only when no server's file was refused or failed to reload. */
+const reconfigStatus = (rs: ReconfigResult[]) => (rs.some((r) => r.outcome === 'refused' || r.outcome === 'reload-failed') ? 65 : 0);
+
+const yes = (v: string) => {
+  if (/^(yes|true|on|1)$/i.test(v)) return true;
+  if (/^(no|false|off|0)$/i.test(v)) return false;
+  throw usage(`"${v}" is not yes or no`);
+};
+
+function pairs(args: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const a of args) {
+    const i = a.indexOf('=');
+    if (i <= 0) throw usage(`"${a}": expected key=value`);
+    m.set(a.slice(0, i).toLowerCase(), a.slice(i + 1));
+  }
+  return m;
+}
+
+const showServerConfig: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [server, part] = a.positional;
+  if (part !== undefined && part !== 'options') throw usage(`"${part}": the only part is "options"`);
+  const r = await s.call('show_server_config', { server, ...(a.opts.c === true ? { check: true } : {}) });
+  emit(ctx, r, () => (part === 'options' ? (r.options ?? `# ${r.server} (${r.type}) needs nothing inside options { }\n`) : r.main));
+  return 0;
+};
+
+const showSgConfig: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const v = await s.call('show_sg_config', { sg: a.positional[0] });
+  emit(ctx, v, () =>
+    `${kvBlock(
+      {
+        sg_name: v.sg,
+        master_address: v.masterAddress ?? '',
+        master_alt_address: v.masterAltAddress ?? '',
+        xfr_key: v.xfrKey ?? '',
+        private: v.private,
+        query_acl: v.queryAcl.join(','),
+        replica: v.replica,
+        catalog: v.useCatalog,
+        catalog_zone: v.catalogZone ?? '',
+      },
+      { firstKey: 'sg_name', width: 20 },
+    )}\n`,
+  );
+  return 0;
+};
+
+const setSgConfig: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [sg, ...rest] = a.positional;
+  const p: Record<string, unknown> = {};
+  for (const [k, v] of pairs(rest)) {
+    if (k === 'xfr_key') p.xfrKey = v === 'none' ? null : v;
+    else if (k === 'private') p.private = yes(v);
+    else if (k === 'query_acl') p.queryAcl = v === '' || v === 'none' ? [] : v.split(',').map((x) => x.trim());
+    else if (k === 'replica') p.replica = yes(v);
+    else if (k === 'catalog') p.useCatalog = yes(v);
+    else throw usage(`unknown setting "${k}" (xfr_key, private, query_acl, replica, catalog)`);
+  }
+  const v = await s.call('set_sg_config', { sg, ...p } as Parameters<typeof s.call<'set_sg_config'>>[1]);
+  emit(ctx, v, () => '');
+  return 0;
+};
+
+const setMaster =
+  (which: 'set_sg_master_address' | 'set_sg_alt_master_address'): Handler =>
+  async (ctx, a) => {
+    const s = await ctx.services();
+    const [sg, address] = a.positional;
+    const v =
+      which === 'set_sg_master_address'
+        ? await s.call(which, { sg, address })
+        : await s.call(which, { sg, address: address === 'none' ? null : address });
+    emit(ctx, v, () => '');
+    return 0;
+  };
+
+const setServerConfig: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [server, ...rest] = a.positional;
+  const p: { configDir?: string | null; reloadCmd?: string[] | null } = {};
+  for (const [k, v] of pairs(rest)) {
+    if (k === 'dir') p.configDir = v === 'none' ? null : v;
+    else if (k === 'reload') p.reloadCmd = v === 'none' ? null : v.split(/\s+/).filter(Boolean);
+    else throw usage(`unknown setting "${k}" (dir, reload)`);
+  }
+  const v = await s.call('set_server_config', { server, ...p });
+  emit(ctx, v, () => '');
+  return 0;
+};
+
+const reconfigServer: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const r = await s.call('reconfig_server', { server: a.positional[0] });
+  emit(ctx, r, () => reconfigLine(r));
+  return reconfigStatus([r]);
+};
+
+const reconfigMany =
+  (which: 'reconfig_sg' | 'reconfig_all'): Handler =>
+  async (ctx, a) => {
+    const s = await ctx.services();
+    const r = which === 'reconfig_sg' ? await s.call(which, { sg: a.positional[0] }) : await s.call(which, {});
+    emit(ctx, r, () => r.servers.map(reconfigLine).join('\n'));
+    return reconfigStatus(r.servers);
+  };
+
+export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
+  show_server_config: showServerConfig,
+  show_sg_config: showSgConfig,
+  set_sg_config: setSgConfig,
+  set_sg_master_address: setMaster('set_sg_master_address'),
+  set_sg_alt_master_address: setMaster('set_sg_alt_master_address'),
+  set_server_config: setServerConfig,
+  reconfig_server: reconfigServer,
+  reconfig_sg: reconfigMany('reconfig_sg'),
+  reconfig_all: reconfigMany('reconfig_all'),
+};

@@ -72,7 +72,7 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
         BIND with a catalog) after the real checker accepted it, then run the
         reload command (e.g. reload="rndc reconfig", "knotc reload",
         "nsd-control reconfig").`,
-    { min: 2, max: 2, args: ['other', 'other'] },
+    { min: 2, max: 3, args: ['other', 'other'] },
   ),
   spec(
     'reconfig_server',

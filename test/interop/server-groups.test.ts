@@ -1,0 +1,177 @@
+// Server groups end to end (issue 11): BIND, Knot and NSD secondaries on loopback ports configured ONLY from DMS's
+// output — their main configuration sets ports and directories and includes the file dmsd wrote (reconfig, with the
+// real checker first). A zone created with zone_tool reaches all three without touching them (BIND and Knot through
+// the group's RFC 9432 catalog zone, NSD through its regenerated configuration and reload command); a change arrives
+// by IXFR; a deleted zone goes away. A broken checker result keeps the last good file.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { serviceContext } from '../../src/services/context.js';
+import { call } from '../../src/services/operations/index.js';
+import { reconfigServer } from '../../src/services/server-config/publish.js';
+import { openStore } from '../../src/store/index.js';
+import { dig, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { until } from '../helpers/secondaries.js';
+import { freePort, haveProgram, knotServerConf, type LoggedProcess, namedOptions, spawnLogged } from '../helpers/servers.js';
+
+for (const p of ['named', 'knotd', 'nsd', 'nsd-control', 'named-checkconf', 'knotc', 'nsd-checkconf', 'dig'])
+  if (!haveProgram(p)) throw new Error(`${p} is not installed: apt-get install bind9 knot nsd dnsutils`);
+
+const zoneText = (www: string) =>
+  `$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\nns1 A 192.0.2.1\nwww A ${www}\n${Array.from({ length: 20 }, (_, i) => `h${i} TXT "filler ${i}"\n`).join('')}`;
+
+const short = (port: number, name: string, type: string) => dig(port, [name, type, '+short', '+norec']).trim();
+/** The serial a secondary answers authoritatively for, or undefined. */
+const serialAt = (port: number, zone: string) => servedSerial(port, zone);
+
+describe('BIND, Knot and NSD secondaries configured only from DMS output', () => {
+  let data: string;
+  let dmsd: Server;
+  let dmsdPort: number;
+  const dirs: Record<'bind' | 'knot' | 'nsd', string> = { bind: '', knot: '', nsd: '' };
+  const ports = { bind: 0, knot: 0, nsd: 0 };
+  const procs: LoggedProcess[] = [];
+  let named: LoggedProcess;
+  let knot: LoggedProcess;
+  let nsd: LoggedProcess;
+  const store = () => sqliteArgs(data);
+  const all = () => `${named?.output() ?? ''}\n---knot\n${knot?.output() ?? ''}\n---nsd\n${nsd?.output() ?? ''}\n---dmsd\n${dmsd?.output() ?? ''}`;
+
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), 'dms-sg-'));
+    for (const k of ['bind', 'knot', 'nsd'] as const) {
+      dirs[k] = join(data, k);
+      mkdirSync(dirs[k]);
+      ports[k] = await freePort();
+    }
+    dmsdPort = await freePort();
+    zoneToolOk(store(), ['generate_tsig_key', 'xfr.sg1']);
+    zoneToolOk(store(), ['create_sg', 'sg1', 'none', `127.0.0.1#${dmsdPort}`]);
+    zoneToolOk(store(), ['add_transfer_rule', '-g', 'sg1', 'key=xfr.sg1']);
+    // zone_tool sets apex NS through an editor (edit_apex_ns); the operation is the same one.
+    const s = await openStore({ dataDir: data });
+    await call(serviceContext(s), 'set_sg_apex_ns', { sg: 'sg1', apexNs: ['ns1.example.org.'] });
+    await s.close();
+    zoneToolOk(store(), ['set_sg_config', 'sg1', 'xfr_key=xfr.sg1']);
+    zoneToolOk(store(), ['create_server', '-g', 'sg1', 'bind1', `127.0.0.1#${ports.bind}`, 'bind9']);
+    zoneToolOk(store(), ['create_server', '-g', 'sg1', 'knot1', `127.0.0.1#${ports.knot}`, 'knot']);
+    zoneToolOk(store(), ['create_server', '-g', 'sg1', 'nsd1', `127.0.0.1#${ports.nsd}`, 'nsd']);
+    // NSD re-reads its configuration through nsd-control on a local socket.
+    const nsdCtl = join(dirs.nsd, 'ctl.sock');
+    zoneToolOk(store(), ['set_server_config', 'bind1', `dir=${dirs.bind}`]);
+    zoneToolOk(store(), ['set_server_config', 'knot1', `dir=${dirs.knot}`]);
+    zoneToolOk(store(), ['set_server_config', 'nsd1', `dir=${dirs.nsd}`, `reload=nsd-control -c ${join(dirs.nsd, 'nsd.conf')} reconfig`]);
+    writeFileSync(join(data, 'first.txt'), zoneText('192.0.2.10'));
+    zoneToolOk(store(), ['load_zone', '-g', 'sg1', join(data, 'first.txt'), 'first.example']);
+    dmsd = await startDmsdDb(store(), ['--listen', `127.0.0.1:${dmsdPort}`]);
+    procs.push(dmsd as unknown as LoggedProcess);
+    // dmsd's first run makes the catalog and writes the three files.
+    await until('dmsd wrote the three files', () => ['bind', 'knot', 'nsd'].every((k) => existsSync(join(dirs[k as 'bind'], `dms-${k}1.conf`))), () => dmsd.output(), 20000);
+    assert.ok(existsSync(join(dirs.bind, 'dms-bind1-options.conf')));
+    await waitFor(() => servedSerial(dmsdPort, 'sg1.catalog.invalid') !== undefined, 5000, 'catalog served');
+
+    // The main configurations: ports, directories, one include line (two for BIND: options fragment and file).
+    writeFileSync(
+      join(dirs.bind, 'named.conf'),
+      [...namedOptions(dirs.bind, ports.bind, [`include "${dirs.bind}/dms-bind1-options.conf";`]), `include "${dirs.bind}/dms-bind1.conf";`, ''].join('\n'),
+    );
+    writeFileSync(
+      join(dirs.knot, 'knot.conf'),
+      [...knotServerConf(dirs.knot, ports.knot), 'template:', '  - id: default', `    storage: "${dirs.knot}"`, `include: ${dirs.knot}/dms-knot1.conf`, ''].join('\n'),
+    );
+    writeFileSync(
+      join(dirs.nsd, 'nsd.conf'),
+      [
+        'server:',
+        `  ip-address: 127.0.0.1@${ports.nsd}`,
+        `  zonesdir: "${dirs.nsd}"`,
+        `  pidfile: "${dirs.nsd}/nsd.pid"`,
+        `  database: ""`,
+        `  xfrdfile: "${dirs.nsd}/xfrd.state"`,
+        `  zonelistfile: "${dirs.nsd}/zone.list"`,
+        '  username: ""',
+        '  verbosity: 2',
+        'remote-control:',
+        '  control-enable: yes',
+        `  control-interface: ${nsdCtl}`,
+        `include: "${dirs.nsd}/dms-nsd1.conf"`,
+        '',
+      ].join('\n'),
+    );
+    named = spawnLogged('named', ['-g', '-c', join(dirs.bind, 'named.conf'), '-n', '1'], { dir: dirs.bind });
+    knot = spawnLogged('knotd', ['-c', join(dirs.knot, 'knot.conf')], { dir: dirs.knot });
+    nsd = spawnLogged('nsd', ['-d', '-c', join(dirs.nsd, 'nsd.conf')], { dir: dirs.nsd });
+  });
+
+  after(async () => {
+    await named?.stop();
+    await knot?.stop();
+    await nsd?.stop();
+    await dmsd?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  test('the existing zone reaches all three (catalog for BIND and Knot, listed for NSD)', async () => {
+    assert.match(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /name: "first\.example"/);
+    assert.doesNotMatch(readFileSync(join(dirs.bind, 'dms-bind1.conf'), 'utf8'), /first\.example/);
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      await until(`${k} serves first.example`, () => short(ports[k], 'www.first.example', 'A') === '192.0.2.10', all, 30000);
+  });
+
+  test('create_zone: all three serve it without touching them; a change arrives by IXFR; delete_zone removes it', async () => {
+    const bindConf = readFileSync(join(dirs.bind, 'dms-bind1.conf'), 'utf8');
+    const knotConf = readFileSync(join(dirs.knot, 'dms-knot1.conf'), 'utf8');
+    writeFileSync(join(data, 'new.txt'), zoneText('192.0.2.20'));
+    const t0 = Date.now();
+    zoneToolOk(store(), ['load_zone', '-g', 'sg1', join(data, 'new.txt'), 'new.example']);
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      await until(`${k} serves new.example`, () => short(ports[k], 'www.new.example', 'A') === '192.0.2.20', all, 30000);
+    const took = Date.now() - t0;
+    assert.ok(took < 20000, `took ${took} ms`);
+    // BIND's and Knot's files did not change: the catalog brought the zone.
+    assert.equal(readFileSync(join(dirs.bind, 'dms-bind1.conf'), 'utf8'), bindConf);
+    assert.equal(readFileSync(join(dirs.knot, 'dms-knot1.conf'), 'utf8'), knotConf);
+    assert.match(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /name: "new\.example"/);
+
+    // A change: every secondary follows by IXFR.
+    const before = servedSerial(dmsdPort, 'new.example') ?? 0;
+    writeFileSync(join(data, 'new2.txt'), zoneText('192.0.2.21'));
+    zoneToolOk(store(), ['load_zone_zi', join(data, 'new2.txt'), 'new.example']);
+    await waitFor(() => (servedSerial(dmsdPort, 'new.example') ?? 0) > before, 5000, 'dmsd serves the change');
+    const serial = servedSerial(dmsdPort, 'new.example');
+    for (const k of ['bind', 'knot', 'nsd'] as const) await until(`${k} follows the change`, () => serialAt(ports[k], 'new.example') === serial, all, 30000);
+    for (const k of ['bind', 'knot', 'nsd'] as const) assert.equal(short(ports[k], 'www.new.example', 'A'), '192.0.2.21', k);
+    await until('IXFRs in the log of dmsd', () => dmsd.output().split('\n').filter((l) => l.includes('"kind":"ixfr"') && l.includes(`"clientSerial":${before}`)).length >= 3, all, 10000);
+
+    // delete_zone: gone from all three.
+    zoneToolOk(store(), ['delete_zone', 'new.example']);
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      await until(`${k} no longer serves new.example`, () => !/flags:[^;]*\baa\b/.test(dig(ports[k], ['new.example', 'SOA', '+norec'])), all, 30000);
+    assert.doesNotMatch(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /new\.example/);
+  });
+
+  test('a file the checker refuses: last good file kept, failure recorded with the checker message', async () => {
+    const good = readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8');
+    // A checker that refuses everything stands for a broken template: zone_tool's reconfig goes through the same path.
+    const fake = join(data, 'refuse.sh');
+    writeFileSync(fake, '#!/bin/sh\necho "dms.conf:3: syntax error (test checker)" >&2\nexit 1\n', { mode: 0o755 });
+    const s = await openStore({ dataDir: data });
+    try {
+      const r = await reconfigServer(serviceContext(s), 'nsd1', { checker: { nsd: fake } });
+      assert.equal(r.outcome, 'refused');
+      assert.match(r.message ?? '', /syntax error \(test checker\)/);
+    } finally {
+      await s.close();
+    }
+    assert.equal(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), good);
+    const failed = zoneTool(store(), ['ls_failed_events']);
+    assert.match(failed.stdout + failed.stderr, /server_config|test checker/);
+    // The secondaries still serve.
+    assert.equal(short(ports.nsd, 'www.first.example', 'A'), '192.0.2.10');
+    assert.equal(spawnSync('true').status, 0);
+  });
+});

@@ -154,6 +154,32 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.doesNotMatch(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /new\.example/);
   });
 
+  test('check_server: exit 0 when in sync; non-zero with the lagging zones when not', async () => {
+    for (const k of ['bind', 'knot', 'nsd'] as const) {
+      const r = zoneTool(store(), ['--json', 'check_server', `${k}1`]);
+      assert.equal(r.code, 0, `${k}: ${r.stdout}${r.stderr}`);
+      const j = JSON.parse(r.stdout) as { state: string; udp: boolean; tcp: boolean; zones: number; lagging: unknown[] };
+      assert.deepEqual([j.state, j.udp, j.tcp, j.lagging.length], ['OK', true, true, 0], k);
+      assert.equal(j.zones, 2, k); // the catalog and first.example
+    }
+    // NSD stopped: unreachable, non-zero.
+    await nsd.stop();
+    const down = zoneTool(store(), ['check_server', 'nsd1']);
+    assert.notEqual(down.code, 0);
+    assert.match(down.stdout, /nsd1: BROKEN \(udp FAIL, tcp FAIL/);
+    nsd = spawnLogged('nsd', ['-d', '-c', join(dirs.nsd, 'nsd.conf')], { dir: dirs.nsd });
+    await until('nsd back', () => zoneTool(store(), ['check_server', 'nsd1']).code === 0, all, 20000);
+    // A zone published while Knot is stopped: Knot lags behind until it is back and catches up.
+    await knot.stop();
+    const before = servedSerial(dmsdPort, 'first.example') ?? 0;
+    writeFileSync(join(data, 'first2.txt'), zoneText('192.0.2.11'));
+    zoneToolOk(store(), ['load_zone_zi', join(data, 'first2.txt'), 'first.example']);
+    await waitFor(() => (servedSerial(dmsdPort, 'first.example') ?? 0) > before, 5000, 'dmsd serves the change');
+    knot = spawnLogged('knotd', ['-c', join(dirs.knot, 'knot.conf')], { dir: dirs.knot });
+    await until('knot answers', () => serialAt(ports.knot, 'first.example') !== undefined, all, 20000);
+    await until('knot catches up (refresh from its journal timers or NOTIFY retry)', () => zoneTool(store(), ['check_server', 'knot1']).code === 0, all, 60000);
+  });
+
   test('a file the checker refuses: last good file kept, failure recorded with the checker message', async () => {
     const good = readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8');
     // A checker that refuses everything stands for a broken template: zone_tool's reconfig goes through the same path.

@@ -85,6 +85,17 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
     { min: 1, max: 1, args: ['other'] },
   ),
   spec('reconfig_sg', "Publish the configuration of an SG's servers", 'Publish an SG: reconfig_sg <sg-name>', { min: 1, max: 1, args: ['sg'] }),
+  spec(
+    'check_server',
+    'Probe a server (anycast health check)',
+    `Probe a server: check_server <server-name>
+
+        Exit 0 when the server answers over UDP and TCP and serves every zone
+        of its server group (and the group's catalog zone) at the serial DMS
+        published; non-zero otherwise, with the lagging zones (--json: all
+        detail). Made for a router's probe script (ExaBGP healthcheck, BIRD).`,
+    { min: 1, max: 1, args: ['other'] },
+  ),
   spec('reconfig_all', 'Publish the configuration of every server', 'Publish every server: reconfig_all'),
 ];
 
@@ -200,6 +211,19 @@ const reconfigMany =
     return reconfigStatus(r.servers);
   };
 
+const checkServer: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const r = await s.call('check_server', { server: a.positional[0] });
+  emit(ctx, r, () =>
+    [
+      `        ${r.server}: ${r.state} (udp ${r.udp ? 'ok' : 'FAIL'}, tcp ${r.tcp ? 'ok' : 'FAIL'}, ${r.zones} zones)`,
+      ...(r.message ? [`            ${r.message}`] : []),
+      ...r.lagging.map((l) => `            ${l.zone} served ${l.served ?? '-'} published ${l.published}`),
+    ].join('\n'),
+  );
+  return r.state === 'OK' ? 0 : EX.UNAVAILABLE;
+};
+
 export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   show_server_config: showServerConfig,
   show_sg_config: showSgConfig,
@@ -208,6 +232,7 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   set_sg_alt_master_address: setMaster('set_sg_alt_master_address'),
   set_server_config: setServerConfig,
   reconfig_server: reconfigServer,
+  check_server: checkServer,
   reconfig_sg: reconfigMany('reconfig_sg'),
   reconfig_all: reconfigMany('reconfig_all'),
 };

@@ -14,6 +14,7 @@ import {
 } from '../server-config/index.js';
 import { ServerConfigRefused } from '../errors.js';
 import { syncCatalogs } from '../server-config/catalog.js';
+import { checkServer } from '../server-config/health.js';
 import { reconfigServer, reconfigServers } from '../server-config/publish.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { sgParam } from './admin.js';
@@ -99,6 +100,14 @@ export const SG_CONFIG_OPERATIONS = {
     tiers: ADMIN_ONLY,
     mutates: true,
     run: (ctx, { server, ...o }) => setServerConfig(ctx, server, o),
+  }),
+  check_server: op({
+    name: 'check_server',
+    summary: 'Probe a server: answers over UDP and TCP, and serves every zone of its group at the published serial',
+    params: z.object({ server: serverParam, timeoutMs: z.number().int().min(100).max(60000).optional() }).strict(),
+    tiers: STAFF,
+    mutates: false,
+    run: (ctx, p) => checkServer(ctx, p.server, p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
   }),
   reconfig_server: op({
     name: 'reconfig_server',

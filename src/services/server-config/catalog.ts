@@ -15,7 +15,7 @@ import { catalogZoneIds, serverIdsOfGroups, sgConfigRow, upsertSgConfig, zonesOf
 import { zoneNamesById } from '../../store/queries/zones.js';
 import type { ServiceContext } from '../context.js';
 import { createZone, saveZoneText } from '../zones.js';
-import { groupId } from './render.js';
+import { CATALOG_TYPES, groupId } from './render.js';
 
 /** The catalog zone name DMS gives a group when it makes its catalog: one label from the group name, under .invalid. */
 export function catalogNameFor(sg: string, id: number): string {
@@ -58,8 +58,10 @@ export async function syncCatalogs(ctx: ServiceContext, o: { sg?: string } = {})
     for (const g of await groupRowsWithZoneCount(trx, o.sg)) {
       const id = Number(g.id);
       const c = await sgConfigRow(trx, id);
-      const hasServers = servers.some((s) => s.sg_id === id);
-      if (c.use_catalog !== 1 || (!hasServers && c.catalog_zone_id === null)) continue;
+      // A catalog is made once it can be used: the group has a master address (without one no secondary can be
+      // configured) and a server of a type that reads catalogs. Once made, it is kept up to date.
+      const consumers = servers.some((s) => s.sg_id === id && (CATALOG_TYPES as readonly string[]).includes(s.server_type));
+      if (c.use_catalog !== 1 || (c.catalog_zone_id === null && (!consumers || !g.master_address))) continue;
       const catalog = c.catalog_zone_id === null ? null : ((await zoneNamesById(trx, [c.catalog_zone_id])).get(c.catalog_zone_id) ?? null);
       const members = await zonesOfGroup(trx, id, { replica: c.replica === 1, exclude });
       out.push({ id, name: g.name, catalogId: c.catalog_zone_id, catalog, members });

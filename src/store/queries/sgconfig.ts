@@ -103,8 +103,8 @@ export async function catalogZoneIds(db: Db): Promise<number[]> {
 }
 
 /** Servers (id, name, sg) of all groups or one group, by name. */
-export async function serverIdsOfGroups(db: Db, sgId?: number): Promise<{ id: number; name: string; sg_id: number; enabled: number }[]> {
-  let q = cdb(db).selectFrom('servers').select(['id', 'name', 'sg_id', 'enabled']).orderBy('name');
+export async function serverIdsOfGroups(db: Db, sgId?: number): Promise<{ id: number; name: string; sg_id: number; enabled: number; server_type: string }[]> {
+  let q = cdb(db).selectFrom('servers').select(['id', 'name', 'sg_id', 'enabled', 'server_type']).orderBy('name');
   if (sgId !== undefined) q = q.where('sg_id', '=', sgId);
-  return (await q.execute()).map((r) => ({ id: Number(r.id), name: r.name, sg_id: Number(r.sg_id), enabled: Number(r.enabled) }));
+  return (await q.execute()).map((r) => ({ id: Number(r.id), name: r.name, sg_id: Number(r.sg_id), enabled: Number(r.enabled), server_type: r.server_type }));
 }

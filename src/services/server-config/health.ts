@@ -101,14 +101,12 @@ export async function checkServer(ctx: ServiceContext, server: string, o: { time
   if (!base.enabled) return { ...base, udp: false, tcp: false, state: 'DISABLED', lagging: [], message: null };
   const probe = zones[0] ?? '.';
   const problems: string[] = [];
-  const udp = await udpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(
-    () => true,
-    (e: Error) => (problems.push(e.message), false),
-  );
-  const tcp = await tcpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(
-    () => true,
-    (e: Error) => (problems.push(e.message), false),
-  );
+  const failed = (e: Error) => {
+    problems.push(e.message);
+    return false;
+  };
+  const udp = await udpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(() => true, failed);
+  const tcp = await tcpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(() => true, failed);
   const lagging: LaggingZone[] = [];
   if (udp)
     for (const z of zones) {

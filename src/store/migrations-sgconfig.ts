@@ -31,6 +31,9 @@ export interface ServerConfigTable {
   server_id: number;
   /** Directory the generated file is written into (reconfig_*), or null: not published (pull or show only). */
   config_dir: string | null;
+  /** Where the secondary keeps its zone files (Knot storage, BIND file prefix, NSD zonefile prefix), or null: the
+   *  server's own default (BIND's directory, Knot's storage, NSD's zonesdir). */
+  zone_dir: string | null;
   /** Command run after a new file is in place (argv as a JSON array), or null. */
   reload_cmd: string | null;
   /** sha256 of the last file that passed the checker and was installed. */
@@ -70,6 +73,7 @@ export function sgConfigTables(_dialect: Dialect): Migration {
         .createTable('server_config')
         .addColumn('server_id', 'bigint', (c) => c.primaryKey().references('servers.id').onDelete('cascade'))
         .addColumn('config_dir', 'text')
+        .addColumn('zone_dir', 'text')
         .addColumn('reload_cmd', 'text')
         .addColumn('config_hash', 'text')
         .addColumn('config_time', 'bigint')

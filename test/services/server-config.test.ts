@@ -53,10 +53,14 @@ describe('rendered configuration passes the real checkers', () => {
         ['catalog', { catalog: 'sg1.catalog.invalid.' }],
         ['no key, one master', { key: null, primaries: [{ address: '127.0.0.1', port: 53 }] }],
         ['no zones', { zones: [] }],
+        ['zone dir', { catalog: type === 'nsd' ? null : 'sg1.catalog.invalid.' }],
       ];
       if (type !== 'knot') variants.push(['private', { private: true, queryAcl: ['10.0.0.0/8', '2001:db8::/32'] }]);
       for (const [what, over] of variants) {
-        const r = renderServerConfig(input(type, over));
+        const i = input(type, over);
+        if (what === 'zone dir') i.server.zoneDir = '/var/lib/dms-secondary';
+        const r = renderServerConfig(i);
+        if (what === 'zone dir') assert.match(`${r.main}${r.options ?? ''}`, /\/var\/lib\/dms-secondary/);
         const c = await checkRendered(type, r);
         assert.equal(c.ok, true, `${type} ${what}: ${c.message}\n${r.main}\n${r.options ?? ''}`);
         if (what === 'catalog' && type !== 'nsd') {
@@ -64,7 +68,7 @@ describe('rendered configuration passes the real checkers', () => {
           assert.deepEqual(r.zones, ['sg1.catalog.invalid.']);
           if (type === 'bind9') assert.match(r.options ?? '', /catalog-zones \{ zone "sg1\.catalog\.invalid" default-primaries/);
           if (type === 'knot') assert.match(r.main, /catalog-role: interpret/);
-        } else if (what !== 'no zones') assert.deepEqual(r.zones, ['example.com.', '0/25.2.0.192.in-addr.arpa.', 'under_score.example.']);
+        } else if (what !== 'no zones' && what !== 'zone dir') assert.deepEqual(r.zones, ['example.com.', '0/25.2.0.192.in-addr.arpa.', 'under_score.example.']);
         if (what === 'private' && type === 'bind9') assert.match(r.main, /allow-query \{ 10\.0\.0\.0\/8; 2001:db8::\/32; \}; allow-transfer \{ none; \}/);
         if (what === 'private' && type === 'nsd') assert.match(r.main, /allow-query: 10\.0\.0\.0\/8 NOKEY/);
       }
@@ -104,6 +108,9 @@ describe('refused input, with every reason', () => {
     assert.equal(reasons(input('bind9', { catalog: 'c.invalid.', zones: [{ name: 'a_b.', alt: false }, { name: 'a/b.', alt: false }] })), '');
     assert.throws(() => renderServerConfig(input('bind9', { primaries: [] })), ServerConfigRefused);
     assert.equal(zoneFileName('.'), 'root.zone');
+    const rel = input('knot');
+    rel.server.zoneDir = 'relative/dir';
+    assert.match(reasons(rel), /zone directory "relative\/dir" must be an absolute path/);
   });
 });
 

@@ -65,14 +65,20 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
   spec(
     'set_server_config',
     'Set where a server\'s configuration is written and how it is reloaded',
-    `Set a server's publication: set_server_config <server-name> dir=<path>|none [reload=<command ...>|none]
+    `Set a server's publication: set_server_config <server-name> <key>=<value> ...
+
+        dir=<path>|none       where reconfig writes the file
+        zone_dir=<path>|none  where the secondary keeps zone files (Knot:
+                              the templates' storage; default: the
+                              server's own default)
+        reload=<command>|none run after a new file is in place
 
         reconfig_server/reconfig_sg/reconfig_all write the file as
         <dir>/dms-<server-name>.conf (and dms-<server-name>-options.conf for
         BIND with a catalog) after the real checker accepted it, then run the
         reload command (e.g. reload="rndc reconfig", "knotc reload",
         "nsd-control reconfig").`,
-    { min: 2, max: 3, args: ['other', 'other'] },
+    { min: 2, max: 4, args: ['other', 'other'] },
   ),
   spec(
     'reconfig_server',
@@ -184,11 +190,12 @@ const setMaster =
 const setServerConfig: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [server, ...rest] = a.positional;
-  const p: { configDir?: string | null; reloadCmd?: string[] | null } = {};
+  const p: { configDir?: string | null; zoneDir?: string | null; reloadCmd?: string[] | null } = {};
   for (const [k, v] of pairs(rest)) {
     if (k === 'dir') p.configDir = v === 'none' ? null : v;
+    else if (k === 'zone_dir') p.zoneDir = v === 'none' ? null : v;
     else if (k === 'reload') p.reloadCmd = v === 'none' ? null : v.split(/\s+/).filter(Boolean);
-    else throw usage(`unknown setting "${k}" (dir, reload)`);
+    else throw usage(`unknown setting "${k}" (dir, zone_dir, reload)`);
   }
   const v = await s.call('set_server_config', { server, ...p });
   emit(ctx, v, () => '');

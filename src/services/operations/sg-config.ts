@@ -94,6 +94,7 @@ export const SG_CONFIG_OPERATIONS = {
       .object({
         server: serverParam,
         configDir: z.string().min(1).max(1024).nullable().optional(),
+        zoneDir: z.string().min(1).max(1024).nullable().optional().describe("where the secondary keeps zone files (Knot's storage)"),
         reloadCmd: z.array(z.string().max(1024)).max(64).nullable().optional().describe('argv, e.g. ["rndc","reconfig"]'),
       })
       .strict(),

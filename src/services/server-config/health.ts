@@ -12,7 +12,7 @@ import type { ServiceContext } from '../context.js';
 import { parseSoa } from '../core.js';
 import { ServerNotFound } from '../errors.js';
 import { getZone } from '../zones.js';
-import { configInputFor } from './index.js';
+import { configInputFor, usesCatalog } from './index.js';
 
 export interface LaggingZone {
   zone: string;
@@ -94,7 +94,10 @@ export async function checkServer(ctx: ServiceContext, server: string, o: { time
     const srv = await serverRowByName(trx, server.trim());
     if (!srv) throw new ServerNotFound(server.trim());
     const input = await configInputFor(trx, srv.name);
-    const names = [...(input.sg.catalog ? [input.sg.catalog] : []), ...input.sg.zones.map((z) => z.name)];
+    // Knot does not answer queries for a catalog zone it interprets (RFC 9432 §7 leaves that to the consumer), so its
+    // catalog cannot be probed there; the member zones it brings are.
+    const probeCatalog = input.sg.catalog !== null && usesCatalog(input) && input.server.type !== 'knot';
+    const names = [...(probeCatalog ? [input.sg.catalog as string] : []), ...input.sg.zones.map((z) => z.name)];
     return { srv, zones: names };
   });
   const base = { server: srv.name, address: srv.address, port: Number(srv.port), enabled: Number(srv.enabled) === 1, zones: zones.length };

@@ -46,10 +46,21 @@ async function sgIdOf(trx: Tx, name: string): Promise<number> {
 export async function configInputFor(trx: Tx, serverName: string): Promise<ConfigInput> {
   const srv = await serverRowByName(trx, serverName.trim());
   if (!srv) throw new ServerNotFound(serverName.trim());
-  return configInputOf(trx, { name: srv.name, type: srv.server_type as ConfigServerType, address: srv.address, port: Number(srv.port), sgId: Number(srv.sg_id) });
+  const sc = await serverConfigRow(trx, Number(srv.id));
+  return configInputOf(trx, {
+    name: srv.name,
+    type: srv.server_type as ConfigServerType,
+    address: srv.address,
+    port: Number(srv.port),
+    sgId: Number(srv.sg_id),
+    zoneDir: sc.zone_dir,
+  });
 }
 
-async function configInputOf(trx: Tx, srv: { name: string; type: ConfigServerType; address: string; port: number; sgId: number }): Promise<ConfigInput> {
+async function configInputOf(
+  trx: Tx,
+  srv: { name: string; type: ConfigServerType; address: string; port: number; sgId: number; zoneDir: string | null },
+): Promise<ConfigInput> {
   const sg = await groupRowById(trx, srv.sgId);
   if (!sg) throw new ServerGroupNotFound(String(srv.sgId));
   const sc = await sgConfigRow(trx, srv.sgId);
@@ -74,7 +85,7 @@ async function configInputOf(trx: Tx, srv: { name: string; type: ConfigServerTyp
   let catalog: string | null = null;
   if (sc.use_catalog === 1 && sc.catalog_zone_id !== null) catalog = (await zoneNamesById(trx, [sc.catalog_zone_id])).get(sc.catalog_zone_id) ?? null;
   return {
-    server: { name: srv.name, type: srv.type, address: srv.address, port: srv.port },
+    server: { name: srv.name, type: srv.type, address: srv.address, port: srv.port, zoneDir: srv.zoneDir },
     sg: {
       name: sg.name,
       primaries,
@@ -205,6 +216,7 @@ export async function setSgMasterAddress(ctx: ServiceContext, sg: string, which:
 export interface ServerConfigInfo {
   server: string;
   configDir: string | null;
+  zoneDir: string | null;
   reloadCmd: string[] | null;
   configTime: Date | null;
   configHash: string | null;
@@ -219,6 +231,7 @@ export async function getServerConfigSettings(ctx: ServiceContext, server: strin
     return {
       server: srv.name,
       configDir: c.config_dir,
+      zoneDir: c.zone_dir,
       reloadCmd: c.reload_cmd ? (JSON.parse(c.reload_cmd) as string[]) : null,
       configTime: c.config_time === null ? null : new Date(Number(c.config_time)),
       configHash: c.config_hash,
@@ -228,9 +241,15 @@ export async function getServerConfigSettings(ctx: ServiceContext, server: strin
 }
 
 /** set_server_config: where reconfig writes the server's file and the command that makes the server read it. */
-export async function setServerConfig(ctx: ServiceContext, server: string, o: { configDir?: string | null; reloadCmd?: string[] | null }): Promise<ServerConfigInfo> {
+export async function setServerConfig(
+  ctx: ServiceContext,
+  server: string,
+  o: { configDir?: string | null; zoneDir?: string | null; reloadCmd?: string[] | null },
+): Promise<ServerConfigInfo> {
   if (o.configDir !== undefined && o.configDir !== null && !o.configDir.startsWith('/'))
     throw new InvalidArgument(`config directory "${o.configDir}" must be an absolute path`);
+  if (o.zoneDir !== undefined && o.zoneDir !== null && !/^\/[A-Za-z0-9._/+-]*$/.test(o.zoneDir))
+    throw new InvalidArgument(`zone directory "${o.zoneDir}" must be an absolute path of letters, digits and ._/+-`);
   if (o.reloadCmd !== undefined && o.reloadCmd !== null && (o.reloadCmd.length === 0 || o.reloadCmd[0] === ''))
     throw new InvalidArgument('an empty reload command: give the program and its arguments, or none');
   await writeTx(ctx.store, async (trx) => {
@@ -238,6 +257,7 @@ export async function setServerConfig(ctx: ServiceContext, server: string, o: { 
     if (!srv) throw new ServerNotFound(server.trim());
     const set: Parameters<typeof upsertServerConfig>[2] = {};
     if (o.configDir !== undefined) set.config_dir = o.configDir;
+    if (o.zoneDir !== undefined) set.zone_dir = o.zoneDir;
     if (o.reloadCmd !== undefined) set.reload_cmd = o.reloadCmd === null ? null : JSON.stringify(o.reloadCmd);
     await upsertServerConfig(trx, Number(srv.id), set);
   });

@@ -34,7 +34,15 @@ export interface ConfigZone {
 }
 
 export interface ConfigInput {
-  server: { name: string; type: ConfigServerType; address: string; port: number };
+  server: {
+    name: string;
+    type: ConfigServerType;
+    address: string;
+    port: number;
+    /** Absolute directory for the zone files at the secondary, or null for the server's default. Knot needs it in
+     *  practice: a template without `storage` falls back to the compiled-in /var/lib/knot, not the operator's. */
+    zoneDir?: string | null;
+  };
   sg: {
     name: string;
     /** The SG's master address, then its alternate master address: where the secondaries transfer from. */
@@ -86,6 +94,12 @@ const SAFE_ID = /^[a-z0-9][a-z0-9_.-]*$/;
  * Not one-to-one ('a/b.' and 'a_b.' meet), which is why fileNames() refuses a collision instead of writing two zones
  * into one file.
  */
+/** The zone file as the configuration names it: in the server's zone directory when it has one. */
+function filePath(input: ConfigInput, zone: string): string {
+  const dir = input.server.zoneDir;
+  return dir ? `${dir.replace(/\/+$/, '')}/${zoneFileName(zone)}` : zoneFileName(zone);
+}
+
 export function zoneFileName(zone: string): string {
   if (zone === '.') return 'root.zone';
   return `${zone.replace(/\.$/, '').replace(/\//g, '_')}.zone`;
@@ -114,6 +128,8 @@ export function configProblems(input: ConfigInput): string[] {
   if (!['bind9', 'knot', 'nsd'].includes(server.type)) reasons.push(`server type "${server.type}" has no configuration generator`);
   if (sg.primaries.length === 0) reasons.push(`server group ${sg.name} has no master address: its secondaries would not know where to transfer from (set_sg_master_address)`);
   for (const [i, p] of sg.primaries.entries()) endpointOk(i === 0 ? `master address of ${sg.name}` : `alternate master address of ${sg.name}`, p, reasons);
+  if (server.zoneDir != null && !/^\/[A-Za-z0-9._/+-]*$/.test(server.zoneDir))
+    reasons.push(`zone directory "${server.zoneDir}" must be an absolute path of letters, digits and ._/+-`);
   if (!SAFE_ID.test(groupId(sg.name))) reasons.push(`server group name "${sg.name}" gives no usable configuration identifier`);
   if (sg.key) keyOk(sg.key, reasons);
   if (sg.private) {
@@ -170,13 +186,13 @@ function renderBind(input: ConfigInput): RenderedConfig {
   const acl = sg.private ? ` allow-query { ${sg.queryAcl.map((a) => `${a};`).join(' ')} }; allow-transfer { none; };` : '';
   const catalog = usesCatalog(input);
   const zones = listedZones(input);
-  for (const z of zones) out.push(`zone "${noDot(z)}" { type secondary; primaries { "${id}"; }; file "${zoneFileName(z)}";${acl} };`);
+  for (const z of zones) out.push(`zone "${noDot(z)}" { type secondary; primaries { "${id}"; }; file "${filePath(input, z)}";${acl} };`);
   let options: string | null = null;
   if (catalog) {
     options = [
       ...header(input, '#'),
       '# Include inside options { }: BIND takes catalog-zones there only.',
-      `catalog-zones { zone "${noDot(sg.catalog as string)}" default-primaries { ${prims} } in-memory no min-update-interval 1; };`,
+      `catalog-zones { zone "${noDot(sg.catalog as string)}" default-primaries { ${prims} }${input.server.zoneDir ? ` zone-directory "${input.server.zoneDir}"` : ''} in-memory no min-update-interval 1; };`,
       '',
     ].join('\n');
   }
@@ -186,6 +202,7 @@ function renderBind(input: ConfigInput): RenderedConfig {
 function renderKnot(input: ConfigInput): RenderedConfig {
   const { sg } = input;
   const id = groupId(sg.name);
+  const storage = input.server.zoneDir ? [`    storage: "${input.server.zoneDir}"`] : [];
   const acls = sg.key ? `[${id}-notify, ${id}-notify-key]` : `${id}-notify`;
   const out = header(input, '#');
   if (sg.key) out.push('key:', `  - id: ${sg.key.name}`, `    algorithm: ${sg.key.algorithm}`, `    secret: ${sg.key.secret}`);
@@ -207,9 +224,11 @@ function renderKnot(input: ConfigInput): RenderedConfig {
     `  - id: ${id}`,
     `    master: ${id}-primary`,
     `    acl: ${acls}`,
+    ...storage,
     `  - id: ${id}-alt`,
     `    master: ${id}-primary`,
     `    acl: ${acls}`,
+    ...storage,
     'zone:',
   );
   const catalog = usesCatalog(input);
@@ -236,7 +255,7 @@ function renderNsd(input: ConfigInput): RenderedConfig {
   }
   if (sg.private) for (const a of sg.queryAcl) out.push(`  allow-query: ${a} NOKEY`);
   const zones = listedZones(input);
-  for (const z of zones) out.push('zone:', `  name: "${noDot(z)}"`, `  include-pattern: "${id}"`, `  zonefile: "${zoneFileName(z)}"`);
+  for (const z of zones) out.push('zone:', `  name: "${noDot(z)}"`, `  include-pattern: "${id}"`, `  zonefile: "${filePath(input, z)}"`);
   return { main: `${out.join('\n')}\n`, options: null, zones, catalog: false };
 }
 

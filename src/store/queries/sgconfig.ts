@@ -25,6 +25,7 @@ export const SG_CONFIG_DEFAULTS: Omit<SgConfigRow, 'sg_id'> = {
 
 export const SERVER_CONFIG_DEFAULTS: Omit<ServerConfigRow, 'server_id'> = {
   config_dir: null,
+  zone_dir: null,
   reload_cmd: null,
   config_hash: null,
   config_time: null,

@@ -31,6 +31,7 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
   let data: string;
   let dmsd: Server;
   let dmsdPort: number;
+  let httpPort: number;
   const dirs: Record<'bind' | 'knot' | 'nsd', string> = { bind: '', knot: '', nsd: '' };
   const ports = { bind: 0, knot: 0, nsd: 0 };
   const procs: LoggedProcess[] = [];
@@ -67,7 +68,9 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     zoneToolOk(store(), ['set_server_config', 'nsd1', `dir=${dirs.nsd}`, `reload=nsd-control -c ${join(dirs.nsd, 'nsd.conf')} reconfig`]);
     writeFileSync(join(data, 'first.txt'), zoneText('192.0.2.10'));
     zoneToolOk(store(), ['load_zone', '-g', 'sg1', join(data, 'first.txt'), 'first.example']);
-    dmsd = await startDmsdDb(store(), ['--listen', `127.0.0.1:${dmsdPort}`]);
+    httpPort = await freePort();
+    // Checks every second (ServerSM), and the HTTP API for GET /health/<server>.
+    dmsd = await startDmsdDb(store(), ['--listen', `127.0.0.1:${dmsdPort}`, '--health-interval', '1', '--http', `127.0.0.1:${httpPort}`]);
     procs.push(dmsd as unknown as LoggedProcess);
     // dmsd's first run makes the catalog and writes the three files.
     await until('dmsd wrote the three files', () => ['bind', 'knot', 'nsd'].every((k) => existsSync(join(dirs[k as 'bind'], `dms-${k}1.conf`))), () => dmsd.output(), 20000);
@@ -187,12 +190,45 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
       assert.equal(j.state, 'BROKEN', k);
       assert.deepEqual(j.lagging, [{ zone: 'first.example.', served: old, published }], k);
     }
-    // The rule back and a re-NOTIFY (serial poke): all three catch up and check OK again.
+    // dmsd's scheduled checks see the same: RETRY, then BROKEN, with the lagging zone.
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      await until(`${k}1 BROKEN in show_server`, () => /state:\s+BROKEN/.test(zoneTool(store(), ['show_server', `${k}1`]).stdout), all, 20000);
+    const shown = zoneToolOk(store(), ['show_server', 'nsd1']);
+    assert.match(shown, /retry_msg:\s+1 of 1 zones behind the published serial/);
+    assert.match(shown, new RegExp(`lagging:\\s+first\\.example\\.\\(${old}<${published}\\)`));
+    assert.match(dmsd.output(), /"server":"nsd1","state":"RETRY"/);
+    // The rule back: dmsd's re-NOTIFY of the lagging zone (no change made, and the secondaries' own SOA retry is
+    // 900 s away) brings all three back in sync, and the checks say OK again.
     zoneToolOk(store(), ['add_transfer_rule', '-g', 'sg1', 'key=xfr.sg1']);
-    zoneToolOk(store(), ['poke_zone_set_serial', 'first.example']);
     for (const k of ['bind', 'knot', 'nsd'] as const)
       await until(`${k} in sync again`, () => zoneTool(store(), ['check_server', `${k}1`]).code === 0, all, 30000);
+    assert.match(dmsd.output(), /lagging zones NOTIFYed again/);
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      await until(`${k}1 OK in show_server`, () => /state:\s+OK/.test(zoneTool(store(), ['show_server', `${k}1`]).stdout), all, 20000);
     assert.equal(short(ports.knot, 'www.first.example', 'A'), '192.0.2.11');
+  });
+
+  test('ServerSM: a stopped server goes RETRY then BROKEN (ls_server -v, show_dms_status, GET /health), back to OK', async () => {
+    const health = async (server: string) => {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/health/${server}`);
+      return { status: r.status, body: (await r.json()) as { state: string; lagging: number } };
+    };
+    assert.deepEqual((await health('bind1')).status, 200);
+    assert.equal((await health('nosuch')).status, 404);
+    const retries = () => dmsd.output().split('"server":"nsd1","state":"RETRY"').length;
+    const before = retries();
+    await nsd.stop();
+    await until('nsd1 RETRY', () => retries() > before, all, 20000);
+    await until('nsd1 BROKEN', () => /nsd1\s+sg1\s+nsd\s+\d+\s+BROKEN/.test(zoneToolOk(store(), ['ls_server', '-v'])), all, 20000);
+    const ls = zoneToolOk(store(), ['ls_server', '-v']);
+    assert.match(ls, /no UDP answer from 127\.0\.0\.1#\d+/);
+    assert.match(zoneToolOk(store(), ['show_dms_status']), /nsd1\s+sg1\s+BROKEN/);
+    const h = await health('nsd1');
+    assert.equal(h.status, 503);
+    assert.equal(h.body.state, 'BROKEN');
+    nsd = spawnLogged('nsd', ['-d', '-c', join(dirs.nsd, 'nsd.conf')], { cwd: dirs.nsd });
+    await until('nsd1 OK again', () => /nsd1\s+sg1\s+nsd\s+\d+\s+OK/.test(zoneToolOk(store(), ['ls_server', '-v'])), all, 30000);
+    assert.equal((await health('nsd1')).status, 200);
   });
 
   test('a file the checker refuses: last good file kept, failure recorded with the checker message', async () => {

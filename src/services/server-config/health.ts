@@ -1,16 +1,22 @@
 // check_server (issue 11): is a secondary answering over UDP and TCP, and does it serve every zone of its group
 // (the catalog zone included) at the serial DMS published? Exit 0 / OK only then: the answer an anycast router's
 // probe (ExaBGP healthcheck, a BIRD route script) needs to withdraw a secondary that is up but stale.
-// A probe only: it changes nothing (the scheduled ServerSM with RETRY/BROKEN and re-NOTIFY is not built yet).
+// checkServer is a probe only and changes nothing; recordServerHealth is the original's ServerSM on top of it (dmsd
+// runs both on a schedule): OK while the checks pass, RETRY after a failed one (the lagging zones are NOTIFYed to the
+// server again), BROKEN after `brokenAfter` failures in a row, OK again at the first check that passes; DISABLED is
+// a disabled server, which is not probed.
 
 import { RRType } from '../../dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../dns/message.js';
 import { Name } from '../../dns/name.js';
-import { readTx } from '../../store/index.js';
+import { readTx, writeTx } from '../../store/index.js';
 import { serverRowByName } from '../../store/queries/groups.js';
+import { serverConfigRow, upsertServerConfig } from '../../store/queries/sgconfig.js';
+import { nowMs } from '../context.js';
 import type { ServiceContext } from '../context.js';
 import { parseSoa } from '../core.js';
 import { ServerNotFound } from '../errors.js';
+import type { HealthState } from '../servers.js';
 import { getZone } from '../zones.js';
 import { configInputFor, usesCatalog } from './index.js';
 
@@ -88,7 +94,11 @@ function tcpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number)
 }
 
 /** Probe one server: UDP and TCP, then each zone's SOA serial against the published one. */
-export async function checkServer(ctx: ServiceContext, server: string, o: { timeoutMs?: number } = {}): Promise<ServerCheck> {
+export async function checkServer(
+  ctx: ServiceContext,
+  server: string,
+  o: { timeoutMs?: number; sample?: { max: number; offset: number } } = {},
+): Promise<ServerCheck> {
   const timeoutMs = o.timeoutMs ?? 2000;
   const { srv, zones } = await readTx(ctx.store, async (trx) => {
     const srv = await serverRowByName(trx, server.trim());
@@ -98,6 +108,12 @@ export async function checkServer(ctx: ServiceContext, server: string, o: { time
     // catalog cannot be probed there; the member zones it brings are.
     const probeCatalog = input.sg.catalog !== null && usesCatalog(input) && input.server.type !== 'knot';
     const names = [...(probeCatalog ? [input.sg.catalog as string] : []), ...input.sg.zones.map((z) => z.name)];
+    // A large group is checked a rotating slice at a time (the scheduled checks move the offset on each round).
+    if (o.sample && names.length > o.sample.max) {
+      const start = o.sample.offset % names.length;
+      const slice = [...names.slice(start), ...names.slice(0, start)].slice(0, o.sample.max);
+      return { srv, zones: slice };
+    }
     return { srv, zones: names };
   });
   const base = { server: srv.name, address: srv.address, port: Number(srv.port), enabled: Number(srv.enabled) === 1, zones: zones.length };
@@ -126,4 +142,68 @@ export async function checkServer(ctx: ServiceContext, server: string, o: { time
   if (lagging.length) problems.push(`${lagging.length} of ${zones.length} zones behind the published serial`);
   const ok = udp && tcp && lagging.length === 0;
   return { ...base, udp, tcp, state: ok ? 'OK' : 'BROKEN', lagging, message: problems.length ? problems.join('; ') : null };
+}
+
+
+export interface ServerHealth {
+  server: string;
+  state: HealthState;
+  /** Failed checks in a row. */
+  failures: number;
+  lastReply: Date | null;
+  retryMsg: string | null;
+  lagging: LaggingZone[];
+  checked: Date | null;
+}
+
+/** The ServerSM step: fold one check into the server's stored state. `renotify` lists the zones to NOTIFY again. */
+export async function recordServerHealth(
+  ctx: ServiceContext,
+  check: ServerCheck,
+  o: { brokenAfter?: number } = {},
+): Promise<ServerHealth & { renotify: string[]; changed: boolean }> {
+  const brokenAfter = o.brokenAfter ?? 3;
+  const now = nowMs(ctx);
+  return writeTx(ctx.store, async (trx) => {
+    const srv = await serverRowByName(trx, check.server);
+    if (!srv) throw new ServerNotFound(check.server);
+    const before = await serverConfigRow(trx, Number(srv.id));
+    const ok = check.state === 'OK';
+    const failures = ok || check.state === 'DISABLED' ? 0 : before.failures + 1;
+    const state: HealthState = check.state === 'DISABLED' ? 'DISABLED' : ok ? 'OK' : failures >= brokenAfter ? 'BROKEN' : 'RETRY';
+    const lastReply = check.udp || check.tcp ? now : before.last_reply === null ? null : Number(before.last_reply);
+    await upsertServerConfig(trx, Number(srv.id), {
+      health_state: state,
+      failures,
+      last_reply: lastReply,
+      retry_msg: check.message,
+      lagging: check.lagging.length ? JSON.stringify(check.lagging) : null,
+      checked: now,
+    });
+    return {
+      server: check.server,
+      state,
+      failures,
+      lastReply: lastReply === null ? null : new Date(lastReply),
+      retryMsg: check.message,
+      lagging: check.lagging,
+      checked: new Date(now),
+      // Before it is declared BROKEN (and on each check after, at the checks' pace) the server is told again about
+      // what it lags behind on: a lost NOTIFY is the usual cause. A server that does not answer gets nothing.
+      renotify: (state === 'RETRY' || state === 'BROKEN') && check.udp ? check.lagging.map((l) => l.zone) : [],
+      changed: before.health_state !== state,
+    };
+  });
+}
+
+/** The stored ServerSM state of servers (never checked: null), by server id. */
+export function healthOf(row: { health_state: string | null; failures: number; last_reply: number | null; retry_msg: string | null; lagging: string | null; checked: number | null }) {
+  return {
+    healthState: row.health_state as HealthState | null,
+    failures: Number(row.failures),
+    lastReply: row.last_reply === null ? null : new Date(Number(row.last_reply)),
+    retryMsg: row.retry_msg,
+    lagging: row.lagging ? (JSON.parse(row.lagging) as LaggingZone[]) : [],
+    checked: row.checked === null ? null : new Date(Number(row.checked)),
+  };
 }

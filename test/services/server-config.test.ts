@@ -10,6 +10,8 @@ import * as services from '../../src/services/index.js';
 import { checkRendered } from '../../src/services/server-config/checker.js';
 import { configProblems, type ConfigInput, renderServerConfig, zoneFileName } from '../../src/services/server-config/render.js';
 import { ServerConfigRefused } from '../../src/services/errors.js';
+import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
+import { NOTIFY_EVENT_TYPE } from '../../src/services/server-config/sg-ops.js';
 import { dumpTables } from '../helpers/dump.js';
 import { testBackends } from '../helpers/postgres.js';
 import { ctxOf } from '../helpers/context.js';
@@ -19,6 +21,8 @@ for (const p of ['named-checkconf', 'knotc', 'nsd-checkconf'])
   if (!haveProgram(p)) throw new Error(`${p} is not installed: apt-get install bind9 knot nsd`);
 
 const { backends, postgres: needPg } = testBackends({ lazy: true });
+// refresh_sg queues the events dmsd's NOTIFY handler runs: the type must be the daemon's.
+assert.equal(NOTIFY_EVENT_TYPE, NOTIFY_EVENT);
 const TABLES = ['server_groups', 'servers', 'sg_config', 'server_config', 'zones'];
 const TYPES = ['bind9', 'knot', 'nsd'] as const;
 
@@ -163,6 +167,60 @@ for (const backend of backends)
         // Deleting the key the group uses leaves a configuration that is refused, not one naming a missing key.
         await services.deleteTsigKey(ctx, 'xfr.sg1');
         await assert.rejects(call(ctx, 'show_server_config', { server: 's-nsd' }), /algorithm "\(deleted key\)"/);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('alternate-SG migration (apex NS change over), replica SG, refresh_sg, show_master_status', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await services.createServerGroup(ctx, 'old', { apexNs: ['ns1.old.example.'], masterAddress: '192.0.2.1' });
+        await services.createServerGroup(ctx, 'new', { apexNs: ['ns1.new.example.'], masterAddress: '192.0.2.2' });
+        await call(ctx, 'create_server', { server: 'o1', address: '192.0.2.11', sg: 'old', type: 'nsd' });
+        await call(ctx, 'create_server', { server: 'n1', address: '192.0.2.12', sg: 'new', type: 'nsd' });
+        await services.createZone(ctx, 'move.example', { sg: 'old' });
+        const apexNs = async () =>
+          (await services.getZoneText(ctx, 'move.example'))
+            .split('\n')
+            .filter((l) => /\tNS\t/.test(l))
+            .map((l) => l.split('\t').pop());
+        assert.deepEqual(await apexNs(), ['ns1.old.example.']);
+        const zonesOf = async (server: string) => (await call(ctx, 'show_server_config', { server })).zones;
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], []]);
+        // dupe: both groups' servers carry it; the apex NS stay the primary group's.
+        await call(ctx, 'dupe_zone_alt_sg', { zone: 'move.example', sg: 'new' });
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], ['move.example.']]);
+        assert.deepEqual(await apexNs(), ['ns1.old.example.']);
+        await assert.rejects(call(ctx, 'dupe_zone_alt_sg', { zone: 'move.example', sg: 'default' }), /already has alternate server group new/);
+        // swap: the apex NS change over to the new primary group.
+        await call(ctx, 'swap_zone_sg', { zone: 'move.example' });
+        assert.deepEqual(await apexNs(), ['ns1.new.example.']);
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], ['move.example.']]);
+        // delete: only the new group serves it.
+        await call(ctx, 'delete_zone_alt_sg', { zone: 'move.example' });
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [[], ['move.example.']]);
+        await assert.rejects(call(ctx, 'delete_zone_alt_sg', { zone: 'move.example' }), /has no alternate server group/);
+        // The replica group holds every zone; there is only one.
+        await services.createServerGroup(ctx, 'rep', { apexNs: ['ns1.rep.example.'], masterAddress: '192.0.2.3' });
+        await call(ctx, 'create_server', { server: 'r1', address: '192.0.2.13', sg: 'rep', type: 'nsd' });
+        await call(ctx, 'set_sg_replica_sg', { sg: 'old' });
+        await call(ctx, 'set_sg_replica_sg', { sg: 'rep' });
+        assert.deepEqual(await call(ctx, 'show_replica_sg', {}), { replicaSg: 'rep' });
+        assert.equal((await call(ctx, 'show_sg_config', { sg: 'old' })).replica, false);
+        assert.deepEqual(await zonesOf('r1'), ['move.example.']);
+        // refresh_sg queues one NOTIFY per zone and target (the group's enabled servers).
+        const r = await call(ctx, 'refresh_sg', { sg: 'new' });
+        assert.deepEqual(r, { sg: 'new', zones: 1, notifies: 1 });
+        const queued = await services.listEvents(ctx, { state: ['NEW'] });
+        assert.ok(queued.some((e) => e.type === NOTIFY_EVENT && e.zone === 'move.example.' && (e.payload as { address: string }).address === '192.0.2.12'));
+        const m = await call(ctx, 'show_master_status', {});
+        const g = m.groups.find((x) => x.sg === 'new');
+        assert.deepEqual(g?.servers.map((v) => [v.name, v.state, v.configTime]), [['n1', 'OK', null]]);
+        assert.equal(m.groups.find((x) => x.sg === 'rep')?.replica, true);
+        assert.ok(m.pendingNotifies >= 1);
       } finally {
         await s.close();
       }

@@ -102,6 +102,29 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
         detail). Made for a router's probe script (ExaBGP healthcheck, BIRD).`,
     { min: 1, max: 1, args: ['other'] },
   ),
+  spec(
+    'dupe_zone_alt_sg',
+    'Serve a zone from a second server group too',
+    `Serve a zone from a second SG: dupe_zone_alt_sg <domain-name> <sg-name>
+
+        Moving a zone to another SG: dupe_zone_alt_sg (both groups serve it),
+        swap_zone_sg (the other group becomes primary: the apex NS change
+        over), delete_zone_alt_sg (only the new group serves it).`,
+    { min: 2, max: 2, args: ['zone', 'sg'] },
+  ),
+  spec('delete_zone_alt_sg', 'Stop serving a zone from its alternate SG', 'Stop the alternate SG: delete_zone_alt_sg <domain-name>', {
+    min: 1,
+    max: 1,
+    args: ['zone'],
+  }),
+  spec('set_sg_replica_sg', 'Make an SG the replica SG (holds every zone)', 'Set the replica SG: set_sg_replica_sg <sg-name>|none', {
+    min: 1,
+    max: 1,
+    args: ['sg'],
+  }),
+  spec('show_replica_sg', 'Show the replica SG', 'Show the replica SG: show_replica_sg'),
+  spec('refresh_sg', "NOTIFY an SG's zones to its servers again", 'Re-NOTIFY an SG: refresh_sg <sg-name>', { min: 1, max: 1, args: ['sg'] }),
+  spec('show_master_status', 'Show catalogs, publication and server states per SG', 'Show the master status: show_master_status'),
   spec('reconfig_all', 'Publish the configuration of every server', 'Publish every server: reconfig_all'),
 ];
 
@@ -231,6 +254,28 @@ const checkServer: Handler = async (ctx, a) => {
   return r.state === 'OK' ? 0 : EX.UNAVAILABLE;
 };
 
+const simple =
+  (run: (s: Awaited<ReturnType<Parameters<Handler>[0]['services']>>, p: string[]) => Promise<unknown>, text: (r: never) => string = () => ''): Handler =>
+  async (ctx, a) => {
+    const r = await run(await ctx.services(), a.positional);
+    emit(ctx, r, () => text(r as never));
+    return 0;
+  };
+
+type MasterStatus = import('../../services/server-config/sg-ops.js').MasterStatus;
+const masterText = (m: MasterStatus) =>
+  [
+    ...m.groups.map((g) =>
+      [
+        `        ${g.sg}: ${g.zones} zones${g.replica ? ' (replica)' : ''}${g.catalog ? `, catalog ${g.catalog} serial ${g.catalogSerial ?? '-'}` : ''}`,
+        ...g.servers.map(
+          (v) => `            ${v.name.padEnd(24)} ${v.state.padEnd(8)} ${v.configTime ? `config ${v.configTime.toISOString()}` : 'config never published'}${v.configError ? `\n                ${v.configError}` : ''}`,
+        ),
+      ].join('\n'),
+    ),
+    `        pending NOTIFYs: ${m.pendingNotifies}, failed events: ${m.failedEvents}`,
+  ].join('\n');
+
 export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   show_server_config: showServerConfig,
   show_sg_config: showSgConfig,
@@ -240,6 +285,18 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   set_server_config: setServerConfig,
   reconfig_server: reconfigServer,
   check_server: checkServer,
+  dupe_zone_alt_sg: simple((s, p) => s.call('dupe_zone_alt_sg', { zone: p[0], sg: p[1] })),
+  delete_zone_alt_sg: simple((s, p) => s.call('delete_zone_alt_sg', { zone: p[0] })),
+  set_sg_replica_sg: simple((s, p) => s.call('set_sg_replica_sg', { sg: p[0] === 'none' ? null : p[0] })),
+  show_replica_sg: simple(
+    (s) => s.call('show_replica_sg', {}),
+    (r: { replicaSg: string | null }) => `        ${r.replicaSg ?? 'no replica SG'}`,
+  ),
+  refresh_sg: simple(
+    (s, p) => s.call('refresh_sg', { sg: p[0] }),
+    (r: { zones: number; notifies: number }) => `        ${r.zones} zones, ${r.notifies} NOTIFYs queued`,
+  ),
+  show_master_status: simple((s) => s.call('show_master_status', {}), masterText),
   reconfig_sg: reconfigMany('reconfig_sg'),
   reconfig_all: reconfigMany('reconfig_all'),
 };

@@ -16,6 +16,8 @@ import { ServerConfigRefused } from '../errors.js';
 import { syncCatalogs } from '../server-config/catalog.js';
 import { checkServer } from '../server-config/health.js';
 import { reconfigServer, reconfigServers } from '../server-config/publish.js';
+import { deleteZoneAltSg, dupeZoneAltSg, refreshSg, setReplicaSg, showMasterStatus, showReplicaSg } from '../server-config/sg-ops.js';
+import { zoneOf, zoneParam } from './zones.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { sgParam } from './admin.js';
 
@@ -109,6 +111,54 @@ export const SG_CONFIG_OPERATIONS = {
     tiers: STAFF,
     mutates: false,
     run: (ctx, p) => checkServer(ctx, p.server, p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+  }),
+  dupe_zone_alt_sg: op({
+    name: 'dupe_zone_alt_sg',
+    summary: "Serve a zone from a second server group too (first step of moving it; apex NS stay the primary group's)",
+    params: z.object({ zone: zoneParam, sg: sgParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => dupeZoneAltSg(ctx, await zoneOf(ctx, p.zone), p.sg),
+  }),
+  delete_zone_alt_sg: op({
+    name: 'delete_zone_alt_sg',
+    summary: 'Stop serving a zone from its alternate server group (last step of moving it)',
+    params: z.object({ zone: zoneParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: async (ctx, p) => deleteZoneAltSg(ctx, await zoneOf(ctx, p.zone)),
+  }),
+  set_sg_replica_sg: op({
+    name: 'set_sg_replica_sg',
+    summary: 'Make a server group the replica group (it holds every zone); null: none',
+    params: z.object({ sg: sgParam.nullable() }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: (ctx, p) => setReplicaSg(ctx, p.sg),
+  }),
+  show_replica_sg: op({
+    name: 'show_replica_sg',
+    summary: 'The replica server group, if any',
+    params: z.object({}).strict(),
+    tiers: STAFF,
+    mutates: false,
+    run: (ctx) => showReplicaSg(ctx),
+  }),
+  refresh_sg: op({
+    name: 'refresh_sg',
+    summary: 'NOTIFY every zone of a server group (and its catalog zone) to its servers again',
+    params: z.object({ sg: sgParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: (ctx, p) => refreshSg(ctx, p.sg),
+  }),
+  show_master_status: op({
+    name: 'show_master_status',
+    summary: "Per server group: zones, catalog zone and serial, each server's state and last published configuration",
+    params: z.object({}).strict(),
+    tiers: STAFF,
+    mutates: false,
+    run: (ctx) => showMasterStatus(ctx),
   }),
   reconfig_server: op({
     name: 'reconfig_server',

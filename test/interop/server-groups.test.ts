@@ -231,6 +231,28 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.equal((await health('nsd1')).status, 200);
   });
 
+  test('batched: 60 zones in one load_zones → one catalog version and one NSD reconfiguration, all served', async () => {
+    const count = (re: RegExp) => dmsd.output().split('\n').filter((l) => re.test(l)).length;
+    const catalogsBefore = count(/"msg":"catalog zone updated"/);
+    const nsdBefore = count(/"server":"nsd1","outcome":"installed"/);
+    const bindBefore = count(/"server":"bind1","outcome":"installed"/);
+    const files: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const f = join(data, `bulk${i}.example`);
+      writeFileSync(f, `$ORIGIN bulk${i}.example.\n${zoneText(`192.0.2.${100 + (i % 100)}`)}`);
+      files.push(f);
+    }
+    zoneToolOk(store(), ['load_zones', '-g', 'sg1', ...files]);
+    for (const k of ['bind', 'knot', 'nsd'] as const)
+      for (const i of [0, 29, 59]) await until(`${k} serves bulk${i}.example`, () => short(ports[k], `www.bulk${i}.example`, 'A') === `192.0.2.${100 + i}`, all, 60000);
+    assert.equal(count(/"msg":"catalog zone updated"/) - catalogsBefore, 1);
+    assert.equal(count(/"server":"nsd1","outcome":"installed"/) - nsdBefore, 1);
+    // BIND's and Knot's files do not change with the zone list (the catalog carries it).
+    assert.equal(count(/"server":"bind1","outcome":"installed"/) - bindBefore, 0);
+    const nsdConf = readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8');
+    assert.equal(nsdConf.split('\n').filter((l) => /name: "bulk\d+\.example"/.test(l)).length, 60);
+  });
+
   test('a file the checker refuses: last good file kept, failure recorded with the checker message', async () => {
     const good = readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8');
     // A checker that refuses everything stands for a broken template: zone_tool's reconfig goes through the same path.

@@ -23,9 +23,12 @@ import {
 } from '../store/queries/groups.js';
 import { type ServerConfigRow, serverConfigRows } from '../store/queries/sgconfig.js';
 import { nowMs, type ServiceContext } from './context.js';
+import { parseServerAddress } from './server-config/address.js';
+import { guardServerConfig } from './server-config/index.js';
+
+export { parseServerAddress };
 import { loadSettings } from './config.js';
 import { InvalidArgument, ServerAddressExists, ServerExists, ServerGroupNotFound, ServerNotFound } from './errors.js';
-import { ipVersion } from '../dns/address.js';
 
 export const SERVER_TYPES = ['bind9', 'nsd', 'knot'] as const;
 export type HealthState = 'OK' | 'RETRY' | 'BROKEN' | 'DISABLED';
@@ -77,22 +80,6 @@ function checkType(type: string): ServerType {
   const v = (SERVER_TYPES as readonly string[]).includes(t) ? (t as ServerType) : alias[t];
   if (!v) throw new InvalidArgument(`bad server type "${type}" (${SERVER_TYPES.join(', ')})`);
   return v;
-}
-
-/**
- * An address as typed by an operator: `192.0.2.1`, `2001:db8::1`, `192.0.2.1#5353`, `[2001:db8::1]:5353` or
- * `[2001:db8::1]#5353`. A separate `port` argument wins over none in the text; both given must agree.
- */
-export function parseServerAddress(text: string, port?: number): { address: string; port: number } {
-  const t = text.trim();
-  const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
-  const address = m?.[1] ?? '';
-  if (!m || !ipVersion(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
-  const inText = m[2] !== undefined ? Number(m[2]) : undefined;
-  if (inText !== undefined && port !== undefined && inText !== port) throw new InvalidArgument(`two ports given for "${text}"`);
-  const p = inText ?? port ?? 53;
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgument(`bad port ${p}`);
-  return { address: address.toLowerCase(), port: p };
 }
 
 async function sgId(trx: Tx, name: string): Promise<number> {
@@ -207,7 +194,8 @@ async function update(ctx: ServiceContext, name: string, fn: (trx: Tx, row: { id
   return writeTx(ctx.store, async (trx) => {
     const row = await serverRow(trx, name);
     const set = await fn(trx, { id: Number(row.id), enabled: Number(row.enabled) });
-    await updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) });
+    // A change that would break the server's generated configuration is refused and rolled back (issue 11).
+    await guardServerConfig(trx, Number(row.id), () => updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) }));
     const newName = typeof set.name === 'string' ? set.name : row.name;
     return (await infos(trx, { name: newName }))[0];
   });

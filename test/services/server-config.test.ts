@@ -155,6 +155,16 @@ for (const backend of backends)
           return true;
         });
         assert.equal(await dumpTables(s, TABLES), before2);
+        // The server commands are guarded the same way: a Knot server into a private group, an NSD server of a
+        // private group made Knot.
+        await services.createServerGroup(ctx, 'priv', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'set_sg_config', { sg: 'priv', private: true, queryAcl: ['10.0.0.0/8'] });
+        await call(ctx, 'create_server', { server: 'p-nsd', address: '192.0.2.30', sg: 'priv', type: 'nsd' });
+        const before3 = await dumpTables(s, TABLES);
+        await assert.rejects(call(ctx, 'move_server_sg', { server: 's-knot', sg: 'priv' }), /s-knot refused: Knot DNS cannot refuse queries/);
+        await assert.rejects(call(ctx, 'set_server_type', { server: 'p-nsd', type: 'knot' }), /p-nsd refused: Knot DNS cannot refuse queries/);
+        assert.equal(await dumpTables(s, TABLES), before3);
+        await call(ctx, 'set_server_type', { server: 'p-nsd', type: 'bind9' });
         // The alternate SG membership puts the zone on sg1's servers too.
         await call(ctx, 'set_zone_alt_sg', { zone: 'other.example', sg: 'sg1' });
         assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.', 'other.example.']);

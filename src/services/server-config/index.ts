@@ -20,7 +20,7 @@ import {
 import { zoneNamesById } from '../../store/queries/zones.js';
 import type { ServiceContext } from '../context.js';
 import { InvalidArgument, ServerConfigRefused, ServerGroupNotFound, ServerNotFound, TsigKeyNotFound } from '../errors.js';
-import { parseServerAddress } from '../servers.js';
+import { parseServerAddress } from './address.js';
 import { type ConfigEndpoint, type ConfigInput, type ConfigServerType, configProblems, type RenderedConfig, renderServerConfig } from './render.js';
 
 export { type ConfigInput, type RenderedConfig, renderServerConfig, includeLine, usesCatalog, zoneFileName } from './render.js';
@@ -119,6 +119,24 @@ async function guarded<T>(trx: Tx, sgId: number | undefined, change: () => Promi
     const fresh = reasons.filter((r) => !old.has(r));
     if (fresh.length) throw new ServerConfigRefused(server, fresh);
   }
+  return result;
+}
+
+/**
+ * Run a change to one server (set_server_address, set_server_type, move_server_sg, rename_server) in `trx`, refused
+ * (rolled back) when the server's configuration gets a problem it did not have: a Knot server moved into a private
+ * group, a type whose configuration cannot carry the group's zones.
+ */
+export async function guardServerConfig<T>(trx: Tx, serverId: number, change: () => Promise<T>): Promise<T> {
+  const problems = async () => {
+    const srv = (await serverIdsOfGroups(trx)).find((s) => s.id === serverId);
+    return srv ? { name: srv.name, reasons: configProblems(await configInputFor(trx, srv.name)) } : { name: '', reasons: [] };
+  };
+  const before = new Set((await problems()).reasons);
+  const result = await change();
+  const after = await problems();
+  const fresh = after.reasons.filter((r) => !before.has(r));
+  if (fresh.length) throw new ServerConfigRefused(after.name, fresh);
   return result;
 }
 

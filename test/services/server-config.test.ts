@@ -11,6 +11,7 @@ import { checkRendered } from '../../src/services/server-config/checker.js';
 import { configProblems, type ConfigInput, renderServerConfig, zoneFileName } from '../../src/services/server-config/render.js';
 import { ServerConfigRefused } from '../../src/services/errors.js';
 import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
+import { checkServer, recordServerHealth, type ServerCheck } from '../../src/services/server-config/health.js';
 import { NOTIFY_EVENT_TYPE } from '../../src/services/server-config/sg-ops.js';
 import { dumpTables } from '../helpers/dump.js';
 import { testBackends } from '../helpers/postgres.js';
@@ -177,6 +178,46 @@ for (const backend of backends)
         // Deleting the key the group uses leaves a configuration that is refused, not one naming a missing key.
         await services.deleteTsigKey(ctx, 'xfr.sg1');
         await assert.rejects(call(ctx, 'show_server_config', { server: 's-nsd' }), /algorithm "\(deleted key\)"/);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('ServerSM transitions: RETRY, BROKEN after 3, re-NOTIFY while lagging, OK again; reset_server; DISABLED', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await call(ctx, 'create_server', { server: 'h1', address: '192.0.2.50' });
+        const base = { server: 'h1', address: '192.0.2.50', port: 53, enabled: true, zones: 2 };
+        const lag = [{ zone: 'a.example.', served: 1, published: 2 }];
+        const ok: ServerCheck = { ...base, udp: true, tcp: true, state: 'OK', lagging: [], message: null };
+        const lagging: ServerCheck = { ...base, udp: true, tcp: true, state: 'BROKEN', lagging: lag, message: '1 of 2 zones behind the published serial' };
+        const down: ServerCheck = { ...base, udp: false, tcp: false, state: 'BROKEN', lagging: [], message: 'no UDP answer' };
+        const steps: [ServerCheck, string, string[]][] = [
+          [ok, 'OK', []],
+          [lagging, 'RETRY', ['a.example.']],
+          [down, 'RETRY', []],
+          [lagging, 'BROKEN', ['a.example.']],
+          [ok, 'OK', []],
+        ];
+        for (const [check, state, renotify] of steps) {
+          const h = await recordServerHealth(ctx, check);
+          assert.deepEqual([h.state, h.renotify], [state, renotify]);
+          const v = await call(ctx, 'show_server', { server: 'h1' });
+          assert.equal(v.state, state);
+          assert.equal(v.retryMsg, check.message);
+          assert.deepEqual(v.lagging, check.lagging);
+        }
+        assert.ok((await call(ctx, 'show_server', { server: 'h1' })).lastReply instanceof Date);
+        await recordServerHealth(ctx, down);
+        assert.equal((await call(ctx, 'show_server', { server: 'h1' })).state, 'RETRY');
+        await call(ctx, 'reset_server', { server: 'h1' });
+        const r = await call(ctx, 'show_server', { server: 'h1' });
+        assert.deepEqual([r.state, r.retryMsg, r.lagging], ['OK', null, []]);
+        await call(ctx, 'disable_server', { server: 'h1' });
+        assert.equal((await checkServer(ctx, 'h1')).state, 'DISABLED');
+        assert.equal((await call(ctx, 'show_dms_status', {})).servers.find((v) => v.name === 'h1')?.state, 'DISABLED');
       } finally {
         await s.close();
       }

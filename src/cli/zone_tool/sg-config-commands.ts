@@ -102,6 +102,11 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
         detail). Made for a router's probe script (ExaBGP healthcheck, BIRD).`,
     { min: 1, max: 1, args: ['other'] },
   ),
+  spec('reset_server', "Forget a server's RETRY/BROKEN state", 'Reset a server: reset_server <server-name>\n\n        OK until dmsd\'s next check of it says otherwise.', {
+    min: 1,
+    max: 1,
+    args: ['other'],
+  }),
   spec(
     'dupe_zone_alt_sg',
     'Serve a zone from a second server group too',
@@ -285,6 +290,7 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   set_server_config: setServerConfig,
   reconfig_server: reconfigServer,
   check_server: checkServer,
+  reset_server: simple((s, p) => s.call('reset_server', { server: p[0] })),
   dupe_zone_alt_sg: simple((s, p) => s.call('dupe_zone_alt_sg', { zone: p[0], sg: p[1] })),
   delete_zone_alt_sg: simple((s, p) => s.call('delete_zone_alt_sg', { zone: p[0] })),
   set_sg_replica_sg: simple((s, p) => s.call('set_sg_replica_sg', { sg: p[0] === 'none' ? null : p[0] })),

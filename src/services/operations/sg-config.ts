@@ -14,7 +14,7 @@ import {
 } from '../server-config/index.js';
 import { ServerConfigRefused } from '../errors.js';
 import { syncCatalogs } from '../server-config/catalog.js';
-import { checkServer } from '../server-config/health.js';
+import { checkServer, resetServerHealth } from '../server-config/health.js';
 import { reconfigServer, reconfigServers } from '../server-config/publish.js';
 import { deleteZoneAltSg, dupeZoneAltSg, refreshSg, setReplicaSg, showMasterStatus, showReplicaSg } from '../server-config/sg-ops.js';
 import { zoneOf, zoneParam } from './zones.js';
@@ -111,6 +111,14 @@ export const SG_CONFIG_OPERATIONS = {
     tiers: STAFF,
     mutates: false,
     run: (ctx, p) => checkServer(ctx, p.server, p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+  }),
+  reset_server: op({
+    name: 'reset_server',
+    summary: "Forget a server's RETRY/BROKEN state (OK until the next check)",
+    params: z.object({ server: serverParam }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: (ctx, p) => resetServerHealth(ctx, p.server),
   }),
   dupe_zone_alt_sg: op({
     name: 'dupe_zone_alt_sg',

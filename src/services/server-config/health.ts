@@ -207,3 +207,13 @@ export function healthOf(row: { health_state: string | null; failures: number; l
     checked: row.checked === null ? null : new Date(Number(row.checked)),
   };
 }
+
+/** reset_server: forget the ServerSM state (OK until the next check says otherwise), as the original's reset. */
+export async function resetServerHealth(ctx: ServiceContext, server: string): Promise<{ server: string; state: 'OK' }> {
+  return writeTx(ctx.store, async (trx) => {
+    const srv = await serverRowByName(trx, server.trim());
+    if (!srv) throw new ServerNotFound(server.trim());
+    await upsertServerConfig(trx, Number(srv.id), { health_state: null, failures: 0, retry_msg: null, lagging: null });
+    return { server: srv.name, state: 'OK' as const };
+  });
+}

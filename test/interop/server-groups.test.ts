@@ -5,6 +5,7 @@
 // by IXFR; a deleted zone goes away. A broken checker result keeps the last good file.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,5 +272,32 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.match(failed.stdout + failed.stderr, /server_config|test checker/);
     // The secondaries still serve.
     assert.equal(short(ports.nsd, 'www.first.example', 'A'), '192.0.2.11');
+  });
+
+  test('a private group: BIND and NSD reconfigured (zones listed, catalog dropped) refuse queries outside the ACL', async () => {
+    // Knot cannot restrict queries by client address: sg1 cannot go private while knot1 is in it (refused).
+    assert.match(zoneTool(store(), ['set_sg_config', 'sg1', 'private=yes', 'query_acl=10.0.0.0/8']).stderr, /knot1 refused: Knot DNS cannot refuse\s+queries/);
+    zoneToolOk(store(), ['create_sg', 'parking', 'none', `127.0.0.1#${dmsdPort}`]);
+    zoneToolOk(store(), ['move_server_sg', 'knot1', 'parking']);
+    // BIND reads its configuration again on SIGHUP (the test's named has no control channel for rndc).
+    const reload = join(data, 'reload-bind.sh');
+    writeFileSync(reload, `#!/bin/sh\nkill -HUP "$(cat '${dirs.bind}/named.pid')"\n`, { mode: 0o755 });
+    zoneToolOk(store(), ['set_server_config', 'bind1', `dir=${dirs.bind}`, `reload=${reload}`]);
+    zoneToolOk(store(), ['set_sg_config', 'sg1', 'private=yes', 'query_acl=10.0.0.0/8']);
+    zoneToolOk(store(), ['reconfig_sg', 'sg1']);
+    const bindConf = readFileSync(join(dirs.bind, 'dms-bind1.conf'), 'utf8');
+    assert.match(bindConf, /zone "first\.example" \{ type secondary;.*allow-query \{ 10\.0\.0\.0\/8; \}; allow-transfer \{ none; \}/);
+    assert.doesNotMatch(readFileSync(join(dirs.bind, 'dms-bind1-options.conf'), 'utf8'), /catalog-zones/);
+    const refused = (port: number) => /status: REFUSED/.test(dig(port, ['www.first.example', 'A', '+norec']));
+    for (const k of ['bind', 'nsd'] as const) await until(`${k} refuses 127.0.0.1`, () => refused(ports[k]), all, 30000);
+    // Refused by the ACL, not for want of the zone: BIND says so, NSD still has the zone loaded.
+    await until('BIND logs the denial', () => /query 'www\.first\.example\/A\/IN' denied/.test(named.output()), all, 10000);
+    const status = spawnSync('nsd-control', ['-c', join(dirs.nsd, 'nsd.conf'), 'zonestatus', 'first.example'], { encoding: 'utf8' });
+    assert.match(status.stdout, /zone:\s+first\.example\s+state: ok\s+served-serial: "\d+ since/);
+    // The ACL opened to the loopback address: answered again.
+    zoneToolOk(store(), ['set_sg_config', 'sg1', 'query_acl=127.0.0.1/32']);
+    zoneToolOk(store(), ['reconfig_sg', 'sg1']);
+    for (const k of ['bind', 'nsd'] as const)
+      await until(`${k} answers 127.0.0.1`, () => short(ports[k], 'www.first.example', 'A') === '192.0.2.11', all, 30000);
   });
 });

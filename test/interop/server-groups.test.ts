@@ -300,4 +300,31 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     for (const k of ['bind', 'nsd'] as const)
       await until(`${k} answers 127.0.0.1`, () => short(ports[k], 'www.first.example', 'A') === '192.0.2.11', all, 30000);
   });
+
+  test('moving a zone between groups: dupe_zone_alt_sg, swap_zone_sg (apex NS change over), delete_zone_alt_sg', async () => {
+    // knot1 is in 'parking' now (previous test); its file follows the group through dmsd's batched reconfiguration.
+    zoneToolOk(store(), ['set_server_config', 'knot1', `dir=${dirs.knot}`, `zone_dir=${dirs.knot}`, `reload=knotc -c ${join(dirs.knot, 'knot.conf')} reload`]);
+    zoneToolOk(store(), ['add_transfer_rule', '-g', 'parking', 'key=xfr.sg1']);
+    zoneToolOk(store(), ['set_sg_config', 'parking', 'xfr_key=xfr.sg1']);
+    const s = await openStore({ dataDir: data });
+    await call(serviceContext(s), 'set_sg_apex_ns', { sg: 'parking', apexNs: ['ns1.parking.example.'] });
+    await s.close();
+    const ns = (port: number) => short(port, 'mig.example', 'NS');
+    writeFileSync(join(data, 'mig.txt'), zoneText('192.0.2.30'));
+    zoneToolOk(store(), ['load_zone', '-g', 'sg1', join(data, 'mig.txt'), 'mig.example']);
+    for (const k of ['bind', 'nsd'] as const) await until(`${k} serves mig.example`, () => ns(ports[k]) === 'ns1.example.org.', all, 30000);
+    assert.equal(ns(ports.knot), '');
+    // dupe: parking's servers (knot1, through parking's catalog) serve it too; the apex NS stay sg1's.
+    zoneToolOk(store(), ['dupe_zone_alt_sg', 'mig.example', 'parking']);
+    await until('knot serves mig.example', () => ns(ports.knot) === 'ns1.example.org.', all, 30000);
+    assert.match(zoneToolOk(store(), ['show_server_config', 'knot1']), /catalog-role: interpret/);
+    // swap: parking is the primary group; the apex NS change over on every server (a new version, by IXFR).
+    zoneToolOk(store(), ['swap_zone_sg', 'mig.example']);
+    for (const k of ['bind', 'knot', 'nsd'] as const) await until(`${k} has the new apex NS`, () => ns(ports[k]) === 'ns1.parking.example.', all, 30000);
+    // delete the alternate: sg1's servers drop it, knot1 keeps serving it.
+    zoneToolOk(store(), ['delete_zone_alt_sg', 'mig.example']);
+    for (const k of ['bind', 'nsd'] as const) await until(`${k} no longer serves mig.example`, () => ns(ports[k]) === '', all, 30000);
+    assert.equal(ns(ports.knot), 'ns1.parking.example.');
+    assert.doesNotMatch(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /mig\.example/);
+  });
 });

@@ -117,6 +117,17 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
         over), delete_zone_alt_sg (only the new group serves it).`,
     { min: 2, max: 2, args: ['zone', 'sg'] },
   ),
+  spec('set_zone_sg', 'Move a zone to another server group', "Set a zone's SG: set_zone_sg <domain-name> <sg-name>\n\n        The apex NS follow the new group (use_apex_ns zones).", {
+    min: 2,
+    max: 2,
+    args: ['zone', 'sg'],
+  }),
+  spec(
+    'swap_zone_sg',
+    "Swap a zone's server group and alternate server group",
+    "Swap a zone's SGs: swap_zone_sg <domain-name>\n\n        The apex NS change over to the new primary group's.",
+    { min: 1, max: 1, args: ['zone'] },
+  ),
   spec('delete_zone_alt_sg', 'Stop serving a zone from its alternate SG', 'Stop the alternate SG: delete_zone_alt_sg <domain-name>', {
     min: 1,
     max: 1,
@@ -292,6 +303,8 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   check_server: checkServer,
   reset_server: simple((s, p) => s.call('reset_server', { server: p[0] })),
   dupe_zone_alt_sg: simple((s, p) => s.call('dupe_zone_alt_sg', { zone: p[0], sg: p[1] })),
+  set_zone_sg: simple((s, p) => s.call('set_zone_sg', { zone: p[0], sg: p[1] })),
+  swap_zone_sg: simple((s, p) => s.call('swap_zone_sg', { zone: p[0] })),
   delete_zone_alt_sg: simple((s, p) => s.call('delete_zone_alt_sg', { zone: p[0] })),
   set_sg_replica_sg: simple((s, p) => s.call('set_sg_replica_sg', { sg: p[0] === 'none' ? null : p[0] })),
   show_replica_sg: simple(

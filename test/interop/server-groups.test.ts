@@ -201,6 +201,9 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     // The rule back: dmsd's re-NOTIFY of the lagging zone (no change made, and the secondaries' own SOA retry is
     // 900 s away) brings all three back in sync, and the checks say OK again.
     zoneToolOk(store(), ['add_transfer_rule', '-g', 'sg1', 'key=xfr.sg1']);
+    // While the rule was gone, the files written carried a warning about it; the operator republishes them.
+    zoneToolOk(store(), ['reconfig_all']);
+    assert.doesNotMatch(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /WARNING/);
     for (const k of ['bind', 'knot', 'nsd'] as const)
       await until(`${k} in sync again`, () => zoneTool(store(), ['check_server', `${k}1`]).code === 0, all, 30000);
     assert.match(dmsd.output(), /lagging zones NOTIFYed again/);
@@ -279,6 +282,10 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.match(zoneTool(store(), ['set_sg_config', 'sg1', 'private=yes', 'query_acl=10.0.0.0/8']).stderr, /knot1 refused: Knot DNS cannot refuse\s+queries/);
     zoneToolOk(store(), ['create_sg', 'parking', 'none', `127.0.0.1#${dmsdPort}`]);
     zoneToolOk(store(), ['move_server_sg', 'knot1', 'parking']);
+    // Its file says that no transfer rule of 'parking' admits it yet.
+    assert.match(zoneToolOk(store(), ['show_server_config', 'knot1']), /# WARNING: no transfer rule of server group parking admits server knot1/);
+    zoneToolOk(store(), ['add_transfer_rule', '-g', 'parking', 'key=xfr.sg1']);
+    zoneToolOk(store(), ['set_sg_config', 'parking', 'xfr_key=xfr.sg1']);
     // BIND reads its configuration again on SIGHUP (the test's named has no control channel for rndc).
     const reload = join(data, 'reload-bind.sh');
     writeFileSync(reload, `#!/bin/sh\nkill -HUP "$(cat '${dirs.bind}/named.pid')"\n`, { mode: 0o755 });
@@ -304,8 +311,6 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
   test('moving a zone between groups: dupe_zone_alt_sg, swap_zone_sg (apex NS change over), delete_zone_alt_sg', async () => {
     // knot1 is in 'parking' now (previous test); its file follows the group through dmsd's batched reconfiguration.
     zoneToolOk(store(), ['set_server_config', 'knot1', `dir=${dirs.knot}`, `zone_dir=${dirs.knot}`, `reload=knotc -c ${join(dirs.knot, 'knot.conf')} reload`]);
-    zoneToolOk(store(), ['add_transfer_rule', '-g', 'parking', 'key=xfr.sg1']);
-    zoneToolOk(store(), ['set_sg_config', 'parking', 'xfr_key=xfr.sg1']);
     const s = await openStore({ dataDir: data });
     await call(serviceContext(s), 'set_sg_apex_ns', { sg: 'parking', apexNs: ['ns1.parking.example.'] });
     await s.close();

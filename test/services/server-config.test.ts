@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { call } from '../../src/services/operations/index.js';
 import * as services from '../../src/services/index.js';
 import { checkRendered } from '../../src/services/server-config/checker.js';
-import { configProblems, type ConfigInput, renderServerConfig, zoneFileName } from '../../src/services/server-config/render.js';
+import { configProblems, configWarnings, type ConfigInput, renderServerConfig, zoneFileName } from '../../src/services/server-config/render.js';
 import { ServerConfigRefused } from '../../src/services/errors.js';
 import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
 import { checkServer, recordServerHealth, type ServerCheck } from '../../src/services/server-config/health.js';
@@ -109,6 +109,13 @@ describe('refused input, with every reason', () => {
     assert.match(reasons(input('bind9', { zones: [{ name: 'a\\"b.example.', alt: false }] })), /characters a bind9 configuration cannot carry/);
     assert.match(reasons(input('knot', { private: true, queryAcl: ['10.0.0.0/8'] })), /Knot DNS cannot refuse queries/);
     assert.match(reasons(input('bind9', { private: true, queryAcl: [] })), /has no query ACL/);
+    // Transfer rules: the key must match (or the rule names none) and the address must be in the prefix.
+    const admitted = (rules: { key: string | null; address: string | null }[]) => configWarnings(input('nsd', { transferRules: rules })).length === 0;
+    assert.equal(admitted([]), false);
+    assert.equal(admitted([{ key: 'xfr.sg1.', address: null }]), true);
+    assert.equal(admitted([{ key: 'other.', address: null }]), false);
+    assert.equal(admitted([{ key: null, address: '192.0.2.0/28' }]), true);
+    assert.equal(admitted([{ key: 'xfr.sg1.', address: '198.51.100.0/24' }]), false);
     // Colliding names do not matter when the server takes its zones from the catalog (no file names are written).
     assert.equal(reasons(input('bind9', { catalog: 'c.invalid.', zones: [{ name: 'a_b.', alt: false }, { name: 'a/b.', alt: false }] })), '');
     assert.throws(() => renderServerConfig(input('bind9', { primaries: [] })), ServerConfigRefused);
@@ -139,6 +146,11 @@ for (const backend of backends)
         await assert.rejects(call(ctx, 'set_sg_config', { sg: 'sg1', xfrKey: 'nosuch' }), /nosuch/);
         assert.equal(await dumpTables(s, TABLES), before);
         await call(ctx, 'set_sg_master_address', { sg: 'sg1', address: '127.0.0.1#5353' });
+        // Without a transfer rule admitting them, the servers' transfers would be refused: said so (in the file too).
+        const warned = await call(ctx, 'show_server_config', { server: 's-bind9' });
+        assert.match(warned.warnings.join(), /no transfer rule of server group sg1 admits server s-bind9 \(192\.0\.2\.20, no key\)/);
+        assert.match(warned.main, /^# WARNING: no transfer rule of server group sg1 admits server s-bind9/m);
+        await call(ctx, 'add_transfer_rule', { sg: 'sg1', key: 'xfr.sg1' });
         await call(ctx, 'set_sg_alt_master_address', { sg: 'sg1', address: '::1' });
         await call(ctx, 'set_sg_config', { sg: 'sg1', xfrKey: 'xfr.sg1' });
         for (const t of TYPES) {
@@ -159,6 +171,7 @@ for (const backend of backends)
         // The server commands are guarded the same way: a Knot server into a private group, an NSD server of a
         // private group made Knot.
         await services.createServerGroup(ctx, 'priv', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'priv', address: '192.0.2.0/24' });
         await call(ctx, 'set_sg_config', { sg: 'priv', private: true, queryAcl: ['10.0.0.0/8'] });
         await call(ctx, 'create_server', { server: 'p-nsd', address: '192.0.2.30', sg: 'priv', type: 'nsd' });
         const before3 = await dumpTables(s, TABLES);
@@ -171,6 +184,7 @@ for (const backend of backends)
         assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.', 'other.example.']);
         // The replica group holds every zone.
         await services.createServerGroup(ctx, 'replica', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'replica', address: '192.0.2.0/24' });
         await call(ctx, 'create_server', { server: 'r1', address: '192.0.2.40', sg: 'replica', type: 'nsd' });
         assert.deepEqual((await call(ctx, 'show_server_config', { server: 'r1' })).zones, []);
         await call(ctx, 'set_sg_config', { sg: 'replica', replica: true });
@@ -230,6 +244,7 @@ for (const backend of backends)
         const ctx = ctxOf(s);
         await services.createServerGroup(ctx, 'old', { apexNs: ['ns1.old.example.'], masterAddress: '192.0.2.1' });
         await services.createServerGroup(ctx, 'new', { apexNs: ['ns1.new.example.'], masterAddress: '192.0.2.2' });
+        for (const sg of ['old', 'new']) await call(ctx, 'add_transfer_rule', { sg, address: '192.0.2.0/24' });
         await call(ctx, 'create_server', { server: 'o1', address: '192.0.2.11', sg: 'old', type: 'nsd' });
         await call(ctx, 'create_server', { server: 'n1', address: '192.0.2.12', sg: 'new', type: 'nsd' });
         await services.createZone(ctx, 'move.example', { sg: 'old' });
@@ -256,6 +271,7 @@ for (const backend of backends)
         await assert.rejects(call(ctx, 'delete_zone_alt_sg', { zone: 'move.example' }), /has no alternate server group/);
         // The replica group holds every zone; there is only one.
         await services.createServerGroup(ctx, 'rep', { apexNs: ['ns1.rep.example.'], masterAddress: '192.0.2.3' });
+        await call(ctx, 'add_transfer_rule', { sg: 'rep', address: '192.0.2.13' });
         await call(ctx, 'create_server', { server: 'r1', address: '192.0.2.13', sg: 'rep', type: 'nsd' });
         await call(ctx, 'set_sg_replica_sg', { sg: 'old' });
         await call(ctx, 'set_sg_replica_sg', { sg: 'rep' });

@@ -7,7 +7,7 @@ import { Name } from '../../dns/name.js';
 import { parsePrefix } from '../../dns/address.js';
 import { readTx, type Tx, writeTx } from '../../store/index.js';
 import { groupIdByName, groupRowById, serverRowByName, updateGroupRow } from '../../store/queries/groups.js';
-import { tsigKeyRow } from '../../store/queries/keys.js';
+import { transferRuleRows, tsigKeyRow } from '../../store/queries/keys.js';
 import {
   catalogZoneIds,
   serverConfigRow,
@@ -94,6 +94,7 @@ async function configInputOf(
       queryAcl: sc.query_acl ? (JSON.parse(sc.query_acl) as string[]) : [],
       catalog,
       zones: zones.map((z) => ({ name: z.name, alt: z.alt })),
+      transferRules: (await transferRuleRows(trx, { zoneId: null, sgId: srv.sgId })).map((r) => ({ key: r.key_name, address: r.address })),
     },
   };
 }
@@ -130,7 +131,7 @@ async function guarded<T>(trx: Tx, sgId: number | undefined, change: () => Promi
 export async function guardServerConfig<T>(trx: Tx, serverId: number, change: () => Promise<T>): Promise<T> {
   const problems = async () => {
     const srv = (await serverIdsOfGroups(trx)).find((s) => s.id === serverId);
-    return srv ? { name: srv.name, reasons: configProblems(await configInputFor(trx, srv.name)) } : { name: '', reasons: [] };
+    return srv ? { name: srv.name, reasons: configProblems(await configInputFor(trx, srv.name), 'server') } : { name: '', reasons: [] };
   };
   const before = new Set((await problems()).reasons);
   const result = await change();

@@ -7,7 +7,7 @@
 // So every value that goes into the text is checked here first (addresses, key names, algorithms, secrets, zone
 // names, file names) and a problem is a ConfigRefused listing every reason, not a half-written file.
 
-import { ipVersion, parsePrefix } from '../../dns/address.js';
+import { addressInPrefix, ipVersion, parsePrefix } from '../../dns/address.js';
 import { TSIG_ALGORITHMS } from '../../dns/tsig.js';
 import { ServerConfigRefused } from '../errors.js';
 
@@ -55,6 +55,11 @@ export interface ConfigInput {
     /** The group's catalog zone (absolute), when its servers of a catalog-consuming type should use it. */
     catalog: string | null;
     zones: ConfigZone[];
+    /**
+     * The group's transfer rules (dmsd's side): the configuration is only useful when one of them admits the server
+     * (its address, signed with `key`). Undefined: not checked.
+     */
+    transferRules?: { key: string | null; address: string | null }[];
   };
 }
 
@@ -67,6 +72,8 @@ export interface RenderedConfig {
   zones: string[];
   /** true when member zones come from the catalog zone rather than from this file. */
   catalog: boolean;
+  /** configWarnings(): valid but not useful yet (also written into the file as comments). */
+  warnings: string[];
 }
 
 /** The generator will not write this configuration; `reasons` says why (all of them, not just the first). */
@@ -121,24 +128,51 @@ function endpointOk(what: string, e: ConfigEndpoint, reasons: string[]): void {
   if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) reasons.push(`${what} port ${e.port} is out of range`);
 }
 
-/** Every check the input must pass before any text is written. Returns the reasons (empty = fine). */
-export function configProblems(input: ConfigInput): string[] {
+/**
+ * Every check the input must pass before any text is written. Returns the reasons (empty = fine). Scope 'server':
+ * only the problems that come from this server in this group (its type, its zone directory, its type against the
+ * group's zones or privacy) — what a server command (move_server_sg, set_server_type…) must not introduce; a group
+ * that is not complete yet (no master address) is the group's business, reported when its files are generated.
+ */
+export function configProblems(input: ConfigInput, scope: 'all' | 'server' = 'all'): string[] {
   const reasons: string[] = [];
   const { server, sg } = input;
   if (!['bind9', 'knot', 'nsd'].includes(server.type)) reasons.push(`server type "${server.type}" has no configuration generator`);
-  if (sg.primaries.length === 0) reasons.push(`server group ${sg.name} has no master address: its secondaries would not know where to transfer from (set_sg_master_address)`);
-  for (const [i, p] of sg.primaries.entries()) endpointOk(i === 0 ? `master address of ${sg.name}` : `alternate master address of ${sg.name}`, p, reasons);
   if (server.zoneDir != null && !/^\/[A-Za-z0-9._/+-]*$/.test(server.zoneDir))
     reasons.push(`zone directory "${server.zoneDir}" must be an absolute path of letters, digits and ._/+-`);
+  if (sg.private && server.type === 'knot')
+    reasons.push(`Knot DNS cannot refuse queries by client address, so server ${server.name} (knot) cannot serve private server group ${sg.name}`);
+  zoneNameProblems(input, reasons);
+  if (scope === 'server') return reasons;
+  if (sg.primaries.length === 0) reasons.push(`server group ${sg.name} has no master address: its secondaries would not know where to transfer from (set_sg_master_address)`);
+  for (const [i, p] of sg.primaries.entries()) endpointOk(i === 0 ? `master address of ${sg.name}` : `alternate master address of ${sg.name}`, p, reasons);
   if (!SAFE_ID.test(groupId(sg.name))) reasons.push(`server group name "${sg.name}" gives no usable configuration identifier`);
   if (sg.key) keyOk(sg.key, reasons);
   if (sg.private) {
     if (sg.queryAcl.length === 0) reasons.push(`private server group ${sg.name} has no query ACL (set_sg_config ${sg.name} query_acl=...)`);
     for (const a of sg.queryAcl) if (!parsePrefix(a)) reasons.push(`query ACL entry "${a}" of ${sg.name} is not an address or prefix`);
-    if (server.type === 'knot')
-      reasons.push(`Knot DNS cannot refuse queries by client address, so server ${server.name} (knot) cannot serve private server group ${sg.name}`);
   }
   if (sg.catalog !== null && !SAFE_NAME.test(sg.catalog)) reasons.push(`catalog zone name "${sg.catalog}" cannot be written into a configuration`);
+  return reasons;
+}
+
+/**
+ * What makes a configuration valid but useless, said in the file and by show_server_config: no transfer rule of the
+ * group admits the server (its transfers would be refused; a zone's own rules may still admit it for that zone).
+ */
+export function configWarnings(input: ConfigInput): string[] {
+  const { server, sg } = input;
+  if (sg.transferRules === undefined) return [];
+  const key = sg.key?.name ?? null;
+  const admits = sg.transferRules.some((r) => (r.key === null || r.key === key) && (r.address === null || addressInPrefix(server.address, r.address)));
+  if (admits) return [];
+  return [
+    `no transfer rule of server group ${sg.name} admits server ${server.name} (${server.address}${key ? `, key ${key}` : ', no key'}): its transfers would be refused (add_transfer_rule -g ${sg.name} ${key ? `key=${key}` : `address=${server.address}`})`,
+  ];
+}
+
+function zoneNameProblems(input: ConfigInput, reasons: string[]): void {
+  const { server } = input;
   const seen = new Map<string, string>();
   for (const z of listedZones(input)) {
     if (!SAFE_NAME.test(z)) {
@@ -150,7 +184,6 @@ export function configProblems(input: ConfigInput): string[] {
     if (other !== undefined) reasons.push(`zones ${other} and ${z} map to one file name ${f}`);
     else seen.set(f, z);
   }
-  return reasons;
 }
 
 /** Does this server get its member zones from the catalog? Not NSD (no catalog support), not a private group. */
@@ -170,10 +203,11 @@ function header(input: ConfigInput, comment: string): string[] {
   return [
     `${comment} Generated by DMS for server ${server.name} (${server.type}) of server group ${sg.name}.`,
     `${comment} Do not edit: zone_tool reconfig_server ${server.name} writes it again.`,
+    ...configWarnings(input).map((w) => `${comment} WARNING: ${w}`),
   ];
 }
 
-function renderBind(input: ConfigInput): RenderedConfig {
+function renderBind(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
   const { sg } = input;
   const id = groupId(sg.name);
   const keyRef = sg.key ? ` key "${noDot(sg.key.name)}"` : '';
@@ -199,7 +233,7 @@ function renderBind(input: ConfigInput): RenderedConfig {
   return { main: `${out.join('\n')}\n`, options, zones, catalog };
 }
 
-function renderKnot(input: ConfigInput): RenderedConfig {
+function renderKnot(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
   const { sg } = input;
   const id = groupId(sg.name);
   const storage = input.server.zoneDir ? [`    storage: "${input.server.zoneDir}"`] : [];
@@ -240,7 +274,7 @@ function renderKnot(input: ConfigInput): RenderedConfig {
   return { main: `${out.join('\n')}\n`, options: null, zones, catalog };
 }
 
-function renderNsd(input: ConfigInput): RenderedConfig {
+function renderNsd(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
   const { sg } = input;
   const id = groupId(sg.name);
   const out = header(input, '#');
@@ -263,7 +297,8 @@ function renderNsd(input: ConfigInput): RenderedConfig {
 export function renderServerConfig(input: ConfigInput): RenderedConfig {
   const reasons = configProblems(input);
   if (reasons.length) throw new ServerConfigRefused(input.server.name, reasons);
-  if (input.server.type === 'bind9') return renderBind(input);
-  if (input.server.type === 'knot') return renderKnot(input);
-  return renderNsd(input);
+  const warnings = configWarnings(input);
+  if (input.server.type === 'bind9') return { ...renderBind(input), warnings };
+  if (input.server.type === 'knot') return { ...renderKnot(input), warnings };
+  return { ...renderNsd(input), warnings };
 }

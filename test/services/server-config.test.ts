@@ -182,6 +182,10 @@ for (const backend of backends)
         // The alternate SG membership puts the zone on sg1's servers too.
         await call(ctx, 'set_zone_alt_sg', { zone: 'other.example', sg: 'sg1' });
         assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.', 'other.example.']);
+        // A disabled zone is not served by dmsd: it leaves the secondaries' configuration until enabled again.
+        await services.disableZone(ctx, 'other.example');
+        assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.']);
+        await services.enableZone(ctx, 'other.example');
         // The replica group holds every zone.
         await services.createServerGroup(ctx, 'replica', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
         await call(ctx, 'add_transfer_rule', { sg: 'replica', address: '192.0.2.0/24' });

@@ -83,14 +83,17 @@ export async function upsertServerConfig(db: Db, serverId: number, set: Updateab
 }
 
 /**
- * The live zones a server group's secondaries serve, by name: those whose primary or alternate group it is (alt =
- * only through the alternate), or every live zone for the replica group. Catalog zones (`exclude`) are left out.
+ * The zones a server group's secondaries serve, by name: those dmsd serves (published, not disabled or deleted —
+ * as feed.ts's servedZoneNames) whose primary or alternate group it is (alt = only through the alternate), or every
+ * served zone for the replica group. Catalog zones (`exclude`) are left out. A disabled zone leaves the secondaries'
+ * configuration and catalogs, as it left the original's named.conf.
  */
 export async function zonesOfGroup(db: Db, sgId: number, o: { replica: boolean; exclude: readonly number[] }): Promise<{ id: number; name: string; alt: boolean }[]> {
   let q = db
     .selectFrom('zones')
     .select(['id', 'name', 'sg_id', 'alt_sg_id'])
-    .where('state', '<>', sql.lit('DELETED'))
+    .where('state', 'in', [sql.lit('PUBLISHED'), sql.lit('UPDATE')])
+    .where('published_version', 'is not', null)
     .orderBy('name');
   if (!o.replica) q = q.where((eb) => eb.or([eb('sg_id', '=', sgId), eb('alt_sg_id', '=', sgId)]));
   if (o.exclude.length) q = q.where('id', 'not in', o.exclude);

@@ -112,6 +112,7 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
   });
 
   after(async () => {
+    // DMS_SG_DEBUG=FILE keeps every log (the peers' and dmsd's) for a failure's post-mortem.
     if (process.env.DMS_SG_DEBUG) writeFileSync(process.env.DMS_SG_DEBUG, all());
     await named?.stop();
     await knot?.stop();

@@ -14,6 +14,8 @@ import {
   type Tenant,
 } from '../services/index.js';
 import * as services from '../services/index.js';
+import { ServerNotFound } from '../services/errors.js';
+import { checkServer } from '../services/server-config/health.js';
 import { authenticate, LoginGuard, parseAuthorization, tokenScopeCheck } from './auth.js';
 import { type Endpoint, ENDPOINTS } from './endpoints.js';
 import { AUTH_REQUIRED, handleRpc, INVALID_REQUEST, KIND_CODE, PARSE_ERROR, RATE_LIMITED, rpcError, toJson } from './jsonrpc.js';
@@ -197,6 +199,18 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     }
     if (!ok) out.status = 'unavailable';
     return send(reply, ok ? 200 : 503, out);
+  });
+  // An anycast router's probe (issue 11): the answer of check_server, without authentication like /health, so without
+  // the names of the lagging zones (only how many). 200 when the server answers over UDP and TCP and is in sync.
+  app.get<{ Params: { server: string } }>('/health/:server', async (req, reply) => {
+    try {
+      const c = await checkServer(base, req.params.server, { sample: { max: 500, offset: 0 } });
+      const out = { server: c.server, state: c.state, udp: c.udp, tcp: c.tcp, zones: c.zones, lagging: c.lagging.length };
+      return send(reply, c.state === 'OK' ? 200 : 503, out);
+    } catch (err) {
+      if (err instanceof ServerNotFound) return send(reply, 404, { server: req.params.server, state: 'UNKNOWN', error: 'no such server' });
+      throw err;
+    }
   });
   return app;
 }

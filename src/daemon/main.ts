@@ -21,6 +21,7 @@ import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
+import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -48,6 +49,8 @@ export interface DmsdOptions {
   httpKey?: string;
   httpInsecure?: boolean;
   httpBodyLimit?: number;
+  /** Seconds between the scheduled checks of the secondary servers (ServerSM); 0: none. */
+  healthInterval?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -103,9 +106,16 @@ export function buildCommand(): Command {
     .option('--http-key <file>', 'PEM private key for HTTPS on --http')
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
     .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
+    .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
+}
+
+function parseHealthInterval(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 86400) throw new InvalidArgumentError('seconds from 0 to 86400');
+  return n;
 }
 
 export function parseArgs(argv: string[]): DmsdOptions {
@@ -131,6 +141,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
+    ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
   };
 }
 
@@ -326,6 +337,8 @@ async function startSupervisorTasks(
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
+  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000 });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
@@ -347,6 +360,7 @@ async function startSupervisorTasks(
     kickNotifier: notifier.kick,
     stop: async () => {
       stopVacuum();
+      await sgTasks.stop();
       await notifier.stop();
       await importing;
     },

@@ -31,6 +31,7 @@ export type DmsErrorCode =
   | 'SERVER_NOT_FOUND'
   | 'SERVER_EXISTS'
   | 'SERVER_ADDRESS_EXISTS'
+  | 'SERVER_CONFIG_REFUSED'
   | 'REVERSE_ZONE_NOT_FOUND'
   | 'DNSSEC_POLICY_NOT_FOUND'
   | 'DNSSEC_POLICY_EXISTS'
@@ -85,6 +86,8 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   SERVER_NOT_FOUND: 'not_found',
   SERVER_EXISTS: 'exists',
   SERVER_ADDRESS_EXISTS: 'exists',
+  // The generated configuration of a secondary would be broken (or its checker said so): nothing was changed.
+  SERVER_CONFIG_REFUSED: 'invalid',
   REVERSE_ZONE_NOT_FOUND: 'not_found',
   DNSSEC_POLICY_NOT_FOUND: 'not_found',
   DNSSEC_POLICY_EXISTS: 'exists',
@@ -370,6 +373,15 @@ export const ServerAddressExists = catalogueError<[address: string, other: strin
   ['address', 'other'],
   (address, other) => `address ${address} is already used by server ${other}`,
 );
+/** A secondary's configuration DMS will not generate or install, with every reason (issue 11). */
+export class ServerConfigRefused extends DmsError {
+  constructor(
+    readonly server: string,
+    readonly reasons: readonly string[],
+  ) {
+    super('SERVER_CONFIG_REFUSED', `configuration of server ${server} refused: ${reasons.join('; ')}`);
+  }
+}
 export const TsigKeyNotFound = notFound('TsigKeyNotFound', 'TSIG_KEY_NOT_FOUND', 'key', 'TSIG key');
 export const TsigKeyExists = alreadyExists('TsigKeyExists', 'TSIG_KEY_EXISTS', 'key', 'TSIG key');
 export const DnssecPolicyNotFound = notFound('DnssecPolicyNotFound', 'DNSSEC_POLICY_NOT_FOUND', 'policy', 'DNSSEC policy');

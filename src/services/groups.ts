@@ -184,6 +184,14 @@ export async function replaceZoneSectags(ctx: ServiceContext, zone: string, sect
 
 // ---- server groups ------------------------------------------------------------------------------------------------
 
+/** A master address: an IPv4 or IPv6 address, optionally with #port (dmsd on another port than 53). */
+function checkMasterAddress(a: string): void {
+  const m = /^\[([^\]]+)\]#(\d+)$/.exec(a) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(a);
+  const port = m?.[2] === undefined ? 53 : Number(m[2]);
+  if (!m || !ipVersion(m[1]) || port < 1 || port > 65535)
+    throw new InvalidArgument(`bad master address "${a}" (an IPv4 or IPv6 address, optionally #port)`);
+}
+
 function normNames(list: string[]): string[] {
   const out: string[] = [];
   for (const n of list) {
@@ -220,8 +228,7 @@ export async function createServerGroup(
   o: { apexNs?: string[]; soaMname?: string; masterAddress?: string; masterAltAddress?: string } = {},
 ): Promise<ServerGroupInfo> {
   const n = checkLabel('server group', name);
-  for (const a of [o.masterAddress, o.masterAltAddress])
-    if (a !== undefined && !ipVersion(a)) throw new InvalidArgument(`bad master address "${a}" (an IPv4 or IPv6 address)`);
+  for (const a of [o.masterAddress, o.masterAltAddress]) if (a !== undefined) checkMasterAddress(a);
   return writeTx(ctx.store, async (trx) => {
     try {
       await insertGroup(trx, {
@@ -295,8 +302,7 @@ export async function changeServerGroup(
   o: { apexNs?: string[]; soaMname?: string | null; masterAddress?: string | null; masterAltAddress?: string | null },
 ): Promise<{ sg: ServerGroupInfo; refreshed: string[] }> {
   const apexChanges = o.apexNs !== undefined || o.soaMname !== undefined;
-  for (const a of [o.masterAddress, o.masterAltAddress])
-    if (typeof a === 'string' && !ipVersion(a)) throw new InvalidArgument(`bad master address "${a}" (an IPv4 or IPv6 address)`);
+  for (const a of [o.masterAddress, o.masterAltAddress]) if (typeof a === 'string') checkMasterAddress(a);
   const sgIdValue = await writeTx(ctx.store, async (trx) => {
     const sgId = await groupIdByName(trx, name);
     if (sgId === undefined) throw new ServerGroupNotFound(name);

@@ -21,12 +21,17 @@ import {
   serverRowsWithGroup,
   updateServerRow,
 } from '../store/queries/groups.js';
+import { type ServerConfigRow, serverConfigRows } from '../store/queries/sgconfig.js';
 import { nowMs, type ServiceContext } from './context.js';
+import { parseServerAddress } from './server-config/address.js';
+import { guardServerConfig } from './server-config/index.js';
+
+export { parseServerAddress };
 import { loadSettings } from './config.js';
 import { InvalidArgument, ServerAddressExists, ServerExists, ServerGroupNotFound, ServerNotFound } from './errors.js';
-import { ipVersion } from '../dns/address.js';
 
 export const SERVER_TYPES = ['bind9', 'nsd', 'knot'] as const;
+export type HealthState = 'OK' | 'RETRY' | 'BROKEN' | 'DISABLED';
 export type ServerType = (typeof SERVER_TYPES)[number];
 
 export interface ServerInfo {
@@ -37,8 +42,19 @@ export interface ServerInfo {
   type: ServerType;
   sg: string;
   enabled: boolean;
-  /** 'OK' when enabled, 'DISABLED' otherwise (the original's ServerSM states reduced to what dmsd tracks). */
-  state: 'OK' | 'DISABLED';
+  /**
+   * The original's ServerSM state: DISABLED for a disabled server, else what dmsd's scheduled checks found (OK, RETRY
+   * after a failed check, BROKEN after several in a row); OK until the first check.
+   */
+  state: HealthState;
+  /** When the server last answered a check (UDP or TCP), null if never. */
+  lastReply: Date | null;
+  /** Why the last check failed, null when it passed. */
+  retryMsg: string | null;
+  /** Zones the server served behind the published serial at the last check. */
+  lagging: { zone: string; served: number | null; published: number }[];
+  /** When it was last checked, null if never. */
+  checked: Date | null;
   /** Zones whose (primary) server group is the server's group. */
   zoneCount: number;
   ctime: Date;
@@ -66,22 +82,6 @@ function checkType(type: string): ServerType {
   return v;
 }
 
-/**
- * An address as typed by an operator: `192.0.2.1`, `2001:db8::1`, `192.0.2.1#5353`, `[2001:db8::1]:5353` or
- * `[2001:db8::1]#5353`. A separate `port` argument wins over none in the text; both given must agree.
- */
-export function parseServerAddress(text: string, port?: number): { address: string; port: number } {
-  const t = text.trim();
-  const m = /^\[([^\]]+)\](?:[#:](\d+))?$/.exec(t) ?? /^([^#[\]]+?)(?:#(\d+))?$/.exec(t);
-  const address = m?.[1] ?? '';
-  if (!m || !ipVersion(address)) throw new InvalidArgument(`bad server address "${text}" (IPv4 or IPv6 address, optionally #port)`);
-  const inText = m[2] !== undefined ? Number(m[2]) : undefined;
-  if (inText !== undefined && port !== undefined && inText !== port) throw new InvalidArgument(`two ports given for "${text}"`);
-  const p = inText ?? port ?? 53;
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgument(`bad port ${p}`);
-  return { address: address.toLowerCase(), port: p };
-}
-
 async function sgId(trx: Tx, name: string): Promise<number> {
   const id = await groupIdByName(trx, name);
   if (id === undefined) throw new ServerGroupNotFound(name);
@@ -102,6 +102,7 @@ async function checkAddressFree(trx: Tx, a: { address: string; port: number }, e
 async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { address: string; port?: number } }): Promise<ServerInfo[]> {
   const rows = await serverRowsWithGroup(trx, where);
   const counts = await liveZoneCountsByGroup(trx, [...new Set(rows.map((r) => Number(r.sg_id)))]);
+  const health = await serverConfigRows(trx, rows.map((r) => Number(r.id)));
   return rows.map((r) => ({
     id: Number(r.id),
     name: r.name,
@@ -110,11 +111,22 @@ async function infos(trx: Tx, where: { name?: string; sg?: string; address?: { a
     type: r.server_type as ServerType,
     sg: r.sg_name,
     enabled: Number(r.enabled) === 1,
-    state: Number(r.enabled) === 1 ? 'OK' : 'DISABLED',
+    ...healthFields(Number(r.enabled) === 1, health.get(Number(r.id))),
     zoneCount: counts.get(Number(r.sg_id)) ?? 0,
     ctime: new Date(Number(r.ctime)),
     mtime: new Date(Number(r.mtime)),
   }));
+}
+
+function healthFields(enabled: boolean, h: ServerConfigRow | undefined): Pick<ServerInfo, 'state' | 'lastReply' | 'retryMsg' | 'lagging' | 'checked'> {
+  const ms = (v: number | null | undefined) => (v === null || v === undefined ? null : new Date(Number(v)));
+  return {
+    state: !enabled ? 'DISABLED' : ((h?.health_state as HealthState | null | undefined) ?? 'OK'),
+    lastReply: ms(h?.last_reply),
+    retryMsg: enabled ? (h?.retry_msg ?? null) : null,
+    lagging: enabled && h?.lagging ? (JSON.parse(h.lagging) as ServerInfo['lagging']) : [],
+    checked: ms(h?.checked),
+  };
 }
 
 /**
@@ -182,7 +194,8 @@ async function update(ctx: ServiceContext, name: string, fn: (trx: Tx, row: { id
   return writeTx(ctx.store, async (trx) => {
     const row = await serverRow(trx, name);
     const set = await fn(trx, { id: Number(row.id), enabled: Number(row.enabled) });
-    await updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) });
+    // A change that would break the server's generated configuration is refused and rolled back (issue 11).
+    await guardServerConfig(trx, Number(row.id), () => updateServerRow(trx, Number(row.id), { ...set, mtime: nowMs(ctx) }));
     const newName = typeof set.name === 'string' ? set.name : row.name;
     return (await infos(trx, { name: newName }))[0];
   });

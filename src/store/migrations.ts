@@ -6,6 +6,7 @@ import { dnssecTables } from './migrations-dnssec.js';
 import { signingTables } from './migrations-signing.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
+import { sgConfigTables } from './migrations-sgconfig.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
 import { reverseNetworks } from './migrations-reverse.js';
 
@@ -273,6 +274,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0009_audit_log': auditLog(dialect),
         '0010_records_owner_indexes': ownerIndexes,
         '0011_dnssec_signed_records': signingTables(dialect),
+        '0012_sg_config': sgConfigTables(dialect),
         '0013_zone_reverse_networks': reverseNetworks,
       };
     },

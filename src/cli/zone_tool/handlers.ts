@@ -11,6 +11,7 @@ import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { ZONE_HANDLERS } from './handlers/zones.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
+import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
 
 export const HANDLERS: Record<string, Handler> = {
   ...ZONE_HANDLERS,
@@ -21,4 +22,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...API_HANDLERS,
   ...BACKUP_HANDLERS,
   ...REVERSE_HANDLERS,
+  ...SG_CONFIG_HANDLERS,
 };

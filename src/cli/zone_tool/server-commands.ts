@@ -115,12 +115,22 @@ function showText(v: ServerInfo): string {
       state: v.state,
       enabled: v.enabled,
       zone_count: v.zoneCount,
+      last_reply: v.lastReply ? fmtTime(v.lastReply) : '',
+      last_check: v.checked ? fmtTime(v.checked) : '',
+      retry_msg: v.retryMsg ?? '',
+      lagging: v.lagging.map((l) => `${l.zone}(${l.served ?? '-'}<${l.published})`).join(' '),
     },
     { firstKey: 'server_name', width: 18 },
   )}\n`;
 }
 
-const json = (v: ServerInfo) => ({ ...v, ctime: v.ctime.toISOString(), mtime: v.mtime.toISOString() });
+const json = (v: ServerInfo) => ({
+  ...v,
+  ctime: v.ctime.toISOString(),
+  mtime: v.mtime.toISOString(),
+  lastReply: v.lastReply?.toISOString() ?? null,
+  checked: v.checked?.toISOString() ?? null,
+});
 
 function opt(a: ParsedArgs, letter: string): string | undefined {
   const v = a.opts[letter];
@@ -135,7 +145,12 @@ const lsServer: Handler = async (ctx, a) => {
   // The original's layout: name and state on one line, the address indented below.
   emit(ctx, list.map(json), () =>
     list
-      .map((v) => `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}`)
+      .map(
+        (v) =>
+          `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}${
+            verbose && v.retryMsg ? `\n${I}${v.retryMsg}` : ''
+          }`,
+      )
       .join('\n'),
   );
   return 0;

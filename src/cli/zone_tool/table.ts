@@ -9,6 +9,7 @@ import { REVERSE_COMMANDS } from './reverse-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
+import { SG_CONFIG_COMMANDS } from './sg-config-commands.js';
 
 export type { ArgKind, CommandSpec };
 
@@ -631,6 +632,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...PRIMARY_COMMANDS,
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
+  ...SG_CONFIG_COMMANDS,
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,
   ...BACKUP_COMMANDS,

@@ -35,6 +35,7 @@ import {
   setZoneServerGroup,
   swapZoneServerGroup,
 } from '../groups.js';
+import { listServers } from '../servers.js';
 import { vacuumAll } from '../vacuum.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { zoneOf, zoneParam } from './zones.js';
@@ -428,13 +429,21 @@ export const ADMIN_OPERATIONS = {
     tiers: STAFF,
     mutates: false,
     run: async (ctx) => {
-      const [serverGroups, pending, failed] = await Promise.all([
+      const [serverGroups, servers, pending, failed] = await Promise.all([
         listServerGroups(ctx),
+        listServers(ctx),
         listEvents(ctx, { state: ['NEW', 'RETRY'] }),
         listEvents(ctx, { state: 'FAILURE', limit: 5 }),
       ]);
       // The location is the SQLite file or the PostgreSQL URL with its password removed by the store.
-      return { store: { kind: ctx.store.kind, location: ctx.store.location }, serverGroups, pending, failed };
+      return {
+        store: { kind: ctx.store.kind, location: ctx.store.location },
+        serverGroups,
+        // The ServerSM state of every secondary (issue 11): what ls_server -v shows.
+        servers: servers.map((v) => ({ name: v.name, sg: v.sg, state: v.state, lastReply: v.lastReply, retryMsg: v.retryMsg, lagging: v.lagging.length })),
+        pending,
+        failed,
+      };
     },
   }),
 } satisfies Record<string, Operation>;

@@ -15,6 +15,7 @@ import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
 import { REVERSE_OPERATIONS } from './reverse.js';
 import { SERVER_OPERATIONS } from './servers.js';
+import { SG_CONFIG_OPERATIONS } from './sg-config.js';
 import { ZONE_OPERATIONS } from './zones.js';
 
 export { ADMIN_ONLY, ALL_TIERS, op, type Operation, STAFF, type Tier } from './define.js';
@@ -28,6 +29,7 @@ export const OPERATIONS = {
   ...ACCOUNT_OPERATIONS,
   ...BACKUP_OPERATIONS,
   ...REVERSE_OPERATIONS,
+  ...SG_CONFIG_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

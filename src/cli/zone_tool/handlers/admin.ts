@@ -162,11 +162,8 @@ const setConfig: Handler = async (ctx, a) => {
 
 const createSg: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  if (flag(a, 'p')) {
-    throw new ZoneToolError('create_sg: replica SGs (-p) are not used by this DMS.', EX.USAGE, 'UsageError');
-  }
-  // The original's argument form: [config_dir] [address] [alt-address], 'none' or 'default' for "not given"; this
-  // DMS writes no server configuration, so config_dir is only checked for form.
+  // The original's argument form: [config_dir] [address] [alt-address], 'none' or 'default' for "not given". Where
+  // a server's file goes is per server here (set_server_config dir=...), so config_dir is only checked for form.
   const [name, configDir, address, altAddress] = a.positional;
   if (configDir !== undefined && !/^(none|default)$/i.test(configDir) && !configDir.startsWith('/')) {
     throw new ZoneToolError(`<config_dir> '${configDir}' must start with '/'.`, EX.USAGE, 'UsageError');
@@ -177,6 +174,8 @@ const createSg: Handler = async (ctx, a) => {
     ...(given(address) ? { masterAddress: address } : {}),
     ...(given(altAddress) ? { masterAltAddress: altAddress } : {}),
   });
+  // -p: the replica SG, which holds every zone (issue 11).
+  if (flag(a, 'p')) await s.call('set_sg_replica_sg', { sg: name });
   emit(ctx, sg, () => '');
   return 0;
 };
@@ -328,6 +327,9 @@ const showDmsStatus: Handler = async (ctx) => {
       '',
       'ls_sg:',
       ...st.serverGroups.map((g) => fmtSg(g, false)),
+      'ls_server -v:',
+      ...st.servers.map((v) => `${I}${v.name.padEnd(28)} ${v.sg.padEnd(20)} ${v.state}${v.retryMsg ? `\n${I}${I}${v.retryMsg}` : ''}`),
+      '',
       'list_pending_events:',
       fmtPendingEvents(st.pending, false),
       '',

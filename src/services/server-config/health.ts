@@ -1,0 +1,219 @@
+// check_server (issue 11): is a secondary answering over UDP and TCP, and does it serve every zone of its group
+// (the catalog zone included) at the serial DMS published? Exit 0 / OK only then: the answer an anycast router's
+// probe (ExaBGP healthcheck, a BIRD route script) needs to withdraw a secondary that is up but stale.
+// checkServer is a probe only and changes nothing; recordServerHealth is the original's ServerSM on top of it (dmsd
+// runs both on a schedule): OK while the checks pass, RETRY after a failed one (the lagging zones are NOTIFYed to the
+// server again), BROKEN after `brokenAfter` failures in a row, OK again at the first check that passes; DISABLED is
+// a disabled server, which is not probed.
+
+import { RRType } from '../../dns/constants.js';
+import { decodeMessage, emptyMessage, encodeMessage } from '../../dns/message.js';
+import { Name } from '../../dns/name.js';
+import { readTx, writeTx } from '../../store/index.js';
+import { serverRowByName } from '../../store/queries/groups.js';
+import { serverConfigRow, upsertServerConfig } from '../../store/queries/sgconfig.js';
+import { nowMs } from '../context.js';
+import type { ServiceContext } from '../context.js';
+import { parseSoa } from '../core.js';
+import { ServerNotFound } from '../errors.js';
+import type { HealthState } from '../servers.js';
+import { getZone } from '../zones.js';
+import { configInputFor, usesCatalog } from './index.js';
+
+export interface LaggingZone {
+  zone: string;
+  /** Serial the server answered with, or null when it does not serve the zone authoritatively. */
+  served: number | null;
+  published: number;
+}
+
+export interface ServerCheck {
+  server: string;
+  address: string;
+  port: number;
+  enabled: boolean;
+  udp: boolean;
+  tcp: boolean;
+  /** OK: answers on both and nothing lags; BROKEN otherwise; DISABLED for a disabled server (not probed). */
+  state: 'OK' | 'BROKEN' | 'DISABLED';
+  zones: number;
+  lagging: LaggingZone[];
+  message: string | null;
+}
+
+function soaQuery(zone: string): Uint8Array {
+  const m = emptyMessage(Math.floor(Math.random() * 65536));
+  m.question = [{ name: Name.from(zone), type: RRType.SOA, class: 1 }];
+  return encodeMessage(m);
+}
+
+/** The authoritative SOA serial in a response, or null. */
+function serialOf(bytes: Uint8Array, zone: string): number | null {
+  const m = decodeMessage(bytes);
+  if (!m.aa || m.rcode !== 0) return null;
+  const soa = m.answer.find((rr) => rr.type === RRType.SOA && rr.name.key === Name.from(zone).key);
+  return soa ? parseSoa(soa.rdata, soa.ttl).serial : null;
+}
+
+function udpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  const dgram = process.getBuiltinModule('node:dgram');
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => done(new Error(`no UDP answer from ${address}#${port} within ${timeoutMs} ms`)), timeoutMs);
+    const done = (e: Error | null, b?: Uint8Array) => {
+      clearTimeout(timer);
+      sock.close();
+      if (e) reject(e);
+      else resolve(b as Uint8Array);
+    };
+    sock.on('error', (e) => done(e));
+    sock.on('message', (b) => done(null, new Uint8Array(b)));
+    sock.send(q, port, address);
+  });
+}
+
+function tcpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  const net = process.getBuiltinModule('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: address, port });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => done(new Error(`no TCP answer from ${address}#${port} within ${timeoutMs} ms`)), timeoutMs);
+    const done = (e: Error | null, b?: Uint8Array) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (e) reject(e);
+      else resolve(b as Uint8Array);
+    };
+    sock.on('error', (e) => done(e));
+    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(null, new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+    });
+  });
+}
+
+/** Probe one server: UDP and TCP, then each zone's SOA serial against the published one. */
+export async function checkServer(
+  ctx: ServiceContext,
+  server: string,
+  o: { timeoutMs?: number; sample?: { max: number; offset: number } } = {},
+): Promise<ServerCheck> {
+  const timeoutMs = o.timeoutMs ?? 2000;
+  const { srv, zones } = await readTx(ctx.store, async (trx) => {
+    const srv = await serverRowByName(trx, server.trim());
+    if (!srv) throw new ServerNotFound(server.trim());
+    const input = await configInputFor(trx, srv.name);
+    // Knot does not answer queries for a catalog zone it interprets (RFC 9432 §7 leaves that to the consumer), so its
+    // catalog cannot be probed there; the member zones it brings are.
+    const probeCatalog = input.sg.catalog !== null && usesCatalog(input) && input.server.type !== 'knot';
+    const names = [...(probeCatalog ? [input.sg.catalog as string] : []), ...input.sg.zones.map((z) => z.name)];
+    // A large group is checked a rotating slice at a time (the scheduled checks move the offset on each round).
+    if (o.sample && names.length > o.sample.max) {
+      const start = o.sample.offset % names.length;
+      const slice = [...names.slice(start), ...names.slice(0, start)].slice(0, o.sample.max);
+      return { srv, zones: slice };
+    }
+    return { srv, zones: names };
+  });
+  const base = { server: srv.name, address: srv.address, port: Number(srv.port), enabled: Number(srv.enabled) === 1, zones: zones.length };
+  if (!base.enabled) return { ...base, udp: false, tcp: false, state: 'DISABLED', lagging: [], message: null };
+  const probe = zones[0] ?? '.';
+  const problems: string[] = [];
+  const failed = (e: Error) => {
+    problems.push(e.message);
+    return false;
+  };
+  const udp = await udpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(() => true, failed);
+  const tcp = await tcpAsk(base.address, base.port, soaQuery(probe), timeoutMs).then(() => true, failed);
+  const lagging: LaggingZone[] = [];
+  if (udp)
+    for (const z of zones) {
+      const published = (await getZone(ctx, z)).soaSerial;
+      if (published === null) continue;
+      let served: number | null = null;
+      try {
+        served = serialOf(await udpAsk(base.address, base.port, soaQuery(z), timeoutMs), z);
+      } catch {
+        served = null;
+      }
+      if (served !== published) lagging.push({ zone: z, served, published });
+    }
+  if (lagging.length) problems.push(`${lagging.length} of ${zones.length} zones behind the published serial`);
+  const ok = udp && tcp && lagging.length === 0;
+  return { ...base, udp, tcp, state: ok ? 'OK' : 'BROKEN', lagging, message: problems.length ? problems.join('; ') : null };
+}
+
+
+export interface ServerHealth {
+  server: string;
+  state: HealthState;
+  /** Failed checks in a row. */
+  failures: number;
+  lastReply: Date | null;
+  retryMsg: string | null;
+  lagging: LaggingZone[];
+  checked: Date | null;
+}
+
+/** The ServerSM step: fold one check into the server's stored state. `renotify` lists the zones to NOTIFY again. */
+export async function recordServerHealth(
+  ctx: ServiceContext,
+  check: ServerCheck,
+  o: { brokenAfter?: number } = {},
+): Promise<ServerHealth & { renotify: string[]; changed: boolean }> {
+  const brokenAfter = o.brokenAfter ?? 3;
+  const now = nowMs(ctx);
+  return writeTx(ctx.store, async (trx) => {
+    const srv = await serverRowByName(trx, check.server);
+    if (!srv) throw new ServerNotFound(check.server);
+    const before = await serverConfigRow(trx, Number(srv.id));
+    const ok = check.state === 'OK';
+    const failures = ok || check.state === 'DISABLED' ? 0 : before.failures + 1;
+    const state: HealthState = check.state === 'DISABLED' ? 'DISABLED' : ok ? 'OK' : failures >= brokenAfter ? 'BROKEN' : 'RETRY';
+    const lastReply = check.udp || check.tcp ? now : before.last_reply === null ? null : Number(before.last_reply);
+    await upsertServerConfig(trx, Number(srv.id), {
+      health_state: state,
+      failures,
+      last_reply: lastReply,
+      retry_msg: check.message,
+      lagging: check.lagging.length ? JSON.stringify(check.lagging) : null,
+      checked: now,
+    });
+    return {
+      server: check.server,
+      state,
+      failures,
+      lastReply: lastReply === null ? null : new Date(lastReply),
+      retryMsg: check.message,
+      lagging: check.lagging,
+      checked: new Date(now),
+      // Before it is declared BROKEN (and on each check after, at the checks' pace) the server is told again about
+      // what it lags behind on: a lost NOTIFY is the usual cause. A server that does not answer gets nothing.
+      renotify: (state === 'RETRY' || state === 'BROKEN') && check.udp ? check.lagging.map((l) => l.zone) : [],
+      changed: before.health_state !== state,
+    };
+  });
+}
+
+/** The stored ServerSM state of servers (never checked: null), by server id. */
+export function healthOf(row: { health_state: string | null; failures: number; last_reply: number | null; retry_msg: string | null; lagging: string | null; checked: number | null }) {
+  return {
+    healthState: row.health_state as HealthState | null,
+    failures: Number(row.failures),
+    lastReply: row.last_reply === null ? null : new Date(Number(row.last_reply)),
+    retryMsg: row.retry_msg,
+    lagging: row.lagging ? (JSON.parse(row.lagging) as LaggingZone[]) : [],
+    checked: row.checked === null ? null : new Date(Number(row.checked)),
+  };
+}
+
+/** reset_server: forget the ServerSM state (OK until the next check says otherwise), as the original's reset. */
+export async function resetServerHealth(ctx: ServiceContext, server: string): Promise<{ server: string; state: 'OK' }> {
+  return writeTx(ctx.store, async (trx) => {
+    const srv = await serverRowByName(trx, server.trim());
+    if (!srv) throw new ServerNotFound(server.trim());
+    await upsertServerConfig(trx, Number(srv.id), { health_state: null, failures: 0, retry_msg: null, lagging: null });
+    return { server: srv.name, state: 'OK' as const };
+  });
+}

@@ -1,0 +1,299 @@
+// Secondary configuration (issue 11): show_server_config for bind9, knot and nsd servers, each output checked by the
+// REAL checker of its type (named-checkconf, knotc conf-check, nsd-checkconf) included from a minimal main
+// configuration; and the refusals: a server group without master address, a deleted key, two zones meeting in one
+// file name, a private group on Knot: refused with the reason, nothing in the database changed.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { call } from '../../src/services/operations/index.js';
+import * as services from '../../src/services/index.js';
+import { checkRendered } from '../../src/services/server-config/checker.js';
+import { configProblems, configWarnings, type ConfigInput, renderServerConfig, zoneFileName } from '../../src/services/server-config/render.js';
+import { ServerConfigRefused } from '../../src/services/errors.js';
+import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
+import { checkServer, recordServerHealth, type ServerCheck } from '../../src/services/server-config/health.js';
+import { NOTIFY_EVENT_TYPE } from '../../src/services/server-config/sg-ops.js';
+import { dumpTables } from '../helpers/dump.js';
+import { testBackends } from '../helpers/postgres.js';
+import { ctxOf } from '../helpers/context.js';
+import { haveProgram } from '../helpers/servers.js';
+
+for (const p of ['named-checkconf', 'knotc', 'nsd-checkconf'])
+  if (!haveProgram(p)) throw new Error(`${p} is not installed: apt-get install bind9 knot nsd`);
+
+const { backends, postgres: needPg } = testBackends({ lazy: true });
+// refresh_sg queues the events dmsd's NOTIFY handler runs: the type must be the daemon's.
+assert.equal(NOTIFY_EVENT_TYPE, NOTIFY_EVENT);
+const TABLES = ['server_groups', 'servers', 'sg_config', 'server_config', 'zones'];
+const TYPES = ['bind9', 'knot', 'nsd'] as const;
+
+function input(type: (typeof TYPES)[number], over: Partial<ConfigInput['sg']> = {}): ConfigInput {
+  return {
+    server: { name: `s-${type}`, type, address: '192.0.2.10', port: 53 },
+    sg: {
+      name: 'sg1',
+      primaries: [
+        { address: '192.0.2.1', port: 5353 },
+        { address: '2001:db8::1', port: 53 },
+      ],
+      key: { name: 'xfr.sg1.', algorithm: 'hmac-sha256', secret: Buffer.alloc(32, 7).toString('base64') },
+      private: false,
+      queryAcl: [],
+      catalog: null,
+      zones: [
+        { name: 'example.com.', alt: false },
+        { name: '0/25.2.0.192.in-addr.arpa.', alt: false },
+        { name: 'under_score.example.', alt: true },
+      ],
+      ...over,
+    },
+  };
+}
+
+describe('rendered configuration passes the real checkers', () => {
+  for (const type of TYPES) {
+    test(`${type}: zones listed; with catalog; private; no key`, async () => {
+      const variants: [string, Partial<ConfigInput['sg']>][] = [
+        ['listed', {}],
+        ['catalog', { catalog: 'sg1.catalog.invalid.' }],
+        ['no key, one master', { key: null, primaries: [{ address: '127.0.0.1', port: 53 }] }],
+        ['no zones', { zones: [] }],
+        ['zone dir', { catalog: type === 'nsd' ? null : 'sg1.catalog.invalid.' }],
+      ];
+      if (type !== 'knot') variants.push(['private', { private: true, queryAcl: ['10.0.0.0/8', '2001:db8::/32'] }]);
+      for (const [what, over] of variants) {
+        const i = input(type, over);
+        if (what === 'zone dir') i.server.zoneDir = '/var/lib/dms-secondary';
+        const r = renderServerConfig(i);
+        if (what === 'zone dir') assert.match(`${r.main}${r.options ?? ''}`, /\/var\/lib\/dms-secondary/);
+        const c = await checkRendered(type, r);
+        assert.equal(c.ok, true, `${type} ${what}: ${c.message}\n${r.main}\n${r.options ?? ''}`);
+        if (what === 'catalog' && type !== 'nsd') {
+          assert.equal(r.catalog, true);
+          assert.deepEqual(r.zones, ['sg1.catalog.invalid.']);
+          if (type === 'bind9') assert.match(r.options ?? '', /catalog-zones \{ zone "sg1\.catalog\.invalid" default-primaries/);
+          if (type === 'knot') assert.match(r.main, /catalog-role: interpret/);
+        } else if (what !== 'no zones' && what !== 'zone dir') assert.deepEqual(r.zones, ['example.com.', '0/25.2.0.192.in-addr.arpa.', 'under_score.example.']);
+        if (what === 'private' && type === 'bind9') assert.match(r.main, /allow-query \{ 10\.0\.0\.0\/8; 2001:db8::\/32; \}; allow-transfer \{ none; \}/);
+        if (what === 'private' && type === 'nsd') assert.match(r.main, /allow-query: 10\.0\.0\.0\/8 NOKEY/);
+      }
+    });
+  }
+
+  test('the checker catches what the generator did not: its message is returned', async () => {
+    const r = renderServerConfig(input('bind9'));
+    const broken = { ...r, main: r.main.replace('type secondary;', 'type secondary; bogus-option yes;') };
+    const c = await checkRendered('bind9', broken);
+    assert.equal(c.ok, false);
+    assert.match(c.message, /unknown option 'bogus-option'/);
+    const k = await checkRendered('knot', { ...renderServerConfig(input('knot')), main: 'zone:\n  - domain: [\n' });
+    assert.equal(k.ok, false);
+    assert.notEqual(k.message, '');
+    const n = await checkRendered('nsd', { ...renderServerConfig(input('nsd')), main: 'zone:\n  nme: "x"\n' });
+    assert.equal(n.ok, false);
+    assert.match(n.message, /error/i);
+  });
+});
+
+describe('refused input, with every reason', () => {
+  test('no master address, bad address, bad key, colliding file names, unsafe names, private on knot', () => {
+    const reasons = (i: ConfigInput) => configProblems(i).join('\n');
+    assert.match(reasons(input('bind9', { primaries: [] })), /has no master address/);
+    assert.match(reasons(input('nsd', { primaries: [{ address: '192.0.2.300', port: 53 }] })), /"192\.0\.2\.300" is not an IPv4 or IPv6 address/);
+    assert.match(reasons(input('knot', { key: { name: 'k.', algorithm: 'hmac-sha256', secret: 'not base64!' } })), /secret that is not base64/);
+    assert.match(reasons(input('knot', { key: { name: 'k.', algorithm: 'gss-tsig', secret: 'AAAA' } })), /algorithm "gss-tsig"/);
+    assert.match(
+      reasons(input('nsd', { zones: [{ name: 'a_b.example.', alt: false }, { name: 'a/b.example.', alt: false }] })),
+      /zones a_b\.example\. and a\/b\.example\. map to one file name a_b\.example\.zone/,
+    );
+    assert.match(reasons(input('bind9', { zones: [{ name: 'a\\"b.example.', alt: false }] })), /characters a bind9 configuration cannot carry/);
+    assert.match(reasons(input('knot', { private: true, queryAcl: ['10.0.0.0/8'] })), /Knot DNS cannot refuse queries/);
+    assert.match(reasons(input('bind9', { private: true, queryAcl: [] })), /has no query ACL/);
+    // Transfer rules: the key must match (or the rule names none) and the address must be in the prefix.
+    const admitted = (rules: { key: string | null; address: string | null }[]) => configWarnings(input('nsd', { transferRules: rules })).length === 0;
+    assert.equal(admitted([]), false);
+    assert.equal(admitted([{ key: 'xfr.sg1.', address: null }]), true);
+    assert.equal(admitted([{ key: 'other.', address: null }]), false);
+    assert.equal(admitted([{ key: null, address: '192.0.2.0/28' }]), true);
+    assert.equal(admitted([{ key: 'xfr.sg1.', address: '198.51.100.0/24' }]), false);
+    // Colliding names do not matter when the server takes its zones from the catalog (no file names are written).
+    assert.equal(reasons(input('bind9', { catalog: 'c.invalid.', zones: [{ name: 'a_b.', alt: false }, { name: 'a/b.', alt: false }] })), '');
+    assert.throws(() => renderServerConfig(input('bind9', { primaries: [] })), ServerConfigRefused);
+    assert.equal(zoneFileName('.'), 'root.zone');
+    const rel = input('knot');
+    rel.server.zoneDir = 'relative/dir';
+    assert.match(reasons(rel), /zone directory "relative\/dir" must be an absolute path/);
+  });
+});
+
+for (const backend of backends)
+  describe(`show_server_config and the set commands on ${backend.name}`, () => {
+    test('generated from the store; refused commands change nothing', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await services.createTsigKey(ctx, 'xfr.sg1', { algorithm: 'hmac-sha256' });
+        await services.createServerGroup(ctx, 'sg1', { apexNs: ['ns1.example.org.'] });
+        for (const t of TYPES) await call(ctx, 'create_server', { server: `s-${t}`, address: `192.0.2.${TYPES.indexOf(t) + 20}`, sg: 'sg1', type: t });
+        await services.createZone(ctx, 'example.com', { sg: 'sg1' });
+        await services.createZone(ctx, 'other.example', {});
+        // No master address yet: refused, with the reason.
+        await assert.rejects(call(ctx, 'show_server_config', { server: 's-bind9' }), /server group sg1 has no master address/);
+        // A bad address is refused at the command, and nothing changes.
+        const before = await dumpTables(s, TABLES);
+        await assert.rejects(call(ctx, 'set_sg_master_address', { sg: 'sg1', address: '192.0.2.999' }), /bad server address/);
+        await assert.rejects(call(ctx, 'set_sg_config', { sg: 'sg1', xfrKey: 'nosuch' }), /nosuch/);
+        assert.equal(await dumpTables(s, TABLES), before);
+        await call(ctx, 'set_sg_master_address', { sg: 'sg1', address: '127.0.0.1#5353' });
+        // Without a transfer rule admitting them, the servers' transfers would be refused: said so (in the file too).
+        const warned = await call(ctx, 'show_server_config', { server: 's-bind9' });
+        assert.match(warned.warnings.join(), /no transfer rule of server group sg1 admits server s-bind9 \(192\.0\.2\.20, no key\)/);
+        assert.match(warned.main, /^# WARNING: no transfer rule of server group sg1 admits server s-bind9/m);
+        await call(ctx, 'add_transfer_rule', { sg: 'sg1', key: 'xfr.sg1' });
+        await call(ctx, 'set_sg_alt_master_address', { sg: 'sg1', address: '::1' });
+        await call(ctx, 'set_sg_config', { sg: 'sg1', xfrKey: 'xfr.sg1' });
+        for (const t of TYPES) {
+          const r = await call(ctx, 'show_server_config', { server: `s-${t}`, check: true });
+          assert.deepEqual(r.zones, ['example.com.'], t);
+          assert.match(r.main, /127\.0\.0\.1/);
+          assert.match(r.main, /xfr\.sg1/);
+        }
+        // Private on a group with a knot server: refused (knot cannot restrict queries), the transaction rolled back.
+        const before2 = await dumpTables(s, TABLES);
+        await assert.rejects(call(ctx, 'set_sg_config', { sg: 'sg1', private: true, queryAcl: ['10.0.0.0/8'] }), (e: unknown) => {
+          assert.ok(e instanceof ServerConfigRefused);
+          assert.equal(e.server, 's-knot');
+          assert.match(e.message, /Knot DNS cannot refuse queries/);
+          return true;
+        });
+        assert.equal(await dumpTables(s, TABLES), before2);
+        // The server commands are guarded the same way: a Knot server into a private group, an NSD server of a
+        // private group made Knot.
+        await services.createServerGroup(ctx, 'priv', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'priv', address: '192.0.2.0/24' });
+        await call(ctx, 'set_sg_config', { sg: 'priv', private: true, queryAcl: ['10.0.0.0/8'] });
+        await call(ctx, 'create_server', { server: 'p-nsd', address: '192.0.2.30', sg: 'priv', type: 'nsd' });
+        const before3 = await dumpTables(s, TABLES);
+        await assert.rejects(call(ctx, 'move_server_sg', { server: 's-knot', sg: 'priv' }), /s-knot refused: Knot DNS cannot refuse queries/);
+        await assert.rejects(call(ctx, 'set_server_type', { server: 'p-nsd', type: 'knot' }), /p-nsd refused: Knot DNS cannot refuse queries/);
+        assert.equal(await dumpTables(s, TABLES), before3);
+        await call(ctx, 'set_server_type', { server: 'p-nsd', type: 'bind9' });
+        // The alternate SG membership puts the zone on sg1's servers too.
+        await call(ctx, 'set_zone_alt_sg', { zone: 'other.example', sg: 'sg1' });
+        assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.', 'other.example.']);
+        // A disabled zone is not served by dmsd: it leaves the secondaries' configuration until enabled again.
+        await services.disableZone(ctx, 'other.example');
+        assert.deepEqual((await call(ctx, 'show_server_config', { server: 's-nsd' })).zones, ['example.com.']);
+        await services.enableZone(ctx, 'other.example');
+        // The replica group holds every zone.
+        await services.createServerGroup(ctx, 'replica', { apexNs: ['ns1.example.org.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'replica', address: '192.0.2.0/24' });
+        await call(ctx, 'create_server', { server: 'r1', address: '192.0.2.40', sg: 'replica', type: 'nsd' });
+        assert.deepEqual((await call(ctx, 'show_server_config', { server: 'r1' })).zones, []);
+        await call(ctx, 'set_sg_config', { sg: 'replica', replica: true });
+        assert.deepEqual((await call(ctx, 'show_server_config', { server: 'r1', check: true })).zones, ['example.com.', 'other.example.']);
+        // Deleting the key the group uses leaves a configuration that is refused, not one naming a missing key.
+        await services.deleteTsigKey(ctx, 'xfr.sg1');
+        await assert.rejects(call(ctx, 'show_server_config', { server: 's-nsd' }), /algorithm "\(deleted key\)"/);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('ServerSM transitions: RETRY, BROKEN after 3, re-NOTIFY while lagging, OK again; reset_server; DISABLED', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await call(ctx, 'create_server', { server: 'h1', address: '192.0.2.50' });
+        const base = { server: 'h1', address: '192.0.2.50', port: 53, enabled: true, zones: 2 };
+        const lag = [{ zone: 'a.example.', served: 1, published: 2 }];
+        const ok: ServerCheck = { ...base, udp: true, tcp: true, state: 'OK', lagging: [], message: null };
+        const lagging: ServerCheck = { ...base, udp: true, tcp: true, state: 'BROKEN', lagging: lag, message: '1 of 2 zones behind the published serial' };
+        const down: ServerCheck = { ...base, udp: false, tcp: false, state: 'BROKEN', lagging: [], message: 'no UDP answer' };
+        const steps: [ServerCheck, string, string[]][] = [
+          [ok, 'OK', []],
+          [lagging, 'RETRY', ['a.example.']],
+          [down, 'RETRY', []],
+          [lagging, 'BROKEN', ['a.example.']],
+          [ok, 'OK', []],
+        ];
+        for (const [check, state, renotify] of steps) {
+          const h = await recordServerHealth(ctx, check);
+          assert.deepEqual([h.state, h.renotify], [state, renotify]);
+          const v = await call(ctx, 'show_server', { server: 'h1' });
+          assert.equal(v.state, state);
+          assert.equal(v.retryMsg, check.message);
+          assert.deepEqual(v.lagging, check.lagging);
+        }
+        assert.ok((await call(ctx, 'show_server', { server: 'h1' })).lastReply instanceof Date);
+        await recordServerHealth(ctx, down);
+        assert.equal((await call(ctx, 'show_server', { server: 'h1' })).state, 'RETRY');
+        await call(ctx, 'reset_server', { server: 'h1' });
+        const r = await call(ctx, 'show_server', { server: 'h1' });
+        assert.deepEqual([r.state, r.retryMsg, r.lagging], ['OK', null, []]);
+        await call(ctx, 'disable_server', { server: 'h1' });
+        assert.equal((await checkServer(ctx, 'h1')).state, 'DISABLED');
+        assert.equal((await call(ctx, 'show_dms_status', {})).servers.find((v) => v.name === 'h1')?.state, 'DISABLED');
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('alternate-SG migration (apex NS change over), replica SG, refresh_sg, show_master_status', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await services.createServerGroup(ctx, 'old', { apexNs: ['ns1.old.example.'], masterAddress: '192.0.2.1' });
+        await services.createServerGroup(ctx, 'new', { apexNs: ['ns1.new.example.'], masterAddress: '192.0.2.2' });
+        for (const sg of ['old', 'new']) await call(ctx, 'add_transfer_rule', { sg, address: '192.0.2.0/24' });
+        await call(ctx, 'create_server', { server: 'o1', address: '192.0.2.11', sg: 'old', type: 'nsd' });
+        await call(ctx, 'create_server', { server: 'n1', address: '192.0.2.12', sg: 'new', type: 'nsd' });
+        await services.createZone(ctx, 'move.example', { sg: 'old' });
+        const apexNs = async () =>
+          (await services.getZoneText(ctx, 'move.example'))
+            .split('\n')
+            .filter((l) => /\tNS\t/.test(l))
+            .map((l) => l.split('\t').pop());
+        assert.deepEqual(await apexNs(), ['ns1.old.example.']);
+        const zonesOf = async (server: string) => (await call(ctx, 'show_server_config', { server })).zones;
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], []]);
+        // dupe: both groups' servers carry it; the apex NS stay the primary group's.
+        await call(ctx, 'dupe_zone_alt_sg', { zone: 'move.example', sg: 'new' });
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], ['move.example.']]);
+        assert.deepEqual(await apexNs(), ['ns1.old.example.']);
+        await assert.rejects(call(ctx, 'dupe_zone_alt_sg', { zone: 'move.example', sg: 'default' }), /already has alternate server group new/);
+        // swap: the apex NS change over to the new primary group.
+        await call(ctx, 'swap_zone_sg', { zone: 'move.example' });
+        assert.deepEqual(await apexNs(), ['ns1.new.example.']);
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [['move.example.'], ['move.example.']]);
+        // delete: only the new group serves it.
+        await call(ctx, 'delete_zone_alt_sg', { zone: 'move.example' });
+        assert.deepEqual([await zonesOf('o1'), await zonesOf('n1')], [[], ['move.example.']]);
+        await assert.rejects(call(ctx, 'delete_zone_alt_sg', { zone: 'move.example' }), /has no alternate server group/);
+        // The replica group holds every zone; there is only one.
+        await services.createServerGroup(ctx, 'rep', { apexNs: ['ns1.rep.example.'], masterAddress: '192.0.2.3' });
+        await call(ctx, 'add_transfer_rule', { sg: 'rep', address: '192.0.2.13' });
+        await call(ctx, 'create_server', { server: 'r1', address: '192.0.2.13', sg: 'rep', type: 'nsd' });
+        await call(ctx, 'set_sg_replica_sg', { sg: 'old' });
+        await call(ctx, 'set_sg_replica_sg', { sg: 'rep' });
+        assert.deepEqual(await call(ctx, 'show_replica_sg', {}), { replicaSg: 'rep' });
+        assert.equal((await call(ctx, 'show_sg_config', { sg: 'old' })).replica, false);
+        assert.deepEqual(await zonesOf('r1'), ['move.example.']);
+        // refresh_sg queues one NOTIFY per zone and target (the group's enabled servers).
+        const r = await call(ctx, 'refresh_sg', { sg: 'new' });
+        assert.deepEqual(r, { sg: 'new', zones: 1, notifies: 1 });
+        const queued = await services.listEvents(ctx, { state: ['NEW'] });
+        assert.ok(queued.some((e) => e.type === NOTIFY_EVENT && e.zone === 'move.example.' && (e.payload as { address: string }).address === '192.0.2.12'));
+        const m = await call(ctx, 'show_master_status', {});
+        const g = m.groups.find((x) => x.sg === 'new');
+        assert.deepEqual(g?.servers.map((v) => [v.name, v.state, v.configTime]), [['n1', 'OK', null]]);
+        assert.equal(m.groups.find((x) => x.sg === 'rep')?.replica, true);
+        assert.ok(m.pendingNotifies >= 1);
+      } finally {
+        await s.close();
+      }
+    });
+  });

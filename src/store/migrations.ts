@@ -7,6 +7,7 @@ import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
 import { reverseNetworks } from './migrations-reverse.js';
+import { lockSince } from './migrations-lock.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -272,6 +273,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0009_audit_log': auditLog(dialect),
         '0010_records_owner_indexes': ownerIndexes,
         '0013_zone_reverse_networks': reverseNetworks,
+        '0015_zones_lock_since': lockSince,
       };
     },
   };

@@ -31,6 +31,7 @@ export async function editZone(ctx: ServiceContext, name: string, a: { timeoutSe
     const settings = await loadSettings(trx);
     let token: string;
     let expiresAt: Date | null = null;
+    let lockedSince: Date | null = null;
     if (zone.edit_lock) {
       // The holder may take its own lock again (a crashed editor); its old token then stops working.
       if (lockHeld(zone, now) && zone.locked_by !== ctx.actor)
@@ -38,12 +39,13 @@ export async function editZone(ctx: ServiceContext, name: string, a: { timeoutSe
       token = newToken();
       const timeout = (a.timeoutSec ?? settings.ttl('edit_lock_timeout')) * 1000;
       expiresAt = new Date(now + timeout);
-      await updateZoneRow(trx, Number(zone.id), { lock_token: token, locked_by: ctx.actor, lock_expires: now + timeout, lock_base_version: zone.latest_version });
+      lockedSince = new Date(now);
+      await updateZoneRow(trx, Number(zone.id), { lock_token: token, locked_by: ctx.actor, lock_since: now, lock_expires: now + timeout, lock_base_version: zone.latest_version });
     } else token = `${UNLOCKED_PREFIX}${zone.latest_version}:${newToken()}`;
     const zi = await resolveZi(trx, zone, 'latest');
     const records = await recordsAt(trx, zone, zi);
     const content = { zone: await zoneInfoById(trx, ctx, Number(zone.id)), zi: ziInfo(zone, zi), records };
-    return { zone: key, token, baseVersion: zone.latest_version, expiresAt, content, text: contentToText(content) };
+    return { zone: key, token, baseVersion: zone.latest_version, expiresAt, lockedSince, content, text: contentToText(content) };
   });
 }
 
@@ -108,7 +110,7 @@ export async function saveZoneEdit(
       ...(zoneTtl !== undefined ? { zoneTtl } : {}),
     });
     if (!token.startsWith(UNLOCKED_PREFIX))
-      await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
+      await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_since: null, lock_expires: null, lock_base_version: null });
     return res;
   });
 }
@@ -119,7 +121,7 @@ export async function cancelEditZone(ctx: ServiceContext, name: string, token: s
     const zone = await findLiveZone(trx, ctx, key, true);
     if (token.startsWith(UNLOCKED_PREFIX)) return;
     if (zone.lock_token !== token) throw new StaleEditToken(key, 'this token does not hold the edit lock');
-    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_since: null, lock_expires: null, lock_base_version: null });
   });
 }
 
@@ -127,7 +129,7 @@ export async function clearEditLock(ctx: ServiceContext, name: string): Promise<
   const key = normalizeZoneName(name);
   await writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);
-    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_expires: null, lock_base_version: null });
+    await updateZoneRow(trx, Number(zone.id), { lock_token: null, locked_by: null, lock_since: null, lock_expires: null, lock_base_version: null });
   });
 }
 

@@ -43,6 +43,8 @@ export interface ZoneInfo {
   soaSerial: number | null;
   lockedBy: string | null;
   lockExpires: Date | null;
+  /** When the lock held now was taken (kept when it is tickled); null when unlocked or taken before migration 0015. */
+  lockedSince: Date | null;
   deletedStart: Date | null;
   ctime: Date;
   mtime: Date;
@@ -129,6 +131,8 @@ export interface EditSession {
   baseVersion: number;
   /** Null when the zone has no edit_lock flag (optimistic concurrency only). */
   expiresAt: Date | null;
+  /** When the lock was taken (now); null without edit_lock. */
+  lockedSince: Date | null;
   content: ZoneContent;
   /** The zone as master-file text, ready for an editor. */
   text: string;

@@ -110,6 +110,7 @@ function toZoneInfo(r: ZoneInfoRow, sectags: string[], now: number): ZoneInfo {
     soaSerial: r.pub_serial === null ? null : Number(r.pub_serial),
     lockedBy: locked ? r.locked_by : null,
     lockExpires: locked ? ms(r.lock_expires) : null,
+    lockedSince: locked ? ms(r.lock_since) : null,
     deletedStart: ms(r.deleted_start),
     ctime: new Date(Number(r.ctime)),
     mtime: new Date(Number(r.mtime)),
@@ -316,6 +317,7 @@ export async function createZoneIn(
       latest_version: 0,
       lock_token: null,
       locked_by: null,
+      lock_since: null,
       lock_expires: null,
       lock_base_version: null,
       deleted_start: null,
@@ -457,6 +459,7 @@ export async function deleteZone(ctx: ServiceContext, name: string): Promise<Zon
       mtime: t,
       lock_token: null,
       locked_by: null,
+      lock_since: null,
       lock_expires: null,
       lock_base_version: null,
     });

@@ -9,6 +9,7 @@ import { serversTable } from './migrations-servers.js';
 import { sgConfigTables } from './migrations-sgconfig.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
 import { reverseNetworks } from './migrations-reverse.js';
+import { lockSince } from './migrations-lock.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -276,6 +277,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0011_dnssec_signed_records': signingTables(dialect),
         '0012_sg_config': sgConfigTables(dialect),
         '0013_zone_reverse_networks': reverseNetworks,
+        '0015_zones_lock_since': lockSince,
       };
     },
   };

@@ -45,6 +45,8 @@ export interface ZoneTable {
   lock_token: string | null;
   locked_by: string | null;
   lock_expires: number | null;
+  /** When the edit lock was taken (ms); kept when it is tickled, null when no lock is held. */
+  lock_since: Generated<number | null>;
   lock_base_version: number | null;
   deleted_start: number | null;
   ctime: number;

@@ -24,6 +24,7 @@ interface ZoneInfo {
   soaSerial: number | null;
   lockedBy: string | null;
   lockExpires: string | null;
+  lockedSince: string | null;
 }
 
 interface Zi {
@@ -118,6 +119,7 @@ export function ZonePage({ me, name, tab }: { me: Me; name: string; tab: Tab }) 
       {z.lockedBy && (
         <Notice kind="warn">
           Edit lock held by <strong>{z.lockedBy}</strong>
+          {z.lockedSince ? ` since ${fmtTime(z.lockedSince)}` : ''}
           {z.lockExpires ? ` until ${fmtTime(z.lockExpires)}` : ''}
           {lockedByOther ? ': changes are refused until it is released.' : '.'}{' '}
           {lockedByOther && me.tier !== 'customer' && (

@@ -374,6 +374,17 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await openZone(ZONE);
     const notice = page.getByRole('status').filter({ hasText: 'Edit lock held by admin2/' });
     await notice.waitFor();
+    // Who holds it, since when (the time edit_zone took it) and until when, as the UI prints times.
+    const shown = (t: string) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    assert.ok(edit.lock.lockedSince, 'edit_zone says when it took the lock');
+    assert.match(await text(notice), new RegExp(`since ${shown(edit.lock.lockedSince)} until ${shown(edit.lock.expiresAt)}`));
+    // Tickling moves the expiry, never the start: the notice still says since when it was taken.
+    await new Promise((r) => setTimeout(r, 1100));
+    const tickled = await api('tickle_editlock', { zone: ZONE, token: edit.token }, admin2);
+    await notice.getByRole('button', { name: 'Check again' }).click();
+    await notice.filter({ hasText: `until ${shown(tickled.expiresAt)}` }).waitFor();
+    assert.match(await text(notice), new RegExp(`since ${shown(edit.lock.lockedSince)} until`));
+    assert.equal((await api('show_zonesm', { zone: ZONE })).zone.lockedSince, edit.lock.lockedSince);
     assert.equal(await page.getByRole('form', { name: 'Add a record' }).count(), 0, 'no add form while locked');
     assert.equal(await page.getByRole('button', { name: /^Edit www|^Delete / }).count(), 0, 'no edit buttons while locked');
     await screen('zone-locked');

@@ -62,14 +62,32 @@ for (const backend of backends)
       await svc.createZone(ctxOf(s, 'a', { clock }), 'lockclock.test', { text: TEXT, flags: { editLock: true } });
       const a = await svc.editZone(ctxOf(s, 'alice', { clock }), 'lockclock.test', { timeoutSec: 60 });
       assert.equal(a.expiresAt?.getTime(), clock.now().getTime() + 60_000);
-      assert.equal((await svc.getZone(ctxOf(s, 'x', { clock }), 'lockclock.test')).lockedBy, 'alice');
+      const t0 = clock.now().getTime();
+      assert.equal(a.lockedSince?.getTime(), t0);
+      const held = await svc.getZone(ctxOf(s, 'x', { clock }), 'lockclock.test');
+      assert.equal(held.lockedBy, 'alice');
+      assert.equal(held.lockedSince?.getTime(), t0, 'since when the lock is held');
+      // Tickling moves the expiry (by the edit_lock_timeout setting), not the start.
+      clock.advance(20_000);
+      const until = (await svc.tickleEditLock(ctxOf(s, 'alice', { clock }), 'lockclock.test', a.token))?.getTime();
+      assert.ok(until && until > t0 + 60_000);
+      const tickled = await svc.getZone(ctxOf(s, 'x', { clock }), 'lockclock.test');
+      assert.deepEqual([tickled.lockedSince?.getTime(), tickled.lockExpires?.getTime()], [t0, until]);
       await assert.rejects(svc.editZone(ctxOf(s, 'bob', { clock }), 'lockclock.test'), svc.EditLockConflict);
-      // The same actor may take its own lock again; a minute later anyone may.
-      await svc.editZone(ctxOf(s, 'alice', { clock }), 'lockclock.test', { timeoutSec: 60 });
+      // The same actor may take its own lock again (a new lock: a new start); a minute later anyone may.
+      const again = await svc.editZone(ctxOf(s, 'alice', { clock }), 'lockclock.test', { timeoutSec: 60 });
+      assert.equal(again.lockedSince?.getTime(), t0 + 20_000);
       clock.advance(61_000);
+      // An expired lock is no lock: no holder, no start.
+      const expired = await svc.getZone(ctxOf(s, 'x', { clock }), 'lockclock.test');
+      assert.deepEqual([expired.lockedBy, expired.lockedSince], [null, null]);
       const b = await svc.editZone(ctxOf(s, 'bob', { clock }), 'lockclock.test');
+      assert.equal((await svc.getZone(ctxOf(s, 'x', { clock }), 'lockclock.test')).lockedSince?.getTime(), t0 + 81_000);
       await assert.rejects(svc.saveZoneEdit(ctxOf(s, 'alice', { clock }), 'lockclock.test', a.token, { text: a.text }), svc.StaleEditToken);
       await svc.cancelEditZone(ctxOf(s, 'bob', { clock }), 'lockclock.test', b.token);
+      // Released: the row keeps no start either (a later lock starts afresh).
+      const row = await s.db.selectFrom('zones').select(['lock_since', 'locked_by']).where('name', '=', 'lockclock.test.').executeTakeFirstOrThrow();
+      assert.deepEqual([row.lock_since, row.locked_by], [null, null]);
     });
 
     test('events are scheduled and due by the clock', async () => {

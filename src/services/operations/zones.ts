@@ -445,7 +445,7 @@ export const ZONE_OPERATIONS = {
         baseVersion: s.baseVersion,
         zi: s.content.zi,
         text: s.text,
-        lock: s.expiresAt ? { lockedBy: ctx.actor, expiresAt: s.expiresAt } : null,
+        lock: s.expiresAt ? { lockedBy: ctx.actor, lockedSince: s.lockedSince, expiresAt: s.expiresAt } : null,
       };
     },
   }),

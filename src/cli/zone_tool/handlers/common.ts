@@ -31,6 +31,7 @@ export function zoneSmFields(z: ZoneInfo): Record<string, unknown> {
     inc_updates: z.flags.incUpdates,
     lock_state: z.lockedBy ? 'EDIT_LOCK' : 'EDIT_UNLOCK',
     locked_by: z.lockedBy,
+    locked_since: fmtTime(z.lockedSince),
     lock_expires: fmtTime(z.lockExpires),
     mtime: fmtTime(z.mtime),
     nsec3: z.flags.nsec3,

@@ -295,7 +295,8 @@ export async function autoReverse(
     const mayWrite = (existing: StoredRow[]): boolean =>
       staff || sameRef(fwdRef, g.zone.ref_name) || (existing.length > 0 && existing.every((r) => sameRef(fwdRef, rowFlags(r).ref)));
     const deny = (i: Intent, ptr: string, existing: StoredRow[]) => {
-      const why = `customer may not change ${ptr}: the forward zone's reference (${fwdRef ?? 'none'}) is neither the reverse zone's (${g.zone.ref_name ?? 'none'})${existing.length ? ` nor the PTR's REF: (${existing.map((r) => rowFlags(r).ref ?? 'none').join(', ')})` : ''}`;
+      // The reverse zone and its PTRs may belong to another customer: say which reference would do, never theirs.
+      const why = `customer may not change ${ptr}: neither the reverse zone ${zoneName} nor ${existing.length ? 'the PTR' : 'a PTR there'} is delegated to the forward zone's reference (${fwdRef ?? 'none'})`;
       skip(i, 'refused', why, at(ptr));
       refused.push({ forward: i.forward.toString(), address: i.addressText, ptr, zone: zoneName, reason: 'refused', message: why });
     };

@@ -321,11 +321,116 @@ function Accounts() {
   );
 }
 
+/**
+ * Server groups and their secondaries: create a group (with the address its secondaries transfer from) and a server
+ * (bind9, knot or nsd) in it, enable/disable a server; the servers table shows each one's health (state, last
+ * reply, lagging zones) as the scheduled checks found it. What a tier may not do the server refuses.
+ */
 function Servers() {
+  const sgs = useList('list_sg', {}, '');
+  const servers = useList('list_server', {}, '');
+  const [err, setErr] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const [sg, setSg] = useState({ name: '', master: '' });
+  const [srv, setSrv] = useState({ name: '', address: '', type: 'bind9', sg: '' });
+  /** True when done; on an error the form keeps what was typed and the server's message is shown. */
+  const act = async (what: string, method: string, params: Record<string, unknown>): Promise<boolean> => {
+    setErr(null);
+    setDone('');
+    try {
+      await rpc(method, params);
+      setDone(what);
+      sgs.reload();
+      servers.reload();
+      return true;
+    } catch (x) {
+      setErr(x);
+      return false;
+    }
+  };
   return (
     <>
-      <Simple method="list_sg" caption="Server groups" />
-      <Simple method="list_server" caption="Servers" />
+      <form
+        class="row"
+        aria-label="Create a server group"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const name = sg.name.trim();
+          void act(`Server group ${name} created.`, 'create_sg', { sg: name, ...(sg.master.trim() ? { masterAddress: sg.master.trim() } : {}) }).then(
+            (ok) => ok && setSg({ name: '', master: '' }),
+          );
+        }}
+      >
+        <label>
+          Server group name
+          <input value={sg.name} required onInput={(e) => setSg({ ...sg, name: e.currentTarget.value })} />
+        </label>
+        <label>
+          Master address (optional)
+          <input value={sg.master} placeholder="192.0.2.1" onInput={(e) => setSg({ ...sg, master: e.currentTarget.value })} />
+        </label>
+        <button type="submit">Create server group</button>
+      </form>
+      <form
+        class="row"
+        aria-label="Create a server"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const name = srv.name.trim();
+          void act(`Server ${name} created.`, 'create_server', {
+            server: name,
+            address: srv.address.trim(),
+            type: srv.type,
+            ...(srv.sg.trim() ? { sg: srv.sg.trim() } : {}),
+          }).then((ok) => ok && setSrv({ ...srv, name: '', address: '' }));
+        }}
+      >
+        <label>
+          Server name
+          <input value={srv.name} required onInput={(e) => setSrv({ ...srv, name: e.currentTarget.value })} />
+        </label>
+        <label>
+          Address
+          <input value={srv.address} required placeholder="192.0.2.53" onInput={(e) => setSrv({ ...srv, address: e.currentTarget.value })} />
+        </label>
+        <label>
+          Type
+          <select value={srv.type} onChange={(e) => setSrv({ ...srv, type: e.currentTarget.value })}>
+            <option value="bind9">bind9</option>
+            <option value="knot">knot</option>
+            <option value="nsd">nsd</option>
+          </select>
+        </label>
+        <label>
+          Server group (default if empty)
+          <input value={srv.sg} onInput={(e) => setSrv({ ...srv, sg: e.currentTarget.value })} />
+        </label>
+        <button type="submit">Create server</button>
+      </form>
+      <ErrorBox error={err} />
+      {done && <Notice kind="ok">{done}</Notice>}
+      <ErrorBox error={sgs.error} />
+      {sgs.rows && <DataTable rows={sgs.rows} caption="Server groups" />}
+      <ErrorBox error={servers.error} />
+      {servers.rows && servers.rows.length > 0 && (
+        <ul class="plain" aria-label="Server actions">
+          {servers.rows.map((r) => {
+            const name = String(r.name);
+            const enabled = r.enabled !== false;
+            return (
+              <li>
+                <span>
+                  {name}: {String(r.state ?? '')}
+                </span>{' '}
+                <button type="button" onClick={() => act(`Server ${name} ${enabled ? 'disabled' : 'enabled'}.`, enabled ? 'disable_server' : 'enable_server', { server: name })}>
+                  {enabled ? `Disable ${name}` : `Enable ${name}`}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {servers.rows && <DataTable rows={servers.rows} caption="Servers" />}
     </>
   );
 }

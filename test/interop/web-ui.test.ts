@@ -660,6 +660,37 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.getByRole('heading', { name: 'Zones' }).waitFor();
   });
 
+  test('servers: a server group and a secondary made from the page, disabled and enabled; a bad address is refused, the input kept', async () => {
+    // Last but one: the group gets a catalog zone (it has a master address and a Knot server), which the zone list shows.
+    await logout();
+    await login('admin1', PW.admin);
+    await page.goto(`${base}/#/admin/servers`);
+    const sgForm = page.getByRole('form', { name: 'Create a server group', exact: true });
+    await sgForm.getByLabel('Server group name').fill('ui-sg');
+    await sgForm.getByLabel(/Master address/).fill('127.0.0.1');
+    await sgForm.getByRole('button', { name: 'Create server group' }).click();
+    await page.getByRole('cell', { name: 'ui-sg', exact: true }).waitFor();
+    const form = page.getByRole('form', { name: 'Create a server', exact: true });
+    await form.getByLabel('Server name').fill('ui-ns2');
+    await form.getByLabel('Address', { exact: true }).fill('not-an-address');
+    await form.getByLabel(/Server group/).fill('ui-sg');
+    await form.getByRole('button', { name: 'Create server' }).click();
+    await page.locator('.error').first().waitFor();
+    assert.equal(await form.getByLabel('Server name').inputValue(), 'ui-ns2', 'the typed name is kept after the refusal');
+    assert.equal(zoneToolOk(store, ['ls_server']).includes('ui-ns2'), false, 'nothing was created');
+    await form.getByLabel('Address', { exact: true }).fill('192.0.2.53');
+    await form.getByLabel('Type').selectOption('knot');
+    await form.getByRole('button', { name: 'Create server' }).click();
+    await page.getByRole('cell', { name: 'ui-ns2', exact: true }).waitFor();
+    assert.match(zoneToolOk(store, ['show_server', 'ui-ns2']), /192\.0\.2\.53[\s\S]*knot|knot[\s\S]*192\.0\.2\.53/);
+    await page.getByRole('button', { name: 'Disable ui-ns2' }).click();
+    await page.getByRole('button', { name: 'Enable ui-ns2' }).waitFor();
+    assert.match(zoneToolOk(store, ['show_server', 'ui-ns2']), /DISABLED|disabled|enabled\s+(false|no)/i);
+    await screen('admin-servers-made');
+    await page.getByRole('button', { name: 'Enable ui-ns2' }).click();
+    await page.getByRole('button', { name: 'Disable ui-ns2' }).waitFor();
+  });
+
   test('log out ends the session on the server', async () => {
     const cookie = (await browser.context.cookies(base)).find((x) => x.name === 'dms_session')!;
     const csrf = await page.evaluate(async () => ((await (await fetch('/session')).json()) as { csrf: string }).csrf);

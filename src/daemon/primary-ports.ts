@@ -160,6 +160,9 @@ export function servicesUpdateSink(
           throw new UpdateConflict();
         }
         if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
+        // An operator holds the edit lock (edit_zone): as BIND answers UPDATEs to a frozen zone, REFUSED with the
+        // reason ("temporarily disabled"); the client's retry after the edit gets through.
+        if (e instanceof services.EditLockConflict) throw new UpdateRejected(Rcode.REFUSED, `updates temporarily disabled: ${e.message}`);
         throw e;
       }
     },

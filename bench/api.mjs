@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { freePort, have, ROOT, sleep, testHelper } from './lib.mjs';
+import { dmsdHttpPort, freePort, have, ROOT, sleep, testHelper, waitHealthy } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -195,33 +195,10 @@ async function startDms(work, zones) {
     killAfterMs: 5000,
     maxOutput: 1 << 20,
   });
-  const port = await new Promise((res, rej) => {
-    let buf = '';
-    d.proc.stdout.on('data', (b) => {
-      buf += b.toString();
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'listening' && j.proto === 'http') res(j.port);
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    d.proc.once('exit', (c) => rej(new Error(`dmsd exited (${c}):\n${d.output()}`)));
-  });
+  const port = await dmsdHttpPort(d.proc, d.output);
   const base = `http://127.0.0.1:${port}`;
   // Measured once the served zone table is current (/health 200): dmsd's start-up building it is not API work.
-  for (;;) {
-    if (d.proc.exitCode !== null) throw new Error(`dmsd exited:\n${d.output()}`);
-    const r = await fetch(`${base}/health`).catch(() => undefined);
-    if (r) await r.arrayBuffer();
-    if (r?.status === 200) break;
-    if (Date.now() - t1 > 600_000) throw new Error('dmsd /health not 200 after 600 s');
-    await sleep(200);
-  }
+  await waitHealthy(base, d.proc, d.output);
   const auth = `Basic ${Buffer.from(`${ADMIN.login}:${ADMIN.password}`).toString('base64')}`;
   let id = 0;
   /** One JSON-RPC call: { ms, result } (throws on an HTTP or JSON-RPC error). */

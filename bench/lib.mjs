@@ -99,8 +99,8 @@ const LOGGED = { killAfterMs: 5000, maxOutput: 400000 };
 
 const pinned = (cpu, cmd, args) => (cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]]);
 
-/** The UDP port a starting dmsd logs (pino line "listening", proto udp); rejects if dmsd exits first. */
-export function dmsdUdpPort(proc, output = () => '') {
+/** The port a starting dmsd logs for `proto` (pino line "listening": udp, tcp or http); rejects if dmsd exits first. */
+export function dmsdUdpPort(proc, output = () => '', proto = 'udp') {
   return new Promise((res, rej) => {
     let buf = '';
     const onData = (d) => {
@@ -110,7 +110,7 @@ export function dmsdUdpPort(proc, output = () => '') {
         buf = buf.slice(nl + 1);
         try {
           const j = JSON.parse(line);
-          if (j.msg === 'listening' && j.proto === 'udp') res(j.port);
+          if (j.msg === 'listening' && j.proto === proto) res(j.port);
         } catch {
           // not JSON
         }
@@ -211,4 +211,20 @@ export async function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outs
       else res(r);
     });
   });
+}
+
+/** The HTTP port a starting dmsd (--http …:0) logs. */
+export const dmsdHttpPort = (proc, output = () => '') => dmsdUdpPort(proc, output, 'http');
+
+/** Wait until dmsd's /health answers 200 (its zone table is current); throws if dmsd exits or after `timeoutMs`. */
+export async function waitHealthy(base, proc, output = () => '', timeoutMs = 600_000) {
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`dmsd exited:\n${output()}`);
+    const r = await fetch(`${base}/health`).catch(() => undefined);
+    if (r) await r.arrayBuffer();
+    if (r?.status === 200) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`dmsd /health not 200 after ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
 }

@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, sleep, testHelper } from './lib.mjs';
+import { dmsdHttpPort, ROOT, testHelper, waitHealthy } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -232,33 +232,10 @@ try {
     maxOutput: 1 << 20,
   });
   const d = dmsd;
-  const port = await new Promise((res, rej) => {
-    let buf = '';
-    d.proc.stdout.on('data', (b) => {
-      buf += b.toString();
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'listening' && j.proto === 'http') res(j.port);
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    d.proc.once('exit', (c) => rej(new Error(`dmsd exited (${c}):\n${d.output()}`)));
-  });
+  const port = await dmsdHttpPort(d.proc, d.output);
   const base = `http://127.0.0.1:${port}`;
   // Measured once dmsd's served zone table is current (/health 200): its start-up is not the UI's work.
-  for (;;) {
-    if (d.proc.exitCode !== null) throw new Error(`dmsd exited:\n${d.output()}`);
-    const r = await fetch(`${base}/health`).catch(() => undefined);
-    if (r) await r.arrayBuffer();
-    if (r?.status === 200) break;
-    if (Date.now() - t1 > 600_000) throw new Error('dmsd /health not 200 after 600 s');
-    await sleep(200);
-  }
+  await waitHealthy(base, d.proc, d.output);
   log(`  dmsd healthy after ${fmt((Date.now() - t1) / 1000, 1)} s`);
   const auth = `Basic ${Buffer.from(`${ADMIN.login}:${ADMIN.password}`).toString('base64')}`;
   const call = async (method, params) => {

@@ -22,6 +22,26 @@ export function startDmsdDb(store: StoreArgs, extra: string[] = []): Promise<Ser
   return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...store, '--listen', '127.0.0.1:0', ...extra], 'dmsd');
 }
 
+/** The port a running dmsd logged for `proto` ("listening" line: http, https, udp, tcp); rejects after 20 s. */
+export function listeningPort(s: Server, proto: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const t0 = Date.now();
+    const look = () => {
+      for (const line of s.output().split('\n')) {
+        try {
+          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
+          if (j.msg === 'listening' && j.proto === proto && typeof j.port === 'number') return res(j.port);
+        } catch {
+          // not JSON
+        }
+      }
+      if (Date.now() - t0 > 20_000) return rej(new Error(`no ${proto} listening line:\n${s.output()}`));
+      setTimeout(look, 50);
+    };
+    look();
+  });
+}
+
 export interface ToolResult {
   code: number | null;
   stdout: string;

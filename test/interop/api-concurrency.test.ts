@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { dig as digRaw, type Server, sqliteArgs, startDmsdDb, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { openStore } from '../../src/store/index.js';
+import { dumpTables } from '../helpers/dump.js';
+import { dig as digRaw, listeningPort, type Server, sqliteArgs, startDmsdDb, zoneToolOk } from '../helpers/dmsd-db.support.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
 type J = any;
@@ -50,36 +51,16 @@ async function dig(server: Server, name: string, type: string): Promise<string> 
   return digRaw(server.port, [name, type, '+short', '+norec']).trim();
 }
 
-function dump(): string {
-  const db = new Database(join(data, 'dms.sqlite'), { readonly: true });
+/** The zone data: versions and records (the audit log and token times may move on a refusal). */
+async function dump(): Promise<string> {
+  const st = await openStore({ dataDir: data });
   try {
-    // The zone data: versions and records (the audit log and token times are allowed to move on a refusal).
-    return JSON.stringify(['zone_instances', 'records'].map((t) => db.prepare(`select * from ${t} order by rowid`).all()), (_k, v) =>
-      v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'bigint' ? String(v) : v,
-    );
+    return await dumpTables(st, ['zone_instances', 'records']);
   } finally {
-    db.close();
+    await st.close();
   }
 }
 
-function httpPort(s: Server): Promise<number> {
-  return new Promise((res, rej) => {
-    const t0 = Date.now();
-    const look = () => {
-      for (const line of s.output().split('\n')) {
-        try {
-          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
-          if (j.msg === 'listening' && j.proto === 'http' && typeof j.port === 'number') return res(j.port);
-        } catch {
-          // not JSON
-        }
-      }
-      if (Date.now() - t0 > 20_000) return rej(new Error(`no http listening line:\n${s.output()}`));
-      setTimeout(look, 50);
-    };
-    look();
-  });
-}
 
 before(async () => {
   data = mkdtempSync(join(tmpdir(), 'dms-api-race-'));
@@ -87,7 +68,7 @@ before(async () => {
   zoneToolOk(st, ['create_api_account', '-P', 'panel1', 'admin'], 'panel1-pass\n');
   zoneToolOk(st, ['create_api_account', '-P', 'panel2', 'admin'], 'panel2-pass\n');
   srv = await startDmsdDb(st, ['--http', '127.0.0.1:0']);
-  base = `http://127.0.0.1:${await httpPort(srv)}`;
+  base = `http://127.0.0.1:${await listeningPort(srv, 'http')}`;
   await ok(PANEL1, 'create_zone', { zone: ZONE, text: 'www 300 IN A 192.0.2.1\n' });
 });
 
@@ -100,12 +81,12 @@ describe('two clients editing one zone', () => {
   test('edit lock: the second edit_zone is refused while the first holds it; the holder saves; the lock is gone after', async () => {
     const e1 = await ok(PANEL1, 'edit_zone', { zone: ZONE });
     assert.ok(e1.token && e1.text.includes('192.0.2.1'));
-    const before = dump();
+    const before = await dump();
     const err = await refused(PANEL2, 'edit_zone', { zone: ZONE }, /EditLock/);
     assert.match(err.message, /panel1/, 'the refusal names who holds the lock');
     // A save without the token while the lock is held: refused, nothing written.
     await refused(PANEL2, 'update_zone_text', { zone: ZONE, text: 'www 300 IN A 192.0.2.99\n' }, /EditLock/);
-    assert.equal(dump(), before, 'nothing stored by the refused calls');
+    assert.equal(await dump(), before, 'nothing stored by the refused calls');
     const saved = await ok(PANEL1, 'update_zone_text', { zone: ZONE, token: e1.token, text: e1.text.replace('192.0.2.1', '192.0.2.2') });
     assert.ok(saved.version > e1.baseVersion);
     // The token is spent: saving again with it is refused.
@@ -120,10 +101,10 @@ describe('two clients editing one zone', () => {
   test('a token of another zone or a made-up token is refused', async () => {
     await ok(PANEL1, 'create_zone', { zone: 'other.test', text: 'x 300 IN A 192.0.2.7\n' });
     const e = await ok(PANEL1, 'edit_zone', { zone: 'other.test' });
-    const before = dump();
+    const before = await dump();
     await refused(PANEL1, 'update_zone_text', { zone: ZONE, token: e.token, text: 'www 300 IN A 192.0.2.66\n' }, /StaleEditToken|EditToken/);
     await refused(PANEL1, 'update_zone_text', { zone: ZONE, token: 'f'.repeat(32), text: 'www 300 IN A 192.0.2.66\n' }, /StaleEditToken|EditToken|InvalidParams/);
-    assert.equal(dump(), before);
+    assert.equal(await dump(), before);
     await ok(PANEL1, 'cancel_edit_zone', { zone: 'other.test', token: e.token });
   });
 
@@ -132,10 +113,10 @@ describe('two clients editing one zone', () => {
     const v = head.zone.latestVersion;
     assert.ok(Number.isInteger(v), JSON.stringify(head.zone));
     await ok(PANEL1, 'update_zone_text', { zone: ZONE, baseVersion: v, text: 'www 300 IN A 192.0.2.10\nfirst 300 IN A 192.0.2.11\n' });
-    const before = dump();
+    const before = await dump();
     const err = await refused(PANEL2, 'update_zone_text', { zone: ZONE, baseVersion: v, text: 'www 300 IN A 192.0.2.20\n' }, /EditConflict/);
     assert.match(err.message, new RegExp(String(v)), 'the conflict says which version it was based on');
-    assert.equal(dump(), before, 'the second writer stored nothing');
+    assert.equal(await dump(), before, 'the second writer stored nothing');
     assert.equal(await dig(srv, `first.${ZONE}`, 'A'), '192.0.2.11');
   });
 

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { listOperations } from '../../src/services/index.js';
 import { makeTlsFiles, watchChild } from '../helpers/acme.js';
-import { dig, postgresArgs, type Server, sqliteArgs, startDmsdDb, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { dig, listeningPort, postgresArgs, type Server, sqliteArgs, startDmsdDb, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { dmsdEntry, REPO_ROOT } from '../helpers/servers.js';
 
@@ -78,24 +78,8 @@ function dump(): string {
   }
 }
 
-function httpPort(s: Server): Promise<number> {
-  return new Promise((res, rej) => {
-    const t0 = Date.now();
-    const look = () => {
-      for (const line of s.output().split('\n')) {
-        try {
-          const j = JSON.parse(line) as { msg?: string; proto?: string; port?: number };
-          if (j.msg === 'listening' && (j.proto === 'http' || j.proto === 'https') && typeof j.port === 'number') return res(j.port);
-        } catch {
-          // not JSON
-        }
-      }
-      if (Date.now() - t0 > 20_000) return rej(new Error(`no http listening line:\n${s.output()}`));
-      setTimeout(look, 50);
-    };
-    look();
-  });
-}
+/** The API's port (http or https, whichever dmsd logged). */
+const httpPort = (s: Server): Promise<number> => Promise.any([listeningPort(s, 'http'), listeningPort(s, 'https')]);
 
 const ZONE_A = 'a-zone.test';
 const ZONE_B = 'b-zone.test';

@@ -20,11 +20,12 @@
 //     an admin account made by `zone_tool create_api_account`; list_zone over /jsonrpc with HTTP Basic, one request at
 //     a time (Node fetch, keep-alive), --requests each (default 30): median and p90 of request → whole body;
 //   - the same pages through services.listZoneBriefs in this process (what list_zone returns without detail) and
-//     services.listZones (detail: whole zone info), and a customer (tenant-dense) page;
+//     services.listZones (detail: whole zone info), and a customer's first page;
 //   - `zone_tool --data DIR ls 'z0500*'` one-shot (process start to exit; 980 live names), --cli-runs times (default 10).
 // The pages: first; middle (after the name at n = zones/2); last (after the name 1,000 before the end, by cursor);
 // pattern with a literal prefix (z050*: 1% of the names, from the middle) and without one (*7.list.test: 10%);
-// reference dense/rare; sectag dense/rare; server group sg-other; state deleted (which=deleted). Each is checked to
+// reference dense/rare; sectag dense/rare; server group sg-other and default (99%); state deleted (which=deleted);
+// in-process also a customer's first page (tenant-dense, tenant-rare: the tenancy filter). Each is checked to
 // return a full page (or all that match) of zones that fit the filter. Writes bench/out/list-1m.json.
 //
 //   node bench/list-1m.mjs [--zones 1000000] [--seed 2000] [--requests 30] [--cli-runs 10] [--keep] [--data DIR]
@@ -195,6 +196,7 @@ function pages(zones) {
     ['sectagDense', 'sectag tenant-dense (5%)', { sectag: 'tenant-dense' }, (z) => (Number(z.name.slice(1, 8)) % 20) === 3],
     ['sectagRare', 'sectag tenant-rare (0.1%)', { sectag: 'tenant-rare' }, (z) => (Number(z.name.slice(1, 8)) % 1000) === 9],
     ['sg', 'server group sg-other (1%)', { sg: 'sg-other' }, (z) => (Number(z.name.slice(1, 8)) % 100) === 2],
+    ['sgDefault', 'server group default (99%)', { sg: 'default' }, (z) => (Number(z.name.slice(1, 8)) % 100) !== 2],
     ['deleted', 'state: which=deleted (2%)', { which: 'deleted' }, (z) => z.state === 'DELETED'],
   ];
 }
@@ -217,6 +219,7 @@ function expected(key, zones) {
     sectagDense: live((i) => i % 20 === 3),
     sectagRare: live((i) => i % 1000 === 9),
     sg: live((i) => i % 100 === 2),
+    sgDefault: zones,
     deleted: Math.floor((zones - 6) / 50) + 1,
   };
   return Math.min(PAGE, all[key]);
@@ -328,7 +331,6 @@ try {
   const inproc = {};
   try {
     const ctx = api.serviceContext(store, { actor: 'bench@list-1m/Admin' });
-    const cust = api.serviceContext(store, { actor: 'bench@list-1m/tenant-dense', tenant: { tier: 'customer', sectag: 'tenant-dense' } });
     for (const [key, label, params, pred] of P) {
       const want = expected(key, ZONES);
       const briefs = [];
@@ -345,14 +347,21 @@ try {
       }
       inproc[key] = { label, briefs: stats(briefs), detail: stats(full) };
     }
-    const custMs = [];
-    for (let k = 0; k < REQUESTS; k++) {
-      const t = process.hrtime.bigint();
-      const b = await api.listZoneBriefs(cust, { limit: PAGE });
-      custMs.push(Number(process.hrtime.bigint() - t) / 1e6);
-      if (k === 0) check('customer first page', b, expected('sectagDense', ZONES), (z) => Number(z.name.slice(1, 8)) % 20 === 3);
+    // A customer's listing: the tenancy filter (zoneVisible) is the sectag filter again.
+    for (const [key, tag, mod, rest] of [
+      ['customerDense', 'tenant-dense', 20, 3],
+      ['customerRare', 'tenant-rare', 1000, 9],
+    ]) {
+      const cust = api.serviceContext(store, { actor: `bench@list-1m/${tag}`, tenant: { tier: 'customer', sectag: tag } });
+      const custMs = [];
+      for (let k = 0; k < REQUESTS; k++) {
+        const t = process.hrtime.bigint();
+        const b = await api.listZoneBriefs(cust, { limit: PAGE });
+        custMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (k === 0) check(`customer ${tag} first page`, b, expected(key === 'customerDense' ? 'sectagDense' : 'sectagRare', ZONES), (z) => Number(z.name.slice(1, 8)) % mod === rest);
+      }
+      inproc[key] = { label: `customer (${tag}) first page`, briefs: stats(custMs) };
     }
-    inproc.customerFirst = { label: 'customer (tenant-dense) first page', briefs: stats(custMs) };
   } finally {
     await store.close();
   }
@@ -395,7 +404,7 @@ try {
     const ok = http[key].medianMs < 50 ? 'met' : 'NOT met';
     log(`${label.padEnd(40)} ${cell(http[key])} ${cell(inproc[key].briefs)} ${cell(inproc[key].detail)}  ${ok}`);
   }
-  log(`${inproc.customerFirst.label.padEnd(40)} ${' '.repeat(15)} ${cell(inproc.customerFirst.briefs)}`);
+  for (const key of ['customerDense', 'customerRare']) log(`${inproc[key].label.padEnd(40)} ${' '.repeat(15)} ${cell(inproc[key].briefs)}`);
   log(`zone_tool ls '${LS_PREFIX}*' (${PAGE - 20} zones, one-shot process): median ${fmt(results.zoneToolLs.medianMs, 0)} ms, p90 ${fmt(results.zoneToolLs.p90Ms, 0)} ms`);
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', 'list-1m.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -677,6 +677,36 @@ for (const backend of backends) {
       assert.ok((await svc.listZones(ctxOf(s), { sg: 'default' })).length >= 4);
     });
 
+    test('listing by server group: primary or alternate group, paged, every state; the same as filtering by hand', async () => {
+      await svc.createServerGroup(ctxOf(s), 'sgl-a');
+      await svc.createServerGroup(ctxOf(s), 'sgl-b');
+      const names = Array.from({ length: 11 }, (_, i) => `s${String(i).padStart(2, '0')}.sgl.test`);
+      for (const [i, n] of names.entries()) {
+        await svc.createZone(ctxOf(s, admin), n, { text: zoneText(`${n}.`, ''), sg: i % 3 === 0 ? 'sgl-a' : 'sgl-b' });
+        if (i % 4 === 1) await svc.setZoneAltServerGroup(ctxOf(s), n, i % 3 === 0 ? 'sgl-b' : 'sgl-a');
+      }
+      await svc.deleteZone(ctxOf(s), names[3]);
+      await svc.disableZone(ctxOf(s), names[6]);
+      const all = await svc.listZones(ctxOf(s), { pattern: '*.sgl.test', which: 'all', limit: 1000 });
+      for (const which of ['active', 'deleted', 'all'] as const)
+        for (const sg of ['sgl-a', 'sgl-b']) {
+          const want = all
+            .filter((z) => (which === 'all' || (which === 'deleted') === (z.state === 'DELETED')) && (z.sg === sg || z.altSg === sg))
+            .map((z) => z.name);
+          for (const limit of [1, 2, 3, 1000]) {
+            const got: string[] = [];
+            let after: string | undefined;
+            for (let n = 0; n < 50; n++) {
+              const page = await svc.listZones(ctxOf(s), { sg, which, limit, ...(after !== undefined ? { after } : {}) });
+              got.push(...page.filter((z) => z.name.endsWith('.sgl.test.')).map((z) => z.name));
+              if (page.length < limit) break;
+              after = page[page.length - 1].name;
+            }
+            assert.deepEqual(got, want, `${sg} ${which} limit ${limit}`);
+          }
+        }
+    });
+
     test('listZoneBriefs: the same pages as listZones; a glob prefix is a range but never loses or adds a name', async () => {
       // Names around the edges of the prefix range: 'pr' is the prefix of 'pr*', 'ps' its successor, '-' and '.'
       // sort before letters, 'pr0' is between.

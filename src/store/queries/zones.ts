@@ -181,9 +181,35 @@ function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
-function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Expression<SqlBool> {
+/**
+ * A page limited to one security tag's zones (the sectag filter, or a customer's own zones) walks the name index and
+ * checks each zone's tags until it has a page: a tag holding few of a million zones costs a walk of them all
+ * (~0.3 s). When the tag holds at most DRIVE_BY_TAG pages' worth of zones, the page is driven from the tag's zones
+ * instead (their ids through the zone_sectags index, then sorted): cost grows with the tag, not the table.
+ */
+const DRIVE_BY_TAG = 20;
+
+async function drivingTag(db: Db, scope: ZoneScope, spec: ZonePageSpec): Promise<string | undefined> {
+  let best: { tag: string; n: number } | undefined;
+  for (const tag of [spec.sectag, scope ?? undefined]) {
+    if (tag === undefined) continue;
+    const r = await db
+      .selectFrom('zone_sectags as zs')
+      .innerJoin('sectags as st', 'st.id', 'zs.sectag_id')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('st.name', '=', tag)
+      .executeTakeFirst();
+    const n = Number(r?.n ?? 0);
+    if (n <= spec.limit * DRIVE_BY_TAG && (!best || n < best.n)) best = { tag, n };
+  }
+  return best?.tag;
+}
+
+function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec, drive?: string): Expression<SqlBool> {
   const eb = expressionBuilder<Database & { z: Database['zones'] }, 'z'>();
   const conds: Expression<SqlBool>[] = [];
+  if (drive !== undefined)
+    conds.push(sql<SqlBool>`z.id in (select drv.zone_id from zone_sectags drv where drv.sectag_id = (select drv_st.id from sectags drv_st where drv_st.name = ${drive}))`);
   const visible = zoneVisible(scope, 'z.id');
   if (visible) conds.push(visible);
   if (spec.which === 'active') conds.push(eb('z.state', '<>', sql.lit('DELETED')));
@@ -203,7 +229,7 @@ function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Expr
     // (a million-zone default group: ~0.5 s a page). Instead, one page from each (column, name) index — every other
     // condition applied inside, so neither side is cut short by a later filter — and the page is the first `limit`
     // of at most twice that many ids.
-    const rest = pageWhere(dialect, scope, { ...spec, sgId: undefined });
+    const rest = pageWhere(dialect, scope, { ...spec, sgId: undefined }, drive);
     const side = (col: 'z.sg_id' | 'z.alt_sg_id') => {
       let q = eb.selectFrom('zones as z').select('z.id').where(rest).where(col, '=', spec.sgId!).orderBy('z.name');
       if (spec.which !== 'active') q = q.orderBy('z.id');
@@ -238,7 +264,7 @@ function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Expr
 
 /** A page of zone info rows. */
 export async function zoneInfoPage(db: Db, dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec): Promise<ZoneInfoRow[]> {
-  let q = zoneInfoQuery(db).where(pageWhere(dialect, scope, spec)).orderBy('z.name');
+  let q = zoneInfoQuery(db).where(pageWhere(dialect, scope, spec, await drivingTag(db, scope, spec))).orderBy('z.name');
   if (spec.which !== 'active') q = q.orderBy('z.id');
   return (await q.limit(sql.lit(spec.limit)).execute()) as ZoneInfoRow[];
 }
@@ -250,7 +276,7 @@ export async function zoneBriefPage(db: Db, dialect: Dialect, scope: ZoneScope, 
     .leftJoin('zone_references as ref', 'ref.id', 'z.reference_id')
     .leftJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
     .select(['z.id', 'z.name', 'z.state', 'ref.name as ref_name', 'zi.soa_serial as pub_serial'])
-    .where(pageWhere(dialect, scope, spec))
+    .where(pageWhere(dialect, scope, spec, await drivingTag(db, scope, spec)))
     .orderBy('z.name');
   if (spec.which !== 'active') q = q.orderBy('z.id');
   return q.limit(sql.lit(spec.limit)).execute();

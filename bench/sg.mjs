@@ -62,6 +62,13 @@ const zoneText = (i) =>
     '',
   ].join('\n');
 
+/** How many of `xs` have each value of `key`. */
+function countBy(xs, key) {
+  const m = {};
+  for (const x of xs) m[x[key]] = (m[x[key]] ?? 0) + 1;
+  return m;
+}
+
 /** A spread sample of the zones: evenly spaced, first and last included. */
 function spread(names, k) {
   if (k >= names.length) return [...names];
@@ -263,6 +270,22 @@ async function benchDms(work, names) {
     log(`DMS: creating ${fmt(N)} zones with zone_tool load_zones -g sg1 in invocations of ${fmt(BATCH)} files; load average ${loadAverage()}`);
     const loadAvgStart = loadAverage();
     const t0 = Date.now();
+    // Does dmsd keep answering while it takes in the zones? One SOA query every 250 ms (2 s timeout); the longest
+    // stretch without an answer is kept.
+    const probe = { stop: false, lastAnswer: Date.now(), longestGapMs: 0, unanswered: 0, asked: 0 };
+    const probing = (async () => {
+      while (!probe.stop) {
+        probe.asked++;
+        const ok = await serves(dmsdPort, 'sg1.catalog.invalid');
+        const now = Date.now();
+        if (ok) {
+          probe.longestGapMs = Math.max(probe.longestGapMs, now - probe.lastAnswer);
+          probe.lastAnswer = now;
+        } else probe.unanswered++;
+        await sleep(250);
+      }
+      probe.longestGapMs = Math.max(probe.longestGapMs, Date.now() - probe.lastAnswer);
+    })();
     const loaded = (async () => {
       for (let i = 0; i < names.length; i += BATCH) await zoneToolAsync(data, ['load_zones', '-g', 'sg1', ...names.slice(i, i + BATCH).map((n) => join(zdir, n))]);
       const ms = Date.now() - t0;
@@ -287,6 +310,9 @@ async function benchDms(work, names) {
       },
     );
     const createMs = await loaded;
+    probe.stop = true;
+    await probing;
+    log(`  dmsd's own answers meanwhile: ${probe.unanswered} of ${probe.asked} SOA queries unanswered, longest gap ${fmt(probe.longestGapMs / 1000, 1)} s`);
     const loadAvgEnd = loadAverage();
     // Let the last hold run finish (nothing more should happen), then count.
     await sleep(3000);
@@ -314,20 +340,21 @@ async function benchDms(work, names) {
       perServer[label] = {
         ...watched[label],
         reconfigurations: r.length,
-        reconfigOutcomes: r.reduce((m, j) => ({ ...m, [j.outcome]: (m[j.outcome] ?? 0) + 1 }), {}),
+        reconfigOutcomes: countBy(r, 'outcome'),
       };
     }
     // Transfers as dmsd logged them (the client is the secondary's address and source port, so per-server figures
     // come from kinds and zones, not ports): catalog transfers and zone transfers.
     const catXfr = xfrLines.filter((j) => j.zone === 'sg1.catalog.invalid.' || j.zone === 'sg1.catalog.invalid');
     const zoneXfr = xfrLines.filter((j) => !(j.zone === 'sg1.catalog.invalid.' || j.zone === 'sg1.catalog.invalid'));
-    const byKind = (xs) => xs.reduce((m, j) => ({ ...m, [j.kind]: (m[j.kind] ?? 0) + 1 }), {});
+    const byKind = (xs) => countBy(xs, 'kind');
     const lastCatalog = catalogVersions.at(-1);
     return {
       zones: N,
       batch: BATCH,
       createMs,
       loadAverage: { start: loadAvgStart, end: loadAvgEnd },
+      dmsdAnswers: { asked: probe.asked, unanswered: probe.unanswered, longestGapMs: probe.longestGapMs },
       servers: perServer,
       catalogVersions: catalogVersions.length,
       catalogMembersAtEnd: lastCatalog?.members ?? null,
@@ -447,7 +474,7 @@ const work = mkdtempSync(join(tmpdir(), 'dms-bench-sg-'));
 const zdir = join(work, 'zones');
 mkdirSync(zdir);
 const names = Array.from({ length: N }, (_, i) => zoneName(i + 1));
-names.forEach((n, i) => writeFileSync(join(zdir, n), `$ORIGIN ${n}.\n${zoneText(i + 1)}`));
+for (const [i, n] of names.entries()) writeFileSync(join(zdir, n), `$ORIGIN ${n}.\n${zoneText(i + 1)}`);
 log(`bench sg: ${fmt(N)} zones, work dir ${work}, load average ${loadAverage()}`);
 const results = { date: new Date().toISOString(), machine: { nproc: (await import('node:os')).cpus().length, node: process.version } };
 try {
@@ -462,6 +489,7 @@ const sec = (ms) => (ms === null || ms === undefined ? '-' : fmt(ms / 1000, 1));
 const d = results.dms;
 log('');
 log(`${fmt(N)} zones; DMS: load_zones took ${sec(d.createMs)} s; ${d.catalogVersions} catalog versions (${d.catalogMembersAtEnd} members at the end)`);
+log(`dmsd's SOA answers during the run: ${d.dmsdAnswers.unanswered} of ${d.dmsdAnswers.asked} unanswered, longest gap ${sec(d.dmsdAnswers.longestGapMs)} s`);
 log('secondary              sample s   all s   reconfigurations');
 for (const [k, v] of Object.entries(d.servers)) log(`${`DMS → ${k}`.padEnd(22)} ${sec(v.sampleMs).padStart(8)} ${sec(v.allMs).padStart(7)}   ${v.reconfigurations} ${JSON.stringify(v.reconfigOutcomes)}`);
 if (results.knotCatalog) {

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { dmsdHttpPort, freePort, have, ROOT, sleep, testHelper, waitHealthy } from './lib.mjs';
+import { freePort, have, ROOT, sleep, startDmsdApi, testHelper } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -156,13 +156,6 @@ async function interleaved(sides) {
 // --- DMS -----------------------------------------------------------------------------------------------------------
 
 /** zone_tool's environment: the store named by --data only. */
-function zoneToolEnv() {
-  const env = { ...process.env, DMS_CHANGE_BY: 'bench@api/Admin' };
-  delete env.DMS_DATA_DIR;
-  delete env.DMS_DATABASE_URL;
-  return env;
-}
-
 async function startDms(work, zones) {
   const dataDir = join(work, 'dms');
   mkdirSync(dataDir);
@@ -181,25 +174,9 @@ async function startDms(work, zones) {
     await store.close();
   }
   const loadMs = Date.now() - t0;
-  const zt = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, 'create_api_account', '-P', ADMIN.login, 'admin'], {
-    input: `${ADMIN.password}\n`,
-    encoding: 'utf8',
-    env: zoneToolEnv(),
-  });
-  if (zt.status !== 0) throw new Error(`zone_tool create_api_account failed:\n${zt.stdout}${zt.stderr}`);
-
-  const { spawnLogged } = await testHelper('servers');
-  const t1 = Date.now();
-  const d = spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
-    cwd: ROOT,
-    killAfterMs: 5000,
-    maxOutput: 1 << 20,
-  });
-  const port = await dmsdHttpPort(d.proc, d.output);
-  const base = `http://127.0.0.1:${port}`;
   // Measured once the served zone table is current (/health 200): dmsd's start-up building it is not API work.
-  await waitHealthy(base, d.proc, d.output);
-  const auth = `Basic ${Buffer.from(`${ADMIN.login}:${ADMIN.password}`).toString('base64')}`;
+  const t1 = Date.now();
+  const { d, base, auth } = await startDmsdApi({ dataDir, login: ADMIN.login, password: ADMIN.password, actor: 'bench@api/Admin' });
   let id = 0;
   /** One JSON-RPC call: { ms, result } (throws on an HTTP or JSON-RPC error). */
   const call = async (method, params) => {

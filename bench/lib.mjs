@@ -228,3 +228,35 @@ export async function waitHealthy(base, proc, output = () => '', timeoutMs = 600
     await sleep(200);
   }
 }
+
+/**
+ * The JSON-RPC API of a real dmsd on `dataDir`, as a panel meets it: an admin account made with zone_tool
+ * create_api_account, dmsd started with --http on a free port, returned once /health is 200 (its start-up is not what
+ * the caller measures). `healthyMs`: spawn → healthy. `d.stop()` stops it.
+ */
+export async function startDmsdApi({ dataDir, login, password, actor = 'bench/Admin' }) {
+  const env = { ...process.env, DMS_CHANGE_BY: actor };
+  delete env.DMS_DATA_DIR;
+  delete env.DMS_DATABASE_URL;
+  const zt = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, 'create_api_account', '-P', login, 'admin'], {
+    input: `${password}\n`,
+    encoding: 'utf8',
+    env,
+  });
+  if (zt.status !== 0) throw new Error(`zone_tool create_api_account failed:\n${zt.stdout}${zt.stderr}`);
+  const { spawnLogged } = await testHelper('servers');
+  const t0 = Date.now();
+  const d = spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
+    cwd: ROOT,
+    killAfterMs: 5000,
+    maxOutput: 1 << 20,
+  });
+  try {
+    const base = `http://127.0.0.1:${await dmsdHttpPort(d.proc, d.output)}`;
+    await waitHealthy(base, d.proc, d.output);
+    return { d, base, auth: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`, healthyMs: Date.now() - t0 };
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+}

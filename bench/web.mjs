@@ -20,12 +20,11 @@
 //
 //   node bench/web.mjs [--zones 100000] [--records 50000] [--reps 5] [--keep]      (after npm run build)
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dmsdHttpPort, ROOT, testHelper, waitHealthy } from './lib.mjs';
+import { ROOT, startDmsdApi, testHelper } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -70,13 +69,6 @@ function bigZone() {
     }
   }
   return `${lines.join('\n')}\n`;
-}
-
-function zoneToolEnv() {
-  const env = { ...process.env, DMS_CHANGE_BY: 'bench@web/Admin' };
-  delete env.DMS_DATA_DIR;
-  delete env.DMS_DATABASE_URL;
-  return env;
 }
 
 const median = (xs) => {
@@ -217,27 +209,11 @@ try {
   }
   results.loadSeconds = (Date.now() - tLoad) / 1000;
   log(`  store filled in ${fmt(results.loadSeconds, 1)} s (services.loadZones, not measured)`);
-  const zt = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, 'create_api_account', '-P', ADMIN.login, 'admin'], {
-    input: `${ADMIN.password}\n`,
-    encoding: 'utf8',
-    env: zoneToolEnv(),
-  });
-  if (zt.status !== 0) throw new Error(`zone_tool create_api_account failed:\n${zt.stdout}${zt.stderr}`);
-
-  const { spawnLogged } = await testHelper('servers');
-  const t1 = Date.now();
-  dmsd = spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
-    cwd: ROOT,
-    killAfterMs: 5000,
-    maxOutput: 1 << 20,
-  });
-  const d = dmsd;
-  const port = await dmsdHttpPort(d.proc, d.output);
-  const base = `http://127.0.0.1:${port}`;
   // Measured once dmsd's served zone table is current (/health 200): its start-up is not the UI's work.
-  await waitHealthy(base, d.proc, d.output);
-  log(`  dmsd healthy after ${fmt((Date.now() - t1) / 1000, 1)} s`);
-  const auth = `Basic ${Buffer.from(`${ADMIN.login}:${ADMIN.password}`).toString('base64')}`;
+  const started = await startDmsdApi({ dataDir, login: ADMIN.login, password: ADMIN.password, actor: 'bench@web/Admin' });
+  dmsd = started.d;
+  const { base, auth } = started;
+  log(`  dmsd healthy after ${fmt(started.healthyMs / 1000, 1)} s`);
   const call = async (method, params) => {
     const r = await fetch(`${base}/jsonrpc`, {
       method: 'POST',

@@ -20,6 +20,8 @@ export interface SecondaryOptions {
   port: number;
   /** Also serve AXFR/IXFR of the zone to clients signing with the key (for comparing its copy by a transfer). */
   serveTransfers?: boolean;
+  /** named only: its debug level (-d). At 3 it logs whether each transfer's answer was incremental. */
+  debugLevel?: number;
 }
 
 export interface Secondary extends LoggedProcess {
@@ -70,7 +72,8 @@ function startSecondary(label: Secondary['label'], o: SecondaryOptions): Seconda
   const dir = mkdtempSync(join(tmpdir(), `dms-secondary-${label}-`));
   const conf = join(dir, `${label}.conf`);
   writeFileSync(conf, label === 'named' ? namedSecondaryConf(dir, o) : knotSecondaryConf(dir, o));
-  const args = label === 'named' ? ['-g', '-c', conf, '-n', '1'] : ['-c', conf];
+  const debug = label === 'named' && o.debugLevel ? ['-d', String(o.debugLevel)] : [];
+  const args = label === 'named' ? ['-g', ...debug, '-c', conf, '-n', '1'] : ['-c', conf];
   return { ...spawnLogged(label, args, { dir, killAfterMs: 5000, maxOutput: 1 << 21 }), label, port: o.port, dir };
 }
 

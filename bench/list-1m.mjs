@@ -25,6 +25,7 @@
 // The pages: first; middle (after the name at n = zones/2); last (after the name 1,000 before the end, by cursor);
 // pattern with a literal prefix (z050*: 1% of the names, from the middle) and without one (*7.list.test: 10%);
 // reference dense/rare; sectag dense/rare; server group sg-other and default (99%); state deleted (which=deleted);
+// state DISABLED (first page and from the middle), PUBLISHED, and DISABLED + DELETED together (the state filter);
 // in-process also a customer's first page (tenant-dense, tenant-rare: the tenancy filter). Each is checked to
 // return a full page (or all that match) of zones that fit the filter. Writes bench/out/list-1m.json.
 //
@@ -198,11 +199,16 @@ function pages(zones) {
     ['sg', 'server group sg-other (1%)', { sg: 'sg-other' }, (z) => (Number(z.name.slice(1, 8)) % 100) === 2],
     ['sgDefault', 'server group default (99%)', { sg: 'default' }, (z) => (Number(z.name.slice(1, 8)) % 100) !== 2],
     ['deleted', 'state: which=deleted (2%)', { which: 'deleted' }, (z) => z.state === 'DELETED'],
+    ['stateDisabled', 'state DISABLED (0.5%)', { state: 'DISABLED' }, (z) => z.state === 'DISABLED'],
+    ['stateDisabledMid', `state DISABLED after ${name(mid)}`, { state: 'DISABLED', after: name(mid) }, (z) => z.state === 'DISABLED' && z.name > name(mid)],
+    ['statePublished', 'state PUBLISHED (97.5%)', { state: 'PUBLISHED' }, (z) => z.state === 'PUBLISHED'],
+    ['stateSeveral', 'states DISABLED + DELETED (2.5%)', { state: ['DISABLED', 'DELETED'] }, (z) => z.state === 'DISABLED' || z.state === 'DELETED'],
   ];
 }
 
 /** How many zones a filter selects (a page holds min(that, 1,000)). */
 function expected(key, zones) {
+  const mid = Math.floor(zones / 2);
   const live = (pred) => {
     let n = 0;
     for (let i = 0; i < zones; i++) if (pred(i) && i % 50 !== 5) n++;
@@ -221,6 +227,10 @@ function expected(key, zones) {
     sg: live((i) => i % 100 === 2),
     sgDefault: zones,
     deleted: Math.floor((zones - 6) / 50) + 1,
+    stateDisabled: live((i) => i % 200 === 6),
+    stateDisabledMid: live((i) => i % 200 === 6 && i > mid),
+    statePublished: live((i) => i % 200 !== 6),
+    stateSeveral: zones,
   };
   return Math.min(PAGE, all[key]);
 }

@@ -146,6 +146,8 @@ export interface ListZonesOptions {
   sectag?: string;
   /** 'active' (default: everything not deleted), 'deleted', or 'all'. */
   which?: 'active' | 'deleted' | 'all';
+  /** Only zones in these states; DELETED among them lists deleted zones too, whatever `which` says. */
+  states?: readonly ZoneState[];
   /** Keyset paging: names strictly after this one. */
   after?: string;
   /** Default 1000. */

@@ -141,6 +141,12 @@ async function zonePageSpec(trx: Tx, o: ListZonesOptions): Promise<ZonePageSpec 
   const limit = o.limit ?? 1000;
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgument(`bad page size ${limit}`);
   const spec: ZonePageSpec = { which: o.which ?? 'active', after: o.after ?? '', limit };
+  if (o.states !== undefined) {
+    const states = [...new Set(o.states)];
+    spec.states = states;
+    // The states say which zones: deleted ones only when DELETED is asked for (then ordered as deleted zones are).
+    spec.which = !states.includes('DELETED') ? 'active' : states.length === 1 ? 'deleted' : 'all';
+  }
   if (o.pattern !== undefined && o.pattern !== '') {
     if (isGlob(o.pattern)) {
       let p = o.pattern.toLowerCase();

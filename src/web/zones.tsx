@@ -40,7 +40,9 @@ export function ZonesPage({ me, query }: { me: Me; query: ZonesQuery }) {
     setBusy(true);
     setError(null);
     try {
-      const p: Record<string, unknown> = { limit: PAGE + 1, which: query.which ?? 'active' };
+      const which = query.which ?? 'active';
+      // One state (PUBLISHED, UPDATE, DISABLED) or a group of them (active, deleted, all).
+      const p: Record<string, unknown> = { limit: PAGE + 1, ...(/^[A-Z]+$/.test(which) ? { state: which } : { which }) };
       if (query.q) p.pattern = query.q.includes('*') || query.q.includes('?') ? query.q : `*${query.q}*`;
       if (query.reference) p.reference = query.reference;
       if (query.sectag) p.sectag = query.sectag;
@@ -103,6 +105,9 @@ export function ZonesPage({ me, query }: { me: Me; query: ZonesQuery }) {
           State
           <select name="which" value={form.which ?? 'active'} onChange={(e) => setForm({ ...form, which: e.currentTarget.value })}>
             <option value="active">active</option>
+            <option value="PUBLISHED">published</option>
+            <option value="UPDATE">unpublished changes</option>
+            <option value="DISABLED">disabled</option>
             <option value="deleted">deleted</option>
             <option value="all">all</option>
           </select>

@@ -457,6 +457,42 @@ for (const backend of backends)
       assert.deepEqual(await svc.call(admin, 'list_zone', { pattern: 'b3.test', which: 'all' }), []);
     });
 
+    test('list_zone by state: one state or several, paged in name order, within the tenant; DELETED lists deleted zones', async () => {
+      const make = async (name: string, ctx = admin) => svc.call(ctx, 'load_zone', { zone: name, text: TEXT });
+      for (const n of ['st-a.test', 'st-b.test', 'st-c.test', 'st-d.test', 'st-e.test', 'st-f.test']) await make(n);
+      await make('st-g.acme.test', acme);
+      await svc.call(admin, 'disable_zone', { zone: 'st-b.test' });
+      await svc.call(admin, 'disable_zone', { zone: 'st-e.test' });
+      await svc.call(admin, 'update_zone_text', { zone: 'st-c.test', text: `${TEXT}www A 192.0.2.9\n`, publish: false });
+      await svc.call(acme, 'update_zone_text', { zone: 'st-g.acme.test', text: `${TEXT}www A 192.0.2.9\n`, publish: false });
+      await svc.call(admin, 'delete_zone', { zone: 'st-f.test' });
+      const names = async (ctx: svc.ServiceContext, p: Record<string, unknown>) =>
+        ((await svc.call(ctx, 'list_zone', { pattern: 'st-*', ...p })) as { name: string; state: string }[]).map((z) => `${z.name}:${z.state}`);
+      assert.deepEqual(await names(admin, { state: 'DISABLED' }), ['st-b.test.:DISABLED', 'st-e.test.:DISABLED']);
+      assert.deepEqual(await names(admin, { state: 'UPDATE' }), ['st-c.test.:UPDATE', 'st-g.acme.test.:UPDATE']);
+      assert.deepEqual(await names(admin, { state: ['PUBLISHED'] }), ['st-a.test.:PUBLISHED', 'st-d.test.:PUBLISHED']);
+      assert.deepEqual(await names(admin, { state: 'DELETED' }), ['st-f.test.:DELETED']);
+      // Several states: one list in name order, paged by the cursor.
+      const want = ['st-a.test.:PUBLISHED', 'st-b.test.:DISABLED', 'st-d.test.:PUBLISHED', 'st-e.test.:DISABLED', 'st-f.test.:DELETED'];
+      assert.deepEqual(await names(admin, { state: ['PUBLISHED', 'DISABLED', 'DELETED'] }), want);
+      const pages: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await names(admin, { state: ['DELETED', 'DISABLED', 'PUBLISHED'], limit: 2, ...(after ? { after } : {}) });
+        if (page.length === 0) break;
+        pages.push(...page);
+        after = page[page.length - 1].split(':')[0];
+      }
+      assert.deepEqual(pages, want, 'paged by two');
+      // With the other filters, and within the tenant: the customer sees only its own.
+      assert.deepEqual(await names(admin, { state: 'UPDATE', sg: 'default' }), ['st-c.test.:UPDATE', 'st-g.acme.test.:UPDATE']);
+      assert.deepEqual(await names(admin, { state: ['UPDATE', 'PUBLISHED'], pattern: 'st-?.test' }), ['st-a.test.:PUBLISHED', 'st-c.test.:UPDATE', 'st-d.test.:PUBLISHED']);
+      assert.deepEqual(await names(acme, { state: ['UPDATE', 'DISABLED'] }), ['st-g.acme.test.:UPDATE']);
+      assert.deepEqual(await names(acme, { state: 'DISABLED' }), []);
+      const bad = await rejection(() => svc.call(admin, 'list_zone', { state: 'LIVE' }), 'bad state');
+      assert.match(bad.message, /state/);
+    });
+
     test('refresh_zone: the apex from the server group, the servers told again', async () => {
       await svc.updateServerGroup(admin, 'default', { apexNs: ['ns-c.example.net.'] });
       await svc.call(admin, 'set_zone', { zone: 'b1.test', flags: { useApexNs: true } });

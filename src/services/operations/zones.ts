@@ -87,6 +87,7 @@ async function flagsOf(ctx: ServiceContext, f: z.output<typeof flagsParam> | und
 }
 
 const nameParam = z.string().min(1).max(255);
+const zoneStateParam = z.enum(['PUBLISHED', 'UPDATE', 'DISABLED', 'DELETED']);
 
 /** The zone's canonical name: every zone operation starts here (and a customer's unknown zone stops here). */
 export function zoneOf(ctx: ServiceContext, text: string): Promise<string> {
@@ -171,6 +172,10 @@ export const ZONE_OPERATIONS = {
         sectag: nameParam.optional(),
         sg: nameParam.optional(),
         which: z.enum(['active', 'deleted', 'all']).default('active'),
+        state: z
+          .union([zoneStateParam, z.array(zoneStateParam).min(1).max(4)])
+          .optional()
+          .describe('only zones in this state (or these states); DELETED lists deleted zones whatever `which` says'),
         after: z.string().max(1100).optional().describe('cursor: the last name of the previous page'),
         limit: z.number().int().min(1).max(10_000).default(1000),
         detail: z.boolean().default(false).describe('whole zone records instead of name, state, serial and reference'),
@@ -178,7 +183,8 @@ export const ZONE_OPERATIONS = {
       .strict(),
     tiers: ALL_TIERS,
     mutates: false,
-    run: async (ctx, { detail, ...o }) => {
+    run: async (ctx, { detail, state, ...rest }) => {
+      const o = { ...rest, states: state === undefined ? undefined : typeof state === 'string' ? [state] : state };
       const page = detail ? await listZones(ctx, o) : await listZoneBriefs(ctx, o);
       // An empty page because the reference or server group filtered on does not exist is a typo to report, not
       // "no zones" (checked only then: a page with zones proves the name).

@@ -165,6 +165,8 @@ export async function apexZonesOfGroup(db: Db, sgId: number, after: string, limi
 /** One page of a zone listing, resolved by the services (names to ids, glob to LIKE). */
 export interface ZonePageSpec {
   which: 'active' | 'deleted' | 'all';
+  /** Only zones in these states (within `which`). */
+  states?: readonly string[];
   /** A LIKE pattern (backslash escapes) with its literal prefix ('z099' of 'z099%'), or one exact name. */
   match?: { like: string; prefix: string } | { name: string };
   referenceId?: number;
@@ -224,6 +226,21 @@ function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec, drive
     if (dialect === 'sqlite') prefix = spec.match.prefix;
   } else if (spec.match) conds.push(eb('z.name', '=', spec.match.name));
   if (spec.referenceId !== undefined) conds.push(eb('z.reference_id', '=', spec.referenceId));
+  if (spec.states?.length === 1) conds.push(eb('z.state', '=', spec.states[0]));
+  else if (spec.states !== undefined) {
+    // Several states: `state IN (…)` makes the planner collect every zone of those states and sort them (a million
+    // PUBLISHED zones: a walk of them all). As for the server groups below: one page per state from the (state,
+    // name) index, every other condition inside, and the page is the first `limit` of those.
+    const rest = pageWhere(dialect, scope, { ...spec, states: undefined }, drive);
+    const side = (state: string) => {
+      let q = eb.selectFrom('zones as z').select('z.id').where(rest).where('z.state', '=', state).orderBy('z.name');
+      if (spec.which !== 'active') q = q.orderBy('z.id');
+      return q.limit(sql.lit(spec.limit));
+    };
+    const [first, ...others] = spec.states.map((st, i) => eb.selectFrom(side(st).as(`s${i}`)).select(`s${i}.id` as 's0.id'));
+    conds.push(first === undefined ? sql<SqlBool>`1 = 0` : eb('z.id', 'in', others.reduce((u, q) => u.unionAll(q), first)));
+    return eb.and(conds);
+  }
   if (spec.sgId !== undefined) {
     // Primary or alternate group: an OR of two columns makes the planner collect and sort every zone of the group
     // (a million-zone default group: ~0.5 s a page). Instead, one page from each (column, name) index — every other

@@ -341,7 +341,10 @@ try {
   const inproc = {};
   try {
     const ctx = api.serviceContext(store, { actor: 'bench@list-1m/Admin' });
-    for (const [key, label, params, pred] of P) {
+    for (const [key, label, rpcParams, pred] of P) {
+      // The service functions take the states as a list (list_zone also takes one).
+      const { state, ...rest } = rpcParams;
+      const params = state === undefined ? rest : { ...rest, states: [state].flat() };
       const want = expected(key, ZONES);
       const briefs = [];
       const full = [];

@@ -25,6 +25,7 @@ import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
+import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -51,6 +52,8 @@ export interface DmsdOptions {
   httpBodyLimit?: number;
   /** Seconds between the scheduled checks of the secondary servers (ServerSM); 0: none. */
   healthInterval?: number;
+  /** TCP and transfer limits (flags, else the --config file's keys, else the defaults). */
+  limits?: ServingLimits;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -83,7 +86,7 @@ function parseWorkers(value: string): number {
 }
 
 export function buildCommand(): Command {
-  return new Command()
+  return addLimitOptions(new Command())
     .name('dmsd')
     .description('DMS authoritative DNS server')
     .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/; with --no-database the files are served directly')
@@ -125,6 +128,12 @@ export function parseArgs(argv: string[]): DmsdOptions {
   if (!LOG_LEVELS.includes(o.logLevel)) {
     cmd.error(`error: option '--log-level <level>' must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  let limits: ServingLimits = { tcp: {}, xfr: {} };
+  try {
+    limits = resolveLimits(o, o.config);
+  } catch (err) {
+    cmd.error(`error: ${(err as Error).message}`);
+  }
   return {
     zones: o.zones,
     listen: o.listen ?? [{ address: '127.0.0.1', port: 5353 }],
@@ -142,6 +151,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
     ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
+    limits,
   };
 }
 
@@ -260,14 +270,14 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const handler = new QueryHandler(table);
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr);
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
   const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
-    server = await startDnsServer(table, log, { listen: opts.listen, handler });
+    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);

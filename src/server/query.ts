@@ -25,6 +25,11 @@ export interface QueryMeta {
   /** Remote address and port (absent for in-process tests). */
   address?: string;
   port?: number;
+  /**
+   * TCP: run `fn` once the answer to this message has been sent (flushed to the kernel) or the connection closed;
+   * transfers hold their concurrency slot until then. Absent on UDP (the answer is sent when returned).
+   */
+  afterSend?: (fn: () => void) => void;
 }
 
 /** One response, several (AXFR streams many messages over TCP), or none (the query is dropped). */

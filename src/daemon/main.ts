@@ -25,6 +25,7 @@ import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
+import { DbQueryAcl } from './query-acl.js';
 import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 
 export interface DmsdOptions {
@@ -219,6 +220,7 @@ async function fillTable(
   table: ZoneTable,
   store: Store | undefined,
   signs = false,
+  acl?: DbQueryAcl,
 ): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
@@ -243,7 +245,12 @@ async function fillTable(
   await keys.reload();
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
-  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
+  await acl?.reload();
+  const feed = await startZoneFeed(store, table, log, {
+    onKeys: () => keys.reload(),
+    ...(signer ? { signer } : {}),
+    ...(acl ? { onAcl: (changed: boolean, zones: string[]) => acl.onFeed(changed, zones) } : {}),
+  });
   // Key timings (rollovers) and signatures about to expire, checked every --dnssec-interval (60 s).
   const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000) : undefined;
   refreshTimer?.unref();
@@ -260,14 +267,16 @@ async function fillTable(
  */
 async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
   const table = new ZoneTable();
+  // allow-query lists (database only): loaded with the zones, followed through the change feed.
+  const acl = store ? new DbQueryAcl(store, log) : undefined;
   let filled: Awaited<ReturnType<typeof fillTable>>;
   try {
-    filled = await fillTable(opts, log, table, store, supervisor);
+    filled = await fillTable(opts, log, table, store, supervisor, acl);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
-  const handler = new QueryHandler(table);
+  const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
     attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr);

@@ -277,9 +277,12 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     process.exit(1);
   }
   const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
+  const xfrLimited: Record<string, number> = {};
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr, (scope) => {
+      xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
+    });
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
@@ -290,6 +293,10 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
+  }
+  if (dns) {
+    dns.tcp = () => server.tcpStats();
+    dns.xfrLimited = () => xfrLimited;
   }
   const tasks =
     store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;

@@ -100,6 +100,7 @@ export function attachDbPrimary(
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
   xfrLimits?: XfrLimits,
+  onXfrLimited?: (scope: 'total' | 'client') => void,
 ): Primary {
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
   return attachPrimary(qh, {
@@ -119,7 +120,10 @@ export function attachDbPrimary(
     onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
     onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
     ...(xfrLimits ? { xfrLimits } : {}),
-    onXfrLimit: (e) => log.warn(e, 'transfer refused: too many at once'),
+    onXfrLimit: (e) => {
+      onXfrLimited?.(e.scope);
+      log.warn(e, 'transfer refused: too many at once');
+    },
   });
 }
 

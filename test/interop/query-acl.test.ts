@@ -2,7 +2,7 @@
 // checked with dig from different loopback source addresses (-b 127.0.0.x). A zone with a list answers only the
 // listed prefixes and REFUSED (EDE 18 "Prohibited") to the others, over UDP and TCP, within a second of the change;
 // a server group's list covers its zones without a list of their own (a zone moved into the group comes under it);
-// deleting the entries opens the zone again. Other zones are never affected.
+// deleting the entries opens the zone again. Other zones are never affected. /metrics has the TCP counters.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { serviceContext } from '../../src/services/context.js';
 import { call } from '../../src/services/operations/index.js';
 import { openStore } from '../../src/store/index.js';
-import { type Server, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { listeningPort, type Server, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
 
 const ZONE = (name: string) => `$TTL 300
 @ SOA ns1.${name}. hostmaster.${name}. 1 3600 900 604800 300
@@ -46,7 +46,7 @@ before(async () => {
   await call(serviceContext(s), 'set_sg_apex_ns', { sg: 'private', apexNs: ['ns1.private.test.'] });
   await s.close();
   zoneToolOk(store(), ['set_zone_sg', 'b.test', 'private']);
-  srv = await startDmsdDb(store(), ['--no-http']);
+  srv = await startDmsdDb(store(), ['--http', '127.0.0.1:0']);
 });
 after(async () => {
   await srv?.stop();
@@ -91,4 +91,13 @@ test('deleting the entries opens the zones again; listing shows zone and group e
   for (const id of [...list.matchAll(/^\s*(\d+)\s/gm)].map((m) => m[1])) zoneToolOk(store(), ['delete_query_acl', id]);
   await waitFor(() => ['a.test', 'b.test', 'c.test'].every((z) => ask('127.0.0.1', `www.${z}`).status === 'NOERROR'), 3000, 'all open again');
   assert.equal(zoneToolOk(store(), ['ls_query_acl']).trim(), '');
+});
+
+test('/metrics counts the TCP connections (the digs over TCP above)', async () => {
+  const port = await listeningPort(srv, 'http');
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const accepted = Number(/^dms_tcp_connections_total\{outcome="accepted"\} (\d+)/m.exec(text)?.[1]);
+  assert.ok(accepted >= 2, text);
+  assert.match(text, /^dms_tcp_connections \d+/m);
+  assert.match(text, /^# TYPE dms_xfr_refused_limit_total counter/m);
 });

@@ -14,13 +14,13 @@
 //   zonefile  parseZoneText(latin1 text): never throws (problems are returned), every record it gives re-encodes
 //   update    applyUpdate(a fixed zone, decodeMessage(bytes)): never throws; a failure changes nothing, a success
 //             keeps one SOA
-// Seeds: fuzz/corpus/<target>/ (committed); inputs found are written to a work directory (printed), or added to the
-// corpus with --save. A failing input is written to fuzz/crashes/ and the run exits 1.
+// Seeds: fuzz/corpus/<target>/ (committed); inputs found go to a temporary directory (removed at the end unless
+// --keep), or are added to the corpus with --save. A failing input is written to fuzz/crashes/ and the run exits 1.
 //
-// Options: --seconds N (default 60, in all), --target decoder|zonefile|update (default all), --seed N, --save.
+// Options: --seconds N (default 60, in all), --target decoder|zonefile|update (default all), --seed N, --save, --keep.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -244,4 +244,5 @@ for (const name of names) {
 }
 await session.post('Profiler.stopPreciseCoverage');
 session.disconnect();
+if (!SAVE && !argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);

@@ -8,6 +8,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export interface DnsCounters {
   /** key "transport|rcode|qtype|opcode" → count. */
   queries(): ReadonlyMap<string, number>;
+  /** The TCP connection counters (src/server/tcp-guard.ts TcpStats), when the listeners run in this process. */
+  tcp?(): { open: number; accepted: number; refused: number; evicted: number; idleTimeouts: number; ioTimeouts: number };
+  /** Transfers refused by the concurrency limits, by scope ("total", "client"). */
+  xfrLimited?(): Readonly<Record<string, number>>;
 }
 
 export interface MetricSources {
@@ -62,6 +66,41 @@ export class ApiMetrics {
       },
     });
     const dns = sources.dns;
+    if (dns?.tcp) {
+      const tcp = dns.tcp.bind(dns);
+      new Gauge({
+        name: 'dms_tcp_connections',
+        help: 'DNS TCP connections open now',
+        registers,
+        collect() {
+          this.set(tcp().open);
+        },
+      });
+      new Counter({
+        name: 'dms_tcp_connections_total',
+        help: 'DNS TCP connections by outcome: accepted; refused (at a limit, all busy); closed to make room (evicted), by the idle timeout or by the I/O timeout',
+        labelNames: ['outcome'],
+        registers,
+        collect() {
+          this.reset();
+          const t = tcp();
+          for (const [outcome, n] of [['accepted', t.accepted], ['refused', t.refused], ['evicted', t.evicted], ['idle_timeout', t.idleTimeouts], ['io_timeout', t.ioTimeouts]] as const) this.inc({ outcome }, n);
+        },
+      });
+    }
+    if (dns?.xfrLimited) {
+      const xfr = dns.xfrLimited.bind(dns);
+      new Counter({
+        name: 'dms_xfr_refused_limit_total',
+        help: 'Zone transfers refused because too many were running (scope: total or per client)',
+        labelNames: ['scope'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [scope, n] of Object.entries(xfr())) this.inc({ scope }, n);
+        },
+      });
+    }
     if (dns)
       new Counter({
         name: 'dms_dns_queries_total',

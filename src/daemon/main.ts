@@ -25,6 +25,8 @@ import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
+import { DbQueryAcl } from './query-acl.js';
+import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -51,6 +53,8 @@ export interface DmsdOptions {
   httpBodyLimit?: number;
   /** Seconds between the scheduled checks of the secondary servers (ServerSM); 0: none. */
   healthInterval?: number;
+  /** TCP and transfer limits (flags, else the --config file's keys, else the defaults). */
+  limits?: ServingLimits;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -83,7 +87,7 @@ function parseWorkers(value: string): number {
 }
 
 export function buildCommand(): Command {
-  return new Command()
+  return addLimitOptions(new Command())
     .name('dmsd')
     .description('DMS authoritative DNS server')
     .option('--zones <dir>', 'import the zone files of this directory into the database at start and on SIGHUP (one file per zone, file name = zone name, optional ".zone" suffix; new or changed zones only); without it an empty database gets the shipped examples/; with --no-database the files are served directly')
@@ -125,6 +129,12 @@ export function parseArgs(argv: string[]): DmsdOptions {
   if (!LOG_LEVELS.includes(o.logLevel)) {
     cmd.error(`error: option '--log-level <level>' must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  let limits: ServingLimits = { tcp: {}, xfr: {} };
+  try {
+    limits = resolveLimits(o, o.config);
+  } catch (err) {
+    cmd.error(`error: ${(err as Error).message}`);
+  }
   return {
     zones: o.zones,
     listen: o.listen ?? [{ address: '127.0.0.1', port: 5353 }],
@@ -142,6 +152,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
     ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
+    limits,
   };
 }
 
@@ -209,6 +220,7 @@ async function fillTable(
   table: ZoneTable,
   store: Store | undefined,
   signs = false,
+  acl?: DbQueryAcl,
 ): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
@@ -233,7 +245,12 @@ async function fillTable(
   await keys.reload();
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
-  const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
+  await acl?.reload();
+  const feed = await startZoneFeed(store, table, log, {
+    onKeys: () => keys.reload(),
+    ...(signer ? { signer } : {}),
+    ...(acl ? { onAcl: (changed: boolean, zones: string[]) => acl.onFeed(changed, zones) } : {}),
+  });
   // Key timings (rollovers) and signatures about to expire, checked every --dnssec-interval (60 s).
   const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000) : undefined;
   refreshTimer?.unref();
@@ -250,27 +267,36 @@ async function fillTable(
  */
 async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
   const table = new ZoneTable();
+  // allow-query lists (database only): loaded with the zones, followed through the change feed.
+  const acl = store ? new DbQueryAcl(store, log) : undefined;
   let filled: Awaited<ReturnType<typeof fillTable>>;
   try {
-    filled = await fillTable(opts, log, table, store, supervisor);
+    filled = await fillTable(opts, log, table, store, supervisor, acl);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
-  const handler = new QueryHandler(table);
+  const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
+  const xfrLimited: Record<string, number> = {};
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr, (scope) => {
+      xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
+    });
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
   const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
-    server = await startDnsServer(table, log, { listen: opts.listen, handler });
+    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
+  }
+  if (dns) {
+    dns.tcp = () => server.tcpStats();
+    dns.xfrLimited = () => xfrLimited;
   }
   const tasks =
     store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;

@@ -32,7 +32,7 @@ export function servicesXfrHistory(
       try {
         d = await services.diffVersions(services.serviceContext(store), origin.toString(), { serial: fromSerial }, 'published');
       } catch (e) {
-        if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound) return undefined;
+        if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound || e instanceof services.BadZoneName) return undefined;
         throw e;
       }
       // The table may serve a different version than the database publishes for a moment: then send it all.
@@ -72,7 +72,10 @@ export function servicesUpdateSink(
     /** `committed`: what the commit changed in the served zone, when it was published (services.CommittedChange). */
     commit(change: Parameters<ScopedUpdateSink['commit']>[0]): Promise<{ serial: number; committed?: services.CommittedChange }>;
   } {
-  const notFound = (e: unknown) => e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound;
+  // A name from the wire that cannot be a zone of ours (the root, white space in a label: BadZoneName) is a zone we
+  // do not serve, like any other unknown one (NOTAUTH), not an internal error.
+  const notFound = (e: unknown) =>
+    e instanceof services.ZoneNotFound || e instanceof services.ZoneDeleted || e instanceof services.ZiNotFound || e instanceof services.BadZoneName;
   // Origins whose last commit conflicted: the next read goes to the database whatever the table says.
   const distrust = new Set<string>();
   // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record

@@ -14,7 +14,7 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import type { TsigKey } from '../dns/tsig.js';
 import type { TransferRule } from '../server/acl.js';
-import { attachPrimary, type KeyStore, type Primary, zoneTableSource } from '../server/primary.js';
+import { attachPrimary, type KeyStore, type Primary, type XfrLimits, zoneTableSource } from '../server/primary.js';
 import type { QueryHandler } from '../server/query.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
@@ -99,6 +99,8 @@ export function attachDbPrimary(
   keys: KeyStore,
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
+  xfrLimits?: XfrLimits,
+  onXfrLimited?: (scope: 'total' | 'client') => void,
 ): Primary {
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
   return attachPrimary(qh, {
@@ -117,6 +119,11 @@ export function attachDbPrimary(
     update: { log: (e) => log.info(e, e.rcode === 0 ? 'update' : 'update refused') },
     onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
     onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
+    ...(xfrLimits ? { xfrLimits } : {}),
+    onXfrLimit: (e) => {
+      onXfrLimited?.(e.scope);
+      log.warn(e, 'transfer refused: too many at once');
+    },
   });
 }
 

@@ -114,6 +114,11 @@ export async function startZoneFeed(
     onPublished?: (zone: Zone, change: services.ZoneChange | undefined) => void | Promise<void>;
     /** The TSIG key set changed. */
     onKeys?: () => void | Promise<void>;
+    /**
+     * Query ACLs: `changed` when an ACL changed (feed kind 'acl'), and the zones of the poll's other rows (a zone
+     * published or moved to another server group may come under a group's list).
+     */
+    onAcl?: (changed: boolean, zones: string[]) => void | Promise<void>;
     /** This process signs the zones with a DNSSEC policy (the supervising process); others only serve them. */
     signer?: ZoneSigner;
   } = {},
@@ -315,11 +320,21 @@ export async function startZoneFeed(
       // zones: they go to onKeys.
       const last = new Map<string, services.ZoneChange>();
       let keys = false;
+      let acl = false;
       for (const c of poll.changes) {
-        if (c.kind === 'keys' || c.zoneId === 0) keys = true;
+        if (c.kind === 'acl') acl = true;
+        else if (c.kind === 'keys' || c.zoneId === 0) keys = true;
         else last.set(c.zone, c);
       }
       if (keys) await o.onKeys?.();
+      // Before the zones are swapped in: a zone newly under a list is not served to outsiders meanwhile.
+      if (o.onAcl && (acl || last.size > 0)) {
+        try {
+          await o.onAcl(acl, [...last.keys()]);
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'cannot load the query ACLs; previous lists kept');
+        }
+      }
       const slice = timeSlice();
       for (const [name, c] of last) {
         try {

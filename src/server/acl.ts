@@ -1,4 +1,4 @@
-// Who may transfer a zone: per-zone rules on TSIG key and/or source address, plus the ocaml-dns key-name convention
+// Who may query a zone (allow-query lists of address prefixes: QueryAcl) and who may transfer it: per-zone rules on TSIG key and/or source address, plus the ocaml-dns key-name convention
 // `<primary-ip>.<secondary-ip>._transfer.<zone>`. Everything not allowed is REFUSED by the caller.
 
 import { addressInPrefix, ipVersion } from '../dns/address.js';
@@ -58,4 +58,40 @@ export function transferAllowed(zone: Name, rules: readonly TransferRule[], keyN
     if (conv?.zone.equals(zone)) return true;
   }
   return false;
+}
+
+/**
+ * Who may query which zone (allow-query): consulted for every standard query once any zone has a list. `size` is
+ * the number of zones with a list (0: everyone may query everything, and the check costs one comparison).
+ */
+export interface QueryAcl {
+  readonly size: number;
+  /** May `address` query the zone whose origin has this wire key? True for zones without a list. */
+  allows(originKey: string, address: string): boolean;
+}
+
+/** A QueryAcl over prefix lists by zone origin (wire key); set() replaces a zone's list, null removes it. */
+export class QueryAclLists implements QueryAcl {
+  private readonly lists = new Map<string, readonly string[]>();
+  get size(): number {
+    return this.lists.size;
+  }
+  allows(originKey: string, address: string): boolean {
+    const list = this.lists.get(originKey);
+    if (list === undefined) return true;
+    for (const p of list) if (addressInPrefix(address, p)) return true;
+    return false;
+  }
+  set(originKey: string, list: readonly string[] | null): void {
+    if (list === null) this.lists.delete(originKey);
+    else this.lists.set(originKey, list);
+  }
+  /** Replace every list at once. */
+  replace(all: ReadonlyMap<string, readonly string[]>): void {
+    this.lists.clear();
+    for (const [k, v] of all) this.lists.set(k, v);
+  }
+  has(originKey: string): boolean {
+    return this.lists.has(originKey);
+  }
 }

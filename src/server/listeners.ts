@@ -4,23 +4,24 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { HandlerResult, QueryHandler } from './query.js';
+import type { HandlerResult, QueryHandler, QueryMeta } from './query.js';
+import { type TcpLimits, TcpGuard, type TcpConn } from './tcp-guard.js';
+
+export { TcpGuard, type TcpLimits, type TcpStats } from './tcp-guard.js';
 
 export interface ListenAddress {
   address: string;
   port: number;
 }
 
-export interface ListenerOptions {
+export interface ListenerOptions extends TcpLimits {
   /** Requested socket receive buffer for UDP (bursts); the kernel caps it at net.core.rmem_max. */
   udpRecvBuffer?: number;
   udpSendBuffer?: number;
-  /** Close a TCP connection idle for this long (default 10 s, like Knot's tcp-idle-timeout). */
-  tcpIdleMs?: number;
-  /** Most simultaneous TCP connections per listener (default 1000). */
-  tcpMaxConnections?: number;
   /** Stop reading from a TCP client while this much output is queued to it (default 1 MiB). */
   tcpMaxQueuedBytes?: number;
+  /** Shared by all TCP listeners of a process so the limits count all their connections (default: one per listener). */
+  tcpGuard?: TcpGuard;
 }
 
 export interface Listening {
@@ -174,15 +175,15 @@ export function listenTcp(
   log: Logger,
   opts: ListenerOptions = {},
 ): Promise<Listening> {
-  const idleMs = opts.tcpIdleMs ?? 10_000;
+  const guard = opts.tcpGuard ?? new TcpGuard(opts);
   const maxQueued = opts.tcpMaxQueuedBytes ?? 1024 * 1024;
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (sock) => {
+    const conn = serveConnection(handler, sock, guard, maxQueued, log);
+    if (!conn) return;
     sockets.add(sock);
-    serveConnection(handler, sock, idleMs, maxQueued, log);
     sock.on('close', () => sockets.delete(sock));
   });
-  server.maxConnections = opts.tcpMaxConnections ?? 1000;
   server.on('error', (err) => log.warn({ err }, 'tcp server error'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -211,68 +212,158 @@ function frame(m: Uint8Array): Buffer {
   return out;
 }
 
+/** Messages handled per turn of the event loop for one connection before the others get theirs. */
+const MESSAGES_PER_TURN = 32;
+
 /**
  * One TCP connection: any number of length-prefixed queries (pipelining, RFC 7766 §6.2.1), answered in order even
- * when a handler is asynchronous; closed after `idleMs` without a complete query.
+ * when a handler is asynchronous. The guard (tcp-guard.ts) admits it and enforces the timeouts; here the connection
+ * keeps its share fair: at most MESSAGES_PER_TURN messages per turn of the event loop and at most
+ * guard.maxInFlight asynchronous answers pending (reading pauses beyond), so one client pipelining thousands of
+ * queries or transfers delays the others by a few messages at most (RFC 7766 §6.2.1.1).
  */
-function serveConnection(handler: QueryHandler, sock: net.Socket, idleMs: number, maxQueued: number, log: Logger): void {
-  let buf: Buffer = Buffer.alloc(0);
+function serveConnection(handler: QueryHandler, sock: net.Socket, guard: TcpGuard, maxQueued: number, log: Logger): TcpConn | undefined {
+  // The message being assembled: its two-octet length, then a buffer of exactly that size filled as bytes come
+  // (never a concatenation per chunk: a client sending one octet per segment must not cost a copy of all it sent).
+  let lenHi = -1;
+  let msg: Buffer | undefined;
+  let filled = 0;
+  // Complete messages not yet handled (more than one turn's share arrived at once).
+  const waiting: Buffer[] = [];
   // Tail of the chain of pending asynchronous responses; later responses wait for it to keep the order.
   let tail: Promise<void> | null = null;
-  const meta = { transport: 'tcp' as const, address: sock.remoteAddress, port: sock.remotePort };
-  // Idle = no complete query and no response for idleMs; bytes dribbled without completing a message do not count
-  // (a client holding connections open that way would otherwise exhaust the connection limit).
-  // An answer still being produced or sent (a long zone transfer to a slow client) is not idleness.
-  const idle = setTimeout(() => {
-    if (tail !== null || sock.writableLength > 0) idle.refresh();
-    else sock.destroy();
-  }, idleMs);
-  sock.on('close', () => clearTimeout(idle));
+  let inFlight = 0;
+  let scheduled = false;
+  const base = { transport: 'tcp' as const, address: sock.remoteAddress, port: sock.remotePort };
+
+  const conn = guard.admit(sock, { busy: () => tail !== null || sock.writableLength > 0 || waiting.length > 0 });
+  if (!conn) return undefined;
   sock.on('error', () => sock.destroy());
 
-  const write = (r: HandlerResult): void => {
-    if (r === null || sock.destroyed) return;
-    idle.refresh();
-    if (Array.isArray(r)) for (const m of r) sock.write(frame(m));
-    else sock.write(frame(r));
-    if (sock.writableLength > maxQueued && !sock.isPaused()) {
-      sock.pause();
-      sock.once('drain', () => sock.resume());
+  const canRead = () => inFlight < guard.maxInFlight && waiting.length === 0 && sock.writableLength <= maxQueued;
+  const resumeIfAllowed = () => {
+    if (!sock.destroyed && sock.isPaused() && canRead()) sock.resume();
+  };
+  sock.on('drain', resumeIfAllowed);
+
+  const write = (r: HandlerResult, after: (() => void)[] | undefined): void => {
+    if (r === null || sock.destroyed || (Array.isArray(r) && r.length === 0)) {
+      if (after) for (const f of after) f();
+      return;
     }
+    conn.active();
+    const list = Array.isArray(r) ? r : [r];
+    for (let i = 0; i < list.length - 1; i++) sock.write(frame(list[i]));
+    // The callback runs once the last frame is flushed, or with an error if the connection dies first.
+    if (after) sock.write(frame(list[list.length - 1]), () => { for (const f of after) f(); });
+    else sock.write(frame(list[list.length - 1]));
+    if (sock.writableLength > maxQueued) sock.pause();
+  };
+
+  const handleOne = (m: Buffer): void => {
+    conn.active();
+    let after: (() => void)[] | undefined;
+    const meta: QueryMeta = { ...base, afterSend: (f) => (after ??= []).push(f) };
+    let r: ReturnType<QueryHandler['handle']>;
+    try {
+      r = handler.handle(m, meta);
+    } catch (err) {
+      log.error({ err }, 'tcp handler failed');
+      r = null;
+    }
+    if (tail !== null || isThenable(r)) {
+      inFlight++;
+      const mine: Promise<void> = (tail ?? Promise.resolve())
+        .then(() => r)
+        .then(
+          (v) => write(v, after),
+          (err: unknown) => {
+            log.error({ err }, 'tcp handler failed');
+            write(null, after);
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          if (tail === mine) tail = null;
+          settledCheck();
+          resumeIfAllowed();
+        });
+      tail = mine;
+    } else write(r, after);
+  };
+
+  const drainWaiting = (): void => {
+    scheduled = false;
+    if (sock.destroyed) return;
+    sock.cork();
+    try {
+      for (let n = 0; n < MESSAGES_PER_TURN && waiting.length > 0 && inFlight < guard.maxInFlight; n++) {
+        handleOne(waiting.shift() as Buffer);
+      }
+    } finally {
+      sock.uncork();
+    }
+    // More than a turn's share: the rest after the other connections had theirs. Too many answers pending: the
+    // rest when they settle (settledCheck).
+    if (waiting.length > 0) {
+      if (inFlight < guard.maxInFlight) later();
+    } else resumeIfAllowed();
+  };
+  const later = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(drainWaiting);
+  };
+  // Messages held back because too many answers were pending: continued as answers settle.
+  const settledCheck = (): void => {
+    if (waiting.length > 0 && inFlight < guard.maxInFlight) later();
   };
 
   sock.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    sock.cork();
-    try {
-      while (buf.length >= 2) {
-        const n = (buf[0] << 8) | buf[1];
+    let p = 0;
+    while (p < chunk.length) {
+      if (msg === undefined) {
+        if (lenHi < 0) {
+          lenHi = chunk[p++];
+          continue;
+        }
+        const n = (lenHi << 8) | chunk[p++];
         if (n < 12) {
           // Shorter than a DNS header: the stream is garbage (and must not count as activity); close it.
           sock.destroy();
           return;
         }
-        if (buf.length < n + 2) break;
-        const msg = buf.subarray(2, n + 2);
-        buf = buf.subarray(n + 2);
-        idle.refresh();
-        const r = handler.handle(msg, meta);
-        if (tail !== null || isThenable(r)) {
-          const mine: Promise<void> = (tail ?? Promise.resolve())
-            .then(() => r)
-            .then(write, (err: unknown) => {
-              log.error({ err }, 'tcp handler failed');
-            })
-            .finally(() => {
-              if (tail === mine) tail = null;
-            });
-          tail = mine;
-        } else write(r);
+        // The whole message in this chunk: a view, no copy (the usual case).
+        if (chunk.length - p >= n) {
+          waiting.push(chunk.subarray(p, p + n));
+          p += n;
+          lenHi = -1;
+          continue;
+        }
+        msg = Buffer.allocUnsafe(n);
+        filled = 0;
       }
-    } finally {
-      sock.uncork();
+      const take = Math.min(msg.length - filled, chunk.length - p);
+      chunk.copy(msg, filled, p, p + take);
+      filled += take;
+      p += take;
+      if (filled === msg.length) {
+        waiting.push(msg);
+        msg = undefined;
+        lenHi = -1;
+      }
     }
-    // Keep partial data only (a copy, so the big chunk it came from can be freed).
-    if (buf.length > 0 && buf.byteOffset !== 0) buf = Buffer.from(buf);
+    // The I/O clock runs from the first octet of an unfinished message; a completed message stops it.
+    if (waiting.length > 0) guard.partialDone(conn);
+    if (lenHi >= 0) guard.partialStarted(conn);
+    if (waiting.length === 0) return;
+    if (waiting.length > MESSAGES_PER_TURN || inFlight >= guard.maxInFlight) sock.pause();
+    if (!scheduled) {
+      // The common case (a few messages, nothing pending) is handled now, not a turn later.
+      if (inFlight < guard.maxInFlight) drainWaiting();
+      else sock.pause();
+    }
   });
+  // Views into a large chunk keep all of it alive only while waiting, which MESSAGES_PER_TURN bounds per turn.
+  return conn;
 }

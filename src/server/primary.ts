@@ -51,6 +51,8 @@ export interface PrimaryMeta {
   transport: 'udp' | 'tcp';
   address?: string;
   port?: number;
+  /** See QueryMeta.afterSend. */
+  afterSend?: (fn: () => void) => void;
 }
 
 export type PrimaryResult = Uint8Array | Uint8Array[] | null;
@@ -72,6 +74,51 @@ export interface PrimaryDeps {
   onTsigFailure?: (e: { key?: string; error: string; client: string }) => void;
   /** Unexpected errors (answered SERVFAIL), for the log. */
   onError?: (e: unknown) => void;
+  /** Concurrent outgoing transfers (default 100 in all, 10 per client address; 0 = no limit). */
+  xfrLimits?: XfrLimits;
+  /** A transfer refused because a concurrency limit was reached, for the log and the counters. */
+  onXfrLimit?: (e: { client: string; zone: string; scope: 'total' | 'client' }) => void;
+}
+
+export interface XfrLimits {
+  /** Most transfers (AXFR/IXFR) being sent at once (BIND's transfers-out is 10; default 256). */
+  maxTotal?: number;
+  /** Most transfers being sent at once to one client address (default 128). */
+  maxPerClient?: number;
+}
+
+// Generous: only clients the transfer rules admit get this far, and an NSD secondary runs up to 128 transfers at once
+// (xfrd-tcp-max); one refused backs off for its retry time, which would stall a bulk creation of zones.
+export const XFR_DEFAULTS = { maxTotal: 256, maxPerClient: 128 } as const;
+
+/**
+ * Transfers in progress, in all and per client. A transfer holds its slot from the request until its last message
+ * has been handed to the kernel (QueryMeta.afterSend) or its connection closed: the cost of a transfer is sending it.
+ */
+class XfrSlots {
+  private total = 0;
+  private readonly byClient = new Map<string, number>();
+  constructor(
+    private readonly maxTotal: number,
+    private readonly maxPerClient: number,
+  ) {}
+  /** A release function, or the limit that stopped it. */
+  acquire(client: string): (() => void) | 'total' | 'client' {
+    const mine = this.byClient.get(client) ?? 0;
+    if (this.maxTotal > 0 && this.total >= this.maxTotal) return 'total';
+    if (this.maxPerClient > 0 && mine >= this.maxPerClient) return 'client';
+    this.total++;
+    this.byClient.set(client, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total--;
+      const n = (this.byClient.get(client) ?? 1) - 1;
+      if (n <= 0) this.byClient.delete(client);
+      else this.byClient.set(client, n);
+    };
+  }
 }
 
 function formerr(bytes: Uint8Array): Uint8Array | null {
@@ -94,7 +141,10 @@ function stripTsig(bytes: Uint8Array, tsigOffset: number): Uint8Array {
 }
 
 export class Primary {
-  constructor(readonly deps: PrimaryDeps) {}
+  private readonly xfrSlots: XfrSlots;
+  constructor(readonly deps: PrimaryDeps) {
+    this.xfrSlots = new XfrSlots(deps.xfrLimits?.maxTotal ?? XFR_DEFAULTS.maxTotal, deps.xfrLimits?.maxPerClient ?? XFR_DEFAULTS.maxPerClient);
+  }
 
   private now(): number {
     return this.deps.clock ? this.deps.clock() : Date.now() / 1000;
@@ -162,11 +212,25 @@ export class Primary {
     }
     if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
-      const out = await handleTransfer(
-        { message: msg, transport: meta.transport, address, tsig, now, udpSize: msg.edns?.udpSize },
-        this.deps.transfers,
-        this.deps.xfr,
-      );
+      // Over the limit: REFUSED at once (as BIND does past transfers-out); the secondary retries later.
+      const slot = this.xfrSlots.acquire(address);
+      if (typeof slot === 'string') {
+        this.deps.onXfrLimit?.({ client: address, zone: msg.question[0]?.name.toString() ?? '', scope: slot });
+        return rcodeResponse(msg, Rcode.REFUSED, tsig, now);
+      }
+      let out: Uint8Array[];
+      try {
+        out = await handleTransfer(
+          { message: msg, transport: meta.transport, address, tsig, now, udpSize: msg.edns?.udpSize },
+          this.deps.transfers,
+          this.deps.xfr,
+        );
+      } catch (e) {
+        slot();
+        throw e;
+      }
+      if (meta.afterSend) meta.afterSend(slot);
+      else slot();
       return out.length === 1 ? out[0] : out;
     }
     if (!tsig || msg.tsigOffset === undefined) return plain(bytes, meta);

@@ -18,6 +18,7 @@ import { latin1 } from '../zone/key.js';
 import { answer, lookupName } from '../zone/lookup.js';
 import { buildSections } from '../zone/sections.js';
 import type { ZoneTable } from '../zone/table.js';
+import type { QueryAcl } from './acl.js';
 import type { Zone } from '../zone/zone.js';
 
 export interface QueryMeta {
@@ -25,6 +26,11 @@ export interface QueryMeta {
   /** Remote address and port (absent for in-process tests). */
   address?: string;
   port?: number;
+  /**
+   * TCP: run `fn` once the answer to this message has been sent (flushed to the kernel) or the connection closed;
+   * transfers hold their concurrency slot until then. Absent on UDP (the answer is sent when returned).
+   */
+  afterSend?: (fn: () => void) => void;
 }
 
 /** One response, several (AXFR streams many messages over TCP), or none (the query is dropped). */
@@ -46,6 +52,8 @@ export interface QueryHandlerOptions {
   udpPayload?: number;
   /** Upper bound on memoized responses (all zones); the memo is cleared when it is reached (default 100000). */
   memoLimit?: number;
+  /** allow-query lists: a query from outside a zone's list is REFUSED (default: everyone may query). */
+  queryAcl?: QueryAcl;
 }
 
 const FLAG_QR = 0x80; // in byte 2
@@ -55,6 +63,8 @@ const FLAG_CD = 0x10; // in byte 3
 const OPT_LEN = 11;
 /** RFC 8914 INFO-CODE 20: the server is not authoritative for the name (sent with REFUSED, as Knot does). */
 const EDE_NOT_AUTHORITATIVE = 20;
+/** RFC 8914 INFO-CODE 18: the client is not allowed to query (REFUSED by a query ACL, as BIND sends it). */
+const EDE_PROHIBITED = 18;
 
 export class QueryHandler {
   /** Handlers by opcode (NOTIFY = 4, UPDATE = 5); QUERY is served here. Unregistered opcodes get NOTIMP. */
@@ -69,6 +79,7 @@ export class QueryHandler {
 
   private readonly udpPayload: number;
   private readonly memoLimit: number;
+  private readonly queryAcl: QueryAcl | undefined;
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
   private qEnd = 0;
@@ -99,6 +110,7 @@ export class QueryHandler {
   ) {
     this.udpPayload = opts.udpPayload ?? 1232;
     this.memoLimit = opts.memoLimit ?? 100000;
+    this.queryAcl = opts.queryAcl;
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
     this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
   }
@@ -267,6 +279,12 @@ export class QueryHandler {
     if (qtype === 0) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     const limit = meta.transport === 'udp' ? (this.hasEdns ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 512) : 65535;
     const table = this.table;
+    // allow-query: before the memo (a memoized answer is the zone's all the same). Free while no zone has a list.
+    const acl = this.queryAcl;
+    if (acl !== undefined && acl.size !== 0 && meta.address !== undefined) {
+      const zone = table.findForQuery(this.qKey, qtype);
+      if (zone !== undefined && !acl.allows(zone.origin.key, meta.address)) return errorResponse(b, Rcode.REFUSED, qEnd, this, EDE_PROHIBITED);
+    }
     if (this.memoStructure !== table.structure) {
       this.memo.clear();
       this.memoDo.clear();

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { ZoneTable } from '../zone/table.js';
 import { type ListenAddress, type ListenerOptions, type Listening, listenTcp, listenUdp } from './listeners.js';
+import { TcpGuard, type TcpStats } from './tcp-guard.js';
 import { QueryHandler, type QueryHandlerOptions } from './query.js';
 
 export interface DnsServerOptions extends ListenerOptions, QueryHandlerOptions {
@@ -15,6 +16,8 @@ export interface DnsServerOptions extends ListenerOptions, QueryHandlerOptions {
 export interface DnsServer {
   handler: QueryHandler;
   listening: Listening[];
+  /** The TCP connection counters of all listeners (their limits are shared). */
+  tcpStats(): TcpStats;
   close(): Promise<void>;
 }
 
@@ -49,8 +52,10 @@ async function bindPair(
 export async function startDnsServer(table: ZoneTable, log: Logger, opts: DnsServerOptions): Promise<DnsServer> {
   const handler = opts.handler ?? new QueryHandler(table, opts);
   const listening: Listening[] = [];
+  // One guard for all TCP listeners: --tcp-max-clients counts the connections of the process, not of each address.
+  const tcpGuard = opts.tcpGuard ?? new TcpGuard(opts);
   try {
-    for (const at of opts.listen) listening.push(...(await bindPair(handler, at, log, opts)));
+    for (const at of opts.listen) listening.push(...(await bindPair(handler, at, log, { ...opts, tcpGuard })));
   } catch (err) {
     await Promise.all(listening.map((l) => l.close()));
     throw err;
@@ -58,6 +63,7 @@ export async function startDnsServer(table: ZoneTable, log: Logger, opts: DnsSer
   return {
     handler,
     listening,
+    tcpStats: () => tcpGuard.stats(),
     close: async () => {
       await Promise.all(listening.map((l) => l.close()));
     },

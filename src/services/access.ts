@@ -58,7 +58,7 @@ export interface NotifyTargetInfo {
   key?: string;
 }
 
-async function resolveTarget(trx: Tx, ctx: ServiceContext, t: AccessTarget): Promise<AccessOwner> {
+export async function resolveTarget(trx: Tx, ctx: ServiceContext, t: AccessTarget): Promise<AccessOwner> {
   if ((t.zone === undefined) === (t.sg === undefined)) throw new InvalidArgument('give either a zone or a server group');
   if (t.zone !== undefined) {
     const z = await findLiveZone(trx, ctx, normalizeZoneName(t.zone), false);
@@ -80,7 +80,7 @@ async function existingKey(trx: Tx, name: string): Promise<string> {
   return key;
 }
 
-async function namesFor(trx: Tx, rows: { zone_id: number | null; sg_id: number | null }[]): Promise<(r: { zone_id: number | null; sg_id: number | null }) => { zone: string | null; sg: string | null }> {
+export async function namesFor(trx: Tx, rows: { zone_id: number | null; sg_id: number | null }[]): Promise<(r: { zone_id: number | null; sg_id: number | null }) => { zone: string | null; sg: string | null }> {
   const zoneIds = [...new Set(rows.map((r) => r.zone_id).filter((x): x is number => x !== null))];
   const sgIds = [...new Set(rows.map((r) => r.sg_id).filter((x): x is number => x !== null))];
   const zones = await zoneNamesById(trx, zoneIds);

@@ -342,7 +342,7 @@ async function reverseStep(
 export async function recordChange(trx: Tx, ctx: ServiceContext, zone: ZoneRow, kind: ZoneChange['kind'], version: number | null): Promise<void> {
   await appendChange(trx, ctx.store.kind, { zone_id: Number(zone.id), zone_name: zone.name, kind, version, at: nowMs(ctx) });
   if (kind === 'publish') return;
-  const isKeys = kind === 'keys';
+  const isKeys = kind === 'keys' || kind === 'acl';
   await auditChange(trx, ctx, {
     zone: isKeys ? null : zone,
     kind,
@@ -360,6 +360,7 @@ const CHANGE_SUMMARY: Partial<Record<ZoneChange['kind'], string>> = {
   destroy: 'zone destroyed with its history',
   update: 'zone settings changed',
   keys: 'TSIG key set changed',
+  acl: 'query ACL changed',
 };
 
 /**

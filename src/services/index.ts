@@ -236,3 +236,6 @@ export {
   type ZoneSigning,
   zoneSigning,
 } from './signing.js';
+
+// query ACLs (allow-query) per zone and server group (query-acl.ts)
+export { addQueryAcl, deleteQueryAcl, listQueryAcl, type QueryAclInfo, type QueryAclMap, queryAclMap, queryAclOf } from './query-acl.js';

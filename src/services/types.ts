@@ -224,9 +224,10 @@ export interface ZoneChange {
   zone: string;
   /**
    * What happened: a new ZI published, zone disabled/enabled/deleted/undeleted/destroyed, flags/SG/grants changed
-   * ('update'), or the TSIG key set changed ('keys': zoneId 0, zone ".").
+   * ('update'), the TSIG key set changed ('keys': zoneId 0, zone "."), or a query ACL changed ('acl': zoneId 0, zone
+   * ".").
    */
-  kind: 'publish' | 'disable' | 'enable' | 'delete' | 'undelete' | 'destroy' | 'update' | 'keys';
+  kind: 'publish' | 'disable' | 'enable' | 'delete' | 'undelete' | 'destroy' | 'update' | 'keys' | 'acl';
   version: number | null;
   at: Date;
 }

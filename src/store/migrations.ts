@@ -12,6 +12,7 @@ import { reverseNetworks } from './migrations-reverse.js';
 import { lockSince } from './migrations-lock.js';
 import { listIndexes } from './migrations-list-indexes.js';
 import { stateIndex } from './migrations-state-index.js';
+import { queryAclTable } from './migrations-query-acl.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -282,6 +283,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0015_zones_lock_since': lockSince,
         '0016_zone_list_indexes': listIndexes,
         '0017_zone_state_index': stateIndex,
+        '0020_query_acl': queryAclTable(dialect),
       };
     },
   };

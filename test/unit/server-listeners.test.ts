@@ -1,5 +1,6 @@
-// TCP listener limits in process (127.0.0.1 only): idle timeout, dribbled bytes do not keep a connection alive,
-// connection limit, async handlers answered in order; UDP and TCP on one port with port 0.
+// TCP listener limits in process (127.0.0.x only): idle timeout, dribbled bytes do not keep a connection alive, the
+// I/O timeout, connection limits (total: the longest-idle closed; per source), fair pipelining, async handlers
+// answered in order; UDP and TCP on one port with port 0.
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -9,7 +10,7 @@ import pino from 'pino';
 import { RRType } from '../../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
-import { listenTcp } from '../../src/server/listeners.js';
+import { listenTcp, TcpGuard } from '../../src/server/listeners.js';
 import { QueryHandler } from '../../src/server/query.js';
 import { parseListenAddress, startDnsServer } from '../../src/server/server.js';
 import { ZoneTable } from '../../src/zone/table.js';
@@ -70,24 +71,163 @@ test('idle TCP connections are closed; dribbling bytes does not count as activit
   }
 });
 
-test('connection limit: connections beyond it are closed at once, the others still served', async () => {
-  const l = await listenTcp(new QueryHandler(table), { address: '127.0.0.1', port: 0 }, log, { tcpMaxConnections: 2, tcpIdleMs: 5000 });
+/** Read framed responses from `s`; resolves with the ids once `n` arrived. */
+function readIds(s: net.Socket, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  let buf = Buffer.alloc(0);
+  return new Promise((resolve) =>
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        ids.push(decodeMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))).id);
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+      if (ids.length >= n) resolve(ids);
+    }),
+  );
+}
+
+function connectFrom(port: number, localAddress: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+test('connection limit: a new connection closes the longest-idle one and is served; all busy: refused', async () => {
+  const h = new QueryHandler(table);
+  // AXFR answered only when released: keeps a connection busy.
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  h.qtypeHandlers.set(RRType.AXFR, async (req) => {
+    await held;
+    return encodeMessage({ ...req.message, qr: true });
+  });
+  const guard = new TcpGuard({ tcpMaxClients: 2, tcpMaxPerSource: 0, tcpIdleMs: 5000 });
+  const l = await listenTcp(h, { address: '127.0.0.1', port: 0 }, log, { tcpGuard: guard });
   try {
     const a = await connect(l.port);
+    a.resume();
+    const aClosed = closed(a);
+    await new Promise((r) => setTimeout(r, 20));
     const b = await connect(l.port);
+    b.resume();
     await new Promise((r) => setTimeout(r, 50));
-    const c = await connect(l.port).catch(() => undefined);
-    if (c) {
-      c.resume();
-      const ms = await closed(c);
-      assert.ok(ms < 2000);
+    // c arrives at the limit: a (idle the longest) is closed, c is served.
+    const c = await connect(l.port);
+    assert.ok((await aClosed) < 2000);
+    const cIds = readIds(c, 1);
+    c.write(q(9));
+    assert.deepEqual(await cIds, [9]);
+    // b and c busy (a transfer each): d is refused at once, b and c go on.
+    const bIds = readIds(b, 2);
+    b.write(Buffer.concat([q(1, 'example.test', RRType.AXFR), q(2)]));
+    c.write(q(3, 'example.test', RRType.AXFR));
+    await new Promise((r) => setTimeout(r, 50));
+    const d = await connect(l.port).catch(() => undefined);
+    if (d) {
+      d.resume();
+      assert.ok((await closed(d)) < 2000);
     }
-    const reply = new Promise<Buffer>((resolve) => a.once('data', resolve));
-    a.write(q(9));
-    const r = await reply;
-    assert.equal(decodeMessage(r.subarray(2)).id, 9);
-    a.destroy();
+    release();
+    assert.deepEqual(await bIds, [1, 2]);
+    const st = guard.stats();
+    assert.equal(st.evicted, 1);
+    assert.equal(st.refused, 1);
     b.destroy();
+    c.destroy();
+  } finally {
+    await l.close();
+  }
+});
+
+test('per-source limit: a source past it loses its own longest-idle connection, other sources are untouched', async () => {
+  const guard = new TcpGuard({ tcpMaxClients: 100, tcpMaxPerSource: 2, tcpIdleMs: 5000 });
+  const l = await listenTcp(new QueryHandler(table), { address: '127.0.0.1', port: 0 }, log, { tcpGuard: guard });
+  try {
+    const other = await connectFrom(l.port, '127.0.0.1');
+    other.resume();
+    await new Promise((r) => setTimeout(r, 20));
+    const x1 = await connectFrom(l.port, '127.0.0.2');
+    x1.resume();
+    const x1Closed = closed(x1);
+    await new Promise((r) => setTimeout(r, 20));
+    const x2 = await connectFrom(l.port, '127.0.0.2');
+    x2.resume();
+    await new Promise((r) => setTimeout(r, 20));
+    const x3 = await connectFrom(l.port, '127.0.0.2');
+    assert.ok((await x1Closed) < 2000, 'the oldest connection of 127.0.0.2 closed');
+    const ids = readIds(other, 1);
+    other.write(q(5));
+    assert.deepEqual(await ids, [5], 'the connection from 127.0.0.1 (older still) is served');
+    assert.equal(guard.stats().open, 3);
+    for (const s of [other, x2, x3]) s.destroy();
+  } finally {
+    await l.close();
+  }
+});
+
+test('I/O timeout: a message dribbled one octet at a time is cut after tcpIoMs, however short the gaps', async () => {
+  const guard = new TcpGuard({ tcpIdleMs: 60_000, tcpIoMs: 400 });
+  const l = await listenTcp(new QueryHandler(table), { address: '127.0.0.1', port: 0 }, log, { tcpGuard: guard });
+  try {
+    const s = await connect(l.port);
+    s.resume();
+    const done = closed(s);
+    const frameBytes = q(7);
+    let i = 0;
+    // One octet every 20 ms (far under the idle timeout): a 40-octet query would take ~800 ms.
+    const t = setInterval(() => {
+      if (s.writable && i < frameBytes.length) s.write(frameBytes.subarray(i, ++i));
+    }, 20);
+    const ms = await done;
+    clearInterval(t);
+    assert.ok(ms >= 350 && ms < 2000, `closed after ${ms} ms`);
+    assert.equal(guard.stats().ioTimeouts, 1);
+    // A message fragmented into single octets sent at once is assembled and answered.
+    const f = await connect(l.port);
+    const ids = readIds(f, 2);
+    const two = Buffer.concat([q(11), q(12)]);
+    for (let k = 0; k < two.length; k++) f.write(two.subarray(k, k + 1));
+    assert.deepEqual(await ids, [11, 12]);
+    f.destroy();
+  } finally {
+    await l.close();
+  }
+});
+
+test('pipelining is fair: 5,000 queries on one connection do not hold up a query on another', async () => {
+  const h = new QueryHandler(table);
+  // Every answer a little late (like an UPDATE waiting for the database).
+  h.qtypeHandlers.set(RRType.AXFR, async (req) => {
+    await new Promise((r) => setTimeout(r, 1));
+    return encodeMessage({ ...req.message, qr: true });
+  });
+  const guard = new TcpGuard({ tcpMaxInFlight: 8 });
+  const l = await listenTcp(h, { address: '127.0.0.1', port: 0 }, log, { tcpGuard: guard });
+  try {
+    const hog = await connect(l.port);
+    const N = 5000;
+    const hogIds = readIds(hog, N);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < N; i++) frames.push(q(i, 'example.test', RRType.AXFR));
+    hog.write(Buffer.concat(frames));
+    await new Promise((r) => setTimeout(r, 30));
+    const other = await connect(l.port);
+    const t0 = performance.now();
+    const ids = readIds(other, 1);
+    other.write(q(60000));
+    assert.deepEqual(await ids, [60000]);
+    const ms = performance.now() - t0;
+    const all = await hogIds;
+    const hogDone = performance.now() - t0;
+    assert.equal(all.length, N);
+    assert.deepEqual(all.slice(0, 5), [0, 1, 2, 3, 4], 'in order');
+    assert.ok(ms < hogDone / 4, `the other connection waited ${ms} ms; the hog's answers took ${hogDone} ms`);
+    hog.destroy();
+    other.destroy();
   } finally {
     await l.close();
   }

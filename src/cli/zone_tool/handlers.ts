@@ -10,6 +10,7 @@ import { DNSSEC_HANDLERS } from './dnssec-commands.js';
 import { ADMIN_HANDLERS } from './handlers/admin.js';
 import { ZONE_HANDLERS } from './handlers/zones.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
+import { QUERY_ACL_HANDLERS } from './query-acl-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
 import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
 
@@ -17,6 +18,7 @@ export const HANDLERS: Record<string, Handler> = {
   ...ZONE_HANDLERS,
   ...ADMIN_HANDLERS,
   ...PRIMARY_HANDLERS,
+  ...QUERY_ACL_HANDLERS,
   ...SERVER_HANDLERS,
   ...DNSSEC_HANDLERS,
   ...API_HANDLERS,

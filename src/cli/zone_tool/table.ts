@@ -8,6 +8,7 @@ import { BACKUP_COMMANDS } from './backup-commands.js';
 import { REVERSE_COMMANDS } from './reverse-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
+import { QUERY_ACL_COMMANDS } from './query-acl-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { SG_CONFIG_COMMANDS } from './sg-config-commands.js';
 
@@ -630,6 +631,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ),
   // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
   ...PRIMARY_COMMANDS,
+  ...QUERY_ACL_COMMANDS,
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
   ...SG_CONFIG_COMMANDS,

@@ -13,6 +13,7 @@ import { DNSSEC_OPERATIONS } from './dnssec.js';
 import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
+import { QUERY_ACL_OPERATIONS } from './query-acl.js';
 import { REVERSE_OPERATIONS } from './reverse.js';
 import { SERVER_OPERATIONS } from './servers.js';
 import { SG_CONFIG_OPERATIONS } from './sg-config.js';
@@ -30,6 +31,7 @@ export const OPERATIONS = {
   ...BACKUP_OPERATIONS,
   ...REVERSE_OPERATIONS,
   ...SG_CONFIG_OPERATIONS,
+  ...QUERY_ACL_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

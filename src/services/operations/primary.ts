@@ -21,12 +21,12 @@ const idParam = z.number().int().positive();
 const grantParam = z.string().min(1).max(4096).describe('a BIND update-policy rule, e.g. "grant dyn.key zonesub ANY"');
 
 /** A zone or a server group: exactly one of the two. */
-const targetShape = { zone: zoneParam.optional(), sg: sgParam.optional() };
-const oneTarget = (p: { zone?: string; sg?: string }) => (p.zone === undefined) !== (p.sg === undefined);
-const ONE_TARGET = { message: 'give either zone or sg', path: ['zone'] };
+export const targetShape = { zone: zoneParam.optional(), sg: sgParam.optional() };
+export const oneTarget = (p: { zone?: string; sg?: string }) => (p.zone === undefined) !== (p.sg === undefined);
+export const ONE_TARGET = { message: 'give either zone or sg', path: ['zone'] };
 
 /** The access target in the services' form, with the zone's canonical name; server groups are admin's. */
-async function targetOf(ctx: ServiceContext, opName: string, p: { zone?: string; sg?: string }): Promise<{ zone?: string; sg?: string }> {
+export async function targetOf(ctx: ServiceContext, opName: string, p: { zone?: string; sg?: string }): Promise<{ zone?: string; sg?: string }> {
   if (p.sg !== undefined) {
     if (ctx.tenant.tier !== 'admin') throw new PermissionDenied(opName);
     return { sg: p.sg };
@@ -41,7 +41,7 @@ async function checkEntryTarget(ctx: ServiceContext, opName: string, entry: { sg
 
 
 /** Listing the per-zone / per-server-group entries of one kind (transfer rules, also-notify targets). */
-function listEntriesOp<E>(name: string, summary: string, list: (ctx: ServiceContext, target?: { zone?: string; sg?: string }) => Promise<E[]>) {
+export function listEntriesOp<E>(name: string, summary: string, list: (ctx: ServiceContext, target?: { zone?: string; sg?: string }) => Promise<E[]>) {
   return op({
     name,
     summary,
@@ -56,7 +56,7 @@ function listEntriesOp<E>(name: string, summary: string, list: (ctx: ServiceCont
 }
 
 /** Deleting one such entry by id; an entry of a server group is the admin's (checkEntryTarget). */
-function deleteEntryOp<E extends { id: number; sg: string | null }>(
+export function deleteEntryOp<E extends { id: number; sg: string | null }>(
   name: string,
   summary: string,
   list: (ctx: ServiceContext) => Promise<E[]>,

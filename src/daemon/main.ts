@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { gitHandlers, startGitTasks } from './events/git.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
 import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
@@ -336,7 +337,9 @@ async function startSupervisorTasks(
 ): Promise<{ reimport: () => void; kickNotifier: () => void; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  // One event runner for NOTIFYs and git pushes/pulls (issue 12); git tasks queue them from the feed and the config.
+  const notifier = await startNotifier(store, keys, log, { ...(soaOf ? { soaOf } : {}), handlers: gitHandlers(store, log) });
+  const gitTasks = await startGitTasks(store, log, notifier.kick);
   // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
   const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000 });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
@@ -361,6 +364,7 @@ async function startSupervisorTasks(
     stop: async () => {
       stopVacuum();
       await sgTasks.stop();
+      await gitTasks.stop();
       await notifier.stop();
       await importing;
     },

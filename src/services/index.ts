@@ -236,3 +236,18 @@ export {
   type ZoneSigning,
   zoneSigning,
 } from './signing.js';
+
+// git mirroring and import (issue 12, docs/GIT.md)
+export {
+  type GitConfig,
+  type GitImportReport,
+  type GitPushReport,
+  type GitStatus,
+  type GitZoneStatus,
+  gitConfig,
+  gitExport,
+  gitManagesZone,
+  gitPull,
+  gitPush,
+  gitStatus,
+} from './git/index.js';

@@ -12,6 +12,7 @@ import { ZONE_HANDLERS } from './handlers/zones.js';
 import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
 import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
+import { GIT_HANDLERS } from './git-commands.js';
 
 export const HANDLERS: Record<string, Handler> = {
   ...ZONE_HANDLERS,
@@ -23,4 +24,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...BACKUP_HANDLERS,
   ...REVERSE_HANDLERS,
   ...SG_CONFIG_HANDLERS,
+  ...GIT_HANDLERS,
 };

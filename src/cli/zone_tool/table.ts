@@ -10,6 +10,7 @@ import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { SG_CONFIG_COMMANDS } from './sg-config-commands.js';
+import { GIT_COMMANDS } from './git-commands.js';
 
 export type { ArgKind, CommandSpec };
 
@@ -633,6 +634,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
   ...SG_CONFIG_COMMANDS,
+  ...GIT_COMMANDS,
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,
   ...BACKUP_COMMANDS,

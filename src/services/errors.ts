@@ -506,7 +506,7 @@ export class GitHistoryRewritten extends DmsError {
   ) {
     super(
       'GIT_HISTORY_REWRITTEN',
-      `git branch ${branch} was rewritten: ${found.slice(0, 12)} does not descend from ${known.slice(0, 12)} (the commit DMS last synchronised); nothing imported — push a commit on top of ${known.slice(0, 12)}, or reset with git_reset`,
+      `git branch ${branch} was rewritten: ${found.slice(0, 12)} does not descend from ${known.slice(0, 12)} (the commit DMS last synchronised); nothing imported or pushed — push a commit on top of ${known.slice(0, 12)}, or take the branch as it is with git_pull -f`,
     );
   }
 }

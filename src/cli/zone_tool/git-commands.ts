@@ -23,11 +23,14 @@ export const GIT_COMMANDS: readonly CommandSpec[] = [
   command(
     'git_pull',
     'Import the changed files of git-managed zones from the repository',
-    `Import now: git_pull
+    `Import now: git_pull [-f]
 
         Fetches git_branch of git_mirror and imports every changed file of a
         git-managed zone: all of them, or nothing when any file has an error
-        (each reported with file, line and column).`,
+        (each reported with file, line and column).
+        -f  the branch was rewritten (force-push): take it as it is, every
+            file compared with DMS's zone.`,
+    { options: 'f' },
   ),
 ];
 
@@ -70,8 +73,8 @@ export const GIT_HANDLERS: Record<string, Handler> = {
     emit(ctx, r, () => pushText(r));
     return 0;
   },
-  git_pull: async (ctx) => {
-    const r = await (await ctx.services()).call('git_pull', {});
+  git_pull: async (ctx, a) => {
+    const r = await (await ctx.services()).call('git_pull', a.opts.f ? { force: true } : {});
     emit(ctx, r, () => pullText(r));
     return 0;
   },

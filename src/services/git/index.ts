@@ -337,14 +337,23 @@ export interface GitImportReport {
   conflicts: string[];
 }
 
-/** `git_pull`: fetch, check every changed file, import them all or nothing. */
-export async function gitPull(ctx: ServiceContext): Promise<GitImportReport> {
+/**
+ * `git_pull`: fetch, check every changed file, import them all or nothing. `force`: the branch was rewritten (a
+ * force-push) and the operator takes it as it is: every file of its head is compared with DMS's zone, as on a first import.
+ */
+export async function gitPull(ctx: ServiceContext, o: { force?: boolean } = {}): Promise<GitImportReport> {
   const cfg = await requireConfig(ctx);
   if (!cfg.managed) throw new GitNotConfigured('git_managed');
   const repo = repoOf(cfg);
   return recordRepoError(ctx, cfg, () =>
     repo.locked(async () => {
       await repo.ensure();
+      if (o.force) {
+        const remote = await repo.remoteHead();
+        if (remote === null) return { commit: null, zones: [], conflicts: [] };
+        await repo.have(remote);
+        return importIn(ctx, cfg, repo, null, remote);
+      }
       const remote = await checkedRemoteHead(ctx, cfg, repo);
       const known = (await gitRepoState(ctx.store.db, repoKey(cfg)))?.remote_head ?? null;
       if (remote === null || remote === known) return { commit: remote, zones: [], conflicts: [] };
@@ -434,6 +443,8 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
   const states = new Map((await gitZoneStates(db, names)).map((s) => [s.zone_name, s]));
 
   const notMine = (zone: string, path: string) => {
+    // A first (or forced) import reads every file: those of zones only mirrored out are DMS's own copies, not edits.
+    if (known === null) return;
     const z = live.get(zone) as GitZoneRow;
     problems.push({
       file: path,

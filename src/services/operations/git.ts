@@ -36,9 +36,9 @@ export const GIT_OPERATIONS = {
   git_pull: op({
     name: 'git_pull',
     summary: 'Fetch the repository and import the changed files of git-managed zones: all of them or nothing',
-    params: z.object({}).strict(),
+    params: z.object({ force: z.boolean().optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx) => git.gitPull(ctx),
+    run: (ctx, p) => git.gitPull(ctx, p.force ? { force: true } : {}),
   }),
 };

@@ -259,9 +259,11 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     process.exit(1);
   }
   const handler = new QueryHandler(table);
+  // The supervisor's tasks (started once listening); the primary's NOTIFY handling kicks their event runner.
+  let tasks: Awaited<ReturnType<typeof startSupervisorTasks>> | undefined;
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, () => tasks?.kickNotifier());
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
@@ -273,7 +275,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
-  const tasks =
+  tasks =
     store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
   // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick.
   if (tasks) table.onServed = () => tasks.kickNotifier();

@@ -100,6 +100,8 @@ export function attachDbPrimary(
   keys: KeyStore,
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
+  /** A git pull was queued (signed NOTIFY): run the event runner now, where this process runs it. */
+  onGitPull?: () => void,
 ): Primary {
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
   return attachPrimary(qh, {
@@ -117,7 +119,7 @@ export function attachDbPrimary(
     xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },
     update: { log: (e) => log.info(e, e.rcode === 0 ? 'update' : 'update refused') },
     // A signed NOTIFY for a git-managed zone makes the supervisor pull the repository (issue 12).
-    onSourceNotify: gitNotifyPort(store, log),
+    onSourceNotify: gitNotifyPort(store, log, onGitPull),
     onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
     onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
   });

@@ -133,7 +133,7 @@ export async function startGitTasks(store: Store, log: Logger, kick: () => void)
  * zone — named `<name>._update.<zone or a parent>` (the `_keys` convention) or named in one of the zone's grants.
  * Queues a pull; true = answered NOERROR.
  */
-export function gitNotifyPort(store: Store, log: Logger): (zone: Name, key: Name, address: string) => Promise<boolean> {
+export function gitNotifyPort(store: Store, log: Logger, onQueued?: () => void): (zone: Name, key: Name, address: string) => Promise<boolean> {
   const ctx = services.serviceContext(store, { actor: 'dmsd git' });
   return async (zone, key, address) => {
     try {
@@ -155,6 +155,8 @@ export function gitNotifyPort(store: Store, log: Logger): (zone: Name, key: Name
       }
       await services.enqueueEvent(ctx, GIT_PULL_EVENT, { payload: { zone: zone.toString(), key: key.toString() } });
       log.info({ zone: zone.toString(), key: key.toString(), client: address }, 'git: NOTIFY: pull queued');
+      // In the supervising process: run it now rather than at the runner's next tick.
+      onQueued?.();
       return true;
     } catch (e) {
       log.error({ err: (e as Error).message }, 'git: NOTIFY handling failed');

@@ -273,6 +273,59 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
     }
   });
 
+  test('the same zone changed in git and in DMS before a push: DMS keeps its version, a failed event shows both sides', { timeout: 120_000 }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dms-git-conflict-'));
+    const data = join(root, 'data');
+    const bare = join(root, 'remote.git');
+    const work = join(root, 'clone');
+    try {
+      git(root, ['init', '-q', '--bare', '-b', 'main', bare]);
+      const zfile = join(root, 'zone.txt');
+      writeFileSync(zfile, zoneText(ZONE));
+      zoneTool(data, ['load_zone', zfile, ZONE]);
+      writeFileSync(zfile, zoneText(OTHER));
+      zoneTool(data, ['load_zone', zfile, OTHER]);
+      zoneTool(data, ['set_config', 'git_mirror', bare]);
+      zoneTool(data, ['set_config', 'git_workdir', join(root, 'gitwork')]);
+      zoneTool(data, ['set_config', 'git_managed', 'all']);
+      assert.equal(zoneToolAs(data, 'ops', ['git_export']).status, 0);
+      git(root, ['clone', '-q', '-b', 'main', bare, work]);
+      const as = { GIT_AUTHOR_NAME: 'Gil', GIT_AUTHOR_EMAIL: 'gil@example.net', GIT_COMMITTER_NAME: 'Gil', GIT_COMMITTER_EMAIL: 'gil@example.net' };
+      // git: both zones edited. DMS (no push yet): the first zone changed too.
+      writeFileSync(join(work, ZONE), `${readFileSync(join(work, ZONE), 'utf8')}theirs 300 IN A 192.0.2.201\n`);
+      writeFileSync(join(work, OTHER), `${readFileSync(join(work, OTHER), 'utf8')}clean 300 IN A 192.0.2.202\n`);
+      git(work, ['commit', '-q', '-a', '-m', 'edit both'], as);
+      git(work, ['push', '-q', 'origin', 'main']);
+      writeFileSync(zfile, zoneText(ZONE, ['ours A 192.0.2.200']));
+      assert.equal(zoneToolAs(data, 'Olga <olga@example.org>', ['load_zone_zi', zfile, ZONE]).status, 0);
+      // The push imports what does not conflict, keeps DMS's version of the other, then pushes DMS's version on top.
+      const pushed = zoneToolAs(data, 'ops', ['--json', 'git_push']);
+      assert.equal(pushed.status, 0, pushed.out);
+      const report = JSON.parse(pushed.out) as { commits: number; imported?: { conflicts: string[]; zones: { zone: string; action: string }[] } };
+      assert.deepEqual(report.imported?.conflicts, [ZONE]);
+      assert.ok(report.imported?.zones.some((z) => z.zone === `${OTHER}.` && z.action === 'updated'), JSON.stringify(report));
+      assert.match(zoneTool(data, ['show_zone', OTHER]), /clean\s+300\s+IN\s+A\s+192\.0\.2\.202/, 'the file without conflict imported');
+      const mine = zoneTool(data, ['show_zone', ZONE]);
+      assert.match(mine, /ours\s+\d*\s*IN\s+A\s+192\.0\.2\.200/, "DMS's version kept");
+      assert.doesNotMatch(mine, /theirs/);
+      // git: DMS's version on top of the operator's commit (a rebase: the other file keeps the operator's edit).
+      assert.match(git(bare, ['show', `main:${ZONE}`]), /ours/);
+      assert.match(git(bare, ['show', `main:${OTHER}`]), /clean/);
+      assert.equal(git(bare, ['log', '-1', '--format=%an', 'main']).trim(), 'Olga');
+      assert.match(git(bare, ['log', '--format=%an', 'main']), /Gil/, "the operator's commit stays in the history");
+      // The failed event shows both sides; git_status names the conflict.
+      const events = JSON.parse(zoneTool(data, ['--json', 'ls_failed_events', '-v'])) as unknown;
+      const text = JSON.stringify(events);
+      assert.match(text, /git_conflict/);
+      assert.match(text, /theirs 300 IN A 192\.0\.2\.201/, 'their side');
+      assert.match(text, /ours\\t/, 'our side');
+      const st = JSON.parse(zoneTool(data, ['--json', 'git_status', ZONE])) as { zones: { lastError: string | null }[] };
+      assert.match(st.zones[0].lastError ?? '', /conflict: .* DMS's version is kept/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('an unreachable remote delays pushes and changes nothing; git:// (git daemon) remote works', { timeout: 120_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'dms-git-daemon-'));
     const data = join(root, 'data');

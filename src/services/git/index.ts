@@ -262,7 +262,8 @@ export async function gitPush(ctx: ServiceContext, o: { zones?: readonly string[
             for (const [zone, version] of plans[i].zones) {
               zones.push(zone);
               if (version < 0) await deleteGitZoneState(trx, zone);
-              else await putGitZoneState(trx, zone, { pushed_version: version, pushed_commit: shas[i], pushed_time: t, last_error: null });
+              // A zone's last error comes from imports (a refused file, a conflict): the next import clears it.
+              else await putGitZoneState(trx, zone, { pushed_version: version, pushed_commit: shas[i], pushed_time: t });
             }
           await putGitRepoState(trx, repoKey(cfg), { remote_head: head, local_head: head, last_error: null, updated: t });
         });
@@ -501,6 +502,12 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
   }
   if (problems.length > 0) throw await importFailed(ctx, cfg, remote, problems, names);
 
+  // Both sides of each conflict, for the failed event (read before the write transaction).
+  const ours = new Map<string, string>();
+  for (const path of conflicts) {
+    const zone = (fileZone(path) as { zone: string }).zone;
+    ours.set(path, contentToText(await getZoneContent(ctx, zone)));
+  }
   const report: GitImportReport = { commit: remote, zones: [], conflicts };
   const settings = await loadSettings(db);
   const cc = new CreateContext(settings);
@@ -574,7 +581,7 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
           zone_id: live.get(zone)?.id ?? null,
           zone_name: zone,
           state: 'FAILURE',
-          payload: JSON.stringify({ file: path, remote, theirs: texts.get(path) ?? '' }),
+          payload: JSON.stringify({ file: path, remote, ours: ours.get(path) ?? '', theirs: texts.get(path) ?? '' }),
           attempts: 0,
           last_error: msg,
           created: t,

@@ -273,7 +273,7 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
     }
   });
 
-  test('the same zone changed in git and in DMS before a push: DMS keeps its version, a failed event shows both sides', { timeout: 120_000 }, async () => {
+  test('the same zone changed in git and in DMS before a push: different RRsets merged, the same RRset kept as DMS has it with a failed event showing both sides', { timeout: 120_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'dms-git-conflict-'));
     const data = join(root, 'data');
     const bare = join(root, 'remote.git');
@@ -281,7 +281,7 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
     try {
       git(root, ['init', '-q', '--bare', '-b', 'main', bare]);
       const zfile = join(root, 'zone.txt');
-      writeFileSync(zfile, zoneText(ZONE));
+      writeFileSync(zfile, zoneText(ZONE, ['www A 192.0.2.80']));
       zoneTool(data, ['load_zone', zfile, ZONE]);
       writeFileSync(zfile, zoneText(OTHER));
       zoneTool(data, ['load_zone', zfile, OTHER]);
@@ -291,34 +291,47 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
       assert.equal(zoneToolAs(data, 'ops', ['git_export']).status, 0);
       git(root, ['clone', '-q', '-b', 'main', bare, work]);
       const as = { GIT_AUTHOR_NAME: 'Gil', GIT_AUTHOR_EMAIL: 'gil@example.net', GIT_COMMITTER_NAME: 'Gil', GIT_COMMITTER_EMAIL: 'gil@example.net' };
-      // git: both zones edited. DMS (no push yet): the first zone changed too.
+
+      // 1. Different RRsets of one zone: git adds "theirs", DMS (not pushed yet) adds "ours" → both, in DMS and git.
       writeFileSync(join(work, ZONE), `${readFileSync(join(work, ZONE), 'utf8')}theirs 300 IN A 192.0.2.201\n`);
       writeFileSync(join(work, OTHER), `${readFileSync(join(work, OTHER), 'utf8')}clean 300 IN A 192.0.2.202\n`);
       git(work, ['commit', '-q', '-a', '-m', 'edit both'], as);
       git(work, ['push', '-q', 'origin', 'main']);
-      writeFileSync(zfile, zoneText(ZONE, ['ours A 192.0.2.200']));
+      writeFileSync(zfile, zoneText(ZONE, ['www A 192.0.2.80', 'ours A 192.0.2.200']));
       assert.equal(zoneToolAs(data, 'Olga <olga@example.org>', ['load_zone_zi', zfile, ZONE]).status, 0);
-      // The push imports what does not conflict, keeps DMS's version of the other, then pushes DMS's version on top.
       const pushed = zoneToolAs(data, 'ops', ['--json', 'git_push']);
       assert.equal(pushed.status, 0, pushed.out);
       const report = JSON.parse(pushed.out) as { commits: number; imported?: { conflicts: string[]; zones: { zone: string; action: string }[] } };
-      assert.deepEqual(report.imported?.conflicts, [ZONE]);
+      assert.deepEqual(report.imported?.conflicts, []);
+      assert.ok(report.imported?.zones.some((z) => z.zone === `${ZONE}.` && z.action === 'merged'), JSON.stringify(report));
       assert.ok(report.imported?.zones.some((z) => z.zone === `${OTHER}.` && z.action === 'updated'), JSON.stringify(report));
-      assert.match(zoneTool(data, ['show_zone', OTHER]), /clean\s+300\s+IN\s+A\s+192\.0\.2\.202/, 'the file without conflict imported');
-      const mine = zoneTool(data, ['show_zone', ZONE]);
-      assert.match(mine, /ours\s+\d*\s*IN\s+A\s+192\.0\.2\.200/, "DMS's version kept");
-      assert.doesNotMatch(mine, /theirs/);
-      // git: DMS's version on top of the operator's commit (a rebase: the other file keeps the operator's edit).
-      assert.match(git(bare, ['show', `main:${ZONE}`]), /ours/);
+      const merged = zoneTool(data, ['show_zone', ZONE]);
+      assert.match(merged, /ours\s+\d*\s*IN\s+A\s+192\.0\.2\.200/);
+      assert.match(merged, /theirs\s+\d*\s*IN\s+A\s+192\.0\.2\.201/);
+      const inGit = git(bare, ['show', `main:${ZONE}`]);
+      assert.match(inGit, /ours\s+\d*\s*IN\s+A\s+192\.0\.2\.200/, 'git has both');
+      assert.match(inGit, /theirs\s+\d*\s*IN\s+A\s+192\.0\.2\.201/, 'git has both');
       assert.match(git(bare, ['show', `main:${OTHER}`]), /clean/);
-      assert.equal(git(bare, ['log', '-1', '--format=%an', 'main']).trim(), 'Olga');
-      assert.match(git(bare, ['log', '--format=%an', 'main']), /Gil/, "the operator's commit stays in the history");
-      // The failed event shows both sides; git_status names the conflict.
-      const events = JSON.parse(zoneTool(data, ['--json', 'ls_failed_events', '-v'])) as unknown;
-      const text = JSON.stringify(events);
+      assert.match(git(bare, ['log', '--format=%an', 'main']), /Olga[\s\S]*Gil/, "DMS's commit on top of the operator's");
+
+      // 2. The same RRset changed on both sides: DMS keeps its version, pushes it on top; a failed event shows both.
+      git(work, ['pull', '-q', 'origin', 'main']);
+      writeFileSync(join(work, ZONE), readFileSync(join(work, ZONE), 'utf8').replace(/192\.0\.2\.80/, '192.0.2.81'));
+      git(work, ['commit', '-q', '-a', '-m', 'www to .81'], as);
+      git(work, ['push', '-q', 'origin', 'main']);
+      writeFileSync(zfile, zoneText(ZONE, ['www A 192.0.2.82', 'ours A 192.0.2.200', 'theirs A 192.0.2.201']));
+      assert.equal(zoneToolAs(data, 'Olga <olga@example.org>', ['load_zone_zi', zfile, ZONE]).status, 0);
+      const again = zoneToolAs(data, 'ops', ['--json', 'git_push']);
+      assert.equal(again.status, 0, again.out);
+      assert.deepEqual((JSON.parse(again.out) as { imported?: { conflicts: string[] } }).imported?.conflicts, [ZONE]);
+      const mine = zoneTool(data, ['show_zone', ZONE]);
+      assert.match(mine, /www\s+\d*\s*IN\s+A\s+192\.0\.2\.82/, "DMS's version kept");
+      assert.match(git(bare, ['show', `main:${ZONE}`]), /192\.0\.2\.82/, "DMS's version pushed on top");
+      assert.match(git(bare, ['log', '--format=%s', 'main']), /www to \.81/, "the operator's commit stays in the history");
+      const text = JSON.stringify(JSON.parse(zoneTool(data, ['--json', 'ls_failed_events', '-v'])));
       assert.match(text, /git_conflict/);
-      assert.match(text, /theirs 300 IN A 192\.0\.2\.201/, 'their side');
-      assert.match(text, /ours\\t/, 'our side');
+      assert.match(text, /192\.0\.2\.81/, 'their side');
+      assert.match(text, /192\.0\.2\.82/, 'our side');
       const st = JSON.parse(zoneTool(data, ['--json', 'git_status', ZONE])) as { zones: { lastError: string | null }[] };
       assert.match(st.zones[0].lastError ?? '', /conflict: .* DMS's version is kept/);
     } finally {

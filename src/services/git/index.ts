@@ -333,7 +333,7 @@ async function recordRepoError<T>(ctx: ServiceContext, cfg: GitConfig, f: () => 
 
 export interface GitImportReport {
   commit: string | null;
-  zones: { zone: string; action: 'created' | 'updated' | 'deleted' | 'keys' | 'unchanged'; version?: number; by?: string }[];
+  zones: { zone: string; action: 'created' | 'updated' | 'merged' | 'deleted' | 'keys' | 'unchanged'; version?: number; by?: string }[];
   /** Files changed in the remote but kept as DMS has them (DMS's own change not pushed yet): see git_status. */
   conflicts: string[];
 }
@@ -417,6 +417,52 @@ interface ZoneFilePlan {
   records: ZoneRecord[];
   zoneTtl?: number;
   existing?: GitZoneRow;
+  /** DMS's unpushed change and the remote's, merged: the result is new to the repository too (pushed next). */
+  merged?: boolean;
+}
+
+/**
+ * Both sides changed a zone since the commit DMS last synchronised (`known`): DMS (a version not pushed yet) and the
+ * remote (its file). Their changes, each against the file at `known`, are compared by RRset (owner + type; the SOA
+ * is DMS's): disjoint → DMS's records with the RRsets the remote changed taken from the remote ('rebase'); an RRset
+ * changed on both sides → 'conflict'. 'invalid': the remote's file has errors (in `problems`).
+ */
+async function mergeBoth(
+  ctx: ServiceContext,
+  repo: GitRepo,
+  known: string | null,
+  zone: string,
+  path: string,
+  theirsText: string,
+  problems: GitFileProblem[],
+): Promise<ZoneRecord[] | 'conflict' | 'invalid'> {
+  const origin = Name.parse(zone);
+  const theirs = parseZoneText(theirsText, { origin, file: path });
+  const errs = theirs.problems.filter((p) => p.severity === 'error');
+  for (const p of errs) problems.push({ file: path, line: p.line || undefined, column: p.column || undefined, message: p.message });
+  if (errs.length > 0) return 'invalid';
+  if (known === null) return 'conflict';
+  const baseText = (await repo.readFiles(known, [path])).get(path);
+  if (baseText === undefined) return 'conflict';
+  const base = parseZoneText(baseText, { origin, file: path });
+  if (base.problems.some((p) => p.severity === 'error')) return 'conflict';
+  const ours = (await getZoneContent(ctx, zone)).records;
+  const setKey = (r: ZoneRecord) => `${r.name.key}\t${r.type}`;
+  const key = (r: ZoneRecord) => `${setKey(r)}\t${r.ttl}\t${Buffer.from(r.rdata).toString('hex')}\t${r.flags?.disable ? 'd' : ''}`;
+  const index = (rs: readonly ZoneRecord[]) => new Map(rs.filter((r) => r.type !== RRType.SOA).map((r) => [key(r), r]));
+  const changed = (a: Map<string, ZoneRecord>, b: Map<string, ZoneRecord>) => {
+    const out = new Set<string>();
+    for (const [k, r] of a) if (!b.has(k)) out.add(setKey(r));
+    for (const [k, r] of b) if (!a.has(k)) out.add(setKey(r));
+    return out;
+  };
+  const b = index(base.records);
+  const oursChanged = changed(b, index(ours));
+  const theirsChanged = changed(b, index(theirs.records));
+  for (const k of theirsChanged) if (oursChanged.has(k)) return 'conflict';
+  const out = ours.filter((r) => r.type === RRType.SOA || !theirsChanged.has(setKey(r)));
+  for (const r of theirs.records) if (r.type !== RRType.SOA && theirsChanged.has(setKey(r))) out.push(r);
+  return out;
 }
 
 /** Import remote..known changes (caller holds the repository lock). Throws GitImportFailed with every problem. */
@@ -467,11 +513,14 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
       if (existing && cfg.removed === 'delete') deletes.push(existing);
       continue;
     }
-    // DMS changed this zone and has not pushed it yet, and the remote changed the file too: keep DMS's version (it
-    // is pushed on top next, the remote's edit stays in the history), and say so (git_status, a failed event).
+    // DMS changed this zone and has not pushed it yet, and the remote changed the file too: a rebase at RRset level
+    // when the two touched different RRsets (both changes kept); otherwise keep DMS's version (it is pushed on top
+    // next, the remote's edit stays in the history), and say so (git_status, a failed event with both sides).
     const st = states.get(f.zone);
     if (existing && st && existing.published_version !== null && existing.published_version > Number(st.pushed_version) && st.pushed_commit !== null) {
-      conflicts.push(f.path);
+      const m = await mergeBoth(ctx, repo, known, f.zone, f.path, texts.get(f.path) ?? '', problems);
+      if (m === 'conflict') conflicts.push(f.path);
+      else if (m !== 'invalid') plans.push({ path: f.path, zone: f.zone, records: m, existing, merged: true });
       continue;
     }
     const text = texts.get(f.path) ?? '';
@@ -516,6 +565,7 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
   try {
     await writeTx(ctx.store, async (trx) => {
       const versions = new Map<string, number>();
+      const merged = new Map<string, number>();
       for (const p of plans) {
         const who = authors.get(p.path);
         const actx = withActor(ctx, who?.author ?? 'git');
@@ -530,8 +580,9 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
               ...(p.zoneTtl !== undefined ? { zoneTtl: p.zoneTtl } : {}),
             });
             const v = r.zoneRow.published_version === null ? zone.latest_version : Number(r.zoneRow.published_version);
-            versions.set(p.zone, v);
-            report.zones.push({ zone: p.zone, action: v === Number(zone.published_version) ? 'unchanged' : 'updated', version: v, by: actx.actor });
+            if (p.merged) merged.set(p.zone, v);
+            else versions.set(p.zone, v);
+            report.zones.push({ zone: p.zone, action: p.merged ? 'merged' : v === Number(zone.published_version) ? 'unchanged' : 'updated', version: v, by: actx.actor });
           } else {
             const sg = 'sg' in managed ? managed.sg : undefined;
             const reference = 'ref' in managed ? managed.ref : undefined;
@@ -571,6 +622,8 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
           pushed_time: t,
           last_error: null,
         });
+      // A merge is new to the repository: imported, but still to be pushed (with DMS's versions before it).
+      for (const [zone, v] of merged) await putGitZoneState(trx, zone, { imported_commit: remote, imported_version: v, imported_time: t, last_error: null });
       for (const z of deletes) await deleteGitZoneState(trx, z.name);
       for (const path of conflicts) {
         const zone = (fileZone(path) as { zone: string }).zone;

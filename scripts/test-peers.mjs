@@ -24,6 +24,8 @@ export const PEERS = [
   { pkg: 'pebble', program: 'pebble', suites: ['interop'] },
   { pkg: 'lego', program: 'lego', suites: ['interop'] },
   { pkg: 'unbound', program: 'unbound', suites: ['interop'] },
+  // git mirroring and import (issue 12): dmsd runs git itself; the tests push with it and serve it with `git daemon`.
+  { pkg: 'git', program: 'git', suites: ['interop'] },
   // The web UI's browser tests (playwright-core drives it; no browser download).
   { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
 ];

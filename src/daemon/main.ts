@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { gitHandlers, startGitTasks } from './events/git.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
 import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
@@ -278,11 +279,23 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }
   const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
   const xfrLimited: Record<string, number> = {};
+  // The supervisor's tasks (started once listening); the primary's NOTIFY handling kicks their event runner.
+  let tasks: Awaited<ReturnType<typeof startSupervisorTasks>> | undefined;
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh, opts.limits?.xfr, (scope) => {
-      xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
-    });
+    attachDbPrimary(
+      handler,
+      table,
+      store,
+      filled.keys,
+      log,
+      refresh,
+      opts.limits?.xfr,
+      (scope) => {
+        xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
+      },
+      () => tasks?.kickNotifier(),
+    );
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
@@ -298,7 +311,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     dns.tcp = () => server.tcpStats();
     dns.xfrLimited = () => xfrLimited;
   }
-  const tasks =
+  tasks =
     store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
   // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick.
   if (tasks) table.onServed = () => tasks.kickNotifier();
@@ -362,7 +375,9 @@ async function startSupervisorTasks(
 ): Promise<{ reimport: () => void; kickNotifier: () => void; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  // One event runner for NOTIFYs and git pushes/pulls (issue 12); git tasks queue them from the feed and the config.
+  const notifier = await startNotifier(store, keys, log, { ...(soaOf ? { soaOf } : {}), handlers: gitHandlers(store, log) });
+  const gitTasks = await startGitTasks(store, log, notifier.kick);
   // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
   const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000 });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
@@ -387,6 +402,7 @@ async function startSupervisorTasks(
     stop: async () => {
       stopVacuum();
       await sgTasks.stop();
+      await gitTasks.stop();
       await notifier.stop();
       await importing;
     },

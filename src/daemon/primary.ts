@@ -20,7 +20,8 @@ import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
 import { NOTIFY_EVENT, type NotifyEventPayload, notifyHandler } from './events/notify.js';
-import { runDueEvents } from './events/runner.js';
+import { type EventHandler, runDueEvents } from './events/runner.js';
+import { gitNotifyPort } from './events/git.js';
 import { servicesUpdateSink, servicesXfrHistory } from './primary-ports.js';
 import { parseGrant, type UpdateGrant } from '../zone/update.js';
 
@@ -101,6 +102,8 @@ export function attachDbPrimary(
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
   xfrLimits?: XfrLimits,
   onXfrLimited?: (scope: 'total' | 'client') => void,
+  /** A git pull was queued (signed NOTIFY): run the event runner now, where this process runs it. */
+  onGitPull?: () => void,
 ): Primary {
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
   return attachPrimary(qh, {
@@ -117,6 +120,8 @@ export function attachDbPrimary(
     keys,
     xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },
     update: { log: (e) => log.info(e, e.rcode === 0 ? 'update' : 'update refused') },
+    // A signed NOTIFY for a git-managed zone makes the supervisor pull the repository (issue 12).
+    onSourceNotify: gitNotifyPort(store, log, onGitPull),
     onTsigFailure: (e) => log.warn(e, 'TSIG check failed'),
     onError: (e) => log.error({ err: (e as Error)?.message ?? String(e) }, 'primary: unexpected error (answered SERVFAIL)'),
     ...(xfrLimits ? { xfrLimits } : {}),
@@ -164,11 +169,13 @@ export async function startNotifier(
     startupNotifyRate?: number;
     /** Time and waiting; tests pass their own to check the pacing without sleeping. */
     clock?: PacingClock;
+    /** Handlers of further event types run by the same runner (git pushes and pulls). */
+    handlers?: readonly EventHandler[];
   } = {},
 ): Promise<{ stop: () => Promise<void>; kick: () => void }> {
   const clock = o.clock ?? realClock;
   // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
-  const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) })];
+  const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) }), ...(o.handlers ?? [])];
   const since = await services.currentChangeSeq(services.serviceContext(store));
   const queue = async (zone: string, why: string): Promise<void> => {
     try {

@@ -12,7 +12,7 @@ import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, tsigErrorName, verifyResponse } from '../dns/tsig.js';
 import { soaSerialOf } from '../dns/serial.js';
 import { parseTransferKeyName } from './acl.js';
-import { rcodeResponse, type TsigContext } from './xfr.js';
+import { finishResponse, rcodeResponse, type TsigContext } from './xfr.js';
 
 export interface NotifyTarget {
   address: string;
@@ -231,9 +231,35 @@ export class NotifyQueue {
 }
 
 
-/** Incoming NOTIFY: we are the primary for what we serve and a secondary for nothing, so the answer is REFUSED. */
-export function handleIncomingNotify(message: Message, tsig: TsigContext | undefined, now = Date.now() / 1000): Uint8Array {
-  return rcodeResponse(message, Rcode.REFUSED, tsig, now);
+/**
+ * What a NOTIFY to the primary may mean: "the zone's source changed, fetch it" (ocaml-dns primary-git: a TSIG-signed
+ * NOTIFY makes the primary pull its git repository). The port says whether that key may ask it for that zone (and
+ * starts the fetch); unsigned NOTIFYs never reach it.
+ */
+export type SourceNotifyPort = (zone: Name, key: Name, address: string) => boolean | Promise<boolean>;
+
+/**
+ * Incoming NOTIFY: we are the primary for what we serve and a secondary for nothing, so the answer is REFUSED —
+ * unless it is signed and `onSource` accepts it (the zone's source, e.g. its git repository, changed): NOERROR, with
+ * the question echoed and AA set (RFC 1996 §4.7), signed with the request's key.
+ */
+export async function handleIncomingNotify(
+  message: Message,
+  tsig: TsigContext | undefined,
+  now = Date.now() / 1000,
+  onSource?: SourceNotifyPort,
+  address = '',
+): Promise<Uint8Array> {
+  const q = message.question[0];
+  if (!tsig || !onSource || message.question.length !== 1 || q.type !== RRType.SOA) return rcodeResponse(message, Rcode.REFUSED, tsig, now);
+  if (!(await onSource(q.name, tsig.key.name, address))) return rcodeResponse(message, Rcode.REFUSED, tsig, now);
+  const m = emptyMessage(message.id);
+  m.qr = true;
+  m.aa = true;
+  m.opcode = message.opcode;
+  m.rcode = Rcode.NOERROR;
+  m.question = message.question.slice(0, 1);
+  return finishResponse(encodeMessage(m), tsig, now);
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 } from '../dns/tsig.js';
 import type { Zone } from '../zone/zone.js';
 import type { QueryHandler } from './query.js';
-import { handleIncomingNotify } from './notify.js';
+import { handleIncomingNotify, type SourceNotifyPort } from './notify.js';
 import { handleUpdate, type UpdatableZone, type UpdateOptions, type UpdateSink } from './update.js';
 import { handleTransfer, isTransferQuery, rcodeResponse, type TsigContext, type XfrOptions, type XfrSource } from './xfr.js';
 
@@ -70,6 +70,8 @@ export interface PrimaryDeps {
   tsig?: VerifyOptions;
   xfr?: XfrOptions;
   update?: UpdateOptions;
+  /** A signed NOTIFY to the primary: the zone's source (git) changed. Absent: every NOTIFY is REFUSED. */
+  onSourceNotify?: SourceNotifyPort;
   /** Failed TSIG checks, for the log. */
   onTsigFailure?: (e: { key?: string; error: string; client: string }) => void;
   /** Unexpected errors (answered SERVFAIL), for the log. */
@@ -210,7 +212,7 @@ export class Primary {
       if (!sink) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);
       return handleUpdate({ message: msg, address, tsig, now, ...(sink.getZoneAt ? { owners: updateOwners(msg) } : {}) }, sink, this.deps.update);
     }
-    if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now);
+    if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now, this.deps.onSourceNotify, address);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
       // Over the limit: REFUSED at once (as BIND does past transfers-out); the secondary retries later.
       const slot = this.xfrSlots.acquire(address);

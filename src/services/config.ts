@@ -9,7 +9,7 @@ import { parseTtl } from '../zonefile/ttl.js';
 import { ConfigKeyUnknown, ConfigValueInvalid, ServerGroupNotFound } from './errors.js';
 import type { ConfigEntry } from './types.js';
 
-type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'string';
+type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'string' | 'zones' | 'removed';
 
 /** Key → [kind, default]. Defaults follow the original DMS installation. */
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
@@ -21,6 +21,17 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   edit_lock: ['bool', 'true'],
   edit_lock_timeout: ['ttl', '30m'],
   event_max_age: ['days', '120.0'],
+  // git (issue 12, docs/GIT.md): the repository every published version of the selected zones is committed to.
+  git_branch: ['string', 'main'],
+  git_committer: ['string', 'DMS <dms@dms.invalid>'],
+  // Zones whose files in the repository are the source of truth: imported on git_pull, a signed NOTIFY, the poll.
+  git_managed: ['zones', ''],
+  git_mirror: ['string', ''],
+  git_poll: ['ttl?', ''],
+  git_removed: ['removed', 'delete'],
+  git_ssh_key: ['string', ''],
+  git_workdir: ['string', ''],
+  git_zones: ['zones', 'all'],
   inc_updates: ['bool', 'false'],
   nsec3: ['bool', 'false'],
   soa_expire: ['ttl', '7d'],
@@ -75,6 +86,19 @@ function normalizeValue(key: string, value: string): string {
       } catch (e) {
         throw new ConfigValueInvalid(key, value, (e as Error).message);
       }
+    case 'zones': {
+      // '' (none), all, sg:NAME or ref:NAME: which zones take part (git_zones / git_managed).
+      if (v === '' || v.toLowerCase() === 'none') return '';
+      if (v.toLowerCase() === 'all') return 'all';
+      const m = /^(sg|ref):(\S+)$/i.exec(v);
+      if (!m) throw new ConfigValueInvalid(key, value, 'expected all, none, sg:<server group> or ref:<reference>');
+      return `${m[1].toLowerCase()}:${m[2]}`;
+    }
+    case 'removed': {
+      const l = v.toLowerCase();
+      if (l !== 'delete' && l !== 'ignore') throw new ConfigValueInvalid(key, value, 'expected delete or ignore');
+      return l;
+    }
     default:
       return v;
   }

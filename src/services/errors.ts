@@ -47,7 +47,11 @@ export type DmsErrorCode =
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
   | 'INVALID_ARGUMENT'
-  | 'STORE_ERROR';
+  | 'STORE_ERROR'
+  | 'GIT_NOT_CONFIGURED'
+  | 'GIT_IMPORT_FAILED'
+  | 'GIT_REMOTE_FAILED'
+  | 'GIT_HISTORY_REWRITTEN';
 
 /**
  * What kind of failure each catalogue error is. zone_tool's exit status and the JSON-RPC error code derive from the
@@ -105,6 +109,12 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   PERMISSION_DENIED: 'denied',
   INVALID_ARGUMENT: 'invalid',
   STORE_ERROR: 'internal',
+  GIT_NOT_CONFIGURED: 'unavailable',
+  // A push to the repository with files DMS refuses: nothing of it imported.
+  GIT_IMPORT_FAILED: 'invalid',
+  // The remote cannot be reached or refuses: a later try may work, nothing changed meanwhile.
+  GIT_REMOTE_FAILED: 'unavailable',
+  GIT_HISTORY_REWRITTEN: 'conflict',
 };
 
 export class DmsError extends Error {
@@ -452,5 +462,51 @@ export class InvalidParams extends DmsError {
 export class PermissionDenied extends DmsError {
   constructor(readonly operation: string) {
     super('PERMISSION_DENIED', `${operation}: not permitted`);
+  }
+}
+
+/** git mirroring / import asked for while no repository is configured (set_config git_mirror). */
+export class GitNotConfigured extends DmsError {
+  constructor(what = 'git_mirror') {
+    super('GIT_NOT_CONFIGURED', `no git repository configured (set_config ${what} <path or URL>)`);
+  }
+}
+/** One problem of a pushed file: the file, and where in it. */
+export interface GitFileProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+/** A push DMS refuses as a whole (issue 12: all files of a push or none): every problem of every file. */
+export class GitImportFailed extends DmsError {
+  constructor(
+    readonly commit: string,
+    readonly problems: readonly GitFileProblem[],
+  ) {
+    const lines = problems.map((p) => `  ${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: ${p.message}`);
+    super('GIT_IMPORT_FAILED', `git commit ${commit.slice(0, 12)} not imported: ${problems.length} error(s)\n${lines.join('\n')}`);
+  }
+}
+/** The remote repository cannot be reached or refused (push, fetch): nothing changed, a later try may work. */
+export class GitRemoteFailed extends DmsError {
+  constructor(
+    readonly remote: string,
+    readonly detail: string,
+  ) {
+    super('GIT_REMOTE_FAILED', `git remote ${remote}: ${detail}`);
+  }
+}
+/** The remote branch no longer descends from the commit DMS last saw there (a force-push): nothing imported. */
+export class GitHistoryRewritten extends DmsError {
+  constructor(
+    readonly branch: string,
+    readonly known: string,
+    readonly found: string,
+  ) {
+    super(
+      'GIT_HISTORY_REWRITTEN',
+      `git branch ${branch} was rewritten: ${found.slice(0, 12)} does not descend from ${known.slice(0, 12)} (the commit DMS last synchronised); nothing imported or pushed — push a commit on top of ${known.slice(0, 12)}, or take the branch as it is with git_pull -f`,
+    );
   }
 }

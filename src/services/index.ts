@@ -239,3 +239,17 @@ export {
 
 // query ACLs (allow-query) per zone and server group (query-acl.ts)
 export { addQueryAcl, deleteQueryAcl, listQueryAcl, type QueryAclInfo, type QueryAclMap, queryAclMap, queryAclOf } from './query-acl.js';
+// git mirroring and import (issue 12, docs/GIT.md)
+export {
+  type GitConfig,
+  type GitImportReport,
+  type GitPushReport,
+  type GitStatus,
+  type GitZoneStatus,
+  gitConfig,
+  gitExport,
+  gitManagesZone,
+  gitPull,
+  gitPush,
+  gitStatus,
+} from './git/index.js';

@@ -456,24 +456,26 @@ export async function enableZone(ctx: ServiceContext, name: string): Promise<Zon
 
 export async function deleteZone(ctx: ServiceContext, name: string): Promise<ZoneInfo> {
   const key = normalizeZoneName(name);
-  return writeTx(ctx.store, async (trx) => {
-    const zone = await findLiveZone(trx, ctx, key, true);
-    const t = nowMs(ctx);
-    await updateZoneRow(trx, Number(zone.id), {
-      state: 'DELETED',
-      deleted_start: t,
-      mtime: t,
-      lock_token: null,
-      locked_by: null,
-      lock_since: null,
-      lock_expires: null,
-      lock_base_version: null,
-    });
-    await recordChange(trx, ctx, zone, 'delete', zone.published_version);
-    // A classless reverse zone takes its delegation and CNAMEs out of the parent /24 with it (RFC 2317).
-    await maintainClasslessParent(trx, ctx, zone, 'delete', { commit: commitDelta, settings: () => loadSettings(trx) });
-    return zoneInfoById(trx, ctx, Number(zone.id));
+  return writeTx(ctx.store, async (trx) => deleteZoneIn(trx, ctx, await findLiveZone(trx, ctx, key, true)));
+}
+
+/** delete_zone inside the caller's transaction (a git import deletes zones together with its other changes). */
+export async function deleteZoneIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow): Promise<ZoneInfo> {
+  const t = nowMs(ctx);
+  await updateZoneRow(trx, Number(zone.id), {
+    state: 'DELETED',
+    deleted_start: t,
+    mtime: t,
+    lock_token: null,
+    locked_by: null,
+    lock_since: null,
+    lock_expires: null,
+    lock_base_version: null,
   });
+  await recordChange(trx, ctx, zone, 'delete', zone.published_version);
+  // A classless reverse zone takes its delegation and CNAMEs out of the parent /24 with it (RFC 2317).
+  await maintainClasslessParent(trx, ctx, zone, 'delete', { commit: commitDelta, settings: () => loadSettings(trx) });
+  return zoneInfoById(trx, ctx, Number(zone.id));
 }
 
 export async function undeleteZone(ctx: ServiceContext, nameOrId: string | number): Promise<ZoneInfo> {

@@ -10,6 +10,7 @@ import { sgConfigTables } from './migrations-sgconfig.js';
 import { apiAccounts, auditLog } from './migrations-api.js';
 import { reverseNetworks } from './migrations-reverse.js';
 import { lockSince } from './migrations-lock.js';
+import { gitTables } from './migrations-git.js';
 import { listIndexes } from './migrations-list-indexes.js';
 import { stateIndex } from './migrations-state-index.js';
 import { queryAclTable } from './migrations-query-acl.js';
@@ -283,6 +284,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0015_zones_lock_since': lockSince,
         '0016_zone_list_indexes': listIndexes,
         '0017_zone_state_index': stateIndex,
+        '0019_git': gitTables,
         '0020_query_acl': queryAclTable(dialect),
       };
     },

@@ -85,7 +85,10 @@ function detailLines(se: Error): string[] {
     return problems
       .filter((p) => p && typeof p === 'object' && (p as { severity?: unknown }).severity !== 'warning')
       .map((p) => {
-        const o = p as { line?: number; column?: number; owner?: string; type?: string; message?: string };
+        const o = p as { file?: string; line?: number; column?: number; owner?: string; type?: string; message?: string };
+        // A refused git push spans many files: each problem says file:line:column, as compilers do.
+        if ((se as DmsError).code === 'GIT_IMPORT_FAILED' && o.file)
+          return `${o.file}${o.line ? `:${o.line}${o.column ? `:${o.column}` : ''}` : ''}: ${o.message ?? ''}`;
         const where = o.line ? `line ${o.line}${o.column ? `:${o.column}` : ''}: ` : '';
         return `${where}${o.owner ? `${o.owner} ` : ''}${o.type ? `${o.type} ` : ''}${o.message ?? ''}`;
       });

@@ -13,6 +13,7 @@ import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { QUERY_ACL_HANDLERS } from './query-acl-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
 import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
+import { GIT_HANDLERS } from './git-commands.js';
 
 export const HANDLERS: Record<string, Handler> = {
   ...ZONE_HANDLERS,
@@ -25,4 +26,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...BACKUP_HANDLERS,
   ...REVERSE_HANDLERS,
   ...SG_CONFIG_HANDLERS,
+  ...GIT_HANDLERS,
 };

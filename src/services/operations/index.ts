@@ -10,6 +10,7 @@ import { ACCOUNT_OPERATIONS } from './accounts.js';
 import { ADMIN_OPERATIONS } from './admin.js';
 import { BACKUP_OPERATIONS } from './backup.js';
 import { DNSSEC_OPERATIONS } from './dnssec.js';
+import { GIT_OPERATIONS } from './git.js';
 import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
@@ -32,6 +33,7 @@ export const OPERATIONS = {
   ...REVERSE_OPERATIONS,
   ...SG_CONFIG_OPERATIONS,
   ...QUERY_ACL_OPERATIONS,
+  ...GIT_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;

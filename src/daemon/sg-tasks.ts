@@ -3,8 +3,9 @@
 // zone list changed. Batched like the original's MasterSM hold: the first change starts a short hold, every change
 // during it joins the same run, so many zone creations make one catalog version and one reconfiguration per server.
 // And the ServerSM: every `healthIntervalMs` each server is checked (UDP, TCP, its zones' serials, a rotating sample of
-// at most `healthSample` zones) and its state folded in (services/server-config/health.ts); a server in RETRY with
-// lagging zones is NOTIFYed for them again before it can become BROKEN.
+// at most `healthSample` zones, plus the zones that lagged at the last check) and its state folded in
+// (services/server-config/health.ts): a server whose lagging zones advance between checks is catching up (RETRY,
+// never BROKEN for it); one that answers but does not move is NOTIFYed again for them before it becomes BROKEN.
 //
 // What the secondaries are told follows what dmsd SERVES, not what the database holds: a secondary told about a zone
 // (a catalog member, a zone in NSD's file) asks dmsd for it at once, and a zone the database publishes but dmsd's zone
@@ -156,9 +157,16 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     for (const s of await listServers(ctx)) {
       if (stopped) return;
       try {
-        const check = await checkServer(ctx, s.name, { sample: { max: sample, offset: round * sample } });
+        // The zones that lagged at the last check are probed again (catching up or stuck?); zones dmsd does not serve
+        // yet are not expected there.
+        const check = await checkServer(ctx, s.name, {
+          sample: { max: sample, offset: round * sample },
+          recheck: s.lagging.map((l) => l.zone),
+          ...(served ? { served } : {}),
+        });
         const h = await recordServerHealth(ctx, check, o.brokenAfter !== undefined ? { brokenAfter: o.brokenAfter } : {});
-        if (h.changed) log.info({ server: h.server, state: h.state, retryMsg: h.retryMsg, lagging: h.lagging.length }, 'server state');
+        if (h.changed || (h.catchingUp && h.state !== 'OK'))
+          log.info({ server: h.server, state: h.state, retryMsg: h.retryMsg, lagging: h.lagging.length, catchingUp: h.catchingUp }, 'server state');
         if (h.renotify.length) {
           await renotify(s, h.renotify);
           log.info({ server: h.server, zones: h.renotify.length }, 'lagging zones NOTIFYed again');

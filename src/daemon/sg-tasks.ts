@@ -78,6 +78,47 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     : undefined;
   /** Zones left out of the last run because dmsd did not serve them yet: their being served starts another run. */
   let pending = new Set<string>();
+  // Zones changed since the last run started (`fresh`) or in the running one (`taking`): the secondaries may not have
+  // been told about them yet, so the health checks do not expect them there until a run has listed them.
+  let fresh = new Set<string>();
+  let taking = new Set<string>();
+  // What a run listed is known to the secondaries once dmsd serves the catalog version listing it (the run's own
+  // commits are behind the bulk in the zone table's feed): until the table's feed position passes `at`, those zones
+  // are not expected on the secondaries, and then the catalogs are NOTIFYed again — the NOTIFY queued at the
+  // catalog's publish waits at most 10 s for it to be served, and one sent before makes the secondary see the old
+  // serial and stop (RFC 1996 §3.11) until the catalog's SOA refresh.
+  let confirm: { at: number; zones: Set<string>; catalogs: string[] }[] = [];
+  const told = (zone: string): boolean => {
+    const k = keyOf(zone);
+    if (fresh.has(k) || taking.has(k) || pending.has(k) || confirm.some((c) => c.zones.has(k))) return false;
+    return served ? served(zone) : true;
+  };
+  const notifyAll = async (zone: string) => {
+    const serial = (await services.getZone(ctx, zone)).soaSerial;
+    for (const t of await services.zoneNotifyTargets(ctx, zone)) {
+      const payload: NotifyEventPayload = { address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) };
+      await services.enqueueEvent(ctx, NOTIFY_EVENT, { zone, payload });
+    }
+  };
+  let confirming = false;
+  const checkConfirm = async () => {
+    if (confirming || confirm.length === 0 || !view) return;
+    const at = view.seq();
+    if (at === undefined) return;
+    confirming = true;
+    try {
+      const done = confirm.filter((c) => c.at <= at);
+      confirm = confirm.filter((c) => c.at > at);
+      for (const c of done) for (const catalog of c.catalogs) await notifyAll(catalog);
+      if (done.some((c) => c.catalogs.length)) log.info({ catalogs: [...new Set(done.flatMap((c) => c.catalogs))] }, 'catalog served: NOTIFYed again');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'catalog NOTIFY failed');
+    } finally {
+      confirming = false;
+    }
+  };
+  const confirmTimer = setInterval(() => void checkConfirm(), 250);
+  confirmTimer.unref();
   const catchUp = async () => {
     if (!view) return;
     const target = seen;
@@ -89,6 +130,8 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     }
   };
   const run = async () => {
+    taking = fresh;
+    fresh = new Set();
     try {
       await catchUp();
       const synced = await syncCatalogs(ctx, served ? { served } : {});
@@ -104,6 +147,11 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
         if (r.outcome !== 'unchanged' && r.outcome !== 'not-published')
           log.info({ server: r.server, outcome: r.outcome, message: r.message, held: r.held?.length ?? 0 }, 'server reconfiguration');
       }
+      if (view) {
+        const listed = [...taking, ...pending].filter((z) => !held.has(z));
+        const changed = synced.filter((c) => c.changed).map((c) => c.catalog);
+        if (listed.length || changed.length) confirm.push({ at: await services.currentChangeSeq(ctx), zones: new Set(listed), catalogs: changed });
+      }
       pending = held;
       if (held.size) log.info({ zones: held.size }, 'zones not served by dmsd yet: held back from catalogs and configuration');
       // Served meanwhile (between the read and now): go again.
@@ -115,6 +163,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     } catch (e) {
       log.error({ err: (e as Error).message }, 'server group sync failed');
     }
+    taking = new Set();
   };
   const kick = () => {
     if (timer) return;
@@ -133,6 +182,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
         if (c.kind === 'keys' || catalogs.has(c.zone)) continue;
         zones = true;
         seen = Math.max(seen, c.seq);
+        fresh.add(keyOf(c.zone));
         if (view && !view.has) lastChange.set(keyOf(c.zone), c.seq);
       }
       if (poll.resync || zones) kick();
@@ -157,12 +207,12 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     for (const s of await listServers(ctx)) {
       if (stopped) return;
       try {
-        // The zones that lagged at the last check are probed again (catching up or stuck?); zones dmsd does not serve
-        // yet are not expected there.
+        // The zones that lagged at the last check are probed again (catching up or stuck?); zones the secondaries
+        // have not been told about yet (not served by dmsd yet, or changed since the last run) are not expected there.
         const check = await checkServer(ctx, s.name, {
           sample: { max: sample, offset: round * sample },
           recheck: s.lagging.map((l) => l.zone),
-          ...(served ? { served } : {}),
+          served: told,
         });
         const h = await recordServerHealth(ctx, check, o.brokenAfter !== undefined ? { brokenAfter: o.brokenAfter } : {});
         if (h.changed || (h.catchingUp && h.state !== 'OK'))
@@ -197,6 +247,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     },
     stop: async () => {
       stopped = true;
+      clearInterval(confirmTimer);
       if (healthTimer) clearTimeout(healthTimer);
       await healthRun;
       if (timer) clearTimeout(timer);

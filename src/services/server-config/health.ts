@@ -106,7 +106,7 @@ export async function checkServer(
     sample?: { max: number; offset: number };
     /** Zones probed in any case (those lagging at the last check: whether they advanced tells catching up from stuck). */
     recheck?: readonly string[];
-    /** dmsd's checks: zones it does not serve yet are not expected on the secondary. */
+    /** dmsd's checks: only zones the secondaries have been told about (served by dmsd and listed by its last run). */
     served?: (zone: string) => boolean;
   } = {},
 ): Promise<ServerCheck> {

@@ -24,6 +24,8 @@ export const PEERS = [
   { pkg: 'pebble', program: 'pebble', suites: ['interop'] },
   { pkg: 'lego', program: 'lego', suites: ['interop'] },
   { pkg: 'unbound', program: 'unbound', suites: ['interop'] },
+  // GET /config/<server> pulled as an operator's cron job would (test/interop/server-groups.test.ts).
+  { pkg: 'curl', program: 'curl', suites: ['interop'] },
   // The web UI's browser tests (playwright-core drives it; no browser download).
   { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
 ];

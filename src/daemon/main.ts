@@ -302,7 +302,11 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
-  const http = store && supervisor ? await startHttpOrExit(opts, store, log, { ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}), ...(dns ? { dns } : {}) }) : undefined;
+  const http = store && supervisor ? await startHttpOrExit(opts, store, log, {
+          ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}),
+          ...(dns ? { dns } : {}),
+          ...(tasks?.isServed ? { served: tasks.isServed } : {}),
+        }) : undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -352,7 +356,7 @@ async function startSupervisorTasks(
   store: Store,
   soaOf?: (zone: Name) => RR | undefined,
   served?: ServedView,
-): Promise<{ reimport: () => void; kickNotifier: () => void; sgServed: (zone?: string) => void; stop: () => Promise<void> }> {
+): Promise<{ reimport: () => void; kickNotifier: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   // One process: NOTIFYs wait until it serves the announced serial; a cluster supervisor: until every worker's feed is there.
@@ -379,6 +383,7 @@ async function startSupervisorTasks(
     reimport,
     kickNotifier: notifier.kick,
     sgServed: sgTasks.served,
+    ...(sgTasks.isServed ? { isServed: sgTasks.isServed } : {}),
     stop: async () => {
       stopVacuum();
       await sgTasks.stop();
@@ -527,7 +532,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
-  const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
+  const http = store ? await startHttpOrExit(opts, store, log, tasks?.isServed ? { served: tasks.isServed } : {}) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {

@@ -30,6 +30,8 @@ export interface SgTasks {
   kick(): void;
   /** The served view changed: `zone` is served now (ZoneTable.onServed), or (no zone) the feed positions moved. */
   served(zone?: string): void;
+  /** Does dmsd serve the zone (what the runs list; GET /config uses it too)? undefined: no served view. */
+  isServed?: (zone: string) => boolean;
   stop(): Promise<void>;
   /** Resolves when no run is pending or running (tests). */
   idle(): Promise<void>;
@@ -237,6 +239,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
   scheduleHealth();
   return {
     kick,
+    ...(served ? { isServed: served } : {}),
     served: (zone) => {
       if (pending.size === 0) return;
       if (zone === undefined || pending.has(keyOf(zone))) kick();

@@ -146,6 +146,8 @@ export interface ListZonesOptions {
   sectag?: string;
   /** 'active' (default: everything not deleted), 'deleted', or 'all'. */
   which?: 'active' | 'deleted' | 'all';
+  /** The server groups' catalog zones (RFC 9432): listed like other zones ('include', the default), or 'exclude'/'only'. */
+  catalogs?: 'include' | 'exclude' | 'only';
   /** Keyset paging: names strictly after this one. */
   after?: string;
   /** Default 1000. */

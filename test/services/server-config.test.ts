@@ -12,6 +12,8 @@ import { configProblems, configWarnings, type ConfigInput, renderServerConfig, z
 import { ServerConfigRefused } from '../../src/services/errors.js';
 import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
 import { checkServer, recordServerHealth, type ServerCheck } from '../../src/services/server-config/health.js';
+import { syncCatalogs } from '../../src/services/server-config/catalog.js';
+import { pullServerConfig } from '../../src/services/server-config/publish.js';
 import { NOTIFY_EVENT_TYPE } from '../../src/services/server-config/sg-ops.js';
 import { dumpTables } from '../helpers/dump.js';
 import { testBackends } from '../helpers/postgres.js';
@@ -280,6 +282,55 @@ for (const backend of backends)
           else assert.equal(v.retryMsg, null);
           i++;
         }
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('catalog members follow a served filter (held until served); catalog zones in list_zone: listed, exclude, only', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await services.createServerGroup(ctx, 'cat', { apexNs: ['ns1.cat.example.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'cat', address: '192.0.2.0/24' });
+        await call(ctx, 'create_server', { server: 'k1', address: '192.0.2.21', sg: 'cat', type: 'knot' });
+        await call(ctx, 'create_server', { server: 'n2', address: '192.0.2.22', sg: 'cat', type: 'nsd' });
+        for (const z of ['a.cat.example', 'b.cat.example']) await services.createZone(ctx, z, { sg: 'cat' });
+        // dmsd serves a.cat.example only (b still loading): the catalog and NSD's file list a; b is held.
+        const servedSet = new Set(['a.cat.example.']);
+        const served = (z: string) => servedSet.has(z) || z.endsWith('.catalog.invalid.');
+        const [c1] = await syncCatalogs(ctx, { sg: 'cat', served });
+        assert.deepEqual([c1.catalog, c1.members, c1.held], ['cat.catalog.invalid.', 1, ['b.cat.example.']]);
+        assert.match(await services.getZoneText(ctx, 'cat.catalog.invalid'), /PTR\s+a\.cat\.example\./);
+        assert.doesNotMatch(await services.getZoneText(ctx, 'cat.catalog.invalid'), /b\.cat\.example/);
+        const pulled = await pullServerConfig(ctx, 'n2', { served });
+        assert.ok(pulled.ok);
+        assert.match(pulled.text, /name: "a\.cat\.example\.?"/);
+        assert.doesNotMatch(pulled.text, /b\.cat\.example/);
+        // The catalog itself not served yet: Knot's file is not published with it (held), nor handed out.
+        const notCatalog = (z: string) => servedSet.has(z);
+        assert.deepEqual(await pullServerConfig(ctx, 'k1', { served: notCatalog }), {
+          ok: false,
+          server: 'k1',
+          status: 503,
+          message: 'catalog zone cat.catalog.invalid. not served by dmsd yet: try again shortly',
+        });
+        servedSet.add('b.cat.example.');
+        const [c2] = await syncCatalogs(ctx, { sg: 'cat', served });
+        assert.deepEqual([c2.members, c2.held, c2.changed], [2, [], true]);
+        // Without a filter (zone_tool's reconfig commands): the database's zones.
+        assert.equal((await syncCatalogs(ctx, { sg: 'cat' }))[0].changed, false);
+        // list_zone: the catalog is a zone like the others (knotc and rndc list catalogs too), or filtered.
+        const names = async (catalogs?: 'include' | 'exclude' | 'only') =>
+          ((await call(ctx, 'list_zone', { pattern: '*cat*', ...(catalogs ? { catalogs } : {}) })) as { name: string }[]).map((z) => z.name);
+        assert.deepEqual(await names(), ['a.cat.example.', 'b.cat.example.', 'cat.catalog.invalid.']);
+        assert.deepEqual(await names('exclude'), ['a.cat.example.', 'b.cat.example.']);
+        assert.deepEqual(await names('only'), ['cat.catalog.invalid.']);
+        assert.deepEqual(
+          ((await call(ctx, 'list_zone', { catalogs: 'only', detail: true })) as { name: string }[]).map((z) => z.name),
+          ['cat.catalog.invalid.'],
+        );
       } finally {
         await s.close();
       }

@@ -171,6 +171,10 @@ export const ZONE_OPERATIONS = {
         sectag: nameParam.optional(),
         sg: nameParam.optional(),
         which: z.enum(['active', 'deleted', 'all']).default('active'),
+        catalogs: z
+          .enum(['include', 'exclude', 'only'])
+          .default('include')
+          .describe("the server groups' catalog zones (<sg>.catalog.invalid.): listed like other zones, left out, or alone"),
         after: z.string().max(1100).optional().describe('cursor: the last name of the previous page'),
         limit: z.number().int().min(1).max(10_000).default(1000),
         detail: z.boolean().default(false).describe('whole zone records instead of name, state, serial and reference'),

@@ -171,6 +171,8 @@ export interface ZonePageSpec {
   /** Zones whose primary or alternate server group this is. */
   sgId?: number;
   sectag?: string;
+  /** Only the server groups' catalog zones, or none of them. */
+  catalogs?: 'exclude' | 'only';
   /** Names after this one (exclusive). */
   after: string;
   limit: number;
@@ -224,6 +226,10 @@ function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec, drive
     if (dialect === 'sqlite') prefix = spec.match.prefix;
   } else if (spec.match) conds.push(eb('z.name', '=', spec.match.name));
   if (spec.referenceId !== undefined) conds.push(eb('z.reference_id', '=', spec.referenceId));
+  if (spec.catalogs !== undefined) {
+    const catalogs = sql`(select c.catalog_zone_id from sg_config c where c.catalog_zone_id is not null)`;
+    conds.push(spec.catalogs === 'only' ? sql<SqlBool>`z.id in ${catalogs}` : sql<SqlBool>`z.id not in ${catalogs}`);
+  }
   if (spec.sgId !== undefined) {
     // Primary or alternate group: an OR of two columns makes the planner collect and sort every zone of the group
     // (a million-zone default group: ~0.5 s a page). Instead, one page from each (column, name) index — every other

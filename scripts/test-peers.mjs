@@ -26,6 +26,8 @@ export const PEERS = [
   { pkg: 'unbound', program: 'unbound', suites: ['interop'] },
   // git mirroring and import (issue 12): dmsd runs git itself; the tests push with it and serve it with `git daemon`.
   { pkg: 'git', program: 'git', suites: ['interop'] },
+  // GET /config/<server> pulled as an operator's cron job would (test/interop/server-groups.test.ts).
+  { pkg: 'curl', program: 'curl', suites: ['interop'] },
   // The web UI's browser tests (playwright-core drives it; no browser download).
   { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
 ];

@@ -16,6 +16,7 @@ import {
 import * as services from '../services/index.js';
 import { ServerNotFound } from '../services/errors.js';
 import { checkServer } from '../services/server-config/health.js';
+import { pullServerConfig } from '../services/server-config/publish.js';
 import { authenticate, LoginGuard, parseAuthorization, tokenScopeCheck } from './auth.js';
 import { type Endpoint, ENDPOINTS } from './endpoints.js';
 import { AUTH_REQUIRED, handleRpc, INVALID_REQUEST, KIND_CODE, PARSE_ERROR, RATE_LIMITED, rpcError, toJson } from './jsonrpc.js';
@@ -46,6 +47,8 @@ export interface HttpApiOptions {
   feed?: () => Promise<{ current: boolean; lag: number; seq: number }>;
   dns?: DnsCounters;
   guard?: LoginGuard;
+  /** dmsd: the zones it serves (GET /config lists only those, as its own reconfiguration does). */
+  served?: (zone: string) => boolean;
   /** Browser sessions of the web UI (cookie + CSRF header). */
   sessions?: SessionOptions;
   /** The built web UI (default: dist/web); null: none. */
@@ -110,15 +113,16 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     return send(reply, status, rpcError(null, code, message, { exception_type: status === 429 ? 'RATE_LIMITED' : status === 403 ? 'PERMISSION_DENIED' : 'AUTHENTICATION_REQUIRED' }));
   };
 
-  const rpc = (ep: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+  /** The request's principal (Basic, Bearer or the web UI's session), or null once a refusal has been sent. */
+  const principalOf = async (req: FastifyRequest, reply: FastifyReply, url: string): Promise<Principal | null> => {
     const source = req.ip;
     const wait = guard.retryAfter(source);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      return refuse(reply, 429, RATE_LIMITED, `too many failed logins from ${source}: try again in ${wait} s`);
+      refuse(reply, 429, RATE_LIMITED, `too many failed logins from ${source}: try again in ${wait} s`);
+      return null;
     }
     const creds = parseAuthorization(req.headers.authorization);
-    let who: Principal | null;
     if (!creds) {
       // No Authorization header: the web UI's session cookie, with its CSRF header.
       let c: Awaited<ReturnType<typeof cookieAuth>>;
@@ -126,27 +130,43 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
         c = await cookieAuth(base, sessions, req);
       } catch (err) {
         log.error({ err: (err as Error).message }, 'API session check failed with an error');
-        return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+        send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+        return null;
       }
       const browser = req.headers[CSRF_HEADER] !== undefined;
-      if (c.kind === 'none') return refuse(reply, 401, AUTH_REQUIRED, browser ? 'not logged in' : 'authentication required: HTTP Basic (API account) or Bearer token', browser);
-      if (c.kind === 'refused') return refuse(reply, c.status, c.status === 401 ? AUTH_REQUIRED : KIND_CODE.denied, c.message, true);
-      who = c.principal;
-    } else {
-      try {
-        who = await authenticate(base, creds);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'API authentication failed with an error');
-        return send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+      if (c.kind === 'none') {
+        refuse(reply, 401, AUTH_REQUIRED, browser ? 'not logged in' : 'authentication required: HTTP Basic (API account) or Bearer token', browser);
+        return null;
       }
-      if (!who) {
-        guard.failed(source);
-        // The login tried is logged (it is how an operator spots guessing); the password or token never is.
-        log.warn({ source, scheme: creds.kind, login: creds.kind === 'basic' ? creds.login : undefined, url: ep.path }, 'API login failed');
-        return refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
+      if (c.kind === 'refused') {
+        refuse(reply, c.status, c.status === 401 ? AUTH_REQUIRED : KIND_CODE.denied, c.message, true);
+        return null;
       }
-      guard.succeeded(source);
+      return c.principal;
     }
+    let who: Principal | null;
+    try {
+      who = await authenticate(base, creds);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'API authentication failed with an error');
+      send(reply, 500, rpcError(null, KIND_CODE.internal, 'internal error'));
+      return null;
+    }
+    if (!who) {
+      guard.failed(source);
+      // The login tried is logged (it is how an operator spots guessing); the password or token never is.
+      log.warn({ source, scheme: creds.kind, login: creds.kind === 'basic' ? creds.login : undefined, url }, 'API login failed');
+      refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
+      return null;
+    }
+    guard.succeeded(source);
+    return who;
+  };
+
+  const rpc = (ep: Endpoint) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const source = req.ip;
+    const who = await principalOf(req, reply, ep.path);
+    if (!who) return reply;
     const account = who.account;
     if (!ep.accounts.includes(account.tier)) return refuse(reply, 403, KIND_CODE.denied, `${ep.path} is not for ${account.tier} accounts`);
     const tenant: Tenant = ep.tier === null || ep.tier === account.tier ? services.accountTenant(account) : { tier: ep.tier, sectag: null };
@@ -211,6 +231,29 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
       if (err instanceof ServerNotFound) return send(reply, 404, { server: req.params.server, state: 'UNKNOWN', error: 'no such server' });
       throw err;
     }
+  });
+  // Pull of a secondary's generated configuration (issue 11), for a server whose files are not pushed by reconfig: the
+  // same file reconfig would write (checked by the real checker first), for admin accounts as /admin_dms. ETag is
+  // the file's hash: a puller sending If-None-Match gets 304 and need not reload.
+  app.get<{ Params: { server: string }; Querystring: { part?: string } }>('/config/:server', async (req, reply) => {
+    const who = await principalOf(req, reply, '/config');
+    if (!who) return reply;
+    if (who.account.tier !== 'admin') return refuse(reply, 403, KIND_CODE.denied, '/config is for admin accounts');
+    if (who.token && (who.token.acmeOnly || who.token.zone !== null)) return refuse(reply, 403, KIND_CODE.denied, '/config: this token is limited to ACME records or one zone');
+    const part = req.query.part ?? 'main';
+    if (part !== 'main' && part !== 'options') return send(reply, 400, { server: req.params.server, error: 'part is main or options' });
+    const ctx = serviceContext(o.store, { actor: accountActor(who.account), tenant: services.accountTenant(who.account), source: req.ip });
+    let r: Awaited<ReturnType<typeof pullServerConfig>>;
+    try {
+      r = await pullServerConfig(ctx, req.params.server, { part, ...(o.served ? { served: o.served } : {}) });
+    } catch (err) {
+      if (err instanceof ServerNotFound) return send(reply, 404, { server: req.params.server, error: 'no such server' });
+      throw err;
+    }
+    if (!r.ok) return send(reply, r.status, { server: r.server, error: r.message });
+    reply.header('etag', `"${r.hash}"`).header('x-dms-server-type', r.type);
+    if (req.headers['if-none-match'] === `"${r.hash}"`) return reply.code(304).send();
+    return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(r.text);
   });
   return app;
 }

@@ -88,7 +88,7 @@ export async function startDmsdHttp(
   flags: HttpFlags,
   store: Store,
   log: Logger,
-  o: { feed?: () => Promise<{ current: boolean; lag: number; seq: number }>; dns?: DnsCounters; version?: string } = {},
+  o: { feed?: () => Promise<{ current: boolean; lag: number; seq: number }>; dns?: DnsCounters; version?: string; served?: (zone: string) => boolean } = {},
 ): Promise<HttpApi | undefined> {
   if (flags.http === undefined) return undefined;
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(flags.http) ?? /^([^:]+):(\d{1,5})$/.exec(flags.http);
@@ -105,6 +105,7 @@ export async function startDmsdHttp(
       ...(flags.httpBodyLimit !== undefined ? { bodyLimit: flags.httpBodyLimit } : {}),
       ...(o.feed ? { feed: o.feed } : {}),
       ...(o.dns ? { dns: o.dns } : {}),
+      ...(o.served ? { served: o.served } : {}),
       version: o.version ?? '0',
     });
     log.info({ proto: api.tls ? 'https' : 'http', address: api.address, port: api.port }, 'listening');

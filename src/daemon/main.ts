@@ -22,7 +22,7 @@ import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFe
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { gitHandlers, startGitTasks } from './events/git.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
-import { startSgTasks } from './sg-tasks.js';
+import { type ServedView, startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -311,10 +311,30 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     dns.tcp = () => server.tcpStats();
     dns.xfrLimited = () => xfrLimited;
   }
+  // What this process serves is what the server groups' secondaries are told about (sg-tasks.ts).
+  const seq = filled.seq;
+  const servedView: ServedView | undefined = seq ? { seq, has: (zone) => table.get(Name.from(zone)) !== undefined } : undefined;
   tasks =
-    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
-  // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick.
-  if (tasks) table.onServed = () => tasks.kickNotifier();
+    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa, servedView) : undefined;
+  // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick;
+  // a zone held back from the catalogs and NSD's configuration until served goes in now.
+  if (tasks) {
+    const t = tasks;
+    table.onServed = (zone) => {
+      t.kickNotifier();
+      t.sgServed(zone.origin.toString());
+    };
+  }
+  // A cluster worker tells the supervisor how far its zone table has followed the change feed: the supervisor lists
+  // a new zone in the catalogs once every worker serves it.
+  if (cluster.isWorker && seq) {
+    let last = -1;
+    setInterval(() => {
+      const at = seq();
+      if (at !== last) process.send?.({ type: 'feed-seq', seq: at });
+      last = at;
+    }, 200).unref();
+  }
   const bound = server.listening.map((l) => ({
     proto: l.proto,
     address: l.address,
@@ -323,7 +343,11 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
-  const http = store && supervisor ? await startHttpOrExit(opts, store, log, { ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}), ...(dns ? { dns } : {}) }) : undefined;
+  const http = store && supervisor ? await startHttpOrExit(opts, store, log, {
+          ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}),
+          ...(dns ? { dns } : {}),
+          ...(tasks?.isServed ? { served: tasks.isServed } : {}),
+        }) : undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -372,14 +396,19 @@ async function startSupervisorTasks(
   log: Logger,
   store: Store,
   soaOf?: (zone: Name) => RR | undefined,
-): Promise<{ reimport: () => void; kickNotifier: () => void; stop: () => Promise<void> }> {
+  served?: ServedView,
+): Promise<{ reimport: () => void; kickNotifier: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   // One event runner for NOTIFYs and git pushes/pulls (issue 12); git tasks queue them from the feed and the config.
-  const notifier = await startNotifier(store, keys, log, { ...(soaOf ? { soaOf } : {}), handlers: gitHandlers(store, log) });
+  // One process: NOTIFYs wait until it serves the announced serial; a cluster supervisor: until every worker's feed is there.
+  const notifier = await startNotifier(store, keys, log, {
+    ...(soaOf ? { soaOf } : served && !served.has ? { servedSeq: served.seq } : {}),
+    handlers: gitHandlers(store, log),
+  });
   const gitTasks = await startGitTasks(store, log, notifier.kick);
   // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
-  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000 });
+  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000, ...(served ? { served } : {}) });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
@@ -399,6 +428,8 @@ async function startSupervisorTasks(
   return {
     reimport,
     kickNotifier: notifier.kick,
+    sgServed: sgTasks.served,
+    ...(sgTasks.isServed ? { isServed: sgTasks.isServed } : {}),
     stop: async () => {
       stopVacuum();
       await sgTasks.stop();
@@ -489,11 +520,29 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   let ready = 0;
   let stopping = false;
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
+  // Each worker's change-feed position; the zones every worker serves are what the secondaries are told about.
+  const workerSeq = new Map<number, number>();
+  const workersSeq = (): number | undefined => {
+    const live = Object.values(cluster.workers ?? {}).filter((x): x is Worker => !!x && x.isConnected());
+    if (live.length < opts.workers) return undefined;
+    let min: number | undefined;
+    for (const x of live) {
+      const at = workerSeq.get(x.id);
+      if (at === undefined) return undefined;
+      min = min === undefined ? at : Math.min(min, at);
+    }
+    return min;
+  };
+  let tasks: Awaited<ReturnType<typeof startSupervisorTasks>> | undefined;
   const fork = (): void => {
     const w = cluster.fork(env);
-    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number }) => {
+    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number }) => {
       if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
+      } else if (m?.type === 'feed-seq' && typeof m.seq === 'number') {
+        const before = workersSeq();
+        workerSeq.set(w.id, m.seq);
+        if (workersSeq() !== before) tasks?.sgServed();
       } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
       else if (m?.type === 'zone-refreshed' && typeof m.id === 'string') refreshed(m.id);
     });
@@ -521,7 +570,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     if (r && --r.left <= 0) finishRelay(key);
   };
   for (let i = 0; i < opts.workers; i++) fork();
-  const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
+  tasks = store ? await startSupervisorTasks(opts, log, store, undefined, { seq: workersSeq }) : undefined;
   // Signing runs here too, once for all workers: they serve the signed versions it stores.
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
@@ -530,7 +579,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
-  const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
+  const http = store ? await startHttpOrExit(opts, store, log, tasks?.isServed ? { served: tasks.isServed } : {}) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -539,6 +588,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
       }
       return;
     }
+    workerSeq.delete(w.id);
     log.error({ worker: w.id, code, signal }, 'worker exited; starting another');
     setTimeout(fork, 500);
   });

@@ -165,6 +165,8 @@ export async function startNotifier(
   o: {
     intervalMs?: number;
     soaOf?: (zone: Name) => RR | undefined;
+    /** Without soaOf (cluster supervisor): the workers' change-feed position (events wait for their publish's). */
+    servedSeq?: () => number | undefined;
     /** Zones per second NOTIFYed at start (BIND's startup-notify-rate, also 20 by default). */
     startupNotifyRate?: number;
     /** Time and waiting; tests pass their own to check the pacing without sleeping. */
@@ -175,15 +177,24 @@ export async function startNotifier(
 ): Promise<{ stop: () => Promise<void>; kick: () => void }> {
   const clock = o.clock ?? realClock;
   // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
-  const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) }), ...(o.handlers ?? [])];
+  const handlers = [
+    notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600, ...(o.servedSeq ? { servedSeq: o.servedSeq } : {}) }) }),
+    ...(o.handlers ?? []),
+  ];
   const since = await services.currentChangeSeq(services.serviceContext(store));
-  const queue = async (zone: string, why: string): Promise<void> => {
+  const queue = async (zone: string, why: string, seq?: number): Promise<void> => {
     try {
       const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
       if (targets.length === 0) return;
       const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
       const payloads = targets.map(
-        (t): NotifyEventPayload => ({ address: t.address, port: t.port, ...(t.key ? { key: t.key } : {}), ...(serial !== null ? { serial } : {}) }),
+        (t): NotifyEventPayload => ({
+          address: t.address,
+          port: t.port,
+          ...(t.key ? { key: t.key } : {}),
+          ...(serial !== null ? { serial } : {}),
+          ...(seq !== undefined ? { seq } : {}),
+        }),
       );
       // One transaction for all targets: one commit to wait for, not one per secondary.
       await services.enqueueEvents(services.serviceContext(store), NOTIFY_EVENT, zone, payloads);
@@ -228,7 +239,7 @@ export async function startNotifier(
         if (c.kind === 'keys') await keys.reload();
         else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
       }
-      for (const [zone, c] of last) await queue(zone, c.kind);
+      for (const [zone, c] of last) await queue(zone, c.kind, c.seq);
       // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
       if (last.size > 0) run();
     },

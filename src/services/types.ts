@@ -148,6 +148,8 @@ export interface ListZonesOptions {
   which?: 'active' | 'deleted' | 'all';
   /** Only zones in these states; DELETED among them lists deleted zones too, whatever `which` says. */
   states?: readonly ZoneState[];
+  /** The server groups' catalog zones (RFC 9432): listed like other zones ('include', the default), or 'exclude'/'only'. */
+  catalogs?: 'include' | 'exclude' | 'only';
   /** Keyset paging: names strictly after this one. */
   after?: string;
   /** Default 1000. */

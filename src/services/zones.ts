@@ -163,6 +163,7 @@ async function zonePageSpec(trx: Tx, o: ListZonesOptions): Promise<ZonePageSpec 
     if (spec.sgId === undefined) return null;
   }
   if (o.sectag !== undefined) spec.sectag = o.sectag;
+  if (o.catalogs !== undefined && o.catalogs !== 'include') spec.catalogs = o.catalogs;
   return spec;
 }
 

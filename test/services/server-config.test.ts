@@ -12,6 +12,8 @@ import { configProblems, configWarnings, type ConfigInput, renderServerConfig, z
 import { ServerConfigRefused } from '../../src/services/errors.js';
 import { NOTIFY_EVENT } from '../../src/daemon/events/notify.js';
 import { checkServer, recordServerHealth, type ServerCheck } from '../../src/services/server-config/health.js';
+import { syncCatalogs } from '../../src/services/server-config/catalog.js';
+import { pullServerConfig } from '../../src/services/server-config/publish.js';
 import { NOTIFY_EVENT_TYPE } from '../../src/services/server-config/sg-ops.js';
 import { dumpTables } from '../helpers/dump.js';
 import { testBackends } from '../helpers/postgres.js';
@@ -236,6 +238,99 @@ for (const backend of backends)
         await call(ctx, 'disable_server', { server: 'h1' });
         assert.equal((await checkServer(ctx, 'h1')).state, 'DISABLED');
         assert.equal((await call(ctx, 'show_dms_status', {})).servers.find((v) => v.name === 'h1')?.state, 'DISABLED');
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('ServerSM: lagging but catching up (lagging zones advance between checks) stays RETRY; stuck goes BROKEN', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await call(ctx, 'create_server', { server: 'slow1', address: '192.0.2.51' });
+        const base = { server: 'slow1', address: '192.0.2.51', port: 53, enabled: true, zones: 10, udp: true, tcp: true };
+        const ok: ServerCheck = { ...base, state: 'OK', lagging: [], message: null };
+        const lag = (z: Record<string, number | null>, extra: Partial<ServerCheck> = {}): ServerCheck => {
+          const lagging = Object.entries(z).map(([zone, served]) => ({ zone: `${zone}.example.`, served, published: 7 }));
+          return { ...base, state: 'BROKEN', lagging, message: `${lagging.length} of 10 zones behind the published serial`, ...extra };
+        };
+        const names = (...z: string[]) => z.map((x) => `${x}.example.`);
+        // A secondary taking in a bulk creation: each check, some of the zones that lagged are in sync (or at a newer
+        // serial) — never BROKEN for it however many checks it takes; the zones that did not move are NOTIFYed again.
+        const steps: [ServerCheck, string, string[], RegExp | null][] = [
+          [ok, 'OK', [], null],
+          [lag({ a: null, b: null, c: null }), 'RETRY', names('a', 'b', 'c'), /^3 of 10 zones behind/],
+          [lag({ b: null, c: null, d: null }), 'RETRY', names('b', 'c'), /^catching up: 3 of 10 zones behind \(3 at the last check\)/],
+          [lag({ c: 5, d: null }), 'RETRY', names('d'), /^catching up: 2 of 10/],
+          [lag({ c: 5, d: null }), 'RETRY', names('c', 'd'), /^2 of 10 zones behind/],
+          [lag({ c: 5, d: null }), 'RETRY', names('c', 'd'), /^2 of 10 zones behind/],
+          [lag({ c: 5, d: null }), 'BROKEN', names('c', 'd'), /^2 of 10 zones behind/],
+          // Moving again: back to RETRY (catching up), then OK.
+          [lag({ d: null }), 'RETRY', names('d'), /^catching up: 1 of 10/],
+          // A sampled check that did not probe the zone lagging before cannot tell: a failure like any other.
+          [lag({ e: null }, { sampled: true, rechecked: [] }), 'RETRY', names('e'), /^1 of 10 zones behind/],
+          [ok, 'OK', [], null],
+        ];
+        let i = 0;
+        for (const [check, state, renotify, msg] of steps) {
+          const h = await recordServerHealth(ctx, check);
+          assert.deepEqual([h.state, h.renotify], [state, renotify], `step ${i}`);
+          const v = await call(ctx, 'show_server', { server: 'slow1' });
+          assert.equal(v.state, state, `step ${i}`);
+          if (msg) assert.match(v.retryMsg ?? '', msg, `step ${i}`);
+          else assert.equal(v.retryMsg, null);
+          i++;
+        }
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('catalog members follow a served filter (held until served); catalog zones in list_zone: listed, exclude, only', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await services.createServerGroup(ctx, 'cat', { apexNs: ['ns1.cat.example.'], masterAddress: '192.0.2.1' });
+        await call(ctx, 'add_transfer_rule', { sg: 'cat', address: '192.0.2.0/24' });
+        await call(ctx, 'create_server', { server: 'k1', address: '192.0.2.21', sg: 'cat', type: 'knot' });
+        await call(ctx, 'create_server', { server: 'n2', address: '192.0.2.22', sg: 'cat', type: 'nsd' });
+        for (const z of ['a.cat.example', 'b.cat.example']) await services.createZone(ctx, z, { sg: 'cat' });
+        // dmsd serves a.cat.example only (b still loading): the catalog and NSD's file list a; b is held.
+        const servedSet = new Set(['a.cat.example.']);
+        const served = (z: string) => servedSet.has(z) || z.endsWith('.catalog.invalid.');
+        const [c1] = await syncCatalogs(ctx, { sg: 'cat', served });
+        assert.deepEqual([c1.catalog, c1.members, c1.held], ['cat.catalog.invalid.', 1, ['b.cat.example.']]);
+        assert.match(await services.getZoneText(ctx, 'cat.catalog.invalid'), /PTR\s+a\.cat\.example\./);
+        assert.doesNotMatch(await services.getZoneText(ctx, 'cat.catalog.invalid'), /b\.cat\.example/);
+        const pulled = await pullServerConfig(ctx, 'n2', { served });
+        assert.ok(pulled.ok);
+        assert.match(pulled.text, /name: "a\.cat\.example\.?"/);
+        assert.doesNotMatch(pulled.text, /b\.cat\.example/);
+        // The catalog itself not served yet: Knot's file is not published with it (held), nor handed out.
+        const notCatalog = (z: string) => servedSet.has(z);
+        assert.deepEqual(await pullServerConfig(ctx, 'k1', { served: notCatalog }), {
+          ok: false,
+          server: 'k1',
+          status: 503,
+          message: 'catalog zone cat.catalog.invalid. not served by dmsd yet: try again shortly',
+        });
+        servedSet.add('b.cat.example.');
+        const [c2] = await syncCatalogs(ctx, { sg: 'cat', served });
+        assert.deepEqual([c2.members, c2.held, c2.changed], [2, [], true]);
+        // Without a filter (zone_tool's reconfig commands): the database's zones.
+        assert.equal((await syncCatalogs(ctx, { sg: 'cat' }))[0].changed, false);
+        // list_zone: the catalog is a zone like the others (knotc and rndc list catalogs too), or filtered.
+        const names = async (catalogs?: 'include' | 'exclude' | 'only') =>
+          ((await call(ctx, 'list_zone', { pattern: '*cat*', ...(catalogs ? { catalogs } : {}) })) as { name: string }[]).map((z) => z.name);
+        assert.deepEqual(await names(), ['a.cat.example.', 'b.cat.example.', 'cat.catalog.invalid.']);
+        assert.deepEqual(await names('exclude'), ['a.cat.example.', 'b.cat.example.']);
+        assert.deepEqual(await names('only'), ['cat.catalog.invalid.']);
+        assert.deepEqual(
+          ((await call(ctx, 'list_zone', { catalogs: 'only', detail: true })) as { name: string }[]).map((z) => z.name),
+          ['cat.catalog.invalid.'],
+        );
       } finally {
         await s.close();
       }

@@ -24,6 +24,8 @@ export interface NotifyEventPayload {
   /** Name of the TSIG key to sign with (looked up when sending, so a key change applies to pending ones). */
   key?: string;
   serial?: number;
+  /** The change-feed position of the publish it announces (a cluster supervisor holds it until the workers are there). */
+  seq?: number;
 }
 
 /** On publish: one `notify` event per target. */
@@ -54,6 +56,11 @@ export interface NotifyHandlerOptions {
    * serving processes have reloaded the announced version (dmsd: change-feed interval plus a reload).
    */
   minAgeMs?: number;
+  /**
+   * Without soaOf: the change-feed position every serving process has taken in (the workers'); an event carrying the
+   * position of its publish waits for it (instead of minAgeMs). undefined: not known yet.
+   */
+  servedSeq?: () => number | undefined;
   send?: (target: NotifyTarget, zone: Name, soa: RR | undefined, timeoutMs: number) => Promise<NotifyAttempt>;
 }
 
@@ -78,7 +85,11 @@ export function notifyHandler(o: NotifyHandlerOptions): EventHandler {
     // serve (cluster supervisor) waits minAgeMs. Never hold longer than NOTIFY_HOLD_MS.
     const age = now - e.created.getTime();
     if (p.serial !== undefined && age < NOTIFY_HOLD_MS) {
-      const notServedYet = o.soaOf ? !soa || serialGreater(p.serial, soaSerialOf(soa)) : age < (o.minAgeMs ?? 0);
+      const notServedYet = o.soaOf
+        ? !soa || serialGreater(p.serial, soaSerialOf(soa))
+        : o.servedSeq && p.seq !== undefined
+          ? (o.servedSeq() ?? -1) < p.seq
+          : age < (o.minAgeMs ?? 0);
       if (notServedYet) return { kind: 'wait' };
     }
     const send = o.send ?? notifyOnce;

@@ -176,6 +176,10 @@ export const ZONE_OPERATIONS = {
           .union([zoneStateParam, z.array(zoneStateParam).min(1).max(4)])
           .optional()
           .describe('only zones in this state (or these states); DELETED lists deleted zones whatever `which` says'),
+        catalogs: z
+          .enum(['include', 'exclude', 'only'])
+          .default('include')
+          .describe("the server groups' catalog zones (<sg>.catalog.invalid.): listed like other zones, left out, or alone"),
         after: z.string().max(1100).optional().describe('cursor: the last name of the previous page'),
         limit: z.number().int().min(1).max(10_000).default(1000),
         detail: z.boolean().default(false).describe('whole zone records instead of name, state, serial and reference'),

@@ -15,6 +15,7 @@ import { catalogZoneIds, serverIdsOfGroups, sgConfigRow, upsertSgConfig, zonesOf
 import { zoneNamesById } from '../../store/queries/zones.js';
 import type { ServiceContext } from '../context.js';
 import { createZone, saveZoneText } from '../zones.js';
+import type { ServedFilter } from './index.js';
 import { CATALOG_TYPES, groupId } from './render.js';
 
 /** The catalog zone name DMS gives a group when it makes its catalog: one label from the group name, under .invalid. */
@@ -44,15 +45,17 @@ export interface CatalogSync {
   /** A new version was published. */
   changed: boolean;
   members: number;
+  /** Zones of the group left out because dmsd does not serve them yet (with `served` only). */
+  held: string[];
 }
 
 /**
  * Bring every group's catalog zone up to date (creating it the first time a group with servers uses catalogs). Only a
  * changed member set makes a new version (commitVersion compares the records).
  */
-export async function syncCatalogs(ctx: ServiceContext, o: { sg?: string } = {}): Promise<CatalogSync[]> {
+export async function syncCatalogs(ctx: ServiceContext, o: { sg?: string; served?: ServedFilter } = {}): Promise<CatalogSync[]> {
   const groups = await readTx(ctx.store, async (trx) => {
-    const out: { id: number; name: string; catalogId: number | null; catalog: string | null; members: { id: number; name: string; alt: boolean }[] }[] = [];
+    const out: { id: number; name: string; catalogId: number | null; catalog: string | null; members: { id: number; name: string; alt: boolean }[]; held: string[] }[] = [];
     const exclude = await catalogZoneIds(trx);
     const servers = await serverIdsOfGroups(trx);
     for (const g of await groupRowsWithZoneCount(trx, o.sg)) {
@@ -63,8 +66,12 @@ export async function syncCatalogs(ctx: ServiceContext, o: { sg?: string } = {})
       const consumers = servers.some((s) => s.sg_id === id && (CATALOG_TYPES as readonly string[]).includes(s.server_type));
       if (c.use_catalog !== 1 || (c.catalog_zone_id === null && (!consumers || !g.master_address))) continue;
       const catalog = c.catalog_zone_id === null ? null : ((await zoneNamesById(trx, [c.catalog_zone_id])).get(c.catalog_zone_id) ?? null);
-      const members = await zonesOfGroup(trx, id, { replica: c.replica === 1, exclude });
-      out.push({ id, name: g.name, catalogId: c.catalog_zone_id, catalog, members });
+      const all = await zonesOfGroup(trx, id, { replica: c.replica === 1, exclude });
+      // A member the consumer would ask dmsd for before dmsd serves it gets REFUSED, and BIND and Knot then back off
+      // for minutes: dmsd lists a zone once it serves it (the next run after its zone table took it in).
+      const members = o.served ? all.filter((m) => o.served?.(m.name)) : all;
+      const held = o.served ? all.filter((m) => !o.served?.(m.name)).map((m) => m.name) : [];
+      out.push({ id, name: g.name, catalogId: c.catalog_zone_id, catalog, members, held });
     }
     return out;
   });
@@ -75,10 +82,10 @@ export async function syncCatalogs(ctx: ServiceContext, o: { sg?: string } = {})
       const name = catalogNameFor(g.name, g.id);
       const z = await createZone(ctx, name, { sg: g.name, text, flags: { useApexNs: false }, comment: `catalog zone of server group ${g.name}` });
       await writeTx(ctx.store, (trx) => upsertSgConfig(trx, g.id, { catalog_zone_id: z.id }));
-      out.push({ sg: g.name, catalog: z.name, changed: true, members: g.members.length });
+      out.push({ sg: g.name, catalog: z.name, changed: true, members: g.members.length, held: g.held });
     } else {
       const r = await saveZoneText(ctx, g.catalog, text, { comment: 'catalog members' });
-      out.push({ sg: g.name, catalog: g.catalog, changed: r.changed, members: g.members.length });
+      out.push({ sg: g.name, catalog: g.catalog, changed: r.changed, members: g.members.length, held: g.held });
     }
   }
   return out;

@@ -15,6 +15,7 @@ import { serverConfigRow, upsertServerConfig } from '../../store/queries/sgconfi
 import { nowMs } from '../context.js';
 import type { ServiceContext } from '../context.js';
 import { parseSoa } from '../core.js';
+import { serialGreater } from '../../dns/serial.js';
 import { ServerNotFound } from '../errors.js';
 import type { HealthState } from '../servers.js';
 import { getZone } from '../zones.js';
@@ -39,6 +40,9 @@ export interface ServerCheck {
   zones: number;
   lagging: LaggingZone[];
   message: string | null;
+  /** Only a slice of the zones was probed (a large group); `rechecked` were probed in any case. */
+  sampled?: boolean;
+  rechecked?: string[];
 }
 
 function soaQuery(zone: string): Uint8Array {
@@ -97,26 +101,45 @@ function tcpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number)
 export async function checkServer(
   ctx: ServiceContext,
   server: string,
-  o: { timeoutMs?: number; sample?: { max: number; offset: number } } = {},
+  o: {
+    timeoutMs?: number;
+    sample?: { max: number; offset: number };
+    /** Zones probed in any case (those lagging at the last check: whether they advanced tells catching up from stuck). */
+    recheck?: readonly string[];
+    /** dmsd's checks: only zones the secondaries have been told about (served by dmsd and listed by its last run). */
+    served?: (zone: string) => boolean;
+  } = {},
 ): Promise<ServerCheck> {
   const timeoutMs = o.timeoutMs ?? 2000;
-  const { srv, zones } = await readTx(ctx.store, async (trx) => {
+  const { srv, zones, sampled, recheck } = await readTx(ctx.store, async (trx) => {
     const srv = await serverRowByName(trx, server.trim());
     if (!srv) throw new ServerNotFound(server.trim());
     const input = await configInputFor(trx, srv.name);
     // Knot does not answer queries for a catalog zone it interprets (RFC 9432 §7 leaves that to the consumer), so its
     // catalog cannot be probed there; the member zones it brings are.
     const probeCatalog = input.sg.catalog !== null && usesCatalog(input) && input.server.type !== 'knot';
-    const names = [...(probeCatalog ? [input.sg.catalog as string] : []), ...input.sg.zones.map((z) => z.name)];
+    let names = [...(probeCatalog ? [input.sg.catalog as string] : []), ...input.sg.zones.map((z) => z.name)];
+    if (o.served) names = names.filter((n) => o.served?.(n));
+    // The last check's lagging zones (still in the group), at most one sample's worth.
+    const known = new Set(names);
+    const recheck = (o.recheck ?? []).filter((z) => known.has(z)).slice(0, o.sample?.max ?? Number.POSITIVE_INFINITY);
     // A large group is checked a rotating slice at a time (the scheduled checks move the offset on each round).
     if (o.sample && names.length > o.sample.max) {
       const start = o.sample.offset % names.length;
       const slice = [...names.slice(start), ...names.slice(0, start)].slice(0, o.sample.max);
-      return { srv, zones: slice };
+      return { srv, zones: [...new Set([...recheck, ...slice])], sampled: true, recheck };
     }
-    return { srv, zones: names };
+    return { srv, zones: names, sampled: false, recheck };
   });
-  const base = { server: srv.name, address: srv.address, port: Number(srv.port), enabled: Number(srv.enabled) === 1, zones: zones.length };
+  const base = {
+    server: srv.name,
+    address: srv.address,
+    port: Number(srv.port),
+    enabled: Number(srv.enabled) === 1,
+    zones: zones.length,
+    ...(sampled ? { sampled } : {}),
+    ...(o.recheck ? { rechecked: recheck } : {}),
+  };
   if (!base.enabled) return { ...base, udp: false, tcp: false, state: 'DISABLED', lagging: [], message: null };
   const probe = zones[0] ?? '.';
   const problems: string[] = [];
@@ -156,12 +179,30 @@ export interface ServerHealth {
   checked: Date | null;
 }
 
+/**
+ * Is a lagging server catching up? Of the zones that lagged at the last check and were probed again, at least one is
+ * in sync now or is served at a newer serial (or at all). A slow secondary taking in a bulk creation does that at
+ * every check; a stuck one (transfers refused, disk full) does not.
+ */
+export function catchingUp(before: readonly LaggingZone[], check: ServerCheck): boolean {
+  if (!check.udp || !check.tcp || before.length === 0 || check.lagging.length === 0) return false;
+  const probed = check.rechecked ? new Set(check.rechecked) : check.sampled ? new Set<string>() : undefined;
+  const now = new Map(check.lagging.map((l) => [l.zone, l]));
+  for (const b of before) {
+    if (probed && !probed.has(b.zone)) continue;
+    const n = now.get(b.zone);
+    if (!n) return true;
+    if (n.served !== null && (b.served === null || serialGreater(n.served, b.served))) return true;
+  }
+  return false;
+}
+
 /** The ServerSM step: fold one check into the server's stored state. `renotify` lists the zones to NOTIFY again. */
 export async function recordServerHealth(
   ctx: ServiceContext,
   check: ServerCheck,
   o: { brokenAfter?: number } = {},
-): Promise<ServerHealth & { renotify: string[]; changed: boolean }> {
+): Promise<ServerHealth & { renotify: string[]; changed: boolean; catchingUp: boolean }> {
   const brokenAfter = o.brokenAfter ?? 3;
   const now = nowMs(ctx);
   return writeTx(ctx.store, async (trx) => {
@@ -169,14 +210,21 @@ export async function recordServerHealth(
     if (!srv) throw new ServerNotFound(check.server);
     const before = await serverConfigRow(trx, Number(srv.id));
     const ok = check.state === 'OK';
-    const failures = ok || check.state === 'DISABLED' ? 0 : before.failures + 1;
-    const state: HealthState = check.state === 'DISABLED' ? 'DISABLED' : ok ? 'OK' : failures >= brokenAfter ? 'BROKEN' : 'RETRY';
+    const wasLagging = before.lagging ? (JSON.parse(before.lagging) as LaggingZone[]) : [];
+    // Lagging but catching up is not a failure: it breaks the row of failed checks (RETRY; BROKEN needs brokenAfter
+    // checks in a row without progress).
+    const progress = !ok && catchingUp(wasLagging, check);
+    const failures = ok || check.state === 'DISABLED' ? 0 : progress ? 0 : before.failures + 1;
+    const state: HealthState =
+      check.state === 'DISABLED' ? 'DISABLED' : ok ? 'OK' : progress ? 'RETRY' : failures >= brokenAfter ? 'BROKEN' : 'RETRY';
+    const message = progress ? `catching up: ${check.lagging.length} of ${check.zones} zones behind (${wasLagging.length} at the last check)` : check.message;
+    const stuck = progress ? check.lagging.filter((l) => wasLagging.some((b) => b.zone === l.zone && b.served === l.served)) : check.lagging;
     const lastReply = check.udp || check.tcp ? now : before.last_reply === null ? null : Number(before.last_reply);
     await upsertServerConfig(trx, Number(srv.id), {
       health_state: state,
       failures,
       last_reply: lastReply,
-      retry_msg: check.message,
+      retry_msg: message,
       lagging: check.lagging.length ? JSON.stringify(check.lagging) : null,
       checked: now,
     });
@@ -185,12 +233,14 @@ export async function recordServerHealth(
       state,
       failures,
       lastReply: lastReply === null ? null : new Date(lastReply),
-      retryMsg: check.message,
+      retryMsg: message,
       lagging: check.lagging,
+      catchingUp: progress,
       checked: new Date(now),
       // Before it is declared BROKEN (and on each check after, at the checks' pace) the server is told again about
       // what it lags behind on: a lost NOTIFY is the usual cause. A server that does not answer gets nothing.
-      renotify: (state === 'RETRY' || state === 'BROKEN') && check.udp ? check.lagging.map((l) => l.zone) : [],
+      // A server catching up is told again only about the zones that did not move since the last check.
+      renotify: (state === 'RETRY' || state === 'BROKEN') && check.udp ? stuck.map((l) => l.zone) : [],
       changed: before.health_state !== state,
     };
   });

@@ -42,8 +42,15 @@ async function sgIdOf(trx: Tx, name: string): Promise<number> {
   return id;
 }
 
-/** The input of render.ts for one server, read in `trx`. */
-export async function configInputFor(trx: Tx, serverName: string): Promise<ConfigInput> {
+/**
+ * Which zones dmsd serves now (dmsd's own runs pass it; zone_tool's reconfig commands do not): a zone the database
+ * publishes but dmsd does not serve yet (its zone table is still taking in a bulk creation, a signed zone waits for
+ * its signer) is left out of the configuration and the catalog until it is, so a secondary told about it finds it.
+ */
+export type ServedFilter = (zone: string) => boolean;
+
+/** The input of render.ts for one server, read in `trx`; with `served`, only the zones dmsd serves (held: the rest). */
+export async function configInputFor(trx: Tx, serverName: string, served?: ServedFilter): Promise<ConfigInput & { held: string[] }> {
   const srv = await serverRowByName(trx, serverName.trim());
   if (!srv) throw new ServerNotFound(serverName.trim());
   const sc = await serverConfigRow(trx, Number(srv.id));
@@ -54,13 +61,14 @@ export async function configInputFor(trx: Tx, serverName: string): Promise<Confi
     port: Number(srv.port),
     sgId: Number(srv.sg_id),
     zoneDir: sc.zone_dir,
-  });
+  }, served);
 }
 
 async function configInputOf(
   trx: Tx,
   srv: { name: string; type: ConfigServerType; address: string; port: number; sgId: number; zoneDir: string | null },
-): Promise<ConfigInput> {
+  served?: ServedFilter,
+): Promise<ConfigInput & { held: string[] }> {
   const sg = await groupRowById(trx, srv.sgId);
   if (!sg) throw new ServerGroupNotFound(String(srv.sgId));
   const sc = await sgConfigRow(trx, srv.sgId);
@@ -81,10 +89,18 @@ async function configInputOf(
     key = k ? { name: k.name, algorithm: k.algorithm, secret: k.secret } : { name: sc.xfr_key, algorithm: '(deleted key)', secret: '' };
   }
   const catalogs = await catalogZoneIds(trx);
-  const zones = await zonesOfGroup(trx, srv.sgId, { replica: sc.replica === 1, exclude: catalogs });
+  const held: string[] = [];
+  let zones = await zonesOfGroup(trx, srv.sgId, { replica: sc.replica === 1, exclude: catalogs });
+  if (served)
+    zones = zones.filter((z) => {
+      if (served(z.name)) return true;
+      held.push(z.name);
+      return false;
+    });
   let catalog: string | null = null;
   if (sc.use_catalog === 1 && sc.catalog_zone_id !== null) catalog = (await zoneNamesById(trx, [sc.catalog_zone_id])).get(sc.catalog_zone_id) ?? null;
   return {
+    held,
     server: { name: srv.name, type: srv.type, address: srv.address, port: srv.port, zoneDir: srv.zoneDir },
     sg: {
       name: sg.name,

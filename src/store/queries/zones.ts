@@ -173,6 +173,8 @@ export interface ZonePageSpec {
   /** Zones whose primary or alternate server group this is. */
   sgId?: number;
   sectag?: string;
+  /** Only the server groups' catalog zones, or none of them. */
+  catalogs?: 'exclude' | 'only';
   /** Names after this one (exclusive). */
   after: string;
   limit: number;
@@ -226,6 +228,10 @@ function pageWhere(dialect: Dialect, scope: ZoneScope, spec: ZonePageSpec, drive
     if (dialect === 'sqlite') prefix = spec.match.prefix;
   } else if (spec.match) conds.push(eb('z.name', '=', spec.match.name));
   if (spec.referenceId !== undefined) conds.push(eb('z.reference_id', '=', spec.referenceId));
+  if (spec.catalogs !== undefined) {
+    const catalogs = sql`(select c.catalog_zone_id from sg_config c where c.catalog_zone_id is not null)`;
+    conds.push(spec.catalogs === 'only' ? sql<SqlBool>`z.id in ${catalogs}` : sql<SqlBool>`z.id not in ${catalogs}`);
+  }
   if (spec.states?.length === 1) conds.push(eb('z.state', '=', spec.states[0]));
   else if (spec.states !== undefined) {
     // Several states: `state IN (…)` makes the planner collect every zone of those states and sort them (a million

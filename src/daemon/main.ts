@@ -22,6 +22,7 @@ import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFe
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
 import { startSgTasks } from './sg-tasks.js';
+import { type Leadership, startLeadership } from './leader.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -51,6 +52,10 @@ export interface DmsdOptions {
   httpBodyLimit?: number;
   /** Seconds between the scheduled checks of the secondary servers (ServerSM); 0: none. */
   healthInterval?: number;
+  /** The other site's PostgreSQL (fencing: a promoted peer with a newer epoch stops this one leading; docs/HA.md). */
+  peerDatabaseUrl?: string;
+  /** Milliseconds between leader-lease rounds (default 1000). */
+  leaseIntervalMs?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -106,6 +111,7 @@ export function buildCommand(): Command {
     .option('--http-key <file>', 'PEM private key for HTTPS on --http')
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
     .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
+    .option('--peer-database-url <url>', 'the other site\'s PostgreSQL (also DMS_PEER_DATABASE_URL): when it is a primary at a newer fencing epoch (promote_replica ran there), this dmsd does not lead and refuses UPDATEs (docs/HA.md)')
     .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
@@ -142,6 +148,8 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
     ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
+    ...((o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL) ? { peerDatabaseUrl: o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL } : {}),
+    ...(process.env.DMSD_LEASE_INTERVAL_MS ? { leaseIntervalMs: Number(process.env.DMSD_LEASE_INTERVAL_MS) } : {}),
   };
 }
 
@@ -209,7 +217,16 @@ async function fillTable(
   table: ZoneTable,
   store: Store | undefined,
   signs = false,
-): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
+  mayLead: () => boolean = () => true,
+): Promise<{
+  stop: () => Promise<void>;
+  reload?: () => void;
+  refresh?: ZoneFeed['refresh'];
+  keys?: DbKeyStore;
+  seq?: () => number;
+  signer?: ZoneSigner;
+  signAll?: () => Promise<void>;
+}> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
@@ -233,6 +250,8 @@ async function fillTable(
   await keys.reload();
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
+  // Only the leader signs (issue 13); the others serve what it stores.
+  if (signer) signer.mayAct = mayLead;
   const feed = await startZoneFeed(store, table, log, { onKeys: () => keys.reload(), ...(signer ? { signer } : {}) });
   // Key timings (rollovers) and signatures about to expire, checked every --dnssec-interval (60 s).
   const refreshTimer = signer ? setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000) : undefined;
@@ -241,7 +260,14 @@ async function fillTable(
     if (refreshTimer) clearInterval(refreshTimer);
     await feed.stop();
   };
-  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq };
+  // A new leader signs what was published while no one led (and rebuilds its states from the stored rows).
+  const signAll = async () => {
+    for (const name of await services.signedZoneNames(services.serviceContext(store))) {
+      if (!mayLead()) return;
+      await feed.refresh(name).catch((e) => log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version'));
+    }
+  };
+  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq, ...(signer ? { signer, signAll } : {}) };
 }
 
 /**
@@ -250,9 +276,39 @@ async function fillTable(
  */
 async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
   const table = new ZoneTable();
-  let filled: Awaited<ReturnType<typeof fillTable>>;
+  // Issue 13: every dmsd serves; the once-only work (NOTIFY queue, server-group tasks, health checks, signing,
+  // vacuum) runs in the one holding the leader lease (leader.ts), started and stopped as the lease comes and goes.
+  let leadership: Leadership | undefined;
+  const mayLead = () => leadership?.leading ?? false;
+  let filled: Awaited<ReturnType<typeof fillTable>> | undefined;
+  let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  if (store && supervisor) {
+    leadership = await startLeadership(store, log, {
+      ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
+      ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onLead: async () => {
+        await ready;
+        if (!mayLead()) return;
+        tasks = await startLeaderTasks(opts, log, store, (zone) => table.get(zone)?.soa, mayLead);
+        // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting.
+        table.onServed = () => tasks?.kickNotifier();
+        await filled?.signAll?.();
+      },
+      onStepDown: async () => {
+        table.onServed = undefined;
+        filled?.signer?.reset();
+        const t = tasks;
+        tasks = undefined;
+        await t?.stop();
+      },
+    });
+  }
   try {
-    filled = await fillTable(opts, log, table, store, supervisor);
+    filled = await fillTable(opts, log, table, store, supervisor, mayLead);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
@@ -260,7 +316,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const handler = new QueryHandler(table);
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(handler, table, store, filled.keys, log, refresh);
+    const fencedWhy = () => (leadership?.fenced ? 'fenced: this database is the old primary (a promoted replica runs at a newer epoch); send UPDATEs to the new primary' : undefined);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, fencedWhy);
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
@@ -272,10 +329,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
   }
-  const tasks =
-    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa) : undefined;
-  // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick.
-  if (tasks) table.onServed = () => tasks.kickNotifier();
+  const reimport = store && supervisor ? reimporter(opts, log, store) : undefined;
+  markReady();
   const bound = server.listening.map((l) => ({
     proto: l.proto,
     address: l.address,
@@ -284,7 +339,9 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
-  const http = store && supervisor ? await startHttpOrExit(opts, store, log, { ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}), ...(dns ? { dns } : {}) }) : undefined;
+  const seq = filled.seq;
+  const http = store && supervisor ? await startHttpOrExit(opts, store, log, { ...(seq ? { feed: feedHealth(store, seq) } : {}), ...(dns ? { dns } : {}) }) : undefined;
+  const served = filled;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -293,8 +350,9 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     (async () => {
       await http?.close();
       await server.close();
-      await tasks?.stop();
-      await filled.stop();
+      await leadership?.stop();
+      await reimport?.idle();
+      await served.stop();
       await store?.close();
     })()
       .catch((err) => log.error({ err: (err as Error).message }, 'error while stopping'))
@@ -310,8 +368,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   // SIGHUP: without a database, read the zone directory again (each zone replaced atomically through the table);
   // with one, import --zones again (the feed then serves what changed).
   process.on('SIGHUP', () => {
-    if (filled.reload) filled.reload();
-    else if (tasks) tasks.reimport();
+    if (served.reload) served.reload();
+    else reimport?.run();
   });
 }
 
@@ -327,22 +385,40 @@ async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Pr
   } else await publishExamplesIfEmpty(store, EXAMPLES_DIR, log);
 }
 
-/** The supervising process's own duties with a database: SIGHUP import, NOTIFY queue and the daily vacuum. */
-async function startSupervisorTasks(
+/**
+ * The leader's duties with a database (issue 13: one dmsd of those on a database runs them, leader.ts): the NOTIFY
+ * queue, the server-group tasks and health checks, the daily vacuum. `active` is checked before every round.
+ */
+async function startLeaderTasks(
   opts: DmsdOptions,
   log: Logger,
   store: Store,
-  soaOf?: (zone: Name) => RR | undefined,
-): Promise<{ reimport: () => void; kickNotifier: () => void; stop: () => Promise<void> }> {
+  soaOf: ((zone: Name) => RR | undefined) | undefined,
+  active: () => boolean,
+): Promise<{ kickNotifier: () => void; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  const notifier = await startNotifier(store, keys, log, soaOf ? { soaOf } : {});
+  // A new leader NOTIFYs every zone with targets once (as at start): a change committed while the old leader was
+  // dying reaches the secondaries now, not at their next refresh.
+  const notifier = await startNotifier(store, keys, log, { ...(soaOf ? { soaOf } : {}), active });
   // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
-  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000 });
+  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000, active });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
   });
+  return {
+    kickNotifier: notifier.kick,
+    stop: async () => {
+      stopVacuum();
+      await sgTasks.stop();
+      await notifier.stop();
+    },
+  };
+}
+
+/** SIGHUP: import the --zones directory again (any dmsd on a primary database; the feed serves what changed). */
+function reimporter(opts: DmsdOptions, log: Logger, store: Store): { run: () => void; idle: () => Promise<unknown> } {
   let importing: Promise<unknown> = Promise.resolve();
   const reimport = () => {
     if (!opts.zones) {
@@ -355,16 +431,7 @@ async function startSupervisorTasks(
       .then(() => importZoneDirectory(store, dir, log, kekOf(opts)))
       .catch((err) => log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged'));
   };
-  return {
-    reimport,
-    kickNotifier: notifier.kick,
-    stop: async () => {
-      stopVacuum();
-      await sgTasks.stop();
-      await notifier.stop();
-      await importing;
-    },
-  };
+  return { run: reimport, idle: () => importing };
 }
 
 /**
@@ -479,12 +546,33 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     if (r && --r.left <= 0) finishRelay(key);
   };
   for (let i = 0; i < opts.workers; i++) fork();
-  const tasks = store ? await startSupervisorTasks(opts, log, store) : undefined;
-  // Signing runs here too, once for all workers: they serve the signed versions it stores.
+  const reimport = store ? reimporter(opts, log, store) : undefined;
+  // The leader's work runs here, once for all workers, while this dmsd holds the lease (issue 13): NOTIFYs, server
+  // groups, vacuum, and signing (the workers serve the signed versions it stores).
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
     const signer = new ZoneSigner(ctx, log);
-    await startSigningFeed(ctx, signer, log);
+    let leadership: Leadership | undefined;
+    const mayLead = () => leadership?.leading ?? false;
+    signer.mayAct = mayLead;
+    let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
+    let stopSigning: (() => Promise<void>) | undefined;
+    leadership = await startLeadership(store, log, {
+      ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
+      ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onLead: async () => {
+        tasks = await startLeaderTasks(opts, log, store, undefined, mayLead);
+        stopSigning = await startSigningFeed(ctx, signer, log);
+      },
+      onStepDown: async () => {
+        signer.reset();
+        const [t, s] = [tasks, stopSigning];
+        tasks = undefined;
+        stopSigning = undefined;
+        await t?.stop();
+        await s?.();
+      },
+    });
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
@@ -512,7 +600,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     // With a database the supervisor imports and the workers' feeds pick it up; without, each worker rereads the files.
-    if (tasks) tasks.reimport();
+    if (reimport) reimport.run();
     else for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
 }
@@ -580,7 +668,10 @@ export async function main(argv: string[]): Promise<void> {
   if (opts.database) {
     store = await openStoreOrExit(opts, log);
     await checkKekOrExit(opts, log, store);
-    await prepareDatabase(opts, log, store);
+    // A hot standby (issue 13) cannot be written: nothing is imported; it serves what the primary replicates.
+    if (await services.isReplica(services.serviceContext(store)).catch(() => false))
+      log.warn({ database: store.location }, 'the database is a hot standby: serving read-only (changes are refused until promote_replica); --zones not imported');
+    else await prepareDatabase(opts, log, store);
   }
   if (opts.workers > 1) await runPrimary(opts, log, store);
   else await serve(opts, log, undefined, store, true);

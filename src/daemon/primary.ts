@@ -99,8 +99,10 @@ export function attachDbPrimary(
   keys: KeyStore,
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
+  /** Why UPDATEs are refused now (a fenced old primary, daemon/leader.ts), or undefined when they are not. */
+  refuseUpdates?: () => string | undefined,
 ): Primary {
-  const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
+  const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts), refuseUpdates ? { refuse: refuseUpdates } : {});
   return attachPrimary(qh, {
     transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
     updates: {
@@ -157,13 +159,17 @@ export async function startNotifier(
     startupNotifyRate?: number;
     /** Time and waiting; tests pass their own to check the pacing without sleeping. */
     clock?: PacingClock;
+    /** Checked before every round (queueing and sending): false once this dmsd no longer holds the leader lease. */
+    active?: () => boolean;
   } = {},
 ): Promise<{ stop: () => Promise<void>; kick: () => void }> {
   const clock = o.clock ?? realClock;
   // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
   const handlers = [notifyHandler({ keys, ...(o.soaOf ? { soaOf: o.soaOf } : { minAgeMs: 600 }) })];
   const since = await services.currentChangeSeq(services.serviceContext(store));
+  const active = o.active ?? (() => true);
   const queue = async (zone: string, why: string): Promise<void> => {
+    if (!active()) return;
     try {
       const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
       if (targets.length === 0) return;
@@ -184,6 +190,8 @@ export async function startNotifier(
   let reading = false;
   let again = false;
   const run = (): void => {
+    // The lease is checked before each round: a leader that lost it sends nothing more (issue 13).
+    if (!active()) return;
     if (reading) {
       again = true;
       return;

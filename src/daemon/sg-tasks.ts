@@ -31,6 +31,8 @@ export interface SgTaskOptions {
   healthSample?: number;
   /** Failed checks in a row before BROKEN. */
   brokenAfter?: number;
+  /** Checked before every run and health round: false once this dmsd no longer holds the leader lease (issue 13). */
+  active?: () => boolean;
 }
 
 export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions = {}): Promise<SgTasks> {
@@ -39,7 +41,9 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let catalogs = new Set<string>();
+  const active = o.active ?? (() => true);
   const run = async () => {
+    if (!active()) return;
     try {
       const synced = await syncCatalogs(ctx);
       catalogs = new Set(synced.map((s) => s.catalog));
@@ -84,7 +88,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
   const healthRound = async () => {
     const sample = o.healthSample ?? 500;
     for (const s of await listServers(ctx)) {
-      if (stopped) return;
+      if (stopped || !active()) return;
       try {
         const check = await checkServer(ctx, s.name, { sample: { max: sample, offset: round * sample } });
         const h = await recordServerHealth(ctx, check, o.brokenAfter !== undefined ? { brokenAfter: o.brokenAfter } : {});

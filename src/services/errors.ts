@@ -47,6 +47,8 @@ export type DmsErrorCode =
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
   | 'INVALID_ARGUMENT'
+  | 'READ_ONLY_REPLICA'
+  | 'NOT_A_REPLICA'
   | 'STORE_ERROR';
 
 /**
@@ -104,6 +106,10 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
   INVALID_ARGUMENT: 'invalid',
+  // The database is a hot standby (issue 13): nothing can be changed here until it is promoted (promote_replica).
+  READ_ONLY_REPLICA: 'unavailable',
+  // promote_replica on a database that is not a standby (already a primary, or SQLite).
+  NOT_A_REPLICA: 'invalid',
   STORE_ERROR: 'internal',
 };
 
@@ -453,4 +459,26 @@ export class PermissionDenied extends DmsError {
   constructor(readonly operation: string) {
     super('PERMISSION_DENIED', `${operation}: not permitted`);
   }
+}
+
+/** A change asked of a dmsd / zone_tool whose database is a PostgreSQL hot standby (issue 13, docs/HA.md). */
+export class ReadOnlyReplica extends DmsError {
+  constructor(readonly detail?: string) {
+    super('READ_ONLY_REPLICA', `read-only replica: this database is a hot standby; changes go to the primary (or promote this replica with promote_replica)${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** promote_replica where there is nothing to promote. */
+export class NotAReplica extends DmsError {
+  constructor(readonly reason: string) {
+    super('NOT_A_REPLICA', `not a replica: ${reason}`);
+  }
+}
+
+/**
+ * True for a write refused because the database is read-only: PostgreSQL's read_only_sql_transaction (SQLSTATE
+ * 25006, what a hot standby answers every write with) or our own ReadOnlyReplica.
+ */
+export function isReadOnlyError(e: unknown): boolean {
+  return e instanceof ReadOnlyReplica || (e as { code?: unknown })?.code === '25006';
 }

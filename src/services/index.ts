@@ -236,3 +236,16 @@ export {
   type ZoneSigning,
   zoneSigning,
 } from './signing.js';
+export {
+  type ClusterState,
+  clusterState,
+  forgetInstance,
+  type InstanceInfo,
+  isReplica,
+  listInstances,
+  peerDatabaseState,
+  promoteReplica,
+  pruneStaleInstances,
+  recordInstance,
+  recordLeader,
+} from './ha.js';

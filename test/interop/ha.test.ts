@@ -48,18 +48,24 @@ function updateMessage(i: number, key: TsigKey): { bytes: Uint8Array; mac: Uint8
 
 /** Send update i to `s`: 'acked' only for a signed, verified NOERROR; 'unknown' when no answer came. */
 async function sendUpdate(s: Server, key: TsigKey, i: number): Promise<'acked' | 'refused' | 'unknown'> {
+  const r = await updateRcode(s, key, i);
+  return r === undefined ? 'unknown' : r === Rcode.NOERROR ? 'acked' : 'refused';
+}
+
+/** The rcode of update i sent to `s` (the answer signed and verified), undefined without an answer. */
+async function updateRcode(s: Server, key: TsigKey, i: number): Promise<number | undefined> {
   const req = updateMessage(i, key);
   let bytes: Uint8Array;
   try {
     bytes = await (i % 2 === 1 ? udpExchange(s.port, req.bytes, 3000) : tcpExchange(s.tcpPort, req.bytes, 3000));
   } catch {
-    return 'unknown';
+    return undefined;
   }
   const resp = decodeMessage(bytes);
   assert.equal(resp.id, req.id);
   assert.ok(resp.tsigOffset !== undefined, 'the answer is signed');
   assert.equal(verifyResponse(bytes, resp.tsigOffset, key, req.mac, Date.now() / 1000), 0, 'the answer verifies');
-  return resp.rcode === Rcode.NOERROR ? 'acked' : 'refused';
+  return resp.rcode;
 }
 
 async function txt(port: number, owner: string): Promise<string[]> {
@@ -237,8 +243,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     assert.match(z.out, /read-only replica/);
     const zj = tool(S, ['--json', 'create_zone', 'other.example']);
     assert.match(zj.out, /READ_ONLY_REPLICA/);
-    assert.equal(await sendUpdate(replica, key, 999_999), 'refused');
-    assert.match(replica.output(), /"msg":"update refused".*read-only replica/);
+    assert.equal(await updateRcode(replica, key, 999_999), Rcode.REFUSED);
+    await until('the refusal logged', () => /read-only replica.*"msg":"update refused"/.test(replica!.output()), replica.output, 5000);
     assert.equal(await serial(survivor.port), before);
     // Reading works on the standby, and says what it is; the replica does no leader work.
     const st = tool(S, ['--json', 'show_dms_status']);
@@ -270,8 +276,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     // The old primary's leader sees the promoted peer at a newer epoch: it stops leading and refuses UPDATEs. (With
     // synchronous replication its database cannot commit anything anyway: its standby is gone.)
     await until('the old primary is fenced', () => /"msg":"fenced:/.test(survivor.output()), survivor.output, 10_000);
-    assert.equal(await sendUpdate(survivor, key, 999_998), 'refused');
-    assert.match(survivor.output(), /"msg":"update refused".*fenced/);
+    assert.equal(await updateRcode(survivor, key, 999_998), Rcode.REFUSED);
+    await until('the refusal logged', () => /"reason":"fenced: .*"msg":"update refused"/.test(survivor.output()), survivor.output, 5000);
     // The old site goes away; a secondary whose first primary is the old site and alternate the new one follows.
     survivor.proc.kill('SIGKILL');
     cluster.stopPrimary();

@@ -167,6 +167,7 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
     // One dmsd per SQLite file: it leads.
     leading = true;
     leaderSince = Date.now();
+    log.info({ instance: id }, 'this dmsd leads (SQLite: one dmsd per database file)');
     await services.recordInstance(ctx, { id, host: hostname(), pid: process.pid, started, mode: 'primary', is_leader: 1, leader_since: leaderSince, epoch: 1 }).catch(() => {});
     await services.recordLeader(ctx, id, leaderSince).catch(() => {});
     transitions = transitions.then(() => o.onLead()).catch((e) => log.error({ err: (e as Error).message }, 'starting the leader work failed'));

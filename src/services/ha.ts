@@ -6,6 +6,7 @@
 import {
   bumpEpoch,
   deleteInstance,
+  hasReplication,
   type InstanceRow,
   inRecovery,
   markLeader,
@@ -84,13 +85,13 @@ export async function pruneStaleInstances(ctx: ServiceContext): Promise<void> {
 }
 
 export async function clusterState(ctx: ServiceContext): Promise<ClusterState> {
-  const [c, replica] = await Promise.all([selectCluster(ctx.store.db), inRecovery(ctx.store.db, ctx.store.kind)]);
+  const [c, replica] = await Promise.all([selectCluster(ctx.store.db), inRecovery(ctx.store)]);
   return { epoch: c.epoch, promotedAt: iso(c.promotedAt), promotedBy: c.promotedBy, replica };
 }
 
 /** True when the database is a PostgreSQL hot standby (pg_is_in_recovery()). */
 export function isReplica(ctx: ServiceContext): Promise<boolean> {
-  return inRecovery(ctx.store.db, ctx.store.kind);
+  return inRecovery(ctx.store);
 }
 
 /**
@@ -100,9 +101,9 @@ export function isReplica(ctx: ServiceContext): Promise<boolean> {
  * database already promoted by hand (pg_ctl promote) only gets its epoch raised — run it once after such a promotion.
  */
 export async function promoteReplica(ctx: ServiceContext, o: { waitSeconds?: number; force?: boolean } = {}): Promise<{ promoted: boolean; epoch: number; ms: number }> {
-  if (ctx.store.kind !== 'postgres') throw new NotAReplica('SQLite has no replicas (one dmsd per database file)');
+  if (!hasReplication(ctx.store)) throw new NotAReplica('SQLite has no replicas (one dmsd per database file)');
   const started = Date.now();
-  const standby = await inRecovery(ctx.store.db, ctx.store.kind);
+  const standby = await inRecovery(ctx.store);
   if (!standby) {
     const c = await selectCluster(ctx.store.db);
     // Already a primary: raising the epoch again would fence a healthy peer; only asked for with force (a standby

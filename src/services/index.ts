@@ -239,6 +239,7 @@ export {
 export {
   type ClusterState,
   clusterState,
+  INSTANCE_EXPIRY_MS,
   forgetInstance,
   type InstanceInfo,
   isReplica,

@@ -30,6 +30,9 @@ import { freePort } from '../helpers/servers.js';
 import { rrText } from '../helpers/xfr.support.js';
 import { spawnSync } from 'node:child_process';
 import { ZONE_TOOL } from '../helpers/dmsd-db.support.js';
+import * as svc from '../../src/services/index.js';
+import { ctxOf, manualClock } from '../helpers/context.js';
+import { testBackends } from '../helpers/postgres.js';
 
 const ZONE = Name.from('ha.example');
 const KEY_NAME = 'ha._update.ha.example';
@@ -296,5 +299,68 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     assert.deepEqual([st.cluster.epoch, st.cluster.replica], [2, false]);
     // Everything acknowledged before the promotion is on the promoted side (synchronous replication).
     for (const k of acked) assert.deepEqual(await txt(replica!.port, `u${k}`), [`"v${k}"`], `u${k} after the promotion`);
+  });
+});
+
+describe('instances, leadership and promote_replica refusals on both backends', () => {
+  const { backends } = testBackends({ lazy: true });
+  for (const backend of backends)
+    test(`${backend.name}: instances recorded, one leader, stale ones dropped; promote_replica refused on a primary`, async () => {
+      const store = await backend.open();
+      try {
+        const clock = manualClock(Date.parse('2026-12-03T10:00:00Z'));
+        const ctx = ctxOf(store, 'tester@test/Admin', { clock });
+        const now = clock.now().getTime();
+        const row = (id: string, leader: boolean) => ({ id, host: 'h', pid: 1, started: now, mode: 'primary', is_leader: leader ? 1 : 0, leader_since: leader ? now : null, epoch: 1 });
+        await svc.recordInstance(ctx, row('a', true));
+        await svc.recordLeader(ctx, 'a', now);
+        await svc.recordInstance(ctx, row('b', false));
+        // b takes over: a's row stops saying it leads.
+        clock.advance(2000);
+        await svc.recordInstance(ctx, { ...row('b', true), leader_since: now + 2000 });
+        await svc.recordLeader(ctx, 'b', now + 2000);
+        const st = await svc.call(ctx, 'show_dms_status', {});
+        assert.deepEqual(
+          st.instances.map((i) => [i.id, i.leader, i.leaderSince]),
+          [
+            ['a', false, null],
+            ['b', true, '2026-12-03T10:00:02.000Z'],
+          ],
+        );
+        assert.equal(st.leader, 'b');
+        assert.deepEqual([st.cluster.epoch, st.cluster.replica], [1, false]);
+        // Not heard of for longer than the expiry: no longer listed, and pruned.
+        clock.advance(svc.INSTANCE_EXPIRY_MS + 1000);
+        await svc.recordInstance(ctx, { ...row('b', true), leader_since: now + 2000 });
+        assert.deepEqual((await svc.listInstances(ctx)).map((i) => i.id), ['b']);
+        await svc.pruneStaleInstances(ctx);
+        // promote_replica: nothing to promote on a primary (or SQLite); the epoch is not raised.
+        await assert.rejects(svc.call(ctx, 'promote_replica', {}), (e: unknown) => e instanceof svc.NotAReplica && svc.ERROR_KIND[e.code] === 'invalid');
+        assert.equal((await svc.clusterState(ctx)).epoch, 1);
+        if (backend.name === 'postgres') {
+          // A database promoted by hand: -f only raises the epoch.
+          const r = await svc.call(ctx, 'promote_replica', { force: true });
+          assert.deepEqual([r.promoted, r.epoch], [false, 2]);
+        }
+        // Not an admin: refused before anything.
+        await assert.rejects(svc.call(ctxOf(store, 'help@test/Helpdesk', { tenant: { tier: 'helpdesk', sectag: null } }), 'promote_replica', {}), svc.PermissionDenied);
+      } finally {
+        await store.close();
+      }
+    });
+
+  test('sqlite: the one dmsd on a database file leads and says so in show_dms_status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dms-ha-sqlite-'));
+    let d: Server | undefined;
+    try {
+      zoneTool(dir, ['create_zone', '-i', 'solo.example']);
+      d = await startDmsdOn(dir, ['--no-http']);
+      assert.match(d.output(), /this dmsd leads \(SQLite/);
+      const j = JSON.parse(zoneTool(dir, ['--json', 'show_dms_status'])) as { instances: { pid: number; leader: boolean }[] };
+      assert.deepEqual(j.instances.map((i) => [i.pid, i.leader]), [[d.proc.pid, true]]);
+    } finally {
+      await d?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,6 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { HaTables, InstanceTable } from '../migrations-ha.js';
 import type { Database } from '../schema.js';
 import type { Db, Store } from '../store.js';
-import type { Dialect } from '../migrations.js';
 
 type HDb = Kysely<Database & HaTables>;
 /** The tables come from a later migration, outside the base Database type. */
@@ -69,9 +68,9 @@ export async function bumpEpoch(db: Db, at: number, by: string): Promise<number>
 }
 
 /** PostgreSQL: true on a hot standby (recovery); SQLite never is. */
-export async function inRecovery(db: Db, kind: Dialect): Promise<boolean> {
-  if (kind !== 'postgres') return false;
-  const r = await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db);
+export async function inRecovery(store: Store): Promise<boolean> {
+  if (store.kind !== 'postgres') return false;
+  const r = await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(store.db);
   return r.rows[0]?.r === true;
 }
 
@@ -93,4 +92,9 @@ export async function peerState(store: Store, url: string, timeoutMs: number): P
     timeoutMs,
   );
   return { replica: rows[0]?.r === true, epoch: Number(rows[0]?.epoch ?? 1) };
+}
+
+/** Streaming replication (hot standbys, promotion) exists on PostgreSQL only. */
+export function hasReplication(store: Store): boolean {
+  return store.kind === 'postgres';
 }

@@ -12,7 +12,7 @@
 //     --peer-database-url) sees the newer epoch, stops leading and refuses UPDATEs.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +80,13 @@ async function serial(port: number): Promise<number | undefined> {
   const a = await query(port, { name: ZONE, type: RRType.SOA }).catch(() => undefined);
   const soa = a?.msg?.answer.find((x) => x.type === RRType.SOA);
   return soa ? Number(rdataToText(RRType.SOA, soa.rdata, ZONE).split(/\s+/)[2]) : undefined;
+}
+
+async function serial2(port: number, zone: string): Promise<number | undefined> {
+  const z = Name.from(zone);
+  const a = await query(port, { name: z, type: RRType.SOA }).catch(() => undefined);
+  const soa = a?.msg?.answer.find((x) => x.type === RRType.SOA);
+  return soa ? Number(rdataToText(RRType.SOA, soa.rdata, z).split(/\s+/)[2]) : undefined;
 }
 
 /** The time (ms) of the first log line of `s` with message `msg` at or after `since`, or undefined. */
@@ -353,11 +360,26 @@ describe('instances, leadership and promote_replica refusals on both backends', 
     const dir = mkdtempSync(join(tmpdir(), 'dms-ha-sqlite-'));
     let d: Server | undefined;
     try {
-      zoneTool(dir, ['create_zone', '-i', 'solo.example']);
+      const file = join(dir, 'solo.zone');
+      writeFileSync(file, '$TTL 300\n@ SOA ns1 hostmaster 2026120301 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.7\n');
+      zoneTool(dir, ['load_zone', file, 'solo.example']);
       d = await startDmsdOn(dir, ['--no-http']);
+      const serialBefore = await serial2(d.port, 'solo.example');
+      assert.ok(serialBefore !== undefined);
       assert.match(d.output(), /this dmsd leads \(SQLite/);
       const j = JSON.parse(zoneTool(dir, ['--json', 'show_dms_status'])) as { instances: { pid: number; leader: boolean }[] };
       assert.deepEqual(j.instances.map((i) => [i.pid, i.leader]), [[d.proc.pid, true]]);
+      await d.stop();
+      d = undefined;
+      // Disaster recovery without a replica: export_zones, then a dmsd on an empty data directory rebuilds from the
+      // files with --zones and serves the same zone.
+      const out = join(dir, 'export');
+      zoneTool(dir, ['export_zones', out]);
+      const fresh = join(dir, 'fresh');
+      d = await startDmsdOn(fresh, ['--no-http', '--zones', out]);
+      assert.equal(await serial2(d.port, 'solo.example'), serialBefore);
+      const a = await query(d.port, { name: Name.from('www.solo.example'), type: RRType.A });
+      assert.deepEqual(a.msg?.answer.map((x) => rdataToText(RRType.A, x.rdata)), ['192.0.2.7']);
     } finally {
       await d?.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -49,6 +49,8 @@ export interface LeadershipOptions {
   onStepDown(why: string): Promise<void>;
   /** The database left recovery (promoted): the caller may, e.g., run the import it skipped. */
   onPromoted?(): void | Promise<void>;
+  /** Fenced or no longer (--workers: the supervisor tells its workers, which then refuse UPDATEs too). */
+  onFenced?(fenced: boolean): void;
 }
 
 export async function startLeadership(store: Store, log: Logger, o: LeadershipOptions): Promise<Leadership> {
@@ -120,6 +122,7 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
             'fenced: the peer database is a primary at a newer epoch (it was promoted); this database is the old primary — not leading, UPDATEs refused; rebuild it as a standby of the new primary (docs/HA.md)',
           );
         else if (!nowFenced && fenced) log.warn({ instance: id, epoch, peerEpoch: peer.epoch }, 'no longer fenced');
+        if (nowFenced !== fenced) o.onFenced?.(nowFenced);
         fenced = nowFenced;
       } catch {
         // The peer site may be down: nothing learnt; keep the last verdict.

@@ -316,7 +316,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const handler = new QueryHandler(table);
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    const fencedWhy = () => (leadership?.fenced ? 'fenced: this database is the old primary (a promoted replica runs at a newer epoch); send UPDATEs to the new primary' : undefined);
+    const fencedWhy = () => (leadership?.fenced || workerFenced ? 'fenced: this database is the old primary (a promoted replica runs at a newer epoch); send UPDATEs to the new primary' : undefined);
     attachDbPrimary(handler, table, store, filled.keys, log, refresh, fencedWhy);
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
@@ -513,10 +513,13 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   // "listening" is logged once every worker has bound, so a client starting on that line finds them all serving.
   let ready = 0;
   let stopping = false;
+  let fenced = false;
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
   const fork = (): void => {
     const w = cluster.fork(env);
     w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number }) => {
+      // A worker started while this dmsd is fenced refuses UPDATEs from the start.
+      if (m?.type === 'listening' && fenced) w.send({ type: 'fenced', fenced });
       if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
       } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
@@ -560,6 +563,10 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     leadership = await startLeadership(store, log, {
       ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
       ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onFenced: (f) => {
+        fenced = f;
+        for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'fenced', fenced: f });
+      },
       onLead: async () => {
         tasks = await startLeaderTasks(opts, log, store, undefined, mayLead);
         stopSigning = await startSigningFeed(ctx, signer, log);
@@ -646,6 +653,13 @@ async function checkKekOrExit(opts: DmsdOptions, log: Logger, store: Store): Pro
     process.exit(1);
   }
 }
+
+/** In a --workers worker: the supervisor's fencing verdict (leader.ts), told by message; UPDATEs refused while set. */
+let workerFenced = false;
+if (cluster.isWorker)
+  process.on('message', (m: { type?: string; fenced?: boolean }) => {
+    if (m?.type === 'fenced') workerFenced = m.fenced === true;
+  });
 
 export async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);

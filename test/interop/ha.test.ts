@@ -40,11 +40,13 @@ const LEADS = 'leader lease taken: this dmsd leads';
 
 type Where = { dataDir: string; databaseUrl: string };
 
-function updateMessage(i: number, key: TsigKey): { bytes: Uint8Array; mac: Uint8Array; id: number } {
+const SIGNED = Name.from('signed.example');
+
+function updateMessage(i: number, key: TsigKey, zone = ZONE): { bytes: Uint8Array; mac: Uint8Array; id: number } {
   const m = emptyMessage((i * 7919) & 0xffff);
   m.opcode = Opcode.UPDATE;
-  m.question = [{ name: ZONE, type: RRType.SOA, class: RRClass.IN }];
-  m.authority = [rrText(`u${i} 300 TXT v${i}`, ZONE)];
+  m.question = [{ name: zone, type: RRType.SOA, class: RRClass.IN }];
+  m.authority = [rrText(`u${i} 300 TXT v${i}`, zone)];
   const signed = signMessage(encodeMessage(m), key, Date.now() / 1000);
   return { ...signed, id: m.id };
 }
@@ -56,8 +58,8 @@ async function sendUpdate(s: Server, key: TsigKey, i: number): Promise<'acked' |
 }
 
 /** The rcode of update i sent to `s` (the answer signed and verified), undefined without an answer. */
-async function updateRcode(s: Server, key: TsigKey, i: number): Promise<number | undefined> {
-  const req = updateMessage(i, key);
+async function updateRcode(s: Server, key: TsigKey, i: number, zone = ZONE): Promise<number | undefined> {
+  const req = updateMessage(i, key, zone);
   let bytes: Uint8Array;
   try {
     bytes = await (i % 2 === 1 ? udpExchange(s.port, req.bytes, 3000) : tcpExchange(s.tcpPort, req.bytes, 3000));
@@ -87,6 +89,26 @@ async function serial2(port: number, zone: string): Promise<number | undefined> 
   const a = await query(port, { name: z, type: RRType.SOA }).catch(() => undefined);
   const soa = a?.msg?.answer.find((x) => x.type === RRType.SOA);
   return soa ? Number(rdataToText(RRType.SOA, soa.rdata, z).split(/\s+/)[2]) : undefined;
+}
+
+/** The versions of `zone` this dmsd logged signing ("zone signed"). */
+function signedVersions(s: Server, zone: string): number[] {
+  const out: number[] = [];
+  for (const line of s.output().split('\n')) {
+    try {
+      const j = JSON.parse(line) as { msg?: string; zone?: string; version?: number };
+      if (j.msg === 'zone signed' && j.zone?.replace(/\.$/, '') === zone && typeof j.version === 'number') out.push(j.version);
+    } catch {
+      // not JSON
+    }
+  }
+  return out;
+}
+
+/** The RRSIGs answered with `type` at `owner` (DO=1). */
+async function rrsigs(port: number, owner: Name, type: number): Promise<number> {
+  const a = await query(port, { name: owner, type, ednsSize: 1232, dnssecOk: true }).catch(() => undefined);
+  return (a?.msg?.answer ?? []).filter((x) => x.type === RRType.RRSIG).length;
 }
 
 /** The time (ms) of the first log line of `s` with message `msg` at or after `since`, or undefined. */
@@ -119,7 +141,9 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
   let P: Where;
   let S: Where;
   let key: TsigKey;
+  let skey: TsigKey;
   let xfrKey: TsigKey;
+  let kek: string[];
   let a: Server;
   let b: Server;
   let replica: Server | undefined;
@@ -143,6 +167,11 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     key = zoneToolKey(P, KEY_NAME);
     xfrKey = zoneToolKey(P, 'xfr.key');
     zoneTool(P, ['add_transfer_rule', ZONE.toString(), 'key=xfr.key']);
+    // A signed zone: only the leader signs; the others serve the signatures it stores.
+    kek = ['--dnssec-kek', join(d1, 'kek')];
+    zoneTool(P, ['create_zone', '-i', SIGNED.toString()]);
+    zoneTool(P, [...kek, 'set_zone_dnssec_policy', SIGNED.toString(), 'default']);
+    skey = zoneToolKey(P, 's._update.signed.example');
   });
   after(async () => {
     await named?.stop();
@@ -155,8 +184,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
   test('two dmsd on the primary: exactly one leads; show_dms_status says which and since when', async () => {
     const namedPort = await freePort();
     zoneTool(P, ['add_also_notify', ZONE.toString(), `127.0.0.1#${namedPort}`, 'key=xfr.key']);
-    a = await startDmsdOn(P, ['--no-http', '--peer-database-url', S.databaseUrl]);
-    b = await startDmsdOn(P, ['--no-http', '--peer-database-url', S.databaseUrl]);
+    a = await startDmsdOn(P, ['--no-http', ...kek, '--peer-database-url', S.databaseUrl]);
+    b = await startDmsdOn(P, ['--no-http', ...kek, '--peer-database-url', S.databaseUrl]);
     await until('one leader', () => [a, b].filter((s) => logTime(s, LEADS) !== undefined).length === 1, () => a.output() + b.output(), 10_000);
     // Several rounds later still exactly one.
     await new Promise((r) => setTimeout(r, 2500));
@@ -174,6 +203,9 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     assert.deepEqual([j.cluster.epoch, j.cluster.replica], [1, false]);
     const text = tool(P, ['show_dms_status']).out;
     assert.match(text, /LEADER since \d{4}-/);
+    // The signed zone: both serve it signed; only the leader signed anything.
+    for (const s of [a, b]) await until('signed zone served signed', async () => (await rrsigs(s.port, SIGNED, RRType.SOA)) > 0, s.output, 15_000);
+    assert.deepEqual(signedVersions(survivor, SIGNED.toString()), [], 'the follower signed nothing');
     named = startNamedSecondary({ zone: ZONE.toString(), primaryPort: a.tcpPort, morePrimaryPorts: [b.tcpPort], port: namedPort, key: xfrKey });
     await until('named AXFR', () => /Transfer status: success/.test(named!.output()), () => named!.output());
   });
@@ -210,6 +242,12 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     await until('named in sync after the failover', async () => (await serial(named!.port)) === final, () => named!.output() + survivor.output(), 30_000);
     assert.ok(logTime(survivor, 'NOTIFY acknowledged', tookOver) !== undefined, 'the new leader sent NOTIFYs');
     assert.deepEqual(await txt(named!.port, `u${acked[acked.length - 1]}`), [`"v${acked[acked.length - 1]}"`]);
+    // The new leader signs: an UPDATE to the signed zone is served signed; no version was signed twice.
+    assert.equal(await updateRcode(survivor, skey, 1, SIGNED), Rcode.NOERROR);
+    await until('the new change served signed', async () => (await rrsigs(survivor.port, Name.parse('u1', SIGNED), RRType.TXT)) > 0, survivor.output, 15_000);
+    const versions = [...signedVersions(leader, SIGNED.toString()), ...signedVersions(survivor, SIGNED.toString())];
+    assert.ok(signedVersions(survivor, SIGNED.toString()).length > 0, 'the new leader signed');
+    assert.equal(new Set(versions).size, versions.length, `each version signed once: ${versions.join(' ')}`);
     console.log(`# failover: leader killed → survivor leads in ${failover} ms; ${acked.length} updates acknowledged`);
   });
 
@@ -227,7 +265,7 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
   });
 
   test('a dmsd on the hot standby serves each change within a second and refuses changes', async () => {
-    replica = await startDmsdOn(S, ['--no-http', '--peer-database-url', P.databaseUrl]);
+    replica = await startDmsdOn(S, ['--no-http', ...kek, '--peer-database-url', P.databaseUrl]);
     assert.match(replica.output(), /hot standby/);
     await until('replica serves the zone', async () => (await serial(replica!.port)) === (await serial(survivor.port)), replica.output, 10_000);
     const lags: number[] = [];
@@ -261,6 +299,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     assert.equal(st.code, 0, st.out);
     assert.equal((JSON.parse(st.out) as { cluster: { replica: boolean } }).cluster.replica, true);
     assert.equal(logTime(replica, LEADS), undefined, 'a replica never leads');
+    assert.ok((await rrsigs(replica.port, Name.parse('u1', SIGNED), RRType.TXT)) > 0, 'the replica serves the stored signatures');
+    assert.deepEqual(signedVersions(replica, SIGNED.toString()), [], 'the replica signs nothing');
     assert.doesNotMatch(replica.output(), /NOTIFY queued/);
   });
 

@@ -97,7 +97,7 @@ function signedVersions(s: Server, zone: string): number[] {
   for (const line of s.output().split('\n')) {
     try {
       const j = JSON.parse(line) as { msg?: string; zone?: string; version?: number };
-      if (j.msg === 'zone signed' && j.zone?.replace(/\.$/, '') === zone && typeof j.version === 'number') out.push(j.version);
+      if (j.msg === 'zone signed' && j.zone?.replace(/\.$/, '') === zone.replace(/\.$/, '') && typeof j.version === 'number') out.push(j.version);
     } catch {
       // not JSON
     }
@@ -205,6 +205,7 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     assert.match(text, /LEADER since \d{4}-/);
     // The signed zone: both serve it signed; only the leader signed anything.
     for (const s of [a, b]) await until('signed zone served signed', async () => (await rrsigs(s.port, SIGNED, RRType.SOA)) > 0, s.output, 15_000);
+    assert.deepEqual(signedVersions(leader, SIGNED.toString()), [1], 'the leader signed the zone');
     assert.deepEqual(signedVersions(survivor, SIGNED.toString()), [], 'the follower signed nothing');
     named = startNamedSecondary({ zone: ZONE.toString(), primaryPort: a.tcpPort, morePrimaryPorts: [b.tcpPort], port: namedPort, key: xfrKey });
     await until('named AXFR', () => /Transfer status: success/.test(named!.output()), () => named!.output());
@@ -245,8 +246,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     // The new leader signs: an UPDATE to the signed zone is served signed; no version was signed twice.
     assert.equal(await updateRcode(survivor, skey, 1, SIGNED), Rcode.NOERROR);
     await until('the new change served signed', async () => (await rrsigs(survivor.port, Name.parse('u1', SIGNED), RRType.TXT)) > 0, survivor.output, 15_000);
+    await until('the new leader signed', () => signedVersions(survivor, SIGNED.toString()).length > 0, () => survivor.output().split('\n').filter((l) => /sign/i.test(l)).join('\n'), 5000);
     const versions = [...signedVersions(leader, SIGNED.toString()), ...signedVersions(survivor, SIGNED.toString())];
-    assert.ok(signedVersions(survivor, SIGNED.toString()).length > 0, 'the new leader signed');
     assert.equal(new Set(versions).size, versions.length, `each version signed once: ${versions.join(' ')}`);
     console.log(`# failover: leader killed → survivor leads in ${failover} ms; ${acked.length} updates acknowledged`);
   });

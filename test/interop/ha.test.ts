@@ -9,7 +9,7 @@
 //     changes: zone_tool (READ_ONLY_REPLICA, "read-only replica") and UPDATE (REFUSED);
 //   - promote_replica on the standby: its dmsd becomes writable and leads, serials continue upward, a NOTIFY reaches
 //     a named secondary whose first primary (the old site) is dead; the old primary's dmsd (still up, started with
-//     --peer-database-url) sees the newer epoch, stops leading and refuses UPDATEs.
+//     --peer-database-url) sees the newer epoch, stops leading and refuses UPDATEs, with --workers too.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -147,6 +147,7 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
   let a: Server;
   let b: Server;
   let replica: Server | undefined;
+  let workers: Server | undefined;
   let named: Secondary | undefined;
   let named2: Secondary | undefined;
   const dirs: string[] = [];
@@ -177,6 +178,7 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     await named?.stop();
     await named2?.stop();
     for (const s of [a, b, replica]) await s?.stop();
+    await workers?.stop('SIGTERM');
     await cluster?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
@@ -306,6 +308,9 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
   });
 
   test('promote_replica: the standby\'s dmsd becomes writable and leads, serials go on up, NOTIFYs reach a secondary; the old primary is fenced', async () => {
+    // One more dmsd on the old primary, with --workers: its supervisor tells the workers when it is fenced.
+    workers = await startDmsdOn(P, ['--no-http', '--workers', '2', ...kek, '--peer-database-url', S.databaseUrl]);
+    await until('the workers serve the zone', async () => (await serial(workers!.port)) === (await serial(survivor.port)), workers.output, 15_000);
     const lastSerial = (await serial(survivor.port))!;
     const t0 = Date.now();
     const pr = tool(S, ['promote_replica']);
@@ -328,6 +333,8 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     // synchronous replication its database cannot commit anything anyway: its standby is gone.)
     await until('the old primary is fenced', () => /"msg":"fenced:/.test(survivor.output()), survivor.output, 10_000);
     assert.equal(await updateRcode(survivor, key, 999_998), Rcode.REFUSED);
+    await until('the --workers dmsd is fenced', () => /"msg":"fenced:/.test(workers!.output()), workers.output, 10_000);
+    await until('its workers refuse UPDATEs', async () => (await updateRcode(workers!, key, 999_997)) === Rcode.REFUSED, workers.output, 5000);
     await until('the refusal logged', () => /"reason":"fenced: .*"msg":"update refused"/.test(survivor.output()), survivor.output, 5000);
     // The old site goes away; a secondary whose first primary is the old site and alternate the new one follows.
     survivor.proc.kill('SIGKILL');

@@ -9,7 +9,7 @@
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
-// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git,
+// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha,
 // --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 //  5.–11. separate scripts run in sequence: bench/scale.mjs (zone database at scale), primary.mjs (publish → secondary,
 //  UPDATEs with secondaries), update.mjs (UPDATE/s sequential and 8 clients vs named and knotd), load-db.mjs (a
@@ -19,6 +19,7 @@
 //  secondaries of one server group vs Knot's own catalog), list-1m.mjs (the zone list page at 1,000,000 zones),
 //  fuzz-live.mjs (10,000,000 fuzzed packets at a live dmsd: still answering, no error logged, RSS).
 //  git.mjs (1,000 zones changed in one git push + a signed NOTIFY: time until all are served).
+//  ha.mjs (HA on a PostgreSQL primary + hot standby: replica lag under UPDATE load, failover time, promotion time).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -182,7 +183,7 @@ try {
 
   // 5. zone database at scale (issue 3) and 6. the primary (issue 4): separate scripts, run here in sequence.
   const sub = (name, extra) => {
-    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14, git: 15 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
+    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14, git: 15, ha: 16 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
     const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`), ...extra], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) failed = true;
     try {
@@ -206,6 +207,7 @@ try {
   if (!argv.includes('--skip-list-1m')) sub('list-1m', quick ? ['--zones', '100000'] : []);
   if (!argv.includes('--skip-fuzz-live')) sub('fuzz-live', quick ? ['--packets', '200000'] : []);
   if (!argv.includes('--skip-git')) sub('git', quick ? ['--zones', '200'] : []);
+  if (!argv.includes('--skip-ha')) sub('ha', quick ? ['--seconds', '3'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

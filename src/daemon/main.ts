@@ -20,14 +20,15 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
-import { gitHandlers, startGitTasks } from './events/git.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
 import { type ServedView, startSgTasks } from './sg-tasks.js';
+import { gitHandlers, startGitTasks } from './events/git.js';
+import { DbQueryAcl } from './query-acl.js';
+import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
+import { type Leadership, startLeadership } from './leader.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
-import { DbQueryAcl } from './query-acl.js';
-import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -56,6 +57,10 @@ export interface DmsdOptions {
   healthInterval?: number;
   /** TCP and transfer limits (flags, else the --config file's keys, else the defaults). */
   limits?: ServingLimits;
+  /** The other site's PostgreSQL (fencing: a promoted peer with a newer epoch stops this one leading; docs/HA.md). */
+  peerDatabaseUrl?: string;
+  /** Milliseconds between leader-lease rounds (default 1000). */
+  leaseIntervalMs?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -111,9 +116,10 @@ export function buildCommand(): Command {
     .option('--http-key <file>', 'PEM private key for HTTPS on --http')
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
     .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
+    .option('--peer-database-url <url>', 'the other site\'s PostgreSQL (also DMS_PEER_DATABASE_URL): when it is a primary at a newer fencing epoch (promote_replica ran there), this dmsd does not lead and refuses UPDATEs (docs/HA.md)')
     .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily. With several dmsd on one PostgreSQL,\nonly the one holding the leader lease sends NOTIFYs, signs and vacuums; on a hot standby dmsd serves read-only\n(docs/HA.md).\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 
@@ -154,6 +160,8 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
     ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
     limits,
+    ...((o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL) ? { peerDatabaseUrl: o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL } : {}),
+    ...(process.env.DMSD_LEASE_INTERVAL_MS ? { leaseIntervalMs: Number(process.env.DMSD_LEASE_INTERVAL_MS) } : {}),
   };
 }
 
@@ -221,8 +229,17 @@ async function fillTable(
   table: ZoneTable,
   store: Store | undefined,
   signs = false,
+  mayLead: () => boolean = () => true,
   acl?: DbQueryAcl,
-): Promise<{ stop: () => Promise<void>; reload?: () => void; refresh?: ZoneFeed['refresh']; keys?: DbKeyStore; seq?: () => number }> {
+): Promise<{
+  stop: () => Promise<void>;
+  reload?: () => void;
+  refresh?: ZoneFeed['refresh'];
+  keys?: DbKeyStore;
+  seq?: () => number;
+  signer?: ZoneSigner;
+  signAll?: () => Promise<void>;
+}> {
   if (!store) {
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
@@ -246,6 +263,8 @@ async function fillTable(
   await keys.reload();
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
+  // Only the leader signs (issue 13); the others serve what it stores.
+  if (signer) signer.mayAct = mayLead;
   await acl?.reload();
   const feed = await startZoneFeed(store, table, log, {
     onKeys: () => keys.reload(),
@@ -259,7 +278,14 @@ async function fillTable(
     if (refreshTimer) clearInterval(refreshTimer);
     await feed.stop();
   };
-  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq };
+  // A new leader signs what was published while no one led (and rebuilds its states from the stored rows).
+  const signAll = async () => {
+    for (const name of await services.signedZoneNames(services.serviceContext(store))) {
+      if (!mayLead()) return;
+      await feed.refresh(name).catch((e) => log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version'));
+    }
+  };
+  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq, ...(signer ? { signer, signAll } : {}) };
 }
 
 /**
@@ -268,34 +294,68 @@ async function fillTable(
  */
 async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: Store, supervisor = true): Promise<void> {
   const table = new ZoneTable();
+  // Issue 13: every dmsd serves; the once-only work (NOTIFY queue, server-group tasks, health checks, signing,
+  // vacuum) runs in the one holding the leader lease (leader.ts), started and stopped as the lease comes and goes.
+  let leadership: Leadership | undefined;
+  const mayLead = () => leadership?.leading ?? false;
+  let filled: Awaited<ReturnType<typeof fillTable>> | undefined;
+  let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  if (store && supervisor) {
+    leadership = await startLeadership(store, log, {
+      ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
+      ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onLead: async () => {
+        await ready;
+        if (!mayLead()) return;
+        tasks = await startLeaderTasks(opts, log, store, (zone) => table.get(zone)?.soa, mayLead, servedView());
+        // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting; a
+        // zone held back from the catalogs and NSD's configuration until served goes in now.
+        table.onServed = (zone) => {
+          tasks?.kickNotifier();
+          tasks?.sgServed(zone.origin.toString());
+        };
+        await filled?.signAll?.();
+      },
+      onStepDown: async () => {
+        table.onServed = undefined;
+        filled?.signer?.reset();
+        const t = tasks;
+        tasks = undefined;
+        await t?.stop();
+      },
+    });
+  }
   // allow-query lists (database only): loaded with the zones, followed through the change feed.
   const acl = store ? new DbQueryAcl(store, log) : undefined;
-  let filled: Awaited<ReturnType<typeof fillTable>>;
+  // What this process serves is what the server groups' secondaries are told about (sg-tasks.ts).
+  const servedView = (): ServedView | undefined => {
+    const seq = filled?.seq;
+    return seq ? { seq, has: (zone) => table.get(Name.from(zone)) !== undefined } : undefined;
+  };
   try {
-    filled = await fillTable(opts, log, table, store, supervisor, acl);
+    filled = await fillTable(opts, log, table, store, supervisor, mayLead, acl);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
   const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
   const xfrLimited: Record<string, number> = {};
-  // The supervisor's tasks (started once listening); the primary's NOTIFY handling kicks their event runner.
-  let tasks: Awaited<ReturnType<typeof startSupervisorTasks>> | undefined;
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
-    attachDbPrimary(
-      handler,
-      table,
-      store,
-      filled.keys,
-      log,
-      refresh,
-      opts.limits?.xfr,
-      (scope) => {
+    const fencedWhy = () => (leadership?.fenced || workerFenced ? 'fenced: this database is the old primary (a promoted replica runs at a newer epoch); send UPDATEs to the new primary' : undefined);
+    attachDbPrimary(handler, table, store, filled.keys, log, refresh, {
+      refuseUpdates: fencedWhy,
+      ...(opts.limits?.xfr ? { xfrLimits: opts.limits.xfr } : {}),
+      onXfrLimited: (scope) => {
         xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
       },
-      () => tasks?.kickNotifier(),
-    );
+      // A signed NOTIFY queued a git pull: the leader's event runner runs it now.
+      onGitPull: () => tasks?.kickNotifier(),
+    });
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
@@ -311,26 +371,15 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     dns.tcp = () => server.tcpStats();
     dns.xfrLimited = () => xfrLimited;
   }
-  // What this process serves is what the server groups' secondaries are told about (sg-tasks.ts).
-  const seq = filled.seq;
-  const servedView: ServedView | undefined = seq ? { seq, has: (zone) => table.get(Name.from(zone)) !== undefined } : undefined;
-  tasks =
-    store && supervisor ? await startSupervisorTasks(opts, log, store, (zone) => table.get(zone)?.soa, servedView) : undefined;
-  // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting for a tick;
-  // a zone held back from the catalogs and NSD's configuration until served goes in now.
-  if (tasks) {
-    const t = tasks;
-    table.onServed = (zone) => {
-      t.kickNotifier();
-      t.sgServed(zone.origin.toString());
-    };
-  }
+  const reimport = store && supervisor ? reimporter(opts, log, store) : undefined;
+  markReady();
   // A cluster worker tells the supervisor how far its zone table has followed the change feed: the supervisor lists
   // a new zone in the catalogs once every worker serves it.
-  if (cluster.isWorker && seq) {
+  const workerSeq = filled.seq;
+  if (cluster.isWorker && workerSeq) {
     let last = -1;
     setInterval(() => {
-      const at = seq();
+      const at = workerSeq();
       if (at !== last) process.send?.({ type: 'feed-seq', seq: at });
       last = at;
     }, 200).unref();
@@ -343,11 +392,17 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
-  const http = store && supervisor ? await startHttpOrExit(opts, store, log, {
-          ...(filled.seq ? { feed: feedHealth(store, filled.seq) } : {}),
+  const seq = filled.seq;
+  const http =
+    store && supervisor
+      ? await startHttpOrExit(opts, store, log, {
+          ...(seq ? { feed: feedHealth(store, seq) } : {}),
           ...(dns ? { dns } : {}),
-          ...(tasks?.isServed ? { served: tasks.isServed } : {}),
-        }) : undefined;
+          // GET /config/<server>: what the leader's server-group tasks count as served (this dmsd's table otherwise).
+          served: (zone: string) => tasks?.isServed?.(zone) ?? table.get(Name.from(zone)) !== undefined,
+        })
+      : undefined;
+  const served = filled;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -356,8 +411,9 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     (async () => {
       await http?.close();
       await server.close();
-      await tasks?.stop();
-      await filled.stop();
+      await leadership?.stop();
+      await reimport?.idle();
+      await served.stop();
       await store?.close();
     })()
       .catch((err) => log.error({ err: (err as Error).message }, 'error while stopping'))
@@ -373,8 +429,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   // SIGHUP: without a database, read the zone directory again (each zone replaced atomically through the table);
   // with one, import --zones again (the feed then serves what changed).
   process.on('SIGHUP', () => {
-    if (filled.reload) filled.reload();
-    else if (tasks) tasks.reimport();
+    if (served.reload) served.reload();
+    else reimport?.run();
   });
 }
 
@@ -390,29 +446,51 @@ async function prepareDatabase(opts: DmsdOptions, log: Logger, store: Store): Pr
   } else await publishExamplesIfEmpty(store, EXAMPLES_DIR, log);
 }
 
-/** The supervising process's own duties with a database: SIGHUP import, NOTIFY queue and the daily vacuum. */
-async function startSupervisorTasks(
+/**
+ * The leader's duties with a database (issue 13: one dmsd of those on a database runs them, leader.ts): the NOTIFY
+ * queue, the server-group tasks and health checks, the daily vacuum. `active` is checked before every round.
+ */
+async function startLeaderTasks(
   opts: DmsdOptions,
   log: Logger,
   store: Store,
-  soaOf?: (zone: Name) => RR | undefined,
+  soaOf: ((zone: Name) => RR | undefined) | undefined,
+  active: () => boolean,
   served?: ServedView,
-): Promise<{ reimport: () => void; kickNotifier: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
+): Promise<{ kickNotifier: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
-  // One event runner for NOTIFYs and git pushes/pulls (issue 12); git tasks queue them from the feed and the config.
-  // One process: NOTIFYs wait until it serves the announced serial; a cluster supervisor: until every worker's feed is there.
+  // A new leader NOTIFYs every zone with targets once (as at start): a change committed while the old leader was
+  // dying reaches the secondaries now, not at their next refresh. One event runner for NOTIFYs and git pushes/pulls
+  // (issue 12). One process: NOTIFYs wait until it serves the announced serial; a cluster supervisor: until every
+  // worker's feed is there.
   const notifier = await startNotifier(store, keys, log, {
     ...(soaOf ? { soaOf } : served && !served.has ? { servedSeq: served.seq } : {}),
+    active,
     handlers: gitHandlers(store, log),
   });
   const gitTasks = await startGitTasks(store, log, notifier.kick);
   // Catalog zones and secondary configuration follow zone changes, batched (issue 11).
-  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000, ...(served ? { served } : {}) });
+  const sgTasks = await startSgTasks(store, log, { healthIntervalMs: (opts.healthInterval ?? 60) * 1000, active, ...(served ? { served } : {}) });
   const stopVacuum = services.scheduleVacuum(services.serviceContext(store), {
     onResult: (r) => log.info({ result: r }, 'vacuum done'),
     onError: (e) => log.error({ err: (e as Error).message }, 'vacuum failed'),
   });
+  return {
+    kickNotifier: notifier.kick,
+    sgServed: sgTasks.served,
+    ...(sgTasks.isServed ? { isServed: sgTasks.isServed } : {}),
+    stop: async () => {
+      stopVacuum();
+      await sgTasks.stop();
+      await gitTasks.stop();
+      await notifier.stop();
+    },
+  };
+}
+
+/** SIGHUP: import the --zones directory again (any dmsd on a primary database; the feed serves what changed). */
+function reimporter(opts: DmsdOptions, log: Logger, store: Store): { run: () => void; idle: () => Promise<unknown> } {
   let importing: Promise<unknown> = Promise.resolve();
   const reimport = () => {
     if (!opts.zones) {
@@ -425,19 +503,7 @@ async function startSupervisorTasks(
       .then(() => importZoneDirectory(store, dir, log, kekOf(opts)))
       .catch((err) => log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged'));
   };
-  return {
-    reimport,
-    kickNotifier: notifier.kick,
-    sgServed: sgTasks.served,
-    ...(sgTasks.isServed ? { isServed: sgTasks.isServed } : {}),
-    stop: async () => {
-      stopVacuum();
-      await sgTasks.stop();
-      await gitTasks.stop();
-      await notifier.stop();
-      await importing;
-    },
-  };
+  return { run: reimport, idle: () => importing };
 }
 
 /**
@@ -519,6 +585,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   // "listening" is logged once every worker has bound, so a client starting on that line finds them all serving.
   let ready = 0;
   let stopping = false;
+  let fenced = false;
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
   // Each worker's change-feed position; the zones every worker serves are what the secondaries are told about.
   const workerSeq = new Map<number, number>();
@@ -533,10 +600,12 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     }
     return min;
   };
-  let tasks: Awaited<ReturnType<typeof startSupervisorTasks>> | undefined;
+  let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
   const fork = (): void => {
     const w = cluster.fork(env);
     w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number }) => {
+      // A worker started while this dmsd is fenced refuses UPDATEs from the start.
+      if (m?.type === 'listening' && fenced) w.send({ type: 'fenced', fenced });
       if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
       } else if (m?.type === 'feed-seq' && typeof m.seq === 'number') {
@@ -570,16 +639,40 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     if (r && --r.left <= 0) finishRelay(key);
   };
   for (let i = 0; i < opts.workers; i++) fork();
-  tasks = store ? await startSupervisorTasks(opts, log, store, undefined, { seq: workersSeq }) : undefined;
-  // Signing runs here too, once for all workers: they serve the signed versions it stores.
+  const reimport = store ? reimporter(opts, log, store) : undefined;
+  // The leader's work runs here, once for all workers, while this dmsd holds the lease (issue 13): NOTIFYs, server
+  // groups, vacuum, and signing (the workers serve the signed versions it stores).
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
     const signer = new ZoneSigner(ctx, log);
-    await startSigningFeed(ctx, signer, log);
+    let leadership: Leadership | undefined;
+    const mayLead = () => leadership?.leading ?? false;
+    signer.mayAct = mayLead;
+    let stopSigning: (() => Promise<void>) | undefined;
+    leadership = await startLeadership(store, log, {
+      ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
+      ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onFenced: (f) => {
+        fenced = f;
+        for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'fenced', fenced: f });
+      },
+      onLead: async () => {
+        tasks = await startLeaderTasks(opts, log, store, undefined, mayLead, { seq: workersSeq });
+        stopSigning = await startSigningFeed(ctx, signer, log);
+      },
+      onStepDown: async () => {
+        signer.reset();
+        const [t, s] = [tasks, stopSigning];
+        tasks = undefined;
+        stopSigning = undefined;
+        await t?.stop();
+        await s?.();
+      },
+    });
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
-  const http = store ? await startHttpOrExit(opts, store, log, tasks?.isServed ? { served: tasks.isServed } : {}) : undefined;
+  const http = store ? await startHttpOrExit(opts, store, log, { served: (zone: string) => tasks?.isServed?.(zone) ?? true }) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -604,7 +697,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     // With a database the supervisor imports and the workers' feeds pick it up; without, each worker rereads the files.
-    if (tasks) tasks.reimport();
+    if (reimport) reimport.run();
     else for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
 }
@@ -651,6 +744,13 @@ async function checkKekOrExit(opts: DmsdOptions, log: Logger, store: Store): Pro
   }
 }
 
+/** In a --workers worker: the supervisor's fencing verdict (leader.ts), told by message; UPDATEs refused while set. */
+let workerFenced = false;
+if (cluster.isWorker)
+  process.on('message', (m: { type?: string; fenced?: boolean }) => {
+    if (m?.type === 'fenced') workerFenced = m.fenced === true;
+  });
+
 export async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
   const log = makeLogger(opts.logLevel);
@@ -672,7 +772,10 @@ export async function main(argv: string[]): Promise<void> {
   if (opts.database) {
     store = await openStoreOrExit(opts, log);
     await checkKekOrExit(opts, log, store);
-    await prepareDatabase(opts, log, store);
+    // A hot standby (issue 13) cannot be written: nothing is imported; it serves what the primary replicates.
+    if (await services.isReplica(services.serviceContext(store)).catch(() => false))
+      log.warn({ database: store.location }, 'the database is a hot standby: serving read-only (changes are refused until promote_replica); --zones not imported');
+    else await prepareDatabase(opts, log, store);
   }
   if (opts.workers > 1) await runPrimary(opts, log, store);
   else await serve(opts, log, undefined, store, true);

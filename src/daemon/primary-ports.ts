@@ -66,7 +66,11 @@ export function servicesUpdateSink(
   store: Store,
   /** `texts`: the zone's grant lines when they were read with the zone (else the callee reads them). */
   grantsFor: (zone: { name: string }, texts?: readonly string[]) => MaybePromise<readonly UpdateGrant[]>,
-  opts: { table?: { get(origin: Name): Zone | undefined } } = {},
+  opts: {
+    table?: { get(origin: Name): Zone | undefined };
+    /** Why commits are refused now (a fenced old primary, daemon/leader.ts); undefined: they are not. */
+    refuse?: () => string | undefined;
+  } = {},
 ): Omit<ScopedUpdateSink, 'commit'> &
   Required<Pick<ScopedUpdateSink, 'getZoneAt'>> & {
     /** `committed`: what the commit changed in the served zone, when it was published (services.CommittedChange). */
@@ -141,6 +145,8 @@ export function servicesUpdateSink(
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
       if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
+      const refused = opts.refuse?.();
+      if (refused) throw new UpdateRejected(Rcode.REFUSED, refused);
       // RRSIG, NSEC, NSEC3 and NSEC3PARAM of a signed zone are the signer's: not changed by UPDATE (as
       // BIND refuses them too; NSEC3PARAM conversion is done with the zone's policy).
       if (
@@ -166,6 +172,9 @@ export function servicesUpdateSink(
         // An operator holds the edit lock (edit_zone): as BIND answers UPDATEs to a frozen zone, REFUSED with the
         // reason ("temporarily disabled"); the client's retry after the edit gets through.
         if (e instanceof services.EditLockConflict) throw new UpdateRejected(Rcode.REFUSED, `updates temporarily disabled: ${e.message}`);
+        // A hot standby (issue 13): REFUSED, as a secondary refuses an UPDATE it does not forward (RFC 2136 §3.1
+        // leaves forwarding optional); the client sends it to the primary site.
+        if (services.isReadOnlyError(e)) throw new UpdateRejected(Rcode.REFUSED, new services.ReadOnlyReplica().message);
         throw e;
       }
     },

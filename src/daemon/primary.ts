@@ -100,12 +100,17 @@ export function attachDbPrimary(
   keys: KeyStore,
   log: Logger,
   refresh: (zone: string, committed?: services.CommittedChange) => Promise<void>,
-  xfrLimits?: XfrLimits,
-  onXfrLimited?: (scope: 'total' | 'client') => void,
-  /** A git pull was queued (signed NOTIFY): run the event runner now, where this process runs it. */
-  onGitPull?: () => void,
+  o: {
+    /** Why UPDATEs are refused now (a fenced old primary, daemon/leader.ts), or undefined when they are not. */
+    refuseUpdates?: () => string | undefined;
+    xfrLimits?: XfrLimits;
+    onXfrLimited?: (scope: 'total' | 'client') => void;
+    /** A git pull was queued (signed NOTIFY): run the event runner now, where this process runs it. */
+    onGitPull?: () => void;
+  } = {},
 ): Primary {
-  const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts));
+  const { refuseUpdates, xfrLimits, onXfrLimited, onGitPull } = o;
+  const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts), refuseUpdates ? { refuse: refuseUpdates } : {});
   return attachPrimary(qh, {
     transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
     updates: {
@@ -173,6 +178,8 @@ export async function startNotifier(
     clock?: PacingClock;
     /** Handlers of further event types run by the same runner (git pushes and pulls). */
     handlers?: readonly EventHandler[];
+    /** Checked before every round (queueing and sending): false once this dmsd no longer holds the leader lease. */
+    active?: () => boolean;
   } = {},
 ): Promise<{ stop: () => Promise<void>; kick: () => void }> {
   const clock = o.clock ?? realClock;
@@ -182,7 +189,9 @@ export async function startNotifier(
     ...(o.handlers ?? []),
   ];
   const since = await services.currentChangeSeq(services.serviceContext(store));
+  const active = o.active ?? (() => true);
   const queue = async (zone: string, why: string, seq?: number): Promise<void> => {
+    if (!active()) return;
     try {
       const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
       if (targets.length === 0) return;
@@ -209,6 +218,8 @@ export async function startNotifier(
   let reading = false;
   let again = false;
   const run = (): void => {
+    // The lease is checked before each round: a leader that lost it sends nothing more (issue 13).
+    if (!active()) return;
     if (reading) {
       again = true;
       return;

@@ -49,6 +49,8 @@ export interface SgTaskOptions {
   served?: ServedView;
   /** Longest wait for the zone table to catch up with the change feed before a run publishes anyway (default 30 s). */
   catchUpMs?: number;
+  /** Checked before every run and health round: false once this dmsd no longer holds the leader lease (issue 13). */
+  active?: () => boolean;
 }
 
 export interface ServedView {
@@ -67,6 +69,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let catalogs = new Set<string>();
+  const active = o.active ?? (() => true);
   const view = o.served;
   // The feed position of the last zone change seen, and each changed zone's (for a view without has()).
   let seen = 0;
@@ -132,6 +135,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
     }
   };
   const run = async () => {
+    if (!active()) return;
     taking = fresh;
     fresh = new Set();
     try {
@@ -207,7 +211,7 @@ export async function startSgTasks(store: Store, log: Logger, o: SgTaskOptions =
   const healthRound = async () => {
     const sample = o.healthSample ?? 500;
     for (const s of await listServers(ctx)) {
-      if (stopped) return;
+      if (stopped || !active()) return;
       try {
         // The zones that lagged at the last check are probed again (catching up or stuck?); zones the secondaries
         // have not been told about yet (not served by dmsd yet, or changed since the last run) are not expected there.

@@ -51,6 +51,11 @@ function mergeDeltas(a: RecordDelta, b: RecordDelta): RecordDelta {
 
 export class ZoneSigner {
   private readonly states = new Map<string, State>();
+  /**
+   * Whether this process may sign now (issue 13: only the dmsd holding the leader lease signs; the others serve what
+   * it stores). Checked before each signing and each refresh round.
+   */
+  mayAct: () => boolean = () => true;
   /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
   private readonly fullNext = new Map<string, number>();
 
@@ -65,6 +70,7 @@ export class ZoneSigner {
    * undefined when the zone has no DNSSEC policy or is not published. Throws when it cannot sign (no KEK, bad data).
    */
   async signPublished(name: string): Promise<number | undefined> {
+    if (!this.mayAct()) return undefined;
     const s = await services.zoneSigning(this.ctx, name);
     if (!s) {
       this.states.delete(name);
@@ -233,6 +239,7 @@ export class ZoneSigner {
   /** The rollover step and refreshDue for every zone signed here (a timer calls it). */
   async refreshAll(): Promise<void> {
     for (const name of [...this.states.keys()]) {
+      if (!this.mayAct()) return;
       try {
         if (await this.fullResignIfAsked(name)) continue;
         if (await this.setupChanged(name)) continue;
@@ -246,6 +253,15 @@ export class ZoneSigner {
 
   forget(name: string): void {
     this.states.delete(name);
+  }
+
+  /**
+   * Drop every signed state (this process stopped leading: another leader may sign meanwhile; when this one leads
+   * again each state is rebuilt from the stored rows, never advanced from a stale one).
+   */
+  reset(): void {
+    this.states.clear();
+    this.fullNext.clear();
   }
 }
 

@@ -51,7 +51,9 @@ export type DmsErrorCode =
   | 'GIT_NOT_CONFIGURED'
   | 'GIT_IMPORT_FAILED'
   | 'GIT_REMOTE_FAILED'
-  | 'GIT_HISTORY_REWRITTEN';
+  | 'GIT_HISTORY_REWRITTEN'
+  | 'READ_ONLY_REPLICA'
+  | 'NOT_A_REPLICA';
 
 /**
  * What kind of failure each catalogue error is. zone_tool's exit status and the JSON-RPC error code derive from the
@@ -108,6 +110,10 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
   INVALID_ARGUMENT: 'invalid',
+  // The database is a hot standby (issue 13): nothing can be changed here until it is promoted (promote_replica).
+  READ_ONLY_REPLICA: 'unavailable',
+  // promote_replica on a database that is not a standby (already a primary, or SQLite).
+  NOT_A_REPLICA: 'invalid',
   STORE_ERROR: 'internal',
   GIT_NOT_CONFIGURED: 'unavailable',
   // A push to the repository with files DMS refuses: nothing of it imported.
@@ -509,4 +515,26 @@ export class GitHistoryRewritten extends DmsError {
       `git branch ${branch} was rewritten: ${found.slice(0, 12)} does not descend from ${known.slice(0, 12)} (the commit DMS last synchronised); nothing imported or pushed — push a commit on top of ${known.slice(0, 12)}, or take the branch as it is with git_pull -f`,
     );
   }
+}
+
+/** A change asked of a dmsd / zone_tool whose database is a PostgreSQL hot standby (issue 13, docs/HA.md). */
+export class ReadOnlyReplica extends DmsError {
+  constructor(readonly detail?: string) {
+    super('READ_ONLY_REPLICA', `read-only replica: this database is a hot standby; changes go to the primary (or promote this replica with promote_replica)${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** promote_replica where there is nothing to promote. */
+export class NotAReplica extends DmsError {
+  constructor(readonly reason: string) {
+    super('NOT_A_REPLICA', `not a replica: ${reason}`);
+  }
+}
+
+/**
+ * True for a write refused because the database is read-only: PostgreSQL's read_only_sql_transaction (SQLSTATE
+ * 25006, what a hot standby answers every write with) or our own ReadOnlyReplica.
+ */
+export function isReadOnlyError(e: unknown): boolean {
+  return e instanceof ReadOnlyReplica || (e as { code?: unknown })?.code === '25006';
 }

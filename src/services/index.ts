@@ -253,3 +253,17 @@ export {
   gitPush,
   gitStatus,
 } from './git/index.js';
+export {
+  type ClusterState,
+  clusterState,
+  INSTANCE_EXPIRY_MS,
+  forgetInstance,
+  type InstanceInfo,
+  isReplica,
+  listInstances,
+  peerDatabaseState,
+  promoteReplica,
+  pruneStaleInstances,
+  recordInstance,
+  recordLeader,
+} from './ha.js';

@@ -14,6 +14,7 @@ import { gitTables } from './migrations-git.js';
 import { listIndexes } from './migrations-list-indexes.js';
 import { stateIndex } from './migrations-state-index.js';
 import { queryAclTable } from './migrations-query-acl.js';
+import { haTables } from './migrations-ha.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -284,6 +285,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0015_zones_lock_since': lockSince,
         '0016_zone_list_indexes': listIndexes,
         '0017_zone_state_index': stateIndex,
+        '0018_ha_instances': haTables,
         '0019_git': gitTables,
         '0020_query_acl': queryAclTable(dialect),
       };

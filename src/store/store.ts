@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, type Transaction, sql } from 'kysely';
 import { type Dialect, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import { type Lease, openPgLease } from './lease.js';
 
 export interface StoreOptions {
   /** Directory holding the SQLite file (dms.sqlite) when no database URL is given. */
@@ -75,6 +76,13 @@ export interface Store {
    * retried in the background); the returned function stops it.
    */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /**
+   * PostgreSQL only: a session of its own holding the leader lease (store/lease.ts); `onLost` is called at once when
+   * the session ends. SQLite has one dmsd per database file: no lease, that dmsd leads.
+   */
+  readonly openLease?: (o: { timeoutMs: number; onLost: () => void; name?: string }) => Promise<Lease>;
+  /** PostgreSQL only: run `sql` (a read) on a database given by URL, with one connection opened for it (the peer's). */
+  readonly queryOther?: <R>(url: string, text: string, timeoutMs: number) => Promise<R[]>;
   /** Called by writeTx after each commit (SQLite: rings the doorbell, see sqliteDoorbell). */
   readonly afterCommit?: () => void;
   close(): Promise<void>;
@@ -146,6 +154,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   let location: string;
   let sqliteDb: BetterSqlite3.Database | undefined;
   let listen: Store['listen'];
+  let openLease: Store['openLease'];
+  let queryOther: Store['queryOther'];
   let afterCommit: Store['afterCommit'];
   let closeBell: (() => void) | undefined;
   // Closing the store ends the LISTEN connections a caller forgot to stop (they would keep the process alive).
@@ -173,6 +183,17 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = opts.databaseUrl;
+    openLease = (o) => openPgLease(pg, url, o);
+    queryOther = async <R>(other: string, text: string, timeoutMs: number): Promise<R[]> => {
+      const c = new pg.Client({ connectionString: other, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        return (await c.query(text)).rows as R[];
+      } finally {
+        await c.end().catch(() => {});
+      }
+    };
     listen = async (channel, onNotify) => {
       const stop = await listenOnPostgres(pg, url, channel, onNotify);
       listeners.add(stop);
@@ -223,6 +244,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     location,
     ...(sqliteDb ? { sqlite: sqliteDb } : {}),
     listen,
+    ...(openLease ? { openLease } : {}),
+    ...(queryOther ? { queryOther } : {}),
     ...(afterCommit ? { afterCommit } : {}),
     ...(opts.databaseUrl ? { connectionUrl: opts.databaseUrl } : {}),
     close: async () => {

@@ -17,7 +17,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-function findBinDir(): string {
+export function findBinDir(): string {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql); install Debian postgresql');
   const versions = readdirSync(base)
@@ -27,7 +27,7 @@ function findBinDir(): string {
   return join(base, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -39,7 +39,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function asPostgresUser(cmd: string, args: string[]): { status: number | null; out: string } {
+export function asPostgresUser(cmd: string, args: string[]): { status: number | null; out: string } {
   const isRoot = process.getuid?.() === 0;
   const r = isRoot
     ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' })

@@ -22,6 +22,8 @@ export interface SecondaryOptions {
   serveTransfers?: boolean;
   /** named only: its debug level (-d). At 3 it logs whether each transfer's answer was incremental. */
   debugLevel?: number;
+  /** named only: more primaries on 127.0.0.1 (TCP ports), tried in turn after the first (a master and alternate master). */
+  morePrimaryPorts?: number[];
 }
 
 export interface Secondary extends LoggedProcess {
@@ -37,7 +39,7 @@ export function namedSecondaryConf(dir: string, o: SecondaryOptions): string {
   return [
     keyToBindConfig(o.key),
     ...namedOptions(dir, o.port),
-    `zone "${o.zone}" { type secondary; primaries port ${o.primaryPort} { 127.0.0.1 key "${keyId(o.key)}"; }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; };${o.serveTransfers ? ` allow-transfer { key "${keyId(o.key)}"; };` : ''} };`,
+    `zone "${o.zone}" { type secondary; primaries port ${o.primaryPort} { 127.0.0.1 key "${keyId(o.key)}";${(o.morePrimaryPorts ?? []).map((p) => ` 127.0.0.1 port ${p} key "${keyId(o.key)}";`).join('')} }; file "${dir}/zone.db"; allow-notify { 127.0.0.1; };${o.serveTransfers ? ` allow-transfer { key "${keyId(o.key)}"; };` : ''} };`,
     '',
   ].join('\n');
 }

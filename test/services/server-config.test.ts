@@ -159,6 +159,8 @@ for (const backend of backends)
           const r = await call(ctx, 'show_server_config', { server: `s-${t}`, check: true });
           assert.deepEqual(r.zones, ['example.com.'], t);
           assert.match(r.main, /127\.0\.0\.1/);
+          // The alternate master (the replica site, issue 13) is a primary too: secondaries follow either site.
+          assert.match(r.main, /(^|[\s[,])::1[@ ]/m, `${t}: the alternate master address is listed`);
           assert.match(r.main, /xfr\.sg1/);
         }
         // Private on a group with a knot server: refused (knot cannot restrict queries), the transaction rolled back.

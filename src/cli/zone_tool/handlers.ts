@@ -4,6 +4,7 @@
 
 import { API_HANDLERS } from './api-commands.js';
 import { BACKUP_HANDLERS } from './backup-commands.js';
+import { HA_HANDLERS } from './ha-commands.js';
 import { REVERSE_HANDLERS } from './reverse-commands.js';
 import type { Handler } from './dispatch.js';
 import { DNSSEC_HANDLERS } from './dnssec-commands.js';
@@ -24,6 +25,7 @@ export const HANDLERS: Record<string, Handler> = {
   ...DNSSEC_HANDLERS,
   ...API_HANDLERS,
   ...BACKUP_HANDLERS,
+  ...HA_HANDLERS,
   ...REVERSE_HANDLERS,
   ...SG_CONFIG_HANDLERS,
   ...GIT_HANDLERS,

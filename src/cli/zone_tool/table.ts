@@ -5,6 +5,7 @@
 import { type ArgKind, type CommandSpec, command } from './command-spec.js';
 import { API_COMMANDS } from './api-commands.js';
 import { BACKUP_COMMANDS } from './backup-commands.js';
+import { HA_COMMANDS } from './ha-commands.js';
 import { REVERSE_COMMANDS } from './reverse-commands.js';
 import { DNSSEC_COMMANDS } from './dnssec-commands.js';
 import { PRIMARY_COMMANDS } from './primary-commands.js';
@@ -628,7 +629,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     'Show the status of the DMS',
     `Show the status of the DMS: show_dms_status
 
-        Shows the server groups, the configuration and the pending events.`,
+        Shows the store, the dmsd instances on it (which one leads, since
+        when; the fencing epoch; replica or primary), the server groups, the
+        servers and the pending and failed events.`,
   ),
   // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
   ...PRIMARY_COMMANDS,
@@ -640,6 +643,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...HA_COMMANDS,
   ...REVERSE_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(

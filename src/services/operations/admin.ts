@@ -37,6 +37,7 @@ import {
 } from '../groups.js';
 import { listServers } from '../servers.js';
 import { vacuumAll } from '../vacuum.js';
+import { clusterState, listInstances } from '../ha.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { zoneOf, zoneParam } from './zones.js';
 
@@ -424,20 +425,26 @@ export const ADMIN_OPERATIONS = {
   // ---- status -------------------------------------------------------------------------------------------------------
   show_dms_status: op({
     name: 'show_dms_status',
-    summary: 'The store, the server groups, the pending events and the last failed ones',
+    summary: 'The store, the dmsd instances (which one leads, since when), the server groups, the pending events and the last failed ones',
     params: z.object({}).strict(),
     tiers: STAFF,
     mutates: false,
     run: async (ctx) => {
-      const [serverGroups, servers, pending, failed] = await Promise.all([
+      const [serverGroups, servers, pending, failed, instances, cluster] = await Promise.all([
         listServerGroups(ctx),
         listServers(ctx),
         listEvents(ctx, { state: ['NEW', 'RETRY'] }),
         listEvents(ctx, { state: 'FAILURE', limit: 5 }),
+        listInstances(ctx),
+        clusterState(ctx),
       ]);
       // The location is the SQLite file or the PostgreSQL URL with its password removed by the store.
       return {
         store: { kind: ctx.store.kind, location: ctx.store.location },
+        // Issue 13: the dmsd instances on this database (the leader, since when), the fencing epoch, replica or not.
+        cluster,
+        instances,
+        leader: instances.find((i) => i.leader)?.id ?? null,
         serverGroups,
         // The ServerSM state of every secondary (issue 11): what ls_server -v shows.
         servers: servers.map((v) => ({ name: v.name, sg: v.sg, state: v.state, lastReply: v.lastReply, retryMsg: v.retryMsg, lagging: v.lagging.length })),

@@ -4,13 +4,14 @@
 
 import type { z } from 'zod';
 import type { ServiceContext } from '../context.js';
-import { InvalidParams, PermissionDenied, UnknownOperation } from '../errors.js';
+import { InvalidParams, isReadOnlyError, PermissionDenied, ReadOnlyReplica, UnknownOperation } from '../errors.js';
 import type { Operation } from './define.js';
 import { ACCOUNT_OPERATIONS } from './accounts.js';
 import { ADMIN_OPERATIONS } from './admin.js';
 import { BACKUP_OPERATIONS } from './backup.js';
 import { DNSSEC_OPERATIONS } from './dnssec.js';
 import { GIT_OPERATIONS } from './git.js';
+import { HA_OPERATIONS } from './ha.js';
 import { auditOperation } from '../audit.js';
 import { withOperation } from '../context.js';
 import { PRIMARY_OPERATIONS } from './primary.js';
@@ -34,6 +35,7 @@ export const OPERATIONS = {
   ...SG_CONFIG_OPERATIONS,
   ...QUERY_ACL_OPERATIONS,
   ...GIT_OPERATIONS,
+  ...HA_OPERATIONS,
 } as const;
 
 type Table = typeof OPERATIONS;
@@ -72,7 +74,14 @@ export async function invoke(ctx: ServiceContext, name: string, params: unknown)
   const parsed = o.params.safeParse(params ?? {});
   if (!parsed.success) throw new InvalidParams(name, problemsOf(parsed.error));
   const run = withOperation(ctx, name);
-  const result = await o.run(run, parsed.data);
+  let result: unknown;
+  try {
+    result = await o.run(run, parsed.data);
+  } catch (e) {
+    // A hot standby refuses every write with SQLSTATE 25006: said in the catalogue's words (issue 13).
+    if (isReadOnlyError(e) && !(e instanceof ReadOnlyReplica)) throw new ReadOnlyReplica();
+    throw e;
+  }
   // A change the zone commit path did not audit (server groups, configuration, accounts) is audited here.
   if (o.mutates && run.audit?.written === 0) await auditOperation(run, name, parsed.data);
   return result;

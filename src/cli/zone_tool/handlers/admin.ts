@@ -324,6 +324,14 @@ const showDmsStatus: Handler = async (ctx) => {
       `show_store:`,
       `${I}${'kind:'.padEnd(18)} ${st.store.kind}`,
       `${I}${'location:'.padEnd(18)} ${st.store.location}`,
+      `${I}${'role:'.padEnd(18)} ${st.cluster.replica ? 'replica (hot standby, read-only)' : 'primary'}`,
+      `${I}${'epoch:'.padEnd(18)} ${st.cluster.epoch}${st.cluster.promotedAt ? ` (promoted ${st.cluster.promotedAt} by ${st.cluster.promotedBy})` : ''}`,
+      '',
+      'dmsd instances:',
+      ...st.instances.map(
+        (i) =>
+          `${I}${i.id.padEnd(28)} ${`${i.host}[${i.pid}]`.padEnd(24)} ${i.mode.padEnd(8)} ${i.leader ? `LEADER since ${i.leaderSince}` : 'follower'}  last seen ${i.lastSeen}`,
+      ),
       '',
       'ls_sg:',
       ...st.serverGroups.map((g) => fmtSg(g, false)),

@@ -1,7 +1,8 @@
 // NOTIFY events (RFC 1996): queued on every publish, one per target (server-group members, also-notify,
 // `._transfer.` peers), sent by the event runner. The handler decides each due event: superseded by a newer one for
 // the same zone and target → done unsent; key gone → fail; version not served yet → wait; else send, and
-// acknowledged → done, otherwise retry (the runner's backoff).
+// acknowledged or answered with an error rcode → done, an answer failing its TSIG check → fail, no answer → retry
+// (the runner's backoff).
 
 import { Name } from '../../dns/name.js';
 import type { RR } from '../../dns/message.js';
@@ -94,7 +95,17 @@ export function notifyHandler(o: NotifyHandlerOptions): EventHandler {
     }
     const send = o.send ?? notifyOnce;
     const r = await send({ address: p.address, port: p.port, key }, zone, soa, o.timeoutMs ?? 2000);
-    return r.acked ? { kind: 'done', detail: 'acknowledged' } : { kind: 'retry', error: r.error ?? `rcode ${r.rcode}` };
+    if (r.acked) return { kind: 'done', detail: 'acknowledged' };
+    // An answer is an answer (RFC 1996 §3.6 resends only while none comes, as BIND and Knot do): a secondary that
+    // answers NOTAUTH or REFUSED does not know the zone yet (a new zone, before its catalog or configuration reached
+    // it) and transfers it when it learns of it; asking again only repeats the refusal. An answer that fails its
+    // TSIG check is an error to show, not to repeat.
+    if (r.rcode !== undefined) {
+      return r.error === undefined || r.error === `rcode ${r.rcode}`
+        ? { kind: 'done', detail: `answered rcode ${r.rcode}` }
+        : { kind: 'fail', error: r.error };
+    }
+    return { kind: 'retry', error: r.error ?? 'no answer' };
   }
   return {
     type: NOTIFY_EVENT,

@@ -356,7 +356,6 @@ napi_value Stats(napi_env env, napi_callback_info info) {
 
 void OnClosed(uv_handle_t* handle) {
   Poller* self = static_cast<Poller*>(handle->data);
-  close(self->fd);
   napi_env env = self->env;
   napi_ref* refs[] = {&self->rxRef, &self->rxMetaRef, &self->txRef, &self->txMetaRef, &self->addrsRef, &self->cbRef, &self->resourceRef};
   for (napi_ref* r : refs)
@@ -377,7 +376,11 @@ napi_value Close(napi_env env, napi_callback_info info) {
   self->closing = true;
   napi_async_destroy(env, self->asyncCtx);
   self->asyncCtx = nullptr;
+  // Stopped, the poll no longer watches the descriptor (libuv removes it from epoll at once), so it can close now:
+  // the caller closes Node's socket right after, and the port must be free once that socket's close is reported.
   uv_poll_stop(&self->poll);
+  close(self->fd);
+  self->fd = -1;
   uv_close(reinterpret_cast<uv_handle_t*>(&self->poll), OnClosed);
   return nullptr;
 }

@@ -55,6 +55,9 @@ struct Poller {
   napi_ref rxRef = nullptr, rxMetaRef = nullptr, txRef = nullptr, txMetaRef = nullptr;
   napi_ref addrsRef = nullptr, cbRef = nullptr, resourceRef = nullptr;
   napi_async_context asyncCtx = nullptr;
+  // Freed by whichever comes last: the poll handle's close callback, or the garbage collection of the JS handle.
+  bool closed = false;
+  bool collected = false;
 
   mmsghdr rmsg[kMaxBatch];
   iovec riov[kMaxBatch];
@@ -211,6 +214,8 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   }
 }
 
+void Finalize(napi_env env, void* data, void* hint);
+
 // open(fd, family, rx, rxMeta, slot, batch, addrs, tx, txMeta, onBatch) → handle
 napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 10;
@@ -272,7 +277,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_async_init(env, resource, name, &self->asyncCtx);
   uv_poll_start(&self->poll, UV_READABLE, OnReadable);
   napi_value handle;
-  CHECK(napi_create_external(env, self, nullptr, nullptr, &handle));
+  CHECK(napi_create_external(env, self, Finalize, nullptr, &handle));
   return handle;
 }
 
@@ -359,11 +364,22 @@ void OnClosed(uv_handle_t* handle) {
   napi_env env = self->env;
   napi_ref* refs[] = {&self->rxRef, &self->rxMetaRef, &self->txRef, &self->txMetaRef, &self->addrsRef, &self->cbRef, &self->resourceRef};
   for (napi_ref* r : refs)
-    if (*r != nullptr) napi_delete_reference(env, *r);
-  // The handle (a JS external) may still be referenced; it points at a Poller marked closing, never freed, so a late
-  // call fails cleanly instead of touching freed memory. Only the large parts go.
+    if (*r != nullptr) {
+      napi_delete_reference(env, *r);
+      *r = nullptr;
+    }
   self->rx = nullptr;
   self->tx = nullptr;
+  self->closed = true;
+  if (self->collected) delete self;
+}
+
+// The JS handle is gone: free the Poller once its poll handle is closed too (a handle collected while still open is
+// never freed: the loop still polls with it, which only a close() call ends).
+void Finalize(napi_env, void* data, void*) {
+  Poller* self = static_cast<Poller*>(data);
+  self->collected = true;
+  if (self->closed) delete self;
 }
 
 // close(handle): stop polling and close our descriptor (Node's socket itself is closed by dgram).

@@ -284,6 +284,7 @@ export function listenUdp(
   opts: ListenerOptions = {},
 ): Promise<Listening> {
   const family = net.isIPv6(at.address) ? 6 : 4;
+  const io = chooseUdpIo(opts.udpIo, log);
   const sock = dgram.createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
     ipv6Only: family === 6,
@@ -291,7 +292,6 @@ export function listenUdp(
     sendBufferSize: opts.udpSendBuffer ?? 4 * 1024 * 1024,
     lookup: numericLookup(family) as unknown as dgram.SocketOptions['lookup'],
   });
-  const io = chooseUdpIo(opts.udpIo, log);
   let sendOne = (m: Uint8Array, port: number, address: string): void => {
     sock.send(m, port, address);
   };

@@ -3,10 +3,13 @@
 // The servers are pinned to CPU 0, dnsperf (-Q rate) to CPU 1; CPU time is utime + stime from /proc/PID/stat.
 //
 //   node bench/cpu-per-query.mjs [--rate 20000] [--rounds 3] [--seconds 5] [--compare /other/tree/dist/daemon/main.js]
+//                                [--compare-args '--udp-io libuv']
 //
 // --compare adds a second dmsd build (e.g. a git worktree of an older commit) to the same alternating rounds; add
 // --compare-no-database when that build already has the flag (builds from before the database integration serve
-// --zones straight from the files without it).
+// --zones straight from the files without it). --compare-args gives that second dmsd extra flags (space-separated);
+// with --compare omitted it is this build again, so `--compare-args '--udp-io libuv'` measures the native UDP I/O
+// (this build's default when the addon was built) against libuv's in the same rounds.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -23,8 +26,12 @@ const opt = (name, dflt) => {
 const rate = Number(opt('--rate', 20000));
 const rounds = Number(opt('--rounds', 3));
 const seconds = Number(opt('--seconds', 5));
-const compare = opt('--compare', undefined);
-const compareArgs = argv.includes('--compare-no-database') ? ['--no-database'] : [];
+const extraCompareArgs = (opt('--compare-args', '') ?? '').split(' ').filter((a) => a !== '');
+const compare = opt('--compare', extraCompareArgs.length ? join(ROOT, 'dist', 'daemon', 'main.js') : undefined);
+const compareArgs = [
+  ...(argv.includes('--compare-no-database') || (extraCompareArgs.length && !argv.includes('--compare')) ? ['--no-database'] : []),
+  ...extraCompareArgs,
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'dms-cpuq-'));
 const zonesDir = join(dir, 'zones');

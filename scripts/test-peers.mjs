@@ -28,6 +28,11 @@ export const PEERS = [
   { pkg: 'git', program: 'git', suites: ['interop'] },
   // GET /config/<server> pulled as an operator's cron job would (test/interop/server-groups.test.ts).
   { pkg: 'curl', program: 'curl', suites: ['interop'] },
+  // The tool chain node-gyp builds the native addons with at npm ci (better-sqlite3, and native/udp: dmsd's batched
+  // UDP I/O, which udp-io.test.ts and udp-native.test.ts force): .ci/run installs the peers before npm ci.
+  { pkg: 'g++', program: 'g++', suites: ['services', 'interop'] },
+  { pkg: 'make', program: 'make', suites: ['services', 'interop'] },
+  { pkg: 'python3', program: 'python3', suites: ['services', 'interop'] },
   // The web UI's browser tests (playwright-core drives it; no browser download).
   { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
 ];

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
-import type { ListenAddress } from '../server/listeners.js';
+import type { ListenAddress, UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
@@ -38,6 +38,8 @@ export interface DmsdOptions {
   /** false with --no-database: serve the --zones directory (default examples/) straight from the files. */
   database: boolean;
   workers: number;
+  /** UDP socket I/O: auto (native batches when the addon was built), native, libuv. */
+  udpIo?: UdpIo;
   logLevel: string;
   databaseUrl?: string;
   config?: string;
@@ -101,6 +103,7 @@ export function buildCommand(): Command {
     .option('--data <dir>', 'data directory holding the SQLite database dms.sqlite (also DMS_DATA_DIR; default ./data)')
     .option('--no-database', 'serve the --zones directory (default examples/) straight from the files, without a database')
     .option('--workers <n>', 'serving processes (node:cluster workers sharing the sockets); "auto" = one per core', parseWorkers, 1)
+    .option('--udp-io <mode>', 'UDP socket I/O: "native" = recvmmsg/sendmmsg batches through the optional addon dms-udp-native (start fails without it), "libuv" = one system call per datagram, "auto" = native when the addon was built (also DMSD_UDP_IO; default auto)', parseUdpIo)
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--database-url <url>', 'PostgreSQL URL postgres://… (also DMS_DATABASE_URL); default: SQLite in the data directory')
     .option('--config <file>', 'configuration file: data / database_url (key = value lines or JSON)')
@@ -121,6 +124,11 @@ export function buildCommand(): Command {
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily. With several dmsd on one PostgreSQL,\nonly the one holding the leader lease sends NOTIFYs, signs and vacuums; on a hot standby dmsd serves read-only\n(docs/HA.md).\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
+}
+
+function parseUdpIo(v: string): UdpIo {
+  if (v !== 'auto' && v !== 'native' && v !== 'libuv') throw new InvalidArgumentError('auto, native or libuv');
+  return v;
 }
 
 function parseHealthInterval(v: string): number {
@@ -148,6 +156,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     data: o.data,
     database: o.database !== false,
     workers: o.workers,
+    ...(o.udpIo !== undefined ? { udpIo: o.udpIo } : {}),
     logLevel: o.logLevel,
     databaseUrl: o.databaseUrl,
     config: o.config,
@@ -362,7 +371,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
-    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp });
+    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp, ...(opts.udpIo ? { udpIo: opts.udpIo } : {}) });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
@@ -389,6 +398,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     address: l.address,
     port: l.port,
     ...(l.recvBuffer !== undefined ? { recvBuffer: l.recvBuffer } : {}),
+    ...(l.udpIo !== undefined ? { udpIo: l.udpIo } : {}),
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');

@@ -2,6 +2,7 @@
 // DNS beyond the RFC 1035 §4.2.2 two-octet length framing of TCP.
 
 import dgram from 'node:dgram';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { HandlerResult, QueryHandler, QueryMeta } from './query.js';
@@ -22,7 +23,15 @@ export interface ListenerOptions extends TcpLimits {
   tcpMaxQueuedBytes?: number;
   /** Shared by all TCP listeners of a process so the limits count all their connections (default: one per listener). */
   tcpGuard?: TcpGuard;
+  /**
+   * UDP socket I/O: 'native' = recvmmsg/sendmmsg batches through the optional addon dms-udp-native (an error when it
+   * is not available), 'libuv' = one system call per datagram through Node's socket, 'auto' (default) = native when
+   * the addon loads. The environment variable DMSD_UDP_IO overrides the default.
+   */
+  udpIo?: UdpIo;
 }
+
+export type UdpIo = 'auto' | 'native' | 'libuv';
 
 export interface Listening {
   proto: 'udp' | 'tcp';
@@ -30,6 +39,10 @@ export interface Listening {
   port: number;
   /** UDP: the receive buffer the kernel granted (Linux reports twice the usable size; capped by rmem_max). */
   recvBuffer?: number;
+  /** UDP: how datagrams move: batches through the native addon, or one at a time through libuv. */
+  udpIo?: 'native' | 'libuv';
+  /** UDP with native I/O: [recvmmsg batches, datagrams received, sendmmsg calls, responses sent, dropped]. */
+  udpStats?(): number[];
   close(): Promise<void>;
 }
 
@@ -45,6 +58,9 @@ function numericLookup(family: 4 | 6) {
 }
 
 interface RawUdpHandle {
+  fd?: number;
+  recvStop?(): number;
+  recvStart?(): number;
   send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
   onmessage?: (nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
 }
@@ -107,6 +123,160 @@ function rawSender(sock: dgram.Socket, log: Logger): ((m: Uint8Array, port: numb
   }
 }
 
+/** The addon's interface (native/udp/src/udp_batch.cc describes the shared buffers). */
+interface NativeUdp {
+  open(
+    fd: number,
+    family: 4 | 6,
+    rx: Buffer,
+    rxMeta: Int32Array,
+    slot: number,
+    batch: number,
+    addrs: string[],
+    tx: Buffer,
+    txMeta: Int32Array,
+    onBatch: (n: number) => void,
+  ): object;
+  setRx(h: object, rx: Buffer): void;
+  flush(h: object, count: number): number;
+  stats(h: object): number[];
+  close(h: object): void;
+}
+
+let nativeUdp: { mod: NativeUdp } | { error: string } | undefined;
+
+/** The addon, loaded once; an error text when it was not built (an optional dependency) or cannot load here. */
+function loadNativeUdp(): { mod: NativeUdp } | { error: string } {
+  if (nativeUdp === undefined) {
+    try {
+      if (process.platform !== 'linux') throw new Error(`recvmmsg/sendmmsg are Linux calls (this is ${process.platform})`);
+      nativeUdp = { mod: createRequire(import.meta.url)('dms-udp-native') as NativeUdp };
+    } catch (err) {
+      nativeUdp = { error: (err as Error).message.split('\n')[0] };
+    }
+  }
+  return nativeUdp;
+}
+
+let udpIoLogged = false;
+
+/** Which UDP I/O to use: the option, else DMSD_UDP_IO, else auto; logged once per process. */
+function chooseUdpIo(requested: UdpIo | undefined, log: Logger): { mod?: NativeUdp; forced: boolean } {
+  const want = requested ?? (process.env.DMSD_UDP_IO as UdpIo | undefined) ?? 'auto';
+  if (want !== 'auto' && want !== 'native' && want !== 'libuv') throw new Error(`bad UDP I/O "${want}" (auto, native or libuv)`);
+  const plain = process.env.DMSD_PLAIN_UDP_SEND === '1';
+  let chosen: NativeUdp | undefined;
+  let reason: string | undefined;
+  if (want === 'libuv' || plain) reason = plain ? 'DMSD_PLAIN_UDP_SEND=1' : 'requested';
+  else {
+    const n = loadNativeUdp();
+    if ('mod' in n) chosen = n.mod;
+    else if (want === 'native') throw new Error(`native UDP I/O requested but unavailable: ${n.error}`);
+    else reason = `native addon unavailable: ${n.error}`;
+  }
+  if (!udpIoLogged) {
+    udpIoLogged = true;
+    if (chosen) log.info({ udpIo: 'native' }, 'UDP I/O: recvmmsg/sendmmsg batches (native addon dms-udp-native)');
+    else log.info({ udpIo: 'libuv', reason }, 'UDP I/O: one datagram per system call (libuv)');
+  }
+  return { mod: chosen, forced: want === 'native' };
+}
+
+// Batch geometry: up to 64 datagrams per recvmmsg(); each gets a 64 KiB slot (the largest UDP payload), of which the
+// kernel only touches what arrives. Responses are packed into 256 KiB, flushed when full and at the end of a batch.
+const BATCH = 64;
+const SLOT = 65536;
+const TX_BYTES = 256 * 1024;
+const TX_ENTRIES = 256;
+
+/**
+ * Serve the socket through the addon: libuv stops reading it, the addon polls a duplicate of its descriptor on this
+ * event loop and hands over whole batches. Responses produced synchronously go out in one sendmmsg() per batch;
+ * those of asynchronous handlers (UPDATE, signed messages) and any the kernel cannot take at once go through
+ * `sendLater` (libuv, which queues). Undefined when this socket does not expose what that needs.
+ */
+function nativeReceiver(
+  mod: NativeUdp,
+  sock: dgram.Socket,
+  family: 4 | 6,
+  handler: QueryHandler,
+  sendLater: (r: HandlerResult, port: number, address: string) => void,
+  log: Logger,
+): { close(): void; stats(): number[] } | undefined {
+  const handle = rawHandle(sock);
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0 || typeof handle.recvStop !== 'function') return undefined;
+  let rx = Buffer.allocUnsafeSlow(BATCH * SLOT);
+  const rxMeta = new Int32Array(2 * BATCH);
+  const addrs: string[] = new Array<string>(BATCH).fill('');
+  const tx = Buffer.allocUnsafeSlow(TX_BYTES);
+  const txMeta = new Int32Array(3 * TX_ENTRIES);
+  let nTx = 0;
+  let txOff = 0;
+  let h: object | undefined;
+  const flush = (): void => {
+    if (nTx === 0 || h === undefined) return;
+    const done = mod.flush(h, nTx);
+    // The socket's send buffer is full: the rest waits in libuv's queue (copies: tx is reused at once).
+    for (let k = done; k < nTx; k++) {
+      const i = txMeta[3 * k];
+      const off = txMeta[3 * k + 1];
+      sendLater(Buffer.from(tx.subarray(off, off + txMeta[3 * k + 2])), rxMeta[2 * i + 1], addrs[i]);
+    }
+    nTx = 0;
+    txOff = 0;
+  };
+  const queue = (i: number, m: Uint8Array): void => {
+    if (m.length > TX_BYTES) {
+      sendLater(m, rxMeta[2 * i + 1], addrs[i]);
+      return;
+    }
+    if (nTx === TX_ENTRIES || txOff + m.length > TX_BYTES) flush();
+    tx.set(m, txOff);
+    txMeta[3 * nTx] = i;
+    txMeta[3 * nTx + 1] = txOff;
+    txMeta[3 * nTx + 2] = m.length;
+    nTx++;
+    txOff += m.length;
+  };
+  const onBatch = (n: number): void => {
+    let pending = false;
+    for (let i = 0; i < n; i++) {
+      const port = rxMeta[2 * i + 1];
+      if (port === 0) continue; // cannot be answered
+      const start = i * SLOT;
+      const address = addrs[i];
+      const r = handler.handle(rx.subarray(start, start + rxMeta[2 * i]), { transport: 'udp', address, port });
+      if (r === null) continue;
+      if (isThenable(r)) {
+        pending = true;
+        r.then(
+          (v) => sendLater(v, port, address),
+          (err: unknown) => log.error({ err }, 'udp handler failed'),
+        );
+      } else if (Array.isArray(r)) for (const m of r) queue(i, m);
+      else queue(i, r);
+    }
+    flush();
+    // An asynchronous handler may still read its query from rx: receive into a new buffer from now on.
+    if (pending && h !== undefined) {
+      rx = Buffer.allocUnsafeSlow(BATCH * SLOT);
+      mod.setRx(h, rx);
+    }
+  };
+  handle.recvStop();
+  try {
+    h = mod.open(handle.fd, family, rx, rxMeta, SLOT, BATCH, addrs, tx, txMeta, onBatch);
+  } catch (err) {
+    handle.recvStart?.();
+    throw err;
+  }
+  const opened = h;
+  return {
+    close: () => mod.close(opened),
+    stats: () => mod.stats(opened),
+  };
+}
+
 /** Bind a UDP socket; resolves once bound (port 0 → the port the kernel chose). */
 export function listenUdp(
   handler: QueryHandler,
@@ -115,6 +285,7 @@ export function listenUdp(
   opts: ListenerOptions = {},
 ): Promise<Listening> {
   const family = net.isIPv6(at.address) ? 6 : 4;
+  const io = chooseUdpIo(opts.udpIo, log);
   const sock = dgram.createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
     ipv6Only: family === 6,
@@ -147,7 +318,24 @@ export function listenUdp(
       sock.off('error', reject);
       const raw = rawSender(sock, log);
       if (raw) sendOne = raw;
-      if (!rawReceiver(sock, onDatagram)) sock.on('message', onDatagram);
+      let native: ReturnType<typeof nativeReceiver>;
+      try {
+        native = io.mod ? nativeReceiver(io.mod, sock, family, handler, send, log) : undefined;
+      } catch (err) {
+        if (io.forced) {
+          sock.close();
+          reject(err);
+          return;
+        }
+        log.warn({ err }, 'native UDP I/O failed to start on this socket; using libuv');
+        native = undefined;
+      }
+      if (io.forced && !native) {
+        sock.close();
+        reject(new Error('native UDP I/O requested but this socket exposes no descriptor'));
+        return;
+      }
+      if (!native && !rawReceiver(sock, onDatagram)) sock.on('message', onDatagram);
       // Send errors (e.g. ICMP unreachable reported on the socket) must not stop the listener.
       sock.on('error', (err) => log.warn({ err }, 'udp socket error'));
       const a = sock.address();
@@ -162,7 +350,13 @@ export function listenUdp(
         address: a.address,
         port: a.port,
         recvBuffer,
-        close: () => new Promise((res) => sock.close(() => res())),
+        udpIo: native ? 'native' : 'libuv',
+        ...(native ? { udpStats: native.stats } : {}),
+        close: () =>
+          new Promise((res) => {
+            native?.close();
+            sock.close(() => res());
+          }),
       });
     });
   });

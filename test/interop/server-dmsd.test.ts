@@ -54,7 +54,12 @@ function startDmsd(args: string[]): Promise<Dmsd> {
   const wanted = args.filter((a) => a === '--listen').length * 2;
   const exit = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dmsd did not start: ${JSON.stringify(lines)}`)), 20000);
+    // 60 s: on a loaded 2-core machine two cluster workers compiling src/ through tsx took over 20 s to listen. A
+    // daemon that did not start is stopped, not left behind (its workers would be restarted forever).
+    const timer = setTimeout(() => {
+      proc.kill('SIGTERM');
+      reject(new Error(`dmsd did not start: ${JSON.stringify(lines)}`));
+    }, 60000);
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();

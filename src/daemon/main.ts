@@ -4,6 +4,7 @@
 // start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
 
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +26,7 @@ import { startSgTasks } from './sg-tasks.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
+import { collectWorkerRrl, makeRateLimiter, type ProtectionConfig, readProtectionConfig, reportRrlToSupervisor, startCookieSecrets } from './protection.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -51,6 +53,8 @@ export interface DmsdOptions {
   httpBodyLimit?: number;
   /** Seconds between the scheduled checks of the secondary servers (ServerSM); 0: none. */
   healthInterval?: number;
+  /** --rrl: UDP responses per second per source prefix and class; 0 = off (undefined: the config file's, else off). */
+  rrl?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -106,6 +110,11 @@ export function buildCommand(): Command {
     .option('--http-key <file>', 'PEM private key for HTTPS on --http')
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
     .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
+    .option('--rrl <responses per second>', 'response rate limiting of UDP answers per source prefix (/24, /56) and response class; 0 = off (default); the other settings (rrl_slip, rrl_window, rrl_ipv4_prefix, rrl_ipv6_prefix, rrl_whitelist, rrl_log_only) come from --config; with --workers each worker limits its share', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1_000_000) throw new InvalidArgumentError('responses per second from 0 (off) to 1000000');
+      return n;
+    })
     .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
@@ -142,7 +151,18 @@ export function parseArgs(argv: string[]): DmsdOptions {
     ...(o.httpInsecure ? { httpInsecure: true } : {}),
     ...(o.httpBodyLimit !== undefined ? { httpBodyLimit: o.httpBodyLimit } : {}),
     ...(o.healthInterval !== undefined ? { healthInterval: o.healthInterval } : {}),
+    ...(o.rrl !== undefined ? { rrl: o.rrl } : {}),
   };
+}
+
+/** The rrl_* / dns_cookie* settings of --config; a bad value stops dmsd with the reason. */
+function protectionConfigOrExit(opts: DmsdOptions, log: Logger): ProtectionConfig {
+  try {
+    return readProtectionConfig(opts.config);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad configuration');
+    process.exit(1);
+  }
 }
 
 function makeLogger(level: string): Logger {
@@ -257,14 +277,25 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
-  const handler = new QueryHandler(table);
+  const protection = protectionConfigOrExit(opts, log);
+  let rrl: ReturnType<typeof makeRateLimiter>;
+  try {
+    rrl = makeRateLimiter(opts.rrl, protection, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad response rate limiting settings');
+    process.exit(1);
+  }
+  if (rrl && cluster.isWorker) reportRrlToSupervisor(rrl);
+  const cookies = await startCookieSecrets(store, protection, log);
+  const handler = new QueryHandler(table, { ...(rrl ? { rrl } : {}), cookieSecrets: cookies.get });
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
     attachDbPrimary(handler, table, store, filled.keys, log, refresh);
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
-  const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
+  const dns: DnsCounters | undefined =
+    store && supervisor && opts.http !== undefined ? { ...countQueries(handler), ...(rrl ? { rrl: () => rrl.snapshot() } : {}) } : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     server = await startDnsServer(table, log, { listen: opts.listen, handler });
@@ -294,6 +325,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
       await http?.close();
       await server.close();
       await tasks?.stop();
+      cookies.stop();
       await filled.stop();
       await store?.close();
     })()
@@ -446,11 +478,15 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   // "listening" is logged once every worker has bound, so a client starting on that line finds them all serving.
   let ready = 0;
   let stopping = false;
+  // Without a database the workers share one cookie secret made here (with one, they read it from the database).
+  if (!store) process.env.DMSD_COOKIE_SECRET ??= randomBytes(16).toString('hex');
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
+  const rrlCounts = collectWorkerRrl();
   const fork = (): void => {
     const w = cluster.fork(env);
-    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number }) => {
-      if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
+    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; counts?: [string, number][] }) => {
+      if (m?.type === 'rrl-counts' && Array.isArray(m.counts)) rrlCounts.note(w.id, m.counts);
+      else if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
       } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
       else if (m?.type === 'zone-refreshed' && typeof m.id === 'string') refreshed(m.id);
@@ -488,7 +524,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
-  const http = store ? await startHttpOrExit(opts, store, log, {}) : undefined;
+  const http = store ? await startHttpOrExit(opts, store, log, { dns: { rrl: rrlCounts.counts } }) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {

@@ -31,6 +31,8 @@ export function cookieLengthOk(len: number): boolean {
 export interface CookieSecrets {
   current: Uint8Array;
   previous?: Uint8Array;
+  /** Accepted but not yet used to make cookies (being rolled out to the other servers). */
+  next?: Uint8Array;
 }
 
 /**
@@ -145,6 +147,8 @@ export function checkCookie(
   if (age > COOKIE_MAX_AGE || age < -COOKIE_MAX_SKEW) return CookieState.Client;
   if (hashMatches(secrets.current, b, at, s, ip, ipLen)) return age > COOKIE_RENEW_AGE ? CookieState.Renew : CookieState.Valid;
   if (secrets.previous && hashMatches(secrets.previous, b, at, s, ip, ipLen)) return CookieState.Renew;
+  // Made by a server that already uses the next secret: valid, kept as it is (we will use that secret soon).
+  if (secrets.next && hashMatches(secrets.next, b, at, s, ip, ipLen)) return age > COOKIE_RENEW_AGE ? CookieState.Renew : CookieState.Valid;
   return CookieState.Client;
 }
 

@@ -83,10 +83,10 @@ export interface Store {
 export const SQLITE_FILE = 'dms.sqlite';
 
 /**
- * Read `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments), keys
- * data / data_dir and database_url.
+ * The entries of a `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments;
+ * dashes in keys read as underscores). dmsd reads its other settings (rrl_*, dns_cookie_*) from the same file.
  */
-function readConfigFile(path: string): { data?: string; databaseUrl?: string; dnssecKek?: string } {
+export function readConfigEntries(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -108,6 +108,12 @@ function readConfigFile(path: string): { data?: string; databaseUrl?: string; dn
       const m = /^([A-Za-z_][\w-]*)\s*[=:]\s*(.*)$/.exec(l);
       if (m) obj[m[1].replace(/-/g, '_')] = m[2].replace(/^["']|["']$/g, '');
     }
+  return obj;
+}
+
+/** The store's keys of `--config FILE`: data / data_dir, database_url, dnssec_kek. */
+function readConfigFile(path: string): { data?: string; databaseUrl?: string; dnssecKek?: string } {
+  const obj = readConfigEntries(path);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
     data: str(obj.data) ?? str(obj.data_dir),

@@ -242,7 +242,7 @@ const table = new ZoneTable();
   table.set(compileZone(o, p.records));
 }
 
-function query(name: string, cookie?: Uint8Array, type = RRType.A): Uint8Array {
+function query(name: string, cookie?: Uint8Array, type: number = RRType.A): Uint8Array {
   const m: Message = emptyMessage(0x1234);
   m.question = [{ name: Name.from(name), type, class: 1 }];
   m.edns = { udpSize: 1232, extRcode: 0, version: 0, do: false, flags: 0, options: cookie ? [{ code: 10, data: cookie }] : [] };
@@ -256,7 +256,7 @@ function cookieOf(r: Uint8Array): Uint8Array | undefined {
 test('QueryHandler: responseClass of real answers; shortResponse keeps question and OPT (with the COOKIE)', () => {
   const h = new QueryHandler(table);
   const udp = { transport: 'udp' as const, address: '192.0.2.1', port: 5 };
-  const cls = (name: string, type = RRType.A) => responseClass(h.handle(query(name, undefined, type), udp) as Uint8Array);
+  const cls = (name: string, type: number = RRType.A) => responseClass(h.handle(query(name, undefined, type), udp) as Uint8Array);
   assert.equal(cls('www.example.'), CLS_ANSWER);
   assert.equal(cls('www.example.', RRType.TXT), CLS_NODATA);
   assert.equal(cls('nope.example.'), CLS_NXDOMAIN);
@@ -325,7 +325,7 @@ test('QueryHandler cookies: fresh server cookie, echo when valid, replace when g
 });
 
 test('QueryHandler RRL: UDP limited, TCP never; valid cookies exempt; a client cookie slips as BADCOOKIE', () => {
-  let ms = 0;
+  const ms = 0;
   const rrl = new RateLimiter({ responsesPerSecond: 3, slip: 1, clock: () => ms });
   const secret = hex('e5e973e5a6b2a43f48e7dc849e37bfcf');
   const h = new QueryHandler(table, { rrl, cookieSecrets: () => ({ current: secret }), now: () => 1_700_000_000 });

@@ -117,7 +117,7 @@ export function buildCommand(): Command {
     })
     .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily.\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nPublic address: --rrl (response rate limiting, settings rrl_* in --config) and DNS Cookies (RFC 7873/9018; the secret\nis kept in the database, shared by workers and instances, rotated daily): docs/RRL-AND-COOKIES.md.\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 
@@ -611,6 +611,13 @@ export async function main(argv: string[]): Promise<void> {
     'dmsd starting',
   );
   if (!opts.database) log.info({ dir: opts.zones ?? EXAMPLES_DIR }, 'serving the zone files directly, without a database (name --data DIR to import them)');
+  // Bad rrl_* / dns_cookie* settings stop dmsd here, before any worker is forked (a worker exiting is restarted).
+  try {
+    makeRateLimiter(opts.rrl, protectionConfigOrExit(opts, log), log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad response rate limiting settings');
+    process.exit(1);
+  }
   if (!opts.database && opts.http !== undefined && !opts.httpDefault) log.warn({ flag: '--http' }, 'the HTTP API needs the database: not started with --no-database');
   let store: Store | undefined;
   if (opts.database) {

@@ -131,7 +131,7 @@ describe('DNS Cookies (RFC 7873, RFC 9018) with dig and kdig', () => {
     await new Promise<void>((r) => sock.bind(0, '127.0.14.1', () => r()));
     const q = buildQuery({ name: Name.from(ZONE), type: RRType.SOA, id: 7 });
     // window 5 s × RATE of debt: the prefix stays limited for seconds, through dig's retries.
-    for (let i = 0; i < RATE * 8; i++) sock.send(q, srv.port, '127.0.0.1');
+    for (let i = 0; i < RATE * 15; i++) sock.send(q, srv.port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 300));
     sock.close();
     // slip 2: of two consecutive limited queries one is dropped and one slipped (here: BADCOOKIE, the query had a
@@ -275,7 +275,7 @@ describe('flood: one source flooding, another asking normally', () => {
     const slipped = d('answer|slipped');
     const dropped = d('answer|dropped');
     assert.ok(slipped > 0 && Math.abs(slipped - dropped) <= 2, `slipped ${slipped}, dropped ${dropped}`);
-    assert.ok(f.truncated <= slipped && f.truncated >= slipped * 0.9, `flooder saw ${f.truncated} TC of ${slipped} slipped`);
+    assert.ok(f.truncated <= slipped && f.truncated >= slipped * 0.8, `flooder saw ${f.truncated} TC of ${slipped} slipped`);
     assert.ok(d('answer|passed') >= n.answered + f.answers - 5);
   });
 

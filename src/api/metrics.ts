@@ -6,8 +6,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface DnsCounters {
-  /** key "transport|rcode|qtype|opcode" → count. */
-  queries(): ReadonlyMap<string, number>;
+  /** key "transport|rcode|qtype|opcode" → count (absent with --workers: not collected from the workers). */
+  queries?(): ReadonlyMap<string, number>;
+  /** Response rate limiting: key "class|action" → count (the workers' summed with --workers). */
+  rrl?(): ReadonlyMap<string, number>;
   /** The TCP connection counters (src/server/tcp-guard.ts TcpStats), when the listeners run in this process. */
   tcp?(): { open: number; accepted: number; refused: number; evicted: number; idleTimeouts: number; ioTimeouts: number };
   /** Transfers refused by the concurrency limits, by scope ("total", "client"). */
@@ -101,7 +103,8 @@ export class ApiMetrics {
         },
       });
     }
-    if (dns)
+    const queries = dns?.queries?.bind(dns);
+    if (queries)
       new Counter({
         name: 'dms_dns_queries_total',
         help: 'DNS messages answered by transport, response code, query type and opcode (QUERY, NOTIFY, UPDATE)',
@@ -109,9 +112,24 @@ export class ApiMetrics {
         registers,
         collect() {
           this.reset();
-          for (const [key, n] of dns.queries()) {
+          for (const [key, n] of queries()) {
             const [transport, rcode, qtype, opcode] = key.split('|');
             this.inc({ transport, rcode, qtype, opcode }, n);
+          }
+        },
+      });
+    const rrl = dns?.rrl?.bind(dns);
+    if (rrl)
+      new Counter({
+        name: 'dms_dns_rrl_responses_total',
+        help: 'UDP responses seen by response rate limiting, by response class (answer, nodata, nxdomain, referral, error) and action (passed, dropped, slipped = sent truncated or BADCOOKIE, logged = would have been limited in log-only mode, exempt = valid DNS cookie)',
+        labelNames: ['class', 'action'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [key, n] of rrl()) {
+            const [cls, action] = key.split('|');
+            this.inc({ class: cls, action }, n);
           }
         },
       });

@@ -4,6 +4,7 @@
 // start and on SIGHUP; `--no-database` serves the directory straight from the files as before. SIGTERM/SIGINT stop.
 
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,6 +30,7 @@ import { type Leadership, startLeadership } from './leader.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
+import { collectWorkerRrl, makeRateLimiter, type ProtectionConfig, readProtectionConfig, reportRrlToSupervisor, startCookieSecrets } from './protection.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -63,6 +65,8 @@ export interface DmsdOptions {
   peerDatabaseUrl?: string;
   /** Milliseconds between leader-lease rounds (default 1000). */
   leaseIntervalMs?: number;
+  /** --rrl: UDP responses per second per source prefix and class; 0 = off (undefined: the config file's, else off). */
+  rrl?: number;
 }
 
 /** Where the JSON-RPC API listens unless --http or --no-http says otherwise. */
@@ -120,9 +124,14 @@ export function buildCommand(): Command {
     .option('--http-insecure', 'allow plain HTTP on a non-loopback --http address (behind a TLS-terminating proxy)')
     .option('--http-body-limit <bytes>', 'largest JSON-RPC request body (default 65 MiB)', parseBytes)
     .option('--peer-database-url <url>', 'the other site\'s PostgreSQL (also DMS_PEER_DATABASE_URL): when it is a primary at a newer fencing epoch (promote_replica ran there), this dmsd does not lead and refuses UPDATEs (docs/HA.md)')
+    .option('--rrl <responses per second>', 'response rate limiting of UDP answers per source prefix (/24, /56) and response class; 0 = off (default); the other settings (rrl_slip, rrl_window, rrl_ipv4_prefix, rrl_ipv6_prefix, rrl_whitelist, rrl_log_only) come from --config; with --workers each worker limits its share', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1_000_000) throw new InvalidArgumentError('responses per second from 0 (off) to 1000000');
+      return n;
+    })
     .option('--health-interval <sec>', 'seconds between the checks of the secondary servers (reachable, in sync); 0: none (default 60)', parseHealthInterval)
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily. With several dmsd on one PostgreSQL,\nonly the one holding the leader lease sends NOTIFYs, signs and vacuums; on a hot standby dmsd serves read-only\n(docs/HA.md).\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
+    .addHelpText('after', '\nZones are served from the database (SQLite in --data, or PostgreSQL); changes made with zone_tool or UPDATE are\nserved within a second (change feed polled every 250 ms, by every worker). NOTIFYs go out from the supervising\nprocess through the persistent event queue; the database is vacuumed daily. With several dmsd on one PostgreSQL,\nonly the one holding the leader lease sends NOTIFYs, signs and vacuums; on a hot standby dmsd serves read-only\n(docs/HA.md).\nPrimary: AXFR/IXFR (IXFR from the stored versions) to clients matching the zone transfer rules, RFC 2136 UPDATE\nfor inc_updates zones under their update grants, TSIG keys from the database (zone_tool generate_tsig_key,\nadd_transfer_rule, add_update_grant, add_also_notify). Transfers and updates are logged (msg "transfer"/"update").\nPublic address: --rrl (response rate limiting, settings rrl_* in --config) and DNS Cookies (RFC 7873/9018; the secret\nis kept in the database, shared by workers and instances, rotated daily): docs/RRL-AND-COOKIES.md.\nSignals: SIGHUP imports the --zones directory again (or reloads it with --no-database); SIGTERM or SIGINT stops cleanly.\nLogs: JSON lines (pino) on stdout; {"msg":"listening","proto":"udp"|"tcp","address":...,"port":...} per socket.')
     .allowExcessArguments(false);
 }
 
@@ -171,7 +180,18 @@ export function parseArgs(argv: string[]): DmsdOptions {
     limits,
     ...((o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL) ? { peerDatabaseUrl: o.peerDatabaseUrl ?? process.env.DMS_PEER_DATABASE_URL } : {}),
     ...(process.env.DMSD_LEASE_INTERVAL_MS ? { leaseIntervalMs: Number(process.env.DMSD_LEASE_INTERVAL_MS) } : {}),
+    ...(o.rrl !== undefined ? { rrl: o.rrl } : {}),
   };
+}
+
+/** The rrl_* / dns_cookie* settings of --config; a bad value stops dmsd with the reason. */
+function protectionConfigOrExit(opts: DmsdOptions, log: Logger): ProtectionConfig {
+  try {
+    return readProtectionConfig(opts.config);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad configuration');
+    process.exit(1);
+  }
 }
 
 function makeLogger(level: string): Logger {
@@ -351,7 +371,17 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
-  const handler = new QueryHandler(table, acl ? { queryAcl: acl.lists } : {});
+  const protection = protectionConfigOrExit(opts, log);
+  let rrl: ReturnType<typeof makeRateLimiter>;
+  try {
+    rrl = makeRateLimiter(opts.rrl, protection, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad response rate limiting settings');
+    process.exit(1);
+  }
+  if (rrl && cluster.isWorker) reportRrlToSupervisor(rrl);
+  const cookies = await startCookieSecrets(store, protection, log);
+  const handler = new QueryHandler(table, { ...(acl ? { queryAcl: acl.lists } : {}), ...(rrl ? { rrl } : {}), cookieSecrets: cookies.get });
   const xfrLimited: Record<string, number> = {};
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
@@ -368,7 +398,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
   // wrapped around the primary's routing (attachPrimary replaces handle), so UPDATE/NOTIFY/XFR are counted too.
-  const dns: DnsCounters | undefined = store && supervisor && opts.http !== undefined ? countQueries(handler) : undefined;
+  const dns: DnsCounters | undefined =
+    store && supervisor && opts.http !== undefined ? { ...countQueries(handler), ...(rrl ? { rrl: () => rrl.snapshot() } : {}) } : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp, ...(opts.udpIo ? { udpIo: opts.udpIo } : {}) });
@@ -423,6 +454,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
       await server.close();
       await leadership?.stop();
       await reimport?.idle();
+      cookies.stop();
       await served.stop();
       await store?.close();
     })()
@@ -596,7 +628,10 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   let ready = 0;
   let stopping = false;
   let fenced = false;
+  // Without a database the workers share one cookie secret made here (with one, they read it from the database).
+  if (!store) process.env.DMSD_COOKIE_SECRET ??= randomBytes(16).toString('hex');
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
+  const rrlCounts = collectWorkerRrl();
   // Each worker's change-feed position; the zones every worker serves are what the secondaries are told about.
   const workerSeq = new Map<number, number>();
   const workersSeq = (): number | undefined => {
@@ -613,10 +648,11 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
   const fork = (): void => {
     const w = cluster.fork(env);
-    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number }) => {
+    w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number; counts?: [string, number][] }) => {
       // A worker started while this dmsd is fenced refuses UPDATEs from the start.
       if (m?.type === 'listening' && fenced) w.send({ type: 'fenced', fenced });
-      if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
+      if (m?.type === 'rrl-counts' && Array.isArray(m.counts)) rrlCounts.note(w.id, m.counts);
+      else if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
       } else if (m?.type === 'feed-seq' && typeof m.seq === 'number') {
         const before = workersSeq();
@@ -682,7 +718,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     setInterval(() => void signer.refreshAll(), (opts.dnssecInterval ?? 60) * 1000).unref();
   }
   // The API runs here, beside the workers; /health then checks the database (each worker follows the feed itself).
-  const http = store ? await startHttpOrExit(opts, store, log, { served: (zone: string) => tasks?.isServed?.(zone) ?? true }) : undefined;
+  const http = store ? await startHttpOrExit(opts, store, log, { served: (zone: string) => tasks?.isServed?.(zone) ?? true, dns: { rrl: rrlCounts.counts } }) : undefined;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -777,6 +813,13 @@ export async function main(argv: string[]): Promise<void> {
     'dmsd starting',
   );
   if (!opts.database) log.info({ dir: opts.zones ?? EXAMPLES_DIR }, 'serving the zone files directly, without a database (name --data DIR to import them)');
+  // Bad rrl_* / dns_cookie* settings stop dmsd here, before any worker is forked (a worker exiting is restarted).
+  try {
+    makeRateLimiter(opts.rrl, protectionConfigOrExit(opts, log), log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'bad response rate limiting settings');
+    process.exit(1);
+  }
   if (!opts.database && opts.http !== undefined && !opts.httpDefault) log.warn({ flag: '--http' }, 'the HTTP API needs the database: not started with --no-database');
   let store: Store | undefined;
   if (opts.database) {

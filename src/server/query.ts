@@ -13,6 +13,7 @@ import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
 import { nsec3Hash } from '../dnssec/nsec3.js';
+import { checkCookie, clientIpOctets, COOKIE_OPTION, type CookieSecrets, CookieState, cookieLengthOk, makeServerCookie } from '../dns/cookie.js';
 import { addDnssec, isSignedZone } from '../zone/dnssec-answer.js';
 import { latin1 } from '../zone/key.js';
 import { answer, lookupName } from '../zone/lookup.js';
@@ -20,6 +21,7 @@ import { buildSections } from '../zone/sections.js';
 import type { ZoneTable } from '../zone/table.js';
 import type { QueryAcl } from './acl.js';
 import type { Zone } from '../zone/zone.js';
+import { type RateLimiter, RRL_DROP, RRL_PASS, responseClass, shortResponse } from './rrl.js';
 
 export interface QueryMeta {
   transport: 'udp' | 'tcp';
@@ -54,6 +56,15 @@ export interface QueryHandlerOptions {
   memoLimit?: number;
   /** allow-query lists: a query from outside a zone's list is REFUSED (default: everyone may query). */
   queryAcl?: QueryAcl;
+  /** Response rate limiting of UDP answers (rrl.ts); absent: none. */
+  rrl?: RateLimiter;
+  /**
+   * DNS Cookies (RFC 7873/9018): the secrets in force, read per query (so they can be rotated). Absent, or returning
+   * undefined: COOKIE options are ignored as before.
+   */
+  cookieSecrets?: () => CookieSecrets | undefined;
+  /** Seconds since the epoch, for cookie timestamps (tests inject it; default Date.now() / 1000). */
+  now?: () => number;
 }
 
 const FLAG_QR = 0x80; // in byte 2
@@ -80,6 +91,9 @@ export class QueryHandler {
   private readonly udpPayload: number;
   private readonly memoLimit: number;
   private readonly queryAcl: QueryAcl | undefined;
+  private readonly rrl: RateLimiter | undefined;
+  private readonly cookieSecrets: (() => CookieSecrets | undefined) | undefined;
+  private readonly now: () => number;
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
   private qEnd = 0;
@@ -91,6 +105,20 @@ export class QueryHandler {
   private ednsUdp = 0;
   private ednsDo = false;
   private ednsVersion = 0;
+  /** Octets our OPT record takes in the response: 0 without EDNS, 11, or 11 + the COOKIE option. */
+  private optLen = 0;
+  /** The query's COOKIE option: cookieBuf[cookieAt, cookieAt + cookieLen); cookieLen -1 when there is none. */
+  private cookieLen = -1;
+  private cookieAt = 0;
+  private cookieBuf: Uint8Array = Buffer.alloc(0);
+  /** The COOKIE option of the response (client | server cookie), respCookieLen octets; 0: none. */
+  private readonly respCookie = Buffer.alloc(40);
+  private respCookieLen = 0;
+  /** The query carried a valid server cookie of ours (exempt from RRL). */
+  private cookieValid = false;
+  /** The client address as octets (ipLen: 4 or 16; 0 unknown; -1 not parsed yet). */
+  private readonly ip = new Uint8Array(16);
+  private ipLen = -1;
   private lowerBuf = Buffer.alloc(258);
   /**
    * Pre-encoded responses by question, for every zone: a repeated query costs one probe of a flat table, its key and
@@ -111,6 +139,9 @@ export class QueryHandler {
     this.udpPayload = opts.udpPayload ?? 1232;
     this.memoLimit = opts.memoLimit ?? 100000;
     this.queryAcl = opts.queryAcl;
+    this.rrl = opts.rrl;
+    this.cookieSecrets = opts.cookieSecrets;
+    this.now = opts.now ?? (() => Date.now() / 1000);
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
     this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
   }
@@ -132,13 +163,37 @@ export class QueryHandler {
    */
   handle(bytes: Uint8Array, meta: QueryMeta): HandlerResult | Promise<HandlerResult> {
     try {
-      return this.dispatch(bytes, meta);
+      const r = this.dispatch(bytes, meta);
+      // RRL: UDP only (a TCP client has proven its address), off unless configured (one test per query then).
+      if (this.rrl === undefined || meta.transport !== 'udp' || r === null) return r;
+      return this.limit(this.rrl, r, meta);
     } catch {
       // A bug must not take the server down or leave the client waiting: answer SERVFAIL.
       if (bytes.length < 12) return null;
       this.hasEdns = false;
+      this.optLen = 0;
+      this.respCookieLen = 0;
       return errorResponse(bytes, Rcode.SERVFAIL, 12, this);
     }
+  }
+
+  /**
+   * Response rate limiting of a UDP answer: exempt with a valid server cookie; otherwise accounted per source prefix
+   * and class, and sent, dropped, or slipped: truncated (TC) — or BADCOOKIE with a fresh server cookie when the query
+   * carried a client cookie (RFC 7873 §5.2.3: the client retries with it and is then exempt, as BIND does).
+   */
+  private limit(rrl: RateLimiter, r: Uint8Array | Uint8Array[] | Promise<HandlerResult>, meta: QueryMeta): HandlerResult | Promise<HandlerResult> {
+    if (this.ipLen < 0) this.ipLen = meta.address === undefined ? 0 : clientIpOctets(meta.address, this.ip);
+    const ipLen = this.ipLen;
+    if (ipLen === 0) return r;
+    const exempt = this.cookieValid;
+    const withCookie = this.respCookieLen > 0;
+    if (isThenable(r)) {
+      // Copy the address: the scratch buffer belongs to the next query by the time this resolves.
+      const ip = this.ip.slice(0, ipLen);
+      return r.then((x) => limited(rrl, x, ip, ipLen, exempt, withCookie));
+    }
+    return limited(rrl, r, this.ip, ipLen, exempt, withCookie);
   }
 
   private dispatch(b: Uint8Array, meta: QueryMeta): HandlerResult | Promise<HandlerResult> {
@@ -151,6 +206,11 @@ export class QueryHandler {
     const ns = (b[8] << 8) | b[9];
     const ar = (b[10] << 8) | b[11];
     this.hasEdns = false;
+    this.optLen = 0;
+    this.cookieLen = -1;
+    this.respCookieLen = 0;
+    this.cookieValid = false;
+    this.ipLen = -1;
 
     if (opcode !== Opcode.QUERY) {
       const h = this.opcodeHandlers.get(opcode);
@@ -171,9 +231,16 @@ export class QueryHandler {
       }
       if (msg.edns) {
         this.hasEdns = true;
+        this.optLen = OPT_LEN;
         this.ednsUdp = msg.edns.udpSize;
         this.ednsDo = msg.edns.do;
         this.ednsVersion = msg.edns.version;
+        const cookie = msg.edns.options.find((o) => o.code === COOKIE_OPTION);
+        if (cookie) {
+          this.cookieBuf = cookie.data;
+          this.cookieAt = 0;
+          this.cookieLen = cookie.data.length;
+        }
       }
       if (msg.tsigOffset !== undefined) {
         if (this.signedHandler) return this.signedHandler({ bytes: b, message: msg, meta, table: this.table });
@@ -183,6 +250,14 @@ export class QueryHandler {
       return errorResponse(b, Rcode.FORMERR, qEnd, this);
     }
     if (this.hasEdns && this.ednsVersion !== 0) return errorResponse(b, Rcode.BADVERS, qEnd, this);
+    if (this.cookieLen >= 0 && this.cookieSecrets !== undefined) {
+      const secrets = this.cookieSecrets();
+      if (secrets !== undefined) {
+        // RFC 7873 §5.2.2: a COOKIE option of a length no cookie can have is a malformed query.
+        if (!cookieLengthOk(this.cookieLen)) return errorResponse(b, Rcode.FORMERR, qEnd, this);
+        this.cookie(secrets, meta);
+      }
+    }
     return this.query(b, meta, qEnd);
   }
 
@@ -251,18 +326,49 @@ export class QueryHandler {
     const rdlen = (b[p + 9] << 8) | b[p + 10];
     const end = p + OPT_LEN + rdlen;
     if (end !== b.length) return false;
-    // Options must tile the RDATA exactly; their contents are ignored (RFC 6891 §6.1.2: unknown options ignored).
+    // Options must tile the RDATA exactly; only the first COOKIE is looked at (RFC 6891 §6.1.2: unknown options are
+    // ignored; RFC 7873 §5.2: so is a second COOKIE).
     let o = p + OPT_LEN;
     while (o < end) {
       if (o + 4 > end) return false;
-      o += 4 + ((b[o + 2] << 8) | b[o + 3]);
+      const olen = (b[o + 2] << 8) | b[o + 3];
+      if (b[o] === 0 && b[o + 1] === COOKIE_OPTION && this.cookieLen < 0 && o + 4 + olen <= end) {
+        this.cookieBuf = b;
+        this.cookieAt = o + 4;
+        this.cookieLen = olen;
+      }
+      o += 4 + olen;
     }
-    if (o !== end) return false;
+    if (o !== end) {
+      this.cookieLen = -1;
+      return false;
+    }
     this.hasEdns = true;
+    this.optLen = OPT_LEN;
     this.ednsUdp = (b[p + 3] << 8) | b[p + 4];
     this.ednsVersion = b[p + 6];
     this.ednsDo = (b[p + 7] & 0x80) !== 0;
     return true;
+  }
+
+  /**
+   * Check the query's COOKIE (its length acceptable) and prepare the response's: the client cookie with the server
+   * cookie echoed when it is ours and fresh, else a new one (RFC 9018 §4.3). Sets cookieValid (exempt from RRL).
+   */
+  private cookie(secrets: CookieSecrets, meta: QueryMeta): void {
+    const ipLen = meta.address === undefined ? 0 : clientIpOctets(meta.address, this.ip);
+    this.ipLen = ipLen;
+    const b = this.cookieBuf;
+    const at = this.cookieAt;
+    const now = this.now();
+    const state = checkCookie(secrets, b, at, this.cookieLen, this.ip, ipLen, now);
+    const out = this.respCookie;
+    for (let i = 0; i < 8; i++) out[i] = b[at + i];
+    if (state === CookieState.Valid) for (let i = 8; i < 24; i++) out[i] = b[at + i];
+    else makeServerCookie(secrets.current, b, at, this.ip, ipLen, now, out, 8);
+    this.cookieValid = state !== CookieState.Client;
+    this.respCookieLen = 24;
+    this.optLen = OPT_LEN + 4 + 24;
   }
 
   /** A standard query whose question and EDNS are known. */
@@ -330,12 +436,12 @@ export class QueryHandler {
       const slot = this.table.slotOf(zone);
       if (slot >= 0) this.memo.insert(this.qHash, this.lowerBuf, this.qEnd - 10, full, slot, this.table.epochs[slot]);
     }
-    if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
+    if (full.length + this.optLen <= limit) return this.patch(full, 0, full.length, b);
     // Too big for the transport: drop optional additional records, else truncate (TC) — RFC 2181 §9, RFC 9471.
     msg.id = (b[0] << 8) | b[1];
     msg.rd = (b[2] & FLAG_RD) !== 0;
     msg.cd = (b[3] & FLAG_CD) !== 0;
-    if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
+    if (this.hasEdns) msg.edns = this.ourEdns();
     const req = s.requiredAdditional;
     const fitted = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
     // The question must be the query's own bytes (name case, class), as on the memo path.
@@ -354,7 +460,7 @@ export class QueryHandler {
     const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
     if (this.table.epochs[slot] === epoch) {
       const n = (slab[at] << 8) | slab[at + 1];
-      if (n + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(slab, at + 2, n, b);
+      if (n + this.optLen <= limit) return this.patch(slab, at + 2, n, b);
     } else memo.dropFound();
     return undefined;
   }
@@ -378,12 +484,12 @@ export class QueryHandler {
       const full = encodeMessage(msg);
       const slot = this.table.slotOf(zone);
       if (slot >= 0) this.memoDo.insert(this.qHash, this.lowerBuf, this.qEnd - 10, full, slot, this.table.epochs[slot]);
-      if (full.length + (this.hasEdns ? OPT_LEN : 0) <= limit) return this.patch(full, 0, full.length, b);
+      if (full.length + this.optLen <= limit) return this.patch(full, 0, full.length, b);
     }
     msg.id = (b[0] << 8) | b[1];
     msg.rd = (b[2] & FLAG_RD) !== 0;
     msg.cd = (b[3] & FLAG_CD) !== 0;
-    if (this.hasEdns) msg.edns = ourEdns(this.udpPayload, this.ednsDo);
+    if (this.hasEdns) msg.edns = this.ourEdns();
     const req = s.requiredAdditional;
     const out = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
     out.set(b.subarray(12, this.qEnd + 4), 12);
@@ -402,7 +508,7 @@ export class QueryHandler {
     }
     const nameEnd = this.qEnd;
     const tailAt = nameEnd + 4;
-    const n = tailAt + tail.length + (this.hasEdns ? OPT_LEN : 0);
+    const n = tailAt + tail.length + this.optLen;
     if (n > limit) return undefined;
     const out = Buffer.allocUnsafe(n);
     out[0] = b[0];
@@ -423,7 +529,7 @@ export class QueryHandler {
     const apexAt = nameEnd - zone.originKey.length;
     out[tailAt] = 0xc0 | (apexAt >>> 8);
     out[tailAt + 1] = apexAt & 0xff;
-    if (this.hasEdns) writeOpt(out, tailAt + tail.length, this.udpPayload, 0, this.ednsDo);
+    if (this.hasEdns) writeOpt(out, tailAt + tail.length, this.udpPayload, 0, this.ednsDo, this.respCookie, this.respCookieLen);
     return out;
   }
 
@@ -432,7 +538,7 @@ export class QueryHandler {
    * our OPT when asked.
    */
   private patch(src: Uint8Array, from: number, n: number, b: Uint8Array): Uint8Array {
-    const out = Buffer.allocUnsafe(this.hasEdns ? n + OPT_LEN : n);
+    const out = Buffer.allocUnsafe(n + this.optLen);
     const pre = from === 0 && n === src.length ? src : src.subarray(from, from + n);
     out.set(pre, 0);
     out[0] = b[0];
@@ -442,7 +548,7 @@ export class QueryHandler {
     // Name (its case), type, class: a byte loop, cheaper for ~20 octets than a subarray view and set().
     for (let i = 12, end = this.qEnd + 4; i < end; i++) out[i] = b[i];
     if (this.hasEdns) {
-      writeOpt(out, n, this.udpPayload, 0, this.ednsDo);
+      writeOpt(out, n, this.udpPayload, 0, this.ednsDo, this.respCookie, this.respCookieLen);
       const arc = ((pre[10] << 8) | pre[11]) + 1;
       out[10] = arc >>> 8;
       out[11] = arc & 0xff;
@@ -451,8 +557,15 @@ export class QueryHandler {
   }
 
   /** EDNS state of the query just handled, for errorResponse. */
-  get ednsForError(): { present: boolean; do: boolean; payload: number } {
-    return { present: this.hasEdns, do: this.ednsDo, payload: this.udpPayload };
+  get ednsForError(): EdnsForError {
+    return { present: this.hasEdns, do: this.ednsDo, payload: this.udpPayload, ...(this.respCookieLen > 0 ? { cookie: this.respCookie.subarray(0, this.respCookieLen) } : {}) };
+  }
+
+  /** Our OPT for encodeMessage: payload, DO, and the COOKIE when the query had one. */
+  private ourEdns(): NonNullable<Message['edns']> {
+    const e = ourEdns(this.udpPayload, this.ednsDo);
+    if (this.respCookieLen > 0) e.options.push({ code: COOKIE_OPTION, data: this.respCookie.slice(0, this.respCookieLen) });
+    return e;
   }
 }
 
@@ -602,7 +715,36 @@ function ourEdns(payload: number, dnssecOk: boolean): NonNullable<Message['edns'
   return { udpSize: payload, extRcode: 0, version: 0, do: dnssecOk, flags: 0, options: [] };
 }
 
-function writeOpt(out: Uint8Array, at: number, payload: number, extRcode: number, dnssecOk: boolean): void {
+function isThenable(x: unknown): x is Promise<HandlerResult> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+/** RRL's verdict on one UDP answer (see QueryHandler.limit). */
+function limited(rrl: RateLimiter, x: HandlerResult, ip: Uint8Array, ipLen: number, exempt: boolean, withCookie: boolean): HandlerResult {
+  if (x === null) return x;
+  const first = Array.isArray(x) ? x[0] : x;
+  if (first === undefined) return x;
+  const cls = responseClass(first);
+  if (exempt) {
+    rrl.exempt(cls);
+    return x;
+  }
+  const v = rrl.decide(ip, ipLen, cls);
+  if (v === RRL_PASS) return x;
+  if (v === RRL_DROP) return null;
+  return shortResponse(first, withCookie);
+}
+
+/** What errorResponse needs of the query's EDNS: whether to add OPT, its DO bit, our payload, the response's COOKIE. */
+export interface EdnsForError {
+  present: boolean;
+  do: boolean;
+  payload: number;
+  cookie?: Uint8Array;
+}
+
+/** Our OPT record at `at` (11 octets), followed by a COOKIE option when cookieLen > 0 (4 + cookieLen octets). */
+function writeOpt(out: Uint8Array, at: number, payload: number, extRcode: number, dnssecOk: boolean, cookie?: Uint8Array, cookieLen = 0): void {
   out[at] = 0; // root owner
   out[at + 1] = 0;
   out[at + 2] = RRType.OPT;
@@ -612,8 +754,17 @@ function writeOpt(out: Uint8Array, at: number, payload: number, extRcode: number
   out[at + 6] = 0; // version
   out[at + 7] = dnssecOk ? 0x80 : 0;
   out[at + 8] = 0;
-  out[at + 9] = 0; // RDLENGTH
-  out[at + 10] = 0;
+  const rdlen = cookieLen > 0 ? 4 + cookieLen : 0;
+  out[at + 9] = rdlen >>> 8; // RDLENGTH
+  out[at + 10] = rdlen & 0xff;
+  if (cookieLen > 0 && cookie !== undefined) {
+    const o = at + OPT_LEN;
+    out[o] = 0;
+    out[o + 1] = COOKIE_OPTION;
+    out[o + 2] = 0;
+    out[o + 3] = cookieLen;
+    for (let i = 0; i < cookieLen; i++) out[o + 4 + i] = cookie[i];
+  }
 }
 
 /**
@@ -625,13 +776,15 @@ export function errorResponse(
   b: Uint8Array,
   rcode: number,
   qEnd: number,
-  h: { ednsForError: { present: boolean; do: boolean; payload: number } },
+  h: { ednsForError: EdnsForError },
   ede?: number,
 ): Uint8Array {
   const e = h.ednsForError;
   const withOpt = e.present;
   const edeLen = withOpt && ede !== undefined ? 6 : 0;
-  const n = qEnd + (withOpt ? OPT_LEN + edeLen : 0);
+  // The COOKIE goes into error responses too (RFC 7873 §5.2: any response to a query with a valid-length COOKIE).
+  const cookieLen = withOpt && e.cookie !== undefined ? e.cookie.length : 0;
+  const n = qEnd + (withOpt ? OPT_LEN + (cookieLen > 0 ? 4 + cookieLen : 0) + edeLen : 0);
   const out = Buffer.alloc(n);
   out[0] = b[0];
   out[1] = b[1];
@@ -641,11 +794,13 @@ export function errorResponse(
   if (qEnd > 12) out.set(b.subarray(12, qEnd), 12);
   if (withOpt) {
     out[11] = 1;
-    writeOpt(out, qEnd, e.payload, rcode >>> 4, e.do);
+    writeOpt(out, qEnd, e.payload, rcode >>> 4, e.do, e.cookie, cookieLen);
     if (edeLen > 0) {
       // One Extended DNS Error option (RFC 8914): code 15, length 2, INFO-CODE, no EXTRA-TEXT.
-      const at = qEnd + OPT_LEN;
-      out[qEnd + 10] = edeLen;
+      const at = qEnd + OPT_LEN + (cookieLen > 0 ? 4 + cookieLen : 0);
+      const rdlen = (cookieLen > 0 ? 4 + cookieLen : 0) + edeLen;
+      out[qEnd + 9] = rdlen >>> 8;
+      out[qEnd + 10] = rdlen & 0xff;
       out[at + 1] = 15;
       out[at + 3] = 2;
       out[at + 4] = ede! >>> 8;

@@ -175,6 +175,9 @@ export {
 // events
 export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, enqueueEvents, failEvent, getEvent, listEvents, retryEvent } from './events.js';
 
+// DNS Cookie secrets (dmsd)
+export { COOKIE_SECRET_ROTATION_MS, type CookieSecretSet, dnsCookieSecrets } from './cookies.js';
+
 // vacuum
 export { scheduleVacuum, vacuumAll, type VacuumOptions } from './vacuum.js';
 

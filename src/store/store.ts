@@ -91,8 +91,8 @@ export interface Store {
 export const SQLITE_FILE = 'dms.sqlite';
 
 /**
- * The entries of `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments;
- * "-" in a key reads as "_"). Every part of dmsd reads its own keys from it.
+ * The entries of a `--config FILE`: JSON ({"data": "...", "database_url": "..."}) or `key = value` lines (# comments;
+ * dashes in keys read as underscores). dmsd reads its other settings (rrl_*, dns_cookie_*) from the same file.
  */
 export function readConfigEntries(path: string): Record<string, unknown> {
   let text: string;
@@ -119,7 +119,7 @@ export function readConfigEntries(path: string): Record<string, unknown> {
   return obj;
 }
 
-/** The store's keys of `--config FILE`: data / data_dir, database_url and dnssec_kek. */
+/** The store's keys of `--config FILE`: data / data_dir, database_url, dnssec_kek. */
 function readConfigFile(path: string): { data?: string; databaseUrl?: string; dnssecKek?: string } {
   const obj = readConfigEntries(path);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);

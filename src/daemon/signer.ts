@@ -22,11 +22,16 @@ interface State {
   keySet: string;
   /** The policy's signature refresh (seconds before expiry). */
   refresh: number;
-  /** The denial of existence signed with (NSEC, or NSEC3 and its parameters): a new one is a full re-sign. */
+  /**
+   * The signing policy signed with (denial of existence, NSEC3 parameters, validity, TTLs): another one (a policy
+   * change, an algorithm rollover to a policy with other timings) is a full re-sign. The CDS delete switch is not part
+   * of it: it changes the apex records only.
+   */
   denial: string;
 }
 
-const denialOf = (s: services.ZoneSigning): string => JSON.stringify(s.policy.denial, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+const denialOf = (s: services.ZoneSigning): string =>
+  JSON.stringify({ ...s.policy, cdsDelete: undefined }, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 
 function rrId(r: RR): string {
   return `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
@@ -108,6 +113,7 @@ export class ZoneSigner {
           owners.push(apex);
         }
         apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
+        state.zone.cdsDelete = s.policy.cdsDelete ?? false;
         delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
         // Every new version also re-signs what is about to expire (the refresh rides on the change).
         delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));

@@ -60,7 +60,17 @@ export interface SignPolicy {
   cdsDigests?: readonly number[];
   /** Publish CDNSKEY beside CDS (default true). */
   cdnskey?: boolean;
+  /**
+   * Ask the parent to remove the DS (secure → insecure): CDS and CDNSKEY are the delete records of RFC 8078 §4
+   * ("0 0 0 00", "0 3 0 AA=="), whatever the keys say (default false). Changeable on a signed zone (cdsDelete).
+   */
+  cdsDelete?: boolean;
 }
+
+/** RFC 8078 §4: CDS "0 0 0 00" (key tag 0, algorithm 0, digest type 0, digest one zero octet). */
+const CDS_DELETE = new Uint8Array([0, 0, 0, 0, 0]);
+/** RFC 8078 §4: CDNSKEY "0 3 0 AA==" (flags 0, protocol 3, algorithm 0, key one zero octet). */
+const CDNSKEY_DELETE = new Uint8Array([0, 0, 3, 0, 0]);
 
 const DEFAULT_VALIDITY = 14 * 86400;
 /** Types the signer makes; operator data holding them is refused (NSEC3PARAM comes from the policy). */
@@ -128,12 +138,15 @@ export class SignedZone {
   private reuse: Map<string, Map<number, RR[]>> | undefined;
   private now = 0;
   private soaTtl = 0;
+  /** Publish the CDS/CDNSKEY delete records (SignPolicy.cdsDelete); takes effect with the next apply or refresh. */
+  cdsDelete: boolean;
 
   constructor(
     readonly origin: Name,
     readonly policy: SignPolicy,
     readonly klass: number = RRClass.IN,
   ) {
+    this.cdsDelete = policy.cdsDelete ?? false;
     const d = policy.denial;
     this.chain =
       d.kind === 'nsec'
@@ -345,11 +358,13 @@ export class SignedZone {
       case RRType.DNSKEY:
         return this.keys.filter((k) => k.publish !== false).map((k) => rr(RRType.DNSKEY, k.key.rdata));
       case RRType.CDS:
+        if (this.cdsDelete) return [rr(RRType.CDS, CDS_DELETE)];
         return this.keys
           .filter((k) => k.publishCds)
           .flatMap((k) => (this.policy.cdsDigests ?? [DigestType.SHA256]).map((d) => rr(RRType.CDS, k.key.ds(o, d))));
       case RRType.CDNSKEY:
         if (this.policy.cdnskey === false) return [];
+        if (this.cdsDelete) return [rr(RRType.CDNSKEY, CDNSKEY_DELETE)];
         return this.keys.filter((k) => k.publishCds).map((k) => rr(RRType.CDNSKEY, k.key.rdata));
       case RRType.NSEC3PARAM: {
         const p = this.nsec3;

@@ -33,7 +33,9 @@ import { ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById } from '../store/queries/zones.js';
 import { type ServiceContext, zoneScope } from './context.js';
 import { recordsAt } from './core.js';
-import { openKey, policyOf } from './dnssec.js';
+import { openKey, policyOf, UNSIGN } from './dnssec.js';
+
+const SIGNING_STATES: ReadonlySet<string> = new Set(['active', 'published', 'retired', 'presign', 'unpublished']);
 import { normalizeZoneName } from './names.js';
 
 /** What the signer needs for one zone: its policy in the signer's terms and the keys in force, private parts opened. */
@@ -70,13 +72,17 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
   const origin = Name.parse(read.z.name);
   const keys: ZoneKey[] = [];
   for (const row of read.keys) {
-    // hidden: made but not yet in the DNSKEY RRset; removed: gone. The rollover engine moves keys along.
-    if (row.state !== 'active' && row.state !== 'published' && row.state !== 'retired') continue;
+    // hidden: made but not yet in the DNSKEY RRset; removed: gone. The rollover engine moves keys along. An algorithm
+    // rollover (services/dnssec.ts algorithmStep) has keys that sign without being in the DNSKEY RRset: 'presign'
+    // (new, before their DNSKEY) and 'unpublished' (old, after their DNSKEY left).
+    if (!SIGNING_STATES.has(row.state)) continue;
     const k = await openKey(ctx, read.z.name, row);
     const ksk = row.role !== 'zsk';
     const zsk = row.role !== 'ksk';
-    const active = row.state === 'active';
-    keys.push({ key: k, ksk, zsk, publish: true, active, publishCds: p.cds && ksk && active && row.ds_state !== 'withdraw' && row.ds_state !== 'withdrawn' });
+    const active = row.state === 'active' || row.state === 'presign' || row.state === 'unpublished';
+    const publish = row.state !== 'presign' && row.state !== 'unpublished';
+    const cds = p.cds && ksk && row.state === 'active' && (row.ds_state === 'submit' || row.ds_state === 'seen');
+    keys.push({ key: k, ksk, zsk, publish, active, publishCds: cds });
   }
   const saltLength = p.nsec3.saltLength;
   // A salt must stay the same across restarts and processes (RFC 9276 advises none): derived from the zone name.
@@ -88,6 +94,8 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
     dnskeyTtl: p.dnskeyTtl,
     cdsDigests: p.cdsDigestTypes,
     cdnskey: p.cdnskey,
+    // Secure → insecure: the parent is asked to remove the DS (RFC 8078 §4) while the keys still sign.
+    cdsDelete: read.zd.rollover_role === UNSIGN && (p.cds || p.cdnskey),
   };
   const keySet = keys
     .filter((k) => k.active !== false)

@@ -11,6 +11,7 @@ import { apiAccounts, auditLog } from './migrations-api.js';
 import { reverseNetworks } from './migrations-reverse.js';
 import { lockSince } from './migrations-lock.js';
 import { listIndexes } from './migrations-list-indexes.js';
+import { dnssecMore } from './migrations-dnssec-more.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -280,6 +281,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0013_zone_reverse_networks': reverseNetworks,
         '0015_zones_lock_since': lockSince,
         '0016_zone_list_indexes': listIndexes,
+        '0023_dnssec_withdrawn_parent_check': dnssecMore,
       };
     },
   };

@@ -580,7 +580,11 @@ async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policy
       return;
     }
     if (zd.rollover_role === UNSIGN) return;
-    if (zd.rollover_role || keys.some((k) => k.state === 'presign' || k.state === 'unpublished')) throw new DnssecRolloverPending(zone.name, zd.rollover_role ?? 'algorithm');
+    // A rollover under way (keys signing outside the DNSKEY RRset) finishes first; one only asked for is dropped: the
+    // keys are leaving anyway (an algorithm rollover's hidden keys never served go at once).
+    if (keys.some((k) => k.state === 'presign' || k.state === 'unpublished')) throw new DnssecRolloverPending(zone.name, 'algorithm');
+    if (zd.rollover_role === 'algorithm')
+      for (const k of keys) if (k.state === 'hidden') await updateDnssecKey(trx, Number(k.id), { state: 'removed', removed: t, mtime: t });
     await upsertZoneDnssec(trx, zid, { rollover_role: UNSIGN, rollover_requested: t, mtime: t });
     await dnssecEvent(trx, ctx, zone, 'unsign requested: the DS is withdrawn from the parent (CDS/CDNSKEY delete) before the keys leave');
     return;

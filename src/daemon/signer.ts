@@ -15,6 +15,7 @@ import type { RR } from '../dns/message.js';
 import { SignedZone, signZone } from '../dnssec/zone.js';
 import type { RecordDelta } from '../dnssec/chain.js';
 import * as services from '../services/index.js';
+import { checkParentDs, type ParentServerResult } from './parent-ds.js';
 
 interface State {
   version: number;
@@ -59,11 +60,39 @@ export class ZoneSigner {
   /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
   private readonly fullNext = new Map<string, number>();
 
+  /** Zones whose parent DS check is under way (one at a time per zone; a slow parent must not pile them up). */
+  private readonly checking = new Set<string>();
+
   constructor(
     private readonly ctx: services.ServiceContext,
     private readonly log: Logger,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    /** Asks the parent's servers (tests and other transports may replace it). */
+    private readonly askParent: (w: services.ParentDsWork) => Promise<ParentServerResult[]> = (w) => checkParentDs(w),
   ) {}
+
+  /**
+   * The parent DS check of one zone signed here: when a KSK/CSK waits for its DS at the parent (or for it to be gone),
+   * ask the parent's servers; when every one agrees the key moves on (services.recordParentCheck) and the rollover
+   * step that follows carries on. Returns whether keys moved. Runs beside the timer, not blocking it.
+   */
+  async parentCheck(name: string): Promise<boolean> {
+    if (!this.states.has(name) || this.checking.has(name)) return false;
+    this.checking.add(name);
+    try {
+      const work = await services.parentDsWork(this.ctx, name);
+      if (!work) return false;
+      const found = await this.askParent(work);
+      const done = await services.recordParentCheck(this.ctx, work, found);
+      this.log.info(
+        { zone: name, want: work.want, keys: work.keys.map((k) => k.tag), servers: found, done },
+        done ? `parent DS check: DS ${work.want} at every parent server` : 'parent DS check: not yet',
+      );
+      return done;
+    } finally {
+      this.checking.delete(name);
+    }
+  }
 
   /**
    * Make sure the zone's published version is signed (stored with its mark). Returns the version now signed, or
@@ -244,6 +273,7 @@ export class ZoneSigner {
         if (await this.setupChanged(name)) continue;
         if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
         await this.refreshDue(name);
+        void this.parentCheck(name).catch((e: Error) => this.log.error({ zone: name, err: e.message }, 'parent DS check failed'));
       } catch (e) {
         this.log.error({ zone: name, err: (e as Error).message }, 'signature refresh failed');
       }

@@ -1231,3 +1231,84 @@ async function unsignStep(p: DnssecPolicy, _iv: ReturnType<typeof rolloverInterv
   if (now < gone) return;
   for (const k of inZone) await set(k, 'removed', 'zone going insecure: no DS at the parent and none in any cache');
 }
+
+// ---- the parent DS check (BIND's checkds / parental-agents, Knot's DS push check) ----------------------------------------
+
+/** What the parent DS check must look for in one zone now (parentDsWork). */
+export interface ParentDsWork {
+  zone: string;
+  /** 'seen': these keys' DS must be at the parent (a KSK/CSK rollover waits for it); 'withdrawn': must be gone. */
+  want: 'seen' | 'withdrawn';
+  keys: { tag: number; dnskey: Uint8Array }[];
+  /** The servers to ask: the policy's parental agents ("address" or "address#port"), or 'auto' (the parent zone's NS). */
+  servers: string[] | 'auto';
+}
+
+/**
+ * The zone's pending parent DS question, or null when nothing waits on the parent (or the policy's checkDs is 'no':
+ * the operator confirms with ds_seen / ds_withdrawn). A KSK/CSK whose DS was asked for (CDS published, the DNSKEY
+ * in every cache) waits to be seen; a key whose DS is to go (secure → insecure, algorithm rollover, the old key of a
+ * double-DS rollover) waits to be gone. Seen comes first: a rollover must not remove the old DS before the new one.
+ */
+export async function parentDsWork(ctx: ServiceContext, zone: string): Promise<ParentDsWork | null> {
+  const key = normalizeZoneName(zone);
+  const now = nowMs(ctx);
+  const r = await readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    // Nothing waits on the parent: an earlier finding is history, not status (cleared below).
+    const none = { work: null, stale: zd?.parent_check != null, zoneId: Number(z.id) };
+    if (!prow) return none;
+    const p = policyOf(prow);
+    if (p.checkDs === 'no') return none;
+    const iv = rolloverIntervals(p);
+    const rows = (await dnssecKeyRows(trx, Number(z.id))).filter((k) => k.role !== 'zsk' && IN_ZONE.has(k.state));
+    const submitted = rows.filter((k) => k.state === 'active' && k.ds_state === 'submit' && now >= Number(k.published ?? k.created) + iv.publication * 1000);
+    const leaving = rows.filter((k) => k.ds_state === 'withdraw');
+    const want = submitted.length > 0 ? 'seen' : leaving.length > 0 ? 'withdrawn' : null;
+    if (!want) return none;
+    const keys = (want === 'seen' ? submitted : leaving).map((k) => ({ tag: k.key_tag, dnskey: new Uint8Array(k.dnskey) }));
+    const work: ParentDsWork = { zone: z.name, want, keys, servers: p.checkDs === 'explicit' ? p.parentalAgents : 'auto' };
+    return { work, stale: false, zoneId: Number(z.id) };
+  });
+  if (r.stale) await writeTx(ctx.store, (trx) => upsertZoneDnssec(trx, r.zoneId, { parent_check: null, mtime: now }));
+  return r.work;
+}
+
+/**
+ * Record what the parent DS check found. When every server asked answered as wanted (at least one server), the keys
+ * move on as if the operator had confirmed (ds_seen / ds_withdrawn), each with its event. Returns whether they did.
+ */
+export async function recordParentCheck(
+  ctx: ServiceContext,
+  work: ParentDsWork,
+  servers: { server: string; ok: boolean; detail: string }[],
+): Promise<boolean> {
+  const key = normalizeZoneName(work.zone);
+  const seen = servers.filter((s) => s.ok).length;
+  const done = servers.length > 0 && seen === servers.length;
+  const t = nowMs(ctx);
+  const check = { at: t, want: work.want, tags: work.keys.map((k) => k.tag), seen, of: servers.length, servers };
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const before = zd?.parent_check ? (JSON.parse(zd.parent_check) as typeof check) : undefined;
+    // Only a change of the finding is written (the check runs every signer interval).
+    const same = before && JSON.stringify({ ...before, at: 0 }) === JSON.stringify({ ...check, at: 0 });
+    if (!same) await upsertZoneDnssec(trx, Number(z.id), { parent_check: JSON.stringify(check), mtime: t });
+    if (!done) return;
+    const how = `parent DS check: ${seen} of ${servers.length} servers`;
+    const rows = await dnssecKeyRows(trx, Number(z.id));
+    for (const k of work.keys) {
+      const row = rows.find((r) => r.key_tag === k.tag && Buffer.compare(Buffer.from(r.dnskey), Buffer.from(k.dnskey)) === 0);
+      if (!row) continue;
+      if (work.want === 'seen' && row.ds_state === 'submit') {
+        await updateDnssecKey(trx, Number(row.id), { ds_state: 'seen', ds_seen: t, mtime: t });
+        await dnssecEvent(trx, ctx, z, `${row.role.toUpperCase()} ${row.key_tag} DS seen: the parent serves it (${how})`);
+      } else if (work.want === 'withdrawn' && row.ds_state === 'withdraw') await markDsWithdrawn(trx, ctx, z, row, how);
+    }
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return done;
+}

@@ -106,7 +106,10 @@ export {
   type DnssecPolicy,
   type DnssecPolicyInput,
   formatDuration,
+  type ParentDsWork,
+  parentDsWork,
   policyLines,
+  recordParentCheck,
   type ZoneDnssecStatus,
 } from './dnssec.js';
 export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek.js';

@@ -10,13 +10,14 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { keyFromText, type TsigKey } from '../../src/dns/tsig.js';
 import { startUnbound, type Unbound } from '../helpers/acme.js';
 import { type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { freePort, knotConf, type LoggedProcess, namedOptions, spawnLogged } from '../helpers/servers.js';
 
 const PARENT = 'example';
 const CHILD = 'signed.example';
@@ -233,5 +234,127 @@ describe('secure → insecure: the DS goes first (CDS/CDNSKEY delete), the keys 
     const ev = st.events.map((e) => e.summary).join('\n');
     for (const re of [/unsign requested/, /DS withdraw:/, /DS withdrawn/, /removed/, /unsigned/]) assert.match(ev, re, ev);
     assert.doesNotMatch(zoneToolOk(s.store(), ['show_zone', CHILD]), /DNSKEY|RRSIG/);
+  });
+});
+
+describe('the parent DS check: a CSK rollover waits until every parental agent (knotd and named serving the parent) has the new DS', () => {
+  let data = '';
+  let dmsd: Server;
+  let knot: LoggedProcess;
+  let named: LoggedProcess;
+  let knotPort = 0;
+  let namedPort = 0;
+  const store = () => sqliteArgs(data);
+  const kek = () => ['--dnssec-kek', join(data, 'kek')];
+  const parentFile = () => join(data, 'parent.zone');
+  let serial = 1;
+  const writeParent = (ds: string[]) =>
+    writeFileSync(
+      parentFile(),
+      `$TTL 60\n@ SOA ns1 hostmaster ${serial++} 3600 900 604800 60\n@ NS ns1\nns1 A 127.0.0.1\nsigned NS ns1.signed\nns1.signed A 127.0.0.1\n${ds.map((d) => `signed 2 DS ${d}\n`).join('')}`,
+    );
+  const status = () => JSON.parse(zoneToolOk(store(), ['--json', 'show_dnssec', CHILD])) as {
+    keys: { tag: number; state: string; dsState: string | null }[];
+    waiting: string[];
+    events: { summary: string }[];
+    parentCheck: { want: string; seen: number; of: number } | null;
+    policy: string | null;
+  };
+  const servedDs = (port: number) =>
+    run('dig', ['@127.0.0.1', '-p', String(port), '+norec', '+short', `signed.${PARENT}`, 'DS']).out.trim().split('\n').filter((l) => l !== '');
+  const cds = () =>
+    run('dig', ['@127.0.0.1', '-p', String(dmsd.port), '+norec', '+short', CHILD, 'CDS']).out.trim().split('\n').filter((l) => /^\d+ \d+ \d+ /.test(l));
+  const pollFor = async (what: string, cond: () => boolean, ms = 40_000) => {
+    const start = Date.now();
+    while (!cond()) {
+      if (Date.now() - start > ms) throw new Error(`${what}: not within ${ms} ms\n${JSON.stringify(status(), null, 1)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  /** The parent zone in knotd changes by reload (the file rewritten), in named by an RFC 2136 UPDATE. */
+  const knotReload = (ds: string[]) => {
+    writeParent(ds);
+    const r = run('knotc', ['-s', join(data, 'knot', 'knot.sock'), 'zone-reload', PARENT]);
+    assert.equal(r.code, 0, r.out);
+  };
+  const namedUpdate = (lines: string[]) => {
+    const r = run('nsupdate', [], [`server 127.0.0.1 ${namedPort}`, `zone ${PARENT}`, ...lines, 'send', ''].join('\n'));
+    assert.equal(r.code, 0, r.out);
+  };
+
+  before(async () => {
+    data = mkdtempSync(join(tmpdir(), 'dms-checkds-'));
+    knotPort = await freePort();
+    namedPort = await freePort();
+    const childFile = join(data, 'child.txt');
+    writeFileSync(childFile, '$TTL 2\n@ SOA ns1 hostmaster 1 3600 900 604800 2\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.2\n');
+    zoneToolOk(store(), ['load_zone', childFile, CHILD]);
+    zoneToolOk(store(), [
+      'create_dnssec_policy', 'checked', 'keys=csk', 'csk_lifetime=unlimited', ...FAST.filter((w) => !w.startsWith('checkds=')),
+      'checkds=explicit', `parental_agents=127.0.0.1#${knotPort},127.0.0.1#${namedPort}`,
+    ]);
+    const ds = dsOf(zoneToolOk(store(), [...kek(), 'set_zone_dnssec_policy', CHILD, 'checked']));
+    writeParent(ds);
+    // named's copy of the parent zone is its own (UPDATEs go to its journal): a file of its own.
+    const namedDir = join(data, 'named');
+    const knotDir = join(data, 'knot');
+    for (const d of [namedDir, knotDir]) mkdirSync(d);
+    copyFileSync(parentFile(), join(namedDir, 'parent.zone'));
+    writeFileSync(join(knotDir, 'knot.conf'), knotConf(knotDir, knotPort, [{ name: PARENT, file: parentFile() }]));
+    knot = spawnLogged('knotd', ['-c', join(knotDir, 'knot.conf')], { dir: knotDir });
+    writeFileSync(
+      join(namedDir, 'named.conf'),
+      [...namedOptions(namedDir, namedPort), `zone "${PARENT}" { type primary; file "${join(namedDir, 'parent.zone')}"; allow-update { 127.0.0.1; }; };`, ''].join('\n'),
+    );
+    named = spawnLogged('named', ['-g', '-c', join(namedDir, 'named.conf'), '-n', '1'], { dir: namedDir });
+    await waitFor(() => servedDs(knotPort).length === 1 && servedDs(namedPort).length === 1, 20000, 'parent served by knotd and named');
+    dmsd = await startDmsdDb(store(), ['--no-http', ...kek(), '--dnssec-interval', '1']);
+    await waitFor(() => servedSerial(dmsd.port, CHILD) !== undefined, 10000, 'child served');
+  });
+  after(async () => {
+    await dmsd?.stop();
+    await knot?.stop();
+    await named?.stop();
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  test('DS seen at 1 of 2 servers holds the rollover; at 2 of 2 it goes on; going insecure waits until both dropped it', async () => {
+    // The first key's DS is at both parents from the start: found without ds_seen.
+    await pollFor('first DS seen by the check', () => status().keys[0]?.dsState === 'seen');
+    const oldTag = status().keys[0].tag;
+    assert.match(status().events.map((e) => e.summary).join('\n'), /DS seen: the parent serves it \(parent DS check: 2 of 2 servers\)/);
+    zoneToolOk(store(), ['rollover_zone_key', CHILD, 'csk']);
+    await pollFor('CDS of the new CSK', () => cds().length === 2);
+    const fresh = cds().find((l) => Number(l.split(' ')[0]) !== oldTag) as string;
+    const newTag = Number(fresh.split(' ')[0]);
+    await pollFor('the check looks for the new DS', () => status().parentCheck?.want === 'seen' && status().parentCheck?.of === 2);
+    // Only knotd has it: seen at 1 of 2, the old key stays.
+    knotReload([dsText(cds().find((l) => Number(l.split(' ')[0]) === oldTag) as string), dsText(fresh)]);
+    await pollFor('seen at 1 of 2', () => /seen at 1 of 2 servers/.test(status().waiting.join('\n')));
+    await new Promise((r) => setTimeout(r, 4000));
+    let st = status();
+    assert.equal(st.keys.find((k) => k.tag === oldTag)?.state, 'active', 'the old CSK is not retired while one parent lacks the new DS');
+    assert.equal(st.keys.find((k) => k.tag === newTag)?.dsState, 'submit');
+    // named gets it too (UPDATE): the rollover goes on by itself.
+    namedUpdate([`update add signed.${PARENT}. 2 DS ${dsText(fresh)}`]);
+    await pollFor('old CSK retired', () => status().keys.find((k) => k.tag === oldTag)?.state !== 'active');
+    st = status();
+    assert.equal(st.keys.find((k) => k.tag === newTag)?.dsState, 'seen');
+    assert.match(st.events.map((e) => e.summary).join('\n'), new RegExp(`CSK ${newTag} DS seen: the parent serves it \\(parent DS check: 2 of 2 servers\\)`));
+    // A retired CSK stays a retire interval (validity − refresh + max zone TTL + delays = 43 s) for cached signatures.
+    await pollFor('old CSK removed', () => !status().keys.some((k) => k.tag === oldTag), 80_000);
+    // Secure → insecure: the keys stay while any parent still serves the DS.
+    zoneToolOk(store(), [...kek(), 'set_zone_dnssec_policy', CHILD, 'none']);
+    await pollFor('CDS delete', () => cds().some((l) => /^0 0 0 00$/.test(l)));
+    knotReload([]);
+    await pollFor('gone at 1 of 2', () => /removal of DS .* gone at 1 of 2 servers/.test(status().waiting.join('\n')));
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(status().policy, 'checked', 'the keys stay while named still serves the DS');
+    assert.ok(status().keys.some((k) => k.tag === newTag && k.state === 'active'));
+    namedUpdate([`update delete signed.${PARENT}. DS`]);
+    await pollFor('zone unsigned', () => status().policy === null);
+    const ev = status().events.map((e) => e.summary).join('\n');
+    assert.match(ev, new RegExp(`CSK ${newTag} DS withdrawn: the parent no longer serves it \\(parent DS check: 2 of 2 servers\\)`), ev);
+    assert.equal(run('dig', ['@127.0.0.1', '-p', String(dmsd.port), '+norec', '+short', CHILD, 'DNSKEY']).out.trim(), '');
   });
 });

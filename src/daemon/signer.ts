@@ -184,7 +184,10 @@ export class ZoneSigner {
       if (onDelta) onDelta(delta);
       else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
     }
-    const state = { version, zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
+    // The key set the version was signed with (its mark): when the keys moved on since (a transition whose version was
+    // never made, dmsd killed in between), setupChanged sees the difference and makes that version.
+    const mark = await services.lastSignedVersion(this.ctx, s.zoneId, version);
+    const state = { version, zone, keySet: mark?.version === version ? mark.keySet : s.keySet, refresh: s.refresh, denial: denialOf(s) };
     this.states.set(name, state);
     return state;
   }

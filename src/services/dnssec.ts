@@ -615,7 +615,9 @@ async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policy
       await dnssecEvent(trx, ctx, zone, `algorithm/key scheme rollover to policy ${p.name} requested: new keys ${made.map((m) => `${m.role.toUpperCase()} ${m.key.keyTag} (${p.algorithm})`).join(', ')} made hidden`);
     }
   }
-  await upsertZoneDnssec(trx, zid, { policy_id: Number(policyRow.id), mtime: t, ...rollover });
+  // Another policy takes over the denial of existence an UPDATE of NSEC3PARAM set.
+  const newPolicy = zd?.policy_id == null || Number(zd.policy_id) !== Number(policyRow.id);
+  await upsertZoneDnssec(trx, zid, { policy_id: Number(policyRow.id), mtime: t, ...rollover, ...(newPolicy ? { denial_override: null } : {}) });
 }
 
 /** rollover_role of a zone going secure → insecure. */
@@ -937,7 +939,7 @@ export async function showDnssec(ctx: ServiceContext, zone: string): Promise<Zon
     return {
       zone: z.name,
       policy: p?.name ?? null,
-      denial: p?.denial ?? null,
+      denial: p ? (zd?.denial_override ? (JSON.parse(zd.denial_override) as { kind: Denial }).kind : p.denial) : null,
       keys,
       ds,
       waiting,
@@ -1311,4 +1313,15 @@ export async function recordParentCheck(
     await recordChange(trx, ctx, z, 'update', z.published_version);
   });
   return done;
+}
+
+/** The denial of existence set by UPDATE (signing.ts setDenialByUpdate), with its event. */
+export async function recordDenialOverride(ctx: ServiceContext, zone: string, override: string, summary: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, zone, true);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    if (!zd || zd.policy_id === null) throw new InvalidArgument(`zone ${z.name} is not signed`);
+    await upsertZoneDnssec(trx, Number(z.id), { denial_override: override, mtime: nowMs(ctx) });
+    await dnssecEvent(trx, ctx, z, summary);
+  });
 }

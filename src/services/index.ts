@@ -228,6 +228,8 @@ export {
   isSigned,
   lastSignedVersion,
   publishedVersion,
+  servedNsec3Param,
+  setDenialByUpdate,
   SIGNER_ONLY_TYPES,
   signedStateAt,
   signedZoneIds,

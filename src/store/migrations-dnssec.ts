@@ -101,6 +101,11 @@ export interface ZoneDnssecTable {
   resign_requested: number | null;
   /** What the last parent DS check found, JSON (0023); null: none made. */
   parent_check: string | null;
+  /**
+   * The denial of existence an RFC 2136 UPDATE asked for (0023): {"kind":"nsec3","iterations":0,"salt":"hex","optOut":
+   * false} after an NSEC3PARAM was added, {"kind":"nsec"} after it was deleted; null: the policy's. A new policy clears it.
+   */
+  denial_override: string | null;
   mtime: number;
 }
 

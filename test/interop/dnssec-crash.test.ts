@@ -56,9 +56,9 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
 
   test('a full sign killed: the restarted dmsd signs with the same keys and unbound validates', async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-sign-crash-'));
-    // Big enough that signing takes a while (tens of thousands of RRsets): the kill lands inside it.
+    // Big enough that signing takes a while (ten thousand RRsets, twenty thousand signatures): the kill lands inside it.
     const lines = ['$TTL 60', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1', 'www A 192.0.2.2'];
-    for (let i = 0; i < 30_000; i++) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 10_000; i++) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
     const file = join(data, 'zone.txt');
     writeFileSync(file, `${lines.join('\n')}\n`);
     zoneToolOk(store(), ['load_zone', file, ZONE]);
@@ -79,11 +79,11 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
     await kill9(dmsd);
     assert.equal(signedBefore, false, 'the kill came after the sign finished: make the zone bigger');
     dmsd = await start();
-    await waitLine(dmsd, /"msg":"zone signed".*"full":true/, 120_000);
+    await waitLine(dmsd, /"full":true.*"msg":"zone signed"/, 120_000);
     await waitFor(() => /RRSIG/.test(spawnSync('dig', ['@127.0.0.1', '-p', String(dmsd!.port), '+norec', '+dnssec', `www.${ZONE}`, 'A'], { encoding: 'utf8' }).stdout), 30000, 'signed answers');
     assert.deepEqual(status().keys.map((k) => `${k.tag}/${k.role}/${k.state}`).sort(), before, 'the keys are the ones made before the kill');
     unbound = await startUnbound(data, [ZONE], dmsd.port, { trustAnchors: [`${ZONE}. DS ${ds}`] });
-    for (const [name, type, st] of [[`www.${ZONE}`, 'A', 'NOERROR'], [`h12345.${ZONE}`, 'A', 'NOERROR'], [`nx.${ZONE}`, 'A', 'NXDOMAIN']] as const) {
+    for (const [name, type, st] of [[`www.${ZONE}`, 'A', 'NOERROR'], [`h1234.${ZONE}`, 'A', 'NOERROR'], [`nx.${ZONE}`, 'A', 'NXDOMAIN']] as const) {
       const r = resolve(unbound.port, name, type);
       assert.deepEqual([r.status, r.ad], [st, true], `${name} ${type}`);
     }

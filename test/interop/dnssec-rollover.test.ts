@@ -64,7 +64,7 @@ class Setup {
     this.data = mkdtempSync(join(tmpdir(), prefix));
     const childFile = join(this.data, 'child.txt');
     writeFileSync(childFile, '$TTL 2\n@ SOA ns1 hostmaster 1 3600 900 604800 2\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.2\n');
-    zoneToolOk(this.store(), ['load_zone', childFile, CHILD]);
+    zoneToolOk(this.store(), ['load_zone', '-i', childFile, CHILD]);
     for (const p of policies) zoneToolOk(this.store(), ['create_dnssec_policy', ...p]);
     const childDs = dsOf(zoneToolOk(this.store(), [...this.kek(), 'set_zone_dnssec_policy', CHILD, childPolicy]));
     assert.equal(childDs.length, 1);
@@ -76,6 +76,7 @@ class Setup {
     zoneToolOk(this.store(), ['load_zone', '-i', parentFile, PARENT]);
     this.dynKey = keyFromText(/^(hmac-[a-z0-9]+:[^:\s]+:[A-Za-z0-9+/=]+)$/m.exec(zoneToolOk(this.store(), ['generate_tsig_key', 'registrar.key']))?.[1] ?? 'x:y:');
     zoneToolOk(this.store(), ['add_update_grant', PARENT, 'grant registrar.key zonesub DS']);
+    zoneToolOk(this.store(), ['add_update_grant', CHILD, 'grant registrar.key zonesub ANY']);
     const parentDs = dsOf(zoneToolOk(this.store(), [...this.kek(), 'set_zone_dnssec_policy', PARENT, 'default']));
     this.dmsd = await startDmsdDb(this.store(), ['--no-http', ...this.kek(), '--dnssec-interval', '1']);
     await waitFor(() => servedSerial(this.dmsd.port, CHILD) !== undefined && servedSerial(this.dmsd.port, PARENT) !== undefined, 10000, 'zones served');
@@ -91,6 +92,11 @@ class Setup {
   parentUpdate(lines: string[]): void {
     const r = run('nsupdate', ['-y', spec(this.dynKey)], [`server 127.0.0.1 ${this.dmsd.port}`, `zone ${PARENT}`, ...lines, 'send', ''].join('\n'));
     assert.equal(r.code, 0, r.out);
+  }
+
+  /** An UPDATE of the child; returns nsupdate's exit status and output. */
+  childUpdate(lines: string[]): { code: number | null; out: string } {
+    return run('nsupdate', ['-y', spec(this.dynKey)], [`server 127.0.0.1 ${this.dmsd.port}`, `zone ${CHILD}`, ...lines, 'send', ''].join('\n'));
   }
 
   /** The child's records of `type` as dmsd serves them (+short lines). */
@@ -356,5 +362,47 @@ describe('the parent DS check: a CSK rollover waits until every parental agent (
     const ev = status().events.map((e) => e.summary).join('\n');
     assert.match(ev, new RegExp(`CSK ${newTag} DS withdrawn: the parent no longer serves it \\(parent DS check: 2 of 2 servers\\)`), ev);
     assert.equal(run('dig', ['@127.0.0.1', '-p', String(dmsd.port), '+norec', '+short', CHILD, 'DNSKEY']).out.trim(), '');
+  });
+});
+
+describe('NSEC3PARAM by RFC 2136 UPDATE (as BIND): add → NSEC3 chain, delete → NSEC chain; unbound validates throughout', () => {
+  const s = new Setup();
+  before(async () => {
+    await s.start('dms-nsec3param-', [['fast', 'keys=csk', 'csk_lifetime=unlimited', ...FAST]], 'fast');
+  });
+  after(() => s.stop());
+
+  test('NSEC → NSEC3 (salt, opt-out) → NSEC; bad parameters and RRSIG refused', async () => {
+    s.ask(true);
+    const denial = () => {
+      const out = run('dig', ['@127.0.0.1', '-p', String(s.dmsd.port), '+norec', '+dnssec', `nx.${CHILD}`, 'A']).out;
+      return /\sNSEC3\s/.test(out) ? 'NSEC3' : /\sNSEC\s/.test(out) ? 'NSEC' : 'none';
+    };
+    const param = () => run('dig', ['@127.0.0.1', '-p', String(s.dmsd.port), '+norec', '+short', CHILD, 'NSEC3PARAM']).out.trim();
+    assert.equal(denial(), 'NSEC');
+    // Refused: iterations (RFC 9276), RRSIG by hand.
+    let r = s.childUpdate([`update add ${CHILD}. 0 NSEC3PARAM 1 0 10 -`]);
+    assert.match(r.out, /REFUSED/);
+    r = s.childUpdate([`update add www.${CHILD}. 60 RRSIG A 13 3 60 20300101000000 20200101000000 1 ${CHILD}. AAAA`]);
+    assert.match(r.out, /REFUSED/);
+    r = s.childUpdate([`update add ${CHILD}. 0 NSEC3PARAM 1 1 0 AABBCC`]);
+    assert.equal(r.code, 0, r.out);
+    await s.poll('NSEC3 chain', () => denial() === 'NSEC3' && param() === '1 0 0 AABBCC');
+    assert.match(zoneToolOk(s.store(), ['show_dnssec', CHILD]), /denial:\s+NSEC3|NSEC3/);
+    // Another salt, no opt-out, together with a record change.
+    r = s.childUpdate([`update add ${CHILD}. 0 NSEC3PARAM 1 0 0 -`, `update add new.${CHILD}. 2 A 192.0.2.7`]);
+    assert.equal(r.code, 0, r.out);
+    await s.poll('NSEC3 without salt', () => param() === '1 0 0 -' && run('dig', ['@127.0.0.1', '-p', String(s.dmsd.port), '+short', `new.${CHILD}`, 'A']).out.trim() === '192.0.2.7');
+    r = s.childUpdate([`update delete ${CHILD}. NSEC3PARAM`]);
+    assert.equal(r.code, 0, r.out);
+    await s.poll('back to NSEC', () => denial() === 'NSEC' && param() === '');
+    for (let i = 0; i < 5; i++) s.ask(true);
+    assert.deepEqual(s.failures, [], `${s.failures.length} of ${s.queries} answers not validated`);
+    const st = JSON.parse(zoneToolOk(s.store(), ['--json', 'show_dnssec', CHILD])) as { denial: string; events: { summary: string }[] };
+    assert.equal(st.denial, 'nsec');
+    const ev = st.events.map((e) => e.summary).join('\n');
+    assert.match(ev, /NSEC3PARAM added by UPDATE .*salt aabbcc, opt-out/);
+    assert.match(ev, /NSEC3PARAM deleted by UPDATE/);
+    assert.doesNotMatch(zoneToolOk(s.store(), ['show_zone', CHILD]), /NSEC3PARAM/);
   });
 });

@@ -116,8 +116,11 @@ export async function parentServers(zone: string): Promise<{ address: string; po
     let ns: string[];
     try {
       ns = await r.resolveNs(parent.labelCount === 0 ? '.' : parent.toString().replace(/\.$/, ''));
-    } catch {
-      continue;
+    } catch (e) {
+      // No NS there but the name exists (not a zone cut): look further up. Any other failure (the name does not
+      // exist, no resolver): no parent found, never a guess higher up (the root would say "no DS" for anything).
+      if ((e as { code?: string }).code === 'ENODATA') continue;
+      return [];
     }
     if (ns.length === 0) continue;
     const out: { address: string; port: number }[] = [];

@@ -29,6 +29,11 @@ interface State {
    * of it: it changes the apex records only.
    */
   denial: string;
+  /**
+   * Signer records that differ from what is stored for `version` (restored with keys that moved on since it was
+   * signed): not storable at `version` (its mark is there), so carried into the next version's change.
+   */
+  pending?: RecordDelta;
 }
 
 const denialOf = (s: services.ZoneSigning): string =>
@@ -143,6 +148,7 @@ export class ZoneSigner {
         }
         apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
         state.zone.cdsDelete = s.policy.cdsDelete ?? false;
+        if (state.pending) delta = mergeDeltas(delta, state.pending);
         delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
         // Every new version also re-signs what is about to expire (the refresh rides on the change).
         delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));
@@ -151,6 +157,7 @@ export class ZoneSigner {
     if (!state) {
       const z = await services.loadPublishedZone(this.ctx, name);
       if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
+      this.log.info({ zone: name, version, records: z.records.length }, 'full sign started');
       state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
       delta = { remove: [], add: state.zone.generated() };
       full = true;
@@ -180,14 +187,18 @@ export class ZoneSigner {
     const st = await services.signedStateAt(this.ctx, s.zoneId, version);
     if (!st) return undefined;
     const { zone, delta } = SignedZone.restore(s.origin, s.policy, st.records, st.stored, s.keys, this.now());
+    let pending: RecordDelta | undefined;
     if (delta.add.length + delta.remove.length > 0) {
       if (onDelta) onDelta(delta);
-      else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+      else {
+        pending = delta;
+        this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+      }
     }
     // The key set the version was signed with (its mark): when the keys moved on since (a transition whose version was
     // never made, dmsd killed in between), setupChanged sees the difference and makes that version.
     const mark = await services.lastSignedVersion(this.ctx, s.zoneId, version);
-    const state = { version, zone, keySet: mark?.version === version ? mark.keySet : s.keySet, refresh: s.refresh, denial: denialOf(s) };
+    const state: State = { version, zone, keySet: mark?.version === version ? mark.keySet : s.keySet, refresh: s.refresh, denial: denialOf(s), ...(pending ? { pending } : {}) };
     this.states.set(name, state);
     return state;
   }

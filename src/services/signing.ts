@@ -252,7 +252,8 @@ export async function clearResignRequest(ctx: ServiceContext, zoneId: number, re
 function denialFor(p: ReturnType<typeof policyOf>, override: string | null, origin: Name): SignPolicy['denial'] {
   if (override) {
     const o = JSON.parse(override) as { kind: 'nsec' } | { kind: 'nsec3'; iterations: number; salt: string; optOut: boolean };
-    return o.kind === 'nsec' ? o : { kind: 'nsec3', iterations: o.iterations, salt: new Uint8Array(Buffer.from(o.salt, 'hex')), optOut: o.optOut };
+    if (!('salt' in o)) return { kind: 'nsec' };
+    return { kind: 'nsec3', iterations: o.iterations, salt: new Uint8Array(Buffer.from(o.salt, 'hex')), optOut: o.optOut };
   }
   const saltLength = p.nsec3.saltLength;
   const salt = saltLength > 0 ? new Uint8Array(process.getBuiltinModule('node:crypto').createHash('sha256').update(`DMS NSEC3 salt\0${origin.key}`).digest().subarray(0, saltLength)) : new Uint8Array(0);
@@ -273,7 +274,7 @@ export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promi
     if (!zd || !prow) return undefined;
     const origin = Name.parse(z.name);
     const d = denialFor(policyOf(prow), zd.denial_override, origin);
-    if (d.kind !== 'nsec3') return null;
+    if (!('iterations' in d)) return null;
     const salt = d.salt ?? new Uint8Array(0);
     const rdata = new Uint8Array([1, 0, ((d.iterations ?? 0) >> 8) & 255, (d.iterations ?? 0) & 255, salt.length, ...salt]);
     return { name: origin, type: RRType.NSEC3PARAM, class: 1, ttl: 0, rdata };

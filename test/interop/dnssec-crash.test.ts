@@ -56,9 +56,9 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
 
   test('a full sign killed: the restarted dmsd signs with the same keys and unbound validates', async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-sign-crash-'));
-    // Big enough that signing takes a while (ten thousand RRsets, twenty thousand signatures): the kill lands inside it.
+    // Big enough that signing takes a while (five thousand RRsets, ten thousand signatures): the kill lands inside it.
     const lines = ['$TTL 60', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1', 'www A 192.0.2.2'];
-    for (let i = 0; i < 10_000; i++) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 5_000; i++) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
     const file = join(data, 'zone.txt');
     writeFileSync(file, `${lines.join('\n')}\n`);
     zoneToolOk(store(), ['load_zone', file, ZONE]);
@@ -74,7 +74,8 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
     assert.notEqual(ds, '', shown);
     const before = status().keys.map((k) => `${k.tag}/${k.role}/${k.state}`).sort();
     // The signer picks the change up at once; the kill comes while it signs (no "zone signed" line yet).
-    await new Promise((r) => setTimeout(r, 400));
+    await waitLine(dmsd, /"msg":"full sign started"/, 30_000);
+    await new Promise((r) => setTimeout(r, 50));
     const signedBefore = /"msg":"zone signed"/.test(dmsd.output());
     await kill9(dmsd);
     assert.equal(signedBefore, false, 'the kill came after the sign finished: make the zone bigger');
@@ -134,7 +135,11 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
       const inDb = st().keys.filter((k) => k.state !== 'removed' && k.state !== 'hidden').length;
       dmsd = await start();
       // The restarted signer notices the key set changed and publishes it: the served DNSKEY RRset follows the keys.
-      await waitFor(() => servedKeys() === inDb || seen.has('removed'), 30000, `served DNSKEY RRset has the ${inDb} keys in the database`);
+      try {
+        await waitFor(() => servedKeys() === inDb || seen.has('removed'), 30000, `served DNSKEY RRset has the ${inDb} keys in the database`);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${dmsd!.output().slice(-4000)}`);
+      }
       await unbound!.stop();
       unbound = await startUnbound(data, [ROLL], dmsd!.port, { trustAnchors: [`${ROLL}. DS ${ds}`] });
       for (let i = 0; i < 5; i++) ask();

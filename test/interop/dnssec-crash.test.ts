@@ -92,6 +92,8 @@ describe('kill -9 of dmsd during a full sign and during a rollover step: the res
   });
 
   test('a ZSK rollover with dmsd killed right after each key transition is committed (before the version serving it)', async () => {
+    // Same data directory and dmsd as the test above (run the file whole).
+    assert.ok(data !== '' && dmsd, 'runs after the full-sign test');
     const ROLL = 'roll.example';
     const file = join(data, 'roll.txt');
     writeFileSync(file, '$TTL 2\n@ SOA ns1 hostmaster 1 3600 900 604800 2\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.2\n');

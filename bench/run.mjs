@@ -9,14 +9,15 @@
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
-// --skip-sg, --skip-list-1m,
+// --skip-sg, --skip-list-1m, --skip-dnssec,
 // --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 //  5.–11. separate scripts run in sequence: bench/scale.mjs (zone database at scale), primary.mjs (publish → secondary,
 //  UPDATEs with secondaries), update.mjs (UPDATE/s sequential and 8 clients vs named and knotd), load-db.mjs (a
 //  1,000,000-record zone from the database vs knotd), startup.mjs (100,000 zones from the database vs knotd),
 //  api.mjs (the JSON-RPC API vs PowerDNS's HTTP API), reverse.mjs (50,000 AAAA with automatic PTRs), web.mjs (the
 //  web UI in headless Chromium: 100,000 zones, a 50,000-record zone), sg.mjs (10,000 zones reaching BIND, Knot and NSD
-//  secondaries of one server group vs Knot's own catalog), list-1m.mjs (the zone list page at 1,000,000 zones).
+//  secondaries of one server group vs Knot's own catalog), list-1m.mjs (the zone list page at 1,000,000 zones), dnssec.mjs (signing a
+//  100,000-record zone and re-signing after 1,000 changes vs BIND's dnssec-signzone with the same key).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -180,7 +181,7 @@ try {
 
   // 5. zone database at scale (issue 3) and 6. the primary (issue 4): separate scripts, run here in sequence.
   const sub = (name, extra) => {
-    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
+    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14, dnssec: 15 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
     const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`), ...extra], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) failed = true;
     try {
@@ -202,6 +203,7 @@ try {
   if (!argv.includes('--skip-web')) sub('web', []);
   if (!argv.includes('--skip-sg')) sub('sg', quick ? ['--zones', '500'] : []);
   if (!argv.includes('--skip-list-1m')) sub('list-1m', quick ? ['--zones', '100000'] : []);
+  if (!argv.includes('--skip-dnssec')) sub('dnssec', quick ? ['--records', '20000'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

@@ -9,7 +9,7 @@
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
-// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha, --skip-rrl,
+// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha, --skip-rrl, --skip-dnssec,
 // --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 //  5.–11. separate scripts run in sequence: bench/scale.mjs (zone database at scale), primary.mjs (publish → secondary,
 //  UPDATEs with secondaries), update.mjs (UPDATE/s sequential and 8 clients vs named and knotd), load-db.mjs (a
@@ -21,6 +21,7 @@
 //  git.mjs (1,000 zones changed in one git push + a signed NOTIFY: time until all are served).
 //  ha.mjs (HA on a PostgreSQL primary + hot standby: replica lag under UPDATE load, failover time, promotion time).
 //  rrl.mjs (response rate limiting under a one-socket flood: dmsd --rrl vs knotd mod-rrl).
+//  dnssec.mjs (signing a 100,000-record zone and re-signing after 1,000 changes vs BIND's dnssec-signzone with the same key).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -184,7 +185,7 @@ try {
 
   // 5. zone database at scale (issue 3) and 6. the primary (issue 4): separate scripts, run here in sequence.
   const sub = (name, extra) => {
-    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14, git: 15, ha: 16, rrl: 17 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
+    log(`\n[${{ scale: 5, primary: 6, update: 7, 'load-db': 8, startup: 9, api: 10, reverse: 11, web: 12, sg: 13, 'list-1m': 14, git: 15, ha: 16, rrl: 17, dnssec: 18 }[name] ?? '-'}] bench/${name}.mjs ${extra.join(' ')}`);
     const r = spawnSync(process.execPath, [join(ROOT, 'bench', `${name}.mjs`), ...extra], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) failed = true;
     try {
@@ -210,6 +211,7 @@ try {
   if (!argv.includes('--skip-git')) sub('git', quick ? ['--zones', '200'] : []);
   if (!argv.includes('--skip-ha')) sub('ha', quick ? ['--seconds', '3'] : []);
   if (!argv.includes('--skip-rrl')) sub('rrl', quick ? ['--seconds', '2'] : []);
+  if (!argv.includes('--skip-dnssec')) sub('dnssec', quick ? ['--records', '20000'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

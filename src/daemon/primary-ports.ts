@@ -133,9 +133,12 @@ export function servicesUpdateSink(
       }
       const grants = await grantsFor({ name: c.name }, c.updateGrants);
       lastGrants.set(origin.key, grants);
+      // A signed zone's NSEC3PARAM is the signer's, not a record row: shown to the UPDATE engine at the apex so that
+      // deleting it is seen (the commit turns NSEC3PARAM changes into the zone's denial of existence).
+      const param = ownerKeys.has(origin.key) ? await services.servedNsec3Param(services.serviceContext(store), origin.toString()) : undefined;
       return {
         origin,
-        records: c.records,
+        records: param ? [...c.records, param] : c.records,
         serial: c.zi.soaSerial,
         version: c.zi.version,
         incUpdates: c.incUpdates && c.state !== 'DISABLED',
@@ -144,19 +147,36 @@ export function servicesUpdateSink(
     },
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
-      if (change.baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
+      const baseVersion = change.baseVersion;
+      if (baseVersion === undefined) throw new UpdateRejected(Rcode.SERVFAIL, 'update without a base version');
       const refused = opts.refuse?.();
       if (refused) throw new UpdateRejected(Rcode.REFUSED, refused);
-      // RRSIG, NSEC, NSEC3 and NSEC3PARAM of a signed zone are the signer's: not changed by UPDATE (as
-      // BIND refuses them too; NSEC3PARAM conversion is done with the zone's policy).
+      // RRSIG, NSEC and NSEC3 of a signed zone are the signer's: not changed by UPDATE (BIND refuses them too). An
+      // NSEC3PARAM added or deleted switches the zone's chain (NSEC3 with its parameters, or NSEC), as in BIND.
+      const isParam = (r: RR) => r.type === RRType.NSEC3PARAM;
       if (
         [...change.added, ...change.removed].some((r) => services.SIGNER_ONLY_TYPES.has(r.type)) &&
         (await services.hasDnssecPolicy(services.serviceContext(store), change.origin.toString()))
-      )
-        throw new UpdateRejected(Rcode.REFUSED, 'DNSSEC records of a signed zone are made by the signer, not by UPDATE');
+      ) {
+        if ([...change.added, ...change.removed].some((r) => services.SIGNER_ONLY_TYPES.has(r.type) && !isParam(r)))
+          throw new UpdateRejected(Rcode.REFUSED, 'DNSSEC records of a signed zone are made by the signer, not by UPDATE');
+        const ctx = services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) });
+        try {
+          await services.setDenialByUpdate(ctx, change.origin.toString(), change.added.filter(isParam), change.removed.filter(isParam));
+        } catch (e) {
+          if (e instanceof services.InvalidArgument) throw new UpdateRejected(Rcode.REFUSED, e.message);
+          throw e;
+        }
+        change = { ...change, added: change.added.filter((r) => !isParam(r)), removed: change.removed.filter((r) => !isParam(r)) };
+        if (change.added.length + change.removed.length === 0) {
+          // Nothing else changed: a new version (serial + 1) carries the new chain to the secondaries.
+          const r = await services.pokeSerial(ctx, change.origin.toString(), () => undefined, 'NSEC3PARAM by RFC 2136 update');
+          return { serial: r.serial };
+        }
+      }
       try {
         const r = await services.applyRecordDelta(services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) }), change.origin.toString(), {
-          baseVersion: change.baseVersion,
+          baseVersion,
           removed: change.removed,
           added: withGrantFlags(change.added, lastGrants.get(change.origin.key), change.changeBy),
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),

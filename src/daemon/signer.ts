@@ -15,6 +15,7 @@ import type { RR } from '../dns/message.js';
 import { SignedZone, signZone } from '../dnssec/zone.js';
 import type { RecordDelta } from '../dnssec/chain.js';
 import * as services from '../services/index.js';
+import { checkParentDs, type ParentServerResult } from './parent-ds.js';
 
 interface State {
   version: number;
@@ -22,11 +23,21 @@ interface State {
   keySet: string;
   /** The policy's signature refresh (seconds before expiry). */
   refresh: number;
-  /** The denial of existence signed with (NSEC, or NSEC3 and its parameters): a new one is a full re-sign. */
+  /**
+   * The signing policy signed with (denial of existence, NSEC3 parameters, validity, TTLs): another one (a policy
+   * change, an algorithm rollover to a policy with other timings) is a full re-sign. The CDS delete switch is not part
+   * of it: it changes the apex records only.
+   */
   denial: string;
+  /**
+   * Signer records that differ from what is stored for `version` (restored with keys that moved on since it was
+   * signed): not storable at `version` (its mark is there), so carried into the next version's change.
+   */
+  pending?: RecordDelta;
 }
 
-const denialOf = (s: services.ZoneSigning): string => JSON.stringify(s.policy.denial, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+const denialOf = (s: services.ZoneSigning): string =>
+  JSON.stringify({ ...s.policy, cdsDelete: undefined }, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 
 function rrId(r: RR): string {
   return `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
@@ -59,11 +70,39 @@ export class ZoneSigner {
   /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
   private readonly fullNext = new Map<string, number>();
 
+  /** Zones whose parent DS check is under way (one at a time per zone; a slow parent must not pile them up). */
+  private readonly checking = new Set<string>();
+
   constructor(
     private readonly ctx: services.ServiceContext,
     private readonly log: Logger,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    /** Asks the parent's servers (tests and other transports may replace it). */
+    private readonly askParent: (w: services.ParentDsWork) => Promise<ParentServerResult[]> = (w) => checkParentDs(w),
   ) {}
+
+  /**
+   * The parent DS check of one zone signed here: when a KSK/CSK waits for its DS at the parent (or for it to be gone),
+   * ask the parent's servers; when every one agrees the key moves on (services.recordParentCheck) and the rollover
+   * step that follows carries on. Returns whether keys moved. Runs beside the timer, not blocking it.
+   */
+  async parentCheck(name: string): Promise<boolean> {
+    if (!this.states.has(name) || this.checking.has(name)) return false;
+    this.checking.add(name);
+    try {
+      const work = await services.parentDsWork(this.ctx, name);
+      if (!work) return false;
+      const found = await this.askParent(work);
+      const done = await services.recordParentCheck(this.ctx, work, found);
+      this.log.info(
+        { zone: name, want: work.want, keys: work.keys.map((k) => k.tag), servers: found, done },
+        done ? `parent DS check: DS ${work.want} at every parent server` : 'parent DS check: not yet',
+      );
+      return done;
+    } finally {
+      this.checking.delete(name);
+    }
+  }
 
   /**
    * Make sure the zone's published version is signed (stored with its mark). Returns the version now signed, or
@@ -114,6 +153,8 @@ export class ZoneSigner {
           owners.push(apex);
         }
         apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
+        state.zone.cdsDelete = s.policy.cdsDelete ?? false;
+        if (state.pending) delta = mergeDeltas(delta, state.pending);
         delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
         // Every new version also re-signs what is about to expire (the refresh rides on the change).
         delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));
@@ -122,6 +163,7 @@ export class ZoneSigner {
     if (!state) {
       const z = await services.loadPublishedZone(this.ctx, name);
       if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
+      this.log.info({ zone: name, version, records: z.records.length }, 'full sign started');
       state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
       delta = { remove: [], add: state.zone.generated() };
       full = true;
@@ -151,11 +193,18 @@ export class ZoneSigner {
     const st = await services.signedStateAt(this.ctx, s.zoneId, version);
     if (!st) return undefined;
     const { zone, delta } = SignedZone.restore(s.origin, s.policy, st.records, st.stored, s.keys, this.now());
+    let pending: RecordDelta | undefined;
     if (delta.add.length + delta.remove.length > 0) {
       if (onDelta) onDelta(delta);
-      else this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+      else {
+        pending = delta;
+        this.log.warn({ zone: name, version, changed: delta.add.length }, 'stored signatures do not match the keys in force: they change with the next version');
+      }
     }
-    const state = { version, zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
+    // The key set the version was signed with (its mark): when the keys moved on since (a transition whose version was
+    // never made, dmsd killed in between), setupChanged sees the difference and makes that version.
+    const mark = await services.lastSignedVersion(this.ctx, s.zoneId, version);
+    const state: State = { version, zone, keySet: mark?.version === version ? mark.keySet : s.keySet, refresh: s.refresh, denial: denialOf(s), ...(pending ? { pending } : {}) };
     this.states.set(name, state);
     return state;
   }
@@ -245,6 +294,7 @@ export class ZoneSigner {
         if (await this.setupChanged(name)) continue;
         if ((await this.rolloverStep(name)).length > 0) continue; // the new version re-signs what is due too
         await this.refreshDue(name);
+        void this.parentCheck(name).catch((e: Error) => this.log.error({ zone: name, err: e.message }, 'parent DS check failed'));
       } catch (e) {
         this.log.error({ zone: name, err: (e as Error).message }, 'signature refresh failed');
       }

@@ -60,7 +60,17 @@ export interface SignPolicy {
   cdsDigests?: readonly number[];
   /** Publish CDNSKEY beside CDS (default true). */
   cdnskey?: boolean;
+  /**
+   * Ask the parent to remove the DS (secure → insecure): CDS and CDNSKEY are the delete records of RFC 8078 §4
+   * ("0 0 0 00", "0 3 0 AA=="), whatever the keys say (default false). Changeable on a signed zone (cdsDelete).
+   */
+  cdsDelete?: boolean;
 }
+
+/** RFC 8078 §4: CDS "0 0 0 00" (key tag 0, algorithm 0, digest type 0, digest one zero octet). */
+const CDS_DELETE = new Uint8Array([0, 0, 0, 0, 0]);
+/** RFC 8078 §4: CDNSKEY "0 3 0 AA==" (flags 0, protocol 3, algorithm 0, key one zero octet). */
+const CDNSKEY_DELETE = new Uint8Array([0, 0, 3, 0, 0]);
 
 const DEFAULT_VALIDITY = 14 * 86400;
 /** Types the signer makes; operator data holding them is refused (NSEC3PARAM comes from the policy). */
@@ -126,14 +136,24 @@ export class SignedZone {
    * when they were made by exactly the keys that would sign now.
    */
   private reuse: Map<string, Map<number, RR[]>> | undefined;
+  /**
+   * While restoring: the stored signer-made RRsets (apex DNSKEY/CDS/CDNSKEY/NSEC3PARAM, NSEC, NSEC3) by owner key and
+   * type. A stored signature over one of them is taken only when the RRset is still exactly what was stored: the keys
+   * may have moved on since (a rollover step whose version was never made), and a signature over the old DNSKEY
+   * RRset does not validate the new one.
+   */
+  private reuseSets: Map<string, Map<number, RR[]>> | undefined;
   private now = 0;
   private soaTtl = 0;
+  /** Publish the CDS/CDNSKEY delete records (SignPolicy.cdsDelete); takes effect with the next apply or refresh. */
+  cdsDelete: boolean;
 
   constructor(
     readonly origin: Name,
     readonly policy: SignPolicy,
     readonly klass: number = RRClass.IN,
   ) {
+    this.cdsDelete = policy.cdsDelete ?? false;
     const d = policy.denial;
     this.chain =
       d.kind === 'nsec'
@@ -345,11 +365,13 @@ export class SignedZone {
       case RRType.DNSKEY:
         return this.keys.filter((k) => k.publish !== false).map((k) => rr(RRType.DNSKEY, k.key.rdata));
       case RRType.CDS:
+        if (this.cdsDelete) return [rr(RRType.CDS, CDS_DELETE)];
         return this.keys
           .filter((k) => k.publishCds)
           .flatMap((k) => (this.policy.cdsDigests ?? [DigestType.SHA256]).map((d) => rr(RRType.CDS, k.key.ds(o, d))));
       case RRType.CDNSKEY:
         if (this.policy.cdnskey === false) return [];
+        if (this.cdsDelete) return [rr(RRType.CDNSKEY, CDNSKEY_DELETE)];
         return this.keys.filter((k) => k.publishCds).map((k) => rr(RRType.CDNSKEY, k.key.rdata));
       case RRType.NSEC3PARAM: {
         const p = this.nsec3;
@@ -460,7 +482,7 @@ export class SignedZone {
     const key = owner.key;
     this.dropSigs(key, type, out);
     if (rrs.length === 0) return;
-    if (this.reuse && this.reuseSigs(owner, type, out)) return;
+    if (this.reuse && this.reuseSigs(owner, type, rrs, out)) return;
     const set = rrsetFromRRs(rrs);
     const inception = this.now - (this.policy.inceptionOffset ?? 3600);
     const jitter = this.policy.jitter ?? 0;
@@ -487,9 +509,11 @@ export class SignedZone {
   }
 
   /** Restoring: take the stored signatures of (owner, type) when the keys that would sign now made them. */
-  private reuseSigs(owner: Name, type: number, out: DeltaBuilder): boolean {
+  private reuseSigs(owner: Name, type: number, rrs: readonly RR[], out: DeltaBuilder): boolean {
     const stored = this.reuse?.get(owner.key)?.get(type);
     if (!stored || stored.length === 0) return false;
+    const generated = type === RRType.NSEC || type === RRType.NSEC3 || (owner.equals(this.origin) && (APEX_GENERATED as readonly number[]).includes(type));
+    if (generated && !sameRecords(this.reuseSets?.get(owner.key)?.get(type), rrs)) return false;
     const want = this.signersFor(owner, type)
       .map((k) => `${k.key.algorithm}/${k.key.keyTag}`)
       .sort()
@@ -556,8 +580,17 @@ export class SignedZone {
     const klass = records.find((r) => r.type === RRType.SOA)?.class ?? RRClass.IN;
     const z = new SignedZone(origin, policy, klass);
     const reuse = new Map<string, Map<number, RR[]>>();
+    const sets = new Map<string, Map<number, RR[]>>();
     for (const rr of stored) {
-      if (rr.type !== RRType.RRSIG || rr.rdata.length < 18) continue;
+      if (rr.type !== RRType.RRSIG) {
+        let m = sets.get(rr.name.key);
+        if (!m) sets.set(rr.name.key, (m = new Map()));
+        const l = m.get(rr.type);
+        if (l) l.push(rr);
+        else m.set(rr.type, [rr]);
+        continue;
+      }
+      if (rr.rdata.length < 18) continue;
       const covered = (rr.rdata[0] << 8) | rr.rdata[1];
       let m = reuse.get(rr.name.key);
       if (!m) reuse.set(rr.name.key, (m = new Map()));
@@ -566,10 +599,12 @@ export class SignedZone {
       else m.set(covered, [rr]);
     }
     z.reuse = reuse;
+    z.reuseSets = sets;
     try {
       z.apply({ remove: [], add: [...records] }, keys, now);
     } finally {
       z.reuse = undefined;
+      z.reuseSets = undefined;
     }
     const id = (r: RR) => `${r.name.key}/${r.type}/${Buffer.from(r.rdata).toString('hex')}/${r.ttl}`;
     const want = new Map(z.generated().map((r) => [id(r), r]));

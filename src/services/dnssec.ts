@@ -45,6 +45,7 @@ import {
   upsertZoneDnssec,
   zoneDnssecRow,
 } from '../store/queries/dnssec.js';
+import { auditRows, insertAudit } from '../store/queries/audit.js';
 import { updateZoneRow } from '../store/queries/zones.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { findLiveZone, recordChange, type ZoneRow } from './core.js';
@@ -504,7 +505,7 @@ export async function checkDnssecKek(ctx: ServiceContext): Promise<{ keys: numbe
 
 // ---- zone → policy, and the keys it needs ------------------------------------------------------------------------------
 
-const LIVE_STATES = new Set(['hidden', 'published', 'active']);
+const LIVE_STATES = new Set(['hidden', 'published', 'active', 'presign', 'unpublished']);
 const isLive = (k: DnssecKeyRow): boolean => LIVE_STATES.has(k.state);
 
 async function storeKey(
@@ -559,7 +560,9 @@ function newKeyFor(p: DnssecPolicy, role: KeyRole, usedTags: Set<number>): { rol
  * A zone without live keys gets the policy's keys now, active from now on (a zone that is not yet signed has nothing
  * to roll from). Live keys that already fit the policy (its algorithm and roles) are kept; when they do not, the new
  * keys are made hidden and an algorithm/scheme rollover is requested for the signer to carry out (one at a time).
- * Going unsigned keeps the keys: the signer withdraws them once the parent's DS is gone (secure→insecure).
+ * Going unsigned (secure → insecure) keeps the policy and the keys signing and asks the rollover engine to take the
+ * DS out of the parent first ('unsign'): the keys leave only once the parent's DS is gone and out of the caches.
+ * A new policy while an unsign is under way cancels it (the DS has to be given to the parent again).
  */
 async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policyRow: DnssecPolicyRow | null): Promise<void> {
   const t = nowMs(ctx);
@@ -567,13 +570,35 @@ async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policy
   const zd = await zoneDnssecRow(trx, zid);
   const flags = policyRow ? { auto_dnssec: 1, nsec3: policyRow.denial === 'nsec3' ? 1 : 0 } : { auto_dnssec: 0, nsec3: 0 };
   if (zone.auto_dnssec !== flags.auto_dnssec || zone.nsec3 !== flags.nsec3) await updateZoneRow(trx, zid, { ...flags, mtime: t });
-  if (!policyRow) {
-    if (zd && zd.policy_id !== null) await upsertZoneDnssec(trx, zid, { policy_id: null, mtime: t });
-    return;
-  }
-  const p = policyOf(policyRow);
   const keys = await dnssecKeyRows(trx, zid);
   const live = keys.filter(isLive);
+  if (!policyRow) {
+    if (!zd || zd.policy_id === null) return;
+    if (live.length === 0) {
+      await upsertZoneDnssec(trx, zid, { policy_id: null, rollover_role: null, rollover_requested: null, mtime: t });
+      await dnssecEvent(trx, ctx, zone, 'DNSSEC policy removed: zone unsigned (it had no live keys)');
+      return;
+    }
+    if (zd.rollover_role === UNSIGN) return;
+    // A rollover under way (keys signing outside the DNSKEY RRset) finishes first; one only asked for is dropped: the
+    // keys are leaving anyway (an algorithm rollover's hidden keys never served go at once).
+    if (keys.some((k) => k.state === 'presign' || k.state === 'unpublished')) throw new DnssecRolloverPending(zone.name, 'algorithm');
+    if (zd.rollover_role === 'algorithm')
+      for (const k of keys) if (k.state === 'hidden') await updateDnssecKey(trx, Number(k.id), { state: 'removed', removed: t, mtime: t });
+    await upsertZoneDnssec(trx, zid, { rollover_role: UNSIGN, rollover_requested: t, mtime: t });
+    await dnssecEvent(trx, ctx, zone, 'unsign requested: the DS is withdrawn from the parent (CDS/CDNSKEY delete) before the keys leave');
+    return;
+  }
+  let pending = zd?.rollover_role ?? null;
+  if (pending === UNSIGN) {
+    pending = null;
+    for (const k of live)
+      if (k.role !== 'zsk' && (k.ds_state === 'withdraw' || k.ds_state === 'withdrawn'))
+        await updateDnssecKey(trx, Number(k.id), { ds_state: 'submit', ds_withdrawn: null, mtime: t });
+    await upsertZoneDnssec(trx, zid, { rollover_role: null, rollover_requested: null, mtime: t });
+    await dnssecEvent(trx, ctx, zone, `unsign cancelled by policy ${policyRow.name}: the DS must be at the parent again`);
+  }
+  const p = policyOf(policyRow);
   const roles = rolesOf(p.keys);
   const fits = roles.every((r) => live.some((k) => k.role === r && k.algorithm === p.algorithmNumber));
   let rollover: { rollover_role: string; rollover_requested: number } | undefined;
@@ -583,12 +608,36 @@ async function applyPolicyIn(trx: Tx, ctx: ServiceContext, zone: ZoneRow, policy
     if (live.length === 0) {
       for (const { role, key } of newKeys(p, used)) await storeKey(trx, ctx, kek, zone, key, role, { origin: 'generated', state: 'active', published: t, active: t });
     } else {
-      if (zd?.rollover_role) throw new DnssecRolloverPending(zone.name, zd.rollover_role);
-      for (const { role, key } of newKeys(p, used)) await storeKey(trx, ctx, kek, zone, key, role, { origin: 'generated', state: 'hidden', published: null, active: null });
+      if (pending || keys.some((k) => k.state === 'presign' || k.state === 'unpublished')) throw new DnssecRolloverPending(zone.name, pending ?? 'algorithm');
+      const made = newKeys(p, used);
+      for (const { role, key } of made) await storeKey(trx, ctx, kek, zone, key, role, { origin: 'generated', state: 'hidden', published: null, active: null });
       rollover = { rollover_role: 'algorithm', rollover_requested: t };
+      await dnssecEvent(trx, ctx, zone, `algorithm/key scheme rollover to policy ${p.name} requested: new keys ${made.map((m) => `${m.role.toUpperCase()} ${m.key.keyTag} (${p.algorithm})`).join(', ')} made hidden`);
     }
   }
-  await upsertZoneDnssec(trx, zid, { policy_id: Number(policyRow.id), mtime: t, ...rollover });
+  // Another policy takes over the denial of existence an UPDATE of NSEC3PARAM set.
+  const newPolicy = zd?.policy_id == null || Number(zd.policy_id) !== Number(policyRow.id);
+  await upsertZoneDnssec(trx, zid, { policy_id: Number(policyRow.id), mtime: t, ...rollover, ...(newPolicy ? { denial_override: null } : {}) });
+}
+
+/** rollover_role of a zone going secure → insecure. */
+export const UNSIGN = 'unsign';
+
+/** A DNSSEC event of the zone (a key transition, a request), in the audit log with kind 'dnssec' (show_dnssec lists them). */
+async function dnssecEvent(trx: Tx, ctx: ServiceContext, zone: ZoneRow, summary: string): Promise<void> {
+  await insertAudit(trx, {
+    at: nowMs(ctx),
+    actor: ctx.actor,
+    source: ctx.source ?? null,
+    operation: ctx.operation ?? null,
+    zone_id: Number(zone.id),
+    zone_name: zone.name,
+    zi_before: null,
+    zi_after: null,
+    kind: 'dnssec',
+    summary,
+  });
+  if (ctx.audit) ctx.audit.written++;
 }
 
 /** set_zone_dnssec_policy <zone> <policy|none>. */
@@ -759,6 +808,22 @@ export interface ZoneDnssecStatus {
   waiting: string[];
   rollover: { role: string; requested: Date } | null;
   resignRequested: Date | null;
+  /** The zone's DNSSEC events (key transitions, requests), newest first (the audit log's kind 'dnssec'). */
+  events: { at: Date; actor: string; summary: string }[];
+  /** What the last parent DS check found; null when none was made. */
+  parentCheck: ParentCheck | null;
+}
+
+/** One parent DS check (dmsd asks the parent's servers for the zone's DS). */
+export interface ParentCheck {
+  at: Date;
+  /** What was looked for: the DS of these keys present ('seen'), or absent ('withdrawn'). */
+  want: 'seen' | 'withdrawn';
+  tags: number[];
+  /** How many servers answered as wanted, out of how many asked. */
+  seen: number;
+  of: number;
+  servers: { server: string; ok: boolean; detail: string }[];
 }
 
 const ms = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
@@ -776,6 +841,14 @@ function nextStep(row: DnssecKeyRow, p: DnssecPolicy | undefined, zone: string, 
     case 'published':
       return { transition: 'activate', at: ms(row.active) ?? new Date(Number(row.published) + i.publication * 1000), waitingFor: 'the DNSKEY to reach every cache' };
     case 'active': {
+      if (role !== 'zsk' && row.ds_state === 'hidden')
+        return { transition: 'submit DS', at: new Date(Number(row.published ?? now) + i.publication * 1000), waitingFor: 'the new DNSKEY RRset to reach every cache (algorithm rollover)' };
+      if (role !== 'zsk' && row.ds_state === 'withdraw')
+        return {
+          transition: 'DS withdrawn at the parent',
+          at: null,
+          waitingFor: `DS ${row.key_tag} to be removed at the parent of ${zone}: have the registrar remove it, then run ds_withdrawn ${zone} ${row.key_tag}${p.checkDs !== 'no' ? ' (or let the parent DS check find it gone)' : ''}`,
+        };
       if (role !== 'zsk' && row.ds_state === 'submit') {
         const ready = Number(row.published ?? row.created) + i.publication * 1000;
         if (now < ready) return { transition: 'submit DS', at: new Date(ready), waitingFor: 'the DNSKEY to reach every cache (DNSKEY TTL + propagation delay + publish safety)' };
@@ -793,6 +866,18 @@ function nextStep(row: DnssecKeyRow, p: DnssecPolicy | undefined, zone: string, 
       const start = Number(row.active ?? row.created) + (life - i.publication) * 1000;
       return { transition: `${role.toUpperCase()} rollover`, at: new Date(Math.max(start, now)), waitingFor: 'the end of its lifetime (successor published ahead of it)' };
     }
+    case 'presign':
+      return {
+        transition: 'publish (algorithm rollover)',
+        at: new Date(Number(row.active ?? now) + (p.maxZoneTtl + p.zonePropagationDelay + p.publishSafety) * 1000),
+        waitingFor: 'its signatures to reach every cache (max zone TTL + propagation delay + publish safety)',
+      };
+    case 'unpublished':
+      return {
+        transition: 'remove (algorithm rollover)',
+        at: new Date(Number(row.retired ?? now) + (p.dnskeyTtl + p.zonePropagationDelay + p.retireSafety) * 1000),
+        waitingFor: 'the DNSKEY RRset without it to reach every cache',
+      };
     case 'retired': {
       const retire = role === 'zsk' ? i.zskRetire : role === 'ksk' ? i.kskRetire : Math.max(i.zskRetire, i.kskRetire);
       return { transition: 'remove', at: new Date(Number(row.retired ?? now) + retire * 1000), waitingFor: 'its signatures and DS to leave every cache' };
@@ -836,23 +921,32 @@ export async function showDnssec(ctx: ServiceContext, zone: string): Promise<Zon
     const keys = rows.map((r) => keyInfo(r, p, z.name, now));
     const owner = Name.parse(z.name);
     const ds = rows
-      .filter((r) => r.role !== 'zsk' && (r.state === 'published' || r.state === 'active') && r.ds_state !== 'withdrawn')
+      .filter((r) => r.role !== 'zsk' && (r.state === 'published' || r.state === 'active') && (r.ds_state === 'submit' || r.ds_state === 'seen'))
       .map((r) => `${owner.toString()} IN DS ${rdataToText(RRType.DS, dsRdata(owner, r.dnskey))}`);
     const waiting: string[] = [];
-    if (zd?.rollover_role)
+    if (zd?.rollover_role === UNSIGN)
+      waiting.push(`zone going insecure (asked at ${new Date(Number(zd.rollover_requested)).toISOString()}): CDS/CDNSKEY delete published; the keys leave once no DS is at the parent or in any cache`);
+    else if (zd?.rollover_role)
       waiting.push(`${zd.rollover_role === 'algorithm' ? 'algorithm/key scheme' : zd.rollover_role.toUpperCase()} rollover requested at ${new Date(Number(zd.rollover_requested)).toISOString()}: waiting for the signer to start it`);
     for (const k of keys) if (k.next && k.next.at === null) waiting.push(`key ${k.tag} (${k.role.toUpperCase()}): waiting for ${k.next.waitingFor}`);
-    if (!p && rows.some((r) => isLive(r)))
-      waiting.push('zone is to be unsigned: the keys are withdrawn once the DS is gone from the parent');
+    const pc = zd?.parent_check ? (JSON.parse(zd.parent_check) as Omit<ParentCheck, 'at'> & { at: number }) : null;
+    const parentCheck: ParentCheck | null = pc ? { ...pc, at: new Date(pc.at) } : null;
+    if (parentCheck && parentCheck.seen < parentCheck.of)
+      waiting.push(
+        `${parentCheck.want === 'seen' ? 'waiting for' : 'waiting for the removal of'} DS ${parentCheck.tags.join(', ')} at the parent; ${parentCheck.want === 'seen' ? 'seen' : 'gone'} at ${parentCheck.seen} of ${parentCheck.of} servers (checked ${parentCheck.at.toISOString()})`,
+      );
+    const events = (await auditRows(trx, null, { zone: z.name, kind: 'dnssec', limit: 50 })).map((r) => ({ at: new Date(Number(r.at)), actor: r.actor, summary: r.summary }));
     return {
       zone: z.name,
       policy: p?.name ?? null,
-      denial: p?.denial ?? null,
+      denial: p ? (zd?.denial_override ? (JSON.parse(zd.denial_override) as { kind: Denial }).kind : p.denial) : null,
       keys,
       ds,
       waiting,
       rollover: zd?.rollover_role ? { role: zd.rollover_role, requested: new Date(Number(zd.rollover_requested)) } : null,
       resignRequested: ms(zd?.resign_requested ?? null),
+      events,
+      parentCheck,
     };
   });
 }
@@ -876,6 +970,7 @@ export async function rolloverZoneKey(ctx: ServiceContext, zone: string, role: K
     const keys = await dnssecKeyRows(trx, Number(z.id));
     if (!keys.some((k) => k.role === role && k.state === 'active')) throw new InvalidArgument(`zone ${z.name} has no active ${role.toUpperCase()} to roll`);
     await upsertZoneDnssec(trx, Number(z.id), { rollover_role: role, rollover_requested: nowMs(ctx), mtime: nowMs(ctx) });
+    await dnssecEvent(trx, ctx, z, `${role.toUpperCase()} rollover requested by ${ctx.actor}`);
     await recordChange(trx, ctx, z, 'update', z.published_version);
   });
   return showDnssec(ctx, key);
@@ -891,9 +986,32 @@ export async function dsSeen(ctx: ServiceContext, zone: string, tag: number): Pr
     if (!isLive(row)) throw new InvalidArgument(`key ${tag} of ${z.name} is ${row.state}: its DS is not wanted at the parent`);
     const t = nowMs(ctx);
     await updateDnssecKey(trx, Number(row.id), { ds_state: 'seen', ds_seen: t, mtime: t });
+    await dnssecEvent(trx, ctx, z, `${row.role.toUpperCase()} ${tag} DS seen: the parent serves it (confirmed by ${ctx.actor})`);
     await recordChange(trx, ctx, z, 'update', z.published_version);
   });
   return (await showDnssec(ctx, key)).keys.find((k) => k.tag === tag) as DnssecKeyInfo;
+}
+
+/** ds_withdrawn <zone> <keytag>: the operator confirms the parent no longer serves the DS of this KSK/CSK. */
+export async function dsWithdrawn(ctx: ServiceContext, zone: string, tag: number): Promise<DnssecKeyInfo> {
+  const key = normalizeZoneName(zone);
+  await writeTx(ctx.store, async (trx) => {
+    const { z } = await zoneWithPolicy(trx, ctx, key);
+    const row = await zoneKeyRow(trx, z, tag);
+    if (row.role === 'zsk') throw new InvalidArgument(`key ${tag} of ${z.name} is a ZSK: the parent holds no DS for it`);
+    if (row.ds_state !== 'withdraw' && row.ds_state !== 'withdrawn')
+      throw new InvalidArgument(`the DS of key ${tag} of ${z.name} is not being withdrawn (DS state ${row.ds_state}): its DS belongs at the parent`);
+    if (row.ds_state === 'withdrawn') return;
+    await markDsWithdrawn(trx, ctx, z, row, `confirmed by ${ctx.actor}`);
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return (await showDnssec(ctx, key)).keys.find((k) => k.tag === tag) as DnssecKeyInfo;
+}
+
+async function markDsWithdrawn(trx: Tx, ctx: ServiceContext, z: ZoneRow, row: DnssecKeyRow, how: string): Promise<void> {
+  const t = nowMs(ctx);
+  await updateDnssecKey(trx, Number(row.id), { ds_state: 'withdrawn', ds_withdrawn: t, mtime: t });
+  await dnssecEvent(trx, ctx, z, `${row.role.toUpperCase()} ${row.key_tag} DS withdrawn: the parent no longer serves it (${how})`);
 }
 
 /** sign_zone <zone>: a full re-sign (all signatures made anew), recorded for the signer. */
@@ -945,17 +1063,46 @@ export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Prom
     const p = policyOf(prow);
     const iv = rolloverIntervals(p);
     const t = nowMs(ctx);
-    const sec = (ms: number | null) => (ms === null ? 0 : ms / 1000);
     const now = t / 1000;
     const out: KeyTransition[] = [];
     const keys = await dnssecKeyRows(trx, Number(z.id));
     let started = false;
     const set = async (row: DnssecKeyRow, to: string, why: string, extra: Parameters<typeof updateDnssecKey>[2] = {}) => {
-      const stamp = to === 'active' ? { active: t } : to === 'retired' ? { retired: t } : to === 'removed' ? { removed: t } : to === 'published' ? { published: t } : {};
+      const stamp =
+        to === 'active' || to === 'presign'
+          ? { active: t }
+          : to === 'retired' || to === 'unpublished'
+            ? { retired: t }
+            : to === 'removed'
+              ? { removed: t }
+              : to === 'published'
+                ? { published: t }
+                : {};
       await updateDnssecKey(trx, Number(row.id), { state: to, mtime: t, ...stamp, ...extra });
       row.state = to;
       out.push({ tag: row.key_tag, role: row.role as KeyRole, to, why });
     };
+    const dsTo = async (row: DnssecKeyRow, to: string, why: string) => {
+      await updateDnssecKey(trx, Number(row.id), { ds_state: to, mtime: t, ...(to === 'withdrawn' ? { ds_withdrawn: t } : {}) });
+      row.ds_state = to;
+      out.push({ tag: row.key_tag, role: row.role as KeyRole, to: `DS ${to}`, why });
+    };
+    const events = async () => {
+      for (const m of out) await dnssecEvent(trx, ctx, z, m.tag === 0 ? `${m.to}: ${m.why}` : `${m.role.toUpperCase()} ${m.tag} ${m.to}: ${m.why}`);
+      return out;
+    };
+    if (zd.rollover_role === UNSIGN) {
+      await unsignStep(p, iv, now, keys, set, dsTo);
+      if (out.some((m) => m.to === 'removed')) {
+        await upsertZoneDnssec(trx, Number(z.id), { policy_id: null, rollover_role: null, rollover_requested: null, mtime: t });
+        out.push({ tag: 0, role: 'csk', to: 'unsigned', why: 'every key removed: the zone is served without DNSSEC' });
+      }
+      return events();
+    }
+    if (await algorithmStep(p, iv, now, zd.rollover_role === 'algorithm', keys, set, dsTo)) {
+      if (zd.rollover_role === 'algorithm' && out.length > 0) await upsertZoneDnssec(trx, Number(z.id), { rollover_role: null, rollover_requested: null, mtime: t });
+      return events();
+    }
     for (const role of rolesOf(p.keys)) {
       const mine = keys.filter((k) => k.role === role && k.algorithm === p.algorithmNumber);
       const retireAfter = role === 'zsk' ? iv.zskRetire : role === 'ksk' ? iv.kskRetire : Math.max(iv.zskRetire, iv.kskRetire);
@@ -998,6 +1145,183 @@ export async function advanceDnssecKeys(ctx: ServiceContext, zone: string): Prom
       started = true;
       if (asked) await upsertZoneDnssec(trx, Number(z.id), { rollover_role: null, rollover_requested: null, mtime: t });
     }
-    return out;
+    return events();
+  });
+}
+
+type SetState = (row: DnssecKeyRow, to: string, why: string, extra?: Parameters<typeof updateDnssecKey>[2]) => Promise<void>;
+type SetDs = (row: DnssecKeyRow, to: string, why: string) => Promise<void>;
+const sec = (ms: number | null): number => (ms === null ? 0 : Number(ms) / 1000);
+const fitsPolicy = (p: DnssecPolicy, k: DnssecKeyRow): boolean => k.algorithm === p.algorithmNumber && rolesOf(p.keys).includes(k.role as KeyRole);
+/** States in which a key is in the DNSKEY RRset or signs. */
+const IN_ZONE = new Set(['published', 'active', 'retired', 'presign', 'unpublished']);
+
+/**
+ * An algorithm (or key scheme) rollover, RFC 6781 §4.1.4's conservative way, so that no validator — not even one that
+ * wants a signature of every algorithm in the DNSKEY RRset (RFC 4035 §2.2) — sees data it cannot validate:
+ * 1. new RRSIGs: the new keys sign everything but are not yet in the DNSKEY RRset ('presign'), until every cached
+ *    RRset carries the new signatures (max zone TTL + zone propagation delay + publish safety);
+ * 2. new DNSKEY: the new keys join the DNSKEY RRset ('active'), both algorithms sign;
+ * 3. new DS: once the new DNSKEY RRset is in every cache (publication interval) the new KSK/CSK's DS is asked for
+ *    (CDS/CDNSKEY of the new key only; the old key's DS is to be withdrawn); when the parent serves it (ds_seen or
+ *    the parent DS check) and the old DS set has left the caches (parent DS TTL + propagation delay):
+ * 4. DNSKEY removal: the old keys leave the DNSKEY RRset but go on signing ('unpublished'), until the old DNSKEY
+ *    RRset has left the caches (DNSKEY TTL + zone propagation delay + retire safety);
+ * 5. RRSIGs removal: the old keys are removed.
+ * Returns false when no algorithm rollover is asked for or under way (the per-role rollovers go on).
+ */
+async function algorithmStep(
+  p: DnssecPolicy,
+  iv: ReturnType<typeof rolloverIntervals>,
+  now: number,
+  asked: boolean,
+  keys: DnssecKeyRow[],
+  set: SetState,
+  dsTo: SetDs,
+): Promise<boolean> {
+  const incoming = keys.filter((k) => fitsPolicy(p, k) && (k.state === 'hidden' || k.state === 'presign'));
+  const old = keys.filter((k) => !fitsPolicy(p, k) && IN_ZONE.has(k.state));
+  if (old.length === 0 && incoming.every((k) => k.state !== 'presign')) {
+    if (!asked) return false;
+    // Nothing to roll from (the old keys are gone): the hidden keys simply start.
+    for (const k of incoming) await set(k, 'active', 'nothing to roll from', { published: Math.round(now * 1000) });
+    return incoming.length > 0;
+  }
+  // 1 → presign
+  const hidden = incoming.filter((k) => k.state === 'hidden');
+  if (asked && hidden.length > 0) {
+    for (const k of hidden) await set(k, 'presign', 'algorithm rollover: signs beside the old keys, not yet in the DNSKEY RRset', k.role === 'zsk' ? {} : { ds_state: 'hidden' });
+    return true;
+  }
+  // 2 → active (published)
+  const presign = keys.filter((k) => fitsPolicy(p, k) && k.state === 'presign');
+  if (presign.length > 0) {
+    const ready = Math.max(...presign.map((k) => sec(k.active))) + p.maxZoneTtl + p.zonePropagationDelay + p.publishSafety;
+    if (now >= ready) for (const k of presign) await set(k, 'active', 'new signatures in every cache: added to the DNSKEY RRset', { published: Math.round(now * 1000) });
+    return true;
+  }
+  const fresh = keys.filter((k) => fitsPolicy(p, k) && k.state === 'active' && k.role !== 'zsk');
+  // 3: the new DS is asked for once the new DNSKEY RRset is everywhere; the old one is to go.
+  for (const k of fresh)
+    if (k.ds_state === 'hidden' && now >= sec(k.published) + iv.publication) await dsTo(k, 'submit', 'new DNSKEY RRset in every cache: give the parent this DS');
+  if (fresh.length > 0 && fresh.every((k) => k.ds_state !== 'hidden'))
+    for (const k of old) if (k.role !== 'zsk' && k.ds_state !== 'withdraw' && k.ds_state !== 'withdrawn') await dsTo(k, 'withdraw', 'algorithm rollover: the new DS replaces it');
+  // 4: the new DS at the parent and the old DS set out of the caches → the old keys leave the DNSKEY RRset.
+  const dsDone = fresh.length > 0 && fresh.every((k) => k.ds_state === 'seen' && now >= sec(k.ds_seen) + p.parentDsTtl + p.parentPropagationDelay);
+  if (dsDone)
+    for (const k of old)
+      if (k.state !== 'unpublished') await set(k, 'unpublished', 'new DS at the parent: out of the DNSKEY RRset, still signing', k.role === 'zsk' ? {} : { ds_state: 'withdrawn', ds_withdrawn: Math.round(now * 1000) });
+  // 5: the old DNSKEY RRset out of the caches → the old signatures go.
+  for (const k of old)
+    if (k.state === 'unpublished' && now >= sec(k.retired) + p.dnskeyTtl + p.zonePropagationDelay + p.retireSafety)
+      await set(k, 'removed', 'old DNSKEY RRset out of every cache: its signatures go');
+  return true;
+}
+
+/**
+ * Secure → insecure: the DS goes first (every KSK/CSK's DS withdrawn; the signer publishes the CDS/CDNSKEY delete
+ * records of RFC 8078 §4), and only when the parent serves no DS any more (ds_withdrawn or the parent DS check) and
+ * the old DS has left the caches (parent DS TTL + propagation delay + retire safety) do the keys and signatures go —
+ * a validator that still holds the DS would otherwise find the zone bogus.
+ */
+async function unsignStep(p: DnssecPolicy, _iv: ReturnType<typeof rolloverIntervals>, now: number, keys: DnssecKeyRow[], set: SetState, dsTo: SetDs): Promise<void> {
+  const inZone = keys.filter((k) => IN_ZONE.has(k.state) || k.state === 'hidden');
+  const sep = inZone.filter((k) => k.role !== 'zsk');
+  for (const k of sep) if (k.ds_state !== 'withdraw' && k.ds_state !== 'withdrawn') await dsTo(k, 'withdraw', 'zone going insecure: the parent is to remove this DS');
+  if (sep.some((k) => k.ds_state !== 'withdrawn')) return;
+  const gone = Math.max(0, ...sep.map((k) => sec(k.ds_withdrawn))) + p.parentDsTtl + p.parentPropagationDelay + p.retireSafety;
+  if (now < gone) return;
+  for (const k of inZone) await set(k, 'removed', 'zone going insecure: no DS at the parent and none in any cache');
+}
+
+// ---- the parent DS check (BIND's checkds / parental-agents, Knot's DS push check) ----------------------------------------
+
+/** What the parent DS check must look for in one zone now (parentDsWork). */
+export interface ParentDsWork {
+  zone: string;
+  /** 'seen': these keys' DS must be at the parent (a KSK/CSK rollover waits for it); 'withdrawn': must be gone. */
+  want: 'seen' | 'withdrawn';
+  keys: { tag: number; dnskey: Uint8Array }[];
+  /** The servers to ask: the policy's parental agents ("address" or "address#port"), or 'auto' (the parent zone's NS). */
+  servers: string[] | 'auto';
+}
+
+/**
+ * The zone's pending parent DS question, or null when nothing waits on the parent (or the policy's checkDs is 'no':
+ * the operator confirms with ds_seen / ds_withdrawn). A KSK/CSK whose DS was asked for (CDS published, the DNSKEY
+ * in every cache) waits to be seen; a key whose DS is to go (secure → insecure, algorithm rollover, the old key of a
+ * double-DS rollover) waits to be gone. Seen comes first: a rollover must not remove the old DS before the new one.
+ */
+export async function parentDsWork(ctx: ServiceContext, zone: string): Promise<ParentDsWork | null> {
+  const key = normalizeZoneName(zone);
+  const now = nowMs(ctx);
+  const r = await readTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    // Nothing waits on the parent: an earlier finding is history, not status (cleared below).
+    const none = { work: null, stale: zd?.parent_check != null, zoneId: Number(z.id) };
+    if (!prow) return none;
+    const p = policyOf(prow);
+    if (p.checkDs === 'no') return none;
+    const iv = rolloverIntervals(p);
+    const rows = (await dnssecKeyRows(trx, Number(z.id))).filter((k) => k.role !== 'zsk' && IN_ZONE.has(k.state));
+    const submitted = rows.filter((k) => k.state === 'active' && k.ds_state === 'submit' && now >= Number(k.published ?? k.created) + iv.publication * 1000);
+    const leaving = rows.filter((k) => k.ds_state === 'withdraw');
+    const want = submitted.length > 0 ? 'seen' : leaving.length > 0 ? 'withdrawn' : null;
+    if (!want) return none;
+    const keys = (want === 'seen' ? submitted : leaving).map((k) => ({ tag: k.key_tag, dnskey: new Uint8Array(k.dnskey) }));
+    const work: ParentDsWork = { zone: z.name, want, keys, servers: p.checkDs === 'explicit' ? p.parentalAgents : 'auto' };
+    return { work, stale: false, zoneId: Number(z.id) };
+  });
+  if (r.stale) await writeTx(ctx.store, (trx) => upsertZoneDnssec(trx, r.zoneId, { parent_check: null, mtime: now }));
+  return r.work;
+}
+
+/**
+ * Record what the parent DS check found. When every server asked answered as wanted (at least one server), the keys
+ * move on as if the operator had confirmed (ds_seen / ds_withdrawn), each with its event. Returns whether they did.
+ */
+export async function recordParentCheck(
+  ctx: ServiceContext,
+  work: ParentDsWork,
+  servers: { server: string; ok: boolean; detail: string }[],
+): Promise<boolean> {
+  const key = normalizeZoneName(work.zone);
+  const seen = servers.filter((s) => s.ok).length;
+  const done = servers.length > 0 && seen === servers.length;
+  const t = nowMs(ctx);
+  const check = { at: t, want: work.want, tags: work.keys.map((k) => k.tag), seen, of: servers.length, servers };
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, key, false);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const before = zd?.parent_check ? (JSON.parse(zd.parent_check) as typeof check) : undefined;
+    // Only a change of the finding is written (the check runs every signer interval).
+    const same = before && JSON.stringify({ ...before, at: 0 }) === JSON.stringify({ ...check, at: 0 });
+    if (!same) await upsertZoneDnssec(trx, Number(z.id), { parent_check: JSON.stringify(check), mtime: t });
+    if (!done) return;
+    const how = `parent DS check: ${seen} of ${servers.length} servers`;
+    const rows = await dnssecKeyRows(trx, Number(z.id));
+    for (const k of work.keys) {
+      const row = rows.find((r) => r.key_tag === k.tag && Buffer.compare(Buffer.from(r.dnskey), Buffer.from(k.dnskey)) === 0);
+      if (!row) continue;
+      if (work.want === 'seen' && row.ds_state === 'submit') {
+        await updateDnssecKey(trx, Number(row.id), { ds_state: 'seen', ds_seen: t, mtime: t });
+        await dnssecEvent(trx, ctx, z, `${row.role.toUpperCase()} ${row.key_tag} DS seen: the parent serves it (${how})`);
+      } else if (work.want === 'withdrawn' && row.ds_state === 'withdraw') await markDsWithdrawn(trx, ctx, z, row, how);
+    }
+    await recordChange(trx, ctx, z, 'update', z.published_version);
+  });
+  return done;
+}
+
+/** The denial of existence set by UPDATE (signing.ts setDenialByUpdate), with its event. */
+export async function recordDenialOverride(ctx: ServiceContext, zone: string, override: string, summary: string): Promise<void> {
+  await writeTx(ctx.store, async (trx) => {
+    const z = await findLiveZone(trx, ctx, zone, true);
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    if (!zd || zd.policy_id === null) throw new InvalidArgument(`zone ${z.name} is not signed`);
+    await upsertZoneDnssec(trx, Number(z.id), { denial_override: override, mtime: nowMs(ctx) });
+    await dnssecEvent(trx, ctx, z, summary);
   });
 }

@@ -106,7 +106,10 @@ export {
   type DnssecPolicy,
   type DnssecPolicyInput,
   formatDuration,
+  type ParentDsWork,
+  parentDsWork,
   policyLines,
+  recordParentCheck,
   type ZoneDnssecStatus,
 } from './dnssec.js';
 export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek.js';
@@ -228,6 +231,8 @@ export {
   isSigned,
   lastSignedVersion,
   publishedVersion,
+  servedNsec3Param,
+  setDenialByUpdate,
   SIGNER_ONLY_TYPES,
   signedStateAt,
   signedZoneIds,

@@ -33,7 +33,10 @@ import { ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById } from '../store/queries/zones.js';
 import { type ServiceContext, zoneScope } from './context.js';
 import { recordsAt } from './core.js';
-import { openKey, policyOf } from './dnssec.js';
+import { openKey, policyOf, recordDenialOverride, UNSIGN } from './dnssec.js';
+import { InvalidArgument } from './errors.js';
+
+const SIGNING_STATES: ReadonlySet<string> = new Set(['active', 'published', 'retired', 'presign', 'unpublished']);
 import { normalizeZoneName } from './names.js';
 
 /** What the signer needs for one zone: its policy in the signer's terms and the keys in force, private parts opened. */
@@ -70,28 +73,32 @@ export async function zoneSigning(ctx: ServiceContext, zone: string): Promise<Zo
   const origin = Name.parse(read.z.name);
   const keys: ZoneKey[] = [];
   for (const row of read.keys) {
-    // hidden: made but not yet in the DNSKEY RRset; removed: gone. The rollover engine moves keys along.
-    if (row.state !== 'active' && row.state !== 'published' && row.state !== 'retired') continue;
+    // hidden: made but not yet in the DNSKEY RRset; removed: gone. The rollover engine moves keys along. An algorithm
+    // rollover (services/dnssec.ts algorithmStep) has keys that sign without being in the DNSKEY RRset: 'presign'
+    // (new, before their DNSKEY) and 'unpublished' (old, after their DNSKEY left).
+    if (!SIGNING_STATES.has(row.state)) continue;
     const k = await openKey(ctx, read.z.name, row);
     const ksk = row.role !== 'zsk';
     const zsk = row.role !== 'ksk';
-    const active = row.state === 'active';
-    keys.push({ key: k, ksk, zsk, publish: true, active, publishCds: p.cds && ksk && active && row.ds_state !== 'withdraw' && row.ds_state !== 'withdrawn' });
+    const active = row.state === 'active' || row.state === 'presign' || row.state === 'unpublished';
+    const publish = row.state !== 'presign' && row.state !== 'unpublished';
+    const cds = p.cds && ksk && row.state === 'active' && (row.ds_state === 'submit' || row.ds_state === 'seen');
+    keys.push({ key: k, ksk, zsk, publish, active, publishCds: cds });
   }
-  const saltLength = p.nsec3.saltLength;
-  // A salt must stay the same across restarts and processes (RFC 9276 advises none): derived from the zone name.
-  const salt = saltLength > 0 ? new Uint8Array(process.getBuiltinModule('node:crypto').createHash('sha256').update(`DMS NSEC3 salt\0${origin.key}`).digest().subarray(0, saltLength)) : new Uint8Array(0);
   const policy: SignPolicy = {
-    denial: p.denial === 'nsec3' ? { kind: 'nsec3', iterations: p.nsec3.iterations, salt, optOut: p.nsec3.optOut } : { kind: 'nsec' },
+    denial: denialFor(p, read.zd.denial_override, origin),
     validity: p.signatureValidity,
     jitter: p.signatureJitter,
     dnskeyTtl: p.dnskeyTtl,
     cdsDigests: p.cdsDigestTypes,
     cdnskey: p.cdnskey,
+    // Secure → insecure: the parent is asked to remove the DS (RFC 8078 §4) while the keys still sign.
+    cdsDelete: read.zd.rollover_role === UNSIGN && (p.cds || p.cdnskey),
   };
+  // Every key with what it does (signs, published, CDS): a transition committed by the rollover engine whose version
+  // was never made (dmsd killed in between) differs from the signed version's set, so the restarted signer makes it.
   const keySet = keys
-    .filter((k) => k.active !== false)
-    .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}`)
+    .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}${k.active !== false ? 'S' : ''}${k.publish !== false ? 'P' : ''}${k.publishCds ? 'C' : ''}`)
     .sort()
     .join(' ');
   const resignRequested = read.zd.resign_requested === null ? null : Number(read.zd.resign_requested);
@@ -235,4 +242,75 @@ export async function clearResignRequest(ctx: ServiceContext, zoneId: number, re
     if (zd && zd.resign_requested !== null && Number(zd.resign_requested) <= requested)
       await upsertZoneDnssec(trx, zoneId, { resign_requested: null, mtime: ctx.clock.now().getTime() });
   });
+}
+
+/**
+ * The denial of existence a zone is signed with: the one an RFC 2136 UPDATE of NSEC3PARAM asked for (denial_override),
+ * else the policy's. A policy salt must stay the same across restarts and processes (RFC 9276 advises none): derived
+ * from the zone name.
+ */
+function denialFor(p: ReturnType<typeof policyOf>, override: string | null, origin: Name): SignPolicy['denial'] {
+  if (override) {
+    const o = JSON.parse(override) as { kind: 'nsec' } | { kind: 'nsec3'; iterations: number; salt: string; optOut: boolean };
+    if (!('salt' in o)) return { kind: 'nsec' };
+    return { kind: 'nsec3', iterations: o.iterations, salt: new Uint8Array(Buffer.from(o.salt, 'hex')), optOut: o.optOut };
+  }
+  const saltLength = p.nsec3.saltLength;
+  const salt = saltLength > 0 ? new Uint8Array(process.getBuiltinModule('node:crypto').createHash('sha256').update(`DMS NSEC3 salt\0${origin.key}`).digest().subarray(0, saltLength)) : new Uint8Array(0);
+  return p.denial === 'nsec3' ? { kind: 'nsec3', iterations: p.nsec3.iterations, salt, optOut: p.nsec3.optOut } : { kind: 'nsec' };
+}
+
+/**
+ * The NSEC3PARAM a signed zone serves now, as an RR for the UPDATE engine to see (so that "update delete <zone>
+ * NSEC3PARAM" finds something to delete); null when signed with NSEC; undefined when the zone is not signed.
+ */
+export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promise<RR | null | undefined> {
+  const key = normalizeZoneName(zone);
+  return readTx(ctx.store, async (trx) => {
+    const z = await servedZoneRow(trx, zoneScope(ctx), key);
+    if (!z) return undefined;
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    if (!zd || !prow) return undefined;
+    const origin = Name.parse(z.name);
+    const d = denialFor(policyOf(prow), zd.denial_override, origin);
+    if (!('iterations' in d)) return null;
+    const salt = d.salt ?? new Uint8Array(0);
+    const rdata = new Uint8Array([1, 0, ((d.iterations ?? 0) >> 8) & 255, (d.iterations ?? 0) & 255, salt.length, ...salt]);
+    return { name: origin, type: RRType.NSEC3PARAM, class: 1, ttl: 0, rdata };
+  });
+}
+
+/**
+ * NSEC3PARAM changed by an RFC 2136 UPDATE of a signed zone, as BIND does it (bind9-dnssec-dynamic-zones): adding one
+ * switches the zone to an NSEC3 chain with its parameters (flags bit 0 = opt-out), deleting it goes back to NSEC. The
+ * signer replaces the chain at the next version in one step (full re-sign), so there is no moment without a complete
+ * chain and BIND's two-step "add the new, then remove the old NSEC3PARAM" is not needed (the last one added wins).
+ * Iterations other than 0 are refused (RFC 9276 §3.1, as the policies), as is a hash algorithm other than SHA-1 (1).
+ * Stays until another policy is set. InvalidArgument with the reason when refused.
+ */
+export async function setDenialByUpdate(ctx: ServiceContext, zone: string, added: readonly RR[], removed: readonly RR[]): Promise<string> {
+  const key = normalizeZoneName(zone);
+  const origin = Name.parse(key);
+  for (const r of [...added, ...removed])
+    if (!r.name.equals(origin)) throw new InvalidArgument(`NSEC3PARAM at ${r.name.toString()}: only the zone apex has one`);
+  let override: string;
+  let summary: string;
+  const last = added.at(-1);
+  if (last) {
+    const d = last.rdata;
+    if (d.length < 5 || d.length !== 5 + d[4]) throw new InvalidArgument('malformed NSEC3PARAM');
+    const iterations = (d[2] << 8) | d[3];
+    if (d[0] !== 1) throw new InvalidArgument(`NSEC3PARAM hash algorithm ${d[0]}: only 1 (SHA-1) is defined (RFC 5155)`);
+    if (iterations !== 0) throw new InvalidArgument(`NSEC3PARAM iterations ${iterations}: RFC 9276 §3.1 requires 0`);
+    const salt = Buffer.from(d.subarray(5)).toString('hex');
+    const optOut = (d[1] & 1) !== 0;
+    override = JSON.stringify({ kind: 'nsec3', iterations, salt, optOut });
+    summary = `NSEC3PARAM added by UPDATE (${ctx.actor}): NSEC3 chain, salt ${salt || '-'}${optOut ? ', opt-out' : ''}`;
+  } else {
+    override = JSON.stringify({ kind: 'nsec' });
+    summary = `NSEC3PARAM deleted by UPDATE (${ctx.actor}): NSEC chain`;
+  }
+  await recordDenialOverride(ctx, key, override, summary);
+  return summary;
 }

@@ -85,6 +85,8 @@ export interface DnssecKeyTable {
   retired: number | null;
   removed: number | null;
   ds_seen: number | null;
+  /** When the parent was confirmed to serve this key's DS no more (0023). */
+  ds_withdrawn: number | null;
   mtime: number;
 }
 
@@ -97,6 +99,13 @@ export interface ZoneDnssecTable {
   rollover_requested: number | null;
   /** A full re-sign asked for (sign_zone) and not yet done. */
   resign_requested: number | null;
+  /** What the last parent DS check found, JSON (0023); null: none made. */
+  parent_check: string | null;
+  /**
+   * The denial of existence an RFC 2136 UPDATE asked for (0023): {"kind":"nsec3","iterations":0,"salt":"hex","optOut":
+   * false} after an NSEC3PARAM was added, {"kind":"nsec"} after it was deleted; null: the policy's. A new policy clears it.
+   */
+  denial_override: string | null;
   mtime: number;
 }
 

@@ -16,6 +16,7 @@ import { stateIndex } from './migrations-state-index.js';
 import { queryAclTable } from './migrations-query-acl.js';
 import { haTables } from './migrations-ha.js';
 import { cookieSecrets } from './migrations-cookies.js';
+import { dnssecMore } from './migrations-dnssec-more.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -290,6 +291,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0019_git': gitTables,
         '0020_query_acl': queryAclTable(dialect),
         '0021_dns_cookie_secrets': cookieSecrets,
+        '0023_dnssec_withdrawn_parent_check': dnssecMore,
       };
     },
   };

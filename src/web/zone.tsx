@@ -798,6 +798,8 @@ interface Dnssec {
   ds: string[];
   waiting: string[];
   rollover: { role: string; requested: string } | null;
+  /** Key transitions and requests, newest first (the audit log's DNSSEC events). */
+  events?: { at: string; actor: string; summary: string }[];
   resignRequested: string | null;
 }
 
@@ -878,6 +880,18 @@ function DnssecTab({ zone }: { zone: string; me: Me }) {
           <ul>
             {d.waiting.map((w) => (
               <li>{w}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {d.events && d.events.length > 0 && (
+        <>
+          <h3>Key events</h3>
+          <ul>
+            {d.events.slice(0, 20).map((e) => (
+              <li>
+                {fmtTime(e.at)} {e.summary} ({e.actor})
+              </li>
             ))}
           </ul>
         </>

@@ -290,19 +290,24 @@ for (const backend of backends)
         assert.deepEqual(st.keys.map((x) => [x.algorithmNumber, x.state]), [[13, 'active'], [15, 'hidden']]);
         assert.equal(st.rollover?.role, 'algorithm');
 
-        // auto_dnssec off: unsigned wanted, keys kept until the DS is gone; unsigned zones refuse the requests.
+        // auto_dnssec off: unsigned wanted — secure → insecure: the policy and keys stay (still signing) until the DS
+        // is gone from the parent; the CSK rollover only asked for is dropped.
         await services.setZoneFlags(ctx, 'f.example.', { autoDnssec: false });
         st = await dnssec.showDnssec(ctx, 'f.example');
-        assert.equal(st.policy, null);
+        assert.equal(st.policy, 'mine');
+        assert.equal(st.rollover?.role, 'unsign');
         assert.equal(st.keys.length, 1);
-        assert.match(st.waiting.join('\n'), /to be unsigned/);
+        assert.match(st.waiting.join('\n'), /going insecure/);
+        assert.match(st.events.map((e) => e.summary).join('\n'), /unsign requested/);
         assert.deepEqual((await services.getZone(ctx, 'f.example.')).flags.autoDnssec, false);
-        await assert.rejects(dnssec.signZoneRequest(ctx, 'f.example'), /is not signed/);
-        // set_zone_dnssec_policy none on g: flags follow.
+        // set_zone_dnssec_policy none on g: flags follow; the algorithm rollover asked for is dropped with its hidden keys.
         await dnssec.setZoneDnssecPolicy(ctx, 'g.example', 'none');
         assert.equal((await services.getZone(ctx, 'g.example.')).flags.autoDnssec, false);
+        st = await dnssec.showDnssec(ctx, 'g.example');
+        assert.deepEqual([st.rollover?.role, st.keys.map((x) => [x.algorithmNumber, x.state])], ['unsign', [[13, 'active']]]);
         await assert.rejects(dnssec.setZoneDnssecPolicy(ctx, 'g.example', 'nosuch'), services.DnssecPolicyNotFound);
-        assert.equal((await dnssec.listDnssecPolicies(ctx)).find((p) => p.name === 'mine')?.zones, 0);
+        // f follows 'mine' until its keys have left.
+        assert.equal((await dnssec.listDnssecPolicies(ctx)).find((p) => p.name === 'mine')?.zones, 1);
 
         // The configured defaults (set_config auto_dnssec / nsec3) sign a new zone as the flags do.
         await services.setConfig(ctx, 'auto_dnssec', 'true');

@@ -188,6 +188,16 @@ export const DNSSEC_COMMANDS: readonly CommandSpec[] = [
         rndc dnssec -checkds published does), so its rollover can go on.`,
     { min: 2, max: 2, args: ['zone', 'other'] },
   ),
+  spec(
+    'ds_withdrawn',
+    'Confirm the parent no longer serves the DS of a key',
+    `Confirm the parent DS is gone: ds_withdrawn <domain-name> <key-tag>
+
+        Tells DMS the parent zone no longer serves the DS of this KSK/CSK (BIND's
+        rndc dnssec -checkds withdrawn), so an algorithm rollover or the way to
+        an unsigned zone (set_zone_dnssec_policy <zone> none) can go on.`,
+    { min: 2, max: 2, args: ['zone', 'other'] },
+  ),
   spec('sign_zone', 'Ask for a full re-sign of a zone', 'Re-sign a zone: sign_zone <domain-name>\n\n        Every signature is made anew by the signer.', {
     min: 1,
     max: 1,
@@ -238,6 +248,10 @@ function statusText(st: ZoneDnssecStatus): string {
   if (st.rollover) lines.push(`${I}rollover:        ${st.rollover.role} requested ${fmtTime(st.rollover.requested)}`);
   if (st.resignRequested) lines.push(`${I}re-sign:         requested ${fmtTime(st.resignRequested)}`);
   for (const w of st.waiting) lines.push(`${I}waiting:         ${w}`);
+  if (st.events.length > 0) {
+    lines.push(`${I}recent events:`);
+    for (const e of st.events.slice(0, 8)) lines.push(`${I}  ${fmtTime(e.at)} ${e.summary}`);
+  }
   return lines.join('\n');
 }
 
@@ -310,6 +324,13 @@ const dsSeen: Handler = async (ctx, a) => {
   return 0;
 };
 
+const dsWithdrawn: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const k = await s.call('ds_withdrawn', { zone: a.positional[0], keyTag: keyTagArg(a.positional[1]) });
+  emit(ctx, k, () => `${I}DS ${k.tag} withdrawn from the parent`);
+  return 0;
+};
+
 const signZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const r = await s.call('sign_zone', { zone: a.positional[0] });
@@ -327,5 +348,6 @@ export const DNSSEC_HANDLERS: Record<string, Handler> = {
   export_dnssec_key: exportDnssecKey,
   rollover_zone_key: rolloverZoneKey,
   ds_seen: dsSeen,
+  ds_withdrawn: dsWithdrawn,
   sign_zone: signZone,
 };

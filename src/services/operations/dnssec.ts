@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   createDnssecPolicy,
   dsSeen,
+  dsWithdrawn,
   exportDnssecKey,
   getDnssecPolicy,
   importDnssecKey,
@@ -137,6 +138,14 @@ export const DNSSEC_OPERATIONS = {
     tiers: STAFF,
     mutates: true,
     run: async (ctx, p) => dsSeen(ctx, await zoneOf(ctx, p.zone), p.keyTag),
+  }),
+  ds_withdrawn: op({
+    name: 'ds_withdrawn',
+    summary: 'Confirm that the parent zone no longer serves the DS of a KSK/CSK (a rollover or going insecure goes on)',
+    params: z.object({ zone: zoneParam, keyTag }).strict(),
+    tiers: STAFF,
+    mutates: true,
+    run: async (ctx, p) => dsWithdrawn(ctx, await zoneOf(ctx, p.zone), p.keyTag),
   }),
   sign_zone: op({
     name: 'sign_zone',

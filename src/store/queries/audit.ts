@@ -24,6 +24,8 @@ export async function insertAudit(trx: Tx | Db, row: Insertable<AuditLogTable>):
 export interface AuditFilter {
   zone?: string;
   actor?: string;
+  /** Only entries of this kind ('dnssec': key transitions). */
+  kind?: string;
   since?: number;
   /** Cursor: entries with a smaller id (the last id of the previous page). */
   before?: number;
@@ -38,6 +40,7 @@ export async function auditRows(db: Db, scope: ZoneScope, f: AuditFilter): Promi
   let q = adb(db).selectFrom('audit_log').selectAll();
   if (f.zone !== undefined) q = q.where('zone_name', '=', f.zone);
   if (f.actor !== undefined) q = q.where('actor', '=', f.actor);
+  if (f.kind !== undefined) q = q.where('kind', '=', f.kind);
   if (f.since !== undefined) q = q.where('at', '>=', f.since);
   if (f.before !== undefined) q = q.where('id', '<', f.before);
   if (scope !== null)

@@ -15,6 +15,7 @@ import { listIndexes } from './migrations-list-indexes.js';
 import { stateIndex } from './migrations-state-index.js';
 import { queryAclTable } from './migrations-query-acl.js';
 import { haTables } from './migrations-ha.js';
+import { sgTemplateTables } from './migrations-sg-templates.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -288,6 +289,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0018_ha_instances': haTables,
         '0019_git': gitTables,
         '0020_query_acl': queryAclTable(dialect),
+        '0024_sg_templates_server_tokens': sgTemplateTables(dialect),
       };
     },
   };

@@ -441,9 +441,9 @@ for (const backend of backends)
 
         // Broken templates: refused with the checker's own message, nothing in the database changed.
         const broken = {
-          bind9: ['allow-query { 10.0.0.0/8 };', /named-checkconf .*missing ';' before '}'/],
-          knot: ['no-such-item: on', /knotc .*conf-check: .*(invalid item|no-such-item)/],
-          nsd: ['allow-query: not-an-address NOKEY', /nsd-checkconf .*(not-an-address|error)/i],
+          bind9: ['allow-query { 10.0.0.0/8 };', /named-checkconf .*\.\/dms\.conf:\d+: missing ';' before '}'/],
+          knot: ['no-such-item: on', /knotc .*conf-check: error: config, file '\.\/dms\.conf', line \d+, item 'no-such-item', value 'on' \(invalid item\)/],
+          nsd: ['allow-query: not-an-address NOKEY', /nsd-checkconf .*\.\/dms\.conf:\d+: error: Bad ip4 address 'not'/],
         } as const;
         for (const t of TYPES) {
           const before = await dumpTables(s, tables);

@@ -9,6 +9,7 @@ import {
   accountActor,
   findOperation,
   type Principal,
+  type ServiceContext,
   serviceContext,
   type Store,
   type Tenant,
@@ -235,14 +236,36 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
   // Pull of a secondary's generated configuration (issue 11), for a server whose files are not pushed by reconfig: the
   // same file reconfig would write (checked by the real checker first), for admin accounts as /admin_dms. ETag is
   // the file's hash: a puller sending If-None-Match gets 304 and need not reload.
+  // A server's own pull token (create_server_token) is good here, for that server's file only: a secondary pulling its
+  // configuration needs no admin account. The token means nothing anywhere else (authenticate() does not know it).
   app.get<{ Params: { server: string }; Querystring: { part?: string } }>('/config/:server', async (req, reply) => {
-    const who = await principalOf(req, reply, '/config');
-    if (!who) return reply;
-    if (who.account.tier !== 'admin') return refuse(reply, 403, KIND_CODE.denied, '/config is for admin accounts');
-    if (who.token && (who.token.acmeOnly || who.token.zone !== null)) return refuse(reply, 403, KIND_CODE.denied, '/config: this token is limited to ACME records or one zone');
+    const creds = parseAuthorization(req.headers.authorization);
+    let ctx: ServiceContext;
+    if (creds?.kind === 'bearer' && services.isServerToken(creds.token)) {
+      const wait = guard.retryAfter(req.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return refuse(reply, 429, RATE_LIMITED, `too many failed logins from ${req.ip}: try again in ${wait} s`);
+      }
+      const owner = await services.verifyServerToken(base, creds.token);
+      if (owner === null) {
+        guard.failed(req.ip);
+        log.warn({ source: req.ip, scheme: 'server-token', url: '/config' }, 'API login failed');
+        return refuse(reply, 401, AUTH_REQUIRED, 'authentication failed');
+      }
+      guard.succeeded(req.ip);
+      if (owner !== req.params.server.trim())
+        return refuse(reply, 403, KIND_CODE.denied, `/config: this token is server ${owner}'s, not ${req.params.server}'s`);
+      ctx = serviceContext(o.store, { actor: `server:${owner}`, source: req.ip });
+    } else {
+      const who = await principalOf(req, reply, '/config');
+      if (!who) return reply;
+      if (who.account.tier !== 'admin') return refuse(reply, 403, KIND_CODE.denied, '/config is for admin accounts');
+      if (who.token && (who.token.acmeOnly || who.token.zone !== null)) return refuse(reply, 403, KIND_CODE.denied, '/config: this token is limited to ACME records or one zone');
+      ctx = serviceContext(o.store, { actor: accountActor(who.account), tenant: services.accountTenant(who.account), source: req.ip });
+    }
     const part = req.query.part ?? 'main';
     if (part !== 'main' && part !== 'options') return send(reply, 400, { server: req.params.server, error: 'part is main or options' });
-    const ctx = serviceContext(o.store, { actor: accountActor(who.account), tenant: services.accountTenant(who.account), source: req.ip });
     let r: Awaited<ReturnType<typeof pullServerConfig>>;
     try {
       r = await pullServerConfig(ctx, req.params.server, { part, ...(o.served ? { served: o.served } : {}) });

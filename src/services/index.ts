@@ -57,6 +57,8 @@ export {
   verifyToken,
 } from './accounts.js';
 export { type AuditEntry, listAudit, parseSince } from './audit.js';
+// GET /config/<server> pull tokens (issue 11)
+export { isServerToken, verifyServerToken } from './server-config/templates.js';
 export { eventQueueDepth, pingStore, zoneStateCounts } from './stats.js';
 
 // zones: create_zone, show_zonesm, ls, set_zone, enable/disable/delete/undelete/destroy, copy_zone

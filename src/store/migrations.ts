@@ -17,6 +17,7 @@ import { queryAclTable } from './migrations-query-acl.js';
 import { haTables } from './migrations-ha.js';
 import { cookieSecrets } from './migrations-cookies.js';
 import { dnssecMore } from './migrations-dnssec-more.js';
+import { sgTemplateTables } from './migrations-sg-templates.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -292,6 +293,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0020_query_acl': queryAclTable(dialect),
         '0021_dns_cookie_secrets': cookieSecrets,
         '0023_dnssec_withdrawn_parent_check': dnssecMore,
+        '0024_sg_templates_server_tokens': sgTemplateTables(dialect),
       };
     },
   };

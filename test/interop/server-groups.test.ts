@@ -164,6 +164,24 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.equal(got(['-u', 'cfghelp:cfg-help-pass', `${url}/nsd1`]).status, 403);
     assert.equal(got(['-u', 'cfgadmin:cfg-admin-pass', `${url}/nosuch`]).status, 404);
     assert.equal(got(['-u', 'cfgadmin:cfg-admin-pass', `${url}/knot1?part=options`]).status, 400);
+    // The server's own pull token (create_server_token): its file only, and nothing else.
+    const pull = (JSON.parse(zoneToolOk(store(), ['--json', 'create_server_token', 'nsd1'])) as { token: string }).token;
+    const own = got(['-H', `Authorization: Bearer ${pull}`, `${url}/nsd1`]);
+    assert.equal(own.status, 200, own.body);
+    assert.equal(own.body, readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'));
+    const other = got(['-H', `Authorization: Bearer ${pull}`, `${url}/bind1`]);
+    assert.equal(other.status, 403);
+    assert.match(other.body, /this token is server nsd1's, not bind1's/);
+    assert.equal(got(['-H', `Authorization: Bearer ${pull}x`, `${url}/nsd1`]).status, 401);
+    const rpc = await fetch(`http://127.0.0.1:${httpPort}/jsonrpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pull}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'show_server_config', params: { server: 'nsd1' } }),
+    });
+    assert.equal(rpc.status, 401, 'a pull token is not an API token');
+    // A new token replaces it.
+    zoneToolOk(store(), ['create_server_token', 'nsd1']);
+    assert.equal(got(['-H', `Authorization: Bearer ${pull}`, `${url}/nsd1`]).status, 401);
   });
 
   test('create_zone: all three serve it without touching them; a change arrives by IXFR; delete_zone removes it', async () => {
@@ -315,6 +333,32 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     assert.match(failed.stdout + failed.stderr, /server_config|test checker/);
     // The secondaries still serve.
     assert.equal(short(ports.nsd, 'www.first.example', 'A'), '192.0.2.11');
+  });
+
+  test('set_sg_template: a broken template refused with the checker message, secondaries unaffected; a valid one restricts queries', async () => {
+    const files = () => ['bind', 'knot', 'nsd'].map((k) => readFileSync(join(dirs[k as 'bind'], `dms-${k}1.conf`), 'utf8'));
+    const before = files();
+    const broken = join(data, 'broken.tpl');
+    writeFileSync(broken, 'allow-query { 127.0.0.1 };\n');
+    const r = zoneTool(store(), ['set_sg_template', 'sg1', 'bind9', broken]);
+    assert.notEqual(r.code, 0);
+    // zone_tool wraps the message: compared with its line breaks folded.
+    assert.match(r.stderr.replace(/\s+/g, ' '), /bind1 refused: template for bind9 of sg1: named-checkconf \.\/main\.conf: \.\/dms\.conf:\d+: missing ';' before '}'/);
+    assert.match(zoneToolOk(store(), ['show_sg_template', 'sg1']), /no templates/);
+    zoneToolOk(store(), ['reconfig_sg', 'sg1']);
+    assert.deepEqual(files(), before, 'the files did not change');
+    for (const k of ['bind', 'knot', 'nsd'] as const) assert.equal(short(ports[k], 'www.first.example', 'A'), '192.0.2.11', k);
+    // A valid template: NSD's pattern restricts queries (what a private group does) — NSD refuses the loopback client.
+    const valid = join(data, 'nsd.tpl');
+    writeFileSync(valid, 'allow-query: 10.0.0.0/8 NOKEY\n');
+    assert.match(zoneToolOk(store(), ['set_sg_template', 'sg1', 'nsd', valid]), /checked with: nsd1/);
+    zoneToolOk(store(), ['reconfig_sg', 'sg1']);
+    assert.match(readFileSync(join(dirs.nsd, 'dms-nsd1.conf'), 'utf8'), /^ {2}allow-query: 10\.0\.0\.0\/8 NOKEY$/m);
+    await until('nsd refuses 127.0.0.1', () => /status: REFUSED/.test(dig(ports.nsd, ['www.first.example', 'A', '+norec'])), all, 30000);
+    assert.equal(short(ports.bind, 'www.first.example', 'A'), '192.0.2.11', 'the other secondaries are unaffected');
+    zoneToolOk(store(), ['delete_sg_template', 'sg1', 'nsd']);
+    zoneToolOk(store(), ['reconfig_sg', 'sg1']);
+    await until('nsd answers again', () => short(ports.nsd, 'www.first.example', 'A') === '192.0.2.11', all, 30000);
   });
 
   test('a private group: BIND and NSD reconfigured (zones listed, catalog dropped) refuse queries outside the ACL', async () => {

@@ -394,3 +394,135 @@ for (const backend of backends)
       }
     });
   });
+
+// Per-SG templates (set_sg_template): stored only when the real checker accepts the file they produce for every
+// server of that type in the group; a refusal carries the checker's own message and changes nothing. A template that
+// a later generation breaks is refused by reconfig like any other bad file: the last good file stays, a FAILURE event
+// records it. And the per-server pull token for GET /config/<server>.
+for (const backend of backends)
+  describe(`per-SG templates and server pull tokens on ${backend.name}`, () => {
+    test('set/show/delete_sg_template: checked by the real checkers, refusals change nothing, reconfig keeps the last good file', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      const fs = await import('node:fs');
+      const path = await import('node:path');
+      const os = await import('node:os');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dms-sg-tpl-'));
+      try {
+        const ctx = ctxOf(s);
+        const tables = [...TABLES, 'sg_template', 'events'];
+        await services.createTsigKey(ctx, 'xfr.tpl', { algorithm: 'hmac-sha256' });
+        await services.createServerGroup(ctx, 'tpl', { apexNs: ['ns1.example.org.'], masterAddress: '127.0.0.1#5353' });
+        await call(ctx, 'add_transfer_rule', { sg: 'tpl', key: 'xfr.tpl' });
+        await call(ctx, 'set_sg_config', { sg: 'tpl', xfrKey: 'xfr.tpl' });
+        for (const t of TYPES) await call(ctx, 'create_server', { server: `t-${t}`, address: `192.0.2.${TYPES.indexOf(t) + 60}`, sg: 'tpl', type: t });
+        await services.createZone(ctx, 'tpl.example', { sg: 'tpl' });
+        await call(ctx, 'set_sg_config', { sg: 'tpl', useCatalog: false });
+
+        // A public group made to behave like a private one, per type.
+        const good = {
+          bind9: 'allow-query { 10.0.0.0/8; {master}; };\nallow-transfer { none; };\n',
+          knot: 'semantic-checks: on\nzonefile-sync: -1\n',
+          nsd: '  allow-query: 10.0.0.0/8 NOKEY\n  allow-notify: {master} {key}\n',
+        };
+        const want = {
+          bind9: /zone "tpl\.example" \{ type secondary; [^\n]* allow-query \{ 10\.0\.0\.0\/8; 127\.0\.0\.1; \}; allow-transfer \{ none; \}; \};/,
+          knot: /^ {4}semantic-checks: on\n {4}zonefile-sync: -1$/m,
+          nsd: /^ {2}allow-query: 10\.0\.0\.0\/8 NOKEY\n {2}allow-notify: 127\.0\.0\.1 xfr\.tpl\.$/m,
+        };
+        for (const t of TYPES) {
+          const r = await call(ctx, 'set_sg_template', { sg: 'tpl', type: t, template: good[t] });
+          assert.deepEqual(r.checked, [`t-${t}`]);
+          const cfg = await call(ctx, 'show_server_config', { server: `t-${t}`, check: true });
+          assert.match(cfg.main, want[t], `${t}: the template is in the generated file`);
+        }
+        assert.deepEqual((await call(ctx, 'show_sg_template', { sg: 'tpl' })).map((x) => x.type), ['bind9', 'knot', 'nsd']);
+        assert.equal((await call(ctx, 'show_sg_template', { sg: 'tpl', type: 'nsd' }))[0].template, good.nsd);
+
+        // Broken templates: refused with the checker's own message, nothing in the database changed.
+        const broken = {
+          bind9: ['allow-query { 10.0.0.0/8 };', /named-checkconf .*\.\/dms\.conf:\d+: missing ';' before '}'/],
+          knot: ['no-such-item: on', /knotc .*conf-check: error: config, file '\.\/dms\.conf', line \d+, item 'no-such-item', value 'on' \(invalid item\)/],
+          nsd: ['allow-query: not-an-address NOKEY', /nsd-checkconf .*\.\/dms\.conf:\d+: error: Bad ip4 address 'not'/],
+        } as const;
+        for (const t of TYPES) {
+          const before = await dumpTables(s, tables);
+          await assert.rejects(call(ctx, 'set_sg_template', { sg: 'tpl', type: t, template: broken[t][0] }), (e: unknown) => {
+            assert.ok(e instanceof ServerConfigRefused, String(e));
+            assert.equal(e.server, `t-${t}`);
+            assert.match(e.message, broken[t][1]);
+            return true;
+          });
+          assert.equal(await dumpTables(s, tables), before, `${t}: nothing changed`);
+          assert.equal((await call(ctx, 'show_sg_template', { sg: 'tpl', type: t }))[0].template, good[t]);
+        }
+        // Bad input at the command: unknown type, control characters, a group that does not exist.
+        await assert.rejects(call(ctx, 'set_sg_template', { sg: 'tpl', type: 'djbdns' as 'nsd', template: 'x' }), /type/);
+        await assert.rejects(call(ctx, 'set_sg_template', { sg: 'tpl', type: 'nsd', template: 'a\u0001b' }), /control characters/);
+        await assert.rejects(call(ctx, 'set_sg_template', { sg: 'nosuch', type: 'nsd', template: 'x' }), /nosuch/);
+
+        // A group without servers of that type (nor zones, nor master address): checked on a stand-in.
+        await services.createServerGroup(ctx, 'empty', { apexNs: ['ns1.example.org.'] });
+        assert.deepEqual((await call(ctx, 'set_sg_template', { sg: 'empty', type: 'bind9', template: 'notify no;' })).checked, ['(stand-in bind9 server)']);
+        await assert.rejects(call(ctx, 'set_sg_template', { sg: 'empty', type: 'bind9', template: 'notify perhaps;' }), /named-checkconf/);
+
+        // Publication: the good template is installed; then one stored behind the checker's back (as a template
+        // that a later change breaks) is refused by reconfig, the last good file stays and a FAILURE event says why.
+        await call(ctx, 'set_server_config', { server: 't-bind9', configDir: dir });
+        assert.equal((await call(ctx, 'reconfig_server', { server: 't-bind9' })).outcome, 'installed');
+        const file = path.join(dir, 'dms-t-bind9.conf');
+        const installed = fs.readFileSync(file, 'utf8');
+        assert.match(installed, want.bind9);
+        const { putSgTemplate } = await import('../../src/store/queries/sg-templates.js');
+        const sgId = (await services.listServerGroups(ctx)).find((g) => g.name === 'tpl')?.id;
+        assert.ok(sgId !== undefined);
+        await putSgTemplate(s.db, Number(sgId), 'bind9', 'allow-query { broken', Date.now());
+        const r = await call(ctx, 'reconfig_server', { server: 't-bind9' });
+        assert.equal(r.outcome, 'refused');
+        assert.match(r.message ?? '', /named-checkconf/);
+        assert.equal(fs.readFileSync(file, 'utf8'), installed, 'the last good file stays');
+        const failed = await services.listEvents(ctx, { state: ['FAILURE'] });
+        assert.ok(failed.some((e) => e.type === 'server_config' && /named-checkconf/.test(e.lastError ?? '')));
+
+        // delete_sg_template: the generator's file alone again.
+        await call(ctx, 'delete_sg_template', { sg: 'tpl', type: 'bind9' });
+        assert.doesNotMatch((await call(ctx, 'show_server_config', { server: 't-bind9', check: true })).main, /allow-query/);
+        await assert.rejects(call(ctx, 'delete_sg_template', { sg: 'tpl', type: 'bind9' }), /no bind9 template/);
+        assert.deepEqual((await call(ctx, 'show_sg_template', { sg: 'tpl' })).map((x) => x.type), ['knot', 'nsd']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        await s.close();
+      }
+    });
+
+    test('create_server_token: one token per server, shown once, stored hashed', async () => {
+      if (backend.name === 'postgres') await needPg();
+      const s = await backend.open();
+      try {
+        const ctx = ctxOf(s);
+        await call(ctx, 'create_server', { server: 'pull1', address: '192.0.2.70' });
+        await call(ctx, 'create_server', { server: 'pull2', address: '192.0.2.71' });
+        const t1 = (await call(ctx, 'create_server_token', { server: 'pull1' })).token;
+        const t2 = (await call(ctx, 'create_server_token', { server: 'pull2' })).token;
+        assert.match(t1, /^dmssrv_[A-Za-z0-9_-]{43}$/);
+        assert.equal(await services.verifyServerToken(ctx, t1), 'pull1');
+        assert.equal(await services.verifyServerToken(ctx, t2), 'pull2');
+        assert.equal(await services.verifyServerToken(ctx, `${t1}x`), null);
+        // Not an API token, and an API token is not a pull token.
+        assert.equal(await services.verifyToken(ctx, t1), null);
+        assert.equal(await services.verifyServerToken(ctx, 'dms_abc'), null);
+        // Stored as a hash only.
+        assert.doesNotMatch(await dumpTables(s, ['server_token']), new RegExp(t1.slice(7)));
+        // A new token replaces the old one; rename keeps it; delete revokes it.
+        const t1b = (await call(ctx, 'create_server_token', { server: 'pull1' })).token;
+        assert.equal(await services.verifyServerToken(ctx, t1), null);
+        await call(ctx, 'rename_server', { server: 'pull1', to: 'pull1b' });
+        assert.equal(await services.verifyServerToken(ctx, t1b), 'pull1b');
+        assert.deepEqual(await call(ctx, 'delete_server_token', { server: 'pull1b' }), { server: 'pull1b', deleted: true });
+        assert.equal(await services.verifyServerToken(ctx, t1b), null);
+        await assert.rejects(call(ctx, 'create_server_token', { server: 'nosuch' }), /nosuch/);
+      } finally {
+        await s.close();
+      }
+    });
+  });

@@ -14,6 +14,7 @@ import { PRIMARY_HANDLERS } from './primary-commands.js';
 import { QUERY_ACL_HANDLERS } from './query-acl-commands.js';
 import { SERVER_HANDLERS } from './server-commands.js';
 import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
+import { SG_TEMPLATE_HANDLERS } from './sg-template-commands.js';
 import { GIT_HANDLERS } from './git-commands.js';
 
 export const HANDLERS: Record<string, Handler> = {
@@ -28,5 +29,6 @@ export const HANDLERS: Record<string, Handler> = {
   ...HA_HANDLERS,
   ...REVERSE_HANDLERS,
   ...SG_CONFIG_HANDLERS,
+  ...SG_TEMPLATE_HANDLERS,
   ...GIT_HANDLERS,
 };

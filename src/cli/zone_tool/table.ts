@@ -12,6 +12,7 @@ import { PRIMARY_COMMANDS } from './primary-commands.js';
 import { QUERY_ACL_COMMANDS } from './query-acl-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { SG_CONFIG_COMMANDS } from './sg-config-commands.js';
+import { SG_TEMPLATE_COMMANDS } from './sg-template-commands.js';
 import { GIT_COMMANDS } from './git-commands.js';
 
 export type { ArgKind, CommandSpec };
@@ -639,6 +640,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   // --- secondary servers of server groups (server-commands.ts) -------------------------------------------------
   ...SERVER_COMMANDS,
   ...SG_CONFIG_COMMANDS,
+  ...SG_TEMPLATE_COMMANDS,
   ...GIT_COMMANDS,
   ...DNSSEC_COMMANDS,
   ...API_COMMANDS,

@@ -19,6 +19,7 @@ import { QUERY_ACL_OPERATIONS } from './query-acl.js';
 import { REVERSE_OPERATIONS } from './reverse.js';
 import { SERVER_OPERATIONS } from './servers.js';
 import { SG_CONFIG_OPERATIONS } from './sg-config.js';
+import { SG_TEMPLATE_OPERATIONS } from './sg-templates.js';
 import { ZONE_OPERATIONS } from './zones.js';
 
 export { ADMIN_ONLY, ALL_TIERS, op, type Operation, STAFF, type Tier } from './define.js';
@@ -33,6 +34,7 @@ export const OPERATIONS = {
   ...BACKUP_OPERATIONS,
   ...REVERSE_OPERATIONS,
   ...SG_CONFIG_OPERATIONS,
+  ...SG_TEMPLATE_OPERATIONS,
   ...QUERY_ACL_OPERATIONS,
   ...GIT_OPERATIONS,
   ...HA_OPERATIONS,

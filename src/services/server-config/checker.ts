@@ -46,9 +46,10 @@ export async function checkRendered(type: ConfigServerType, r: RenderedConfig, p
       });
     });
     if (res.code === 0) return { ok: true, message: '', command };
-    // The temporary directory means nothing to the reader: the file is "dms.conf" as the operator includes it.
+    // The temporary directory means nothing to the reader: the file is "dms.conf" as the operator includes it (and
+    // the command names "./main.conf", the minimal main configuration).
     const message = (res.out || res.err?.message || 'checker failed').split(dir).join('.');
-    return { ok: false, message, command };
+    return { ok: false, message, command: command.split(dir).join('.') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -18,6 +18,7 @@ import {
   zonesOfGroup,
 } from '../../store/queries/sgconfig.js';
 import { zoneNamesById } from '../../store/queries/zones.js';
+import { sgTemplateOf } from '../../store/queries/sg-templates.js';
 import type { ServiceContext } from '../context.js';
 import { InvalidArgument, ServerConfigRefused, ServerGroupNotFound, ServerNotFound, TsigKeyNotFound } from '../errors.js';
 import { parseServerAddress } from './address.js';
@@ -64,7 +65,7 @@ export async function configInputFor(trx: Tx, serverName: string, served?: Serve
   }, served);
 }
 
-async function configInputOf(
+export async function configInputOf(
   trx: Tx,
   srv: { name: string; type: ConfigServerType; address: string; port: number; sgId: number; zoneDir: string | null },
   served?: ServedFilter,
@@ -111,6 +112,7 @@ async function configInputOf(
       catalog,
       zones: zones.map((z) => ({ name: z.name, alt: z.alt })),
       transferRules: (await transferRuleRows(trx, { zoneId: null, sgId: srv.sgId })).map((r) => ({ key: r.key_name, address: r.address })),
+      template: await sgTemplateOf(trx, srv.sgId, srv.type),
     },
   };
 }

@@ -60,6 +60,8 @@ export interface ConfigInput {
      * (its address, signed with `key`). Undefined: not checked.
      */
     transferRules?: { key: string | null; address: string | null }[];
+    /** The operator's template for this server's type (set_sg_template), placeholders not yet filled in. */
+    template?: string | null;
   };
 }
 
@@ -196,6 +198,29 @@ function listedZones(input: ConfigInput): string[] {
   return input.sg.zones.map((z) => z.name);
 }
 
+/**
+ * The group's template for this server type with its placeholders filled in, as lines ([] without one): {sg} the
+ * group's name, {id} the configuration identifier DMS uses for it (dms-<sg>), {master} the master address, {key} the
+ * transfer key's name (BIND's spelling without the final dot for bind9; NOKEY / none when the group has no key).
+ * The text itself is the operator's: its validity is for the real checker to judge (set_sg_template runs it).
+ */
+export function templateLines(input: ConfigInput): string[] {
+  const t = input.sg.template;
+  if (!t?.trim()) return [];
+  const { sg, server } = input;
+  const key = sg.key ? (server.type === 'bind9' ? noDot(sg.key.name) : sg.key.name) : server.type === 'nsd' ? 'NOKEY' : 'none';
+  const values: Record<string, string> = { sg: sg.name, id: groupId(sg.name), master: sg.primaries[0]?.address ?? '', key };
+  const filled = t.replace(/\{(sg|id|master|key)\}/g, (_m, k: string) => values[k]);
+  const lines = filled
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .filter((l) => l.trim() !== '');
+  // Common indentation removed, relative indentation kept (nested YAML in a Knot template).
+  const indent = Math.min(...lines.map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0));
+  return lines.map((l) => l.slice(indent));
+}
+
 const noDot = (n: string) => (n === '.' ? '.' : n.replace(/\.$/, ''));
 
 function header(input: ConfigInput, comment: string): string[] {
@@ -218,9 +243,12 @@ function renderBind(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
   // NOTIFY from the masters is accepted by default (BIND accepts it from a zone's primaries); a private group also
   // refuses queries outside its ACL and transfers to anyone.
   const acl = sg.private ? ` allow-query { ${sg.queryAcl.map((a) => `${a};`).join(' ')} }; allow-transfer { none; };` : '';
+  // The template's zone options go into every zone statement the file lists (with a catalog, only the catalog zone's:
+  // BIND gives catalog member zones no per-zone options from here).
+  const extra = templateLines(input).map((l) => ` ${l.trim()}`).join('');
   const catalog = usesCatalog(input);
   const zones = listedZones(input);
-  for (const z of zones) out.push(`zone "${noDot(z)}" { type secondary; primaries { "${id}"; }; file "${filePath(input, z)}";${acl} };`);
+  for (const z of zones) out.push(`zone "${noDot(z)}" { type secondary; primaries { "${id}"; }; file "${filePath(input, z)}";${acl}${extra} };`);
   let options: string | null = null;
   if (catalog) {
     options = [
@@ -238,6 +266,8 @@ function renderKnot(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
   const id = groupId(sg.name);
   const storage = input.server.zoneDir ? [`    storage: "${input.server.zoneDir}"`] : [];
   const acls = sg.key ? `[${id}-notify, ${id}-notify-key]` : `${id}-notify`;
+  // The template's lines are options of both zone templates (so of every zone, catalog members included).
+  const extra = templateLines(input).map((l) => `    ${l}`);
   const out = header(input, '#');
   if (sg.key) out.push('key:', `  - id: ${sg.key.name}`, `    algorithm: ${sg.key.algorithm}`, `    secret: ${sg.key.secret}`);
   out.push(
@@ -259,10 +289,12 @@ function renderKnot(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
     `    master: ${id}-primary`,
     `    acl: ${acls}`,
     ...storage,
+    ...extra,
     `  - id: ${id}-alt`,
     `    master: ${id}-primary`,
     `    acl: ${acls}`,
     ...storage,
+    ...extra,
     'zone:',
   );
   const catalog = usesCatalog(input);
@@ -288,6 +320,8 @@ function renderNsd(input: ConfigInput): Omit<RenderedConfig, 'warnings'> {
     if (sg.key) out.push(`  allow-notify: ${p.address} ${sg.key.name}`);
   }
   if (sg.private) for (const a of sg.queryAcl) out.push(`  allow-query: ${a} NOKEY`);
+  // The template's lines are options of the group's pattern (so of every zone).
+  for (const l of templateLines(input)) out.push(`  ${l}`);
   const zones = listedZones(input);
   for (const z of zones) out.push('zone:', `  name: "${noDot(z)}"`, `  include-pattern: "${id}"`, `  zonefile: "${filePath(input, z)}"`);
   return { main: `${out.join('\n')}\n`, options: null, zones, catalog: false };

@@ -180,6 +180,23 @@ export const ALLOWANCES: Allowance[] = [
     },
   },
   {
+    id: 'dns-cookie-answer',
+    rfc: 'RFC 7873 §5.2.3-§5.2.4, RFC 9018',
+    why: 'dmsd supports DNS Cookies and answers a query carrying a client cookie with its server cookie (option 10); the reference knotd runs without mod-cookies and ignores the option',
+    applies: (q, a, b, d) => {
+      if (d.kind !== 'edns.options' || !q.raw || !b.msg?.edns) return false;
+      let asked = false;
+      try {
+        asked = (decodeMessage(q.raw).edns?.options ?? []).some((o) => o.code === 10);
+      } catch {
+        return false;
+      }
+      if (!asked) return false;
+      const codes = (m?: Message) => (m?.edns?.options ?? []).map((o) => o.code).filter((c) => c !== 15 && c !== 3 && c !== 10).sort().join(',');
+      return b.msg.edns.options.some((o) => o.code === 10) && codes(a.msg) === codes(b.msg);
+    },
+  },
+  {
     id: 'chaos-identity',
     rfc: 'RFC 4892 §2-§3',
     why: 'version.bind / id.server / hostname.bind in class CH are a convention a server MAY answer; refusing them is allowed (and hides the version)',

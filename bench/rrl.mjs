@@ -12,7 +12,6 @@ import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { dmsdUdpPort, freePort, ROOT, testHelper, waitSoa } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -39,41 +38,10 @@ function cpuMs(pid) {
   return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
 }
 
-const FLOODER = `
-  const { parentPort, workerData } = require('node:worker_threads');
-  const dgram = require('node:dgram');
-  const { port, from, ms, query } = workerData;
-  const q = Buffer.from(query);
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
-  const c = { sent: 0, answers: 0, truncated: 0, other: 0 };
-  sock.on('message', (m) => {
-    if (m.length < 12) return c.other++;
-    if (m[2] & 0x02) c.truncated++;
-    else if ((m[3] & 0x0f) === 0 && ((m[6] << 8) | m[7]) > 0) c.answers++;
-    else c.other++;
-  });
-  sock.bind(0, from, () => {
-    const end = Date.now() + ms;
-    const burst = () => {
-      if (Date.now() >= end) {
-        setTimeout(() => { sock.close(); parentPort.postMessage(c); }, 500);
-        return;
-      }
-      if (sock.getSendQueueCount() < 256) for (let i = 0; i < 64; i++) { sock.send(q, port, '127.0.0.1'); c.sent++; }
-      setImmediate(burst);
-    };
-    burst();
-  });`;
-
-function flood(port, ms) {
-  return new Promise((res, rej) => {
-    const w = new Worker(FLOODER, { eval: true, workerData: { port, from: '127.0.0.1', ms, query: query(`www.${ZONE}`, 0x4242) } });
-    w.once('message', (m) => {
-      res(m);
-      void w.terminate();
-    });
-    w.once('error', rej);
-  });
+/** The test suite's one-socket flooder (test/helpers/flood.ts), from 127.0.0.1 for `ms`. */
+async function flood(port, ms) {
+  const { flood: floodFrom } = await testHelper('flood');
+  return floodFrom(port, '127.0.0.1', ms, `www.${ZONE}`);
 }
 
 async function normal(port, ms) {

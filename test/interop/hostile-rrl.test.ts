@@ -12,12 +12,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import { Rcode, RRType } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { buildQuery, query, udpExchange } from '../helpers/dns-client.js';
 import { listeningPort, type Server, sqliteArgs, startDmsdDb } from '../helpers/dmsd-db.support.js';
+import { flood } from '../helpers/flood.js';
 import { freePort, knotServerConf, REPO_ROOT, type RunningServer, spawnLogged, startDmsd } from '../helpers/servers.js';
 
 const ZONE = 'example.org'; // the shipped example, published into an empty database
@@ -146,51 +146,6 @@ describe('DNS Cookies (RFC 7873, RFC 9018) with dig and kdig', () => {
   });
 });
 
-interface FloodCounts {
-  sent: number;
-  answers: number;
-  truncated: number;
-  other: number;
-}
-
-/** Flood `port` from `from` with one query as fast as one UDP socket sends, for `ms`; in a worker thread. */
-function flood(port: number, from: string, ms: number): Promise<FloodCounts> {
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const dgram = require('node:dgram');
-    const { port, from, ms, query } = workerData;
-    const q = Buffer.from(query);
-    const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
-    const c = { sent: 0, answers: 0, truncated: 0, other: 0 };
-    sock.on('message', (m) => {
-      if (m.length < 12) return c.other++;
-      if (m[2] & 0x02) c.truncated++;
-      else if ((m[3] & 0x0f) === 0 && ((m[6] << 8) | m[7]) > 0) c.answers++;
-      else c.other++;
-    });
-    sock.bind(0, from, () => {
-      const end = Date.now() + ms;
-      const burst = () => {
-        if (Date.now() >= end) {
-          setTimeout(() => { sock.close(); parentPort.postMessage(c); }, 500);
-          return;
-        }
-        // Keep the send queue short: as fast as the socket takes them, not an ever-growing backlog.
-        if (sock.getSendQueueCount() < 256) for (let i = 0; i < 64; i++) { sock.send(q, port, '127.0.0.1'); c.sent++; }
-        setImmediate(burst);
-      };
-      burst();
-    });`;
-  const query = buildQuery({ name: Name.from(`www.${ZONE}`), type: RRType.A, id: 0x4242 });
-  return new Promise((res, rej) => {
-    const w = new Worker(code, { eval: true, workerData: { port, from, ms, query } });
-    w.once('message', (m: FloodCounts) => {
-      res(m);
-      void w.terminate();
-    });
-    w.once('error', rej);
-  });
-}
 
 /**
  * Normal queries from `from`, one every `everyMs` for `ms`, as a stub resolver asks: a query unanswered after a
@@ -258,7 +213,7 @@ const FLOOD_MS = 3000;
 describe('flood: one source flooding, another asking normally', () => {
   test('dmsd --rrl: the normal source gets ≥ 99% answers; the flooder gets its rate, then TC on every 2nd, the rest dropped', async () => {
     const before = await rrlMetrics();
-    const [f, n] = await Promise.all([flood(srv.port, '127.0.0.1', FLOOD_MS), normalClient(srv.port, '127.1.0.1', FLOOD_MS, 20)]);
+    const [f, n] = await Promise.all([flood(srv.port, '127.0.0.1', FLOOD_MS, `www.${ZONE}`), normalClient(srv.port, '127.1.0.1', FLOOD_MS, 20)]);
     const m = await rrlMetrics();
     const d = (k: string) => (m.get(k) ?? 0) - (before.get(k) ?? 0);
     console.log(`dmsd flood ${FLOOD_MS} ms: flooder sent ${f.sent}, got ${f.answers} answers, ${f.truncated} TC, ${f.other} other; ` +
@@ -318,7 +273,7 @@ describe('flood: one source flooding, another asking normally', () => {
       if (Date.now() > deadline) throw new Error(`knotd not ready:\n${k.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const [f, n] = await Promise.all([flood(port, '127.0.0.1', FLOOD_MS), normalClient(port, '127.1.0.1', FLOOD_MS, 20)]);
+    const [f, n] = await Promise.all([flood(port, '127.0.0.1', FLOOD_MS, `www.${ZONE}`), normalClient(port, '127.1.0.1', FLOOD_MS, 20)]);
     console.log(`knotd mod-rrl flood ${FLOOD_MS} ms: flooder sent ${f.sent}, got ${f.answers} answers, ${f.truncated} TC, ${f.other} other; normal ${n.answered}/${n.sent}, ${n.first} at the first try (slowest ${n.maxMs} ms)`);
     // Sanity only (knotd is the reference, not under test): it did limit the flood.
     assert.ok(f.answers + f.truncated < f.sent, 'knotd limited the flood');

@@ -8,7 +8,7 @@ import { canonicalRdata } from '../dns/rdata.js';
 import { parseName, parseZoneText } from '../zonefile/index.js';
 import { Name } from '../dns/name.js';
 import type { ServiceContext } from './context.js';
-import { type ParamProblem, InvalidParams, SerialConflict } from './errors.js';
+import { EditConflict, type ParamProblem, InvalidParams, SerialConflict } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { SaveResult, ZoneRecord } from './types.js';
 import { applyRecordDelta, getZoneAtOwners } from './zones.js';
@@ -119,7 +119,22 @@ export async function updateRrs(
   const where = o.where ?? { operation: 'update_rrs', field: 'records' };
   const { parsed, problems } = parseChanges(origin, changes, where.field);
   if (problems.length > 0) throw new InvalidParams(where.operation, problems);
+  // Without a serial the changes apply to whatever version is newest: a writer that saved between our read and our
+  // commit (EditConflict on the version we read) means reading again and applying on top of it, as RFC 2136 UPDATEs
+  // are. With a serial, the conflict is the answer the caller asked for.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await updateRrsOnce(ctx, key, parsed, o);
+    } catch (e) {
+      if (!(e instanceof EditConflict) || o.serial !== undefined || attempt >= UPDATE_RRS_ATTEMPTS) throw e;
+    }
+  }
+}
 
+/** Attempts of an update_rrs without a serial against concurrent writers before their EditConflict is returned. */
+const UPDATE_RRS_ATTEMPTS = 8;
+
+async function updateRrsOnce(ctx: ServiceContext, key: string, parsed: readonly Parsed[], o: UpdateRrsOptions): Promise<SaveResult> {
   const current = await getZoneAtOwners(ctx, key, parsed.map((p) => p.name.key));
   if (o.serial !== undefined && o.serial !== current.zi.soaSerial) throw new SerialConflict(key, o.serial, current.zi.soaSerial);
   const zoneTtl = current.zi.zoneTtl;

@@ -11,7 +11,7 @@ import { RRType } from '../dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { dsRdata } from '../dnssec/index.js';
-import type { ParentDsWork } from '../services/index.js';
+import { type ParentDsWork, tcpAsk, udpAsk } from '../services/index.js';
 
 export interface ParentServerResult {
   server: string;
@@ -24,47 +24,6 @@ export function parseAgent(s: string): { address: string; port: number } {
   const m = /^\[?([0-9a-fA-F:.]+?)\]?(?:#([0-9]{1,5}))?$/.exec(s.trim());
   if (!m) throw new Error(`parental agent "${s}" is not an address or address#port`);
   return { address: m[1], port: m[2] === undefined ? 53 : Number(m[2]) };
-}
-
-function udpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-  const dgram = process.getBuiltinModule('node:dgram');
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const done = (e: Error | null, b?: Uint8Array) => {
-      clearTimeout(timer);
-      sock.close();
-      if (e) reject(e);
-      else resolve(b as Uint8Array);
-    };
-    sock.on('error', (e) => done(e));
-    sock.on('message', (b) => {
-      // Only the answer to our question (same id): anything else on the port is ignored.
-      if (b.length >= 2 && b.readUInt16BE(0) === ((q[0] << 8) | q[1])) done(null, new Uint8Array(b));
-    });
-    sock.send(q, port, address);
-  });
-}
-
-function tcpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-  const net = process.getBuiltinModule('node:net');
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: address, port });
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error(`no TCP answer within ${timeoutMs} ms`)), timeoutMs);
-    const done = (e: Error | null, b?: Uint8Array) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (e) reject(e);
-      else resolve(b as Uint8Array);
-    };
-    sock.on('error', (e) => done(e));
-    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(null, new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-    });
-  });
 }
 
 /** Ask one server for the zone's DS RRset and judge the answer against `work`. */

@@ -277,3 +277,6 @@ export {
   recordInstance,
   recordLeader,
 } from './ha.js';
+
+// one DNS question to one server (health probes, the parent DS check)
+export { tcpAsk, udpAsk } from './dns-ask.js';

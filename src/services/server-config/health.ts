@@ -19,6 +19,7 @@ import { serialGreater } from '../../dns/serial.js';
 import { ServerNotFound } from '../errors.js';
 import type { HealthState } from '../servers.js';
 import { getZone } from '../zones.js';
+import { tcpAsk, udpAsk } from '../dns-ask.js';
 import { configInputFor, usesCatalog } from './index.js';
 
 export interface LaggingZone {
@@ -57,44 +58,6 @@ function serialOf(bytes: Uint8Array, zone: string): number | null {
   if (!m.aa || m.rcode !== 0) return null;
   const soa = m.answer.find((rr) => rr.type === RRType.SOA && rr.name.key === Name.from(zone).key);
   return soa ? parseSoa(soa.rdata, soa.ttl).serial : null;
-}
-
-function udpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-  const dgram = process.getBuiltinModule('node:dgram');
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => done(new Error(`no UDP answer from ${address}#${port} within ${timeoutMs} ms`)), timeoutMs);
-    const done = (e: Error | null, b?: Uint8Array) => {
-      clearTimeout(timer);
-      sock.close();
-      if (e) reject(e);
-      else resolve(b as Uint8Array);
-    };
-    sock.on('error', (e) => done(e));
-    sock.on('message', (b) => done(null, new Uint8Array(b)));
-    sock.send(q, port, address);
-  });
-}
-
-function tcpAsk(address: string, port: number, q: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-  const net = process.getBuiltinModule('node:net');
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: address, port });
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error(`no TCP answer from ${address}#${port} within ${timeoutMs} ms`)), timeoutMs);
-    const done = (e: Error | null, b?: Uint8Array) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (e) reject(e);
-      else resolve(b as Uint8Array);
-    };
-    sock.on('error', (e) => done(e));
-    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(null, new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-    });
-  });
 }
 
 /** Probe one server: UDP and TCP, then each zone's SOA serial against the published one. */

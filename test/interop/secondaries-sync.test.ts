@@ -328,10 +328,15 @@ describe('named and knotd stay in sync with dmsd under a stream of UPDATEs (issu
       assert.ok(ixfrs.length >= 4, `dmsd answered ${ixfrs.length} IXFRs incrementally:\n${JSON.stringify(xfrLog)}`);
       assert.ok(ixfrs.some((j) => j.serial === finalSerial), `an IXFR brought the final serial ${finalSerial}:\n${JSON.stringify(xfrLog)}`);
       // knotd: its incoming IXFRs finished, none fell back to AXFR.
-      assert.equal((knot.output().match(/AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/g) ?? []).length, 1, 'knotd took one AXFR, the first');
+      // Beyond its first AXFR, knotd takes the zone whole only when dmsd answered its IXFR with the zone (a batch of
+      // versions larger than the zone: RFC 1995 §4), which dmsd's transfer log says.
+      const asZone = xfrLog.filter((j) => j.kind === 'ixfr-as-axfr').length;
+      const knotAxfrs = (knot.output().match(/AXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/g) ?? []).length;
+      assert.ok(knotAxfrs >= 1 && knotAxfrs <= 1 + asZone, `knotd took ${knotAxfrs} AXFRs; dmsd answered ${asZone} IXFRs with the zone`);
       const knotIxfrs = (knot.output().match(/IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/g) ?? []).length;
       assert.ok(knotIxfrs >= 2, `knotd took ${knotIxfrs} IXFRs:\n${knot.output().slice(-4000)}`);
-      assert.doesNotMatch(knot.output(), /fallback to AXFR|IXFR.*failed|ACL, denied/i);
+      if (asZone === 0) assert.doesNotMatch(knot.output(), /fallback to AXFR/i);
+      assert.doesNotMatch(knot.output(), /IXFR.*failed|ACL, denied/i);
       // named (at debug level 3) says of each answer whether it was incremental; the two tail changes were.
       const namedAnswers = [...named.output().matchAll(/transfer of '[^']*' from 127\.0\.0\.1#\d+: got (incremental|nonincremental) response/g)].map((x) => x[1]);
       const namedIxfrs = namedAnswers.filter((x) => x === 'incremental').length;

@@ -9,7 +9,7 @@
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
-// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha, --skip-rrl, --skip-dnssec,
+// --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha, --skip-rrl, --skip-dnssec, --skip-soak,
 // --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 //  5.–11. separate scripts run in sequence: bench/scale.mjs (zone database at scale), primary.mjs (publish → secondary,
 //  UPDATEs with secondaries), update.mjs (UPDATE/s sequential and 8 clients vs named and knotd), load-db.mjs (a
@@ -22,13 +22,15 @@
 //  ha.mjs (HA on a PostgreSQL primary + hot standby: replica lag under UPDATE load, failover time, promotion time).
 //  rrl.mjs (response rate limiting under a one-socket flood: dmsd --rrl vs knotd mod-rrl).
 //  dnssec.mjs (signing a 100,000-record zone and re-signing after 1,000 changes vs BIND's dnssec-signzone with the same key).
+//  soak.mjs (one hour: queries at half the capacity, a steady UPDATE stream, knotd and named transferring: memory
+//  growth after warm-up, p99 per minute, every change present at the end; --quick: two minutes).
 // Results are printed and written to bench/out/results.json.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, dnsperf, have, rssBytes, sleep, startDmsd, startKnotd, startNsd } from './lib.mjs';
+import { dnsperf, have, ROOT, rssBytes, sleep, startDmsd, startKnotd, startNsd } from './lib.mjs';
 import { writeLargeZone, writeQueryFile, writeServingZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -212,6 +214,7 @@ try {
   if (!argv.includes('--skip-ha')) sub('ha', quick ? ['--seconds', '3'] : []);
   if (!argv.includes('--skip-rrl')) sub('rrl', quick ? ['--seconds', '2'] : []);
   if (!argv.includes('--skip-dnssec')) sub('dnssec', quick ? ['--records', '20000'] : []);
+  if (!argv.includes('--skip-soak')) sub('soak', quick ? ['--minutes', '2'] : []);
 } catch (e) {
   failed = true;
   console.error(`bench failed: ${e.stack ?? e}`);

@@ -187,14 +187,16 @@ export async function startNsd({ zones, cpu }) {
 
 /** Run dnsperf against a port; returns { qps, sent, completed, lost, raw }. `maxQps` paces it (-Q), `statsInterval` prints
  * its rate every N seconds (-S). */
-export async function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outstanding = 200, threads = 1, maxQps, statsInterval }) {
+export async function dnsperf({ port, queryFile, seconds, cpu, clients = 8, outstanding = 200, threads = 1, maxQps, statsInterval, onStart }) {
   const { spawnLogged } = await testHelper('servers');
   return new Promise((res, rej) => {
     const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', String(clients), '-q', String(outstanding), '-T', String(threads), '-t', '2'];
     if (maxQps) args.push('-Q', String(Math.round(maxQps)));
     if (statsInterval) args.push('-S', String(statsInterval));
     const [cmd, argv] = pinned(cpu, 'dnsperf', args);
-    const { proc: p, output: out } = spawnLogged(cmd, argv, LOGGED);
+    const child = spawnLogged(cmd, argv, LOGGED);
+    onStart?.(child);
+    const { proc: p, output: out } = child;
     p.once('exit', (code) => {
       const raw = out();
       const num = (re) => {

@@ -61,6 +61,13 @@ const dataDir = join(work, 'data');
 mkdirSync(dataDir);
 const P = { dataDir };
 const children = [];
+// Stopped by a signal (an hour is long): the servers and dnsperf go with it.
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, async () => {
+    for (const c of children.reverse()) await c.stop('SIGKILL').catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
 
 // ---- zones and the query mix --------------------------------------------------------------------------------------
 
@@ -283,7 +290,7 @@ try {
   results.queryRate = rate;
   log(`capacity (dnsperf, 10 s, 8 clients × 200 outstanding): ${fmt(cap.qps)} qps → soak queries at ${fmt(rate)} qps`);
 
-  const load = dnsperf({ port: dmsd.port, queryFile: qf, seconds: MINUTES * 60, maxQps: rate, statsInterval: 60 });
+  const load = dnsperf({ port: dmsd.port, queryFile: qf, seconds: MINUTES * 60, maxQps: rate, statsInterval: 60, onStart: (p) => children.push(p) });
   const probe = startProbe(dmsd.port);
   const updates = startUpdates(dmsd.port, dynKey);
   const t0 = Date.now();

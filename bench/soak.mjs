@@ -16,7 +16,7 @@
 // address of its last acknowledged UPDATE. Writes bench/out/soak.json.
 //
 //   node bench/soak.mjs [--minutes 60] [--warmup-minutes N] [--update-rate 10] [--load 0.5] [--records 20000]
-//                       [--zones 200]
+//                       [--zones 200] [--profile DIR]
 
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,8 @@ const ZONES = argOf('--zones', 200);
 const NAMES = 500;
 const PROBE_PER_SECOND = 100;
 const ZONE = 'soak.bench';
+/** --profile DIR: dmsd runs with node --cpu-prof, its profile written to DIR when it stops (finding what a soak costs). */
+const PROFILE = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * p) - 1)] : Number.NaN);
@@ -46,7 +48,7 @@ const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { mini
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const log = (...a) => console.log(...a);
 
-const { startDmsdOn, zoneTool, zoneToolKey } = await testHelper('acme');
+const { spawnServer, startDmsdOn, zoneTool, zoneToolKey } = await testHelper('acme');
 const { startKnotSecondary, startNamedSecondary, until } = await testHelper('secondaries');
 const { rrText } = await testHelper('xfr.support');
 const { query } = await testHelper('dns-client');
@@ -63,8 +65,8 @@ const P = { dataDir };
 const children = [];
 // Stopped by a signal (an hour is long): the servers and dnsperf go with it.
 for (const sig of ['SIGINT', 'SIGTERM'])
-  process.once(sig, async () => {
-    for (const c of children.reverse()) await c.stop('SIGKILL').catch(() => {});
+  process.once(sig, () => {
+    for (const c of children) c.proc.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
     process.exit(130);
   });
@@ -238,6 +240,21 @@ async function addressOf(port, k) {
   return r.map((x) => Array.from(x.rdata).join('.')).sort().join(',');
 }
 
+/** dmsd's "transfer" log lines by kind (ixfr, ixfr-as-axfr, up-to-date, axfr...): incremental answers stay incremental. */
+function transferKinds(output) {
+  const kinds = {};
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"transfer"')) continue;
+    try {
+      const k = JSON.parse(line).kind;
+      kinds[k] = (kinds[k] ?? 0) + 1;
+    } catch {
+      // not JSON
+    }
+  }
+  return kinds;
+}
+
 // ---- the run --------------------------------------------------------------------------------------------------------
 
 const results = {
@@ -273,7 +290,9 @@ try {
   zoneTool(P, ['add_also_notify', ZONE, `127.0.0.1#${knotPort}`, 'key=xfr.key']);
   zoneTool(P, ['add_also_notify', ZONE, `127.0.0.1#${namedPort}`, 'key=xfr.key']);
 
-  const dmsd = await startDmsdOn(P, ['--no-http']);
+  const dmsd = PROFILE
+    ? await spawnServer(['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--no-http'], 'dmsd')
+    : await startDmsdOn(P, ['--no-http']);
   children.push(dmsd);
   await until('dmsd serving', async () => (await soaSerial(dmsd.port)) !== undefined, dmsd.output, 120_000, 50);
   const knot = startKnotSecondary({ zone: ZONE, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey });
@@ -366,6 +385,7 @@ try {
     allChangesPresent: wrong.dmsd + wrong.knotd + wrong.named === 0 && checked > 0,
     dmsdAlive: dmsd.proc.exitCode === null,
     errorLogLines: dmsd.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).length,
+    transfers: transferKinds(dmsd.output()),
   };
   results.loadAverageAtEnd = loadavg();
   const j = results.judgement;
@@ -374,9 +394,10 @@ try {
   log(`  p99 latency (probe, per minute): first quarter after warm-up ${fmt(p99First, 2)} ms, last quarter ${fmt(p99Last, 2)} ms (×${j.p99Ratio}): ${j.p99Steady ? 'steady' : 'NOT steady'}`);
   log(`  probe queries lost after warm-up: ${j.probeLost} of ${fmt(j.probeSent)}`);
   log(`  all changes present: serial ${final} at dmsd, knotd and named; ${checked} names checked, wrong: dmsd ${wrong.dmsd}, knotd ${wrong.knotd}, named ${wrong.named}: ${j.allChangesPresent ? 'met' : 'NOT met'}`);
+  log(`  transfers answered by dmsd: ${Object.entries(j.transfers).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   log(`  dmsd alive: ${j.dmsdAlive}; error log lines: ${j.errorLogLines}; load average at the end ${results.loadAverageAtEnd}`);
 } finally {
-  for (const c of children.reverse()) await c.stop('SIGTERM').catch(() => {});
+  for (const c of [...children].reverse()) await c.stop('SIGTERM').catch(() => {});
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', 'soak.json'), `${JSON.stringify(results, null, 2)}\n`);
   rmSync(work, { recursive: true, force: true });

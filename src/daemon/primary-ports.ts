@@ -31,11 +31,14 @@ export function servicesXfrHistory(
       let d: services.RecordDiff;
       try {
         d = await services.diffVersions(services.serviceContext(store), origin.toString(), { serial: fromSerial }, 'published');
+        // Under a stream of changes the database has often published a newer version than the table serves yet (it
+        // follows the change feed): the difference goes to the version served, found by its serial — never the whole
+        // zone for that reason (each such answer cost a walk and a transfer of the zone).
+        if (d.to.serial !== toSerial) d = await services.diffVersions(services.serviceContext(store), origin.toString(), { serial: fromSerial }, { serial: toSerial });
       } catch (e) {
         if (e instanceof services.ZiNotFound || e instanceof services.ZoneNotFound || e instanceof services.BadZoneName) return undefined;
         throw e;
       }
-      // The table may serve a different version than the database publishes for a moment: then send it all.
       if (d.from.serial !== fromSerial || d.to.serial !== toSerial) return undefined;
       // A signed zone: the signer's records born or died between the same versions (only the changed signatures and
       // chain records), when the version served is the signed one.

@@ -301,7 +301,8 @@ export function zoneTableSource(
   return {
     getZone(origin) {
       const z = table.get(origin);
-      return z ? { origin: z.origin, soa: z.soa, records: recordsOfZone(z) } : undefined;
+      // Listed only for an answer with the whole zone; the count (NSEC3 owners as one record each) weighs an IXFR.
+      return z ? { origin: z.origin, soa: z.soa, records: { count: z.recordCount + z.nsec3.size, all: () => recordsOfZone(z) } } : undefined;
     },
     getDiffs: (origin, from, to) => history.getDiffs(origin, from, to),
     transferRules: (origin) => history.transferRules(origin),

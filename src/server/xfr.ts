@@ -7,16 +7,19 @@ import { emptyMessage, encodeMessage, type Message, type RR } from '../dns/messa
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigRecordSize } from '../dns/tsig.js';
 import { soaSerialOf } from '../dns/serial.js';
-import { axfrRecords, packRecords, planIxfr, type TransferPlan, type ZoneDiff } from '../zone/ixfr.js';
+import { axfrRecords, type LazyZoneRecords, packRecords, planIxfr, type TransferPlan, type ZoneDiff } from '../zone/ixfr.js';
 import { type TransferRule, transferAllowed } from './acl.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** The zone as served now. `records` may include the SOA (it is skipped in the body). */
+/**
+ * The zone as served now. `records` may include the SOA (it is skipped in the body); lazy records are listed only
+ * when the answer is the whole zone (an IXFR's cost follows the difference).
+ */
 export interface XfrZone {
   origin: Name;
   soa: RR;
-  records: readonly RR[];
+  records: readonly RR[] | LazyZoneRecords;
 }
 
 export interface XfrSource {

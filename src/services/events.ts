@@ -108,8 +108,16 @@ export async function dueEvents(ctx: ServiceContext, limit = 100, now = nowMs(ct
 export async function claimDueEvents(ctx: ServiceContext, o: { limit?: number; leaseSec?: number; now?: number } = {}): Promise<EventInfo[]> {
   const now = o.now ?? nowMs(ctx);
   const lease = (o.leaseSec ?? 300) * 1000;
-  return writeTx(ctx.store, async (trx) => (await leaseDueEvents(trx, ctx.store.kind, now, now + lease, o.limit ?? 100)).map(toInfo));
+  // Not waiting for the disk (store WriteTxOptions): a claim lost to an OS crash only lets the event come due again.
+  return writeTx(ctx.store, async (trx) => (await leaseDueEvents(trx, ctx.store.kind, now, now + lease, o.limit ?? 100)).map(toInfo), BOOKKEEPING);
 }
+
+/**
+ * An event's claim and outcome are bookkeeping safe to redo: events run at least once (a lease that ends lets one come
+ * due again), so these commits need not wait for the disk — per change that is two or three fsyncs fewer, each of
+ * which held up every query behind it on SQLite. They still survive a kill -9.
+ */
+const BOOKKEEPING = { durable: false } as const;
 
 export async function getEvent(ctx: ServiceContext, id: number): Promise<EventInfo> {
   const r = await eventRow(ctx.store.db, id);
@@ -118,7 +126,8 @@ export async function getEvent(ctx: ServiceContext, id: number): Promise<EventIn
 }
 
 export async function completeEvent(ctx: ServiceContext, id: number): Promise<void> {
-  if (!(await updateEvent(ctx.store.db, id, { state: 'SUCCESS', processed: nowMs(ctx) }))) throw new EventNotFound(id);
+  const done = await writeTx(ctx.store, (trx) => updateEvent(trx, id, { state: 'SUCCESS', processed: nowMs(ctx) }), BOOKKEEPING);
+  if (!done) throw new EventNotFound(id);
 }
 
 export async function retryEvent(ctx: ServiceContext, id: number, error: string, o: { maxAttempts?: number; now?: number } = {}): Promise<EventInfo> {
@@ -126,19 +135,20 @@ export async function retryEvent(ctx: ServiceContext, id: number, error: string,
   const now = o.now ?? nowMs(ctx);
   const attempts = ev.attempts + 1;
   const give = attempts >= (o.maxAttempts ?? 10);
-  await updateEvent(ctx.store.db, id, {
+  const set = {
     attempts,
     last_error: error,
     state: give ? 'FAILURE' : 'RETRY',
     scheduled: give ? ev.scheduled.getTime() : now + backoffMs(attempts),
     processed: give ? now : null,
-  });
+  };
+  await writeTx(ctx.store, (trx) => updateEvent(trx, id, set), BOOKKEEPING);
   return getEvent(ctx, id);
 }
 
 export async function failEvent(ctx: ServiceContext, id: number, error?: string): Promise<void> {
   const set = { state: 'FAILURE', processed: nowMs(ctx), ...(error !== undefined ? { last_error: error } : {}) };
-  if (!(await updateEvent(ctx.store.db, id, set))) throw new EventNotFound(id);
+  if (!(await writeTx(ctx.store, (trx) => updateEvent(trx, id, set), BOOKKEEPING))) throw new EventNotFound(id);
 }
 
 export async function listEvents(ctx: ServiceContext, o: { state?: EventState | EventState[]; limit?: number } = {}): Promise<EventInfo[]> {

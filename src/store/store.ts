@@ -455,28 +455,58 @@ async function migrate(db: Db, kind: Dialect, provider: MigrationProvider): Prom
  * returns. Kysely begins its transactions deferred, so the transaction is run by hand on the driver's one connection
  * (held for the whole of it, as Kysely's own transactions hold it).
  */
-export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  if (store.kind !== 'sqlite') return store.db.transaction().execute(fn);
+export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: WriteTxOptions = {}): Promise<T> {
+  if (store.kind !== 'sqlite') {
+    if (o.durable !== false) return store.db.transaction().execute(fn);
+    return store.db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return fn(trx);
+    });
+  }
+  const sqlite = store.sqlite;
   return store.db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    let result: T;
+    // SQLite changes the sync level only outside a transaction: set just before it, on the connection that is ours
+    // until the commit (no other statement runs between), and put back right after.
+    const before = o.durable === false && sqlite ? (sqlite.pragma('synchronous', { simple: true }) as number) : undefined;
+    if (before !== undefined) sqlite?.pragma('synchronous = NORMAL');
     try {
-      // The services use only the query builders of the transaction, which the connection has alike.
-      result = await fn(conn as unknown as Tx);
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw e;
+      await sql`begin immediate`.execute(conn);
+      let result: T;
+      try {
+        // The services use only the query builders of the transaction, which the connection has alike.
+        result = await fn(conn as unknown as Tx);
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+      try {
+        await sql`commit`.execute(conn);
+      } catch (e) {
+        // A commit that failed (I/O error) leaves the transaction open on the shared connection: end it.
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+      store.afterCommit?.();
+      return result;
+    } finally {
+      try {
+        if (before !== undefined) sqlite?.pragma(`synchronous = ${before}`);
+      } catch {
+        // still inside a transaction whose rollback failed: the error that got us here is the one to report
+      }
     }
-    try {
-      await sql`commit`.execute(conn);
-    } catch (e) {
-      // A commit that failed (I/O error) leaves the transaction open on the shared connection: end it.
-      await sql`rollback`.execute(conn).catch(() => {});
-      throw e;
-    }
-    store.afterCommit?.();
-    return result;
   });
+}
+
+export interface WriteTxOptions {
+  /**
+   * false: the commit need not wait for the disk (SQLite WAL synchronous=NORMAL, PostgreSQL synchronous_commit=off).
+   * It still survives a kill -9 of the process and never leaves the database inconsistent; an OS crash or power cut
+   * may lose it, together with anything else committed since the last durable commit (which syncs them all: the WAL
+   * is written in order). Only for bookkeeping that is safe to redo — the event queue's claims and outcomes, whose
+   * events run at least once anyway — never for anything acknowledged to a client.
+   */
+  durable?: boolean;
 }
 
 /** Read-only snapshot (one transaction, so several queries see the same state). */

@@ -27,10 +27,22 @@ export type TransferPlan =
   /** Full zone in AXFR form: SOA, every other record, SOA. */
   | { kind: 'full'; records: RR[] };
 
+/**
+ * A zone's records when only an answer with the whole zone needs them: `count` (the SOA included) is what an IXFR
+ * plan weighs a difference against, `all()` lists them. An incremental answer must not cost a walk of the zone.
+ */
+export interface LazyZoneRecords {
+  readonly count: number;
+  all(): readonly RR[];
+}
+
+/** The records, listed (from a lazy zone, now). */
+export const zoneRecordList = (records: readonly RR[] | LazyZoneRecords): readonly RR[] => ('all' in records ? records.all() : records);
+
 /** AXFR sequence (RFC 5936 §2.2): the SOA first and last, every other record once in between. */
-export function axfrRecords(soa: RR, records: readonly RR[]): RR[] {
+export function axfrRecords(soa: RR, zoneRecords: readonly RR[] | LazyZoneRecords): RR[] {
   const out: RR[] = [soa];
-  for (const rr of records) if (rr.type !== RRType.SOA) out.push(rr);
+  for (const rr of zoneRecordList(zoneRecords)) if (rr.type !== RRType.SOA) out.push(rr);
   out.push(soa);
   return out;
 }
@@ -76,11 +88,12 @@ export interface IxfrOptions {
 /**
  * Plan the answer to an IXFR for `clientSerial` (RFC 1995 §4). `diffs` are the steps from the client's serial to the
  * current one, oldest first, or undefined when the history does not reach back that far (or the serial is unknown):
- * the answer is then the full zone. A client at our serial or ahead of it gets the SOA alone.
+ * the answer is then the full zone. A client at our serial or ahead of it gets the SOA alone. `records` may be lazy:
+ * they are listed only for an answer with the whole zone.
  */
 export function planIxfr(
   soa: RR,
-  records: readonly RR[],
+  records: readonly RR[] | LazyZoneRecords,
   clientSerial: number,
   diffs: readonly ZoneDiff[] | undefined,
   opts: IxfrOptions = {},
@@ -103,7 +116,7 @@ export function planIxfr(
   }
   out.push(soa);
   // RFC 1995 §4: a difference larger than the zone itself may as well be sent as the zone.
-  const full = records.filter((rr) => rr.type !== RRType.SOA).length + 2;
+  const full = 'all' in records ? records.count + 1 : records.filter((rr) => rr.type !== RRType.SOA).length + 2;
   if (out.length > full) return { kind: 'full', records: axfrRecords(soa, records) };
   return { kind: 'incremental', records: out };
 }

@@ -8,7 +8,10 @@
 //
 // A dmsd on a hot standby (pg_is_in_recovery()) is a replica: it serves (the change feed is polled, as LISTEN does
 // not work during recovery), refuses changes (SQLSTATE 25006 → READ_ONLY_REPLICA) and never leads. When its database
-// is promoted it notices at the next round, becomes a primary instance and competes for the lease.
+// is promoted it notices at the next round, becomes a primary instance and competes for the lease. Each round a
+// replica also measures how far behind its primary it is (services.replicationStatus, fed by the heartbeats the
+// primary's instances write into dms_instances every round): a warning when the lag crosses replica_max_lag, a note
+// when it is back, and the lag handed to the caller (zones past their SOA EXPIRE are answered SERVFAIL).
 //
 // Fencing: with --peer-database-url (the other site's database), a primary instance reads the peer's recovery state
 // and epoch each round; when the peer is a primary too with a higher epoch (it was promoted: promote_replica raised

@@ -99,6 +99,7 @@ describe('a lagging replica: detected, reported, expired zones SERVFAIL, caught 
 
     await cluster.standbySql('select pg_wal_replay_pause()');
     const paused = Date.now();
+    await until('paused', async () => (await cluster.standbySql<{ p: boolean }>('select pg_is_wal_replay_paused() as p'))[0]?.p === true, () => '', 5000);
     const during = [await update(), await update(), await update()];
     // Over the limit: health says why, in words a load balancer log shows.
     await until('health 503', async () => (await health()).status === 503, replica.output, 15_000);

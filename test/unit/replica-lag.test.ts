@@ -10,6 +10,8 @@ import { Rcode, RRType } from '../../src/dns/constants.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { replicaExpiry, soaExpire } from '../../src/daemon/replica-expiry.js';
+import { keyFromText, signMessage } from '../../src/dns/tsig.js';
+import { attachPrimary, recordsOfZone } from '../../src/server/primary.js';
 import { QueryHandler } from '../../src/server/query.js';
 import { replicaLagMs } from '../../src/services/ha.js';
 import { ZoneTable } from '../../src/zone/table.js';
@@ -84,4 +86,28 @@ test('past its SOA EXPIRE a zone is answered SERVFAIL, the others still answered
   assert.ok(lines.some((l) => l.msg === 'zone no longer expired on this replica: answered again'));
   setLag(0);
   assert.equal(handler.expired, undefined);
+});
+
+test('a TSIG-signed AXFR of an expired zone (the primary\'s path, not the query path) is answered SERVFAIL too', async () => {
+  const table = new ZoneTable();
+  const z = zone('@ SOA ns1 host 1 3600 600 120 300\n@ NS ns1\nns1 A 192.0.2.1\n', 'short.example');
+  table.set(z);
+  const handler = new QueryHandler(table);
+  const key = keyFromText('hmac-sha256:xfr.key:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0');
+  attachPrimary(handler, {
+    transfers: { getZone: () => ({ origin: z.origin, soa: z.soa, records: recordsOfZone(z) }), getDiffs: () => undefined, transferRules: () => [{ key: Name.from('xfr.key') }] },
+    keys: { get: (n) => (n.toString() === 'xfr.key.' ? key : undefined) },
+  });
+  const setLag = replicaExpiry(handler, pino({ level: 'silent' }));
+  const axfr = async () => {
+    const m = emptyMessage(9);
+    m.question = [{ name: z.origin, type: RRType.AXFR, class: 1 }];
+    const r = await handler.handle(signMessage(encodeMessage(m), key, Date.now() / 1000).bytes, { transport: 'tcp', address: '127.0.0.1' });
+    return decodeMessage(Array.isArray(r) ? r[0] : (r as Uint8Array)).rcode;
+  };
+  assert.equal(await axfr(), Rcode.NOERROR);
+  setLag(121);
+  assert.equal(await axfr(), Rcode.SERVFAIL);
+  setLag(0);
+  assert.equal(await axfr(), Rcode.NOERROR);
 });

@@ -110,6 +110,8 @@ for (const synchronous of [false, true]) {
       const senders = Array.from({ length: IN_FLIGHT }, sender);
       await until('a steady stream', () => Date.now() - started > STREAM_MS && ackedAt.size >= 30, () => primary.output(), 60_000, 20);
       const steady = lags.filter((l) => l.asked >= started).map((l) => l.ms);
+      // What the replica reports while it keeps up under the stream.
+      const steadyReported = (JSON.parse((await httpGet(httpPort, '/health')).body) as { replication?: { lagSeconds: number } }).replication?.lagSeconds;
       // The link stalls: the WAL sender stopped.
       const sender0 = (await cluster.primarySql<{ pid: number }>('select pid from pg_stat_replication'))[0]?.pid;
       assert.ok(sender0, 'a WAL sender');
@@ -150,10 +152,11 @@ for (const synchronous of [false, true]) {
       console.log(
         `# ${mode}: ${ackedAt.size} UPDATEs acknowledged (${ackedDuringStall} during the ${STALL_MS} ms stall), ${missing.length} missing after the kill and promotion` +
           `${missing.length ? `, acknowledged ${Math.min(...missing.map((m) => killedAt - m.at))}–${oldest} ms before the kill` : ''}; ` +
-          `replication lag before the stall: ${steady.length} samples, median ${pct(steady, 50)} ms, max ${Math.max(0, ...steady)} ms; ` +
+          `replication lag before the stall: ${steady.length} samples, median ${pct(steady, 50)} ms, max ${Math.max(0, ...steady)} ms, the replica reported ${steadyReported} s; ` +
           `at the kill: ${windowMs} ms since the standby was last seen complete, the replica reported ${reported} s; promote_replica saw ${promo.before.lagSeconds} s`,
       );
       assert.ok(steady.length >= 3, `the lag was measured (${steady.length} samples)`);
+      assert.ok(steadyReported !== undefined && steadyReported < 5, `a replica keeping up reports a small lag (${steadyReported} s)`);
       // The replica's own report covers the stall (its lag counts from its last message from the primary).
       assert.ok(reported * 1000 >= hAt - stalled - 1000, `the replica reported ${reported} s after a ${hAt - stalled} ms stall`);
       if (synchronous) {

@@ -636,7 +636,10 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         Shows the store, the dmsd instances on it (which one leads, since
         when; the fencing epoch; replica or primary), the server groups, the
-        servers and the pending and failed events.`,
+        servers and the pending and failed events. On a replica: how far
+        behind the primary it is (BEHIND past replica_max_lag), the WAL
+        received and replayed, whether replay is paused. On a primary: its
+        standbys and their write, flush and replay lag.`,
   ),
   // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
   ...PRIMARY_COMMANDS,

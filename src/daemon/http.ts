@@ -30,13 +30,13 @@ const STALE_AFTER_MS = 5000;
  * the feed passes it, that lag is over (checks may be far apart: an old sighting must not count against a feed that
  * has long caught up, as it did when only a check seeing no lag at all cleared it).
  */
-export function feedHealth(store: Store, seq: () => number): () => Promise<{ current: boolean; lag: number; seq: number }> {
+export function feedHealth(store: Store, seq: () => number, clock: () => number = Date.now): () => Promise<{ current: boolean; lag: number; seq: number }> {
   let behind: { since: number; target: number } | undefined;
   return async () => {
     const db = await services.currentChangeSeq(services.serviceContext(store));
     const at = seq();
     const lag = Math.max(0, db - at);
-    const now = Date.now();
+    const now = clock();
     if (behind && at >= behind.target) behind = undefined;
     if (lag > 0) behind ??= { since: now, target: db };
     return { current: behind === undefined || now - behind.since < STALE_AFTER_MS, lag, seq: at };

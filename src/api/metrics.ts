@@ -21,6 +21,8 @@ export interface MetricSources {
   /** Change-feed rows the served zone table is behind the database, undefined without a database. */
   feedLag?(): Promise<number | undefined>;
   eventQueueDepth(): Promise<number>;
+  /** On a replica: seconds its state is behind the primary (services.replicationStatus); undefined on a primary. */
+  replicaLag?(): Promise<number | undefined>;
   dns?: DnsCounters;
 }
 
@@ -57,6 +59,14 @@ export class ApiMetrics {
       async collect() {
         const lag = await sources.feedLag?.();
         if (lag !== undefined) this.set(lag);
+      },
+    });
+    new Gauge({
+      name: 'dms_replica_lag_seconds',
+      help: 'On a replica (PostgreSQL hot standby): seconds the served state is behind the primary; 0 on a primary',
+      registers,
+      async collect() {
+        this.set((await sources.replicaLag?.()) ?? 0);
       },
     });
     new Gauge({

@@ -86,6 +86,7 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     zoneStates: () => services.zoneStateCounts(base),
     eventQueueDepth: () => services.eventQueueDepth(base),
     ...(o.feed ? { feedLag: async () => (await o.feed?.())?.lag } : {}),
+    replicaLag: async () => (await services.replicationStatus(base))?.lagSeconds,
     ...(o.dns ? { dns: o.dns } : {}),
   });
   const app = Fastify({
@@ -200,13 +201,30 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     return reply.code(200).header('content-type', metrics.registry.contentType).send(text);
   });
   app.get('/health', async (_req, reply) => {
-    const out: { status: string; database: string; zoneTable?: unknown } = { status: 'ok', database: 'ok' };
+    const out: { status: string; database: string; reason?: string; replication?: unknown; zoneTable?: unknown } = { status: 'ok', database: 'ok' };
     let ok = true;
     try {
       await services.pingStore(base);
     } catch (err) {
       ok = false;
       out.database = `unreachable: ${(err as Error).message}`;
+    }
+    // A replica further behind its primary than replica_max_lag is not healthy (issue 13, docs/HA.md): a load
+    // balancer takes it out and sends its clients to a current server.
+    if (ok) {
+      try {
+        const r = await services.replicationStatus(base);
+        if (r) {
+          out.replication = r;
+          if (r.overLimit) {
+            ok = false;
+            out.reason = r.message ?? 'replica behind the primary';
+          }
+        }
+      } catch (err) {
+        ok = false;
+        out.reason = `replication state unknown: ${(err as Error).message}`;
+      }
     }
     if (ok && o.feed) {
       try {

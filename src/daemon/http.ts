@@ -24,17 +24,22 @@ export interface HttpFlags {
 /** A zone table behind the database for longer than this is not current (the feed polls every 250 ms). */
 const STALE_AFTER_MS = 5000;
 
-/** Health of the zone table: current while the feed has caught up with the database, or fell behind only just now. */
-export function feedHealth(store: Store, seq: () => number): () => Promise<{ current: boolean; lag: number; seq: number }> {
-  let behindSince: number | undefined;
+/**
+ * Health of the zone table: current while the feed keeps up with the database — behind only since just now, or
+ * past every point it was seen behind. Each time it is seen behind, the database's position then is the target: once
+ * the feed passes it, that lag is over (checks may be far apart: an old sighting must not count against a feed that
+ * has long caught up, as it did when only a check seeing no lag at all cleared it).
+ */
+export function feedHealth(store: Store, seq: () => number, clock: () => number = Date.now): () => Promise<{ current: boolean; lag: number; seq: number }> {
+  let behind: { since: number; target: number } | undefined;
   return async () => {
     const db = await services.currentChangeSeq(services.serviceContext(store));
     const at = seq();
     const lag = Math.max(0, db - at);
-    const now = Date.now();
-    if (lag === 0) behindSince = undefined;
-    else behindSince ??= now;
-    return { current: behindSince === undefined || now - behindSince < STALE_AFTER_MS, lag, seq: at };
+    const now = clock();
+    if (behind && at >= behind.target) behind = undefined;
+    if (lag > 0) behind ??= { since: now, target: db };
+    return { current: behind === undefined || now - behind.since < STALE_AFTER_MS, lag, seq: at };
   };
 }
 

@@ -8,7 +8,10 @@
 //
 // A dmsd on a hot standby (pg_is_in_recovery()) is a replica: it serves (the change feed is polled, as LISTEN does
 // not work during recovery), refuses changes (SQLSTATE 25006 → READ_ONLY_REPLICA) and never leads. When its database
-// is promoted it notices at the next round, becomes a primary instance and competes for the lease.
+// is promoted it notices at the next round, becomes a primary instance and competes for the lease. Each round a
+// replica also measures how far behind its primary it is (services.replicationStatus, fed by the heartbeats the
+// primary's instances write into dms_instances every round): a warning when the lag crosses replica_max_lag, a note
+// when it is back, and the lag handed to the caller (zones past their SOA EXPIRE are answered SERVFAIL).
 //
 // Fencing: with --peer-database-url (the other site's database), a primary instance reads the peer's recovery state
 // and epoch each round; when the peer is a primary too with a higher epoch (it was promoted: promote_replica raised
@@ -32,6 +35,8 @@ export interface Leadership {
   readonly replica: boolean;
   /** A newer site (higher epoch) is a primary: this database is stale; no leading, no UPDATEs. */
   readonly fenced: boolean;
+  /** On a replica: how far behind the primary (measured every round); undefined on a primary. */
+  readonly replication: services.ReplicationStatus | undefined;
   readonly id: string;
   stop(): Promise<void>;
 }
@@ -51,6 +56,8 @@ export interface LeadershipOptions {
   onPromoted?(): void | Promise<void>;
   /** Fenced or no longer (--workers: the supervisor tells its workers, which then refuse UPDATEs too). */
   onFenced?(fenced: boolean): void;
+  /** A replica's lag, every round (undefined: a primary again); the caller serves expired zones SERVFAIL. */
+  onReplication?(status: services.ReplicationStatus | undefined): void;
 }
 
 export async function startLeadership(store: Store, log: Logger, o: LeadershipOptions): Promise<Leadership> {
@@ -66,6 +73,19 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
   let epoch = 1;
   let lease: Lease | undefined;
   let stopped = false;
+  let replication: services.ReplicationStatus | undefined;
+  // A replica's lag, measured each round: a warning when it crosses the limit (replica_max_lag), a note when back.
+  const measureLag = async () => {
+    const st = await services.replicationStatus(ctx).catch((e) => {
+      log.debug({ err: (e as Error).message }, 'replication lag not measured');
+      return replication;
+    });
+    if (st?.overLimit && !replication?.overLimit) log.warn({ instance: id, lagSeconds: st.lagSeconds, limitSeconds: st.limitSeconds, replayPaused: st.replayPaused, receiver: st.receiver }, st.message ?? 'replica behind');
+    else if (st && !st.overLimit && replication?.overLimit)
+      log.info({ instance: id, lagSeconds: st.lagSeconds, limitSeconds: st.limitSeconds }, `replica caught up: ${st.lagSeconds} s behind the primary (limit ${st.limitSeconds} s)`);
+    replication = st;
+    o.onReplication?.(st);
+  };
   // Leader work starts and stops one after the other, never overlapping.
   let transitions: Promise<void> = Promise.resolve();
   const stepDown = (why: string) => {
@@ -108,7 +128,12 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
     if (replica) {
       stepDown('the database is a hot standby');
       await dropLease();
+      await measureLag();
       return;
+    }
+    if (replication) {
+      replication = undefined;
+      o.onReplication?.(undefined);
     }
     epoch = (await services.clusterState(ctx).catch(() => undefined))?.epoch ?? epoch;
     // 2. Fencing against the peer site.
@@ -186,6 +211,7 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
       },
       replica: false,
       fenced: false,
+      replication: undefined,
       id,
       stop: async () => {
         clearInterval(beat);
@@ -217,6 +243,9 @@ export async function startLeadership(store: Store, log: Logger, o: LeadershipOp
     },
     get fenced() {
       return fenced;
+    },
+    get replication() {
+      return replication;
     },
     id,
     stop: async () => {

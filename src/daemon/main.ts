@@ -27,6 +27,7 @@ import { gitHandlers, startGitTasks } from './events/git.js';
 import { DbQueryAcl } from './query-acl.js';
 import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 import { type Leadership, startLeadership } from './leader.js';
+import { replicaExpiry } from './replica-expiry.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -327,6 +328,10 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   // vacuum) runs in the one holding the leader lease (leader.ts), started and stopped as the lease comes and goes.
   let leadership: Leadership | undefined;
   const mayLead = () => leadership?.leading ?? false;
+  // A replica's lag (seconds; 0 on a primary), measured by the leadership rounds (a --workers worker: told by its
+  // supervisor): zones whose SOA EXPIRE it passed are answered SERVFAIL (replica-expiry.ts).
+  let replicaLag = 0;
+  let onReplicaLag = (_seconds: number): void => {};
   let filled: Awaited<ReturnType<typeof fillTable>> | undefined;
   let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
   let markReady!: () => void;
@@ -337,6 +342,10 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     leadership = await startLeadership(store, log, {
       ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
       ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onReplication: (st) => {
+        replicaLag = st?.lagSeconds ?? 0;
+        onReplicaLag(replicaLag);
+      },
       onLead: async () => {
         await ready;
         if (!mayLead()) return;
@@ -382,6 +391,14 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   if (rrl && cluster.isWorker) reportRrlToSupervisor(rrl);
   const cookies = await startCookieSecrets(store, protection, log);
   const handler = new QueryHandler(table, { ...(acl ? { queryAcl: acl.lists } : {}), ...(rrl ? { rrl } : {}), cookieSecrets: cookies.get });
+  if (store) {
+    onReplicaLag = replicaExpiry(handler, log);
+    onReplicaLag(replicaLag);
+    if (cluster.isWorker)
+      process.on('message', (m: { type?: string; seconds?: number }) => {
+        if (m?.type === 'replica-lag' && typeof m.seconds === 'number') onReplicaLag(m.seconds);
+      });
+  }
   const xfrLimited: Record<string, number> = {};
   if (store && filled.keys && filled.refresh) {
     const refresh = cluster.isWorker ? workerRefresh(filled.refresh, log) : filled.refresh;
@@ -628,6 +645,8 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   let ready = 0;
   let stopping = false;
   let fenced = false;
+  // The replica lag last told to the workers (they answer expired zones SERVFAIL).
+  let lagTold = 0;
   // Without a database the workers share one cookie secret made here (with one, they read it from the database).
   if (!store) process.env.DMSD_COOKIE_SECRET ??= randomBytes(16).toString('hex');
   const env = { DMSD_WORKER_LISTEN: JSON.stringify(listen) };
@@ -651,6 +670,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number; counts?: [string, number][] }) => {
       // A worker started while this dmsd is fenced refuses UPDATEs from the start.
       if (m?.type === 'listening' && fenced) w.send({ type: 'fenced', fenced });
+      if (m?.type === 'listening' && lagTold !== 0) w.send({ type: 'replica-lag', seconds: lagTold });
       if (m?.type === 'rrl-counts' && Array.isArray(m.counts)) rrlCounts.note(w.id, m.counts);
       else if (m?.type === 'listening' && m.bound && ++ready === opts.workers) {
         for (const b of m.bound) log.info({ ...b, workers: opts.workers }, 'listening');
@@ -698,6 +718,12 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     leadership = await startLeadership(store, log, {
       ...(opts.peerDatabaseUrl ? { peerUrl: opts.peerDatabaseUrl } : {}),
       ...(opts.leaseIntervalMs ? { intervalMs: opts.leaseIntervalMs } : {}),
+      onReplication: (st) => {
+        const seconds = st?.lagSeconds ?? 0;
+        if (seconds === lagTold) return;
+        lagTold = seconds;
+        for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'replica-lag', seconds });
+      },
       onFenced: (f) => {
         fenced = f;
         for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send({ type: 'fenced', fenced: f });

@@ -80,6 +80,8 @@ export interface PrimaryDeps {
   xfrLimits?: XfrLimits;
   /** A transfer refused because a concurrency limit was reached, for the log and the counters. */
   onXfrLimit?: (e: { client: string; zone: string; scope: 'total' | 'client' }) => void;
+  /** The zone at this name is expired (a replica too far behind, QueryHandler.expired): transfers SERVFAIL. */
+  expired?: (zone: Name) => boolean;
 }
 
 export interface XfrLimits {
@@ -214,6 +216,9 @@ export class Primary {
     }
     if (opcode === Opcode.NOTIFY) return handleIncomingNotify(msg, tsig, now, this.deps.onSourceNotify, address);
     if (opcode === Opcode.QUERY && isTransferQuery(msg)) {
+      // An expired zone (signed requests come here without the query path's check): no transfer, as from BIND.
+      const q = msg.question[0];
+      if (q && this.deps.expired?.(q.name)) return rcodeResponse(msg, Rcode.SERVFAIL, tsig, now);
       // Over the limit: REFUSED at once (as BIND does past transfers-out); the secondary retries later.
       const slot = this.xfrSlots.acquire(address);
       if (typeof slot === 'string') {
@@ -267,7 +272,15 @@ export class Primary {
  * that the query decoder rejects.
  */
 export function attachPrimary(server: QueryHandler, deps: PrimaryDeps): Primary {
-  const primary = new Primary(deps);
+  const primary = new Primary({
+    ...deps,
+    expired: (name) => {
+      const test = server.expired;
+      if (test === undefined) return false;
+      const zone = server.table.get(name);
+      return zone !== undefined && test(zone);
+    },
+  });
   const original = server.handle.bind(server);
   const route = (req: { bytes: Uint8Array; meta: PrimaryMeta }) => primary.handle(req.bytes, req.meta, original);
   server.qtypeHandlers.set(RRType.AXFR, route);

@@ -87,6 +87,13 @@ export class QueryHandler {
    * server that cannot check a signature must not act on it.
    */
   signedHandler: Handler | undefined;
+  /**
+   * Zones not to be answered now: a replica whose replication lag passed a zone's SOA EXPIRE answers it SERVFAIL,
+   * queries and transfers alike, as BIND and Knot answer an expired secondary zone (RFC 1035 §3.3.13: past EXPIRE the
+   * zone "is no longer authoritative"; docs/HA.md). Set by dmsd only while a replica is that far behind: the normal
+   * path costs one undefined check.
+   */
+  expired: ((zone: Zone) => boolean) | undefined = undefined;
 
   private readonly udpPayload: number;
   private readonly memoLimit: number;
@@ -376,6 +383,11 @@ export class QueryHandler {
     const qtype = this.qType;
     // IN, or ANY (RFC 1035 §3.2.5 QCLASS *) answered from the IN data as Knot does; other classes are not served.
     if (this.qClass !== 1 && this.qClass !== 255) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    const expired = this.expired;
+    if (expired !== undefined) {
+      const zone = this.table.findForQuery(this.qKey, qtype);
+      if (zone !== undefined && expired(zone)) return errorResponse(b, Rcode.SERVFAIL, qEnd, this);
+    }
     if (this.qtypeHandlers.size !== 0) {
       const h = this.qtypeHandlers.get(qtype);
       if (h !== undefined) return this.slow(b, meta, h, qEnd);

@@ -34,6 +34,9 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   git_zones: ['zones', 'all'],
   inc_updates: ['bool', 'false'],
   nsec3: ['bool', 'false'],
+  // HA (issue 13, docs/HA.md): a replica further behind its primary than this is reported (show_dms_status, the
+  // log, /health not OK, so load balancers take it out). Set on the primary; replication carries it to the replica.
+  replica_max_lag: ['ttl', '60'],
   soa_expire: ['ttl', '7d'],
   soa_minimum: ['ttl', '10m'],
   soa_mname: ['name?', ''],

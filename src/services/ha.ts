@@ -9,14 +9,22 @@ import {
   hasReplication,
   type InstanceRow,
   inRecovery,
+  lastReplayed,
+  lsnAtLeast,
   markLeader,
   peerState,
+  primaryStandbys,
   promoteStandby,
   pruneInstances,
+  resumeReplay,
+  type StandbyReplayRow,
+  type StandbyRow,
   selectCluster,
   selectInstances,
+  standbyReplay,
   upsertInstance,
 } from '../store/queries/instances.js';
+import { loadSettings } from './config.js';
 import type { ServiceContext } from './context.js';
 import { NotAReplica } from './errors.js';
 
@@ -95,15 +103,122 @@ export function isReplica(ctx: ServiceContext): Promise<boolean> {
 }
 
 /**
+ * How far a replica is behind its primary (docs/HA.md, "A lagging replica"): a replica is in effect a secondary,
+ * and what matters to its clients is how old the state it serves is. That state was the primary's current state at
+ * the latest of these moments: the last replayed heartbeat of a dmsd on the primary (each refreshes its
+ * dms_instances row every second, so a replica of a primary with a dmsd never sees a state older than a second
+ * while it keeps up), the last replayed commit (the primary's commit time), and — when the WAL receiver streams and
+ * everything it received is replayed — the last message from the primary. `now` minus that moment is the lag. It
+ * grows with a slow network, a slow or paused replay and a lost primary alike, and not while the primary is merely
+ * idle (its dmsd keep writing heartbeats, and a streaming, replayed standby is current as of its last message).
+ * The clocks of the hosts involved are assumed to agree (NTP); a skew adds to or subtracts from the lag.
+ */
+export function replicaLagMs(r: StandbyReplayRow, now: number): number | null {
+  const caughtUp = r.receiver === 'streaming' && r.behindBytes === 0 && !r.replayPaused;
+  const moments = [r.heartbeat, r.lastReplayedCommit, caughtUp ? r.lastContact : null].filter((x): x is number => x !== null);
+  if (moments.length === 0) return null;
+  return Math.max(0, now - Math.max(...moments));
+}
+
+export interface ReplicationStatus {
+  /** Seconds the replica's state is behind the primary (0.1 s steps); 0 when unknown (see `basis`). */
+  lagSeconds: number;
+  /** The configured limit (set_config replica_max_lag, default 60 s). */
+  limitSeconds: number;
+  /** lagSeconds > limitSeconds: /health reports not OK, dmsd logged a warning. */
+  overLimit: boolean;
+  /** Why, for operators (health, the log, show_dms_status): set only when over the limit. */
+  message: string | null;
+  /** The last heartbeat of a dmsd on the primary that the replica replayed. */
+  heartbeat: string | null;
+  lastReplayedCommit: string | null;
+  /** The WAL receiver's status (`streaming`), null when none runs (the primary is not reachable). */
+  receiver: string | null;
+  receivedLsn: string | null;
+  replayedLsn: string | null;
+  /** Received from the primary but not yet replayed (bytes). */
+  replayBehindBytes: number;
+  replayPaused: boolean;
+}
+
+const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
+
+/** The lag state of this database when it is a hot standby; undefined on a primary (or SQLite). */
+export async function replicationStatus(ctx: ServiceContext): Promise<ReplicationStatus | undefined> {
+  const r = await standbyReplay(ctx.store);
+  if (!r) return undefined;
+  const limit = (await loadSettings(ctx.store.db)).ttl('replica_max_lag');
+  const ms = replicaLagMs(r, ctx.clock.now().getTime());
+  const lagSeconds = ms === null ? 0 : Math.round(ms / 100) / 10;
+  const overLimit = lagSeconds > limit;
+  const why: string[] = [];
+  if (r.replayPaused) why.push('WAL replay is paused (pg_wal_replay_resume() continues it)');
+  if (r.receiver !== 'streaming') why.push(`no WAL is streaming from the primary (receiver ${r.receiver ?? 'not running'})`);
+  if (r.behindBytes > 0) why.push(`${mb(r.behindBytes)} received and not yet replayed`);
+  const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
+  return {
+    lagSeconds,
+    limitSeconds: limit,
+    overLimit,
+    message: overLimit ? `replica ${Math.floor(lagSeconds)} s behind the primary (limit ${limit} s)${why.length ? `: ${why.join('; ')}` : ''}` : null,
+    heartbeat: iso(r.heartbeat),
+    lastReplayedCommit: iso(r.lastReplayedCommit),
+    receiver: r.receiver,
+    receivedLsn: r.received,
+    replayedLsn: r.replayed,
+    replayBehindBytes: r.behindBytes,
+    replayPaused: r.replayPaused,
+  };
+}
+
+export type StandbyInfo = StandbyRow;
+
+/** A primary's standbys and their lag as PostgreSQL measures it (pg_stat_replication); [] on a standby or SQLite. */
+export async function listStandbys(ctx: ServiceContext): Promise<StandbyInfo[]> {
+  if (await inRecovery(ctx.store)) return [];
+  return primaryStandbys(ctx.store);
+}
+
+export interface PromotionResult {
+  /** pg_promote ran (false: -f on a database promoted by hand, only the epoch raised). */
+  promoted: boolean;
+  epoch: number;
+  ms: number;
+  /** The replica's state just before the promotion: how far behind it was, whether replay was paused. */
+  before?: { lagSeconds: number; replayPaused: boolean; receivedLsn: string | null; replayedLsn: string | null; replayBehindBytes: number; receiver: string | null };
+  /** Where recovery ended (the last WAL record replayed). */
+  replayedLsn?: string | null;
+  /** Every WAL record the standby had received before the promotion was replayed (PostgreSQL replays all it has). */
+  allReceivedReplayed?: boolean;
+}
+
+/**
  * Promote the hot standby this context's store is connected to: pg_promote (waiting up to `waitSeconds` for the
  * end of recovery), then the fencing epoch is raised in the promoted database, so that the old primary's dmsd,
  * which compares its database's epoch with its peer's, refuses to lead once it sees this one (docs/HA.md). A
  * database already promoted by hand (pg_ctl promote) only gets its epoch raised — run it once after such a promotion.
  */
-export async function promoteReplica(ctx: ServiceContext, o: { waitSeconds?: number; force?: boolean } = {}): Promise<{ promoted: boolean; epoch: number; ms: number }> {
+export async function promoteReplica(ctx: ServiceContext, o: { waitSeconds?: number; force?: boolean } = {}): Promise<PromotionResult> {
   if (!hasReplication(ctx.store)) throw new NotAReplica('SQLite has no replicas (one dmsd per database file)');
   const started = Date.now();
   const standby = await inRecovery(ctx.store);
+  let before: PromotionResult['before'];
+  if (standby) {
+    // What is about to be promoted: how far behind, paused or not — reported, and checked after the end of recovery.
+    const st = await replicationStatus(ctx);
+    if (st)
+      before = {
+        lagSeconds: st.lagSeconds,
+        replayPaused: st.replayPaused,
+        receivedLsn: st.receivedLsn,
+        replayedLsn: st.replayedLsn,
+        replayBehindBytes: st.replayBehindBytes,
+        receiver: st.receiver,
+      };
+    // A paused replay is resumed first: PostgreSQL ≥ 14 ends the pause on promotion anyway, older ones would wait
+    // for it; either way the promotion replays every WAL record the standby received before it ends recovery.
+    if (st?.replayPaused) await resumeReplay(ctx.store.db);
+  }
   if (!standby) {
     const c = await selectCluster(ctx.store.db);
     // Already a primary: raising the epoch again would fence a healthy peer; only asked for with force (a standby
@@ -123,7 +238,17 @@ export async function promoteReplica(ctx: ServiceContext, o: { waitSeconds?: num
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { promoted: standby, epoch, ms: Date.now() - started };
+  if (!standby) return { promoted: false, epoch, ms: Date.now() - started };
+  const replayedLsn = await lastReplayed(ctx.store.db);
+  const allReceivedReplayed = before?.receivedLsn && replayedLsn ? await lsnAtLeast(ctx.store.db, replayedLsn, before.receivedLsn) : undefined;
+  return {
+    promoted: true,
+    epoch,
+    ms: Date.now() - started,
+    ...(before ? { before } : {}),
+    replayedLsn,
+    ...(allReceivedReplayed !== undefined ? { allReceivedReplayed } : {}),
+  };
 }
 
 /** The peer site's database (docs/HA.md): is it a standby, and at which epoch. Throws when unreachable. */

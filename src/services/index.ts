@@ -271,11 +271,17 @@ export {
   type InstanceInfo,
   isReplica,
   listInstances,
+  listStandbys,
   peerDatabaseState,
+  type PromotionResult,
   promoteReplica,
   pruneStaleInstances,
+  type ReplicationStatus,
   recordInstance,
   recordLeader,
+  replicaLagMs,
+  replicationStatus,
+  type StandbyInfo,
 } from './ha.js';
 
 // one DNS question to one server (health probes, the parent DS check)

@@ -5,7 +5,7 @@
 // package's (scripts/test-peers.mjs installs it): initdb, pg_ctl, pg_basebackup. Failure THROWS: never a skip.
 
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,10 +23,28 @@ export interface ReplicatedPostgres {
   waitReplayed(ms?: number): Promise<void>;
   /** Stop the primary cluster at once (pg_ctl -m immediate), as a site loss. */
   stopPrimary(): void;
+  /**
+   * Kill the primary abruptly without waiting: SIGQUIT to its postmaster (PostgreSQL's immediate shutdown: every
+   * backend and WAL sender exits at once, nothing more is sent to the standby). Returns Date.now() at the signal.
+   */
+  killPrimary(): number;
+  /** Run one statement on the standby / the primary (database `postgres`), returning the rows. */
+  standbySql<R = Record<string, unknown>>(text: string): Promise<R[]>;
+  primarySql<R = Record<string, unknown>>(text: string): Promise<R[]>;
   stop(): Promise<void>;
 }
 
 const SLOT = 'dms_standby';
+
+async function once<R>(url: string, text: string): Promise<R[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as R[];
+  } finally {
+    await c.end();
+  }
+}
 
 export async function startReplicatedPostgres(o: { synchronous?: boolean } = {}): Promise<ReplicatedPostgres> {
   const bin = findBinDir();
@@ -120,6 +138,14 @@ export async function startReplicatedPostgres(o: { synchronous?: boolean } = {})
           await s.end();
         }
       },
+      killPrimary() {
+        const pid = Number(readFileSync(join(primaryData, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const at = Date.now();
+        process.kill(pid, 'SIGQUIT');
+        return at;
+      },
+      standbySql: (text) => once(standbyUrl(), text),
+      primarySql: (text) => once(primaryUrl(), text),
       stopPrimary() {
         stopCluster(primaryData);
         const i = started.indexOf(primaryData);

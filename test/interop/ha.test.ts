@@ -17,19 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { Opcode, Rcode, RRClass, RRType } from '../../src/dns/constants.js';
-import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
+import { Rcode, RRType } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataToText } from '../../src/dns/rdata.js';
-import { type TsigKey, signMessage, verifyResponse } from '../../src/dns/tsig.js';
-import { type Server, startDmsdOn, storeArgs, zoneTool, zoneToolKey } from '../helpers/acme.js';
-import { query, tcpExchange, udpExchange } from '../helpers/dns-client.js';
+import type { TsigKey } from '../../src/dns/tsig.js';
+import { type Server, startDmsdOn, zoneTool, zoneToolKey } from '../helpers/acme.js';
+import { query } from '../helpers/dns-client.js';
+import { updateRcode as haUpdateRcode, txt as haTxt, soa, tool, type Where } from '../helpers/ha.support.js';
 import { type ReplicatedPostgres, startReplicatedPostgres } from '../helpers/pg-replica.js';
 import { type Secondary, startNamedSecondary, until } from '../helpers/secondaries.js';
 import { freePort } from '../helpers/servers.js';
-import { rrText } from '../helpers/xfr.support.js';
-import { spawnSync } from 'node:child_process';
-import { ZONE_TOOL } from '../helpers/dmsd-db.support.js';
 import * as svc from '../../src/services/index.js';
 import { ctxOf, manualClock } from '../helpers/context.js';
 import { testBackends } from '../helpers/postgres.js';
@@ -38,18 +35,7 @@ const ZONE = Name.from('ha.example');
 const KEY_NAME = 'ha._update.ha.example';
 const LEADS = 'leader lease taken: this dmsd leads';
 
-type Where = { dataDir: string; databaseUrl: string };
-
 const SIGNED = Name.from('signed.example');
-
-function updateMessage(i: number, key: TsigKey, zone = ZONE): { bytes: Uint8Array; mac: Uint8Array; id: number } {
-  const m = emptyMessage((i * 7919) & 0xffff);
-  m.opcode = Opcode.UPDATE;
-  m.question = [{ name: zone, type: RRType.SOA, class: RRClass.IN }];
-  m.authority = [rrText(`u${i} 300 TXT v${i}`, zone)];
-  const signed = signMessage(encodeMessage(m), key, Date.now() / 1000);
-  return { ...signed, id: m.id };
-}
 
 /** Send update i to `s`: 'acked' only for a signed, verified NOERROR; 'unknown' when no answer came. */
 async function sendUpdate(s: Server, key: TsigKey, i: number): Promise<'acked' | 'refused' | 'unknown'> {
@@ -57,39 +43,11 @@ async function sendUpdate(s: Server, key: TsigKey, i: number): Promise<'acked' |
   return r === undefined ? 'unknown' : r === Rcode.NOERROR ? 'acked' : 'refused';
 }
 
-/** The rcode of update i sent to `s` (the answer signed and verified), undefined without an answer. */
-async function updateRcode(s: Server, key: TsigKey, i: number, zone = ZONE): Promise<number | undefined> {
-  const req = updateMessage(i, key, zone);
-  let bytes: Uint8Array;
-  try {
-    bytes = await (i % 2 === 1 ? udpExchange(s.port, req.bytes, 3000) : tcpExchange(s.tcpPort, req.bytes, 3000));
-  } catch {
-    return undefined;
-  }
-  const resp = decodeMessage(bytes);
-  assert.equal(resp.id, req.id);
-  assert.ok(resp.tsigOffset !== undefined, 'the answer is signed');
-  assert.equal(verifyResponse(bytes, resp.tsigOffset, key, req.mac, Date.now() / 1000), 0, 'the answer verifies');
-  return resp.rcode;
-}
+const updateRcode = (s: Server, key: TsigKey, i: number, zone = ZONE) => haUpdateRcode(s, key, i, zone);
+const txt = (port: number, owner: string) => haTxt(port, owner, ZONE);
 
-async function txt(port: number, owner: string): Promise<string[]> {
-  const a = await query(port, { name: Name.parse(owner, ZONE), type: RRType.TXT }).catch(() => undefined);
-  return (a?.msg?.answer ?? []).filter((x) => x.type === RRType.TXT).map((x) => rdataToText(RRType.TXT, x.rdata));
-}
-
-async function serial(port: number): Promise<number | undefined> {
-  const a = await query(port, { name: ZONE, type: RRType.SOA }).catch(() => undefined);
-  const soa = a?.msg?.answer.find((x) => x.type === RRType.SOA);
-  return soa ? Number(rdataToText(RRType.SOA, soa.rdata, ZONE).split(/\s+/)[2]) : undefined;
-}
-
-async function serial2(port: number, zone: string): Promise<number | undefined> {
-  const z = Name.from(zone);
-  const a = await query(port, { name: z, type: RRType.SOA }).catch(() => undefined);
-  const soa = a?.msg?.answer.find((x) => x.type === RRType.SOA);
-  return soa ? Number(rdataToText(RRType.SOA, soa.rdata, z).split(/\s+/)[2]) : undefined;
-}
+const serial = async (port: number) => (await soa(port, ZONE)).serial;
+const serial2 = async (port: number, zone: string) => (await soa(port, Name.from(zone))).serial;
 
 /** The versions of `zone` this dmsd logged signing ("zone signed"). */
 function signedVersions(s: Server, zone: string): number[] {
@@ -125,15 +83,6 @@ function logTime(s: Server, msg: string, since = 0): number | undefined {
     }
   }
   return undefined;
-}
-
-function tool(where: Where, args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [ZONE_TOOL, ...storeArgs(where), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DMS_CHANGE_BY: 'tester@test/Admin' },
-    timeout: 90_000,
-  });
-  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
 describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, promotion', { timeout: 300_000 }, () => {

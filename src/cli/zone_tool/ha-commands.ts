@@ -28,7 +28,21 @@ export const HA_COMMANDS: readonly CommandSpec[] = [
 const promoteReplica: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const r = await s.call('promote_replica', { force: a.opts.f === true });
-  emit(ctx, r, () => `${I}${r.promoted ? 'promoted' : 'epoch raised'}: now a primary at epoch ${r.epoch} (${r.ms} ms)`);
+  emit(ctx, r, () => {
+    const lines = [`${I}${r.promoted ? 'promoted' : 'epoch raised'}: now a primary at epoch ${r.epoch} (${r.ms} ms)`];
+    const b = r.before;
+    if (b)
+      lines.push(
+        `${I}before: ${b.lagSeconds} s behind the primary${b.replayPaused ? ', WAL replay was PAUSED (resumed for the promotion)' : ''}; received ${b.receivedLsn ?? '-'}, replayed ${b.replayedLsn ?? '-'} (${b.replayBehindBytes} bytes to replay), receiver ${b.receiver ?? 'not running'}`,
+      );
+    if (r.replayedLsn !== undefined)
+      lines.push(
+        `${I}recovery ended at ${r.replayedLsn ?? '-'}: ${r.allReceivedReplayed === false ? 'NOT every received WAL record was replayed' : 'every WAL record received from the primary was replayed'}`,
+      );
+    if (b && b.lagSeconds >= 1)
+      lines.push(`${I}with asynchronous replication, changes the primary acknowledged in its last ${b.lagSeconds} s may be missing here (docs/HA.md)`);
+    return lines.join('\n');
+  });
   return 0;
 };
 

@@ -58,6 +58,7 @@ export const CONFIG_KEYS = [
   'zi_max_age',
   'zone_del_age',
   'zone_del_pare_age',
+  'replica_max_lag',
 ] as const;
 
 const INF = Number.POSITIVE_INFINITY;
@@ -472,7 +473,10 @@ export const COMMANDS: readonly CommandSpec[] = [
           zi_max_num
           zi_max_age
           zone_del_age        0 turns off deleted zone aging via vacuum_*
-          zone_del_pare_age   0 turns off zone zi paring to 1 via vacuum_*`,
+          zone_del_pare_age   0 turns off zone zi paring to 1 via vacuum_*
+          replica_max_lag     A replica further behind the primary than
+                              this (seconds, default 60) is reported:
+                              show_dms_status, dmsd's log, /health 503`,
     { options: 'g:', min: 2, max: 3, args: ['config_key', 'other'] },
   ),
   c(
@@ -632,7 +636,10 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         Shows the store, the dmsd instances on it (which one leads, since
         when; the fencing epoch; replica or primary), the server groups, the
-        servers and the pending and failed events.`,
+        servers and the pending and failed events. On a replica: how far
+        behind the primary it is (BEHIND past replica_max_lag), the WAL
+        received and replayed, whether replay is paused. On a primary: its
+        standbys and their write, flush and replay lag.`,
   ),
   // --- primary: TSIG keys, update grants, transfer rules, also-notify (primary-commands.ts) ---------------------
   ...PRIMARY_COMMANDS,

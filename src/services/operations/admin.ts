@@ -37,7 +37,7 @@ import {
 } from '../groups.js';
 import { listServers } from '../servers.js';
 import { vacuumAll } from '../vacuum.js';
-import { clusterState, listInstances } from '../ha.js';
+import { clusterState, listInstances, listStandbys, replicationStatus } from '../ha.js';
 import { ADMIN_ONLY, type Operation, op, STAFF } from './define.js';
 import { zoneOf, zoneParam } from './zones.js';
 
@@ -430,19 +430,24 @@ export const ADMIN_OPERATIONS = {
     tiers: STAFF,
     mutates: false,
     run: async (ctx) => {
-      const [serverGroups, servers, pending, failed, instances, cluster] = await Promise.all([
+      const [serverGroups, servers, pending, failed, instances, cluster, replication, standbys] = await Promise.all([
         listServerGroups(ctx),
         listServers(ctx),
         listEvents(ctx, { state: ['NEW', 'RETRY'] }),
         listEvents(ctx, { state: 'FAILURE', limit: 5 }),
         listInstances(ctx),
         clusterState(ctx),
+        replicationStatus(ctx),
+        listStandbys(ctx),
       ]);
       // The location is the SQLite file or the PostgreSQL URL with its password removed by the store.
       return {
         store: { kind: ctx.store.kind, location: ctx.store.location },
         // Issue 13: the dmsd instances on this database (the leader, since when), the fencing epoch, replica or not.
         cluster,
+        // On a replica: how far behind the primary it is (null on a primary); on a primary: its standbys' lag.
+        replication: replication ?? null,
+        standbys,
         instances,
         leader: instances.find((i) => i.leader)?.id ?? null,
         serverGroups,

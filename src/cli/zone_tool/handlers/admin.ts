@@ -315,6 +315,19 @@ const failEvent: Handler = async (ctx, a) => {
   return 0;
 };
 
+/** A lag in seconds from pg_stat_replication (null: idle, nothing in flight) in ms. */
+const secs = (s: number | null) => (s === null ? '-' : `${Math.round(s * 1000)} ms`);
+
+/** A replica's lag (issue 13): the state it serves is this far behind the primary, and why. */
+function replicationLines(r: { lagSeconds: number; limitSeconds: number; message: string | null; heartbeat: string | null; receiver: string | null; receivedLsn: string | null; replayedLsn: string | null; replayBehindBytes: number; replayPaused: boolean } | null): string[] {
+  if (!r) return [];
+  return [
+    `${I}${'replication lag:'.padEnd(18)} ${r.lagSeconds} s (limit ${r.limitSeconds} s)${r.message ? `  BEHIND: ${r.message}` : ''}`,
+    `${I}${'wal:'.padEnd(18)} received ${r.receivedLsn ?? '-'}, replayed ${r.replayedLsn ?? '-'} (${r.replayBehindBytes} bytes to replay)${r.replayPaused ? ', replay PAUSED' : ''}, receiver ${r.receiver ?? 'not running'}`,
+    `${I}${'primary heartbeat:'.padEnd(18)} ${r.heartbeat ?? 'none replayed (no dmsd on the primary?)'}`,
+  ];
+}
+
 const showDmsStatus: Handler = async (ctx) => {
   const s = await ctx.services();
   const st = await s.call('show_dms_status', {});
@@ -326,6 +339,11 @@ const showDmsStatus: Handler = async (ctx) => {
       `${I}${'location:'.padEnd(18)} ${st.store.location}`,
       `${I}${'role:'.padEnd(18)} ${st.cluster.replica ? 'replica (hot standby, read-only)' : 'primary'}`,
       `${I}${'epoch:'.padEnd(18)} ${st.cluster.epoch}${st.cluster.promotedAt ? ` (promoted ${st.cluster.promotedAt} by ${st.cluster.promotedBy})` : ''}`,
+      ...replicationLines(st.replication),
+      ...st.standbys.map(
+        (b) =>
+          `${I}${'standby:'.padEnd(18)} ${b.name} ${b.client ?? 'local'} ${b.state ?? '?'} ${b.syncState ?? '?'}  lag write ${secs(b.writeLag)} flush ${secs(b.flushLag)} replay ${secs(b.replayLag)}`,
+      ),
       '',
       'dmsd instances:',
       ...st.instances.map(

@@ -195,7 +195,13 @@ export async function startNotifier(
   const queueAll = async (zones: readonly { zone: string; why: string; seq?: number }[]): Promise<void> => {
     if (!active()) return;
     const batch: { zone: string; why: string; targets: string[]; payloads: NotifyEventPayload[] }[] = [];
+    // Many zones at once: one look-up says which can have targets at all, the others cost nothing more.
+    const maybe =
+      zones.length > 20
+        ? await services.zonesMaybeWithNotifyTargets(services.serviceContext(store), zones.map((z) => z.zone)).catch(() => undefined)
+        : undefined;
     for (const { zone, why, seq } of zones) {
+      if (maybe && !maybe.has(zone.toLowerCase())) continue;
       try {
         const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
         if (targets.length === 0) continue;

@@ -222,6 +222,7 @@ export {
   listAlsoNotify,
   listTransferRules,
   zoneNotifyTargets,
+  zonesMaybeWithNotifyTargets,
   zonesWithNotifyTargets,
   zoneTransferRules,
 } from './access.js';

@@ -225,7 +225,19 @@ export async function startNotifier(
       await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, batch);
       for (const b of batch) log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
     } catch (e) {
-      log.error({ zones: batch.length, zone: batch[0].zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+      if (batch.length === 1) {
+        log.error({ zone: batch[0].zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+        return;
+      }
+      // One zone's trouble must not cost the others their NOTIFYs: each on its own.
+      log.warn({ zones: batch.length, err: (e as Error).message }, 'cannot queue the NOTIFYs together: one zone at a time');
+      for (const b of batch)
+        try {
+          await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, [b]);
+          log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
+        } catch (e2) {
+          log.error({ zone: b.zone, err: (e2 as Error).message }, 'cannot queue NOTIFYs');
+        }
     }
   };
   const queue = (zone: string, why: string): Promise<void> => queueAll([{ zone, why }]);

@@ -516,11 +516,30 @@ async function importIn(
   lap: Lap = () => {},
   descends: Promise<void> = Promise.resolve(),
 ): Promise<GitImportReport> {
+  // Three read-only git processes at once: the history check, the changed files (diff-tree between the two commits,
+  // never every file) and their authors; and the cat-file that reads the files, started now, fed once they are known.
+  // A rewritten history is the answer even when the others fail too.
+  const reader = repo.objectReader();
+  try {
+    return await importWith(ctx, cfg, repo, known, remote, lap, descends, reader);
+  } finally {
+    reader.close();
+  }
+}
+
+async function importWith(
+  ctx: ServiceContext,
+  cfg: GitConfig,
+  repo: GitRepo,
+  known: string | null,
+  remote: string,
+  lap: Lap,
+  descends: Promise<void>,
+  reader: ReturnType<GitRepo['objectReader']>,
+): Promise<GitImportReport> {
   const db = ctx.store.db;
   const managed = cfg.managed as GitSelection;
   const problems: GitFileProblem[] = [];
-  // Three read-only git processes at once: the history check, the changed files (diff-tree between the two commits,
-  // never every file) and their authors. A rewritten history is the answer even when the others fail too.
   const [d, c, a] = await Promise.allSettled([descends, repo.changes(known, remote), repo.lastAuthors(known, remote)]);
   if (d.status === 'rejected') throw d.reason;
   if (c.status === 'rejected') throw c.reason;
@@ -544,7 +563,7 @@ async function importIn(
   const mine = new Set((await gitSelectedZones(db, managed, names)).map((z) => z.name));
   lap('zones');
   // By blob id: a `<commit>:<path>` lookup walks the tree for every file (quadratic in a push of many files).
-  const texts = await repo.readObjects(new Map([...zoneFiles, ...keyFiles].flatMap((f) => (f.blob ? [[f.path, f.blob] as const] : []))));
+  const texts = await reader.read(new Map([...zoneFiles, ...keyFiles].flatMap((f) => (f.blob ? [[f.path, f.blob] as const] : []))));
   lap('read');
   const states = new Map((await gitZoneStates(db, names)).map((s) => [s.zone_name, s]));
 

@@ -56,7 +56,7 @@ export class GitRepo {
     private readonly env: Record<string, string> = {},
   ) {}
 
-  private run(args: readonly string[], input?: string | Buffer, timeoutMs?: number): Promise<GitResult> {
+  private run(args: readonly string[], input?: string | Buffer | Promise<string | Buffer>, timeoutMs?: number): Promise<GitResult> {
     return runGit(args, { cwd: this.dir, input, env: this.env, timeoutMs });
   }
 
@@ -226,24 +226,54 @@ export class GitRepo {
 
   /** The content of objects (a blob id, or `<commit>:<path>`), by key (one cat-file process). */
   async readObjects(objects: ReadonlyMap<string, string>): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (objects.size === 0) return out;
-    const keys = [...objects.keys()];
-    const buf = await this.ok(['cat-file', '--batch'], `${keys.map((k) => objects.get(k)).join('\n')}\n`);
-    let at = 0;
-    for (const k of keys) {
-      const nl = buf.indexOf(10, at);
-      const header = buf.subarray(at, nl).toString('utf8');
-      const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-      if (!m) {
-        at = nl + 1;
-        continue;
-      }
-      const size = Number(m[2]);
-      out.set(k, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
-      at = nl + 1 + size + 1;
-    }
-    return out;
+    if (objects.size === 0) return new Map();
+    return this.objectReader().read(objects);
+  }
+
+  /**
+   * A cat-file process started now and told later what to read: its start-up (a process spawn, tens of milliseconds
+   * on a busy machine) overlaps the work that finds out which objects are wanted. `read` once, or `close`.
+   */
+  objectReader(): { read(objects: ReadonlyMap<string, string>): Promise<Map<string, string>>; close(): void } {
+    let give!: (input: string) => void;
+    const input = new Promise<string>((r) => {
+      give = r;
+    });
+    const result = this.run(['cat-file', '--batch'], input);
+    // Not read (the import failed before): its end is nobody's business.
+    result.catch(() => {});
+    let fed = false;
+    return {
+      read: async (objects) => {
+        if (fed) throw new Error('objectReader: read once');
+        fed = true;
+        const keys = [...objects.keys()];
+        give(keys.length > 0 ? `${keys.map((k) => objects.get(k)).join('\n')}\n` : '');
+        const r = await result;
+        if (r.code !== 0) throw new Error(`git cat-file failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+        const out = new Map<string, string>();
+        const buf = r.stdout;
+        let at = 0;
+        for (const k of keys) {
+          const nl = buf.indexOf(10, at);
+          const header = buf.subarray(at, nl).toString('utf8');
+          const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (!m) {
+            at = nl + 1;
+            continue;
+          }
+          const size = Number(m[2]);
+          out.set(k, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+          at = nl + 1 + size + 1;
+        }
+        return out;
+      },
+      close: () => {
+        if (fed) return;
+        fed = true;
+        give('');
+      },
+    };
   }
 
   /** The content of these files at `commit`. */

@@ -311,7 +311,7 @@ export class GitRepo {
     try {
       return await this.lockedAcrossProcesses(async () => {
         const r = await f();
-        // After the work (the import is committed, the push done): housekeeping never delays them.
+        // After the work (the import committed, the push done), at most once an hour: it never delays either.
         await this.maintain().catch(() => {});
         return r;
       });

@@ -409,8 +409,9 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
       onXfrLimited: (scope) => {
         xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;
       },
-      // A signed NOTIFY queued a git pull: the leader's event runner runs it now.
-      onGitPull: () => tasks?.kickNotifier(),
+      // A signed NOTIFY queued a git pull: the leader's event runner runs it now (a cluster worker asks its
+      // supervisor, which runs the events; a dmsd not leading leaves it to the leader's next round, 250 ms at most).
+      onGitPull: () => (tasks ? tasks.kickNotifier() : cluster.isWorker ? process.send?.({ type: 'run-events' }) : undefined),
     });
   }
   // The query counters of /metrics: kept only where the API runs (this process serving alone, with a database);
@@ -680,6 +681,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
         if (workersSeq() !== before) tasks?.sgServed();
       } else if (m?.type === 'zone-refresh' && m.zone !== undefined && m.id !== undefined) relayRefresh(w, m.zone, m.id);
       else if (m?.type === 'zone-refreshed' && typeof m.id === 'string') refreshed(m.id);
+      else if (m?.type === 'run-events') tasks?.kickNotifier();
     });
   };
   // A worker that committed an UPDATE asks, through us, every other worker to load the zone now, and answers the

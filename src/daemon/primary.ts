@@ -190,28 +190,57 @@ export async function startNotifier(
   ];
   const since = await services.currentChangeSeq(services.serviceContext(store));
   const active = o.active ?? (() => true);
-  const queue = async (zone: string, why: string, seq?: number): Promise<void> => {
+  // The NOTIFYs of every zone given, in one transaction: one commit to wait for, not one per zone or secondary (a git
+  // push changing 1,000 zones with secondaries would otherwise wait for 1,000 fsyncs before the last NOTIFY).
+  const queueAll = async (zones: readonly { zone: string; why: string; seq?: number }[]): Promise<void> => {
     if (!active()) return;
+    const batch: { zone: string; why: string; targets: string[]; payloads: NotifyEventPayload[] }[] = [];
+    // Many zones at once: one look-up says which can have targets at all, the others cost nothing more.
+    const maybe =
+      zones.length > 20
+        ? await services.zonesMaybeWithNotifyTargets(services.serviceContext(store), zones.map((z) => z.zone)).catch(() => undefined)
+        : undefined;
+    for (const { zone, why, seq } of zones) {
+      if (maybe && !maybe.has(zone.toLowerCase())) continue;
+      try {
+        const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
+        if (targets.length === 0) continue;
+        const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
+        const payloads = targets.map(
+          (t): NotifyEventPayload => ({
+            address: t.address,
+            port: t.port,
+            ...(t.key ? { key: t.key } : {}),
+            ...(serial !== null ? { serial } : {}),
+            ...(seq !== undefined ? { seq } : {}),
+          }),
+        );
+        batch.push({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`), payloads });
+      } catch (e) {
+        log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+      }
+    }
+    if (batch.length === 0) return;
     try {
-      const targets = await services.zoneNotifyTargets(services.serviceContext(store), zone);
-      if (targets.length === 0) return;
-      const serial = (await services.getZone(services.serviceContext(store), zone)).soaSerial;
-      const payloads = targets.map(
-        (t): NotifyEventPayload => ({
-          address: t.address,
-          port: t.port,
-          ...(t.key ? { key: t.key } : {}),
-          ...(serial !== null ? { serial } : {}),
-          ...(seq !== undefined ? { seq } : {}),
-        }),
-      );
-      // One transaction for all targets: one commit to wait for, not one per secondary.
-      await services.enqueueEvents(services.serviceContext(store), NOTIFY_EVENT, zone, payloads);
-      log.info({ zone, why, targets: targets.map((t) => `${t.address}#${t.port}`) }, 'NOTIFY queued');
+      await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, batch);
+      for (const b of batch) log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
     } catch (e) {
-      log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+      if (batch.length === 1) {
+        log.error({ zone: batch[0].zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
+        return;
+      }
+      // One zone's trouble must not cost the others their NOTIFYs: each on its own.
+      log.warn({ zones: batch.length, err: (e as Error).message }, 'cannot queue the NOTIFYs together: one zone at a time');
+      for (const b of batch)
+        try {
+          await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, [b]);
+          log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
+        } catch (e2) {
+          log.error({ zone: b.zone, err: (e2 as Error).message }, 'cannot queue NOTIFYs');
+        }
     }
   };
+  const queue = (zone: string, why: string): Promise<void> => queueAll([{ zone, why }]);
   // Rounds may overlap (a round waiting for an unanswered NOTIFY must not delay a fresh one); `busy` keeps two rounds
   // from taking the same event. Rounds start one after the other's read: a kick during a read starts one more after it.
   const busy = new Set<number>();
@@ -250,7 +279,7 @@ export async function startNotifier(
         if (c.kind === 'keys') await keys.reload();
         else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
       }
-      for (const [zone, c] of last) await queue(zone, c.kind, c.seq);
+      await queueAll([...last].map(([zone, c]) => ({ zone, why: c.kind, seq: c.seq })));
       // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
       if (last.size > 0) run();
     },

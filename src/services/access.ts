@@ -18,6 +18,7 @@ import {
   tsigKeyRow,
   zoneAndGroupAlsoNotify,
   zoneAndGroupTransferRules,
+  zonesWithNotifyTargetsAmong,
 } from '../store/queries/keys.js';
 import { liveZoneGroup, zoneNamesById } from '../store/queries/zones.js';
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
@@ -182,6 +183,14 @@ export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Prom
     out.push({ address: m.address, port: m.port, ...(transferKey ? { key: transferKey } : {}) });
   }
   return out;
+}
+
+/**
+ * Which of these zones may have NOTIFY targets (zoneNotifyTargets can only find some for these): lets a caller with
+ * many zones at once (a push changing 1,000 zones) skip the per-zone look-up for the zones without any. Admin scope.
+ */
+export async function zonesMaybeWithNotifyTargets(ctx: ServiceContext, zones: readonly string[]): Promise<Set<string>> {
+  return zonesWithNotifyTargetsAmong(ctx.store.db, zones.map(normalizeZoneName));
 }
 
 /**

@@ -46,27 +46,43 @@ function toInfo(r: EventRow): EventInfo {
  * every target of the zone.
  */
 export async function enqueueEvents(ctx: ServiceContext, type: string, zone: string, payloads: readonly unknown[]): Promise<number[]> {
+  return (await enqueueZoneEvents(ctx, type, [{ zone, payloads }]))[0];
+}
+
+/**
+ * Events of one type for several zones in one transaction: the NOTIFYs of every zone one change-feed poll names (a
+ * push changing 1,000 zones is one commit to wait for, not 1,000). Ids per zone, in order.
+ */
+export async function enqueueZoneEvents(
+  ctx: ServiceContext,
+  type: string,
+  zones: readonly { zone: string; payloads: readonly unknown[] }[],
+): Promise<number[][]> {
   const now = nowMs(ctx);
-  const zoneName = normalizeZoneName(zone);
   return writeTx(ctx.store, async (trx) => {
-    const zoneId = (await liveZoneId(trx, zoneScope(ctx), zoneName)) ?? null;
-    const ids: number[] = [];
-    for (const payload of payloads)
-      ids.push(
-        await insertEvent(trx, {
-          event_type: type,
-          zone_id: zoneId,
-          zone_name: zoneName,
-          state: 'NEW',
-          payload: payload === undefined ? null : JSON.stringify(payload),
-          attempts: 0,
-          last_error: null,
-          created: now,
-          scheduled: now,
-          processed: null,
-        }),
-      );
-    return ids;
+    const out: number[][] = [];
+    for (const z of zones) {
+      const zoneName = normalizeZoneName(z.zone);
+      const zoneId = (await liveZoneId(trx, zoneScope(ctx), zoneName)) ?? null;
+      const ids: number[] = [];
+      for (const payload of z.payloads)
+        ids.push(
+          await insertEvent(trx, {
+            event_type: type,
+            zone_id: zoneId,
+            zone_name: zoneName,
+            state: 'NEW',
+            payload: payload === undefined ? null : JSON.stringify(payload),
+            attempts: 0,
+            last_error: null,
+            created: now,
+            scheduled: now,
+            processed: null,
+          }),
+        );
+      out.push(ids);
+    }
+    return out;
   });
 }
 

@@ -178,7 +178,7 @@ export {
 } from './keys.js';
 
 // events
-export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, enqueueEvents, failEvent, getEvent, listEvents, retryEvent } from './events.js';
+export { backoffMs, claimDueEvents, completeEvent, dueEvents, enqueueEvent, enqueueEvents, enqueueZoneEvents, failEvent, getEvent, listEvents, retryEvent } from './events.js';
 
 // DNS Cookie secrets (dmsd)
 export { COOKIE_SECRET_ROTATION_MS, type CookieSecretSet, dnsCookieSecrets } from './cookies.js';
@@ -222,6 +222,7 @@ export {
   listAlsoNotify,
   listTransferRules,
   zoneNotifyTargets,
+  zonesMaybeWithNotifyTargets,
   zonesWithNotifyTargets,
   zoneTransferRules,
 } from './access.js';
@@ -255,6 +256,7 @@ export {
   type GitImportReport,
   type GitPushReport,
   type GitStatus,
+  type GitTrace,
   type GitZoneStatus,
   gitConfig,
   gitExport,

@@ -107,5 +107,23 @@ for (const backend of backends)
       });
       assert.deepEqual(await dump(s), before, 'a refused push changes nothing');
       assert.match((await svc.gitStatus(admin)).lastError ?? '', /not imported: 2 error/);
+
+      // The fix on top: b.test back as it was, c.test removed (git_removed delete, the default) → a.test imported
+      // (diff-tree between the commit last imported and the new head: all three files changed, b.test back to equal).
+      git(work, ['checkout', '-q', 'HEAD~1', '--', 'b.test']);
+      git(work, ['rm', '-q', 'c.test']);
+      git(work, ['commit', '-q', '-m', 'fix: b as it was, c removed'], as);
+      git(work, ['push', '-q', 'origin', 'main']);
+      const fixed = await svc.gitPull(admin);
+      assert.deepEqual(
+        fixed.zones.map((z) => [z.zone, z.action]).sort(),
+        [
+          ['a.test.', 'updated'],
+          ['c.test.', 'deleted'],
+        ],
+      );
+      await assert.rejects(svc.getZone(admin, 'c.test'), (e: unknown) => e instanceof svc.ZoneNotFound, 'the removed file deleted its zone');
+      assert.match(await svc.getZoneText(admin, 'a.test'), /more\s+\d*\s*IN\s+A\s+192\.0\.2\.11/);
+      assert.equal((await svc.gitStatus(admin)).lastError, null);
     });
   });

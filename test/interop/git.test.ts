@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Opcode, Rcode, RRClass, RRType } from '../../src/dns/constants.js';
@@ -21,7 +21,7 @@ import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/messag
 import { Name } from '../../src/dns/name.js';
 import { keyFromText, signMessage, type TsigKey, verifyResponse } from '../../src/dns/tsig.js';
 import { type Server, startDmsdOn, storeArgs, ZONE_TOOL, zoneTool, zoneToolKey } from '../helpers/acme.js';
-import { udpExchange } from '../helpers/dns-client.js';
+import { query, udpExchange } from '../helpers/dns-client.js';
 import { type Secondary, startKnotSecondary, until } from '../helpers/secondaries.js';
 import { freePort } from '../helpers/servers.js';
 import { run } from '../helpers/xfr.support.js';
@@ -53,6 +53,20 @@ const remoteLog = (bare: string, branch = 'main') => git(bare, ['log', '--format
 async function served(port: number, name: string, type: string): Promise<string> {
   const r = await run('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', '+norec', '+short', name, type]);
   return r.stdout.trim();
+}
+
+/**
+ * Poll `name` A at `port` every 5 ms (in-process UDP) until it answers `address`; ms from `since` (performance.now())
+ * to that answer.
+ */
+async function firstAnswer(port: number, name: string, address: string, since: number, limitMs = 20_000): Promise<number> {
+  const want = Buffer.from(address.split('.').map(Number));
+  for (;;) {
+    const a = await query(port, { name: Name.from(name), type: RRType.A }, 1000).catch(() => undefined);
+    if (a?.msg?.answer.some((rr) => rr.type === RRType.A && Buffer.from(rr.rdata).equals(want))) return performance.now() - since;
+    if (performance.now() - since > limitMs) throw new Error(`${name} A ${address} not answered at port ${port} after ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 async function soaSerial(port: number, zone: string): Promise<number | undefined> {
@@ -149,12 +163,9 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
       assert.match(zoneTool(data, ['ls_update_grants', ZONE]), new RegExp(`grant ${UPDATE_KEY.replace(/\./g, '\\.')} subdomain ${ZONE}\\. ANY`));
       const key = keyFromText(`hmac-sha256:${UPDATE_KEY}:${SECRET}`);
 
-      // ---- edit + commit + push + signed NOTIFY → served by dmsd, and by knotd through IXFR ----------------------------
+      // ---- edit + commit + push + signed NOTIFY → served by dmsd, and by knotd through IXFR, within a second -----------
       git(work, ['pull', '-q', 'origin', 'main']);
       const file = join(work, ZONE);
-      writeFileSync(file, `${readFileSync(file, 'utf8')}fromgit 300 IN A 198.51.100.7\n`);
-      git(work, ['commit', '-q', '-a', '-m', 'add fromgit'], as);
-      git(work, ['push', '-q', 'origin', 'main']);
       // Unsigned: refused (a pull costs; ocaml-dns accepts only authenticated ones). A key that may not update: refused.
       {
         const m = emptyMessage(4242);
@@ -163,17 +174,43 @@ describe('git mirror and git as the source of truth (issue 12)', () => {
         assert.equal(decodeMessage(await udpExchange(primary.port, encodeMessage(m), 5000)).rcode, Rcode.REFUSED, 'an unsigned NOTIFY is refused');
         assert.equal(await signedNotify(primary.port, ZONE, xfrKey), Rcode.REFUSED, 'a NOTIFY signed with a key without update rights is refused');
       }
-      const sent = Date.now();
-      assert.equal(await signedNotify(primary.port, ZONE, key), Rcode.NOERROR, 'the signed NOTIFY is accepted');
-      await until('dmsd serving the pushed record', async () => (await served(primary.port, `fromgit.${ZONE}`, 'A')) === '198.51.100.7', primary.output, 20_000, 20);
-      const atPrimary = Date.now() - sent;
-      await until('knotd serving the pushed record', async () => (await served(knotPort, `fromgit.${ZONE}`, 'A')) === '198.51.100.7', sec.output, 20_000, 20);
-      const atSecondary = Date.now() - sent;
-      t.diagnostic(`NOTIFY → served by dmsd in ${atPrimary} ms, by knotd in ${atSecondary} ms`);
-      // Within a second on a quiet machine; the bound allows for a loaded one (seven agents share two cores).
-      assert.ok(atSecondary < 5000, `push → knotd took ${atSecondary} ms`);
-      assert.match(sec.output(), /IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/, 'knotd took the change by IXFR');
+      // Three edits, each timed from the signed NOTIFY to the first answer with the new record, at dmsd and at knotd
+      // (polled over UDP in-process every 5 ms: a dig process per poll would add its own start-up to the figure).
+      const knotIxfrs = () => (sec.output().match(/IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/g) ?? []).length;
+      const ixfrServed = (serial: number) => new RegExp(`"kind":"ixfr"[^\n]*"serial":${serial}[^\n]*"msg":"transfer"`).test(primary.output());
+      const rounds: { primary: number; secondary: number; serial: number; steps: string }[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const owner = `fromgit${i}.${ZONE}`;
+        const address = `198.51.100.${i}`;
+        const ixfrsBefore = knotIxfrs();
+        writeFileSync(file, `${readFileSync(file, 'utf8')}fromgit${i} 300 IN A ${address}\n`);
+        git(work, ['commit', '-q', '-a', '-m', `add fromgit${i}`], as);
+        git(work, ['push', '-q', 'origin', 'main']);
+        const sent = performance.now();
+        assert.equal(await signedNotify(primary.port, ZONE, key), Rcode.NOERROR, 'the signed NOTIFY is accepted');
+        const [atPrimary, atSecondary] = await Promise.all([firstAnswer(primary.port, owner, address, sent), firstAnswer(knotPort, owner, address, sent)]);
+        const serial = (await soaSerial(primary.port, ZONE)) as number;
+        assert.equal(await soaSerial(knotPort, ZONE), serial, 'knotd has the serial dmsd serves');
+        // By IXFR: knotd's log counts one more incoming IXFR, and dmsd's transfer log shows an incremental answer for
+        // this serial (not the whole zone, RFC 1995 §4).
+        await until('knotd logging the IXFR', () => knotIxfrs() > ixfrsBefore && ixfrServed(serial), () => `${sec.output()}\n${primary.output()}`, 10_000, 20);
+        const imported = primary.output().split('\n').filter((l) => l.includes('"git: imported"')).pop() ?? '';
+        rounds.push({ primary: atPrimary, secondary: atSecondary, serial, steps: JSON.stringify((JSON.parse(imported || '{}') as { steps?: unknown }).steps ?? {}) });
+      }
       assert.doesNotMatch(sec.output(), /fallback to AXFR/);
+      // And dig, the real client, sees the records dmsd serves.
+      assert.equal(await served(primary.port, `fromgit3.${ZONE}`, 'A'), '198.51.100.3');
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const mPrimary = median(rounds.map((r) => r.primary));
+      const mSecondary = median(rounds.map((r) => r.secondary));
+      for (const [n, r] of rounds.entries())
+        t.diagnostic(`edit ${n + 1}: signed NOTIFY → dmsd serving ${r.primary.toFixed(0)} ms, knotd serving (IXFR) ${r.secondary.toFixed(0)} ms; import steps (ms) ${r.steps}`);
+      t.diagnostic(`median of 3: dmsd ${mPrimary.toFixed(0)} ms, knotd ${mSecondary.toFixed(0)} ms (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      // The issue's figure: within a second. The median of three, so that one edit caught by a burst of load on a
+      // shared machine does not decide; each edit must still be there within 5 s.
+      assert.ok(mPrimary <= 1000, `signed NOTIFY → dmsd serving: median ${mPrimary.toFixed(0)} ms > 1 s`);
+      assert.ok(mSecondary <= 1000, `signed NOTIFY → knotd serving by IXFR: median ${mSecondary.toFixed(0)} ms > 1 s`);
+      for (const r of rounds) assert.ok(r.secondary < 5000, `one edit took ${r.secondary.toFixed(0)} ms to reach knotd`);
       const status = JSON.parse(zoneTool(data, ['--json', 'git_status', ZONE])) as { zones: { zone: string; lastImportedCommit: string | null; pendingPushes: number; lastError: string | null }[] };
       assert.equal(status.zones[0].lastImportedCommit, git(work, ['rev-parse', 'HEAD']).trim(), 'git_status: last imported commit');
       assert.equal(status.zones[0].pendingPushes, 0);

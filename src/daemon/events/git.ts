@@ -58,9 +58,15 @@ export function gitHandlers(store: Store, log: Logger): EventHandler[] {
     maxAttempts: 20,
     async *decide(due) {
       let out: EventOutcome;
+      const started = Date.now();
+      // Where an import's time goes (debug): queued → taken, then each step (git, checks, the commit).
+      const steps: Record<string, number> = {};
       try {
-        const r = await services.gitPull(ctx);
-        if (r.zones.length > 0 || r.conflicts.length > 0) log.info({ commit: r.commit, zones: r.zones, conflicts: r.conflicts }, 'git: imported');
+        const r = await services.gitPull(ctx, { trace: (phase, ms) => (steps[phase] = ms) });
+        const timing = { queuedMs: started - Math.min(...due.map((e) => e.created.getTime())), ms: Date.now() - started, steps };
+        if (r.zones.length > 0 || r.conflicts.length > 0)
+          log.info({ commit: r.commit, zones: r.zones.length > 20 ? r.zones.length : r.zones, conflicts: r.conflicts, ...timing }, 'git: imported');
+        else log.debug({ commit: r.commit, ...timing }, 'git: pulled, nothing new');
         out = { kind: 'done', detail: 'pulled' };
       } catch (e) {
         out = outcomeOf(e);
@@ -136,6 +142,7 @@ export async function startGitTasks(store: Store, log: Logger, kick: () => void)
 export function gitNotifyPort(store: Store, log: Logger, onQueued?: () => void): (zone: Name, key: Name, address: string) => Promise<boolean> {
   const ctx = services.serviceContext(store, { actor: 'dmsd git' });
   return async (zone, key, address) => {
+    const received = performance.now();
     try {
       if (!(await services.gitManagesZone(ctx, zone.toString()))) return false;
       const labels = key.toString().toLowerCase().split('.');
@@ -154,7 +161,7 @@ export function gitNotifyPort(store: Store, log: Logger, onQueued?: () => void):
         return false;
       }
       await services.enqueueEvent(ctx, GIT_PULL_EVENT, { payload: { zone: zone.toString(), key: key.toString() } });
-      log.info({ zone: zone.toString(), key: key.toString(), client: address }, 'git: NOTIFY: pull queued');
+      log.info({ zone: zone.toString(), key: key.toString(), client: address, ms: Math.round(performance.now() - received) }, 'git: NOTIFY: pull queued');
       // In the supervising process: run it now rather than at the runner's next tick.
       onQueued?.();
       return true;

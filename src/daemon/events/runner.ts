@@ -61,9 +61,10 @@ export async function runDueEvents(
 async function runRound(store: Store, handlers: readonly EventHandler[], due: readonly services.EventInfo[], now: number): Promise<RoundResult> {
   const counts = new Map<string, number>();
   const count = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
-  for (const h of handlers) {
-    const mine = due.filter((e) => e.type === h.type);
-    if (mine.length === 0) continue;
+  // The types side by side, not one after the other: a git pull taken in the same round as a NOTIFY to a silent
+  // secondary must not wait for that NOTIFY's timeout (nor a NOTIFY for a long import). Each event is still decided
+  // by its own handler only, and the queue updates go through the store one at a time as before.
+  const decideAll = async (h: EventHandler, mine: readonly services.EventInfo[]): Promise<void> => {
     for await (const [e, out] of h.decide(mine, now)) {
       count(out.kind);
       if (out.kind === 'done') {
@@ -75,6 +76,14 @@ async function runRound(store: Store, handlers: readonly EventHandler[], due: re
         await services.failEvent(services.serviceContext(store), e.id, out.error);
       }
     }
+  };
+  const rounds: Promise<void>[] = [];
+  for (const h of handlers) {
+    const mine = due.filter((e) => e.type === h.type);
+    if (mine.length > 0) rounds.push(decideAll(h, mine));
   }
+  // Every type's outcomes applied before the round ends, even when one handler throws (the first error is passed on).
+  const settled = await Promise.allSettled(rounds);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   return { counts };
 }

@@ -240,9 +240,9 @@ export async function gitPush(ctx: ServiceContext, o: { zones?: readonly string[
       await repo.ensure();
       let imported: GitImportReport | undefined;
       for (let attempt = 0; ; attempt++) {
-        const remote = await checkedRemoteHead(ctx, cfg, repo);
-        const known = (await gitRepoState(ctx.store.db, repoKey(cfg)))?.remote_head ?? null;
-        if (remote !== known && remote !== null && cfg.managed) imported = await importIn(ctx, cfg, repo, known, remote);
+        const { remote, known, descends } = await fetchRemote(ctx, cfg, repo);
+        if (remote !== known && remote !== null && cfg.managed) imported = await importIn(ctx, cfg, repo, known, remote, undefined, descends);
+        else await descends;
         const plans = await planPush(ctx, cfg, names, names === undefined);
         if (plans.length === 0) {
           if (remote !== known) await putGitRepoState(ctx.store.db, repoKey(cfg), { remote_head: remote, last_error: null, updated: nowMs(ctx) });
@@ -303,19 +303,44 @@ export async function gitExport(ctx: ServiceContext): Promise<GitPushReport> {
   );
 }
 
-/** The remote head, present locally, and descending from what DMS last saw there (else GitHistoryRewritten). */
-async function checkedRemoteHead(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo): Promise<string | null> {
-  const remote = await repo.remoteHead();
+interface RemoteState {
+  /** The remote branch's head, fetched (null: no such branch). */
+  remote: string | null;
+  /** What DMS last saw there. */
+  known: string | null;
+  /** Settles once `known` is found in the remote's history; rejects with GitHistoryRewritten when it is not. */
+  descends: Promise<void>;
+}
+
+/**
+ * Fetch the remote branch (one git process) and start the check that it descends from what DMS last saw there. The
+ * check is left running, so that an import can read the changes meanwhile (its caller awaits `descends` before using
+ * anything).
+ */
+async function fetchRemote(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, lap: Lap = () => {}): Promise<RemoteState> {
+  const remote = await repo.fetchHead();
+  lap('fetch');
   const known = (await gitRepoState(ctx.store.db, repoKey(cfg)))?.remote_head ?? null;
   if (remote === null) {
     if (known !== null) throw new GitHistoryRewritten(cfg.branch, known, '(branch deleted)'.padEnd(12));
-    return null;
+    return { remote, known, descends: Promise.resolve() };
   }
-  await repo.have(remote);
-  if (known !== null && known !== remote) {
-    if (!(await repo.hasCommit(known)) || !(await repo.isAncestor(known, remote))) throw new GitHistoryRewritten(cfg.branch, known, remote);
-  }
-  return remote;
+  const descends =
+    known !== null && known !== remote
+      ? repo.isAncestor(known, remote).then((ok) => {
+          if (!ok) throw new GitHistoryRewritten(cfg.branch, known, remote);
+        })
+      : Promise.resolve();
+  // Awaited by the caller; not an unhandled rejection while it reads the changes.
+  descends.catch(() => {});
+  return { remote, known, descends };
+}
+
+/** The remote head, present locally, and descending from what DMS last saw there (else GitHistoryRewritten). */
+async function checkedRemoteHead(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo): Promise<string | null> {
+  const s = await fetchRemote(ctx, cfg, repo);
+  await s.descends;
+  return s.remote;
 }
 
 /** Keep the repository's last error for git_status (cleared by the next success), and pass the error on. */
@@ -327,6 +352,20 @@ async function recordRepoError<T>(ctx: ServiceContext, cfg: GitConfig, f: () => 
     await putGitRepoState(ctx.store.db, repoKey(cfg), { last_error: msg, updated: nowMs(ctx) }).catch(() => {});
     throw e;
   }
+}
+
+/** Told how long each step of an import took (ms), for dmsd's debug log. */
+export type GitTrace = (phase: string, ms: number) => void;
+type Lap = (phase: string) => void;
+
+function lapper(trace: GitTrace | undefined): Lap {
+  if (!trace) return () => {};
+  let t = performance.now();
+  return (phase) => {
+    const n = performance.now();
+    trace(phase, Math.round((n - t) * 10) / 10);
+    t = n;
+  };
 }
 
 // ---- source of truth in -----------------------------------------------------------------------------------------------
@@ -342,23 +381,25 @@ export interface GitImportReport {
  * `git_pull`: fetch, check every changed file, import them all or nothing. `force`: the branch was rewritten (a
  * force-push) and the operator takes it as it is: every file of its head is compared with DMS's zone, as on a first import.
  */
-export async function gitPull(ctx: ServiceContext, o: { force?: boolean } = {}): Promise<GitImportReport> {
+export async function gitPull(ctx: ServiceContext, o: { force?: boolean; trace?: GitTrace } = {}): Promise<GitImportReport> {
+  const lap = lapper(o.trace);
   const cfg = await requireConfig(ctx);
   if (!cfg.managed) throw new GitNotConfigured('git_managed');
   const repo = repoOf(cfg);
+  lap('config');
   return recordRepoError(ctx, cfg, () =>
     repo.locked(async () => {
+      lap('lock');
       await repo.ensure();
+      lap('ensure');
       if (o.force) {
-        const remote = await repo.remoteHead();
+        const remote = await repo.fetchHead();
         if (remote === null) return { commit: null, zones: [], conflicts: [] };
-        await repo.have(remote);
         return importIn(ctx, cfg, repo, null, remote);
       }
-      const remote = await checkedRemoteHead(ctx, cfg, repo);
-      const known = (await gitRepoState(ctx.store.db, repoKey(cfg)))?.remote_head ?? null;
+      const { remote, known, descends } = await fetchRemote(ctx, cfg, repo, lap);
       if (remote === null || remote === known) return { commit: remote, zones: [], conflicts: [] };
-      return importIn(ctx, cfg, repo, known, remote);
+      return importIn(ctx, cfg, repo, known, remote, lap, descends);
     }),
   );
 }
@@ -466,14 +507,48 @@ async function mergeBoth(
 }
 
 /** Import remote..known changes (caller holds the repository lock). Throws GitImportFailed with every problem. */
-async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, known: string | null, remote: string): Promise<GitImportReport> {
+async function importIn(
+  ctx: ServiceContext,
+  cfg: GitConfig,
+  repo: GitRepo,
+  known: string | null,
+  remote: string,
+  lap: Lap = () => {},
+  descends: Promise<void> = Promise.resolve(),
+): Promise<GitImportReport> {
+  // Three read-only git processes at once: the history check, the changed files (diff-tree between the two commits,
+  // never every file) and their authors; and the cat-file that reads the files, started now, fed once they are known.
+  // A rewritten history is the answer even when the others fail too.
+  const reader = repo.objectReader();
+  try {
+    return await importWith(ctx, cfg, repo, known, remote, lap, descends, reader);
+  } finally {
+    reader.close();
+  }
+}
+
+async function importWith(
+  ctx: ServiceContext,
+  cfg: GitConfig,
+  repo: GitRepo,
+  known: string | null,
+  remote: string,
+  lap: Lap,
+  descends: Promise<void>,
+  reader: ReturnType<GitRepo['objectReader']>,
+): Promise<GitImportReport> {
   const db = ctx.store.db;
   const managed = cfg.managed as GitSelection;
   const problems: GitFileProblem[] = [];
-  const changes = await repo.changes(known, remote);
-  const authors = await repo.lastAuthors(known, remote);
-  const zoneFiles: { path: string; zone: string; status: 'A' | 'M' | 'D' }[] = [];
-  const keyFiles: { path: string; zone: string; status: 'A' | 'M' | 'D' }[] = [];
+  const [d, c, a] = await Promise.allSettled([descends, repo.changes(known, remote), repo.lastAuthors(known, remote)]);
+  if (d.status === 'rejected') throw d.reason;
+  if (c.status === 'rejected') throw c.reason;
+  if (a.status === 'rejected') throw a.reason;
+  const changes = c.value;
+  const authors = a.value;
+  lap('changes');
+  const zoneFiles: { path: string; zone: string; status: 'A' | 'M' | 'D'; blob?: string }[] = [];
+  const keyFiles: { path: string; zone: string; status: 'A' | 'M' | 'D'; blob?: string }[] = [];
   for (const c of changes) {
     const f = fileZone(c.path);
     if ('skip' in f) continue;
@@ -481,12 +556,15 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
       if (c.status !== 'D') problems.push({ file: c.path, message: f.problem });
       continue;
     }
-    (f.keys ? keyFiles : zoneFiles).push({ path: c.path, zone: f.zone, status: c.status });
+    (f.keys ? keyFiles : zoneFiles).push({ path: c.path, zone: f.zone, status: c.status, ...(c.blob ? { blob: c.blob } : {}) });
   }
   const names = [...new Set([...zoneFiles, ...keyFiles].map((f) => f.zone))];
   const live = new Map((await gitLiveZones(db, names)).map((z) => [z.name, z]));
   const mine = new Set((await gitSelectedZones(db, managed, names)).map((z) => z.name));
-  const texts = await repo.readFiles(remote, [...zoneFiles, ...keyFiles].filter((f) => f.status !== 'D').map((f) => f.path));
+  lap('zones');
+  // By blob id: a `<commit>:<path>` lookup walks the tree for every file (quadratic in a push of many files).
+  const texts = await reader.read(new Map([...zoneFiles, ...keyFiles].flatMap((f) => (f.blob ? [[f.path, f.blob] as const] : []))));
+  lap('read');
   const states = new Map((await gitZoneStates(db, names)).map((s) => [s.zone_name, s]));
 
   const notMine = (zone: string, path: string) => {
@@ -549,6 +627,7 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
     }
     keySets.push({ path: f.path, zone: f.zone, keys: f.status === 'D' ? [] : parseKeysFile(f.zone, f.path, texts.get(f.path) ?? '', problems) });
   }
+  lap('check');
   if (problems.length > 0) throw await importFailed(ctx, cfg, remote, problems, names);
 
   // Both sides of each conflict, for the failed event (read before the write transaction).
@@ -562,8 +641,10 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
   const cc = new CreateContext(settings);
   const t = nowMs(ctx);
   const short = remote.slice(0, 12);
+  lap('prepare');
   try {
     await writeTx(ctx.store, async (trx) => {
+      lap('tx-begin');
       const versions = new Map<string, number>();
       const merged = new Map<string, number>();
       for (const p of plans) {
@@ -604,6 +685,7 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
           else problems.push({ file: p.path, message: e.message });
         }
       }
+      lap('tx-versions');
       for (const z of deletes) {
         const zone = await findLiveZone(trx, ctx, z.name, true);
         await deleteZoneIn(trx, withActor(ctx, authors.get(zoneFileName(z.name))?.author ?? 'git'), zone);
@@ -643,11 +725,13 @@ async function importIn(ctx: ServiceContext, cfg: GitConfig, repo: GitRepo, know
         });
       }
       await putGitRepoState(trx, repoKey(cfg), { remote_head: remote, last_error: null, updated: t });
+      lap('tx-rest');
     });
   } catch (e) {
     if (e instanceof GitImportFailed) throw await importFailed(ctx, cfg, remote, e.problems, names);
     throw e;
   }
+  lap('commit');
   return report;
 }
 

@@ -1,5 +1,5 @@
 // DMS's local copy of the configured repository: a bare repository in the work directory, driven by git plumbing
-// (ls-remote, fetch, fast-import, push, diff-tree, cat-file). DMS never keeps a working tree: commits are written
+// (fetch, fast-import, push, merge-base, diff-tree, log, cat-file). DMS never keeps a working tree: commits are written
 // with fast-import straight from the zone texts, so a commit costs the same for one zone or a thousand, and files
 // are read from the fetched commit with one cat-file process.
 
@@ -24,6 +24,8 @@ export interface ImportCommit {
 export interface FileChange {
   status: 'A' | 'M' | 'D';
   path: string;
+  /** The file's blob at the newer commit (absent: deleted). */
+  blob?: string;
 }
 
 /** An identity line's parts; `<` `>` and newlines cannot appear in git's name or e-mail. */
@@ -41,6 +43,11 @@ export function identText(i: GitIdent): string {
   return `${i.name} <${i.email}> ${Math.floor(i.time)} +0000`;
 }
 
+/** Work directory → the end of the queue of this process's operations on it (see GitRepo.locked). */
+const inProcess = new Map<string, Promise<void>>();
+/** Work directory → when this process last ran git's housekeeping there (see GitRepo.maintain). */
+const maintained = new Map<string, number>();
+
 export class GitRepo {
   constructor(
     readonly dir: string,
@@ -49,7 +56,7 @@ export class GitRepo {
     private readonly env: Record<string, string> = {},
   ) {}
 
-  private run(args: readonly string[], input?: string | Buffer, timeoutMs?: number): Promise<GitResult> {
+  private run(args: readonly string[], input?: string | Buffer | Promise<string | Buffer>, timeoutMs?: number): Promise<GitResult> {
     return runGit(args, { cwd: this.dir, input, env: this.env, timeoutMs });
   }
 
@@ -64,7 +71,11 @@ export class GitRepo {
     return new GitRemoteFailed(this.url, lines.slice(-3).join(' / ') || `git exit ${r.code}`);
   }
 
-  /** The bare repository, made on first use; the remote URL follows the configuration. */
+  /**
+   * The bare repository, made on first use (a file check otherwise: no git process). The remote is always named by its
+   * URL on the command line (after `--`), never kept in the repository's configuration, so a changed git_mirror
+   * applies at once and there is nothing to keep in step.
+   */
   async ensure(): Promise<void> {
     const fs = process.getBuiltinModule('node:fs');
     const path = process.getBuiltinModule('node:path');
@@ -72,35 +83,63 @@ export class GitRepo {
       fs.mkdirSync(this.dir, { recursive: true });
       await this.ok(['init', '--bare', '-q']);
     }
-    await this.ok(['config', 'remote.origin.url', this.url]);
   }
 
-  /** The remote branch's head, null when the branch does not exist (an empty repository). */
-  async remoteHead(): Promise<string | null> {
-    const r = await this.run(['ls-remote', '--heads', 'origin', `refs/heads/${this.branch}`], undefined, 60_000);
-    if (r.code !== 0) throw this.remoteError(r);
-    const line = r.stdout.toString('utf8').split('\n').find((l) => l.endsWith(`\trefs/heads/${this.branch}`));
-    return line ? line.split('\t')[0] : null;
+  private get trackingRef(): string {
+    return `refs/remotes/origin/${this.branch}`;
   }
 
-  async fetch(): Promise<void> {
-    const r = await this.run(['fetch', '-q', '--no-tags', 'origin', `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`], undefined, 300_000);
-    if (r.code !== 0) throw this.remoteError(r);
+  /**
+   * Fetch the remote branch and return its head, null when the branch does not exist (an empty repository). One git
+   * process: fetch asks the remote for its refs anyway (what ls-remote would) and transfers only what is missing.
+   */
+  async fetchHead(): Promise<string | null> {
+    // No automatic maintenance after each fetch (one more process on every import's path): see maintain().
+    const r = await this.run(
+      ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--', this.url, `+refs/heads/${this.branch}:${this.trackingRef}`],
+      undefined,
+      300_000,
+    );
+    if (r.code !== 0) {
+      if (/couldn't find remote ref/i.test(r.stderr)) return null;
+      throw this.remoteError(r);
+    }
+    return this.readRef(this.trackingRef);
+  }
+
+  /** A ref's commit: the loose ref file as fetch writes it, else (packed by a gc) through git. */
+  private async readRef(ref: string): Promise<string> {
+    const fs = process.getBuiltinModule('node:fs');
+    const path = process.getBuiltinModule('node:path');
+    try {
+      const sha = fs.readFileSync(path.join(this.dir, ref), 'utf8').trim();
+      if (/^[0-9a-f]{40,64}$/.test(sha)) return sha;
+    } catch {}
+    return (await this.ok(['rev-parse', '--verify', '-q', `${ref}^{commit}`])).toString('utf8').trim();
+  }
+
+  /**
+   * git's automatic housekeeping (packing the loose objects small fetches leave), which fetch would run every time:
+   * here at most once an hour per work directory and process, after an operation's work is done.
+   */
+  async maintain(): Promise<void> {
+    const now = Date.now();
+    if (now - (maintained.get(this.dir) ?? 0) < 3_600_000) return;
+    maintained.set(this.dir, now);
+    await this.run(['maintenance', 'run', '--auto', '--quiet']);
   }
 
   async hasCommit(sha: string): Promise<boolean> {
     return (await this.run(['cat-file', '-e', `${sha}^{commit}`])).code === 0;
   }
 
-  /** The remote head present locally (fetched when it is not). */
-  async have(sha: string): Promise<void> {
-    if (!(await this.hasCommit(sha))) await this.fetch();
-  }
-
+  /** Whether `ancestor` is `of` or an ancestor of it; a commit not in the repository is nobody's ancestor. */
   async isAncestor(ancestor: string, of: string): Promise<boolean> {
     const r = await this.run(['merge-base', '--is-ancestor', ancestor, of]);
-    if (r.code > 1) throw new Error(`git merge-base failed: ${r.stderr.trim()}`);
-    return r.code === 0;
+    if (r.code <= 1) return r.code === 0;
+    // Not here after fetching the whole branch: not in its history. (One more process only on this failure path.)
+    if (!(await this.hasCommit(ancestor))) return false;
+    throw new Error(`git merge-base failed: ${r.stderr.trim()}`);
   }
 
   /**
@@ -149,50 +188,97 @@ export class GitRepo {
 
   /** Push `sha` to the branch: 'ok', 'rejected' (the remote moved: not a fast-forward), else GitRemoteFailed. */
   async push(sha: string): Promise<'ok' | 'rejected'> {
-    const r = await this.run(['push', '--porcelain', 'origin', `${sha}:refs/heads/${this.branch}`], undefined, 300_000);
+    const r = await this.run(['push', '--porcelain', '--', this.url, `${sha}:refs/heads/${this.branch}`], undefined, 300_000);
     if (r.code === 0) return 'ok';
     const out = r.stdout.toString('utf8');
     if (/\[rejected\]|non-fast-forward|fetch first/.test(out + r.stderr)) return 'rejected';
     throw this.remoteError(r);
   }
 
-  /** Files changed from `base` to `head` (base null: every file of head, as added). */
+  /**
+   * Files changed from `base` to `head` (base null: every file of head, as added), each with its blob at `head` (so
+   * that reading them needs no path lookups). One git process; diff-tree compares the two trees, so the cost follows
+   * the change, never the number of files.
+   */
   async changes(base: string | null, head: string): Promise<FileChange[]> {
-    if (base === null) {
-      const out = (await this.ok(['ls-tree', '-r', '-z', '--name-only', head])).toString('utf8');
-      return out
-        .split('\0')
-        .filter((p) => p !== '')
-        .map((p) => ({ status: 'A' as const, path: p }));
-    }
-    const parts = (await this.ok(['diff-tree', '-r', '-z', '--no-renames', '--name-status', base, head])).toString('utf8').split('\0');
     const out: FileChange[] = [];
+    if (base === null) {
+      // "<mode> <type> <blob>\t<path>"
+      for (const entry of (await this.ok(['ls-tree', '-r', '-z', head])).toString('utf8').split('\0')) {
+        const tab = entry.indexOf('\t');
+        if (tab < 0) continue;
+        const [, type, blob] = entry.slice(0, tab).split(' ');
+        if (type === 'blob') out.push({ status: 'A', path: entry.slice(tab + 1), blob });
+      }
+      return out;
+    }
+    // ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>\0"
+    const parts = (await this.ok(['diff-tree', '-r', '-z', '--no-renames', '--raw', base, head])).toString('utf8').split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
-      const s = parts[i][0];
-      out.push({ status: s === 'A' ? 'A' : s === 'D' ? 'D' : 'M', path: parts[i + 1] });
+      const f = parts[i].split(' ');
+      const s = f[4]?.[0];
+      if (s === undefined) continue;
+      const status = s === 'A' ? 'A' : s === 'D' ? 'D' : 'M';
+      out.push({ status, path: parts[i + 1], ...(status === 'D' ? {} : { blob: f[3] }) });
     }
     return out;
   }
 
-  /** The content of these files at `commit` (one cat-file process). */
+  /** The content of objects (a blob id, or `<commit>:<path>`), by key (one cat-file process). */
+  async readObjects(objects: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    if (objects.size === 0) return new Map();
+    return this.objectReader().read(objects);
+  }
+
+  /**
+   * A cat-file process started now and told later what to read: its start-up (a process spawn, tens of milliseconds
+   * on a busy machine) overlaps the work that finds out which objects are wanted. `read` once, or `close`.
+   */
+  objectReader(): { read(objects: ReadonlyMap<string, string>): Promise<Map<string, string>>; close(): void } {
+    let give!: (input: string) => void;
+    const input = new Promise<string>((r) => {
+      give = r;
+    });
+    const result = this.run(['cat-file', '--batch'], input);
+    // Not read (the import failed before): its end is nobody's business.
+    result.catch(() => {});
+    let fed = false;
+    return {
+      read: async (objects) => {
+        if (fed) throw new Error('objectReader: read once');
+        fed = true;
+        const keys = [...objects.keys()];
+        give(keys.length > 0 ? `${keys.map((k) => objects.get(k)).join('\n')}\n` : '');
+        const r = await result;
+        if (r.code !== 0) throw new Error(`git cat-file failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+        const out = new Map<string, string>();
+        const buf = r.stdout;
+        let at = 0;
+        for (const k of keys) {
+          const nl = buf.indexOf(10, at);
+          const header = buf.subarray(at, nl).toString('utf8');
+          const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+          if (!m) {
+            at = nl + 1;
+            continue;
+          }
+          const size = Number(m[2]);
+          out.set(k, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+          at = nl + 1 + size + 1;
+        }
+        return out;
+      },
+      close: () => {
+        if (fed) return;
+        fed = true;
+        give('');
+      },
+    };
+  }
+
+  /** The content of these files at `commit`. */
   async readFiles(commit: string, paths: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (paths.length === 0) return out;
-    const buf = await this.ok(['cat-file', '--batch'], `${paths.map((p) => `${commit}:${p}`).join('\n')}\n`);
-    let at = 0;
-    for (const p of paths) {
-      const nl = buf.indexOf(10, at);
-      const header = buf.subarray(at, nl).toString('utf8');
-      const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-      if (!m) {
-        at = nl + 1;
-        continue;
-      }
-      const size = Number(m[2]);
-      out.set(p, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
-      at = nl + 1 + size + 1;
-    }
-    return out;
+    return this.readObjects(new Map(paths.map((p) => [p, `${commit}:${p}`])));
   }
 
   /** For each file changed in base..head, the author ("Name <mail>") and subject of the newest commit touching it. */
@@ -209,8 +295,33 @@ export class GitRepo {
     return out;
   }
 
-  /** Hold the repository for one operation (dmsd and zone_tool may both work on it): a directory as the lock. */
+  /**
+   * Hold the repository for one operation. In one process the operations queue on a promise (the next starts the
+   * moment the last ends, no polling); between processes (dmsd and zone_tool) a directory is the lock.
+   */
   async locked<T>(f: () => Promise<T>): Promise<T> {
+    const before = inProcess.get(this.dir) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = before.then(() => mine);
+    inProcess.set(this.dir, tail);
+    await before;
+    try {
+      return await this.lockedAcrossProcesses(async () => {
+        const r = await f();
+        // After the work (the import committed, the push done), at most once an hour: it never delays either.
+        await this.maintain().catch(() => {});
+        return r;
+      });
+    } finally {
+      release();
+      if (inProcess.get(this.dir) === tail) inProcess.delete(this.dir);
+    }
+  }
+
+  private async lockedAcrossProcesses<T>(f: () => Promise<T>): Promise<T> {
     const fs = process.getBuiltinModule('node:fs');
     const lock = `${this.dir}.lock`;
     const started = Date.now();

@@ -9,7 +9,8 @@ export interface GitResult {
 
 export interface GitRunOptions {
   cwd: string;
-  input?: string | Buffer;
+  /** What to write to git's stdin; a promise: the process starts now and is fed when the input is known. */
+  input?: string | Buffer | Promise<string | Buffer>;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -46,6 +47,11 @@ export function runGit(args: readonly string[], o: GitRunOptions): Promise<GitRe
     });
     // A git that exits early (bad arguments) closes stdin: not an error of ours.
     child.stdin.on('error', () => {});
-    child.stdin.end(o.input ?? '');
+    if (o.input instanceof Promise)
+      o.input.then(
+        (i) => child.stdin.end(i),
+        () => child.stdin.end(),
+      );
+    else child.stdin.end(o.input ?? '');
   });
 }

@@ -120,6 +120,24 @@ export async function zoneAndGroupAlsoNotify(db: Db, zoneId: number, sgId: numbe
   return rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
 }
 
+/**
+ * Of these zone names, the live ones (any state but DELETED) with an also-notify entry of their own or of their server
+ * group, or an enabled member server: the zones zoneAndGroupAlsoNotify / enabledGroupServers could give targets for.
+ * Three queries per 500 names, however many zones.
+ */
+export async function zonesWithNotifyTargetsAmong(db: Db, names: readonly string[]): Promise<Set<string>> {
+  const d = pdb(db);
+  const out = new Set<string>();
+  for (let i = 0; i < names.length; i += 500) {
+    const chunk = names.slice(i, i + 500);
+    const live = () => d.selectFrom('zones as z').where('z.name', 'in', chunk).where('z.state', '<>', 'DELETED');
+    for (const r of await live().innerJoin('also_notify as n', 'n.zone_id', 'z.id').select('z.name').distinct().execute()) out.add(r.name);
+    for (const r of await live().innerJoin('also_notify as n', 'n.sg_id', 'z.sg_id').select('z.name').distinct().execute()) out.add(r.name);
+    for (const r of await live().innerJoin('servers as v', 'v.sg_id', 'z.sg_id').select('z.name').where('v.enabled', '=', 1).distinct().execute()) out.add(r.name);
+  }
+  return out;
+}
+
 /** Served zones with an also-notify entry of their own or of their server group, or an enabled member server. */
 export async function servedZonesWithNotifyTargets(db: Db): Promise<string[]> {
   const d = pdb(db);

@@ -70,7 +70,8 @@ export interface FuzzDmsd {
   /** The last log lines (for failure messages). */
   tail(): string;
   exited(): number | null;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s); resolves with the exit status: 0 for a clean stop, -1 when a signal ended it. */
+  stop(): Promise<number>;
 }
 
 /** Make the zones and keys in a new SQLite store under `work`, then start dmsd on it (`extra`: more flags). */
@@ -151,6 +152,7 @@ export async function startFuzzDmsd(work: string, extra: string[] = []): Promise
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
+      return proc.exitCode ?? -1;
     },
   };
   // Served: the signed zone's SOA answered with its RRSIG (signing done), and every other zone's SOA.
@@ -333,12 +335,23 @@ export interface LiveFuzzReport {
   tcp: number;
   tcpConnections: number;
   batches: number;
-  /** Slowest legitimate check (UDP, TCP) in milliseconds. */
+  /** Slowest legitimate check after a batch (UDP, TCP) in milliseconds. */
   worstUdpMs: number;
   worstTcpMs: number;
+  /**
+   * RSS at the start: after dmsd served its zones and answered the warm-up (`warmup` legitimate queries over UDP and
+   * TCP), then sat idle for `settleMs` — the state a daemon is in when it goes on the network. 0 without a warm-up:
+   * then it is the RSS after the first batch (an older, looser definition).
+   */
   rssStart: number;
+  /** RSS after the traffic stopped and dmsd sat idle for `settleMs` (no forced garbage collection). */
   rssEnd: number;
+  /** The highest RSS seen (samples every `sampleEveryMs` and after every batch). */
   rssMax: number;
+  /** [seconds since the start, packets sent, RSS octets] every `sampleEveryMs`. */
+  rssSamples: [number, number, number][];
+  /** The hang probe: one legitimate UDP query a second throughout (retried within its timeout as a stub does). */
+  probes: { sent: number; answered: number; worstMs: number; missed: number };
   seconds: number;
   failure?: string;
 }
@@ -350,8 +363,94 @@ export interface LiveFuzzOptions {
   batch?: number;
   /** Stop early (the report says so) after this long. */
   maxSeconds?: number;
+  /** Legitimate queries answered before RSS is taken as the start (default 0: RSS after the first batch). */
+  warmup?: number;
+  /** Idle time before the start and before the end RSS (default 5000 ms). */
+  settleMs?: number;
+  /** The hang probe's period and timeout (defaults 1000 ms and 2000 ms). */
+  probeEveryMs?: number;
+  probeTimeoutMs?: number;
+  /** RSS sample period (default 10,000 ms). */
+  sampleEveryMs?: number;
   /** Called after each batch (progress). */
   onBatch?: (r: LiveFuzzReport) => void;
+}
+
+/**
+ * The legitimate traffic of the warm-up: every served name and type the seeds hold, unmutated, over UDP (waiting for
+ * each answer, so none is lost to a full socket) and every tenth over TCP; `n` queries in all.
+ */
+async function warmUp(srv: FuzzDmsd, n: number): Promise<void> {
+  const names = ['www.example.test', 'mail.example.test', 'example.test', 'alias.example.test', 'x.wild.example.test', 'a.sub.example.test', '129.128/26.2.0.192.in-addr.arpa', 'www.signed.test', 'nx.signed.test', 'h.upd.test'];
+  const types = [RRType.A, RRType.AAAA, RRType.MX, RRType.SOA, RRType.NS, RRType.TXT, RRType.PTR];
+  const inFlight = 32;
+  let i = 0;
+  const one = async (k: number) => {
+    const name = names[k % names.length];
+    const type = types[Math.floor(k / names.length) % types.length];
+    const q = queryBytes(k & 0xffff, name, type, k % 3 === 0);
+    if (k % 10 === 9) await tcpAsk(srv.port, q, 2000);
+    else await udpAsk(srv.port, q, 2000);
+  };
+  const worker = async () => {
+    while (i < n) await one(i++);
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/** One UDP socket asking www.example.test A every `everyMs`: a query not answered within `timeoutMs` (3 tries) is a hang. */
+function hangProbe(port: number, everyMs: number, timeoutMs: number, onTick: () => void) {
+  const st = { sent: 0, answered: 0, worstMs: 0, missed: 0 };
+  const sock = dgram.createSocket('udp4');
+  sock.on('error', () => {});
+  // id → [sent at (first try), last try at, tries]
+  const pending = new Map<number, [number, number, number]>();
+  let next = 0x6000;
+  const q = (id: number) => queryBytes(id, 'www.example.test', RRType.A);
+  sock.on('message', (m) => {
+    if (m.length < 12) return;
+    const p = pending.get(m.readUInt16BE(0));
+    if (p === undefined || (m[3] & 0x0f) !== 0 || m.readUInt16BE(6) !== 1) return;
+    pending.delete(m.readUInt16BE(0));
+    st.answered++;
+    st.worstMs = Math.max(st.worstMs, performance.now() - p[0]);
+  });
+  const retryAfter = timeoutMs / 3;
+  const sweep = () => {
+    const now = performance.now();
+    for (const [id, p] of pending) {
+      if (now - p[0] >= timeoutMs) {
+        pending.delete(id);
+        st.missed++;
+      } else if (now - p[1] >= retryAfter && p[2] < 3) {
+        p[1] = now;
+        p[2]++;
+        sock.send(q(id), port, '127.0.0.1');
+      }
+    }
+  };
+  const tick = setInterval(() => {
+    sweep();
+    const id = next++ & 0xffff || 1;
+    pending.set(id, [performance.now(), performance.now(), 1]);
+    sock.send(q(id), port, '127.0.0.1');
+    st.sent++;
+    onTick();
+  }, everyMs);
+  const fast = setInterval(sweep, 50);
+  return {
+    st,
+    /** Wait for the outstanding probes (answered or timed out), then close. */
+    async stop(): Promise<void> {
+      clearInterval(tick);
+      const until = performance.now() + timeoutMs + 100;
+      while (pending.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+      sweep();
+      st.missed += pending.size;
+      clearInterval(fast);
+      sock.close();
+    },
+  };
 }
 
 function sendTcp(port: number, packets: Uint8Array[], rnd: Rng): Promise<void> {
@@ -393,14 +492,40 @@ function sendTcp(port: number, packets: Uint8Array[], rnd: Rng): Promise<void> {
   });
 }
 
-/** Send `packets` mutated messages to dmsd; checks after every batch; stops at the first failure (in the report). */
+/**
+ * Send `packets` mutated messages to dmsd; checks after every batch, the hang probe every second and RSS samples
+ * throughout; stops at the first failure (in the report). With `warmup`, RSS at the start is taken after it and an
+ * idle `settleMs`; RSS at the end always after the traffic stopped and an idle `settleMs`.
+ */
 export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<LiveFuzzReport> {
   const rnd = prng(o.seed ?? 1);
   const batch = o.batch ?? 2000;
+  const settleMs = o.settleMs ?? 5000;
+  const sampleEvery = o.sampleEveryMs ?? 10_000;
+  const r: LiveFuzzReport = {
+    sent: 0, udp: 0, tcp: 0, tcpConnections: 0, batches: 0, worstUdpMs: 0, worstTcpMs: 0,
+    rssStart: 0, rssEnd: 0, rssMax: 0, rssSamples: [], probes: { sent: 0, answered: 0, worstMs: 0, missed: 0 }, seconds: 0,
+  };
+  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  if ((o.warmup ?? 0) > 0) {
+    await warmUp(srv, o.warmup ?? 0);
+    await sleep(settleMs);
+    r.rssStart = rss(srv.pid);
+  }
   const t0 = performance.now();
+  let lastSample = -Infinity;
+  const sample = () => {
+    const now = performance.now();
+    if (now - lastSample < sampleEvery) return;
+    lastSample = now;
+    const mem = rss(srv.pid);
+    r.rssSamples.push([Math.round((now - t0) / 100) / 10, r.sent, mem]);
+    r.rssMax = Math.max(r.rssMax, mem);
+  };
+  const probe = hangProbe(srv.port, o.probeEveryMs ?? 1000, o.probeTimeoutMs ?? 2000, sample);
+  r.probes = probe.st;
   let seedsAt = Date.now();
   let corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
-  const r: LiveFuzzReport = { sent: 0, udp: 0, tcp: 0, tcpConnections: 0, batches: 0, worstUdpMs: 0, worstTcpMs: 0, rssStart: 0, rssEnd: 0, rssMax: 0, seconds: 0 };
   const udp = dgram.createSocket('udp4');
   udp.on('message', () => {});
   udp.on('error', () => {});
@@ -443,8 +568,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
       r.batches++;
       const check = await legitimateCheck(srv.port);
       const mem = rss(srv.pid);
-      if (r.batches === 1) r.rssStart = mem;
-      r.rssEnd = mem;
+      if (r.batches === 1 && r.rssStart === 0) r.rssStart = mem;
       r.rssMax = Math.max(r.rssMax, mem);
       r.seconds = (performance.now() - t0) / 1000;
       if (srv.exited() !== null) r.failure = `dmsd exited (${srv.exited()}) after ${r.sent} packets`;
@@ -453,6 +577,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         r.worstUdpMs = Math.max(r.worstUdpMs, check.udpMs);
         r.worstTcpMs = Math.max(r.worstTcpMs, check.tcpMs);
       }
+      if (probe.st.missed > 0 && !r.failure) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? 2000} ms by ${r.sent} packets`;
       if (srv.errors().length > 0 && !r.failure) r.failure = `dmsd logged errors after ${r.sent} packets`;
       o.onBatch?.(r);
       if (r.failure) break;
@@ -461,5 +586,13 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
   } finally {
     udp.close();
   }
+  // The traffic has stopped (the probe goes on): RSS once dmsd sat idle for settleMs.
+  await sleep(settleMs);
+  await probe.stop();
+  r.rssEnd = rss(srv.pid);
+  r.rssMax = Math.max(r.rssMax, r.rssEnd);
+  r.rssSamples.push([Math.round((performance.now() - t0) / 100) / 10, r.sent, r.rssEnd]);
+  if (!r.failure && srv.exited() !== null) r.failure = `dmsd exited (${srv.exited()}) after the traffic`;
+  if (!r.failure && probe.st.missed > 0) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? 2000} ms`;
   return r;
 }

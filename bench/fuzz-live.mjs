@@ -6,7 +6,7 @@
 // Measured, as the issue states its proof (0 crashes, 0 hangs, RSS back within 10 % of its start):
 // - start: dmsd has served its zones, answered a warm-up of --warmup legitimate queries (every served name and a
 //   few types, UDP and every tenth over TCP) and sat idle --settle seconds; its RSS then is the start;
-// - hangs: a probe asks www.example.test A over UDP every second throughout (3 tries within 2 s, as a stub
+// - hangs: a probe asks www.example.test A over UDP every second throughout (3 tries within 5 s, a stub
 //   resolver); one unanswered is a hang. After every batch a legitimate query must also be answered over UDP and TCP;
 // - RSS every 10 s, and at the end once the traffic stopped and dmsd sat idle --settle seconds (no forced garbage
 //   collection: a production dmsd gets none);

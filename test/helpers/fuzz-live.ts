@@ -231,18 +231,24 @@ function tcpAsk(port: number, payload: Uint8Array, timeoutMs: number): Promise<B
   });
 }
 
+/**
+ * A legitimate query may wait this long before it counts as unanswered (a hang): 5 s, the stub resolver's default
+ * timeout (RES_TIMEOUT of resolv.conf). The slowest answers are reported: on a loaded machine they take up to seconds.
+ */
+export const HANG_MS = 5000;
+
 /** The legitimate client: www.example.test A answered NOERROR with the address, over UDP and TCP; milliseconds. */
-export async function legitimateCheck(port: number, timeoutMs = 2000): Promise<{ udpMs: number; tcpMs: number } | string> {
+export async function legitimateCheck(port: number, timeoutMs = HANG_MS): Promise<{ udpMs: number; tcpMs: number } | string> {
   const ok = (r: Buffer | undefined) => r !== undefined && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) === 1;
   let t0 = performance.now();
   let r: Buffer | undefined;
   // UDP may be lost on a flooded socket: up to three tries within the time allowed, as a stub resolver retries.
   for (let i = 0; i < 3 && !ok(r); i++) r = await udpAsk(port, queryBytes(0x4242 + i, 'www.example.test', RRType.A), timeoutMs / 3);
-  if (!ok(r)) return 'no UDP answer to www.example.test A';
+  if (!ok(r)) return `no UDP answer to www.example.test A within ${timeoutMs} ms (3 tries)`;
   const udpMs = performance.now() - t0;
   t0 = performance.now();
   r = await tcpAsk(port, queryBytes(0x4343, 'www.example.test', RRType.A), timeoutMs);
-  if (!ok(r)) return 'no TCP answer to www.example.test A';
+  if (!ok(r)) return `no TCP answer to www.example.test A within ${timeoutMs} ms`;
   return { udpMs, tcpMs: performance.now() - t0 };
 }
 
@@ -367,7 +373,7 @@ export interface LiveFuzzOptions {
   warmup?: number;
   /** Idle time before the start and before the end RSS (default 5000 ms). */
   settleMs?: number;
-  /** The hang probe's period and timeout (defaults 1000 ms and 2000 ms). */
+  /** The hang probe's period and timeout (defaults 1000 ms and HANG_MS). */
   probeEveryMs?: number;
   probeTimeoutMs?: number;
   /** RSS sample period (default 10,000 ms). */
@@ -522,7 +528,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
     r.rssSamples.push([Math.round((now - t0) / 100) / 10, r.sent, mem]);
     r.rssMax = Math.max(r.rssMax, mem);
   };
-  const probe = hangProbe(srv.port, o.probeEveryMs ?? 1000, o.probeTimeoutMs ?? 2000, sample);
+  const probe = hangProbe(srv.port, o.probeEveryMs ?? 1000, o.probeTimeoutMs ?? HANG_MS, sample);
   r.probes = probe.st;
   let seedsAt = Date.now();
   let corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
@@ -577,7 +583,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         r.worstUdpMs = Math.max(r.worstUdpMs, check.udpMs);
         r.worstTcpMs = Math.max(r.worstTcpMs, check.tcpMs);
       }
-      if (probe.st.missed > 0 && !r.failure) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? 2000} ms by ${r.sent} packets`;
+      if (probe.st.missed > 0 && !r.failure) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? HANG_MS} ms by ${r.sent} packets`;
       if (srv.errors().length > 0 && !r.failure) r.failure = `dmsd logged errors after ${r.sent} packets`;
       o.onBatch?.(r);
       if (r.failure) break;
@@ -593,6 +599,6 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
   r.rssMax = Math.max(r.rssMax, r.rssEnd);
   r.rssSamples.push([Math.round((performance.now() - t0) / 100) / 10, r.sent, r.rssEnd]);
   if (!r.failure && srv.exited() !== null) r.failure = `dmsd exited (${srv.exited()}) after the traffic`;
-  if (!r.failure && probe.st.missed > 0) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? 2000} ms`;
+  if (!r.failure && probe.st.missed > 0) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? HANG_MS} ms`;
   return r;
 }

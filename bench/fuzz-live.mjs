@@ -41,7 +41,8 @@ const { startFuzzDmsd, runLiveFuzz } = await testHelper('fuzz-live');
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-fuzz-live-'));
 const loadAtStart = loadavg();
 console.log(`fuzz-live: ${fmt(PACKETS)} packets at a live dmsd (seed ${SEED}, a legitimate check every ${fmt(BATCH)}, warm-up ${fmt(WARMUP)}, settle ${SETTLE} s; load average ${load()})`);
-const srv = await startFuzzDmsd(work, ['--tcp-idle-timeout', '2', '--tcp-io-timeout', '1']);
+// The compiled dmsd (dist/), as deployed: not the sources through tsx.
+const srv = await startFuzzDmsd(work, ['--tcp-idle-timeout', '2', '--tcp-io-timeout', '1'], true);
 let lastPrint = 0;
 let report;
 let exitStatus;

@@ -74,8 +74,11 @@ export interface FuzzDmsd {
   stop(): Promise<number>;
 }
 
-/** Make the zones and keys in a new SQLite store under `work`, then start dmsd on it (`extra`: more flags). */
-export async function startFuzzDmsd(work: string, extra: string[] = []): Promise<FuzzDmsd> {
+/**
+ * Make the zones and keys in a new SQLite store under `work`, then start dmsd on it (`extra`: more flags; `compiled`:
+ * dist/daemon/main.js as deployed, for the bench; otherwise the sources through tsx when present, as the tests do).
+ */
+export async function startFuzzDmsd(work: string, extra: string[] = [], compiled = false): Promise<FuzzDmsd> {
   const data = join(work, 'data');
   mkdirSync(data, { recursive: true });
   const store = sqliteArgs(data);
@@ -97,8 +100,8 @@ export async function startFuzzDmsd(work: string, extra: string[] = []): Promise
   for (const z of Object.values(FUZZ_ZONES)) zoneToolOk(store, ['add_transfer_rule', z, 'key=fuzz.key']);
   zoneToolOk(store, ['--dnssec-kek', kek, 'set_zone_dnssec_policy', FUZZ_ZONES.signed, 'default']);
 
-  const entry = dmsdEntry();
-  if (!entry) throw new Error('dmsd not found');
+  const entry = dmsdEntry(compiled);
+  if (!entry) throw new Error(compiled ? 'dist/daemon/main.js missing: run npm run build' : 'dmsd not found');
   const args = [
     ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
     entry,

@@ -46,7 +46,10 @@ export interface Listening {
   recvBufferRequested?: number;
   /** UDP: how datagrams move: batches through the native addon, or one at a time through libuv. */
   udpIo?: 'native' | 'libuv';
-  /** UDP with native I/O: [recvmmsg batches, datagrams received, sendmmsg calls, responses sent, dropped]. */
+  /**
+   * UDP with native I/O: [recvmmsg batches, datagrams received, sendmmsg calls, responses sent, dropped, receive
+   * buffers replaced (a plain query answered asynchronously: should stay 0)].
+   */
   udpStats?(): number[];
   close(): Promise<void>;
 }
@@ -253,6 +256,7 @@ function nativeReceiver(
     nTx++;
     txOff += m.length;
   };
+  let replaced = 0;
   const onBatch = (n: number): void => {
     let pending = false;
     for (let i = 0; i < n; i++) {
@@ -261,13 +265,9 @@ function nativeReceiver(
       const start = i * SLOT;
       const address = addrs[i];
       const len = rxMeta[2 * i];
-      // Messages other than a plain query (another opcode, records in answer or authority, more than one additional:
-      // UPDATE, NOTIFY, IXFR, signed messages) may be answered asynchronously, reading their bytes later: they get a
-      // copy, so the receive buffer stays ours. A plain query answered asynchronously all the same (rare) makes the
-      // receive buffer change below.
-      const own =
-        len >= 12 &&
-        ((rx[start + 2] & 0x78) !== 0 || rx[start + 6] !== 0 || rx[start + 7] !== 0 || rx[start + 8] !== 0 || rx[start + 9] !== 0 || rx[start + 10] !== 0 || rx[start + 11] > 1);
+      // A message that may be answered asynchronously (reading its bytes later) gets a copy, so the receive buffer
+      // stays ours; should a plain query be answered asynchronously all the same, the receive buffer changes below.
+      const own = mayAnswerLater(rx, start, len);
       const bytes = own ? Buffer.from(rx.subarray(start, start + len)) : rx.subarray(start, start + len);
       const r = handler.handle(bytes, { transport: 'udp', address, port });
       if (r === null) continue;
@@ -285,6 +285,7 @@ function nativeReceiver(
     if (pending && h !== undefined) {
       rx = Buffer.allocUnsafeSlow(BATCH * SLOT);
       mod.setRx(h, rx);
+      replaced++;
     }
   };
   handle.recvStop();
@@ -297,8 +298,35 @@ function nativeReceiver(
   const opened = h;
   return {
     close: () => mod.close(opened),
-    stats: () => mod.stats(opened),
+    stats: () => [...mod.stats(opened), replaced],
   };
+}
+
+/**
+ * Whether the query handler may answer this datagram asynchronously, reading it after handle() returned: another
+ * opcode than QUERY (UPDATE, NOTIFY), records in the answer or authority section (IXFR), AXFR/IXFR, more than one
+ * additional record or one that is not OPT (a TSIG: signed messages). A plain query, with or without OPT, is
+ * answered before handle() returns. Errs towards true (a copy of a few dozen octets): it only decides whether the
+ * datagram is copied out of the shared receive buffer.
+ */
+function mayAnswerLater(b: Buffer, s: number, len: number): boolean {
+  if (len < 12) return false;
+  if ((b[s + 2] & 0x78) !== 0 || (b[s + 6] | b[s + 7] | b[s + 8] | b[s + 9] | b[s + 10]) !== 0) return true;
+  const ar = b[s + 11];
+  if (b[s + 4] !== 0 || b[s + 5] !== 1) return ar !== 0;
+  const end = s + len;
+  let p = s + 12;
+  while (p < end && b[p] !== 0) {
+    if (b[p] > 63) return true;
+    p += b[p] + 1;
+  }
+  if (p + 5 > end) return false; // a truncated question: FORMERR at once
+  const qtype = (b[p + 1] << 8) | b[p + 2];
+  if (qtype === 251 || qtype === 252) return true;
+  if (ar === 0) return false;
+  if (ar > 1) return true;
+  const q = p + 5;
+  return !(q + 3 <= end && b[q] === 0 && b[q + 1] === 0 && b[q + 2] === 41);
 }
 
 /** Bind a UDP socket; resolves once bound (port 0 → the port the kernel chose). */

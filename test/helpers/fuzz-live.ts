@@ -462,6 +462,9 @@ function hangProbe(port: number, everyMs: number, timeoutMs: number, onTick: () 
   };
 }
 
+/** Fuzzing TCP connections open at once. */
+const TCP_IN_FLIGHT = 48;
+
 function sendTcp(port: number, packets: Uint8Array[], rnd: Rng): Promise<void> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -535,6 +538,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
   r.probes = probe.st;
   let seedsAt = Date.now();
   let corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
+  const tcpJobs = new Set<Promise<void>>();
   const udp = dgram.createSocket('udp4');
   udp.on('message', () => {});
   udp.on('error', () => {});
@@ -547,8 +551,17 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
       }
       const n = Math.min(batch, o.packets - r.sent);
-      const tcpJobs: Promise<void>[] = [];
       let tcpGroup: Uint8Array[] = [];
+      const startTcp = async (group: Uint8Array[]) => {
+        // Connections overlap batches (not waited for at each batch's end, which left both sides idle), at most
+        // TCP_IN_FLIGHT at once: fewer than dmsd's per-source limit (100), so the checks' own connections get in.
+        while (tcpJobs.size >= TCP_IN_FLIGHT) await Promise.race(tcpJobs);
+        const job: Promise<void> = sendTcp(srv.port, group, rnd).then(() => {
+          tcpJobs.delete(job);
+        });
+        tcpJobs.add(job);
+        r.tcpConnections++;
+      };
       for (let i = 0; i < n; i++) {
         const seed = corpus[Math.floor(rnd() * corpus.length)];
         // One in ten goes unmutated: the deep paths (a valid signed UPDATE, a transfer) get exercised too.
@@ -560,8 +573,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
           tcpGroup.push(pkt);
           r.tcp++;
           if (tcpGroup.length >= 1 + Math.floor(rnd() * 40)) {
-            tcpJobs.push(sendTcp(srv.port, tcpGroup, rnd));
-            r.tcpConnections++;
+            await startTcp(tcpGroup);
             tcpGroup = [];
           }
         }
@@ -569,11 +581,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         // Let the socket drain now and then (sends are queued in the kernel; a full buffer drops, not blocks).
         if (i % 200 === 199) await new Promise((res) => setImmediate(res));
       }
-      if (tcpGroup.length > 0) {
-        tcpJobs.push(sendTcp(srv.port, tcpGroup, rnd));
-        r.tcpConnections++;
-      }
-      await Promise.all(tcpJobs);
+      if (tcpGroup.length > 0) await startTcp(tcpGroup);
       r.batches++;
       const check = await legitimateCheck(srv.port);
       const mem = rss(srv.pid);
@@ -592,6 +600,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
       if (r.failure) break;
       if (o.maxSeconds !== undefined && r.seconds > o.maxSeconds) break;
     }
+    await Promise.all(tcpJobs);
   } finally {
     udp.close();
   }

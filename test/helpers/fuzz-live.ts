@@ -353,6 +353,11 @@ export interface LiveFuzzReport {
    * then it is the RSS after the first batch (an older, looser definition).
    */
   rssStart: number;
+  /**
+   * With `warmStartAfter`: the RSS taken after the legitimate warm-up (the cold start, before any fuzzed packet);
+   * `rssStart` is then the warm one. 0 otherwise.
+   */
+  rssCold: number;
   /** RSS after the traffic stopped and dmsd sat idle for `settleMs` (no forced garbage collection). */
   rssEnd: number;
   /** The highest RSS seen (samples every `sampleEveryMs` and after every batch). */
@@ -374,6 +379,12 @@ export interface LiveFuzzOptions {
   maxSeconds?: number;
   /** Legitimate queries answered before RSS is taken as the start (default 0: RSS after the first batch). */
   warmup?: number;
+  /**
+   * Take the start RSS again once this many fuzzed packets were sent (the traffic paused, dmsd idle `settleMs`): the
+   * start of a daemon that has met this traffic, whose heap V8 has sized for it. Compared with the end it shows what
+   * the rest of the run left behind; the cold start stays in the report (`rssCold`).
+   */
+  warmStartAfter?: number;
   /** Idle time before the start and before the end RSS (default 5000 ms). */
   settleMs?: number;
   /** The hang probe's period and timeout (defaults 1000 ms and HANG_MS). */
@@ -516,7 +527,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
   const sampleEvery = o.sampleEveryMs ?? 10_000;
   const r: LiveFuzzReport = {
     sent: 0, udp: 0, tcp: 0, tcpConnections: 0, batches: 0, worstUdpMs: 0, worstTcpMs: 0,
-    rssStart: 0, rssEnd: 0, rssMax: 0, rssSamples: [], probes: { sent: 0, answered: 0, worstMs: 0, missed: 0 }, seconds: 0,
+    rssStart: 0, rssCold: 0, rssEnd: 0, rssMax: 0, rssSamples: [], probes: { sent: 0, answered: 0, worstMs: 0, missed: 0 }, seconds: 0,
   };
   const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
   if ((o.warmup ?? 0) > 0) {
@@ -598,6 +609,12 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
       if (srv.errors().length > 0 && !r.failure) r.failure = `dmsd logged errors after ${r.sent} packets`;
       o.onBatch?.(r);
       if (r.failure) break;
+      if (o.warmStartAfter !== undefined && r.rssCold === 0 && r.sent >= o.warmStartAfter) {
+        await Promise.all(tcpJobs);
+        await sleep(settleMs);
+        r.rssCold = r.rssStart;
+        r.rssStart = rss(srv.pid);
+      }
       if (o.maxSeconds !== undefined && r.seconds > o.maxSeconds) break;
     }
     await Promise.all(tcpJobs);

@@ -3,7 +3,8 @@
 // One UDP socket floods one name as fast as it can send (a worker thread) while another source (another /24 on
 // loopback) asks normal queries 50 times a second. Printed per server: what the flooder sent and got back (answers,
 // truncated slips), the normal source's answered share and slowest answer, and the server's CPU time per flood
-// packet sent (utime + stime from /proc: how cheap limiting is).
+// packet sent (utime + stime from /proc: how cheap limiting is), and the datagrams the kernel dropped at the server's
+// socket (its receive queue full: where a normal source's losses happen).
 //
 //   node bench/rrl.mjs [--seconds 5] [--rate 100]
 // Results also in bench/out/rrl.json.
@@ -30,6 +31,17 @@ function query(name, id) {
   for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'ascii'));
   parts.push(Buffer.from([0, 0, 1, 0, 1]));
   return Buffer.concat(parts);
+}
+
+/** Datagrams the kernel dropped at the UDP sockets bound to `port` ("drops" of /proc/net/udp): a full receive queue. */
+function socketDrops(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const c = line.trim().split(/\s+/);
+    if (c.length >= 13 && c[1].endsWith(hex)) n += Number(c[12]);
+  }
+  return n;
 }
 
 function cpuMs(pid) {
@@ -77,8 +89,10 @@ async function run(label, port, pid) {
   // Let the previous run's debt expire (knotd's and dmsd's buckets are keyed on the same loopback prefixes).
   await new Promise((r) => setTimeout(r, 200));
   const cpu0 = cpuMs(pid);
+  const drops0 = socketDrops(port);
   const [f, n] = await Promise.all([flood(port, SECONDS * 1000), normal(port, SECONDS * 1000)]);
   const cpu = cpuMs(pid) - cpu0;
+  const serverSocketDrops = socketDrops(port) - drops0;
   const r = {
     label,
     floodSent: f.sent,
@@ -90,12 +104,13 @@ async function run(label, port, pid) {
     normalAnswered: n.answered,
     normalPct: Math.round((1000 * n.answered) / n.sent) / 10,
     normalSlowestMs: n.maxMs,
+    serverSocketDrops,
     serverCpuMs: Math.round(cpu),
     cpuUsPerFloodPacket: Math.round((cpu * 1000 * 100) / f.sent) / 100,
   };
   console.log(
     `${label.padEnd(6)} flood ${r.floodSent} sent (${r.floodPps}/s): ${r.floodAnswers} answers, ${r.floodTruncated} TC, ${r.floodOther} other; ` +
-      `normal ${r.normalAnswered}/${r.normalSent} (${r.normalPct} %, slowest ${r.normalSlowestMs} ms); server CPU ${r.serverCpuMs} ms = ${r.cpuUsPerFloodPacket} µs per flood packet`,
+      `normal ${r.normalAnswered}/${r.normalSent} (${r.normalPct} %, slowest ${r.normalSlowestMs} ms); server socket drops ${r.serverSocketDrops}; server CPU ${r.serverCpuMs} ms = ${r.cpuUsPerFloodPacket} µs per flood packet`,
   );
   return r;
 }

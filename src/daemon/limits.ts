@@ -3,6 +3,7 @@
 // (the flag wins); the defaults follow knotd and BIND where they have one (docs/HOSTILE-NETWORK.md).
 
 import { type Command, InvalidArgumentError } from 'commander';
+import { UDP_RECV_BUFFER_DEFAULT } from '../server/listeners.js';
 import { XFR_DEFAULTS, type XfrLimits } from '../server/primary.js';
 import { TCP_DEFAULTS, type TcpLimits } from '../server/tcp-guard.js';
 import { readConfigEntries } from '../store/index.js';
@@ -10,6 +11,8 @@ import { readConfigEntries } from '../store/index.js';
 export interface ServingLimits {
   tcp: TcpLimits;
   xfr: XfrLimits;
+  /** UDP socket options (the listeners' udpRecvBuffer). */
+  udp?: { udpRecvBuffer?: number };
 }
 
 interface LimitSpec {
@@ -31,6 +34,7 @@ const SPECS: LimitSpec[] = [
   { flag: '--tcp-idle-timeout <seconds>', key: 'tcp_idle_timeout', opt: 'tcpIdleTimeout', help: `close a TCP connection after this long without a query or an answer moving (default ${TCP_DEFAULTS.idleMs / 1000})`, min: 0.05, max: 3600, integer: false, set: (l, v) => { l.tcp.tcpIdleMs = v * 1000; } },
   { flag: '--tcp-io-timeout <seconds>', key: 'tcp_io_timeout', opt: 'tcpIoTimeout', help: `a TCP message must arrive whole within this long after its first octet (default ${TCP_DEFAULTS.ioMs / 1000})`, min: 0.05, max: 3600, integer: false, set: (l, v) => { l.tcp.tcpIoMs = v * 1000; } },
   { flag: '--tcp-max-pipeline <n>', key: 'tcp_max_pipeline', opt: 'tcpMaxPipeline', help: `answers pending on one TCP connection before dmsd stops reading it (default ${TCP_DEFAULTS.maxInFlight})`, min: 1, max: 65535, integer: true, set: (l, v) => { l.tcp.tcpMaxInFlight = v; } },
+  { flag: '--udp-recv-buffer <octets>', key: 'udp_recv_buffer', opt: 'udpRecvBuffer', help: `UDP socket receive buffer to ask for: what absorbs a flood while dmsd waits for the CPU; the kernel grants at most net.core.rmem_max (logged at start); 0: the system default (default ${UDP_RECV_BUFFER_DEFAULT})`, min: 0, max: 1 << 30, integer: true, set: (l, v) => { l.udp = { ...l.udp, udpRecvBuffer: v }; } },
   { flag: '--xfr-max-total <n>', key: 'xfr_max_total', opt: 'xfrMaxTotal', help: `outgoing AXFR/IXFR at once, more are REFUSED; 0: no limit (default ${XFR_DEFAULTS.maxTotal})`, min: 0, max: 1_000_000, integer: true, set: (l, v) => { l.xfr.maxTotal = v; } },
   { flag: '--xfr-max-per-client <n>', key: 'xfr_max_per_client', opt: 'xfrMaxPerClient', help: `outgoing AXFR/IXFR at once to one address, more are REFUSED; 0: no limit (default ${XFR_DEFAULTS.maxPerClient})`, min: 0, max: 1_000_000, integer: true, set: (l, v) => { l.xfr.maxPerClient = v; } },
 ];

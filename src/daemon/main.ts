@@ -11,7 +11,8 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
-import type { ListenAddress, UdpIo } from '../server/listeners.js';
+import { readFileSync } from 'node:fs';
+import type { ListenAddress, Listening, UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
@@ -319,6 +320,26 @@ async function fillTable(
 }
 
 /**
+ * Say once what UDP receive buffer the kernel granted against what was asked (Linux reports twice the usable size and
+ * caps the request at net.core.rmem_max): under a flood it is what absorbs the moments dmsd is not running.
+ */
+function noteUdpRecvBuffer(listening: readonly Listening[], log: Logger): void {
+  const l = listening.find((x) => x.proto === 'udp' && x.recvBuffer !== undefined);
+  if (!l || l.recvBuffer === undefined || !l.recvBufferRequested) return;
+  const granted = process.platform === 'linux' ? l.recvBuffer / 2 : l.recvBuffer;
+  let rmemMax: number | undefined;
+  try {
+    rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  } catch {
+    rmemMax = undefined;
+  }
+  const fields = { asked: l.recvBufferRequested, granted, ...(rmemMax !== undefined ? { rmemMax } : {}) };
+  if (granted < l.recvBufferRequested)
+    log.info(fields, `UDP receive buffer: ${granted} octets granted of ${l.recvBufferRequested} asked (net.core.rmem_max caps it; raise it for more)`);
+  else log.info(fields, `UDP receive buffer: ${granted} octets`);
+}
+
+/**
  * Serve in this process until SIGTERM/SIGINT. `report` is told the bound addresses (cluster workers use it). With a
  * store, `supervisor` also runs the once-per-installation tasks (SIGHUP import, NOTIFY queue, vacuum).
  */
@@ -420,7 +441,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     store && supervisor && opts.http !== undefined ? { ...countQueries(handler), ...(rrl ? { rrl: () => rrl.snapshot() } : {}) } : undefined;
   let server: Awaited<ReturnType<typeof startDnsServer>>;
   try {
-    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp, ...(opts.udpIo ? { udpIo: opts.udpIo } : {}) });
+    server = await startDnsServer(table, log, { listen: opts.listen, handler, ...opts.limits?.tcp, ...opts.limits?.udp, ...(opts.udpIo ? { udpIo: opts.udpIo } : {}) });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot listen');
     process.exit(1);
@@ -447,10 +468,12 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     address: l.address,
     port: l.port,
     ...(l.recvBuffer !== undefined ? { recvBuffer: l.recvBuffer } : {}),
+    ...(l.recvBufferRequested !== undefined ? { recvBufferRequested: l.recvBufferRequested } : {}),
     ...(l.udpIo !== undefined ? { udpIo: l.udpIo } : {}),
   }));
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
+  noteUdpRecvBuffer(server.listening, log);
   const seq = filled.seq;
   const http =
     store && supervisor

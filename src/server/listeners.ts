@@ -16,7 +16,10 @@ export interface ListenAddress {
 }
 
 export interface ListenerOptions extends TcpLimits {
-  /** Requested socket receive buffer for UDP (bursts); the kernel caps it at net.core.rmem_max. */
+  /**
+   * Socket receive buffer to ask for on UDP sockets, in octets (default UDP_RECV_BUFFER_DEFAULT; 0 = the system's
+   * default, net.core.rmem_default, as knotd keeps). Linux grants at most net.core.rmem_max.
+   */
   udpRecvBuffer?: number;
   udpSendBuffer?: number;
   /** Stop reading from a TCP client while this much output is queued to it (default 1 MiB). */
@@ -39,9 +42,14 @@ export interface Listening {
   port: number;
   /** UDP: the receive buffer the kernel granted (Linux reports twice the usable size; capped by rmem_max). */
   recvBuffer?: number;
+  /** UDP: the receive buffer asked for (0: the system's default was kept). */
+  recvBufferRequested?: number;
   /** UDP: how datagrams move: batches through the native addon, or one at a time through libuv. */
   udpIo?: 'native' | 'libuv';
-  /** UDP with native I/O: [recvmmsg batches, datagrams received, sendmmsg calls, responses sent, dropped]. */
+  /**
+   * UDP with native I/O: [recvmmsg batches, datagrams received, sendmmsg calls, responses sent, dropped, receive
+   * buffers replaced (a plain query answered asynchronously: should stay 0)].
+   */
   udpStats?(): number[];
   close(): Promise<void>;
 }
@@ -182,9 +190,19 @@ function chooseUdpIo(requested: UdpIo | undefined, log: Logger): { mod?: NativeU
   return { mod: chosen, forced: want === 'native' };
 }
 
-// Batch geometry: up to 64 datagrams per recvmmsg(); each gets a 64 KiB slot (the largest UDP payload), of which the
-// kernel only touches what arrives. Responses are packed into 256 KiB, flushed when full and at the end of a batch.
-const BATCH = 64;
+/**
+ * The UDP receive buffer dmsd asks for by default: 8 MiB. Under a flood the socket's queue is what absorbs the moments
+ * dmsd is not running (another process on the core, a garbage collection): at 832 octets of kernel accounting per
+ * small query datagram (measured on Linux 6.1 loopback), Linux's doubled 4 MiB (the net.core.rmem_max of common
+ * distributions caps 8 MiB there) queues about 10,000 queries, 70 ms of a 140,000/s flood; the system default
+ * (208 KiB, which knotd keeps) queues 256. The kernel caps the request at net.core.rmem_max: dmsd logs what it got.
+ */
+export const UDP_RECV_BUFFER_DEFAULT = 8 * 1024 * 1024;
+
+// Batch geometry: up to 256 datagrams per recvmmsg() (the addon's maximum: under a flood one system call empties a
+// quarter of a thousand); each gets a 64 KiB slot (the largest UDP payload), of which the kernel only touches what
+// arrives. Responses are packed into 256 KiB, flushed when full and at the end of a batch.
+const BATCH = 256;
 const SLOT = 65536;
 const TX_BYTES = 256 * 1024;
 const TX_ENTRIES = 256;
@@ -238,6 +256,7 @@ function nativeReceiver(
     nTx++;
     txOff += m.length;
   };
+  let replaced = 0;
   const onBatch = (n: number): void => {
     let pending = false;
     for (let i = 0; i < n; i++) {
@@ -245,10 +264,15 @@ function nativeReceiver(
       if (port === 0) continue; // cannot be answered
       const start = i * SLOT;
       const address = addrs[i];
-      const r = handler.handle(rx.subarray(start, start + rxMeta[2 * i]), { transport: 'udp', address, port });
+      const len = rxMeta[2 * i];
+      // A message that may be answered asynchronously (reading its bytes later) gets a copy, so the receive buffer
+      // stays ours; should a plain query be answered asynchronously all the same, the receive buffer changes below.
+      const own = mayAnswerLater(rx, start, len);
+      const bytes = own ? Buffer.from(rx.subarray(start, start + len)) : rx.subarray(start, start + len);
+      const r = handler.handle(bytes, { transport: 'udp', address, port });
       if (r === null) continue;
       if (isThenable(r)) {
-        pending = true;
+        if (!own) pending = true;
         r.then(
           (v) => sendLater(v, port, address),
           (err: unknown) => log.error({ err }, 'udp handler failed'),
@@ -261,6 +285,7 @@ function nativeReceiver(
     if (pending && h !== undefined) {
       rx = Buffer.allocUnsafeSlow(BATCH * SLOT);
       mod.setRx(h, rx);
+      replaced++;
     }
   };
   handle.recvStop();
@@ -273,8 +298,35 @@ function nativeReceiver(
   const opened = h;
   return {
     close: () => mod.close(opened),
-    stats: () => mod.stats(opened),
+    stats: () => [...mod.stats(opened), replaced],
   };
+}
+
+/**
+ * Whether the query handler may answer this datagram asynchronously, reading it after handle() returned: another
+ * opcode than QUERY (UPDATE, NOTIFY), records in the answer or authority section (IXFR), AXFR/IXFR, more than one
+ * additional record or one that is not OPT (a TSIG: signed messages). A plain query, with or without OPT, is
+ * answered before handle() returns. Errs towards true (a copy of a few dozen octets): it only decides whether the
+ * datagram is copied out of the shared receive buffer.
+ */
+function mayAnswerLater(b: Buffer, s: number, len: number): boolean {
+  if (len < 12) return false;
+  if ((b[s + 2] & 0x78) !== 0 || (b[s + 6] | b[s + 7] | b[s + 8] | b[s + 9] | b[s + 10]) !== 0) return true;
+  const ar = b[s + 11];
+  if (b[s + 4] !== 0 || b[s + 5] !== 1) return ar !== 0;
+  const end = s + len;
+  let p = s + 12;
+  while (p < end && b[p] !== 0) {
+    if (b[p] > 63) return true;
+    p += b[p] + 1;
+  }
+  if (p + 5 > end) return false; // a truncated question: FORMERR at once
+  const qtype = (b[p + 1] << 8) | b[p + 2];
+  if (qtype === 251 || qtype === 252) return true;
+  if (ar === 0) return false;
+  if (ar > 1) return true;
+  const q = p + 5;
+  return !(q + 3 <= end && b[q] === 0 && b[q + 1] === 0 && b[q + 2] === 41);
 }
 
 /** Bind a UDP socket; resolves once bound (port 0 → the port the kernel chose). */
@@ -286,10 +338,11 @@ export function listenUdp(
 ): Promise<Listening> {
   const family = net.isIPv6(at.address) ? 6 : 4;
   const io = chooseUdpIo(opts.udpIo, log);
+  const recvWanted = opts.udpRecvBuffer ?? UDP_RECV_BUFFER_DEFAULT;
   const sock = dgram.createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
     ipv6Only: family === 6,
-    recvBufferSize: opts.udpRecvBuffer ?? 8 * 1024 * 1024,
+    ...(recvWanted > 0 ? { recvBufferSize: recvWanted } : {}),
     sendBufferSize: opts.udpSendBuffer ?? 4 * 1024 * 1024,
     lookup: numericLookup(family) as unknown as dgram.SocketOptions['lookup'],
   });
@@ -350,6 +403,7 @@ export function listenUdp(
         address: a.address,
         port: a.port,
         recvBuffer,
+        recvBufferRequested: recvWanted,
         udpIo: native ? 'native' : 'libuv',
         ...(native ? { udpStats: native.stats } : {}),
         close: () =>

@@ -21,7 +21,7 @@ import { buildSections } from '../zone/sections.js';
 import type { ZoneTable } from '../zone/table.js';
 import type { QueryAcl } from './acl.js';
 import type { Zone } from '../zone/zone.js';
-import { type RateLimiter, RRL_DROP, RRL_PASS, responseClass, shortResponse } from './rrl.js';
+import { CLS_NODATA, CLS_NXDOMAIN, type RateLimiter, RRL_DROP, RRL_PASS, RRL_SLIP, type RrlVerdict, responseClass, responseClassAt, shortResponse } from './rrl.js';
 
 export interface QueryMeta {
   transport: 'udp' | 'tcp';
@@ -123,6 +123,8 @@ export class QueryHandler {
   private respCookieLen = 0;
   /** The query carried a valid server cookie of ours (exempt from RRL). */
   private cookieValid = false;
+  /** RRL has accounted this query's response already (decided before building it: rrlEarly). */
+  private rrlDone = false;
   /** The client address as octets (ipLen: 4 or 16; 0 unknown; -1 not parsed yet). */
   private readonly ip = new Uint8Array(16);
   private ipLen = -1;
@@ -172,7 +174,7 @@ export class QueryHandler {
     try {
       const r = this.dispatch(bytes, meta);
       // RRL: UDP only (a TCP client has proven its address), off unless configured (one test per query then).
-      if (this.rrl === undefined || meta.transport !== 'udp' || r === null) return r;
+      if (this.rrl === undefined || meta.transport !== 'udp' || r === null || this.rrlDone) return r;
       return this.limit(this.rrl, r, meta);
     } catch {
       // A bug must not take the server down or leave the client waiting: answer SERVFAIL.
@@ -218,6 +220,7 @@ export class QueryHandler {
     this.respCookieLen = 0;
     this.cookieValid = false;
     this.ipLen = -1;
+    this.rrlDone = false;
 
     if (opcode !== Opcode.QUERY) {
       const h = this.opcodeHandlers.get(opcode);
@@ -411,12 +414,12 @@ export class QueryHandler {
     // DO=1 for a signed zone: RRSIGs and denial proofs (RFC 4035 §3.1), positive answers memoized apart from the DO=0
     // ones (memoDo); an unsigned zone answers DO=1 as DO=0 (the memo path below, unchanged).
     if (this.ednsDo) {
-      const hit = this.fromMemo(this.memoDo, b, limit);
+      const hit = this.fromMemo(this.memoDo, b, limit, meta);
       if (hit !== undefined) return hit;
       const zone = table.findForQuery(this.qKey, qtype);
       if (zone !== undefined && isSignedZone(zone)) return this.buildSigned(zone, b, limit);
     }
-    const hit = this.fromMemo(this.memo, b, limit);
+    const hit = this.fromMemo(this.memo, b, limit, meta);
     if (hit !== undefined) return hit;
     const key = this.qKey;
     const zone = this.table.findForQuery(key, qtype);
@@ -425,8 +428,12 @@ export class QueryHandler {
     // from the zone's pre-encoded SOA record, found with a lookup on the key alone.
     const step = lookupName(zone, undefined, key, qtype);
     if (step.kind === 'nxdomain' || step.kind === 'nodata') {
-      const neg = this.negative(zone, b, step.kind === 'nxdomain', limit);
-      if (neg !== undefined) return neg;
+      const nx = step.kind === 'nxdomain';
+      // The class is known before the response exists: RRL decides first, so a dropped one costs no allocation.
+      const v = this.negativeFits(zone, limit) ? this.rrlEarly(meta, nx ? CLS_NXDOMAIN : CLS_NODATA) : RRL_PASS;
+      if (v === RRL_DROP) return null;
+      const neg = this.negative(zone, b, nx, limit);
+      if (neg !== undefined) return v === RRL_SLIP ? shortResponse(neg, this.respCookieLen > 0) : neg;
     }
     return this.build(zone, b, qEnd, limit);
   }
@@ -461,8 +468,30 @@ export class QueryHandler {
     return fitted;
   }
 
-  /** The memoized response to this question (patched for this query) when its zone version is still served. */
-  private fromMemo(memo: ResponseMemo, b: Uint8Array, limit: number): Uint8Array | undefined {
+  /**
+   * RRL's verdict on this query's response of class `cls`, taken before the response is built (a flood repeats one
+   * question: its answer is memoized, or negative), so a response RRL drops costs a table probe and no allocation.
+   * Marks the query accounted (handle() then leaves it alone). RRL_PASS when RRL does not apply (off, TCP, an
+   * unknown address); a valid server cookie exempts.
+   */
+  private rrlEarly(meta: QueryMeta, cls: number): RrlVerdict {
+    const rrl = this.rrl;
+    if (rrl === undefined || meta.transport !== 'udp' || meta.address === undefined) return RRL_PASS;
+    if (this.ipLen < 0) this.ipLen = clientIpOctets(meta.address, this.ip);
+    if (this.ipLen === 0) return RRL_PASS;
+    this.rrlDone = true;
+    if (this.cookieValid) {
+      rrl.exempt(cls);
+      return RRL_PASS;
+    }
+    return rrl.decide(this.ip, this.ipLen, cls);
+  }
+
+  /**
+   * The memoized response to this question (patched for this query) when its zone version is still served; with RRL,
+   * decided before patching: null when RRL drops it, the truncated slip when it slips.
+   */
+  private fromMemo(memo: ResponseMemo, b: Uint8Array, limit: number, meta: QueryMeta): Uint8Array | null | undefined {
     // The key is the lower-case name and QTYPE: lowerBuf[0, this.qEnd - 10) (the question's class is not in it).
     const at = memo.find(this.qHash, this.lowerBuf, this.qEnd - 10);
     if (at < 0) return undefined;
@@ -472,7 +501,12 @@ export class QueryHandler {
     const epoch = ((slab[at - 4] << 24) | (slab[at - 3] << 16) | (slab[at - 2] << 8) | slab[at - 1]) >>> 0;
     if (this.table.epochs[slot] === epoch) {
       const n = (slab[at] << 8) | slab[at + 1];
-      if (n + this.optLen <= limit) return this.patch(slab, at + 2, n, b);
+      if (n + this.optLen <= limit) {
+        const v = this.rrl === undefined ? RRL_PASS : this.rrlEarly(meta, responseClassAt(slab, at + 2, n));
+        if (v === RRL_DROP) return null;
+        const out = this.patch(slab, at + 2, n, b);
+        return v === RRL_SLIP ? shortResponse(out, this.respCookieLen > 0) : out;
+      }
     } else memo.dropFound();
     return undefined;
   }
@@ -506,6 +540,16 @@ export class QueryHandler {
     const out = encodeMessage(msg, { maxSize: limit, requiredAdditional: (rr) => req.has(rr) });
     out.set(b.subarray(12, this.qEnd + 4), 12);
     return out;
+  }
+
+  /** Whether negative() will produce its response within `limit` (so RRL may decide before it is built). */
+  private negativeFits(zone: Zone, limit: number): boolean {
+    let tail = negativeTails.get(zone);
+    if (tail === undefined) {
+      tail = negativeTail(zone);
+      negativeTails.set(zone, tail);
+    }
+    return this.qEnd + 4 + tail.length + this.optLen <= limit;
   }
 
   /**

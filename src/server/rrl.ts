@@ -283,13 +283,18 @@ function prefixText(ip: Uint8Array, ipLen: number, bits: number): string {
  * authoritative, NS in authority); NODATA (authoritative, no answer); anything else (other RCODEs, BADVERS...) an error.
  */
 export function responseClass(r: Uint8Array): number {
-  if (r.length < 12) return CLS_ERROR;
-  const rcode = r[3] & 0xf;
+  return responseClassAt(r, 0, r.length);
+}
+
+/** responseClass of the `len` octets of `b` at `at` (a response stored inside a larger buffer). */
+export function responseClassAt(b: Uint8Array, at: number, len: number): number {
+  if (len < 12) return CLS_ERROR;
+  const rcode = b[at + 3] & 0xf;
   if (rcode === 3) return CLS_NXDOMAIN;
   if (rcode !== 0) return CLS_ERROR;
-  if (((r[6] << 8) | r[7]) > 0) return CLS_ANSWER;
-  const aa = (r[2] & 0x04) !== 0;
-  if (!aa && ((r[8] << 8) | r[9]) > 0) return CLS_REFERRAL;
+  if (((b[at + 6] << 8) | b[at + 7]) > 0) return CLS_ANSWER;
+  const aa = (b[at + 2] & 0x04) !== 0;
+  if (!aa && ((b[at + 8] << 8) | b[at + 9]) > 0) return CLS_REFERRAL;
   return aa ? CLS_NODATA : CLS_ERROR;
 }
 

@@ -70,11 +70,15 @@ export interface FuzzDmsd {
   /** The last log lines (for failure messages). */
   tail(): string;
   exited(): number | null;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s); resolves with the exit status: 0 for a clean stop, -1 when a signal ended it. */
+  stop(): Promise<number>;
 }
 
-/** Make the zones and keys in a new SQLite store under `work`, then start dmsd on it (`extra`: more flags). */
-export async function startFuzzDmsd(work: string, extra: string[] = []): Promise<FuzzDmsd> {
+/**
+ * Make the zones and keys in a new SQLite store under `work`, then start dmsd on it (`extra`: more flags; `compiled`:
+ * dist/daemon/main.js as deployed, for the bench; otherwise the sources through tsx when present, as the tests do).
+ */
+export async function startFuzzDmsd(work: string, extra: string[] = [], compiled = false): Promise<FuzzDmsd> {
   const data = join(work, 'data');
   mkdirSync(data, { recursive: true });
   const store = sqliteArgs(data);
@@ -96,8 +100,8 @@ export async function startFuzzDmsd(work: string, extra: string[] = []): Promise
   for (const z of Object.values(FUZZ_ZONES)) zoneToolOk(store, ['add_transfer_rule', z, 'key=fuzz.key']);
   zoneToolOk(store, ['--dnssec-kek', kek, 'set_zone_dnssec_policy', FUZZ_ZONES.signed, 'default']);
 
-  const entry = dmsdEntry();
-  if (!entry) throw new Error('dmsd not found');
+  const entry = dmsdEntry(compiled);
+  if (!entry) throw new Error(compiled ? 'dist/daemon/main.js missing: run npm run build' : 'dmsd not found');
   const args = [
     ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
     entry,
@@ -151,6 +155,7 @@ export async function startFuzzDmsd(work: string, extra: string[] = []): Promise
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
+      return proc.exitCode ?? -1;
     },
   };
   // Served: the signed zone's SOA answered with its RRSIG (signing done), and every other zone's SOA.
@@ -229,18 +234,24 @@ function tcpAsk(port: number, payload: Uint8Array, timeoutMs: number): Promise<B
   });
 }
 
+/**
+ * A legitimate query may wait this long before it counts as unanswered (a hang): 5 s, the stub resolver's default
+ * timeout (RES_TIMEOUT of resolv.conf). The slowest answers are reported: on a loaded machine they take up to seconds.
+ */
+export const HANG_MS = 5000;
+
 /** The legitimate client: www.example.test A answered NOERROR with the address, over UDP and TCP; milliseconds. */
-export async function legitimateCheck(port: number, timeoutMs = 2000): Promise<{ udpMs: number; tcpMs: number } | string> {
+export async function legitimateCheck(port: number, timeoutMs = HANG_MS): Promise<{ udpMs: number; tcpMs: number } | string> {
   const ok = (r: Buffer | undefined) => r !== undefined && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) === 1;
   let t0 = performance.now();
   let r: Buffer | undefined;
   // UDP may be lost on a flooded socket: up to three tries within the time allowed, as a stub resolver retries.
   for (let i = 0; i < 3 && !ok(r); i++) r = await udpAsk(port, queryBytes(0x4242 + i, 'www.example.test', RRType.A), timeoutMs / 3);
-  if (!ok(r)) return 'no UDP answer to www.example.test A';
+  if (!ok(r)) return `no UDP answer to www.example.test A within ${timeoutMs} ms (3 tries)`;
   const udpMs = performance.now() - t0;
   t0 = performance.now();
   r = await tcpAsk(port, queryBytes(0x4343, 'www.example.test', RRType.A), timeoutMs);
-  if (!ok(r)) return 'no TCP answer to www.example.test A';
+  if (!ok(r)) return `no TCP answer to www.example.test A within ${timeoutMs} ms`;
   return { udpMs, tcpMs: performance.now() - t0 };
 }
 
@@ -333,12 +344,28 @@ export interface LiveFuzzReport {
   tcp: number;
   tcpConnections: number;
   batches: number;
-  /** Slowest legitimate check (UDP, TCP) in milliseconds. */
+  /** Slowest legitimate check after a batch (UDP, TCP) in milliseconds. */
   worstUdpMs: number;
   worstTcpMs: number;
+  /**
+   * RSS at the start: after dmsd served its zones and answered the warm-up (`warmup` legitimate queries over UDP and
+   * TCP), then sat idle for `settleMs` — the state a daemon is in when it goes on the network. 0 without a warm-up:
+   * then it is the RSS after the first batch (an older, looser definition).
+   */
   rssStart: number;
+  /**
+   * With `warmStartAfter`: the RSS taken after the legitimate warm-up (the cold start, before any fuzzed packet);
+   * `rssStart` is then the warm one. 0 otherwise.
+   */
+  rssCold: number;
+  /** RSS after the traffic stopped and dmsd sat idle for `settleMs` (no forced garbage collection). */
   rssEnd: number;
+  /** The highest RSS seen (samples every `sampleEveryMs` and after every batch). */
   rssMax: number;
+  /** [seconds since the start, packets sent, RSS octets] every `sampleEveryMs`. */
+  rssSamples: [number, number, number][];
+  /** The hang probe: one legitimate UDP query a second throughout (retried within its timeout as a stub does). */
+  probes: { sent: number; answered: number; worstMs: number; missed: number };
   seconds: number;
   failure?: string;
 }
@@ -350,9 +377,104 @@ export interface LiveFuzzOptions {
   batch?: number;
   /** Stop early (the report says so) after this long. */
   maxSeconds?: number;
+  /** Legitimate queries answered before RSS is taken as the start (default 0: RSS after the first batch). */
+  warmup?: number;
+  /**
+   * Take the start RSS again once this many fuzzed packets were sent (the traffic paused, dmsd idle `settleMs`): the
+   * start of a daemon that has met this traffic, whose heap V8 has sized for it. Compared with the end it shows what
+   * the rest of the run left behind; the cold start stays in the report (`rssCold`).
+   */
+  warmStartAfter?: number;
+  /** Idle time before the start and before the end RSS (default 5000 ms). */
+  settleMs?: number;
+  /** The hang probe's period and timeout (defaults 1000 ms and HANG_MS). */
+  probeEveryMs?: number;
+  probeTimeoutMs?: number;
+  /** RSS sample period (default 10,000 ms). */
+  sampleEveryMs?: number;
   /** Called after each batch (progress). */
   onBatch?: (r: LiveFuzzReport) => void;
 }
+
+/**
+ * The legitimate traffic of the warm-up: every served name and type the seeds hold, unmutated, over UDP (waiting for
+ * each answer, so none is lost to a full socket) and every tenth over TCP; `n` queries in all.
+ */
+async function warmUp(srv: FuzzDmsd, n: number): Promise<void> {
+  const names = ['www.example.test', 'mail.example.test', 'example.test', 'alias.example.test', 'x.wild.example.test', 'a.sub.example.test', '129.128/26.2.0.192.in-addr.arpa', 'www.signed.test', 'nx.signed.test', 'h.upd.test'];
+  const types = [RRType.A, RRType.AAAA, RRType.MX, RRType.SOA, RRType.NS, RRType.TXT, RRType.PTR];
+  const inFlight = 32;
+  let i = 0;
+  const one = async (k: number) => {
+    const name = names[k % names.length];
+    const type = types[Math.floor(k / names.length) % types.length];
+    const q = queryBytes(k & 0xffff, name, type, k % 3 === 0);
+    if (k % 10 === 9) await tcpAsk(srv.port, q, 2000);
+    else await udpAsk(srv.port, q, 2000);
+  };
+  const worker = async () => {
+    while (i < n) await one(i++);
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/** One UDP socket asking www.example.test A every `everyMs`: a query not answered within `timeoutMs` (3 tries) is a hang. */
+function hangProbe(port: number, everyMs: number, timeoutMs: number, onTick: () => void) {
+  const st = { sent: 0, answered: 0, worstMs: 0, missed: 0 };
+  const sock = dgram.createSocket('udp4');
+  sock.on('error', () => {});
+  // id → [sent at (first try), last try at, tries]
+  const pending = new Map<number, [number, number, number]>();
+  let next = 0x6000;
+  const q = (id: number) => queryBytes(id, 'www.example.test', RRType.A);
+  sock.on('message', (m) => {
+    if (m.length < 12) return;
+    const p = pending.get(m.readUInt16BE(0));
+    if (p === undefined || (m[3] & 0x0f) !== 0 || m.readUInt16BE(6) !== 1) return;
+    pending.delete(m.readUInt16BE(0));
+    st.answered++;
+    st.worstMs = Math.max(st.worstMs, performance.now() - p[0]);
+  });
+  const retryAfter = timeoutMs / 3;
+  const sweep = () => {
+    const now = performance.now();
+    for (const [id, p] of pending) {
+      if (now - p[0] >= timeoutMs) {
+        pending.delete(id);
+        st.missed++;
+      } else if (now - p[1] >= retryAfter && p[2] < 3) {
+        p[1] = now;
+        p[2]++;
+        sock.send(q(id), port, '127.0.0.1');
+      }
+    }
+  };
+  const tick = setInterval(() => {
+    sweep();
+    const id = next++ & 0xffff || 1;
+    pending.set(id, [performance.now(), performance.now(), 1]);
+    sock.send(q(id), port, '127.0.0.1');
+    st.sent++;
+    onTick();
+  }, everyMs);
+  const fast = setInterval(sweep, 50);
+  return {
+    st,
+    /** Wait for the outstanding probes (answered or timed out), then close. */
+    async stop(): Promise<void> {
+      clearInterval(tick);
+      const until = performance.now() + timeoutMs + 100;
+      while (pending.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
+      sweep();
+      st.missed += pending.size;
+      clearInterval(fast);
+      sock.close();
+    },
+  };
+}
+
+/** Fuzzing TCP connections open at once. */
+const TCP_IN_FLIGHT = 48;
 
 function sendTcp(port: number, packets: Uint8Array[], rnd: Rng): Promise<void> {
   return new Promise((resolve) => {
@@ -393,14 +515,41 @@ function sendTcp(port: number, packets: Uint8Array[], rnd: Rng): Promise<void> {
   });
 }
 
-/** Send `packets` mutated messages to dmsd; checks after every batch; stops at the first failure (in the report). */
+/**
+ * Send `packets` mutated messages to dmsd; checks after every batch, the hang probe every second and RSS samples
+ * throughout; stops at the first failure (in the report). With `warmup`, RSS at the start is taken after it and an
+ * idle `settleMs`; RSS at the end always after the traffic stopped and an idle `settleMs`.
+ */
 export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<LiveFuzzReport> {
   const rnd = prng(o.seed ?? 1);
   const batch = o.batch ?? 2000;
+  const settleMs = o.settleMs ?? 5000;
+  const sampleEvery = o.sampleEveryMs ?? 10_000;
+  const r: LiveFuzzReport = {
+    sent: 0, udp: 0, tcp: 0, tcpConnections: 0, batches: 0, worstUdpMs: 0, worstTcpMs: 0,
+    rssStart: 0, rssCold: 0, rssEnd: 0, rssMax: 0, rssSamples: [], probes: { sent: 0, answered: 0, worstMs: 0, missed: 0 }, seconds: 0,
+  };
+  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  if ((o.warmup ?? 0) > 0) {
+    await warmUp(srv, o.warmup ?? 0);
+    await sleep(settleMs);
+    r.rssStart = rss(srv.pid);
+  }
   const t0 = performance.now();
+  let lastSample = -Infinity;
+  const sample = () => {
+    const now = performance.now();
+    if (now - lastSample < sampleEvery) return;
+    lastSample = now;
+    const mem = rss(srv.pid);
+    r.rssSamples.push([Math.round((now - t0) / 100) / 10, r.sent, mem]);
+    r.rssMax = Math.max(r.rssMax, mem);
+  };
+  const probe = hangProbe(srv.port, o.probeEveryMs ?? 1000, o.probeTimeoutMs ?? HANG_MS, sample);
+  r.probes = probe.st;
   let seedsAt = Date.now();
   let corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
-  const r: LiveFuzzReport = { sent: 0, udp: 0, tcp: 0, tcpConnections: 0, batches: 0, worstUdpMs: 0, worstTcpMs: 0, rssStart: 0, rssEnd: 0, rssMax: 0, seconds: 0 };
+  const tcpJobs = new Set<Promise<void>>();
   const udp = dgram.createSocket('udp4');
   udp.on('message', () => {});
   udp.on('error', () => {});
@@ -413,8 +562,17 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         corpus = liveSeeds(srv.key, Math.floor(seedsAt / 1000));
       }
       const n = Math.min(batch, o.packets - r.sent);
-      const tcpJobs: Promise<void>[] = [];
       let tcpGroup: Uint8Array[] = [];
+      const startTcp = async (group: Uint8Array[]) => {
+        // Connections overlap batches (not waited for at each batch's end, which left both sides idle), at most
+        // TCP_IN_FLIGHT at once: fewer than dmsd's per-source limit (100), so the checks' own connections get in.
+        while (tcpJobs.size >= TCP_IN_FLIGHT) await Promise.race(tcpJobs);
+        const job: Promise<void> = sendTcp(srv.port, group, rnd).then(() => {
+          tcpJobs.delete(job);
+        });
+        tcpJobs.add(job);
+        r.tcpConnections++;
+      };
       for (let i = 0; i < n; i++) {
         const seed = corpus[Math.floor(rnd() * corpus.length)];
         // One in ten goes unmutated: the deep paths (a valid signed UPDATE, a transfer) get exercised too.
@@ -426,8 +584,7 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
           tcpGroup.push(pkt);
           r.tcp++;
           if (tcpGroup.length >= 1 + Math.floor(rnd() * 40)) {
-            tcpJobs.push(sendTcp(srv.port, tcpGroup, rnd));
-            r.tcpConnections++;
+            await startTcp(tcpGroup);
             tcpGroup = [];
           }
         }
@@ -435,16 +592,11 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         // Let the socket drain now and then (sends are queued in the kernel; a full buffer drops, not blocks).
         if (i % 200 === 199) await new Promise((res) => setImmediate(res));
       }
-      if (tcpGroup.length > 0) {
-        tcpJobs.push(sendTcp(srv.port, tcpGroup, rnd));
-        r.tcpConnections++;
-      }
-      await Promise.all(tcpJobs);
+      if (tcpGroup.length > 0) await startTcp(tcpGroup);
       r.batches++;
       const check = await legitimateCheck(srv.port);
       const mem = rss(srv.pid);
-      if (r.batches === 1) r.rssStart = mem;
-      r.rssEnd = mem;
+      if (r.batches === 1 && r.rssStart === 0) r.rssStart = mem;
       r.rssMax = Math.max(r.rssMax, mem);
       r.seconds = (performance.now() - t0) / 1000;
       if (srv.exited() !== null) r.failure = `dmsd exited (${srv.exited()}) after ${r.sent} packets`;
@@ -453,13 +605,29 @@ export async function runLiveFuzz(srv: FuzzDmsd, o: LiveFuzzOptions): Promise<Li
         r.worstUdpMs = Math.max(r.worstUdpMs, check.udpMs);
         r.worstTcpMs = Math.max(r.worstTcpMs, check.tcpMs);
       }
+      if (probe.st.missed > 0 && !r.failure) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? HANG_MS} ms by ${r.sent} packets`;
       if (srv.errors().length > 0 && !r.failure) r.failure = `dmsd logged errors after ${r.sent} packets`;
       o.onBatch?.(r);
       if (r.failure) break;
+      if (o.warmStartAfter !== undefined && r.rssCold === 0 && r.sent >= o.warmStartAfter) {
+        await Promise.all(tcpJobs);
+        await sleep(settleMs);
+        r.rssCold = r.rssStart;
+        r.rssStart = rss(srv.pid);
+      }
       if (o.maxSeconds !== undefined && r.seconds > o.maxSeconds) break;
     }
+    await Promise.all(tcpJobs);
   } finally {
     udp.close();
   }
+  // The traffic has stopped (the probe goes on): RSS once dmsd sat idle for settleMs.
+  await sleep(settleMs);
+  await probe.stop();
+  r.rssEnd = rss(srv.pid);
+  r.rssMax = Math.max(r.rssMax, r.rssEnd);
+  r.rssSamples.push([Math.round((performance.now() - t0) / 100) / 10, r.sent, r.rssEnd]);
+  if (!r.failure && srv.exited() !== null) r.failure = `dmsd exited (${srv.exited()}) after the traffic`;
+  if (!r.failure && probe.st.missed > 0) r.failure = `hang: ${probe.st.missed} probe(s) unanswered within ${o.probeTimeoutMs ?? HANG_MS} ms`;
   return r;
 }

@@ -351,3 +351,35 @@ test('QueryHandler RRL: UDP limited, TCP never; valid cookies exempt; a client c
   assert.equal(rrl.snapshot().get('answer|exempt'), 10);
   assert.equal(rrl.snapshot().get('answer|slipped'), 4);
 });
+
+test('QueryHandler RRL before building: memoized and negative answers decided first, each response accounted once', () => {
+  const ms = 0;
+  const rrl = new RateLimiter({ responsesPerSecond: 4, slip: 2, clock: () => ms });
+  const h = new QueryHandler(table, { rrl });
+  const udp = { transport: 'udp' as const, address: '192.0.2.9', port: 5 };
+  // 20 of the same question: the first is built (and memoized), the rest are memo hits decided before patching.
+  const answers = Array.from({ length: 20 }, () => h.handle(query('www.example.'), udp) as Uint8Array | null);
+  const passed = answers.filter((r) => r !== null && !decodeMessage(r).tc);
+  const slipped = answers.filter((r) => r !== null && decodeMessage(r).tc);
+  assert.equal(passed.length, 4);
+  assert.equal(slipped.length, 8);
+  assert.equal(answers.filter((r) => r === null).length, 8);
+  for (const r of passed) assert.equal(decodeMessage(r!).answer.length, 1);
+  for (const r of slipped) {
+    const m = decodeMessage(r!);
+    assert.equal(m.answer.length, 0);
+    assert.equal(m.question[0].name.toString(), 'www.example.');
+    assert.ok(m.edns, 'the slip keeps OPT');
+  }
+  // NXDOMAIN: its own class, decided before the negative answer is assembled.
+  const nx = Array.from({ length: 10 }, (_, i) => h.handle(query(`nx${i}.example.`), udp) as Uint8Array | null);
+  assert.equal(nx.filter((r) => r !== null && decodeMessage(r).rcode === Rcode.NXDOMAIN && !decodeMessage(r).tc).length, 4);
+  assert.equal(nx.filter((r) => r !== null && decodeMessage(r).tc).length, 3);
+  const s = rrl.snapshot();
+  // Every response accounted exactly once (no second decision in handle()).
+  assert.deepEqual([s.get('answer|passed'), s.get('answer|slipped'), s.get('answer|dropped')], [4, 8, 8]);
+  assert.deepEqual([s.get('nxdomain|passed'), s.get('nxdomain|slipped'), s.get('nxdomain|dropped')], [4, 3, 3]);
+  // TCP is never limited, memo hit or not.
+  for (let i = 0; i < 5; i++) assert.equal(decodeMessage(h.handle(query('www.example.'), { ...udp, transport: 'tcp' }) as Uint8Array).answer.length, 1);
+  assert.equal(rrl.snapshot().get('answer|passed'), 4);
+});

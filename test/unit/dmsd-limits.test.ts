@@ -28,3 +28,18 @@ test('limits: flags, then --config keys (key = value or JSON), then defaults; ba
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--udp-recv-buffer / udp_recv_buffer: octets, 0 = the system default; the flag wins; bad values refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-limits-'));
+  try {
+    const conf = join(dir, 'dms.conf');
+    writeFileSync(conf, 'udp_recv_buffer = 33554432\n');
+    assert.deepEqual(resolveLimits({}, conf).udp, { udpRecvBuffer: 33554432 });
+    assert.deepEqual(parseArgs(['--config', conf, '--udp-recv-buffer', '0']).limits?.udp, { udpRecvBuffer: 0 });
+    assert.equal(parseArgs([]).limits?.udp, undefined);
+    writeFileSync(conf, 'udp_recv_buffer = -1\n');
+    assert.throws(() => resolveLimits({}, conf), /udp_recv_buffer: expected an integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -142,7 +142,7 @@ log(`dms full sign with ${CORES} signing threads`, {
 }
 const remove = records.filter((r) => r.type === 1 && r.name.labelCount === 3).slice(0, CHANGES / 2);
 const added = parseZoneText(`$ORIGIN ${ORIGIN}\n$TTL 3600\n${Array.from({ length: CHANGES / 2 }, (_, i) => `n${i} A 172.16.${i >> 8}.${i & 255}\n`).join('')}`, { origin }).records;
-let t = performance.now();
+const t = performance.now();
 const d = await signDeferred(z, pool, () => z.apply({ remove, add: added }, keys, now));
 const incMs = performance.now() - t;
 log('dms re-sign after 1000 changes', { ms: Math.round(incMs * 10) / 10, removed: d.remove.length, added: d.add.length });

@@ -12,7 +12,11 @@
 //  - One UPDATE-sized change (one record added) re-signed on the signed zone through the pool (SignedZone.apply:
 //    the RRset, the NSEC links), and 1,000 changes.
 //  - BIND's dnssec-signzone with THE SAME key (exported as BIND key files), one thread and one per core.
-// Options: --records N, --skip-bind, --skip-inline, --skip-knot.
+//  - --dmsd: the zone loaded into a fresh SQLite store (zone_tool load_zone), the `default` policy (one ECDSAP256SHA256
+//    CSK, NSEC) set, dmsd started with its signing threads: time until it logs the full sign and serves the zone,
+//    its RSS; then one RFC 2136 UPDATE (TSIG, one A record added) sent from here: time until the answer, and until a
+//    DO=1 query returns the new A with its RRSIG and the new NSEC with its RRSIG (the chain served).
+// Options: --records N, --skip-bind, --skip-inline, --skip-knot, --dmsd.
 // Output: one line per measurement, and bench/out/dnssec.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,7 +24,7 @@ import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, have, sleep, udpQuery } from './lib.mjs';
+import { ROOT, dmsdUdpPort, freePort, have, rssBytes, sleep, testHelper, udpQuery } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const ri = argv.indexOf('--records');
@@ -199,6 +203,86 @@ if (!skip('knot') && have('knotd')) {
   log('ratio dms pool / knotd (signatures per second, knotd signing window)', Math.round((dmsRate / knotRate) * 100) / 100);
 }
 
+// dmsd end to end: the zone from the database, signed by dmsd's signer; one UPDATE answered and served signed.
+if (argv.includes('--dmsd')) {
+  const data = join(dir, 'dmsd');
+  mkdirSync(data);
+  const env = { ...process.env, DMS_CHANGE_BY: 'bench@dnssec/Admin' };
+  const tool = (args) => {
+    const r = spawnSync(join(ROOT, 'bin', 'zone_tool'), ['--data', data, '--dnssec-kek', join(data, 'kek'), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  let t0 = performance.now();
+  tool(['load_zone', '-i', zoneFile, ORIGIN]);
+  const loadMs = performance.now() - t0;
+  const secret = /^hmac-sha256:upd\.key:([A-Za-z0-9+/=]+)$/m.exec(tool(['generate_tsig_key', 'upd.key']))?.[1];
+  tool(['add_update_grant', ORIGIN, 'grant upd.key zonesub A']);
+  tool(['set_zone_dnssec_policy', ORIGIN, 'default']);
+  t0 = performance.now();
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
+  const port = await dmsdUdpPort(proc, () => out);
+  while (!/"full":true[^\n]*"msg":"zone signed"/.test(out)) {
+    if (proc.exitCode !== null) throw new Error(`dmsd exited:\n${out.slice(-3000)}`);
+    await sleep(200);
+  }
+  const signLine = /[^\n]*"full":true[^\n]*"msg":"zone signed"[^\n]*/.exec(out)[0];
+  const started = /"time":"([^"]+)"[^\n]*"msg":"full sign started"/.exec(out);
+  const signedAt = /"time":"([^"]+)"/.exec(signLine);
+  for (;;) {
+    const r = await udpQuery(port, ORIGIN, 6, 1000);
+    if (r && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) > 0) break;
+    await sleep(100);
+  }
+  const servedMs = performance.now() - t0;
+  log('dmsd full sign from the database (default policy, signing threads = cores)', {
+    zoneToolLoadMs: Math.round(loadMs), startToServedMs: Math.round(servedMs),
+    fullSignMs: started && signedAt ? Date.parse(signedAt[1]) - Date.parse(started[1]) : undefined,
+    threaded: Number(/"threaded":(\d+)/.exec(signLine)?.[1]), rssMB: Math.round(rssBytes(proc.pid) / 1e6), bytesPerRecord: Math.round(rssBytes(proc.pid) / N),
+  });
+  // One UPDATE, built and TSIG-signed here (no process start in the measurement).
+  const { encodeMessage, emptyMessage, decodeMessage } = await dist('dns/message.js');
+  const { signMessage, keyFromText } = await dist('dns/tsig.js');
+  const { buildQuery, udpExchange } = await testHelper('dns-client');
+  const key = keyFromText(`hmac-sha256:upd.key:${secret}`);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const owner = Name.parse(`upd${i}.${ORIGIN}`);
+    const m = emptyMessage(1000 + i);
+    m.opcode = 5;
+    m.question.push({ name: origin, type: 6, class: 1 });
+    const rd = Uint8Array.of(192, 0, 2, 100 + i);
+    m.authority.push({ name: owner, type: 1, class: 1, ttl: 3600, rdata: rd });
+    const msg = signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes;
+    const u0 = performance.now();
+    const ans = decodeMessage(await udpExchange(port, msg, 10_000));
+    const answeredMs = performance.now() - u0;
+    if (ans.rcode !== 0) throw new Error(`UPDATE answered rcode ${ans.rcode}:\n${out.split("\n").filter((l) => /update|UPDATE|refus/.test(l)).slice(-5).join("\n")}`);
+    const signedAnswer = async (type) => {
+      const a = decodeMessage(await udpExchange(port, buildQuery({ name: owner, type, dnssecOk: true, ednsSize: 4096 }), 2000));
+      return a.answer.some((r) => r.type === type) && a.answer.some((r) => r.type === 46 && ((r.rdata[0] << 8) | r.rdata[1]) === type);
+    };
+    while (!((await signedAnswer(1)) && (await signedAnswer(47)))) {
+      if (performance.now() - u0 > 60_000) throw new Error('the UPDATE was not served signed within 60 s');
+      await sleep(1);
+    }
+    times.push({ answeredMs: Math.round(answeredMs * 10) / 10, servedSignedMs: Math.round((performance.now() - u0) * 10) / 10 });
+    await sleep(300);
+  }
+  const med = (k) => [...times.map((x) => x[k])].sort((a, b) => a - b)[2];
+  if (process.env.BENCH_DNSSEC_DEBUG) console.log(out.split('\n').slice(-40).join('\n'));
+  log('dmsd one UPDATE on the signed zone (5 UPDATEs, median)', { answeredMs: med('answeredMs'), servedWithRrsigAndNsecMs: med('servedSignedMs'), each: times });
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
 // BIND dnssec-signzone with the same key.
 if (!skip('bind') && have('dnssec-signzone')) {
   const files = exportBindKey(origin, key, { created: now, publish: now - 3600, activate: now - 3600 }, 3600);
@@ -231,6 +315,7 @@ if (!skip('bind') && have('dnssec-signzone')) {
   bind(1, changed, 'bind dnssec-signzone -n 1 after 1000 changes (whole file again)');
 } else console.log('dnssec-signzone not installed (bind9-dnsutils / bind9): BIND not measured');
 
+log('load average at the end', loadavg().map((x) => x.toFixed(2)).join(' '));
 mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'out', 'dnssec.json'), `${JSON.stringify(results, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });

@@ -219,7 +219,8 @@ export class SignedZone {
   records(): RR[] {
     const out: RR[] = [];
     for (const sets of this.data.values()) for (const rrs of sets.values()) out.push(...rrs);
-    out.push(...this.generated());
+    // One by one: a spread of a million records would exceed the call stack's argument limit.
+    for (const r of this.generated()) out.push(r);
     return out;
   }
 
@@ -227,7 +228,7 @@ export class SignedZone {
   generated(): RR[] {
     const out: RR[] = [];
     for (const rrs of this.extra.values()) out.push(...rrs);
-    out.push(...this.chainRecs.values());
+    for (const r of this.chainRecs.values()) out.push(r);
     for (const m of this.sigs.values()) for (const rrs of m.values()) out.push(...rrs);
     return out;
   }

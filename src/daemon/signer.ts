@@ -164,10 +164,18 @@ export class ZoneSigner {
         if (state.pending) delta = mergeDeltas(delta, state.pending);
         const zone = state.zone;
         // Every new version also re-signs what is about to expire (the refresh rides on the change).
-        const [changed, refreshed] = await signDeferred(zone, this.pool, () => [
-          zone.replaceOwners(owners, s.keys, now),
-          zone.refresh(s.keys, now, now + s.refresh),
-        ]);
+        let changed: RecordDelta;
+        let refreshed: RecordDelta;
+        try {
+          [changed, refreshed] = await signDeferred(zone, this.pool, () => [
+            zone.replaceOwners(owners, s.keys, now),
+            zone.refresh(s.keys, now, now + s.refresh),
+          ]);
+        } catch (e) {
+          // The state may hold signatures never completed: rebuilt from the stored rows on the next try.
+          this.states.delete(name);
+          throw e;
+        }
         delta = mergeDeltas(mergeDeltas(delta, changed), refreshed);
       }
     }

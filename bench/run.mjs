@@ -21,7 +21,9 @@
 //  git.mjs (1,000 zones changed in one git push + a signed NOTIFY: time until all are served).
 //  ha.mjs (HA on a PostgreSQL primary + hot standby: replica lag under UPDATE load, failover time, promotion time).
 //  rrl.mjs (response rate limiting under a one-socket flood: dmsd --rrl vs knotd mod-rrl).
-//  dnssec.mjs (signing a 100,000-record zone and re-signing after 1,000 changes vs BIND's dnssec-signzone with the same key).
+//  dnssec.mjs (signing a 100,000-record zone inline and with the signing threads, query latency during each, beside
+//  knotd signing the same zone and BIND's dnssec-signzone with the same key; re-signing one UPDATE and 1,000 changes;
+//  `node bench/dnssec.mjs --records 1000000 --dmsd` for the 1M-record figures of BENCHMARKS.md).
 //  soak.mjs (one hour: queries at half the capacity, a steady UPDATE stream, knotd and named transferring: memory
 //  growth after warm-up, p99 per minute, every change present at the end; --quick: two minutes).
 // Results are printed and written to bench/out/results.json.

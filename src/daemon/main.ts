@@ -22,6 +22,7 @@ import type { Store } from '../store/index.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
+import { SignPool } from './sign-pool.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
 import { type ServedView, startSgTasks } from './sg-tasks.js';
 import { gitHandlers, startGitTasks } from './events/git.js';
@@ -53,6 +54,8 @@ export interface DmsdOptions {
   dnssecKek?: string;
   /** Seconds between the signer's checks of key timings and signatures due (default 60). */
   dnssecInterval?: number;
+  /** DNSSEC signing threads (default: the cores available). */
+  signingThreads?: number;
   /** --http not given: the default address (a busy port is then a warning). */
   httpDefault?: boolean;
   httpCert?: string;
@@ -119,6 +122,11 @@ export function buildCommand(): Command {
       if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
       return n;
     })
+    .option('--signing-threads <n>', 'DNSSEC signing threads: a full sign and large re-signs run there, off the query path (default: the cores available)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('a whole number from 1 to 256');
+      return n;
+    })
     .option('--http <addr:port>', `JSON-RPC API, /openrpc.json, /metrics and /health on this address (needs the database); port 0 picks a free port (logged) (default: ${DEFAULT_HTTP})`)
     .option('--no-http', 'no HTTP API')
     .option('--http-cert <file>', 'PEM certificate (chain) for HTTPS on --http')
@@ -173,6 +181,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     config: o.config,
     dnssecKek: o.dnssecKek,
     ...(o.dnssecInterval !== undefined ? { dnssecInterval: o.dnssecInterval } : {}),
+    ...(o.signingThreads !== undefined ? { signingThreads: o.signingThreads } : {}),
     ...(o.http === false ? {} : { http: o.http ?? DEFAULT_HTTP, httpDefault: o.http === undefined }),
     ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
@@ -295,7 +304,10 @@ async function fillTable(
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
   const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
   // Only the leader signs (issue 13); the others serve what it stores.
-  if (signer) signer.mayAct = mayLead;
+  if (signer) {
+    signer.mayAct = mayLead;
+    signer.pool = new SignPool(opts.signingThreads ? { size: opts.signingThreads } : {});
+  }
   await acl?.reload();
   const feed = await startZoneFeed(store, table, log, {
     onKeys: () => keys.reload(),
@@ -308,6 +320,7 @@ async function fillTable(
   const stop = async () => {
     if (refreshTimer) clearInterval(refreshTimer);
     await feed.stop();
+    await signer?.pool?.close();
   };
   // A new leader signs what was published while no one led (and rebuilds its states from the stored rows).
   const signAll = async () => {
@@ -736,6 +749,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
     const signer = new ZoneSigner(ctx, log);
+    signer.pool = new SignPool(opts.signingThreads ? { size: opts.signingThreads } : {});
     let leadership: Leadership | undefined;
     const mayLead = () => leadership?.leading ?? false;
     signer.mayAct = mayLead;

@@ -139,9 +139,14 @@ export function servicesUpdateSink(
       // A signed zone's NSEC3PARAM is the signer's, not a record row: shown to the UPDATE engine at the apex so that
       // deleting it is seen (the commit turns NSEC3PARAM changes into the zone's denial of existence).
       const param = ownerKeys.has(origin.key) ? await services.servedNsec3Param(services.serviceContext(store), origin.toString()) : undefined;
+      // Likewise the DNSKEYs the signer publishes (the keys of the policy), so that deleting the DNSKEY RRset is seen.
+      const held = new Set(c.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => Buffer.from(r.rdata).toString('hex')));
+      const dnskeys = ownerKeys.has(origin.key)
+        ? ((await services.servedDnskeys(services.serviceContext(store), origin.toString())) ?? []).filter((r) => !held.has(Buffer.from(r.rdata).toString('hex')))
+        : [];
       return {
         origin,
-        records: param ? [...c.records, param] : c.records,
+        records: [...c.records, ...(param ? [param] : []), ...dnskeys],
         serial: c.zi.soaSerial,
         version: c.zi.version,
         incUpdates: c.incUpdates && c.state !== 'DISABLED',
@@ -157,6 +162,35 @@ export function servicesUpdateSink(
       // RRSIG, NSEC and NSEC3 of a signed zone are the signer's: not changed by UPDATE (BIND refuses them too). An
       // NSEC3PARAM added or deleted switches the zone's chain (NSEC3 with its parameters, or NSEC), as in BIND.
       const isParam = (r: RR) => r.type === RRType.NSEC3PARAM;
+      // The signer's DNSKEYs (the policy's keys) are not record rows: deleting every one of them asks for the secure →
+      // insecure transition, allowed only by dnssec_secure_to_insecure (as in BIND); deleting some of them is refused
+      // (keys change by rollover). Other DNSKEY rows (the operator's own) are records like any other.
+      if (change.removed.some((r) => r.type === RRType.DNSKEY && r.name.equals(change.origin))) {
+        const ctx = services.serviceContext(store, { actor: change.changeBy, operation: 'rfc2136_update', ...(change.client ? { source: change.client } : {}) });
+        const signer = await services.servedDnskeys(ctx, change.origin.toString());
+        const hex = (r: RR) => Buffer.from(r.rdata).toString('hex');
+        const ours = new Set((signer ?? []).map(hex));
+        const isOurs = (r: RR) => r.type === RRType.DNSKEY && r.name.equals(change.origin) && ours.has(hex(r));
+        const gone = new Set(change.removed.filter(isOurs).map(hex));
+        if (gone.size > 0) {
+          if (gone.size < ours.size)
+            throw new UpdateRejected(Rcode.REFUSED, 'the DNSKEYs of a signed zone follow its DNSSEC policy: keys change by rollover (rollover_zone_key), not by UPDATE');
+          if (change.added.some((r) => r.type === RRType.DNSKEY))
+            throw new UpdateRejected(Rcode.REFUSED, 'DNSKEYs of a signed zone cannot be replaced by UPDATE: keys change by rollover (rollover_zone_key)');
+          try {
+            await services.unsignByUpdate(ctx, change.origin.toString());
+          } catch (e) {
+            if (e instanceof services.InvalidArgument || e instanceof services.DnssecRolloverPending) throw new UpdateRejected(Rcode.REFUSED, e.message);
+            throw e;
+          }
+          change = { ...change, removed: change.removed.filter((r) => !isOurs(r)) };
+          if (change.added.length + change.removed.length === 0) {
+            // Nothing else changed: a new version (serial + 1) publishes the CDS/CDNSKEY delete records at once.
+            const r = await services.pokeSerial(ctx, change.origin.toString(), () => undefined, 'secure → insecure by RFC 2136 update (every DNSKEY deleted)');
+            return { serial: r.serial };
+          }
+        }
+      }
       if (
         [...change.added, ...change.removed].some((r) => services.SIGNER_ONLY_TYPES.has(r.type)) &&
         (await services.hasDnssecPolicy(services.serviceContext(store), change.origin.toString()))

@@ -16,6 +16,7 @@ import { SignedZone, signZone } from '../dnssec/zone.js';
 import type { RecordDelta } from '../dnssec/chain.js';
 import * as services from '../services/index.js';
 import { checkParentDs, type ParentServerResult } from './parent-ds.js';
+import { type SignPool, signDeferred, signZoneInPool } from './sign-pool.js';
 
 interface State {
   version: number;
@@ -67,6 +68,11 @@ export class ZoneSigner {
    * it stores). Checked before each signing and each refresh round.
    */
   mayAct: () => boolean = () => true;
+  /**
+   * The signing threads (dmsd --signing-threads): a full sign and the signatures of a large change are computed there,
+   * off the query path and on every core. Without it everything is signed inline (tests of the signer's logic).
+   */
+  pool: SignPool | undefined;
   /** Zones whose next version is signed in full (sign_zone): every signature made anew. */
   private readonly fullNext = new Map<string, number>();
 
@@ -121,6 +127,7 @@ export class ZoneSigner {
       return undefined;
     }
     const version = head.version;
+    const threadedBefore = this.pool?.stats.threaded ?? 0;
     let state = this.states.get(name);
     if (state && state.version === version) return version;
     if (await services.isSigned(this.ctx, s.zoneId, version)) {
@@ -155,16 +162,29 @@ export class ZoneSigner {
         apex.records = [c.soa, ...apex.records.filter((r) => r.type !== RRType.SOA)];
         state.zone.cdsDelete = s.policy.cdsDelete ?? false;
         if (state.pending) delta = mergeDeltas(delta, state.pending);
-        delta = mergeDeltas(delta, state.zone.replaceOwners(owners, s.keys, now));
+        const zone = state.zone;
         // Every new version also re-signs what is about to expire (the refresh rides on the change).
-        delta = mergeDeltas(delta, state.zone.refresh(s.keys, now, now + s.refresh));
+        let changed: RecordDelta;
+        let refreshed: RecordDelta;
+        try {
+          [changed, refreshed] = await signDeferred(zone, this.pool, () => [
+            zone.replaceOwners(owners, s.keys, now),
+            zone.refresh(s.keys, now, now + s.refresh),
+          ]);
+        } catch (e) {
+          // The state may hold signatures never completed: rebuilt from the stored rows on the next try.
+          this.states.delete(name);
+          throw e;
+        }
+        delta = mergeDeltas(mergeDeltas(delta, changed), refreshed);
       }
     }
     if (!state) {
       const z = await services.loadPublishedZone(this.ctx, name);
       if (!z || z.version !== version) return undefined; // moved on meanwhile: the next feed row brings it
       this.log.info({ zone: name, version, records: z.records.length }, 'full sign started');
-      state = { version, zone: signZone(s.origin, z.records, s.keys, s.policy, now), keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
+      const zone = this.pool ? await signZoneInPool(s.origin, z.records, s.keys, s.policy, now, this.pool) : signZone(s.origin, z.records, s.keys, s.policy, now);
+      state = { version, zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) };
       delta = { remove: [], add: state.zone.generated() };
       full = true;
     }
@@ -182,7 +202,11 @@ export class ZoneSigner {
       await services.clearResignRequest(this.ctx, s.zoneId, asked);
     }
     this.log.info(
-      { zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started) },
+      {
+        zone: name, version, full, removed: delta.remove.length, added: delta.add.length, ms: Math.round(performance.now() - started),
+        // Signatures computed by the signing threads (the rest inline: a small change, or no pool).
+        threaded: (this.pool?.stats.threaded ?? 0) - threadedBefore,
+      },
       'zone signed',
     );
     return version;

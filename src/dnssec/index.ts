@@ -17,7 +17,9 @@ export {
 } from './nsec3.js';
 export {
   type RRsetInput, rrsetFromRRs, rrsigLabels, type SignJob, type SignTimes, signBytes, signedData, signRRset,
-  signRRsetBytes, type VerifyOptions, type VerifyResult, verifyBytes, verifyRrsig,
+  rrsigRdataPrefix, signRRsetBytes, type VerifyOptions, type VerifyResult, verifyBytes, verifyRrsig,
 } from './sign.js';
+export { decodeSignJobs, decodeSignResults, encodeSignJobs, encodeSignResults } from './sign-batch.js';
 export { SortedSet } from './sorted.js';
-export { type Denial, type RecordDelta, resignDelta, type SignPolicy, SignedZone, signZone, type ZoneKey } from './zone.js';
+export {
+  completeSignature, type Denial, type PendingSignature, type RecordDelta, resignDelta, type SignPolicy, SignedZone, signZone, type ZoneKey } from './zone.js';

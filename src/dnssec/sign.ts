@@ -105,6 +105,11 @@ export function verifyBytes(alg: number, key: KeyObject, data: Uint8Array, signa
   }
 }
 
+/** The RRSIG RDATA a job makes, without the signature (what a deferred signature holds until it is computed). */
+export function rrsigRdataPrefix(j: SignJob): Uint8Array {
+  return rrsigPrefix(j, lowerWire(j.signer));
+}
+
 /** RRSIG RDATA for one RRset: a pure function of its bytes and the private key. */
 export function signRRsetBytes(j: SignJob, key: KeyObject): Uint8Array {
   const signer = lowerWire(j.signer);

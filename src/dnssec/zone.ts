@@ -21,7 +21,7 @@ import type { RecordDelta } from './chain.js';
 import { DigestType, type DnssecKey } from './keys.js';
 import { NsecChain } from './nsec.js';
 import { DEFAULT_NSEC3, Nsec3Chain, type Nsec3Params, nsec3ParamRdata } from './nsec3.js';
-import { rrsetFromRRs, rrsigLabels, signRRsetBytes } from './sign.js';
+import { rrsetFromRRs, rrsigLabels, rrsigRdataPrefix, type SignJob, signRRsetBytes } from './sign.js';
 import { SortedSet } from './sorted.js';
 
 export type { RecordDelta } from './chain.js';
@@ -79,6 +79,24 @@ const APEX_GENERATED = [RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY, RRType.NSEC3P
 const KSK_TYPES: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
 
 type Status = 'auth' | 'cut' | 'occluded';
+
+/** A signature made while deferring (SignedZone.deferSigning): the RRSIG record to complete, its job and its key. */
+export interface PendingSignature {
+  rr: RR;
+  job: SignJob;
+  key: DnssecKey;
+}
+
+/**
+ * Put a computed signature in place: the RRSIG RDATA made for `p.job` (signRRsetBytes, in whatever thread) replaces
+ * the incomplete one. Checked against the job's own fields, so a result delivered to the wrong record is refused.
+ */
+export function completeSignature(p: PendingSignature, rrsigRdata: Uint8Array): void {
+  const prefix = p.rr.rdata;
+  if (rrsigRdata.length <= prefix.length || Buffer.compare(rrsigRdata.subarray(0, prefix.length), prefix) !== 0)
+    throw new DnssecError(`signature for ${p.rr.name.toString()} type ${p.job.type} does not match its job`);
+  p.rr.rdata = rrsigRdata;
+}
 
 /** Collects a delta; an RR added and removed within one delta cancels out instead of appearing in both lists. */
 class DeltaBuilder {
@@ -147,6 +165,12 @@ export class SignedZone {
   private soaTtl = 0;
   /** Publish the CDS/CDNSKEY delete records (SignPolicy.cdsDelete); takes effect with the next apply or refresh. */
   cdsDelete: boolean;
+  /**
+   * Deferred signing (deferSigning): the signatures made since, not yet computed. Each RRSIG is in the zone and in
+   * the returned deltas with its RDATA cut before the signature (every field an index reads is there: type covered,
+   * algorithm, key tag, times); dropped again before completion, it leaves this map, so no work is wasted on it.
+   */
+  private deferred: Map<RR, { job: SignJob; key: DnssecKey }> | undefined;
 
   constructor(
     readonly origin: Name,
@@ -169,13 +193,34 @@ export class SignedZone {
     return this.chain instanceof Nsec3Chain ? this.chain.params : undefined;
   }
 
+  // --- deferred signing ---------------------------------------------------------------------------------------
+
+  /**
+   * From now on, signatures are not computed where they are made but collected: takeSignJobs hands them out (to a
+   * pool of threads, say) and completeSignature puts each result in place. Between the two the zone and the deltas
+   * returned meanwhile hold incomplete RRSIGs and must not be served or stored. The times, the RRsets and the keys
+   * are chosen exactly as when signing inline.
+   */
+  deferSigning(): void {
+    this.deferred ??= new Map();
+  }
+
+  /** The signatures still to compute (and stop deferring): each job and the key that signs it, with its handle. */
+  takeSignJobs(): PendingSignature[] {
+    const d = this.deferred;
+    this.deferred = undefined;
+    if (!d) return [];
+    return [...d].map(([rr, { job, key }]) => ({ rr, job, key }));
+  }
+
   // --- reading --------------------------------------------------------------------------------------------------
 
   /** Everything the zone serves: operator records and signer records. */
   records(): RR[] {
     const out: RR[] = [];
     for (const sets of this.data.values()) for (const rrs of sets.values()) out.push(...rrs);
-    out.push(...this.generated());
+    // One by one: a spread of a million records would exceed the call stack's argument limit.
+    for (const r of this.generated()) out.push(r);
     return out;
   }
 
@@ -183,7 +228,7 @@ export class SignedZone {
   generated(): RR[] {
     const out: RR[] = [];
     for (const rrs of this.extra.values()) out.push(...rrs);
-    out.push(...this.chainRecs.values());
+    for (const r of this.chainRecs.values()) out.push(r);
     for (const m of this.sigs.values()) for (const rrs of m.values()) out.push(...rrs);
     return out;
   }
@@ -472,7 +517,10 @@ export class SignedZone {
     const m = this.sigs.get(key);
     const old = m?.get(type);
     if (!m || !old) return;
-    for (const rr of old) out.remove(rr);
+    for (const rr of old) {
+      out.remove(rr);
+      this.deferred?.delete(rr);
+    }
     m.delete(type);
     if (m.size === 0) this.sigs.delete(key);
   }
@@ -492,14 +540,13 @@ export class SignedZone {
     const labels = rrsigLabels(owner);
     const made: RR[] = [];
     for (const k of this.signersFor(owner, type)) {
-      const rdata = signRRsetBytes(
-        {
-          owner: ownerWire, type, class: set.class, ttl: set.ttl, rdatas: set.rdatas, labels, algorithm: k.key.algorithm,
-          keyTag: k.key.keyTag, signer, inception: inception >>> 0, expiration: expiration >>> 0,
-        },
-        k.key.privateKey as NonNullable<DnssecKey['privateKey']>,
-      );
+      const job: SignJob = {
+        owner: ownerWire, type, class: set.class, ttl: set.ttl, rdatas: set.rdatas, labels, algorithm: k.key.algorithm,
+        keyTag: k.key.keyTag, signer, inception: inception >>> 0, expiration: expiration >>> 0,
+      };
+      const rdata = this.deferred ? rrsigRdataPrefix(job) : signRRsetBytes(job, k.key.privateKey as NonNullable<DnssecKey['privateKey']>);
       const rr: RR = { name: owner, type: RRType.RRSIG, class: set.class, ttl: set.ttl, rdata };
+      this.deferred?.set(rr, { job, key: k.key });
       made.push(rr);
       out.add(rr);
     }

@@ -18,6 +18,9 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   auto_reverse_ipv4: ['bool', 'false'],
   default_ref: ['string', ''],
   default_sg: ['string', 'default'],
+  // An RFC 2136 UPDATE deleting every DNSKEY of a signed zone starts the secure → insecure transition (issue 9);
+  // without it such an UPDATE is refused.
+  dnssec_secure_to_insecure: ['bool', 'false'],
   edit_lock: ['bool', 'true'],
   edit_lock_timeout: ['ttl', '30m'],
   event_max_age: ['days', '120.0'],

@@ -47,6 +47,7 @@ import {
 } from '../store/queries/dnssec.js';
 import { auditRows, insertAudit } from '../store/queries/audit.js';
 import { updateZoneRow } from '../store/queries/zones.js';
+import { loadSettings } from './config.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { findLiveZone, recordChange, type ZoneRow } from './core.js';
 import {
@@ -641,6 +642,20 @@ async function dnssecEvent(trx: Tx, ctx: ServiceContext, zone: ZoneRow, summary:
 }
 
 /** set_zone_dnssec_policy <zone> <policy|none>. */
+/**
+ * An RFC 2136 UPDATE deleted every DNSKEY of a signed zone (bind9-dnssec-dynamic-zones: "removing all DNSKEYs makes
+ * the zone insecure"): only when the configuration allows it (dnssec_secure_to_insecure) does it start the secure →
+ * insecure transition, exactly as set_zone_dnssec_policy <zone> none — the DS leaves the parent before the keys leave
+ * the zone, so validation never breaks. Otherwise InvalidArgument with the reason (the UPDATE is refused).
+ */
+export async function unsignByUpdate(ctx: ServiceContext, zone: string): Promise<ZoneDnssecStatus> {
+  if (!(await readTx(ctx.store, (trx) => loadSettings(trx))).bool('dnssec_secure_to_insecure'))
+    throw new InvalidArgument(
+      `deleting every DNSKEY would make ${normalizeZoneName(zone)} insecure: refused unless the configuration allows it (set_config dnssec_secure_to_insecure true)`,
+    );
+  return setZoneDnssecPolicy(ctx, zone, NO_POLICY);
+}
+
 export async function setZoneDnssecPolicy(ctx: ServiceContext, zone: string, policy: string): Promise<ZoneDnssecStatus> {
   const key = normalizeZoneName(zone);
   await writeTx(ctx.store, async (trx) => {

@@ -112,6 +112,7 @@ export {
   parentDsWork,
   policyLines,
   recordParentCheck,
+  unsignByUpdate,
   type ZoneDnssecStatus,
 } from './dnssec.js';
 export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek.js';
@@ -234,6 +235,7 @@ export {
   isSigned,
   lastSignedVersion,
   publishedVersion,
+  servedDnskeys,
   servedNsec3Param,
   setDenialByUpdate,
   SIGNER_ONLY_TYPES,

@@ -282,6 +282,27 @@ export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promi
 }
 
 /**
+ * The DNSKEYs the signer publishes for a zone now (its keys in the DNSKEY RRset, TTL from the policy), as RRs for the
+ * UPDATE engine to see at the apex (so that "update delete <zone> DNSKEY" finds what to delete); undefined when the
+ * zone has no DNSSEC policy. Public keys only: no KEK needed.
+ */
+export async function servedDnskeys(ctx: ServiceContext, zone: string): Promise<RR[] | undefined> {
+  const key = normalizeZoneName(zone);
+  return readTx(ctx.store, async (trx) => {
+    const z = await servedZoneRow(trx, zoneScope(ctx), key);
+    if (!z) return undefined;
+    const zd = await zoneDnssecRow(trx, Number(z.id));
+    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+    if (!zd || !prow) return undefined;
+    const origin = Name.parse(z.name);
+    const ttl = policyOf(prow).dnskeyTtl;
+    return (await dnssecKeyRows(trx, Number(z.id)))
+      .filter((row) => SIGNING_STATES.has(row.state) && row.state !== 'presign' && row.state !== 'unpublished')
+      .map((row) => ({ name: origin, type: RRType.DNSKEY, class: 1, ttl, rdata: new Uint8Array(row.dnskey) }));
+  });
+}
+
+/**
  * NSEC3PARAM changed by an RFC 2136 UPDATE of a signed zone, as BIND does it (bind9-dnssec-dynamic-zones): adding one
  * switches the zone to an NSEC3 chain with its parameters (flags bit 0 = opt-out), deleting it goes back to NSEC. The
  * signer replaces the chain at the next version in one step (full re-sign), so there is no moment without a complete

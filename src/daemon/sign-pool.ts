@@ -1,0 +1,221 @@
+// The pool of signing threads (node:worker_threads, sign-worker.ts): takes the signatures a SignedZone collected while
+// deferring (src/dnssec SignedZone.deferSigning) and computes them on every core, so a full sign neither blocks the
+// query path nor leaves cores idle. The pure core chooses what is signed, by which key, with which times; the pool
+// only does the arithmetic. Private keys go to the threads as KeyObjects with each batch (memory only).
+//
+// Few signatures (an UPDATE's) are signed inline: a round trip to a thread costs more than they do. Threads start on
+// first use and are unref'd (an idle pool does not keep dmsd alive).
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { KeyObject } from 'node:crypto';
+import type { RR } from '../dns/message.js';
+import type { Name } from '../dns/name.js';
+import { decodeSignResults, encodeSignJobs } from '../dnssec/sign-batch.js';
+import { signRRsetBytes } from '../dnssec/sign.js';
+import { completeSignature, type PendingSignature, SignedZone, type SignPolicy, type ZoneKey } from '../dnssec/zone.js';
+import type { SignBatchMessage, SignBatchReply } from './sign-worker.js';
+
+export interface SignPoolOptions {
+  /** Threads (default: the cores available, os.availableParallelism()). */
+  size?: number;
+  /** Jobs per message to a thread (default 512). */
+  batch?: number;
+  /** Fewer signatures than this are signed inline, on the calling thread (default 256). */
+  inlineBelow?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+interface Waiting {
+  resolve: (buf: Uint8Array) => void;
+  reject: (e: Error) => void;
+  slot: Slot;
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export class SignPool {
+  readonly size: number;
+  private readonly batch: number;
+  private readonly inlineBelow: number;
+  private slots: Slot[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private closed = false;
+  /** Signatures computed by the threads, and inline (the tests check the pool was used). */
+  readonly stats = { threaded: 0, inline: 0, batches: 0 };
+
+  constructor(opts: SignPoolOptions = {}) {
+    this.size = Math.max(1, opts.size ?? availableParallelism());
+    this.batch = Math.max(1, opts.batch ?? 512);
+    this.inlineBelow = opts.inlineBelow ?? 256;
+  }
+
+  private start(): Slot[] {
+    if (this.slots.length > 0) return this.slots;
+    // Under tsx (tests, dmsd from source) the worker is the TypeScript file: the thread registers tsx's loader first
+    // (an --import in the worker's execArgv does not reach its entry module on Node 20).
+    const ts = import.meta.url.endsWith('.ts');
+    const url = new URL(ts ? './sign-worker.ts' : './sign-worker.js', import.meta.url);
+    const boot = ts
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`
+      : undefined;
+    for (let i = 0; i < this.size; i++) {
+      const worker = boot ? new Worker(boot, { eval: true }) : new Worker(url);
+      const slot: Slot = { worker, busy: 0 };
+      worker.unref();
+      worker.on('message', (m: SignBatchReply) => {
+        const w = this.waiting.get(m.id);
+        if (!w) return;
+        this.waiting.delete(m.id);
+        slot.busy--;
+        if ('error' in m) w.reject(new Error(`signing thread: ${m.error}`));
+        else w.resolve(m.buf);
+      });
+      const fail = (e: Error) => {
+        // A thread that died takes its batches with it: they fail, and the pool starts afresh on next use.
+        for (const [id, w] of this.waiting)
+          if (w.slot === slot) {
+            this.waiting.delete(id);
+            w.reject(new Error(`signing thread failed: ${e.message}`));
+          }
+        if (!this.slots.includes(slot)) return;
+        const others = this.slots.filter((s) => s !== slot);
+        this.slots = [];
+        // The others finish what they hold (their replies still arrive), then go.
+        for (const s of others) setTimeout(() => void s.worker.terminate(), 60_000).unref();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (!this.closed) fail(new Error(`exited with code ${code}`));
+      });
+      this.slots.push(slot);
+    }
+    return this.slots;
+  }
+
+  private send(slot: Slot, keys: KeyObject[], buf: Uint8Array): Promise<Uint8Array> {
+    const id = this.nextId++;
+    slot.busy++;
+    this.stats.batches++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, slot });
+      const msg: SignBatchMessage = { id, keys, buf };
+      slot.worker.postMessage(msg, [buf.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Compute the signatures and put each in place (completeSignature). Rejects when a thread fails. */
+  async signAll(pending: readonly PendingSignature[]): Promise<void> {
+    if (pending.length === 0) return;
+    if (this.closed) throw new Error('the signing pool is closed');
+    if (pending.length < this.inlineBelow) {
+      for (const p of pending) completeSignature(p, signRRsetBytes(p.job, p.key.privateKey as KeyObject));
+      this.stats.inline += pending.length;
+      return;
+    }
+    const keyIndex = new Map<KeyObject, number>();
+    const keys: KeyObject[] = [];
+    const index = pending.map((p) => {
+      const k = p.key.privateKey;
+      if (!k) throw new Error(`key ${p.key.keyTag} has no private key`);
+      let i = keyIndex.get(k);
+      if (i === undefined) {
+        i = keys.length;
+        keyIndex.set(k, i);
+        keys.push(k);
+      }
+      return i;
+    });
+    const slots = this.start();
+    let next = 0;
+    // Two batches in flight per thread: one being signed, one waiting, so a thread never idles for the main thread.
+    const feed = async (slot: Slot): Promise<void> => {
+      while (next < pending.length) {
+        const from = next;
+        const to = Math.min(pending.length, from + this.batch);
+        next = to;
+        const part = pending.slice(from, to);
+        const buf = encodeSignJobs(
+          part.map((p) => p.job),
+          index.slice(from, to),
+        );
+        const results = decodeSignResults(await this.send(slot, keys, buf));
+        if (results.length !== part.length) throw new Error(`signing thread returned ${results.length} signatures for ${part.length} jobs`);
+        for (let i = 0; i < part.length; i++) completeSignature(part[i], results[i]);
+        this.stats.threaded += part.length;
+      }
+    };
+    await Promise.all(slots.flatMap((s) => [feed(s), feed(s)]));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * Run a change of a signed zone (apply, replaceOwners, refresh) with its signatures computed by the pool; without a
+ * pool, inline as before. Returns what the change returned, complete.
+ */
+export async function signDeferred<T>(zone: SignedZone, pool: SignPool | undefined, change: () => T): Promise<T> {
+  if (!pool) return change();
+  zone.deferSigning();
+  let out: T;
+  try {
+    out = change();
+  } catch (e) {
+    zone.takeSignJobs();
+    throw e;
+  }
+  await pool.signAll(zone.takeSignJobs());
+  return out;
+}
+
+/**
+ * A full sign with the pool: the records are added in slices (the event loop turns between them, so queries are
+ * answered meanwhile; a slice is sized to take about `sliceMs`), every signature is collected, then computed on all
+ * cores. The result is what signZone makes: the same RRsets signed by the same keys with the same times (`now` is
+ * fixed for the whole run; the chain built across slices ends as one built at once). The SOA goes first (the zone
+ * needs it from the first slice on).
+ */
+export async function signZoneInPool(
+  origin: Name,
+  records: readonly RR[],
+  keys: readonly ZoneKey[],
+  policy: SignPolicy,
+  now: number,
+  pool: SignPool,
+  sliceMs = 10,
+): Promise<SignedZone> {
+  const soa = records.filter((r) => r.type === 6);
+  const klass = soa[0]?.class ?? records[0]?.class;
+  const z = klass === undefined ? new SignedZone(origin, policy) : new SignedZone(origin, policy, klass);
+  const rest = records.filter((r) => r.type !== 6);
+  z.deferSigning();
+  try {
+    let slice = 500;
+    for (let i = 0; i === 0 || i < rest.length; ) {
+      const part = i === 0 ? [...soa, ...rest.slice(0, slice)] : rest.slice(i, i + slice);
+      i += slice;
+      const t0 = performance.now();
+      z.apply({ remove: [], add: part }, keys, now);
+      const ms = performance.now() - t0;
+      if (ms < sliceMs / 2) slice = Math.min(slice * 2, 50_000);
+      else if (ms > sliceMs * 2) slice = Math.max(Math.floor(slice / 2), 50);
+      await yieldToEventLoop();
+    }
+  } catch (e) {
+    z.takeSignJobs();
+    throw e;
+  }
+  await pool.signAll(z.takeSignJobs());
+  return z;
+}

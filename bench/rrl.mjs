@@ -115,7 +115,8 @@ async function run(label, port, pid) {
   return r;
 }
 
-const { spawnLogged, knotServerConf } = await testHelper('servers');
+const { spawnLogged } = await testHelper('servers');
+const { knotRrlConf } = await testHelper('flood');
 const results = { seconds: SECONDS, rate: RATE, slip: 2, loadAverageAtStart: loadavg() };
 
 // dmsd
@@ -139,21 +140,7 @@ try {
 // knotd with mod-rrl
 const kdir = mkdtempSync(join(tmpdir(), 'dms-bench-rrl-knot-'));
 const kport = await freePort();
-const conf = [
-  ...knotServerConf(kdir, kport, { logLevel: 'notice' }),
-  'mod-rrl:',
-  '  - id: default',
-  `    rate-limit: ${RATE}`,
-  '    slip: 2',
-  'template:',
-  '  - id: default',
-  `    storage: "${kdir}"`,
-  '    global-module: mod-rrl/default',
-  'zone:',
-  `  - domain: "${ZONE}"`,
-  `    file: "${ZONE_FILE}"`,
-  '',
-].join('\n');
+const conf = knotRrlConf(kdir, kport, RATE, ZONE, ZONE_FILE, 'notice');
 writeFileSync(join(kdir, 'knot.conf'), conf);
 const k = spawnLogged('knotd', ['-c', join(kdir, 'knot.conf')], { dir: kdir });
 await waitSoa(kport, ZONE, k.proc);

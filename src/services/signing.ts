@@ -12,7 +12,7 @@ import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import type { SignPolicy, ZoneKey } from '../dnssec/zone.js';
-import { isUniqueViolation, readTx, writeTx } from '../store/index.js';
+import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { dnssecKeyRows, dnssecPolicyRowById, upsertZoneDnssec, zoneDnssecRow } from '../store/queries/dnssec.js';
 import { appendChange, servedZoneRow } from '../store/queries/feed.js';
 import {
@@ -260,19 +260,25 @@ function denialFor(p: ReturnType<typeof policyOf>, override: string | null, orig
   return p.denial === 'nsec3' ? { kind: 'nsec3', iterations: p.nsec3.iterations, salt, optOut: p.nsec3.optOut } : { kind: 'nsec' };
 }
 
+/** A served zone with its DNSSEC row and policy (undefined without a policy): what the UPDATE engine's views start from. */
+async function servedWithPolicy(trx: Tx, ctx: ServiceContext, zone: string) {
+  const z = await servedZoneRow(trx, zoneScope(ctx), normalizeZoneName(zone));
+  if (!z) return undefined;
+  const zd = await zoneDnssecRow(trx, Number(z.id));
+  const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+  if (!zd || !prow) return undefined;
+  return { z, zd, prow, origin: Name.parse(z.name) };
+}
+
 /**
  * The NSEC3PARAM a signed zone serves now, as an RR for the UPDATE engine to see (so that "update delete <zone>
  * NSEC3PARAM" finds something to delete); null when signed with NSEC; undefined when the zone is not signed.
  */
 export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promise<RR | null | undefined> {
-  const key = normalizeZoneName(zone);
   return readTx(ctx.store, async (trx) => {
-    const z = await servedZoneRow(trx, zoneScope(ctx), key);
-    if (!z) return undefined;
-    const zd = await zoneDnssecRow(trx, Number(z.id));
-    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
-    if (!zd || !prow) return undefined;
-    const origin = Name.parse(z.name);
+    const found = await servedWithPolicy(trx, ctx, zone);
+    if (!found) return undefined;
+    const { zd, prow, origin } = found;
     const d = denialFor(policyOf(prow), zd.denial_override, origin);
     if (!('iterations' in d)) return null;
     const salt = d.salt ?? new Uint8Array(0);
@@ -287,14 +293,10 @@ export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promi
  * zone has no DNSSEC policy. Public keys only: no KEK needed.
  */
 export async function servedDnskeys(ctx: ServiceContext, zone: string): Promise<RR[] | undefined> {
-  const key = normalizeZoneName(zone);
   return readTx(ctx.store, async (trx) => {
-    const z = await servedZoneRow(trx, zoneScope(ctx), key);
-    if (!z) return undefined;
-    const zd = await zoneDnssecRow(trx, Number(z.id));
-    const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
-    if (!zd || !prow) return undefined;
-    const origin = Name.parse(z.name);
+    const found = await servedWithPolicy(trx, ctx, zone);
+    if (!found) return undefined;
+    const { z, prow, origin } = found;
     const ttl = policyOf(prow).dnskeyTtl;
     return (await dnssecKeyRows(trx, Number(z.id)))
       .filter((row) => SIGNING_STATES.has(row.state) && row.state !== 'presign' && row.state !== 'unpublished')

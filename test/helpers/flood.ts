@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { RRType } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import { buildQuery } from './dns-client.js';
+import { knotServerConf } from './servers.js';
 
 export interface FloodCounts {
   sent: number;
@@ -50,4 +51,23 @@ export function flood(port: number, from: string, ms: number, name: string): Pro
     });
     w.once('error', rej);
   });
+}
+
+/** knotd's configuration for the comparison: one zone from `file`, mod-rrl at `rate` responses/s with slip 2 (as dmsd). */
+export function knotRrlConf(dir: string, port: number, rate: number, zone: string, file: string, logLevel?: string): string {
+  return [
+    ...knotServerConf(dir, port, logLevel ? { logLevel } : {}),
+    'mod-rrl:',
+    '  - id: default',
+    `    rate-limit: ${rate}`,
+    '    slip: 2',
+    'template:',
+    '  - id: default',
+    `    storage: "${dir}"`,
+    '    global-module: mod-rrl/default',
+    'zone:',
+    `  - domain: "${zone}"`,
+    `    file: "${file}"`,
+    '',
+  ].join('\n');
 }

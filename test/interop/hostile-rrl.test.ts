@@ -28,8 +28,8 @@ import { Name } from '../../src/dns/name.js';
 import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { buildQuery, query, udpExchange } from '../helpers/dns-client.js';
 import { listeningPort, type Server, sqliteArgs, startDmsdDb } from '../helpers/dmsd-db.support.js';
-import { flood } from '../helpers/flood.js';
-import { freePort, knotServerConf, REPO_ROOT, type RunningServer, spawnLogged, startDmsd } from '../helpers/servers.js';
+import { flood, knotRrlConf } from '../helpers/flood.js';
+import { freePort, REPO_ROOT, type RunningServer, spawnLogged, startDmsd } from '../helpers/servers.js';
 
 const ZONE = 'example.org'; // the shipped example, published into an empty database
 const RATE = 100;
@@ -309,21 +309,7 @@ describe('flood: one source flooding, another asking normally', () => {
   test('knotd with mod-rrl under the same flood (diagnostic)', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'dms-knot-rrl-'));
     const port = await freePort();
-    const conf = [
-      ...knotServerConf(dir, port),
-      'mod-rrl:',
-      '  - id: default',
-      `    rate-limit: ${RATE}`,
-      '    slip: 2',
-      'template:',
-      '  - id: default',
-      `    storage: "${dir}"`,
-      '    global-module: mod-rrl/default',
-      'zone:',
-      `  - domain: "${ZONE}"`,
-      `    file: "${join(REPO_ROOT, 'examples', `${ZONE}.zone`)}"`,
-      '',
-    ].join('\n');
+    const conf = knotRrlConf(dir, port, RATE, ZONE, join(REPO_ROOT, 'examples', `${ZONE}.zone`));
     writeFileSync(join(dir, 'knot.conf'), conf);
     const k = spawnLogged('knotd', ['-c', join(dir, 'knot.conf')], { dir });
     t.after(() => k.stop());

@@ -30,6 +30,7 @@ import { DbQueryAcl } from './query-acl.js';
 import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 import { type Leadership, startLeadership } from './leader.js';
 import { replicaExpiry } from './replica-expiry.js';
+import { startIdleMemoryReturn } from './idle-memory.js';
 import { QueryHandler } from '../server/query.js';
 import { countQueries, feedHealth, startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -464,6 +465,11 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     dns.xfrLimited = () => xfrLimited;
   }
   const reimport = store && supervisor ? reimporter(opts, log, store) : undefined;
+  // After a burst (a flood, a fuzzer, a large transfer) the heap V8 grew for it is given back once traffic stops.
+  startIdleMemoryReturn({
+    onCollect: (before, after, ms) =>
+      log.debug({ heapBefore: before, heapAfter: after, ms: Math.round(ms) }, 'idle: heap collected after a busy period'),
+  });
   markReady();
   // A cluster worker tells the supervisor how far its zone table has followed the change feed: the supervisor lists
   // a new zone in the catalogs once every worker serves it.

@@ -130,6 +130,9 @@ export async function startFuzzDmsd(work: string, extra: string[] = [], compiled
     partial = lines.pop() ?? '';
     for (const line of lines) {
       tail = (tail + line + '\n').slice(-8000);
+      // Node's own diagnostic report (--report-on-signal, used to look at V8's heap spaces during a long run) is
+      // not a dmsd log line and no error.
+      if (line.startsWith('Writing Node.js report') || line === 'Node.js report completed' || line === '') continue;
       let level = 0;
       try {
         level = (JSON.parse(line) as { level?: number }).level ?? 0;

@@ -1,0 +1,34 @@
+// The idle memory return of dmsd (src/daemon/idle-memory.ts): after a burst that grew the heap, the first idle
+// interval runs one full collection that gives the heap back; a process that stays idle is not collected again.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import v8 from 'node:v8';
+import { startIdleMemoryReturn } from '../../src/daemon/idle-memory.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a heap grown by a burst is collected once the process is idle, and only once', async () => {
+  const collections: { before: number; after: number }[] = [];
+  const stop = startIdleMemoryReturn({ intervalMs: 250, onCollect: (before, after) => collections.push({ before, after }) });
+  try {
+    const start = v8.getHeapStatistics().total_heap_size;
+    // The burst: about 80 MiB of objects that survive a while (old generation) and then become garbage.
+    let held: number[][] = [];
+    for (let i = 0; i < 1000; i++) held.push(new Array(10_000).fill(i));
+    const grown = v8.getHeapStatistics().total_heap_size;
+    assert.ok(grown > start * 1.25, `the burst grew the heap (${start} → ${grown})`);
+    held = [];
+    // Idle: the first quiet interval collects.
+    for (let waited = 0; collections.length === 0 && waited < 10_000; waited += 100) await sleep(100);
+    assert.equal(collections.length, 1, 'one collection after the burst');
+    const c = collections[0]!;
+    assert.ok(c.after < c.before * 0.6, `the heap was given back (${c.before} → ${c.after})`);
+    // Staying idle costs nothing more.
+    await sleep(1500);
+    assert.equal(collections.length, 1, 'no further collection while nothing grows');
+    assert.equal(held.length, 0);
+  } finally {
+    stop();
+  }
+});

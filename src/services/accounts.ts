@@ -11,7 +11,9 @@ import {
   accountRows,
   deleteAccountRow,
   deleteTokenRow,
+  hasAccountOfTier,
   insertAccount,
+  lockFirstAdmin,
   insertToken,
   type TokenRow,
   tokenByHash,
@@ -21,7 +23,7 @@ import {
 } from '../store/queries/accounts.js';
 import { sectagId } from '../store/queries/references.js';
 import { nowMs, type ServiceContext, type Tenant, type Tier } from './context.js';
-import { AccountExists, AccountNotFound, InvalidArgument, SectagNotFound, TokenNotFound } from './errors.js';
+import { AccountExists, AccountNotFound, InvalidArgument, SectagNotFound, SetupDone, TokenNotFound } from './errors.js';
 import { isUniqueViolation } from '../store/index.js';
 import { resolveZoneName } from './zones.js';
 
@@ -132,6 +134,11 @@ export async function createAccount(
   if (o.tier === 'customer' && !o.sectag) throw new InvalidArgument('a customer account needs a security tag (-s sectag): it sees only the zones carrying it');
   const hash = o.password !== undefined ? await hashPassword(o.password) : null;
   return writeTx(ctx.store, async (trx) => {
+    if (ctx.firstAdminOnly) {
+      if (o.tier !== 'admin') throw new InvalidArgument('the first-run set-up creates an admin account');
+      await lockFirstAdmin(trx, ctx.store.kind);
+      if (await hasAccountOfTier(trx, 'admin')) throw new SetupDone();
+    }
     if (o.sectag !== undefined && (await sectagId(trx, o.sectag)) === undefined) throw new SectagNotFound(o.sectag);
     if (await accountByLogin(trx, key)) throw new AccountExists(o.login);
     const t = nowMs(ctx);
@@ -146,6 +153,14 @@ export async function createAccount(
     return accountInfo(row);
   });
 }
+
+/** Whether an admin-tier account exists: until one does, dmsd offers the first-run set-up (src/api/setup.ts). */
+export async function hasAdminAccount(ctx: ServiceContext): Promise<boolean> {
+  return hasAccountOfTier(ctx.store.db, 'admin');
+}
+
+/** The shortest password create_api_account takes (the set-up screen says so). */
+export const MIN_PASSWORD_LENGTH = MIN_PASSWORD;
 
 export async function listAccounts(ctx: ServiceContext): Promise<AccountInfo[]> {
   return (await accountRows(ctx.store.db)).map(accountInfo);

@@ -54,7 +54,8 @@ export interface Principal {
 }
 
 const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-const MIN_PASSWORD = 8;
+/** The shortest password an account takes (create_api_account's parameter and the web UI's set-up screen say so). */
+export const MIN_PASSWORD_LENGTH = 8;
 /** scrypt cost: N=2^15, r=8, p=1 (~32 MiB, tens of ms): slow for a guesser, fine for a login. */
 const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 };
 const TOKEN_PREFIX = 'dms_';
@@ -97,7 +98,7 @@ function scrypt(password: string, salt: Buffer, p: { N: number; r: number; p: nu
 }
 
 async function hashPassword(password: string): Promise<string> {
-  if (password.length < MIN_PASSWORD) throw new InvalidArgument(`password too short: at least ${MIN_PASSWORD} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH) throw new InvalidArgument(`password too short: at least ${MIN_PASSWORD_LENGTH} characters`);
   const salt = crypto().randomBytes(16);
   const key = await scrypt(password, salt, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
@@ -158,9 +159,6 @@ export async function createAccount(
 export async function hasAdminAccount(ctx: ServiceContext): Promise<boolean> {
   return hasAccountOfTier(ctx.store.db, 'admin');
 }
-
-/** The shortest password create_api_account takes (the set-up screen says so). */
-export const MIN_PASSWORD_LENGTH = MIN_PASSWORD;
 
 export async function listAccounts(ctx: ServiceContext): Promise<AccountInfo[]> {
   return (await accountRows(ctx.store.db)).map(accountInfo);

@@ -37,7 +37,7 @@ function useRoute(): Route {
   return r;
 }
 
-/** create_api_account's shortest password (src/services/accounts.ts MIN_PASSWORD; web-setup.test.ts checks the text). */
+/** create_api_account's shortest password (src/services/accounts.ts MIN_PASSWORD_LENGTH; web-setup.test.ts checks the text). */
 const MIN_PASSWORD = 8;
 
 /**
@@ -220,6 +220,8 @@ function App() {
     setSession(m);
     setMe(m);
     setExpired(false);
+    // Logged in from the "set-up is done" notice: on to the zones, not a #/setup that no longer means anything.
+    if (route.path[0] === 'setup') go('/zones');
   };
   if (me === undefined) return <p aria-busy="true">Loading…</p>;
   if (me === null)

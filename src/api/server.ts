@@ -20,10 +20,12 @@ import { checkServer } from '../services/server-config/health.js';
 import { pullServerConfig } from '../services/server-config/publish.js';
 import { authenticate, LoginGuard, parseAuthorization, tokenScopeCheck } from './auth.js';
 import { type Endpoint, ENDPOINTS } from './endpoints.js';
+import { isLoopback } from './loopback.js';
 import { AUTH_REQUIRED, handleRpc, INVALID_REQUEST, KIND_CODE, PARSE_ERROR, RATE_LIMITED, rpcError, toJson } from './jsonrpc.js';
 import { ApiMetrics, type DnsCounters } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
 import { CSRF_HEADER, cookieAuth, registerSessionRoutes, type SessionOptions, SessionStore } from './session.js';
+import { FirstRunSetup, issueIfNeeded, registerSetupRoutes, setupUrl } from './setup.js';
 import { defaultWebRoot, registerWebUi } from './web.js';
 
 export interface HttpListen {
@@ -54,6 +56,13 @@ export interface HttpApiOptions {
   sessions?: SessionOptions;
   /** The built web UI (default: dist/web); null: none. */
   webRoot?: string | null;
+  /**
+   * The first-run set-up (setup.ts): when the database holds no admin account as the listener starts, a one-time
+   * token is made and handed here once, with the URL of the set-up screen (dmsd prints both). Without it, no set-up.
+   */
+  onSetupToken?: (token: string, url: string) => void;
+  /** The set-up's state (buildHttpApi; startHttpApi makes it). */
+  setup?: FirstRunSetup;
 }
 
 export interface HttpApi {
@@ -64,11 +73,7 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-/** 127.0.0.0/8, ::1 and localhost: where plain HTTP cannot be sniffed. */
-export function isLoopback(address: string): boolean {
-  const a = address.toLowerCase();
-  return a === 'localhost' || a === '::1' || a === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a) || /^::ffff:127\./.test(a);
-}
+export { isLoopback };
 
 const DEFAULT_BODY_LIMIT = 65 * 1024 * 1024;
 
@@ -193,6 +198,7 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
 
   for (const ep of ENDPOINTS) app.post(ep.path, rpc(ep));
   registerSessionRoutes(app, { base, sessions, guard, log, secure: !!o.tls || !!o.tlsEnabled, send });
+  registerSetupRoutes(app, { store: o.store, setup: o.setup ?? new FirstRunSetup(), guard, log, sessions, secure: !!o.tls || !!o.tlsEnabled, send });
   registerWebUi(app, o.webRoot === null ? undefined : (o.webRoot ?? defaultWebRoot()));
 
   app.get('/openrpc.json', async (_req, reply) => send(reply, 200, openRpcDocument(o.version ?? '0', '/jsonrpc')));
@@ -305,9 +311,17 @@ export async function startHttpApi(o: HttpApiOptions): Promise<HttpApi> {
     throw new Error(
       `refusing plain HTTP on ${o.listen.address}: passwords and tokens would cross the network in clear; give --http-cert and --http-key, or --http-insecure behind a TLS proxy`,
     );
-  const app = buildHttpApi(o);
+  const setup = new FirstRunSetup();
+  const app = buildHttpApi({ ...o, setup });
   await app.listen({ host: o.listen.address, port: o.listen.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.listen.port;
+  if (o.onSetupToken) {
+    const token = await issueIfNeeded(o.store, setup).catch((err: Error) => {
+      o.log.warn({ err: err.message }, 'first-run set-up: cannot tell whether an admin account exists; no set-up token');
+      return undefined;
+    });
+    if (token !== undefined) o.onSetupToken(token, setupUrl(o.listen.address, port, !!o.tls));
+  }
   return { address: o.listen.address, port, tls: !!o.tls, app, close: () => app.close() };
 }

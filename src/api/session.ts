@@ -164,6 +164,14 @@ function who(sessions: SessionStore, s: Session, a: AccountInfo) {
   return { login: a.login, tier: a.tier, sectag: a.sectag, csrf: s.csrf, expiresAt: new Date(sessions.expiresAt(s)).toISOString() };
 }
 
+/** Log the account in: a new session, its cookie, and the answer of POST /session (login, tier, CSRF token…). */
+export function openSession(o: Pick<SessionRoutes, 'sessions' | 'secure' | 'send'>, reply: FastifyReply, account: AccountInfo): FastifyReply {
+  const s = o.sessions.create(account);
+  reply.header('set-cookie', cookie(s.id, Math.ceil(o.sessions.maxMs / 1000), o.secure));
+  reply.header('cache-control', 'no-store');
+  return o.send(reply, 200, who(o.sessions, s, account));
+}
+
 /** POST /session (log in), GET /session (who am I, and the CSRF token after a reload), DELETE /session (log out). */
 export function registerSessionRoutes(app: FastifyInstance, o: SessionRoutes): void {
   const { sessions, guard, log, send } = o;
@@ -196,10 +204,7 @@ export function registerSessionRoutes(app: FastifyInstance, o: SessionRoutes): v
       return fail(reply, 401, 'wrong login or password', 'AUTHENTICATION_REQUIRED');
     }
     guard.succeeded(source);
-    const s = sessions.create(principal.account);
-    reply.header('set-cookie', cookie(s.id, Math.ceil(sessions.maxMs / 1000), o.secure));
-    reply.header('cache-control', 'no-store');
-    return send(reply, 200, who(sessions, s, principal.account));
+    return openSession(o, reply, principal.account);
   });
 
   app.get('/session', async (req, reply) => {

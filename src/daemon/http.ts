@@ -89,6 +89,18 @@ export function countQueries(handler: QueryHandler): DnsCounters {
   return { queries: () => counts };
 }
 
+/**
+ * The first-run set-up token (api/setup.ts), printed once: on stderr as plain text for the operator who started dmsd,
+ * not in the JSON log on stdout (which log shippers collect and keep); the log gets a line without it.
+ */
+function printSetupToken(log: Logger, token: string, url: string): void {
+  log.warn({ url }, 'first-run set-up: no admin API account yet; open the URL and give the one-time set-up token printed on stderr');
+  process.stderr.write(
+    `\nDMS first-run set-up: no admin API account exists yet.\n  Open ${url}\n  set-up token: ${token}\n` +
+      '  (valid until the first admin account exists; a restart of dmsd prints a new one; or use zone_tool create_api_account)\n\n',
+  );
+}
+
 export async function startDmsdHttp(
   flags: HttpFlags,
   store: Store,
@@ -112,6 +124,7 @@ export async function startDmsdHttp(
       ...(o.dns ? { dns: o.dns } : {}),
       ...(o.served ? { served: o.served } : {}),
       version: o.version ?? '0',
+      onSetupToken: (token, url) => printSetupToken(log, token, url),
     });
     log.info({ proto: api.tls ? 'https' : 'http', address: api.address, port: api.port }, 'listening');
     return api;

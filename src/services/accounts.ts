@@ -11,7 +11,9 @@ import {
   accountRows,
   deleteAccountRow,
   deleteTokenRow,
+  hasAccountOfTier,
   insertAccount,
+  lockFirstAdmin,
   insertToken,
   type TokenRow,
   tokenByHash,
@@ -21,7 +23,7 @@ import {
 } from '../store/queries/accounts.js';
 import { sectagId } from '../store/queries/references.js';
 import { nowMs, type ServiceContext, type Tenant, type Tier } from './context.js';
-import { AccountExists, AccountNotFound, InvalidArgument, SectagNotFound, TokenNotFound } from './errors.js';
+import { AccountExists, AccountNotFound, InvalidArgument, SectagNotFound, SetupDone, TokenNotFound } from './errors.js';
 import { isUniqueViolation } from '../store/index.js';
 import { resolveZoneName } from './zones.js';
 
@@ -52,7 +54,8 @@ export interface Principal {
 }
 
 const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-const MIN_PASSWORD = 8;
+/** The shortest password an account takes (create_api_account's parameter and the web UI's set-up screen say so). */
+export const MIN_PASSWORD_LENGTH = 8;
 /** scrypt cost: N=2^15, r=8, p=1 (~32 MiB, tens of ms): slow for a guesser, fine for a login. */
 const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 };
 const TOKEN_PREFIX = 'dms_';
@@ -95,7 +98,7 @@ function scrypt(password: string, salt: Buffer, p: { N: number; r: number; p: nu
 }
 
 async function hashPassword(password: string): Promise<string> {
-  if (password.length < MIN_PASSWORD) throw new InvalidArgument(`password too short: at least ${MIN_PASSWORD} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH) throw new InvalidArgument(`password too short: at least ${MIN_PASSWORD_LENGTH} characters`);
   const salt = crypto().randomBytes(16);
   const key = await scrypt(password, salt, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
@@ -132,6 +135,11 @@ export async function createAccount(
   if (o.tier === 'customer' && !o.sectag) throw new InvalidArgument('a customer account needs a security tag (-s sectag): it sees only the zones carrying it');
   const hash = o.password !== undefined ? await hashPassword(o.password) : null;
   return writeTx(ctx.store, async (trx) => {
+    if (ctx.firstAdminOnly) {
+      if (o.tier !== 'admin') throw new InvalidArgument('the first-run set-up creates an admin account');
+      await lockFirstAdmin(trx, ctx.store.kind);
+      if (await hasAccountOfTier(trx, 'admin')) throw new SetupDone();
+    }
     if (o.sectag !== undefined && (await sectagId(trx, o.sectag)) === undefined) throw new SectagNotFound(o.sectag);
     if (await accountByLogin(trx, key)) throw new AccountExists(o.login);
     const t = nowMs(ctx);
@@ -145,6 +153,11 @@ export async function createAccount(
     if (!row) throw new AccountNotFound(o.login);
     return accountInfo(row);
   });
+}
+
+/** Whether an admin-tier account exists: until one does, dmsd offers the first-run set-up (src/api/setup.ts). */
+export async function hasAdminAccount(ctx: ServiceContext): Promise<boolean> {
+  return hasAccountOfTier(ctx.store.db, 'admin');
 }
 
 export async function listAccounts(ctx: ServiceContext): Promise<AccountInfo[]> {

@@ -35,6 +35,11 @@ export interface ServiceContext {
    * changed nothing that the zone commit path audits (server groups, configuration, accounts), writes the entry itself.
    */
   readonly audit?: { written: number };
+  /**
+   * The first-run set-up (src/api/setup.ts): create_api_account succeeds only while no admin-tier account exists,
+   * checked in the transaction that inserts the account, so that of two concurrent set-ups exactly one wins.
+   */
+  readonly firstAdminOnly?: boolean;
 }
 
 export const ADMIN: Tenant = Object.freeze({ tier: 'admin', sectag: null });
@@ -46,7 +51,7 @@ export const SYSTEM_ACTOR = 'dms';
 
 export function serviceContext(
   store: Store,
-  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string; kek?: KekSource; operation?: string } = {},
+  o: { actor?: string; tenant?: Tenant; clock?: Clock; source?: string; kek?: KekSource; operation?: string; firstAdminOnly?: boolean } = {},
 ): ServiceContext {
   const tenant = o.tenant ?? ADMIN;
   if (tenant.tier === 'customer' && !tenant.sectag) throw new Error('a customer tenant needs a security tag');
@@ -58,6 +63,7 @@ export function serviceContext(
     ...(o.source !== undefined ? { source: o.source } : {}),
     ...(o.kek !== undefined ? { kek: o.kek } : {}),
     ...(o.operation !== undefined ? { operation: o.operation } : {}),
+    ...(o.firstAdminOnly ? { firstAdminOnly: true } : {}),
   });
 }
 

@@ -43,6 +43,7 @@ export type DmsErrorCode =
   | 'ACCOUNT_NOT_FOUND'
   | 'ACCOUNT_EXISTS'
   | 'TOKEN_NOT_FOUND'
+  | 'SETUP_DONE'
   | 'UNKNOWN_OPERATION'
   | 'INVALID_PARAMS'
   | 'PERMISSION_DENIED'
@@ -106,6 +107,8 @@ export const ERROR_KIND: Readonly<Record<DmsErrorCode, ErrorKind>> = {
   ACCOUNT_NOT_FOUND: 'not_found',
   ACCOUNT_EXISTS: 'exists',
   TOKEN_NOT_FOUND: 'not_found',
+  // The first-run set-up (src/api/setup.ts) after an admin account exists: it made one, or another set-up won the race.
+  SETUP_DONE: 'conflict',
   UNKNOWN_OPERATION: 'invalid',
   INVALID_PARAMS: 'invalid',
   PERMISSION_DENIED: 'denied',
@@ -438,6 +441,13 @@ export const DnssecRolloverPending = catalogueError<[zone: string, role: string]
 export const AccountNotFound = notFound('AccountNotFound', 'ACCOUNT_NOT_FOUND', 'login', 'API account');
 export const AccountExists = alreadyExists('AccountExists', 'ACCOUNT_EXISTS', 'login', 'API account');
 export const TokenNotFound = notFound<'tokenId', number>('TokenNotFound', 'TOKEN_NOT_FOUND', 'tokenId', 'API token');
+
+/** The first-run set-up was asked for while an admin account exists: nothing was created. */
+export class SetupDone extends DmsError {
+  constructor() {
+    super('SETUP_DONE', 'the first-run set-up is done: an admin API account exists (log in with it; more accounts: Administration or zone_tool create_api_account)');
+  }
+}
 
 /** One problem with an operation's parameters: where (`path`, e.g. "flags.incUpdates" or "records[3].ttl") and what. */
 export interface ParamProblem {

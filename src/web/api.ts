@@ -110,6 +110,39 @@ export async function login(loginName: string, password: string): Promise<Me> {
   return r.body as unknown as Me;
 }
 
+/** Whether dmsd offers the first-run set-up (no admin account yet, and it printed a set-up token). */
+export async function setupNeeded(): Promise<boolean> {
+  try {
+    const r = await fetch('/setup', { credentials: 'same-origin' });
+    return r.status === 200 && (await r.json()).needed === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first-run set-up: the first admin account, logged in; a refusal carries the server's message and field problems. */
+export async function firstRunSetup(token: string, loginName: string, password: string): Promise<Me> {
+  const r = await fetch('/setup', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, login: loginName, password }),
+  });
+  const text = await r.text();
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON
+  let body: any = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    // not JSON: the status says it
+  }
+  if (r.status !== 200) {
+    const e = body.error ?? {};
+    throw new RpcError(e.message ?? `set-up failed (HTTP ${r.status})`, -1, e.exception_type ?? 'HTTP', { problems: e.problems ?? [] }, r.status);
+  }
+  return body as Me;
+}
+
 export async function logout(): Promise<void> {
   await sessionCall('DELETE');
   csrf = '';

@@ -8,6 +8,7 @@ import {
   deleteAccount,
   listAccounts,
   listTokens,
+  MIN_PASSWORD_LENGTH,
   parseExpiry,
   revokeToken,
   setAccountPassword,
@@ -16,7 +17,11 @@ import { listAudit, parseSince } from '../audit.js';
 import { ADMIN_ONLY, ALL_TIERS, type Operation, op } from './define.js';
 
 const loginParam = z.string().min(1).max(64).describe('account login (letters, digits, . _ @ + -)');
-const passwordParam = z.string().min(8).max(1024).describe('at least 8 characters');
+const passwordParam = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `too short: at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1024, 'too long: at most 1024 characters')
+  .describe(`at least ${MIN_PASSWORD_LENGTH} characters`);
 
 export const ACCOUNT_OPERATIONS = {
   create_api_account: op({

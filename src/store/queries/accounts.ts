@@ -1,6 +1,7 @@
 // API accounts and their bearer tokens (issue 16).
 
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import type { Dialect } from '../migrations.js';
 import type { ApiAccountTable, ApiTables, ApiTokenTable } from '../migrations-api.js';
 import type { Database } from '../schema.js';
 import type { Db } from '../store.js';
@@ -19,6 +20,22 @@ export async function insertAccount(db: Db, row: Insertable<ApiAccountTable>): P
 
 export async function accountByLogin(db: Db, loginKey: string): Promise<AccountRow | undefined> {
   return adb(db).selectFrom('api_accounts').selectAll().where('login_key', '=', loginKey).executeTakeFirst();
+}
+
+/** Whether any account of this tier exists (the first-run set-up is offered while no admin account does). */
+export async function hasAccountOfTier(db: Db, tier: string): Promise<boolean> {
+  const r = await adb(db).selectFrom('api_accounts').select('id').where('tier', '=', tier).limit(1).executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Serialise the writers that create an account only while no admin account exists (the first-run set-up): the check
+ * and the insert must be one step even with several dmsd on one PostgreSQL, where READ COMMITTED would let two
+ * transactions both see "no admin" and both insert. An advisory lock held to commit makes the second one wait and
+ * then see the first one's account. SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+ */
+export async function lockFirstAdmin(trx: Db, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${7340034})`.execute(trx);
 }
 
 export async function accountById(db: Db, id: number): Promise<AccountRow | undefined> {

@@ -22,8 +22,15 @@ test('a heap grown by a burst is collected once the process is idle, and only on
     // Idle: the first quiet interval collects.
     for (let waited = 0; collections.length === 0 && waited < 10_000; waited += 100) await sleep(100);
     assert.equal(collections.length, 1, 'one collection after the burst');
+    // V8 sweeps and unmaps freed pages on background threads: on a loaded machine the size right after the
+    // collection may not show it yet.
     const c = collections[0]!;
-    assert.ok(c.after < c.before * 0.6, `the heap was given back (${c.before} → ${c.after})`);
+    let now = c.after;
+    for (let waited = 0; now >= c.before * 0.6 && waited < 5000; waited += 100) {
+      await sleep(100);
+      now = v8.getHeapStatistics().total_heap_size;
+    }
+    assert.ok(now < c.before * 0.6, `the heap was given back (${c.before} → ${c.after} → ${now})`);
     // Staying idle costs nothing more.
     await sleep(1500);
     assert.equal(collections.length, 1, 'no further collection while nothing grows');

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import type { ListenAddress, Listening, UdpIo } from '../server/listeners.js';
+import { type ListenAddress, type Listening, trimNativeHeap, type UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectory } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
@@ -467,6 +467,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   const reimport = store && supervisor ? reimporter(opts, log, store) : undefined;
   // After a burst (a flood, a fuzzer, a large transfer) the heap V8 grew for it is given back once traffic stops.
   startIdleMemoryReturn({
+    trimNativeHeap,
     onCollect: (before, after, ms) =>
       log.debug({ heapBefore: before, heapAfter: after, ms: Math.round(ms) }, 'idle: heap collected after a busy period'),
   });

@@ -149,6 +149,8 @@ interface NativeUdp {
   flush(h: object, count: number): number;
   stats(h: object): number[];
   close(h: object): void;
+  /** Absent from an addon built before it. */
+  trimMalloc?(): boolean;
 }
 
 let nativeUdp: { mod: NativeUdp } | { error: string } | undefined;
@@ -164,6 +166,16 @@ function loadNativeUdp(): { mod: NativeUdp } | { error: string } {
     }
   }
   return nativeUdp;
+}
+
+/**
+ * Give the C heap's free memory back to the system (glibc malloc_trim, through the native addon): undefined where
+ * the addon is not built. Used by dmsd when it goes idle after a burst (daemon/idle-memory.ts).
+ */
+export function trimNativeHeap(): boolean | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const n = loadNativeUdp();
+  return 'mod' in n && n.mod.trimMalloc ? n.mod.trimMalloc() : undefined;
 }
 
 let udpIoLogged = false;

@@ -25,6 +25,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdlib>
 #include <new>
@@ -401,6 +404,19 @@ napi_value Close(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// trimMalloc(): give the C heap's free memory back to the system; true when some was. After a burst, the buffers
+// freed by Node (ArrayBuffers, TLS, SQLite's page cache) stay in glibc's arenas as resident memory until trimmed —
+// what knotd and BIND leave to their allocators' decay. dmsd calls it when it goes idle (daemon/idle-memory.ts).
+napi_value TrimMalloc(napi_env env, napi_callback_info) {
+  bool trimmed = false;
+#if defined(__GLIBC__)
+  trimmed = malloc_trim(0) != 0;
+#endif
+  napi_value result;
+  CHECK(napi_get_boolean(env, trimmed, &result));
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -408,6 +424,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"flush", nullptr, Flush, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trimMalloc", nullptr, TrimMalloc, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -1,0 +1,454 @@
+// Creating a zone from zone-file text that arrives in pieces (zone_tool load_zone of a file): the same zone, the same
+// rows and the same errors as createZone with the whole text (zones.ts), without ever holding the zone. A
+// 1,000,000-record file held as text, parsed records, checker maps and row objects took 1.4–1.9 GB; here memory
+// follows the largest owner, plus 4 bytes a record (its line, for messages) and the NS/MX/SRV records whose target
+// is in the zone (their targets are looked up at the end).
+//
+// One transaction, three steps:
+//  1. Pieces are parsed as they come (createZoneParser) and each record is written as a row of version 1 at once, in
+//     file order (ord = its place). The apex SOA goes to the ZI row as in commitVersion; with use_apex_ns the apex NS
+//     records are left out. A parse error stops the writing (the parse goes on to report every error, as before).
+//  2. The rows are read back owner by owner (owner_key order, an index range) and each owner is checked with the
+//     checker's own per-owner passes (zonefile/check.ts foldNode/checkNode, and validateZone's class and target
+//     rules): duplicates are folded (their rows deleted), CNAME and other data, TTLs, out-of-zone data, SOA/NS at the
+//     apex. An owner's records need not be contiguous in the file. Targets of NS/MX/SRV records are looked up in the
+//     written rows at the end.
+//  3. Problems are put in the order the whole-zone check gives them (its passes, node order = first appearance,
+//     record order); any error throws ZoneValidationFailed and the transaction rolls back: nothing is left behind.
+//     Otherwise the zone gets its server group's apex NS where commitVersion would add them, the rows are numbered
+//     again if anything was folded or put in front, and the version is finished as commitVersion finishes it.
+//
+// Errors before any record (the zone exists, unknown server group or reference) are reported after the parse, like
+// createZone (which parses before it opens its transaction): a file with parse errors reports those first.
+
+import { RRClass, RRType } from '../dns/constants.js';
+import { Name } from '../dns/name.js';
+import { type Tx, writeTx } from '../store/index.js';
+import {
+  deleteRecordRows,
+  ownerOrderedRows,
+  type RecordRowData,
+  renumberRows,
+  servedTypesAtOwners,
+  type StoredRow,
+  writeRecordRows,
+} from '../store/queries/versions.js';
+import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
+import { type CheckReport, checkApex, checkNode, foldNode, targetProblem } from '../zonefile/check.js';
+import { createZoneParser, parseTtl } from '../zonefile/index.js';
+import type { ServiceContext } from './context.js';
+import { loadSettings } from './config.js';
+import {
+  classProblem,
+  commitDelta,
+  defaultSoa,
+  dmsTarget,
+  dmsTargetProblem,
+  finishLoadedVersion,
+  loadSg,
+  parseSoa,
+  type SgRow,
+  type SoaFields,
+  sgApexNs,
+  sgMname,
+  soaRdata,
+  toRowData,
+} from './core.js';
+import { ZoneValidationFailed, type ValidationProblem } from './errors.js';
+import { normalizeZoneName } from './names.js';
+import { isAddressRecord, maintainClasslessParent, type ReverseReport } from './reverse.js';
+import type { CreateZoneOptions, ZoneInfo, ZoneRecord } from './types.js';
+import { assertCreatableName, CreateContext, insertNewZone, zoneInfoById } from './zones.js';
+
+/** Zone-file text in pieces: strings, or bytes (UTF-8, decoded across piece boundaries). */
+export type ZoneTextSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+export function isZoneTextSource(v: unknown): v is ZoneTextSource {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    (typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' ||
+      typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') &&
+    typeof v !== 'string'
+  );
+}
+
+export type StreamLoadOptions = Omit<CreateZoneOptions, 'text' | 'records'>;
+
+/** Rows written per statement batch. */
+const BATCH = 2000;
+/** Rows checked per page read back (SQLite: pulled from one cursor). */
+const TARGET_TYPES = [RRType.A, RRType.AAAA, RRType.CNAME];
+
+/** createZone for text given in pieces: see the head of this file. */
+export async function loadZoneStream(
+  ctx: ServiceContext,
+  name: string,
+  source: ZoneTextSource,
+  o: StreamLoadOptions = {},
+): Promise<ZoneInfo & { reverse?: ReverseReport }> {
+  const key = normalizeZoneName(name);
+  assertCreatableName(key);
+  return writeTx(ctx.store, (trx) => new StreamLoad(ctx, trx, key, o).run(source));
+}
+
+/** A problem with its place in the whole-zone check's order: pass, node (or record) position, emission order. */
+interface Tagged {
+  p: ValidationProblem;
+  pass: number;
+  at: number;
+  seq: number;
+}
+
+interface PendingTarget {
+  r: ZoneRecord;
+  target: Name;
+  atApex: boolean;
+  /** validateZone's rule (error) rather than the checker's (warning, or error at the apex). */
+  dms: boolean;
+  pass: number;
+  at: number;
+  seq: number;
+}
+
+/** The first `$TTL` of the text (zones.ts textZoneTtl), found piece by piece: lines are cut at "\n" only. */
+class TtlScan {
+  private tail = '';
+  value: number | undefined;
+  done = false;
+  push(piece: string): void {
+    if (this.done) return;
+    const seg = this.tail + piece;
+    const cut = seg.lastIndexOf('\n');
+    if (cut < 0) {
+      this.tail = seg;
+      return;
+    }
+    this.tail = seg.slice(cut + 1);
+    this.scan(seg.slice(0, cut + 1));
+  }
+  end(): void {
+    if (!this.done) this.scan(this.tail);
+    this.tail = '';
+  }
+  private scan(text: string): void {
+    const m = /^\$TTL[ \t]+([^\s;]+)/im.exec(text);
+    if (!m) return;
+    this.done = true;
+    const t = parseTtl(m[1]);
+    this.value = typeof t === 'number' ? t : undefined;
+  }
+}
+
+class StreamLoad {
+  private readonly origin: Name;
+  private readonly file: string;
+  private problems: Tagged[] = [];
+  private seq = 0;
+  private pending: PendingTarget[] = [];
+  /** Line of each written record, by its place (the row's ord − base). */
+  private lines = new Int32Array(1 << 16);
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly trx: Tx,
+    private readonly key: string,
+    private readonly o: StreamLoadOptions,
+  ) {
+    this.origin = Name.parse(key);
+    this.file = key; // parseText names the zone as the file; zone_tool puts the real file name in its messages
+  }
+
+  private lineAt(pos: number, line: number): void {
+    if (pos >= this.lines.length) {
+      const next = new Int32Array(Math.max(this.lines.length * 2, pos + 1));
+      next.set(this.lines);
+      this.lines = next;
+    }
+    this.lines[pos] = line;
+  }
+
+  async run(source: ZoneTextSource): Promise<ZoneInfo & { reverse?: ReverseReport }> {
+    const { ctx, trx, key, o, origin } = this;
+    const settings = await loadSettings(trx);
+    const cc = new CreateContext(settings);
+    // With no reference given, the file's ;!REF: flag on its SOA chooses it: known only once the SOA was read, so
+    // the reference is resolved (and made) at the end, in this transaction as createZoneIn does.
+    const deferRef = o.reference === undefined;
+    let zone: ZoneRow | undefined;
+    let sg: SgRow | undefined;
+    let pre: unknown;
+    try {
+      zone = await insertNewZone(trx, ctx, cc, key, deferRef ? { ...o, reference: '' } : o, undefined);
+      sg = await loadSg(trx, Number(zone.sg_id));
+    } catch (e) {
+      pre = e;
+    }
+    const zoneId = zone ? Number(zone.id) : 0;
+    const useApexNs = zone ? zone.use_apex_ns === 1 || (zone.use_apex_ns as unknown) === true : false;
+    const sgNs = sg ? sgApexNs(sg) : [];
+    // Rows are numbered as commitVersion numbers finalBody: with use_apex_ns the group's NS records come first.
+    const base = useApexNs ? sgNs.length : 0;
+    const ipv4Ptr = settings.bool('auto_reverse_ipv4');
+
+    // ---- 1. parse and write --------------------------------------------------------------------------------------
+    let soa0: ZoneRecord | undefined;
+    const extraSoas: ZoneRecord[] = [];
+    let fileRef: string | undefined;
+    let sawApexNs = false;
+    let n = 0;
+    let batch: (RecordRowData & { ord: number })[] = [];
+    const addresses: { pos: number; r: ZoneRecord }[] = [];
+    const writing = () => zone !== undefined && parser.errors === 0;
+    const onRecord = (r: ZoneRecord) => {
+      if (r.type === RRType.SOA) {
+        if (fileRef === undefined && r.flags?.ref) fileRef = r.flags.ref;
+        if (r.name.equals(origin)) {
+          if (soa0 === undefined) soa0 = r;
+          else extraSoas.push(r);
+          return;
+        }
+      }
+      if (!writing()) return;
+      if (r.type === RRType.NS && r.name.equals(origin)) {
+        if (useApexNs) return; // replaced by the server group's
+        sawApexNs = true;
+      }
+      const pos = n++;
+      this.lineAt(pos, r.line ?? 0);
+      if (wantsPtr(r, ipv4Ptr)) addresses.push({ pos, r });
+      const d = toRowData(r) as RecordRowData & { ord: number };
+      d.ord = base + pos;
+      batch.push(d);
+    };
+    const parser = createZoneParser({ origin, file: this.file, onRecord });
+    const ttl = new TtlScan();
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (writing()) await writeRecordRows(trx, ctx.store, zoneId, 1, [], batch);
+      batch = [];
+    };
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    for await (const piece of source as AsyncIterable<string | Uint8Array>) {
+      const text = typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+      if (o.zoneTtl === undefined) ttl.push(text);
+      parser.push(text);
+      if (batch.length >= BATCH) await flush();
+    }
+    const last = decoder.decode();
+    if (last) {
+      ttl.push(last);
+      parser.push(last);
+    }
+    ttl.end();
+    const parsed = parser.end();
+    if (parsed.problems.some((p) => p.severity === 'error'))
+      throw new ZoneValidationFailed(
+        key,
+        parsed.problems.map((p) => ({ message: p.message, severity: p.severity, file: p.file, line: p.line, column: p.column })),
+      );
+    if (pre !== undefined || !zone || !sg) throw pre;
+    await flush();
+
+    // The SOA and the zone's default TTL as commitVersion takes them.
+    let soa: SoaFields;
+    let proposedSerial: number | undefined;
+    if (soa0) {
+      try {
+        const p = parseSoa(soa0.rdata, soa0.ttl);
+        proposedSerial = p.serial;
+        soa = { mname: p.mname, rname: p.rname, refresh: p.refresh, retry: p.retry, expire: p.expire, minimum: p.minimum, ttl: soa0.ttl };
+      } catch {
+        throw new ZoneValidationFailed(key, [{ severity: 'error', message: 'malformed SOA RDATA', type: 'SOA' }]);
+      }
+    } else soa = { ...defaultSoa(settings, sg) };
+    const zoneTtl = o.zoneTtl ?? ttl.value ?? settings.ttl('zone_ttl');
+    if (soa.ttl === zoneTtl) soa.ttl = null;
+    if (useApexNs) soa.mname = sgMname(sg, settings);
+    // A new zone given no apex NS starts with its server group's (always with use_apex_ns), in front of the rest.
+    const prepend = useApexNs || !sawApexNs;
+    const sgRecords: ZoneRecord[] = prepend
+      ? sgNs.map((ns) => ({ name: origin, type: RRType.NS, class: RRClass.IN, ttl: zoneTtl, rdata: Name.from(ns).toWire() }))
+      : [];
+    const soaForCheck: ZoneRecord = {
+      name: origin,
+      type: RRType.SOA,
+      class: RRClass.IN,
+      ttl: soa.ttl ?? zoneTtl,
+      rdata: soaRdata(soa, 0),
+      ...(soa0?.line ? { line: soa0.line, file: soa0.file } : {}),
+    };
+    // Extra apex SOAs go after everything, as commitVersion appends them for the checker to refuse.
+    for (const r of extraSoas) {
+      const pos = n++;
+      this.lineAt(pos, r.line ?? 0);
+      const d = toRowData(r) as RecordRowData & { ord: number };
+      d.ord = base + pos;
+      batch.push(d);
+    }
+    await flush();
+
+    // ---- 2. check owner by owner ---------------------------------------------------------------------------------
+    // The checker's input order: the SOA, the group's NS records when put in front, then the written rows.
+    const virtual: { r: ZoneRecord; pos: number }[] = [
+      { r: soaForCheck, pos: -sgRecords.length - 1 },
+      ...sgRecords.map((r, i) => ({ r, pos: -sgRecords.length + i })),
+    ];
+    const droppedIds: number[] = [];
+    const droppedPos = new Set<number>();
+    const droppedVirtual = new Set<ZoneRecord>();
+    let kept = 0;
+    let apexSeen = false;
+    const checkOwner = (recs: ZoneRecord[], poss: number[], ids: number[]) => {
+      const atApex = recs[0].name.equals(origin);
+      const nodeAt = poss[0];
+      const dropped = new Set<ZoneRecord>();
+      const served = foldNode(origin, recs, dropped, this.reporter(1, nodeAt));
+      if (atApex) checkApex(origin, served.length > 0 ? served : undefined, this.reporter(2, 0));
+      if (served.length > 0)
+        checkNode(origin, served, atApex, this.reporter(3, nodeAt), (r, target, apex) => {
+          this.pending.push({ r, target, atApex: apex, dms: false, pass: 3, at: nodeAt, seq: this.seq++ });
+        });
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i];
+        if (dropped.has(r)) {
+          if (ids[i] < 0) droppedVirtual.add(r);
+          else {
+            droppedIds.push(ids[i]);
+            droppedPos.add(poss[i]);
+          }
+          continue;
+        }
+        if (ids[i] >= 0) kept++;
+        const cp = classProblem(r);
+        if (cp) this.problems.push({ p: cp, pass: 4, at: poss[i], seq: this.seq++ });
+        const target = dmsTarget(origin, r);
+        if (target) this.pending.push({ r, target, atApex, dms: true, pass: 4, at: poss[i], seq: this.seq++ });
+      }
+    };
+
+    const originKey = origin.key;
+    let recs: ZoneRecord[] = [];
+    let poss: number[] = [];
+    let ids: number[] = [];
+    let groupKey: string | undefined;
+    let lastOwner = '';
+    let lastName = origin;
+    const endGroup = () => {
+      if (groupKey === undefined) return;
+      if (groupKey === originKey) {
+        apexSeen = true;
+        recs = [...virtual.map((v) => v.r), ...recs];
+        poss = [...virtual.map((v) => v.pos), ...poss];
+        ids = [...virtual.map(() => -1), ...ids];
+      }
+      checkOwner(recs, poss, ids);
+      recs = [];
+      poss = [];
+      ids = [];
+    };
+    for await (const page of ownerOrderedRows(ctx.store, trx, zoneId, 1)) {
+      for (const row of page) {
+        if (row.owner_key !== groupKey) {
+          endGroup();
+          groupKey = row.owner_key;
+        }
+        if (row.owner !== lastOwner) {
+          lastOwner = row.owner;
+          lastName = Name.parse(row.owner);
+        }
+        const pos = Number(row.ord) - base;
+        recs.push(this.recordOf(row, lastName, this.lines[pos]));
+        poss.push(pos);
+        ids.push(Number(row.id));
+      }
+    }
+    endGroup();
+    if (!apexSeen) {
+      groupKey = originKey;
+      endGroup();
+    }
+
+    // Targets: looked up among the written rows (served A/AAAA/CNAME), then judged as the checkers judge them.
+    if (this.pending.length > 0) {
+      const keys = [...new Set(this.pending.map((p) => p.target.key))];
+      const found = await servedTypesAtOwners(trx, zoneId, keys, TARGET_TYPES);
+      const addr = new Set<string>();
+      const cname = new Set<string>();
+      for (const f of found) (f.type === RRType.CNAME ? cname : addr).add(f.owner_key);
+      for (const p of this.pending) {
+        if (addr.has(p.target.key)) continue;
+        if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target), pass: p.pass, at: p.at, seq: p.seq });
+        else targetProblem(p.r, p.target, p.atApex, cname.has(p.target.key), this.reporter(p.pass, p.at, p.seq));
+      }
+      this.pending = [];
+    }
+
+    // ---- 3. verdict, then the version ------------------------------------------------------------------------------
+    if (this.problems.some((t) => t.p.severity === 'error')) {
+      this.problems.sort((a, b) => a.pass - b.pass || a.at - b.at || a.seq - b.seq);
+      throw new ZoneValidationFailed(key, this.problems.map((t) => t.p));
+    }
+    await deleteRecordRows(trx, droppedIds);
+    const sgRows = sgRecords.filter((r) => !droppedVirtual.has(r));
+    // In front: ords below the first row's (0 with use_apex_ns, whose rows start at the group's count).
+    const front = sgRows.map((r, i) => {
+      const d = toRowData(r) as RecordRowData & { ord: number };
+      d.ord = base - sgRows.length + i;
+      return d;
+    });
+    if (front.length > 0) await writeRecordRows(trx, ctx.store, zoneId, 1, [], front);
+    if (droppedIds.length > 0 || droppedVirtual.size > 0 || (sgRows.length > 0 && !useApexNs)) await renumberRows(trx, zoneId, 1);
+
+    if (deferRef) {
+      const r = await cc.resolve(trx, ctx, o, fileRef);
+      if (r.refId !== null) {
+        await updateZoneRow(trx, zoneId, { reference_id: r.refId });
+        zone = { ...zone, reference_id: r.refId };
+      }
+    }
+    const bornAddressRecords = addresses.filter((a) => !droppedPos.has(a.pos)).map((a) => a.r);
+    const result = await finishLoadedVersion(trx, ctx, zone, settings, {
+      soa,
+      proposedSerial,
+      zoneTtl,
+      born: kept + sgRows.length,
+      bornAddressRecords,
+      comment: o.comment ?? null,
+      publish: !o.inhibitPublish,
+      now: ctx.clock.now(),
+    });
+    // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
+    await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
+    const info = await zoneInfoById(trx, ctx, zoneId);
+    return result.reverse ? { ...info, reverse: result.reverse } : info;
+  }
+
+  /** A checker's report, kept with its place in the whole-zone order (validateZone's shape of the problem). */
+  private reporter(pass: number, at: number, seq?: number): CheckReport {
+    return (r, severity, message) => {
+      const line = r?.line ?? 0;
+      const p: ValidationProblem = { message, severity, ...(line ? { line, column: 1, file: r?.file ?? '<zone>' } : {}) };
+      this.problems.push({ p, pass, at, seq: seq ?? this.seq++ });
+    };
+  }
+
+  /** A written row as the record the checker saw (the same name, data, flags, file and line). */
+  private recordOf(row: StoredRow, name: Name, line: number): ZoneRecord {
+    const rec: ZoneRecord = { name, type: row.type, class: row.rclass, ttl: Number(row.ttl), rdata: row.rdata };
+    if (row.comment !== null) rec.comment = row.comment;
+    if (row.group_comment !== null) rec.group = row.group_comment;
+    if (row.flags !== null) rec.flags = JSON.parse(row.flags);
+    if (line) {
+      rec.file = this.file;
+      rec.line = line;
+    }
+    return rec;
+  }
+}
+
+/** A born address record the automatic reverse step would act on (reverse.ts intentsOf); the rest are not kept. */
+function wantsPtr(r: ZoneRecord, ipv4: boolean): boolean {
+  if (!isAddressRecord(r) || r.flags?.disable || r.rdata.length !== (r.type === RRType.A ? 4 : 16)) return false;
+  return r.type === RRType.AAAA || ipv4 || r.flags?.forceRev === true || r.flags?.trackRev === true;
+}

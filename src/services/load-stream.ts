@@ -32,6 +32,7 @@ import {
   servedTypesAtOwners,
   type StoredRow,
   writeRecordRows,
+  writtenRows,
 } from '../store/queries/versions.js';
 import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import { type CheckReport, checkApex, checkNode, foldNode, targetProblem } from '../zonefile/check.js';
@@ -220,6 +221,26 @@ class StreamLoad {
       const d = toRowData(r) as RecordRowData & { ord: number };
       d.ord = base + pos;
       batch.push(d);
+      if (d.owner_key !== runKey) {
+        endRun();
+        runKey = d.owner_key;
+      }
+    };
+    // Owners whose records come in more than one run (not together in the file): checked at the end from their
+    // rows; every other owner is checked as its run is read back in file order. Runs seen are remembered by a
+    // 32-bit print of the owner key (4–8 bytes an owner): a print seen before marks the owner, which at worst (two
+    // keys, one print) checks a contiguous owner the slower way. Past streamLoadLimits.splitMax marked owners, every
+    // owner is.
+    const prints = new KeyPrints();
+    const split = new Set<string>([origin.key]);
+    let allSplit = false;
+    let runKey: string | undefined;
+    const endRun = () => {
+      if (runKey === undefined || allSplit) return;
+      if (prints.add(runKey) && !split.has(runKey)) {
+        split.add(runKey);
+        if (split.size > streamLoadLimits.splitMax) allSplit = true;
+      }
     };
     const parser = createZoneParser({ origin, file: this.file, onRecord });
     const ttl = new TtlScan();
@@ -286,6 +307,7 @@ class StreamLoad {
       d.ord = base + pos;
       batch.push(d);
     }
+    endRun();
     await flush();
 
     // ---- 2. check owner by owner ---------------------------------------------------------------------------------
@@ -334,8 +356,15 @@ class StreamLoad {
     let groupKey: string | undefined;
     let lastOwner = '';
     let lastName = origin;
-    const endGroup = () => {
+    /** Check the group read so far unless `skip` says it is checked later (an owner split over several runs). */
+    const endGroup = (skip?: Set<string>) => {
       if (groupKey === undefined) return;
+      if (skip?.has(groupKey)) {
+        recs = [];
+        poss = [];
+        ids = [];
+        return;
+      }
       if (groupKey === originKey) {
         apexSeen = true;
         recs = [...virtual.map((v) => v.r), ...recs];
@@ -347,23 +376,32 @@ class StreamLoad {
       poss = [];
       ids = [];
     };
-    for await (const page of ownerOrderedRows(ctx.store, trx, zoneId, 1)) {
-      for (const row of page) {
-        if (row.owner_key !== groupKey) {
-          endGroup();
-          groupKey = row.owner_key;
+    const readGroups = async (pages: AsyncIterable<StoredRow[]>, skip?: Set<string>) => {
+      groupKey = undefined;
+      for await (const page of pages) {
+        for (const row of page) {
+          if (row.owner_key !== groupKey) {
+            endGroup(skip);
+            groupKey = row.owner_key;
+          }
+          if (row.owner !== lastOwner) {
+            lastOwner = row.owner;
+            lastName = Name.parse(row.owner);
+          }
+          const pos = Number(row.ord) - base;
+          recs.push(this.recordOf(row, lastName, this.lines[pos]));
+          poss.push(pos);
+          ids.push(Number(row.id));
         }
-        if (row.owner !== lastOwner) {
-          lastOwner = row.owner;
-          lastName = Name.parse(row.owner);
-        }
-        const pos = Number(row.ord) - base;
-        recs.push(this.recordOf(row, lastName, this.lines[pos]));
-        poss.push(pos);
-        ids.push(Number(row.id));
       }
+      endGroup(skip);
+    };
+    if (allSplit) await readGroups(ownerOrderedRows(ctx.store, trx, zoneId, 1));
+    else {
+      // In file order (a sequential read), runs of owners not split; then the split owners, owner by owner.
+      await readGroups(writtenRows(ctx.store, trx, zoneId, 1), split);
+      await readGroups(writtenRows(ctx.store, trx, zoneId, 1, [...split]));
     }
-    endGroup();
     if (!apexSeen) {
       groupKey = originKey;
       endGroup();
@@ -444,6 +482,42 @@ class StreamLoad {
       rec.line = line;
     }
     return rec;
+  }
+}
+
+/** Owners marked as split before every owner is checked the slow way (all rows read back in owner order). */
+export const streamLoadLimits = { splitMax: 20_000 };
+
+/** A set of 32-bit prints of strings (FNV-1a), open addressing: remembers that a key was seen, in 4–8 bytes. */
+class KeyPrints {
+  private t = new Uint32Array(1 << 12);
+  private n = 0;
+  /** Add the key's print; true when the print was there already. */
+  add(key: string): boolean {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h = h >>> 0 || 1;
+    if ((this.n + 1) * 2 > this.t.length) this.grow();
+    const mask = this.t.length - 1;
+    let i = h & mask;
+    while (this.t[i] !== 0) {
+      if (this.t[i] === h) return true;
+      i = (i + 1) & mask;
+    }
+    this.t[i] = h;
+    this.n++;
+    return false;
+  }
+  private grow(): void {
+    const old = this.t;
+    this.t = new Uint32Array(old.length * 2);
+    const mask = this.t.length - 1;
+    for (const h of old) {
+      if (h === 0) continue;
+      let i = h & mask;
+      while (this.t[i] !== 0) i = (i + 1) & mask;
+      this.t[i] = h;
+    }
   }
 }
 

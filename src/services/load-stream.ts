@@ -99,6 +99,10 @@ interface Tagged {
   pass: number;
   at: number;
   seq: number;
+  /** The owner whose run's check left it, while that owner may still turn out split. */
+  owner?: string;
+  /** A duplicate warning (pass 1): kept when the owner is checked again. */
+  dup?: boolean;
 }
 
 interface PendingTarget {
@@ -110,6 +114,7 @@ interface PendingTarget {
   pass: number;
   at: number;
   seq: number;
+  owner?: string;
 }
 
 /** The first `$TTL` of the text (zones.ts textZoneTtl), found piece by piece: lines are cut at "\n" only. */
@@ -192,15 +197,97 @@ class StreamLoad {
     const base = useApexNs ? sgNs.length : 0;
     const ipv4Ptr = settings.bool('auto_reverse_ipv4');
 
-    // ---- 1. parse and write --------------------------------------------------------------------------------------
+    // ---- 1. parse, check each owner's run, write -------------------------------------------------------------
     let soa0: ZoneRecord | undefined;
     const extraSoas: ZoneRecord[] = [];
     let fileRef: string | undefined;
     let sawApexNs = false;
+    /** Rows written so far: the next row's place (its ord is base + place). */
     let n = 0;
     let batch: (RecordRowData & { ord: number })[] = [];
     const addresses: { pos: number; r: ZoneRecord }[] = [];
+    const droppedIds: number[] = [];
+    const droppedPos = new Set<number>();
+    const droppedVirtual = new Set<ZoneRecord>();
+    const originKey = origin.key;
     const writing = () => zone !== undefined && parser.errors === 0;
+    const write = (r: ZoneRecord): number => {
+      const pos = n++;
+      this.lineAt(pos, r.line ?? 0);
+      if (wantsPtr(r, ipv4Ptr)) addresses.push({ pos, r });
+      const d = toRowData(r) as RecordRowData & { ord: number };
+      d.ord = base + pos;
+      batch.push(d);
+      return pos;
+    };
+
+    /**
+     * One owner's records through the checker's per-owner passes (`poss`: each record's place in the checker's input;
+     * `ids`: its row, −1 for a record not written yet or not at all). `owner` tags what the check leaves behind
+     * while the owner may still turn out split (see below). Returns the records it folded away.
+     */
+    const checkOwner = (recs: ZoneRecord[], poss: number[] | { first: number }, ids: number[] | undefined, owner?: string): Set<ZoneRecord> => {
+      const atApex = recs[0].name.equals(origin);
+      let place = Array.isArray(poss) ? 0 : poss.first;
+      const posOf = Array.isArray(poss) ? (i: number) => poss[i] : () => place++;
+      const nodeAt = Array.isArray(poss) ? poss[0] : poss.first;
+      const dropped = new Set<ZoneRecord>();
+      const served = foldNode(origin, recs, dropped, this.reporter(1, nodeAt, owner));
+      if (atApex) checkApex(origin, served.length > 0 ? served : undefined, this.reporter(2, 0));
+      if (served.length > 0)
+        checkNode(origin, served, atApex, this.reporter(3, nodeAt, owner), (r, target, apex) => {
+          this.pending.push({ r, target, atApex: apex, dms: false, pass: 3, at: nodeAt, seq: this.seq++, owner });
+        });
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i];
+        if (dropped.has(r)) {
+          const id = ids?.[i] ?? -1;
+          if (id >= 0) {
+            droppedIds.push(id);
+            droppedPos.add(posOf(i));
+          } else if (ids) droppedVirtual.add(r);
+          continue;
+        }
+        const at = posOf(i);
+        const cp = classProblem(r);
+        if (cp) this.problems.push({ p: cp, pass: 4, at, seq: this.seq++, owner });
+        const target = dmsTarget(origin, r);
+        if (target) this.pending.push({ r, target, atApex, dms: true, pass: 4, at, seq: this.seq++, owner });
+      }
+      return dropped;
+    };
+
+    // An owner whose records come together in the file (one run) is checked when its run ends, before its rows are
+    // written (folded duplicates are never written). An owner whose records come in several runs is written as it
+    // comes and checked at the end from all its rows; what the check of its first run left (problems, targets) is
+    // then dropped, except the duplicate warnings, which the whole check would give alike. Runs seen are
+    // remembered by a 32-bit print of the owner key (4–8 bytes an owner): a print seen before marks the owner, which
+    // at worst (two keys, one print) checks a contiguous owner at the end. The apex is always checked at the end
+    // (the SOA and the group's NS records join it there). Past streamLoadLimits.splitMax marked owners every owner
+    // is checked at the end, from all rows read back by owner.
+    const prints = new KeyPrints();
+    const split = new Set<string>([originKey]);
+    let allSplit = false;
+    let run: ZoneRecord[] = [];
+    let runKey: string | undefined;
+    const endRun = () => {
+      if (runKey === undefined) return;
+      const recs = run;
+      const k = runKey;
+      run = [];
+      runKey = undefined;
+      if (!allSplit && prints.add(k) && !split.has(k)) {
+        split.add(k);
+        if (split.size > streamLoadLimits.splitMax) allSplit = true;
+      }
+      if (allSplit || split.has(k)) {
+        for (const r of recs) write(r);
+        return;
+      }
+      // Checked first: the kept records then take consecutive places from n on, as the check numbered them.
+      const dropped = checkOwner(recs, { first: n }, undefined, k);
+      for (const r of recs) if (!dropped.has(r)) write(r);
+    };
     const onRecord = (r: ZoneRecord) => {
       if (r.type === RRType.SOA) {
         if (fileRef === undefined && r.flags?.ref) fileRef = r.flags.ref;
@@ -215,32 +302,12 @@ class StreamLoad {
         if (useApexNs) return; // replaced by the server group's
         sawApexNs = true;
       }
-      const pos = n++;
-      this.lineAt(pos, r.line ?? 0);
-      if (wantsPtr(r, ipv4Ptr)) addresses.push({ pos, r });
-      const d = toRowData(r) as RecordRowData & { ord: number };
-      d.ord = base + pos;
-      batch.push(d);
-      if (d.owner_key !== runKey) {
+      const k = r.name.key;
+      if (k !== runKey) {
         endRun();
-        runKey = d.owner_key;
+        runKey = k;
       }
-    };
-    // Owners whose records come in more than one run (not together in the file): checked at the end from their
-    // rows; every other owner is checked as its run is read back in file order. Runs seen are remembered by a
-    // 32-bit print of the owner key (4–8 bytes an owner): a print seen before marks the owner, which at worst (two
-    // keys, one print) checks a contiguous owner the slower way. Past streamLoadLimits.splitMax marked owners, every
-    // owner is.
-    const prints = new KeyPrints();
-    const split = new Set<string>([origin.key]);
-    let allSplit = false;
-    let runKey: string | undefined;
-    const endRun = () => {
-      if (runKey === undefined || allSplit) return;
-      if (prints.add(runKey) && !split.has(runKey)) {
-        split.add(runKey);
-        if (split.size > streamLoadLimits.splitMax) allSplit = true;
-      }
+      run.push(r);
     };
     const parser = createZoneParser({ origin, file: this.file, onRecord });
     const ttl = new TtlScan();
@@ -269,7 +336,7 @@ class StreamLoad {
         parsed.problems.map((p) => ({ message: p.message, severity: p.severity, file: p.file, line: p.line, column: p.column })),
       );
     if (pre !== undefined || !zone || !sg) throw pre;
-    await flush();
+    endRun();
 
     // The SOA and the zone's default TTL as commitVersion takes them.
     let soa: SoaFields;
@@ -300,71 +367,29 @@ class StreamLoad {
       ...(soa0?.line ? { line: soa0.line, file: soa0.file } : {}),
     };
     // Extra apex SOAs go after everything, as commitVersion appends them for the checker to refuse.
-    for (const r of extraSoas) {
-      const pos = n++;
-      this.lineAt(pos, r.line ?? 0);
-      const d = toRowData(r) as RecordRowData & { ord: number };
-      d.ord = base + pos;
-      batch.push(d);
-    }
-    endRun();
+    for (const r of extraSoas) write(r);
     await flush();
 
-    // ---- 2. check owner by owner ---------------------------------------------------------------------------------
+    // ---- 2. the owners checked at the end --------------------------------------------------------------------------
+    // What the checks of runs of owners that turned out split left behind goes (all of it when every owner is
+    // checked again), but for the duplicate warnings.
+    const again = (owner: string | undefined) => owner !== undefined && (allSplit || split.has(owner));
+    this.problems = this.problems.filter((t) => t.dup || !again(t.owner));
+    this.pending = this.pending.filter((t) => !again(t.owner));
     // The checker's input order: the SOA, the group's NS records when put in front, then the written rows.
     const virtual: { r: ZoneRecord; pos: number }[] = [
       { r: soaForCheck, pos: -sgRecords.length - 1 },
       ...sgRecords.map((r, i) => ({ r, pos: -sgRecords.length + i })),
     ];
-    const droppedIds: number[] = [];
-    const droppedPos = new Set<number>();
-    const droppedVirtual = new Set<ZoneRecord>();
-    let kept = 0;
     let apexSeen = false;
-    const checkOwner = (recs: ZoneRecord[], poss: number[], ids: number[]) => {
-      const atApex = recs[0].name.equals(origin);
-      const nodeAt = poss[0];
-      const dropped = new Set<ZoneRecord>();
-      const served = foldNode(origin, recs, dropped, this.reporter(1, nodeAt));
-      if (atApex) checkApex(origin, served.length > 0 ? served : undefined, this.reporter(2, 0));
-      if (served.length > 0)
-        checkNode(origin, served, atApex, this.reporter(3, nodeAt), (r, target, apex) => {
-          this.pending.push({ r, target, atApex: apex, dms: false, pass: 3, at: nodeAt, seq: this.seq++ });
-        });
-      for (let i = 0; i < recs.length; i++) {
-        const r = recs[i];
-        if (dropped.has(r)) {
-          if (ids[i] < 0) droppedVirtual.add(r);
-          else {
-            droppedIds.push(ids[i]);
-            droppedPos.add(poss[i]);
-          }
-          continue;
-        }
-        if (ids[i] >= 0) kept++;
-        const cp = classProblem(r);
-        if (cp) this.problems.push({ p: cp, pass: 4, at: poss[i], seq: this.seq++ });
-        const target = dmsTarget(origin, r);
-        if (target) this.pending.push({ r, target, atApex, dms: true, pass: 4, at: poss[i], seq: this.seq++ });
-      }
-    };
-
-    const originKey = origin.key;
     let recs: ZoneRecord[] = [];
     let poss: number[] = [];
     let ids: number[] = [];
     let groupKey: string | undefined;
     let lastOwner = '';
     let lastName = origin;
-    /** Check the group read so far unless `skip` says it is checked later (an owner split over several runs). */
-    const endGroup = (skip?: Set<string>) => {
+    const endGroup = () => {
       if (groupKey === undefined) return;
-      if (skip?.has(groupKey)) {
-        recs = [];
-        poss = [];
-        ids = [];
-        return;
-      }
       if (groupKey === originKey) {
         apexSeen = true;
         recs = [...virtual.map((v) => v.r), ...recs];
@@ -376,36 +401,29 @@ class StreamLoad {
       poss = [];
       ids = [];
     };
-    const readGroups = async (pages: AsyncIterable<StoredRow[]>, skip?: Set<string>) => {
-      groupKey = undefined;
-      for await (const page of pages) {
-        for (const row of page) {
-          if (row.owner_key !== groupKey) {
-            endGroup(skip);
-            groupKey = row.owner_key;
-          }
-          if (row.owner !== lastOwner) {
-            lastOwner = row.owner;
-            lastName = Name.parse(row.owner);
-          }
-          const pos = Number(row.ord) - base;
-          recs.push(this.recordOf(row, lastName, this.lines[pos]));
-          poss.push(pos);
-          ids.push(Number(row.id));
+    const pages = allSplit ? ownerOrderedRows(ctx.store, trx, zoneId, 1) : writtenRows(ctx.store, trx, zoneId, 1, [...split]);
+    for await (const page of pages) {
+      for (const row of page) {
+        if (row.owner_key !== groupKey) {
+          endGroup();
+          groupKey = row.owner_key;
         }
+        if (row.owner !== lastOwner) {
+          lastOwner = row.owner;
+          lastName = Name.parse(row.owner);
+        }
+        const pos = Number(row.ord) - base;
+        recs.push(this.recordOf(row, lastName, this.lines[pos]));
+        poss.push(pos);
+        ids.push(Number(row.id));
       }
-      endGroup(skip);
-    };
-    if (allSplit) await readGroups(ownerOrderedRows(ctx.store, trx, zoneId, 1));
-    else {
-      // In file order (a sequential read), runs of owners not split; then the split owners, owner by owner.
-      await readGroups(writtenRows(ctx.store, trx, zoneId, 1), split);
-      await readGroups(writtenRows(ctx.store, trx, zoneId, 1, [...split]));
     }
+    endGroup();
     if (!apexSeen) {
       groupKey = originKey;
       endGroup();
     }
+    const kept = n - droppedIds.length;
 
     // Targets: looked up among the written rows (served A/AAAA/CNAME), then judged as the checkers judge them.
     if (this.pending.length > 0) {
@@ -417,7 +435,7 @@ class StreamLoad {
       for (const p of this.pending) {
         if (addr.has(p.target.key)) continue;
         if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target), pass: p.pass, at: p.at, seq: p.seq });
-        else targetProblem(p.r, p.target, p.atApex, cname.has(p.target.key), this.reporter(p.pass, p.at, p.seq));
+        else targetProblem(p.r, p.target, p.atApex, cname.has(p.target.key), this.reporter(p.pass, p.at, undefined, p.seq));
       }
       this.pending = [];
     }
@@ -463,11 +481,11 @@ class StreamLoad {
   }
 
   /** A checker's report, kept with its place in the whole-zone order (validateZone's shape of the problem). */
-  private reporter(pass: number, at: number, seq?: number): CheckReport {
+  private reporter(pass: number, at: number, owner?: string, seq?: number): CheckReport {
     return (r, severity, message) => {
       const line = r?.line ?? 0;
       const p: ValidationProblem = { message, severity, ...(line ? { line, column: 1, file: r?.file ?? '<zone>' } : {}) };
-      this.problems.push({ p, pass, at, seq: seq ?? this.seq++ });
+      this.problems.push({ p, pass, at, seq: seq ?? this.seq++, owner, dup: pass === 1 && severity === 'warning' });
     };
   }
 

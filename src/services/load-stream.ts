@@ -36,7 +36,7 @@ import {
 } from '../store/queries/versions.js';
 import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import { type CheckReport, checkApex, checkNode, foldNode, targetProblem } from '../zonefile/check.js';
-import { createZoneParser, parseTtl } from '../zonefile/index.js';
+import { createZoneParser, parseName, parseTtl } from '../zonefile/index.js';
 import type { ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import {
@@ -205,7 +205,7 @@ class StreamLoad {
     /** Rows written so far: the next row's place (its ord is base + place). */
     let n = 0;
     let batch: (RecordRowData & { ord: number })[] = [];
-    const addresses: { pos: number; r: ZoneRecord }[] = [];
+    const addresses = new AddressList(origin);
     const droppedIds: number[] = [];
     const droppedPos = new Set<number>();
     const droppedVirtual = new Set<ZoneRecord>();
@@ -214,7 +214,7 @@ class StreamLoad {
     const write = (r: ZoneRecord): number => {
       const pos = n++;
       this.lineAt(pos, r.line ?? 0);
-      if (wantsPtr(r, ipv4Ptr)) addresses.push({ pos, r });
+      if (wantsPtr(r, ipv4Ptr)) addresses.add(pos, r);
       const d = toRowData(r) as RecordRowData & { ord: number };
       d.ord = base + pos;
       batch.push(d);
@@ -463,7 +463,7 @@ class StreamLoad {
         zone = { ...zone, reference_id: r.refId };
       }
     }
-    const bornAddressRecords = addresses.filter((a) => !droppedPos.has(a.pos)).map((a) => a.r);
+    const bornAddressRecords = addresses.records(droppedPos);
     const result = await finishLoadedVersion(trx, ctx, zone, settings, {
       soa,
       proposedSerial,
@@ -536,6 +536,71 @@ class KeyPrints {
       while (this.t[i] !== 0) i = (i + 1) & mask;
       this.t[i] = h;
     }
+  }
+}
+
+/**
+ * The born address records the reverse step will want, packed (owner text, type, TTL, address, flags when any):
+ * some 60 bytes each instead of the parsed record with its name and views (about a kilobyte each, measured with a
+ * third of a million AAAA records), until they are handed over at the end.
+ */
+class AddressList {
+  /** Owners below the origin are kept relative to it and made again with the origin's labels shared, as parsed. */
+  private readonly suffix: string;
+  constructor(private readonly origin: Name) {
+    this.suffix = `.${origin.toString()}`;
+  }
+  private owners: string[] = [];
+  private pos = new Int32Array(1024);
+  private ttl = new Uint32Array(1024);
+  private v6 = new Uint8Array(1024);
+  private bytes = new Uint8Array(16 * 1024);
+  private flags = new Map<number, ZoneRecord['flags']>();
+  add(pos: number, r: ZoneRecord): void {
+    const i = this.owners.length;
+    if (i === this.pos.length) this.grow();
+    const text = r.name.toString();
+    const relative = text.length > this.suffix.length && text.endsWith(this.suffix) && !text.includes('\\');
+    this.owners.push(relative ? text.slice(0, -this.suffix.length) : text);
+    this.pos[i] = pos;
+    this.ttl[i] = r.ttl;
+    this.v6[i] = r.type === RRType.AAAA ? 1 : 0;
+    this.bytes.set(r.rdata, i * 16);
+    if (r.flags) this.flags.set(i, r.flags);
+  }
+  /** The records, in the order they came, but those at the places given (folded away later). */
+  records(without: ReadonlySet<number>): ZoneRecord[] {
+    const out: ZoneRecord[] = [];
+    for (let i = 0; i < this.owners.length; i++) {
+      if (without.has(this.pos[i])) continue;
+      const v6 = this.v6[i] === 1;
+      const rec: ZoneRecord = {
+        name: parseName(this.owners[i], this.origin),
+        type: v6 ? RRType.AAAA : RRType.A,
+        class: RRClass.IN,
+        ttl: this.ttl[i],
+        rdata: this.bytes.slice(i * 16, i * 16 + (v6 ? 16 : 4)),
+      };
+      const f = this.flags.get(i);
+      if (f) rec.flags = f;
+      out.push(rec);
+    }
+    return out;
+  }
+  private grow(): void {
+    const n = this.pos.length * 2;
+    const pos = new Int32Array(n);
+    pos.set(this.pos);
+    this.pos = pos;
+    const ttl = new Uint32Array(n);
+    ttl.set(this.ttl);
+    this.ttl = ttl;
+    const v6 = new Uint8Array(n);
+    v6.set(this.v6);
+    this.v6 = v6;
+    const bytes = new Uint8Array(n * 16);
+    bytes.set(this.bytes);
+    this.bytes = bytes;
   }
 }
 

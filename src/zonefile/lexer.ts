@@ -116,13 +116,7 @@ export class Lexer {
       }
       if (c === SEMI) {
         let end = text.indexOf('\n', pos);
-        if (end < 0) {
-          if (!this.final) {
-            pos = len; // the comment may go on in the next piece: the check at the top of the loop stops there
-            continue;
-          }
-          end = len;
-        }
+        if (end < 0) end = len; // not final: the check at the top of the loop then takes the entry back
         let stop = end;
         if (stop > pos && text.charCodeAt(stop - 1) === CR) stop--;
         if (e.comment === undefined) {

@@ -338,13 +338,14 @@ export const ZONE_OPERATIONS = {
     params: z
       .object({
         zone: zoneParam,
-        text: textParam.optional(),
+        text: textParam.optional().describe('the zone-file text (required over JSON-RPC)'),
         // In-process callers only (zone_tool load_zone gives the file's pieces): no JSON value is an iterable, so
         // over JSON-RPC only `text` can be given.
         textSource: z
           .custom<ZoneTextSource>(isZoneTextSource, { message: 'expected zone-file text in pieces (an iterable)' })
           .optional()
-          .describe('zone-file text as an (async) iterable of pieces, streamed into the zone (not over JSON-RPC)'),
+          .describe('zone-file text as an (async) iterable of pieces, streamed into the zone (not over JSON-RPC)')
+          .meta({ 'x-in-process': true }),
         ...createFields,
       })
       .strict()

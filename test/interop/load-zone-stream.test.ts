@@ -220,7 +220,7 @@ describe('zone_tool load_zone streams a file', () => {
 
   test('an error on line 50,000: exit 65, file:line:column, nothing saved; the fixed file loads', () => {
     const data = join(dir, 'data');
-    const env = { ...process.env, DMS_CHANGE_BY: 'tester@test/Admin' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DMS_CHANGE_BY: 'tester@test/Admin' };
     delete env.DMS_DATA_DIR;
     delete env.DMS_DATABASE_URL;
     const zt = (...args: string[]) =>

@@ -1,25 +1,30 @@
 // Creating a zone from zone-file text that arrives in pieces (zone_tool load_zone of a file): the same zone, the same
-// rows and the same errors as createZone with the whole text (zones.ts), without ever holding the zone. A
-// 1,000,000-record file held as text, parsed records, checker maps and row objects took 1.4–1.9 GB; here memory
-// follows the largest owner, plus 4 bytes a record (its line, for messages) and the NS/MX/SRV records whose target
-// is in the zone (their targets are looked up at the end).
+// rows and the same errors as createZone with the whole text (zones.ts), without holding the zone. A 1,000,000-record
+// file held as text, parsed records, checker maps and row objects took 1.9 GB; here memory follows the largest run
+// of one owner's records, plus 4 bytes a record (its line, for messages), 4–8 bytes an owner (a print of its name),
+// the NS/MX/SRV records whose target is in the zone (looked up at the end), and the born address records the
+// automatic reverse step takes at the end (packed until then; that step holds them all).
 //
-// One transaction, three steps:
-//  1. Pieces are parsed as they come (createZoneParser) and each record is written as a row of version 1 at once, in
-//     file order (ord = its place). The apex SOA goes to the ZI row as in commitVersion; with use_apex_ns the apex NS
-//     records are left out. A parse error stops the writing (the parse goes on to report every error, as before).
-//  2. The rows are read back owner by owner (owner_key order, an index range) and each owner is checked with the
-//     checker's own per-owner passes (zonefile/check.ts foldNode/checkNode, and validateZone's class and target
-//     rules): duplicates are folded (their rows deleted), CNAME and other data, TTLs, out-of-zone data, SOA/NS at the
-//     apex. An owner's records need not be contiguous in the file. Targets of NS/MX/SRV records are looked up in the
-//     written rows at the end.
+// One transaction:
+//  1. Pieces are parsed as they come (createZoneParser). The apex SOA goes to the ZI row as in commitVersion; with
+//     use_apex_ns the apex NS records are left out. Each run of records of one owner is checked when the run ends
+//     with the checker's own per-owner passes (zonefile/check.ts foldNode/checkNode, validateZone's class and target
+//     rules: duplicates folded, CNAME and other data, TTLs, out-of-zone data, SOA below the apex) and its kept
+//     records are written as rows of version 1 in file order (ord = place). A parse error stops the writing (the
+//     parse goes on to report every error, as createZone does).
+//  2. Owners whose records are scattered over several runs, and the apex (with the SOA and the server group's NS
+//     records), are read back from their rows and checked whole; what the check of an earlier run left for them is
+//     dropped (but its duplicate warnings, which the whole check gives alike). Targets of NS/MX/SRV records are
+//     looked up in the written rows.
 //  3. Problems are put in the order the whole-zone check gives them (its passes, node order = first appearance,
 //     record order); any error throws ZoneValidationFailed and the transaction rolls back: nothing is left behind.
 //     Otherwise the zone gets its server group's apex NS where commitVersion would add them, the rows are numbered
-//     again if anything was folded or put in front, and the version is finished as commitVersion finishes it.
+//     again if anything was folded late or put in front, and the version is finished as commitVersion finishes it.
 //
 // Errors before any record (the zone exists, unknown server group or reference) are reported after the parse, like
 // createZone (which parses before it opens its transaction): a file with parse errors reports those first.
+// The SQLite read of step 2 holds a cursor open between pages: nothing else may use the connection meanwhile, which
+// holds for a one-shot zone_tool (the only caller that streams).
 
 import { RRClass, RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
@@ -78,7 +83,7 @@ export type StreamLoadOptions = Omit<CreateZoneOptions, 'text' | 'records'>;
 
 /** Rows written per statement batch. */
 const BATCH = 2000;
-/** Rows checked per page read back (SQLite: pulled from one cursor). */
+/** What an NS/MX/SRV target is looked up for: its addresses, or a CNAME (the checker's wording differs). */
 const TARGET_TYPES = [RRType.A, RRType.AAAA, RRType.CNAME];
 
 /** createZone for text given in pieces: see the head of this file. */
@@ -401,7 +406,7 @@ class StreamLoad {
       poss = [];
       ids = [];
     };
-    const pages = allSplit ? ownerOrderedRows(ctx.store, trx, zoneId, 1) : writtenRows(ctx.store, trx, zoneId, 1, [...split]);
+    const pages = allSplit ? ownerOrderedRows(ctx.store, trx, zoneId, 1) : writtenRows(trx, zoneId, 1, [...split]);
     for await (const page of pages) {
       for (const row of page) {
         if (row.owner_key !== groupKey) {

@@ -351,51 +351,20 @@ export async function renumberRows(db: Db, zoneId: number, version: number): Pro
   await sql`update records set ord = t.rn from (select id, row_number() over (order by ord, id) - 1 as rn from records where zone_id = ${zoneId} and from_version = ${version}) as t where records.id = t.id`.execute(db);
 }
 
-/**
- * The alive rows born at `version` of a zone in the order they were written (id), in pages; with `ownerKeys`, only
- * those owners', by owner (owner_key, ord, id). SQLite: from one cursor, as ownerOrderedRows.
- */
-export async function* writtenRows(store: Store, db: Db, zoneId: number, version: number, ownerKeys?: readonly string[]): AsyncGenerator<StoredRow[]> {
-  if (ownerKeys) {
-    for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
-      const page = await db
-        .selectFrom('records')
-        .select([...rowColumns])
-        .where('zone_id', '=', zoneId)
-        .where('to_version', 'is', null)
-        .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
-        .where('from_version', '=', version)
-        .orderBy('owner_key')
-        .orderBy('ord')
-        .orderBy('id')
-        .execute();
-      if (page.length > 0) yield page.map((r) => ({ ...r, id: Number(r.id), ord: Number(r.ord) }) as StoredRow);
-    }
-    return;
-  }
-  const base = () =>
-    db.selectFrom('records').select([...rowColumns]).where('zone_id', '=', zoneId).where('from_version', '=', version).where('to_version', 'is', null);
-  if (store.sqlite) {
-    const q = base().orderBy('id').compile();
-    const it = store.sqlite.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<StoredRow>;
-    let page: StoredRow[] = [];
-    for (const r of it) {
-      page.push(r);
-      if (page.length === OWNER_PAGE) {
-        yield page;
-        page = [];
-      }
-    }
-    if (page.length > 0) yield page;
-    return;
-  }
-  let after = -1;
-  for (;;) {
-    const page = (await base().where('id', '>', after).orderBy('id').limit(OWNER_PAGE).execute()).map(
-      (r) => ({ ...r, id: Number(r.id), ord: Number(r.ord) }) as StoredRow,
-    );
-    if (page.length > 0) yield page;
-    if (page.length < OWNER_PAGE) return;
-    after = page[page.length - 1].id;
+/** The alive rows born at `version` of these owners, in pages, by owner (owner_key, ord, id). */
+export async function* writtenRows(db: Db, zoneId: number, version: number, ownerKeys: readonly string[]): AsyncGenerator<StoredRow[]> {
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
+    const page = await db
+      .selectFrom('records')
+      .select([...rowColumns])
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
+      .where('from_version', '=', version)
+      .orderBy('owner_key')
+      .orderBy('ord')
+      .orderBy('id')
+      .execute();
+    if (page.length > 0) yield page.map((r) => ({ ...r, id: Number(r.id), ord: Number(r.ord) }) as StoredRow);
   }
 }

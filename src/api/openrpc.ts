@@ -68,7 +68,10 @@ export function openRpcDocument(version: string, url = '/jsonrpc'): OpenRpcDocum
         summary: op.summary,
         description: `${op.summary}. Tiers: ${op.tiers.join(', ')}${op.mutates ? '; changes data' : '; read-only'}.`,
         paramStructure: 'by-name' as const,
-        params: Object.entries(s.properties ?? {}).map(([name, schema]) => ({
+        // Parameters only an in-process caller can give (zone_tool's streamed file) are not part of the API.
+        params: Object.entries(s.properties ?? {})
+          .filter(([, schema]) => schema['x-in-process'] !== true)
+          .map(([name, schema]) => ({
           name,
           required: required.has(name),
           schema,

@@ -141,7 +141,7 @@ function normFlags(f: RRFlags | undefined): string | null {
 }
 
 
-function toRowData(r: ZoneRecord): RecordRowData {
+export function toRowData(r: ZoneRecord): RecordRowData {
   const flags = normFlags(r.flags);
   return {
     owner_key: r.name.key,
@@ -272,29 +272,44 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
     s.add(r.type);
   }
   for (const r of res.records) {
-    const at = r.line ? { line: r.line, file: r.file } : {};
-    if (r.class !== RRClass.IN)
-      problems.push({ severity: 'error', message: 'only class IN is supported', owner: r.name.toString(), type: typeToString(r.type), ...at });
-    if (r.flags?.disable) continue;
-    if (r.type !== RRType.NS && r.type !== RRType.MX && r.type !== RRType.SRV) continue;
-    let target: Name | undefined;
-    try {
-      target = rdataTargetName(r.type, r.rdata);
-    } catch {
-      continue;
-    }
-    if (!target || target.isRoot() || !target.isSubdomainOf(origin)) continue;
+    const p = classProblem(r);
+    if (p) problems.push(p);
+    const target = dmsTarget(origin, r);
+    if (target === undefined) continue;
     const types = names.get(target.key);
-    if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA)))
-      problems.push({
-        severity: 'error',
-        message: `target ${target.toString()} is inside the zone but has no A or AAAA record`,
-        owner: r.name.toString(),
-        type: typeToString(r.type),
-        ...at,
-      });
+    if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA))) problems.push(dmsTargetProblem(r, target));
   }
   return { problems, records: res.records };
+}
+
+/** validateZone's class rule for one record: only IN. */
+export function classProblem(r: ZoneRecord): ValidationProblem | undefined {
+  if (r.class === RRClass.IN) return undefined;
+  return { severity: 'error', message: 'only class IN is supported', owner: r.name.toString(), type: typeToString(r.type), ...(r.line ? { line: r.line, file: r.file } : {}) };
+}
+
+/** The in-zone target a served NS, MX or SRV record names, which must have an A or AAAA record (validateZone). */
+export function dmsTarget(origin: Name, r: ZoneRecord): Name | undefined {
+  if (r.flags?.disable) return undefined;
+  if (r.type !== RRType.NS && r.type !== RRType.MX && r.type !== RRType.SRV) return undefined;
+  let target: Name | undefined;
+  try {
+    target = rdataTargetName(r.type, r.rdata);
+  } catch {
+    return undefined;
+  }
+  if (!target || target.isRoot() || !target.isSubdomainOf(origin)) return undefined;
+  return target;
+}
+
+export function dmsTargetProblem(r: ZoneRecord, target: Name): ValidationProblem {
+  return {
+    severity: 'error',
+    message: `target ${target.toString()} is inside the zone but has no A or AAAA record`,
+    owner: r.name.toString(),
+    type: typeToString(r.type),
+    ...(r.line ? { line: r.line, file: r.file } : {}),
+  };
 }
 
 // ---- writing ------------------------------------------------------------------------------------------------------
@@ -583,6 +598,52 @@ export async function commitVersion(
     serial,
     published: input.publish,
     warnings: problems,
+    ...(reverse ? { reverse } : {}),
+    zoneRow: { ...zone, ...update },
+  };
+}
+
+/**
+ * The end of commitVersion for a new zone whose record rows (version 1) a streaming load has already written and
+ * checked (load-stream.ts): the serial, the ZI row, the zone moved to its first version, the audit entry and the
+ * automatic reverse PTR step — what commitVersion does after its validation when there is no previous version.
+ */
+export async function finishLoadedVersion(
+  trx: Tx,
+  ctx: ServiceContext,
+  zone: ZoneRow,
+  settings: Settings,
+  input: {
+    soa: SoaFields;
+    proposedSerial: number | undefined;
+    zoneTtl: number;
+    born: number;
+    bornAddressRecords: ZoneRecord[];
+    comment?: string | null;
+    publish: boolean;
+    now: Date;
+  },
+): Promise<SaveResult & { zoneRow: ZoneRow }> {
+  const t = input.now.getTime();
+  const serial = chooseSerial(null, input.proposedSerial, input.now);
+  const version = 1;
+  await insertZi(trx, Number(zone.id), version, serial, input.soa, input.zoneTtl, input, ctx.actor, t);
+  const update = await finishVersion(trx, ctx, zone, version, t, input.publish);
+  await auditChange(trx, ctx, {
+    zone,
+    kind: 'create',
+    before: null,
+    after: version,
+    summary: versionSummary(version, serial, input.born, 0, input.publish, input.comment),
+  });
+  const reverse = await reverseStep(trx, ctx, zone, async () => settings, { died: [], born: input.bornAddressRecords }, input.publish);
+  return {
+    zone: zone.name,
+    changed: true,
+    version,
+    serial,
+    published: input.publish,
+    warnings: [],
     ...(reverse ? { reverse } : {}),
     zoneRow: { ...zone, ...update },
   };

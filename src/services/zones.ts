@@ -304,6 +304,21 @@ export async function createZoneIn(
 ): Promise<{ zone: ZoneRow; result: SaveResult }> {
   // The original's load_zone took the zone's reference from a ;!REF: flag on the SOA when -r was not given.
   const fileRef = o.reference === undefined ? records.find((rr) => rr.type === RRType.SOA && rr.flags?.ref)?.flags?.ref : undefined;
+  const zone = await insertNewZone(trx, ctx, cc, key, o, fileRef);
+  const result = await commitVersion(trx, ctx, zone, cc.settings, {
+    records,
+    comment: o.comment ?? null,
+    publish: !o.inhibitPublish,
+    forceNew: true,
+    ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
+  });
+  // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
+  await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
+  return { zone: result.zoneRow, result };
+}
+
+/** The zone row of a new zone (no version yet), with its server group, reference, flags and security tags. */
+export async function insertNewZone(trx: Tx, ctx: ServiceContext, cc: CreateContext, key: string, o: CreateZoneOptions, fileRef: string | undefined): Promise<ZoneRow> {
   await assertNameFree(trx, ctx, key);
   const r = await cc.resolve(trx, ctx, o, fileRef);
   const t = nowMs(ctx);
@@ -337,19 +352,10 @@ export async function createZoneIn(
   }
   if (r.sectagIds.length > 0) await setZoneSectags(trx, Number(zone.id), r.sectagIds);
   if (r.flags.autoDnssec) await applyDnssecFlagsIn(trx, ctx, zone, r.flags);
-  const result = await commitVersion(trx, ctx, zone, cc.settings, {
-    records,
-    comment: o.comment ?? null,
-    publish: !o.inhibitPublish,
-    forceNew: true,
-    ...(o.zoneTtl !== undefined ? { zoneTtl: o.zoneTtl } : {}),
-  });
-  // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
-  await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
-  return { zone: result.zoneRow, result };
+  return zone;
 }
 
-function assertCreatableName(key: string): void {
+export function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
@@ -846,7 +852,7 @@ export async function resolveZoneName(ctx: ServiceContext, text: string): Promis
  * caller learns that the zone exists only when it may see it; a customer is told the name is not permitted, the
  * answer it gets for any name it may not have, so another tenant's zone does not show through the creation path.
  */
-async function assertNameFree(trx: Tx, ctx: ServiceContext, key: string): Promise<void> {
+export async function assertNameFree(trx: Tx, ctx: ServiceContext, key: string): Promise<void> {
   if ((await liveZoneId(trx, null, key)) === undefined) return;
   if (zoneScope(ctx) === null || (await liveZoneId(trx, zoneScope(ctx), key)) !== undefined) throw new ZoneExists(key);
   throw new PermissionDenied(`zone name ${key}`);

@@ -50,14 +50,16 @@ export interface CheckResult {
   records: ZoneRecord[];
 }
 
+/** How the checks report: the record it is about (undefined: the zone as a whole), severity, message. */
+export type CheckReport = (r: ZoneRecord | undefined, severity: 'error' | 'warning', message: string) => void;
+
 export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
   const problems: ZoneFileProblem[] = [];
-  const report = (r: ZoneRecord | undefined, severity: 'error' | 'warning', message: string) => {
+  const report: CheckReport = (r, severity, message) => {
     problems.push({
       file: r?.file ?? '<zone>', line: r?.line ?? 0, column: r?.line ? 1 : 0, message, severity,
     });
   };
-  const show = (n: Name) => n.toString();
 
   // Group by owner; consecutive records with the same Name object (inherited owners) reuse the key.
   const nodes = new Map<string, Slot>();
@@ -81,89 +83,136 @@ export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
     if (!Array.isArray(s)) {
       if (s.flags?.disable) nodes.delete(key);
       else if (!inZone(s.name, origin)) {
-        report(s, 'error', `${show(s.name)} ${typeToString(s.type)} is out of zone (not at or below ${show(origin)})`);
+        report(s, 'error', outOfZone(s, origin));
         nodes.delete(key);
       }
       continue;
     }
-    const kept = foldDuplicates(s, dropped, (r, first) =>
-      report(r, 'warning', `duplicate ${show(r.name)} ${typeToString(r.type)} record folded into the one${where(first)}`),
-    );
-    const served = kept.filter((r) => !r.flags?.disable);
-    if (served.length > 0 && !inZone(served[0].name, origin)) {
-      for (const r of served) report(r, 'error', `${show(r.name)} ${typeToString(r.type)} is out of zone (not at or below ${show(origin)})`);
-      served.length = 0;
-    }
+    const served = foldNode(origin, s, dropped, report);
     if (served.length === 0) nodes.delete(key);
     else nodes.set(key, served.length === 1 ? served[0] : served);
   }
   const folded = dropped.size === 0 ? records.slice() : records.filter((r) => !dropped.has(r));
 
-  // SOA: exactly one, at the apex; NS at the apex.
   const apex = nodes.get(origin.key);
-  const apexSoas = apex === undefined ? [] : list(apex).filter((r) => r.type === RRType.SOA);
-  if (apexSoas.length === 0) report(undefined, 'error', `no SOA record at the zone apex ${show(origin)}`);
-  for (const r of apexSoas.slice(1)) report(r, 'error', `more than one SOA record at the apex${where(apexSoas[0])}`);
-  if (!hasType(apex, RRType.NS)) report(apex === undefined ? undefined : list(apex)[0], 'error', `no NS records at the zone apex ${show(origin)}`);
+  checkApex(origin, apex === undefined ? undefined : list(apex), report);
 
   const hasAddress = (target: Name) => {
     const t = nodes.get(target.key);
     return hasType(t, RRType.A) || hasType(t, RRType.AAAA);
   };
   const isCname = (target: Name) => hasType(nodes.get(target.key), RRType.CNAME);
-
-  const checkRecord = (r: ZoneRecord, atApex: boolean) => {
-    const t = r.type;
-    if (t === RRType.SOA && !atApex) {
-      report(r, 'error', `SOA record at ${show(r.name)}, which is not the zone apex ${show(origin)}`);
-      return;
-    }
-    if (t !== RRType.NS && t !== RRType.MX && t !== RRType.SRV) return;
-    const target = safeTarget(r);
-    if (target === undefined || target.isRoot() || !inZone(target, origin) || hasAddress(target)) return;
-    if (t === RRType.NS) {
-      // An in-zone NS target without addresses makes the apex unusable (error, as BIND); for a delegation it is
-      // missing glue (warning, as BIND).
-      if (isCname(target)) report(r, atApex ? 'error' : 'warning', `NS target ${show(target)} of ${show(r.name)} is a CNAME (illegal, RFC 2181 §10.3)`);
-      else if (atApex) report(r, 'error', `NS target ${show(target)} has no address records (A or AAAA) in the zone`);
-      else if (target.isSubdomainOf(r.name)) report(r, 'warning', `missing glue: NS target ${show(target)} of the delegation ${show(r.name)} has no A or AAAA record`);
-      else report(r, 'warning', `NS target ${show(target)} of the delegation ${show(r.name)} has no address records (A or AAAA)`);
-    } else if (isCname(target)) report(r, 'warning', `${typeToString(t)} target ${show(target)} of ${show(r.name)} is a CNAME (RFC 2181 §10.3)`);
-    else report(r, 'warning', `${typeToString(t)} target ${show(target)} of ${show(r.name)} has no address records (A or AAAA)`);
+  const checkTarget = (r: ZoneRecord, target: Name, atApex: boolean) => {
+    if (!hasAddress(target)) targetProblem(r, target, atApex, isCname(target), report);
   };
 
   for (const s of nodes.values()) {
     const atApex = s === apex;
-    if (!Array.isArray(s)) {
-      checkRecord(s, atApex);
-      continue;
-    }
-    const name = s[0].name;
-    // CNAME exclusivity (RFC 1034 §3.6.2, RFC 2181 §10.1).
-    const cnames = s.filter((r) => r.type === RRType.CNAME);
-    if (cnames.length > 0) {
-      for (const r of cnames.slice(1)) report(r, 'error', `more than one CNAME record at ${show(name)}${where(cnames[0])}`);
-      const other = new Set<number>();
-      for (const r of s) {
-        if (r.type === RRType.CNAME || CNAME_COMPANIONS.has(r.type) || other.has(r.type)) continue;
-        other.add(r.type);
-        report(r, 'error', `CNAME and other data: ${show(name)} has a CNAME${where(cnames[0])} and ${typeToString(r.type)} records`);
-      }
-    }
-    // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record.
-    const firstOfType = new Map<number, ZoneRecord>();
-    const reported = new Set<number>();
-    for (const r of s) {
-      const f = firstOfType.get(r.type);
-      if (!f) firstOfType.set(r.type, r);
-      else if (f.ttl !== r.ttl && !reported.has(r.type)) {
-        reported.add(r.type);
-        report(r, 'warning', `TTL ${r.ttl} differs from the TTL ${f.ttl} of the rest of the ${show(name)} ${typeToString(r.type)} RRset${where(f)}`);
-      }
-    }
-    for (const r of s) checkRecord(r, atApex);
+    if (!Array.isArray(s)) checkRecord(origin, s, atApex, report, checkTarget);
+    else checkNode(origin, s, atApex, report, checkTarget);
   }
   return { problems, records: folded };
+}
+
+function outOfZone(r: ZoneRecord, origin: Name): string {
+  return `${r.name.toString()} ${typeToString(r.type)} is out of zone (not at or below ${origin.toString()})`;
+}
+
+/**
+ * The first pass over one owner's records (all of them, in zone order): duplicates folded (each added to `dropped`,
+ * with a warning), then the served ones returned — none when they are out of the zone (an error each).
+ */
+export function foldNode(origin: Name, rs: ZoneRecord[], dropped: Set<ZoneRecord>, report: CheckReport): ZoneRecord[] {
+  if (rs.length === 1) {
+    const s = rs[0];
+    if (s.flags?.disable) return [];
+    if (!inZone(s.name, origin)) {
+      report(s, 'error', outOfZone(s, origin));
+      return [];
+    }
+    return [s];
+  }
+  const kept = foldDuplicates(rs, dropped, (r, first) =>
+    report(r, 'warning', `duplicate ${r.name.toString()} ${typeToString(r.type)} record folded into the one${where(first)}`),
+  );
+  const served = kept.filter((r) => !r.flags?.disable);
+  if (served.length > 0 && !inZone(served[0].name, origin)) {
+    for (const r of served) report(r, 'error', outOfZone(r, origin));
+    served.length = 0;
+  }
+  return served;
+}
+
+/** SOA: exactly one, at the apex; NS at the apex. `apex`: the served records at the apex after foldNode. */
+export function checkApex(origin: Name, apex: ZoneRecord[] | undefined, report: CheckReport): void {
+  const show = (n: Name) => n.toString();
+  const apexSoas = apex === undefined ? [] : apex.filter((r) => r.type === RRType.SOA);
+  if (apexSoas.length === 0) report(undefined, 'error', `no SOA record at the zone apex ${show(origin)}`);
+  for (const r of apexSoas.slice(1)) report(r, 'error', `more than one SOA record at the apex${where(apexSoas[0])}`);
+  if (apex === undefined || !apex.some((r) => r.type === RRType.NS))
+    report(apex === undefined ? undefined : apex[0], 'error', `no NS records at the zone apex ${show(origin)}`);
+}
+
+/**
+ * The in-zone target of an NS, MX or SRV record that must have addresses: `checkTarget` decides (with the zone's
+ * nodes at hand, or later, for a zone checked owner by owner) and calls targetProblem when it has none.
+ */
+export type TargetCheck = (r: ZoneRecord, target: Name, atApex: boolean) => void;
+
+function checkRecord(origin: Name, r: ZoneRecord, atApex: boolean, report: CheckReport, checkTarget: TargetCheck): void {
+  const t = r.type;
+  if (t === RRType.SOA && !atApex) {
+    report(r, 'error', `SOA record at ${r.name.toString()}, which is not the zone apex ${origin.toString()}`);
+    return;
+  }
+  if (t !== RRType.NS && t !== RRType.MX && t !== RRType.SRV) return;
+  const target = safeTarget(r);
+  if (target === undefined || target.isRoot() || !inZone(target, origin)) return;
+  checkTarget(r, target, atApex);
+}
+
+/** The verdict on an NS/MX/SRV record whose in-zone target has no address records. */
+export function targetProblem(r: ZoneRecord, target: Name, atApex: boolean, targetIsCname: boolean, report: CheckReport): void {
+  const show = (n: Name) => n.toString();
+  const t = r.type;
+  if (t === RRType.NS) {
+    // An in-zone NS target without addresses makes the apex unusable (error, as BIND); for a delegation it is
+    // missing glue (warning, as BIND).
+    if (targetIsCname) report(r, atApex ? 'error' : 'warning', `NS target ${show(target)} of ${show(r.name)} is a CNAME (illegal, RFC 2181 §10.3)`);
+    else if (atApex) report(r, 'error', `NS target ${show(target)} has no address records (A or AAAA) in the zone`);
+    else if (target.isSubdomainOf(r.name)) report(r, 'warning', `missing glue: NS target ${show(target)} of the delegation ${show(r.name)} has no A or AAAA record`);
+    else report(r, 'warning', `NS target ${show(target)} of the delegation ${show(r.name)} has no address records (A or AAAA)`);
+  } else if (targetIsCname) report(r, 'warning', `${typeToString(t)} target ${show(target)} of ${show(r.name)} is a CNAME (RFC 2181 §10.3)`);
+  else report(r, 'warning', `${typeToString(t)} target ${show(target)} of ${show(r.name)} has no address records (A or AAAA)`);
+}
+
+/** The second pass over one owner's served records: CNAME exclusivity, RRset TTLs, each record's own checks. */
+export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report: CheckReport, checkTarget: TargetCheck): void {
+  const show = (n: Name) => n.toString();
+  const name = s[0].name;
+  // CNAME exclusivity (RFC 1034 §3.6.2, RFC 2181 §10.1).
+  const cnames = s.filter((r) => r.type === RRType.CNAME);
+  if (cnames.length > 0) {
+    for (const r of cnames.slice(1)) report(r, 'error', `more than one CNAME record at ${show(name)}${where(cnames[0])}`);
+    const other = new Set<number>();
+    for (const r of s) {
+      if (r.type === RRType.CNAME || CNAME_COMPANIONS.has(r.type) || other.has(r.type)) continue;
+      other.add(r.type);
+      report(r, 'error', `CNAME and other data: ${show(name)} has a CNAME${where(cnames[0])} and ${typeToString(r.type)} records`);
+    }
+  }
+  // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record.
+  const firstOfType = new Map<number, ZoneRecord>();
+  const reported = new Set<number>();
+  for (const r of s) {
+    const f = firstOfType.get(r.type);
+    if (!f) firstOfType.set(r.type, r);
+    else if (f.ttl !== r.ttl && !reported.has(r.type)) {
+      reported.add(r.type);
+      report(r, 'warning', `TTL ${r.ttl} differs from the TTL ${f.ttl} of the rest of the ${show(name)} ${typeToString(r.type)} RRset${where(f)}`);
+    }
+  }
+  for (const r of s) checkRecord(origin, r, atApex, report, checkTarget);
 }
 
 /** The records of one owner without duplicates; each duplicate is added to `dropped` and passed to `onDuplicate`. */
@@ -208,7 +257,7 @@ function foldDuplicates(
 }
 
 /** isSubdomainOf with a fast path: names parsed relative to the origin share its label arrays. */
-function inZone(name: Name, origin: Name): boolean {
+export function inZone(name: Name, origin: Name): boolean {
   const a = name.labels;
   const b = origin.labels;
   if (b.length > a.length) return false;
@@ -221,7 +270,7 @@ function inZone(name: Name, origin: Name): boolean {
   return j < 0 || name.isSubdomainOf(origin);
 }
 
-function safeTarget(r: ZoneRecord): Name | undefined {
+export function safeTarget(r: ZoneRecord): Name | undefined {
   try {
     return rdataTargetName(r.type, r.rdata);
   } catch {

@@ -2,7 +2,7 @@
 // Pure: no I/O here (see files.ts for the file-system shell, which is not re-exported to keep this entry pure).
 
 export type { RRFlags, ZoneRecord, ZoneFileProblem, ParseOptions, ParseResult } from './types.js';
-export { parseZoneText, formatProblem, parseName } from './parser.js';
+export { parseZoneText, createZoneParser, type ZoneTextParser, formatProblem, parseName } from './parser.js';
 export { writeZoneText, flagsText, type WriteOptions } from './writer.js';
 export { checkZone, type CheckResult } from './check.js';
 export { parseTtl, MAX_TTL } from './ttl.js';

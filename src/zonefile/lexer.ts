@@ -54,20 +54,32 @@ function setError(e: Entry, message: string, line: number, column: number): void
 }
 
 export class Lexer {
-  private pos = 0;
-  private lineNo = 1;
+  pos = 0;
+  lineNo: number;
   private lineStart = 0;
   private readonly len: number;
 
-  constructor(private readonly text: string) {
+  /**
+   * `final` false: the text is a piece of a longer input (incremental parsing). An entry that reaches the end of the
+   * piece may go on in the next one, so next() then stops before it (pos and lineNo stay at its start, a line start)
+   * and returns false; the caller lexes the rest of the piece again together with the next piece.
+   */
+  constructor(
+    private readonly text: string,
+    firstLine = 1,
+    private readonly final = true,
+  ) {
     this.len = text.length;
+    this.lineNo = firstLine;
   }
 
-  /** Fill `e` with the next entry; false at end of input. */
+  /** Fill `e` with the next entry; false at end of input (or, not final, at an entry the text does not finish). */
   next(e: Entry): boolean {
     const text = this.text;
     const len = this.len;
     if (this.pos >= len) return false;
+    const startLine = this.lineNo;
+    const startLineStart = this.lineStart;
     e.tokens = [];
     e.comment = undefined;
     e.trailingHash = undefined;
@@ -82,6 +94,11 @@ export class Lexer {
     let pos = this.pos;
     for (;;) {
       if (pos >= len) {
+        if (!this.final) {
+          this.lineNo = startLine;
+          this.lineStart = startLineStart;
+          return false;
+        }
         if (depth > 0) setError(e, `expected ")" to close the "(" opened here before the end of the file`, parenLine, parenCol);
         break;
       }
@@ -99,7 +116,7 @@ export class Lexer {
       }
       if (c === SEMI) {
         let end = text.indexOf('\n', pos);
-        if (end < 0) end = len;
+        if (end < 0) end = len; // not final: the check at the top of the loop then takes the entry back
         let stop = end;
         if (stop > pos && text.charCodeAt(stop - 1) === CR) stop--;
         if (e.comment === undefined) {

@@ -46,7 +46,71 @@ interface State {
 
 /** Parse master-file text. Records with errors are left out; all problems are returned. */
 export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResult {
-  const st: State = {
+  const st = newState(opts);
+  parseInto(text, opts.file ?? '<input>', st);
+  return finish(st, opts);
+}
+
+/** A parse fed piece by piece (ZoneTextParser.push), for input too large to hold as one string. */
+export interface ZoneTextParser {
+  /** The next piece of the text; pieces may be cut anywhere (inside a line, an entry, a comment). */
+  push(piece: string): void;
+  /** The end of the text: the result, exactly what parseZoneText gives for the concatenated pieces. */
+  end(): ParseResult;
+  /** True once maxErrors was reached: the rest of the input would not be looked at. */
+  readonly stopped: boolean;
+  /** Errors reported so far. */
+  readonly errors: number;
+}
+
+/**
+ * Incremental parsing: the same entries, records and problems as parseZoneText on the whole text, fed in pieces.
+ * Only the unfinished last entry of a piece is kept (and lexed again with the next piece), so memory follows the
+ * longest entry, not the file. Give `onRecord` to receive records as they come.
+ */
+export function createZoneParser(opts: ParseOptions = {}): ZoneTextParser {
+  const st = newState(opts);
+  const file = opts.file ?? '<input>';
+  let rest = '';
+  let line = 1;
+  let ended = false;
+  const run = (text: string, final: boolean) => {
+    const lexer = new Lexer(text, line, final);
+    runLexer(lexer, file, st);
+    rest = st.stopped ? '' : text.slice(lexer.pos);
+    line = lexer.lineNo;
+  };
+  return {
+    push(piece: string) {
+      if (ended) throw new Error('createZoneParser: push after end');
+      if (st.stopped || piece.length === 0) return;
+      run(rest + piece, false);
+    },
+    end() {
+      if (!ended) {
+        ended = true;
+        if (!st.stopped && rest.length > 0) run(rest, true);
+      }
+      return finish(st, opts);
+    },
+    get stopped() {
+      return st.stopped;
+    },
+    get errors() {
+      return st.errors;
+    },
+  };
+}
+
+function finish(st: State, opts: ParseOptions): ParseResult {
+  if (!st.stopped && (st.pendingComment !== undefined || st.pendingFlags !== undefined)) {
+    warn(st, opts.file ?? '<input>', 0, 0, 'a ";#" comment or ";!" flags line at the end is not followed by a record');
+  }
+  return { records: st.records, problems: st.problems, origin: st.origin };
+}
+
+function newState(opts: ParseOptions): State {
+  return {
     origin: opts.origin,
     dollarTtl: opts.defaultTtl,
     lastTtl: undefined,
@@ -68,11 +132,6 @@ export function parseZoneText(text: string, opts: ParseOptions = {}): ParseResul
     depth: 0,
     includes: 0,
   };
-  parseInto(text, opts.file ?? '<input>', st);
-  if (!st.stopped && (st.pendingComment !== undefined || st.pendingFlags !== undefined)) {
-    warn(st, opts.file ?? '<input>', 0, 0, 'a ";#" comment or ";!" flags line at the end is not followed by a record');
-  }
-  return { records: st.records, problems: st.problems, origin: st.origin };
 }
 
 /** "file:line:column: severity: message", the usual compiler form. */
@@ -99,7 +158,10 @@ function warn(st: State, file: string, line: number, column: number, message: st
 }
 
 function parseInto(text: string, file: string, st: State): void {
-  const lexer = new Lexer(text);
+  runLexer(new Lexer(text), file, st);
+}
+
+function runLexer(lexer: Lexer, file: string, st: State): void {
   const e = new Entry();
   while (!st.stopped && lexer.next(e)) {
     if (e.error) {

@@ -7,6 +7,7 @@ import { cancelEditZone, clearEditLock, editZone, pokeZoneSetSerial, pokeZoneWra
 import { type DmsError, ReferenceNotFound, type ValidationProblem } from '../errors.js';
 import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
+import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
 import { updateRrs } from '../rrs.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
@@ -334,10 +335,30 @@ export const ZONE_OPERATIONS = {
   load_zone: op({
     name: 'load_zone',
     summary: 'Create a zone from zone-file text (SOA and apex NS optional)',
-    params: z.object({ zone: zoneParam, text: textParam, ...createFields }).strict(),
+    params: z
+      .object({
+        zone: zoneParam,
+        text: textParam.optional().describe('the zone-file text (required over JSON-RPC)'),
+        // In-process callers only (zone_tool load_zone gives the file's pieces): no JSON value is an iterable, so
+        // over JSON-RPC only `text` can be given.
+        textSource: z
+          .custom<ZoneTextSource>(isZoneTextSource, { message: 'expected zone-file text in pieces (an iterable)' })
+          .optional()
+          .describe('zone-file text as an (async) iterable of pieces, streamed into the zone (not over JSON-RPC)')
+          .meta({ 'x-in-process': true }),
+        ...createFields,
+      })
+      .strict()
+      .refine((p) => (p.text === undefined) !== (p.textSource === undefined), { message: 'give text', path: ['text'] }),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, flags, ...o }) => createZone(ctx, await zoneOf(ctx, zone), { ...o, flags: await flagsOf(ctx, flags) }),
+    run: async (ctx, { zone, flags, text, textSource, ...o }) => {
+      const name = await zoneOf(ctx, zone);
+      const f = await flagsOf(ctx, flags);
+      // A large file streams: parsed, checked and written piece by piece in one transaction (load-stream.ts).
+      if (textSource !== undefined) return loadZoneStream(ctx, name, textSource, { ...o, flags: f });
+      return createZone(ctx, name, { ...o, text, flags: f });
+    },
   }),
   load_zones: op({
     name: 'load_zones',

@@ -267,3 +267,104 @@ export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: numbe
     .execute()) as StoredRow[];
   return { died, born };
 }
+
+// ---- streaming zone load (services/load-stream.ts) -------------------------------------------------------------
+
+/** Rows per page when the store has no cursor to stream from (PostgreSQL). */
+const OWNER_PAGE = 5000;
+
+/**
+ * The alive rows born at `version` of a zone, owner by owner (owner_key, then ord, then id): a streaming load checks
+ * each owner's records together without holding the zone. SQLite: straight from the cursor of one statement (the
+ * records_zone_alive_owner index gives that order; its rows are in ord order within an owner because a load inserts
+ * them so); no other statement may run on the connection until the iteration ends. Elsewhere: keyset pages.
+ */
+export async function* ownerOrderedRows(store: Store, db: Db, zoneId: number, version: number): AsyncGenerator<StoredRow[]> {
+  const base = () =>
+    db
+      .selectFrom('records')
+      .select([...rowColumns])
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('from_version', '=', version);
+  if (store.sqlite) {
+    const q = base().orderBy('owner_key').orderBy('ord').orderBy('id').compile();
+    const it = store.sqlite.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<StoredRow>;
+    let page: StoredRow[] = [];
+    for (const r of it) {
+      page.push(r);
+      if (page.length === OWNER_PAGE) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+    return;
+  }
+  let after: StoredRow | undefined;
+  for (;;) {
+    let q = base();
+    if (after) {
+      const a = after;
+      q = q.where(sql<boolean>`(owner_key, ord, id) > (${a.owner_key}, ${a.ord}, ${a.id})`);
+    }
+    const page = (await q.orderBy('owner_key').orderBy('ord').orderBy('id').limit(OWNER_PAGE).execute()).map(
+      (r) => ({ ...r, id: Number(r.id), ord: Number(r.ord) }) as StoredRow,
+    );
+    if (page.length > 0) yield page;
+    if (page.length < OWNER_PAGE) return;
+    after = page[page.length - 1];
+  }
+}
+
+/** Which of these owners have served (not disabled) alive records of these types: `owner_key` and `type` pairs. */
+export async function servedTypesAtOwners(
+  db: Db,
+  zoneId: number,
+  ownerKeys: readonly string[],
+  types: readonly number[],
+): Promise<{ owner_key: string; type: number }[]> {
+  const out: { owner_key: string; type: number }[] = [];
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
+    const rows = await db
+      .selectFrom('records')
+      .select(['owner_key', 'type'])
+      .distinct()
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
+      .where('type', 'in', types)
+      .where('disabled', '=', 0)
+      .execute();
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** Delete record rows by id (a load's folded duplicates, inside its own transaction). */
+export async function deleteRecordRows(db: Db, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) await db.deleteFrom('records').where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+}
+
+/** Number the rows born at `version` 0, 1, 2, … in their present order (ord, id). */
+export async function renumberRows(db: Db, zoneId: number, version: number): Promise<void> {
+  await sql`update records set ord = t.rn from (select id, row_number() over (order by ord, id) - 1 as rn from records where zone_id = ${zoneId} and from_version = ${version}) as t where records.id = t.id`.execute(db);
+}
+
+/** The alive rows born at `version` of these owners, in pages, by owner (owner_key, ord, id). */
+export async function* writtenRows(db: Db, zoneId: number, version: number, ownerKeys: readonly string[]): AsyncGenerator<StoredRow[]> {
+  for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
+    const page = await db
+      .selectFrom('records')
+      .select([...rowColumns])
+      .where('zone_id', '=', zoneId)
+      .where('to_version', 'is', null)
+      .where('owner_key', 'in', ownerKeys.slice(i, i + INSERT_CHUNK))
+      .where('from_version', '=', version)
+      .orderBy('owner_key')
+      .orderBy('ord')
+      .orderBy('id')
+      .execute();
+    if (page.length > 0) yield page.map((r) => ({ ...r, id: Number(r.id), ord: Number(r.ord) }) as StoredRow);
+  }
+}

@@ -1,6 +1,6 @@
 // zone_tool handlers for zones and their versions: listing, show, create/load/copy, edit, state, ZIs, serials.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DmsError } from '../../../services/errors.js';
 import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } from '../../../services/index.js';
@@ -222,15 +222,65 @@ const copyZone: Handler = async (ctx, a) => {
   return 0;
 };
 
+function fileError(file: string, e: unknown): ZoneToolError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOENT' ? 'No such file' : err.code === 'EISDIR' ? 'Is a directory' : err.message;
+  return new ZoneToolError(`Zone file '${file}': ${why}.`, err.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, err.code ?? 'IOError');
+}
+
+/** Bytes read from a zone file at a time when it is streamed. */
+const PIECE = 1 << 20;
+
+/**
+ * A zone file as pieces for load_zone's textSource, so that a large file is never held: checked first (it opens,
+ * it is not a directory, it has no NUL byte: readZoneFile's errors) by one pass over it, then read again piece by
+ * piece while the service parses and writes.
+ */
+function zoneFilePieces(file: string): Iterable<Uint8Array> {
+  const buf = Buffer.allocUnsafe(PIECE);
+  const scan = (each?: (piece: Uint8Array) => void) => {
+    const fd = openSync(file, 'r');
+    try {
+      for (;;) {
+        const got = readSync(fd, buf, 0, PIECE, null);
+        if (got === 0) return;
+        each?.(buf.subarray(0, got));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  try {
+    scan((piece) => {
+      if (piece.includes(0)) throw new ZoneToolError(`Zone file '${file}': binary file, not a zone file.`, EX.IOERR, 'BinaryFile');
+    });
+  } catch (e) {
+    throw e instanceof ZoneToolError ? e : fileError(file, e);
+  }
+  return {
+    *[Symbol.iterator]() {
+      // The piece is handed on and decoded before the next read reuses the buffer.
+      const fd = openSync(file, 'r');
+      try {
+        for (;;) {
+          const got = readSync(fd, buf, 0, PIECE, null);
+          if (got === 0) return;
+          yield buf.subarray(0, got);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
 /** Read a zone file as text, refusing binary files with a clear message. */
 async function readZoneFile(file: string): Promise<string> {
   let buf: Buffer;
   try {
     buf = readFileSync(file); // sync: node:fs/promises would cost every command its start-up
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'No such file' : err.code === 'EISDIR' ? 'Is a directory' : err.message;
-    throw new ZoneToolError(`Zone file '${file}': ${why}.`, err.code === 'ENOENT' ? EX.NOINPUT : EX.OSERR, err.code ?? 'IOError');
+    throw fileError(file, e);
   }
   if (buf.includes(0)) throw new ZoneToolError(`Zone file '${file}': binary file, not a zone file.`, EX.IOERR, 'BinaryFile');
   return buf.toString('utf8');
@@ -261,10 +311,10 @@ const loadZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [file, zoneText] = a.positional;
   const name = await zoneArg(ctx, zoneText);
-  const text = await readZoneFile(file);
+  const textSource = zoneFilePieces(file);
   const o = createOptions(a, a.positional.slice(2));
   try {
-    const zone = await s.call('load_zone', { zone: name, ...o, text });
+    const zone = await s.call('load_zone', { zone: name, ...o, textSource });
     emit(ctx, zone, () => '');
     printReverseReport(ctx, zone.reverse);
   } catch (e) {

@@ -230,7 +230,9 @@ if (argv.includes('--dmsd')) {
   t0 = performance.now();
   const hi = argv.indexOf('--dmsd-heap');
   const heap = hi >= 0 ? [`--max-old-space-size=${argv[hi + 1]}`] : [];
-  const proc = spawn(process.execPath, [...heap, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // BENCH_DMSD_NODE_ARGS: extra node flags for dmsd (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+  const extra = (process.env.BENCH_DMSD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout.on('data', (d) => {
     out += d;

@@ -256,6 +256,7 @@ test('refresh and oldestExpiration stay exact while changes drop and add signatu
     const first = sigs().sort((a, b) => rrsigFields(a.rdata).expiration - rrsigFields(b.rdata).expiration)[0];
     const victim = z.recordsAt(first.name).filter((r) => r.type !== RRType.SOA && r.type !== RRType.NS);
     z.apply({ remove: first.name.equals(origin) ? [] : victim, add: [rr(`n${i} 300 A 192.0.2.${i + 1}`)] }, CSK, t);
+    assert.equal(z.oldestExpiration(), oldest());
     // Nothing due before the oldest signature; the floor may only be a lower bound, the answer stays right.
     assert.deepEqual(z.refresh(CSK, t, oldest() - 1), { remove: [], add: [] });
     assert.equal(z.oldestExpiration(), oldest());

@@ -22,6 +22,13 @@ export function floorIndex(a: readonly string[], x: string): number {
   return r;
 }
 
+/** The later of two strings in code-unit order (undefined: absent). Strings: Math.max does not apply. */
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined || a > b) return a;
+  return b;
+}
+
 export class LayeredSorted {
   /**
    * @param base sorted, without duplicates; shared, never changed
@@ -51,9 +58,7 @@ export class LayeredSorted {
     const b = i >= 0 ? this.base[i] : undefined;
     const j = floorIndex(this.added, x);
     const a = j >= 0 ? this.added[j] : undefined;
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return a > b ? a : b;
+    return later(a, b);
   }
 
   /** The greatest element, or undefined when empty. */
@@ -62,9 +67,7 @@ export class LayeredSorted {
     while (i >= 0 && this.removed.has(this.base[i])) i--;
     const b = i >= 0 ? this.base[i] : undefined;
     const a = this.added.at(-1);
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return a > b ? a : b;
+    return later(a, b);
   }
 
   has(x: string): boolean {

@@ -230,7 +230,9 @@ if (argv.includes('--dmsd')) {
   t0 = performance.now();
   const hi = argv.indexOf('--dmsd-heap');
   const heap = hi >= 0 ? [`--max-old-space-size=${argv[hi + 1]}`] : [];
-  const proc = spawn(process.execPath, [...heap, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // BENCH_DMSD_NODE_ARGS: extra node flags for dmsd (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+  const extra = (process.env.BENCH_DMSD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout.on('data', (d) => {
     out += d;
@@ -289,6 +291,27 @@ if (argv.includes('--dmsd')) {
   const med = (k) => [...times.map((x) => x[k])].sort((a, b) => a - b)[2];
   if (process.env.BENCH_DNSSEC_DEBUG) console.log(out.split('\n').slice(-40).join('\n'));
   log('dmsd one UPDATE on the signed zone (5 UPDATEs, median)', { answeredMs: med('answeredMs'), servedWithRrsigAndNsecMs: med('servedSignedMs'), each: times });
+  // Memory once serving: dmsd gives back what a burst grew after 5 s idle (src/daemon/idle-memory.ts), so the RSS
+  // after 8 s idle is what the signed zone (compiled snapshot + the signer's state) holds.
+  await sleep(8000);
+  const settled = rssBytes(proc.pid);
+  log('dmsd RSS serving the signed zone, 8 s idle after the UPDATEs', { rssMB: Math.round(settled / 1e6), bytesPerRecord: Math.round(settled / N) });
+  // BENCH_DMSD_HEAPSNAPSHOT=DIR with BENCH_DMSD_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR": a heap
+  // snapshot of the serving dmsd, written to DIR (waited for until its size stops changing).
+  const snapDir = process.env.BENCH_DMSD_HEAPSNAPSHOT;
+  if (snapDir) {
+    const { readdirSync, statSync } = await import('node:fs');
+    proc.kill('SIGUSR2');
+    let last = -1;
+    for (let stable = 0, t = performance.now(); stable < 3 && performance.now() - t < 300_000; ) {
+      await sleep(1000);
+      const f = readdirSync(snapDir).find((x) => x.endsWith('.heapsnapshot'));
+      const size = f ? statSync(join(snapDir, f)).size : -1;
+      stable = size > 0 && size === last ? stable + 1 : 0;
+      last = size;
+    }
+    log('dmsd heap snapshot', { dir: snapDir, bytes: last });
+  }
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
 }

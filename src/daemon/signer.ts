@@ -116,6 +116,13 @@ export class ZoneSigner {
    */
   async signPublished(name: string): Promise<number | undefined> {
     if (!this.mayAct()) return undefined;
+    // The version signed already (the feed row of our own stored change, most often): known without opening the
+    // private keys (services.zoneSigning decrypts each, ~4 ms per change on the event loop).
+    const held = this.states.get(name);
+    if (held) {
+      const head = await services.publishedVersion(this.ctx, name);
+      if (head && head.version === held.version && (await services.hasDnssecPolicy(this.ctx, name))) return head.version;
+    }
     const s = await services.zoneSigning(this.ctx, name);
     if (!s) {
       this.states.delete(name);

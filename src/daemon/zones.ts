@@ -22,6 +22,7 @@ import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { wireKey } from '../zone/key.js';
 import { patchZone } from '../zone/delta.js';
+import { prepareDnssecOrder } from '../zone/dnssec-answer.js';
 import type { ZoneSigner } from './signer.js';
 import { applyCommittedChange, applyPublishedChange, perZone } from './zone-delta.js';
 
@@ -214,6 +215,8 @@ export async function startZoneFeed(
       if (!st) return;
       try {
         next = compileZone(Name.parse(services.normalizeZoneName(name)), [...st.records, ...st.stored]);
+        // The canonical order of the DO=1 denial proofs, built now; each patched version derives its own from it.
+        prepareDnssecOrder(next);
       } catch (e) {
         log.error({ zone: name, version: v, err: (e as Error).message }, 'signed zone does not compile; previous version kept');
         return;

@@ -163,6 +163,12 @@ export class SignedZone {
   private reuseSets: Map<string, Map<number, RR[]>> | undefined;
   private now = 0;
   private soaTtl = 0;
+  /**
+   * A lower bound of the oldest signature expiration (exact when expiryFloorExact): refresh() skips its scan of every
+   * signature when nothing can be due. Undefined and exact: no signatures.
+   */
+  private expiryFloor: number | undefined;
+  private expiryFloorExact = true;
   /** Publish the CDS/CDNSKEY delete records (SignPolicy.cdsDelete); takes effect with the next apply or refresh. */
   cdsDelete: boolean;
   /**
@@ -235,10 +241,27 @@ export class SignedZone {
 
   /** The earliest expiration (seconds, RFC 1982 arithmetic ignored) among the signatures, or undefined. */
   oldestExpiration(): number | undefined {
+    if (this.expiryFloorExact) return this.expiryFloor;
     let oldest: number | undefined;
     for (const m of this.sigs.values())
       for (const rrs of m.values()) for (const r of rrs) if (oldest === undefined || expiration(r.rdata) < oldest) oldest = expiration(r.rdata);
+    this.expiryFloor = oldest;
+    this.expiryFloorExact = true;
     return oldest;
+  }
+
+  /** A signature now held: the floor follows it down. */
+  private noteSignature(rr: RR): void {
+    const e = expiration(rr.rdata);
+    if (this.expiryFloor === undefined) {
+      // Undefined and exact: there were no signatures, so this one is the oldest. Undefined and not exact: unknown.
+      if (this.expiryFloorExact) this.expiryFloor = e;
+    } else if (e < this.expiryFloor) this.expiryFloor = e;
+  }
+
+  /** A signature dropped: when it was the oldest, the floor is only a lower bound from now on. */
+  private forgetSignature(rr: RR): void {
+    if (this.expiryFloor !== undefined && expiration(rr.rdata) <= this.expiryFloor) this.expiryFloorExact = false;
   }
 
   /** The RRSIGs at an owner (optionally only those covering `type`). */
@@ -334,9 +357,17 @@ export class SignedZone {
     const out = new DeltaBuilder();
     if (this.setKeys(keys)) this.resignForKeys(out);
     const due: [string, number][] = [];
+    // Nothing expires before `until` when even a lower bound of the oldest expiration does not: no scan of every
+    // signature (this runs with each new version; the scan cost ~40 ms per UPDATE at 100,000 records).
+    if (this.expiryFloor !== undefined && this.expiryFloor - until >= 0) return out.finish();
+    if (this.expiryFloor === undefined && this.expiryFloorExact) return out.finish();
     for (const [key, m] of this.sigs)
       for (const [type, rrs] of m) if (rrs.some((r) => expiration(r.rdata) - until < 0)) due.push([key, type]);
     for (const [key, type] of due) this.resignExisting(key, type, out);
+    // The scan saw every signature: the exact oldest is one more pass (rare: only when something was due or the floor
+    // went stale), which makes the next refresh's shortcut hold again.
+    this.expiryFloorExact = false;
+    this.oldestExpiration();
     return out.finish();
   }
 
@@ -520,6 +551,7 @@ export class SignedZone {
     for (const rr of old) {
       out.remove(rr);
       this.deferred?.delete(rr);
+      this.forgetSignature(rr);
     }
     m.delete(type);
     if (m.size === 0) this.sigs.delete(key);
@@ -547,6 +579,7 @@ export class SignedZone {
       const rdata = this.deferred ? rrsigRdataPrefix(job) : signRRsetBytes(job, k.key.privateKey as NonNullable<DnssecKey['privateKey']>);
       const rr: RR = { name: owner, type: RRType.RRSIG, class: set.class, ttl: set.ttl, rdata };
       this.deferred?.set(rr, { job, key: k.key });
+      this.noteSignature(rr);
       made.push(rr);
       out.add(rr);
     }
@@ -573,7 +606,10 @@ export class SignedZone {
     let m = this.sigs.get(owner.key);
     if (!m) this.sigs.set(owner.key, (m = new Map()));
     m.set(type, stored);
-    for (const rr of stored) out.add(rr);
+    for (const rr of stored) {
+      out.add(rr);
+      this.noteSignature(rr);
+    }
     return true;
   }
 

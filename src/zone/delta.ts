@@ -19,6 +19,7 @@ import { isMetaType, RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { soaSerial } from '../dns/serial.js';
+import { carryDnssecOrder } from './dnssec-answer.js';
 import { keyIsBelowOrAt, keyLabelCount, keyParent, latin1, wildcardKey } from './key.js';
 import { VersionedMap } from './versioned-map.js';
 import {
@@ -339,7 +340,7 @@ class Patcher {
     const apex = nodes.get(originKey)!;
     const soaRR = apex.rrset(RRType.SOA)!.rrs[0];
     const negativeTtl = Math.min(soaRR.ttl, soaMinimum(soaRR.rdata));
-    return {
+    const next: Zone = {
       origin: zone.origin,
       originKey,
       apex,
@@ -353,6 +354,9 @@ class Patcher {
       warnings: this.warnings,
       responseMemo: new Map(),
     };
+    // A signed zone's canonical order (DO=1 denial proofs) follows the change instead of being sorted again.
+    carryDnssecOrder(zone, next, this.changes.keys(), this.nsec3Changes.keys());
+    return next;
   }
 }
 

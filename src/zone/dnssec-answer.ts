@@ -5,9 +5,10 @@
 // owners' nodes, NSEC3 records in zone.nsec3).
 //
 // Finding the NSEC or NSEC3 record that covers a name needs the owners in canonical (or hash) order; a snapshot has
-// only maps, so the order is built once per snapshot on the first query that needs it and kept beside it (WeakMap):
-// a change makes a new snapshot, whose first negative DO=1 answer sorts again — O(n log n) per version, a known cost
-// to revisit for very large zones that change often (an order-keeping structure in the snapshot).
+// only maps, so the order is built on the first query that needs it and kept beside the snapshot (WeakMap). A
+// snapshot patched from one whose order is built (zone/delta.ts calls carryDnssecOrder) gets its order derived from
+// the old one with the touched owners (layered-sorted.ts), in time proportional to the change: sorting the whole
+// zone again per UPDATE was the largest cost of a change to a large signed zone.
 
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
@@ -16,6 +17,7 @@ import { WireReader } from '../dns/wire.js';
 import { keyIsBelowOrAt, keyParent, wildcardKey, wireKey } from './key.js';
 import type { Outcome } from './lookup.js';
 import type { Sections } from './sections.js';
+import { LayeredSorted } from './layered-sorted.js';
 import type { Zone, ZoneNode } from './zone.js';
 
 /** RFC 5155 §5 hash of a name with the zone's parameters (src/dnssec nsec3Hash). */
@@ -32,11 +34,10 @@ interface Nsec3Param {
 }
 
 interface Order {
-  /** NSEC zones: owner keys with an NSEC RRset, canonical order, and their sort forms. */
-  nsecKeys?: string[];
-  nsecSort?: string[];
+  /** NSEC zones: the sort forms (sortForm) of the owners with an NSEC RRset. */
+  nsec?: LayeredSorted;
   /** NSEC3 zones: hashed labels (base32hex, lower case) in hash order, and the NSEC3PARAM. */
-  nsec3Labels?: string[];
+  nsec3Labels?: LayeredSorted;
   nsec3?: Nsec3Param;
 }
 
@@ -57,46 +58,82 @@ function sortForm(key: string): string {
   return s;
 }
 
+/** The owner key of a sort form (sortForm's inverse). */
+function keyOfSortForm(form: string): string {
+  const labels = form.split('\u0000');
+  labels.pop();
+  let k = '';
+  for (let i = labels.length - 1; i >= 0; i--) {
+    const l = labels[i];
+    k += String.fromCharCode(l.length);
+    for (let j = 0; j < l.length; j++) k += String.fromCharCode(l.charCodeAt(j) - 1);
+  }
+  return `${k}\u0000`;
+}
+
+/** The NSEC3PARAM at the apex when the zone has NSEC3 records (else the zone is NSEC or unsigned). */
+function nsec3ParamOf(zone: Zone): Nsec3Param | undefined {
+  const param = zone.apex.rrset(RRType.NSEC3PARAM)?.rrs[0];
+  if (!param || zone.nsec3.size === 0) return undefined;
+  const r = new WireReader(param.rdata);
+  r.u8();
+  r.u8();
+  const iterations = r.u16();
+  const saltLen = r.u8();
+  return { iterations, salt: r.bytes(saltLen).slice() };
+}
+
+/** The hashed label of an NSEC3 owner key. */
+const nsec3Label = (k: string): string => k.substring(1, 1 + k.charCodeAt(0));
+
 function orderOf(zone: Zone): Order {
   let o = orders.get(zone);
   if (o) return o;
   o = {};
-  const param = zone.apex.rrset(RRType.NSEC3PARAM)?.rrs[0];
-  if (param && zone.nsec3.size > 0) {
-    const r = new WireReader(param.rdata);
-    r.u8();
-    r.u8();
-    const iterations = r.u16();
-    const saltLen = r.u8();
-    o.nsec3 = { iterations, salt: r.bytes(saltLen).slice() };
+  const p = nsec3ParamOf(zone);
+  if (p) {
+    o.nsec3 = p;
     const labels: string[] = [];
-    for (const k of zone.nsec3.keys()) labels.push(k.substring(1, 1 + k.charCodeAt(0)));
+    for (const k of zone.nsec3.keys()) labels.push(nsec3Label(k));
     labels.sort();
-    o.nsec3Labels = labels;
+    o.nsec3Labels = LayeredSorted.of(labels);
   } else {
-    const pairs: [string, string][] = [];
-    for (const [k, node] of zone.nodes) if (node.hasType(RRType.NSEC)) pairs.push([sortForm(k), k]);
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    o.nsecKeys = pairs.map((p) => p[1]);
-    o.nsecSort = pairs.map((p) => p[0]);
+    const forms: string[] = [];
+    for (const [k, node] of zone.nodes) if (node.hasType(RRType.NSEC)) forms.push(sortForm(k));
+    forms.sort();
+    o.nsec = LayeredSorted.of(forms);
   }
   orders.set(zone, o);
   return o;
 }
 
-/** Index of the last element ≤ x in a sorted array (-1: none). */
-function floorIndex(a: readonly string[], x: string): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  let r = -1;
-  while (lo <= hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m] <= x) {
-      r = m;
-      lo = m + 1;
-    } else hi = m - 1;
+/** Build the order of a signed snapshot now (after a whole load), so the first negative DO=1 answer does not wait for it. */
+export function prepareDnssecOrder(zone: Zone): void {
+  if (isSignedZone(zone)) orderOf(zone);
+}
+
+/**
+ * `next` was patched from `prev` by replacing the owners `nodeKeys` (names) and `nsec3Keys` (NSEC3 owners): when the
+ * order of `prev` is built, derive the order of `next` from it with those owners only. Nothing when `prev` has no
+ * order yet, or the denial of existence changed (NSEC ↔ NSEC3, other NSEC3 parameters): built on demand then.
+ */
+export function carryDnssecOrder(prev: Zone, next: Zone, nodeKeys: Iterable<string>, nsec3Keys: Iterable<string>): void {
+  const o = orders.get(prev);
+  if (!o) return;
+  const p = nsec3ParamOf(next);
+  if (o.nsec3Labels) {
+    if (!p || p.iterations !== o.nsec3!.iterations || Buffer.compare(p.salt, o.nsec3!.salt) !== 0) return;
+    const remove: string[] = [];
+    const add: string[] = [];
+    for (const k of nsec3Keys) (next.nsec3.has(k) ? add : remove).push(nsec3Label(k));
+    orders.set(next, { nsec3: p, nsec3Labels: o.nsec3Labels.with(remove, add) });
+    return;
   }
-  return r;
+  if (p || !o.nsec) return;
+  const remove: string[] = [];
+  const add: string[] = [];
+  for (const k of nodeKeys) (next.nodes.get(k)?.hasType(RRType.NSEC) ? add : remove).push(sortForm(k));
+  orders.set(next, { nsec: o.nsec.with(remove, add) });
 }
 
 function coveredType(rr: RR): number {
@@ -191,11 +228,10 @@ class Prover {
 
   /** The NSEC whose span holds `key` (its owner precedes the name in canonical order), or the name's own. */
   nsecCovering(key: string): void {
-    const keys = this.order.nsecKeys!;
-    if (keys.length === 0) return;
-    let i = floorIndex(this.order.nsecSort!, sortForm(key));
-    if (i < 0) i = keys.length - 1;
-    this.nsecAt(keys[i]);
+    const set = this.order.nsec!;
+    // None before the name: the last NSEC (its span wraps around to the apex).
+    const form = set.floor(sortForm(key)) ?? set.last();
+    if (form !== undefined) this.nsecAt(keyOfSortForm(form));
   }
 
   // --- NSEC3 ---
@@ -218,9 +254,7 @@ class Prover {
   /** The NSEC3 matching the name; false when there is none. */
   nsec3Match(key: string): boolean {
     const l = this.label(key);
-    const labels = this.order.nsec3Labels!;
-    const i = floorIndex(labels, l);
-    if (i < 0 || labels[i] !== l) return false;
+    if (!this.order.nsec3Labels!.has(l)) return false;
     this.nsec3ByLabel(l);
     return true;
   }
@@ -228,16 +262,11 @@ class Prover {
   /** The NSEC3 covering the name's hash (the last one wraps around). */
   nsec3Cover(key: string): void {
     const labels = this.order.nsec3Labels!;
-    if (labels.length === 0) return;
+    if (labels.size === 0) return;
     const l = this.label(key);
-    let i = floorIndex(labels, l);
-    if (i >= 0 && labels[i] === l) {
-      // Matches (should not happen for a name proven absent): give the match, the validator decides.
-      this.nsec3ByLabel(l);
-      return;
-    }
-    if (i < 0) i = labels.length - 1;
-    this.nsec3ByLabel(labels[i]);
+    // A match (should not happen for a name proven absent) is given as it is: the validator decides.
+    const cover = labels.floor(l) ?? labels.last();
+    if (cover !== undefined) this.nsec3ByLabel(cover);
   }
 
   /** RFC 5155 §7.2.1 closest encloser proof: the encloser's NSEC3 and the one covering the next closer name. */

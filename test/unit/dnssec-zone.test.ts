@@ -244,6 +244,32 @@ test('refresh re-signs exactly the RRsets whose signatures expire before the giv
   assert.ok(z.generated().filter((r) => r.type === RRType.RRSIG).every((r) => rrsigFields(r.rdata).inception === later - 3600));
 });
 
+test('refresh and oldestExpiration stay exact while changes drop and add signatures (the expiry floor)', () => {
+  const policy = { denial: { kind: 'nsec' } as Denial, jitter: 86400 };
+  const z = signZone(origin, BASE, CSK, policy, NOW);
+  const sigs = () => z.generated().filter((r) => r.type === RRType.RRSIG);
+  const oldest = () => Math.min(...sigs().map((r) => rrsigFields(r.rdata).expiration));
+  assert.equal(z.oldestExpiration(), oldest());
+  // Changes at different times: the owners whose signatures are the oldest go, others come (signed later: newer).
+  for (let i = 0; i < 6; i++) {
+    const t = NOW + i * 3600;
+    const first = sigs().sort((a, b) => rrsigFields(a.rdata).expiration - rrsigFields(b.rdata).expiration)[0];
+    const victim = z.recordsAt(first.name).filter((r) => r.type !== RRType.SOA && r.type !== RRType.NS);
+    z.apply({ remove: first.name.equals(origin) ? [] : victim, add: [rr(`n${i} 300 A 192.0.2.${i + 1}`)] }, CSK, t);
+    assert.equal(z.oldestExpiration(), oldest());
+    // Nothing due before the oldest signature; the floor may only be a lower bound, the answer stays right.
+    assert.deepEqual(z.refresh(CSK, t, oldest() - 1), { remove: [], add: [] });
+    assert.equal(z.oldestExpiration(), oldest());
+    const cut = oldest() + 1;
+    const due = sigs().filter((r) => rrsigFields(r.rdata).expiration < cut);
+    const d = z.refresh(CSK, t, cut);
+    assert.equal(d.remove.length, due.length);
+    assert.ok(due.length > 0);
+    assert.equal(z.oldestExpiration(), oldest());
+  }
+  verifyAll(z.records(), NOW + 6 * 3600);
+});
+
 // --- the property ---------------------------------------------------------------------------------------------
 
 const POOL = [

@@ -1,6 +1,6 @@
 // The signer's records of each zone and the marks of the versions signed (migrations-signing.ts).
 
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DnssecRecordTable, DnssecSignedTable, SigningTables } from '../migrations-signing.js';
 import type { Database } from '../schema.js';
 import type { Db } from '../store.js';
@@ -47,7 +47,7 @@ export async function signerRowsAt(db: Db, zoneId: number, version: number): Pro
     .execute();
 }
 
-/** Signer rows alive at `version` at the given owners. */
+/** Signer rows alive at `version` at the given owners: a seek per owner, whatever the zone's size. */
 export async function signerRowsAtOwners(db: Db, zoneId: number, ownerKeys: readonly string[], version: number): Promise<DnssecRecordRow[]> {
   const out: DnssecRecordRow[] = [];
   for (let i = 0; i < ownerKeys.length; i += CHUNK) {
@@ -58,7 +58,10 @@ export async function signerRowsAtOwners(db: Db, zoneId: number, ownerKeys: read
         .selectAll()
         .where('zone_id', '=', zoneId)
         .where('owner_key', 'in', keys)
-        .where('from_version', '<=', version)
+        // Unary plus: not an index term. Otherwise SQLite's planner took the (zone_id, from_version) index, whose
+        // range holds nearly every row of the zone (measured: ~50 ms per UPDATE at 100,000 signed records), instead
+        // of the (zone_id, owner_key) index, whose range is the owners' few rows.
+        .where(sql<number>`+from_version`, '<=', version)
         .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]))
         .execute()),
     );

@@ -219,18 +219,35 @@ export function generateKey(alg: number, opts: GenerateOptions = {}): DnssecKey 
     case 'rsa': {
       const bits = opts.rsaBits ?? 2048;
       if (bits < 1024 || bits > 4096) throw new DnssecError(`RSA key size ${bits} not in 1024..4096`);
-      privateKey = c.generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 }).privateKey;
+      privateKey = fromDer(
+        c.generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537, publicKeyEncoding: SPKI, privateKeyEncoding: PKCS8 }).privateKey,
+      );
       break;
     }
     case 'ec':
-      privateKey = c.generateKeyPairSync('ec', { namedCurve: a.curve as string }).privateKey;
+      privateKey = fromDer(c.generateKeyPairSync('ec', { namedCurve: a.curve as string, publicKeyEncoding: SPKI, privateKeyEncoding: PKCS8 }).privateKey);
       break;
     case 'ed':
-      privateKey =
-        a.curve === 'Ed25519' ? c.generateKeyPairSync('ed25519').privateKey : c.generateKeyPairSync('ed448').privateKey;
+      privateKey = fromDer(
+        a.curve === 'Ed25519'
+          ? c.generateKeyPairSync('ed25519', { publicKeyEncoding: SPKI, privateKeyEncoding: PKCS8 }).privateKey
+          : c.generateKeyPairSync('ed448', { publicKeyEncoding: SPKI, privateKeyEncoding: PKCS8 }).privateKey,
+      );
       break;
   }
   return new DnssecKey(alg, opts.flags ?? ZSK_FLAGS, publicKeyField(alg, privateKey), privateKey);
+}
+
+// A new pair is made as DER and read back into a fresh KeyObject. With the KeyObject the generation returns, Node 20
+// can deadlock: its key-generation job, collected while that key is being exported to JWK (publicKeyField), takes in
+// its finalizer the key's mutex the export holds — seen as a unit test hung for minutes, the main thread in
+// ~KeyGenJob under ExportJWKEdKey (gdb). A key read from DER shares nothing with the job.
+
+const SPKI = { type: 'spki', format: 'der' } as const;
+const PKCS8 = { type: 'pkcs8', format: 'der' } as const;
+
+function fromDer(pkcs8: Buffer): KeyObject {
+  return crypto().createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 }
 
 /** The private key as PKCS#8 DER (the form to store, encrypted, in the database). */

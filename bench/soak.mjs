@@ -251,6 +251,41 @@ function rssParts(pid) {
   return { anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
+/**
+ * Where the anonymous memory is (from /proc/PID/smaps): the malloc heap grown by brk ("[heap]": SQLite's page caches
+ * and statements, the native addons, libuv) apart from the other anonymous mappings (V8's heap spaces, the malloc
+ * arenas of other threads, thread stacks).
+ */
+function anonSplit(pid) {
+  let name = '';
+  let brk = 0;
+  let other = 0;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      name = head[1];
+      continue;
+    }
+    const m = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (m) {
+      if (name === '[heap]') brk += Number(m[1]) * 1024;
+      else other += Number(m[1]) * 1024;
+    }
+  }
+  return { brk, otherAnon: other };
+}
+
+/** V8's heap (used, total) and the memory of objects outside it (Buffers...), from dmsd's /metrics (prom-client's defaults). */
+async function v8Figures(httpPort) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const v = (n) => Number(new RegExp(`^${n} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return { heapUsed: v('nodejs_heap_size_used_bytes'), heapTotal: v('nodejs_heap_size_total_bytes'), external: v('nodejs_external_memory_bytes') };
+  } catch {
+    return { heapUsed: Number.NaN, heapTotal: Number.NaN, external: Number.NaN };
+  }
+}
+
 /** dmsd's "transfer" log lines by kind (ixfr, ixfr-as-axfr, up-to-date, axfr...): incremental answers stay incremental. */
 function transferKinds(output) {
   const kinds = {};
@@ -301,9 +336,10 @@ try {
   zoneTool(P, ['add_also_notify', ZONE, `127.0.0.1#${knotPort}`, 'key=xfr.key']);
   zoneTool(P, ['add_also_notify', ZONE, `127.0.0.1#${namedPort}`, 'key=xfr.key']);
 
+  const httpPort = await freePort();
   const dmsd = PROFILE
-    ? await spawnServer(['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--no-http'], 'dmsd')
-    : await startDmsdOn(P, ['--no-http']);
+    ? await spawnServer(['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--http', `127.0.0.1:${httpPort}`], 'dmsd')
+    : await startDmsdOn(P, ['--http', `127.0.0.1:${httpPort}`]);
   children.push(dmsd);
   await until('dmsd serving', async () => (await soaSerial(dmsd.port)) !== undefined, dmsd.output, 120_000, 50);
   const knot = startKnotSecondary({ zone: ZONE, primaryPort: dmsd.tcpPort, port: knotPort, key: xfrKey });
@@ -336,6 +372,9 @@ try {
       minute++;
       const w = probe.take();
       const ul = updates.takeLatencies();
+      const split = anonSplit(dmsd.proc.pid);
+      const v8 = await v8Figures(httpPort);
+      const mb = (n) => Math.round(n / 1e5) / 10;
       const m = {
         minute,
         probeSent: w.sent,
@@ -346,12 +385,18 @@ try {
         updateP99: Math.round(pct(ul, 0.99) * 10) / 10,
         rssMB: Math.round(s.rss / 1e5) / 10,
         anonMB: Math.round(s.anon / 1e5) / 10,
+        brkHeapMB: mb(split.brk),
+        otherAnonMB: mb(split.otherAnon),
+        v8HeapUsedMB: mb(v8.heapUsed),
+        v8HeapTotalMB: mb(v8.heapTotal),
+        externalMB: mb(v8.external),
         load: loadavg(),
       };
       results.minutesStats.push(m);
       log(
         `  min ${String(minute).padStart(3)}: probe p50 ${fmt(m.p50, 2)} ms p99 ${fmt(m.p99, 2)} ms lost ${m.probeLost}/${m.probeSent}; ` +
-          `${m.updates} UPDATEs (p99 ${fmt(m.updateP99, 1)} ms); RSS ${fmt(m.rssMB, 1)} MB (anonymous ${fmt(m.anonMB, 1)}); load ${m.load}`,
+          `${m.updates} UPDATEs (p99 ${fmt(m.updateP99, 1)} ms); RSS ${fmt(m.rssMB, 1)} MB (anonymous ${fmt(m.anonMB, 1)}: ` +
+          `malloc heap ${fmt(m.brkHeapMB, 1)}, other ${fmt(m.otherAnonMB, 1)}; V8 heap ${fmt(m.v8HeapUsedMB, 1)} used of ${fmt(m.v8HeapTotalMB, 1)}, external ${fmt(m.externalMB, 1)}); load ${m.load}`,
       );
     }
   }
@@ -406,10 +451,22 @@ try {
     errorLogLines: dmsd.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).length,
     transfers: transferKinds(dmsd.output()),
   };
+  // Where the anonymous memory went between the first minute after warm-up and the last one.
+  const mFirst = results.minutesStats.find((m) => m.minute === WARMUP) ?? after[0];
+  const mLast = after.at(-1);
+  if (mFirst && mLast) {
+    const parts = ['brkHeapMB', 'otherAnonMB', 'v8HeapUsedMB', 'v8HeapTotalMB', 'externalMB'];
+    results.judgement.grewBy = Object.fromEntries(parts.map((k) => [k, Math.round((mLast[k] - mFirst[k]) * 10) / 10]));
+  }
   results.loadAverageAtEnd = loadavg();
   const j = results.judgement;
   log('\nsoak judgement:');
   log(`  memory (anonymous): ${fmt(j.anonAfterWarmupMB, 1)} MB after warm-up → ${fmt(j.anonAtEndMB, 1)} MB at the end: ${j.memoryGrowthPct} % (target < 5 %): ${j.memoryMet ? 'met' : 'NOT met'}`);
+  if (j.grewBy)
+    log(
+      `  where it went (minute ${mFirst.minute} → ${mLast.minute}, MB): malloc heap ${j.grewBy.brkHeapMB}, other anonymous ${j.grewBy.otherAnonMB} ` +
+        `(V8 heap used ${j.grewBy.v8HeapUsedMB}, V8 heap total ${j.grewBy.v8HeapTotalMB}), external ${j.grewBy.externalMB}`,
+    );
   log(`  RSS with the mapped database file: ${fmt(j.rssAfterWarmupMB, 1)} → ${fmt(j.rssAtEndMB, 1)} MB (${j.rssGrowthPct} %; file-backed at the end ${fmt(j.mappedDatabaseAtEndMB, 1)} MB)`);
   log(`  p99 latency (probe, per minute): first quarter after warm-up ${fmt(p99First, 2)} ms, last quarter ${fmt(p99Last, 2)} ms (×${j.p99Ratio}): ${j.p99Steady ? 'steady' : 'NOT steady'}`);
   log(`  probe queries lost after warm-up: ${j.probeLost} of ${fmt(j.probeSent)}`);

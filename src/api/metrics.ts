@@ -3,7 +3,7 @@
 // DNS server's query counters, which dmsd's composition root passes in as plain numbers (src/server has no metrics
 // library).
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface DnsCounters {
   /** key "transport|rcode|qtype|opcode" → count (absent with --workers: not collected from the workers). */
@@ -34,6 +34,10 @@ export class ApiMetrics {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
+    // The process's own figures (process_resident_memory_bytes, process_cpu_seconds_total, nodejs_heap_size_*,
+    // nodejs_external_memory_bytes, event-loop lag, GC time): what an operator graphs first for any Node service, and
+    // what tells a growing V8 heap from growing native memory (bench/soak.mjs reads them).
+    collectDefaultMetrics({ register: this.registry });
     this.calls = new Counter({ name: 'dms_api_calls_total', help: 'JSON-RPC calls by method and outcome (ok or the error code)', labelNames: ['method', 'outcome'], registers });
     this.callSeconds = new Histogram({
       name: 'dms_api_call_duration_seconds',

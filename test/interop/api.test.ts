@@ -391,6 +391,11 @@ describe('audit, schema, metrics, health', () => {
     assert.ok(has('dms_zones', { state: 'PUBLISHED' }));
     assert.ok(has('dms_change_feed_lag'));
     assert.ok(has('dms_event_queue_depth'));
+    // The process's own figures, as any Node service exports them: resident memory, V8 heap, external memory.
+    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']) {
+      const v = samples.find((s) => s.name === name)?.value;
+      assert.ok(v !== undefined && v > 0, `${name} = ${v}`);
+    }
     assert.ok(has('dms_dns_queries_total', { transport: 'udp', rcode: 'NOERROR', qtype: 'SOA', opcode: 'QUERY' }), 'DNS counters');
     assert.ok(has('dms_dns_queries_total', { opcode: 'UPDATE', rcode: 'NOERROR' }), `the nsupdate of the audit test: ${JSON.stringify(samples.filter((s) => s.name === 'dms_dns_queries_total'))}`);
     assert.ok(has('dms_http_requests_total', { route: '/jsonrpc', status: '200' }));

@@ -6,11 +6,14 @@
 // the same key, each keeping a journal on disk. Each figure is N / (wall time until every nsupdate finished); every
 // added name is checked on each server afterwards.
 //
+// Then --latency-updates UPDATEs (default 200) from our own client, one after the other, each timed from sending to
+// its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message.
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --only dmsd|named|knotd,
 // --prof DIR (dmsd runs with --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +28,7 @@ const RECORDS = Number(argOf('--records', 100_000));
 const UPDATES = Number(argOf('--updates', 500));
 const ONLY = argOf('--only', undefined);
 const CLIENTS = Number(argOf('--clients', 8));
+const LATENCY_UPDATES = Number(argOf('--latency-updates', 200));
 const wanted = (label) => ONLY === undefined || ONLY === label;
 const PROF = argOf('--prof', undefined);
 const keep = argv.includes('--keep');
@@ -181,6 +185,51 @@ function nsupdate(srv, from, n) {
   });
 }
 
+/**
+ * `n` UPDATEs one after the other from our own client (TSIG hmac-sha256 over UDP, one A record added each), each
+ * timed from its sending to its answer (NOERROR, TSIG verified): the latency of one UPDATE without nsupdate's own
+ * time per message in it. Returns the latencies in ms.
+ */
+async function timedUpdates(srv, from, n) {
+  const { signMessage, verifyResponse, keyFromText } = await import('../dist/dns/tsig.js');
+  const { emptyMessage, encodeMessage, decodeMessage } = await import('../dist/dns/message.js');
+  const { Name } = await import('../dist/dns/name.js');
+  const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
+  const key = keyFromText(`hmac-sha256:${KEY}:${srv.secret}`);
+  const sock = dgram.createSocket('udp4');
+  let waiting;
+  sock.on('message', (m) => waiting?.(new Uint8Array(m)));
+  const lat = [];
+  try {
+    for (let i = from; i < from + n; i++) {
+      const msg = emptyMessage(i & 0xffff);
+      msg.opcode = Opcode.UPDATE;
+      msg.question = [{ name: Name.from(ZONE), type: RRType.SOA, class: RRClass.IN }];
+      msg.authority = [{ name: Name.from(`t${i}.${ZONE}`), type: RRType.A, class: RRClass.IN, ttl: 300, rdata: Uint8Array.from([10, 201, (i >> 8) & 255, i & 255]) }];
+      const { bytes, mac } = signMessage(encodeMessage(msg), key, Date.now() / 1000);
+      const t0 = process.hrtime.bigint();
+      const raw = await new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`${srv.label}: UPDATE t${i} not answered within 10 s`)), 10_000);
+        waiting = (r) => {
+          if (((r[0] << 8) | r[1]) !== (i & 0xffff)) return;
+          clearTimeout(timer);
+          res(r);
+        };
+        sock.send(bytes, srv.port, '127.0.0.1');
+      });
+      lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const a = decodeMessage(raw);
+      if (a.rcode !== 0) throw new Error(`${srv.label}: UPDATE t${i} answered rcode ${a.rcode}`);
+      if (a.tsigOffset === undefined || verifyResponse(raw, a.tsigOffset, key, mac, Date.now() / 1000) !== 0) throw new Error(`${srv.label}: UPDATE t${i} answer not verified`);
+    }
+  } finally {
+    sock.close();
+  }
+  return lat;
+}
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(xs.length * p) - 1))];
+
 async function answers(port, name) {
   const r = await udpQuery(port, name, 1, 1000);
   return !!r && (r[3] & 0x0f) === 0 && r.readUInt16BE(6) > 0;
@@ -192,6 +241,14 @@ async function measure(srv) {
   if (!(await answers(srv.port, `u${UPDATES - 1}.${ZONE}`))) throw new Error(`${srv.label} does not answer the last name added`);
   const perSecond = UPDATES / (ms / 1000);
   log(`  ${srv.label.padEnd(6)} sequential: ${fmt(UPDATES)} updates in ${fmt(ms / 1000, 2)} s = ${fmt(perSecond, 1)} UPDATE/s`);
+  // The latency of one UPDATE, timed by our own client.
+  const lat = await timedUpdates(srv, 0, LATENCY_UPDATES);
+  if (!(await answers(srv.port, `t${LATENCY_UPDATES - 1}.${ZONE}`))) throw new Error(`${srv.label} does not answer the last name of the timed run`);
+  const latency = { n: lat.length, medianMs: pct(lat, 0.5), p90Ms: pct(lat, 0.9), p99Ms: pct(lat, 0.99), maxMs: Math.max(...lat) };
+  log(
+    `  ${srv.label.padEnd(6)} one UPDATE, send → answer (${fmt(lat.length)} in a row, own client): median ${fmt(latency.medianMs, 2)} ms, ` +
+      `p90 ${fmt(latency.p90Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`,
+  );
   // CLIENTS at once, each its own names, UPDATES in all.
   const per = Math.ceil(UPDATES / CLIENTS);
   const t0 = process.hrtime.bigint();
@@ -202,7 +259,7 @@ async function measure(srv) {
       if (!(await answers(srv.port, `u${100_000 + c * per + i}.${ZONE}`))) throw new Error(`${srv.label}: name u${100_000 + c * per + i} missing after the concurrent run`);
   const concurrent = (per * CLIENTS) / (cms / 1000);
   log(`  ${srv.label.padEnd(6)} ${CLIENTS} clients: ${fmt(per * CLIENTS)} updates in ${fmt(cms / 1000, 2)} s = ${fmt(concurrent, 1)} UPDATE/s`);
-  return { updates: UPDATES, seconds: ms / 1000, perSecond, clients: CLIENTS, concurrentSeconds: cms / 1000, concurrentPerSecond: concurrent };
+  return { updates: UPDATES, seconds: ms / 1000, perSecond, latency, clients: CLIENTS, concurrentSeconds: cms / 1000, concurrentPerSecond: concurrent };
 }
 
 const results = {
@@ -227,7 +284,8 @@ try {
     if (results.dmsd && results[peer])
       log(
         `  dmsd / ${peer}: sequential ${fmt(results.dmsd.perSecond / results[peer].perSecond, 2)}, ` +
-          `${CLIENTS} clients ${fmt(results.dmsd.concurrentPerSecond / results[peer].concurrentPerSecond, 2)}`,
+          `${CLIENTS} clients ${fmt(results.dmsd.concurrentPerSecond / results[peer].concurrentPerSecond, 2)}, ` +
+          `one UPDATE's median latency ${fmt(results.dmsd.latency.medianMs, 2)} / ${fmt(results[peer].latency.medianMs, 2)} ms`,
       );
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

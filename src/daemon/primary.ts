@@ -19,11 +19,11 @@ import type { QueryHandler } from '../server/query.js';
 import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
+import { parseGrant, type UpdateGrant } from '../zone/update.js';
+import { gitNotifyPort } from './events/git.js';
 import { NOTIFY_EVENT, type NotifyEventPayload, notifyHandler } from './events/notify.js';
 import { type EventHandler, runDueEvents } from './events/runner.js';
-import { gitNotifyPort } from './events/git.js';
 import { servicesUpdateSink, servicesXfrHistory } from './primary-ports.js';
-import { parseGrant, type UpdateGrant } from '../zone/update.js';
 
 /** The TSIG keys of the database, in memory: the primary looks a key up on every signed message. */
 export class DbKeyStore implements KeyStore {
@@ -160,6 +160,12 @@ const realClock: PacingClock = {
 };
 
 /**
+ * NOTIFY events are queued without waiting for the disk: what an OS crash could lose, the NOTIFY of every zone with
+ * targets at the next start sends again; the fsync would delay every fresh NOTIFY (commit → secondary, issue 17).
+ */
+const NOTIFY_QUEUEING = { durable: false } as const;
+
+/**
  * The supervisor's NOTIFY duty: queue NOTIFYs for each zone published from now on, send due ones every second.
  * `keys` must be kept current by the caller (reload on the feed's `keys` rows) — it is reloaded here too.
  */
@@ -222,7 +228,7 @@ export async function startNotifier(
     }
     if (batch.length === 0) return;
     try {
-      await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, batch);
+      await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, batch, NOTIFY_QUEUEING);
       for (const b of batch) log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
     } catch (e) {
       if (batch.length === 1) {
@@ -233,7 +239,7 @@ export async function startNotifier(
       log.warn({ zones: batch.length, err: (e as Error).message }, 'cannot queue the NOTIFYs together: one zone at a time');
       for (const b of batch)
         try {
-          await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, [b]);
+          await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, [b], NOTIFY_QUEUEING);
           log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
         } catch (e2) {
           log.error({ zone: b.zone, err: (e2 as Error).message }, 'cannot queue NOTIFYs');

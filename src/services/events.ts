@@ -57,6 +57,14 @@ export async function enqueueZoneEvents(
   ctx: ServiceContext,
   type: string,
   zones: readonly { zone: string; payloads: readonly unknown[] }[],
+  o: {
+    /**
+     * false: the commit does not wait for the disk (it still survives a kill -9, not a power cut). For events that
+     * are made again after a restart anyway: dmsd NOTIFYs every zone with targets at start, so a NOTIFY event lost
+     * with the OS costs nothing, while waiting for its fsync delays every fresh NOTIFY (issue 17, propagation).
+     */
+    durable?: boolean;
+  } = {},
 ): Promise<number[][]> {
   const now = nowMs(ctx);
   return writeTx(ctx.store, async (trx) => {
@@ -83,7 +91,7 @@ export async function enqueueZoneEvents(
       out.push(ids);
     }
     return out;
-  });
+  }, o.durable === false ? BOOKKEEPING : {});
 }
 
 export async function enqueueEvent(

@@ -8,7 +8,7 @@
 //     dmsd (target < 10 s, < 300 B/record) and knotd.
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
-// --skip-scale, --skip-primary, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
+// --skip-scale, --skip-primary, --skip-propagation, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
 // --skip-sg, --skip-list-1m, --skip-fuzz-live, --skip-git, --skip-ha, --skip-rrl, --skip-dnssec, --skip-soak,
 // --scale-zones N1,N2 (default 10000,100000; the whole scale run takes ~6 min here).
 //  5.–11. separate scripts run in sequence: bench/scale.mjs (zone database at scale), primary.mjs (publish → secondary,
@@ -202,6 +202,7 @@ try {
   if (!argv.includes('--skip-scale'))
     sub('scale', quick ? ['--quick'] : scaleZonesAt >= 0 ? ['--zones', argv[scaleZonesAt + 1]] : []);
   if (!argv.includes('--skip-primary')) sub('primary', quick ? ['--quick'] : []);
+  if (!argv.includes('--skip-propagation')) sub('propagation', quick ? ['--rounds', '5'] : []);
   // Sequential RFC 2136 UPDATEs (nsupdate, TSIG) into a 100,000-record zone: dmsd beside named in the same run.
   if (!argv.includes('--skip-update')) sub('update', quick ? ['--records', '10000', '--updates', '100'] : []);
   if (!argv.includes('--skip-load-db')) sub('load-db', quick ? ['--records', '100000'] : []);

@@ -24,13 +24,17 @@ test('a heap grown by a burst is collected once the process is idle, a bounded n
     for (let waited = 0; collections.length === 0 && waited < 10_000; waited += 100) await sleep(100);
     // V8 sweeps and unmaps freed pages on background threads: on a loaded machine the size right after the
     // collection may not show it yet.
-    const c = collections[0]!;
+    // Judged against the grown heap, not the collection's own "before": V8 may already have run a major collection
+    // of its own between the burst and the first idle interval (seen on a CI machine: before 42 MB), and what
+    // matters is that the burst's memory is back once the process is idle.
+    const c = collections[0];
+    assert.ok(c, 'a collection once idle after the burst');
     let now = c.after;
-    for (let waited = 0; now >= c.before * 0.6 && waited < 5000; waited += 100) {
+    for (let waited = 0; now >= grown * 0.6 && waited < 5000; waited += 100) {
       await sleep(100);
       now = v8.getHeapStatistics().total_heap_size;
     }
-    assert.ok(now < c.before * 0.6, `the heap was given back (${c.before} → ${c.after} → ${now})`);
+    assert.ok(now < grown * 0.6, `the heap was given back (grown ${grown}; collection ${c.before} → ${c.after}; now ${now})`);
     // Staying idle costs nothing more: at most maxPerIdle (3) collections, then none.
     await sleep(2000);
     const settled = collections.length;

@@ -388,7 +388,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
         // A NOTIFY waits until this process serves the version it announces: once it does, send without waiting; a
         // zone held back from the catalogs and NSD's configuration until served goes in now.
         table.onServed = (zone) => {
-          tasks?.kickNotifier();
+          tasks?.notifierServed();
           tasks?.sgServed(zone.origin.toString());
         };
         await filled?.signAll?.();
@@ -560,7 +560,7 @@ async function startLeaderTasks(
   soaOf: ((zone: Name) => RR | undefined) | undefined,
   active: () => boolean,
   served?: ServedView,
-): Promise<{ kickNotifier: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
+): Promise<{ kickNotifier: () => void; notifierServed: () => void; sgServed: (zone?: string) => void; isServed?: (zone: string) => boolean; stop: () => Promise<void> }> {
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   // A new leader NOTIFYs every zone with targets once (as at start): a change committed while the old leader was
@@ -581,6 +581,7 @@ async function startLeaderTasks(
   });
   return {
     kickNotifier: notifier.kick,
+    notifierServed: notifier.served,
     sgServed: sgTasks.served,
     ...(sgTasks.isServed ? { isServed: sgTasks.isServed } : {}),
     stop: async () => {

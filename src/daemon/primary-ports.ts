@@ -74,10 +74,13 @@ export function servicesUpdateSink(
     /** Why commits are refused now (a fenced old primary, daemon/leader.ts); undefined: they are not. */
     refuse?: () => string | undefined;
   } = {},
-): Omit<ScopedUpdateSink, 'commit'> &
+): Omit<ScopedUpdateSink, 'commit' | 'transact'> &
   Required<Pick<ScopedUpdateSink, 'getZoneAt'>> & {
     /** `committed`: what the commit changed in the served zone, when it was published (services.CommittedChange). */
     commit(change: Parameters<ScopedUpdateSink['commit']>[0]): Promise<{ serial: number; committed?: services.CommittedChange }>;
+    transact(
+      ...a: Parameters<NonNullable<ScopedUpdateSink['transact']>>
+    ): Promise<{ serial: number; committed?: services.CommittedChange } | undefined | 'apart'>;
   } {
   // A name from the wire that cannot be a zone of ours (the root, white space in a label: BadZoneName) is a zone we
   // do not serve, like any other unknown one (NOTAUTH), not an internal error.
@@ -88,6 +91,8 @@ export function servicesUpdateSink(
   // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record
   // added under a rule carrying FORCEREV/TRACKREV gets those RR flags, so the auto-PTR step gives it a PTR.
   const lastGrants = new Map<string, readonly UpdateGrant[]>();
+  // Whether each zone followed a DNSSEC policy at its last getZoneAt read (the commit tells the served zone's patch).
+  const lastSigned = new Map<string, boolean>();
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
@@ -109,6 +114,7 @@ export function servicesUpdateSink(
     }
     const grants = await grantsFor(c.zone, c.updateGrants);
     lastGrants.set(origin.key, grants);
+    lastSigned.delete(origin.key);
     return {
       origin,
       records: c.records,
@@ -125,7 +131,7 @@ export function servicesUpdateSink(
         distrust.delete(origin.key);
         return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
       }),
-    // The grants come in the same read: one transaction (four statements) per group of UPDATEs before its commit.
+    // The grants come in the same read: one transaction (five statements) per group of UPDATEs before its commit.
     async getZoneAt(origin, ownerKeys) {
       let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
       try {
@@ -136,12 +142,14 @@ export function servicesUpdateSink(
       }
       const grants = await grantsFor({ name: c.name }, c.updateGrants);
       lastGrants.set(origin.key, grants);
+      lastSigned.set(origin.key, c.dnssecPolicy);
       // A signed zone's NSEC3PARAM is the signer's, not a record row: shown to the UPDATE engine at the apex so that
       // deleting it is seen (the commit turns NSEC3PARAM changes into the zone's denial of existence).
-      const param = ownerKeys.has(origin.key) ? await services.servedNsec3Param(services.serviceContext(store), origin.toString()) : undefined;
+      const signed = c.dnssecPolicy && ownerKeys.has(origin.key);
+      const param = signed ? await services.servedNsec3Param(services.serviceContext(store), origin.toString()) : undefined;
       // Likewise the DNSKEYs the signer publishes (the keys of the policy), so that deleting the DNSKEY RRset is seen.
       const held = new Set(c.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => Buffer.from(r.rdata).toString('hex')));
-      const dnskeys = ownerKeys.has(origin.key)
+      const dnskeys = signed
         ? ((await services.servedDnskeys(services.serviceContext(store), origin.toString())) ?? []).filter((r) => !held.has(Buffer.from(r.rdata).toString('hex')))
         : [];
       return {
@@ -152,6 +160,43 @@ export function servicesUpdateSink(
         incUpdates: c.incUpdates && c.state !== 'DISABLED',
         grants,
       };
+    },
+    // An unsigned zone's UPDATEs: read, decided and committed in one transaction (services.applyUpdateInOneTx).
+    async transact(origin, ownerKeys, author, decide) {
+      if (opts.refuse?.()) return 'apart';
+      let r: Awaited<ReturnType<typeof services.applyUpdateInOneTx>>;
+      const ctx = services.serviceContext(store, { actor: author.changeBy, operation: 'rfc2136_update', ...(author.client ? { source: author.client } : {}) });
+      try {
+        r = await services.applyUpdateInOneTx(ctx, origin.toString(), ownerKeys, async (c) => {
+          const grants = await grantsFor({ name: c.name }, c.updateGrants);
+          lastGrants.set(origin.key, grants);
+          lastSigned.set(origin.key, false);
+          const decided = decide({
+            origin,
+            records: c.records,
+            serial: c.zi.soaSerial,
+            version: c.zi.version,
+            incUpdates: c.incUpdates && c.state !== 'DISABLED',
+            grants,
+          });
+          if (!decided) return undefined;
+          return {
+            removed: decided.removed,
+            added: withGrantFlags(decided.added, grants, decided.changeBy),
+            ...(decided.explicitSerial !== undefined ? { explicitSerial: decided.explicitSerial } : {}),
+            comment: `RFC 2136 update: ${decided.added.length} added, ${decided.removed.length} removed`,
+          };
+        });
+      } catch (e) {
+        if (notFound(e)) {
+          decide(undefined);
+          return undefined;
+        }
+        throw updateError(e, origin);
+      }
+      if (r === 'signed') return 'apart';
+      if (!r) return undefined;
+      return r.committed ? { serial: r.serial, committed: { ...r.committed, unsigned: true } } : { serial: r.serial };
     },
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
@@ -219,23 +264,28 @@ export function servicesUpdateSink(
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
           comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
         });
-        return r.committed ? { serial: r.serial, committed: r.committed } : { serial: r.serial };
+        if (!r.committed) return { serial: r.serial };
+        return { serial: r.serial, committed: lastSigned.get(change.origin.key) === false ? { ...r.committed, unsigned: true } : r.committed };
       } catch (e) {
-        if (e instanceof services.EditConflict) {
-          distrust.add(change.origin.key);
-          throw new UpdateConflict();
-        }
-        if (e instanceof services.ZoneValidationFailed) throw new UpdateRejected(Rcode.REFUSED, e.message);
-        // An operator holds the edit lock (edit_zone): as BIND answers UPDATEs to a frozen zone, REFUSED with the
-        // reason ("temporarily disabled"); the client's retry after the edit gets through.
-        if (e instanceof services.EditLockConflict) throw new UpdateRejected(Rcode.REFUSED, `updates temporarily disabled: ${e.message}`);
-        // A hot standby (issue 13): REFUSED, as a secondary refuses an UPDATE it does not forward (RFC 2136 §3.1
-        // leaves forwarding optional); the client sends it to the primary site.
-        if (services.isReadOnlyError(e)) throw new UpdateRejected(Rcode.REFUSED, new services.ReadOnlyReplica().message);
-        throw e;
+        throw updateError(e, change.origin);
       }
     },
   };
+  /** A commit's failure as the UPDATE engine knows it: retry (conflict), refusal with an rcode, or the error itself. */
+  function updateError(e: unknown, origin: Name): unknown {
+    if (e instanceof services.EditConflict) {
+      distrust.add(origin.key);
+      return new UpdateConflict();
+    }
+    if (e instanceof services.ZoneValidationFailed) return new UpdateRejected(Rcode.REFUSED, e.message);
+    // An operator holds the edit lock (edit_zone): as BIND answers UPDATEs to a frozen zone, REFUSED with the
+    // reason ("temporarily disabled"); the client's retry after the edit gets through.
+    if (e instanceof services.EditLockConflict) return new UpdateRejected(Rcode.REFUSED, `updates temporarily disabled: ${e.message}`);
+    // A hot standby (issue 13): REFUSED, as a secondary refuses an UPDATE it does not forward (RFC 2136 §3.1
+    // leaves forwarding optional); the client sends it to the primary site.
+    if (services.isReadOnlyError(e)) return new UpdateRejected(Rcode.REFUSED, new services.ReadOnlyReplica().message);
+    return e;
+  }
 }
 
 

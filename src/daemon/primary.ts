@@ -121,6 +121,12 @@ export function attachDbPrimary(
         await refresh(c.origin.toString(), r.committed).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
         return r;
       },
+      transact: async (origin, owners, author, decide) => {
+        const r = await sink.transact(origin, owners, author, decide);
+        if (r === 'apart' || !r) return r;
+        await refresh(origin.toString(), r.committed).catch((e) => log.error({ zone: origin.toString(), err: (e as Error).message }, 'reload after update failed'));
+        return r;
+      },
     },
     keys,
     xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },
@@ -187,7 +193,7 @@ export async function startNotifier(
     /** Checked before every round (queueing and sending): false once this dmsd no longer holds the leader lease. */
     active?: () => boolean;
   } = {},
-): Promise<{ stop: () => Promise<void>; kick: () => void }> {
+): Promise<{ stop: () => Promise<void>; kick: () => void; served: () => void }> {
   const clock = o.clock ?? realClock;
   // The SOA hint (RFC 1996 §3.7) only when this process serves the zone; secondaries do not need it.
   const handlers = [
@@ -198,8 +204,9 @@ export async function startNotifier(
   const active = o.active ?? (() => true);
   // The NOTIFYs of every zone given, in one transaction: one commit to wait for, not one per zone or secondary (a git
   // push changing 1,000 zones with secondaries would otherwise wait for 1,000 fsyncs before the last NOTIFY).
-  const queueAll = async (zones: readonly { zone: string; why: string; seq?: number }[]): Promise<void> => {
-    if (!active()) return;
+  // Resolves to how many zones got NOTIFYs queued.
+  const queueAll = async (zones: readonly { zone: string; why: string; seq?: number }[]): Promise<number> => {
+    if (!active()) return 0;
     const batch: { zone: string; why: string; targets: string[]; payloads: NotifyEventPayload[] }[] = [];
     // Many zones at once: one look-up says which can have targets at all, the others cost nothing more.
     const maybe =
@@ -226,14 +233,15 @@ export async function startNotifier(
         log.error({ zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
       }
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 0;
+    queuedGeneration++;
     try {
       await services.enqueueZoneEvents(services.serviceContext(store), NOTIFY_EVENT, batch, NOTIFY_QUEUEING);
       for (const b of batch) log.info({ zone: b.zone, why: b.why, targets: b.targets }, 'NOTIFY queued');
     } catch (e) {
       if (batch.length === 1) {
         log.error({ zone: batch[0].zone, err: (e as Error).message }, 'cannot queue NOTIFYs');
-        return;
+        return 0;
       }
       // One zone's trouble must not cost the others their NOTIFYs: each on its own.
       log.warn({ zones: batch.length, err: (e as Error).message }, 'cannot queue the NOTIFYs together: one zone at a time');
@@ -245,11 +253,18 @@ export async function startNotifier(
           log.error({ zone: b.zone, err: (e2 as Error).message }, 'cannot queue NOTIFYs');
         }
     }
+    return batch.length;
   };
-  const queue = (zone: string, why: string): Promise<void> => queueAll([{ zone, why }]);
+  const queue = async (zone: string, why: string): Promise<void> => {
+    await queueAll([{ zone, why }]);
+  };
   // Rounds may overlap (a round waiting for an unanswered NOTIFY must not delay a fresh one); `busy` keeps two rounds
   // from taking the same event. Rounds start one after the other's read: a kick during a read starts one more after it.
   const busy = new Set<number>();
+  // served() (each version this process serves) runs a round only when NOTIFYs may be waiting: some were queued since
+  // the last round that found the queue empty. Without it every UPDATE read the event queue once more for nothing.
+  let queuedGeneration = 0;
+  let emptyAtGeneration = -1;
   let reading = false;
   let again = false;
   const run = (): void => {
@@ -268,8 +283,10 @@ export async function startNotifier(
       reading = false;
       if (again) run();
     };
+    const generation = queuedGeneration;
     runDueEvents(store, handlers, { now: clock.now(), busy, onTaken: taken })
       .then((round) => {
+        if (round.read === 0) emptyAtGeneration = Math.max(emptyAtGeneration, generation);
         const acked = round.counts.get('done:acknowledged') ?? 0;
         if (acked) log.info({ acked }, 'NOTIFY acknowledged');
       })
@@ -285,9 +302,10 @@ export async function startNotifier(
         if (c.kind === 'keys') await keys.reload();
         else if (NOTIFY_KINDS.has(c.kind)) last.set(c.zone, c);
       }
-      await queueAll([...last].map(([zone, c]) => ({ zone, why: c.kind, seq: c.seq })));
-      // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY.
-      if (last.size > 0) run();
+      const queued = await queueAll([...last].map(([zone, c]) => ({ zone, why: c.kind, seq: c.seq })));
+      // Send now rather than at the next retry tick: publish-to-secondary latency is the point of NOTIFY. A change
+      // with no one to tell (no targets) reads no events.
+      if (queued > 0) run();
     },
     { intervalMs: 250, onError: (e) => log.error({ err: (e as Error).message }, 'change feed poll failed (notifier)') },
   );
@@ -319,8 +337,12 @@ export async function startNotifier(
   const timer = setInterval(run, o.intervalMs ?? 250);
   timer.unref();
   return {
-    // This process now serves a new version: NOTIFYs held until it did (RFC 1996 §3.11) can go now.
+    // Run a round now (events were queued: git).
     kick: () => run(),
+    // This process now serves a new version: NOTIFYs held until it did (RFC 1996 §3.11) can go now.
+    served: () => {
+      if (emptyAtGeneration !== queuedGeneration) run();
+    },
     stop: async () => {
       clearInterval(timer);
       stopping = true;

@@ -112,9 +112,10 @@ export class ZoneSigner {
 
   /**
    * Make sure the zone's published version is signed (stored with its mark). Returns the version now signed, or
-   * undefined when the zone has no DNSSEC policy or is not published. Throws when it cannot sign (no KEK, bad data).
+   * undefined when the zone has no DNSSEC policy or is not published (`onUnsigned` is called then, when this process
+   * looked). Throws when it cannot sign (no KEK, bad data).
    */
-  async signPublished(name: string): Promise<number | undefined> {
+  async signPublished(name: string, o: { onUnsigned?: () => void } = {}): Promise<number | undefined> {
     if (!this.mayAct()) return undefined;
     // The version signed already (the feed row of our own stored change, most often): known without opening the
     // private keys (services.zoneSigning decrypts each, ~4 ms per change on the event loop).
@@ -126,6 +127,7 @@ export class ZoneSigner {
     const s = await services.zoneSigning(this.ctx, name);
     if (!s) {
       this.states.delete(name);
+      o.onUnsigned?.();
       return undefined;
     }
     const head = await services.publishedVersion(this.ctx, name);

@@ -232,15 +232,17 @@ export async function startZoneFeed(
   /** The DNSSEC step of a zone's refresh: true when the zone is served signed (or held back until it is). */
   const signedStep = async (name: string, change?: services.ZoneChange): Promise<boolean> => {
     let signs = false;
+    // The signer found no policy: no need to ask the database again (an UPDATE's refresh would read it twice).
+    let unsigned = false;
     if (o.signer) {
       try {
-        signs = (await o.signer.signPublished(name)) !== undefined;
+        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true) })) !== undefined;
       } catch (e) {
         log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
         signs = true;
       }
     }
-    if (!signs && !(await services.hasDnssecPolicy(ctx, name))) {
+    if (!signs && (unsigned || !(await services.hasDnssecPolicy(ctx, name)))) {
       if (signedServed.delete(zoneKey(name))) servedVersion.delete(zoneKey(name));
       return false;
     }
@@ -262,6 +264,11 @@ export async function startZoneFeed(
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
   const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange, committed?: services.CommittedChange): Promise<void> => {
     const key = zoneKey(name);
+    // The feed row of a version this process published already (an UPDATE committed here, patched at once) in a zone
+    // it serves unsigned: nothing to do. A DNSSEC policy set meanwhile comes with a row of its own (kind 'update').
+    if (!committed && change?.kind === 'publish' && change.version !== null && servedVersion.get(key) === change.version && !signedServed.has(key)) return;
+    // An UPDATE committed here to a zone read without a DNSSEC policy (and not served signed): patched at once.
+    if (committed?.unsigned && !signedServed.has(key) && applyCommittedChange({ table, served: servedVersion, log }, key, committed)) return;
     // A zone with a DNSSEC policy: signed (here, when this process signs) and served signed, never unsigned.
     if (await signedStep(name, change)) return;
     // An UPDATE committed here says what changed: patch with that, without reading it back.

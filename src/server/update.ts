@@ -69,6 +69,19 @@ export interface UpdateSink {
   commit(change: UpdateCommit): Promise<{ serial: number }>;
   /** Optional: the zone restricted to the records at `ownerKeys` (an UPDATE looks at no other name). */
   getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
+  /**
+   * Optional: the read (as getZoneAt) and the commit in one transaction, the zone locked in between, so no other
+   * change can come between them. `decide` gets the zone (undefined: not ours) and returns the change to commit, or
+   * undefined to commit nothing. Resolves to the new serial (undefined: nothing committed), or to 'apart' when the
+   * sink cannot do it for this zone (a signed zone): the caller then reads and commits apart. Throws as commit().
+   */
+  transact?(
+    origin: Name,
+    ownerKeys: ReadonlySet<string>,
+    /** Who makes the change (as UpdateCommit's changeBy and client). */
+    author: { changeBy: string; client?: string },
+    decide: (zone: UpdatableZone | undefined) => Omit<UpdateCommit, 'records'> | undefined,
+  ): Promise<{ serial: number } | undefined | 'apart'>;
 }
 
 export interface UpdateEvent {
@@ -214,66 +227,101 @@ function ownersOf(reqs: readonly UpdateRequest[]): Set<string> | undefined {
 
 type Outcome = { rcode: number; reason: string; extra?: Partial<UpdateEvent>; committed?: boolean };
 
+/** What a group of UPDATEs does to the zone as read: each one's outcome, and the group's net change (if any). */
+interface Prepared {
+  outcomes: Outcome[];
+  /** Undefined: nothing to commit (every UPDATE refused, or no change). */
+  change?: Omit<UpdateCommit, 'baseSerial' | 'baseVersion' | 'records' | 'changeBy' | 'client'> & { records: RR[] };
+  /** Answers for all when the zone itself refuses (not ours, inc_updates off). */
+  all?: { rcode: number; reason: string };
+}
+
+function prepareGroup(reqs: readonly UpdateRequest[], zone: UpdatableZone | undefined): Prepared {
+  if (!zone) return { outcomes: [], all: { rcode: Rcode.NOTAUTH, reason: 'not a zone we serve' } };
+  if (!zone.incUpdates) return { outcomes: [], all: { rcode: Rcode.REFUSED, reason: 'zone does not accept updates (inc_updates off)' } };
+  let records = zone.records;
+  let explicitSerial: number | undefined;
+  let single: { removed: RR[]; added: RR[] } | undefined;
+  let accepted = 0;
+  const outcomes = reqs.map((req): Outcome => {
+    const tsig = req.tsig;
+    if (!tsig) return { rcode: Rcode.REFUSED, reason: 'unsigned update' };
+    const keyName = tsig.key.name;
+    const result = applyUpdate(records, zone.origin, req.message, {
+      allowed: (name, type) => checkGrant(zone.grants, keyName, name, type, zone.origin),
+    });
+    if (result.rcode !== Rcode.NOERROR) return { rcode: result.rcode, reason: result.reason };
+    if (!result.changed) return { rcode: Rcode.NOERROR, reason: 'no change', extra: { serial: zone.serial } };
+    records = result.newRecords;
+    if (result.explicitSerial !== undefined) explicitSerial = result.explicitSerial;
+    single = { removed: result.removed, added: result.added };
+    accepted++;
+    return { rcode: Rcode.NOERROR, reason: 'committed', committed: true, extra: { added: result.added.length, removed: result.removed.length } };
+  });
+  if (accepted === 0 || !single) return { outcomes };
+  // The group's net difference from the version read (one UPDATE: its own difference).
+  const net = accepted === 1 ? single : diffRecords(zone.records, records);
+  return { outcomes, change: { origin: zone.origin, removed: net.removed, added: net.added, records: [...records], explicitSerial } };
+}
+
 /** Apply UPDATEs of one zone, one author, in order, committed as one version; one answer per request. */
 async function applyGroup(reqs: readonly UpdateRequest[], sink: UpdateSink, opts: UpdateOptions): Promise<Uint8Array[]> {
   const origin = reqs[0].message.question[0].name;
   const all = (rcode: number, reason: string) => reqs.map((r) => answer(r, opts, rcode, reason));
+  const send = (outcomes: readonly Outcome[], serial?: number) =>
+    reqs.map((r, k) => {
+      const o = outcomes[k];
+      return answer(r, opts, o.rcode, o.reason, { ...o.extra, ...(o.committed && serial !== undefined ? { serial } : {}) });
+    });
+  // A refused commit of a group: each alone, so only the one at fault is refused.
+  const refused = async (e: unknown): Promise<Uint8Array[]> => {
+    if (reqs.length > 1) {
+      const out: Uint8Array[] = [];
+      for (const r of reqs) out.push(...(await applyGroup([r], sink, opts)));
+      return out;
+    }
+    if (e instanceof UpdateRejected) return all(e.rcode, e.message);
+    return all(Rcode.SERVFAIL, `commit failed: ${(e as Error).message}`);
+  };
+  const owners = ownersOf(reqs);
+  const author = { changeBy: keyTextOf(reqs[0]) ?? '', client: reqs[0].address };
+  if (owners && sink.transact) {
+    // Read, decide and commit in one transaction.
+    let prepared: Prepared | undefined;
+    let result: { serial: number } | undefined | 'apart';
+    try {
+      result = await sink.transact(origin, owners, author, (zone) => {
+        prepared = prepareGroup(reqs, zone);
+        if (!prepared.change || !zone) return undefined;
+        const { records: _all, ...change } = prepared.change;
+        return { ...change, baseSerial: zone.serial, ...(zone.version !== undefined ? { baseVersion: zone.version } : {}), ...author };
+      });
+    } catch (e) {
+      return refused(e);
+    }
+    if (result !== 'apart') {
+      if (!prepared) return all(Rcode.SERVFAIL, 'update not applied');
+      if (prepared.all) return all(prepared.all.rcode, prepared.all.reason);
+      return send(prepared.outcomes, result?.serial);
+    }
+  }
   // Other dmsd processes may commit to the same zone: the sink's base-version check makes us read and apply again.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const owners = ownersOf(reqs);
     const zone = owners && sink.getZoneAt ? await sink.getZoneAt(origin, owners) : await sink.getZone(origin);
-    if (!zone) return all(Rcode.NOTAUTH, 'not a zone we serve');
-    if (!zone.incUpdates) return all(Rcode.REFUSED, 'zone does not accept updates (inc_updates off)');
-    let records = zone.records;
-    let explicitSerial: number | undefined;
-    let single: { removed: RR[]; added: RR[] } | undefined;
-    let accepted = 0;
-    const outcomes: Outcome[] = reqs.map((req): Outcome => {
-      const tsig = req.tsig;
-      if (!tsig) return { rcode: Rcode.REFUSED, reason: 'unsigned update' };
-      const keyName = tsig.key.name;
-      const result = applyUpdate(records, zone.origin, req.message, {
-        allowed: (name, type) => checkGrant(zone.grants, keyName, name, type, zone.origin),
-      });
-      if (result.rcode !== Rcode.NOERROR) return { rcode: result.rcode, reason: result.reason };
-      if (!result.changed) return { rcode: Rcode.NOERROR, reason: 'no change', extra: { serial: zone.serial } };
-      records = result.newRecords;
-      if (result.explicitSerial !== undefined) explicitSerial = result.explicitSerial;
-      single = { removed: result.removed, added: result.added };
-      accepted++;
-      return { rcode: Rcode.NOERROR, reason: 'committed', committed: true, extra: { added: result.added.length, removed: result.removed.length } };
-    });
-    const send = (serial?: number) =>
-      reqs.map((r, k) => {
-        const o = outcomes[k];
-        return answer(r, opts, o.rcode, o.reason, { ...o.extra, ...(o.committed && serial !== undefined ? { serial } : {}) });
-      });
-    if (accepted === 0 || !single) return send();
-    // The group's net difference from the version read (one UPDATE: its own difference).
-    const net = accepted === 1 ? single : diffRecords(zone.records, records);
+    const prepared = prepareGroup(reqs, zone);
+    if (prepared.all) return all(prepared.all.rcode, prepared.all.reason);
+    if (!prepared.change || !zone) return send(prepared.outcomes);
     try {
       const { serial } = await sink.commit({
-        origin: zone.origin,
+        ...prepared.change,
         baseSerial: zone.serial,
         baseVersion: zone.version,
-        removed: net.removed,
-        added: net.added,
-        records: [...records],
-        explicitSerial,
-        changeBy: keyTextOf(reqs[0]) ?? '',
-        client: reqs[0].address,
+        ...author,
       });
-      return send(serial);
+      return send(prepared.outcomes, serial);
     } catch (e) {
       if (e instanceof UpdateConflict) continue;
-      if (reqs.length > 1) {
-        // The sum was refused (or failed): each alone, so only the one at fault is refused.
-        const out: Uint8Array[] = [];
-        for (const r of reqs) out.push(...(await applyGroup([r], sink, opts)));
-        return out;
-      }
-      if (e instanceof UpdateRejected) return all(e.rcode, e.message);
-      return all(Rcode.SERVFAIL, `commit failed: ${(e as Error).message}`);
+      return refused(e);
     }
   }
   return all(Rcode.SERVFAIL, 'zone kept changing; update not applied');

@@ -2,7 +2,7 @@
 
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
-import { readTx } from '../store/index.js';
+import { readTx, type Store } from '../store/index.js';
 import {
   CHANGE_CHANNEL,
   changesAfter,
@@ -221,18 +221,95 @@ export async function currentChangeSeq(ctx: ServiceContext): Promise<number> {
 }
 
 export async function pollChanges(ctx: ServiceContext, since: number, limit = 10000): Promise<ChangePoll> {
-  const vacuumedTo = await changesVacuumedTo(ctx.store.db);
-  const rows = await changesAfter(ctx.store.db, since, limit);
-  const changes: ZoneChange[] = rows.map((r) => ({
-    seq: r.seq,
-    zoneId: r.zone_id,
-    zone: r.zone_name,
-    kind: r.kind as ZoneChange['kind'],
-    version: r.version,
-    at: new Date(r.at),
-  }));
+  return pollOf(await readFeed(ctx.store, since, limit), since);
+}
+
+/** What one read of the feed gives: how far it was vacuumed and the rows after `since` (at most `limit`). */
+interface FeedRead {
+  vacuumedTo: number;
+  changes: ZoneChange[];
+}
+
+async function readFeed(store: Store, since: number, limit: number): Promise<FeedRead> {
+  const vacuumedTo = await changesVacuumedTo(store.db);
+  const rows = await changesAfter(store.db, since, limit);
+  return {
+    vacuumedTo,
+    changes: rows.map((r) => ({ seq: r.seq, zoneId: r.zone_id, zone: r.zone_name, kind: r.kind as ZoneChange['kind'], version: r.version, at: new Date(r.at) })),
+  };
+}
+
+function pollOf(read: FeedRead, since: number): ChangePoll {
+  const changes = read.changes.filter((c) => c.seq > since);
   const seq = changes.length ? changes[changes.length - 1].seq : Math.max(since, 0);
-  return { seq, changes, resync: since < vacuumedTo };
+  return { seq, changes, resync: since < read.vacuumedTo };
+}
+
+/**
+ * The followers of one store in one process share their feed reads: a commit wakes every follower (the zone table,
+ * the notifier, the signer, server-group tasks, git), and each used to read the feed on its own — a quarter of the
+ * statements of an RFC 2136 UPDATE (bench/update.mjs). One LISTEN (PostgreSQL) or doorbell subscription per store;
+ * each announced commit starts a new generation, and a read made in the current generation a moment ago, from a
+ * position at or before a follower's, answers that follower too (its rows filtered to the follower's position).
+ */
+class SharedFeed {
+  /** Bumped by each announced commit: a read started before it may miss that commit. */
+  private generation = 0;
+  private readonly nudges = new Set<() => void>();
+  private unlisten?: Promise<(() => Promise<void>) | undefined>;
+  private last?: { generation: number; at: number; since: number; limit: number; read: Promise<FeedRead> };
+
+  constructor(private readonly store: Store) {}
+
+  /** Wake `nudge` on every announced commit; the returned function unsubscribes. */
+  subscribe(nudge: () => void, onError?: (e: unknown) => void): () => Promise<void> {
+    this.nudges.add(nudge);
+    if (!this.unlisten && this.store.listen) {
+      this.unlisten = this.store
+        .listen(CHANGE_CHANNEL, () => {
+          this.generation++;
+          for (const f of [...this.nudges]) f();
+        })
+        .catch((e) => {
+          onError?.(e);
+          return undefined;
+        });
+    }
+    return async () => {
+      this.nudges.delete(nudge);
+      if (this.nudges.size > 0 || !this.unlisten) return;
+      const stop = this.unlisten;
+      this.unlisten = undefined;
+      await (await stop)?.();
+    };
+  }
+
+  async poll(since: number, limit: number): Promise<ChangePoll> {
+    const l = this.last;
+    if (l && l.generation === this.generation && l.limit === limit && l.since <= since && performance.now() - l.at < SHARE_MS) {
+      try {
+        const read = await l.read;
+        // A full page read from further back may stop before this follower's rows end: read on our own then.
+        if (read.changes.length < limit) return pollOf(read, since);
+      } catch {
+        // The shared read failed: try our own.
+      }
+    }
+    const read = readFeed(this.store, since, limit);
+    this.last = { generation: this.generation, at: performance.now(), since, limit, read };
+    return pollOf(await read, since);
+  }
+}
+
+/** How long a feed read may answer other followers of the same generation (they wake within the same turn). */
+const SHARE_MS = 50;
+
+const sharedFeeds = new WeakMap<Store, SharedFeed>();
+
+function sharedFeed(store: Store): SharedFeed {
+  let f = sharedFeeds.get(store);
+  if (!f) sharedFeeds.set(store, (f = new SharedFeed(store)));
+  return f;
 }
 
 /** Rows one poll of followChanges reads at most; a full page means there may be more right away. */
@@ -256,15 +333,13 @@ export function followChanges(
     if (timer) clearTimeout(timer);
     wake?.();
   };
-  const unlisten = ctx.store.listen?.(CHANGE_CHANNEL, nudge).catch((e) => {
-    o.onError?.(e);
-    return undefined;
-  });
+  const feed = sharedFeed(ctx.store);
+  const unsubscribe = feed.subscribe(nudge, o.onError);
   const loop = (async () => {
     while (!stopped) {
       pending = false;
       try {
-        const poll = await pollChanges(ctx, cursor, FOLLOW_PAGE);
+        const poll = await feed.poll(cursor, FOLLOW_PAGE);
         if (poll.changes.length > 0 || poll.resync) {
           await onChange(poll);
           cursor = Math.max(poll.seq, cursor);
@@ -290,6 +365,6 @@ export function followChanges(
     if (timer) clearTimeout(timer);
     wake?.();
     await loop;
-    await (await unlisten)?.();
+    await unsubscribe();
   };
 }

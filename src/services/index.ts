@@ -88,6 +88,8 @@ export {
   publishZi,
   resolveZoneName,
   applyRecordDelta,
+  applyUpdateInOneTx,
+  type UpdateScope,
   getZoneAtOwners,
   getUpdateScope,
   getZoneHead,

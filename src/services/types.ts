@@ -218,6 +218,11 @@ export interface CommittedChange {
   /** Rows born or died. */
   changes: number;
   owners: { name: Name; records: RR[] }[];
+  /**
+   * Set by the committer when the zone had no DNSSEC policy as the change was read: served as it is, without asking
+   * the database again (a policy set since comes with a feed row of its own, which signs the zone).
+   */
+  unsigned?: boolean;
 }
 
 export interface ZoneChange {

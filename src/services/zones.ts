@@ -5,6 +5,7 @@ import { RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
+import { zoneDnssecRow } from '../store/queries/dnssec.js';
 import { grantTexts } from '../store/queries/keys.js';
 import { deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
@@ -772,6 +773,52 @@ export async function applyRecordDelta(ctx: ServiceContext, name: string, d: Rec
   });
 }
 
+/** What getUpdateScope reads. */
+export type UpdateScope = Awaited<ReturnType<typeof getUpdateScope>>;
+
+/**
+ * An RFC 2136 UPDATE read and committed in ONE write transaction, the zone locked from the read to the commit (no
+ * other change can come between, so no base-version conflict): the scope as getUpdateScope reads it is handed to
+ * `decide`, which returns the change to commit (against that scope) or undefined. A zone with a DNSSEC policy is not
+ * done here ('signed': its UPDATEs involve the signer's records, read and committed apart). Errors as applyRecordDelta.
+ */
+export async function applyUpdateInOneTx(
+  ctx: ServiceContext,
+  name: string,
+  ownerKeys: Iterable<string>,
+  decide: (scope: UpdateScope) => Promise<Omit<RecordDelta, 'baseVersion'> | undefined>,
+): Promise<'signed' | (SaveResult & { committed?: CommittedChange }) | undefined> {
+  const key = normalizeZoneName(name);
+  return writeTx(ctx.store, async (trx) => {
+    const zone = await findLiveZone(trx, ctx, key, true);
+    if (((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null) return 'signed' as const;
+    const zi = await resolveZi(trx, zone, 'latest');
+    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
+    rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+    const d = await decide({
+      name: zone.name,
+      state: zone.state,
+      incUpdates: !!zone.inc_updates,
+      zi: ziInfo(zone, zi),
+      records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
+      updateGrants: await grantTexts(trx, Number(zone.id)),
+      dnssecPolicy: false,
+    });
+    if (!d) return undefined;
+    assertNotLockedByOther(zone, nowMs(ctx));
+    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, () => loadSettings(trx), {
+      removed: d.removed,
+      added: d.added,
+      ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
+      comment: d.comment ?? null,
+      publish: d.publish ?? true,
+    });
+    // Read in this very transaction: a removed record is there. Defensive all the same.
+    if (stale) throw new EditConflict(zone.name, zone.latest_version, zone.latest_version);
+    return res;
+  });
+}
+
 /** The newest version's header (no records): what a caller needs to decide whether its cached copy is current. */
 export async function getZoneHead(ctx: ServiceContext, name: string): Promise<{ zone: ZoneInfo; zi: ZiInfo; disabledRecords: boolean }> {
   const key = normalizeZoneName(name);
@@ -807,14 +854,15 @@ export async function getZoneAtOwners(
 }
 
 /**
- * What an RFC 2136 UPDATE needs, in one read transaction of four statements: the zone's state and inc_updates flag,
- * its newest version, the records at `ownerKeys` (Name keys; SOA first) and its update grant lines.
+ * What an RFC 2136 UPDATE needs, in one read transaction of five statements: the zone's state and inc_updates flag,
+ * its newest version, the records at `ownerKeys` (Name keys; SOA first), its update grant lines and whether it follows
+ * a DNSSEC policy (only then are the signer's apex records looked at).
  */
 export async function getUpdateScope(
   ctx: ServiceContext,
   name: string,
   ownerKeys: Iterable<string>,
-): Promise<{ name: string; state: string; incUpdates: boolean; zi: ZiInfo; records: ZoneRecord[]; updateGrants: string[] }> {
+): Promise<{ name: string; state: string; incUpdates: boolean; zi: ZiInfo; records: ZoneRecord[]; updateGrants: string[]; dnssecPolicy: boolean }> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
@@ -828,6 +876,7 @@ export async function getUpdateScope(
       zi: ziInfo(zone, zi),
       records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
       updateGrants: await grantTexts(trx, Number(zone.id)),
+      dnssecPolicy: ((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null,
     };
   });
 }

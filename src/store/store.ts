@@ -1,6 +1,7 @@
 // Opening the store: where it lives (flags > environment > config file > ./data), the dialect, pragmas, migrations.
 
-import { closeSync, type FSWatcher, mkdirSync, openSync, readFileSync, watch, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, type FSWatcher, mkdirSync, openSync, readFileSync, readSync, watch, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -311,7 +312,11 @@ function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>
   let watcher: FSWatcher | undefined;
   let fd: number | undefined;
   let broken = false;
-  const byte = new Uint8Array([1]);
+  // Each ring writes this store's own token: the watcher then tells our own rings (whose listeners ring() called
+  // already) from other processes' — without it every commit woke this process's followers twice.
+  const token = randomBytes(8);
+  const seen = Buffer.alloc(8);
+  const path = join(dataDir, SQLITE_DOORBELL);
   const callAll = () => {
     for (const f of [...local]) {
       try {
@@ -321,13 +326,23 @@ function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>
       }
     }
   };
+  const ownRing = (): boolean => {
+    try {
+      fd ??= openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+      return readSync(fd, seen, 0, 8, 0) === 8 && seen.equals(token);
+    } catch {
+      return false;
+    }
+  };
   return {
     async listen(_channel, onNotify) {
       local.add(onNotify);
       if (!watcher) {
         try {
           watcher = watch(dataDir, { persistent: false }, (_event, file) => {
-            if (file === SQLITE_DOORBELL) callAll();
+            // Two commits close together may leave one event, or the last token ours: a foreign commit hidden so is
+            // found by the followers' interval poll.
+            if (file === SQLITE_DOORBELL && !ownRing()) callAll();
           });
           watcher.on('error', () => {
             watcher?.close();
@@ -349,8 +364,8 @@ function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>
       callAll();
       if (broken) return;
       try {
-        fd ??= openSync(join(dataDir, SQLITE_DOORBELL), 'w', 0o600);
-        writeSync(fd, byte, 0, 1, 0);
+        fd ??= openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+        writeSync(fd, token, 0, 8, 0);
       } catch {
         broken = true; // a read-only data directory: other processes fall back to their interval
       }
@@ -486,7 +501,9 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
         await sql`rollback`.execute(conn).catch(() => {});
         throw e;
       }
-      store.afterCommit?.();
+      // The followers woken by the commit (zone table, NOTIFY, signer, …) start on the next turn of the event loop:
+      // the caller's own continuation (an UPDATE's patch and answer) runs first, not behind their reads.
+      if (store.afterCommit) setImmediate(store.afterCommit);
       return result;
     } finally {
       try {

@@ -102,7 +102,7 @@ test('NOTIFYs of many zones queued in one transaction; the zones that can have t
   assert.deepEqual(queued.map((e) => e.zone).sort(), ['batch17.example.', 'batch3.example.', 'batch3.example.']);
 });
 
-/** Write transactions committed so far, counted by the doorbell SQLite rings after each commit. */
+/** Write transactions committed so far, counted by the doorbell SQLite rings after each commit (on the next turn). */
 let commits = 0;
 let listening: Promise<unknown> | undefined;
 async function commitCount(): Promise<number> {
@@ -110,5 +110,6 @@ async function commitCount(): Promise<number> {
     commits++;
   });
   await listening;
+  await new Promise((r) => setImmediate(r));
   return commits;
 }

@@ -28,6 +28,8 @@ export interface EventHandler {
 export interface RoundResult {
   /** Outcomes by kind, and by 'done:<detail>'. */
   counts: Map<string, number>;
+  /** Due events read, those other rounds were working on included (0: the queue had nothing due). */
+  read?: number;
 }
 
 /** One round: read the due events, hand each type's to its handler, apply the outcomes. Unknown types stay queued. */
@@ -48,11 +50,12 @@ export async function runDueEvents(
 ): Promise<RoundResult> {
   const now = o.now ?? Date.now();
   const busy = o.busy;
-  const due = (await services.dueEvents(services.serviceContext(store), o.limit ?? 1000, now)).filter((e) => !busy?.has(e.id));
+  const read = await services.dueEvents(services.serviceContext(store), o.limit ?? 1000, now);
+  const due = read.filter((e) => !busy?.has(e.id));
   for (const e of due) busy?.add(e.id);
   o.onTaken?.();
   try {
-    return await runRound(store, handlers, due, now);
+    return { ...(await runRound(store, handlers, due, now)), read: read.length };
   } finally {
     for (const e of due) busy?.delete(e.id);
   }

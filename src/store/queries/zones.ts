@@ -70,7 +70,7 @@ export async function reverseZonesByKey(
 
 /** The id and server group of the live zone of that name the scope sees, or undefined. */
 export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
-  const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', 'DELETED');
+  const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
   const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
   return z ? { id: Number(z.id), sgId: Number(z.sg_id) } : undefined;
 }

@@ -7,7 +7,8 @@
 // added name is checked on each server afterwards.
 //
 // Then --latency-updates UPDATEs (default 200) from our own client, one after the other, each timed from sending to
-// its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message.
+// its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message; and --clients
+// sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --only dmsd|named|knotd,
 // --prof DIR (dmsd runs with --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep.
 
@@ -186,6 +187,20 @@ function nsupdate(srv, from, n) {
 }
 
 /**
+ * `clients` sockets at once, each sending `n` UPDATEs one after the other (own names from `from`), each waiting for its
+ * answer: the server's UPDATE throughput without nsupdate's own cost per message (8 nsupdate processes on 2 cores
+ * are themselves a ceiling: named and dmsd both stop near the same figure) and without its port collisions (BIND
+ * 9.18's nsupdate binds each request's random port with SO_REUSEPORT: two processes sometimes hold the same port, the
+ * kernel hands one's answer to the other, which drops it, and the first resends after 3 s — seen as a 3 s stall in
+ * about one run in four, traced with strace). Returns the wall time in ms.
+ */
+async function concurrentTimedUpdates(srv, from, n, clients) {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, (_, c) => timedUpdates(srv, from + c * n, n)));
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
  * `n` UPDATEs one after the other from our own client (TSIG hmac-sha256 over UDP, one A record added each), each
  * timed from its sending to its answer (NOERROR, TSIG verified): the latency of one UPDATE without nsupdate's own
  * time per message in it. Returns the latencies in ms.
@@ -259,7 +274,23 @@ async function measure(srv) {
       if (!(await answers(srv.port, `u${100_000 + c * per + i}.${ZONE}`))) throw new Error(`${srv.label}: name u${100_000 + c * per + i} missing after the concurrent run`);
   const concurrent = (per * CLIENTS) / (cms / 1000);
   log(`  ${srv.label.padEnd(6)} ${CLIENTS} clients: ${fmt(per * CLIENTS)} updates in ${fmt(cms / 1000, 2)} s = ${fmt(concurrent, 1)} UPDATE/s`);
-  return { updates: UPDATES, seconds: ms / 1000, perSecond, latency, clients: CLIENTS, concurrentSeconds: cms / 1000, concurrentPerSecond: concurrent };
+  // The same with our own client: CLIENTS sockets, each one UPDATE in flight.
+  const own = await concurrentTimedUpdates(srv, 200_000, per, CLIENTS);
+  for (let c = 0; c < CLIENTS; c++)
+    for (let i = 0; i < per; i += Math.max(1, Math.floor(per / 10)))
+      if (!(await answers(srv.port, `t${200_000 + c * per + i}.${ZONE}`))) throw new Error(`${srv.label}: name t${200_000 + c * per + i} missing after the concurrent run`);
+  const ownConcurrent = (per * CLIENTS) / (own / 1000);
+  log(`  ${srv.label.padEnd(6)} ${CLIENTS} clients (own client): ${fmt(per * CLIENTS)} updates in ${fmt(own / 1000, 2)} s = ${fmt(ownConcurrent, 1)} UPDATE/s`);
+  return {
+    updates: UPDATES,
+    seconds: ms / 1000,
+    perSecond,
+    latency,
+    clients: CLIENTS,
+    concurrentSeconds: cms / 1000,
+    concurrentPerSecond: concurrent,
+    ownClientConcurrentPerSecond: ownConcurrent,
+  };
 }
 
 const results = {
@@ -284,7 +315,8 @@ try {
     if (results.dmsd && results[peer])
       log(
         `  dmsd / ${peer}: sequential ${fmt(results.dmsd.perSecond / results[peer].perSecond, 2)}, ` +
-          `${CLIENTS} clients ${fmt(results.dmsd.concurrentPerSecond / results[peer].concurrentPerSecond, 2)}, ` +
+          `${CLIENTS} clients ${fmt(results.dmsd.concurrentPerSecond / results[peer].concurrentPerSecond, 2)} ` +
+          `(own client ${fmt(results.dmsd.ownClientConcurrentPerSecond / results[peer].ownClientConcurrentPerSecond, 2)}), ` +
           `one UPDATE's median latency ${fmt(results.dmsd.latency.medianMs, 2)} / ${fmt(results[peer].latency.medianMs, 2)} ms`,
       );
   mkdirSync(dirname(outFile), { recursive: true });

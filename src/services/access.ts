@@ -166,7 +166,8 @@ export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Prom
   const z = await liveZoneGroup(ctx.store.db, zoneScope(ctx), key);
   if (!z) return [];
   const rows = await zoneAndGroupAlsoNotify(ctx.store.db, z.id, z.sgId);
-  const transferKey = (await zoneTransferRules(ctx, key)).find((r) => r.key !== undefined)?.key;
+  // The key of the transfer rules (zoneTransferRules without reading the zone again).
+  const transferKey = (await zoneAndGroupTransferRules(ctx.store.db, z.id, z.sgId)).find((r) => r.key_name !== null)?.key_name ?? undefined;
   const seen = new Set<string>();
   const out: NotifyTargetInfo[] = [];
   for (const r of rows) {

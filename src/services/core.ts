@@ -331,6 +331,11 @@ export interface VersionInput {
   now?: Date;
   /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
   autoReverse?: boolean;
+  /**
+   * What the caller read of the newest version in this same transaction (an RFC 2136 UPDATE's scope): its ZI row and
+   * every alive row at `owners`. Those are not read again; only touched owners outside them are.
+   */
+  known?: { zi: ZiRow; owners: ReadonlySet<string>; rows: readonly StoredRow[] };
 }
 
 /**
@@ -678,6 +683,11 @@ export interface DeltaInput {
   now?: Date;
   /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
   autoReverse?: boolean;
+  /**
+   * What the caller read of the newest version in this same transaction (an RFC 2136 UPDATE's scope): its ZI row and
+   * every alive row at `owners`. Those are not read again; only touched owners outside them are.
+   */
+  known?: { zi: ZiRow; owners: ReadonlySet<string>; rows: readonly StoredRow[] };
 }
 
 const isApexNs = (r: { name: Name; type: number }, origin: Name) => r.type === RRType.NS && r.name.equals(origin);
@@ -717,7 +727,8 @@ export async function commitDelta(
   const t = now.getTime();
   const origin = Name.parse(zone.name);
   const zoneId = Number(zone.id);
-  const prevZi = await ziRow(trx, zoneId, zone.latest_version);
+  const known = input.known?.zi.version === zone.latest_version ? input.known : undefined;
+  const prevZi = known?.zi ?? (await ziRow(trx, zoneId, zone.latest_version));
   if (!prevZi) throw new ZiNotFound(zone.name, 'latest');
   const problems: ValidationProblem[] = [];
   const problem = (r: { name: Name; type: number }, message: string) =>
@@ -771,7 +782,11 @@ export async function commitDelta(
     const n = targetOf(r);
     if (n) touched.add(n.key);
   }
-  const rows = await aliveRowsAtOwners(trx, ctx.store.kind, zoneId, [...touched]);
+  const unknown = known ? [...touched].filter((k) => !known.owners.has(k)) : [...touched];
+  const rows = [
+    ...(known ? known.rows.filter((row) => touched.has(row.owner_key)) : []),
+    ...(unknown.length > 0 ? await aliveRowsAtOwners(trx, ctx.store.kind, zoneId, unknown) : []),
+  ];
   const byWire = new Map<string, StoredRow[]>();
   for (const row of rows) {
     const k = `${row.owner_key}\u0000${wireKey({ type: row.type, class: row.rclass, rdata: row.rdata })}`;

@@ -793,7 +793,8 @@ export async function applyUpdateInOneTx(
     const zone = await findLiveZone(trx, ctx, key, true);
     if (((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null) return 'signed' as const;
     const zi = await resolveZi(trx, zone, 'latest');
-    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
+    const owners = new Set(ownerKeys);
+    const rows = await aliveRowsAt(trx, Number(zone.id), [...owners]);
     rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
     const d = await decide({
       name: zone.name,
@@ -812,6 +813,7 @@ export async function applyUpdateInOneTx(
       ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
       comment: d.comment ?? null,
       publish: d.publish ?? true,
+      known: { zi, owners, rows },
     });
     // Read in this very transaction: a removed record is there. Defensive all the same.
     if (stale) throw new EditConflict(zone.name, zone.latest_version, zone.latest_version);

@@ -48,6 +48,7 @@ export class Name {
     if (text === '.') return Name.root;
     if (text.length === 0) throw new TextError('empty name');
     const labels: Uint8Array[] = [];
+    if (text.indexOf('\\') < 0) return Name.plain(text, labels, origin);
     let cur: number[] = [];
     let absolute = false;
     for (let i = 0; i < text.length; i++) {
@@ -75,6 +76,34 @@ export class Name {
       if (cur.length > MAX_LABEL) throw new TextError(`label longer than 63 octets in name "${text}"`);
     }
     if (cur.length > 0) labels.push(Uint8Array.from(cur));
+    let name = new Name(labels);
+    if (!absolute) {
+      if (!origin) throw new TextError(`relative name "${text}" with no origin`);
+      name = name.concat(origin);
+    }
+    if (name.wireLength > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
+    return name;
+  }
+
+  /** parse() of a name without escapes (almost every name): each label copied straight from the text. */
+  private static plain(text: string, labels: Uint8Array[], origin: Name | undefined): Name {
+    const absolute = text.charCodeAt(text.length - 1) === 0x2e;
+    const end = absolute ? text.length - 1 : text.length;
+    let start = 0;
+    for (let i = 0; i <= end; i++) {
+      if (i < end && text.charCodeAt(i) !== 0x2e) continue;
+      const len = i - start;
+      if (len === 0) throw new TextError(`empty label in name "${text}"`);
+      if (len > MAX_LABEL) throw new TextError(`label longer than 63 octets in name "${text}"`);
+      const label = new Uint8Array(len);
+      for (let k = 0; k < len; k++) {
+        const c = text.charCodeAt(start + k);
+        if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
+        label[k] = c;
+      }
+      labels.push(label);
+      start = i + 1;
+    }
     let name = new Name(labels);
     if (!absolute) {
       if (!origin) throw new TextError(`relative name "${text}" with no origin`);

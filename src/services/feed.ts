@@ -8,12 +8,13 @@ import {
   changesAfter,
   changesVacuumedTo,
   lastChangeSeq,
-  type PublishedRecordRow,
+  type PublishedRecordTuple,
   publishedRecordsOf,
   streamPublishedRecordsOf,
   servedZoneNames,
   servedZonePage,
   servedZoneRow,
+  withoutMemoryMap,
 } from '../store/queries/feed.js';
 import { ownerRowsAt, ziRow, ziRowsOfVersions } from '../store/queries/versions.js';
 import { type ServiceContext, zoneScope } from './context.js';
@@ -84,7 +85,10 @@ export async function loadPublishedZones(
   onZone: (zone: StreamedZone) => void | Promise<void>,
   o: { pageSize?: number } = {},
 ): Promise<number> {
-  const pageSize = o.pageSize ?? 500;
+  return withoutMemoryMap(ctx.store, () => loadPages(ctx, onZone, o.pageSize ?? 500));
+}
+
+async function loadPages(ctx: ServiceContext, onZone: (zone: StreamedZone) => void | Promise<void>, pageSize: number): Promise<number> {
   let after = '';
   let count = 0;
   for (;;) {
@@ -147,7 +151,7 @@ type ZonePageRow = Awaited<ReturnType<typeof servedZonePage>>[number];
 async function streamPage(
   ctx: ServiceContext,
   page: readonly ZonePageRow[],
-  stream: IterableIterator<PublishedRecordRow>,
+  stream: IterableIterator<PublishedRecordTuple>,
   onZone: (zone: StreamedZone) => void | Promise<void>,
 ): Promise<number> {
   let count = 0;
@@ -156,20 +160,20 @@ async function streamPage(
   const byId = new Map(page.map((z) => [Number(z.id), z]));
   const done = new Set<number>();
   while (!next.done) {
-    const zoneId = Number(next.value.zone_id);
+    const zoneId = Number(next.value[0]);
     const z = byId.get(zoneId);
-    const pv = next.value.pv;
+    const pv = next.value[1];
     // The records of this zone, one row after the other; owner names parsed once per run of equal owners.
     let lastOwner = '';
     let lastName: Name | undefined;
     const rows = function* (): Generator<RR> {
-      while (!next.done && Number(next.value.zone_id) === zoneId) {
-        const r = next.value;
-        if (r.owner !== lastOwner || !lastName) {
-          lastOwner = r.owner;
-          lastName = Name.parse(r.owner);
+      while (!next.done && Number(next.value[0]) === zoneId) {
+        const [, , owner, type, rclass, ttl, rdata] = next.value;
+        if (owner !== lastOwner || !lastName) {
+          lastOwner = owner;
+          lastName = Name.parse(owner);
         }
-        yield { name: lastName, type: r.type, class: r.rclass, ttl: Number(r.ttl), rdata: r.rdata };
+        yield { name: lastName, type, class: rclass, ttl: Number(ttl), rdata };
         next = stream.next();
       }
     };

@@ -90,7 +90,9 @@ export async function servedZonePage(db: Db, scope: ZoneScope, after: string, pa
     .selectFrom('zones as z')
     .innerJoin('zone_instances as zi', (j) => j.onRef('zi.zone_id', '=', 'z.id').onRef('zi.version', '=', 'z.published_version'))
     .select(['z.id', 'z.name', 'zi.version', 'zi.soa_serial', 'zi.soa_mname', 'zi.soa_rname', 'zi.soa_refresh', 'zi.soa_retry', 'zi.soa_expire', 'zi.soa_minimum', 'zi.soa_ttl', 'zi.zone_ttl'])
-    .where('z.state', 'in', SERVED);
+    // The state through an expression: an index on state would be taken for the IN and every page sorted whole (SQLite:
+    // 45 ms a page of 500 at 100,000 zones, 7.5 s of a 100,000-zone start-up); on the name index, a page is a range.
+    .where(sql<string>`(${sql.ref('z.state')} || '')`, 'in', SERVED);
   return scopeZones(q, scope, 'z.id').where('z.name', '>', after).orderBy('z.name').limit(sql.lit(pageSize)).execute();
 }
 
@@ -102,26 +104,21 @@ export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
   return publishedRecordsQuery(db, zoneIds).execute();
 }
 
-export interface PublishedRecordRow {
-  zone_id: number;
-  pv: number | null;
-  owner: string;
-  type: number;
-  rclass: number;
-  ttl: number;
-  rdata: Uint8Array;
-}
-
 /**
  * publishedRecordsOf row by row, straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record
  * zone is never held as an array of rows. Undefined when the store is not SQLite (the caller reads pages instead).
  */
-export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[]): IterableIterator<PublishedRecordRow> | undefined {
+export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[]): IterableIterator<PublishedRecordTuple> | undefined {
   const db = store.sqlite;
   if (!db) return undefined;
   const q = publishedRecordsQuery(store.db, zoneIds).compile();
-  return unmappedRead(db, () => db.prepare(q.sql).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordRow>);
+  // Rows as arrays (the statement's column order), not objects: 3.2 instead of 4.6 µs a row through the driver, 2.5 s
+  // of a 100,000-zone start-up.
+  return unmappedRead(db, () => db.prepare(q.sql).raw(true).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordTuple>);
 }
+
+/** A row of publishedRecordsOf as streamPublishedRecordsOf gives it: zone_id, pv, owner, type, rclass, ttl, rdata. */
+export type PublishedRecordTuple = [zoneId: number, pv: number | null, owner: string, type: number, rclass: number, ttl: number, rdata: Uint8Array];
 
 /**
  * A whole-table read (dmsd start-up: every served record once) through read() calls into SQLite's small page cache
@@ -130,6 +127,22 @@ export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[
  * than the zone compiled from it), for records it has read once and will not read again. The map is set back as
  * soon as the iteration ends, for the queries that follow.
  */
+/**
+ * Run `fn` (dmsd's start-up read of every zone) with SQLite reading through its page cache rather than the memory map
+ * (as unmappedRead does for one statement): set once for the whole load instead of per page of zones (each change of
+ * mmap_size maps or unmaps the file: 1 s of a 100,000-zone start-up).
+ */
+export async function withoutMemoryMap<T>(store: Store, fn: () => Promise<T>): Promise<T> {
+  const db = store.sqlite;
+  const before = db ? (db.pragma('mmap_size', { simple: true }) as number) : 0;
+  if (db && before > 0) db.pragma('mmap_size = 0');
+  try {
+    return await fn();
+  } finally {
+    if (db && before > 0) db.pragma(`mmap_size = ${before}`);
+  }
+}
+
 function* unmappedRead<T>(db: NonNullable<Store['sqlite']>, open: () => IterableIterator<T>): Generator<T> {
   const before = db.pragma('mmap_size', { simple: true }) as number;
   if (before > 0) db.pragma('mmap_size = 0');

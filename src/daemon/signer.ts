@@ -14,6 +14,7 @@ import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { SignedZone, signZone } from '../dnssec/zone.js';
 import type { RecordDelta } from '../dnssec/chain.js';
+import type { DnssecKey } from '../dnssec/keys.js';
 import * as services from '../services/index.js';
 import { checkParentDs, type ParentServerResult } from './parent-ds.js';
 import { type SignPool, signDeferred, signZoneInPool } from './sign-pool.js';
@@ -63,6 +64,8 @@ function mergeDeltas(a: RecordDelta, b: RecordDelta): RecordDelta {
 
 export class ZoneSigner {
   private readonly states = new Map<string, State>();
+  /** The zones' private keys decrypted once (services.zoneSigning keeps each zone's current ones). */
+  private readonly openedKeys = new Map<string, Map<string, DnssecKey>>();
   /**
    * Whether this process may sign now (issue 13: only the dmsd holding the leader lease signs; the others serve what
    * it stores). Checked before each signing and each refresh round.
@@ -124,7 +127,7 @@ export class ZoneSigner {
       const head = await services.publishedVersion(this.ctx, name);
       if (head && head.version === held.version && (await services.hasDnssecPolicy(this.ctx, name))) return head.version;
     }
-    const s = await services.zoneSigning(this.ctx, name);
+    const s = await services.zoneSigning(this.ctx, name, { opened: this.openedKeys });
     if (!s) {
       this.states.delete(name);
       o.onUnsigned?.();
@@ -298,7 +301,7 @@ export class ZoneSigner {
   async fullResignIfAsked(name: string): Promise<boolean> {
     const state = this.states.get(name);
     if (!state || this.fullNext.has(name)) return false;
-    const s = await services.zoneSigning(this.ctx, name);
+    const s = await services.zoneSigning(this.ctx, name, { opened: this.openedKeys });
     if (!s || s.resignRequested === null) return false;
     this.fullNext.set(name, s.resignRequested);
     if (await this.newVersion(name, state.version, 'DNSSEC full re-sign (sign_zone)')) return true;
@@ -313,7 +316,7 @@ export class ZoneSigner {
   async setupChanged(name: string): Promise<boolean> {
     const state = this.states.get(name);
     if (!state) return false;
-    const s = await services.zoneSigning(this.ctx, name);
+    const s = await services.zoneSigning(this.ctx, name, { opened: this.openedKeys });
     if (!s || (s.keySet === state.keySet && denialOf(s) === state.denial)) return false;
     return this.newVersion(name, state.version, 'DNSSEC signing set-up changed (keys or denial of existence)');
   }
@@ -345,6 +348,7 @@ export class ZoneSigner {
   reset(): void {
     this.states.clear();
     this.fullNext.clear();
+    this.openedKeys.clear();
   }
 }
 

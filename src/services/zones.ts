@@ -30,6 +30,7 @@ import {
   aliveRowsAt,
   diffRows,
   commitDelta,
+  type DeltaInput,
   commitVersion,
   currentRows,
   deleteOrphanRows,
@@ -761,16 +762,25 @@ export async function applyRecordDelta(ctx: ServiceContext, name: string, d: Rec
     const zone = await findLiveZone(trx, ctx, key, true);
     assertNotLockedByOther(zone, nowMs(ctx));
     if (d.baseVersion !== zone.latest_version) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
-    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, () => loadSettings(trx), {
-      removed: d.removed,
-      added: d.added,
-      ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
-      comment: d.comment ?? null,
-      publish: d.publish ?? true,
-    });
-    if (stale) throw new EditConflict(zone.name, d.baseVersion, zone.latest_version);
-    return res;
+    return commitRecordDelta(trx, ctx, zone, d);
   });
+}
+
+/**
+ * A change against the newest version committed in `trx` (commitDelta); EditConflict when a removed record is not
+ * there. `known`: what the caller read in `trx` already (DeltaInput.known).
+ */
+async function commitRecordDelta(trx: Tx, ctx: ServiceContext, zone: ZoneRow, d: Omit<RecordDelta, 'baseVersion'>, known?: DeltaInput['known']) {
+  const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, () => loadSettings(trx), {
+    removed: d.removed,
+    added: d.added,
+    ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
+    comment: d.comment ?? null,
+    publish: d.publish ?? true,
+    ...(known ? { known } : {}),
+  });
+  if (stale) throw new EditConflict(zone.name, zone.latest_version, zone.latest_version);
+  return res;
 }
 
 /** What getUpdateScope reads. */
@@ -792,32 +802,13 @@ export async function applyUpdateInOneTx(
   return writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);
     if (((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null) return 'signed' as const;
-    const zi = await resolveZi(trx, zone, 'latest');
     const owners = new Set(ownerKeys);
-    const rows = await aliveRowsAt(trx, Number(zone.id), [...owners]);
-    rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
-    const d = await decide({
-      name: zone.name,
-      state: zone.state,
-      incUpdates: !!zone.inc_updates,
-      zi: ziInfo(zone, zi),
-      records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
-      updateGrants: await grantTexts(trx, Number(zone.id)),
-      dnssecPolicy: false,
-    });
+    const { scope, zi, rows } = await readUpdateScope(trx, zone, owners, false);
+    const d = await decide(scope);
     if (!d) return undefined;
     assertNotLockedByOther(zone, nowMs(ctx));
-    const { zoneRow: _z, stale, ...res } = await commitDelta(trx, ctx, zone, () => loadSettings(trx), {
-      removed: d.removed,
-      added: d.added,
-      ...(d.explicitSerial !== undefined ? { explicitSerial: d.explicitSerial } : {}),
-      comment: d.comment ?? null,
-      publish: d.publish ?? true,
-      known: { zi, owners, rows },
-    });
-    // Read in this very transaction: a removed record is there. Defensive all the same.
-    if (stale) throw new EditConflict(zone.name, zone.latest_version, zone.latest_version);
-    return res;
+    // Read in this very transaction: a removed record is there (commitRecordDelta's EditConflict is defensive).
+    return commitRecordDelta(trx, ctx, zone, d, { zi, owners, rows });
   });
 }
 
@@ -868,19 +859,26 @@ export async function getUpdateScope(
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
-    const zi = await resolveZi(trx, zone, 'latest');
-    const rows = await aliveRowsAt(trx, Number(zone.id), [...new Set(ownerKeys)]);
-    rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
-    return {
-      name: zone.name,
-      state: zone.state,
-      incUpdates: !!zone.inc_updates,
-      zi: ziInfo(zone, zi),
-      records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
-      updateGrants: await grantTexts(trx, Number(zone.id)),
-      dnssecPolicy: ((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null,
-    };
+    const dnssecPolicy = ((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null;
+    return (await readUpdateScope(trx, zone, new Set(ownerKeys), dnssecPolicy)).scope;
   });
+}
+
+/** getUpdateScope's read in `trx` of a zone row already read, with the ZI row and the record rows it was made of. */
+async function readUpdateScope(trx: Tx, zone: ZoneRow, owners: ReadonlySet<string>, dnssecPolicy: boolean) {
+  const zi = await resolveZi(trx, zone, 'latest');
+  const rows = await aliveRowsAt(trx, Number(zone.id), [...owners]);
+  rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+  const scope = {
+    name: zone.name,
+    state: zone.state,
+    incUpdates: !!zone.inc_updates,
+    zi: ziInfo(zone, zi),
+    records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
+    updateGrants: await grantTexts(trx, Number(zone.id)),
+    dnssecPolicy,
+  };
+  return { scope, zi, rows };
 }
 
 /**

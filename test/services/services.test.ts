@@ -432,6 +432,26 @@ for (const backend of backends) {
       }
     };
 
+    test('one commit wakes a listener of the committing store once (SQLite: its own doorbell write is not heard again)', async () => {
+      assert.ok(s.listen, 'the store can wake followers');
+      await svc.createZone(ctxOf(s, admin), 'once.test', { text: zoneText('once.test.', '') });
+      let calls = 0;
+      const stop = await s.listen('dms_zone_changes', () => {
+        calls++;
+      });
+      try {
+        // The LISTEN connection up (PostgreSQL) and any earlier commit's wake-up over.
+        await new Promise((r) => setTimeout(r, 300));
+        calls = 0;
+        await svc.saveZoneText(ctxOf(s, admin), 'once.test', zoneText('once.test.', 'o IN A 192.0.2.7'));
+        // inotify (SQLite) and LISTEN (PostgreSQL) deliver within milliseconds: a second wake-up would be here by now.
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(calls, 1);
+      } finally {
+        await stop();
+      }
+    });
+
     test('a follower polling during concurrent publishes misses none', async () => {
       const since = await svc.currentChangeSeq(ctxOf(s));
       const seen: number[] = [];

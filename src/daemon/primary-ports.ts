@@ -91,8 +91,6 @@ export function servicesUpdateSink(
   // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record
   // added under a rule carrying FORCEREV/TRACKREV gets those RR flags, so the auto-PTR step gives it a PTR.
   const lastGrants = new Map<string, readonly UpdateGrant[]>();
-  // Whether each zone followed a DNSSEC policy at its last getZoneAt read (the commit tells the served zone's patch).
-  const lastSigned = new Map<string, boolean>();
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
@@ -114,7 +112,6 @@ export function servicesUpdateSink(
     }
     const grants = await grantsFor(c.zone, c.updateGrants);
     lastGrants.set(origin.key, grants);
-    lastSigned.delete(origin.key);
     return {
       origin,
       records: c.records,
@@ -142,7 +139,6 @@ export function servicesUpdateSink(
       }
       const grants = await grantsFor({ name: c.name }, c.updateGrants);
       lastGrants.set(origin.key, grants);
-      lastSigned.set(origin.key, c.dnssecPolicy);
       // A signed zone's NSEC3PARAM is the signer's, not a record row: shown to the UPDATE engine at the apex so that
       // deleting it is seen (the commit turns NSEC3PARAM changes into the zone's denial of existence).
       const signed = c.dnssecPolicy && ownerKeys.has(origin.key);
@@ -170,7 +166,6 @@ export function servicesUpdateSink(
         r = await services.applyUpdateInOneTx(ctx, origin.toString(), ownerKeys, async (c) => {
           const grants = await grantsFor({ name: c.name }, c.updateGrants);
           lastGrants.set(origin.key, grants);
-          lastSigned.set(origin.key, false);
           const decided = decide({
             origin,
             records: c.records,
@@ -264,8 +259,7 @@ export function servicesUpdateSink(
           ...(change.explicitSerial !== undefined ? { explicitSerial: change.explicitSerial } : {}),
           comment: `RFC 2136 update: ${change.added.length} added, ${change.removed.length} removed`,
         });
-        if (!r.committed) return { serial: r.serial };
-        return { serial: r.serial, committed: lastSigned.get(change.origin.key) === false ? { ...r.committed, unsigned: true } : r.committed };
+        return r.committed ? { serial: r.serial, committed: r.committed } : { serial: r.serial };
       } catch (e) {
         throw updateError(e, change.origin);
       }

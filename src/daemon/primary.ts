@@ -111,21 +111,20 @@ export function attachDbPrimary(
 ): Primary {
   const { refuseUpdates, xfrLimits, onXfrLimited, onGitPull } = o;
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts), refuseUpdates ? { refuse: refuseUpdates } : {});
+  // A committed UPDATE is served here (patched with what it changed) before it is answered.
+  const served = async <R extends { committed?: services.CommittedChange }>(origin: Name, r: R): Promise<R> => {
+    await refresh(origin.toString(), r.committed).catch((e) => log.error({ zone: origin.toString(), err: (e as Error).message }, 'reload after update failed'));
+    return r;
+  };
   return attachPrimary(qh, {
     transfers: zoneTableSource(table, servicesXfrHistory(store, (origin) => rulesOf(store, origin))),
     updates: {
       // Spread keeps getZoneAt: an UPDATE then reads only the owners it names, not the whole zone.
       ...sink,
-      commit: async (c) => {
-        const r = await sink.commit(c);
-        await refresh(c.origin.toString(), r.committed).catch((e) => log.error({ zone: c.origin.toString(), err: (e as Error).message }, 'reload after update failed'));
-        return r;
-      },
+      commit: async (c) => served(c.origin, await sink.commit(c)),
       transact: async (origin, owners, author, decide) => {
         const r = await sink.transact(origin, owners, author, decide);
-        if (r === 'apart' || !r) return r;
-        await refresh(origin.toString(), r.committed).catch((e) => log.error({ zone: origin.toString(), err: (e as Error).message }, 'reload after update failed'));
-        return r;
+        return r === 'apart' || !r ? r : served(origin, r);
       },
     },
     keys,

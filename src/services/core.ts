@@ -331,11 +331,6 @@ export interface VersionInput {
   now?: Date;
   /** Run the automatic reverse PTR step (default true; false for the reverse zones it writes itself). */
   autoReverse?: boolean;
-  /**
-   * What the caller read of the newest version in this same transaction (an RFC 2136 UPDATE's scope): its ZI row and
-   * every alive row at `owners`. Those are not read again; only touched owners outside them are.
-   */
-  known?: { zi: ZiRow; owners: ReadonlySet<string>; rows: readonly StoredRow[] };
 }
 
 /**

@@ -107,6 +107,7 @@ export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
 /**
  * publishedRecordsOf row by row, straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record
  * zone is never held as an array of rows. Undefined when the store is not SQLite (the caller reads pages instead).
+ * Meant to run under withoutMemoryMap.
  */
 export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[]): IterableIterator<PublishedRecordTuple> | undefined {
   const db = store.sqlite;
@@ -114,23 +115,18 @@ export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[
   const q = publishedRecordsQuery(store.db, zoneIds).compile();
   // Rows as arrays (the statement's column order), not objects: 3.2 instead of 4.6 µs a row through the driver, 2.5 s
   // of a 100,000-zone start-up.
-  return unmappedRead(db, () => db.prepare(q.sql).raw(true).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordTuple>);
+  return db.prepare(q.sql).raw(true).iterate(...(q.parameters as unknown[])) as IterableIterator<PublishedRecordTuple>;
 }
 
 /** A row of publishedRecordsOf as streamPublishedRecordsOf gives it: zone_id, pv, owner, type, rclass, ttl, rdata. */
 export type PublishedRecordTuple = [zoneId: number, pv: number | null, owner: string, type: number, rclass: number, ttl: number, rdata: Uint8Array];
 
 /**
- * A whole-table read (dmsd start-up: every served record once) through read() calls into SQLite's small page cache
- * instead of the memory map of the database file: the map would leave every page of the file resident in the
- * process afterwards (file-backed, reclaimable, but counted in its RSS: 120 MB for a 1,000,000-record zone, more
- * than the zone compiled from it), for records it has read once and will not read again. The map is set back as
- * soon as the iteration ends, for the queries that follow.
- */
-/**
- * Run `fn` (dmsd's start-up read of every zone) with SQLite reading through its page cache rather than the memory map
- * (as unmappedRead does for one statement): set once for the whole load instead of per page of zones (each change of
- * mmap_size maps or unmaps the file: 1 s of a 100,000-zone start-up).
+ * Run `fn` (dmsd's start-up read of every served record, once) with SQLite reading through its small page cache
+ * instead of the memory map of the database file: the map would leave every page of the file resident in the process
+ * afterwards (file-backed, reclaimable, but counted in its RSS: 120 MB for a 1,000,000-record zone, more than the zone
+ * compiled from it), for records read once. Set once for the whole load (each change of mmap_size maps or unmaps the
+ * file: per page of zones it cost 1 s of a 100,000-zone start-up) and set back after it, for the queries that follow.
  */
 export async function withoutMemoryMap<T>(store: Store, fn: () => Promise<T>): Promise<T> {
   const db = store.sqlite;
@@ -140,16 +136,6 @@ export async function withoutMemoryMap<T>(store: Store, fn: () => Promise<T>): P
     return await fn();
   } finally {
     if (db && before > 0) db.pragma(`mmap_size = ${before}`);
-  }
-}
-
-function* unmappedRead<T>(db: NonNullable<Store['sqlite']>, open: () => IterableIterator<T>): Generator<T> {
-  const before = db.pragma('mmap_size', { simple: true }) as number;
-  if (before > 0) db.pragma('mmap_size = 0');
-  try {
-    yield* open();
-  } finally {
-    if (before > 0) db.pragma(`mmap_size = ${before}`);
   }
 }
 

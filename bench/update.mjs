@@ -9,7 +9,8 @@
 // Then --latency-updates UPDATEs (default 200) from our own client, one after the other, each timed from sending to
 // its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message; and --clients
 // sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
-// Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --only dmsd|named|knotd,
+// Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --warmup N (UPDATEs sent
+// before measuring, default 300), --only dmsd|named|knotd,
 // --prof DIR (dmsd runs with --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const UPDATES = Number(argOf('--updates', 500));
 const ONLY = argOf('--only', undefined);
 const CLIENTS = Number(argOf('--clients', 8));
 const LATENCY_UPDATES = Number(argOf('--latency-updates', 200));
+const WARMUP = Number(argOf('--warmup', 300));
 const wanted = (label) => ONLY === undefined || ONLY === label;
 const PROF = argOf('--prof', undefined);
 const keep = argv.includes('--keep');
@@ -251,7 +253,9 @@ async function answers(port, name) {
 }
 
 async function measure(srv) {
-  await nsupdate(srv, 1_000_000, 10); // warm-up, not measured
+  // Warm-up, not measured, the same for every server: steady state, not dmsd's JIT compiling the UPDATE path (the
+  // first few hundred UPDATEs of a fresh dmsd run at half speed) nor the WAL file growing to its working size.
+  await nsupdate(srv, 1_000_000, WARMUP);
   const ms = await nsupdate(srv, 0, UPDATES);
   if (!(await answers(srv.port, `u${UPDATES - 1}.${ZONE}`))) throw new Error(`${srv.label} does not answer the last name added`);
   const perSecond = UPDATES / (ms / 1000);

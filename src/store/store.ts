@@ -58,6 +58,33 @@ function reusingStatements(database: BetterSqlite3.Database): { prepare(sql: str
   };
 }
 
+type StatementSource = ReturnType<typeof reusingStatements>;
+const statementSources = new WeakMap<BetterSqlite3.Database, StatementSource>();
+
+/**
+ * The query builders (a transaction's, or the connection writeTx holds) that have the SQLite connection to themselves
+ * until they end, with the connection's statements: a prepared statement (prepared.ts) run through one of them may
+ * run on the connection directly, since no other query can come between — Kysely's driver holds its one connection
+ * for the whole transaction.
+ */
+const heldConnections = new WeakMap<object, StatementSource>();
+
+/** The SQLite statements of `db` when it holds the connection (inside readTx/writeTx), else undefined. */
+export function heldSqlite(db: object): StatementSource | undefined {
+  return heldConnections.get(db);
+}
+
+async function holding<T>(store: Store, db: object, fn: () => Promise<T>): Promise<T> {
+  const source = store.sqlite ? statementSources.get(store.sqlite) : undefined;
+  if (!source) return fn();
+  heldConnections.set(db, source);
+  try {
+    return await fn();
+  } finally {
+    heldConnections.delete(db);
+  }
+}
+
 /** Longest run of database statements without a turn of the event loop (SQLite; ms). */
 const SLICE_MS = 20;
 let sliceArmed = false;
@@ -67,7 +94,7 @@ let sliceStart = 0;
  * Undefined while the current run of work is younger than SLICE_MS, else a promise that resolves after the event loop
  * has had a turn. A run starts at the first statement after a turn: a setImmediate armed then tells that a turn came.
  */
-function loopTurnDue(): Promise<void> | undefined {
+export function loopTurnDue(): Promise<void> | undefined {
   const now = performance.now();
   if (!sliceArmed) {
     sliceArmed = true;
@@ -241,9 +268,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     // write() and the WAL (SQLite's default), so durability is unchanged. SQLite caps the size at its compile-time
     // limit.
     database.pragma('mmap_size = 17179869184');
+    const statements = reusingStatements(database);
+    statementSources.set(database, statements);
     db = new Kysely<Database>({
       dialect: new SqliteDialect({
-        database: reusingStatements(database),
+        database: statements,
         // better-sqlite3 runs each statement synchronously: a long chain of awaited statements (taking in thousands of
         // new zones, queueing their NOTIFYs, a catalog of 10,000 members) only ever yields to microtasks, so the DNS
         // sockets' callbacks did not run for tens of seconds (bench/sg.mjs: 68.8 s without an answer). Every statement
@@ -479,26 +508,32 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
     });
   }
   const sqlite = store.sqlite;
+  const statements = sqlite ? statementSources.get(sqlite) : undefined;
   return store.db.connection().execute(async (conn) => {
+    // begin/commit/rollback straight on the connection this holds (no query builder for a fixed text).
+    const run = async (text: string): Promise<void> => {
+      if (statements) statements.prepare(text).run();
+      else await sql.raw(text).execute(conn);
+    };
     // SQLite changes the sync level only outside a transaction: set just before it, on the connection that is ours
     // until the commit (no other statement runs between), and put back right after.
     const before = o.durable === false && sqlite ? (sqlite.pragma('synchronous', { simple: true }) as number) : undefined;
     if (before !== undefined) sqlite?.pragma('synchronous = NORMAL');
     try {
-      await sql`begin immediate`.execute(conn);
+      await run('begin immediate');
       let result: T;
       try {
         // The services use only the query builders of the transaction, which the connection has alike.
-        result = await fn(conn as unknown as Tx);
+        result = await holding(store, conn, () => fn(conn as unknown as Tx));
       } catch (e) {
-        await sql`rollback`.execute(conn).catch(() => {});
+        await run('rollback').catch(() => {});
         throw e;
       }
       try {
-        await sql`commit`.execute(conn);
+        await run('commit');
       } catch (e) {
         // A commit that failed (I/O error) leaves the transaction open on the shared connection: end it.
-        await sql`rollback`.execute(conn).catch(() => {});
+        await run('rollback').catch(() => {});
         throw e;
       }
       // The followers woken by the commit (zone table, NOTIFY, signer, …) start on the next turn of the event loop:
@@ -528,7 +563,7 @@ export interface WriteTxOptions {
 
 /** Read-only snapshot (one transaction, so several queries see the same state). */
 export async function readTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
-  return store.db.transaction().execute(fn);
+  return store.db.transaction().execute((trx) => holding(store, trx, () => fn(trx)));
 }
 
 /**

@@ -3,6 +3,7 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { ApiTables, AuditLogTable } from '../migrations-api.js';
 import type { Database } from '../schema.js';
+import { preparedRowWrite } from '../prepared.js';
 import type { Db, Tx } from '../store.js';
 import type { ZoneScope } from './zones.js';
 
@@ -17,8 +18,10 @@ export async function deleteAuditBefore(trx: Tx | Db, before: number): Promise<n
   return Number(r.numDeletedRows ?? 0);
 }
 
+const insertAuditRow = preparedRowWrite('audit_log');
+
 export async function insertAudit(trx: Tx | Db, row: Insertable<AuditLogTable>): Promise<void> {
-  await adb(trx).insertInto('audit_log').values(row).execute();
+  await insertAuditRow(trx, row);
 }
 
 export interface AuditFilter {

@@ -1,10 +1,13 @@
 // The configuration table (global keys; sg_name '' — per-server-group soa_mname lives on the server group row).
 
+import { preparedStatement } from '../prepared.js';
 import type { Db } from '../store.js';
+
+const globalValues = preparedStatement((db: Db) => db.selectFrom('config').select(['key', 'value']).where('sg_name', '=', ''));
 
 /** Stored global values (keys without a row use their defaults). */
 export async function configValues(db: Db): Promise<{ key: string; value: string }[]> {
-  return db.selectFrom('config').select(['key', 'value']).where('sg_name', '=', '').execute();
+  return globalValues.rows(db, '');
 }
 
 /** Insert or replace a global value. */

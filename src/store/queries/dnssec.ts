@@ -4,6 +4,7 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { DnssecKeyTable, DnssecPolicyTable, DnssecTables, ZoneDnssecTable } from '../migrations-dnssec.js';
 import type { Database } from '../schema.js';
+import { preparedStatement } from '../prepared.js';
 import type { Db } from '../store.js';
 
 type DDb = Kysely<Database & DnssecTables>;
@@ -47,8 +48,10 @@ export async function policyZoneCounts(db: Db): Promise<Map<number, number>> {
 
 // ---- zone → policy ------------------------------------------------------------------------------------------------
 
+const zoneDnssecOf = preparedStatement((db: Db, _v, zoneId: number) => ddb(db).selectFrom('zone_dnssec').selectAll().where('zone_id', '=', zoneId));
+
 export async function zoneDnssecRow(db: Db, zoneId: number): Promise<ZoneDnssecRow | undefined> {
-  return ddb(db).selectFrom('zone_dnssec').selectAll().where('zone_id', '=', zoneId).executeTakeFirst();
+  return zoneDnssecOf.first(db, '', zoneId);
 }
 
 /** Create or change the zone's row (the fields given; a new row starts with no requests). */

@@ -2,6 +2,7 @@
 
 import { sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
+import { preparedStatement } from '../prepared.js';
 import type { Db, Store, Tx } from '../store.js';
 import { type ZoneScope, scopeZones } from './zones.js';
 
@@ -29,13 +30,21 @@ export async function appendChange(
   change: { zone_id: number; zone_name: string; kind: string; version: number | null; at: number },
 ): Promise<void> {
   if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
-  await trx.insertInto('zone_changes').values(change).execute();
+  await insertChange.rows(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
   if (dialect === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
 }
 
+const insertChange = preparedStatement((db: Db, _v, zone_id: number, zone_name: string, kind: string, version: number | null, at: number) =>
+  db.insertInto('zone_changes').values({ zone_id, zone_name, kind, version, at }),
+);
+const vacuumedTo = preparedStatement((db: Db) => db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1));
+const changesSince = preparedStatement((db: Db, _v, since: number, limit: number) =>
+  db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit),
+);
+
 /** The sequence number up to which the feed was vacuumed (followers behind it must reload everything). */
 export async function changesVacuumedTo(db: Db): Promise<number> {
-  const meta = await db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1).executeTakeFirst();
+  const meta = await vacuumedTo.first(db, '');
   return Number(meta?.changes_vacuumed_to ?? 0);
 }
 
@@ -47,7 +56,7 @@ export async function lastChangeSeq(db: Db): Promise<number> {
 
 /** Changes after `since`, in order. */
 export async function changesAfter(db: Db, since: number, limit: number): Promise<ChangeRow[]> {
-  const rows = await db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+  const rows = await changesSince.rows(db, '', since, limit);
   return rows.map((r) => ({ ...r, seq: Number(r.seq), zone_id: Number(r.zone_id), at: Number(r.at) }));
 }
 

@@ -3,6 +3,7 @@
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import type { ServerTable, ServerTables } from '../migrations-servers.js';
 import type { Database, ServerGroupTable } from '../schema.js';
+import { preparedStatement } from '../prepared.js';
 import type { Db } from '../store.js';
 
 type SDb = Kysely<Database & ServerTables>;
@@ -155,8 +156,12 @@ export async function updateServerRow(db: Db, id: number, set: Updateable<Server
   await sdb(db).updateTable('servers').set(set).where('id', '=', id).execute();
 }
 
+const enabledServers = preparedStatement((db: Db, _v, sgId: number) =>
+  sdb(db).selectFrom('servers').select(['name', 'address', 'port']).where('sg_id', '=', sgId).where('enabled', '=', 1).orderBy('name'),
+);
+
 /** The enabled servers of a server group, by name. */
 export async function enabledServersOfGroup(db: Db, sgId: number): Promise<{ name: string; address: string; port: number }[]> {
-  const rows = await sdb(db).selectFrom('servers').select(['name', 'address', 'port']).where('sg_id', '=', sgId).where('enabled', '=', 1).orderBy('name').execute();
+  const rows = await enabledServers.rows(db, '', sgId);
   return rows.map((r) => ({ name: r.name, address: r.address, port: Number(r.port) }));
 }

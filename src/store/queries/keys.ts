@@ -5,6 +5,7 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AlsoNotifyTable, PrimaryTables, TransferRuleTable } from '../migrations-primary.js';
 import type { ServerTables } from '../migrations-servers.js';
 import type { Database, TsigKeyTable } from '../schema.js';
+import { preparedStatement } from '../prepared.js';
 import type { Db } from '../store.js';
 
 type PDb = Kysely<Database & PrimaryTables & ServerTables>;
@@ -41,8 +42,24 @@ export async function tsigKeyRow(db: Db, name: string): Promise<TsigKeyRow | und
 // ---- update grants -----------------------------------------------------------------------------------------------------
 
 /** The zone's grants in the order given (the server applies the first match). */
+const grantsOf = preparedStatement((db: Db, _v, zoneId: number) => db.selectFrom('zone_update_grants').select('grant_text').where('zone_id', '=', zoneId).orderBy('id'));
+const transferRulesOf = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
+  pdb(db)
+    .selectFrom('transfer_rules')
+    .selectAll()
+    .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
+    .orderBy('id'),
+);
+const alsoNotifyOf = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
+  pdb(db)
+    .selectFrom('also_notify')
+    .selectAll()
+    .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
+    .orderBy('id'),
+);
+
 export async function grantTexts(db: Db, zoneId: number): Promise<string[]> {
-  const rows = await db.selectFrom('zone_update_grants').select('grant_text').where('zone_id', '=', zoneId).orderBy('id').execute();
+  const rows = await grantsOf.rows(db, '', zoneId);
   return rows.map((r) => r.grant_text);
 }
 
@@ -76,12 +93,7 @@ export async function deleteTransferRuleRow(db: Db, id: number): Promise<boolean
 
 /** The rules that apply to a zone: its own first, then its server group's, each in creation order. */
 export async function zoneAndGroupTransferRules(db: Db, zoneId: number, sgId: number): Promise<TransferRuleRow[]> {
-  const rows = await pdb(db)
-    .selectFrom('transfer_rules')
-    .selectAll()
-    .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
-    .orderBy('id')
-    .execute();
+  const rows = await transferRulesOf.rows(db, '', zoneId, sgId);
   return rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
 }
 
@@ -111,12 +123,7 @@ export async function deleteAlsoNotifyRow(db: Db, id: number): Promise<boolean> 
 
 /** The also-notify entries that apply to a zone: its own first, then its server group's. */
 export async function zoneAndGroupAlsoNotify(db: Db, zoneId: number, sgId: number): Promise<AlsoNotifyRow[]> {
-  const rows = await pdb(db)
-    .selectFrom('also_notify')
-    .selectAll()
-    .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
-    .orderBy('id')
-    .execute();
+  const rows = await alsoNotifyOf.rows(db, '', zoneId, sgId);
   return rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
 }
 

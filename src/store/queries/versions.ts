@@ -5,13 +5,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
 import type { RecordTable, ZoneInstanceTable } from '../schema.js';
+import { preparedRowWrite, preparedStatement } from '../prepared.js';
 import type { Db, Store, Tx } from '../store.js';
 
 export type ZiRow = Selectable<ZoneInstanceTable>;
 
 /** The ZI of a zone's version, or undefined. */
 export async function ziRow(db: Db, zoneId: number, version: number): Promise<ZiRow | undefined> {
-  return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', '=', version).executeTakeFirst();
+  return ziOfVersion.first(db, '', zoneId, version);
 }
 
 /** The ZIs of a zone among these versions (those still stored), in no particular order. */
@@ -57,6 +58,16 @@ const rowColumns = [
   'id', 'from_version', 'to_version', 'owner_key', 'owner', 'type', 'rclass', 'ttl', 'rdata', 'comment',
   'group_comment', 'flags', 'disabled', 'ord',
 ] as const;
+
+const ziOfVersion = preparedStatement((db: Db, _v, zoneId: number, version: number) =>
+  db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', '=', version),
+);
+const insertZiRow = preparedRowWrite('zone_instances');
+/** Rows alive now at N owners (variant: N, 'served' for served rows only): an UPDATE's read. */
+const aliveAtOwners = preparedStatement((db: Db, variant, zoneId: number, ...keys: string[]) => {
+  const q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', 'in', keys);
+  return variant.endsWith('served') ? q.where('disabled', '=', 0) : q;
+});
 
 const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
 
@@ -108,6 +119,10 @@ export async function ownerRowsAt(
   const out: StoredRow[] = [];
   for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
     const keys = ownerKeys.slice(i, i + INSERT_CHUNK);
+    if (version === undefined && keys.length <= 16) {
+      out.push(...((await aliveAtOwners.rows(db, `${keys.length}${servedOnly ? ' served' : ''}`, zoneId, ...keys)) as StoredRow[]));
+      continue;
+    }
     const part = (alive: boolean) => {
       let q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
       q = alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version as number);
@@ -206,7 +221,7 @@ export async function ziRowsNewestFirst(db: Db, zoneId: number): Promise<ZiRow[]
 }
 
 export async function insertZi(db: Db, row: Insertable<ZoneInstanceTable>): Promise<void> {
-  await db.insertInto('zone_instances').values(row).execute();
+  await insertZiRow(db, row);
 }
 
 export async function markZiPublished(db: Db, ziId: number, t: number): Promise<void> {

@@ -4,6 +4,7 @@ import { type Expression, expressionBuilder, type Insertable, type Selectable, t
 import { networkKey, reverseZoneNetwork } from '../../dns/address.js';
 import type { Dialect } from '../migrations.js';
 import type { Database, ZoneTable } from '../schema.js';
+import { preparedRowWrite, preparedStatement } from '../prepared.js';
 import type { Db, Tx } from '../store.js';
 
 export type ZoneRow = Selectable<ZoneTable>;
@@ -70,8 +71,10 @@ export async function reverseZonesByKey(
 
 /** The id and server group of the live zone of that name the scope sees, or undefined. */
 export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
-  const q = db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
-  const z = await scopeZones(q, scope, 'zones.id').executeTakeFirst();
+  const z =
+    scope === null
+      ? await liveZoneGroupByName.first(db, '', name)
+      : await scopeZones(db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope, 'zones.id').executeTakeFirst();
   return z ? { id: Number(z.id), sgId: Number(z.sg_id) } : undefined;
 }
 
@@ -85,7 +88,18 @@ export async function zoneNamesById(db: Db, ids: readonly number[]): Promise<Map
 // ---- one zone ---------------------------------------------------------------------------------------------------------
 
 /** The live zone of that name the scope sees; locked until commit on PostgreSQL when `forUpdate`. */
+// Unscoped (dmsd, admin tools): the statements of the change path, prepared. Variant 'lock': FOR UPDATE (PostgreSQL).
+const liveZoneByName = preparedStatement((db: Db, variant, name: string) => {
+  const q = db.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
+  return variant === 'lock' ? q.forUpdate() : q;
+});
+const liveZoneGroupByName = preparedStatement((db: Db, _v, name: string) =>
+  db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED')),
+);
+const updateZoneById = preparedRowWrite('zones', 'id');
+
 export async function liveZoneRow(trx: Tx, dialect: Dialect, scope: ZoneScope, name: string, forUpdate: boolean): Promise<ZoneRow | undefined> {
+  if (scope === null) return liveZoneByName.first(trx, forUpdate && dialect === 'postgres' ? 'lock' : '', name);
   let q = scopeZones(trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope, 'zones.id');
   if (forUpdate && dialect === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
@@ -133,7 +147,7 @@ export async function insertZone(trx: Tx, row: Insertable<ZoneTable>): Promise<Z
 }
 
 export async function updateZoneRow(db: Db, id: number, set: Updateable<ZoneTable>): Promise<void> {
-  await db.updateTable('zones').set(set).where('id', '=', id).execute();
+  await updateZoneById(db, set, id);
 }
 
 /** Remove a zone and everything that is only its own (records, ZIs, tags, grants). */

@@ -1,0 +1,102 @@
+// Prepared statements (store/prepared.ts) give exactly what the Kysely builder gives, on both backends, inside a
+// transaction (SQLite: straight on the held connection) and outside; a builder that does not pass an argument through
+// is refused.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { readTx, type Store, writeTx } from '../../src/store/index.js';
+import { heldSqlite } from '../../src/store/store.js';
+import { preparedRowWrite, preparedStatement } from '../../src/store/prepared.js';
+import type { Db } from '../../src/store/store.js';
+import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+let pgServer: TestPostgres;
+const sqlite = sqliteBackend();
+before(async () => {
+  pgServer = await startPostgres();
+});
+after(async () => {
+  await pgServer?.stop();
+  sqlite.cleanup();
+});
+
+type T = { id: number; k: string; n: number | null; b: Uint8Array | null };
+const tdb = (db: Db) => db as unknown as import('kysely').Kysely<{ pt: T }>;
+
+const byKeys = preparedStatement((db: Db, variant, ...keys: string[]) => {
+  const q = tdb(db).selectFrom('pt').selectAll().where('k', 'in', keys).orderBy('id');
+  return variant.endsWith('+n') ? q.where('n', 'is not', null) : q;
+});
+const byLimit = preparedStatement((db: Db, _v, after: number, limit: number) => tdb(db).selectFrom('pt').select(['id', 'k']).where('id', '>', after).orderBy('id').limit(limit));
+const writeRow = preparedRowWrite('pt');
+const updateRow = preparedRowWrite('pt', 'id');
+
+for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+  describe(`prepared statements on ${backend.name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await backend.open();
+      await sql`create table pt (id integer primary key, k text not null, n integer, b ${sql.raw(backend.name === 'postgres' ? 'bytea' : 'blob')})`.execute(store.db);
+      for (let i = 1; i <= 20; i++) await writeRow(store.db, { id: i, k: `k${i % 7}`, n: i % 3 === 0 ? null : i, b: i === 5 ? Uint8Array.from([1, 2, 3]) : null });
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    test('rows equal the builder, variants apart, in a transaction and outside', async () => {
+      const built = async (db: Db, keys: string[], withN: boolean) => {
+        let q = tdb(db).selectFrom('pt').selectAll().where('k', 'in', keys).orderBy('id');
+        if (withN) q = q.where('n', 'is not', null);
+        return q.execute();
+      };
+      for (const [keys, withN] of [[['k1'], false], [['k1', 'k3'], false], [['k1', 'k3'], true], [['k0', 'k2', 'k6'], true]] as [string[], boolean][]) {
+        const variant = `${keys.length}${withN ? '+n' : ''}`;
+        const want = await built(store.db, keys, withN);
+        assert.ok(want.length > 0);
+        assert.deepEqual(await byKeys.rows(store.db, variant, ...keys), want, `outside a transaction: ${variant}`);
+        await readTx(store, async (trx) => {
+          if (backend.name === 'sqlite') assert.ok(heldSqlite(trx), 'a read transaction holds the SQLite connection');
+          assert.deepEqual(await byKeys.rows(trx, variant, ...keys), want, `in a read transaction: ${variant}`);
+        });
+        await writeTx(store, async (trx) => {
+          assert.deepEqual(await byKeys.rows(trx, variant, ...keys), want, `in a write transaction: ${variant}`);
+        });
+      }
+      assert.equal(heldSqlite(store.db), undefined, 'the store itself holds no connection');
+      assert.deepEqual(
+        (await byLimit.rows(store.db, '', 3, 4)).map((r) => r.id),
+        [4, 5, 6, 7],
+      );
+      assert.deepEqual((await byKeys.first(store.db, '1', 'k5'))?.id, 5);
+      assert.deepEqual([...((await byKeys.first(store.db, '1', 'k5'))?.b ?? [])], [1, 2, 3], 'a blob round-trips');
+      assert.equal(await byKeys.first(store.db, '1', 'none'), undefined);
+    });
+
+    test('writes: inserted and updated rows, a rollback undoes them, an SQL expression goes through the builder', async () => {
+      await writeTx(store, async (trx) => {
+        await writeRow(trx, { id: 100, k: 'w', n: 1, b: null });
+        await updateRow(trx, { n: 2 }, 100);
+      });
+      assert.equal((await byKeys.first(store.db, '1', 'w'))?.n, 2);
+      await assert.rejects(
+        writeTx(store, async (trx) => {
+          await updateRow(trx, { n: 3, k: 'w2' }, 100);
+          throw new Error('abandon');
+        }),
+        /abandon/,
+      );
+      assert.deepEqual(await byKeys.first(store.db, '1', 'w'), { id: 100, k: 'w', n: 2, b: null }, 'rolled back');
+      await updateRow(store.db, { n: sql<number>`n + 40` }, 100);
+      assert.equal((await byKeys.first(store.db, '1', 'w'))?.n, 42);
+      // An undefined value leaves the column out (as Kysely does), not set to NULL.
+      await updateRow(store.db, { k: 'w', n: undefined }, 100);
+      assert.equal((await byKeys.first(store.db, '1', 'w'))?.n, 42);
+    });
+
+    test('a builder that does not pass an argument through as a parameter is refused', async () => {
+      const bad = preparedStatement((db: Db, _v, k: string) => tdb(db).selectFrom('pt').selectAll().where('k', '=', k.toUpperCase()));
+      await assert.rejects(bad.rows(store.db, '', 'k1'), /does not reach the SQL as a parameter/);
+    });
+  });
+}

@@ -85,31 +85,42 @@ export class Name {
     return name;
   }
 
-  /** parse() of a name without escapes (almost every name): each label copied straight from the text. */
+  /**
+   * parse() of a name without escapes (almost every name), straight from the text into the name's wire form: one
+   * buffer per name, its labels views into it. A label of its own per label cost four more ArrayBuffers for a
+   * four-label name (~0.5 KB): for the names a signed zone keeps, a seventh of its heap (heap snapshot, 100,000 records).
+   */
   private static plain(text: string, labels: Uint8Array[], origin: Name | undefined): Name {
     const absolute = text.charCodeAt(text.length - 1) === 0x2e;
     const end = absolute ? text.length - 1 : text.length;
+    const tail = absolute ? undefined : origin?.toWire();
+    if (!absolute && !tail) throw new TextError(`relative name "${text}" with no origin`);
+    // The text's labels take end + 1 octets (a length octet each instead of the dots, one more in front).
+    const own = end + 1;
+    const size = own + (tail ? tail.length : 1);
+    const wire = new Uint8Array(size);
     let start = 0;
     for (let i = 0; i <= end; i++) {
       if (i < end && text.charCodeAt(i) !== 0x2e) continue;
       const len = i - start;
       if (len === 0) throw new TextError(`empty label in name "${text}"`);
       if (len > MAX_LABEL) throw new TextError(`label longer than 63 octets in name "${text}"`);
-      const label = new Uint8Array(len);
+      wire[start] = len;
       for (let k = 0; k < len; k++) {
         const c = text.charCodeAt(start + k);
         if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
-        label[k] = c;
+        wire[start + 1 + k] = c;
       }
-      labels.push(label);
+      labels.push(wire.subarray(start + 1, start + 1 + len));
       start = i + 1;
     }
-    let name = new Name(labels);
-    if (!absolute) {
-      if (!origin) throw new TextError(`relative name "${text}" with no origin`);
-      name = name.concat(origin);
+    if (size > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
+    if (tail) {
+      wire.set(tail, own);
+      for (let p = own; wire[p] !== 0; p += wire[p] + 1) labels.push(wire.subarray(p + 1, p + 1 + wire[p]));
     }
-    if (name.wireLength > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
+    const name = new Name(labels);
+    name._wire = wire;
     return name;
   }
 

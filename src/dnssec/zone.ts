@@ -98,6 +98,57 @@ export function completeSignature(p: PendingSignature, rrsigRdata: Uint8Array): 
   p.rr.rdata = rrsigRdata;
 }
 
+const EMPTY: readonly never[] = [];
+
+/**
+ * An owner's RRsets by type: the Map operations SignedZone uses, over two short arrays searched in order (an owner
+ * has a handful of types). A Map per owner, twice (data and signatures), was the largest part of a signed zone's
+ * heap after its records: ~350 bytes each against ~120 here (heap snapshot of a signed 100,000-record zone).
+ */
+export class TypeMap<V> {
+  // Replaced, never grown in place: a push would give each array room for 16 more elements.
+  private types: readonly number[] = EMPTY;
+  private vals: readonly V[] = EMPTY as readonly V[];
+  get size(): number {
+    return this.types.length;
+  }
+  get(type: number): V | undefined {
+    const i = this.types.indexOf(type);
+    return i < 0 ? undefined : this.vals[i];
+  }
+  has(type: number): boolean {
+    return this.types.includes(type);
+  }
+  set(type: number, v: V): this {
+    const i = this.types.indexOf(type);
+    if (i >= 0) (this.vals as V[])[i] = v;
+    else {
+      this.types = [...this.types, type];
+      this.vals = [...this.vals, v];
+    }
+    return this;
+  }
+  delete(type: number): boolean {
+    const i = this.types.indexOf(type);
+    if (i < 0) return false;
+    this.types = this.types.filter((_, k) => k !== i);
+    this.vals = this.vals.filter((_, k) => k !== i);
+    return true;
+  }
+  keys(): IterableIterator<number> {
+    return this.types.slice().values();
+  }
+  values(): IterableIterator<V> {
+    return this.vals.slice().values();
+  }
+  entries(): IterableIterator<[number, V]> {
+    return this.types.map((t, i): [number, V] => [t, this.vals[i]]).values();
+  }
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries();
+  }
+}
+
 /** Collects a delta; an RR added and removed within one delta cancels out instead of appearing in both lists. */
 class DeltaBuilder {
   private readonly added = new Set<RR>();
@@ -131,14 +182,14 @@ function sameRecords(a: readonly RR[] | undefined, b: readonly RR[]): boolean {
 
 export class SignedZone {
   /** Operator data: owner key → type → records. */
-  private readonly data = new Map<string, Map<number, RR[]>>();
+  private readonly data = new Map<string, TypeMap<RR[]>>();
   /** Generated apex RRsets (DNSKEY, CDS, CDNSKEY, NSEC3PARAM). */
   private readonly extra = new Map<number, RR[]>();
   /** Owner key → name, for every owner with data. */
   private readonly nameOf = new Map<string, Name>();
   private readonly names = new SortedSet<Name>((a, b) => a.compareCanonical(b));
   /** RRSIGs: owner key → covered type → records (NSEC3 signatures under the hashed owner). */
-  private readonly sigs = new Map<string, Map<number, RR[]>>();
+  private readonly sigs = new Map<string, TypeMap<RR[]>>();
   /** Chain records by owner key (the original owner for NSEC, the hashed owner for NSEC3). */
   private readonly chainRecs = new Map<string, RR>();
   private readonly cuts = new Set<string>();
@@ -153,14 +204,14 @@ export class SignedZone {
    * While restoring (SignedZone.restore): stored signatures by owner key and covered type, taken instead of signing
    * when they were made by exactly the keys that would sign now.
    */
-  private reuse: Map<string, Map<number, RR[]>> | undefined;
+  private reuse: Map<string, TypeMap<RR[]>> | undefined;
   /**
    * While restoring: the stored signer-made RRsets (apex DNSKEY/CDS/CDNSKEY/NSEC3PARAM, NSEC, NSEC3) by owner key and
    * type. A stored signature over one of them is taken only when the RRset is still exactly what was stored: the keys
    * may have moved on since (a rollover step whose version was never made), and a signature over the old DNSKEY
    * RRset does not validate the new one.
    */
-  private reuseSets: Map<string, Map<number, RR[]>> | undefined;
+  private reuseSets: Map<string, TypeMap<RR[]>> | undefined;
   private now = 0;
   private soaTtl = 0;
   /**
@@ -376,15 +427,19 @@ export class SignedZone {
     const key = rr.name.key;
     let sets = this.data.get(key);
     if (!sets) {
-      sets = new Map();
+      sets = new TypeMap();
       this.data.set(key, sets);
     }
     if (!this.nameOf.has(key)) {
       this.nameOf.set(key, rr.name);
       this.names.add(rr.name);
     }
-    let list = sets.get(rr.type);
-    if (!list) sets.set(rr.type, (list = []));
+    const list = sets.get(rr.type);
+    if (!list) {
+      // A literal of one: an empty array grown by push has room for 16 (most RRsets keep one record).
+      sets.set(rr.type, [rr]);
+      return true;
+    }
     const i = list.findIndex((x) => compareRdataCanonical(rr.type, x.rdata, rr.rdata) === 0);
     if (i >= 0) {
       if (list[i].ttl === rr.ttl) return false;
@@ -584,8 +639,9 @@ export class SignedZone {
       out.add(rr);
     }
     let m = this.sigs.get(key);
-    if (!m) this.sigs.set(key, (m = new Map()));
-    m.set(type, made);
+    if (!m) this.sigs.set(key, (m = new TypeMap()));
+    // Exactly as long as it is (built by push, it has room for 16).
+    m.set(type, made.slice());
   }
 
   /** Restoring: take the stored signatures of (owner, type) when the keys that would sign now made them. */
@@ -604,7 +660,7 @@ export class SignedZone {
       .join(' ');
     if (want !== have) return false;
     let m = this.sigs.get(owner.key);
-    if (!m) this.sigs.set(owner.key, (m = new Map()));
+    if (!m) this.sigs.set(owner.key, (m = new TypeMap()));
     m.set(type, stored);
     for (const rr of stored) {
       out.add(rr);
@@ -662,12 +718,12 @@ export class SignedZone {
   ): { zone: SignedZone; delta: RecordDelta } {
     const klass = records.find((r) => r.type === RRType.SOA)?.class ?? RRClass.IN;
     const z = new SignedZone(origin, policy, klass);
-    const reuse = new Map<string, Map<number, RR[]>>();
-    const sets = new Map<string, Map<number, RR[]>>();
+    const reuse = new Map<string, TypeMap<RR[]>>();
+    const sets = new Map<string, TypeMap<RR[]>>();
     for (const rr of stored) {
       if (rr.type !== RRType.RRSIG) {
         let m = sets.get(rr.name.key);
-        if (!m) sets.set(rr.name.key, (m = new Map()));
+        if (!m) sets.set(rr.name.key, (m = new TypeMap()));
         const l = m.get(rr.type);
         if (l) l.push(rr);
         else m.set(rr.type, [rr]);
@@ -676,7 +732,7 @@ export class SignedZone {
       if (rr.rdata.length < 18) continue;
       const covered = (rr.rdata[0] << 8) | rr.rdata[1];
       let m = reuse.get(rr.name.key);
-      if (!m) reuse.set(rr.name.key, (m = new Map()));
+      if (!m) reuse.set(rr.name.key, (m = new TypeMap()));
       const l = m.get(covered);
       if (l) l.push(rr);
       else m.set(covered, [rr]);

@@ -119,7 +119,8 @@ export class Name {
       wire.set(tail, own);
       for (let p = own; wire[p] !== 0; p += wire[p] + 1) labels.push(wire.subarray(p + 1, p + 1 + wire[p]));
     }
-    const name = new Name(labels);
+    // At its length: grown by push, the list has room for 16.
+    const name = new Name(labels.slice());
     name._wire = wire;
     return name;
   }

@@ -53,7 +53,8 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
         const i = c.slots[j];
         parameters[j] = i < 0 ? c.fixed[j] : (args[i] ?? null);
       }
-      // Inside a transaction on SQLite: straight to the connection's statement (see store.ts heldSqlite).
+      // On SQLite, inside a transaction or while none is open: straight to the connection's statement (store.ts
+      // heldSqlite).
       const held = heldSqlite(db);
       if (held) {
         const pause = loopTurnDue();

@@ -69,9 +69,20 @@ const statementSources = new WeakMap<BetterSqlite3.Database, StatementSource>();
  */
 const heldConnections = new WeakMap<object, StatementSource>();
 
-/** The SQLite statements of `db` when it holds the connection (inside readTx/writeTx), else undefined. */
+/** A SQLite store's own query builder (store.db), with its connection and statements. */
+const storeConnections = new WeakMap<object, { database: BetterSqlite3.Database; statements: StatementSource }>();
+
+/**
+ * The SQLite statements of `db` when a statement may run on its connection directly, else undefined: inside
+ * readTx/writeTx (the transaction holds the connection), or on the store's own query builder while no transaction is
+ * open on the connection (autocommit: a statement is its own transaction, as through the driver). Not while a
+ * transaction run through Kysely is between two statements: that one waits, as Kysely's driver would make it.
+ */
 export function heldSqlite(db: object): StatementSource | undefined {
-  return heldConnections.get(db);
+  const held = heldConnections.get(db);
+  if (held) return held;
+  const own = storeConnections.get(db);
+  return own && !own.database.inTransaction ? own.statements : undefined;
 }
 
 async function holding<T>(store: Store, db: object, fn: () => Promise<T>): Promise<T> {
@@ -289,6 +300,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       }),
     });
     sqliteDb = database;
+    storeConnections.set(db, { database, statements });
     const bell = sqliteDoorbell(opts.dataDir);
     listen = bell.listen;
     afterCommit = bell.ring;

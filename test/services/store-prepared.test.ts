@@ -63,7 +63,19 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
           assert.deepEqual(await byKeys.rows(trx, variant, ...keys), want, `in a write transaction: ${variant}`);
         });
       }
-      assert.equal(heldSqlite(store.db), undefined, 'the store itself holds no connection');
+      if (backend.name === 'sqlite') {
+        assert.ok(heldSqlite(store.db), 'no transaction open: the store may run a statement on its connection');
+        // A transaction run through Kysely holds the connection between its statements: the store waits for it.
+        await store.db.transaction().execute(async (trx) => {
+          await tdb(trx).selectFrom('pt').select('id').limit(1).execute();
+          assert.equal(heldSqlite(store.db), undefined, 'a transaction is open on the connection');
+          const outside = byKeys.rows(store.db, '1', 'k1');
+          let done = false;
+          void outside.then(() => (done = true));
+          await new Promise((r) => setTimeout(r, 20));
+          assert.equal(done, false, 'a statement outside the open transaction waits for it');
+        });
+      } else assert.equal(heldSqlite(store.db), undefined);
       assert.deepEqual(
         (await byLimit.rows(store.db, '', 3, 4)).map((r) => r.id),
         [4, 5, 6, 7],

@@ -41,23 +41,17 @@ export async function tsigKeyRow(db: Db, name: string): Promise<TsigKeyRow | und
 
 // ---- update grants -----------------------------------------------------------------------------------------------------
 
-/** The zone's grants in the order given (the server applies the first match). */
 const grantsOf = preparedStatement((db: Db, _v, zoneId: number) => db.selectFrom('zone_update_grants').select('grant_text').where('zone_id', '=', zoneId).orderBy('id'));
-const transferRulesOf = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
+/** The rows of `variant` (transfer_rules or also_notify) of a zone or of its server group, by id. */
+const zoneOrGroupRows = preparedStatement((db: Db, variant, zoneId: number, sgId: number) =>
   pdb(db)
-    .selectFrom('transfer_rules')
-    .selectAll()
-    .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
-    .orderBy('id'),
-);
-const alsoNotifyOf = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
-  pdb(db)
-    .selectFrom('also_notify')
+    .selectFrom(variant as 'transfer_rules' | 'also_notify')
     .selectAll()
     .where((eb) => eb.or([eb('zone_id', '=', zoneId), eb('sg_id', '=', sgId)]))
     .orderBy('id'),
 );
 
+/** The zone's grants in the order given (the server applies the first match). */
 export async function grantTexts(db: Db, zoneId: number): Promise<string[]> {
   const rows = await grantsOf.rows(db, '', zoneId);
   return rows.map((r) => r.grant_text);
@@ -93,7 +87,7 @@ export async function deleteTransferRuleRow(db: Db, id: number): Promise<boolean
 
 /** The rules that apply to a zone: its own first, then its server group's, each in creation order. */
 export async function zoneAndGroupTransferRules(db: Db, zoneId: number, sgId: number): Promise<TransferRuleRow[]> {
-  const rows = await transferRulesOf.rows(db, '', zoneId, sgId);
+  const rows = (await zoneOrGroupRows.rows(db, 'transfer_rules', zoneId, sgId)) as TransferRuleRow[];
   return rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
 }
 
@@ -123,7 +117,7 @@ export async function deleteAlsoNotifyRow(db: Db, id: number): Promise<boolean> 
 
 /** The also-notify entries that apply to a zone: its own first, then its server group's. */
 export async function zoneAndGroupAlsoNotify(db: Db, zoneId: number, sgId: number): Promise<AlsoNotifyRow[]> {
-  const rows = await alsoNotifyOf.rows(db, '', zoneId, sgId);
+  const rows = (await zoneOrGroupRows.rows(db, 'also_notify', zoneId, sgId)) as AlsoNotifyRow[];
   return rows.sort((a, b) => Number(a.zone_id === null) - Number(b.zone_id === null) || Number(a.id) - Number(b.id));
 }
 

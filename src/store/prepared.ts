@@ -41,33 +41,40 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     if (seen.size !== arity) throw new Error(`prepared statement: an argument does not reach the SQL as a parameter: ${q.sql}`);
     return { sql: q.sql, slots, fixed: q.parameters };
   };
+  const run = async (db: Db, variant: string, args: A): Promise<{ rows: R[]; changes: number }> => {
+    const adapter = db.getExecutor().adapter;
+    let forStore = byAdapter.get(adapter);
+    if (!forStore) byAdapter.set(adapter, (forStore = new Map()));
+    let c = forStore.get(variant);
+    if (!c) forStore.set(variant, (c = compile(db, variant, args.length)));
+    const parameters = new Array<unknown>(c.slots.length);
+    for (let j = 0; j < c.slots.length; j++) {
+      const i = c.slots[j];
+      parameters[j] = i < 0 ? c.fixed[j] : (args[i] ?? null);
+    }
+    // On SQLite, inside a transaction or while none is open: straight to the connection's statement (store.ts
+    // heldSqlite).
+    const held = heldSqlite(db);
+    if (held) {
+      const pause = loopTurnDue();
+      if (pause) await pause;
+      const st = held.prepare(c.sql);
+      if (st.reader) return { rows: st.all(parameters) as R[], changes: 0 };
+      return { rows: [], changes: st.run(parameters).changes };
+    }
+    const r = await db.executeQuery<R>(CompiledQuery.raw(c.sql, parameters));
+    return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0) };
+  };
   return {
     async rows(db: Db, variant: string, ...args: A): Promise<R[]> {
-      const adapter = db.getExecutor().adapter;
-      let forStore = byAdapter.get(adapter);
-      if (!forStore) byAdapter.set(adapter, (forStore = new Map()));
-      let c = forStore.get(variant);
-      if (!c) forStore.set(variant, (c = compile(db, variant, args.length)));
-      const parameters = new Array<unknown>(c.slots.length);
-      for (let j = 0; j < c.slots.length; j++) {
-        const i = c.slots[j];
-        parameters[j] = i < 0 ? c.fixed[j] : (args[i] ?? null);
-      }
-      // On SQLite, inside a transaction or while none is open: straight to the connection's statement (store.ts
-      // heldSqlite).
-      const held = heldSqlite(db);
-      if (held) {
-        const pause = loopTurnDue();
-        if (pause) await pause;
-        const st = held.prepare(c.sql);
-        if (st.reader) return st.all(parameters) as R[];
-        st.run(parameters);
-        return [];
-      }
-      return (await db.executeQuery<R>(CompiledQuery.raw(c.sql, parameters))).rows;
+      return (await run(db, variant, args)).rows;
     },
     async first(db: Db, variant: string, ...args: A): Promise<R | undefined> {
-      return (await this.rows(db, variant, ...args))[0];
+      return (await run(db, variant, args)).rows[0];
+    },
+    /** Rows inserted, changed or deleted by the statement. */
+    async changes(db: Db, variant: string, ...args: A): Promise<number> {
+      return (await run(db, variant, args)).changes;
     },
   };
 }

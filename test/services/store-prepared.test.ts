@@ -29,6 +29,7 @@ const byKeys = preparedStatement((db: Db, variant, ...keys: string[]) => {
   return variant.endsWith('+n') ? q.where('n', 'is not', null) : q;
 });
 const byLimit = preparedStatement((db: Db, _v, after: number, limit: number) => tdb(db).selectFrom('pt').select(['id', 'k']).where('id', '>', after).orderBy('id').limit(limit));
+const bumpByKey = preparedStatement((db: Db, _v, n: number, k: string) => tdb(db).updateTable('pt').set({ n }).where('k', '=', k));
 const writeRow = preparedRowWrite('pt');
 const updateRow = preparedRowWrite('pt', 'id');
 
@@ -104,6 +105,15 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       // An undefined value leaves the column out (as Kysely does), not set to NULL.
       await updateRow(store.db, { k: 'w', n: undefined }, 100);
       assert.equal((await byKeys.first(store.db, '1', 'w'))?.n, 42);
+    });
+
+    test('changes: the rows a prepared update changed, in a transaction and outside', async () => {
+      const want = (await byKeys.rows(store.db, '1', 'k2')).length;
+      assert.ok(want > 1);
+      assert.equal(await bumpByKey.changes(store.db, '', 7, 'k2'), want);
+      assert.equal(await writeTx(store, (trx) => bumpByKey.changes(trx, '', 8, 'k2')), want);
+      assert.equal(await bumpByKey.changes(store.db, '', 9, 'no such key'), 0);
+      assert.ok((await byKeys.rows(store.db, '1', 'k2')).every((r) => r.n === 8));
     });
 
     test('a builder that does not pass an argument through as a parameter is refused', async () => {

@@ -25,8 +25,11 @@ export async function dnssecPolicyRow(db: Db, name: string): Promise<DnssecPolic
   return ddb(db).selectFrom('dnssec_policies').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+const policyById = preparedStatement((db: Db, _v, id: number) => ddb(db).selectFrom('dnssec_policies').selectAll().where('id', '=', id));
+const keysOfZone = preparedStatement((db: Db, _v, zoneId: number) => ddb(db).selectFrom('dnssec_keys').selectAll().where('zone_id', '=', zoneId).orderBy('id'));
+
 export async function dnssecPolicyRowById(db: Db, id: number): Promise<DnssecPolicyRow | undefined> {
-  return ddb(db).selectFrom('dnssec_policies').selectAll().where('id', '=', id).executeTakeFirst();
+  return policyById.first(db, '', id);
 }
 
 /** Insert a policy (a duplicate name fails with the store's unique violation); its id. */
@@ -73,7 +76,7 @@ export async function upsertZoneDnssec(
 
 /** The zone's keys, oldest first. */
 export async function dnssecKeyRows(db: Db, zoneId: number): Promise<DnssecKeyRow[]> {
-  return ddb(db).selectFrom('dnssec_keys').selectAll().where('zone_id', '=', zoneId).orderBy('id').execute();
+  return keysOfZone.rows(db, '', zoneId);
 }
 
 export async function insertDnssecKey(db: Db, row: Insertable<DnssecKeyTable>): Promise<number> {

@@ -88,7 +88,10 @@ export async function vacuumChanges(trx: Tx, before: number): Promise<number> {
 const SERVED = ['PUBLISHED', 'UPDATE'];
 
 /** The zone row of a served zone (published or with an unpublished newer version) the scope sees. */
+const servedZoneByName = preparedStatement((db: Db, _v, name: string) => db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED));
+
 export async function servedZoneRow(db: Db, scope: ZoneScope, name: string) {
+  if (scope === null) return servedZoneByName.first(db, '', name);
   const q = db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED);
   return scopeZones(q, scope, 'zones.id').executeTakeFirst();
 }

@@ -259,8 +259,8 @@ export async function hasDisabledRows(db: Db, zoneId: number): Promise<boolean> 
  * Between versions lo < hi, the served rows that died (alive at lo, dead by hi) and were born (born after lo, alive at
  * hi), each in zone order.
  */
-export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: number, hi: number): Promise<{ died: StoredRow[]; born: StoredRow[] }> {
-  const died = (await db
+const servedRowsDied = preparedStatement((db: Db, _v, zoneId: number, lo: number, hi: number) =>
+  db
     .selectFrom('records')
     .select(rowColumns)
     .where('zone_id', '=', zoneId)
@@ -268,9 +268,10 @@ export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: numbe
     .where('from_version', '<=', lo)
     .where('to_version', '>', lo)
     .where('to_version', '<=', hi)
-    .orderBy('ord')
-    .execute()) as StoredRow[];
-  const born = (await db
+    .orderBy('ord'),
+);
+const servedRowsBorn = preparedStatement((db: Db, _v, zoneId: number, lo: number, hi: number) =>
+  db
     .selectFrom('records')
     .select(rowColumns)
     .where('zone_id', '=', zoneId)
@@ -278,8 +279,12 @@ export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: numbe
     .where('from_version', '>', lo)
     .where('from_version', '<=', hi)
     .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', hi)]))
-    .orderBy('ord')
-    .execute()) as StoredRow[];
+    .orderBy('ord'),
+);
+
+export async function servedRowsChangedBetween(db: Db, zoneId: number, lo: number, hi: number): Promise<{ died: StoredRow[]; born: StoredRow[] }> {
+  const died = (await servedRowsDied.rows(db, '', zoneId, lo, hi)) as StoredRow[];
+  const born = (await servedRowsBorn.rows(db, '', zoneId, lo, hi)) as StoredRow[];
   return { died, born };
 }
 

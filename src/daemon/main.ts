@@ -207,8 +207,8 @@ function protectionConfigOrExit(opts: DmsdOptions, log: Logger): ProtectionConfi
 }
 
 function makeLogger(level: string): Logger {
-  // Asynchronous, buffered writes to stdout: under a stream of UPDATEs (a log line each) a write per line cost a
-  // twentieth of the UPDATE (bench/update, 100,000-record zone: ~30 µs of ~1.1 ms). Lines are written when 4 KiB
+  // Asynchronous, buffered writes to stdout: under a stream of UPDATEs (a log line each) a write per line cost about
+  // 30 µs of a 1.1 ms UPDATE (bench/update, 100,000-record zone). Lines are written when 4 KiB
   // have gathered or at the latest 100 ms after they were logged, and whatever is pending is flushed when the process
   // exits (including process.exit after a fatal error); a kill -9 may lose the last 100 ms of lines (the changes
   // themselves are in the database and its audit log).

@@ -87,8 +87,9 @@ export class Name {
 
   /**
    * parse() of a name without escapes (almost every name), straight from the text into the name's wire form: one
-   * buffer per name, its labels views into it. A label of its own per label cost four more ArrayBuffers for a
-   * four-label name (~0.5 KB): for the names a signed zone keeps, a seventh of its heap (heap snapshot, 100,000 records).
+   * buffer per name, its labels views into it. A buffer of its own per label cost four more ArrayBuffers for a
+   * four-label name, and a signed zone keeps a name per owner (heap snapshot of a signed 100,000-record zone: 700,829
+   * ArrayBuffers before, 300,810 after).
    */
   private static plain(text: string, labels: Uint8Array[], origin: Name | undefined): Name {
     const absolute = text.charCodeAt(text.length - 1) === 0x2e;

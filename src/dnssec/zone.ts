@@ -102,8 +102,8 @@ const EMPTY: readonly never[] = [];
 
 /**
  * An owner's RRsets by type: the Map operations SignedZone uses, over two short arrays searched in order (an owner
- * has a handful of types). A Map per owner, twice (data and signatures), was the largest part of a signed zone's
- * heap after its records: ~350 bytes each against ~120 here (heap snapshot of a signed 100,000-record zone).
+ * has a handful of types). A Map per owner, twice (data and signatures), took ~320 bytes each with its hash table,
+ * about 60 MB of the 465 MB heap of a signed 100,000-record zone (heap snapshot); this takes about half.
  */
 export class TypeMap<V> {
   // Replaced, never grown in place: a push would give each array room for 16 more elements.

@@ -54,10 +54,13 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     }
     // On SQLite, inside a transaction or while none is open: straight to the connection's statement (store.ts
     // heldSqlite).
-    const held = heldSqlite(db);
-    if (held) {
+    if (heldSqlite(db)) {
       const pause = loopTurnDue();
       if (pause) await pause;
+    }
+    // Asked again after the pause: a transaction may have begun on the connection meanwhile.
+    const held = heldSqlite(db);
+    if (held) {
       const st = held.prepare(c.sql);
       if (st.reader) return { rows: st.all(parameters) as R[], changes: 0 };
       return { rows: [], changes: st.run(parameters).changes };

@@ -207,27 +207,11 @@ function protectionConfigOrExit(opts: DmsdOptions, log: Logger): ProtectionConfi
 }
 
 function makeLogger(level: string): Logger {
-  // Asynchronous, buffered writes to stdout: under a stream of UPDATEs (a log line each) a write per line cost about
-  // 30 µs of a 1.1 ms UPDATE (bench/update, 100,000-record zone). Lines are written when 4 KiB
-  // have gathered or at the latest 100 ms after they were logged, and whatever is pending is flushed when the process
-  // exits (including process.exit after a fatal error); a kill -9 may lose the last 100 ms of lines (the changes
-  // themselves are in the database and its audit log).
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  let logged = false;
-  const write = dest.write.bind(dest);
-  dest.write = (line: string) => {
-    logged = true;
-    return write(line);
-  };
-  setInterval(() => {
-    if (!logged) return;
-    logged = false;
-    try {
-      dest.flush();
-    } catch {
-      // a write still in progress or stdout closed: the next tick or the exit flush writes the lines
-    }
-  }, 100).unref();
+  // Asynchronous writes to stdout: under a stream of UPDATEs (two log lines each) synchronous writes to a pipe cost
+  // more than the update itself. A line is written as soon as the previous write is done (minLength 0: nothing
+  // waits for a buffer to fill), lines logged meanwhile are written together, and whatever is pending is flushed
+  // when the process exits (including process.exit after a fatal error).
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 0 });
   process.once('exit', () => {
     try {
       dest.flushSync();

@@ -106,9 +106,7 @@ export function applyCommittedChange(
   }
   ctx.table.set(next);
   ctx.served.set(key, c.version);
-  // Debug, not info: the change's own log line (an UPDATE's "update … committed", with its serial) already says it,
-  // and a second line per UPDATE doubled what a stream of them writes to the log.
-  ctx.log.debug(
+  ctx.log.info(
     { zone: zone.origin.toString(), serial: next.serial, version: c.version, delta: c.changes, from: 'commit', ms: Math.round((performance.now() - started) * 10) / 10 },
     'zone published',
   );

@@ -98,51 +98,80 @@ export function completeSignature(p: PendingSignature, rrsigRdata: Uint8Array): 
   p.rr.rdata = rrsigRdata;
 }
 
-const EMPTY: readonly never[] = [];
-
 /**
- * An owner's RRsets by type: the Map operations SignedZone uses, over two short arrays searched in order (an owner
- * has a handful of types). A Map per owner, twice (data and signatures), took ~320 bytes each with its hash table,
- * about 60 MB of the 465 MB heap of a signed 100,000-record zone (heap snapshot); this takes about half.
+ * An owner's RRsets by type: the Map operations SignedZone uses, the first entry in two fields and any others in two
+ * short arrays searched in order (an owner has one type, or a handful). A Map per owner, twice (data and signatures),
+ * took ~320 bytes each with its hash table, about 60 MB of the 465 MB heap of a signed 100,000-record zone (heap
+ * snapshot); an owner of one type takes one small object here.
  */
 export class TypeMap<V> {
-  // Replaced, never grown in place: a push would give each array room for 16 more elements.
-  private types: readonly number[] = EMPTY;
-  private vals: readonly V[] = EMPTY as readonly V[];
+  /** The first entry's type, -1 when empty (types are 0..65535). */
+  private t0 = -1;
+  private v0: V | undefined = undefined;
+  /** The entries after the first, replaced (not grown in place: a push would leave room for 16). */
+  private moreTypes: readonly number[] | undefined = undefined;
+  private moreVals: readonly V[] | undefined = undefined;
   get size(): number {
-    return this.types.length;
+    return this.t0 < 0 ? 0 : 1 + (this.moreTypes?.length ?? 0);
   }
   get(type: number): V | undefined {
-    const i = this.types.indexOf(type);
-    return i < 0 ? undefined : this.vals[i];
+    if (type === this.t0) return this.v0;
+    const i = this.moreTypes ? this.moreTypes.indexOf(type) : -1;
+    return i < 0 ? undefined : this.moreVals?.[i];
   }
   has(type: number): boolean {
-    return this.types.includes(type);
+    return type === this.t0 || (this.t0 >= 0 && (this.moreTypes?.includes(type) ?? false));
   }
   set(type: number, v: V): this {
-    const i = this.types.indexOf(type);
-    if (i >= 0) (this.vals as V[])[i] = v;
+    if (this.t0 < 0 || type === this.t0) {
+      this.t0 = type;
+      this.v0 = v;
+      return this;
+    }
+    const i = this.moreTypes ? this.moreTypes.indexOf(type) : -1;
+    if (i >= 0) this.moreVals = this.moreVals?.map((x, k) => (k === i ? v : x));
     else {
-      this.types = [...this.types, type];
-      this.vals = [...this.vals, v];
+      this.moreTypes = [...(this.moreTypes ?? []), type];
+      this.moreVals = [...(this.moreVals ?? []), v];
     }
     return this;
   }
   delete(type: number): boolean {
-    const i = this.types.indexOf(type);
+    if (this.t0 < 0) return false;
+    if (type === this.t0) {
+      if (this.moreTypes && this.moreTypes.length > 0) {
+        this.t0 = this.moreTypes[0];
+        this.v0 = this.moreVals?.[0];
+        this.setMore(this.moreTypes.slice(1), (this.moreVals ?? []).slice(1));
+      } else {
+        this.t0 = -1;
+        this.v0 = undefined;
+      }
+      return true;
+    }
+    const i = this.moreTypes ? this.moreTypes.indexOf(type) : -1;
     if (i < 0) return false;
-    this.types = this.types.filter((_, k) => k !== i);
-    this.vals = this.vals.filter((_, k) => k !== i);
+    this.setMore(
+      (this.moreTypes ?? []).filter((_, k) => k !== i),
+      (this.moreVals ?? []).filter((_, k) => k !== i),
+    );
     return true;
   }
-  keys(): IterableIterator<number> {
-    return this.types.slice().values();
-  }
-  values(): IterableIterator<V> {
-    return this.vals.slice().values();
+  private setMore(types: readonly number[], vals: readonly V[]): void {
+    this.moreTypes = types.length > 0 ? types : undefined;
+    this.moreVals = types.length > 0 ? vals : undefined;
   }
   entries(): IterableIterator<[number, V]> {
-    return this.types.map((t, i): [number, V] => [t, this.vals[i]]).values();
+    const out: [number, V][] = [];
+    if (this.t0 >= 0) out.push([this.t0, this.v0 as V]);
+    this.moreTypes?.forEach((t, k) => out.push([t, (this.moreVals as readonly V[])[k]]));
+    return out.values();
+  }
+  keys(): IterableIterator<number> {
+    return [...this.entries()].map(([t]) => t).values();
+  }
+  values(): IterableIterator<V> {
+    return [...this.entries()].map(([, v]) => v).values();
   }
   [Symbol.iterator](): IterableIterator<[number, V]> {
     return this.entries();

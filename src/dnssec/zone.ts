@@ -164,7 +164,8 @@ export class TypeMap<V> {
   entries(): IterableIterator<[number, V]> {
     const out: [number, V][] = [];
     if (this.t0 >= 0) out.push([this.t0, this.v0 as V]);
-    this.moreTypes?.forEach((t, k) => out.push([t, (this.moreVals as readonly V[])[k]]));
+    const types = this.moreTypes ?? [];
+    for (let k = 0; k < types.length; k++) out.push([types[k], (this.moreVals as readonly V[])[k]]);
     return out.values();
   }
   keys(): IterableIterator<number> {

@@ -5,8 +5,8 @@
 // is written as an ordinary Kysely builder over placeholder arguments, compiled the first time it runs on a store
 // (per dialect: the SQL text differs), and afterwards only its parameters change. Kysely still executes it (same
 // connection, transaction and driver), and SQLite's statement cache (store.ts reusingStatements) reuses the compiled
-// statement; inside a transaction on SQLite it runs on the connection directly (Kysely's executor, its connection
-// mutex and its promise chain cost about as much again as the statement).
+// statement; on SQLite, inside a transaction or while none is open, it runs on the connection directly (Kysely's
+// executor, its connection mutex and its promise chain cost about as much again as the statement).
 
 import { type Compilable, CompiledQuery, type Kysely } from 'kysely';
 import { type Db, heldSqlite, loopTurnDue } from './store.js';

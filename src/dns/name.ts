@@ -47,8 +47,8 @@ export class Name {
     }
     if (text === '.') return Name.root;
     if (text.length === 0) throw new TextError('empty name');
+    if (text.indexOf('\\') < 0) return Name.plain(text, origin);
     const labels: Uint8Array[] = [];
-    if (text.indexOf('\\') < 0) return Name.plain(text, labels, origin);
     let cur: number[] = [];
     let absolute = false;
     for (let i = 0; i < text.length; i++) {
@@ -91,7 +91,7 @@ export class Name {
    * four-label name, and a signed zone keeps a name per owner (heap snapshot of a signed 100,000-record zone: 700,829
    * ArrayBuffers before, 300,810 after).
    */
-  private static plain(text: string, labels: Uint8Array[], origin: Name | undefined): Name {
+  private static plain(text: string, origin: Name | undefined): Name {
     const absolute = text.charCodeAt(text.length - 1) === 0x2e;
     const end = absolute ? text.length - 1 : text.length;
     const tail = absolute ? undefined : origin?.toWire();
@@ -100,6 +100,7 @@ export class Name {
     const own = end + 1;
     const size = own + (tail ? tail.length : 1);
     const wire = new Uint8Array(size);
+    const labels: Uint8Array[] = [];
     let start = 0;
     for (let i = 0; i <= end; i++) {
       if (i < end && text.charCodeAt(i) !== 0x2e) continue;

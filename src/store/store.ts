@@ -524,8 +524,7 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
   return store.db.connection().execute(async (conn) => {
     // begin/commit/rollback straight on the connection this holds (no query builder for a fixed text).
     const run = async (text: string): Promise<void> => {
-      if (statements) statements.prepare(text).run();
-      else await sql.raw(text).execute(conn);
+      (statements as StatementSource).prepare(text).run();
     };
     // SQLite changes the sync level only outside a transaction: set just before it, on the connection that is ours
     // until the commit (no other statement runs between), and put back right after.

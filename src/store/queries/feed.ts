@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
 import { preparedStatement } from '../prepared.js';
 import type { Db, Store, Tx } from '../store.js';
-import { type ZoneScope, scopeZones } from './zones.js';
+import { type ZoneScope, scopeVariant, scopeZones } from './zones.js';
 
 /** The PostgreSQL NOTIFY channel of the change feed. */
 export const CHANGE_CHANNEL = 'dms_zone_changes';
@@ -88,12 +88,13 @@ export async function vacuumChanges(trx: Tx, before: number): Promise<number> {
 const SERVED = ['PUBLISHED', 'UPDATE'];
 
 /** The zone row of a served zone (published or with an unpublished newer version) the scope sees. */
-const servedZoneByName = preparedStatement((db: Db, _v, name: string) => db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED));
+const servedZoneByName = preparedStatement((db: Db, _v, name: string, ...scope: string[]) =>
+  scopeZones(db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED), scope[0] ?? null, 'zones.id'),
+);
 
 export async function servedZoneRow(db: Db, scope: ZoneScope, name: string) {
-  if (scope === null) return servedZoneByName.first(db, '', name);
-  const q = db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED);
-  return scopeZones(q, scope, 'zones.id').executeTakeFirst();
+  const s = scopeVariant(scope);
+  return servedZoneByName.first(db, s.variant, name, ...s.args);
 }
 
 /** A page of served zones (by name, after `after`) with the SOA fields of their published version. */

@@ -15,7 +15,7 @@ export type DnssecSignedRow = Selectable<DnssecSignedTable>;
 export type NewSignerRecord = Omit<DnssecRecordTable, 'zone_id' | 'from_version' | 'to_version'>;
 
 const CHUNK = 400;
-/** Up to this many owners or rows, the prepared statements of a change (an UPDATE's few); more go in chunks. */
+/** Owners per read of signer rows at owners; rows up to which a change's inserts are prepared one by one. */
 const FEW = 16;
 
 const markAtOrBelow = preparedStatement((db: Db, _v, zoneId: number, version: number) =>
@@ -89,23 +89,11 @@ export async function signerRowsAt(db: Db, zoneId: number, version: number): Pro
 
 /** Signer rows alive at `version` at the given owners: a seek per owner, whatever the zone's size. */
 export async function signerRowsAtOwners(db: Db, zoneId: number, ownerKeys: readonly string[], version: number): Promise<DnssecRecordRow[]> {
-  if (ownerKeys.length > 0 && ownerKeys.length <= FEW) return rowsAtOwners.rows(db, String(ownerKeys.length), zoneId, version, ...ownerKeys);
+  // In prepared statements of FEW owners each (the last one fewer): a change names a few owners, a bulk one many.
   const out: DnssecRecordRow[] = [];
-  for (let i = 0; i < ownerKeys.length; i += CHUNK) {
-    const keys = ownerKeys.slice(i, i + CHUNK);
-    out.push(
-      ...(await sdb(db)
-        .selectFrom('dnssec_records')
-        .selectAll()
-        .where('zone_id', '=', zoneId)
-        .where('owner_key', 'in', keys)
-        // Unary plus: not an index term. Otherwise SQLite's planner took the (zone_id, from_version) index, whose
-        // range holds nearly every row of the zone (measured: ~50 ms per UPDATE at 100,000 signed records), instead
-        // of the (zone_id, owner_key) index, whose range is the owners' few rows.
-        .where(sql<number>`+from_version`, '<=', version)
-        .where((eb) => eb.or([eb('to_version', 'is', null), eb('to_version', '>', version)]))
-        .execute()),
-    );
+  for (let i = 0; i < ownerKeys.length; i += FEW) {
+    const keys = ownerKeys.slice(i, i + FEW);
+    for (const r of await rowsAtOwners.rows(db, String(keys.length), zoneId, version, ...keys)) out.push(r);
   }
   return out;
 }

@@ -28,6 +28,14 @@ export function zoneVisible(scope: ZoneScope, zoneId: 'id' | 'z.id' | 'zones.id'
   return sql<SqlBool>`exists (select 1 from zone_sectags vis_zs inner join sectags vis_st on vis_st.id = vis_zs.sectag_id where vis_zs.zone_id = ${sql.ref(zoneId)} and vis_st.name = ${scope})`;
 }
 
+/**
+ * A prepared statement's variant suffix and trailing arguments for a scope (prepared.ts): the tenancy condition takes
+ * the tag as a parameter, so a scoped statement is a variant of its own with the tag as its last argument.
+ */
+export function scopeVariant(scope: ZoneScope): { variant: string; args: string[] } {
+  return scope === null ? { variant: '', args: [] } : { variant: ' scoped', args: [scope] };
+}
+
 /** `q` restricted to the zones the scope sees (zoneVisible); unchanged when it sees every zone. */
 export function scopeZones<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, scope: ZoneScope, zoneId: 'id' | 'z.id' | 'zones.id'): Q {
   const visible = zoneVisible(scope, zoneId);
@@ -71,10 +79,8 @@ export async function reverseZonesByKey(
 
 /** The id and server group of the live zone of that name the scope sees, or undefined. */
 export async function liveZoneGroup(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number } | undefined> {
-  const z =
-    scope === null
-      ? await liveZoneGroupByName.first(db, '', name)
-      : await scopeZones(db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope, 'zones.id').executeTakeFirst();
+  const s = scopeVariant(scope);
+  const z = await liveZoneGroupByName.first(db, s.variant, name, ...s.args);
   return z ? { id: Number(z.id), sgId: Number(z.sg_id) } : undefined;
 }
 
@@ -88,21 +94,19 @@ export async function zoneNamesById(db: Db, ids: readonly number[]): Promise<Map
 // ---- one zone ---------------------------------------------------------------------------------------------------------
 
 /** The live zone of that name the scope sees; locked until commit on PostgreSQL when `forUpdate`. */
-// Unscoped (dmsd, admin tools): the statements of the change path, prepared. Variant 'lock': FOR UPDATE (PostgreSQL).
-const liveZoneByName = preparedStatement((db: Db, variant, name: string) => {
-  const q = db.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED'));
-  return variant === 'lock' ? q.forUpdate() : q;
+// The statements of the change path, prepared (scopeVariant; 'lock': FOR UPDATE on PostgreSQL).
+const liveZoneByName = preparedStatement((db: Db, variant, name: string, ...scope: string[]) => {
+  const q = scopeZones(db.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope[0] ?? null, 'zones.id');
+  return variant.startsWith('lock') ? q.forUpdate() : q;
 });
-const liveZoneGroupByName = preparedStatement((db: Db, _v, name: string) =>
-  db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED')),
+const liveZoneGroupByName = preparedStatement((db: Db, _v, name: string, ...scope: string[]) =>
+  scopeZones(db.selectFrom('zones').select(['id', 'sg_id']).where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope[0] ?? null, 'zones.id'),
 );
 const updateZoneById = preparedRowWrite('zones', 'id');
 
 export async function liveZoneRow(trx: Tx, dialect: Dialect, scope: ZoneScope, name: string, forUpdate: boolean): Promise<ZoneRow | undefined> {
-  if (scope === null) return liveZoneByName.first(trx, forUpdate && dialect === 'postgres' ? 'lock' : '', name);
-  let q = scopeZones(trx.selectFrom('zones').selectAll().where('name', '=', name).where('state', '<>', sql.lit('DELETED')), scope, 'zones.id');
-  if (forUpdate && dialect === 'postgres') q = q.forUpdate();
-  return q.executeTakeFirst();
+  const s = scopeVariant(scope);
+  return liveZoneByName.first(trx, `${forUpdate && dialect === 'postgres' ? 'lock' : ''}${s.variant}`, name, ...s.args);
 }
 
 /** The zone (any state) of that id the scope sees, locked until commit on PostgreSQL. */

@@ -2,7 +2,7 @@
 
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
-import { readTx, type Store } from '../store/index.js';
+import { type CommittedFeedRow, readTx, type Store } from '../store/index.js';
 import {
   CHANGE_CHANNEL,
   changesAfter,
@@ -237,11 +237,17 @@ interface FeedRead {
 async function readFeed(store: Store, since: number, limit: number): Promise<FeedRead> {
   const vacuumedTo = await changesVacuumedTo(store.db);
   const rows = await changesAfter(store.db, since, limit);
-  return {
-    vacuumedTo,
-    changes: rows.map((r) => ({ seq: r.seq, zoneId: r.zone_id, zone: r.zone_name, kind: r.kind as ZoneChange['kind'], version: r.version, at: new Date(r.at) })),
-  };
+  return { vacuumedTo, changes: rows.map(zoneChangeOf) };
 }
+
+const zoneChangeOf = (r: CommittedFeedRow): ZoneChange => ({
+  seq: r.seq,
+  zoneId: r.zone_id,
+  zone: r.zone_name,
+  kind: r.kind as ZoneChange['kind'],
+  version: r.version,
+  at: new Date(r.at),
+});
 
 function pollOf(read: FeedRead, since: number): ChangePoll {
   const changes = read.changes.filter((c) => c.seq > since);
@@ -262,6 +268,12 @@ class SharedFeed {
   private readonly nudges = new Set<() => void>();
   private unlisten?: Promise<(() => Promise<void>) | undefined>;
   private last?: { generation: number; at: number; since: number; limit: number; read: Promise<FeedRead> };
+  /**
+   * The rows of this process's own latest commit (SQLite), announced with it: a follower whose position is just
+   * before them takes them without reading the feed. Only while no other commit was announced since (another
+   * process's rows may follow them: its announcement makes the followers read).
+   */
+  private own?: { generation: number; rows: readonly CommittedFeedRow[] };
 
   constructor(private readonly store: Store) {}
 
@@ -270,8 +282,9 @@ class SharedFeed {
     this.nudges.add(nudge);
     if (!this.unlisten && this.store.listen) {
       this.unlisten = this.store
-        .listen(CHANGE_CHANNEL, () => {
+        .listen(CHANGE_CHANNEL, (own) => {
           this.generation++;
+          this.own = own && own.length > 0 ? { generation: this.generation, rows: own } : undefined;
           for (const f of [...this.nudges]) f();
         })
         .catch((e) => {
@@ -289,6 +302,10 @@ class SharedFeed {
   }
 
   async poll(since: number, limit: number): Promise<ChangePoll> {
+    const o = this.own;
+    // Nothing was vacuumed after `since` (the newest row is never vacuumed, and these rows are newer): no resync.
+    if (o && o.generation === this.generation && o.rows[0].seq === since + 1 && o.rows.length <= limit)
+      return { seq: o.rows[o.rows.length - 1].seq, changes: o.rows.map(zoneChangeOf), resync: false };
     const l = this.last;
     if (l && l.generation === this.generation && l.limit === limit && l.since <= since && performance.now() - l.at < SHARE_MS) {
       try {

@@ -41,7 +41,7 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     if (seen.size !== arity) throw new Error(`prepared statement: an argument does not reach the SQL as a parameter: ${q.sql}`);
     return { sql: q.sql, slots, fixed: q.parameters };
   };
-  const run = async (db: Db, variant: string, args: A): Promise<{ rows: R[]; changes: number }> => {
+  const run = async (db: Db, variant: string, args: A): Promise<{ rows: R[]; changes: number; insertId?: number }> => {
     const adapter = db.getExecutor().adapter;
     let forStore = byAdapter.get(adapter);
     if (!forStore) byAdapter.set(adapter, (forStore = new Map()));
@@ -63,10 +63,11 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     if (held) {
       const st = held.prepare(c.sql);
       if (st.reader) return { rows: st.all(parameters) as R[], changes: 0 };
-      return { rows: [], changes: st.run(parameters).changes };
+      const info = st.run(parameters);
+      return { rows: [], changes: info.changes, insertId: Number(info.lastInsertRowid) };
     }
     const r = await db.executeQuery<R>(CompiledQuery.raw(c.sql, parameters));
-    return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0) };
+    return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0), ...(r.insertId !== undefined ? { insertId: Number(r.insertId) } : {}) };
   };
   return {
     async rows(db: Db, variant: string, ...args: A): Promise<R[]> {
@@ -78,6 +79,10 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     /** Rows inserted, changed or deleted by the statement. */
     async changes(db: Db, variant: string, ...args: A): Promise<number> {
       return (await run(db, variant, args)).changes;
+    },
+    /** The rowid of the row an INSERT added (SQLite; undefined on PostgreSQL). */
+    async insertId(db: Db, variant: string, ...args: A): Promise<number | undefined> {
+      return (await run(db, variant, args)).insertId;
     },
   };
 }

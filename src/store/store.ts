@@ -69,6 +69,32 @@ const statementSources = new WeakMap<BetterSqlite3.Database, StatementSource>();
  */
 const heldConnections = new WeakMap<object, StatementSource>();
 
+/** A change-feed row (zone_changes) as committed. */
+export interface CommittedFeedRow {
+  seq: number;
+  zone_id: number;
+  zone_name: string;
+  kind: string;
+  version: number | null;
+  at: number;
+}
+
+/** The feed rows appended so far by the open writeTx holding this connection (SQLite). */
+const openFeedRows = new WeakMap<object, CommittedFeedRow[]>();
+/** Feed rows appended outside a writeTx's own connection: a writeTx during which this moves hands none on. */
+let strayFeedRows = 0;
+
+/**
+ * Note a feed row appended in transaction `trx` (SQLite): writeTx hands its rows to this process's followers after
+ * the commit. A row appended through any other query builder makes the open writeTx hand none (its list could be
+ * incomplete; the followers read the feed as before).
+ */
+export function noteFeedRow(trx: object, row: CommittedFeedRow): void {
+  const rows = openFeedRows.get(trx);
+  if (rows) rows.push(row);
+  else strayFeedRows++;
+}
+
 /** A SQLite store's own query builder (store.db), with its connection and statements. */
 const storeConnections = new WeakMap<object, { database: BetterSqlite3.Database; statements: StatementSource }>();
 
@@ -137,7 +163,7 @@ export interface Store {
    * notifications sent meanwhile are lost). Resolves once the first attempt to listen is over (a failed one is
    * retried in the background); the returned function stops it.
    */
-  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  readonly listen?: (channel: string, onNotify: (own?: readonly CommittedFeedRow[]) => void) => Promise<() => Promise<void>>;
   /**
    * PostgreSQL only: a session of its own holding the leader lease (store/lease.ts); `onLost` is called at once when
    * the session ends. SQLite has one dmsd per database file: no lease, that dmsd leads.
@@ -145,8 +171,11 @@ export interface Store {
   readonly openLease?: (o: { timeoutMs: number; onLost: () => void; name?: string }) => Promise<Lease>;
   /** PostgreSQL only: run `sql` (a read) on a database given by URL, with one connection opened for it (the peer's). */
   readonly queryOther?: <R>(url: string, text: string, timeoutMs: number) => Promise<R[]>;
-  /** Called by writeTx after each commit (SQLite: rings the doorbell, see sqliteDoorbell). */
-  readonly afterCommit?: () => void;
+  /**
+   * Called by writeTx after each commit (SQLite: rings the doorbell, see sqliteDoorbell), with the change-feed rows the
+   * transaction appended when all of them are known (this process's followers then need not read them back).
+   */
+  readonly afterCommit?: (own?: readonly CommittedFeedRow[]) => void;
   close(): Promise<void>;
 }
 
@@ -348,8 +377,12 @@ export const SQLITE_DOORBELL = 'dms.sqlite-doorbell';
  * commit, so whoever is woken sees the commit (watching the WAL itself would wake readers before the commit is
  * visible). Listeners poll the change feed, which stays the truth: a lost ring costs only the poll interval.
  */
-function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>; ring: () => void; close: () => void } {
-  const local = new Set<() => void>();
+function sqliteDoorbell(dataDir: string): {
+  listen: NonNullable<Store['listen']>;
+  ring: (own?: readonly CommittedFeedRow[]) => void;
+  close: () => void;
+} {
+  const local = new Set<(own?: readonly CommittedFeedRow[]) => void>();
   let watcher: FSWatcher | undefined;
   let fd: number | undefined;
   let broken = false;
@@ -358,10 +391,10 @@ function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>
   const token = randomBytes(8);
   const seen = Buffer.alloc(8);
   const path = join(dataDir, SQLITE_DOORBELL);
-  const callAll = () => {
+  const callAll = (own?: readonly CommittedFeedRow[]) => {
     for (const f of [...local]) {
       try {
-        f();
+        f(own);
       } catch {
         // A listener's failure is its own; the others are still called.
       }
@@ -401,8 +434,8 @@ function sqliteDoorbell(dataDir: string): { listen: NonNullable<Store['listen']>
         }
       };
     },
-    ring() {
-      callAll();
+    ring(own) {
+      callAll(own);
       if (broken) return;
       try {
         fd ??= openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
@@ -530,8 +563,11 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
     // until the commit (no other statement runs between), and put back right after.
     const before = o.durable === false && sqlite ? (sqlite.pragma('synchronous', { simple: true }) as number) : undefined;
     if (before !== undefined) sqlite?.pragma('synchronous = NORMAL');
+    const own: CommittedFeedRow[] = [];
+    const strays = strayFeedRows;
     try {
       await run('begin immediate');
+      openFeedRows.set(conn, own);
       let result: T;
       try {
         // The services use only the query builders of the transaction, which the connection has alike.
@@ -549,9 +585,10 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
       }
       // The followers woken by the commit (zone table, NOTIFY, signer, …) start on the next turn of the event loop:
       // the caller's own continuation (an UPDATE's patch and answer) runs first, not behind their reads.
-      if (store.afterCommit) setImmediate(store.afterCommit);
+      if (store.afterCommit) setImmediate(store.afterCommit, own.length > 0 && strayFeedRows === strays ? own : undefined);
       return result;
     } finally {
+      openFeedRows.delete(conn);
       try {
         if (before !== undefined) sqlite?.pragma(`synchronous = ${before}`);
       } catch {

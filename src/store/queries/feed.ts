@@ -3,20 +3,13 @@
 import { sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
 import { preparedStatement } from '../prepared.js';
-import type { Db, Store, Tx } from '../store.js';
+import { type CommittedFeedRow, type Db, noteFeedRow, type Store, type Tx } from '../store.js';
 import { type ZoneScope, scopeVariant, scopeZones } from './zones.js';
 
 /** The PostgreSQL NOTIFY channel of the change feed. */
 export const CHANGE_CHANNEL = 'dms_zone_changes';
 
-export interface ChangeRow {
-  seq: number;
-  zone_id: number;
-  zone_name: string;
-  kind: string;
-  version: number | null;
-  at: number;
-}
+export type ChangeRow = CommittedFeedRow;
 
 /**
  * Append a change inside the writer's transaction. On PostgreSQL sequence values are handed out before commit, so
@@ -30,16 +23,19 @@ export async function appendChange(
   change: { zone_id: number; zone_name: string; kind: string; version: number | null; at: number },
 ): Promise<void> {
   if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
-  await insertChange.rows(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
+  const seq = await insertChange.insertId(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
   if (dialect === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
+  else if (seq !== undefined) noteFeedRow(trx, { seq, ...change });
 }
 
 const insertChange = preparedStatement((db: Db, _v, zone_id: number, zone_name: string, kind: string, version: number | null, at: number) =>
   db.insertInto('zone_changes').values({ zone_id, zone_name, kind, version, at }),
 );
 const vacuumedTo = preparedStatement((db: Db) => db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1));
-const changesSince = preparedStatement((db: Db, _v, since: number, limit: number) =>
-  db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(limit),
+// The page size a literal (the variant): SQLite prepares a statement with a bound LIMIT again each time it is bound
+// (about 5 µs a run, measured with better-sqlite3).
+const changesSince = preparedStatement((db: Db, limit: string, since: number) =>
+  db.selectFrom('zone_changes').selectAll().where('seq', '>', since).orderBy('seq').limit(sql.lit(Number(limit))),
 );
 
 /** The sequence number up to which the feed was vacuumed (followers behind it must reload everything). */
@@ -56,7 +52,7 @@ export async function lastChangeSeq(db: Db): Promise<number> {
 
 /** Changes after `since`, in order. */
 export async function changesAfter(db: Db, since: number, limit: number): Promise<ChangeRow[]> {
-  const rows = await changesSince.rows(db, '', since, limit);
+  const rows = await changesSince.rows(db, String(Math.max(1, Math.floor(limit))), since);
   return rows.map((r) => ({ ...r, seq: Number(r.seq), zone_id: Number(r.zone_id), at: Number(r.at) }));
 }
 

@@ -19,7 +19,7 @@ const CHUNK = 400;
 const FEW = 16;
 
 const markAtOrBelow = preparedStatement((db: Db, _v, zoneId: number, version: number) =>
-  sdb(db).selectFrom('dnssec_signed').selectAll().where('zone_id', '=', zoneId).where('version', '<=', version).orderBy('version', 'desc').limit(1),
+  sdb(db).selectFrom('dnssec_signed').selectAll().where('zone_id', '=', zoneId).where('version', '<=', version).orderBy('version', 'desc').limit(sql.lit(1)),
 );
 const markAt = preparedStatement((db: Db, _v, zoneId: number, version: number) =>
   sdb(db).selectFrom('dnssec_signed').selectAll().where('zone_id', '=', zoneId).where('version', '=', version),

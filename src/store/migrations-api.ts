@@ -119,3 +119,17 @@ export function auditLog(dialect: Dialect): Migration {
     },
   };
 }
+
+/**
+ * 0025: no index on the audit log's time. Every change writes one audit entry, and each index of the table is one more
+ * page written and synced by that change's commit (an RFC 2136 UPDATE: ~20 µs a page). Entries are appended in time
+ * order, so their ids serve as the time index: queries/audit.ts bisects the ids for a time.
+ */
+export const auditTimeByIds: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.dropIndex('audit_log_at').ifExists().execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+  },
+};

@@ -12,10 +12,44 @@ const adb = (d: Db): ADb => d as unknown as ADb;
 
 export type AuditRow = Selectable<AuditLogTable>;
 
+// Entries are appended in time order, so ids grow with `at`: the ids are the time index (the table has none on `at`,
+// one page less for every change's commit to write). A clock stepped back makes a few entries out of order: a listing
+// looks for its first id STEP_MARGIN_MS before the time asked for (and filters by time exactly), the vacuum keeps
+// what comes after the first entry it must keep.
+const STEP_MARGIN_MS = 10 * 60_000;
+
 /** Vacuum: entries older than `before` (ms); returns how many went. */
 export async function deleteAuditBefore(trx: Tx | Db, before: number): Promise<number> {
-  const r = await adb(trx).deleteFrom('audit_log').where('at', '<', before).executeTakeFirst();
+  // The first entry at or after `before`, walking from the oldest: a walk over the entries that go.
+  const first = await adb(trx).selectFrom('audit_log').select('id').where('at', '>=', before).orderBy('id').limit(1).executeTakeFirst();
+  const q = adb(trx).deleteFrom('audit_log');
+  const r = await (first ? q.where('id', '<', first.id) : q).executeTakeFirst();
   return Number(r.numDeletedRows ?? 0);
+}
+
+/**
+ * The smallest id such that no entry from it on is older than `at` (bisecting the ids; each step one look-up by id),
+ * or undefined for an empty log.
+ */
+async function firstIdAtOrAfter(db: Db, at: number): Promise<number | undefined> {
+  const bounds = await adb(db)
+    .selectFrom('audit_log')
+    .select((eb) => [eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
+    .executeTakeFirst();
+  if (bounds?.lo === null || bounds?.lo === undefined || bounds.hi === null) return undefined;
+  // From `lo` on, the first entry is at or after `at`, or there is none (true at hi + 1, false below the answer).
+  const atOrAfter = async (id: number) => {
+    const row = await adb(db).selectFrom('audit_log').select('at').where('id', '>=', id).orderBy('id').limit(1).executeTakeFirst();
+    return row === undefined || Number(row.at) >= at;
+  };
+  let lo = Number(bounds.lo);
+  let hi = Number(bounds.hi) + 1;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (await atOrAfter(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 const insertAuditRow = preparedRowWrite('audit_log');
@@ -44,7 +78,11 @@ export async function auditRows(db: Db, scope: ZoneScope, f: AuditFilter): Promi
   if (f.zone !== undefined) q = q.where('zone_name', '=', f.zone);
   if (f.actor !== undefined) q = q.where('actor', '=', f.actor);
   if (f.kind !== undefined) q = q.where('kind', '=', f.kind);
-  if (f.since !== undefined) q = q.where('at', '>=', f.since);
+  if (f.since !== undefined) {
+    q = q.where('at', '>=', f.since);
+    const from = await firstIdAtOrAfter(db, f.since - STEP_MARGIN_MS);
+    if (from !== undefined) q = q.where('id', '>=', from);
+  }
   if (f.before !== undefined) q = q.where('id', '<', f.before);
   if (scope !== null)
     q = q.where(

@@ -65,15 +65,36 @@ export function newToken(): string {
   return process.getBuiltinModule('node:crypto').randomBytes(16).toString('hex');
 }
 
-function u32(out: number[], n: number): void {
-  out.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+export function soaRdata(f: SoaFields, serial: number): Uint8Array {
+  const names = soaNames(f.mname, f.rname);
+  const out = new Uint8Array(names.length + 20);
+  out.set(names);
+  const v = new DataView(out.buffer);
+  let at = names.length;
+  for (const n of [serial, f.refresh, f.retry, f.expire, f.minimum]) {
+    v.setUint32(at, n >>> 0);
+    at += 4;
+  }
+  return out;
 }
 
-export function soaRdata(f: SoaFields, serial: number): Uint8Array {
-  const out: number[] = [...Name.from(f.mname).toWire(), ...Name.from(f.rname).toWire()];
-  for (const n of [serial, f.refresh, f.retry, f.expire, f.minimum]) u32(out, n);
-  return Uint8Array.from(out);
+/** MNAME and RNAME in wire form, by their text (a zone's SOA names rarely change; every version writes them). */
+function soaNames(mname: string, rname: string): Uint8Array {
+  const key = `${mname} ${rname}`;
+  let wire = soaNameWires.get(key);
+  if (wire === undefined) {
+    const m = Name.from(mname).toWire();
+    const r = Name.from(rname).toWire();
+    wire = new Uint8Array(m.length + r.length);
+    wire.set(m);
+    wire.set(r, m.length);
+    if (soaNameWires.size >= 10_000) soaNameWires.clear();
+    soaNameWires.set(key, wire);
+  }
+  return wire;
 }
+
+const soaNameWires = new Map<string, Uint8Array>();
 
 export function parseSoa(rdata: Uint8Array, ttl: number): SoaFields & { serial: number } {
   const r = new WireReader(rdata);

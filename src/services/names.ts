@@ -13,6 +13,19 @@ import { BadZoneName } from './errors.js';
  * (operatorZoneName), never a name that came from the wire or the store.
  */
 export function normalizeZoneName(name: string): string {
+  // Asked for the same few names over and over (every UPDATE, NOTIFY and feed row of a zone names it).
+  const known = normalized.get(name);
+  if (known !== undefined) return known;
+  const key = normalizeUncached(name);
+  if (normalized.size >= NORMALIZED_MAX) normalized.clear();
+  normalized.set(name, key);
+  return key;
+}
+
+const normalized = new Map<string, string>();
+const NORMALIZED_MAX = 10_000;
+
+function normalizeUncached(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '' || trimmed === '.') throw new BadZoneName(name, 'the root zone is not managed here');
   if (/\s/.test(trimmed)) throw new BadZoneName(name, 'contains white space');

@@ -470,6 +470,8 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     trimNativeHeap,
     onCollect: (before, after, ms) =>
       log.debug({ heapBefore: before, heapAfter: after, ms: Math.round(ms) }, 'idle: heap collected after a busy period'),
+    onSkip: (used, ms) =>
+      log.debug({ heapUsed: used, estimatedMs: Math.round(ms) }, 'idle: heap not collected (the pause would be too long)'),
   });
   markReady();
   // A cluster worker tells the supervisor how far its zone table has followed the change feed: the supervisor lists

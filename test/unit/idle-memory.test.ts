@@ -46,3 +46,29 @@ test('a heap grown by a burst is collected once the process is idle, a bounded n
     stop();
   }
 });
+
+test('no idle collection whose pause would exceed the budget (a large heap keeps its memory rather than stop answering)', async () => {
+  const collections: number[] = [];
+  const skips: { used: number; ms: number }[] = [];
+  // About 35 MB of small live objects: estimated at 0.5 ms per MB, a pause of ~18 ms — over a budget of 5 ms.
+  const held: { n: number; s: string }[][] = [];
+  const stop = startIdleMemoryReturn({
+    intervalMs: 250,
+    idleShare: 0.2,
+    maxPauseMs: 5,
+    onCollect: (before) => collections.push(before),
+    onSkip: (used, ms) => skips.push({ used, ms }),
+  });
+  try {
+    for (let i = 0; i < 400; i++) held.push(Array.from({ length: 1000 }, (_, n) => ({ n, s: `v${n}` })));
+    for (let waited = 0; skips.length === 0 && waited < 10_000; waited += 100) await sleep(100);
+    assert.equal(skips.length, 1, 'the due collection was skipped, and said so once');
+    assert.ok(skips[0].ms > 5 && skips[0].used > 20e6, JSON.stringify(skips[0]));
+    await sleep(1000);
+    assert.deepEqual(collections, [], 'no collection made');
+    assert.equal(skips.length, 1, 'said once per idle stretch');
+    assert.equal(held.length, 400);
+  } finally {
+    stop();
+  }
+});

@@ -171,10 +171,12 @@ const MAX_GROUP = 256;
 async function drain(zones: Map<string, ZoneQueue>, key: string, q: ZoneQueue, sink: UpdateSink, opts: UpdateOptions): Promise<void> {
   q.running = true;
   try {
-    // The store may commit synchronously (SQLite): then no datagram is read while an UPDATE is processed, and the
-    // UPDATEs that arrived meanwhile are handed to us one per callback right after it. Let the loop read them all
-    // (setImmediate runs after the poll phase) so that they form the next group instead of one commit each.
-    await new Promise<void>((res) => setImmediate(res));
+    // The first UPDATE of an idle zone is applied at once (the other UPDATEs of the same read of the socket are
+    // queued by now: their dispatch has no turn of the loop in it). The store may commit synchronously (SQLite): then
+    // no datagram is read while an UPDATE is processed, and the UPDATEs that arrived meanwhile are handed to us one
+    // per callback right after it: below, the loop reads them all (setImmediate runs after the poll phase) so that
+    // they form the next group instead of one commit each.
+    await Promise.resolve();
     while (q.waiting.length > 0) {
       const batch = q.waiting.splice(0, MAX_GROUP);
       // Runs of UPDATEs by the same key from the same address share one version.

@@ -18,6 +18,8 @@
 //    DO=1 query returns the new A with its RRSIG and the new NSEC with its RRSIG (the chain served).
 // Options: --records N, --skip-bind, --skip-inline, --skip-pool, --skip-knot, --dmsd, --dmsd-heap MB (dmsd's V8 heap
 // limit: with the default (~4.3 GB here) dmsd ran out of memory signing 1,000,000 records).
+// BENCH_DMSD_NODE_ARGS: node flags for dmsd (e.g. "--trace-gc"); BENCH_DNSSEC_OUT=FILE: dmsd's whole output up to the
+// UPDATEs written to FILE, each UPDATE marked where it was sent (what ran while it waited: GC lines, log lines).
 // Output: one line per measurement, and bench/out/dnssec.json.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -274,6 +276,7 @@ if (argv.includes('--dmsd')) {
     m.authority.push({ name: owner, type: 1, class: 1, ttl: 3600, rdata: rd });
     const msg = signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes;
     const u0 = performance.now();
+    if (process.env.BENCH_DNSSEC_OUT) out += `\n=== UPDATE ${i} sent\n`;
     const ans = decodeMessage(await udpExchange(port, msg, 10_000));
     const answeredMs = performance.now() - u0;
     if (ans.rcode !== 0) throw new Error(`UPDATE answered rcode ${ans.rcode}:\n${out.split("\n").filter((l) => /update|UPDATE|refus/.test(l)).slice(-5).join("\n")}`);
@@ -290,6 +293,7 @@ if (argv.includes('--dmsd')) {
   }
   const med = (k) => [...times.map((x) => x[k])].sort((a, b) => a - b)[2];
   if (process.env.BENCH_DNSSEC_DEBUG) console.log(out.split('\n').slice(-40).join('\n'));
+  if (process.env.BENCH_DNSSEC_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_DNSSEC_OUT, out);
   log('dmsd one UPDATE on the signed zone (5 UPDATEs, median)', { answeredMs: med('answeredMs'), servedWithRrsigAndNsecMs: med('servedSignedMs'), each: times });
   // Memory once serving: dmsd gives back what a burst grew after 5 s idle (src/daemon/idle-memory.ts), so the RSS
   // after 8 s idle is what the signed zone (compiled snapshot + the signer's state) holds.

@@ -213,7 +213,12 @@ function keyTextOf(req: UpdateRequest): string | undefined {
 
 function answer(req: UpdateRequest, opts: UpdateOptions, rcode: number, reason: string, extra: Partial<UpdateEvent> = {}): Uint8Array {
   const z = req.message.question[0];
-  opts.log?.({ zone: z ? z.name.toString() : '?', key: keyTextOf(req), client: req.address, rcode, reason, ...extra });
+  const log = opts.log;
+  // Written once the answer is on its way (the next turn of the event loop): the client does not wait for our log.
+  if (log) {
+    const e: UpdateEvent = { zone: z ? z.name.toString() : '?', key: keyTextOf(req), client: req.address, rcode, reason, ...extra };
+    setImmediate(log, e);
+  }
   return updateResponse(req.message, rcode, req.tsig, req.now ?? Date.now() / 1000);
 }
 

@@ -7,21 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/index.js';
 import { auditRows, deleteAuditBefore, insertAudit } from '../../src/store/queries/audit.js';
-import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { testBackends } from '../helpers/postgres.js';
 
-let pgServer: TestPostgres;
-const sqlite = sqliteBackend();
-before(async () => {
-  pgServer = await startPostgres();
-});
-after(async () => {
-  await pgServer?.stop();
-  sqlite.cleanup();
-});
+const { backends } = testBackends();
 
 const entry = (at: number, actor = 'a') => ({ at, actor, source: null, operation: null, zone_id: null, zone_name: 'z.test', zi_before: null, zi_after: null, kind: 'change', summary: `at ${at}` });
 
-for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
+for (const backend of backends) {
   describe(`audit log by time on ${backend.name}`, () => {
     let store: Store;
     before(async () => {

@@ -18,6 +18,7 @@ import {
   tsigKeyRow,
   zoneAndGroupAlsoNotify,
   zoneAndGroupTransferRules,
+  zoneMayHaveNotifyTargets,
   zonesWithNotifyTargetsAmong,
 } from '../store/queries/keys.js';
 import { liveZoneGroup, zoneNamesById } from '../store/queries/zones.js';
@@ -164,7 +165,8 @@ export async function deleteAlsoNotify(ctx: ServiceContext, id: number): Promise
 export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
   const z = await liveZoneGroup(ctx.store.db, zoneScope(ctx), key);
-  if (!z) return [];
+  // Most zones have none: one look-up says so (this runs after every change of the zone).
+  if (!z || !(await zoneMayHaveNotifyTargets(ctx.store.db, z.id, z.sgId))) return [];
   const rows = await zoneAndGroupAlsoNotify(ctx.store.db, z.id, z.sgId);
   // The key of the transfer rules (zoneTransferRules without reading the zone again).
   const transferKey = (await zoneAndGroupTransferRules(ctx.store.db, z.id, z.sgId)).find((r) => r.key_name !== null)?.key_name ?? undefined;

@@ -122,6 +122,32 @@ export async function zoneAndGroupAlsoNotify(db: Db, zoneId: number, sgId: numbe
 }
 
 /**
+ * Whether a zone may have NOTIFY targets (an also-notify entry of its own or of its server group, or an enabled server
+ * in its group): one statement, so that the NOTIFY step after every change of a zone without any reads nothing more.
+ */
+export async function zoneMayHaveNotifyTargets(db: Db, zoneId: number, sgId: number): Promise<boolean> {
+  const r = await notifyTargetsExist.first(db, '', zoneId, sgId);
+  return !!r && (Number(r.notify) > 0 || Number(r.servers) > 0);
+}
+
+const notifyTargetsExist = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
+  pdb(db)
+    .selectFrom('zones')
+    .where('zones.id', '=', zoneId)
+    .select((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('also_notify')
+            .select('also_notify.id')
+            .where((w) => w.or([w('also_notify.zone_id', '=', zoneId), w('also_notify.sg_id', '=', sgId)])),
+        )
+        .as('notify'),
+      eb.exists(eb.selectFrom('servers').select('servers.id').where('servers.sg_id', '=', sgId).where('servers.enabled', '=', 1)).as('servers'),
+    ]),
+);
+
+/**
  * Of these zone names, the live ones (any state but DELETED) with an also-notify entry of their own or of their server
  * group, or an enabled member server: the zones zoneAndGroupAlsoNotify / enabledGroupServers could give targets for.
  * Three queries per 500 names, however many zones.

@@ -38,7 +38,7 @@ export interface IdleMemoryOptions {
   trimNativeHeap?: () => unknown;
   /** Told after each collection (heap sizes before → after), for the debug log. */
   onCollect?: (before: number, after: number, ms: number) => void;
-  /** Longest pause a collection may make (estimated; default 100 ms). */
+  /** Longest pause a collection may make (estimated; default 250 ms). */
   maxPauseMs?: number;
   /** Told once per idle stretch when a collection was due but would pause too long. */
   onSkip?: (usedBytes: number, estimatedMs: number) => void;
@@ -79,7 +79,7 @@ export function startIdleMemoryReturn(o: IdleMemoryOptions = {}): () => void {
   const maxPerIdle = o.maxPerIdle ?? 3;
   let last = process.cpuUsage();
   let heapAfter = v8.getHeapStatistics().total_heap_size;
-  const maxPauseMs = o.maxPauseMs ?? 100;
+  const maxPauseMs = o.maxPauseMs ?? 250;
   let msPerMb = MS_PER_MB;
   let skipped = false;
   let collections = 0;

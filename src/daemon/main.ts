@@ -311,6 +311,8 @@ async function fillTable(
   }
   await acl?.reload();
   const feed = await startZoneFeed(store, table, log, {
+    // Zone snapshots: stored by the leader, or with --workers by the first worker (the supervisor holds no zones).
+    writeSnapshots: signs ? mayLead : cluster.isWorker && cluster.worker?.id === 1 ? () => !workerFenced : () => false,
     onKeys: () => keys.reload(),
     ...(signer ? { signer } : {}),
     ...(acl ? { onAcl: (changed: boolean, zones: string[]) => acl.onFeed(changed, zones) } : {}),

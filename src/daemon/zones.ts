@@ -17,7 +17,8 @@ import { zoneNameOfFile } from '../server/zonedir.js';
 import * as services from '../services/index.js';
 import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
-import { compileZone, type Zone } from '../zone/zone.js';
+import { compileZone, type Zone, ZoneBuilder } from '../zone/zone.js';
+import { addZoneSnapshot, SnapshotError } from '../zone/snapshot.js';
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { wireKey } from '../zone/key.js';
@@ -25,6 +26,7 @@ import { patchZone } from '../zone/delta.js';
 import { prepareDnssecOrder } from '../zone/dnssec-answer.js';
 import type { ZoneSigner } from './signer.js';
 import { applyCommittedChange, applyPublishedChange, perZone } from './zone-delta.js';
+import { ZoneSnapshotWriter } from './zone-snapshots.js';
 
 /** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
 export async function openDmsdStore(location: StoreLocationArgs, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
@@ -84,10 +86,18 @@ export async function publishExamplesIfEmpty(store: Store, examplesDir: string, 
   return true;
 }
 
+/** The zone compiled (undefined when it cannot be: logged). Throws SnapshotError when its snapshot is damaged. */
 function compile(z: services.PublishedZone | services.StreamedZone, log: Logger): Zone | undefined {
   try {
-    return compileZone(z.origin, z.records);
+    const snap = 'snapshot' in z ? z.snapshot : undefined;
+    if (!snap) return compileZone(z.origin, z.records);
+    // The rows first (SOA, apex, owners changed since the snapshot), then the snapshot's other nodes.
+    const b = new ZoneBuilder(z.origin);
+    for (const rr of z.records) b.add(rr);
+    for (const part of snap.parts) addZoneSnapshot(b, part, snap.skip);
+    return b.finish();
   } catch (e) {
+    if (e instanceof SnapshotError) throw e;
     log.error({ zone: z.origin.toString(), version: z.version, err: (e as Error).message }, 'published zone does not compile; previous version kept');
     return undefined;
   }
@@ -122,6 +132,8 @@ export async function startZoneFeed(
     onAcl?: (changed: boolean, zones: string[]) => void | Promise<void>;
     /** This process signs the zones with a DNSSEC policy (the supervising process); others only serve them. */
     signer?: ZoneSigner;
+    /** This process stores zone snapshots (zone-snapshots.ts) while this says it may (the leader). */
+    writeSnapshots?: () => boolean;
   } = {},
 ): Promise<ZoneFeed> {
   const started = Date.now();
@@ -135,16 +147,51 @@ export async function startZoneFeed(
   const signedLater: string[] = [];
   /** Zones served signed: the normalized name → served version. */
   const signedServed = new Set<string>();
+  const snapshots = new ZoneSnapshotWriter(
+    store,
+    log,
+    (origin) => {
+      const key = zoneKey(origin.toString());
+      const zone = table.get(origin);
+      const version = servedVersion.get(key);
+      return zone && version !== undefined && !signedServed.has(key) ? { zone, version } : undefined;
+    },
+    o.writeSnapshots ?? (() => false),
+  );
+  const served = (z: services.PublishedZone | services.StreamedZone, zone: Zone) => {
+    table.set(zone);
+    servedVersion.set(zoneKey(z.origin.toString()), z.version);
+    loaded.add(z.origin.key);
+  };
+  /** A large zone from its stored snapshot (and the rows changed since); from its rows when the snapshot is damaged. */
+  const fromSnapshot = async (z: services.StreamedZone & { snapshot: NonNullable<services.StreamedZone['snapshot']> }) => {
+    const t0 = performance.now();
+    const name = z.origin.toString();
+    try {
+      const zone = compile(z, log);
+      if (!zone) return;
+      served(z, zone);
+      log.info({ zone: name, version: z.version, snapshotVersion: z.snapshot.version, ownersSince: z.snapshot.skip.size, records: zone.recordCount, ms: Math.round(performance.now() - t0) }, 'zone loaded from its snapshot');
+      snapshots.compiled(z.zoneId, z.origin, zone.recordCount, z.snapshot.skip.size);
+    } catch (e) {
+      log.warn({ zone: name, err: (e as Error).message }, 'zone snapshot damaged: loading the zone from its rows');
+      const rows = await services.loadPublishedZone(services.serviceContext(store), name);
+      const zone = rows ? compile(rows, log) : undefined;
+      if (!rows || !zone) return;
+      served(rows, zone);
+      snapshots.compiled(rows.zoneId, rows.origin, zone.recordCount);
+    }
+  };
   await services.loadPublishedZones(services.serviceContext(store), (z) => {
     if (withPolicy.has(z.zoneId)) {
       signedLater.push(z.origin.toString());
       return;
     }
+    if (z.snapshot) return fromSnapshot({ ...z, snapshot: z.snapshot });
     const zone = compile(z, log);
     if (!zone) return;
-    table.set(zone);
-    servedVersion.set(zoneKey(z.origin.toString()), z.version);
-    loaded.add(z.origin.key);
+    served(z, zone);
+    snapshots.compiled(z.zoneId, z.origin, zone.recordCount);
   });
 
   const ctx = services.serviceContext(store);
@@ -260,6 +307,7 @@ export async function startZoneFeed(
 
   log.info({ zones: table.size, signed: signedServed.size, ms: Date.now() - started, seq }, 'zones loaded from the database');
   if (table.size === 0) log.warn('no zone is served');
+  snapshots.start();
 
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
   const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange, committed?: services.CommittedChange): Promise<void> => {
@@ -299,6 +347,7 @@ export async function startZoneFeed(
     table.set(zone);
     servedVersion.set(key, z.version);
     log.info({ zone: z.origin.toString(), serial: z.serial, version: z.version, kind: change?.kind }, 'zone published');
+    snapshots.compiled(z.zoneId, z.origin, zone.recordCount);
     if (change) await o.onPublished?.(zone, change);
   });
 

@@ -20,6 +20,8 @@ import { ownerRowsAt, ziRow, ziRowsOfVersions } from '../store/queries/versions.
 import { type ServiceContext, zoneScope } from './context.js';
 import { diffRows, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
+import { type SnapshotHead, snapshotHeads, snapshotParts } from '../store/queries/snapshots.js';
+import { wireKey } from '../zone/key.js';
 import type { ChangePoll, PublishedChange, PublishedZone, StreamedZone, ZoneChange } from './types.js';
 
 export async function loadPublishedZone(ctx: ServiceContext, name: string): Promise<PublishedZone | null> {
@@ -40,12 +42,14 @@ export async function loadPublishedZone(ctx: ServiceContext, name: string): Prom
  * published version, of every owner those rows belong to — so that applying it gives exactly the zone
  * loadPublishedZone would give (record order, TTLs and spelling included). The cost follows the change, not the
  * zone. `maxChanges`: above this many changed rows the owners are not read ('too-big': reloading is cheaper).
+ * `fromZiId`: the ZI of `fromVersion` must be this one (else 'unavailable'); `withApex`: the apex's records are read
+ * even when none of its rows changed (a zone snapshot leaves the apex out).
  */
 export async function loadPublishedChange(
   ctx: ServiceContext,
   name: string,
   fromVersion: number,
-  o: { maxChanges?: number } = {},
+  o: { maxChanges?: number; fromZiId?: number; withApex?: boolean } = {},
 ): Promise<PublishedChange> {
   const key = normalizeZoneName(name);
   return readTx(ctx.store, async (trx) => {
@@ -54,7 +58,9 @@ export async function loadPublishedChange(
     const zis = await ziRowsOfVersions(trx, Number(zone.id), [fromVersion, zone.published_version]);
     const toZi = zis.find((z) => z.version === zone.published_version);
     if (!toZi) return { kind: 'gone' };
-    if (!zis.some((z) => z.version === fromVersion)) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
+    const fromZi = zis.find((z) => z.version === fromVersion);
+    if (!fromZi) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
+    if (o.fromZiId !== undefined && Number(fromZi.id) !== o.fromZiId) return { kind: 'unavailable', reason: `version ${fromVersion} was made again` };
     const origin = Name.parse(zone.name);
     const soa = soaRecord(origin, toZi);
     const head = { version: toZi.version, serial: Number(toZi.soa_serial), soa: { name: origin, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata } };
@@ -63,6 +69,7 @@ export async function loadPublishedChange(
     if (o.maxChanges !== undefined && changes > o.maxChanges) return { kind: 'too-big', changes, ...head };
     // Every owner with a row born or died, even one only respelled: its whole list at the new version replaces it.
     const touched = new Map<string, string>();
+    if (o.withApex) touched.set(origin.key, zone.name);
     for (const r of died) touched.set(r.owner_key, r.owner);
     for (const r of born) touched.set(r.owner_key, r.owner);
     const rows = await ownerRowsAt(trx, Number(zone.id), [...touched.keys()], toZi.version, true);
@@ -74,6 +81,33 @@ export async function loadPublishedChange(
     }
     return { kind: 'change', changes, owners: [...byOwner.values()], ...head };
   });
+}
+
+/**
+ * A served zone from its snapshot: the snapshot's parts plus the records at `version` of every owner changed since
+ * (and of the apex). Undefined when the snapshot cannot be used (its ZI gone or made again, newer than the served
+ * version, more changed since than a quarter of its records, a part missing): the caller reads the rows.
+ */
+export async function loadZoneFromSnapshot(ctx: ServiceContext, name: string, zoneId: number, version: number, head: SnapshotHead): Promise<StreamedZone | undefined> {
+  if (head.version > version) return undefined;
+  const change = await loadPublishedChange(ctx, name, head.version, { fromZiId: head.ziId, withApex: true, maxChanges: Math.max(1000, Math.floor(head.records / 4)) });
+  // Published again since the page was read: the caller reads the zone alone.
+  switch (change.kind) {
+    case 'change':
+      if (change.version === version) break;
+      return undefined;
+    default:
+      return undefined;
+  }
+  const parts = await snapshotParts(ctx.store.db, zoneId, head.ziId);
+  if (!parts) return undefined;
+  const records = [change.soa];
+  const skip = new Set<string>();
+  for (const o of change.owners) {
+    skip.add(wireKey(o.name));
+    records.push(...o.records);
+  }
+  return { zoneId, origin: Name.parse(name), version: change.version, serial: change.serial, records, snapshot: { version: head.version, parts, skip } };
 }
 
 /**
@@ -92,12 +126,25 @@ async function loadPages(ctx: ServiceContext, onZone: (zone: StreamedZone) => vo
   let after = '';
   let count = 0;
   for (;;) {
-    const page = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
-    if (page.length === 0) return count;
+    const all = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
+    if (all.length === 0) return count;
+    after = all[all.length - 1].name;
+    // Large zones with a stored snapshot: from it (and the rows changed since); the others row by row.
+    const heads = await snapshotHeads(ctx.store.db, all.map((z) => Number(z.id)));
+    const page = heads.size === 0 ? all : all.filter((z) => !heads.has(Number(z.id)));
+    for (const z of all) {
+      const head = heads.get(Number(z.id));
+      if (!head) continue;
+      const zone = (await loadZoneFromSnapshot(ctx, z.name, Number(z.id), z.version, head)) ?? (await loadPublishedZone(ctx, z.name));
+      if (zone) {
+        await onZone(zone);
+        count++;
+      }
+    }
+    if (page.length === 0) continue;
     const stream = streamPublishedRecordsOf(ctx.store, page.map((z) => Number(z.id)));
     if (stream) {
       count += await streamPage(ctx, page, stream, onZone);
-      after = page[page.length - 1].name;
       continue;
     }
     const rows = await publishedRecordsOf(
@@ -137,7 +184,6 @@ async function loadPages(ctx: ServiceContext, onZone: (zone: StreamedZone) => vo
         count++;
       }
     }
-    after = page[page.length - 1].name;
   }
 }
 

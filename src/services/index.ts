@@ -140,6 +140,7 @@ export {
   loadPublishedZones,
   pollChanges,
 } from './feed.js';
+export { SNAPSHOT_MIN_RECORDS, saveZoneSnapshot } from './snapshots.js';
 
 // references, sectags, server groups
 export {

@@ -182,7 +182,15 @@ export interface PublishedZone {
  * A published zone as loadPublishedZones hands it over: the records are a one-pass iterable read from the database
  * while it is consumed (valid only during the callback), so a large zone is never held as rows.
  */
-export type StreamedZone = Omit<PublishedZone, 'records'> & { records: Iterable<RR> };
+export type StreamedZone = Omit<PublishedZone, 'records'> & {
+  records: Iterable<RR>;
+  /**
+   * The zone's stored snapshot (services/snapshots.ts), when it was read from one: the zone is `records` (the SOA and
+   * the complete records, at this version, of every owner changed since the snapshot, the apex always among them)
+   * then the snapshot's parts without the owners in `skip` (their wire keys): zone/snapshot.ts addZoneSnapshot.
+   */
+  snapshot?: { version: number; parts: Uint8Array[]; skip: ReadonlySet<string> };
+};
 
 /** From the served version of a zone to its published one (loadPublishedChange). */
 export type PublishedChange =

@@ -8,6 +8,7 @@ import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 import { sgConfigTables } from './migrations-sgconfig.js';
 import { apiAccounts, auditLog, auditTimeByIds } from './migrations-api.js';
+import { zoneSnapshots } from './migrations-snapshots.js';
 import { reverseNetworks } from './migrations-reverse.js';
 import { lockSince } from './migrations-lock.js';
 import { gitTables } from './migrations-git.js';
@@ -295,6 +296,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0023_dnssec_withdrawn_parent_check': dnssecMore,
         '0024_sg_templates_server_tokens': sgTemplateTables(dialect),
         '0025_audit_log_time_by_id': auditTimeByIds,
+        '0026_zone_snapshots': zoneSnapshots(dialect),
       };
     },
   };

@@ -344,8 +344,23 @@ export class ZoneBuilder {
       node = new ZoneNode(key, owner, undefined, this.newNode(), 0, 0);
       this.nodes.set(key, node);
     }
+    // A node given encoded (addEncoded) takes no records: its start is a byte offset, not a staging index.
+    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${rr.name} was given encoded; records of it must come first`);
     this.lastNode = node;
     this.stage(node.start, type, rr.class, rr.ttl, rr.rdata);
+  }
+
+  /**
+   * @internal A node whose RRsets are already encoded (bytes [start, end) of `data`, in the node layout; `own` its
+   * HAS_* flags), as a zone snapshot (snapshot.ts) holds it. Ignored when the zone has the name already (records
+   * given by add() win) or when it is outside the zone.
+   */
+  addEncoded(key: string, owner: string | undefined, own: number, data: Uint8Array, start: number, end: number): void {
+    if (this.finished) throw new Error('ZoneBuilder: addEncoded() after finish()');
+    if (start >= end || this.nodes.has(key) || !keyIsBelowOrAt(key, this.originKey)) return;
+    this.lastName = undefined;
+    this.lastNode = undefined;
+    this.nodes.set(key, new ZoneNode(key, owner, data, start, end, own & (HAS_NS | HAS_DNAME | HAS_CNAME)));
   }
 
   private newNode(): number {
@@ -406,7 +421,12 @@ export class ZoneBuilder {
     // Encode every node's RRsets into the chunks; nodes left without records (other class only) are dropped.
     const enc = new Encoder(this, zoneClass, warnings);
     const dropped: string[] = [];
-    for (const node of nodes.values()) if (!enc.encode(node)) dropped.push(node.key);
+    let preEncoded = 0;
+    for (const node of nodes.values()) {
+      // Staged nodes have no data until encoded; a snapshot's nodes come encoded (addEncoded).
+      if (node.data !== undefined) preEncoded += nodeRecordCount(node);
+      else if (!enc.encode(node)) dropped.push(node.key);
+    }
     for (const key of dropped) nodes.delete(key);
     this.otherClass += enc.otherClass;
     if (this.otherClass > 0) warnings.push(`${this.otherClass} records of a class other than the SOA's ignored`);
@@ -461,7 +481,7 @@ export class ZoneBuilder {
       negativeSoa: { ...soa, ttl: negativeTtl },
       nodes: new VersionedMap(nodes),
       nsec3: new VersionedMap<readonly RR[]>(nsec3),
-      recordCount: enc.records,
+      recordCount: enc.records + preEncoded,
       warnings,
       responseMemo: new Map(),
     };

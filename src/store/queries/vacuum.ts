@@ -3,6 +3,7 @@
 
 import type { Db, Tx } from '../store.js';
 import { deleteOrphanSignerRows, reviveSignerRowsAfter } from './signing.js';
+import { deleteSnapshots } from './snapshots.js';
 import { deleteOrphanRows } from './versions.js';
 
 /** Deleted zones whose deletion started before `before`. */
@@ -29,6 +30,8 @@ export async function deletedZonesWithHistory(db: Db, before: number): Promise<n
  */
 export async function pareZoneTo(trx: Tx, zoneId: number, keep: number): Promise<{ zis: number; records: number }> {
   const d = await trx.deleteFrom('zone_instances').where('zone_id', '=', zoneId).where('version', '<>', keep).executeTakeFirst();
+  // Versions after `keep` will be numbered again: no snapshot may stay (not even of `keep`, whose rows change below).
+  await deleteSnapshots(trx, zoneId);
   const records = await deleteOrphanRows(trx, zoneId);
   await deleteOrphanSignerRows(trx, zoneId);
   await trx.updateTable('records').set({ to_version: null }).where('zone_id', '=', zoneId).where('to_version', '>', keep).execute();
@@ -58,6 +61,7 @@ export async function ziAges(db: Db, zoneId: number): Promise<{ id: number; vers
 /** Delete these ZIs of a zone and the rows left alive in none of its remaining ZIs; returns [ZIs, rows] deleted. */
 export async function deleteZis(trx: Tx, zoneId: number, ids: readonly number[]): Promise<{ zis: number; records: number }> {
   for (let i = 0; i < ids.length; i += 500) await trx.deleteFrom('zone_instances').where('id', 'in', ids.slice(i, i + 500)).execute();
+  await deleteSnapshots(trx, zoneId, ids);
   const records = await deleteOrphanRows(trx, zoneId);
   // The signer's rows (dnssec_records) follow the same versions.
   await deleteOrphanSignerRows(trx, zoneId);

@@ -7,6 +7,7 @@ import type { Dialect } from '../migrations.js';
 import type { RecordTable, ZoneInstanceTable } from '../schema.js';
 import { preparedRowWrite, preparedStatement } from '../prepared.js';
 import type { Db, Store, Tx } from '../store.js';
+import { deleteSnapshotOfZi } from './snapshots.js';
 
 export type ZiRow = Selectable<ZoneInstanceTable>;
 
@@ -230,6 +231,8 @@ export async function markZiPublished(db: Db, ziId: number, t: number): Promise<
 
 export async function deleteZiRow(db: Db, ziId: number): Promise<void> {
   await db.deleteFrom('zone_instances').where('id', '=', ziId).execute();
+  // A snapshot of it would otherwise outlive it (and SQLite may give its id to a later ZI).
+  await deleteSnapshotOfZi(db, ziId);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Dialect } from '../migrations.js';
 import type { Database, ZoneTable } from '../schema.js';
 import { preparedRowWrite, preparedStatement } from '../prepared.js';
 import type { Db, Tx } from '../store.js';
+import { deleteSnapshots } from './snapshots.js';
 
 export type ZoneRow = Selectable<ZoneTable>;
 /** A zone row with the names it points at and the serial of its published version (what zone info shows). */
@@ -158,6 +159,7 @@ export async function updateZoneRow(db: Db, id: number, set: Updateable<ZoneTabl
 export async function deleteZoneRows(trx: Tx, id: number): Promise<void> {
   await trx.deleteFrom('records').where('zone_id', '=', id).execute();
   await trx.deleteFrom('zone_instances').where('zone_id', '=', id).execute();
+  await deleteSnapshots(trx, id);
   await trx.deleteFrom('zone_sectags').where('zone_id', '=', id).execute();
   await trx.deleteFrom('zone_update_grants').where('zone_id', '=', id).execute();
   await trx.deleteFrom('zones').where('id', '=', id).execute();

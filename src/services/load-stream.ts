@@ -63,6 +63,7 @@ import {
 import { ZoneValidationFailed, type ValidationProblem } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import { isAddressRecord, maintainClasslessParent, type ReverseReport } from './reverse.js';
+import { SNAPSHOT_MIN_RECORDS, snapshotPublishedIn } from './snapshots.js';
 import type { CreateZoneOptions, ZoneInfo, ZoneRecord } from './types.js';
 import { assertCreatableName, CreateContext, insertNewZone, zoneInfoById } from './zones.js';
 
@@ -479,6 +480,8 @@ class StreamLoad {
       publish: !o.inhibitPublish,
       now: ctx.clock.now(),
     });
+    // A large zone: its snapshot too, so that dmsd's next start reads it at memory speed (services/snapshots.ts).
+    if (kept + sgRows.length >= SNAPSHOT_MIN_RECORDS && !o.inhibitPublish) await snapshotPublishedIn(trx, ctx, zoneId, key);
     // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
     await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
     const info = await zoneInfoById(trx, ctx, zoneId);

@@ -56,7 +56,7 @@ export async function patchToPublished(ctx: services.ServiceContext, zone: Zone,
  * or take it out when no longer served. False when the caller must reload the zone whole (the reason is logged).
  */
 export async function applyPublishedChange(
-  ctx: { services: services.ServiceContext; table: ZoneTable; served: Map<string, number>; log: Logger },
+  ctx: { services: services.ServiceContext; table: ZoneTable; served: Map<string, number>; log: Logger; patched?: (zone: Zone, changes: number) => void },
   key: string,
   onPublished?: (zone: Zone) => void | Promise<void>,
 ): Promise<boolean> {
@@ -74,6 +74,7 @@ export async function applyPublishedChange(
   if (r.zone === zone) return true;
   ctx.table.set(r.zone);
   ctx.served.set(key, r.version);
+  ctx.patched?.(r.zone, r.changes);
   ctx.log.info(
     { zone: zone.origin.toString(), serial: r.zone.serial, version: r.version, delta: r.changes, ms: Math.round((performance.now() - started) * 10) / 10 },
     'zone published',
@@ -88,7 +89,7 @@ export async function applyPublishedChange(
  * it serves another version (the feed or another writer moved it), so the caller reads the change instead.
  */
 export function applyCommittedChange(
-  ctx: { table: ZoneTable; served: Map<string, number>; log: Logger },
+  ctx: { table: ZoneTable; served: Map<string, number>; log: Logger; patched?: (zone: Zone, changes: number) => void },
   key: string,
   c: services.CommittedChange,
 ): boolean {
@@ -106,6 +107,7 @@ export function applyCommittedChange(
   }
   ctx.table.set(next);
   ctx.served.set(key, c.version);
+  ctx.patched?.(next, c.changes);
   // Logged after the UPDATE's answer has gone (the next turn of the event loop), which waits for this patch only.
   const line = { zone: zone.origin.toString(), serial: next.serial, version: c.version, delta: c.changes, from: 'commit', ms: Math.round((performance.now() - started) * 10) / 10 };
   setImmediate(() => ctx.log.info(line, 'zone published'));

@@ -15,7 +15,10 @@ import type { Zone } from '../zone/zone.js';
 export type ServedLookup = (origin: Name) => { zone: Zone; version: number } | undefined;
 
 export class ZoneSnapshotWriter {
-  private readonly queue = new Map<number, Name>();
+  /** Zones to write (by the key of their origin). */
+  private readonly queue = new Map<string, Name>();
+  /** Rows changed, per zone, since its stored snapshot (or since it was compiled, when it has none yet). */
+  private readonly since = new Map<string, number>();
   private started = false;
   private running: Promise<void> | undefined;
 
@@ -30,11 +33,20 @@ export class ZoneSnapshotWriter {
    * A zone was compiled whole: from its rows (`changedSinceSnapshot` undefined) or from a snapshot with this many
    * owners read from the rows. Queued when it is large and has no snapshot worth keeping.
    */
-  compiled(zoneId: number, origin: Name, records: number, changedSinceSnapshot?: number): void {
+  compiled(origin: Name, records: number, changedSinceSnapshot?: number): void {
+    if (records < services.SNAPSHOT_MIN_RECORDS) {
+      this.since.delete(origin.key);
+      return;
+    }
+    this.since.set(origin.key, changedSinceSnapshot ?? Number.POSITIVE_INFINITY);
+    this.check(origin, records);
+  }
+
+  /** A served zone was patched with a change of `changes` rows: a large zone far from its snapshot gets a new one. */
+  patched(origin: Name, records: number, changes: number): void {
     if (records < services.SNAPSHOT_MIN_RECORDS) return;
-    if (changedSinceSnapshot !== undefined && changedSinceSnapshot <= Math.max(1000, records / 20)) return;
-    this.queue.set(zoneId, origin);
-    if (this.started) this.kick();
+    this.since.set(origin.key, (this.since.get(origin.key) ?? 0) + changes);
+    this.check(origin, records);
   }
 
   /** The start-up load is done: write what was queued. */
@@ -43,9 +55,16 @@ export class ZoneSnapshotWriter {
     this.kick();
   }
 
-  /** Resolves when nothing is queued or being written (tests). */
+  /** Resolves when nothing is queued or being written. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** Worth a new snapshot: more rows changed since the stored one than a twentieth of the zone (1,000 at least). */
+  private check(origin: Name, records: number): void {
+    if ((this.since.get(origin.key) ?? 0) <= Math.max(1000, records / 20)) return;
+    this.queue.set(origin.key, origin);
+    if (this.started) this.kick();
   }
 
   private kick(): void {
@@ -57,20 +76,20 @@ export class ZoneSnapshotWriter {
   }
 
   private async drain(): Promise<void> {
-    for (const [zoneId, origin] of this.queue) {
-      this.queue.delete(zoneId);
+    for (const [key, origin] of this.queue) {
+      this.queue.delete(key);
       if (!this.mayWrite()) continue;
       const now = this.served(origin);
       if (!now || now.zone.recordCount < services.SNAPSHOT_MIN_RECORDS) continue;
       try {
-        await this.write(zoneId, origin, now.zone, now.version);
+        if (await this.write(origin, now.zone, now.version)) this.since.set(key, 0);
       } catch (e) {
         this.log.warn({ zone: origin.toString(), err: (e as Error).message }, 'cannot store the zone snapshot; the zone is loaded from its rows at the next start');
       }
     }
   }
 
-  private async write(zoneId: number, origin: Name, zone: Zone, version: number): Promise<void> {
+  private async write(origin: Name, zone: Zone, version: number): Promise<boolean> {
     const started = performance.now();
     // The nodes of this version, taken at once (a version's nodes never change; iterating it across turns of the
     // event loop would meet the next version once the zone is patched).
@@ -86,9 +105,11 @@ export class ZoneSnapshotWriter {
       }
     }
     const parts = enc.finish(nsec3);
-    const stored = await services.saveZoneSnapshot(services.serviceContext(this.store, { actor: 'dmsd' }), { zoneId, version, records: enc.records, parts });
+    const ctx = services.serviceContext(this.store, { actor: 'dmsd' });
+    const stored = await services.saveZoneSnapshot(ctx, { name: origin.toString(), version, records: enc.records, parts });
     const bytes = parts.reduce((n, p) => n + p.length, 0);
     if (stored)
       this.log.info({ zone: origin.toString(), version, records: enc.records, parts: parts.length, bytes, ms: Math.round(performance.now() - started) }, 'zone snapshot stored');
+    return stored;
   }
 }

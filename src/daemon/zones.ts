@@ -172,14 +172,14 @@ export async function startZoneFeed(
       if (!zone) return;
       served(z, zone);
       log.info({ zone: name, version: z.version, snapshotVersion: z.snapshot.version, ownersSince: z.snapshot.skip.size, records: zone.recordCount, ms: Math.round(performance.now() - t0) }, 'zone loaded from its snapshot');
-      snapshots.compiled(z.zoneId, z.origin, zone.recordCount, z.snapshot.skip.size);
+      snapshots.compiled(z.origin, zone.recordCount, z.snapshot.skip.size);
     } catch (e) {
       log.warn({ zone: name, err: (e as Error).message }, 'zone snapshot damaged: loading the zone from its rows');
       const rows = await services.loadPublishedZone(services.serviceContext(store), name);
       const zone = rows ? compile(rows, log) : undefined;
       if (!rows || !zone) return;
       served(rows, zone);
-      snapshots.compiled(rows.zoneId, rows.origin, zone.recordCount);
+      snapshots.compiled(rows.origin, zone.recordCount);
     }
   };
   await services.loadPublishedZones(services.serviceContext(store), (z) => {
@@ -191,7 +191,7 @@ export async function startZoneFeed(
     const zone = compile(z, log);
     if (!zone) return;
     served(z, zone);
-    snapshots.compiled(z.zoneId, z.origin, zone.recordCount);
+    snapshots.compiled(z.origin, zone.recordCount);
   });
 
   const ctx = services.serviceContext(store);
@@ -309,6 +309,8 @@ export async function startZoneFeed(
   if (table.size === 0) log.warn('no zone is served');
   snapshots.start();
 
+  // Patches of unsigned zones count towards their next snapshot (zone-snapshots.ts).
+  const deltaCtx = { table, served: servedVersion, log, patched: (zone: Zone, changes: number) => snapshots.patched(zone.origin, zone.recordCount, changes) };
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
   const refresh = perZone(zoneKey, async (name: string, change?: services.ZoneChange, committed?: services.CommittedChange): Promise<void> => {
     const key = zoneKey(name);
@@ -316,11 +318,11 @@ export async function startZoneFeed(
     // it serves unsigned: nothing to do. A DNSSEC policy set meanwhile comes with a row of its own (kind 'update').
     if (!committed && change?.kind === 'publish' && change.version !== null && servedVersion.get(key) === change.version && !signedServed.has(key)) return;
     // An UPDATE committed here to a zone read without a DNSSEC policy (and not served signed): patched at once.
-    if (committed?.unsigned && !signedServed.has(key) && applyCommittedChange({ table, served: servedVersion, log }, key, committed)) return;
+    if (committed?.unsigned && !signedServed.has(key) && applyCommittedChange(deltaCtx, key, committed)) return;
     // A zone with a DNSSEC policy: signed (here, when this process signs) and served signed, never unsigned.
     if (await signedStep(name, change)) return;
     // An UPDATE committed here says what changed: patch with that, without reading it back.
-    if (committed && applyCommittedChange({ table, served: servedVersion, log }, key, committed)) return;
+    if (committed && applyCommittedChange(deltaCtx, key, committed)) return;
     if (
       change &&
       (change.kind === 'publish' || change.kind === 'update') &&
@@ -332,7 +334,7 @@ export async function startZoneFeed(
     const published = change ? (zone: Zone) => o.onPublished?.(zone, change) : undefined;
     if (
       (!change || change.kind === 'publish' || change.kind === 'update') &&
-      (await applyPublishedChange({ services: services.serviceContext(store), table, served: servedVersion, log }, key, published))
+      (await applyPublishedChange({ ...deltaCtx, services: services.serviceContext(store) }, key, published))
     )
       return;
     const z = await services.loadPublishedZone(services.serviceContext(store), name);
@@ -347,7 +349,7 @@ export async function startZoneFeed(
     table.set(zone);
     servedVersion.set(key, z.version);
     log.info({ zone: z.origin.toString(), serial: z.serial, version: z.version, kind: change?.kind }, 'zone published');
-    snapshots.compiled(z.zoneId, z.origin, zone.recordCount);
+    snapshots.compiled(z.origin, zone.recordCount);
     if (change) await o.onPublished?.(zone, change);
   });
 

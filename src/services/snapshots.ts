@@ -8,31 +8,34 @@
 
 import { Name } from '../dns/name.js';
 import { type Tx, writeTx } from '../store/index.js';
-import { streamPublishedRecordsOf } from '../store/queries/feed.js';
+import { servedZoneRow, streamPublishedRecordsOf } from '../store/queries/feed.js';
 import { putSnapshot } from '../store/queries/snapshots.js';
 import { ziRow } from '../store/queries/versions.js';
 import { encodeZoneSnapshot } from '../zone/snapshot.js';
 import { ZoneBuilder } from '../zone/zone.js';
-import { nowMs, type ServiceContext } from './context.js';
+import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { soaRecord } from './core.js';
+import { normalizeZoneName } from './names.js';
 import { isReplica } from './ha.js';
 
 /** Zones with fewer served records are loaded from their rows and get no snapshot. */
 export const SNAPSHOT_MIN_RECORDS = 20_000;
 
 /**
- * Store `parts` as the snapshot of the zone's version `version` (replacing the one it has). False when that version
- * is no longer stored. Not durable: a snapshot lost in a crash is made again.
+ * Store `parts` as the snapshot of the zone's version `version` (replacing the one it has). False when the zone or
+ * that version is no longer stored. Not durable: a snapshot lost in a crash is made again.
  */
-export async function saveZoneSnapshot(ctx: ServiceContext, s: { zoneId: number; version: number; records: number; parts: readonly Uint8Array[] }): Promise<boolean> {
+export async function saveZoneSnapshot(ctx: ServiceContext, s: { name: string; version: number; records: number; parts: readonly Uint8Array[] }): Promise<boolean> {
   // A hot standby cannot be written (a --workers worker does not know it is on one).
   if (await isReplica(ctx)) return false;
   return writeTx(
     ctx.store,
     async (trx) => {
-      const zi = await ziRow(trx, s.zoneId, s.version);
+      const zone = await servedZoneRow(trx, zoneScope(ctx), normalizeZoneName(s.name));
+      if (!zone) return false;
+      const zi = await ziRow(trx, Number(zone.id), s.version);
       if (!zi) return false;
-      await putSnapshot(trx, { zoneId: s.zoneId, ziId: Number(zi.id), version: s.version, records: s.records, ctime: nowMs(ctx) }, s.parts);
+      await putSnapshot(trx, { zoneId: Number(zone.id), ziId: Number(zi.id), version: s.version, records: s.records, ctime: nowMs(ctx) }, s.parts);
       return true;
     },
     { durable: false },

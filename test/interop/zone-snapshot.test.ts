@@ -167,6 +167,23 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       s = await start();
       assert.doesNotMatch(s.output(), /zone loaded from its snapshot/);
       assert.equal(dig(s.port, ['h7.big.example', 'A', '+short']).trim(), '192.0.2.78');
+      await waitFor(() => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 1, 20_000, 'snapshot of the reloaded zone stored');
+
+      // While dmsd runs, changes patched into the served zone add up: past a twentieth of the zone, a new snapshot.
+      const changed = Array.from({ length: 1100 }, (_, i) => `h${i} A 192.0.2.${i % 250}`);
+      writeFileSync(join(dir, 'zone'), zoneText(4, changed, (l) => /^h(\d+) /.test(l) && Number(/^h(\d+) /.exec(l)?.[1]) < 1100));
+      zoneToolOk(store, ['load_zone_zi', join(dir, 'zone'), ZONE]);
+      await waitFor(() => dig(s.port, ['h1099.big.example', 'A', '+short']).trim() === '192.0.2.99', 5000, 'change served');
+      await waitFor(() => /"delta":2200[^\n]*"msg":"zone published"/.test(s.output()), 5000, 'the change patched in');
+      await waitFor(() => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 2, 20_000, 'snapshot after the patches');
+      const latest = Math.max(...(await snapshotRows()).map((r) => Number(r.version)));
+      await s.stop();
+      srv = undefined;
+      s = await start();
+      const again = JSON.parse(s.output().split('\n').find((l) => l.includes('zone loaded from its snapshot')) ?? '{}') as { snapshotVersion?: number; ownersSince?: number };
+      assert.equal(again.snapshotVersion, latest);
+      assert.equal(again.ownersSince, 1, 'only the apex read from the rows');
+      assert.equal(dig(s.port, ['h1099.big.example', 'A', '+short']).trim(), '192.0.2.99');
     });
   });
 }

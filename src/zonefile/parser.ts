@@ -25,6 +25,9 @@ interface State {
   lastTtl: number | undefined;
   zoneClass: number | undefined;
   prevOwner: Name | undefined;
+  /** The owner text prevOwner was parsed from and the origin it was parsed against (a repeated owner is not parsed again). */
+  prevOwnerText: string | undefined;
+  prevOwnerOrigin: Name | undefined;
   /** $ORIGIN changed since the last record (an inherited owner right after it is probably a mistake). */
   originChanged: boolean;
   group: string | undefined;
@@ -116,6 +119,8 @@ function newState(opts: ParseOptions): State {
     lastTtl: undefined,
     zoneClass: undefined,
     prevOwner: undefined,
+    prevOwnerText: undefined,
+    prevOwnerOrigin: undefined,
     originChanged: false,
     group: undefined,
     groupHasRecords: false,
@@ -510,13 +515,22 @@ function record(st: State, file: string, e: Entry): void {
     if (st.originChanged)
       warn(st, file, e.lines[0], 1, `the owner is inherited (${owner}) right after a $ORIGIN change; did you mean "@"?`);
   } else {
-    try {
-      owner = parseName(toks[0].text, st.origin);
-    } catch (err) {
-      error(st, file, e.lines[0], e.cols[0], `bad owner name: ${msg(err)}`);
-      return;
+    const text = toks[0].text;
+    if (st.prevOwner !== undefined && text === st.prevOwnerText && st.origin === st.prevOwnerOrigin) {
+      // The owner written again (zone files that repeat it on every line): the same Name, which also spares the zone
+      // builder its look-up (it keys on the Name object of the previous record).
+      owner = st.prevOwner;
+    } else {
+      try {
+        owner = parseName(text, st.origin);
+      } catch (err) {
+        error(st, file, e.lines[0], e.cols[0], `bad owner name: ${msg(err)}`);
+        return;
+      }
+      st.prevOwner = owner;
+      st.prevOwnerText = text;
+      st.prevOwnerOrigin = st.origin;
     }
-    st.prevOwner = owner;
     i = 1;
   }
   st.originChanged = false;

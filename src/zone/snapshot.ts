@@ -222,6 +222,7 @@ export function addZoneSnapshot(builder: ZoneBuilder, part: Uint8Array, skip?: R
     q += 2 + keyLen;
     if (skip?.has(key)) continue;
     const owner = flags & HAS_OWNER ? latin1(part, q + 1, q + 1 + part[q]) : undefined;
-    builder.addEncoded(key, owner, flags & OWN, data, entries[i + 1], entries[i + 1] + entries[i + 2]);
+    // A name outside the zone: the snapshot is not of this zone (the caller reads the rows instead).
+    if (!builder.addEncoded(key, owner, flags & OWN, data, entries[i + 1], entries[i + 1] + entries[i + 2])) fail('a name outside the zone');
   }
 }

@@ -353,14 +353,16 @@ export class ZoneBuilder {
   /**
    * @internal A node whose RRsets are already encoded (bytes [start, end) of `data`, in the node layout; `own` its
    * HAS_* flags), as a zone snapshot (snapshot.ts) holds it. Ignored when the zone has the name already (records
-   * given by add() win) or when it is outside the zone.
+   * given by add() win). False (and nothing added) when the name is outside the zone.
    */
-  addEncoded(key: string, owner: string | undefined, own: number, data: Uint8Array, start: number, end: number): void {
+  addEncoded(key: string, owner: string | undefined, own: number, data: Uint8Array, start: number, end: number): boolean {
     if (this.finished) throw new Error('ZoneBuilder: addEncoded() after finish()');
-    if (start >= end || this.nodes.has(key) || !keyIsBelowOrAt(key, this.originKey)) return;
+    if (!keyIsBelowOrAt(key, this.originKey)) return false;
+    if (start >= end || this.nodes.has(key)) return true;
     this.lastName = undefined;
     this.lastNode = undefined;
     this.nodes.set(key, new ZoneNode(key, owner, data, start, end, own & (HAS_NS | HAS_DNAME | HAS_CNAME)));
+    return true;
   }
 
   private newNode(): number {

@@ -104,7 +104,7 @@ test('a whole zone round-trips through its snapshot, in one part or many', () =>
   }
 });
 
-test('a damaged snapshot part is refused whole; records of a node given encoded are refused', () => {
+test('a damaged snapshot part is refused whole, one of another zone too; records of a node given encoded are refused', () => {
   const zone = compileZone(ORIGIN, [...apex(1), ...recordsOf({ labels: [0], records: [{ type: RRType.A, value: 1, ttl: 60 }, { type: RRType.TXT, value: 2, ttl: 60 }] })]);
   const [part] = encodeZoneSnapshot(zone);
   for (const damage of [
@@ -127,6 +127,11 @@ test('a damaged snapshot part is refused whole; records of a node given encoded 
     // Nothing of the part was given: the zone is the apex alone.
     assert.equal(b.finish().nodes.size, 1);
   }
+  // A snapshot of another zone is refused.
+  const other = Name.from('other.example');
+  const ob = new ZoneBuilder(other);
+  ob.add({ ...apex(1)[0], name: other });
+  assert.throws(() => addZoneSnapshot(ob, part), /outside the zone/);
   const b = new ZoneBuilder(ORIGIN);
   for (const rr of apex(1)) b.add(rr);
   addZoneSnapshot(b, part);

@@ -129,14 +129,19 @@ async function loadPages(ctx: ServiceContext, onZone: (zone: StreamedZone) => vo
     const all = await servedZonePage(ctx.store.db, zoneScope(ctx), after, pageSize);
     if (all.length === 0) return count;
     after = all[all.length - 1].name;
-    // Large zones with a stored snapshot: from it (and the rows changed since); the others row by row.
+    // Large zones with a stored snapshot: from it (and the rows changed since); the others, and those whose snapshot
+    // cannot be used, row by row.
     const heads = await snapshotHeads(ctx.store.db, all.map((z) => Number(z.id)));
-    const page = heads.size === 0 ? all : all.filter((z) => !heads.has(Number(z.id)));
-    for (const z of all) {
-      const head = heads.get(Number(z.id));
-      if (!head) continue;
-      const zone = (await loadZoneFromSnapshot(ctx, z.name, Number(z.id), z.version, head)) ?? (await loadPublishedZone(ctx, z.name));
-      if (zone) {
+    let page = all;
+    if (heads.size > 0) {
+      page = [];
+      for (const z of all) {
+        const head = heads.get(Number(z.id));
+        const zone = head ? await loadZoneFromSnapshot(ctx, z.name, Number(z.id), z.version, head) : undefined;
+        if (!zone) {
+          page.push(z);
+          continue;
+        }
         await onZone(zone);
         count++;
       }

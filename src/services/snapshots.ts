@@ -8,7 +8,7 @@
 
 import { Name } from '../dns/name.js';
 import { type Tx, writeTx } from '../store/index.js';
-import { servedZoneRow, streamPublishedRecordsOf } from '../store/queries/feed.js';
+import { cursorPublishedRecordsOf, type PublishedRecordTuple, servedZoneRow, streamPublishedRecordsOf } from '../store/queries/feed.js';
 import { putSnapshot } from '../store/queries/snapshots.js';
 import { ziRow } from '../store/queries/versions.js';
 import { encodeZoneSnapshot } from '../zone/snapshot.js';
@@ -44,26 +44,27 @@ export async function saveZoneSnapshot(ctx: ServiceContext, s: { name: string; v
 
 /**
  * In a write transaction that just published a large zone's version (zone_tool load_zone): its snapshot, made from
- * the rows as dmsd would read them (same statement, same order), so that even dmsd's first start after the load
- * reads the zone at memory speed. SQLite only (the rows streamed from its cursor); on PostgreSQL dmsd stores the
- * snapshot after its first load. False when nothing was stored.
+ * the rows as dmsd would read them (same statement, same order; SQLite: from its cursor, PostgreSQL: a cursor of the
+ * transaction, in batches), so that even dmsd's first start after the load reads the zone at memory speed. False when
+ * nothing was stored.
  */
 export async function snapshotPublishedIn(trx: Tx, ctx: ServiceContext, zoneId: number, name: string): Promise<boolean> {
-  const stream = streamPublishedRecordsOf(ctx.store, [zoneId]);
-  if (!stream) return false;
   const origin = Name.parse(name);
   const b = new ZoneBuilder(origin);
   let version: number | null = null;
   let lastOwner = '';
   let lastName = origin;
-  for (const [, pv, owner, type, rclass, ttl, rdata] of stream) {
+  const add = ([, pv, owner, type, rclass, ttl, rdata]: PublishedRecordTuple) => {
     version = pv;
     if (owner !== lastOwner) {
       lastOwner = owner;
       lastName = Name.parse(owner);
     }
     b.add({ name: lastName, type, class: rclass, ttl: Number(ttl), rdata });
-  }
+  };
+  const stream = streamPublishedRecordsOf(ctx.store, [zoneId]);
+  if (stream) for (const row of stream) add(row);
+  else for await (const rows of cursorPublishedRecordsOf(trx, zoneId)) for (const row of rows) add(row);
   if (version === null) return false;
   const zi = await ziRow(trx, zoneId, version);
   if (!zi) return false;

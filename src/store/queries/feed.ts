@@ -162,6 +162,35 @@ function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {
     .orderBy('r.id');
 }
 
+/**
+ * PostgreSQL: one zone's rows as streamPublishedRecordsOf gives them (same statement, same order), in batches through a
+ * cursor of the transaction `trx`, so that a 1,000,000-record zone is never held as rows. Inside a transaction only.
+ */
+export async function* cursorPublishedRecordsOf(trx: Tx, zoneId: number, batch = 20_000): AsyncGenerator<PublishedRecordTuple[]> {
+  // DECLARE takes no parameters: the zone id (a number) is written into the statement.
+  const q = trx
+    .selectFrom('records as r')
+    .innerJoin('zones as z', 'z.id', 'r.zone_id')
+    .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
+    .where('r.zone_id', '=', sql.lit(Math.trunc(zoneId)))
+    .where('r.disabled', '=', sql.lit(0))
+    .whereRef('r.from_version', '<=', 'z.published_version')
+    .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
+    .orderBy('r.ord')
+    .orderBy('r.id')
+    .compile();
+  await sql.raw(`declare dms_published_rows no scroll cursor for ${q.sql}`).execute(trx);
+  try {
+    for (;;) {
+      const r = await sql.raw<{ zone_id: number | string; pv: number | null; owner: string; type: number; rclass: number; ttl: number | string; rdata: Uint8Array }>(`fetch ${Math.trunc(batch)} from dms_published_rows`).execute(trx);
+      if (r.rows.length === 0) return;
+      yield r.rows.map((x): PublishedRecordTuple => [Number(x.zone_id), x.pv, x.owner, x.type, x.rclass, Number(x.ttl), x.rdata]);
+    }
+  } finally {
+    await sql.raw('close dms_published_rows').execute(trx);
+  }
+}
+
 /** Names of the served zones with a published version, by name. */
 export async function servedZoneNames(db: Db, scope: ZoneScope): Promise<string[]> {
   const q = db.selectFrom('zones').select('name').where('state', 'in', SERVED).where('published_version', 'is not', null);

@@ -311,8 +311,8 @@ async function fillTable(
   }
   await acl?.reload();
   const feed = await startZoneFeed(store, table, log, {
-    // Zone snapshots: stored by the leader, or with --workers by the first worker (the supervisor holds no zones).
-    writeSnapshots: signs ? mayLead : cluster.isWorker && cluster.worker?.id === 1 ? () => !workerFenced : () => false,
+    // Zone snapshots: stored by the leader, or with --workers by the worker in slot 0 (the supervisor holds no zones).
+    writeSnapshots: signs ? mayLead : cluster.isWorker && process.env.DMSD_WORKER_SLOT === '0' ? () => !workerFenced : () => false,
     onKeys: () => keys.reload(),
     ...(signer ? { signer } : {}),
     ...(acl ? { onAcl: (changed: boolean, zones: string[]) => acl.onFeed(changed, zones) } : {}),
@@ -718,8 +718,11 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     return min;
   };
   let tasks: Awaited<ReturnType<typeof startLeaderTasks>> | undefined;
-  const fork = (): void => {
-    const w = cluster.fork(env);
+  // Slot 0's worker (started again in the same slot when it dies) stores the zone snapshots (zone-snapshots.ts).
+  const slotOf = new Map<number, number>();
+  const fork = (slot: number): void => {
+    const w = cluster.fork({ ...env, DMSD_WORKER_SLOT: String(slot) });
+    slotOf.set(w.id, slot);
     w.on('message', (m: { type?: string; bound?: { proto: string; address: string; port: number }[]; zone?: string; id?: string | number; seq?: number; counts?: [string, number][] }) => {
       // A worker started while this dmsd is fenced refuses UPDATEs from the start.
       if (m?.type === 'listening' && fenced) w.send({ type: 'fenced', fenced });
@@ -758,7 +761,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     const r = relays.get(key);
     if (r && --r.left <= 0) finishRelay(key);
   };
-  for (let i = 0; i < opts.workers; i++) fork();
+  for (let i = 0; i < opts.workers; i++) fork(i);
   const reimport = store ? reimporter(opts, log, store) : undefined;
   // The leader's work runs here, once for all workers, while this dmsd holds the lease (issue 13): NOTIFYs, server
   // groups, vacuum, and signing (the workers serve the signed versions it stores).
@@ -810,7 +813,9 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
     }
     workerSeq.delete(w.id);
     log.error({ worker: w.id, code, signal }, 'worker exited; starting another');
-    setTimeout(fork, 500);
+    const slot = slotOf.get(w.id) ?? 0;
+    slotOf.delete(w.id);
+    setTimeout(() => fork(slot), 500);
   });
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -12,6 +12,7 @@
 // empty non-terminals, wildcards and the inherited flags are derived again by ZoneBuilder.finish().
 
 import type { RR } from '../dns/message.js';
+import { WireWriter } from '../dns/wire.js';
 import { latin1, wireKey } from './key.js';
 import { HAS_CNAME, HAS_DNAME, HAS_NS, nameFromWire, nodeRecordCount, type Zone, type ZoneBuilder, type ZoneNode } from './zone.js';
 
@@ -23,50 +24,10 @@ export const SNAPSHOT_PART_BYTES = 8 << 20;
 /** Bytes before the records of an encoded RRset (zone.ts SET_HEADER). */
 const SET_HEADER = 12;
 
-/** A growable byte buffer. */
-class Bytes {
-  buf: Uint8Array;
-  n = 0;
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
-  }
-  room(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.n + k) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.n));
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.room(1);
-    this.buf[this.n++] = v;
-  }
-  u16(v: number): void {
-    this.room(2);
-    this.buf[this.n++] = v >>> 8;
-    this.buf[this.n++] = v & 0xff;
-  }
-  u32(v: number): void {
-    this.room(4);
-    const b = this.buf;
-    b[this.n++] = v >>> 24;
-    b[this.n++] = (v >>> 16) & 0xff;
-    b[this.n++] = (v >>> 8) & 0xff;
-    b[this.n++] = v & 0xff;
-  }
-  /** A wire form held as a latin1 string, with its length first. */
-  str8(s: string): void {
-    this.room(1 + s.length);
-    const b = this.buf;
-    b[this.n++] = s.length;
-    for (let i = 0; i < s.length; i++) b[this.n++] = s.charCodeAt(i);
-  }
-  bytes(v: Uint8Array): void {
-    this.room(v.length);
-    this.buf.set(v, this.n);
-    this.n += v.length;
-  }
+/** A wire form held as a latin1 string, with its length first. */
+function str8(w: WireWriter, s: string): void {
+  w.u8(s.length);
+  for (let i = 0; i < s.length; i++) w.u8(s.charCodeAt(i));
 }
 
 /**
@@ -75,8 +36,8 @@ class Bytes {
  */
 export class SnapshotEncoder {
   readonly parts: Uint8Array[] = [];
-  private data = new Bytes(1 << 16);
-  private table = new Bytes(1 << 16);
+  private data = new WireWriter(1 << 16, false);
+  private table = new WireWriter(1 << 16, false);
   private nodes = 0;
   /** Records in the nodes given. */
   records = 0;
@@ -91,12 +52,12 @@ export class SnapshotEncoder {
     const owner = node.owner;
     const table = this.table;
     table.u8((node.bits & OWN) | (owner !== undefined ? HAS_OWNER : 0));
-    table.str8(node.key);
-    if (owner !== undefined) table.str8(owner);
+    str8(table, node.key);
+    if (owner !== undefined) str8(table, owner);
     table.u32(node.end - node.start);
     this.nodes++;
     this.records += nodeRecordCount(node);
-    if (this.data.n + this.table.n >= this.partBytes) this.close([]);
+    if (this.data.pos + this.table.pos >= this.partBytes) this.close([]);
   }
 
   /** The parts, the last one with the zone's NSEC3 records. */
@@ -107,12 +68,12 @@ export class SnapshotEncoder {
 
   private close(nsec3: readonly RR[]): void {
     const { data, table } = this;
-    const out = new Bytes(12 + data.n + table.n + 4);
+    const out = new WireWriter(12 + data.pos + table.pos + 4, false);
     out.bytes(Uint8Array.from(MAGIC));
     out.u32(this.nodes);
-    out.u32(data.n);
-    out.bytes(data.buf.subarray(0, data.n));
-    out.bytes(table.buf.subarray(0, table.n));
+    out.u32(data.pos);
+    out.bytes(data.buf.subarray(0, data.pos));
+    out.bytes(table.buf.subarray(0, table.pos));
     out.u32(nsec3.length);
     for (const rr of nsec3) {
       out.u8(rr.name.wireLength);
@@ -128,9 +89,9 @@ export class SnapshotEncoder {
       out.bytes(rr.rdata);
       this.records++;
     }
-    this.parts.push(out.buf.subarray(0, out.n));
-    this.data = new Bytes(1 << 16);
-    this.table = new Bytes(1 << 16);
+    this.parts.push(out.buf.subarray(0, out.pos));
+    this.data = new WireWriter(1 << 16, false);
+    this.table = new WireWriter(1 << 16, false);
     this.nodes = 0;
   }
 }

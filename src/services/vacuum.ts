@@ -7,6 +7,7 @@ import type { ServiceContext } from './context.js';
 import { deleteAuditBefore } from '../store/queries/audit.js';
 import { deleteFinishedEvents } from '../store/queries/events.js';
 import { vacuumChanges } from '../store/queries/feed.js';
+import { snapshotZiId } from '../store/queries/snapshots.js';
 import { deletedZonesBefore, deletedZonesWithHistory, deleteZis, pareZoneTo, ziAges, zonesWithMoreZis } from '../store/queries/vacuum.js';
 import { loadSettings } from './config.js';
 import { lockZoneById } from './core.js';
@@ -70,9 +71,12 @@ export async function vacuumAll(ctx: ServiceContext, o: VacuumOptions = {}): Pro
       await writeTx(ctx.store, async (trx) => {
         const zone = await lockZoneById(trx, ctx, zoneId);
         if (!zone || zone.state === 'DELETED') return;
+        // The ZI the zone's snapshot is of stays (with the rows alive in it), so the snapshot stays usable: dmsd
+        // replaces the snapshot by a newer one as the zone changes (services/snapshots.ts), which frees that ZI.
+        const pinned = await snapshotZiId(trx, zoneId);
         const doomed = (await ziAges(trx, zoneId))
           .slice(ziMaxNum)
-          .filter((zi) => zi.ctime < cutoff && zi.version !== zone.published_version && zi.version !== zone.latest_version)
+          .filter((zi) => zi.ctime < cutoff && zi.version !== zone.published_version && zi.version !== zone.latest_version && zi.id !== pinned)
           .map((zi) => zi.id);
         if (doomed.length === 0) return;
         const d = await deleteZis(trx, zoneId, doomed);

@@ -41,6 +41,12 @@ export async function snapshotParts(db: Db, zoneId: number, ziId: number): Promi
   return rows.map((r) => r.data);
 }
 
+/** The ZI a zone's snapshot is of (undefined without one). */
+export async function snapshotZiId(db: Db, zoneId: number): Promise<number | undefined> {
+  const r = await tdb(db).selectFrom('zone_snapshots').select('zi_id').where('zone_id', '=', zoneId).where('part', '=', 0).executeTakeFirst();
+  return r ? Number(r.zi_id) : undefined;
+}
+
 /** Replace a zone's snapshot. */
 export async function putSnapshot(
   db: Db,

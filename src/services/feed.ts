@@ -6,10 +6,10 @@ import { type CommittedFeedRow, readTx, type Store } from '../store/index.js';
 import {
   CHANGE_CHANNEL,
   changesAfter,
+  cursorPublishedRecordsOf,
   changesVacuumedTo,
   lastChangeSeq,
   type PublishedRecordTuple,
-  publishedRecordsOf,
   streamPublishedRecordsOf,
   servedZoneNames,
   servedZonePage,
@@ -152,44 +152,72 @@ async function loadPages(ctx: ServiceContext, onZone: (zone: StreamedZone) => vo
       count += await streamPage(ctx, page, stream, onZone);
       continue;
     }
-    const rows = await publishedRecordsOf(
-      ctx.store.db,
-      page.map((z) => Number(z.id)),
-    );
-    const byZone = new Map<number, typeof rows>();
-    for (const r of rows) {
-      const id = Number(r.zone_id);
-      const l = byZone.get(id);
-      if (l) l.push(r);
-      else byZone.set(id, [r]);
+    count += await cursorPage(ctx, page, onZone);
+  }
+}
+
+/**
+ * PostgreSQL: one page of zones from a cursor of one read transaction, a batch of rows at a time; each zone's records
+ * (owner names parsed once per run of equal owners) are handed over when its last row is read, so a large zone is
+ * held as records once, never as rows. A zone published again since its page was read is read alone afterwards.
+ */
+async function cursorPage(ctx: ServiceContext, page: readonly ZonePageRow[], onZone: (zone: StreamedZone) => void | Promise<void>): Promise<number> {
+  let count = 0;
+  const zoneOf = new Map(page.map((z) => [Number(z.id), z]));
+  const seen = new Set<number>();
+  const again: string[] = [];
+  const hand = async (z: ZonePageRow, records: RR[]) => {
+    const origin = Name.parse(z.name);
+    const soa = soaRecord(origin, z as unknown as ZiRow);
+    const head: RR = { name: soa.name, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata };
+    await onZone({ zoneId: Number(z.id), origin, version: z.version, serial: Number(z.soa_serial), records: [head, ...records] });
+    count++;
+  };
+  await readTx(ctx.store, async (trx) => {
+    let curId = -1;
+    let cur: ZonePageRow | undefined;
+    let stale = false;
+    let records: RR[] = [];
+    let lastOwner = '';
+    let lastName: Name | undefined;
+    const flush = async () => {
+      if (cur === undefined) return;
+      seen.add(curId);
+      if (stale) again.push(cur.name);
+      else await hand(cur, records);
+      cur = undefined;
+      records = [];
+    };
+    for await (const rows of cursorPublishedRecordsOf(trx, [...zoneOf.keys()])) {
+      for (const [zid, pv, owner, type, rclass, ttl, rdata] of rows) {
+        if (zid !== curId) {
+          await flush();
+          curId = zid;
+          cur = zoneOf.get(zid);
+          stale = cur !== undefined && pv !== cur.version;
+          lastOwner = '';
+        }
+        if (stale || cur === undefined) continue;
+        if (owner !== lastOwner || !lastName) {
+          lastOwner = owner;
+          lastName = Name.parse(owner);
+        }
+        // The driver's Buffers are fresh per row and are Uint8Arrays: no copy needed.
+        records.push({ name: lastName, type, class: rclass, ttl, rdata });
+      }
     }
-    for (const z of page) {
-      const list = byZone.get(Number(z.id)) ?? [];
-      let zone: PublishedZone | null;
-      if (list.some((r) => r.pv !== z.version)) {
-        // Published again between our two queries: read that one zone on its own.
-        zone = await loadPublishedZone(ctx, z.name);
-      } else {
-        const origin = Name.parse(z.name);
-        const soa = soaRecord(origin, z as unknown as ZiRow);
-        zone = {
-          zoneId: Number(z.id),
-          origin,
-          version: z.version,
-          serial: Number(z.soa_serial),
-          records: [
-            { name: soa.name, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata },
-            // The driver's Buffers are fresh per row and are Uint8Arrays: no copy needed.
-            ...list.map((r) => ({ name: Name.parse(r.owner), type: r.type, class: r.rclass, ttl: Number(r.ttl), rdata: r.rdata })),
-          ],
-        };
-      }
-      if (zone) {
-        await onZone(zone);
-        count++;
-      }
+    await flush();
+  });
+  // Zones without any record row (only the SOA, kept in the ZI), and the ones published again meanwhile.
+  for (const z of page) if (!seen.has(Number(z.id))) await hand(z, []);
+  for (const name of again) {
+    const zone = await loadPublishedZone(ctx, name);
+    if (zone) {
+      await onZone(zone);
+      count++;
     }
   }
+  return count;
 }
 
 type ZonePageRow = Awaited<ReturnType<typeof servedZonePage>>[number];

@@ -64,7 +64,7 @@ export async function snapshotPublishedIn(trx: Tx, ctx: ServiceContext, zoneId: 
   };
   const stream = streamPublishedRecordsOf(ctx.store, [zoneId]);
   if (stream) for (const row of stream) add(row);
-  else for await (const rows of cursorPublishedRecordsOf(trx, zoneId)) for (const row of rows) add(row);
+  else for await (const rows of cursorPublishedRecordsOf(trx, [zoneId])) for (const row of rows) add(row);
   if (version === null) return false;
   const zi = await ziRow(trx, zoneId, version);
   if (!zi) return false;

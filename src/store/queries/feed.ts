@@ -107,16 +107,10 @@ export async function servedZonePage(db: Db, scope: ZoneScope, after: string, pa
 
 /**
  * The served (not disabled) records of these zones' published versions, per zone in order, each with the published
- * version it was read for (`pv`: a zone published again since its page was read shows a different one).
- */
-export async function publishedRecordsOf(db: Db, zoneIds: readonly number[]) {
-  return publishedRecordsQuery(db, zoneIds).execute();
-}
-
-/**
- * publishedRecordsOf row by row, straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record
- * zone is never held as an array of rows. Undefined when the store is not SQLite (the caller reads pages instead).
- * Meant to run under withoutMemoryMap.
+ * version it was read for (`pv`: a zone published again since its page was read shows a different one), row by row,
+ * straight from SQLite's cursor (one statement: one snapshot): a 1,000,000-record zone is never held as an array of
+ * rows. Undefined when the store is not SQLite (PostgreSQL: cursorPublishedRecordsOf). Meant to run under
+ * withoutMemoryMap.
  */
 export function streamPublishedRecordsOf(store: Store, zoneIds: readonly number[]): IterableIterator<PublishedRecordTuple> | undefined {
   const db = store.sqlite;
@@ -163,19 +157,24 @@ function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {
 }
 
 /**
- * PostgreSQL: one zone's rows as streamPublishedRecordsOf gives them (same statement, same order), in batches through a
- * cursor of the transaction `trx`, so that a 1,000,000-record zone is never held as rows. Inside a transaction only.
+ * PostgreSQL: these zones' rows as streamPublishedRecordsOf gives them (same statement, same order), in batches through
+ * a cursor of the transaction `trx`, so that a 1,000,000-record zone is never held as rows. Inside a transaction only.
  */
-export async function* cursorPublishedRecordsOf(trx: Tx, zoneId: number, batch = 20_000): AsyncGenerator<PublishedRecordTuple[]> {
-  // DECLARE takes no parameters: the zone id (a number) is written into the statement.
+export async function* cursorPublishedRecordsOf(trx: Tx, zoneIds: readonly number[], batch = 20_000): AsyncGenerator<PublishedRecordTuple[]> {
+  // DECLARE takes no parameters: the zone ids (numbers) are written into the statement.
   const q = trx
     .selectFrom('records as r')
     .innerJoin('zones as z', 'z.id', 'r.zone_id')
     .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
-    .where('r.zone_id', '=', sql.lit(Math.trunc(zoneId)))
+    .where(
+      'r.zone_id',
+      'in',
+      zoneIds.map((id) => sql.lit(Math.trunc(id))),
+    )
     .where('r.disabled', '=', sql.lit(0))
     .whereRef('r.from_version', '<=', 'z.published_version')
     .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
+    .orderBy('r.zone_id')
     .orderBy('r.ord')
     .orderBy('r.id')
     .compile();

@@ -2,7 +2,7 @@
 // rows — or from a snapshot that many owners changed since — it stores the served version's snapshot, so that the
 // next start reads that zone at memory speed. Off the start-up's path: queued, written once the start-up load is done,
 // one zone at a time, the encoding cut into slices of ~10 ms so that queries are answered meanwhile. Only by the
-// process that may write (the leader: not a hot standby, not a --workers worker).
+// process that may write (the leader; with --workers the worker in slot 0; never on a hot standby).
 
 import type { Logger } from 'pino';
 import type { Name } from '../dns/name.js';
@@ -53,11 +53,6 @@ export class ZoneSnapshotWriter {
   start(): void {
     this.started = true;
     this.kick();
-  }
-
-  /** Resolves when nothing is queued or being written. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
   }
 
   /** Worth a new snapshot: more rows changed since the stored one than a twentieth of the zone (1,000 at least). */

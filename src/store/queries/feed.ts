@@ -142,13 +142,14 @@ export async function withoutMemoryMap<T>(store: Store, fn: () => Promise<T>): P
   }
 }
 
-function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {
+/** `literal`: the values written into the statement, not bound (a PostgreSQL DECLARE takes no parameters). */
+function publishedRecordsQuery(db: Db, zoneIds: readonly number[], literal = false) {
   return db
     .selectFrom('records as r')
     .innerJoin('zones as z', 'z.id', 'r.zone_id')
     .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
-    .where('r.zone_id', 'in', zoneIds)
-    .where('r.disabled', '=', 0)
+    .where('r.zone_id', 'in', literal ? zoneIds.map((id) => sql.lit(Math.trunc(id))) : zoneIds)
+    .where('r.disabled', '=', literal ? sql.lit(0) : 0)
     .whereRef('r.from_version', '<=', 'z.published_version')
     .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
     .orderBy('r.zone_id')
@@ -161,23 +162,7 @@ function publishedRecordsQuery(db: Db, zoneIds: readonly number[]) {
  * a cursor of the transaction `trx`, so that a 1,000,000-record zone is never held as rows. Inside a transaction only.
  */
 export async function* cursorPublishedRecordsOf(trx: Tx, zoneIds: readonly number[], batch = 20_000): AsyncGenerator<PublishedRecordTuple[]> {
-  // DECLARE takes no parameters: the zone ids (numbers) are written into the statement.
-  const q = trx
-    .selectFrom('records as r')
-    .innerJoin('zones as z', 'z.id', 'r.zone_id')
-    .select(['r.zone_id', 'z.published_version as pv', 'r.owner', 'r.type', 'r.rclass', 'r.ttl', 'r.rdata'])
-    .where(
-      'r.zone_id',
-      'in',
-      zoneIds.map((id) => sql.lit(Math.trunc(id))),
-    )
-    .where('r.disabled', '=', sql.lit(0))
-    .whereRef('r.from_version', '<=', 'z.published_version')
-    .where((eb) => eb.or([eb('r.to_version', 'is', null), eb('r.to_version', '>', eb.ref('z.published_version'))]))
-    .orderBy('r.zone_id')
-    .orderBy('r.ord')
-    .orderBy('r.id')
-    .compile();
+  const q = publishedRecordsQuery(trx, zoneIds, true).compile();
   await sql.raw(`declare dms_published_rows no scroll cursor for ${q.sql}`).execute(trx);
   try {
     for (;;) {

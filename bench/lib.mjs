@@ -122,10 +122,10 @@ export function dmsdUdpPort(proc, output = () => '', proto = 'udp') {
   });
 }
 
-/** dmsd from dist/; resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
+/** dmsd as operators start it (bin/dmsd: the build's bundle); resolves once it logged its listening ports; `loadMs` is spawn → "listening". */
 export async function startDmsd({ zonesDir, cpu, workers, zone }) {
-  const entry = join(ROOT, 'dist', 'daemon', 'main.js');
-  if (!existsSync(entry)) throw new Error('dist/daemon/main.js missing: run npm run build');
+  const entry = join(ROOT, 'bin', 'dmsd');
+  if (!existsSync(join(ROOT, 'dist', 'dmsd.cjs'))) throw new Error('dist/dmsd.cjs missing: run npm run build');
   const args = [entry, '--no-database', '--zones', zonesDir, '--listen', '127.0.0.1:0', ...(workers ? ['--workers', String(workers)] : [])];
   const { spawnLogged } = await testHelper('servers');
   const t0 = Date.now();

@@ -4,7 +4,8 @@
 // (every zone is compiled before it listens; load_zone stored the zone's snapshot, which dmsd reads it from) and
 // resident memory once it serves (1.5 s after) and settled (12 s after: past dmsd's first idle collection). The peer:
 // knotd loading the same zone file (spawn → first SOA answer, RSS at the same moments), as in step 3 of bench/run.mjs,
-// same run, same machine.
+// same run, same machine. Also `dmsd --no-database` serving the same zone file (the files path). dmsd is started as
+// operators start it: bin/dmsd (the bundle the build makes, with its code cache).
 //
 //   node bench/load-db.mjs [--records N] [--keep]      (after npm run build)
 
@@ -67,33 +68,38 @@ try {
   results.zoneToolLoad = { seconds: zt.ms / 1000, peakRssBytes: zt.peak, peakBytesPerRecord: zt.peak / n };
   log(`  zone_tool load_zone: ${(zt.ms / 1000).toFixed(2)} s, peak RSS ${mib(zt.peak)} (${(zt.peak / n).toFixed(0)} bytes/record)`);
 
-  // dmsd on that store.
+  // dmsd on that store, then on the zone file.
   const { spawnLogged } = await testHelper('servers');
-  const t0 = Date.now();
-  const d = spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--no-http'], {
-    cwd: ROOT,
-    killAfterMs: 5000,
-    maxOutput: 1 << 20,
-  });
-  try {
-    const port = await dmsdUdpPort(d.proc, d.output);
-    const ms = Date.now() - t0;
-    await waitSoa(port, ZONE, d.proc);
-    const atReady = rssBytes(d.proc.pid);
-    await sleep(1500);
-    const rss = Math.max(atReady, rssBytes(d.proc.pid));
-    // Settled: after the idle collection that gives back the young generation V8 grew for the load (idle-memory.ts).
-    await sleep(SETTLE_MS - 1500);
-    const settled = rssBytes(d.proc.pid);
-    const fromSnapshot = /zone loaded from its snapshot/.test(d.output());
-    results.dmsd = { seconds: ms / 1000, rssBytes: rss, bytesPerRecord: rss / n, settledRssBytes: settled, settledBytesPerRecord: settled / n, fromSnapshot };
-    log(
-      `  dmsd --data:         ${(ms / 1000).toFixed(2)} s to serve${fromSnapshot ? ' (from the snapshot load_zone stored)' : ''}, RSS ${mib(rss)} = ${(rss / n).toFixed(0)} bytes/record; ` +
-        `${SETTLE_MS / 1000} s after: ${mib(settled)} = ${(settled / n).toFixed(0)} bytes/record`,
-    );
-  } finally {
-    await d.stop();
-  }
+  const measureDmsd = async (label, args) => {
+    const t0 = Date.now();
+    const d = spawnLogged(process.execPath, [join(ROOT, 'bin', 'dmsd'), ...args, '--listen', '127.0.0.1:0'], {
+      cwd: ROOT,
+      killAfterMs: 5000,
+      maxOutput: 1 << 20,
+    });
+    try {
+      const port = await dmsdUdpPort(d.proc, d.output);
+      const ms = Date.now() - t0;
+      await waitSoa(port, ZONE, d.proc);
+      const atReady = rssBytes(d.proc.pid);
+      await sleep(1500);
+      const rss = Math.max(atReady, rssBytes(d.proc.pid));
+      // Settled: after the idle collection that gives back the young generation V8 grew for the load (idle-memory.ts).
+      await sleep(SETTLE_MS - 1500);
+      const settled = rssBytes(d.proc.pid);
+      const fromSnapshot = /zone loaded from its snapshot/.test(d.output());
+      const r = { seconds: ms / 1000, rssBytes: rss, bytesPerRecord: rss / n, settledRssBytes: settled, settledBytesPerRecord: settled / n, fromSnapshot };
+      log(
+        `  ${label.padEnd(19)} ${(ms / 1000).toFixed(2)} s to serve${fromSnapshot ? ' (from the snapshot load_zone stored)' : ''}, RSS ${mib(rss)} = ${(rss / n).toFixed(0)} bytes/record; ` +
+          `${SETTLE_MS / 1000} s after: ${mib(settled)} = ${(settled / n).toFixed(0)} bytes/record`,
+      );
+      return r;
+    } finally {
+      await d.stop();
+    }
+  };
+  results.dmsd = await measureDmsd('dmsd --data:', ['--data', dataDir, '--no-http']);
+  results.dmsdFiles = await measureDmsd('dmsd --no-database:', ['--no-database', '--zones', work]);
 
   const k = await startKnotd({ zones: [{ name: ZONE, file: zoneFile }], udpWorkers: 1 });
   try {
@@ -107,11 +113,12 @@ try {
   } finally {
     await k.stop();
   }
-  log(
-    `  dmsd / knotd: time ${(results.dmsd.seconds / results.knotd.seconds).toFixed(2)} (target ≤ 1.5), ` +
-      `memory ${(results.dmsd.bytesPerRecord / results.knotd.bytesPerRecord).toFixed(2)}; dmsd ${results.dmsd.bytesPerRecord.toFixed(0)} bytes/record, ` +
-      `settled ${results.dmsd.settledBytesPerRecord.toFixed(0)} (target ≤ 200)`,
-  );
+  for (const [label, r] of [['dmsd --data', results.dmsd], ['dmsd --no-database', results.dmsdFiles]])
+    log(
+      `  ${label} / knotd: time ${(r.seconds / results.knotd.seconds).toFixed(2)} (target ≤ 1.5), ` +
+        `memory ${(r.bytesPerRecord / results.knotd.bytesPerRecord).toFixed(2)}; dmsd ${r.bytesPerRecord.toFixed(0)} bytes/record, ` +
+        `settled ${r.settledBytesPerRecord.toFixed(0)} (target ≤ 200)`,
+    );
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', 'load-db.json'), `${JSON.stringify(results, null, 2)}\n`);
 } finally {

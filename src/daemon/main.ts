@@ -417,8 +417,6 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     log.fatal({ err: (err as Error).message }, 'cannot load the zones from the database');
     process.exit(1);
   }
-  const collected = collectAfterLoad(trimNativeHeap);
-  if (collected) log.debug({ heapBefore: collected.before, heapAfter: collected.after, ms: Math.round(collected.ms) }, 'start-up load: heap collected');
   const protection = protectionConfigOrExit(opts, log);
   let rrl: ReturnType<typeof makeRateLimiter>;
   try {
@@ -502,6 +500,10 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   if (report) report(bound);
   else for (const b of bound) log.info(b, 'listening');
   noteUdpRecvBuffer(server.listening, log);
+  // The start-up load's garbage goes back once dmsd serves (a full collection of a large zone's heap takes tens of
+  // milliseconds: the answers can wait for it, the start need not).
+  const collected = collectAfterLoad(trimNativeHeap);
+  if (collected) log.debug({ heapBefore: collected.before, heapAfter: collected.after, ms: Math.round(collected.ms) }, 'start-up load: heap collected');
   const seq = filled.seq;
   const http =
     store && httpModule

@@ -3,29 +3,34 @@
 // node:net costs start-up).
 
 export function parseIpv4(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  return parseIpv4Into(s, 0, s.length, out, 0) ? out : undefined;
+}
+
+/** parseIpv4 of s[start, end) written into out[at, at + 4); false (out partly written) when it is not an address. */
+export function parseIpv4Into(s: string, start: number, end: number, out: Uint8Array, at: number): boolean {
   // A hand-written scan: this runs once per A record of a zone file. No leading zeros ("010" is octal to some
   // parsers and BIND's inet_pton rejects it).
-  const out = new Uint8Array(4);
   let part = 0;
   let digits = 0;
   let v = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x2e) {
-      if (digits === 0 || part === 3) return undefined;
-      out[part++] = v;
+      if (digits === 0 || part === 3) return false;
+      out[at + part++] = v;
       v = 0;
       digits = 0;
     } else if (c >= 0x30 && c <= 0x39) {
-      if (digits > 0 && v === 0) return undefined;
+      if (digits > 0 && v === 0) return false;
       v = v * 10 + (c - 0x30);
-      if (v > 255) return undefined;
+      if (v > 255) return false;
       digits++;
-    } else return undefined;
+    } else return false;
   }
-  if (digits === 0 || part !== 3) return undefined;
-  out[3] = v;
-  return out;
+  if (digits === 0 || part !== 3) return false;
+  out[at + 3] = v;
+  return true;
 }
 
 export function ipv4ToString(b: Uint8Array, at = 0): string {
@@ -33,18 +38,22 @@ export function ipv4ToString(b: Uint8Array, at = 0): string {
 }
 
 export function parseIpv6(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  return parseIpv6Into(s, 0, s.length, out, 0) ? out : undefined;
+}
+
+/** parseIpv6 of s[from, n) written into out[at, at + 16); false (out partly written) when it is not an address. */
+export function parseIpv6Into(s: string, from: number, n: number, out: Uint8Array, at: number): boolean {
   // A hand-written scan, as parseIpv4 (this runs once per AAAA record of a zone file: the split-and-regex version was
   // 1.7 µs an address). Groups are written in place; the ones after "::" are moved to the end at the close.
-  const n = s.length;
-  if (n < 2) return undefined;
-  const out = new Uint8Array(16);
+  if (n - from < 2) return false;
   let g = 0;
   let gap = -1;
-  let i = 0;
-  if (s.charCodeAt(0) === 0x3a) {
-    if (s.charCodeAt(1) !== 0x3a) return undefined;
+  let i = from;
+  if (s.charCodeAt(i) === 0x3a) {
+    if (s.charCodeAt(i + 1) !== 0x3a) return false;
     gap = 0;
-    i = 2;
+    i += 2;
   }
   while (i < n) {
     const start = i;
@@ -57,38 +66,36 @@ export function parseIpv6(s: string): Uint8Array | undefined {
       else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
       else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
       else break;
-      if (++digits > 4) return undefined;
+      if (++digits > 4) return false;
       v = (v << 4) | d;
     }
     if (i < n && s.charCodeAt(i) === 0x2e) {
       // A dotted quad ends the address (two groups' worth).
-      if (g > 6) return undefined;
-      const v4 = parseIpv4(s.slice(start));
-      if (!v4) return undefined;
-      out.set(v4, 2 * g);
+      if (g > 6 || !parseIpv4Into(s, start, n, out, at + 2 * g)) return false;
       g += 2;
       break;
     }
-    if (digits === 0 || g === 8) return undefined;
-    out[2 * g] = v >> 8;
-    out[2 * g + 1] = v & 0xff;
+    if (digits === 0 || g === 8) return false;
+    out[at + 2 * g] = v >> 8;
+    out[at + 2 * g + 1] = v & 0xff;
     g++;
     if (i === n) break;
-    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    if (s.charCodeAt(i) !== 0x3a) return false;
     i++;
     if (i < n && s.charCodeAt(i) === 0x3a) {
-      if (gap >= 0) return undefined;
+      if (gap >= 0) return false;
       gap = g;
       i++;
-    } else if (i === n) return undefined;
+    } else if (i === n) return false;
   }
-  if (gap < 0) return g === 8 ? out : undefined;
-  // "::" stands for one zero group at least.
-  if (g >= 8) return undefined;
+  if (gap < 0) return g === 8;
+  // "::" stands for one zero group at least. The groups after it move to the end (from the last, as they may
+  // overlap their new place), zeros fill the gap.
+  if (g >= 8) return false;
   const tail = 2 * (g - gap);
-  out.copyWithin(16 - tail, 2 * gap, 2 * g);
-  out.fill(0, 2 * gap, 16 - tail);
-  return out;
+  for (let k = tail - 1; k >= 0; k--) out[at + 16 - tail + k] = out[at + 2 * gap + k];
+  for (let k = 2 * gap; k < 16 - tail; k++) out[at + k] = 0;
+  return true;
 }
 
 /**

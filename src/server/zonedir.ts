@@ -38,10 +38,11 @@ export function loadZone(path: string, originText: string): ZoneLoadResult {
   }
   // Records are compiled as they are parsed, so the parsed record list never exists whole (a 1M-record zone would
   // otherwise hold ~400 bytes per record of parser objects next to the compiled zone). Records flagged as disabled
-  // are kept in the data but not served.
+  // are kept in the data but not served. Plain records of the common types go to the builder without a record object.
   const builder = new ZoneBuilder(origin);
   const parsed = loadZoneFile(path, {
     origin,
+    sink: builder,
     onRecord: (r) => {
       if (!r.flags?.disable) builder.add(r);
     },

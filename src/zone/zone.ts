@@ -298,24 +298,10 @@ export class ZoneBuilder {
 
   add(rr: RR): void {
     if (this.finished) throw new Error('ZoneBuilder: add() after finish()');
-    // Zone files repeat owners: the parser hands the same Name object for consecutive records of one owner.
-    let key: string;
-    let owner: string | undefined;
-    if (rr.name === this.lastName) {
-      key = this.lastKey;
-      owner = this.lastOwner;
-    } else {
-      owner = ownerWire(rr.name);
-      key = lastLowerKey;
-      this.lastName = rr.name;
-      this.lastKey = key;
-      this.lastOwner = owner;
-      this.lastNode = undefined;
-    }
     const type = rr.type;
     if (type === RRType.SOA) {
       // Only the first SOA at the apex is kept; an SOA elsewhere is not zone data.
-      if (key !== this.originKey) return;
+      if (this.keyOf(rr.name) !== this.originKey) return;
       this.soaCount++;
       if (this.soa) return;
       this.soa = rr;
@@ -323,31 +309,57 @@ export class ZoneBuilder {
     if (isNsec3Data(rr)) {
       // NSEC3 records (and their signatures) live in a tree of their own (RFC 5155 §7.2.9): their owners are not
       // names of the zone, as in Knot.
-      if (keyIsBelowOrAt(key, this.originKey)) this.nsec3.push({ name: rr.name, type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata.slice() });
+      if (keyIsBelowOrAt(this.keyOf(rr.name), this.originKey)) this.nsec3.push({ name: rr.name, type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata.slice() });
       return;
     }
     if (isMetaType(type) || type === 0) {
       this.warnings.push(`${rr.name}: type ${type} cannot be stored in a zone; record ignored`);
       return;
     }
-    if (this.soa !== undefined && rr.class !== this.soa.class) {
+    this.addData(rr.name, type, rr.class, rr.ttl, rr.rdata, 0, rr.rdata.length);
+  }
+
+  /**
+   * add() for a record of a plain type (not SOA, NSEC3 or an RRSIG over one, not a meta type) given as bytes
+   * [start, start + len) of `data`, which the builder copies: the zone-file parser's fast path (RecordSink) hands
+   * records this way, without a record object or RDATA view per record.
+   */
+  addRaw(owner: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
+    if (this.finished) throw new Error('ZoneBuilder: addRaw() after finish()');
+    this.addData(owner, type, klass, ttl, data, start, len);
+  }
+
+  /** The key of `name`; the builder keeps the last one (zone files repeat owners: the parser hands the same Name). */
+  private keyOf(name: Name): string {
+    if (name !== this.lastName) {
+      this.lastOwner = ownerWire(name);
+      this.lastKey = lastLowerKey;
+      this.lastName = name;
+      this.lastNode = undefined;
+    }
+    return this.lastKey;
+  }
+
+  private addData(name: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
+    const key = this.keyOf(name);
+    if (this.soa !== undefined && klass !== this.soa.class) {
       this.otherClass++;
       return;
     }
     let node = this.lastNode ?? this.nodes.get(key);
     if (node === undefined) {
       if (!keyIsBelowOrAt(key, this.originKey)) {
-        if (this.soa === undefined) this.outsideEarly.push({ ...rr, rdata: EMPTY });
-        else this.warnings.push(`${rr.name} is outside the zone ${this.origin}; record ignored`);
+        if (this.soa === undefined) this.outsideEarly.push({ name, type, class: klass, ttl, rdata: EMPTY });
+        else this.warnings.push(`${name} is outside the zone ${this.origin}; record ignored`);
         return;
       }
-      node = new ZoneNode(key, owner, undefined, this.newNode(), 0, 0);
+      node = new ZoneNode(key, this.lastOwner, undefined, this.newNode(), 0, 0);
       this.nodes.set(key, node);
     }
     // A node given encoded (addEncoded) takes no records: its start is a byte offset, not a staging index.
-    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${rr.name} was given encoded; records of it must come first`);
+    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${name} was given encoded; records of it must come first`);
     this.lastNode = node;
-    this.stage(node.start, type, rr.class, rr.ttl, rr.rdata);
+    this.stage(node.start, type, klass, ttl, data, start, len);
   }
 
   /**
@@ -375,7 +387,7 @@ export class ZoneBuilder {
     return i;
   }
 
-  private stage(node: number, type: number, klass: number, ttl: number, rdata: Uint8Array): void {
+  private stage(node: number, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
     const i = this.count++;
     if (i === this.rType.length) {
       this.rType = grow(this.rType);
@@ -385,15 +397,19 @@ export class ZoneBuilder {
       this.rLen = grow(this.rLen);
       this.rNext = grow(this.rNext);
     }
-    const len = rdata.length;
-    if (this.bytesUsed + len > this.bytes.length) {
+    const used = this.bytesUsed;
+    if (used + len > this.bytes.length) {
       let size = this.bytes.length * 2;
-      while (size < this.bytesUsed + len) size *= 2;
+      while (size < used + len) size *= 2;
       const next = new Uint8Array(size);
-      next.set(this.bytes.subarray(0, this.bytesUsed));
+      next.set(this.bytes.subarray(0, used));
       this.bytes = next;
     }
-    this.bytes.set(rdata, this.bytesUsed);
+    // Short RDATA (addresses, most texts) byte by byte: a subarray view would cost more than the copy.
+    if (len <= 32) {
+      const bytes = this.bytes;
+      for (let k = 0; k < len; k++) bytes[used + k] = data[start + k];
+    } else this.bytes.set(start === 0 && len === data.length ? data : data.subarray(start, start + len), used);
     this.rType[i] = type;
     this.rClass[i] = klass;
     this.rTtl[i] = ttl;
@@ -669,7 +685,9 @@ class Encoder {
         const off = s.off[r];
         d[p] = len >>> 8;
         d[p + 1] = len & 0xff;
-        d.set(s.bytes.subarray(off, off + len), p + 2);
+        // Short RDATA byte by byte: a subarray view per record would cost more than the copy.
+        if (len <= 32) for (let k = 0; k < len; k++) d[p + 2 + k] = s.bytes[off + k];
+        else d.set(s.bytes.subarray(off, off + len), p + 2);
         p += 2 + len;
       }
       writeU32(d, headerAt + 8, p - headerAt - SET_HEADER);

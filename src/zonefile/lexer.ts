@@ -53,6 +53,22 @@ function setError(e: Entry, message: string, line: number, column: number): void
   if (!e.error) e.error = { message, line, column };
 }
 
+/** Fields of one plain physical line (Lexer.scanPlain), as positions in the text: no token objects. */
+export class PlainLine {
+  static readonly MAX_FIELDS = 16;
+  readonly starts = new Int32Array(PlainLine.MAX_FIELDS);
+  readonly ends = new Int32Array(PlainLine.MAX_FIELDS);
+  /** 1 where the field was written in double quotes (start/end exclude them). */
+  readonly quoted = new Uint8Array(PlainLine.MAX_FIELDS);
+  count = 0;
+  /** The line starts with a blank (the owner is inherited). */
+  blankStart = false;
+  /** Where the line starts, and where the next one does. */
+  lineStart = 0;
+  next = 0;
+  endsWithNewline = false;
+}
+
 export class Lexer {
   pos = 0;
   lineNo: number;
@@ -65,12 +81,90 @@ export class Lexer {
    * and returns false; the caller lexes the rest of the piece again together with the next piece.
    */
   constructor(
-    private readonly text: string,
+    readonly text: string,
     firstLine = 1,
     private readonly final = true,
   ) {
     this.len = text.length;
     this.lineNo = firstLine;
+  }
+
+  /**
+   * The parser's fast path (most lines of a large zone are `owner [ttl] [class] type rdata`): fill `out` with the
+   * fields of the physical line at the current position, without consuming it, when the line is plain — no
+   * parenthesis, comment, backslash, or quote other than whole fields of plain text — and has at least one field.
+   * False otherwise (next() then reads it the general way). takePlain() consumes the line.
+   */
+  scanPlain(out: PlainLine): boolean {
+    const text = this.text;
+    const len = this.len;
+    let pos = this.pos;
+    if (pos >= len) return false;
+    const c0 = text.charCodeAt(pos);
+    out.blankStart = c0 === SP || c0 === TAB;
+    out.lineStart = pos;
+    let n = 0;
+    let newline = false;
+    for (;;) {
+      if (pos >= len) {
+        // Not final: the line may go on in the next piece.
+        if (!this.final) return false;
+        break;
+      }
+      const c = text.charCodeAt(pos);
+      if (c === SP || c === TAB || c === CR) {
+        pos++;
+        continue;
+      }
+      if (c === LF) {
+        pos++;
+        newline = true;
+        break;
+      }
+      if (n === PlainLine.MAX_FIELDS || c === SEMI || c === LPAREN || c === RPAREN || c === BACKSLASH) return false;
+      if (c === QUOTE) {
+        const start = pos + 1;
+        let p = start;
+        for (;;) {
+          if (p >= len) return false;
+          const d = text.charCodeAt(p);
+          if (d === QUOTE) break;
+          if (d === BACKSLASH || d === LF) return false;
+          p++;
+        }
+        out.starts[n] = start;
+        out.ends[n] = p;
+        out.quoted[n++] = 1;
+        pos = p + 1;
+        continue;
+      }
+      const start = pos;
+      let p = pos + 1;
+      while (p < len) {
+        const d = text.charCodeAt(p);
+        if (d === SP || d === TAB || d === LF || d === CR) break;
+        if (d === SEMI || d === LPAREN || d === RPAREN || d === QUOTE || d === BACKSLASH) return false;
+        p++;
+      }
+      out.starts[n] = start;
+      out.ends[n] = p;
+      out.quoted[n++] = 0;
+      pos = p;
+    }
+    if (n === 0) return false;
+    out.count = n;
+    out.next = pos;
+    out.endsWithNewline = newline;
+    return true;
+  }
+
+  /** Consume the line scanPlain() just filled `line` with. */
+  takePlain(line: PlainLine): void {
+    this.pos = line.next;
+    if (line.endsWithNewline) {
+      this.lineNo++;
+      this.lineStart = line.next;
+    }
   }
 
   /** Fill `e` with the next entry; false at end of input (or, not final, at an entry the text does not finish). */

@@ -4,13 +4,14 @@
 // entry so that one run reports all errors (up to maxErrors).
 
 import { classFromString, classToString, isMetaType, RRClass, RRType, typeFromString, typeToString } from '../dns/constants.js';
+import { parseIpv4Into, parseIpv6Into } from '../dns/address.js';
 import { TextError } from '../dns/errors.js';
 import { Name } from '../dns/name.js';
 import { rdataFromText, type Token } from '../dns/rdata.js';
 import { parseRange, rangeCount, Template } from './generate.js';
-import { Entry, Lexer } from './lexer.js';
+import { Entry, Lexer, PlainLine } from './lexer.js';
 import { looksLikeTtl, parseTtl } from './ttl.js';
-import type { ParseOptions, ParseResult, RRFlags, ZoneFileProblem, ZoneRecord } from './types.js';
+import type { ParseOptions, ParseResult, RecordSink, RRFlags, ZoneFileProblem, ZoneRecord } from './types.js';
 
 const MAX_INCLUDE_DEPTH = 16;
 /** Includes per parse: with the depth limit alone, a file including itself twice per level would be read 2^16 times. */
@@ -37,6 +38,7 @@ interface State {
   records: ZoneRecord[];
   /** Receives each record instead of `records` (ParseOptions.onRecord). */
   onRecord: ((rec: ZoneRecord) => void) | undefined;
+  sink: RecordSink | undefined;
   problems: ZoneFileProblem[];
   errors: number;
   maxErrors: number;
@@ -128,6 +130,7 @@ function newState(opts: ParseOptions): State {
     pendingFlags: undefined,
     records: [],
     onRecord: opts.onRecord,
+    sink: opts.onRecord !== undefined ? opts.sink : undefined,
     problems: [],
     errors: 0,
     maxErrors: opts.maxErrors ?? 50,
@@ -168,7 +171,13 @@ function parseInto(text: string, file: string, st: State): void {
 
 function runLexer(lexer: Lexer, file: string, st: State): void {
   const e = new Entry();
-  while (!st.stopped && lexer.next(e)) {
+  const plain = new PlainLine();
+  while (!st.stopped) {
+    if (lexer.scanPlain(plain) && fastRecord(st, file, lexer.text, plain, lexer.lineNo)) {
+      lexer.takePlain(plain);
+      continue;
+    }
+    if (!lexer.next(e)) break;
     if (e.error) {
       error(st, file, e.error.line, e.error.column, e.error.message);
       if (e.tokens.length > 0) consumePending(st);
@@ -608,6 +617,184 @@ function finishRecord(
     return undefined;
   }
   return { name: owner, type: head.type, class: klass, ttl, rdata, file, line: recLine };
+}
+
+// ---- the fast path ----
+
+/**
+ * A plain line (Lexer.scanPlain) that is a record needing nothing but its fields — no pending DMS comment or flags,
+ * TTL and class settled — parsed straight from its positions in the text: no token objects for the common types
+ * (A, AAAA, TXT), and none of the entry machinery. True when the record was emitted; false, with nothing changed,
+ * for anything else or anything wrong: the general path then reads the line again and reports what it finds.
+ */
+function fastRecord(st: State, file: string, text: string, line: PlainLine, lineNo: number): boolean {
+  if (st.pendingComment !== undefined || st.pendingFlags !== undefined || st.zoneClass === undefined) return false;
+  const { starts, ends, quoted, count } = line;
+  let owner: Name;
+  let i: number;
+  let ownerText: string | undefined;
+  if (line.blankStart) {
+    if (st.prevOwner === undefined || st.originChanged) return false;
+    owner = st.prevOwner;
+    i = 0;
+  } else {
+    const start = starts[0];
+    const len = ends[0] - start;
+    if (quoted[0] || text.charCodeAt(start) === 0x24) return false;
+    const prev = st.prevOwnerText;
+    if (prev !== undefined && prev.length === len && st.origin === st.prevOwnerOrigin && text.startsWith(prev, start)) {
+      owner = st.prevOwner as Name;
+    } else {
+      ownerText = text.slice(start, ends[0]);
+      try {
+        owner = parseName(ownerText, st.origin);
+      } catch {
+        return false;
+      }
+    }
+    i = 1;
+  }
+  // [ttl] [class] type, as readHead.
+  let ttl: number | undefined;
+  let klass: number | undefined;
+  let type = 0;
+  for (;;) {
+    if (i >= count || quoted[i]) return false;
+    const ws = starts[i];
+    const wl = ends[i] - ws;
+    i++;
+    // The usual words are recognised in place (no string made): plain seconds, IN, A, AAAA, TXT.
+    const c = text.charCodeAt(ws);
+    if (c >= 0x30 && c <= 0x39 && wl <= 9) {
+      let v = 0;
+      let k = 0;
+      for (; k < wl; k++) {
+        const d = text.charCodeAt(ws + k);
+        if (d < 0x30 || d > 0x39) break;
+        v = v * 10 + (d - 0x30);
+      }
+      if (k === wl) {
+        if (ttl !== undefined) return false;
+        ttl = v;
+        continue;
+      }
+    }
+    if (wl === 2 && (c | 0x20) === 0x69 && (text.charCodeAt(ws + 1) | 0x20) === 0x6e) {
+      if (klass !== undefined) return false;
+      klass = RRClass.IN;
+      continue;
+    }
+    if (wl === 1 && (c | 0x20) === 0x61) {
+      type = RRType.A;
+      break;
+    }
+    if (wl === 4 && (c | 0x20) === 0x61 && lowerAt(text, ws + 1) === 0x61 && lowerAt(text, ws + 2) === 0x61 && lowerAt(text, ws + 3) === 0x61) {
+      type = RRType.AAAA;
+      break;
+    }
+    if (wl === 3 && (c | 0x20) === 0x74 && lowerAt(text, ws + 1) === 0x78 && lowerAt(text, ws + 2) === 0x74) {
+      type = RRType.TXT;
+      break;
+    }
+    const word = text.slice(ws, ws + wl);
+    if (looksLikeTtl(word)) {
+      const v = parseTtl(word);
+      if (ttl !== undefined || typeof v === 'string') return false;
+      ttl = v;
+      continue;
+    }
+    const k = classOf(word);
+    if (k !== undefined) {
+      if (klass !== undefined) return false;
+      klass = k;
+      continue;
+    }
+    const t = typeOf(word);
+    if (t === undefined || t === RRType.SOA || t === 0 || isMetaType(t)) return false;
+    type = t;
+    break;
+  }
+  if (klass !== undefined && klass !== st.zoneClass) return false;
+  const recordTtl = ttl ?? st.dollarTtl ?? st.lastTtl;
+  if (recordTtl === undefined) return false;
+  const sink = st.group === undefined ? st.sink : undefined;
+  let rdata: Uint8Array | undefined;
+  let rawLen = 0;
+  if (type === RRType.A) {
+    if (count !== i + 1 || quoted[i]) return false;
+    rdata = sink !== undefined ? rawScratch : slabBytes(4);
+    if (!parseIpv4Into(text, starts[i], ends[i], rdata, 0)) return false; // (4 slab bytes lost: the general path follows)
+    rawLen = 4;
+  } else if (type === RRType.AAAA) {
+    if (count !== i + 1 || quoted[i]) return false;
+    rdata = sink !== undefined ? rawScratch : slabBytes(16);
+    if (!parseIpv6Into(text, starts[i], ends[i], rdata, 0)) return false;
+    rawLen = 16;
+  } else if (type === RRType.TXT) {
+    rawLen = plainStrings(text, line, i);
+    if (rawLen === 0) return false;
+    rdata = sink !== undefined ? rawScratch : slabCopy(rawScratch.subarray(0, rawLen));
+  } else {
+    if (i >= count) return false;
+    const toks: Token[] = [];
+    for (let k = i; k < count; k++) toks.push({ text: text.slice(starts[k], ends[k]), quoted: quoted[k] === 1 });
+    try {
+      rdata = slabCopy(rdataFromText(type, toks, st.origin ?? Name.root));
+    } catch {
+      return false;
+    }
+  }
+  // Committed: the same state changes as record() and finishRecord().
+  if (ownerText !== undefined) {
+    st.prevOwner = owner;
+    st.prevOwnerText = ownerText;
+    st.prevOwnerOrigin = st.origin;
+  }
+  st.originChanged = false;
+  if (ttl !== undefined) st.lastTtl = ttl;
+  if (sink !== undefined && rawLen > 0) {
+    sink.addRaw(owner, type, st.zoneClass, recordTtl, rdata, 0, rawLen);
+    return true;
+  }
+  const rec: ZoneRecord = { name: owner, type, class: st.zoneClass, ttl: recordTtl, rdata, file, line: lineNo };
+  if (st.group !== undefined) attachDms(st, rec, undefined, undefined);
+  emit(st, rec);
+  return true;
+}
+
+function lowerAt(text: string, p: number): number {
+  return text.charCodeAt(p) | 0x20;
+}
+
+/** Where the fast path writes RDATA of the common types (a TXT of plain strings is at most 1,024 octets here). */
+const rawScratch = new Uint8Array(1024);
+
+/**
+ * TXT RDATA of fields [from, count) of a plain line, each of printable ASCII and ≤ 255 octets, written to rawScratch:
+ * its length, or 0 when the fields are not that.
+ */
+function plainStrings(text: string, line: PlainLine, from: number): number {
+  const { starts, ends, count } = line;
+  if (from >= count) return 0;
+  let size = 0;
+  for (let k = from; k < count; k++) {
+    const len = ends[k] - starts[k];
+    if (len > 255) return 0;
+    size += 1 + len;
+  }
+  if (size > rawScratch.length) return 0;
+  const out = rawScratch;
+  let at = 0;
+  for (let k = from; k < count; k++) {
+    const end = ends[k];
+    out[at++] = end - starts[k];
+    for (let p = starts[k]; p < end; p++) {
+      const c = text.charCodeAt(p);
+      if (c < 0x20 || c > 0x7e) return 0;
+      out[at++] = c;
+    }
+  }
+  return size;
 }
 
 // ---- $GENERATE ----

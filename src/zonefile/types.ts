@@ -58,6 +58,16 @@ export interface ParseOptions {
    * empty): a large zone can then be compiled while it is read (ZoneBuilder) without holding a million records.
    */
   onRecord?: (record: ZoneRecord) => void;
+  /** Plain records of the common types go here instead (RecordSink); only with `onRecord` — never in `records`. */
+  sink?: RecordSink;
+}
+
+/**
+ * Receives plain records — no DMS comment, group or flags — of a few common types as bytes, without a record object
+ * (ZoneBuilder implements it). Records it is not given still go to `onRecord`/`records`, in file order with these.
+ */
+export interface RecordSink {
+  addRaw(owner: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void;
 }
 
 export interface ParseResult {

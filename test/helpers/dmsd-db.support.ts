@@ -2,6 +2,7 @@
 // code) on the same store, and dig.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Server, spawnServer, watchChild } from './acme.js';
 import { dmsdEntry, REPO_ROOT } from './servers.js';
@@ -16,7 +17,17 @@ export type StoreArgs = string[];
 export const sqliteArgs = (dir: string): StoreArgs => ['--data', dir];
 export const postgresArgs = (url: string): StoreArgs => ['--database-url', url];
 
-export function startDmsdDb(store: StoreArgs, extra: string[] = []): Promise<Server> {
+export const DMSD_BIN = join(REPO_ROOT, 'bin', 'dmsd');
+
+/**
+ * Start dmsd on `store`. `launcher` 'bin': as operators start it, bin/dmsd running the bundle the build made
+ * (dist/dmsd.cjs: npm test builds first); otherwise the sources (tsx) as the other tests do.
+ */
+export function startDmsdDb(store: StoreArgs, extra: string[] = [], launcher: 'bin' | 'source' = 'source'): Promise<Server> {
+  if (launcher === 'bin') {
+    if (!existsSync(join(REPO_ROOT, 'dist', 'dmsd.cjs'))) throw new Error('dist/dmsd.cjs missing: run npm run build');
+    return spawnServer([DMSD_BIN, ...store, '--listen', '127.0.0.1:0', ...extra], 'dmsd');
+  }
   const entry = dmsdEntry();
   if (!entry) throw new Error('dmsd not found');
   return spawnServer([...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry, ...store, '--listen', '127.0.0.1:0', ...extra], 'dmsd');

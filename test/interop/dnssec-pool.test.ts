@@ -127,7 +127,8 @@ describe('dmsd --signing-threads 2: the AXFR of the zone it signed validates, an
     assert.notEqual(xfr, '');
     zoneToolOk(store, ['add_transfer_rule', origin.toString(), 'key=xfr.key']);
     zoneToolOk(store, [...kek, 'set_zone_dnssec_policy', origin.toString(), 'default']);
-    dmsd = await startDmsdDb(store, ['--no-http', ...kek, '--signing-threads', '2']);
+    // As operators start it (bin/dmsd, the bundle): the sign worker threads must be found from there too.
+    dmsd = await startDmsdDb(store, ['--no-http', ...kek, '--signing-threads', '2'], 'bin');
     const signedLine = () => dmsd!.output().split('\n').find((l) => /"full":true/.test(l) && /"msg":"zone signed"/.test(l));
     await waitFor(() => signedLine() !== undefined, 120_000, 'zone signed in full');
     const axfr = () =>

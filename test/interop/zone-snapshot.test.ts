@@ -79,7 +79,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       sorted(spawnSync('dig', ['@127.0.0.1', '-p', String(s.tcpPort), '+tcp', '-y', key, '+onesoa', '+noall', '+answer', ZONE, 'AXFR'], { encoding: 'utf8' }).stdout);
     const start = async () => {
       await srv?.stop();
-      srv = await startDmsdDb(store, ['--no-http']);
+      // As operators start it: bin/dmsd (the bundle).
+      srv = await startDmsdDb(store, ['--no-http'], 'bin');
       await waitFor(() => /"msg":"zones loaded from the database"/.test(srv!.output()), 20_000, 'zones loaded');
       return srv;
     };

@@ -7,7 +7,9 @@
 // same run, same machine. Also `dmsd --no-database` serving the same zone file (the files path). dmsd is started as
 // operators start it: bin/dmsd (the bundle the build makes, with its code cache).
 //
-//   node bench/load-db.mjs [--records N] [--keep]      (after npm run build)
+// With --postgres the store is a database of a throwaway PostgreSQL server (test/helpers/postgres.ts) instead.
+//
+//   node bench/load-db.mjs [--records N] [--postgres] [--keep]      (after npm run build)
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ const RECORDS = Number(argOf('--records', 1_000_000));
 /** When the resident size is read again ("settled"): past dmsd's first idle collection (5 s intervals, two of them). */
 const SETTLE_MS = 12_000;
 const keep = argv.includes('--keep');
+const postgres = argv.includes('--postgres');
 const ZONE = 'load.test';
 const log = (...a) => console.log(...a);
 const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
@@ -50,6 +53,7 @@ function timed(cmd, args, env) {
   });
 }
 
+let pgServer;
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-load-db-'));
 const results = { date: new Date().toISOString(), records: RECORDS, loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
 try {
@@ -61,10 +65,18 @@ try {
   // zone_tool load_zone into a fresh store.
   const dataDir = join(work, 'data');
   mkdirSync(dataDir);
+  let storeArgs = ['--data', dataDir];
+  if (postgres) {
+    const { startPostgres } = await testHelper('postgres');
+    pgServer = await startPostgres();
+    storeArgs = ['--database-url', await pgServer.createDatabase()];
+    results.store = 'postgresql';
+    log('  store: a throwaway PostgreSQL server');
+  } else results.store = 'sqlite';
   const env = { ...process.env, DMS_CHANGE_BY: 'bench@load-db/Admin' };
   delete env.DMS_DATA_DIR;
   delete env.DMS_DATABASE_URL;
-  const zt = await timed(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, 'load_zone', '-i', zoneFile, ZONE], env);
+  const zt = await timed(process.execPath, [join(ROOT, 'bin', 'zone_tool'), ...storeArgs, 'load_zone', '-i', zoneFile, ZONE], env);
   results.zoneToolLoad = { seconds: zt.ms / 1000, peakRssBytes: zt.peak, peakBytesPerRecord: zt.peak / n };
   log(`  zone_tool load_zone: ${(zt.ms / 1000).toFixed(2)} s, peak RSS ${mib(zt.peak)} (${(zt.peak / n).toFixed(0)} bytes/record)`);
 
@@ -98,7 +110,7 @@ try {
       await d.stop();
     }
   };
-  results.dmsd = await measureDmsd('dmsd --data:', ['--data', dataDir, '--no-http']);
+  results.dmsd = await measureDmsd(postgres ? 'dmsd --database-url:' : 'dmsd --data:', [...storeArgs, '--no-http']);
   results.dmsdFiles = await measureDmsd('dmsd --no-database:', ['--no-database', '--zones', work]);
 
   const k = await startKnotd({ zones: [{ name: ZONE, file: zoneFile }], udpWorkers: 1 });
@@ -113,15 +125,16 @@ try {
   } finally {
     await k.stop();
   }
-  for (const [label, r] of [['dmsd --data', results.dmsd], ['dmsd --no-database', results.dmsdFiles]])
+  for (const [label, r] of [[postgres ? 'dmsd --database-url' : 'dmsd --data', results.dmsd], ['dmsd --no-database', results.dmsdFiles]])
     log(
       `  ${label} / knotd: time ${(r.seconds / results.knotd.seconds).toFixed(2)} (target ≤ 1.5), ` +
         `memory ${(r.bytesPerRecord / results.knotd.bytesPerRecord).toFixed(2)}; dmsd ${r.bytesPerRecord.toFixed(0)} bytes/record, ` +
         `settled ${r.settledBytesPerRecord.toFixed(0)} (target ≤ 200)`,
     );
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'out', 'load-db.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'out', postgres ? 'load-db-postgres.json' : 'load-db.json'), `${JSON.stringify(results, null, 2)}\n`);
 } finally {
+  await pgServer?.stop();
   if (!keep) rmSync(work, { recursive: true, force: true });
   else log(`kept ${work}`);
 }

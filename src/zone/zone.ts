@@ -316,17 +316,25 @@ export class ZoneBuilder {
       this.warnings.push(`${rr.name}: type ${type} cannot be stored in a zone; record ignored`);
       return;
     }
+    this.keyOf(rr.name);
     this.addData(rr.name, type, rr.class, rr.ttl, rr.rdata, 0, rr.rdata.length);
   }
 
   /**
-   * add() for a record of a plain type (not SOA, NSEC3 or an RRSIG over one, not a meta type) given as bytes
-   * [start, start + len) of `data`, which the builder copies: the zone-file parser's fast path (RecordSink) hands
-   * records this way, without a record object or RDATA view per record.
+   * add() for a record of a plain type (not SOA, NSEC3 or an RRSIG over one, not a meta type) of the owner whose key
+   * is `key` (and original-case wire form `wire`, when it differs), given as bytes [start, start + len) of `data`,
+   * which the builder copies: the zone-file parser's fast path (RecordSink) hands records this way, without a record
+   * object, an RDATA view or a Name per record.
    */
-  addRaw(owner: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
+  addRaw(key: string, wire: string | undefined, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
     if (this.finished) throw new Error('ZoneBuilder: addRaw() after finish()');
-    this.addData(owner, type, klass, ttl, data, start, len);
+    if (key !== this.lastKey || this.lastName !== undefined) {
+      this.lastName = undefined;
+      this.lastKey = key;
+      this.lastOwner = wire;
+      this.lastNode = undefined;
+    }
+    this.addData(undefined, type, klass, ttl, data, start, len);
   }
 
   /** The key of `name`; the builder keeps the last one (zone files repeat owners: the parser hands the same Name). */
@@ -340,8 +348,9 @@ export class ZoneBuilder {
     return this.lastKey;
   }
 
-  private addData(name: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
-    const key = this.keyOf(name);
+  /** A record of the owner keyOf()/addRaw() set last (`name`: that owner, or undefined to make it from the key). */
+  private addData(name: Name | undefined, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
+    const key = this.lastKey;
     if (this.soa !== undefined && klass !== this.soa.class) {
       this.otherClass++;
       return;
@@ -349,15 +358,16 @@ export class ZoneBuilder {
     let node = this.lastNode ?? this.nodes.get(key);
     if (node === undefined) {
       if (!keyIsBelowOrAt(key, this.originKey)) {
-        if (this.soa === undefined) this.outsideEarly.push({ name, type, class: klass, ttl, rdata: EMPTY });
-        else this.warnings.push(`${name} is outside the zone ${this.origin}; record ignored`);
+        const owner = name ?? nameFromWire(this.lastOwner ?? key);
+        if (this.soa === undefined) this.outsideEarly.push({ name: owner, type, class: klass, ttl, rdata: EMPTY });
+        else this.warnings.push(`${owner} is outside the zone ${this.origin}; record ignored`);
         return;
       }
       node = new ZoneNode(key, this.lastOwner, undefined, this.newNode(), 0, 0);
       this.nodes.set(key, node);
     }
     // A node given encoded (addEncoded) takes no records: its start is a byte offset, not a staging index.
-    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${name} was given encoded; records of it must come first`);
+    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${name ?? nameFromWire(this.lastOwner ?? key)} was given encoded; records of it must come first`);
     this.lastNode = node;
     this.stage(node.start, type, klass, ttl, data, start, len);
   }

@@ -25,10 +25,16 @@ interface State {
   /** Last TTL written on a record: RFC 1035 semantics when there is no $TTL. */
   lastTtl: number | undefined;
   zoneClass: number | undefined;
+  /** The last owner written (read it with prevOwnerOf: the fast path leaves it to be parsed when asked for). */
   prevOwner: Name | undefined;
   /** The owner text prevOwner was parsed from and the origin it was parsed against (a repeated owner is not parsed again). */
   prevOwnerText: string | undefined;
   prevOwnerOrigin: Name | undefined;
+  /** prevOwner is prevOwnerText under prevOwnerOrigin, not parsed yet (the fast path took the owner as its key only). */
+  prevOwnerPending: boolean;
+  /** The key and original-case wire form (RecordSink) of the last owner, when the fast path made them; else undefined. */
+  prevKey: string | undefined;
+  prevWire: string | undefined;
   /** $ORIGIN changed since the last record (an inherited owner right after it is probably a mistake). */
   originChanged: boolean;
   group: string | undefined;
@@ -123,6 +129,9 @@ function newState(opts: ParseOptions): State {
     prevOwner: undefined,
     prevOwnerText: undefined,
     prevOwnerOrigin: undefined,
+    prevOwnerPending: false,
+    prevKey: undefined,
+    prevWire: undefined,
     originChanged: false,
     group: undefined,
     groupHasRecords: false,
@@ -515,20 +524,22 @@ function record(st: State, file: string, e: Entry): void {
   let owner: Name;
   let i: number;
   if (e.blankStart) {
-    if (!st.prevOwner) {
+    const prevOwner = prevOwnerOf(st);
+    if (!prevOwner) {
       error(st, file, e.lines[0], e.cols[0], 'expected an owner name: the line starts with a blank but no earlier record gives an owner');
       return;
     }
-    owner = st.prevOwner;
+    owner = prevOwner;
     i = 0;
     if (st.originChanged)
       warn(st, file, e.lines[0], 1, `the owner is inherited (${owner}) right after a $ORIGIN change; did you mean "@"?`);
   } else {
     const text = toks[0].text;
-    if (st.prevOwner !== undefined && text === st.prevOwnerText && st.origin === st.prevOwnerOrigin) {
+    const prevOwner = text === st.prevOwnerText && st.origin === st.prevOwnerOrigin ? prevOwnerOf(st) : undefined;
+    if (prevOwner !== undefined) {
       // The owner written again (zone files that repeat it on every line): the same Name, which also spares the zone
       // builder its look-up (it keys on the Name object of the previous record).
-      owner = st.prevOwner;
+      owner = prevOwner;
     } else {
       try {
         owner = parseName(text, st.origin);
@@ -539,6 +550,9 @@ function record(st: State, file: string, e: Entry): void {
       st.prevOwner = owner;
       st.prevOwnerText = text;
       st.prevOwnerOrigin = st.origin;
+      st.prevOwnerPending = false;
+      st.prevKey = undefined;
+      st.prevWire = undefined;
     }
     i = 1;
   }
@@ -630,31 +644,11 @@ function finishRecord(
 function fastRecord(st: State, file: string, text: string, line: PlainLine, lineNo: number): boolean {
   if (st.pendingComment !== undefined || st.pendingFlags !== undefined || st.zoneClass === undefined) return false;
   const { starts, ends, quoted, count } = line;
-  let owner: Name;
-  let i: number;
-  let ownerText: string | undefined;
-  if (line.blankStart) {
-    if (st.prevOwner === undefined || st.originChanged) return false;
-    owner = st.prevOwner;
-    i = 0;
-  } else {
-    const start = starts[0];
-    const len = ends[0] - start;
-    if (quoted[0] || text.charCodeAt(start) === 0x24) return false;
-    const prev = st.prevOwnerText;
-    if (prev !== undefined && prev.length === len && st.origin === st.prevOwnerOrigin && text.startsWith(prev, start)) {
-      owner = st.prevOwner as Name;
-    } else {
-      ownerText = text.slice(start, ends[0]);
-      try {
-        owner = parseName(ownerText, st.origin);
-      } catch {
-        return false;
-      }
-    }
-    i = 1;
-  }
-  // [ttl] [class] type, as readHead.
+  // The owner is resolved once the rest of the line is known good: as a Name, or as its key for the sink.
+  const blank = line.blankStart;
+  if (blank ? st.originChanged || (st.prevOwner === undefined && !st.prevOwnerPending) : quoted[0] || text.charCodeAt(starts[0]) === 0x24)
+    return false;
+  let i = blank ? 0 : 1;  // [ttl] [class] type, as readHead.
   let ttl: number | undefined;
   let klass: number | undefined;
   let type = 0;
@@ -744,21 +738,144 @@ function fastRecord(st: State, file: string, text: string, line: PlainLine, line
       return false;
     }
   }
-  // Committed: the same state changes as record() and finishRecord().
-  if (ownerText !== undefined) {
+  // The owner: the previous one (inherited or written again), or new.
+  const repeated =
+    blank ||
+    (st.prevOwnerText !== undefined && st.prevOwnerText.length === ends[0] - starts[0] && st.origin === st.prevOwnerOrigin &&
+      text.startsWith(st.prevOwnerText, starts[0]));
+  if (sink !== undefined && rawLen > 0) {
+    let key = repeated ? st.prevKey : undefined;
+    let wire = st.prevWire;
+    if (key === undefined) {
+      const ownerText = repeated ? (st.prevOwnerText as string) : undefined;
+      const origin = repeated ? st.prevOwnerOrigin : st.origin;
+      if (!(ownerText !== undefined ? ownerKey(ownerText, 0, ownerText.length, origin) : ownerKey(text, starts[0], ends[0], origin))) return false;
+      key = keyOut;
+      wire = wireOut;
+    }
+    // Committed: the same state changes as record() and finishRecord().
+    if (!repeated) {
+      st.prevOwner = undefined;
+      st.prevOwnerPending = true;
+      st.prevOwnerText = text.slice(starts[0], ends[0]);
+      st.prevOwnerOrigin = st.origin;
+    }
+    st.prevKey = key;
+    st.prevWire = wire;
+    st.originChanged = false;
+    if (ttl !== undefined) st.lastTtl = ttl;
+    sink.addRaw(key, wire, type, st.zoneClass, recordTtl, rdata, 0, rawLen);
+    return true;
+  }
+  let owner: Name;
+  if (repeated) {
+    const prev = prevOwnerOf(st);
+    if (prev === undefined) return false;
+    owner = prev;
+  } else {
+    const ownerText = text.slice(starts[0], ends[0]);
+    try {
+      owner = parseName(ownerText, st.origin);
+    } catch {
+      return false;
+    }
     st.prevOwner = owner;
     st.prevOwnerText = ownerText;
     st.prevOwnerOrigin = st.origin;
+    st.prevOwnerPending = false;
+    st.prevKey = undefined;
+    st.prevWire = undefined;
   }
   st.originChanged = false;
   if (ttl !== undefined) st.lastTtl = ttl;
-  if (sink !== undefined && rawLen > 0) {
-    sink.addRaw(owner, type, st.zoneClass, recordTtl, rdata, 0, rawLen);
-    return true;
-  }
   const rec: ZoneRecord = { name: owner, type, class: st.zoneClass, ttl: recordTtl, rdata, file, line: lineNo };
   if (st.group !== undefined) attachDms(st, rec, undefined, undefined);
   emit(st, rec);
+  return true;
+}
+
+/** The last owner (State.prevOwner), parsed now when the fast path left it as text. */
+function prevOwnerOf(st: State): Name | undefined {
+  if (st.prevOwnerPending) {
+    st.prevOwnerPending = false;
+    // The fast path checked the text as parseName does: this does not throw.
+    st.prevOwner = parseName(st.prevOwnerText as string, st.prevOwnerOrigin);
+  }
+  return st.prevOwner;
+}
+
+// ownerKey's results and scratch: the lower-case and original-case wire forms of an owner.
+let keyOut = '';
+let wireOut: string | undefined;
+/** Buffer's latin1Slice (what toString('latin1') calls, without its argument checks). */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const lowerScratch = Buffer.alloc(256) as Latin1Buffer;
+const origScratch = Buffer.alloc(256) as Latin1Buffer;
+let originWireOf: Name | undefined;
+let originLower: Uint8Array = new Uint8Array(0);
+let originOrig: Uint8Array = new Uint8Array(0);
+let originUpper = false;
+
+/**
+ * The RecordSink key (lower-case wire form as latin1) of the owner text[start, end) under `origin` into keyOut, and
+ * its original-case wire form into wireOut when that differs (else undefined). The text has no backslash (a plain
+ * line); false for anything parseName would refuse, and for "." (left to parseName).
+ */
+function ownerKey(text: string, start: number, end: number, origin: Name | undefined): boolean {
+  const at = text.charCodeAt(start) === 0x40 && end - start === 1; // "@"
+  const absolute = !at && text.charCodeAt(end - 1) === 0x2e;
+  if ((at || !absolute) && origin === undefined) return false;
+  if (absolute && end - start === 1) return false;
+  const lower = lowerScratch;
+  const orig = origScratch;
+  let p = 0;
+  let upper = false;
+  if (!at) {
+    const stop = absolute ? end - 1 : end;
+    let labelAt = 0;
+    lower[0] = 0;
+    p = 1;
+    for (let k = start; k <= stop; k++) {
+      if (k < stop) {
+        const c = text.charCodeAt(k);
+        if (c !== 0x2e) {
+          if (c > 0xff || p >= 255) return false;
+          orig[p] = c;
+          if (c >= 0x41 && c <= 0x5a) {
+            upper = true;
+            lower[p++] = c | 0x20;
+          } else lower[p++] = c;
+          continue;
+        }
+      }
+      const len = p - labelAt - 1;
+      if (len === 0 || len > 63) return false;
+      lower[labelAt] = len;
+      orig[labelAt] = len;
+      labelAt = p++;
+    }
+    p--; // the length byte opened after the last label
+  }
+  if (absolute) {
+    if (p + 1 > 255) return false;
+    lower[p] = 0;
+    orig[p++] = 0;
+  } else {
+    const o = origin as Name;
+    if (o !== originWireOf) {
+      originWireOf = o;
+      originOrig = o.toWire();
+      originLower = Uint8Array.from(originOrig, (c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
+      originUpper = originLower.some((c, k) => c !== originOrig[k]);
+    }
+    if (p + originLower.length > 255) return false;
+    lower.set(originLower, p);
+    orig.set(originOrig, p);
+    p += originLower.length;
+    upper ||= originUpper;
+  }
+  keyOut = lower.latin1Slice(0, p);
+  wireOut = upper ? orig.latin1Slice(0, p) : undefined;
   return true;
 }
 

@@ -64,10 +64,13 @@ export interface ParseOptions {
 
 /**
  * Receives plain records — no DMS comment, group or flags — of a few common types as bytes, without a record object
- * (ZoneBuilder implements it). Records it is not given still go to `onRecord`/`records`, in file order with these.
+ * or a Name (ZoneBuilder implements it). Records it is not given still go to `onRecord`/`records`, in file order with
+ * these. The owner comes as `key`, its uncompressed wire form lower-cased (ASCII, RFC 4343) as a latin1 string, and
+ * `wire`, the wire form as written when it has upper-case letters (else undefined); the same strings again for
+ * consecutive records of one owner.
  */
 export interface RecordSink {
-  addRaw(owner: Name, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void;
+  addRaw(key: string, wire: string | undefined, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void;
 }
 
 export interface ParseResult {

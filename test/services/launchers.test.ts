@@ -1,4 +1,4 @@
-// bin/zone_tool runs the bundle the build makes (dist/zone_tool.cjs) with a V8 code cache beside it. The cache must
+// The launchers. bin/zone_tool runs the bundle the build makes (dist/zone_tool.cjs) with a V8 code cache beside it. The cache must
 // never change what zone_tool does: a missing, corrupt, stale or foreign cache is ignored and replaced, and without the
 // bundle the launcher falls back to the ES modules in dist/. A closed output pipe ends zone_tool quietly.
 // Needs the build (npm test builds first).
@@ -31,6 +31,7 @@ function makeInstall(dir: string, withBundle: boolean): void {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'dist'), { recursive: true });
   copyFileSync(join(ROOT, 'bin', 'zone_tool'), join(dir, 'bin', 'zone_tool'));
+  copyFileSync(join(ROOT, 'bin', 'bundle.js'), join(dir, 'bin', 'bundle.js'));
   copyFileSync(join(ROOT, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -81,7 +82,7 @@ describe('zone_tool launcher and code cache', () => {
   test('the build leaves a bundle and a cache made for it', () => {
     assert.ok(existsSync(join(ROOT, 'dist', 'zone_tool.cjs')));
     const st = statSync(join(ROOT, 'dist', 'zone_tool.cjs'));
-    assert.equal(header(ROOT), `dms-zone-tool-cache ${st.size} ${st.mtimeMs} ${process.version} ${process.arch}`);
+    assert.equal(header(ROOT), `dms-zone_tool-cache ${st.size} ${st.mtimeMs} ${process.version} ${process.arch}`);
   });
 
   test('no cache: the command runs and leaves a cache; with it, the same output', () => {
@@ -168,5 +169,52 @@ describe('zone_tool launcher and code cache', () => {
     const status = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     assert.equal(status, 0, stderr);
     assert.equal(stderr, '');
+  });
+});
+
+// bin/dmsd runs dist/dmsd.cjs the same way (bin/bundle.js); its import.meta.url stands for dist/daemon/main.js, so
+// what the daemon finds beside it (the sign worker, the web UI) is where the ES modules find it.
+describe('dmsd launcher and code cache', () => {
+  const dmsdCache = (dir: string) => join(dir, 'dist', 'dmsd.cjs.cache');
+  let copy: string;
+  let zones: string;
+  before(() => {
+    copy = join(work, 'dmsd-install');
+    mkdirSync(join(copy, 'bin'), { recursive: true });
+    mkdirSync(join(copy, 'dist'), { recursive: true });
+    for (const f of ['dmsd', 'bundle.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(copy, 'bin', f));
+    copyFileSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    symlinkSync(join(ROOT, 'dist', 'daemon'), join(copy, 'dist', 'daemon'));
+    copyFileSync(join(ROOT, 'dist', 'dmsd.cjs'), join(copy, 'dist', 'dmsd.cjs'));
+    zones = join(work, 'dmsd-zones');
+    mkdirSync(zones);
+    writeFileSync(join(zones, 'one.test'), '$TTL 300\n@ SOA ns1.one.test. hostmaster.one.test. 1 600 600 86400 300\n@ NS ns1.one.test.\nns1 A 192.0.2.1\n');
+  });
+  const start = () =>
+    spawnSync(process.execPath, [join(copy, 'bin', 'dmsd'), '--no-database', '--zones', zones, '--listen', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      env: { ...process.env, DMSD_EXIT_WHEN_SERVING: '1' },
+      timeout: 60_000,
+    });
+
+  test('the build leaves a bundle and a cache made for it', () => {
+    const st = statSync(join(ROOT, 'dist', 'dmsd.cjs'));
+    const h = readFileSync(dmsdCache(ROOT)).subarray(0, 200).toString('latin1').split('\n')[0];
+    assert.equal(h, `dms-dmsd-cache ${st.size} ${st.mtimeMs} ${process.version} ${process.arch}`);
+  });
+
+  test('no cache: dmsd serves from the bundle and leaves a cache once it serves; with it, the same start', () => {
+    rmSync(dmsdCache(copy), { force: true });
+    const first = start();
+    assert.equal(first.status, 0, first.stderr + first.stdout);
+    assert.match(first.stdout, /"zone":"one\.test\.".*"msg":"zone loaded"/);
+    assert.match(first.stdout, /"msg":"listening"/);
+    assert.ok(existsSync(dmsdCache(copy)), 'cache written');
+    const cached = readFileSync(dmsdCache(copy));
+    const second = start();
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /"msg":"zone loaded"/);
+    assert.deepEqual(readFileSync(dmsdCache(copy)), cached, 'a good cache is kept as it is');
   });
 });

@@ -648,7 +648,8 @@ function fastRecord(st: State, file: string, text: string, line: PlainLine, line
   const blank = line.blankStart;
   if (blank ? st.originChanged || (st.prevOwner === undefined && !st.prevOwnerPending) : quoted[0] || text.charCodeAt(starts[0]) === 0x24)
     return false;
-  let i = blank ? 0 : 1;  // [ttl] [class] type, as readHead.
+  let i = blank ? 0 : 1;
+  // [ttl] [class] type, as readHead.
   let ttl: number | undefined;
   let klass: number | undefined;
   let type = 0;
@@ -818,8 +819,8 @@ let originUpper = false;
 
 /**
  * The RecordSink key (lower-case wire form as latin1) of the owner text[start, end) under `origin` into keyOut, and
- * its original-case wire form into wireOut when that differs (else undefined). The text has no backslash (a plain
- * line); false for anything parseName would refuse, and for "." (left to parseName).
+ * its original-case wire form into wireOut when that differs (else undefined). False for anything parseName would
+ * refuse, for "." and for text with a backslash (an owner inherited from a general-path line): left to parseName.
  */
 function ownerKey(text: string, start: number, end: number, origin: Name | undefined): boolean {
   const at = text.charCodeAt(start) === 0x40 && end - start === 1; // "@"
@@ -839,7 +840,7 @@ function ownerKey(text: string, start: number, end: number, origin: Name | undef
       if (k < stop) {
         const c = text.charCodeAt(k);
         if (c !== 0x2e) {
-          if (c > 0xff || p >= 255) return false;
+          if (c > 0xff || c === 0x5c || p >= 255) return false;
           orig[p] = c;
           if (c >= 0x41 && c <= 0x5a) {
             upper = true;

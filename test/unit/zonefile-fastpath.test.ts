@@ -20,7 +20,8 @@ const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)];
 
 const OWNERS = [
   '@', 'www', 'WWW', 'a.b', 'x', 'x', 'x', 'host-1', 'Mail.example.org.', 'other.test.', '*.w', 'sub.x', 'a..b', '-', 'é', '.', 'x.',
-  'y'.repeat(63), 'z'.repeat(64),
+  'y'.repeat(63), 'z'.repeat(64), 'esc\\.aped', 'x\\065', // escapes: the general path; a blank line after it inherits
+
   // 255 and 256 octets in wire form under example.org. (13 octets), and absolute.
   `${Array(60).fill('abc').join('.')}.a`, `${Array(60).fill('abc').join('.')}.ab`,
   `${Array(63).fill('abc').join('.')}.a.`, `${Array(63).fill('abc').join('.')}.ab.`,

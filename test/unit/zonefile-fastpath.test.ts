@@ -48,7 +48,10 @@ const TYPES = Object.keys(RDATA);
 
 /** A random zone text: records (some with blank starts), $ORIGIN/$TTL, DMS comments, blank lines. */
 function randomZone(): { lines: string[] } {
-  const lines = ['$ORIGIN example.org.', `$TTL ${pick(['3600', '1h'])}`, '@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300'];
+  // Without $TTL now and then (the SOA minimum, then the last TTL written, apply), and a zone of another class.
+  const lines = ['$ORIGIN example.org.'];
+  if (rnd(3) > 0) lines.push(`$TTL ${pick(['3600', '1h'])}`);
+  lines.push(`@ ${pick(['', '600'])} ${pick(['IN', '', 'CH'])} SOA ns1 hostmaster 1 7200 3600 1209600 300`);
   const n = 20 + rnd(60);
   for (let i = 0; i < n; i++) {
     const r = rnd(100);

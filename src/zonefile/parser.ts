@@ -547,12 +547,7 @@ function record(st: State, file: string, e: Entry): void {
         error(st, file, e.lines[0], e.cols[0], `bad owner name: ${msg(err)}`);
         return;
       }
-      st.prevOwner = owner;
-      st.prevOwnerText = text;
-      st.prevOwnerOrigin = st.origin;
-      st.prevOwnerPending = false;
-      st.prevKey = undefined;
-      st.prevWire = undefined;
+      setPrevOwner(st, owner, text);
     }
     i = 1;
   }
@@ -780,12 +775,7 @@ function fastRecord(st: State, file: string, text: string, line: PlainLine, line
     } catch {
       return false;
     }
-    st.prevOwner = owner;
-    st.prevOwnerText = ownerText;
-    st.prevOwnerOrigin = st.origin;
-    st.prevOwnerPending = false;
-    st.prevKey = undefined;
-    st.prevWire = undefined;
+    setPrevOwner(st, owner, ownerText);
   }
   st.originChanged = false;
   if (ttl !== undefined) st.lastTtl = ttl;
@@ -793,6 +783,16 @@ function fastRecord(st: State, file: string, text: string, line: PlainLine, line
   if (st.group !== undefined) attachDms(st, rec, undefined, undefined);
   emit(st, rec);
   return true;
+}
+
+/** A record's owner, parsed from `text` under the current origin, is the last owner now. */
+function setPrevOwner(st: State, owner: Name, text: string): void {
+  st.prevOwner = owner;
+  st.prevOwnerText = text;
+  st.prevOwnerOrigin = st.origin;
+  st.prevOwnerPending = false;
+  st.prevKey = undefined;
+  st.prevWire = undefined;
 }
 
 /** The last owner (State.prevOwner), parsed now when the fast path left it as text. */

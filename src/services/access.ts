@@ -18,7 +18,7 @@ import {
   tsigKeyRow,
   zoneAndGroupAlsoNotify,
   zoneAndGroupTransferRules,
-  zoneMayHaveNotifyTargets,
+  liveZoneNotifyProbe,
   zonesWithNotifyTargetsAmong,
 } from '../store/queries/keys.js';
 import { liveZoneGroup, zoneNamesById } from '../store/queries/zones.js';
@@ -164,9 +164,9 @@ export async function deleteAlsoNotify(ctx: ServiceContext, id: number): Promise
  */
 export async function zoneNotifyTargets(ctx: ServiceContext, zone: string): Promise<NotifyTargetInfo[]> {
   const key = normalizeZoneName(zone);
-  const z = await liveZoneGroup(ctx.store.db, zoneScope(ctx), key);
-  // Most zones have none: one look-up says so (this runs after every change of the zone).
-  if (!z || !(await zoneMayHaveNotifyTargets(ctx.store.db, z.id, z.sgId))) return [];
+  // Most zones have none: one look-up finds the zone and says so (this runs after every change of the zone).
+  const z = await liveZoneNotifyProbe(ctx.store.db, zoneScope(ctx), key);
+  if (!z?.mayHaveTargets) return [];
   const rows = await zoneAndGroupAlsoNotify(ctx.store.db, z.id, z.sgId);
   // The key of the transfer rules (zoneTransferRules without reading the zone again).
   const transferKey = (await zoneAndGroupTransferRules(ctx.store.db, z.id, z.sgId)).find((r) => r.key_name !== null)?.key_name ?? undefined;

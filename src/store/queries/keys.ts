@@ -1,12 +1,13 @@
 // TSIG keys, the per-zone RFC 2136 update grants, and the primary's transfer rules and also-notify targets (a zone's
 // or a server group's).
 
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { AlsoNotifyTable, PrimaryTables, TransferRuleTable } from '../migrations-primary.js';
 import type { ServerTables } from '../migrations-servers.js';
 import type { Database, TsigKeyTable } from '../schema.js';
 import { preparedStatement } from '../prepared.js';
 import type { Db } from '../store.js';
+import { type ZoneScope, scopeVariant, scopeZones } from './zones.js';
 
 type PDb = Kysely<Database & PrimaryTables & ServerTables>;
 /** The transfer/notify and servers tables come from later migrations, outside the base Database type. */
@@ -122,29 +123,38 @@ export async function zoneAndGroupAlsoNotify(db: Db, zoneId: number, sgId: numbe
 }
 
 /**
- * Whether a zone may have NOTIFY targets (an also-notify entry of its own or of its server group, or an enabled server
- * in its group): one statement, so that the NOTIFY step after every change of a zone without any reads nothing more.
+ * The live zone of that name the scope sees, with whether it may have NOTIFY targets (an also-notify entry of its own
+ * or of its server group, or an enabled server in its group): one statement for the step after every change of a
+ * zone, which mostly finds none.
  */
-export async function zoneMayHaveNotifyTargets(db: Db, zoneId: number, sgId: number): Promise<boolean> {
-  const r = await notifyTargetsExist.first(db, '', zoneId, sgId);
-  return !!r && (Number(r.notify) > 0 || Number(r.servers) > 0);
+export async function liveZoneNotifyProbe(db: Db, scope: ZoneScope, name: string): Promise<{ id: number; sgId: number; mayHaveTargets: boolean } | undefined> {
+  const s = scopeVariant(scope);
+  const r = await liveZoneNotifyProbeByName.first(db, s.variant, name, ...s.args);
+  return r ? { id: Number(r.id), sgId: Number(r.sg_id), mayHaveTargets: Number(r.notify) > 0 || Number(r.servers) > 0 } : undefined;
 }
 
-const notifyTargetsExist = preparedStatement((db: Db, _v, zoneId: number, sgId: number) =>
-  pdb(db)
-    .selectFrom('zones')
-    .where('zones.id', '=', zoneId)
-    .select((eb) => [
-      eb
-        .exists(
-          eb
-            .selectFrom('also_notify')
-            .select('also_notify.id')
-            .where((w) => w.or([w('also_notify.zone_id', '=', zoneId), w('also_notify.sg_id', '=', sgId)])),
-        )
-        .as('notify'),
-      eb.exists(eb.selectFrom('servers').select('servers.id').where('servers.sg_id', '=', sgId).where('servers.enabled', '=', 1)).as('servers'),
-    ]),
+const liveZoneNotifyProbeByName = preparedStatement((db: Db, _v, name: string, ...scope: string[]) =>
+  scopeZones(
+    pdb(db)
+      .selectFrom('zones')
+      .where('zones.name', '=', name)
+      .where('zones.state', '<>', sql.lit('DELETED'))
+      .select((eb) => [
+        'zones.id',
+        'zones.sg_id',
+        eb
+          .exists(
+            eb
+              .selectFrom('also_notify')
+              .select('also_notify.id')
+              .where((w) => w.or([w('also_notify.zone_id', '=', w.ref('zones.id')), w('also_notify.sg_id', '=', w.ref('zones.sg_id'))])),
+          )
+          .as('notify'),
+        eb.exists(eb.selectFrom('servers').select('servers.id').where('servers.sg_id', '=', eb.ref('zones.sg_id')).where('servers.enabled', '=', 1)).as('servers'),
+      ]),
+    scope[0] ?? null,
+    'zones.id',
+  ),
 );
 
 /**

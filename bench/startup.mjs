@@ -86,7 +86,7 @@ try {
   // dmsd on the store.
   {
     const t0 = Date.now();
-    const d = spawnLogged(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0', '--no-http'], {
+    const d = spawnLogged(process.execPath, [join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0', '--no-http'], {
       cwd: ROOT,
       killAfterMs: 5000,
       maxOutput: 1 << 20,

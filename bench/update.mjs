@@ -88,7 +88,7 @@ async function startDmsd(zoneFile) {
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
   const { spawnLogged } = await testHelper('servers');
   const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROF)] : [];
-  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
     cwd: ROOT,
     killAfterMs: 10_000,
     maxOutput: 1 << 20,

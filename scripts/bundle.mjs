@@ -49,10 +49,9 @@ const sqliteAddon = {
 };
 
 /**
- * Bundle dist/<entry> into dist/<name>.cjs. `importMetaUrl`: the file whose URL import.meta.url stands for in the
- * bundle — the entry's own file, so that paths the modules resolve from it (dmsd's sign worker and examples/, the
- * web UI beside dist/api) are the ones they resolve from the ES modules. The modules of the entry's folder find
- * theirs exactly; every other module resolves only packages (createRequire), never a relative file.
+ * Bundle dist/<entry> into dist/<name>.cjs. In the bundle import.meta.url stands for the entry's own file, so that
+ * paths resolved from it (dmsd's sign worker and examples/, the web UI beside dist/api: one folder up, then down) are
+ * the ones the ES modules resolve; other modules resolve only packages from it (createRequire).
  */
 async function bundle(name, entry) {
   const out = join(root, 'dist', `${name}.cjs`);
@@ -82,10 +81,9 @@ async function bundle(name, entry) {
     process.stderr.write(`${name} bundle: a dynamic import() is left in ${out} at offset ${dynamicImport.index}\n`);
     process.exit(1);
   }
-  return out;
 }
 
-/** Run `args` (bin/<name> with a throwaway --data) until it exits or `until` matches its output; the cache it leaves is kept. */
+/** Run bin/<name> with each `runs` entry's arguments (given a throwaway data directory); the last run's cache is kept. */
 function warm(name, runs) {
   const out = join(root, 'dist', `${name}.cjs`);
   const data = mkdtempSync(join(tmpdir(), `dms-${name}-warm-`));

@@ -63,8 +63,7 @@ export class PlainLine {
   count = 0;
   /** The line starts with a blank (the owner is inherited). */
   blankStart = false;
-  /** Where the line starts, and where the next one does. */
-  lineStart = 0;
+  /** Where the next line starts. */
   next = 0;
   endsWithNewline = false;
 }
@@ -102,7 +101,6 @@ export class Lexer {
     if (pos >= len) return false;
     const c0 = text.charCodeAt(pos);
     out.blankStart = c0 === SP || c0 === TAB;
-    out.lineStart = pos;
     let n = 0;
     let newline = false;
     for (;;) {

@@ -11,7 +11,8 @@
 // sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --warmup N (UPDATEs sent
 // before measuring, default 2000), --only dmsd|named|knotd,
-// --prof DIR (dmsd runs with --cpu-prof into DIR), --out FILE (default bench/out/update.json), --keep.
+// --prof DIR (dmsd runs with --cpu-prof into DIR; --unbundled: from dist/daemon/main.js, so the profile names source
+// files), --out FILE (default bench/out/update.json), --keep.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,7 @@ const LATENCY_UPDATES = Number(argOf('--latency-updates', 200));
 const WARMUP = Number(argOf('--warmup', 2000));
 const wanted = (label) => ONLY === undefined || ONLY === label;
 const PROF = argOf('--prof', undefined);
+const UNBUNDLED = argv.includes('--unbundled');
 const keep = argv.includes('--keep');
 const outFile = resolve(argOf('--out', join(ROOT, 'bench', 'out', 'update.json')));
 const ZONE = 'upd.bench.test';
@@ -88,7 +90,7 @@ async function startDmsd(zoneFile) {
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
   const { spawnLogged } = await testHelper('servers');
   const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROF)] : [];
-  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
     cwd: ROOT,
     killAfterMs: 10_000,
     maxOutput: 1 << 20,

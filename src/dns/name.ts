@@ -1,5 +1,9 @@
-// Domain names as values: a list of labels (original case kept) with a canonical lower-case key.
+// Domain names as values: the uncompressed wire form (original case kept) with a canonical lower-case key.
 // Never a presentation string internally (names with dots or odd bytes inside labels stay exact).
+//
+// A name is its wire bytes only: labels are read from them where needed, not kept as a list of views (four more
+// objects per name, ~360 bytes for a three-label name — a signed zone keeps a name per owner). `labels` makes the
+// list when asked, for the few callers that want it.
 
 import { TextError } from './errors.js';
 
@@ -12,29 +16,91 @@ function lowerByte(b: number): number {
 
 /** Presentation of one label with RFC 1035 §5.1 escapes. */
 export function labelToString(label: Uint8Array, lower = false): string {
+  return labelText(label, 0, label.length, lower);
+}
+
+/** labelToString of bytes [start, end) of `b`. */
+function labelText(b: Uint8Array, start: number, end: number, lower: boolean): string {
   let s = '';
-  for (let i = 0; i < label.length; i++) {
-    let b = label[i];
-    if (lower) b = lowerByte(b);
-    if (b <= 0x20 || b >= 0x7f) s += `\\${b.toString().padStart(3, '0')}`;
-    else if (b === 0x2e || b === 0x5c || b === 0x22 || b === 0x28 || b === 0x29 || b === 0x3b || b === 0x40 || b === 0x24)
-      s += `\\${String.fromCharCode(b)}`;
-    else s += String.fromCharCode(b);
+  for (let i = start; i < end; i++) {
+    let c = b[i];
+    if (lower) c = lowerByte(c);
+    if (c <= 0x20 || c >= 0x7f) s += `\\${c.toString().padStart(3, '0')}`;
+    else if (c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24)
+      s += `\\${String.fromCharCode(c)}`;
+    else s += String.fromCharCode(c);
   }
   return s;
 }
 
-export class Name {
-  /** Labels from the leftmost (most specific) to the last before the root. */
-  readonly labels: readonly Uint8Array[];
-  private _key: string | undefined;
-  private _wire: Uint8Array | undefined;
+/** Presentation of the labels of `wire` from offset `from` (each followed by a dot); "." for none. */
+function wireText(wire: Uint8Array, from: number, lower: boolean): string {
+  if (wire[from] === 0) return '.';
+  let s = '';
+  for (let p = from; wire[p] !== 0; p += wire[p] + 1) s += `${labelText(wire, p + 1, p + 1 + wire[p], lower)}.`;
+  return s;
+}
 
-  constructor(labels: readonly Uint8Array[]) {
-    this.labels = labels;
+/** Offset of label `n` (0 = the leftmost) in `wire`; the terminal zero's offset when n is the label count. */
+function labelOffset(wire: Uint8Array, n: number): number {
+  let p = 0;
+  for (let i = 0; i < n && wire[p] !== 0; i++) p += wire[p] + 1;
+  return p;
+}
+
+function countLabels(wire: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; wire[p] !== 0; p += wire[p] + 1) n++;
+  return n;
+}
+
+/** Label offsets of two names at once (compareCanonical): reused, a name has at most 127 labels. */
+const offsA = new Int32Array(128);
+const offsB = new Int32Array(128);
+
+function offsetsInto(wire: Uint8Array, out: Int32Array): number {
+  let n = 0;
+  for (let p = 0; wire[p] !== 0; p += wire[p] + 1) out[n++] = p;
+  return n;
+}
+
+/** Labels → wire form (no checks: the callers' labels are valid). */
+function wireOfLabels(labels: readonly Uint8Array[], tail?: Uint8Array): Uint8Array {
+  let size = tail ? tail.length : 1;
+  for (const l of labels) size += l.length + 1;
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const l of labels) {
+    out[p++] = l.length;
+    out.set(l, p);
+    p += l.length;
+  }
+  if (tail) out.set(tail, p);
+  else out[p] = 0;
+  return out;
+}
+
+export class Name {
+  private readonly wire: Uint8Array;
+  private _key: string | undefined = undefined;
+
+  /**
+   * A name of these labels, from the leftmost (most specific) to the last before the root; or (Name.ofWire) of this
+   * uncompressed wire form. One constructor for both, so that every name has one shape.
+   */
+  constructor(labels: readonly Uint8Array[] | Uint8Array) {
+    this.wire = labels instanceof Uint8Array ? labels : wireOfLabels(labels);
   }
 
-  static readonly root = new Name([]);
+  /**
+   * The name whose uncompressed wire form is `wire` (kept, not copied). The caller vouches for it: labels of 1..63
+   * octets, a terminal zero, at most 255 octets (a decoder's or parser's checked output).
+   */
+  static ofWire(wire: Uint8Array): Name {
+    return new Name(wire);
+  }
+
+  static readonly root = Name.ofWire(Uint8Array.of(0));
 
   /**
    * Parse presentation format. A name without a trailing dot is relative to `origin` (or an error when no origin is
@@ -76,31 +142,22 @@ export class Name {
       if (cur.length > MAX_LABEL) throw new TextError(`label longer than 63 octets in name "${text}"`);
     }
     if (cur.length > 0) labels.push(Uint8Array.from(cur));
-    let name = new Name(labels);
-    if (!absolute) {
-      if (!origin) throw new TextError(`relative name "${text}" with no origin`);
-      name = name.concat(origin);
-    }
+    if (!absolute && !origin) throw new TextError(`relative name "${text}" with no origin`);
+    const name = Name.ofWire(wireOfLabels(labels, absolute ? undefined : origin?.wire));
     if (name.wireLength > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
     return name;
   }
 
-  /**
-   * parse() of a name without escapes (almost every name), straight from the text into the name's wire form: one
-   * buffer per name, its labels views into it. A buffer of its own per label cost four more ArrayBuffers for a
-   * four-label name, and a signed zone keeps a name per owner (heap snapshot of a signed 100,000-record zone: 700,829
-   * ArrayBuffers before, 300,810 after).
-   */
+  /** parse() of a name without escapes (almost every name), straight from the text into the name's wire form. */
   private static plain(text: string, origin: Name | undefined): Name {
     const absolute = text.charCodeAt(text.length - 1) === 0x2e;
     const end = absolute ? text.length - 1 : text.length;
-    const tail = absolute ? undefined : origin?.toWire();
+    const tail = absolute ? undefined : origin?.wire;
     if (!absolute && !tail) throw new TextError(`relative name "${text}" with no origin`);
     // The text's labels take end + 1 octets (a length octet each instead of the dots, one more in front).
     const own = end + 1;
     const size = own + (tail ? tail.length : 1);
     const wire = new Uint8Array(size);
-    const labels: Uint8Array[] = [];
     let start = 0;
     for (let i = 0; i <= end; i++) {
       if (i < end && text.charCodeAt(i) !== 0x2e) continue;
@@ -113,18 +170,11 @@ export class Name {
         if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
         wire[start + 1 + k] = c;
       }
-      labels.push(wire.subarray(start + 1, start + 1 + len));
       start = i + 1;
     }
     if (size > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
-    if (tail) {
-      wire.set(tail, own);
-      for (let p = own; wire[p] !== 0; p += wire[p] + 1) labels.push(wire.subarray(p + 1, p + 1 + wire[p]));
-    }
-    // At its length: grown by push, the list has room for 16.
-    const name = new Name(labels.slice());
-    name._wire = wire;
-    return name;
+    if (tail) wire.set(tail, own);
+    return Name.ofWire(wire);
   }
 
   /** Parse an absolute name; convenience for code and tests. "example.org" and "example.org." are the same. */
@@ -132,38 +182,53 @@ export class Name {
     return Name.parse(text.endsWith('.') ? text : `${text}.`);
   }
 
+  /** Labels from the leftmost (most specific) to the last before the root: views of the wire form, made per call. */
+  get labels(): readonly Uint8Array[] {
+    const w = this.wire;
+    const out: Uint8Array[] = [];
+    for (let p = 0; w[p] !== 0; p += w[p] + 1) out.push(w.subarray(p + 1, p + 1 + w[p]));
+    return out;
+  }
+
   get wireLength(): number {
-    let n = 1;
-    for (const l of this.labels) n += l.length + 1;
-    return n;
+    return this.wire.length;
   }
 
   get labelCount(): number {
-    return this.labels.length;
+    return countLabels(this.wire);
   }
 
   isRoot(): boolean {
-    return this.labels.length === 0;
+    return this.wire[0] === 0;
   }
 
   /** Canonical lower-case presentation with trailing dot: the key for maps and equality. */
   get key(): string {
-    if (this._key === undefined) {
-      if (this.labels.length === 0) this._key = '.';
-      else {
-        let s = '';
-        for (const l of this.labels) s += `${labelToString(l, true)}.`;
-        this._key = s;
-      }
-    }
+    if (this._key === undefined) this._key = wireText(this.wire, 0, true);
     return this._key;
   }
 
+  /**
+   * Where each label's text starts in `key` (label i's suffix key is key.slice(starts[i])): the keys of all the
+   * name's suffixes without a name or string built per suffix (a writer's compression table).
+   */
+  keyStarts(): number[] {
+    const w = this.wire;
+    const out: number[] = [];
+    let k = 0;
+    for (let p = 0; w[p] !== 0; p += w[p] + 1) {
+      out.push(k);
+      for (let i = p + 1; i <= p + w[p]; i++) {
+        const c = lowerByte(w[i]);
+        k += c <= 0x20 || c >= 0x7f ? 4 : c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24 ? 2 : 1;
+      }
+      k++;
+    }
+    return out;
+  }
+
   toString(): string {
-    if (this.labels.length === 0) return '.';
-    let s = '';
-    for (const l of this.labels) s += `${labelToString(l)}.`;
-    return s;
+    return wireText(this.wire, 0, false);
   }
 
   /** Presentation relative to origin when inside it ("@" for the origin itself), absolute otherwise. */
@@ -171,35 +236,24 @@ export class Name {
     if (!origin) return this.toString();
     if (this.equals(origin)) return '@';
     if (!this.isSubdomainOf(origin)) return this.toString();
-    const n = this.labels.length - origin.labels.length;
-    return this.labels
-      .slice(0, n)
-      .map((l) => labelToString(l))
-      .join('.');
+    const w = this.wire;
+    const end = labelOffset(w, this.labelCount - origin.labelCount);
+    const parts: string[] = [];
+    for (let p = 0; p < end; p += w[p] + 1) parts.push(labelText(w, p + 1, p + 1 + w[p], false));
+    return parts.join('.');
   }
 
-  /** Uncompressed wire form, original case. */
+  /** Uncompressed wire form, original case (the name's own bytes: not to be changed). */
   toWire(): Uint8Array {
-    if (!this._wire) {
-      const out = new Uint8Array(this.wireLength);
-      let p = 0;
-      for (const l of this.labels) {
-        out[p++] = l.length;
-        out.set(l, p);
-        p += l.length;
-      }
-      out[p] = 0;
-      this._wire = out;
-    }
-    return this._wire;
+    return this.wire;
   }
 
   /** Uncompressed wire form, lower-cased (RFC 4034 §6.2 canonical). */
   toCanonicalWire(): Uint8Array {
-    const w = this.toWire();
+    const w = this.wire;
     const out = new Uint8Array(w.length);
-    for (let i = 0; i < w.length; i++) out[i] = lowerByte(w[i]);
     // Length octets are < 64 so lowering them is a no-op.
+    for (let i = 0; i < w.length; i++) out[i] = lowerByte(w[i]);
     return out;
   }
 
@@ -209,58 +263,65 @@ export class Name {
 
   /** True when this name is `other` or below it. */
   isSubdomainOf(other: Name): boolean {
-    const a = this.labels;
-    const b = other.labels;
+    const a = this.wire;
+    const b = other.wire;
     if (b.length > a.length) return false;
-    for (let i = a.length - 1, j = b.length - 1; j >= 0; i--, j--) if (compareLabel(a[i], b[j]) !== 0) return false;
+    const extra = countLabels(a) - countLabels(b);
+    if (extra < 0) return false;
+    const p = labelOffset(a, extra);
+    if (a.length - p !== b.length) return false;
+    // Same label count from p on and the same length: the bytes (length octets included) compare case-blind.
+    for (let i = 0; i < b.length; i++) if (lowerByte(a[p + i]) !== lowerByte(b[i])) return false;
     return true;
   }
 
   /** The name with the leftmost `n` labels removed. */
   parent(n = 1): Name {
-    if (n >= this.labels.length) return Name.root;
-    return new Name(this.labels.slice(n));
+    const p = labelOffset(this.wire, n);
+    return this.wire[p] === 0 ? Name.root : Name.ofWire(this.wire.subarray(p));
   }
 
   /** Prepend labels. */
   prepend(...labels: Uint8Array[]): Name {
-    return new Name([...labels, ...this.labels]);
+    return Name.ofWire(wireOfLabels(labels, this.wire));
   }
 
   concat(suffix: Name): Name {
-    if (suffix.labels.length === 0) return this;
-    return new Name([...this.labels, ...suffix.labels]);
+    if (suffix.isRoot()) return this;
+    const w = this.wire;
+    const out = new Uint8Array(w.length - 1 + suffix.wire.length);
+    out.set(w.subarray(0, w.length - 1), 0);
+    out.set(suffix.wire, w.length - 1);
+    return Name.ofWire(out);
   }
 
   /** Is the leftmost label "*"? */
   isWildcard(): boolean {
-    const l = this.labels[0];
-    return l !== undefined && l.length === 1 && l[0] === 0x2a;
+    return this.wire[0] === 1 && this.wire[1] === 0x2a;
   }
 
   /** RFC 4034 §6.1 canonical ordering: compare labels right to left, each as lower-cased octet strings. */
   compareCanonical(other: Name): number {
-    const a = this.labels;
-    const b = other.labels;
-    let i = a.length - 1;
-    let j = b.length - 1;
+    const a = this.wire;
+    const b = other.wire;
+    let i = offsetsInto(a, offsA) - 1;
+    let j = offsetsInto(b, offsB) - 1;
     while (i >= 0 && j >= 0) {
-      const c = compareLabel(a[i], b[j]);
-      if (c !== 0) return c;
+      const pa = offsA[i];
+      const pb = offsB[j];
+      const la = a[pa];
+      const lb = b[pb];
+      const n = la < lb ? la : lb;
+      for (let k = 1; k <= n; k++) {
+        const d = lowerByte(a[pa + k]) - lowerByte(b[pb + k]);
+        if (d !== 0) return d;
+      }
+      if (la !== lb) return la - lb;
       i--;
       j--;
     }
     return i < 0 ? (j < 0 ? 0 : -1) : 1;
   }
-}
-
-function compareLabel(x: Uint8Array, y: Uint8Array): number {
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = lowerByte(x[i]) - lowerByte(y[i]);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 export const textEncoder = new TextEncoder();

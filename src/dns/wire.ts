@@ -89,10 +89,11 @@ export class WireReader {
       if (total > 255) throw new DecodeError('name-too-long', 'name longer than 255 octets', p);
       if (p + 1 + len > buf.length || (!jumped && p + 1 + len > this.end))
         throw new DecodeError('truncated', 'label runs past end', p);
-      labels.push(buf.slice(p + 1, p + 1 + len));
+      labels.push(buf.subarray(p + 1, p + 1 + len));
       p += 1 + len;
     }
     if (!jumped) this.pos = p;
+    // The name's own copy of the labels (one buffer), not views of the message.
     return new Name(labels);
   }
 }
@@ -151,23 +152,27 @@ export class WireWriter {
 
   /** Write a name; compressed against earlier names when `compress` and this writer compresses. */
   name(n: Name, compress = true): void {
-    const labels = n.labels;
     const map = compress ? this.names : undefined;
+    const wire = n.toWire();
     if (!map) {
-      this.bytes(n.toWire());
+      this.bytes(wire);
       return;
     }
-    for (let i = 0; i < labels.length; i++) {
-      const suffixKey = i === 0 ? n.key : suffixKeyOf(n, i);
+    // Label i's suffix key is a tail of the name's key (Name.keyStarts), so no name is made per suffix.
+    const key = n.key;
+    const starts = n.keyStarts();
+    let p = 0;
+    for (let i = 0; i < starts.length; i++) {
+      const suffixKey = i === 0 ? key : key.slice(starts[i]);
       const at = map.get(suffixKey);
       if (at !== undefined) {
         this.u16(0xc000 | at);
         return;
       }
       if (this.pos < 0x4000) map.set(suffixKey, this.pos);
-      const l = labels[i];
-      this.u8(l.length);
-      this.bytes(l);
+      const len = wire[p];
+      this.bytes(wire.subarray(p, p + 1 + len));
+      p += 1 + len;
     }
     this.u8(0);
   }
@@ -188,8 +193,3 @@ export class WireWriter {
   }
 }
 
-function suffixKeyOf(n: Name, i: number): string {
-  // The key of the name made of labels[i..]; computed from the full key by skipping i labels is unsafe with escapes,
-  // so build it from a parent Name (cached per call site is not worth it: compression is per message).
-  return n.parent(i).key;
-}

@@ -7,19 +7,15 @@ import type { Name } from '../dns/name.js';
 
 /** The wire key of a name (see the module comment). */
 export function wireKey(name: Name): string {
-  // Written label by label into a scratch buffer: no object but the string is made (Name.toWire() would cache a
-  // typed array on every Name, which for a large zone costs more memory than the records themselves).
+  // Lower-cased into a scratch buffer: no object but the string is made. Length octets are < 64, so lowering every
+  // octet of the wire form leaves them as they are.
+  const wire = name.toWire();
   const lower = scratch;
-  let p = 0;
-  for (const label of name.labels) {
-    lower[p++] = label.length;
-    for (let j = 0; j < label.length; j++) {
-      const d = label[j];
-      lower[p++] = d >= 0x41 && d <= 0x5a ? d | 0x20 : d;
-    }
+  for (let p = 0; p < wire.length; p++) {
+    const d = wire[p];
+    lower[p] = d >= 0x41 && d <= 0x5a ? d | 0x20 : d;
   }
-  lower[p++] = 0;
-  return lower.latin1Slice(0, p);
+  return lower.latin1Slice(0, wire.length);
 }
 
 const scratch = Buffer.alloc(256) as unknown as Buffer & Latin1Sliceable;

@@ -80,11 +80,7 @@ export class SnapshotEncoder {
     out.u32(nsec3.length);
     for (const rr of nsec3) {
       out.u8(rr.name.wireLength);
-      for (const label of rr.name.labels) {
-        out.u8(label.length);
-        out.bytes(label);
-      }
-      out.u8(0);
+      out.bytes(rr.name.toWire());
       out.u16(rr.type);
       out.u16(rr.class);
       out.u32(rr.ttl);

@@ -251,7 +251,6 @@ const CHUNK = 1 << 20;
  */
 const STAGE_START = 32;
 
-const ownerScratch = Buffer.alloc(256);
 const keyScratch = Buffer.alloc(256);
 
 /**
@@ -773,26 +772,19 @@ let lastLowerKey = '';
  * letters, its original-case wire form (else undefined).
  */
 function ownerWire(name: Name): string | undefined {
+  const wire = name.toWire();
   const lower = keyScratch;
-  const orig = ownerScratch;
-  let p = 0;
   let upper = false;
-  for (const label of name.labels) {
-    lower[p] = label.length;
-    orig[p++] = label.length;
-    for (let j = 0; j < label.length; j++) {
-      const c = label[j];
-      orig[p] = c;
-      if (c >= 0x41 && c <= 0x5a) {
-        upper = true;
-        lower[p++] = c | 0x20;
-      } else lower[p++] = c;
-    }
+  // Length octets are < 64: lowering every octet of the wire form leaves them as they are.
+  for (let p = 0; p < wire.length; p++) {
+    const c = wire[p];
+    if (c >= 0x41 && c <= 0x5a) {
+      upper = true;
+      lower[p] = c | 0x20;
+    } else lower[p] = c;
   }
-  lower[p] = 0;
-  orig[p++] = 0;
-  lastLowerKey = latin1String(lower, p);
-  return upper ? latin1String(orig, p) : undefined;
+  lastLowerKey = latin1String(lower, wire.length);
+  return upper ? latin1String(wire, wire.length) : undefined;
 }
 
 function latin1String(b: Uint8Array, n: number): string {

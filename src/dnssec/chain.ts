@@ -12,6 +12,22 @@ export interface RecordDelta {
   add: RR[];
 }
 
+/**
+ * One shared copy of each type list (readonly, never changed in place): nearly every owner of a zone lists the same
+ * few types, and a list of its own cost each owner an array (~70 bytes). Capped, so that data making ever new type
+ * sets cannot grow it without end (lists past the cap are kept as given).
+ */
+const typeLists = new Map<string, readonly number[]>();
+const TYPE_LISTS_MAX = 4096;
+
+export function sharedTypeList(types: readonly number[]): readonly number[] {
+  const k = types.join(',');
+  const known = typeLists.get(k);
+  if (known) return known;
+  if (typeLists.size < TYPE_LISTS_MAX) typeLists.set(k, types);
+  return types;
+}
+
 export abstract class LinkedChain<T> {
   protected readonly order: SortedSet<T>;
   /** Position key → the position and the types its record lists. */
@@ -54,11 +70,11 @@ export abstract class LinkedChain<T> {
     }
     if (old) {
       if (sameTypes(old.types, types)) return;
-      this.entries.set(k, { at: old.at, types });
+      this.entries.set(k, { at: old.at, types: sharedTypeList(types) });
       this.mark(old.at);
       return;
     }
-    this.entries.set(k, { at, types });
+    this.entries.set(k, { at, types: sharedTypeList(types) });
     this.order.add(at);
     this.mark(at);
     const prev = this.order.lowerCyclic(at);

@@ -17,7 +17,7 @@ import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { compareRdataCanonical, soaFields } from '../dns/rdata.js';
 import { DnssecError } from './algorithms.js';
-import type { RecordDelta } from './chain.js';
+import { type RecordDelta, sharedTypeList } from './chain.js';
 import { DigestType, type DnssecKey } from './keys.js';
 import { NsecChain } from './nsec.js';
 import { DEFAULT_NSEC3, Nsec3Chain, type Nsec3Params, nsec3ParamRdata } from './nsec3.js';
@@ -108,7 +108,7 @@ export class TypeMap<V> {
   /** The first entry's type, -1 when empty (types are 0..65535). */
   private t0 = -1;
   private v0: V | undefined = undefined;
-  /** The entries after the first, replaced (not grown in place: a push would leave room for 16). */
+  /** The entries after the first, replaced (not grown in place: a push would leave room for 16); the type lists shared. */
   private moreTypes: readonly number[] | undefined = undefined;
   private moreVals: readonly V[] | undefined = undefined;
   get size(): number {
@@ -131,7 +131,7 @@ export class TypeMap<V> {
     const i = this.moreTypes ? this.moreTypes.indexOf(type) : -1;
     if (i >= 0) this.moreVals = this.moreVals?.map((x, k) => (k === i ? v : x));
     else {
-      this.moreTypes = [...(this.moreTypes ?? []), type];
+      this.moreTypes = sharedTypeList([...(this.moreTypes ?? []), type]);
       this.moreVals = [...(this.moreVals ?? []), v];
     }
     return this;
@@ -158,7 +158,7 @@ export class TypeMap<V> {
     return true;
   }
   private setMore(types: readonly number[], vals: readonly V[]): void {
-    this.moreTypes = types.length > 0 ? types : undefined;
+    this.moreTypes = types.length > 0 ? sharedTypeList(types) : undefined;
     this.moreVals = types.length > 0 ? vals : undefined;
   }
   entries(): IterableIterator<[number, V]> {

@@ -5,6 +5,7 @@
 import { RRClass, RRType, typeToString } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
+import { ByteSlab } from '../dns/slab.js';
 import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
 import type { Tx } from '../store/index.js';
@@ -246,6 +247,33 @@ export async function recordsAt(trx: Tx, zone: ZoneRow, zi: ZiRow, servedOnly = 
   const origin = Name.parse(zone.name);
   const rows = await rowsAt(trx, Number(zone.id), zi.version, servedOnly);
   return [soaRecord(origin, zi), ...rows.map(rowToRecord)];
+}
+
+/**
+ * The served records of a ZI (SOA first) as DNS records only (no comments or flags), for a caller that keeps the
+ * whole set (the signer's copy of a signed zone): their RDATA and owner names share buffers (ByteSlab), and the rows
+ * of one owner share its name — a record costs its objects and bytes, not a buffer each.
+ */
+export async function servedRecordsPacked(trx: Tx, zone: ZoneRow, zi: ZiRow): Promise<RR[]> {
+  const rows = await rowsAt(trx, Number(zone.id), zi.version, true);
+  return [soaRecord(Name.parse(zone.name), zi), ...packRows(rows)];
+}
+
+/** Rows (owner text, type, class, TTL, RDATA) as records whose bytes share buffers; see servedRecordsPacked. */
+export function packRows(rows: readonly { owner: string; type: number; rclass: number; ttl: number | bigint | string; rdata: Uint8Array }[]): RR[] {
+  const slab = new ByteSlab();
+  const out: RR[] = new Array(rows.length);
+  let owner = '';
+  let name: Name | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (!name || r.owner !== owner) {
+      owner = r.owner;
+      name = slab.name(owner);
+    }
+    out[i] = { name, type: r.type, class: r.rclass, ttl: Number(r.ttl), rdata: slab.copy(r.rdata) };
+  }
+  return out;
 }
 
 export async function loadSg(trx: Tx, id: number): Promise<SgRow> {

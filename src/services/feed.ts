@@ -18,7 +18,7 @@ import {
 } from '../store/queries/feed.js';
 import { ownerRowsAt, ziRow, ziRowsOfVersions } from '../store/queries/versions.js';
 import { type ServiceContext, zoneScope } from './context.js';
-import { diffRows, recordsAt, rowToRecord, soaRecord, type ZiRow } from './core.js';
+import { diffRows, rowToRecord, servedRecordsPacked, soaRecord, type ZiRow } from './core.js';
 import { normalizeZoneName } from './names.js';
 import { type SnapshotHead, snapshotHeads, snapshotParts } from '../store/queries/snapshots.js';
 import { wireKey } from '../zone/key.js';
@@ -31,7 +31,7 @@ export async function loadPublishedZone(ctx: ServiceContext, name: string): Prom
     if (!zone || zone.published_version === null) return null;
     const zi = await ziRow(trx, Number(zone.id), zone.published_version);
     if (!zi) return null;
-    const records = (await recordsAt(trx, zone, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
+    const records = await servedRecordsPacked(trx, zone, zi);
     return { zoneId: Number(zone.id), origin: Name.parse(zone.name), version: zi.version, serial: Number(zi.soa_serial), records };
   });
 }

@@ -33,7 +33,7 @@ import {
 import { ziRow } from '../store/queries/versions.js';
 import { lockedZoneRowById } from '../store/queries/zones.js';
 import { type ServiceContext, zoneScope } from './context.js';
-import { recordsAt } from './core.js';
+import { packRows, servedRecordsPacked } from './core.js';
 import { openKey, policyOf, recordDenialOverride, UNSIGN } from './dnssec.js';
 import { InvalidArgument } from './errors.js';
 
@@ -149,8 +149,8 @@ export async function signedStateAt(ctx: ServiceContext, zoneId: number, version
     const z = await lockedZoneRowById(trx, 'sqlite', zoneScope(ctx), zoneId);
     const zi = z ? await ziRow(trx, zoneId, version) : undefined;
     if (!z || !zi) return undefined;
-    const records = (await recordsAt(trx, z, zi, true)).map((r) => ({ name: r.name, type: r.type, class: r.class, ttl: r.ttl, rdata: r.rdata }));
-    return { records, stored: (await signerRowsAt(trx, zoneId, version)).map(rowToRR) };
+    const records = await servedRecordsPacked(trx, z, zi);
+    return { records, stored: packRows(await signerRowsAt(trx, zoneId, version)) };
   });
 }
 

@@ -1,0 +1,34 @@
+// Many small byte strings that live and die together, copied into shared buffers: a Uint8Array of its own costs an
+// ArrayBuffer and a native backing store besides its bytes (~200 bytes for a four-byte A record), so a zone of a
+// million records loaded for good (the signer's copy of a signed zone) paid more for the buffers than for the data.
+//
+// Use it only for a set loaded at once and kept as a whole: a view keeps its whole chunk alive, so bytes of the set
+// that are dropped stay allocated until every other view of their chunk is gone (at most the set's own size).
+
+import { Name } from './name.js';
+
+/** Size of one chunk (a copy never spans two). */
+const CHUNK = 1 << 20;
+
+export class ByteSlab {
+  private chunk = new Uint8Array(0);
+  private used = 0;
+
+  /** A copy of `b` in the slab. */
+  copy(b: Uint8Array): Uint8Array {
+    const n = b.length;
+    if (this.used + n > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(CHUNK, n));
+      this.used = 0;
+    }
+    const out = this.chunk.subarray(this.used, this.used + n);
+    out.set(b);
+    this.used += n;
+    return out;
+  }
+
+  /** The name `text` (absolute, presentation format) with its wire form in the slab. */
+  name(text: string): Name {
+    return Name.ofWire(this.copy(Name.parse(text).toWire()));
+  }
+}

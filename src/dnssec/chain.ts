@@ -5,6 +5,7 @@
 
 import type { RR } from '../dns/message.js';
 import { compareRdata } from '../dns/rdata.js';
+import { ByteSlab } from '../dns/slab.js';
 import { SortedSet } from './sorted.js';
 
 export interface RecordDelta {
@@ -19,6 +20,9 @@ export interface RecordDelta {
  */
 const typeLists = new Map<string, readonly number[]>();
 const TYPE_LISTS_MAX = 4096;
+
+/** Records rebuilt at once from which on a flush packs their RDATA. */
+const BULK_FLUSH = 1024;
 
 export function sharedTypeList(types: readonly number[]): readonly number[] {
   const k = types.join(',');
@@ -92,6 +96,9 @@ export abstract class LinkedChain<T> {
   flush(): RecordDelta {
     const remove: RR[] = [];
     const add: RR[] = [];
+    // A chain built or rebuilt in bulk (a full sign) keeps its records' RDATA in shared buffers: records made together
+    // and kept together (dns/slab.ts). Small flushes (an UPDATE's links) allocate their own.
+    const slab = this.dirty.size >= BULK_FLUSH ? new ByteSlab() : undefined;
     for (const k of this.dirty) {
       const e = this.entries.get(k);
       const old = this.current.get(k);
@@ -106,6 +113,7 @@ export abstract class LinkedChain<T> {
       const rr = this.build(e.at, next, e.types);
       if (old && old.ttl === rr.ttl && compareRdata(old.rdata, rr.rdata) === 0) continue;
       if (old) remove.push(old);
+      if (slab) rr.rdata = slab.copy(rr.rdata);
       add.push(rr);
       this.current.set(k, rr);
     }

@@ -123,7 +123,7 @@ export function buildCommand(): Command {
       if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
       return n;
     })
-    .option('--signing-threads <n>', 'DNSSEC signing threads: a full sign and large re-signs run there, off the query path (default: the cores available)', (v: string) => {
+    .option('--signing-threads <n>', 'DNSSEC signing threads: a full sign and large re-signs run there, off the query path (default: the cores available; stopped after 30 s without work, started again when needed)', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('a whole number from 1 to 256');
       return n;
@@ -307,7 +307,7 @@ async function fillTable(
   // Only the leader signs (issue 13); the others serve what it stores.
   if (signer) {
     signer.mayAct = mayLead;
-    signer.pool = new SignPool(opts.signingThreads ? { size: opts.signingThreads } : {});
+    signer.pool = new SignPool({ ...(opts.signingThreads ? { size: opts.signingThreads } : {}), afterIdleStop: trimNativeHeap });
   }
   await acl?.reload();
   const feed = await startZoneFeed(store, table, log, {
@@ -770,7 +770,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
     const signer = new ZoneSigner(ctx, log);
-    signer.pool = new SignPool(opts.signingThreads ? { size: opts.signingThreads } : {});
+    signer.pool = new SignPool({ ...(opts.signingThreads ? { size: opts.signingThreads } : {}), afterIdleStop: trimNativeHeap });
     let leadership: Leadership | undefined;
     const mayLead = () => leadership?.leading ?? false;
     signer.mayAct = mayLead;

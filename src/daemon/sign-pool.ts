@@ -4,7 +4,8 @@
 // only does the arithmetic. Private keys go to the threads as KeyObjects with each batch (memory only).
 //
 // Few signatures (an UPDATE's) are signed inline: a round trip to a thread costs more than they do. Threads start on
-// first use and are unref'd (an idle pool does not keep dmsd alive).
+// first use and are unref'd (an idle pool does not keep dmsd alive); threads idle for `idleMs` are stopped, so the
+// heaps a full sign grew in them are given back, and started again by the next large change.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -23,6 +24,10 @@ export interface SignPoolOptions {
   batch?: number;
   /** Fewer signatures than this are signed inline, on the calling thread (default 256). */
   inlineBelow?: number;
+  /** Threads with nothing to sign for this long are stopped (default 30 s; 0: kept). */
+  idleMs?: number;
+  /** Run after idle threads were stopped (dmsd: give the C heap's free memory back, malloc_trim). */
+  afterIdleStop?: () => unknown;
 }
 
 interface Slot {
@@ -46,6 +51,11 @@ export class SignPool {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private closed = false;
+  private readonly idleMs: number;
+  private readonly afterIdleStop: (() => unknown) | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** signAll calls using the threads now (the idle timer runs only when there are none). */
+  private active = 0;
   /** Signatures computed by the threads, and inline (the tests check the pool was used). */
   readonly stats = { threaded: 0, inline: 0, batches: 0 };
 
@@ -53,6 +63,22 @@ export class SignPool {
     this.size = Math.max(1, opts.size ?? availableParallelism());
     this.batch = Math.max(1, opts.batch ?? 512);
     this.inlineBelow = opts.inlineBelow ?? 256;
+    this.idleMs = opts.idleMs ?? 30_000;
+    this.afterIdleStop = opts.afterIdleStop;
+  }
+
+  /** Threads running now (0 before the first large change and after an idle stop). */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Stop the threads when idle (their replies all came: nothing waits); the next use starts new ones. */
+  private stopIdle(): void {
+    this.idleTimer = undefined;
+    if (this.active > 0 || this.waiting.size > 0 || this.slots.length === 0) return;
+    const slots = this.slots;
+    this.slots = [];
+    void Promise.all(slots.map((s) => s.worker.terminate())).then(() => this.afterIdleStop?.());
   }
 
   private start(): Slot[] {
@@ -118,6 +144,16 @@ export class SignPool {
       this.stats.inline += pending.length;
       return;
     }
+    clearTimeout(this.idleTimer);
+    this.active++;
+    try {
+      await this.signInThreads(pending);
+    } finally {
+      if (--this.active === 0 && this.idleMs > 0 && !this.closed) this.idleTimer = setTimeout(() => this.stopIdle(), this.idleMs).unref();
+    }
+  }
+
+  private async signInThreads(pending: readonly PendingSignature[]): Promise<void> {
     const keyIndex = new Map<KeyObject, number>();
     const keys: KeyObject[] = [];
     const index = pending.map((p) => {
@@ -155,6 +191,7 @@ export class SignPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
     const slots = this.slots;
     this.slots = [];
     await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -5,6 +5,7 @@
 // Use it only for a set loaded at once and kept as a whole: a view keeps its whole chunk alive, so bytes of the set
 // that are dropped stay allocated until every other view of their chunk is gone (at most the set's own size).
 
+import type { RR } from './message.js';
 import { Name } from './name.js';
 
 /** Size of one chunk (a copy never spans two). */
@@ -30,5 +31,19 @@ export class ByteSlab {
   /** The name `text` (absolute, presentation format) with its wire form in the slab. */
   name(text: string): Name {
     return Name.ofWire(this.copy(Name.parse(text).toWire()));
+  }
+}
+
+/** Move the RDATA of `rrs` (records just made, kept together) into one buffer of their total size. */
+export function packRdata(rrs: readonly RR[]): void {
+  let total = 0;
+  for (const r of rrs) total += r.rdata.length;
+  const buf = new Uint8Array(total);
+  let p = 0;
+  for (const r of rrs) {
+    const n = r.rdata.length;
+    buf.set(r.rdata, p);
+    r.rdata = buf.subarray(p, p + n);
+    p += n;
   }
 }

@@ -5,7 +5,7 @@
 
 import type { RR } from '../dns/message.js';
 import { compareRdata } from '../dns/rdata.js';
-import { ByteSlab } from '../dns/slab.js';
+import { packRdata } from '../dns/slab.js';
 import { SortedSet } from './sorted.js';
 
 export interface RecordDelta {
@@ -22,7 +22,7 @@ const typeLists = new Map<string, readonly number[]>();
 const TYPE_LISTS_MAX = 4096;
 
 /** Records rebuilt at once from which on a flush packs their RDATA. */
-const BULK_FLUSH = 1024;
+const BULK_FLUSH = 32;
 
 export function sharedTypeList(types: readonly number[]): readonly number[] {
   const k = types.join(',');
@@ -96,9 +96,6 @@ export abstract class LinkedChain<T> {
   flush(): RecordDelta {
     const remove: RR[] = [];
     const add: RR[] = [];
-    // A chain built or rebuilt in bulk (a full sign) keeps its records' RDATA in shared buffers: records made together
-    // and kept together (dns/slab.ts). Small flushes (an UPDATE's links) allocate their own.
-    const slab = this.dirty.size >= BULK_FLUSH ? new ByteSlab() : undefined;
     for (const k of this.dirty) {
       const e = this.entries.get(k);
       const old = this.current.get(k);
@@ -113,11 +110,13 @@ export abstract class LinkedChain<T> {
       const rr = this.build(e.at, next, e.types);
       if (old && old.ttl === rr.ttl && compareRdata(old.rdata, rr.rdata) === 0) continue;
       if (old) remove.push(old);
-      if (slab) rr.rdata = slab.copy(rr.rdata);
       add.push(rr);
       this.current.set(k, rr);
     }
     this.dirty.clear();
+    // Records made in bulk (a full sign's slices) keep their RDATA in one buffer per flush (dns/slab.ts): made together
+    // and mostly kept together. An UPDATE's few links allocate their own.
+    if (add.length >= BULK_FLUSH) packRdata(add);
     return { remove, add };
   }
 

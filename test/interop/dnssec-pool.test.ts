@@ -106,6 +106,30 @@ describe('signing threads: same result as inline, accepted by dnssec-verify and 
   }
 });
 
+test('idle signing threads stop (their memory given back) and start again with the next large change', async () => {
+  let stops = 0;
+  const pool = new SignPool({ size: 2, batch: 50, inlineBelow: 0, idleMs: 150, afterIdleStop: () => stops++ });
+  after(() => pool.close());
+  const policy: SignPolicy = { denial: { kind: 'nsec' }, validity: 14 * 86400 };
+  assert.equal(pool.threads, 0, 'no thread before the first use');
+  const z = await signZoneInPool(origin, records(), keys, policy, now, pool);
+  assert.equal(pool.threads, 2, 'two threads after a full sign');
+  await waitFor(() => pool.threads === 0 && stops === 1, 5000, 'the idle threads stopped');
+  // The next large change starts threads again and is signed by them, complete.
+  const t0 = pool.stats.threaded;
+  const add = parseZoneText(Array.from({ length: 100 }, (_, i) => `idle${i} 300 A 172.17.0.${i}`).join('\n'), { origin }).records;
+  const d = await signDeferred(z, pool, () => z.apply({ remove: [], add }, keys, now + 60));
+  assert.equal(pool.threads, 2, 'threads started again');
+  assert.ok(pool.stats.threaded - t0 >= 100, `${pool.stats.threaded - t0} signatures in the new threads`);
+  const complete = 18 + origin.toWire().length + 64;
+  assert.ok(d.add.every((r) => r.type !== RRType.RRSIG || r.rdata.length === complete), 'every RRSIG complete');
+  const file = join(dir, 'after-idle.zone');
+  writeFileSync(file, writeZoneText(origin, z.records()));
+  verify(file);
+  // Busy threads are not stopped: the timer starts when the last signing ends.
+  await waitFor(() => pool.threads === 0 && stops === 2, 5000, 'the threads stopped again');
+});
+
 describe('dmsd --signing-threads 2: the AXFR of the zone it signed validates, and the threads signed it', () => {
   let data = '';
   let dmsd: Server | undefined;

@@ -234,7 +234,8 @@ if (argv.includes('--dmsd')) {
   const heap = hi >= 0 ? [`--max-old-space-size=${argv[hi + 1]}`] : [];
   // BENCH_DMSD_NODE_ARGS: extra node flags for dmsd (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
   const extra = (process.env.BENCH_DMSD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'dist', 'daemon', 'main.js'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // bin/dmsd: the bundle with its code cache, as operators start it.
+  const proc = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'bin', 'dmsd'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout.on('data', (d) => {
     out += d;

@@ -83,7 +83,7 @@ test('Name (wire form only) matches a label-list reference: order, subdomains, k
     // Every suffix's key is a tail of the name's key (what the writer's compression table uses).
     const starts = a.keyStarts();
     assert.equal(starts.length, la.length);
-    starts.forEach((s, i) => assert.equal(a.key.slice(s), a.parent(i).key, `suffix ${i} of ${a}`));
+    for (const [i, s] of starts.entries()) assert.equal(a.key.slice(s), a.parent(i).key, `suffix ${i} of ${a}`);
     if (la.length > 0) assert.equal(a.toRelativeString(a.parent(la.length)), a.toString().slice(0, -1) || '@');
   }
 });

@@ -16,6 +16,7 @@
 //    CSK, NSEC) set, dmsd started with its signing threads: time until it logs the full sign and serves the zone,
 //    its RSS; then one RFC 2136 UPDATE (TSIG, one A record added) sent from here: time until the answer, and until a
 //    DO=1 query returns the new A with its RRSIG and the new NSEC with its RRSIG (the chain served).
+//    Its RSS 8 s after the UPDATEs, and 33 s after (its signing threads stopped when idle for 30 s).
 // Options: --records N, --skip-bind, --skip-inline, --skip-pool, --skip-knot, --dmsd, --dmsd-heap MB (dmsd's V8 heap
 // limit: with the default (~4.3 GB here) dmsd ran out of memory signing 1,000,000 records).
 // BENCH_DMSD_NODE_ARGS: node flags for dmsd (e.g. "--trace-gc"); BENCH_DNSSEC_OUT=FILE: dmsd's whole output up to the
@@ -301,6 +302,10 @@ if (argv.includes('--dmsd')) {
   await sleep(8000);
   const settled = rssBytes(proc.pid);
   log('dmsd RSS serving the signed zone, 8 s idle after the UPDATEs', { rssMB: Math.round(settled / 1e6), bytesPerRecord: Math.round(settled / N) });
+  // The signing threads stop after 30 s without work (sign-pool.ts): what the process holds once they are gone.
+  await sleep(25_000);
+  const threadsGone = rssBytes(proc.pid);
+  log('dmsd RSS serving the signed zone, 33 s idle (signing threads stopped)', { rssMB: Math.round(threadsGone / 1e6), bytesPerRecord: Math.round(threadsGone / N) });
   // BENCH_DMSD_HEAPSNAPSHOT=DIR with BENCH_DMSD_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR": a heap
   // snapshot of the serving dmsd, written to DIR (waited for until its size stops changing).
   const snapDir = process.env.BENCH_DMSD_HEAPSNAPSHOT;

@@ -71,7 +71,7 @@ export class Nsec3Chain extends LinkedChain<string> {
 
   /** The owner name of the NSEC3 record for a hashed label. */
   hashedOwner(label: string): Name {
-    return new Name([new TextEncoder().encode(label), ...this.origin.labels]);
+    return this.origin.prepend(new TextEncoder().encode(label));
   }
 
   hashOf(owner: Name): string {

@@ -256,18 +256,9 @@ function foldDuplicates(
   return kept;
 }
 
-/** isSubdomainOf with a fast path: names parsed relative to the origin share its label arrays. */
+/** Is `name` at or below `origin` (Name.isSubdomainOf: a byte comparison of the wire forms). */
 export function inZone(name: Name, origin: Name): boolean {
-  const a = name.labels;
-  const b = origin.labels;
-  if (b.length > a.length) return false;
-  let i = a.length - 1;
-  let j = b.length - 1;
-  while (j >= 0 && a[i] === b[j]) {
-    i--;
-    j--;
-  }
-  return j < 0 || name.isSubdomainOf(origin);
+  return name.isSubdomainOf(origin);
 }
 
 export function safeTarget(r: ZoneRecord): Name | undefined {

@@ -16,7 +16,6 @@ import type { ParseOptions, ParseResult, RecordSink, RRFlags, ZoneFileProblem, Z
 const MAX_INCLUDE_DEPTH = 16;
 /** Includes per parse: with the depth limit alone, a file including itself twice per level would be read 2^16 times. */
 const MAX_INCLUDES = 1000;
-const MAX_NAME_WIRE = 255;
 
 interface State {
   origin: Name | undefined;
@@ -282,50 +281,15 @@ function slabCopy(src: Uint8Array): Uint8Array {
   return out;
 }
 
-/**
- * Owner/directive name parse. Plain names (no backslash) take a fast path that shares the origin's label arrays;
- * anything with escapes goes through Name.parse. Throws TextError like Name.parse.
- */
+/** Owner/directive name parse (Name.parse, with the zone file's wording for a missing origin). Throws TextError. */
 export function parseName(text: string, origin: Name | undefined): Name {
   if (text === '@') {
     if (!origin) throw new TextError('expected an origin for "@" ($ORIGIN or the origin option)');
     return origin;
   }
-  if (text.indexOf('\\') >= 0 || text === '.') return Name.parse(text, origin);
-  const n = text.length;
-  const absolute = text.charCodeAt(n - 1) === 0x2e;
-  if (!absolute && !origin) throw new TextError(`expected an origin for the relative name "${text}" ($ORIGIN or the origin option)`);
-  // Size the label array exactly: a growing array would reserve room for 17 labels per name, which matters at a
-  // million owners.
-  let count = 1;
-  const end = absolute ? n - 1 : n;
-  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === 0x2e) count++;
-  const tail = !absolute && origin ? origin.labels : [];
-  const labels = new Array<Uint8Array>(count + tail.length);
-  let wire = 1;
-  let start = 0;
-  let at = 0;
-  for (let i = 0; i <= end; i++) {
-    if (i < end && text.charCodeAt(i) !== 0x2e) continue;
-    const len = i - start;
-    if (len === 0) throw new TextError(`empty label in name "${text}"`);
-    if (len > 63) throw new TextError(`label longer than 63 octets in name "${text}"`);
-    const label = slabBytes(len);
-    for (let k = 0; k < len; k++) {
-      const c = text.charCodeAt(start + k);
-      if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
-      label[k] = c;
-    }
-    labels[at++] = label;
-    wire += len + 1;
-    start = i + 1;
-  }
-  for (const l of tail) {
-    labels[at++] = l;
-    wire += l.length + 1;
-  }
-  if (wire > MAX_NAME_WIRE) throw new TextError(`name "${text}" longer than 255 octets`);
-  return new Name(labels);
+  if (!origin && text !== '.' && text.charCodeAt(text.length - 1) !== 0x2e && text.indexOf('\\') < 0)
+    throw new TextError(`expected an origin for the relative name "${text}" ($ORIGIN or the origin option)`);
+  return Name.parse(text, origin);
 }
 
 // ---- directives ----

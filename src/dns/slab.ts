@@ -15,16 +15,23 @@ export class ByteSlab {
   private chunk = new Uint8Array(0);
   private used = 0;
 
+  /**
+   * `expected`: the bytes the set will take (an upper bound): chunks are sized to what is left of it, so a small set
+   * (a zone of a few records, one of thousands) takes a buffer of its size, not a megabyte.
+   */
+  constructor(private expected: number) {}
+
   /** A copy of `b` in the slab. */
   copy(b: Uint8Array): Uint8Array {
     const n = b.length;
     if (this.used + n > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.max(CHUNK, n));
+      this.chunk = new Uint8Array(Math.max(n, Math.min(CHUNK, this.expected)));
       this.used = 0;
     }
     const out = this.chunk.subarray(this.used, this.used + n);
     out.set(b);
     this.used += n;
+    this.expected -= n;
     return out;
   }
 

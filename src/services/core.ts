@@ -261,7 +261,10 @@ export async function servedRecordsPacked(trx: Tx, zone: ZoneRow, zi: ZiRow): Pr
 
 /** Rows (owner text, type, class, TTL, RDATA) as records whose bytes share buffers; see servedRecordsPacked. */
 export function packRows(rows: readonly { owner: string; type: number; rclass: number; ttl: number | bigint | string; rdata: Uint8Array }[]): RR[] {
-  const slab = new ByteSlab();
+  // An upper bound of the bytes: every RDATA, and each owner's name (its wire form is at most its text + 1 octets).
+  let expected = 0;
+  for (const r of rows) expected += r.rdata.length + r.owner.length + 1;
+  const slab = new ByteSlab(expected);
   const out: RR[] = new Array(rows.length);
   let owner = '';
   let name: Name | undefined;

@@ -78,7 +78,10 @@ export class SignPool {
     if (this.active > 0 || this.waiting.size > 0 || this.slots.length === 0) return;
     const slots = this.slots;
     this.slots = [];
-    void Promise.all(slots.map((s) => s.worker.terminate())).then(() => this.afterIdleStop?.());
+    // Never a rejection left unhandled (it would end the process): a thread that cannot be stopped is left to exit.
+    void Promise.all(slots.map((s) => s.worker.terminate()))
+      .then(() => this.afterIdleStop?.())
+      .catch(() => {});
   }
 
   private start(): Slot[] {

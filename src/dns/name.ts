@@ -19,15 +19,21 @@ export function labelToString(label: Uint8Array, lower = false): string {
   return labelText(label, 0, label.length, lower);
 }
 
+/** The length of an octet in presentation: 4 as \ddd, 2 as a backslash and itself, 1 as itself (RFC 1035 §5.1). */
+function textLength(c: number): number {
+  if (c <= 0x20 || c >= 0x7f) return 4;
+  return c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24 ? 2 : 1;
+}
+
 /** labelToString of bytes [start, end) of `b`. */
 function labelText(b: Uint8Array, start: number, end: number, lower: boolean): string {
   let s = '';
   for (let i = start; i < end; i++) {
     let c = b[i];
     if (lower) c = lowerByte(c);
-    if (c <= 0x20 || c >= 0x7f) s += `\\${c.toString().padStart(3, '0')}`;
-    else if (c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24)
-      s += `\\${String.fromCharCode(c)}`;
+    const n = textLength(c);
+    if (n === 4) s += `\\${c.toString().padStart(3, '0')}`;
+    else if (n === 2) s += `\\${String.fromCharCode(c)}`;
     else s += String.fromCharCode(c);
   }
   return s;
@@ -218,10 +224,7 @@ export class Name {
     let k = 0;
     for (let p = 0; w[p] !== 0; p += w[p] + 1) {
       out.push(k);
-      for (let i = p + 1; i <= p + w[p]; i++) {
-        const c = lowerByte(w[i]);
-        k += c <= 0x20 || c >= 0x7f ? 4 : c === 0x2e || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b || c === 0x40 || c === 0x24 ? 2 : 1;
-      }
+      for (let i = p + 1; i <= p + w[p]; i++) k += textLength(lowerByte(w[i]));
       k++;
     }
     return out;

@@ -82,7 +82,7 @@ export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
   for (const [key, s] of nodes) {
     if (!Array.isArray(s)) {
       if (s.flags?.disable) nodes.delete(key);
-      else if (!inZone(s.name, origin)) {
+      else if (!s.name.isSubdomainOf(origin)) {
         report(s, 'error', outOfZone(s, origin));
         nodes.delete(key);
       }
@@ -126,7 +126,7 @@ export function foldNode(origin: Name, rs: ZoneRecord[], dropped: Set<ZoneRecord
   if (rs.length === 1) {
     const s = rs[0];
     if (s.flags?.disable) return [];
-    if (!inZone(s.name, origin)) {
+    if (!s.name.isSubdomainOf(origin)) {
       report(s, 'error', outOfZone(s, origin));
       return [];
     }
@@ -136,7 +136,7 @@ export function foldNode(origin: Name, rs: ZoneRecord[], dropped: Set<ZoneRecord
     report(r, 'warning', `duplicate ${r.name.toString()} ${typeToString(r.type)} record folded into the one${where(first)}`),
   );
   const served = kept.filter((r) => !r.flags?.disable);
-  if (served.length > 0 && !inZone(served[0].name, origin)) {
+  if (served.length > 0 && !served[0].name.isSubdomainOf(origin)) {
     for (const r of served) report(r, 'error', outOfZone(r, origin));
     served.length = 0;
   }
@@ -167,7 +167,7 @@ function checkRecord(origin: Name, r: ZoneRecord, atApex: boolean, report: Check
   }
   if (t !== RRType.NS && t !== RRType.MX && t !== RRType.SRV) return;
   const target = safeTarget(r);
-  if (target === undefined || target.isRoot() || !inZone(target, origin)) return;
+  if (target === undefined || target.isRoot() || !target.isSubdomainOf(origin)) return;
   checkTarget(r, target, atApex);
 }
 
@@ -254,11 +254,6 @@ function foldDuplicates(
     }
   }
   return kept;
-}
-
-/** Is `name` at or below `origin` (Name.isSubdomainOf: a byte comparison of the wire forms). */
-export function inZone(name: Name, origin: Name): boolean {
-  return name.isSubdomainOf(origin);
 }
 
 export function safeTarget(r: ZoneRecord): Name | undefined {

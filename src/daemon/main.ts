@@ -12,9 +12,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import { type ListenAddress, type Listening, trimNativeHeap, type UdpIo } from '../server/listeners.js';
+import { fixMmapThreshold, type ListenAddress, type Listening, trimNativeHeap, type UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
-import { loadZoneDirectory } from '../server/zonedir.js';
+import { loadZoneDirectoryThreaded } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
 import type { RR } from '../dns/message.js';
 import { ZoneTable } from '../zone/table.js';
@@ -226,9 +226,9 @@ function makeLogger(level: string): Logger {
  * Load the zone directory into `table`, logging each zone and each problem. On a reload, a zone whose file now has
  * errors keeps being served in its previous version; a zone whose file is gone stops being served.
  */
-function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<string>): void {
+async function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<string>): Promise<void> {
   const seen = new Set<string>();
-  for (const r of loadZoneDirectory(dir)) {
+  for (const r of await loadZoneDirectoryThreaded(dir)) {
     seen.add(r.origin);
     for (const p of r.problems) {
       const entry = { file: p.file, line: p.line, column: p.column, zone: r.origin };
@@ -238,7 +238,7 @@ function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<stri
     if (r.zone) {
       table.set(r.zone);
       fromDir.add(r.origin);
-      log.info({ zone: r.origin, serial: r.zone.serial, names: r.zone.nodes.size, file: r.file }, 'zone loaded');
+      log.info({ zone: r.origin, serial: r.zone.serial, names: r.zone.nodes.size, file: r.file, ...(r.inThread ? { parsedInThread: true } : {}) }, 'zone loaded');
     } else if (fromDir.has(r.origin)) {
       log.error({ zone: r.origin, file: r.file }, 'zone file has errors: the previous version stays served');
     } else log.error({ zone: r.origin, file: r.file }, 'zone not served: it has errors');
@@ -285,18 +285,22 @@ async function fillTable(
     const dir = opts.zones ?? EXAMPLES_DIR;
     const fromDir = new Set<string>();
     try {
-      loadZones(dir, log, table, fromDir);
+      await loadZones(dir, log, table, fromDir);
     } catch (err) {
       log.fatal({ dir, err: (err as Error).message }, 'cannot read the zone directory');
       process.exit(1);
     }
+    // Reloads run one after another: a SIGHUP during a reload starts the next once it is done.
+    let reloading: Promise<void> = Promise.resolve();
     const reload = () => {
-      log.info({ dir }, 'reloading zones (SIGHUP)');
-      try {
-        loadZones(dir, log, table, fromDir);
-      } catch (err) {
-        log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
-      }
+      reloading = reloading.then(async () => {
+        log.info({ dir }, 'reloading zones (SIGHUP)');
+        try {
+          await loadZones(dir, log, table, fromDir);
+        } catch (err) {
+          log.error({ dir, err: (err as Error).message }, 'cannot read the zone directory; zones unchanged');
+        }
+      });
     };
     return { stop: async () => {}, reload };
   }
@@ -891,6 +895,8 @@ export async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
   const log = makeLogger(opts.logLevel);
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
+  // Before any large buffer is made: the memory a load frees goes back to the system (listeners.ts).
+  fixMmapThreshold();
   if (cluster.isWorker) {
     const listen = JSON.parse(process.env.DMSD_WORKER_LISTEN ?? '[]') as ListenAddress[];
     const wlog = log.child({ worker: cluster.worker?.id });

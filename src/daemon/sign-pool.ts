@@ -8,13 +8,14 @@
 // heaps a full sign grew in them are given back, and started again by the next large change.
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { decodeSignResults, encodeSignJobs } from '../dnssec/sign-batch.js';
 import { signRRsetBytes } from '../dnssec/sign.js';
 import { completeSignature, type PendingSignature, SignedZone, type SignPolicy, type ZoneKey } from '../dnssec/zone.js';
+import { startThread } from '../server/threads.js';
 import type { SignBatchMessage, SignBatchReply } from './sign-worker.js';
 
 export interface SignPoolOptions {
@@ -86,15 +87,8 @@ export class SignPool {
 
   private start(): Slot[] {
     if (this.slots.length > 0) return this.slots;
-    // Under tsx (tests, dmsd from source) the worker is the TypeScript file: the thread registers tsx's loader first
-    // (an --import in the worker's execArgv does not reach its entry module on Node 20).
-    const ts = import.meta.url.endsWith('.ts');
-    const url = new URL(ts ? './sign-worker.ts' : './sign-worker.js', import.meta.url);
-    const boot = ts
-      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`
-      : undefined;
     for (let i = 0; i < this.size; i++) {
-      const worker = boot ? new Worker(boot, { eval: true }) : new Worker(url);
+      const worker = startThread('./sign-worker', import.meta.url);
       const slot: Slot = { worker, busy: 0 };
       worker.unref();
       worker.on('message', (m: SignBatchReply) => {

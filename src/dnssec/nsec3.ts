@@ -5,7 +5,7 @@
 
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
-import { Name } from '../dns/name.js';
+import type { Name } from '../dns/name.js';
 import { makeNsec3, makeNsec3Param } from '../dns/rdata.js';
 import { fromBase32Hex, toBase32Hex } from '../dns/rdata/text.js';
 import { crypto, DnssecError } from './algorithms.js';

@@ -2,11 +2,15 @@
 // dropped; "root.zone" is the root zone). Each file is read with the zone-file parser, compiled and handed to the
 // ZoneTable; a file with errors is reported and not served, the others still are.
 
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { Name } from '../dns/name.js';
 import { type Zone, ZoneBuilder } from '../zone/zone.js';
+import { unpackRecords } from '../zonefile/batch.js';
 import { loadZoneFile } from './zonefile-files.js';
+import type { ZoneFileContent, ZoneFileJob, ZoneFileMessage } from './zonefile-worker.js';
+import { startThread } from './threads.js';
 import type { ZoneFileProblem } from '../zonefile/types.js';
 
 export interface ZoneLoadResult {
@@ -14,6 +18,8 @@ export interface ZoneLoadResult {
   origin: string;
   zone?: Zone;
   problems: ZoneFileProblem[];
+  /** Parsed by a thread of its own (loadZoneThreaded). */
+  inThread?: boolean;
 }
 
 /** The zone name a file stands for, or undefined when the file is not a zone file (hidden, backup, journal). */
@@ -24,11 +30,10 @@ export function zoneNameOfFile(file: string): string | undefined {
   return base;
 }
 
-/** Load one zone file as the zone `origin`. Never throws: problems are returned. */
-export function loadZone(path: string, originText: string): ZoneLoadResult {
-  let origin: Name;
+/** The zone name of a file, or the problem with it. */
+function originOf(path: string, originText: string): Name | ZoneLoadResult {
   try {
-    origin = originText === '.' ? Name.root : Name.from(originText);
+    return originText === '.' ? Name.root : Name.from(originText);
   } catch (err) {
     return {
       file: path,
@@ -36,6 +41,12 @@ export function loadZone(path: string, originText: string): ZoneLoadResult {
       problems: [{ file: path, line: 0, column: 0, severity: 'error', message: `file name is not a zone name: ${(err as Error).message}` }],
     };
   }
+}
+
+/** Load one zone file as the zone `origin`. Never throws: problems are returned. */
+export function loadZone(path: string, originText: string): ZoneLoadResult {
+  const origin = originOf(path, originText);
+  if (!(origin instanceof Name)) return origin;
   // Records are compiled as they are parsed, so the parsed record list never exists whole (a 1M-record zone would
   // otherwise hold ~400 bytes per record of parser objects next to the compiled zone). Records flagged as disabled
   // are kept in the data but not served. Plain records of the common types go to the builder without a record object.
@@ -47,7 +58,12 @@ export function loadZone(path: string, originText: string): ZoneLoadResult {
       if (!r.flags?.disable) builder.add(r);
     },
   });
-  const problems = [...parsed.problems];
+  return finishZone(path, origin, builder, parsed.problems);
+}
+
+/** The zone `builder` holds, unless the parse had errors. */
+function finishZone(path: string, origin: Name, builder: ZoneBuilder, parseProblems: readonly ZoneFileProblem[]): ZoneLoadResult {
+  const problems = [...parseProblems];
   if (problems.some((p) => p.severity === 'error')) return { file: path, origin: origin.toString(), problems };
   try {
     const zone = builder.finish();
@@ -59,19 +75,100 @@ export function loadZone(path: string, originText: string): ZoneLoadResult {
   }
 }
 
-/** Load every zone file of a directory (sorted by file name). Throws only when the directory cannot be read. */
-export function loadZoneDirectory(dir: string): ZoneLoadResult[] {
-  const out: ZoneLoadResult[] = [];
+/**
+ * Files at least this large are parsed by a thread of their own while this one compiles the records (loadZoneThreaded);
+ * below it, starting a thread costs more than it saves.
+ */
+export const THREAD_MIN_BYTES = 4 << 20;
+
+/**
+ * loadZone with the parsing in another thread: it packs the records into batches as it parses
+ * (zonefile-worker.ts), this thread compiles each batch as it arrives — the two halves of the work run side by side.
+ * A thread that fails (cannot start, dies) is reported as a warning and the file is loaded here instead.
+ */
+export function loadZoneThreaded(path: string, originText: string): Promise<ZoneLoadResult> {
+  const origin = originOf(path, originText);
+  if (!(origin instanceof Name)) return Promise.resolve(origin);
+  return new Promise((resolve) => {
+    const builder = new ZoneBuilder(origin);
+    let result: ZoneLoadResult | undefined;
+    let settled = false;
+    const fallBack = (why: string) => {
+      if (settled) return;
+      settled = true;
+      const r = loadZone(path, originText);
+      r.problems.push({ file: path, line: 0, column: 0, severity: 'warning', message: `the parsing thread failed (${why}): parsed in the main thread` });
+      resolve(r);
+    };
+    const recycle = new MessageChannel();
+    let worker: ReturnType<typeof startThread>;
+    try {
+      const job: ZoneFileJob = { path, origin: originText, recycle: recycle.port2 };
+      worker = startThread('../server/zonefile-worker', import.meta.url, { workerData: job, transferList: [recycle.port2] });
+      // Read here while the thread starts (its start costs longer than the read); the thread reads it when this fails.
+      let content: ZoneFileContent = null;
+      try {
+        content = readFileSync(path);
+      } catch {}
+      // Moved, not copied, when the bytes are a buffer of their own (a large file's always are).
+      const own = content !== null && content.byteOffset === 0 && content.byteLength === content.buffer.byteLength;
+      worker.postMessage(content, own ? [content!.buffer as ArrayBuffer] : []);
+    } catch (err) {
+      recycle.port1.close();
+      fallBack((err as Error).message);
+      return;
+    }
+    worker.on('message', (m: ZoneFileMessage) => {
+      if (result !== undefined || settled) return;
+      if ('batch' in m) {
+        unpackRecords(m.batch, builder);
+        // The builder copied what it keeps: the buffer goes back for the next batch.
+        const buf = m.batch.buffer as ArrayBuffer;
+        recycle.port1.postMessage(buf, [buf]);
+      } else {
+        recycle.port1.close();
+        result = { ...finishZone(path, origin, builder, m.problems), inThread: true };
+      }
+    });
+    worker.on('error', (err) => fallBack(err.message));
+    // The thread ends by itself once it posted everything (while this one finishes the zone); the result is handed
+    // over once its memory is given back, so that what follows the load (the idle trim) sees the process without it.
+    worker.on('exit', (code) => {
+      recycle.port1.close();
+      if (result === undefined) fallBack(`exited with code ${code} before the end of the file`);
+      else if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    });
+  });
+}
+
+/** The zone files of a directory, sorted by file name, with their zone names and sizes. */
+function zoneFiles(dir: string): { path: string; origin: string; size: number }[] {
+  const out: { path: string; origin: string; size: number }[] = [];
   for (const file of readdirSync(dir).sort()) {
     const origin = zoneNameOfFile(file);
     if (origin === undefined) continue;
     const path = join(dir, file);
     try {
-      if (!statSync(path).isFile()) continue;
+      const st = statSync(path);
+      if (st.isFile()) out.push({ path, origin, size: st.size });
     } catch {
-      continue;
+      // gone or unreadable since the listing: not a zone file now
     }
-    out.push(loadZone(path, origin));
   }
+  return out;
+}
+
+/** Load every zone file of a directory (sorted by file name). Throws only when the directory cannot be read. */
+export function loadZoneDirectory(dir: string): ZoneLoadResult[] {
+  return zoneFiles(dir).map((f) => loadZone(f.path, f.origin));
+}
+
+/** loadZoneDirectory with each file of `minBytes` or more parsed by a thread of its own (loadZoneThreaded). */
+export async function loadZoneDirectoryThreaded(dir: string, minBytes = THREAD_MIN_BYTES): Promise<ZoneLoadResult[]> {
+  const out: ZoneLoadResult[] = [];
+  for (const f of zoneFiles(dir)) out.push(f.size >= minBytes ? await loadZoneThreaded(f.path, f.origin) : loadZone(f.path, f.origin));
   return out;
 }

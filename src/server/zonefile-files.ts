@@ -10,13 +10,13 @@ import type { ParseOptions, ParseResult } from '../zonefile/types.js';
 export type LoadOptions = Omit<ParseOptions, 'include' | 'file'>;
 
 /**
- * Load a zone file. The origin defaults to the file's base name (e.g. "example.org" for .../example.org) when neither
+ * Load a zone file (its bytes given as `content` when the caller read them). The origin defaults to the file's base name (e.g. "example.org" for .../example.org) when neither
  * opts.origin nor a $ORIGIN gives one. An unreadable top-level file is reported as a problem, not thrown.
  */
-export function loadZoneFile(path: string, opts: LoadOptions = {}): ParseResult {
+export function loadZoneFile(path: string, opts: LoadOptions = {}, content?: Uint8Array): ParseResult {
   let text: string;
   try {
-    text = readFileSync(path, 'latin1');
+    text = content !== undefined ? Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1') : readFileSync(path, 'latin1');
   } catch (err) {
     return {
       records: [],

@@ -459,9 +459,22 @@ export class ZoneBuilder {
     if (this.otherClass > 0) warnings.push(`${this.otherClass} records of a class other than the SOA's ignored`);
     this.release();
 
+    // A node's parent. Consecutive nodes are mostly siblings (a zone lists a parent's children together), so the last
+    // parent found is tried first, by comparing the key's tail with it: most nodes need no substring and no lookup.
+    let lastParent: ZoneNode | undefined;
+    const parentOf = (key: string): ZoneNode | undefined => {
+      const cut = key.charCodeAt(0) + 1;
+      const last = lastParent;
+      if (last !== undefined && last.key.length === key.length - cut && key.endsWith(last.key)) return last;
+      const parent = nodes.get(key.substring(cut));
+      if (parent !== undefined) lastParent = parent;
+      return parent;
+    };
+
     // Empty non-terminals: every ancestor of an existing name, up to the apex, exists (RFC 4592 §2.2.2). Nodes
     // added during the iteration are visited too; their parent exists by then, so their walk stops at once.
     for (const node of nodes.values()) {
+      if (node.key === originKey || parentOf(node.key) !== undefined) continue;
       let key = node.key;
       while (key !== originKey) {
         key = keyParent(key);
@@ -475,7 +488,7 @@ export class ZoneBuilder {
     // Child counts, wildcards and flags, each node settled once after its parent (so it can inherit from it): one
     // parent lookup per node, in any iteration order.
     const settle = (node: ZoneNode): void => {
-      const parent = nodes.get(keyParent(node.key))!;
+      const parent = parentOf(node.key)!;
       if (!(parent.bits & SETTLED) && parent.key !== originKey) settle(parent);
       parent.kids++;
       // Only a name whose first label is "*" is its parent's wildcard; checking the key is cheaper.
@@ -612,10 +625,16 @@ class Encoder {
   otherClass = 0;
   records = 0;
   private readonly s: ReturnType<ZoneBuilder['staged']>;
-  // Scratch per node: the distinct types in first-seen order and, per type, its unique records.
-  private readonly types: number[] = [];
-  private readonly lists: number[][] = [];
-  /** Per type, once its list is long: the RDATA of its records as strings, so that merging stays linear. */
+  // Scratch per node, reset by count (no array is emptied): the distinct types in first-seen order and, per type,
+  // its unique records chained in arrival order: first, last and count per type; per kept record (by its index
+  // within the node) the staged record and the next of its type.
+  private typeOf = new Int32Array(16);
+  private first = new Int32Array(16);
+  private last = new Int32Array(16);
+  private count = new Int32Array(16);
+  private rec = new Int32Array(64);
+  private link = new Int32Array(64);
+  /** Per type slot, once its RRset is long: the RDATA of its records as strings, so that merging stays linear. */
   private readonly seen: (Set<string> | undefined)[] = [];
 
   /** Bytes the nodes not yet encoded can need at most: chunks are never larger than that. */
@@ -635,9 +654,8 @@ class Encoder {
   /** False when the node ends up with no records. */
   encode(node: ZoneNode): boolean {
     const s = this.s;
-    const types = this.types;
-    const lists = this.lists;
-    types.length = 0;
+    let types = 0;
+    let kept = 0;
     let size = 0;
     for (let r = s.head[node.start]; r >= 0; r = s.next[r]) {
       if (s.klass[r] !== this.zoneClass) {
@@ -645,21 +663,32 @@ class Encoder {
         continue;
       }
       const type = s.type[r];
-      let t = types.indexOf(type);
-      if (t < 0) {
-        t = types.length;
-        types.push(type);
-        if (lists.length === t) lists.push([]);
-        lists[t].length = 0;
+      let t = 0;
+      while (t < types && this.typeOf[t] !== type) t++;
+      if (t === types) {
+        if (t === this.typeOf.length) this.growTypes();
+        types++;
+        this.typeOf[t] = type;
+        this.first[t] = -1;
+        this.count[t] = 0;
         this.seen[t] = undefined;
         size += SET_HEADER;
       }
-      const list = lists[t];
-      if (this.isDuplicate(t, list, r)) continue;
-      list.push(r);
+      if (this.isDuplicate(t, r)) continue;
+      if (kept === this.rec.length) {
+        this.rec = grow(this.rec);
+        this.link = grow(this.link);
+      }
+      const i = kept++;
+      this.rec[i] = r;
+      this.link[i] = -1;
+      if (this.first[t] < 0) this.first[t] = i;
+      else this.link[this.last[t]] = i;
+      this.last[t] = i;
+      this.count[t]++;
       size += 2 + s.len[r];
     }
-    if (types.length === 0) return false;
+    if (types === 0) return false;
 
     if (this.used + size > this.chunk.length) {
       this.chunk = new Uint8Array(Math.max(size, Math.min(CHUNK, this.boundLeft)));
@@ -667,17 +696,18 @@ class Encoder {
     }
     this.boundLeft -= size;
     const d = this.chunk;
+    const rec = this.rec;
+    const link = this.link;
     let p = this.used;
     const start = p;
     let bits = 0;
-    for (let t = 0; t < types.length; t++) {
-      const type = types[t];
-      const list = lists[t];
-      const ttl = s.ttl[list[list.length - 1]];
+    for (let t = 0; t < types; t++) {
+      const type = this.typeOf[t];
+      const ttl = s.ttl[rec[this.last[t]]];
       // One TTL per RRset (RFC 2181 §5.2). When the records disagree, the last one's TTL is used for all, as Knot's
       // zone loader does.
-      for (const r of list) {
-        if (s.ttl[r] !== ttl) {
+      for (let i = this.first[t]; i >= 0; i = link[i]) {
+        if (s.ttl[rec[i]] !== ttl) {
           this.warnings.push(`${node.name} type ${type}: records with different TTLs; TTL set to ${ttl} (RFC 2181 §5.2)`);
           break;
         }
@@ -689,7 +719,8 @@ class Encoder {
       d[p + 3] = this.zoneClass & 0xff;
       writeU32(d, p + 4, ttl);
       p += SET_HEADER;
-      for (const r of list) {
+      for (let i = this.first[t]; i >= 0; i = link[i]) {
+        const r = rec[i];
         const len = s.len[r];
         const off = s.off[r];
         d[p] = len >>> 8;
@@ -700,7 +731,7 @@ class Encoder {
         p += 2 + len;
       }
       writeU32(d, headerAt + 8, p - headerAt - SET_HEADER);
-      this.records += list.length;
+      this.records += this.count[t];
       if (type === RRType.NS) bits |= HAS_NS;
       else if (type === RRType.DNAME) bits |= HAS_DNAME;
       else if (type === RRType.CNAME) bits |= HAS_CNAME;
@@ -710,8 +741,9 @@ class Encoder {
     node.start = start;
     node.end = p;
     node.bits = bits;
-    if (types.length > 1 && bits & HAS_CNAME) {
-      for (const type of types) {
+    if (types > 1 && bits & HAS_CNAME) {
+      for (let t = 0; t < types; t++) {
+        const type = this.typeOf[t];
         if (type !== RRType.CNAME && type !== RRType.RRSIG && type !== RRType.NSEC) {
           this.warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
           break;
@@ -721,17 +753,28 @@ class Encoder {
     return true;
   }
 
-  private isDuplicate(t: number, list: number[], r: number): boolean {
+  private growTypes(): void {
+    this.typeOf = grow(this.typeOf);
+    this.first = grow(this.first);
+    this.last = grow(this.last);
+    this.count = grow(this.count);
+  }
+
+  /** Record r repeats one already kept for type slot t (same RDATA). */
+  private isDuplicate(t: number, r: number): boolean {
     const s = this.s;
     const len = s.len[r];
     const off = s.off[r];
     const bytes = s.bytes;
-    if (list.length >= LINEAR_MERGE_LIMIT) {
+    if (this.count[t] >= LINEAR_MERGE_LIMIT) {
       // A large RRset (thousands of addresses on one name): a set of RDATA strings, or merging would be quadratic.
       let seen = this.seen[t];
       if (seen === undefined) {
         seen = new Set();
-        for (const x of list) seen.add(latin1(bytes, s.off[x], s.off[x] + s.len[x]));
+        for (let i = this.first[t]; i >= 0; i = this.link[i]) {
+          const x = this.rec[i];
+          seen.add(latin1(bytes, s.off[x], s.off[x] + s.len[x]));
+        }
         this.seen[t] = seen;
       }
       const key = latin1(bytes, off, off + len);
@@ -740,12 +783,13 @@ class Encoder {
       return false;
     }
     // A linear scan keeps the common case (a handful of records) allocation-free.
-    for (const x of list) {
+    for (let i = this.first[t]; i >= 0; i = this.link[i]) {
+      const x = this.rec[i];
       if (s.len[x] !== len) continue;
       const xo = s.off[x];
-      let i = 0;
-      while (i < len && bytes[xo + i] === bytes[off + i]) i++;
-      if (i === len) return true;
+      let k = 0;
+      while (k < len && bytes[xo + k] === bytes[off + k]) k++;
+      if (k === len) return true;
     }
     return false;
   }

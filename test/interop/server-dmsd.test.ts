@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,9 +288,10 @@ test('dmsd --help lists every flag; bad flags are refused', async () => {
   await assert.rejects(run(process.execPath, ['--import', 'tsx', DMSD, '--workers', 'zero']));
 });
 
-async function waitForLine(pred: (l: Record<string, unknown>) => boolean, from: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (d.lines.slice(from).some(pred)) return;
+async function waitForLine(pred: (l: Record<string, unknown>) => boolean, from: number, ms = 5000): Promise<Record<string, unknown>> {
+  for (let i = 0; i < ms / 50; i++) {
+    const line = d.lines.slice(from).find(pred);
+    if (line) return line;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('expected log line not seen');
@@ -314,6 +315,30 @@ test('SIGHUP reloads the zone directory: changed zones replaced, removed files u
   await waitForLine((l) => l.msg === 'zone removed: its file is gone' && l.zone === 'plain.test.', from);
   assert.match(await dig('www.plain.test', 'A'), /status: REFUSED/);
   assert.match(await dig('www.example.test', 'A', '+short'), /^192\.0\.2\.10$/m);
+});
+
+test('a zone file of 4 MiB or more is parsed by a thread while dmsd compiles it; SIGHUP reloads it the same way', async () => {
+  const big = (serial: number, last: string) =>
+    `$TTL 60\n@ SOA ns host ${serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n${Array.from({ length: 190_000 }, (_, i) => `Host${i} A 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`).join('\n')}\n${last}\n`;
+  const path = join(dir, 'big.test');
+  writeFileSync(path, big(1, 'www A 192.0.2.80'));
+  assert.ok(statSync(path).size >= 4 << 20);
+  const from = d.lines.length;
+  d.proc.kill('SIGHUP');
+  const loaded = await waitForLine((l) => l.msg === 'zone loaded' && l.zone === 'big.test.', from, 30_000);
+  assert.equal(loaded.parsedInThread, true);
+  assert.match(await dig('host189999.big.test', 'A', '+short'), /^10\.2\.230\.47$/m);
+  assert.match(await dig('HOST7.big.test', 'A'), /HOST7\.big\.test\.\s+60\s+IN\s+A\s+10\.0\.0\.7/);
+  assert.match(await dig('www.big.test', 'A', '+short'), /^192\.0\.2\.80$/m);
+  // A second version with an error at its end: the whole file was read before it is refused; the first one stays.
+  const again = d.lines.length;
+  writeFileSync(path, big(2, 'www A 192.0.2.999'));
+  d.proc.kill('SIGHUP');
+  const refused = await waitForLine((l) => l.zone === 'big.test.' && l.level === 50 && typeof l.line === 'number', again, 30_000);
+  assert.equal(refused.line, 190_005);
+  await waitForLine((l) => l.zone === 'big.test.' && /previous version stays served/.test(String(l.msg)), again);
+  assert.match(await dig('big.test', 'SOA', '+short'), / 1 2 3 4 5$/m);
+  rmSync(path);
 });
 
 test('SIGTERM: clean exit with status 0 (run last)', async () => {

@@ -417,6 +417,25 @@ napi_value TrimMalloc(napi_env env, napi_callback_info) {
   return result;
 }
 
+// setMmapThreshold(bytes): glibc serves allocations of at least `bytes` with their own mappings, given back to the
+// system when freed, and stops raising that threshold by itself. By default glibc raises it to the size of any such
+// block freed (up to 32 MiB): after a large zone file's buffer is freed, the load's megabyte buffers come from the
+// arenas instead, and what they leave there stays resident (dmsd calls it once at start; daemon/main.ts).
+napi_value SetMmapThreshold(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int64_t bytes = 0;
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &bytes) != napi_ok) bytes = 0;
+  bool done = false;
+#if defined(__GLIBC__)
+  if (bytes > 0 && bytes <= (64 << 20)) done = mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes)) == 1;
+#endif
+  napi_value result;
+  CHECK(napi_get_boolean(env, done, &result));
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -425,6 +444,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trimMalloc", nullptr, TrimMalloc, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setMmapThreshold", nullptr, SetMmapThreshold, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

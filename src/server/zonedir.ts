@@ -3,6 +3,7 @@
 // ZoneTable; a file with errors is reported and not served, the others still are.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Name } from '../dns/name.js';
@@ -166,8 +167,11 @@ export function loadZoneDirectory(dir: string): ZoneLoadResult[] {
   return zoneFiles(dir).map((f) => loadZone(f.path, f.origin));
 }
 
-/** loadZoneDirectory with each file of `minBytes` or more parsed by a thread of its own (loadZoneThreaded). */
-export async function loadZoneDirectoryThreaded(dir: string, minBytes = THREAD_MIN_BYTES): Promise<ZoneLoadResult[]> {
+/**
+ * loadZoneDirectory with each file of `minBytes` or more parsed by a thread of its own (loadZoneThreaded), where there
+ * is a second core for it.
+ */
+export async function loadZoneDirectoryThreaded(dir: string, minBytes = availableParallelism() > 1 ? THREAD_MIN_BYTES : Infinity): Promise<ZoneLoadResult[]> {
   const out: ZoneLoadResult[] = [];
   for (const f of zoneFiles(dir)) out.push(f.size >= minBytes ? await loadZoneThreaded(f.path, f.origin) : loadZone(f.path, f.origin));
   return out;

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { Name } from '../dns/name.js';
 import { type Zone, ZoneBuilder } from '../zone/zone.js';
 import { unpackRecords } from '../zonefile/batch.js';
@@ -85,9 +85,10 @@ export const THREAD_MIN_BYTES = 4 << 20;
 /**
  * loadZone with the parsing in another thread: it packs the records into batches as it parses
  * (zonefile-worker.ts), this thread compiles each batch as it arrives — the two halves of the work run side by side.
- * A thread that fails (cannot start, dies) is reported as a warning and the file is loaded here instead.
+ * A thread that fails (cannot start, dies) is reported as a warning and the file is loaded here instead. `limits`:
+ * the thread's (tests make it fail with them).
  */
-export function loadZoneThreaded(path: string, originText: string): Promise<ZoneLoadResult> {
+export function loadZoneThreaded(path: string, originText: string, limits?: ResourceLimits): Promise<ZoneLoadResult> {
   const origin = originOf(path, originText);
   if (!(origin instanceof Name)) return Promise.resolve(origin);
   return new Promise((resolve) => {
@@ -97,7 +98,13 @@ export function loadZoneThreaded(path: string, originText: string): Promise<Zone
     const fallBack = (why: string) => {
       if (settled) return;
       settled = true;
-      const r = loadZone(path, originText);
+      let r: ZoneLoadResult;
+      try {
+        r = loadZone(path, originText);
+      } catch (err) {
+        // What made the thread fail can make this parse throw too: the zone is then reported, never left pending.
+        r = { file: path, origin: origin.toString(), problems: [{ file: path, line: 0, column: 0, severity: 'error', message: `cannot load the zone file: ${(err as Error).message}` }] };
+      }
       r.problems.push({ file: path, line: 0, column: 0, severity: 'warning', message: `the parsing thread failed (${why}): parsed in the main thread` });
       resolve(r);
     };
@@ -105,7 +112,11 @@ export function loadZoneThreaded(path: string, originText: string): Promise<Zone
     let worker: ReturnType<typeof startThread>;
     try {
       const job: ZoneFileJob = { path, origin: originText, recycle: recycle.port2 };
-      worker = startThread('../server/zonefile-worker', import.meta.url, { workerData: job, transferList: [recycle.port2] });
+      worker = startThread('../server/zonefile-worker', import.meta.url, {
+        workerData: job,
+        transferList: [recycle.port2],
+        ...(limits ? { resourceLimits: limits } : {}),
+      });
       // Read here while the thread starts (its start costs longer than the read); the thread reads it when this fails.
       let content: ZoneFileContent = null;
       try {

@@ -55,6 +55,18 @@ test('a large zone parsed in a thread is the zone parsed here', async () => {
   assert.deepEqual(comparable(threaded), comparable(loadZone(path, 'example.org')));
 });
 
+test('a thread that fails (out of memory here) leaves the file to this thread: the same zone, and a warning', async () => {
+  const path = join(dir, 'oom.test');
+  writeFileSync(path, bigZone(20_000));
+  const r = await loadZoneThreaded(path, 'oom.test', { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 });
+  assert.equal(r.inThread, undefined);
+  assert.equal(r.problems.length, 1);
+  assert.match(r.problems[0].message, /^the parsing thread failed \(.+\): parsed in the main thread$/);
+  assert.equal(r.problems[0].severity, 'warning');
+  const here = loadZone(path, 'oom.test');
+  assert.deepEqual(comparable({ ...r, problems: [] }), comparable(here));
+});
+
 test('problems come back with their lines and columns; a missing file and a refused $INCLUDE too', async () => {
   const bad = join(dir, 'bad.test');
   writeFileSync(bad, `${bigZone(300)}oops A 300.1.1.1\n$INCLUDE ../outside.inc\nfine A 192.0.2.1\n`);

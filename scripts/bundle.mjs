@@ -13,12 +13,13 @@
 // `bindings` package, which searches the file system from the caller's stack (several ms, and it would search from
 // dist/); in the bundle that one call names the addon's path inside the package instead.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,7 +111,100 @@ await bundle('dmsd', join('daemon', 'main.js'));
 
 // Warm the code caches with real runs on a throwaway store, so the first operator command is fast too. A cache holds
 // what its run compiled: zone_tool's first run creates the store (migrations), the second — an `ls` on an existing
-// store, the common case — makes the cache that is kept. dmsd's: a start on the shipped examples that stops as soon
-// as it serves (DMSD_EXIT_WHEN_SERVING, bin/dmsd saves the cache then).
+// store, the common case — makes the cache that is kept. dmsd's: a start that signs a zone and takes two UPDATEs
+// (warmDmsdWithChange), or else a start on the shipped examples that stops as soon as it serves
+// (DMSD_EXIT_WHEN_SERVING, bin/dmsd saves the cache then).
 warm('zone_tool', [(d) => ['--data', d, 'ls'], (d) => ['--data', d, 'ls']]);
-warm('dmsd', [(d) => ['--data', d, '--listen', '127.0.0.1:0', '--no-http']]);
+if (!(await warmDmsdWithChange())) warm('dmsd', [(d) => ['--data', d, '--listen', '127.0.0.1:0', '--no-http']]);
+
+/**
+ * dmsd's cache from a run that also makes a change: a throwaway store holding one small zone signed with the default
+ * policy and a TSIG key that may update it; dmsd starts on it, signs it, takes two RFC 2136 UPDATEs (an addition and
+ * a deletion) and stops (DMSD_SAVE_CACHE_AT_EXIT: bin/dmsd saves the cache as it exits). The cache then holds the
+ * change path's functions — the UPDATE, its commit, the re-signing, the served patch — beside start-up's: the first
+ * UPDATE after a start does not compile them (a signed zone's first UPDATE took twice as long as the next ones).
+ * False, with the reason printed, when the run did not get that far (the caller then warms on a start alone).
+ */
+async function warmDmsdWithChange() {
+  const out = join(root, 'dist', 'dmsd.cjs');
+  const data = mkdtempSync(join(tmpdir(), 'dms-dmsd-warm-'));
+  const env = { ...process.env, DMS_DATABASE_URL: '', DMS_CHANGE_BY: 'build@warm-up/Admin' };
+  delete env.DMS_DATA_DIR;
+  const store = ['--data', data, '--dnssec-kek', join(data, 'kek')];
+  let proc;
+  try {
+    const zone = 'warm-up.test';
+    const zoneFile = join(data, zone);
+    writeFileSync(zoneFile, `$TTL 300\n@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.2\n`);
+    const tool = (args) => {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'zone_tool'), ...store, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+      if (r.status !== 0) throw new Error(`zone_tool ${args[0]}: ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    };
+    tool(['load_zone', '-i', zoneFile, zone]);
+    const secret = /^hmac-sha256:warm\.key:([A-Za-z0-9+/=]+)$/m.exec(tool(['generate_tsig_key', 'warm.key']))?.[1];
+    if (!secret) throw new Error('no TSIG secret');
+    tool(['add_update_grant', zone, 'grant warm.key zonesub ANY']);
+    tool(['set_zone_dnssec_policy', zone, 'default']);
+    rmSync(`${out}.cache`, { force: true });
+    proc = spawn(process.execPath, [join(root, 'bin', 'dmsd'), ...store, '--listen', '127.0.0.1:0', '--no-http'], {
+      env: { ...env, DMSD_SAVE_CACHE_AT_EXIT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    proc.stdout.on('data', (d) => (log += d));
+    proc.stderr.on('data', (d) => (log += d));
+    const exited = new Promise((res) => proc.on('exit', res));
+    const until = async (re, what) => {
+      for (let i = 0; i < 600 && !re.test(log); i++) {
+        if (proc.exitCode !== null) throw new Error(`dmsd exited before ${what}:\n${log.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (!re.test(log)) throw new Error(`dmsd: no ${what} in 30 s:\n${log.slice(-2000)}`);
+      return re.exec(log);
+    };
+    const port = Number((await until(/"proto":"udp"[^\n]*"port":(\d+)[^\n]*"msg":"listening"/, 'listening'))[1]);
+    await until(/"full":true[^\n]*"msg":"zone signed"/, 'signed zone');
+    const lib = async (m) => import(pathToFileURL(join(root, 'dist', m)).href);
+    const { decodeMessage, emptyMessage, encodeMessage } = await lib('dns/message.js');
+    const { keyFromText, signMessage } = await lib('dns/tsig.js');
+    const { Name } = await lib('dns/name.js');
+    const key = keyFromText(`hmac-sha256:warm.key:${secret}`);
+    for (const [i, klass, ttl] of [[1, 1, 300], [2, 254, 0]]) {
+      // An addition, then its deletion (class NONE, RFC 2136 §2.5.4).
+      const m = emptyMessage(4000 + i);
+      m.opcode = 5;
+      m.question.push({ name: Name.parse(`${zone}.`), type: 6, class: 1 });
+      m.authority.push({ name: Name.parse(`warm.${zone}.`), type: 1, class: klass, ttl, rdata: Uint8Array.of(192, 0, 2, 9) });
+      const answer = decodeMessage(await exchange(port, signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes));
+      if (answer.rcode !== 0) throw new Error(`UPDATE answered rcode ${answer.rcode}`);
+    }
+    proc.kill('SIGTERM');
+    await exited;
+    if (!existsSync(`${out}.cache`)) throw new Error(`no cache written:\n${log.slice(-2000)}`);
+    return true;
+  } catch (err) {
+    process.stderr.write(`dmsd bundle: warm-up with a change skipped (${err.message.split('\n')[0]}); warming on a start alone\n`);
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    return false;
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+/** One UDP exchange with 127.0.0.1:port (5 s). */
+function exchange(port, bytes) {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error('no answer in 5 s'));
+    }, 5000);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(new Uint8Array(msg));
+    });
+    sock.send(bytes, port, '127.0.0.1');
+  });
+}

@@ -103,7 +103,8 @@ export function loadZoneThreaded(path: string, originText: string, limits?: Reso
         r = loadZone(path, originText);
       } catch (err) {
         // What made the thread fail can make this parse throw too: the zone is then reported, never left pending.
-        r = { file: path, origin: origin.toString(), problems: [{ file: path, line: 0, column: 0, severity: 'error', message: `cannot load the zone file: ${(err as Error).message}` }] };
+        const message = `cannot load the zone file: ${(err as Error).message}`;
+        r = { file: path, origin: origin.toString(), problems: [{ file: path, line: 0, column: 0, severity: 'error', message }] };
       }
       r.problems.push({ file: path, line: 0, column: 0, severity: 'warning', message: `the parsing thread failed (${why}): parsed in the main thread` });
       resolve(r);
@@ -133,7 +134,13 @@ export function loadZoneThreaded(path: string, originText: string, limits?: Reso
     worker.on('message', (m: ZoneFileMessage) => {
       if (result !== undefined || settled) return;
       if ('batch' in m) {
-        unpackRecords(m.batch, builder);
+        try {
+          unpackRecords(m.batch, builder);
+        } catch (err) {
+          void worker.terminate();
+          fallBack(`its records could not be compiled: ${(err as Error).message}`);
+          return;
+        }
         // The builder copied what it keeps: the buffer goes back for the next batch.
         const buf = m.batch.buffer as ArrayBuffer;
         recycle.port1.postMessage(buf, [buf]);
@@ -142,7 +149,10 @@ export function loadZoneThreaded(path: string, originText: string, limits?: Reso
         result = { ...finishZone(path, origin, builder, m.problems), inThread: true };
       }
     });
-    worker.on('error', (err) => fallBack(err.message));
+    // An error once everything was handed over (the thread's exit) changes nothing.
+    worker.on('error', (err) => {
+      if (result === undefined) fallBack(err.message);
+    });
     // The thread ends by itself once it posted everything (while this one finishes the zone); the result is handed
     // over once its memory is given back, so that what follows the load (the idle trim) sees the process without it.
     worker.on('exit', (code) => {

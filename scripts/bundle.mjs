@@ -14,7 +14,6 @@
 // dist/); in the bundle that one call names the addon's path inside the package instead.
 
 import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -169,6 +168,7 @@ async function warmDmsdWithChange() {
     const { decodeMessage, emptyMessage, encodeMessage } = await lib('dns/message.js');
     const { keyFromText, signMessage } = await lib('dns/tsig.js');
     const { Name } = await lib('dns/name.js');
+    const { udpAsk } = await lib('services/dns-ask.js');
     const key = keyFromText(`hmac-sha256:warm.key:${secret}`);
     for (const [i, klass, ttl] of [[1, 1, 300], [2, 254, 0]]) {
       // An addition, then its deletion (class NONE, RFC 2136 §2.5.4).
@@ -176,7 +176,7 @@ async function warmDmsdWithChange() {
       m.opcode = 5;
       m.question.push({ name: Name.parse(`${zone}.`), type: 6, class: 1 });
       m.authority.push({ name: Name.parse(`warm.${zone}.`), type: 1, class: klass, ttl, rdata: Uint8Array.of(192, 0, 2, 9) });
-      const answer = decodeMessage(await exchange(port, signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes));
+      const answer = decodeMessage(await udpAsk('127.0.0.1', port, signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes, 5000));
       if (answer.rcode !== 0) throw new Error(`UPDATE answered rcode ${answer.rcode}`);
     }
     proc.kill('SIGTERM');
@@ -190,21 +190,4 @@ async function warmDmsdWithChange() {
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
-}
-
-/** One UDP exchange with 127.0.0.1:port (5 s). */
-function exchange(port, bytes) {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error('no answer in 5 s'));
-    }, 5000);
-    sock.on('message', (msg) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(new Uint8Array(msg));
-    });
-    sock.send(bytes, port, '127.0.0.1');
-  });
 }

@@ -27,11 +27,14 @@ const FIRST_BATCH = 32 << 10;
 const FIXED = 10;
 
 /**
- * True for the records `ZoneBuilder.add` treats apart (the SOA, NSEC3 data, meta types): they are replayed as records
- * with a Name; any other record is the same to the builder given by key (`addRaw`).
+ * True for the records `ZoneBuilder.add` treats apart (the SOA, NSEC3 records and the RRSIGs over them, meta types):
+ * they are replayed as records with a Name; any other record — a presigned zone's other RRSIGs too — is the same to
+ * the builder given by key (`addRaw`).
  */
-function needsWhole(type: number): boolean {
-  return type === RRType.SOA || type === RRType.NSEC3 || type === RRType.RRSIG || type === 0 || isMetaType(type);
+function needsWhole(rr: RR): boolean {
+  const type = rr.type;
+  if (type === RRType.RRSIG) return rr.rdata.length < 2 || ((rr.rdata[0] << 8) | rr.rdata[1]) === RRType.NSEC3;
+  return type === RRType.SOA || type === RRType.NSEC3 || type === 0 || isMetaType(type);
 }
 
 export class RecordPacker implements RecordSink {
@@ -79,7 +82,7 @@ export class RecordPacker implements RecordSink {
     const wire = rr.name.toWire();
     const n = wire.length;
     const len = rr.rdata.length;
-    if (needsWhole(rr.type)) {
+    if (needsWhole(rr)) {
       this.room(2 + n + FIXED + len);
       const b = this.buf;
       b[this.used++] = WHOLE;

@@ -254,7 +254,7 @@ export async function recordsAt(trx: Tx, zone: ZoneRow, zi: ZiRow, servedOnly = 
  * whole set (the signer's copy of a signed zone): their RDATA and owner names share buffers (ByteSlab), and the rows
  * of one owner share its name — a record costs its objects and bytes, not a buffer each.
  */
-export async function servedRecordsPacked(trx: Tx, zone: ZoneRow, zi: ZiRow): Promise<RR[]> {
+export async function servedRecordsPacked(trx: Tx, zone: Pick<ZoneRow, 'id' | 'name'>, zi: ZiRow): Promise<RR[]> {
   const rows = await rowsAt(trx, Number(zone.id), zi.version, true);
   return [soaRecord(Name.parse(zone.name), zi), ...packRows(rows)];
 }

@@ -77,3 +77,24 @@ export function signingTables(dialect: Dialect): Migration {
     },
   };
 }
+
+/**
+ * 0027: the signer's rows found by (zone, alive or not, owner). A change re-signs a few owners, the apex at every one
+ * (its SOA): on the (zone_id, owner_key) index an owner's range held its whole history, so the apex's look-ups and
+ * the kill of its old RRSIG grew with the UPDATEs made since the last vacuum (measured: 208 µs per read after 500
+ * UPDATEs at 100,000 signed records). On (zone_id, to_version, owner_key) the rows alive now are one seek per owner,
+ * as for records (records_zone_alive_owner); rows that died after a version are a range of the recent history. It
+ * replaces both the owner index and the (zone_id, to_version) one (its prefix): one index fewer to write per commit.
+ */
+export const signerRowsAliveOwner: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.createIndex('dnssec_records_alive_owner').on('dnssec_records').columns(['zone_id', 'to_version', 'owner_key']).execute();
+    await db.schema.dropIndex('dnssec_records_owner').ifExists().execute();
+    await db.schema.dropIndex('dnssec_records_alive').ifExists().execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.createIndex('dnssec_records_alive').on('dnssec_records').columns(['zone_id', 'to_version']).execute();
+    await db.schema.createIndex('dnssec_records_owner').on('dnssec_records').columns(['zone_id', 'owner_key']).execute();
+    await db.schema.dropIndex('dnssec_records_alive_owner').ifExists().execute();
+  },
+};

@@ -3,7 +3,7 @@
 
 import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { dnssecTables } from './migrations-dnssec.js';
-import { signingTables } from './migrations-signing.js';
+import { signerRowsAliveOwner, signingTables } from './migrations-signing.js';
 import { transferAndNotify } from './migrations-primary.js';
 import { serversTable } from './migrations-servers.js';
 import { sgConfigTables } from './migrations-sgconfig.js';
@@ -297,6 +297,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0024_sg_templates_server_tokens': sgTemplateTables(dialect),
         '0025_audit_log_time_by_id': auditTimeByIds,
         '0026_zone_snapshots': zoneSnapshots(dialect),
+        '0027_signer_rows_alive_owner': signerRowsAliveOwner,
       };
     },
   };

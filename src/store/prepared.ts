@@ -70,6 +70,10 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0), ...(r.insertId !== undefined ? { insertId: Number(r.insertId) } : {}) };
   };
   return {
+    /** The SQL a variant runs (compiled as a run compiles it): for tests of its query plan. */
+    sqlOf(db: Db, variant: string, arity: number): string {
+      return compile(db, variant, arity).sql;
+    },
     async rows(db: Db, variant: string, ...args: A): Promise<R[]> {
       return (await run(db, variant, args)).rows;
     },

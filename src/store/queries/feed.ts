@@ -83,9 +83,17 @@ export async function vacuumChanges(trx: Tx, before: number): Promise<number> {
 
 const SERVED = ['PUBLISHED', 'UPDATE'];
 
-/** The zone row of a served zone (published or with an unpublished newer version) the scope sees. */
+/**
+ * The zone row of a served zone (published or with an unpublished newer version) the scope sees: the columns its
+ * readers use. Every follower of a change reads it (about ten per signed UPDATE), and better-sqlite3 makes a row's
+ * columns at ~0.3 µs each: all 22 of them cost 10.8 µs against 3.6 for the id alone.
+ */
 const servedZoneByName = preparedStatement((db: Db, _v, name: string, ...scope: string[]) =>
-  scopeZones(db.selectFrom('zones').selectAll().where('name', '=', name).where('state', 'in', SERVED), scope[0] ?? null, 'zones.id'),
+  scopeZones(
+    db.selectFrom('zones').select(['zones.id', 'zones.name', 'zones.state', 'zones.published_version', 'zones.latest_version']).where('name', '=', name).where('state', 'in', SERVED),
+    scope[0] ?? null,
+    'zones.id',
+  ),
 );
 
 export async function servedZoneRow(db: Db, scope: ZoneScope, name: string) {

@@ -18,6 +18,7 @@ export async function ziRow(db: Db, zoneId: number, version: number): Promise<Zi
 
 /** The ZIs of a zone among these versions (those still stored), in no particular order. */
 export async function ziRowsOfVersions(db: Db, zoneId: number, versions: readonly number[]): Promise<ZiRow[]> {
+  if (versions.length <= 4) return ziOfVersions.rows(db, String(versions.length), zoneId, ...versions);
   return db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', 'in', versions).execute();
 }
 
@@ -63,11 +64,27 @@ const rowColumns = [
 const ziOfVersion = preparedStatement((db: Db, _v, zoneId: number, version: number) =>
   db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', '=', version),
 );
+/** The ZIs of N versions (variant: N): a change's two versions, read by every follower of it. */
+const ziOfVersions = preparedStatement((db: Db, _v, zoneId: number, ...versions: number[]) =>
+  db.selectFrom('zone_instances').selectAll().where('zone_id', '=', zoneId).where('version', 'in', versions),
+);
 const insertZiRow = preparedRowWrite('zone_instances');
 /** Rows alive now at N owners (variant: N, 'served' for served rows only): an UPDATE's read. */
 const aliveAtOwners = preparedStatement((db: Db, variant, zoneId: number, ...keys: string[]) => {
   const q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', 'in', keys);
   return variant.endsWith('served') ? q.where('disabled', '=', 0) : q;
+});
+/**
+ * Rows at N owners alive at a version (variant: N, 'served' for served rows only): alive now, then died after it —
+ * two index ranges on (zone_id, to_version, owner_key) rather than one OR that would scan the owners' history.
+ */
+const atVersionAtOwners = preparedStatement((db: Db, variant, zoneId: number, version: number, ...keys: string[]) => {
+  const part = (alive: boolean) => {
+    const q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId);
+    const r = (alive ? q.where('to_version', 'is', null) : q.where('to_version', '>', version)).where('from_version', '<=', version).where('owner_key', 'in', keys);
+    return variant.endsWith('served') ? r.where('disabled', '=', 0) : r;
+  };
+  return part(true).unionAll(part(false));
 });
 
 const byOrd = (a: StoredRow, b: StoredRow) => a.ord - b.ord || Number(a.id) - Number(b.id);
@@ -120,8 +137,10 @@ export async function ownerRowsAt(
   const out: StoredRow[] = [];
   for (let i = 0; i < ownerKeys.length; i += INSERT_CHUNK) {
     const keys = ownerKeys.slice(i, i + INSERT_CHUNK);
-    if (version === undefined && keys.length <= 16) {
-      out.push(...((await aliveAtOwners.rows(db, `${keys.length}${servedOnly ? ' served' : ''}`, zoneId, ...keys)) as StoredRow[]));
+    if (keys.length <= 16) {
+      const variant = `${keys.length}${servedOnly ? ' served' : ''}`;
+      const rows = version === undefined ? await aliveAtOwners.rows(db, variant, zoneId, ...keys) : await atVersionAtOwners.rows(db, variant, zoneId, version, ...keys);
+      out.push(...(rows as StoredRow[]));
       continue;
     }
     const part = (alive: boolean) => {

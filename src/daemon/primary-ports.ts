@@ -91,6 +91,8 @@ export function servicesUpdateSink(
   // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record
   // added under a rule carrying FORCEREV/TRACKREV gets those RR flags, so the auto-PTR step gives it a PTR.
   const lastGrants = new Map<string, readonly UpdateGrant[]>();
+  // Zones whose last read found a DNSSEC policy (their UPDATEs are not applied in one transaction: transact).
+  const signedSeen = new Set<string>();
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
     if (!cached || distrust.has(origin.key)) return undefined;
@@ -141,13 +143,13 @@ export function servicesUpdateSink(
       lastGrants.set(origin.key, grants);
       // A signed zone's NSEC3PARAM is the signer's, not a record row: shown to the UPDATE engine at the apex so that
       // deleting it is seen (the commit turns NSEC3PARAM changes into the zone's denial of existence).
-      const signed = c.dnssecPolicy && ownerKeys.has(origin.key);
-      const param = signed ? await services.servedNsec3Param(services.serviceContext(store), origin.toString()) : undefined;
       // Likewise the DNSKEYs the signer publishes (the keys of the policy), so that deleting the DNSKEY RRset is seen.
+      if (c.dnssecPolicy) signedSeen.add(origin.key);
+      else signedSeen.delete(origin.key);
+      const apex = c.dnssecPolicy && ownerKeys.has(origin.key) ? await services.servedSignerApex(services.serviceContext(store), origin.toString()) : undefined;
+      const param = apex?.nsec3param;
       const held = new Set(c.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => Buffer.from(r.rdata).toString('hex')));
-      const dnskeys = signed
-        ? ((await services.servedDnskeys(services.serviceContext(store), origin.toString())) ?? []).filter((r) => !held.has(Buffer.from(r.rdata).toString('hex')))
-        : [];
+      const dnskeys = (apex?.dnskeys ?? []).filter((r) => !held.has(Buffer.from(r.rdata).toString('hex')));
       return {
         origin,
         records: [...c.records, ...(param ? [param] : []), ...dnskeys],
@@ -159,7 +161,10 @@ export function servicesUpdateSink(
     },
     // An unsigned zone's UPDATEs: read, decided and committed in one transaction (services.applyUpdateInOneTx).
     async transact(origin, ownerKeys, author, decide) {
-      if (opts.refuse?.()) return 'apart';
+      // A zone last seen signed takes the other path at once (getZoneAt, then commit), not after a write transaction
+      // begun only to find its DNSSEC policy; that path serves unsigned zones too, so a policy removed meanwhile is
+      // only slower until getZoneAt sees it gone.
+      if (opts.refuse?.() || signedSeen.has(origin.key)) return 'apart';
       let r: Awaited<ReturnType<typeof services.applyUpdateInOneTx>>;
       const ctx = services.serviceContext(store, { actor: author.changeBy, operation: 'rfc2136_update', ...(author.client ? { source: author.client } : {}) });
       try {
@@ -189,7 +194,10 @@ export function servicesUpdateSink(
         }
         throw updateError(e, origin);
       }
-      if (r === 'signed') return 'apart';
+      if (r === 'signed') {
+        signedSeen.add(origin.key);
+        return 'apart';
+      }
       if (!r) return undefined;
       return r.committed ? { serial: r.serial, committed: { ...r.committed, unsigned: true } } : { serial: r.serial };
     },

@@ -242,6 +242,7 @@ export {
   publishedVersion,
   servedDnskeys,
   servedNsec3Param,
+  servedSignerApex,
   setDenialByUpdate,
   SIGNER_ONLY_TYPES,
   signedStateAt,

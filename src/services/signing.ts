@@ -295,19 +295,40 @@ async function servedWithPolicy(trx: Tx, ctx: ServiceContext, zone: string) {
 }
 
 /**
+ * What the signer publishes at a signed zone's apex that the UPDATE engine must see as records (servedNsec3Param
+ * and servedDnskeys), read in one transaction; undefined when the zone has no DNSSEC policy.
+ */
+export async function servedSignerApex(ctx: ServiceContext, zone: string): Promise<{ nsec3param: RR | null; dnskeys: RR[] } | undefined> {
+  return readTx(ctx.store, async (trx) => {
+    const found = await servedWithPolicy(trx, ctx, zone);
+    if (!found) return undefined;
+    return { nsec3param: nsec3ParamOf(found), dnskeys: await dnskeysOf(trx, found) };
+  });
+}
+
+function nsec3ParamOf({ zd, prow, origin }: NonNullable<Awaited<ReturnType<typeof servedWithPolicy>>>): RR | null {
+  const d = denialFor(policyOf(prow), zd.denial_override, origin);
+  if (!('iterations' in d)) return null;
+  const salt = d.salt ?? new Uint8Array(0);
+  const rdata = new Uint8Array([1, 0, ((d.iterations ?? 0) >> 8) & 255, (d.iterations ?? 0) & 255, salt.length, ...salt]);
+  return { name: origin, type: RRType.NSEC3PARAM, class: 1, ttl: 0, rdata };
+}
+
+async function dnskeysOf(trx: Tx, { z, prow, origin }: NonNullable<Awaited<ReturnType<typeof servedWithPolicy>>>): Promise<RR[]> {
+  const ttl = policyOf(prow).dnskeyTtl;
+  return (await dnssecKeyRows(trx, Number(z.id)))
+    .filter((row) => SIGNING_STATES.has(row.state) && row.state !== 'presign' && row.state !== 'unpublished')
+    .map((row) => ({ name: origin, type: RRType.DNSKEY, class: 1, ttl, rdata: new Uint8Array(row.dnskey) }));
+}
+
+/**
  * The NSEC3PARAM a signed zone serves now, as an RR for the UPDATE engine to see (so that "update delete <zone>
  * NSEC3PARAM" finds something to delete); null when signed with NSEC; undefined when the zone is not signed.
  */
 export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promise<RR | null | undefined> {
   return readTx(ctx.store, async (trx) => {
     const found = await servedWithPolicy(trx, ctx, zone);
-    if (!found) return undefined;
-    const { zd, prow, origin } = found;
-    const d = denialFor(policyOf(prow), zd.denial_override, origin);
-    if (!('iterations' in d)) return null;
-    const salt = d.salt ?? new Uint8Array(0);
-    const rdata = new Uint8Array([1, 0, ((d.iterations ?? 0) >> 8) & 255, (d.iterations ?? 0) & 255, salt.length, ...salt]);
-    return { name: origin, type: RRType.NSEC3PARAM, class: 1, ttl: 0, rdata };
+    return found ? nsec3ParamOf(found) : undefined;
   });
 }
 
@@ -319,12 +340,7 @@ export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promi
 export async function servedDnskeys(ctx: ServiceContext, zone: string): Promise<RR[] | undefined> {
   return readTx(ctx.store, async (trx) => {
     const found = await servedWithPolicy(trx, ctx, zone);
-    if (!found) return undefined;
-    const { z, prow, origin } = found;
-    const ttl = policyOf(prow).dnskeyTtl;
-    return (await dnssecKeyRows(trx, Number(z.id)))
-      .filter((row) => SIGNING_STATES.has(row.state) && row.state !== 'presign' && row.state !== 'unpublished')
-      .map((row) => ({ name: origin, type: RRType.DNSKEY, class: 1, ttl, rdata: new Uint8Array(row.dnskey) }));
+    return found ? dnskeysOf(trx, found) : undefined;
   });
 }
 

@@ -3,6 +3,7 @@
 // CommonJS (bin/package.json): an ES module launcher would start the ES module loader first, ~5 ms.
 'use strict';
 const { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
 const { createRequire } = require('node:module');
 const { join } = require('node:path');
 const vm = require('node:vm');
@@ -25,13 +26,28 @@ function loadBundle(name, entry) {
   // V8 checks a cache against the source's length, not its content: the header ties it to this exact bundle file
   // and this Node.js.
   const header = `dms-${name}-cache ${stat.size} ${stat.mtimeMs} ${process.version} ${process.arch}\n`;
-  const cacheFile = `${bundle}.cache`;
-  let cachedData;
-  try {
-    const buf = readFileSync(cacheFile);
-    if (buf.subarray(0, header.length).toString('latin1') === header) cachedData = buf.subarray(header.length);
-  } catch {
-    // no cache yet
+  const read = (file) => {
+    try {
+      const buf = readFileSync(file);
+      if (buf.subarray(0, header.length).toString('latin1') === header) return buf.subarray(header.length);
+    } catch {
+      // no cache yet
+    }
+    return undefined;
+  };
+  // V8 also refuses a cache made under other V8 flags (--max-old-space-size, --expose-gc, --trace-gc, …). The build's
+  // cache (made by a run with a change, scripts/bundle.mjs) is for no flags; a process started with flags that V8
+  // counts keeps a cache of its own beside it, named after its flags, and never replaces the build's: a run with other
+  // flags (a large zone needs a larger heap) used to overwrite it with a start-only cache.
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  const main = `${bundle}.cache`;
+  const own = flags ? `${bundle}.cache-${createHash('sha256').update(flags).digest('hex').slice(0, 16)}` : main;
+  let cacheFile = own;
+  let cachedData = read(own);
+  // Flags V8 does not count (--cpu-prof, --import …) take the build's cache.
+  if (!cachedData && own !== main) {
+    cachedData = read(main);
+    if (cachedData) cacheFile = main;
   }
   // The bundle is ASCII (esbuild escapes everything else), so latin1 is an exact and faster decoding.
   const source = readFileSync(bundle, 'latin1');
@@ -39,11 +55,15 @@ function loadBundle(name, entry) {
     filename: bundle,
     cachedData,
   });
+  // A cache refused: this process's flags need their own (written to `own`, never over another flag set's).
+  if (cachedData && script.cachedDataRejected) cacheFile = own;
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dist);
+  /** Whether this process runs without a cache that V8 took (saveCache writes one). */
+  const needsCache = !cachedData || script.cachedDataRejected === true;
   /** Made after the command ran (or the server started), the cache also holds the functions compiled on the way. */
   const saveCache = () => {
-    if (cachedData && !script.cachedDataRejected) return;
+    if (!needsCache) return;
     const tmp = `${cacheFile}.${process.pid}`;
     try {
       writeFileSync(tmp, Buffer.concat([Buffer.from(header, 'latin1'), script.createCachedData()]));
@@ -55,7 +75,7 @@ function loadBundle(name, entry) {
       } catch {}
     }
   };
-  return { exports: module.exports, saveCache };
+  return { exports: module.exports, saveCache, needsCache };
 }
 
 module.exports = { loadBundle };

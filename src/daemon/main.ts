@@ -32,6 +32,7 @@ import { type Leadership, startLeadership } from './leader.js';
 import { replicaExpiry } from './replica-expiry.js';
 import { collectAfterLoad, startIdleMemoryReturn } from './idle-memory.js';
 import { QueryHandler } from '../server/query.js';
+import { rehearseChangePath } from './rehearsal.js';
 import type { startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
 import { collectWorkerRrl, makeRateLimiter, type ProtectionConfig, readProtectionConfig, reportRrlToSupervisor, startCookieSecrets } from './protection.js';
@@ -508,6 +509,16 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
   // milliseconds: the answers can wait for it, the start need not).
   const collected = collectAfterLoad(trimNativeHeap);
   if (collected) log.debug({ heapBefore: collected.before, heapAfter: collected.after, ms: Math.round(collected.ms) }, 'start-up load: heap collected');
+  // The signing process rehearses the change path on a throwaway zone (rehearsal.ts), so that the first UPDATE of a
+  // signed zone is not run by V8's interpreter.
+  if (store && filled.signer)
+    void services
+      .signedZoneIds(services.serviceContext(store))
+      .then((ids) => (ids.size > 0 ? rehearseChangePath(log, store) : undefined))
+      .then(
+        (r) => r && log.info(r, 'change path rehearsed'),
+        (e) => log.warn({ err: (e as Error).message }, 'change path rehearsal failed (no harm done: the first UPDATE is slower)'),
+      );
   const seq = filled.seq;
   const http =
     store && httpModule

@@ -18,6 +18,20 @@ interface Compiled {
   fixed: readonly unknown[];
 }
 
+const warmers: ((db: Db) => number)[] = [];
+
+/**
+ * Compile for `db` (and, on SQLite, prepare on its connection) every prepared statement variant that has run on any
+ * store in this process: dmsd's change-path rehearsal (daemon/rehearsal.ts) runs them on a throwaway store, then has
+ * them ready for the real one, whose first UPDATE would otherwise build, compile and prepare each. Returns how many.
+ * Call it while no transaction is open on `db`'s connection (the statements are prepared outside of one).
+ */
+export function warmPreparedStatements(db: Db): number {
+  let n = 0;
+  for (const warm of warmers) n += warm(db);
+  return n;
+}
+
 /**
  * A statement whose shape is fixed by `variant` (e.g. the number of names in an IN list, a dialect-specific lock) and
  * whose values are the arguments. `build` must pass each argument through to a parameter unchanged (not transform it,
@@ -26,6 +40,28 @@ interface Compiled {
  */
 export function preparedStatement<A extends readonly unknown[], R>(build: (db: Db, variant: string, ...args: A) => Compilable<R>) {
   const byAdapter = new WeakMap<object, Map<string, Compiled>>();
+  // The variants run so far on any store, with their arity: warmPreparedStatements compiles them for another.
+  const variantsRun = new Map<string, number>();
+  const compiledFor = (db: Db, variant: string, arity: number): Compiled => {
+    const adapter = db.getExecutor().adapter;
+    let forStore = byAdapter.get(adapter);
+    if (!forStore) byAdapter.set(adapter, (forStore = new Map()));
+    let c = forStore.get(variant);
+    if (!c) {
+      forStore.set(variant, (c = compile(db, variant, arity)));
+      variantsRun.set(variant, arity);
+    }
+    return c;
+  };
+  warmers.push((db) => {
+    let n = 0;
+    for (const [variant, arity] of variantsRun) {
+      const c = compiledFor(db, variant, arity);
+      heldSqlite(db)?.prepare(c.sql);
+      n++;
+    }
+    return n;
+  });
   const compile = (db: Db, variant: string, arity: number): Compiled => {
     const marks = Array.from({ length: arity }, (_, i) => `\u0000dms-prepared-arg-${i}\u0000`);
     const q = build(db, variant, ...(marks as unknown as A)).compile();
@@ -42,11 +78,7 @@ export function preparedStatement<A extends readonly unknown[], R>(build: (db: D
     return { sql: q.sql, slots, fixed: q.parameters };
   };
   const run = async (db: Db, variant: string, args: A): Promise<{ rows: R[]; changes: number; insertId?: number }> => {
-    const adapter = db.getExecutor().adapter;
-    let forStore = byAdapter.get(adapter);
-    if (!forStore) byAdapter.set(adapter, (forStore = new Map()));
-    let c = forStore.get(variant);
-    if (!c) forStore.set(variant, (c = compile(db, variant, args.length)));
+    const c = compiledFor(db, variant, args.length);
     const parameters = new Array<unknown>(c.slots.length);
     for (let j = 0; j < c.slots.length; j++) {
       const i = c.slots[j];

@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -90,6 +90,20 @@ for (const policy of ['default', 'default-nsec3'])
             .join('\n')}`);
       return out;
     };
+
+    test('dmsd rehearsed its change path on a throwaway signed zone, and the store is as it was', async () => {
+      const line = () => dmsd.output().split('\n').find((l) => l.includes('"msg":"change path rehearsed"'));
+      await waitFor(() => line() !== undefined, 20000, 'change path rehearsed');
+      const r = JSON.parse(line() as string) as { updates: number; statements: number; zones: number; dir: string };
+      assert.equal(r.updates, 30);
+      assert.equal(r.zones, 1, 'the signed zone read once');
+      assert.ok(r.statements > 10, `statements made ready: ${r.statements}`);
+      assert.ok(!existsSync(r.dir), 'the throwaway store is gone');
+      assert.doesNotMatch(zoneToolOk(store(), ['ls']), /rehearsal/);
+      assert.doesNotMatch(zoneToolOk(store(), ['ls_tsig_key']), /rehearsal/);
+      assert.doesNotMatch(zoneToolOk(store(), ['ls_audit']), /rehearsal/);
+      assert.doesNotMatch(dmsd.output(), /rehearsal\.dmsd\.example/, 'nothing of the throwaway zone in the log');
+    });
 
     test('30 random UPDATEs answered NOERROR, each served signed; dnssec-verify and ldns-verify-zone accept the AXFR', async () => {
       const rnd = prng(SEED + policy.length);

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -216,5 +217,30 @@ describe('dmsd launcher and code cache', () => {
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /"msg":"zone loaded"/);
     assert.deepEqual(readFileSync(dmsdCache(copy)), cached, 'a good cache is kept as it is');
+  });
+
+  test('a start under other V8 flags keeps a cache of its own and leaves the one for no flags as it is', () => {
+    if (!existsSync(dmsdCache(copy))) assert.equal(start().status, 0);
+    const plain = readFileSync(dmsdCache(copy));
+    const flagged = () => readdirSync(join(copy, 'dist')).filter((f) => f.startsWith('dmsd.cjs.cache-'));
+    for (const f of flagged()) rmSync(join(copy, 'dist', f));
+    // V8 refuses a cache made under other flags (here the heap limit, as a large zone needs).
+    const withFlags = () =>
+      spawnSync(process.execPath, ['--max-old-space-size=3000', join(copy, 'bin', 'dmsd'), '--no-database', '--zones', zones, '--listen', '127.0.0.1:0'], {
+        encoding: 'utf8',
+        env: { ...process.env, DMSD_EXIT_WHEN_SERVING: '1' },
+        timeout: 60_000,
+      });
+    const first = withFlags();
+    assert.equal(first.status, 0, first.stderr + first.stdout);
+    assert.match(first.stdout, /"msg":"listening"/);
+    assert.deepEqual(readFileSync(dmsdCache(copy)), plain, 'the cache for no flags is not replaced');
+    assert.equal(flagged().length, 1, 'one cache for the flagged start');
+    const own = readFileSync(join(copy, 'dist', flagged()[0]));
+    const second = withFlags();
+    assert.equal(second.status, 0, second.stderr);
+    assert.deepEqual(readFileSync(join(copy, 'dist', flagged()[0])), own, 'taken by the next start with the same flags, kept as it is');
+    assert.equal(start().status, 0);
+    assert.deepEqual(readFileSync(dmsdCache(copy)), plain, 'and a start without flags still takes its own');
   });
 });

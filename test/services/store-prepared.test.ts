@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { readTx, type Store, writeTx } from '../../src/store/index.js';
 import { heldSqlite } from '../../src/store/store.js';
-import { preparedRowWrite, preparedStatement } from '../../src/store/prepared.js';
+import { preparedRowWrite, preparedStatement, warmPreparedStatements } from '../../src/store/prepared.js';
 import type { Db } from '../../src/store/store.js';
 import { type Backend, postgresBackend, sqliteBackend, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
@@ -114,6 +114,27 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
       assert.equal(await writeTx(store, (trx) => bumpByKey.changes(trx, '', 8, 'k2')), want);
       assert.equal(await bumpByKey.changes(store.db, '', 9, 'no such key'), 0);
       assert.ok((await byKeys.rows(store.db, '1', 'k2')).every((r) => r.n === 8));
+    });
+
+    test('a variant run on one store is compiled for another by warmPreparedStatements, not when it first runs there', async () => {
+      let builds = 0;
+      const counted = preparedStatement((db: Db, _v, k: string) => {
+        builds++;
+        return tdb(db).selectFrom('pt').select(['id', 'k']).where('k', '=', k).orderBy('id');
+      });
+      const other = await backend.open();
+      try {
+        await sql`create table pt (id integer primary key, k text not null, n integer, b ${sql.raw(backend.name === 'postgres' ? 'bytea' : 'blob')})`.execute(other.db);
+        await writeRow(other.db, { id: 1, k: 'k1', n: 1, b: null });
+        assert.deepEqual(await counted.rows(store.db, '', 'k1'), await tdb(store.db).selectFrom('pt').select(['id', 'k']).where('k', '=', 'k1').orderBy('id').execute());
+        assert.equal(builds, 1);
+        assert.ok(warmPreparedStatements(other.db) >= 1);
+        assert.equal(builds, 2, 'compiled for the other store when warmed');
+        assert.deepEqual(await counted.rows(other.db, '', 'k1'), [{ id: 1, k: 'k1' }]);
+        assert.equal(builds, 2, 'not built again when it first runs there');
+      } finally {
+        await other.close();
+      }
     });
 
     test('a builder that does not pass an argument through as a parameter is refused', async () => {

@@ -14,7 +14,7 @@
 // dist/); in the bundle that one call names the addon's path inside the package instead.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,13 +83,20 @@ async function bundle(name, entry) {
   }
 }
 
+/** The bundle's code caches: the one for no V8 flags and those of other flag sets (bin/bundle.js), all stale now. */
+function removeCaches(out) {
+  rmSync(`${out}.cache`, { force: true });
+  const base = `${out.slice(out.lastIndexOf('/') + 1)}.cache-`;
+  for (const f of readdirSync(dirname(out))) if (f.startsWith(base)) rmSync(join(dirname(out), f), { force: true });
+}
+
 /** Run bin/<name> with each `runs` entry's arguments (given a throwaway data directory); the last run's cache is kept. */
 function warm(name, runs) {
   const out = join(root, 'dist', `${name}.cjs`);
   const data = mkdtempSync(join(tmpdir(), `dms-${name}-warm-`));
   try {
     for (const args of runs) {
-      rmSync(`${out}.cache`, { force: true });
+      removeCaches(out);
       const r = spawnSync(process.execPath, [join(root, 'bin', name), ...args(data)], {
         encoding: 'utf8',
         env: { ...process.env, DMS_DATABASE_URL: '', DMSD_EXIT_WHEN_SERVING: '1' },
@@ -145,7 +152,7 @@ async function warmDmsdWithChange() {
     if (!secret) throw new Error('no TSIG secret');
     tool(['add_update_grant', zone, 'grant warm.key zonesub ANY']);
     tool(['set_zone_dnssec_policy', zone, 'default']);
-    rmSync(`${out}.cache`, { force: true });
+    removeCaches(out);
     proc = spawn(process.execPath, [join(root, 'bin', 'dmsd'), ...store, '--listen', '127.0.0.1:0', '--no-http'], {
       env: { ...env, DMSD_SAVE_CACHE_AT_EXIT: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -109,3 +109,36 @@ export async function rehearseChangePath(
     removeDir();
   }
 }
+
+let running: Promise<void> | undefined;
+let again = false;
+/** The served store and log rehearsals are for (set by the first request). */
+let target: { log: Logger; served: Store } | undefined;
+
+/**
+ * Rehearse now when the served store has signed zones, or once more after the rehearsal under way (a large signed
+ * zone served whole — its load or full sign ran many collections since — asks for one again). Logs what it did;
+ * resolves when done (never rejects).
+ */
+export function requestRehearsal(log: Logger, served: Store): Promise<void> {
+  target = { log, served };
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      const t = target;
+      if (!t) break;
+      try {
+        if ((await services.signedZoneIds(services.serviceContext(t.served))).size === 0) continue;
+        t.log.info(await rehearseChangePath(t.log, t.served), 'change path rehearsed');
+      } catch (e) {
+        t.log.warn({ err: (e as Error).message }, 'change path rehearsal failed (no harm done: the first UPDATE is slower)');
+      }
+    } while (again);
+    running = undefined;
+  })();
+  return running;
+}

@@ -134,6 +134,8 @@ export async function startZoneFeed(
     signer?: ZoneSigner;
     /** This process stores zone snapshots (zone-snapshots.ts) while this says it may (the leader). */
     writeSnapshots?: () => boolean;
+    /** A signed zone of `records` records was served whole (loaded or fully signed), not patched. */
+    onSignedWhole?: (records: number) => void;
   } = {},
 ): Promise<ZoneFeed> {
   const started = Date.now();
@@ -273,6 +275,7 @@ export async function startZoneFeed(
     servedVersion.set(key, v);
     signedServed.add(key);
     log.info({ zone: name, serial: next.serial, version: v, signed: true, how, ms: Math.round(performance.now() - started) }, 'zone published');
+    if (how === 'whole') o.onSignedWhole?.(next.recordCount);
     if (change) await o.onPublished?.(next, change);
   };
 

@@ -77,14 +77,18 @@ for (const backend of backends) {
         assert.ok(db);
         for (const owners of [1, 3, 16]) {
           const [read, kill] = signerOwnerStatementsSql(s.db, owners);
-          const plan = (text: string) => (db.prepare(`explain query plan ${text}`).all(...Array.from({ length: (text.match(/\?/g) ?? []).length }, () => 1)) as { detail: string }[]).map((r) => r.detail);
-          const readPlan = plan(read);
-          const searches = readPlan.filter((d) => d.startsWith('SEARCH'));
+          const plan = (text: string): string[] => {
+            const params: number[] = Array.from({ length: (text.match(/\?/g) ?? []).length }, () => 1);
+            const rows = db.prepare(`explain query plan ${text}`).all(...params) as { detail: string }[];
+            return rows.map((r) => r.detail);
+          };
+          const readPlan: string[] = plan(read);
+          const searches = readPlan.filter((d: string) => d.startsWith('SEARCH'));
           assert.equal(searches.length, 2, readPlan.join('\n'));
           assert.match(searches[0], /dnssec_records_alive_owner \(zone_id=\? AND to_version=\? AND owner_key=\?\)/, readPlan.join('\n'));
           assert.match(searches[1], /dnssec_records_alive_owner \(zone_id=\? AND to_version>\?\)/, readPlan.join('\n'));
-          const killPlan = plan(kill);
-          assert.ok(killPlan.some((d) => /dnssec_records_alive_owner \(zone_id=\? AND to_version=\? AND owner_key=\?\)/.test(d)), killPlan.join('\n'));
+          const killPlan: string[] = plan(kill);
+          assert.ok(killPlan.some((d: string) => /dnssec_records_alive_owner \(zone_id=\? AND to_version=\? AND owner_key=\?\)/.test(d)), killPlan.join('\n'));
         }
       });
   });

@@ -1,18 +1,19 @@
-// The change path rehearsed once dmsd serves (issue 9). A fresh dmsd answered its first UPDATE to a signed zone three
-// to four times slower than the next ones (100,000 signed records: 30–45 ms against 7–10; 1,000,000: 28–40 against
-// 9–12): its code runs in V8's interpreter until it has run often enough to be compiled, and the code cache the build
-// makes holds bytecode only (a cache of eagerly compiled code did no better and cost memory). Measured: thirty UPDATEs
-// to another signed zone first brought the first UPDATE of the large one to 13–21 ms.
+// The change path rehearsed before dmsd takes UPDATEs (issue 9). A fresh dmsd answered its first UPDATE to a signed
+// zone three to four times slower than the next ones (100,000 signed records: 30–45 ms against 7–10; 1,000,000: 28–40
+// against 9–12): its code runs in V8's interpreter until it has run often enough to be compiled, and the code cache
+// the build makes holds bytecode only (a cache of eagerly compiled code did no better and cost memory). Measured:
+// thirty UPDATEs to another signed zone first brought the first UPDATE of the large one to 13–21 ms.
 //
 // So dmsd rehearses: a throwaway store in a temporary directory, one small zone signed with the default policy, and a
 // few dozen TSIG-signed RFC 2136 UPDATEs through the same pieces the served zones use — the query handler with the
 // primary attached (decode, TSIG, the UPDATE engine, the services' reads and commit), the signer (incremental
 // signing, its stored change) and the zone feed (the signed patch of the served copy) — then everything is closed and
-// the directory removed. The statements it ran are then compiled and prepared for the served store too (their SQL
-// is built per store), and each signed zone's apex read once. Nothing of the operator's store, zones or logs is changed (the rehearsal logs to /dev/null,
-// at the real logger's level, so that its formatting is rehearsed too). It runs after the start-up load and its full
-// collection: V8 drops the bytecode of functions unused through several collections, and a large zone's load and
-// sign run many.
+// the directory removed. The statements it ran are then compiled and prepared for the served store too (their SQL is
+// built per store), and each signed zone's apex read once. Nothing of the operator's store, zones or logs is changed
+// (the rehearsal logs to /dev/null, at the real logger's level, so that its formatting is rehearsed too). dmsd runs
+// it after the start-up load, before it listens (an UPDATE arriving during it would race it), and again once serving
+// after a large signed zone's full sign: V8 drops the bytecode of functions unused through several collections, and
+// a large zone's load and sign run many.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';

@@ -241,7 +241,6 @@ export {
   lastSignedVersion,
   publishedVersion,
   servedDnskeys,
-  servedNsec3Param,
   servedSignerApex,
   setDenialByUpdate,
   SIGNER_ONLY_TYPES,

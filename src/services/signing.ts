@@ -295,8 +295,9 @@ async function servedWithPolicy(trx: Tx, ctx: ServiceContext, zone: string) {
 }
 
 /**
- * What the signer publishes at a signed zone's apex that the UPDATE engine must see as records (servedNsec3Param
- * and servedDnskeys), read in one transaction; undefined when the zone has no DNSSEC policy.
+ * What the signer publishes at a signed zone's apex that the UPDATE engine must see as records — its NSEC3PARAM
+ * (null with NSEC), so that "update delete <zone> NSEC3PARAM" finds something to delete, and its DNSKEYs
+ * (servedDnskeys) — read in one transaction; undefined when the zone has no DNSSEC policy.
  */
 export async function servedSignerApex(ctx: ServiceContext, zone: string): Promise<{ nsec3param: RR | null; dnskeys: RR[] } | undefined> {
   return readTx(ctx.store, async (trx) => {
@@ -319,17 +320,6 @@ async function dnskeysOf(trx: Tx, { z, prow, origin }: NonNullable<Awaited<Retur
   return (await dnssecKeyRows(trx, Number(z.id)))
     .filter((row) => SIGNING_STATES.has(row.state) && row.state !== 'presign' && row.state !== 'unpublished')
     .map((row) => ({ name: origin, type: RRType.DNSKEY, class: 1, ttl, rdata: new Uint8Array(row.dnskey) }));
-}
-
-/**
- * The NSEC3PARAM a signed zone serves now, as an RR for the UPDATE engine to see (so that "update delete <zone>
- * NSEC3PARAM" finds something to delete); null when signed with NSEC; undefined when the zone is not signed.
- */
-export async function servedNsec3Param(ctx: ServiceContext, zone: string): Promise<RR | null | undefined> {
-  return readTx(ctx.store, async (trx) => {
-    const found = await servedWithPolicy(trx, ctx, zone);
-    return found ? nsec3ParamOf(found) : undefined;
-  });
 }
 
 /**

@@ -118,7 +118,10 @@ export class ZoneSigner {
    * undefined when the zone has no DNSSEC policy or is not published (`onUnsigned` is called then, when this process
    * looked). Throws when it cannot sign (no KEK, bad data).
    */
-  async signPublished(name: string, o: { onUnsigned?: () => void } = {}): Promise<number | undefined> {
+  async signPublished(
+    name: string,
+    o: { onUnsigned?: () => void; onStored?: (version: number, st: services.SignedState) => void } = {},
+  ): Promise<number | undefined> {
     if (!this.mayAct()) return undefined;
     // The version signed already (the feed row of our own stored change, most often): known without opening the
     // private keys (services.zoneSigning decrypts each, ~4 ms per change on the event loop).
@@ -144,7 +147,7 @@ export class ZoneSigner {
     if (state && state.version === version) return version;
     if (await services.isSigned(this.ctx, s.zoneId, version)) {
       // Signed already (by us before a restart, or by another dmsd): take its records over.
-      await this.restoreAt(name, s, version);
+      await this.restoreAt(name, s, version, undefined, o.onStored);
       return version;
     }
     let full = false;
@@ -204,7 +207,7 @@ export class ZoneSigner {
     const r = await services.storeSignerChange(this.ctx, s, name, version, delta, { full });
     if (r === 'lost') {
       this.log.info({ zone: name, version }, 'version signed by another process: taking its signatures');
-      await this.restoreAt(name, s, version);
+      await this.restoreAt(name, s, version, undefined, o.onStored);
       return version;
     }
     this.states.set(name, { version, zone: state.zone, keySet: s.keySet, refresh: s.refresh, denial: denialOf(s) });
@@ -224,10 +227,21 @@ export class ZoneSigner {
     return version;
   }
 
-  /** Rebuild the state of `version` from the database (no signing unless keys changed: `onDelta` gets the rest). */
-  private async restoreAt(name: string, s: services.ZoneSigning, version: number, onDelta?: (d: RecordDelta) => void): Promise<State | undefined> {
+  /**
+   * Rebuild the state of `version` from the database (no signing unless keys changed: `onDelta` gets the rest).
+   * `onStored` gets the rows read: the caller serving that version compiles them instead of reading them again (a
+   * million-record signed zone's rows take tens of seconds to read at a start).
+   */
+  private async restoreAt(
+    name: string,
+    s: services.ZoneSigning,
+    version: number,
+    onDelta?: (d: RecordDelta) => void,
+    onStored?: (version: number, st: services.SignedState) => void,
+  ): Promise<State | undefined> {
     const st = await services.signedStateAt(this.ctx, s.zoneId, version);
     if (!st) return undefined;
+    onStored?.(version, st);
     const { zone, delta } = SignedZone.restore(s.origin, s.policy, st.records, st.stored, s.keys, this.now());
     let pending: RecordDelta | undefined;
     if (delta.add.length + delta.remove.length > 0) {

@@ -217,7 +217,7 @@ export async function startZoneFeed(
    * previous signed one stays). Patched with the operator's change and the signer's when the table serves an older
    * signed version and the change is small; else loaded whole (operator records + signer records of the version).
    */
-  const serveSigned = async (name: string, change?: services.ZoneChange): Promise<void> => {
+  const serveSigned = async (name: string, change?: services.ZoneChange, stored?: { version: number; st: services.SignedState }): Promise<void> => {
     const key = zoneKey(name);
     const head = await services.publishedVersion(ctx, name);
     const origin = nameOf(name);
@@ -260,7 +260,8 @@ export async function startZoneFeed(
       }
     }
     if (!next) {
-      const st = await services.signedStateAt(ctx, head.zoneId, v);
+      // The signer read this version's rows just now (its state restored at a start): compiled, not read again.
+      const st = stored?.version === v ? stored.st : await services.signedStateAt(ctx, head.zoneId, v);
       if (!st) return;
       try {
         next = compileZone(Name.parse(services.normalizeZoneName(name)), [...st.records, ...st.stored]);
@@ -284,9 +285,11 @@ export async function startZoneFeed(
     let signs = false;
     // The signer found no policy: no need to ask the database again (an UPDATE's refresh would read it twice).
     let unsigned = false;
+    let stored: { version: number; st: services.SignedState } | undefined;
     if (o.signer) {
       try {
-        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true) })) !== undefined;
+        const onStored = (version: number, st: services.SignedState) => (stored = { version, st });
+        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored })) !== undefined;
       } catch (e) {
         log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
         signs = true;
@@ -296,7 +299,7 @@ export async function startZoneFeed(
       if (signedServed.delete(zoneKey(name))) servedVersion.delete(zoneKey(name));
       return false;
     }
-    await serveSigned(name, change);
+    await serveSigned(name, change, stored);
     return true;
   };
 

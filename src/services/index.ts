@@ -234,6 +234,7 @@ export {
 } from './access.js';
 
 // serving signed zones: the signer's records per version (signing.ts)
+export type { SignedState } from './signing.js';
 export {
   clearResignRequest,
   hasDnssecPolicy,

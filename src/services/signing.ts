@@ -143,8 +143,15 @@ export async function isSigned(ctx: ServiceContext, zoneId: number, version: num
   return (await signedMark(ctx.store.db, zoneId, version)) !== undefined;
 }
 
+/** A signed version as stored: the operator's records (SOA first) and the signer's (`stored`). */
+export interface SignedState {
+  records: RR[];
+  stored: RR[];
+}
+
 /** The operator's served records and the stored signer records of one version (a restart, a lost race). */
-export async function signedStateAt(ctx: ServiceContext, zoneId: number, version: number): Promise<{ records: RR[]; stored: RR[] } | undefined> {
+
+export async function signedStateAt(ctx: ServiceContext, zoneId: number, version: number): Promise<SignedState | undefined> {
   return readTx(ctx.store, async (trx) => {
     const z = await lockedZoneRowById(trx, 'sqlite', zoneScope(ctx), zoneId);
     const zi = z ? await ziRow(trx, zoneId, version) : undefined;

@@ -18,7 +18,9 @@
 //    DO=1 query returns the new A with its RRSIG and the new NSEC with its RRSIG (the chain served).
 //    Its RSS 8 s after the UPDATEs, and 33 s after (its signing threads stopped when idle for 30 s).
 // Options: --records N, --skip-bind, --skip-inline, --skip-pool, --skip-knot, --dmsd, --dmsd-heap MB (dmsd's V8 heap
-// limit: with the default (~4.3 GB here) dmsd ran out of memory signing 1,000,000 records).
+// limit: with the default (~4.3 GB here) dmsd ran out of memory signing 1,000,000 records), --postgres (--dmsd's
+// store on a throwaway PostgreSQL server), --restart (--dmsd started again on the signed store: the time until it
+// serves the zone signed, and five UPDATEs after that start).
 // BENCH_DMSD_NODE_ARGS: node flags for dmsd (e.g. "--trace-gc"); BENCH_DNSSEC_OUT=FILE: dmsd's whole output up to the
 // UPDATEs written to FILE, each UPDATE marked where it was sent (what ran while it waited: GC lines, log lines).
 // Output: one line per measurement, and bench/out/dnssec.json.
@@ -46,6 +48,8 @@ const { signZone } = await dist('dnssec/zone.js');
 const { SignPool, signDeferred, signZoneInPool } = await dist('daemon/sign-pool.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'dms-bench-dnssec-'));
+/** The throwaway PostgreSQL server of --dmsd --postgres. */
+let pgServer;
 const head = `$ORIGIN ${ORIGIN}\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`;
 const line = (i) => `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
 let body = '';
@@ -219,8 +223,18 @@ if (argv.includes('--dmsd')) {
   const data = join(dir, 'dmsd');
   mkdirSync(data);
   const env = { ...process.env, DMS_CHANGE_BY: 'bench@dnssec/Admin' };
+  delete env.DMS_DATA_DIR;
+  delete env.DMS_DATABASE_URL;
+  // --postgres: the store is a database of a throwaway PostgreSQL server (test/helpers/postgres.ts; it runs with
+  // fsync off, so its commits cost less than a production server's); the key-encryption key stays a file.
+  let storeArgs = ['--data', data];
+  if (argv.includes('--postgres')) {
+    const { startPostgres } = await testHelper('postgres');
+    pgServer = await startPostgres();
+    storeArgs = ['--database-url', await pgServer.createDatabase()];
+  }
   const tool = (args) => {
-    const r = spawnSync(join(ROOT, 'bin', 'zone_tool'), ['--data', data, '--dnssec-kek', join(data, 'kek'), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+    const r = spawnSync(join(ROOT, 'bin', 'zone_tool'), [...storeArgs, '--dnssec-kek', join(data, 'kek'), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')}: ${r.stdout}${r.stderr}`);
     return r.stdout;
   };
@@ -236,19 +250,38 @@ if (argv.includes('--dmsd')) {
   // BENCH_DMSD_NODE_ARGS: extra node flags for dmsd (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
   const extra = (process.env.BENCH_DMSD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // bin/dmsd: the bundle with its code cache, as operators start it.
-  const proc = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'bin', 'dmsd'), '--data', data, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const startDmsd = async () => {
+    const p = spawn(process.execPath, [...heap, ...extra, join(ROOT, 'bin', 'dmsd'), ...storeArgs, '--dnssec-kek', join(data, 'kek'), '--listen', '127.0.0.1:0', '--no-http'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const o = { proc: p, out: '', port: 0 };
+    p.stdout.on('data', (d) => {
+      o.out += d;
+    });
+    p.stderr.on('data', (d) => {
+      o.out += d;
+    });
+    o.port = await dmsdUdpPort(p, () => o.out);
+    return o;
+  };
+  /** Until the zone's SOA is answered signed (an RRSIG beside it, DO=1). */
+  const servedSigned = async (port) => {
+    const { buildQuery, udpExchange } = await testHelper('dns-client');
+    for (;;) {
+      const a = await udpExchange(port, buildQuery({ name: origin, type: 6, dnssecOk: true, ednsSize: 4096 }), 2000).catch(() => undefined);
+      if (a && (a[3] & 0x0f) === 0 && decodeMessage(a).answer.some((r) => r.type === 46)) return;
+      await sleep(100);
+    }
+  };
+  const { encodeMessage, emptyMessage, decodeMessage } = await dist('dns/message.js');
+  let dmsd = await startDmsd();
+  const { proc } = dmsd;
   let out = '';
-  proc.stdout.on('data', (d) => {
-    out += d;
-  });
-  proc.stderr.on('data', (d) => {
-    out += d;
-  });
-  const port = await dmsdUdpPort(proc, () => out);
-  while (!/"full":true[^\n]*"msg":"zone signed"/.test(out)) {
-    if (proc.exitCode !== null) throw new Error(`dmsd exited:\n${out.slice(-3000)}`);
+  Object.defineProperty(globalThis, '__benchOut', { get: () => dmsd.out, configurable: true });
+  const port = dmsd.port;
+  while (!/"full":true[^\n]*"msg":"zone signed"/.test(dmsd.out)) {
+    if (proc.exitCode !== null) throw new Error(`dmsd exited:\n${dmsd.out.slice(-3000)}`);
     await sleep(200);
   }
+  out = dmsd.out;
   const signLine = /[^\n]*"full":true[^\n]*"msg":"zone signed"[^\n]*/.exec(out)[0];
   const started = /"time":"([^"]+)"[^\n]*"msg":"full sign started"/.exec(out);
   const signedAt = /"time":"([^"]+)"/.exec(signLine);
@@ -264,50 +297,53 @@ if (argv.includes('--dmsd')) {
     threaded: Number(/"threaded":(\d+)/.exec(signLine)?.[1]), rssMB: Math.round(rssBytes(proc.pid) / 1e6), bytesPerRecord: Math.round(rssBytes(proc.pid) / N),
   });
   // One UPDATE, built and TSIG-signed here (no process start in the measurement).
-  const { encodeMessage, emptyMessage, decodeMessage } = await dist('dns/message.js');
   const { signMessage, keyFromText } = await dist('dns/tsig.js');
   const { buildQuery, udpExchange } = await testHelper('dns-client');
   const key = keyFromText(`hmac-sha256:upd.key:${secret}`);
-  // This client's own code (message build, TSIG, socket, decode) runs once before the timing: its first run compiles
-  // it (5-7 ms measured at 100,000 records), which is this process's start, not dmsd's answer. Nothing is sent to
-  // the zone: a DO=1 query of the apex, as the timed loop makes.
-  for (let i = 0; i < 20; i++) {
-    const w = emptyMessage(900 + i);
-    w.opcode = 5;
-    w.question.push({ name: origin, type: 6, class: 1 });
-    w.authority.push({ name: Name.parse(`warm.${ORIGIN}`), type: 1, class: 1, ttl: 3600, rdata: Uint8Array.of(192, 0, 2, 1) });
-    signMessage(encodeMessage(w), key, Math.floor(Date.now() / 1000));
-    decodeMessage(await udpExchange(port, buildQuery({ name: origin, type: 6, dnssecOk: true, ednsSize: 4096 }), 2000));
-  }
-  const times = [];
-  for (let i = 0; i < 5; i++) {
-    const owner = Name.parse(`upd${i}.${ORIGIN}`);
-    const m = emptyMessage(1000 + i);
-    m.opcode = 5;
-    m.question.push({ name: origin, type: 6, class: 1 });
-    const rd = Uint8Array.of(192, 0, 2, 100 + i);
-    m.authority.push({ name: owner, type: 1, class: 1, ttl: 3600, rdata: rd });
-    const msg = signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes;
-    const u0 = performance.now();
-    if (process.env.BENCH_DNSSEC_OUT) out += `\n=== UPDATE ${i} sent\n`;
-    const ans = decodeMessage(await udpExchange(port, msg, 10_000));
-    const answeredMs = performance.now() - u0;
-    if (ans.rcode !== 0) throw new Error(`UPDATE answered rcode ${ans.rcode}:\n${out.split("\n").filter((l) => /update|UPDATE|refus/.test(l)).slice(-5).join("\n")}`);
-    const signedAnswer = async (type) => {
-      const a = decodeMessage(await udpExchange(port, buildQuery({ name: owner, type, dnssecOk: true, ednsSize: 4096 }), 2000));
-      return a.answer.some((r) => r.type === type) && a.answer.some((r) => r.type === 46 && ((r.rdata[0] << 8) | r.rdata[1]) === type);
-    };
-    while (!((await signedAnswer(1)) && (await signedAnswer(47)))) {
-      if (performance.now() - u0 > 60_000) throw new Error('the UPDATE was not served signed within 60 s');
-      await sleep(1);
+  /** Five UPDATEs, each timed until answered and until its A and NSEC are served signed (`prefix` names them). */
+  const measureUpdates = async (port, prefix, label) => {
+    // This client's own code (message build, TSIG, socket, decode) runs once before the timing: its first run compiles
+    // it (5-7 ms measured at 100,000 records), which is this process's start, not dmsd's answer. Nothing is sent to
+    // the zone: a DO=1 query of the apex, as the timed loop makes.
+    for (let i = 0; i < 20; i++) {
+      const w = emptyMessage(900 + i);
+      w.opcode = 5;
+      w.question.push({ name: origin, type: 6, class: 1 });
+      w.authority.push({ name: Name.parse(`warm.${ORIGIN}`), type: 1, class: 1, ttl: 3600, rdata: Uint8Array.of(192, 0, 2, 1) });
+      signMessage(encodeMessage(w), key, Math.floor(Date.now() / 1000));
+      decodeMessage(await udpExchange(port, buildQuery({ name: origin, type: 6, dnssecOk: true, ednsSize: 4096 }), 2000));
     }
-    times.push({ answeredMs: Math.round(answeredMs * 10) / 10, servedSignedMs: Math.round((performance.now() - u0) * 10) / 10 });
-    await sleep(300);
-  }
-  const med = (k) => [...times.map((x) => x[k])].sort((a, b) => a - b)[2];
-  if (process.env.BENCH_DNSSEC_DEBUG) console.log(out.split('\n').slice(-40).join('\n'));
-  if (process.env.BENCH_DNSSEC_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_DNSSEC_OUT, out);
-  log('dmsd one UPDATE on the signed zone (5 UPDATEs, median)', { answeredMs: med('answeredMs'), servedWithRrsigAndNsecMs: med('servedSignedMs'), each: times });
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const owner = Name.parse(`upd${prefix}${i}.${ORIGIN}`);
+      const m = emptyMessage(1000 + i);
+      m.opcode = 5;
+      m.question.push({ name: origin, type: 6, class: 1 });
+      const rd = Uint8Array.of(192, 0, 2, 100 + i);
+      m.authority.push({ name: owner, type: 1, class: 1, ttl: 3600, rdata: rd });
+      const msg = signMessage(encodeMessage(m), key, Math.floor(Date.now() / 1000)).bytes;
+      const u0 = performance.now();
+      if (process.env.BENCH_DNSSEC_OUT) dmsd.out += `\n=== UPDATE ${prefix}${i} sent\n`;
+      const ans = decodeMessage(await udpExchange(port, msg, 10_000));
+      const answeredMs = performance.now() - u0;
+      if (ans.rcode !== 0) throw new Error(`UPDATE answered rcode ${ans.rcode}:\n${dmsd.out.split("\n").filter((l) => /update|UPDATE|refus/.test(l)).slice(-5).join("\n")}`);
+      const signedAnswer = async (type) => {
+        const a = decodeMessage(await udpExchange(port, buildQuery({ name: owner, type, dnssecOk: true, ednsSize: 4096 }), 2000));
+        return a.answer.some((r) => r.type === type) && a.answer.some((r) => r.type === 46 && ((r.rdata[0] << 8) | r.rdata[1]) === type);
+      };
+      while (!((await signedAnswer(1)) && (await signedAnswer(47)))) {
+        if (performance.now() - u0 > 60_000) throw new Error('the UPDATE was not served signed within 60 s');
+        await sleep(1);
+      }
+      times.push({ answeredMs: Math.round(answeredMs * 10) / 10, servedSignedMs: Math.round((performance.now() - u0) * 10) / 10 });
+      await sleep(300);
+    }
+    const med = (k) => [...times.map((x) => x[k])].sort((a, b) => a - b)[2];
+    if (process.env.BENCH_DNSSEC_DEBUG) console.log(dmsd.out.split('\n').slice(-40).join('\n'));
+    if (process.env.BENCH_DNSSEC_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_DNSSEC_OUT + prefix, dmsd.out);
+    log(`dmsd one UPDATE on the signed zone${label} (5 UPDATEs, median)`, { answeredMs: med('answeredMs'), servedWithRrsigAndNsecMs: med('servedSignedMs'), each: times });
+  };
+  await measureUpdates(port, '', '');
   // Memory once serving: dmsd gives back what a burst grew after 5 s idle (src/daemon/idle-memory.ts), so the RSS
   // after 8 s idle is what the signed zone (compiled snapshot + the signer's state) holds.
   await sleep(8000);
@@ -335,6 +371,23 @@ if (argv.includes('--dmsd')) {
   }
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
+  // --restart: dmsd started again on the same store. The zone's signatures are stored: nothing is signed again; the
+  // signer's state is rebuilt from the rows and the signed zone compiled from the same rows. Then five UPDATEs again:
+  // the first UPDATEs after a start.
+  if (argv.includes('--restart')) {
+    const r0 = performance.now();
+    dmsd = await startDmsd();
+    await servedSigned(dmsd.port);
+    const restartMs = performance.now() - r0;
+    log('dmsd restarted: start to serving the signed zone', {
+      startToServedMs: Math.round(restartMs), rssMB: Math.round(rssBytes(dmsd.proc.pid) / 1e6),
+      signedAgain: /"full":true[^\n]*"msg":"zone signed"/.test(dmsd.out),
+    });
+    await sleep(3000);
+    await measureUpdates(dmsd.port, 'r', ' after a restart');
+    dmsd.proc.kill('SIGTERM');
+    await new Promise((r) => dmsd.proc.once('exit', r));
+  }
 }
 
 // BIND dnssec-signzone with the same key.
@@ -372,4 +425,5 @@ if (!skip('bind') && have('dnssec-signzone')) {
 log('load average at the end', loadavg().map((x) => x.toFixed(2)).join(' '));
 mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'out', 'dnssec.json'), `${JSON.stringify(results, null, 2)}\n`);
+await pgServer?.stop();
 rmSync(dir, { recursive: true, force: true });

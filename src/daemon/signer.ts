@@ -120,7 +120,12 @@ export class ZoneSigner {
    */
   async signPublished(
     name: string,
-    o: { onUnsigned?: () => void; onStored?: (version: number, st: services.SignedState) => void } = {},
+    o: {
+      onUnsigned?: () => void;
+      onStored?: (version: number, st: services.SignedState) => void;
+      /** The operator's change from `from` that this signing read (the served copy is patched with it too). */
+      onChange?: (from: number, c: services.PublishedChange & { kind: 'change' }) => void;
+    } = {},
   ): Promise<number | undefined> {
     if (!this.mayAct()) return undefined;
     // The version signed already (the feed row of our own stored change, most often): known without opening the
@@ -167,6 +172,7 @@ export class ZoneSigner {
       const c = await services.loadPublishedChange(this.ctx, name, state.version);
       if (c.kind !== 'change') state = undefined;
       else {
+        o.onChange?.(state.version, c);
         const owners = c.owners.map((o) => ({ name: o.name, records: [...o.records] }));
         // The SOA is not a record row (it lives in the version): the apex's list gets the new one.
         let apex = owners.find((o) => o.name.equals(s.origin));

@@ -217,7 +217,12 @@ export async function startZoneFeed(
    * previous signed one stays). Patched with the operator's change and the signer's when the table serves an older
    * signed version and the change is small; else loaded whole (operator records + signer records of the version).
    */
-  const serveSigned = async (name: string, change?: services.ZoneChange, stored?: { version: number; st: services.SignedState }): Promise<void> => {
+  const serveSigned = async (
+    name: string,
+    change?: services.ZoneChange,
+    stored?: { version: number; st: services.SignedState },
+    read?: { from: number; c: services.PublishedChange & { kind: 'change' } },
+  ): Promise<void> => {
     const key = zoneKey(name);
     const head = await services.publishedVersion(ctx, name);
     const origin = nameOf(name);
@@ -240,7 +245,11 @@ export async function startZoneFeed(
     let next: Zone | undefined;
     let how = 'whole';
     if (cur && from !== undefined && signedServed.has(key) && head.version === v && from < v) {
-      const c = await services.loadPublishedChange(ctx, name, from, { maxChanges: Math.max(1000, Math.floor(cur.recordCount / 4)) });
+      // The signer read this very change just now (a small one: an UPDATE's): taken over, not read again.
+      const c =
+        read && read.from === from && read.c.version === v && read.c.owners.length <= 64
+          ? read.c
+          : await services.loadPublishedChange(ctx, name, from, { maxChanges: Math.max(1000, Math.floor(cur.recordCount / 4)) });
       if (c.kind === 'change' && c.version === v) {
         const op = new Map(c.owners.map((o) => [o.name.key, o]));
         const sig = await services.signerChangeOwners(ctx, head.zoneId, from, v, [...op.keys()]);
@@ -286,10 +295,12 @@ export async function startZoneFeed(
     // The signer found no policy: no need to ask the database again (an UPDATE's refresh would read it twice).
     let unsigned = false;
     let stored: { version: number; st: services.SignedState } | undefined;
+    let read: { from: number; c: services.PublishedChange & { kind: 'change' } } | undefined;
     if (o.signer) {
       try {
         const onStored = (version: number, st: services.SignedState) => (stored = { version, st });
-        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored })) !== undefined;
+        const onChange = (from: number, c: services.PublishedChange & { kind: 'change' }) => (read = { from, c });
+        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored, onChange })) !== undefined;
       } catch (e) {
         log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
         signs = true;
@@ -299,7 +310,7 @@ export async function startZoneFeed(
       if (signedServed.delete(zoneKey(name))) servedVersion.delete(zoneKey(name));
       return false;
     }
-    await serveSigned(name, change, stored);
+    await serveSigned(name, change, stored, read);
     return true;
   };
 

@@ -4,7 +4,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { DnssecRecordTable, DnssecSignedTable, SigningTables } from '../migrations-signing.js';
 import type { Database } from '../schema.js';
 import { preparedRowWrite, preparedStatement } from '../prepared.js';
-import { type Db, heldSqlite } from '../store.js';
+import { type Db, heldSqlite, wroteRows } from '../store.js';
 
 type SDb = Kysely<Database & SigningTables>;
 /** The signing tables come from a later migration, outside the base Database type. */
@@ -141,7 +141,8 @@ export async function killSignerRows(
 
 /** Every row alive now dies at `version` (a full sign replaces them all). */
 export async function killAllSignerRows(db: Db, zoneId: number, version: number): Promise<void> {
-  await sdb(db).updateTable('dnssec_records').set({ to_version: version }).where('zone_id', '=', zoneId).where('to_version', 'is', null).execute();
+  const r = await sdb(db).updateTable('dnssec_records').set({ to_version: version }).where('zone_id', '=', zoneId).where('to_version', 'is', null).executeTakeFirst();
+  wroteRows(db, 'dnssec_records', Number(r.numUpdatedRows));
 }
 
 export async function insertSignerRows(db: Db, zoneId: number, version: number, rows: readonly NewSignerRecord[]): Promise<void> {
@@ -150,6 +151,7 @@ export async function insertSignerRows(db: Db, zoneId: number, version: number, 
     for (const r of rows) await insertSignerRow(db, { ...r, zone_id: zoneId, from_version: version, to_version: null });
     return;
   }
+  wroteRows(db, 'dnssec_records', rows.length);
   for (let i = 0; i < rows.length; i += CHUNK) {
     await sdb(db)
       .insertInto('dnssec_records')

@@ -6,7 +6,7 @@ import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../migrations.js';
 import type { RecordTable, ZoneInstanceTable } from '../schema.js';
 import { preparedRowWrite, preparedStatement } from '../prepared.js';
-import type { Db, Store, Tx } from '../store.js';
+import { type Db, type Store, type Tx, wroteRows } from '../store.js';
 import { deleteSnapshotOfZi } from './snapshots.js';
 
 export type ZiRow = Selectable<ZoneInstanceTable>;
@@ -212,6 +212,7 @@ export async function writeRecordRows(
       );
     return;
   }
+  wroteRows(trx, 'records', dying.length + born.length);
   for (let i = 0; i < dying.length; i += INSERT_CHUNK)
     await trx.updateTable('records').set({ to_version: version }).where('id', 'in', dying.slice(i, i + INSERT_CHUNK)).execute();
   for (let i = 0; i < born.length; i += INSERT_CHUNK)

@@ -66,6 +66,24 @@ for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const }]) {
     assert.equal(r.delta.add.filter((x) => x.type === RRType.RRSIG).length, sigCount(r.zone));
   });
 
+  test(`restore with two signing keys (as in an algorithm rollover) takes their signatures over, in either order of the keys; a third key re-signs (${denial.kind})`, () => {
+    const keys: ZoneKey[] = [
+      { key: generateKey(13, { flags: KSK_FLAGS }), ksk: true, zsk: true },
+      { key: generateKey(13, { flags: KSK_FLAGS }), ksk: true, zsk: true },
+    ];
+    const signed = signZone(origin, RECORDS, keys, { denial }, NOW);
+    const stored = signed.generated();
+    // Every RRset carries two signatures.
+    const covering = (type: number) => stored.filter((r) => r.type === RRType.RRSIG && ((r.rdata[0] << 8) | r.rdata[1]) === type);
+    assert.equal(covering(RRType.DNSKEY).length, 2);
+    assert.equal(covering(RRType.SOA).length, 2);
+    for (const order of [keys, [...keys].reverse()])
+      assert.deepEqual(SignedZone.restore(origin, { denial }, RECORDS, stored, order, NOW + 100).delta, { remove: [], add: [] });
+    const more = [...keys, { key: generateKey(13, { flags: KSK_FLAGS }), ksk: true, zsk: false }];
+    const r = SignedZone.restore(origin, { denial }, RECORDS, stored, more, NOW + 100);
+    assert.ok(r.delta.add.some((x) => x.type === RRType.RRSIG && ((x.rdata[0] << 8) | x.rdata[1]) === RRType.DNSKEY), 'the DNSKEY RRset signed by the new KSK too');
+  });
+
   test(`replaceOwners re-signs only the RRsets that changed (${denial.kind})`, () => {
     const z = signZone(origin, RECORDS, KEYS, { denial }, NOW);
     const wwwOwner = Name.parse('www', origin);

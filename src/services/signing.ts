@@ -150,7 +150,6 @@ export interface SignedState {
 }
 
 /** The operator's served records and the stored signer records of one version (a restart, a lost race). */
-
 export async function signedStateAt(ctx: ServiceContext, zoneId: number, version: number): Promise<SignedState | undefined> {
   return readTx(ctx.store, async (trx) => {
     const z = await lockedZoneRowById(trx, 'sqlite', zoneScope(ctx), zoneId);

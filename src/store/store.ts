@@ -556,8 +556,9 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
     // PostgreSQL plans from its statistics, and a table that has just grown by a large zone (a load, a full sign)
     // has none for those rows until autovacuum's next analyze: meanwhile the alive rows at an owner were read by
     // scanning every alive row of the zone (34 ms per read at 100,000 records, several per UPDATE). So the tables
-    // are analyzed at once, as after any bulk load.
-    for (const table of bulk) await sql.raw(`analyze ${table}`).execute(store.db);
+    // are analyzed at once, as after any bulk load. The write is committed: a failed analyze (autovacuum's will come)
+    // must not make it look failed.
+    for (const table of bulk) await sql.raw(`analyze ${table}`).execute(store.db).catch(() => {});
     return result;
   }
   const sqlite = store.sqlite;

@@ -274,14 +274,12 @@ if (argv.includes('--dmsd')) {
   const { encodeMessage, emptyMessage, decodeMessage } = await dist('dns/message.js');
   let dmsd = await startDmsd();
   const { proc } = dmsd;
-  let out = '';
-  Object.defineProperty(globalThis, '__benchOut', { get: () => dmsd.out, configurable: true });
   const port = dmsd.port;
   while (!/"full":true[^\n]*"msg":"zone signed"/.test(dmsd.out)) {
     if (proc.exitCode !== null) throw new Error(`dmsd exited:\n${dmsd.out.slice(-3000)}`);
     await sleep(200);
   }
-  out = dmsd.out;
+  const out = dmsd.out;
   const signLine = /[^\n]*"full":true[^\n]*"msg":"zone signed"[^\n]*/.exec(out)[0];
   const started = /"time":"([^"]+)"[^\n]*"msg":"full sign started"/.exec(out);
   const signedAt = /"time":"([^"]+)"/.exec(signLine);

@@ -633,9 +633,11 @@ export interface WriteTxOptions {
 }
 
 /**
- * Read-only snapshot (one transaction, so several queries see the same state). On SQLite begun and ended straight on
- * the connection it holds, as writeTx does: Kysely's transaction prepares its BEGIN and COMMIT anew each time and
- * builds a transaction object (~60 µs), and a signed zone's UPDATE opens about ten of these.
+ * Reads in one transaction. On SQLite that is a snapshot (the queries see the same state), begun and ended straight
+ * on the connection it holds, as writeTx does: Kysely's transaction prepares its BEGIN and COMMIT anew each time and
+ * builds a transaction object (~60 µs), and a signed zone's UPDATE opens about ten of these. On PostgreSQL it runs at
+ * READ COMMITTED, where each statement sees what was committed when it began: not a snapshot. The readers rely on
+ * versions (a version's rows never change once made), not on the snapshot; a reader that needs one must ask for it.
  */
 export async function readTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
   const statements = store.sqlite ? statementSources.get(store.sqlite) : undefined;

@@ -130,7 +130,8 @@ export function servicesUpdateSink(
         distrust.delete(origin.key);
         return cached ?? services.getZoneContent(services.serviceContext(store), origin.toString(), 'latest');
       }),
-    // The grants come in the same read: one transaction (five statements) per group of UPDATEs before its commit.
+    // The grants come in the same read, and a signed zone's apex records of the signer: one transaction (five
+    // statements, seven for a signed zone at its apex) per group of UPDATEs before its commit.
     async getZoneAt(origin, ownerKeys) {
       let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
       try {
@@ -146,7 +147,7 @@ export function servicesUpdateSink(
       // Likewise the DNSKEYs the signer publishes (the keys of the policy), so that deleting the DNSKEY RRset is seen.
       if (c.dnssecPolicy) signedSeen.add(origin.key);
       else signedSeen.delete(origin.key);
-      const apex = c.dnssecPolicy && ownerKeys.has(origin.key) ? await services.servedSignerApex(services.serviceContext(store), origin.toString()) : undefined;
+      const apex = c.signerApex;
       const param = apex?.nsec3param;
       const held = new Set(c.records.filter((r) => r.type === RRType.DNSKEY && r.name.equals(origin)).map((r) => Buffer.from(r.rdata).toString('hex')));
       const dnskeys = (apex?.dnskeys ?? []).filter((r) => !held.has(Buffer.from(r.rdata).toString('hex')));

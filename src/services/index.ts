@@ -242,7 +242,6 @@ export {
   lastSignedVersion,
   publishedVersion,
   servedDnskeys,
-  servedSignerApex,
   setDenialByUpdate,
   SIGNER_ONLY_TYPES,
   signedStateAt,

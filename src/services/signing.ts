@@ -303,14 +303,18 @@ async function servedWithPolicy(trx: Tx, ctx: ServiceContext, zone: string) {
 /**
  * What the signer publishes at a signed zone's apex that the UPDATE engine must see as records — its NSEC3PARAM
  * (null with NSEC), so that "update delete <zone> NSEC3PARAM" finds something to delete, and its DNSKEYs
- * (servedDnskeys) — read in one transaction; undefined when the zone has no DNSSEC policy.
+ * (servedDnskeys); undefined when the zone has no DNSSEC policy. Read in the transaction of the UPDATE's scope
+ * (services.getUpdateScope), which holds the zone row and its zone_dnssec row already.
  */
-export async function servedSignerApex(ctx: ServiceContext, zone: string): Promise<{ nsec3param: RR | null; dnskeys: RR[] } | undefined> {
-  return readTx(ctx.store, async (trx) => {
-    const found = await servedWithPolicy(trx, ctx, zone);
-    if (!found) return undefined;
-    return { nsec3param: nsec3ParamOf(found), dnskeys: await dnskeysOf(trx, found) };
-  });
+export async function signerApexIn(
+  trx: Tx,
+  z: NonNullable<Awaited<ReturnType<typeof servedZoneRow>>>,
+  zd: Awaited<ReturnType<typeof zoneDnssecRow>>,
+): Promise<{ nsec3param: RR | null; dnskeys: RR[] } | undefined> {
+  const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
+  if (!zd || !prow) return undefined;
+  const found = { z, zd, prow, origin: Name.parse(z.name) };
+  return { nsec3param: nsec3ParamOf(found), dnskeys: await dnskeysOf(trx, found) };
 }
 
 function nsec3ParamOf({ zd, prow, origin }: NonNullable<Awaited<ReturnType<typeof servedWithPolicy>>>): RR | null {

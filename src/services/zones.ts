@@ -2,6 +2,7 @@
 
 import { networkKey, networkKeyPrefixes, parseIpv4, parseIpv6 } from '../dns/address.js';
 import { RRType } from '../dns/constants.js';
+import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
@@ -26,6 +27,7 @@ import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
 import { loadSettings, type Settings } from './config.js';
 import { applyDnssecFlagsIn } from './dnssec.js';
+import { signerApexIn } from './signing.js';
 import {
   aliveRowsAt,
   diffRows,
@@ -855,12 +857,26 @@ export async function getUpdateScope(
   ctx: ServiceContext,
   name: string,
   ownerKeys: Iterable<string>,
-): Promise<{ name: string; state: string; incUpdates: boolean; zi: ZiInfo; records: ZoneRecord[]; updateGrants: string[]; dnssecPolicy: boolean }> {
+): Promise<{
+  name: string;
+  state: string;
+  incUpdates: boolean;
+  zi: ZiInfo;
+  records: ZoneRecord[];
+  updateGrants: string[];
+  dnssecPolicy: boolean;
+  /** A signed zone's signer records at the apex (servedSignerApex), read with the rest when the apex is an owner. */
+  signerApex?: { nsec3param: RR | null; dnskeys: RR[] };
+}> {
   const key = normalizeZoneName(name);
+  const owners = new Set(ownerKeys);
   return readTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, false);
-    const dnssecPolicy = ((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null;
-    return (await readUpdateScope(trx, zone, new Set(ownerKeys), dnssecPolicy)).scope;
+    const zd = await zoneDnssecRow(trx, Number(zone.id));
+    const dnssecPolicy = (zd?.policy_id ?? null) !== null;
+    const { scope } = await readUpdateScope(trx, zone, owners, dnssecPolicy);
+    const apex = dnssecPolicy && owners.has(key) ? await signerApexIn(trx, zone, zd) : undefined;
+    return apex ? { ...scope, signerApex: apex } : scope;
   });
 }
 

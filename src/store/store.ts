@@ -229,6 +229,74 @@ export function resolveStoreOptions(args: StoreLocationArgs, env: NodeJS.Process
   return { dataDir: resolve(dataDir), ...(databaseUrl ? { databaseUrl } : {}), ...(dnssecKek ? { dnssecKek: resolve(dnssecKek) } : {}) };
 }
 
+/** Distinct SQL texts given a name as prepared statements on PostgreSQL; the texts seen after these run unnamed. */
+const NAMED_STATEMENTS = 1024;
+/** A statement with more parameters than this (a bulk insert, a long IN list) is rare enough to stay unnamed. */
+const NAMED_MAX_PARAMETERS = 64;
+
+/**
+ * The PostgreSQL pool as Kysely's driver sees it, with each parameterized statement run as a named prepared statement:
+ * PostgreSQL then parses and analyzes its text once per connection instead of at every run (node-pg sends an unnamed
+ * statement's text each time). A signed UPDATE makes ~70 short statements, so this is most of what a statement costs
+ * beyond its round trip. The names are per process and bounded (NAMED_STATEMENTS): each connection holds at most that
+ * many. Statements without parameters (BEGIN, COMMIT, DDL) keep the simple protocol.
+ *
+ * A prepared statement can go stale under a running process: a migration (another dmsd's upgrade) changed the columns
+ * of a `select *` ("cached plan must not change result type"), or a pooler dropped the statements. Such a connection
+ * is closed when released (the next one prepares afresh), and the statement, when it ran outside a transaction, runs
+ * again unnamed; inside one, the transaction has failed and its error goes to the caller, as any other would.
+ */
+function namingStatements(pool: import('pg').Pool): { connect(): Promise<import('pg').PoolClient>; end(): Promise<void> } {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < NAMED_STATEMENTS) {
+      name = `dms_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  const stale = (e: unknown) => {
+    const { code, message } = e as { code?: string; message?: string };
+    return code === '26000' || (code === '0A000' && /cached plan must not change result type/.test(message ?? ''));
+  };
+  /** Per connection: in a transaction now (BEGIN seen, no COMMIT/ROLLBACK since), holding a stale statement. */
+  const states = new WeakMap<object, { inTx: boolean; stale: boolean }>();
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      let st = states.get(client);
+      if (!st) {
+        const state = { inTx: false, stale: false };
+        st = state;
+        states.set(client, state);
+        const run = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        (client as { query: unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+          if (typeof text !== 'string' || !Array.isArray(values) || rest.length > 0) return run(text, values, ...rest);
+          if (values.length === 0) {
+            if (/^\s*(begin|start)/i.test(text)) state.inTx = true;
+            else if (/^\s*(commit|rollback|end)/i.test(text)) state.inTx = false;
+            return run(text, values);
+          }
+          const name = values.length <= NAMED_MAX_PARAMETERS ? nameOf(text) : undefined;
+          if (name === undefined) return run(text, values);
+          return run({ name, text, values }).catch((e: unknown) => {
+            if (!stale(e)) throw e;
+            state.stale = true;
+            if (state.inTx) throw e;
+            return run(text, values);
+          });
+        };
+      }
+      const state = st;
+      const release = client.release.bind(client);
+      client.release = (err?: Error | boolean) => release(state.stale ? true : err);
+      return client;
+    },
+    end: () => pool.end(),
+  };
+}
+
 function redact(url: string): string {
   try {
     const u = new URL(url);
@@ -272,7 +340,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     // An idle pooled connection that dies (server restart, failover) is discarded by the pool; without a listener
     // the 'error' event would crash the process. The next query gets a fresh connection or a real error.
     pool.on('error', () => {});
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingStatements(pool) }) });
     const url = opts.databaseUrl;
     openLease = (o) => openPgLease(pg, url, o);
     queryOther = async <R>(other: string, text: string, timeoutMs: number): Promise<R[]> => {
@@ -546,7 +614,7 @@ async function migrate(db: Db, kind: Dialect, provider: MigrationProvider): Prom
  */
 export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: WriteTxOptions = {}): Promise<T> {
   if (store.kind !== 'sqlite') {
-    const bulk = new Set<BulkTable>();
+    const bulk = new Map<BulkTable, number>();
     const result = await store.db.transaction().execute(async (trx) => {
       bulkWrites.set(trx, bulk);
       if (o.durable !== false) return fn(trx);
@@ -555,10 +623,21 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
     });
     // PostgreSQL plans from its statistics, and a table that has just grown by a large zone (a load, a full sign)
     // has none for those rows until autovacuum's next analyze: meanwhile the alive rows at an owner were read by
-    // scanning every alive row of the zone (34 ms per read at 100,000 records, several per UPDATE). So the tables
-    // are analyzed at once, as after any bulk load. The write is committed: a failed analyze (autovacuum's will come)
-    // must not make it look failed.
-    for (const table of bulk) await sql.raw(`analyze ${table}`).execute(store.db).catch(() => {});
+    // scanning every alive row of the zone (34 ms per read at 100,000 records, several per UPDATE; 1.3-1.5 ms for a
+    // zone of 2,000 in a new database). So the tables are analyzed at once, as after any bulk load: a write of
+    // BULK_ROWS rows, or one of SOME_ROWS that is a tenth of the table or more (autovacuum's own rule, without its wait).
+    // The write is committed: a failed analyze (autovacuum's will come) must not make it look failed.
+    for (const [table, rows] of bulk) {
+      if (rows < SOME_ROWS) continue;
+      await (async () => {
+        if (rows < BULK_ROWS) {
+          const r = await sql<{ n: number }>`select reltuples::float8 as n from pg_class where oid = ${table}::regclass`.execute(store.db);
+          const n = r.rows[0]?.n ?? -1;
+          if (n >= 0 && rows < n / 10) return;
+        }
+        await sql.raw(`analyze ${table}`).execute(store.db);
+      })().catch(() => {});
+    }
     return result;
   }
   const sqlite = store.sqlite;
@@ -609,16 +688,20 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
 
 /** The tables a bulk write may grow (their names go into ANALYZE as they are). */
 export type BulkTable = 'records' | 'dnssec_records';
-const bulkWrites = new WeakMap<object, Set<BulkTable>>();
+const bulkWrites = new WeakMap<object, Map<BulkTable, number>>();
 /** Rows at or above which a write is a bulk write (statistics refreshed after the commit, PostgreSQL). */
 const BULK_ROWS = 10_000;
+/** Rows from which a write is a bulk write if they are a tenth of the table or more (a small zone, a new database). */
+const SOME_ROWS = 1_000;
 
 /**
- * `rows` rows were just written to `table` in this write transaction: from BULK_ROWS on, PostgreSQL's statistics of
- * the table are refreshed once the transaction commits (writeTx). Nothing on SQLite, whose plans do not need them.
+ * `rows` rows were just written to `table` in this write transaction: from BULK_ROWS on (or SOME_ROWS that are a tenth
+ * of the table), PostgreSQL's statistics of the table are refreshed once the transaction commits (writeTx). Nothing on
+ * SQLite, whose plans do not need them.
  */
 export function wroteRows(trx: object, table: BulkTable, rows: number): void {
-  if (rows >= BULK_ROWS) bulkWrites.get(trx)?.add(table);
+  const bulk = bulkWrites.get(trx);
+  if (bulk && rows > 0) bulk.set(table, (bulk.get(table) ?? 0) + rows);
 }
 
 export interface WriteTxOptions {

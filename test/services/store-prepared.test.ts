@@ -143,3 +143,46 @@ for (const backend of [sqlite, postgresBackend(() => pgServer)] as Backend[]) {
     });
   });
 }
+
+// On PostgreSQL every parameterized statement runs as a named prepared statement (store.ts namingStatements: parsed
+// once per connection). A migration run meanwhile (another dmsd's upgrade) can change what a prepared `select *`
+// returns: PostgreSQL then refuses it; the statement runs again unnamed outside a transaction, fails its transaction
+// inside one, and the connection is not reused.
+describe('named prepared statements on postgres', () => {
+  let store: Store;
+  before(async () => {
+    store = await postgresBackend(() => pgServer).open();
+    await sql`create table nt (id integer primary key, k text not null)`.execute(store.db);
+    await sql`insert into nt values (1, 'a'), (2, 'b')`.execute(store.db);
+  });
+  after(async () => {
+    await store?.close();
+  });
+  const byK = (db: Db, k: string) => (db as unknown as import('kysely').Kysely<{ nt: { id: number; k: string } }>).selectFrom('nt').selectAll().where('k', '=', k).execute();
+
+  test('a parameterized statement is prepared by name on its connection', async () => {
+    await store.db.connection().execute(async (c) => {
+      assert.deepEqual(await byK(c, 'a'), [{ id: 1, k: 'a' }]);
+      const names = (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(c)).rows;
+      assert.ok(
+        names.some((n) => /^dms_\d+$/.test(n.name) && /from "nt" where "k" = \$1/.test(n.statement)),
+        JSON.stringify(names),
+      );
+    });
+  });
+
+  test('a statement gone stale by a schema change runs again outside a transaction, fails its transaction inside one', async () => {
+    await store.db.connection().execute(async (c) => {
+      assert.deepEqual(await byK(c, 'b'), [{ id: 2, k: 'b' }]);
+      await sql`alter table nt add column extra integer`.execute(c);
+      assert.deepEqual(await byK(c, 'b'), [{ id: 2, k: 'b', extra: null }], 'outside a transaction: run again');
+      await sql`alter table nt add column more integer`.execute(c);
+      await sql`begin`.execute(c);
+      await assert.rejects(byK(c, 'b'), /cached plan must not change result type/);
+      await sql`rollback`.execute(c);
+    });
+    // The connection was closed on release: what runs next prepares afresh, in a transaction too.
+    for (let i = 0; i < 3; i++)
+      await readTx(store, async (trx) => assert.deepEqual(await byK(trx, 'b'), [{ id: 2, k: 'b', extra: null, more: null }]));
+  });
+});

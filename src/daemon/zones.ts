@@ -222,6 +222,7 @@ export async function startZoneFeed(
     change?: services.ZoneChange,
     stored?: { version: number; st: services.SignedState },
     read?: { from: number; c: services.PublishedChange & { kind: 'change' } },
+    signed?: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }> },
   ): Promise<void> => {
     const key = zoneKey(name);
     const head = await services.publishedVersion(ctx, name);
@@ -252,7 +253,11 @@ export async function startZoneFeed(
           : await services.loadPublishedChange(ctx, name, from, { maxChanges: Math.max(1000, Math.floor(cur.recordCount / 4)) });
       if (c.kind === 'change' && c.version === v) {
         const op = new Map(c.owners.map((o) => [o.name.key, o]));
-        const sig = await services.signerChangeOwners(ctx, head.zoneId, from, v, [...op.keys()]);
+        // The signer stored this very change just now: its records at the owners, taken over, not read back.
+        const sig =
+          signed && signed.from === from && signed.to === v && [...op.keys()].every((k) => signed.owners.has(k))
+            ? signed.owners
+            : await services.signerChangeOwners(ctx, head.zoneId, from, v, [...op.keys()]);
         const owners: { name: Name; records: RR[] }[] = [];
         for (const k of new Set([...op.keys(), ...sig.keys()])) {
           const o = op.get(k);
@@ -296,11 +301,13 @@ export async function startZoneFeed(
     let unsigned = false;
     let stored: { version: number; st: services.SignedState } | undefined;
     let read: { from: number; c: services.PublishedChange & { kind: 'change' } } | undefined;
+    let signed: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }> } | undefined;
     if (o.signer) {
       try {
         const onStored = (version: number, st: services.SignedState) => (stored = { version, st });
         const onChange = (from: number, c: services.PublishedChange & { kind: 'change' }) => (read = { from, c });
-        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored, onChange })) !== undefined;
+        const onSigned = (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>) => (signed = { from, to, owners });
+        signs = (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored, onChange, onSigned })) !== undefined;
       } catch (e) {
         log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version; the previous signed version stays served');
         signs = true;
@@ -310,7 +317,7 @@ export async function startZoneFeed(
       if (signedServed.delete(zoneKey(name))) servedVersion.delete(zoneKey(name));
       return false;
     }
-    await serveSigned(name, change, stored, read);
+    await serveSigned(name, change, stored, read, signed);
     return true;
   };
 

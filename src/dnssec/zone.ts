@@ -712,6 +712,21 @@ export class SignedZone {
   }
 
   /**
+   * What the signer made at an owner now: its RRSIGs, its NSEC or NSEC3 (under the hashed owner), and at the apex the
+   * DNSKEY/CDS/CDNSKEY/NSEC3PARAM RRsets — the part of generated() at one owner.
+   */
+  generatedAt(owner: Name): RR[] {
+    const key = owner.key;
+    const out: RR[] = [];
+    if (key === this.origin.key) for (const rrs of this.extra.values()) out.push(...rrs);
+    const chained = this.chainRecs.get(key);
+    if (chained) out.push(chained);
+    const sigs = this.sigs.get(key);
+    if (sigs) for (const rrs of sigs.values()) out.push(...rrs);
+    return out;
+  }
+
+  /**
    * Apply a change given as the complete new record list of each touched owner (the shape of the served zone's patch,
    * zone/delta.ts): the difference against the records held is computed here, so an RRset that did not change is
    * not re-signed. Records the signer makes (RRSIG, NSEC, NSEC3) in the lists are ignored.

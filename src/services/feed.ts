@@ -2,7 +2,7 @@
 
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
-import { type CommittedFeedRow, readTx, type Store } from '../store/index.js';
+import { type CommittedFeedRow, readTx, type Store, type Tx } from '../store/index.js';
 import {
   CHANGE_CHANNEL,
   changesAfter,
@@ -52,35 +52,42 @@ export async function loadPublishedChange(
   o: { maxChanges?: number; fromZiId?: number; withApex?: boolean } = {},
 ): Promise<PublishedChange> {
   const key = normalizeZoneName(name);
-  return readTx(ctx.store, async (trx) => {
-    const zone = await servedZoneRow(trx, zoneScope(ctx), key);
-    if (!zone || zone.published_version === null) return { kind: 'gone' };
-    const zis = await ziRowsOfVersions(trx, Number(zone.id), [fromVersion, zone.published_version]);
-    const toZi = zis.find((z) => z.version === zone.published_version);
-    if (!toZi) return { kind: 'gone' };
-    const fromZi = zis.find((z) => z.version === fromVersion);
-    if (!fromZi) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
-    if (o.fromZiId !== undefined && Number(fromZi.id) !== o.fromZiId) return { kind: 'unavailable', reason: `version ${fromVersion} was made again` };
-    const origin = Name.parse(zone.name);
-    const soa = soaRecord(origin, toZi);
-    const head = { version: toZi.version, serial: Number(toZi.soa_serial), soa: { name: origin, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata } };
-    const { died, born } = await diffRows(trx, Number(zone.id), fromVersion, toZi.version);
-    const changes = died.length + born.length;
-    if (o.maxChanges !== undefined && changes > o.maxChanges) return { kind: 'too-big', changes, ...head };
-    // Every owner with a row born or died, even one only respelled: its whole list at the new version replaces it.
-    const touched = new Map<string, string>();
-    if (o.withApex) touched.set(origin.key, zone.name);
-    for (const r of died) touched.set(r.owner_key, r.owner);
-    for (const r of born) touched.set(r.owner_key, r.owner);
-    const rows = await ownerRowsAt(trx, Number(zone.id), [...touched.keys()], toZi.version, true);
-    const byOwner = new Map<string, { name: Name; records: RR[] }>();
-    for (const k of touched.keys()) byOwner.set(k, { name: Name.parse(touched.get(k)!), records: [] });
-    for (const r of rows) {
-      const rec = rowToRecord(r);
-      byOwner.get(r.owner_key)!.records.push({ name: rec.name, type: rec.type, class: rec.class, ttl: rec.ttl, rdata: rec.rdata });
-    }
-    return { kind: 'change', changes, owners: [...byOwner.values()], ...head };
-  });
+  return readTx(ctx.store, async (trx) => publishedChangeIn(trx, await servedZoneRow(trx, zoneScope(ctx), key), fromVersion, o));
+}
+
+/** loadPublishedChange in a read transaction that holds the served zone's row already (the signer's read). */
+export async function publishedChangeIn(
+  trx: Tx,
+  zone: Awaited<ReturnType<typeof servedZoneRow>>,
+  fromVersion: number,
+  o: { maxChanges?: number; fromZiId?: number; withApex?: boolean } = {},
+): Promise<PublishedChange> {
+  if (!zone || zone.published_version === null) return { kind: 'gone' };
+  const zis = await ziRowsOfVersions(trx, Number(zone.id), [fromVersion, zone.published_version]);
+  const toZi = zis.find((z) => z.version === zone.published_version);
+  if (!toZi) return { kind: 'gone' };
+  const fromZi = zis.find((z) => z.version === fromVersion);
+  if (!fromZi) return { kind: 'unavailable', reason: `version ${fromVersion} is no longer stored` };
+  if (o.fromZiId !== undefined && Number(fromZi.id) !== o.fromZiId) return { kind: 'unavailable', reason: `version ${fromVersion} was made again` };
+  const origin = Name.parse(zone.name);
+  const soa = soaRecord(origin, toZi);
+  const head = { version: toZi.version, serial: Number(toZi.soa_serial), soa: { name: origin, type: soa.type, class: soa.class, ttl: soa.ttl, rdata: soa.rdata } };
+  const { died, born } = await diffRows(trx, Number(zone.id), fromVersion, toZi.version);
+  const changes = died.length + born.length;
+  if (o.maxChanges !== undefined && changes > o.maxChanges) return { kind: 'too-big', changes, ...head };
+  // Every owner with a row born or died, even one only respelled: its whole list at the new version replaces it.
+  const touched = new Map<string, string>();
+  if (o.withApex) touched.set(origin.key, zone.name);
+  for (const r of died) touched.set(r.owner_key, r.owner);
+  for (const r of born) touched.set(r.owner_key, r.owner);
+  const rows = await ownerRowsAt(trx, Number(zone.id), [...touched.keys()], toZi.version, true);
+  const byOwner = new Map<string, { name: Name; records: RR[] }>();
+  for (const k of touched.keys()) byOwner.set(k, { name: Name.parse(touched.get(k)!), records: [] });
+  for (const r of rows) {
+    const rec = rowToRecord(r);
+    byOwner.get(r.owner_key)!.records.push({ name: rec.name, type: rec.type, class: rec.class, ttl: rec.ttl, rdata: rec.rdata });
+  }
+  return { kind: 'change', changes, owners: [...byOwner.values()], ...head };
 }
 
 /**

@@ -253,6 +253,7 @@ export {
   storeSignerChange,
   type ZoneSigning,
   zoneSigning,
+  signerRead,
 } from './signing.js';
 
 // query ACLs (allow-query) per zone and server group (query-acl.ts)

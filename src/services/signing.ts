@@ -39,6 +39,8 @@ import { InvalidArgument } from './errors.js';
 
 const SIGNING_STATES: ReadonlySet<string> = new Set(['active', 'published', 'retired', 'presign', 'unpublished']);
 import { normalizeZoneName } from './names.js';
+import { publishedChangeIn } from './feed.js';
+import type { PublishedChange } from './types.js';
 
 /** What the signer needs for one zone: its policy in the signer's terms and the keys in force, private parts opened. */
 export interface ZoneSigning {
@@ -70,19 +72,70 @@ export async function zoneSigning(
   } = {},
 ): Promise<ZoneSigning | null> {
   const key = normalizeZoneName(zone);
+  const read = await readTx(ctx.store, (trx) => signingRowsIn(trx, ctx, key));
+  if (read) return openSigning(ctx, key, read, o);
+  o.opened?.delete(key);
+  return null;
+}
+
+/** zoneSigning's rows: the served zone's, its zone_dnssec, its policy and its keys (null: no policy). */
+async function signingRowsIn(trx: Tx, ctx: ServiceContext, key: string, z?: Awaited<ReturnType<typeof servedZoneRow>>) {
+  const zone = z ?? (await servedZoneRow(trx, zoneScope(ctx), key));
+  if (!zone) return null;
+  const zd = await zoneDnssecRow(trx, Number(zone.id));
+  if (!zd || zd.policy_id === null) return null;
+  const prow = await dnssecPolicyRowById(trx, Number(zd.policy_id));
+  if (!prow) return null;
+  return { z: zone, zd, prow, keys: await dnssecKeyRows(trx, Number(zone.id)) };
+}
+
+/**
+ * What the signer reads for a new published version, in one read transaction: the zone's signing set-up
+ * (zoneSigning), its published version and whether that is signed already, and — when the signer holds the zone
+ * signed at `heldVersion` — the operator's change since (loadPublishedChange). 'held': the published version is
+ * `heldVersion` and the zone still has its policy (nothing to do; no key opened). null: no policy, or not served.
+ */
+export async function signerRead(
+  ctx: ServiceContext,
+  zone: string,
+  o: { opened?: Map<string, Map<string, DnssecKey>>; heldVersion?: number | undefined },
+): Promise<
+  | { kind: 'held'; version: number }
+  | { kind: 'sign'; s: ZoneSigning; version: number | null; signed: boolean; change?: PublishedChange }
+  | null
+> {
+  const key = normalizeZoneName(zone);
   const read = await readTx(ctx.store, async (trx) => {
     const z = await servedZoneRow(trx, zoneScope(ctx), key);
     if (!z) return null;
-    const zd = await zoneDnssecRow(trx, Number(z.id));
-    if (!zd || zd.policy_id === null) return null;
-    const prow = await dnssecPolicyRowById(trx, Number(zd.policy_id));
-    if (!prow) return null;
-    return { z, zd, prow, keys: await dnssecKeyRows(trx, Number(z.id)) };
+    const version = z.published_version;
+    const held = o.heldVersion;
+    if (held !== undefined && version === held) {
+      const zd = await zoneDnssecRow(trx, Number(z.id));
+      if (zd && zd.policy_id !== null) return { kind: 'held' as const, version: held };
+    }
+    const rows = await signingRowsIn(trx, ctx, key, z);
+    if (!rows) return null;
+    const signed = version !== null && (await signedMark(trx, Number(z.id), version)) !== undefined;
+    const change = !signed && version !== null && o.heldVersion !== undefined && o.heldVersion < version ? await publishedChangeIn(trx, z, o.heldVersion) : undefined;
+    return { kind: 'rows' as const, rows, version, signed, change };
   });
   if (!read) {
     o.opened?.delete(key);
     return null;
   }
+  if (read.kind === 'held') return read;
+  const s = await openSigning(ctx, key, read.rows, o);
+  return { kind: 'sign', s, version: read.version, signed: read.signed, ...(read.change ? { change: read.change } : {}) };
+}
+
+/** The signing set-up from its rows, the private keys opened (or taken from `o.opened`). */
+async function openSigning(
+  ctx: ServiceContext,
+  key: string,
+  read: NonNullable<Awaited<ReturnType<typeof signingRowsIn>>>,
+  o: { opened?: Map<string, Map<string, DnssecKey>> },
+): Promise<ZoneSigning> {
   const p = policyOf(read.prow);
   const origin = Name.parse(read.z.name);
   const keys: ZoneKey[] = [];

@@ -66,6 +66,21 @@ for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const }]) {
     assert.equal(r.delta.add.filter((x) => x.type === RRType.RRSIG).length, sigCount(r.zone));
   });
 
+  test(`generatedAt gives each owner's part of generated(): together exactly generated(), after a change too (${denial.kind})`, () => {
+    const signed = signZone(origin, RECORDS, KEYS, { denial }, NOW);
+    const check = () => {
+      const byOwner = new Map<string, Name>();
+      for (const r of signed.generated()) byOwner.set(r.name.key, r.name);
+      const parts = [...byOwner.values()].flatMap((n) => signed.generatedAt(n).map((r) => { assert.equal(r.name.key, n.key); return r; }));
+      const text = (rs: RR[]) => rs.map((r) => `${r.name.key} ${r.type} ${Buffer.from(r.rdata).toString('hex')}`).sort();
+      assert.deepEqual(text(parts), text(signed.generated()));
+      assert.deepEqual(signed.generatedAt(Name.from('never.example.org')), []);
+    };
+    check();
+    signed.replaceOwners([{ name: Name.from('new.example.org'), records: [rr('new 300 A 192.0.2.50')] }, { name: Name.from('www.example.org'), records: [] }], KEYS, NOW + 10);
+    check();
+  });
+
   test(`restore with two signing keys (as in an algorithm rollover) takes their signatures over, in either order of the keys; a third key re-signs (${denial.kind})`, () => {
     const keys: ZoneKey[] = [
       { key: generateKey(13, { flags: KSK_FLAGS }), ksk: true, zsk: true },

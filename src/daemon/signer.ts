@@ -132,6 +132,10 @@ export class ZoneSigner {
        * the served copy is patched with them instead of reading them back).
        */
       onSigned?: (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>) => void;
+      /** The change-feed row the signer's change was stored with (the caller serves it already: not again). */
+      onFeedRow?: (seq: number) => void;
+      /** The change an UPDATE committed in this process (what loadPublishedChange would read back): not read again. */
+      committed?: services.CommittedChange;
     } = {},
   ): Promise<number | undefined> {
     if (!this.mayAct()) return undefined;
@@ -139,7 +143,8 @@ export class ZoneSigner {
     // the operator's change since the version held here. The version signed already (the feed row of our own stored
     // change, most often) is known without opening the private keys.
     const held = this.states.get(name);
-    const read = await services.signerRead(this.ctx, name, { opened: this.openedKeys, heldVersion: held?.version });
+    const committed = o.committed && held && o.committed.fromVersion === held.version ? o.committed : undefined;
+    const read = await services.signerRead(this.ctx, name, { opened: this.openedKeys, heldVersion: held?.version, changeKnown: committed !== undefined });
     if (read?.kind === 'held') return read.version;
     if (!read) {
       this.states.delete(name);
@@ -176,7 +181,9 @@ export class ZoneSigner {
     }
     const now = this.now();
     if (state && state.version !== version) {
-      const c = state === held && read.change ? read.change : await services.loadPublishedChange(this.ctx, name, state.version);
+      const known: services.PublishedChange | undefined =
+        state !== held ? undefined : committed?.version === version ? { kind: 'change', ...committed } : read.change;
+      const c = known ?? (await services.loadPublishedChange(this.ctx, name, state.version));
       if (c.kind !== 'change') state = undefined;
       else {
         o.onChange?.(state.version, c);
@@ -218,7 +225,7 @@ export class ZoneSigner {
       full = true;
     }
     const started = performance.now();
-    const r = await services.storeSignerChange(this.ctx, s, name, version, delta, { full });
+    const r = await services.storeSignerChange(this.ctx, s, name, version, delta, { full, ...(o.onFeedRow ? { onFeedRow: o.onFeedRow } : {}) });
     if (r === 'lost') {
       this.log.info({ zone: name, version }, 'version signed by another process: taking its signatures');
       await this.restoreAt(name, s, version, undefined, o.onStored);

@@ -8,7 +8,7 @@ import { Name } from '../dns/name.js';
 import { ByteSlab } from '../dns/slab.js';
 import { canonicalRdata, rdataTargetName } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
-import type { Tx } from '../store/index.js';
+import { feedRowsOf, type Tx } from '../store/index.js';
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { appendChange } from '../store/queries/feed.js';
 import { insertAudit } from '../store/queries/audit.js';
@@ -942,7 +942,9 @@ export async function commitDelta(
   if (input.publish !== true || zone.published_version !== zone.latest_version) return result;
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
   const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };
-  return { ...result, committed: committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr }) };
+  const committed = committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr });
+  const seq = feedRowsOf(trx).find((r) => r.kind === 'publish' && r.zone_id === zoneId && r.version === version)?.seq;
+  return { ...result, committed: seq === undefined ? committed : { ...committed, seq } };
 }
 
 /**

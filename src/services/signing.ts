@@ -13,7 +13,7 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import type { DnssecKey } from '../dnssec/keys.js';
 import type { SignPolicy, ZoneKey } from '../dnssec/zone.js';
-import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
+import { feedRowsOf, isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { dnssecKeyRows, dnssecPolicyRowById, upsertZoneDnssec, zoneDnssecRow } from '../store/queries/dnssec.js';
 import { appendChange, servedZoneRow } from '../store/queries/feed.js';
 import {
@@ -98,7 +98,12 @@ async function signingRowsIn(trx: Tx, ctx: ServiceContext, key: string, z?: Awai
 export async function signerRead(
   ctx: ServiceContext,
   zone: string,
-  o: { opened?: Map<string, Map<string, DnssecKey>>; heldVersion?: number | undefined },
+  o: {
+    opened?: Map<string, Map<string, DnssecKey>>;
+    heldVersion?: number | undefined;
+    /** The change since heldVersion is known already (the commit that made it said: CommittedChange): not read. */
+    changeKnown?: boolean;
+  },
 ): Promise<
   | { kind: 'held'; version: number }
   | { kind: 'sign'; s: ZoneSigning; version: number | null; signed: boolean; change?: PublishedChange }
@@ -117,7 +122,8 @@ export async function signerRead(
     const rows = await signingRowsIn(trx, ctx, key, z);
     if (!rows) return null;
     const signed = version !== null && (await signedMark(trx, Number(z.id), version)) !== undefined;
-    const change = !signed && version !== null && o.heldVersion !== undefined && o.heldVersion < version ? await publishedChangeIn(trx, z, o.heldVersion) : undefined;
+    const change =
+      !signed && !o.changeKnown && version !== null && o.heldVersion !== undefined && o.heldVersion < version ? await publishedChangeIn(trx, z, o.heldVersion) : undefined;
     return { kind: 'rows' as const, rows, version, signed, change };
   });
   if (!read) {
@@ -264,11 +270,17 @@ export async function storeSignerChange(
   zoneName: string,
   version: number,
   change: { remove: readonly RR[]; add: readonly RR[] },
-  o: { full: boolean },
+  o: {
+    full: boolean;
+    /** Told the seq of the change-feed row stored with the change, once committed. */
+    onFeedRow?: (seq: number) => void;
+  },
 ): Promise<'stored' | 'lost'> {
+  let seq: number | undefined;
   try {
-    return await writeTx(ctx.store, async (trx) => {
-      if (await signedMark(trx, s.zoneId, version)) return 'lost';
+    const r = await writeTx(ctx.store, async (trx) => {
+      // The mark first: its primary key makes a second signer of the same version fail here (unique violation:
+      // 'lost'), before any row is written.
       await insertSignedMark(trx, { zone_id: s.zoneId, version, key_set: s.keySet, signed_at: ctx.clock.now().getTime(), changes: change.add.length });
       if (o.full) await killAllSignerRows(trx, s.zoneId, version);
       else await killSignerRows(trx, s.zoneId, version, change.remove.map((r) => ({ owner_key: r.name.key, type: r.type, rdata: r.rdata })));
@@ -279,8 +291,11 @@ export async function storeSignerChange(
         change.add.map((r) => ({ owner_key: r.name.key, owner: r.name.toString(), type: r.type, rclass: r.class, ttl: r.ttl, rdata: r.rdata })),
       );
       await appendChange(trx, ctx.store.kind, { zone_id: s.zoneId, zone_name: normalizeZoneName(zoneName), kind: 'update', version, at: ctx.clock.now().getTime() });
+      seq = feedRowsOf(trx).at(-1)?.seq;
       return 'stored' as const;
     });
+    if (seq !== undefined) o.onFeedRow?.(seq);
+    return r;
   } catch (e) {
     if (isUniqueViolation(e)) return 'lost';
     throw e;

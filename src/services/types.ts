@@ -226,6 +226,8 @@ export interface CommittedChange {
   /** Rows born or died. */
   changes: number;
   owners: { name: Name; records: RR[] }[];
+  /** The change-feed row of this commit (a process applying the change itself need not apply that row again). */
+  seq?: number;
   /**
    * Set by the committer when the zone had no DNSSEC policy as the change was read: served as it is, without asking
    * the database again (a policy set since comes with a feed row of its own, which signs the zone).

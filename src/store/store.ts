@@ -79,7 +79,7 @@ export interface CommittedFeedRow {
   at: number;
 }
 
-/** The feed rows appended so far by the open writeTx holding this connection (SQLite). */
+/** The feed rows appended so far by the open writeTx holding this connection (SQLite) or transaction (PostgreSQL). */
 const openFeedRows = new WeakMap<object, CommittedFeedRow[]>();
 /** Feed rows appended outside a writeTx's own connection: a writeTx during which this moves hands none on. */
 let strayFeedRows = 0;
@@ -93,6 +93,14 @@ export function noteFeedRow(trx: object, row: CommittedFeedRow): void {
   const rows = openFeedRows.get(trx);
   if (rows) rows.push(row);
   else strayFeedRows++;
+}
+
+/**
+ * The feed rows appended so far in the open write transaction `trx` (writeTx), in order: a caller that committed a
+ * change it also applies itself tells its followers which rows it handled (daemon/zones.ts).
+ */
+export function feedRowsOf(trx: object): readonly CommittedFeedRow[] {
+  return openFeedRows.get(trx) ?? [];
 }
 
 /** A SQLite store's own query builder (store.db), with its connection and statements. */
@@ -617,6 +625,7 @@ export async function writeTx<T>(store: Store, fn: (trx: Tx) => Promise<T>, o: W
     const bulk = new Map<BulkTable, number>();
     const result = await store.db.transaction().execute(async (trx) => {
       bulkWrites.set(trx, bulk);
+      openFeedRows.set(trx, []);
       if (o.durable !== false) return fn(trx);
       await sql`set local synchronous_commit = off`.execute(trx);
       return fn(trx);

@@ -22,14 +22,22 @@ export async function appendChange(
   dialect: Dialect,
   change: { zone_id: number; zone_name: string; kind: string; version: number | null; at: number },
 ): Promise<void> {
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
-  const seq = await insertChange.insertId(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
-  if (dialect === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
-  else if (seq !== undefined) noteFeedRow(trx, { seq, ...change });
+  let seq: number | undefined;
+  if (dialect === 'postgres') {
+    await sql`select pg_advisory_xact_lock(${7340033})`.execute(trx);
+    const row = await insertChangeReturning.first(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
+    await sql`select pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
+    seq = row ? Number(row.seq) : undefined;
+  } else seq = await insertChange.insertId(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
+  if (seq !== undefined) noteFeedRow(trx, { seq, ...change });
 }
 
 const insertChange = preparedStatement((db: Db, _v, zone_id: number, zone_name: string, kind: string, version: number | null, at: number) =>
   db.insertInto('zone_changes').values({ zone_id, zone_name, kind, version, at }),
+);
+/** PostgreSQL: the row's seq comes back with the insert (no rowid to ask for). */
+const insertChangeReturning = preparedStatement((db: Db, _v, zone_id: number, zone_name: string, kind: string, version: number | null, at: number) =>
+  db.insertInto('zone_changes').values({ zone_id, zone_name, kind, version, at }).returning('seq'),
 );
 const vacuumedTo = preparedStatement((db: Db) => db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1));
 // The page size a literal (the variant): SQLite prepares a statement with a bound LIMIT again each time it is bound

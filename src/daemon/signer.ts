@@ -131,7 +131,7 @@ export class ZoneSigner {
        * owner of the operator's change, with the signer records there now (what the stored rows alive at `to` are;
        * the served copy is patched with them instead of reading them back).
        */
-      onSigned?: (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>) => void;
+      onSigned?: (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>, zoneId: number) => void;
       /** The change-feed row the signer's change was stored with (the caller serves it already: not again). */
       onFeedRow?: (seq: number) => void;
       /** The change an UPDATE committed in this process (what loadPublishedChange would read back): not read again. */
@@ -238,7 +238,7 @@ export class ZoneSigner {
       for (const r of delta.remove) owners.set(r.name.key, { name: r.name, records: [] });
       for (const r of delta.add) owners.set(r.name.key, { name: r.name, records: [] });
       for (const e of owners.values()) e.records = state.zone.generatedAt(e.name);
-      o.onSigned(changedFrom.version, version, owners);
+      o.onSigned(changedFrom.version, version, owners, s.zoneId);
     }
     const asked = this.fullNext.get(name);
     if (asked !== undefined && full) {

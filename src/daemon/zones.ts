@@ -222,10 +222,11 @@ export async function startZoneFeed(
     change?: services.ZoneChange,
     stored?: { version: number; st: services.SignedState },
     read?: { from: number; c: services.PublishedChange & { kind: 'change' } },
-    signed?: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }> },
+    signed?: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }>; zoneId: number },
   ): Promise<void> => {
     const key = zoneKey(name);
-    const head = await services.publishedVersion(ctx, name);
+    // The signer signed and stored the version it read as published just now: that is the version to serve.
+    const head = signed ? { zoneId: signed.zoneId, version: signed.to } : await services.publishedVersion(ctx, name);
     const origin = nameOf(name);
     if (!head) {
       servedVersion.delete(key);
@@ -233,7 +234,7 @@ export async function startZoneFeed(
       if (origin && table.delete(origin)) log.info({ zone: name }, 'zone no longer served');
       return;
     }
-    const last = await services.lastSignedVersion(ctx, head.zoneId, head.version);
+    const last = signed ? { version: signed.to } : await services.lastSignedVersion(ctx, head.zoneId, head.version);
     if (!last) {
       log.warn({ zone: name, version: head.version }, 'zone has a DNSSEC policy but no signed version yet: waiting for the signer');
       return;
@@ -301,13 +302,13 @@ export async function startZoneFeed(
     let unsigned = false;
     let stored: { version: number; st: services.SignedState } | undefined;
     let read: { from: number; c: services.PublishedChange & { kind: 'change' } } | undefined;
-    let signed: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }> } | undefined;
+    let signed: { from: number; to: number; owners: Map<string, { name: Name; records: RR[] }>; zoneId: number } | undefined;
     let ownRow: number | undefined;
     if (o.signer) {
       try {
         const onStored = (version: number, st: services.SignedState) => (stored = { version, st });
         const onChange = (from: number, c: services.PublishedChange & { kind: 'change' }) => (read = { from, c });
-        const onSigned = (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>) => (signed = { from, to, owners });
+        const onSigned = (from: number, to: number, owners: Map<string, { name: Name; records: RR[] }>, zoneId: number) => (signed = { from, to, owners, zoneId });
         const onFeedRow = (seq: number) => (ownRow = seq);
         signs =
           (await o.signer.signPublished(name, { onUnsigned: () => (unsigned = true), onStored, onChange, onSigned, onFeedRow, ...(committed ? { committed } : {}) })) !==

@@ -214,7 +214,7 @@ async function cursorPage(ctx: ServiceContext, page: readonly ZonePageRow[], onZ
       }
     }
     await flush();
-  });
+  }, { transaction: true });
   // Zones without any record row (only the SOA, kept in the ZI), and the ones published again meanwhile.
   for (const z of page) if (!seen.has(Number(z.id))) await hand(z, []);
   for (const name of again) {

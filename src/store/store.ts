@@ -725,15 +725,24 @@ export interface WriteTxOptions {
 }
 
 /**
- * Reads in one transaction. On SQLite that is a snapshot (the queries see the same state), begun and ended straight
- * on the connection it holds, as writeTx does: Kysely's transaction prepares its BEGIN and COMMIT anew each time and
- * builds a transaction object (~60 µs), and a signed zone's UPDATE opens about ten of these. On PostgreSQL it runs at
- * READ COMMITTED, where each statement sees what was committed when it began: not a snapshot. The readers rely on
- * versions (a version's rows never change once made), not on the snapshot; a reader that needs one must ask for it.
+ * Reads on one connection. On SQLite in one transaction, which is a snapshot (the queries see the same state), begun
+ * and ended straight on the connection it holds, as writeTx does: Kysely's transaction prepares its BEGIN and COMMIT
+ * anew each time and builds a transaction object (~60 µs), and a signed zone's UPDATE opens about ten of these. On
+ * PostgreSQL without BEGIN and COMMIT: its transactions run at READ COMMITTED, where each statement sees what was
+ * committed when it began — not a snapshot — so a transaction would add nothing but two round trips (each ~150 µs of
+ * this process's time; three read groups on a signed UPDATE's path). The readers rely on versions (a version's rows
+ * never change once made), not on a snapshot; a reader that needs one must ask for it.
  */
-export async function readTx<T>(store: Store, fn: (trx: Tx) => Promise<T>): Promise<T> {
+export async function readTx<T>(
+  store: Store,
+  fn: (trx: Tx) => Promise<T>,
+  o: {
+    /** In a transaction on PostgreSQL too (a cursor lives only in one). */
+    transaction?: boolean;
+  } = {},
+): Promise<T> {
   const statements = store.sqlite ? statementSources.get(store.sqlite) : undefined;
-  if (!statements) return store.db.transaction().execute((trx) => holding(store, trx, () => fn(trx)));
+  if (!statements) return o.transaction ? store.db.transaction().execute(fn) : store.db.connection().execute((conn) => fn(conn as unknown as Tx));
   return store.db.connection().execute(async (conn) => {
     statements.prepare('begin').run();
     let result: T;

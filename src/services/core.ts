@@ -943,7 +943,7 @@ export async function commitDelta(
   // The served zone moved from the base version to this one: say how, from the rows at hand (no read after commit).
   const soaRr = { name: origin, type: RRType.SOA, class: RRClass.IN, ttl: soa.ttl ?? zoneTtl, rdata: soaRdata(soa, serial) };
   const committed = committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr });
-  const seq = feedRowsOf(trx).find((r) => r.kind === 'publish' && r.zone_id === zoneId && r.version === version)?.seq;
+  const seq = feedRowsOf(trx).find(({ kind, zone_id, version: v }) => kind === 'publish' && zone_id === zoneId && v === version)?.seq;
   return { ...result, committed: seq === undefined ? committed : { ...committed, seq } };
 }
 

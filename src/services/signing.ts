@@ -117,20 +117,20 @@ export async function signerRead(
     const held = o.heldVersion;
     if (held !== undefined && version === held) {
       const zd = await zoneDnssecRow(trx, Number(z.id));
-      if (zd && zd.policy_id !== null) return { kind: 'held' as const, version: held };
+      if (zd && zd.policy_id !== null) return { held: true as const, version: held };
     }
     const rows = await signingRowsIn(trx, ctx, key, z);
     if (!rows) return null;
     const signed = version !== null && (await signedMark(trx, Number(z.id), version)) !== undefined;
     const change =
       !signed && !o.changeKnown && version !== null && o.heldVersion !== undefined && o.heldVersion < version ? await publishedChangeIn(trx, z, o.heldVersion) : undefined;
-    return { kind: 'rows' as const, rows, version, signed, change };
+    return { held: false as const, rows, version, signed, change };
   });
   if (!read) {
     o.opened?.delete(key);
     return null;
   }
-  if (read.kind === 'held') return read;
+  if (read.held) return { kind: 'held', version: read.version };
   const s = await openSigning(ctx, key, read.rows, o);
   return { kind: 'sign', s, version: read.version, signed: read.signed, ...(read.change ? { change: read.change } : {}) };
 }

@@ -361,8 +361,11 @@ function denialFor(p: ReturnType<typeof policyOf>, override: string | null, orig
 /** A served zone with its DNSSEC row and policy (undefined without a policy): what the UPDATE engine's views start from. */
 async function servedWithPolicy(trx: Tx, ctx: ServiceContext, zone: string) {
   const z = await servedZoneRow(trx, zoneScope(ctx), normalizeZoneName(zone));
-  if (!z) return undefined;
-  const zd = await zoneDnssecRow(trx, Number(z.id));
+  return z ? withPolicyIn(trx, z, await zoneDnssecRow(trx, Number(z.id))) : undefined;
+}
+
+/** A served zone's row with its zone_dnssec row and its policy's (undefined: no policy). */
+async function withPolicyIn(trx: Tx, z: NonNullable<Awaited<ReturnType<typeof servedZoneRow>>>, zd: Awaited<ReturnType<typeof zoneDnssecRow>>) {
   const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
   if (!zd || !prow) return undefined;
   return { z, zd, prow, origin: Name.parse(z.name) };
@@ -379,10 +382,8 @@ export async function signerApexIn(
   z: NonNullable<Awaited<ReturnType<typeof servedZoneRow>>>,
   zd: Awaited<ReturnType<typeof zoneDnssecRow>>,
 ): Promise<{ nsec3param: RR | null; dnskeys: RR[] } | undefined> {
-  const prow = zd?.policy_id != null ? await dnssecPolicyRowById(trx, Number(zd.policy_id)) : undefined;
-  if (!zd || !prow) return undefined;
-  const found = { z, zd, prow, origin: Name.parse(z.name) };
-  return { nsec3param: nsec3ParamOf(found), dnskeys: await dnskeysOf(trx, found) };
+  const found = await withPolicyIn(trx, z, zd);
+  return found && { nsec3param: nsec3ParamOf(found), dnskeys: await dnskeysOf(trx, found) };
 }
 
 function nsec3ParamOf({ zd, prow, origin }: NonNullable<Awaited<ReturnType<typeof servedWithPolicy>>>): RR | null {

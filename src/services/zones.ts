@@ -849,9 +849,9 @@ export async function getZoneAtOwners(
 }
 
 /**
- * What an RFC 2136 UPDATE needs, in one read transaction of five statements: the zone's state and inc_updates flag,
- * its newest version, the records at `ownerKeys` (Name keys; SOA first), its update grant lines and whether it follows
- * a DNSSEC policy (only then are the signer's apex records looked at).
+ * What an RFC 2136 UPDATE needs, in one read group of five statements: the zone's state and inc_updates flag, its
+ * newest version, the records at `ownerKeys` (Name keys; SOA first), its update grant lines and whether it follows a
+ * DNSSEC policy — and then, when the apex is among the owners, the signer's apex records (two statements more).
  */
 export async function getUpdateScope(
   ctx: ServiceContext,
@@ -865,7 +865,7 @@ export async function getUpdateScope(
   records: ZoneRecord[];
   updateGrants: string[];
   dnssecPolicy: boolean;
-  /** A signed zone's signer records at the apex (servedSignerApex), read with the rest when the apex is an owner. */
+  /** A signed zone's signer records at the apex (signing.ts signerApexIn), read with the rest when the apex is an owner. */
   signerApex?: { nsec3param: RR | null; dnskeys: RR[] };
 }> {
   const key = normalizeZoneName(name);

@@ -31,7 +31,7 @@ export async function appendChange(
     const r = await sql<{ seq: number }>`insert into zone_changes (zone_id, zone_name, kind, version, at)
       select ${change.zone_id}::bigint, ${change.zone_name}::text, ${change.kind}::text, ${change.version}::bigint, ${change.at}::bigint
       from (select pg_advisory_xact_lock(${FEED_LOCK})) as serialized
-      returning seq, (select pg_notify(${CHANGE_CHANNEL}, '')) is null as notified`.execute(trx);
+      returning seq, pg_notify(${CHANGE_CHANNEL}, '')`.execute(trx);
     seq = r.rows[0] ? Number(r.rows[0].seq) : undefined;
   } else seq = await insertChange.insertId(trx, '', change.zone_id, change.zone_name, change.kind, change.version, change.at);
   if (seq !== undefined) noteFeedRow(trx, { seq, ...change });
@@ -40,7 +40,6 @@ export async function appendChange(
 const insertChange = preparedStatement((db: Db, _v, zone_id: number, zone_name: string, kind: string, version: number | null, at: number) =>
   db.insertInto('zone_changes').values({ zone_id, zone_name, kind, version, at }),
 );
-
 const vacuumedTo = preparedStatement((db: Db) => db.selectFrom('store_meta').select('changes_vacuumed_to').where('id', '=', 1));
 // The page size a literal (the variant): SQLite prepares a statement with a bound LIMIT again each time it is bound
 // (about 5 µs a run, measured with better-sqlite3).

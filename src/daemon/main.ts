@@ -30,7 +30,7 @@ import { DbQueryAcl } from './query-acl.js';
 import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 import { type Leadership, startLeadership } from './leader.js';
 import { replicaExpiry } from './replica-expiry.js';
-import { collectAfterLoad, startIdleMemoryReturn } from './idle-memory.js';
+import { collectAfterLoad, startIdleMemoryReturn, youngGenerationForChanges } from './idle-memory.js';
 import { QueryHandler } from '../server/query.js';
 import { requestRehearsal } from './rehearsal.js';
 import type { startDmsdHttp } from './http.js';
@@ -320,6 +320,8 @@ async function fillTable(
     signer.pool = new SignPool({ ...(opts.signingThreads ? { size: opts.signingThreads } : {}), afterIdleStop: trimNativeHeap });
   }
   await acl?.reload();
+  // Scavenges between changes rather than inside the next one (a large heap makes each one long).
+  const afterServed = youngGenerationForChanges();
   const feed = await startZoneFeed(store, table, log, {
     // Zone snapshots: stored by the leader, or with --workers by the worker in slot 0 (the supervisor holds no zones).
     writeSnapshots: signs ? mayLead : cluster.isWorker && process.env.DMSD_WORKER_SLOT === '0' ? () => !workerFenced : () => false,
@@ -327,6 +329,7 @@ async function fillTable(
     // again, its code having sat through the sign's many collections (rehearsal.ts).
     ...(signer ? { onSignedWhole: (records: number) => serving && records >= REHEARSE_AFTER_RECORDS && requestRehearsal(log, store) } : {}),
     onKeys: () => keys.reload(),
+    ...(afterServed ? { afterServed } : {}),
     ...(signer ? { signer } : {}),
     ...(acl ? { onAcl: (changed: boolean, zones: string[]) => acl.onFeed(changed, zones) } : {}),
   });

@@ -136,6 +136,8 @@ export async function startZoneFeed(
     writeSnapshots?: () => boolean;
     /** A signed zone of `records` records was served whole (loaded or fully signed), not patched. */
     onSignedWhole?: (records: number) => void;
+    /** A change was served (patched in or signed): the young generation's collection may be made now (idle-memory.ts). */
+    afterServed?: () => void;
   } = {},
 ): Promise<ZoneFeed> {
   const started = Date.now();
@@ -292,6 +294,7 @@ export async function startZoneFeed(
     signedServed.add(key);
     log.info({ zone: name, serial: next.serial, version: v, signed: true, how, ms: Math.round(performance.now() - started) }, 'zone published');
     if (how === 'whole') o.onSignedWhole?.(next.recordCount);
+    o.afterServed?.();
     if (change) await o.onPublished?.(next, change);
   };
 
@@ -342,7 +345,15 @@ export async function startZoneFeed(
   snapshots.start();
 
   // Patches of unsigned zones count towards their next snapshot (zone-snapshots.ts).
-  const deltaCtx = { table, served: servedVersion, log, patched: (zone: Zone, changes: number) => snapshots.patched(zone.origin, zone.recordCount, changes) };
+  const deltaCtx = {
+    table,
+    served: servedVersion,
+    log,
+    patched: (zone: Zone, changes: number) => {
+      snapshots.patched(zone.origin, zone.recordCount, changes);
+      o.afterServed?.();
+    },
+  };
   // One zone's refreshes one at a time: each patches what the previous one left in the table.
   // Feed rows of changes this process committed and served itself (an UPDATE's publish row, the signer's row of a
   // signed zone): when a poll brings a zone's rows and every one is here, the zone is as they say already — without

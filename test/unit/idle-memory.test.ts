@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import v8 from 'node:v8';
 import { startIdleMemoryReturn } from '../../src/daemon/idle-memory.js';
 
@@ -71,4 +72,46 @@ test('no idle collection whose pause would exceed the budget (a large heap keeps
   } finally {
     stop();
   }
+});
+
+/** Runs `body` in a fresh node (a young generation V8 has not grown yet), youngGenerationForChanges imported. */
+function inFreshProcess(body: string): string {
+  const mod = new URL('../../src/daemon/idle-memory.ts', import.meta.url).href;
+  const code = `import v8 from 'node:v8'; import { youngGenerationForChanges } from ${JSON.stringify(mod)};
+const young = () => { const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space'); return { used: s.space_used_size, capacity: s.space_used_size + s.space_available_size }; };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+${body}`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+test('a large heap: a shrunk young generation is grown back to its limit once changes pause (one scavenge per ~16 changes, not per change)', () => {
+  // largeHeap 0: this small process counts as large. Its young generation starts at V8's smallest (1 MiB).
+  const out = inFreshProcess(`const before = young().capacity;
+const served = youngGenerationForChanges({ delayMs: 5, largeHeap: 0 });
+served(); await sleep(60);
+console.log(JSON.stringify({ before, after: young().capacity }));`);
+  const { before, after } = JSON.parse(out) as { before: number; after: number };
+  assert.ok(before < 4 * 1024 * 1024, `fresh young generation ${before}`);
+  assert.ok(after >= 8 * 1024 * 1024, `grown to ${after}`);
+});
+
+test('a small heap: its young generation is left to V8; a young generation that would not take another change is collected between changes', () => {
+  const out = inFreshProcess(`gc({ type: 'minor' });
+const served = youngGenerationForChanges({ delayMs: 5 });
+await sleep(30);
+const capacity = young().capacity;
+// A "change": garbage until the young generation holds 30 % of its capacity more than before.
+const change = () => { const to = young().used + capacity * 0.3; let g; for (let i = 0; young().used < to; i++) for (let j = 0; j < 200; j++) g = [i, j]; return g; };
+change(); served(); await sleep(40);
+const first = young().used;
+change(); served(); await sleep(40);
+console.log(JSON.stringify({ capacity, after: young().capacity, first, second: young().used }));`);
+  const r = JSON.parse(out) as { capacity: number; after: number; first: number; second: number };
+  assert.equal(r.after, r.capacity, `capacity unchanged: ${JSON.stringify(r)}`);
+  // After one change there is room for another: not collected. After two, the next would pass the 80 % at which V8
+  // collects (inside that change): collected now, between changes.
+  assert.ok(r.first > r.capacity * 0.25, `not collected after the first change: ${JSON.stringify(r)}`);
+  assert.ok(r.second < r.capacity * 0.2, `collected after the second: ${JSON.stringify(r)}`);
 });

@@ -362,6 +362,9 @@ if (argv.includes('--dmsd')) {
   await sleep(25_000);
   const threadsGone = rssBytes(proc.pid);
   log('dmsd RSS serving the signed zone, 33 s idle (signing threads stopped)', { rssMB: Math.round(threadsGone / 1e6), bytesPerRecord: Math.round(threadsGone / N) });
+  // The UPDATEs again after that idle stretch: V8 shrinks the young generation of an idle process, and with a large
+  // heap each young collection is long (src/daemon/idle-memory.ts youngGenerationForChanges).
+  await measureUpdates(port, 'i', ' after 33 s idle');
   // BENCH_DMSD_HEAPSNAPSHOT=DIR with BENCH_DMSD_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR": a heap
   // snapshot of the serving dmsd, written to DIR (waited for until its size stops changing).
   const snapDir = process.env.BENCH_DMSD_HEAPSNAPSHOT;

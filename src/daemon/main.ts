@@ -24,6 +24,7 @@ import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFe
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
 import { SignPool } from './sign-pool.js';
 import { startSigningFeed, ZoneSigner } from './signer.js';
+import { checkParentDs, parseAgent } from './parent-ds.js';
 import { type ServedView, startSgTasks } from './sg-tasks.js';
 import { gitHandlers, startGitTasks } from './events/git.js';
 import { DbQueryAcl } from './query-acl.js';
@@ -58,6 +59,8 @@ export interface DmsdOptions {
   dnssecInterval?: number;
   /** DNSSEC signing threads (default: the cores available). */
   signingThreads?: number;
+  /** Resolvers asked for a parent zone's name servers (checkds=auto); default the system's. */
+  dnssecResolvers?: string[];
   /** --http not given: the default address (a busy port is then a warning). */
   httpDefault?: boolean;
   httpCert?: string;
@@ -105,6 +108,12 @@ function parseWorkers(value: string): number {
   return n;
 }
 
+/** The signing process's signer; the parent DS check (checkds=auto) finds the parent's servers through --dnssec-resolver. */
+function newSigner(opts: DmsdOptions, ctx: services.ServiceContext, log: Logger): ZoneSigner {
+  const resolvers = opts.dnssecResolvers;
+  return new ZoneSigner(ctx, log, undefined, (w) => checkParentDs(w, undefined, resolvers));
+}
+
 export function buildCommand(): Command {
   return addLimitOptions(new Command())
     .name('dmsd')
@@ -123,6 +132,14 @@ export function buildCommand(): Command {
       const n = Number(v);
       if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0');
       return n;
+    })
+    .option('--dnssec-resolver <addr[#port]>', 'resolver asked for a parent zone\'s name servers when a DNSSEC policy checks the parent\'s DS with checkds=auto, repeatable (default: the system\'s, /etc/resolv.conf)', (v: string, prev: string[] | undefined) => {
+      try {
+        parseAgent(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message.replace('parental agent', 'resolver'));
+      }
+      return [...(prev ?? []), v];
     })
     .option('--signing-threads <n>', 'DNSSEC signing threads: a full sign and large re-signs run there, off the query path (default: the cores available; stopped after 30 s without work, started again when needed)', (v: string) => {
       const n = Number(v);
@@ -184,6 +201,7 @@ export function parseArgs(argv: string[]): DmsdOptions {
     dnssecKek: o.dnssecKek,
     ...(o.dnssecInterval !== undefined ? { dnssecInterval: o.dnssecInterval } : {}),
     ...(o.signingThreads !== undefined ? { signingThreads: o.signingThreads } : {}),
+    ...(o.dnssecResolver !== undefined ? { dnssecResolvers: o.dnssecResolver as string[] } : {}),
     ...(o.http === false ? {} : { http: o.http ?? DEFAULT_HTTP, httpDefault: o.http === undefined }),
     ...(o.httpCert !== undefined ? { httpCert: o.httpCert } : {}),
     ...(o.httpKey !== undefined ? { httpKey: o.httpKey } : {}),
@@ -313,7 +331,7 @@ async function fillTable(
   const keys = new DbKeyStore(store, log);
   await keys.reload();
   // The process that signs zones with a DNSSEC policy (the supervising one): keys opened with the KEK.
-  const signer = signs ? new ZoneSigner(services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
+  const signer = signs ? newSigner(opts, services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' }), log) : undefined;
   // Only the leader signs (issue 13); the others serve what it stores.
   if (signer) {
     signer.mayAct = mayLead;
@@ -790,7 +808,7 @@ async function runPrimary(opts: DmsdOptions, log: Logger, store?: Store): Promis
   // groups, vacuum, and signing (the workers serve the signed versions it stores).
   if (store) {
     const ctx = services.serviceContext(store, { kek: kekOf(opts), actor: 'dmsd signer' });
-    const signer = new ZoneSigner(ctx, log);
+    const signer = newSigner(opts, ctx, log);
     signer.pool = new SignPool({ ...(opts.signingThreads ? { size: opts.signingThreads } : {}), afterIdleStop: trimNativeHeap });
     let leadership: Leadership | undefined;
     const mayLead = () => leadership?.leading ?? false;

@@ -2,7 +2,8 @@
 // servers for the zone's DS RRset and says, per server, whether it serves the DS of the keys in question (or, for a
 // DS being withdrawn, no longer serves it). The rollover engine moves on only when every server agrees
 // (services.recordParentCheck). Servers are the policy's parental agents, or — checkDs 'auto' — the name servers of
-// the parent zone, found with the system's resolver (the closest enclosing zone that has NS records).
+// the parent zone, found with the system's resolver or the one given (dmsd --dnssec-resolver): the closest enclosing
+// zone that has NS records.
 //
 // Only authoritative answers count (AA set, NOERROR or NXDOMAIN): a server that does not serve the parent zone, or
 // a timeout, is "not yet" rather than an answer either way.
@@ -63,12 +64,20 @@ export async function askParentServer(work: ParentDsWork, address: string, port:
 }
 
 /**
- * The parent zone's name servers' addresses (checkDs 'auto'), found with the system's resolver: the nearest ancestor
- * of the zone that has NS records is its parent zone.
+ * The parent zone's name servers' addresses (checkDs 'auto'), found with the system's resolver (/etc/resolv.conf) or
+ * with `resolvers` ("address" or "address#port", as parental agents are written): the nearest ancestor of the zone
+ * that has NS records is its parent zone. The name servers are asked on port 53, where a parent serves its zone.
  */
-export async function parentServers(zone: string): Promise<{ address: string; port: number }[]> {
+export async function parentServers(zone: string, resolvers?: readonly string[]): Promise<{ address: string; port: number }[]> {
   const { Resolver } = process.getBuiltinModule('node:dns').promises;
   const r = new Resolver({ timeout: 3000, tries: 2 });
+  if (resolvers?.length)
+    r.setServers(
+      resolvers.map((x) => {
+        const { address, port } = parseAgent(x);
+        return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+      }),
+    );
   const origin = Name.parse(zone);
   for (let n = 1; n <= origin.labelCount; n++) {
     const parent = origin.parent(n);
@@ -96,8 +105,11 @@ export async function parentServers(zone: string): Promise<{ address: string; po
   return [];
 }
 
-/** Ask every server of `work` (the parental agents, or the parent's name servers) in parallel. */
-export async function checkParentDs(work: ParentDsWork, timeoutMs = 3000): Promise<ParentServerResult[]> {
-  const servers = work.servers === 'auto' ? await parentServers(work.zone) : work.servers.map(parseAgent);
+/**
+ * Ask every server of `work` (the parental agents, or the parent's name servers found through `resolvers`, default
+ * the system's) in parallel.
+ */
+export async function checkParentDs(work: ParentDsWork, timeoutMs = 3000, resolvers?: readonly string[]): Promise<ParentServerResult[]> {
+  const servers = work.servers === 'auto' ? await parentServers(work.zone, resolvers) : work.servers.map(parseAgent);
   return Promise.all(servers.map((s) => askParentServer(work, s.address, s.port, timeoutMs)));
 }

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { keyFromText, type TsigKey } from '../../src/dns/tsig.js';
 import { startUnbound, type Unbound } from '../helpers/acme.js';
-import { type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { freePort, knotConf, type LoggedProcess, namedOptions, spawnLogged } from '../helpers/servers.js';
 
 const PARENT = 'example';
@@ -57,11 +58,18 @@ class Setup {
   dynKey!: TsigKey;
   failures: string[] = [];
   queries = 0;
-  store = () => sqliteArgs(this.data);
+  pg: TestPostgres | undefined;
+  url = '';
+  constructor(readonly backend: 'sqlite' | 'postgres' = 'sqlite') {}
+  store = () => (this.backend === 'postgres' ? postgresArgs(this.url) : sqliteArgs(this.data));
   kek = () => ['--dnssec-kek', join(this.data, 'kek')];
 
   async start(prefix: string, policies: string[][], childPolicy: string, unboundExtra: string[] = []): Promise<void> {
     this.data = mkdtempSync(join(tmpdir(), prefix));
+    if (this.backend === 'postgres') {
+      this.pg = await startPostgres();
+      this.url = await this.pg.createDatabase();
+    }
     const childFile = join(this.data, 'child.txt');
     writeFileSync(childFile, '$TTL 2\n@ SOA ns1 hostmaster 1 3600 900 604800 2\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.2\n');
     zoneToolOk(this.store(), ['load_zone', '-i', childFile, CHILD]);
@@ -86,6 +94,7 @@ class Setup {
   async stop(): Promise<void> {
     await this.unbound?.stop();
     await this.dmsd?.stop();
+    await this.pg?.stop();
     if (this.data) rmSync(this.data, { recursive: true, force: true });
   }
 
@@ -139,8 +148,10 @@ class Setup {
   }
 }
 
-describe('an algorithm rollover RSASHA256 → ECDSAP256SHA256 (RFC 6781 §4.1.4): unbound with harden-algo-downgrade validates throughout', () => {
-  const s = new Setup();
+// On both backends: the key states, their timings and the parent's DS live in the database.
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`an algorithm rollover RSASHA256 → ECDSAP256SHA256 (RFC 6781 §4.1.4, ${backend}): unbound with harden-algo-downgrade validates throughout`, () => {
+  const s = new Setup(backend);
   before(async () => {
     await s.start(
       'dms-alg-roll-',
@@ -195,8 +206,9 @@ describe('an algorithm rollover RSASHA256 → ECDSAP256SHA256 (RFC 6781 §4.1.4)
   });
 });
 
-describe('secure → insecure: the DS goes first (CDS/CDNSKEY delete), the keys only after; unbound never sees a bogus answer', () => {
-  const s = new Setup();
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`secure → insecure (${backend}): the DS goes first (CDS/CDNSKEY delete), the keys only after; unbound never sees a bogus answer`, () => {
+  const s = new Setup(backend);
   before(async () => {
     await s.start('dms-unsign-', [['fast', 'keys=csk', 'csk_lifetime=unlimited', ...FAST]], 'fast');
   });

@@ -301,15 +301,23 @@ for (const setup of SETUPS)
     });
   });
 
-describe('a ZSK rollover and signature refreshes under a fast policy: unbound sees no validation failure', () => {
+// The rollovers on both backends: the key states, their timings and the parent's DS live in the database.
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`a ZSK rollover and signature refreshes under a fast policy (${backend}): unbound sees no validation failure`, () => {
   let data: string;
+  let pg: TestPostgres | undefined;
+  let url = '';
   let dmsd: Server;
   let unbound: Unbound;
-  const store = () => sqliteArgs(data);
+  const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
   const kek = () => ['--dnssec-kek', join(data, 'kek')];
 
   before(async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-roll-'));
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      url = await pg.createDatabase();
+    }
     const file = join(data, 'zone.txt');
     writeFileSync(file, ZONE_TEXT);
     zoneToolOk(store(), ['load_zone', file, ZONE]);
@@ -330,6 +338,7 @@ describe('a ZSK rollover and signature refreshes under a fast policy: unbound se
   after(async () => {
     await unbound?.stop();
     await dmsd?.stop();
+    await pg?.stop();
     if (data) rmSync(data, { recursive: true, force: true });
   });
 
@@ -367,14 +376,17 @@ describe('a ZSK rollover and signature refreshes under a fast policy: unbound se
   });
 });
 
-describe('a CSK rollover by double-DS with the DS in a parent zone served by dmsd: unbound validates throughout', () => {
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`a CSK rollover by double-DS with the DS in a parent zone served by dmsd (${backend}): unbound validates throughout`, () => {
   const PARENT = 'example';
   const CHILD = ZONE; // signed.example
   let data: string;
+  let pg: TestPostgres | undefined;
+  let url = '';
   let dmsd: Server;
   let unbound: Unbound;
   let dynKey: TsigKey;
-  const store = () => sqliteArgs(data);
+  const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
   const kek = () => ['--dnssec-kek', join(data, 'kek')];
   const dsOf = (shown: string) => [...shown.matchAll(/IN DS (\d+ \d+ \d+ [0-9A-F]+)/g)].map((m) => m[1]);
   const parentUpdate = (lines: string[]) =>
@@ -382,6 +394,10 @@ describe('a CSK rollover by double-DS with the DS in a parent zone served by dms
 
   before(async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-csk-roll-'));
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      url = await pg.createDatabase();
+    }
     const childFile = join(data, 'child.txt');
     writeFileSync(childFile, '$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 127.0.0.1\nwww A 192.0.2.2\n');
     zoneToolOk(store(), ['load_zone', childFile, CHILD]);
@@ -409,6 +425,7 @@ describe('a CSK rollover by double-DS with the DS in a parent zone served by dms
   after(async () => {
     await unbound?.stop();
     await dmsd?.stop();
+    await pg?.stop();
     if (data) rmSync(data, { recursive: true, force: true });
   });
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startUnbound, type Unbound } from '../helpers/acme.js';
-import { type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const ZONE = 'crash.example';
 
@@ -40,22 +41,31 @@ interface Status {
   ds: string[];
 }
 
-describe('kill -9 of dmsd during a full sign and during a rollover step: the restarted dmsd resumes; unbound validates; no key lost', () => {
+// On both backends: what a kill must not lose is in the database.
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`kill -9 of dmsd during a full sign and during a rollover step (${backend}): the restarted dmsd resumes; unbound validates; no key lost`, () => {
   let data = '';
+  let pg: TestPostgres | undefined;
+  let url = '';
   let dmsd: Server | undefined;
   let unbound: Unbound | undefined;
-  const store = () => sqliteArgs(data);
+  const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
   const kek = () => ['--dnssec-kek', join(data, 'kek')];
   const start = () => startDmsdDb(store(), ['--no-http', ...kek(), '--dnssec-interval', '1']);
   const status = () => JSON.parse(zoneToolOk(store(), ['--json', 'show_dnssec', ZONE])) as Status;
   after(async () => {
     await unbound?.stop();
     await dmsd?.stop();
+    await pg?.stop();
     if (data) rmSync(data, { recursive: true, force: true });
   });
 
   test('a full sign killed: the restarted dmsd signs with the same keys and unbound validates', async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-sign-crash-'));
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      url = await pg.createDatabase();
+    }
     // Big enough that signing takes a while (five thousand RRsets, ten thousand signatures): the kill lands inside it.
     const lines = ['$TTL 60', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1', 'www A 192.0.2.2'];
     for (let i = 0; i < 5_000; i++) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);

@@ -255,14 +255,17 @@ describe(`secure → insecure (${backend}): the DS goes first (CDS/CDNSKEY delet
   });
 });
 
-describe('the parent DS check: a CSK rollover waits until every parental agent (knotd and named serving the parent) has the new DS', () => {
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`the parent DS check (${backend}): a CSK rollover waits until every parental agent (knotd and named serving the parent) has the new DS`, () => {
   let data = '';
+  let pg: TestPostgres | undefined;
+  let url = '';
   let dmsd: Server;
   let knot: LoggedProcess;
   let named: LoggedProcess;
   let knotPort = 0;
   let namedPort = 0;
-  const store = () => sqliteArgs(data);
+  const store = () => (backend === 'postgres' ? postgresArgs(url) : sqliteArgs(data));
   const kek = () => ['--dnssec-kek', join(data, 'kek')];
   const parentFile = () => join(data, 'parent.zone');
   let serial = 1;
@@ -302,6 +305,10 @@ describe('the parent DS check: a CSK rollover waits until every parental agent (
 
   before(async () => {
     data = mkdtempSync(join(tmpdir(), 'dms-checkds-'));
+    if (backend === 'postgres') {
+      pg = await startPostgres();
+      url = await pg.createDatabase();
+    }
     knotPort = await freePort();
     namedPort = await freePort();
     const childFile = join(data, 'child.txt');
@@ -333,6 +340,7 @@ describe('the parent DS check: a CSK rollover waits until every parental agent (
     await dmsd?.stop();
     await knot?.stop();
     await named?.stop();
+    await pg?.stop();
     if (data) rmSync(data, { recursive: true, force: true });
   });
 
@@ -377,8 +385,9 @@ describe('the parent DS check: a CSK rollover waits until every parental agent (
   });
 });
 
-describe('NSEC3PARAM by RFC 2136 UPDATE (as BIND): add → NSEC3 chain, delete → NSEC chain; unbound validates throughout', () => {
-  const s = new Setup();
+for (const backend of ['sqlite', 'postgres'] as const)
+describe(`NSEC3PARAM by RFC 2136 UPDATE (as BIND, ${backend}): add → NSEC3 chain, delete → NSEC chain; unbound validates throughout`, () => {
+  const s = new Setup(backend);
   before(async () => {
     await s.start('dms-nsec3param-', [['fast', 'keys=csk', 'csk_lifetime=unlimited', ...FAST]], 'fast');
   });

@@ -82,6 +82,9 @@ const YOUNG_TASK_TRIGGER = 0.8;
 /** A heap from which on a scavenge's fixed part (see below) is worth a larger young generation: ~1,000 pages. */
 const LARGE_HEAP = 256 * 1024 * 1024;
 
+/** Looks closer together than this are changes in a run (a DHCP server's or an ACME client's stream of UPDATEs). */
+const BURST_MS = 5000;
+
 /** A young generation (one semi-space) below this has been shrunk; V8's limit in Node 20 is 16 MiB. */
 const YOUNG_GROWN = 8 * 1024 * 1024;
 
@@ -100,7 +103,7 @@ const YOUNG_GROWN = 8 * 1024 * 1024;
  * records on PostgreSQL).
  *
  * What it does, once changes pause (`delayMs` after the last one served: never inside a stream of them): (1) with a
- * large heap, a young generation V8 has shrunk is grown back to its limit at once (survivors made for one collection:
+ * large heap and changes coming in a run, a young generation V8 has shrunk is grown back to its limit at once (survivors made for one collection:
  * V8 grows it after a collection in which as much survived as it holds; with --semi-space-growth-factor, read at each
  * growth, in one step), so that a scavenge comes once per ~16 changes rather than once per change; (2) when the young
  * generation would not take another change like the last ones, it is collected now: the pause falls between two
@@ -114,10 +117,16 @@ export function youngGenerationForChanges(o: { delayMs?: number; largeHeap?: num
   const largeHeap = o.largeHeap ?? LARGE_HEAP;
   let lastUsed = -1;
   let perChange = 0;
+  let lastLook = -Infinity;
   const look = () => {
+    const now = performance.now();
+    // Grown back only for changes that come in a run (this look within a few seconds of the last): an isolated change
+    // every minute would pay the growth's two collections each time for nothing (V8 shrinks it again while idle).
+    const inRun = now - lastLook < BURST_MS;
+    lastLook = now;
     let ns = newSpace();
     if (!ns) return;
-    if (ns.space_used_size + ns.space_available_size < YOUNG_GROWN && v8.getHeapStatistics().total_heap_size >= largeHeap) {
+    if (inRun && ns.space_used_size + ns.space_available_size < YOUNG_GROWN && v8.getHeapStatistics().total_heap_size >= largeHeap) {
       v8.setFlagsFromString('--semi-space-growth-factor=16');
       const survivors: number[][] = [];
       // Small arrays (32 bytes each) a quarter more than the young generation holds, alive through one collection.

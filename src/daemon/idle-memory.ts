@@ -103,11 +103,11 @@ const YOUNG_GROWN = 8 * 1024 * 1024;
  * records on PostgreSQL).
  *
  * What it does, once changes pause (`delayMs` after the last one served: never inside a stream of them): (1) with a
- * large heap and changes coming in a run, a young generation V8 has shrunk is grown back to its limit at once (survivors made for one collection:
- * V8 grows it after a collection in which as much survived as it holds; with --semi-space-growth-factor, read at each
- * growth, in one step), so that a scavenge comes once per ~16 changes rather than once per change; (2) when the young
- * generation would not take another change like the last ones, it is collected now: the pause falls between two
- * changes, not inside the next one. Collections are not added beyond these: one is made early only when the next
+ * large heap and changes coming in a run, a young generation V8 has shrunk is grown back to its limit at once
+ * (survivors made for one collection: V8 grows it after a collection in which as much survived as it holds; with
+ * --semi-space-growth-factor, read at each growth, in one step), so that a scavenge comes once per ~16 changes rather
+ * than once per change; (2) when the young generation would not take another change like the last ones, it is
+ * collected now: the pause falls between two changes, not inside the next one. Collections are not added beyond these: one is made early only when the next
  * change would make one anyway. A small heap's scavenge is well under a millisecond wherever it falls, and its young
  * generation is left to V8.
  */
@@ -129,7 +129,7 @@ export function youngGenerationForChanges(o: { delayMs?: number; largeHeap?: num
     if (inRun && ns.space_used_size + ns.space_available_size < YOUNG_GROWN && v8.getHeapStatistics().total_heap_size >= largeHeap) {
       v8.setFlagsFromString('--semi-space-growth-factor=16');
       const survivors: number[][] = [];
-      // Small arrays (32 bytes each) a quarter more than the young generation holds, alive through one collection.
+      // Small arrays (32 bytes or more each), more than the young generation holds, alive through one collection.
       for (let bytes = 0, limit = (ns.space_used_size + ns.space_available_size) * 1.25; bytes < limit; bytes += 32) survivors.push([0]);
       gc({ type: 'minor' });
       survivors.length = 0;

@@ -10,11 +10,12 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
+import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { decodeSignResults, encodeSignJobs } from '../dnssec/sign-batch.js';
 import { signRRsetBytes } from '../dnssec/sign.js';
-import { completeSignature, type PendingSignature, SignedZone, type SignPolicy, type ZoneKey } from '../dnssec/zone.js';
+import { completeSignBatch, completeSignature, type PendingSignature, type SignBatch, SignedZone, type SignPolicy, type ZoneKey } from '../dnssec/zone.js';
 import { startThread } from '../server/threads.js';
 import type { SignBatchMessage, SignBatchReply } from './sign-worker.js';
 
@@ -150,6 +151,30 @@ export class SignPool {
     }
   }
 
+  /**
+   * Compute a batch a streamed full sign packed (SignedZone.streamSigning) on the least busy thread and put the
+   * results in place. Rejects when the thread fails.
+   */
+  async signBatch(b: SignBatch): Promise<void> {
+    if (this.closed) throw new Error('the signing pool is closed');
+    clearTimeout(this.idleTimer);
+    this.active++;
+    try {
+      const slots = this.start();
+      let slot = slots[0];
+      for (const s of slots) if (s.busy < slot.busy) slot = s;
+      completeSignBatch(b, decodeSignResults(await this.send(slot, b.keys as KeyObject[], b.jobs)));
+      this.stats.threaded += b.rrs.length;
+    } finally {
+      if (--this.active === 0 && this.idleMs > 0 && !this.closed) this.idleTimer = setTimeout(() => this.stopIdle(), this.idleMs).unref();
+    }
+  }
+
+  /** Jobs per message to a thread. */
+  get batchSize(): number {
+    return this.batch;
+  }
+
   private async signInThreads(pending: readonly PendingSignature[]): Promise<void> {
     const keyIndex = new Map<KeyObject, number>();
     const keys: KeyObject[] = [];
@@ -215,9 +240,14 @@ export async function signDeferred<T>(zone: SignedZone, pool: SignPool | undefin
 
 /**
  * A full sign with the pool: the records are added in slices (the event loop turns between them, so queries are
- * answered meanwhile; a slice is sized to take about `sliceMs`), every signature is collected, then computed on all
- * cores. The result is what signZone makes: the same RRsets signed by the same keys with the same times (`now` is
- * fixed for the whole run; the chain built across slices ends as one built at once). The SOA goes first (the zone
+ * answered meanwhile; a slice is sized to take about `sliceMs`), and the signatures are packed into batches as they
+ * are made (SignedZone.streamSigning) and sent to the threads while the next slices are added, so the cores sign
+ * while this thread builds the zone. The result is what signZone makes: the same RRsets signed by the same keys with
+ * the same times (`now` is fixed for the whole run; the chain built across slices ends as one built at once). The
+ * records are added in canonical order (RFC 4034 §6.1): each slice then extends the NSEC chain at its end, so a
+ * chain record sent for signing stays final — all but the one at the end of each slice, re-made when the next slice
+ * links on (one signature per slice computed in vain) — and the sorted sets append instead of searching. NSEC3
+ * records follow hash order instead: theirs are signed once the chain is complete. The SOA goes first (the zone
  * needs it from the first slice on).
  */
 export async function signZoneInPool(
@@ -232,24 +262,42 @@ export async function signZoneInPool(
   const soa = records.filter((r) => r.type === 6);
   const klass = soa[0]?.class ?? records[0]?.class;
   const z = klass === undefined ? new SignedZone(origin, policy) : new SignedZone(origin, policy, klass);
-  const rest = records.filter((r) => r.type !== 6);
-  z.deferSigning();
+  // A stable sort: the records of an owner keep their order.
+  const rest = records.filter((r) => r.type !== 6).sort((a, b) => a.name.compareCanonical(b.name));
+  const signing: Promise<void>[] = [];
+  const send = (batches: SignBatch[]) => {
+    for (const b of batches) {
+      const p = pool.signBatch(b);
+      // Awaited below; until then a failure must not count as unhandled.
+      p.catch(() => {});
+      signing.push(p);
+    }
+  };
+  z.streamSigning({ batch: pool.batchSize, held: policy.denial.kind === 'nsec3' ? [RRType.NSEC3] : [] });
   try {
     let slice = 500;
-    for (let i = 0; i === 0 || i < rest.length; ) {
-      const part = i === 0 ? [...soa, ...rest.slice(0, slice)] : rest.slice(i, i + slice);
-      i += slice;
+    for (let i = 0, first = true; first || i < rest.length; first = false) {
+      // A slice ends with an owner's last record: an RRset split over two slices would be signed twice.
+      let end = Math.min(rest.length, i + slice);
+      while (end < rest.length && rest[end].name.key === rest[end - 1].name.key) end++;
+      const part = first ? [...soa, ...rest.slice(0, end)] : rest.slice(i, end);
+      i = end;
       const t0 = performance.now();
-      z.apply({ remove: [], add: part }, keys, now);
+      z.apply({ remove: [], add: part }, keys, now, { noDelta: true });
+      send(z.takeSignBatches());
       const ms = performance.now() - t0;
       if (ms < sliceMs / 2) slice = Math.min(slice * 2, 50_000);
       else if (ms > sliceMs * 2) slice = Math.max(Math.floor(slice / 2), 50);
       await yieldToEventLoop();
     }
   } catch (e) {
+    z.endSignStream();
     z.takeSignJobs();
+    await Promise.allSettled(signing);
     throw e;
   }
-  await pool.signAll(z.takeSignJobs());
+  send(z.endSignStream());
+  signing.push(pool.signAll(z.takeSignJobs()));
+  await Promise.all(signing);
   return z;
 }

@@ -1,12 +1,11 @@
 // A signing thread of the pool (sign-pool.ts): receives batches of signing jobs packed by src/dnssec/sign-batch.ts
 // with the private keys they name (KeyObjects, cloned into this thread's memory by postMessage: never written or
-// logged), signs each with the pure core's signRRsetBytes and sends the RRSIG RDATAs back in one transferred buffer.
-// Holds no state between batches.
+// logged), signs each (sign-batch.ts signPackedJobs: what the pure core's signRRsetBytes makes) and sends the RRSIG
+// RDATAs back in one transferred buffer. Keeps nothing between batches but the buffer it signs from.
 
 import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { decodeSignJobs, encodeSignResults } from '../dnssec/sign-batch.js';
-import { signRRsetBytes } from '../dnssec/sign.js';
+import { signPackedJobs } from '../dnssec/sign-batch.js';
 
 export interface SignBatchMessage {
   id: number;
@@ -19,13 +18,7 @@ export type SignBatchReply = { id: number; buf: Uint8Array } | { id: number; err
 parentPort?.on('message', (m: SignBatchMessage) => {
   let reply: SignBatchReply;
   try {
-    const { jobs, keyIndex } = decodeSignJobs(m.buf);
-    const out = jobs.map((j, i) => {
-      const key = m.keys[keyIndex[i]];
-      if (!key) throw new Error(`signing batch names key ${keyIndex[i]}, ${m.keys.length} sent`);
-      return signRRsetBytes(j, key);
-    });
-    reply = { id: m.id, buf: encodeSignResults(out) };
+    reply = { id: m.id, buf: signPackedJobs(m.buf, m.keys) };
   } catch (e) {
     // The message only: an error object could carry key material in its properties.
     reply = { id: m.id, error: (e as Error).message };

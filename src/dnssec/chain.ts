@@ -4,7 +4,7 @@
 // returns what to remove and add. See nsec.ts and nsec3.ts for the two record formats.
 
 import type { RR } from '../dns/message.js';
-import { compareRdata } from '../dns/rdata.js';
+import { compareRdata, encodeTypeBitmap } from '../dns/rdata.js';
 import { packRdata } from '../dns/slab.js';
 import { SortedSet } from './sorted.js';
 
@@ -24,12 +24,23 @@ const TYPE_LISTS_MAX = 4096;
 /** Records rebuilt at once from which on a flush packs their RDATA. */
 const BULK_FLUSH = 32;
 
+/** The type bitmap (RFC 4034 §4.1.2) of each shared list, made once: every NSEC of most owners carries the same one. */
+const bitmaps = new Map<readonly number[], Uint8Array>();
+
 export function sharedTypeList(types: readonly number[]): readonly number[] {
   const k = types.join(',');
   const known = typeLists.get(k);
   if (known) return known;
-  if (typeLists.size < TYPE_LISTS_MAX) typeLists.set(k, types);
+  if (typeLists.size < TYPE_LISTS_MAX) {
+    typeLists.set(k, types);
+    bitmaps.set(types, encodeTypeBitmap(types));
+  }
   return types;
+}
+
+/** The type bitmap of `types` (sorted, without duplicates): the shared one for a shared list. Never written to. */
+export function typeBitmapOf(types: readonly number[]): Uint8Array {
+  return bitmaps.get(types) ?? encodeTypeBitmap(types);
 }
 
 export abstract class LinkedChain<T> {
@@ -80,9 +91,10 @@ export abstract class LinkedChain<T> {
     }
     this.entries.set(k, { at, types: sharedTypeList(types) });
     this.order.add(at);
-    this.mark(at);
+    // The one before first: names added in order are then marked in order, and flush walks them (SortedSet.higher).
     const prev = this.order.lowerCyclic(at);
     if (prev !== undefined) this.mark(prev);
+    this.mark(at);
   }
 
   /** A new TTL for every record (the SOA's negative TTL changed): every record is rebuilt. */

@@ -19,7 +19,8 @@ export {
   type RRsetInput, rrsetFromRRs, rrsigLabels, type SignJob, type SignTimes, signBytes, signedData, signRRset,
   rrsigRdataPrefix, signRRsetBytes, type VerifyOptions, type VerifyResult, verifyBytes, verifyRrsig,
 } from './sign.js';
-export { decodeSignJobs, decodeSignResults, encodeSignJobs, encodeSignResults } from './sign-batch.js';
+export { decodeSignJobs, decodeSignResults, encodeSignJobs, encodeSignResults, SignBatchWriter, signPackedJobs } from './sign-batch.js';
 export { SortedSet } from './sorted.js';
 export {
-  completeSignature, type Denial, type PendingSignature, type RecordDelta, resignDelta, type SignPolicy, SignedZone, signZone, type ZoneKey } from './zone.js';
+  completeSignBatch, completeSignature, type Denial, type PendingSignature, type RecordDelta, resignDelta, type SignBatch, type SignPolicy, SignedZone,
+  signZone, type ZoneKey } from './zone.js';

@@ -4,8 +4,7 @@
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { makeNsec } from '../dns/rdata.js';
-import { LinkedChain } from './chain.js';
+import { LinkedChain, typeBitmapOf } from './chain.js';
 
 export class NsecChain extends LinkedChain<Name> {
   constructor(
@@ -20,7 +19,13 @@ export class NsecChain extends LinkedChain<Name> {
   }
 
   protected build(at: Name, next: Name, types: readonly number[]): RR {
-    return { name: at, type: RRType.NSEC, class: this.klass, ttl: this.ttl, rdata: makeNsec(next, types) };
+    // makeNsec's RDATA (the next name as it is, RFC 6840 §5.1, then the bitmap), with the list's bitmap made once.
+    const nextWire = next.toWire();
+    const bitmap = typeBitmapOf(types);
+    const rdata = new Uint8Array(nextWire.length + bitmap.length);
+    rdata.set(nextWire);
+    rdata.set(bitmap, nextWire.length);
+    return { name: at, type: RRType.NSEC, class: this.klass, ttl: this.ttl, rdata };
   }
 
   /**
@@ -34,5 +39,16 @@ export class NsecChain extends LinkedChain<Name> {
 
 /** Sorted, without duplicates, with `extra` added. */
 export function withTypes(types: readonly number[], extra: readonly number[]): number[] {
-  return [...new Set([...types, ...extra])].sort((a, b) => a - b);
+  const out: number[] = [];
+  // An insertion sort: the lists are a handful of types, and Array.prototype.sort (or splice) allocates per call.
+  const insert = (t: number) => {
+    let i = out.length;
+    while (i > 0 && out[i - 1] > t) i--;
+    if (i > 0 && out[i - 1] === t) return;
+    for (let k = out.length; k > i; k--) out[k] = out[k - 1];
+    out[i] = t;
+  };
+  for (const t of types) insert(t);
+  for (const t of extra) insert(t);
+  return out;
 }

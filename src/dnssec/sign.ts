@@ -9,8 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { canonicalRRsetRdata, type RrsigFields, rrsigFields } from '../dns/rdata.js';
-import { WireWriter } from '../dns/wire.js';
+import { canonicalRdata, canonicalRRsetRdata, type RrsigFields, rrsigFields } from '../dns/rdata.js';
 import { crypto, DnssecError, requireAlgorithm } from './algorithms.js';
 import type { DnssecKey } from './keys.js';
 
@@ -39,27 +38,46 @@ export interface SignJob {
   expiration: number;
 }
 
-function lowerWire(w: Uint8Array): Uint8Array {
-  const out = new Uint8Array(w.length);
+/** Write `w` lower-cased (RFC 4034 §6.2) into `out` at `at`; the offset after it. */
+function putLower(out: Uint8Array, at: number, w: Uint8Array): number {
   for (let i = 0; i < w.length; i++) {
     const b = w[i];
-    out[i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+    out[at + i] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
   }
-  return out;
+  return at + w.length;
 }
 
-/** RRSIG RDATA without the signature: the first part of the signed data (RFC 4034 §3.1.8.1). */
-function rrsigPrefix(j: Omit<SignJob, 'owner' | 'rdatas'>, signerLower: Uint8Array): Uint8Array {
-  const w = new WireWriter(18 + signerLower.length, false);
-  w.u16(j.type);
-  w.u8(j.algorithm);
-  w.u8(j.labels);
-  w.u32(j.ttl >>> 0);
-  w.u32(j.expiration >>> 0);
-  w.u32(j.inception >>> 0);
-  w.u16(j.keyTag);
-  w.bytes(signerLower);
-  return w.finish();
+/** RRSIG RDATA fields before the signer (RFC 4034 §3.1), written into `out` at `at`; the offset after them. */
+function putRrsigHead(out: Uint8Array, at: number, j: Omit<SignJob, 'owner' | 'rdatas'>): number {
+  out[at] = j.type >> 8;
+  out[at + 1] = j.type;
+  out[at + 2] = j.algorithm;
+  out[at + 3] = j.labels;
+  putU32(out, at + 4, j.ttl);
+  putU32(out, at + 8, j.expiration);
+  putU32(out, at + 12, j.inception);
+  out[at + 16] = j.keyTag >> 8;
+  out[at + 17] = j.keyTag;
+  return at + 18;
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+}
+
+/** RRSIG RDATA without the signature (RFC 4034 §3.1.8.1), signer lower-cased, written at `at`; the offset after it. */
+export function putRrsigPrefix(out: Uint8Array, at: number, j: Omit<SignJob, 'owner' | 'rdatas'>): number {
+  return putLower(out, putRrsigHead(out, at, j), j.signer);
+}
+
+/** RRSIG RDATA without the signature: the first part of the signed data (RFC 4034 §3.1.8.1), signer lower-cased. */
+function rrsigPrefix(j: Omit<SignJob, 'owner' | 'rdatas'>): Uint8Array {
+  const out = new Uint8Array(18 + j.signer.length);
+  putRrsigPrefix(out, 0, j);
+  return out;
 }
 
 /**
@@ -67,21 +85,44 @@ function rrsigPrefix(j: Omit<SignJob, 'owner' | 'rdatas'>, signerLower: Uint8Arr
  * canonical form and order, owner lower-cased, TTL = original TTL (RFC 4034 §3.1.8.1, §6.2, §6.3).
  */
 export function signedData(prefix: Uint8Array, owner: Uint8Array, type: number, klass: number, ttl: number, rdatas: readonly Uint8Array[]): Uint8Array {
-  const ownerLower = lowerWire(owner);
-  const rds = canonicalRRsetRdata(type, rdatas);
+  const rds = rdatas.length === 1 ? [canonicalRdata(type, rdatas[0])] : canonicalRRsetRdata(type, rdatas);
   let size = prefix.length;
-  for (const rd of rds) size += ownerLower.length + 10 + rd.length;
-  const w = new WireWriter(size, false);
-  w.bytes(prefix);
+  for (const rd of rds) size += owner.length + 10 + rd.length;
+  const out = new Uint8Array(size);
+  out.set(prefix);
+  putRRs(out, prefix.length, owner, type, klass, ttl, rds);
+  return out;
+}
+
+/**
+ * The octets job `j` signs (signedData of its prefix), written into `scratch.buf` (replaced by a larger one when it
+ * is too small): a signing thread signs thousands of RRsets, and a buffer of its own for each cost more than the
+ * copy. The view returned is valid until the next call.
+ */
+export function signedDataInto(scratch: { buf: Uint8Array }, j: SignJob): Uint8Array {
+  const rds = j.rdatas.length === 1 ? [canonicalRdata(j.type, j.rdatas[0])] : canonicalRRsetRdata(j.type, j.rdatas);
+  let size = 18 + j.signer.length;
+  for (const rd of rds) size += j.owner.length + 10 + rd.length;
+  if (scratch.buf.length < size) scratch.buf = new Uint8Array(Math.max(size, 2 * scratch.buf.length));
+  const out = scratch.buf;
+  putRRs(out, putRrsigPrefix(out, 0, j), j.owner, j.type, j.class, j.ttl, rds);
+  return out.subarray(0, size);
+}
+
+/** The RRs of an RRset in canonical form (RFC 4034 §6.2), owner lower-cased, written at `p`. */
+function putRRs(out: Uint8Array, p: number, owner: Uint8Array, type: number, klass: number, ttl: number, rds: readonly Uint8Array[]): void {
   for (const rd of rds) {
-    w.bytes(ownerLower);
-    w.u16(type);
-    w.u16(klass);
-    w.u32(ttl >>> 0);
-    w.u16(rd.length);
-    w.bytes(rd);
+    p = putLower(out, p, owner);
+    out[p] = type >> 8;
+    out[p + 1] = type;
+    out[p + 2] = klass >> 8;
+    out[p + 3] = klass;
+    putU32(out, p + 4, ttl);
+    out[p + 8] = rd.length >> 8;
+    out[p + 9] = rd.length;
+    out.set(rd, p + 10);
+    p += 10 + rd.length;
   }
-  return w.finish();
 }
 
 /** Sign bytes with a private key of DNSSEC algorithm `alg`; ECDSA in the DNS r|s form (RFC 6605 §4), not DER. */
@@ -107,13 +148,12 @@ export function verifyBytes(alg: number, key: KeyObject, data: Uint8Array, signa
 
 /** The RRSIG RDATA a job makes, without the signature (what a deferred signature holds until it is computed). */
 export function rrsigRdataPrefix(j: SignJob): Uint8Array {
-  return rrsigPrefix(j, lowerWire(j.signer));
+  return rrsigPrefix(j);
 }
 
 /** RRSIG RDATA for one RRset: a pure function of its bytes and the private key. */
 export function signRRsetBytes(j: SignJob, key: KeyObject): Uint8Array {
-  const signer = lowerWire(j.signer);
-  const prefix = rrsigPrefix(j, signer);
+  const prefix = rrsigPrefix(j);
   const sig = signBytes(j.algorithm, key, signedData(prefix, j.owner, j.type, j.class, j.ttl, j.rdatas));
   const out = new Uint8Array(prefix.length + sig.length);
   out.set(prefix, 0);

@@ -7,6 +7,12 @@ const MAX_CHUNK = 512;
 export class SortedSet<T> {
   private chunks: T[][] = [];
   private count = 0;
+  /**
+   * Where the last higher() answer is (chunk, index; -1: nowhere, reset by every change): asked next for the element
+   * it returned — a walk along the set, as a chain flush in name order does — higher() answers without a search.
+   */
+  private fingerChunk = -1;
+  private fingerIndex = -1;
 
   constructor(private readonly cmp: (a: T, b: T) => number) {}
 
@@ -59,13 +65,21 @@ export class SortedSet<T> {
 
   /** Add v; false when it was there already. */
   add(v: T): boolean {
+    this.fingerChunk = -1;
     if (this.chunks.length === 0) {
       this.chunks.push([v]);
       this.count = 1;
       return true;
     }
-    let ci = this.chunkFor(v);
-    if (ci === this.chunks.length) ci--; // larger than everything: append to the last chunk
+    const lastChunk = this.chunks[this.chunks.length - 1];
+    // Larger than everything (a set built in order, a full sign's sorted names): one comparison, not a search.
+    if (this.cmp(lastChunk[lastChunk.length - 1], v) < 0) {
+      lastChunk.push(v);
+      this.count++;
+      if (lastChunk.length > MAX_CHUNK) this.chunks.push(lastChunk.splice(MAX_CHUNK / 2));
+      return true;
+    }
+    const ci = this.chunkFor(v);
     const c = this.chunks[ci];
     const i = this.indexIn(c, v);
     if (i < c.length && this.cmp(c[i], v) === 0) return false;
@@ -77,6 +91,7 @@ export class SortedSet<T> {
 
   /** Remove v; false when it was not there. */
   delete(v: T): boolean {
+    this.fingerChunk = -1;
     const ci = this.chunkFor(v);
     if (ci === this.chunks.length) return false;
     const c = this.chunks[ci];
@@ -99,6 +114,13 @@ export class SortedSet<T> {
 
   /** The largest element < v. */
   lower(v: T): T | undefined {
+    const lastChunk = this.chunks[this.chunks.length - 1];
+    if (lastChunk) {
+      // v the last element or past it (what an append asks next): no search.
+      const d = this.cmp(lastChunk[lastChunk.length - 1], v);
+      if (d < 0) return lastChunk[lastChunk.length - 1];
+      if (d === 0) return lastChunk.length > 1 ? lastChunk[lastChunk.length - 2] : this.chunks[this.chunks.length - 2]?.at(-1);
+    }
     const ci = this.chunkFor(v);
     if (ci < this.chunks.length) {
       const c = this.chunks[ci];
@@ -111,13 +133,28 @@ export class SortedSet<T> {
 
   /** The smallest element > v. */
   higher(v: T): T | undefined {
-    const ci = this.chunkFor(v);
-    if (ci === this.chunks.length) return undefined;
+    let ci: number;
+    let i: number;
+    const fc = this.chunks[this.fingerChunk];
+    if (fc && this.cmp(fc[this.fingerIndex], v) === 0) {
+      ci = this.fingerChunk;
+      i = this.fingerIndex + 1;
+    } else {
+      ci = this.chunkFor(v);
+      if (ci === this.chunks.length) return undefined;
+      const c = this.chunks[ci];
+      i = this.indexIn(c, v);
+      if (i < c.length && this.cmp(c[i], v) === 0) i++;
+    }
+    if (i === this.chunks[ci].length) {
+      ci++;
+      i = 0;
+    }
     const c = this.chunks[ci];
-    let i = this.indexIn(c, v);
-    if (i < c.length && this.cmp(c[i], v) === 0) i++;
-    if (i < c.length) return c[i];
-    return this.chunks[ci + 1]?.[0];
+    if (!c) return undefined;
+    this.fingerChunk = ci;
+    this.fingerIndex = i;
+    return c[i];
   }
 
   /** Predecessor with wrap-around (the last element for the first): the owner whose NSEC points at v. */

@@ -21,6 +21,7 @@ import { type RecordDelta, sharedTypeList } from './chain.js';
 import { DigestType, type DnssecKey } from './keys.js';
 import { NsecChain } from './nsec.js';
 import { DEFAULT_NSEC3, Nsec3Chain, type Nsec3Params, nsec3ParamRdata } from './nsec3.js';
+import { SignBatchWriter } from './sign-batch.js';
 import { rrsetFromRRs, rrsigLabels, rrsigRdataPrefix, type SignJob, signRRsetBytes } from './sign.js';
 import { SortedSet } from './sorted.js';
 
@@ -93,9 +94,80 @@ export interface PendingSignature {
  */
 export function completeSignature(p: PendingSignature, rrsigRdata: Uint8Array): void {
   const prefix = p.rr.rdata;
-  if (rrsigRdata.length <= prefix.length || Buffer.compare(rrsigRdata.subarray(0, prefix.length), prefix) !== 0)
-    throw new DnssecError(`signature for ${p.rr.name.toString()} type ${p.job.type} does not match its job`);
+  let same = rrsigRdata.length > prefix.length;
+  for (let i = 0; same && i < prefix.length; i++) same = rrsigRdata[i] === prefix[i];
+  if (!same) throw new DnssecError(`signature for ${p.rr.name.toString()} type ${p.job.type} does not match its job`);
   p.rr.rdata = rrsigRdata;
+}
+
+/** The RDATA of a streamed RRSIG until its batch is complete (streamSigning): none. */
+const PENDING_RDATA = new Uint8Array(0);
+
+type PrivateKey = NonNullable<DnssecKey['privateKey']>;
+
+/** Signatures a full sign streams to the signing threads (SignedZone.streamSigning). */
+export interface SignBatch {
+  /** The jobs, packed by SignBatchWriter (sign-batch.ts); their key indexes point into `keys`. */
+  jobs: Uint8Array;
+  keys: readonly PrivateKey[];
+  /** The RRSIG each job completes, in job order, and the type each covers (checked against its result). */
+  rrs: RR[];
+  covered: number[];
+}
+
+/** Put a batch's results (RRSIG RDATAs in job order, from signRRsetBytes in whatever thread) in place. */
+export function completeSignBatch(b: SignBatch, results: readonly Uint8Array[]): void {
+  if (results.length !== b.rrs.length) throw new DnssecError(`${results.length} signatures returned for ${b.rrs.length} jobs`);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (r.length <= 18 || ((r[0] << 8) | r[1]) !== b.covered[i])
+      throw new DnssecError(`signature for ${b.rrs[i].name.toString()} type ${b.covered[i]} does not match its job`);
+    b.rrs[i].rdata = r;
+  }
+}
+
+/** The batches of a streamed sign (SignedZone.streamSigning). */
+class SignStream {
+  private writer = new SignBatchWriter();
+  private rrs: RR[] = [];
+  private covered: number[] = [];
+  private readonly keyIndex = new Map<DnssecKey, number>();
+  /** Every batch's key list (indexes only grow, so one list serves them all). */
+  private readonly keys: PrivateKey[] = [];
+  private ready: SignBatch[] = [];
+
+  constructor(
+    private readonly size: number,
+    readonly held: readonly number[],
+  ) {}
+
+  add(job: SignJob, key: DnssecKey, rr: RR): void {
+    let ki = this.keyIndex.get(key);
+    if (ki === undefined) {
+      ki = this.keys.length;
+      this.keyIndex.set(key, ki);
+      this.keys.push(key.privateKey as PrivateKey);
+    }
+    this.writer.add(job, ki);
+    this.rrs.push(rr);
+    this.covered.push(job.type);
+    if (this.rrs.length >= this.size) this.cut();
+  }
+
+  private cut(): void {
+    if (this.rrs.length === 0) return;
+    this.ready.push({ jobs: this.writer.finish(), keys: this.keys, rrs: this.rrs, covered: this.covered });
+    this.writer = new SignBatchWriter();
+    this.rrs = [];
+    this.covered = [];
+  }
+
+  take(all: boolean): SignBatch[] {
+    if (all) this.cut();
+    const out = this.ready;
+    this.ready = [];
+    return out;
+  }
 }
 
 /**
@@ -169,7 +241,14 @@ export class TypeMap<V> {
     return out.values();
   }
   keys(): IterableIterator<number> {
-    return [...this.entries()].map(([t]) => t).values();
+    return this.typeList().values();
+  }
+  /** The types held, in a new array (the owner's type list without an iterator per call). */
+  typeList(): number[] {
+    if (this.t0 < 0) return [];
+    const out = [this.t0];
+    if (this.moreTypes) for (const t of this.moreTypes) out.push(t);
+    return out;
   }
   values(): IterableIterator<V> {
     return [...this.entries()].map(([, v]) => v).values();
@@ -183,11 +262,13 @@ export class TypeMap<V> {
 class DeltaBuilder {
   private readonly added = new Set<RR>();
   private readonly removed: RR[] = [];
+  /** `keep` false: nothing is collected (a caller that does not want the delta: a full sign's slices). */
+  constructor(private readonly keep = true) {}
   add(rr: RR): void {
-    this.added.add(rr);
+    if (this.keep) this.added.add(rr);
   }
   remove(rr: RR): void {
-    if (!this.added.delete(rr)) this.removed.push(rr);
+    if (this.keep && !this.added.delete(rr)) this.removed.push(rr);
   }
   finish(): RecordDelta {
     return { remove: this.removed, add: [...this.added] };
@@ -229,6 +310,9 @@ export class SignedZone {
   private readonly present = new Map<string, readonly number[]>();
   private readonly entRefs = new Map<string, number>();
   private keys: readonly ZoneKey[] = [];
+  /** The active keys that sign the apex DNSKEY/CDS/CDNSKEY RRsets, and those that sign every other RRset. */
+  private kskSigners: readonly ZoneKey[] = [];
+  private zskSigners: readonly ZoneKey[] = [];
   private keySignature = '';
   /**
    * While restoring (SignedZone.restore): stored signatures by owner key and covered type, taken instead of signing
@@ -258,6 +342,8 @@ export class SignedZone {
    * algorithm, key tag, times); dropped again before completion, it leaves this map, so no work is wasted on it.
    */
   private deferred: Map<RR, { job: SignJob; key: DnssecKey }> | undefined;
+  /** Streamed signing (streamSigning): the batch being packed and those filled. */
+  private stream: SignStream | undefined;
 
   constructor(
     readonly origin: Name,
@@ -297,7 +383,34 @@ export class SignedZone {
     const d = this.deferred;
     this.deferred = undefined;
     if (!d) return [];
-    return [...d].map(([rr, { job, key }]) => ({ rr, job, key }));
+    const out: PendingSignature[] = [];
+    for (const [rr, { job, key }] of d) out.push({ rr, job, key });
+    return out;
+  }
+
+  /**
+   * A full sign's deferral (signZoneInPool): from now on each signature is packed straight into a batch for the
+   * signing threads (SignBatchWriter), `batch` jobs each, so that nothing is kept per signature but its record while
+   * the zone is built — except the types `held` lists, deferred as deferSigning does (NSEC3: the chain is complete
+   * only at the end). takeSignBatches hands out the full batches, endSignStream the rest; completeSignBatch puts the
+   * results in place. Until then the zone holds RRSIGs without RDATA and must not be read, served or stored. A
+   * signature dropped by a later change is still computed, into a record the zone no longer holds.
+   */
+  streamSigning(opts: { batch: number; held?: readonly number[] }): void {
+    this.stream = new SignStream(Math.max(1, opts.batch), opts.held ?? []);
+    this.deferred ??= new Map();
+  }
+
+  /** The batches filled since the last call. */
+  takeSignBatches(): SignBatch[] {
+    return this.stream?.take(false) ?? [];
+  }
+
+  /** Every batch not yet handed out, and the end of streaming (held types stay deferred: takeSignJobs). */
+  endSignStream(): SignBatch[] {
+    const out = this.stream?.take(true) ?? [];
+    this.stream = undefined;
+    return out;
   }
 
   // --- reading --------------------------------------------------------------------------------------------------
@@ -332,8 +445,7 @@ export class SignedZone {
   }
 
   /** A signature now held: the floor follows it down. */
-  private noteSignature(rr: RR): void {
-    const e = expiration(rr.rdata);
+  private noteSignature(rr: RR, e = expiration(rr.rdata)): void {
     if (this.expiryFloor === undefined) {
       // Undefined and exact: there were no signatures, so this one is the oldest. Undefined and not exact: unknown.
       if (this.expiryFloorExact) this.expiryFloor = e;
@@ -342,7 +454,8 @@ export class SignedZone {
 
   /** A signature dropped: when it was the oldest, the floor is only a lower bound from now on. */
   private forgetSignature(rr: RR): void {
-    if (this.expiryFloor !== undefined && expiration(rr.rdata) <= this.expiryFloor) this.expiryFloorExact = false;
+    // A streamed signature not yet computed has no RDATA to read its expiration from: the floor may be it.
+    if (this.expiryFloor !== undefined && (rr.rdata === PENDING_RDATA || expiration(rr.rdata) <= this.expiryFloor)) this.expiryFloorExact = false;
   }
 
   /** The RRSIGs at an owner (optionally only those covering `type`). */
@@ -359,16 +472,19 @@ export class SignedZone {
    * Apply a change of operator data (and the key set now in force) and return the change of signer records: the
    * RRSIGs, chain records and apex key records to remove and to add. Only the RRsets the change touches, the names
    * whose delegation/DNAME status it changes and the chain links next to them are re-done — except when the
-   * signing keys change, which re-signs every RRset whose signatures no longer match the keys.
+   * signing keys change, which re-signs every RRset whose signatures no longer match the keys. With `noDelta` the
+   * change of signer records is not collected and an empty delta returned (a full sign, which takes the whole zone).
    */
-  apply(delta: RecordDelta, keys: readonly ZoneKey[], now: number): RecordDelta {
+  apply(delta: RecordDelta, keys: readonly ZoneKey[], now: number, opts?: { noDelta?: boolean }): RecordDelta {
     this.now = now;
-    const out = new DeltaBuilder();
-    const touched = new Map<string, Set<number>>();
+    const out = new DeltaBuilder(!opts?.noDelta);
+    // Owner key → the types changed there (a short list: an owner has a handful of types; a Set each cost a full
+    // sign a million of them).
+    const touched = new Map<string, number[]>();
     const touch = (key: string, type: number) => {
-      let s = touched.get(key);
-      if (!s) touched.set(key, (s = new Set()));
-      s.add(type);
+      const s = touched.get(key);
+      if (!s) touched.set(key, [type]);
+      else if (!s.includes(type)) s.push(type);
     };
     for (const rr of delta.remove) if (this.removeData(rr)) touch(rr.name.key, rr.type);
     for (const rr of delta.add) if (this.addData(rr)) touch(rr.name.key, rr.type);
@@ -394,9 +510,9 @@ export class SignedZone {
 
     // Names to re-evaluate: the touched owners, and everything below a name that became or stopped being a
     // delegation point or a DNAME owner.
-    const evaluate = new Set<string>(touched.keys());
+    const below = new Set<string>();
     for (const [key, types] of touched) {
-      if (!types.has(RRType.NS) && !types.has(RRType.DNAME)) continue;
+      if (!types.includes(RRType.NS) && !types.includes(RRType.DNAME)) continue;
       const sets = this.data.get(key);
       const cut = key !== this.origin.key && (sets?.has(RRType.NS) ?? false);
       const dname = sets?.has(RRType.DNAME) ?? false;
@@ -408,10 +524,11 @@ export class SignedZone {
       const name = this.nameOf.get(key) as Name;
       for (const n of this.names.from(name)) {
         if (!n.isSubdomainOf(name)) break;
-        evaluate.add(n.key);
+        if (!touched.has(n.key)) below.add(n.key);
       }
     }
-    for (const key of evaluate) this.evaluate(key, touched.get(key), out);
+    for (const [key, types] of touched) this.evaluate(key, types, out);
+    for (const key of below) this.evaluate(key, undefined, out);
 
     if (keysChanged) this.resignForKeys(out);
 
@@ -509,6 +626,9 @@ export class SignedZone {
     if (!active.some((k) => k.zsk)) throw new DnssecError('no active key with the ZSK role (a ZSK or CSK must sign the zone)');
     if (!active.some((k) => k.ksk)) throw new DnssecError('no active key with the KSK role (a KSK or CSK must sign the DNSKEY RRset)');
     this.keys = keys;
+    // The keys signing each RRset (signersFor), chosen once per key set rather than per RRset.
+    this.kskSigners = active.filter((k) => k.ksk);
+    this.zskSigners = active.filter((k) => k.zsk);
     const sig = active
       .map((k) => `${k.key.algorithm}/${k.key.keyTag}/${k.ksk ? 'K' : ''}${k.zsk ? 'Z' : ''}/${Buffer.from(k.key.publicKey).toString('base64')}`)
       .sort()
@@ -544,9 +664,10 @@ export class SignedZone {
 
   /** Types with records at an owner (operator data plus the generated apex RRsets), ascending. */
   private typesAt(key: string): number[] {
-    const types = new Set(this.data.get(key)?.keys() ?? []);
-    if (key === this.origin.key) for (const t of this.extra.keys()) types.add(t);
-    return [...types].sort((a, b) => a - b);
+    const types = this.data.get(key)?.typeList() ?? [];
+    if (key === this.origin.key) for (const t of this.extra.keys()) if (!types.includes(t)) types.push(t);
+    if (types.length > 1) types.sort((a, b) => a - b);
+    return types;
   }
 
   /** The records of one RRset (operator and generated records of the type merged at the apex). */
@@ -572,7 +693,7 @@ export class SignedZone {
     return this.cuts.has(name.key) ? 'cut' : 'auth';
   }
 
-  private evaluate(key: string, touchedTypes: Set<number> | undefined, out: DeltaBuilder): void {
+  private evaluate(key: string, touchedTypes: readonly number[] | undefined, out: DeltaBuilder): void {
     const name = this.nameOf.get(key);
     if (!name) return; // never had data (a removal of a record that was not there)
     const types = this.typesAt(key);
@@ -588,7 +709,7 @@ export class SignedZone {
       for (const t of [...have.keys()])
         if (t !== RRType.NSEC && t !== RRType.NSEC3 && !signed.includes(t)) this.dropSigs(key, t, out);
     for (const t of signed)
-      if (touchedTypes?.has(t) || !this.sigs.get(key)?.has(t)) this.sign(name, t, this.rrset(key, t), out);
+      if (touchedTypes?.includes(t) || !this.sigs.get(key)?.has(t)) this.sign(name, t, this.rrset(key, t), out);
 
     if (this.chain instanceof NsecChain) {
       const listed = status === 'auth' ? types : status === 'cut' ? types.filter((t) => t === RRType.NS || t === RRType.DS) : undefined;
@@ -624,9 +745,8 @@ export class SignedZone {
     chain.set(name, own ?? ((this.entRefs.get(key) ?? 0) > 0 ? [] : undefined));
   }
 
-  private signersFor(owner: Name, type: number): ZoneKey[] {
-    const kskSet = KSK_TYPES.has(type) && owner.equals(this.origin);
-    return this.keys.filter((k) => k.active !== false && (kskSet ? k.ksk : k.zsk));
+  private signersFor(owner: Name, type: number): readonly ZoneKey[] {
+    return KSK_TYPES.has(type) && owner.equals(this.origin) ? this.kskSigners : this.zskSigners;
   }
 
   private dropSigs(key: string, type: number, out: DeltaBuilder): void {
@@ -655,23 +775,27 @@ export class SignedZone {
     const ownerWire = owner.toWire();
     const signer = this.origin.toWire();
     const labels = rrsigLabels(owner);
-    const made: RR[] = [];
-    for (const k of this.signersFor(owner, type)) {
+    const signers = this.signersFor(owner, type);
+    // Exactly as long as it is (built by push, it would have room for 16).
+    const made: RR[] = new Array<RR>(signers.length);
+    for (let i = 0; i < signers.length; i++) {
+      const k = signers[i];
       const job: SignJob = {
         owner: ownerWire, type, class: set.class, ttl: set.ttl, rdatas: set.rdatas, labels, algorithm: k.key.algorithm,
         keyTag: k.key.keyTag, signer, inception: inception >>> 0, expiration: expiration >>> 0,
       };
-      const rdata = this.deferred ? rrsigRdataPrefix(job) : signRRsetBytes(job, k.key.privateKey as NonNullable<DnssecKey['privateKey']>);
+      const streamed = this.stream !== undefined && !this.stream.held.includes(type);
+      const rdata = streamed ? PENDING_RDATA : this.deferred ? rrsigRdataPrefix(job) : signRRsetBytes(job, k.key.privateKey as NonNullable<DnssecKey['privateKey']>);
       const rr: RR = { name: owner, type: RRType.RRSIG, class: set.class, ttl: set.ttl, rdata };
-      this.deferred?.set(rr, { job, key: k.key });
-      this.noteSignature(rr);
-      made.push(rr);
+      if (streamed) this.stream?.add(job, k.key, rr);
+      else this.deferred?.set(rr, { job, key: k.key });
+      this.noteSignature(rr, job.expiration);
+      made[i] = rr;
       out.add(rr);
     }
     let m = this.sigs.get(key);
     if (!m) this.sigs.set(key, (m = new TypeMap()));
-    // Exactly as long as it is (built by push, it has room for 16).
-    m.set(type, made.slice());
+    m.set(type, made);
   }
 
   /** Restoring: take the stored signatures of (owner, type) when the keys that would sign now made them. */

@@ -83,7 +83,12 @@ describe('signing threads: same result as inline, accepted by dnssec-verify and 
       const z = await signZoneInPool(origin, records(), keys, policy, now, pool, 0.01);
       const sigs = z.generated().filter((r) => r.type === RRType.RRSIG);
       assert.ok(sigs.length > 800, `${sigs.length} signatures`);
-      assert.equal(pool.stats.threaded - before.threaded, sigs.length, 'every signature of the zone was computed by the threads (none wasted)');
+      // Each slice's signatures go to the threads while the next slices are added. With NSEC (names added in canonical
+      // order) only the chain record at a slice's end is re-made, so at most one signature per slice (≥ 50 records)
+      // is computed in vain; NSEC3 records are signed once the chain is complete: none.
+      const wasted = pool.stats.threaded - before.threaded - sigs.length;
+      if (denial.kind === 'nsec') assert.ok(wasted >= 0 && wasted <= Math.ceil(records().length / 50), `${wasted} signatures computed in vain`);
+      else assert.equal(wasted, 0, 'every signature of the zone was computed by the threads (none wasted)');
       assert.ok(pool.stats.batches - before.batches >= sigs.length / 37, `${pool.stats.batches - before.batches} batches`);
       assert.deepEqual(shape(z.records()), shape(signZone(origin, records(), keys, policy, now).records()), 'the same records, RRSIG fields and times as inline');
       const full = join(dir, `full-${denial.kind}.zone`);
@@ -170,6 +175,7 @@ describe('dmsd --signing-threads 2: the AXFR of the zone it signed validates, an
     const zone = parseZoneText(text, { origin }).records;
     const sigs = zone.filter((r) => r.type === RRType.RRSIG).length;
     const threaded = Number(/"threaded":(\d+)/.exec(signedLine() as string)?.[1]);
-    assert.equal(threaded, sigs, `signatures computed by the threads (${threaded}) = RRSIGs served (${sigs})`);
+    // At most one signature per slice (≥ 50 records, one RRset each here) computed in vain: the NSEC at its end.
+    assert.ok(threaded >= sigs && threaded - sigs <= Math.ceil(sigs / 2 / 50), `signatures computed by the threads (${threaded}) against RRSIGs served (${sigs})`);
   });
 });

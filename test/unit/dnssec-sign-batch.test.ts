@@ -9,6 +9,7 @@ import { RRType } from '../../src/dns/constants.js';
 import type { RR } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import {
+  completeSignBatch,
   completeSignature,
   decodeSignJobs,
   decodeSignResults,
@@ -17,12 +18,14 @@ import {
   generateKey,
   KSK_FLAGS,
   rrsetFromRRs,
+  signPackedJobs,
   type SignJob,
   SignedZone,
   type SignPolicy,
   signRRsetBytes,
   signZone,
   verifyRrsig,
+  ZSK_FLAGS,
 } from '../../src/dnssec/index.js';
 import { parseZoneText } from '../../src/zonefile/index.js';
 
@@ -96,4 +99,46 @@ test('a result for another job is refused', () => {
   const [a, b] = z.takeSignJobs();
   assert.throws(() => completeSignature(a, signRRsetBytes(b.job, key.privateKey!)), /does not match its job/);
   completeSignature(a, signRRsetBytes(a.job, key.privateKey!));
+});
+
+test('streamed signing (a full sign): batches signed by signPackedJobs = inline signing; every signature verifies', () => {
+  // A KSK (ECDSA) and an RSA ZSK (results longer than the thread's first guess), an RRset of ~8 KB (larger than the
+  // thread's first buffer), names in mixed case (lower-cased where signed).
+  const rsa = generateKey(8, { flags: ZSK_FLAGS });
+  const two = [
+    { key, ksk: true, zsk: false },
+    { key: rsa, ksk: false, zsk: true },
+  ];
+  const big = Array.from({ length: 40 }, (_, i) => `Big TXT "${String(i).padStart(3, '0')}${'x'.repeat(190)}"`).join('\n');
+  const recs = () => [...records(), ...parseZoneText(`$TTL 300\n${big}\nMiXeD A 192.0.2.9\n`, { origin }).records];
+  for (const denial of [{ kind: 'nsec' }, { kind: 'nsec3' }] as const) {
+    const pol: SignPolicy = { denial, jitter: 3600 };
+    const z = new SignedZone(origin, pol);
+    z.streamSigning({ batch: 7, held: denial.kind === 'nsec3' ? [RRType.NSEC3] : [] });
+    z.apply({ remove: [], add: recs() }, two, now, { noDelta: true });
+    const batches = [...z.takeSignBatches(), ...z.endSignStream()];
+    assert.ok(batches.length > 10);
+    for (const b of batches.slice(0, -1)) assert.equal(b.rrs.length, 7, 'full batches of 7 jobs');
+    const results = batches.map((b) => decodeSignResults(signPackedJobs(b.jobs, b.keys as never)));
+    // Results put on the wrong records are refused (the covered types differ: h0's A and AAAA are neighbours).
+    const i = batches.findIndex((b) => new Set(b.covered).size > 1);
+    assert.throws(() => completeSignBatch(batches[i], [...results[i]].reverse()), /does not match its job/);
+    for (const [k, b] of batches.entries()) completeSignBatch(b, results[k]);
+    const held = z.takeSignJobs();
+    if (denial.kind === 'nsec') assert.equal(held.length, 0);
+    else {
+      assert.ok(held.length > 50 && held.every((p) => p.job.type === RRType.NSEC3), 'NSEC3 signatures held back until the chain is complete');
+      for (const p of held) completeSignature(p, signRRsetBytes(p.job, p.key.privateKey!));
+    }
+    assert.deepEqual(shape(z.records()), shape(signZone(origin, recs(), two, pol, now).records()), `${denial.kind}: the same records as inline`);
+    const sets = new Map<string, RR[]>();
+    for (const r of z.records()) if (r.type !== RRType.RRSIG) sets.set(`${r.name.key}/${r.type}`, [...(sets.get(`${r.name.key}/${r.type}`) ?? []), r]);
+    const sigs = z.generated().filter((r) => r.type === RRType.RRSIG);
+    for (const s of sigs) {
+      const set = sets.get(`${s.name.key}/${(s.rdata[0] << 8) | s.rdata[1]}`) as RR[];
+      const by = s.rdata[2] === 8 ? rsa : key;
+      assert.deepEqual(verifyRrsig(rrsetFromRRs(set), s.rdata, by, { now }), { ok: true }, `${s.name.toString()} ${s.rdata[0] * 256 + s.rdata[1]}`);
+    }
+    assert.ok(sigs.some((s) => s.name.key === 'big.batch.example.') && sigs.some((s) => s.rdata[2] === 8));
+  }
 });

@@ -132,3 +132,48 @@ test('SortedSet behaves as a sorted array (add, delete, has, lower/higher with w
     { numRuns: 60 },
   );
 });
+
+test('SortedSet: lower/higher asked between changes, in walks and at random, answer as a sorted array does', () => {
+  // higher() remembers where its last answer was (a walk along the set costs no search) and add() appends without a
+  // search past the end: both must hold through every interleaving of changes and questions.
+  const cmp = (a: number, b: number) => a - b;
+  const op = fc.oneof(
+    fc.record({ add: fc.integer({ min: 0, max: 2000 }) }),
+    fc.record({ del: fc.integer({ min: 0, max: 2000 }) }),
+    fc.record({ append: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ higher: fc.integer({ min: -1, max: 2001 }) }),
+    fc.record({ lower: fc.integer({ min: -1, max: 2001 }) }),
+    fc.record({ walk: fc.integer({ min: 1, max: 1200 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+      const s = new SortedSet<number>(cmp);
+      const model = new Set<number>();
+      let last: number | undefined;
+      for (const o of ops) {
+        const sorted = () => [...model].sort(cmp);
+        if ('add' in o || 'append' in o) {
+          const v = 'add' in o ? o.add : (sorted().at(-1) ?? 0) + o.append;
+          assert.equal(s.add(v), !model.has(v));
+          model.add(v);
+        } else if ('del' in o) {
+          assert.equal(s.delete(o.del), model.has(o.del));
+          model.delete(o.del);
+        } else if ('lower' in o) assert.equal(s.lower(o.lower), sorted().filter((v) => v < o.lower).pop());
+        else {
+          // A walk starts from the last answer (or from below everything) and asks for each next one in turn.
+          let at = 'higher' in o ? o.higher : (last ?? -1);
+          for (let k = 0; k < ('walk' in o ? o.walk : 1); k++) {
+            const want = sorted().find((v) => v > at);
+            assert.equal(s.higher(at), want);
+            last = want;
+            if (want === undefined) break;
+            at = want;
+          }
+        }
+      }
+      assert.deepEqual([...s], [...model].sort(cmp));
+    }),
+    { numRuns: 150 },
+  );
+});

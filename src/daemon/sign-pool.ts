@@ -1,7 +1,8 @@
 // The pool of signing threads (node:worker_threads, sign-worker.ts): takes the signatures a SignedZone collected while
-// deferring (src/dnssec SignedZone.deferSigning) and computes them on every core, so a full sign neither blocks the
-// query path nor leaves cores idle. The pure core chooses what is signed, by which key, with which times; the pool
-// only does the arithmetic. Private keys go to the threads as KeyObjects with each batch (memory only).
+// deferring (src/dnssec SignedZone.deferSigning), or the batches a full sign packs as it goes (streamSigning), and
+// computes them on every core, so a full sign neither blocks the query path nor leaves cores idle. The pure core
+// chooses what is signed, by which key, with which times; the pool only does the arithmetic. Private keys go to the
+// threads as KeyObjects with each batch (memory only).
 //
 // Few signatures (an UPDATE's) are signed inline: a round trip to a thread costs more than they do. Threads start on
 // first use and are unref'd (an idle pool does not keep dmsd alive); threads idle for `idleMs` are stopped, so the
@@ -238,6 +239,9 @@ export async function signDeferred<T>(zone: SignedZone, pool: SignPool | undefin
   return out;
 }
 
+/** Batches a full sign has sent to the threads and not yet got back, at most (~16 MB of jobs at 512 each). */
+const MAX_BATCHES_IN_FLIGHT = 512;
+
 /**
  * A full sign with the pool: the records are added in slices (the event loop turns between them, so queries are
  * answered meanwhile; a slice is sized to take about `sliceMs`), and the signatures are packed into batches as they
@@ -265,6 +269,8 @@ export async function signZoneInPool(
   // A stable sort: the records of an owner keep their order.
   const rest = records.filter((r) => r.type !== 6).sort((a, b) => a.name.compareCanonical(b.name));
   const signing: Promise<void>[] = [];
+  /** signing[0 .. waited) have been awaited. */
+  let waited = 0;
   const send = (batches: SignBatch[]) => {
     for (const b of batches) {
       const p = pool.signBatch(b);
@@ -289,6 +295,9 @@ export async function signZoneInPool(
       if (ms < sliceMs / 2) slice = Math.min(slice * 2, 50_000);
       else if (ms > sliceMs * 2) slice = Math.max(Math.floor(slice / 2), 50);
       await yieldToEventLoop();
+      // The threads sign more slowly than this thread makes jobs: past a bound, it waits for them, so the jobs in
+      // flight (and the memory they hold) stay bounded whatever the zone's size.
+      while (signing.length - waited > MAX_BATCHES_IN_FLIGHT) await signing[waited++];
     }
   } catch (e) {
     z.endSignStream();

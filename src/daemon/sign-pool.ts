@@ -239,7 +239,7 @@ export async function signDeferred<T>(zone: SignedZone, pool: SignPool | undefin
   return out;
 }
 
-/** Batches a full sign has sent to the threads and not yet got back, at most (~16 MB of jobs at 512 each). */
+/** Batches a full sign has sent to the threads and not yet got back, at most (default; ~16 MB of jobs at 512 each). */
 const MAX_BATCHES_IN_FLIGHT = 512;
 
 /**
@@ -262,6 +262,7 @@ export async function signZoneInPool(
   now: number,
   pool: SignPool,
   sliceMs = 10,
+  maxInFlight = MAX_BATCHES_IN_FLIGHT,
 ): Promise<SignedZone> {
   const soa = records.filter((r) => r.type === 6);
   const klass = soa[0]?.class ?? records[0]?.class;
@@ -297,7 +298,7 @@ export async function signZoneInPool(
       await yieldToEventLoop();
       // The threads sign more slowly than this thread makes jobs: past a bound, it waits for them, so the jobs in
       // flight (and the memory they hold) stay bounded whatever the zone's size.
-      while (signing.length - waited > MAX_BATCHES_IN_FLIGHT) await signing[waited++];
+      while (signing.length - waited > maxInFlight) await signing[waited++];
     }
   } catch (e) {
     z.endSignStream();

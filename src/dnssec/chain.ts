@@ -24,7 +24,7 @@ const TYPE_LISTS_MAX = 4096;
 /** Records rebuilt at once from which on a flush packs their RDATA. */
 const BULK_FLUSH = 32;
 
-/** The type bitmap (RFC 4034 §4.1.2) of each shared list, made once: every NSEC of most owners carries the same one. */
+/** The type bitmap (RFC 4034 §4.1.2) of each shared list, made once: most owners' NSECs carry the same one. */
 const bitmaps = new Map<readonly number[], Uint8Array>();
 
 export function sharedTypeList(types: readonly number[]): readonly number[] {
@@ -91,7 +91,8 @@ export abstract class LinkedChain<T> {
     }
     this.entries.set(k, { at, types: sharedTypeList(types) });
     this.order.add(at);
-    // The one before first: names added in order are then marked in order, and flush walks them (SortedSet.higher).
+    // The predecessor marked first: names added in order are then marked in order, and flush walks them
+    // (SortedSet.higher).
     const prev = this.order.lowerCyclic(at);
     if (prev !== undefined) this.mark(prev);
     this.mark(at);

@@ -79,8 +79,8 @@ describe('signing threads: same result as inline, accepted by dnssec-verify and 
     test(`${denial.kind}${'optOut' in denial ? ' opt-out' : ''}: full sign in the pool, then a change through the pool`, async () => {
       const policy: SignPolicy = { denial, validity: 14 * 86400, jitter: 43200, dnskeyTtl: 3600 };
       const before = { ...pool.stats };
-      // Tiny slices (a 0.01 ms target: 50 records each): the chain is built across many applies, as dmsd does for a large
-      // zone; at most two batches in flight, so the slices wait for the threads as a large zone's do.
+      // Tiny slices (a 0.01 ms target: 50 records each): the chain is built across many applies, as dmsd does for a
+      // large zone; at most two batches in flight, so the slices wait for the threads as a large zone's do.
       const z = await signZoneInPool(origin, records(), keys, policy, now, pool, 0.01, 2);
       const sigs = z.generated().filter((r) => r.type === RRType.RRSIG);
       assert.ok(sigs.length > 800, `${sigs.length} signatures`);

@@ -192,7 +192,9 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
     const final = await serial(survivor.port);
     assert.ok(final !== undefined);
     await until('named in sync after the failover', async () => (await serial(named!.port)) === final, () => named!.output() + survivor.output(), 30_000);
-    assert.ok(logTime(survivor, 'NOTIFY acknowledged', tookOver) !== undefined, 'the new leader sent NOTIFYs');
+    // The acknowledgement is logged when the NOTIFY round has recorded its outcome, which may be after named has
+    // already transferred: waited for, not read at once.
+    await until('the new leader sent NOTIFYs (acknowledged)', () => logTime(survivor, 'NOTIFY acknowledged', tookOver) !== undefined, survivor.output, 5000);
     assert.deepEqual(await txt(named!.port, `u${acked[acked.length - 1]}`), [`"v${acked[acked.length - 1]}"`]);
     // The new leader signs: an UPDATE to the signed zone is served signed; no version was signed twice.
     assert.equal(await updateRcode(survivor, skey, 1, SIGNED), Rcode.NOERROR);

@@ -91,7 +91,7 @@ export function servicesUpdateSink(
   // The grants each zone's UPDATE was checked against (read with the zone just before its commit): an address record
   // added under a rule carrying FORCEREV/TRACKREV gets those RR flags, so the auto-PTR step gives it a PTR.
   const lastGrants = new Map<string, readonly UpdateGrant[]>();
-  // Zones whose last read found a DNSSEC policy (their UPDATEs are not applied in one transaction: transact).
+  // Zones whose last read found a DNSSEC policy (their UPDATEs naming the apex are not applied in one transaction).
   const signedSeen = new Set<string>();
   const fromTable = async (origin: Name) => {
     const cached = opts.table?.get(origin);
@@ -135,7 +135,9 @@ export function servicesUpdateSink(
     async getZoneAt(origin, ownerKeys) {
       let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
       try {
-        c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), ownerKeys);
+        // The apex always (its SOA and NS); the signer's records there only when the UPDATE names the apex (two
+        // statements fewer for every other UPDATE of a signed zone).
+        c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), [origin.key, ...ownerKeys], { signerApex: ownerKeys.has(origin.key) });
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;
@@ -160,35 +162,48 @@ export function servicesUpdateSink(
         grants,
       };
     },
-    // An unsigned zone's UPDATEs: read, decided and committed in one transaction (services.applyUpdateInOneTx).
+    // An UPDATE read, decided and committed in one transaction (services.applyUpdateInOneTx). A signed zone's UPDATE
+    // that names the apex goes the other way (getZoneAt, then commit: the UPDATE engine sees the signer's NSEC3PARAM
+    // and DNSKEYs there, and the commit turns their changes into the zone's denial of existence or its secure →
+    // insecure transition), as does one with the signer's own types anywhere; any other is done here like an unsigned
+    // zone's — one transaction instead of a read and a write one.
     async transact(origin, ownerKeys, author, decide) {
-      // A zone last seen signed takes the other path at once (getZoneAt, then commit), not after a write transaction
-      // begun only to find its DNSSEC policy; that path serves unsigned zones too, so a policy removed meanwhile is
-      // only slower until getZoneAt sees it gone.
-      if (opts.refuse?.() || signedSeen.has(origin.key)) return 'apart';
+      const apexNamed = ownerKeys.has(origin.key);
+      if (opts.refuse?.() || (apexNamed && signedSeen.has(origin.key))) return 'apart';
       let r: Awaited<ReturnType<typeof services.applyUpdateInOneTx>>;
       const ctx = services.serviceContext(store, { actor: author.changeBy, operation: 'rfc2136_update', ...(author.client ? { source: author.client } : {}) });
       try {
-        r = await services.applyUpdateInOneTx(ctx, origin.toString(), ownerKeys, async (c) => {
-          const grants = await grantsFor({ name: c.name }, c.updateGrants);
-          lastGrants.set(origin.key, grants);
-          const decided = decide({
-            origin,
-            records: c.records,
-            serial: c.zi.soaSerial,
-            version: c.zi.version,
-            incUpdates: c.incUpdates && c.state !== 'DISABLED',
-            grants,
-          });
-          if (!decided) return undefined;
-          return {
-            removed: decided.removed,
-            added: withGrantFlags(decided.added, grants, decided.changeBy),
-            ...(decided.explicitSerial !== undefined ? { explicitSerial: decided.explicitSerial } : {}),
-            comment: `RFC 2136 update: ${decided.added.length} added, ${decided.removed.length} removed`,
-          };
-        });
+        r = await services.applyUpdateInOneTx(
+          ctx,
+          origin.toString(),
+          [origin.key, ...ownerKeys],
+          async (c) => {
+            const grants = await grantsFor({ name: c.name }, c.updateGrants);
+            lastGrants.set(origin.key, grants);
+            const decided = decide({
+              origin,
+              records: c.records,
+              serial: c.zi.soaSerial,
+              version: c.zi.version,
+              incUpdates: c.incUpdates && c.state !== 'DISABLED',
+              grants,
+            });
+            if (!decided) return undefined;
+            if (c.dnssecPolicy && [...decided.added, ...decided.removed].some((rr) => services.SIGNER_ONLY_TYPES.has(rr.type))) throw SIGNER_TYPES;
+            return {
+              removed: decided.removed,
+              added: withGrantFlags(decided.added, grants, decided.changeBy),
+              ...(decided.explicitSerial !== undefined ? { explicitSerial: decided.explicitSerial } : {}),
+              comment: `RFC 2136 update: ${decided.added.length} added, ${decided.removed.length} removed`,
+            };
+          },
+          { signed: !apexNamed },
+        );
       } catch (e) {
+        if (e === SIGNER_TYPES) {
+          signedSeen.add(origin.key);
+          return 'apart';
+        }
         if (notFound(e)) {
           decide(undefined);
           return undefined;
@@ -200,7 +215,10 @@ export function servicesUpdateSink(
         return 'apart';
       }
       if (!r) return undefined;
-      return r.committed ? { serial: r.serial, committed: { ...r.committed, unsigned: true } } : { serial: r.serial };
+      if (r.signed) signedSeen.add(origin.key);
+      else signedSeen.delete(origin.key);
+      if (!r.committed) return { serial: r.serial };
+      return { serial: r.serial, committed: r.signed ? r.committed : { ...r.committed, unsigned: true } };
     },
     async commit(change) {
       // Every read above gives the version; without it the difference has no base to apply to.
@@ -291,6 +309,9 @@ export function servicesUpdateSink(
   }
 }
 
+
+/** Thrown out of a transaction whose UPDATE carries RRSIG, NSEC, NSEC3 or NSEC3PARAM records: done apart (commit). */
+const SIGNER_TYPES = new Error('the signer\'s record types: committed apart');
 
 /** Added A/AAAA records with the RR flags of the grant that allowed them (UpdateGrant.rrFlags), the rest as they are. */
 function withGrantFlags(added: readonly RR[], grants: readonly UpdateGrant[] | undefined, changeBy: string): services.ZoneRecord[] {

@@ -116,6 +116,8 @@ export function compareRdataCanonical(type: number, a: Uint8Array, b: Uint8Array
  * to RRSIG signing and verification.
  */
 export function canonicalRRsetRdata(type: number, rdatas: readonly Uint8Array[]): Uint8Array[] {
+  // Most RRsets a signer meets hold one RR: nothing to sort or compare.
+  if (rdatas.length === 1) return [canonicalRdata(type, rdatas[0])];
   const sorted = rdatas.map((rd) => canonicalRdata(type, rd)).sort(compareRdata);
   return sorted.filter((rd, i) => i === 0 || compareRdata(sorted[i - 1], rd) !== 0);
 }

@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { RRType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
-import { canonicalRdata, canonicalRRsetRdata, type RrsigFields, rrsigFields } from '../dns/rdata.js';
+import { canonicalRRsetRdata, type RrsigFields, rrsigFields } from '../dns/rdata.js';
 import { crypto, DnssecError, requireAlgorithm } from './algorithms.js';
 import type { DnssecKey } from './keys.js';
 
@@ -85,7 +85,7 @@ function rrsigPrefix(j: Omit<SignJob, 'owner' | 'rdatas'>): Uint8Array {
  * canonical form and order, owner lower-cased, TTL = original TTL (RFC 4034 §3.1.8.1, §6.2, §6.3).
  */
 export function signedData(prefix: Uint8Array, owner: Uint8Array, type: number, klass: number, ttl: number, rdatas: readonly Uint8Array[]): Uint8Array {
-  const rds = rdatas.length === 1 ? [canonicalRdata(type, rdatas[0])] : canonicalRRsetRdata(type, rdatas);
+  const rds = canonicalRRsetRdata(type, rdatas);
   let size = prefix.length;
   for (const rd of rds) size += owner.length + 10 + rd.length;
   const out = new Uint8Array(size);
@@ -100,7 +100,7 @@ export function signedData(prefix: Uint8Array, owner: Uint8Array, type: number, 
  * copy. The view returned is valid until the next call.
  */
 export function signedDataInto(scratch: { buf: Uint8Array }, j: SignJob): Uint8Array {
-  const rds = j.rdatas.length === 1 ? [canonicalRdata(j.type, j.rdatas[0])] : canonicalRRsetRdata(j.type, j.rdatas);
+  const rds = canonicalRRsetRdata(j.type, j.rdatas);
   let size = 18 + j.signer.length;
   for (const rd of rds) size += j.owner.length + 10 + rd.length;
   if (scratch.buf.length < size) scratch.buf = new Uint8Array(Math.max(size, 2 * scratch.buf.length));

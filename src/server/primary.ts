@@ -35,13 +35,17 @@ export interface KeyStore {
  * read or scanned whole per update. The result's `records` is then partial: such a sink must commit by difference.
  */
 export interface ScopedUpdateSink extends UpdateSink {
+  /** `ownerKeys`: updateOwners — the apex is read whether or not it is among them. */
   getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
 }
 
-/** Owner keys an UPDATE message names (prerequisites, updates) plus the zone's own (its SOA and NS). */
+/**
+ * Owner keys an UPDATE message's prerequisite and update sections name. The sink reads the zone's apex (its SOA and
+ * NS) with them whatever they are; whether the apex is among them tells a signed zone's sink that the UPDATE can
+ * touch what the signer keeps at the apex (NSEC3PARAM, DNSKEY), which it reads only then.
+ */
 export function updateOwners(msg: Message): Set<string> {
   const keys = new Set<string>();
-  for (const q of msg.question) keys.add(q.name.key);
   for (const rr of msg.answer) keys.add(rr.name.key);
   for (const rr of msg.authority) keys.add(rr.name.key);
   return keys;

@@ -791,26 +791,29 @@ export type UpdateScope = Awaited<ReturnType<typeof getUpdateScope>>;
 /**
  * An RFC 2136 UPDATE read and committed in ONE write transaction, the zone locked from the read to the commit (no
  * other change can come between, so no base-version conflict): the scope as getUpdateScope reads it is handed to
- * `decide`, which returns the change to commit (against that scope) or undefined. A zone with a DNSSEC policy is not
- * done here ('signed': its UPDATEs involve the signer's records, read and committed apart). Errors as applyRecordDelta.
+ * `decide`, which returns the change to commit (against that scope) or undefined. A zone with a DNSSEC policy is done
+ * here only with `o.signed` — the caller knows the UPDATE leaves the apex alone and refuses the signer's types in
+ * `decide` — else 'signed' (read and committed apart, with the signer's apex records). Errors as applyRecordDelta.
  */
 export async function applyUpdateInOneTx(
   ctx: ServiceContext,
   name: string,
   ownerKeys: Iterable<string>,
   decide: (scope: UpdateScope) => Promise<Omit<RecordDelta, 'baseVersion'> | undefined>,
-): Promise<'signed' | (SaveResult & { committed?: CommittedChange }) | undefined> {
+  o: { signed?: boolean } = {},
+): Promise<'signed' | (SaveResult & { committed?: CommittedChange; signed: boolean }) | undefined> {
   const key = normalizeZoneName(name);
   return writeTx(ctx.store, async (trx) => {
     const zone = await findLiveZone(trx, ctx, key, true);
-    if (((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null) return 'signed' as const;
+    const signed = ((await zoneDnssecRow(trx, Number(zone.id)))?.policy_id ?? null) !== null;
+    if (signed && !o.signed) return 'signed' as const;
     const owners = new Set(ownerKeys);
-    const { scope, zi, rows } = await readUpdateScope(trx, zone, owners, false);
+    const { scope, zi, rows } = await readUpdateScope(trx, zone, owners, signed);
     const d = await decide(scope);
     if (!d) return undefined;
     assertNotLockedByOther(zone, nowMs(ctx));
     // Read in this very transaction: a removed record is there (commitRecordDelta's EditConflict is defensive).
-    return commitRecordDelta(trx, ctx, zone, d, { zi, owners, rows });
+    return { ...(await commitRecordDelta(trx, ctx, zone, d, { zi, owners, rows })), signed };
   });
 }
 
@@ -857,6 +860,8 @@ export async function getUpdateScope(
   ctx: ServiceContext,
   name: string,
   ownerKeys: Iterable<string>,
+  /** signerApex: read the signer's apex records (default: when the apex is among the owners). */
+  o: { signerApex?: boolean } = {},
 ): Promise<{
   name: string;
   state: string;
@@ -875,7 +880,7 @@ export async function getUpdateScope(
     const zd = await zoneDnssecRow(trx, Number(zone.id));
     const dnssecPolicy = (zd?.policy_id ?? null) !== null;
     const { scope } = await readUpdateScope(trx, zone, owners, dnssecPolicy);
-    const apex = dnssecPolicy && owners.has(key) ? await signerApexIn(trx, zone, zd) : undefined;
+    const apex = dnssecPolicy && (o.signerApex ?? owners.has(key)) ? await signerApexIn(trx, zone, zd) : undefined;
     return apex ? { ...scope, signerApex: apex } : scope;
   });
 }

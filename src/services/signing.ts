@@ -27,6 +27,8 @@ import {
   signerRowsAt,
   signerRowsAtOwners,
   signerRowsChangedBetween,
+  type SignerZoneRead,
+  signerZoneRow,
   zoneIdsWithPolicy,
   zoneNamesWithPolicy,
 } from '../store/queries/signing.js';
@@ -78,15 +80,16 @@ export async function zoneSigning(
   return null;
 }
 
-/** zoneSigning's rows: the served zone's, its zone_dnssec, its policy and its keys (null: no policy). */
-async function signingRowsIn(trx: Tx, ctx: ServiceContext, key: string, z?: Awaited<ReturnType<typeof servedZoneRow>>) {
-  const zone = z ?? (await servedZoneRow(trx, zoneScope(ctx), key));
-  if (!zone) return null;
-  const zd = await zoneDnssecRow(trx, Number(zone.id));
-  if (!zd || zd.policy_id === null) return null;
-  const prow = await dnssecPolicyRowById(trx, Number(zd.policy_id));
-  if (!prow) return null;
-  return { z: zone, zd, prow, keys: await dnssecKeyRows(trx, Number(zone.id)) };
+/**
+ * zoneSigning's rows: the served zone's, its zone_dnssec, its policy and its keys (null: no policy) — two statements
+ * (signerZoneRow, the keys), or only the keys' when the first was read already (`read`).
+ */
+async function signingRowsIn(trx: Tx, ctx: ServiceContext, key: string, read?: SignerZoneRead) {
+  const r = read ?? (await signerZoneRow(trx, zoneScope(ctx), key));
+  if (!r) return null;
+  const { z, zd, prow } = r;
+  if (!zd || zd.policy_id === null || !prow) return null;
+  return { z, zd, prow, keys: await dnssecKeyRows(trx, Number(z.id)) };
 }
 
 /**
@@ -111,17 +114,15 @@ export async function signerRead(
 > {
   const key = normalizeZoneName(zone);
   const read = await readTx(ctx.store, async (trx) => {
-    const z = await servedZoneRow(trx, zoneScope(ctx), key);
-    if (!z) return null;
+    const zr = await signerZoneRow(trx, zoneScope(ctx), key);
+    if (!zr) return null;
+    const z = zr.z;
     const version = z.published_version;
     const held = o.heldVersion;
-    if (held !== undefined && version === held) {
-      const zd = await zoneDnssecRow(trx, Number(z.id));
-      if (zd && zd.policy_id !== null) return { held: true as const, version: held };
-    }
-    const rows = await signingRowsIn(trx, ctx, key, z);
+    if (held !== undefined && version === held && zr.zd && zr.zd.policy_id !== null) return { held: true as const, version: held };
+    const rows = await signingRowsIn(trx, ctx, key, zr);
     if (!rows) return null;
-    const signed = version !== null && (await signedMark(trx, Number(z.id), version)) !== undefined;
+    const signed = version !== null && zr.publishedSigned;
     const change =
       !signed && !o.changeKnown && version !== null && o.heldVersion !== undefined && o.heldVersion < version ? await publishedChangeIn(trx, z, o.heldVersion) : undefined;
     return { held: false as const, rows, version, signed, change };

@@ -245,6 +245,48 @@ for (const backend of backends)
     });
   });
 
+for (const backend of backends)
+  describe(`the signer's read on ${backend.name}`, () => {
+    test("signerRead: the zone, its DNSSEC row, its policy and the signed mark in one read; a tenant's scope kept", async () => {
+      const store = await backend.open();
+      const kek = memoryKek(randomBytes(32));
+      const clock = manualClock(T0);
+      const ctx = services.serviceContext(store, { actor: 'tester@test/Admin', clock, kek });
+      const signer = new ZoneSigner(ctx, log, () => Math.floor(T0 / 1000));
+      try {
+        await services.createSectag(ctx, 'acme');
+        await services.createSectag(ctx, 'globex');
+        await services.createZone(ctx, ZONE, { text: ZONE_TEXT, sectags: ['acme'] });
+        await services.createZone(ctx, 'other.example.', { text: ZONE_TEXT, sectags: ['globex'] });
+        // No policy: nothing to sign; an unknown zone likewise.
+        assert.equal(await services.signerRead(ctx, ZONE, {}), null);
+        assert.equal(await services.signerRead(ctx, 'nowhere.example.', {}), null);
+        await dnssec.setZoneDnssecPolicy(ctx, ZONE, 'default');
+        await dnssec.setZoneDnssecPolicy(ctx, 'other.example.', 'default-nsec3');
+        const before = await services.signerRead(ctx, ZONE, {});
+        assert.ok(before && before.kind === 'sign');
+        assert.equal(before.version, 1);
+        assert.equal(before.signed, false, 'version 1 has no signed mark yet');
+        assert.equal(before.s.policy.denial.kind, 'nsec');
+        assert.equal(before.s.keys.length, 1);
+        const other = await services.signerRead(ctx, 'other.example.', {});
+        assert.ok(other && other.kind === 'sign');
+        assert.equal(other.s.policy.denial.kind, 'nsec3', "each zone's own policy");
+        assert.equal(await signer.signPublished(ZONE), 1);
+        const after = await services.signerRead(ctx, ZONE, {});
+        assert.ok(after && after.kind === 'sign');
+        assert.equal(after.signed, true, 'the signed mark of version 1 is read');
+        assert.deepEqual(await services.signerRead(ctx, ZONE, { heldVersion: 1 }), { kind: 'held', version: 1 });
+        // A customer's scope: its own zone is read, another tenant's is not there.
+        const acme = services.serviceContext(store, { actor: 'wile@acme', clock, kek, tenant: { tier: 'customer', sectag: 'acme' } });
+        assert.deepEqual(await services.signerRead(acme, ZONE, { heldVersion: 1 }), { kind: 'held', version: 1 });
+        assert.equal(await services.signerRead(acme, 'other.example.', {}), null);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
 for (const backend of backends.slice(0, 1))
   describe(`the rollover engine on ${backend.name}: CSK (the default scheme) by double-DS`, () => {
     test('the new CSK signs beside the old until its DS is seen; then the old retires and goes', async () => {

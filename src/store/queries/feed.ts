@@ -90,7 +90,9 @@ export async function vacuumChanges(trx: Tx, before: number): Promise<number> {
 
 // ---- served zones ------------------------------------------------------------------------------------------------------
 
-const SERVED = ['PUBLISHED', 'UPDATE'];
+/** The states of a served zone (published, or with an unpublished newer version). */
+export const SERVED_STATES = ['PUBLISHED', 'UPDATE'];
+const SERVED = SERVED_STATES;
 
 /**
  * The zone row of a served zone (published or with an unpublished newer version) the scope sees: the columns its

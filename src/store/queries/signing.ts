@@ -5,10 +5,16 @@ import type { DnssecRecordTable, DnssecSignedTable, SigningTables } from '../mig
 import type { Database } from '../schema.js';
 import { preparedRowWrite, preparedStatement } from '../prepared.js';
 import { type Db, heldSqlite, wroteRows } from '../store.js';
+import type { DnssecTables } from '../migrations-dnssec.js';
+import type { DnssecPolicyRow, ZoneDnssecRow } from './dnssec.js';
+import { SERVED_STATES } from './feed.js';
+import { type ZoneScope, scopeVariant, scopeZones } from './zones.js';
 
 type SDb = Kysely<Database & SigningTables>;
 /** The signing tables come from a later migration, outside the base Database type. */
 const sdb = (d: Db): SDb => d as unknown as SDb;
+type XDb = Kysely<Database & SigningTables & DnssecTables>;
+const xdb = (d: Db): XDb => d as unknown as XDb;
 
 export type DnssecRecordRow = Selectable<DnssecRecordTable>;
 export type DnssecSignedRow = Selectable<DnssecSignedTable>;
@@ -215,4 +221,100 @@ export async function deleteOrphanSignerRows(trx: Db, zoneId: number): Promise<n
 /** Vacuum keeping one version: signer rows that died after it are alive again (as the records'). */
 export async function reviveSignerRowsAfter(trx: Db, zoneId: number, keep: number): Promise<void> {
   await sdb(trx).updateTable('dnssec_records').set({ to_version: null }).where('zone_id', '=', zoneId).where('to_version', '>', keep).execute();
+}
+
+// ---- the signer's read of a zone ----------------------------------------------------------------------------------
+
+/**
+ * A served zone as the signer reads it for each new version, in one statement (on PostgreSQL every read is a round
+ * trip, and a signed UPDATE's signer makes this one): the zone row (servedZoneRow's columns), its zone_dnssec row,
+ * its policy and whether its published version is signed already.
+ */
+const signerZoneByName = preparedStatement((db: Db, _v, name: string, ...scope: string[]) =>
+  scopeZones(
+    xdb(db)
+      .selectFrom('zones')
+      .leftJoin('zone_dnssec as zd', 'zd.zone_id', 'zones.id')
+      .leftJoin('dnssec_policies as p', 'p.id', 'zd.policy_id')
+      .selectAll('p')
+      .select([
+        'zones.id as z_id',
+        'zones.name as z_name',
+        'zones.state as z_state',
+        'zones.published_version as z_published_version',
+        'zones.latest_version as z_latest_version',
+        'zd.zone_id as zd_zone_id',
+        'zd.policy_id as zd_policy_id',
+        'zd.rollover_role as zd_rollover_role',
+        'zd.rollover_requested as zd_rollover_requested',
+        'zd.resign_requested as zd_resign_requested',
+        'zd.parent_check as zd_parent_check',
+        'zd.denial_override as zd_denial_override',
+        'zd.mtime as zd_mtime',
+      ])
+      .select((eb) =>
+        eb
+          .exists(eb.selectFrom('dnssec_signed as s').select('s.version').whereRef('s.zone_id', '=', 'zones.id').whereRef('s.version', '=', 'zones.published_version'))
+          .as('published_signed'),
+      )
+      .where('zones.name', '=', name)
+      .where('zones.state', 'in', SERVED_STATES),
+    scope[0] ?? null,
+    'zones.id',
+  ),
+);
+
+export interface SignerZoneRead {
+  z: { id: number; name: string; state: string; published_version: number | null; latest_version: number };
+  /** Undefined: the zone has no zone_dnssec row. */
+  zd?: ZoneDnssecRow;
+  /** Undefined: no policy (none set, or the row names none). */
+  prow?: DnssecPolicyRow;
+  /** The published version has its signed mark. */
+  publishedSigned: boolean;
+}
+
+/** signerZoneByName for the served zone of that name the scope sees; undefined when there is none. */
+export async function signerZoneRow(db: Db, scope: ZoneScope, name: string): Promise<SignerZoneRead | undefined> {
+  const s = scopeVariant(scope);
+  const r = await signerZoneByName.first(db, s.variant, name, ...s.args);
+  if (!r) return undefined;
+  const {
+    z_id,
+    z_name,
+    z_state,
+    z_published_version,
+    z_latest_version,
+    zd_zone_id,
+    zd_policy_id,
+    zd_rollover_role,
+    zd_rollover_requested,
+    zd_resign_requested,
+    zd_parent_check,
+    zd_denial_override,
+    zd_mtime,
+    published_signed,
+    ...p
+  } = r;
+  // Every column by name: a column added to zone_dnssec is a type error here until it is read too.
+  const zd: ZoneDnssecRow | undefined =
+    zd_zone_id === null
+      ? undefined
+      : {
+          zone_id: zd_zone_id,
+          policy_id: zd_policy_id,
+          rollover_role: zd_rollover_role,
+          rollover_requested: zd_rollover_requested,
+          resign_requested: zd_resign_requested,
+          parent_check: zd_parent_check,
+          denial_override: zd_denial_override,
+          mtime: zd_mtime as number,
+        };
+  return {
+    z: { id: z_id, name: z_name, state: z_state, published_version: z_published_version, latest_version: z_latest_version },
+    ...(zd ? { zd } : {}),
+    ...(p.id === null ? {} : { prow: p as DnssecPolicyRow }),
+    // SQLite answers EXISTS with 1 or 0, PostgreSQL with a boolean.
+    publishedSigned: Boolean(published_signed),
+  };
 }

@@ -43,9 +43,11 @@ export function servicesXfrHistory(
       // A signed zone: the signer's records born or died between the same versions (only the changed signatures and
       // chain records), when the version served is the signed one.
       const ctx = services.serviceContext(store);
-      if (await services.hasDnssecPolicy(ctx, origin.toString())) {
-        const head = await services.publishedVersion(ctx, origin.toString());
-        if (!head || !(await services.isSigned(ctx, head.zoneId, d.to.version))) return undefined;
+      const head = await services.signedHead(ctx, origin.toString());
+      if (head) {
+        // Usually the version served is the published one, whose signed mark came with the head.
+        const signed = d.to.version === head.version ? head.signed : await services.isSigned(ctx, head.zoneId, d.to.version);
+        if (!signed) return undefined;
         const s = await services.signerDiff(ctx, head.zoneId, d.from.version, d.to.version);
         return [{ fromSerial, toSerial, removed: [d.fromSoa, ...d.removed, ...s.removed], added: [d.toSoa, ...d.added, ...s.added] }];
       }

@@ -238,6 +238,7 @@ export type { SignedState } from './signing.js';
 export {
   clearResignRequest,
   hasDnssecPolicy,
+  signedHead,
   isSigned,
   lastSignedVersion,
   publishedVersion,

@@ -306,15 +306,19 @@ export async function storeSignerChange(
 /** Types only the signer makes: refused in operator changes of a signed zone (RFC 2136 UPDATE, edits). */
 export const SIGNER_ONLY_TYPES: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
 
-/** Whether the zone follows a DNSSEC policy (cheap: no key is opened). */
+/** Whether the zone follows a DNSSEC policy (cheap: no key is opened; one statement). */
 export async function hasDnssecPolicy(ctx: ServiceContext, zone: string): Promise<boolean> {
-  const key = normalizeZoneName(zone);
-  return readTx(ctx.store, async (trx) => {
-    const z = await servedZoneRow(trx, zoneScope(ctx), key);
-    if (!z) return false;
-    const zd = await zoneDnssecRow(trx, Number(z.id));
-    return zd !== undefined && zd.policy_id !== null;
-  });
+  return (await signedHead(ctx, zone)) !== null;
+}
+
+/**
+ * A zone that follows a DNSSEC policy: its id, its published version and whether that version is signed yet, in one
+ * statement (what an IXFR of a signed zone asks first); null when it has no policy or is not served.
+ */
+export async function signedHead(ctx: ServiceContext, zone: string): Promise<{ zoneId: number; version: number | null; signed: boolean } | null> {
+  const r = await signerZoneRow(ctx.store.db, zoneScope(ctx), normalizeZoneName(zone));
+  if (!r?.zd || r.zd.policy_id === null) return null;
+  return { zoneId: Number(r.z.id), version: r.z.published_version, signed: r.publishedSigned };
 }
 
 /** The zone's id and published version (null: not served). */

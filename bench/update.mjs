@@ -11,8 +11,8 @@
 // sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --warmup N (UPDATEs sent
 // before measuring, default 2000), --only dmsd|named|knotd,
-// --prof DIR (dmsd runs with --cpu-prof into DIR; --unbundled: from dist/daemon/main.js, so the profile names source
-// files), --out FILE (default bench/out/update.json), --keep.
+// --prof DIR (dmsd runs with --cpu-prof into DIR, sampling every BENCH_PROF_INTERVAL µs, default 1000; --unbundled:
+// from dist/daemon/main.js, so the profile names source files), --out FILE (default bench/out/update.json), --keep.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -89,7 +89,7 @@ async function startDmsd(zoneFile) {
   if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
   const { spawnLogged } = await testHelper('servers');
-  const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', resolve(PROF)] : [];
+  const prof = PROF ? ['--cpu-prof', '--cpu-prof-interval', process.env.BENCH_PROF_INTERVAL ?? '1000', '--cpu-prof-dir', resolve(PROF)] : [];
   const { proc, output, stop } = spawnLogged(process.execPath, [...prof, UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
     cwd: ROOT,
     killAfterMs: 10_000,

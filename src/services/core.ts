@@ -318,10 +318,12 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
   }));
   const served = res.records.filter((r) => !r.flags?.disable);
   const names = new Map<string, Set<number>>();
+  const dnames = new Map<string, Name>();
   for (const r of served) {
     let s = names.get(r.name.key);
     if (!s) names.set(r.name.key, (s = new Set()));
     s.add(r.type);
+    if (r.type === RRType.DNAME) dnames.set(r.name.key, r.name);
   }
   for (const r of res.records) {
     const p = classProblem(r);
@@ -330,6 +332,10 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
     if (target === undefined) continue;
     const types = names.get(target.key);
     if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA))) problems.push(dmsTargetProblem(r, target));
+    else if (dnames.size > 0) {
+      const above = ancestorNames(origin, target).find((a) => dnames.has(a.key));
+      if (above !== undefined) problems.push(dmsOccludedTargetProblem(r, target, above.toString()));
+    }
   }
   return { problems, records: res.records };
 }
@@ -352,6 +358,27 @@ export function dmsTarget(origin: Name, r: ZoneRecord): Name | undefined {
   }
   if (!target || target.isRoot() || !target.isSubdomainOf(origin)) return undefined;
   return target;
+}
+
+/** The names from `target`'s parent up to `origin`: where a DNAME would occlude it (RFC 6672 §2.3). */
+export function ancestorNames(origin: Name, target: Name): Name[] {
+  const out: Name[] = [];
+  for (let up = 1; up <= target.labelCount - origin.labelCount; up++) out.push(target.parent(up));
+  return out;
+}
+
+/**
+ * A target below a DNAME in its own zone is occluded: its addresses are never served (RFC 6672 §2.3), so it counts as
+ * having none (BIND refuses such MX and NS targets too: "is below a DNAME (illegal)").
+ */
+export function dmsOccludedTargetProblem(r: ZoneRecord, target: Name, dnameOwner: string): ValidationProblem {
+  return {
+    severity: 'error',
+    message: `target ${target.toString()} is below the DNAME at ${dnameOwner}: its A and AAAA records are not served (RFC 6672 §2.3)`,
+    owner: r.name.toString(),
+    type: typeToString(r.type),
+    ...(r.line ? { line: r.line, file: r.file } : {}),
+  };
 }
 
 export function dmsTargetProblem(r: ZoneRecord, target: Name): ValidationProblem {
@@ -876,6 +903,7 @@ export async function commitDelta(
     if (!o) continue;
     const cnames = o.types.get(RRType.CNAME) ?? 0;
     if (cnames > 1) problem({ name: o.name, type: RRType.CNAME }, `more than one CNAME record at ${o.name}`);
+    if ((o.types.get(RRType.DNAME) ?? 0) > 1) problem({ name: o.name, type: RRType.DNAME }, `more than one DNAME record at ${o.name} (RFC 6672 §2.4)`);
     if (cnames > 0)
       for (const type of o.types.keys())
         if (type !== RRType.CNAME && !CNAME_COMPANIONS.has(type))
@@ -887,6 +915,43 @@ export async function commitDelta(
     const n = targetOf(r);
     if (n && !r.flags?.disable && !hasAddress(n.key))
       problem(r, `target ${n} is inside the zone but has no A or AAAA record`);
+  }
+  // A target below a DNAME is occluded (its addresses are not served): the born targets' ancestors, and the targets
+  // of the zone's NS/MX/SRV records below a DNAME the change adds.
+  const dnameAfter = async (keys: readonly string[]): Promise<Set<string>> => {
+    const out = new Set<string>();
+    const unread: string[] = [];
+    for (const k of keys) {
+      const o = after.get(k);
+      if (o) {
+        if (o.types.has(RRType.DNAME)) out.add(k);
+      } else if (!touched.has(k)) unread.push(k);
+    }
+    if (unread.length > 0)
+      for (const row of await aliveRowsAtOwners(trx, ctx.store.kind, zoneId, unread)) if (row.type === RRType.DNAME && !row.disabled && !dying.has(Number(row.id))) out.add(row.owner_key);
+    return out;
+  };
+  const bornTargets = born.flatMap((r) => {
+    const n = r.flags?.disable ? undefined : targetOf(r);
+    return n ? [{ r, n }] : [];
+  });
+  if (bornTargets.length > 0) {
+    const above = await dnameAfter([...new Set(bornTargets.flatMap(({ n }) => ancestorNames(origin, n).map((a) => a.key)))]);
+    if (above.size > 0)
+      for (const { r, n } of bornTargets) {
+        const d = ancestorNames(origin, n).find((a) => above.has(a.key));
+        if (d) problem(r, `target ${n} is below the DNAME at ${d}: its A and AAAA records are not served (RFC 6672 §2.3)`);
+      }
+  }
+  const bornDnames = born.filter((r) => r.type === RRType.DNAME && !r.flags?.disable).map((r) => r.name);
+  if (bornDnames.length > 0) {
+    const referrers = await aliveRowsOfTypes(trx, zoneId, [RRType.NS, RRType.MX, RRType.SRV]);
+    for (const row of referrers) {
+      if (dying.has(Number(row.id)) || row.disabled) continue;
+      const n = targetOf({ type: row.type, rdata: row.rdata });
+      const d = n && bornDnames.find((dn) => n.isSubdomainOf(dn) && !n.equals(dn));
+      if (n && d) problem({ name: Name.parse(row.owner), type: row.type }, `target ${n} is below the DNAME at ${d}: its A and AAAA records are not served (RFC 6672 §2.3)`);
+    }
   }
   // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: rare enough
   // (and only then) to look at the zone's NS/MX/SRV records, which are few next to its address records.

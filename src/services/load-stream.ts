@@ -49,6 +49,8 @@ import {
   commitDelta,
   defaultSoa,
   dmsTarget,
+  ancestorNames,
+  dmsOccludedTargetProblem,
   dmsTargetProblem,
   finishLoadedVersion,
   loadSg,
@@ -438,8 +440,16 @@ class StreamLoad {
       const addr = new Set<string>();
       const cname = new Set<string>();
       for (const f of found) (f.type === RRType.CNAME ? cname : addr).add(f.owner_key);
+      // DMS's rule also counts a target below a DNAME as without addresses (they are occluded): its ancestors' DNAMEs.
+      const dmsPending = this.pending.filter((p) => p.dms && addr.has(p.target.key));
+      const above = dmsPending.length === 0 ? [] : [...new Set(dmsPending.flatMap((p) => ancestorNames(origin, p.target).map((a) => a.key)))];
+      const dnames = new Set(above.length === 0 ? [] : (await servedTypesAtOwners(trx, zoneId, above, [RRType.DNAME])).map((f) => f.owner_key));
       for (const p of this.pending) {
-        if (addr.has(p.target.key)) continue;
+        if (addr.has(p.target.key)) {
+          const d = p.dms && dnames.size > 0 ? ancestorNames(origin, p.target).find((a) => dnames.has(a.key)) : undefined;
+          if (d) this.problems.push({ p: dmsOccludedTargetProblem(p.r, p.target, d.toString()), pass: p.pass, at: p.at, seq: p.seq });
+          continue;
+        }
         if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target), pass: p.pass, at: p.at, seq: p.seq });
         else targetProblem(p.r, p.target, p.atApex, cname.has(p.target.key), this.reporter(p.pass, p.at, undefined, p.seq));
       }

@@ -231,7 +231,8 @@ function rrText(rr: RR): string {
  * Apply an UPDATE message (already decoded by decodeMessage) to the zone `origin` whose records are
  * `zoneRecords` (class IN). Follows RFC 2136 §3: zone section, prerequisites (§3.2), permissions (§3.3, through
  * `opts.allowed`), prescan (§3.4.1) and the update proper (§3.4.2) with its special cases: the SOA is never deleted
- * and only replaced by a larger serial, the last apex NS stays, CNAME and other data exclude each other, duplicate
+ * and only replaced by a larger serial, the last apex NS stays, CNAME and other data exclude each other, a CNAME or
+ * DNAME added where one is replaces it, duplicate
  * adds change nothing. Any failure leaves the zone untouched.
  */
 export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Message, opts: ApplyOptions = {}): UpdateResult {
@@ -305,6 +306,8 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
   for (const rr of msg.authority) {
     const atApex = rr.name.equals(origin);
     if (rr.class === zclass) {
+      // An NS or DNAME at a wildcard has no defined meaning (RFC 4592 §4.2, §4.4): ignored, as BIND ignores them.
+      if ((rr.type === RRType.NS || rr.type === RRType.DNAME) && rr.name.isWildcard()) continue;
       const types = store.types(rr.name);
       if (rr.type === RRType.CNAME) {
         if (types.some((t) => t !== RRType.CNAME && !CNAME_COMPANIONS.has(t))) continue;
@@ -320,7 +323,8 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
         explicitSerial = next;
         continue;
       }
-      if (rr.type === RRType.CNAME && set) {
+      // A CNAME or DNAME added where one is replaces it: one per owner (RFC 1034 §3.6.2, RFC 6672 §2.4; BIND alike).
+      if ((rr.type === RRType.CNAME || rr.type === RRType.DNAME) && set) {
         store.replaceSet(rr.name, rr.type, [{ ...rr, class: RRClass.IN }]);
         continue;
       }
@@ -347,6 +351,13 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
       if (atApex && rr.type === RRType.NS && rest.length === 0) continue;
       store.replaceSet(rr.name, rr.type, rest);
     }
+  }
+
+  // A DS belongs to a delegation point (RFC 4034 §5, RFC 4035 §2.4): at a name the update leaves without NS it is
+  // removed, whether just added or left behind by the NS going (BIND removes such orphaned DS alike).
+  for (const rr of msg.authority) {
+    if (rr.name.equals(origin) || !store.get(rr.name, RRType.DS) || store.get(rr.name, RRType.NS)) continue;
+    store.deleteSet(rr.name, RRType.DS);
   }
 
   const newRecords = store.records();

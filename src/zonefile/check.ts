@@ -201,6 +201,9 @@ export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report
       report(r, 'error', `CNAME and other data: ${show(name)} has a CNAME${where(cnames[0])} and ${typeToString(r.type)} records`);
     }
   }
+  // One DNAME per owner (RFC 6672 §2.4): a second would make the answer below it ambiguous.
+  const dnames = s.filter((r) => r.type === RRType.DNAME);
+  for (const r of dnames.slice(1)) report(r, 'error', `more than one DNAME record at ${show(name)}${where(dnames[0])} (RFC 6672 §2.4)`);
   // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record.
   const firstOfType = new Map<number, ZoneRecord>();
   const reported = new Set<number>();

@@ -1,13 +1,15 @@
 // Differential testing support: a deterministic query mix built from the fixture zones, a section-by-section
 // comparison of two servers' answers (RRsets order-insensitive) and the list of differences the RFCs allow.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPRESSIBLE_TYPES, RRType, classToString, typeToString } from '../../src/dns/constants.js';
-import { type Message, type RR, emptyMessage, encodeMessage } from '../../src/dns/message.js';
+import { type Message, type RR, decodeHeader, emptyMessage, encodeMessage } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataToText } from '../../src/dns/rdata.js';
 import { WireReader } from '../../src/dns/wire.js';
+import { ALLOWANCES, droppedVsFormerr, findAllowance } from './allowances.js';
 import { type Answer, type QuerySpec, buildQuery, parseAnswer, tcpExchange, udpExchange } from './dns-client.js';
 
 /** Small deterministic PRNG (mulberry32) so every run sends the same queries. */
@@ -94,7 +96,13 @@ const label = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
  * beside and below every owner, out-of-zone names, then transport/EDNS/case variants, and a full variant sweep for the
  * large RRsets that force truncation.
  */
-export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuery[] {
+export function generateQueries(
+  zones: FixtureZone[],
+  seed = 20240601,
+  /** fixtureSweeps false: only the queries built from the zones' owners (no names of test/fixtures/diff). */
+  o: { fixtureSweeps?: boolean } = {},
+): DiffQuery[] {
+  const sweeps = o.fixtureSweeps !== false;
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const base: { name: Name; type: number }[] = [];
@@ -124,10 +132,15 @@ export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuer
   for (const o of outside) for (const t of [RRType.A, RRType.SOA, RRType.NS]) base.push({ name: Name.from(o), type: t });
   // DNAME rewrites that make the name too long (RFC 6672 §2.2 YXDOMAIN) and that stay legal
   const l63 = 'q'.repeat(63);
-  base.push({ name: Name.from(`${l63}.${l63}.dnlong.example.test`), type: RRType.A });
-  base.push({ name: Name.from(`short.dnlong.example.test`), type: RRType.A });
-  base.push({ name: Name.from(`${l63}.${'r'.repeat(40)}.dn.example.test`), type: RRType.A });
-  base.push({ name: Name.from(`a.b.c.d.e.f.dnloop.example.test`), type: RRType.A });
+  if (sweeps) {
+    base.push({ name: Name.from(`${l63}.${l63}.dnlong.example.test`), type: RRType.A });
+    base.push({ name: Name.from(`short.dnlong.example.test`), type: RRType.A });
+    base.push({ name: Name.from(`${l63}.${'r'.repeat(40)}.dn.example.test`), type: RRType.A });
+    base.push({ name: Name.from(`a.b.c.d.e.f.dnloop.example.test`), type: RRType.A });
+  } else {
+    // Long names below every owner: a DNAME rewrite of one may overflow (YXDOMAIN).
+    for (const z of zones) for (const ow of z.owners) if (rnd() < 0.3 && ow.toString().length < 120) base.push({ name: Name.from(`${l63}.${l63}.${ow}`), type: RRType.A });
+  }
 
   const out: DiffQuery[] = [];
   for (const b of base) {
@@ -142,6 +155,7 @@ export function generateQueries(zones: FixtureZone[], seed = 20240601): DiffQuer
     if (rnd() < 0.1) q.rd = true;
     out.push(q);
   }
+  if (!sweeps) return out;
   // Truncation sweep: the large RRsets and referrals with every transport/buffer combination.
   const bigNames = ['big.example.test.', 'bigA.example.test.', 'bigAAAA.example.test.', 'bigmx.example.test.', 'x.manyns.example.test.', 'manyns.example.test.', 'example.test.', 'txt-long.types.test.', 'dnskey.types.test.'];
   const bigTypes = [RRType.TXT, RRType.A, RRType.AAAA, RRType.MX, RRType.ANY, RRType.NS, RRType.DNSKEY];
@@ -404,4 +418,90 @@ export async function runExchanges(qs: DiffQuery[], first: Endpoint, second: End
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return out;
+}
+
+/** The verdict on a run of exchanges: every difference not explained by an allowance, grouped by its shape. */
+export interface Judgement {
+  exchanges: number;
+  unexplained: number;
+  /** One line: counts and the allowances used. */
+  summary: string;
+  /** The failure text: one example per kind of difference (the full list is in `reportFile`). */
+  message: string;
+  reportFile: string;
+}
+
+/**
+ * Judge `exchanges` (a = knotd, the reference; b = `target`): headers of undecodable answers, one side silent, UDP
+ * answers over the size limit (never excusable), then section by section with the allowances.
+ */
+export function judgeExchanges(exchanges: readonly Exchange[], target: string, reportName = target): Judgement {
+  const unexplained: string[] = [];
+  const groups = new Map<string, { count: number; example: string }>();
+  const note = (sig: string, text: string) => {
+    unexplained.push(text);
+    const g = groups.get(sig);
+    if (g) g.count++;
+    else groups.set(sig, { count: 1, example: text });
+  };
+  const allowedCount = new Map<string, number>();
+  let bothDropped = 0;
+  for (const e of exchanges) {
+    const q: DiffQuery = e.query;
+    const head = `QUERY ${describeQuery(q)} (id ${q.id})`;
+    const both = `--- knotd\n${answerToText(e.a)}\n--- ${target}\n${answerToText(e.b)}\n`;
+    if (e.a instanceof Error && e.b instanceof Error) {
+      // Both dropped the packet (no answer within the timeout): the same behaviour.
+      bothDropped++;
+      continue;
+    }
+    if (!(e.a instanceof Error) && !(e.b instanceof Error) && (!e.a.msg || !e.b.msg)) {
+      // At least one answer does not decode as a whole message (e.g. an echoed malformed question): compare headers.
+      const ha = decodeHeader(e.a.bytes);
+      const hb = decodeHeader(e.b.bytes);
+      const keyOf = (h: typeof ha) => `qr=${h.qr} op=${h.opcode} aa=${h.aa} tc=${h.tc} rcode=${h.rcode}`;
+      if (keyOf(ha) !== keyOf(hb)) note(`headers ${keyOf(ha)} vs ${keyOf(hb)}`, `${head}\n  headers differ: ${keyOf(ha)} vs ${keyOf(hb)}\n${both}`);
+      continue;
+    }
+    const dropAllowed = droppedVsFormerr(q, e.a, e.b);
+    if (dropAllowed) {
+      allowedCount.set(dropAllowed.id, (allowedCount.get(dropAllowed.id) ?? 0) + 1);
+      continue;
+    }
+    if (e.a instanceof Error || e.b instanceof Error || !e.a.msg || !e.b.msg) {
+      note(`only ${e.a instanceof Error || !e.a.msg ? target : 'knotd'} answered`, `${head}\n  one server answered, the other did not\n${both}`);
+      continue;
+    }
+    // A UDP answer never exceeds 512 octets without EDNS, nor the requestor's advertised size with it
+    // (RFC 1035 §4.2.1, RFC 6891 §6.2.3-§6.2.5): checked for both servers, never excusable.
+    if (!q.tcp && !q.raw) {
+      const limit = q.ednsSize === undefined ? 512 : Math.max(512, q.ednsSize);
+      for (const [who, ans] of [['knotd', e.a], [target, e.b]] as const)
+        if (ans.bytes.length > limit)
+          note(`${who} UDP answer over the size limit`, `${head}\n  ${who} sent ${ans.bytes.length} octets over UDP, limit ${limit}\n--- ${who}\n${answerToText(ans)}\n`);
+    }
+    const bad = [];
+    for (const d of compareMessages(e.a.msg, e.b.msg)) {
+      const allow = findAllowance(q, e.a, e.b, d);
+      if (allow) allowedCount.set(allow.id, (allowedCount.get(allow.id) ?? 0) + 1);
+      else bad.push(d);
+    }
+    if (bad.length > 0)
+      note(
+        bad.map((d) => (d.rrset ? `${d.kind} ${d.rrset.split('|').slice(1).join('|')}` : d.kind.startsWith('header') ? d.detail : d.kind)).join(', '),
+        `${head}\n${bad.map((d) => `  ${d.detail}`).join('\n')}\n${both}`,
+      );
+  }
+  const reportFile = join(tmpdir(), `dms-differential-${reportName}.txt`);
+  writeFileSync(reportFile, unexplained.join(''));
+  const allowed = ALLOWANCES.map((a) => `${a.id} (${a.rfc}): ${allowedCount.get(a.id) ?? 0}`).join('; ');
+  return {
+    exchanges: exchanges.length,
+    unexplained: unexplained.length,
+    summary: `${exchanges.length} queries (${bothDropped} dropped by both), ${unexplained.length} with unexplained differences; allowed: ${allowed}`,
+    message: `${unexplained.length} of ${exchanges.length} answers differ from knotd (full list in ${reportFile}); one example per kind of difference:\n${[...groups]
+      .map(([sig, g]) => `### ${g.count} × ${sig}\n${g.example}`)
+      .join('\n')}`,
+    reportFile,
+  };
 }

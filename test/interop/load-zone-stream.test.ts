@@ -1,6 +1,7 @@
 // The streaming load_zone (services/load-stream.ts: zone_tool load_zone of a file) against the whole-text load
 // (createZone with `text`), on SQLite and a real PostgreSQL: for random zones — owners repeated far apart,
-// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, with and without SOA and apex NS, and
+// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, DNAMEs with targets below them, with and
+// without SOA and apex NS, and
 // errors of every kind the checks know — both give exactly the same stored zone (every record row with its order,
 // the ZI, the zone row, the references) or exactly the same error with the same problems. Text is fed in random
 // pieces, as bytes cut anywhere (inside UTF-8 sequences too) or as strings. An error on line 50,000 of a large file
@@ -70,6 +71,12 @@ function randomZone(seed: number): string {
     } else if (x < 0.82) {
       rec = `CNAME ${pick(['www', 'mail', 'elsewhere.example.'])}`;
       if (chance(0.85)) owner = h = `alias${Math.floor(r() * 3)}`; // alone mostly: CNAME and other data now and then
+    }
+    else if (x < 0.835) {
+      // A DNAME (twice now and then: one per owner), with a target below it now and then (occluded: refused).
+      body.push(`dn DNAME ${pick(['example.net.', 'www'])}`);
+      if (chance(0.4)) body.push('h.dn A 192.0.2.7', `mail MX 5 h.dn`);
+      continue;
     }
     else if (x < 0.86) rec = `HINFO "pc" "os"`;
     else if (x < 0.88) rec = `${chance(0.1) ? 'CH' : 'IN'} TXT "class"`;

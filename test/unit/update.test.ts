@@ -124,6 +124,40 @@ describe('RFC 2136 updates', () => {
     assert.deepEqual(show(r2.added), show([rr('alias 60 A 192.0.2.9')]));
   });
 
+  test('a DNAME added where one is replaces it (one DNAME per owner, RFC 6672 §2.4), as BIND does', () => {
+    const withDname = [...zone, rr('old 300 DNAME a.example.net.')];
+    const r = applyUpdate(withDname, origin, update([], ['old 60 DNAME b.example.net.']));
+    assert.deepEqual(show(r.removed), show([rr('old 300 DNAME a.example.net.')]));
+    assert.deepEqual(show(r.added), show([rr('old 60 DNAME b.example.net.')]));
+    assert.equal(r.newRecords.filter((x) => x.type === RRType.DNAME).length, 1);
+  });
+
+  test('NS and DNAME at a wildcard owner are ignored (RFC 4592 §4.2, §4.4), as BIND ignores them', () => {
+    for (const u of ['*.dyn 60 NS ns1', '*.dyn 60 DNAME example.net.', '* 60 NS ns1']) {
+      const r = applyUpdate(zone, origin, update([], [u]));
+      assert.equal(r.rcode, Rcode.NOERROR, u);
+      assert.equal(r.changed, false, u);
+    }
+    // other types at a wildcard are records like any other
+    assert.equal(applyUpdate(zone, origin, update([], ['*.dyn 60 TXT x'])).changed, true);
+  });
+
+  test('a DS is only kept at a delegation point (RFC 4034 §5): added elsewhere, or left without its NS, it goes', () => {
+    const withCut = [...zone, rr('sub 300 NS ns.sub'), rr('ns.sub 300 A 192.0.2.30'), rr('sub 300 DS 60485 13 2 ' + 'ab'.repeat(32))];
+    // a DS beside NS stays; at a name without NS it is dropped (the update is otherwise applied)
+    const r = applyUpdate(withCut, origin, update([], [`www 60 DS 1 13 2 ${'cd'.repeat(32)}`, 'www 60 TXT kept']));
+    assert.equal(r.rcode, Rcode.NOERROR);
+    assert.deepEqual(show(r.added), show([rr('www 60 TXT kept')]));
+    const r2 = applyUpdate(withCut, origin, update([], [`sub 60 DS 2 13 2 ${'cd'.repeat(32)}`]));
+    assert.equal(r2.newRecords.filter((x) => x.type === RRType.DS).length, 2);
+    // the NS of the delegation deleted: its DS goes with it
+    const r3 = applyUpdate(withCut, origin, update([], ['sub 0 ANY NS']));
+    assert.deepEqual(show(r3.removed), show([rr('sub 300 NS ns.sub'), rr(`sub 300 DS 60485 13 2 ${'ab'.repeat(32)}`)]));
+    // NS replaced in the same message: the DS stays
+    const r4 = applyUpdate(withCut, origin, update([], ['sub 0 ANY NS', 'sub 300 NS ns1']));
+    assert.ok(r4.newRecords.some((x) => x.type === RRType.DS));
+  });
+
   test('SOA: replaced only by a larger serial (RFC 1982), never deleted, only at the apex', () => {
     const up = applyUpdate(zone, origin, update([], ['@ 3600 SOA ns1 hostmaster 200 3600 900 604800 300']));
     assert.equal(up.explicitSerial, 200);

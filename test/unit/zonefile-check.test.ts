@@ -53,6 +53,13 @@ test('CNAME exclusivity, with the DNSSEC types allowed beside it', () => {
   assert.match(only(check('@ CNAME ns1\n').problems, 'error')[0].message, /CNAME and other data/);
 });
 
+test('one DNAME per owner (RFC 6672 §2.4)', () => {
+  const e = only(check('dn DNAME a.example.net.\ndn DNAME b.example.net.\n').problems, 'error');
+  assert.equal(e.length, 1);
+  assert.match(e[0].message, /more than one DNAME record at dn\.example\.org\. \(line 5 of c\.zone\)/);
+  assert.deepEqual(check('dn DNAME a.example.net.\ndn A 192.0.2.1\n').problems, []);
+});
+
 test('out-of-zone records are rejected (BIND only warns; DMS must not drop data silently)', () => {
   const e = only(check('www.example.com. A 192.0.2.1\n').problems, 'error');
   assert.equal(e.length, 1);

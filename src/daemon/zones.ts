@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Name } from '../dns/name.js';
+import { zoneFileText } from '../zonefile/index.js';
 import { zoneNameOfFile } from '../server/zonedir.js';
 import * as services from '../services/index.js';
 import { openStore, resolveStoreOptions, type Store, type StoreLocationArgs } from '../store/index.js';
@@ -45,7 +46,7 @@ export function zoneDirectoryItems(dir: string): services.LoadZoneItem[] {
     } catch {
       continue;
     }
-    items.push({ name, text: readFileSync(path, 'utf8'), file: path });
+    items.push({ name, text: zoneFileText(readFileSync(path)), file: path });
   }
   return items;
 }

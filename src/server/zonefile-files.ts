@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Name } from '../dns/name.js';
+import { zoneFileText } from '../zonefile/octets.js';
 import { parseZoneText } from '../zonefile/parser.js';
 import type { ParseOptions, ParseResult } from '../zonefile/types.js';
 
@@ -16,7 +17,7 @@ export type LoadOptions = Omit<ParseOptions, 'include' | 'file'>;
 export function loadZoneFile(path: string, opts: LoadOptions = {}, content?: Uint8Array): ParseResult {
   let text: string;
   try {
-    text = content !== undefined ? Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1') : readFileSync(path, 'latin1');
+    text = zoneFileText(content ?? readFileSync(path));
   } catch (err) {
     return {
       records: [],
@@ -44,7 +45,7 @@ export function loadZoneFile(path: string, opts: LoadOptions = {}, content?: Uin
     const rel = relative(root, real);
     if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
       throw new Error(`refused: $INCLUDE is confined to the zone file's directory ${root}`);
-    return readFileSync(real, 'latin1');
+    return zoneFileText(readFileSync(real));
   };
   return parseZoneText(text, { ...opts, origin, file: path, include });
 }

@@ -41,7 +41,7 @@ import {
 } from '../store/queries/versions.js';
 import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
 import { type CheckReport, checkApex, checkNode, foldNode, targetProblem } from '../zonefile/check.js';
-import { createZoneParser, parseName, parseTtl } from '../zonefile/index.js';
+import { createZoneParser, parseName, parseTtl, ZoneFileDecoder } from '../zonefile/index.js';
 import type { ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import {
@@ -324,14 +324,14 @@ class StreamLoad {
       if (writing()) await writeRecordRows(trx, ctx.store, zoneId, 1, [], batch);
       batch = [];
     };
-    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    const decoder = new ZoneFileDecoder();
     for await (const piece of source as AsyncIterable<string | Uint8Array>) {
-      const text = typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+      const text = typeof piece === 'string' ? piece : decoder.push(piece);
       if (o.zoneTtl === undefined) ttl.push(text);
       parser.push(text);
       if (batch.length >= BATCH) await flush();
     }
-    const last = decoder.decode();
+    const last = decoder.end();
     if (last) {
       ttl.push(last);
       parser.push(last);

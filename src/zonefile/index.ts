@@ -4,5 +4,6 @@
 export type { RRFlags, ZoneRecord, ZoneFileProblem, ParseOptions, ParseResult } from './types.js';
 export { parseZoneText, createZoneParser, type ZoneTextParser, formatProblem, parseName } from './parser.js';
 export { writeZoneText, flagsText, type WriteOptions } from './writer.js';
+export { ZoneFileDecoder, zoneFileText } from './octets.js';
 export { checkZone, type CheckResult } from './check.js';
 export { parseTtl, MAX_TTL } from './ttl.js';

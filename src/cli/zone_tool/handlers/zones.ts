@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DmsError } from '../../../services/errors.js';
 import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } from '../../../services/index.js';
+import { zoneFileText } from '../../../zonefile/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
@@ -283,7 +284,7 @@ async function readZoneFile(file: string): Promise<string> {
     throw fileError(file, e);
   }
   if (buf.includes(0)) throw new ZoneToolError(`Zone file '${file}': binary file, not a zone file.`, EX.IOERR, 'BinaryFile');
-  return buf.toString('utf8');
+  return zoneFileText(buf);
 }
 
 /** Give validation problems the file name they came from, so messages read file:line:col. */

@@ -6,7 +6,8 @@
 // After every message the rcodes must match and so must the zones (AXFR, SOA serial aside): what named (the
 // reference) accepts, ignores or refuses, dmsd must too, unless a difference below names why it is allowed.
 //
-// dmsd runs as operators run it (zone_tool load_zone -i, a TSIG key and an update grant made by zone_tool, SQLite).
+// dmsd runs as operators run it (zone_tool load_zone -i, a TSIG key and an update grant made by zone_tool), on SQLite
+// and on a real PostgreSQL, each beside its own named fed the same stream.
 // DMS_UPDATE_SEED=N picks another stream; DMS_UPDATE_COUNT=N its length.
 
 import assert from 'node:assert/strict';
@@ -14,14 +15,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Opcode, RRClass, RRType, Rcode, typeToString } from '../../src/dns/constants.js';
 import { soaSerialOf } from '../../src/dns/serial.js';
 import { decodeMessage, emptyMessage, encodeMessage, type RR } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
 import { keyFromText, signMessage, type TsigKey } from '../../src/dns/tsig.js';
-import { type Server, sqliteArgs, startDmsdDb, waitFor, servedSerial, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { postgresArgs, type Server, sqliteArgs, startDmsdDb, waitFor, servedSerial, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { prng } from '../helpers/differential.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { udpExchange } from '../helpers/dns-client.js';
 import { randomZone } from '../helpers/random-zone.js';
 import { parseZoneText } from '../../src/zonefile/index.js';
@@ -33,11 +35,10 @@ const COUNT = Number(process.env.DMS_UPDATE_COUNT ?? 250);
 const ZONE = 'upd.test';
 const origin = Name.from(ZONE);
 
-const dir = mkdtempSync(join(tmpdir(), 'dms-diff-update-'));
 const zone = randomZone(`${ZONE}.`, SEED, undefined, { addressedTargets: true });
-const zoneFile = join(dir, 'zone.txt');
-writeFileSync(zoneFile, zone.text);
 
+// One suite at a time (node:test runs them in order): these belong to the running one.
+let dir = '';
 let dmsd: Server;
 let named: RunningServer;
 let key: TsigKey;
@@ -63,28 +64,6 @@ function startNamedPrimary(port: number): RunningServer {
   const { proc, pid, output, stop } = spawnLogged('named', ['-g', '-c', join(ndir, 'named.conf'), '-n', '1'], { dir: ndir });
   return { label: 'named', port, tcpPort: port, pid, proc, output, stop };
 }
-
-before(async () => {
-  assert.ok(haveProgram('named'), 'named is required: apt-get install bind9');
-  const store = sqliteArgs(join(dir, 'dms'));
-  zoneToolOk(store, ['load_zone', '-i', zoneFile, ZONE, 'no_use_apex_ns']);
-  const out = zoneToolOk(store, ['generate_tsig_key', 'upd.key', 'hmac-sha256']);
-  keySpec = /^(hmac-[a-z0-9]+:[^:\s]+:[A-Za-z0-9+/=]+)$/m.exec(out)?.[1] ?? '';
-  assert.ok(keySpec, out);
-  key = keyFromText(keySpec);
-  zoneToolOk(store, ['add_update_grant', ZONE, 'grant upd.key zonesub ANY']);
-  zoneToolOk(store, ['add_transfer_rule', ZONE, 'key=upd.key']);
-  dmsd = await startDmsdDb(store);
-  await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served by dmsd');
-  named = startNamedPrimary(await freePort());
-  await waitFor(() => servedSerial(named.port, ZONE) !== undefined, 10000, 'zone served by named');
-});
-
-after(async () => {
-  await dmsd?.stop();
-  await named?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** The zone as AXFR gives it, one record per line, owner lower-cased, sorted; the SOA serial left out. */
 function axfr(port: number): string {
@@ -232,74 +211,109 @@ function breaksTargetRule(zoneText: string): string | undefined {
   return undefined;
 }
 
-test(`UPDATE stream (seed ${SEED}, ${COUNT} messages): dmsd answers and changes the zone as named does`, async () => {
-  const start = axfr(named.port);
-  assert.equal(axfr(dmsd.port), start, 'the zones differ before any UPDATE');
-  const counts = new Map<string, number>();
-  let allowed = 0;
-  let prescanOrder = 0;
-  let staleSoas = 0;
-  for (let i = 0; i < COUNT; i++) {
-    const u = randomUpdate();
-    const bytes = signedUpdate(i * 7 + 3, u.prereq, u.updates);
-    const serialBefore = servedSerial(dmsd.port, ZONE) ?? 0;
-    const [a, b] = [await send(named.port, bytes), await send(dmsd.port, bytes)];
-    counts.set(rcodeToString(a), (counts.get(rcodeToString(a)) ?? 0) + 1);
-    const za = axfr(named.port);
-    const zb = axfr(dmsd.port);
-    if (a === b && za === zb) continue;
-    const la = new Set(za.split('\n'));
-    const lb = new Set(zb.split('\n'));
-    const onlyA = [...la].filter((l) => !lb.has(l));
-    const onlyB = [...lb].filter((l) => !la.has(l));
-    // RFC 2136 §3 checks the prerequisites (§3.2) before it prescans the update section (§3.4.1): a message with a
-    // failing prerequisite and an out-of-zone or malformed update gets the prerequisite's rcode (as from knotd);
-    // named prescans first (NOTZONE, FORMERR). Nothing changes either way.
-    const PREREQ: number[] = [Rcode.NXDOMAIN, Rcode.YXDOMAIN, Rcode.NXRRSET, Rcode.YXRRSET];
-    if ((a === Rcode.NOTZONE || a === Rcode.FORMERR) && PREREQ.includes(b) && za === zb) {
-      prescanOrder++;
-      continue;
-    }
-    // RFC 2136 §3.4.2.2: an SOA whose serial is not greater (RFC 1982) than the zone's is ignored, fields and all;
-    // named takes its other fields (and keeps its own serial).
-    const soaOnly = onlyA.every((l) => / SOA /.test(l)) && onlyB.every((l) => / SOA /.test(l));
-    const staleSoa = u.updates.some((r) => r.type === RRType.SOA && r.class === RRClass.IN && !serialGreater(soaSerialOf(r), serialBefore));
-    const why =
-      a === Rcode.NOERROR && b === Rcode.REFUSED
-        ? breaksTargetRule(za)
-        : a === b && soaOnly && staleSoa
-          ? 'an SOA with a serial not above the zone\'s is ignored (RFC 2136 §3.4.2.2)'
-          : undefined;
-    if (!why)
-      assert.fail(
-        `UPDATE #${i} (${u.describe}): named ${rcodeToString(a)}, dmsd ${rcodeToString(b)}\n` +
-          `only named: ${onlyA.join(' | ')}\nonly dmsd: ${onlyB.join(' | ')}\n` +
-          `named: ${named.output().split('\n').filter((l) => /updating zone|update/.test(l)).slice(-4).join('\n')}\n` +
-          `dmsd: ${dmsd.output().split('\n').filter((l) => /update/.test(l)).slice(-2).join('\n')}`,
-      );
-    // Allowed: named is brought back to dmsd's zone (the change dmsd refused is undone there) and the stream goes on.
-    if (/SOA/.test(why)) staleSoas++;
-    else allowed++;
-    const sansTtl = (l: string) => l.split(' ').filter((_, k) => k !== 1).join(' ');
-    const reAdded = new Set(onlyB.map(sansTtl));
-    // Adds first: deleting the apex NS dmsd does not have must not find the RRset about to be emptied.
-    const undo = signedUpdate(60000 + i, [], [
-      ...onlyB.filter((l) => !/ SOA /.test(l)).map(recordOf),
-      // dmsd's SOA fields, under a serial above named's own.
-      ...onlyB.filter((l) => / SOA /.test(l)).map((l) => recordOf(l.replace('<serial>', String(((servedSerial(named.port, ZONE) ?? 0) + 1) >>> 0)))),
-      // Records dmsd has with another TTL are re-added above (the whole RRset takes the added TTL), not deleted.
-      ...onlyA.filter((l) => !/ SOA /.test(l) && !reAdded.has(sansTtl(l))).map((l) => ({ ...recordOf(l), class: RRClass.NONE, ttl: 0 })),
-    ]);
-    assert.equal(await send(named.port, undo), Rcode.NOERROR, `undoing #${i} on named`);
-    const back = axfr(named.port);
-    if (back !== zb) {
-      const lz = new Set(back.split('\n'));
-      assert.fail(
-        `named not back to dmsd's zone after #${i} (${u.describe}; ${why})\nonly named: ${[...lz].filter((l) => !lb.has(l)).join(' | ')}\n` +
-          `only dmsd: ${[...lb].filter((l) => !lz.has(l)).join(' | ')}\nnamed: ${named.output().split('\n').slice(-4).join('\n')}`,
-      );
-    }
-  }
-  console.log(`UPDATE stream (seed ${SEED}): ${COUNT} messages, named's rcodes ${JSON.stringify(Object.fromEntries(counts))}; ${allowed} refused by dmsd's target rule, ${prescanOrder} answered by their prerequisite before the prescan, ${staleSoas} SOAs with a stale serial ignored`);
-  assert.ok((counts.get('NOERROR') ?? 0) > COUNT / 5, `too few accepted: ${JSON.stringify(Object.fromEntries(counts))}`);
-});
+/** The same stream for every backend. */
+const stream = Array.from({ length: COUNT }, randomUpdate);
+
+for (const backend of ['sqlite', 'postgres'] as const)
+  describe(`dmsd on ${backend} beside named`, () => {
+    let pg: TestPostgres | undefined;
+
+    before(async () => {
+      assert.ok(haveProgram('named'), 'named is required: apt-get install bind9');
+      dir = mkdtempSync(join(tmpdir(), 'dms-diff-update-'));
+      const zoneFile = join(dir, 'zone.txt');
+      writeFileSync(zoneFile, zone.text);
+      if (backend === 'postgres') pg = await startPostgres();
+      const store = pg ? postgresArgs(await pg.createDatabase()) : sqliteArgs(join(dir, 'dms'));
+      zoneToolOk(store, ['load_zone', '-i', zoneFile, ZONE, 'no_use_apex_ns']);
+      const out = zoneToolOk(store, ['generate_tsig_key', 'upd.key', 'hmac-sha256']);
+      keySpec = /^(hmac-[a-z0-9]+:[^:\s]+:[A-Za-z0-9+/=]+)$/m.exec(out)?.[1] ?? '';
+      assert.ok(keySpec, out);
+      key = keyFromText(keySpec);
+      zoneToolOk(store, ['add_update_grant', ZONE, 'grant upd.key zonesub ANY']);
+      zoneToolOk(store, ['add_transfer_rule', ZONE, 'key=upd.key']);
+      dmsd = await startDmsdDb(store);
+      await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served by dmsd');
+      named = startNamedPrimary(await freePort());
+      await waitFor(() => servedSerial(named.port, ZONE) !== undefined, 10000, 'zone served by named');
+    });
+
+    after(async () => {
+      await dmsd?.stop();
+      await named?.stop();
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test(`UPDATE stream (seed ${SEED}, ${COUNT} messages): dmsd on ${backend} answers and changes the zone as named does`, async () => {
+      const start = axfr(named.port);
+      assert.equal(axfr(dmsd.port), start, 'the zones differ before any UPDATE');
+      const counts = new Map<string, number>();
+      let allowed = 0;
+      let prescanOrder = 0;
+      let staleSoas = 0;
+      for (let i = 0; i < COUNT; i++) {
+        const u = stream[i];
+        const bytes = signedUpdate(i * 7 + 3, u.prereq, u.updates);
+        const serialBefore = servedSerial(dmsd.port, ZONE) ?? 0;
+        const [a, b] = [await send(named.port, bytes), await send(dmsd.port, bytes)];
+        counts.set(rcodeToString(a), (counts.get(rcodeToString(a)) ?? 0) + 1);
+        const za = axfr(named.port);
+        const zb = axfr(dmsd.port);
+        if (a === b && za === zb) continue;
+        const la = new Set(za.split('\n'));
+        const lb = new Set(zb.split('\n'));
+        const onlyA = [...la].filter((l) => !lb.has(l));
+        const onlyB = [...lb].filter((l) => !la.has(l));
+        // RFC 2136 §3 checks the prerequisites (§3.2) before it prescans the update section (§3.4.1): a message with a
+        // failing prerequisite and an out-of-zone or malformed update gets the prerequisite's rcode (as from knotd);
+        // named prescans first (NOTZONE, FORMERR). Nothing changes either way.
+        const PREREQ: number[] = [Rcode.NXDOMAIN, Rcode.YXDOMAIN, Rcode.NXRRSET, Rcode.YXRRSET];
+        if ((a === Rcode.NOTZONE || a === Rcode.FORMERR) && PREREQ.includes(b) && za === zb) {
+          prescanOrder++;
+          continue;
+        }
+        // RFC 2136 §3.4.2.2: an SOA whose serial is not greater (RFC 1982) than the zone's is ignored, fields and all;
+        // named takes its other fields (and keeps its own serial).
+        const soaOnly = onlyA.every((l) => / SOA /.test(l)) && onlyB.every((l) => / SOA /.test(l));
+        const staleSoa = u.updates.some((r) => r.type === RRType.SOA && r.class === RRClass.IN && !serialGreater(soaSerialOf(r), serialBefore));
+        const why =
+          a === Rcode.NOERROR && b === Rcode.REFUSED
+            ? breaksTargetRule(za)
+            : a === b && soaOnly && staleSoa
+              ? 'an SOA with a serial not above the zone\'s is ignored (RFC 2136 §3.4.2.2)'
+              : undefined;
+        if (!why)
+          assert.fail(
+            `UPDATE #${i} (${u.describe}): named ${rcodeToString(a)}, dmsd ${rcodeToString(b)}\n` +
+              `only named: ${onlyA.join(' | ')}\nonly dmsd: ${onlyB.join(' | ')}\n` +
+              `named: ${named.output().split('\n').filter((l) => /updating zone|update/.test(l)).slice(-4).join('\n')}\n` +
+              `dmsd: ${dmsd.output().split('\n').filter((l) => /update/.test(l)).slice(-2).join('\n')}`,
+          );
+        // Allowed: named is brought back to dmsd's zone (the change dmsd refused is undone there) and the stream goes on.
+        if (/SOA/.test(why)) staleSoas++;
+        else allowed++;
+        const sansTtl = (l: string) => l.split(' ').filter((_, k) => k !== 1).join(' ');
+        const reAdded = new Set(onlyB.map(sansTtl));
+        // Adds first: deleting the apex NS dmsd does not have must not find the RRset about to be emptied.
+        const undo = signedUpdate(60000 + i, [], [
+          ...onlyB.filter((l) => !/ SOA /.test(l)).map(recordOf),
+          // dmsd's SOA fields, under a serial above named's own.
+          ...onlyB.filter((l) => / SOA /.test(l)).map((l) => recordOf(l.replace('<serial>', String(((servedSerial(named.port, ZONE) ?? 0) + 1) >>> 0)))),
+          // Records dmsd has with another TTL are re-added above (the whole RRset takes the added TTL), not deleted.
+          ...onlyA.filter((l) => !/ SOA /.test(l) && !reAdded.has(sansTtl(l))).map((l) => ({ ...recordOf(l), class: RRClass.NONE, ttl: 0 })),
+        ]);
+        assert.equal(await send(named.port, undo), Rcode.NOERROR, `undoing #${i} on named`);
+        const back = axfr(named.port);
+        if (back !== zb) {
+          const lz = new Set(back.split('\n'));
+          assert.fail(
+            `named not back to dmsd's zone after #${i} (${u.describe}; ${why})\nonly named: ${[...lz].filter((l) => !lb.has(l)).join(' | ')}\n` +
+              `only dmsd: ${[...lb].filter((l) => !lz.has(l)).join(' | ')}\nnamed: ${named.output().split('\n').slice(-4).join('\n')}`,
+          );
+        }
+      }
+      console.log(`UPDATE stream (seed ${SEED}, ${backend}): ${COUNT} messages, named's rcodes ${JSON.stringify(Object.fromEntries(counts))}; ${allowed} refused by dmsd's target rule, ${prescanOrder} answered by their prerequisite before the prescan, ${staleSoas} SOAs with a stale serial ignored`);
+      assert.ok((counts.get('NOERROR') ?? 0) > COUNT / 5, `too few accepted: ${JSON.stringify(Object.fromEntries(counts))}`);
+    });
+  });

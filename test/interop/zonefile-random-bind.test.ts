@@ -3,7 +3,8 @@
 // class and TTL in either order, blank owners, parentheses over several lines with comments inside, escapes in names
 // and strings (\. \DDD \"), TXT as quoted and bare words, and the RDATA forms of ~30 types (LOC in its short and long
 // forms, SVCB/HTTPS parameters in any order, NAPTR regexps, CAA, hex and base64 split by spaces, RFC 3597 generic
-// RDATA for known types). For each, our verdict must be BIND's and our records those of BIND's canonical dump (-D).
+// RDATA for known types). For each, our verdict must be BIND's and our records those of BIND's canonical dump (-D);
+// then each file damaged once (bad input): the verdicts must still agree.
 // DMS_ZONEFILE_SEED=N / DMS_ZONEFILE_COUNT=N pick other texts.
 
 import assert from 'node:assert/strict';
@@ -204,6 +205,31 @@ function randomText(seed: number): string {
  * Records as comparable keys. An RRset whose records were given different TTLs (a warning: RFC 2181 §5.2) is compared
  * without TTLs: BIND gives it the first TTL when its records are consecutive and the last one otherwise, we keep each.
  */
+/** One random damage to one record line of `text` (a token dropped, doubled or bent out of shape). */
+function mutate(text: string, seed: number): string {
+  const rnd = prng(seed);
+  const lines = text.split('\n');
+  const candidates = lines.map((l, i) => i).filter((i) => lines[i].trim() && !lines[i].startsWith('$') && !lines[i].trimStart().startsWith(';'));
+  const at = candidates[Math.floor(rnd() * candidates.length)];
+  const tokens = lines[at].split(' ');
+  const k = 1 + Math.floor(rnd() * Math.max(1, tokens.length - 1));
+  const tok = tokens[k] ?? '';
+  const m = Math.floor(rnd() * 9);
+  if (m === 0) tokens.splice(k, 1);
+  else if (m === 1) tokens.splice(k, 0, tok);
+  else if (m === 2 && /^\d+$/.test(tok)) tokens[k] = ['4294967296', '65536', '256', '-1', '99999999999'][Math.floor(rnd() * 5)];
+  else if (m === 3 && tok.length > 4) tokens[k] = tok.slice(0, -1);
+  else if (m === 4) tokens[k] = `"${tok}`;
+  else if (m === 5 && /^\d+\.\d+\.\d+\.\d+$/.test(tok)) tokens[k] = '256.1.2.3';
+  else if (m === 5 && tok.includes(':')) tokens[k] = `${tok}:::1`;
+  else if (m === 6) tokens[0] = `${'l'.repeat(64)}.${tokens[0]}`;
+  else if (m === 7) tokens.push(pick(rnd, [')', '(', '\\', '"x']));
+  else tokens[k] = `${tok}x`;
+  lines[at] = tokens.join(' ');
+  return lines.join('\n');
+}
+const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+
 function keys(records: ZoneRecord[], mixed: ReadonlySet<string>): string[] {
   return [
     ...new Set(
@@ -228,10 +254,11 @@ function mixedTtls(records: ZoneRecord[]): Set<string> {
   return mixed;
 }
 
-test(`random zone files (seed ${SEED}, ${COUNT} files): our verdict and records are named-checkzone's`, () => {
+/** Our verdict and records against named-checkzone's for COUNT texts; how many both accepted. */
+function compareWithBind(textOf: (i: number) => string): number {
   let accepted = 0;
   for (let i = 0; i < COUNT; i++) {
-    const text = randomText(SEED * 1000 + i);
+    const text = textOf(i);
     const file = join(dir, `z${i}.zone`);
     writeFileSync(file, text);
     const bind = spawnSync('named-checkzone', ['-D', '-o', '-', '-i', 'none', '-k', 'ignore', '-n', 'ignore', '-m', 'ignore', '-M', 'ignore', '-S', 'ignore', '-T', 'ignore', ORIGIN, file], { encoding: 'utf8' });
@@ -254,5 +281,16 @@ test(`random zone files (seed ${SEED}, ${COUNT} files): our verdict and records 
     const onlyBind = kb.filter((k) => !ka.includes(k));
     assert.deepEqual({ onlyOurs, onlyBind }, { onlyOurs: [], onlyBind: [] }, `records differ — ${context}`);
   }
+  return accepted;
+}
+
+test(`random zone files (seed ${SEED}, ${COUNT} files): our verdict and records are named-checkzone's`, () => {
+  const accepted = compareWithBind((i) => randomText(SEED * 1000 + i));
   assert.ok(accepted >= COUNT * 0.8, `only ${accepted} of ${COUNT} accepted by both`);
+});
+
+test(`the same files, each damaged once (a token dropped, doubled, cut short or out of range): the same verdicts`, () => {
+  const accepted = compareWithBind((i) => mutate(randomText(SEED * 1000 + i), SEED * 7 + i));
+  // Some damage leaves a valid file (a doubled TXT string): both kinds must occur.
+  assert.ok(accepted > 0 && accepted < COUNT, `${accepted} of ${COUNT} damaged files accepted by both`);
 });

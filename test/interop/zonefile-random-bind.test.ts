@@ -201,15 +201,11 @@ function randomText(seed: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * Records as comparable keys. An RRset whose records were given different TTLs (a warning: RFC 2181 §5.2) is compared
- * without TTLs: BIND gives it the first TTL when its records are consecutive and the last one otherwise, we keep each.
- */
 /** One random damage to one record line of `text` (a token dropped, doubled or bent out of shape). */
 function mutate(text: string, seed: number): string {
   const rnd = prng(seed);
   const lines = text.split('\n');
-  const candidates = lines.map((l, i) => i).filter((i) => lines[i].trim() && !lines[i].startsWith('$') && !lines[i].trimStart().startsWith(';'));
+  const candidates = lines.map((_, i) => i).filter((i) => lines[i].trim() && !lines[i].startsWith('$') && !lines[i].trimStart().startsWith(';'));
   const at = candidates[Math.floor(rnd() * candidates.length)];
   const tokens = lines[at].split(' ');
   const k = 1 + Math.floor(rnd() * Math.max(1, tokens.length - 1));
@@ -230,6 +226,10 @@ function mutate(text: string, seed: number): string {
 }
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
 
+/**
+ * Records as comparable keys. An RRset whose records were given different TTLs (a warning: RFC 2181 §5.2) is compared
+ * without TTLs: BIND gives it the first TTL when its records are consecutive and the last one otherwise, we keep each.
+ */
 function keys(records: ZoneRecord[], mixed: ReadonlySet<string>): string[] {
   return [
     ...new Set(

@@ -158,6 +158,7 @@ export function servicesUpdateSink(
       return {
         origin,
         records: [...c.records, ...(param ? [param] : []), ...dnskeys],
+        ...(c.dnssecPolicy ? { signed: true } : {}),
         serial: c.zi.soaSerial,
         version: c.zi.version,
         incUpdates: c.incUpdates && c.state !== 'DISABLED',

@@ -22,6 +22,8 @@ export interface UpdatableZone {
   incUpdates: boolean;
   /** update-policy rules of the zone (the `._update.` key convention applies in addition). */
   grants: readonly UpdateGrant[];
+  /** The zone is signed: `records` hold its signer's DNSKEY and NSEC3PARAM at the apex (see ApplyOptions.keptAtApex). */
+  signed?: boolean;
 }
 
 export interface UpdateCommit {
@@ -243,6 +245,9 @@ interface Prepared {
   all?: { rcode: number; reason: string };
 }
 
+/** What a signed zone's delete of every RRset at its apex leaves (ApplyOptions.keptAtApex). */
+const SIGNER_AT_APEX: ReadonlySet<number> = new Set([RRType.DNSKEY, RRType.NSEC3PARAM]);
+
 function prepareGroup(reqs: readonly UpdateRequest[], zone: UpdatableZone | undefined): Prepared {
   if (!zone) return { outcomes: [], all: { rcode: Rcode.NOTAUTH, reason: 'not a zone we serve' } };
   if (!zone.incUpdates) return { outcomes: [], all: { rcode: Rcode.REFUSED, reason: 'zone does not accept updates (inc_updates off)' } };
@@ -256,6 +261,7 @@ function prepareGroup(reqs: readonly UpdateRequest[], zone: UpdatableZone | unde
     const keyName = tsig.key.name;
     const result = applyUpdate(records, zone.origin, req.message, {
       allowed: (name, type) => checkGrant(zone.grants, keyName, name, type, zone.origin),
+      ...(zone.signed ? { keptAtApex: SIGNER_AT_APEX } : {}),
     });
     if (result.rcode !== Rcode.NOERROR) return { rcode: result.rcode, reason: result.reason };
     if (!result.changed) return { rcode: Rcode.NOERROR, reason: 'no change', extra: { serial: zone.serial } };

@@ -148,6 +148,11 @@ export interface UpdateResult {
 export interface ApplyOptions {
   /** Permission per RRset (RFC 3007 / 2136 §3.3); absent: everything allowed. */
   allowed?: (name: Name, type: number) => boolean;
+  /**
+   * Types a delete of every RRset at the apex (class ANY, type ANY) leaves, besides SOA and NS (RFC 2136 §3.4.2.3):
+   * a signed zone's DNSKEY and NSEC3PARAM are its signer's, as in an inline-signing BIND, whose unsigned zone has none.
+   */
+  keptAtApex?: ReadonlySet<number>;
 }
 
 const NOT_UPDATABLE: ReadonlySet<number> = new Set([RRType.ANY, RRType.AXFR, RRType.IXFR, RRType.MAILA, RRType.MAILB]);
@@ -295,7 +300,7 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
     for (const rr of msg.authority) {
       const types = rr.type === RRType.ANY ? store.types(rr.name) : [rr.type];
       for (const t of types) {
-        if (rr.type === RRType.ANY && rr.name.equals(origin) && (t === RRType.SOA || t === RRType.NS)) continue;
+        if (rr.type === RRType.ANY && rr.name.equals(origin) && (t === RRType.SOA || t === RRType.NS || opts.keptAtApex?.has(t))) continue;
         if (!opts.allowed(rr.name, t)) return fail(Rcode.REFUSED, `not allowed to change ${rr.name}/${t}`, zoneRecords);
       }
     }
@@ -338,7 +343,7 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
       store.replaceSet(rr.name, rr.type, [...others, added]);
     } else if (rr.class === RRClass.ANY) {
       if (rr.type === RRType.ANY) {
-        for (const t of store.types(rr.name)) if (!(atApex && (t === RRType.SOA || t === RRType.NS))) store.deleteSet(rr.name, t);
+        for (const t of store.types(rr.name)) if (!(atApex && (t === RRType.SOA || t === RRType.NS || opts.keptAtApex?.has(t)))) store.deleteSet(rr.name, t);
       } else if (atApex && (rr.type === RRType.SOA || rr.type === RRType.NS)) {
         // the apex SOA and NS RRsets are never removed whole
       } else store.deleteSet(rr.name, rr.type);

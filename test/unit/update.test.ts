@@ -158,6 +158,16 @@ describe('RFC 2136 updates', () => {
     assert.ok(r4.newRecords.some((x) => x.type === RRType.DS));
   });
 
+  test("a signed zone's delete of every RRset at its apex leaves the signer's DNSKEY and NSEC3PARAM (keptAtApex)", () => {
+    const signed = [...zone, rr('@ 300 TXT apex'), rr(`@ 3600 DNSKEY 257 3 13 ${Buffer.alloc(64, 1).toString('base64')}`), rr('@ 0 NSEC3PARAM 1 0 0 -')];
+    const keptAtApex = new Set([RRType.DNSKEY, RRType.NSEC3PARAM]);
+    const r = applyUpdate(signed, origin, update([], ['@ 0 ANY ANY']), { keptAtApex, allowed: (_n, t) => t !== RRType.DNSKEY });
+    assert.equal(r.rcode, Rcode.NOERROR);
+    assert.deepEqual(show(r.removed), show([rr('@ 300 TXT apex')]));
+    // without the option (an unsigned zone's DNSKEY rows are records like any other) they go, RFC 2136 §3.4.2.3
+    assert.equal(applyUpdate(signed, origin, update([], ['@ 0 ANY ANY'])).removed.length, 3);
+  });
+
   test('SOA: replaced only by a larger serial (RFC 1982), never deleted, only at the apex', () => {
     const up = applyUpdate(zone, origin, update([], ['@ 3600 SOA ns1 hostmaster 200 3600 900 604800 300']));
     assert.equal(up.explicitSerial, 200);

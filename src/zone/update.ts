@@ -237,7 +237,7 @@ function rrText(rr: RR): string {
  * `zoneRecords` (class IN). Follows RFC 2136 §3: zone section, prerequisites (§3.2), permissions (§3.3, through
  * `opts.allowed`), prescan (§3.4.1) and the update proper (§3.4.2) with its special cases: the SOA is never deleted
  * and only replaced by a larger serial, the last apex NS stays, CNAME and other data exclude each other, a CNAME or
- * DNAME added where one is replaces it, duplicate
+ * DNAME added where one is replaces it, NS and DNAME at a wildcard are ignored, a DS left without NS goes, duplicate
  * adds change nothing. Any failure leaves the zone untouched.
  */
 export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Message, opts: ApplyOptions = {}): UpdateResult {

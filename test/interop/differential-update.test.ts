@@ -219,7 +219,8 @@ function breaksTargetRule(zoneText: string): string | undefined {
 const stream = Array.from({ length: COUNT }, randomUpdate);
 
 // The third: the zone signed by dmsd (NSEC, default policy), its UPDATEs taking the signed zone's paths (one transaction
-// beside the signer, or apart when the apex is named), compared without the signer's records with an unsigned named.
+// beside the signer, or apart when the apex is named), compared without the signer's records with an unsigned named;
+// at the end dnssec-verify checks the signed zone the stream left.
 for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
   describe(`dmsd on ${backend} beside named`, () => {
     let pg: TestPostgres | undefined;
@@ -322,6 +323,14 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
               `only dmsd: ${[...lb].filter((l) => !lz.has(l)).join(' | ')}\nnamed: ${named.output().split('\n').slice(-4).join('\n')}`,
           );
         }
+      }
+      if (signedMode) {
+        // The signed zone after the whole stream, patched change by change: every RRset signed, the chain whole.
+        const file = join(dir, 'signed.axfr');
+        writeFileSync(file, spawnSync('dig', ['-p', String(dmsd.port), '@127.0.0.1', ZONE, 'AXFR', '-y', keySpec, '+onesoa', '+noall', '+answer'], { encoding: 'utf8' }).stdout);
+        const v = spawnSync('dnssec-verify', ['-z', '-o', ZONE, file], { encoding: 'utf8' });
+        assert.equal(v.status, 0, `dnssec-verify:\n${v.stdout}${v.stderr}`);
+        assert.match(`${v.stdout}${v.stderr}`, /Zone fully signed/);
       }
       console.log(`UPDATE stream (seed ${SEED}, ${backend}): ${COUNT} messages, named's rcodes ${JSON.stringify(Object.fromEntries(counts))}; ${allowed} refused by dmsd's target rule, ${prescanOrder} answered by their prerequisite before the prescan, ${staleSoas} SOAs with a stale serial ignored`);
       assert.ok((counts.get('NOERROR') ?? 0) > COUNT / 5, `too few accepted: ${JSON.stringify(Object.fromEntries(counts))}`);

@@ -68,7 +68,7 @@ for (const policy of ['default', 'default-nsec3'])
         if (kept.length >= QUERIES) break;
         const a = await query(dmsd.port, { name: q.name, type: q.type, ednsSize: 1232 });
         const m = a.msg;
-        if (!m || !m.aa || (m.rcode !== 0 && m.rcode !== 3)) continue;
+        if (!m?.aa || (m.rcode !== 0 && m.rcode !== 3)) continue;
         if (m.answer.some((rr) => rr.type === RRType.CNAME || rr.type === RRType.DNAME)) continue;
         const kind = m.rcode === 3 ? 'NXDOMAIN' : m.answer.length === 0 ? 'NODATA' : m.answer.some((rr) => !rr.name.equals(q.name)) ? 'other' : m.answer[0].name.isWildcard() ? 'wildcard' : 'data';
         kept.push({ name: q.name.toString(), type: typeToString(q.type), kind });

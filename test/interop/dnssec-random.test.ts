@@ -1,8 +1,9 @@
 // Random zones (test/helpers/random-zone.ts: delegations with and without DS, wildcards, empty non-terminals, CNAMEs,
-// DNAMEs, many types) loaded with zone_tool and signed by dmsd with NSEC, NSEC3 and NSEC3 opt-out, then every answer that stays
-// inside the zone — data, NODATA, NXDOMAIN, wildcard expansions, NODATA at wildcards, DS at cuts — checked by delv
-// (BIND's validator) from the zone's DS: each must come out "fully validated" (or "insecure" under an opt-out span, never bogus). Proof of denial is where signers go
-// wrong on shapes nobody wrote a fixture for; here the shapes are drawn at random.
+// DNAMEs, many types) loaded with zone_tool and signed by dmsd with NSEC, NSEC3 and NSEC3 opt-out, then every answer
+// that stays inside the zone — data, NODATA, NXDOMAIN, wildcard expansions, NODATA at wildcards, DS at cuts — checked
+// by delv (BIND's validator) from the zone's DS: each must come out "fully validated" (or "insecure" under an opt-out
+// span, never bogus). Proof of denial is where signers go wrong on shapes nobody wrote a fixture for; here the shapes
+// are drawn at random.
 // DMS_DNSSEC_SEED=N picks another zone; DMS_DNSSEC_QUERIES=N how many answers are validated per policy.
 
 import assert from 'node:assert/strict';

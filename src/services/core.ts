@@ -334,7 +334,7 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
     if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA))) problems.push(dmsTargetProblem(r, target));
     else if (dnames.size > 0) {
       const above = ancestorNames(origin, target).find((a) => dnames.has(a.key));
-      if (above !== undefined) problems.push(dmsOccludedTargetProblem(r, target, above.toString()));
+      if (above !== undefined) problems.push(dmsOccludedTargetProblem(r, target, above));
     }
   }
   return { problems, records: res.records };
@@ -371,10 +371,14 @@ export function ancestorNames(origin: Name, target: Name): Name[] {
  * A target below a DNAME in its own zone is occluded: its addresses are never served (RFC 6672 §2.3), so it counts as
  * having none (BIND refuses such MX and NS targets too: "is below a DNAME (illegal)").
  */
-export function dmsOccludedTargetProblem(r: ZoneRecord, target: Name, dnameOwner: string): ValidationProblem {
+function occludedTargetMessage(target: Name, dnameOwner: Name): string {
+  return `target ${target} is below the DNAME at ${dnameOwner}: its A and AAAA records are not served (RFC 6672 §2.3)`;
+}
+
+export function dmsOccludedTargetProblem(r: ZoneRecord, target: Name, dnameOwner: Name): ValidationProblem {
   return {
     severity: 'error',
-    message: `target ${target.toString()} is below the DNAME at ${dnameOwner}: its A and AAAA records are not served (RFC 6672 §2.3)`,
+    message: occludedTargetMessage(target, dnameOwner),
     owner: r.name.toString(),
     type: typeToString(r.type),
     ...(r.line ? { line: r.line, file: r.file } : {}),
@@ -940,7 +944,7 @@ export async function commitDelta(
     if (above.size > 0)
       for (const { r, n } of bornTargets) {
         const d = ancestorNames(origin, n).find((a) => above.has(a.key));
-        if (d) problem(r, `target ${n} is below the DNAME at ${d}: its A and AAAA records are not served (RFC 6672 §2.3)`);
+        if (d) problem(r, occludedTargetMessage(n, d));
       }
   }
   const bornDnames = born.filter((r) => r.type === RRType.DNAME && !r.flags?.disable).map((r) => r.name);
@@ -950,7 +954,7 @@ export async function commitDelta(
       if (dying.has(Number(row.id)) || row.disabled) continue;
       const n = targetOf({ type: row.type, rdata: row.rdata });
       const d = n && bornDnames.find((dn) => n.isSubdomainOf(dn) && !n.equals(dn));
-      if (n && d) problem({ name: Name.parse(row.owner), type: row.type }, `target ${n} is below the DNAME at ${d}: its A and AAAA records are not served (RFC 6672 §2.3)`);
+      if (n && d) problem({ name: Name.parse(row.owner), type: row.type }, occludedTargetMessage(n, d));
     }
   }
   // An owner that lost its last address record may still be the target of an NS/MX/SRV record elsewhere: rare enough

@@ -447,7 +447,7 @@ class StreamLoad {
       for (const p of this.pending) {
         if (addr.has(p.target.key)) {
           const d = p.dms && dnames.size > 0 ? ancestorNames(origin, p.target).find((a) => dnames.has(a.key)) : undefined;
-          if (d) this.problems.push({ p: dmsOccludedTargetProblem(p.r, p.target, d.toString()), pass: p.pass, at: p.at, seq: p.seq });
+          if (d) this.problems.push({ p: dmsOccludedTargetProblem(p.r, p.target, d), pass: p.pass, at: p.at, seq: p.seq });
           continue;
         }
         if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target), pass: p.pass, at: p.at, seq: p.seq });

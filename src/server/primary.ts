@@ -40,14 +40,20 @@ export interface ScopedUpdateSink extends UpdateSink {
 }
 
 /**
- * Owner keys an UPDATE message's prerequisite and update sections name. The sink reads the zone's apex (its SOA and
- * NS) with them whatever they are; whether the apex is among them tells a signed zone's sink that the UPDATE can
+ * Owner keys an UPDATE message's prerequisite and update sections name, and the names between each name added to and
+ * the zone's apex (a DNAME there means the add is ignored, RFC 6672 §5.2). The sink reads the zone's apex (its SOA
+ * and NS) with them whatever they are; whether the apex is among them tells a signed zone's sink that the UPDATE can
  * touch what the signer keeps at the apex (NSEC3PARAM, DNSKEY), which it reads only then.
  */
 export function updateOwners(msg: Message): Set<string> {
   const keys = new Set<string>();
   for (const rr of msg.answer) keys.add(rr.name.key);
-  for (const rr of msg.authority) keys.add(rr.name.key);
+  const zone = msg.question[0];
+  for (const rr of msg.authority) {
+    keys.add(rr.name.key);
+    if (!zone || rr.class !== zone.class || rr.type === RRType.DNAME || !rr.name.isSubdomainOf(zone.name)) continue;
+    for (let up = 1; up < rr.name.labelCount - zone.name.labelCount; up++) keys.add(rr.name.parent(up).key);
+  }
   return keys;
 }
 

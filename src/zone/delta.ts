@@ -216,7 +216,7 @@ class Patcher {
     }
     for (let i = 0; i < sets.length; i++) {
       const set = sets[i];
-      if (ttls[i].some((t) => t !== set.ttl))
+      if (set.type !== RRType.RRSIG && ttls[i].some((t) => t !== set.ttl))
         this.warnings.push(`${records[0].name} type ${set.type}: records with different TTLs; TTL set to ${set.ttl} (RFC 2181 §5.2)`);
     }
     if (sets.length > 1 && sets.some((s) => s.type === RRType.CNAME)) {

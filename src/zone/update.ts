@@ -224,6 +224,13 @@ class RRsetStore {
   }
 }
 
+/** Whether a strict ancestor of `name` in the zone (the apex included) has a DNAME (the records read hold them: see
+ * updateOwners). */
+function belowDname(store: RRsetStore, name: Name, origin: Name): boolean {
+  for (let up = 1; up <= name.labelCount - origin.labelCount; up++) if (store.get(name.parent(up), RRType.DNAME)) return true;
+  return false;
+}
+
 function fail(rcode: number, reason: string, records: readonly RR[]): UpdateResult {
   return { rcode, reason, changed: false, removed: [], added: [], newRecords: [...records] };
 }
@@ -237,8 +244,8 @@ function rrText(rr: RR): string {
  * `zoneRecords` (class IN). Follows RFC 2136 §3: zone section, prerequisites (§3.2), permissions (§3.3, through
  * `opts.allowed`), prescan (§3.4.1) and the update proper (§3.4.2) with its special cases: the SOA is never deleted
  * and only replaced by a larger serial, the last apex NS stays, CNAME and other data exclude each other, a CNAME or
- * DNAME added where one is replaces it, NS and DNAME at a wildcard are ignored, a DS left without NS goes, duplicate
- * adds change nothing. Any failure leaves the zone untouched.
+ * DNAME added where one is replaces it, NS and DNAME at a wildcard are ignored, so are adds below a DNAME (but of a
+ * DNAME), a DS left without NS goes, duplicate adds change nothing. Any failure leaves the zone untouched.
  */
 export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Message, opts: ApplyOptions = {}): UpdateResult {
   if (msg.opcode !== Opcode.UPDATE) return fail(Rcode.FORMERR, 'not an UPDATE message', zoneRecords);
@@ -313,6 +320,9 @@ export function applyUpdate(zoneRecords: readonly RR[], origin: Name, msg: Messa
     if (rr.class === zclass) {
       // An NS or DNAME at a wildcard has no defined meaning (RFC 4592 §4.2, §4.4): ignored, as BIND ignores them.
       if ((rr.type === RRType.NS || rr.type === RRType.DNAME) && rr.name.isWildcard()) continue;
+      // Below a DNAME a name is occluded: an add of anything but a DNAME there is ignored (RFC 6672 §5.2; knotd refuses
+      // the message, and refuses a zone with such data as a secondary).
+      if (rr.type !== RRType.DNAME && belowDname(store, rr.name, origin)) continue;
       const types = store.types(rr.name);
       if (rr.type === RRType.CNAME) {
         if (types.some((t) => t !== RRType.CNAME && !CNAME_COMPANIONS.has(t))) continue;

@@ -167,10 +167,20 @@ export class ZoneNode {
     const rrs: RR[] = [];
     for (let q = p + SET_HEADER; q < end; ) {
       const len = (d[q] << 8) | d[q + 1];
-      rrs.push({ name, type, class: klass, ttl, rdata: d.subarray(q + 2, q + 2 + len) });
+      const rdata = d.subarray(q + 2, q + 2 + len);
+      // An RRSIG's TTL is the TTL of the RRset it covers (RFC 4034 §3), not one TTL for all the signatures at the
+      // name: the encoding keeps one per RRset, so it is taken from the covered RRset here.
+      rrs.push({ name, type, class: klass, ttl: type === RRType.RRSIG && len >= 2 ? this.coveredTtl((rdata[0] << 8) | rdata[1], ttl) : ttl, rdata });
       q += 2 + len;
     }
     return { name, type, rrs };
+  }
+  /** The TTL of this node's RRset of `type`, or `otherwise` when it has none. */
+  private coveredTtl(type: number, otherwise: number): number {
+    const p = this.find(type);
+    if (p < 0) return otherwise;
+    const d = this.data!;
+    return ((d[p + 4] << 24) | (d[p + 5] << 16) | (d[p + 6] << 8) | d[p + 7]) >>> 0;
   }
 }
 
@@ -706,7 +716,8 @@ class Encoder {
       const ttl = s.ttl[rec[this.last[t]]];
       // One TTL per RRset (RFC 2181 §5.2). When the records disagree, the last one's TTL is used for all, as Knot's
       // zone loader does.
-      for (let i = this.first[t]; i >= 0; i = link[i]) {
+      // (Signatures at one name cover RRsets of different TTLs: theirs are the covered RRsets', see decodeSet.)
+      if (type !== RRType.RRSIG) for (let i = this.first[t]; i >= 0; i = link[i]) {
         if (s.ttl[rec[i]] !== ttl) {
           this.warnings.push(`${node.name} type ${type}: records with different TTLs; TTL set to ${ttl} (RFC 2181 §5.2)`);
           break;

@@ -7,7 +7,8 @@
 // reference) accepts, ignores or refuses, dmsd must too, unless a difference below names why it is allowed.
 //
 // dmsd runs as operators run it (zone_tool load_zone -i, a TSIG key and an update grant made by zone_tool), on SQLite
-// and on a real PostgreSQL, each beside its own named fed the same stream.
+// and on a real PostgreSQL, each beside its own named fed the same stream. A named secondary follows dmsd through
+// the stream (also-notify → IXFR) and must end with dmsd's zone, signatures and all.
 // DMS_UPDATE_SEED=N picks another stream; DMS_UPDATE_COUNT=N its length.
 
 import assert from 'node:assert/strict';
@@ -28,6 +29,7 @@ import { udpExchange } from '../helpers/dns-client.js';
 import { randomZone } from '../helpers/random-zone.js';
 import { parseZoneText } from '../../src/zonefile/index.js';
 import { rrText } from '../helpers/xfr.support.js';
+import { type Secondary, startNamedSecondary, until } from '../helpers/secondaries.js';
 import { type RunningServer, freePort, haveProgram, namedOptions, spawnLogged } from '../helpers/servers.js';
 
 const SEED = Number(process.env.DMS_UPDATE_SEED ?? 20261206);
@@ -41,6 +43,8 @@ const zone = randomZone(`${ZONE}.`, SEED, undefined, { addressedTargets: true })
 let dir = '';
 let dmsd: Server;
 let named: RunningServer;
+/** A named secondary of dmsd (NOTIFY → IXFR), whose copy must end as dmsd's zone. */
+let follower: Secondary;
 let key: TsigKey;
 let keySpec = '';
 
@@ -206,6 +210,15 @@ const recordOf = (line: string): RR => {
  * refuses only MX (and apex NS) ones: an UPDATE named accepts that leaves its zone breaking the rule may be REFUSED
  * by dmsd.
  */
+/** Whether the owner of AXFR line `line` is strictly below the owner of a DNAME in `zoneText` (AXFR lines). */
+function belowDname(line: string, zoneText: string): boolean {
+  const owner = Name.from(line.split(' ')[0]);
+  return zoneText.split('\n').some((l) => {
+    const f = l.split(' ');
+    return f[3] === 'DNAME' && !owner.equals(Name.from(f[0])) && owner.isSubdomainOf(Name.from(f[0]));
+  });
+}
+
 function breaksTargetRule(zoneText: string): string | undefined {
   const lines = zoneText.split('\n').map((l) => l.split(' '));
   const addressed = new Set(lines.filter((f) => f[3] === 'A' || f[3] === 'AAAA').map((f) => f[0]));
@@ -245,6 +258,8 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
       key = keyFromText(keySpec);
       zoneToolOk(store, ['add_update_grant', ZONE, 'grant upd.key zonesub ANY']);
       zoneToolOk(store, ['add_transfer_rule', ZONE, 'key=upd.key']);
+      const followerPort = await freePort();
+      zoneToolOk(store, ['add_also_notify', ZONE, `127.0.0.1#${followerPort}`, 'key=upd.key']);
       signedMode = backend === 'sqlite-signed';
       const kek = ['--dnssec-kek', join(dir, 'kek')];
       if (signedMode) zoneToolOk(store, [...kek, 'set_zone_dnssec_policy', ZONE, 'default']);
@@ -253,11 +268,16 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
       await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served by dmsd');
       named = startNamedPrimary(await freePort());
       await waitFor(() => servedSerial(named.port, ZONE) !== undefined, 10000, 'zone served by named');
+      // named, not knotd: knotd refuses a zone with data below a DNAME or an NS beside one (RFC 6672 §2.3 lets a
+      // server refuse to load such a zone; an UPDATE adding a DNAME above existing names makes one, as in named).
+      follower = startNamedSecondary({ zone: ZONE, primaryPort: dmsd.port, key, port: followerPort, serveTransfers: true, debugLevel: 3 });
+      await until('the named secondary to transfer the zone', () => servedSerial(followerPort, ZONE) !== undefined, follower.output);
     });
 
     after(async () => {
       await dmsd?.stop();
       await named?.stop();
+      await follower?.stop();
       await pg?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -269,11 +289,13 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
       let allowed = 0;
       let prescanOrder = 0;
       let staleSoas = 0;
+      let belowDnames = 0;
       for (let i = 0; i < COUNT; i++) {
         const u = stream[i];
         const bytes = signedUpdate(i * 7 + 3, u.prereq, u.updates);
         const serialBefore = servedSerials.get(dmsd.port) ?? 0; // from the AXFR after the previous message
         const [a, b] = [await send(named.port, bytes), await send(dmsd.port, bytes)];
+        if (process.env.DMS_UPDATE_DEBUG) console.log(`#${i} ${rcodeToString(a)}/${rcodeToString(b)} ${u.describe}`);
         counts.set(rcodeToString(a), (counts.get(rcodeToString(a)) ?? 0) + 1);
         const za = axfr(named.port);
         const zb = axfr(dmsd.port);
@@ -305,7 +327,11 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
             ? breaksTargetRule(za)
             : a === b && soaOnly && staleSoa
               ? 'an SOA with a serial not above the zone\'s is ignored (RFC 2136 §3.4.2.2, DMS serial policy)'
-              : undefined;
+              : a === b && onlyA.length > 0 && [...onlyA, ...onlyB].every((l) => belowDname(l, zb))
+                ? 'an add below a DNAME is ignored (RFC 6672 §5.2; named adds it, knotd refuses the message)'
+                : a === Rcode.REFUSED && b === Rcode.NOERROR && u.updates.some((r) => r.class === RRClass.IN && r.type !== RRType.DNAME && belowDname(`${r.name} `, zb))
+                  ? 'an add below a DNAME is ignored (RFC 6672 §5.2) before any check of its data; named checks it first and refuses'
+                  : undefined;
         if (!why)
           assert.fail(
             `UPDATE #${i} (${u.describe}): named ${rcodeToString(a)}, dmsd ${rcodeToString(b)}; serials before ${serialBefore}, after named ${servedSerials.get(named.port)} dmsd ${servedSerials.get(dmsd.port)}\n` +
@@ -315,6 +341,7 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
           );
         // Allowed: named is brought back to dmsd's zone (the change dmsd refused is undone there) and the stream goes on.
         if (/SOA/.test(why)) staleSoas++;
+        else if (/DNAME/.test(why)) belowDnames++;
         else allowed++;
         const sansTtl = (l: string) => l.split(' ').filter((_, k) => k !== 1).join(' ');
         const reAdded = new Set(onlyB.map(sansTtl));
@@ -344,7 +371,21 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
         assert.equal(v.status, 0, `dnssec-verify:\n${v.stdout}${v.stderr}`);
         assert.match(`${v.stdout}${v.stderr}`, /Zone fully signed/);
       }
-      console.log(`UPDATE stream (seed ${SEED}, ${backend}): ${COUNT} messages, named's rcodes ${JSON.stringify(Object.fromEntries(counts))}; ${allowed} refused by dmsd's target rule, ${prescanOrder} answered by their prerequisite before the prescan, ${staleSoas} SOAs with a stale serial ignored`);
+      // The named secondary followed dmsd by NOTIFY and IXFR through the whole stream: its copy is dmsd's zone,
+      // signatures and all.
+      const wanted = servedSerial(dmsd.port, ZONE);
+      await until(`the named secondary at dmsd's serial ${wanted}`, () => servedSerial(follower.port, ZONE) === wanted, follower.output, 30000);
+      const was = signedMode;
+      signedMode = false;
+      const [fromFollower, fromDmsd] = [axfr(follower.port), axfr(dmsd.port)];
+      signedMode = was;
+      const lf = new Set(fromFollower.split('\n'));
+      const ld = new Set(fromDmsd.split('\n'));
+      assert.equal(fromFollower, fromDmsd, `the secondary's copy (by IXFR) differs from dmsd's zone\nonly the secondary: ${[...lf].filter((l) => !ld.has(l)).join(' | ')}\nonly dmsd: ${[...ld].filter((l) => !lf.has(l)).join(' | ')}`);
+      const answers = [...follower.output().matchAll(/transfer of '[^']*' from 127\.0\.0\.1#\d+: got (incremental|nonincremental) response/g)].map((x) => x[1]);
+      assert.ok(answers.filter((x) => x === 'incremental').length >= 1, `the secondary took no IXFR (${answers.join(', ')}):\n${follower.output().slice(-3000)}`);
+      assert.doesNotMatch(follower.output(), /IXFR.*(failed|refused)|bad SOA|Transfer status: (?!success)/i);
+      console.log(`UPDATE stream (seed ${SEED}, ${backend}): ${COUNT} messages, named's rcodes ${JSON.stringify(Object.fromEntries(counts))}; ${allowed} refused by dmsd's target rule, ${prescanOrder} answered by their prerequisite before the prescan, ${staleSoas} SOAs with a stale serial ignored, ${belowDnames} adds below a DNAME ignored`);
       assert.ok((counts.get('NOERROR') ?? 0) > COUNT / 5, `too few accepted: ${JSON.stringify(Object.fromEntries(counts))}`);
     });
   });

@@ -16,6 +16,7 @@ import { addDnssec } from '../../src/zone/dnssec-answer.js';
 import { ZoneTable } from '../../src/zone/table.js';
 import { answer } from '../../src/zone/lookup.js';
 import { buildSections } from '../../src/zone/sections.js';
+import { wireKey } from '../../src/zone/key.js';
 import { compileZone } from '../../src/zone/zone.js';
 
 const origin = Name.from('example.org');
@@ -204,4 +205,34 @@ test('QueryHandler: DO=1 answers from a signed zone are memoized apart from DO=0
   const nx = ask('nx', RRType.A, true, 11);
   assert.equal(nx.rcode, 3);
   assert.ok(nx.authority.some((r) => r.type === RRType.NSEC));
+});
+
+test('an RRSIG is served with the TTL of the RRset it covers (RFC 4034 §3), in answers and in the zone walked for AXFR', () => {
+  // Different TTLs at one name: the apex's SOA, NS and TXT; www's A and TXT.
+  const records = [
+    '@ 3600 SOA ns1 host 1 3600 600 86400 300',
+    '@ 300 NS ns1',
+    '@ 86400 TXT "apex"',
+    'ns1 300 A 192.0.2.1',
+    'www 60 A 192.0.2.2',
+    'www 7200 TXT "hello"',
+  ].map(rr);
+  for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const }]) {
+    const signed = signZone(origin, records, KEYS, { denial }, NOW);
+    const zone = compileZone(origin, [...records, ...signed.generated()]);
+    for (const node of [zone.apex, zone.nodes.get(wireKey(Name.from('www.example.org')))!]) {
+      const sigs = node.rrset(RRType.RRSIG)!.rrs;
+      assert.ok(sigs.length >= 2);
+      for (const sig of sigs) {
+        const covered = rrsigFields(sig.rdata).typeCovered;
+        assert.equal(sig.ttl, node.rrset(covered)!.rrs[0].ttl, `${sig.name} RRSIG ${covered} (${denial.kind})`);
+      }
+      const walked = [...node.rrsets.values()].filter((set) => set.type === RRType.RRSIG).flatMap((set) => set.rrs);
+      for (const sig of walked) assert.equal(sig.ttl, node.rrset(rrsigFields(sig.rdata).typeCovered)!.rrs[0].ttl);
+    }
+    // and in a DO=1 answer
+    const o = answer(zone, Name.parse('www', origin), RRType.TXT);
+    const a = addDnssec(o, buildSections(o, { minimalAny: true }), nsec3Hash);
+    assert.deepEqual(a.answer.map((r) => `${r.type} ${r.ttl}`), [`${RRType.TXT} 7200`, `${RRType.RRSIG} 7200`], denial.kind);
+  }
 });

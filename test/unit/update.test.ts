@@ -6,8 +6,10 @@ import { Name } from '../../src/dns/name.js';
 import { rdataFromText } from '../../src/dns/rdata.js';
 import { WireWriter } from '../../src/dns/wire.js';
 import { applyUpdate, checkGrant, parseGrant, type UpdateGrant } from '../../src/zone/update.js';
+import { updateOwners } from '../../src/server/primary.js';
 
 const origin = Name.from('example.org');
+const n = (s: string) => Name.parse(s, origin);
 
 /** "name ttl [class] type rdata..." relative to the origin; class ANY/NONE with no rdata allowed. */
 function rr(text: string): RR {
@@ -140,6 +142,25 @@ describe('RFC 2136 updates', () => {
     }
     // other types at a wildcard are records like any other
     assert.equal(applyUpdate(zone, origin, update([], ['*.dyn 60 TXT x'])).changed, true);
+  });
+
+  test('an add below a DNAME is ignored unless it is a DNAME (RFC 6672 §5.2); the names between are among those read', () => {
+    const withDname = [...zone, rr('dn 300 DNAME example.net.')];
+    for (const u of ['x.dn 60 A 192.0.2.9', 'a.b.dn 60 TXT hidden', '*.dn 60 MX 10 mail']) {
+      const r = applyUpdate(withDname, origin, update([], [u, 'kept 60 TXT yes']));
+      assert.equal(r.rcode, Rcode.NOERROR, u);
+      assert.deepEqual(show(r.added), show([rr('kept 60 TXT yes')]), u);
+    }
+    // a DNAME added first in the same message occludes what the message adds below it afterwards...
+    const r = applyUpdate(zone, origin, update([], ['new 60 DNAME example.net.', 'x.new 60 A 192.0.2.9']));
+    assert.deepEqual(show(r.added), show([rr('new 60 DNAME example.net.')]));
+    // ...but not what was there before (the DNAME occludes it) nor a DNAME below (RFC 6672 §5.2 names non-DNAME RRs)
+    assert.equal(applyUpdate(withDname, origin, update([], ['x.dn 60 DNAME example.org.'])).changed, true);
+    // deleting the DNAME first lets the add through
+    assert.equal(applyUpdate(withDname, origin, update([], ['dn 0 ANY DNAME', 'x.dn 60 A 192.0.2.9'])).added.length, 1);
+    // the owners read for an UPDATE include the names between an added name and the apex (not the apex itself)
+    const keys = updateOwners(update([], ['a.b.dn 60 TXT x', 'c.d 0 ANY A', 'e.f 60 DNAME example.org.']));
+    assert.deepEqual([...keys].sort(), ['a.b.dn', 'b.dn', 'dn', 'c.d', 'e.f'].map((x) => n(x).key).sort());
   });
 
   test('a DS is only kept at a delegation point (RFC 4034 §5): added elsewhere, or left without its NS, it goes', () => {

@@ -237,10 +237,10 @@ function breaksTargetRule(zoneText: string): string | undefined {
 /** The same stream for every backend. */
 const stream = Array.from({ length: COUNT }, randomUpdate);
 
-// The third: the zone signed by dmsd (NSEC, default policy), its UPDATEs taking the signed zone's paths (one transaction
-// beside the signer, or apart when the apex is named), compared without the signer's records with an unsigned named;
-// at the end dnssec-verify checks the signed zone the stream left.
-for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
+// The third and fourth: the zone signed by dmsd (NSEC, default policy; NSEC3, default-nsec3), its UPDATEs taking the
+// signed zone's paths (one transaction beside the signer, or apart when the apex is named), compared without the
+// signer's records with an unsigned named; at the end dnssec-verify checks the signed zone the stream left.
+for (const backend of ['sqlite', 'postgres', 'sqlite-signed', 'sqlite-nsec3'] as const)
   describe(`dmsd on ${backend} beside named`, () => {
     let pg: TestPostgres | undefined;
 
@@ -260,9 +260,9 @@ for (const backend of ['sqlite', 'postgres', 'sqlite-signed'] as const)
       zoneToolOk(store, ['add_transfer_rule', ZONE, 'key=upd.key']);
       const followerPort = await freePort();
       zoneToolOk(store, ['add_also_notify', ZONE, `127.0.0.1#${followerPort}`, 'key=upd.key']);
-      signedMode = backend === 'sqlite-signed';
+      signedMode = backend === 'sqlite-signed' || backend === 'sqlite-nsec3';
       const kek = ['--dnssec-kek', join(dir, 'kek')];
-      if (signedMode) zoneToolOk(store, [...kek, 'set_zone_dnssec_policy', ZONE, 'default']);
+      if (signedMode) zoneToolOk(store, [...kek, 'set_zone_dnssec_policy', ZONE, backend === 'sqlite-nsec3' ? 'default-nsec3' : 'default']);
       dmsd = await startDmsdDb(store, signedMode ? ['--no-http', ...kek] : []);
       if (signedMode) await waitFor(() => /\sRRSIG\s/.test(dig(dmsd.port, ['+dnssec', '+norec', '+noall', '+answer', `${ZONE}.`, 'SOA'])), 60000, 'zone signed');
       await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served by dmsd');

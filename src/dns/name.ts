@@ -39,6 +39,8 @@ function labelText(b: Uint8Array, start: number, end: number, lower: boolean): s
   return s;
 }
 
+const utf8 = new TextEncoder();
+
 /** wireText's characters: a name without escapes is at most 254 of them (RFC 1035 §3.1: 255 octets on the wire). */
 const textCodes = new Uint8Array(256);
 
@@ -138,7 +140,10 @@ export class Name {
     }
     if (text === '.') return Name.root;
     if (text.length === 0) throw new TextError('empty name');
-    if (text.indexOf('\\') < 0) return Name.plain(text, origin);
+    if (text.indexOf('\\') < 0) {
+      const plain = Name.plain(text, origin);
+      if (plain) return plain;
+    }
     const labels: Uint8Array[] = [];
     let cur: number[] = [];
     let absolute = false;
@@ -157,12 +162,19 @@ export class Name {
           cur.push(v);
           i += 3;
         } else if (i + 1 < text.length) {
-          cur.push(text.charCodeAt(i + 1) & 0xff);
-          i += 1;
+          const cp = text.codePointAt(i + 1) as number;
+          if (cp < 0x80) cur.push(cp);
+          else for (const b of utf8.encode(String.fromCodePoint(cp))) cur.push(b);
+          i += cp > 0xffff ? 2 : 1;
         } else throw new TextError(`dangling backslash in name "${text}"`);
-      } else {
-        if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
-        cur.push(c);
+      } else if (c < 0x80) cur.push(c);
+      else {
+        // A character beyond ASCII stands for its UTF-8 octets, as the octets of a UTF-8 zone file are read by BIND
+        // and Knot (labels are octets, RFC 2181 §11; an IDN is written in its A-label form, RFC 5890).
+        const cp = text.codePointAt(i) as number;
+        if (cp >= 0xd800 && cp <= 0xdfff) throw new TextError(`bad character in name "${text}"`);
+        if (cp > 0xffff) i++;
+        for (const b of utf8.encode(String.fromCodePoint(cp))) cur.push(b);
       }
       if (cur.length > MAX_LABEL) throw new TextError(`label longer than 63 octets in name "${text}"`);
     }
@@ -173,8 +185,11 @@ export class Name {
     return name;
   }
 
-  /** parse() of a name without escapes (almost every name), straight from the text into the name's wire form. */
-  private static plain(text: string, origin: Name | undefined): Name {
+  /**
+   * parse() of a name without escapes (almost every name), straight from the text into the name's wire form;
+   * undefined for a name with a character beyond ASCII (parse() makes its UTF-8 octets).
+   */
+  private static plain(text: string, origin: Name | undefined): Name | undefined {
     const absolute = text.charCodeAt(text.length - 1) === 0x2e;
     const end = absolute ? text.length - 1 : text.length;
     const tail = absolute ? undefined : origin?.wire;
@@ -192,7 +207,7 @@ export class Name {
       wire[start] = len;
       for (let k = 0; k < len; k++) {
         const c = text.charCodeAt(start + k);
-        if (c > 0xff) throw new TextError(`non-ASCII character in name "${text}" (use punycode)`);
+        if (c > 0x7f) return undefined;
         wire[start + 1 + k] = c;
       }
       start = i + 1;

@@ -1,5 +1,6 @@
 // Zone names as the service layer keys them, and operator input conveniences (CIDR → reverse zone, globs).
 
+import { domainToASCII } from 'node:url';
 import { cidrToReverseZone, NETWORK_TEXT } from '../dns/address.js';
 import { TextError } from '../dns/errors.js';
 
@@ -29,6 +30,12 @@ function normalizeUncached(name: string): string {
   const trimmed = name.trim();
   if (trimmed === '' || trimmed === '.') throw new BadZoneName(name, 'the root zone is not managed here');
   if (/\s/.test(trimmed)) throw new BadZoneName(name, 'contains white space');
+  // A zone name typed with characters beyond ASCII is an internationalized name meant in its A-label form: the
+  // resolvers ask for that one, never for the UTF-8 octets (which a zone file's owner names may hold, as in BIND).
+  if (/[^\x00-\x7f]/.test(trimmed)) {
+    const aLabels = domainToASCII(trimmed);
+    throw new BadZoneName(name, `has characters beyond ASCII: write it in its A-label form${aLabels ? ` (${aLabels})` : ''} (RFC 5891)`);
+  }
   try {
     return Name.from(trimmed).key;
   } catch (e) {

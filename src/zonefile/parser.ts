@@ -784,7 +784,8 @@ let originUpper = false;
 /**
  * The RecordSink key (lower-case wire form as latin1) of the owner text[start, end) under `origin` into keyOut, and
  * its original-case wire form into wireOut when that differs (else undefined). False for anything parseName would
- * refuse, for "." and for text with a backslash (an owner inherited from a general-path line): left to parseName.
+ * refuse, for "." and for text with a backslash (an owner inherited from a general-path line) or a character beyond
+ * ASCII (its UTF-8 octets): left to parseName.
  */
 function ownerKey(text: string, start: number, end: number, origin: Name | undefined): boolean {
   const at = text.charCodeAt(start) === 0x40 && end - start === 1; // "@"
@@ -804,7 +805,7 @@ function ownerKey(text: string, start: number, end: number, origin: Name | undef
       if (k < stop) {
         const c = text.charCodeAt(k);
         if (c !== 0x2e) {
-          if (c > 0xff || c === 0x5c || p >= 255) return false;
+          if (c > 0x7f || c === 0x5c || p >= 255) return false;
           orig[p] = c;
           if (c >= 0x41 && c <= 0x5a) {
             upper = true;

@@ -38,7 +38,7 @@ function randomText(seed: number): string {
   /** Split a long string by blanks now and then (hex and base64 fields may be, RFC 4034 §2.2 etc.). */
   const split = (s: string) => (chance(0.4) ? s.replace(/(.{8,20})/g, (m) => (chance(0.5) ? `${m} ` : m)).trim() : s);
   const ttl = () => pick(['300', '3600', '1h', '2H30M', '1d', '1w', '90s', '0', '86400', '1h1m1s']);
-  const label = () => pick(['www', 'mail', 'a', 'B', 'x-y', '_tcp', '_sip', 'h1', 'esc\\.dot', 'sp\\032ace', 'tw\\\\o', 'dig\\049t', 'Mixed']);
+  const label = () => pick(['www', 'mail', 'a', 'B', 'x-y', '_tcp', '_sip', 'h1', 'esc\\.dot', 'sp\\032ace', 'tw\\\\o', 'dig\\049t', 'Mixed', 'caf\u00e9', '\u2603', 'Stra\u00dfe']);
   const relName = () => (chance(0.2) ? '@' : Array.from({ length: 1 + int(2) }, label).join('.'));
   const target = () => (chance(0.3) ? `${relName()}.example.net.` : chance(0.1) ? '@' : relName());
   const txtString = () =>

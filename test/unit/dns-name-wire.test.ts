@@ -64,3 +64,18 @@ test('message round trip with compression and truncation', () => {
   w.name(q);
   assert.equal(w.pos, q.wireLength + 2);
 });
+
+test('a character beyond ASCII in presentation format stands for its UTF-8 octets (as BIND reads a UTF-8 zone file)', () => {
+  const octets = (t: string) => Array.from(Name.parse(t).labels[0]);
+  assert.deepEqual(octets('café.example.'), [0x63, 0x61, 0x66, 0xc3, 0xa9]);
+  assert.deepEqual(octets('caf\\é.example.'), [0x63, 0x61, 0x66, 0xc3, 0xa9]);
+  assert.deepEqual(octets('☃.example.'), [0xe2, 0x98, 0x83]);
+  assert.deepEqual(octets('😀.example.'), [0xf0, 0x9f, 0x98, 0x80]);
+  // relative to an origin, with the fast path's ASCII names beside it
+  assert.equal(Name.parse('Straße', Name.from('example')).toString(), 'Stra\\195\\159e.example.');
+  assert.ok(Name.parse('café.example.').equals(Name.parse('caf\\195\\169.example.')));
+  // the label limit counts octets: 32 "é" are 64 of them
+  assert.throws(() => Name.parse(`${'é'.repeat(32)}.example.`), /longer than 63 octets/);
+  assert.equal(Name.parse(`${'é'.repeat(31)}x.example.`).labels[0].length, 63);
+  assert.throws(() => Name.parse('x\ud800y.example.'), /bad character/);
+});

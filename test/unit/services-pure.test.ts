@@ -54,5 +54,7 @@ test('zone names: canonical lower-case absolute; an operator\'s CIDR gives the r
   assert.equal(cidrToReverseZone('2001:db8:1:2:3::/52'), '0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.', '13 nibbles');
   assert.equal(cidrToReverseZone('fe80::1/10'), '8.e.f.ip6.arpa.');
   for (const bad of ['', '.', 'a..b', 'a b.org', `${'a'.repeat(64)}.org`]) assert.throws(() => normalizeZoneName(bad), BadZoneName, bad);
+  // an internationalized zone name is asked for in its A-label form, which the refusal gives
+  assert.throws(() => normalizeZoneName('bücher.example'), /A-label form \(xn--bcher-kva\.example\)/);
   for (const bad of ['300.1.1.0/24', '10.0.0.0/33', '2001:db8::/129']) assert.throws(() => operatorZoneName(bad), BadZoneName, bad);
 });

@@ -31,6 +31,7 @@ import { Name } from '../dns/name.js';
 import { type Tx, writeTx } from '../store/index.js';
 import {
   deleteRecordRows,
+  setRecordTtls,
   ownerOrderedRows,
   type RecordRowData,
   renumberRows,
@@ -40,7 +41,7 @@ import {
   writtenRows,
 } from '../store/queries/versions.js';
 import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
-import { type CheckReport, checkApex, checkNode, foldNode, targetProblem } from '../zonefile/check.js';
+import { type CheckReport, checkApex, checkNode, foldNode, oneTtlPerRRset, targetProblem } from '../zonefile/check.js';
 import { createZoneParser, parseName, parseTtl, ZoneFileDecoder } from '../zonefile/index.js';
 import type { ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
@@ -274,6 +275,7 @@ class StreamLoad {
     // (the SOA and the group's NS records join it there). Past streamLoadLimits.splitMax marked owners every owner
     // is checked at the end, from all rows read back by owner.
     const prints = new KeyPrints();
+    const runTtlFixes: { owner: string; ord: number; ttl: number }[] = [];
     const split = new Set<string>([originKey]);
     let allSplit = false;
     let run: ZoneRecord[] = [];
@@ -294,7 +296,14 @@ class StreamLoad {
       }
       // Checked first: the kept records then take consecutive places from n on, as the check numbered them.
       const dropped = checkOwner(recs, { first: n }, undefined, k);
-      for (const r of recs) if (!dropped.has(r)) write(r);
+      // One TTL per RRset, as checkZone gives a whole load's records: set at the end (the rows are written as given,
+      // so that the owner's check at the end, should it turn out split, sees them so).
+      const kept = recs.filter((r) => !dropped.has(r));
+      const one = oneTtlPerRRset(kept);
+      kept.forEach((r, i) => {
+        const pos = write(r);
+        if (one[i].ttl !== r.ttl) runTtlFixes.push({ owner: k, ord: base + pos, ttl: one[i].ttl });
+      });
     };
     const onRecord = (r: ZoneRecord) => {
       if (r.type === RRType.SOA) {
@@ -390,6 +399,7 @@ class StreamLoad {
       ...sgRecords.map((r, i) => ({ r, pos: -sgRecords.length + i })),
     ];
     let apexSeen = false;
+    const ttlFixes: { id: number; ttl: number }[] = [];
     let recs: ZoneRecord[] = [];
     let poss: number[] = [];
     let ids: number[] = [];
@@ -404,7 +414,12 @@ class StreamLoad {
         poss = [...virtual.map((v) => v.pos), ...poss];
         ids = [...virtual.map(() => -1), ...ids];
       }
-      checkOwner(recs, poss, ids);
+      const dropped = checkOwner(recs, poss, ids);
+      // One TTL per RRset, as checkZone gives a whole load's records: the rows written with another TTL get it.
+      const kept = recs.map((r, i) => ({ r, id: ids[i] })).filter((x) => !dropped.has(x.r));
+      oneTtlPerRRset(kept.map((x) => x.r)).forEach((r, i) => {
+        if (r.ttl !== kept[i].r.ttl && kept[i].id >= 0) ttlFixes.push({ id: kept[i].id, ttl: r.ttl });
+      });
       recs = [];
       poss = [];
       ids = [];
@@ -461,6 +476,10 @@ class StreamLoad {
       this.problems.sort((a, b) => a.pass - b.pass || a.at - b.at || a.seq - b.seq);
       throw new ZoneValidationFailed(key, this.problems.map((t) => t.p));
     }
+    // The TTL fixes of owners checked in one run (an owner that turned out split, or every owner past splitMax, was
+    // checked again at the end: its fixes are those of that check), before the rows are numbered again.
+    const runFixes = allSplit ? [] : runTtlFixes.filter((f) => !split.has(f.owner)).map(({ ord, ttl }) => ({ ord, ttl }));
+    await setRecordTtls(trx, zoneId, 1, [...runFixes, ...ttlFixes]);
     await deleteRecordRows(trx, droppedIds);
     const sgRows = sgRecords.filter((r) => !droppedVirtual.has(r));
     // In front: ords below the first row's (0 with use_apex_ns, whose rows start at the group's count).

@@ -92,7 +92,7 @@ export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
     if (served.length === 0) nodes.delete(key);
     else nodes.set(key, served.length === 1 ? served[0] : served);
   }
-  const folded = dropped.size === 0 ? records.slice() : records.filter((r) => !dropped.has(r));
+  const folded = oneTtlPerRRset(dropped.size === 0 ? records.slice() : records.filter((r) => !dropped.has(r)));
 
   const apex = nodes.get(origin.key);
   checkApex(origin, apex === undefined ? undefined : list(apex), report);
@@ -112,6 +112,30 @@ export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
     else checkNode(origin, s, atApex, report, checkTarget);
   }
   return { problems, records: folded };
+}
+
+/**
+ * One TTL per RRset (RFC 2181 §5.2): the served records of an RRset whose TTLs differ all get its last record's TTL
+ * — what the zone serves (zone.ts) and what is stored, so that stored rows, answers and IXFR agree (a secondary
+ * refuses an IXFR adding a record with another TTL than its RRset's). Disabled records keep theirs.
+ */
+export function oneTtlPerRRset(records: ZoneRecord[]): ZoneRecord[] {
+  const last = new Map<string, number>();
+  const key = (r: ZoneRecord) => `${r.name.key}\u0000${r.type}\u0000${r.class}`;
+  let mixed = false;
+  for (const r of records) {
+    if (r.flags?.disable) continue;
+    const k = key(r);
+    const t = last.get(k);
+    if (t !== undefined && t !== r.ttl) mixed = true;
+    last.set(k, r.ttl);
+  }
+  if (!mixed) return records;
+  return records.map((r) => {
+    if (r.flags?.disable) return r;
+    const t = last.get(key(r)) as number;
+    return t === r.ttl ? r : { ...r, ttl: t };
+  });
 }
 
 function outOfZone(r: ZoneRecord, origin: Name): string {
@@ -204,15 +228,22 @@ export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report
   // One DNAME per owner (RFC 6672 §2.4): a second would make the answer below it ambiguous.
   const dnames = s.filter((r) => r.type === RRType.DNAME);
   for (const r of dnames.slice(1)) report(r, 'error', `more than one DNAME record at ${show(name)}${where(dnames[0])} (RFC 6672 §2.4)`);
-  // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record.
+  // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record. The RRset takes
+  // its last record's TTL (as served: zone.ts, as Knot loads it; checkZone's records carry it).
   const firstOfType = new Map<number, ZoneRecord>();
+  const lastTtl = new Map<number, number>();
+  for (const r of s) lastTtl.set(r.type, r.ttl);
   const reported = new Set<number>();
   for (const r of s) {
     const f = firstOfType.get(r.type);
     if (!f) firstOfType.set(r.type, r);
     else if (f.ttl !== r.ttl && !reported.has(r.type)) {
       reported.add(r.type);
-      report(r, 'warning', `TTL ${r.ttl} differs from the TTL ${f.ttl} of the rest of the ${show(name)} ${typeToString(r.type)} RRset${where(f)}`);
+      report(
+        r,
+        'warning',
+        `TTL ${r.ttl} differs from the TTL ${f.ttl} of the rest of the ${show(name)} ${typeToString(r.type)} RRset${where(f)}: the RRset gets TTL ${lastTtl.get(r.type)} (its last record's, RFC 2181 §5.2)`,
+      );
     }
   }
   for (const r of s) checkRecord(origin, r, atApex, report, checkTarget);

@@ -97,6 +97,13 @@ test('RRset TTL mismatch is reported once per RRset', () => {
   assert.equal(w[0].severity, 'warning');
   assert.match(w[0].message, /TTL 200 differs from the TTL 100 of the rest of the t.example.org. A RRset \(line 5 of c.zone\)/);
   assert.equal(w[0].line, 6);
+  assert.match(w[0].message, /the RRset gets TTL 300 \(its last record's, RFC 2181 §5\.2\)/);
+});
+
+test('an RRset of mixed TTLs is given its last record\'s TTL (as served), disabled records keeping theirs', () => {
+  const c = check('t 100 A 192.0.2.1\nt 200 A 192.0.2.2\n;!disable\nt 50 A 192.0.2.9\nt 300 A 192.0.2.3\nt 7 TXT "own TTL"\n');
+  const ttls = c.records.filter((r) => r.name.toString() === 't.example.org.').map((r) => `${r.type}/${r.ttl}${r.flags?.disable ? '/disabled' : ''}`);
+  assert.deepEqual(ttls, ['1/300', '1/300', '1/50/disabled', '1/300', '16/7']);
 });
 
 test('duplicates (names compared case-insensitively, also in RDATA) are folded with a warning, first kept', () => {

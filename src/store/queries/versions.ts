@@ -389,6 +389,22 @@ export async function deleteRecordRows(db: Db, ids: readonly number[]): Promise<
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) await db.deleteFrom('records').where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
 }
 
+/**
+ * Give these rows these TTLs (a streamed load's RRset of mixed TTLs, made one): rows named by id, or by their place
+ * (ord) among the rows born at `version`.
+ */
+export async function setRecordTtls(
+  db: Db,
+  zoneId: number,
+  version: number,
+  rows: readonly ({ id: number; ttl: number } | { ord: number; ttl: number })[],
+): Promise<void> {
+  for (const r of rows) {
+    const q = db.updateTable('records').set({ ttl: r.ttl });
+    await ('id' in r ? q.where('id', '=', r.id) : q.where('zone_id', '=', zoneId).where('from_version', '=', version).where('ord', '=', r.ord)).execute();
+  }
+}
+
 /** Number the rows born at `version` 0, 1, 2, … in their present order (ord, id). */
 export async function renumberRows(db: Db, zoneId: number, version: number): Promise<void> {
   await sql`update records set ord = t.rn from (select id, row_number() over (order by ord, id) - 1 as rn from records where zone_id = ${zoneId} and from_version = ${version}) as t where records.id = t.id`.execute(db);

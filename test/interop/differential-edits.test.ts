@@ -1,10 +1,11 @@
 // Whole-zone edits (zone_tool load_zone_zi: a new version of the zone from a file, as edit_zone saves one) of a random
 // zone (test/helpers/random-zone.ts) served by dmsd, one after the other, each a random change of the text before
 // it — records dropped, added (now and then to an RRset of another TTL: the RRset then takes one, RFC 2181 §5.2),
-// given another TTL or owner case, RRsets replaced — and a named secondary of dmsd
-// following by NOTIFY and IXFR (the condensed difference of the versions it has not seen). After every edit named must
-// serve dmsd's serial and its copy must be dmsd's zone record for record (AXFR of both); an edit DMS refuses (a
-// target left without addresses, say) must leave the served zone as it was. Unsigned, and signed by dmsd (NSEC3).
+// given another TTL or owner case, RRsets replaced, records disabled (kept, not served) — with a named and a knotd
+// secondary of dmsd following by NOTIFY and IXFR (the condensed difference of the versions each has not seen). After
+// every edit both must serve dmsd's serial and their copies must be dmsd's zone record for record (AXFR of each); an
+// edit DMS refuses (a target left without addresses, say) must leave the served zone as it was. Unsigned, and signed
+// by dmsd (NSEC3).
 // DMS_EDIT_SEED=N picks other edits; DMS_EDIT_COUNT=N how many.
 
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import { keyFromText } from '../../src/dns/tsig.js';
 import { dig, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { prng } from '../helpers/differential.js';
 import { randomZone } from '../helpers/random-zone.js';
-import { type Secondary, startNamedSecondary, until } from '../helpers/secondaries.js';
+import { type Secondary, startKnotSecondary, startNamedSecondary, until } from '../helpers/secondaries.js';
 import { freePort } from '../helpers/servers.js';
 
 const SEED = Number(process.env.DMS_EDIT_SEED ?? 20261206);
@@ -46,7 +47,7 @@ function edit(lines: string[], rnd: () => number, round: number): string[] {
   let out = [...rest];
   const ops = 1 + Math.floor(rnd() * 4);
   for (let k = 0; k < ops; k++) {
-    const op = Math.floor(rnd() * 6);
+    const op = Math.floor(rnd() * 7);
     const i = Math.floor(rnd() * out.length);
     const f = out[i]?.split(' ');
     if (op === 0 && out.length > 8) out.splice(i, 1 + Math.floor(rnd() * 3)); // records dropped
@@ -69,6 +70,7 @@ function edit(lines: string[], rnd: () => number, round: number): string[] {
       out = out.filter((l) => !(l.split(' ')[0] === f[0] && l.split(' ')[3] === f[3]));
       out.push(f[3] === 'TXT' ? `${f[0]} ${f[1]} IN TXT "replaced ${round}"` : `${f[0]} ${f[1]} IN A 198.51.100.${round % 250}`);
     } else if (op === 5 && f) out.splice(i, 1); // one record dropped
+    else if (op === 6 && f && f[3] !== 'NS') out.splice(i, 0, ';!disable'); // one record kept but not served
   }
   return [soa, ...out];
 }
@@ -78,6 +80,7 @@ for (const signed of [false, true])
     let dir = '';
     let dmsd: Server;
     let named: Secondary;
+    let knot: Secondary;
     let keySpec = '';
     const store = () => sqliteArgs(join(dir, 'dms'));
 
@@ -92,6 +95,8 @@ for (const signed of [false, true])
       zoneToolOk(store(), ['add_transfer_rule', ZONE, 'key=edit.key']);
       const namedPort = await freePort();
       zoneToolOk(store(), ['add_also_notify', ZONE, `127.0.0.1#${namedPort}`, 'key=edit.key']);
+      const knotPort = await freePort();
+      zoneToolOk(store(), ['add_also_notify', ZONE, `127.0.0.1#${knotPort}`, 'key=edit.key']);
       const kek = ['--dnssec-kek', join(dir, 'kek')];
       if (signed) zoneToolOk(store(), [...kek, 'set_zone_dnssec_policy', ZONE, 'default-nsec3']);
       dmsd = await startDmsdDb(store(), ['--no-http', ...kek]);
@@ -99,11 +104,14 @@ for (const signed of [false, true])
       await waitFor(() => servedSerial(dmsd.port, ZONE) !== undefined, 10000, 'zone served by dmsd');
       named = startNamedSecondary({ zone: ZONE, primaryPort: dmsd.port, key: keyFromText(keySpec), port: namedPort, serveTransfers: true, debugLevel: 3 });
       await until('named to transfer the zone', () => servedSerial(namedPort, ZONE) === servedSerial(dmsd.port, ZONE), named.output);
+      knot = startKnotSecondary({ zone: ZONE, primaryPort: dmsd.port, key: keyFromText(keySpec), port: knotPort, serveTransfers: true });
+      await until('knotd to transfer the zone', () => servedSerial(knotPort, ZONE) === servedSerial(dmsd.port, ZONE), knot.output);
     });
 
     after(async () => {
       await dmsd?.stop();
       await named?.stop();
+      await knot?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -135,18 +143,24 @@ for (const signed of [false, true])
         if (/unchanged/.test(`${r.stdout}${r.stderr}`)) continue; // the edit changed nothing DMS stores
         await waitFor(() => servedSerial(dmsd.port, ZONE) !== servedBefore, 10000, `edit ${round} served by dmsd`);
         const wanted = servedSerial(dmsd.port, ZONE);
-        await until(`named at dmsd's serial ${wanted} after edit ${round}`, () => servedSerial(named.port, ZONE) === wanted, named.output, 20000);
-        const [a, b] = [axfr(named.port, keySpec), axfr(dmsd.port, keySpec)];
-        if (a !== b) {
-          const la = new Set(a.split('\n'));
-          const lb = new Set(b.split('\n'));
-          assert.fail(`after edit ${round}: named's copy differs from dmsd's zone\nonly named: ${[...la].filter((l) => !lb.has(l)).join(' | ')}\nonly dmsd: ${[...lb].filter((l) => !la.has(l)).join(' | ')}`);
+        const b = axfr(dmsd.port, keySpec);
+        for (const peer of [named, knot]) {
+          await until(`${peer.label} at dmsd's serial ${wanted} after edit ${round}`, () => servedSerial(peer.port, ZONE) === wanted, peer.output, 20000);
+          const a = axfr(peer.port, keySpec);
+          if (a !== b) {
+            const la = new Set(a.split('\n'));
+            const lb = new Set(b.split('\n'));
+            assert.fail(`after edit ${round}: ${peer.label}'s copy differs from dmsd's zone\nonly ${peer.label}: ${[...la].filter((l) => !lb.has(l)).join(' | ')}\nonly dmsd: ${[...lb].filter((l) => !la.has(l)).join(' | ')}`);
+          }
         }
         saved++;
       }
       const answers = [...named.output().matchAll(/transfer of '[^']*' from 127\.0\.0\.1#\d+: got (incremental|nonincremental) response/g)].map((x) => x[1]);
       assert.ok(answers.filter((x) => x === 'incremental').length >= saved / 2, `named took too few IXFRs (${answers.join(', ')})`);
       assert.doesNotMatch(named.output(), /IXFR.*(failed|refused)|bad SOA|Transfer status: (?!success)/i);
+      const knotIxfrs = (knot.output().match(/IXFR, incoming, remote 127\.0\.0\.1@\d+.*finished/g) ?? []).length;
+      assert.ok(knotIxfrs >= saved / 2, `knotd took ${knotIxfrs} IXFRs:\n${knot.output().slice(-3000)}`);
+      assert.doesNotMatch(knot.output(), /IXFR.*failed|fallback to AXFR|ACL, denied/i);
       assert.ok(saved >= COUNT / 2, `only ${saved} of ${COUNT} edits saved (${refused} refused)`);
       console.log(`whole-zone edits (seed ${SEED}${signed ? ', signed' : ''}): ${saved} saved, ${refused} refused; named's transfers: ${answers.join(' ')}`);
     });

@@ -132,7 +132,6 @@ for (const signed of [false, true])
         writeFileSync(file, `${lines.join('\n')}\n`);
         const servedBefore = servedSerial(dmsd.port, ZONE);
         const r = zoneTool(store(), ['load_zone_zi', file, ZONE]);
-        if (process.env.DMS_EDIT_DEBUG) console.log(`edit ${round}: rc ${r.code} ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 300)}`);
         if (r.code !== 0) {
           // Refused (a rule of DMS's, said in the output): the zone served stays as it was.
           refused++;

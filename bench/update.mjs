@@ -266,9 +266,9 @@ async function measure(srv) {
   // The latency of one UPDATE, timed by our own client.
   const lat = await timedUpdates(srv, 0, LATENCY_UPDATES);
   if (!(await answers(srv.port, `t${LATENCY_UPDATES - 1}.${ZONE}`))) throw new Error(`${srv.label} does not answer the last name of the timed run`);
-  const latency = { n: lat.length, medianMs: pct(lat, 0.5), p90Ms: pct(lat, 0.9), p99Ms: pct(lat, 0.99), maxMs: Math.max(...lat) };
+  const latency = { n: lat.length, meanMs: lat.reduce((a, b) => a + b, 0) / lat.length, medianMs: pct(lat, 0.5), p90Ms: pct(lat, 0.9), p99Ms: pct(lat, 0.99), maxMs: Math.max(...lat) };
   log(
-    `  ${srv.label.padEnd(6)} one UPDATE, send → answer (${fmt(lat.length)} in a row, own client): median ${fmt(latency.medianMs, 2)} ms, ` +
+    `  ${srv.label.padEnd(6)} one UPDATE, send → answer (${fmt(lat.length)} in a row, own client): mean ${fmt(latency.meanMs, 2)} ms, median ${fmt(latency.medianMs, 2)} ms, ` +
       `p90 ${fmt(latency.p90Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`,
   );
   // CLIENTS at once, each its own names, UPDATES in all.

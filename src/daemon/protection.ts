@@ -1,7 +1,8 @@
 // dmsd's protections for a public address (issue 15): response rate limiting (src/server/rrl.ts) configured from
 // --rrl and the configuration file, the DNS Cookie secrets (database, rotated: services/cookies.ts) and the RRL
 // counters for /metrics (with --workers each worker limits its own share of the traffic, as knotd's threads do, and
-// reports its counters to the supervisor, which sums them).
+// reports its counters to the supervisor, which sums them); and what the server tells of itself (CHAOS id.server,
+// version.bind), which an operator may hide.
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -17,6 +18,32 @@ export interface ProtectionConfig {
   cookies: boolean;
   /** dns_cookie_rotation: seconds between new secrets (default a day). */
   cookieRotationMs?: number;
+  /**
+   * server_identity / server_version: the answers to CHAOS TXT id.server and hostname.bind / version.server and
+   * version.bind (undefined: the default, the host name / "DMS <version>"; "" or "none": not told, REFUSED).
+   */
+  identity?: string;
+  version?: string;
+}
+
+/** The CHAOS answers (QueryHandlerOptions.chaos) of these settings: as BIND and Knot, the host name and our version by default. */
+export function chaosAnswers(cfg: ProtectionConfig, hostname: string, ourVersion: string): { identity?: string; version?: string } {
+  const told = (v: string | undefined, dflt: string) => {
+    const t = v ?? dflt;
+    return t === '' || t.toLowerCase() === 'none' ? undefined : t;
+  };
+  const identity = told(cfg.identity, hostname);
+  const version = told(cfg.version, ourVersion);
+  return { ...(identity !== undefined ? { identity } : {}), ...(version !== undefined ? { version } : {}) };
+}
+
+function text(key: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`configuration: ${key} must be text`);
+  const t = String(v);
+  // The answer is one TXT record of a UDP message: a short line of text.
+  if (t.length > 255 || /[\u0000-\u001f\u007f]/.test(t)) throw new Error(`configuration: ${key} must be one line of at most 255 characters`);
+  return t;
 }
 
 function num(key: string, v: unknown, min: number, max: number, integer = true): number | undefined {
@@ -36,7 +63,10 @@ function bool(key: string, v: unknown): boolean | undefined {
   throw new Error(`configuration: ${key} must be true or false`);
 }
 
-/** Read rrl_* and dns_cookie* from the configuration file (none: defaults). Throws with the key on a bad value. */
+/**
+ * Read rrl_*, dns_cookie* and server_identity / server_version from the configuration file (none: defaults). Throws
+ * with the key on a bad value.
+ */
 export function readProtectionConfig(path: string | undefined): ProtectionConfig {
   if (path === undefined) return { cookies: true };
   const e = readConfigEntries(path);
@@ -59,10 +89,14 @@ export function readProtectionConfig(path: string | undefined): ProtectionConfig
   const tableSize = num('rrl_table_size', e.rrl_table_size, 1024, 1 << 24);
   if (tableSize !== undefined) rrl.tableSize = tableSize;
   const rotation = num('dns_cookie_rotation', e.dns_cookie_rotation, 600, 365 * 86400);
+  const identity = text('server_identity', e.server_identity);
+  const version = text('server_version', e.server_version);
   return {
     rrl,
     cookies: bool('dns_cookies', e.dns_cookies) ?? true,
     ...(rotation !== undefined ? { cookieRotationMs: rotation * 1000 } : {}),
+    ...(identity !== undefined ? { identity } : {}),
+    ...(version !== undefined ? { version } : {}),
   };
 }
 

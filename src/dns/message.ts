@@ -270,3 +270,24 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Uint8Array 
   w.pos = end;
   return w.finish();
 }
+
+/** EDNS EXPIRE (RFC 7314): asked for with an empty option in a SOA, AXFR or IXFR query. */
+export const EXPIRE_OPTION = 9;
+
+/** The EXPIRE option of a primary's answer: the zone's SOA EXPIRE (RFC 7314 §3), from the SOA's RDATA. */
+export function expireOption(soa: RR): EdnsOption {
+  const r = soa.rdata;
+  return { code: EXPIRE_OPTION, data: r.slice(r.length - 8, r.length - 4) };
+}
+
+/**
+ * The OPT of an answer to a request (RFC 6891 §7: a request with an OPT gets one back) that is not built by the
+ * query path: our UDP size, the DO bit echoed, and EXPIRE when the request asked for it and the zone's `soa` is
+ * given. Undefined when the request had no OPT.
+ */
+export function answerEdns(req: Message, udpSize: number, soa?: RR): Edns | undefined {
+  const e = req.edns;
+  if (!e) return undefined;
+  const options = soa !== undefined && e.options.some((o) => o.code === EXPIRE_OPTION) ? [expireOption(soa)] : [];
+  return { udpSize, extRcode: 0, version: 0, do: e.do, flags: 0, options };
+}

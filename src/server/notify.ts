@@ -7,12 +7,12 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { ipVersion } from '../dns/address.js';
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
-import { decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
+import { answerEdns, decodeMessage, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, tsigErrorName, verifyResponse } from '../dns/tsig.js';
 import { soaSerialOf } from '../dns/serial.js';
 import { parseTransferKeyName } from './acl.js';
-import { finishResponse, rcodeResponse, type TsigContext } from './xfr.js';
+import { ANSWER_UDP_SIZE, finishResponse, rcodeResponse, type TsigContext } from './xfr.js';
 
 export interface NotifyTarget {
   address: string;
@@ -259,6 +259,8 @@ export async function handleIncomingNotify(
   m.opcode = message.opcode;
   m.rcode = Rcode.NOERROR;
   m.question = message.question.slice(0, 1);
+  const edns = answerEdns(message, ANSWER_UDP_SIZE);
+  if (edns) m.edns = edns;
   return finishResponse(encodeMessage(m), tsig, now);
 }
 

@@ -219,6 +219,8 @@ export class Primary {
       tsig = { key: v.key, requestMac: v.requestMac };
     }
 
+    // An EDNS version we do not speak (RFC 6891 §6.1.3), as the query path answers it.
+    if (msg.edns && msg.edns.version !== 0) return rcodeResponse(msg, Rcode.BADVERS, tsig, now);
     if (opcode === Opcode.UPDATE) {
       const sink = this.deps.updates;
       if (!sink) return rcodeResponse(msg, Rcode.NOTIMP, tsig, now);

@@ -7,10 +7,10 @@
 // answer/authority sections, AXFR/IXFR) takes the slow path: a full decode and, for opcodes and transfer types that
 // other modules serve, a handler from the registry.
 
-import { Opcode, Rcode, RRType } from '../dns/constants.js';
+import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
-import { decodeMessage, encodeMessage, type Message } from '../dns/message.js';
-import type { Name } from '../dns/name.js';
+import { decodeMessage, encodeMessage, EXPIRE_OPTION, expireOption, type Message } from '../dns/message.js';
+import { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
 import { nsec3Hash } from '../dnssec/nsec3.js';
 import { checkCookie, clientIpOctets, COOKIE_OPTION, type CookieSecrets, CookieState, cookieLengthOk, makeServerCookie } from '../dns/cookie.js';
@@ -63,12 +63,19 @@ export interface QueryHandlerOptions {
    * undefined: COOKIE options are ignored as before.
    */
   cookieSecrets?: () => CookieSecrets | undefined;
+  /**
+   * What the server says of itself to CHAOS-class TXT queries: `identity` for id.server (RFC 4892) and hostname.bind,
+   * `version` for version.server and version.bind, as BIND and Knot answer them. Absent (either): REFUSED, as for
+   * every other CHAOS question.
+   */
+  chaos?: { identity?: string; version?: string };
   /** Seconds since the epoch, for cookie timestamps (tests inject it; default Date.now() / 1000). */
   now?: () => number;
 }
 
 const FLAG_QR = 0x80; // in byte 2
 const FLAG_AA = 0x04; // in byte 2
+const FLAG_TC = 0x02; // in byte 2
 const FLAG_RD = 0x01; // in byte 2
 const FLAG_CD = 0x10; // in byte 3
 const OPT_LEN = 11;
@@ -100,6 +107,7 @@ export class QueryHandler {
   private readonly queryAcl: QueryAcl | undefined;
   private readonly rrl: RateLimiter | undefined;
   private readonly cookieSecrets: (() => CookieSecrets | undefined) | undefined;
+  private readonly chaos: QueryHandlerOptions['chaos'];
   private readonly now: () => number;
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
@@ -123,6 +131,8 @@ export class QueryHandler {
   private respCookieLen = 0;
   /** The query carried a valid server cookie of ours (exempt from RRL). */
   private cookieValid = false;
+  /** The query's OPT asked for EXPIRE (RFC 7314). */
+  private expireAsked = false;
   /** RRL has accounted this query's response already (decided before building it: rrlEarly). */
   private rrlDone = false;
   /** The client address as octets (ipLen: 4 or 16; 0 unknown; -1 not parsed yet). */
@@ -150,6 +160,7 @@ export class QueryHandler {
     this.queryAcl = opts.queryAcl;
     this.rrl = opts.rrl;
     this.cookieSecrets = opts.cookieSecrets;
+    this.chaos = opts.chaos;
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
     this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
@@ -219,16 +230,26 @@ export class QueryHandler {
     this.cookieLen = -1;
     this.respCookieLen = 0;
     this.cookieValid = false;
+    this.expireAsked = false;
     this.ipLen = -1;
     this.rrlDone = false;
 
     if (opcode !== Opcode.QUERY) {
       const h = this.opcodeHandlers.get(opcode);
       const qEnd = qd === 1 && this.scanQuestion(b) ? this.qEnd + 4 : 12;
-      if (!h) return errorResponse(b, Rcode.NOTIMP, qEnd, this);
-      return this.slow(b, meta, h, qEnd);
+      if (h) return this.slow(b, meta, h, qEnd);
+      // With the OPT of the request, when it reads as a message (RFC 6891 §7), as knotd and named answer.
+      if (ar !== 0) this.decodedEdns(b, meta);
+      return errorResponse(b, Rcode.NOTIMP, qEnd, this);
     }
-    if (qd !== 1 || !this.scanQuestion(b)) return errorResponse(b, Rcode.FORMERR, 12, this);
+    if (qd !== 1 || !this.scanQuestion(b)) {
+      // No question, or more than one (RFC 9619: FORMERR), with the request's OPT when it has one. A query without a
+      // question but with a COOKIE asks for a server cookie (RFC 7873 §5.4): NOERROR with it, as named answers.
+      const msg = ar !== 0 ? this.decodedEdns(b, meta) : undefined;
+      if (msg !== undefined && this.hasEdns && this.ednsVersion !== 0) return errorResponse(b, Rcode.BADVERS, 12, this);
+      const askingCookie = qd === 0 && msg !== undefined && msg.question.length === 0 && this.respCookieLen > 0;
+      return errorResponse(b, askingCookie ? Rcode.NOERROR : Rcode.FORMERR, 12, this);
+    }
     const qEnd = this.qEnd + 4;
     if (an !== 0 || ns !== 0 || (ar !== 0 && !this.scanOpt(b, qEnd, ar))) {
       // Not the plain shape: decode fully (a TSIG, several additional records, or a malformed OPT).
@@ -239,19 +260,7 @@ export class QueryHandler {
         if (e instanceof DecodeError) return errorResponse(b, Rcode.FORMERR, qEnd, this);
         throw e;
       }
-      if (msg.edns) {
-        this.hasEdns = true;
-        this.optLen = OPT_LEN;
-        this.ednsUdp = msg.edns.udpSize;
-        this.ednsDo = msg.edns.do;
-        this.ednsVersion = msg.edns.version;
-        const cookie = msg.edns.options.find((o) => o.code === COOKIE_OPTION);
-        if (cookie) {
-          this.cookieBuf = cookie.data;
-          this.cookieAt = 0;
-          this.cookieLen = cookie.data.length;
-        }
-      }
+      this.takeEdns(msg);
       if (msg.tsigOffset !== undefined) {
         if (this.signedHandler) return this.signedHandler({ bytes: b, message: msg, meta, table: this.table });
         return errorResponse(b, Rcode.NOTAUTH, qEnd, this);
@@ -269,6 +278,43 @@ export class QueryHandler {
       }
     }
     return this.query(b, meta, qEnd);
+  }
+
+  /** The EDNS fields of a fully decoded request. */
+  private takeEdns(msg: Message): void {
+    if (!msg.edns) return;
+    this.hasEdns = true;
+    this.optLen = OPT_LEN;
+    this.ednsUdp = msg.edns.udpSize;
+    this.ednsDo = msg.edns.do;
+    this.ednsVersion = msg.edns.version;
+    this.expireAsked = msg.edns.options.some((o) => o.code === EXPIRE_OPTION);
+    const cookie = msg.edns.options.find((o) => o.code === COOKIE_OPTION);
+    if (cookie) {
+      this.cookieBuf = cookie.data;
+      this.cookieAt = 0;
+      this.cookieLen = cookie.data.length;
+    }
+  }
+
+  /**
+   * A request answered with an error before its question was read (no question, several, an unknown opcode): its
+   * EDNS and COOKIE for the answer, when the message reads as one (undefined otherwise: the answer has no OPT).
+   */
+  private decodedEdns(b: Uint8Array, meta: QueryMeta): Message | undefined {
+    let msg: Message;
+    try {
+      msg = decodeMessage(b);
+    } catch (e) {
+      if (e instanceof DecodeError) return undefined;
+      throw e;
+    }
+    this.takeEdns(msg);
+    if (this.hasEdns && this.ednsVersion === 0 && this.cookieLen >= 0 && this.cookieSecrets !== undefined && cookieLengthOk(this.cookieLen)) {
+      const secrets = this.cookieSecrets();
+      if (secrets !== undefined) this.cookie(secrets, meta);
+    }
+    return msg;
   }
 
   /** A handled opcode: full decode, then the handler. */
@@ -342,6 +388,7 @@ export class QueryHandler {
     while (o < end) {
       if (o + 4 > end) return false;
       const olen = (b[o + 2] << 8) | b[o + 3];
+      if (b[o] === 0 && b[o + 1] === EXPIRE_OPTION) this.expireAsked = true;
       if (b[o] === 0 && b[o + 1] === COOKIE_OPTION && this.cookieLen < 0 && o + 4 + olen <= end) {
         this.cookieBuf = b;
         this.cookieAt = o + 4;
@@ -383,7 +430,36 @@ export class QueryHandler {
 
   /** A standard query whose question and EDNS are known. */
   private query(b: Uint8Array, meta: QueryMeta, qEnd: number): HandlerResult | Promise<HandlerResult> {
+    const r = this.answerQuery(b, meta, qEnd);
+    return this.expireAsked && this.qType === RRType.SOA && r instanceof Uint8Array ? this.withExpire(r, meta) : r;
+  }
+
+  /**
+   * A SOA answer at a zone's apex to a query asking for EDNS EXPIRE: with the option, our SOA EXPIRE (RFC 7314 §3: a
+   * primary answers its own), as BIND and Knot answer; unchanged when it is any other answer or would not fit.
+   */
+  private withExpire(r: Uint8Array, meta: QueryMeta): Uint8Array {
+    if (!this.hasEdns || r.length < 12 || (r[3] & 0xf) !== 0 || (r[2] & FLAG_TC) !== 0 || ((r[6] << 8) | r[7]) === 0) return r;
+    const zone = this.table.findForQuery(this.qKey, RRType.SOA);
+    if (zone === undefined || zone.originKey !== this.qKey) return r;
+    const limit = meta.transport === 'udp' ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 65535;
+    const at = r.length - this.optLen; // our OPT is the last record of the answer
+    if (r.length + 8 > limit || r[at] !== 0 || r[at + 1] !== 0 || r[at + 2] !== RRType.OPT) return r;
+    const option = expireOption(zone.soa);
+    const out = new Uint8Array(r.length + 8);
+    out.set(r);
+    out[r.length + 1] = EXPIRE_OPTION;
+    out[r.length + 3] = 4;
+    out.set(option.data, r.length + 4);
+    const rdlen = ((r[at + 9] << 8) | r[at + 10]) + 8;
+    out[at + 9] = rdlen >>> 8;
+    out[at + 10] = rdlen & 0xff;
+    return out;
+  }
+
+  private answerQuery(b: Uint8Array, meta: QueryMeta, qEnd: number): HandlerResult | Promise<HandlerResult> {
     const qtype = this.qType;
+    if (this.qClass === RRClass.CH) return this.chaosAnswer(b, qEnd);
     // IN, or ANY (RFC 1035 §3.2.5 QCLASS *) answered from the IN data as Knot does; other classes are not served.
     if (this.qClass !== 1 && this.qClass !== 255) return errorResponse(b, Rcode.REFUSED, qEnd, this);
     const expired = this.expired;
@@ -436,6 +512,25 @@ export class QueryHandler {
       if (neg !== undefined) return v === RRL_SLIP ? shortResponse(neg, this.respCookieLen > 0) : neg;
     }
     return this.build(zone, b, qEnd, limit);
+  }
+
+  /** A CHAOS-class question: the server's identity or version (QueryHandlerOptions.chaos), else REFUSED. */
+  private chaosAnswer(b: Uint8Array, qEnd: number): Uint8Array {
+    const what = CHAOS_NAMES.get(this.qKey);
+    const text = what === undefined ? undefined : this.chaos?.[what];
+    if (text === undefined) return errorResponse(b, Rcode.REFUSED, qEnd, this);
+    const qname = new WireReader(b, 12, qEnd).name();
+    // Not authoritative (AA clear), as Knot answers: no zone holds these names.
+    const msg = responseMessage(qname, this.qType, RRClass.CH, Rcode.NOERROR, false);
+    msg.id = (b[0] << 8) | b[1];
+    msg.rd = (b[2] & FLAG_RD) !== 0;
+    msg.cd = (b[3] & FLAG_CD) !== 0;
+    // TXT (or ANY) gets the text; any other type at these names has no data.
+    if (this.qType === RRType.TXT || this.qType === RRType.ANY) msg.answer = [{ name: qname, type: RRType.TXT, class: RRClass.CH, ttl: 0, rdata: txtRdata(text) }];
+    if (this.hasEdns) msg.edns = this.ourEdns();
+    const out = encodeMessage(msg);
+    out.set(b.subarray(12, qEnd), 12);
+    return out;
   }
 
   /** Full lookup and encoding; memoizes the unlimited response and fits it to `limit`. */
@@ -544,12 +639,7 @@ export class QueryHandler {
 
   /** Whether negative() will produce its response within `limit` (so RRL may decide before it is built). */
   private negativeFits(zone: Zone, limit: number): boolean {
-    let tail = negativeTails.get(zone);
-    if (tail === undefined) {
-      tail = negativeTail(zone);
-      negativeTails.set(zone, tail);
-    }
-    return this.qEnd + 4 + tail.length + this.optLen <= limit;
+    return this.qEnd + 4 + negativeTailOf(zone).bytes.length + this.optLen <= limit;
   }
 
   /**
@@ -557,11 +647,7 @@ export class QueryHandler {
    * to the zone's name inside the question name), our OPT when asked. Undefined when it would not fit `limit`.
    */
   private negative(zone: Zone, b: Uint8Array, nxdomain: boolean, limit: number): Uint8Array | undefined {
-    let tail = negativeTails.get(zone);
-    if (tail === undefined) {
-      tail = negativeTail(zone);
-      negativeTails.set(zone, tail);
-    }
+    const { bytes: tail, apexPointers } = negativeTailOf(zone);
     const nameEnd = this.qEnd;
     const tailAt = nameEnd + 4;
     const n = tailAt + tail.length + this.optLen;
@@ -581,10 +667,13 @@ export class QueryHandler {
     out[11] = this.hasEdns ? 1 : 0;
     for (let i = 12; i < tailAt; i++) out[i] = b[i];
     out.set(tail, tailAt);
-    // The zone's name is the last originKey.length octets of the question name (same length in any case).
+    // The zone's name is the last originKey.length octets of the question name (same length in any case): the SOA's
+    // owner, and the apex ending its MNAME and RNAME, point there.
     const apexAt = nameEnd - zone.originKey.length;
-    out[tailAt] = 0xc0 | (apexAt >>> 8);
-    out[tailAt + 1] = apexAt & 0xff;
+    for (const at of apexPointers) {
+      out[tailAt + at] = 0xc0 | (apexAt >>> 8);
+      out[tailAt + at + 1] = apexAt & 0xff;
+    }
     if (this.hasEdns) writeOpt(out, tailAt + tail.length, this.udpPayload, 0, this.ednsDo, this.respCookie, this.respCookieLen);
     return out;
   }
@@ -744,20 +833,82 @@ function writeU32(b: Uint8Array, p: number, v: number): void {
   b[p + 3] = v & 0xff;
 }
 
-/** Per zone snapshot: the authority record of negative answers, encoded with a placeholder owner pointer. */
-const negativeTails = new WeakMap<Zone, Uint8Array>();
+/**
+ * The authority record of a zone's negative answers, encoded once per zone snapshot, and where in it the pointers to
+ * the zone's name go (set per response: the name sits at the end of the question name, wherever that ends).
+ */
+interface NegativeTail {
+  bytes: Uint8Array;
+  apexPointers: number[];
+}
 
-function negativeTail(zone: Zone): Uint8Array {
+const negativeTails = new WeakMap<Zone, NegativeTail>();
+
+function negativeTailOf(zone: Zone): NegativeTail {
+  let tail = negativeTails.get(zone);
+  if (tail === undefined) {
+    tail = negativeTail(zone);
+    negativeTails.set(zone, tail);
+  }
+  return tail;
+}
+
+function negativeTail(zone: Zone): NegativeTail {
   const soa = zone.negativeSoa;
-  const out = Buffer.alloc(2 + 10 + soa.rdata.length);
+  const r = soa.rdata;
+  // MNAME and RNAME as found in the RDATA (uncompressed), then the five counters.
+  const mnameEnd = wireNameEnd(r, 0);
+  const rnameEnd = wireNameEnd(r, mnameEnd);
+  const apexPointers = [0];
+  const rdata: number[] = [];
+  const name = (from: number, to: number) => {
+    // A name within the zone ends in a pointer to the zone's name (as Knot and BIND compress it): 24 octets fewer
+    // for the usual ns1.<zone> / hostmaster.<zone>.
+    const cut = apexSuffixAt(r, from, zone.originKey);
+    if (cut === undefined) {
+      for (let i = from; i < to; i++) rdata.push(r[i]);
+      return;
+    }
+    for (let i = from; i < cut; i++) rdata.push(r[i]);
+    apexPointers.push(12 + rdata.length);
+    rdata.push(0, 0);
+  };
+  name(0, mnameEnd);
+  name(mnameEnd, rnameEnd);
+  for (let i = rnameEnd; i < r.length; i++) rdata.push(r[i]);
+  const out = Buffer.alloc(2 + 10 + rdata.length);
   // out[0..1]: the owner, a compression pointer set per response.
   out.writeUInt16BE(RRType.SOA, 2);
   out.writeUInt16BE(soa.class, 4);
   out.writeUInt32BE(soa.ttl >>> 0, 6);
-  out.writeUInt16BE(soa.rdata.length, 10);
-  // MNAME and RNAME uncompressed: the RDATA does not depend on where the record lands.
-  out.set(soa.rdata, 12);
-  return out;
+  out.writeUInt16BE(rdata.length, 10);
+  out.set(rdata, 12);
+  return { bytes: out, apexPointers };
+}
+
+/** The end of the uncompressed wire name at `from` in `b`. */
+function wireNameEnd(b: Uint8Array, from: number): number {
+  let p = from;
+  while (b[p] !== 0) p += b[p] + 1;
+  return p + 1;
+}
+
+/**
+ * Where, in the uncompressed wire name at `from`, the zone's name (its lower-case wire key) starts as a whole-label
+ * suffix; undefined when the name is not within the zone, or the zone is the root (a pointer would save nothing).
+ */
+function apexSuffixAt(b: Uint8Array, from: number, apexKey: string): number | undefined {
+  if (apexKey.length <= 1) return undefined;
+  for (let p = from; b[p] !== 0; p += b[p] + 1) {
+    if (wireNameEnd(b, p) - p !== apexKey.length) continue;
+    let same = true;
+    for (let i = 0; i < apexKey.length && same; i++) {
+      const c = b[p + i];
+      same = (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) === apexKey.charCodeAt(i);
+    }
+    if (same) return p;
+  }
+  return undefined;
 }
 
 function responseMessage(qname: Name, qtype: number, qclass: number, rcode: number, aa: boolean): Message {
@@ -765,6 +916,32 @@ function responseMessage(qname: Name, qtype: number, qclass: number, rcode: numb
     id: 0, qr: true, opcode: 0, aa, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode,
     question: [{ name: qname, type: qtype, class: qclass }], answer: [], authority: [], additional: [],
   };
+}
+
+/** The CHAOS names answered (by wire key) and what each tells. */
+const CHAOS_NAMES: ReadonlyMap<string, 'identity' | 'version'> = new Map(
+  (
+    [
+      ['id.server.', 'identity'],
+      ['hostname.bind.', 'identity'],
+      ['version.server.', 'version'],
+      ['version.bind.', 'version'],
+    ] as const
+  ).map(([name, what]) => {
+    const wire = Name.parse(name).toCanonicalWire();
+    return [latin1(wire, 0, wire.length), what];
+  }),
+);
+
+/** TXT RDATA holding `text` (UTF-8), in strings of at most 255 octets. */
+function txtRdata(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  const parts: number[] = [];
+  for (let i = 0; i < bytes.length || i === 0; i += 255) {
+    const chunk = bytes.subarray(i, i + 255);
+    parts.push(chunk.length, ...chunk);
+  }
+  return Uint8Array.from(parts);
 }
 
 function ourEdns(payload: number, dnssecOk: boolean): NonNullable<Message['edns']> {

@@ -3,10 +3,10 @@
 // finished before the answer is sent. Updates of one zone are applied one at a time, committed in groups.
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
-import { emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
+import { answerEdns, emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
 import type { Name } from '../dns/name.js';
 import { applyUpdate, checkGrant, diffRecords, type UpdateGrant } from '../zone/update.js';
-import { finishResponse, type TsigContext } from './xfr.js';
+import { ANSWER_UDP_SIZE, finishResponse, type TsigContext } from './xfr.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -117,6 +117,8 @@ function updateResponse(req: Message, rcode: number, tsig: TsigContext | undefin
   m.rcode = rcode;
   // The zone section is echoed (as BIND and Knot do); prerequisite and update sections are not.
   m.question = req.question.slice(0, 1);
+  const edns = answerEdns(req, ANSWER_UDP_SIZE);
+  if (edns) m.edns = edns;
   return finishResponse(encodeMessage(m), tsig, now);
 }
 

@@ -3,7 +3,8 @@
 // connects to the zone cache and the database; src/zone/ixfr.ts does the planning.
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
-import { emptyMessage, encodeMessage, type Message, type RR } from '../dns/message.js';
+import { answerEdns, emptyMessage, encodeMessage, encodeOpt, type Message, type RR } from '../dns/message.js';
+import { WireWriter } from '../dns/wire.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigRecordSize } from '../dns/tsig.js';
 import { soaSerialOf } from '../dns/serial.js';
@@ -80,8 +81,14 @@ export function finishResponse(bytes: Uint8Array, tsig: TsigContext | undefined,
   return signMessage(bytes, tsig.key, now, tsig.requestMac, { macSize: tsig.requestMac.length }).bytes;
 }
 
-/** A response with only the question echoed and an RCODE, signed when the request was. */
-export function rcodeResponse(req: Message, rcode: number, tsig: TsigContext | undefined, now: number): Uint8Array {
+/** The UDP payload our OPT announces in the answers built here (the query path's default, as Knot's and BIND's). */
+export const ANSWER_UDP_SIZE = 1232;
+
+/**
+ * A response with only the question echoed and an RCODE (an extended one through the OPT), with an OPT when the
+ * request had one (EXPIRE too when asked for and the zone's `soa` is given), signed when the request was.
+ */
+export function rcodeResponse(req: Message, rcode: number, tsig: TsigContext | undefined, now: number, soa?: RR): Uint8Array {
   const m = emptyMessage(req.id);
   m.qr = true;
   m.opcode = req.opcode;
@@ -89,7 +96,36 @@ export function rcodeResponse(req: Message, rcode: number, tsig: TsigContext | u
   m.cd = req.cd;
   m.rcode = rcode;
   m.question = req.question.slice(0, 1);
+  const edns = answerEdns(req, ANSWER_UDP_SIZE, soa);
+  if (edns) m.edns = edns;
   return finishResponse(encodeMessage(m), tsig, now);
+}
+
+/** An OPT record's wire form, to be appended to messages packed without one. */
+function optWire(req: Message, soa: RR): Uint8Array | undefined {
+  const edns = answerEdns(req, ANSWER_UDP_SIZE, soa);
+  if (!edns) return undefined;
+  const rr = encodeOpt(edns, 0);
+  const w = new WireWriter(11 + rr.rdata.length, false);
+  w.u8(0);
+  w.u16(rr.type);
+  w.u16(rr.class);
+  w.u32(rr.ttl);
+  w.u16(rr.rdata.length);
+  w.bytes(rr.rdata);
+  return w.finish();
+}
+
+/** `msg` with `opt` added to its additional section (before any TSIG: signing comes after). */
+function withOpt(msg: Uint8Array, opt: Uint8Array | undefined): Uint8Array {
+  if (!opt) return msg;
+  const out = new Uint8Array(msg.length + opt.length);
+  out.set(msg);
+  out.set(opt, msg.length);
+  const ar = ((out[10] << 8) | out[11]) + 1;
+  out[10] = ar >>> 8;
+  out[11] = ar & 0xff;
+  return out;
 }
 
 /**
@@ -118,12 +154,14 @@ export async function handleTransfer(req: RequestInfo, source: XfrSource, opts: 
     opts.log?.({ zone: zoneName, kind: 'refused', client, key: keyText });
     return [rcodeResponse(req.message, Rcode.REFUSED, tsig, now)];
   }
+  // Every message carries the OPT when the request had one (RFC 6891 §7), EXPIRE in it when asked (RFC 7314).
+  const opt = optWire(req.message, zone.soa);
   const serial = soaSerialOf(zone.soa);
   let plan: TransferPlan;
   let clientSerial: number | undefined;
   if (q.type === RRType.IXFR) {
     const theirs = req.message.authority.find((rr) => rr.type === RRType.SOA);
-    if (!theirs?.name.equals(zone.origin)) return [rcodeResponse(req.message, Rcode.FORMERR, tsig, now)];
+    if (!theirs?.name.equals(zone.origin)) return [rcodeResponse(req.message, Rcode.FORMERR, tsig, now, zone.soa)];
     clientSerial = soaSerialOf(theirs);
     const diffs = clientSerial === serial ? [] : await source.getDiffs(zone.origin, clientSerial, serial);
     plan = planIxfr(zone.soa, zone.records, clientSerial, diffs, { condense: opts.condense });
@@ -134,7 +172,7 @@ export async function handleTransfer(req: RequestInfo, source: XfrSource, opts: 
 
   if (req.transport === 'udp') {
     // RFC 1995 §2: over UDP send the whole difference if it fits, else only the SOA (the client retries over TCP).
-    const limit = Math.max(512, req.udpSize ?? 512) - (tsig ? tsigRecordSize(tsig.key) : 0);
+    const limit = Math.max(512, req.udpSize ?? 512) - (tsig ? tsigRecordSize(tsig.key) : 0) - (opt?.length ?? 0);
     let records = plan.kind === 'incremental' ? plan.records : [zone.soa];
     let packed = packRecords(records, { id: req.message.id, question: q, maxSize: 65535 });
     if (packed.length !== 1 || packed[0].length > limit) {
@@ -142,11 +180,11 @@ export async function handleTransfer(req: RequestInfo, source: XfrSource, opts: 
       packed = packRecords(records, { id: req.message.id, question: q });
       opts.log?.({ zone: zoneName, kind: 'ixfr-udp-too-big', client, key: keyText, serial, clientSerial });
     } else opts.log?.({ zone: zoneName, kind, client, key: keyText, messages: 1, serial, clientSerial });
-    return [finishResponse(packed[0], tsig, now)];
+    return [finishResponse(withOpt(packed[0], opt), tsig, now)];
   }
 
-  const reserve = tsig ? tsigRecordSize(tsig.key) : 0;
-  const packed = packRecords(plan.records, { id: req.message.id, question: q, maxSize: opts.maxMessageSize ?? 65535, reserve });
+  const reserve = (tsig ? tsigRecordSize(tsig.key) : 0) + (opt?.length ?? 0);
+  const packed = packRecords(plan.records, { id: req.message.id, question: q, maxSize: opts.maxMessageSize ?? 65535, reserve }).map((m) => withOpt(m, opt));
   opts.log?.({ zone: zoneName, kind, client, key: keyText, messages: packed.length, serial, clientSerial });
   if (!tsig) return packed;
   const signer = new TsigStreamSigner(tsig.key, tsig.requestMac, tsig.requestMac.length);

@@ -199,9 +199,13 @@ export const ALLOWANCES: Allowance[] = [
   {
     id: 'chaos-identity',
     rfc: 'RFC 4892 §2-§3',
-    why: 'version.bind / id.server / hostname.bind in class CH are a convention a server MAY answer; refusing them is allowed (and hides the version)',
-    applies: (q, _a, b, d) =>
-      q.class === 3 && !!b.msg && (b.msg.rcode === 5 || b.msg.rcode === 4) && b.msg.answer.length === 0 && d.kind !== 'question',
+    why: 'version.bind / id.server / hostname.bind in class CH are a convention a server MAY answer; refusing them is allowed (and hides the version), and the text is each server\'s own (its version, its host name)',
+    applies: (q, a, b, d) =>
+      q.class === 3 &&
+      !!b.msg &&
+      d.kind !== 'question' &&
+      (((b.msg.rcode === 5 || b.msg.rcode === 4) && b.msg.answer.length === 0) ||
+        (d.kind.startsWith('answer.rdata') && b.msg.rcode === 0 && b.msg.answer.length === 1 && b.msg.answer[0].type === RRType.TXT && a.msg?.answer.length === 1)),
   },
   {
     id: 'qclass-any',

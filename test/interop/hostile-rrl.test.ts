@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Rcode, RRType } from '../../src/dns/constants.js';
@@ -61,7 +61,7 @@ before(async () => {
   data = mkdtempSync(join(tmpdir(), 'dms-rrl-'));
   const conf = join(data, 'dmsd.conf');
   // slip 2: every second limited response goes out truncated; a short window so the test's sources recover quickly.
-  writeFileSync(conf, 'rrl_slip = 2\nrrl_window = 5\nrrl_ipv4_prefix = 24\n');
+  writeFileSync(conf, 'rrl_slip = 2\nrrl_window = 5\nrrl_ipv4_prefix = 24\nserver_identity = ns-test-1.example\nserver_version = none\n');
   srv = await startDmsdDb(sqliteArgs(data), ['--http', '127.0.0.1:0', '--rrl', String(RATE), '--config', conf]);
   metricsUrl = `http://127.0.0.1:${await listeningPort(srv, 'http')}/metrics`;
   // A second instance on the same database (RRL off): cookies must be interchangeable.
@@ -72,6 +72,27 @@ after(async () => {
   await srv?.stop('SIGTERM');
   await srv2?.stop('SIGTERM');
   rmSync(data, { recursive: true, force: true });
+});
+
+describe('what the server tells of itself, and EXPIRE, with dig and kdig', () => {
+  test('CHAOS TXT id.server / hostname.bind: server_identity, else the host name; version.bind: hidden by server_version = none, else "DMS …"', () => {
+    const txt = (out: string) => /^\S+\s+0\s+CH\s+TXT\s+"([^"]*)"/m.exec(out)?.[1];
+    const id = digAt(srv.port, ['CH', 'TXT', 'id.server'], '127.0.13.1');
+    assert.equal(txt(id), 'ns-test-1.example', id);
+    assert.equal(txt(kdigAt(srv.port, ['CH', 'TXT', 'hostname.bind'], '127.0.13.1')), 'ns-test-1.example');
+    assert.equal(status(digAt(srv.port, ['CH', 'TXT', 'version.bind'], '127.0.13.1')), 'REFUSED');
+    // The second instance has no configuration file: the defaults.
+    assert.equal(txt(digAt(srv2.port, ['CH', 'TXT', 'id.server'], '127.0.13.1')), hostname());
+    assert.match(txt(kdigAt(srv2.port, ['CH', 'TXT', 'version.server'], '127.0.13.1')) ?? '', /^DMS \d+\.\d+/);
+  });
+
+  test('dig +expire on the zone\'s SOA: the SOA EXPIRE (RFC 7314); kdig +expire too', () => {
+    const out = digAt(srv.port, ['+expire', ZONE, 'SOA'], '127.0.13.2');
+    const expire = /\s(\d+)\s+\d+\s*$/m.exec(/^\S+\s+\d+\s+IN\s+SOA\s+.*$/m.exec(out)?.[0] ?? "")?.[1];
+    assert.ok(expire, out);
+    assert.match(out, new RegExp(`; EXPIRE: ${expire} `), out);
+    assert.match(kdigAt(srv.port, ['+expire', ZONE, 'SOA'], '127.0.13.2'), new RegExp(`EXPIRE: ${expire} `));
+  });
 });
 
 describe('DNS Cookies (RFC 7873, RFC 9018) with dig and kdig', () => {
@@ -96,6 +117,13 @@ describe('DNS Cookies (RFC 7873, RFC 9018) with dig and kdig', () => {
     assert.notEqual(cookieOf(moved)?.cookie, c.cookie);
     const tcp = digAt(srv.port, ['+tcp', '+cookie', ZONE, 'SOA'], '127.0.10.1');
     assert.equal(cookieOf(tcp)?.cookie.length, 48, tcp);
+  });
+
+  test('dig +header-only +cookie (no question) gets a server cookie: NOERROR (RFC 7873 §5.4); without the cookie FORMERR', () => {
+    const out = digAt(srv.port, ['+cookie', '+header-only'], '127.0.12.1');
+    assert.equal(status(out), 'NOERROR', out);
+    assert.ok(cookieOf(out)?.cookie.length === 48, out);
+    assert.equal(status(digAt(srv.port, ['+nocookie', '+header-only'], '127.0.12.1')), 'FORMERR');
   });
 
   test('kdig +cookie gets a server cookie and is accepted with it', () => {

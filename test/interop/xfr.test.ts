@@ -112,6 +112,41 @@ describe('AXFR/IXFR against dig and kdig', () => {
     assert.match(out.stdout, /^t2999\.example\.org\.\s+300\s+IN\s+TXT\s+"x{200}2999"$/m);
   });
 
+  test('EDNS in transfers: every message carries the OPT, EXPIRE when asked (RFC 6891 §7, RFC 7314); dig verifies the TSIG after it', async () => {
+    const out = await dig(['-y', keySpec(ALLOWED_KEY), '+edns', '+expire', 'example.org', 'AXFR']);
+    assert.doesNotMatch(out.stdout + out.stderr, /failed|Couldn.t verify|verify failure/i);
+    assert.match(out.stdout, /XFR size: 3008 records/);
+    // The messages themselves, through the handler: OPT in each, before the TSIG; EXPIRE = the SOA's.
+    const req = emptyMessage(7);
+    req.question.push({ name: origin, type: RRType.AXFR, class: 1 });
+    req.edns = { udpSize: 4096, extRcode: 0, version: 0, do: true, flags: 0, options: [{ code: 9, data: new Uint8Array(0) }] };
+    const signed = signMessage(encodeMessage(req), ALLOWED_KEY, Date.now() / 1000);
+    const zoneSoa = soa(1);
+    const src: XfrSource = { getZone: () => ({ origin, soa: zoneSoa, records: versions(3000)[0] }), getDiffs: () => undefined, transferRules: () => [{ key: ALLOWED_KEY.name }] };
+    const msgs = await handleTransfer({ message: decodeMessage(signed.bytes), transport: 'tcp', address: '127.0.0.1', tsig: { key: ALLOWED_KEY, requestMac: signed.mac } }, src);
+    assert.ok(msgs.length > 5);
+    const v = new TsigStreamVerifier(ALLOWED_KEY, signed.mac);
+    const expire = zoneSoa.rdata.slice(zoneSoa.rdata.length - 8, zoneSoa.rdata.length - 4);
+    for (const m of msgs) {
+      assert.ok(m.length <= 65535);
+      const d = decodeMessage(m);
+      assert.equal(v.verify(m, d.tsigOffset, Date.now() / 1000), 0);
+      assert.equal(d.edns?.version, 0);
+      assert.ok(d.edns?.do, 'DO echoed');
+      assert.deepEqual([...(d.edns?.options.find((o) => o.code === 9)?.data ?? [])], [...expire]);
+    }
+    // Refused: the OPT, but nothing of the zone (no EXPIRE); no OPT asked, none sent.
+    const refused = decodeMessage((await handleTransfer({ message: decodeMessage(encodeMessage(req)), transport: 'tcp', address: '127.0.0.1' }, src))[0]);
+    assert.equal(refused.rcode, Rcode.REFUSED);
+    assert.ok(refused.edns);
+    assert.equal(refused.edns.options.length, 0);
+    const plainReq = emptyMessage(8);
+    plainReq.question.push({ name: origin, type: RRType.AXFR, class: 1 });
+    const plainSigned = signMessage(encodeMessage(plainReq), ALLOWED_KEY, Date.now() / 1000);
+    const plainMsgs = await handleTransfer({ message: decodeMessage(plainSigned.bytes), transport: 'tcp', address: '127.0.0.1', tsig: { key: ALLOWED_KEY, requestMac: plainSigned.mac } }, src);
+    assert.equal(decodeMessage(plainMsgs[0]).edns, undefined);
+  });
+
   test('kdig verifies a signed AXFR (hmac-sha512, convention key)', async () => {
     const out = await run('kdig', ['-p', String(p.port), '@127.0.0.1', '-y', keySpec(CONV_KEY), 'example.org', 'AXFR'], undefined, 30000);
     assert.doesNotMatch(out.stdout + out.stderr, /WARNING|failed|error:/i);
@@ -194,6 +229,24 @@ describe('AXFR/IXFR against dig and kdig', () => {
 });
 
 describe('Primary.handle details', () => {
+  test('an EDNS version we do not speak gets BADVERS with our OPT (version 0), signed, on the primary\'s messages too', async () => {
+    const { Primary } = await import('../../src/server/primary.js');
+    const primary = new Primary({
+      transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
+      keys: { get: (n) => (n.equals(ALLOWED_KEY.name) ? ALLOWED_KEY : undefined) },
+    });
+    const q = emptyMessage(32);
+    q.question.push({ name: origin, type: RRType.AXFR, class: 1 });
+    q.edns = { udpSize: 1232, extRcode: 0, version: 1, do: false, flags: 0, options: [] };
+    const signed = signMessage(encodeMessage(q), ALLOWED_KEY, Date.now() / 1000);
+    const out = (await primary.handle(signed.bytes, { transport: 'tcp', address: '127.0.0.1' }, () => null)) as Uint8Array;
+    const d = decodeMessage(out);
+    assert.equal(d.rcode, Rcode.BADVERS);
+    assert.equal(d.edns?.version, 0);
+    const { verifyResponse } = await import('../../src/dns/tsig.js');
+    assert.equal(verifyResponse(out, d.tsigOffset as number, ALLOWED_KEY, signed.mac, Date.now() / 1000), 0);
+  });
+
   test('a signed UDP answer that no longer fits with its TSIG is sent truncated (TC), signed', async () => {
     const { Primary } = await import('../../src/server/primary.js');
     const primary = new Primary({

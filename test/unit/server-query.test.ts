@@ -350,3 +350,94 @@ test('memo key: a name asked after a longer one finds its entry (nothing of the 
   ask(query('www.example.org', RRType.A), h);
   assert.equal(h.memoSize, 2, 'answered from its entry, not memoized a second time');
 });
+
+test('errors before the question is read keep the OPT (RFC 6891 §7); a question-less COOKIE query gets a server cookie (RFC 7873 §5.4)', () => {
+  const withOpt = query('www.example.org', RRType.A, { edns: {} });
+  // QDCOUNT 0 and 2 with an OPT: FORMERR (RFC 9619) with our OPT.
+  const noQuestion = Uint8Array.from([...withOpt.slice(0, 12), ...withOpt.slice(withOpt.length - 11)]);
+  noQuestion[5] = 0;
+  const r0 = ask(noQuestion);
+  assert.equal(r0.rcode, Rcode.FORMERR);
+  assert.equal(r0.question.length, 0);
+  assert.equal(r0.edns?.udpSize, 1232);
+  const q2 = query('www.example.org', RRType.A, { edns: {} });
+  const m2 = decodeMessage(q2);
+  m2.question.push({ name: Name.parse('ns1.example.org.'), type: RRType.A, class: 1 });
+  const r2 = ask(encodeMessage(m2));
+  assert.equal(r2.rcode, Rcode.FORMERR);
+  assert.ok(r2.edns, 'OPT kept');
+  // An unserved opcode with an OPT: NOTIMP with our OPT; a version we do not speak: BADVERS.
+  const op = ask(query('example.org', RRType.SOA, { opcode: 15, edns: {} }));
+  assert.equal(op.rcode, Rcode.NOTIMP);
+  assert.ok(op.edns);
+  const bad = ask(noQuestionWith({ version: 1 }));
+  assert.equal(bad.rcode, Rcode.BADVERS);
+  assert.equal(bad.edns?.version, 0);
+  // No OPT asked, none given.
+  assert.equal(ask(query('example.org', RRType.SOA, { opcode: 15 })).edns, undefined);
+  // With cookies on: a COOKIE alone asks for a server cookie (NOERROR, no question, client cookie echoed).
+  const secret = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const withCookies = new QueryHandler(table, { cookieSecrets: () => ({ current: secret }) });
+  const clientCookie = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+  const c = ask(noQuestionWith({ options: [{ code: 10, data: clientCookie }] }), withCookies);
+  assert.equal(c.rcode, Rcode.NOERROR);
+  assert.equal(c.question.length, 0);
+  const cookie = c.edns?.options.find((o) => o.code === 10);
+  assert.equal(cookie?.data.length, 24);
+  assert.deepEqual([...cookie!.data.subarray(0, 8)], [...clientCookie]);
+  // Without a COOKIE it stays FORMERR; a COOKIE of a length no cookie has is FORMERR too.
+  assert.equal(ask(noQuestionWith({}), withCookies).rcode, Rcode.FORMERR);
+  assert.equal(ask(noQuestionWith({ options: [{ code: 10, data: clientCookie.subarray(0, 5) }] }), withCookies).rcode, Rcode.FORMERR);
+});
+
+/** A query without a question, with this OPT. */
+function noQuestionWith(edns: Partial<Edns>): Uint8Array {
+  const m = emptyMessage(0x4321);
+  m.edns = { udpSize: 1232, extRcode: 0, version: 0, do: false, flags: 0, options: [], ...edns };
+  return encodeMessage(m);
+}
+
+test('EDNS EXPIRE (RFC 7314): a SOA query at a zone apex asking for it gets the SOA EXPIRE; other answers do not', () => {
+  const expire = (r: Message) => r.edns?.options.find((o) => o.code === 9);
+  for (const via of ['udp', 'tcp'] as const) {
+    for (let i = 0; i < 2; i++) {
+      // twice: the second from the memo
+      const r = ask(query('Example.ORG', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }), via);
+      assert.equal(r.answer[0].type, RRType.SOA);
+      assert.deepEqual([...(expire(r)?.data ?? [])], [0, 0, 0, 4], via); // the fixture's SOA EXPIRE is 4
+    }
+  }
+  const child = ask(query('child.example.org', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }));
+  assert.equal(child.answer[0].name.toString(), 'child.example.org.');
+  assert.ok(expire(child));
+  // Not asked, not at an apex, not SOA: no EXPIRE.
+  assert.equal(expire(ask(query('example.org', RRType.SOA, { edns: {} }))), undefined);
+  assert.equal(expire(ask(query('www.example.org', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }))), undefined);
+  assert.equal(expire(ask(query('www.example.org', RRType.A, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }))), undefined);
+});
+
+test('CHAOS TXT id.server / hostname.bind / version.bind / version.server: the configured texts, else REFUSED', () => {
+  const h = new QueryHandler(table, { chaos: { identity: 'ns-a.example', version: 'DMS 9.9' } });
+  const txt = (r: Message) => Buffer.from(r.answer[0].rdata.subarray(1)).toString();
+  for (const [name, want] of [
+    ['id.server', 'ns-a.example'],
+    ['HOSTNAME.bind', 'ns-a.example'],
+    ['version.bind', 'DMS 9.9'],
+    ['version.server', 'DMS 9.9'],
+  ] as const) {
+    const r = ask(query(name, RRType.TXT, { qclass: 3, edns: {} }), h);
+    assert.equal(r.rcode, Rcode.NOERROR, name);
+    assert.ok(!r.aa, 'not authoritative, as Knot');
+    assert.equal(r.question[0].name.toString().toLowerCase(), `${name.toLowerCase()}.`);
+    assert.equal(r.answer[0].class, 3);
+    assert.equal(txt(r), want);
+    assert.ok(r.edns);
+  }
+  // Another type at those names: no data; another CHAOS name, or the default handler (no texts): REFUSED.
+  const a = ask(query('version.bind', RRType.A, { qclass: 3 }), h);
+  assert.equal(a.rcode, Rcode.NOERROR);
+  assert.equal(a.answer.length, 0);
+  assert.equal(ask(query('authors.bind', RRType.TXT, { qclass: 3 }), h).rcode, Rcode.REFUSED);
+  assert.equal(ask(query('version.bind', RRType.TXT, { qclass: 3 })).rcode, Rcode.REFUSED);
+  assert.equal(ask(query('version.bind', RRType.TXT, { qclass: 3 }), new QueryHandler(table, { chaos: { identity: 'x' } })).rcode, Rcode.REFUSED);
+});

@@ -90,7 +90,7 @@ async function startDmsd(zoneFile) {
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
   const { spawnLogged } = await testHelper('servers');
   const prof = PROF ? ['--cpu-prof', '--cpu-prof-interval', process.env.BENCH_PROF_INTERVAL ?? '1000', '--cpu-prof-dir', resolve(PROF)] : [];
-  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0', ...(process.env.BENCH_DMSD_ARGS ? process.env.BENCH_DMSD_ARGS.split(' ') : [])], {
     cwd: ROOT,
     killAfterMs: 10_000,
     maxOutput: 1 << 20,

@@ -36,7 +36,7 @@ import { QueryHandler } from '../server/query.js';
 import { requestRehearsal } from './rehearsal.js';
 import type { startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
-import { chaosAnswers, collectWorkerRrl, makeRateLimiter, type ProtectionConfig, readProtectionConfig, reportRrlToSupervisor, startCookieSecrets } from './protection.js';
+import { collectWorkerRrl, makeRateLimiter, type ProtectionConfig, readProtectionConfig, reportRrlToSupervisor, serverIdentity, startCookieSecrets } from './protection.js';
 
 export interface DmsdOptions {
   zones?: string;
@@ -509,7 +509,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     ...(acl ? { queryAcl: acl.lists } : {}),
     ...(rrl ? { rrl } : {}),
     cookieSecrets: cookies.get,
-    chaos: chaosAnswers(protection, os.hostname(), `DMS ${DMS_VERSION}`),
+    ...serverIdentity(protection, os.hostname(), `DMS ${DMS_VERSION}`),
   });
   if (store) {
     onReplicaLag = replicaExpiry(handler, log);

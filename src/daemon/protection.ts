@@ -2,7 +2,7 @@
 // --rrl and the configuration file, the DNS Cookie secrets (database, rotated: services/cookies.ts) and the RRL
 // counters for /metrics (with --workers each worker limits its own share of the traffic, as knotd's threads do, and
 // reports its counters to the supervisor, which sums them); and what the server tells of itself (CHAOS id.server,
-// version.bind), which an operator may hide.
+// version.bind, NSID), which an operator may set or hide.
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -24,17 +24,34 @@ export interface ProtectionConfig {
    */
   identity?: string;
   version?: string;
+  /** nsid: the NSID (RFC 5001) answered to queries asking for it: text, 0x<hex>, or "hostname" (default: none). */
+  nsid?: string;
 }
 
-/** The CHAOS answers (QueryHandlerOptions.chaos) of these settings: as BIND and Knot, the host name and our version by default. */
-export function chaosAnswers(cfg: ProtectionConfig, hostname: string, ourVersion: string): { identity?: string; version?: string } {
+/**
+ * What the server tells of itself (QueryHandlerOptions.chaos and .nsid) under these settings: as BIND and Knot, the
+ * host name and our version to CHAOS queries by default; an NSID only when one is configured (as BIND).
+ */
+export function serverIdentity(cfg: ProtectionConfig, hostname: string, ourVersion: string): { chaos: { identity?: string; version?: string }; nsid?: Uint8Array } {
   const told = (v: string | undefined, dflt: string) => {
     const t = v ?? dflt;
     return t === '' || t.toLowerCase() === 'none' ? undefined : t;
   };
   const identity = told(cfg.identity, hostname);
   const version = told(cfg.version, ourVersion);
-  return { ...(identity !== undefined ? { identity } : {}), ...(version !== undefined ? { version } : {}) };
+  const nsidText = told(cfg.nsid, 'none');
+  const nsid =
+    nsidText === undefined
+      ? undefined
+      : nsidText.toLowerCase() === 'hostname'
+        ? Buffer.from(hostname, 'utf8')
+        : /^0x/i.test(nsidText)
+          ? Buffer.from(nsidText.slice(2), 'hex')
+          : Buffer.from(nsidText, 'utf8');
+  return {
+    chaos: { ...(identity !== undefined ? { identity } : {}), ...(version !== undefined ? { version } : {}) },
+    ...(nsid !== undefined ? { nsid: new Uint8Array(nsid) } : {}),
+  };
 }
 
 function text(key: string, v: unknown): string | undefined {
@@ -64,8 +81,8 @@ function bool(key: string, v: unknown): boolean | undefined {
 }
 
 /**
- * Read rrl_*, dns_cookie* and server_identity / server_version from the configuration file (none: defaults). Throws
- * with the key on a bad value.
+ * Read rrl_*, dns_cookie*, server_identity / server_version and nsid from the configuration file (none: defaults).
+ * Throws with the key on a bad value.
  */
 export function readProtectionConfig(path: string | undefined): ProtectionConfig {
   if (path === undefined) return { cookies: true };
@@ -91,12 +108,15 @@ export function readProtectionConfig(path: string | undefined): ProtectionConfig
   const rotation = num('dns_cookie_rotation', e.dns_cookie_rotation, 600, 365 * 86400);
   const identity = text('server_identity', e.server_identity);
   const version = text('server_version', e.server_version);
+  const nsid = text('nsid', e.nsid);
+  if (nsid !== undefined && /^0x/i.test(nsid) && !/^0x([0-9a-f]{2})+$/i.test(nsid)) throw new Error('configuration: nsid 0x… must be whole octets in hexadecimal');
   return {
     rrl,
     cookies: bool('dns_cookies', e.dns_cookies) ?? true,
     ...(rotation !== undefined ? { cookieRotationMs: rotation * 1000 } : {}),
     ...(identity !== undefined ? { identity } : {}),
     ...(version !== undefined ? { version } : {}),
+    ...(nsid !== undefined ? { nsid } : {}),
   };
 }
 

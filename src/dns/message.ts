@@ -271,6 +271,9 @@ export function encodeMessage(m: Message, opts: EncodeOptions = {}): Uint8Array 
   return w.finish();
 }
 
+/** EDNS NSID (RFC 5001): asked for with an empty option; the answer's holds the server's identifier. */
+export const NSID_OPTION = 3;
+
 /** EDNS EXPIRE (RFC 7314): asked for with an empty option in a SOA, AXFR or IXFR query. */
 export const EXPIRE_OPTION = 9;
 

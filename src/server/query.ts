@@ -9,7 +9,7 @@
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
-import { decodeMessage, encodeMessage, EXPIRE_OPTION, expireOption, type Message } from '../dns/message.js';
+import { decodeMessage, type EdnsOption, encodeMessage, EXPIRE_OPTION, expireOption, type Message, NSID_OPTION } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { WireReader } from '../dns/wire.js';
 import { nsec3Hash } from '../dnssec/nsec3.js';
@@ -69,6 +69,8 @@ export interface QueryHandlerOptions {
    * every other CHAOS question.
    */
   chaos?: { identity?: string; version?: string };
+  /** The name server identifier (RFC 5001) given to queries asking for NSID; absent: none (the option is ignored). */
+  nsid?: Uint8Array;
   /** Seconds since the epoch, for cookie timestamps (tests inject it; default Date.now() / 1000). */
   now?: () => number;
 }
@@ -108,6 +110,7 @@ export class QueryHandler {
   private readonly rrl: RateLimiter | undefined;
   private readonly cookieSecrets: (() => CookieSecrets | undefined) | undefined;
   private readonly chaos: QueryHandlerOptions['chaos'];
+  private readonly nsid: Uint8Array | undefined;
   private readonly now: () => number;
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
@@ -131,8 +134,9 @@ export class QueryHandler {
   private respCookieLen = 0;
   /** The query carried a valid server cookie of ours (exempt from RRL). */
   private cookieValid = false;
-  /** The query's OPT asked for EXPIRE (RFC 7314). */
+  /** The query's OPT asked for EXPIRE (RFC 7314), for NSID (RFC 5001). */
   private expireAsked = false;
+  private nsidAsked = false;
   /** RRL has accounted this query's response already (decided before building it: rrlEarly). */
   private rrlDone = false;
   /** The client address as octets (ipLen: 4 or 16; 0 unknown; -1 not parsed yet). */
@@ -161,6 +165,7 @@ export class QueryHandler {
     this.rrl = opts.rrl;
     this.cookieSecrets = opts.cookieSecrets;
     this.chaos = opts.chaos;
+    this.nsid = opts.nsid;
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
     this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
@@ -231,6 +236,7 @@ export class QueryHandler {
     this.respCookieLen = 0;
     this.cookieValid = false;
     this.expireAsked = false;
+    this.nsidAsked = false;
     this.ipLen = -1;
     this.rrlDone = false;
 
@@ -289,6 +295,7 @@ export class QueryHandler {
     this.ednsDo = msg.edns.do;
     this.ednsVersion = msg.edns.version;
     this.expireAsked = msg.edns.options.some((o) => o.code === EXPIRE_OPTION);
+    this.nsidAsked = msg.edns.options.some((o) => o.code === NSID_OPTION);
     const cookie = msg.edns.options.find((o) => o.code === COOKIE_OPTION);
     if (cookie) {
       this.cookieBuf = cookie.data;
@@ -389,6 +396,7 @@ export class QueryHandler {
       if (o + 4 > end) return false;
       const olen = (b[o + 2] << 8) | b[o + 3];
       if (b[o] === 0 && b[o + 1] === EXPIRE_OPTION) this.expireAsked = true;
+      else if (b[o] === 0 && b[o + 1] === NSID_OPTION) this.nsidAsked = true;
       if (b[o] === 0 && b[o + 1] === COOKIE_OPTION && this.cookieLen < 0 && o + 4 + olen <= end) {
         this.cookieBuf = b;
         this.cookieAt = o + 4;
@@ -431,27 +439,42 @@ export class QueryHandler {
   /** A standard query whose question and EDNS are known. */
   private query(b: Uint8Array, meta: QueryMeta, qEnd: number): HandlerResult | Promise<HandlerResult> {
     const r = this.answerQuery(b, meta, qEnd);
-    return this.expireAsked && this.qType === RRType.SOA && r instanceof Uint8Array ? this.withExpire(r, meta) : r;
+    if (!(r instanceof Uint8Array)) return r;
+    const expire = this.expireAsked && this.qType === RRType.SOA;
+    const nsid = this.nsidAsked && this.nsid !== undefined;
+    return expire || nsid ? this.withOptions(r, meta, expire, nsid) : r;
   }
 
   /**
-   * A SOA answer at a zone's apex to a query asking for EDNS EXPIRE: with the option, our SOA EXPIRE (RFC 7314 §3: a
-   * primary answers its own), as BIND and Knot answer; unchanged when it is any other answer or would not fit.
+   * An answer to a query asking for EDNS EXPIRE or NSID, with the option: EXPIRE to a SOA query at a zone's apex,
+   * our SOA EXPIRE (RFC 7314 §3: a primary answers its own), as BIND and Knot answer; NSID (RFC 5001) the configured
+   * identifier, in any answer with our OPT. Unchanged when it has no OPT of ours or would not fit.
    */
-  private withExpire(r: Uint8Array, meta: QueryMeta): Uint8Array {
-    if (!this.hasEdns || r.length < 12 || (r[3] & 0xf) !== 0 || (r[2] & FLAG_TC) !== 0 || ((r[6] << 8) | r[7]) === 0) return r;
-    const zone = this.table.findForQuery(this.qKey, RRType.SOA);
-    if (zone === undefined || zone.originKey !== this.qKey) return r;
+  private withOptions(r: Uint8Array, meta: QueryMeta, expire: boolean, nsid: boolean): Uint8Array {
+    if (!this.hasEdns || r.length < 12) return r;
+    const options: EdnsOption[] = [];
+    if (expire && (r[3] & 0xf) === 0 && (r[2] & FLAG_TC) === 0 && ((r[6] << 8) | r[7]) !== 0) {
+      const zone = this.table.findForQuery(this.qKey, RRType.SOA);
+      if (zone !== undefined && zone.originKey === this.qKey) options.push(expireOption(zone.soa));
+    }
+    if (nsid && this.nsid !== undefined) options.push({ code: NSID_OPTION, data: this.nsid });
+    if (options.length === 0) return r;
+    const extra = options.reduce((n, o) => n + 4 + o.data.length, 0);
     const limit = meta.transport === 'udp' ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 65535;
-    const at = r.length - this.optLen; // our OPT is the last record of the answer
-    if (r.length + 8 > limit || r[at] !== 0 || r[at + 1] !== 0 || r[at + 2] !== RRType.OPT) return r;
-    const option = expireOption(zone.soa);
-    const out = new Uint8Array(r.length + 8);
+    const at = lastRecordAt(r);
+    if (r.length + extra > limit || at < 0 || r[at] !== 0 || r[at + 1] !== 0 || r[at + 2] !== RRType.OPT) return r;
+    const out = new Uint8Array(r.length + extra);
     out.set(r);
-    out[r.length + 1] = EXPIRE_OPTION;
-    out[r.length + 3] = 4;
-    out.set(option.data, r.length + 4);
-    const rdlen = ((r[at + 9] << 8) | r[at + 10]) + 8;
+    let p = r.length;
+    for (const o of options) {
+      out[p] = o.code >>> 8;
+      out[p + 1] = o.code & 0xff;
+      out[p + 2] = o.data.length >>> 8;
+      out[p + 3] = o.data.length & 0xff;
+      out.set(o.data, p + 4);
+      p += 4 + o.data.length;
+    }
+    const rdlen = ((r[at + 9] << 8) | r[at + 10]) + extra;
     out[at + 9] = rdlen >>> 8;
     out[at + 10] = rdlen & 0xff;
     return out;
@@ -916,6 +939,31 @@ function responseMessage(qname: Name, qtype: number, qclass: number, rcode: numb
     id: 0, qr: true, opcode: 0, aa, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode,
     question: [{ name: qname, type: qtype, class: qclass }], answer: [], authority: [], additional: [],
   };
+}
+
+/** Where the last record of a well-formed message starts (our OPT, when it has one), or -1. */
+function lastRecordAt(m: Uint8Array): number {
+  const skipName = (p: number): number => {
+    while (p < m.length) {
+      const l = m[p];
+      if (l === 0) return p + 1;
+      if ((l & 0xc0) === 0xc0) return p + 2;
+      p += l + 1;
+    }
+    return -1;
+  };
+  let p = 12;
+  const qd = (m[4] << 8) | m[5];
+  for (let i = 0; i < qd && p > 0; i++) p = skipName(p) + 4;
+  const records = ((m[6] << 8) | m[7]) + ((m[8] << 8) | m[9]) + ((m[10] << 8) | m[11]);
+  let last = -1;
+  for (let i = 0; i < records && p > 0 && p < m.length; i++) {
+    last = p;
+    const end = skipName(p);
+    if (end < 0 || end + 10 > m.length) return -1;
+    p = end + 10 + ((m[end + 8] << 8) | m[end + 9]);
+  }
+  return p === m.length ? last : -1;
 }
 
 /** The CHAOS names answered (by wire key) and what each tells. */

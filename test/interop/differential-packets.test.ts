@@ -188,6 +188,7 @@ const cases: Case[] = [
   { label: 'EXPIRE asked with SOA over TCP', request: { questions: [question('example.test', 6)], opt: opt({ options: [0, 9, 0, 0] }) }, tcp: true, ref: 'both' },
   { label: 'EXPIRE asked with SOA below the apex', request: { questions: [question('www.example.test', 6)], opt: opt({ options: [0, 9, 0, 0] }) }, ref: 'named', why: EXPIRE_WHY },
   { label: 'EXPIRE asked with A', request: { questions: [www], opt: opt({ options: [0, 9, 0, 0] }) }, ref: 'named', why: EXPIRE_WHY },
+  { label: 'NSID asked, none configured', request: { questions: [www], opt: opt({ options: [0, 3, 0, 0] }) }, ref: 'named', why: 'an NSID only when configured (dmsd: nsid = …), as named; knotd sends its host name by default' },
   { label: 'padding option', request: { questions: [www], opt: opt({ options: [0, 12, 0, 4, 0, 0, 0, 0] }) }, ref: 'both' },
   { label: 'TCP keepalive over UDP', request: { questions: [www], opt: opt({ options: [0, 11, 0, 0] }) }, ref: 'both' },
   { label: 'client subnet', request: { questions: [www], opt: opt({ options: [0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2] }) }, ref: 'knotd', why: 'an authoritative server without ECS support ignores the option (RFC 7871 §7.1.3); named echoes it' },

@@ -61,7 +61,7 @@ before(async () => {
   data = mkdtempSync(join(tmpdir(), 'dms-rrl-'));
   const conf = join(data, 'dmsd.conf');
   // slip 2: every second limited response goes out truncated; a short window so the test's sources recover quickly.
-  writeFileSync(conf, 'rrl_slip = 2\nrrl_window = 5\nrrl_ipv4_prefix = 24\nserver_identity = ns-test-1.example\nserver_version = none\n');
+  writeFileSync(conf, 'rrl_slip = 2\nrrl_window = 5\nrrl_ipv4_prefix = 24\nserver_identity = ns-test-1.example\nserver_version = none\nnsid = ams-3\n');
   srv = await startDmsdDb(sqliteArgs(data), ['--http', '127.0.0.1:0', '--rrl', String(RATE), '--config', conf]);
   metricsUrl = `http://127.0.0.1:${await listeningPort(srv, 'http')}/metrics`;
   // A second instance on the same database (RRL off): cookies must be interchangeable.
@@ -84,6 +84,15 @@ describe('what the server tells of itself, and EXPIRE, with dig and kdig', () =>
     // The second instance has no configuration file: the defaults.
     assert.equal(txt(digAt(srv2.port, ['CH', 'TXT', 'id.server'], '127.0.13.1')), hostname());
     assert.match(txt(kdigAt(srv2.port, ['CH', 'TXT', 'version.server'], '127.0.13.1')) ?? '', /^DMS \d+\.\d+/);
+  });
+
+  test('dig +nsid and kdig +nsid get the configured NSID (RFC 5001); without one configured, none', () => {
+    const out = digAt(srv.port, ['+nsid', ZONE, 'SOA'], '127.0.13.3');
+    assert.match(out, /; NSID: 61 6d 73 2d 33 \("ams-3"\)/, out);
+    assert.match(kdigAt(srv.port, ['+nsid', ZONE, 'SOA'], '127.0.13.3'), /NSID: 616D732D33 "ams-3"/i);
+    const none = digAt(srv2.port, ['+nsid', ZONE, 'SOA'], '127.0.13.3');
+    assert.equal(status(none), 'NOERROR', none);
+    assert.doesNotMatch(none, /NSID/);
   });
 
   test('dig +expire on the zone\'s SOA: the SOA EXPIRE (RFC 7314); kdig +expire too', () => {

@@ -369,7 +369,7 @@ test('errors before the question is read keep the OPT (RFC 6891 §7); a question
   // An unserved opcode with an OPT: NOTIMP with our OPT; a version we do not speak: BADVERS.
   const op = ask(query('example.org', RRType.SOA, { opcode: 15, edns: {} }));
   assert.equal(op.rcode, Rcode.NOTIMP);
-  assert.ok(op.edns);
+  assert.ok(op.edns, 'NOTIMP keeps the OPT');
   const bad = ask(noQuestionWith({ version: 1 }));
   assert.equal(bad.rcode, Rcode.BADVERS);
   assert.equal(bad.edns?.version, 0);
@@ -409,7 +409,7 @@ test('EDNS EXPIRE (RFC 7314): a SOA query at a zone apex asking for it gets the 
   }
   const child = ask(query('child.example.org', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }));
   assert.equal(child.answer[0].name.toString(), 'child.example.org.');
-  assert.ok(expire(child));
+  assert.ok(expire(child), 'EXPIRE at the child apex');
   // Not asked, not at an apex, not SOA: no EXPIRE.
   assert.equal(expire(ask(query('example.org', RRType.SOA, { edns: {} }))), undefined);
   assert.equal(expire(ask(query('www.example.org', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }] } }))), undefined);
@@ -431,7 +431,7 @@ test('CHAOS TXT id.server / hostname.bind / version.bind / version.server: the c
     assert.equal(r.question[0].name.toString().toLowerCase(), `${name.toLowerCase()}.`);
     assert.equal(r.answer[0].class, 3);
     assert.equal(txt(r), want);
-    assert.ok(r.edns);
+    assert.ok(r.edns, 'OPT in the CHAOS answer');
   }
   // Another type at those names: no data; another CHAOS name, or the default handler (no texts): REFUSED.
   const a = ask(query('version.bind', RRType.A, { qclass: 3 }), h);
@@ -440,4 +440,27 @@ test('CHAOS TXT id.server / hostname.bind / version.bind / version.server: the c
   assert.equal(ask(query('authors.bind', RRType.TXT, { qclass: 3 }), h).rcode, Rcode.REFUSED);
   assert.equal(ask(query('version.bind', RRType.TXT, { qclass: 3 })).rcode, Rcode.REFUSED);
   assert.equal(ask(query('version.bind', RRType.TXT, { qclass: 3 }), new QueryHandler(table, { chaos: { identity: 'x' } })).rcode, Rcode.REFUSED);
+});
+
+test('NSID (RFC 5001): the configured identifier when asked, beside a cookie and EXPIRE; none unless asked and configured', () => {
+  const h = new QueryHandler(table, { nsid: Uint8Array.from(Buffer.from('ns-a')) });
+  const nsid = (r: Message) => r.edns?.options.find((o) => o.code === 3);
+  const asked = { options: [{ code: 3, data: new Uint8Array(0) }] };
+  for (const via of ['udp', 'tcp'] as const) {
+    for (let i = 0; i < 2; i++) {
+      const r = ask(query('www.example.org', RRType.A, { edns: asked }), h);
+      assert.equal(r.answer.length, 1);
+      assert.equal(Buffer.from(nsid(r)?.data ?? []).toString(), 'ns-a', via);
+    }
+    // Negative answers, referrals, REFUSED: every answer with our OPT.
+    assert.ok(nsid(ask(query('nothere.example.org', RRType.A, { edns: asked }), h)), 'NSID in a negative answer');
+    assert.ok(nsid(ask(query('www.example.com', RRType.A, { edns: asked }), h)), 'NSID in REFUSED (with its EDE)');
+  }
+  const both = ask(query('example.org', RRType.SOA, { edns: { options: [{ code: 9, data: new Uint8Array(0) }, { code: 3, data: new Uint8Array(0) }] } }), h);
+  assert.deepEqual(
+    both.edns?.options.map((o) => o.code),
+    [9, 3],
+  );
+  assert.equal(nsid(ask(query('www.example.org', RRType.A, { edns: {} }), h)), undefined);
+  assert.equal(nsid(ask(query('www.example.org', RRType.A, { edns: asked }))), undefined);
 });

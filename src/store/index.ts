@@ -4,6 +4,6 @@
 
 export type { Database } from './schema.js';
 export type { CommittedFeedRow, Db, Store, StoreLocationArgs, StoreOptions, Tx } from './store.js';
-export { batchWrites, feedRowsOf, isUniqueViolation, openStore, readConfigEntries, readTx, resolveStoreOptions, SQLITE_FILE, writeTx } from './store.js';
+export { batchWrites, checkpointNow, feedRowsOf, isUniqueViolation, openStore, readConfigEntries, readTx, resolveStoreOptions, SQLITE_FILE, writeTx } from './store.js';
 export { type BackupResult, backupStore, restoreStore } from './backup.js';
 export { DEFAULT_SG_APEX_NS, DEFAULT_SG_NAME, migrationProvider } from './migrations.js';

@@ -47,18 +47,28 @@ export async function snapshotZiId(db: Db, zoneId: number): Promise<number | und
   return r ? Number(r.zi_id) : undefined;
 }
 
+export interface SnapshotRowHead {
+  zoneId: number;
+  ziId: number;
+  version: number;
+  records: number;
+  ctime: number;
+  /** How many parts the snapshot has. */
+  parts: number;
+}
+
 /** Replace a zone's snapshot. */
-export async function putSnapshot(
-  db: Db,
-  s: { zoneId: number; ziId: number; version: number; records: number; ctime: number },
-  parts: readonly Uint8Array[],
-): Promise<void> {
-  await tdb(db).deleteFrom('zone_snapshots').where('zone_id', '=', s.zoneId).execute();
-  for (let part = 0; part < parts.length; part++)
-    await tdb(db)
-      .insertInto('zone_snapshots')
-      .values({ zone_id: s.zoneId, part, zi_id: s.ziId, version: s.version, parts: parts.length, records: s.records, data: parts[part], ctime: s.ctime })
-      .execute();
+export async function putSnapshot(db: Db, s: Omit<SnapshotRowHead, 'parts'>, parts: readonly Uint8Array[]): Promise<void> {
+  await deleteSnapshots(db, s.zoneId);
+  for (let part = 0; part < parts.length; part++) await putSnapshotPart(db, { ...s, parts: parts.length }, part, parts[part]);
+}
+
+/** Store one part of a zone's snapshot. */
+export async function putSnapshotPart(db: Db, s: SnapshotRowHead, part: number, data: Uint8Array): Promise<void> {
+  await tdb(db)
+    .insertInto('zone_snapshots')
+    .values({ zone_id: s.zoneId, part, zi_id: s.ziId, version: s.version, parts: s.parts, records: s.records, data, ctime: s.ctime })
+    .execute();
 }
 
 /** Drop a zone's snapshot (every one when `ziIds` is not given; else only one of those ZIs). */

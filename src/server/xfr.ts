@@ -3,7 +3,7 @@
 // connects to the zone cache and the database; src/zone/ixfr.ts does the planning.
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
-import { answerEdns, emptyMessage, encodeMessage, encodeOpt, type Message, type RR } from '../dns/message.js';
+import { answerEdns, emptyMessage, encodeMessage, encodeOpt, type Message, type RR, writeRR } from '../dns/message.js';
 import { WireWriter } from '../dns/wire.js';
 import type { Name } from '../dns/name.js';
 import { signMessage, type TsigKey, TsigStreamSigner, tsigRecordSize } from '../dns/tsig.js';
@@ -107,12 +107,7 @@ function optWire(req: Message, soa: RR): Uint8Array | undefined {
   if (!edns) return undefined;
   const rr = encodeOpt(edns, 0);
   const w = new WireWriter(11 + rr.rdata.length, false);
-  w.u8(0);
-  w.u16(rr.type);
-  w.u16(rr.class);
-  w.u32(rr.ttl);
-  w.u16(rr.rdata.length);
-  w.bytes(rr.rdata);
+  writeRR(w, rr);
   return w.finish();
 }
 

@@ -246,8 +246,31 @@ export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report
       );
     }
   }
+  // Sizes BIND (9.18.28 and later) refuses by default in a zone it loads or transfers in — max-records-per-type and
+  // max-types-per-name, 100 each (CVE-2024-1737): served here, but a BIND secondary of the zone would fail.
+  const perType = new Map<number, number>();
+  for (const r of s) {
+    const n = (perType.get(r.type) ?? 0) + 1;
+    perType.set(r.type, n);
+    if (n === BIND_MAX_RECORDS_PER_TYPE + 1)
+      report(
+        r,
+        'warning',
+        `the ${show(name)} ${typeToString(r.type)} RRset has more than ${BIND_MAX_RECORDS_PER_TYPE} records: BIND secondaries refuse such an RRset by default (max-records-per-type ${BIND_MAX_RECORDS_PER_TYPE}) and would not load the zone`,
+      );
+  }
+  if (perType.size > BIND_MAX_TYPES_PER_NAME)
+    report(
+      s[0],
+      'warning',
+      `${show(name)} has records of ${perType.size} types: BIND secondaries refuse more than ${BIND_MAX_TYPES_PER_NAME} by default (max-types-per-name) and would not load the zone`,
+    );
   for (const r of s) checkRecord(origin, r, atApex, report, checkTarget);
 }
+
+/** BIND's defaults since 9.18.28 (max-records-per-type, max-types-per-name). */
+const BIND_MAX_RECORDS_PER_TYPE = 100;
+const BIND_MAX_TYPES_PER_NAME = 100;
 
 /** The records of one owner without duplicates; each duplicate is added to `dropped` and passed to `onDuplicate`. */
 function foldDuplicates(

@@ -1,7 +1,7 @@
 // The streaming load_zone (services/load-stream.ts: zone_tool load_zone of a file) against the whole-text load
 // (createZone with `text`), on SQLite and a real PostgreSQL: for random zones — owners repeated far apart,
-// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, DNAMEs with targets below them, with and
-// without SOA and apex NS, and
+// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, DNAMEs with targets below them, RRsets of
+// more than 100 records, with and without SOA and apex NS, and
 // errors of every kind the checks know — both give exactly the same stored zone (every record row with its order,
 // the ZI, the zone row, the references) or exactly the same error with the same problems. Text is fed in random
 // pieces, as bytes cut anywhere (inside UTF-8 sequences too) or as strings. An error on line 50,000 of a large file
@@ -87,6 +87,8 @@ function randomZone(seed: number): string {
     if (chance(0.03)) body.push(`;!TRACKREV`);
     body.push(`${owner === ' ' ? '' : owner} ${ttl}${klass}${rec}`.replace(/^ /, '\t'));
   }
+  // An RRset BIND secondaries refuse (more than 100 records: a warning), its records apart now and then.
+  if (chance(0.15)) for (let k = 0, m = 101 + Math.floor(r() * 20); k < m; k++) body.splice(chance(0.9) ? body.length : Math.floor(r() * body.length), 0, `big A 10.9.${k >> 8}.${k & 255}`);
   if (chance(0.04)) body.push('out.of.zone.example. A 192.0.2.1');
   if (chance(0.04)) body.push('h1 SOA ns1 hostmaster 1 2 3 4 5');
   if (chance(0.04)) body.push('@ TXT "apex again"');

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { fixMmapThreshold, type ListenAddress, type Listening, trimNativeHeap, type UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
 import { loadZoneDirectoryThreaded } from '../server/zonedir.js';
@@ -253,15 +253,33 @@ function makeLogger(level: string): Logger {
       return true;
     },
   };
+  // At exit nothing asynchronous completes: what sonic-boom holds, then the lines still gathered here, written now
+  // (a fatal error's line before process.exit must not be lost).
   process.once('exit', () => {
+    if (timer) clearTimeout(timer);
     try {
-      flush();
       dest.flushSync();
+      if (waiting.length > 0) writeAllSync(1, waiting.join(''));
     } catch {
       // stdout closed: nothing more can be written
     }
   });
   return pino({ level, timestamp: isoTimestamp }, out);
+}
+
+/** Write all of `text` to `fd` synchronously, waiting out a full non-blocking pipe (EAGAIN) for up to ~1 s. */
+function writeAllSync(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 0; buf.length > 0 && tries < 1000; ) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      tries++;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }
 
 /** Log characters waiting before they are written at once, and the longest a line waits (see makeLogger). */

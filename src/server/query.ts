@@ -11,6 +11,7 @@ import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
 import { decodeMessage, type EdnsOption, encodeMessage, EXPIRE_OPTION, expireOption, type Message, NSID_OPTION } from '../dns/message.js';
 import { Name } from '../dns/name.js';
+import { makeTxt } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
 import { nsec3Hash } from '../dnssec/nsec3.js';
 import { checkCookie, clientIpOctets, COOKIE_OPTION, type CookieSecrets, CookieState, cookieLengthOk, makeServerCookie } from '../dns/cookie.js';
@@ -909,11 +910,16 @@ function negativeTail(zone: Zone): NegativeTail {
   return { bytes: out, apexPointers };
 }
 
-/** The end of the uncompressed wire name at `from` in `b`. */
+/**
+ * Where the wire name at `from` in `b` ends (after its root label, or after a compression pointer); -1 when it runs
+ * past the end of `b`.
+ */
 function wireNameEnd(b: Uint8Array, from: number): number {
-  let p = from;
-  while (b[p] !== 0) p += b[p] + 1;
-  return p + 1;
+  for (let p = from; p < b.length; p += b[p] + 1) {
+    if (b[p] === 0) return p + 1;
+    if ((b[p] & 0xc0) === 0xc0) return p + 2;
+  }
+  return -1;
 }
 
 /**
@@ -943,23 +949,18 @@ function responseMessage(qname: Name, qtype: number, qclass: number, rcode: numb
 
 /** Where the last record of a well-formed message starts (our OPT, when it has one), or -1. */
 function lastRecordAt(m: Uint8Array): number {
-  const skipName = (p: number): number => {
-    while (p < m.length) {
-      const l = m[p];
-      if (l === 0) return p + 1;
-      if ((l & 0xc0) === 0xc0) return p + 2;
-      p += l + 1;
-    }
-    return -1;
-  };
   let p = 12;
   const qd = (m[4] << 8) | m[5];
-  for (let i = 0; i < qd && p > 0; i++) p = skipName(p) + 4;
+  for (let i = 0; i < qd; i++) {
+    const end = wireNameEnd(m, p);
+    if (end < 0) return -1;
+    p = end + 4;
+  }
   const records = ((m[6] << 8) | m[7]) + ((m[8] << 8) | m[9]) + ((m[10] << 8) | m[11]);
   let last = -1;
-  for (let i = 0; i < records && p > 0 && p < m.length; i++) {
+  for (let i = 0; i < records && p < m.length; i++) {
     last = p;
-    const end = skipName(p);
+    const end = wireNameEnd(m, p);
     if (end < 0 || end + 10 > m.length) return -1;
     p = end + 10 + ((m[end + 8] << 8) | m[end + 9]);
   }
@@ -981,15 +982,12 @@ const CHAOS_NAMES: ReadonlyMap<string, 'identity' | 'version'> = new Map(
   }),
 );
 
-/** TXT RDATA holding `text` (UTF-8), in strings of at most 255 octets. */
+/** TXT RDATA holding `text` (UTF-8), in character-strings of at most 255 octets. */
 function txtRdata(text: string): Uint8Array {
   const bytes = Buffer.from(text, 'utf8');
-  const parts: number[] = [];
-  for (let i = 0; i < bytes.length || i === 0; i += 255) {
-    const chunk = bytes.subarray(i, i + 255);
-    parts.push(chunk.length, ...chunk);
-  }
-  return Uint8Array.from(parts);
+  const strings: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length || i === 0; i += 255) strings.push(bytes.subarray(i, i + 255));
+  return makeTxt(strings);
 }
 
 function ourEdns(payload: number, dnssecOk: boolean): NonNullable<Message['edns']> {

@@ -10,10 +10,9 @@
 // answer alone.
 
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { tcpExchange, udpExchange } from '../helpers/dns-client.js';
 import { haveProgram, REPO_ROOT, type RunningServer, startDmsd, startKnotd, startNamed } from '../helpers/servers.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'diff');
@@ -110,45 +109,17 @@ function summary(m: Buffer | null): string {
   return `rcode=${rcode} flags=${flags.join(',')} counts=${counts.join('/')} ${opt} ${types.join(' ')} length=${m.length}`;
 }
 
-function overUdp(port: number, request: Buffer): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, 800);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.send(request, port, '127.0.0.1');
-  });
-}
-
-function overTcp(port: number, request: Buffer): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    const done = (m: Buffer | null) => {
-      clearTimeout(timer);
-      c.destroy();
-      resolve(m);
-    };
-    const timer = setTimeout(() => done(null), 2000);
-    c.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(request.length);
-      c.write(Buffer.concat([len, request]));
-    });
-    c.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-    });
-    c.on('error', () => done(null));
-    c.on('close', () => done(null));
-  });
-}
+/** The answer (null: none came — some servers drop what they cannot parse). */
+const overUdp = (port: number, request: Buffer): Promise<Buffer | null> =>
+  udpExchange(port, request, 800).then(
+    (m) => Buffer.from(m),
+    () => null,
+  );
+const overTcp = (port: number, request: Buffer): Promise<Buffer | null> =>
+  tcpExchange(port, request, 2000).then(
+    (m) => Buffer.from(m),
+    () => null,
+  );
 
 type Reference = 'both' | 'knotd' | 'named' | ((dmsd: string) => void);
 

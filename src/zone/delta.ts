@@ -289,6 +289,19 @@ class Patcher {
       const soaRR = soa ?? zone.soa;
       const soaSet: RawSet = { type: RRType.SOA, klass: soaRR.class, ttl: soaRR.ttl, rdatas: [soaRR.rdata] };
       const apex = this.get(originKey)!;
+      // The apex owner is spelled as the zone's origin unless its first record says otherwise (as compiled from a
+      // store that lists the SOA first).
+      const owner = nameForms(soa?.name ?? zone.apex.name).owner;
+      if (this.apexSets === undefined && owner === apex.owner) {
+        // Only the SOA changes (every committed change moves the serial): its RRset's bytes are replaced and the
+        // apex's other RRsets kept as encoded (a signed apex's DNSKEYs and signatures are not decoded for it).
+        const data = apex.withSetReplaced(soaSet);
+        const n = this.writable(originKey);
+        n.data = data;
+        n.start = 0;
+        n.end = data.length;
+        return this.done();
+      }
       let rest: RawSet[];
       if (this.apexSets !== undefined) rest = this.apexSets;
       else rest = [...apex.rrsets.values()].filter((s) => s.type !== RRType.SOA).map((s) => ({ type: s.type, klass: s.rrs[0].class, ttl: s.rrs[0].ttl, rdatas: s.rrs.map((r) => r.rdata) }));
@@ -298,15 +311,19 @@ class Patcher {
       this.recordDelta += records - nodeRecordCount(apex);
       const enc = encodeSets(sets);
       const n = this.writable(originKey);
-      // The apex owner is spelled as the zone's origin unless its first record says otherwise (as compiled from a
-      // store that lists the SOA first).
-      n.owner = nameForms(soa?.name ?? zone.apex.name).owner;
+      n.owner = owner;
       n.data = enc.data;
       n.start = 0;
       n.end = enc.data.length;
       n.bits = enc.bits;
     }
+    return this.done();
+  }
 
+  /** The new snapshot, once the touched nodes have their records. */
+  private done(): Zone {
+    const zone = this.zone;
+    const originKey = this.originKey;
     // Names whose NS or DNAME came or went while names below them stayed: their subtrees' flags change.
     const subtrees = new Set<string>();
     for (const [key, node] of this.changes) {

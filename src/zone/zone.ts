@@ -148,6 +148,23 @@ export class ZoneNode {
     return (this.bits & HAS_CNAME) !== 0;
   }
 
+  /**
+   * @internal This node's encoded RRsets with the RRset of `set.type` replaced by `set` (put first when the node has
+   * none), the other RRsets' bytes copied as they are: no decode, no re-encode.
+   */
+  withSetReplaced(set: RawSet): Uint8Array {
+    const enc = encodeSets([set]).data;
+    const d = this.data;
+    const p = this.find(set.type);
+    if (d === undefined) return enc;
+    const [from, to] = p < 0 ? [this.start, this.start] : [p, this.setEnd(p)];
+    const out = new Uint8Array(this.end - this.start - (to - from) + enc.length);
+    out.set(d.subarray(this.start, from), 0);
+    out.set(enc, from - this.start);
+    out.set(d.subarray(to, this.end), from - this.start + enc.length);
+    return out;
+  }
+
   private find(type: number): number {
     const d = this.data;
     if (d === undefined) return -1;

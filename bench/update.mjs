@@ -13,6 +13,7 @@
 // before measuring, default 2000), --only dmsd|named|knotd,
 // --prof DIR (dmsd runs with --cpu-prof into DIR, sampling every BENCH_PROF_INTERVAL µs, default 1000; --unbundled:
 // from dist/daemon/main.js, so the profile names source files), --out FILE (default bench/out/update.json), --keep.
+// Environment: BENCH_DMSD_ARGS (more dmsd flags), BENCH_NODE_ARGS (Node.js flags for dmsd, e.g. --trace-gc).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -90,7 +91,7 @@ async function startDmsd(zoneFile) {
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
   const { spawnLogged } = await testHelper('servers');
   const prof = PROF ? ['--cpu-prof', '--cpu-prof-interval', process.env.BENCH_PROF_INTERVAL ?? '1000', '--cpu-prof-dir', resolve(PROF)] : [];
-  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0', ...(process.env.BENCH_DMSD_ARGS ? process.env.BENCH_DMSD_ARGS.split(' ') : [])], {
+  const { proc, output, stop } = spawnLogged(process.execPath, [...prof, ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), UNBUNDLED ? join(ROOT, 'dist', 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd'), '--data', dataDir, '--listen', '127.0.0.1:0', ...(process.env.BENCH_DMSD_ARGS ? process.env.BENCH_DMSD_ARGS.split(' ') : [])], {
     cwd: ROOT,
     killAfterMs: 10_000,
     maxOutput: 1 << 20,

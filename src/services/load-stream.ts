@@ -34,6 +34,7 @@ import {
   setRecordTtls,
   ownerOrderedRows,
   type RecordRowData,
+  rowsEndingWith,
   renumberRows,
   servedTypesAtOwners,
   type StoredRow,
@@ -41,7 +42,7 @@ import {
   writtenRows,
 } from '../store/queries/versions.js';
 import { updateZoneRow, type ZoneRow } from '../store/queries/zones.js';
-import { type CheckReport, checkApex, checkNode, foldNode, oneTtlPerRRset, targetProblem } from '../zonefile/check.js';
+import { type CheckReport, checkApex, checkNode, foldNode, occludedBelowDname, oneTtlPerRRset, targetProblem } from '../zonefile/check.js';
 import { createZoneParser, parseName, parseTtl, ZoneFileDecoder } from '../zonefile/index.js';
 import type { ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
@@ -96,7 +97,7 @@ export async function loadZoneStream(
   name: string,
   source: ZoneTextSource,
   o: StreamLoadOptions = {},
-): Promise<ZoneInfo & { reverse?: ReverseReport }> {
+): Promise<ZoneInfo & { reverse?: ReverseReport; warnings?: ValidationProblem[] }> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   return writeTx(ctx.store, (trx) => new StreamLoad(ctx, trx, key, o).run(source));
@@ -161,6 +162,8 @@ class StreamLoad {
   private problems: Tagged[] = [];
   private seq = 0;
   private pending: PendingTarget[] = [];
+  /** DNAME records whose owners' check asked for the names below them (looked up at the end). */
+  private pendingDnames: { r: ZoneRecord; pass: number; at: number; seq: number; owner?: string }[] = [];
   /** Line of each written record, by its place (the row's ord − base). */
   private lines = new Int32Array(1 << 16);
 
@@ -244,9 +247,18 @@ class StreamLoad {
       const served = foldNode(origin, recs, dropped, this.reporter(1, nodeAt, owner));
       if (atApex) checkApex(origin, served.length > 0 ? served : undefined, this.reporter(2, 0));
       if (served.length > 0)
-        checkNode(origin, served, atApex, this.reporter(3, nodeAt, owner), (r, target, apex) => {
-          this.pending.push({ r, target, atApex: apex, dms: false, pass: 3, at: nodeAt, seq: this.seq++, owner });
-        });
+        checkNode(
+          origin,
+          served,
+          atApex,
+          this.reporter(3, nodeAt, owner),
+          (r, target, apex) => {
+            this.pending.push({ r, target, atApex: apex, dms: false, pass: 3, at: nodeAt, seq: this.seq++, owner });
+          },
+          (r) => {
+            this.pendingDnames.push({ r, pass: 3, at: nodeAt, seq: this.seq++, owner });
+          },
+        );
       for (let i = 0; i < recs.length; i++) {
         const r = recs[i];
         if (dropped.has(r)) {
@@ -393,6 +405,7 @@ class StreamLoad {
     const again = (owner: string | undefined) => owner !== undefined && (allSplit || split.has(owner));
     this.problems = this.problems.filter((t) => t.dup || !again(t.owner));
     this.pending = this.pending.filter((t) => !again(t.owner));
+    this.pendingDnames = this.pendingDnames.filter((t) => !again(t.owner));
     // The checker's input order: the SOA, the group's NS records when put in front, then the written rows.
     const virtual: { r: ZoneRecord; pos: number }[] = [
       { r: soaForCheck, pos: -sgRecords.length - 1 },
@@ -471,6 +484,26 @@ class StreamLoad {
       this.pending = [];
     }
 
+    // Names below a DNAME: read from the written rows (only a zone with a DNAME pays for it), each owner placed where
+    // the whole check meets it (its first record) and named as its first served record spells it.
+    for (const d of this.pendingDnames) {
+      const owners = new Map<string, { at: number; served?: { ord: number; owner: string } }>();
+      for (const row of await rowsEndingWith(trx, zoneId, d.r.name.key)) {
+        let o = owners.get(row.owner_key);
+        if (!o) owners.set(row.owner_key, (o = { at: row.ord }));
+        if (!row.disabled && o.served === undefined) o.served = { ord: row.ord, owner: row.owner };
+      }
+      let first: { at: number; owner: string } | undefined;
+      let count = 0;
+      for (const [ownerKey, o] of owners) {
+        if (!o.served || !Name.parse(ownerKey).isSubdomainOf(d.r.name)) continue;
+        count++;
+        if (first === undefined || o.at < first.at) first = { at: o.at, owner: o.served.owner };
+      }
+      if (first) occludedBelowDname(d.r, Name.parse(first.owner), count, this.reporter(d.pass, d.at, undefined, d.seq));
+    }
+    this.pendingDnames = [];
+
     // ---- 3. verdict, then the version ------------------------------------------------------------------------------
     if (this.problems.some((t) => t.p.severity === 'error')) {
       this.problems.sort((a, b) => a.pass - b.pass || a.at - b.at || a.seq - b.seq);
@@ -514,7 +547,9 @@ class StreamLoad {
     // RFC 2317: a classless reverse zone gets its delegation and CNAMEs in the parent /24 (and a /24 its children's).
     await maintainClasslessParent(trx, ctx, result.zoneRow, 'create', { commit: commitDelta, settings: async () => cc.settings });
     const info = await zoneInfoById(trx, ctx, zoneId);
-    return result.reverse ? { ...info, reverse: result.reverse } : info;
+    // The warnings as the whole-text load gives them (createZone): in the whole check's order.
+    const warnings = this.problems.sort((x, y) => x.pass - y.pass || x.at - y.at || x.seq - y.seq).map((t) => t.p).filter((p) => p.severity === 'warning');
+    return { ...info, ...(result.reverse ? { reverse: result.reverse } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /** A checker's report, kept with its place in the whole-zone order (validateZone's shape of the problem). */

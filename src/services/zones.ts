@@ -66,6 +66,7 @@ import {
   ZoneValidationFailed,
   EditConflict,
   EditLockConflict,
+  type ValidationProblem,
 } from './errors.js';
 import { maintainClasslessParent, type ReverseReport } from './reverse.js';
 import { globToLike, isGlob, normalizeZoneName, operatorZoneName } from './names.js';
@@ -363,7 +364,15 @@ export function assertCreatableName(key: string): void {
   if (key.split('.').includes('*')) throw new BadZoneName(key, 'a zone name cannot contain a wildcard label');
 }
 
-export async function createZone(ctx: ServiceContext, name: string, o: CreateZoneOptions = {}): Promise<ZoneInfo & { reverse?: ReverseReport }> {
+/**
+ * A new zone. `warnings`: what the zone check found that does not stop the load (as named-checkzone's warnings: a
+ * missing glue, an RRset BIND secondaries refuse, names below a DNAME…), when it found any.
+ */
+export async function createZone(
+  ctx: ServiceContext,
+  name: string,
+  o: CreateZoneOptions = {},
+): Promise<ZoneInfo & { reverse?: ReverseReport; warnings?: ValidationProblem[] }> {
   const key = normalizeZoneName(name);
   assertCreatableName(key);
   const records = o.text !== undefined ? parseText(key, o.text) : (o.records ?? []);
@@ -374,7 +383,8 @@ export async function createZone(ctx: ServiceContext, name: string, o: CreateZon
     const cc = new CreateContext(await loadSettings(trx));
     const { zone, result } = await createZoneIn(trx, ctx, cc, key, o, records);
     const info = await zoneInfoById(trx, ctx, Number(zone.id));
-    return result.reverse ? { ...info, reverse: result.reverse } : info;
+    const warnings = result.warnings.filter((p) => p.severity === 'warning');
+    return { ...info, ...(result.reverse ? { reverse: result.reverse } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
   });
 }
 

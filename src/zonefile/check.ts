@@ -105,11 +105,16 @@ export function checkZone(origin: Name, records: ZoneRecord[]): CheckResult {
   const checkTarget = (r: ZoneRecord, target: Name, atApex: boolean) => {
     if (!hasAddress(target)) targetProblem(r, target, atApex, isCname(target), report);
   };
+  const below = namesBelowDnames(origin, nodes);
+  const checkDname = (r: ZoneRecord) => {
+    const b = below?.get(r.name.key);
+    if (b) occludedBelowDname(r, b.first, b.count, report);
+  };
 
   for (const s of nodes.values()) {
     const atApex = s === apex;
-    if (!Array.isArray(s)) checkRecord(origin, s, atApex, report, checkTarget);
-    else checkNode(origin, s, atApex, report, checkTarget);
+    if (!Array.isArray(s)) checkRecord(origin, s, atApex, report, checkTarget, checkDname);
+    else checkNode(origin, s, atApex, report, checkTarget, checkDname);
   }
   return { problems, records: folded };
 }
@@ -183,10 +188,58 @@ export function checkApex(origin: Name, apex: ZoneRecord[] | undefined, report: 
  */
 export type TargetCheck = (r: ZoneRecord, target: Name, atApex: boolean) => void;
 
-function checkRecord(origin: Name, r: ZoneRecord, atApex: boolean, report: CheckReport, checkTarget: TargetCheck): void {
+/**
+ * The DNAME record of an owner (its first, when it has several): `checkDname` looks for names with records below it
+ * (with the zone's nodes at hand, or later, for a zone checked owner by owner) and calls occludedBelowDname if any.
+ */
+export type DnameCheck = (r: ZoneRecord) => void;
+
+/**
+ * Per DNAME owner of the zone (served records only), the first name below it with records, in the nodes' order, and
+ * how many there are; undefined when the zone has no DNAME. One walk up each owner's labels, only when there is one.
+ */
+function namesBelowDnames(origin: Name, nodes: ReadonlyMap<string, Slot>): Map<string, { first: Name; count: number }> | undefined {
+  const dnames = new Set<string>();
+  for (const [key, s] of nodes) if (hasType(s, RRType.DNAME)) dnames.add(key);
+  if (dnames.size === 0) return undefined;
+  const out = new Map<string, { first: Name; count: number }>();
+  for (const [key, s] of nodes) {
+    const name = (Array.isArray(s) ? s[0] : s).name;
+    const starts = name.keyStarts();
+    for (let up = 1; up <= name.labelCount - origin.labelCount; up++) {
+      const ancestor = up < starts.length ? key.slice(starts[up]) : origin.key;
+      if (!dnames.has(ancestor)) continue;
+      const e = out.get(ancestor);
+      if (e) e.count++;
+      else out.set(ancestor, { first: name, count: 1 });
+    }
+  }
+  return out;
+}
+
+/**
+ * Names with records below a DNAME (`count` of them, `first` in the zone's order): occluded — never answered, the
+ * DNAME answers for them. RFC 6672 §2.4: no records may exist below a DNAME, and a server MAY refuse such a zone;
+ * BIND loads it (occluding them, as DMS serves it), Knot DNS refuses it ("child record exists under DNAME"), so a
+ * Knot secondary of the zone would fail.
+ */
+export function occludedBelowDname(r: ZoneRecord, first: Name, count: number, report: CheckReport): void {
+  const more = count > 1 ? ` and ${count - 1} more name${count > 2 ? 's' : ''}` : '';
+  report(
+    r,
+    'warning',
+    `records below the DNAME at ${r.name.toString()} are occluded (never served; RFC 6672 §2.4): ${first.toString()}${more}; Knot DNS secondaries refuse such a zone`,
+  );
+}
+
+function checkRecord(origin: Name, r: ZoneRecord, atApex: boolean, report: CheckReport, checkTarget: TargetCheck, checkDname?: DnameCheck): void {
   const t = r.type;
   if (t === RRType.SOA && !atApex) {
     report(r, 'error', `SOA record at ${r.name.toString()}, which is not the zone apex ${origin.toString()}`);
+    return;
+  }
+  if (t === RRType.DNAME) {
+    checkDname?.(r);
     return;
   }
   if (t !== RRType.NS && t !== RRType.MX && t !== RRType.SRV) return;
@@ -211,7 +264,14 @@ export function targetProblem(r: ZoneRecord, target: Name, atApex: boolean, targ
 }
 
 /** The second pass over one owner's served records: CNAME exclusivity, RRset TTLs, each record's own checks. */
-export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report: CheckReport, checkTarget: TargetCheck): void {
+export function checkNode(
+  origin: Name,
+  s: ZoneRecord[],
+  atApex: boolean,
+  report: CheckReport,
+  checkTarget: TargetCheck,
+  checkDname?: DnameCheck,
+): void {
   const show = (n: Name) => n.toString();
   const name = s[0].name;
   // CNAME exclusivity (RFC 1034 §3.6.2, RFC 2181 §10.1).
@@ -228,6 +288,15 @@ export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report
   // One DNAME per owner (RFC 6672 §2.4): a second would make the answer below it ambiguous.
   const dnames = s.filter((r) => r.type === RRType.DNAME);
   for (const r of dnames.slice(1)) report(r, 'error', `more than one DNAME record at ${show(name)}${where(dnames[0])} (RFC 6672 §2.4)`);
+  // A DNAME beside NS records below the apex sits at a zone cut: the referral is the answer there and the DNAME is
+  // never used (as BIND serves it); Knot DNS refuses such a zone ("NS record exists beside DNAME").
+  const ns = dnames.length > 0 && !atApex ? s.find((r) => r.type === RRType.NS) : undefined;
+  if (ns)
+    report(
+      dnames[0],
+      'warning',
+      `DNAME beside NS records at ${show(name)}${where(ns)}: the delegation occludes it (never served); Knot DNS secondaries refuse such a zone`,
+    );
   // RRset TTLs must agree (RFC 2181 §5.2): each RRset reported once, at its first deviating record. The RRset takes
   // its last record's TTL (as served: zone.ts, as Knot loads it; checkZone's records carry it).
   const firstOfType = new Map<number, ZoneRecord>();
@@ -265,7 +334,7 @@ export function checkNode(origin: Name, s: ZoneRecord[], atApex: boolean, report
       'warning',
       `${show(name)} has records of ${perType.size} types: BIND secondaries refuse more than ${BIND_MAX_TYPES_PER_NAME} by default (max-types-per-name) and would not load the zone`,
     );
-  for (const r of s) checkRecord(origin, r, atApex, report, checkTarget);
+  for (const r of s) checkRecord(origin, r, atApex, report, checkTarget, r === dnames[0] ? checkDname : undefined);
 }
 
 /** BIND's defaults since 9.18.28 (max-records-per-type, max-types-per-name). */

@@ -1,6 +1,6 @@
 // The streaming load_zone (services/load-stream.ts: zone_tool load_zone of a file) against the whole-text load
 // (createZone with `text`), on SQLite and a real PostgreSQL: for random zones — owners repeated far apart,
-// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, DNAMEs with targets below them, RRsets of
+// duplicates, disabled records, comments, groups, $TTL, ;!REF: on the SOA, DNAMEs with names and targets below them, RRsets of
 // more than 100 records, with and without SOA and apex NS, and
 // errors of every kind the checks know — both give exactly the same stored zone (every record row with its order,
 // the ZI, the zone row, the references) or exactly the same error with the same problems. Text is fed in random
@@ -76,6 +76,10 @@ function randomZone(seed: number): string {
       // A DNAME (twice now and then: one per owner), with a target below it now and then (occluded: refused).
       body.push(`dn DNAME ${pick(['example.net.', 'www'])}`);
       if (chance(0.4)) body.push('h.dn A 192.0.2.7', `mail MX 5 h.dn`);
+      // Names below it (occluded: a warning naming the first), one of them disabled or spelled otherwise now and
+      // then; an NS beside it (the delegation occludes it: a warning).
+      if (chance(0.4)) body.push(chance(0.3) ? ';!DISABLE' : `;# below ${i}`, `${pick(['Deep.x', 'deep.x', 'y'])}.dn TXT "below"`);
+      if (chance(0.2)) body.push('dn NS ns1');
       continue;
     }
     else if (x < 0.86) rec = `HINFO "pc" "os"`;
@@ -119,10 +123,11 @@ function* pieces(text: string, seed: number): Generator<string | Uint8Array> {
   }
 }
 
-/** What a load gives: the stored zone (rows, ZI, zone row, references) or the error with its problems. */
+/** What a load gives: its warnings and the stored zone (rows, ZI, zone row, references), or the error with its problems. */
 async function outcome(store: Store, zone: string, load: () => Promise<unknown>): Promise<unknown> {
+  let warnings: unknown;
   try {
-    await load();
+    warnings = ((await load()) as { warnings?: unknown }).warnings ?? [];
   } catch (e) {
     const err = e as { code?: string; message?: string; problems?: unknown };
     return { error: err.code ?? String(e), message: err.message, problems: err.problems };
@@ -144,6 +149,7 @@ async function outcome(store: Store, zone: string, load: () => Promise<unknown>)
     JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x?.type === 'Buffer' ? Buffer.from(x.data).toString('hex') : x)));
   const { id: _id, ctime: _c, mtime: _m, reference_id: _r, ...zoneRow } = z;
   return plain({
+    warnings,
     rows: rows.map((x: Record<string, unknown>) => ({ ...x, ttl: Number(x.ttl), ord: Number(x.ord) })),
     zi: zi.map(({ id: _i, zone_id: _z, ...rest }: Record<string, unknown>) => rest),
     zone: { ...zoneRow, reference: ref },
@@ -169,6 +175,8 @@ for (const backend of backends) {
       const count = backend.name === 'sqlite' ? 150 : 60;
       let loaded = 0;
       let refused = 0;
+      let belowDname = 0;
+      let besideNs = 0;
       for (let seed = 1; seed <= count; seed++) {
         const zone = `r${seed}.test`;
         const text = randomZone(seed);
@@ -182,9 +190,14 @@ for (const backend of backends) {
         assert.deepEqual(b, a, `seed ${seed}, zone text:\n${text}`);
         if ((a as { error?: string }).error) refused++;
         else loaded++;
+        // The warnings (of a zone loaded, or beside the errors of one refused).
+        const w = JSON.stringify(a);
+        if (w.includes('below the DNAME')) belowDname++;
+        if (w.includes('beside NS')) besideNs++;
       }
-      // Both kinds must occur, or the comparison proves less than it says.
+      // Both kinds must occur, or the comparison proves less than it says; so must the DNAME warnings.
       assert.ok(loaded >= count / 5 && refused >= count / 10, `loaded ${loaded}, refused ${refused}`);
+      assert.ok(belowDname > 0 && besideNs > 0, `zones warned of names below a DNAME: ${belowDname}, of a DNAME beside NS: ${besideNs}`);
       console.log(`# ${backend.name}: ${loaded} zones loaded alike, ${refused} refused alike`);
     });
 

@@ -206,6 +206,25 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       });
     });
 
+    test('load_zone and load_zone_zi: the zone check\'s warnings on stderr (file:line:column: warning:), the zone loaded', () => {
+      const file = join(dir, 'warned.org');
+      writeFileSync(file, zoneFile('warned.org.', 'dn IN DNAME example.net.\nh.dn IN A 192.0.2.7\n'));
+      const r = ok(zt(target, ['load_zone', file, 'warned.org']), 'load_zone with warnings');
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^${file.replace(/[.]/g, '\\.')}:7:1: warning: records below the DNAME at dn\\.warned\\.org\\. are occluded .*h\\.dn\\.warned\\.org\\.; Knot DNS secondaries refuse such a zone\n$`));
+      assert.match(ok(zt(target, ['show_zone', 'warned.org']), 'show warned').stdout, /h\.dn\s+.*A\s+192\.0\.2\.7/);
+      // --json: in the result, not on stderr.
+      const file2 = join(dir, 'warned2.org');
+      writeFileSync(file2, zoneFile('warned2.org.', 'dn IN DNAME example.net.\nh.dn IN A 192.0.2.7\n'));
+      const j = ok(zt(target, ['--json', 'load_zone', file2, 'warned2.org']), 'load_zone --json');
+      assert.equal(j.stderr, '');
+      assert.match(JSON.parse(j.stdout).warnings[0].message, /below the DNAME/);
+      // A new version from a file: its warnings too.
+      writeFileSync(file, zoneFile('warned.org.', 'dn IN DNAME example.net.\nh.dn IN A 192.0.2.7\ndn IN NS ns1\n'));
+      const z = ok(zt(target, ['load_zone_zi', file, 'warned.org']), 'load_zone_zi with warnings');
+      assert.match(z.stderr, /:7:1: warning: DNAME beside NS records at dn\.warned\.org\. \(line 9 of [^)]*\): the delegation occludes it/);
+    });
+
     test('load_zones: per-file errors with line numbers, -f continues past bad files', async () => {
       const bdir = join(dir, 'batch');
       mkdirSync(bdir, { recursive: true });

@@ -60,6 +60,35 @@ test('one DNAME per owner (RFC 6672 §2.4)', () => {
   assert.deepEqual(check('dn DNAME a.example.net.\ndn A 192.0.2.1\n').problems, []);
 });
 
+test('names below a DNAME are occluded: one warning at the DNAME, naming the first in zone order and the count (Knot refuses such zones)', () => {
+  // Line 5 is the DNAME; two names below it (one spelled in capitals, one nested deeper), one disabled, one beside.
+  const body = 'dn DNAME a.example.net.\nDeep.x.dn TXT "below"\n;!DISABLE\noff.dn A 192.0.2.9\nh.dn A 192.0.2.7\nh.dn AAAA 2001:db8::7\nbeside A 192.0.2.8\n';
+  const w = only(check(body).problems, 'warning');
+  assert.equal(w.length, 1, JSON.stringify(w));
+  assert.equal(w[0].line, 5);
+  assert.match(w[0].message, /records below the DNAME at dn\.example\.org\. are occluded \(never served; RFC 6672 §2\.4\): Deep\.x\.dn\.example\.org\. and 1 more name; Knot DNS secondaries refuse such a zone/);
+  assert.equal(only(check(body).problems, 'error').length, 0, 'a warning only: BIND loads such a zone, occluding the names');
+  // A label holding an escaped dot ends in the DNAME's text but is not below it; nothing below: nothing said.
+  assert.deepEqual(check('dn DNAME a.example.net.\nx\\.dn TXT "beside"\n').problems, []);
+  assert.deepEqual(check('dn DNAME a.example.net.\n;!DISABLE\nx.dn TXT "disabled"\n').problems, []);
+  // Nested DNAMEs: each tells of the names below it.
+  const nested = only(check('dn DNAME a.example.net.\nx.dn DNAME b.example.net.\ny.x.dn TXT "deep"\n').problems, 'warning');
+  assert.deepEqual(nested.map((p) => p.line), [5, 6]);
+  assert.match(nested[0].message, /at dn\.example\.org\. .*: x\.dn\.example\.org\. and 1 more name;/);
+  assert.match(nested[1].message, /at x\.dn\.example\.org\. .*: y\.x\.dn\.example\.org\.;/);
+});
+
+test('a DNAME beside NS below the apex is occluded by the delegation: a warning (Knot refuses such zones)', () => {
+  const w = only(check('dn DNAME a.example.net.\ndn NS ns.example.net.\n').problems, 'warning');
+  assert.equal(w.length, 1, JSON.stringify(w));
+  assert.equal(w[0].line, 5);
+  assert.match(w[0].message, /DNAME beside NS records at dn\.example\.org\. \(line 6 of c\.zone\): the delegation occludes it/);
+  // At the apex NS and DNAME stand together (the apex NS is no delegation); names below an apex DNAME are occluded.
+  const apex = only(check('@ DNAME example.net.\n').problems, 'warning');
+  assert.equal(apex.length, 1, JSON.stringify(apex));
+  assert.match(apex[0].message, /records below the DNAME at example\.org\. are occluded .*: ns1\.example\.org\.;/);
+});
+
 test('out-of-zone records are rejected (BIND only warns; DMS must not drop data silently)', () => {
   const e = only(check('www.example.com. A 192.0.2.1\n').problems, 'error');
   assert.equal(e.length, 1);

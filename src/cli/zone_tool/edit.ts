@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import { printReverseReport } from './reverse-commands.js';
 import { emit } from './context.js';
 import { unifiedDiff } from '../../services/textdiff.js';
-import { EX, ZoneToolError, toZoneToolError } from './errors.js';
+import { EX, printWarnings, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
 import { restrictedEditor } from './restricted.js';
 import { ziArg } from './util.js';
@@ -146,6 +146,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
         const r = await s.call('update_zone_text', { zone: name, text: edited, token: session.token });
         released = true;
         emit(ctx, r, () => '');
+        printWarnings(ctx, r.warnings, basename(file));
         printReverseReport(ctx, r.reverse);
         if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
         return 0;

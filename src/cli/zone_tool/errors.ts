@@ -78,6 +78,20 @@ export function toZoneToolError(e: unknown): ZoneToolError {
   return new ZoneToolError(String(e), EX.SOFTWARE, 'InternalError');
 }
 
+/**
+ * The zone check's warnings of a save or load that went through, one line each on stderr in the text layout, as a
+ * compiler gives them: `file:line:column: warning: message` (JSON output carries them in the result).
+ */
+export function printWarnings(
+  ctx: { json: boolean; err(text: string): void },
+  warnings: readonly { line?: number; column?: number; message: string }[] | undefined,
+  file: string,
+): void {
+  if (ctx.json || !warnings || warnings.length === 0) return;
+  const lines = warnings.map((w) => `${[file, w.line || undefined, w.line ? w.column || undefined : undefined].filter((x) => x !== undefined).join(':')}: warning: ${w.message}`);
+  ctx.err(`${lines.join('\n')}\n`);
+}
+
 function detailLines(se: Error): string[] {
   const problems = (se as { problems?: unknown }).problems;
   if (Array.isArray(problems)) {

@@ -384,6 +384,28 @@ export async function servedTypesAtOwners(
   return out;
 }
 
+/**
+ * Alive rows whose owner key ends in "." + `suffixKey` (owner, position and whether served): the candidates for the
+ * names below a name, in position order. The caller keeps those truly below it (a label may hold an escaped dot).
+ */
+export async function rowsEndingWith(
+  db: Db,
+  zoneId: number,
+  suffixKey: string,
+): Promise<{ owner_key: string; owner: string; ord: number; disabled: number }[]> {
+  const pattern = `%.${suffixKey.replace(/[!%_]/g, (c) => `!${c}`)}`;
+  const rows = await db
+    .selectFrom('records')
+    .select(['owner_key', 'owner', 'ord', 'disabled'])
+    .where('zone_id', '=', zoneId)
+    .where('to_version', 'is', null)
+    .where(sql<boolean>`owner_key like ${pattern} escape '!'`)
+    .orderBy('ord')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ owner_key: r.owner_key, owner: r.owner, ord: Number(r.ord), disabled: Number(r.disabled) }));
+}
+
 /** Delete record rows by id (a load's folded duplicates, inside its own transaction). */
 export async function deleteRecordRows(db: Db, ids: readonly number[]): Promise<void> {
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) await db.deleteFrom('records').where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();

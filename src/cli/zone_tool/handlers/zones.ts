@@ -9,7 +9,7 @@ import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
 import type { Handler } from '../dispatch.js';
-import { EX, ZoneToolError, toZoneToolError } from '../errors.js';
+import { EX, printWarnings, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
 import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
 import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
@@ -317,6 +317,7 @@ const loadZone: Handler = async (ctx, a) => {
   try {
     const zone = await s.call('load_zone', { zone: name, ...o, textSource });
     emit(ctx, zone, () => '');
+    printWarnings(ctx, zone.warnings, file);
     printReverseReport(ctx, zone.reverse);
   } catch (e) {
     throw withFile(e, file);
@@ -332,6 +333,7 @@ const loadZoneZi: Handler = async (ctx, a) => {
   try {
     const r = await s.call('update_zone_text', { zone: name, text });
     emit(ctx, r, () => '');
+    printWarnings(ctx, r.warnings, file);
     printReverseReport(ctx, r.reverse);
     if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
   } catch (e) {

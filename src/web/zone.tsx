@@ -519,6 +519,8 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
   const [error, setError] = useState<unknown>(null);
   const [conflict, setConflict] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The zone check's warnings of the last save (it went through): shown until the next edit. */
+  const [warnings, setWarnings] = useState<{ line?: number; message: string }[]>([]);
   const area = useRef<HTMLTextAreaElement>(null);
   const gutter = useRef<HTMLPreElement>(null);
   const zone = data.zone.name;
@@ -538,6 +540,7 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
 
   const start = async () => {
     setError(null);
+    setWarnings([]);
     try {
       const r = await rpc<{ token: string; baseVersion: number; text: string }>('edit_zone', { zone });
       setEdit({ token: r.token, base: r.baseVersion });
@@ -573,7 +576,8 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
     setBusy(true);
     setError(null);
     try {
-      await rpc('update_zone_text', { zone, text, token: edit.token, publish: false });
+      const r = await rpc<{ warnings?: { line?: number; message: string; severity?: string }[] }>('update_zone_text', { zone, text, token: edit.token, publish: false });
+      setWarnings((r.warnings ?? []).filter((w) => w.severity !== 'error'));
       setEdit(null);
       setConflict(null);
       await reload();
@@ -603,6 +607,19 @@ function TextTab({ data, reload, locked, onSaved }: { data: Loaded; reload: () =
               Edit as text
             </button>
           </div>
+          {warnings.length > 0 && (
+            <Notice kind="warn">
+              <p>Saved. The zone check warns (lines of the text as saved):</p>
+              <ul>
+                {warnings.map((w) => (
+                  <li>
+                    {w.line ? `Line ${w.line}: ` : ''}
+                    {w.message}
+                  </li>
+                ))}
+              </ul>
+            </Notice>
+          )}
           <ErrorBox error={error} />
           {/* Focusable: a scrolling box must be reachable by keyboard (WCAG 2.1.1). */}
           {/* biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable region */}

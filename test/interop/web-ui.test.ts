@@ -286,8 +286,12 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await screen('zone-text-error');
     // Clicking the line puts the cursor there; fix it and save.
     await err.getByRole('button', { name: `Line ${badLine}` }).click();
-    await area.fill(`${lines.join('\n')}\nfixed\t300\tIN\tA\t10.0.0.1\n`);
+    // With a name below a DNAME: saved, and the zone check's warning shown (occluded; Knot secondaries refuse it).
+    await area.fill(`${lines.join('\n')}\nfixed\t300\tIN\tA\t10.0.0.1\ndn\t300\tIN\tDNAME\texample.net.\nx.dn\t300\tIN\tTXT\t"occluded"\n`);
     await page.getByRole('button', { name: 'Save and review' }).click();
+    const warned = page.getByRole('status').filter({ hasText: 'The zone check warns' });
+    await warned.waitFor();
+    assert.match(await text(warned), new RegExp(`Line ${badLine + 1}: records below the DNAME at dn\\.${ZONE.replace(/\./g, '\\.')}\\. are occluded.*x\\.dn`));
     await reviewAndPublish(/\+fixed\s+300\s+IN\s+A\s+10\.0\.0\.1/);
     assert.deepEqual(await waitAnswer(`fixed.${ZONE}`, 'A', (r) => r.length > 0), ['10.0.0.1']);
     await screen('zone-text');

@@ -487,20 +487,21 @@ class StreamLoad {
     // Names below a DNAME: read from the written rows (only a zone with a DNAME pays for it), each owner placed where
     // the whole check meets it (its first record) and named as its first served record spells it.
     for (const d of this.pendingDnames) {
-      const owners = new Map<string, { at: number; served?: { ord: number; owner: string } }>();
+      // Rows come in place order: an owner's first row is where the whole check meets it.
+      const owners = new Map<string, { served?: string }>();
       for (const row of await rowsEndingWith(trx, zoneId, d.r.name.key)) {
         let o = owners.get(row.owner_key);
-        if (!o) owners.set(row.owner_key, (o = { at: row.ord }));
-        if (!row.disabled && o.served === undefined) o.served = { ord: row.ord, owner: row.owner };
+        if (!o) owners.set(row.owner_key, (o = {}));
+        if (!row.disabled) o.served ??= row.owner;
       }
-      let first: { at: number; owner: string } | undefined;
+      let first: string | undefined;
       let count = 0;
       for (const [ownerKey, o] of owners) {
-        if (!o.served || !Name.parse(ownerKey).isSubdomainOf(d.r.name)) continue;
+        if (o.served === undefined || !Name.parse(ownerKey).isSubdomainOf(d.r.name)) continue;
         count++;
-        if (first === undefined || o.at < first.at) first = { at: o.at, owner: o.served.owner };
+        first ??= o.served;
       }
-      if (first) occludedBelowDname(d.r, Name.parse(first.owner), count, this.reporter(d.pass, d.at, undefined, d.seq));
+      if (first !== undefined) occludedBelowDname(d.r, Name.parse(first), count, this.reporter(d.pass, d.at, undefined, d.seq));
     }
     this.pendingDnames = [];
 

@@ -9,7 +9,7 @@ import { parseTtl } from '../zonefile/ttl.js';
 import { ConfigKeyUnknown, ConfigValueInvalid, ServerGroupNotFound } from './errors.js';
 import type { ConfigEntry } from './types.js';
 
-type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'name' | 'name?' | 'string' | 'zones' | 'removed';
+type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'limit' | 'name' | 'name?' | 'string' | 'zones' | 'removed';
 
 /** Key → [kind, default]. Defaults follow the original DMS installation. */
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
@@ -36,6 +36,12 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   git_workdir: ['string', ''],
   git_zones: ['zones', 'all'],
   inc_updates: ['bool', 'false'],
+  // The largest RRset and the most types at one name a change may grow to (0: no limit). BIND (9.18.28 and later)
+  // refuses larger ones by default in any zone it loads or transfers in (max-records-per-type, max-types-per-name:
+  // 100 each), so a BIND secondary would stop following the zone: an RFC 2136 UPDATE or a record edit growing past
+  // them is refused; a whole zone loaded or saved as text is warned of (the zone check).
+  max_records_per_type: ['limit', '100'],
+  max_types_per_name: ['limit', '100'],
   nsec3: ['bool', 'false'],
   // HA (issue 13, docs/HA.md): a replica further behind its primary than this is reported (show_dms_status, the
   // log, /health not OK, so load balancers take it out). Set on the primary; replication carries it to the replica.
@@ -83,6 +89,11 @@ function normalizeValue(key: string, value: string): string {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new ConfigValueInvalid(key, value, 'expected a whole number >= 1');
       return v;
+    }
+    case 'limit': {
+      const n = Number(v);
+      if (v === '' || !Number.isInteger(n) || n < 0) throw new ConfigValueInvalid(key, value, 'expected a whole number >= 0 (0: no limit)');
+      return String(n);
     }
     case 'name?':
     case 'name':

@@ -915,6 +915,7 @@ export async function commitDelta(
   }
   if (touched.has(origin.key) && !(after.get(origin.key)?.types.has(RRType.NS) ?? false))
     problem({ name: origin, type: RRType.NS }, `no NS records at the zone apex ${origin}`);
+  await sizeLimits(rows, touched, after, settings, problem);
   for (const r of born) {
     const n = targetOf(r);
     if (n && !r.flags?.disable && !hasAddress(n.key))
@@ -1014,6 +1015,49 @@ export async function commitDelta(
   const committed = committedChange(rows, dying, bornRows, born, version, { fromVersion: zone.latest_version, serial, soa: soaRr });
   const seq = feedRowsOf(trx).find(({ kind, zone_id, version: v }) => kind === 'publish' && zone_id === zoneId && v === version)?.seq;
   return { ...result, committed: seq === undefined ? committed : { ...committed, seq } };
+}
+
+/**
+ * The size limits of a change (max_records_per_type, max_types_per_name): an RRset or a name's set of types that the
+ * change grows past its limit is a problem; one already past it and not growing is left alone (a zone loaded with it
+ * was warned of). The settings are read only when a served RRset or type set grows to two or more — never for the
+ * usual UPDATE adding a name — since no limit is below one.
+ */
+async function sizeLimits(
+  rows: readonly StoredRow[],
+  touched: ReadonlySet<string>,
+  after: ReadonlyMap<string, { name: Name; types: Map<number, number> }>,
+  settings: () => Promise<Settings>,
+  problem: (r: { name: Name; type: number }, message: string) => void,
+): Promise<void> {
+  const before = new Map<string, number>();
+  const typesBefore = new Map<string, Set<number>>();
+  for (const row of rows) {
+    if (row.disabled) continue;
+    const k = `${row.owner_key}\u0000${row.type}`;
+    before.set(k, (before.get(k) ?? 0) + 1);
+    let t = typesBefore.get(row.owner_key);
+    if (!t) typesBefore.set(row.owner_key, (t = new Set()));
+    t.add(row.type);
+  }
+  const sets: { name: Name; type: number; n: number }[] = [];
+  const names: { name: Name; n: number }[] = [];
+  for (const key of touched) {
+    const o = after.get(key);
+    if (!o) continue;
+    for (const [type, n] of o.types) if (n > 1 && n > (before.get(`${key}\u0000${type}`) ?? 0)) sets.push({ name: o.name, type, n });
+    if (o.types.size > 1 && o.types.size > (typesBefore.get(key)?.size ?? 0)) names.push({ name: o.name, n: o.types.size });
+  }
+  if (sets.length === 0 && names.length === 0) return;
+  const s = await settings();
+  const maxRecords = s.count('max_records_per_type');
+  const maxTypes = s.count('max_types_per_name');
+  for (const g of sets)
+    if (maxRecords > 0 && g.n > maxRecords)
+      problem(g, `the ${g.name} ${typeToString(g.type)} RRset would have ${g.n} records, more than max_records_per_type (${maxRecords}): BIND secondaries refuse such an RRset by default and would stop following the zone`);
+  for (const g of names)
+    if (maxTypes > 0 && g.n > maxTypes)
+      problem({ name: g.name, type: RRType.ANY }, `${g.name} would have records of ${g.n} types, more than max_types_per_name (${maxTypes}): BIND secondaries refuse such a name by default and would stop following the zone`);
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { typeFromString } from '../../src/dns/constants.js';
+import { RRType, typeFromString } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import { attachPrimary, zoneTableSource } from '../../src/server/primary.js';
@@ -89,6 +89,36 @@ describe('primary over the service layer (SQLite)', () => {
     assert.equal((await services.getZoneContent(ctxOf(store), 'example.org', 'latest')).zi.version, v);
     const st = await nsupdate('static.example', ['update add a.static.example. 60 A 192.0.2.1']);
     assert.match(st.stdout + st.stderr, /REFUSED|NOTAUTH/);
+  });
+
+  test('an UPDATE growing an RRset past max_records_per_type (BIND secondaries\' limit, 100) is REFUSED; 0 lifts it', async () => {
+    // A zone of its own: the IXFR test below compares example.org's history.
+    await services.createZone(ctxOf(store, 'test'), 'size.example', { flags: { incUpdates: true }, text: '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n' });
+    const version = async () => (await services.getZoneContent(ctxOf(store), 'size.example', 'latest')).zi.version;
+    const adds = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `update add big.size.example. 60 A 10.1.0.${from + i}`);
+    const hundred = await nsupdate('size.example', adds(1, 100));
+    assert.equal(hundred.code, 0, hundred.stdout + hundred.stderr);
+    const v = await version();
+    const more = await nsupdate('size.example', [...adds(101, 101), 'update add other.size.example. 60 A 10.1.1.1']);
+    assert.match(more.stdout + more.stderr, /REFUSED/);
+    assert.equal(await version(), v, 'nothing stored: not even the other name');
+    // Not growing that RRset: another type at the name, and a deletion, go through.
+    assert.equal((await nsupdate('size.example', ['update add big.size.example. 60 TXT "x"'])).code, 0);
+    assert.equal((await nsupdate('size.example', ['update delete big.size.example. A 10.1.0.1'])).code, 0);
+    // The limit is the configuration's: 0 takes it away.
+    await services.setConfig(ctxOf(store, 'test'), 'max_records_per_type', '0');
+    try {
+      const lifted = await nsupdate('size.example', adds(101, 102));
+      assert.equal(lifted.code, 0, lifted.stdout + lifted.stderr);
+      const a = (await services.getZoneContent(ctxOf(store), 'size.example', 'latest')).records.filter((r) => r.name.key === 'big.size.example.' && r.type === RRType.A);
+      assert.equal(a.length, 101);
+    } finally {
+      await services.setConfig(ctxOf(store, 'test'), 'max_records_per_type', '100');
+    }
+    // At 101 records now, the RRset may shrink, but not grow.
+    const grow = await nsupdate('size.example', adds(103, 103));
+    assert.match(grow.stdout + grow.stderr, /REFUSED/);
+    assert.equal((await nsupdate('size.example', ['update delete big.size.example. A 10.1.0.2'])).code, 0);
   });
 
   test('IXFR from the first serial is answered from the stored history', async () => {

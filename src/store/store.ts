@@ -445,7 +445,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 }
 
 /** The directory, beside the database, holding only the doorbell file (see sqliteDoorbell). */
-export const SQLITE_DOORBELL_DIR = 'dms.sqlite-doorbell.d';
+export const SQLITE_DOORBELL_DIR = 'dms.doorbell.d';
 export const SQLITE_DOORBELL = 'doorbell';
 
 /**
@@ -474,8 +474,18 @@ function sqliteDoorbell(dataDir: string): {
   const seen = Buffer.alloc(8);
   const dir = join(dataDir, SQLITE_DOORBELL_DIR);
   const path = join(dir, SQLITE_DOORBELL);
+  let closed = false;
+  // The doorbell's directory is made inside the data directory, never the data directory itself: a ring after the
+  // store was closed and its directory removed (a throwaway store) must not bring the directory back.
+  const makeDir = () => {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  };
   const open = (): number => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDir();
     return openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
   };
   const callAll = (own?: readonly CommittedFeedRow[]) => {
@@ -500,7 +510,7 @@ function sqliteDoorbell(dataDir: string): {
       local.add(onNotify);
       if (!watcher) {
         try {
-          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          makeDir();
           watcher = watch(dir, { persistent: false }, (_event, file) => {
             // Two commits close together may leave one event, or the last token ours: a foreign commit hidden so is
             // found by the followers' interval poll.
@@ -524,7 +534,7 @@ function sqliteDoorbell(dataDir: string): {
     },
     ring(own) {
       callAll(own);
-      if (broken) return;
+      if (broken || closed) return;
       try {
         fd ??= open();
         writeSync(fd, token, 0, 8, 0);
@@ -533,6 +543,7 @@ function sqliteDoorbell(dataDir: string): {
       }
     },
     close() {
+      closed = true;
       watcher?.close();
       watcher = undefined;
       local.clear();

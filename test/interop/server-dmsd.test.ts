@@ -353,8 +353,13 @@ test('--workers 2: cluster workers share the ports, answer UDP and TCP, stop on 
   try {
     const port = c.bound[0].port;
     assert.ok(c.bound.every((b) => b.port === port));
-    const loads = () => c.lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'example.test.').length;
-    assert.equal(loads(), 2, 'each worker loaded the zones before "listening"');
+    const loaded = () => c.lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'example.test.');
+    // Each process gathers its log lines and writes them in batches (src/daemon/main.ts makeLogger): a worker's "zone
+    // loaded" may reach stdout after the "listening" it came before. Their times tell the order.
+    for (let i = 0; i < 100 && loaded().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(loaded().length, 2, 'each worker loaded the zones');
+    const listening = Math.max(...c.lines.filter((l) => l.msg === 'listening').map((l) => Date.parse(String(l.time))));
+    assert.ok(loaded().every((l) => Date.parse(String(l.time)) <= listening), 'each worker loaded the zones before "listening"');
     for (const proto of ['+notcp', '+tcp']) {
       const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=3', '+short', proto, 'www.example.test']);
       assert.equal(stdout.trim(), '192.0.2.10');

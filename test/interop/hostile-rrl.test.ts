@@ -311,8 +311,11 @@ describe('flood: one source flooding, another asking normally', () => {
     const rounds = [r];
     // A loaded machine (load average above the cores) may keep dmsd off the CPU long enough for its socket queue
     // (about 10,000 queries) to overflow: the kernel drops datagrams of both sources then. Only in that case (drops
-    // counted at dmsd's socket, the machine overloaded) is the round measured once more; the figures of both print.
-    if (r.n.answered < 0.99 * r.n.sent && r.drops > 0 && loadavg()[0] > cpus().length) {
+    // counted at dmsd's socket, and the machine overloaded — or the drops a twentieth of the flood or more, as when
+    // another test suite shared the two cores and the 1-minute load average had not caught up: seen in CI, 116,483
+    // of 727,616 dropped at load 1.5, against ~2,000 alone) is the round measured once more; both rounds' figures print.
+    const starved = r.drops > 0 && (loadavg()[0] > cpus().length || r.drops >= r.f.sent / 20);
+    if (r.n.answered < 0.99 * r.n.sent && starved) {
       await new Promise((res) => setTimeout(res, 5500)); // rrl_window 5 s: the flooder's debt expires
       r = await floodRound(srv.port);
       rounds.push(r);

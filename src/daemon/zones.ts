@@ -73,7 +73,10 @@ export async function importZoneDirectory(
     if (r.action === 'failed') {
       const details = (r.error as { details?: unknown } | undefined)?.details;
       log.error({ zone: r.name, file, code: r.error?.code, details }, `zone not imported: ${r.error?.message ?? 'error'}`);
-    } else log.info({ zone: r.name, file, action: r.action, version: r.version, serial: r.serial }, 'zone imported');
+    } else {
+      log.info({ zone: r.name, file, action: r.action, version: r.version, serial: r.serial }, 'zone imported');
+      for (const w of r.warnings ?? []) log.warn({ zone: r.name, file, line: w.line, column: w.column }, w.message);
+    }
   }
   return results;
 }

@@ -4,7 +4,7 @@ import { batchWrites, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
 import { commitVersion, findLiveZone, ms } from './core.js';
-import { BadZoneName, DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
+import { BadZoneName, DmsError, EditLockConflict, type ValidationProblem, ZoneExists, ZoneNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
 import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
@@ -54,7 +54,7 @@ async function loadEach(
         }
         if (!existing) {
           const { result: r } = await createZoneIn(trx, ctx, cc, key, { ...o, ...ttlOpt, records }, records);
-          return { name: key, action: 'created' as const, version: r.version, serial: r.serial };
+          return { name: key, action: 'created' as const, version: r.version, serial: r.serial, ...warningsOf(r) };
         }
         if (!o.replace) throw new ZoneExists(key);
         if (existing.lock_token !== null && existing.lock_expires !== null && Number(existing.lock_expires) > nowMs(ctx))
@@ -65,7 +65,7 @@ async function loadEach(
           publish: !o.inhibitPublish,
           ...ttlOpt,
         });
-        return { name: key, action: r.changed ? ('updated' as const) : ('unchanged' as const), version: r.version, serial: r.serial };
+        return { name: key, action: r.changed ? ('updated' as const) : ('unchanged' as const), version: r.version, serial: r.serial, ...warningsOf(r) };
       });
     } catch (e) {
       if (!(e instanceof DmsError)) throw e;
@@ -75,4 +75,10 @@ async function loadEach(
     o.onResult?.(result);
     if (o.stopOnError && result.action === 'failed') return;
   }
+}
+
+/** The zone check's warnings of a save, as a result's optional field. */
+function warningsOf(r: { warnings: ValidationProblem[] }): { warnings?: ValidationProblem[] } {
+  const warnings = r.warnings.filter((p) => p.severity === 'warning');
+  return warnings.length > 0 ? { warnings } : {};
 }

@@ -314,4 +314,6 @@ export interface LoadZoneResult {
   version?: number;
   serial?: number;
   error?: import('./errors.js').DmsError;
+  /** The zone check's warnings of a zone created or updated (when it found any). */
+  warnings?: import('./errors.js').ValidationProblem[];
 }

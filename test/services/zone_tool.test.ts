@@ -223,6 +223,14 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       writeFileSync(file, zoneFile('warned.org.', 'dn IN DNAME example.net.\nh.dn IN A 192.0.2.7\ndn IN NS ns1\n'));
       const z = ok(zt(target, ['load_zone_zi', file, 'warned.org']), 'load_zone_zi with warnings');
       assert.match(z.stderr, /:7:1: warning: DNAME beside NS records at dn\.warned\.org\. \(line 9 of [^)]*\): the delegation occludes it/);
+      // load_zones: each file's warnings, named by the file.
+      const many = join(dir, 'warned-many');
+      mkdirSync(many, { recursive: true });
+      writeFileSync(join(many, 'warned3.org'), zoneFile('warned3.org.', 'dn IN DNAME example.net.\nh.dn IN A 192.0.2.7\n'));
+      writeFileSync(join(many, 'clean3.org'), zoneFile('clean3.org.'));
+      const m = ok(zt(target, ['load_zones', join(many, 'warned3.org'), join(many, 'clean3.org')]), 'load_zones with warnings');
+      assert.match(m.stderr, new RegExp(`^${join(many, 'warned3.org').replace(/[.]/g, '\\.')}:7:1: warning: records below the DNAME at dn\\.warned3\\.org\\.`, 'm'));
+      assert.doesNotMatch(m.stderr, /clean3/);
     });
 
     test('load_zones: per-file errors with line numbers, -f continues past bad files', async () => {

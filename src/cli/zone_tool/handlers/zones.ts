@@ -434,7 +434,13 @@ const loadZones: Handler = async (ctx, a) => {
       loaded.forEach((r, i) => {
         done++;
         if (r.error) fail(batch[i].file, r.name, itemFailure(r.error));
-        else results.push({ ...r, file: batch[i].file });
+        else {
+          results.push({ ...r, file: batch[i].file });
+          if (r.warnings?.length && !ctx.json) {
+            bar.clear();
+            printWarnings(ctx, r.warnings, batch[i].file);
+          }
+        }
       });
       bar.update(done, basename(batch[loaded.length - 1]?.file ?? batch[0].file));
     }

@@ -229,12 +229,17 @@ describe('AXFR/IXFR against dig and kdig', () => {
 });
 
 describe('Primary.handle details', () => {
-  test('an EDNS version we do not speak gets BADVERS with our OPT (version 0), signed, on the primary\'s messages too', async () => {
+  /** A Primary serving no zone, knowing ALLOWED_KEY: what its own messages look like. */
+  const bareSignedPrimary = async () => {
     const { Primary } = await import('../../src/server/primary.js');
-    const primary = new Primary({
+    return new Primary({
       transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
       keys: { get: (n) => (n.equals(ALLOWED_KEY.name) ? ALLOWED_KEY : undefined) },
     });
+  };
+
+  test('an EDNS version we do not speak gets BADVERS with our OPT (version 0), signed, on the primary\'s messages too', async () => {
+    const primary = await bareSignedPrimary();
     const q = emptyMessage(32);
     q.question.push({ name: origin, type: RRType.AXFR, class: 1 });
     q.edns = { udpSize: 1232, extRcode: 0, version: 1, do: false, flags: 0, options: [] };
@@ -248,11 +253,7 @@ describe('Primary.handle details', () => {
   });
 
   test('a signed UDP answer that no longer fits with its TSIG is sent truncated (TC), signed', async () => {
-    const { Primary } = await import('../../src/server/primary.js');
-    const primary = new Primary({
-      transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
-      keys: { get: (n) => (n.equals(ALLOWED_KEY.name) ? ALLOWED_KEY : undefined) },
-    });
+    const primary = await bareSignedPrimary();
     const q = emptyMessage(31);
     q.question.push({ name: origin, type: RRType.TXT, class: 1 });
     const signed = signMessage(encodeMessage(q), ALLOWED_KEY, Date.now() / 1000);

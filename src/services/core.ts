@@ -1017,6 +1017,12 @@ export async function commitDelta(
   return { ...result, committed: seq === undefined ? committed : { ...committed, seq } };
 }
 
+/** The zone check's warnings of a save (its result's `warnings`), as an optional field of what a caller returns. */
+export function warningsOf(r: { warnings: readonly ValidationProblem[] }): { warnings?: ValidationProblem[] } {
+  const warnings = r.warnings.filter((p) => p.severity === 'warning');
+  return warnings.length > 0 ? { warnings } : {};
+}
+
 /**
  * The size limits of a change (max_records_per_type, max_types_per_name): an RRset or a name's set of types that the
  * change grows past its limit is a problem; one already past it and not growing is left alone (a zone loaded with it

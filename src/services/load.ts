@@ -3,8 +3,8 @@
 import { batchWrites, writeTx } from '../store/index.js';
 import { nowMs, type ServiceContext } from './context.js';
 import { loadSettings } from './config.js';
-import { commitVersion, findLiveZone, ms } from './core.js';
-import { BadZoneName, DmsError, EditLockConflict, type ValidationProblem, ZoneExists, ZoneNotFound } from './errors.js';
+import { commitVersion, findLiveZone, ms, warningsOf } from './core.js';
+import { BadZoneName, DmsError, EditLockConflict, ZoneExists, ZoneNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { CreateZoneOptions, LoadZoneItem, LoadZoneResult } from './types.js';
 import { CreateContext, createZoneIn, parseText, textZoneTtl } from './zones.js';
@@ -75,10 +75,4 @@ async function loadEach(
     o.onResult?.(result);
     if (o.stopOnError && result.action === 'failed') return;
   }
-}
-
-/** The zone check's warnings of a save, as a result's optional field. */
-function warningsOf(r: { warnings: ValidationProblem[] }): { warnings?: ValidationProblem[] } {
-  const warnings = r.warnings.filter((p) => p.severity === 'warning');
-  return warnings.length > 0 ? { warnings } : {};
 }

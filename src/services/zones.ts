@@ -50,6 +50,7 @@ import {
   type ZoneRow,
   ziInfo,
   ziSoaFields,
+  warningsOf,
 } from './core.js';
 import {
   BadZoneName,
@@ -383,8 +384,7 @@ export async function createZone(
     const cc = new CreateContext(await loadSettings(trx));
     const { zone, result } = await createZoneIn(trx, ctx, cc, key, o, records);
     const info = await zoneInfoById(trx, ctx, Number(zone.id));
-    const warnings = result.warnings.filter((p) => p.severity === 'warning');
-    return { ...info, ...(result.reverse ? { reverse: result.reverse } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
+    return { ...info, ...(result.reverse ? { reverse: result.reverse } : {}), ...warningsOf(result) };
   });
 }
 

@@ -14,11 +14,12 @@ import pino, { type Logger } from 'pino';
 import { readFileSync, writeSync } from 'node:fs';
 import { fixMmapThreshold, type ListenAddress, type Listening, trimNativeHeap, type UdpIo } from '../server/listeners.js';
 import { parseListenAddress, startDnsServer } from '../server/server.js';
-import { loadZoneDirectoryThreaded } from '../server/zonedir.js';
+import { CHECK_LATER_MAX_BYTES, checkZoneFileThreaded, loadZoneDirectoryThreaded } from '../server/zonedir.js';
 import { Name } from '../dns/name.js';
 import type { RR } from '../dns/message.js';
 import { ZoneTable } from '../zone/table.js';
 import type { Store } from '../store/index.js';
+import type { ZoneFileProblem } from '../zonefile/types.js';
 import * as services from '../services/index.js';
 import { importZoneDirectory, openDmsdStore, publishExamplesIfEmpty, startZoneFeed, type ZoneFeed } from './zones.js';
 import { attachDbPrimary, DbKeyStore, startNotifier } from './primary.js';
@@ -309,14 +310,14 @@ function isoTimestamp(): string {
  */
 async function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Set<string>): Promise<void> {
   const seen = new Set<string>();
+  const checkLater: { file: string; origin: string }[] = [];
   for (const r of await loadZoneDirectoryThreaded(dir)) {
     seen.add(r.origin);
-    for (const p of r.problems) {
-      const entry = { file: p.file, line: p.line, column: p.column, zone: r.origin };
-      if (p.severity === 'error') log.error(entry, p.message);
-      else log.warn(entry, p.message);
-    }
+    logProblems(log, r.origin, r.problems);
     if (r.zone) {
+      if (r.checkLater) checkLater.push({ file: r.file, origin: r.origin });
+      if (r.unchecked)
+        log.warn({ zone: r.origin, file: r.file, maxBytes: CHECK_LATER_MAX_BYTES }, 'zone served without the zone check: its file is larger than the check takes (check it with named-checkzone, or serve it from the database, where every zone is checked as it is stored)');
       table.set(r.zone);
       fromDir.add(r.origin);
       log.info({ zone: r.origin, serial: r.zone.serial, names: r.zone.nodes.size, file: r.file, ...(r.inThread ? { parsedInThread: true } : {}) }, 'zone loaded');
@@ -331,6 +332,29 @@ async function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Se
     log.info({ zone: origin }, 'zone removed: its file is gone');
   }
   if (table.size === 0) log.warn({ dir }, 'no zone is served');
+  // Large files were served unchecked: checked now, one at a time, beside the serving — by one process of a --workers
+  // set (they all load the same files). Not awaited: a reload does not wait for it.
+  if (checkLater.length > 0 && (!cluster.isWorker || process.env.DMSD_WORKER_SLOT === '0')) void checkServedFiles(log, checkLater);
+}
+
+function logProblems(log: Logger, zone: string, problems: readonly ZoneFileProblem[], extra: object = {}): void {
+  for (const p of problems) {
+    const entry = { file: p.file, line: p.line, column: p.column, zone, ...extra };
+    if (p.severity === 'error') log.error(entry, p.message);
+    else log.warn(entry, p.message);
+  }
+}
+
+/** The zone check of zones served from large files (zonedir.ts checkLater): its problems logged. */
+async function checkServedFiles(log: Logger, files: readonly { file: string; origin: string }[]): Promise<void> {
+  for (const f of files) {
+    const problems = await checkZoneFileThreaded(f.file, f.origin);
+    logProblems(log, f.origin, problems, { checkedAfterServing: true });
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    if (errors > 0)
+      log.error({ zone: f.origin, file: f.file, errors }, 'zone check: errors in a zone served from a large file (checked once served, it stays served): fix the file and reload (SIGHUP)');
+    else log.info({ zone: f.origin, file: f.file, warnings: problems.length }, 'zone checked');
+  }
 }
 
 type Report = (l: { proto: string; address: string; port: number }[]) => void;

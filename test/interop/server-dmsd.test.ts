@@ -309,6 +309,15 @@ test('SIGHUP reloads the zone directory: changed zones replaced, removed files u
   d.proc.kill('SIGHUP');
   await waitForLine((l) => l.zone === 'plain.test.' && /previous version stays served/.test(String(l.msg)), from);
   assert.match(await dig('www.plain.test', 'A', '+short'), /^192\.0\.2\.77$/m);
+  // A zone the check refuses (BIND, Knot and NSD refuse it too): a CNAME beside other data. The old one stays; the
+  // error names its line and column.
+  from = d.lines.length;
+  writeFileSync(join(dir, 'plain.test'), '$TTL 60\n@ SOA ns host 8 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nwww CNAME ns\nwww A 192.0.2.78\n');
+  d.proc.kill('SIGHUP');
+  const cname = await waitForLine((l) => l.zone === 'plain.test.' && l.level === 50 && /CNAME/.test(String(l.msg)), from);
+  assert.deepEqual([cname.file, cname.line, cname.column], [join(dir, 'plain.test'), 6, 1]);
+  await waitForLine((l) => l.zone === 'plain.test.' && /previous version stays served/.test(String(l.msg)), from);
+  assert.match(await dig('www.plain.test', 'A', '+short'), /^192\.0\.2\.77$/m);
   from = d.lines.length;
   rmSync(join(dir, 'plain.test'));
   d.proc.kill('SIGHUP');
@@ -321,12 +330,17 @@ test('a zone file of 4 MiB or more is parsed by a thread while dmsd compiles it;
   const big = (serial: number, last: string) =>
     `$TTL 60\n@ SOA ns host ${serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n${Array.from({ length: 190_000 }, (_, i) => `Host${i} A 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`).join('\n')}\n${last}\n`;
   const path = join(dir, 'big.test');
-  writeFileSync(path, big(1, 'www A 192.0.2.80'));
+  writeFileSync(path, big(1, 'www A 192.0.2.80\nd DNAME target.example.\nx.d A 192.0.2.81'));
   assert.ok(statSync(path).size >= 4 << 20);
   const from = d.lines.length;
   d.proc.kill('SIGHUP');
   const loaded = await waitForLine((l) => l.msg === 'zone loaded' && l.zone === 'big.test.', from, 30_000);
   assert.equal(loaded.parsedInThread, true);
+  // Served first, then checked by a thread: the check's warning (a name below a DNAME) comes with its line.
+  const checked = await waitForLine((l) => l.msg === 'zone checked' && l.zone === 'big.test.', from, 30_000);
+  assert.equal(checked.warnings, 1);
+  const warning = d.lines.slice(from).find((l) => l.zone === 'big.test.' && l.level === 40 && l.checkedAfterServing === true);
+  assert.ok(warning && /DNAME/.test(String(warning.msg)) && warning.line === 190_006, `the DNAME warning: ${JSON.stringify(warning)}`);
   assert.match(await dig('host189999.big.test', 'A', '+short'), /^10\.2\.230\.47$/m);
   assert.match(await dig('HOST7.big.test', 'A'), /HOST7\.big\.test\.\s+60\s+IN\s+A\s+10\.0\.0\.7/);
   assert.match(await dig('www.big.test', 'A', '+short'), /^192\.0\.2\.80$/m);
@@ -338,6 +352,16 @@ test('a zone file of 4 MiB or more is parsed by a thread while dmsd compiles it;
   assert.equal(refused.line, 190_005);
   await waitForLine((l) => l.zone === 'big.test.' && /previous version stays served/.test(String(l.msg)), again);
   assert.match(await dig('big.test', 'SOA', '+short'), / 1 2 3 4 5$/m);
+  // A version the check refuses (a CNAME beside other data) is served — a large file is checked once served — and the
+  // error is logged with its line, then the summary saying the zone stays served.
+  const third = d.lines.length;
+  writeFileSync(path, big(3, 'www CNAME ns\nwww TXT "beside"'));
+  d.proc.kill('SIGHUP');
+  const summary = await waitForLine((l) => l.zone === 'big.test.' && l.level === 50 && /^zone check: errors/.test(String(l.msg)), third, 30_000);
+  assert.equal(summary.errors, 1);
+  const error = d.lines.slice(third).find((l) => l.zone === 'big.test.' && l.level === 50 && l.checkedAfterServing === true);
+  assert.ok(error && /CNAME/.test(String(error.msg)) && error.line === 190_006, `the CNAME error: ${JSON.stringify(error)}`);
+  assert.match(await dig('big.test', 'SOA', '+short'), / 3 2 3 4 5$/m);
   rmSync(path);
 });
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadZone, loadZoneDirectory, loadZoneDirectoryThreaded, loadZoneThreaded, type ZoneLoadResult } from '../../src/server/zonedir.js';
+import { CHECK_INLINE_MAX_BYTES, CHECK_LATER_MAX_BYTES, checkZoneFileThreaded, loadZone, loadZoneDirectory, loadZoneDirectoryThreaded, loadZoneThreaded, type ZoneLoadResult } from '../../src/server/zonedir.js';
 
 const root = mkdtempSync(join(tmpdir(), 'zonedir-threaded-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,10 +86,80 @@ test('a directory loaded with every file in a thread equals the directory loaded
   writeFileSync(join(d, 'inc', 'hosts'), 'h1 A 192.0.2.1\n');
   writeFileSync(join(d, 'a.test'), bigZone(50));
   writeFileSync(join(d, 'b.test.zone'), bigZone(10).replace('@ NS ns1', '@ NS ns1\nbroken AAAA 1::2::3'));
-  writeFileSync(join(d, 'root.zone'), '$TTL 60\n. SOA a. b. 1 2 3 4 5\n. NS a.root-servers.net.\n');
+  writeFileSync(join(d, 'root.zone'), '$TTL 60\n. SOA a. b. 1 2 3 4 5\n. NS a.root-servers.net.\na.root-servers.net. A 198.41.0.4\n');
   writeFileSync(join(d, 'not a zone~'), 'ignored');
   const threaded = await loadZoneDirectoryThreaded(d, 0);
   const here = loadZoneDirectory(d);
   assert.deepEqual(threaded.map((r) => r.origin), ['a.test.', 'b.test.', '.']);
   assert.deepEqual(threaded.map(comparable), here.map(comparable));
+  assert.deepEqual(threaded.map((r) => r.checkLater), [true, undefined, true], 'the zones served from a thread are checked later; b.test was not served');
+  assert.deepEqual(here.map((r) => r.checkLater), [undefined, undefined, undefined], 'small files are checked as they are loaded');
+});
+
+test('a small file is checked before it is served: an error (CNAME beside other data) keeps it out, warnings come with their lines', () => {
+  const d = join(root, 'checked');
+  mkdirSync(d, { recursive: true });
+  const head = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
+  writeFileSync(join(d, 'bad.test'), `${head}www CNAME ns1\nwww A 192.0.2.2\n`);
+  const bad = loadZone(join(d, 'bad.test'), 'bad.test');
+  assert.equal(bad.zone, undefined, 'a zone with a CNAME beside other data is not served (BIND, Knot and NSD refuse it)');
+  const errors = bad.problems.filter((p) => p.severity === 'error');
+  assert.equal(errors.length, 1, JSON.stringify(bad.problems));
+  assert.match(errors[0].message, /CNAME/);
+  assert.ok(errors[0].line >= 5 && errors[0].column > 0, `the error has its position: ${JSON.stringify(errors[0])}`);
+
+  writeFileSync(join(d, 'warn.test'), `${head}d DNAME target.example.\nx.d A 192.0.2.3\n`);
+  const warn = loadZone(join(d, 'warn.test'), 'warn.test');
+  assert.ok(warn.zone, 'warnings do not keep a zone out');
+  assert.equal(warn.problems.length, 1, JSON.stringify(warn.problems));
+  assert.deepEqual([warn.problems[0].severity, warn.problems[0].line], ['warning', 5]);
+  assert.match(warn.problems[0].message, /DNAME/);
+});
+
+test('a large file is served unchecked and checked by a thread after: the same problems the check gives a small file', async () => {
+  const d = join(root, 'large');
+  mkdirSync(join(d, 'inc'), { recursive: true });
+  writeFileSync(join(d, 'inc', 'hosts'), 'h1 A 192.0.2.1\n');
+  // CNAME beside other data near the end of a file past the in-line check's size.
+  let text = bigZone(10);
+  const tail = 'www CNAME host1\nwww TXT "beside"\nd DNAME target.example.\nx.d A 192.0.2.3\n';
+  const filler: string[] = [];
+  for (let i = 0, size = text.length + tail.length; size < CHECK_INLINE_MAX_BYTES + 1000; i++) {
+    const line = `f${i} A 198.51.${(i >> 8) & 255}.${i & 255}\n`;
+    filler.push(line);
+    size += line.length;
+  }
+  text += filler.join('') + tail;
+  const path = join(d, 'large.test');
+  writeFileSync(path, text);
+  const lines = text.split('\n').length - 1;
+  const served = loadZone(path, 'large.test');
+  assert.ok(served.zone, 'a large file is served before it is checked');
+  assert.equal(served.checkLater, true);
+  const problems = await checkZoneFileThreaded(path, 'large.test');
+  const errors = problems.filter((p) => p.severity === 'error');
+  assert.equal(errors.length, 1, JSON.stringify(problems));
+  assert.match(errors[0].message, /CNAME/);
+  assert.equal(errors[0].line, lines - 2, `the error is at the TXT beside the CNAME (${lines} lines)`);
+  assert.ok(problems.some((p) => p.severity === 'warning' && /DNAME/.test(p.message) && p.line === lines - 1), JSON.stringify(problems));
+
+  // The same text small enough to be checked in line gives the same problems (lines shifted by the filler).
+  const small = join(d, 'small.test');
+  writeFileSync(small, bigZone(10) + tail);
+  const inline = loadZone(small, 'small.test');
+  assert.equal(inline.zone, undefined);
+  const shape = (p: { severity: string; message: string }) => [p.severity, p.message.replaceAll('small.test', 'large.test').replace(/line \d+ of/g, 'line N of')];
+  assert.deepEqual(inline.problems.map(shape), problems.map(shape));
+
+  // Past the size the check takes, a file is served unchecked (the size the directory listing read decides).
+  const huge = loadZone(small, 'small.test', CHECK_LATER_MAX_BYTES + 1);
+  assert.ok(huge.zone, 'served');
+  assert.deepEqual([huge.checkLater, huge.unchecked], [undefined, true]);
+  assert.deepEqual(loadZone(small, 'small.test', CHECK_LATER_MAX_BYTES).checkLater, true);
+
+  // A check thread that fails says so, as a warning.
+  const failed = await checkZoneFileThreaded(path, 'large.test', { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 });
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0].severity, 'warning');
+  assert.match(failed[0].message, /^the zone check could not run \(.+\)$/);
 });

@@ -354,6 +354,14 @@ export const ServerGroupInUse = inUseError(
   (sg, n) => `server group ${sg} is still used by ${n} zone(s) (or is the default_sg)`,
 );
 
+/** Deleting a server group would delete its servers' definitions with it: they are deleted or moved first. */
+export const ServerGroupHasServers = catalogueError<[sg: string, serverCount: number], { readonly sg: string; readonly serverCount: number }>(
+  'ServerGroupHasServers',
+  'SG_IN_USE',
+  ['sg', 'serverCount'],
+  (sg, n) => `server group ${sg} still has ${n} server(s): delete them or move them to another group first (delete_server, move_server_sg)`,
+);
+
 export const ConfigKeyUnknown = subjectError(
   'ConfigKeyUnknown',
   'CONFIG_KEY_UNKNOWN',

@@ -30,6 +30,7 @@ import {
   insertGroup,
   renameGroupRow,
   updateGroupRow,
+  serversInGroup,
   zonesUsingGroup,
 } from '../store/queries/groups.js';
 import { loadSettings } from './config.js';
@@ -43,6 +44,7 @@ import {
   SectagInUse,
   SectagNotFound,
   ServerGroupExists,
+  ServerGroupHasServers,
   ServerGroupInUse,
   ServerGroupNotFound,
   DmsError,
@@ -266,6 +268,8 @@ export async function deleteServerGroup(ctx: ServiceContext, name: string): Prom
     const n = await zonesUsingGroup(trx, sgId);
     const settings = await loadSettings(trx);
     if (n > 0 || settings.raw('default_sg') === name) throw new ServerGroupInUse(name, n);
+    const servers = await serversInGroup(trx, sgId);
+    if (servers > 0) throw new ServerGroupHasServers(name, servers);
     await deleteGroupRow(trx, sgId);
   });
 }

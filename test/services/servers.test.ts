@@ -138,9 +138,14 @@ for (const backend of backends)
         assert.deepEqual((await services.zoneNotifyTargets(ctxOf(s), 'b.example')).map((t) => t.address), ['192.0.2.3']);
         assert.deepEqual(await services.zonesWithNotifyTargets(ctxOf(s)), ['a.example.', 'b.example.', 'c.example.']);
 
-        // A server group with no zones goes with its servers (as its rules and also-notify entries do).
+        // A server group with no zones but a server is not deleted: the server's definition would go with it (as the
+        // original's SgStillHasServers). Once its servers are deleted or moved, it goes (with its rules and
+        // also-notify entries).
         await services.createServerGroup(ctxOf(s), 'empty', { apexNs: ['ns1.example.org.'] });
         await servers.createServer(ctxOf(s), 'lonely', '192.0.2.77', { sg: 'empty' });
+        await assert.rejects(services.deleteServerGroup(ctxOf(s), 'empty'), services.ServerGroupHasServers);
+        assert.equal((await servers.getServer(ctxOf(s), 'lonely')).sg, 'empty');
+        await servers.deleteServer(ctxOf(s), 'lonely');
         await services.deleteServerGroup(ctxOf(s), 'empty');
         await assert.rejects(servers.getServer(ctxOf(s), 'lonely'), servers.ServerNotFound);
         assert.deepEqual(

@@ -531,6 +531,85 @@ ns1 IN A 192.0.2.1
       assert.equal(ok(zt(target, ['ls', '-r', 'SOAREF-NZ']), 'ls -r').stdout, 'soaref.org.\n');
     });
 
+    test('update_rrs from a file (RROP flags), copy_zi back to an older ZI, refresh_zone', async () => {
+      const zf = join(dir, 'rrs.org');
+      writeFileSync(zf, zoneFile('rrs.org.', 'mail IN MX 10 www\ntxt IN TXT "one"\ntxt IN TXT "two"\n'));
+      ok(zt(target, ['load_zone', zf, 'rrs.org']), 'load');
+      const first = JSON.parse(ok(zt(target, ['--json', 'show_zi', 'rrs.org']), 'show_zi').stdout);
+      const f = join(dir, 'rrs.update');
+      writeFileSync(
+        f,
+        [
+          'new 300 IN A 192.0.2.99', // added (the default)
+          'www AAAA 2001:db8::80', // added; no TTL: the zone's default (not the line before's, as in a zone file)
+          ';!RROP:DELETE',
+          'www A 192.0.2.80', // deleted by its data
+          ';!RROP:UPDATE_RRTYPE',
+          'txt 600 TXT "three"', // the TXT RRset replaced
+          '',
+        ].join('\n'),
+      );
+      const r = ok(zt(target, ['--json', 'update_rrs', 'rrs.org', f]), 'update_rrs');
+      assert.equal(JSON.parse(r.stdout).changed, true);
+      const text = ok(zt(target, ['show_zone', 'rrs.org']), 'show').stdout;
+      assert.match(text, /^new\s+300\s+IN\s+A\s+192\.0\.2\.99$/m);
+      assert.doesNotMatch(text, /192\.0\.2\.80/);
+      assert.match(text, /^txt\s+600\s+IN\s+TXT\s+"three"$/m);
+      assert.doesNotMatch(text, /"one"|"two"/);
+      assert.match(text, /^www\s+3600\s+IN\s+AAAA\s+2001:db8::80$/m);
+      // Bad input: a parse error names file:line:column, a stale serial is refused; neither changes anything.
+      const bad = join(dir, 'rrs.bad');
+      writeFileSync(bad, 'ok A 192.0.2.1\nbroken A 300.1.1.1\n');
+      await unchanged(target, () => {
+        const e = zt(target, ['update_rrs', 'rrs.org', bad]);
+        assert.equal(e.status, 65, e.stderr);
+        assert.match(e.stderr, new RegExp(`${bad.replace(/[.]/g, '\\.')}:2:\\d+: `), 'the error names file:line:column');
+        fails(zt(target, ['update_rrs', '-s', String(first.soaSerial), 'rrs.org', f]), 75, /serial/i, 'stale serial');
+        fails(zt(target, ['update_rrs', 'rrs.org', join(dir, 'no-such-file')]), 66, /No such file/, 'missing file');
+        fails(zt(target, ['update_rrs', 'no-such.org', f]), 68, /no-such\.org/, 'missing zone');
+      });
+      // Records on stdin; deleting what is not there changes nothing.
+      const none = zt(target, ['update_rrs', 'rrs.org', '-'], { input: ';!RROP:DELETE\nabsent A 192.0.2.7\n' });
+      assert.equal(none.status, 0, none.stderr);
+      assert.match(none.stderr.replace(/\s+/g, ' '), /unchanged/);
+
+      // copy_zi: the first version again, as the newest, with a new serial.
+      const c = JSON.parse(ok(zt(target, ['--json', 'copy_zi', 'rrs.org', String(first.version)]), 'copy_zi').stdout);
+      assert.ok(c.version > first.version && c.serial > first.soaSerial, JSON.stringify(c));
+      const back = ok(zt(target, ['show_zone', 'rrs.org']), 'show').stdout;
+      assert.match(back, /192\.0\.2\.80/);
+      assert.doesNotMatch(back, /192\.0\.2\.99/);
+      fails(zt(target, ['copy_zi', 'rrs.org', '99999']), 68, /99999/, 'missing ZI');
+
+      ok(zt(target, ['refresh_zone', 'rrs.org']), 'refresh_zone');
+      fails(zt(target, ['refresh_zone', 'no-such.org']), 68, /no-such\.org/, 'refresh missing zone');
+    });
+
+    test('set_zone_alt_sg, rename_sg and delete_sg', async () => {
+      ok(zt(target, ['create_sg', 'sg-alt', 'none', '192.0.2.54']), 'create_sg');
+      ok(zt(target, ['create_zone', 'alt.org']), 'create_zone');
+      ok(zt(target, ['set_zone_alt_sg', 'alt.org', 'sg-alt']), 'set_zone_alt_sg');
+      assert.match(ok(zt(target, ['show_zonesm', 'alt.org']), 'sm').stdout, /sg-alt/);
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_sg', 'sg-alt']), 69, /sg-alt/, 'delete an SG in use');
+        fails(zt(target, ['rename_sg', 'no-such-sg', 'x']), 68, /no-such-sg/, 'rename a missing SG');
+        fails(zt(target, ['delete_sg', 'no-such-sg']), 68, /no-such-sg/, 'delete a missing SG');
+      });
+      ok(zt(target, ['rename_sg', 'sg-alt', 'sg-alt2']), 'rename_sg');
+      assert.match(ok(zt(target, ['show_zonesm', 'alt.org']), 'sm').stdout, /sg-alt2/);
+      ok(zt(target, ['set_zone_alt_sg', 'alt.org', 'none']), 'clear alt sg');
+      assert.doesNotMatch(ok(zt(target, ['show_zonesm', 'alt.org']), 'sm').stdout, /sg-alt2/);
+      // A group holding a server is not deleted (its server's definition would go with it).
+      ok(zt(target, ['create_server', '-g', 'sg-alt2', 'ns-alt', '192.0.2.77', 'bind9']), 'create_server');
+      await unchanged(target, () => {
+        fails(zt(target, ['delete_sg', 'sg-alt2']), 69, /sg-alt2 still has 1 server/, 'delete an SG holding a server');
+      });
+      assert.match(ok(zt(target, ['ls_server']), 'ls_server').stdout, /ns-alt/);
+      ok(zt(target, ['delete_server', 'ns-alt']), 'delete_server');
+      ok(zt(target, ['delete_sg', 'sg-alt2']), 'delete_sg');
+      assert.doesNotMatch(ok(zt(target, ['ls_sg']), 'ls_sg').stdout, /sg-alt2/);
+    });
+
     test('ls -g / -r naming a server group or reference that does not exist is an error, not an empty list', async () => {
       await unchanged(target, () => {
         fails(zt(target, ['ls', '-g', 'no-such-sg']), 68, /no-such-sg/, 'ls -g unknown');

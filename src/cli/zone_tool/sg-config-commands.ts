@@ -128,6 +128,21 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
     "Swap a zone's SGs: swap_zone_sg <domain-name>\n\n        The apex NS change over to the new primary group's.",
     { min: 1, max: 1, args: ['zone'] },
   ),
+  spec('set_zone_alt_sg', "Set a zone's alternate server group", "Set a zone's alternate SG: set_zone_alt_sg <domain-name> <sg-name>|none\n\n        The zone is served from both groups (as dupe_zone_alt_sg); none clears it.", {
+    min: 2,
+    max: 2,
+    args: ['zone', 'sg'],
+  }),
+  spec('delete_sg', 'Delete a server group', 'Delete an SG: delete_sg <sg-name>\n\n        Refused while a zone or a server uses it, and for the default_sg.', {
+    min: 1,
+    max: 1,
+    args: ['sg'],
+  }),
+  spec('rename_sg', 'Rename a server group', 'Rename an SG: rename_sg <sg-name> <new-sg-name>\n\n        default_sg follows the new name.', {
+    min: 2,
+    max: 2,
+    args: ['sg', 'other'],
+  }),
   spec('delete_zone_alt_sg', 'Stop serving a zone from its alternate SG', 'Stop the alternate SG: delete_zone_alt_sg <domain-name>', {
     min: 1,
     max: 1,
@@ -306,6 +321,9 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   set_zone_sg: simple((s, p) => s.call('set_zone_sg', { zone: p[0], sg: p[1] })),
   swap_zone_sg: simple((s, p) => s.call('swap_zone_sg', { zone: p[0] })),
   delete_zone_alt_sg: simple((s, p) => s.call('delete_zone_alt_sg', { zone: p[0] })),
+  set_zone_alt_sg: simple((s, p) => s.call('set_zone_alt_sg', { zone: p[0], sg: p[1] === 'none' ? null : p[1] })),
+  delete_sg: simple((s, p) => s.call('delete_sg', { sg: p[0] })),
+  rename_sg: simple((s, p) => s.call('rename_sg', { sg: p[0], to: p[1] })),
   set_sg_replica_sg: simple((s, p) => s.call('set_sg_replica_sg', { sg: p[0] === 'none' ? null : p[0] })),
   show_replica_sg: simple(
     (s) => s.call('show_replica_sg', {}),

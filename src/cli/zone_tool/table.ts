@@ -326,6 +326,34 @@ export const COMMANDS: readonly CommandSpec[] = [
         serial can be set to any value, e.g. back to yyyymmddnn form.`,
     { min: 1, max: 1, args: ['zone'] },
   ),
+  c(
+    'update_rrs',
+    'Add, delete or replace records of a zone from a file',
+    `Add, delete or replace records: update_rrs [-s soa-serial] <domain-name> <file-name>
+
+        The file holds records in zone-file form (names relative to the zone,
+        $ORIGIN, $TTL as in a zone file), each an addition unless a ;! flag
+        line before it says otherwise:
+                ;!RROP:ADD            add the record (the default)
+                ;!RROP:DELETE         delete the record (its data must match)
+                ;!RROP:UPDATE_RRTYPE  replace the record's RRset by the
+                                      records so flagged
+        All of it is one new ZI, published; the SOA is not changed this way.
+        A record without a TTL takes its RRset's, else the zone's default.
+        -s soa-serial: refused unless the newest ZI still has this serial.
+        "-" as file-name reads the records from stdin.`,
+    { options: 's:', min: 2, max: 2, args: ['zone', 'file'] },
+  ),
+  c(
+    'refresh_zone',
+    'Refresh a zone: apex NS/SOA from its SG again, servers told',
+    `Refresh a zone: refresh_zone <domain-name>
+
+        Its apex NS (use_apex_ns zones) and SOA values are taken from its
+        server group again (a new ZI when they differ), and its servers are
+        sent NOTIFY.`,
+    { min: 1, max: 1, args: ['zone'] },
+  ),
   // --- ZIs -----------------------------------------------------------------------------------------------------
   c(
     'ls_zi',
@@ -347,6 +375,17 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         ${ZI_SELECTOR_HELP}`,
     { min: 1, max: 2, args: ['zone', 'other'] },
+  ),
+  c(
+    'copy_zi',
+    'Save an older ZI again as the newest, with a new serial',
+    `Copy a ZI: copy_zi <domain-name> <zi-id>
+
+        The ZI's records become the zone's newest ZI (published), with the
+        next SOA serial: going back to an earlier version of the zone.
+
+        ${ZI_SELECTOR_HELP}`,
+    { min: 2, max: 2, args: ['zone', 'other'] },
   ),
   c(
     'delete_zi',

@@ -94,6 +94,12 @@ export async function zonesUsingGroup(db: Db, sgId: number): Promise<number> {
   return Number(c.n);
 }
 
+/** Servers (secondaries) defined in a server group. */
+export async function serversInGroup(db: Db, sgId: number): Promise<number> {
+  const c = await sdb(db).selectFrom('servers').select((eb) => eb.fn.countAll<number>().as('n')).where('sg_id', '=', sgId).executeTakeFirstOrThrow();
+  return Number(c.n);
+}
+
 /** Live zones per primary server group. */
 export async function liveZoneCountsByGroup(db: Db, sgIds: readonly number[]): Promise<Map<number, number>> {
   const counts = new Map<number, number>();

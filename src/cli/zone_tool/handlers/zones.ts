@@ -4,7 +4,10 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DmsError } from '../../../services/errors.js';
 import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } from '../../../services/index.js';
-import { zoneFileText } from '../../../zonefile/index.js';
+import { typeToString } from '../../../dns/constants.js';
+import { Name } from '../../../dns/name.js';
+import { rdataToText } from '../../../dns/rdata.js';
+import { parseZoneText, zoneFileText } from '../../../zonefile/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
@@ -342,6 +345,72 @@ const loadZoneZi: Handler = async (ctx, a) => {
   return 0;
 };
 
+/** The TTL the parser gives a record of an update_rrs file that has none ($TTL unless the file sets its own). */
+const NO_TTL = 0x7fffffff;
+
+/** The changes an update_rrs file stands for: its records, each an RROP action (ADD unless flagged). */
+function rrChangesOf(text: string, file: string, zone: string): UpdateRrChange[] {
+  // A record without a TTL takes its RRset's (else the zone's default) as update_rrs decides — not an earlier record's,
+  // as in a zone file: the parser gives it NO_TTL, which is then left out.
+  const parsed = parseZoneText(text, { origin: Name.parse(zone), file, defaultTtl: NO_TTL });
+  const errors = parsed.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    const details = errors.map((p) => `${[file, p.line || undefined, p.column || undefined].filter((x) => x !== undefined).join(':')}: ${p.message}`);
+    throw new ZoneToolError(`Update file '${file}': parse error - ${errors.length} error(s), nothing saved.`, EX.DATAERR, 'ZoneParseError', details);
+  }
+  if (parsed.records.length === 0) throw new ZoneToolError(`Update file '${file}': no records in it.`, EX.DATAERR, 'NoRecords');
+  return parsed.records.map((r) => {
+    const action = r.flags?.rrop === 'DELETE' ? 'delete' : r.flags?.rrop === 'UPDATE_RRTYPE' ? 'replace' : 'add';
+    const change: UpdateRrChange = { action, name: r.name.toString(), type: typeToString(r.type), rdata: rdataToText(r.type, r.rdata) };
+    if (action !== 'delete' && r.ttl !== NO_TTL) change.ttl = r.ttl;
+    return change;
+  });
+}
+
+type UpdateRrChange = { action: 'add' | 'delete' | 'replace'; name: string; type: string; ttl?: number; rdata?: string };
+
+const updateRrs: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [zoneText, file] = a.positional;
+  const name = await zoneArg(ctx, zoneText);
+  const serialText = opt(a, 's');
+  const serial = serialText === undefined ? undefined : intArg(serialText, 'soa-serial');
+  let text: string;
+  if (file === '-') {
+    try {
+      text = zoneFileText(readFileSync(0));
+    } catch (e) {
+      throw fileError('-', e);
+    }
+  } else text = await readZoneFile(file);
+  const records = rrChangesOf(text, file === '-' ? '<stdin>' : file, name);
+  const r = await s.call('update_rrs', { zone: name, records, ...(serial !== undefined ? { serial } : {}) });
+  emit(ctx, r, () => '');
+  printWarnings(ctx, r.warnings, file);
+  printReverseReport(ctx, r.reverse);
+  if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+  return 0;
+};
+
+const refreshZone: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const r = await s.call('refresh_zone', { zone: name });
+  emit(ctx, r, () => '');
+  return 0;
+};
+
+const copyZi: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  const sel = await ziArg(ctx, name, a.positional[1]);
+  const r = await s.call('copy_zi', { zone: name, zi: sel ?? 'published' });
+  emit(ctx, r, () => '');
+  printReverseReport(ctx, r.reverse);
+  if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+  return 0;
+};
+
 class ProgressBar {
   private shown = false;
   constructor(
@@ -607,6 +676,9 @@ export const ZONE_HANDLERS = {
   diff_zone_zi: diffZoneZi,
   poke_zone_set_serial: pokeSetSerial,
   poke_zone_wrap_serial: pokeWrapSerial,
+  update_rrs: updateRrs,
+  refresh_zone: refreshZone,
+  copy_zi: copyZi,
   ls_zi: lsZi,
   show_zi: showZi,
   delete_zi: deleteZi,

@@ -125,7 +125,7 @@ export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek
 export { loadZones, type LoadZonesOptions } from './load.js';
 
 // update_rrs: records and RRsets added, deleted, replaced
-export { type RrChange, type UpdateRrsOptions, updateRrs } from './rrs.js';
+export { type FoundRecord, queryRecords, type RrChange, type UpdateRrsOptions, updateRrs } from './rrs.js';
 
 // the unified diff diff_zones / diff_zi return
 export { unifiedDiff } from './textdiff.js';

@@ -4,10 +4,15 @@
 // written; the zone-level checks of commitDelta apply), optionally against the SOA serial the caller last saw.
 
 import { RRClass, RRType, typeFromString, typeToString } from '../dns/constants.js';
-import { canonicalRdata } from '../dns/rdata.js';
+import { reverseNameOfAddress } from '../dns/address.js';
+import { canonicalRdata, rdataToText } from '../dns/rdata.js';
 import { parseName, parseZoneText } from '../zonefile/index.js';
 import { Name } from '../dns/name.js';
-import type { ServiceContext } from './context.js';
+import { readTx } from '../store/index.js';
+import { aliveRowsAt } from '../store/queries/versions.js';
+import { liveZoneRow } from '../store/queries/zones.js';
+import { type ServiceContext, zoneScope } from './context.js';
+import { resolveZi, rowToRecord, soaRecord } from './core.js';
 import { EditConflict, type ParamProblem, InvalidParams, SerialConflict } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { SaveResult, ZoneRecord } from './types.js';
@@ -188,5 +193,68 @@ async function updateRrsOnce(ctx: ServiceContext, key: string, parsed: readonly 
     added,
     comment: o.comment ?? null,
     publish: o.publish ?? true,
+  });
+}
+
+// ---- rr_query_db ------------------------------------------------------------------------------------------------
+
+/** One record found by queryRecords: where it is and what it says (RDATA in master-file form, names absolute). */
+export interface FoundRecord {
+  zone: string;
+  /** The ZI it was read from: the zone's newest. */
+  version: number;
+  name: string;
+  ttl: number;
+  type: string;
+  rdata: string;
+  /** Kept but not served (;!DISABLE). */
+  disabled?: boolean;
+  comment?: string;
+}
+
+/**
+ * rr_query_db: the records at one owner name (`name`, or the reverse name of an address) in every zone holding it —
+ * each zone enclosing the name that the caller may see, the zone itself included, so that a delegation's NS and glue
+ * show beside the child's own records — as in the zones' newest ZIs; only `type` when given. A name no zone holds is
+ * an empty list, not an error.
+ */
+export async function queryRecords(ctx: ServiceContext, nameText: string, o: { type?: string } = {}): Promise<{ name: string; records: FoundRecord[] }> {
+  const problems: ParamProblem[] = [];
+  let name: Name | undefined;
+  try {
+    name = Name.parse(normalizeZoneName(reverseNameOfAddress(nameText) ?? nameText));
+  } catch (e) {
+    problems.push({ path: 'name', message: (e as Error).message });
+  }
+  const type = o.type === undefined ? undefined : typeFromString(o.type);
+  if (o.type !== undefined && type === undefined) problems.push({ path: 'type', message: `unknown record type ${o.type}` });
+  if (problems.length > 0 || name === undefined) throw new InvalidParams('rr_query_db', problems);
+  const owner = name;
+  return readTx(ctx.store, async (trx) => {
+    const records: FoundRecord[] = [];
+    // From the name itself up to the root: the most specific zone first.
+    for (let at = owner; ; at = at.parent()) {
+      const zone = await liveZoneRow(trx, ctx.store.kind, zoneScope(ctx), at.toString(), false);
+      if (zone) {
+        const zi = await resolveZi(trx, zone, 'latest');
+        const rows = (await aliveRowsAt(trx, Number(zone.id), [owner.key])).sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+        const found = [...(at.equals(owner) ? [soaRecord(owner, zi)] : []), ...rows.map(rowToRecord)];
+        for (const r of found) {
+          if (type !== undefined && r.type !== type) continue;
+          records.push({
+            zone: zone.name,
+            version: zi.version,
+            name: r.name.toString(),
+            ttl: r.ttl,
+            type: typeToString(r.type),
+            rdata: rdataToText(r.type, r.rdata),
+            ...(r.flags?.disable ? { disabled: true } : {}),
+            ...(r.comment ? { comment: r.comment } : {}),
+          });
+        }
+      }
+      if (at.isRoot()) break;
+    }
+    return { name: owner.toString(), records };
   });
 }

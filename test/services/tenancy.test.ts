@@ -104,6 +104,11 @@ for (const backend of backends)
       assert.equal(await svc.loadPublishedZone(acme, 'g.globex.test'), null);
       assert.deepEqual(await svc.listServedZones(acme), ['a.acme.test.', 'shared.test.']);
       assert.deepEqual(await svc.zoneTransferRules(acme, 'g.globex.test'), []);
+      // rr_query_db: records of zones the customer may not see are not found (not an error: nothing at that name).
+      assert.deepEqual((await svc.queryRecords(acme, 'ns1.g.globex.test')).records, []);
+      assert.deepEqual((await svc.queryRecords(acme, 'ns1.untagged.test')).records, []);
+      assert.deepEqual((await svc.queryRecords(acme, 'ns1.a.acme.test')).records.map((r) => [r.zone, r.type, r.rdata]), [['a.acme.test.', 'A', '192.0.2.1']]);
+      assert.equal((await svc.queryRecords(admin, 'ns1.g.globex.test')).records.length, 1, 'the admin finds it');
     });
 
     test('a customer works on its own zones; the zones it creates carry its tag', async () => {

@@ -581,6 +581,14 @@ ns1 IN A 192.0.2.1
       assert.doesNotMatch(back, /192\.0\.2\.99/);
       fails(zt(target, ['copy_zi', 'rrs.org', '99999']), 68, /99999/, 'missing ZI');
 
+      // rr_query_db: the records at a name, in zone-file form, with their zone; a name with none exits 68.
+      const q = ok(zt(target, ['rr_query_db', 'www.rrs.org']), 'rr_query_db').stdout;
+      assert.match(q, /^www\.rrs\.org\. 3600 IN A 192\.0\.2\.80 +; zone rrs\.org\. ZI \d+$/m);
+      const qa = JSON.parse(ok(zt(target, ['--json', 'record_query_db', '-t', 'mx', 'mail.rrs.org.']), 'record_query_db').stdout);
+      assert.deepEqual(qa.map((r: { type: string; rdata: string }) => [r.type, r.rdata]), [['MX', '10 www.rrs.org.']]);
+      fails(zt(target, ['rr_query_db', 'absent.rrs.org']), 68, /absent\.rrs\.org\. - not present/, 'no records');
+      fails(zt(target, ['rr_query_db', '-t', 'NOPE', 'www.rrs.org']), 65, /unknown record type NOPE/, 'bad type');
+
       ok(zt(target, ['refresh_zone', 'rrs.org']), 'refresh_zone');
       fails(zt(target, ['refresh_zone', 'no-such.org']), 68, /no-such\.org/, 'refresh missing zone');
     });

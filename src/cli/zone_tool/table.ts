@@ -345,6 +345,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     { options: 's:', min: 2, max: 2, args: ['zone', 'file'] },
   ),
   c(
+    'rr_query_db',
+    'Find the records at a name in the database',
+    `Find the records at a name: rr_query_db [-t type] <domain-name|address>
+
+        Lists the records at the name in every zone that holds it (the most
+        specific zone first; a delegation's NS and glue in the parent too),
+        as in each zone's newest ZI, in zone-file form.  An IPv4 or IPv6
+        address stands for its reverse (PTR) name.
+                -t type   only records of that type`,
+    { options: 't:', min: 1, max: 1, args: ['other'], aliases: ['record_query_db'] },
+  ),
+  c(
     'refresh_zone',
     'Refresh a zone: apex NS/SOA from its SG again, servers told',
     `Refresh a zone: refresh_zone <domain-name>

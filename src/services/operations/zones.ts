@@ -8,7 +8,7 @@ import { type DmsError, ReferenceNotFound, type ValidationProblem } from '../err
 import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
-import { updateRrs } from '../rrs.js';
+import { queryRecords, updateRrs } from '../rrs.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
@@ -590,5 +590,18 @@ export const ZONE_OPERATIONS = {
     tiers: ALL_TIERS,
     mutates: true,
     run: async (ctx, { zone, records, ...o }) => updateRrs(ctx, await zoneOf(ctx, zone), records, o),
+  }),
+  rr_query_db: op({
+    name: 'rr_query_db',
+    summary: 'The records at one name (or an address\'s reverse name) in every zone holding it, newest ZI; optionally one type',
+    params: z
+      .object({
+        name: oneLine(1100).regex(/^\S+$/, 'must not contain blanks').describe('an absolute domain name, or an IPv4/IPv6 address'),
+        type: z.string().min(1).max(20).regex(/^[A-Za-z0-9-]+$/, 'a record type mnemonic or TYPEnnn').optional(),
+      })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => queryRecords(ctx, p.name, p.type === undefined ? {} : { type: p.type }),
   }),
 } satisfies Record<string, Operation>;

@@ -392,6 +392,19 @@ const updateRrs: Handler = async (ctx, a) => {
   return 0;
 };
 
+const rrQueryDb: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const type = opt(a, 't');
+  const r = await s.call('rr_query_db', { name: a.positional[0], ...(type !== undefined ? { type } : {}) });
+  if (r.records.length === 0) throw new ZoneToolError(`Records: ${r.name}${type ? ` ${type.toUpperCase()}` : ''} - not present.`, EX.NOHOST, 'RecordsNotFound');
+  emit(ctx, r.records, () =>
+    r.records
+      .map((x) => `${x.disabled ? ';!DISABLE\n' : ''}${x.name} ${x.ttl} IN ${x.type} ${x.rdata}    ; zone ${x.zone} ZI ${x.version}`)
+      .join('\n'),
+  );
+  return 0;
+};
+
 const refreshZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
@@ -677,6 +690,7 @@ export const ZONE_HANDLERS = {
   poke_zone_set_serial: pokeSetSerial,
   poke_zone_wrap_serial: pokeWrapSerial,
   update_rrs: updateRrs,
+  rr_query_db: rrQueryDb,
   refresh_zone: refreshZone,
   copy_zi: copyZi,
   ls_zi: lsZi,

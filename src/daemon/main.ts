@@ -34,6 +34,7 @@ import { type Leadership, startLeadership } from './leader.js';
 import { replicaExpiry } from './replica-expiry.js';
 import { collectAfterLoad, startIdleMemoryReturn, youngGenerationForChanges } from './idle-memory.js';
 import { QueryHandler } from '../server/query.js';
+import { TCP_DEFAULTS } from '../server/tcp-guard.js';
 import { requestRehearsal } from './rehearsal.js';
 import type { startDmsdHttp } from './http.js';
 import type { DnsCounters } from '../api/metrics.js';
@@ -552,6 +553,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     ...(rrl ? { rrl } : {}),
     cookieSecrets: cookies.get,
     ...serverIdentity(protection, os.hostname(), `DMS ${DMS_VERSION}`),
+    tcpKeepaliveMs: opts.limits?.tcp?.tcpIdleMs ?? TCP_DEFAULTS.idleMs,
   });
   if (store) {
     onReplicaLag = replicaExpiry(handler, log);

@@ -277,6 +277,9 @@ export const NSID_OPTION = 3;
 /** EDNS EXPIRE (RFC 7314): asked for with an empty option in a SOA, AXFR or IXFR query. */
 export const EXPIRE_OPTION = 9;
 
+/** edns-tcp-keepalive (RFC 7828): a client over TCP says it takes one; the answer's holds the idle timeout in 100 ms. */
+export const TCP_KEEPALIVE_OPTION = 11;
+
 /** The EXPIRE option of a primary's answer: the zone's SOA EXPIRE (RFC 7314 §3), from the SOA's RDATA. */
 export function expireOption(soa: RR): EdnsOption {
   const r = soa.rdata;

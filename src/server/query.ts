@@ -9,7 +9,7 @@
 
 import { Opcode, Rcode, RRClass, RRType } from '../dns/constants.js';
 import { DecodeError } from '../dns/errors.js';
-import { decodeMessage, type EdnsOption, encodeMessage, EXPIRE_OPTION, expireOption, type Message, NSID_OPTION } from '../dns/message.js';
+import { decodeMessage, type EdnsOption, encodeMessage, EXPIRE_OPTION, expireOption, type Message, NSID_OPTION, TCP_KEEPALIVE_OPTION } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { makeTxt } from '../dns/rdata.js';
 import { WireReader } from '../dns/wire.js';
@@ -72,6 +72,11 @@ export interface QueryHandlerOptions {
   chaos?: { identity?: string; version?: string };
   /** The name server identifier (RFC 5001) given to queries asking for NSID; absent: none (the option is ignored). */
   nsid?: Uint8Array;
+  /**
+   * The TCP idle timeout told to clients over TCP that send edns-tcp-keepalive (RFC 7828 §3.3.2, as named and knotd
+   * answer it), in milliseconds: what the TCP listener closes an idle connection after. Absent: the option is ignored.
+   */
+  tcpKeepaliveMs?: number;
   /** Seconds since the epoch, for cookie timestamps (tests inject it; default Date.now() / 1000). */
   now?: () => number;
 }
@@ -112,6 +117,8 @@ export class QueryHandler {
   private readonly cookieSecrets: (() => CookieSecrets | undefined) | undefined;
   private readonly chaos: QueryHandlerOptions['chaos'];
   private readonly nsid: Uint8Array | undefined;
+  /** The edns-tcp-keepalive option of answers over TCP (its TIMEOUT: the idle timeout in 100 ms units), if any. */
+  private readonly keepalive: EdnsOption | undefined;
   private readonly now: () => number;
 
   // Scratch state of the query being handled (the sync path is not re-entrant, so fields avoid allocations).
@@ -138,6 +145,8 @@ export class QueryHandler {
   /** The query's OPT asked for EXPIRE (RFC 7314), for NSID (RFC 5001). */
   private expireAsked = false;
   private nsidAsked = false;
+  /** The query's OPT holds edns-tcp-keepalive (RFC 7828). */
+  private keepaliveAsked = false;
   /** RRL has accounted this query's response already (decided before building it: rrlEarly). */
   private rrlDone = false;
   /** The client address as octets (ipLen: 4 or 16; 0 unknown; -1 not parsed yet). */
@@ -167,6 +176,10 @@ export class QueryHandler {
     this.cookieSecrets = opts.cookieSecrets;
     this.chaos = opts.chaos;
     this.nsid = opts.nsid;
+    if (opts.tcpKeepaliveMs !== undefined) {
+      const t = Math.max(0, Math.min(0xffff, Math.round(opts.tcpKeepaliveMs / 100)));
+      this.keepalive = { code: TCP_KEEPALIVE_OPTION, data: Uint8Array.of(t >>> 8, t & 0xff) };
+    }
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.memo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
     this.memoDo = new ResponseMemo(this.memoLimit, MEMO_MAX_BYTES);
@@ -238,6 +251,7 @@ export class QueryHandler {
     this.cookieValid = false;
     this.expireAsked = false;
     this.nsidAsked = false;
+    this.keepaliveAsked = false;
     this.ipLen = -1;
     this.rrlDone = false;
 
@@ -297,6 +311,7 @@ export class QueryHandler {
     this.ednsVersion = msg.edns.version;
     this.expireAsked = msg.edns.options.some((o) => o.code === EXPIRE_OPTION);
     this.nsidAsked = msg.edns.options.some((o) => o.code === NSID_OPTION);
+    this.keepaliveAsked = msg.edns.options.some((o) => o.code === TCP_KEEPALIVE_OPTION);
     const cookie = msg.edns.options.find((o) => o.code === COOKIE_OPTION);
     if (cookie) {
       this.cookieBuf = cookie.data;
@@ -398,6 +413,7 @@ export class QueryHandler {
       const olen = (b[o + 2] << 8) | b[o + 3];
       if (b[o] === 0 && b[o + 1] === EXPIRE_OPTION) this.expireAsked = true;
       else if (b[o] === 0 && b[o + 1] === NSID_OPTION) this.nsidAsked = true;
+      else if (b[o] === 0 && b[o + 1] === TCP_KEEPALIVE_OPTION) this.keepaliveAsked = true;
       if (b[o] === 0 && b[o + 1] === COOKIE_OPTION && this.cookieLen < 0 && o + 4 + olen <= end) {
         this.cookieBuf = b;
         this.cookieAt = o + 4;
@@ -443,15 +459,18 @@ export class QueryHandler {
     if (!(r instanceof Uint8Array)) return r;
     const expire = this.expireAsked && this.qType === RRType.SOA;
     const nsid = this.nsidAsked && this.nsid !== undefined;
-    return expire || nsid ? this.withOptions(r, meta, expire, nsid) : r;
+    // Over TCP only: a server ignores the option in a UDP query (RFC 7828 §3.3.1).
+    const keepalive = this.keepaliveAsked && meta.transport === 'tcp' && this.keepalive !== undefined;
+    return expire || nsid || keepalive ? this.withOptions(r, meta, expire, nsid, keepalive) : r;
   }
 
   /**
-   * An answer to a query asking for EDNS EXPIRE or NSID, with the option: EXPIRE to a SOA query at a zone's apex,
+   * An answer to a query asking for EDNS EXPIRE, NSID or TCP keepalive, with the option: EXPIRE to a SOA query at a zone's apex,
    * our SOA EXPIRE (RFC 7314 §3: a primary answers its own), as BIND and Knot answer; NSID (RFC 5001) the configured
-   * identifier, in any answer with our OPT. Unchanged when it has no OPT of ours or would not fit.
+   * identifier, in any answer with our OPT; edns-tcp-keepalive (RFC 7828) the TCP idle timeout, over TCP. Unchanged
+   * when it has no OPT of ours or would not fit.
    */
-  private withOptions(r: Uint8Array, meta: QueryMeta, expire: boolean, nsid: boolean): Uint8Array {
+  private withOptions(r: Uint8Array, meta: QueryMeta, expire: boolean, nsid: boolean, keepalive = false): Uint8Array {
     if (!this.hasEdns || r.length < 12) return r;
     const options: EdnsOption[] = [];
     if (expire && (r[3] & 0xf) === 0 && (r[2] & FLAG_TC) === 0 && ((r[6] << 8) | r[7]) !== 0) {
@@ -459,6 +478,7 @@ export class QueryHandler {
       if (zone !== undefined && zone.originKey === this.qKey) options.push(expireOption(zone.soa));
     }
     if (nsid && this.nsid !== undefined) options.push({ code: NSID_OPTION, data: this.nsid });
+    if (keepalive && this.keepalive !== undefined) options.push(this.keepalive);
     if (options.length === 0) return r;
     const extra = options.reduce((n, o) => n + 4 + o.data.length, 0);
     const limit = meta.transport === 'udp' ? Math.min(Math.max(512, this.ednsUdp), this.udpPayload) : 65535;

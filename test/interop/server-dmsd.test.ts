@@ -172,6 +172,11 @@ test('EDNS: OPT echoed, no OPT without EDNS, BADVERS, TC for small buffers, full
   const kd = await run('kdig', ['@127.0.0.1', '-p', String(port4), '+ignore', '+norec', '+bufsize=4096', 'big.example.test', 'TXT']);
   assert.match(kd.stdout, /Flags: qr aa tc;/, 'a 4096 request is capped by our 1232 payload');
   assert.match(kd.stdout, /UDP size: 1232 B/);
+  // edns-tcp-keepalive (RFC 7828): over TCP the idle timeout dmsd closes connections after (default 10 s), as named
+  // answers; not over UDP (§3.3.1), not when not asked.
+  assert.match(await dig('+tcp', '+keepalive', 'www.example.test'), /TCP KEEPALIVE: 10\.0 secs/);
+  assert.doesNotMatch(await dig('+notcp', '+keepalive', 'www.example.test'), /KEEPALIVE/);
+  assert.doesNotMatch(await dig('+tcp', 'www.example.test'), /KEEPALIVE/);
 });
 
 test('REFUSED outside the zones and for AXFR; NOTIMP for NOTIFY/UPDATE/STATUS opcodes', async () => {

@@ -27,6 +27,9 @@ const CUSTOMER_METHODS = [
   'tickle_editlock',
   'cancel_edit_zone',
   'update_zone',
+  // The save of an edit_zone here (the original's update_zone took the zone as structured data): without it a
+  // customer URL could start an edit and never save it.
+  'update_zone_text',
   'update_rrs',
 ];
 

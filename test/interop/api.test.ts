@@ -150,6 +150,11 @@ describe('tiers and the original URLs', () => {
     assert.equal(sz.error.code, -32601, 'set_zone is not offered on a customer URL');
     const vr = await ok(AUTH.custB, 'list_zone', {}, '/value_reseller_dms');
     assert.deepEqual(vr.map((z: { name: string }) => z.name), [`${ZONE_B}.`]);
+    // An edit started on a customer URL is saved there too (edit_zone, then update_zone_text with its token).
+    const ed = await ok(AUTH.custB, 'edit_zone', { zone: ZONE_B }, '/value_reseller_dms');
+    const saved = await ok(AUTH.custB, 'update_zone_text', { zone: ZONE_B, text: `${ed.text}edited A 192.0.2.123\n`, token: ed.token }, '/value_reseller_dms');
+    assert.equal(saved.changed, true);
+    assert.match((await ok(AUTH.custB, 'show_zone', { zone: ZONE_B }, '/value_reseller_dms')).text, /^edited\s.*192\.0\.2\.123$/m);
     // No credentials: 401 with the challenge.
     const none = await post('/jsonrpc', undefined, '{}');
     assert.equal(none.status, 401);

@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import { printReverseReport } from './reverse-commands.js';
 import { emit } from './context.js';
 import { unifiedDiff } from '../../services/textdiff.js';
-import { EX, printWarnings, ZoneToolError, toZoneToolError } from './errors.js';
+import { EX, printWarnings, reportUnchanged, ZoneToolError, toZoneToolError } from './errors.js';
 import { errorText } from './format.js';
 import { restrictedEditor } from './restricted.js';
 import { ziArg } from './util.js';
@@ -148,7 +148,7 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
         emit(ctx, r, () => '');
         printWarnings(ctx, r.warnings, basename(file));
         printReverseReport(ctx, r.reverse);
-        if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+        reportUnchanged(ctx, name, r);
         return 0;
       } catch (e) {
         const problems = problemsOf(e);

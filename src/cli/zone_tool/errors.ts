@@ -2,6 +2,7 @@
 // "bad input" (65) from "usage" (64).
 
 import { DmsError, type DmsErrorCode, ERROR_KIND, type ErrorKind } from '../../services/errors.js';
+import { errorText } from './format.js';
 
 export const EX = {
   OK: 0,
@@ -90,6 +91,11 @@ export function printWarnings(
   if (ctx.json || !warnings || warnings.length === 0) return;
   const lines = warnings.map((w) => `${[file, w.line || undefined, w.line ? w.column || undefined : undefined].filter((x) => x !== undefined).join(':')}: warning: ${w.message}`);
   ctx.err(`${lines.join('\n')}\n`);
+}
+
+/** A save that stored nothing (the content equals the newest ZI): said on stderr, as the original did. */
+export function reportUnchanged(ctx: { json: boolean; err(text: string): void }, name: string, r: { changed: boolean }): void {
+  if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
 }
 
 function detailLines(se: Error): string[] {

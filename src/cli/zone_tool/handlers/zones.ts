@@ -12,7 +12,7 @@ import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
 import type { Handler } from '../dispatch.js';
-import { EX, printWarnings, ZoneToolError, toZoneToolError } from '../errors.js';
+import { EX, printWarnings, reportUnchanged, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
 import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
 import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
@@ -338,7 +338,7 @@ const loadZoneZi: Handler = async (ctx, a) => {
     emit(ctx, r, () => '');
     printWarnings(ctx, r.warnings, file);
     printReverseReport(ctx, r.reverse);
-    if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+    reportUnchanged(ctx, name, r);
   } catch (e) {
     throw withFile(e, file);
   }
@@ -388,7 +388,7 @@ const updateRrs: Handler = async (ctx, a) => {
   emit(ctx, r, () => '');
   printWarnings(ctx, r.warnings, file);
   printReverseReport(ctx, r.reverse);
-  if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+  reportUnchanged(ctx, name, r);
   return 0;
 };
 
@@ -420,7 +420,7 @@ const copyZi: Handler = async (ctx, a) => {
   const r = await s.call('copy_zi', { zone: name, zi: sel ?? 'published' });
   emit(ctx, r, () => '');
   printReverseReport(ctx, r.reverse);
-  if (!r.changed && !ctx.json) ctx.err(`${errorText(`Zone '${name}' unchanged - no new ZI created.`)}\n`);
+  reportUnchanged(ctx, name, r);
   return 0;
 };
 

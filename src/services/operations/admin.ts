@@ -263,7 +263,7 @@ export const ADMIN_OPERATIONS = {
   }),
   delete_sg: op({
     name: 'delete_sg',
-    summary: 'Delete a server group no zone uses (and not the default_sg)',
+    summary: 'Delete a server group no zone uses and no server is in (and not the default_sg)',
     params: z.object({ sg: sgParam }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,

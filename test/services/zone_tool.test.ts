@@ -565,6 +565,12 @@ ns1 IN A 192.0.2.1
         assert.equal(e.status, 65, e.stderr);
         assert.match(e.stderr, new RegExp(`${bad.replace(/[.]/g, '\\.')}:2:\\d+: `), 'the error names file:line:column');
         fails(zt(target, ['update_rrs', '-s', String(first.soaSerial), 'rrs.org', f]), 75, /serial/i, 'stale serial');
+        // A record update_rrs refuses (the SOA) is told by its line in the file.
+        const soa = join(dir, 'rrs.soa');
+        writeFileSync(soa, 'ok A 192.0.2.1\n@ SOA ns1 hm 5 1 1 1 1\n');
+        const es = zt(target, ['update_rrs', 'rrs.org', soa]);
+        assert.equal(es.status, 65, es.stderr);
+        assert.match(es.stderr, new RegExp(`${soa.replace(/[.]/g, '\\.')}:2: the SOA is not changed record by record`));
         fails(zt(target, ['update_rrs', 'rrs.org', join(dir, 'no-such-file')]), 66, /No such file/, 'missing file');
         fails(zt(target, ['update_rrs', 'no-such.org', f]), 68, /no-such\.org/, 'missing zone');
       });

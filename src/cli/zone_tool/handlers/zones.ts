@@ -348,8 +348,8 @@ const loadZoneZi: Handler = async (ctx, a) => {
 /** The TTL the parser gives a record of an update_rrs file that has none ($TTL unless the file sets its own). */
 const NO_TTL = 0x7fffffff;
 
-/** The changes an update_rrs file stands for: its records, each an RROP action (ADD unless flagged). */
-function rrChangesOf(text: string, file: string, zone: string): UpdateRrChange[] {
+/** The changes an update_rrs file stands for: its records, each an RROP action (ADD unless flagged), with its line. */
+function rrChangesOf(text: string, file: string, zone: string): { changes: UpdateRrChange[]; lines: number[] } {
   // A record without a TTL takes its RRset's (else the zone's default) as update_rrs decides — not an earlier record's,
   // as in a zone file: the parser gives it NO_TTL, which is then left out.
   const parsed = parseZoneText(text, { origin: Name.parse(zone), file, defaultTtl: NO_TTL });
@@ -359,12 +359,25 @@ function rrChangesOf(text: string, file: string, zone: string): UpdateRrChange[]
     throw new ZoneToolError(`Update file '${file}': parse error - ${errors.length} error(s), nothing saved.`, EX.DATAERR, 'ZoneParseError', details);
   }
   if (parsed.records.length === 0) throw new ZoneToolError(`Update file '${file}': no records in it.`, EX.DATAERR, 'NoRecords');
-  return parsed.records.map((r) => {
+  const changes = parsed.records.map((r) => {
     const action = r.flags?.rrop === 'DELETE' ? 'delete' : r.flags?.rrop === 'UPDATE_RRTYPE' ? 'replace' : 'add';
     const change: UpdateRrChange = { action, name: r.name.toString(), type: typeToString(r.type), rdata: rdataToText(r.type, r.rdata) };
     if (action !== 'delete' && r.ttl !== NO_TTL) change.ttl = r.ttl;
     return change;
   });
+  return { changes, lines: parsed.records.map((r) => r.line ?? 0) };
+}
+
+/** update_rrs's parameter problems (records[i].field) told as the update file's lines, as a parse error is. */
+function inUpdateFile(e: unknown, file: string, lines: readonly number[]): unknown {
+  if (!(e instanceof DmsError) || e.code !== 'INVALID_PARAMS') return e;
+  const problems = (e as { problems?: readonly { path?: string; message: string }[] }).problems ?? [];
+  const details = problems.map((p) => {
+    const i = /^records\[(\d+)\]/.exec(p.path ?? '')?.[1];
+    const line = i === undefined ? undefined : lines[Number(i)];
+    return line ? `${file}:${line}: ${p.message}` : `${p.path ? `${p.path}: ` : ''}${p.message}`;
+  });
+  return new ZoneToolError(`Update file '${file}': ${details.length} error(s), nothing saved.`, EX.DATAERR, e.code, details);
 }
 
 type UpdateRrChange = { action: 'add' | 'delete' | 'replace'; name: string; type: string; ttl?: number; rdata?: string };
@@ -383,8 +396,14 @@ const updateRrs: Handler = async (ctx, a) => {
       throw fileError('-', e);
     }
   } else text = await readZoneFile(file);
-  const records = rrChangesOf(text, file === '-' ? '<stdin>' : file, name);
-  const r = await s.call('update_rrs', { zone: name, records, ...(serial !== undefined ? { serial } : {}) });
+  const shown = file === '-' ? '<stdin>' : file;
+  const { changes: records, lines } = rrChangesOf(text, shown, name);
+  let r: OperationResult<'update_rrs'>;
+  try {
+    r = await s.call('update_rrs', { zone: name, records, ...(serial !== undefined ? { serial } : {}) });
+  } catch (e) {
+    throw inUpdateFile(e, shown, lines);
+  }
   emit(ctx, r, () => '');
   printWarnings(ctx, r.warnings, file);
   printReverseReport(ctx, r.reverse);

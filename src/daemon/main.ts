@@ -334,9 +334,16 @@ async function loadZones(dir: string, log: Logger, table: ZoneTable, fromDir: Se
   }
   if (table.size === 0) log.warn({ dir }, 'no zone is served');
   // Large files were served unchecked: checked now, one at a time, beside the serving — by one process of a --workers
-  // set (they all load the same files). Not awaited: a reload does not wait for it.
-  if (checkLater.length > 0 && (!cluster.isWorker || process.env.DMSD_WORKER_SLOT === '0')) void checkServedFiles(log, checkLater);
+  // set (they all load the same files). Not awaited: a reload does not wait for it; a reload's checks wait for the
+  // ones still running (one check thread at a time: each holds a file's records).
+  if (checkLater.length > 0 && (!cluster.isWorker || process.env.DMSD_WORKER_SLOT === '0'))
+    servedFileChecks = servedFileChecks
+      .then(() => checkServedFiles(log, checkLater))
+      .catch((err) => log.error({ err: (err as Error).message }, 'zone check of the served files failed'));
 }
+
+/** The checks of large served files (loadZones), one after the other. */
+let servedFileChecks: Promise<void> = Promise.resolve();
 
 function logProblems(log: Logger, zone: string, problems: readonly ZoneFileProblem[], extra: object = {}): void {
   for (const p of problems) {

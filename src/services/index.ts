@@ -80,6 +80,7 @@ export {
   getZone,
   getZoneById,
   getZoneContent,
+  getZoneContentById,
   getZoneText,
   getZi,
   listZis,

@@ -22,6 +22,7 @@ import {
   zoneInfoPage,
   zoneInfoRow,
   type ZonePageSpec,
+  zoneRowById,
 } from '../store/queries/zones.js';
 import { nowMs, type ServiceContext, zoneScope } from './context.js';
 import { parseTtl, parseZoneText, writeZoneText } from '../zonefile/index.js';
@@ -554,6 +555,20 @@ export async function getZoneContent(ctx: ServiceContext, name: string, sel?: Zi
     const records = await recordsAt(trx, zone, zi);
     const info = await zoneInfoById(trx, ctx, Number(zone.id));
     return { zone: info, zi: ziInfo(zone, zi), records };
+  });
+}
+
+/**
+ * A ZI of the zone of that id, in any state — a deleted zone too, which is the way to tell apart several deleted zones
+ * of one name (ls_deleted -v shows their ids): show_zone_byid.
+ */
+export async function getZoneContentById(ctx: ServiceContext, id: number, sel?: ZiSelector): Promise<ZoneContent> {
+  return readTx(ctx.store, async (trx) => {
+    const zone = await zoneRowById(trx, zoneScope(ctx), id);
+    if (!zone) throw new ZoneNotFound(`#${id}`);
+    const zi = await resolveZi(trx, zone, sel);
+    const records = await recordsAt(trx, zone, zi);
+    return { zone: await zoneInfoById(trx, ctx, id), zi: ziInfo(zone, zi), records };
   });
 }
 

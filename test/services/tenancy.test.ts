@@ -82,6 +82,8 @@ for (const backend of backends)
       }
       calls.push(
         ['getZoneById', () => svc.getZoneById(acme, globexId)],
+        ['getZoneContentById', () => svc.getZoneContentById(acme, globexId)],
+        ['getZoneContentById deleted', () => svc.getZoneContentById(acme, globexDeletedId)],
         ['undeleteZone by name', () => svc.undeleteZone(acme, 'gone.globex.test')],
         ['undeleteZone by id', () => svc.undeleteZone(acme, globexDeletedId)],
         ['destroyZone', () => svc.destroyZone(acme, globexDeletedId)],

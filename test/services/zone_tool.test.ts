@@ -599,6 +599,31 @@ ns1 IN A 192.0.2.1
       fails(zt(target, ['refresh_zone', 'no-such.org']), 68, /no-such\.org/, 'refresh missing zone');
     });
 
+    test('show_zone_byid tells apart the deleted zones of one name', () => {
+      const idOf = () => JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'byid.org']), 'sm').stdout).zone.id as number;
+      const f = join(dir, 'byid.org');
+      writeFileSync(f, zoneFile('byid.org.', 'first IN A 192.0.2.101\n'));
+      ok(zt(target, ['load_zone', f, 'byid.org']), 'load first');
+      const first = idOf();
+      ok(zt(target, ['delete_zone', 'byid.org']), 'delete first');
+      writeFileSync(f, zoneFile('byid.org.', 'second IN A 192.0.2.102\n'));
+      ok(zt(target, ['load_zone', f, 'byid.org']), 'load second');
+      const second = idOf();
+      ok(zt(target, ['delete_zone', 'byid.org']), 'delete second');
+      assert.notEqual(first, second);
+      const a = ok(zt(target, ['show_zone_byid', String(first)]), 'show first').stdout;
+      const b = ok(zt(target, ['show_zone_byid', String(second)]), 'show second').stdout;
+      assert.match(a, /^first\s.*192\.0\.2\.101$/m);
+      assert.doesNotMatch(a, /second/);
+      assert.match(b, /^second\s.*192\.0\.2\.102$/m);
+      assert.match(a, /^; {3}Zone: {8}byid\.org\.$/m);
+      const j = JSON.parse(ok(zt(target, ['--json', 'show_zone_byid', String(second), '1']), 'show json').stdout);
+      assert.equal(j.zone, 'byid.org.');
+      assert.equal(j.zi.version, 1);
+      fails(zt(target, ['show_zone_byid', '999999']), 68, /#999999/, 'missing zone id');
+      fails(zt(target, ['show_zone_byid', 'byid.org']), 64, /zone-id/, 'a name is not an id');
+    });
+
     test('set_zone_alt_sg, rename_sg and delete_sg', async () => {
       ok(zt(target, ['create_sg', 'sg-alt', 'none', '192.0.2.54']), 'create_sg');
       ok(zt(target, ['create_zone', 'alt.org']), 'create_zone');

@@ -120,6 +120,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     { min: 1, max: 2, args: ['zone', 'other'] },
   ),
   c(
+    'show_zone_byid',
+    'Show a zone by its id, deleted ones too',
+    `Show a zone by its id: show_zone_byid <zone-id> [zi-id]
+
+        The zone of that id in any state: a deleted zone too (ls_deleted -v
+        shows the ids of deleted zones sharing a name).  By default the ZI
+        last published; zi-id is a ZI number (ls_zi).`,
+    { min: 1, max: 2, args: ['other', 'other'] },
+  ),
+  c(
     'show_zonesm',
     'Show the settings for a zone SM',
     `Show the settings for a zone SM: show_zonesm <domain-name>`,

@@ -27,6 +27,7 @@ import {
   getZone,
   getZoneById,
   getZoneContent,
+  getZoneContentById,
   listZis,
   listZoneBriefs,
   listZones,
@@ -223,6 +224,17 @@ export const ZONE_OPERATIONS = {
       const name = await zoneOf(ctx, p.zone);
       const content = await getZoneContent(ctx, name, sel(p.zi));
       // The text of the content just read: one read of the records, not two.
+      return { zone: content.zone, zi: content.zi, text: contentToText(content) };
+    },
+  }),
+  show_zone_byid: op({
+    name: 'show_zone_byid',
+    summary: 'A ZI of the zone of that id, in any state (a deleted one too), as zone-file text: show_zone by zone id',
+    params: z.object({ zoneId: z.number().int().positive(), zi: ziParam.optional() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: async (ctx, p) => {
+      const content = await getZoneContentById(ctx, p.zoneId, sel(p.zi));
       return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
   }),

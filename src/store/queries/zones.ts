@@ -110,6 +110,11 @@ export async function liveZoneRow(trx: Tx, dialect: Dialect, scope: ZoneScope, n
   return liveZoneByName.first(trx, `${forUpdate && dialect === 'postgres' ? 'lock' : ''}${s.variant}`, name, ...s.args);
 }
 
+/** The zone (any state) of that id the scope sees, for reading. */
+export async function zoneRowById(db: Db, scope: ZoneScope, id: number): Promise<ZoneRow | undefined> {
+  return scopeZones(db.selectFrom('zones').selectAll().where('id', '=', id), scope, 'zones.id').executeTakeFirst();
+}
+
 /** The zone (any state) of that id the scope sees, locked until commit on PostgreSQL. */
 export async function lockedZoneRowById(trx: Tx, dialect: Dialect, scope: ZoneScope, id: number): Promise<ZoneRow | undefined> {
   let q = scopeZones(trx.selectFrom('zones').selectAll().where('id', '=', id), scope, 'zones.id');

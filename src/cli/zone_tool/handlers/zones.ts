@@ -127,6 +127,16 @@ const showZone: Handler = async (ctx, a) => {
   return 0;
 };
 
+const showZoneById: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const zoneId = intArg(a.positional[0], 'zone-id');
+  const zi = a.positional[1] === undefined ? undefined : intArg(a.positional[1], 'zi-id');
+  const r = await s.call('show_zone_byid', { zoneId, ...(zi !== undefined ? { zi } : {}) });
+  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
+  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
+  return 0;
+};
+
 /**
  * The original show_zone's comment block (zone, reference, change_by, zi_id and times), placed after the leading
  * $ORIGIN/$TTL directives. Comments only: the text still loads as the same zone.
@@ -689,6 +699,7 @@ export const ZONE_HANDLERS = {
   ls,
   ls_deleted: lsDeleted,
   show_zone: showZone,
+  show_zone_byid: showZoneById,
   show_zonesm: showZonesm,
   create_zone: createZone,
   copy_zone: copyZone,

@@ -83,13 +83,18 @@ export function toZoneToolError(e: unknown): ZoneToolError {
  * The zone check's warnings of a save or load that went through, one line each on stderr in the text layout, as a
  * compiler gives them: `file:line:column: warning: message` (JSON output carries them in the result).
  */
+/** Where a problem is, as compilers say it: `file`, `file:line` or `file:line:column` (a column only with a line). */
+export function fileLine(file: string, p: { line?: number; column?: number }): string {
+  return p.line ? `${file}:${p.line}${p.column ? `:${p.column}` : ''}` : file;
+}
+
 export function printWarnings(
   ctx: { json: boolean; err(text: string): void },
   warnings: readonly { line?: number; column?: number; message: string }[] | undefined,
   file: string,
 ): void {
   if (ctx.json || !warnings || warnings.length === 0) return;
-  const lines = warnings.map((w) => `${[file, w.line || undefined, w.line ? w.column || undefined : undefined].filter((x) => x !== undefined).join(':')}: warning: ${w.message}`);
+  const lines = warnings.map((w) => `${fileLine(file, w)}: warning: ${w.message}`);
   ctx.err(`${lines.join('\n')}\n`);
 }
 
@@ -107,8 +112,7 @@ function detailLines(se: Error): string[] {
       .map((p) => {
         const o = p as { file?: string; line?: number; column?: number; owner?: string; type?: string; message?: string };
         // A refused git push spans many files: each problem says file:line:column, as compilers do.
-        if ((se as DmsError).code === 'GIT_IMPORT_FAILED' && o.file)
-          return `${o.file}${o.line ? `:${o.line}${o.column ? `:${o.column}` : ''}` : ''}: ${o.message ?? ''}`;
+        if ((se as DmsError).code === 'GIT_IMPORT_FAILED' && o.file) return `${fileLine(o.file, o)}: ${o.message ?? ''}`;
         const where = o.line ? `line ${o.line}${o.column ? `:${o.column}` : ''}: ` : '';
         return `${where}${o.owner ? `${o.owner} ` : ''}${o.type ? `${o.type} ` : ''}${o.message ?? ''}`;
       });

@@ -7,12 +7,12 @@ import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } f
 import { typeToString } from '../../../dns/constants.js';
 import { Name } from '../../../dns/name.js';
 import { rdataToText } from '../../../dns/rdata.js';
-import { parseZoneText, zoneFileText } from '../../../zonefile/index.js';
+import { parseZoneText, type ZoneFileProblem, zoneFileText } from '../../../zonefile/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
 import type { Handler } from '../dispatch.js';
-import { EX, printWarnings, reportUnchanged, ZoneToolError, toZoneToolError } from '../errors.js';
+import { EX, fileLine, printWarnings, reportUnchanged, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
 import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
 import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
@@ -121,19 +121,21 @@ const showZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
   const zi = await ziArg(ctx, name, a.positional[1]);
-  const r = await s.call('show_zone', { zone: name, zi });
-  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
-  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
+  printZone(ctx, await s.call('show_zone', { zone: name, zi }));
   return 0;
 };
+
+/** A shown zone: its text under the original's info header, or as JSON. */
+function printZone(ctx: Context, r: OperationResult<'show_zone'>): void {
+  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
+  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
+}
 
 const showZoneById: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const zoneId = intArg(a.positional[0], 'zone-id');
   const zi = a.positional[1] === undefined ? undefined : intArg(a.positional[1], 'zi-id');
-  const r = await s.call('show_zone_byid', { zoneId, ...(zi !== undefined ? { zi } : {}) });
-  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
-  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
+  printZone(ctx, await s.call('show_zone_byid', { zoneId, ...(zi !== undefined ? { zi } : {}) }));
   return 0;
 };
 
@@ -308,11 +310,7 @@ function withFile(e: unknown, file: string): unknown {
   const z = toZoneToolError(e);
   const details = problems
     .filter((p) => p.severity !== 'warning')
-    .map((p) => {
-      const f = file;
-      const where = [f, p.line || undefined, p.column || undefined].filter((x) => x !== undefined).join(':');
-      return `${where}: ${p.message}`;
-    });
+    .map((p) => `${fileLine(file, p)}: ${p.message}`);
   return new ZoneToolError(
     `Zone file '${file}': parse error - ${details.length} error(s), nothing saved.`,
     EX.DATAERR,
@@ -359,13 +357,13 @@ const loadZoneZi: Handler = async (ctx, a) => {
 const NO_TTL = 0x7fffffff;
 
 /** The changes an update_rrs file stands for: its records, each an RROP action (ADD unless flagged), with its line. */
-function rrChangesOf(text: string, file: string, zone: string): { changes: UpdateRrChange[]; lines: number[] } {
+function rrChangesOf(text: string, file: string, zone: string): { changes: UpdateRrChange[]; lines: number[]; warnings: ZoneFileProblem[] } {
   // A record without a TTL takes its RRset's (else the zone's default) as update_rrs decides — not an earlier record's,
   // as in a zone file: the parser gives it NO_TTL, which is then left out.
   const parsed = parseZoneText(text, { origin: Name.parse(zone), file, defaultTtl: NO_TTL });
   const errors = parsed.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
-    const details = errors.map((p) => `${[file, p.line || undefined, p.column || undefined].filter((x) => x !== undefined).join(':')}: ${p.message}`);
+    const details = errors.map((p) => `${fileLine(file, p)}: ${p.message}`);
     throw new ZoneToolError(`Update file '${file}': parse error - ${errors.length} error(s), nothing saved.`, EX.DATAERR, 'ZoneParseError', details);
   }
   if (parsed.records.length === 0) throw new ZoneToolError(`Update file '${file}': no records in it.`, EX.DATAERR, 'NoRecords');
@@ -375,7 +373,7 @@ function rrChangesOf(text: string, file: string, zone: string): { changes: Updat
     if (action !== 'delete' && r.ttl !== NO_TTL) change.ttl = r.ttl;
     return change;
   });
-  return { changes, lines: parsed.records.map((r) => r.line ?? 0) };
+  return { changes, lines: parsed.records.map((r) => r.line ?? 0), warnings: parsed.problems };
 }
 
 /** update_rrs's parameter problems (records[i].field) told as the update file's lines, as a parse error is. */
@@ -385,7 +383,7 @@ function inUpdateFile(e: unknown, file: string, lines: readonly number[]): unkno
   const details = problems.map((p) => {
     const i = /^records\[(\d+)\]/.exec(p.path ?? '')?.[1];
     const line = i === undefined ? undefined : lines[Number(i)];
-    return line ? `${file}:${line}: ${p.message}` : `${p.path ? `${p.path}: ` : ''}${p.message}`;
+    return line ? `${fileLine(file, { line })}: ${p.message}` : `${p.path ? `${p.path}: ` : ''}${p.message}`;
   });
   return new ZoneToolError(`Update file '${file}': ${details.length} error(s), nothing saved.`, EX.DATAERR, e.code, details);
 }
@@ -407,7 +405,8 @@ const updateRrs: Handler = async (ctx, a) => {
     }
   } else text = await readZoneFile(file);
   const shown = file === '-' ? '<stdin>' : file;
-  const { changes: records, lines } = rrChangesOf(text, shown, name);
+  const { changes: records, lines, warnings } = rrChangesOf(text, shown, name);
+  printWarnings(ctx, warnings, shown);
   let r: OperationResult<'update_rrs'>;
   try {
     r = await s.call('update_rrs', { zone: name, records, ...(serial !== undefined ? { serial } : {}) });
@@ -415,7 +414,7 @@ const updateRrs: Handler = async (ctx, a) => {
     throw inUpdateFile(e, shown, lines);
   }
   emit(ctx, r, () => '');
-  printWarnings(ctx, r.warnings, file);
+  printWarnings(ctx, r.warnings, shown);
   printReverseReport(ctx, r.reverse);
   reportUnchanged(ctx, name, r);
   return 0;

@@ -41,7 +41,7 @@ import {
   type ValidationProblem,
 } from './errors.js';
 import { chooseSerial, serialGt } from './serial.js';
-import { autoReverse, type ForwardAddressChange, isAddressRecord, type ReverseReport } from './reverse.js';
+import { autoReverse, type ForwardAddressChange, isAddressRecord, noAddressChange, type ReverseReport } from './reverse.js';
 import type { CommittedChange, RRFlags, SaveResult, ZiInfo, ZiSelector, ZoneChange, ZoneRecord } from './types.js';
 
 export type { ZoneRow };
@@ -428,7 +428,7 @@ async function reverseStep(
   change: ForwardAddressChange,
   publish: boolean,
 ): Promise<ReverseReport | undefined> {
-  if (change.died.length === 0 && change.born.length === 0) return undefined;
+  if (noAddressChange(change)) return undefined;
   return autoReverse(trx, ctx, zone, change, { commit: commitDelta, settings, publish });
 }
 
@@ -701,7 +701,8 @@ export async function finishLoadedVersion(
     proposedSerial: number | undefined;
     zoneTtl: number;
     born: number;
-    bornAddressRecords: ZoneRecord[];
+    /** The born address records the reverse step may act on: an array, or chunks made as they are taken. */
+    bornAddressRecords: ForwardAddressChange['born'];
     comment?: string | null;
     publish: boolean;
     now: Date;

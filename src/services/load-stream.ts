@@ -532,7 +532,8 @@ class StreamLoad {
         zone = { ...zone, reference_id: r.refId };
       }
     }
-    const bornAddressRecords = addresses.records(droppedPos);
+    // Made a chunk at a time as the reverse step takes them (a million AAAA records are never objects all at once).
+    const bornAddressRecords = { chunks: () => addresses.chunks(droppedPos) };
     const result = await finishLoadedVersion(trx, ctx, zone, settings, {
       soa,
       proposedSerial,
@@ -612,10 +613,13 @@ class KeyPrints {
   }
 }
 
+/** Records per chunk handed to the reverse step (reverse.ts drops the intents no reverse zone holds per chunk). */
+const ADDRESS_CHUNK = 8192;
+
 /**
  * The born address records the reverse step will want, packed (owner text, type, TTL, address, flags when any):
  * some 60 bytes each instead of the parsed record with its name and views (about a kilobyte each, measured with a
- * third of a million AAAA records), until they are handed over at the end.
+ * third of a million AAAA records), made into records a chunk at a time as the step takes them.
  */
 class AddressList {
   /** Owners below the origin are kept relative to it and made again with the origin's labels shared, as parsed. */
@@ -641,11 +645,15 @@ class AddressList {
     this.bytes.set(r.rdata, i * 16);
     if (r.flags) this.flags.set(i, r.flags);
   }
-  /** The records, in the order they came, but those at the places given (folded away later). */
-  records(without: ReadonlySet<number>): ZoneRecord[] {
-    const out: ZoneRecord[] = [];
+  /** The records, in the order they came, but those at the places given (folded away later), CHUNK at a time. */
+  *chunks(without: ReadonlySet<number>): Iterable<ZoneRecord[]> {
+    let out: ZoneRecord[] = [];
     for (let i = 0; i < this.owners.length; i++) {
       if (without.has(this.pos[i])) continue;
+      if (out.length === ADDRESS_CHUNK) {
+        yield out;
+        out = [];
+      }
       const v6 = this.v6[i] === 1;
       const rec: ZoneRecord = {
         name: parseName(this.owners[i], this.origin),
@@ -658,7 +666,7 @@ class AddressList {
       if (f) rec.flags = f;
       out.push(rec);
     }
-    return out;
+    if (out.length > 0) yield out;
   }
   private grow(): void {
     const n = this.pos.length * 2;

@@ -80,10 +80,33 @@ export interface ReverseReport {
 
 const SKIP_LIST_MAX = 1000;
 
-/** The address records of a forward change: what died (removed or replaced) and what was born. */
+/**
+ * The address records of a forward change: what died (removed or replaced) and what was born. `born` may come as
+ * chunks (a large load: its records are made a chunk at a time from compact lists, never all at once), or as one array.
+ */
 export interface ForwardAddressChange {
   died: readonly ZoneRecord[];
-  born: readonly ZoneRecord[];
+  born: readonly ZoneRecord[] | { chunks(): Iterable<readonly ZoneRecord[]> };
+}
+
+/** Born address records taken at a time: the intents of those no reverse zone holds are dropped chunk by chunk. */
+const INTENT_CHUNK = 8192;
+
+function* bornChunks(change: ForwardAddressChange): Iterable<readonly ZoneRecord[]> {
+  const born = change.born;
+  if (!Array.isArray(born)) {
+    yield* (born as { chunks(): Iterable<readonly ZoneRecord[]> }).chunks();
+    return;
+  }
+  for (let i = 0; i < born.length; i += INTENT_CHUNK) yield born.length <= INTENT_CHUNK ? born : born.slice(i, i + INTENT_CHUNK);
+}
+
+/** Whether the change holds no address record at all (nothing for the step to read). */
+export function noAddressChange(change: ForwardAddressChange): boolean {
+  if (change.died.length > 0) return false;
+  if (Array.isArray(change.born)) return change.born.length === 0;
+  for (const c of (change.born as { chunks(): Iterable<readonly ZoneRecord[]> }).chunks()) if (c.length > 0) return false;
+  return true;
 }
 
 /** core.ts commitDelta, handed in by the caller (core imports this file, so this file must not import core). */
@@ -136,32 +159,40 @@ function rowRecord(row: StoredRow): ZoneRecord {
 
 /**
  * The intents of a change: born address records that want a PTR (create, or set with FORCEREV/TRACKREV) and dying
- * TRACKREV records whose PTR goes with them (unless the same owner keeps that address).
+ * TRACKREV records whose PTR goes with them (unless the same owner keeps that address). Yields the removals first,
+ * then the born records' intents a chunk at a time.
  */
-async function intentsOf(change: ForwardAddressChange, settings: () => Promise<Settings>): Promise<Intent[]> {
+async function* intentsOf(change: ForwardAddressChange, settings: () => Promise<Settings>): AsyncIterable<Intent[]> {
   let ipv4: boolean | undefined;
-  const out: Intent[] = [];
-  const bornPairs = new Set<string>();
   const mk = (r: ZoneRecord, mode: Mode): Intent => {
     const address = Uint8Array.from(r.rdata);
     return { forward: r.name, address, addressText: addrText(address), key: networkKey(address, address.length * 8), ttl: r.ttl, mode };
   };
-  for (const r of change.born) {
-    if (!isAddressRecord(r) || r.flags?.disable || r.rdata.length !== (r.type === RRType.A ? 4 : 16)) continue;
-    bornPairs.add(`${r.name.key}\u0000${Buffer.from(r.rdata).toString('hex')}`);
-    const forced = r.flags?.forceRev === true || r.flags?.trackRev === true;
-    if (r.type === RRType.A && !forced) {
-      ipv4 ??= (await settings()).bool('auto_reverse_ipv4');
-      if (!ipv4) continue;
+  const wanted = (r: ZoneRecord) => isAddressRecord(r) && !r.flags?.disable && r.rdata.length === (r.type === RRType.A ? 4 : 16);
+  const pairKey = (r: ZoneRecord) => `${r.name.key}\u0000${Buffer.from(r.rdata).toString('hex')}`;
+  if (change.died.length > 0) {
+    const bornPairs = new Set<string>();
+    for (const chunk of bornChunks(change)) for (const r of chunk) if (wanted(r)) bornPairs.add(pairKey(r));
+    const removals: Intent[] = [];
+    for (const r of change.died) {
+      if (!wanted(r) || !r.flags?.trackRev || bornPairs.has(pairKey(r))) continue;
+      removals.unshift(mk(r, 'remove'));
     }
-    out.push(mk(r, forced ? 'set' : 'create'));
+    if (removals.length > 0) yield removals;
   }
-  for (const r of change.died) {
-    if (!isAddressRecord(r) || r.flags?.disable || !r.flags?.trackRev || r.rdata.length !== (r.type === RRType.A ? 4 : 16)) continue;
-    if (bornPairs.has(`${r.name.key}\u0000${Buffer.from(r.rdata).toString('hex')}`)) continue;
-    out.unshift(mk(r, 'remove'));
+  for (const chunk of bornChunks(change)) {
+    const out: Intent[] = [];
+    for (const r of chunk) {
+      if (!wanted(r)) continue;
+      const forced = r.flags?.forceRev === true || r.flags?.trackRev === true;
+      if (r.type === RRType.A && !forced) {
+        ipv4 ??= (await settings()).bool('auto_reverse_ipv4');
+        if (!ipv4) continue;
+      }
+      out.push(mk(r, forced ? 'set' : 'create'));
+    }
+    if (out.length > 0) yield out;
   }
-  return out;
 }
 
 type RevZone = ZoneRow & { ref_name: string | null };
@@ -225,8 +256,6 @@ export async function autoReverse(
   change: ForwardAddressChange,
   o: AutoReverseOptions,
 ): Promise<ReverseReport | undefined> {
-  const intents = await intentsOf(change, o.settings);
-  if (intents.length === 0) return undefined;
   const report: ReverseReport = { changes: [], skipped: [], zones: [] };
   let more = 0;
   const skip = (i: Intent, reason: PtrSkipReason, message: string, at?: { ptr?: string; zone?: string }) => {
@@ -236,22 +265,28 @@ export async function autoReverse(
     }
     report.skipped.push({ forward: i.forward.toString(), address: i.addressText, ...(at?.ptr ? { ptr: at.ptr } : {}), ...(at?.zone ? { zone: at.zone } : {}), reason, message });
   };
+  // Each chunk's intents are placed in their reverse zones at once: those no reverse zone holds are reported (the
+  // list capped) and dropped, so a load of 1,000,000 AAAA records into a network without one holds a chunk, not all.
+  const groups = new Map<number, { zone: RevZone; net: ReverseNetwork; intents: Intent[] }>();
+  let any = false;
+  for await (const intents of intentsOf(change, o.settings)) {
+    any = true;
+    const zonesOf = await reverseZonesOf(trx, intents.map((i) => i.key));
+    for (const i of intents) {
+      const hit = zonesOf.get(i.key);
+      if (!hit) {
+        skip(i, 'no_reverse_zone', `no reverse zone holds ${i.addressText}`);
+        continue;
+      }
+      const id = Number(hit.zone.id);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { zone: hit.zone, net: hit.net, intents: [] }));
+      g.intents.push(i);
+    }
+  }
+  if (!any) return undefined;
   const fwdRef = fwd.reference_id === null ? null : ((await referenceName(trx, Number(fwd.reference_id))) ?? null);
   const staff = ctx.tenant.tier !== 'customer';
-  const zonesOf = await reverseZonesOf(trx, intents.map((i) => i.key));
-
-  const groups = new Map<number, { zone: RevZone; net: ReverseNetwork; intents: Intent[] }>();
-  for (const i of intents) {
-    const hit = zonesOf.get(i.key);
-    if (!hit) {
-      skip(i, 'no_reverse_zone', `no reverse zone holds ${i.addressText}`);
-      continue;
-    }
-    const id = Number(hit.zone.id);
-    let g = groups.get(id);
-    if (!g) groups.set(id, (g = { zone: hit.zone, net: hit.net, intents: [] }));
-    g.intents.push(i);
-  }
 
   // Reverse zones in id order: two saves touching the same reverse zones lock them in the same order.
   for (const g of [...groups.values()].sort((a, b) => Number(a.zone.id) - Number(b.zone.id))) {

@@ -233,6 +233,35 @@ for (const backend of backends) {
       const content = await svc.getZoneContent(ctxOf(streamed), 'big.test', 'latest');
       assert.equal(content.records.filter((r) => /^n\d/.test(r.name.toString()) && r.type === 1).length, 49_999 - 4);
     });
+
+    test('the automatic reverse step over many chunks of born addresses: the same PTRs, skips and reverse version as the whole-text load', async () => {
+      // 20,000 AAAA records (the reverse step takes them 8,192 at a time): those in 2001:db8:51::/48 get their PTR in
+      // that reverse zone (one new version of it), the others are reported skipped, the list capped.
+      const lines = ['$TTL 300', '@ SOA ns1 hostmaster 1 7200 3600 1209600 300', '@ NS ns1', 'ns1 A 192.0.2.1'];
+      const N = 20_000;
+      for (let i = 0; i < N; i++) lines.push(`h${i} AAAA 2001:db8:${i % 5 === 4 ? 52 : 51}::${(i >> 8).toString(16)}:${(i & 255).toString(16)}`);
+      const text = `${lines.join('\n')}\n`;
+      const inRev = Array.from({ length: N }, (_, i) => i).filter((i) => i % 5 !== 4).length;
+      const results = [];
+      for (const [s, load] of [
+        [streamed, (ctx: svc.ServiceContext) => loadZoneStream(ctx, 'ptrs.test', pieces(text, 9))],
+        [whole, (ctx: svc.ServiceContext) => svc.createZone(ctx, 'ptrs.test', { text })],
+      ] as const) {
+        const ctx = ctxOf(s, 'tester@test/Admin', { clock });
+        await svc.invoke(ctx, 'create_zone', { zone: '2001:db8:51::/48', flags: { incUpdates: true } });
+        const r = (await load(ctx)) as { reverse?: svc.ReverseReport };
+        assert.ok(r.reverse, 'a reverse report');
+        assert.equal(r.reverse.changes.length, inRev, 'one PTR per address in the reverse zone');
+        assert.ok(r.reverse.changes.every((c) => c.action === 'create'), 'all created');
+        assert.equal(r.reverse.skipped.length + (r.reverse.skippedMore ?? 0), N - inRev, 'the others skipped');
+        assert.ok(r.reverse.skipped.every((k) => k.reason === 'no_reverse_zone'), 'skipped for want of a reverse zone');
+        assert.deepEqual(r.reverse.zones.map((z) => z.zone), ['1.5.0.0.8.b.d.0.1.0.0.2.ip6.arpa.'], 'one new version of the reverse zone');
+        const rev = await svc.getZoneContent(ctx, '1.5.0.0.8.b.d.0.1.0.0.2.ip6.arpa.', 'latest');
+        assert.equal(rev.records.filter((x) => x.type === 12).length, inRev, 'the PTRs stored');
+        results.push({ changes: r.reverse.changes, skipped: r.reverse.skipped, more: r.reverse.skippedMore });
+      }
+      assert.deepEqual(results[0], results[1], 'streamed and whole-text loads report alike');
+    });
   });
 }
 

@@ -10,7 +10,8 @@
 // its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message; and --clients
 // sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --warmup N (UPDATEs sent
-// before measuring, default 2000), --only dmsd|named|knotd,
+// before measuring, default 2000), --only dmsd|named|knotd (or a list: dmsd,named), --rounds N (default 1; more: N further sequential nsupdate
+// passes, dmsd and named taking turns, medians compared — one pass of each moves ±10 % from run to run here),
 // --prof DIR (dmsd runs with --cpu-prof into DIR, sampling every BENCH_PROF_INTERVAL µs, default 1000; --unbundled:
 // from dist/daemon/main.js, so the profile names source files), --out FILE (default bench/out/update.json), --keep.
 // Environment: BENCH_DMSD_ARGS (more dmsd flags), BENCH_NODE_ARGS (Node.js flags for dmsd, e.g. --trace-gc).
@@ -34,7 +35,9 @@ const ONLY = argOf('--only', undefined);
 const CLIENTS = Number(argOf('--clients', 8));
 const LATENCY_UPDATES = Number(argOf('--latency-updates', 200));
 const WARMUP = Number(argOf('--warmup', 2000));
-const wanted = (label) => ONLY === undefined || ONLY === label;
+// Sequential nsupdate passes after the measurement, dmsd and named taking turns on the running servers (see rounds()).
+const ROUNDS = Number(argOf('--rounds', 1));
+const wanted = (label) => ONLY === undefined || ONLY.split(',').includes(label);
 const PROF = argOf('--prof', undefined);
 const UNBUNDLED = argv.includes('--unbundled');
 const keep = argv.includes('--keep');
@@ -313,6 +316,45 @@ async function measure(srv) {
   };
 }
 
+/**
+ * ROUNDS more sequential nsupdate passes of UPDATES each on the servers as they are (loaded, warm, both running), dmsd
+ * and named taking turns (the first of each round alternates): whatever drifts on the machine meanwhile falls on both
+ * alike. The medians and their ratio, and each round's ratio.
+ */
+async function rounds(srvs) {
+  const per = { dmsd: [], named: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? ['dmsd', 'named'] : ['named', 'dmsd'];
+    for (const label of order) {
+      const from = 300_000 + r * UPDATES;
+      // nsupdate gives up on an UPDATE after its retries now and then (named's and dmsd's runs alike, see
+      // concurrentTimedUpdates): that pass is not a figure of the server; it is counted and left out.
+      const ms = await nsupdate(srvs[label], from, UPDATES).catch((e) => {
+        if (!/timed out/.test(e.message)) throw e;
+        log(`  round ${r + 1}: nsupdate timed out against ${label}; the round is left out`);
+        return NaN;
+      });
+      if (Number.isFinite(ms) && !(await answers(srvs[label].port, `u${from + UPDATES - 1}.${ZONE}`))) throw new Error(`${label} does not answer the last name of round ${r + 1}`);
+      per[label].push(UPDATES / (ms / 1000));
+    }
+  }
+  // Rounds where either pass timed out are left out for both: each median is over the same rounds.
+  const both = per.dmsd.map((x, i) => Number.isFinite(x) && Number.isFinite(per.named[i]));
+  const med = (xs) => {
+    const v = xs.filter((_, i) => both[i]).sort((a, b) => a - b);
+    return v.length === 0 ? NaN : v.length % 2 === 1 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const out = { rounds: ROUNDS, counted: both.filter(Boolean).length, dmsd: per.dmsd, named: per.named, dmsdMedian: med(per.dmsd), namedMedian: med(per.named) };
+  out.ratio = out.dmsdMedian / out.namedMedian;
+  log(
+    `  ${ROUNDS} rounds (${out.counted} counted), taking turns: dmsd ${per.dmsd.map((x) => fmt(x, 0)).join(' ')} (median ${fmt(out.dmsdMedian, 1)}), ` +
+      `named ${per.named.map((x) => fmt(x, 0)).join(' ')} (median ${fmt(out.namedMedian, 1)}) UPDATE/s: ratio of medians ${fmt(out.ratio, 2)}, ` +
+      `per round ${per.dmsd.map((x, i) => fmt(x / per.named[i], 2)).join(' ')}`,
+  );
+  return out;
+}
+
+const servers = {};
 const results = {
   date: new Date().toISOString(),
   machine: { nproc: cpus().length, node: process.version },
@@ -327,10 +369,12 @@ try {
   if (wanted('dmsd')) {
     const d = await startDmsd(zoneFile);
     log(`  dmsd: zone loaded with zone_tool in ${fmt(d.loadMs / 1000, 1)} s`);
+    servers.dmsd = d;
     results.dmsd = await measure(d);
   }
-  if (wanted('named')) results.named = await measure(await startNamed(zoneFile));
+  if (wanted('named')) results.named = await measure((servers.named = await startNamed(zoneFile)));
   if (wanted('knotd')) results.knotd = await measure(await startKnot(zoneFile));
+  if (ROUNDS > 1 && results.dmsd && results.named) results.rounds = await rounds({ dmsd: servers.dmsd, named: servers.named });
   for (const peer of ['named', 'knotd'])
     if (results.dmsd && results[peer])
       log(

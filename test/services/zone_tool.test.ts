@@ -571,6 +571,18 @@ ns1 IN A 192.0.2.1
         const es = zt(target, ['update_rrs', 'rrs.org', soa]);
         assert.equal(es.status, 65, es.stderr);
         assert.match(es.stderr, new RegExp(`${soa.replace(/[.]/g, '\\.')}:2: the SOA is not changed record by record`));
+        // A zone check's refusal is told by the line of the file's record at that owner, of the problem's type when
+        // the file has one (as a zone file's check reports CNAME and other data at the other data's record).
+        const cname = join(dir, 'rrs.cname');
+        writeFileSync(cname, 'x TXT "t"\nok A 192.0.2.1\nok CNAME elsewhere.example.\nok2 CNAME elsewhere.example.\n');
+        const ec = zt(target, ['update_rrs', 'rrs.org', cname]);
+        assert.equal(ec.status, 65, ec.stderr);
+        assert.match(ec.stderr, new RegExp(`${cname.replace(/[.]/g, '\\.')}:2: CNAME and other data: ok\\.rrs\\.org\\.`));
+        // The other data already in the zone: the file's record at that owner (the CNAME) is the line.
+        writeFileSync(cname, 'x TXT "t"\nnew CNAME elsewhere.example.\n');
+        const ed = zt(target, ['update_rrs', 'rrs.org', cname]);
+        assert.equal(ed.status, 65, ed.stderr);
+        assert.match(ed.stderr, new RegExp(`${cname.replace(/[.]/g, '\\.')}:2: CNAME and other data: new\\.rrs\\.org\\.`));
         fails(zt(target, ['update_rrs', 'rrs.org', join(dir, 'no-such-file')]), 66, /No such file/, 'missing file');
         fails(zt(target, ['update_rrs', 'no-such.org', f]), 68, /no-such\.org/, 'missing zone');
       });

@@ -376,15 +376,27 @@ function rrChangesOf(text: string, file: string, zone: string): { changes: Updat
   return { changes, lines: parsed.records.map((r) => r.line ?? 0), warnings: parsed.problems };
 }
 
-/** update_rrs's parameter problems (records[i].field) told as the update file's lines, as a parse error is. */
-function inUpdateFile(e: unknown, file: string, lines: readonly number[]): unknown {
-  if (!(e instanceof DmsError) || e.code !== 'INVALID_PARAMS') return e;
-  const problems = (e as { problems?: readonly { path?: string; message: string }[] }).problems ?? [];
-  const details = problems.map((p) => {
-    const i = /^records\[(\d+)\]/.exec(p.path ?? '')?.[1];
-    const line = i === undefined ? undefined : lines[Number(i)];
-    return line ? `${fileLine(file, { line })}: ${p.message}` : `${p.path ? `${p.path}: ` : ''}${p.message}`;
-  });
+/**
+ * update_rrs's refusals told as the update file's lines, as a parse error is: parameter problems (records[i].field) by
+ * their record, and the zone checks' problems (CNAME and other data, a target without address, …) by the file's
+ * first record at the owner they name (of their type when the file has one).
+ */
+function inUpdateFile(e: unknown, file: string, records: readonly UpdateRrChange[], lines: readonly number[]): unknown {
+  if (!(e instanceof DmsError) || (e.code !== 'INVALID_PARAMS' && e.code !== 'ZONE_VALIDATION_FAILED')) return e;
+  const problems = (e as { problems?: readonly { path?: string; message: string; owner?: string; type?: string; severity?: string }[] }).problems ?? [];
+  const ownerLine = (owner: string, type: string | undefined): number | undefined => {
+    const key = owner.toLowerCase();
+    const at = records.flatMap((r, i) => (r.name.toLowerCase() === key ? [i] : []));
+    const i = at.find((j) => records[j].type === type) ?? at[0];
+    return i === undefined ? undefined : lines[i];
+  };
+  const details = problems
+    .filter((p) => p.severity !== 'warning')
+    .map((p) => {
+      const i = /^records\[(\d+)\]/.exec(p.path ?? '')?.[1];
+      const line = i !== undefined ? lines[Number(i)] : p.owner !== undefined ? ownerLine(p.owner, p.type) : undefined;
+      return line ? `${fileLine(file, { line })}: ${p.message}` : `${p.path ? `${p.path}: ` : ''}${p.message}`;
+    });
   return new ZoneToolError(`Update file '${file}': ${details.length} error(s), nothing saved.`, EX.DATAERR, e.code, details);
 }
 
@@ -411,7 +423,7 @@ const updateRrs: Handler = async (ctx, a) => {
   try {
     r = await s.call('update_rrs', { zone: name, records, ...(serial !== undefined ? { serial } : {}) });
   } catch (e) {
-    throw inUpdateFile(e, shown, lines);
+    throw inUpdateFile(e, shown, records, lines);
   }
   emit(ctx, r, () => '');
   printWarnings(ctx, r.warnings, shown);

@@ -30,7 +30,7 @@ const NAMES = Object.keys(MINE).sort();
 const ADMIN_ONLY = [
   'list_sectag', 'create_sectag', 'delete_sectag', 'list_zone_sectags', 'add_zone_sectag', 'delete_zone_sectag', 'replace_zone_sectags',
   'set_config', 'create_sg', 'delete_sg', 'rename_sg', 'set_sg_apex_ns', 'set_zone_sg', 'set_zone_alt_sg', 'swap_zone_sg',
-  'vacuum_zis', 'vacuum_zones', 'vacuum_event_queue', 'vacuum_audit_log', 'vacuum_all', 'fail_event',
+  'vacuum_zis', 'vacuum_zones', 'vacuum_pare_deleted_zone_zis', 'vacuum_event_queue', 'vacuum_audit_log', 'vacuum_all', 'fail_event',
   'generate_tsig_key', 'show_tsig_key', 'delete_tsig_key',
   'create_server', 'delete_server', 'set_server_address', 'set_server_type', 'rename_server', 'move_server_sg', 'enable_server', 'disable_server',
 ].sort();
@@ -226,6 +226,17 @@ for (const backend of backends)
       assert.deepEqual(left.map((z) => z.version), [(await svc.getZone(admin, 'v.test')).publishedVersion]);
       const zones = await run<svc.VacuumResult>('vacuum_zones', { ageDays: 1 });
       assert.deepEqual([zones.zonesDestroyed, zones.zisDeleted, zones.eventsDeleted], [1, 0, 0]);
+      // Paring: a zone deleted more than ageDays ago keeps its last published ZI only, and can still be undeleted.
+      await svc.createZone(admin, 'pared.test', { text: TEXT });
+      for (let i = 2; i <= 3; i++) await svc.saveZoneText(admin, 'pared.test', `${TEXT}www${i} A 192.0.2.${i}\n`);
+      await svc.deleteZone(admin, 'pared.test');
+      const early = await run<svc.VacuumResult>('vacuum_pare_deleted_zone_zis', { ageDays: 1 });
+      assert.deepEqual([early.zonesPared, early.zisDeleted], [0, 0], 'deleted less than a day ago: left alone');
+      clock.advance(3 * DAY);
+      const pared = await run<svc.VacuumResult>('vacuum_pare_deleted_zone_zis', { ageDays: 1 });
+      assert.deepEqual([pared.zonesPared, pared.zisDeleted, pared.zonesDestroyed, pared.eventsDeleted, pared.auditDeleted], [1, 2, 0, 0, 0]);
+      await svc.undeleteZone(admin, 'pared.test');
+      assert.equal((await svc.listZis(admin, 'pared.test')).length, 1, 'one ZI left, and the zone came back');
       const events = await run<svc.VacuumResult>('vacuum_event_queue', { ageDays: 1 });
       assert.ok(events.eventsDeleted >= 1);
       // The audit log: the other vacuums left it alone; entries older than ageDays go, newer ones stay.

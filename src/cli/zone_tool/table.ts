@@ -610,6 +610,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     { options: 'a:' },
   ),
   c(
+    'vacuum_pare_deleted_zone_zis',
+    'Pare deleted zone ZIs down to last published ZI',
+    `Pare deleted zones' ZIs: vacuum_pare_deleted_zone_zis [-a age-days]
+
+        Deleted zones whose deletion is older than age-days (default
+        zone_del_pare_age; 0 means never) keep only their last published
+        ZI, so that undelete_zone can still bring them back.`,
+    { options: 'a:' },
+  ),
+  c(
     'vacuum_event_queue',
     'Age the event queue',
     `Age the event queue: vacuum_event_queue [-a age-days]
@@ -632,8 +642,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     'Do all of the vacuum_* commands, using default ages',
     `Vacuum everything: vacuum_all
 
-        Runs vacuum_event_queue, vacuum_zones, vacuum_zis and
-        vacuum_audit_log with the
+        Runs vacuum_event_queue, vacuum_zones, vacuum_zis,
+        vacuum_pare_deleted_zone_zis and vacuum_audit_log with the
         default ages from show_config.`,
   ),
   // --- events --------------------------------------------------------------------------------------------------

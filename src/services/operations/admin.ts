@@ -354,6 +354,15 @@ export const ADMIN_OPERATIONS = {
     run: (ctx, p) =>
       vacuumAll(ctx, { zoneDelAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelPareAgeDays: 0, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS }),
   }),
+  vacuum_pare_deleted_zone_zis: op({
+    name: 'vacuum_pare_deleted_zone_zis',
+    summary: 'Pare the ZIs of zones deleted longer than ageDays ago down to their last published ZI (default zone_del_pare_age)',
+    params: z.object({ ageDays: daysParam.optional() }).strict(),
+    tiers: ADMIN_ONLY,
+    mutates: true,
+    run: (ctx, p) =>
+      vacuumAll(ctx, { zoneDelPareAgeDays: p.ageDays, zoneDelAgeDays: 0, ziMaxAgeDays: NEVER_DAYS, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS }),
+  }),
   vacuum_event_queue: op({
     name: 'vacuum_event_queue',
     summary: 'Delete finished events older than ageDays (default event_max_age)',

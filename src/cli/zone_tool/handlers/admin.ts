@@ -238,6 +238,13 @@ const vacuumZones: Handler = async (ctx, a) => {
   return 0;
 };
 
+const vacuumPareDeletedZoneZis: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const r = await s.call('vacuum_pare_deleted_zone_zis', ageOpt(a));
+  emit(ctx, r, () => vacuumText({ zonesPared: r.zonesPared, zisDeleted: r.zisDeleted, recordsDeleted: r.recordsDeleted }));
+  return 0;
+};
+
 const vacuumEventQueue: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const r = await s.call('vacuum_event_queue', ageOpt(a));
@@ -388,6 +395,7 @@ export const ADMIN_HANDLERS = {
   show_apex_ns: showApexNs,
   vacuum_zis: vacuumZis,
   vacuum_zones: vacuumZones,
+  vacuum_pare_deleted_zone_zis: vacuumPareDeletedZoneZis,
   vacuum_event_queue: vacuumEventQueue,
   vacuum_audit_log: vacuumAuditLog,
   vacuum_all: vacuumAll,

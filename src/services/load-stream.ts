@@ -645,7 +645,7 @@ class AddressList {
     this.bytes.set(r.rdata, i * 16);
     if (r.flags) this.flags.set(i, r.flags);
   }
-  /** The records, in the order they came, but those at the places given (folded away later), CHUNK at a time. */
+  /** The records, in the order they came, but those at the places given (folded away later), ADDRESS_CHUNK at a time. */
   *chunks(without: ReadonlySet<number>): Iterable<ZoneRecord[]> {
     let out: ZoneRecord[] = [];
     for (let i = 0; i < this.owners.length; i++) {

@@ -127,6 +127,7 @@ export { loadZones, type LoadZonesOptions } from './load.js';
 
 // update_rrs: records and RRsets added, deleted, replaced
 export { type FoundRecord, queryRecords, type RrChange, type UpdateRrsOptions, updateRrs } from './rrs.js';
+export { contentToRecords, recordsFromData, saveZoneRecords, type ZoneRecordData } from './zone-records.js';
 
 // the unified diff diff_zones / diff_zi return
 export { unifiedDiff } from './textdiff.js';

@@ -155,6 +155,19 @@ describe('tiers and the original URLs', () => {
     const saved = await ok(AUTH.custB, 'update_zone_text', { zone: ZONE_B, text: `${ed.text}edited A 192.0.2.123\n`, token: ed.token }, '/value_reseller_dms');
     assert.equal(saved.changed, true);
     assert.match((await ok(AUTH.custB, 'show_zone', { zone: ZONE_B }, '/value_reseller_dms')).text, /^edited\s.*192\.0\.2\.123$/m);
+    // The same record by record, as a control panel's form would (edit_zone format "records", then update_zone), and a
+    // bad record told by its parameter path over HTTP.
+    const er = await ok(AUTH.custB, 'edit_zone', { zone: ZONE_B, format: 'records' }, '/hosted_dms');
+    assert.ok(Array.isArray(er.records) && er.records.some((r: { name: string }) => r.name === 'edited'), JSON.stringify(er));
+    const badRecord = await rpc(AUTH.custB, 'update_zone', { zone: ZONE_B, token: er.token, records: [...er.records, { name: 'x', type: 'A', rdata: 'not-an-address' }] }, '/hosted_dms');
+    assert.equal(badRecord.error?.data?.exception_type, 'INVALID_PARAMS', JSON.stringify(badRecord));
+    assert.match(JSON.stringify(badRecord.error), new RegExp(`records\\[${er.records.length}\\]\\.rdata`));
+    const records = [...er.records.filter((r: { name: string }) => r.name !== 'edited'), { name: 'form', type: 'A', rdata: '192.0.2.124', comment: 'from the form' }];
+    const savedRecords = await ok(AUTH.custB, 'update_zone', { zone: ZONE_B, token: er.token, records }, '/hosted_dms');
+    assert.equal(savedRecords.changed, true);
+    const afterForm = (await ok(AUTH.custB, 'show_zone', { zone: ZONE_B }, '/value_reseller_dms')).text;
+    assert.match(afterForm, /^form\s.*192\.0\.2\.124$/m);
+    assert.doesNotMatch(afterForm, /192\.0\.2\.123/);
     // No credentials: 401 with the challenge.
     const none = await post('/jsonrpc', undefined, '{}');
     assert.equal(none.status, 401);

@@ -12,6 +12,12 @@ import { ctxOf, manualClock } from '../helpers/context.js';
 import { testBackends } from '../helpers/postgres.js';
 import { dumpTables } from '../helpers/dump.js';
 
+/** The text of a show_zone / edit_zone result in the default format. */
+const textOf = (r: object): string => ('text' in r && typeof r.text === 'string' ? r.text : assert.fail('a result without its text'));
+/** The records of a show_zone / edit_zone result in the "records" format. */
+const recordsOf = (r: object): svc.ZoneRecordData[] =>
+  'records' in r && Array.isArray(r.records) ? (r.records as svc.ZoneRecordData[]) : assert.fail('a result without its records');
+
 const { backends } = testBackends();
 
 const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
@@ -47,6 +53,7 @@ const DENIED: Record<string, svc.Tier[]> = {
   publish_zi: [],
   delete_zi: ['customer'],
   update_zone_text: [],
+  update_zone: [],
   edit_zone: [],
   tickle_editlock: [],
   cancel_edit_zone: [],
@@ -224,10 +231,10 @@ for (const backend of backends)
 
       const copied = await svc.call(acme, 'copy_zi', { zone: z, zi: base });
       assert.equal(copied.version, base + 2);
-      assert.doesNotMatch((await svc.call(acme, 'show_zone', { zone: z })).text, /192\.0\.2\.7/);
+      assert.doesNotMatch(textOf(await svc.call(acme, 'show_zone', { zone: z })), /192\.0\.2\.7/);
       const republished = await svc.call(acme, 'publish_zi', { zone: z, zi: base + 1 });
       assert.equal(republished.version, base + 3);
-      assert.match((await svc.call(acme, 'show_zone', { zone: z })).text, /192\.0\.2\.7/);
+      assert.match(textOf(await svc.call(acme, 'show_zone', { zone: z })), /192\.0\.2\.7/);
 
       const d = await svc.call(acme, 'diff_zi', { zone: z, zi: base, zi2: base + 1 });
       assert.deepEqual([d.from.zi, d.to.zi], [base, base + 1]);
@@ -252,11 +259,11 @@ for (const backend of backends)
       const open = await svc.call(acme, 'edit_zone', { zone: z });
       assert.equal(open.lock, null);
       assert.equal(open.baseVersion, open.zi.version);
-      const saved = await svc.call(acme, 'update_zone_text', { zone: z, text: `${open.text}edited A 192.0.2.10\n`, token: open.token });
+      const saved = await svc.call(acme, 'update_zone_text', { zone: z, text: `${textOf(open)}edited A 192.0.2.10\n`, token: open.token });
       assert.equal(saved.version, open.baseVersion + 1);
       const before = await dump(s);
       const again = await rejection(
-        () => svc.call(acme, 'update_zone_text', { zone: z, text: `${open.text}twice A 192.0.2.11\n`, token: open.token }),
+        () => svc.call(acme, 'update_zone_text', { zone: z, text: `${textOf(open)}twice A 192.0.2.11\n`, token: open.token }),
         'second save with the old token',
       );
       assert.ok(again instanceof svc.EditConflict, again.message);
@@ -276,12 +283,74 @@ for (const backend of backends)
       assert.deepEqual(await svc.call(help, 'clear_edit_lock', { zone: z }), { zone: 'a.acme.test.', cleared: true });
       const kept = await dump(s);
       const refused = await rejection(
-        () => svc.call(acme, 'update_zone_text', { zone: z, text: third.text, token: third.token }),
+        () => svc.call(acme, 'update_zone_text', { zone: z, text: textOf(third), token: third.token }),
         'token after clear_edit_lock',
       );
       assert.ok(refused instanceof svc.StaleEditToken, refused.message);
       assert.equal(await dump(s), kept);
       await svc.call(admin, 'set_zone', { zone: z, flags: { editLock: false } });
+    });
+
+    test('edit_zone and show_zone with format "records", update_zone: a zone edited record by record', async () => {
+      const z = 'a.acme.test';
+      const open = await svc.call(acme, 'edit_zone', { zone: z, format: 'records' });
+      assert.ok(!('text' in open), 'records instead of the text');
+      const records = recordsOf(open);
+      assert.deepEqual(records[0].name, '@');
+      assert.equal(records[0].type, 'SOA', 'the SOA first');
+      assert.ok(records.some((r) => r.name === 'ns1' && r.type === 'A' && r.rdata === '192.0.2.1'), JSON.stringify(records));
+      // The same ZI as show_zone's text.
+      const shown = await svc.call(acme, 'show_zone', { zone: z, zi: open.baseVersion, format: 'records' });
+      assert.deepEqual(recordsOf(shown), records);
+
+      // Bad records: every problem by its path, nothing saved.
+      const before = await dump(s);
+      const bad = await rejection(
+        () =>
+          svc.call(acme, 'update_zone', {
+            zone: z,
+            token: open.token,
+            records: [...records, { name: 'x', type: 'A', rdata: '300.1.2.3' }, { name: 'y', type: 'NOPE', rdata: '1' }, { name: 'out.example.', type: 'A', rdata: '192.0.2.9' }],
+          }),
+        'bad records',
+      );
+      assert.equal(bad.code, 'INVALID_PARAMS');
+      const paths = ((bad as svc.InvalidParams).problems ?? []).map((p) => p.path);
+      assert.deepEqual(paths, [`records[${records.length}].rdata`, `records[${records.length + 1}].type`], bad.message);
+      const outside = await rejection(
+        () => svc.call(acme, 'update_zone', { zone: z, token: open.token, records: [...records, { name: 'out.example.', type: 'A', rdata: '192.0.2.9' }] }),
+        'out of zone',
+      );
+      assert.equal(outside.code, 'ZONE_VALIDATION_FAILED', outside.message);
+      assert.equal(await dump(s), before);
+
+      // One record more (a comment, a group, FORCEREV, no TTL: the zone's default), one less, one TTL changed.
+      const edited = [
+        ...records.filter((r) => !(r.name === 'edited' && r.type === 'A')).map((r) => (r.name === 'ns1' && r.type === 'A' ? { ...r, ttl: 900 } : r)),
+        { name: 'web', type: 'AAAA', rdata: '2001:db8::80', comment: 'the web server', group: 'hosts', forceRev: true },
+        { name: 'txt', type: 'TXT', rdata: '"v=spf1 -all"', ttl: 60, disabled: true },
+      ];
+      const saved = await svc.call(acme, 'update_zone', { zone: z, token: open.token, records: edited, comment: 'by records' });
+      assert.equal(saved.version, open.baseVersion + 1);
+      const after = await svc.call(acme, 'show_zone', { zone: z, format: 'records' });
+      const got = recordsOf(after);
+      const web = got.find((r) => r.name === 'web');
+      assert.deepEqual(web, { name: 'web', ttl: 300, type: 'AAAA', rdata: '2001:db8::80', comment: 'the web server', group: 'hosts', forceRev: true });
+      assert.deepEqual(got.find((r) => r.name === 'txt'), { name: 'txt', ttl: 60, type: 'TXT', rdata: '"v=spf1 -all"', disabled: true });
+      assert.equal(got.find((r) => r.name === 'ns1' && r.type === 'A')?.ttl, 900);
+      assert.ok(!got.some((r) => r.name === 'edited'), 'the record left out is gone');
+      const text = textOf(await svc.call(acme, 'show_zone', { zone: z }));
+      assert.match(text, /;!DISABLE/);
+      assert.match(text, /;# the web server/);
+
+      // Against a base version: a stale one is refused; the records saved again change nothing.
+      const stale = await rejection(() => svc.call(acme, 'update_zone', { zone: z, baseVersion: open.baseVersion, records: got }), 'stale base');
+      assert.ok(stale instanceof svc.EditConflict, stale.message);
+      const same = await svc.call(acme, 'update_zone', { zone: z, baseVersion: saved.version, records: got });
+      assert.equal(same.changed, false);
+      // Another tenant's zone is not there for a customer.
+      const hidden = await rejection(() => svc.call(acme, 'update_zone', { zone: 'b1.test', records: got }), 'other tenant');
+      assert.equal(hidden.code, 'ZONE_NOT_FOUND');
     });
 
     test('load_zone, copy_zone, diff_zones: customers create zones carrying their tag', async () => {
@@ -496,7 +565,7 @@ for (const backend of backends)
     test('refresh_zone: the apex from the server group, the servers told again', async () => {
       await svc.updateServerGroup(admin, 'default', { apexNs: ['ns-c.example.net.'] });
       await svc.call(admin, 'set_zone', { zone: 'b1.test', flags: { useApexNs: true } });
-      assert.match((await svc.call(admin, 'show_zone', { zone: 'b1.test' })).text, /NS\s+ns-c\.example\.net\./);
+      assert.match(textOf(await svc.call(admin, 'show_zone', { zone: 'b1.test' })), /NS\s+ns-c\.example\.net\./);
       // Already following its group: no new ZI, but the change feed tells dmsd (and so the servers) again.
       const seq = await svc.currentChangeSeq(admin);
       const r = await svc.call(help, 'refresh_zone', { zone: 'b1.test' });

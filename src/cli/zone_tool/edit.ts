@@ -92,10 +92,14 @@ export async function editZoneCommand(ctx: Context, name: string, ziText?: strin
     : undefined;
   tickle?.unref();
   try {
-    let original = session.text;
+    // zone_tool asks for text (the default format); the records format never comes here.
+    let original = 'text' in session ? session.text : '';
     if (ziText !== undefined) {
       const sel = await ziArg(ctx, name, ziText);
-      if (sel !== undefined) original = (await s.call('show_zone', { zone: name, zi: sel })).text;
+      if (sel !== undefined) {
+        const shown = await s.call('show_zone', { zone: name, zi: sel });
+        original = shown.text ?? '';
+      }
     }
     dir = await mkdtemp(join(tmpdir(), 'zone_tool-'));
     const file = join(dir, `${name}zone`);

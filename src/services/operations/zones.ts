@@ -9,6 +9,7 @@ import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
 import { queryRecords, updateRrs } from '../rrs.js';
+import { contentToRecords, saveZoneRecords } from '../zone-records.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
@@ -155,6 +156,26 @@ const rrChangeParam = z
   })
   .strict();
 
+/** One record of a whole zone as structured data (zone-records.ts): what edit_zone/show_zone give with format "records". */
+const zoneRecordParam = z
+  .object({
+    name: oneLine(1100).regex(/^\S+$/, 'must not contain blanks').describe('owner: "@", relative to the zone, or absolute'),
+    ttl: z.number().int().min(0).max(2 ** 31 - 1).optional().describe("default: the zone's default TTL"),
+    type: z.string().min(1).max(20).regex(/^[A-Za-z0-9-]+$/, 'a record type mnemonic or TYPEnnn'),
+    rdata: oneLine(65_535).describe('the RDATA in master-file form'),
+    comment: z.string().max(4096).optional(),
+    group: z.string().max(4096).optional().describe('the comment of the group the record belongs to'),
+    disabled: z.boolean().optional(),
+    lockPtr: z.boolean().optional(),
+    forceRev: z.boolean().optional(),
+    trackRev: z.boolean().optional(),
+    ref: z.string().min(1).max(255).optional(),
+  })
+  .strict();
+
+/** How show_zone and edit_zone give the records: zone-file text (default) or structured records. */
+const formatParam = z.enum(['text', 'records']).default('text');
+
 export const ZONE_OPERATIONS = {
   find_zone: op({
     name: 'find_zone',
@@ -217,13 +238,14 @@ export const ZONE_OPERATIONS = {
   show_zone: op({
     name: 'show_zone',
     summary: 'A ZI of a zone (default: the published one) as zone-file text with DMS comments and flags',
-    params: z.object({ zone: zoneParam, zi: ziParam.optional() }).strict(),
+    params: z.object({ zone: zoneParam, zi: ziParam.optional(), format: formatParam }).strict(),
     tiers: ALL_TIERS,
     mutates: false,
     run: async (ctx, p) => {
       const name = await zoneOf(ctx, p.zone);
       const content = await getZoneContent(ctx, name, sel(p.zi));
       // The text of the content just read: one read of the records, not two.
+      if (p.format === 'records') return { zone: content.zone, zi: content.zi, records: contentToRecords(content) };
       return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
   }),
@@ -474,20 +496,47 @@ export const ZONE_OPERATIONS = {
       return saveZoneText(ctx, name, text, baseVersion !== undefined ? { ...o, baseVersion } : o);
     },
   }),
+  update_zone: op({
+    name: 'update_zone',
+    summary: "Save the zone's records given as structured data as its new ZI (update_zone_text's counterpart); with the edit_zone token, or against a base version",
+    params: z
+      .object({
+        zone: zoneParam,
+        records: z.array(zoneRecordParam).max(1_000_000).describe('the whole zone (without an SOA the newest ZI\'s SOA fields stay)'),
+        token: tokenParam.optional(),
+        baseVersion: z.number().int().min(0).optional().describe('the newest version the records were based on: refused if the zone moved on'),
+        zoneTtl: z.number().int().min(0).max(2 ** 31 - 1).optional().describe("the zone's default TTL (default: unchanged)"),
+        comment: z.string().max(4096).optional(),
+        publish: z.boolean().optional(),
+      })
+      .strict()
+      .refine((p) => p.token === undefined || p.baseVersion === undefined, {
+        message: 'give token or baseVersion, not both (the token carries its base version)',
+        path: ['baseVersion'],
+      }),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, { zone, records, ...o }) => {
+      const name = await zoneOf(ctx, zone);
+      // A zone that is not there is that, whatever the records say: looked up before they are parsed.
+      await getZone(ctx, name);
+      return saveZoneRecords(ctx, name, records, o);
+    },
+  }),
   edit_zone: op({
     name: 'edit_zone',
     summary: 'Start an edit: the newest ZI as text, the token to save it with, its base version and the lock taken',
-    params: z.object({ zone: zoneParam, timeoutSec: z.number().positive().max(7 * 86400).optional() }).strict(),
+    params: z.object({ zone: zoneParam, timeoutSec: z.number().positive().max(7 * 86400).optional(), format: formatParam }).strict(),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, ...o }) => {
+    run: async (ctx, { zone, format, ...o }) => {
       const s = await editZone(ctx, await zoneOf(ctx, zone), o);
       return {
         zone: s.zone,
         token: s.token,
         baseVersion: s.baseVersion,
         zi: s.content.zi,
-        text: s.text,
+        ...(format === 'records' ? { records: contentToRecords(s.content) } : { text: s.text }),
         lock: s.expiresAt ? { lockedBy: ctx.actor, lockedSince: s.lockedSince, expiresAt: s.expiresAt } : null,
       };
     },

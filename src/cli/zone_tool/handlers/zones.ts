@@ -127,8 +127,10 @@ const showZone: Handler = async (ctx, a) => {
 
 /** A shown zone: its text under the original's info header, or as JSON. */
 function printZone(ctx: Context, r: OperationResult<'show_zone'>): void {
-  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text: r.text }, () => '');
-  else ctx.out(withInfoHeader(ensureNl(r.text), r.zone, r.zi));
+  // zone_tool asks for text (the default format).
+  const text = r.text ?? '';
+  if (ctx.json) emit(ctx, { zone: r.zone.name, zi: r.zi, text }, () => '');
+  else ctx.out(withInfoHeader(ensureNl(text), r.zone, r.zi));
 }
 
 const showZoneById: Handler = async (ctx, a) => {

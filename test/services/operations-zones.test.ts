@@ -302,6 +302,7 @@ for (const backend of backends)
       // The same ZI as show_zone's text.
       const shown = await svc.call(acme, 'show_zone', { zone: z, zi: open.baseVersion, format: 'records' });
       assert.deepEqual(recordsOf(shown), records);
+      assert.deepEqual(recordsOf(await svc.call(acme, 'show_zone_byid', { zoneId: open.zi.zoneId, zi: open.baseVersion, format: 'records' })), records);
 
       // Bad records: every problem by its path, nothing saved.
       const before = await dump(s);

@@ -252,11 +252,12 @@ export const ZONE_OPERATIONS = {
   show_zone_byid: op({
     name: 'show_zone_byid',
     summary: 'A ZI of the zone of that id, in any state (a deleted one too), as zone-file text: show_zone by zone id',
-    params: z.object({ zoneId: z.number().int().positive(), zi: ziParam.optional() }).strict(),
+    params: z.object({ zoneId: z.number().int().positive(), zi: ziParam.optional(), format: formatParam }).strict(),
     tiers: ALL_TIERS,
     mutates: false,
     run: async (ctx, p) => {
       const content = await getZoneContentById(ctx, p.zoneId, sel(p.zi));
+      if (p.format === 'records') return { zone: content.zone, zi: content.zi, records: contentToRecords(content) };
       return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
   }),

@@ -52,6 +52,26 @@ interface Parsed {
 const rdataKey = (r: { type: number; rdata: Uint8Array }) => Buffer.from(canonicalRdata(r.type, r.rdata)).toString('hex');
 const setKey = (name: Name, type: number) => `${name.key}\u0000${type}`;
 
+/**
+ * One record given as master-file fields, parsed as one line of a zone file (absolute owner, explicit TTL and class;
+ * the callers' schemas keep newlines out of every field, so a record cannot spill into another). Its problems go to
+ * `problems` under `path`; only the record's data is taken (a `;` comment or flag in the RDATA text is not).
+ */
+export function recordOfFields(origin: Name, name: Name, ttl: number, type: number, rdata: string, path: string, problems: ParamProblem[]): ZoneRecord | undefined {
+  const res = parseZoneText(`${name.toString()} ${ttl} IN ${typeToString(type)} ${rdata}\n`, { origin, file: path });
+  const errors = res.problems.filter((x) => x.severity === 'error');
+  if (errors.length > 0) {
+    for (const e of errors) problems.push({ path, message: e.message });
+    return undefined;
+  }
+  if (res.records.length !== 1 || res.records[0].type !== type) {
+    problems.push({ path, message: 'not the data of one record of that type' });
+    return undefined;
+  }
+  const r = res.records[0];
+  return { name: r.name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: r.rdata };
+}
+
 /** Parse every change, collecting all problems with their parameter paths; nothing is read. */
 function parseChanges(origin: Name, changes: readonly RrChange[], field: string): { parsed: Parsed[]; problems: ParamProblem[] } {
   const problems: ParamProblem[] = [];
@@ -79,20 +99,9 @@ function parseChanges(origin: Name, changes: readonly RrChange[], field: string)
     if (name === undefined || type === undefined || type === RRType.SOA) return;
     const p: Parsed = { change, index, name, type };
     if (change.rdata !== undefined) {
-      // One master-file line, absolute owner and explicit class; the zod schema keeps newlines out of every field.
-      const line = `${name.toString()} ${change.ttl ?? 0} IN ${typeToString(type)} ${change.rdata}\n`;
-      const res = parseZoneText(line, { origin, file: at('rdata') });
-      const errors = res.problems.filter((x) => x.severity === 'error');
-      if (errors.length > 0) {
-        for (const e of errors) problems.push({ path: at('rdata'), message: e.message });
-        return;
-      }
-      if (res.records.length !== 1 || res.records[0].type !== type) {
-        problems.push({ path: at('rdata'), message: 'not the data of one record of that type' });
-        return;
-      }
-      const r = res.records[0];
-      p.record = { name: r.name, type: r.type, class: RRClass.IN, ttl: r.ttl, rdata: r.rdata };
+      const record = recordOfFields(origin, name, change.ttl ?? 0, type, change.rdata, at('rdata'), problems);
+      if (!record) return;
+      p.record = record;
     }
     parsed.push(p);
   });

@@ -4,14 +4,15 @@
 // same checks as a line of a zone file; its problems are told by parameter path (records[3].rdata). The whole set is
 // then saved exactly as update_zone_text saves a text (the same rules, the edit token or the base version).
 
-import { RRClass, RRType, typeFromString, typeToString } from '../dns/constants.js';
+import { RRType, typeFromString, typeToString } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { rdataToText } from '../dns/rdata.js';
-import { parseName, parseZoneText } from '../zonefile/index.js';
+import { parseName } from '../zonefile/index.js';
 import type { ServiceContext } from './context.js';
 import { saveZoneEdit } from './edit.js';
 import { InvalidParams, type ParamProblem } from './errors.js';
 import { normalizeZoneName } from './names.js';
+import { recordOfFields } from './rrs.js';
 import type { RRFlags, SaveOptions, SaveResult, ZoneContent, ZoneRecord } from './types.js';
 import { getZi, saveZone } from './zones.js';
 
@@ -88,21 +89,8 @@ export function recordsFromData(origin: Name, data: readonly ZoneRecordData[], d
     const type = typeFromString(d.type);
     if (type === undefined) problems.push({ path: at('type'), message: `unknown record type ${d.type}` });
     if (name === undefined || type === undefined) return;
-    // One master-file line, absolute owner, explicit TTL and class; the schema keeps newlines out of every field the
-    // line is made of, so a record cannot spill into another.
-    const line = `${name.toString()} ${d.ttl ?? defaultTtl} IN ${typeToString(type)} ${d.rdata}\n`;
-    const res = parseZoneText(line, { origin, file: at('rdata') });
-    const errors = res.problems.filter((x) => x.severity === 'error');
-    if (errors.length > 0) {
-      for (const e of errors) problems.push({ path: at('rdata'), message: e.message });
-      return;
-    }
-    if (res.records.length !== 1 || res.records[0].type !== type) {
-      problems.push({ path: at('rdata'), message: 'not the data of one record of that type' });
-      return;
-    }
-    const p = res.records[0];
-    const r: ZoneRecord = { name: p.name, type: p.type, class: RRClass.IN, ttl: p.ttl, rdata: p.rdata };
+    const r = recordOfFields(origin, name, d.ttl ?? defaultTtl, type, d.rdata, at('rdata'), problems);
+    if (!r) return;
     if (d.comment !== undefined && d.comment !== '') r.comment = d.comment;
     if (d.group !== undefined && d.group !== '') r.group = d.group;
     const flags: RRFlags = {};

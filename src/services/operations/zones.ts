@@ -173,6 +173,12 @@ const zoneRecordParam = z
   })
   .strict();
 
+/** A save takes the edit's token or a base version, not both. */
+const tokenOrBase = {
+  check: (p: { token?: string; baseVersion?: number }) => p.token === undefined || p.baseVersion === undefined,
+  problem: { message: 'give token or baseVersion, not both (the token carries its base version)', path: ['baseVersion'] },
+};
+
 /** How show_zone and edit_zone give the records: zone-file text (default) or structured records. */
 const formatParam = z.enum(['text', 'records']).default('text');
 
@@ -483,10 +489,7 @@ export const ZONE_OPERATIONS = {
         publish: z.boolean().optional(),
       })
       .strict()
-      .refine((p) => p.token === undefined || p.baseVersion === undefined, {
-        message: 'give token or baseVersion, not both (the token carries its base version)',
-        path: ['baseVersion'],
-      }),
+      .refine(tokenOrBase.check, tokenOrBase.problem),
     tiers: ALL_TIERS,
     mutates: true,
     run: async (ctx, { zone, text, token, baseVersion, ...o }) => {
@@ -511,10 +514,7 @@ export const ZONE_OPERATIONS = {
         publish: z.boolean().optional(),
       })
       .strict()
-      .refine((p) => p.token === undefined || p.baseVersion === undefined, {
-        message: 'give token or baseVersion, not both (the token carries its base version)',
-        path: ['baseVersion'],
-      }),
+      .refine(tokenOrBase.check, tokenOrBase.problem),
     tiers: ALL_TIERS,
     mutates: true,
     run: async (ctx, { zone, records, ...o }) => {

@@ -81,6 +81,7 @@ export {
   getZoneById,
   getZoneContent,
   getZoneContentById,
+  getZiById,
   getZoneText,
   getZi,
   listZis,

@@ -572,6 +572,16 @@ export async function getZoneContentById(ctx: ServiceContext, id: number, sel?: 
   });
 }
 
+/** The zone of that id in any state (a deleted one too) and one of its ZIs, without the records. */
+export async function getZiById(ctx: ServiceContext, id: number, sel?: ZiSelector): Promise<{ zone: ZoneInfo; zi: ZiInfo }> {
+  return readTx(ctx.store, async (trx) => {
+    const zone = await zoneRowById(trx, zoneScope(ctx), id);
+    if (!zone) throw new ZoneNotFound(`#${id}`);
+    const zi = await resolveZi(trx, zone, sel);
+    return { zone: await zoneInfoById(trx, ctx, id), zi: ziInfo(zone, zi) };
+  });
+}
+
 /**
  * The zone as master-file text. The zone's reference is shown as a `;!REF:` flag on the SOA, as the original's
  * show_zone did; it is the zone's attribute (set_zone_reference), not stored with the SOA.

@@ -84,6 +84,8 @@ for (const backend of backends)
         ['getZoneById', () => svc.getZoneById(acme, globexId)],
         ['getZoneContentById', () => svc.getZoneContentById(acme, globexId)],
         ['getZoneContentById deleted', () => svc.getZoneContentById(acme, globexDeletedId)],
+        ['getZiById', () => svc.getZiById(acme, globexId)],
+        ['getZiById deleted', () => svc.getZiById(acme, globexDeletedId)],
         ['undeleteZone by name', () => svc.undeleteZone(acme, 'gone.globex.test')],
         ['undeleteZone by id', () => svc.undeleteZone(acme, globexDeletedId)],
         ['destroyZone', () => svc.destroyZone(acme, globexDeletedId)],

@@ -611,7 +611,7 @@ ns1 IN A 192.0.2.1
       fails(zt(target, ['refresh_zone', 'no-such.org']), 68, /no-such\.org/, 'refresh missing zone');
     });
 
-    test('show_zone_byid tells apart the deleted zones of one name', () => {
+    test('show_zone_byid, show_zonesm_byid, show_zi_byid tell apart the deleted zones of one name', () => {
       const idOf = () => JSON.parse(ok(zt(target, ['--json', 'show_zonesm', 'byid.org']), 'sm').stdout).zone.id as number;
       const f = join(dir, 'byid.org');
       writeFileSync(f, zoneFile('byid.org.', 'first IN A 192.0.2.101\n'));
@@ -634,6 +634,15 @@ ns1 IN A 192.0.2.1
       assert.equal(j.zi.version, 1);
       fails(zt(target, ['show_zone_byid', '999999']), 68, /#999999/, 'missing zone id');
       fails(zt(target, ['show_zone_byid', 'byid.org']), 64, /zone-id/, 'a name is not an id');
+      // show_zonesm_byid and show_zi_byid: the state and the ZI of the zone of that id, deleted or not.
+      const sm = JSON.parse(ok(zt(target, ['--json', 'show_zonesm_byid', String(first)]), 'sm by id').stdout);
+      assert.deepEqual([sm.zone.id, sm.zone.state, sm.zi.zoneId], [first, 'DELETED', first]);
+      assert.match(ok(zt(target, ['show_zonesm_byid', String(second)]), 'sm text').stdout, /state:\s+DELETED/);
+      const zi = JSON.parse(ok(zt(target, ['--json', 'show_zi_byid', String(second), '1']), 'zi by id').stdout);
+      assert.deepEqual([zi.zoneId, zi.version], [second, 1]);
+      assert.match(ok(zt(target, ['show_zi_byid', String(first)]), 'zi text').stdout, /soa_serial:/);
+      fails(zt(target, ['show_zi_byid', '999999']), 68, /#999999/, 'missing zone id');
+      fails(zt(target, ['show_zonesm_byid', 'byid.org']), 64, /zone-id/, 'a name is not an id');
     });
 
     test('set_zone_alt_sg, rename_sg and delete_sg', async () => {

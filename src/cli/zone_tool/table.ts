@@ -136,6 +136,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     { min: 1, max: 1, args: ['zone'] },
   ),
   c(
+    'show_zonesm_byid',
+    'Show the settings for a zone SM by its id, deleted ones too',
+    `Show the settings for a zone SM by its id: show_zonesm_byid <zone-id>
+
+        The zone of that id in any state: a deleted zone too (ls_deleted -v
+        shows the ids of deleted zones sharing a name).`,
+    { min: 1, max: 1, args: ['other'] },
+  ),
+  c(
     'create_zone',
     'Create a zone',
     `Create a zone:
@@ -397,6 +406,16 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         ${ZI_SELECTOR_HELP}`,
     { min: 1, max: 2, args: ['zone', 'other'] },
+  ),
+  c(
+    'show_zi_byid',
+    'Show a ZI of a zone given by its id, deleted ones too',
+    `Show a ZI by zone id: show_zi_byid <zone-id> [zi-id]
+
+        A ZI's SOA fields, times and change_by, of the zone of that id in
+        any state (a deleted zone too).  By default the ZI last published;
+        zi-id is a ZI number (ls_zi).`,
+    { min: 1, max: 2, args: ['other', 'other'] },
   ),
   c(
     'copy_zi',

@@ -29,6 +29,7 @@ import {
   getZoneById,
   getZoneContent,
   getZoneContentById,
+  getZiById,
   listZis,
   listZoneBriefs,
   listZones,
@@ -266,6 +267,22 @@ export const ZONE_OPERATIONS = {
       if (p.format === 'records') return { zone: content.zone, zi: content.zi, records: contentToRecords(content) };
       return { zone: content.zone, zi: content.zi, text: contentToText(content) };
     },
+  }),
+  show_zonesm_byid: op({
+    name: 'show_zonesm_byid',
+    summary: 'show_zonesm by zone id: the zone of that id in any state (a deleted one too) with its ZI last published',
+    params: z.object({ zoneId: z.number().int().positive() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: (ctx, p) => getZiById(ctx, p.zoneId),
+  }),
+  show_zi_byid: op({
+    name: 'show_zi_byid',
+    summary: 'show_zi by zone id: a ZI (default: the published one) of the zone of that id, in any state',
+    params: z.object({ zoneId: z.number().int().positive(), zi: ziParam.optional() }).strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: (ctx, p) => getZiById(ctx, p.zoneId, sel(p.zi)),
   }),
   create_zone: op({
     name: 'create_zone',

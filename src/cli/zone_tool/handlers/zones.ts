@@ -179,6 +179,21 @@ const showZonesm: Handler = async (ctx, a) => {
   return 0;
 };
 
+const showZonesmById: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const { zone, zi } = await s.call('show_zonesm_byid', { zoneId: intArg(a.positional[0], 'zone-id') });
+  emit(ctx, { zone, zi }, () => `${kvBlock(zoneSmFields(zone), { firstKey: 'name' })}\n\n${kvBlock(ziFields(zi), { firstKey: 'zi_id' })}`);
+  return 0;
+};
+
+const showZiById: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const zi = a.positional[1] === undefined ? undefined : intArg(a.positional[1], 'zi-id');
+  const r = await s.call('show_zi_byid', { zoneId: intArg(a.positional[0], 'zone-id'), ...(zi !== undefined ? { zi } : {}) });
+  emit(ctx, r.zi, () => kvBlock(ziFields(r.zi), { firstKey: 'zi_id' }));
+  return 0;
+};
+
 const showZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
@@ -714,6 +729,8 @@ export const ZONE_HANDLERS = {
   show_zone: showZone,
   show_zone_byid: showZoneById,
   show_zonesm: showZonesm,
+  show_zonesm_byid: showZonesmById,
+  show_zi_byid: showZiById,
   create_zone: createZone,
   copy_zone: copyZone,
   edit_zone: editZone,

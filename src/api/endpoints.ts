@@ -26,9 +26,9 @@ const CUSTOMER_METHODS = [
   'edit_zone',
   'tickle_editlock',
   'cancel_edit_zone',
+  // The save of an edit_zone: update_zone takes the zone as structured records (edit_zone with format "records"; the
+  // original's took its zi_data layout), update_zone_text as zone-file text.
   'update_zone',
-  // The save of an edit_zone here (the original's update_zone took the zone as structured data): without it a
-  // customer URL could start an edit and never save it.
   'update_zone_text',
   'update_rrs',
 ];

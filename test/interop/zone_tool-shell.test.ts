@@ -133,15 +133,15 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
         s = await p.run('bogus_command');
         assert.match(s, /\*\*\* {3}Unknown command 'bogus_command'/);
 
-        // Tab completion of a command, then of a zone name.
-        p.type('show_zones');
+        // Tab completion of a command (ls_z: ls_zi alone), then of a zone name.
+        p.type('ls_z');
         p.key('Tab');
-        await p.waitFor(/zone_tool > show_zonesm ?$/m, 'command completion');
+        await p.waitFor(/zone_tool > ls_zi ?$/m, 'command completion');
         p.type('she');
         p.key('Tab');
-        await p.waitFor(/zone_tool > show_zonesm shell\.org\. ?$/m, 'zone name completion');
-        s = await p.run('', 'completed show_zonesm');
-        assert.match(s, /name: +shell\.org\./);
+        await p.waitFor(/zone_tool > ls_zi shell\.org\. ?$/m, 'zone name completion');
+        s = await p.run('', 'completed ls_zi');
+        assert.match(s, /^\s*\*1\s+\d{10}\s/m);
 
         // edit_zone on a terminal: the diff is shown and Update asked for.
         p.clear();

@@ -533,7 +533,7 @@ class StreamLoad {
       }
     }
     // Made a chunk at a time as the reverse step takes them (a million AAAA records are never objects all at once).
-    const bornAddressRecords = { chunks: () => addresses.chunks(droppedPos) };
+    const bornAddressRecords = { size: addresses.size, chunks: () => addresses.chunks(droppedPos) };
     const result = await finishLoadedVersion(trx, ctx, zone, settings, {
       soa,
       proposedSerial,
@@ -644,6 +644,10 @@ class AddressList {
     this.v6[i] = r.type === RRType.AAAA ? 1 : 0;
     this.bytes.set(r.rdata, i * 16);
     if (r.flags) this.flags.set(i, r.flags);
+  }
+  /** How many were added (those folded away later included). */
+  get size(): number {
+    return this.owners.length;
   }
   /** The records, in the order they came, but those at the places given (folded away later), ADDRESS_CHUNK at a time. */
   *chunks(without: ReadonlySet<number>): Iterable<ZoneRecord[]> {

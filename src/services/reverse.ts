@@ -86,7 +86,13 @@ const SKIP_LIST_MAX = 1000;
  */
 export interface ForwardAddressChange {
   died: readonly ZoneRecord[];
-  born: readonly ZoneRecord[] | { chunks(): Iterable<readonly ZoneRecord[]> };
+  born: readonly ZoneRecord[] | BornChunks;
+}
+
+/** Born address records made a chunk at a time; `size` bounds how many there are (0: none). */
+export interface BornChunks {
+  readonly size: number;
+  chunks(): Iterable<readonly ZoneRecord[]>;
 }
 
 /** Born address records taken at a time: the intents of those no reverse zone holds are dropped chunk by chunk. */
@@ -95,7 +101,7 @@ const INTENT_CHUNK = 8192;
 function* bornChunks(change: ForwardAddressChange): Iterable<readonly ZoneRecord[]> {
   const born = change.born;
   if (!Array.isArray(born)) {
-    yield* (born as { chunks(): Iterable<readonly ZoneRecord[]> }).chunks();
+    yield* (born as BornChunks).chunks();
     return;
   }
   for (let i = 0; i < born.length; i += INTENT_CHUNK) yield born.length <= INTENT_CHUNK ? born : born.slice(i, i + INTENT_CHUNK);
@@ -104,9 +110,7 @@ function* bornChunks(change: ForwardAddressChange): Iterable<readonly ZoneRecord
 /** Whether the change holds no address record at all (nothing for the step to read). */
 export function noAddressChange(change: ForwardAddressChange): boolean {
   if (change.died.length > 0) return false;
-  if (Array.isArray(change.born)) return change.born.length === 0;
-  for (const c of (change.born as { chunks(): Iterable<readonly ZoneRecord[]> }).chunks()) if (c.length > 0) return false;
-  return true;
+  return Array.isArray(change.born) ? change.born.length === 0 : (change.born as BornChunks).size === 0;
 }
 
 /** core.ts commitDelta, handed in by the caller (core imports this file, so this file must not import core). */

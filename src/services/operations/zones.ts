@@ -174,6 +174,14 @@ const zoneRecordParam = z
   })
   .strict();
 
+/** What every save of a whole zone takes besides its content: the edit's token or a base version, a comment, publish. */
+const saveParams = {
+  token: tokenParam.optional(),
+  baseVersion: z.number().int().min(0).optional().describe('the newest version the content was based on: refused if the zone moved on'),
+  comment: z.string().max(4096).optional(),
+  publish: z.boolean().optional(),
+};
+
 /** A save takes the edit's token or a base version, not both. */
 const tokenOrBase = {
   check: (p: { token?: string; baseVersion?: number }) => p.token === undefined || p.baseVersion === undefined,
@@ -500,10 +508,7 @@ export const ZONE_OPERATIONS = {
       .object({
         zone: zoneParam,
         text: textParam,
-        token: tokenParam.optional(),
-        baseVersion: z.number().int().min(0).optional().describe('the newest version the text was based on: refused if the zone moved on'),
-        comment: z.string().max(4096).optional(),
-        publish: z.boolean().optional(),
+        ...saveParams,
       })
       .strict()
       .refine(tokenOrBase.check, tokenOrBase.problem),
@@ -524,11 +529,8 @@ export const ZONE_OPERATIONS = {
       .object({
         zone: zoneParam,
         records: z.array(zoneRecordParam).max(1_000_000).describe('the whole zone (without an SOA the newest ZI\'s SOA fields stay)'),
-        token: tokenParam.optional(),
-        baseVersion: z.number().int().min(0).optional().describe('the newest version the records were based on: refused if the zone moved on'),
         zoneTtl: z.number().int().min(0).max(2 ** 31 - 1).optional().describe("the zone's default TTL (default: unchanged)"),
-        comment: z.string().max(4096).optional(),
-        publish: z.boolean().optional(),
+        ...saveParams,
       })
       .strict()
       .refine(tokenOrBase.check, tokenOrBase.problem),

@@ -90,3 +90,11 @@ export async function until(what: string, pred: () => boolean | Promise<boolean>
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Wait until a process's log shows `re` (dmsd gathers its log lines for up to 50 ms before writing them, so a line
+ * about what a peer has just seen happen may not be there yet), then pass; after `ms` fail with the log's end.
+ */
+export async function logged(output: () => string, re: RegExp, ms = 5000): Promise<void> {
+  await until(`log line ${re}`, () => re.test(output()), output, ms, 20);
+}

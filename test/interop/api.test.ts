@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { listOperations } from '../../src/services/index.js';
 import { makeTlsFiles, watchChild } from '../helpers/acme.js';
 import { dig, listeningPort, postgresArgs, type Server, sqliteArgs, startDmsdDb, zoneTool, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { logged } from '../helpers/secondaries.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { dmsdEntry, REPO_ROOT } from '../helpers/servers.js';
 
@@ -461,7 +462,7 @@ describe('login failures (last: they hold off this address)', () => {
     const blocked = await post('/jsonrpc', AUTH.admin, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'list_zone' }));
     assert.equal(blocked.status, 429, 'even a correct login is held off for a while');
     assert.ok(Number(blocked.headers.get('retry-after')) > 0);
-    assert.match(srv.output(), /"msg":"API login failed"/);
+    await logged(srv!.output, /"msg":"API login failed"/);
     assert.ok(!srv.output().includes('wrong-password-x'), 'the password is never logged');
   });
 });
@@ -515,7 +516,7 @@ describe('TLS and the loopback rule', () => {
       const files = makeTlsFiles(dir);
       tls = await startDmsdDb(sqliteArgs(data), ['--http', '127.0.0.1:0', '--http-cert', files.cert, '--http-key', files.key]);
       const port = await httpPort(tls);
-      assert.match(tls.output(), /"proto":"https"/);
+      await logged(tls!.output, /"proto":"https"/);
       const r = spawnSync('curl', ['-sS', '--cacert', files.caCert, '-u', `help1:${PW.help}`, '--data-binary',
         JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'find_zone', params: { zone: ZONE_ADMIN } }), `https://127.0.0.1:${port}/helpdesk_dms`], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
@@ -535,7 +536,7 @@ describe('TLS and the loopback rule', () => {
     );
     const code = await new Promise<number | null>((res) => child.proc.once('exit', (c) => res(c)));
     assert.notEqual(code, 0);
-    assert.match(child.output(), /refusing plain HTTP on 0\.0\.0\.0/);
+    await logged(child!.output, /refusing plain HTTP on 0\.0\.0\.0/);
     rmSync(dir, { recursive: true, force: true });
   });
 });

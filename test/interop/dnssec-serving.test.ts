@@ -16,7 +16,7 @@ import { keyFromText, type TsigKey } from '../../src/dns/tsig.js';
 import { startUnbound, type Unbound } from '../helpers/acme.js';
 import { dig, postgresArgs, type Server, servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { type Secondary, startKnotSecondary, until } from '../helpers/secondaries.js';
+import { type Secondary, startKnotSecondary, until, logged } from '../helpers/secondaries.js';
 import { dmsdEntry, freePort } from '../helpers/servers.js';
 
 // Not under .test: unbound answers that TLD itself (RFC 6761 locally served zone).
@@ -367,7 +367,7 @@ describe(`a ZSK rollover and signature refreshes under a fast policy (${backend}
     for (let i = 0; i < 5; i++) ask();
     const moves = keyMoves().join('\n');
     for (const to of ['published', 'active', 'retired', 'removed']) assert.match(moves, new RegExp(`"role":"zsk","to":"${to}"`), moves);
-    assert.match(dmsd.output(), /"msg":"signatures due: new version made for the refresh"|DNSSEC signature refresh/);
+    await logged(dmsd!.output, /"msg":"signatures due: new version made for the refresh"|DNSSEC signature refresh/);
     assert.deepEqual(failures, [], `${failures.length} of ${queries} answers not validated`);
     assert.ok(queries > 50);
     // Every step was a version: the operator's history shows them, with no DNSSEC records.

@@ -25,7 +25,7 @@ import { type Server, startDmsdOn, zoneTool, zoneToolKey } from '../helpers/acme
 import { query } from '../helpers/dns-client.js';
 import { updateRcode as haUpdateRcode, txt as haTxt, soa, tool, type Where } from '../helpers/ha.support.js';
 import { type ReplicatedPostgres, startReplicatedPostgres } from '../helpers/pg-replica.js';
-import { type Secondary, startNamedSecondary, until } from '../helpers/secondaries.js';
+import { type Secondary, startNamedSecondary, until, logged } from '../helpers/secondaries.js';
 import { freePort } from '../helpers/servers.js';
 import * as svc from '../../src/services/index.js';
 import { ctxOf, manualClock } from '../helpers/context.js';
@@ -220,7 +220,7 @@ describe('HA on PostgreSQL: two dmsd on the primary, a dmsd on a hot standby, pr
 
   test('a dmsd on the hot standby serves each change within a second and refuses changes', async () => {
     replica = await startDmsdOn(S, ['--no-http', ...kek, '--peer-database-url', P.databaseUrl]);
-    assert.match(replica.output(), /hot standby/);
+    await logged(replica!.output, /hot standby/);
     await until('replica serves the zone', async () => (await serial(replica!.port)) === (await serial(survivor.port)), replica.output, 10_000);
     const lags: number[] = [];
     for (let k = 0; k < 10; k++) {
@@ -365,7 +365,7 @@ describe('instances, leadership and promote_replica refusals on both backends', 
       d = await startDmsdOn(dir, ['--no-http']);
       const serialBefore = await serial2(d.port, 'solo.example');
       assert.ok(serialBefore !== undefined);
-      assert.match(d.output(), /this dmsd leads \(SQLite/);
+      await logged(d!.output, /this dmsd leads \(SQLite/);
       const j = JSON.parse(zoneTool(dir, ['--json', 'show_dms_status'])) as { instances: { pid: number; leader: boolean }[] };
       assert.deepEqual(j.instances.map((i) => [i.pid, i.leader]), [[d.proc.pid, true]]);
       await d.stop();

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type Browser, launchChromium, seriousA11yViolations } from '../helpers/browser.js';
 import { dig, type Server, sqliteArgs, startDmsdDb, zoneToolOk } from '../helpers/dmsd-db.support.js';
+import { logged } from '../helpers/secondaries.js';
 import { REPO_ROOT } from '../helpers/servers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
@@ -738,6 +739,6 @@ describe('the login endpoint', { concurrency: false }, () => {
     // Held off: the right password too, for now.
     const right = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin1', password: PW.admin }) });
     assert.equal(right.status, 429);
-    assert.match(srv.output(), /"msg":"API login failed"/);
+    await logged(srv!.output, /"msg":"API login failed"/);
   });
 });

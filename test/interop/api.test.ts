@@ -411,7 +411,7 @@ describe('audit, schema, metrics, health', () => {
     assert.ok(has('dms_change_feed_lag'));
     assert.ok(has('dms_event_queue_depth'));
     // The process's own figures, as any Node service exports them: resident memory, V8 heap, external memory.
-    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']) {
+    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
       const v = samples.find((s) => s.name === name)?.value;
       assert.ok(v !== undefined && v > 0, `${name} = ${v}`);
     }

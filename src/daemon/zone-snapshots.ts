@@ -79,9 +79,14 @@ export class ZoneSnapshotWriter {
   private async drain(): Promise<void> {
     for (const [key, origin] of this.queue) {
       this.queue.delete(key);
+      // Skipped, not kept: the next change or compile of the zone queues it again. (Not writing them at all, as a
+      // --workers worker other than the first, is no news.)
       if (!this.mayWrite()) continue;
       const now = this.served(origin);
-      if (!now || now.zone.recordCount < services.SNAPSHOT_MIN_RECORDS) continue;
+      if (!now || now.zone.recordCount < services.SNAPSHOT_MIN_RECORDS) {
+        this.log.info({ zone: origin.toString(), served: now !== undefined }, 'zone snapshot not written: the zone is not served unsigned with enough records');
+        continue;
+      }
       try {
         if (await this.write(origin, now.zone, now.version)) this.since.set(key, 0);
       } catch (e) {
@@ -113,6 +118,7 @@ export class ZoneSnapshotWriter {
     const bytes = parts.reduce((n, p) => n + p.length, 0);
     if (stored)
       this.log.info({ zone: origin.toString(), version, records: enc.records, parts: parts.length, bytes, ms: Math.round(performance.now() - started) }, 'zone snapshot stored');
+    else this.log.info({ zone: origin.toString(), version }, 'zone snapshot not stored: the zone or that version is no longer in the database');
     return stored;
   }
 }

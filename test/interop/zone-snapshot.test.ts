@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import { openStore, type StoreOptions } from '../../src/store/index.js';
 import { dig, postgresArgs, type Server, type StoreArgs, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { until } from '../helpers/secondaries.js';
 
 const ZONE = 'big.example';
 const HOSTS = 20_500;
@@ -146,7 +147,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.match(s.output(), /zone snapshot damaged: loading the zone from its rows/);
       assert.deepEqual(axfr(s), fromSnapshot);
       // Loaded whole from its rows: a fresh snapshot of the served version is stored.
-      await waitFor(() => /"msg":"zone snapshot stored"/.test(s.output()), 20_000, 'snapshot stored again');
+      await until('snapshot stored again', () => /"msg":"zone snapshot stored"/.test(s.output()), () => s.output(), 20_000, 50);
       const rows = await snapshotRows();
       assert.deepEqual(
         rows.map((r) => Number(r.version)),
@@ -163,15 +164,15 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       s = await start();
       assert.doesNotMatch(s.output(), /zone loaded from its snapshot/);
       assert.equal(dig(s.port, ['h7.big.example', 'A', '+short']).trim(), '192.0.2.78');
-      await waitFor(() => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 1, 20_000, 'snapshot of the reloaded zone stored');
+      await until('snapshot of the reloaded zone stored', () => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 1, () => s.output(), 20_000, 50);
 
       // While dmsd runs, changes patched into the served zone add up: past a twentieth of the zone, a new snapshot.
       const changed = Array.from({ length: 1100 }, (_, i) => `h${i} A 192.0.2.${i % 250}`);
       writeFileSync(join(dir, 'zone'), zoneText(4, changed, (l) => /^h(\d+) /.test(l) && Number(/^h(\d+) /.exec(l)?.[1]) < 1100));
       zoneToolOk(store, ['load_zone_zi', join(dir, 'zone'), ZONE]);
       await waitFor(() => dig(s.port, ['h1099.big.example', 'A', '+short']).trim() === '192.0.2.99', 5000, 'change served');
-      await waitFor(() => /"delta":2200[^\n]*"msg":"zone published"/.test(s.output()), 5000, 'the change patched in');
-      await waitFor(() => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 2, 20_000, 'snapshot after the patches');
+      await until('the change patched in', () => /"delta":2200[^\n]*"msg":"zone published"/.test(s.output()), () => s.output(), 5000, 50);
+      await until('snapshot after the patches', () => (s.output().match(/"msg":"zone snapshot stored"/g) ?? []).length === 2, () => s.output(), 20_000, 50);
       const latest = Math.max(...(await snapshotRows()).map((r) => Number(r.version)));
       await s.stop();
       srv = undefined;
@@ -189,7 +190,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       s = await start();
       assert.doesNotMatch(s.output(), /zone loaded from its snapshot/);
       assert.equal(dig(s.port, ['h5.big.example', 'A', '+short']).trim(), '172.0.0.5');
-      await waitFor(() => /"msg":"zone snapshot stored"/.test(s.output()), 20_000, 'a fresh snapshot');
+      await until('a fresh snapshot', () => /"msg":"zone snapshot stored"/.test(s.output()), () => s.output(), 20_000, 50);
     });
   });
 }

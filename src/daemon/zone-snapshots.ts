@@ -118,7 +118,7 @@ export class ZoneSnapshotWriter {
     const bytes = parts.reduce((n, p) => n + p.length, 0);
     if (stored)
       this.log.info({ zone: origin.toString(), version, records: enc.records, parts: parts.length, bytes, ms: Math.round(performance.now() - started) }, 'zone snapshot stored');
-    else this.log.info({ zone: origin.toString(), version }, 'zone snapshot not stored: the zone or that version is no longer in the database');
+    else this.log.info({ zone: origin.toString(), version }, 'zone snapshot not stored: the database is a read-only standby, or the zone or that version is gone');
     return stored;
   }
 }

@@ -56,6 +56,9 @@ const addressParam = z.string().min(1).max(64);
  */
 const NEVER_DAYS = 1e7;
 
+/** Every part of the vacuum switched off: a vacuum of one part sets only its own age over this. */
+const NO_VACUUM = { ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS };
+
 /** The default server group (configuration default_sg) when none is named. */
 async function sgOrDefault(ctx: ServiceContext, sg: string | undefined): Promise<string> {
   return sg ?? config.getConfigValue(ctx.store.db, 'default_sg');
@@ -335,15 +338,7 @@ export const ADMIN_OPERATIONS = {
     tiers: ADMIN_ONLY,
     mutates: true,
     run: async (ctx, p) =>
-      vacuumAll(ctx, {
-        ziMaxAgeDays: p.ageDays,
-        ziMaxNum: p.maxNum,
-        zoneDelAgeDays: 0,
-        zoneDelPareAgeDays: 0,
-        eventMaxAgeDays: NEVER_DAYS,
-        auditMaxAgeDays: NEVER_DAYS,
-        zone: p.zone !== undefined ? await zoneOf(ctx, p.zone) : undefined,
-      }),
+      vacuumAll(ctx, { ...NO_VACUUM, ziMaxAgeDays: p.ageDays, ziMaxNum: p.maxNum, zone: p.zone !== undefined ? await zoneOf(ctx, p.zone) : undefined }),
   }),
   vacuum_zones: op({
     name: 'vacuum_zones',
@@ -351,8 +346,7 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) =>
-      vacuumAll(ctx, { zoneDelAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelPareAgeDays: 0, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS }),
+    run: (ctx, p) => vacuumAll(ctx, { ...NO_VACUUM, zoneDelAgeDays: p.ageDays }),
   }),
   vacuum_pare_deleted_zone_zis: op({
     name: 'vacuum_pare_deleted_zone_zis',
@@ -360,8 +354,7 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) =>
-      vacuumAll(ctx, { zoneDelPareAgeDays: p.ageDays, zoneDelAgeDays: 0, ziMaxAgeDays: NEVER_DAYS, eventMaxAgeDays: NEVER_DAYS, auditMaxAgeDays: NEVER_DAYS }),
+    run: (ctx, p) => vacuumAll(ctx, { ...NO_VACUUM, zoneDelPareAgeDays: p.ageDays }),
   }),
   vacuum_event_queue: op({
     name: 'vacuum_event_queue',
@@ -369,8 +362,7 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) =>
-      vacuumAll(ctx, { eventMaxAgeDays: p.ageDays, ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0, auditMaxAgeDays: NEVER_DAYS }),
+    run: (ctx, p) => vacuumAll(ctx, { ...NO_VACUUM, eventMaxAgeDays: p.ageDays }),
   }),
   vacuum_audit_log: op({
     name: 'vacuum_audit_log',
@@ -378,8 +370,7 @@ export const ADMIN_OPERATIONS = {
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,
-    run: (ctx, p) =>
-      vacuumAll(ctx, { auditMaxAgeDays: p.ageDays, eventMaxAgeDays: NEVER_DAYS, ziMaxAgeDays: NEVER_DAYS, zoneDelAgeDays: 0, zoneDelPareAgeDays: 0 }),
+    run: (ctx, p) => vacuumAll(ctx, { ...NO_VACUUM, auditMaxAgeDays: p.ageDays }),
   }),
   vacuum_all: op({
     name: 'vacuum_all',

@@ -180,9 +180,10 @@ async function* intentsOf(change: ForwardAddressChange, settings: () => Promise<
     const removals: Intent[] = [];
     for (const r of change.died) {
       if (!wanted(r) || !r.flags?.trackRev || bornPairs.has(pairKey(r))) continue;
-      removals.unshift(mk(r, 'remove'));
+      removals.push(mk(r, 'remove'));
     }
-    if (removals.length > 0) yield removals;
+    // Last died first, as before (one reversal, not an unshift per record: quadratic on a large removal).
+    if (removals.length > 0) yield removals.reverse();
   }
   for (const chunk of bornChunks(change)) {
     const out: Intent[] = [];

@@ -13,7 +13,7 @@ import { contentToRecords, saveZoneRecords } from '../zone-records.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
-import type { LoadZoneResult, ZiSelector, ZoneFlags } from '../types.js';
+import type { LoadZoneResult, ZiSelector, ZoneContent, ZoneFlags } from '../types.js';
 import {
   contentToText,
   copyZi,
@@ -191,6 +191,9 @@ const tokenOrBase = {
 /** How show_zone and edit_zone give the records: zone-file text (default) or structured records. */
 const formatParam = z.enum(['text', 'records']).default('text');
 
+/** The content just read in the format asked for (one read of the records, not two). */
+const contentAs = (c: ZoneContent, format: 'text' | 'records') => (format === 'records' ? { records: contentToRecords(c) } : { text: contentToText(c) });
+
 export const ZONE_OPERATIONS = {
   find_zone: op({
     name: 'find_zone',
@@ -259,9 +262,7 @@ export const ZONE_OPERATIONS = {
     run: async (ctx, p) => {
       const name = await zoneOf(ctx, p.zone);
       const content = await getZoneContent(ctx, name, sel(p.zi));
-      // The text of the content just read: one read of the records, not two.
-      if (p.format === 'records') return { zone: content.zone, zi: content.zi, records: contentToRecords(content) };
-      return { zone: content.zone, zi: content.zi, text: contentToText(content) };
+      return { zone: content.zone, zi: content.zi, ...contentAs(content, p.format) };
     },
   }),
   show_zone_byid: op({
@@ -272,8 +273,7 @@ export const ZONE_OPERATIONS = {
     mutates: false,
     run: async (ctx, p) => {
       const content = await getZoneContentById(ctx, p.zoneId, sel(p.zi));
-      if (p.format === 'records') return { zone: content.zone, zi: content.zi, records: contentToRecords(content) };
-      return { zone: content.zone, zi: content.zi, text: contentToText(content) };
+      return { zone: content.zone, zi: content.zi, ...contentAs(content, p.format) };
     },
   }),
   show_zonesm_byid: op({

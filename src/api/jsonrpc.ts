@@ -13,7 +13,9 @@ import {
   type Operation,
   PermissionDenied,
   type ServiceContext,
+  UnknownOperation,
 } from '../services/index.js';
+import { type OperationCaller, originalCall } from './original.js';
 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
@@ -49,6 +51,8 @@ export type RpcResponse = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrp
 export interface RpcOptions {
   /** Methods offered here (null: all); others are "method not found", as in the original's per-URL scripts. */
   methods: ReadonlySet<string> | null;
+  /** One of the original DMS's URLs: calls in the original's form are read as the original's (original.ts). */
+  original?: boolean;
   /** Checks a call may have to pass before it runs (token scopes): throw a DmsError to refuse. */
   check?: (op: Operation, params: unknown) => Promise<void>;
   /** Told every call's outcome (metrics, logs). */
@@ -104,13 +108,15 @@ async function one(ctx: ServiceContext, req: unknown, o: RpcOptions): Promise<Rp
     o.onCall?.(method, 'error' in res ? res.error.code : 'ok', performance.now() - started);
     return hasId ? res : undefined;
   };
-  const op = o.methods === null || o.methods.has(method) ? findOperation(method) : undefined;
-  if (!op) return answer(rpcError(id, METHOD_NOT_FOUND, `method not found: ${method}`, { exception_type: 'UNKNOWN_OPERATION' }));
+  const offered = o.methods === null || o.methods.has(method);
+  const original = o.original && offered ? originalCall(method, r.params) : undefined;
+  const op = offered && !original ? findOperation(method) : undefined;
+  if (!op && !original) return answer(rpcError(id, METHOD_NOT_FOUND, `method not found: ${method}`, { exception_type: 'UNKNOWN_OPERATION' }));
   const params = r.params;
-  if (params !== undefined && (params === null || typeof params !== 'object'))
-    return answer(rpcError(id, INVALID_REQUEST, 'invalid request: "params" must be an object (named parameters)'));
-  if (Array.isArray(params)) {
-    if (params.length > 0)
+  if (!original) {
+    if (params !== undefined && (params === null || typeof params !== 'object'))
+      return answer(rpcError(id, INVALID_REQUEST, 'invalid request: "params" must be an object (named parameters)'));
+    if (Array.isArray(params) && params.length > 0)
       return answer(
         rpcError(id, INVALID_PARAMS, `${method}: positional parameters are not supported: pass them by name`, {
           exception_type: 'INVALID_PARAMS',
@@ -118,11 +124,16 @@ async function one(ctx: ServiceContext, req: unknown, o: RpcOptions): Promise<Rp
         }),
       );
   }
-  const named = Array.isArray(params) ? {} : params;
+  // Every operation a call runs (one, or several for a call in the original's form) passes the tier and scope checks.
+  const run: OperationCaller = async (name, p) => {
+    const target = findOperation(name);
+    if (!target) throw new UnknownOperation(name);
+    if (!target.tiers.includes(ctx.tenant.tier)) throw new PermissionDenied(name);
+    await o.check?.(target, p);
+    return invoke(ctx, name, p);
+  };
   try {
-    if (!op.tiers.includes(ctx.tenant.tier)) throw new PermissionDenied(method);
-    await o.check?.(op, named);
-    const result = await invoke(ctx, method, named);
+    const result = original ? await original(run) : await run(method, Array.isArray(params) || params === undefined ? {} : (params as Record<string, unknown>));
     return answer({ jsonrpc: '2.0', id, result: result === undefined ? null : result });
   } catch (err) {
     const e = errorOf(err);

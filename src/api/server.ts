@@ -187,6 +187,7 @@ export function buildHttpApi(o: Omit<HttpApiOptions, 'listen'> & { tlsEnabled?: 
     const check = tokenScopeCheck(ctx, who.token);
     const out = await handleRpc(ctx, body, {
       methods: ep.methods,
+      original: ep.original,
       ...(check ? { check } : {}),
       batchLimit,
       onCall: (method, outcome, ms) => metrics.call(method, outcome, ms, findOperation(method) !== undefined),

@@ -1,0 +1,218 @@
+// The original DMS's calling convention on its URLs, through a real dmsd and a real HTTP client: a control panel
+// written for the original (positional parameters, or `name` / `login_id` / `zi_data` / `update_data` /
+// `edit_lock_token`) gets the original's result shapes (show_zone's rr_groups and all_zis, edit_zone's
+// [zi_data, token], `true` from changes); its edit cycle saves and is served (dig); tenants stay apart; bad input is
+// answered with the original's field paths and changes nothing; DMS's own form on the same URLs is untouched.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { dig, listeningPort, type Server, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON-RPC answers are read as loosely typed JSON
+type J = any;
+
+let data: string;
+let srv: Server;
+let base: string;
+let dnsPort: number;
+
+const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+const ADMIN = basic('noc', 'noc-pass-1');
+const CUST_A = basic('panelA', 'panelA-pass-1');
+const CUST_B = basic('panelB', 'panelB-pass-1');
+let readOnly: string;
+
+let nextId = 0;
+async function call(auth: string, path: string, method: string, params?: unknown): Promise<J> {
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: auth },
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, ...(params === undefined ? {} : { params }) }),
+  });
+  assert.equal(r.status, 200, `${method} on ${path}: HTTP ${r.status}`);
+  return r.json();
+}
+
+async function ok(auth: string, path: string, method: string, params?: unknown): Promise<J> {
+  const r = await call(auth, path, method, params);
+  assert.ok('result' in r, `${method}: ${JSON.stringify(r)}`);
+  return r.result;
+}
+
+const ZONE = 'orig.test';
+const ZONE_TEXT = '@ 300 IN MX 10 mail\nmail 300 IN A 192.0.2.25\nwww 300 IN A 192.0.2.80\n';
+
+before(async () => {
+  data = mkdtempSync(join(tmpdir(), 'dms-api-orig-'));
+  const st = sqliteArgs(data);
+  zoneToolOk(st, ['create_sectag', 'RESELLER_A']);
+  zoneToolOk(st, ['create_sectag', 'RESELLER_B']);
+  zoneToolOk(st, ['create_api_account', '-P', 'noc', 'admin'], 'noc-pass-1\n');
+  zoneToolOk(st, ['create_api_account', '-P', '-s', 'RESELLER_A', 'panelA', 'customer'], 'panelA-pass-1\n');
+  zoneToolOk(st, ['create_api_account', '-P', '-s', 'RESELLER_B', 'panelB', 'customer'], 'panelB-pass-1\n');
+  const tok = zoneToolOk(st, ['create_api_token', '--read-only', 'noc']);
+  const secret = /dms_[A-Za-z0-9_-]+/.exec(tok)?.[0];
+  assert.ok(secret, `no token in: ${tok}`);
+  readOnly = `Bearer ${secret}`;
+  srv = await startDmsdDb(st, ['--http', '127.0.0.1:0']);
+  base = `http://127.0.0.1:${await listeningPort(srv, 'http')}`;
+  dnsPort = await listeningPort(srv, 'udp');
+  await ok(ADMIN, '/jsonrpc', 'create_zone', { zone: ZONE, text: ZONE_TEXT, flags: { editLock: true } });
+});
+
+after(async () => {
+  await srv?.stop('SIGTERM');
+  rmSync(data, { recursive: true, force: true });
+});
+
+describe("the original's calls on /admin_dms", () => {
+  test("show_zone, positional or by the original's names, answers in the original's shape; DMS's own form is unchanged", async () => {
+    const byPos = await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]);
+    const byName = await ok(ADMIN, '/admin_dms', 'show_zone', { name: ZONE });
+    assert.deepEqual(byPos, byName);
+    assert.equal(byPos.name, `${ZONE}.`);
+    assert.equal(byPos.state, 'PUBLISHED');
+    assert.equal(byPos.edit_lock, true);
+    assert.equal(typeof byPos.zone_id, 'number');
+    assert.equal(byPos.zi.zi_id, byPos.zi_id, 'the published ZI is shown');
+    assert.ok(Array.isArray(byPos.all_zis) && byPos.all_zis.length === 1, JSON.stringify(byPos.all_zis));
+    const apex = byPos.zi.rr_groups.find((g: J) => g.tag === 'APEX_RRS');
+    assert.ok(apex?.rrs.some((rr: J) => rr.type === 'SOA' && rr.label === '@'), JSON.stringify(byPos.zi.rr_groups));
+    const all = byPos.zi.rr_groups.flatMap((g: J) => g.rrs);
+    const www = all.find((rr: J) => rr.label === 'www');
+    assert.deepEqual(
+      { label: www.label, type: www.type, rdata: www.rdata, ttl: www.ttl, class: www.class, disable: www.disable, lock_ptr: www.lock_ptr },
+      { label: 'www', type: 'A', rdata: '192.0.2.80', ttl: 300, class: 'IN', disable: false, lock_ptr: false },
+    );
+    const own = await ok(ADMIN, '/admin_dms', 'show_zone', { zone: ZONE });
+    assert.match(own.text, /^www\s+300\s+IN\s+A\s+192\.0\.2\.80$/m, "DMS's own form keeps its text answer");
+  });
+
+  test('the edit cycle: edit_zone gives [zi_data, token], update_zone saves it, the new data is served', async () => {
+    const [zi, token] = await ok(ADMIN, '/admin_dms', 'edit_zone', { name: ZONE, login_id: 'jo@noc.example' });
+    assert.match(token, /^\S{16,}$/, 'an edit-locked zone gives a token');
+    assert.equal(zi.lock_state, 'EDIT_LOCK');
+    zi.zi.soa_refresh = '3h';
+    zi.zi.rr_groups.push({ comment: 'shop', rrs: [{ label: 'shop', type: 'A', rdata: '192.0.2.81', ttl: '10m', class: 'IN', comment: 'the shop front', disable: false }] });
+    const saved = await ok(ADMIN, '/admin_dms', 'update_zone', [ZONE, zi.zi, 'jo@noc.example', token]);
+    assert.equal(saved, true);
+    const text = (await ok(ADMIN, '/admin_dms', 'show_zone_text', [ZONE])).zi_text as string;
+    assert.match(text, /;\| shop\n;# the shop front\nshop\s+600\s+IN\s+A\s+192\.0\.2\.81/, text);
+    const shown = await ok(ADMIN, '/admin_dms', 'show_zone', { name: ZONE });
+    assert.equal(shown.zi.soa_refresh, '10800');
+    assert.equal(shown.lock_state, 'EDIT_UNLOCK', 'the save let the lock go');
+    assert.equal(shown.all_zis.length, 2);
+    await waitFor(() => dig(dnsPort, ['+short', `shop.${ZONE}`, 'A']).trim() === '192.0.2.81', 10_000, 'the saved record served');
+    assert.match(dig(dnsPort, ['+short', ZONE, 'SOA']), / 10800 /, 'the new SOA refresh served');
+  });
+
+  test('update_rrs with update_data: DELETE of a whole name (type ANY), ADD, UPDATE_RRTYPE', async () => {
+    const r = await ok(ADMIN, '/admin_dms', 'update_rrs', [
+      ZONE,
+      {
+        rr_groups: [
+          { rrs: [{ label: 'www', type: 'ANY', rdata: null, update_op: 'DELETE' }, { label: 'ns9', type: 'AAAA', rdata: '2001:db8::9', update_op: 'ADD' }] },
+          { rrs: [{ label: 'mail', type: 'A', rdata: '192.0.2.26', update_op: 'UPDATE_RRTYPE' }] },
+        ],
+      },
+      'panel-op-1',
+      'jo',
+    ]);
+    assert.equal(r, true);
+    const text = (await ok(ADMIN, '/admin_dms', 'show_zone_text', { name: ZONE })).zi_text as string;
+    assert.doesNotMatch(text, /^www\s/m);
+    assert.match(text, /^ns9\s+\d+\s+IN\s+AAAA\s+2001:db8::9$/m);
+    assert.match(text, /^mail\s+300\s+IN\s+A\s+192\.0\.2\.26$/m);
+    assert.doesNotMatch(text, /192\.0\.2\.25/);
+  });
+
+  test('sectags, references and server groups in the original shapes', async () => {
+    assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_sectags', []), [{ sectag_label: 'RESELLER_A' }, { sectag_label: 'RESELLER_B' }]);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'replace_zone_sectags', [ZONE, [{ sectag_label: 'RESELLER_B' }]]), true);
+    assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_zone_sectags', [ZONE]), [{ sectag_label: 'RESELLER_B' }]);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'delete_zone_sectag', { name: ZONE, sectag: 'RESELLER_B' }), true);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'create_reference', ['ACME-42']), true);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'set_zone_reference', [ZONE, 'ACME-42']), true);
+    assert.deepEqual(await ok(ADMIN, '/admin_dms', 'list_reference', ['ACME*']), [{ reference: 'ACME-42' }]);
+    const sgs = await ok(ADMIN, '/admin_dms', 'list_sg', []);
+    assert.ok(sgs.some((g: J) => g.sg_name === 'default' && typeof g.sg_id === 'number' && g.zone_count >= 1), JSON.stringify(sgs));
+    const listed = await ok(ADMIN, '/admin_dms', 'list_zone', { names: ['orig.*'] });
+    assert.deepEqual(
+      listed.map((z: J) => [z.name, z.reference, z.state]),
+      [[`${ZONE}.`, 'ACME-42', 'PUBLISHED']],
+    );
+  });
+});
+
+describe("the original's calls on the customer URLs", () => {
+  test('a panel creates a zone from zi_data; it carries the panel’s tag; another panel cannot see or change it', async () => {
+    const created = await ok(CUST_A, '/hosted_dms', 'create_zone', {
+      name: 'shop-a.test',
+      reference: 'CUST-A1',
+      login_id: 'alice',
+      zi_data: { zone_ttl: '1h', rr_groups: [{ comment: 'web', rrs: [{ label: '@', type: 'A', rdata: '192.0.2.44' }, { label: 'www', type: 'CNAME', rdata: 'shop-a.test.' }] }] },
+    });
+    assert.equal(created, true);
+    const mine = await ok(CUST_A, '/hosted_dms', 'list_zone', [['*']]);
+    assert.deepEqual(
+      mine.map((z: J) => z.name),
+      ['shop-a.test.'],
+    );
+    const shown = await ok(CUST_A, '/hosted_dms', 'show_zone', ['shop-a.test']);
+    assert.deepEqual(shown.sectags, [{ sectag_label: 'RESELLER_A' }]);
+    assert.equal(shown.zi.zone_ttl, '3600');
+    assert.ok(
+      shown.zi.rr_groups.some((g: J) => g.comment === 'web' && g.rrs.some((rr: J) => rr.label === 'www' && rr.type === 'CNAME')),
+      JSON.stringify(shown.zi.rr_groups),
+    );
+    await waitFor(() => dig(dnsPort, ['+short', 'shop-a.test', 'A']).trim() === '192.0.2.44', 10_000, 'the new zone served');
+
+    const before = await ok(ADMIN, '/admin_dms', 'show_zone_text', ['shop-a.test']);
+    for (const [method, params] of [
+      ['show_zone', ['shop-a.test']],
+      ['edit_zone', { name: 'shop-a.test', login_id: 'mallory' }],
+      ['update_zone', { name: 'shop-a.test', login_id: 'mallory', zi_data: { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1' }] }] } }],
+      ['update_rrs', ['shop-a.test', { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1', update_op: 'ADD' }] }] }, 't', 'mallory']],
+      ['delete_zone', ['shop-a.test']],
+    ] as const) {
+      const r = await call(CUST_B, '/value_reseller_dms', method, params);
+      assert.equal(r.error?.data?.exception_type, 'ZONE_NOT_FOUND', `${method} by another tenant: ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_zone_text', ['shop-a.test']), before, 'nothing changed');
+    // The customer URLs offer the original's customer methods only.
+    const r = await call(CUST_A, '/hosted_dms', 'show_sectags', []);
+    assert.equal(r.error?.code, -32601);
+  });
+});
+
+describe('bad input in the original form', () => {
+  test("errors name the original's field paths; nothing is stored; every operation a call runs is checked for the token's scope", async () => {
+    const before = await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]);
+    const badRdata = await call(ADMIN, '/admin_dms', 'update_zone', {
+      name: ZONE,
+      login_id: 'jo',
+      zi_data: { rr_groups: [{ rrs: [{ label: 'ok', type: 'A', rdata: '192.0.2.1' }] }, { rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.999' }] }] },
+    });
+    assert.equal(badRdata.error?.code, -32602, JSON.stringify(badRdata));
+    assert.equal(badRdata.error.data.problems[0].path, 'zi_data.rr_groups[1].rrs[0].rdata');
+    const badTtl = await call(ADMIN, '/admin_dms', 'update_zone', [ZONE, { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1', ttl: 'soon' }] }] }, 'jo']);
+    assert.equal(badTtl.error?.data?.problems?.[0]?.path, 'zi_data.rr_groups[0].rrs[0].ttl');
+    const badOp = await call(ADMIN, '/admin_dms', 'update_rrs', [ZONE, { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1', update_op: 'MERGE' }] }] }, 't', 'jo']);
+    assert.equal(badOp.error?.data?.problems?.[0]?.path, 'update_data.rr_groups[0].rrs[0].update_op');
+    const unknown = await call(ADMIN, '/admin_dms', 'show_zone', { name: ZONE, colour: 'blue' });
+    assert.equal(unknown.error?.data?.problems?.[0]?.path, 'colour');
+    const tooMany = await call(ADMIN, '/admin_dms', 'show_zone', [ZONE, 1, 2]);
+    assert.equal(tooMany.error?.code, -32602);
+    const noZi = await call(ADMIN, '/admin_dms', 'delete_zi', [ZONE]);
+    assert.equal(noZi.error?.data?.problems?.[0]?.path, 'zi_id');
+    const ro = await call(readOnly, '/admin_dms', 'update_rrs', [ZONE, { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1', update_op: 'ADD' }] }] }, 't', 'jo']);
+    assert.equal(ro.error?.code, -32006, `a read-only token: ${JSON.stringify(ro)}`);
+    assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]), before, 'the zone is as it was');
+    // /jsonrpc is DMS's own: positional parameters stay refused there.
+    const own = await call(ADMIN, '/jsonrpc', 'show_zone', [ZONE]);
+    assert.equal(own.error?.code, -32602);
+  });
+});

@@ -211,6 +211,27 @@ describe('bad input in the original form', () => {
     const ro = await call(readOnly, '/admin_dms', 'update_rrs', [ZONE, { rr_groups: [{ rrs: [{ label: 'x', type: 'A', rdata: '192.0.2.1', update_op: 'ADD' }] }] }, 't', 'jo']);
     assert.equal(ro.error?.code, -32006, `a read-only token: ${JSON.stringify(ro)}`);
     assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]), before, 'the zone is as it was');
+    // Values of every wrong kind, positional and by name, for each of the original's methods: answered with an error
+    // or a result, never an internal error.
+    const values: unknown[] = [null, true, 0, -1, 1.5, '', 'x', ' ', '192.0.2.999', '*', [], [null], [1, 'a'], {}, { rr_groups: 7 }, { rr_groups: [{ rrs: [null] }] }, { rr_groups: [{ rrs: [{ label: 5 }] }] }, { rr_groups: [{ rrs: [{ label: 'a', type: 'A', rdata: '1.2.3.4', update_op: 'ADD', ttl: [] }] }] }, [{ sectag_label: 3 }]];
+    let seed = 29;
+    const pick = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return values[seed % values.length];
+    };
+    const methods = ['list_zone', 'list_zi', 'show_zone', 'show_zone_byid', 'show_zone_text', 'show_zi', 'create_zone', 'copy_zone', 'set_zone', 'undelete_zone', 'destroy_zone', 'copy_zi', 'delete_zi', 'edit_zone', 'tickle_editlock', 'cancel_edit_zone', 'update_zone', 'update_zone_text', 'show_zone_sectags', 'add_zone_sectag', 'replace_zone_sectags', 'rename_reference', 'list_reference', 'rr_query_db', 'update_rrs', 'set_zone_sg', 'set_zone_alt_sg'];
+    let answered = 0;
+    for (const method of methods)
+      for (let i = 0; i < 12; i++) {
+        const positional = i % 2 === 0;
+        const first = i % 3 === 0 ? ZONE : pick();
+        const params = positional ? [first, pick(), pick(), pick()].slice(0, 1 + (i % 4)) : { name: first, zi_id: pick(), zi_data: pick(), update_data: pick(), login_id: pick() };
+        const r = await call(ADMIN, '/admin_dms', method, params);
+        assert.notEqual(r.error?.code, -32603, `${method} ${JSON.stringify(params)}: ${JSON.stringify(r)}`);
+        answered++;
+      }
+    assert.equal(answered, methods.length * 12);
+    await ok(ADMIN, '/admin_dms', 'cancel_edit_zone', { zone: ZONE, token: 'none' }).catch(() => undefined);
     // /jsonrpc is DMS's own: positional parameters stay refused there.
     const own = await call(ADMIN, '/jsonrpc', 'show_zone', [ZONE]);
     assert.equal(own.error?.code, -32602);

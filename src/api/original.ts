@@ -641,6 +641,26 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
   refresh_zone: change('refresh_zone', zoneOnly, zoneOnly, zoneArg),
   // The original reset a zone's state machine after an internal error: here its newest ZI is published again.
   reset_zone: change('refresh_zone', zoneOnly, [], zoneArg),
+  refresh_zone_ttl: {
+    params: ['name', 'zone_ttl'],
+    marks: [],
+    run: async (call, a, m) => {
+      const zone = str(m, a, 'name');
+      let zoneTtl = optTtl(m, a.zone_ttl, 'zone_ttl');
+      if (zoneTtl === undefined) {
+        const v = (await call('get_config_value', { key: 'zone_ttl' })) as unknown;
+        const t = optTtl(m, typeof v === 'object' && v !== null && 'value' in v ? (v as Args).value : v, 'zone_ttl');
+        if (t === undefined) throw bad(m, 'zone_ttl', 'no zone_ttl given and none configured');
+        zoneTtl = t;
+      }
+      // The records that followed the zone's TTL follow the new one; those with a TTL of their own keep it.
+      const shown = (await call('show_zone', { zone, zi: 'latest', format: 'records' })) as ShowRecords;
+      const records = shown.records.map(({ ttl, ...r }) => (ttl === undefined || ttl === shown.zi.zoneTtl ? r : { ...r, ttl }));
+      await call('update_zone', { zone, records, zoneTtl });
+      return true;
+    },
+  },
+  show_configsm: { params: [], marks: [], run: async (call) => call('show_master_status', {}) },
   create_reference: change('create_reference', ['reference'], [], (a, m) => ({ reference: str(m, a, 'reference') })),
   delete_reference: change('delete_reference', ['reference'], [], (a, m) => ({ reference: str(m, a, 'reference') })),
   rename_reference: change('rename_reference', ['reference', 'dst_reference'], ['dst_reference'], (a, m) => ({ reference: str(m, a, 'reference'), to: str(m, a, 'dst_reference') })),
@@ -698,7 +718,7 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
 };
 
 /** Methods only the original's form has (DMS names them otherwise): always read in the original's form. */
-const ORIGINAL_ONLY = new Set(['show_zone_text', 'show_sectags', 'show_zone_sectags', 'load_keys', 'reset_zone']);
+const ORIGINAL_ONLY = new Set(['show_zone_text', 'show_sectags', 'show_zone_sectags', 'load_keys', 'reset_zone', 'refresh_zone_ttl', 'show_configsm']);
 
 /** The original's method names served on its URLs. */
 export const ORIGINAL_METHODS: ReadonlySet<string> = new Set(Object.keys(METHODS));

@@ -147,6 +147,21 @@ describe("the original's calls on /admin_dms", () => {
   });
 });
 
+describe("the original's calls on /admin_dms: zone TTL and the master's state", () => {
+  test('refresh_zone_ttl sets the zone TTL in a new ZI (records with a TTL of their own keep it); show_configsm', async () => {
+    const before = await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'refresh_zone_ttl', [ZONE, '2h']), true);
+    const after = await ok(ADMIN, '/admin_dms', 'show_zone', [ZONE]);
+    assert.equal(after.zi.zone_ttl, '7200');
+    assert.equal(after.all_zis.length, before.all_zis.length + 1);
+    const mx = after.zi.rr_groups.flatMap((g: J) => g.rrs).find((rr: J) => rr.type === 'MX');
+    assert.equal(mx.ttl, 300, 'a record with its own TTL keeps it');
+    await waitFor(() => / 7200 IN NS /.test(dig(dnsPort, ['+noall', '+answer', ZONE, 'NS']).replace(/\s+/g, ' ')), 10_000, 'the apex NS follows the new zone TTL');
+    const status = await ok(ADMIN, '/admin_dms', 'show_configsm', []);
+    assert.ok(Array.isArray(status.groups), JSON.stringify(status));
+  });
+});
+
 describe("the original's calls on the customer URLs", () => {
   test('a panel creates a zone from zi_data; it carries the panel’s tag; another panel cannot see or change it', async () => {
     const created = await ok(CUST_A, '/hosted_dms', 'create_zone', {

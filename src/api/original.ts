@@ -344,8 +344,8 @@ function zoneTextOf(records: readonly ZoneRecordData[]): string {
 
 const RROPS: Readonly<Record<string, 'add' | 'delete' | 'replace'>> = { ADD: 'add', DELETE: 'delete', UPDATE_RRTYPE: 'replace' };
 
-/** The original's update_data (rr_groups of rrs with update_op) as update_rrs changes; DELETE of type ANY expanded. */
-async function rrChangesOf(call: OperationCaller, method: string, zone: string, data: unknown): Promise<{ changes: Args[]; paths: string[] }> {
+/** The original's update_data (rr_groups of rrs with update_op) as update_rrs changes (DELETE of type ANY: the name). */
+function rrChangesOf(method: string, data: unknown): { changes: Args[]; paths: string[] } {
   const changes: Args[] = [];
   const paths: string[] = [];
   for (const { rr, path } of rrsOf(method, data, 'update_data')) {
@@ -362,17 +362,6 @@ async function rrChangesOf(call: OperationCaller, method: string, zone: string, 
     if (rdata !== undefined && typeof rdata !== 'string') throw bad(method, `${path}.rdata`, 'expected a string');
     if (op !== 'delete' && rdata === undefined) throw bad(method, `${path}.rdata`, 'required');
     const ttl = optTtl(method, a.ttl, `${path}.ttl`);
-    if (op === 'delete' && type === 'ANY') {
-      // Every RRset at the name: the types there now, each deleted whole (the SOA and apex NS are never taken).
-      const found = (await call('rr_query_db', { name: absolute(label, zone) })) as { records: { zone: string; type: string }[] };
-      const types = new Set(found.records.filter((r) => sameName(r.zone, zone)).map((r) => r.type));
-      for (const t of types) {
-        if (t === 'SOA' || (t === 'NS' && sameName(absolute(label, zone), zone))) continue;
-        changes.push({ action: 'delete', name: label, type: t });
-        paths.push(path);
-      }
-      continue;
-    }
     changes.push({ action: op, name: label, type, ...(ttl === undefined ? {} : { ttl }), ...(rdata === undefined ? {} : { rdata }) });
     paths.push(path);
   }
@@ -695,7 +684,7 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
     marks: ['name', 'update_data', 'update_type', 'login_id'],
     run: async (call, a, m) => {
       const zone = str(m, a, 'name');
-      const { changes, paths } = await rrChangesOf(call, m, zone, a.update_data);
+      const { changes, paths } = rrChangesOf(m, a.update_data);
       if (changes.length === 0) return true;
       await withRecordPaths(m, paths, () => call('update_rrs', { zone, records: changes }));
       return true;

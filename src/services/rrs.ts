@@ -27,7 +27,7 @@ export interface RrChange {
   type: string;
   /** Default: the RRset's TTL when it exists, else the zone's default TTL. An RRset has one TTL (RFC 2181 §5.2). */
   ttl?: number;
-  /** RDATA in master-file form ("10 mail", "\"v=spf1 -all\""); required except for deleting a whole RRset. */
+  /** RDATA in master-file form ("10 mail", "\"v=spf1 -all\""); required except for deleting a whole RRset (type ANY: every RRset at the name). */
   rdata?: string;
 }
 
@@ -92,11 +92,13 @@ function parseChanges(origin: Name, changes: readonly RrChange[], field: string)
     if (type === undefined) problems.push({ path: at('type'), message: `unknown record type ${change.type}` });
     else if (type === RRType.SOA)
       problems.push({ path: at('type'), message: 'the SOA is not changed record by record: use edit_zone or poke_zone_set_serial' });
+    else if (type === RRType.ANY && (change.action !== 'delete' || change.rdata !== undefined))
+      problems.push({ path: at('type'), message: 'type ANY only deletes every RRset at a name (action delete, no rdata)' });
     if (change.rdata === undefined && change.action !== 'delete')
       problems.push({ path: at('rdata'), message: `${change.action} needs the record's rdata` });
     if (change.rdata !== undefined && change.action === 'delete' && change.ttl !== undefined)
       problems.push({ path: at('ttl'), message: 'a record to delete is found by its data; leave out ttl' });
-    if (name === undefined || type === undefined || type === RRType.SOA) return;
+    if (name === undefined || type === undefined || type === RRType.SOA || (type === RRType.ANY && (change.action !== 'delete' || change.rdata !== undefined))) return;
     const p: Parsed = { change, index, name, type };
     if (change.rdata !== undefined) {
       const record = recordOfFields(origin, name, change.ttl ?? 0, type, change.rdata, at('rdata'), problems);
@@ -152,6 +154,7 @@ async function updateRrsOnce(ctx: ServiceContext, key: string, parsed: readonly 
   const current = await getZoneAtOwners(ctx, key, parsed.map((p) => p.name.key));
   if (o.serial !== undefined && o.serial !== current.zi.soaSerial) throw new SerialConflict(key, o.serial, current.zi.soaSerial);
   const zoneTtl = current.zi.zoneTtl;
+  const origin = Name.parse(key);
 
   // The touched RRsets as they are, then as the changes leave them.
   const sets = new Map<string, ZoneRecord[]>();
@@ -164,6 +167,13 @@ async function updateRrsOnce(ctx: ServiceContext, key: string, parsed: readonly 
   const before = new Map([...sets].map(([k, l]) => [k, [...l]]));
   const replaced = new Set<string>();
   for (const p of parsed) {
+    if (p.type === RRType.ANY) {
+      // Every RRset at the name, as an RFC 2136 delete of all RRsets (§2.5.3): at the apex the NS set stays (§3.4.2.3)
+      // — and the SOA, which update_rrs never takes.
+      const apex = p.name.equals(origin);
+      for (const [k, set] of sets) if (set.length > 0 && set[0].name.key === p.name.key && !(apex && set[0].type === RRType.NS)) sets.set(k, []);
+      continue;
+    }
     const k = setKey(p.name, p.type);
     let set = sets.get(k) ?? [];
     if (p.change.action === 'delete') {

@@ -52,6 +52,9 @@ interface State {
   include: ParseOptions['include'];
   depth: number;
   includes: number;
+  /** ParseOptions.updateFile. */
+  updateFile: boolean;
+  updateType: string | undefined;
 }
 
 /** Parse master-file text. Records with errors are left out; all problems are returned. */
@@ -116,7 +119,7 @@ function finish(st: State, opts: ParseOptions): ParseResult {
   if (!st.stopped && (st.pendingComment !== undefined || st.pendingFlags !== undefined)) {
     warn(st, opts.file ?? '<input>', 0, 0, 'a ";#" comment or ";!" flags line at the end is not followed by a record');
   }
-  return { records: st.records, problems: st.problems, origin: st.origin };
+  return { records: st.records, problems: st.problems, origin: st.origin, ...(st.updateType === undefined ? {} : { updateType: st.updateType }) };
 }
 
 function newState(opts: ParseOptions): State {
@@ -147,6 +150,8 @@ function newState(opts: ParseOptions): State {
     include: opts.include,
     depth: 0,
     includes: 0,
+    updateFile: opts.updateFile ?? false,
+    updateType: undefined,
   };
 }
 
@@ -330,6 +335,17 @@ function directive(st: State, file: string, e: Entry): void {
     case '$GENERATE':
       generate(st, file, e);
       return;
+    case '$UPDATE_TYPE':
+      // The original DMS's update files name the kind of update (one of each kind queued per zone there).
+      if (st.updateFile) {
+        if (toks.length !== 2) {
+          const [l, c] = at(toks.length > 2 ? 2 : 1);
+          error(st, file, l, c, toks.length > 2 ? 'expected only one word after $UPDATE_TYPE' : 'expected the update type after $UPDATE_TYPE');
+        } else st.updateType = toks[1].text;
+        return;
+      }
+      error(st, file, e.lines[0], e.cols[0], '$UPDATE_TYPE belongs in an update file (zone_tool update_rrs), not a zone file');
+      return;
     default:
       error(st, file, e.lines[0], e.cols[0],
         `unknown directive "${toks[0].text}" (expected $ORIGIN, $TTL, $INCLUDE or $GENERATE)`);
@@ -396,7 +412,7 @@ interface Head {
 /** readHead() fills this one object (no allocation per record); callers copy what they keep. */
 const headScratch: Head = { ttl: undefined, klass: undefined, type: 0, typeAt: 0 };
 
-function readHead(st: State, file: string, e: Entry, i: number): Head | undefined {
+function readHead(st: State, file: string, e: Entry, i: number, deleting = false): Head | undefined {
   const toks = e.tokens;
   let ttl: number | undefined;
   let klass: number | undefined;
@@ -423,6 +439,14 @@ function readHead(st: State, file: string, e: Entry, i: number): Head | undefine
       continue;
     }
     const k = tok.quoted ? undefined : classOf(text);
+    // An update file's DELETE of everything at a name: ANY is the type there, not a class.
+    if (k === RRClass.ANY && deleting) {
+      headScratch.ttl = ttl;
+      headScratch.klass = klass;
+      headScratch.type = RRType.ANY;
+      headScratch.typeAt = i;
+      return headScratch;
+    }
     if (k !== undefined) {
       if (klass !== undefined) {
         error(st, file, e.lines[i], e.cols[i], `expected an RR type, got a second class "${text}"`);
@@ -516,8 +540,10 @@ function record(st: State, file: string, e: Entry): void {
     i = 1;
   }
   st.originChanged = false;
-  const head = readHead(st, file, e, i);
+  const deleting = st.updateFile && flags?.rrop === 'DELETE';
+  const head = readHead(st, file, e, i, deleting);
   if (!head) return;
+  if (deleting && wholeSetDelete(st, file, e, owner, head, comment, flags)) return;
   // Drop owner/TTL/class/type in place (no second array): positions stay mapped through `skip`.
   const skip = head.typeAt + 1;
   const lines = e.lines;
@@ -546,6 +572,34 @@ function record(st: State, file: string, e: Entry): void {
   if (!rec) return;
   if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
   emit(st, rec);
+}
+
+const NO_RDATA = new Uint8Array(0);
+
+/**
+ * An update file's DELETE of a whole RRset (RDATA left out or `""`) or of everything at a name (type ANY): emitted
+ * with `wholeSet` and no RDATA. False when the record has RDATA of its own (then it is read as usual: one record).
+ */
+function wholeSetDelete(st: State, file: string, e: Entry, owner: Name, head: Head, comment: string | undefined, flags: RRFlags | undefined): boolean {
+  const toks = e.tokens;
+  const rest = toks.length - head.typeAt - 1;
+  const blank = rest === 0 || (rest === 1 && toks[head.typeAt + 1].quoted && toks[head.typeAt + 1].text === '');
+  if (!blank) {
+    if (head.type !== RRType.ANY) return false;
+    const k = head.typeAt + 1;
+    error(st, file, e.lines[k], e.cols[k], 'a DELETE of type ANY takes no RDATA (it deletes every RRset at the name)');
+    return true;
+  }
+  const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, NO_RDATA);
+  if (!rec) return true;
+  rec.wholeSet = true;
+  if (e.trailingHash !== undefined) {
+    const t = e.trailingHash.trim();
+    comment = comment === undefined ? t : `${comment}\n${t}`;
+  }
+  if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
+  emit(st, rec);
+  return true;
 }
 
 function emit(st: State, rec: ZoneRecord): void {

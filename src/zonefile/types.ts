@@ -25,6 +25,11 @@ export interface ZoneRecord extends RR {
   /** `;|` group comment of the group the record belongs to. */
   group?: string;
   flags?: RRFlags;
+  /**
+   * Update files only (ParseOptions.updateFile): a `;!RROP:DELETE` record standing for its whole RRset (RDATA left out
+   * or `""`), or with type ANY for every RRset at its owner. Its rdata is then empty.
+   */
+  wholeSet?: boolean;
   /** Where the record came from, for messages. */
   file?: string;
   line?: number;
@@ -60,6 +65,12 @@ export interface ParseOptions {
   onRecord?: (record: ZoneRecord) => void;
   /** Plain records of the common types go here instead (RecordSink); only with `onRecord` — never in `records`. */
   sink?: RecordSink;
+  /**
+   * The text is an update file (the original DMS's update_rrs format): `$UPDATE_TYPE <id>` is accepted, and a record
+   * flagged `;!RROP:DELETE` may leave out its RDATA or give `""` (its whole RRset) or have type ANY (everything at its
+   * owner): such records come with `wholeSet`.
+   */
+  updateFile?: boolean;
 }
 
 /**
@@ -78,4 +89,6 @@ export interface ParseResult {
   problems: ZoneFileProblem[];
   /** The origin in force at the end of the top-level file (undefined when none was ever set). */
   origin?: Name;
+  /** An update file's `$UPDATE_TYPE` (ParseOptions.updateFile). */
+  updateType?: string;
 }

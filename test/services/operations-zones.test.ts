@@ -187,6 +187,9 @@ for (const backend of backends)
         ['update_rrs', { zone: z, records: [{ ...good, type: 'SOA', rdata: 'a b 1 2 3 4 5' }] }, 'records[0].type'],
         ['update_rrs', { zone: z, records: [{ ...good, action: 'replace', rdata: undefined }] }, 'records[0].rdata'],
         ['update_rrs', { zone: z, records: [good, { ...good, rdata: '192.0.2.81', ttl: 60 }, { ...good, ttl: 120 }] }, 'records[2].ttl'],
+        // Type ANY only deletes everything at a name: not added, not deleted by its data.
+        ['update_rrs', { zone: z, records: [good, { ...good, type: 'ANY' }] }, 'records[1].type'],
+        ['update_rrs', { zone: z, records: [{ action: 'delete', name: 'www', type: 'ANY', rdata: '192.0.2.1' }] }, 'records[0].type'],
       ];
       const before = await dump(s);
       for (const [name, params, path] of cases) {
@@ -504,6 +507,21 @@ for (const backend of backends)
       // Nothing to do: no new ZI.
       const same = await svc.call(admin, 'update_rrs', { zone: z, records: [{ action: 'delete', name: 'www', type: 'A' }] });
       assert.equal(same.changed, false);
+      // Type ANY: every RRset at a name; at the apex the NS set stays (RFC 2136 §3.4.2.3), and the SOA.
+      await svc.call(admin, 'update_rrs', {
+        zone: z,
+        records: [
+          { action: 'add', name: 'multi', type: 'A', rdata: '192.0.2.7' },
+          { action: 'add', name: 'multi', type: 'TXT', rdata: '"x"' },
+          { action: 'delete', name: '@', type: 'MX' },
+        ],
+      });
+      await svc.call(admin, 'update_rrs', { zone: z, records: [{ action: 'delete', name: 'multi', type: 'ANY' }, { action: 'add', name: '@', type: 'TXT', rdata: '"apex"' }] });
+      assert.ok(!(await rrs()).some((l) => l.startsWith('multi.')), 'every RRset at multi deleted');
+      await svc.call(admin, 'update_rrs', { zone: z, records: [{ action: 'delete', name: '@', type: 'ANY' }] });
+      const apex = (await rrs()).filter((l) => l.startsWith('b2.test. '));
+      assert.deepEqual(apex, ['b2.test. 300 NS ns1.b2.test.']);
+      assert.equal((await svc.call(admin, 'show_zi', { zone: z, zi: 'latest' })).zi.soaSerial > r1.serial, true);
     });
 
     test('flags: null sets the configured default (zone_tool def_flag), for set_zone and new zones', async () => {

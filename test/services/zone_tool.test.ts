@@ -591,6 +591,14 @@ ns1 IN A 192.0.2.1
       assert.equal(none.status, 0, none.stderr);
       assert.match(none.stderr.replace(/\s+/g, ' '), /unchanged/);
 
+      // The original DMS's update file: $UPDATE_TYPE, a DELETE of everything at a name (ANY) and of a whole RRset ("").
+      const orig = join(dir, 'rrs.orig');
+      writeFileSync(orig, '$ORIGIN rrs.org.\n$UPDATE_TYPE SpannerReplacement\n\n;!RROP:DELETE\nnew IN ANY "" ; all records for new\n;!RROP:DELETE\ntxt IN TXT ""\n;!RROP:ADD\nns99 IN TXT "Does not know Maxwell Smart"\n');
+      ok(zt(target, ['update_rrs', 'rrs.org', orig]), 'update_rrs (original format)');
+      const text2 = ok(zt(target, ['show_zone', 'rrs.org']), 'show').stdout;
+      assert.doesNotMatch(text2, /^(new|txt)\s/m);
+      assert.match(text2, /^ns99\s+\d+\s+IN\s+TXT\s+"Does not know Maxwell Smart"$/m);
+      assert.match(text2, /^mail\s+\d+\s+IN\s+MX\s+10 www$/m);
       // copy_zi: the first version again, as the newest, with a new serial.
       const c = JSON.parse(ok(zt(target, ['--json', 'copy_zi', 'rrs.org', String(first.version)]), 'copy_zi').stdout);
       assert.ok(c.version > first.version && c.serial > first.soaSerial, JSON.stringify(c));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RRType } from '../../src/dns/constants.js';
+import { RRType, typeToString } from '../../src/dns/constants.js';
 import { Name } from '../../src/dns/name.js';
 import { rdataToText } from '../../src/dns/rdata.js';
 import { type ParseOptions, parseTtl, parseZoneText, type ZoneFileProblem, type ZoneRecord } from '../../src/zonefile/index.js';
@@ -324,6 +324,46 @@ d A 192.0.2.5
   assert.deepEqual(recs[5].flags, { rrop: 'DELETE' });
   assert.deepEqual(r.problems.map((p) => [p.severity, p.line, p.column]), [['warning', 15, 15]]);
   assert.match(r.problems[0].message, /unknown RR flag "BOGUS"/);
+});
+
+test('update files (the original DMS format): $UPDATE_TYPE, and DELETEs of a whole RRset ("" or no RDATA) or of a name (ANY)', () => {
+  const text = `$ORIGIN foo.example.
+$UPDATE_TYPE SpannerReplacement
+;!RROP:DELETE
+ns5 IN ANY "" ; all records for ns5
+;!RROP:DELETE
+ns7 IN A ""
+;!RROP:DELETE
+ns8 TXT
+;!RROP:DELETE
+ns67 IN A 192.168.2.3
+;!RROP:ADD
+ns99 IN TXT ""
+`;
+  const r = parseZoneText(text, { updateFile: true, defaultTtl: 300 });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.updateType, 'SpannerReplacement');
+  assert.deepEqual(
+    r.records.map((x) => [x.name.toString(), typeToString(x.type), x.wholeSet ?? false, x.rdata.length, x.flags?.rrop]),
+    [
+      ['ns5.foo.example.', 'ANY', true, 0, 'DELETE'],
+      ['ns7.foo.example.', 'A', true, 0, 'DELETE'],
+      ['ns8.foo.example.', 'TXT', true, 0, 'DELETE'],
+      ['ns67.foo.example.', 'A', false, 4, 'DELETE'],
+      ['ns99.foo.example.', 'TXT', false, 1, 'ADD'], // an added TXT "" is the record with one empty string
+    ],
+  );
+  // ANY with RDATA is refused; outside an update file none of this is accepted.
+  const bad = parseZoneText(';!RROP:DELETE\nx.example. 1 IN ANY 1.2.3.4\n', { updateFile: true });
+  assert.match(bad.problems.map((p) => `${p.line}:${p.column} ${p.message}`).join('|'), /^2:21 a DELETE of type ANY takes no RDATA/);
+  const plain = parseZoneText(text, { defaultTtl: 300 });
+  const messages = plain.problems.filter((p) => p.severity === 'error').map((p) => `${p.line}: ${p.message}`);
+  assert.deepEqual(messages.slice(0, 3), [
+    '2: $UPDATE_TYPE belongs in an update file (zone_tool update_rrs), not a zone file',
+    '4: expected an RR type, got a second class "ANY"',
+    '6: bad A RDATA: bad IPv4 address ""',
+  ]);
+  assert.match(messages[3] ?? '', /^8: bad TXT RDATA/);
 });
 
 test(';! flags after a record on its own line flag that record, merged with flags on the line before', () => {

@@ -354,9 +354,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         $ORIGIN, $TTL as in a zone file), each an addition unless a ;! flag
         line before it says otherwise:
                 ;!RROP:ADD            add the record (the default)
-                ;!RROP:DELETE         delete the record (its data must match)
+                ;!RROP:DELETE         delete the record (its data must match);
+                                      with no data or "" the whole RRset,
+                                      with type ANY everything at the name
                 ;!RROP:UPDATE_RRTYPE  replace the record's RRset by the
                                       records so flagged
+        $UPDATE_TYPE <id> (the original DMS's update files) is accepted.
         All of it is one new ZI, published; the SOA is not changed this way.
         A record without a TTL takes its RRset's, else the zone's default.
         -s soa-serial: refused unless the newest ZI still has this serial.

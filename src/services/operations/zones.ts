@@ -153,7 +153,7 @@ const rrChangeParam = z
     name: oneLine(1100).regex(/^\S+$/, 'must not contain blanks').describe('owner: relative to the zone, "@" or absolute'),
     type: z.string().min(1).max(20).regex(/^[A-Za-z0-9-]+$/, 'a record type mnemonic or TYPEnnn'),
     ttl: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-    rdata: oneLine(65_535).optional().describe('the RDATA in master-file form; leave out to delete the whole RRset'),
+    rdata: oneLine(65_535).optional().describe('the RDATA in master-file form; leave out to delete the whole RRset (with type ANY: every RRset at the name)'),
   })
   .strict();
 

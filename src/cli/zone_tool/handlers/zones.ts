@@ -377,7 +377,7 @@ const NO_TTL = 0x7fffffff;
 function rrChangesOf(text: string, file: string, zone: string): { changes: UpdateRrChange[]; lines: number[]; warnings: ZoneFileProblem[] } {
   // A record without a TTL takes its RRset's (else the zone's default) as update_rrs decides — not an earlier record's,
   // as in a zone file: the parser gives it NO_TTL, which is then left out.
-  const parsed = parseZoneText(text, { origin: Name.parse(zone), file, defaultTtl: NO_TTL });
+  const parsed = parseZoneText(text, { origin: Name.parse(zone), file, defaultTtl: NO_TTL, updateFile: true });
   const errors = parsed.problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
     const details = errors.map((p) => `${fileLine(file, p)}: ${p.message}`);
@@ -386,7 +386,10 @@ function rrChangesOf(text: string, file: string, zone: string): { changes: Updat
   if (parsed.records.length === 0) throw new ZoneToolError(`Update file '${file}': no records in it.`, EX.DATAERR, 'NoRecords');
   const changes = parsed.records.map((r) => {
     const action = r.flags?.rrop === 'DELETE' ? 'delete' : r.flags?.rrop === 'UPDATE_RRTYPE' ? 'replace' : 'add';
-    const change: UpdateRrChange = { action, name: r.name.toString(), type: typeToString(r.type), rdata: rdataToText(r.type, r.rdata) };
+    // A DELETE without RDATA (or `""`) is of the whole RRset; of type ANY, of everything at the name.
+    const change: UpdateRrChange = r.wholeSet
+      ? { action, name: r.name.toString(), type: typeToString(r.type) }
+      : { action, name: r.name.toString(), type: typeToString(r.type), rdata: rdataToText(r.type, r.rdata) };
     if (action !== 'delete' && r.ttl !== NO_TTL) change.ttl = r.ttl;
     return change;
   });

@@ -109,7 +109,7 @@ async function one(ctx: ServiceContext, req: unknown, o: RpcOptions): Promise<Rp
     return hasId ? res : undefined;
   };
   const offered = o.methods === null || o.methods.has(method);
-  const original = o.original && offered ? originalCall(method, r.params) : undefined;
+  const original = o.original && offered ? originalCall(method, r.params, ctx.tenant.tier) : undefined;
   const op = offered && !original ? findOperation(method) : undefined;
   if (!op && !original) return answer(rpcError(id, METHOD_NOT_FOUND, `method not found: ${method}`, { exception_type: 'UNKNOWN_OPERATION' }));
   const params = r.params;

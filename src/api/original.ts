@@ -7,7 +7,7 @@
 // Facts about the original's protocol: its Programming_Information document and its engine's result fields.
 
 import { parseTtl } from '../zonefile/ttl.js';
-import { InvalidParams, type ParamProblem, type ZiInfo, type ZoneInfo, type ZoneRecordData } from '../services/index.js';
+import { InvalidParams, type ParamProblem, PermissionDenied, type Tier, type ZiInfo, type ZoneInfo, type ZoneRecordData } from '../services/index.js';
 
 /** Runs one operation of the table (tier, token scope and parameter checks included). */
 export type OperationCaller = (method: string, params: Record<string, unknown>) => Promise<unknown>;
@@ -19,7 +19,7 @@ interface OriginalMethod {
   readonly params: readonly string[];
   /** Parameter names DMS's own form of the method never has: one of them in a call means the original's form. */
   readonly marks: readonly string[];
-  run(call: OperationCaller, a: Args, method: string): Promise<unknown>;
+  run(call: OperationCaller, a: Args, method: string, tier: Tier): Promise<unknown>;
 }
 
 // ---- reading the original's arguments ---------------------------------------------------------------------------
@@ -477,8 +477,18 @@ async function updateZone(call: OperationCaller, a: Args, m: string): Promise<un
   return true;
 }
 
-async function createZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
+/** The sectags a new zone is to carry: the admin tier's, as in the original; refused for others before anything is made. */
+function newZoneSectags(a: Args, m: string, tier: Tier): string[] {
+  const v = a.sectags;
+  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return [];
+  if (tier !== 'admin') throw new PermissionDenied(`${m} with sectags`);
+  if (!Array.isArray(v)) throw bad(m, 'sectags', 'expected an array of security tags');
+  return v.map((s, i) => sectagOf(m, s, `sectags[${i}]`));
+}
+
+async function createZone(call: OperationCaller, a: Args, m: string, tier: Tier): Promise<unknown> {
   const zone = str(m, a, 'name');
+  const sectags = newZoneSectags(a, m, tier);
   const reference = optStr(m, a, 'reference');
   const sg = optStr(m, a, 'sg_name');
   const flags = flagsOf(a, m);
@@ -497,15 +507,14 @@ async function createZone(call: OperationCaller, a: Args, m: string): Promise<un
     ...(Object.keys(flags).length > 0 ? { flags } : {}),
     ...(text === undefined ? {} : { text }),
   });
-  const sectags = a.sectags;
-  if (Array.isArray(sectags) && sectags.length > 0)
-    await call('replace_zone_sectags', { zone, sectags: sectags.map((s, i) => sectagOf(m, s, `sectags[${i}]`)) });
+  if (sectags.length > 0) await call('replace_zone_sectags', { zone, sectags });
   return true;
 }
 
-async function copyZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
+async function copyZone(call: OperationCaller, a: Args, m: string, tier: Tier): Promise<unknown> {
   const from = str(m, a, 'src_name');
   const to = str(m, a, 'name');
+  const sectags = newZoneSectags(a, m, tier);
   const zi = optZi(m, a, 'zi_id');
   const reference = optStr(m, a, 'reference');
   const sg = optStr(m, a, 'sg_name');
@@ -518,9 +527,7 @@ async function copyZone(call: OperationCaller, a: Args, m: string): Promise<unkn
     ...(sg === undefined ? {} : { sg }),
     ...(Object.keys(flags).length > 0 ? { flags } : {}),
   });
-  const sectags = a.sectags;
-  if (Array.isArray(sectags) && sectags.length > 0)
-    await call('replace_zone_sectags', { zone: to, sectags: sectags.map((s, i) => sectagOf(m, s, `sectags[${i}]`)) });
+  if (sectags.length > 0) await call('replace_zone_sectags', { zone: to, sectags });
   return true;
 }
 
@@ -718,7 +725,7 @@ export const ORIGINAL_METHODS: ReadonlySet<string> = new Set(Object.keys(METHODS
  * for that method (`name` where DMS says `zone`, `login_id`, `zi_data`, ...); an original-only method name.
  * Positional parameters beyond the original's list, and named ones it did not have, are refused.
  */
-export function originalCall(method: string, params: unknown): ((call: OperationCaller) => Promise<unknown>) | undefined {
+export function originalCall(method: string, params: unknown, tier: Tier): ((call: OperationCaller) => Promise<unknown>) | undefined {
   const def = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!def) return undefined;
   let args: Args;
@@ -739,5 +746,5 @@ export function originalCall(method: string, params: unknown): ((call: Operation
     if (unknown.length > 0)
       return () => Promise.reject(new InvalidParams(method, unknown.map((k) => ({ path: k, message: `not a parameter of the original's ${method} (${def.params.join(', ')})` }))));
   }
-  return (call) => def.run(call, args, method);
+  return (call) => def.run(call, args, method, tier);
 }

@@ -197,6 +197,14 @@ describe("the original's calls on the customer URLs", () => {
       assert.equal(r.error?.data?.exception_type, 'ZONE_NOT_FOUND', `${method} by another tenant: ${JSON.stringify(r)}`);
     }
     assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_zone_text', ['shop-a.test']), before, 'nothing changed');
+    // Security tags of a new zone are the admin tier's: refused before anything is made.
+    const tagged = await call(CUST_A, '/hosted_dms', 'create_zone', { name: 'tagged-a.test', login_id: 'alice', sectags: [{ sectag_label: 'RESELLER_B' }] });
+    assert.equal(tagged.error?.data?.exception_type, 'PERMISSION_DENIED', JSON.stringify(tagged));
+    assert.deepEqual(
+      (await ok(ADMIN, '/admin_dms', 'list_zone', [['tagged-a.*']])).map((z: J) => z.name),
+      [],
+      'no zone made',
+    );
     // The customer URLs offer the original's customer methods only.
     const r = await call(CUST_A, '/hosted_dms', 'show_sectags', []);
     assert.equal(r.error?.code, -32601);

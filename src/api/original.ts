@@ -196,11 +196,13 @@ async function zoneData(call: OperationCaller, zone: string | number, zi: number
     ...(zi === undefined ? {} : { zi }),
     format: 'records',
   })) as ShowRecords;
-  const zis = (await call('list_zi', { zone: shown.zone.name })) as { zis: ZiInfo[] };
+  // A deleted zone (reached by its id) is not found by its name, which may even be another zone's now: its ZIs are
+  // then the one shown.
+  const zis = shown.zone.state === 'DELETED' ? [shown.zi] : ((await call('list_zi', { zone: shown.zone.name })) as { zis: ZiInfo[] }).zis;
   return {
     ...zoneFields(shown.zone),
     zi: { ...ziFields(shown.zi), rr_groups: rrGroups(shown.records, shown.zi.version, shown.zi.zoneTtl) },
-    all_zis: [...zis.zis].sort((x, y) => x.ctime.getTime() - y.ctime.getTime() || x.version - y.version).map(ziBrief),
+    all_zis: [...zis].sort((x, y) => x.ctime.getTime() - y.ctime.getTime() || x.version - y.version).map(ziBrief),
   };
 }
 

@@ -129,6 +129,24 @@ describe("the original's calls on /admin_dms", () => {
     assert.doesNotMatch(text, /192\.0\.2\.25/);
   });
 
+  test('delete_zone, show_zone_byid of the deleted zone, undelete_zone by its id', async () => {
+    await ok(ADMIN, '/jsonrpc', 'create_zone', { zone: 'gone.test', text: ZONE_TEXT });
+    const id = (await ok(ADMIN, '/admin_dms', 'show_zone', ['gone.test'])).zone_id;
+    assert.equal(await ok(ADMIN, '/admin_dms', 'delete_zone', ['gone.test']), true);
+    assert.equal((await call(ADMIN, '/admin_dms', 'show_zone', ['gone.test'])).error?.data?.exception_type, 'ZONE_NOT_FOUND');
+    const gone = await ok(ADMIN, '/admin_dms', 'show_zone_byid', [id]);
+    assert.equal(gone.state, 'DELETED');
+    assert.ok(gone.deleted_start, 'deleted_start is set');
+    assert.equal(gone.all_zis.length, 1);
+    assert.ok(gone.zi.rr_groups.flatMap((g: J) => g.rrs).some((rr: J) => rr.label === 'www'));
+    assert.deepEqual(
+      (await ok(ADMIN, '/admin_dms', 'list_zone', { names: ['gone.*'], toggle_deleted: true })).map((z: J) => [z.zone_id, z.state]),
+      [[id, 'DELETED']],
+    );
+    assert.equal(await ok(ADMIN, '/admin_dms', 'undelete_zone', [id]), true);
+    assert.notEqual((await ok(ADMIN, '/admin_dms', 'show_zone', { name: 'gone.test' })).state, 'DELETED');
+  });
+
   test('sectags, references and server groups in the original shapes', async () => {
     assert.deepEqual(await ok(ADMIN, '/admin_dms', 'show_sectags', []), [{ sectag_label: 'RESELLER_A' }, { sectag_label: 'RESELLER_B' }]);
     assert.equal(await ok(ADMIN, '/admin_dms', 'replace_zone_sectags', [ZONE, [{ sectag_label: 'RESELLER_B' }]]), true);

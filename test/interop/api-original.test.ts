@@ -1,10 +1,12 @@
-// The original DMS's calling convention on its URLs, through a real dmsd and a real HTTP client: a control panel
-// written for the original (positional parameters, or `name` / `login_id` / `zi_data` / `update_data` /
-// `edit_lock_token`) gets the original's result shapes (show_zone's rr_groups and all_zis, edit_zone's
-// [zi_data, token], `true` from changes); its edit cycle saves and is served (dig); tenants stay apart; bad input is
-// answered with the original's field paths and changes nothing; DMS's own form on the same URLs is untouched.
+// The original DMS's calling convention on its URLs, through a real dmsd and real HTTP clients (fetch, and Python's
+// urllib as the original's front ends used): a control panel written for the original (positional parameters, or
+// `name` / `login_id` / `zi_data` / `update_data` / `edit_lock_token`) gets the original's result shapes (show_zone's
+// rr_groups and all_zis, edit_zone's [zi_data, token], `true` from changes); its edit cycle saves and is served
+// (dig); tenants stay apart; bad input is answered with the original's field paths and changes nothing; DMS's own
+// form on the same URLs is untouched.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +91,24 @@ describe("the original's calls on /admin_dms", () => {
     );
     const own = await ok(ADMIN, '/admin_dms', 'show_zone', { zone: ZONE });
     assert.match(own.text, /^www\s+300\s+IN\s+A\s+192\.0\.2\.80$/m, "DMS's own form keeps its text answer");
+  });
+
+  test('a Python client (urllib, HTTP Basic), as the original DMIs were written, calls the original URL', () => {
+    const script = `
+import base64, json, sys, urllib.request
+base, zone = sys.argv[1], sys.argv[2]
+def call(method, params):
+    req = urllib.request.Request(base + '/admin_dms', data=json.dumps({'jsonrpc': '2.0', 'id': 'c0ffee', 'method': method, 'params': params}).encode(),
+        headers={'Content-Type': 'application/json', 'Authorization': 'Basic ' + base64.b64encode(b'noc:noc-pass-1').decode()})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+z = call('show_zone', [zone])['result']
+print(json.dumps({'name': z['name'], 'groups': [g['tag'] for g in z['zi']['rr_groups']], 'zis': len(z['all_zis']),
+                  'missing': call('show_zone', {'name': 'no-such.test'})['error']['data']['exception_type']}))
+`;
+    const r = spawnSync('python3', ['-c', script, base, ZONE], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { name: `${ZONE}.`, groups: ['APEX_RRS', 'DEFAULT'], zis: 1, missing: 'ZONE_NOT_FOUND' });
   });
 
   test('the edit cycle: edit_zone gives [zi_data, token], update_zone saves it, the new data is served', async () => {

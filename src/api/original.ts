@@ -48,25 +48,18 @@ function optBool(method: string, a: Args, k: string): boolean | undefined {
   return v;
 }
 
-/** A ZI number: the original's zi_id (here the ZI's version within its zone), as a number or a decimal string. */
-function optZi(method: string, a: Args, k: string): number | undefined {
+/** A positive id (a zone id, or a zi_id: here the ZI's version within its zone), as a number or a decimal string. */
+function optId(method: string, a: Args, k: string): number | undefined {
   const v = a[k];
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw bad(method, k, 'expected a ZI number');
+  if (!Number.isSafeInteger(n) || n < 1) throw bad(method, k, k === 'zone_id' ? 'expected a zone id' : 'expected a ZI number');
   return n;
 }
 
-function ziOf(method: string, a: Args, k: string): number {
-  const n = optZi(method, a, k);
+function requiredId(method: string, a: Args, k: string): number {
+  const n = optId(method, a, k);
   if (n === undefined) throw bad(method, k, 'required');
-  return n;
-}
-
-function zoneId(method: string, a: Args, k: string): number {
-  const v = a[k];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw bad(method, k, 'expected a zone id');
   return n;
 }
 
@@ -132,6 +125,9 @@ function zoneFields(z: ZoneInfo): Args {
 function ziBrief(zi: ZiInfo): Args {
   return { zi_id: zi.version, zone_id: zi.zoneId, soa_serial: zi.soaSerial, change_by: zi.changeBy, ctime: time(zi.ctime), mtime: time(zi.mtime), ptime: time(zi.ptime) };
 }
+
+/** A zone's ZIs in brief, oldest first (the original's all_zis). */
+const allZis = (zis: readonly ZiInfo[]): Args[] => [...zis].sort((x, y) => x.ctime.getTime() - y.ctime.getTime() || x.version - y.version).map(ziBrief);
 
 /** A ZI's own fields (the original's show_zi), SOA timers and TTLs as text as the original stored them. */
 function ziFields(zi: ZiInfo): Args {
@@ -202,7 +198,7 @@ async function zoneData(call: OperationCaller, zone: string | number, zi: number
   return {
     ...zoneFields(shown.zone),
     zi: { ...ziFields(shown.zi), rr_groups: rrGroups(shown.records, shown.zi.version, shown.zi.zoneTtl) },
-    all_zis: [...zis].sort((x, y) => x.ctime.getTime() - y.ctime.getTime() || x.version - y.version).map(ziBrief),
+    all_zis: allZis(zis),
   };
 }
 
@@ -326,12 +322,15 @@ async function withRecordPaths<T>(method: string, paths: readonly string[], run:
   }
 }
 
+/** The apex SOA and NS: a zone's own, never taken from a template or another zone. */
+const isApexSoaOrNs = (r: ZoneRecordData) => r.name === '@' && (r.type === 'SOA' || r.type === 'NS');
+
 /** The zone-file text of a new zone made from the original's zi_data: the records, the apex SOA and NS left out. */
 function zoneTextOf(records: readonly ZoneRecordData[]): string {
   const lines: string[] = [];
   let group: string | undefined;
   for (const r of records) {
-    if (r.name === '@' && (r.type === 'SOA' || r.type === 'NS')) continue;
+    if (isApexSoaOrNs(r)) continue;
     if (r.group !== group && r.group !== undefined) for (const l of r.group.split('\n')) lines.push(`;| ${l}`);
     group = r.group;
     if (r.comment !== undefined) for (const l of r.comment.split('\n')) lines.push(`;# ${l}`);
@@ -381,8 +380,6 @@ function absolute(label: string, zone: string): string {
 
 // ---- the methods ----------------------------------------------------------------------------------------------------
 
-const TRUE = async () => true;
-
 /** A change whose original answer is `true`: the operation's own result is not the original's. */
 function change(method: string, params: readonly string[], marks: readonly string[], map: (a: Args, m: string) => Args): OriginalMethod {
   return {
@@ -390,7 +387,7 @@ function change(method: string, params: readonly string[], marks: readonly strin
     marks,
     run: async (call, a, m) => {
       await call(method, map(a, m));
-      return TRUE();
+      return true;
     },
   };
 }
@@ -460,7 +457,7 @@ async function listZone(call: OperationCaller, a: Args, m: string): Promise<unkn
 
 async function editZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
   const zone = str(m, a, 'name');
-  const zi = optZi(m, a, 'zi_id');
+  const zi = optId(m, a, 'zi_id');
   const edit = (await call('edit_zone', { zone, format: 'records' })) as { zone: string; token?: string | null; baseVersion: number };
   try {
     return [await zoneData(call, edit.zone, zi ?? edit.baseVersion), edit.token ?? null];
@@ -488,12 +485,22 @@ function newZoneSectags(a: Args, m: string, tier: Tier): string[] {
   return v.map((s, i) => sectagOf(m, s, `sectags[${i}]`));
 }
 
-async function createZone(call: OperationCaller, a: Args, m: string, tier: Tier): Promise<unknown> {
-  const zone = str(m, a, 'name');
-  const sectags = newZoneSectags(a, m, tier);
+/** What create_zone and copy_zone share: the reference (made when missing, as the original did), group and flags. */
+function newZoneOptions(a: Args, m: string): Args {
   const reference = optStr(m, a, 'reference');
   const sg = optStr(m, a, 'sg_name');
   const flags = flagsOf(a, m);
+  return {
+    ...(reference === undefined ? {} : { reference, createReference: true }),
+    ...(sg === undefined ? {} : { sg }),
+    ...(Object.keys(flags).length > 0 ? { flags } : {}),
+  };
+}
+
+async function createZone(call: OperationCaller, a: Args, m: string, tier: Tier): Promise<unknown> {
+  const zone = str(m, a, 'name');
+  const sectags = newZoneSectags(a, m, tier);
+  const options = newZoneOptions(a, m);
   let text: string | undefined;
   if (a.zi_data !== undefined && a.zi_data !== null) {
     const records: ZoneRecordData[] = [];
@@ -502,13 +509,7 @@ async function createZone(call: OperationCaller, a: Args, m: string, tier: Tier)
     text = `${zoneTtl === undefined ? '' : `$TTL ${zoneTtl}\n`}${zoneTextOf(records)}`;
     if (text === '') text = undefined;
   }
-  await call('create_zone', {
-    zone,
-    ...(reference === undefined ? {} : { reference, createReference: true }),
-    ...(sg === undefined ? {} : { sg }),
-    ...(Object.keys(flags).length > 0 ? { flags } : {}),
-    ...(text === undefined ? {} : { text }),
-  });
+  await call('create_zone', { zone, ...options, ...(text === undefined ? {} : { text }) });
   if (sectags.length > 0) await call('replace_zone_sectags', { zone, sectags });
   return true;
 }
@@ -517,18 +518,8 @@ async function copyZone(call: OperationCaller, a: Args, m: string, tier: Tier): 
   const from = str(m, a, 'src_name');
   const to = str(m, a, 'name');
   const sectags = newZoneSectags(a, m, tier);
-  const zi = optZi(m, a, 'zi_id');
-  const reference = optStr(m, a, 'reference');
-  const sg = optStr(m, a, 'sg_name');
-  const flags = flagsOf(a, m);
-  await call('copy_zone', {
-    zone: from,
-    to,
-    ...(zi === undefined ? {} : { zi }),
-    ...(reference === undefined ? {} : { reference, createReference: true }),
-    ...(sg === undefined ? {} : { sg }),
-    ...(Object.keys(flags).length > 0 ? { flags } : {}),
-  });
+  const zi = optId(m, a, 'zi_id');
+  await call('copy_zone', { zone: from, to, ...(zi === undefined ? {} : { zi }), ...newZoneOptions(a, m) });
   if (sectags.length > 0) await call('replace_zone_sectags', { zone: to, sectags });
   return true;
 }
@@ -537,11 +528,10 @@ async function copyZone(call: OperationCaller, a: Args, m: string, tier: Tier): 
 async function copyZiAcross(call: OperationCaller, a: Args, m: string): Promise<unknown> {
   const from = str(m, a, 'src_name');
   const to = str(m, a, 'name');
-  const zi = optZi(m, a, 'zi_id');
+  const zi = optId(m, a, 'zi_id');
   const src = (await call('show_zone', { zone: from, format: 'records', ...(zi === undefined ? {} : { zi }) })) as ShowRecords;
   const dst = (await call('show_zone', { zone: to, zi: 'latest', format: 'records' })) as ShowRecords;
-  const apex = (r: ZoneRecordData) => r.name === '@' && (r.type === 'SOA' || r.type === 'NS');
-  await call('update_zone', { zone: to, records: [...dst.records.filter(apex), ...src.records.filter((r) => !apex(r))] });
+  await call('update_zone', { zone: to, records: [...dst.records.filter(isApexSoaOrNs), ...src.records.filter((r) => !isApexSoaOrNs(r))] });
   return true;
 }
 
@@ -559,18 +549,18 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
       return {
         ...zoneFields(r.zone),
         ...(published ? { zi: ziFields(published) } : {}),
-        all_zis: [...r.zis].sort((x, y) => x.ctime.getTime() - y.ctime.getTime() || x.version - y.version).map(ziBrief),
+        all_zis: allZis(r.zis),
       };
     },
   },
-  show_zone: { params: ['name', 'zi_id'], marks: ['name', 'zi_id'], run: async (call, a, m) => zoneData(call, str(m, a, 'name'), optZi(m, a, 'zi_id')) },
-  show_zone_byid: { params: ['zone_id', 'zi_id'], marks: ['zone_id', 'zi_id'], run: async (call, a, m) => zoneData(call, zoneId(m, a, 'zone_id'), optZi(m, a, 'zi_id')) },
+  show_zone: { params: ['name', 'zi_id'], marks: ['name', 'zi_id'], run: async (call, a, m) => zoneData(call, str(m, a, 'name'), optId(m, a, 'zi_id')) },
+  show_zone_byid: { params: ['zone_id', 'zi_id'], marks: ['zone_id', 'zi_id'], run: async (call, a, m) => zoneData(call, requiredId(m, a, 'zone_id'), optId(m, a, 'zi_id')) },
   show_zone_text: {
     params: ['name', 'zi_id', 'all_rrs'],
     marks: [],
     run: async (call, a, m) => {
       const zone = str(m, a, 'name');
-      const zi = optZi(m, a, 'zi_id');
+      const zi = optId(m, a, 'zi_id');
       const sel = zi === undefined ? {} : { zi };
       const shown = (await call('show_zi', { zone, ...sel })) as { zone: ZoneInfo; zi: ZiInfo };
       const text = (await call('show_zone', { zone, zi: shown.zi.version })) as { text: string };
@@ -590,7 +580,7 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
     params: ['name', 'zi_id'],
     marks: ['name', 'zi_id'],
     run: async (call, a, m) => {
-      const zi = optZi(m, a, 'zi_id');
+      const zi = optId(m, a, 'zi_id');
       const r = (await call('show_zi', { zone: str(m, a, 'name'), ...(zi === undefined ? {} : { zi }) })) as { zi: ZiInfo };
       return ziFields(r.zi);
     },
@@ -609,10 +599,10 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
   disable_zone: change('disable_zone', zoneOnly, zoneOnly, zoneArg),
   delete_zone: change('delete_zone', zoneOnly, zoneOnly, zoneArg),
   set_zone: change('set_zone', ['name', ...ZONE_FLAGS], ['name', ...ZONE_FLAGS], (a, m) => ({ zone: str(m, a, 'name'), flags: flagsOf(a, m) })),
-  undelete_zone: change('undelete_zone', ['zone_id'], ['zone_id'], (a, m) => ({ zoneId: zoneId(m, a, 'zone_id') })),
-  destroy_zone: change('destroy_zone', ['zone_id'], ['zone_id'], (a, m) => ({ zoneId: zoneId(m, a, 'zone_id') })),
+  undelete_zone: change('undelete_zone', ['zone_id'], ['zone_id'], (a, m) => ({ zoneId: requiredId(m, a, 'zone_id') })),
+  destroy_zone: change('destroy_zone', ['zone_id'], ['zone_id'], (a, m) => ({ zoneId: requiredId(m, a, 'zone_id') })),
   copy_zi: { params: ['src_name', 'name', 'zi_id', 'login_id'], marks: ['src_name', 'name', 'zi_id', 'login_id'], run: copyZiAcross },
-  delete_zi: change('delete_zi', ['name', 'zi_id'], ['name', 'zi_id'], (a, m) => ({ zone: str(m, a, 'name'), zi: ziOf(m, a, 'zi_id') })),
+  delete_zi: change('delete_zi', ['name', 'zi_id'], ['name', 'zi_id'], (a, m) => ({ zone: str(m, a, 'name'), zi: requiredId(m, a, 'zi_id') })),
   edit_zone: { params: ['name', 'login_id', 'zi_id'], marks: ['name', 'login_id', 'zi_id'], run: editZone },
   tickle_editlock: change('tickle_editlock', ['name', 'edit_lock_token'], ['name', 'edit_lock_token'], (a, m) => ({ zone: str(m, a, 'name'), token: str(m, a, 'edit_lock_token') })),
   cancel_edit_zone: change('cancel_edit_zone', ['name', 'edit_lock_token'], ['name', 'edit_lock_token'], (a, m) => ({ zone: str(m, a, 'name'), token: str(m, a, 'edit_lock_token') })),

@@ -499,6 +499,9 @@ function classOf(text: string): number | undefined {
   return maybe ? classFromString(text) : undefined;
 }
 
+/** The RDATA of an update file's whole-set DELETE (ZoneRecord.wholeSet). */
+const NO_RDATA = new Uint8Array(0);
+
 function record(st: State, file: string, e: Entry): void {
   const toks = e.tokens;
   let comment = st.pendingComment;
@@ -543,7 +546,8 @@ function record(st: State, file: string, e: Entry): void {
   const deleting = st.updateFile && flags?.rrop === 'DELETE';
   const head = readHead(st, file, e, i, deleting);
   if (!head) return;
-  if (deleting && wholeSetDelete(st, file, e, owner, head, comment, flags)) return;
+  const wholeSet = deleting ? wholeSetDelete(st, file, e, head) : false;
+  if (wholeSet === undefined) return;
   // Drop owner/TTL/class/type in place (no second array): positions stay mapped through `skip`.
   const skip = head.typeAt + 1;
   const lines = e.lines;
@@ -552,17 +556,19 @@ function record(st: State, file: string, e: Entry): void {
   const typeCol = cols[head.typeAt];
   const ntok = toks.length;
   const lastTok = toks[ntok - 1];
-  let rdata: Uint8Array;
-  try {
-    const origin = st.origin ?? Name.root;
-    toks.copyWithin(0, skip);
-    toks.length -= skip;
-    rdata = slabCopy(rdataFromText(head.type, toks, origin));
-  } catch (err) {
-    const k = err instanceof TextError && err.token !== undefined ? skip + err.token : skip;
-    const [l, c] = k < ntok ? [lines[k], cols[k]] : [lines[ntok - 1], cols[ntok - 1] + lastTok.text.length + (lastTok.quoted ? 2 : 0)];
-    error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
-    return;
+  let rdata: Uint8Array = NO_RDATA;
+  if (!wholeSet) {
+    try {
+      const origin = st.origin ?? Name.root;
+      toks.copyWithin(0, skip);
+      toks.length -= skip;
+      rdata = slabCopy(rdataFromText(head.type, toks, origin));
+    } catch (err) {
+      const k = err instanceof TextError && err.token !== undefined ? skip + err.token : skip;
+      const [l, c] = k < ntok ? [lines[k], cols[k]] : [lines[ntok - 1], cols[ntok - 1] + lastTok.text.length + (lastTok.quoted ? 2 : 0)];
+      error(st, file, l, c, `bad ${typeToString(head.type)} RDATA: ${msg(err)}`);
+      return;
+    }
   }
   if (e.trailingHash !== undefined) {
     const t = e.trailingHash.trim();
@@ -570,36 +576,23 @@ function record(st: State, file: string, e: Entry): void {
   }
   const rec = finishRecord(st, file, e.line, typeLine, typeCol, owner, head, rdata);
   if (!rec) return;
+  if (wholeSet) rec.wholeSet = true;
   if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
   emit(st, rec);
 }
 
-const NO_RDATA = new Uint8Array(0);
-
 /**
- * An update file's DELETE of a whole RRset (RDATA left out or `""`) or of everything at a name (type ANY): emitted
- * with `wholeSet` and no RDATA. False when the record has RDATA of its own (then it is read as usual: one record).
+ * Whether an update file's DELETE stands for a whole RRset (RDATA left out or `""`) or for everything at a name (type
+ * ANY, which takes no RDATA): true; false when it has RDATA of its own (one record); undefined after an error.
  */
-function wholeSetDelete(st: State, file: string, e: Entry, owner: Name, head: Head, comment: string | undefined, flags: RRFlags | undefined): boolean {
+function wholeSetDelete(st: State, file: string, e: Entry, head: Head): boolean | undefined {
   const toks = e.tokens;
-  const rest = toks.length - head.typeAt - 1;
-  const blank = rest === 0 || (rest === 1 && toks[head.typeAt + 1].quoted && toks[head.typeAt + 1].text === '');
-  if (!blank) {
-    if (head.type !== RRType.ANY) return false;
-    const k = head.typeAt + 1;
-    error(st, file, e.lines[k], e.cols[k], 'a DELETE of type ANY takes no RDATA (it deletes every RRset at the name)');
-    return true;
-  }
-  const rec = finishRecord(st, file, e.line, e.lines[head.typeAt], e.cols[head.typeAt], owner, head, NO_RDATA);
-  if (!rec) return true;
-  rec.wholeSet = true;
-  if (e.trailingHash !== undefined) {
-    const t = e.trailingHash.trim();
-    comment = comment === undefined ? t : `${comment}\n${t}`;
-  }
-  if (comment !== undefined || flags !== undefined || st.group !== undefined) attachDms(st, rec, comment, flags);
-  emit(st, rec);
-  return true;
+  const k = head.typeAt + 1;
+  const rest = toks.length - k;
+  if (rest === 0 || (rest === 1 && toks[k].quoted && toks[k].text === '')) return true;
+  if (head.type !== RRType.ANY) return false;
+  error(st, file, e.lines[k], e.cols[k], 'a DELETE of type ANY takes no RDATA (it deletes every RRset at the name)');
+  return undefined;
 }
 
 function emit(st: State, rec: ZoneRecord): void {

@@ -32,7 +32,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dnsperf, have, ROOT, rssBytes, sleep, startDmsd, startKnotd, startNsd } from './lib.mjs';
+import { ensurePeers } from '../scripts/test-peers.mjs';
+import { dnsperf, ROOT, rssBytes, sleep, startDmsd, startKnotd, startNsd } from './lib.mjs';
 import { writeLargeZone, writeQueryFile, writeServingZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -46,12 +47,10 @@ const FUZZ_PACKETS = quick ? 50_000 : 1_000_000;
 const ZONE = 'bench.test';
 const NAMES = 12000;
 
-for (const p of ['dnsperf', 'knotd', 'nsd', 'taskset']) {
-  if (!have(p)) {
-    console.error(`bench: ${p} is required (apt-get install dnsperf knot nsd util-linux)`);
-    process.exit(1);
-  }
-}
+// Every peer a part of the run compares with (knotd, nsd, named, PowerDNS, PostgreSQL, Chromium, dnsperf...): installed
+// first when this machine may (root or passwordless sudo on Debian), as the tests do; otherwise nothing runs and the
+// one apt-get command is printed — not a run that stops halfway at the first missing one.
+if (!ensurePeers(['interop', 'bench'], { who: 'bench' })) process.exit(1);
 const ncpu = cpus().length;
 const cpuModel = (/model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [])[1] ?? 'unknown';
 const results = { date: new Date().toISOString(), machine: { nproc: ncpu, cpu: cpuModel, node: process.version }, seconds: SECONDS };

@@ -4,13 +4,19 @@
 // (root, or passwordless sudo, on a Debian-like machine) and otherwise the run stops before any test, printing the
 // one command to run.
 //
-//   node scripts/test-peers.mjs [--install] [unit|services|interop|all]   (default: all; exit 1 when something is missing)
+// `npm run bench` reads it too (suite "bench": the peers only the benchmarks compare with, besides the interop ones).
+//
+//   node scripts/test-peers.mjs [--install] [unit|services|interop|bench|all]   (default: all = the tests' suites;
+//   exit 1 when something is missing)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** Each peer: the Debian package, a program that proves it is installed, and the suites that need it. */
+/**
+ * Each peer: the Debian package, a program that proves it is installed (or, for a package without one, a file it
+ * installs), and the suites that need it.
+ */
 export const PEERS = [
   { pkg: 'postgresql', program: 'initdb', suites: ['services', 'interop'] },
   { pkg: 'bind9', program: 'named', suites: ['interop'] },
@@ -35,10 +41,16 @@ export const PEERS = [
   { pkg: 'python3', program: 'python3', suites: ['services', 'interop'] },
   // The web UI's browser tests (playwright-core drives it; no browser download).
   { pkg: 'chromium', program: 'chromium', suites: ['interop'] },
+  // Only for `npm run bench`: PowerDNS beside the JSON-RPC API (bench/api.mjs), the sqlite3 shell (bench/update-ab.mjs
+  // --a-sql/--b-sql) and taskset (servers pinned to a CPU).
+  { pkg: 'pdns-server', program: 'pdns_server', suites: ['bench'] },
+  { pkg: 'pdns-backend-sqlite3', file: '/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql', suites: ['bench'] },
+  { pkg: 'sqlite3', program: 'sqlite3', suites: ['bench'] },
+  { pkg: 'util-linux', program: 'taskset', suites: ['bench'] },
 ];
 
 /** System services the packages start and that would compete with the tests' own for ports. */
-const SERVICES = ['named', 'bind9', 'knot', 'nsd', 'postgresql', 'unbound'];
+const SERVICES = ['named', 'bind9', 'knot', 'nsd', 'postgresql', 'unbound', 'pdns'];
 
 const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
 
@@ -54,7 +66,7 @@ function onPath(program) {
 
 export function missingPeers(suites) {
   const want = suites.includes('all') ? ['unit', 'services', 'interop'] : suites;
-  return PEERS.filter((p) => p.suites.some((s) => want.includes(s)) && !onPath(p.program));
+  return PEERS.filter((p) => p.suites.some((s) => want.includes(s)) && !(p.file ? existsSync(p.file) : onPath(p.program)));
 }
 
 function sudoPrefix() {
@@ -80,24 +92,25 @@ export function stopSystemServices(prefix = sudoPrefix() ?? []) {
  * Make sure the suites' peers are there: returns true when they are (installing them when we may), false after
  * printing what to run.
  */
-export function ensurePeers(suites, { install = true } = {}) {
+export function ensurePeers(suites, { install = true, who = 'tests' } = {}) {
   const missing = missingPeers(suites);
   if (missing.length === 0) return true;
   const pkgs = missing.map((p) => p.pkg);
   const command = `sudo apt-get install -y ${pkgs.join(' ')}`;
   const prefix = install && existsSync('/usr/bin/apt-get') ? sudoPrefix() : null;
   if (prefix) {
-    console.error(`tests: installing the missing peers: ${pkgs.join(' ')}`);
+    console.error(`${who}: installing the missing peers: ${pkgs.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     if (run([...prefix, 'apt-get', 'update', '-qq'], env) && run([...prefix, 'apt-get', 'install', '-y', '-qq', ...pkgs], env)) {
       stopSystemServices(prefix);
       if (missingPeers(suites).length === 0) return true;
     }
   }
+  const list = missing.map((p) => `${p.program ?? p.file} (${p.pkg})`).join(', ');
   console.error(
-    `tests: not run — these tests need real DNS software and PostgreSQL that this machine lacks: ${missing
-      .map((p) => `${p.program} (${p.pkg})`)
-      .join(', ')}.\nInstall them with:\n\n  ${command}\n\nor run only the pure core: npm run test:unit`,
+    who === 'tests'
+      ? `tests: not run — these tests need real DNS software and PostgreSQL that this machine lacks: ${list}.\nInstall them with:\n\n  ${command}\n\nor run only the pure core: npm run test:unit`
+      : `${who}: not run — it compares with real DNS software that this machine lacks: ${list}.\nInstall them with:\n\n  ${command}`,
   );
   return false;
 }
@@ -106,7 +119,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const install = args.includes('--install');
   const suites = args.filter((a) => !a.startsWith('--'));
-  const ok = ensurePeers(suites.length ? suites : ['all'], { install });
+  const ok = ensurePeers(suites.length ? suites : ['all'], { install, who: suites.length > 0 && suites.every((x) => x === 'bench') ? 'bench' : 'tests' });
   if (ok && install) stopSystemServices();
   process.exit(ok ? 0 : 1);
 }

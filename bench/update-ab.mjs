@@ -1,0 +1,165 @@
+// Two dmsd side by side, one sequential UPDATE at a time taking turns between them: A/B for a change to the UPDATE
+// path (another build, another store layout) finer than runs taking turns. Whatever drifts on the machine meanwhile
+// (another process, the disk, the CPU's frequency) falls on A and B within a millisecond of each other, so a
+// difference of ~10 µs in the median shows, where a pass of nsupdate moves ±10 % from run to run.
+//
+// Each dmsd gets its own store made as operators make one (zone_tool load_zone of a zone of --records A records, a
+// TSIG key, an update grant) and runs with --data. The client is ours: UDP, TSIG hmac-sha256, one A record added per
+// UPDATE, the next one sent when the answer (NOERROR) is in. After --warmup UPDATEs each, --updates each are timed,
+// the order within each pair alternating. Printed: median, p90 and mean of each, and the difference of the medians.
+//
+// Options: --records N (default 100000), --updates N (default 4000), --warmup N (default 2000),
+//   --a-main PATH, --b-main PATH (dmsd's entry for A / B: default bin/dmsd; e.g. another tree's dist/daemon/main.js),
+//   --a-sql SQL, --b-sql SQL (run by the sqlite3 shell on that store before its dmsd starts, e.g. a dropped index),
+//   --single (one dmsd, the UPDATEs one after the other without the other's turn between them: the latency of one
+//   UPDATE as a lone sequential client sees it; A and B are then two halves of the same run),
+//   --pause MS (the client waits MS milliseconds after each answer: UPDATEs that arrive at an idle server, as
+//   DHCP servers and ACME clients send them; default 0).
+// Environment: BENCH_NODE_ARGS (Node.js flags for both dmsd).
+
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { dmsdUdpPort, have, ROOT, testHelper, waitSoa } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const argOf = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const RECORDS = Number(argOf('--records', 100_000));
+const UPDATES = Number(argOf('--updates', 4000));
+const WARMUP = Number(argOf('--warmup', 2000));
+const SINGLE = argv.includes('--single');
+const PAUSE_MS = Number(argOf('--pause', 0));
+const ZONE = 'upd.bench.test';
+const KEY = 'upd.key';
+
+if (argOf('--a-sql') !== undefined || argOf('--b-sql') !== undefined) {
+  if (!have('sqlite3')) {
+    console.error('bench/update-ab: --a-sql/--b-sql need the sqlite3 shell (apt-get install sqlite3)');
+    process.exit(2);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'dms-bench-update-ab-'));
+const zoneFile = join(work, 'zone.txt');
+{
+  const w = createWriteStream(zoneFile);
+  w.write(`$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`);
+  let chunk = '';
+  for (let i = 0; i < RECORDS; i++) {
+    chunk += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+    if (chunk.length > 1 << 20) {
+      w.write(chunk);
+      chunk = '';
+    }
+  }
+  w.write(chunk);
+  await new Promise((r) => w.end(r));
+}
+
+function zoneTool(dataDir, args) {
+  const env = { ...process.env, DMS_CHANGE_BY: 'bench@update-ab/Admin' };
+  delete env.DMS_DATA_DIR;
+  delete env.DMS_DATABASE_URL;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const { spawnLogged } = await testHelper('servers');
+const stops = [];
+
+async function start(label, main, sqlText) {
+  const dataDir = join(work, label);
+  mkdirSync(dataDir);
+  zoneTool(dataDir, ['load_zone', '-i', zoneFile, ZONE]);
+  const out = zoneTool(dataDir, ['generate_tsig_key', KEY]);
+  const secret = /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
+  if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
+  zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
+  if (sqlText !== undefined) {
+    const r = spawnSync('sqlite3', [join(dataDir, 'dms.sqlite'), sqlText], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`sqlite3 ${sqlText}: ${r.stderr}`);
+  }
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const { proc, output, stop } = spawnLogged(process.execPath, [...nodeArgs, resolve(main ?? join(ROOT, 'bin', 'dmsd')), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+    cwd: ROOT,
+    killAfterMs: 10_000,
+    maxOutput: 1 << 20,
+  });
+  stops.push(stop);
+  const port = await dmsdUdpPort(proc, output);
+  await waitSoa(port, ZONE, proc);
+  return { label, port, secret };
+}
+
+const { signMessage, keyFromText } = await import('../dist/dns/tsig.js');
+const { emptyMessage, encodeMessage } = await import('../dist/dns/message.js');
+const { Name } = await import('../dist/dns/name.js');
+const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
+
+const a = await start('a', argOf('--a-main'), argOf('--a-sql'));
+// --single: B is the same dmsd (its names kept apart from A's).
+const b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'));
+
+const sock = dgram.createSocket('udp4');
+let waiting;
+sock.on('message', (m) => waiting?.(m));
+
+/** One UPDATE adding t<i> (B's names numbered apart from A's), timed from its sending to its NOERROR answer, in µs. */
+async function timedUpdate(srv, i) {
+  const n = srv.label === 'b' ? i + 500_000 : i;
+  const key = keyFromText(`hmac-sha256:${KEY}:${srv.secret}`);
+  const msg = emptyMessage(n & 0xffff);
+  msg.opcode = Opcode.UPDATE;
+  msg.question = [{ name: Name.from(ZONE), type: RRType.SOA, class: RRClass.IN }];
+  msg.authority = [{ name: Name.from(`t${n}.${ZONE}`), type: RRType.A, class: RRClass.IN, ttl: 300, rdata: Uint8Array.from([10, (n >> 16) & 255, (n >> 8) & 255, n & 255]) }];
+  const { bytes } = signMessage(encodeMessage(msg), key, Date.now() / 1000);
+  const t0 = process.hrtime.bigint();
+  await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${srv.label}: UPDATE t${n} not answered within 10 s`)), 10_000);
+    waiting = (r) => {
+      if (r.readUInt16BE(0) !== (n & 0xffff)) return;
+      clearTimeout(timer);
+      if ((r[3] & 0x0f) !== 0) rej(new Error(`${srv.label}: UPDATE t${n} answered rcode ${r[3] & 0x0f}`));
+      else res();
+    };
+    sock.send(bytes, srv.port, '127.0.0.1');
+  });
+  return Number(process.hrtime.bigint() - t0) / 1000;
+}
+
+const lat = { a: [], b: [] };
+try {
+  for (let i = 0; i < WARMUP; i++) {
+    await timedUpdate(a, 100_000 + i);
+    await timedUpdate(b, 100_000 + i);
+  }
+  for (let i = 0; i < UPDATES; i++) {
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+    lat[first.label].push(await timedUpdate(first, i));
+    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+    lat[second.label].push(await timedUpdate(second, i));
+    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+  }
+} finally {
+  sock.close();
+  for (const stop of stops) await stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((p, q) => p - q);
+  return { median: s[s.length >> 1], p90: s[Math.floor(s.length * 0.9)], mean: xs.reduce((p, q) => p + q, 0) / xs.length };
+};
+const sa = stats(lat.a);
+const sb = stats(lat.b);
+const line = (label, s) => `  ${label}: median ${s.median.toFixed(0)} µs, p90 ${s.p90.toFixed(0)} µs, mean ${s.mean.toFixed(0)} µs`;
+console.log(`bench/update-ab: ${UPDATES} UPDATEs each, taking turns${SINGLE ? ' (one dmsd)' : ''}${PAUSE_MS > 0 ? `, ${PAUSE_MS} ms after each answer` : ''}, zone of ${RECORDS} A records`);
+console.log(line('A', sa));
+console.log(line('B', sb));
+console.log(`  B − A: median ${(sb.median - sa.median).toFixed(0)} µs, mean ${(sb.mean - sa.mean).toFixed(0)} µs`);

@@ -15,6 +15,7 @@
 //   UPDATE as a lone sequential client sees it; A and B are then two halves of the same run),
 //   --pause MS (the client waits MS milliseconds after each answer: UPDATEs that arrive at an idle server, as
 //   DHCP servers and ACME clients send them; default 0).
+//   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only).
 // Environment: BENCH_NODE_ARGS (Node.js flags for both dmsd).
 
 import { spawnSync } from 'node:child_process';
@@ -73,7 +74,7 @@ function zoneTool(dataDir, args) {
 const { spawnLogged } = await testHelper('servers');
 const stops = [];
 
-async function start(label, main, sqlText) {
+async function start(label, main, sqlText, ownNodeArgs) {
   const dataDir = join(work, label);
   mkdirSync(dataDir);
   zoneTool(dataDir, ['load_zone', '-i', zoneFile, ZONE]);
@@ -85,7 +86,7 @@ async function start(label, main, sqlText) {
     const r = spawnSync('sqlite3', [join(dataDir, 'dms.sqlite'), sqlText], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`sqlite3 ${sqlText}: ${r.stderr}`);
   }
-  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(ownNodeArgs ? ownNodeArgs.split(' ') : [])];
   const { proc, output, stop } = spawnLogged(process.execPath, [...nodeArgs, resolve(main ?? join(ROOT, 'bin', 'dmsd')), '--data', dataDir, '--listen', '127.0.0.1:0'], {
     cwd: ROOT,
     killAfterMs: 10_000,
@@ -102,9 +103,9 @@ const { emptyMessage, encodeMessage } = await import('../dist/dns/message.js');
 const { Name } = await import('../dist/dns/name.js');
 const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
 
-const a = await start('a', argOf('--a-main'), argOf('--a-sql'));
+const a = await start('a', argOf('--a-main'), argOf('--a-sql'), argOf('--a-node-args'));
 // --single: B is the same dmsd (its names kept apart from A's).
-const b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'));
+const b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'), argOf('--b-node-args'));
 
 const sock = dgram.createSocket('udp4');
 let waiting;

@@ -9,6 +9,8 @@
 // Then --latency-updates UPDATEs (default 200) from our own client, one after the other, each timed from sending to
 // its answer: the latency of one UPDATE (median, p90, p99) without nsupdate's own time per message; and --clients
 // sockets of our own client at once (one UPDATE in flight each): the throughput without nsupdate's cost.
+// --idle-updates N (default 0) more, each --idle-ms (default 100) after the answer before: one UPDATE arriving at an idle
+// server (the machine's idle CPU and cold caches are in it: a trivial Node.js UDP echo takes ~3× as long here then).
 // Options: --records N (default 100000), --updates N (default 500), --clients N (default 8), --warmup N (UPDATEs sent
 // before measuring, default 2000), --only dmsd|named|knotd (or a list: dmsd,named), --rounds N (default 1; more: N further sequential nsupdate
 // passes, dmsd and named taking turns, medians compared — one pass of each moves ±10 % from run to run here),
@@ -34,6 +36,10 @@ const UPDATES = Number(argOf('--updates', 500));
 const ONLY = argOf('--only', undefined);
 const CLIENTS = Number(argOf('--clients', 8));
 const LATENCY_UPDATES = Number(argOf('--latency-updates', 200));
+// UPDATEs each sent after --idle-ms of silence (default 100): one arriving at an idle server, as a DHCP server's or an
+// ACME client's do. 0: not measured.
+const IDLE_UPDATES = Number(argOf('--idle-updates', 0));
+const IDLE_MS = Number(argOf('--idle-ms', 100));
 const WARMUP = Number(argOf('--warmup', 2000));
 // Sequential nsupdate passes after the measurement, dmsd and named taking turns on the running servers (see rounds()).
 const ROUNDS = Number(argOf('--rounds', 1));
@@ -213,7 +219,7 @@ async function concurrentTimedUpdates(srv, from, n, clients) {
  * timed from its sending to its answer (NOERROR, TSIG verified): the latency of one UPDATE without nsupdate's own
  * time per message in it. Returns the latencies in ms.
  */
-async function timedUpdates(srv, from, n) {
+async function timedUpdates(srv, from, n, pauseMs = 0) {
   const { signMessage, verifyResponse, keyFromText } = await import('../dist/dns/tsig.js');
   const { emptyMessage, encodeMessage, decodeMessage } = await import('../dist/dns/message.js');
   const { Name } = await import('../dist/dns/name.js');
@@ -241,6 +247,7 @@ async function timedUpdates(srv, from, n) {
         sock.send(bytes, srv.port, '127.0.0.1');
       });
       lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
       const a = decodeMessage(raw);
       if (a.rcode !== 0) throw new Error(`${srv.label}: UPDATE t${i} answered rcode ${a.rcode}`);
       if (a.tsigOffset === undefined || verifyResponse(raw, a.tsigOffset, key, mac, Date.now() / 1000) !== 0) throw new Error(`${srv.label}: UPDATE t${i} answer not verified`);
@@ -275,6 +282,16 @@ async function measure(srv) {
     `  ${srv.label.padEnd(6)} one UPDATE, send → answer (${fmt(lat.length)} in a row, own client): mean ${fmt(latency.meanMs, 2)} ms, median ${fmt(latency.medianMs, 2)} ms, ` +
       `p90 ${fmt(latency.p90Ms, 2)} ms, p99 ${fmt(latency.p99Ms, 2)} ms, max ${fmt(latency.maxMs, 2)} ms`,
   );
+  let idle;
+  if (IDLE_UPDATES > 0) {
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const il = await timedUpdates(srv, 300_000, IDLE_UPDATES, IDLE_MS);
+    idle = { n: il.length, pauseMs: IDLE_MS, medianMs: pct(il, 0.5), p90Ms: pct(il, 0.9), maxMs: Math.max(...il) };
+    log(
+      `  ${srv.label.padEnd(6)} one UPDATE after ${fmt(IDLE_MS)} ms idle (${fmt(il.length)}, own client): median ${fmt(idle.medianMs, 2)} ms, ` +
+        `p90 ${fmt(idle.p90Ms, 2)} ms, max ${fmt(idle.maxMs, 2)} ms`,
+    );
+  }
   // CLIENTS at once, each its own names, UPDATES in all.
   const per = Math.ceil(UPDATES / CLIENTS);
   const t0 = process.hrtime.bigint();
@@ -309,6 +326,7 @@ async function measure(srv) {
     seconds: ms / 1000,
     perSecond,
     latency,
+    ...(idle ? { idle } : {}),
     clients: CLIENTS,
     concurrentSeconds: cms / 1000,
     concurrentPerSecond: concurrent,

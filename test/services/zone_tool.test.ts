@@ -687,5 +687,54 @@ ns1 IN A 192.0.2.1
       ok(zt(target, ['create_reference', 'EMPTY-REF']), 'create_reference');
       assert.equal(ok(zt(target, ['ls', '-r', 'EMPTY-REF']), 'ls -r of a reference without zones').stdout, '');
     });
+
+    test("the original's commands: its names of DMS's commands, and what DMS does instead of its rndc/rsync/ssh machinery", async () => {
+      ok(zt(target, ['create_zone', 'orig-names.org']), 'create_zone');
+      // Commands whose purpose DMS meets without them: exit 0, what DMS does instead on stdout, nothing changed.
+      await unchanged(target, () => {
+        for (const [cmd, said] of [
+          [['reconfig_master'], /dmsd is itself the primary DNS server/],
+          [['reset_master'], /no master state machine/],
+          [['restore_named_db'], /serves every zone from the database/],
+          [['vacuum_syslog', '-a', '30'], /keeps no syslog table/],
+        ] as const) {
+          const r = ok(zt(target, [...cmd]), cmd[0]);
+          assert.match(r.stdout.replace(/\s+/g, ' '), said, `${cmd[0]}: what DMS does instead`);
+          assert.match(r.stdout, /nothing to do in DMS/, `${cmd[0]}: said to be nothing to do`);
+        }
+        // What these made does not exist in DMS: EX_UNAVAILABLE, so that a script waiting for it learns.
+        for (const [cmd, said] of [
+          [['write_rndc_conf'], /does not drive its servers with rndc/],
+          [['rsync_server_admin_config', 'ns9', 'no_rndc'], /does not rsync/],
+          [['set_server_ssh_address', 'ns9', '192.0.2.9'], /does not reach its servers by ssh/],
+        ] as const) {
+          const r = zt(target, [...cmd]);
+          assert.equal(r.status, 69, `${cmd[0]}: exit 69, got ${r.status}:\n${r.stdout}\n${r.stderr}`);
+          assert.match(r.stdout.replace(/\s+/g, ' '), said, `${cmd[0]}: what DMS does instead`);
+        }
+        const jr = zt(target, ['--json', 'write_rndc_conf']);
+        assert.equal(jr.status, 69, `write_rndc_conf --json: exit 69, got ${jr.status}`);
+        assert.equal(JSON.parse(jr.stdout).inDms, false, 'the JSON form says the command is not in DMS');
+        assert.match(ok(zt(target, ['help', 'reconfig_master']), 'help reconfig_master').stdout, /rndc reconfig/);
+        // reconfig_replica_sg without a replica SG: told so, as a missing thing (66).
+        fails(zt(target, ['reconfig_replica_sg']), 66, /there is no replica SG/, 'reconfig_replica_sg without one');
+      });
+      // The original's names of DMS's commands do what their DMS counterparts do.
+      const before = ok(zt(target, ['ls_zi', 'orig-names.org']), 'ls_zi').stdout.trim().split('\n').length;
+      ok(zt(target, ['reset_zonesm', 'orig-names.org']), 'reset_zonesm (refresh_zone)');
+      ok(zt(target, ['refresh_zone', 'orig-names.org']), 'refresh_zone');
+      assert.equal(ok(zt(target, ['ls_zi', 'orig-names.org']), 'ls_zi').stdout.trim().split('\n').length, before, 'an unchanged zone gets no new ZI from either');
+      const signed = zt(target, ['sign_zone', 'orig-names.org']);
+      const loadkeys = zt(target, ['loadkeys_zone', 'orig-names.org']);
+      assert.equal(loadkeys.status, signed.status, `loadkeys_zone answers as sign_zone:\n${signed.stderr}\n${loadkeys.stderr}`);
+      assert.equal(loadkeys.stderr, signed.stderr, 'loadkeys_zone says what sign_zone says');
+      for (const cmd of ['refresh_all', 'reset_all_zones']) {
+        const r = ok(zt(target, [cmd]), cmd);
+        assert.match(r.stdout, /^ +default: \d+ zones, \d+ NOTIFYs queued$/m, `${cmd}: one line per server group`);
+      }
+      ok(zt(target, ['set_sg_replica_sg', 'default']), 'set_sg_replica_sg');
+      ok(zt(target, ['reconfig_replica_sg']), 'reconfig_replica_sg of a group without servers');
+      ok(zt(target, ['set_sg_replica_sg', 'none']), 'set_sg_replica_sg none');
+    });
   });
 }

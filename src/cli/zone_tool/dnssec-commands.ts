@@ -198,11 +198,16 @@ export const DNSSEC_COMMANDS: readonly CommandSpec[] = [
         an unsigned zone (set_zone_dnssec_policy <zone> none) can go on.`,
     { min: 2, max: 2, args: ['zone', 'other'] },
   ),
-  spec('sign_zone', 'Ask for a full re-sign of a zone', 'Re-sign a zone: sign_zone <domain-name>\n\n        Every signature is made anew by the signer.', {
-    min: 1,
-    max: 1,
-    args: ['zone'],
-  }),
+  spec(
+    'sign_zone',
+    'Ask for a full re-sign of a zone',
+    `Re-sign a zone: sign_zone <domain-name>
+
+        Every signature is made anew by the signer, with the keys the zone's
+        policy has now.  loadkeys_zone (the original's "rndc loadkeys") does
+        the same here: the signer takes new keys up by itself.`,
+    { min: 1, max: 1, args: ['zone'], aliases: ['loadkeys_zone'] },
+  ),
 ];
 
 const createDnssecPolicy: Handler = async (ctx, a) => {

@@ -16,6 +16,7 @@ import { SERVER_HANDLERS } from './server-commands.js';
 import { SG_CONFIG_HANDLERS } from './sg-config-commands.js';
 import { SG_TEMPLATE_HANDLERS } from './sg-template-commands.js';
 import { GIT_HANDLERS } from './git-commands.js';
+import { ORIGINAL_HANDLERS } from './original-commands.js';
 
 export const HANDLERS: Record<string, Handler> = {
   ...ZONE_HANDLERS,
@@ -31,4 +32,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...SG_CONFIG_HANDLERS,
   ...SG_TEMPLATE_HANDLERS,
   ...GIT_HANDLERS,
+  ...ORIGINAL_HANDLERS,
 };

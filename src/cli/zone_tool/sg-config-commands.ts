@@ -1,5 +1,6 @@
 // zone_tool commands for the configuration DMS generates for its secondaries (issue 11): show_server_config,
-// show_sg_config, set_sg_config, set_sg_master_address, set_sg_alt_master_address, set_server_config. The table
+// show_sg_config, set_sg_config, set_sg_master_address, set_sg_alt_master_address, set_server_config, the reconfig_*
+// and refresh commands. The table
 // entries are spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
 
 import { emit } from './context.js';
@@ -157,6 +158,25 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
   spec('refresh_sg', "NOTIFY an SG's zones to its servers again", 'Re-NOTIFY an SG: refresh_sg <sg-name>', { min: 1, max: 1, args: ['sg'] }),
   spec('show_master_status', 'Show catalogs, publication and server states per SG', 'Show the master status: show_master_status'),
   spec('reconfig_all', 'Publish the configuration of every server', 'Publish every server: reconfig_all'),
+  spec(
+    'reconfig_replica_sg',
+    "Publish the configuration of the replica SG's servers",
+    `Publish the replica SG: reconfig_replica_sg
+
+        reconfig_sg for the replica SG (show_replica_sg, set_sg_replica_sg):
+        the group whose servers hold every zone.`,
+  ),
+  spec(
+    'refresh_all',
+    "NOTIFY every SG's zones to its servers again",
+    `Re-NOTIFY every SG: refresh_all
+
+        refresh_sg for each server group in turn: every server is told of
+        every zone it holds and asks for what it lacks.  reset_all_zones (the
+        original's reset of every zone's state machine, which republished
+        every zone to its servers) does the same here.`,
+    { aliases: ['reset_all_zones'] },
+  ),
 ];
 
 type ReconfigResult = import('../../services/server-config/publish.js').ReconfigResult;
@@ -336,4 +356,19 @@ export const SG_CONFIG_HANDLERS: Record<string, Handler> = {
   show_master_status: simple((s) => s.call('show_master_status', {}), masterText),
   reconfig_sg: reconfigMany('reconfig_sg'),
   reconfig_all: reconfigMany('reconfig_all'),
+  reconfig_replica_sg: async (ctx) => {
+    const s = await ctx.services();
+    const { replicaSg } = await s.call('show_replica_sg', {});
+    if (replicaSg === null) throw new ZoneToolError('there is no replica SG (set_sg_replica_sg <sg-name> makes one)', EX.NOINPUT, 'NoReplicaSg');
+    const r = await s.call('reconfig_sg', { sg: replicaSg });
+    emit(ctx, r, () => r.servers.map(reconfigLine).join('\n'));
+    return reconfigStatus(r.servers);
+  },
+  refresh_all: async (ctx) => {
+    const s = await ctx.services();
+    const out: { sg: string; zones: number; notifies: number }[] = [];
+    for (const g of await s.call('list_sg', {})) out.push({ ...(await s.call('refresh_sg', { sg: g.name })), sg: g.name });
+    emit(ctx, out, () => out.map((r) => `        ${r.sg}: ${r.zones} zones, ${r.notifies} NOTIFYs queued`).join('\n'));
+    return 0;
+  },
 };

@@ -14,6 +14,7 @@ import { SERVER_COMMANDS } from './server-commands.js';
 import { SG_CONFIG_COMMANDS } from './sg-config-commands.js';
 import { SG_TEMPLATE_COMMANDS } from './sg-template-commands.js';
 import { GIT_COMMANDS } from './git-commands.js';
+import { ORIGINAL_COMMANDS } from './original-commands.js';
 
 export type { ArgKind, CommandSpec };
 
@@ -385,8 +386,9 @@ export const COMMANDS: readonly CommandSpec[] = [
 
         Its apex NS (use_apex_ns zones) and SOA values are taken from its
         server group again (a new ZI when they differ), and its servers are
-        sent NOTIFY.`,
-    { min: 1, max: 1, args: ['zone'] },
+        sent NOTIFY.  reset_zonesm (the original's reset of a zone's state
+        machine after an error) does the same here.`,
+    { min: 1, max: 1, args: ['zone'], aliases: ['reset_zonesm'] },
   ),
   // --- ZIs -----------------------------------------------------------------------------------------------------
   c(
@@ -747,6 +749,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...BACKUP_COMMANDS,
   ...HA_COMMANDS,
   ...REVERSE_COMMANDS,
+  // --- the original's commands for machinery DMS does not have: what DMS does instead (original-commands.ts) ------
+  ...ORIGINAL_COMMANDS,
   // --- shell ---------------------------------------------------------------------------------------------------
   c(
     'help',

@@ -633,18 +633,8 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
     params: ['name', 'zone_ttl'],
     marks: [],
     run: async (call, a, m) => {
-      const zone = str(m, a, 'name');
-      let zoneTtl = optTtl(m, a.zone_ttl, 'zone_ttl');
-      if (zoneTtl === undefined) {
-        const v = (await call('get_config_value', { key: 'zone_ttl' })) as unknown;
-        const t = optTtl(m, typeof v === 'object' && v !== null && 'value' in v ? (v as Args).value : v, 'zone_ttl');
-        if (t === undefined) throw bad(m, 'zone_ttl', 'no zone_ttl given and none configured');
-        zoneTtl = t;
-      }
-      // The records that followed the zone's TTL follow the new one; those with a TTL of their own keep it.
-      const shown = (await call('show_zone', { zone, zi: 'latest', format: 'records' })) as ShowRecords;
-      const records = shown.records.map(({ ttl, ...r }) => (ttl === undefined || ttl === shown.zi.zoneTtl ? r : { ...r, ttl }));
-      await call('update_zone', { zone, records, zoneTtl });
+      const zoneTtl = optTtl(m, a.zone_ttl, 'zone_ttl');
+      await call('refresh_zone_ttl', { zone: str(m, a, 'name'), ...(zoneTtl !== undefined ? { zoneTtl } : {}) });
       return true;
     },
   },

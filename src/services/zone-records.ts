@@ -8,13 +8,14 @@ import { RRType, typeFromString, typeToString } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import { rdataToText } from '../dns/rdata.js';
 import { parseName } from '../zonefile/index.js';
+import { loadSettings } from './config.js';
 import type { ServiceContext } from './context.js';
 import { saveZoneEdit } from './edit.js';
 import { InvalidParams, type ParamProblem } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import { recordOfFields } from './rrs.js';
 import type { RRFlags, SaveOptions, SaveResult, ZoneContent, ZoneRecord } from './types.js';
-import { getZi, saveZone } from './zones.js';
+import { getZi, getZoneContent, saveZone } from './zones.js';
 
 /** One record of a zone as structured data. */
 export interface ZoneRecordData {
@@ -120,4 +121,19 @@ export async function saveZoneRecords(
   const records = recordsFromData(Name.parse(key), data, zoneTtl, { operation: 'update_zone', field: 'records' });
   if (token !== undefined) return saveZoneEdit(ctx, key, token, { records }, save);
   return saveZone(ctx, key, records, save);
+}
+
+/**
+ * The zone's default TTL set anew (the original DMS's refresh_zone_ttl): to `zoneTtl`, or else to the configured
+ * zone_ttl. The records that followed the zone's TTL (whose TTL is the old default) follow the new one; those with a
+ * TTL of their own keep it. One new ZI, saved as update_zone saves (against the version read: a change made meanwhile
+ * is not overwritten), or no change when the default is already that.
+ */
+export async function refreshZoneTtl(ctx: ServiceContext, name: string, zoneTtl?: number): Promise<SaveResult> {
+  const key = normalizeZoneName(name);
+  const ttl = zoneTtl ?? (await loadSettings(ctx.store.db)).ttl('zone_ttl');
+  const content = await getZoneContent(ctx, key, 'latest');
+  const old = content.zi.zoneTtl;
+  const data = contentToRecords(content).map(({ ttl: t, ...d }) => (t === undefined || t === old ? d : { ...d, ttl: t }));
+  return saveZoneRecords(ctx, key, data, { zoneTtl: ttl, baseVersion: content.zi.version });
 }

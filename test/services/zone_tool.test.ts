@@ -735,6 +735,25 @@ ns1 IN A 192.0.2.1
       ok(zt(target, ['set_sg_replica_sg', 'default']), 'set_sg_replica_sg');
       ok(zt(target, ['reconfig_replica_sg']), 'reconfig_replica_sg of a group without servers');
       ok(zt(target, ['set_sg_replica_sg', 'none']), 'set_sg_replica_sg none');
+      // refresh_zone_ttl: the records that followed the default follow the new one; a TTL of its own stays.
+      const rrs = join(dir, 'ttl-rrs.txt');
+      writeFileSync(rrs, '$ORIGIN orig-names.org.\n$TTL 86400\nwww IN A 192.0.2.1\nown 60 IN A 192.0.2.2\n');
+      ok(zt(target, ['update_rrs', 'orig-names.org', rrs]), 'update_rrs');
+      ok(zt(target, ['refresh_zone_ttl', 'orig-names.org', '2h']), 'refresh_zone_ttl 2h');
+      const shown = ok(zt(target, ['show_zone', 'orig-names.org']), 'show_zone').stdout;
+      assert.match(shown, /^\$TTL 7200$/m, 'the new default TTL');
+      assert.match(shown, /^www\s+7200\s+IN\s+A\s+192\.0\.2\.1$/m, 'a record that followed the default follows the new one');
+      assert.match(shown, /^own\s+60\s+IN\s+A\s+192\.0\.2\.2$/m, 'a TTL of its own stays');
+      await unchanged(target, () => {
+        fails(zt(target, ['refresh_zone_ttl', 'orig-names.org', '2x']), 64, /zone-ttl 2x: expected a TTL/, 'refresh_zone_ttl with a bad TTL');
+        const again = zt(target, ['refresh_zone_ttl', 'orig-names.org', '7200']);
+        assert.equal(again.status, 0, `refresh_zone_ttl to the same TTL: ${again.stderr}`);
+        assert.match(again.stderr, /unchanged - no new ZI created/, 'the same TTL again makes no ZI');
+      });
+      ok(zt(target, ['set_config', 'zone_ttl', '1h']), 'set_config zone_ttl');
+      ok(zt(target, ['refresh_zone_ttl', 'orig-names.org']), 'refresh_zone_ttl from the config');
+      assert.match(ok(zt(target, ['show_zone', 'orig-names.org']), 'show_zone').stdout, /^www\s+3600\s+IN\s+A/m, 'the configured zone_ttl');
+      ok(zt(target, ['set_config', 'zone_ttl', '24h']), 'set_config zone_ttl back');
     });
   });
 }

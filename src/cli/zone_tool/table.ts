@@ -390,6 +390,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         machine after an error) does the same here.`,
     { min: 1, max: 1, args: ['zone'], aliases: ['reset_zonesm'] },
   ),
+  c(
+    'refresh_zone_ttl',
+    "Set a zone's default TTL anew, by default from the config",
+    `Set a zone's default TTL anew: refresh_zone_ttl <domain-name> [zone-ttl]
+
+        The zone's default TTL ($TTL) becomes zone-ttl (3600, 1h, 1d2h...),
+        by default the configured zone_ttl (show_config).  The records that
+        followed the old default follow the new one; records with a TTL of
+        their own keep it.  One new ZI, published.`,
+    { min: 1, max: 2, args: ['zone', 'other'] },
+  ),
   // --- ZIs -----------------------------------------------------------------------------------------------------
   c(
     'ls_zi',

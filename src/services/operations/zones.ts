@@ -9,7 +9,7 @@ import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
 import { queryRecords, updateRrs } from '../rrs.js';
-import { contentToRecords, saveZoneRecords } from '../zone-records.js';
+import { contentToRecords, refreshZoneTtl, saveZoneRecords } from '../zone-records.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
@@ -655,6 +655,19 @@ export const ZONE_OPERATIONS = {
     tiers: STAFF,
     mutates: true,
     run: async (ctx, p) => refreshZoneApex(ctx, await zoneOf(ctx, p.zone)),
+  }),
+  refresh_zone_ttl: op({
+    name: 'refresh_zone_ttl',
+    summary: "Set the zone's default TTL anew (given, else config zone_ttl): the records that followed it follow the new one, in one new ZI",
+    params: z
+      .object({
+        zone: zoneParam,
+        zoneTtl: z.number().int().min(0).max(2 ** 31 - 1).optional().describe("the zone's new default TTL (default: config zone_ttl)"),
+      })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: true,
+    run: async (ctx, p) => refreshZoneTtl(ctx, await zoneOf(ctx, p.zone), p.zoneTtl),
   }),
   update_rrs: op({
     name: 'update_rrs',

@@ -7,7 +7,7 @@ import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } f
 import { typeToString } from '../../../dns/constants.js';
 import { Name } from '../../../dns/name.js';
 import { rdataToText } from '../../../dns/rdata.js';
-import { parseZoneText, type ZoneFileProblem, zoneFileText } from '../../../zonefile/index.js';
+import { parseTtl, parseZoneText, type ZoneFileProblem, zoneFileText } from '../../../zonefile/index.js';
 import type { ParsedArgs } from '../argv.js';
 import type { Svc } from '../services.js';
 import { type Context, confirm, emit } from '../context.js';
@@ -473,6 +473,21 @@ const refreshZone: Handler = async (ctx, a) => {
   return 0;
 };
 
+const refreshZoneTtl: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const name = await zoneArg(ctx, a.positional[0]);
+  let zoneTtl: number | undefined;
+  if (a.positional[1] !== undefined) {
+    const t = parseTtl(a.positional[1]);
+    if (typeof t === 'string') throw new ZoneToolError(`zone-ttl ${a.positional[1]}: ${t}`, EX.USAGE, 'UsageError');
+    zoneTtl = t;
+  }
+  const r = await s.call('refresh_zone_ttl', { zone: name, ...(zoneTtl !== undefined ? { zoneTtl } : {}) });
+  emit(ctx, r, () => '');
+  reportUnchanged(ctx, name, r);
+  return 0;
+};
+
 const copyZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
@@ -755,6 +770,7 @@ export const ZONE_HANDLERS = {
   update_rrs: updateRrs,
   rr_query_db: rrQueryDb,
   refresh_zone: refreshZone,
+  refresh_zone_ttl: refreshZoneTtl,
   copy_zi: copyZi,
   ls_zi: lsZi,
   show_zi: showZi,

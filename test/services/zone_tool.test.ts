@@ -707,6 +707,7 @@ ns1 IN A 192.0.2.1
           [['write_rndc_conf'], /does not drive its servers with rndc/],
           [['rsync_server_admin_config', 'ns9', 'no_rndc'], /does not rsync/],
           [['set_server_ssh_address', 'ns9', '192.0.2.9'], /does not reach its servers by ssh/],
+          [['create_zi_zone', '-g', 'default', '12', 'new-from-zi.org'], /copy_zone -z <zi-id> <src-domain-name> <domain-name>/],
         ] as const) {
           const r = zt(target, [...cmd]);
           assert.equal(r.status, 69, `${cmd[0]}: exit 69, got ${r.status}:\n${r.stdout}\n${r.stderr}`);

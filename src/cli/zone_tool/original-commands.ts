@@ -1,5 +1,5 @@
 // The original zone_tool's commands for machinery DMS does not have (a hidden BIND master driven by rndc, rsync and
-// ssh to the secondaries, a syslog table in the database). An operator who types one is told what DMS does instead,
+// ssh to the secondaries, a syslog table in the database, database-wide ZI ids). An operator who types one is told what DMS does instead,
 // rather than "Unknown command": exit 0 where the command's purpose is met without it (there is nothing to
 // reconfigure, restore or vacuum), EX_UNAVAILABLE (69) where what it made does not exist here (a script waiting for
 // an rndc.conf learns that it will not come). The table entries are spread into table.ts's COMMANDS and the handlers
@@ -71,6 +71,15 @@ const RETIRED: readonly Retired[] = [
       "DMS does not rsync to its servers: reconfig_server publishes a server's configuration, or the server fetches it from GET /config/<server> (docs/SERVER-GROUPS.md).",
     exit: EX.UNAVAILABLE,
     synopsis: 'rsync_server_admin_config <server-name> [no_rndc]',
+  },
+  {
+    name: 'create_zi_zone',
+    was: 'Create a zone from a ZI given by its database-wide id',
+    instead:
+      "DMS numbers each zone's ZIs 1, 2, 3... within the zone, so a ZI is named with its zone: copy_zone -z <zi-id> <src-domain-name> <domain-name> makes a zone from a ZI of another (with the same -g, -i, -r and zone options).",
+    exit: EX.UNAVAILABLE,
+    synopsis: 'create_zi_zone [-g <sg-name>] [-i] [-r reference] <zi-id> <domain-name> [zone-option] ...',
+    options: 'g:ir:',
   },
   {
     name: 'set_server_ssh_address',

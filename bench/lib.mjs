@@ -12,6 +12,19 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One zone_tool command on the SQLite store in `dataDir`, as an operator runs it (the build's launcher; DMS_CHANGE_BY
+ * `actor`; the environment's other store settings left out); its standard output, or an error with both outputs.
+ */
+export function zoneToolSync(dataDir, args, actor) {
+  const env = { ...process.env, DMS_CHANGE_BY: actor };
+  delete env.DMS_DATA_DIR;
+  delete env.DMS_DATABASE_URL;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
 const helpers = new Map();
 /**
  * test/helpers/NAME.ts, loaded through tsx's scoped ESM hook (only this import and what it imports go through tsx;

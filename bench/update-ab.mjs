@@ -20,10 +20,11 @@
 
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { dmsdUdpPort, have, ROOT, testHelper, waitSoa } from './lib.mjs';
+import { dmsdUdpPort, have, ROOT, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
+import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -47,29 +48,9 @@ if (argOf('--a-sql') !== undefined || argOf('--b-sql') !== undefined) {
 
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-update-ab-'));
 const zoneFile = join(work, 'zone.txt');
-{
-  const w = createWriteStream(zoneFile);
-  w.write(`$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`);
-  let chunk = '';
-  for (let i = 0; i < RECORDS; i++) {
-    chunk += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
-    if (chunk.length > 1 << 20) {
-      w.write(chunk);
-      chunk = '';
-    }
-  }
-  w.write(chunk);
-  await new Promise((r) => w.end(r));
-}
+await writeUpdateZone(zoneFile, RECORDS);
 
-function zoneTool(dataDir, args) {
-  const env = { ...process.env, DMS_CHANGE_BY: 'bench@update-ab/Admin' };
-  delete env.DMS_DATA_DIR;
-  delete env.DMS_DATABASE_URL;
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, ...args], { encoding: 'utf8', env, timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const zoneTool = (dataDir, args) => zoneToolSync(dataDir, args, 'bench@update-ab/Admin');
 
 const { spawnLogged } = await testHelper('servers');
 const stops = [];

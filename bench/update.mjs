@@ -18,13 +18,14 @@
 // from dist/daemon/main.js, so the profile names source files), --out FILE (default bench/out/update.json), --keep.
 // Environment: BENCH_DMSD_ARGS (more dmsd flags), BENCH_NODE_ARGS (Node.js flags for dmsd, e.g. --trace-gc).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { dmsdUdpPort, freePort, have, ROOT, testHelper, udpQuery, waitSoa } from './lib.mjs';
+import { dmsdUdpPort, freePort, have, ROOT, testHelper, udpQuery, waitSoa, zoneToolSync } from './lib.mjs';
+import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -62,30 +63,7 @@ if (!have('nsupdate') || (wanted('named') && !have('named')) || (wanted('knotd')
 const work = mkdtempSync(join(tmpdir(), 'dms-bench-update-'));
 const stops = [];
 
-async function writeZone(file) {
-  const w = createWriteStream(file);
-  const write = (s) => (w.write(s) ? Promise.resolve() : new Promise((r) => w.once('drain', r)));
-  await write(`$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`);
-  let chunk = '';
-  for (let i = 0; i < RECORDS; i++) {
-    chunk += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
-    if (chunk.length > 1 << 20) {
-      await write(chunk);
-      chunk = '';
-    }
-  }
-  await write(chunk);
-  await new Promise((r) => w.end(r));
-}
-
-function zoneTool(dataDir, args) {
-  const env = { ...process.env, DMS_CHANGE_BY: 'bench@update/Admin' };
-  delete env.DMS_DATA_DIR;
-  delete env.DMS_DATABASE_URL;
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'zone_tool'), '--data', dataDir, ...args], { encoding: 'utf8', env, timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`zone_tool ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const zoneTool = (dataDir, args) => zoneToolSync(dataDir, args, 'bench@update/Admin');
 
 async function startDmsd(zoneFile) {
   const dataDir = join(work, 'dmsd');
@@ -382,7 +360,7 @@ const results = {
 };
 try {
   const zoneFile = join(work, 'zone.txt');
-  await writeZone(zoneFile);
+  await writeUpdateZone(zoneFile, RECORDS);
   log(`bench/update: ${fmt(UPDATES)} nsupdate UPDATEs (one A record each, TSIG) into a zone of ${fmt(RECORDS)} A records, sequential and ${CLIENTS} clients`);
   if (wanted('dmsd')) {
     const d = await startDmsd(zoneFile);

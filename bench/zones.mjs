@@ -92,3 +92,23 @@ export async function writeLargeZone(file, zone, records = 1_000_000) {
   await new Promise((r) => w.end(r));
   return n;
 }
+
+/**
+ * The UPDATE benchmarks' zone (bench/update.mjs, bench/update-ab.mjs): SOA, NS, the NS's address, then `records` A
+ * records h0, h1, ... (relative owners, $TTL 300), written in 1 MB pieces.
+ */
+export async function writeUpdateZone(file, records) {
+  const w = createWriteStream(file);
+  const write = (s) => (w.write(s) ? Promise.resolve() : new Promise((r) => w.once('drain', r)));
+  await write(`$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n`);
+  let chunk = '';
+  for (let i = 0; i < records; i++) {
+    chunk += `h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`;
+    if (chunk.length > 1 << 20) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  await write(chunk);
+  await new Promise((r) => w.end(r));
+}

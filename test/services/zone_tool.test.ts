@@ -733,6 +733,10 @@ ns1 IN A 192.0.2.1
         const r = ok(zt(target, [cmd]), cmd);
         assert.match(r.stdout, /^ +default: \d+ zones, \d+ NOTIFYs queued$/m, `${cmd}: one line per server group`);
       }
+      // The original's name for set_sg_alt_master_address.
+      ok(zt(target, ['set_sg_master_alt_address', 'default', '192.0.2.53']), 'set_sg_master_alt_address');
+      assert.match(ok(zt(target, ['show_sg', 'default']), 'show_sg').stdout, /192\.0\.2\.53/, 'the alternate master address set');
+      ok(zt(target, ['set_sg_alt_master_address', 'default', 'none']), 'set_sg_alt_master_address none');
       ok(zt(target, ['set_sg_replica_sg', 'default']), 'set_sg_replica_sg');
       ok(zt(target, ['reconfig_replica_sg']), 'reconfig_replica_sg of a group without servers');
       ok(zt(target, ['set_sg_replica_sg', 'none']), 'set_sg_replica_sg none');

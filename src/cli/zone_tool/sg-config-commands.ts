@@ -61,7 +61,7 @@ export const SG_CONFIG_COMMANDS: readonly CommandSpec[] = [
     'set_sg_alt_master_address',
     'Set the alternate master address of a server group',
     "Set an SG's alternate master address: set_sg_alt_master_address <sg-name> <address>[#port]|none",
-    { min: 2, max: 2, args: ['sg', 'other'] },
+    { min: 2, max: 2, args: ['sg', 'other'], aliases: ['set_sg_master_alt_address'] },
   ),
   spec(
     'set_server_config',

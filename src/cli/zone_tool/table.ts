@@ -769,7 +769,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     `List available commands with "help" or detailed help with "help cmd".`,
     { max: 1, args: ['command'], aliases: ['?'] },
   ),
-  c('exit', 'Exit program.', `Exit program.`, { aliases: ['quit', 'EOF'] }),
+  c('exit', 'Exit program.', `Exit program.`, { aliases: ['quit', 'EOF', 'eof'] }),
 ];
 
 const BY_NAME = new Map<string, CommandSpec>();

@@ -409,7 +409,7 @@ function flagsOf(a: Args, m: string): Args {
   return flags;
 }
 
-const ZONE_FLAGS = ['edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates'];
+const ZONE_FLAGS = ['edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates', 'use_apex_ns'];
 
 async function listZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
   const names = a.names;
@@ -470,6 +470,7 @@ async function editZone(call: OperationCaller, a: Args, m: string): Promise<unkn
 
 async function updateZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
   const zone = str(m, a, 'name');
+  optBool(m, a, 'normalize_ttls');
   const token = optStr(m, a, 'edit_lock_token');
   const { records, paths, zoneTtl } = await zoneFromData(call, m, zone, a.zi_data);
   await withRecordPaths(m, paths, () => call('update_zone', { zone, records, ...(zoneTtl === undefined ? {} : { zoneTtl }), ...(token === undefined ? {} : { token }) }));
@@ -537,6 +538,15 @@ async function copyZiAcross(call: OperationCaller, a: Args, m: string): Promise<
 
 const zoneOnly = ['name'];
 
+/** refresh_zone / reset_zone: with zi_id, that ZI is published first (an older one as a copy with a new serial). */
+async function refreshZone(call: OperationCaller, a: Args, m: string): Promise<unknown> {
+  const zone = str(m, a, 'name');
+  const zi = optId(m, a, 'zi_id');
+  if (zi !== undefined) await call('publish_zi', { zone, zi });
+  await call('refresh_zone', { zone });
+  return true;
+}
+
 /** The original's methods (its JSON-RPC calls list) that DMS's operations carry out. */
 const METHODS: Readonly<Record<string, OriginalMethod>> = {
   list_zone: { params: ['names', 'reference', 'include_deleted', 'toggle_deleted', 'include_disabled', 'sg_name'], marks: ['names', 'include_deleted', 'toggle_deleted', 'include_disabled', 'sg_name'], run: listZone },
@@ -586,12 +596,12 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
     },
   },
   create_zone: {
-    params: ['name', 'reference', 'login_id', 'zi_data', 'sectags', 'sg_name', 'edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates'],
+    params: ['name', 'reference', 'login_id', 'zi_data', 'sectags', 'sg_name', 'edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates', 'use_apex_ns'],
     marks: ['name', 'login_id', 'zi_data', 'sectags', 'sg_name', ...ZONE_FLAGS],
     run: createZone,
   },
   copy_zone: {
-    params: ['src_name', 'name', 'reference', 'login_id', 'zi_id', 'sectags', 'sg_name', 'edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates'],
+    params: ['src_name', 'name', 'reference', 'login_id', 'zi_id', 'sectags', 'sg_name', 'edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates', 'use_apex_ns'],
     marks: ['src_name', 'name', 'login_id', 'zi_id', 'sectags', 'sg_name', ...ZONE_FLAGS],
     run: copyZone,
   },
@@ -606,8 +616,14 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
   edit_zone: { params: ['name', 'login_id', 'zi_id'], marks: ['name', 'login_id', 'zi_id'], run: editZone },
   tickle_editlock: change('tickle_editlock', ['name', 'edit_lock_token'], ['name', 'edit_lock_token'], (a, m) => ({ zone: str(m, a, 'name'), token: str(m, a, 'edit_lock_token') })),
   cancel_edit_zone: change('cancel_edit_zone', ['name', 'edit_lock_token'], ['name', 'edit_lock_token'], (a, m) => ({ zone: str(m, a, 'name'), token: str(m, a, 'edit_lock_token') })),
-  update_zone: { params: ['name', 'zi_data', 'login_id', 'edit_lock_token'], marks: ['name', 'zi_data', 'login_id', 'edit_lock_token'], run: updateZone },
-  update_zone_text: change('update_zone_text', ['name', 'zi_text', 'login_id', 'edit_lock_token'], ['name', 'zi_text', 'login_id', 'edit_lock_token'], (a, m) => {
+  // normalize_ttls (admin_dms): accepted, checked to be a boolean; DMS keeps each record's TTL as given either way.
+  update_zone: {
+    params: ['name', 'zi_data', 'login_id', 'edit_lock_token', 'normalize_ttls'],
+    marks: ['name', 'zi_data', 'login_id', 'edit_lock_token', 'normalize_ttls'],
+    run: updateZone,
+  },
+  update_zone_text: change('update_zone_text', ['name', 'zi_text', 'login_id', 'edit_lock_token', 'normalize_ttls'], ['name', 'zi_text', 'login_id', 'edit_lock_token', 'normalize_ttls'], (a, m) => {
+    optBool(m, a, 'normalize_ttls');
     const token = optStr(m, a, 'edit_lock_token');
     return { zone: str(m, a, 'name'), text: typeof a.zi_text === 'string' ? a.zi_text : str(m, a, 'zi_text'), ...(token === undefined ? {} : { token }) };
   }),
@@ -626,9 +642,19 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
   sign_zone: change('sign_zone', zoneOnly, zoneOnly, zoneArg),
   // The signer reads a zone's keys itself; the original's "load the keys" is its re-signing.
   load_keys: change('sign_zone', zoneOnly, [], zoneArg),
-  refresh_zone: change('refresh_zone', zoneOnly, zoneOnly, zoneArg),
+  refresh_zone: { params: ['name', 'zi_id'], marks: zoneOnly, run: refreshZone },
   // The original reset a zone's state machine after an internal error: here its newest ZI is published again.
-  reset_zone: change('refresh_zone', zoneOnly, [], zoneArg),
+  reset_zone: { params: ['name', 'zi_id'], marks: [], run: refreshZone },
+  // helpdesk_dms's load_zone and load_zi (admin_dms's called engine methods the original never defined).
+  load_zone: {
+    params: ['name', 'login_id', 'zi_text', 'edit_lock', 'auto_dnssec', 'nsec3', 'inc_updates', 'reference', 'sg_name'],
+    marks: ['name', 'login_id', 'zi_text', 'sg_name', ...ZONE_FLAGS],
+    run: async (call, a, m) => {
+      await call('load_zone', { zone: str(m, a, 'name'), text: str(m, a, 'zi_text'), ...newZoneOptions(a, m) });
+      return true;
+    },
+  },
+  load_zi: change('update_zone_text', ['name', 'login_id', 'zi_text'], ['name', 'login_id', 'zi_text'], (a, m) => ({ zone: str(m, a, 'name'), text: str(m, a, 'zi_text') })),
   refresh_zone_ttl: {
     params: ['name', 'zone_ttl'],
     marks: [],
@@ -696,7 +722,7 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
 };
 
 /** Methods only the original's form has (DMS names them otherwise): always read in the original's form. */
-const ORIGINAL_ONLY = new Set(['show_zone_text', 'show_sectags', 'show_zone_sectags', 'load_keys', 'reset_zone', 'refresh_zone_ttl', 'show_configsm']);
+const ORIGINAL_ONLY = new Set(['show_zone_text', 'show_sectags', 'show_zone_sectags', 'load_keys', 'reset_zone', 'refresh_zone_ttl', 'show_configsm', 'load_zi']);
 
 /** The original's method names served on its URLs. */
 export const ORIGINAL_METHODS: ReadonlySet<string> = new Set(Object.keys(METHODS));

@@ -200,6 +200,32 @@ describe("the original's calls on /admin_dms: zone TTL and the master's state", 
   });
 });
 
+describe("the original's calls as its source defines them (keyword parameters)", () => {
+  test('helpdesk load_zone and load_zi; refresh_zone and reset_zone with zi_id; normalize_ttls; use_apex_ns', async () => {
+    const Z = 'loaded-orig.test';
+    const text = '$TTL 600\n@ IN SOA ns1 hostmaster 1 3600 900 604800 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A 192.0.2.1\n';
+    assert.equal(await ok(ADMIN, '/helpdesk_dms', 'load_zone', { name: Z, login_id: 'op1', zi_text: text, edit_lock: false }), true);
+    await waitFor(() => dig(dnsPort, ['+short', `www.${Z}`, 'A']).trim() === '192.0.2.1', 10_000, 'the loaded zone served');
+    assert.equal(await ok(ADMIN, '/helpdesk_dms', 'load_zi', { name: Z, login_id: 'op1', zi_text: text.replace('192.0.2.1', '192.0.2.2') }), true);
+    await waitFor(() => dig(dnsPort, ['+short', `www.${Z}`, 'A']).trim() === '192.0.2.2', 10_000, 'the loaded ZI served');
+    // refresh_zone with the first ZI's id publishes it again (as a copy with a new serial).
+    const zis = (await ok(ADMIN, '/admin_dms', 'list_zi', { name: Z })).all_zis as J[];
+    const first = Math.min(...zis.map((z) => Number(z.zi_id)));
+    assert.equal(await ok(ADMIN, '/admin_dms', 'refresh_zone', { name: Z, zi_id: first }), true);
+    await waitFor(() => dig(dnsPort, ['+short', `www.${Z}`, 'A']).trim() === '192.0.2.1', 10_000, 'refresh_zone with zi_id publishes that ZI');
+    assert.equal(await ok(ADMIN, '/admin_dms', 'reset_zone', { name: Z }), true);
+    // update_zone_text with normalize_ttls (admin_dms): accepted; a non-boolean is refused by its name.
+    assert.equal(await ok(ADMIN, '/admin_dms', 'update_zone_text', { name: Z, zi_text: text, login_id: 'op1', normalize_ttls: true }), true);
+    const badNorm = await call(ADMIN, '/admin_dms', 'update_zone_text', { name: Z, zi_text: text, login_id: 'op1', normalize_ttls: 'yes' });
+    assert.ok(badNorm.error && /normalize_ttls/.test(JSON.stringify(badNorm.error)), JSON.stringify(badNorm));
+    // set_zone and create_zone take use_apex_ns by name on admin_dms.
+    assert.equal(await ok(ADMIN, '/admin_dms', 'set_zone', { name: Z, use_apex_ns: true }), true);
+    assert.equal((await ok(ADMIN, '/admin_dms', 'show_zone', { name: Z })).use_apex_ns, true);
+    assert.equal(await ok(ADMIN, '/admin_dms', 'create_zone', { name: 'apexns-orig.test', login_id: 'op1', use_apex_ns: false }), true);
+    assert.equal((await ok(ADMIN, '/admin_dms', 'show_zone', { name: 'apexns-orig.test' })).use_apex_ns, false);
+  });
+});
+
 describe("the original's calls on the customer URLs", () => {
   test('a panel creates a zone from zi_data; it carries the panel’s tag; another panel cannot see or change it', async () => {
     const created = await ok(CUST_A, '/hosted_dms', 'create_zone', {

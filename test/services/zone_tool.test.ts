@@ -725,6 +725,13 @@ ns1 IN A 192.0.2.1
       ok(zt(target, ['reset_zonesm', 'orig-names.org']), 'reset_zonesm (refresh_zone)');
       ok(zt(target, ['refresh_zone', 'orig-names.org']), 'refresh_zone');
       assert.equal(ok(zt(target, ['ls_zi', 'orig-names.org']), 'ls_zi').stdout.trim().split('\n').length, before, 'an unchanged zone gets no new ZI from either');
+      // With a zi-id (as the original's): that ZI published first, an older one as a copy (one ZI more).
+      const later = join(dir, 'later-rrs.txt');
+      writeFileSync(later, '$ORIGIN orig-names.org.\nlater 300 IN A 192.0.2.9\n');
+      ok(zt(target, ['update_rrs', 'orig-names.org', later]), 'update_rrs');
+      ok(zt(target, ['reset_zonesm', 'orig-names.org', '1']), 'reset_zonesm with a zi-id');
+      assert.equal(ok(zt(target, ['ls_zi', 'orig-names.org']), 'ls_zi').stdout.trim().split('\n').length, before + 2, 'the update and the copy of ZI 1');
+      assert.doesNotMatch(ok(zt(target, ['show_zone', 'orig-names.org']), 'show_zone').stdout, /^later\s/m, 'ZI 1 is what is published');
       const signed = zt(target, ['sign_zone', 'orig-names.org']);
       const loadkeys = zt(target, ['loadkeys_zone', 'orig-names.org']);
       assert.equal(loadkeys.status, signed.status, `loadkeys_zone answers as sign_zone:\n${signed.stderr}\n${loadkeys.stderr}`);

@@ -382,13 +382,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   c(
     'refresh_zone',
     'Refresh a zone: apex NS/SOA from its SG again, servers told',
-    `Refresh a zone: refresh_zone <domain-name>
+    `Refresh a zone: refresh_zone <domain-name> [zi-id]
 
         Its apex NS (use_apex_ns zones) and SOA values are taken from its
         server group again (a new ZI when they differ), and its servers are
-        sent NOTIFY.  reset_zonesm (the original's reset of a zone's state
-        machine after an error) does the same here.`,
-    { min: 1, max: 1, args: ['zone'], aliases: ['reset_zonesm'] },
+        sent NOTIFY.  With zi-id, that ZI is published first (an older one
+        as a copy with a new serial).  reset_zonesm (the original's reset of
+        a zone's state machine after an error) does the same here.
+
+        ${ZI_SELECTOR_HELP}`,
+    { min: 1, max: 2, args: ['zone', 'other'], aliases: ['reset_zonesm'] },
   ),
   c(
     'refresh_zone_ttl',

@@ -468,6 +468,9 @@ const rrQueryDb: Handler = async (ctx, a) => {
 const refreshZone: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
+  // With a zi-id (as the original's): that ZI is published first, an older one as a copy with a new serial.
+  const zi = await ziArg(ctx, name, a.positional[1]);
+  if (zi !== undefined) await s.call('publish_zi', { zone: name, zi });
   const r = await s.call('refresh_zone', { zone: name });
   emit(ctx, r, () => '');
   return 0;

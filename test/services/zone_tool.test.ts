@@ -740,6 +740,15 @@ ns1 IN A 192.0.2.1
         const r = ok(zt(target, [cmd]), cmd);
         assert.match(r.stdout, /^ +default: \d+ zones, \d+ NOTIFYs queued$/m, `${cmd}: one line per server group`);
       }
+      // The original's spellings of arguments: -r for the reference, -n for update_rrs's zone, -f where DMS asks
+      // nothing, the vacuum commands' age-days as an argument.
+      ok(zt(target, ['create_reference', 'ORIG-REF']), 'create_reference');
+      ok(zt(target, ['set_zone_reference', '-r', 'ORIG-REF', 'orig-names.org']), 'set_zone_reference -r');
+      assert.match(ok(zt(target, ['show_zonesm', 'orig-names.org']), 'show_zonesm').stdout, /ORIG-REF/, 'the reference set by -r');
+      ok(zt(target, ['update_rrs', '-n', 'orig-names.org', later]), 'update_rrs -n');
+      ok(zt(target, ['refresh_zone', '-f', 'orig-names.org']), 'refresh_zone -f');
+      assert.match(ok(zt(target, ['vacuum_zis', '-f', '3650', '1000']), 'vacuum_zis age-days zi-max-num').stdout, /zis_deleted:\s+0/, 'nothing that young is vacuumed');
+      fails(zt(target, ['refresh_zone', '-x', 'orig-names.org']), 64, /unknown option '-x'/, 'a letter the original did not take');
       // The original's name for set_sg_alt_master_address.
       ok(zt(target, ['set_sg_master_alt_address', 'default', '192.0.2.53']), 'set_sg_master_alt_address');
       assert.match(ok(zt(target, ['show_sg', 'default']), 'show_sg').stdout, /192\.0\.2\.53/, 'the alternate master address set');

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getopt, splitShellLine } from '../../src/cli/zone_tool/argv.js';
+import { getopt, optionSpec, originalSpelling, splitShellLine } from '../../src/cli/zone_tool/argv.js';
 import { unifiedDiff } from '../../src/services/textdiff.js';
 import { EX, exitCodeFor, toZoneToolError, ZoneToolError } from '../../src/cli/zone_tool/errors.js';
 import { fmtTime, kvBlock, wrap } from '../../src/cli/zone_tool/format.js';
@@ -39,6 +39,34 @@ describe('getopt', () => {
     assert.throws(() => getopt(['-x'], 'v', 'ls'), /ls: unknown option '-x'/);
     assert.throws(() => getopt(['--bogus'], 'v', 'ls'), /unknown option '--bogus'/);
     assert.throws(() => getopt(['-r'], 'r:', 'ls'), /needs a value/);
+  });
+});
+
+describe("the original zone_tool's spellings of arguments", () => {
+  const parse = (name: string, args: string[]) => {
+    const cmd = findCommand(name);
+    assert.ok(cmd, name);
+    return originalSpelling(cmd, getopt(args, optionSpec(cmd), cmd.name, cmd.long));
+  };
+  it('an option standing for an argument goes to its place', () => {
+    assert.deepEqual(parse('set_zone_sg', ['-g', 'sg2', 'a.org']), { opts: {}, positional: ['a.org', 'sg2'] });
+    assert.deepEqual(parse('ls_zi', ['-v', '-z', '3', 'a.org']), { opts: { v: true }, positional: ['a.org', '3'] });
+    assert.deepEqual(parse('update_rrs', ['-n', 'a.org', 'f.txt']), { opts: {}, positional: ['a.org', 'f.txt'] });
+    assert.deepEqual(parse('ls_reference', ['-r', 'R1', 'R2']), { opts: {}, positional: ['R2', 'R1'] });
+  });
+  it("the vacuum commands' whole-number arguments are their options; other arguments stay", () => {
+    assert.deepEqual(parse('vacuum_zis', ['-f', '30', '25']), { opts: { a: '30', n: '25' }, positional: [] });
+    assert.deepEqual(parse('vacuum_zis', ['30', 'a.org']), { opts: { a: '30' }, positional: ['a.org'] });
+    assert.deepEqual(parse('vacuum_zis', ['-a', '10', '30']), { opts: { a: '10' }, positional: ['30'] }, 'an option given wins; the number stays an argument (refused by the count)');
+    assert.deepEqual(parse('vacuum_event_queue', ['-fv', '60']), { opts: { a: '60' }, positional: [] });
+  });
+  it("-f and -v are taken where the original took them, and nothing else is", () => {
+    assert.deepEqual(parse('refresh_zone', ['-f', 'a.org']), { opts: {}, positional: ['a.org'] });
+    assert.deepEqual(parse('show_master_status', ['-v']), { opts: {}, positional: [] });
+    assert.throws(() => parse('refresh_zone', ['-x', 'a.org']), /unknown option '-x'/);
+    assert.throws(() => parse('create_zone', ['-z', '1', 'a.org']), /unknown option '-z'/);
+    // A command's own letter keeps its meaning (nuke_zones asks before deleting unless -f).
+    assert.deepEqual(parse('nuke_zones', ['-f', 'a.org']), { opts: { f: true }, positional: ['a.org'] });
   });
 });
 

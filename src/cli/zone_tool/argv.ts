@@ -1,6 +1,7 @@
 // Argument handling shared by one-shot argv and shell lines: a shell line is split with POSIX-like quoting into the
 // same argv a shell would have produced, then both go through one GNU-getopt style option parser.
 
+import type { CommandSpec } from './command-spec.js';
 import { EX, ZoneToolError } from './errors.js';
 
 /**
@@ -127,4 +128,35 @@ export function getopt(args: readonly string[], spec: string, command: string, l
     }
   }
   return { opts, positional };
+}
+
+/** The option letters a command's line is read with: its own, and those of its original spellings (`compat`). */
+export function optionSpec(cmd: CommandSpec): string {
+  const own = new Set(cmd.options.replace(/:/g, ''));
+  let spec = cmd.options;
+  for (const l of cmd.compat?.ignore ?? '') if (!own.has(l)) spec += l;
+  for (const l of Object.keys(cmd.compat?.optionArg ?? {})) if (!own.has(l)) spec += `${l}:`;
+  return spec;
+}
+
+/** The original's spellings (`compat`) turned into the command's own: flags dropped, options and arguments moved. */
+export function originalSpelling(cmd: CommandSpec, args: ParsedArgs): ParsedArgs {
+  const c = cmd.compat;
+  if (!c) return args;
+  const own = new Set(cmd.options.replace(/:/g, ''));
+  const opts = { ...args.opts };
+  const positional = [...args.positional];
+  for (const l of c.ignore ?? '') if (!own.has(l)) delete opts[l];
+  for (const [l, index] of Object.entries(c.optionArg ?? {})) {
+    const v = opts[l];
+    if (own.has(l) || typeof v !== 'string') continue;
+    delete opts[l];
+    if (index < 0) positional.push(v);
+    else positional.splice(Math.min(index, positional.length), 0, v);
+  }
+  const letters = c.argOption ?? [];
+  let k = 0;
+  while (k < letters.length && k < positional.length && /^\d+$/.test(positional[k]) && opts[letters[k]] === undefined) k++;
+  for (let i = 0; i < k; i++) opts[letters[i]] = positional[i];
+  return { opts, positional: positional.slice(k) };
 }

@@ -28,6 +28,22 @@ export interface CommandSpec {
   max: number;
   /** Completion kind of each positional; the last one repeats for variadic commands. */
   args: readonly ArgKind[];
+  /** The original zone_tool's spellings of this command's arguments, taken as well (dispatch.ts applies them). */
+  compat?: OriginalSpelling;
+}
+
+/**
+ * The original zone_tool read one set of option letters for every command and ignored the ones a command did not
+ * use, so its users' scripts pass `-f` (force) to commands that ask nothing and give some arguments as options
+ * (`set_zone_sg -g sg zone`) or options as arguments (`vacuum_zis 30`).
+ */
+export interface OriginalSpelling {
+  /** Flags accepted with no effect here (the original's -f where DMS asks no question, -v where it shows no more). */
+  ignore?: string;
+  /** An option of the original whose value is the positional argument at this index (-1: appended). */
+  optionArg?: Readonly<Record<string, number>>;
+  /** Whole-number positional arguments, from the first, that the original read as these options, in order. */
+  argOption?: readonly string[];
 }
 
 /** A table entry; `help` is indented like the original docstrings. */
@@ -42,6 +58,7 @@ export function command(
     max?: number;
     args?: readonly ArgKind[];
     aliases?: readonly string[];
+    compat?: OriginalSpelling;
   } = {},
 ): CommandSpec {
   return {
@@ -54,5 +71,6 @@ export function command(
     min: o.min ?? 0,
     max: o.max ?? 0,
     args: o.args ?? [],
+    ...(o.compat ? { compat: o.compat } : {}),
   };
 }

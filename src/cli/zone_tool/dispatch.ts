@@ -1,7 +1,7 @@
 // One path for every command, whether it came from argv or from a shell line: look it up in the table, parse its
 // options and count its arguments, run its handler, turn any failure into one message and an exit status.
 
-import { getopt, type ParsedArgs } from './argv.js';
+import { getopt, optionSpec, originalSpelling, type ParsedArgs } from './argv.js';
 import { type Context, reportError } from './context.js';
 import { EX, ZoneToolError } from './errors.js';
 import { findCommand, helpIndex, usageLine } from './table.js';
@@ -33,7 +33,7 @@ export async function runCommand(ctx: Context, argv: readonly string[]): Promise
         'UnknownCommand',
       );
     }
-    const args = getopt(rest, cmd.options, cmd.name, cmd.long);
+    const args = originalSpelling(cmd, getopt(rest, optionSpec(cmd), cmd.name, cmd.long));
     const n = args.positional.length;
     if (n < cmd.min || n > cmd.max) {
       const what = n < cmd.min ? 'too few arguments' : 'too many arguments';

@@ -2,7 +2,7 @@
 // wording and synopses). It drives one-shot argv parsing, the shell, help and tab completion. Implementations live
 // in handlers.ts so that help and completion load nothing heavy.
 
-import { type ArgKind, type CommandSpec, command } from './command-spec.js';
+import { type ArgKind, type CommandSpec, command, type OriginalSpelling } from './command-spec.js';
 import { API_COMMANDS } from './api-commands.js';
 import { BACKUP_COMMANDS } from './backup-commands.js';
 import { HA_COMMANDS } from './ha-commands.js';
@@ -80,7 +80,7 @@ const ZI_SELECTOR_HELP = `zi-id forms:    123       a ZI id
 
 const c = command;
 
-export const COMMANDS: readonly CommandSpec[] = [
+const TABLE: readonly CommandSpec[] = [
   // --- zones ---------------------------------------------------------------------------------------------------
   c(
     'ls',
@@ -774,6 +774,46 @@ export const COMMANDS: readonly CommandSpec[] = [
   ),
   c('exit', 'Exit program.', `Exit program.`, { aliases: ['quit', 'EOF', 'eof'] }),
 ];
+
+/**
+ * The original zone_tool's spellings of arguments that scripts written for it use (command-spec.ts OriginalSpelling;
+ * compared with every do_ command of the original's zone_tool.py): its -f where DMS asks nothing, its -v where DMS
+ * shows no more, its -z/-g/-r/-n options standing for arguments, the vacuum commands' age-days as an argument.
+ */
+const ORIGINAL_SPELLINGS: Readonly<Record<string, OriginalSpelling>> = {
+  ls_zi: { optionArg: { z: 1 } },
+  set_zone_sg: { optionArg: { g: 1 } },
+  move_server_sg: { optionArg: { g: 1 } },
+  set_zone_reference: { optionArg: { r: 1 } },
+  ls_reference: { optionArg: { r: -1 } },
+  update_rrs: { optionArg: { n: 0 } },
+  vacuum_event_queue: { ignore: 'fv', argOption: ['a'] },
+  vacuum_zones: { ignore: 'fv', argOption: ['a'] },
+  vacuum_zis: { ignore: 'fv', argOption: ['a', 'n'] },
+  vacuum_pare_deleted_zone_zis: { ignore: 'fv', argOption: ['a'] },
+  vacuum_syslog: { ignore: 'fv' },
+  vacuum_all: { ignore: 'v' },
+  show_master_status: { ignore: 'v' },
+  show_replica_sg: { ignore: 'v' },
+  show_dms_status: { ignore: 'v' },
+  rename_sg: { ignore: 'f' },
+  set_sg_config: { ignore: 'f' },
+  set_sg_replica_sg: { ignore: 'f' },
+  swap_zone_sg: { ignore: 'f' },
+  refresh_zone: { ignore: 'f' },
+  refresh_sg: { ignore: 'f' },
+  refresh_all: { ignore: 'f' },
+  rename_reference: { ignore: 'f' },
+  delete_server: { ignore: 'f' },
+  rename_server: { ignore: 'f' },
+  generate_tsig_key: { ignore: 'f' },
+  restore_named_db: { ignore: 'f' },
+  fail_event: { ignore: 'f' },
+  poke_zone_set_serial: { ignore: 'f' },
+  poke_zone_wrap_serial: { ignore: 'f' },
+};
+
+export const COMMANDS: readonly CommandSpec[] = TABLE.map((c) => (Object.hasOwn(ORIGINAL_SPELLINGS, c.name) ? { ...c, compat: ORIGINAL_SPELLINGS[c.name] } : c));
 
 const BY_NAME = new Map<string, CommandSpec>();
 for (const cmd of COMMANDS) {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -749,6 +749,16 @@ ns1 IN A 192.0.2.1
       ok(zt(target, ['refresh_zone', '-f', 'orig-names.org']), 'refresh_zone -f');
       assert.match(ok(zt(target, ['vacuum_zis', '-f', '3650', '1000']), 'vacuum_zis age-days zi-max-num').stdout, /zis_deleted:\s+0/, 'nothing that young is vacuumed');
       fails(zt(target, ['refresh_zone', '-x', 'orig-names.org']), 64, /unknown option '-x'/, 'a letter the original did not take');
+      // generate_tsig_key's file-name (the original's): the BIND key block in a 0600 file; never over a file without -f,
+      // and then no key is made.
+      const keyFile = join(dir, 'orig.key');
+      ok(zt(target, ['generate_tsig_key', 'orig-key', 'hmac-sha256', keyFile]), 'generate_tsig_key with a file');
+      assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the key file is 0600');
+      assert.match(readFileSync(keyFile, 'utf8'), /^key "orig-key" \{\n\talgorithm hmac-sha256;\n\tsecret "[A-Za-z0-9+/=]{40,}";\n\};\n$/, 'a BIND key block');
+      fails(zt(target, ['generate_tsig_key', 'orig-key2', 'hmac-sha256', keyFile]), 73, /exists \(-f overwrites it\)/, 'an existing file');
+      assert.doesNotMatch(ok(zt(target, ['ls_tsig_key']), 'ls_tsig_key').stdout, /orig-key2/, 'no key made when the file was refused');
+      ok(zt(target, ['generate_tsig_key', '-f', 'orig-key2', 'hmac-sha512', keyFile]), 'generate_tsig_key -f');
+      assert.match(readFileSync(keyFile, 'utf8'), /key "orig-key2"[^]*hmac-sha512/, 'the file overwritten with -f');
       // The original's name for set_sg_alt_master_address.
       ok(zt(target, ['set_sg_master_alt_address', 'default', '192.0.2.53']), 'set_sg_master_alt_address');
       assert.match(ok(zt(target, ['show_sg', 'default']), 'show_sg').stdout, /192\.0\.2\.53/, 'the alternate master address set');

@@ -2,6 +2,7 @@
 // targets (per zone, or per server group with -g), and the NOTIFYs waiting in the event queue. The table entries are
 // spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
 
+import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { type CommandSpec, command } from './command-spec.js';
 import type { TsigAlgorithm } from '../../dns/tsig.js';
 import { emit } from './context.js';
@@ -19,15 +20,18 @@ export const PRIMARY_COMMANDS: readonly CommandSpec[] = [
   spec(
     'generate_tsig_key',
     'Create a TSIG key with a random secret',
-    `Create a TSIG key: generate_tsig_key <key-name> [algorithm]
+    `Create a TSIG key: generate_tsig_key [-f] <key-name> [algorithm] [file-name]
 
         where:
                 algorithm   hmac-sha256 (default), hmac-sha512, hmac-sha384,
                             hmac-sha224, hmac-sha1 or hmac-md5
+                file-name   also write the BIND key {} block there (mode
+                            0600), for nsupdate -k and named.conf include
+                -f          overwrite file-name if it exists
 
         Prints the key as a BIND key {} block and as a Knot key: entry, ready
         for the secondaries' configuration and for nsupdate -k / knsupdate.`,
-    { min: 1, max: 2, args: ['other', 'other'] },
+    { options: 'f', min: 1, max: 3, args: ['other', 'other', 'file'] },
   ),
   spec('ls_tsig_key', 'List TSIG keys', 'List TSIG keys: ls_tsig_key\n\n        Shows name, algorithm and creation time (not the secret).', { aliases: ['ls_tsig_keys'] }),
   spec(
@@ -111,11 +115,12 @@ function usage(msg: string): never {
 }
 
 /** A key as the secondaries' configuration wants it: a BIND key {} block, a Knot key: entry and the -y form. */
-async function keyText(k: { name: string; algorithm: string; secret: string }): Promise<{ text: string; data: unknown }> {
+async function keyText(k: { name: string; algorithm: string; secret: string }): Promise<{ text: string; data: unknown; bind: string }> {
   const [{ keyToBindConfig, keyToKnotConfig }, { Name }] = await Promise.all([import('../../dns/tsig.js'), import('../../dns/name.js')]);
   const key = { name: Name.parse(k.name), algorithm: k.algorithm as TsigAlgorithm, secret: new Uint8Array(Buffer.from(k.secret, 'base64')) };
   const plain = key.name.toString().replace(/\.$/, '');
   return {
+    bind: keyToBindConfig(key),
     data: { name: key.name.toString(), algorithm: key.algorithm, secret: k.secret },
     text: `# BIND (named.conf, nsupdate -k):\n${keyToBindConfig(key)}\n# Knot (knot.conf):\n${keyToKnotConfig(key)}\n# nsupdate -y / knsupdate -y:\n${key.algorithm}:${plain}:${k.secret}\n`,
   };
@@ -139,10 +144,33 @@ function intId(text: string, what: string): number {
 
 const generateTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const created = await s.call('generate_tsig_key', { name: a.positional[0], ...(a.positional[1] ? { algorithm: a.positional[1] } : {}) });
-  const k = await keyText(created);
-  emit(ctx, k.data, () => k.text);
-  return 0;
+  const [name, algorithm, file] = a.positional;
+  // The file is opened (created 0600, not replaced without -f) before the key is made, so that a file that cannot be
+  // written leaves no key behind; one made here is removed again if the key is refused.
+  let fd: number | undefined;
+  if (file !== undefined) {
+    try {
+      fd = openSync(file, a.opts.f ? 'w' : 'wx', 0o600);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ZoneToolError(`${file}: ${code === 'EEXIST' ? 'exists (-f overwrites it)' : (e as Error).message}`, EX.CANTCREAT, 'CantCreate');
+    }
+  }
+  try {
+    const created = await s.call('generate_tsig_key', { name, ...(algorithm ? { algorithm } : {}) });
+    const k = await keyText(created);
+    if (fd !== undefined) {
+      fchmodSync(fd, 0o600);
+      writeSync(fd, `${k.bind.trimEnd()}\n`);
+    }
+    emit(ctx, k.data, () => k.text);
+    return 0;
+  } catch (e) {
+    if (fd !== undefined && file !== undefined && !a.opts.f) rmSync(file, { force: true });
+    throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 };
 
 const lsTsigKey: Handler = async (ctx) => {

@@ -806,7 +806,6 @@ const ORIGINAL_SPELLINGS: Readonly<Record<string, OriginalSpelling>> = {
   rename_reference: { ignore: 'f' },
   delete_server: { ignore: 'f' },
   rename_server: { ignore: 'f' },
-  generate_tsig_key: { ignore: 'f' },
   restore_named_db: { ignore: 'f' },
   fail_event: { ignore: 'f' },
   poke_zone_set_serial: { ignore: 'f' },

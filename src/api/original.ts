@@ -530,9 +530,7 @@ async function copyZiAcross(call: OperationCaller, a: Args, m: string): Promise<
   const from = str(m, a, 'src_name');
   const to = str(m, a, 'name');
   const zi = optId(m, a, 'zi_id');
-  const src = (await call('show_zone', { zone: from, format: 'records', ...(zi === undefined ? {} : { zi }) })) as ShowRecords;
-  const dst = (await call('show_zone', { zone: to, zi: 'latest', format: 'records' })) as ShowRecords;
-  await call('update_zone', { zone: to, records: [...dst.records.filter(isApexSoaOrNs), ...src.records.filter((r) => !isApexSoaOrNs(r))] });
+  await call('copy_zi', { zone: from, zi: zi ?? 'published', to });
   return true;
 }
 

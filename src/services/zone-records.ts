@@ -14,7 +14,7 @@ import { saveZoneEdit } from './edit.js';
 import { InvalidParams, type ParamProblem } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import { recordOfFields } from './rrs.js';
-import type { RRFlags, SaveOptions, SaveResult, ZoneContent, ZoneRecord } from './types.js';
+import type { RRFlags, SaveOptions, SaveResult, ZiSelector, ZoneContent, ZoneRecord } from './types.js';
 import { getZi, getZoneContent, saveZone } from './zones.js';
 
 /** One record of a zone as structured data. */
@@ -136,4 +136,20 @@ export async function refreshZoneTtl(ctx: ServiceContext, name: string, zoneTtl?
   const old = content.zi.zoneTtl;
   const data = contentToRecords(content).map(({ ttl: t, ...d }) => (t === undefined || t === old ? d : { ...d, ttl: t }));
   return saveZoneRecords(ctx, key, data, { zoneTtl: ttl, baseVersion: content.zi.version });
+}
+
+/**
+ * A ZI of one zone saved as the newest ZI of another (the original DMS's copy_zi across zones): its records, owners
+ * taken relative to the zone they move to, replace the other zone's — except its apex SOA and NS, which stay. Saved
+ * as update_zone saves, against the version read.
+ */
+export async function copyZiToZone(ctx: ServiceContext, from: string, sel: ZiSelector, to: string): Promise<SaveResult> {
+  const src = await getZoneContent(ctx, normalizeZoneName(from), sel);
+  const key = normalizeZoneName(to);
+  const dst = await getZoneContent(ctx, key, 'latest');
+  const apex = (d: ZoneRecordData) => d.name === '@' && (d.type === 'SOA' || d.type === 'NS');
+  // The source's zone reference rides on its SOA: the records keep their own flags, the zone its reference.
+  const data = [...contentToRecords(dst).filter(apex), ...contentToRecords(src).filter((d) => !apex(d))];
+  // As copy_zone does, the ZI's zone TTL ($TTL) goes with its records; RDATA is copied as is.
+  return saveZoneRecords(ctx, key, data, { zoneTtl: src.zi.zoneTtl, baseVersion: dst.zi.version });
 }

@@ -759,6 +759,18 @@ ns1 IN A 192.0.2.1
       assert.doesNotMatch(ok(zt(target, ['ls_tsig_key']), 'ls_tsig_key').stdout, /orig-key2/, 'no key made when the file was refused');
       ok(zt(target, ['generate_tsig_key', '-f', 'orig-key2', 'hmac-sha512', keyFile]), 'generate_tsig_key -f');
       assert.match(readFileSync(keyFile, 'utf8'), /key "orig-key2"[\s\S]*hmac-sha512/, 'the file overwritten with -f');
+      // copy_zi across zones (the original's form): a ZI of one zone becomes the newest of another, whose apex stays.
+      ok(zt(target, ['create_zone', 'copy-dst.org']), 'create_zone copy-dst.org');
+      ok(zt(target, ['copy_zi', 'orig-names.org', 'copy-dst.org']), 'copy_zi src dst');
+      const copied = ok(zt(target, ['show_zone', 'copy-dst.org']), 'show_zone copy-dst.org').stdout;
+      assert.match(copied, /^later\s+300\s+IN\s+A\s+192\.0\.2\.9$/m, 'the source ZI\'s records, owners under the new zone');
+      assert.match(copied, /^@\s+\d+\s+IN\s+SOA\s+\S+\s+\S+\s+\d+/m, 'the zone keeps an SOA of its own');
+      ok(zt(target, ['copy_zi', '-z', '1', 'orig-names.org', 'copy-dst.org']), 'copy_zi -z 1 src dst');
+      assert.doesNotMatch(ok(zt(target, ['show_zone', 'copy-dst.org']), 'show_zone').stdout, /^later\s/m, 'ZI 1 of the source had no such record');
+      await unchanged(target, () => {
+        fails(zt(target, ['copy_zi', 'orig-names.org', 'no-such-zone.org']), 68, /no-such-zone\.org/, 'copy_zi to a zone that does not exist');
+        fails(zt(target, ['copy_zi', '-z', '1', 'orig-names.org', 'copy-dst.org', '2']), 64, /give the zi-id once/, 'two zi-ids');
+      });
       // The original's name for set_sg_alt_master_address.
       ok(zt(target, ['set_sg_master_alt_address', 'default', '192.0.2.53']), 'set_sg_master_alt_address');
       assert.match(ok(zt(target, ['show_sg', 'default']), 'show_sg').stdout, /192\.0\.2\.53/, 'the alternate master address set');

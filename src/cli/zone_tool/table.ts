@@ -440,12 +440,16 @@ const TABLE: readonly CommandSpec[] = [
     'copy_zi',
     'Save an older ZI again as the newest, with a new serial',
     `Copy a ZI: copy_zi <domain-name> <zi-id>
+               copy_zi [-z zi-id] <src-domain-name> <domain-name> [zi-id]
 
         The ZI's records become the zone's newest ZI (published), with the
         next SOA serial: going back to an earlier version of the zone.
+        Given two zones (the original's form), a ZI of the first (by default
+        its published one) becomes the newest ZI of the second, whose own
+        apex SOA and NS stay.
 
         ${ZI_SELECTOR_HELP}`,
-    { min: 2, max: 2, args: ['zone', 'other'] },
+    { options: 'z:', min: 2, max: 3, args: ['zone', 'zone', 'other'] },
   ),
   c(
     'delete_zi',

@@ -9,7 +9,7 @@ import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
 import { queryRecords, updateRrs } from '../rrs.js';
-import { contentToRecords, refreshZoneTtl, saveZoneRecords } from '../zone-records.js';
+import { contentToRecords, copyZiToZone, refreshZoneTtl, saveZoneRecords } from '../zone-records.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
 import { loadSettings } from '../config.js';
@@ -472,13 +472,21 @@ export const ZONE_OPERATIONS = {
   }),
   copy_zi: op({
     name: 'copy_zi',
-    summary: 'Save an older ZI again as the newest (published unless asked not to), with a new serial',
+    summary: 'Save an older ZI again as the newest (published unless asked not to), with a new serial; with `to`, as the newest ZI of another zone',
     params: z
-      .object({ zone: zoneParam, zi: ziParam, publish: z.boolean().optional(), comment: z.string().max(4096).optional() })
-      .strict(),
+      .object({
+        zone: zoneParam,
+        zi: ziParam,
+        to: zoneParam.optional().describe("another zone to save the ZI's records into (its own apex SOA and NS stay)"),
+        publish: z.boolean().optional(),
+        comment: z.string().max(4096).optional(),
+      })
+      .strict()
+      .refine((p) => p.to === undefined || (p.publish === undefined && p.comment === undefined), { message: 'publish and comment are not taken with to', path: ['to'] }),
     tiers: ALL_TIERS,
     mutates: true,
-    run: async (ctx, { zone, zi, ...o }) => copyZi(ctx, await zoneOf(ctx, zone), sel(zi)!, o),
+    run: async (ctx, { zone, zi, to, ...o }) =>
+      to === undefined ? copyZi(ctx, await zoneOf(ctx, zone), sel(zi)!, o) : copyZiToZone(ctx, await zoneOf(ctx, zone), sel(zi)!, await zoneOf(ctx, to)),
   }),
   publish_zi: op({
     name: 'publish_zi',

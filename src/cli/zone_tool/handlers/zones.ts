@@ -15,6 +15,7 @@ import type { Handler } from '../dispatch.js';
 import { EX, fileLine, printWarnings, reportUnchanged, ZoneToolError, toZoneToolError } from '../errors.js';
 import { col, errorText, fmtTime, kvBlock } from '../format.js';
 import { intArg, parseZoneOptions, zoneArg, ziArg } from '../util.js';
+import { parseZiSelector } from '../zi_selector.js';
 import { flag, I, opt, ziFields, zoneSmFields } from './common.js';
 import { printReverseReport } from '../reverse-commands.js';
 
@@ -491,9 +492,31 @@ const refreshZoneTtl: Handler = async (ctx, a) => {
   return 0;
 };
 
+/** Whether `text` reads as a ZI selector (a number, ^-2, @3d, a date...) rather than a zone name. */
+function isZiSelector(ctx: Context, text: string): boolean {
+  try {
+    parseZiSelector(text, ctx.now());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const copyZi: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const name = await zoneArg(ctx, a.positional[0]);
+  // The original's form names two zones: three arguments, -z, or a second argument that is no ZI selector.
+  const z = typeof a.opts.z === 'string' ? a.opts.z : undefined;
+  if (a.positional.length === 3 || z !== undefined || !isZiSelector(ctx, a.positional[1])) {
+    if (a.positional.length === 3 && z !== undefined) throw new ZoneToolError('copy_zi: give the zi-id once (-z or the third argument)', EX.USAGE, 'UsageError');
+    const to = await zoneArg(ctx, a.positional[1]);
+    const sel = await ziArg(ctx, name, a.positional[2] ?? z);
+    const r = await s.call('copy_zi', { zone: name, zi: sel ?? 'published', to });
+    emit(ctx, r, () => '');
+    printReverseReport(ctx, r.reverse);
+    reportUnchanged(ctx, to, r);
+    return 0;
+  }
   const sel = await ziArg(ctx, name, a.positional[1]);
   const r = await s.call('copy_zi', { zone: name, zi: sel ?? 'published' });
   emit(ctx, r, () => '');

@@ -2,7 +2,7 @@
 // targets (per zone, or per server group with -g), and the NOTIFYs waiting in the event queue. The table entries are
 // spread into table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS.
 
-import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { type CommandSpec, command } from './command-spec.js';
 import type { TsigAlgorithm } from '../../dns/tsig.js';
 import { emit } from './context.js';
@@ -119,10 +119,11 @@ async function keyText(k: { name: string; algorithm: string; secret: string }): 
   const [{ keyToBindConfig, keyToKnotConfig }, { Name }] = await Promise.all([import('../../dns/tsig.js'), import('../../dns/name.js')]);
   const key = { name: Name.parse(k.name), algorithm: k.algorithm as TsigAlgorithm, secret: new Uint8Array(Buffer.from(k.secret, 'base64')) };
   const plain = key.name.toString().replace(/\.$/, '');
+  const bind = keyToBindConfig(key);
   return {
-    bind: keyToBindConfig(key),
+    bind,
     data: { name: key.name.toString(), algorithm: key.algorithm, secret: k.secret },
-    text: `# BIND (named.conf, nsupdate -k):\n${keyToBindConfig(key)}\n# Knot (knot.conf):\n${keyToKnotConfig(key)}\n# nsupdate -y / knsupdate -y:\n${key.algorithm}:${plain}:${k.secret}\n`,
+    text: `# BIND (named.conf, nsupdate -k):\n${bind}\n# Knot (knot.conf):\n${keyToKnotConfig(key)}\n# nsupdate -y / knsupdate -y:\n${key.algorithm}:${plain}:${k.secret}\n`,
   };
 }
 
@@ -145,12 +146,15 @@ function intId(text: string, what: string): number {
 const generateTsigKey: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const [name, algorithm, file] = a.positional;
-  // The file is opened (created 0600, not replaced without -f) before the key is made, so that a file that cannot be
-  // written leaves no key behind; one made here is removed again if the key is refused.
+  // The file is opened before the key is made (created 0600; an existing one only with -f, and not cut short until the
+  // key is there), so that a file that cannot be written leaves no key behind and a refused key leaves the file as it
+  // was; one made here is removed again.
   let fd: number | undefined;
+  let made = false;
   if (file !== undefined) {
     try {
-      fd = openSync(file, a.opts.f ? 'w' : 'wx', 0o600);
+      made = !(a.opts.f && existsSync(file));
+      fd = openSync(file, made ? 'wx' : 'r+', 0o600);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new ZoneToolError(`${file}: ${code === 'EEXIST' ? 'exists (-f overwrites it)' : (e as Error).message}`, EX.CANTCREAT, 'CantCreate');
@@ -161,12 +165,13 @@ const generateTsigKey: Handler = async (ctx, a) => {
     const k = await keyText(created);
     if (fd !== undefined) {
       fchmodSync(fd, 0o600);
-      writeSync(fd, `${k.bind.trimEnd()}\n`);
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${k.bind.trimEnd()}\n`, 0);
     }
     emit(ctx, k.data, () => k.text);
     return 0;
   } catch (e) {
-    if (fd !== undefined && file !== undefined && !a.opts.f) rmSync(file, { force: true });
+    if (made && file !== undefined) rmSync(file, { force: true });
     throw e;
   } finally {
     if (fd !== undefined) closeSync(fd);

@@ -1,6 +1,6 @@
 // The original zone_tool's commands for machinery DMS does not have (a hidden BIND master driven by rndc, rsync and
-// ssh to the secondaries, a syslog table in the database, database-wide ZI ids). An operator who types one is told what DMS does instead,
-// rather than "Unknown command": exit 0 where the command's purpose is met without it (there is nothing to
+// ssh to the secondaries, a syslog table in the database, database-wide ZI ids). An operator who types one is told
+// what DMS does instead, rather than "Unknown command": exit 0 where the command's purpose is met without it (there is nothing to
 // reconfigure, restore or vacuum), EX_UNAVAILABLE (69) where what it made does not exist here (a script waiting for
 // an rndc.conf learns that it will not come). The table entries are spread into table.ts's COMMANDS and the handlers
 // into handlers.ts's HANDLERS.
@@ -8,7 +8,11 @@
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
 import { EX } from './errors.js';
+import { wrap } from './format.js';
 import { type CommandSpec, command } from './command-spec.js';
+
+/** The option letters the original read for every command (its one getopt), each accepted here and ignored. */
+const ORIGINAL_OPTIONS = 'aofg:ijn:pr:tuvz:';
 
 interface Retired {
   name: string;
@@ -20,7 +24,6 @@ interface Retired {
   exit: number;
   /** The original's synopsis (its arguments and option letters are accepted and ignored). */
   synopsis: string;
-  options?: string;
 }
 
 const RETIRED: readonly Retired[] = [
@@ -53,8 +56,7 @@ const RETIRED: readonly Retired[] = [
     instead:
       'DMS keeps no syslog table: dmsd writes its log as JSON lines to standard output (journald keeps and ages them). vacuum_all ages the audit log (audit_max_age), the events and the old ZIs.',
     exit: EX.OK,
-    synopsis: 'vacuum_syslog [-a age-days]',
-    options: 'a:',
+    synopsis: 'vacuum_syslog [-fv] [age-days]',
   },
   {
     name: 'write_rndc_conf',
@@ -79,7 +81,6 @@ const RETIRED: readonly Retired[] = [
       "DMS numbers each zone's ZIs 1, 2, 3... within the zone, so a ZI is named with its zone: copy_zone -z <zi-id> <src-domain-name> <domain-name> makes a zone from a ZI of another (with the same -g, -i, -r and zone options).",
     exit: EX.UNAVAILABLE,
     synopsis: 'create_zi_zone [-g <sg-name>] [-i] [-r reference] <zi-id> <domain-name> [zone-option] ...',
-    options: 'g:ir:',
   },
   {
     name: 'set_server_ssh_address',
@@ -91,9 +92,12 @@ const RETIRED: readonly Retired[] = [
   },
 ];
 
+const verdict = (r: Retired) => (r.exit === EX.OK ? 'nothing to do in DMS' : 'not in DMS');
+const INDENT = '        ';
+
 export const ORIGINAL_COMMANDS: readonly CommandSpec[] = RETIRED.map((r) =>
-  command(r.name, `(original DMS) ${r.was}: ${r.exit === EX.OK ? 'nothing to do in DMS' : 'not in DMS'}`, `${r.was}: ${r.synopsis}\n\n        ${wrap(r.instead)}`, {
-    ...(r.options ? { options: r.options } : {}),
+  command(r.name, `(original DMS) ${r.was}: ${verdict(r)}`, `${r.was}: ${r.synopsis}\n\n${wrap(r.instead, INDENT, INDENT, 72)}`, {
+    options: ORIGINAL_OPTIONS,
     max: Number.POSITIVE_INFINITY,
     args: ['other'],
   }),
@@ -103,22 +107,8 @@ export const ORIGINAL_HANDLERS: Record<string, Handler> = Object.fromEntries(
   RETIRED.map((r): [string, Handler] => [
     r.name,
     async (ctx) => {
-      emit(ctx, { command: r.name, inDms: false, instead: r.instead }, () => `        ${r.name}: ${r.exit === EX.OK ? 'nothing to do in DMS' : 'not in DMS'}\n        ${wrap(r.instead)}`);
+      emit(ctx, { command: r.name, inDms: false, instead: r.instead }, () => `${INDENT}${r.name}: ${verdict(r)}\n${wrap(r.instead, INDENT, INDENT, 72)}`);
       return r.exit;
     },
   ]),
 );
-
-/** Text wrapped at 72 columns, continued lines indented as zone_tool's help is. */
-function wrap(text: string): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line.length > 0 && line.length + 1 + word.length > 64) {
-      lines.push(line);
-      line = word;
-    } else line = line.length > 0 ? `${line} ${word}` : word;
-  }
-  if (line.length > 0) lines.push(line);
-  return lines.join('\n        ');
-}

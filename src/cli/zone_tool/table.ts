@@ -795,7 +795,6 @@ const ORIGINAL_SPELLINGS: Readonly<Record<string, OriginalSpelling>> = {
   vacuum_zones: { ignore: 'fv', argOption: ['a'] },
   vacuum_zis: { ignore: 'fv', argOption: ['a', 'n'] },
   vacuum_pare_deleted_zone_zis: { ignore: 'fv', argOption: ['a'] },
-  vacuum_syslog: { ignore: 'fv' },
   vacuum_all: { ignore: 'v' },
   show_master_status: { ignore: 'v' },
   show_replica_sg: { ignore: 'v' },

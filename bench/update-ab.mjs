@@ -16,11 +16,13 @@
 //   --pause MS (the client waits MS milliseconds after each answer: UPDATEs that arrive at an idle server, as
 //   DHCP servers and ACME clients send them; default 0).
 //   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only).
+//   --dump FILE (every timed UPDATE as a line "label index µs sent", in the order sent, sent = process.hrtime.bigint()
+//   when it was sent: where the slow ones fall, beside a server's own marks of the same clock).
 // Environment: BENCH_NODE_ARGS (Node.js flags for both dmsd).
 
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dmsdUdpPort, have, ROOT, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
@@ -112,10 +114,13 @@ async function timedUpdate(srv, i) {
     };
     sock.send(bytes, srv.port, '127.0.0.1');
   });
+  sentAt.push(t0);
   return Number(process.hrtime.bigint() - t0) / 1000;
 }
+const sentAt = [];
 
 const lat = { a: [], b: [] };
+const order = [];
 try {
   for (let i = 0; i < WARMUP; i++) {
     await timedUpdate(a, 100_000 + i);
@@ -124,14 +129,22 @@ try {
   for (let i = 0; i < UPDATES; i++) {
     const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
     lat[first.label].push(await timedUpdate(first, i));
+    order.push(first.label);
     if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
     lat[second.label].push(await timedUpdate(second, i));
+    order.push(second.label);
     if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
   }
 } finally {
   sock.close();
   for (const stop of stops) await stop();
   rmSync(work, { recursive: true, force: true });
+}
+
+const dumpFile = argOf('--dump');
+if (dumpFile !== undefined) {
+  const next = { a: 0, b: 0 };
+  writeFileSync(dumpFile, order.map((l, k) => `${l} ${k} ${lat[l][next[l]++].toFixed(1)} ${sentAt[WARMUP * 2 + k]}\n`).join(''));
 }
 
 const stats = (xs) => {

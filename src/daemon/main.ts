@@ -32,6 +32,7 @@ import { DbQueryAcl } from './query-acl.js';
 import { addLimitOptions, resolveLimits, type ServingLimits } from './limits.js';
 import { type Leadership, startLeadership } from './leader.js';
 import { replicaExpiry } from './replica-expiry.js';
+import { Foreground } from './foreground.js';
 import { collectAfterLoad, startIdleMemoryReturn, youngGenerationForChanges } from './idle-memory.js';
 import { QueryHandler } from '../server/query.js';
 import { TCP_DEFAULTS } from '../server/tcp-guard.js';
@@ -395,6 +396,8 @@ async function fillTable(
   reload?: () => void;
   refresh?: ZoneFeed['refresh'];
   keys?: DbKeyStore;
+  /** UPDATEs, which background slices of work (zone snapshots) wait for. */
+  foreground?: Foreground;
   seq?: () => number;
   signer?: ZoneSigner;
   signAll?: () => Promise<void>;
@@ -434,7 +437,10 @@ async function fillTable(
   await acl?.reload();
   // Scavenges between changes rather than inside the next one (a large heap makes each one long).
   const afterServed = youngGenerationForChanges();
+  // UPDATEs go before the zone snapshots' slices of work (foreground.ts).
+  const foreground = new Foreground();
   const feed = await startZoneFeed(store, table, log, {
+    foreground,
     // Zone snapshots: stored by the leader, or with --workers by the worker in slot 0 (the supervisor holds no zones).
     writeSnapshots: signs ? mayLead : cluster.isWorker && process.env.DMSD_WORKER_SLOT === '0' ? () => !workerFenced : () => false,
     // A large signed zone served whole once serving (its full sign ran after the start): the change path rehearsed
@@ -460,7 +466,7 @@ async function fillTable(
       await feed.refresh(name).catch((e) => log.error({ zone: name, err: (e as Error).message }, 'cannot sign the published version'));
     }
   };
-  return { stop, refresh: feed.refresh, keys, seq: () => feed.seq, ...(signer ? { signer, signAll } : {}) };
+  return { stop, refresh: feed.refresh, keys, foreground, seq: () => feed.seq, ...(signer ? { signer, signAll } : {}) };
 }
 
 /**
@@ -576,6 +582,7 @@ async function serve(opts: DmsdOptions, log: Logger, report?: Report, store?: St
     const fencedWhy = () => (leadership?.fenced || workerFenced ? 'fenced: this database is the old primary (a promoted replica runs at a newer epoch); send UPDATEs to the new primary' : undefined);
     attachDbPrimary(handler, table, store, filled.keys, log, refresh, {
       refuseUpdates: fencedWhy,
+      foreground: filled.foreground,
       ...(opts.limits?.xfr ? { xfrLimits: opts.limits.xfr } : {}),
       onXfrLimited: (scope) => {
         xfrLimited[scope] = (xfrLimited[scope] ?? 0) + 1;

@@ -20,6 +20,7 @@ import * as services from '../services/index.js';
 import type { Store } from '../store/index.js';
 import type { ZoneTable } from '../zone/table.js';
 import { parseGrant, type UpdateGrant } from '../zone/update.js';
+import { Foreground } from './foreground.js';
 import { gitNotifyPort } from './events/git.js';
 import { NOTIFY_EVENT, type NotifyEventPayload, notifyHandler } from './events/notify.js';
 import { type EventHandler, runDueEvents } from './events/runner.js';
@@ -107,9 +108,12 @@ export function attachDbPrimary(
     onXfrLimited?: (scope: 'total' | 'client') => void;
     /** A git pull was queued (signed NOTIFY): run the event runner now, where this process runs it. */
     onGitPull?: () => void;
+    /** Each UPDATE's commit, until this process serves it, runs as foreground work (background slices wait for it). */
+    foreground?: Foreground;
   } = {},
 ): Primary {
   const { refuseUpdates, xfrLimits, onXfrLimited, onGitPull } = o;
+  const foreground = o.foreground ?? new Foreground();
   const sink = servicesUpdateSink(store, (zone, texts) => grantsOf(store, zone, log, texts), refuseUpdates ? { refuse: refuseUpdates } : {});
   // A committed UPDATE is served here (patched with what it changed) before it is answered.
   const served = async <R extends { committed?: services.CommittedChange }>(origin: Name, r: R): Promise<R> => {
@@ -121,11 +125,12 @@ export function attachDbPrimary(
     updates: {
       // Spread keeps getZoneAt: an UPDATE then reads only the owners it names, not the whole zone.
       ...sink,
-      commit: async (c) => served(c.origin, await sink.commit(c)),
-      transact: async (origin, owners, author, decide) => {
-        const r = await sink.transact(origin, owners, author, decide);
-        return r === 'apart' || !r ? r : served(origin, r);
-      },
+      commit: (c) => foreground.run(async () => served(c.origin, await sink.commit(c))),
+      transact: (origin, owners, author, decide) =>
+        foreground.run(async () => {
+          const r = await sink.transact(origin, owners, author, decide);
+          return r === 'apart' || !r ? r : served(origin, r);
+        }),
     },
     keys,
     xfr: { log: (e) => log.info(e, e.kind === 'refused' || e.kind === 'notauth' ? 'transfer refused' : 'transfer') },

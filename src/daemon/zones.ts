@@ -27,6 +27,7 @@ import { patchZone } from '../zone/delta.js';
 import { prepareDnssecOrder } from '../zone/dnssec-answer.js';
 import type { ZoneSigner } from './signer.js';
 import { applyCommittedChange, applyPublishedChange, perZone } from './zone-delta.js';
+import type { Foreground } from './foreground.js';
 import { ZoneSnapshotWriter } from './zone-snapshots.js';
 
 /** Open (and migrate) the store named by --data / --database-url / --config or the DMS_* environment. */
@@ -138,6 +139,8 @@ export async function startZoneFeed(
     signer?: ZoneSigner;
     /** This process stores zone snapshots (zone-snapshots.ts) while this says it may (the leader). */
     writeSnapshots?: () => boolean;
+    /** The process's foreground work (its UPDATEs), which the snapshot writer's slices wait for. */
+    foreground?: Foreground;
     /** A signed zone of `records` records was served whole (loaded or fully signed), not patched. */
     onSignedWhole?: (records: number) => void;
     /** A change was served (patched in or signed): the young generation's collection may be made now (idle-memory.ts). */
@@ -165,6 +168,7 @@ export async function startZoneFeed(
       return zone && version !== undefined && !signedServed.has(key) ? { zone, version } : undefined;
     },
     o.writeSnapshots ?? (() => false),
+    o.foreground,
   );
   const served = (z: services.PublishedZone | services.StreamedZone, zone: Zone) => {
     table.set(zone);

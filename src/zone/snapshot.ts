@@ -15,6 +15,7 @@ import type { RR } from '../dns/message.js';
 import { WireWriter } from '../dns/wire.js';
 import { latin1, wireKey } from './key.js';
 import { HAS_CNAME, HAS_DNAME, HAS_NS, nameFromWire, nodeRecordCount, type Zone, type ZoneBuilder, type ZoneNode } from './zone.js';
+import { VersionedMap } from './versioned-map.js';
 
 const MAGIC = [0x44, 0x5a, 0x53, 0x01];
 const OWN = HAS_NS | HAS_DNAME | HAS_CNAME;
@@ -96,6 +97,15 @@ export class SnapshotEncoder {
 }
 
 /** The NSEC3 records of a zone (kept apart from its names). */
+/**
+ * The zone's nodes, taken at once (a version's nodes never change, but iterating them across turns of the event loop
+ * would meet the next version once the zone is patched): from the newest version's Map in one native copy, ~10× less
+ * than through the VersionedMap's iterators (13 ms at 100,000 nodes, in one piece, before).
+ */
+export function zoneNodeArray(zone: Zone): ZoneNode[] {
+  return zone.nodes instanceof VersionedMap ? (zone.nodes as VersionedMap<ZoneNode>).valueArray() : [...zone.nodes.values()];
+}
+
 export function zoneNsec3(zone: Zone): RR[] {
   const out: RR[] = [];
   for (const list of zone.nsec3.values()) out.push(...list);

@@ -108,6 +108,15 @@ export class VersionedMap<V> implements ReadonlyMap<string, V> {
     yield* out;
   }
 
+  /** This version's values, at once, in one array (the newest version's straight from its Map, without an iterator per entry). */
+  valueArray(): V[] {
+    const m = this.map;
+    if (m !== undefined) return Array.from(m.values());
+    const out: V[] = [];
+    for (const [, v] of this.entries()) out.push(v);
+    return out;
+  }
+
   *keys(): MapIterator<string> {
     for (const [k] of this.entries()) yield k;
   }

@@ -103,5 +103,41 @@ for (const backend of backends) {
       assert.ok(await svc.saveZoneSnapshot(ctxOf(s), { name: ZONE, version: v, records: now.zone.recordCount, parts }), 'stored again');
       assert.equal((await startUpLoad(s)).snapshotVersion, v);
     });
+
+    test('a snapshot replaces the one before part by part: neither is one meanwhile, and none of the old parts stays', async () => {
+      const partRows = async () =>
+        (await (s.db as unknown as Kysely<{ zone_snapshots: { part: number } }>).selectFrom('zone_snapshots').select('part').execute()).length;
+      const before = await startUpLoad(s);
+      const v = (await svc.listZis(ctxOf(s), ZONE)).map((z) => z.version).sort((a, b) => b - a)[0];
+      const many = encodeZoneSnapshot(before.zone, 150);
+      assert.ok(await svc.saveZoneSnapshot(ctxOf(s), { name: ZONE, version: v, records: before.zone.recordCount, parts: many }), 'stored');
+      assert.equal(await partRows(), many.length);
+      await svc.saveZoneText(ctxOf(s), ZONE, text(20, [...Array.from({ length: 40 }, (_, i) => `x${i} IN A 10.1.1.${i}`), 'y IN TXT "two"']));
+      const next = await fromRows(s);
+      const v2 = (await svc.listZis(ctxOf(s), ZONE)).map((z) => z.version).sort((a, b) => b - a)[0];
+      const fewer = encodeZoneSnapshot(next, 300);
+      assert.ok(fewer.length >= 2 && fewer.length < many.length, `fewer parts (${fewer.length} < ${many.length})`);
+      // Between the parts (where dmsd lets UPDATEs through), a start-up finds no snapshot: the zone comes from its rows.
+      const seen: (number | undefined)[] = [];
+      let calls = 0;
+      const between = async () => {
+        if (calls++ === 0) {
+          const mid = await startUpLoad(s);
+          seen.push(mid.snapshotVersion);
+          assertSameZone(mid.zone, next, 'from the rows while the snapshot is written');
+        }
+      };
+      assert.ok(await svc.saveZoneSnapshot(ctxOf(s), { name: ZONE, version: v2, records: next.recordCount, parts: fewer }, between), 'stored over');
+      assert.deepEqual(seen, [undefined], 'no snapshot while half written');
+      assert.equal(await partRows(), fewer.length, 'the old parts beyond the new count are gone');
+      const after = await startUpLoad(s);
+      assert.equal(after.snapshotVersion, v2);
+      assertSameZone(after.zone, next, 'from the new snapshot');
+      // The same version cut into other parts replaces it whole.
+      const other = encodeZoneSnapshot(next, 250);
+      assert.ok(await svc.saveZoneSnapshot(ctxOf(s), { name: ZONE, version: v2, records: next.recordCount, parts: other }), 'stored again');
+      assert.equal(await partRows(), other.length);
+      assertSameZone((await startUpLoad(s)).zone, next, 'from the snapshot cut otherwise');
+    });
   });
 }

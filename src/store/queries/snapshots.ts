@@ -63,12 +63,22 @@ export async function putSnapshot(db: Db, s: Omit<SnapshotRowHead, 'parts'>, par
   for (let part = 0; part < parts.length; part++) await putSnapshotPart(db, { ...s, parts: parts.length }, part, parts[part]);
 }
 
-/** Store one part of a zone's snapshot. */
+/**
+ * Store one part of a zone's snapshot, over the part of that number it had (a snapshot replaced a part at a time reuses
+ * the pages the old part frees, and is no snapshot until its last part is in: snapshotParts).
+ */
 export async function putSnapshotPart(db: Db, s: SnapshotRowHead, part: number, data: Uint8Array): Promise<void> {
+  const row = { zi_id: s.ziId, version: s.version, parts: s.parts, records: s.records, data, ctime: s.ctime };
   await tdb(db)
     .insertInto('zone_snapshots')
-    .values({ zone_id: s.zoneId, part, zi_id: s.ziId, version: s.version, parts: s.parts, records: s.records, data, ctime: s.ctime })
+    .values({ zone_id: s.zoneId, part, ...row })
+    .onConflict((oc) => oc.columns(['zone_id', 'part']).doUpdateSet(row))
     .execute();
+}
+
+/** Drop a zone's snapshot parts numbered `from` and above (what a snapshot of fewer parts leaves of the one it replaces). */
+export async function deleteSnapshotPartsFrom(db: Db, zoneId: number, from: number): Promise<void> {
+  await tdb(db).deleteFrom('zone_snapshots').where('zone_id', '=', zoneId).where('part', '>=', from).execute();
 }
 
 /** Drop a zone's snapshot (every one when `ziIds` is not given; else only one of those ZIs). */

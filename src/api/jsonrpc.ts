@@ -4,6 +4,7 @@
 // parsed body and the caller's context, so it is tested the same way every URL uses it.
 
 import {
+  actorOf,
   DmsError,
   ERROR_KIND,
   type ErrorKind,
@@ -14,6 +15,7 @@ import {
   PermissionDenied,
   type ServiceContext,
   UnknownOperation,
+  withActor,
 } from '../services/index.js';
 import { type OperationCaller, originalCall } from './original.js';
 
@@ -130,10 +132,13 @@ async function one(ctx: ServiceContext, req: unknown, o: RpcOptions): Promise<Rp
     if (!target) throw new UnknownOperation(name);
     if (!target.tiers.includes(ctx.tenant.tier)) throw new PermissionDenied(name);
     await o.check?.(target, p);
-    return invoke(ctx, name, p);
+    return invoke(callCtx, name, p);
   };
+  // The original's login_id: the panel's user, whose changes are recorded as "<login_id>/<sectag>" (as the original
+  // did; the sectag is the account's, so a customer account cannot write another tenant's name).
+  const callCtx = original?.loginId !== undefined ? withActor(ctx, actorOf(original.loginId, ctx.tenant)) : ctx;
   try {
-    const result = original ? await original(run) : await run(method, Array.isArray(params) || params === undefined ? {} : (params as Record<string, unknown>));
+    const result = original ? await original.run(run) : await run(method, Array.isArray(params) || params === undefined ? {} : (params as Record<string, unknown>));
     return answer({ jsonrpc: '2.0', id, result: result === undefined ? null : result });
   } catch (err) {
     const e = errorOf(err);

@@ -731,7 +731,7 @@ export const ORIGINAL_METHODS: ReadonlySet<string> = new Set(Object.keys(METHODS
  * for that method (`name` where DMS says `zone`, `login_id`, `zi_data`, ...); an original-only method name.
  * Positional parameters beyond the original's list, and named ones it did not have, are refused.
  */
-export function originalCall(method: string, params: unknown, tier: Tier): ((call: OperationCaller) => Promise<unknown>) | undefined {
+export function originalCall(method: string, params: unknown, tier: Tier): OriginalCall | undefined {
   const def = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
   if (!def) return undefined;
   let args: Args;
@@ -739,7 +739,7 @@ export function originalCall(method: string, params: unknown, tier: Tier): ((cal
     if (params.length === 0 && !ORIGINAL_ONLY.has(method) && def.params.length > 0 && def.marks.length > 0) return undefined;
     args = {};
     if (params.length > def.params.length)
-      return () => Promise.reject(bad(method, '', `the original's ${method} takes at most ${def.params.length} parameters (${def.params.join(', ')})`));
+      return { run: () => Promise.reject(bad(method, '', `the original's ${method} takes at most ${def.params.length} parameters (${def.params.join(', ')})`)) };
     params.forEach((v, i) => {
       args[def.params[i]] = v;
     });
@@ -750,7 +750,24 @@ export function originalCall(method: string, params: unknown, tier: Tier): ((cal
     if (!ORIGINAL_ONLY.has(method) && !keys.some((k) => def.marks.includes(k))) return undefined;
     const unknown = keys.filter((k) => !def.params.includes(k));
     if (unknown.length > 0)
-      return () => Promise.reject(new InvalidParams(method, unknown.map((k) => ({ path: k, message: `not a parameter of the original's ${method} (${def.params.join(', ')})` }))));
+      return { run: () => Promise.reject(new InvalidParams(method, unknown.map((k) => ({ path: k, message: `not a parameter of the original's ${method} (${def.params.join(', ')})` })))) };
   }
-  return (call) => def.run(call, args, method, tier);
+  const run = (call: OperationCaller) => def.run(call, args, method, tier);
+  if (args.login_id === undefined || args.login_id === null) return { run };
+  const login = args.login_id;
+  if (typeof login !== 'string' || login.length > 512 || !LOGIN_ID.test(login))
+    return { run: () => Promise.reject(bad(method, 'login_id', 'a login id: letters, digits and - _ . @, beginning with a letter or digit, at most 512 characters')) };
+  return { run, loginId: login };
+}
+
+/** The original's login ids (its ZoneEngine's check). */
+const LOGIN_ID = /^[A-Za-z0-9][-_A-Za-z0-9.@]*$/;
+
+/**
+ * A call in the original's form: `run` carries it out; `loginId`, when the caller named one, is the user of the web
+ * panel on whose behalf the account calls — recorded as the original did, change_by "<login_id>/<sectag>".
+ */
+export interface OriginalCall {
+  run: (call: OperationCaller) => Promise<unknown>;
+  loginId?: string;
 }

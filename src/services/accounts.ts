@@ -123,6 +123,11 @@ export function accountActor(a: AccountInfo): string {
   return `${a.login}/${a.sectag ?? (a.tier === 'helpdesk' ? 'Helpdesk' : 'Admin')}`;
 }
 
+/** The actor for `login` acting with `tenant`'s rights, recorded as accountActor records an account's. */
+export function actorOf(login: string, tenant: Tenant): string {
+  return `${login}/${tenant.sectag ?? (tenant.tier === 'helpdesk' ? 'Helpdesk' : 'Admin')}`;
+}
+
 export function accountTenant(a: AccountInfo): Tenant {
   return { tier: a.tier, sectag: a.tier === 'customer' ? a.sectag : null };
 }

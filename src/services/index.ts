@@ -42,6 +42,7 @@ export {
 export {
   type AccountInfo,
   accountActor,
+  actorOf,
   accountTenant,
   createAccount,
   createToken,

@@ -208,6 +208,11 @@ describe("the original's calls as its source defines them (keyword parameters)",
     await waitFor(() => dig(dnsPort, ['+short', `www.${Z}`, 'A']).trim() === '192.0.2.1', 10_000, 'the loaded zone served');
     assert.equal(await ok(ADMIN, '/helpdesk_dms', 'load_zi', { name: Z, login_id: 'op1', zi_text: text.replace('192.0.2.1', '192.0.2.2') }), true);
     await waitFor(() => dig(dnsPort, ['+short', `www.${Z}`, 'A']).trim() === '192.0.2.2', 10_000, 'the loaded ZI served');
+    // login_id names the panel's user: its changes are recorded as the original recorded them, "<login_id>/<sectag>".
+    const byWhom = ((await ok(ADMIN, '/admin_dms', 'list_zi', { name: Z })).all_zis as J[]).map((z) => z.change_by);
+    assert.ok(byWhom.length === 2 && byWhom.every((b) => b === 'op1/Helpdesk'), JSON.stringify(byWhom));
+    const badLogin = await call(ADMIN, '/helpdesk_dms', 'load_zi', { name: Z, login_id: 'op 1; drop', zi_text: text });
+    assert.ok(badLogin.error && badLogin.error.data?.problems?.[0]?.path === 'login_id', JSON.stringify(badLogin));
     // refresh_zone with the first ZI's id publishes it again (as a copy with a new serial).
     const zis = (await ok(ADMIN, '/admin_dms', 'list_zi', { name: Z })).all_zis as J[];
     const first = Math.min(...zis.map((z) => Number(z.zi_id)));

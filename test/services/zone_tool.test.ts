@@ -254,6 +254,19 @@ for (const backendName of ['sqlite', 'postgres'] as const) {
       assert.equal(ok(zt(target, ['ls', 'a?.net']), 'ls').stdout, 'a1.net.\na3.net.\n');
     });
 
+    test("load_zones -o: each zone named by its file's $ORIGIN (files named otherwise), the basename where there is none", async () => {
+      const odir = join(dir, 'by-origin');
+      mkdirSync(odir, { recursive: true });
+      writeFileSync(join(odir, 'first.zone'), zoneFile('o1.example.'));
+      writeFileSync(join(odir, 'o2.example'), zoneFile('@').replace('$ORIGIN @\n', '').replaceAll('.@', ''));
+      const r = zt(target, ['load_zones', '-o', join(odir, 'first.zone'), join(odir, 'o2.example')]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(ok(zt(target, ['ls', 'o?.example']), 'ls').stdout, 'o1.example.\no2.example.\n');
+      // Without -o the basename is the name: first.zone's records are not in a zone "first.zone".
+      writeFileSync(join(odir, 'o3.zone'), zoneFile('o3.example.'));
+      assert.notEqual(zt(target, ['load_zones', join(odir, 'o3.zone')]).status, 0, 'the basename without -o');
+    });
+
     test('load_zones over more files than one load_zones call takes: order, -f, unreadable files, -r', async () => {
       const bdir = join(dir, 'many');
       mkdirSync(bdir, { recursive: true });

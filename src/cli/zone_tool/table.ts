@@ -214,7 +214,7 @@ const TABLE: readonly CommandSpec[] = [
   c(
     'load_zones',
     'Load zones from files',
-    `Load zones : load_zones [-fi] [-g sg-name] [-r reference] <file-name>
+    `Load zones : load_zones [-fio] [-g sg-name] [-r reference] <file-name>
                                                            [file-name] ...
 
         where   -f:            force operation - load the good files and
@@ -222,11 +222,12 @@ const TABLE: readonly CommandSpec[] = [
                                loaded if any file is bad)
                 -g <sg-name>: specify an SG name other than default_sg
                 -i:            set inc_updates flag on the new zone
+                -o:            each zone's name is the file's first $ORIGIN
+                               (the file-name's basename when it has none)
                 -r reference:  set reference
 
-        CAREFUL: If $ORIGIN is not in the files, the basename of the
-                 file-name is used as the domain name`,
-    { options: 'fig:r:', min: 1, max: INF, args: ['file'] },
+        Without -o the basename of each file-name is the zone's name.`,
+    { options: 'fiog:r:', min: 1, max: INF, args: ['file'] },
   ),
   c(
     'load_zone_zi',

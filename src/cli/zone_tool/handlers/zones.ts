@@ -557,6 +557,11 @@ function itemFailure(e: NonNullable<LoadResult['error']>): DmsError {
   return Object.assign(new DmsError(e.code, e.message), e.problems ? { problems: e.problems } : {});
 }
 
+/** The domain of a zone file's first $ORIGIN directive (load_zones -o), or undefined when it has none. */
+function firstOrigin(text: string): string | undefined {
+  return /^\$ORIGIN[ \t]+([^\s;]+)/im.exec(text)?.[1];
+}
+
 const loadZones: Handler = async (ctx, a) => {
   const s = await ctx.services();
   const force = flag(a, 'f');
@@ -564,6 +569,7 @@ const loadZones: Handler = async (ctx, a) => {
   // is there exactly when some zone uses it.
   const o = createOptions(a, []);
   const files = a.positional;
+  const byOrigin = flag(a, 'o');
   const bar = new ProgressBar(ctx, files.length, ctx.stdoutIsTTY && !ctx.json && files.length > 1);
   const results: (LoadResult & { file: string })[] = [];
   let status = 0;
@@ -605,7 +611,7 @@ const loadZones: Handler = async (ctx, a) => {
       if (batch.length === 0) bar.update(done, basename(file));
       try {
         const text = await readZoneFile(file);
-        batch.push({ file, zone: basename(file), text });
+        batch.push({ file, zone: (byOrigin ? firstOrigin(text) : undefined) ?? basename(file), text });
         bytes += text.length;
       } catch (e) {
         unreadable = { file, error: e };

@@ -285,6 +285,11 @@ describe('BIND, Knot and NSD secondaries configured only from DMS output', () =>
     const ls = zoneToolOk(store(), ['ls_server', '-v']);
     assert.match(ls, /no UDP answer from 127\.0\.0\.1#\d+/);
     assert.match(zoneToolOk(store(), ['show_dms_status']), /nsd1\s+sg1\s+BROKEN/);
+    // ls_server -j asks each server's DNS service: the stopped one answers none, the running ones every query.
+    const pinged = zoneToolOk(store(), ['ls_server', '-j', '?sd1', 'bind*']);
+    assert.match(pinged, /^nsd1 [^\n]*\n {8}127\.0\.0\.1#\d+\n {8}ping: 5 queries sent, none answered$/m, pinged);
+    assert.match(pinged, /^bind1 [^\n]*\n {8}127\.0\.0\.1#\d+\n {8}ping: 5 queries sent, 5 answered, rtt min\/avg\/max [\d.]+\/[\d.]+\/[\d.]+ ms$/m, pinged);
+    assert.doesNotMatch(pinged, /knot1/, 'only the servers named');
     const h = await health('nsd1');
     assert.equal(h.status, 503);
     assert.equal(h.body.state, 'BROKEN');

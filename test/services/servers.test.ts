@@ -186,6 +186,16 @@ for (const backend of ['sqlite', 'postgres'] as const)
         assert.match(ls, /^dns-slave0\s+OK\n {8}192\.0\.2\.1\nknot1\s+OK\n {8}\[::1\]#5353\n$/);
         assert.match(zoneToolOk(st, ['ls_server', '-v', '-g', 'sg2']), /^knot1\s+sg2\s+knot\s+0\s+OK\n/);
         assert.equal(zoneToolOk(st, ['ls_slave', '-g', 'sg2']).split('\n')[0].trim().startsWith('knot1'), true);
+        // Names with wildcards; -t leaves the disabled out; ls_slave leaves the replica group's servers out unless -a.
+        assert.match(zoneToolOk(st, ['ls_server', 'kn?t*']), /^knot1\s+OK\n {8}\[::1\]#5353\n$/);
+        zoneToolOk(st, ['disable_server', 'knot1']);
+        assert.match(zoneToolOk(st, ['ls_server', '-t']), /^dns-slave0\s+OK\n {8}192\.0\.2\.1\n$/);
+        zoneToolOk(st, ['enable_server', 'knot1']);
+        zoneToolOk(st, ['set_sg_replica_sg', 'sg2']);
+        assert.doesNotMatch(zoneToolOk(st, ['ls_slave']), /knot1/, 'the replica group left out');
+        assert.match(zoneToolOk(st, ['ls_slave', '-a']), /knot1/, '-a: all');
+        assert.match(zoneToolOk(st, ['ls_server']), /knot1/, 'ls_server lists them all');
+        zoneToolOk(st, ['set_sg_replica_sg', 'none']);
         const show = zoneToolOk(st, ['show_server', 'dns-slave0']);
         assert.match(show, /^ {8}server_name: {7}dns-slave0\n/);
         assert.match(show, /address: +192\.0\.2\.1\n/);

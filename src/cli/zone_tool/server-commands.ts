@@ -25,11 +25,24 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
   spec(
     'ls_server',
     'List servers',
-    `List servers: ls_server [-g sg-name] [-v]
+    `List servers: ls_server [-jtv] [-g sg-name] [server-name] [server-name] ...
 
         -g  only the servers of this server group
-        -v  also the server group, type and zone count`,
-    { options: 'g:v', aliases: ['ls_servers', 'ls_slave'] },
+        -j  ask each enabled server 5 DNS queries (a ping of its DNS
+            service): answered, and the round-trip times
+        -t  only the active servers (not disabled)
+        -v  also the server group, type and zone count
+        server-name  wildcards accepted (* and ?)`,
+    { options: 'ag:jtv', max: Number.POSITIVE_INFINITY, args: ['other'], aliases: ['ls_servers'] },
+  ),
+  spec(
+    'ls_slave',
+    'List secondary servers (not those of the replica group)',
+    `List secondary servers: ls_slave [-ajtv] [-g sg-name] [server-name] ...
+
+        As ls_server, without the servers of the replica server group
+        unless -a (show all) is given.`,
+    { options: 'ag:jtv', max: Number.POSITIVE_INFINITY, args: ['other'] },
   ),
   spec('show_server', 'Show a server', 'Show a server: show_server <server-name>', { min: 1, max: 1, args: ['other'] }),
   spec(
@@ -137,24 +150,52 @@ function opt(a: ParsedArgs, letter: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-const lsServer: Handler = async (ctx, a) => {
-  const s = await ctx.services();
-  const g = opt(a, 'g');
-  const list = await s.call('list_server', g !== undefined ? { sg: g } : {});
-  const verbose = a.opts.v === true;
-  // The original's layout: name and state on one line, the address indented below.
-  emit(ctx, list.map(json), () =>
-    list
-      .map(
-        (v) =>
-          `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}${
-            verbose && v.retryMsg ? `\n${I}${v.retryMsg}` : ''
-          }`,
-      )
-      .join('\n'),
-  );
-  return 0;
-};
+/** A server-name pattern of ls_server (* and ? as in the original) as a whole-name test. */
+function namePattern(p: string): RegExp {
+  return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i');
+}
+
+/** ls_server and ls_slave (`slave`: the replica group's servers only with -a, as the original's ls_slave). */
+const lsServers =
+  (slave: boolean): Handler =>
+  async (ctx, a) => {
+    const s = await ctx.services();
+    const g = opt(a, 'g');
+    let list = await s.call('list_server', g !== undefined ? { sg: g } : {});
+    if (a.positional.length > 0) {
+      const patterns = a.positional.map(namePattern);
+      list = list.filter((v) => patterns.some((p) => p.test(v.name)));
+    }
+    if (a.opts.t === true) list = list.filter((v) => v.enabled);
+    if (slave && a.opts.a !== true) {
+      const { replicaSg } = await s.call('show_replica_sg', {});
+      if (replicaSg !== null) list = list.filter((v) => v.sg !== replicaSg);
+    }
+    const verbose = a.opts.v === true;
+    // -j: the enabled servers asked side by side (5 queries each, 0.2 s apart: ~1 s in all).
+    const pings = a.opts.j === true ? await Promise.all(list.map((v) => (v.enabled ? s.call('ping_server', { server: v.name }) : undefined))) : [];
+    const pingText = (i: number): string => {
+      const p = pings[i];
+      if (p === undefined) return 'server disabled';
+      if (p.rttMs === null) return `${p.sent} queries sent, none answered`;
+      return `${p.sent} queries sent, ${p.answered} answered, rtt min/avg/max ${p.rttMs.min}/${p.rttMs.avg}/${p.rttMs.max} ms`;
+    };
+    // The original's layout: name and state on one line, the address indented below.
+    emit(
+      ctx,
+      list.map((v, i) => (a.opts.j === true ? { ...json(v), ping: pings[i] ?? null } : json(v))),
+      () =>
+        list
+          .map(
+            (v, i) =>
+              `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}${
+                a.opts.j === true ? `\n${I}ping: ${pingText(i)}` : ''
+              }${verbose && v.retryMsg ? `\n${I}${v.retryMsg}` : ''}`,
+          )
+          .join('\n'),
+    );
+    return 0;
+  };
 
 const showServer: Handler = async (ctx, a) => {
   const s = await ctx.services();
@@ -195,7 +236,8 @@ function change(run: (s: Svc, p: string[]) => Promise<ServerInfo>): Handler {
 }
 
 export const SERVER_HANDLERS: Record<string, Handler> = {
-  ls_server: lsServer,
+  ls_server: lsServers(false),
+  ls_slave: lsServers(true),
   show_server: showServer,
   show_server_byaddr: showServerByaddr,
   create_server: createServer,

@@ -14,7 +14,7 @@ import {
 } from '../server-config/index.js';
 import { ServerConfigRefused } from '../errors.js';
 import { syncCatalogs } from '../server-config/catalog.js';
-import { checkServer, resetServerHealth } from '../server-config/health.js';
+import { checkServer, pingServer, resetServerHealth } from '../server-config/health.js';
 import { reconfigServer, reconfigServers } from '../server-config/publish.js';
 import { deleteZoneAltSg, dupeZoneAltSg, refreshSg, setReplicaSg, showMasterStatus, showReplicaSg } from '../server-config/sg-ops.js';
 import { zoneOf, zoneParam } from './zones.js';
@@ -111,6 +111,14 @@ export const SG_CONFIG_OPERATIONS = {
     tiers: STAFF,
     mutates: false,
     run: (ctx, p) => checkServer(ctx, p.server, p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+  }),
+  ping_server: op({
+    name: 'ping_server',
+    summary: 'Ask a server a few DNS queries: does it answer on its port, and how fast (zone_tool ls_server -j)',
+    params: z.object({ server: serverParam, count: z.number().int().min(1).max(20).optional() }).strict(),
+    tiers: STAFF,
+    mutates: false,
+    run: (ctx, p) => pingServer(ctx, p.server, p.count !== undefined ? { count: p.count } : {}),
   }),
   reset_server: op({
     name: 'reset_server',

@@ -230,3 +230,49 @@ export async function resetServerHealth(ctx: ServiceContext, server: string): Pr
     return { server: srv.name, state: 'OK' as const };
   });
 }
+
+/** ping_server: `count` DNS queries to a server, as ls_server -j shows them. */
+export interface ServerPing {
+  server: string;
+  address: string;
+  port: number;
+  sent: number;
+  answered: number;
+  /** Round-trip times of the answered queries, in ms (min, mean, max); null when none was answered. */
+  rttMs: { min: number; avg: number; max: number } | null;
+}
+
+/**
+ * The original zone_tool's ls_server -j pinged each server (ICMP, with oping); DMS asks the DNS service itself, which
+ * needs no privilege and shows what matters, that the server answers on its port: `count` queries for the root's SOA
+ * (any answer counts, REFUSED included), `intervalMs` apart, each given `timeoutMs`.
+ */
+export async function pingServer(
+  ctx: ServiceContext,
+  server: string,
+  o: { count?: number; intervalMs?: number; timeoutMs?: number } = {},
+): Promise<ServerPing> {
+  const srv = await readTx(ctx.store, (trx) => serverRowByName(trx, server.trim()));
+  if (!srv) throw new ServerNotFound(server.trim());
+  const count = o.count ?? 5;
+  const rtts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0) await new Promise((res) => setTimeout(res, o.intervalMs ?? 200));
+    const started = performance.now();
+    try {
+      await udpAsk(srv.address, srv.port, soaQuery('.'), o.timeoutMs ?? 1000);
+      rtts.push(performance.now() - started);
+    } catch {
+      // Unanswered: counted as lost.
+    }
+  }
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    server: srv.name,
+    address: srv.address,
+    port: srv.port,
+    sent: count,
+    answered: rtts.length,
+    rttMs: rtts.length ? { min: round(Math.min(...rtts)), avg: round(rtts.reduce((a, b) => a + b, 0) / rtts.length), max: round(Math.max(...rtts)) } : null,
+  };
+}

@@ -564,7 +564,16 @@ ns1 IN A 192.0.2.1
       );
       const r = ok(zt(target, ['--json', 'update_rrs', 'rrs.org', f]), 'update_rrs');
       assert.equal(JSON.parse(r.stdout).changed, true);
+      // The original's order: the file first, the zone after it or, alone, the file's $ORIGIN.
+      const g = join(dir, 'rrs.orig-update');
+      writeFileSync(g, '$ORIGIN rrs.org.\n$UPDATE_TYPE panel-1\n;!RROP:ADD\norig1 IN A 192.0.2.101\n');
+      ok(zt(target, ['update_rrs', g]), 'update_rrs <file>');
+      writeFileSync(g, ';!RROP:ADD\norig2 IN A 192.0.2.102\n');
+      ok(zt(target, ['update_rrs', g, 'rrs.org']), 'update_rrs <file> <zone>');
+      fails(zt(target, ['update_rrs', g]), 64, /no \$ORIGIN/, 'a file without $ORIGIN, alone');
       const text = ok(zt(target, ['show_zone', 'rrs.org']), 'show').stdout;
+      assert.match(text, /^orig1\s+\d+\s+IN\s+A\s+192\.0\.2\.101$/m);
+      assert.match(text, /^orig2\s+\d+\s+IN\s+A\s+192\.0\.2\.102$/m);
       assert.match(text, /^new\s+300\s+IN\s+A\s+192\.0\.2\.99$/m);
       assert.doesNotMatch(text, /192\.0\.2\.80/);
       assert.match(text, /^txt\s+600\s+IN\s+TXT\s+"three"$/m);

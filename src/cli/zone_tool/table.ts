@@ -351,6 +351,7 @@ const TABLE: readonly CommandSpec[] = [
     'update_rrs',
     'Add, delete or replace records of a zone from a file',
     `Add, delete or replace records: update_rrs [-s soa-serial] <domain-name> <file-name>
+                                 update_rrs [-n domain-name] <file-name> [domain-name]
 
         The file holds records in zone-file form (names relative to the zone,
         $ORIGIN, $TTL as in a zone file), each an addition unless a ;! flag
@@ -365,8 +366,10 @@ const TABLE: readonly CommandSpec[] = [
         All of it is one new ZI, published; the SOA is not changed this way.
         A record without a TTL takes its RRset's, else the zone's default.
         -s soa-serial: refused unless the newest ZI still has this serial.
-        "-" as file-name reads the records from stdin.`,
-    { options: 's:', min: 2, max: 2, args: ['zone', 'file'] },
+        "-" as file-name reads the records from stdin.
+        The original's order (the file first) is taken too; without a
+        domain-name the zone is the file's $ORIGIN.`,
+    { options: 's:', min: 1, max: 2, args: ['zone', 'file'] },
   ),
   c(
     'rr_query_db',

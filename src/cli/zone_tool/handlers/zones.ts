@@ -1,6 +1,6 @@
 // zone_tool handlers for zones and their versions: listing, show, create/load/copy, edit, state, ZIs, serials.
 
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DmsError } from '../../../services/errors.js';
 import type { ListZonesOptions, OperationResult, ZiInfo, ZoneBrief, ZoneInfo } from '../../../services/index.js';
@@ -423,10 +423,22 @@ function inUpdateFile(e: unknown, file: string, records: readonly UpdateRrChange
 
 type UpdateRrChange = { action: 'add' | 'delete' | 'replace'; name: string; type: string; ttl?: number; rdata?: string };
 
+/** A path names a file that is there (or stdin, "-"): update_rrs's way to tell the original's argument order. */
+function isFileArg(p: string): boolean {
+  if (p === '-') return true;
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 const updateRrs: Handler = async (ctx, a) => {
   const s = await ctx.services();
-  const [zoneText, file] = a.positional;
-  const name = await zoneArg(ctx, zoneText);
+  // DMS's form is <domain-name> <file-name>; the original's <file-name> [domain-name] (its -n domain is the first
+  // argument here): the file first when it is one and the other is not, and alone, the zone its first $ORIGIN.
+  let [zoneText, file]: (string | undefined)[] = a.positional;
+  if (file === undefined || (isFileArg(zoneText as string) && !isFileArg(file))) [zoneText, file] = [file, zoneText as string];
   const serialText = opt(a, 's');
   const serial = serialText === undefined ? undefined : intArg(serialText, 'soa-serial');
   let text: string;
@@ -436,8 +448,12 @@ const updateRrs: Handler = async (ctx, a) => {
     } catch (e) {
       throw fileError('-', e);
     }
-  } else text = await readZoneFile(file);
-  const shown = file === '-' ? '<stdin>' : file;
+  } else text = await readZoneFile(file as string);
+  const shown = file === '-' ? '<stdin>' : (file as string);
+  zoneText ??= firstOrigin(text);
+  if (zoneText === undefined)
+    throw new ZoneToolError(`Update file '${shown}': no $ORIGIN in it - name the zone: update_rrs <domain-name> <file-name>`, EX.USAGE, 'NoZoneNamed');
+  const name = await zoneArg(ctx, zoneText);
   const { changes: records, lines, warnings } = rrChangesOf(text, shown, name);
   printWarnings(ctx, warnings, shown);
   let r: OperationResult<'update_rrs'>;

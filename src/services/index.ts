@@ -128,7 +128,7 @@ export { type Kek, type KekSource, kekFile, kekLocation, memoryKek } from './kek
 export { loadZones, type LoadZonesOptions } from './load.js';
 
 // update_rrs: records and RRsets added, deleted, replaced
-export { type FoundRecord, queryRecords, type RrChange, type UpdateRrsOptions, updateRrs } from './rrs.js';
+export { type FoundRecord, queryRecords, queryZoneRecords, type RrChange, type UpdateRrsOptions, updateRrs, type ZoneQueryRecord } from './rrs.js';
 export { contentToRecords, recordsFromData, saveZoneRecords, type ZoneRecordData } from './zone-records.js';
 
 // the unified diff diff_zones / diff_zi return

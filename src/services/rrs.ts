@@ -9,11 +9,11 @@ import { canonicalRdata, rdataToText } from '../dns/rdata.js';
 import { parseName, parseZoneText } from '../zonefile/index.js';
 import { Name } from '../dns/name.js';
 import { readTx } from '../store/index.js';
-import { aliveRowsAt } from '../store/queries/versions.js';
+import { aliveRowsAt, rowsAt } from '../store/queries/versions.js';
 import { liveZoneRow } from '../store/queries/zones.js';
 import { type ServiceContext, zoneScope } from './context.js';
 import { resolveZi, rowToRecord, soaRecord } from './core.js';
-import { EditConflict, type ParamProblem, InvalidParams, SerialConflict } from './errors.js';
+import { EditConflict, type ParamProblem, InvalidParams, SerialConflict, ZoneNotFound } from './errors.js';
 import { normalizeZoneName } from './names.js';
 import type { SaveResult, ZoneRecord } from './types.js';
 import { applyRecordDelta, getZoneAtOwners } from './zones.js';
@@ -275,5 +275,92 @@ export async function queryRecords(ctx: ServiceContext, nameText: string, o: { t
       if (at.isRoot()) break;
     }
     return { name: owner.toString(), records };
+  });
+}
+
+/** A record as the original zone_tool's rr_query_db lists it: its label within the zone, type and RDATA. */
+export interface ZoneQueryRecord {
+  label: string;
+  type: string;
+  rdata: string;
+  disabled?: boolean;
+}
+
+/** The original's label patterns: letters, digits, - _ . @, and * ? as wildcards. */
+const LABEL_PATTERN = /^[-_a-zA-Z0-9.?*@]+$/;
+
+/**
+ * The original zone_tool's rr_query_db (`[-a] [-n domain] [-z zi] <label> [type] [rdata]`): the records of ONE zone's
+ * ZI whose label matches `label` — "*" any run of characters, "?" one, as the original's SQL LIKE did — of one of
+ * `types`, with exactly `rdata`. With `zone`, `label` is relative to it ("@" the apex); without, `label` is a whole
+ * name and the zone is the most specific live zone above it. `version`: that ZI (default the newest). Disabled records,
+ * and a disabled zone, only with `includeDisabled`. A literal label of the newest ZI is read by its owner's index; a
+ * pattern or an older ZI reads the ZI's rows.
+ */
+export async function queryZoneRecords(
+  ctx: ServiceContext,
+  o: { label: string; zone?: string; types?: readonly string[]; rdata?: string; version?: number; includeDisabled?: boolean },
+): Promise<{ zone: string; version: number; zoneDisabled: boolean; label: string; records: ZoneQueryRecord[] }> {
+  const problems: ParamProblem[] = [];
+  const label = o.label.toLowerCase().replace(/\.$/, '');
+  if (label.length === 0 || label.length > 255 || !LABEL_PATTERN.test(label))
+    problems.push({ path: 'label', message: 'a label: letters, digits, - _ . @ and the wildcards * and ?, at most 255 characters' });
+  const types = (o.types ?? []).map((t) => {
+    const n = typeFromString(t);
+    if (n === undefined) problems.push({ path: 'types', message: `unknown record type ${t}` });
+    return n;
+  });
+  if (problems.length > 0) throw new InvalidParams('query_zone_records', problems);
+  const wild = /[*?]/.test(label);
+  return readTx(ctx.store, async (trx) => {
+    const usable = async (name: string) => {
+      const z = await liveZoneRow(trx, ctx.store.kind, zoneScope(ctx), name, false);
+      return z && (o.includeDisabled || z.state !== 'DISABLED') ? z : undefined;
+    };
+    let zone: Awaited<ReturnType<typeof usable>>;
+    let rel = label;
+    if (o.zone !== undefined) {
+      const name = normalizeZoneName(o.zone);
+      zone = await usable(name);
+      if (!zone) throw new ZoneNotFound(name);
+    } else {
+      // The most specific zone above the name (labels with wildcards cannot be a zone's).
+      const labels = label.split('.');
+      for (let i = 0; i < labels.length && !zone; i++) {
+        if (labels.slice(i).some((l) => /[*?]/.test(l))) continue;
+        zone = await usable(normalizeZoneName(labels.slice(i).join('.')));
+        if (zone) rel = labels.slice(0, i).join('.') || '@';
+      }
+      if (!zone) throw new ZoneNotFound(label);
+    }
+    const origin = Name.parse(zone.name);
+    const zi = await resolveZi(trx, zone, o.version ?? 'latest');
+    const apex = zone.name.toLowerCase().replace(/\.$/, '');
+    const labelOf = (owner: string) => {
+      const full = owner.toLowerCase().replace(/\.$/, '');
+      return full === apex ? '@' : full.endsWith(`.${apex}`) ? full.slice(0, -apex.length - 1) : full;
+    };
+    const matches = wild
+      ? ((re: RegExp) => (l: string) => re.test(l))(new RegExp(`^${rel.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`))
+      : (l: string) => l === rel;
+    const rows =
+      !wild && zi.version === zone.latest_version
+        ? rel === '@'
+          ? await aliveRowsAt(trx, Number(zone.id), [origin.key])
+          : await aliveRowsAt(trx, Number(zone.id), [Name.parse(`${rel}.${zone.name}`).key])
+        : await rowsAt(trx, Number(zone.id), zi.version);
+    const found = [...(matches('@') ? [soaRecord(origin, zi)] : []), ...rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id)).map(rowToRecord)];
+    const records: ZoneQueryRecord[] = [];
+    for (const r of found) {
+      const l = labelOf(r.name.toString());
+      if (!matches(l)) continue;
+      if (types.length > 0 && !types.includes(r.type)) continue;
+      const disabled = !!r.flags?.disable;
+      if (disabled && !o.includeDisabled) continue;
+      const rdata = rdataToText(r.type, r.rdata);
+      if (o.rdata !== undefined && rdata !== o.rdata) continue;
+      records.push({ label: l, type: typeToString(r.type), rdata, ...(disabled ? { disabled: true } : {}) });
+    }
+    return { zone: zone.name, version: zi.version, zoneDisabled: zone.state === 'DISABLED', label: rel, records };
   });
 }

@@ -636,6 +636,20 @@ ns1 IN A 192.0.2.1
       assert.deepEqual(qa.map((r: { type: string; rdata: string }) => [r.type, r.rdata]), [['MX', '10 www.rrs.org.']]);
       fails(zt(target, ['rr_query_db', 'absent.rrs.org']), 68, /absent\.rrs\.org\. - not present/, 'no records');
       fails(zt(target, ['rr_query_db', '-t', 'NOPE', 'www.rrs.org']), 65, /unknown record type NOPE/, 'bad type');
+      // The original's form: one zone (-n, else the most specific above the name), * and ? in the label, several
+      // types, an exact RDATA; its line layout (label, type, RDATA), -v's header.
+      assert.match(ok(zt(target, ['rr_query_db', '-n', 'rrs.org', 'www']), '-n').stdout, /^www {30}A {12}192\.0\.2\.80$/m);
+      const tt = ok(zt(target, ['rr_query_db', 't?t.rrs.org', 'TXT']), 'a pattern').stdout.trim().split('\n');
+      assert.deepEqual(tt.map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['txt TXT', 'txt TXT']);
+      const am = ok(zt(target, ['record_query_db', '-n', 'rrs.org', '*', 'A MX']), 'types').stdout;
+      assert.match(am, /^mail\s+MX\s+10 www\.rrs\.org\.$/m);
+      assert.match(am, /^ns1\s+A\s+192\.0\.2\.1$/m);
+      assert.doesNotMatch(am, /TXT|SOA|NS /);
+      const soaV = ok(zt(target, ['rr_query_db', '-v', '-n', 'rrs.org', '@', 'SOA']), '-v').stdout;
+      assert.match(soaV, /^ {2}label: @ +domain: rrs\.org\.? +zi_id: \d+\n\n {2}@ +SOA +\S+ hostmaster\.rrs\.org\. \d+ /, soaV);
+      assert.match(ok(zt(target, ['rr_query_db', 'www.rrs.org', 'A', '192.0.2.80']), 'rdata').stdout, /192\.0\.2\.80/);
+      fails(zt(target, ['rr_query_db', 'www.rrs.org', 'A', '192.0.2.81']), 68, /not present/, 'another rdata');
+      fails(zt(target, ['rr_query_db', '-n', 'no-such.org', 'www']), 68, /no-such\.org/, 'no such zone');
 
       ok(zt(target, ['refresh_zone', 'rrs.org']), 'refresh_zone');
       fails(zt(target, ['refresh_zone', 'no-such.org']), 68, /no-such\.org/, 'refresh missing zone');

@@ -375,13 +375,21 @@ const TABLE: readonly CommandSpec[] = [
     'rr_query_db',
     'Find the records at a name in the database',
     `Find the records at a name: rr_query_db [-t type] <domain-name|address>
+                             rr_query_db [-av] [-n domain] [-z zi-id] <label>
+                                         [rr-type] [rdata]
 
-        Lists the records at the name in every zone that holds it (the most
-        specific zone first; a delegation's NS and glue in the parent too),
-        as in each zone's newest ZI, in zone-file form.  An IPv4 or IPv6
-        address stands for its reverse (PTR) name.
-                -t type   only records of that type`,
-    { options: 't:', min: 1, max: 1, args: ['other'], aliases: ['record_query_db'] },
+        The first form lists the records at the name in every zone that
+        holds it (the most specific zone first; a delegation's NS and glue in
+        the parent too), as in each zone's newest ZI, in zone-file form.  An
+        IPv4 or IPv6 address stands for its reverse (PTR) name.
+                -t type   only records of that type
+        The second (the original's) looks in one zone: -n domain (the label
+        relative to it), else the most specific zone above the name; its
+        newest ZI, or -z's.  * and ? in the label are wildcards; rr-type may
+        be several ("A AAAA"); rdata must match exactly.
+                -a        disabled records and zones too
+                -v        a header line, and X marking disabled records`,
+    { options: 'an:t:vz:', min: 1, max: 3, args: ['other'], aliases: ['record_query_db'] },
   ),
   c(
     'refresh_zone',

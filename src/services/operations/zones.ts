@@ -8,7 +8,7 @@ import { type DmsError, ReferenceNotFound, type ValidationProblem } from '../err
 import { getServerGroup, listReferences, refreshZoneApex } from '../groups.js';
 import { loadZones } from '../load.js';
 import { isZoneTextSource, loadZoneStream, type ZoneTextSource } from '../load-stream.js';
-import { queryRecords, updateRrs } from '../rrs.js';
+import { queryRecords, queryZoneRecords, updateRrs } from '../rrs.js';
 import { contentToRecords, copyZiToZone, refreshZoneTtl, saveZoneRecords } from '../zone-records.js';
 import { dateSerial } from '../serial.js';
 import { unifiedDiff } from '../textdiff.js';
@@ -705,5 +705,25 @@ export const ZONE_OPERATIONS = {
     tiers: ALL_TIERS,
     mutates: false,
     run: async (ctx, p) => queryRecords(ctx, p.name, p.type === undefined ? {} : { type: p.type }),
+  }),
+  query_zone_records: op({
+    name: 'query_zone_records',
+    summary: "The records of one zone's ZI at labels matching a pattern (* and ?), of some types, with some RDATA: the original zone_tool's rr_query_db",
+    params: z
+      .object({
+        label: oneLine(1100).regex(/^\S+$/, 'must not contain blanks').describe('a label relative to `zone` ("@" the apex), or without `zone` a whole name; * and ? as wildcards'),
+        zone: oneLine(1100).optional().describe('the zone (default: the most specific live zone above the name)'),
+        types: z
+          .array(z.string().min(1).max(20).regex(/^[A-Za-z0-9-]+$/, 'a record type mnemonic or TYPEnnn'))
+          .max(20)
+          .optional(),
+        rdata: oneLine(65535).optional().describe('only records with exactly this RDATA (master-file form)'),
+        version: z.number().int().min(1).optional().describe("that ZI (default: the zone's newest)"),
+        includeDisabled: z.boolean().optional().describe('disabled records, and a disabled zone, too'),
+      })
+      .strict(),
+    tiers: ALL_TIERS,
+    mutates: false,
+    run: (ctx, p) => queryZoneRecords(ctx, p),
   }),
 } satisfies Record<string, Operation>;

@@ -469,7 +469,39 @@ const updateRrs: Handler = async (ctx, a) => {
   return 0;
 };
 
+/**
+ * rr_query_db in the original's form: `[-av] [-n domain] [-z zi] <label> [type] [rdata]` — one zone (-n, else the most
+ * specific above the name), its newest ZI or -z's, labels matching with * and ?, several types as one quoted argument
+ * ("A AAAA"), -a disabled records and zones too; the original's lines, -v with its header and disabled marks.
+ */
+const rrQueryOriginal: Handler = async (ctx, a) => {
+  const s = await ctx.services();
+  const [label, typeText, rdata] = a.positional;
+  const zone = opt(a, 'n');
+  const zi = opt(a, 'z');
+  const types = typeText === undefined ? [] : typeText.split(/\s+/).filter((t) => t !== '');
+  const r = await s.call('query_zone_records', {
+    label,
+    ...(zone !== undefined ? { zone } : {}),
+    ...(types.length > 0 ? { types } : {}),
+    ...(rdata !== undefined ? { rdata } : {}),
+    ...(zi !== undefined ? { version: intArg(zi, 'zi-id') } : {}),
+    ...(a.opts.a === true ? { includeDisabled: true } : {}),
+  });
+  if (r.records.length === 0) throw new ZoneToolError(`Records: ${r.label} in ${r.zone}${types.length ? ` ${types.join(' ').toUpperCase()}` : ''} - not present.`, EX.NOHOST, 'RecordsNotFound');
+  const verbose = a.opts.v === true;
+  emit(ctx, r, () =>
+    [
+      ...(verbose ? [`${r.zoneDisabled ? 'X' : ' '} label: ${col(r.label, 16)} domain: ${col(r.zone, 32)} zi_id: ${r.version}\n`] : []),
+      ...r.records.map((x) => `${verbose ? `${x.disabled ? 'X' : ' '} ` : ''}${col(x.label, 32)} ${col(x.type, 12)} ${x.rdata}`),
+    ].join('\n'),
+  );
+  return 0;
+};
+
 const rrQueryDb: Handler = async (ctx, a) => {
+  // The original's form: more than one argument, one of its options, or a label pattern.
+  if (a.positional.length > 1 || ['a', 'n', 'v', 'z'].some((l) => a.opts[l] !== undefined) || /[*?]/.test(a.positional[0])) return rrQueryOriginal(ctx, a);
   const s = await ctx.services();
   const type = opt(a, 't');
   const r = await s.call('rr_query_db', { name: a.positional[0], ...(type !== undefined ? { type } : {}) });

@@ -369,15 +369,6 @@ function rrChangesOf(method: string, data: unknown): { changes: Args[]; paths: s
   return { changes, paths };
 }
 
-const sameName = (a: string, b: string) => a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
-
-/** An owner as the original gave it ("@", relative or absolute) made absolute in the zone. */
-function absolute(label: string, zone: string): string {
-  const origin = zone.endsWith('.') ? zone : `${zone}.`;
-  if (label === '@') return origin;
-  return label.endsWith('.') ? label : `${label}.${origin}`;
-}
-
 // ---- the methods ----------------------------------------------------------------------------------------------------
 
 /** A change whose original answer is `true`: the operation's own result is not the original's. */
@@ -680,16 +671,23 @@ const METHODS: Readonly<Record<string, OriginalMethod>> = {
     params: ['label', 'name', 'type', 'rdata', 'zi_id', 'show_all'],
     marks: ['label'],
     run: async (call, a, m) => {
+      // As the original's zone_tool rr_query_db: one zone (`name`, else the most specific above the label), its newest
+      // ZI or zi_id's, * and ? in the label, several types in `type`, show_all for disabled records and zones.
       const label = str(m, a, 'label');
       const zone = optStr(m, a, 'name');
       const type = optStr(m, a, 'type');
       const rdata = optStr(m, a, 'rdata');
-      const found = (await call('rr_query_db', { name: zone === undefined ? label : absolute(label, zone), ...(type === undefined ? {} : { type }) })) as {
-        records: { zone: string; version: number; name: string; ttl: number; type: string; rdata: string }[];
-      };
-      return found.records
-        .filter((r) => (zone === undefined || sameName(r.zone, zone)) && (rdata === undefined || r.rdata === rdata))
-        .map((r) => ({ name: r.zone, zi_id: r.version, label: r.name, ttl: r.ttl, class: 'IN', type: r.type, rdata: r.rdata }));
+      const zi = optId(m, a, 'zi_id');
+      const types = type === undefined ? [] : type.split(/\s+/).filter((t) => t !== '');
+      const found = (await call('query_zone_records', {
+        label,
+        ...(zone !== undefined ? { zone } : {}),
+        ...(types.length > 0 ? { types } : {}),
+        ...(rdata !== undefined ? { rdata } : {}),
+        ...(zi !== undefined ? { version: zi } : {}),
+        ...(optBool(m, a, 'show_all') === true ? { includeDisabled: true } : {}),
+      })) as { zone: string; version: number; records: { label: string; ttl: number; type: string; rdata: string }[] };
+      return found.records.map((r) => ({ name: found.zone, zi_id: found.version, label: r.label, ttl: r.ttl, class: 'IN', type: r.type, rdata: r.rdata }));
     },
   },
   update_rrs: {

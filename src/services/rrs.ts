@@ -281,6 +281,7 @@ export async function queryRecords(ctx: ServiceContext, nameText: string, o: { t
 /** A record as the original zone_tool's rr_query_db lists it: its label within the zone, type and RDATA. */
 export interface ZoneQueryRecord {
   label: string;
+  ttl: number;
   type: string;
   rdata: string;
   disabled?: boolean;
@@ -359,7 +360,7 @@ export async function queryZoneRecords(
       if (disabled && !o.includeDisabled) continue;
       const rdata = rdataToText(r.type, r.rdata);
       if (o.rdata !== undefined && rdata !== o.rdata) continue;
-      records.push({ label: l, type: typeToString(r.type), rdata, ...(disabled ? { disabled: true } : {}) });
+      records.push({ label: l, ttl: r.ttl, type: typeToString(r.type), rdata, ...(disabled ? { disabled: true } : {}) });
     }
     return { zone: zone.name, version: zi.version, zoneDisabled: zone.state === 'DISABLED', label: rel, records };
   });

@@ -211,6 +211,12 @@ describe("the original's calls as its source defines them (keyword parameters)",
     // login_id names the panel's user: its changes are recorded as the original recorded them, "<login_id>/<sectag>".
     const byWhom = ((await ok(ADMIN, '/admin_dms', 'list_zi', { name: Z })).all_zis as J[]).map((z) => z.change_by);
     assert.ok(byWhom.length === 2 && byWhom.every((b) => b === 'op1/Helpdesk'), JSON.stringify(byWhom));
+    // rr_query_db as the original's: one zone, label patterns, several types, the ZI's number, labels within the zone.
+    const www = await ok(ADMIN, '/admin_dms', 'rr_query_db', { label: 'www', name: Z });
+    assert.deepEqual(www, [{ name: `${Z}.`, zi_id: 2, label: 'www', ttl: 600, class: 'IN', type: 'A', rdata: '192.0.2.2' }]);
+    const pattern = (await ok(ADMIN, '/admin_dms', 'rr_query_db', { label: `*.${Z}`, type: 'A NS' })) as J[];
+    assert.deepEqual(pattern.map((r) => `${r.label} ${r.type}`).sort(), ['@ NS', 'ns1 A', 'www A'], JSON.stringify(pattern));
+    assert.equal(((await ok(ADMIN, '/admin_dms', 'rr_query_db', { label: 'www', name: Z, zi_id: 1 })) as J[])[0].rdata, '192.0.2.1', 'the first ZI');
     const badLogin = await call(ADMIN, '/helpdesk_dms', 'load_zi', { name: Z, login_id: 'op 1; drop', zi_text: text });
     assert.ok(badLogin.error && badLogin.error.data?.problems?.[0]?.path === 'login_id', JSON.stringify(badLogin));
     // refresh_zone with the first ZI's id publishes it again (as a copy with a new serial).

@@ -89,22 +89,22 @@ export class ZoneSnapshotWriter {
       // Skipped, not kept: the next change or compile of the zone queues it again. (Not writing them at all, as a
       // --workers worker other than the first, is no news.)
       if (!this.mayWrite()) continue;
-      // Begun on a turn of its own: the change whose patch queued this zone is answered first.
-      await this.foreground.yield();
-      const now = this.served(origin);
-      if (!now || now.zone.recordCount < services.SNAPSHOT_MIN_RECORDS) {
-        this.log.info({ zone: origin.toString(), served: now !== undefined }, 'zone snapshot not written: the zone is not served unsigned with enough records');
-        continue;
-      }
-      // The snapshot is of the version served now: the changes patched in while it is written count towards the next
-      // one. (Counted from its end, they queued the zone again at once: every snapshot was written twice in a row.)
+      // The changes patched in from now on count towards the next snapshot (this one takes the version served once it
+      // begins, with them). Counted from its end, they queued the zone again at once: each snapshot was written twice.
       const counted = this.since.get(key) ?? 0;
       this.since.set(key, 0);
       let stored = false;
-      try {
-        stored = await this.write(origin, now.zone, now.version);
-      } catch (e) {
-        this.log.warn({ zone: origin.toString(), err: (e as Error).message }, 'cannot store the zone snapshot; the zone is loaded from its rows at the next start');
+      // Begun on a turn of its own: the change whose patch queued this zone is answered first.
+      await this.foreground.yield();
+      const now = this.served(origin);
+      if (!now || now.zone.recordCount < services.SNAPSHOT_MIN_RECORDS)
+        this.log.info({ zone: origin.toString(), served: now !== undefined }, 'zone snapshot not written: the zone is not served unsigned with enough records');
+      else {
+        try {
+          stored = await this.write(origin, now.zone, now.version);
+        } catch (e) {
+          this.log.warn({ zone: origin.toString(), err: (e as Error).message }, 'cannot store the zone snapshot; the zone is loaded from its rows at the next start');
+        }
       }
       if (!stored) this.since.set(key, (this.since.get(key) ?? 0) + counted);
     }

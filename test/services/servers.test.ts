@@ -182,14 +182,15 @@ for (const backend of ['sqlite', 'postgres'] as const)
         r = zoneTool(st, ['create_server', 'x']);
         assert.equal(r.code, 64, r.stderr);
 
-        const ls = zoneToolOk(st, ['ls_server']);
-        assert.match(ls, /^dns-slave0\s+OK\n {8}192\.0\.2\.1\nknot1\s+OK\n {8}\[::1\]#5353\n$/);
+        // The names alone, one a line (as the original's, what scripts read); -v the state and address.
+        assert.equal(zoneToolOk(st, ['ls_server']), 'dns-slave0\nknot1\n');
+        assert.match(zoneToolOk(st, ['ls_server', '-v']), /^dns-slave0\s+default\s+bind9\s+1\s+OK\n {8}192\.0\.2\.1\nknot1\s+sg2\s+knot\s+0\s+OK\n {8}\[::1\]#5353\n$/);
         assert.match(zoneToolOk(st, ['ls_server', '-v', '-g', 'sg2']), /^knot1\s+sg2\s+knot\s+0\s+OK\n/);
         assert.equal(zoneToolOk(st, ['ls_slave', '-g', 'sg2']).split('\n')[0].trim().startsWith('knot1'), true);
         // Names with wildcards; -t leaves the disabled out; ls_slave leaves the replica group's servers out unless -a.
-        assert.match(zoneToolOk(st, ['ls_server', 'kn?t*']), /^knot1\s+OK\n {8}\[::1\]#5353\n$/);
+        assert.equal(zoneToolOk(st, ['ls_server', 'kn?t*']), 'knot1\n');
         zoneToolOk(st, ['disable_server', 'knot1']);
-        assert.match(zoneToolOk(st, ['ls_server', '-t']), /^dns-slave0\s+OK\n {8}192\.0\.2\.1\n$/);
+        assert.equal(zoneToolOk(st, ['ls_server', '-t']), 'dns-slave0\n');
         zoneToolOk(st, ['enable_server', 'knot1']);
         zoneToolOk(st, ['set_sg_replica_sg', 'sg2']);
         assert.doesNotMatch(zoneToolOk(st, ['ls_slave']), /knot1/, 'the replica group left out');

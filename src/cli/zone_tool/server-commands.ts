@@ -31,7 +31,8 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
         -j  ask each enabled server 5 DNS queries (a ping of its DNS
             service): answered, and the round-trip times
         -t  only the active servers (not disabled)
-        -v  also the server group, type and zone count
+        -v  each server's state and address, with its server group,
+            type and zone count (without -v or -j: the names alone)
         server-name  wildcards accepted (* and ?)`,
     { options: 'ag:jtv', max: Number.POSITIVE_INFINITY, args: ['other'], aliases: ['ls_servers'] },
   ),
@@ -180,19 +181,16 @@ const lsServers =
       if (p.rttMs === null) return `${p.sent} queries sent, none answered`;
       return `${p.sent} queries sent, ${p.answered} answered, rtt min/avg/max ${p.rttMs.min}/${p.rttMs.avg}/${p.rttMs.max} ms`;
     };
-    // The original's layout: name and state on one line, the address indented below.
+    const detail = (v: (typeof list)[number], i: number): string =>
+      `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}${
+        a.opts.j === true ? `\n${I}ping: ${pingText(i)}` : ''
+      }${verbose && v.retryMsg ? `\n${I}${v.retryMsg}` : ''}`;
+    // The original's layouts: the names alone, one a line (what scripts read); with -v or -j, the name and state on
+    // one line (-v: with the group, type and zone count) and the address indented below.
     emit(
       ctx,
       list.map((v, i) => (a.opts.j === true ? { ...json(v), ping: pings[i] ?? null } : json(v))),
-      () =>
-        list
-          .map(
-            (v, i) =>
-              `${col(v.name, 28)} ${verbose ? `${col(v.sg, 20)} ${col(v.type, 6)} ${col(v.zoneCount, 7)} ` : ''}${v.state}\n${I}${addr(v)}${
-                a.opts.j === true ? `\n${I}ping: ${pingText(i)}` : ''
-              }${verbose && v.retryMsg ? `\n${I}${v.retryMsg}` : ''}`,
-          )
-          .join('\n'),
+      () => (!verbose && a.opts.j !== true ? list.map((v) => v.name) : list.map(detail)).join('\n'),
     );
     return 0;
   };

@@ -189,6 +189,9 @@ for (const backend of ['sqlite', 'postgres'] as const)
         assert.equal(zoneToolOk(st, ['ls_slave', '-g', 'sg2']).split('\n')[0].trim().startsWith('knot1'), true);
         // Names with wildcards; -t leaves the disabled out; ls_slave leaves the replica group's servers out unless -a.
         assert.equal(zoneToolOk(st, ['ls_server', 'kn?t*']), 'knot1\n');
+        r = zoneTool(st, ['ls_server', 'nomatch*']);
+        assert.equal(r.code, 65, r.stderr);
+        assert.match(r.stderr, /Server: nomatch\* - not present\./);
         zoneToolOk(st, ['disable_server', 'knot1']);
         assert.equal(zoneToolOk(st, ['ls_server', '-t']), 'dns-slave0\n');
         zoneToolOk(st, ['enable_server', 'knot1']);

@@ -6,6 +6,7 @@
 import type { ParsedArgs } from './argv.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
+import { EX, ZoneToolError } from './errors.js';
 import { col, fmtTime, kvBlock, OUTPUT_INDENT as I } from './format.js';
 import type { Svc } from './services.js';
 import { type CommandSpec, command } from './command-spec.js';
@@ -166,6 +167,7 @@ const lsServers =
     if (a.positional.length > 0) {
       const patterns = a.positional.map(namePattern);
       list = list.filter((v) => patterns.some((p) => p.test(v.name)));
+      if (list.length === 0) throw new ZoneToolError(`Server: ${a.positional.join(' ')} - not present.`, EX.DATAERR, 'ServerNotFound');
     }
     if (a.opts.t === true) list = list.filter((v) => v.enabled);
     if (slave && a.opts.a !== true) {

@@ -74,6 +74,12 @@ export function globToLike(glob: string): string {
   return out;
 }
 
+/** Glob (* any run of characters, ? one) → anchored case-insensitive RegExp, for matching in memory. */
+export function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${re}$`, 'i');
+}
+
 export function isGlob(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }

@@ -14,7 +14,7 @@ import { liveZoneRow } from '../store/queries/zones.js';
 import { type ServiceContext, zoneScope } from './context.js';
 import { resolveZi, rowToRecord, soaRecord } from './core.js';
 import { EditConflict, type ParamProblem, InvalidParams, SerialConflict, ZoneNotFound } from './errors.js';
-import { normalizeZoneName } from './names.js';
+import { globToRegExp, normalizeZoneName } from './names.js';
 import type { SaveResult, ZoneRecord } from './types.js';
 import { applyRecordDelta, getZoneAtOwners } from './zones.js';
 
@@ -341,14 +341,11 @@ export async function queryZoneRecords(
       const full = owner.toLowerCase().replace(/\.$/, '');
       return full === apex ? '@' : full.endsWith(`.${apex}`) ? full.slice(0, -apex.length - 1) : full;
     };
-    const matches = wild
-      ? ((re: RegExp) => (l: string) => re.test(l))(new RegExp(`^${rel.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`))
-      : (l: string) => l === rel;
+    const pattern = wild ? globToRegExp(rel) : undefined;
+    const matches = (l: string) => (pattern ? pattern.test(l) : l === rel);
     const rows =
       !wild && zi.version === zone.latest_version
-        ? rel === '@'
-          ? await aliveRowsAt(trx, Number(zone.id), [origin.key])
-          : await aliveRowsAt(trx, Number(zone.id), [Name.parse(`${rel}.${zone.name}`).key])
+        ? await aliveRowsAt(trx, Number(zone.id), [(rel === '@' ? origin : Name.parse(`${rel}.${zone.name}`)).key])
         : await rowsAt(trx, Number(zone.id), zi.version);
     const found = [...(matches('@') ? [soaRecord(origin, zi)] : []), ...rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id)).map(rowToRecord)];
     const records: ZoneQueryRecord[] = [];

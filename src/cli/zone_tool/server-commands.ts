@@ -3,6 +3,7 @@
 // set_server_type, rename_server, move_server_sg, enable_server, disable_server. The table entries are spread into
 // table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS. The handlers call the operations of src/services/operations/servers.ts.
 
+import { globToRegExp } from '../../services/names.js';
 import type { ParsedArgs } from './argv.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
@@ -152,11 +153,6 @@ function opt(a: ParsedArgs, letter: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A server-name pattern of ls_server (* and ? as in the original) as a whole-name test. */
-function namePattern(p: string): RegExp {
-  return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i');
-}
-
 /** ls_server and ls_slave (`slave`: the replica group's servers only with -a, as the original's ls_slave). */
 const lsServers =
   (slave: boolean): Handler =>
@@ -165,7 +161,7 @@ const lsServers =
     const g = opt(a, 'g');
     let list = await s.call('list_server', g !== undefined ? { sg: g } : {});
     if (a.positional.length > 0) {
-      const patterns = a.positional.map(namePattern);
+      const patterns = a.positional.map(globToRegExp);
       list = list.filter((v) => patterns.some((p) => p.test(v.name)));
       if (list.length === 0) throw new ZoneToolError(`Server: ${a.positional.join(' ')} - not present.`, EX.DATAERR, 'ServerNotFound');
     }

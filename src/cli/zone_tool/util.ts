@@ -87,9 +87,3 @@ export function numberArg(text: string, what: string): number {
   }
   return n;
 }
-
-/** Glob (* and ?) → anchored case-insensitive RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i');
-}

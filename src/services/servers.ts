@@ -9,6 +9,7 @@
 // and ends FAILED, visible with ls_pending_notifies / ls_failed_events), so one command is enough to register a
 // secondary. disable_server stops the NOTIFYs without forgetting the server.
 
+import { globToRegExp } from './names.js';
 import { isUniqueViolation, readTx, type Db, type Tx, writeTx } from '../store/index.js';
 import {
   deleteServerRow,
@@ -159,12 +160,15 @@ export async function createServer(
   });
 }
 
-/** ls_server [-g sg]: every server (of a group), by name. */
-export async function listServers(ctx: ServiceContext, o: { sg?: string } = {}): Promise<ServerInfo[]> {
-  return readTx(ctx.store, async (trx) => {
+/** ls_server [-g sg] [name ...]: every server (of a group; whose name matches one of `names`, * and ? as wildcards), by name. */
+export async function listServers(ctx: ServiceContext, o: { sg?: string; names?: readonly string[] } = {}): Promise<ServerInfo[]> {
+  const list = await readTx(ctx.store, async (trx) => {
     if (o.sg !== undefined) await sgId(trx, o.sg);
     return infos(trx, o.sg !== undefined ? { sg: o.sg } : {});
   });
+  if (!o.names?.length) return list;
+  const patterns = o.names.map((n) => globToRegExp(n));
+  return list.filter((v) => patterns.some((p) => p.test(v.name)));
 }
 
 export async function getServer(ctx: ServiceContext, name: string): Promise<ServerInfo> {

@@ -3,7 +3,6 @@
 // set_server_type, rename_server, move_server_sg, enable_server, disable_server. The table entries are spread into
 // table.ts's COMMANDS and the handlers into handlers.ts's HANDLERS. The handlers call the operations of src/services/operations/servers.ts.
 
-import { globToRegExp } from '../../services/names.js';
 import type { ParsedArgs } from './argv.js';
 import { emit } from './context.js';
 import type { Handler } from './dispatch.js';
@@ -159,12 +158,8 @@ const lsServers =
   async (ctx, a) => {
     const s = await ctx.services();
     const g = opt(a, 'g');
-    let list = await s.call('list_server', g !== undefined ? { sg: g } : {});
-    if (a.positional.length > 0) {
-      const patterns = a.positional.map(globToRegExp);
-      list = list.filter((v) => patterns.some((p) => p.test(v.name)));
-      if (list.length === 0) throw new ZoneToolError(`Server: ${a.positional.join(' ')} - not present.`, EX.DATAERR, 'ServerNotFound');
-    }
+    let list = await s.call('list_server', { ...(g !== undefined ? { sg: g } : {}), ...(a.positional.length > 0 ? { names: a.positional } : {}) });
+    if (a.positional.length > 0 && list.length === 0) throw new ZoneToolError(`Server: ${a.positional.join(' ')} - not present.`, EX.DATAERR, 'ServerNotFound');
     if (a.opts.t === true) list = list.filter((v) => v.enabled);
     if (slave && a.opts.a !== true) {
       const { replicaSg } = await s.call('show_replica_sg', {});

@@ -43,10 +43,15 @@ export const SERVER_OPERATIONS = {
   list_server: op({
     name: 'list_server',
     summary: 'List servers (of a server group)',
-    params: z.object({ sg: sgParam.optional() }).strict(),
+    params: z
+      .object({
+        sg: sgParam.optional(),
+        names: z.array(z.string().min(1).max(255).regex(/^[^\s]+$/, 'a server name; * and ? as wildcards')).max(100).optional(),
+      })
+      .strict(),
     tiers: STAFF,
     mutates: false,
-    run: (ctx, p) => listServers(ctx, p.sg !== undefined ? { sg: p.sg } : {}),
+    run: (ctx, p) => listServers(ctx, { ...(p.sg !== undefined ? { sg: p.sg } : {}), ...(p.names !== undefined ? { names: p.names } : {}) }),
   }),
   show_server: op({
     name: 'show_server',

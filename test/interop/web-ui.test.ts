@@ -594,8 +594,11 @@ describe('web UI in headless Chromium', { concurrency: false }, () => {
     await page.keyboard.type('keyboard.test');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Zone keyboard.test.' }).waitFor();
-    // The heading of the new screen has the focus.
-    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+    // The heading of the new screen takes the focus (in an effect after it is painted, so wait for it, within limits).
+    await page
+      .waitForFunction(() => document.activeElement?.tagName === 'H1', undefined, { timeout: 5000 })
+      .catch(() => undefined);
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'the new screen\'s heading has the focus');
     await waitAnswer('keyboard.test', 'SOA', (r) => r.length === 1);
   });
 

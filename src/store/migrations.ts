@@ -14,6 +14,7 @@ import { lockSince } from './migrations-lock.js';
 import { gitTables } from './migrations-git.js';
 import { listIndexes } from './migrations-list-indexes.js';
 import { stateIndex } from './migrations-state-index.js';
+import { rowidSequences } from './migrations-rowids.js';
 import { queryAclTable } from './migrations-query-acl.js';
 import { haTables } from './migrations-ha.js';
 import { cookieSecrets } from './migrations-cookies.js';
@@ -298,6 +299,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '0025_audit_log_time_by_id': auditTimeByIds,
         '0026_zone_snapshots': zoneSnapshots(dialect),
         '0027_signer_rows_alive_owner': signerRowsAliveOwner,
+        '0028_feed_audit_rowids': rowidSequences(dialect),
       };
     },
   };

@@ -18,12 +18,17 @@ export type AuditRow = Selectable<AuditLogTable>;
 // what comes after the first entry it must keep.
 const STEP_MARGIN_MS = 10 * 60_000;
 
-/** Vacuum: entries older than `before` (ms); returns how many went. */
+/**
+ * Vacuum: entries older than `before` (ms); returns how many went. The newest entry always stays, even when older: on
+ * SQLite the ids are the table's row numbers (no AUTOINCREMENT, migration 0028), one past the largest there is, so an
+ * emptied log would number its next entries from 1 again.
+ */
 export async function deleteAuditBefore(trx: Tx | Db, before: number): Promise<number> {
   // The first entry at or after `before`, walking from the oldest: a walk over the entries that go.
   const first = await adb(trx).selectFrom('audit_log').select('id').where('at', '>=', before).orderBy('id').limit(1).executeTakeFirst();
-  const q = adb(trx).deleteFrom('audit_log');
-  const r = await (first ? q.where('id', '<', first.id) : q).executeTakeFirst();
+  const upTo = first ?? (await adb(trx).selectFrom('audit_log').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst());
+  if (!upTo) return 0;
+  const r = await adb(trx).deleteFrom('audit_log').where('id', '<', upTo.id).executeTakeFirst();
   return Number(r.numDeletedRows ?? 0);
 }
 

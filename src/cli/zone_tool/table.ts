@@ -688,7 +688,8 @@ const TABLE: readonly CommandSpec[] = [
     `Age the audit log: vacuum_audit_log [-a age-days]
 
         Removes audit log entries older than age-days (default
-        audit_max_age, 730 days).`,
+        audit_max_age, 730 days); the newest entry always stays (its
+        number carries the log's numbering on).`,
     { options: 'a:' },
   ),
   c(

@@ -366,7 +366,7 @@ export const ADMIN_OPERATIONS = {
   }),
   vacuum_audit_log: op({
     name: 'vacuum_audit_log',
-    summary: 'Delete audit log entries older than ageDays (default audit_max_age)',
+    summary: 'Delete audit log entries older than ageDays (default audit_max_age); the newest entry always stays',
     params: z.object({ ageDays: daysParam.optional() }).strict(),
     tiers: ADMIN_ONLY,
     mutates: true,

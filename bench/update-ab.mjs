@@ -86,9 +86,18 @@ const { emptyMessage, encodeMessage } = await import('../dist/dns/message.js');
 const { Name } = await import('../dist/dns/name.js');
 const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
 
-const a = await start('a', argOf('--a-main'), argOf('--a-sql'), argOf('--a-node-args'));
-// --single: B is the same dmsd (its names kept apart from A's).
-const b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'), argOf('--b-node-args'));
+let a;
+let b;
+try {
+  a = await start('a', argOf('--a-main'), argOf('--a-sql'), argOf('--a-node-args'));
+  // --single: B is the same dmsd (its names kept apart from A's).
+  b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'), argOf('--b-node-args'));
+} catch (e) {
+  // One dmsd failed to start: the other must not outlive us (it would keep its ports, the HTTP API's 8080 among them).
+  for (const stop of stops) await stop();
+  rmSync(work, { recursive: true, force: true });
+  throw e;
+}
 
 const sock = dgram.createSocket('udp4');
 let waiting;

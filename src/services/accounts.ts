@@ -120,11 +120,11 @@ function tokenHash(secret: string): string {
 
 /** The actor recorded for an account's changes (change_by, audit): login/sectag, staff without a tag as login/Admin. */
 export function accountActor(a: AccountInfo): string {
-  return `${a.login}/${a.sectag ?? (a.tier === 'helpdesk' ? 'Helpdesk' : 'Admin')}`;
+  return actorOf(a.login, a);
 }
 
-/** The actor for `login` acting with `tenant`'s rights, recorded as accountActor records an account's. */
-export function actorOf(login: string, tenant: Tenant): string {
+/** The actor for `login` acting with `tenant`'s rights (or an account's tier and tag): login/sectag, else login/Admin or login/Helpdesk. */
+export function actorOf(login: string, tenant: Pick<Tenant, 'tier' | 'sectag'>): string {
   return `${login}/${tenant.sectag ?? (tenant.tier === 'helpdesk' ? 'Helpdesk' : 'Admin')}`;
 }
 

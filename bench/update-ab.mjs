@@ -15,6 +15,12 @@
 //   UPDATE as a lone sequential client sees it; A and B are then two halves of the same run),
 //   --pause MS (the client waits MS milliseconds after each answer: UPDATEs that arrive at an idle server, as
 //   DHCP servers and ACME clients send them; default 0).
+//   --spin US (the client stays busy US microseconds after each answer before it sends the next UPDATE, as nsupdate
+//   takes ~70–90 µs here: what a dmsd does after its answer then meets the next UPDATE, as in bench/update.mjs),
+//   --block N (N UPDATEs to one dmsd, then N to the other, instead of one each: with --spin, each dmsd sees a
+//   sequential client's stream, not one UPDATE a millisecond; default 1),
+//   --notify (each zone gets an also-notify target, added with zone_tool, that answers every NOTIFY at once: a zone
+//   with a secondary, whose NOTIFYs follow the UPDATEs).
 //   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only).
 //   --dump FILE (every timed UPDATE as a line "label index µs sent", in the order sent, sent = process.hrtime.bigint()
 //   when it was sent: where the slow ones fall, beside a server's own marks of the same clock).
@@ -38,6 +44,9 @@ const UPDATES = Number(argOf('--updates', 4000));
 const WARMUP = Number(argOf('--warmup', 2000));
 const SINGLE = argv.includes('--single');
 const PAUSE_MS = Number(argOf('--pause', 0));
+const SPIN_US = Number(argOf('--spin', 0));
+const BLOCK = Math.max(1, Number(argOf('--block', 1)));
+const NOTIFY = argv.includes('--notify');
 const ZONE = 'upd.bench.test';
 const KEY = 'upd.key';
 
@@ -57,6 +66,23 @@ const zoneTool = (dataDir, args) => zoneToolSync(dataDir, args, 'bench@update-ab
 const { spawnLogged } = await testHelper('servers');
 const stops = [];
 
+// --notify: the secondary's part of a NOTIFY, acknowledged at once (RFC 1996 §3.7: the answer echoes the query).
+let notifyPort = 0;
+let notified = 0;
+if (NOTIFY) {
+  const ack = dgram.createSocket('udp4');
+  ack.on('message', (m, r) => {
+    notified++;
+    const o = Buffer.from(m);
+    o[2] |= 0x80;
+    o[3] &= 0xf0;
+    ack.send(o, r.port, r.address);
+  });
+  await new Promise((res) => ack.bind(0, '127.0.0.1', res));
+  notifyPort = ack.address().port;
+  stops.push(async () => ack.close());
+}
+
 async function start(label, main, sqlText, ownNodeArgs) {
   const dataDir = join(work, label);
   mkdirSync(dataDir);
@@ -65,6 +91,7 @@ async function start(label, main, sqlText, ownNodeArgs) {
   const secret = /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
   if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
   zoneTool(dataDir, ['add_update_grant', ZONE, `grant ${KEY} zonesub ANY`]);
+  if (NOTIFY) zoneTool(dataDir, ['add_also_notify', ZONE, `127.0.0.1#${notifyPort}`]);
   if (sqlText !== undefined) {
     const r = spawnSync('sqlite3', [join(dataDir, 'dms.sqlite'), sqlText], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`sqlite3 ${sqlText}: ${r.stderr}`);
@@ -135,14 +162,18 @@ try {
     await timedUpdate(a, 100_000 + i);
     await timedUpdate(b, 100_000 + i);
   }
-  for (let i = 0; i < UPDATES; i++) {
-    const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
-    lat[first.label].push(await timedUpdate(first, i));
-    order.push(first.label);
-    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
-    lat[second.label].push(await timedUpdate(second, i));
-    order.push(second.label);
-    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+  for (let i = 0; i < UPDATES; i += BLOCK) {
+    const [first, second] = (i / BLOCK) % 2 === 0 ? [a, b] : [b, a];
+    for (const srv of [first, second])
+      for (let k = i; k < Math.min(i + BLOCK, UPDATES); k++) {
+        lat[srv.label].push(await timedUpdate(srv, k));
+        order.push(srv.label);
+        if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+        if (SPIN_US > 0) {
+          const until = process.hrtime.bigint() + BigInt(Math.round(SPIN_US * 1000));
+          while (process.hrtime.bigint() < until);
+        }
+      }
   }
 } finally {
   sock.close();
@@ -163,7 +194,9 @@ const stats = (xs) => {
 const sa = stats(lat.a);
 const sb = stats(lat.b);
 const line = (label, s) => `  ${label}: median ${s.median.toFixed(0)} µs, p90 ${s.p90.toFixed(0)} µs, mean ${s.mean.toFixed(0)} µs`;
-console.log(`bench/update-ab: ${UPDATES} UPDATEs each, taking turns${SINGLE ? ' (one dmsd)' : ''}${PAUSE_MS > 0 ? `, ${PAUSE_MS} ms after each answer` : ''}, zone of ${RECORDS} A records`);
+console.log(
+  `bench/update-ab: ${UPDATES} UPDATEs each, taking turns${BLOCK > 1 ? ` ${BLOCK} at a time` : ''}${SINGLE ? ' (one dmsd)' : ''}${PAUSE_MS > 0 ? `, ${PAUSE_MS} ms after each answer` : ''}${SPIN_US > 0 ? `, the client busy ${SPIN_US} µs after each answer` : ''}, zone of ${RECORDS} A records${NOTIFY ? `, an also-notify target (${notified} NOTIFYs answered)` : ''}`,
+);
 console.log(line('A', sa));
 console.log(line('B', sb));
 console.log(`  B − A: median ${(sb.median - sa.median).toFixed(0)} µs, mean ${(sb.mean - sa.mean).toFixed(0)} µs`);

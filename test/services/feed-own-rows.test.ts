@@ -124,3 +124,42 @@ test('commits of another process in between: every row once, in order', async ()
     await b.close();
   }
 });
+
+test('a stream of own commits wakes the followers at once, then at most once per few milliseconds, with every row', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dms-feed-own-'));
+  dirs.push(dir);
+  const store = await openStore({ dataDir: dir });
+  const f = follow(store, 600_000);
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    const n = 40;
+    for (let v = 1; v <= n; v++) await append(store, 'publish', v);
+    const ms = performance.now() - started;
+    // Rows held for the next wake-up come from the commits too: the feed changed behind the followers' back now.
+    store.sqlite?.prepare(`update zone_changes set kind = 'tampered'`).run();
+    await f.until(n);
+    const kinds = f.polls.flatMap((p) => p.changes.map((c) => c.kind));
+    assert.deepEqual(kinds, Array(n).fill('publish'), 'every row once, as committed, none read back');
+    assert.deepEqual(
+      f.seqs(),
+      f.seqs().map((_, i) => f.seqs()[0] + i),
+      'in order',
+    );
+    // The first commit wakes the follower at once (its own poll); the others are handed over in a few batches.
+    assert.equal(f.polls[0].changes.length, 1, 'the first commit after a quiet spell is passed on alone');
+    assert.ok(f.polls.length < n, `${n} commits in ${ms.toFixed(1)} ms woke the follower ${f.polls.length} times`);
+    assert.ok(f.polls.length <= Math.ceil(ms / 5) + 2, `at most one wake-up per 5 ms: ${f.polls.length} in ${ms.toFixed(1)} ms`);
+    // A commit after a quiet spell is passed on at once again.
+    await new Promise((r) => setTimeout(r, 50));
+    const polls = f.polls.length;
+    const t = performance.now();
+    await append(store, 'publish', n + 1);
+    await f.until(n + 1);
+    assert.equal(f.polls.length, polls + 1);
+    assert.ok(performance.now() - t < 1000, 'passed on without waiting for the interval poll');
+  } finally {
+    await f.stop();
+    await store.close();
+  }
+});

@@ -1,0 +1,123 @@
+// A zone's NOTIFYs follow its changes as BIND's notify-delay paces them, with a short pace: a change after a quiet
+// spell is announced at once; while changes keep coming (a stream of UPDATEs), at most one round of NOTIFYs goes out
+// per pace, and the last one announces the newest version — so a secondary is asked to transfer a few times, not once
+// per change, and still ends in sync.
+
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { Opcode, RRClass, RRType } from '../../src/dns/constants.js';
+import { decodeMessage, emptyMessage, encodeMessage } from '../../src/dns/message.js';
+import { Name } from '../../src/dns/name.js';
+import { rdataFromText } from '../../src/dns/rdata.js';
+import { DbKeyStore, startNotifier } from '../../src/daemon/primary.js';
+import * as services from '../../src/services/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { ctxOf } from '../helpers/context.js';
+import { soa } from '../helpers/xfr.support.js';
+
+const ZONE = 'example.org';
+const TEXT = '$TTL 300\n@ SOA ns1 hostmaster 1 3600 900 604800 300\n@ NS ns1\nns1 A 192.0.2.1\n';
+const admin = 'tester@test/Admin';
+let dir: string;
+let store: Store;
+// The secondary's part: each NOTIFY's serial and arrival, acknowledged at once.
+const secondary = createSocket('udp4');
+const received: { serial: number; at: number }[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dms-notify-pace-'));
+  store = await openStore({ dataDir: dir });
+  secondary.on('message', (m, from) => {
+    const q = decodeMessage(m);
+    if (q.opcode !== Opcode.NOTIFY) return;
+    const s = q.answer.find((r) => r.type === RRType.SOA);
+    if (s) received.push({ serial: new DataView(s.rdata.buffer, s.rdata.byteOffset + s.rdata.length - 20).getUint32(0), at: performance.now() });
+    const a = emptyMessage(q.id);
+    a.qr = true;
+    a.aa = true;
+    a.opcode = Opcode.NOTIFY;
+    a.question = q.question;
+    secondary.send(encodeMessage(a), from.port, from.address);
+  });
+  await new Promise<void>((res) => secondary.bind(0, '127.0.0.1', () => res()));
+  await services.createZone(ctxOf(store, admin), ZONE, { text: TEXT });
+  await services.addAlsoNotify(ctxOf(store, admin), { zone: ZONE }, { address: '127.0.0.1', port: secondary.address().port });
+});
+
+after(async () => {
+  await store.close();
+  secondary.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** One published change: a new A record (its serial is the zone's newest). */
+async function change(i: number): Promise<number> {
+  const z = await services.getZone(ctxOf(store, admin), ZONE);
+  const origin = Name.from(ZONE);
+  const r = await services.applyRecordDelta(ctxOf(store, admin), ZONE, {
+    baseVersion: z.latestVersion,
+    removed: [],
+    added: [{ name: Name.parse(`h${i}`, origin), type: RRType.A, class: RRClass.IN, ttl: 300, rdata: rdataFromText(RRType.A, [{ text: `192.0.2.${10 + (i % 200)}`, quoted: false }], origin) }],
+  });
+  return r.serial;
+}
+
+async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(received.map((r) => r.serial))}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a change after a quiet spell is NOTIFYed at once; a stream of changes a few times, the last with the newest serial', async () => {
+  const keys = new DbKeyStore(store, pino({ level: 'silent' }));
+  await keys.reload();
+  // This process serves what it committed: the NOTIFY carries the newest serial.
+  let served = 1;
+  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { intervalMs: 60_000, soaOf: () => ({ ...soa(served), name: Name.from(ZONE) }) });
+  try {
+    // The start-up round NOTIFYs the zone once (queued; sent by the next round, which kick() starts).
+    await until('the start-up NOTIFY', () => {
+      n.kick();
+      return received.length >= 1;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const quiet = received.length;
+
+    served = await change(0);
+    const t0 = performance.now();
+    n.served();
+    await until('the NOTIFY of a lone change', () => received.some((r) => r.serial === served));
+    const first = received.find((r) => r.serial === served);
+    assert.ok(first && first.at - t0 < 1000, 'a lone change is announced at once, not after a pace');
+    assert.equal(received.length, quiet + 1);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const before = received.length;
+    const started = performance.now();
+    // A change every ~10 ms: each NOTIFY round is over before the next change, so without a pace each would get one.
+    const CHANGES = 30;
+    for (let i = 1; i <= CHANGES; i++) {
+      served = await change(i);
+      n.served();
+      await new Promise((r) => setTimeout(r, 8));
+    }
+    const ms = performance.now() - started;
+    await until('the NOTIFY of the newest serial', () => received.some((r) => r.serial === served));
+    await new Promise((r) => setTimeout(r, 200));
+    const rounds = received.length - before;
+    assert.equal(received[received.length - 1].serial, served, 'the last NOTIFY announces the newest version');
+    assert.ok(rounds >= 2, `the stream's first change and its last are announced (${rounds} NOTIFYs)`);
+    // One NOTIFY at the stream's start, then at most one per 50 ms pace (and the trailing one).
+    assert.ok(rounds <= Math.ceil(ms / 50) + 2, `${CHANGES} changes in ${ms.toFixed(0)} ms: ${rounds} NOTIFYs`);
+    assert.ok(rounds < CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
+  } finally {
+    await n.stop();
+  }
+});

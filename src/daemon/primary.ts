@@ -311,9 +311,14 @@ export async function startNotifier(
   const lastQueued = new Map<string, number>();
   const paced = new Map<string, { zone: string; why: string; seq?: number }>();
   let paceTimer: NodeJS.Timeout | undefined;
+  // Zones quiet for a pace forget their turn: the map holds only the zones changing now.
+  const forgetQuiet = (now: number) => {
+    for (const [z, at] of lastQueued) if (now - at >= NOTIFY_PACE_MS) lastQueued.delete(z);
+  };
   // Real time, not `clock`: the pace is about the load on this process and on the secondaries.
   const queuePaced = async (changes: readonly { zone: string; why: string; seq?: number }[]): Promise<void> => {
     const now = performance.now();
+    if (lastQueued.size > 1000) forgetQuiet(now);
     const due: { zone: string; why: string; seq?: number }[] = [];
     let wait = NOTIFY_PACE_MS;
     for (const c of changes) {
@@ -334,9 +339,7 @@ export async function startNotifier(
           paceTimer = undefined;
           const later = [...paced.values()];
           paced.clear();
-          // Zones quiet for a pace forget their turn (the map holds only the zones changing now).
-          const t = performance.now();
-          for (const [z, at] of lastQueued) if (t - at >= NOTIFY_PACE_MS) lastQueued.delete(z);
+          forgetQuiet(performance.now());
           queuePaced(later).catch((e) => log.error({ err: (e as Error).message }, 'cannot queue NOTIFYs'));
         },
         Math.max(1, Math.ceil(wait)),

@@ -49,10 +49,15 @@ function follow(store: Store, intervalMs: number): { polls: ChangePoll[]; seqs: 
   return { polls, seqs, until, stop };
 }
 
-test('an own commit reaches the followers as committed, without reading the feed back', async () => {
+/** A store of its own, in a directory removed after the tests. */
+async function freshStore(): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), 'dms-feed-own-'));
   dirs.push(dir);
-  const store = await openStore({ dataDir: dir });
+  return openStore({ dataDir: dir });
+}
+
+test('an own commit reaches the followers as committed, without reading the feed back', async () => {
+  const store = await freshStore();
   // No interval poll to speak of: only the commit's announcement wakes the follower.
   const f = follow(store, 600_000);
   try {
@@ -126,9 +131,7 @@ test('commits of another process in between: every row once, in order', async ()
 });
 
 test('a stream of own commits wakes the followers at once, then at most once per few milliseconds, with every row', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dms-feed-own-'));
-  dirs.push(dir);
-  const store = await openStore({ dataDir: dir });
+  const store = await freshStore();
   const f = follow(store, 600_000);
   try {
     await new Promise((r) => setTimeout(r, 100));

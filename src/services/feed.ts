@@ -347,6 +347,12 @@ function pollOf(read: FeedRead, since: number): ChangePoll {
  * statements of an RFC 2136 UPDATE (bench/update.mjs). One LISTEN (PostgreSQL) or doorbell subscription per store;
  * each announced commit starts a new generation, and a read made in the current generation a moment ago, from a
  * position at or before a follower's, answers that follower too (its rows filtered to the follower's position).
+ *
+ * Commits are announced to the followers at once after a quiet spell, then at most once per ANNOUNCE_MS while they
+ * keep coming (with the rows of all of them when they are all this process's own): a stream of sequential UPDATEs
+ * otherwise woke every follower after each one, work that met the next UPDATE — and, for a zone with secondaries,
+ * queued and sent one NOTIFY round per UPDATE (`bench/update-ab.mjs --block 50 --spin 80 --notify`: 1.64 → 1.06 ms an
+ * UPDATE, median; without a secondary −67 µs on the mean). The interval poll stays the safety net.
  */
 class SharedFeed {
   /** Bumped by each announced commit: a read started before it may miss that commit. */
@@ -355,24 +361,59 @@ class SharedFeed {
   private unlisten?: Promise<(() => Promise<void>) | undefined>;
   private last?: { generation: number; at: number; since: number; limit: number; read: Promise<FeedRead> };
   /**
-   * The rows of this process's own latest commit (SQLite), announced with it: a follower whose position is just
-   * before them takes them without reading the feed. Only while no other commit was announced since (another
-   * process's rows may follow them: its announcement makes the followers read).
+   * The rows of this process's own commits (SQLite) announced last: a follower whose position is just before them
+   * takes them without reading the feed. Only while no other commit was announced since (another process's rows may
+   * follow them: its announcement makes the followers read).
    */
   private own?: { generation: number; rows: readonly CommittedFeedRow[] };
+  /**
+   * Commits heard of while the announcement window is open: their feed rows while they are this process's own and
+   * follow one another (a follower may take them instead of reading the feed), else 'read'.
+   */
+  private held?: CommittedFeedRow[] | 'read';
+  private window?: NodeJS.Timeout;
 
   constructor(private readonly store: Store) {}
+
+  /** A commit was heard of (`own`: its rows, when this process made it): announced now or at the window's end. */
+  private heard(own?: readonly CommittedFeedRow[]): void {
+    if (this.window === undefined) {
+      this.openWindow();
+      this.announce(own);
+      return;
+    }
+    const held = this.held;
+    if (held === 'read') return;
+    if (!own || own.length === 0) this.held = 'read';
+    else if (held === undefined) this.held = [...own];
+    else if (own[0].seq === held[held.length - 1].seq + 1) held.push(...own);
+    else this.held = 'read';
+  }
+
+  private openWindow(): void {
+    this.window = setTimeout(() => {
+      this.window = undefined;
+      const held = this.held;
+      if (held === undefined) return;
+      this.held = undefined;
+      this.openWindow();
+      this.announce(held === 'read' ? undefined : held);
+    }, ANNOUNCE_MS);
+    this.window.unref();
+  }
+
+  private announce(own?: readonly CommittedFeedRow[]): void {
+    this.generation++;
+    this.own = own && own.length > 0 ? { generation: this.generation, rows: own } : undefined;
+    for (const f of [...this.nudges]) f();
+  }
 
   /** Wake `nudge` on every announced commit; the returned function unsubscribes. */
   subscribe(nudge: () => void, onError?: (e: unknown) => void): () => Promise<void> {
     this.nudges.add(nudge);
     if (!this.unlisten && this.store.listen) {
       this.unlisten = this.store
-        .listen(CHANGE_CHANNEL, (own) => {
-          this.generation++;
-          this.own = own && own.length > 0 ? { generation: this.generation, rows: own } : undefined;
-          for (const f of [...this.nudges]) f();
-        })
+        .listen(CHANGE_CHANNEL, (own) => this.heard(own))
         .catch((e) => {
           onError?.(e);
           return undefined;
@@ -381,6 +422,9 @@ class SharedFeed {
     return async () => {
       this.nudges.delete(nudge);
       if (this.nudges.size > 0 || !this.unlisten) return;
+      if (this.window) clearTimeout(this.window);
+      this.window = undefined;
+      this.held = undefined;
       const stop = this.unlisten;
       this.unlisten = undefined;
       await (await stop)?.();
@@ -407,6 +451,9 @@ class SharedFeed {
     return pollOf(await read, since);
   }
 }
+
+/** How often, at most, a stream of commits is announced to a process's followers (SharedFeed). */
+const ANNOUNCE_MS = 5;
 
 /** How long a feed read may answer other followers of the same generation (they wake within the same turn). */
 const SHARE_MS = 50;

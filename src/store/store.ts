@@ -447,8 +447,6 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 /** The directory, beside the database, holding only the doorbell file (see sqliteDoorbell). */
 export const SQLITE_DOORBELL_DIR = 'dms.doorbell.d';
 export const SQLITE_DOORBELL = 'doorbell';
-/** How often, at most, a stream of commits wakes a process's listeners (sqliteDoorbell). */
-const RING_WINDOW_MS = 5;
 
 /**
  * SQLite's stand-in for LISTEN/NOTIFY: after every write transaction commits, the committing process calls its own
@@ -460,13 +458,7 @@ const RING_WINDOW_MS = 5;
  * The doorbell has a directory of its own: a watch on the data directory itself was told of every write SQLite made
  * to the WAL (an inotify event queued in each of a commit's ~26 writes, and a callback per commit), which cost every
  * UPDATE ~12 µs inside its commit and a callback after it (measured, session 25).
- *
- * A process's listeners are woken at once by a commit after a quiet spell, and then at most once per RING_WINDOW_MS
- * while commits keep coming (with the rows of all of them when they are all its own): a stream of sequential UPDATEs
- * otherwise woke every follower (zone table, NOTIFY, server groups, signer, git) after each one, work that met the next
- * UPDATE — and, for a zone with secondaries, queued and sent one NOTIFY round per UPDATE (`bench/update-ab.mjs
- * --block 50 --spin 80 --notify`: 1.64 → 1.06 ms an UPDATE, median; without a secondary −67 µs on the mean). The
- * doorbell file is written at every commit; another process's ring wakes this one's listeners the same way.
+ * The listener (services/feed.ts SharedFeed) paces what it does with the rings.
  */
 function sqliteDoorbell(dataDir: string): {
   listen: NonNullable<Store['listen']>;
@@ -474,10 +466,6 @@ function sqliteDoorbell(dataDir: string): {
   close: () => void;
 } {
   const local = new Set<(own?: readonly CommittedFeedRow[]) => void>();
-  // Commits announced while the listeners' window is open: their feed rows while they are this process's own and follow
-  // one another (a follower may take them instead of reading the feed), else 'read' (another process's commit came).
-  let held: CommittedFeedRow[] | 'read' | undefined;
-  let window: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   let fd: number | undefined;
   let broken = false;
@@ -518,29 +506,6 @@ function sqliteDoorbell(dataDir: string): {
       return false;
     }
   };
-  const closeWindow = () => {
-    window = undefined;
-    if (held === undefined) return;
-    const rows = held === 'read' ? undefined : held;
-    held = undefined;
-    window = setTimeout(closeWindow, RING_WINDOW_MS);
-    window.unref();
-    callAll(rows);
-  };
-  /** Wake the listeners (now, or at the end of the window): `own`, this process's commit's rows; none: read the feed. */
-  const wake = (own?: readonly CommittedFeedRow[]) => {
-    if (window === undefined) {
-      window = setTimeout(closeWindow, RING_WINDOW_MS);
-      window.unref();
-      callAll(own);
-      return;
-    }
-    if (held === 'read') return;
-    if (!own || own.length === 0) held = 'read';
-    else if (held === undefined) held = [...own];
-    else if (own[0].seq === held[held.length - 1].seq + 1) held.push(...own);
-    else held = 'read';
-  };
   return {
     async listen(_channel, onNotify) {
       local.add(onNotify);
@@ -550,7 +515,7 @@ function sqliteDoorbell(dataDir: string): {
           watcher = watch(dir, { persistent: false }, (_event, file) => {
             // Two commits close together may leave one event, or the last token ours: a foreign commit hidden so is
             // found by the followers' interval poll.
-            if (file === SQLITE_DOORBELL && !ownRing()) wake();
+            if (file === SQLITE_DOORBELL && !ownRing()) callAll();
           });
           watcher.on('error', () => {
             watcher?.close();
@@ -569,9 +534,8 @@ function sqliteDoorbell(dataDir: string): {
       };
     },
     ring(own) {
-      if (closed) return;
-      wake(own);
-      if (broken) return;
+      callAll(own);
+      if (broken || closed) return;
       try {
         fd ??= open();
         writeSync(fd, token, 0, 8, 0);
@@ -581,9 +545,6 @@ function sqliteDoorbell(dataDir: string): {
     },
     close() {
       closed = true;
-      if (window) clearTimeout(window);
-      window = undefined;
-      held = undefined;
       watcher?.close();
       watcher = undefined;
       local.clear();

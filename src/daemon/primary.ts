@@ -180,7 +180,7 @@ const NOTIFY_QUEUEING = { durable: false } as const;
  * keep coming, the last one announcing the newest version (BIND's notify-delay, whose default is 5 s; Knot sends one
  * per change). A stream of sequential UPDATEs into a zone with one secondary otherwise queued, sent and recorded a
  * NOTIFY round per UPDATE, work beside the next UPDATE, and asked the secondary for a transfer each time
- * (`bench/update-ab.mjs --block 50 --spin 80 --notify`, on top of the doorbell's pacing: 0.91 → 0.74 ms an UPDATE,
+ * (`bench/update-ab.mjs --block 50 --spin 80 --notify`, on top of the change feed's pacing: 0.91 → 0.74 ms an UPDATE,
  * median, as without a secondary).
  */
 const NOTIFY_PACE_MS = 50;

@@ -102,21 +102,14 @@ test('NOTIFYs of many zones queued in one transaction; the zones that can have t
   assert.deepEqual(queued.map((e) => e.zone).sort(), ['batch17.example.', 'batch3.example.', 'batch3.example.']);
 });
 
-/**
- * Write transactions committed so far, counted where writeTx reports each commit (store.afterCommit, on the next turn;
- * the doorbell's listeners are woken for a stream of commits only every few milliseconds, so they cannot count them).
- */
+/** Write transactions committed so far, counted by the doorbell SQLite rings after each commit (on the next turn). */
 let commits = 0;
-let counting = false;
+let listening: Promise<unknown> | undefined;
 async function commitCount(): Promise<number> {
-  if (!counting) {
-    counting = true;
-    const ring = store.afterCommit;
-    (store as { afterCommit?: Store['afterCommit'] }).afterCommit = (own) => {
-      commits++;
-      ring?.(own);
-    };
-  }
+  listening ??= store.listen?.('dms_changes', () => {
+    commits++;
+  });
+  await listening;
   await new Promise((r) => setImmediate(r));
   return commits;
 }

@@ -176,14 +176,16 @@ const realClock: PacingClock = {
 const NOTIFY_QUEUEING = { durable: false } as const;
 
 /**
- * A zone's NOTIFYs go out at once for a change after a quiet spell, then at most once per NOTIFY_PACE_MS while changes
- * keep coming, the last one announcing the newest version (BIND's notify-delay, whose default is 5 s; Knot sends one
- * per change). A stream of sequential UPDATEs into a zone with one secondary otherwise queued, sent and recorded a
- * NOTIFY round per UPDATE, work beside the next UPDATE, and asked the secondary for a transfer each time
- * (`bench/update-ab.mjs --block 50 --spin 80 --notify`, on top of the change feed's pacing: 0.91 → 0.74 ms an UPDATE,
- * median, as without a secondary).
+ * A zone's NOTIFYs go out at once for a change after a quiet spell, then at most once per notify_delay (a setting,
+ * 0.05 s by default) while changes keep coming, the last one announcing the newest version (BIND's notify-delay, whose
+ * default is 5 s; Knot sends one per change, as notify_delay 0 does). A stream of sequential UPDATEs into a zone with
+ * one secondary otherwise queued, sent and recorded a NOTIFY round per UPDATE, work beside the next UPDATE, and asked
+ * the secondary for a transfer each time (`bench/update-ab.mjs --block 50 --spin 80 --notify`, on top of the change
+ * feed's pacing: 0.91 → 0.74 ms an UPDATE, median, as without a secondary).
  */
-const NOTIFY_PACE_MS = 50;
+const NOTIFY_DELAY_DEFAULT_MS = 50;
+/** How often the notifier reads notify_delay again: a set_config takes effect within this. */
+const NOTIFY_DELAY_REFRESH_MS = 10_000;
 
 /**
  * The supervisor's NOTIFY duty: queue NOTIFYs for each zone published from now on, send due ones every second.
@@ -307,26 +309,37 @@ export async function startNotifier(
       .catch((e) => log.error({ err: (e as Error).message }, 'NOTIFY run failed'))
       .finally(taken);
   };
-  // Pacing (NOTIFY_PACE_MS): when each zone's NOTIFYs were last queued, and the changes that wait for their turn.
+  // Pacing (notify_delay): when each zone's NOTIFYs were last queued, and the changes that wait for their turn.
+  let paceMs = NOTIFY_DELAY_DEFAULT_MS;
+  const readPace = async () => {
+    try {
+      paceMs = await services.notifyDelayMs(services.serviceContext(store));
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'cannot read notify_delay');
+    }
+  };
+  await readPace();
+  const delayRefresh = setInterval(() => void readPace(), NOTIFY_DELAY_REFRESH_MS);
+  delayRefresh.unref();
   const lastQueued = new Map<string, number>();
   const paced = new Map<string, { zone: string; why: string; seq?: number }>();
   let paceTimer: NodeJS.Timeout | undefined;
   // Zones quiet for a pace forget their turn: the map holds only the zones changing now.
   const forgetQuiet = (now: number) => {
-    for (const [z, at] of lastQueued) if (now - at >= NOTIFY_PACE_MS) lastQueued.delete(z);
+    for (const [z, at] of lastQueued) if (now - at >= paceMs) lastQueued.delete(z);
   };
   // Real time, not `clock`: the pace is about the load on this process and on the secondaries.
   const queuePaced = async (changes: readonly { zone: string; why: string; seq?: number }[]): Promise<void> => {
     const now = performance.now();
     if (lastQueued.size > 1000) forgetQuiet(now);
     const due: { zone: string; why: string; seq?: number }[] = [];
-    let wait = NOTIFY_PACE_MS;
+    let wait = paceMs;
     for (const c of changes) {
       const key = c.zone.toLowerCase();
       const at = lastQueued.get(key);
-      if (at !== undefined && now - at < NOTIFY_PACE_MS) {
+      if (at !== undefined && now - at < paceMs) {
         paced.set(key, c);
-        wait = Math.min(wait, at + NOTIFY_PACE_MS - now);
+        wait = Math.min(wait, at + paceMs - now);
       } else {
         paced.delete(key);
         due.push(c);
@@ -400,6 +413,7 @@ export async function startNotifier(
     },
     stop: async () => {
       clearInterval(timer);
+      clearInterval(delayRefresh);
       if (paceTimer) clearTimeout(paceTimer);
       paceTimer = undefined;
       stopping = true;

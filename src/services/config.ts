@@ -9,7 +9,7 @@ import { parseTtl } from '../zonefile/ttl.js';
 import { ConfigKeyUnknown, ConfigValueInvalid, ServerGroupNotFound } from './errors.js';
 import type { ConfigEntry } from './types.js';
 
-type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'count' | 'limit' | 'name' | 'name?' | 'string' | 'zones' | 'removed';
+type Kind = 'bool' | 'ttl' | 'ttl?' | 'days' | 'seconds' | 'count' | 'limit' | 'name' | 'name?' | 'string' | 'zones' | 'removed';
 
 /** Key → [kind, default]. Defaults follow the original DMS installation. */
 export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
@@ -42,6 +42,9 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   // them is refused; a whole zone loaded or saved as text is warned of (the zone check).
   max_records_per_type: ['limit', '100'],
   max_types_per_name: ['limit', '100'],
+  // A zone that keeps changing is NOTIFYed at most once per this many seconds: the first change after a quiet spell
+  // at once, the newest serial last (BIND's notify-delay, default 5 there; 0: every change at once, as Knot does).
+  notify_delay: ['seconds', '0.05'],
   nsec3: ['bool', 'false'],
   // HA (issue 13, docs/HA.md): a replica further behind its primary than this is reported (show_dms_status, the
   // log, /health not OK, so load balancers take it out). Set on the primary; replication carries it to the replica.
@@ -61,6 +64,9 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly [Kind, string]>> = {
   zone_del_pare_age: ['days', '90.0'],
   zone_ttl: ['ttl', '24h'],
 };
+
+/** The largest value of a 'seconds' key: an hour. */
+const MAX_SECONDS = 3600;
 
 function normalizeValue(key: string, value: string): string {
   const spec = CONFIG_KEYS[key];
@@ -84,6 +90,11 @@ function normalizeValue(key: string, value: string): string {
       const n = Number(v);
       if (v === '' || !Number.isFinite(n) || n < 0) throw new ConfigValueInvalid(key, value, 'expected a number of days >= 0');
       return v;
+    }
+    case 'seconds': {
+      const n = Number(v);
+      if (v === '' || !Number.isFinite(n) || n < 0 || n > MAX_SECONDS) throw new ConfigValueInvalid(key, value, `expected a number of seconds from 0 to ${MAX_SECONDS} (fractions allowed: 0.05)`);
+      return String(n);
     }
     case 'count': {
       const n = Number(v);
@@ -139,6 +150,10 @@ export class Settings {
   ttlOrNull(key: string): number | null {
     const r = this.raw(key);
     return r === '' ? null : (parseTtl(r) as number);
+  }
+  /** Seconds, fractions allowed (kind 'seconds'). */
+  seconds(key: string): number {
+    return Number(this.raw(key));
   }
   days(key: string): number {
     return Number(this.raw(key));

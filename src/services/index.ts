@@ -214,6 +214,10 @@ export async function showConfig(ctx: ServiceContext): Promise<ConfigEntry[]> {
 export async function getConfigValue(ctx: ServiceContext, key: string, sg?: string): Promise<string> {
   return config.getConfigValue(ctx.store.db, key, sg);
 }
+/** notify_delay in milliseconds: how often at most a zone that keeps changing is NOTIFYed (daemon/primary.ts). */
+export async function notifyDelayMs(ctx: ServiceContext): Promise<number> {
+  return Math.round((await config.loadSettings(ctx.store.db)).seconds('notify_delay') * 1000);
+}
 /** set_config [-g sg] key value — validated (ConfigKeyUnknown / ConfigValueInvalid). */
 export async function setConfig(ctx: ServiceContext, key: string, value: string, sg?: string): Promise<void> {
   return config.setConfig(ctx.store.db, key, value, sg);

@@ -1,7 +1,8 @@
 // A zone's NOTIFYs follow its changes as BIND's notify-delay paces them, with a short pace: a change after a quiet
 // spell is announced at once; while changes keep coming (a stream of UPDATEs), at most one round of NOTIFYs goes out
 // per pace, and the last one announces the newest version — so a secondary is asked to transfer a few times, not once
-// per change, and still ends in sync.
+// per change, and still ends in sync. The pace is the notify_delay setting (0.05 s by default; 0: every change at
+// once, as Knot; 5: BIND's default).
 
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -120,4 +121,71 @@ test('a change after a quiet spell is NOTIFYed at once; a stream of changes a fe
   } finally {
     await n.stop();
   }
+});
+
+/** A notifier started with the zone's start-up NOTIFY received; `served` tracks the serial this process serves. */
+async function startedNotifier(): Promise<{ stop: () => Promise<void>; stream: (from: number, count: number) => Promise<{ rounds: number; ms: number; last: { serial: number; at: number }; started: number }> }> {
+  const keys = new DbKeyStore(store, pino({ level: 'silent' }));
+  await keys.reload();
+  let served = (await services.getZone(ctxOf(store, admin), ZONE)).soaSerial ?? 0;
+  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { intervalMs: 60_000, soaOf: () => ({ ...soa(served), name: Name.from(ZONE) }) });
+  const atStart = received.length;
+  await until('the start-up NOTIFY', () => {
+    n.kick();
+    return received.length > atStart;
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    stop: () => n.stop(),
+    // `count` changes ~10 ms apart; resolves once the newest serial was NOTIFYed and nothing more came for 200 ms.
+    async stream(from, count) {
+      const before = received.length;
+      const started = performance.now();
+      for (let i = from; i < from + count; i++) {
+        served = await change(i);
+        n.served();
+        await new Promise((r) => setTimeout(r, 8));
+      }
+      const ms = performance.now() - started;
+      await until('the NOTIFY of the newest serial', () => received.some((r) => r.serial === served), 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      const last = received[received.length - 1];
+      assert.equal(last.serial, served, 'the last NOTIFY announces the newest version');
+      return { rounds: received.length - before, ms, last, started };
+    },
+  };
+}
+
+test('notify_delay 0: every change of a stream is NOTIFYed, as Knot sends them', async () => {
+  await services.setConfig(ctxOf(store, admin), 'notify_delay', '0');
+  const n = await startedNotifier();
+  try {
+    const CHANGES = 20;
+    const { rounds } = await n.stream(100, CHANGES);
+    assert.ok(rounds > CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
+  } finally {
+    await n.stop();
+  }
+});
+
+test('notify_delay 1: a stream is NOTIFYed at its start, then a second later with its newest serial (BIND-like)', async () => {
+  await services.setConfig(ctxOf(store, admin), 'notify_delay', '1');
+  const n = await startedNotifier();
+  try {
+    const { rounds, ms, last, started } = await n.stream(200, 20);
+    assert.ok(ms < 900, `the stream took ${ms.toFixed(0)} ms: shorter than the delay`);
+    assert.equal(rounds, 2, 'the first change at once, the newest once the delay is over');
+    assert.ok(last.at - started >= 950, `the trailing NOTIFY came ${(last.at - started).toFixed(0)} ms after the stream's first change`);
+  } finally {
+    await n.stop();
+  }
+});
+
+test('notify_delay takes seconds from 0 to 3600, fractions allowed', async () => {
+  const ctx = ctxOf(store, admin);
+  for (const bad of ['', 'soon', '-1', '3601', '5s'])
+    await assert.rejects(services.setConfig(ctx, 'notify_delay', bad), services.ConfigValueInvalid, `notify_delay ${JSON.stringify(bad)} refused`);
+  await services.setConfig(ctx, 'notify_delay', ' 0.250 ');
+  assert.equal(await services.getConfigValue(ctx, 'notify_delay'), '0.25');
+  assert.equal(await services.notifyDelayMs(ctx), 250);
 });

@@ -21,6 +21,7 @@ export type { ArgKind, CommandSpec };
 export const ZONE_OPTIONS = [
   'use_apex_ns',
   'edit_lock',
+  'edit_lock_timeout',
   'auto_dnssec',
   'nsec3',
   'inc_updates',
@@ -41,6 +42,7 @@ export const CONFIG_KEYS = [
   'default_ref',
   'auto_dnssec',
   'edit_lock',
+  'edit_lock_timeout',
   'inc_updates',
   'nsec3',
   'use_apex_ns',
@@ -60,6 +62,20 @@ export const CONFIG_KEYS = [
   'zone_del_age',
   'zone_del_pare_age',
   'replica_max_lag',
+  'auto_reverse_ipv4',
+  'dnssec_secure_to_insecure',
+  'max_records_per_type',
+  'max_types_per_name',
+  'notify_delay',
+  'git_mirror',
+  'git_branch',
+  'git_committer',
+  'git_zones',
+  'git_managed',
+  'git_poll',
+  'git_removed',
+  'git_ssh_key',
+  'git_workdir',
 ] as const;
 
 const INF = Number.POSITIVE_INFINITY;

@@ -386,10 +386,27 @@ function recordKey(rr: RR): string {
   return `${rr.name.key}\u0000${rr.type}\u0000${rr.ttl}\u0000${Buffer.from(canonicalRdata(rr.type, rr.rdata)).toString('hex')}`;
 }
 
-/** Records in `before` but not `after`, and the reverse (TTL counts as part of the record). */
+/**
+ * Records in `before` but not `after`, and the reverse (TTL counts as part of the record). A record object found in
+ * both lists is the same record: only the owner/type pairs of the others are compared by content — an UPDATE's scope
+ * keeps its untouched records (the SOA among them) as they were, and their canonical form (names lowercased in the
+ * RDATA) was most of the work and the garbage of each UPDATE.
+ */
 export function diffRecords(before: readonly RR[], after: readonly RR[]): { removed: RR[]; added: RR[] } {
-  const b = new Map(before.map((rr) => [recordKey(rr), rr]));
-  const a = new Map(after.map((rr) => [recordKey(rr), rr]));
+  const inBefore = new Set(before);
+  const inAfter = new Set(after);
+  const pairs = new Set<string>();
+  for (const rr of before) if (!inAfter.has(rr)) pairs.add(`${rr.name.key}\u0000${rr.type}`);
+  for (const rr of after) if (!inBefore.has(rr)) pairs.add(`${rr.name.key}\u0000${rr.type}`);
+  if (pairs.size === 0) return { removed: [], added: [] };
+  // A record outside these pairs is in both lists, so in neither result.
+  const keyed = (list: readonly RR[]) => {
+    const m = new Map<string, RR>();
+    for (const rr of list) if (pairs.has(`${rr.name.key}\u0000${rr.type}`)) m.set(recordKey(rr), rr);
+    return m;
+  };
+  const b = keyed(before);
+  const a = keyed(after);
   const removed = [...b].filter(([k]) => !a.has(k)).map(([, rr]) => rr);
   const added = [...a].filter(([k]) => !b.has(k)).map(([, rr]) => rr);
   return { removed, added };

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { Opcode, Rcode, RRClass, RRType } from '../../src/dns/constants.js';
 import { emptyMessage, type RR } from '../../src/dns/message.js';
 import { Name } from '../../src/dns/name.js';
-import { applyUpdate } from '../../src/zone/update.js';
+import { applyUpdate, diffRecords } from '../../src/zone/update.js';
+import { canonicalRdata } from '../../src/dns/rdata.js';
 import { rrText } from '../helpers/xfr.support.js';
 
 const origin = Name.from('example.org');
@@ -83,5 +84,35 @@ test('applyUpdate keeps the zone servable for any operation sequence', () => {
       }
     }),
     { numRuns: 500 },
+  );
+});
+
+/** diffRecords as it was written first: every record keyed by its canonical content. */
+function diffByContent(before: readonly RR[], after: readonly RR[]): { removed: RR[]; added: RR[] } {
+  const key = (rr: RR) => `${rr.name.key}\u0000${rr.type}\u0000${rr.ttl}\u0000${Buffer.from(canonicalRdata(rr.type, rr.rdata)).toString('hex')}`;
+  const b = new Map(before.map((rr) => [key(rr), rr]));
+  const a = new Map(after.map((rr) => [key(rr), rr]));
+  return { removed: [...b].filter(([k]) => !a.has(k)).map(([, rr]) => rr), added: [...a].filter(([k]) => !b.has(k)).map(([, rr]) => rr) };
+}
+
+test('diffRecords: the same records (same objects among them) as a comparison of every record by content', () => {
+  // A pool of records (owner case and RDATA name case varied: the same record spelled otherwise), each list made of
+  // pool objects (shared between the lists) and fresh copies of them (equal content, other objects).
+  const pool = [
+    ...names.flatMap((n) => types.flatMap((t) => rdataFor[t].map((v) => r(`${n} 300 ${t} ${v}`)))),
+    r('A 300 A 192.0.2.1'),
+    r('a 60 A 192.0.2.1'),
+    r('@ 300 NS NS1'),
+    r('@ 300 SOA NS1 Hostmaster 5 3600 900 604800 300'),
+  ];
+  const list = fc.array(fc.record({ i: fc.nat(pool.length - 1), copy: fc.boolean() }), { maxLength: 12 });
+  fc.assert(
+    fc.property(list, list, (xs, ys) => {
+      const make = (zs: { i: number; copy: boolean }[]) => zs.map(({ i, copy }) => (copy ? { ...pool[i], rdata: pool[i].rdata.slice() } : pool[i]));
+      const before = make(xs);
+      const after = make(ys);
+      assert.deepEqual(diffRecords(before, after), diffByContent(before, after));
+    }),
+    { numRuns: 2000 },
   );
 });

@@ -21,7 +21,6 @@ export type { ArgKind, CommandSpec };
 export const ZONE_OPTIONS = [
   'use_apex_ns',
   'edit_lock',
-  'edit_lock_timeout',
   'auto_dnssec',
   'nsec3',
   'inc_updates',

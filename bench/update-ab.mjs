@@ -210,7 +210,8 @@ for (let i = 0; i < UPDATES; i += BLOCK) {
   const ba = lat.a.slice(i, i + BLOCK);
   const bb = lat.b.slice(i, i + BLOCK);
   if (ba.length === 0 || bb.length === 0) continue;
-  pairs.push({ median: stats(bb).median - stats(ba).median, mean: stats(bb).mean - stats(ba).mean });
+  const [pa, pb] = [stats(ba), stats(bb)];
+  pairs.push({ median: pb.median - pa.median, mean: pb.mean - pa.mean });
 }
 let seed = 0x9e3779b9;
 const random = () => {

@@ -76,55 +76,12 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
-test('a change after a quiet spell is NOTIFYed at once; a stream of changes a few times, the last with the newest serial', async () => {
-  const keys = new DbKeyStore(store, pino({ level: 'silent' }));
-  await keys.reload();
-  // This process serves what it committed: the NOTIFY carries the newest serial.
-  let served = 1;
-  const n = await startNotifier(store, keys, pino({ level: 'silent' }), { intervalMs: 60_000, soaOf: () => ({ ...soa(served), name: Name.from(ZONE) }) });
-  try {
-    // The start-up round NOTIFYs the zone once (queued; sent by the next round, which kick() starts).
-    await until('the start-up NOTIFY', () => {
-      n.kick();
-      return received.length >= 1;
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    const quiet = received.length;
-
-    served = await change(0);
-    const t0 = performance.now();
-    n.served();
-    await until('the NOTIFY of a lone change', () => received.some((r) => r.serial === served));
-    const first = received.find((r) => r.serial === served);
-    assert.ok(first && first.at - t0 < 1000, 'a lone change is announced at once, not after a pace');
-    assert.equal(received.length, quiet + 1);
-    await new Promise((r) => setTimeout(r, 200));
-
-    const before = received.length;
-    const started = performance.now();
-    // A change every ~10 ms: each NOTIFY round is over before the next change, so without a pace each would get one.
-    const CHANGES = 30;
-    for (let i = 1; i <= CHANGES; i++) {
-      served = await change(i);
-      n.served();
-      await new Promise((r) => setTimeout(r, 8));
-    }
-    const ms = performance.now() - started;
-    await until('the NOTIFY of the newest serial', () => received.some((r) => r.serial === served));
-    await new Promise((r) => setTimeout(r, 200));
-    const rounds = received.length - before;
-    assert.equal(received[received.length - 1].serial, served, 'the last NOTIFY announces the newest version');
-    assert.ok(rounds >= 2, `the stream's first change and its last are announced (${rounds} NOTIFYs)`);
-    // One NOTIFY at the stream's start, then at most one per 50 ms pace (and the trailing one).
-    assert.ok(rounds <= Math.ceil(ms / 50) + 2, `${CHANGES} changes in ${ms.toFixed(0)} ms: ${rounds} NOTIFYs`);
-    assert.ok(rounds < CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
-  } finally {
-    await n.stop();
-  }
-});
-
 /** A notifier started with the zone's start-up NOTIFY received; `served` tracks the serial this process serves. */
-async function startedNotifier(): Promise<{ stop: () => Promise<void>; stream: (from: number, count: number) => Promise<{ rounds: number; ms: number; last: { serial: number; at: number }; started: number }> }> {
+async function startedNotifier(): Promise<{
+  stop: () => Promise<void>;
+  lone: (i: number) => Promise<{ ms: number; rounds: number }>;
+  stream: (from: number, count: number) => Promise<{ rounds: number; ms: number; last: { serial: number; at: number }; started: number }>;
+}> {
   const keys = new DbKeyStore(store, pino({ level: 'silent' }));
   await keys.reload();
   let served = (await services.getZone(ctxOf(store, admin), ZONE)).soaSerial ?? 0;
@@ -137,6 +94,17 @@ async function startedNotifier(): Promise<{ stop: () => Promise<void>; stream: (
   await new Promise((r) => setTimeout(r, 200));
   return {
     stop: () => n.stop(),
+    // One change after a quiet spell: resolves once its NOTIFY arrived, with the time it took.
+    async lone(i) {
+      const before = received.length;
+      served = await change(i);
+      const t0 = performance.now();
+      n.served();
+      await until('the NOTIFY of a lone change', () => received.some((r) => r.serial === served));
+      const at = received.find((r) => r.serial === served)!.at;
+      await new Promise((r) => setTimeout(r, 200));
+      return { ms: at - t0, rounds: received.length - before };
+    },
     // `count` changes ~10 ms apart; resolves once the newest serial was NOTIFYed and nothing more came for 200 ms.
     async stream(from, count) {
       const before = received.length;
@@ -155,6 +123,24 @@ async function startedNotifier(): Promise<{ stop: () => Promise<void>; stream: (
     },
   };
 }
+
+test('a change after a quiet spell is NOTIFYed at once; a stream of changes a few times, the last with the newest serial', async () => {
+  const n = await startedNotifier();
+  try {
+    const lone = await n.lone(0);
+    assert.ok(lone.ms < 1000, 'a lone change is announced at once, not after a pace');
+    assert.equal(lone.rounds, 1);
+    // A change every ~10 ms: each NOTIFY round is over before the next change, so without a pace each would get one.
+    const CHANGES = 30;
+    const { rounds, ms } = await n.stream(1, CHANGES);
+    assert.ok(rounds >= 2, `the stream's first change and its last are announced (${rounds} NOTIFYs)`);
+    // One NOTIFY at the stream's start, then at most one per 50 ms pace (and the trailing one).
+    assert.ok(rounds <= Math.ceil(ms / 50) + 2, `${CHANGES} changes in ${ms.toFixed(0)} ms: ${rounds} NOTIFYs`);
+    assert.ok(rounds < CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
+  } finally {
+    await n.stop();
+  }
+});
 
 test('notify_delay 0: every change of a stream is NOTIFYed, as Knot sends them', async () => {
   await services.setConfig(ctxOf(store, admin), 'notify_delay', '0');

@@ -25,6 +25,10 @@
 //   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only).
 //   --dump FILE (every timed UPDATE as a line "label index µs sent", in the order sent, sent = process.hrtime.bigint()
 //   when it was sent: where the slow ones fall, beside a server's own marks of the same clock).
+//   --nsupdate ROUNDS (after the own client's part: ROUNDS rounds of one `nsupdate` pass of --ns-updates UPDATEs,
+//   default 1000, to A and to B, the order alternating round by round — the figure bench/update.mjs's rounds give,
+//   A beside B; printed: each round's UPDATE/s, the medians and the median of the rounds' B / A with a 90 % interval.
+//   The same build on both sides gave 1.00 here, the rounds themselves moving ±8 %).
 // Environment: BENCH_NODE_ARGS (Node.js flags for both dmsd).
 
 import { spawnSync } from 'node:child_process';
@@ -48,9 +52,15 @@ const PAUSE_MS = Number(argOf('--pause', 0));
 const SPIN_US = Number(argOf('--spin', 0));
 const BLOCK = Math.max(1, Number(argOf('--block', 1)));
 const NOTIFY = argv.includes('--notify');
+const NS_ROUNDS = Number(argOf('--nsupdate', 0));
+const NS_UPDATES = Number(argOf('--ns-updates', 1000));
 const ZONE = 'upd.bench.test';
 const KEY = 'upd.key';
 
+if (NS_ROUNDS > 0 && !have('nsupdate')) {
+  console.error('bench/update-ab: --nsupdate needs nsupdate (apt-get install bind9-dnsutils)');
+  process.exit(2);
+}
 if (argOf('--a-sql') !== undefined || argOf('--b-sql') !== undefined) {
   if (!have('sqlite3')) {
     console.error('bench/update-ab: --a-sql/--b-sql need the sqlite3 shell (apt-get install sqlite3)');
@@ -156,6 +166,18 @@ async function timedUpdate(srv, i) {
 }
 const sentAt = [];
 
+/** One nsupdate session of `n` UPDATEs (one A record each, names n<i>, B's numbered apart); its wall time in ms. */
+function nsupdatePass(srv, from, n) {
+  const base = srv.label === 'b' ? from + 5_000_000 : from;
+  let script = `server 127.0.0.1 ${srv.port}\nzone ${ZONE}\n`;
+  for (let i = base; i < base + n; i++) script += `update add n${i}.${ZONE}. 300 A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\nsend\n`;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('nsupdate', ['-y', `hmac-sha256:${KEY}:${srv.secret}`], { input: script, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`nsupdate against ${srv.label} failed (${r.status}): ${(r.stdout + r.stderr).slice(-500)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+const nsRounds = [];
+
 const lat = { a: [], b: [] };
 const order = [];
 try {
@@ -175,6 +197,13 @@ try {
           while (process.hrtime.bigint() < until);
         }
       }
+  }
+  for (let r = 0; r < NS_ROUNDS; r++) {
+    const from = 1_000_000 + r * NS_UPDATES;
+    const [first, second] = r % 2 === 0 ? [a, b] : [b, a];
+    const ms = {};
+    for (const srv of [first, second]) ms[srv.label] = await nsupdatePass(srv, from, NS_UPDATES);
+    nsRounds.push({ a: (NS_UPDATES * 1000) / ms.a, b: (NS_UPDATES * 1000) / ms.b });
   }
 } finally {
   sock.close();
@@ -233,3 +262,14 @@ if (pairs.length >= 5)
   console.log(
     `  B − A paired by block (${pairs.length} pairs of ${BLOCK}): block medians ${interval(pairs.map((p) => p.median))}, block means ${interval(pairs.map((p) => p.mean))} (90 % interval)`,
   );
+if (nsRounds.length > 0) {
+  const med = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
+  const ratios = nsRounds.map((r) => r.b / r.a);
+  const boot = [];
+  for (let k = 0; k < 2000; k++) boot.push(med(ratios.map(() => ratios[Math.floor(random() * ratios.length)])));
+  boot.sort((p, q) => p - q);
+  console.log(`  nsupdate, ${nsRounds.length} rounds of ${NS_UPDATES} (UPDATE/s, A / B): ${nsRounds.map((r) => `${r.a.toFixed(0)} / ${r.b.toFixed(0)}`).join(', ')}`);
+  console.log(
+    `  nsupdate medians: A ${med(nsRounds.map((r) => r.a)).toFixed(0)}, B ${med(nsRounds.map((r) => r.b)).toFixed(0)} UPDATE/s; B / A by round: median ${med(ratios).toFixed(3)} [${boot[Math.floor(boot.length * 0.05)].toFixed(3)}, ${boot[Math.floor(boot.length * 0.95)].toFixed(3)}] (90 % interval)`,
+  );
+}

@@ -331,7 +331,7 @@ export function validateZone(origin: Name, records: ZoneRecord[]): { problems: V
     const target = dmsTarget(origin, r);
     if (target === undefined) continue;
     const types = names.get(target.key);
-    if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA))) problems.push(dmsTargetProblem(r, target));
+    if (!types || !(types.has(RRType.A) || types.has(RRType.AAAA))) problems.push(dmsTargetProblem(r, target, types?.has(RRType.CNAME) ?? false));
     else if (dnames.size > 0) {
       const above = ancestorNames(origin, target).find((a) => dnames.has(a.key));
       if (above !== undefined) problems.push(dmsOccludedTargetProblem(r, target, above));
@@ -385,10 +385,21 @@ export function dmsOccludedTargetProblem(r: ZoneRecord, target: Name, dnameOwner
   };
 }
 
-export function dmsTargetProblem(r: ZoneRecord, target: Name): ValidationProblem {
+/**
+ * DMS's target rule broken: an in-zone NS/MX/SRV target without an A or AAAA record. A target that is an alias says
+ * so — "has no A or AAAA record" read wrong to an operator whose CNAME leads to one (RFC 2181 §10.3: these targets
+ * must not be aliases; BIND's checkers name it the same way, "is a CNAME (illegal)").
+ */
+export function dmsTargetMessage(target: Name, alias: boolean): string {
+  return alias
+    ? `target ${target.toString()} is inside the zone and an alias (CNAME), not a name with an A or AAAA record (RFC 2181 §10.3)`
+    : `target ${target.toString()} is inside the zone but has no A or AAAA record`;
+}
+
+export function dmsTargetProblem(r: ZoneRecord, target: Name, alias = false): ValidationProblem {
   return {
     severity: 'error',
-    message: `target ${target.toString()} is inside the zone but has no A or AAAA record`,
+    message: dmsTargetMessage(target, alias),
     owner: r.name.toString(),
     type: typeToString(r.type),
     ...(r.line ? { line: r.line, file: r.file } : {}),
@@ -920,7 +931,7 @@ export async function commitDelta(
   for (const r of born) {
     const n = targetOf(r);
     if (n && !r.flags?.disable && !hasAddress(n.key))
-      problem(r, `target ${n} is inside the zone but has no A or AAAA record`);
+      problem(r, dmsTargetMessage(n, after.get(n.key)?.types.has(RRType.CNAME) ?? false));
   }
   // A target below a DNAME is occluded (its addresses are not served): the born targets' ancestors, and the targets
   // of the zone's NS/MX/SRV records below a DNAME the change adds.
@@ -971,7 +982,7 @@ export async function commitDelta(
     for (const row of referrers) {
       if (dying.has(Number(row.id))) continue;
       const n = targetOf({ type: row.type, rdata: row.rdata });
-      if (n && lost.has(n.key)) problem({ name: Name.parse(row.owner), type: row.type }, `target ${n} is inside the zone but has no A or AAAA record`);
+      if (n && lost.has(n.key)) problem({ name: Name.parse(row.owner), type: row.type }, dmsTargetMessage(n, after.get(n.key)?.types.has(RRType.CNAME) ?? false));
     }
   }
   if (problems.length > 0) throw new ZoneValidationFailed(zone.name, problems);

@@ -478,7 +478,7 @@ class StreamLoad {
           if (d) this.problems.push({ p: dmsOccludedTargetProblem(p.r, p.target, d), pass: p.pass, at: p.at, seq: p.seq });
           continue;
         }
-        if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target), pass: p.pass, at: p.at, seq: p.seq });
+        if (p.dms) this.problems.push({ p: dmsTargetProblem(p.r, p.target, cname.has(p.target.key)), pass: p.pass, at: p.at, seq: p.seq });
         else targetProblem(p.r, p.target, p.atApex, cname.has(p.target.key), this.reporter(p.pass, p.at, undefined, p.seq));
       }
       this.pending = [];

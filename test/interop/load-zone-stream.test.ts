@@ -201,6 +201,24 @@ for (const backend of backends) {
       console.log(`# ${backend.name}: ${loaded} zones loaded alike, ${refused} refused alike`);
     });
 
+    test('an MX or SRV target that is an alias: refused alike, the error naming the alias', async () => {
+      const text = `$TTL 300\n@ SOA ns1 hostmaster 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.2\nsip CNAME www\n@ MX 10 sip\n_sip._tcp SRV 0 5 5060 sip\n`;
+      const zone = 'alias-target.test';
+      const a = await outcome(whole, zone, () => svc.createZone(ctxOf(whole, 'tester@test/Admin', { clock }), zone, { text }));
+      const b = await outcome(streamed, zone, () => loadZoneStream(ctxOf(streamed, 'tester@test/Admin', { clock }), zone, pieces(text, 1), {}));
+      assert.deepEqual(b, a);
+      const problems = (a as { problems?: { message: string; severity: string; line?: number }[] }).problems ?? [];
+      const errors = problems.filter((p) => p.severity === 'error');
+      assert.deepEqual(
+        errors.map((p) => [p.line, p.message]),
+        [
+          [7, 'target sip.alias-target.test. is inside the zone and an alias (CNAME), not a name with an A or AAAA record (RFC 2181 §10.3)'],
+          [8, 'target sip.alias-target.test. is inside the zone and an alias (CNAME), not a name with an A or AAAA record (RFC 2181 §10.3)'],
+        ],
+        JSON.stringify(problems),
+      );
+    });
+
     test('an error on line 50,000 leaves the database untouched and names its line and column', async () => {
       const body = ['$TTL 300', '@ SOA ns1 hostmaster 1 7200 3600 1209600 300', '@ NS ns1', 'ns1 A 192.0.2.1'];
       for (let i = 0; body.length < 49_999; i++) body.push(`n${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);

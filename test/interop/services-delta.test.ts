@@ -128,6 +128,8 @@ for (const backend of backends) {
       await refused([], [rr(zone, 'sub', RRType.SOA, 'ns1 hostmaster 5 3600 900 604800 300')], /not the zone apex/);
       await refused([], [rr(zone, '@', RRType.MX, '20 nohost')], /no A or AAAA/);
       await refused([rr(zone, 'mail', RRType.A, '192.0.2.25')], [], /target mail\..* no A or AAAA/);
+      // A target that is an alias is named so (RFC 2181 §10.3), not as a name without addresses.
+      await refused([], [rr(zone, '@', RRType.MX, '40 alias')], /target alias\.\S* is inside the zone and an alias \(CNAME\)/);
       await refused([], [rr(zone, 'dn', RRType.DNAME, 'a.example.net.'), rr(zone, 'dn', RRType.DNAME, 'b.example.net.')], /more than one DNAME/);
       // A target below a DNAME is occluded (RFC 6672 §2.3): its address is not served.
       await refused([], [rr(zone, 'd', RRType.DNAME, 'example.net.'), rr(zone, 'h.d', RRType.A, '192.0.2.9'), rr(zone, '@', RRType.MX, '30 h.d')], /h\.d\..* below the DNAME at d\./);

@@ -28,7 +28,8 @@
 //   --nsupdate ROUNDS (after the own client's part: ROUNDS rounds of one `nsupdate` pass of --ns-updates UPDATEs,
 //   default 1000, to A and to B, the order alternating round by round — the figure bench/update.mjs's rounds give,
 //   A beside B; printed: each round's UPDATE/s, the medians and the median of the rounds' B / A with a 90 % interval.
-//   The same build on both sides gave 1.00 here, the rounds themselves moving ±8 %).
+//   The same build on both sides gave 1.03 [1.00, 1.06] with 12 rounds here, the rounds themselves moving ±8 %: read
+//   a B / A within ±4 % as no difference. With --updates 0 the own client's part is only the warm-up).
 // Environment: BENCH_NODE_ARGS (Node.js flags for both dmsd).
 
 import { spawnSync } from 'node:child_process';
@@ -202,7 +203,7 @@ try {
     const from = 1_000_000 + r * NS_UPDATES;
     const [first, second] = r % 2 === 0 ? [a, b] : [b, a];
     const ms = {};
-    for (const srv of [first, second]) ms[srv.label] = await nsupdatePass(srv, from, NS_UPDATES);
+    for (const srv of [first, second]) ms[srv.label] = nsupdatePass(srv, from, NS_UPDATES);
     nsRounds.push({ a: (NS_UPDATES * 1000) / ms.a, b: (NS_UPDATES * 1000) / ms.b });
   }
 } finally {
@@ -227,9 +228,11 @@ const line = (label, s) => `  ${label}: median ${s.median.toFixed(0)} µs, p90 $
 console.log(
   `bench/update-ab: ${UPDATES} UPDATEs each, taking turns${BLOCK > 1 ? ` ${BLOCK} at a time` : ''}${SINGLE ? ' (one dmsd)' : ''}${PAUSE_MS > 0 ? `, ${PAUSE_MS} ms after each answer` : ''}${SPIN_US > 0 ? `, the client busy ${SPIN_US} µs after each answer` : ''}, zone of ${RECORDS} A records${NOTIFY ? `, an also-notify target (${notified} NOTIFYs answered)` : ''}`,
 );
-console.log(line('A', sa));
-console.log(line('B', sb));
-console.log(`  B − A: median ${(sb.median - sa.median).toFixed(0)} µs, mean ${(sb.mean - sa.mean).toFixed(0)} µs`);
+if (UPDATES > 0) {
+  console.log(line('A', sa));
+  console.log(line('B', sb));
+  console.log(`  B − A: median ${(sb.median - sa.median).toFixed(0)} µs, mean ${(sb.mean - sa.mean).toFixed(0)} µs`);
+}
 
 // Paired by block: each block of B beside the block of A run right before or after it (the machine's drift falls on
 // both), the difference of their medians and of their means; the mean of those differences with a 90 % bootstrap

@@ -124,9 +124,19 @@ async function startedNotifier(): Promise<{
   };
 }
 
-test('a change after a quiet spell is NOTIFYed at once; a stream of changes a few times, the last with the newest serial', async () => {
+/** `body` run with a started notifier (notify_delay set to `delay` first, when given), stopped afterwards. */
+async function withNotifier(delay: string | undefined, body: (n: Awaited<ReturnType<typeof startedNotifier>>) => Promise<void>): Promise<void> {
+  if (delay !== undefined) await services.setConfig(ctxOf(store, admin), 'notify_delay', delay);
   const n = await startedNotifier();
   try {
+    await body(n);
+  } finally {
+    await n.stop();
+  }
+}
+
+test('a change after a quiet spell is NOTIFYed at once; a stream of changes a few times, the last with the newest serial', async () => {
+  await withNotifier(undefined, async (n) => {
     const lone = await n.lone(0);
     assert.ok(lone.ms < 1000, 'a lone change is announced at once, not after a pace');
     assert.equal(lone.rounds, 1);
@@ -137,34 +147,24 @@ test('a change after a quiet spell is NOTIFYed at once; a stream of changes a fe
     // One NOTIFY at the stream's start, then at most one per 50 ms pace (and the trailing one).
     assert.ok(rounds <= Math.ceil(ms / 50) + 2, `${CHANGES} changes in ${ms.toFixed(0)} ms: ${rounds} NOTIFYs`);
     assert.ok(rounds < CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
-  } finally {
-    await n.stop();
-  }
+  });
 });
 
 test('notify_delay 0: every change of a stream is NOTIFYed, as Knot sends them', async () => {
-  await services.setConfig(ctxOf(store, admin), 'notify_delay', '0');
-  const n = await startedNotifier();
-  try {
+  await withNotifier('0', async (n) => {
     const CHANGES = 20;
     const { rounds } = await n.stream(100, CHANGES);
     assert.ok(rounds > CHANGES / 2, `${CHANGES} changes: ${rounds} NOTIFYs`);
-  } finally {
-    await n.stop();
-  }
+  });
 });
 
 test('notify_delay 1: a stream is NOTIFYed at its start, then a second later with its newest serial (BIND-like)', async () => {
-  await services.setConfig(ctxOf(store, admin), 'notify_delay', '1');
-  const n = await startedNotifier();
-  try {
+  await withNotifier('1', async (n) => {
     const { rounds, ms, last, started } = await n.stream(200, 20);
     assert.ok(ms < 900, `the stream took ${ms.toFixed(0)} ms: shorter than the delay`);
     assert.equal(rounds, 2, 'the first change at once, the newest once the delay is over');
     assert.ok(last.at - started >= 950, `the trailing NOTIFY came ${(last.at - started).toFixed(0)} ms after the stream's first change`);
-  } finally {
-    await n.stop();
-  }
+  });
 });
 
 test('notify_delay takes seconds from 0 to 3600, fractions allowed', async () => {

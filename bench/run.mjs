@@ -2,10 +2,10 @@
 // `npm run bench` (after `npm run build`): the DMS serving benchmark, in one run on this machine.
 //  1. Queries per second with dnsperf against dmsd, knotd and nsd on the same generated zone (12,000 names) and the
 //     same query mix (80 % existing A, 10 % NXDOMAIN, 10 % other types), each server pinned to CPU 0 with taskset and
-//     dnsperf pinned to CPU 1; dmsd's ratio to knotd (target ≥ 0.6).
+//     dnsperf pinned to CPU 1; dmsd's ratio to knotd (issue 17: ≥ 0.9, 1.0 the aim).
 //  2. Unpinned: dmsd with one node:cluster worker per core against knotd with one UDP worker per core; the ratio.
 //  3. Zone loading: a 1,000,000-record zone: time from start to serving and resident memory (bytes per record) for
-//     dmsd (target < 10 s, < 300 B/record) and knotd.
+//     dmsd and knotd, three starts each taking turns, medians (issue 17: ≤ 1.5 × knotd's time, ≤ 200 B/record).
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-propagation, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
@@ -43,6 +43,7 @@ const SECONDS = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : quick ? 3 : 6;
 const WARMUP = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 5;
 const LOAD_RECORDS = quick ? 100_000 : 1_000_000;
+const LOAD_ROUNDS = quick ? 1 : 3;
 const FUZZ_PACKETS = quick ? 50_000 : 1_000_000;
 const ZONE = 'bench.test';
 const NAMES = 12000;
@@ -115,7 +116,7 @@ try {
   );
   pinned.ratioToKnotd = pinned.dmsd.qps / pinned.knotd.qps;
   pinned.ratioToNsd = pinned.dmsd.qps / pinned.nsd.qps;
-  log(`  dmsd / knotd = ${pinned.ratioToKnotd.toFixed(2)} (target >= 0.60: ${pinned.ratioToKnotd >= 0.6 ? 'met' : 'NOT met'}); dmsd / nsd = ${pinned.ratioToNsd.toFixed(2)}`);
+  log(`  dmsd / knotd = ${pinned.ratioToKnotd.toFixed(2)} (issue 17: ≥ 0.90: ${pinned.ratioToKnotd >= 0.9 ? 'met' : 'NOT met'}); dmsd / nsd = ${pinned.ratioToNsd.toFixed(2)}`);
   results.pinned = pinned;
 
   // 2. unpinned, every core: dmsd with node:cluster workers, knotd with one UDP worker per core
@@ -140,27 +141,40 @@ try {
     mkdirSync(loadDir);
     const loadZone = 'load.test';
     const n = await writeLargeZone(join(loadDir, loadZone), loadZone, LOAD_RECORDS);
-    const load = { records: n };
-    for (const which of ['dmsd', 'knotd']) {
-      const srv =
-        which === 'dmsd'
-          ? await startDmsd({ zonesDir: loadDir, zone: loadZone })
-          : await startKnotd({ zones: [{ name: loadZone, file: join(loadDir, loadZone) }], udpWorkers: 1 });
-      try {
-        // dmsd: spawn → "listening" log (zones are loaded before it listens); knotd: spawn → first SOA answer.
-        const atReady = rssBytes(srv.pid);
-        await sleep(1500);
-        const settled = rssBytes(srv.pid);
-        const rss = Math.max(atReady, settled);
-        load[which] = { seconds: srv.loadMs / 1000, rssBytes: rss, bytesPerRecord: rss / n };
-        log(`  ${which.padEnd(6)} loaded in ${(srv.loadMs / 1000).toFixed(2)} s, RSS ${(rss / 1048576).toFixed(0)} MiB = ${(rss / n).toFixed(0)} bytes/record`);
-      } finally {
-        await srv.stop();
+    const load = { records: n, rounds: { dmsd: [], knotd: [] } };
+    // Several starts each, taking turns (one start moves ±15 % on a shared machine): the medians are reported.
+    for (let round = 0; round < LOAD_ROUNDS; round++) {
+      for (const which of ['dmsd', 'knotd']) {
+        const srv =
+          which === 'dmsd'
+            ? await startDmsd({ zonesDir: loadDir, zone: loadZone })
+            : await startKnotd({ zones: [{ name: loadZone, file: join(loadDir, loadZone) }], udpWorkers: 1 });
+        try {
+          // dmsd: spawn → "listening" log (zones are loaded before it listens); knotd: spawn → first SOA answer.
+          const atReady = rssBytes(srv.pid);
+          await sleep(1500);
+          const settled = rssBytes(srv.pid);
+          const rss = Math.max(atReady, settled);
+          load.rounds[which].push({ seconds: srv.loadMs / 1000, rssBytes: rss, bytesPerRecord: rss / n });
+          log(`  ${which.padEnd(6)} loaded in ${(srv.loadMs / 1000).toFixed(2)} s, RSS ${(rss / 1048576).toFixed(0)} MiB = ${(rss / n).toFixed(0)} bytes/record`);
+        } finally {
+          await srv.stop();
+        }
       }
     }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    for (const which of ['dmsd', 'knotd']) {
+      const rs = load.rounds[which];
+      load[which] = { seconds: median(rs.map((r) => r.seconds)), rssBytes: median(rs.map((r) => r.rssBytes)), bytesPerRecord: median(rs.map((r) => r.bytesPerRecord)) };
+    }
+    load.ratioToKnotd = load.dmsd.seconds / load.knotd.seconds;
+    log(
+      `  medians of ${LOAD_ROUNDS}: dmsd ${load.dmsd.seconds.toFixed(2)} s, ${load.dmsd.bytesPerRecord.toFixed(0)} bytes/record; knotd ${load.knotd.seconds.toFixed(2)} s, ${load.knotd.bytesPerRecord.toFixed(0)} bytes/record; load time dmsd / knotd = ${load.ratioToKnotd.toFixed(2)}`,
+    );
     if (n >= 1_000_000) {
-      load.dmsdTargetsMet = load.dmsd.seconds < 10 && load.dmsd.bytesPerRecord < 300;
-      log(`  dmsd targets (< 10 s, < 300 bytes/record): ${load.dmsdTargetsMet ? 'met' : 'NOT met'}`);
+      // Issue 17's targets for a 1,000,000-record zone.
+      load.dmsdTargetsMet = load.ratioToKnotd <= 1.5 && load.dmsd.bytesPerRecord <= 200;
+      log(`  dmsd targets (load time ≤ 1.5 × knotd's, ≤ 200 bytes/record): ${load.dmsdTargetsMet ? 'met' : 'NOT met'}`);
     }
     results.load = load;
   }

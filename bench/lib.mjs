@@ -3,7 +3,7 @@
 // with node after `npm run build`, so dmsd comes from dist/. Child processes and knotd's configuration come from the
 // test helpers (TypeScript, loaded through tsx: testHelper).
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -277,4 +277,26 @@ export async function startDmsdApi({ dataDir, login, password, actor = 'bench/Ad
     await d.stop();
     throw e;
   }
+}
+
+/**
+ * One `nsupdate` session (TSIG hmac-sha256 with `key`, UDP) against 127.0.0.1:`srv.port`: `n` UPDATEs one after the
+ * other, each adding one A record at `<prefix><i>.<zone>` for i from `from`. Resolves with its wall time in ms.
+ */
+export function nsupdatePass(srv, zone, key, prefix, from, n) {
+  let script = `server 127.0.0.1 ${srv.port}\nzone ${zone}\n`;
+  for (let i = from; i < from + n; i++) script += `update add ${prefix}${i}.${zone}. 300 A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\nsend\n`;
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn('nsupdate', ['-y', `hmac-sha256:${key}:${srv.secret}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) rej(new Error(`nsupdate against ${srv.label} failed (${code}):\n${out.slice(-2000)}`));
+      else res(ms);
+    });
+    p.stdin.end(script);
+  });
 }

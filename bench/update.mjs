@@ -18,13 +18,12 @@
 // from dist/daemon/main.js, so the profile names source files), --out FILE (default bench/out/update.json), --keep.
 // Environment: BENCH_DMSD_ARGS (more dmsd flags), BENCH_NODE_ARGS (Node.js flags for dmsd, e.g. --trace-gc).
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { dmsdUdpPort, freePort, have, ROOT, testHelper, udpQuery, waitSoa, zoneToolSync } from './lib.mjs';
+import { dmsdUdpPort, freePort, have, nsupdatePass, ROOT, testHelper, udpQuery, waitSoa, zoneToolSync } from './lib.mjs';
 import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -160,23 +159,7 @@ async function startKnot(zoneFile) {
 }
 
 /** `n` updates through one nsupdate session, starting at name index `from`; resolves with the wall time in ms. */
-function nsupdate(srv, from, n) {
-  let script = `server 127.0.0.1 ${srv.port}\nzone ${ZONE}\n`;
-  for (let i = from; i < from + n; i++) script += `update add u${i}.${ZONE}. 300 A 10.200.${(i >> 8) & 255}.${i & 255}\nsend\n`;
-  return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint();
-    const p = spawn('nsupdate', ['-y', `hmac-sha256:${KEY}:${srv.secret}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    p.stdout.on('data', (d) => (err += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) rej(new Error(`nsupdate against ${srv.label} failed (${code}):\n${err.slice(-2000)}`));
-      else res(ms);
-    });
-    p.stdin.end(script);
-  });
-}
+const nsupdate = (srv, from, n) => nsupdatePass(srv, ZONE, KEY, 'u', from, n);
 
 /**
  * `clients` sockets at once, each sending `n` UPDATEs one after the other (own names from `from`), each waiting for its

@@ -225,7 +225,7 @@ export function loadZoneThreaded(path: string, originText: string, limits?: Reso
       if (result !== undefined || settled) return;
       if ('batch' in m) {
         try {
-          unpackRecords(m.batch, builder);
+          unpackRecords(m.batch, builder, m.data);
         } catch (err) {
           void worker.terminate();
           fallBack(`its records could not be compiled: ${(err as Error).message}`);

@@ -5,6 +5,8 @@
 
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Name } from '../dns/name.js';
+import { keyIsBelowOrAt, wireKey } from '../zone/key.js';
+import { RunEncoder } from '../zone/zone.js';
 import { RecordPacker } from '../zonefile/batch.js';
 import { checkZone } from '../zonefile/check.js';
 import type { ZoneFileProblem } from '../zonefile/types.js';
@@ -27,24 +29,29 @@ export interface ZoneFileJob {
  */
 export type ZoneFileContent = Uint8Array | null;
 
-/** What it posts: batches in file order, then the parse's problems. */
-export type ZoneFileMessage = { batch: Uint8Array } | { problems: ZoneFileProblem[] };
+/** What it posts: batches in file order (with the encodings of the names they hand over whole), then the parse's problems. */
+export type ZoneFileMessage = { batch: Uint8Array; data?: Uint8Array } | { problems: ZoneFileProblem[] };
 
 const job = workerData as ZoneFileJob;
 const port = parentPort!;
 
 function parse(content: ZoneFileContent): void {
   const recycle = job.recycle!;
+  const origin = job.origin === '.' ? Name.root : Name.from(job.origin);
+  const apexKey = wireKey(origin);
   const packer = new RecordPacker(
-    (batch) => port.postMessage({ batch } satisfies ZoneFileMessage, [batch.buffer as ArrayBuffer]),
+    (batch, data) =>
+      port.postMessage({ batch, ...(data ? { data } : {}) } satisfies ZoneFileMessage, data ? [batch.buffer as ArrayBuffer, data.buffer as ArrayBuffer] : [batch.buffer as ArrayBuffer]),
     1 << 20,
     () => {
       // Read without waiting: the parse never stops for the other side (a new buffer is made when none is back yet).
       const back = receiveMessageOnPort(recycle)?.message as ArrayBuffer | undefined;
       return back === undefined ? undefined : new Uint8Array(back);
     },
+    // Each owner's records encoded here as the builder would (its node then costs the other thread one entry, not
+    // one record at a time and the encoding): the two threads' shares of the load even out.
+    { apexKey, inZone: (key) => keyIsBelowOrAt(key, apexKey), encoder: (zoneClass) => new RunEncoder(zoneClass) },
   );
-  const origin = job.origin === '.' ? Name.root : Name.from(job.origin);
   // The same records as loadZone (zonedir.ts) gives its builder: flagged-disabled ones are not served.
   const parsed = loadZoneFile(
     job.path,

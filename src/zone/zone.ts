@@ -13,7 +13,7 @@ import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { soaSerial } from '../dns/serial.js';
 import { WireReader } from '../dns/wire.js';
-import { keyIsBelowOrAt, keyParent, latin1 } from './key.js';
+import { keyIsBelowOrAt, keyParent, latin1, ROOT_KEY } from './key.js';
 import { VersionedMap } from './versioned-map.js';
 
 export interface RRset {
@@ -59,6 +59,11 @@ export const DELEGATION = 1;
 
 /** Transient mark while compiling: the node's flags are final. */
 const SETTLED = 128;
+/**
+ * Transient mark while building: the node's data was encoded by the zone-file thread (ZoneBuilder.addPacked); more
+ * records of its name turn it back into staged records. Dropped with the other transient flags by inheritBits.
+ */
+const PACKED = 256;
 
 /**
  * @internal The flags of a node (not the apex) from its own (HAS_* and EMPTY_NON_TERMINAL kept) and its parent's,
@@ -392,8 +397,12 @@ export class ZoneBuilder {
       node = new ZoneNode(key, this.lastOwner, undefined, this.newNode(), 0, 0);
       this.nodes.set(key, node);
     }
-    // A node given encoded (addEncoded) takes no records: its start is a byte offset, not a staging index.
-    if (node.data !== undefined) throw new Error(`ZoneBuilder: ${name ?? nameFromWire(this.lastOwner ?? key)} was given encoded; records of it must come first`);
+    if (node.data !== undefined) {
+      // A node given encoded by a snapshot (addEncoded) takes no records: its start is a byte offset, not a staging
+      // index. One encoded by the zone-file thread (addPacked) whose name comes back later in the file does.
+      if (!(node.bits & PACKED)) throw new Error(`ZoneBuilder: ${name ?? nameFromWire(this.lastOwner ?? key)} was given encoded; records of it must come first`);
+      this.restage(node);
+    }
     this.lastNode = node;
     this.stage(node.start, type, klass, ttl, data, start, len);
   }
@@ -411,6 +420,36 @@ export class ZoneBuilder {
     this.lastNode = undefined;
     this.nodes.set(key, new ZoneNode(key, owner, data, start, end, own & (HAS_NS | HAS_DNAME | HAS_CNAME)));
     return true;
+  }
+
+  /**
+   * @internal A name's records as the zone-file thread encoded them (zonefile/batch.ts with RunEncoder): bytes
+   * [start, end) of `data` in the node layout, `bits` their HAS_* flags — what finish() would make of the records
+   * given by add() one by one, which is what happens when the name has records already (it comes back later in the
+   * file) or the zone has no SOA yet.
+   */
+  addPacked(key: string, owner: string | undefined, bits: number, data: Uint8Array, start: number, end: number): void {
+    if (this.finished) throw new Error('ZoneBuilder: addPacked() after finish()');
+    this.lastName = undefined;
+    this.lastKey = key;
+    this.lastOwner = owner;
+    this.lastNode = undefined;
+    if (this.soa !== undefined && !this.nodes.has(key) && keyIsBelowOrAt(key, this.originKey)) {
+      this.nodes.set(key, new ZoneNode(key, owner, data, start, end, bits | PACKED));
+      return;
+    }
+    forEachRecord(data, start, end, (type, klass, ttl, at, len) => this.addData(undefined, type, klass, ttl, data, at, len));
+  }
+
+  /** A node addPacked filed, turned back into staged records (its name has more of them). */
+  private restage(node: ZoneNode): void {
+    const data = node.data!;
+    const { start, end } = node;
+    node.data = undefined;
+    node.bits = 0;
+    node.start = this.newNode();
+    node.end = 0;
+    forEachRecord(data, start, end, (type, klass, ttl, at, len) => this.stage(node.start, type, klass, ttl, data, at, len));
   }
 
   private newNode(): number {
@@ -473,7 +512,7 @@ export class ZoneBuilder {
     }
 
     // Encode every node's RRsets into the chunks; nodes left without records (other class only) are dropped.
-    const enc = new Encoder(this, zoneClass, warnings);
+    const enc = new Encoder(this.staged(), this.encodedBound(), zoneClass, warnings);
     const dropped: string[] = [];
     let preEncoded = 0;
     for (const node of nodes.values()) {
@@ -555,10 +594,7 @@ export class ZoneBuilder {
   }
 
   /** Staged record fields, for the encoder. */
-  staged(): {
-    type: Uint16Array; klass: Uint16Array; ttl: Uint32Array; off: Float64Array; len: Uint16Array; next: Int32Array;
-    bytes: Uint8Array; head: Int32Array;
-  } {
+  staged(): Staged {
     return {
       type: this.rType, klass: this.rClass, ttl: this.rTtl, off: this.rOff, len: this.rLen, next: this.rNext,
       bytes: this.bytes, head: this.nHead,
@@ -645,16 +681,44 @@ export function encodeSets(sets: readonly RawSet[]): { data: Uint8Array; bits: n
   return { data: d, bits };
 }
 
+/** Staged records (ZoneBuilder's, or RunEncoder's run): parallel arrays by record number, chained per node. */
+interface Staged {
+  type: Uint16Array;
+  klass: Uint16Array;
+  ttl: Uint32Array;
+  off: Float64Array;
+  len: Uint16Array;
+  next: Int32Array;
+  bytes: Uint8Array;
+  head: Int32Array;
+}
+
+/** Calls `f` for each record of node-layout bytes [start, end) of `data`: its set's fields, its RDATA's offset and length. */
+function forEachRecord(data: Uint8Array, start: number, end: number, f: (type: number, klass: number, ttl: number, at: number, len: number) => void): void {
+  for (let p = start; p < end; ) {
+    const type = (data[p] << 8) | data[p + 1];
+    const klass = (data[p + 2] << 8) | data[p + 3];
+    const ttl = ((data[p + 4] << 24) | (data[p + 5] << 16) | (data[p + 6] << 8) | data[p + 7]) >>> 0;
+    const setEnd = p + SET_HEADER + ((data[p + 8] << 24) | (data[p + 9] << 16) | (data[p + 10] << 8) | data[p + 11]);
+    for (let q = p + SET_HEADER; q < setEnd; ) {
+      const len = (data[q] << 8) | data[q + 1];
+      f(type, klass, ttl, q + 2, len);
+      q += 2 + len;
+    }
+    p = setEnd;
+  }
+}
+
 /** Turns one node's staged records into its encoded RRsets (merging duplicates, one TTL per RRset). */
 class Encoder {
   private chunk: Uint8Array;
   private used = 0;
   otherClass = 0;
   records = 0;
-  private readonly s: ReturnType<ZoneBuilder['staged']>;
   // Scratch per node, reset by count (no array is emptied): the distinct types in first-seen order and, per type,
   // its unique records chained in arrival order: first, last and count per type; per kept record (by its index
   // within the node) the staged record and the next of its type.
+  private types = 0;
   private typeOf = new Int32Array(16);
   private first = new Int32Array(16);
   private last = new Int32Array(16);
@@ -664,27 +728,47 @@ class Encoder {
   /** Per type slot, once its RRset is long: the RDATA of its records as strings, so that merging stays linear. */
   private readonly seen: (Set<string> | undefined)[] = [];
 
-  /** Bytes the nodes not yet encoded can need at most: chunks are never larger than that. */
-  private boundLeft: number;
-
+  /**
+   * `s`: the staged records (replaced by RunEncoder when its arrays grow); `boundLeft`: the bytes the nodes not yet
+   * encoded can need at most — chunks are never larger than that.
+   */
   constructor(
-    builder: ZoneBuilder,
+    public s: Staged,
+    private boundLeft: number,
     private readonly zoneClass: number,
     private readonly warnings: string[],
   ) {
-    this.s = builder.staged();
-    this.boundLeft = builder.encodedBound();
     // A small zone gets one chunk of its own size, not a megabyte that its nodes would keep alive.
-    this.chunk = new Uint8Array(Math.min(CHUNK, this.boundLeft));
+    this.chunk = new Uint8Array(Math.min(CHUNK, boundLeft));
   }
 
   /** False when the node ends up with no records. */
   encode(node: ZoneNode): boolean {
+    const size = this.collect(node.start);
+    if (size < 0) return false;
+    if (this.used + size > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(size, Math.min(CHUNK, this.boundLeft)));
+      this.used = 0;
+    }
+    this.boundLeft -= size;
+    const start = this.used;
+    this.used = this.write(node, this.chunk, start);
+    node.data = this.chunk;
+    node.start = start;
+    node.end = this.used;
+    return true;
+  }
+
+  /**
+   * The staged records of node `head` (a staging index) grouped by type, duplicates left out: the encoded size, or -1
+   * when no record of the zone's class is left.
+   */
+  collect(head: number): number {
     const s = this.s;
     let types = 0;
     let kept = 0;
     let size = 0;
-    for (let r = s.head[node.start]; r >= 0; r = s.next[r]) {
+    for (let r = s.head[head]; r >= 0; r = s.next[r]) {
       if (s.klass[r] !== this.zoneClass) {
         this.otherClass++;
         continue;
@@ -715,18 +799,16 @@ class Encoder {
       this.count[t]++;
       size += 2 + s.len[r];
     }
-    if (types === 0) return false;
+    this.types = types;
+    return types === 0 ? -1 : size;
+  }
 
-    if (this.used + size > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.max(size, Math.min(CHUNK, this.boundLeft)));
-      this.used = 0;
-    }
-    this.boundLeft -= size;
-    const d = this.chunk;
+  /** Writes what collect() gathered at `p` of `d` (room for its size) and sets the node's HAS_* bits: the end. */
+  write(node: ZoneNode, d: Uint8Array, p: number): number {
+    const s = this.s;
+    const types = this.types;
     const rec = this.rec;
     const link = this.link;
-    let p = this.used;
-    const start = p;
     let bits = 0;
     for (let t = 0; t < types; t++) {
       const type = this.typeOf[t];
@@ -764,10 +846,6 @@ class Encoder {
       else if (type === RRType.DNAME) bits |= HAS_DNAME;
       else if (type === RRType.CNAME) bits |= HAS_CNAME;
     }
-    this.used = p;
-    node.data = d;
-    node.start = start;
-    node.end = p;
     node.bits = bits;
     if (types > 1 && bits & HAS_CNAME) {
       for (let t = 0; t < types; t++) {
@@ -778,7 +856,7 @@ class Encoder {
         }
       }
     }
-    return true;
+    return p;
   }
 
   private growTypes(): void {
@@ -820,6 +898,102 @@ class Encoder {
       if (k === len) return true;
     }
     return false;
+  }
+}
+
+/** Records one run may hold: a longer one goes as records (the builder merges large RRsets through a Set). */
+const RUN_MAX = 64;
+
+/**
+ * One name's records encoded in the node layout away from the ZoneBuilder, by the builder's own Encoder: the zone-file
+ * thread encodes each run of records of one owner this way (zonefile/batch.ts), so that the thread compiling the zone
+ * only files the node (ZoneBuilder.addPacked). A run the builder would have something to say about — a record of
+ * another class than the zone's, an RRset whose records have different TTLs, a CNAME beside other data — is declined:
+ * it goes to the builder as records, which says it.
+ */
+export class RunEncoder {
+  private readonly s: Staged;
+  private count = 0;
+  private bytesUsed = 0;
+  private readonly warnings: string[] = [];
+  private readonly encoder: Encoder;
+  /** Stands for the run's node in the Encoder (the warnings that decline a run name it). */
+  private readonly node = new ZoneNode(ROOT_KEY, undefined, undefined, 0, 0, 0);
+
+  constructor(zoneClass: number) {
+    this.s = {
+      type: new Uint16Array(RUN_MAX),
+      klass: new Uint16Array(RUN_MAX),
+      ttl: new Uint32Array(RUN_MAX),
+      off: new Float64Array(RUN_MAX),
+      len: new Uint16Array(RUN_MAX),
+      next: new Int32Array(RUN_MAX),
+      bytes: new Uint8Array(4096),
+      head: new Int32Array(1),
+    };
+    this.encoder = new Encoder(this.s, 0, zoneClass, this.warnings);
+  }
+
+  /** Adds a record (RDATA bytes [start, start + len) of `data`, copied) to the run; false when the run is too long. */
+  add(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean {
+    const i = this.count;
+    if (i === RUN_MAX) return false;
+    const s = this.s;
+    const used = this.bytesUsed;
+    if (used + len > s.bytes.length) {
+      const next = new Uint8Array(Math.max(s.bytes.length * 2, used + len));
+      next.set(s.bytes.subarray(0, used));
+      s.bytes = next;
+    }
+    const bytes = s.bytes;
+    for (let k = 0; k < len; k++) bytes[used + k] = data[start + k];
+    s.type[i] = type;
+    s.klass[i] = klass;
+    s.ttl[i] = ttl;
+    s.off[i] = used;
+    s.len[i] = len;
+    s.next[i] = -1;
+    if (i === 0) s.head[0] = 0;
+    else s.next[i - 1] = i;
+    this.count = i + 1;
+    this.bytesUsed = used + len;
+    return true;
+  }
+
+  /** Bytes the run's encoding needs at most. */
+  bound(): number {
+    return this.bytesUsed + this.count * (2 + SET_HEADER);
+  }
+
+  /**
+   * Encodes the run at `at` of `out` (room for bound() bytes) and empties it: the encoding's end, or -1 when the run is
+   * declined (nothing to use is written then). The node's HAS_* flags are `bits` afterwards.
+   */
+  encodeInto(out: Uint8Array, at: number): number {
+    const enc = this.encoder;
+    enc.otherClass = 0;
+    const size = this.count === 0 ? -1 : enc.collect(0);
+    let end = -1;
+    if (size >= 0 && enc.otherClass === 0) {
+      end = enc.write(this.node, out, at);
+      if (this.warnings.length > 0) {
+        this.warnings.length = 0;
+        end = -1;
+      }
+    }
+    this.reset();
+    return end;
+  }
+
+  /** The HAS_* flags of the run encodeInto encoded last. */
+  get bits(): number {
+    return this.node.bits;
+  }
+
+  /** Empties the run. */
+  reset(): void {
+    this.count = 0;
+    this.bytesUsed = 0;
   }
 }
 

@@ -9,9 +9,37 @@ import { isMetaType, RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
 import type { RecordSink } from './types.js';
 
-/** What records are replayed into (ZoneBuilder has both). */
+/** What records are replayed into (ZoneBuilder has all three). */
 export interface RecordTarget extends RecordSink {
   add(rr: RR): void;
+  /** A name's records as NodeEncoding's encoder encoded them: bytes [start, end) of `data`, `bits` its flags. */
+  addPacked(key: string, wire: string | undefined, bits: number, data: Uint8Array, start: number, end: number): void;
+}
+
+/** Encodes the records of one name as the compiling side files them (zone/zone.ts RunEncoder). */
+export interface RunEncoder {
+  /** False when the run is too long to be encoded (it then goes as records). */
+  add(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean;
+  /** Bytes the encoding needs at most. */
+  bound(): number;
+  /** Encodes the run at `at` of `out` and empties it: the end, or -1 when it goes as records. */
+  encodeInto(out: Uint8Array, at: number): number;
+  /** The flags of the run encoded last. */
+  readonly bits: number;
+  reset(): void;
+}
+
+/**
+ * What lets RecordPacker hand over each run of records of one owner encoded, so that the compiling side files a node
+ * instead of replaying its records one by one (the encoding is the compiling side's own, done on the parsing side).
+ */
+export interface NodeEncoding {
+  /** The zone's apex key: its SOA gives the zone's class (nothing is encoded before it); its own records go as records. */
+  apexKey: string;
+  /** True for keys at or below the apex: only those are encoded. */
+  inZone(key: string): boolean;
+  /** An encoder for the zone's class, once its SOA is seen. */
+  encoder(zoneClass: number): RunEncoder;
 }
 
 // Record kinds, the first byte of each packed record.
@@ -19,9 +47,17 @@ const SAME_OWNER = 0;
 const NEW_OWNER = 1; // key follows
 const NEW_OWNER_CASED = 2; // key, then the original-case wire form of the same length
 const WHOLE = 3; // a record the target must see whole (add): its name's wire form follows
+// A name's records encoded (NodeEncoding): the key (and the original case, as NEW_OWNER_CASED), then the node's HAS_*
+// flags (u8) and the encoding's offset and length in the batch's data (u32 each). Written over the records of the
+// run it replaces, which are longer.
+const NODE = 4;
+const NODE_CASED = 5;
 
 /** Size of the first batch (the next ones double). */
 const FIRST_BATCH = 32 << 10;
+
+/** The data buffer's size, in batch sizes. */
+const DATA_PER_BATCH = 4;
 
 /** Fixed part of a packed record after the owner: type u16, class u16, TTL u32, RDATA length u16. */
 const FIXED = 10;
@@ -44,16 +80,25 @@ export class RecordPacker implements RecordSink {
   private lastKey: string | undefined;
   private lastName: Name | undefined;
   private readonly keyBytes = new Uint8Array(255);
+  /** With NodeEncoding, once the zone's SOA is seen: the run of the current owner is encoded too. */
+  private encoder: RunEncoder | undefined;
+  /** Where the current run's first record starts in `buf` (-1: no run is being encoded). */
+  private runAt = -1;
+  /** The encodings of the runs of the current buffer. */
+  private data: Uint8Array = new Uint8Array(0);
+  private dataUsed = 0;
 
   /**
-   * `flush` receives each full buffer (its own: it may be transferred); `size` is a batch's usual size; `recycled`
-   * gives back a buffer of that size the other side is done with, when there is one (fewer allocations: the memory a
-   * load leaves behind is a few batches, not the file).
+   * `flush` receives each full buffer (its own: it may be transferred) with the node encodings it refers to (their
+   * own buffer too, when there are any); `size` is a batch's usual size; `recycled` gives back a buffer of that size
+   * the other side is done with, when there is one (fewer allocations: the memory a load leaves behind is a few
+   * batches, not the file); `nodes`: runs of one owner handed over encoded (see NodeEncoding).
    */
   constructor(
-    private readonly flush: (batch: Uint8Array) => void,
+    private readonly flush: (batch: Uint8Array, data: Uint8Array | undefined) => void,
     private readonly size = 1 << 20,
     private readonly recycled: () => Uint8Array | undefined = () => undefined,
+    private readonly nodes?: NodeEncoding,
   ) {
     // The first batches are small, so that the other side starts early; they double up to `size`.
     this.buf = new Uint8Array(Math.min(size, FIRST_BATCH));
@@ -65,6 +110,7 @@ export class RecordPacker implements RecordSink {
     else {
       const n = key.length;
       this.room(2 + 2 * n + FIXED + len);
+      this.startRun(key);
       const b = this.buf;
       let p = this.used;
       b[p++] = wire === undefined ? NEW_OWNER : NEW_OWNER_CASED;
@@ -74,6 +120,7 @@ export class RecordPacker implements RecordSink {
       this.used = p;
       this.lastKey = key;
     }
+    if (this.runAt >= 0 && !this.encoder!.add(type, klass, ttl, data, start, len)) this.dropRun();
     this.fixed(type, klass, ttl, data, start, len);
   }
 
@@ -84,6 +131,8 @@ export class RecordPacker implements RecordSink {
     const len = rr.rdata.length;
     if (needsWhole(rr)) {
       this.room(2 + n + FIXED + len);
+      this.endRun();
+      if (rr.type === RRType.SOA && this.nodes !== undefined && this.encoder === undefined && this.isApex(wire)) this.encoder = this.nodes.encoder(rr.class);
       const b = this.buf;
       b[this.used++] = WHOLE;
       b[this.used++] = n;
@@ -106,6 +155,9 @@ export class RecordPacker implements RecordSink {
           lower[i] = c | 0x20;
         } else lower[i] = c;
       }
+      // The key as a string to compare with the next owner (and to find whether it is the zone's).
+      const key = String.fromCharCode.apply(null, lower.subarray(0, n) as unknown as number[]);
+      this.startRun(key);
       const b = this.buf;
       b[this.used++] = cased ? NEW_OWNER_CASED : NEW_OWNER;
       b[this.used++] = n;
@@ -115,15 +167,16 @@ export class RecordPacker implements RecordSink {
         b.set(wire, this.used);
         this.used += n;
       }
-      // The key as a string only to compare with the fast path's next owner.
-      this.lastKey = String.fromCharCode.apply(null, lower.subarray(0, n) as unknown as number[]);
+      this.lastKey = key;
       this.lastName = rr.name;
     }
+    if (this.runAt >= 0 && !this.encoder!.add(rr.type, rr.class, rr.ttl, rr.rdata, 0, len)) this.dropRun();
     this.fixed(rr.type, rr.class, rr.ttl, rr.rdata, 0, len);
   }
 
   /** Hand over what is packed (if anything). */
   end(): void {
+    this.endRun();
     if (this.used === 0) return;
     const out = this.buf.subarray(0, this.used);
     const next = Math.min(this.size, Math.max(out.buffer.byteLength * 2, FIRST_BATCH));
@@ -132,7 +185,67 @@ export class RecordPacker implements RecordSink {
     this.used = 0;
     this.lastKey = undefined;
     this.lastName = undefined;
-    this.flush(out);
+    // The encodings as a buffer of their own length (they are kept by the compiling side); this one is reused.
+    const data = this.dataUsed > 0 ? this.data.slice(0, this.dataUsed) : undefined;
+    this.dataUsed = 0;
+    this.flush(out, data);
+  }
+
+  /** A new owner's first record is about to be written at `used` (ends the run before it). */
+  private startRun(key: string): void {
+    this.endRun();
+    const nodes = this.nodes;
+    if (this.encoder !== undefined && key !== nodes!.apexKey && nodes!.inZone(key)) this.runAt = this.used;
+  }
+
+  /** The run is not encoded after all (too long): its records stay as they are. */
+  private dropRun(): void {
+    this.runAt = -1;
+    this.encoder!.reset();
+  }
+
+  /**
+   * The current run ends: when it can be encoded and its encoding has room in the data buffer, its records in `buf`
+   * (from runAt on) are replaced by a NODE entry — its owner as written there, then the flags and the encoding's place.
+   */
+  private endRun(): void {
+    const at = this.runAt;
+    if (at < 0) return;
+    this.runAt = -1;
+    const enc = this.encoder!;
+    const need = enc.bound();
+    if (this.dataUsed + need > this.data.length) {
+      // Room for the encodings of a batch's runs (about three times its records' size when they are short).
+      if (this.data.length === 0) this.data = new Uint8Array(DATA_PER_BATCH * this.size);
+      // The data of this batch is full: the run stays as records (the next batch starts with an empty data buffer).
+      if (this.dataUsed + need > this.data.length) {
+        enc.reset();
+        return;
+      }
+    }
+    const start = this.dataUsed;
+    const end = enc.encodeInto(this.data, start);
+    if (end < 0) return;
+    this.dataUsed = end;
+    const b = this.buf;
+    const cased = b[at] === NEW_OWNER_CASED;
+    b[at] = cased ? NODE_CASED : NODE;
+    let p = at + 2 + (cased ? 2 : 1) * b[at + 1];
+    b[p++] = enc.bits;
+    writeU32(b, p, start);
+    writeU32(b, p + 4, end - start);
+    this.used = p + 8;
+  }
+
+  /** True when `wire` (an owner's wire form) is the zone's apex. */
+  private isApex(wire: Uint8Array): boolean {
+    const apex = this.nodes!.apexKey;
+    if (wire.length !== apex.length) return false;
+    for (let i = 0; i < wire.length; i++) {
+      const c = wire[i];
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== apex.charCodeAt(i)) return false;
+    }
+    return true;
   }
 
   private fixed(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
@@ -172,8 +285,22 @@ export class RecordPacker implements RecordSink {
   }
 }
 
-/** Replay a batch made by RecordPacker into `target`, in the order the records were packed. */
-export function unpackRecords(batch: Uint8Array, target: RecordTarget): void {
+function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
+}
+
+function readU32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+/**
+ * Replay a batch made by RecordPacker into `target`, in the order the records were packed; `data`: the node
+ * encodings flushed with it.
+ */
+export function unpackRecords(batch: Uint8Array, target: RecordTarget, data?: Uint8Array): void {
   const b = batch;
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength) as unknown as { latin1Slice(s: number, e: number): string };
   let key = '';
@@ -187,9 +314,16 @@ export function unpackRecords(batch: Uint8Array, target: RecordTarget): void {
       if (kind === WHOLE) name = Name.ofWire(b.slice(p, p + n));
       else {
         key = buf.latin1Slice(p, p + n);
-        wire = kind === NEW_OWNER_CASED ? buf.latin1Slice(p + n, p + 2 * n) : undefined;
+        wire = kind === NEW_OWNER_CASED || kind === NODE_CASED ? buf.latin1Slice(p + n, p + 2 * n) : undefined;
       }
-      p += kind === NEW_OWNER_CASED ? 2 * n : n;
+      p += kind === NEW_OWNER_CASED || kind === NODE_CASED ? 2 * n : n;
+      if (kind >= NODE) {
+        if (data === undefined) throw new Error('a batch with encoded names came without their data');
+        const start = readU32(b, p + 1);
+        target.addPacked(key, wire, b[p], data, start, start + readU32(b, p + 5));
+        p += 9;
+        continue;
+      }
     }
     const type = (b[p] << 8) | b[p + 1];
     const klass = (b[p + 2] << 8) | b[p + 3];

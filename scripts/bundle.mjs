@@ -53,7 +53,7 @@ const sqliteAddon = {
  * paths resolved from it (dmsd's sign worker and examples/, the web UI beside dist/api: one folder up, then down) are
  * the ones the ES modules resolve; other modules resolve only packages from it (createRequire).
  */
-async function bundle(name, entry) {
+async function bundle(name, entry, urlEntry = entry) {
   const out = join(root, 'dist', `${name}.cjs`);
   await build({
     entryPoints: [join(root, 'dist', entry)],
@@ -69,7 +69,7 @@ async function bundle(name, entry) {
     minifySyntax: true,
     legalComments: 'none',
     define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: `const __bundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(entry)})).href;` },
+    banner: { js: `const __bundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(urlEntry)})).href;` },
     logLevel: 'warning',
     // sign-pool.ts reads import.meta.resolve only when it runs from TypeScript sources (tsx), never in a bundle.
     logOverride: { 'empty-import-meta': 'silent' },
@@ -114,6 +114,10 @@ function warm(name, runs) {
 
 await bundle('zone_tool', join('cli', 'zone_tool', 'main.js'));
 await bundle('dmsd', join('daemon', 'main.js'));
+// The zone-file thread (a large zone's parse, server/zonefile-worker.ts): the load waits for its first batch, so its
+// ~30 ES modules, loaded one by one, are on the load's path (~25 ms). server/threads.ts starts this bundle, beside the
+// module, when it is not older than the module.
+await bundle(join('server', 'zonefile-worker'), join('server', 'zonefile-worker.js'), 'zonefile-worker.js');
 
 // Warm the code caches with real runs on a throwaway store, so the first operator command is fast too. A cache holds
 // what its run compiled: zone_tool's first run creates the store (migrations), the second — an `ls` on an existing

@@ -1,6 +1,7 @@
 // Starting a thread on one of our modules, the same from dist/ (JavaScript), from the dmsd bundle and from the
 // sources under tsx (tests).
 
+import { statSync } from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
@@ -12,7 +13,20 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 export function startThread(relative: string, base: string, opts: WorkerOptions = {}): Worker {
   const ts = base.endsWith('.ts');
   const url = new URL(`${relative}${ts ? '.ts' : '.js'}`, base);
-  if (!ts) return new Worker(url, opts);
+  if (!ts) return new Worker(bundled(url) ?? url, opts);
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { ...opts, eval: true });
+}
+
+/**
+ * The build's bundle of the module at `url` (a .cjs beside the .js, scripts/bundle.mjs), when there is one and tsc
+ * has not written the module since: one file to load instead of the module's tree of ES modules.
+ */
+function bundled(url: URL): URL | undefined {
+  const cjs = new URL(url.href.replace(/\.js$/, '.cjs'));
+  try {
+    return statSync(cjs).mtimeMs >= statSync(url).mtimeMs ? cjs : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -21,6 +21,7 @@ import { type DiffQuery, type Exchange, generateQueries, judgeExchanges, loadFix
 import { randomZone } from '../helpers/random-zone.js';
 import { servedSerial, sqliteArgs, startDmsdDb, waitFor, zoneToolOk } from '../helpers/dmsd-db.support.js';
 import { type RunningServer, dmsdEntry, haveProgram, startDmsd, startKnotd } from '../helpers/servers.js';
+import { THREAD_MIN_BYTES } from '../../src/server/zonedir.js';
 
 const SEED = Number(process.env.DMS_DIFF_SEED ?? 20261206);
 
@@ -32,19 +33,24 @@ const SPECS: [string, string | undefined][] = [
   ['r3.example.', undefined],
 ];
 
+/** A comment block that makes a zone file large enough to be parsed by a thread of its own (THREAD_MIN_BYTES). */
+const PADDING = `; ${'-'.repeat(1022)}\n`.repeat((THREAD_MIN_BYTES >> 10) + 16);
+
 /**
- * Two ways in: zone files served as they are (`dmsd --no-database`), and the way operators run it — each zone loaded
- * with zone_tool load_zone into the database (its own apex NS kept), served by dmsd from there. The database's zones
- * keep DMS's management rule (in-zone NS/MX/SRV targets have addresses), so they are drawn with it.
+ * Three ways in: zone files served as they are (`dmsd --no-database`); the same files padded with a comment block to
+ * the size a thread of its own parses (the built dmsd, with the thread's bundle: each owner's run of records encoded
+ * there and filed whole by the compiling thread); and the way operators run it — each zone loaded with zone_tool
+ * load_zone into the database (its own apex NS kept), served by dmsd from there. The database's zones keep DMS's
+ * management rule (in-zone NS/MX/SRV targets have addresses), so they are drawn with it.
  */
-for (const mode of ['files', 'database'] as const)
+for (const mode of ['files', 'large files', 'database'] as const)
   describe(`random zones (seed ${SEED}) served from ${mode}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), `dms-diff-random-${mode}-`));
+    const dir = mkdtempSync(join(tmpdir(), `dms-diff-random-${mode.replace(' ', '-')}-`));
     const zdir = join(dir, 'zones');
     mkdirSync(zdir);
     SPECS.forEach(([origin, child], i) => {
       const z = randomZone(origin, SEED * 31 + i, child, { addressedTargets: mode === 'database' });
-      writeFileSync(join(zdir, z.name), z.text);
+      writeFileSync(join(zdir, z.name), mode === 'large files' ? z.text + PADDING : z.text);
     });
     const zones = loadFixtureZones(zdir);
     const queries: DiffQuery[] = generateQueries(zones, SEED, { fixtureSweeps: false });
@@ -57,7 +63,13 @@ for (const mode of ['files', 'database'] as const)
       assert.ok(haveProgram('knotd'), 'knotd is required for the differential test: apt-get install knot knot-dnsutils');
       assert.ok(dmsdEntry(), 'dmsd is required for the differential test: run npm run build');
       if (mode === 'files') dmsd = await startDmsd(zdir, zones.map((z) => z.name));
-      else {
+      else if (mode === 'large files') {
+        assert.ok(dmsdEntry(true), 'the built dmsd is required: run npm run build');
+        const d = await startDmsd(zdir, zones.map((z) => z.name), { compiled: true });
+        dmsd = d;
+        const inThread = d.output().split('\n').filter((l) => l.includes('"msg":"zone loaded"') && l.includes('"parsedInThread":true'));
+        assert.equal(inThread.length, zones.length, `zones parsed in a thread of their own:\n${d.output()}`);
+      } else {
         const store = sqliteArgs(join(dir, 'dms'));
         for (const z of zones) zoneToolOk(store, ['load_zone', z.file, z.name, 'no_use_apex_ns']);
         dmsd = await startDmsdDb(store);

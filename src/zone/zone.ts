@@ -966,23 +966,26 @@ export class RunEncoder {
   }
 
   /**
-   * Encodes the run at `at` of `out` (room for bound() bytes) and empties it: the encoding's end, or -1 when the run is
-   * declined (nothing to use is written then). The node's HAS_* flags are `bits` afterwards.
+   * Encodes the run at `at` of `out` (room for bound() bytes) and empties it: the encoding's end. Or -1 when the run
+   * is declined (nothing to use is written then): it is kept, for replay().
    */
   encodeInto(out: Uint8Array, at: number): number {
     const enc = this.encoder;
     enc.otherClass = 0;
-    const size = this.count === 0 ? -1 : enc.collect(0);
-    let end = -1;
-    if (size >= 0 && enc.otherClass === 0) {
-      end = enc.write(this.node, out, at);
-      if (this.warnings.length > 0) {
-        this.warnings.length = 0;
-        end = -1;
-      }
+    if (this.count === 0 || enc.collect(0) < 0 || enc.otherClass > 0) return -1;
+    const end = enc.write(this.node, out, at);
+    if (this.warnings.length > 0) {
+      this.warnings.length = 0;
+      return -1;
     }
     this.reset();
     return end;
+  }
+
+  /** The run's records, in the order added (each as its RDATA's place in a buffer of the encoder's). */
+  replay(f: (type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number) => void): void {
+    const s = this.s;
+    for (let i = 0; i < this.count; i++) f(s.type[i], s.klass[i], s.ttl[i], s.bytes, s.off[i], s.len[i]);
   }
 
   /** The HAS_* flags of the run encodeInto encoded last. */

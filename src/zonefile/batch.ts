@@ -22,8 +22,10 @@ export interface RunEncoder {
   add(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean;
   /** Bytes the encoding needs at most. */
   bound(): number;
-  /** Encodes the run at `at` of `out` and empties it: the end, or -1 when it goes as records. */
+  /** Encodes the run at `at` of `out` and empties it: the end; or -1 when it goes as records (it is kept then). */
   encodeInto(out: Uint8Array, at: number): number;
+  /** The run's records, in the order added. */
+  replay(f: (type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number) => void): void;
   /** The flags of the run encoded last. */
   readonly bits: number;
   reset(): void;
@@ -82,8 +84,12 @@ export class RecordPacker implements RecordSink {
   private readonly keyBytes = new Uint8Array(255);
   /** With NodeEncoding, once the zone's SOA is seen: the run of the current owner is encoded too. */
   private encoder: RunEncoder | undefined;
-  /** Where the current run's first record starts in `buf` (-1: no run is being encoded). */
+  /**
+   * Where the header of the owner whose run is being encoded is in `buf` (-1: none). Its records are then held by the
+   * encoder, not written: `buf` keeps `runRaw` octets free after the header to write them when the run goes as records.
+   */
   private runAt = -1;
+  private runRaw = 0;
   /** The encodings of the runs of the current buffer. */
   private data: Uint8Array = new Uint8Array(0);
   private dataUsed = 0;
@@ -106,22 +112,9 @@ export class RecordPacker implements RecordSink {
 
   addRaw(key: string, wire: string | undefined, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
     this.lastName = undefined;
-    if (key === this.lastKey && this.fits(1 + FIXED + len)) this.buf[this.used++] = SAME_OWNER;
-    else {
-      const n = key.length;
-      this.room(2 + 2 * n + FIXED + len);
-      this.startRun(key);
-      const b = this.buf;
-      let p = this.used;
-      b[p++] = wire === undefined ? NEW_OWNER : NEW_OWNER_CASED;
-      b[p++] = n;
-      for (let i = 0; i < n; i++) b[p++] = key.charCodeAt(i);
-      if (wire !== undefined) for (let i = 0; i < n; i++) b[p++] = wire.charCodeAt(i);
-      this.used = p;
-      this.lastKey = key;
-    }
-    if (this.runAt >= 0 && !this.encoder!.add(type, klass, ttl, data, start, len)) this.dropRun();
-    this.fixed(type, klass, ttl, data, start, len);
+    if (key === this.lastKey && this.same(type, klass, ttl, data, start, len)) return;
+    this.newOwner(key, wire, len);
+    this.first(type, klass, ttl, data, start, len);
   }
 
   /** A record the parser made whole (not through the fast path). */
@@ -130,8 +123,8 @@ export class RecordPacker implements RecordSink {
     const n = wire.length;
     const len = rr.rdata.length;
     if (needsWhole(rr)) {
-      this.room(2 + n + FIXED + len);
       this.endRun();
+      this.room(2 + n + FIXED + len);
       if (rr.type === RRType.SOA && this.nodes !== undefined && this.encoder === undefined && this.isApex(wire)) this.encoder = this.nodes.encoder(rr.class);
       const b = this.buf;
       b[this.used++] = WHOLE;
@@ -140,38 +133,26 @@ export class RecordPacker implements RecordSink {
       this.used += n;
       this.lastKey = undefined;
       this.lastName = undefined;
-    } else if (rr.name === this.lastName && this.lastKey !== undefined && this.fits(1 + FIXED + len)) {
-      // The parser hands one Name to consecutive records of an owner.
-      this.buf[this.used++] = SAME_OWNER;
-    } else {
-      this.room(2 + 2 * n + FIXED + len);
-      const lower = this.keyBytes;
-      let cased = false;
-      // Length octets are < 64: lowering every octet of the wire form leaves them as they are.
-      for (let i = 0; i < n; i++) {
-        const c = wire[i];
-        if (c >= 0x41 && c <= 0x5a) {
-          cased = true;
-          lower[i] = c | 0x20;
-        } else lower[i] = c;
-      }
-      // The key as a string to compare with the next owner (and to find whether it is the zone's).
-      const key = String.fromCharCode.apply(null, lower.subarray(0, n) as unknown as number[]);
-      this.startRun(key);
-      const b = this.buf;
-      b[this.used++] = cased ? NEW_OWNER_CASED : NEW_OWNER;
-      b[this.used++] = n;
-      b.set(lower.subarray(0, n), this.used);
-      this.used += n;
-      if (cased) {
-        b.set(wire, this.used);
-        this.used += n;
-      }
-      this.lastKey = key;
-      this.lastName = rr.name;
+      this.fixed(rr.type, rr.class, rr.ttl, rr.rdata, 0, len);
+      return;
     }
-    if (this.runAt >= 0 && !this.encoder!.add(rr.type, rr.class, rr.ttl, rr.rdata, 0, len)) this.dropRun();
-    this.fixed(rr.type, rr.class, rr.ttl, rr.rdata, 0, len);
+    // The parser hands one Name to consecutive records of an owner.
+    if (rr.name === this.lastName && this.lastKey !== undefined && this.same(rr.type, rr.class, rr.ttl, rr.rdata, 0, len)) return;
+    const lower = this.keyBytes;
+    let cased = false;
+    // Length octets are < 64: lowering every octet of the wire form leaves them as they are.
+    for (let i = 0; i < n; i++) {
+      const c = wire[i];
+      if (c >= 0x41 && c <= 0x5a) {
+        cased = true;
+        lower[i] = c | 0x20;
+      } else lower[i] = c;
+    }
+    // The key as a string to compare with the next owner (and to find whether it is the zone's).
+    const key = String.fromCharCode.apply(null, lower.subarray(0, n) as unknown as number[]);
+    this.newOwner(key, cased ? String.fromCharCode.apply(null, wire as unknown as number[]) : undefined, len);
+    this.lastName = rr.name;
+    this.first(rr.type, rr.class, rr.ttl, rr.rdata, 0, len);
   }
 
   /** Hand over what is packed (if anything). */
@@ -191,50 +172,93 @@ export class RecordPacker implements RecordSink {
     this.flush(out, data);
   }
 
-  /** A new owner's first record is about to be written at `used` (ends the run before it). */
-  private startRun(key: string): void {
+  /**
+   * The header of a new owner (kind, key, original case), in a buffer with room for it and its first record; the run
+   * before it ends, and its own starts when it is to be encoded.
+   */
+  private newOwner(key: string, wire: string | undefined, len: number): void {
     this.endRun();
+    const n = key.length;
+    this.room(2 + 2 * n + FIXED + len);
     const nodes = this.nodes;
-    if (this.encoder !== undefined && key !== nodes!.apexKey && nodes!.inZone(key)) this.runAt = this.used;
+    this.runAt = this.encoder !== undefined && key !== nodes!.apexKey && nodes!.inZone(key) ? this.used : -1;
+    const b = this.buf;
+    let p = this.used;
+    b[p++] = wire === undefined ? NEW_OWNER : NEW_OWNER_CASED;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) b[p++] = key.charCodeAt(i);
+    if (wire !== undefined) for (let i = 0; i < n; i++) b[p++] = wire.charCodeAt(i);
+    this.used = p;
+    this.lastKey = key;
   }
 
-  /** The run is not encoded after all (too long): its records stay as they are. */
-  private dropRun(): void {
+  /** The first record of the owner newOwner() wrote (room was made for it). */
+  private first(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): void {
+    if (this.runAt >= 0 && this.encoder!.add(type, klass, ttl, data, start, len)) {
+      this.runRaw = FIXED + len;
+      return;
+    }
     this.runAt = -1;
-    this.encoder!.reset();
+    this.fixed(type, klass, ttl, data, start, len);
+  }
+
+  /** Another record of the current owner: false when the buffer has no room for it (a new one restates the owner). */
+  private same(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean {
+    const raw = 1 + FIXED + len;
+    if (this.runAt >= 0) {
+      if (this.fits(this.runRaw + raw) && this.encoder!.add(type, klass, ttl, data, start, len)) {
+        this.runRaw += raw;
+        return true;
+      }
+      // Too long to encode, or no room left for it as records: the run goes as records from here.
+      this.spill();
+    }
+    if (!this.fits(raw)) return false;
+    this.buf[this.used++] = SAME_OWNER;
+    this.fixed(type, klass, ttl, data, start, len);
+    return true;
+  }
+
+  /** The current run goes as records after all: the ones its encoder holds are written after the owner. */
+  private spill(): void {
+    this.runAt = -1;
+    const enc = this.encoder!;
+    let first = true;
+    enc.replay((type, klass, ttl, data, start, len) => {
+      if (!first) this.buf[this.used++] = SAME_OWNER;
+      first = false;
+      this.fixed(type, klass, ttl, data, start, len);
+    });
+    enc.reset();
   }
 
   /**
-   * The current run ends: when it can be encoded and its encoding has room in the data buffer, its records in `buf`
-   * (from runAt on) are replaced by a NODE entry — its owner as written there, then the flags and the encoding's place.
+   * The current run ends: encoded into the data buffer when it can be and there is room, its owner's header in `buf`
+   * then becomes a NODE entry (the flags and the encoding's place follow the owner); otherwise it goes as records.
    */
   private endRun(): void {
     const at = this.runAt;
     if (at < 0) return;
-    this.runAt = -1;
     const enc = this.encoder!;
     const need = enc.bound();
-    if (this.dataUsed + need > this.data.length) {
-      // Room for the encodings of a batch's runs (about three times its records' size when they are short).
-      if (this.data.length === 0) this.data = new Uint8Array(DATA_PER_BATCH * this.size);
-      // The data of this batch is full: the run stays as records (the next batch starts with an empty data buffer).
-      if (this.dataUsed + need > this.data.length) {
-        enc.reset();
-        return;
-      }
-    }
+    // Room for the encodings of a batch's runs (about three times its records' size when they are short).
+    if (this.data.length === 0) this.data = new Uint8Array(DATA_PER_BATCH * this.size);
     const start = this.dataUsed;
-    const end = enc.encodeInto(this.data, start);
-    if (end < 0) return;
+    const end = start + need <= this.data.length ? enc.encodeInto(this.data, start) : -1;
+    if (end < 0) {
+      this.spill();
+      return;
+    }
+    this.runAt = -1;
     this.dataUsed = end;
     const b = this.buf;
     const cased = b[at] === NEW_OWNER_CASED;
     b[at] = cased ? NODE_CASED : NODE;
-    let p = at + 2 + (cased ? 2 : 1) * b[at + 1];
-    b[p++] = enc.bits;
-    writeU32(b, p, start);
-    writeU32(b, p + 4, end - start);
-    this.used = p + 8;
+    const p = at + 2 + (cased ? 2 : 1) * b[at + 1];
+    b[p] = enc.bits;
+    writeU32(b, p + 1, start);
+    writeU32(b, p + 5, end - start);
+    this.used = p + 9;
   }
 
   /** True when `wire` (an owner's wire form) is the zone's apex. */

@@ -125,6 +125,20 @@ test('records packed in batches of any size compile to the zone the parser gives
   assert.ok(nodes > 3000, `only ${nodes} runs handed over encoded`);
 });
 
+test('runs longer than an encoder takes, or than a batch has room for, go as records', () => {
+  // 100 addresses at one name (more than a run is encoded with), a name whose records fill a small batch, and names
+  // around them that are encoded; the long name comes back after the others.
+  const many = Array.from({ length: 100 }, (_, i) => `many A 192.0.2.${i}`).join('\n');
+  const big = Array.from({ length: 12 }, (_, i) => `big TXT "${i}${'x'.repeat(200)}"`).join('\n');
+  const text = `$ORIGIN example.org.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\na A 192.0.2.1\n${many}\nb A 192.0.2.2\n${big}\nc AAAA 2001:db8::1\nmany AAAA 2001:db8::2\n`;
+  const want = dump(direct(text));
+  for (const size of [64, 300, 1024, 4096, 1 << 20]) {
+    const got = packed(text, size, true);
+    assert.deepEqual(dump(got.zone), want, `batch size ${size}`);
+    if (size >= 4096) assert.ok(got.nodes >= 3, `batch size ${size}: ${got.nodes} runs encoded`);
+  }
+});
+
 test('a recycled buffer is used for the next batch; the first batches are small and grow', () => {
   const text = `$ORIGIN example.org.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n${Array.from({ length: 5000 }, (_, i) => `n${i} A 192.0.2.${i % 250}`).join('\n')}\n`;
   const sizes: number[] = [];

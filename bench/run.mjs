@@ -5,7 +5,7 @@
 //     dnsperf pinned to CPU 1; dmsd's ratio to knotd (issue 17: ≥ 0.9, 1.0 the aim).
 //  2. Unpinned: dmsd with one node:cluster worker per core against knotd with one UDP worker per core; the ratio.
 //  3. Zone loading: a 1,000,000-record zone: time from start to serving and resident memory (bytes per record) for
-//     dmsd and knotd, three starts each taking turns, medians (issue 17: ≤ 1.5 × knotd's time, ≤ 200 B/record).
+//     dmsd and knotd, five starts each taking turns, medians (issue 17: ≤ 1.5 × knotd's time, ≤ 200 B/record).
 //  4. Fuzzing: 1,000,000 random and mutated packets through the decoder and the query handler (bench/fuzz.ts).
 // Options: --quick (short runs, for checking the harness), --seconds N, --skip-qps, --skip-load, --skip-fuzz,
 // --skip-scale, --skip-primary, --skip-propagation, --skip-update, --skip-load-db, --skip-startup, --skip-api, --skip-reverse, --skip-web,
@@ -43,7 +43,7 @@ const SECONDS = secondsArg >= 0 ? Number(argv[secondsArg + 1]) : quick ? 3 : 6;
 const WARMUP = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 5;
 const LOAD_RECORDS = quick ? 100_000 : 1_000_000;
-const LOAD_ROUNDS = quick ? 1 : 3;
+const LOAD_ROUNDS = quick ? 1 : 5;
 const FUZZ_PACKETS = quick ? 50_000 : 1_000_000;
 const ZONE = 'bench.test';
 const NAMES = 12000;

@@ -42,7 +42,9 @@ function parse(content: ZoneFileContent): void {
   const packer = new RecordPacker(
     (batch, data) =>
       port.postMessage({ batch, ...(data ? { data } : {}) } satisfies ZoneFileMessage, data ? [batch.buffer as ArrayBuffer, data.buffer as ArrayBuffer] : [batch.buffer as ArrayBuffer]),
-    1 << 20,
+    // Batches of 256 KiB (their names' encodings up to 1 MiB beside): the other thread files the last one after the
+    // parse has ended, so a smaller last batch is a shorter end of the load (1 MiB batches: ~2.5 % longer loads).
+    1 << 18,
     () => {
       // Read without waiting: the parse never stops for the other side (a new buffer is made when none is back yet).
       const back = receiveMessageOnPort(recycle)?.message as ArrayBuffer | undefined;

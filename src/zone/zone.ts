@@ -919,8 +919,21 @@ export class RunEncoder {
   private readonly encoder: Encoder;
   /** Stands for the run's node in the Encoder (the warnings that decline a run name it). */
   private readonly node = new ZoneNode(ROOT_KEY, undefined, undefined, 0, 0, 0);
+  // Streaming (after begin()): the run written straight to its place in the output as its records come, while they
+  // come one type after another, each type with one TTL and the zone's class — the common case, in which staging,
+  // grouping and writing come to these same bytes. Any other record turns what was written into staged records
+  // (unstream) and the Encoder decides, as for any run.
+  private out: Uint8Array | undefined;
+  private at = 0;
+  private pos = 0;
+  private setAt = -1;
+  private setType = -1;
+  private setTtl = 0;
+  private readonly typesSeen = new Int32Array(RUN_MAX);
+  private typeCount = 0;
+  private streamBits = 0;
 
-  constructor(zoneClass: number) {
+  constructor(private readonly zoneClass: number) {
     this.s = {
       type: new Uint16Array(RUN_MAX),
       klass: new Uint16Array(RUN_MAX),
@@ -934,8 +947,25 @@ export class RunEncoder {
     this.encoder = new Encoder(this.s, 0, zoneClass, this.warnings);
   }
 
+  /** A new run, whose encoding is to go at `at` of `out` (where encodeInto will be asked to put it). */
+  begin(out: Uint8Array, at: number): void {
+    this.reset();
+    this.out = out;
+    this.at = at;
+    this.pos = at;
+    this.setAt = -1;
+    this.setType = -1;
+    this.typeCount = 0;
+    this.streamBits = 0;
+  }
+
   /** Adds a record (RDATA bytes [start, start + len) of `data`, copied) to the run; false when the run is too long. */
   add(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean {
+    const out = this.out;
+    if (out !== undefined) {
+      if (this.stream(out, type, klass, ttl, data, start, len)) return true;
+      this.unstream();
+    }
     const i = this.count;
     if (i === RUN_MAX) return false;
     const s = this.s;
@@ -960,16 +990,84 @@ export class RunEncoder {
     return true;
   }
 
+  /** The record written at `pos` while streaming lasts: false when it cannot be (the caller unstreams). */
+  private stream(out: Uint8Array, type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean {
+    if (klass !== this.zoneClass || this.count === RUN_MAX) return false;
+    let p = this.pos;
+    if (type === this.setType) {
+      if (ttl !== this.setTtl) return false;
+      // A record the set has already is left out, as the Encoder merges it.
+      for (let q = this.setAt + SET_HEADER; q < p; ) {
+        const l = (out[q] << 8) | out[q + 1];
+        if (l === len) {
+          let k = 0;
+          while (k < len && out[q + 2 + k] === data[start + k]) k++;
+          if (k === len) return true;
+        }
+        q += 2 + l;
+      }
+      if (p + 2 + len > out.length) return false;
+    } else {
+      for (let t = 0; t < this.typeCount; t++) if (this.typesSeen[t] === type) return false;
+      if (p + SET_HEADER + 2 + len > out.length) return false;
+      this.closeSet();
+      this.setAt = p;
+      this.setType = type;
+      this.setTtl = ttl;
+      this.typesSeen[this.typeCount++] = type;
+      out[p] = type >>> 8;
+      out[p + 1] = type & 0xff;
+      out[p + 2] = klass >>> 8;
+      out[p + 3] = klass & 0xff;
+      writeU32(out, p + 4, ttl);
+      p += SET_HEADER;
+      if (type === RRType.NS) this.streamBits |= HAS_NS;
+      else if (type === RRType.DNAME) this.streamBits |= HAS_DNAME;
+      else if (type === RRType.CNAME) this.streamBits |= HAS_CNAME;
+    }
+    out[p] = len >>> 8;
+    out[p + 1] = len & 0xff;
+    for (let k = 0; k < len; k++) out[p + 2 + k] = data[start + k];
+    this.pos = p + 2 + len;
+    this.count++;
+    return true;
+  }
+
+  /** The open RRset's length written into its header. */
+  private closeSet(): void {
+    if (this.setAt >= 0) writeU32(this.out!, this.setAt + 8, this.pos - this.setAt - SET_HEADER);
+  }
+
+  /** Streaming ends: the records written so far become staged records (in the order written, which groups them as before). */
+  private unstream(): void {
+    const out = this.out!;
+    this.closeSet();
+    this.out = undefined;
+    this.count = 0;
+    this.bytesUsed = 0;
+    forEachRecord(out, this.at, this.pos, (type, klass, ttl, q, len) => this.add(type, klass, ttl, out, q, len));
+  }
+
   /** Bytes the run's encoding needs at most. */
   bound(): number {
-    return this.bytesUsed + this.count * (2 + SET_HEADER);
+    return this.out !== undefined ? this.pos - this.at : this.bytesUsed + this.count * (2 + SET_HEADER);
   }
 
   /**
-   * Encodes the run at `at` of `out` (room for bound() bytes) and empties it: the encoding's end. Or -1 when the run
-   * is declined (nothing to use is written then): it is kept, for replay().
+   * Encodes the run at `at` of `out` (room for bound() bytes; begin()'s place, when it was called) and empties it: the
+   * encoding's end. Or -1 when the run is declined (nothing to use is written then): it is kept, for replay().
    */
   encodeInto(out: Uint8Array, at: number): number {
+    if (this.out !== undefined) {
+      if (this.count > 0 && !this.cnameBeside()) {
+        this.closeSet();
+        const end = this.pos;
+        this.node.bits = this.streamBits;
+        this.reset();
+        return end;
+      }
+      this.unstream();
+    }
     const enc = this.encoder;
     enc.otherClass = 0;
     if (this.count === 0 || enc.collect(0) < 0 || enc.otherClass > 0) return -1;
@@ -982,8 +1080,24 @@ export class RunEncoder {
     return end;
   }
 
+  /** The streamed run has a CNAME beside other data (the Encoder's warning: its way declines the run). */
+  private cnameBeside(): boolean {
+    if (!(this.streamBits & HAS_CNAME) || this.typeCount < 2) return false;
+    for (let t = 0; t < this.typeCount; t++) {
+      const type = this.typesSeen[t];
+      if (type !== RRType.CNAME && type !== RRType.RRSIG && type !== RRType.NSEC) return true;
+    }
+    return false;
+  }
+
   /** The run's records, in the order added (each as its RDATA's place in a buffer of the encoder's). */
   replay(f: (type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number) => void): void {
+    const out = this.out;
+    if (out !== undefined) {
+      this.closeSet();
+      forEachRecord(out, this.at, this.pos, (type, klass, ttl, q, len) => f(type, klass, ttl, out, q, len));
+      return;
+    }
     const s = this.s;
     for (let i = 0; i < this.count; i++) f(s.type[i], s.klass[i], s.ttl[i], s.bytes, s.off[i], s.len[i]);
   }
@@ -997,6 +1111,7 @@ export class RunEncoder {
   reset(): void {
     this.count = 0;
     this.bytesUsed = 0;
+    this.out = undefined;
   }
 }
 

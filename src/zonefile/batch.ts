@@ -18,6 +18,8 @@ export interface RecordTarget extends RecordSink {
 
 /** Encodes the records of one name as the compiling side files them (zone/zone.ts RunEncoder). */
 export interface RunEncoder {
+  /** A new run, whose encoding is to go at `at` of `out` (where encodeInto will be asked to put it). */
+  begin(out: Uint8Array, at: number): void;
   /** False when the run is too long to be encoded (it then goes as records). */
   add(type: number, klass: number, ttl: number, data: Uint8Array, start: number, len: number): boolean;
   /** Bytes the encoding needs at most. */
@@ -182,6 +184,11 @@ export class RecordPacker implements RecordSink {
     this.room(2 + 2 * n + FIXED + len);
     const nodes = this.nodes;
     this.runAt = this.encoder !== undefined && key !== nodes!.apexKey && nodes!.inZone(key) ? this.used : -1;
+    if (this.runAt >= 0) {
+      // Room for the encodings of a batch's runs (about three times its records' size when they are short).
+      if (this.data.length === 0) this.data = new Uint8Array(DATA_PER_BATCH * this.size);
+      this.encoder!.begin(this.data, this.dataUsed);
+    }
     const b = this.buf;
     let p = this.used;
     b[p++] = wire === undefined ? NEW_OWNER : NEW_OWNER_CASED;
@@ -241,8 +248,6 @@ export class RecordPacker implements RecordSink {
     if (at < 0) return;
     const enc = this.encoder!;
     const need = enc.bound();
-    // Room for the encodings of a batch's runs (about three times its records' size when they are short).
-    if (this.data.length === 0) this.data = new Uint8Array(DATA_PER_BATCH * this.size);
     const start = this.dataUsed;
     const end = start + need <= this.data.length ? enc.encodeInto(this.data, start) : -1;
     if (end < 0) {

@@ -282,6 +282,15 @@ export const ALLOWANCES: Allowance[] = [
     applies: (q, a, b, d) => !q.tcp && !!a.msg?.tc && !!b.msg?.tc && contentKinds.test(d.kind),
   },
   {
+    id: 'truncated-chain-rcode',
+    rfc: 'RFC 2181 §9, RFC 6604 §2.1',
+    why: 'a CNAME/DNAME chain too long for the UDP payload: both set TC=1 (the client ignores the reply and asks over TCP, where both answer alike); knotd stops following the chain where the packet is full and leaves NOERROR, dmsd gives the rcode of the whole chain (its last name, RFC 6604 §2.1) — NXDOMAIN',
+    applies: (q, a, b, d) =>
+      d.kind === 'header.rcode' && !q.tcp && !!a.msg?.tc && !!b.msg?.tc &&
+      [a.msg.rcode, b.msg.rcode].sort().join() === '0,3' &&
+      [a.msg, b.msg].some((m) => m.answer.some((rr) => rr.type === RRType.CNAME || rr.type === RRType.DNAME)),
+  },
+  {
     id: 'tc-own-payload-limit',
     rfc: 'RFC 6891 §6.2.5',
     why: "a responder must not exceed its own advertised payload size either, so a server with a smaller limit truncates an answer the other sends whole (that answer's sections then differ too)",

@@ -4,6 +4,19 @@
 import { DecodeError } from './errors.js';
 import { Name } from './name.js';
 
+/** The big-endian u32 at `p` of `b` (RFC 1035 §2.3.2 network order). */
+export function readU32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+/** Writes `v` as a big-endian u32 at `p` of `b`. */
+export function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = (v >>> 16) & 0xff;
+  b[p + 2] = (v >>> 8) & 0xff;
+  b[p + 3] = v & 0xff;
+}
+
 export class WireReader {
   readonly buf: Uint8Array;
   pos: number;

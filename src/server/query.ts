@@ -12,7 +12,7 @@ import { DecodeError } from '../dns/errors.js';
 import { decodeMessage, type EdnsOption, encodeMessage, EXPIRE_OPTION, expireOption, type Message, NSID_OPTION, TCP_KEEPALIVE_OPTION } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { makeTxt } from '../dns/rdata.js';
-import { WireReader } from '../dns/wire.js';
+import { WireReader, writeU32 } from '../dns/wire.js';
 import { nsec3Hash } from '../dnssec/nsec3.js';
 import { checkCookie, clientIpOctets, COOKIE_OPTION, type CookieSecrets, CookieState, cookieLengthOk, makeServerCookie } from '../dns/cookie.js';
 import { addDnssec, isSignedZone } from '../zone/dnssec-answer.js';
@@ -868,13 +868,6 @@ class ResponseMemo {
     this.hashes = hashes;
     this.filled = this.count;
   }
-}
-
-function writeU32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = (v >>> 16) & 0xff;
-  b[p + 2] = (v >>> 8) & 0xff;
-  b[p + 3] = v & 0xff;
 }
 
 /**

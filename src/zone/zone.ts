@@ -12,7 +12,7 @@ import { RRType, isMetaType } from '../dns/constants.js';
 import type { RR } from '../dns/message.js';
 import { Name } from '../dns/name.js';
 import { soaSerial } from '../dns/serial.js';
-import { WireReader } from '../dns/wire.js';
+import { readU32, WireReader, writeU32 } from '../dns/wire.js';
 import { keyIsBelowOrAt, keyParent, latin1, ROOT_KEY } from './key.js';
 import { VersionedMap } from './versioned-map.js';
 
@@ -698,8 +698,8 @@ function forEachRecord(data: Uint8Array, start: number, end: number, f: (type: n
   for (let p = start; p < end; ) {
     const type = (data[p] << 8) | data[p + 1];
     const klass = (data[p + 2] << 8) | data[p + 3];
-    const ttl = ((data[p + 4] << 24) | (data[p + 5] << 16) | (data[p + 6] << 8) | data[p + 7]) >>> 0;
-    const setEnd = p + SET_HEADER + ((data[p + 8] << 24) | (data[p + 9] << 16) | (data[p + 10] << 8) | data[p + 11]);
+    const ttl = readU32(data, p + 4);
+    const setEnd = p + SET_HEADER + readU32(data, p + 8);
     for (let q = p + SET_HEADER; q < setEnd; ) {
       const len = (data[q] << 8) | data[q + 1];
       f(type, klass, ttl, q + 2, len);
@@ -1113,13 +1113,6 @@ export class RunEncoder {
     this.bytesUsed = 0;
     this.out = undefined;
   }
-}
-
-function writeU32(d: Uint8Array, p: number, v: number): void {
-  d[p] = v >>> 24;
-  d[p + 1] = (v >>> 16) & 0xff;
-  d[p + 2] = (v >>> 8) & 0xff;
-  d[p + 3] = v & 0xff;
 }
 
 function grow<T extends Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T): T {

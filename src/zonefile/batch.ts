@@ -7,6 +7,7 @@
 import type { RR } from '../dns/message.js';
 import { isMetaType, RRType } from '../dns/constants.js';
 import { Name } from '../dns/name.js';
+import { readU32, writeU32 } from '../dns/wire.js';
 import type { RecordSink } from './types.js';
 
 /** What records are replayed into (ZoneBuilder has all three). */
@@ -52,8 +53,8 @@ const NEW_OWNER = 1; // key follows
 const NEW_OWNER_CASED = 2; // key, then the original-case wire form of the same length
 const WHOLE = 3; // a record the target must see whole (add): its name's wire form follows
 // A name's records encoded (NodeEncoding): the key (and the original case, as NEW_OWNER_CASED), then the node's HAS_*
-// flags (u8) and the encoding's offset and length in the batch's data (u32 each). Written over the records of the
-// run it replaces, which are longer.
+// flags (u8) and the encoding's offset and length in the batch's data (u32 each). Written over the owner's header,
+// in the room kept for the run's records as records (always more than these nine octets).
 const NODE = 4;
 const NODE_CASED = 5;
 
@@ -312,17 +313,6 @@ export class RecordPacker implements RecordSink {
     this.end();
     if (need > this.buf.length) this.buf = new Uint8Array(need);
   }
-}
-
-function writeU32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = v >>> 16;
-  b[p + 2] = v >>> 8;
-  b[p + 3] = v;
-}
-
-function readU32(b: Uint8Array, p: number): number {
-  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }
 
 /**

@@ -137,9 +137,10 @@ export function servicesUpdateSink(
     async getZoneAt(origin, ownerKeys) {
       let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
       try {
-        // The apex always (its SOA and NS); the signer's records there only when the UPDATE names the apex (two
-        // statements fewer for every other UPDATE of a signed zone).
-        c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), [origin.key, ...ownerKeys], { signerApex: ownerKeys.has(origin.key) });
+        // The owners the UPDATE names (the scope adds the apex's SOA, and its DNAME when the apex is not named); the
+        // signer's records at the apex only when the UPDATE names it (two statements fewer for every other UPDATE of
+        // a signed zone).
+        c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), ownerKeys, { signerApex: ownerKeys.has(origin.key) });
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;
@@ -179,7 +180,7 @@ export function servicesUpdateSink(
         r = await services.applyUpdateInOneTx(
           ctx,
           origin.toString(),
-          [origin.key, ...ownerKeys],
+          ownerKeys,
           async (c) => {
             const grants = await grantsFor({ name: c.name }, c.updateGrants);
             lastGrants.set(origin.key, grants);

@@ -41,9 +41,10 @@ export interface ScopedUpdateSink extends UpdateSink {
 
 /**
  * Owner keys an UPDATE message's prerequisite and update sections name, and the names between each name added to and
- * the zone's apex (a DNAME there means the add is ignored, RFC 6672 §5.2). The sink reads the zone's apex (its SOA
- * and NS) with them whatever they are; whether the apex is among them tells a signed zone's sink that the UPDATE can
- * touch what the signer keeps at the apex (NSEC3PARAM, DNSKEY), which it reads only then.
+ * the zone's apex (a DNAME there means the add is ignored, RFC 6672 §5.2). The sink reads the apex's SOA and any DNAME
+ * at the apex with them whatever they are, the rest of the apex only when it is among them; whether it is tells a
+ * signed zone's sink that the UPDATE can touch what the signer keeps at the apex (NSEC3PARAM, DNSKEY), which it reads
+ * only then.
  */
 export function updateOwners(msg: Message): Set<string> {
   const keys = new Set<string>();

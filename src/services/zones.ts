@@ -8,7 +8,7 @@ import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
 import { zoneDnssecRow } from '../store/queries/dnssec.js';
 import { grantTexts } from '../store/queries/keys.js';
-import { deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
+import { aliveRowsOfTypeAt, deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
 import {
   deletedZoneIds,
@@ -888,8 +888,9 @@ export async function getZoneAtOwners(
 
 /**
  * What an RFC 2136 UPDATE needs, in one read group of five statements: the zone's state and inc_updates flag, its
- * newest version, the records at `ownerKeys` (Name keys; SOA first), its update grant lines and whether it follows a
- * DNSSEC policy — and then, when the apex is among the owners, the signer's apex records (two statements more).
+ * newest version, the records at `ownerKeys` (Name keys; SOA first, then a DNAME at the apex when the apex is not
+ * among them: a sixth statement), its update grant lines and whether it follows a DNSSEC policy — and then, when the
+ * apex is among the owners, the signer's apex records (two statements more).
  */
 export async function getUpdateScope(
   ctx: ServiceContext,
@@ -920,17 +921,25 @@ export async function getUpdateScope(
   });
 }
 
-/** getUpdateScope's read in `trx` of a zone row already read, with the ZI row and the record rows it was made of. */
+/**
+ * getUpdateScope's read in `trx` of a zone row already read, with the ZI row and the record rows it was made of. The
+ * apex's SOA comes from the ZI; of an apex the UPDATE does not name, only a DNAME is read (it occludes every name
+ * below, RFC 6672 §2.3 — the UPDATE engine then ignores adds there): the rest of the apex (NS, MX, TXT, CAA, …, often
+ * the zone's largest owner) plays no part in such an UPDATE, and its rows are not read at each one.
+ */
 async function readUpdateScope(trx: Tx, zone: ZoneRow, owners: ReadonlySet<string>, dnssecPolicy: boolean) {
   const zi = await resolveZi(trx, zone, 'latest');
+  const origin = Name.parse(zone.name);
   const rows = await aliveRowsAt(trx, Number(zone.id), [...owners]);
   rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
+  // Not among `rows`: those are every row at the owners (commitDelta takes them as known), this is part of the apex.
+  const apexDname = owners.has(origin.key) ? [] : await aliveRowsOfTypeAt(trx, Number(zone.id), origin.key, RRType.DNAME);
   const scope = {
     name: zone.name,
     state: zone.state,
     incUpdates: !!zone.inc_updates,
     zi: ziInfo(zone, zi),
-    records: [soaRecord(Name.parse(zone.name), zi), ...rows.map(rowToRecord)],
+    records: [soaRecord(origin, zi), ...apexDname.map(rowToRecord), ...rows.map(rowToRecord)],
     updateGrants: await grantTexts(trx, Number(zone.id)),
     dnssecPolicy,
   };

@@ -328,3 +328,86 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
     assert.ok(!wholeReads.includes('scoped.example.'));
   });
 });
+
+describe('an UPDATE reads the apex only when it names it (its DNAME always): same outcome as the whole-zone read', () => {
+  let s: Store;
+  let server: Responder;
+  const KEY: TsigKey = { name: Name.from('dyn.key'), algorithm: 'hmac-sha256', secret: new Uint8Array(randomBytes(32)) };
+  const spec = `hmac-sha256:dyn.key:${Buffer.from(KEY.secret).toString('base64')}`;
+  const transacted: string[][] = [];
+  // A heavy apex (what operators' zones have: verification strings, MX, CAA) and a DNAME there.
+  const APEX = `${Array.from({ length: 20 }, (_, i) => `@ TXT "site-verification=${i}"\n`).join('')}@ CAA 0 issue "letsencrypt.org"\n@ DNAME elsewhere.example.\n`;
+  before(async () => {
+    s = await sqlite.open();
+    await svc.setConfig(ctxOf(s), 'use_apex_ns', 'false');
+    await svc.setConfig(ctxOf(s), 'edit_lock', 'false');
+    // Its name servers out of the zone: a DNAME at the apex occludes every name below it (RFC 6672 §2.3).
+    const body = '$TTL 300\n@ SOA ns1.other.example. hostmaster.other.example. 1 3600 900 604800 300\n@ NS ns1.other.example.\n@ NS ns2.other.example.\n';
+    for (const zone of ['one.example', 'whole.example']) await svc.createZone(ctxOf(s, by), zone, { flags: { incUpdates: true }, text: `${body}${APEX}` });
+    const qh = new QueryHandler(new ZoneTable());
+    const inner = servicesUpdateSink(s, () => [parseGrant('grant dyn.key. zonesub ANY', (t) => Name.from(t), typeFromString)]);
+    attachPrimary(qh, {
+      transfers: { getZone: () => undefined, getDiffs: () => undefined, transferRules: () => [] },
+      updates: {
+        getZone: (o) => inner.getZone(o),
+        // whole.example: the whole zone read, then the commit; one.example: dmsd's way, read and commit in one transaction.
+        getZoneAt: (o, keys) => (o.key === 'whole.example.' ? inner.getZone(o) : inner.getZoneAt(o, keys)),
+        transact: (o, keys, author, decide) => {
+          if (o.key === 'whole.example.') return Promise.resolve('apart' as const);
+          transacted.push([...keys]);
+          return inner.transact(o, keys, author, decide);
+        },
+        commit: (c) => inner.commit(c),
+      },
+      keys: { get: (n) => (n.equals(KEY.name) ? KEY : undefined) },
+    });
+    server = await serveQueries(qh);
+  });
+  after(async () => {
+    await server?.close();
+    await s?.close();
+  });
+  const nsupdate = (zone: string, lines: string[]) =>
+    run('nsupdate', ['-y', spec], [`server 127.0.0.1 ${server.port}`, `zone ${zone}`, ...lines.map((l) => l.replaceAll('ZONE', zone)), 'send', ''].join('\n'));
+
+  test('adds below an apex DNAME are ignored, the apex itself changes, versions equal', async () => {
+    const script: string[][] = [
+      ['update add below.ZONE. 60 A 192.0.2.77'],
+      ['update add ZONE. 300 TXT "added-at-the-apex"'],
+      ['prereq yxrrset ZONE. DNAME', 'update add below2.ZONE. 60 TXT "x"'],
+      ['update add mx.ZONE. 300 MX 10 ZONE.'],
+      ['update delete ZONE. DNAME'],
+      ['update add below.ZONE. 60 A 192.0.2.77'],
+      ['update add ZONE. 60 DNAME other.example.'],
+      ['update add below3.ZONE. 60 A 192.0.2.78'],
+    ];
+    const status = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).match(/status: (\w+)|(REFUSED|NXDOMAIN|YXDOMAIN|NXRRSET|YXRRSET|SERVFAIL)/)?.[0] ?? 'NOERROR';
+    for (const step of script) {
+      const a = await nsupdate('one.example', step);
+      const b = await nsupdate('whole.example', step);
+      assert.equal(status(a), status(b), `${step.join('; ')}: ${a.stdout}${a.stderr} vs ${b.stdout}${b.stderr}`);
+    }
+    const norm = (zone: string, rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) => lines(rs).map((l) => l.replaceAll(zone, 'Z'));
+    const za = await svc.listZis(ctxOf(s), 'one.example');
+    const zb = await svc.listZis(ctxOf(s), 'whole.example');
+    assert.deepEqual(
+      za.map((z) => z.soaSerial),
+      zb.map((z) => z.soaSerial),
+      'the same versions',
+    );
+    for (const zi of za) {
+      const ca = await svc.getZoneContent(ctxOf(s), 'one.example', zi.version);
+      const cb = await svc.getZoneContent(ctxOf(s), 'whole.example', zi.version);
+      assert.deepEqual(norm('one.example.', ca.records.slice(1)), norm('whole.example.', cb.records.slice(1)), `version ${zi.version}`);
+    }
+    const last = await svc.getZoneContent(ctxOf(s), 'one.example', 'latest');
+    const owners = new Set(last.records.map((r) => r.name.key));
+    assert.ok(!owners.has('below2.one.example.') && !owners.has('below3.one.example.'), 'adds below the apex DNAME were ignored');
+    assert.ok(owners.has('below.one.example.'), 'the add after the DNAME went is in');
+    assert.ok(last.records.some((r) => r.type === RRType.TXT && r.name.key === 'one.example.' && rdataToText(r.type, r.rdata) === '"added-at-the-apex"'), 'the apex TXT is in');
+    // dmsd's path named the apex only for the steps that name it.
+    assert.ok(transacted.length >= 6, `transactions: ${transacted.length}`);
+    assert.ok(transacted.some((keys) => !keys.includes('one.example.')), 'steps below the apex do not name it');
+    assert.ok(transacted.some((keys) => keys.includes('one.example.')), 'steps at the apex name it');
+  });
+});

@@ -74,6 +74,10 @@ const aliveAtOwners = preparedStatement((db: Db, variant, zoneId: number, ...key
   const q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', 'in', keys);
   return variant.endsWith('served') ? q.where('disabled', '=', 0) : q;
 });
+/** Rows of one type alive now at one owner: the (zone_id, to_version, owner_key) index range, then the type. */
+const aliveAtOwnerOfType = preparedStatement((db: Db, _v, zoneId: number, ownerKey: string, type: number) =>
+  db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', '=', ownerKey).where('type', '=', type),
+);
 /**
  * Rows at N owners alive at a version (variant: N, 'served' for served rows only): alive now, then died after it —
  * two index ranges on (zone_id, to_version, owner_key) rather than one OR that would scan the owners' history.
@@ -121,6 +125,11 @@ const INSERT_CHUNK = 400;
 /** Rows alive in the newest version at these owners (disabled ones included). */
 export async function aliveRowsAt(db: Db, zoneId: number, ownerKeys: readonly string[]): Promise<StoredRow[]> {
   return ownerRowsAt(db, zoneId, ownerKeys);
+}
+
+/** The rows of `type` alive now at one owner (a Name key): an UPDATE's look at the DNAME of an apex it does not name. */
+export async function aliveRowsOfTypeAt(db: Db, zoneId: number, ownerKey: string, type: number): Promise<StoredRow[]> {
+  return (await aliveAtOwnerOfType.rows(db, '', zoneId, ownerKey, type)) as StoredRow[];
 }
 
 /**

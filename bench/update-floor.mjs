@@ -15,12 +15,14 @@
 //            step) instead of the hand-written SQL; the patch from the change it returns. dmsd itself adds its server
 //            around this (the UPDATE queue, the zone table, logs, the followers).
 //   dmsd     bin/dmsd itself on such a store (a TSIG key and an update grant added with zone_tool), as operators run it.
+//   named    BIND's named, primary of the same zone file with an update-policy for the key and its journal on disk
+//            (one worker thread, as bench/update.mjs runs it): the peer in the same run.
 //
 // The layers run one after the other, each on a store of its own, --rounds times (order alternating); printed: each
 // layer's median and mean send → answer per round and the medians of those. Measured in session 33 (floor only): the
 // floor ~0.38–0.43 ms, named ~0.60, dmsd ~0.65–0.70 (medians; BENCHMARKS.md).
 //
-//   node bench/update-floor.mjs [--records 100000] [--updates 3000] [--rounds 1] [--layers floor,dns,service,dmsd] [--spin US]
+//   node bench/update-floor.mjs [--records 100000] [--updates 3000] [--warmup 2000] [--rounds 1] [--layers floor,dns,service,dmsd,named] [--spin US]
 //   (a layer given as LAYER=PATH runs with the build in PATH, a dist/ directory: e.g. --layers service=/tmp/old/dist,service
 //   compares two builds' service layers, taking turns)
 //   (--spin: the client stays busy US µs after each answer, as nsupdate takes ~70–90 µs; default 0)
@@ -31,12 +33,12 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dmsdUdpPort, ROOT, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
+import { dmsdUdpPort, freePort, ROOT, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
 import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -257,17 +259,36 @@ async function serve(layer, file) {
   sock.bind(0, '127.0.0.1', () => process.stdout.write(`${sock.address().port}\n`));
 }
 
-/** One layer's pass: a fresh store, its responder, `updates` sequential UPDATEs after 1,000 unmeasured; µs each. */
-async function pass(spec, zoneFile, updates, spinUs, n) {
+/** One layer's pass: a fresh store, its responder, `updates` sequential UPDATEs after `warmup` unmeasured; µs each. */
+async function pass(spec, zoneFile, updates, warmup, spinUs, n) {
   const [layer, dist] = spec.split('=');
   const work = mkdtempSync(join(tmpdir(), `dms-bench-update-floor-${layer}-`));
   try {
     const dataDir = join(work, 'data');
-    zoneToolSync(dataDir, ['load_zone', '-i', zoneFile, `${ZONE}.`], 'bench@update-floor/Admin');
+    if (layer !== 'named') zoneToolSync(dataDir, ['load_zone', '-i', zoneFile, `${ZONE}.`], 'bench@update-floor/Admin');
     let key = tsigKey;
     let port;
     let stop;
-    if (layer === 'dmsd') {
+    if (layer === 'named') {
+      const { namedOptions, spawnLogged } = await testHelper('servers');
+      mkdirSync(dataDir);
+      const file = join(dataDir, 'zone.db');
+      copyFileSync(zoneFile, file);
+      port = await freePort();
+      const conf = join(dataDir, 'named.conf');
+      writeFileSync(
+        conf,
+        [
+          ...namedOptions(dataDir, port, ['check-names primary ignore;', 'check-integrity no;']),
+          `key "${KEY_NAME}" { algorithm hmac-sha256; secret "${SECRET}"; };`,
+          `zone "${ZONE}" { type primary; file "${file}"; update-policy { grant ${KEY_NAME} zonesub ANY; }; };`,
+          '',
+        ].join('\n'),
+      );
+      const d = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir: dataDir, killAfterMs: 5000 });
+      await waitSoa(port, ZONE, d.proc);
+      stop = () => d.stop();
+    } else if (layer === 'dmsd') {
       const out = zoneToolSync(dataDir, ['generate_tsig_key', KEY_NAME], 'bench@update-floor/Admin');
       const secret = /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];
       if (!secret) throw new Error(`no secret in the output of generate_tsig_key:\n${out}`);
@@ -302,7 +323,7 @@ async function pass(spec, zoneFile, updates, spinUs, n) {
     let waiting;
     sock.on('message', (r) => waiting?.(r));
     const lat = [];
-    for (let i = 0; i < updates + 1000; i++) {
+    for (let i = 0; i < updates + warmup; i++) {
       const id = (n + i) & 0xffff;
       let bytes;
       if (layer === 'floor') bytes = Buffer.alloc(140, 7);
@@ -323,7 +344,7 @@ async function pass(spec, zoneFile, updates, spinUs, n) {
         };
         sock.send(bytes, port, '127.0.0.1');
       });
-      if (i >= 1000) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (i >= warmup) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
       if (spinUs > 0) {
         const until = process.hrtime.bigint() + BigInt(Math.round(spinUs * 1000));
         while (process.hrtime.bigint() < until);
@@ -343,7 +364,8 @@ else {
   const UPDATES = Number(argOf('--updates', 3000));
   const ROUNDS = Number(argOf('--rounds', 1));
   const SPIN_US = Number(argOf('--spin', 0));
-  const LAYERS = argOf('--layers', 'floor,dns,service,dmsd').split(',');
+  const WARMUP = Number(argOf('--warmup', 2000));
+  const LAYERS = argOf('--layers', 'floor,dns,service,dmsd,named').split(',');
   const work = mkdtempSync(join(tmpdir(), 'dms-bench-update-floor-'));
   try {
     const zoneFile = join(work, 'zone.txt');
@@ -356,7 +378,7 @@ else {
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? LAYERS : [...LAYERS].reverse();
       for (const layer of order) {
-        const lat = await pass(layer, zoneFile, UPDATES, SPIN_US, r * 100_000);
+        const lat = await pass(layer, zoneFile, UPDATES, WARMUP, SPIN_US, r * 100_000);
         const med = median(lat);
         const mean = lat.reduce((p, q) => p + q, 0) / lat.length;
         stats[layer].medians.push(med);

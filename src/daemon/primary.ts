@@ -57,10 +57,10 @@ export class DbKeyStore implements KeyStore {
   }
 }
 
-/** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
 /** Parsed grant lists by their text: a zone's grants rarely change, UPDATEs to it come by the thousand. */
 const parsedGrants = new Map<string, UpdateGrant[]>();
 
+/** The zone's update grants, parsed; a stored line the parser rejects is logged and left out (it grants nothing). */
 async function grantsOf(store: Store, zone: { name: string }, log: Logger, texts?: readonly string[]): Promise<UpdateGrant[]> {
   const cacheKey = texts ? `${zone.name}\n${texts.join('\n')}` : undefined;
   const cached = cacheKey === undefined ? undefined : parsedGrants.get(cacheKey);

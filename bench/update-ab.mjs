@@ -22,7 +22,8 @@
 //   sequential client's stream, not one UPDATE a millisecond; default 1),
 //   --notify (each zone gets an also-notify target, added with zone_tool, that answers every NOTIFY at once: a zone
 //   with a secondary, whose NOTIFYs follow the UPDATEs).
-//   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only).
+//   --a-node-args 'FLAGS', --b-node-args 'FLAGS' (Node.js flags for that dmsd only); --a-args 'FLAGS', --b-args 'FLAGS'
+//   (dmsd's own flags for that dmsd only, e.g. --no-http).
 //   --dump FILE (every timed UPDATE as a line "label index µs sent", in the order sent, sent = process.hrtime.bigint()
 //   when it was sent: where the slow ones fall, beside a server's own marks of the same clock).
 //   --nsupdate ROUNDS (after the own client's part: ROUNDS rounds of one `nsupdate` pass of --ns-updates UPDATEs,
@@ -95,7 +96,7 @@ if (NOTIFY) {
   stops.push(async () => ack.close());
 }
 
-async function start(label, main, sqlText, ownNodeArgs) {
+async function start(label, main, sqlText, ownNodeArgs, dmsdArgs) {
   const dataDir = join(work, label);
   mkdirSync(dataDir);
   zoneTool(dataDir, ['load_zone', '-i', zoneFile, ZONE]);
@@ -109,7 +110,7 @@ async function start(label, main, sqlText, ownNodeArgs) {
     if (r.status !== 0) throw new Error(`sqlite3 ${sqlText}: ${r.stderr}`);
   }
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...(ownNodeArgs ? ownNodeArgs.split(' ') : [])];
-  const { proc, output, stop } = spawnLogged(process.execPath, [...nodeArgs, resolve(main ?? join(ROOT, 'bin', 'dmsd')), '--data', dataDir, '--listen', '127.0.0.1:0'], {
+  const { proc, output, stop } = spawnLogged(process.execPath, [...nodeArgs, resolve(main ?? join(ROOT, 'bin', 'dmsd')), '--data', dataDir, '--listen', '127.0.0.1:0', ...(dmsdArgs ? dmsdArgs.split(' ') : [])], {
     cwd: ROOT,
     killAfterMs: 10_000,
     maxOutput: 1 << 20,
@@ -128,9 +129,9 @@ const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
 let a;
 let b;
 try {
-  a = await start('a', argOf('--a-main'), argOf('--a-sql'), argOf('--a-node-args'));
+  a = await start('a', argOf('--a-main'), argOf('--a-sql'), argOf('--a-node-args'), argOf('--a-args'));
   // --single: B is the same dmsd (its names kept apart from A's).
-  b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'), argOf('--b-node-args'));
+  b = SINGLE ? { ...a, label: 'b' } : await start('b', argOf('--b-main'), argOf('--b-sql'), argOf('--b-node-args'), argOf('--b-args'));
 } catch (e) {
   // One dmsd failed to start: the other must not outlive us (it would keep its ports, the HTTP API's 8080 among them).
   for (const stop of stops) await stop();

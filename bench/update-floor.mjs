@@ -26,7 +26,8 @@
 //   (a layer given as LAYER=PATH runs with the build in PATH, a dist/ directory: e.g. --layers service=/tmp/old/dist,service
 //   compares two builds' service layers, taking turns)
 //   (--spin: the client stays busy US µs after each answer, as nsupdate takes ~70–90 µs; default 0)
-// Environment: FLOOR_NODE_ARGS (Node.js flags for the floor, dns and service responders, e.g. --cpu-prof), FLOOR_SQLTIME=1
+// Environment: FLOOR_NODE_ARGS (Node.js flags for the floor, dns and service responders, e.g. --cpu-prof),
+// FLOOR_DMSD_ARGS (more flags for the dmsd layer, e.g. --no-http), FLOOR_SQLTIME=1
 // (those responders time every SQLite statement and print, at the end, each statement's count and mean and the SQL
 // time per UPDATE).
 
@@ -297,7 +298,7 @@ async function pass(spec, zoneFile, updates, warmup, spinUs, n) {
       const { spawnLogged } = await testHelper('servers');
       // With a build of its own: that tree's dist/daemon/main.js (bin/dmsd runs this tree's bundle).
       const main = dist ? join(resolve(dist), 'daemon', 'main.js') : join(ROOT, 'bin', 'dmsd');
-      const d = spawnLogged(process.execPath, [main, '--data', dataDir, '--listen', '127.0.0.1:0'], { cwd: ROOT, killAfterMs: 10_000 });
+      const d = spawnLogged(process.execPath, [main, '--data', dataDir, '--listen', '127.0.0.1:0', ...(process.env.FLOOR_DMSD_ARGS ? process.env.FLOOR_DMSD_ARGS.split(' ') : [])], { cwd: ROOT, killAfterMs: 10_000 });
       port = await dmsdUdpPort(d.proc, d.output);
       await waitSoa(port, ZONE, d.proc);
       stop = () => d.stop();

@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -163,6 +163,31 @@ export async function startKnotd({ zones, cpu, udpWorkers = 1, readyZone, serial
   void serial;
   const loadMs = Date.now() - t0;
   return { label: 'knotd', port, pid: proc.pid, proc, loadMs, output, stop };
+}
+
+/**
+ * named as the primary of one zone file in `dir` (made here), an update-policy granting the TSIG key (hmac-sha256)
+ * every name in the zone, its journal on disk, one worker thread (`-n 1`): the UPDATE benchmarks' peer.
+ */
+export async function startNamedPrimary({ dir, zoneFile, zone, keyName, secret }) {
+  const { namedOptions, spawnLogged } = await testHelper('servers');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'zone.db');
+  copyFileSync(zoneFile, file);
+  const port = await freePort();
+  const conf = join(dir, 'named.conf');
+  writeFileSync(
+    conf,
+    [
+      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;']),
+      `key "${keyName}" { algorithm hmac-sha256; secret "${secret}"; };`,
+      `zone "${zone}" { type primary; file "${file}"; update-policy { grant ${keyName} zonesub ANY; }; };`,
+      '',
+    ].join('\n'),
+  );
+  const { proc, output, stop } = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir, killAfterMs: 5000 });
+  await waitSoa(port, zone, proc);
+  return { label: 'named', port, proc, output, stop };
 }
 
 export async function startNsd({ zones, cpu }) {

@@ -34,12 +34,12 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import dgram from 'node:dgram';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dmsdUdpPort, freePort, ROOT, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
+import { dmsdUdpPort, ROOT, startNamedPrimary, testHelper, waitSoa, zoneToolSync } from './lib.mjs';
 import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -271,24 +271,9 @@ async function pass(spec, zoneFile, updates, warmup, spinUs, n) {
     let port;
     let stop;
     if (layer === 'named') {
-      const { namedOptions, spawnLogged } = await testHelper('servers');
-      mkdirSync(dataDir);
-      const file = join(dataDir, 'zone.db');
-      copyFileSync(zoneFile, file);
-      port = await freePort();
-      const conf = join(dataDir, 'named.conf');
-      writeFileSync(
-        conf,
-        [
-          ...namedOptions(dataDir, port, ['check-names primary ignore;', 'check-integrity no;']),
-          `key "${KEY_NAME}" { algorithm hmac-sha256; secret "${SECRET}"; };`,
-          `zone "${ZONE}" { type primary; file "${file}"; update-policy { grant ${KEY_NAME} zonesub ANY; }; };`,
-          '',
-        ].join('\n'),
-      );
-      const d = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir: dataDir, killAfterMs: 5000 });
-      await waitSoa(port, ZONE, d.proc);
-      stop = () => d.stop();
+      const n = await startNamedPrimary({ dir: dataDir, zoneFile, zone: ZONE, keyName: KEY_NAME, secret: SECRET });
+      port = n.port;
+      stop = () => n.stop();
     } else if (layer === 'dmsd') {
       const out = zoneToolSync(dataDir, ['generate_tsig_key', KEY_NAME], 'bench@update-floor/Admin');
       const secret = /:([A-Za-z0-9+/=]{16,})\s*$/m.exec(out)?.[1];

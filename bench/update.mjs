@@ -23,7 +23,7 @@ import dgram from 'node:dgram';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { dmsdUdpPort, freePort, have, nsupdatePass, ROOT, testHelper, udpQuery, waitSoa, zoneToolSync } from './lib.mjs';
+import { dmsdUdpPort, freePort, have, nsupdatePass, ROOT, startNamedPrimary, testHelper, udpQuery, waitSoa, zoneToolSync } from './lib.mjs';
 import { writeUpdateZone } from './zones.mjs';
 
 const argv = process.argv.slice(2);
@@ -95,26 +95,9 @@ async function startDmsd(zoneFile) {
 }
 
 async function startNamed(zoneFile) {
-  const { namedOptions, spawnLogged } = await testHelper('servers');
-  const dir = join(work, 'named');
-  mkdirSync(dir);
-  const file = join(dir, 'zone.db');
-  copyFileSync(zoneFile, file);
-  const port = await freePort();
-  const conf = join(dir, 'named.conf');
-  writeFileSync(
-    conf,
-    [
-      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;']),
-      `key "${KEY}" { algorithm hmac-sha256; secret "${SECRET}"; };`,
-      `zone "${ZONE}" { type primary; file "${file}"; update-policy { grant ${KEY} zonesub ANY; }; };`,
-      '',
-    ].join('\n'),
-  );
-  const { proc, output, stop } = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir, killAfterMs: 5000 });
-  stops.push(stop);
-  await waitSoa(port, ZONE, proc);
-  return { label: 'named', port, secret: SECRET, output };
+  const n = await startNamedPrimary({ dir: join(work, 'named'), zoneFile, zone: ZONE, keyName: KEY, secret: SECRET });
+  stops.push(n.stop);
+  return { label: 'named', port: n.port, secret: SECRET, output: n.output };
 }
 
 async function startKnot(zoneFile) {

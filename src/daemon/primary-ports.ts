@@ -137,9 +137,8 @@ export function servicesUpdateSink(
     async getZoneAt(origin, ownerKeys) {
       let c: Awaited<ReturnType<typeof services.getUpdateScope>>;
       try {
-        // The owners the UPDATE names (the scope adds the apex's SOA, and its DNAME when the apex is not named); the
-        // signer's records at the apex only when the UPDATE names it (two statements fewer for every other UPDATE of
-        // a signed zone).
+        // The owners the UPDATE names (the scope adds the apex's SOA and the DNAMEs above them); the signer's records
+        // at the apex only when the UPDATE names it (two statements fewer for every other UPDATE of a signed zone).
         c = await services.getUpdateScope(services.serviceContext(store), origin.toString(), ownerKeys, { signerApex: ownerKeys.has(origin.key) });
       } catch (e) {
         if (notFound(e)) return undefined;

@@ -35,26 +35,20 @@ export interface KeyStore {
  * read or scanned whole per update. The result's `records` is then partial: such a sink must commit by difference.
  */
 export interface ScopedUpdateSink extends UpdateSink {
-  /** `ownerKeys`: updateOwners — the apex is read whether or not it is among them. */
+  /** `ownerKeys`: updateOwners — the apex's SOA and the DNAMEs above them are read with them. */
   getZoneAt?(origin: Name, ownerKeys: ReadonlySet<string>): MaybePromise<UpdatableZone | undefined>;
 }
 
 /**
- * Owner keys an UPDATE message's prerequisite and update sections name, and the names between each name added to and
- * the zone's apex (a DNAME there means the add is ignored, RFC 6672 §5.2). The sink reads the apex's SOA and any DNAME
- * at the apex with them whatever they are, the rest of the apex only when it is among them; whether it is tells a
- * signed zone's sink that the UPDATE can touch what the signer keeps at the apex (NSEC3PARAM, DNSKEY), which it reads
- * only then.
+ * Owner keys an UPDATE message's prerequisite and update sections name. The sink reads the rows at them, the apex's SOA
+ * and the DNAMEs above them up to the apex (a DNAME there means an add is ignored, RFC 6672 §5.2), nothing else;
+ * whether the apex is among them tells a signed zone's sink that the UPDATE can touch what the signer keeps at the
+ * apex (NSEC3PARAM, DNSKEY), which it reads only then.
  */
 export function updateOwners(msg: Message): Set<string> {
   const keys = new Set<string>();
   for (const rr of msg.answer) keys.add(rr.name.key);
-  const zone = msg.question[0];
-  for (const rr of msg.authority) {
-    keys.add(rr.name.key);
-    if (!zone || rr.class !== zone.class || rr.type === RRType.DNAME || !rr.name.isSubdomainOf(zone.name)) continue;
-    for (let up = 1; up < rr.name.labelCount - zone.name.labelCount; up++) keys.add(rr.name.parent(up).key);
-  }
+  for (const rr of msg.authority) keys.add(rr.name.key);
   return keys;
 }
 

@@ -8,7 +8,7 @@ import { isUniqueViolation, readTx, type Tx, writeTx } from '../store/index.js';
 import { groupIdByName } from '../store/queries/groups.js';
 import { zoneDnssecRow } from '../store/queries/dnssec.js';
 import { grantTexts } from '../store/queries/keys.js';
-import { aliveRowsOfTypeAt, deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
+import { aliveRowsOfTypeAtOwners, deleteZiRow, hasDisabledRows, ziRowsNewestFirst } from '../store/queries/versions.js';
 import { insertReference, referenceId, sectagId, sectagsOfZones, setZoneSectags } from '../store/queries/references.js';
 import {
   deletedZoneIds,
@@ -887,10 +887,10 @@ export async function getZoneAtOwners(
 }
 
 /**
- * What an RFC 2136 UPDATE needs, in one read group of five statements: the zone's state and inc_updates flag, its
- * newest version, the records at `ownerKeys` (Name keys; SOA first, then a DNAME at the apex when the apex is not
- * among them: a sixth statement), its update grant lines and whether it follows a DNSSEC policy — and then, when the
- * apex is among the owners, the signer's apex records (two statements more).
+ * What an RFC 2136 UPDATE needs, in one read group of six statements: the zone's state and inc_updates flag, its
+ * newest version, the records at `ownerKeys` (Name keys; SOA first) and the DNAMEs above them up to the apex, its
+ * update grant lines and whether it follows a DNSSEC policy — and then, when the apex is among the owners, the
+ * signer's apex records (two statements more).
  */
 export async function getUpdateScope(
   ctx: ServiceContext,
@@ -922,24 +922,39 @@ export async function getUpdateScope(
 }
 
 /**
- * getUpdateScope's read in `trx` of a zone row already read, with the ZI row and the record rows it was made of. The
- * apex's SOA comes from the ZI; of an apex the UPDATE does not name, only a DNAME is read (it occludes every name
- * below, RFC 6672 §2.3 — the UPDATE engine then ignores adds there): the rest of the apex (NS, MX, TXT, CAA, …, often
- * the zone's largest owner) plays no part in such an UPDATE, and its rows are not read at each one.
+ * getUpdateScope's read in `trx` of a zone row already read, with the ZI row and the record rows it was made of: every
+ * row at the owners, the apex's SOA (from the ZI), and of the names above the owners up to the apex only their DNAMEs
+ * (a DNAME occludes every name below it, RFC 6672 §2.3 — the UPDATE engine then ignores adds there). The rest of those
+ * names plays no part in the UPDATE, and their rows are not read at each one: the apex (NS, MX, TXT, CAA, …) is often
+ * the zone's largest owner, and an ACME client's _acme-challenge.host names a host with its own records.
  */
 async function readUpdateScope(trx: Tx, zone: ZoneRow, owners: ReadonlySet<string>, dnssecPolicy: boolean) {
   const zi = await resolveZi(trx, zone, 'latest');
   const origin = Name.parse(zone.name);
   const rows = await aliveRowsAt(trx, Number(zone.id), [...owners]);
   rows.sort((a, b) => a.ord - b.ord || Number(a.id) - Number(b.id));
-  // Not among `rows`: those are every row at the owners (commitDelta takes them as known), this is part of the apex.
-  const apexDname = owners.has(origin.key) ? [] : await aliveRowsOfTypeAt(trx, Number(zone.id), origin.key, RRType.DNAME);
+  const above = new Set<string>();
+  for (const key of owners) {
+    let name: Name;
+    try {
+      name = Name.parse(key);
+    } catch {
+      continue; // not a name of this zone: the UPDATE engine answers it (NOTZONE)
+    }
+    if (!name.isSubdomainOf(origin)) continue;
+    for (let up = 1; up <= name.labelCount - origin.labelCount; up++) {
+      const k = name.parent(up).key;
+      if (!owners.has(k)) above.add(k);
+    }
+  }
+  // Not among `rows`: those are every row at the owners (commitDelta takes them as known), these are parts of names.
+  const dnames = above.size > 0 ? await aliveRowsOfTypeAtOwners(trx, Number(zone.id), [...above], RRType.DNAME) : [];
   const scope = {
     name: zone.name,
     state: zone.state,
     incUpdates: !!zone.inc_updates,
     zi: ziInfo(zone, zi),
-    records: [soaRecord(origin, zi), ...apexDname.map(rowToRecord), ...rows.map(rowToRecord)],
+    records: [soaRecord(origin, zi), ...dnames.map(rowToRecord), ...rows.map(rowToRecord)],
     updateGrants: await grantTexts(trx, Number(zone.id)),
     dnssecPolicy,
   };

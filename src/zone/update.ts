@@ -224,8 +224,8 @@ class RRsetStore {
   }
 }
 
-/** Whether a strict ancestor of `name` in the zone (the apex included) has a DNAME (the records read hold them: see
- * updateOwners). */
+/** Whether a strict ancestor of `name` in the zone (the apex included) has a DNAME (a scoped read holds those: see
+ * server/primary.ts updateOwners). */
 function belowDname(store: RRsetStore, name: Name, origin: Name): boolean {
   for (let up = 1; up <= name.labelCount - origin.labelCount; up++) if (store.get(name.parent(up), RRType.DNAME)) return true;
   return false;

@@ -50,7 +50,10 @@ async function sameAnswers(send: (zone: string, lines: string[]) => Promise<Sent
 
 /** Zones `a` and `b` went through the same versions: serials, records and each version's difference (names aside). */
 async function sameVersions(s: Store, [a, b]: [string, string]): Promise<svc.ZiInfo[]> {
-  const norm = (zone: string, rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) => lines(rs).map((l) => l.replaceAll(`${zone}.`, 'Z'));
+  const norm = (zone: string, rs: readonly { name: Name; type: number; ttl: number; rdata: Uint8Array }[]) =>
+    lines(rs)
+      .map((l) => l.replaceAll(`${zone}.`, 'Z'))
+      .sort();
   const za = await svc.listZis(ctxOf(s), a);
   const zb = await svc.listZis(ctxOf(s), b);
   assert.deepEqual(
@@ -364,6 +367,11 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
       ['update add mx.ZONE. 300 MX 10 ZONE.'],
       ['update delete ZONE. DNAME'],
       ['update add below.ZONE. 60 A 192.0.2.77'],
+      // A DNAME between an added name and the apex, and a host with records of its own under an ACME challenge name.
+      ['update add sub.ZONE. 60 DNAME elsewhere2.example.', 'update add host.ZONE. 60 A 192.0.2.80', 'update add host.ZONE. 60 TXT "v=spf1 -all"'],
+      ['update add x.y.sub.ZONE. 60 A 192.0.2.81'],
+      ['update add _acme-challenge.host.ZONE. 60 TXT "token"'],
+      ['prereq yxrrset sub.ZONE. DNAME', 'update add x.sub.ZONE. 60 TXT "x"', 'update add after.ZONE. 60 TXT "y"'],
       ['update add ZONE. 60 DNAME other.example.'],
       ['update add below3.ZONE. 60 A 192.0.2.78'],
     ];
@@ -373,11 +381,14 @@ describe('UPDATE through Primary with a name-scoped read equals the whole-zone r
     const owners = new Set(last.records.map((r) => r.name.key));
     assert.ok(!owners.has('below2.dname.example.') && !owners.has('below3.dname.example.'), 'adds below the apex DNAME were ignored');
     assert.ok(owners.has('below.dname.example.'), 'the add after the DNAME went is in');
+    assert.ok(!owners.has('x.y.sub.dname.example.') && !owners.has('x.sub.dname.example.'), 'adds below sub\'s DNAME were ignored');
+    assert.ok(owners.has('_acme-challenge.host.dname.example.') && owners.has('after.dname.example.'), 'adds beside them are in');
     assert.ok(last.records.some((r) => r.type === RRType.TXT && r.name.key === 'dname.example.' && rdataToText(r.type, r.rdata) === '"added-at-the-apex"'), 'the apex TXT is in');
     // dmsd's path (one transaction) named the apex only for the steps that name it.
     const own = transacted.filter((keys) => keys.some((k) => k.endsWith('dname.example.')));
     assert.ok(own.length >= 6, `transactions: ${own.length}`);
     assert.ok(own.some((keys) => !keys.includes('dname.example.')), 'steps below the apex do not name it');
     assert.ok(own.some((keys) => keys.includes('dname.example.')), 'steps at the apex name it');
+    assert.ok(own.some((keys) => keys.includes('_acme-challenge.host.dname.example.') && !keys.includes('host.dname.example.')), 'the names above are not owners');
   });
 });

@@ -74,9 +74,9 @@ const aliveAtOwners = preparedStatement((db: Db, variant, zoneId: number, ...key
   const q = db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', 'in', keys);
   return variant.endsWith('served') ? q.where('disabled', '=', 0) : q;
 });
-/** Rows of one type alive now at one owner: the (zone_id, to_version, owner_key) index range, then the type. */
-const aliveAtOwnerOfType = preparedStatement((db: Db, _v, zoneId: number, ownerKey: string, type: number) =>
-  db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', '=', ownerKey).where('type', '=', type),
+/** Rows of one type alive now at N owners (variant: N): the (zone_id, to_version, owner_key) index ranges, then the type. */
+const aliveAtOwnersOfType = preparedStatement((db: Db, _v, zoneId: number, type: number, ...keys: string[]) =>
+  db.selectFrom('records').select(rowColumns).where('zone_id', '=', zoneId).where('to_version', 'is', null).where('owner_key', 'in', keys).where('type', '=', type),
 );
 /**
  * Rows at N owners alive at a version (variant: N, 'served' for served rows only): alive now, then died after it —
@@ -127,9 +127,17 @@ export async function aliveRowsAt(db: Db, zoneId: number, ownerKeys: readonly st
   return ownerRowsAt(db, zoneId, ownerKeys);
 }
 
-/** The rows of `type` alive now at one owner (a Name key): an UPDATE's look at the DNAME of an apex it does not name. */
-export async function aliveRowsOfTypeAt(db: Db, zoneId: number, ownerKey: string, type: number): Promise<StoredRow[]> {
-  return (await aliveAtOwnerOfType.rows(db, '', zoneId, ownerKey, type)) as StoredRow[];
+/**
+ * The rows of `type` alive now at these owners (Name keys): an UPDATE's look at the DNAMEs above the names it names.
+ * At most 16 owners per statement (a prepared variant per count).
+ */
+export async function aliveRowsOfTypeAtOwners(db: Db, zoneId: number, ownerKeys: readonly string[], type: number): Promise<StoredRow[]> {
+  const out: StoredRow[] = [];
+  for (let i = 0; i < ownerKeys.length; i += 16) {
+    const keys = ownerKeys.slice(i, i + 16);
+    out.push(...((await aliveAtOwnersOfType.rows(db, String(keys.length), zoneId, type, ...keys)) as StoredRow[]));
+  }
+  return out;
 }
 
 /**

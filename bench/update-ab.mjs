@@ -14,6 +14,7 @@
 //   --a-sql SQL, --b-sql SQL (run by the sqlite3 shell on that store before its dmsd starts, e.g. a dropped index),
 //   --single (one dmsd, the UPDATEs one after the other without the other's turn between them: the latency of one
 //   UPDATE as a lone sequential client sees it; A and B are then two halves of the same run),
+//   --under NAME (each UPDATE adds t<n>.NAME.<zone>: a name below NAME, as _acme-challenge.<host> is below a host),
 //   --pause MS (the client waits MS milliseconds after each answer: UPDATEs that arrive at an idle server, as
 //   DHCP servers and ACME clients send them; default 0).
 //   --spin US (the client stays busy US microseconds after each answer before it sends the next UPDATE, as nsupdate
@@ -51,6 +52,9 @@ const UPDATES = Number(argOf('--updates', 4000));
 const WARMUP = Number(argOf('--warmup', 2000));
 const SINGLE = argv.includes('--single');
 const PAUSE_MS = Number(argOf('--pause', 0));
+// Each UPDATE adds t<n>.UNDER.<zone> instead of t<n>.<zone>: a name below another, as an ACME client's
+// _acme-challenge.<host> (records at UNDER itself come from --a-sql/--b-sql).
+const UNDER = argOf('--under', undefined);
 const SPIN_US = Number(argOf('--spin', 0));
 const BLOCK = Math.max(1, Number(argOf('--block', 1)));
 const NOTIFY = argv.includes('--notify');
@@ -150,7 +154,7 @@ async function timedUpdate(srv, i) {
   const msg = emptyMessage(n & 0xffff);
   msg.opcode = Opcode.UPDATE;
   msg.question = [{ name: Name.from(ZONE), type: RRType.SOA, class: RRClass.IN }];
-  msg.authority = [{ name: Name.from(`t${n}.${ZONE}`), type: RRType.A, class: RRClass.IN, ttl: 300, rdata: Uint8Array.from([10, (n >> 16) & 255, (n >> 8) & 255, n & 255]) }];
+  msg.authority = [{ name: Name.from(`t${n}.${UNDER ? `${UNDER}.` : ''}${ZONE}`), type: RRType.A, class: RRClass.IN, ttl: 300, rdata: Uint8Array.from([10, (n >> 16) & 255, (n >> 8) & 255, n & 255]) }];
   const { bytes } = signMessage(encodeMessage(msg), key, Date.now() / 1000);
   const t0 = process.hrtime.bigint();
   await new Promise((res, rej) => {

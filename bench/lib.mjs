@@ -166,10 +166,12 @@ export async function startKnotd({ zones, cpu, udpWorkers = 1, readyZone, serial
 }
 
 /**
- * named as the primary of one zone file in `dir` (made here), an update-policy granting the TSIG key (hmac-sha256)
- * every name in the zone, its journal on disk, one worker thread (`-n 1`): the UPDATE benchmarks' peer.
+ * named as the primary of one zone file in `dir` (made here), an update-policy granting the TSIG key every name in the
+ * zone, its journal on disk, one worker thread (`-n 1`): the UPDATE benchmarks' peer. `keyConfig` (default: an
+ * hmac-sha256 key statement of `keyName` and `secret`), `options` (more lines for the options block) and `zoneOptions`
+ * (more statements in the zone's block: transfers, NOTIFY) as a benchmark needs them.
  */
-export async function startNamedPrimary({ dir, zoneFile, zone, keyName, secret }) {
+export async function startNamedPrimary({ dir, zoneFile, zone, keyName, secret, keyConfig, options = [], zoneOptions = '' }) {
   const { namedOptions, spawnLogged } = await testHelper('servers');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'zone.db');
@@ -179,9 +181,9 @@ export async function startNamedPrimary({ dir, zoneFile, zone, keyName, secret }
   writeFileSync(
     conf,
     [
-      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;']),
-      `key "${keyName}" { algorithm hmac-sha256; secret "${secret}"; };`,
-      `zone "${zone}" { type primary; file "${file}"; update-policy { grant ${keyName} zonesub ANY; }; };`,
+      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;', ...options]),
+      keyConfig ?? `key "${keyName}" { algorithm hmac-sha256; secret "${secret}"; };`,
+      `zone "${zone}" { type primary; file "${file}"; update-policy { grant ${keyName} zonesub ANY; };${zoneOptions ? ` ${zoneOptions}` : ''} };`,
       '',
     ].join('\n'),
   );

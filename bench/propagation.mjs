@@ -19,7 +19,7 @@ import dgram from 'node:dgram';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { freePort, have, ROOT, sleep, testHelper, udpQuery } from './lib.mjs';
+import { freePort, have, startNamedPrimary as namedPrimary, ROOT, sleep, testHelper, udpQuery } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const argOf = (name, dflt) => {
@@ -46,7 +46,7 @@ const { signMessage, verifyResponse, keyToBindConfig, keyToKnotConfig } = await 
 const { emptyMessage, encodeMessage, decodeMessage } = await import('../dist/dns/message.js');
 const { Name } = await import('../dist/dns/name.js');
 const { Opcode, RRClass, RRType } = await import('../dist/dns/constants.js');
-const { spawnLogged, namedOptions, knotServerConf } = await testHelper('servers');
+const { spawnLogged, knotServerConf } = await testHelper('servers');
 const { startKnotSecondary, startNamedSecondary, until } = await testHelper('secondaries');
 const { startDmsdOn, zoneTool, zoneToolKey } = await testHelper('acme');
 
@@ -116,26 +116,17 @@ function update(port, key, owner, ip) {
 // ---- the three primaries --------------------------------------------------------------------------------------------
 
 async function startNamedPrimary(zoneFile, key, secondaryPort) {
-  const dir = join(work, 'named-primary');
-  mkdirSync(dir);
-  const file = join(dir, 'zone.db');
-  copyFileSync(zoneFile, file);
-  const port = await freePort();
-  const conf = join(dir, 'named.conf');
-  writeFileSync(
-    conf,
-    [
-      ...namedOptions(dir, port, ['check-names primary ignore;', 'check-integrity no;', 'notify-delay 0;']),
-      keyToBindConfig(key),
-      `zone "${ZONE}" { type primary; file "${file}"; update-policy { grant ${keyId(key)} zonesub ANY; }; allow-transfer { key "${keyId(key)}"; }; ` +
-        `notify explicit; also-notify { 127.0.0.1 port ${secondaryPort} key "${keyId(key)}"; }; };`,
-      '',
-    ].join('\n'),
-  );
-  const p = spawnLogged('named', ['-g', '-c', conf, '-n', '1'], { dir, killAfterMs: 5000 });
+  const p = await namedPrimary({
+    dir: join(work, 'named-primary'),
+    zoneFile,
+    zone: ZONE,
+    keyName: keyId(key),
+    keyConfig: keyToBindConfig(key),
+    options: ['notify-delay 0;'],
+    zoneOptions: `allow-transfer { key "${keyId(key)}"; }; notify explicit; also-notify { 127.0.0.1 port ${secondaryPort} key "${keyId(key)}"; };`,
+  });
   stops.push(p.stop);
-  await until('named primary serving', async () => (await soaSerial(port)) !== undefined, p.output, 60_000, 50);
-  return { label: 'named', port, output: p.output };
+  return { label: 'named', port: p.port, output: p.output };
 }
 
 async function startKnotPrimary(zoneFile, key, secondaryPort) {

@@ -646,6 +646,25 @@ export function nodeRecordCount(node: ZoneNode): number {
   return n;
 }
 
+/** Writes an RRset's header at `p` of `d`: type, class, TTL (its length is written when the set is complete, at p + 8). */
+function writeSetHeader(d: Uint8Array, p: number, type: number, klass: number, ttl: number): void {
+  d[p] = type >>> 8;
+  d[p + 1] = type & 0xff;
+  d[p + 2] = klass >>> 8;
+  d[p + 3] = klass & 0xff;
+  writeU32(d, p + 4, ttl);
+}
+
+/** The HAS_* flag an RRset of `type` gives its node (0: none). */
+function typeBit(type: number): number {
+  return type === RRType.NS ? HAS_NS : type === RRType.DNAME ? HAS_DNAME : type === RRType.CNAME ? HAS_CNAME : 0;
+}
+
+/** Whether an RRset of `type` may stand beside a CNAME in a compiled node (the CNAME itself, DNSSEC data of the name). */
+function cnameCompanion(type: number): boolean {
+  return type === RRType.CNAME || type === RRType.RRSIG || type === RRType.NSEC;
+}
+
 /**
  * @internal The node layout (see ZoneNode) of `sets`, in one fresh array, with the HAS_* flags they give. The sets
  * must be non-empty and deduplicated.
@@ -661,11 +680,7 @@ export function encodeSets(sets: readonly RawSet[]): { data: Uint8Array; bits: n
   let bits = 0;
   for (const s of sets) {
     const at = p;
-    d[p] = s.type >>> 8;
-    d[p + 1] = s.type & 0xff;
-    d[p + 2] = s.klass >>> 8;
-    d[p + 3] = s.klass & 0xff;
-    writeU32(d, p + 4, s.ttl);
+    writeSetHeader(d, p, s.type, s.klass, s.ttl);
     p += SET_HEADER;
     for (const r of s.rdatas) {
       d[p] = r.length >>> 8;
@@ -674,9 +689,7 @@ export function encodeSets(sets: readonly RawSet[]): { data: Uint8Array; bits: n
       p += 2 + r.length;
     }
     writeU32(d, at + 8, p - at - SET_HEADER);
-    if (s.type === RRType.NS) bits |= HAS_NS;
-    else if (s.type === RRType.DNAME) bits |= HAS_DNAME;
-    else if (s.type === RRType.CNAME) bits |= HAS_CNAME;
+    bits |= typeBit(s.type);
   }
   return { data: d, bits };
 }
@@ -823,11 +836,7 @@ class Encoder {
         }
       }
       const headerAt = p;
-      d[p] = type >>> 8;
-      d[p + 1] = type & 0xff;
-      d[p + 2] = this.zoneClass >>> 8;
-      d[p + 3] = this.zoneClass & 0xff;
-      writeU32(d, p + 4, ttl);
+      writeSetHeader(d, p, type, this.zoneClass, ttl);
       p += SET_HEADER;
       for (let i = this.first[t]; i >= 0; i = link[i]) {
         const r = rec[i];
@@ -842,15 +851,12 @@ class Encoder {
       }
       writeU32(d, headerAt + 8, p - headerAt - SET_HEADER);
       this.records += this.count[t];
-      if (type === RRType.NS) bits |= HAS_NS;
-      else if (type === RRType.DNAME) bits |= HAS_DNAME;
-      else if (type === RRType.CNAME) bits |= HAS_CNAME;
+      bits |= typeBit(type);
     }
     node.bits = bits;
     if (types > 1 && bits & HAS_CNAME) {
       for (let t = 0; t < types; t++) {
-        const type = this.typeOf[t];
-        if (type !== RRType.CNAME && type !== RRType.RRSIG && type !== RRType.NSEC) {
+        if (!cnameCompanion(this.typeOf[t])) {
           this.warnings.push(`${node.name}: CNAME beside other data (RFC 1034 §3.6.2)`);
           break;
         }
@@ -1015,15 +1021,9 @@ export class RunEncoder {
       this.setType = type;
       this.setTtl = ttl;
       this.typesSeen[this.typeCount++] = type;
-      out[p] = type >>> 8;
-      out[p + 1] = type & 0xff;
-      out[p + 2] = klass >>> 8;
-      out[p + 3] = klass & 0xff;
-      writeU32(out, p + 4, ttl);
+      writeSetHeader(out, p, type, klass, ttl);
       p += SET_HEADER;
-      if (type === RRType.NS) this.streamBits |= HAS_NS;
-      else if (type === RRType.DNAME) this.streamBits |= HAS_DNAME;
-      else if (type === RRType.CNAME) this.streamBits |= HAS_CNAME;
+      this.streamBits |= typeBit(type);
     }
     out[p] = len >>> 8;
     out[p + 1] = len & 0xff;
@@ -1083,10 +1083,7 @@ export class RunEncoder {
   /** The streamed run has a CNAME beside other data (the Encoder's warning: its way declines the run). */
   private cnameBeside(): boolean {
     if (!(this.streamBits & HAS_CNAME) || this.typeCount < 2) return false;
-    for (let t = 0; t < this.typeCount; t++) {
-      const type = this.typesSeen[t];
-      if (type !== RRType.CNAME && type !== RRType.RRSIG && type !== RRType.NSEC) return true;
-    }
+    for (let t = 0; t < this.typeCount; t++) if (!cnameCompanion(this.typesSeen[t])) return true;
     return false;
   }
 
